@@ -1,0 +1,24 @@
+/* The CPUID table each vCPU sees, built from KVM_GET_SUPPORTED_CPUID. */
+#ifndef AZOTE_ARCH_X86_CPUID_H
+#define AZOTE_ARCH_X86_CPUID_H
+
+#include <linux/kvm.h>
+#include <stdint.h>
+
+#include "common/err.h"
+
+/* A kvm_cpuid2 with room for the entries; KVM reports well under 100. */
+#define CPUID_MAX_ENTRIES 256
+struct cpuid_table {
+	struct kvm_cpuid2 head;
+	struct kvm_cpuid_entry2 entries[CPUID_MAX_ENTRIES];
+};
+
+/* Builds vCPU cpu_index's table (of nr_cpus, one thread per core, one
+ * socket) from what KVM supports: the APIC ID (= cpu_index) and topology in
+ * leaves 0x1, 0x4, 0xb, 0x1f and AMD's 0x80000008/0x8000001e, the
+ * hypervisor bit, and no feature KVM cannot provide. Pure: no ioctl. */
+int x86_cpuid_build(const struct cpuid_table *supported, uint32_t cpu_index,
+		    uint32_t nr_cpus, struct cpuid_table *out, struct azerr *e);
+
+#endif

@@ -1,0 +1,45 @@
+/* The x86 guest physical address map azote builds. One place, so that the
+ * loaders, the tables and the devices agree.
+ *
+ *   0x0000_0000  real-mode IVT/BDA (left zero)
+ *   0x0000_0500  GDT for the 64-bit and PVH entries
+ *   0x0000_6000  PVH hvm_start_info, module list, memory map (one page)
+ *   0x0000_7000  Linux zero page (struct boot_params)
+ *   0x0000_9000  identity page tables: PML4, PDPT, 4 PDs (maps 0..4 GiB)
+ *   0x0002_0000  kernel command line (up to CMDLINE_MAX bytes)
+ *   0x0009_fc00  EBDA: MP floating pointer and MP configuration table
+ *   0x000a_0000  legacy VGA/ROM hole (reserved in e820)
+ *   0x0010_0000  high memory: kernel, initrd, free RAM
+ *   0xc000_0000  PCI hole (32-bit MMIO for device BARs) up to 4 GiB
+ *   0xfec0_0000  IOAPIC, 0xfee0_0000 LAPIC (inside the hole)
+ *   0x1_0000_0000 RAM above the hole, for guests larger than 3 GiB
+ */
+#ifndef AZOTE_ARCH_X86_LAYOUT_H
+#define AZOTE_ARCH_X86_LAYOUT_H
+
+#define GPA_GDT               0x500ULL
+#define GPA_PVH_INFO          0x6000ULL
+#define GPA_ZERO_PAGE         0x7000ULL
+#define GPA_PML4              0x9000ULL
+#define GPA_PDPT              0xa000ULL
+#define GPA_PD                0xb000ULL  /* 4 pages, one per GiB */
+#define GPA_CMDLINE           0x20000ULL
+#define CMDLINE_MAX           0x10000ULL
+#define GPA_EBDA              0x9fc00ULL
+#define GPA_MPTABLE           GPA_EBDA
+#define GPA_LEGACY_HOLE       0xa0000ULL
+#define GPA_HIGH_MEM          0x100000ULL
+
+#define GPA_PCI_HOLE          0xc0000000ULL
+#define GPA_4G                0x100000000ULL
+#define GPA_PCI_MMIO_START    GPA_PCI_HOLE
+#define GPA_PCI_MMIO_END      0xfec00000ULL  /* exclusive */
+#define GPA_IOAPIC            0xfec00000ULL
+#define GPA_LAPIC             0xfee00000ULL
+
+/* Where the TSS and identity-map pages KVM needs on Intel live (inside the
+ * hole, never RAM; see KVM_SET_TSS_ADDR and KVM_SET_IDENTITY_MAP_ADDR). */
+#define GPA_KVM_IDENTITY_MAP  0xfeffc000ULL
+#define GPA_KVM_TSS           0xfeffd000ULL
+
+#endif

@@ -1,0 +1,91 @@
+#include "vmm/guest_mem.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "arch/x86/layout.h"
+
+void guest_mem_layout(struct guest_mem *m, uint64_t ram_size)
+{
+	uint64_t low = ram_size < GPA_PCI_HOLE ? ram_size : GPA_PCI_HOLE;
+
+	memset(m, 0, sizeof(*m));
+	m->fd = -1;
+	m->ram_size = ram_size;
+	m->regions[0] = (struct guest_mem_region){ .gpa = 0, .size = low };
+	m->nr_regions = 1;
+	if (ram_size > low) {
+		m->regions[1] = (struct guest_mem_region){
+			.gpa = GPA_4G, .size = ram_size - low, .fd_offset = low,
+		};
+		m->nr_regions = 2;
+	}
+}
+
+int guest_mem_create(struct guest_mem *m, uint64_t ram_size, struct azerr *e)
+{
+	guest_mem_layout(m, ram_size);
+	/* MFD_CLOEXEC: cards get the fd explicitly over vhost-user, never by
+	 * inheritance. */
+	m->fd = memfd_create("azote-guest-ram", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (m->fd < 0)
+		return azerr_set(e, "cannot create guest RAM memfd: %s", strerror(errno));
+	if (ftruncate(m->fd, (off_t)ram_size) < 0) {
+		azerr_set(e, "cannot size guest RAM to %llu bytes: %s",
+			  (unsigned long long)ram_size, strerror(errno));
+		goto fail;
+	}
+	/* The size of guest RAM must not change under the cards' mappings. */
+	fcntl(m->fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
+	for (int i = 0; i < m->nr_regions; i++) {
+		struct guest_mem_region *r = &m->regions[i];
+		void *p = mmap(NULL, r->size, PROT_READ | PROT_WRITE,
+			       MAP_SHARED | MAP_NORESERVE, m->fd, (off_t)r->fd_offset);
+		if (p == MAP_FAILED) {
+			azerr_set(e, "cannot map %llu MiB of guest RAM: %s",
+				  (unsigned long long)(r->size >> 20), strerror(errno));
+			goto fail;
+		}
+		r->hva = p;
+		/* Guest RAM in a core dump would leak the guest's secrets and
+		 * be huge; leave it out. */
+		madvise(p, r->size, MADV_DONTDUMP);
+	}
+	return 0;
+fail:
+	guest_mem_destroy(m);
+	return -1;
+}
+
+void guest_mem_destroy(struct guest_mem *m)
+{
+	for (int i = 0; i < m->nr_regions; i++) {
+		if (m->regions[i].hva)
+			munmap(m->regions[i].hva, m->regions[i].size);
+		m->regions[i].hva = NULL;
+	}
+	if (m->fd >= 0)
+		close(m->fd);
+	m->fd = -1;
+}
+
+void *guest_mem_ptr(const struct guest_mem *m, uint64_t gpa, uint64_t len)
+{
+	for (int i = 0; i < m->nr_regions; i++) {
+		const struct guest_mem_region *r = &m->regions[i];
+		if (gpa < r->gpa || gpa - r->gpa > r->size)
+			continue;
+		if (len > r->size - (gpa - r->gpa) || !r->hva)
+			return NULL;
+		return r->hva + (gpa - r->gpa);
+	}
+	return NULL;
+}
+
+uint64_t guest_mem_low_end(const struct guest_mem *m)
+{
+	return m->regions[0].gpa + m->regions[0].size;
+}
