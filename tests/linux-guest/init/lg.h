@@ -1,0 +1,65 @@
+/*
+ * The Linux test guest's /init: shared helpers.
+ *
+ * The init runs the checks named on the kernel command line (lg.checks=),
+ * prints one line per check on the console,
+ *	LINUX <check> PASS|FAIL key=value ...
+ * and reboots. The host side (tests/linux-guest/run.sh) parses those lines.
+ * Every expected value comes from the command line, so the guest judges
+ * what the host asked for, not what it happens to find.
+ */
+#ifndef LG_H
+#define LG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* One result line under construction. */
+struct line {
+	char buf[1024];
+	size_t len;
+	bool failed;
+};
+
+void line_add(struct line *l, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Like line_add, and marks the check failed. */
+void line_fail(struct line *l, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Prints "LINUX <check> PASS|FAIL ..." and returns whether it passed. */
+bool line_emit(struct line *l, const char *check);
+
+/* Prints a raw line on the console (progress and protocol lines). */
+void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Kernel command line, read once by cmdline_load(). */
+int cmdline_load(void);
+const char *cmdline_raw(void);
+/* Value of "name=value" on the command line, or NULL. */
+const char *param(const char *name);
+/* Numeric parameter; false if absent or not a number. */
+bool param_u64(const char *name, uint64_t *out);
+
+/* Reads a small file into buf (NUL-terminated, trailing newline dropped). */
+int read_text(const char *path, char *buf, size_t size);
+/* Reads a file holding one unsigned number (decimal or 0x-hex). */
+int read_u64(const char *path, uint64_t *out);
+
+/* CRC-32 as zlib computes it, so the host can check with zlib.crc32(). */
+uint32_t crc32_update(uint32_t crc, const void *data, size_t len);
+
+/* Checks. Each prints its own result line and returns whether it passed. */
+bool check_boot(void);
+bool check_blk(void);
+bool check_blkro(void);
+bool check_net(void);
+bool check_smp(void);
+/* The interrupt check compares counts taken before and after the others. */
+void irq_snapshot_before(void);
+bool check_irq(void);
+
+/* Loads the kernel modules a stock kernel needs (LINUX_GUEST=stock). */
+void modules_load(void);
+
+#endif

@@ -1,0 +1,39 @@
+# Shared by the Linux test guest's scripts (sourced, not run).
+
+LG_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# Build products live outside the clone, so a fresh checkout (CI) reuses them.
+LG_CACHE=${AZOTE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/azote}
+
+lg_log() { printf 'linux-guest: %s\n' "$*" >&2; }
+lg_die() { lg_log "error: $*"; exit 1; }
+
+# Installs the Debian packages named that are missing (root only; others
+# are told what to install).
+lg_need_pkgs() {
+	local p missing=()
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+			missing+=("$p")
+	done
+	[ "${#missing[@]}" -eq 0 ] && return 0
+	[ "$(id -u)" -eq 0 ] || lg_die "missing Debian packages: ${missing[*]} (apt-get install them)"
+	lg_log "installing ${missing[*]}"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >&2 ||
+		{ apt-get update -q >&2 &&
+		  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >&2; } ||
+		lg_die "could not install ${missing[*]}"
+}
+
+# Short content hash of the named files and of any extra strings on stdin.
+lg_hash() {
+	{ cat; for f in "$@"; do printf '%s\n' "${f#"$LG_DIR"/}"; cat "$f"; done; } |
+		sha256sum | cut -c1-16
+}
+
+# Holds an exclusive lock on the cache until the calling script exits, so
+# two builds never race (CI and a developer, or two test scripts).
+lg_lock() {
+	mkdir -p "$LG_CACHE"
+	exec 9>"$LG_CACHE/.lock"
+	flock 9
+}

@@ -1,0 +1,242 @@
+#!/usr/bin/env bash
+# Boots the Linux test guest under a VMM, runs the checks named, and judges
+# the result lines the guest's init prints ("LINUX <check> PASS|FAIL ...").
+# Exit 0 when every check asked for passed and the VMM ended with status 0;
+# 1 on a FAIL, a missing line, a VMM error or a timeout; 2 on bad usage.
+#
+#   run.sh [--vmm qemu|azote] [--kernel vmlinux|bzImage] [--checks LIST]
+#          [--memory SIZE] [--cpus N] [--drive IMG[,ro]]... [--net]
+#          [--machine q35|microvm] [--tcg] [--timeout SECONDS]
+#          [--log FILE] [--azote PATH] [--append ARGS] [--verbose]
+#
+# --checks   comma list of boot,blk,blkro,net,irq,smp (default: boot);
+#            run irq after blk/net: it needs their I/O to see counts rise
+# --drive    a raw image; the first read-write one is checked by blk, the
+#            first ,ro one by blkro (vda, vdb... in the order given)
+# --net      a TAP in a network namespace made for the run, host end
+#            10.213.0.1/24, guest 10.213.0.2 (needs root)
+# --machine  QEMU only: q35 (default; PCI, so the virtio devices) or
+#            microvm (no PCI without ACPI; boot and smp only)
+# --tcg      QEMU without KVM (software CPU): slow, but shows a stock kernel
+#            boots where KVM cannot run it
+# --log      keep the guest console (and VMM stderr) in FILE
+# --append   more kernel arguments (e.g. for debugging)
+# --verbose  full kernel log on the console (default: quiet)
+#
+# The kernel and initramfs come from build.sh (built or cached); the mode is
+# LINUX_GUEST=test|stock (see README.md). Prints the result lines, the boot
+# time and a final "linux-guest: PASS|FAIL" line.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+. "$here/lib/common.sh"
+
+vmm=qemu kernel=vmlinux checks=boot memory=128M cpus=1 machine=q35 tcg=0
+timeout=240 log= azote=$root/build/azote append= verbose=0 net=0
+drives=()
+usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
+while [ $# -gt 0 ]; do
+	case $1 in
+	--vmm) vmm=$2; shift ;;
+	--kernel) kernel=$2; shift ;;
+	--checks) checks=$2; shift ;;
+	--memory) memory=$2; shift ;;
+	--cpus) cpus=$2; shift ;;
+	--drive) drives+=("$2"); shift ;;
+	--net) net=1 ;;
+	--machine) machine=$2; shift ;;
+	--tcg) tcg=1 ;;
+	--timeout) timeout=$2; shift ;;
+	--log) log=$2; shift ;;
+	--azote) azote=$2; shift ;;
+	--append) append=$2; shift ;;
+	--verbose) verbose=1 ;;
+	-h|--help) usage ;;
+	*) echo "run.sh: unknown argument $1" >&2; usage ;;
+	esac
+	shift
+done
+
+size_bytes() {
+	local n=${1%[KMGkmg]} u=${1##*[0-9]}
+	[[ $n =~ ^[0-9]+$ ]] || lg_die "bad size $1"
+	case $u in
+	"") echo "$n" ;; K|k) echo $((n << 10)) ;; M|m) echo $((n << 20)) ;;
+	G|g) echo $((n << 30)) ;; *) lg_die "bad size $1" ;;
+	esac
+}
+mem_bytes=$(size_bytes "$memory")
+[[ $cpus =~ ^[0-9]+$ ]] && [ "$cpus" -ge 1 ] || lg_die "bad --cpus $cpus"
+
+eval "$("$here/build.sh")"
+case $kernel in
+vmlinux) kimage=$LG_VMLINUX ;;
+bzImage) kimage=$LG_BZIMAGE ;;
+*) lg_die "--kernel must be vmlinux or bzImage, not $kernel" ;;
+esac
+[ -f "$kimage" ] || lg_die "$kimage: no such kernel (stock kernels may lack an ELF vmlinux)"
+
+tmp=$(mktemp -d /tmp/linux-guest.XXXXXX)
+ns= pid=
+cleanup() {
+	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	fi
+	exec 8>&- 2>/dev/null || true
+	[ -z "$ns" ] || ip netns del "$ns" 2>/dev/null || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# --- kernel command line ---------------------------------------------------
+# Needed by the test, whatever the kernel: the console, a keyboard-
+# controller reset as the way out (ends the VMM with status 0), and a panic
+# that ends the run at once instead of waiting for the timeout.
+cmdline="console=ttyS0 reboot=k panic=-1"
+[ "$verbose" -eq 1 ] || cmdline+=" quiet"
+# Only for the test kernel on the development machines, whose KVM emulates
+# ring 0 (see README.md for what each one avoids). Never for stock kernels.
+if [ "$LG_MODE" = test ]; then
+	cmdline+=" noxsave clearcpuid=smap,popcnt,rdpid,erms,fsrm nofsgsbase"
+	cmdline+=" nopcid noinvpcid lpj=25961200 tsc=reliable no_timer_check"
+	cmdline+=" mitigations=off"
+fi
+[ -z "$append" ] || cmdline+=" $append"
+
+nonce=$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')
+cmdline+=" lg.checks=$checks lg.mem=$mem_bytes lg.cpus=$cpus lg.echo=lg-$nonce"
+cmdline+=" lg.seed=$((16#$nonce))"
+
+vmm_args=()
+blk_seen=0 ro_seen=0 devs=0 letter=({a..z})
+for d in ${drives[@]+"${drives[@]}"}; do
+	img=${d%%,*}
+	[ -f "$img" ] || lg_die "--drive $img: no such file"
+	sectors=$(( $(stat -c %s "$img") / 512 ))
+	name=vd${letter[devs]}
+	if [ "$d" != "$img" ] && [ "${d#*,}" = ro ]; then
+		[ $ro_seen -eq 1 ] || cmdline+=" lg.blkro=$name:$sectors"
+		ro_seen=1 ro=1
+	else
+		[ $blk_seen -eq 1 ] || cmdline+=" lg.blk=$name:$sectors"
+		blk_seen=1 ro=0
+	fi
+	case $vmm in
+	qemu) vmm_args+=(-drive "file=$img,format=raw,if=none,id=d$devs$([ $ro -eq 0 ] || echo ,readonly=on)"
+			 -device "virtio-blk-pci,drive=d$devs,disable-legacy=on") ;;
+	azote) vmm_args+=(--drive "path=$img,id=d$devs$([ $ro -eq 0 ] || echo ,ro)") ;;
+	esac
+	devs=$((devs + 1))
+done
+
+netns_exec=()
+if [ "$net" -eq 1 ]; then
+	ns=lg-$$
+	tap=lgtap0
+	mac=52:54:00:4c:47:$(printf '%02x' $(( $$ % 256 )))
+	ip netns add "$ns"
+	ip -n "$ns" link set lo up
+	ip -n "$ns" tuntap add dev "$tap" mode tap
+	ip -n "$ns" addr add 10.213.0.1/24 dev "$tap"
+	ip -n "$ns" link set "$tap" up
+	netns_exec=(ip netns exec "$ns")
+	cmdline+=" lg.mac=$mac lg.ip=10.213.0.2/24 lg.peer=10.213.0.1"
+	case $vmm in
+	qemu) vmm_args+=(-netdev "tap,id=n0,ifname=$tap,script=no,downscript=no"
+			 -device "virtio-net-pci,netdev=n0,mac=$mac,disable-legacy=on") ;;
+	azote) vmm_args+=(--net "tap=$tap,mac=$mac,id=n0") ;;
+	esac
+	devs=$((devs + 1))
+fi
+cmdline+=" lg.irq_devs=$devs"
+# Last: the CRC-32 of everything before it, checked by the guest.
+crc=$(/usr/bin/python3 -c 'import sys, zlib; print("%08x" % zlib.crc32(sys.argv[1].encode()))' "$cmdline")
+cmdline+=" lg.cmdline_crc=$crc"
+
+# --- the VMM -----------------------------------------------------------------
+case $vmm in
+qemu)
+	accel=(-enable-kvm -cpu host,arch-capabilities=off)
+	[ "$tcg" -eq 0 ] || accel=(-accel tcg -cpu max)
+	case $machine in
+	q35) mach=(-M q35) ;;
+	microvm) mach=(-M microvm,acpi=off) ;;
+	*) lg_die "--machine must be q35 or microvm" ;;
+	esac
+	cmd=(qemu-system-x86_64 "${mach[@]}" "${accel[@]}" -m "$((mem_bytes >> 20))M"
+	     -smp "$cpus" -nodefaults -no-user-config -display none -serial stdio
+	     -no-reboot -kernel "$kimage" -initrd "$LG_INITRD" -append "$cmdline"
+	     ${vmm_args[@]+"${vmm_args[@]}"})
+	;;
+azote)
+	[ -x "$azote" ] || lg_die "$azote: not built (make)"
+	cmd=("$azote" --kernel "$kimage" --initrd "$LG_INITRD" --cmdline "$cmdline"
+	     --cpus "$cpus" --memory "$memory" ${vmm_args[@]+"${vmm_args[@]}"})
+	;;
+*) lg_die "--vmm must be qemu or azote" ;;
+esac
+
+out=$tmp/console
+mkfifo "$tmp/stdin"
+lg_log "$vmm ${kernel} ($LG_MODE kernel) checks=$checks cpus=$cpus memory=$memory"
+start=$(date +%s%N)
+${netns_exec[@]+"${netns_exec[@]}"} "${cmd[@]}" < "$tmp/stdin" > "$out" 2>&1 &
+pid=$!
+exec 8> "$tmp/stdin"	# the VMM's stdin stays open: the guest reads from it
+
+ms_since_start() { echo $(( ($(date +%s%N) - start) / 1000000 )); }
+secs() { printf '%d.%01d' $(($1 / 1000)) $(($1 % 1000 / 100)); }
+echoed=0 init_ms= verdict=
+while kill -0 "$pid" 2>/dev/null; do
+	if [ -z "$init_ms" ] && grep -aq '^LINUX init' "$out"; then
+		init_ms=$(ms_since_start)
+	fi
+	if [ "$echoed" -eq 0 ] && grep -aq 'LINUX echo-wait' "$out"; then
+		printf 'lg-%s\n' "$nonce" >&8
+		echoed=1
+	fi
+	# QEMU stops the VM and waits on an emulation failure; do not wait.
+	if grep -aq 'KVM internal error' "$out"; then
+		verdict="KVM internal error"
+		break
+	fi
+	if [ "$(ms_since_start)" -ge $((timeout * 1000)) ]; then
+		verdict="timeout after ${timeout}s"
+		break
+	fi
+	sleep 0.2
+done
+if [ -z "$verdict" ]; then
+	rc=0
+	wait "$pid" || rc=$?
+	pid=
+	[ "$rc" -eq 0 ] || verdict="$vmm exited with status $rc"
+fi
+total_ms=$(ms_since_start)
+[ -z "$log" ] || cp "$out" "$log"
+
+# --- judge -------------------------------------------------------------------
+tr -d '\r' < "$out" | grep -ao 'LINUX [a-z]* \(PASS\|FAIL\).*' > "$tmp/results" || true
+cat "$tmp/results"
+failed=() missing=()
+for c in ${checks//,/ }; do
+	if grep -q "^LINUX $c PASS" "$tmp/results"; then
+		continue
+	elif grep -q "^LINUX $c FAIL" "$tmp/results"; then
+		failed+=("$c")
+	else
+		missing+=("$c")
+	fi
+done
+[ ${#failed[@]} -eq 0 ] || verdict+="${verdict:+; }failed: ${failed[*]}"
+[ ${#missing[@]} -eq 0 ] || verdict+="${verdict:+; }no result: ${missing[*]}"
+if [ -n "$verdict" ]; then
+	lg_log "console (last 40 lines):"
+	tail -40 "$out" | tr -d '\r' >&2
+	lg_log "FAIL: $verdict"
+	exit 1
+fi
+lg_log "PASS: init after $(secs "${init_ms:-0}")s, guest uptime at init $(tr -d '\r' < "$out" |
+	sed -n 's/^LINUX init uptime=\([0-9.]*\).*/\1/p')s, total $(secs "$total_ms")s"
