@@ -45,7 +45,7 @@ int main(int argc, char **argv)
 	}
 	vm_config_free(&cfg);
 	terminal_raw(STDIN_FILENO);
-	if (vm_start(&vm, &err) < 0 || event_loop_run(&vm, STDIN_FILENO, &err) < 0) {
+	if (vm_run(&vm, STDIN_FILENO, &err) < 0) {
 		log_error("%s", err.msg);
 		vm_request_stop(&vm, AZOTE_EXIT_ERROR);
 	}

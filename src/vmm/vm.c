@@ -143,6 +143,7 @@ static void vm_zero(struct vm *vm)
 	memset(vm, 0, sizeof(*vm));
 	vm->kvm_fd = vm->vm_fd = vm->stop_evfd = vm->uart_space_evfd = -1;
 	vm->mem.fd = -1;
+	vm->loop.epfd = -1;
 	pthread_mutex_init(&vm->lock, NULL);
 	pthread_cond_init(&vm->cond, NULL);
 	io_bus_init(&vm->pio, "port");
@@ -152,6 +153,8 @@ static void vm_zero(struct vm *vm)
 int vm_create(struct vm *vm, const struct vm_config *c, struct azerr *e)
 {
 	vm_zero(vm);
+	if (event_loop_init(&vm->loop, e) < 0)
+		goto fail;
 	vm->kvm_fd = kvm_open("/dev/kvm", e);
 	if (vm->kvm_fd < 0)
 		goto fail;
@@ -297,6 +300,7 @@ int vm_destroy(struct vm *vm)
 		if (fds[i] >= 0)
 			close(fds[i]);
 	vm->vm_fd = vm->kvm_fd = vm->stop_evfd = vm->uart_space_evfd = -1;
+	event_loop_fini(&vm->loop);
 	pthread_cond_destroy(&vm->cond);
 	pthread_mutex_destroy(&vm->lock);
 	return vm->exit_code;

@@ -21,6 +21,7 @@
 #include "devices/pci.h"
 #include "devices/rtc.h"
 #include "devices/uart.h"
+#include "vmm/event_loop.h"
 #include "vmm/guest_mem.h"
 #include "vmm/io_bus.h"
 #include "vmm/vm_config.h"
@@ -51,6 +52,7 @@ struct vm {
 	int kvm_fd, vm_fd;
 	size_t run_size;            /* KVM_GET_VCPU_MMAP_SIZE */
 	struct guest_mem mem;
+	struct event_loop loop;     /* the main thread's reactor */
 	struct io_bus pio, mmio;
 	bool platform_created;      /* the devices below are initialised */
 	struct pci_bus pci;
@@ -78,6 +80,10 @@ struct vm {
 int vm_create(struct vm *vm, const struct vm_config *c, struct azerr *e);
 /* Starts the vCPU threads. */
 int vm_start(struct vm *vm, struct azerr *e);
+/* Starts the vCPUs and serves the main loop, with in_fd as console input,
+ * until the VM stops (guest exit, fault, or SIGINT/SIGTERM/SIGHUP, which
+ * stop it with status 128 + signal). */
+int vm_run(struct vm *vm, int in_fd, struct azerr *e);
 /* Asks the VM to stop with exit code code (first caller wins). Callable
  * from any thread, including vCPU threads. */
 void vm_request_stop(struct vm *vm, int code);
