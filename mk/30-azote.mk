@@ -14,3 +14,4 @@ $(eval $(call unit_test,test_cli,tests/unit/test_cli.c src/vmm/cli.c src/vmm/vm_
 $(eval $(call unit_test,test_devices,tests/unit/test_devices.c src/devices/uart.c src/devices/i8042.c src/devices/rtc.c src/devices/irq.c src/vmm/io_bus.c))
 $(eval $(call unit_test,test_pci,tests/unit/test_pci.c src/devices/pci.c src/vmm/io_bus.c))
 $(eval $(call unit_test,test_guest_mem,tests/unit/test_guest_mem.c src/vmm/guest_mem.c))
+$(eval $(call unit_test,test_msix,tests/unit/test_msix.c src/devices/msix.c src/devices/pci.c src/vmm/io_bus.c))
