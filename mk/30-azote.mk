@@ -1,7 +1,7 @@
 # The hypervisor: src/vmm, src/devices and the x86 boot code (ARCH_SRCS,
 # from mk/10-arch.mk).
 VMM_SRCS     := $(filter-out src/vmm/main.c,$(wildcard src/vmm/*.c))
-DEVICE_SRCS  := $(wildcard src/devices/*.c)
+DEVICE_SRCS  := $(wildcard src/devices/*.c) src/virtio/virtio_pci.c
 AZOTE_SRCS   := src/vmm/main.c $(VMM_SRCS) $(DEVICE_SRCS) $(ARCH_SRCS)
 
 PROGRAMS += $(BUILD)/azote
@@ -15,3 +15,4 @@ $(eval $(call unit_test,test_devices,tests/unit/test_devices.c src/devices/uart.
 $(eval $(call unit_test,test_pci,tests/unit/test_pci.c src/devices/pci.c src/vmm/io_bus.c))
 $(eval $(call unit_test,test_guest_mem,tests/unit/test_guest_mem.c src/vmm/guest_mem.c))
 $(eval $(call unit_test,test_msix,tests/unit/test_msix.c src/devices/msix.c src/devices/pci.c src/vmm/io_bus.c))
+$(eval $(call unit_test,test_virtio_pci,tests/unit/test_virtio_pci.c src/virtio/virtio_pci.c src/devices/msix.c src/devices/pci.c src/vmm/io_bus.c))

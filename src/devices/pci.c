@@ -189,8 +189,12 @@ static void pci_io_read(void *opaque, uint64_t off, void *data, unsigned len)
 		v = bus->reset_control;
 	} else if (off >= 4 && off - 4 + len <= 4) {
 		struct pci_device *d = selected_device(bus, &reg);
-		if (d)
-			v = pci_cfg_read(d, reg + (unsigned)(off - 4), len);
+		if (d) {
+			unsigned o = reg + (unsigned)(off - 4);
+			if (d->ops && d->ops->config_read)
+				d->ops->config_read(d, o, len);
+			v = pci_cfg_read(d, o, len);
+		}
 	}
 	pthread_mutex_unlock(&bus->lock);
 	memcpy(data, &v, len > 4 ? 4 : len);

@@ -49,6 +49,9 @@
 struct pci_device;
 
 struct pci_device_ops {
+	/* Called before the guest reads [off, off+len) of configuration
+	 * space, for registers whose value the device computes. Optional. */
+	void (*config_read)(struct pci_device *d, unsigned off, unsigned len);
 	/* Called after the guest wrote [off, off+len) of configuration space
 	 * (already applied with the write masks). Optional. */
 	void (*config_write)(struct pci_device *d, unsigned off, unsigned len);
