@@ -2,3 +2,7 @@
 # boot registers. Pure code (no ioctl), so it is linked into azote and
 # tested here on synthetic kernels and tables.
 ARCH_SRCS := $(wildcard src/arch/x86/*.c)
+
+X86_TEST_SRCS := tests/unit/x86_fixture.c src/vmm/guest_mem.c $(ARCH_SRCS)
+$(eval $(call unit_test,test_bzimage,tests/unit/test_bzimage.c $(X86_TEST_SRCS)))
+$(eval $(call unit_test,test_elf,tests/unit/test_elf.c $(X86_TEST_SRCS)))

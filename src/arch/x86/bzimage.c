@@ -96,11 +96,8 @@ int bzimage_parse(const uint8_t *buf, size_t len, struct bzimage *bz,
 				 bz->hdr_end, h->version >> 8, h->version & 0xff);
 
 	unsigned sects = h->setup_sects ? h->setup_sects : DEFAULT_SETUP_SECTS;
+	/* At least 2 sectors, always past the header's end (at most 0x301). */
 	bz->setup_size = (sects + 1) * SECTOR;
-	if (bz->setup_size < bz->hdr_end)
-		return azerr_set(e, "bzImage: setup_sects %u (%u bytes) ends before the "
-				 "setup header (0x%x)", h->setup_sects, bz->setup_size,
-				 bz->hdr_end);
 	bz->kernel_offset = bz->setup_size;
 	bz->kernel_size = (uint64_t)h->syssize * 16;
 	if (bz->kernel_size == 0)
