@@ -11,3 +11,7 @@ $(eval $(call unit_test,test_mptable,tests/unit/test_mptable.c $(X86_TEST_SRCS))
 $(eval $(call unit_test,test_cpuid,tests/unit/test_cpuid.c $(X86_TEST_SRCS)))
 $(eval $(call unit_test,test_boot_regs,tests/unit/test_boot_regs.c $(X86_TEST_SRCS)))
 $(eval $(call unit_test,test_boot,tests/unit/test_boot.c $(X86_TEST_SRCS)))
+
+FUZZ_X86_SRCS := src/vmm/guest_mem.c $(ARCH_SRCS)
+$(eval $(call fuzzer,fuzz_bzimage,fuzz/fuzz_bzimage.c $(FUZZ_X86_SRCS)))
+$(eval $(call fuzzer,fuzz_elf,fuzz/fuzz_elf.c $(FUZZ_X86_SRCS)))
