@@ -2,7 +2,9 @@
 # from mk/10-arch.mk).
 VMM_SRCS     := $(filter-out src/vmm/main.c,$(wildcard src/vmm/*.c))
 DEVICE_SRCS  := $(wildcard src/devices/*.c) src/virtio/virtio_pci.c
-AZOTE_SRCS   := src/vmm/main.c $(VMM_SRCS) $(DEVICE_SRCS) $(ARCH_SRCS)
+# The vhost-user front-end: the only part of src/vhost azote needs.
+VHOST_FE_SRCS := src/vhost/msg.c src/vhost/frontend.c
+AZOTE_SRCS   := src/vmm/main.c $(VMM_SRCS) $(DEVICE_SRCS) $(ARCH_SRCS) $(VHOST_FE_SRCS)
 
 PROGRAMS += $(BUILD)/azote
 $(BUILD)/azote: $(AZOTE_SRCS:%.c=$(OBJ)/%.o) $(COMMON_LIB)

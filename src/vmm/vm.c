@@ -2,6 +2,7 @@
 #include "vmm/vm.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -97,6 +98,11 @@ static int create_kvm_vm(struct vm *vm, struct azerr *e)
 	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
 	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
 		return azerr_set(e, "KVM_CREATE_PIT2 failed: %s", strerror(errno));
+	int gsis = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IRQ_ROUTING);
+	irq_routing_init(&vm->routing, vm->vm_fd, gsis > 0 ? (unsigned)gsis : 0);
+	vm->routing_ready = true;
+	vm->ioeventfd_any_length =
+		ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IOEVENTFD_ANY_LENGTH) > 0;
 	return 0;
 }
 
@@ -138,6 +144,71 @@ static int create_platform(struct vm *vm, struct azerr *e)
 	return 0;
 }
 
+/* The card programs live next to azote's own executable. */
+static int card_path(const char *name, char *buf, size_t len, struct azerr *e)
+{
+	char self[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n < 0)
+		return azerr_set(e, "cannot find azote's own path: %s", strerror(errno));
+	self[n] = '\0';
+	char *slash = strrchr(self, '/');
+	if (slash)
+		*slash = '\0';
+	if ((size_t)snprintf(buf, len, "%s/%s", self, name) >= len)
+		return azerr_set(e, "card path for %s is too long", name);
+	if (access(buf, X_OK) < 0)
+		return azerr_set(e, "card program %s: %s", buf, strerror(errno));
+	return 0;
+}
+
+static int create_drive(struct vm *vm, struct vhost_dev *d, const struct drive_config *c,
+			struct azerr *e)
+{
+	char path[4200], queues[16];
+	char *argv[12];
+	int n = 0;
+	struct vhost_dev_params p = {
+		.device_id = VIRTIO_ID_BLOCK, .id = c->id, .socket = c->socket,
+		.card_argv = argv, .max_queues = c->queues,
+	};
+
+	if (!c->socket) {
+		if (card_path("azote-card-blk", path, sizeof(path), e) < 0)
+			return -1;
+		argv[n++] = path;
+		argv[n++] = "--image";
+		argv[n++] = c->path;
+		if (c->read_only)
+			argv[n++] = "--ro";
+		if (c->direct)
+			argv[n++] = "--direct";
+		if (c->queues) {
+			snprintf(queues, sizeof(queues), "%u", c->queues);
+			argv[n++] = "--queues";
+			argv[n++] = queues;
+		}
+		argv[n] = NULL;
+	}
+	return vhost_dev_create(d, vm, &p, e);
+}
+
+static int create_devices(struct vm *vm, const struct vm_config *c, struct azerr *e)
+{
+	if (!c->nr_drives)
+		return 0;
+	vm->devs = calloc(c->nr_drives, sizeof(*vm->devs));
+	if (!vm->devs)
+		return azerr_set(e, "out of memory for %u devices", c->nr_drives);
+	for (unsigned i = 0; i < c->nr_drives; i++) {
+		if (create_drive(vm, &vm->devs[i], &c->drives[i], e) < 0)
+			return -1;
+		vm->nr_devs++;
+	}
+	return 0;
+}
+
 static void vm_zero(struct vm *vm)
 {
 	memset(vm, 0, sizeof(*vm));
@@ -173,7 +244,8 @@ int vm_create(struct vm *vm, const struct vm_config *c, struct azerr *e)
 		azerr_set(e, "cannot create eventfds: %s", strerror(errno));
 		goto fail;
 	}
-	if (create_memory(vm, c->mem_bytes, e) || create_platform(vm, e))
+	if (create_memory(vm, c->mem_bytes, e) || create_platform(vm, e) ||
+	    create_devices(vm, c, e))
 		goto fail;
 
 	struct boot_request req = {
@@ -276,6 +348,11 @@ int vm_destroy(struct vm *vm)
 			pthread_join(vm->vcpus[i].thread, NULL);
 		vm->vcpus[i].thread_started = false;
 	}
+	for (unsigned i = 0; i < vm->nr_devs; i++)
+		vhost_dev_destroy(&vm->devs[i]);
+	free(vm->devs);
+	vm->devs = NULL;
+	vm->nr_devs = 0;
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)
 		vcpu_release(&vm->vcpus[i]);
 	free(vm->vcpus);
@@ -288,6 +365,9 @@ int vm_destroy(struct vm *vm)
 		uart_destroy(&vm->uart);
 		vm->platform_created = false;
 	}
+	if (vm->routing_ready)
+		irq_routing_destroy(&vm->routing);
+	vm->routing_ready = false;
 	io_bus_destroy(&vm->pio);
 	io_bus_destroy(&vm->mmio);
 	guest_mem_destroy(&vm->mem);

@@ -24,6 +24,8 @@
 #include "vmm/event_loop.h"
 #include "vmm/guest_mem.h"
 #include "vmm/io_bus.h"
+#include "vmm/irq_routing.h"
+#include "vmm/vhost_dev.h"
 #include "vmm/vm_config.h"
 
 /* Exit status of azote. */
@@ -54,11 +56,16 @@ struct vm {
 	struct guest_mem mem;
 	struct event_loop loop;     /* the main thread's reactor */
 	struct io_bus pio, mmio;
+	struct irq_routing routing;
+	bool routing_ready;
+	bool ioeventfd_any_length;  /* KVM_CAP_IOEVENTFD_ANY_LENGTH */
 	bool platform_created;      /* the devices below are initialised */
 	struct pci_bus pci;
 	struct uart uart;
 	struct i8042 i8042;
 	struct rtc rtc;
+	struct vhost_dev *devs;     /* virtio devices: drives, then NICs */
+	unsigned nr_devs;
 	struct boot_info boot;
 	struct cpuid_table *supported_cpuid;  /* KVM_GET_SUPPORTED_CPUID */
 	struct kvm_msrs *boot_msrs; /* set on every vCPU at creation */

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -116,7 +117,8 @@ static void test_help_and_version(void **state)
 	vm_config_free(&c);
 	/* Every option the parser takes is in the help text. */
 	const char *opts[] = { "--kernel", "--initrd", "--cmdline", "--boot-entry",
-			       "--cpus", "--memory", "--log-level", "--help", "--version" };
+			       "--cpus", "--memory", "--drive", "--vhost-user-blk",
+			       "--log-level", "--help", "--version" };
 	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
 		assert_non_null(strstr(cli_usage, opts[i]));
 }
@@ -134,6 +136,83 @@ static void test_repeated_option_replaces(void **state)
 	vm_config_free(&c);
 }
 
+static void test_drives(void **state)
+{
+	struct vm_config c;
+	struct cli_opts o;
+	struct azerr e;
+	(void)state;
+
+	assert_int_equal(parse(ARGC("--kernel", "p", "--drive", "path=/img/a.raw,ro,queues=4,direct",
+				    "--drive", "id=data_1,path=b.img",
+				    "--vhost-user-blk", "socket=/run/vu.sock",
+				    "--drive", "path=c.img"),
+			       ARGV("--kernel", "p", "--drive", "path=/img/a.raw,ro,queues=4,direct",
+				    "--drive", "id=data_1,path=b.img",
+				    "--vhost-user-blk", "socket=/run/vu.sock",
+				    "--drive", "path=c.img"), &c, &o, &e), 0);
+	assert_int_equal(c.nr_drives, 4);
+	assert_string_equal(c.drives[0].id, "drive0");
+	assert_string_equal(c.drives[0].path, "/img/a.raw");
+	assert_true(c.drives[0].read_only && c.drives[0].direct);
+	assert_int_equal(c.drives[0].queues, 4);
+	assert_string_equal(c.drives[1].id, "data_1");
+	assert_false(c.drives[1].read_only);
+	assert_int_equal(c.drives[1].queues, 0);
+	assert_string_equal(c.drives[2].id, "drive2");
+	assert_string_equal(c.drives[2].socket, "/run/vu.sock");
+	assert_null(c.drives[2].path);
+	assert_string_equal(c.drives[3].id, "drive3");
+	vm_config_free(&c);
+}
+
+static void test_drive_errors(void **state)
+{
+	static const struct { const char *opt, *arg, *want; } bad[] = {
+		{ "--drive", "ro", "path= is required" },
+		{ "--drive", "path=a,queues=0", "queues='0'" },
+		{ "--drive", "path=a,queues=17", "queues='17'" },
+		{ "--drive", "path=a,color=red", "'color=red'" },
+		{ "--drive", "path=a,ro=yes", "'ro=yes'" },
+		{ "--drive", "path=a,id=bad/id", "id='bad/id'" },
+		{ "--drive", "path=a,id=", "id=''" },
+		{ "--drive", "path=a,socket=s", "'socket=s'" },
+		{ "--vhost-user-blk", "path=a", "'path=a'" },
+		{ "--vhost-user-blk", "id=x", "socket= is required" },
+	};
+	struct vm_config c;
+	struct cli_opts o;
+	struct azerr e;
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *argv[] = { "azote", "--kernel", "p", (char *)bad[i].opt, (char *)bad[i].arg, NULL };
+		assert_int_equal(parse(5, argv, &c, &o, &e), -1);
+		if (!strstr(e.msg, bad[i].want))
+			fail_msg("'%s %s': message '%s' lacks '%s'", bad[i].opt, bad[i].arg,
+				 e.msg, bad[i].want);
+		assert_int_equal(c.nr_drives, 0);
+		vm_config_free(&c);
+	}
+	/* Duplicate IDs, explicit or against a default. */
+	assert_int_equal(parse(ARGC("--kernel", "p", "--drive", "path=a,id=x", "--drive", "path=b,id=x"),
+			       ARGV("--kernel", "p", "--drive", "path=a,id=x", "--drive", "path=b,id=x"),
+			       &c, &o, &e), -1);
+	assert_non_null(strstr(e.msg, "'x' is used twice"));
+	vm_config_free(&c);
+	assert_int_equal(parse(ARGC("--kernel", "p", "--drive", "path=a,id=drive1", "--drive", "path=b"),
+			       ARGV("--kernel", "p", "--drive", "path=a,id=drive1", "--drive", "path=b"),
+			       &c, &o, &e), 0);
+	assert_string_equal(c.drives[1].id, "drive2");
+	vm_config_free(&c);
+	/* A 64-character ID is one too long. */
+	char arg[100];
+	snprintf(arg, sizeof(arg), "path=a,id=%064d", 0);
+	char *argv[] = { "azote", "--kernel", "p", "--drive", arg, NULL };
+	assert_int_equal(parse(5, argv, &c, &o, &e), -1);
+	vm_config_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -142,6 +221,8 @@ int main(void)
 		cmocka_unit_test(test_errors_name_the_value),
 		cmocka_unit_test(test_help_and_version),
 		cmocka_unit_test(test_repeated_option_replaces),
+		cmocka_unit_test(test_drives),
+		cmocka_unit_test(test_drive_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
