@@ -16,7 +16,7 @@ cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 inspect=$BUILD/tools/boot_inspect
 stub=$BUILD/tools/pvh_stub.elf
-cache=${XDG_CACHE_HOME:-$HOME/.cache}/azote
+cache=${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/azote
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 fails=0
