@@ -94,7 +94,7 @@ check "initrd as high as initrd_addr_max allows" '(( rmax + 1 - (rd + initrd_siz
 check "e820: 4 entries, RAM from 4 GiB" \
 	'[[ $(get zp.e820_entries) == 4 && $(get zp.e820.3) == "0x100000000 0x20000000 1" ]]'
 check "e820: RAM to the reserved firmware area, then from 1 MiB" \
-	'[[ $(get zp.e820.0) == "0x0 0x9e000 1" && $(get zp.e820.1) == "0x9e000 0x62000 2" && $(get zp.e820.2) == "0x100000 0xbff00000 1" ]]'
+	'[[ $(get zp.e820.0) == "0x0 0x9fc00 1" && $(get zp.e820.1) == "0x9fc00 0x60400 2" && $(get zp.e820.2) == "0x100000 0xbff00000 1" ]]'
 check "MP table: 2 CPUs, checksums good" '[[ $(get mp.cpus) == 2 && $(get mp.checksums_ok) == 1 ]]'
 check "RIP = entry, RSI = zero page, RFLAGS = 0x2" \
 	'(( $(get rip) == entry && $(get rsi) == 0x7000 && $(get rflags) == 2 ))'
