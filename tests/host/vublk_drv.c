@@ -62,6 +62,9 @@ struct drv {
 };
 
 static void check(struct drv *d, bool ok, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void check(struct drv *d, bool ok, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -74,6 +77,9 @@ static void check(struct drv *d, bool ok, const char *fmt, ...)
 	if (!ok)
 		d->failures++;
 }
+
+static void die(int code, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3), noreturn));
 
 static void die(int code, const char *fmt, ...)
 {
@@ -713,7 +719,7 @@ static void setup(struct drv *d, unsigned want_queues)
 			VIRTIO_BIT(VIRTIO_BLK_F_RO) | VIRTIO_BIT(VIRTIO_BLK_F_DISCARD) |
 			VIRTIO_BIT(VIRTIO_BLK_F_WRITE_ZEROES) |
 			VIRTIO_BIT(VIRTIO_BLK_F_SEG_MAX) | VIRTIO_BIT(VIRTIO_BLK_F_BLK_SIZE);
-	unsigned nq;
+	unsigned nq = 0;
 
 	if (vu_fe_negotiate(&d->fe, VU_FE_PROTOCOL_FEATURES, &e) ||
 	    vu_fe_get_queue_num(&d->fe, &nq, &e))
