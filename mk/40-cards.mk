@@ -27,7 +27,8 @@ $(BUILD)/tests/vublk-drv: $(OBJ)/tests/host/vublk_drv.o $(OBJ)/tests/host/drv_ri
 	$(CC) $(LDFLAGS) -o $@ $^
 
 $(eval $(call unit_test,test_virtqueue,tests/unit/test_virtqueue.c $(VIRTIO_SRCS)))
-$(eval $(call unit_test,test_vhost_msg,tests/unit/test_vhost_msg.c src/vhost/msg.c))
+$(eval $(call unit_test,test_vhost_msg,tests/unit/test_vhost_msg.c src/vhost/msg.c src/vhost/backend.c $(VIRTIO_SRCS)))
+$(eval $(call unit_test,test_vhost_frontend,tests/unit/test_vhost_frontend.c src/vhost/msg.c src/vhost/frontend.c))
 $(eval $(call unit_test,test_blk_req,tests/unit/test_blk_req.c src/cards/blk/req.c src/virtio/iov.c))
 
 $(eval $(call fuzzer,fuzz_virtqueue,fuzz/fuzz_virtqueue.c $(VIRTIO_SRCS) src/cards/blk/req.c))
