@@ -23,6 +23,7 @@ API_TEST_SRCS := $(API_FAKE_SRCS) tests/unit/test_api_util.c
 
 $(eval $(call unit_test,test_api,tests/unit/test_api.c $(API_TEST_SRCS) $(API_SRCS),-ljansson -lmicrohttpd -lpthread))
 $(eval $(call unit_test,test_api_config,tests/unit/test_api_config.c $(API_TEST_SRCS) $(API_SRCS),-ljansson -lmicrohttpd -lpthread))
+$(eval $(call unit_test,test_api_server,tests/unit/test_api_server.c $(API_TEST_SRCS) $(API_SRCS),-ljansson -lmicrohttpd -lpthread))
 $(eval $(call unit_test,test_api_metrics,tests/unit/test_api_metrics.c $(API_TEST_SRCS) $(API_SRCS),-ljansson -lmicrohttpd -lpthread))
 
 API_FUZZ_SRCS := $(filter-out src/api/server.c,$(API_SRCS)) $(API_FAKE_SRCS)

@@ -679,10 +679,11 @@ void api_handle(struct api *api, const char *method, const char *path,
 	};
 
 	log_debug("API request: %.16s %.200s (%zu bytes)", method, path, len);
+	/* Counted on arrival, so that FlushMetrics counts itself. */
+	metric_inc(&api->p.metrics->api_server.requests);
 	pthread_mutex_lock(&api->lock);
 	route(&r, method, path);
 	pthread_mutex_unlock(&api->lock);
-	metric_inc(&api->p.metrics->api_server.requests);
 	if (out->status >= 400)
 		metric_inc(&api->p.metrics->api_server.request_fails);
 	/* json_dumps fails only when out of memory. */

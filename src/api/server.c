@@ -242,7 +242,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
 	}
 }
 
-static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+/* libmicrohttpd's messages, at debug level (a bad client is not an
+ * error of azote's). */
+static void __attribute__((format(printf, 2, 0)))
+on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char msg[512];
 	size_t n;

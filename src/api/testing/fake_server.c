@@ -18,7 +18,7 @@
 #include "common/log.h"
 #include "common/size.h"
 
-static void usage(void)
+static void __attribute__((noreturn)) usage(void)
 {
 	fprintf(stderr, "usage: azote-api-fake --api-sock PATH "
 		"[--config-file FILE] [--max-body N] [--idle-timeout S] "
@@ -57,7 +57,7 @@ int main(int argc, char **argv)
 	int sig;
 
 	log_init("azote-api-fake", LOG_INFO);
-	for (int i = 1; i < argc; i++) {
+	for (int i = 1; i < argc; i += 2) {
 		const char *a = argv[i], *v = argv[i + 1];
 
 		if (!strcmp(a, "--api-sock") && v)
@@ -77,7 +77,6 @@ int main(int argc, char **argv)
 			log_set_level(level);
 		else
 			usage();
-		i++;
 	}
 	if (!sock)
 		usage();
