@@ -26,6 +26,9 @@ $(eval $(call unit_test,test_api_config,tests/unit/test_api_config.c $(API_TEST_
 $(eval $(call unit_test,test_api_server,tests/unit/test_api_server.c $(API_TEST_SRCS) $(API_SRCS),-ljansson -lmicrohttpd -lpthread))
 $(eval $(call unit_test,test_api_metrics,tests/unit/test_api_metrics.c $(API_TEST_SRCS) $(API_SRCS),-ljansson -lmicrohttpd -lpthread))
 
+# The fuzzer macro compiles and links in one command, so the version define
+# rides along with the libraries.
 API_FUZZ_SRCS := $(filter-out src/api/server.c,$(API_SRCS)) $(API_FAKE_SRCS)
-$(eval $(call fuzzer,fuzz_api,fuzz/fuzz_api.c $(API_FUZZ_SRCS),-ljansson -lpthread))
-$(eval $(call fuzzer,fuzz_api_config,fuzz/fuzz_api_config.c $(API_FUZZ_SRCS),-ljansson -lpthread))
+API_FUZZ_ARGS := -DAZOTE_VERSION='"$(VERSION)"' -ljansson -lpthread
+$(eval $(call fuzzer,fuzz_api,fuzz/fuzz_api.c $(API_FUZZ_SRCS),$(API_FUZZ_ARGS)))
+$(eval $(call fuzzer,fuzz_api_config,fuzz/fuzz_api_config.c $(API_FUZZ_SRCS),$(API_FUZZ_ARGS)))

@@ -45,7 +45,8 @@ reply_fault(struct api_response *out, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	log_info("API request failed: %s", msg);
-	reply_json(out, 400, json_pack("{s:s}", "fault_message", msg));
+	reply_json(out, 400, json_pack("{s:o}", "fault_message",
+				       jstring_lossy(msg)));
 }
 
 static void reply_none(struct api_response *out)
@@ -209,7 +210,8 @@ struct request {
 static void get_instance_info(struct request *r)
 {
 	reply_json(r->out, 200,
-		   json_pack("{s:s, s:s, s:s, s:s}", "id", r->api->instance_id,
+		   json_pack("{s:o, s:s, s:s, s:s}",
+			     "id", jstring_lossy(r->api->instance_id),
 			     "state", state_names[r->api->state],
 			     "vmm_version", AZOTE_VERSION, "app_name", "azote"));
 }

@@ -2,13 +2,15 @@
 
 #include <stdio.h>
 
+#include "api/json_schema.h"
 #include "api/resources.h"
 
-/* json_object_set_new for optional strings: nothing when s is NULL. */
+/* Strings may come from the command line, in any encoding. Optional ones
+ * (s NULL) are left out. */
 static void set_str(json_t *o, const char *key, const char *s)
 {
 	if (s)
-		json_object_set_new(o, key, json_string(s));
+		json_object_set_new(o, key, jstring_lossy(s));
 }
 
 json_t *export_machine_config(const struct vm_config *cfg)
@@ -46,10 +48,10 @@ static void set_limiter(json_t *o, const char *key,
 
 static json_t *drive_json(const struct drive_config *d)
 {
-	json_t *o = json_pack("{s:s, s:b, s:s}", "drive_id", d->id,
-			      "is_root_device", d->is_root_device,
+	json_t *o = json_pack("{s:b, s:s}", "is_root_device", d->is_root_device,
 			      "cache_type", res_cache_types[d->cache_type]);
 
+	set_str(o, "drive_id", d->id);
 	set_str(o, "partuuid", d->partuuid);
 	if (d->socket) {
 		set_str(o, "socket", d->socket);
@@ -65,9 +67,10 @@ static json_t *drive_json(const struct drive_config *d)
 
 static json_t *net_json(const struct net_config *n)
 {
-	json_t *o = json_pack("{s:s}", "iface_id", n->id);
+	json_t *o = json_object();
 	char mac[18];
 
+	set_str(o, "iface_id", n->id);
 	set_str(o, "host_dev_name", n->tap);
 	set_str(o, "socket", n->socket);  /* vhost-user-net from the CLI */
 	if (n->has_mac) {
@@ -89,9 +92,9 @@ static json_t *logger_json(const struct logger_config *l)
 
 	if (!l->configured)
 		return json_null();
-	o = json_pack("{s:s, s:b, s:b}", "level", l->level ? l->level : "Info",
-		      "show_level", l->show_level,
+	o = json_pack("{s:b, s:b}", "show_level", l->show_level,
 		      "show_log_origin", l->show_log_origin);
+	set_str(o, "level", l->level ? l->level : "Info");
 	set_str(o, "log_path", l->log_path);
 	set_str(o, "module", l->module);
 	return o;
@@ -103,7 +106,8 @@ json_t *export_vm_config(const struct vm_config *cfg)
 	       *nets = json_array(), *boot = json_null();
 
 	if (cfg->kernel_path) {
-		boot = json_pack("{s:s}", "kernel_image_path", cfg->kernel_path);
+		boot = json_object();
+		set_str(boot, "kernel_image_path", cfg->kernel_path);
 		set_str(boot, "initrd_path", cfg->initrd_path);
 		set_str(boot, "boot_args", cfg->cmdline);
 	}
@@ -116,10 +120,11 @@ json_t *export_vm_config(const struct vm_config *cfg)
 	json_object_set_new(root, "machine-config", export_machine_config(cfg));
 	json_object_set_new(root, "network-interfaces", nets);
 	json_object_set_new(root, "logger", logger_json(&cfg->logger));
-	json_object_set_new(root, "metrics",
-			    cfg->metrics_path ?
-				    json_pack("{s:s}", "metrics_path",
-					      cfg->metrics_path) :
-				    json_null());
+	json_object_set_new(root, "metrics", json_null());
+	if (cfg->metrics_path) {
+		json_object_set_new(root, "metrics", json_object());
+		set_str(json_object_get(root, "metrics"), "metrics_path",
+			cfg->metrics_path);
+	}
 	return root;
 }

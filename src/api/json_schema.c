@@ -2,6 +2,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -14,6 +15,25 @@ json_t *jparse(const char *buf, size_t len, struct azerr *e)
 	if (!v)
 		azerr_set(e, "%s at line %d column %d", je.text, je.line,
 			  je.column);
+	return v;
+}
+
+json_t *jstring_lossy(const char *s)
+{
+	json_t *v = json_string(s);
+	char *copy;
+
+	if (v)
+		return v;
+	copy = strdup(s);
+	if (!copy)
+		return NULL;
+	/* jansson's check failed somewhere; plain ASCII always passes. */
+	for (char *c = copy; *c; c++)
+		if ((unsigned char)*c >= 0x80)
+			*c = '?';
+	v = json_string(copy);
+	free(copy);
 	return v;
 }
 

@@ -48,6 +48,12 @@ int jenum(const json_t *o, const char *where, const char *name,
 	  const char *const *names, size_t n, bool nocase, int def,
 	  struct azerr *e);
 
+/* A JSON string of s; bytes of s that are not valid UTF-8 (a file name
+ * from the command line, a path in a request line) become '?', so that
+ * the result is never NULL for want of valid text. NULL only when out of
+ * memory. */
+json_t *jstring_lossy(const char *s);
+
 /* "prefix.name", or "name" when prefix is empty, into buf. */
 const char *jpath(char *buf, size_t size, const char *prefix,
 		  const char *name);

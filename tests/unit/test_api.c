@@ -297,6 +297,9 @@ static void test_bad_paths_and_methods(void **state)
 	longpath[sizeof(longpath) - 1] = '\0';
 	assert_int_equal(fx_req(f, "GET", longpath, NULL), 400);
 	fx_assert_fault(f, "Invalid request method and/or path");
+	/* A path that is not UTF-8 is still answered in valid JSON. */
+	assert_int_equal(fx_req(f, "GET", "/ballo\xffon", NULL), 400);
+	fx_assert_fault(f, "Invalid request method and/or path: GET /ballo?on.");
 	/* Leading slashes collapse and one trailing slash is ignored, as in
 	 * Firecracker. */
 	assert_int_equal(fx_req(f, "GET", "//machine-config/", NULL), 200);
