@@ -147,125 +147,109 @@ static void test_boot_source_missing_files(void **state)
 
 static void test_malformed_json(void **state)
 {
+	static const struct fx_bad cases[] = {
+		{ "PUT", "/machine-config", "{\"vcpu_count\": 2,",
+		  "An error occurred when deserializing the json body of a "
+		  "request: " },
+		{ "PUT", "/machine-config", "{\"vcpu_count\": 2,", "line 1" },
+		{ "PUT", "/actions", "not json", "deserializing" },
+		/* Trailing data after the object. */
+		{ "PUT", "/actions", "{\"action_type\": \"InstanceStart\"} {}",
+		  "deserializing" },
+		/* Duplicate keys are ambiguous: refused. */
+		{ "PUT", "/machine-config", "{\"vcpu_count\": 2, \"vcpu_count\": "
+		  "4, \"mem_size_mib\": 256}", "duplicate" },
+		{ "PUT", "/machine-config", "[1, 2]",
+		  "invalid type: an array, expected an object" },
+		/* jansson refuses NUL characters in strings. */
+		{ "PUT", "/boot-source", "{\"kernel_image_path\": \"a\\u0000b\"}",
+		  "deserializing" },
+	};
 	F;
 
-	assert_int_equal(fx_req(f, "PUT", "/machine-config",
-				"{\"vcpu_count\": 2,"), 400);
-	fx_assert_fault(f, "An error occurred when deserializing the json "
-			"body of a request: ");
-	fx_assert_fault(f, "line 1");
-	assert_int_equal(fx_req(f, "PUT", "/actions", "not json"), 400);
-	fx_assert_fault(f, "deserializing");
-	/* Trailing data after the object. */
-	assert_int_equal(fx_req(f, "PUT", "/actions",
-				"{\"action_type\": \"InstanceStart\"} {}"), 400);
-	fx_assert_fault(f, "deserializing");
-	/* Duplicate keys are ambiguous: refused. */
-	assert_int_equal(fx_req(f, "PUT", "/machine-config",
-				"{\"vcpu_count\": 2, \"vcpu_count\": 4, "
-				"\"mem_size_mib\": 256}"), 400);
-	fx_assert_fault(f, "duplicate");
-	/* Not an object at all. */
-	assert_int_equal(fx_req(f, "PUT", "/machine-config", "[1, 2]"), 400);
-	fx_assert_fault(f, "invalid type: an array, expected an object");
+	FX_EXPECT_FAULTS(f, cases);
 	assert_int_equal(f->fake.starts, 0);
 }
 
 static void test_wrong_types(void **state)
 {
+	static const struct fx_bad cases[] = {
+		{ "PUT", "/machine-config",
+		  "{\"vcpu_count\": \"2\", \"mem_size_mib\": 256}",
+		  "invalid type for field `vcpu_count`: a string, expected a "
+		  "non-negative integer" },
+		{ "PUT", "/machine-config",
+		  "{\"vcpu_count\": 2.5, \"mem_size_mib\": 256}",
+		  "`vcpu_count`: a float" },
+		{ "PUT", "/machine-config",
+		  "{\"vcpu_count\": -1, \"mem_size_mib\": 256}",
+		  "invalid value for field `vcpu_count`: integer `-1`" },
+		{ "PUT", "/machine-config",
+		  "{\"vcpu_count\": 256, \"mem_size_mib\": 256}",
+		  "expected 0 to 255" },
+		{ "PUT", "/drives/d", "{\"drive_id\": \"d\", \"path_on_host\": "
+		  "\"@/disk.img\", \"is_root_device\": \"yes\", "
+		  "\"is_read_only\": false}",
+		  "invalid type for field `is_root_device`: a string, expected "
+		  "a boolean" },
+		/* null is no value for a required field. */
+		{ "PUT", "/actions", "{\"action_type\": null}",
+		  "`action_type`: null, expected a string" },
+	};
 	F;
 
-	assert_int_equal(fx_req(f, "PUT", "/machine-config",
-				"{\"vcpu_count\": \"2\", \"mem_size_mib\": 256}"),
-			 400);
-	fx_assert_fault(f, "invalid type for field `vcpu_count`: a string, "
-			"expected a non-negative integer");
-	assert_int_equal(fx_req(f, "PUT", "/machine-config",
-				"{\"vcpu_count\": 2.5, \"mem_size_mib\": 256}"),
-			 400);
-	fx_assert_fault(f, "`vcpu_count`: a float");
-	assert_int_equal(fx_req(f, "PUT", "/machine-config",
-				"{\"vcpu_count\": -1, \"mem_size_mib\": 256}"),
-			 400);
-	fx_assert_fault(f, "invalid value for field `vcpu_count`: integer `-1`");
-	assert_int_equal(fx_req(f, "PUT", "/machine-config",
-				"{\"vcpu_count\": 256, \"mem_size_mib\": 256}"),
-			 400);
-	fx_assert_fault(f, "expected 0 to 255");
-	assert_int_equal(fx_reqf(f, "PUT", "/drives/d", "{\"drive_id\": \"d\", "
-				 "\"path_on_host\": \"%s\", \"is_root_device\": "
-				 "\"yes\", \"is_read_only\": false}",
-				 fx_path(f, "disk.img")), 400);
-	fx_assert_fault(f, "invalid type for field `is_root_device`: a string, "
-			"expected a boolean");
-	/* null is no value for a required field. */
-	assert_int_equal(fx_req(f, "PUT", "/actions",
-				"{\"action_type\": null}"), 400);
-	fx_assert_fault(f, "`action_type`: null, expected a string");
-	assert_int_equal(fx_req(f, "PUT", "/boot-source",
-				"{\"kernel_image_path\": \"a\\u0000b\"}"), 400);
-	fx_assert_fault(f, "deserializing");
+	FX_EXPECT_FAULTS(f, cases);
 }
 
 static void test_unknown_fields(void **state)
 {
+	static const struct fx_bad cases[] = {
+		{ "PUT", "/machine-config", "{\"vcpu_count\": 2, \"mem_size_mib\": "
+		  "256, \"ht_enabled\": true}",
+		  "unknown field `ht_enabled`, expected one of `vcpu_count`, "
+		  "`mem_size_mib`" },
+		/* Inside a nested object, the field is named with its parent. */
+		{ "PUT", "/network-interfaces/n", "{\"iface_id\": \"n\", "
+		  "\"host_dev_name\": \"t\", \"rx_rate_limiter\": {\"bytes\": "
+		  "{\"size\": 1, \"refill_time\": 1}}}",
+		  "unknown field `rx_rate_limiter.bytes`" },
+		{ "PUT", "/actions", "{\"action_type\": \"InstanceStart\", "
+		  "\"payload\": 1}", "unknown field `payload`" },
+	};
 	F;
 
-	assert_int_equal(fx_req(f, "PUT", "/machine-config",
-				"{\"vcpu_count\": 2, \"mem_size_mib\": 256, "
-				"\"ht_enabled\": true}"), 400);
-	fx_assert_fault(f, "unknown field `ht_enabled`, expected one of "
-			"`vcpu_count`, `mem_size_mib`");
-	/* Inside a nested object, the field is named with its parent. */
-	assert_int_equal(fx_req(f, "PUT", "/network-interfaces/n",
-				"{\"iface_id\": \"n\", \"host_dev_name\": \"t\", "
-				"\"rx_rate_limiter\": {\"bytes\": {\"size\": 1, "
-				"\"refill_time\": 1}}}"), 400);
-	fx_assert_fault(f, "unknown field `rx_rate_limiter.bytes`");
-	assert_int_equal(fx_req(f, "PUT", "/actions",
-				"{\"action_type\": \"InstanceStart\", "
-				"\"payload\": 1}"), 400);
-	fx_assert_fault(f, "unknown field `payload`");
+	FX_EXPECT_FAULTS(f, cases);
 }
 
 static void test_missing_fields(void **state)
 {
+	static const struct fx_bad cases[] = {
+		{ "PUT", "/machine-config", "{\"vcpu_count\": 2}",
+		  "missing field `mem_size_mib`" },
+		{ "PUT", "/boot-source", "{}", "missing field `kernel_image_path`" },
+		{ "PUT", "/drives/d", "{\"drive_id\": \"d\", \"path_on_host\": "
+		  "\"@/disk.img\", \"is_read_only\": false}",
+		  "missing field `is_root_device`" },
+		{ "PUT", "/drives/d", "{\"drive_id\": \"d\", \"is_root_device\": "
+		  "false, \"is_read_only\": false}",
+		  "missing field `path_on_host`" },
+		{ "PUT", "/drives/d", "{\"drive_id\": \"d\", \"path_on_host\": "
+		  "\"@/disk.img\", \"is_root_device\": false, \"rate_limiter\": "
+		  "{\"bandwidth\": {\"size\": 1000}}}",
+		  "missing field `rate_limiter.bandwidth.refill_time`" },
+		{ "PUT", "/network-interfaces/n", "{\"iface_id\": \"n\"}",
+		  "missing field `host_dev_name`" },
+		{ "PUT", "/metrics", "{}", "missing field `metrics_path`" },
+		{ "PATCH", "/vm", "{}", "missing field `state`" },
+	};
 	F;
 
-	assert_int_equal(fx_req(f, "PUT", "/machine-config",
-				"{\"vcpu_count\": 2}"), 400);
-	fx_assert_fault(f, "missing field `mem_size_mib`");
-	assert_int_equal(fx_req(f, "PUT", "/boot-source", "{}"), 400);
-	fx_assert_fault(f, "missing field `kernel_image_path`");
-	assert_int_equal(fx_reqf(f, "PUT", "/drives/d", "{\"drive_id\": \"d\", "
-				 "\"path_on_host\": \"%s\", "
-				 "\"is_read_only\": false}",
-				 fx_path(f, "disk.img")), 400);
-	fx_assert_fault(f, "missing field `is_root_device`");
-	assert_int_equal(fx_req(f, "PUT", "/drives/d", "{\"drive_id\": \"d\", "
-				"\"is_root_device\": false, "
-				"\"is_read_only\": false}"), 400);
-	fx_assert_fault(f, "missing field `path_on_host`");
-	assert_int_equal(fx_reqf(f, "PUT", "/drives/d", "{\"drive_id\": \"d\", "
-				 "\"path_on_host\": \"%s\", "
-				 "\"is_root_device\": false, \"rate_limiter\": "
-				 "{\"bandwidth\": {\"size\": 1000}}}",
-				 fx_path(f, "disk.img")), 400);
-	fx_assert_fault(f, "missing field `rate_limiter.bandwidth.refill_time`");
-	assert_int_equal(fx_req(f, "PUT", "/network-interfaces/n",
-				"{\"iface_id\": \"n\"}"), 400);
-	fx_assert_fault(f, "missing field `host_dev_name`");
-	assert_int_equal(fx_req(f, "PUT", "/metrics", "{}"), 400);
-	fx_assert_fault(f, "missing field `metrics_path`");
-	assert_int_equal(fx_req(f, "PATCH", "/vm", "{}"), 400);
-	fx_assert_fault(f, "missing field `state`");
+	FX_EXPECT_FAULTS(f, cases);
 }
 
 static void test_bad_paths_and_methods(void **state)
 {
-	static const struct {
-		const char *method, *path, *body, *want;
-	} cases[] = {
+	static const struct fx_bad cases[] = {
 		{ "GET", "/nope", NULL,
 		  "Invalid request method and/or path: GET /nope." },
 		{ "DELETE", "/", NULL, "Invalid request method and/or path" },
@@ -287,11 +271,7 @@ static void test_bad_paths_and_methods(void **state)
 	F;
 	char longpath[700];
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		assert_int_equal(fx_req(f, cases[i].method, cases[i].path,
-					cases[i].body), 400);
-		fx_assert_fault(f, cases[i].want);
-	}
+	FX_EXPECT_FAULTS(f, cases);
 	memset(longpath, 'a', sizeof(longpath) - 1);
 	longpath[0] = '/';
 	longpath[sizeof(longpath) - 1] = '\0';
@@ -352,32 +332,30 @@ static void test_ids(void **state)
 
 /* ---- the state machine ---- */
 
+#define AFTER_START "The requested operation is not supported after " \
+	"starting the microVM."
+#define BEFORE_START "The requested operation is not supported before " \
+	"starting the microVM."
+
 static void test_pre_boot_only_after_start(void **state)
 {
-	static const struct {
-		const char *method, *path, *body;
-	} cases[] = {
-		{ "PUT", "/boot-source", "{\"kernel_image_path\": \"k\"}" },
+	static const struct fx_bad cases[] = {
+		{ "PUT", "/boot-source", "{\"kernel_image_path\": \"k\"}", AFTER_START },
 		{ "PUT", "/machine-config",
-		  "{\"vcpu_count\": 1, \"mem_size_mib\": 64}" },
-		{ "PATCH", "/machine-config", "{\"vcpu_count\": 1}" },
+		  "{\"vcpu_count\": 1, \"mem_size_mib\": 64}", AFTER_START },
+		{ "PATCH", "/machine-config", "{\"vcpu_count\": 1}", AFTER_START },
 		{ "PUT", "/drives/x", "{\"drive_id\": \"x\", \"path_on_host\": "
-		  "\"p\", \"is_root_device\": false, \"is_read_only\": true}" },
+		  "\"p\", \"is_root_device\": false, \"is_read_only\": true}", AFTER_START },
 		{ "PUT", "/network-interfaces/x",
-		  "{\"iface_id\": \"x\", \"host_dev_name\": \"tap9\"}" },
-		{ "PUT", "/logger", "{\"level\": \"Debug\"}" },
-		{ "PUT", "/metrics", "{\"metrics_path\": \"/tmp/m\"}" },
-		{ "PUT", "/actions", "{\"action_type\": \"InstanceStart\"}" },
+		  "{\"iface_id\": \"x\", \"host_dev_name\": \"tap9\"}", AFTER_START },
+		{ "PUT", "/logger", "{\"level\": \"Debug\"}", AFTER_START },
+		{ "PUT", "/metrics", "{\"metrics_path\": \"/tmp/m\"}", AFTER_START },
+		{ "PUT", "/actions", "{\"action_type\": \"InstanceStart\"}", AFTER_START },
 	};
 	F;
 
 	fx_boot(f);
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		assert_int_equal(fx_req(f, cases[i].method, cases[i].path,
-					cases[i].body), 400);
-		fx_assert_fault(f, "The requested operation is not supported "
-				"after starting the microVM.");
-	}
+	FX_EXPECT_FAULTS(f, cases);
 	assert_int_equal(f->fake.starts, 1);
 	assert_int_equal(f->sink_opens, 0);
 	/* Still serving. */
@@ -386,26 +364,19 @@ static void test_pre_boot_only_after_start(void **state)
 
 static void test_post_boot_only_before_start(void **state)
 {
-	static const struct {
-		const char *method, *path, *body;
-	} cases[] = {
-		{ "PATCH", "/vm", "{\"state\": \"Paused\"}" },
-		{ "PATCH", "/vm", "{\"state\": \"Resumed\"}" },
-		{ "PUT", "/actions", "{\"action_type\": \"SendCtrlAltDel\"}" },
-		{ "PUT", "/actions", "{\"action_type\": \"FlushMetrics\"}" },
-		{ "PATCH", "/drives/rootfs", "{\"drive_id\": \"rootfs\"}" },
+	static const struct fx_bad cases[] = {
+		{ "PATCH", "/vm", "{\"state\": \"Paused\"}", BEFORE_START },
+		{ "PATCH", "/vm", "{\"state\": \"Resumed\"}", BEFORE_START },
+		{ "PUT", "/actions", "{\"action_type\": \"SendCtrlAltDel\"}", BEFORE_START },
+		{ "PUT", "/actions", "{\"action_type\": \"FlushMetrics\"}", BEFORE_START },
+		{ "PATCH", "/drives/rootfs", "{\"drive_id\": \"rootfs\"}", BEFORE_START },
 		{ "PATCH", "/network-interfaces/net1",
-		  "{\"iface_id\": \"net1\"}" },
+		  "{\"iface_id\": \"net1\"}", BEFORE_START },
 	};
 	F;
 
 	fx_configure(f);
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		assert_int_equal(fx_req(f, cases[i].method, cases[i].path,
-					cases[i].body), 400);
-		fx_assert_fault(f, "The requested operation is not supported "
-				"before starting the microVM.");
-	}
+	FX_EXPECT_FAULTS(f, cases);
 	assert_int_equal(f->fake.pauses + f->fake.resumes +
 			 f->fake.ctrl_alt_dels + f->fake.drive_updates +
 			 f->fake.net_updates, 0);
@@ -644,39 +615,32 @@ static void test_boot_cmdline_root(void **state)
 
 static void test_drive_errors(void **state)
 {
+	static const struct fx_bad cases[] = {
+		{ "PUT", "/drives/d", "{\"drive_id\": \"d\", \"path_on_host\": "
+		  "\"/nonexistent.img\", \"is_root_device\": false, "
+		  "\"is_read_only\": false}",
+		  "block device backing file cannot be opened: No such file or "
+		  "directory: /nonexistent.img" },
+		{ "PUT", "/drives/d", "{\"drive_id\": \"d\", \"path_on_host\": "
+		  "\"@/disk.img\", \"is_root_device\": false, \"is_read_only\": "
+		  "false, \"partuuid\": \"x root=/dev/sdb\"}",
+		  "is not a partition UUID" },
+		{ "PUT", "/drives/d", "{\"drive_id\": \"d\", \"path_on_host\": "
+		  "\"@/disk.img\", \"is_root_device\": false, \"is_read_only\": "
+		  "false, \"cache_type\": \"None\"}",
+		  "unknown variant `None` for field `cache_type`" },
+		/* vhost-user: the backend owns the image. */
+		{ "PUT", "/drives/d", "{\"drive_id\": \"d\", \"socket\": "
+		  "\"/run/x.sock\", \"path_on_host\": \"@/disk.img\", "
+		  "\"is_root_device\": false}",
+		  "a vhost-user drive (socket) takes none of" },
+		{ "PUT", "/drives/d", "{\"drive_id\": \"d\", \"socket\": "
+		  "\"@/disk.img\", \"is_root_device\": false}", "not a socket" },
+	};
 	F;
 	char path[32];
 
-	assert_int_equal(fx_req(f, "PUT", "/drives/d",
-				"{\"drive_id\": \"d\", \"path_on_host\": "
-				"\"/nonexistent.img\", \"is_root_device\": false, "
-				"\"is_read_only\": false}"), 400);
-	fx_assert_fault(f, "block device backing file cannot be opened: No such "
-			"file or directory: /nonexistent.img");
-	assert_int_equal(fx_reqf(f, "PUT", "/drives/d",
-				 "{\"drive_id\": \"d\", \"path_on_host\": \"%s\", "
-				 "\"is_root_device\": false, \"is_read_only\": "
-				 "false, \"partuuid\": \"x root=/dev/sdb\"}",
-				 fx_path(f, "disk.img")), 400);
-	fx_assert_fault(f, "is not a partition UUID");
-	assert_int_equal(fx_reqf(f, "PUT", "/drives/d",
-				 "{\"drive_id\": \"d\", \"path_on_host\": \"%s\", "
-				 "\"is_root_device\": false, \"is_read_only\": "
-				 "false, \"cache_type\": \"None\"}",
-				 fx_path(f, "disk.img")), 400);
-	fx_assert_fault(f, "unknown variant `None` for field `cache_type`");
-	/* vhost-user: the backend owns the image. */
-	assert_int_equal(fx_reqf(f, "PUT", "/drives/d",
-				 "{\"drive_id\": \"d\", \"socket\": \"/run/x.sock\", "
-				 "\"path_on_host\": \"%s\", "
-				 "\"is_root_device\": false}",
-				 fx_path(f, "disk.img")), 400);
-	fx_assert_fault(f, "a vhost-user drive (socket) takes none of");
-	assert_int_equal(fx_reqf(f, "PUT", "/drives/d",
-				 "{\"drive_id\": \"d\", \"socket\": \"%s\", "
-				 "\"is_root_device\": false}",
-				 fx_path(f, "disk.img")), 400);
-	fx_assert_fault(f, "not a socket");
+	FX_EXPECT_FAULTS(f, cases);
 	/* At most VM_MAX_DRIVES. */
 	for (int i = 0; i < VM_MAX_DRIVES; i++) {
 		snprintf(path, sizeof(path), "/drives/d%d", i);

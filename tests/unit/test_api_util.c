@@ -112,6 +112,29 @@ int fx_reqf(struct api_fixture *f, const char *method, const char *path,
 	return fx_req(f, method, path, body);
 }
 
+int fx_req_at(struct api_fixture *f, const char *method, const char *path,
+	      const char *body)
+{
+	char buf[4096];
+	size_t n = 0;
+
+	if (!body)
+		return fx_req(f, method, path, NULL);
+	for (const char *c = body; *c && n < sizeof(buf) - 64; c++)
+		n += snprintf(buf + n, sizeof(buf) - n, "%s",
+			      *c == '@' ? f->dir : (char[]){ *c, 0 });
+	return fx_req(f, method, path, buf);
+}
+
+void fx_expect_faults(struct api_fixture *f, const struct fx_bad *cases,
+		      size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		fx_req_at(f, cases[i].method, cases[i].path, cases[i].body);
+		fx_assert_fault(f, cases[i].want);
+	}
+}
+
 json_t *fx_json(struct api_fixture *f)
 {
 	json_t *v;

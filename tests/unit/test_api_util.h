@@ -34,8 +34,21 @@ int fx_req(struct api_fixture *f, const char *method, const char *path,
 int fx_reqf(struct api_fixture *f, const char *method, const char *path,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* fx_req with each '@' in body replaced by the scratch directory. */
+int fx_req_at(struct api_fixture *f, const char *method, const char *path,
+	      const char *body);
+
 /* The last response was a 400 whose fault_message contains want. */
 void fx_assert_fault(struct api_fixture *f, const char *want);
+
+/* A request that must fail: fx_req_at, then fx_assert_fault. */
+struct fx_bad {
+	const char *method, *path, *body, *want;
+};
+void fx_expect_faults(struct api_fixture *f, const struct fx_bad *cases,
+		      size_t n);
+#define FX_EXPECT_FAULTS(f, cases) \
+	fx_expect_faults(f, cases, sizeof(cases) / sizeof((cases)[0]))
 /* The last response body parsed as JSON (caller decrefs). */
 json_t *fx_json(struct api_fixture *f);
 
