@@ -74,10 +74,10 @@ static int drive_check(const json_t *body, struct azerr *e)
 					 jstr(body, "drive_id"));
 		return res_check_path_string(sock, "socket", e);
 	}
+	/* Firecracker's swagger calls is_read_only required for an image
+	 * but its code defaults it to false; clients rely on the latter. */
 	if (!path)
 		return azerr_set(e, "missing field `path_on_host`");
-	if (!jhas(body, "is_read_only"))
-		return azerr_set(e, "missing field `is_read_only`");
 	return res_check_path_string(path, "path_on_host", e);
 }
 

@@ -566,9 +566,16 @@ static void test_drives(void **state)
 				 "\"%s\", \"is_root_device\": false, "
 				 "\"is_read_only\": true, \"cache_type\": "
 				 "\"Writeback\"}", fx_path(f, "ro.img")), 204);
+	/* is_read_only defaults to false, as in Firecracker's code. */
+	assert_int_equal(fx_req_at(f, "PUT", "/drives/rw",
+				   "{\"drive_id\": \"rw\", \"path_on_host\": "
+				   "\"@/disk2.img\", \"is_root_device\": false}"),
+			 204);
 	assert_int_equal(fx_req(f, "GET", "/vm/config", NULL), 200);
 	v = fx_json(f);
-	assert_int_equal(json_array_size(json_object_get(v, "drives")), 2);
+	assert_int_equal(json_array_size(json_object_get(v, "drives")), 3);
+	d = json_array_get(json_object_get(v, "drives"), 2);
+	assert_true(json_is_false(json_object_get(d, "is_read_only")));
 	d = json_array_get(json_object_get(v, "drives"), 0);
 	assert_string_equal(str_at(d, "drive_id"), "root");
 	assert_string_equal(str_at(d, "partuuid"), "0eaa91a0-01");
