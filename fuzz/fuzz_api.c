@@ -3,15 +3,14 @@
  *
  * Input: requests separated by NUL bytes, each "METHOD PATH\nBODY". Every
  * input starts from a fresh instance; the fake VMM stands in for the core.
- * /tmp/azote-fuzz/kernel and /tmp/azote-fuzz/disk.img exist, so that the
- * seeds can configure and boot a VM and the fuzzer go on from there. */
+ * The seeds use /proc/self/exe as kernel and disk image (it passes the
+ * API's stat/access checks and nothing writes to it), so that they can
+ * configure and boot a VM and the fuzzer go on from there. */
 #include <fcntl.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "api/api.h"
 #include "api/testing/fake_vmm.h"
@@ -33,9 +32,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	mkdir("/tmp/azote-fuzz", 0700);
-	close(open("/tmp/azote-fuzz/kernel", O_CREAT | O_WRONLY, 0600));
-	close(open("/tmp/azote-fuzz/disk.img", O_CREAT | O_WRONLY, 0600));
 	log_set_output(-1, false, false, NULL);
 	return 0;
 }
