@@ -1,10 +1,13 @@
 /* Request routing and the instance state machine, following Firecracker's
  * API server: the same paths, bodies, status codes and fault messages. */
+#include <errno.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "api/api_internal.h"
 #include "api/export.h"
@@ -68,7 +71,12 @@ struct api *api_new(const struct api_params *p, struct vm_config *cfg,
 		return NULL;
 	}
 	pthread_mutex_init(&api->lock, NULL);
-	pthread_cond_init(&api->started, NULL);
+	api->started_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (api->started_fd < 0) {
+		azerr_set(e, "eventfd: %s", strerror(errno));
+		free(api);
+		return NULL;
+	}
 	api->p = *p;
 	if (!api->p.open_sink)
 		api->p.open_sink = sinks_open;
@@ -95,7 +103,7 @@ void api_free(struct api *api)
 	if (!api)
 		return;
 	vm_config_free(&api->cfg);
-	pthread_cond_destroy(&api->started);
+	close(api->started_fd);
 	pthread_mutex_destroy(&api->lock);
 	free(api);
 }
@@ -110,24 +118,9 @@ enum api_state api_get_state(struct api *api)
 	return s;
 }
 
-int api_wait_started(struct api *api)
+int api_started_fd(const struct api *api)
 {
-	int ret;
-
-	pthread_mutex_lock(&api->lock);
-	while (api->state == API_NOT_STARTED && !api->cancel_wait)
-		pthread_cond_wait(&api->started, &api->lock);
-	ret = api->state == API_NOT_STARTED ? -1 : 0;
-	pthread_mutex_unlock(&api->lock);
-	return ret;
-}
-
-void api_cancel_wait(struct api *api)
-{
-	pthread_mutex_lock(&api->lock);
-	api->cancel_wait = true;
-	pthread_cond_broadcast(&api->started);
-	pthread_mutex_unlock(&api->lock);
+	return api->started_fd;
 }
 
 int api_start_locked(struct api *api, struct azerr *e)
@@ -141,7 +134,8 @@ int api_start_locked(struct api *api, struct azerr *e)
 	if (api->p.ops->start(api->p.ctx, &api->cfg, e))
 		return -1;
 	api->state = API_RUNNING;
-	pthread_cond_broadcast(&api->started);
+	if (eventfd_write(api->started_fd, 1))
+		log_warn("cannot signal the start: %s", strerror(errno));
 	log_info("microVM started");
 	/* Firecracker writes metrics periodically once the VM runs. */
 	if (metrics_has_sink(api->p.metrics) &&

@@ -10,7 +10,8 @@
  *   api = api_new(&params, cfg_or_NULL, &e);    config from CLI / file
  *   if (booting now) api_start(api, &e);         InstanceStart
  *   srv = api_server_start(sock, api, NULL, &e); unless --no-api
- *   else-branch: api_wait_started(api) before running the VM loop
+ *   otherwise wait for api_started_fd(api) (with the signals) before
+ *   running the VM loop
  *   ... api_server_stop(srv); api_free(api);
  */
 #ifndef AZOTE_API_API_H
@@ -62,10 +63,10 @@ void api_response_free(struct api_response *r);
 /* InstanceStart, exactly as PUT /actions does it. */
 int api_start(struct api *api, struct azerr *e);
 
-/* Blocks until the instance has started (0) or api_cancel_wait was called
- * (-1). For a main thread that runs the VM loop once started over the API. */
-int api_wait_started(struct api *api);
-void api_cancel_wait(struct api *api);
+/* An eventfd that becomes readable once the instance has started (by
+ * InstanceStart or api_start), for a main thread that waits for it next to
+ * its signals before running the VM loop. Owned by the API. */
+int api_started_fd(const struct api *api);
 
 enum api_state api_get_state(struct api *api);
 

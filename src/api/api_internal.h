@@ -16,8 +16,7 @@
 
 struct api {
 	pthread_mutex_t lock;
-	pthread_cond_t started;     /* state left API_NOT_STARTED */
-	bool cancel_wait;
+	int started_fd;             /* eventfd: the instance has started */
 	struct api_params p;
 	char instance_id[128];
 	enum api_state state;

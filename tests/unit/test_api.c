@@ -438,13 +438,14 @@ static void test_start_failure_and_retry(void **state)
 				"{\"action_type\": \"InstanceStart\"}"), 400);
 	fx_assert_fault(f, "KVM_CREATE_VM: EBUSY");
 	expect_state(f, "Not started");
+	assert_false(fx_started(f));
 	/* Still configurable, and startable. */
 	assert_int_equal(fx_req(f, "PATCH", "/machine-config",
 				"{\"vcpu_count\": 1}"), 204);
 	assert_int_equal(fx_req(f, "PUT", "/actions",
 				"{\"action_type\": \"InstanceStart\"}"), 204);
 	assert_int_equal(f->fake.start_cpus, 1);
-	assert_int_equal(api_wait_started(f->api), 0);
+	assert_true(fx_started(f));
 }
 
 static void test_start_without_kernel(void **state)

@@ -120,7 +120,7 @@ static void test_config_boots(void **state)
 	assert_int_equal(f->fake.starts, 1);
 	assert_int_equal(f->fake.start_drives, 2);
 	assert_int_equal(f->fake.start_cpus, 2);
-	assert_int_equal(api_wait_started(f->api), 0);
+	assert_true(fx_started(f));
 	/* Started already: a second start is refused like the API's. */
 	assert_int_equal(api_start(f->api, &e), -1);
 	assert_non_null(strstr(e.msg, "not supported after starting"));

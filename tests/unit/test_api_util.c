@@ -162,6 +162,14 @@ void fx_assert_fault(struct api_fixture *f, const char *want)
 	json_decref(v);
 }
 
+bool fx_started(struct api_fixture *f)
+{
+	uint64_t n;
+
+	return read(api_started_fd(f->api), &n, sizeof(n)) == sizeof(n) &&
+	       n == 1;
+}
+
 void fx_configure(struct api_fixture *f)
 {
 	assert_int_equal(fx_reqf(f, "PUT", "/boot-source",

@@ -52,6 +52,9 @@ void fx_expect_faults(struct api_fixture *f, const struct fx_bad *cases,
 /* The last response body parsed as JSON (caller decrefs). */
 json_t *fx_json(struct api_fixture *f);
 
+/* Whether api_started_fd has been signalled (consumes the signal). */
+bool fx_started(struct api_fixture *f);
+
 /* The getting-started configuration: boot source, 2 vCPUs / 256 MiB, a
  * root drive and one network interface; asserts each step succeeded. */
 void fx_configure(struct api_fixture *f);
