@@ -59,6 +59,7 @@ struct drv {
 	unsigned seed;
 	pid_t card_pid;
 	int failures;
+	int passes;
 };
 
 static void check(struct drv *d, bool ok, const char *fmt, ...)
@@ -74,7 +75,9 @@ static void check(struct drv *d, bool ok, const char *fmt, ...)
 	printf("\n");
 	va_end(ap);
 	fflush(stdout);
-	if (!ok)
+	if (ok)
+		d->passes++;
+	else
 		d->failures++;
 }
 
@@ -860,6 +863,6 @@ int main(int argc, char **argv)
 		      "card exits cleanly when the front-end goes away (status 0x%x)",
 		      status);
 	}
-	printf("%d failed\n", d.failures);
+	printf("vublk-drv: %d passed, %d failed\n", d.passes, d.failures);
 	return d.failures ? 1 : 0;
 }
