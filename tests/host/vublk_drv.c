@@ -597,23 +597,29 @@ static void test_fds(struct drv *d, const char *image)
 	check(d, filtered, "card runs under a seccomp filter");
 }
 
+/* Starts a 4 KiB request at a random 4 KiB-aligned place. */
+static void bench_io(struct drv *d, unsigned qi, unsigned si, bool write, uint32_t *rnd)
+{
+	*rnd = *rnd * 1103515245u + 12345;
+	struct io io = { .type = write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN,
+			 .sector = (*rnd % (d->capacity / 8 - 1)) * 8,
+			 .data = d->slots[qi][si].data, .len = 4096,
+			 .dev_writes = !write };
+	start_io(d, qi, si, &io);
+}
+
 /* 4 KiB random reads (then writes) at SLOTS in flight per queue for secs
  * seconds on every queue; prints IOPS. */
 static void bench(struct drv *d, unsigned secs, bool write)
 {
-	uint64_t done = 0, range = d->capacity / 8 - 1;
+	uint64_t done = 0;
 	unsigned depth = SLOTS < d->qsize / 3 ? SLOTS : d->qsize / 3;
 	uint32_t rnd = d->seed * 2654435761u + 1;
 	int64_t end = now_ms() + secs * 1000LL, start = now_ms();
 
 	for (unsigned qi = 0; qi < d->nr_queues; qi++)
 		for (unsigned i = 0; i < depth; i++) {
-			rnd = rnd * 1103515245u + 12345;
-			struct io io = { .type = write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN,
-					 .sector = (rnd % range) * 8,
-					 .data = d->slots[qi][i].data, .len = 4096,
-					 .dev_writes = !write };
-			start_io(d, qi, i, &io);
+			bench_io(d, qi, i, write, &rnd);
 		}
 	bool running = true;
 	unsigned outstanding = depth * d->nr_queues;
@@ -636,12 +642,7 @@ static void bench(struct drv *d, unsigned secs, bool write)
 				outstanding--;
 				continue;
 			}
-			rnd = rnd * 1103515245u + 12345;
-			struct io io = { .type = write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN,
-					 .sector = (rnd % range) * 8,
-					 .data = d->slots[qi][si].data, .len = 4096,
-					 .dev_writes = !write };
-			start_io(d, qi, si, &io);
+			bench_io(d, qi, si, write, &rnd);
 		}
 	}
 	double t = (now_ms() - start) / 1000.0;
