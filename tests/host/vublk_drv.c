@@ -13,7 +13,8 @@
  * ARGS... and it is replaced by 3), and leaks a stray fd into it so the
  * "fds" test can check the card closed it.
  *
- * Tests: basic ro hostile mq fds bench durable-write crash-io. Prints one
+ * Tests: basic ro hostile mq remap reset fds bench durable-write crash-io.
+ * Prints one
  * line per check; exits 0 when all pass, 1 on a failed check, 2 on a setup
  * error, 3 when the back-end went away (what crash-io expects). */
 #include <errno.h>
@@ -250,6 +251,20 @@ static uint8_t ranges(struct drv *d, uint32_t type, uint64_t sector, uint32_t co
 
 	*s = (struct virtio_blk_discard_write_zeroes){ sector, count, flags };
 	return do_io(d, 0, &io, NULL);
+}
+
+/* The guest memory's regions, as azote describes its RAM. */
+static void send_mem_table(struct drv *d)
+{
+	struct vu_fe_region r[DRV_NR_REGIONS] = {
+		{ 0, 16 << 20, (uint64_t)d->mem.base, d->mem.fd, 0 },
+		{ 16 << 20, 16 << 20, (uint64_t)d->mem.base + (16 << 20), d->mem.fd, 16 << 20 },
+		{ DRV_HIGH_GPA, 32 << 20, (uint64_t)d->mem.base + (32 << 20), d->mem.fd, 32 << 20 },
+	};
+	struct azerr e;
+
+	if (vu_fe_set_mem_table(&d->fe, r, DRV_NR_REGIONS, &e))
+		die(2, "%s", e.msg);
 }
 
 /* ---- tests ---- */
@@ -523,6 +538,40 @@ static void test_hostile(struct drv *d)
 		check(d, kill(d->card_pid, 0) == 0, "card process alive");
 }
 
+/* One write and read back on every queue. */
+static void test_roundtrip(struct drv *d, const char *when)
+{
+	for (unsigned qi = 0; qi < d->nr_queues; qi++) {
+		uint64_t buf = d->slots[qi][0].data, chk = d->slots[qi][1].data;
+		fill(drv_gpa(&d->mem, buf), d->seed + 9, 5000 + qi * 8, 4096);
+		uint8_t ws = rw(d, qi, true, 5000 + qi * 8, buf, 4096, 0);
+		memset(drv_gpa(&d->mem, chk), 0, 4096);
+		uint8_t rs = rw(d, qi, false, 5000 + qi * 8, chk, 4096, 0);
+		check(d, ws == 0 && rs == 0 &&
+		      matches(drv_gpa(&d->mem, chk), d->seed + 9, 5000 + qi * 8, 4096),
+		      "queue %u serves requests %s", qi, when);
+	}
+}
+
+/* A new memory table while the rings run (memory hot-plug does this): the
+ * back-end must pick the rings up again where they were. Requests are
+ * left in flight across the change. */
+static void test_remap(struct drv *d)
+{
+	struct io io = { .type = VIRTIO_BLK_T_OUT, .sector = 6000,
+			 .data = d->slots[0][3].data, .len = 4096 };
+	uint16_t id;
+	uint32_t len;
+
+	fill(drv_gpa(&d->mem, io.data), d->seed, io.sector, 4096);
+	int head = start_io(d, 0, 3, &io);
+	send_mem_table(d);
+	wait_used(d, 0, &id, &len);
+	check(d, id == head && slot_status(d, 0, 3, NULL) == 0,
+	      "request in flight across SET_MEM_TABLE completes");
+	test_roundtrip(d, "after SET_MEM_TABLE");
+}
+
 static void test_mq(struct drv *d)
 {
 	check(d, d->nr_queues > 1, "%u queues in use", d->nr_queues);
@@ -713,6 +762,8 @@ static pid_t spawn_card(char **argv, int *sock)
 	return pid;
 }
 
+/* Negotiation, memory, rings: what azote does when the guest sets
+ * DRIVER_OK, and again after a device reset. */
 static void setup(struct drv *d, unsigned want_queues)
 {
 	struct azerr e;
@@ -738,15 +789,7 @@ static void setup(struct drv *d, unsigned want_queues)
 	d->nr_queues = want_queues;
 	if (vu_fe_set_features(&d->fe, d->features, &e))
 		die(2, "%s", e.msg);
-	if (drv_mem_init(&d->mem))
-		die(2, "guest memory: %s", strerror(errno));
-	struct vu_fe_region r[DRV_NR_REGIONS] = {
-		{ 0, 16 << 20, (uint64_t)d->mem.base, d->mem.fd, 0 },
-		{ 16 << 20, 16 << 20, (uint64_t)d->mem.base + (16 << 20), d->mem.fd, 16 << 20 },
-		{ DRV_HIGH_GPA, 32 << 20, (uint64_t)d->mem.base + (32 << 20), d->mem.fd, 32 << 20 },
-	};
-	if (vu_fe_set_mem_table(&d->fe, r, DRV_NR_REGIONS, &e))
-		die(2, "%s", e.msg);
+	send_mem_table(d);
 	for (unsigned qi = 0; qi < d->nr_queues; qi++) {
 		struct drv_vq *q = &d->q[qi];
 		if (drv_vq_init(q, &d->mem, d->qsize,
@@ -842,6 +885,8 @@ int main(int argc, char **argv)
 	} else {
 		die(2, "give --socket PATH or -- CARD ARGS...");
 	}
+	if (drv_mem_init(&d.mem))
+		die(2, "guest memory: %s", strerror(errno));
 	setup(&d, queues);
 	for (char **t = tests; *t; t++) {
 		printf("== %s\n", *t);
@@ -849,6 +894,8 @@ int main(int argc, char **argv)
 		else if (!strcmp(*t, "ro")) test_ro(&d);
 		else if (!strcmp(*t, "hostile")) test_hostile(&d);
 		else if (!strcmp(*t, "mq")) test_mq(&d);
+		else if (!strcmp(*t, "remap")) test_remap(&d);
+		else if (!strcmp(*t, "reset")) { teardown(&d); setup(&d, queues); test_roundtrip(&d, "after a device reset"); }
 		else if (!strcmp(*t, "fds")) test_fds(&d, image ? image : "");
 		else if (!strcmp(*t, "bench")) { bench(&d, bench_secs, false); bench(&d, bench_secs, true); }
 		else if (!strcmp(*t, "durable-write")) durable_write(&d);
