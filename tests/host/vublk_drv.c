@@ -13,10 +13,10 @@
  * ARGS... and it is replaced by 3), and leaks a stray fd into it so the
  * "fds" test can check the card closed it.
  *
- * Tests: basic ro hostile mq remap reset fds bench durable-write crash-io.
- * Prints one
- * line per check; exits 0 when all pass, 1 on a failed check, 2 on a setup
- * error, 3 when the back-end went away (what crash-io expects). */
+ * Tests: basic ro hostile mq remap reset fds bench durable-write crash-io
+ * (--image names the image for "fds"). Prints one line per check; exits 0
+ * when all pass, 1 on a failed check, 2 on a setup error, 3 when the
+ * back-end went away (what crash-io expects). */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
