@@ -34,6 +34,7 @@
 
 #include "cards/blk/virtio_blk.h"
 #include "drv_ring.h"
+#include "jail/spawn.h"
 #include "vhost/frontend.h"
 #include "virtio/virtio.h"
 
@@ -741,24 +742,17 @@ static int check_image(const char *path, unsigned seed)
 
 static pid_t spawn_card(char **argv, int *sock)
 {
-	int sv[2];
+	struct azerr e;
 
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-		die(2, "socketpair: %s", strerror(errno));
 	/* A stray inheritable fd, as a careless parent would leak it. */
 	int stray = open("/proc/self/status", O_RDONLY);
-	pid_t pid = fork();
-	if (pid == 0) {
-		dup2(sv[1], 3);
-		for (char **a = argv; *a; a++)
-			if (!strcmp(*a, "{fd}"))
-				*a = "3";
-		execv(argv[0], argv);
-		_exit(127);
-	}
+	for (char **a = argv; *a; a++)
+		if (!strcmp(*a, "{fd}"))
+			*a = "3";
+	pid_t pid = jail_spawn_card(argv, sock, &e);
+	if (pid < 0)
+		die(2, "%s", e.msg);
 	close(stray);
-	close(sv[1]);
-	*sock = sv[0];
 	return pid;
 }
 
