@@ -3,7 +3,8 @@
 
 VIRTIO_SRCS := src/virtio/gmem.c src/virtio/iov.c src/virtio/virtqueue.c
 VHOST_SRCS  := src/vhost/msg.c src/vhost/backend.c src/vhost/frontend.c
-JAIL_SRCS   := src/jail/fds.c src/jail/seccomp.c src/jail/spawn.c
+# The card side of the sandbox; src/jail/spawn.c is the parent side (azote).
+JAIL_SRCS   := src/jail/fds.c src/jail/seccomp.c
 CARDLIB_SRCS := $(VIRTIO_SRCS) $(VHOST_SRCS)
 CARDLIB := $(BUILD)/libcard.a
 
