@@ -2,7 +2,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -12,9 +14,12 @@
  * exec closes it and the parent reads EOF). */
 static void child(char *const argv[], int card, int report)
 {
-	int err;
+	int err = 0;
 
-	if (card == JAIL_CARD_FD)
+	/* A card outlives no hypervisor: its guest is gone with it. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		err = errno;
+	else if (card == JAIL_CARD_FD)
 		err = fcntl(card, F_SETFD, 0) < 0 ? errno : 0;
 	else
 		err = dup2(card, JAIL_CARD_FD) < 0 ? errno : 0;

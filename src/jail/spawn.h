@@ -1,7 +1,9 @@
 /* Starting a card the way azote does: over a fresh socketpair whose card
- * end becomes fd 3 in the child (pass "--fd 3" in argv). The card closes
- * any other fd it inherits, but callers should still create theirs
- * close-on-exec. */
+ * end becomes fd 3 in the child (pass "--fd 3" in argv), also when the
+ * socketpair itself landed on fd 3. The card closes any other fd it
+ * inherits, but callers should still create theirs close-on-exec. The card
+ * is killed if the thread that started it exits (PR_SET_PDEATHSIG), so
+ * call this from a thread that lives as long as the VM. */
 #ifndef AZOTE_JAIL_SPAWN_H
 #define AZOTE_JAIL_SPAWN_H
 
