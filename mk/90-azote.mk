@@ -3,8 +3,9 @@
 # every fragment it links has been read.
 VMM_SRCS     := $(filter-out src/vmm/main.c,$(wildcard src/vmm/*.c))
 DEVICE_SRCS  := $(wildcard src/devices/*.c) src/virtio/virtio_pci.c
-# The vhost-user front-end: the only part of src/vhost azote needs.
-VHOST_FE_SRCS := src/vhost/msg.c src/vhost/frontend.c
+# The vhost-user front-end and card start-up: the parts of src/vhost and
+# src/jail azote needs.
+VHOST_FE_SRCS := src/vhost/msg.c src/vhost/frontend.c src/jail/spawn.c
 AZOTE_SRCS   := src/vmm/main.c $(VMM_SRCS) $(DEVICE_SRCS) $(ARCH_SRCS) $(VHOST_FE_SRCS)
 
 PROGRAMS += $(BUILD)/azote

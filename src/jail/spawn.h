@@ -2,8 +2,8 @@
  * end becomes fd 3 in the child (pass "--fd 3" in argv), also when the
  * socketpair itself landed on fd 3. The card closes any other fd it
  * inherits, but callers should still create theirs close-on-exec. The card
- * is killed if the thread that started it exits (PR_SET_PDEATHSIG), so
- * call this from a thread that lives as long as the VM. */
+ * ends when its socket hangs up, which the kernel ensures when azote ends
+ * in any way; its stdin is /dev/null and its stdout is its stderr. */
 #ifndef AZOTE_JAIL_SPAWN_H
 #define AZOTE_JAIL_SPAWN_H
 
