@@ -32,7 +32,7 @@ bool blk_open(struct blk *b, struct report *r)
 	bool ok;
 
 	memset(b, 0, sizeof(*b));
-	if (param_u64("event_idx", 1, 0, 1))
+	if (param_u64("event_idx", 0, 0, 1))
 		want |= 1ULL << VIRTIO_F_RING_EVENT_IDX;
 	if (!pd) {
 		rep_fail(r, "reason=no_virtio_blk pci_functions=%u", n);
@@ -60,13 +60,10 @@ bool blk_open(struct blk *b, struct report *r)
 		virtio_reset(&b->v);
 		return false;
 	}
-	/* A device that limits segments to 0 or a size under a sector could
-	 * not carry a single request: treat the limits as absent-but-sane. */
-	if (virtio_has(&b->v, VIRTIO_BLK_F_SEG_MAX) && b->seg_max == 0) {
-		rep_fail(r, "reason=device_seg_max_zero");
-		return false;
-	}
-	if (virtio_has(&b->v, VIRTIO_BLK_F_SIZE_MAX) && b->size_max < SECTOR) {
+	/* A limit of 0 means none (qemu-storage-daemon offers SIZE_MAX with
+	 * size_max 0, and Linux copes); a segment limit under a sector could
+	 * not carry a request. */
+	if (b->size_max && b->size_max < SECTOR) {
 		rep_fail(r, "reason=device_size_max_too_small size_max=%u", b->size_max);
 		return false;
 	}

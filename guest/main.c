@@ -19,6 +19,10 @@ static const char *const blk_ro_params[] = {
 	VIRTIO_PARAMS, "start", "sectors", NULL };
 static const char *const blk_bench_params[] = {
 	VIRTIO_PARAMS, "start", "sectors", "qd", "secs", NULL };
+static const char *const net_echo_params[] = {
+	VIRTIO_PARAMS, "ip", "peer", "count", NULL };
+static const char *const net_bench_params[] = {
+	VIRTIO_PARAMS, "ip", "peer", "secs", "port", "size", NULL };
 
 static const struct test tests[] = {
 	{ "hello", test_hello, hello_params },
@@ -26,6 +30,8 @@ static const struct test tests[] = {
 	{ "blk-verify", test_blk_verify, blk_verify_params },
 	{ "blk-ro", test_blk_ro, blk_ro_params },
 	{ "blk-bench", test_blk_bench, blk_bench_params },
+	{ "net-echo", test_net_echo, net_echo_params },
+	{ "net-bench", test_net_bench, net_bench_params },
 };
 
 void user_main(void)

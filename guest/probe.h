@@ -62,5 +62,7 @@ void test_blk_info(struct report *r);
 void test_blk_verify(struct report *r);
 void test_blk_ro(struct report *r);
 void test_blk_bench(struct report *r);
+void test_net_echo(struct report *r);
+void test_net_bench(struct report *r);
 
 #endif
