@@ -87,6 +87,7 @@ static void size_bars(struct pci_dev *d)
 	pci_write16(d, PCI_COMMAND, cmd);
 }
 
+unsigned pci_bars_assigned;
 static struct pci_dev *scanned;
 static unsigned nr_scanned;
 
@@ -163,6 +164,7 @@ bool pci_enable_bar(struct pci_dev *d, unsigned bar, const char **why)
 			*why = "reason=no_mmio_window_for_bar";
 			return false;
 		}
+		pci_bars_assigned++;
 		pci_write32(d, off, (u32)a);
 		if (d->bar_64[bar])
 			pci_write32(d, off + 4, (u32)(a >> 32));

@@ -19,6 +19,9 @@ u32 pci_read32(const struct pci_dev *d, u16 off);
 void pci_write16(const struct pci_dev *d, u16 off, u16 v);
 void pci_write32(const struct pci_dev *d, u16 off, u32 v);
 
+/* BARs the probe had to assign itself (the VMM left them at 0). */
+extern unsigned pci_bars_assigned;
+
 /* Lists every function on bus 0 (BARs sized, not yet enabled). */
 unsigned pci_scan(struct pci_dev *out, unsigned max);
 /* Makes memory BAR `bar` usable: assigns it from a free MMIO window if

@@ -345,13 +345,13 @@ void test_blk_info(struct report *r)
 	}
 	rep_kv(r, "capacity=%lu bytes=%lu blk_size=%u offered=0x%lx features=0x%lx "
 	       "queue_size=%u seg_max=%u size_max=%u ro=%u flush=%u discard=%u "
-	       "write_zeroes=%u", (unsigned long)b.capacity,
+	       "write_zeroes=%u bars_assigned=%u", (unsigned long)b.capacity,
 	       (unsigned long)(b.capacity * SECTOR), b.blk_size,
 	       (unsigned long)b.v.offered, (unsigned long)b.v.features, b.q.size,
 	       b.seg_max, b.size_max, virtio_has(&b.v, VIRTIO_BLK_F_RO),
 	       virtio_has(&b.v, VIRTIO_BLK_F_FLUSH),
 	       virtio_has(&b.v, VIRTIO_BLK_F_DISCARD),
-	       virtio_has(&b.v, VIRTIO_BLK_F_WRITE_ZEROES));
+	       virtio_has(&b.v, VIRTIO_BLK_F_WRITE_ZEROES), pci_bars_assigned);
 	{
 		struct vq_seg seg = { id, 20, true };
 
