@@ -11,9 +11,27 @@ struct test {
 };
 
 static const char *const hello_params[] = { "test", "cpu_tables", NULL };
+#define VIRTIO_PARAMS "test", "dev", "qsize", "event_idx"
+static const char *const blk_info_params[] = { VIRTIO_PARAMS, NULL };
+static const char *const blk_verify_params[] = {
+	VIRTIO_PARAMS, "seed", "start", "sectors", "verify", NULL };
+static const char *const blk_ro_params[] = {
+	VIRTIO_PARAMS, "start", "sectors", NULL };
+static const char *const blk_bench_params[] = {
+	VIRTIO_PARAMS, "start", "sectors", "qd", "secs", NULL };
+static const char *const net_echo_params[] = {
+	VIRTIO_PARAMS, "ip", "peer", "count", NULL };
+static const char *const net_bench_params[] = {
+	VIRTIO_PARAMS, "ip", "peer", "secs", "port", "size", NULL };
 
 static const struct test tests[] = {
 	{ "hello", test_hello, hello_params },
+	{ "blk-info", test_blk_info, blk_info_params },
+	{ "blk-verify", test_blk_verify, blk_verify_params },
+	{ "blk-ro", test_blk_ro, blk_ro_params },
+	{ "blk-bench", test_blk_bench, blk_bench_params },
+	{ "net-echo", test_net_echo, net_echo_params },
+	{ "net-bench", test_net_bench, net_bench_params },
 };
 
 void user_main(void)
