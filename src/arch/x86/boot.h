@@ -8,6 +8,7 @@
 #ifndef AZOTE_ARCH_X86_BOOT_H
 #define AZOTE_ARCH_X86_BOOT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "common/err.h"
@@ -20,11 +21,15 @@ enum boot_entry_pref {
 	BOOT_ENTRY_LINUX64, /* 64-bit Linux entry with a zero page */
 };
 
+/* xAPIC IDs are 8 bits: CPUs get 0..N-1, the IOAPIC gets N, and 255 is the
+ * broadcast ID, so at most 254 CPUs. */
+#define BOOT_MAX_CPUS 254
+
 struct boot_request {
 	const char *kernel_path;
 	const char *initrd_path;   /* NULL: none */
 	const char *cmdline;       /* NULL: empty */
-	int nr_cpus;               /* for the MP table */
+	int nr_cpus;               /* for the MP table, 1..BOOT_MAX_CPUS */
 	enum boot_entry_pref entry_pref;
 };
 
@@ -48,5 +53,11 @@ struct boot_info {
  * field or value is at fault; guest RAM may hold partial contents. */
 int x86_boot_load(struct guest_mem *m, const struct boot_request *req,
 		  struct boot_info *out, struct azerr *e);
+
+/* The same with the kernel file already in memory (kernel_path then only
+ * names it in messages); for tests and fuzzers. */
+int x86_boot_load_image(struct guest_mem *m, const struct boot_request *req,
+			const uint8_t *kernel, size_t kernel_len,
+			struct boot_info *out, struct azerr *e);
 
 #endif

@@ -7,12 +7,24 @@
 
 #include "common/err.h"
 
-/* A kvm_cpuid2 with room for the entries; KVM reports well under 100. */
+/* A kvm_cpuid2 with room for the entries; KVM reports well under 100.
+ * entries[] overlays head.entries[] (both start at offset 8). A struct
+ * with a flexible array member inside another is a GNU extension that
+ * clang warns about; it is the documented way to size kvm_cpuid2. */
 #define CPUID_MAX_ENTRIES 256
+#ifdef __clang__
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wgnu-variable-sized-type-not-at-end"
+#endif
 struct cpuid_table {
 	struct kvm_cpuid2 head;
 	struct kvm_cpuid_entry2 entries[CPUID_MAX_ENTRIES];
 };
+#ifdef __clang__
+#pragma clang diagnostic pop
+#endif
+_Static_assert(__builtin_offsetof(struct cpuid_table, entries) ==
+	       sizeof(struct kvm_cpuid2), "entries must overlay head.entries");
 
 /* Builds vCPU cpu_index's table (of nr_cpus, one thread per core, one
  * socket) from what KVM supports: the APIC ID (= cpu_index) and topology in

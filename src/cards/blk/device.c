@@ -1,0 +1,110 @@
+#include "cards/blk/device.h"
+
+#include <endian.h>
+#include <string.h>
+
+#include "virtio/virtio.h"
+
+/* Largest DISCARD/WRITE_ZEROES range per segment, in sectors: keeps the
+ * byte length within 32 bits. */
+#define BLK_MAX_RANGE_SECTORS (0xffffffffu / VIRTIO_BLK_SECTOR)
+
+void blk_device_config(const struct blk_device *d, struct virtio_blk_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->capacity = htole64(d->img.size / VIRTIO_BLK_SECTOR);
+	c->size_max = htole32(BLK_SIZE_MAX);
+	c->seg_max = htole32(BLK_SEG_MAX);
+	c->blk_size = htole32(VIRTIO_BLK_SECTOR);
+	c->num_queues = htole16((uint16_t)d->nr_queues);
+	c->max_discard_sectors = htole32(BLK_MAX_RANGE_SECTORS);
+	c->max_discard_seg = htole32(BLK_MAX_SEGS);
+	/* Hole punching works in 4 KiB blocks on common filesystems. */
+	c->discard_sector_alignment = htole32(8);
+	c->max_write_zeroes_sectors = htole32(BLK_MAX_RANGE_SECTORS);
+	c->max_write_zeroes_seg = htole32(BLK_MAX_SEGS);
+	c->write_zeroes_may_unmap = 1;
+}
+
+static void get_config(void *dev, uint32_t off, void *buf, uint32_t len)
+{
+	struct virtio_blk_config c;
+
+	blk_device_config(dev, &c);
+	/* Bytes past the struct (within config_size) read as zero. */
+	if (off < sizeof(c))
+		memcpy(buf, (uint8_t *)&c + off,
+		       len < sizeof(c) - off ? len : sizeof(c) - off);
+}
+
+static void set_features(void *dev, uint64_t features)
+{
+	struct blk_device *d = dev;
+
+	d->shared.writethrough = !(features & VIRTIO_BIT(VIRTIO_BLK_F_FLUSH));
+}
+
+static int queue_start(void *dev, unsigned idx, struct virtq *q, struct azerr *e)
+{
+	struct blk_device *d = dev;
+
+	(void)e;
+	blk_queue_start(d->queues[idx], q);
+	return 0;
+}
+
+static void queue_stop(void *dev, unsigned idx, struct virtq *q)
+{
+	struct blk_device *d = dev;
+
+	(void)q;
+	blk_queue_stop(d->queues[idx]);
+}
+
+static const struct vu_device_ops blk_ops = {
+	.get_config = get_config,
+	.set_features = set_features,
+	.queue_start = queue_start,
+	.queue_stop = queue_stop,
+};
+
+int blk_device_init(struct blk_device *d, unsigned nr_queues, struct azerr *e)
+{
+	if (nr_queues < 1 || nr_queues > BLK_MAX_QUEUES)
+		return azerr_set(e, "%u queues: must be 1..%d", nr_queues, BLK_MAX_QUEUES);
+	d->nr_queues = nr_queues;
+	d->shared = (struct blk_queue_shared){
+		.img = &d->img,
+		.geom = {
+			.sectors = d->img.size / VIRTIO_BLK_SECTOR,
+			.read_only = d->img.read_only,
+			.max_discard_sectors = BLK_MAX_RANGE_SECTORS,
+			.max_write_zeroes_sectors = BLK_MAX_RANGE_SECTORS,
+		},
+		.writethrough = true,
+	};
+	d->vu = (struct vu_device){
+		.ops = &blk_ops,
+		.dev = d,
+		.features = VIRTIO_BIT(VIRTIO_F_VERSION_1) |
+			    VIRTIO_BIT(VIRTIO_RING_F_INDIRECT_DESC) |
+			    VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX) |
+			    VIRTIO_BIT(VIRTIO_BLK_F_SIZE_MAX) |
+			    VIRTIO_BIT(VIRTIO_BLK_F_SEG_MAX) |
+			    VIRTIO_BIT(VIRTIO_BLK_F_BLK_SIZE) |
+			    VIRTIO_BIT(VIRTIO_BLK_F_FLUSH) |
+			    VIRTIO_BIT(VIRTIO_BLK_F_MQ) |
+			    VIRTIO_BIT(VIRTIO_BLK_F_DISCARD) |
+			    VIRTIO_BIT(VIRTIO_BLK_F_WRITE_ZEROES) |
+			    (d->img.read_only ? VIRTIO_BIT(VIRTIO_BLK_F_RO) : 0),
+		.protocol_features = VU_BACKEND_PROTOCOL_FEATURES,
+		.nr_queues = nr_queues,
+		.config_size = sizeof(struct virtio_blk_config),
+	};
+	for (unsigned i = 0; i < nr_queues; i++) {
+		d->queues[i] = blk_queue_create(i, &d->shared, e);
+		if (!d->queues[i])
+			return -1;
+	}
+	return 0;
+}

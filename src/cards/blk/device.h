@@ -1,0 +1,29 @@
+/* The virtio-blk device a block card presents over vhost-user: features,
+ * config space, and its queues' workers. */
+#ifndef AZOTE_CARDS_BLK_DEVICE_H
+#define AZOTE_CARDS_BLK_DEVICE_H
+
+#include "cards/blk/image.h"
+#include "cards/blk/queue.h"
+#include "vhost/backend.h"
+
+#define BLK_MAX_QUEUES 16
+/* Segments per request advertised to the driver (seg_max). */
+#define BLK_SEG_MAX 254
+#define BLK_SIZE_MAX (1u << 20)
+
+struct blk_device {
+	struct blk_image img;
+	unsigned nr_queues;
+	struct blk_queue_shared shared;
+	struct blk_queue *queues[BLK_MAX_QUEUES];
+	struct vu_device vu;
+};
+
+/* Sets up the device for an opened image and starts its queue workers. */
+int blk_device_init(struct blk_device *d, unsigned nr_queues, struct azerr *e);
+
+/* The config space as the driver reads it (for tests). */
+void blk_device_config(const struct blk_device *d, struct virtio_blk_config *c);
+
+#endif

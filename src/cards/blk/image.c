@@ -1,0 +1,71 @@
+#include "cards/blk/image.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int blk_image_open(struct blk_image *img, const char *path, bool ro, bool direct,
+		   struct azerr *e)
+{
+	int flags = (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC;
+	struct stat st;
+
+	memset(img, 0, sizeof(*img));
+	img->path = path;
+	img->read_only = ro;
+	img->direct_fd = -1;
+	img->fd = open(path, flags);
+	if (img->fd < 0)
+		return azerr_set(e, "cannot open image %s%s: %s", path,
+				 ro ? " read-only" : "", strerror(errno));
+	if (fstat(img->fd, &st) < 0) {
+		azerr_set(e, "cannot stat image %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (S_ISREG(st.st_mode)) {
+		img->size = (uint64_t)st.st_size;
+	} else if (S_ISBLK(st.st_mode)) {
+		if (ioctl(img->fd, BLKGETSIZE64, &img->size) < 0) {
+			azerr_set(e, "cannot get the size of %s: %s", path, strerror(errno));
+			goto fail;
+		}
+	} else {
+		azerr_set(e, "image %s is neither a regular file nor a block device", path);
+		goto fail;
+	}
+	if (!img->size || img->size % VIRTIO_BLK_SECTOR) {
+		azerr_set(e, "image %s is %llu bytes: must be a non-zero multiple of %d",
+			  path, (unsigned long long)img->size, VIRTIO_BLK_SECTOR);
+		goto fail;
+	}
+	if (direct) {
+		img->direct_fd = open(path, flags | O_DIRECT);
+		if (img->direct_fd < 0) {
+			azerr_set(e, "cannot open image %s with O_DIRECT (--direct): %s",
+				  path, strerror(errno));
+			goto fail;
+		}
+	}
+	/* GET_ID: the file name, truncated to the 20 bytes virtio allows. */
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	size_t len = strlen(base);
+	memcpy(img->id, base, len < sizeof(img->id) ? len : sizeof(img->id));
+	return 0;
+fail:
+	blk_image_close(img);
+	return -1;
+}
+
+void blk_image_close(struct blk_image *img)
+{
+	if (img->fd >= 0)
+		close(img->fd);
+	if (img->direct_fd >= 0)
+		close(img->direct_fd);
+	img->fd = img->direct_fd = -1;
+}

@@ -1,0 +1,27 @@
+/* The disk image a block card serves: a regular file or a block device. */
+#ifndef AZOTE_CARDS_BLK_IMAGE_H
+#define AZOTE_CARDS_BLK_IMAGE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cards/blk/virtio_blk.h"
+#include "common/err.h"
+
+struct blk_image {
+	const char *path;
+	int fd;              /* buffered I/O, flushes, fallocate */
+	int direct_fd;       /* O_DIRECT for aligned requests, -1 without --direct */
+	uint64_t size;       /* bytes, a multiple of 512 */
+	bool read_only;
+	/* GET_ID answer: the image's file name, NUL-padded, not terminated. */
+	char id[VIRTIO_BLK_ID_BYTES];
+};
+
+/* Opens path (read-only when ro), checks it is a regular file or block
+ * device of non-zero size that is a multiple of 512 bytes. */
+int blk_image_open(struct blk_image *img, const char *path, bool ro, bool direct,
+		   struct azerr *e);
+void blk_image_close(struct blk_image *img);
+
+#endif

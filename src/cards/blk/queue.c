@@ -1,0 +1,458 @@
+#include "cards/blk/queue.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <liburing.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "virtio/iov.h"
+
+/* Requests one queue keeps in flight, and the iovecs one request may use
+ * (seg_max in the config, plus header and status, plus region splits). */
+#define BLK_INFLIGHT 128
+#define BLK_IOV_MAX  260
+#define RING_SQ      256
+/* Enough completions for every SQE that can be in flight at once. */
+#define RING_CQ      (BLK_INFLIGHT * BLK_MAX_SEGS * 2)
+#define IO_ERR_LOG_LIMIT 8
+
+/* What a completion's user_data points at: each starts with a tag. */
+enum ud_tag { UD_CTRL = 1, UD_KICK, UD_CANCEL, UD_IO };
+
+struct blk_req;
+
+struct blk_io {
+	uint8_t tag;          /* UD_IO */
+	uint8_t seg;          /* DISCARD/WRITE_ZEROES segment */
+	bool punched;         /* WRITE_ZEROES fell back to punching a hole */
+	struct blk_req *req;
+};
+
+struct blk_req {
+	struct blk_req *next_free;
+	struct virtq_chain chain;
+	struct blk_op op;
+	int pending;          /* SQEs not yet completed */
+	int err;              /* first failure (negative errno) */
+	struct blk_io io[BLK_MAX_SEGS];
+	struct iovec iov[BLK_IOV_MAX];
+	struct iovec data[BLK_IOV_MAX];
+};
+
+enum blk_cmd { CMD_NONE, CMD_START, CMD_STOP, CMD_BOOT };
+
+struct blk_queue {
+	unsigned idx;
+	const struct blk_queue_shared *sh;
+	struct io_uring ring;
+	pthread_t thread;
+	int ctrlfd;
+	uint8_t ctrl_tag, kick_tag, cancel_tag;
+	uint64_t ctrl_buf, kick_buf;
+
+	/* Commands from the vhost-user thread, under lock. */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	enum blk_cmd cmd;
+	struct virtq *next_q;
+
+	/* The worker's own state. */
+	struct virtq *q;      /* the running ring, NULL when idle */
+	bool stopping;
+	bool kick_armed;
+	unsigned inflight;
+	unsigned io_errors;
+	struct blk_req *free;
+	struct blk_req reqs[BLK_INFLIGHT];
+};
+
+static struct io_uring_sqe *get_sqe(struct blk_queue *bq, void *ud)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&bq->ring);
+
+	if (!sqe) {
+		/* SQ full: hand what is queued to the kernel to make room. */
+		io_uring_submit(&bq->ring);
+		sqe = io_uring_get_sqe(&bq->ring);
+	}
+	if (!sqe) {
+		log_error("blk queue %u: io_uring submission queue stuck", bq->idx);
+		abort();
+	}
+	io_uring_sqe_set_data(sqe, ud);
+	return sqe;
+}
+
+static void arm_ctrl(struct blk_queue *bq)
+{
+	io_uring_prep_read(get_sqe(bq, &bq->ctrl_tag), bq->ctrlfd, &bq->ctrl_buf,
+			   sizeof(bq->ctrl_buf), 0);
+}
+
+static void arm_kick(struct blk_queue *bq)
+{
+	io_uring_prep_read(get_sqe(bq, &bq->kick_tag), bq->q->kickfd, &bq->kick_buf,
+			   sizeof(bq->kick_buf), 0);
+	bq->kick_armed = true;
+}
+
+static void ack_cmd(struct blk_queue *bq)
+{
+	pthread_mutex_lock(&bq->lock);
+	bq->cmd = CMD_NONE;
+	pthread_cond_broadcast(&bq->cond);
+	pthread_mutex_unlock(&bq->lock);
+}
+
+/* Waits until the worker has acknowledged the pending command. */
+static void wait_cmd(struct blk_queue *bq)
+{
+	pthread_mutex_lock(&bq->lock);
+	while (bq->cmd != CMD_NONE)
+		pthread_cond_wait(&bq->cond, &bq->lock);
+	pthread_mutex_unlock(&bq->lock);
+}
+
+static void complete(struct blk_queue *bq, struct blk_req *r, uint8_t status)
+{
+	if (r->op.status_ptr)
+		__atomic_store_n(r->op.status_ptr, status, __ATOMIC_RELAXED);
+	virtq_push(bq->q, r->chain.head, blk_req_used_len(&r->op, status));
+	r->next_free = bq->free;
+	bq->free = r;
+	bq->inflight--;
+}
+
+/* O_DIRECT needs sector-aligned buffers; unaligned requests go through the
+ * page cache, which the kernel keeps coherent with direct I/O. */
+static int data_fd(const struct blk_queue *bq, const struct blk_op *op)
+{
+	const struct blk_image *img = bq->sh->img;
+
+	if (img->direct_fd < 0)
+		return img->fd;
+	for (unsigned i = 0; i < op->nr_data; i++)
+		if (((uintptr_t)op->data[i].iov_base | op->data[i].iov_len) %
+		    VIRTIO_BLK_SECTOR)
+			return img->fd;
+	return img->direct_fd;
+}
+
+static void prep_fallocate(struct blk_queue *bq, struct blk_io *io)
+{
+	const struct blk_seg *s = &io->req->op.segs[io->seg];
+	int mode = FALLOC_FL_KEEP_SIZE;
+
+	if (io->req->op.kind == BLK_OP_DISCARD || s->unmap || io->punched)
+		mode |= FALLOC_FL_PUNCH_HOLE;
+	else
+		mode |= FALLOC_FL_ZERO_RANGE;
+	io_uring_prep_fallocate(get_sqe(bq, io), bq->sh->img->fd, mode,
+				(off_t)s->offset, (off_t)s->len);
+}
+
+static struct blk_io *next_io(struct blk_req *r, unsigned seg)
+{
+	struct blk_io *io = &r->io[r->pending++];
+
+	*io = (struct blk_io){ .tag = UD_IO, .seg = (uint8_t)seg, .req = r };
+	return io;
+}
+
+static void submit_req(struct blk_queue *bq, struct blk_req *r)
+{
+	struct blk_op *op = &r->op;
+	int fd = bq->sh->img->fd;
+	struct io_uring_sqe *sqe;
+
+	blk_req_parse(&r->chain, &bq->sh->geom, r->data, BLK_IOV_MAX, op);
+	r->pending = 0;
+	r->err = 0;
+	switch (op->kind) {
+	case BLK_OP_NONE:
+		return complete(bq, r, VIRTIO_BLK_S_IOERR);
+	case BLK_OP_STATUS:
+		return complete(bq, r, op->status);
+	case BLK_OP_GET_ID:
+		iov_from_buf(op->data, op->nr_data, 0, bq->sh->img->id,
+			     op->data_len < VIRTIO_BLK_ID_BYTES ? op->data_len
+								: VIRTIO_BLK_ID_BYTES);
+		return complete(bq, r, VIRTIO_BLK_S_OK);
+	case BLK_OP_READ:
+		io_uring_prep_readv(get_sqe(bq, next_io(r, 0)), data_fd(bq, op),
+				    op->data, op->nr_data, op->offset);
+		return;
+	case BLK_OP_WRITE:
+		sqe = get_sqe(bq, next_io(r, 0));
+		io_uring_prep_writev(sqe, data_fd(bq, op), op->data, op->nr_data,
+				     op->offset);
+		if (bq->sh->writethrough) {
+			/* No FLUSH negotiated: the driver expects each write
+			 * to be stable when it completes. */
+			sqe->flags |= IOSQE_IO_LINK;
+			io_uring_prep_fsync(get_sqe(bq, next_io(r, 0)), fd,
+					    IORING_FSYNC_DATASYNC);
+		}
+		return;
+	case BLK_OP_FLUSH:
+		/* Every write acknowledged so far completed in the kernel
+		 * before this is submitted, so the sync covers it. */
+		io_uring_prep_fsync(get_sqe(bq, next_io(r, 0)), fd, IORING_FSYNC_DATASYNC);
+		return;
+	case BLK_OP_DISCARD:
+	case BLK_OP_WRITE_ZEROES:
+		for (unsigned i = 0; i < op->nr_segs; i++)
+			prep_fallocate(bq, next_io(r, i));
+		return;
+	}
+}
+
+static void io_done(struct blk_queue *bq, struct blk_io *io, int res)
+{
+	struct blk_req *r = io->req;
+	struct blk_op *op = &r->op;
+
+	/* Filesystems without ZERO_RANGE (tmpfs) still zero by punching. */
+	if (op->kind == BLK_OP_WRITE_ZEROES && res == -EOPNOTSUPP && !io->punched) {
+		io->punched = true;
+		prep_fallocate(bq, io);
+		return;
+	}
+	if (res >= 0 && io == &r->io[0] &&
+	    (op->kind == BLK_OP_READ || op->kind == BLK_OP_WRITE) &&
+	    (uint64_t)res != op->data_len)
+		res = -EIO;  /* short transfer: the image changed size? */
+	if (res < 0 && !r->err) {
+		r->err = res;
+		if (bq->io_errors++ < IO_ERR_LOG_LIMIT && res != -ECANCELED)
+			log_warn("blk queue %u: I/O error on %s at offset %llu: %s",
+				 bq->idx, bq->sh->img->path,
+				 (unsigned long long)op->offset, strerror(-res));
+	}
+	if (--r->pending)
+		return;
+	if (!r->err)
+		complete(bq, r, VIRTIO_BLK_S_OK);
+	else
+		complete(bq, r, r->err == -EOPNOTSUPP ? VIRTIO_BLK_S_UNSUPP
+						     : VIRTIO_BLK_S_IOERR);
+}
+
+/* Takes every available request while slots are free. */
+static void process(struct blk_queue *bq)
+{
+	for (;;) {
+		while (bq->free) {
+			struct blk_req *r = bq->free;
+			if (virtq_pop(bq->q, &r->chain) != 1)
+				break;
+			bq->free = r->next_free;
+			bq->inflight++;
+			submit_req(bq, r);
+		}
+		/* All slots busy: completions will call us again. */
+		if (!bq->free || !virtq_rearm(bq->q))
+			return;
+	}
+}
+
+static void handle_ctrl(struct blk_queue *bq)
+{
+	pthread_mutex_lock(&bq->lock);
+	enum blk_cmd cmd = bq->cmd;
+	struct virtq *q = bq->next_q;
+	pthread_mutex_unlock(&bq->lock);
+
+	arm_ctrl(bq);
+	if (cmd == CMD_START) {
+		if (!bq->q) {
+			bq->q = q;
+			bq->stopping = false;
+			arm_kick(bq);
+		}
+		ack_cmd(bq);
+	} else if (cmd == CMD_STOP) {
+		if (!bq->q) {
+			ack_cmd(bq);
+			return;
+		}
+		bq->stopping = true;
+		if (bq->kick_armed)
+			io_uring_prep_cancel(get_sqe(bq, &bq->cancel_tag),
+					     &bq->kick_tag, 0);
+	}
+}
+
+static void handle_kick(struct blk_queue *bq, int res)
+{
+	bq->kick_armed = false;
+	if (!bq->q || bq->stopping)
+		return;
+	/* An eventfd read always yields 8 bytes; anything else means the
+	 * front-end gave us some other kind of fd, which would spin. */
+	if (res != sizeof(bq->kick_buf) && res != -EINTR) {
+		log_error("blk queue %u: kick fd read returned %d (%s); queue idle "
+			  "until restarted", bq->idx, res, res < 0 ? strerror(-res) : "not an eventfd");
+		return;
+	}
+	arm_kick(bq);
+}
+
+static void *worker(void *arg)
+{
+	struct blk_queue *bq = arg;
+
+	/* Running now: thread start-up (rseq, robust lists) is over before
+	 * the seccomp filter arrives. */
+	ack_cmd(bq);
+	arm_ctrl(bq);
+	for (;;) {
+		struct io_uring_cqe *cqe;
+		unsigned head, n = 0;
+		int r = io_uring_submit_and_wait(&bq->ring, 1);
+
+		if (r < 0 && r != -EINTR && r != -EAGAIN && r != -EBUSY) {
+			log_error("blk queue %u: io_uring: %s", bq->idx, strerror(-r));
+			abort();
+		}
+		io_uring_for_each_cqe(&bq->ring, head, cqe) {
+			uint8_t *tag = io_uring_cqe_get_data(cqe);
+			n++;
+			if (tag == &bq->ctrl_tag)
+				handle_ctrl(bq);
+			else if (tag == &bq->kick_tag)
+				handle_kick(bq, cqe->res);
+			else if (*tag == UD_IO)
+				io_done(bq, (struct blk_io *)tag, cqe->res);
+		}
+		io_uring_cq_advance(&bq->ring, n);
+		if (!bq->q)
+			continue;
+		if (!bq->stopping)
+			process(bq);
+		virtq_notify(bq->q);
+		if (bq->stopping && !bq->inflight && !bq->kick_armed) {
+			bq->q = NULL;
+			bq->stopping = false;
+			ack_cmd(bq);
+		}
+	}
+	return NULL;
+}
+
+/* The ring may only do what the worker does: even a compromised card
+ * cannot use it to reach beyond its seccomp filter. */
+static int restrict_ring(struct io_uring *ring)
+{
+	static const uint8_t ops[] = {
+		IORING_OP_READ, IORING_OP_READV, IORING_OP_WRITEV, IORING_OP_FSYNC,
+		IORING_OP_FALLOCATE, IORING_OP_ASYNC_CANCEL,
+	};
+	struct io_uring_restriction res[sizeof(ops) + 1];
+
+	memset(res, 0, sizeof(res));
+	for (size_t i = 0; i < sizeof(ops); i++) {
+		res[i].opcode = IORING_RESTRICTION_SQE_OP;
+		res[i].sqe_op = ops[i];
+	}
+	res[sizeof(ops)].opcode = IORING_RESTRICTION_SQE_FLAGS_ALLOWED;
+	res[sizeof(ops)].sqe_flags = IOSQE_IO_LINK;
+	/* Debian's liburing 2.3 does not export the wrappers for these two
+	 * registrations; the system call is simple enough. */
+	if (syscall(SYS_io_uring_register, ring->ring_fd,
+		    IORING_REGISTER_RESTRICTIONS, res, sizeof(ops) + 1) < 0 ||
+	    syscall(SYS_io_uring_register, ring->ring_fd,
+		    IORING_REGISTER_ENABLE_RINGS, NULL, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+struct blk_queue *blk_queue_create(unsigned idx, const struct blk_queue_shared *sh,
+				   struct azerr *e)
+{
+	struct io_uring_params p = {
+		.flags = IORING_SETUP_R_DISABLED | IORING_SETUP_CQSIZE,
+		.cq_entries = RING_CQ,
+	};
+	struct blk_queue *bq = calloc(1, sizeof(*bq));
+	int r;
+
+	if (!bq) {
+		azerr_set(e, "out of memory");
+		return NULL;
+	}
+	bq->idx = idx;
+	bq->sh = sh;
+	bq->ctrl_tag = UD_CTRL;
+	bq->kick_tag = UD_KICK;
+	bq->cancel_tag = UD_CANCEL;
+	for (unsigned i = 0; i < BLK_INFLIGHT; i++) {
+		struct blk_req *req = &bq->reqs[i];
+		req->chain.iov = req->iov;
+		req->chain.cap = BLK_IOV_MAX;
+		req->next_free = bq->free;
+		bq->free = req;
+	}
+	pthread_mutex_init(&bq->lock, NULL);
+	pthread_cond_init(&bq->cond, NULL);
+	bq->ctrlfd = eventfd(0, EFD_CLOEXEC);
+	if (bq->ctrlfd < 0) {
+		azerr_set(e, "blk queue %u: eventfd: %s", idx, strerror(errno));
+		free(bq);
+		return NULL;
+	}
+	r = io_uring_queue_init_params(RING_SQ, &bq->ring, &p);
+	if (r < 0) {
+		azerr_set(e, "blk queue %u: cannot create an io_uring: %s", idx,
+			  strerror(-r));
+		goto fail_fd;
+	}
+	r = restrict_ring(&bq->ring);
+	if (r < 0) {
+		azerr_set(e, "blk queue %u: cannot restrict the io_uring: %s", idx,
+			  strerror(-r));
+		goto fail_ring;
+	}
+	bq->cmd = CMD_BOOT;
+	r = pthread_create(&bq->thread, NULL, worker, bq);
+	if (r) {
+		azerr_set(e, "blk queue %u: cannot start a thread: %s", idx, strerror(r));
+		goto fail_ring;
+	}
+	wait_cmd(bq);
+	return bq;
+fail_ring:
+	io_uring_queue_exit(&bq->ring);
+fail_fd:
+	close(bq->ctrlfd);
+	free(bq);
+	return NULL;
+}
+
+static void send_cmd(struct blk_queue *bq, enum blk_cmd cmd, struct virtq *q)
+{
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&bq->lock);
+	bq->cmd = cmd;
+	bq->next_q = q;
+	pthread_mutex_unlock(&bq->lock);
+	(void)!write(bq->ctrlfd, &one, sizeof(one));
+	wait_cmd(bq);
+}
+
+void blk_queue_start(struct blk_queue *bq, struct virtq *q)
+{
+	send_cmd(bq, CMD_START, q);
+}
+
+void blk_queue_stop(struct blk_queue *bq)
+{
+	send_cmd(bq, CMD_STOP, NULL);
+}

@@ -1,0 +1,37 @@
+/* One virtio-blk queue's worker: a thread with its own io_uring that waits
+ * on the queue's kick eventfd, turns requests into I/O on the image, keeps
+ * several in flight and completes them in any order.
+ *
+ * Workers are created at start-up, before the sandbox closes (no thread or
+ * ring creation afterwards), and idle until the vhost-user server starts
+ * their ring. */
+#ifndef AZOTE_CARDS_BLK_QUEUE_H
+#define AZOTE_CARDS_BLK_QUEUE_H
+
+#include <stdbool.h>
+
+#include "cards/blk/image.h"
+#include "cards/blk/req.h"
+#include "common/err.h"
+#include "virtio/virtqueue.h"
+
+struct blk_queue;
+
+struct blk_queue_shared {
+	const struct blk_image *img;
+	struct blk_geom geom;
+	bool writethrough;   /* FLUSH not negotiated: every write is synced */
+};
+
+/* Creates the worker for queue idx (thread, io_uring restricted to the
+ * operations it uses, control eventfd). */
+struct blk_queue *blk_queue_create(unsigned idx, const struct blk_queue_shared *sh,
+				   struct azerr *e);
+
+/* Hands q to the worker, which processes it from now on. */
+void blk_queue_start(struct blk_queue *bq, struct virtq *q);
+
+/* Takes q back: returns once every request taken is completed. */
+void blk_queue_stop(struct blk_queue *bq);
+
+#endif

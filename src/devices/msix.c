@@ -1,0 +1,301 @@
+#include "devices/msix.h"
+
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+
+#define MSIX_CTRL          2      /* message control, in the capability */
+#define MSIX_TABLE         4
+#define MSIX_PBA           8
+#define MSIX_CAP_LEN       12
+#define CTRL_ENABLE        0x8000
+#define CTRL_FUNC_MASK     0x4000
+#define ENTRY_MASKED       0x1
+
+static uint16_t msg_control(const struct msix *m)
+{
+	return (uint16_t)pci_cfg_read(m->dev, m->cap + MSIX_CTRL, 2);
+}
+
+bool msix_vector_valid(const struct msix *m, uint16_t vector)
+{
+	return vector < m->nr_vectors;
+}
+
+static bool deliverable(const struct msix *m, uint16_t v)
+{
+	uint16_t ctrl = msg_control(m);
+
+	return (ctrl & CTRL_ENABLE) && !(ctrl & CTRL_FUNC_MASK) &&
+	       !(m->vectors[v].ctrl & ENTRY_MASKED);
+}
+
+static uint64_t msg_addr(const struct msix_vector *v)
+{
+	return v->addr_lo | (uint64_t)v->addr_hi << 32;
+}
+
+/* Makes vector v's GSI carry its current message. */
+static int ensure_route(struct msix *m, uint16_t v)
+{
+	struct msix_vector *vec = &m->vectors[v];
+
+	if (vec->gsi < 0) {
+		vec->gsi = m->host->alloc_gsi(m->host_ctx);
+		if (vec->gsi < 0)
+			return -1;
+	}
+	if (!vec->routed) {
+		if (m->host->route(m->host_ctx, (unsigned)vec->gsi, msg_addr(vec), vec->data) < 0)
+			return -1;
+		vec->routed = true;
+	}
+	return 0;
+}
+
+static void deliver(struct msix *m, uint16_t v)
+{
+	const struct msix_vector *vec = &m->vectors[v];
+
+	if (m->host->signal(m->host_ctx, msg_addr(vec), vec->data) < 0)
+		log_warn("%s: cannot deliver MSI-X vector %u", m->dev->name, v);
+}
+
+/* Drains a masked source's eventfd into the pending bit of its vector. */
+static void collect(struct msix *m, struct msix_source *s)
+{
+	uint64_t cnt;
+
+	if (read(s->watch.fd, &cnt, sizeof(cnt)) == sizeof(cnt) && cnt &&
+	    msix_vector_valid(m, s->vector))
+		m->pba |= 1ULL << s->vector;
+}
+
+/* Puts source s in the state its vector asks for: attached as an irqfd
+ * while deliverable, watched by the main loop while masked. */
+static void sync_source(struct msix *m, struct msix_source *s)
+{
+	uint16_t v = s->vector;
+	bool valid = msix_vector_valid(m, v);
+	bool on = valid && deliverable(m, v);
+
+	if (s->attached && !on) {
+		m->host->irqfd(m->host_ctx, s->attached_gsi, s->watch.fd, false);
+		s->attached = false;
+	}
+	bool want_watch = valid && !on;
+	if (want_watch != s->watched) {
+		m->host->watch(m->host_ctx, &s->watch, want_watch);
+		s->watched = want_watch;
+		if (!want_watch)
+			collect(m, s); /* what came in since the last event */
+	}
+	if (on && !s->attached) {
+		if (m->vectors[v].gsi >= 0 && m->vectors[v].routed &&
+		    m->host->irqfd(m->host_ctx, (unsigned)m->vectors[v].gsi, s->watch.fd, true) == 0) {
+			s->attached = true;
+			s->attached_gsi = (unsigned)m->vectors[v].gsi;
+		} else {
+			log_warn("%s: MSI-X vector %u has no route; its interrupts are lost",
+				 m->dev->name, v);
+		}
+	}
+}
+
+/* Brings every source and pending bit in line with the table and the
+ * capability after any change to either. */
+static void sync_all(struct msix *m)
+{
+	for (uint16_t v = 0; v < m->nr_vectors; v++) {
+		if (!deliverable(m, v))
+			continue;
+		bool used = m->pba & (1ULL << v);
+		for (unsigned i = 0; i < m->nr_sources; i++)
+			used |= m->sources[i].vector == v;
+		if (used && ensure_route(m, v) < 0)
+			log_warn("%s: cannot route MSI-X vector %u", m->dev->name, v);
+	}
+	for (unsigned i = 0; i < m->nr_sources; i++)
+		sync_source(m, &m->sources[i]);
+	for (uint16_t v = 0; v < m->nr_vectors; v++) {
+		if ((m->pba & (1ULL << v)) && deliverable(m, v)) {
+			m->pba &= ~(1ULL << v);
+			deliver(m, v);
+		}
+	}
+}
+
+static void source_ready(struct event_handler *h, uint32_t events)
+{
+	struct msix_source *s = h->arg;
+	struct msix *m = s->msix;
+
+	(void)events;
+	pthread_mutex_lock(&m->lock);
+	if (s->watched) {
+		collect(m, s);
+		/* Unmasked between the event and now: deliver at once. */
+		sync_all(m);
+	}
+	pthread_mutex_unlock(&m->lock);
+}
+
+int msix_init(struct msix *m, struct pci_device *d, unsigned nr_vectors,
+	      int bar, uint32_t table_off, uint32_t pba_off,
+	      const struct msix_host_ops *host, void *ctx, struct azerr *e)
+{
+	memset(m, 0, sizeof(*m));
+	if (nr_vectors == 0 || nr_vectors > MSIX_MAX_VECTORS)
+		return azerr_set(e, "%s: %u MSI-X vectors (1..%d supported)", d->name,
+				 nr_vectors, MSIX_MAX_VECTORS);
+	if ((table_off | pba_off) & 7)
+		return azerr_set(e, "%s: MSI-X table/PBA offsets must be 8-byte aligned", d->name);
+	m->cap = pci_device_add_capability(d, PCI_CAP_ID_MSIX, MSIX_CAP_LEN);
+	if (!m->cap)
+		return azerr_set(e, "%s: no room for the MSI-X capability", d->name);
+	pthread_mutex_init(&m->lock, NULL);
+	m->dev = d;
+	m->nr_vectors = nr_vectors;
+	m->host = host;
+	m->host_ctx = ctx;
+	pci_cfg_set(d, m->cap + MSIX_CTRL, 2, nr_vectors - 1);
+	pci_cfg_set(d, m->cap + MSIX_TABLE, 4, table_off | (uint32_t)bar);
+	pci_cfg_set(d, m->cap + MSIX_PBA, 4, pba_off | (uint32_t)bar);
+	d->wmask[m->cap + MSIX_CTRL + 1] = (CTRL_ENABLE | CTRL_FUNC_MASK) >> 8;
+	for (unsigned v = 0; v < nr_vectors; v++) {
+		m->vectors[v].ctrl = ENTRY_MASKED; /* reset state: masked */
+		m->vectors[v].gsi = -1;
+	}
+	return 0;
+}
+
+void msix_destroy(struct msix *m)
+{
+	if (!m->dev)
+		return;
+	pthread_mutex_lock(&m->lock);
+	for (unsigned i = 0; i < m->nr_sources; i++) {
+		m->sources[i].vector = MSIX_NO_VECTOR;
+		sync_source(m, &m->sources[i]);
+	}
+	pthread_mutex_unlock(&m->lock);
+	pthread_mutex_destroy(&m->lock);
+	m->dev = NULL;
+}
+
+void msix_table_read(struct msix *m, uint64_t off, void *data, unsigned len)
+{
+	uint64_t v = 0;
+
+	pthread_mutex_lock(&m->lock);
+	for (unsigned i = 0; i < len; i += 4) {
+		uint64_t o = off + i;
+		unsigned idx = (unsigned)(o / MSIX_ENTRY_SIZE);
+		if (idx >= m->nr_vectors || (o & 3))
+			continue;
+		const struct msix_vector *vec = &m->vectors[idx];
+		const uint32_t words[4] = { vec->addr_lo, vec->addr_hi, vec->data, vec->ctrl };
+		v |= (uint64_t)words[(o % MSIX_ENTRY_SIZE) / 4] << (8 * i);
+	}
+	pthread_mutex_unlock(&m->lock);
+	memcpy(data, &v, len > 8 ? 8 : len);
+}
+
+void msix_table_write(struct msix *m, uint64_t off, const void *data, unsigned len)
+{
+	uint64_t v = 0;
+	bool changed = false;
+
+	if (len != 4 && len != 8)
+		return; /* the spec allows only dword and qword accesses */
+	memcpy(&v, data, len);
+	pthread_mutex_lock(&m->lock);
+	for (unsigned i = 0; i < len; i += 4) {
+		uint64_t o = off + i;
+		unsigned idx = (unsigned)(o / MSIX_ENTRY_SIZE);
+		if (idx >= m->nr_vectors || (o & 3))
+			continue;
+		struct msix_vector *vec = &m->vectors[idx];
+		uint32_t w = (uint32_t)(v >> (8 * i));
+		switch ((o % MSIX_ENTRY_SIZE) / 4) {
+		case 0: vec->addr_lo = w; vec->routed = false; break;
+		case 1: vec->addr_hi = w; vec->routed = false; break;
+		case 2: vec->data = w; vec->routed = false; break;
+		default: vec->ctrl = w & ENTRY_MASKED; break;
+		}
+		changed = true;
+	}
+	if (changed)
+		sync_all(m);
+	pthread_mutex_unlock(&m->lock);
+}
+
+void msix_pba_read(struct msix *m, uint64_t off, void *data, unsigned len)
+{
+	uint64_t v = 0;
+
+	pthread_mutex_lock(&m->lock);
+	if (off < 8)
+		v = m->pba >> (8 * off);
+	pthread_mutex_unlock(&m->lock);
+	memcpy(data, &v, len > 8 ? 8 : len);
+}
+
+void msix_config_write(struct msix *m, unsigned off, unsigned len)
+{
+	if (off >= m->cap + (unsigned)MSIX_CAP_LEN || off + len <= m->cap)
+		return;
+	pthread_mutex_lock(&m->lock);
+	sync_all(m);
+	pthread_mutex_unlock(&m->lock);
+}
+
+int msix_add_source(struct msix *m, int fd, struct azerr *e)
+{
+	int idx;
+
+	pthread_mutex_lock(&m->lock);
+	idx = (int)m->nr_sources;
+	if (m->nr_sources < MSIX_MAX_SOURCES) {
+		struct msix_source *s = &m->sources[m->nr_sources++];
+		s->msix = m;
+		s->watch = (struct event_handler){ .fd = fd, .ready = source_ready, .arg = s };
+		s->vector = MSIX_NO_VECTOR;
+	} else {
+		idx = -1;
+	}
+	pthread_mutex_unlock(&m->lock);
+	if (idx < 0)
+		azerr_set(e, "%s: more than %d interrupt sources", m->dev->name, MSIX_MAX_SOURCES);
+	return idx;
+}
+
+void msix_source_set_vector(struct msix *m, unsigned idx, uint16_t vector)
+{
+	pthread_mutex_lock(&m->lock);
+	if (idx < m->nr_sources) {
+		struct msix_source *s = &m->sources[idx];
+		if (s->vector != vector) {
+			/* Leave the old vector completely first. */
+			uint16_t want = vector;
+			s->vector = MSIX_NO_VECTOR;
+			sync_source(m, s);
+			s->vector = want;
+			sync_all(m);
+		}
+	}
+	pthread_mutex_unlock(&m->lock);
+}
+
+void msix_notify(struct msix *m, uint16_t vector)
+{
+	pthread_mutex_lock(&m->lock);
+	if (msix_vector_valid(m, vector)) {
+		if (deliverable(m, vector))
+			deliver(m, vector);
+		else
+			m->pba |= 1ULL << vector;
+	}
+	pthread_mutex_unlock(&m->lock);
+}

@@ -1,0 +1,47 @@
+/* A 16550A UART (COM1) wired to host file descriptors.
+ *
+ * Output bytes the guest writes to THR go straight to out_fd. Input arrives
+ * through uart_push_input() from the main loop; the receive FIFO gives
+ * backpressure: when it is full the main loop stops reading its input until
+ * the guest drains it, so no byte is lost. */
+#ifndef AZOTE_DEVICES_UART_H
+#define AZOTE_DEVICES_UART_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "devices/irq.h"
+#include "vmm/io_bus.h"
+
+#define UART_COM1_BASE 0x3f8
+#define UART_COM1_IRQ  4
+#define UART_NR_REGS   8
+#define UART_RX_FIFO   64
+
+struct uart {
+	pthread_mutex_t lock;
+	struct irq_line irq;
+	int out_fd;
+	int space_evfd;       /* written when the RX FIFO stops being full */
+
+	uint8_t ier, lcr, mcr, lsr, msr, scr, dll, dlm;
+	bool fifo_enabled;
+	bool thr_ipending;    /* THR-empty interrupt pending (cleared by IIR read) */
+	uint8_t rx[UART_RX_FIFO];
+	unsigned rx_head, rx_count;
+	uint64_t tx_bytes;    /* for metrics */
+};
+
+extern const struct io_ops uart_io_ops;
+
+/* space_evfd may be -1 when nobody waits for input space (tests). */
+void uart_init(struct uart *u, int vm_fd, unsigned gsi, int out_fd, int space_evfd);
+void uart_destroy(struct uart *u);
+/* Queues up to len input bytes; returns how many were taken (0 when full). */
+size_t uart_push_input(struct uart *u, const uint8_t *buf, size_t len);
+/* Free room in the receive FIFO. */
+size_t uart_rx_space(struct uart *u);
+
+#endif

@@ -1,0 +1,95 @@
+#include "jail/seccomp.h"
+
+#include <errno.h>
+#include <seccomp.h>
+#include <string.h>
+#include <sys/mman.h>
+
+/* What a card needs after set-up whatever its device: the vhost-user
+ * socket (messages with fds, accepting the next connection), mapping guest
+ * memory, eventfd signalling, thread synchronisation, logging to stderr,
+ * malloc, and exit. */
+static const int base_syscalls[] = {
+	SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(close),
+	SCMP_SYS(recvmsg), SCMP_SYS(sendmsg), SCMP_SYS(recvfrom),
+	SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(accept4), SCMP_SYS(accept),
+	SCMP_SYS(fstat), SCMP_SYS(newfstatat), SCMP_SYS(munmap), SCMP_SYS(madvise),
+	SCMP_SYS(brk), SCMP_SYS(futex), SCMP_SYS(sched_yield),
+	SCMP_SYS(clock_gettime), SCMP_SYS(clock_nanosleep), SCMP_SYS(getpid),
+	SCMP_SYS(gettid), SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigprocmask),
+	SCMP_SYS(restart_syscall), SCMP_SYS(exit), SCMP_SYS(exit_group),
+};
+
+int jail_seccomp_parse(const char *s, enum jail_seccomp_mode *mode)
+{
+	if (!strcmp(s, "kill"))
+		*mode = JAIL_SECCOMP_KILL;
+	else if (!strcmp(s, "log"))
+		*mode = JAIL_SECCOMP_LOG;
+	else if (!strcmp(s, "off"))
+		*mode = JAIL_SECCOMP_OFF;
+	else
+		return -1;
+	return 0;
+}
+
+static int allow(scmp_filter_ctx ctx, int nr, unsigned *count, struct azerr *e)
+{
+	int r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
+
+	if (r < 0)
+		return azerr_set(e, "seccomp: cannot allow syscall %d: %s", nr,
+				 strerror(-r));
+	(*count)++;
+	return 0;
+}
+
+int jail_seccomp_apply(enum jail_seccomp_mode mode, const int *extra, unsigned n,
+		       unsigned *nr_rules, struct azerr *e)
+{
+	unsigned count = 0;
+	scmp_filter_ctx ctx;
+	int r;
+
+	if (mode == JAIL_SECCOMP_OFF) {
+		if (nr_rules)
+			*nr_rules = 0;
+		return 0;
+	}
+	ctx = seccomp_init(mode == JAIL_SECCOMP_LOG ? SCMP_ACT_LOG
+						     : SCMP_ACT_KILL_PROCESS);
+	if (!ctx)
+		return azerr_set(e, "seccomp: cannot create a filter");
+	for (size_t i = 0; i < sizeof(base_syscalls) / sizeof(base_syscalls[0]); i++)
+		if (allow(ctx, base_syscalls[i], &count, e))
+			goto fail;
+	for (unsigned i = 0; i < n; i++)
+		if (allow(ctx, extra[i], &count, e))
+			goto fail;
+	/* Guest memory and malloc need mmap/mprotect; code never does. */
+	r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
+			     SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+	if (!r)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
+				     SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+	if (r < 0) {
+		azerr_set(e, "seccomp: mmap rule: %s", strerror(-r));
+		goto fail;
+	}
+	count += 2;
+	/* Every thread: the I/O workers exist before the filter does. */
+	r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
+	if (!r)
+		r = seccomp_load(ctx);
+	if (r < 0) {
+		azerr_set(e, "seccomp: cannot load the filter: %s", strerror(-r));
+		goto fail;
+	}
+	seccomp_release(ctx);
+	if (nr_rules)
+		*nr_rules = count;
+	return 0;
+fail:
+	seccomp_release(ctx);
+	return -1;
+}

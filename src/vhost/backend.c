@@ -1,0 +1,428 @@
+#include "vhost/backend.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "virtio/virtio.h"
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+static bool ring_ready(const struct vu_backend *b, const struct vu_vring *vr)
+{
+	return b->mem.nr && vr->num && vr->has_addr && vr->kickfd >= 0 &&
+	       vr->enabled;
+}
+
+/* Signals the ring's error eventfd, if the front-end gave one. */
+static void ring_error(struct vu_vring *vr)
+{
+	uint64_t one = 1;
+
+	if (vr->errfd >= 0)
+		(void)!write(vr->errfd, &one, sizeof(one));
+}
+
+static void start_ring(struct vu_backend *b, unsigned idx)
+{
+	struct vu_vring *vr = &b->vrings[idx];
+	struct azerr e;
+
+	vr->q.kickfd = vr->kickfd;
+	vr->q.callfd = vr->callfd;
+	if (virtq_start(&vr->q, &b->mem, vr->num, vr->addr.desc, vr->addr.avail,
+			vr->addr.used, true, vr->base, b->features, &e) ||
+	    b->dev->ops->queue_start(b->dev->dev, idx, &vr->q, &e)) {
+		log_error("%s: vring %u cannot start: %s", b->name, idx, e.msg);
+		ring_error(vr);
+		return;
+	}
+	vr->running = true;
+	log_debug("%s: vring %u started (%u entries, avail index %u)", b->name,
+		  idx, vr->num, vr->base);
+}
+
+static void stop_ring(struct vu_backend *b, unsigned idx)
+{
+	struct vu_vring *vr = &b->vrings[idx];
+
+	if (!vr->running)
+		return;
+	b->dev->ops->queue_stop(b->dev->dev, idx, &vr->q);
+	vr->base = vr->q.last_avail;
+	vr->running = false;
+	log_debug("%s: vring %u stopped at avail index %u", b->name, idx, vr->base);
+}
+
+static void stop_all(struct vu_backend *b)
+{
+	for (unsigned i = 0; i < b->dev->nr_queues; i++)
+		stop_ring(b, i);
+}
+
+/* Starts every ring that has become ready. */
+static void update_rings(struct vu_backend *b)
+{
+	for (unsigned i = 0; i < b->dev->nr_queues; i++)
+		if (!b->vrings[i].running && ring_ready(b, &b->vrings[i]))
+			start_ring(b, i);
+}
+
+static void reset_rings(struct vu_backend *b)
+{
+	stop_all(b);
+	for (unsigned i = 0; i < VHOST_USER_MAX_QUEUES; i++) {
+		struct vu_vring *vr = &b->vrings[i];
+		close_fd(&vr->kickfd);
+		close_fd(&vr->callfd);
+		close_fd(&vr->errfd);
+		memset(vr, 0, sizeof(*vr));
+		vr->kickfd = vr->callfd = vr->errfd = -1;
+	}
+}
+
+void vu_backend_reset(struct vu_backend *b)
+{
+	reset_rings(b);
+	gmem_unmap(&b->mem);
+	b->owner = false;
+	b->features = 0;
+	b->features_set = false;
+	b->protocol_features = 0;
+	b->status = 0;
+	b->broken = false;
+}
+
+void vu_backend_init(struct vu_backend *b, const struct vu_device *dev)
+{
+	memset(b, 0, sizeof(*b));
+	b->dev = dev;
+	b->sock = -1;
+	b->name = "vhost-user";
+	for (unsigned i = 0; i < VHOST_USER_MAX_QUEUES; i++)
+		b->vrings[i].kickfd = b->vrings[i].callfd = b->vrings[i].errfd = -1;
+}
+
+static int send_reply(struct vu_backend *b, const struct vu_msg *req,
+		      const void *payload, uint32_t size)
+{
+	struct vu_msg r = { .hdr = {
+		.request = req->hdr.request,
+		.flags = VHOST_USER_VERSION | VHOST_USER_REPLY,
+		.size = size,
+	} };
+	struct azerr e;
+
+	memcpy(&r.p, payload, size);
+	b->replied = true;
+	if (vu_msg_send(b->sock, &r, &e)) {
+		log_warn("%s: %s", b->name, e.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int reply_u64(struct vu_backend *b, const struct vu_msg *req, uint64_t v)
+{
+	return send_reply(b, req, &v, sizeof(v));
+}
+
+static struct vu_vring *ring_arg(struct vu_backend *b, uint32_t idx, struct azerr *e)
+{
+	if (idx >= b->dev->nr_queues) {
+		azerr_set(e, "vring index %u, device has %u queues", idx,
+			  b->dev->nr_queues);
+		return NULL;
+	}
+	return &b->vrings[idx];
+}
+
+static int set_features(struct vu_backend *b, uint64_t f, struct azerr *e)
+{
+	uint64_t offered = b->dev->features | VIRTIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES);
+
+	if (f & ~offered)
+		return azerr_set(e, "features 0x%llx not offered (offered 0x%llx)",
+				 (unsigned long long)(f & ~offered),
+				 (unsigned long long)offered);
+	/* Ring behaviour (EVENT_IDX, INDIRECT) is fixed while a ring runs. */
+	stop_all(b);
+	b->features = f;
+	b->features_set = true;
+	b->dev->ops->set_features(b->dev->dev, f & ~VIRTIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES));
+	/* Without protocol features there is no SET_VRING_ENABLE: rings are
+	 * enabled as they start. */
+	if (!(f & VIRTIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES)))
+		for (unsigned i = 0; i < b->dev->nr_queues; i++)
+			b->vrings[i].enabled = true;
+	return 0;
+}
+
+static int set_mem_table(struct vu_backend *b, struct vu_msg *m, struct azerr *e)
+{
+	const struct vhost_user_mem_table *t = &m->p.mem;
+	struct gmem mem = { .nr = t->nregions };
+
+	for (unsigned i = 0; i < mem.nr; i++) {
+		mem.r[i].gpa = t->regions[i].gpa;
+		mem.r[i].size = t->regions[i].size;
+		mem.r[i].uva = t->regions[i].uva;
+	}
+	if (gmem_check(&mem, e))
+		return -1;
+	for (unsigned i = 0; i < mem.nr; i++) {
+		if (gmem_map_region(&mem.r[i], m->fds[i], t->regions[i].mmap_offset, e)) {
+			gmem_unmap(&mem);
+			return -1;
+		}
+	}
+	/* Rings hold pointers into the old mapping: stop them, swap, and
+	 * let update_rings restart them on the new one. */
+	stop_all(b);
+	gmem_unmap(&b->mem);
+	b->mem = mem;
+	log_debug("%s: memory table of %u regions mapped", b->name, mem.nr);
+	return 0;
+}
+
+static int set_vring_fd(struct vu_backend *b, struct vu_msg *m, struct azerr *e)
+{
+	struct vu_vring *vr = ring_arg(b, m->p.u64 & VHOST_USER_VRING_IDX_MASK, e);
+	int fd = (m->p.u64 & VHOST_USER_VRING_NOFD) ? -1 : m->fds[0];
+	int *slot;
+
+	if (!vr)
+		return -1;
+	switch (m->hdr.request) {
+	case VHOST_USER_SET_VRING_KICK:
+		if (fd < 0)
+			return azerr_set(e, "SET_VRING_KICK without an fd: polling "
+					 "rings are not supported");
+		slot = &vr->kickfd;
+		break;
+	case VHOST_USER_SET_VRING_CALL:
+		slot = &vr->callfd;
+		break;
+	default:
+		slot = &vr->errfd;
+		break;
+	}
+	/* The device may be using the old fd: stop the ring first. */
+	stop_ring(b, (unsigned)(vr - b->vrings));
+	close_fd(slot);
+	*slot = fd;
+	if (m->nfds)
+		m->fds[0] = -1;  /* now ours */
+	return 0;
+}
+
+static int config_range(const struct vu_backend *b, const struct vhost_user_config *c,
+			struct azerr *e)
+{
+	if (c->offset > b->dev->config_size || c->size > b->dev->config_size - c->offset)
+		return azerr_set(e, "config range %u+%u outside the %u-byte config space",
+				 c->offset, c->size, b->dev->config_size);
+	return 0;
+}
+
+static int get_config(struct vu_backend *b, const struct vu_msg *m, struct azerr *e)
+{
+	struct vhost_user_config c = m->p.config;
+
+	if (!(b->protocol_features & (1ULL << VHOST_USER_PROTOCOL_F_CONFIG)) ||
+	    config_range(b, &c, e)) {
+		if (!(b->protocol_features & (1ULL << VHOST_USER_PROTOCOL_F_CONFIG)))
+			azerr_set(e, "GET_CONFIG without the CONFIG protocol feature");
+		/* An empty config tells the front-end we failed (spec). */
+		c.size = 0;
+		send_reply(b, m, &c, VHOST_USER_CONFIG_HDR);
+		return -1;
+	}
+	memset(c.data, 0, c.size);
+	b->dev->ops->get_config(b->dev->dev, c.offset, c.data, c.size);
+	return send_reply(b, m, &c, VHOST_USER_CONFIG_HDR + c.size);
+}
+
+static int set_config(struct vu_backend *b, const struct vu_msg *m, struct azerr *e)
+{
+	const struct vhost_user_config *c = &m->p.config;
+
+	if (config_range(b, c, e))
+		return -1;
+	if (!b->dev->ops->set_config)
+		return azerr_set(e, "config space is read-only");
+	return b->dev->ops->set_config(b->dev->dev, c->offset, c->data, c->size, e);
+}
+
+static int handle_vring(struct vu_backend *b, struct vu_msg *m, struct azerr *e)
+{
+	const struct vhost_user_vring_state *s = &m->p.state;
+	struct vu_vring *vr;
+
+	if (m->hdr.request == VHOST_USER_SET_VRING_ADDR) {
+		if (!(vr = ring_arg(b, m->p.addr.index, e)))
+			return -1;
+		if (m->p.addr.flags & VHOST_VRING_F_LOG)
+			return azerr_set(e, "vring %u: dirty logging is not supported",
+					 m->p.addr.index);
+		stop_ring(b, m->p.addr.index);
+		vr->addr = m->p.addr;
+		vr->has_addr = true;
+		return 0;
+	}
+	if (!(vr = ring_arg(b, s->index, e)))
+		return -1;
+	switch (m->hdr.request) {
+	case VHOST_USER_SET_VRING_NUM:
+		if (!s->num || s->num > VIRTQ_MAX_SIZE || (s->num & (s->num - 1)))
+			return azerr_set(e, "vring %u: size %u is not a power of 2 "
+					 "in 1..%d", s->index, s->num, VIRTQ_MAX_SIZE);
+		stop_ring(b, s->index);
+		vr->num = s->num;
+		return 0;
+	case VHOST_USER_SET_VRING_BASE:
+		if (s->num > 0xffff)
+			return azerr_set(e, "vring %u: base %u does not fit a split "
+					 "ring index", s->index, s->num);
+		stop_ring(b, s->index);
+		vr->base = (uint16_t)s->num;
+		return 0;
+	case VHOST_USER_GET_VRING_BASE: {
+		stop_ring(b, s->index);
+		/* The ring stays stopped until the next SET_VRING_KICK. */
+		close_fd(&vr->kickfd);
+		struct vhost_user_vring_state r = { s->index, vr->base };
+		return send_reply(b, m, &r, sizeof(r));
+	}
+	default: /* VHOST_USER_SET_VRING_ENABLE */
+		if (s->num > 1)
+			return azerr_set(e, "vring %u: enable value %u", s->index, s->num);
+		if (!s->num)
+			stop_ring(b, s->index);
+		vr->enabled = s->num;
+		return 0;
+	}
+}
+
+static int dispatch(struct vu_backend *b, struct vu_msg *m, struct azerr *e)
+{
+	switch (m->hdr.request) {
+	case VHOST_USER_GET_FEATURES:
+		return reply_u64(b, m, b->dev->features |
+				 VIRTIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES));
+	case VHOST_USER_SET_FEATURES:
+		return set_features(b, m->p.u64, e);
+	case VHOST_USER_GET_PROTOCOL_FEATURES:
+		return reply_u64(b, m, b->dev->protocol_features & VU_BACKEND_PROTOCOL_FEATURES);
+	case VHOST_USER_SET_PROTOCOL_FEATURES: {
+		uint64_t offered = b->dev->protocol_features & VU_BACKEND_PROTOCOL_FEATURES;
+		if (m->p.u64 & ~offered)
+			return azerr_set(e, "protocol features 0x%llx not offered",
+					 (unsigned long long)(m->p.u64 & ~offered));
+		b->protocol_features = m->p.u64;
+		return 0;
+	}
+	case VHOST_USER_SET_OWNER:
+		b->owner = true;
+		return 0;
+	case VHOST_USER_RESET_OWNER:
+	case VHOST_USER_RESET_DEVICE:
+		/* Back to the state after connecting; RESET_DEVICE keeps the
+		 * ownership and the negotiated protocol features. */
+		reset_rings(b);
+		gmem_unmap(&b->mem);
+		b->features = 0;
+		b->features_set = false;
+		b->status = 0;
+		if (m->hdr.request == VHOST_USER_RESET_OWNER) {
+			b->owner = false;
+			b->protocol_features = 0;
+		}
+		return 0;
+	case VHOST_USER_SET_MEM_TABLE:
+		return set_mem_table(b, m, e);
+	case VHOST_USER_SET_VRING_NUM:
+	case VHOST_USER_SET_VRING_ADDR:
+	case VHOST_USER_SET_VRING_BASE:
+	case VHOST_USER_GET_VRING_BASE:
+	case VHOST_USER_SET_VRING_ENABLE:
+		return handle_vring(b, m, e);
+	case VHOST_USER_SET_VRING_KICK:
+	case VHOST_USER_SET_VRING_CALL:
+	case VHOST_USER_SET_VRING_ERR:
+		return set_vring_fd(b, m, e);
+	case VHOST_USER_GET_QUEUE_NUM:
+		return reply_u64(b, m, b->dev->nr_queues);
+	case VHOST_USER_GET_CONFIG:
+		return get_config(b, m, e);
+	case VHOST_USER_SET_CONFIG:
+		return set_config(b, m, e);
+	case VHOST_USER_SET_STATUS:
+		b->status = (uint8_t)m->p.u64;
+		return 0;
+	case VHOST_USER_GET_STATUS:
+		return reply_u64(b, m, b->status);
+	default:
+		return azerr_set(e, "request %u is not supported", m->hdr.request);
+	}
+}
+
+int vu_backend_handle(struct vu_backend *b, struct vu_msg *m, struct azerr *e)
+{
+	char buf[32];
+	const char *name = vu_request_name(m->hdr.request, buf);
+	bool has_reply = vu_request_has_reply(m->hdr.request);
+	struct azerr err;
+	int r;
+
+	b->replied = false;
+	if (vu_msg_check_request(m, &err))
+		r = -1;
+	else
+		r = dispatch(b, m, &err);
+	vu_msg_close_fds(m);
+	if (r == 0)
+		update_rings(b);
+	/* The front-end waits for an answer we did not give. */
+	if (r < 0 && has_reply && !b->replied)
+		b->broken = true;
+	if (!has_reply && (m->hdr.flags & VHOST_USER_NEED_REPLY) &&
+	    (b->protocol_features & (1ULL << VHOST_USER_PROTOCOL_F_REPLY_ACK)))
+		reply_u64(b, m, r ? 1 : 0);
+	if (r < 0)
+		azerr_set(e, "%s refused: %s", name, err.msg);
+	return r;
+}
+
+int vu_backend_serve(struct vu_backend *b, int sock, const char *name,
+		     struct azerr *e)
+{
+	struct vu_msg m;
+	int r;
+
+	b->sock = sock;
+	b->name = name;
+	for (;;) {
+		r = vu_msg_recv(sock, &m, -1, e);
+		if (r <= 0)
+			break;
+		struct azerr herr;
+		if (vu_backend_handle(b, &m, &herr)) {
+			log_warn("%s: %s", name, herr.msg);
+			if (b->broken) {
+				azerr_set(e, "%s", herr.msg);
+				r = -1;
+				break;
+			}
+		}
+	}
+	vu_backend_reset(b);
+	b->sock = -1;
+	return r < 0 ? -1 : 0;
+}

@@ -1,0 +1,122 @@
+#include "virtio/gmem.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int gmem_check(const struct gmem *m, struct azerr *e)
+{
+	if (m->nr > GMEM_MAX_REGIONS)
+		return azerr_set(e, "%u memory regions, at most %d", m->nr,
+				 GMEM_MAX_REGIONS);
+	for (unsigned i = 0; i < m->nr; i++) {
+		const struct gmem_region *r = &m->r[i];
+		if (!r->size || r->gpa + r->size < r->gpa ||
+		    r->uva + r->size < r->uva)
+			return azerr_set(e, "memory region %u (gpa 0x%llx size 0x%llx "
+					 "uva 0x%llx) is empty or wraps", i,
+					 (unsigned long long)r->gpa,
+					 (unsigned long long)r->size,
+					 (unsigned long long)r->uva);
+		for (unsigned j = 0; j < i; j++) {
+			const struct gmem_region *o = &m->r[j];
+			if (r->gpa < o->gpa + o->size && o->gpa < r->gpa + r->size)
+				return azerr_set(e, "memory regions %u and %u overlap "
+						 "at gpa 0x%llx", j, i,
+						 (unsigned long long)r->gpa);
+		}
+	}
+	return 0;
+}
+
+int gmem_map_region(struct gmem_region *r, int fd, uint64_t off, struct azerr *e)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	uint64_t start = off & ~((uint64_t)page - 1);
+	uint64_t lead = off - start;
+	struct stat st;
+
+	r->hva = NULL;
+	r->map = NULL;
+	if (fstat(fd, &st) < 0)
+		return azerr_set(e, "memory region fd: %s", strerror(errno));
+	if (off + r->size < off || (S_ISREG(st.st_mode) &&
+				    (uint64_t)st.st_size < off + r->size))
+		return azerr_set(e, "memory region gpa 0x%llx: fd holds %lld bytes, "
+				 "region needs 0x%llx at offset 0x%llx",
+				 (unsigned long long)r->gpa, (long long)st.st_size,
+				 (unsigned long long)r->size, (unsigned long long)off);
+	if (r->size + lead < r->size || r->size + lead > SIZE_MAX)
+		return azerr_set(e, "memory region gpa 0x%llx too large",
+				 (unsigned long long)r->gpa);
+	void *p = mmap(NULL, r->size + lead, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_NORESERVE, fd, (off_t)start);
+	if (p == MAP_FAILED)
+		return azerr_set(e, "cannot map memory region gpa 0x%llx size 0x%llx: %s",
+				 (unsigned long long)r->gpa,
+				 (unsigned long long)r->size, strerror(errno));
+	/* Guest memory in a card's core dump would leak the guest's data. */
+	madvise(p, r->size + lead, MADV_DONTDUMP);
+	r->map = p;
+	r->map_len = r->size + lead;
+	r->hva = (uint8_t *)p + lead;
+	return 0;
+}
+
+void gmem_unmap(struct gmem *m)
+{
+	for (unsigned i = 0; i < m->nr; i++)
+		if (m->r[i].map)
+			munmap(m->r[i].map, m->r[i].map_len);
+	memset(m, 0, sizeof(*m));
+}
+
+/* The region holding [a, a+len) in the space chosen by uva, or NULL. */
+static const struct gmem_region *find(const struct gmem *m, uint64_t a,
+				      uint64_t len, int uva)
+{
+	for (unsigned i = 0; i < m->nr; i++) {
+		const struct gmem_region *r = &m->r[i];
+		uint64_t base = uva ? r->uva : r->gpa;
+		if (a < base || a - base >= r->size)
+			continue;
+		if (len > r->size - (a - base) || !r->hva)
+			return NULL;
+		return r;
+	}
+	return NULL;
+}
+
+void *gmem_gpa(const struct gmem *m, uint64_t gpa, uint64_t len)
+{
+	const struct gmem_region *r = find(m, gpa, len ? len : 1, 0);
+	return r ? r->hva + (gpa - r->gpa) : NULL;
+}
+
+void *gmem_uva(const struct gmem *m, uint64_t uva, uint64_t len)
+{
+	const struct gmem_region *r = find(m, uva, len ? len : 1, 1);
+	return r ? r->hva + (uva - r->uva) : NULL;
+}
+
+int gmem_gpa_iov(const struct gmem *m, uint64_t gpa, uint64_t len,
+		 struct iovec *iov, unsigned cap, unsigned *n)
+{
+	if (gpa + len < gpa)
+		return -1;
+	while (len) {
+		const struct gmem_region *r = find(m, gpa, 1, 0);
+		if (!r || *n >= cap)
+			return -1;
+		uint64_t off = gpa - r->gpa;
+		uint64_t chunk = r->size - off < len ? r->size - off : len;
+		iov[*n].iov_base = r->hva + off;
+		iov[*n].iov_len = chunk;
+		(*n)++;
+		gpa += chunk;
+		len -= chunk;
+	}
+	return 0;
+}

@@ -1,0 +1,223 @@
+#include "virtio/virtqueue.h"
+
+#include <endian.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "virtio/virtio.h"
+
+/* Malformed chains are logged up to this many times per queue start; the
+ * rest are only counted, so a hostile driver cannot flood the log. */
+#define BAD_CHAIN_LOG_LIMIT 8
+
+/* Shared-memory accessors: a single access each (READ_ONCE/WRITE_ONCE) so
+ * the compiler never re-reads a value the driver can change under us. */
+static inline uint16_t ld16(const uint16_t *p)
+{
+	return le16toh(__atomic_load_n(p, __ATOMIC_RELAXED));
+}
+
+static inline void st16(uint16_t *p, uint16_t v)
+{
+	__atomic_store_n(p, htole16(v), __ATOMIC_RELAXED);
+}
+
+static void *ring_part(const struct gmem *mem, uint64_t a, uint64_t len, bool uva)
+{
+	return uva ? gmem_uva(mem, a, len) : gmem_gpa(mem, a, len);
+}
+
+int virtq_start(struct virtq *q, const struct gmem *mem, unsigned num,
+		uint64_t desc, uint64_t avail, uint64_t used, bool uva,
+		uint16_t last_avail, uint64_t features, struct azerr *e)
+{
+	const char *space = uva ? "frontend address" : "guest address";
+
+	if (num == 0 || num > VIRTQ_MAX_SIZE || (num & (num - 1)))
+		return azerr_set(e, "queue size %u is not a power of 2 in 1..%d",
+				 num, VIRTQ_MAX_SIZE);
+	/* §2.7: descriptor table 16-byte, available ring 2-byte, used ring
+	 * 4-byte aligned. */
+	if ((desc & 15) || (avail & 1) || (used & 3))
+		return azerr_set(e, "misaligned ring: desc 0x%llx avail 0x%llx used 0x%llx",
+				 (unsigned long long)desc, (unsigned long long)avail,
+				 (unsigned long long)used);
+	q->desc = ring_part(mem, desc, virtq_desc_size(num), uva);
+	q->avail = ring_part(mem, avail, virtq_avail_size(num), uva);
+	q->used = ring_part(mem, used, virtq_used_size(num), uva);
+	if (!q->desc || !q->avail || !q->used)
+		return azerr_set(e, "ring of %u entries not inside guest memory "
+				 "(%s desc 0x%llx avail 0x%llx used 0x%llx)", num, space,
+				 (unsigned long long)desc, (unsigned long long)avail,
+				 (unsigned long long)used);
+	q->mem = mem;
+	q->num = num;
+	q->event_idx = features & VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX);
+	q->indirect = features & VIRTIO_BIT(VIRTIO_RING_F_INDIRECT_DESC);
+	q->last_avail = last_avail;
+	q->used_idx = ld16(&q->used->idx);
+	q->signalled_valid = false;
+	q->broken = false;
+	q->bad_chains = 0;
+	return 0;
+}
+
+/* Adds one descriptor's buffer to the chain, readable ones before writable
+ * ones (§2.7.4.2). */
+static int add_buffer(const struct virtq *q, struct virtq_chain *c,
+		      const struct virtq_desc *d, struct azerr *e)
+{
+	bool writable = d->flags & VIRTQ_DESC_F_WRITE;
+	unsigned n = c->nr_out + c->nr_in;
+	uint64_t *total = writable ? &c->in_len : &c->out_len;
+
+	if (!writable && c->nr_in)
+		return azerr_set(e, "device-readable descriptor after a writable one");
+	if (d->len > VIRTQ_MAX_CHAIN_BYTES - *total)
+		return azerr_set(e, "chain carries more than %llu bytes",
+				 VIRTQ_MAX_CHAIN_BYTES);
+	if (gmem_gpa_iov(q->mem, d->addr, d->len, c->iov, c->cap, &n))
+		return azerr_set(e, "buffer 0x%llx+%u outside guest memory or "
+				 "more than %u segments", (unsigned long long)d->addr,
+				 d->len, c->cap);
+	*total += d->len;
+	if (writable)
+		c->nr_in = n - c->nr_out;
+	else
+		c->nr_out = n;
+	return 0;
+}
+
+int virtq_map_chain(const struct virtq *q, uint16_t head, struct virtq_chain *c,
+		    struct azerr *e)
+{
+	const struct virtq_desc *table = q->desc;
+	unsigned size = q->num, seen = 0;
+	bool indirect = false;
+	unsigned i = head;
+
+	c->head = head;
+	c->nr_out = c->nr_in = 0;
+	c->out_len = c->in_len = 0;
+	for (;;) {
+		struct virtq_desc d;
+
+		if (i >= size)
+			return azerr_set(e, "descriptor index %u outside %s table of %u",
+					 i, indirect ? "indirect" : "the", size);
+		/* §2.7.5.3.1: no chain is longer than the queue; this also
+		 * bounds the walk of a chain that loops. */
+		if (++seen > q->num)
+			return azerr_set(e, "chain from head %u longer than the queue "
+					 "(%u): a loop?", head, q->num);
+		memcpy(&d, &table[i], sizeof(d));
+		d.addr = le64toh(d.addr);
+		d.len = le32toh(d.len);
+		d.flags = le16toh(d.flags);
+		d.next = le16toh(d.next);
+		if (d.flags & VIRTQ_DESC_F_INDIRECT) {
+			if (!q->indirect)
+				return azerr_set(e, "indirect descriptor, feature not negotiated");
+			if (indirect)
+				return azerr_set(e, "nested indirect descriptor");
+			if (d.flags & VIRTQ_DESC_F_NEXT)
+				return azerr_set(e, "indirect descriptor with NEXT set");
+			if (!d.len || d.len % sizeof(d) || d.len / sizeof(d) > q->num)
+				return azerr_set(e, "indirect table of %u bytes (must be "
+						 "16..%u, a multiple of 16)", d.len, 16 * q->num);
+			table = gmem_gpa(q->mem, d.addr, d.len);
+			if (!table)
+				return azerr_set(e, "indirect table 0x%llx+%u outside "
+						 "guest memory", (unsigned long long)d.addr, d.len);
+			size = d.len / sizeof(d);
+			indirect = true;
+			i = 0;
+			continue;
+		}
+		if (add_buffer(q, c, &d, e))
+			return -1;
+		if (!(d.flags & VIRTQ_DESC_F_NEXT))
+			return 0;
+		i = d.next;
+	}
+}
+
+int virtq_pop(struct virtq *q, struct virtq_chain *c)
+{
+	while (!q->broken) {
+		/* Acquire: the ring entries and descriptors the driver wrote
+		 * before publishing idx are visible once we see idx. */
+		uint16_t idx = le16toh(__atomic_load_n(&q->avail->idx, __ATOMIC_ACQUIRE));
+		uint16_t pending = idx - q->last_avail;
+		struct azerr e;
+
+		if (!pending)
+			return 0;
+		if (pending > q->num) {
+			log_error("virtqueue: driver made %u requests available on a "
+				  "ring of %u; queue stopped until reset", pending, q->num);
+			q->broken = true;
+			return 0;
+		}
+		uint16_t head = ld16(&q->avail->ring[q->last_avail % q->num]);
+		q->last_avail++;
+		if (!virtq_map_chain(q, head, c, &e))
+			return 1;
+		if (q->bad_chains++ < BAD_CHAIN_LOG_LIMIT)
+			log_warn("virtqueue: request %u failed: %s", head, e.msg);
+		/* A head out of range names no request we could complete. */
+		if (head < q->num)
+			virtq_push(q, head, 0);
+	}
+	return 0;
+}
+
+void virtq_push(struct virtq *q, uint16_t head, uint32_t len)
+{
+	struct virtq_used_elem *el = &q->used->ring[q->used_idx % q->num];
+
+	__atomic_store_n(&el->id, htole32(head), __ATOMIC_RELAXED);
+	__atomic_store_n(&el->len, htole32(len), __ATOMIC_RELAXED);
+	q->used_idx++;
+	/* Release: the element is visible before the index that covers it. */
+	__atomic_store_n(&q->used->idx, htole16(q->used_idx), __ATOMIC_RELEASE);
+}
+
+void virtq_notify(struct virtq *q)
+{
+	uint16_t old = q->signalled_used, now = q->used_idx;
+	bool need;
+
+	if (q->signalled_valid && old == now)
+		return;
+	/* Full barrier: our used->idx store must be visible before we read
+	 * the driver's suppression state, or both sides may skip (§2.7.10). */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (q->event_idx) {
+		uint16_t event = ld16(&q->avail->ring[q->num]);
+		need = !q->signalled_valid || virtq_need_event(event, now, old);
+	} else {
+		need = !(ld16(&q->avail->flags) & VIRTQ_AVAIL_F_NO_INTERRUPT);
+	}
+	q->signalled_used = now;
+	q->signalled_valid = true;
+	if (need && q->callfd >= 0) {
+		uint64_t one = 1;
+		/* An eventfd write only fails if the counter would overflow,
+		 * which means the interrupt is already pending. */
+		(void)!write(q->callfd, &one, sizeof(one));
+	}
+}
+
+bool virtq_rearm(struct virtq *q)
+{
+	if (q->broken)
+		return false;
+	if (q->event_idx)
+		st16((uint16_t *)&q->used->ring[q->num], q->last_avail);
+	/* Full barrier: publish avail_event before re-reading avail->idx, so
+	 * a request made meanwhile is either seen here or kicked. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return le16toh(__atomic_load_n(&q->avail->idx, __ATOMIC_ACQUIRE)) != q->last_avail;
+}

@@ -1,0 +1,86 @@
+/* The device side of a split virtqueue (virtio 1.2 §2.7), shared by every
+ * card. The driver on the other side is untrusted: every chain is checked
+ * where it enters (virtq_pop), and a bad chain costs that request only.
+ *
+ * Threading: one thread owns a started virtq (pop, push, notify); the
+ * vhost-user server touches it only while it is stopped. */
+#ifndef AZOTE_VIRTIO_VIRTQUEUE_H
+#define AZOTE_VIRTIO_VIRTQUEUE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "common/err.h"
+#include "virtio/gmem.h"
+#include "virtio/ring.h"
+
+struct virtq {
+	/* Set up by virtq_start from the vhost-user vring state. */
+	const struct gmem *mem;
+	unsigned num;
+	struct virtq_desc *desc;
+	struct virtq_avail *avail;
+	struct virtq_used *used;
+	bool event_idx;          /* VIRTIO_RING_F_EVENT_IDX negotiated */
+	bool indirect;           /* VIRTIO_RING_F_INDIRECT_DESC negotiated */
+	int callfd;              /* eventfd to signal, -1: none (polling driver) */
+	int kickfd;              /* eventfd the driver kicks, for the device */
+
+	uint16_t last_avail;     /* next avail entry to take */
+	uint16_t used_idx;       /* our copy of used->idx */
+	uint16_t signalled_used; /* used_idx at the last notification decision */
+	bool signalled_valid;
+	bool broken;             /* the driver broke the ring: stop taking work */
+	uint64_t bad_chains;     /* requests failed for malformed chains */
+};
+
+/* One request as the device sees it: the head index to complete, then the
+ * device-readable buffers followed by the device-writable ones, as host
+ * iovecs into guest memory. The caller provides iov and cap. */
+struct virtq_chain {
+	uint16_t head;
+	unsigned nr_out, nr_in;  /* iov[0..nr_out) readable, then nr_in writable */
+	uint64_t out_len, in_len;
+	struct iovec *iov;
+	unsigned cap;
+};
+
+/* Largest byte count a chain may carry each way: used.len is 32 bits. */
+#define VIRTQ_MAX_CHAIN_BYTES 0xffffffffULL
+
+/* Binds q to the ring at desc/avail/used: frontend virtual addresses when
+ * uva is true (vhost-user), else guest physical. Checks num (power of 2,
+ * 1..32768), alignment (§2.7: 16/2/4) and that each part lies inside one
+ * memory region. last_avail comes from VHOST_USER_SET_VRING_BASE; the used
+ * index is read back from the ring. features: the negotiated virtio
+ * features (EVENT_IDX and INDIRECT_DESC matter here). callfd and kickfd
+ * are left as the caller set them. */
+int virtq_start(struct virtq *q, const struct gmem *mem, unsigned num,
+		uint64_t desc, uint64_t avail, uint64_t used, bool uva,
+		uint16_t last_avail, uint64_t features, struct azerr *e);
+
+/* Takes the next available request into c. Returns 1 with a checked chain,
+ * 0 when the ring is empty (or broken). A malformed chain is completed
+ * with length 0 here (counted in bad_chains, logged) and the next one is
+ * tried, so callers only ever see valid chains. */
+int virtq_pop(struct virtq *q, struct virtq_chain *c);
+
+/* Validates and maps the chain starting at head into c; no ring state
+ * changes. Returns -1 with a reason in e. Exposed for tests and fuzzing. */
+int virtq_map_chain(const struct virtq *q, uint16_t head, struct virtq_chain *c,
+		    struct azerr *e);
+
+/* Puts head on the used ring with len bytes written and publishes it. */
+void virtq_push(struct virtq *q, uint16_t head, uint32_t len);
+
+/* Signals callfd if the driver wants an interrupt for what was pushed since
+ * the last call (EVENT_IDX's used_event, or VIRTQ_AVAIL_F_NO_INTERRUPT). */
+void virtq_notify(struct virtq *q);
+
+/* Re-arms kicks after the ring was drained: publishes avail_event under
+ * EVENT_IDX. Returns true if more requests arrived meanwhile, in which case
+ * the caller must pop again rather than wait for a kick. */
+bool virtq_rearm(struct virtq *q);
+
+#endif

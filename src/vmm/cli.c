@@ -1,0 +1,316 @@
+#include "vmm/cli.h"
+
+#include <ctype.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/size.h"
+
+const char cli_usage[] =
+"Usage: azote --kernel PATH [options]\n"
+"       azote --config-file FILE [--api-sock PATH | --no-api] [options]\n"
+"       azote --api-sock PATH [options]\n"
+"\n"
+"Boots a microVM on KVM. The guest's serial console (COM1) is this\n"
+"process's stdin and stdout; diagnostics go to stderr. With --kernel or\n"
+"--config-file the VM boots at once; with only --api-sock it waits for\n"
+"InstanceStart on the API (the other options then give its initial\n"
+"configuration).\n"
+"\n"
+"Guest:\n"
+"  --kernel PATH        kernel: bzImage (boot protocol >= 2.06), ELF vmlinux,\n"
+"                       or a PVH ELF (XEN_ELFNOTE_PHYS32_ENTRY)\n"
+"  --initrd PATH        initial ramdisk\n"
+"  --cmdline STR        kernel command line\n"
+"  --boot-entry MODE    for an ELF kernel: auto (PVH if the ELF has the\n"
+"                       note, else 64-bit), pvh, or linux64 (default auto)\n"
+"  --cpus N             vCPUs (default 1)\n"
+"  --memory SIZE        guest RAM, e.g. 128M, 2G; a bare number is MiB\n"
+"                       (default 128M)\n"
+"\n"
+"Block devices (virtio-blk over vhost-user; repeat for more disks):\n"
+"  --drive path=IMG[,id=ID][,ro][,queues=N][,direct]\n"
+"                       a raw image served by an azote-card-blk that azote\n"
+"                       starts; ro: read-only, queues: 1-16, direct: O_DIRECT\n"
+"  --vhost-user-blk socket=PATH[,id=ID]\n"
+"                       a vhost-user-blk server someone else runs (another\n"
+"                       card, qemu-storage-daemon, SPDK)\n"
+"  IDs are 1-63 letters, digits, '_' or '-'; default drive0, drive1, ...\n"
+"  Paths cannot contain ','.\n"
+"\n"
+"API (Firecracker-compatible; see docs/api.md):\n"
+"  --api-sock PATH      serve the HTTP API on this Unix socket\n"
+"  --config-file FILE   the VM as Firecracker's JSON configuration; cannot\n"
+"                       be combined with the guest and device options\n"
+"  --no-api             no API socket (with --config-file or --kernel)\n"
+"  --id ID              the instance ID the API reports\n"
+"\n"
+"Other:\n"
+"  --log-level LEVEL    error, warning (default), info or debug\n"
+"  --help               this text\n"
+"  --version            azote's version\n"
+"\n"
+"Exit status: 0 when the guest shuts down or resets itself, 1 when azote\n"
+"cannot start the VM, 2 when the guest faults (triple fault, KVM error,\n"
+"unhandled exit; a register dump goes to stderr), 128+N when stopped by\n"
+"signal N.\n";
+
+enum {
+	OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_BOOT_ENTRY, OPT_CPUS,
+	OPT_MEMORY, OPT_DRIVE, OPT_VHOST_USER_BLK, OPT_API_SOCK, OPT_CONFIG_FILE,
+	OPT_NO_API, OPT_ID, OPT_LOG_LEVEL, OPT_HELP, OPT_VERSION,
+};
+
+static const struct option long_opts[] = {
+	{ "kernel", required_argument, NULL, OPT_KERNEL },
+	{ "initrd", required_argument, NULL, OPT_INITRD },
+	{ "cmdline", required_argument, NULL, OPT_CMDLINE },
+	{ "boot-entry", required_argument, NULL, OPT_BOOT_ENTRY },
+	{ "cpus", required_argument, NULL, OPT_CPUS },
+	{ "memory", required_argument, NULL, OPT_MEMORY },
+	{ "drive", required_argument, NULL, OPT_DRIVE },
+	{ "vhost-user-blk", required_argument, NULL, OPT_VHOST_USER_BLK },
+	{ "api-sock", required_argument, NULL, OPT_API_SOCK },
+	{ "config-file", required_argument, NULL, OPT_CONFIG_FILE },
+	{ "no-api", no_argument, NULL, OPT_NO_API },
+	{ "id", required_argument, NULL, OPT_ID },
+	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Replaces *dst with a copy of src. */
+static int set_string(char **dst, const char *src, const char *opt, struct azerr *e)
+{
+	char *copy = strdup(src);
+
+	if (!copy)
+		return azerr_set(e, "%s: out of memory", opt);
+	free(*dst);
+	*dst = copy;
+	return 0;
+}
+
+static int parse_boot_entry(const char *s, enum boot_entry_pref *out, struct azerr *e)
+{
+	if (!strcmp(s, "auto"))
+		*out = BOOT_ENTRY_AUTO;
+	else if (!strcmp(s, "pvh"))
+		*out = BOOT_ENTRY_PVH;
+	else if (!strcmp(s, "linux64"))
+		*out = BOOT_ENTRY_LINUX64;
+	else
+		return azerr_set(e, "--boot-entry '%s': expected auto, pvh or linux64", s);
+	return 0;
+}
+
+#define MAX_QUEUES 16
+
+/* A device ID: what Firecracker accepts for drive_id and iface_id, plus
+ * '-', and short enough for messages and socket names. */
+static bool valid_id(const char *id)
+{
+	size_t n = strlen(id);
+
+	if (n == 0 || n >= VM_ID_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)id[i]) && id[i] != '_' && id[i] != '-')
+			return false;
+	return true;
+}
+
+static bool id_taken(const struct vm_config *c, const char *id)
+{
+	for (unsigned i = 0; i < c->nr_drives; i++)
+		if (!strcmp(c->drives[i].id, id))
+			return true;
+	return false;
+}
+
+/* One key[=value] item of a --drive / --vhost-user-blk list. */
+static int drive_key(struct drive_config *d, bool vhost, const char *opt,
+		     const char *key, const char *val, struct azerr *e)
+{
+	uint64_t v;
+	bool flag = !val;
+
+	if (!strcmp(key, "id") && val) {
+		if (!valid_id(val))
+			return azerr_set(e, "%s id='%s': use 1-%d letters, digits, '_' or '-'",
+					 opt, val, VM_ID_MAX - 1);
+		snprintf(d->id, sizeof(d->id), "%s", val);
+		return 0;
+	}
+	if (vhost) {
+		if (!strcmp(key, "socket") && val)
+			return set_string(&d->socket, val, opt, e);
+	} else if (!strcmp(key, "path") && val) {
+		return set_string(&d->path, val, opt, e);
+	} else if (!strcmp(key, "ro") && flag) {
+		d->read_only = true;
+		return 0;
+	} else if (!strcmp(key, "direct") && flag) {
+		d->direct = true;
+		return 0;
+	} else if (!strcmp(key, "queues") && val) {
+		if (parse_uint(val, 1, MAX_QUEUES, &v) < 0)
+			return azerr_set(e, "%s queues='%s': expected 1 to %d", opt, val, MAX_QUEUES);
+		d->queues = (unsigned)v;
+		return 0;
+	}
+	return azerr_set(e, "%s: unknown or malformed item '%s%s%s'", opt, key,
+			 val ? "=" : "", val ? val : "");
+}
+
+static int parse_drive(struct vm_config *c, const char *arg, bool vhost, struct azerr *e)
+{
+	const char *opt = vhost ? "--vhost-user-blk" : "--drive";
+	char *copy, *item, *save = NULL;
+	int ret = 0;
+
+	if (c->nr_drives == VM_MAX_DRIVES)
+		return azerr_set(e, "%s: at most %d drives", opt, VM_MAX_DRIVES);
+	struct drive_config *d = &c->drives[c->nr_drives];
+	memset(d, 0, sizeof(*d));
+	copy = strdup(arg);
+	if (!copy)
+		return azerr_set(e, "%s: out of memory", opt);
+	for (item = strtok_r(copy, ",", &save); item && !ret; item = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(item, '=');
+		if (eq)
+			*eq = '\0';
+		ret = drive_key(d, vhost, opt, item, eq ? eq + 1 : NULL, e);
+	}
+	free(copy);
+	if (!ret && !(vhost ? d->socket : d->path))
+		ret = azerr_set(e, "%s '%s': %s= is required", opt, arg, vhost ? "socket" : "path");
+	if (!ret && !d->id[0]) {
+		for (unsigned n = c->nr_drives; !d->id[0] || id_taken(c, d->id); n++)
+			snprintf(d->id, sizeof(d->id), "drive%u", n);
+	} else if (!ret && id_taken(c, d->id)) {
+		ret = azerr_set(e, "%s: id '%s' is used twice", opt, d->id);
+	}
+	if (ret) {
+		free(d->path);
+		free(d->socket);
+		memset(d, 0, sizeof(*d));
+		return -1;
+	}
+	c->nr_drives++;
+	return 0;
+}
+
+static int parse_one(int opt, const char *arg, struct vm_config *c,
+		     struct cli_opts *o, struct azerr *e)
+{
+	uint64_t v;
+
+	switch (opt) {
+	case OPT_KERNEL:
+		return set_string(&c->kernel_path, arg, "--kernel", e);
+	case OPT_INITRD:
+		return set_string(&c->initrd_path, arg, "--initrd", e);
+	case OPT_CMDLINE:
+		return set_string(&c->cmdline, arg, "--cmdline", e);
+	case OPT_BOOT_ENTRY:
+		return parse_boot_entry(arg, &c->entry_pref, e);
+	case OPT_CPUS:
+		if (parse_uint(arg, 1, 1024, &v) < 0)
+			return azerr_set(e, "--cpus '%s': expected a number from 1 to 1024", arg);
+		c->nr_cpus = (unsigned)v;
+		return 0;
+	case OPT_MEMORY:
+		if (parse_size(arg, 1ULL << 20, &v) < 0)
+			return azerr_set(e, "--memory '%s': expected a size such as 512M or 2G", arg);
+		c->mem_bytes = v;
+		return 0;
+	case OPT_DRIVE:
+		return parse_drive(c, arg, false, e);
+	case OPT_VHOST_USER_BLK:
+		return parse_drive(c, arg, true, e);
+	case OPT_API_SOCK:
+		return set_string(&o->api_sock, arg, "--api-sock", e);
+	case OPT_CONFIG_FILE:
+		return set_string(&o->config_file, arg, "--config-file", e);
+	case OPT_NO_API:
+		o->no_api = true;
+		return 0;
+	case OPT_ID:
+		if (!valid_id(arg))
+			return azerr_set(e, "--id '%s': use 1-%d letters, digits, '_' or '-'",
+					 arg, VM_ID_MAX - 1);
+		return set_string(&o->id, arg, "--id", e);
+	case OPT_LOG_LEVEL:
+		if (log_parse_level(arg, &o->log_level) < 0)
+			return azerr_set(e, "--log-level '%s': expected error, warning, info or debug", arg);
+		return 0;
+	case OPT_HELP:
+		o->action = CLI_HELP;
+		return 0;
+	case OPT_VERSION:
+		o->action = CLI_VERSION;
+		return 0;
+	default:
+		return azerr_set(e, "unknown option (see --help)");
+	}
+}
+
+void cli_opts_free(struct cli_opts *o)
+{
+	free(o->api_sock);
+	free(o->config_file);
+	free(o->id);
+	o->api_sock = o->config_file = o->id = NULL;
+}
+
+/* The options that describe the VM itself (as opposed to how azote runs). */
+static bool is_vm_option(int opt)
+{
+	return opt == OPT_KERNEL || opt == OPT_INITRD || opt == OPT_CMDLINE ||
+	       opt == OPT_BOOT_ENTRY || opt == OPT_CPUS || opt == OPT_MEMORY ||
+	       opt == OPT_DRIVE || opt == OPT_VHOST_USER_BLK;
+}
+
+static int check_modes(const struct vm_config *c, const struct cli_opts *o, struct azerr *e)
+{
+	if (o->config_file && o->vm_options)
+		return azerr_set(e, "--config-file describes the whole VM: it cannot be combined "
+				 "with --kernel, --drive and the other VM options");
+	if (o->no_api && o->api_sock)
+		return azerr_set(e, "--no-api and --api-sock contradict each other");
+	if (o->no_api && !o->config_file && !c->kernel_path)
+		return azerr_set(e, "--no-api needs --config-file or --kernel: nothing could start the VM");
+	if (!o->config_file && !c->kernel_path && !o->api_sock)
+		return azerr_set(e, "nothing to boot: give --kernel PATH, --config-file FILE or "
+				 "--api-sock PATH (see --help)");
+	return 0;
+}
+
+int cli_parse(int argc, char **argv, struct vm_config *c, struct cli_opts *o,
+	      struct azerr *e)
+{
+	int opt;
+
+	memset(o, 0, sizeof(*o));
+	o->action = CLI_RUN;
+	o->log_level = LOG_WARN;
+	opterr = 0;
+	optind = 0; /* full re-initialisation, so the parser can run again */
+	while ((opt = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
+		if (opt == '?') {
+			if (optopt)
+				return azerr_set(e, "option '%s' needs a value", argv[optind - 1]);
+			return azerr_set(e, "unknown option '%s' (see --help)", argv[optind - 1]);
+		}
+		if (parse_one(opt, optarg, c, o, e) < 0)
+			return -1;
+		o->vm_options |= is_vm_option(opt);
+	}
+	if (optind < argc)
+		return azerr_set(e, "unexpected argument '%s' (see --help)", argv[optind]);
+	return o->action == CLI_RUN ? check_modes(c, o, e) : 0;
+}

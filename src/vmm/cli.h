@@ -1,0 +1,33 @@
+/* The azote command line, parsed into a VM configuration. */
+#ifndef AZOTE_VMM_CLI_H
+#define AZOTE_VMM_CLI_H
+
+#include <stdbool.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "vmm/vm_config.h"
+
+enum cli_action { CLI_RUN, CLI_HELP, CLI_VERSION };
+
+struct cli_opts {
+	enum cli_action action;
+	enum log_level log_level;
+	char *api_sock;      /* --api-sock: serve the API here */
+	char *config_file;   /* --config-file: Firecracker's JSON */
+	char *id;            /* --id: the instance ID the API reports */
+	bool no_api;         /* --no-api */
+	bool vm_options;     /* some option describing the VM was given */
+};
+
+/* Frees the strings in o. */
+void cli_opts_free(struct cli_opts *o);
+
+/* Fills c (initialised by the caller with vm_config_init) and o from argv.
+ * On error, e names the option and value at fault. */
+int cli_parse(int argc, char **argv, struct vm_config *c, struct cli_opts *o,
+	      struct azerr *e);
+
+extern const char cli_usage[];
+
+#endif

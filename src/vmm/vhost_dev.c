@@ -1,0 +1,289 @@
+#include "vmm/vhost_dev.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "jail/spawn.h"
+#include "vmm/kvm_host.h"
+#include "vmm/vm.h"
+
+#define VHOST_TIMEOUT_MS   5000
+#define QUEUE_MAX_SIZE     256
+/* jail_spawn_card puts the card's socket on fd 3. */
+#define JAIL_CARD_FD_ARG   "3"
+_Static_assert(JAIL_CARD_FD == 3, "the --fd argument names jail_spawn_card's fd");
+
+/* Configuration sizes: virtio-blk through write_zeroes_may_unmap and its
+ * padding (§5.2.4), virtio-net through mtu (§5.1.4). */
+#define BLK_CONFIG_SIZE    60
+#define NET_CONFIG_SIZE    12
+#define CLASS_STORAGE      0x018000
+#define CLASS_ETHERNET     0x020000
+
+/* Where the guest placed ring part [gpa, gpa+len), in azote's address
+ * space: the back-end translates it through the memory table. */
+static int ring_uva(struct vhost_dev *d, unsigned q, const char *part,
+		    uint64_t gpa, uint64_t len, uint64_t *uva, struct azerr *e)
+{
+	void *p = guest_mem_ptr(&d->vm->mem, gpa, len);
+
+	if (!p)
+		return azerr_set(e, "%s: queue %u %s ring at 0x%llx (+%llu) is not in RAM",
+				 d->name, q, part, (unsigned long long)gpa,
+				 (unsigned long long)len);
+	*uva = (uintptr_t)p;
+	return 0;
+}
+
+static int send_mem_table(struct vhost_dev *d, struct azerr *e)
+{
+	const struct guest_mem *m = &d->vm->mem;
+	struct vu_fe_region r[GUEST_MEM_MAX_REGIONS];
+
+	for (int i = 0; i < m->nr_regions; i++)
+		r[i] = (struct vu_fe_region){
+			.gpa = m->regions[i].gpa, .size = m->regions[i].size,
+			.uva = (uintptr_t)m->regions[i].hva, .fd = m->fd,
+			.fd_offset = m->regions[i].fd_offset,
+		};
+	return vu_fe_set_mem_table(&d->fe, r, (unsigned)m->nr_regions, e);
+}
+
+static int vd_start(void *ctx, uint64_t features, struct virtio_queue *q,
+		    unsigned nr_queues, struct azerr *e)
+{
+	struct vhost_dev *d = ctx;
+
+	if (__atomic_load_n(&d->dead, __ATOMIC_ACQUIRE))
+		return azerr_set(e, "%s: the back-end is gone", d->name);
+	if (vu_fe_set_features(&d->fe, features, e) < 0 || send_mem_table(d, e) < 0)
+		return -1;
+	for (unsigned i = 0; i < nr_queues; i++) {
+		if (!q[i].enabled)
+			continue;
+		uint64_t n = q[i].size;
+		struct vu_fe_vring v = {
+			.num = q[i].size, .base = 0,
+			.kickfd = q[i].kick_fd, .callfd = q[i].call_fd,
+		};
+		/* Split ring sizes (§2.7): 16-byte descriptors, avail and used
+		 * rings with their headers and event fields. */
+		if (ring_uva(d, i, "descriptor", q[i].desc, 16 * n, &v.desc, e) < 0 ||
+		    ring_uva(d, i, "available", q[i].driver, 6 + 2 * n, &v.avail, e) < 0 ||
+		    ring_uva(d, i, "used", q[i].device, 6 + 8 * n, &v.used, e) < 0 ||
+		    vu_fe_vring_start(&d->fe, i, &v, e) < 0)
+			return -1;
+	}
+	d->started = true;
+	return 0;
+}
+
+static void vd_stop(void *ctx)
+{
+	struct vhost_dev *d = ctx;
+	struct azerr e;
+	uint16_t base;
+
+	if (!d->started)
+		return;
+	d->started = false;
+	if (__atomic_load_n(&d->dead, __ATOMIC_ACQUIRE))
+		return;
+	for (unsigned i = 0; i < d->vp.p.nr_queues; i++) {
+		if (d->vp.queues[i].enabled && vu_fe_vring_stop(&d->fe, i, &base, &e) < 0)
+			log_warn("%s", e.msg);
+	}
+	/* The back-end forgets the driver's features; offer ours again for
+	 * the next driver. */
+	if (vu_fe_reset(&d->fe, &e) < 0 ||
+	    vu_fe_negotiate(&d->fe, VU_FE_PROTOCOL_FEATURES, &e) < 0)
+		log_warn("%s", e.msg);
+}
+
+static void vd_config_read(void *ctx, unsigned off, void *data, unsigned len)
+{
+	struct vhost_dev *d = ctx;
+
+	memcpy(data, d->config + off, len);
+}
+
+static void vd_config_write(void *ctx, unsigned off, const void *data, unsigned len)
+{
+	struct vhost_dev *d = ctx;
+	struct azerr e;
+
+	if (vu_fe_set_config(&d->fe, off, data, len, &e) < 0) {
+		log_warn("%s", e.msg);
+		return;
+	}
+	memcpy(d->config + off, data, len);
+}
+
+static const struct virtio_backend_ops vhost_ops = {
+	.start = vd_start, .stop = vd_stop,
+	.config_read = vd_config_read, .config_write = vd_config_write,
+};
+
+/* How a card that closed its socket ended, waiting briefly for it to be
+ * reaped: "exited with status 1", "was killed by signal 9", or "closed its
+ * connection" if it is still there. */
+static const char *card_end(struct vhost_dev *d, char *buf, size_t len)
+{
+	int status;
+
+	for (int i = 0; i < 50; i++) {
+		if (waitpid(d->card_pid, &status, WNOHANG) == d->card_pid) {
+			d->card_pid = 0;
+			if (WIFSIGNALED(status))
+				snprintf(buf, len, "was killed by signal %d", WTERMSIG(status));
+			else
+				snprintf(buf, len, "exited with status %d", WEXITSTATUS(status));
+			return buf;
+		}
+		nanosleep(&(struct timespec){ .tv_nsec = 2 * 1000 * 1000 }, NULL);
+	}
+	return "closed its connection";
+}
+
+/* Ends a card that outlived its socket: SIGTERM, a second to go, then
+ * SIGKILL; always reaped. */
+static void reap_card(pid_t pid)
+{
+	kill(pid, SIGTERM);
+	for (int i = 0; i < 100; i++) {
+		if (waitpid(pid, NULL, WNOHANG) != 0)
+			return;
+		nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000 * 1000 }, NULL);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+static void hangup_ready(struct event_handler *h, uint32_t events)
+{
+	struct vhost_dev *d = h->arg;
+
+	(void)events;
+	event_loop_del(&d->vm->loop, h);
+	__atomic_store_n(&d->dead, true, __ATOMIC_RELEASE);
+	char how[64];
+	if (d->card_pid)
+		log_error("%s: the card %s", d->name, card_end(d, how, sizeof(how)));
+	else
+		log_error("%s: vhost-user back-end hung up", d->name);
+	log_error("%s: device marked as needing reset; the guest's I/O on it fails, "
+		  "the VM keeps running", d->name);
+	virtio_pci_set_needs_reset(&d->vp);
+}
+
+/* Starts argv as a card serving the other end of a socketpair. */
+static int start_card(struct vhost_dev *d, char *const *argv, struct azerr *e)
+{
+	char *args[32];
+	size_t n = 0;
+	int sock;
+
+	while (argv[n] && n < 29) {
+		args[n] = argv[n];
+		n++;
+	}
+	args[n++] = "--fd";
+	args[n++] = JAIL_CARD_FD_ARG;
+	args[n] = NULL;
+	pid_t pid = jail_spawn_card(args, &sock, e);
+	if (pid < 0)
+		return -1;
+	d->card_pid = pid;
+	return vu_fe_attach(&d->fe, sock, d->name, VHOST_TIMEOUT_MS, e);
+}
+
+int vhost_dev_create(struct vhost_dev *d, struct vm *vm,
+		     const struct vhost_dev_params *p, struct azerr *e)
+{
+	const bool blk = p->device_id == VIRTIO_ID_BLOCK;
+	unsigned nr_queues;
+
+	memset(d, 0, sizeof(*d));
+	d->vm = vm;
+	d->device_id = p->device_id;
+	d->fe.sock = -1;
+	snprintf(d->name, sizeof(d->name), "virtio-%s %s", blk ? "blk" : "net", p->id);
+	if (p->socket) {
+		if (vu_fe_connect(&d->fe, p->socket, VHOST_TIMEOUT_MS, e) < 0)
+			return -1;
+	} else if (start_card(d, p->card_argv, e) < 0) {
+		goto fail;
+	}
+	if (vu_fe_negotiate(&d->fe, VU_FE_PROTOCOL_FEATURES, e) < 0 ||
+	    vu_fe_get_queue_num(&d->fe, &nr_queues, e) < 0) {
+		/* A card that cannot start says why on stderr and exits;
+		 * that, not the broken socket, is the news. */
+		char how[64];
+		if (d->card_pid && strcmp(card_end(d, how, sizeof(how)), "closed its connection"))
+			azerr_set(e, "%s: the card %s at start-up (its message is above)",
+				  d->name, how);
+		goto fail;
+	}
+	if (!(d->fe.protocol_features & (1ULL << VHOST_USER_PROTOCOL_F_CONFIG))) {
+		azerr_set(e, "%s: the back-end does not offer its configuration space "
+			  "(VHOST_USER_PROTOCOL_F_CONFIG)", d->name);
+		goto fail;
+	}
+	d->config_size = blk ? BLK_CONFIG_SIZE : NET_CONFIG_SIZE;
+	if (vu_fe_get_config(&d->fe, 0, d->config, d->config_size, e) < 0)
+		goto fail;
+	if (p->max_queues && nr_queues > p->max_queues)
+		nr_queues = p->max_queues;
+	if (nr_queues > VIRTIO_PCI_MAX_QUEUES)
+		nr_queues = VIRTIO_PCI_MAX_QUEUES;
+
+	struct virtio_pci_params vpp = {
+		.name = d->name, .device_id = p->device_id,
+		.class_code = blk ? CLASS_STORAGE : CLASS_ETHERNET,
+		.device_features = d->fe.features, .nr_queues = nr_queues,
+		.queue_max_size = QUEUE_MAX_SIZE, .config_size = d->config_size,
+		.ops = &vhost_ops, .ops_ctx = d,
+		.host = &kvm_virtio_pci_host_ops, .msix_host = &kvm_msix_host_ops,
+		.host_ctx = vm,
+	};
+	if (virtio_pci_init(&d->vp, &vpp, e) < 0)
+		goto fail;
+	d->vp_ready = true;
+	if (pci_register(&vm->pci, &d->vp.pci, -1, e) < 0)
+		goto fail;
+	d->hangup = (struct event_handler){
+		.fd = vu_fe_fd(&d->fe), .ready = hangup_ready, .arg = d,
+	};
+	if (event_loop_add(&vm->loop, &d->hangup, EPOLLRDHUP) < 0) {
+		azerr_set(e, "%s: cannot watch the back-end: %s", d->name, strerror(errno));
+		goto fail;
+	}
+	log_info("%s: %u queue(s), features 0x%llx", d->name, nr_queues,
+		 (unsigned long long)d->fe.features);
+	return 0;
+fail:
+	vhost_dev_destroy(d);
+	return -1;
+}
+
+void vhost_dev_destroy(struct vhost_dev *d)
+{
+	if (d->vp_ready)
+		virtio_pci_destroy(&d->vp);
+	d->vp_ready = false;
+	if (d->fe.sock >= 0) {
+		if (d->vm)
+			event_loop_del(&d->vm->loop, &d->hangup);
+		vu_fe_close(&d->fe);
+	}
+	if (d->card_pid > 0)
+		reap_card(d->card_pid);
+	d->card_pid = 0;
+}

@@ -1,0 +1,387 @@
+/* Building, running and tearing down one microVM. */
+#include "vmm/vm.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "arch/x86/layout.h"
+#include "common/log.h"
+#include "vmm/kvm.h"
+
+/* APIC IDs are 8 bits in the MP table and 0xff is broadcast; the IOAPIC
+ * takes the ID after the last CPU. */
+#define AZOTE_MAX_VCPUS 254
+#define MIN_MEM         (2ULL << 20)
+
+static time_t wall_clock(void)
+{
+	return time(NULL);
+}
+
+static void guest_reset(void *ctx)
+{
+	struct vm *vm = ctx;
+
+	log_info("the guest reset the machine");
+	vm_request_stop(vm, AZOTE_EXIT_OK);
+}
+
+/* Guest physical addresses this host's CPUs can reach (CPUID 0x80000008
+ * EAX[7:0] as KVM reports it). */
+static unsigned phys_addr_bits(const struct cpuid_table *t)
+{
+	for (uint32_t i = 0; i < t->head.nent; i++)
+		if (t->entries[i].function == 0x80000008)
+			return t->entries[i].eax & 0xff;
+	return 36;
+}
+
+static int check_config(struct vm *vm, const struct vm_config *c, struct azerr *e)
+{
+	unsigned max = kvm_max_vcpus(vm->kvm_fd);
+
+	if (max > AZOTE_MAX_VCPUS)
+		max = AZOTE_MAX_VCPUS;
+	if (c->nr_cpus < 1 || c->nr_cpus > max)
+		return azerr_set(e, "--cpus %u: this host allows 1 to %u vCPUs per VM",
+				 c->nr_cpus, max);
+	if (c->mem_bytes < MIN_MEM || c->mem_bytes % 4096)
+		return azerr_set(e, "--memory %llu bytes: need a multiple of 4 KiB, at least %llu MiB",
+				 (unsigned long long)c->mem_bytes,
+				 (unsigned long long)(MIN_MEM >> 20));
+	struct guest_mem layout;
+	guest_mem_layout(&layout, c->mem_bytes);
+	const struct guest_mem_region *last = &layout.regions[layout.nr_regions - 1];
+	unsigned bits = phys_addr_bits(vm->supported_cpuid);
+	if (last->gpa + last->size > (1ULL << bits))
+		return azerr_set(e, "--memory %llu MiB: RAM would end at 0x%llx, beyond this "
+				 "host's %u-bit guest physical address space",
+				 (unsigned long long)(c->mem_bytes >> 20),
+				 (unsigned long long)(last->gpa + last->size), bits);
+	return 0;
+}
+
+static int create_kvm_vm(struct vm *vm, struct azerr *e)
+{
+	int size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (size < (int)sizeof(struct kvm_run))
+		return azerr_set(e, "KVM_GET_VCPU_MMAP_SIZE failed: %s", strerror(errno));
+	vm->run_size = (size_t)size;
+
+	/* The API doc allows KVM_CREATE_VM to fail with EINTR. */
+	do
+		vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	while (vm->vm_fd < 0 && errno == EINTR);
+	if (vm->vm_fd < 0)
+		return azerr_set(e, "KVM_CREATE_VM failed: %s", strerror(errno));
+
+	/* Intel needs three pages for the real-mode TSS and, before vCPUs
+	 * exist, one for the EPT identity map; both live in the PCI hole
+	 * above every BAR. Harmless on AMD. */
+	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)GPA_KVM_TSS) < 0)
+		return azerr_set(e, "KVM_SET_TSS_ADDR failed: %s", strerror(errno));
+	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SET_IDENTITY_MAP_ADDR) > 0) {
+		uint64_t addr = GPA_KVM_IDENTITY_MAP;
+		if (ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &addr) < 0)
+			return azerr_set(e, "KVM_SET_IDENTITY_MAP_ADDR failed: %s", strerror(errno));
+	}
+	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
+		return azerr_set(e, "KVM_CREATE_IRQCHIP failed: %s", strerror(errno));
+	/* The dummy speaker lets KVM answer port 0x61 (PIT channel 2 gate),
+	 * which Linux uses to calibrate the TSC. */
+	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
+		return azerr_set(e, "KVM_CREATE_PIT2 failed: %s", strerror(errno));
+	int gsis = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IRQ_ROUTING);
+	irq_routing_init(&vm->routing, vm->vm_fd, gsis > 0 ? (unsigned)gsis : 0);
+	vm->routing_ready = true;
+	vm->ioeventfd_any_length =
+		ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IOEVENTFD_ANY_LENGTH) > 0;
+	return 0;
+}
+
+static int create_memory(struct vm *vm, uint64_t bytes, struct azerr *e)
+{
+	if (guest_mem_create(&vm->mem, bytes, e) < 0)
+		return -1;
+	for (int i = 0; i < vm->mem.nr_regions; i++) {
+		const struct guest_mem_region *r = &vm->mem.regions[i];
+		struct kvm_userspace_memory_region slot = {
+			.slot = (uint32_t)i,
+			.guest_phys_addr = r->gpa,
+			.memory_size = r->size,
+			.userspace_addr = (uintptr_t)r->hva,
+		};
+		if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &slot) < 0)
+			return azerr_set(e, "KVM_SET_USER_MEMORY_REGION for %llu MiB at 0x%llx failed: %s",
+					 (unsigned long long)(r->size >> 20),
+					 (unsigned long long)r->gpa, strerror(errno));
+	}
+	return 0;
+}
+
+/* The legacy platform: COM1, the i8042, the CMOS clock and PCI config
+ * mechanism #1. The PIC, PIT, IOAPIC and LAPIC are KVM's. */
+static int create_platform(struct vm *vm, struct azerr *e)
+{
+	vm->platform_created = true;
+	uart_init(&vm->uart, vm->vm_fd, UART_COM1_IRQ, STDOUT_FILENO, vm->uart_space_evfd);
+	i8042_init(&vm->i8042, vm->vm_fd, guest_reset, vm);
+	rtc_init(&vm->rtc, wall_clock);
+	pci_bus_init(&vm->pci, &vm->mmio, GPA_PCI_MMIO_START, GPA_PCI_MMIO_END,
+		     guest_reset, vm);
+	if (io_bus_register(&vm->pio, UART_COM1_BASE, UART_NR_REGS, &uart_io_ops, &vm->uart, e) ||
+	    io_bus_register(&vm->pio, I8042_DATA_PORT, I8042_PORT_LEN, &i8042_io_ops, &vm->i8042, e) ||
+	    io_bus_register(&vm->pio, RTC_PORT, RTC_PORT_LEN, &rtc_io_ops, &vm->rtc, e) ||
+	    io_bus_register(&vm->pio, PCI_CONFIG_ADDR_PORT, 8, &pci_config_io_ops, &vm->pci, e))
+		return -1;
+	return 0;
+}
+
+/* The card programs live next to azote's own executable. */
+static int card_path(const char *name, char *buf, size_t len, struct azerr *e)
+{
+	char self[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n < 0)
+		return azerr_set(e, "cannot find azote's own path: %s", strerror(errno));
+	self[n] = '\0';
+	char *slash = strrchr(self, '/');
+	if (slash)
+		*slash = '\0';
+	if ((size_t)snprintf(buf, len, "%s/%s", self, name) >= len)
+		return azerr_set(e, "card path for %s is too long", name);
+	if (access(buf, X_OK) < 0)
+		return azerr_set(e, "card program %s: %s", buf, strerror(errno));
+	return 0;
+}
+
+static int create_drive(struct vm *vm, struct vhost_dev *d, const struct drive_config *c,
+			struct azerr *e)
+{
+	char path[4200], queues[16];
+	char *argv[12];
+	int n = 0;
+	struct vhost_dev_params p = {
+		.device_id = VIRTIO_ID_BLOCK, .id = c->id, .socket = c->socket,
+		.card_argv = argv, .max_queues = c->queues,
+	};
+
+	if (!c->socket) {
+		if (card_path("azote-card-blk", path, sizeof(path), e) < 0)
+			return -1;
+		argv[n++] = path;
+		argv[n++] = "--image";
+		argv[n++] = c->path;
+		if (c->read_only)
+			argv[n++] = "--ro";
+		if (c->direct)
+			argv[n++] = "--direct";
+		if (c->queues) {
+			snprintf(queues, sizeof(queues), "%u", c->queues);
+			argv[n++] = "--queues";
+			argv[n++] = queues;
+		}
+		argv[n] = NULL;
+	}
+	return vhost_dev_create(d, vm, &p, e);
+}
+
+static int create_devices(struct vm *vm, const struct vm_config *c, struct azerr *e)
+{
+	if (!c->nr_drives)
+		return 0;
+	vm->devs = calloc(c->nr_drives, sizeof(*vm->devs));
+	if (!vm->devs)
+		return azerr_set(e, "out of memory for %u devices", c->nr_drives);
+	for (unsigned i = 0; i < c->nr_drives; i++) {
+		if (create_drive(vm, &vm->devs[i], &c->drives[i], e) < 0)
+			return -1;
+		vm->nr_devs++;
+	}
+	return 0;
+}
+
+static void vm_zero(struct vm *vm)
+{
+	memset(vm, 0, sizeof(*vm));
+	vm->kvm_fd = vm->vm_fd = vm->stop_evfd = vm->uart_space_evfd = -1;
+	vm->mem.fd = -1;
+	vm->loop.epfd = -1;
+	pthread_mutex_init(&vm->lock, NULL);
+	pthread_cond_init(&vm->cond, NULL);
+	io_bus_init(&vm->pio, "port");
+	io_bus_init(&vm->mmio, "mmio");
+}
+
+int vm_create(struct vm *vm, const struct vm_config *c, struct azerr *e)
+{
+	vm_zero(vm);
+	if (event_loop_init(&vm->loop, e) < 0)
+		goto fail;
+	vm->kvm_fd = kvm_open("/dev/kvm", e);
+	if (vm->kvm_fd < 0)
+		goto fail;
+	vm->supported_cpuid = malloc(sizeof(*vm->supported_cpuid));
+	if (!vm->supported_cpuid) {
+		azerr_set(e, "out of memory for the CPUID table");
+		goto fail;
+	}
+	if (kvm_supported_cpuid(vm->kvm_fd, vm->supported_cpuid, e) ||
+	    check_config(vm, c, e) || x86_boot_msrs_init(vm, e) ||
+	    create_kvm_vm(vm, e))
+		goto fail;
+	vm->stop_evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	vm->uart_space_evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->stop_evfd < 0 || vm->uart_space_evfd < 0) {
+		azerr_set(e, "cannot create eventfds: %s", strerror(errno));
+		goto fail;
+	}
+	if (create_memory(vm, c->mem_bytes, e) || create_platform(vm, e) ||
+	    create_devices(vm, c, e))
+		goto fail;
+
+	struct boot_request req = {
+		.kernel_path = c->kernel_path,
+		.initrd_path = c->initrd_path,
+		.cmdline = c->cmdline,
+		.nr_cpus = (int)c->nr_cpus,
+		.entry_pref = c->entry_pref,
+	};
+	if (x86_boot_load(&vm->mem, &req, &vm->boot, e) < 0)
+		goto fail;
+
+	vm->vcpus = calloc(c->nr_cpus, sizeof(*vm->vcpus));
+	if (!vm->vcpus) {
+		azerr_set(e, "out of memory for %u vCPUs", c->nr_cpus);
+		goto fail;
+	}
+	for (unsigned i = 0; i < c->nr_cpus; i++)
+		vm->vcpus[i].fd = -1;
+	vm->nr_vcpus = c->nr_cpus;
+	for (unsigned i = 0; i < c->nr_cpus; i++)
+		if (vcpu_create(vm, i, e) < 0)
+			goto fail;
+	return 0;
+fail:
+	vm_destroy(vm);
+	return -1;
+}
+
+int vm_start(struct vm *vm, struct azerr *e)
+{
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		if (vcpu_start(&vm->vcpus[i], e) < 0) {
+			vm_request_stop(vm, AZOTE_EXIT_ERROR);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void vm_request_stop(struct vm *vm, int code)
+{
+	pthread_mutex_lock(&vm->lock);
+	if (vm->state != VM_STOPPING) {
+		vm->exit_code = code;
+		atomic_store(&vm->state, VM_STOPPING);
+		pthread_cond_broadcast(&vm->cond);
+		uint64_t one = 1;
+		if (vm->stop_evfd >= 0 && write(vm->stop_evfd, &one, sizeof(one)) < 0)
+			log_warn("cannot wake the main loop: %s", strerror(errno));
+	}
+	pthread_mutex_unlock(&vm->lock);
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		if (vm->vcpus[i].run)
+			vcpu_kick(&vm->vcpus[i]);
+}
+
+static unsigned running_vcpus(const struct vm *vm)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		n += vm->vcpus[i].thread_started;
+	return n;
+}
+
+void vm_pause(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->lock);
+	if (vm->state != VM_RUNNING) {
+		pthread_mutex_unlock(&vm->lock);
+		return;
+	}
+	atomic_store(&vm->state, VM_PAUSED);
+	pthread_mutex_unlock(&vm->lock);
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		vcpu_kick(&vm->vcpus[i]);
+	pthread_mutex_lock(&vm->lock);
+	while (vm->state == VM_PAUSED && vm->nr_parked < running_vcpus(vm))
+		pthread_cond_wait(&vm->cond, &vm->lock);
+	pthread_mutex_unlock(&vm->lock);
+}
+
+void vm_resume(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->lock);
+	if (vm->state == VM_PAUSED) {
+		atomic_store(&vm->state, VM_RUNNING);
+		pthread_cond_broadcast(&vm->cond);
+	}
+	pthread_mutex_unlock(&vm->lock);
+}
+
+int vm_destroy(struct vm *vm)
+{
+	if (running_vcpus(vm))
+		vm_request_stop(vm, AZOTE_EXIT_OK);
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		if (vm->vcpus[i].thread_started)
+			pthread_join(vm->vcpus[i].thread, NULL);
+		vm->vcpus[i].thread_started = false;
+	}
+	for (unsigned i = 0; i < vm->nr_devs; i++)
+		vhost_dev_destroy(&vm->devs[i]);
+	free(vm->devs);
+	vm->devs = NULL;
+	vm->nr_devs = 0;
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		vcpu_release(&vm->vcpus[i]);
+	free(vm->vcpus);
+	vm->vcpus = NULL;
+	vm->nr_vcpus = 0;
+	if (vm->platform_created) {
+		pci_bus_destroy(&vm->pci);
+		rtc_destroy(&vm->rtc);
+		i8042_destroy(&vm->i8042);
+		uart_destroy(&vm->uart);
+		vm->platform_created = false;
+	}
+	if (vm->routing_ready)
+		irq_routing_destroy(&vm->routing);
+	vm->routing_ready = false;
+	io_bus_destroy(&vm->pio);
+	io_bus_destroy(&vm->mmio);
+	guest_mem_destroy(&vm->mem);
+	free(vm->supported_cpuid);
+	free(vm->boot_msrs);
+	vm->supported_cpuid = NULL;
+	vm->boot_msrs = NULL;
+	int fds[] = { vm->vm_fd, vm->kvm_fd, vm->stop_evfd, vm->uart_space_evfd };
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	vm->vm_fd = vm->kvm_fd = vm->stop_evfd = vm->uart_space_evfd = -1;
+	event_loop_fini(&vm->loop);
+	pthread_cond_destroy(&vm->cond);
+	pthread_mutex_destroy(&vm->lock);
+	return vm->exit_code;
+}

@@ -1,0 +1,114 @@
+/* One microVM: the KVM VM, its RAM, buses and platform devices, its vCPU
+ * threads, and its run state (running, paused, stopping).
+ *
+ * Threads: one per vCPU runs KVM_RUN and handles the exits it gets; the main
+ * thread runs the event loop (console input, signals, and later the cards
+ * and the API). Any thread may ask the VM to stop; the main thread then
+ * kicks and joins the vCPUs. */
+#ifndef AZOTE_VMM_VM_H
+#define AZOTE_VMM_VM_H
+
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "api/metrics.h"
+#include "arch/x86/boot.h"
+#include "arch/x86/cpuid.h"
+#include "common/err.h"
+#include "devices/i8042.h"
+#include "devices/pci.h"
+#include "devices/rtc.h"
+#include "devices/uart.h"
+#include "vmm/event_loop.h"
+#include "vmm/guest_mem.h"
+#include "vmm/io_bus.h"
+#include "vmm/irq_routing.h"
+#include "vmm/vhost_dev.h"
+#include "vmm/vm_config.h"
+
+/* Exit status of azote. */
+#define AZOTE_EXIT_OK          0   /* the guest shut down or reset */
+#define AZOTE_EXIT_ERROR       1   /* azote could not start the VM */
+#define AZOTE_EXIT_GUEST_FAULT 2   /* triple fault, KVM error, unhandled exit */
+
+enum vm_state { VM_RUNNING, VM_PAUSED, VM_STOPPING };
+
+struct vcpu {
+	struct vm *vm;
+	unsigned index;
+	int fd;
+	struct kvm_run *run;
+	pthread_t thread;
+	bool thread_started;
+};
+
+struct vm {
+	int kvm_fd, vm_fd;
+	size_t run_size;            /* KVM_GET_VCPU_MMAP_SIZE */
+	struct guest_mem mem;
+	struct event_loop loop;     /* the main thread's reactor */
+	struct io_bus pio, mmio;
+	struct irq_routing routing;
+	bool routing_ready;
+	bool ioeventfd_any_length;  /* KVM_CAP_IOEVENTFD_ANY_LENGTH */
+	bool platform_created;      /* the devices below are initialised */
+	struct pci_bus pci;
+	struct uart uart;
+	struct i8042 i8042;
+	struct rtc rtc;
+	struct vhost_dev *devs;     /* virtio devices: drives, then NICs */
+	unsigned nr_devs;
+	struct boot_info boot;
+	struct cpuid_table *supported_cpuid;  /* KVM_GET_SUPPORTED_CPUID */
+	struct kvm_msrs *boot_msrs; /* set on every vCPU at creation */
+
+	unsigned nr_vcpus;
+	struct vcpu *vcpus;
+	struct vcpu_metrics *metrics; /* exit counters; NULL: not counted */
+
+	pthread_mutex_t lock;       /* guards the fields below */
+	pthread_cond_t cond;
+	_Atomic enum vm_state state;
+	unsigned nr_parked;         /* vCPU threads waiting while paused */
+	int exit_code;              /* set when state becomes VM_STOPPING */
+	int stop_evfd;              /* tells the main loop the VM is stopping */
+	int uart_space_evfd;        /* the UART has room for input again */
+};
+
+/* Builds the whole VM from c (nothing runs yet). On failure everything made
+ * so far is released and e says why. */
+int vm_create(struct vm *vm, const struct vm_config *c, struct azerr *e);
+/* Starts the vCPU threads. */
+int vm_start(struct vm *vm, struct azerr *e);
+/* Serves the main loop (after vm_start), with in_fd as console input, until
+ * the VM stops: guest exit, fault, or a signal read from sig_fd (a signalfd
+ * for SIGINT/SIGTERM/SIGHUP), which stops it with status 128 + signal. */
+int vm_serve(struct vm *vm, int in_fd, int sig_fd, struct azerr *e);
+/* Asks the VM to stop with exit code code (first caller wins). Callable
+ * from any thread, including vCPU threads. */
+void vm_request_stop(struct vm *vm, int code);
+/* Pauses every vCPU and returns once all are parked; resumes them. */
+void vm_pause(struct vm *vm);
+void vm_resume(struct vm *vm);
+/* Kicks and joins the vCPU threads (after vm_request_stop), then releases
+ * everything. Returns the exit code. */
+int vm_destroy(struct vm *vm);
+
+/* vCPUs (vcpu.c): creation and set-up, the thread, and its kick out of
+ * KVM_RUN. */
+int vcpu_create(struct vm *vm, unsigned index, struct azerr *e);
+int vcpu_start(struct vcpu *v, struct azerr *e);
+void vcpu_kick(struct vcpu *v);
+void vcpu_release(struct vcpu *v);
+
+/* x86 vCPU set-up through KVM: CPUID, MSRs, FPU, LAPIC LINT pins, and for
+ * the boot vCPU the entry registers (x86_vcpu.c). */
+int x86_boot_msrs_init(struct vm *vm, struct azerr *e);
+int x86_vcpu_setup(struct vm *vm, struct vcpu *v, struct azerr *e);
+/* A one-screen register dump to stderr, after why. */
+void x86_vcpu_dump(struct vcpu *v, const char *why);
+
+#endif

@@ -1,0 +1,910 @@
+/* vublk-drv: a host-only test driver for vhost-user-blk back-ends. It is a
+ * hypervisor and a guest driver in one process: it uses azote's vhost-user
+ * front-end library (src/vhost/frontend.h) to set up a back-end with a
+ * memfd as guest memory, then builds virtio-blk requests in split rings in
+ * that memory, kicks, waits for the call eventfd and checks the results.
+ *
+ *   vublk-drv [--socket PATH] [--queues N] [--qsize N] [--timeout MS]
+ *             [--seed N] [--bench-seconds N] TEST... [-- CARD ARGS...]
+ *   vublk-drv --check-image IMG [--seed N]
+ *
+ * With "-- CARD ARGS..." the driver starts the card itself over a
+ * socketpair, the way azote does (the card's end is fd 3; write "{fd}" in
+ * ARGS... and it is replaced by 3), and leaks a stray fd into it so the
+ * "fds" test can check the card closed it.
+ *
+ * Tests: basic ro hostile mq remap reset fds bench durable-write crash-io
+ * (--image names the image for "fds"). Prints one line per check; exits 0
+ * when all pass, 1 on a failed check, 2 on a setup error, 3 when the
+ * back-end went away (what crash-io expects). */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cards/blk/virtio_blk.h"
+#include "drv_ring.h"
+#include "jail/spawn.h"
+#include "vhost/frontend.h"
+#include "virtio/virtio.h"
+
+#define MAX_QUEUES 8
+#define SLOTS      32          /* requests in flight per queue */
+#define SLOT_DATA  (64 << 10)  /* data buffer per slot */
+#define EXIT_GONE  3
+
+struct slot {
+	uint64_t hdr, status, data, itable;
+	int head;
+};
+
+struct drv {
+	struct vu_frontend fe;
+	struct drv_mem mem;
+	unsigned nr_queues, qsize;
+	struct drv_vq q[MAX_QUEUES];
+	struct slot slots[MAX_QUEUES][SLOTS];
+	int head_slot[MAX_QUEUES][VIRTQ_MAX_SIZE];
+	uint64_t features;
+	uint64_t capacity;        /* sectors */
+	int timeout_ms;
+	unsigned seed;
+	pid_t card_pid;
+	int failures;
+	int passes;
+};
+
+static void check(struct drv *d, bool ok, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void check(struct drv *d, bool ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	printf("%s: ", ok ? "ok" : "FAIL");
+	vprintf(fmt, ap);
+	printf("\n");
+	va_end(ap);
+	fflush(stdout);
+	if (ok)
+		d->passes++;
+	else
+		d->failures++;
+}
+
+static void die(int code, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3), noreturn));
+
+static void die(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "vublk-drv: ");
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\n");
+	va_end(ap);
+	exit(code);
+}
+
+static uint8_t pattern(unsigned seed, uint64_t sector, unsigned i)
+{
+	return (uint8_t)(sector * 131 + i * 7 + seed);
+}
+
+static void fill(uint8_t *p, unsigned seed, uint64_t sector, uint32_t len)
+{
+	for (uint32_t i = 0; i < len; i++)
+		p[i] = pattern(seed, sector + i / 512, i % 512);
+}
+
+static bool matches(const uint8_t *p, unsigned seed, uint64_t sector, uint32_t len)
+{
+	for (uint32_t i = 0; i < len; i++)
+		if (p[i] != pattern(seed, sector + i / 512, i % 512))
+			return false;
+	return true;
+}
+
+static bool all_zero(const uint8_t *p, uint32_t len)
+{
+	for (uint32_t i = 0; i < len; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* Waits for the next used element of queue qi. */
+static void wait_used(struct drv *d, unsigned qi, uint16_t *id, uint32_t *len)
+{
+	struct drv_vq *q = &d->q[qi];
+	int64_t deadline = now_ms() + d->timeout_ms;
+
+	while (!drv_vq_get_used(q, id, len)) {
+		struct pollfd p[2] = {
+			{ .fd = q->callfd, .events = POLLIN },
+			{ .fd = vu_fe_fd(&d->fe), .events = POLLIN },
+		};
+		int64_t left = deadline - now_ms();
+		if (left <= 0)
+			die(EXIT_GONE, "queue %u: no completion within %d ms", qi,
+			    d->timeout_ms);
+		if (poll(p, 2, (int)left) < 0 && errno != EINTR)
+			die(2, "poll: %s", strerror(errno));
+		/* The back-end never writes to the socket unasked: readable
+		 * means EOF, i.e. it is gone. */
+		if (p[1].revents)
+			die(EXIT_GONE, "queue %u: back-end closed the connection", qi);
+		uint64_t v;
+		(void)!read(q->callfd, &v, sizeof(v));
+	}
+}
+
+/* One block request: type, sector, data at data_gpa (len bytes, written by
+ * the device for IN-like requests). layout: 0 plain 3 descriptors,
+ * 1 indirect, 2 data split in 2 KiB descriptors, 3 header and data in
+ * one descriptor (OUT) / data and status in one (IN). */
+struct io {
+	uint32_t type;
+	uint64_t sector;
+	uint64_t data;
+	uint32_t len;
+	bool dev_writes;
+	int layout;
+};
+
+static int start_io(struct drv *d, unsigned qi, unsigned si, const struct io *io)
+{
+	struct slot *s = &d->slots[qi][si];
+	struct virtio_blk_req_hdr *h = drv_gpa(&d->mem, s->hdr);
+	struct drv_buf b[40];
+	unsigned n = 0;
+
+	*h = (struct virtio_blk_req_hdr){ .type = io->type, .sector = io->sector };
+	*(uint8_t *)drv_gpa(&d->mem, s->status) = 0xee;
+	if (io->layout == 3 && io->len && !io->dev_writes) {
+		/* Header and data in one buffer: copy the data behind it. */
+		memmove((uint8_t *)h + 16, drv_gpa(&d->mem, io->data), io->len);
+		b[n++] = (struct drv_buf){ s->hdr, 16 + io->len, false };
+	} else {
+		b[n++] = (struct drv_buf){ s->hdr, 16, false };
+		if (io->len && io->layout == 2) {
+			for (uint32_t off = 0; off < io->len; off += 2048)
+				b[n++] = (struct drv_buf){ io->data + off,
+					io->len - off < 2048 ? io->len - off : 2048,
+					io->dev_writes };
+		} else if (io->len && !(io->layout == 3 && io->dev_writes)) {
+			b[n++] = (struct drv_buf){ io->data, io->len, io->dev_writes };
+		}
+	}
+	if (io->layout == 3 && io->dev_writes) {
+		/* Data and status adjacent in one writable buffer. */
+		b[n++] = (struct drv_buf){ io->data, io->len + 1, true };
+	} else {
+		b[n++] = (struct drv_buf){ s->status, 1, true };
+	}
+	int head = drv_vq_add(&d->q[qi], b, n, io->layout == 1 ? s->itable : 0);
+	if (head < 0)
+		die(2, "queue %u: out of descriptors", qi);
+	s->head = head;
+	d->head_slot[qi][head] = (int)si;
+	drv_vq_kick(&d->q[qi]);
+	return head;
+}
+
+static uint8_t slot_status(struct drv *d, unsigned qi, unsigned si, const struct io *io)
+{
+	if (io && io->layout == 3 && io->dev_writes)
+		return *(uint8_t *)drv_gpa(&d->mem, io->data + io->len);
+	return *(uint8_t *)drv_gpa(&d->mem, d->slots[qi][si].status);
+}
+
+/* Runs one request synchronously on queue qi; returns the status byte. */
+static uint8_t do_io(struct drv *d, unsigned qi, const struct io *io, uint32_t *used)
+{
+	int head = start_io(d, qi, 0, io);
+	uint16_t id;
+	uint32_t len;
+
+	wait_used(d, qi, &id, &len);
+	if (id != head)
+		check(d, false, "queue %u: completion for head %u, expected %d", qi, id, head);
+	if (used)
+		*used = len;
+	return slot_status(d, qi, 0, io);
+}
+
+static uint8_t rw(struct drv *d, unsigned qi, bool write, uint64_t sector,
+		  uint64_t gpa, uint32_t len, int layout)
+{
+	struct io io = {
+		.type = write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN, .sector = sector,
+		.data = gpa, .len = len, .dev_writes = !write, .layout = layout,
+	};
+	return do_io(d, qi, &io, NULL);
+}
+
+static uint8_t ranges(struct drv *d, uint32_t type, uint64_t sector, uint32_t count,
+		      uint32_t flags)
+{
+	uint64_t gpa = d->slots[0][1].data;
+	struct virtio_blk_discard_write_zeroes *s = drv_gpa(&d->mem, gpa);
+	struct io io = { .type = type, .data = gpa, .len = sizeof(*s) };
+
+	*s = (struct virtio_blk_discard_write_zeroes){ sector, count, flags };
+	return do_io(d, 0, &io, NULL);
+}
+
+/* The guest memory's regions, as azote describes its RAM. */
+static void send_mem_table(struct drv *d)
+{
+	struct vu_fe_region r[DRV_NR_REGIONS] = {
+		{ 0, 16 << 20, (uint64_t)d->mem.base, d->mem.fd, 0 },
+		{ 16 << 20, 16 << 20, (uint64_t)d->mem.base + (16 << 20), d->mem.fd, 16 << 20 },
+		{ DRV_HIGH_GPA, 32 << 20, (uint64_t)d->mem.base + (32 << 20), d->mem.fd, 32 << 20 },
+	};
+	struct azerr e;
+
+	if (vu_fe_set_mem_table(&d->fe, r, DRV_NR_REGIONS, &e))
+		die(2, "%s", e.msg);
+}
+
+/* ---- tests ---- */
+
+static void test_basic(struct drv *d)
+{
+	uint64_t buf = d->slots[0][0].data, chk = d->slots[0][1].data;
+	uint8_t *p = drv_gpa(&d->mem, buf), *c = drv_gpa(&d->mem, chk);
+	uint32_t used;
+	char serial[21] = { 0 };
+
+	struct io gid = { .type = VIRTIO_BLK_T_GET_ID, .data = buf, .len = 20,
+			  .dev_writes = true };
+	memset(p, 0, 20);
+	uint8_t st = do_io(d, 0, &gid, &used);
+	memcpy(serial, p, 20);
+	check(d, st == VIRTIO_BLK_S_OK && serial[0] && used == 21,
+	      "GET_ID answers \"%s\" (used len %u)", serial, used);
+
+	static const char *const layouts[] = { "3 descriptors", "indirect",
+		"2 KiB segments", "header+data / data+status merged" };
+	for (int l = 0; l < 4; l++) {
+		uint64_t sector = 64 + 256 * (uint64_t)l;
+		fill(p, d->seed, sector, 32768);
+		uint8_t ws = rw(d, 0, true, sector, buf, 32768, l);
+		memset(c, 0, 32768);
+		uint8_t rs = rw(d, 0, false, sector, chk, 32768, l);
+		check(d, ws == 0 && rs == 0 && matches(c, d->seed, sector, 32768),
+		      "write+read 32 KiB, %s (status %u/%u)", layouts[l], ws, rs);
+	}
+
+	/* A buffer crossing the boundary between two guest memory regions
+	 * adjacent in guest physical space. */
+	uint64_t cross = (16ULL << 20) - 2048;
+	fill(drv_gpa(&d->mem, cross), d->seed, 1000, 4096);
+	uint8_t ws = rw(d, 0, true, 1000, cross, 4096, 0);
+	memset(c, 0, 4096);
+	uint8_t rs = rw(d, 0, false, 1000, chk, 4096, 0);
+	check(d, ws == 0 && rs == 0 && matches(c, d->seed, 1000, 4096),
+	      "buffer across a memory region boundary");
+
+	/* High memory (above 4 GiB) buffers. */
+	uint64_t hi = d->slots[0][2].data;
+	check(d, hi >= DRV_HIGH_GPA, "slot buffers above 4 GiB in use");
+	fill(drv_gpa(&d->mem, hi), d->seed, 1100, 8192);
+	ws = rw(d, 0, true, 1100, hi, 8192, 0);
+	rs = rw(d, 0, false, 1100, chk, 8192, 0);
+	check(d, ws == 0 && rs == 0 && matches(c, d->seed, 1100, 8192),
+	      "buffers above 4 GiB");
+
+	struct io fl = { .type = VIRTIO_BLK_T_FLUSH };
+	check(d, do_io(d, 0, &fl, NULL) == VIRTIO_BLK_S_OK, "FLUSH");
+
+	/* WRITE_ZEROES without and with unmap read back as zeros; DISCARD
+	 * only has to succeed (its data is undefined after, §5.2.6). */
+	fill(p, d->seed, 1200, 32768);
+	rw(d, 0, true, 1200, buf, 32768, 0);
+	st = ranges(d, VIRTIO_BLK_T_WRITE_ZEROES, 1200, 16, 0);
+	uint8_t st2 = ranges(d, VIRTIO_BLK_T_WRITE_ZEROES, 1216, 16,
+			     VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP);
+	uint8_t st3 = ranges(d, VIRTIO_BLK_T_DISCARD, 1232, 16, 0);
+	rw(d, 0, false, 1200, chk, 32768, 0);
+	check(d, st == 0 && st2 == 0 && st3 == 0 && all_zero(c, 2 * 8192) &&
+	      matches(c + 3 * 8192, d->seed, 1248, 32768 - 3 * 8192),
+	      "WRITE_ZEROES, WRITE_ZEROES+UNMAP zero exactly their ranges, "
+	      "DISCARD succeeds (status %u/%u/%u)", st, st2, st3);
+
+	check(d, rw(d, 0, false, d->capacity, chk, 512, 0) == VIRTIO_BLK_S_IOERR,
+	      "read at sector = capacity -> IOERR");
+	check(d, rw(d, 0, true, d->capacity - 1, buf, 1024, 0) == VIRTIO_BLK_S_IOERR,
+	      "write crossing the end -> IOERR");
+	check(d, rw(d, 0, false, 1ULL << 62, chk, 512, 0) == VIRTIO_BLK_S_IOERR,
+	      "read at sector 2^62 (overflow) -> IOERR");
+	check(d, rw(d, 0, false, 0, chk, 100, 0) == VIRTIO_BLK_S_IOERR,
+	      "read of 100 bytes (not a sector multiple) -> IOERR");
+	check(d, ranges(d, VIRTIO_BLK_T_DISCARD, d->capacity - 1, 2, 0) ==
+	      VIRTIO_BLK_S_IOERR, "DISCARD past the end -> IOERR");
+	check(d, ranges(d, VIRTIO_BLK_T_DISCARD, 0, 8, 0x80) ==
+	      VIRTIO_BLK_S_UNSUPP, "DISCARD with unknown flags -> UNSUPP");
+	struct io unk = { .type = 0x55 };
+	check(d, do_io(d, 0, &unk, NULL) == VIRTIO_BLK_S_UNSUPP,
+	      "unknown request type -> UNSUPP");
+
+	/* Several requests in flight at once, completed in any order; read
+	 * back in one request into one slot's buffer. */
+	unsigned n = SLOT_DATA / 4096 < d->qsize / 3 ? SLOT_DATA / 4096 : d->qsize / 3;
+	for (unsigned i = 0; i < n; i++) {
+		struct io io = { .type = VIRTIO_BLK_T_OUT, .sector = 4096 + i * 8,
+				 .data = d->slots[0][i].data, .len = 4096 };
+		fill(drv_gpa(&d->mem, io.data), d->seed + 1, io.sector, 4096);
+		start_io(d, 0, i, &io);
+	}
+	unsigned ok = 0;
+	for (unsigned i = 0; i < n; i++) {
+		uint16_t id;
+		uint32_t len;
+		wait_used(d, 0, &id, &len);
+		ok += slot_status(d, 0, (unsigned)d->head_slot[0][id], NULL) == 0;
+	}
+	rw(d, 0, false, 4096, chk, n * 4096, 0);
+	check(d, ok == n && matches(c, d->seed + 1, 4096, n * 4096),
+	      "%u writes in flight together", n);
+}
+
+static void test_ro(struct drv *d)
+{
+	uint64_t buf = d->slots[0][0].data;
+	uint8_t *p = drv_gpa(&d->mem, buf);
+
+	check(d, d->features & VIRTIO_BIT(VIRTIO_BLK_F_RO), "device offers VIRTIO_BLK_F_RO");
+	rw(d, 0, false, 0, buf, 4096, 0);
+	uint8_t before[4096];
+	memcpy(before, p, 4096);
+	memset(p, 0x5a, 4096);
+	check(d, rw(d, 0, true, 0, buf, 4096, 0) == VIRTIO_BLK_S_IOERR,
+	      "write on a read-only image -> IOERR");
+	check(d, ranges(d, VIRTIO_BLK_T_DISCARD, 0, 8, 0) == VIRTIO_BLK_S_IOERR,
+	      "DISCARD on a read-only image -> IOERR");
+	check(d, ranges(d, VIRTIO_BLK_T_WRITE_ZEROES, 0, 8, 0) == VIRTIO_BLK_S_IOERR,
+	      "WRITE_ZEROES on a read-only image -> IOERR");
+	check(d, rw(d, 0, false, 0, buf, 4096, 0) == 0 && !memcmp(p, before, 4096),
+	      "data unchanged after refused writes");
+}
+
+/* Posts a hand-made chain of k descriptors (filled by the caller through
+ * dd[]) and checks it fails alone: used length 0, status untouched. */
+static void hostile(struct drv *d, const char *what, unsigned k,
+		    void (*make)(struct drv *, struct virtq_desc **, uint16_t *))
+{
+	struct drv_vq *q = &d->q[0];
+	struct virtq_desc *dd[8];
+	uint16_t idx[8];
+	uint16_t id;
+	uint32_t len;
+
+	if (drv_vq_take(q, k, idx) < 0)
+		die(2, "out of descriptors");
+	for (unsigned i = 0; i < k; i++) {
+		dd[i] = &q->desc[idx[i]];
+		memset(dd[i], 0, sizeof(*dd[i]));
+	}
+	make(d, dd, idx);
+	drv_vq_publish(q, idx[0]);
+	drv_vq_kick(q);
+	wait_used(d, 0, &id, &len);
+	drv_vq_release(q, idx, k);
+	check(d, id == idx[0] && len == 0, "hostile chain fails alone: %s", what);
+}
+
+static void mk_loop(struct drv *d, struct virtq_desc **x, uint16_t *i)
+{
+	x[0]->addr = d->slots[0][0].hdr; x[0]->len = 16;
+	x[0]->flags = VIRTQ_DESC_F_NEXT; x[0]->next = i[1];
+	x[1]->addr = d->slots[0][0].data; x[1]->len = 512;
+	x[1]->flags = VIRTQ_DESC_F_NEXT; x[1]->next = i[0];
+}
+
+static void mk_bad_next(struct drv *d, struct virtq_desc **x, uint16_t *i)
+{
+	(void)i;
+	x[0]->addr = d->slots[0][0].hdr; x[0]->len = 16;
+	x[0]->flags = VIRTQ_DESC_F_NEXT; x[0]->next = (uint16_t)(d->qsize + 7);
+}
+
+static void mk_outside(struct drv *d, struct virtq_desc **x, uint16_t *i)
+{
+	x[0]->addr = d->slots[0][0].hdr; x[0]->len = 16;
+	x[0]->flags = VIRTQ_DESC_F_NEXT; x[0]->next = i[1];
+	x[1]->addr = 0x80000000ULL; x[1]->len = 1; x[1]->flags = VIRTQ_DESC_F_WRITE;
+}
+
+static void mk_past_end(struct drv *d, struct virtq_desc **x, uint16_t *i)
+{
+	x[0]->addr = d->slots[0][0].hdr; x[0]->len = 16;
+	x[0]->flags = VIRTQ_DESC_F_NEXT; x[0]->next = i[1];
+	x[1]->addr = (32ULL << 20) - 100; x[1]->len = 4096; x[1]->flags = VIRTQ_DESC_F_WRITE;
+}
+
+static void mk_huge(struct drv *d, struct virtq_desc **x, uint16_t *i)
+{
+	x[0]->addr = d->slots[0][0].hdr; x[0]->len = 0xffffffffu;
+	x[0]->flags = VIRTQ_DESC_F_NEXT; x[0]->next = i[1];
+	x[1]->addr = d->slots[0][0].status; x[1]->len = 1; x[1]->flags = VIRTQ_DESC_F_WRITE;
+}
+
+static void mk_order(struct drv *d, struct virtq_desc **x, uint16_t *i)
+{
+	x[0]->addr = d->slots[0][0].status; x[0]->len = 1;
+	x[0]->flags = VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT; x[0]->next = i[1];
+	x[1]->addr = d->slots[0][0].hdr; x[1]->len = 16;
+}
+
+/* Indirect tables in slot 0's itable area, shaped by kind. */
+static void mk_indirect(struct drv *d, struct virtq_desc **x, int kind)
+{
+	uint64_t t = d->slots[0][0].itable;
+	struct virtq_desc *tab = drv_gpa(&d->mem, t);
+
+	memset(tab, 0, 64);
+	tab[0] = (struct virtq_desc){ d->slots[0][0].hdr, 16, VIRTQ_DESC_F_NEXT, 1 };
+	tab[1] = (struct virtq_desc){ d->slots[0][0].status, 1, VIRTQ_DESC_F_WRITE, 0 };
+	x[0]->addr = t;
+	x[0]->len = 32;
+	x[0]->flags = VIRTQ_DESC_F_INDIRECT;
+	switch (kind) {
+	case 0: x[0]->flags |= VIRTQ_DESC_F_NEXT; break;          /* with NEXT */
+	case 1: tab[1].flags |= VIRTQ_DESC_F_INDIRECT; break;     /* nested */
+	case 2: x[0]->len = 24; break;                            /* not 16n */
+	case 3: x[0]->addr = 0x90000000ULL; break;                /* outside */
+	case 4: tab[1].flags |= VIRTQ_DESC_F_NEXT; tab[1].next = 0; break; /* loop */
+	}
+}
+
+static void mk_ind_next(struct drv *d, struct virtq_desc **x, uint16_t *i) { (void)i; mk_indirect(d, x, 0); }
+static void mk_ind_nested(struct drv *d, struct virtq_desc **x, uint16_t *i) { (void)i; mk_indirect(d, x, 1); }
+static void mk_ind_len(struct drv *d, struct virtq_desc **x, uint16_t *i) { (void)i; mk_indirect(d, x, 2); }
+static void mk_ind_outside(struct drv *d, struct virtq_desc **x, uint16_t *i) { (void)i; mk_indirect(d, x, 3); }
+static void mk_ind_loop(struct drv *d, struct virtq_desc **x, uint16_t *i) { (void)i; mk_indirect(d, x, 4); }
+
+static void test_hostile(struct drv *d)
+{
+	uint64_t buf = d->slots[0][0].data;
+	uint32_t used;
+
+	hostile(d, "loop", 2, mk_loop);
+	hostile(d, "next index beyond the table", 1, mk_bad_next);
+	hostile(d, "buffer outside guest memory", 2, mk_outside);
+	hostile(d, "buffer running past the end of a region", 2, mk_past_end);
+	hostile(d, "4 GiB descriptor length", 2, mk_huge);
+	hostile(d, "readable after writable", 2, mk_order);
+	hostile(d, "indirect descriptor with NEXT", 1, mk_ind_next);
+	hostile(d, "nested indirect", 1, mk_ind_nested);
+	hostile(d, "indirect table of 24 bytes", 1, mk_ind_len);
+	hostile(d, "indirect table outside memory", 1, mk_ind_outside);
+	hostile(d, "loop inside an indirect table", 1, mk_ind_loop);
+
+	/* A head index beyond the ring names no request: it is dropped, and
+	 * the next request is served normally. */
+	drv_vq_publish(&d->q[0], (uint16_t)(d->qsize + 3));
+	struct io hdr_only = { .type = VIRTIO_BLK_T_FLUSH };
+	uint8_t st = do_io(d, 0, &hdr_only, &used);
+	check(d, st == 0 && used == 1, "head index beyond the ring is skipped");
+
+	/* A request without a status byte cannot be answered: length 0. */
+	struct drv_buf b = { d->slots[0][0].hdr, 16, false };
+	*(struct virtio_blk_req_hdr *)drv_gpa(&d->mem, b.gpa) =
+		(struct virtio_blk_req_hdr){ .type = VIRTIO_BLK_T_IN };
+	int head = drv_vq_add(&d->q[0], &b, 1, 0);
+	drv_vq_kick(&d->q[0]);
+	uint16_t id;
+	wait_used(d, 0, &id, &used);
+	check(d, id == head && used == 0, "request without a status byte -> length 0");
+
+	/* A header shorter than 16 bytes gets IOERR. */
+	struct drv_buf s[2] = { { d->slots[0][0].hdr, 8, false },
+				{ d->slots[0][0].status, 1, true } };
+	*(uint8_t *)drv_gpa(&d->mem, d->slots[0][0].status) = 0xee;
+	head = drv_vq_add(&d->q[0], s, 2, 0);
+	drv_vq_kick(&d->q[0]);
+	wait_used(d, 0, &id, &used);
+	check(d, id == head && slot_status(d, 0, 0, NULL) == VIRTIO_BLK_S_IOERR,
+	      "8-byte header -> IOERR");
+
+	fill(drv_gpa(&d->mem, buf), d->seed, 3000, 4096);
+	uint8_t ws = rw(d, 0, true, 3000, buf, 4096, 0);
+	memset(drv_gpa(&d->mem, buf), 0, 4096);
+	uint8_t rs = rw(d, 0, false, 3000, buf, 4096, 0);
+	check(d, ws == 0 && rs == 0 && matches(drv_gpa(&d->mem, buf), d->seed, 3000, 4096),
+	      "card still serves requests after the hostile ones");
+	if (d->card_pid > 0)
+		check(d, kill(d->card_pid, 0) == 0, "card process alive");
+}
+
+/* One write and read back on every queue. */
+static void test_roundtrip(struct drv *d, const char *when)
+{
+	for (unsigned qi = 0; qi < d->nr_queues; qi++) {
+		uint64_t buf = d->slots[qi][0].data, chk = d->slots[qi][1].data;
+		fill(drv_gpa(&d->mem, buf), d->seed + 9, 5000 + qi * 8, 4096);
+		uint8_t ws = rw(d, qi, true, 5000 + qi * 8, buf, 4096, 0);
+		memset(drv_gpa(&d->mem, chk), 0, 4096);
+		uint8_t rs = rw(d, qi, false, 5000 + qi * 8, chk, 4096, 0);
+		check(d, ws == 0 && rs == 0 &&
+		      matches(drv_gpa(&d->mem, chk), d->seed + 9, 5000 + qi * 8, 4096),
+		      "queue %u serves requests %s", qi, when);
+	}
+}
+
+/* A new memory table while the rings run (memory hot-plug does this): the
+ * back-end must pick the rings up again where they were. Requests are
+ * left in flight across the change. */
+static void test_remap(struct drv *d)
+{
+	struct io io = { .type = VIRTIO_BLK_T_OUT, .sector = 6000,
+			 .data = d->slots[0][3].data, .len = 4096 };
+	uint16_t id;
+	uint32_t len;
+
+	fill(drv_gpa(&d->mem, io.data), d->seed, io.sector, 4096);
+	int head = start_io(d, 0, 3, &io);
+	send_mem_table(d);
+	wait_used(d, 0, &id, &len);
+	check(d, id == head && slot_status(d, 0, 3, NULL) == 0,
+	      "request in flight across SET_MEM_TABLE completes");
+	test_roundtrip(d, "after SET_MEM_TABLE");
+}
+
+static void test_mq(struct drv *d)
+{
+	check(d, d->nr_queues > 1, "%u queues in use", d->nr_queues);
+	/* Every queue writes its own area at once, then each area is read
+	 * back through another queue. */
+	for (unsigned qi = 0; qi < d->nr_queues; qi++)
+		for (unsigned i = 0; i < 4; i++) {
+			struct io io = { .type = VIRTIO_BLK_T_OUT,
+					 .sector = 8192 + qi * 256 + i * 64,
+					 .data = d->slots[qi][i].data, .len = 32768 };
+			fill(drv_gpa(&d->mem, io.data), d->seed + qi, io.sector, io.len);
+			start_io(d, qi, i, &io);
+		}
+	for (unsigned qi = 0; qi < d->nr_queues; qi++) {
+		unsigned ok = 0;
+		for (unsigned i = 0; i < 4; i++) {
+			uint16_t id;
+			uint32_t len;
+			wait_used(d, qi, &id, &len);
+			ok += slot_status(d, qi, (unsigned)d->head_slot[qi][id], NULL) == 0;
+		}
+		check(d, ok == 4, "queue %u: 4 concurrent writes complete", qi);
+	}
+	for (unsigned qi = 0; qi < d->nr_queues; qi++) {
+		unsigned other = (qi + 1) % d->nr_queues;
+		uint64_t chk = d->slots[other][8].data;
+		uint8_t st = rw(d, other, false, 8192 + qi * 256, chk, SLOT_DATA, 0);
+		check(d, st == 0 && matches(drv_gpa(&d->mem, chk), d->seed + qi,
+					    8192 + qi * 256, SLOT_DATA),
+		      "queue %u's data read back through queue %u", qi, other);
+	}
+}
+
+/* Lists the card's fds: only sockets, eventfds, io_urings, the image,
+ * /dev/null (stdin/stdout) and fd 2 (its log) may be there. */
+static void test_fds(struct drv *d, const char *image)
+{
+	char path[64], target[512];
+	unsigned bad = 0, n = 0;
+
+	if (d->card_pid <= 0)
+		die(2, "the fds test needs a card the driver started");
+	char *real = realpath(image, NULL);
+	for (int fd = 0; fd < 1024; fd++) {
+		snprintf(path, sizeof(path), "/proc/%d/fd/%d", d->card_pid, fd);
+		ssize_t l = readlink(path, target, sizeof(target) - 1);
+		if (l < 0)
+			continue;
+		target[l] = 0;
+		n++;
+		bool ok = fd == 2 || !strncmp(target, "socket:", 7) ||
+			  !strcmp(target, "anon_inode:[eventfd]") ||
+			  !strcmp(target, "anon_inode:[io_uring]") ||
+			  !strcmp(target, "/dev/null") ||
+			  (real && !strcmp(target, real));
+		if (!ok) {
+			bad++;
+			printf("  unexpected fd %d -> %s\n", fd, target);
+		}
+	}
+	free(real);
+	check(d, n > 0 && !bad, "card holds %u fds, none unexpected", n);
+	snprintf(path, sizeof(path), "/proc/%d/status", d->card_pid);
+	FILE *f = fopen(path, "r");
+	char line[256];
+	bool filtered = false;
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "Seccomp:", 8))
+			filtered = strtol(line + 8, NULL, 10) == 2;
+	if (f)
+		fclose(f);
+	check(d, filtered, "card runs under a seccomp filter");
+}
+
+/* Starts a 4 KiB request at a random 4 KiB-aligned place. */
+static void bench_io(struct drv *d, unsigned qi, unsigned si, bool write, uint32_t *rnd)
+{
+	*rnd = *rnd * 1103515245u + 12345;
+	struct io io = { .type = write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN,
+			 .sector = (*rnd % (d->capacity / 8 - 1)) * 8,
+			 .data = d->slots[qi][si].data, .len = 4096,
+			 .dev_writes = !write };
+	start_io(d, qi, si, &io);
+}
+
+/* 4 KiB random reads (then writes) at SLOTS in flight per queue for secs
+ * seconds on every queue; prints IOPS. */
+static void bench(struct drv *d, unsigned secs, bool write)
+{
+	uint64_t done = 0;
+	unsigned depth = SLOTS < d->qsize / 3 ? SLOTS : d->qsize / 3;
+	uint32_t rnd = d->seed * 2654435761u + 1;
+	int64_t end = now_ms() + secs * 1000LL, start = now_ms();
+
+	for (unsigned qi = 0; qi < d->nr_queues; qi++)
+		for (unsigned i = 0; i < depth; i++) {
+			bench_io(d, qi, i, write, &rnd);
+		}
+	bool running = true;
+	unsigned outstanding = depth * d->nr_queues;
+	while (outstanding) {
+		for (unsigned qi = 0; qi < d->nr_queues; qi++) {
+			uint16_t id;
+			uint32_t len;
+			if (!drv_vq_get_used(&d->q[qi], &id, &len)) {
+				if (d->nr_queues == 1)
+					wait_used(d, qi, &id, &len);
+				else
+					continue;
+			}
+			unsigned si = (unsigned)d->head_slot[qi][id];
+			if (slot_status(d, qi, si, NULL) != 0)
+				die(1, "bench: I/O error");
+			done++;
+			running = running && now_ms() < end;
+			if (!running) {
+				outstanding--;
+				continue;
+			}
+			bench_io(d, qi, si, write, &rnd);
+		}
+	}
+	double t = (now_ms() - start) / 1000.0;
+	printf("bench: 4k random %s, %u queue(s) x %u deep: %.0f IOPS (%llu in %.1f s)\n",
+	       write ? "writes" : "reads", d->nr_queues, depth, done / t,
+	       (unsigned long long)done, t);
+}
+
+static void durable_write(struct drv *d)
+{
+	uint64_t buf = d->slots[0][0].data;
+
+	for (uint64_t s = 0; s < 2048; s += 128) {
+		fill(drv_gpa(&d->mem, buf), d->seed, s, SLOT_DATA);
+		if (rw(d, 0, true, s, buf, SLOT_DATA, 0))
+			die(1, "durable-write: write failed");
+	}
+	struct io fl = { .type = VIRTIO_BLK_T_FLUSH };
+	check(d, do_io(d, 0, &fl, NULL) == 0, "1 MiB written and flushed");
+}
+
+/* Keeps reads going until the back-end disappears (wait_used exits 3). */
+static void crash_io(struct drv *d)
+{
+	uint64_t buf = d->slots[0][0].data;
+
+	fprintf(stderr, "crash-io: running\n");
+	for (uint64_t i = 0;; i++)
+		if (rw(d, 0, false, (i * 8) % 2048, buf, 4096, 0))
+			die(1, "crash-io: I/O error");
+}
+
+static int check_image(const char *path, unsigned seed)
+{
+	static uint8_t buf[1 << 20];
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0 || pread(fd, buf, sizeof(buf), 0) != (ssize_t)sizeof(buf))
+		die(2, "cannot read 1 MiB of %s", path);
+	close(fd);
+	bool ok = matches(buf, seed, 0, sizeof(buf));
+	printf("%s: image %s holds the flushed data\n", ok ? "ok" : "FAIL", path);
+	return ok ? 0 : 1;
+}
+
+/* ---- setup ---- */
+
+static pid_t spawn_card(char **argv, int *sock)
+{
+	struct azerr e;
+
+	/* A stray inheritable fd, as a careless parent would leak it. */
+	int stray = open("/proc/self/status", O_RDONLY);
+	for (char **a = argv; *a; a++)
+		if (!strcmp(*a, "{fd}"))
+			*a = "3";
+	pid_t pid = jail_spawn_card(argv, sock, &e);
+	if (pid < 0)
+		die(2, "%s", e.msg);
+	close(stray);
+	return pid;
+}
+
+/* Negotiation, memory, rings: what azote does when the guest sets
+ * DRIVER_OK, and again after a device reset. */
+static void setup(struct drv *d, unsigned want_queues)
+{
+	struct azerr e;
+	uint64_t want = VIRTIO_BIT(VIRTIO_F_VERSION_1) |
+			VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX) |
+			VIRTIO_BIT(VIRTIO_RING_F_INDIRECT_DESC) |
+			VIRTIO_BIT(VIRTIO_BLK_F_FLUSH) | VIRTIO_BIT(VIRTIO_BLK_F_MQ) |
+			VIRTIO_BIT(VIRTIO_BLK_F_RO) | VIRTIO_BIT(VIRTIO_BLK_F_DISCARD) |
+			VIRTIO_BIT(VIRTIO_BLK_F_WRITE_ZEROES) |
+			VIRTIO_BIT(VIRTIO_BLK_F_SEG_MAX) | VIRTIO_BIT(VIRTIO_BLK_F_BLK_SIZE);
+	unsigned nq = 0;
+
+	if (vu_fe_negotiate(&d->fe, VU_FE_PROTOCOL_FEATURES, &e) ||
+	    vu_fe_get_queue_num(&d->fe, &nq, &e))
+		die(2, "%s", e.msg);
+	d->features = d->fe.features & want;
+	if (!(d->features & VIRTIO_BIT(VIRTIO_F_VERSION_1)))
+		die(2, "back-end does not offer VIRTIO_F_VERSION_1");
+	if (vu_fe_get_config(&d->fe, 0, &d->capacity, 8, &e))
+		die(2, "%s", e.msg);
+	if (want_queues > nq || want_queues > MAX_QUEUES)
+		die(2, "%u queues asked, back-end has %u", want_queues, nq);
+	d->nr_queues = want_queues;
+	if (vu_fe_set_features(&d->fe, d->features, &e))
+		die(2, "%s", e.msg);
+	send_mem_table(d);
+	for (unsigned qi = 0; qi < d->nr_queues; qi++) {
+		struct drv_vq *q = &d->q[qi];
+		if (drv_vq_init(q, &d->mem, d->qsize,
+				d->features & VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX)))
+			die(2, "ring: %s", strerror(errno));
+		for (unsigned i = 0; i < SLOTS; i++) {
+			struct slot *s = &d->slots[qi][i];
+			s->hdr = drv_alloc(&d->mem, 16, 16, false);
+			s->status = drv_alloc(&d->mem, 1, 1, false);
+			s->itable = drv_alloc(&d->mem, 64 * 16, 16, false);
+			/* Slots 2.. use memory above 4 GiB. */
+			s->data = drv_alloc(&d->mem, SLOT_DATA + 4096, 4096, i >= 2);
+		}
+		struct vu_fe_vring v = {
+			.num = d->qsize,
+			.desc = (uint64_t)q->desc, .avail = (uint64_t)q->avail,
+			.used = (uint64_t)q->used, .base = 0,
+			.kickfd = q->kickfd, .callfd = q->callfd,
+		};
+		if (vu_fe_vring_start(&d->fe, qi, &v, &e))
+			die(2, "%s", e.msg);
+	}
+}
+
+static void teardown(struct drv *d)
+{
+	struct azerr e;
+
+	for (unsigned qi = 0; qi < d->nr_queues; qi++) {
+		uint16_t base;
+		if (vu_fe_vring_stop(&d->fe, qi, &base, &e))
+			die(EXIT_GONE, "%s", e.msg);
+		check(d, base == d->q[qi].avail_idx,
+		      "GET_VRING_BASE of queue %u = %u (driver made %u available)",
+		      qi, base, d->q[qi].avail_idx);
+	}
+	if (vu_fe_reset(&d->fe, &e))
+		die(EXIT_GONE, "%s", e.msg);
+}
+
+int main(int argc, char **argv)
+{
+	static struct drv d;
+	static const struct option longopts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "queues", required_argument, NULL, 'q' },
+		{ "qsize", required_argument, NULL, 'Q' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "seed", required_argument, NULL, 'S' },
+		{ "bench-seconds", required_argument, NULL, 'b' },
+		{ "image", required_argument, NULL, 'i' },
+		{ "check-image", required_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *socket_path = NULL, *image = NULL, *check_img = NULL;
+	unsigned queues = 1, bench_secs = 3;
+	struct azerr e;
+	int c, sock;
+
+	d.qsize = 128;
+	d.timeout_ms = 5000;
+	d.seed = 1;
+	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's': socket_path = optarg; break;
+		case 'q': queues = (unsigned)atoi(optarg); break;
+		case 'Q': d.qsize = (unsigned)atoi(optarg); break;
+		case 't': d.timeout_ms = atoi(optarg); break;
+		case 'S': d.seed = (unsigned)atoi(optarg); break;
+		case 'b': bench_secs = (unsigned)atoi(optarg); break;
+		case 'i': image = optarg; break;
+		case 'c': check_img = optarg; break;
+		default: die(2, "bad arguments");
+		}
+	}
+	if (check_img)
+		return check_image(check_img, d.seed);
+	char **tests = argv + optind, **card = NULL;
+	for (char **a = tests; *a; a++)
+		if (!strcmp(*a, "--")) {
+			*a = NULL;
+			card = a + 1;
+			break;
+		}
+	signal(SIGPIPE, SIG_IGN);
+	if (card && *card) {
+		d.card_pid = spawn_card(card, &sock);
+		if (vu_fe_attach(&d.fe, sock, "card (socketpair)", d.timeout_ms, &e))
+			die(2, "%s", e.msg);
+	} else if (socket_path) {
+		if (vu_fe_connect(&d.fe, socket_path, d.timeout_ms, &e))
+			die(2, "%s", e.msg);
+	} else {
+		die(2, "give --socket PATH or -- CARD ARGS...");
+	}
+	if (drv_mem_init(&d.mem))
+		die(2, "guest memory: %s", strerror(errno));
+	setup(&d, queues);
+	for (char **t = tests; *t; t++) {
+		printf("== %s\n", *t);
+		if (!strcmp(*t, "basic")) test_basic(&d);
+		else if (!strcmp(*t, "ro")) test_ro(&d);
+		else if (!strcmp(*t, "hostile")) test_hostile(&d);
+		else if (!strcmp(*t, "mq")) test_mq(&d);
+		else if (!strcmp(*t, "remap")) test_remap(&d);
+		else if (!strcmp(*t, "reset")) { teardown(&d); setup(&d, queues); test_roundtrip(&d, "after a device reset"); }
+		else if (!strcmp(*t, "fds")) test_fds(&d, image ? image : "");
+		else if (!strcmp(*t, "bench")) { bench(&d, bench_secs, false); bench(&d, bench_secs, true); }
+		else if (!strcmp(*t, "durable-write")) durable_write(&d);
+		else if (!strcmp(*t, "crash-io")) crash_io(&d);
+		else die(2, "unknown test %s", *t);
+	}
+	teardown(&d);
+	vu_fe_close(&d.fe);
+	if (d.card_pid > 0) {
+		int status;
+		waitpid(d.card_pid, &status, 0);
+		check(&d, WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "card exits cleanly when the front-end goes away (status 0x%x)",
+		      status);
+	}
+	printf("vublk-drv: %d passed, %d failed\n", d.passes, d.failures);
+	return d.failures ? 1 : 0;
+}

@@ -1,0 +1,284 @@
+/* The azote command line: values land in the config, bad ones are named. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "vmm/cli.h"
+
+#define ARGV(...) ((char *[]){ "azote", __VA_ARGS__, NULL })
+#define ARGC(...) ((int)(sizeof((char *[]){ "azote", __VA_ARGS__ }) / sizeof(char *)))
+
+/* The options of the last parse, freed by the next one and at the end. */
+static struct cli_opts last_opts;
+
+static int parse(int argc, char **argv, struct vm_config *c, struct cli_opts *o,
+		 struct azerr *e)
+{
+	cli_opts_free(&last_opts);
+	vm_config_init(c);
+	int ret = cli_parse(argc, argv, c, o, e);
+	last_opts = *o;
+	return ret;
+}
+
+static void test_full_command_line(void **state)
+{
+	struct vm_config c;
+	struct cli_opts o;
+	struct azerr e;
+	(void)state;
+
+	assert_int_equal(parse(ARGC("--kernel", "k.elf", "--initrd", "i.img",
+				    "--cmdline", "console=ttyS0 quiet", "--cpus", "4",
+				    "--memory", "3584M", "--boot-entry", "linux64",
+				    "--log-level", "debug"),
+			       ARGV("--kernel", "k.elf", "--initrd", "i.img",
+				    "--cmdline", "console=ttyS0 quiet", "--cpus", "4",
+				    "--memory", "3584M", "--boot-entry", "linux64",
+				    "--log-level", "debug"), &c, &o, &e), 0);
+	assert_int_equal(o.action, CLI_RUN);
+	assert_int_equal(o.log_level, LOG_DEBUG);
+	assert_string_equal(c.kernel_path, "k.elf");
+	assert_string_equal(c.initrd_path, "i.img");
+	assert_string_equal(c.cmdline, "console=ttyS0 quiet");
+	assert_int_equal(c.nr_cpus, 4);
+	assert_true(c.mem_bytes == 3584ULL << 20);
+	assert_int_equal(c.entry_pref, BOOT_ENTRY_LINUX64);
+	vm_config_free(&c);
+}
+
+static void test_defaults_and_bare_mib(void **state)
+{
+	struct vm_config c;
+	struct cli_opts o;
+	struct azerr e;
+	(void)state;
+
+	assert_int_equal(parse(ARGC("--kernel=p.elf"), ARGV("--kernel=p.elf"), &c, &o, &e), 0);
+	assert_int_equal(c.nr_cpus, VM_DEFAULT_CPUS);
+	assert_true(c.mem_bytes == VM_DEFAULT_MEM);
+	assert_int_equal(c.entry_pref, BOOT_ENTRY_AUTO);
+	assert_null(c.initrd_path);
+	vm_config_free(&c);
+	assert_int_equal(parse(ARGC("--kernel", "p", "--memory", "64"),
+			       ARGV("--kernel", "p", "--memory", "64"), &c, &o, &e), 0);
+	assert_true(c.mem_bytes == 64ULL << 20);
+	vm_config_free(&c);
+}
+
+static void test_errors_name_the_value(void **state)
+{
+	struct vm_config c;
+	struct cli_opts o;
+	struct azerr e;
+	(void)state;
+
+	assert_int_equal(parse(ARGC("--kernel", "p", "--memory", "12Q"),
+			       ARGV("--kernel", "p", "--memory", "12Q"), &c, &o, &e), -1);
+	assert_non_null(strstr(e.msg, "--memory '12Q'"));
+	vm_config_free(&c);
+	assert_int_equal(parse(ARGC("--kernel", "p", "--cpus", "0"),
+			       ARGV("--kernel", "p", "--cpus", "0"), &c, &o, &e), -1);
+	assert_non_null(strstr(e.msg, "--cpus '0'"));
+	vm_config_free(&c);
+	assert_int_equal(parse(ARGC("--kernel", "p", "--cpus", "two"),
+			       ARGV("--kernel", "p", "--cpus", "two"), &c, &o, &e), -1);
+	vm_config_free(&c);
+	assert_int_equal(parse(ARGC("--kernel", "p", "--boot-entry", "efi"),
+			       ARGV("--kernel", "p", "--boot-entry", "efi"), &c, &o, &e), -1);
+	assert_non_null(strstr(e.msg, "'efi'"));
+	vm_config_free(&c);
+	assert_int_equal(parse(ARGC("--kernel", "p", "--frobnicate"),
+			       ARGV("--kernel", "p", "--frobnicate"), &c, &o, &e), -1);
+	assert_non_null(strstr(e.msg, "--frobnicate"));
+	vm_config_free(&c);
+	assert_int_equal(parse(ARGC("--kernel"), ARGV("--kernel"), &c, &o, &e), -1);
+	assert_non_null(strstr(e.msg, "needs a value"));
+	vm_config_free(&c);
+	assert_int_equal(parse(ARGC("--cpus", "2"), ARGV("--cpus", "2"), &c, &o, &e), -1);
+	assert_non_null(strstr(e.msg, "nothing to boot"));
+	vm_config_free(&c);
+	assert_int_equal(parse(ARGC("--kernel", "p", "extra"),
+			       ARGV("--kernel", "p", "extra"), &c, &o, &e), -1);
+	assert_non_null(strstr(e.msg, "'extra'"));
+	vm_config_free(&c);
+}
+
+static void test_help_and_version(void **state)
+{
+	struct vm_config c;
+	struct cli_opts o;
+	struct azerr e;
+	(void)state;
+
+	assert_int_equal(parse(ARGC("--help"), ARGV("--help"), &c, &o, &e), 0);
+	assert_int_equal(o.action, CLI_HELP);
+	vm_config_free(&c);
+	assert_int_equal(parse(ARGC("--version"), ARGV("--version"), &c, &o, &e), 0);
+	assert_int_equal(o.action, CLI_VERSION);
+	vm_config_free(&c);
+	/* Every option the parser takes is in the help text. */
+	const char *opts[] = { "--kernel", "--initrd", "--cmdline", "--boot-entry",
+			       "--cpus", "--memory", "--drive", "--vhost-user-blk",
+			       "--api-sock", "--config-file", "--no-api", "--id",
+			       "--log-level", "--help", "--version" };
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+		assert_non_null(strstr(cli_usage, opts[i]));
+}
+
+static void test_repeated_option_replaces(void **state)
+{
+	struct vm_config c;
+	struct cli_opts o;
+	struct azerr e;
+	(void)state;
+
+	assert_int_equal(parse(ARGC("--kernel", "a", "--kernel", "b"),
+			       ARGV("--kernel", "a", "--kernel", "b"), &c, &o, &e), 0);
+	assert_string_equal(c.kernel_path, "b");
+	vm_config_free(&c);
+}
+
+static void test_drives(void **state)
+{
+	struct vm_config c;
+	struct cli_opts o;
+	struct azerr e;
+	(void)state;
+
+	assert_int_equal(parse(ARGC("--kernel", "p", "--drive", "path=/img/a.raw,ro,queues=4,direct",
+				    "--drive", "id=data_1,path=b.img",
+				    "--vhost-user-blk", "socket=/run/vu.sock",
+				    "--drive", "path=c.img"),
+			       ARGV("--kernel", "p", "--drive", "path=/img/a.raw,ro,queues=4,direct",
+				    "--drive", "id=data_1,path=b.img",
+				    "--vhost-user-blk", "socket=/run/vu.sock",
+				    "--drive", "path=c.img"), &c, &o, &e), 0);
+	assert_int_equal(c.nr_drives, 4);
+	assert_string_equal(c.drives[0].id, "drive0");
+	assert_string_equal(c.drives[0].path, "/img/a.raw");
+	assert_true(c.drives[0].read_only && c.drives[0].direct);
+	assert_int_equal(c.drives[0].queues, 4);
+	assert_string_equal(c.drives[1].id, "data_1");
+	assert_false(c.drives[1].read_only);
+	assert_int_equal(c.drives[1].queues, 0);
+	assert_string_equal(c.drives[2].id, "drive2");
+	assert_string_equal(c.drives[2].socket, "/run/vu.sock");
+	assert_null(c.drives[2].path);
+	assert_string_equal(c.drives[3].id, "drive3");
+	vm_config_free(&c);
+}
+
+static void test_drive_errors(void **state)
+{
+	static const struct { const char *opt, *arg, *want; } bad[] = {
+		{ "--drive", "ro", "path= is required" },
+		{ "--drive", "path=a,queues=0", "queues='0'" },
+		{ "--drive", "path=a,queues=17", "queues='17'" },
+		{ "--drive", "path=a,color=red", "'color=red'" },
+		{ "--drive", "path=a,ro=yes", "'ro=yes'" },
+		{ "--drive", "path=a,id=bad/id", "id='bad/id'" },
+		{ "--drive", "path=a,id=", "id=''" },
+		{ "--drive", "path=a,socket=s", "'socket=s'" },
+		{ "--vhost-user-blk", "path=a", "'path=a'" },
+		{ "--vhost-user-blk", "id=x", "socket= is required" },
+	};
+	struct vm_config c;
+	struct cli_opts o;
+	struct azerr e;
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *argv[] = { "azote", "--kernel", "p", (char *)bad[i].opt, (char *)bad[i].arg, NULL };
+		assert_int_equal(parse(5, argv, &c, &o, &e), -1);
+		if (!strstr(e.msg, bad[i].want))
+			fail_msg("'%s %s': message '%s' lacks '%s'", bad[i].opt, bad[i].arg,
+				 e.msg, bad[i].want);
+		assert_int_equal(c.nr_drives, 0);
+		vm_config_free(&c);
+	}
+	/* Duplicate IDs, explicit or against a default. */
+	assert_int_equal(parse(ARGC("--kernel", "p", "--drive", "path=a,id=x", "--drive", "path=b,id=x"),
+			       ARGV("--kernel", "p", "--drive", "path=a,id=x", "--drive", "path=b,id=x"),
+			       &c, &o, &e), -1);
+	assert_non_null(strstr(e.msg, "'x' is used twice"));
+	vm_config_free(&c);
+	assert_int_equal(parse(ARGC("--kernel", "p", "--drive", "path=a,id=drive1", "--drive", "path=b"),
+			       ARGV("--kernel", "p", "--drive", "path=a,id=drive1", "--drive", "path=b"),
+			       &c, &o, &e), 0);
+	assert_string_equal(c.drives[1].id, "drive2");
+	vm_config_free(&c);
+	/* A 64-character ID is one too long. */
+	char arg[100];
+	snprintf(arg, sizeof(arg), "path=a,id=%064d", 0);
+	char *argv[] = { "azote", "--kernel", "p", "--drive", arg, NULL };
+	assert_int_equal(parse(5, argv, &c, &o, &e), -1);
+	vm_config_free(&c);
+}
+
+static void test_api_modes(void **state)
+{
+	struct vm_config c;
+	struct cli_opts o;
+	struct azerr e;
+	(void)state;
+
+	/* API only: configuration comes later; CLI options pre-fill it. */
+	assert_int_equal(parse(ARGC("--api-sock", "/run/a.sock", "--cpus", "2", "--id", "vm-1"),
+			       ARGV("--api-sock", "/run/a.sock", "--cpus", "2", "--id", "vm-1"),
+			       &c, &o, &e), 0);
+	assert_string_equal(o.api_sock, "/run/a.sock");
+	assert_string_equal(o.id, "vm-1");
+	assert_int_equal(c.nr_cpus, 2);
+	assert_true(o.vm_options);
+	vm_config_free(&c);
+	assert_int_equal(parse(ARGC("--config-file", "vm.json", "--no-api"),
+			       ARGV("--config-file", "vm.json", "--no-api"), &c, &o, &e), 0);
+	assert_string_equal(o.config_file, "vm.json");
+	assert_true(o.no_api);
+	assert_false(o.vm_options);
+	vm_config_free(&c);
+	assert_int_equal(parse(ARGC("--kernel", "k", "--no-api"),
+			       ARGV("--kernel", "k", "--no-api"), &c, &o, &e), 0);
+	vm_config_free(&c);
+
+	static const struct { const char *a[6]; const char *want; } bad[] = {
+		{ { "--config-file", "vm.json", "--kernel", "k" }, "cannot be combined" },
+		{ { "--config-file", "vm.json", "--drive", "path=x" }, "cannot be combined" },
+		{ { "--no-api" }, "--no-api needs --config-file or --kernel" },
+		{ { "--no-api", "--api-sock", "s", "--kernel", "k" }, "contradict" },
+		{ { "--api-sock", "s", "--id", "a b" }, "--id 'a b'" },
+		{ { "--log-level", "debug" }, "nothing to boot" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *argv[8] = { "azote" };
+		int argc = 1;
+		while (argc < 7 && bad[i].a[argc - 1])
+			argv[argc] = (char *)bad[i].a[argc - 1], argc++;
+		assert_int_equal(parse(argc, argv, &c, &o, &e), -1);
+		if (!strstr(e.msg, bad[i].want))
+			fail_msg("case %zu: '%s' lacks '%s'", i, e.msg, bad[i].want);
+		vm_config_free(&c);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_full_command_line),
+		cmocka_unit_test(test_defaults_and_bare_mib),
+		cmocka_unit_test(test_errors_name_the_value),
+		cmocka_unit_test(test_help_and_version),
+		cmocka_unit_test(test_repeated_option_replaces),
+		cmocka_unit_test(test_drives),
+		cmocka_unit_test(test_drive_errors),
+		cmocka_unit_test(test_api_modes),
+	};
+	int failed = cmocka_run_group_tests(tests, NULL, NULL);
+	cli_opts_free(&last_opts);
+	return failed;
+}

@@ -1,0 +1,301 @@
+/* Per-vCPU CPUID from synthetic Intel and AMD "supported" tables: topology
+ * fields are rewritten for each vCPU, everything else is KVM's, bit for
+ * bit. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "arch/x86/boot.h"
+#include "arch/x86/cpuid.h"
+
+#define SIG KVM_CPUID_FLAG_SIGNIFCANT_INDEX
+
+static void add(struct cpuid_table *t, uint32_t fn, uint32_t idx, uint32_t flags,
+		uint32_t a, uint32_t b, uint32_t c, uint32_t d)
+{
+	t->entries[t->head.nent++] = (struct kvm_cpuid_entry2){
+		.function = fn, .index = idx, .flags = flags,
+		.eax = a, .ebx = b, .ecx = c, .edx = d,
+	};
+}
+
+static void vendor(struct cpuid_table *t, uint32_t max, const char *v)
+{
+	uint32_t b, d, c;
+
+	memcpy(&b, v, 4);
+	memcpy(&d, v + 4, 4);
+	memcpy(&c, v + 8, 4);
+	add(t, 0, 0, 0, max, b, c, d);
+}
+
+/* Host values are deliberately "wrong" for the guest (host APIC ID 5,
+ * 2 threads per core, 112 logical CPUs) so that the test sees them
+ * replaced. */
+static void intel_table(struct cpuid_table *t)
+{
+	memset(t, 0, sizeof(*t));
+	vendor(t, 0x1f, "GenuineIntel");
+	add(t, 1, 0, 0, 0x806f8, (5u << 24) | (0x80u << 16) | 0x0800,
+	    0x7ffafbff, 0x0fabfbff);
+	add(t, 4, 0, SIG, 0x1c004121, 0x02c0003f, 0x3f, 0);   /* L1d */
+	add(t, 4, 1, SIG, 0x1c004122, 0x01c0003f, 0x3f, 0);   /* L1i */
+	add(t, 4, 2, SIG, 0x1c004143, 0x03c0003f, 0x7ff, 0);  /* L2 */
+	add(t, 4, 3, SIG, 0x1c03c163, 0x0380003f, 0xffff, 4); /* L3 */
+	add(t, 4, 4, SIG, 0, 0, 0, 0);
+	add(t, 7, 0, SIG, 1, 0xf1bf07ab, 0x1b415f6e, 0xbc18c410);
+	add(t, 0xb, 0, SIG, 1, 2, 0x100, 5);
+	add(t, 0xb, 1, SIG, 7, 112, 0x201, 5);
+	add(t, 0x1f, 0, SIG, 1, 2, 0x100, 5);
+	add(t, 0x1f, 1, SIG, 7, 112, 0x201, 5);
+	add(t, 0x40000000, 0, 0, 0x40000001, 0x4b4d564b, 0x564b4d56, 0x4d);
+	add(t, 0x40000001, 0, 0, 0x01007afb, 0, 0, 0);
+	add(t, 0x80000000, 0, 0, 0x80000008, 0, 0, 0);
+	add(t, 0x80000001, 0, 0, 0, 0, 0x121, 0x2c100800);
+	add(t, 0x80000008, 0, 0, 0x3030, 0x200, 0x1234, 0);
+}
+
+static void amd_table(struct cpuid_table *t)
+{
+	memset(t, 0, sizeof(*t));
+	vendor(t, 0x10, "AuthenticAMD");
+	add(t, 1, 0, 0, 0xa00f11, (5u << 24) | (0x80u << 16) | 0x0800,
+	    0x7ed8320b, 0x178bfbff);
+	add(t, 4, 0, SIG, 0x1234, 0x5678, 0x9abc, 0xdef0);    /* not AMD's */
+	add(t, 7, 0, SIG, 0, 0x219c97a9, 0x40068c, 0x10);
+	add(t, 0xb, 0, SIG, 1, 2, 0x100, 5);
+	add(t, 0xb, 1, SIG, 7, 128, 0x201, 5);
+	add(t, 0xb, 2, SIG, 0, 0, 2, 5);
+	add(t, 0x40000000, 0, 0, 0x40000001, 0x4b4d564b, 0x564b4d56, 0x4d);
+	add(t, 0x80000000, 0, 0, 0x8000001f, 0x68747541, 0x444d4163, 0x69746e65);
+	add(t, 0x80000001, 0, 0, 0xa00f11, 0, 0x75c237ff, 0x2fd3fbff);
+	add(t, 0x80000008, 0, 0, 0x3030, 0x0100d21f, 0x0003707f, 0);
+	add(t, 0x8000001d, 0, SIG, 0x00004121, 0x01c0003f, 0x3f, 0);   /* L1d */
+	add(t, 0x8000001d, 1, SIG, 0x00004122, 0x01c0003f, 0x3f, 0);   /* L1i */
+	add(t, 0x8000001d, 2, SIG, 0x00004143, 0x01c0003f, 0x3ff, 2);  /* L2 */
+	add(t, 0x8000001d, 3, SIG, 0x0003c163, 0x03c0003f, 0x7fff, 1); /* L3 */
+	add(t, 0x8000001d, 4, SIG, 0, 0, 0, 0);
+	add(t, 0x8000001e, 0, 0, 0, 0, 0, 0);
+}
+
+static const struct kvm_cpuid_entry2 *get(const struct cpuid_table *t,
+					  uint32_t fn, uint32_t idx)
+{
+	for (uint32_t i = 0; i < t->head.nent; i++)
+		if (t->entries[i].function == fn && t->entries[i].index == idx)
+			return &t->entries[i];
+	fail_msg("leaf 0x%x.%u missing", fn, idx);
+	return NULL;
+}
+
+static int count(const struct cpuid_table *t, uint32_t fn)
+{
+	int n = 0;
+
+	for (uint32_t i = 0; i < t->head.nent; i++)
+		n += t->entries[i].function == fn;
+	return n;
+}
+
+static uint32_t order(uint32_t n)
+{
+	uint32_t s = 0;
+
+	while ((1u << s) < n)
+		s++;
+	return s;
+}
+
+/* Registers azote may change, per leaf; everything else must be KVM's. */
+static void writable(const struct kvm_cpuid_entry2 *ent, int amd,
+		     uint32_t mask[4])
+{
+	memset(mask, 0, 4 * sizeof(uint32_t));
+	switch (ent->function) {
+	case 1:
+		mask[1] = 0xffff0000;             /* APIC ID, logical count */
+		mask[2] = 1u << 31;               /* hypervisor */
+		mask[3] = 1u << 28;               /* HTT */
+		break;
+	case 4:
+		if (!amd)
+			mask[0] = 0xffffc000;     /* cores, sharing */
+		break;
+	case 0x80000008:
+		if (amd)
+			mask[2] = 0xf0ff;         /* ApicIdSize, NC */
+		break;
+	case 0x8000001d:
+		if (amd)
+			mask[0] = 0x03ffc000;     /* sharing */
+		break;
+	case 0x8000001e:
+		if (amd)
+			memset(mask, 0xff, 4 * sizeof(uint32_t));
+		break;
+	}
+}
+
+static void check_untouched(const struct cpuid_table *sup,
+			    const struct cpuid_table *out, int amd)
+{
+	for (uint32_t i = 0; i < out->head.nent; i++) {
+		const struct kvm_cpuid_entry2 *o = &out->entries[i];
+		uint32_t m[4];
+		if (o->function == 0xb || o->function == 0x1f)
+			continue;
+		const struct kvm_cpuid_entry2 *s = get(sup, o->function, o->index);
+		writable(o, amd, m);
+		assert_int_equal(o->flags, s->flags);
+		assert_int_equal(o->eax & ~m[0], s->eax & ~m[0]);
+		assert_int_equal(o->ebx & ~m[1], s->ebx & ~m[1]);
+		assert_int_equal(o->ecx & ~m[2], s->ecx & ~m[2]);
+		assert_int_equal(o->edx & ~m[3], s->edx & ~m[3]);
+	}
+}
+
+static void check_common(const struct cpuid_table *out, uint32_t idx, uint32_t n)
+{
+	const struct kvm_cpuid_entry2 *l1 = get(out, 1, 0);
+	uint32_t ids = (1u << order(n)) > 0xff ? 0xff : 1u << order(n);
+
+	assert_int_equal(l1->ebx >> 24, idx);
+	assert_int_equal((l1->ebx >> 16) & 0xff, ids);
+	assert_int_equal(!!(l1->edx & (1u << 28)), n > 1);
+	assert_true(l1->ecx & (1u << 31));
+
+	assert_int_equal(count(out, 0xb), 3);
+	const struct kvm_cpuid_entry2 *smt = get(out, 0xb, 0);
+	const struct kvm_cpuid_entry2 *core = get(out, 0xb, 1);
+	const struct kvm_cpuid_entry2 *end = get(out, 0xb, 2);
+	assert_int_equal(smt->eax, 0);
+	assert_int_equal(smt->ebx, 1);
+	assert_int_equal(smt->ecx, 0x100);
+	assert_int_equal(smt->edx, idx);
+	assert_int_equal(core->eax, order(n));
+	assert_int_equal(core->ebx, n);
+	assert_int_equal(core->ecx, 0x201);
+	assert_int_equal(core->edx, idx);
+	assert_int_equal(end->ebx, 0);
+	assert_int_equal(end->ecx, 2);
+	assert_true(smt->flags & SIG);
+	/* Every vCPU's x2APIC ID fits in the core level's shift. */
+	assert_true(idx < (1u << core->eax));
+}
+
+static const uint32_t counts[] = { 1, 2, 3, 4, 8, 32, 64, 65, 128, 254 };
+#define NCOUNTS (sizeof(counts) / sizeof(counts[0]))
+
+/* What each vendor's table must show for vCPU idx of n. */
+static void check_intel(const struct cpuid_table *sup, const struct cpuid_table *out,
+			uint32_t idx, uint32_t n)
+{
+	uint32_t cores = (1u << order(n)) - 1;
+
+	check_untouched(sup, out, 0);
+	assert_int_equal(count(out, 0x1f), 3);
+	assert_int_equal(get(out, 0x1f, 1)->ebx, n);
+	assert_int_equal(get(out, 0x1f, 1)->edx, idx);
+	for (uint32_t i = 0; i < 4; i++) {
+		uint32_t eax = get(out, 4, i)->eax;
+		assert_int_equal(eax >> 26, cores > 63 ? 63 : cores);
+		assert_int_equal((eax >> 14) & 0xfff, i == 3 ? cores : 0);
+	}
+	assert_int_equal(get(out, 4, 4)->eax, 0);
+	/* Intel's 0x80000008 ECX is not AMD's NC field. */
+	assert_int_equal(get(out, 0x80000008, 0)->ecx, 0x1234);
+	/* Host 0xb and 0x1f (2 subleaves each) replaced by 3 each. */
+	assert_int_equal(out->head.nent, sup->head.nent - 4 + 6);
+}
+
+static void check_amd(const struct cpuid_table *sup, const struct cpuid_table *out,
+		      uint32_t idx, uint32_t n)
+{
+	uint32_t ecx = get(out, 0x80000008, 0)->ecx;
+	const struct kvm_cpuid_entry2 *topo = get(out, 0x8000001e, 0);
+
+	check_untouched(sup, out, 1);
+	assert_int_equal(count(out, 0x1f), 0);
+	assert_int_equal(ecx & 0xff, n - 1);
+	assert_int_equal((ecx >> 12) & 0xf, order(n));
+	assert_int_equal(topo->eax, idx);
+	assert_int_equal(topo->ebx & 0xff, idx);
+	assert_int_equal((topo->ebx >> 8) & 0xff, 0);  /* 1 thread/core */
+	assert_int_equal(topo->ecx, 0);
+	for (uint32_t i = 0; i < 4; i++)
+		assert_int_equal((get(out, 0x8000001d, i)->eax >> 14) & 0xfff,
+				 i == 3 ? (1u << order(n)) - 1 : 0);
+	assert_int_equal(out->head.nent, sup->head.nent);   /* 0xb: 3 for 3 */
+}
+
+/* Builds the first and last vCPU's table (all of them for up to 4) for
+ * each count and checks them. */
+static void run_counts(void (*table)(struct cpuid_table *),
+		       void (*check)(const struct cpuid_table *,
+				     const struct cpuid_table *, uint32_t, uint32_t))
+{
+	static struct cpuid_table sup, out;
+	struct azerr e;
+
+	table(&sup);
+	for (size_t c = 0; c < NCOUNTS; c++) {
+		uint32_t n = counts[c];
+		for (uint32_t idx = 0; idx < n; idx += n > 4 ? n - 1 : 1) {
+			assert_int_equal(x86_cpuid_build(&sup, idx, n, &out, &e), 0);
+			check_common(&out, idx, n);
+			check(&sup, &out, idx, n);
+		}
+	}
+}
+
+static void test_intel(void **state)
+{
+	(void)state;
+	run_counts(intel_table, check_intel);
+}
+
+static void test_amd(void **state)
+{
+	(void)state;
+	run_counts(amd_table, check_amd);
+}
+
+static void test_errors(void **state)
+{
+	static struct cpuid_table sup, out;
+	struct azerr e;
+	(void)state;
+
+	intel_table(&sup);
+	assert_int_equal(x86_cpuid_build(&sup, 4, 4, &out, &e), -1);
+	assert_non_null(strstr(e.msg, "vCPU 4 of 4"));
+	assert_int_equal(x86_cpuid_build(&sup, 0, 0, &out, &e), -1);
+	assert_int_equal(x86_cpuid_build(&sup, 0, BOOT_MAX_CPUS + 1, &out, &e), -1);
+	sup.head.nent = CPUID_MAX_ENTRIES + 1;
+	assert_int_equal(x86_cpuid_build(&sup, 0, 1, &out, &e), -1);
+	assert_non_null(strstr(e.msg, "257 entries"));
+	/* Without leaf 1 there is nowhere to put the APIC ID. */
+	intel_table(&sup);
+	sup.entries[1].function = 2;
+	assert_int_equal(x86_cpuid_build(&sup, 0, 1, &out, &e), -1);
+	assert_non_null(strstr(e.msg, "leaf 0x1"));
+	/* A table already full cannot take the rebuilt topology leaves. */
+	intel_table(&sup);
+	while (sup.head.nent < CPUID_MAX_ENTRIES)
+		add(&sup, 0x80000001, 0, 0, 0, 0, 0, 0);
+	assert_int_equal(x86_cpuid_build(&sup, 0, 2, &out, &e), -1);
+	assert_non_null(strstr(e.msg, "more than 256"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_intel),
+		cmocka_unit_test(test_amd),
+		cmocka_unit_test(test_errors),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,437 @@
+/* The virtio-pci modern transport against a fake backend and a fake
+ * hypervisor: capabilities, the status handshake, feature negotiation,
+ * queue setup, start/stop/reset, device configuration forwarding, the ISR,
+ * notify ioeventfds following BAR 0, and the PCI_CFG access window. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "virtio/virtio_pci.h"
+
+#define WIN_START 0xc0000000ULL
+#define WIN_END   0xc1000000ULL
+#define DEV_FEATURES ((1ULL << 1) | (1ULL << 9) | (1ULL << VIRTIO_F_EVENT_IDX) | \
+		      (1ULL << VIRTIO_F_NOTIFICATION_DATA) | (1ULL << VIRTIO_F_RING_RESET))
+
+struct fixture {
+	struct io_bus mmio;
+	struct pci_bus bus;
+	struct virtio_pci vp;
+	/* backend */
+	int starts, stops, fail_start;
+	uint64_t start_features;
+	struct virtio_queue started_q[4];
+	uint8_t config[16];
+	/* hypervisor */
+	int ioeventfds;
+	uint64_t ioeventfd_addr[8];
+	int next_gsi, signals;
+};
+
+static int be_start(void *ctx, uint64_t features, struct virtio_queue *q, unsigned n,
+		    struct azerr *e)
+{
+	struct fixture *f = ctx;
+	if (f->fail_start)
+		return azerr_set(e, "backend says no");
+	f->starts++;
+	f->start_features = features;
+	memcpy(f->started_q, q, n * sizeof(*q));
+	return 0;
+}
+
+static void be_stop(void *ctx)
+{
+	((struct fixture *)ctx)->stops++;
+}
+
+static void be_cfg_read(void *ctx, unsigned off, void *data, unsigned len)
+{
+	memcpy(data, ((struct fixture *)ctx)->config + off, len);
+}
+
+static void be_cfg_write(void *ctx, unsigned off, const void *data, unsigned len)
+{
+	memcpy(((struct fixture *)ctx)->config + off, data, len);
+}
+
+static const struct virtio_backend_ops be_ops = {
+	.start = be_start, .stop = be_stop,
+	.config_read = be_cfg_read, .config_write = be_cfg_write,
+};
+
+static int h_ioeventfd(void *ctx, uint64_t addr, int fd, bool assign)
+{
+	struct fixture *f = ctx;
+	(void)fd;
+	if (assign) {
+		f->ioeventfd_addr[f->ioeventfds++] = addr;
+	} else {
+		for (int i = 0; i < f->ioeventfds; i++)
+			if (f->ioeventfd_addr[i] == addr)
+				f->ioeventfd_addr[i] = f->ioeventfd_addr[--f->ioeventfds];
+	}
+	return 0;
+}
+static int h_alloc(void *ctx) { return ((struct fixture *)ctx)->next_gsi++; }
+static int h_route(void *c, unsigned g, uint64_t a, uint32_t d) { (void)c; (void)g; (void)a; (void)d; return 0; }
+static int h_irqfd(void *c, unsigned g, int fd, bool on) { (void)c; (void)g; (void)fd; (void)on; return 0; }
+static int h_signal(void *ctx, uint64_t a, uint32_t d) { (void)a; (void)d; ((struct fixture *)ctx)->signals++; return 0; }
+static int h_watch(void *c, struct event_handler *h, bool on) { (void)c; (void)h; (void)on; return 0; }
+
+static const struct virtio_pci_host_ops host_ops = { .ioeventfd = h_ioeventfd };
+static const struct msix_host_ops msix_ops = {
+	.alloc_gsi = h_alloc, .route = h_route, .irqfd = h_irqfd,
+	.signal = h_signal, .watch = h_watch,
+};
+
+static int setup(void **state)
+{
+	static struct fixture f;
+	memset(&f, 0, sizeof(f));
+	f.next_gsi = 24;
+	memcpy(f.config, "0123456789abcdef", 16);
+	io_bus_init(&f.mmio, "mmio");
+	pci_bus_init(&f.bus, &f.mmio, WIN_START, WIN_END, NULL, NULL);
+	struct virtio_pci_params p = {
+		.name = "virtio-test", .device_id = VIRTIO_ID_BLOCK, .class_code = 0x018000,
+		.device_features = DEV_FEATURES, .nr_queues = 2, .queue_max_size = 256,
+		.config_size = 16, .ops = &be_ops, .ops_ctx = &f, .host = &host_ops,
+		.msix_host = &msix_ops, .host_ctx = &f,
+	};
+	assert_int_equal(virtio_pci_init(&f.vp, &p, NULL), 0);
+	assert_int_equal(pci_register(&f.bus, &f.vp.pci, -1, NULL), 0);
+	*state = &f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	virtio_pci_destroy(&f->vp);
+	pci_bus_destroy(&f->bus);
+	io_bus_destroy(&f->mmio);
+	return 0;
+}
+
+/* Guest-side helpers: configuration space through mechanism #1 and BAR 0
+ * through the MMIO bus. */
+static uint32_t cfg_rd(struct fixture *f, unsigned reg, unsigned len)
+{
+	uint32_t a = 0x80000000u | (f->vp.pci.slot << 11) | (reg & 0xfc), v = 0;
+	pci_config_io_ops.write(&f->bus, 0, &a, 4);
+	pci_config_io_ops.read(&f->bus, 4 + (reg & 3), &v, len);
+	return v;
+}
+
+static void cfg_wr(struct fixture *f, unsigned reg, unsigned len, uint32_t v)
+{
+	uint32_t a = 0x80000000u | (f->vp.pci.slot << 11) | (reg & 0xfc);
+	pci_config_io_ops.write(&f->bus, 0, &a, 4);
+	pci_config_io_ops.write(&f->bus, 4 + (reg & 3), &v, len);
+}
+
+static uint64_t bar0(struct fixture *f)
+{
+	return pci_bar_address(&f->vp.pci, 0);
+}
+
+static uint64_t rd(struct fixture *f, uint64_t off, unsigned len)
+{
+	uint64_t v = 0;
+	assert_int_equal(io_bus_read(&f->mmio, bar0(f) + off, &v, len), 0);
+	return v;
+}
+
+static void wr(struct fixture *f, uint64_t off, unsigned len, uint64_t v)
+{
+	assert_int_equal(io_bus_write(&f->mmio, bar0(f) + off, &v, len), 0);
+}
+
+static void enable_decode(struct fixture *f)
+{
+	cfg_wr(f, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+}
+
+/* Finds the vendor capability of cfg_type; 0 if absent. */
+static unsigned find_cap(struct fixture *f, uint8_t type)
+{
+	for (unsigned c = cfg_rd(f, PCI_CAPABILITY_LIST, 1); c; c = cfg_rd(f, c + 1, 1))
+		if (cfg_rd(f, c, 1) == 0x09 && cfg_rd(f, c + 3, 1) == type)
+			return c;
+	return 0;
+}
+
+static void test_identity_and_capabilities(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(cfg_rd(f, PCI_VENDOR_ID, 2), 0x1af4);
+	assert_int_equal(cfg_rd(f, PCI_DEVICE_ID, 2), 0x1042);
+	assert_true(cfg_rd(f, PCI_REVISION_ID, 1) >= 1);
+	assert_int_equal(cfg_rd(f, PCI_SUBSYSTEM_ID, 2), 0x1042);
+	assert_int_equal(cfg_rd(f, PCI_BAR0, 4) & 0x6, PCI_BAR_MEM_64);
+
+	static const struct { uint8_t type; uint32_t off, len; } want[] = {
+		{ 1, 0x0000, 0x3c }, { 2, 0x3000, 8 }, { 3, 0x1000, 1 }, { 4, 0x2000, 16 },
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		unsigned c = find_cap(f, want[i].type);
+		assert_true(c != 0);
+		assert_int_equal(cfg_rd(f, c + 4, 1), 0);            /* BAR 0 */
+		assert_int_equal(cfg_rd(f, c + 8, 4), want[i].off);
+		assert_int_equal(cfg_rd(f, c + 12, 4), want[i].len);
+	}
+	assert_int_equal(cfg_rd(f, find_cap(f, 2) + 16, 4), 4);   /* multiplier */
+	assert_true(find_cap(f, 5) != 0);                         /* PCI_CFG window */
+	/* MSI-X: one vector per queue plus configuration. */
+	unsigned c;
+	for (c = cfg_rd(f, PCI_CAPABILITY_LIST, 1); c && cfg_rd(f, c, 1) != 0x11; c = cfg_rd(f, c + 1, 1))
+		;
+	assert_true(c != 0);
+	assert_int_equal((cfg_rd(f, c + 2, 2) & 0x7ff) + 1, 3);
+}
+
+static void test_features(void **state)
+{
+	struct fixture *f = *state;
+
+	enable_decode(f);
+	wr(f, 0x00, 4, 0);
+	uint32_t lo = (uint32_t)rd(f, 0x04, 4);
+	wr(f, 0x00, 4, 1);
+	uint32_t hi = (uint32_t)rd(f, 0x04, 4);
+	assert_int_equal(lo, (1u << 1) | (1u << 9) | (1u << VIRTIO_F_EVENT_IDX));
+	/* VERSION_1 added; notification data and ring reset hidden. */
+	assert_int_equal(hi, 1u << (VIRTIO_F_VERSION_1 - 32));
+	wr(f, 0x00, 4, 2);
+	assert_int_equal(rd(f, 0x04, 4), 0);
+}
+
+static void negotiate(struct fixture *f, uint64_t features)
+{
+	wr(f, 0x14, 1, 0);
+	wr(f, 0x14, 1, VIRTIO_STATUS_ACKNOWLEDGE);
+	wr(f, 0x14, 1, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	wr(f, 0x08, 4, 0);
+	wr(f, 0x0c, 4, (uint32_t)features);
+	wr(f, 0x08, 4, 1);
+	wr(f, 0x0c, 4, (uint32_t)(features >> 32));
+	wr(f, 0x14, 1, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
+}
+
+static void test_features_ok_refused(void **state)
+{
+	struct fixture *f = *state;
+
+	enable_decode(f);
+	negotiate(f, 1ULL << 1); /* no VERSION_1 */
+	assert_int_equal(rd(f, 0x14, 1) & VIRTIO_STATUS_FEATURES_OK, 0);
+	negotiate(f, 1ULL << VIRTIO_F_VERSION_1 | 1ULL << 5); /* not offered */
+	assert_int_equal(rd(f, 0x14, 1) & VIRTIO_STATUS_FEATURES_OK, 0);
+	negotiate(f, 1ULL << VIRTIO_F_VERSION_1 | 1ULL << VIRTIO_F_RING_RESET); /* hidden */
+	assert_int_equal(rd(f, 0x14, 1) & VIRTIO_STATUS_FEATURES_OK, 0);
+	negotiate(f, 1ULL << VIRTIO_F_VERSION_1 | 1ULL << 9);
+	assert_int_equal(rd(f, 0x14, 1) & VIRTIO_STATUS_FEATURES_OK, VIRTIO_STATUS_FEATURES_OK);
+	/* Features are frozen after FEATURES_OK. */
+	wr(f, 0x08, 4, 0);
+	wr(f, 0x0c, 4, 0);
+	assert_int_equal(rd(f, 0x0c, 4), 1u << 9);
+}
+
+static void setup_queue(struct fixture *f, uint16_t q, uint16_t size, uint64_t base)
+{
+	wr(f, 0x16, 2, q);
+	assert_int_equal(rd(f, 0x18, 2), 256);
+	wr(f, 0x18, 2, size);
+	wr(f, 0x20, 4, (uint32_t)base);          /* desc as two halves */
+	wr(f, 0x24, 4, (uint32_t)(base >> 32));
+	wr(f, 0x28, 8, base + 0x1000);           /* driver as one qword */
+	wr(f, 0x30, 8, base + 0x2000);
+	wr(f, 0x1a, 2, q);                        /* vector q */
+	wr(f, 0x1c, 2, 1);
+}
+
+static void test_queue_setup_and_start(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t feat = 1ULL << VIRTIO_F_VERSION_1 | 1ULL << VIRTIO_F_EVENT_IDX;
+
+	enable_decode(f);
+	negotiate(f, feat);
+	assert_int_equal(rd(f, 0x12, 2), 2);      /* num_queues */
+	setup_queue(f, 0, 128, 0x100000);
+	assert_int_equal(rd(f, 0x1e, 2), 0);      /* notify offsets */
+	wr(f, 0x16, 2, 1);
+	assert_int_equal(rd(f, 0x1e, 2), 1);
+	assert_int_equal(rd(f, 0x28, 8), 0);      /* queue 1 untouched */
+	wr(f, 0x16, 2, 0);
+	assert_int_equal(rd(f, 0x20, 8), 0x100000);
+	assert_int_equal(rd(f, 0x2c, 4), 0);
+	assert_int_equal(rd(f, 0x28, 4), 0x101000);
+	wr(f, 0x14, 1, 0x0f);                     /* DRIVER_OK */
+	assert_int_equal(f->starts, 1);
+	assert_true(f->start_features == feat);
+	assert_true(f->started_q[0].enabled);
+	assert_int_equal(f->started_q[0].size, 128);
+	assert_true(f->started_q[0].desc == 0x100000);
+	assert_true(f->started_q[0].driver == 0x101000);
+	assert_true(f->started_q[0].device == 0x102000);
+	assert_int_equal(f->started_q[0].msix_vector, 0);
+	assert_false(f->started_q[1].enabled);
+	assert_int_equal(rd(f, 0x14, 1), 0x0f);
+	/* After DRIVER_OK the queue fields no longer move. */
+	wr(f, 0x18, 2, 64);
+	wr(f, 0x20, 8, 0x555000);
+	assert_int_equal(rd(f, 0x18, 2), 128);
+	assert_int_equal(rd(f, 0x20, 8), 0x100000);
+	/* Reset stops the backend and clears the driver's state. */
+	wr(f, 0x14, 1, 0);
+	assert_int_equal(f->stops, 1);
+	assert_int_equal(rd(f, 0x14, 1), 0);
+	assert_int_equal(rd(f, 0x1c, 2), 0);
+	assert_int_equal(rd(f, 0x18, 2), 256);
+	assert_int_equal(rd(f, 0x1a, 2), 0xffff);
+	assert_int_equal(rd(f, 0x10, 2), 0xffff);
+}
+
+static void test_bad_queue_size_needs_reset(void **state)
+{
+	struct fixture *f = *state;
+
+	enable_decode(f);
+	negotiate(f, 1ULL << VIRTIO_F_VERSION_1);
+	wr(f, 0x10, 2, 2);                        /* config vector 2 */
+	assert_int_equal(rd(f, 0x10, 2), 2);
+	setup_queue(f, 0, 100, 0x100000);         /* not a power of two */
+	wr(f, 0x14, 1, 0x0f);
+	assert_int_equal(f->starts, 0);
+	assert_int_equal(rd(f, 0x14, 1) & VIRTIO_STATUS_NEEDS_RESET, VIRTIO_STATUS_NEEDS_RESET);
+	/* The driver learns through ISR and the config vector (masked: PBA). */
+	assert_int_equal(rd(f, 0x1000, 1) & 2, 2);
+	assert_int_equal(rd(f, 0x1000, 1), 0);    /* read clears */
+	assert_int_equal(rd(f, 0x5000, 8), 1 << 2);
+}
+
+static void test_backend_failure_and_death(void **state)
+{
+	struct fixture *f = *state;
+
+	enable_decode(f);
+	f->fail_start = 1;
+	negotiate(f, 1ULL << VIRTIO_F_VERSION_1);
+	setup_queue(f, 0, 256, 0x100000);
+	wr(f, 0x14, 1, 0x0f);
+	assert_int_equal(rd(f, 0x14, 1) & VIRTIO_STATUS_NEEDS_RESET, VIRTIO_STATUS_NEEDS_RESET);
+	/* The driver may not clear NEEDS_RESET but by resetting. */
+	wr(f, 0x14, 1, 0x0f);
+	assert_int_equal(rd(f, 0x14, 1) & VIRTIO_STATUS_NEEDS_RESET, VIRTIO_STATUS_NEEDS_RESET);
+	wr(f, 0x14, 1, 0);
+	assert_int_equal(rd(f, 0x14, 1), 0);
+	f->fail_start = 0;
+	negotiate(f, 1ULL << VIRTIO_F_VERSION_1);
+	setup_queue(f, 0, 256, 0x100000);
+	wr(f, 0x14, 1, 0x0f);
+	assert_int_equal(f->starts, 1);
+	unsigned gen = (unsigned)rd(f, 0x15, 1);
+	virtio_pci_set_needs_reset(&f->vp);
+	assert_int_equal(rd(f, 0x14, 1) & VIRTIO_STATUS_NEEDS_RESET, VIRTIO_STATUS_NEEDS_RESET);
+	virtio_pci_config_changed(&f->vp);
+	assert_int_equal(rd(f, 0x15, 1), (gen + 1) & 0xff);
+}
+
+static void test_device_config_window(void **state)
+{
+	struct fixture *f = *state;
+
+	enable_decode(f);
+	assert_int_equal(rd(f, 0x2000, 4), 0x33323130);  /* "0123" */
+	assert_int_equal(rd(f, 0x200c, 4), 0x66656463);
+	wr(f, 0x2004, 1, 'X');
+	assert_int_equal(f->config[4], 'X');
+	/* Past config_size: zeros, and no write reaches the backend. */
+	assert_int_equal(rd(f, 0x200e, 4), 0);
+	wr(f, 0x2010, 4, 0xffffffff);
+	assert_int_equal(memcmp(f->config, "0123X56789abcdef", 16), 0);
+}
+
+static void test_notify_ioeventfds_follow_bar(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(f->ioeventfds, 0);
+	enable_decode(f);
+	assert_int_equal(f->ioeventfds, 2);
+	assert_true(f->ioeventfd_addr[0] == bar0(f) + 0x3000);
+	assert_true(f->ioeventfd_addr[1] == bar0(f) + 0x3004);
+	cfg_wr(f, PCI_COMMAND, 2, 0);
+	assert_int_equal(f->ioeventfds, 0);
+	cfg_wr(f, PCI_BAR0, 4, 0xd0000000);
+	cfg_wr(f, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+	assert_int_equal(f->ioeventfds, 2);
+	assert_true(f->ioeventfd_addr[0] == 0xd0003000 || f->ioeventfd_addr[1] == 0xd0003000);
+	/* The slow path (no ioeventfd match) still kicks the queue. */
+	wr(f, 0x3004, 2, 1);
+	uint64_t cnt = 0;
+	assert_int_equal(read(f->vp.queues[1].kick_fd, &cnt, 8), 8);
+	assert_int_equal(cnt, 1);
+}
+
+static void test_pci_cfg_access_window(void **state)
+{
+	struct fixture *f = *state;
+	unsigned c = find_cap(f, 5);
+
+	/* Read num_queues (common cfg 0x12, 2 bytes) without mapping BAR 0. */
+	cfg_wr(f, c + 4, 1, 0);
+	cfg_wr(f, c + 8, 4, 0x12);
+	cfg_wr(f, c + 12, 4, 2);
+	assert_int_equal(cfg_rd(f, c + 16, 4) & 0xffff, 2);
+	/* Write queue_select = 1 through it, read it back through the BAR. */
+	cfg_wr(f, c + 8, 4, 0x16);
+	cfg_wr(f, c + 16, 4, 1);
+	enable_decode(f);
+	assert_int_equal(rd(f, 0x16, 2), 1);
+	/* An access of a bad length does nothing. */
+	cfg_wr(f, c + 12, 4, 3);
+	cfg_wr(f, c + 16, 4, 0);
+	assert_int_equal(rd(f, 0x16, 2), 1);
+}
+
+static void test_vectors_checked(void **state)
+{
+	struct fixture *f = *state;
+
+	enable_decode(f);
+	wr(f, 0x16, 2, 1);
+	wr(f, 0x1a, 2, 2);
+	assert_int_equal(rd(f, 0x1a, 2), 2);
+	wr(f, 0x1a, 2, 3);                 /* only 3 vectors: 0..2 */
+	assert_int_equal(rd(f, 0x1a, 2), 0xffff);
+	wr(f, 0x16, 2, 7);                 /* no such queue */
+	assert_int_equal(rd(f, 0x18, 2), 0);
+	wr(f, 0x18, 2, 4);
+	wr(f, 0x1c, 2, 1);
+	assert_int_equal(rd(f, 0x1c, 2), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_identity_and_capabilities, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_features, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_features_ok_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_queue_setup_and_start, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_queue_size_needs_reset, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backend_failure_and_death, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_device_config_window, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_notify_ioeventfds_follow_bar, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pci_cfg_access_window, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vectors_checked, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
