@@ -15,6 +15,7 @@ key=$( { dpkg-query -W -f='${Version}\n' "$SRC_PKG"; gcc --version | head -1; } 
 	lg_hash "$0" "$LG_DIR/kernel.config" "$LG_DIR"/patches/*.patch)
 out=$LG_CACHE/linux-$key
 if [ -f "$out/bzImage" ]; then
+	touch "$out"
 	lg_log "kernel up to date: $out"
 	echo "$out"
 	exit 0
@@ -69,5 +70,9 @@ cp "$src/.config" "$work/config"
 rm -rf "$src"
 trap - EXIT
 mv "$work" "$out"
+# Kernels nobody used for a week go (each use touches its directory);
+# other branches and checkouts keep theirs.
+find "$LG_CACHE" -maxdepth 1 -name 'linux-????????????????' -type d -mtime +7 \
+	-exec rm -rf {} + 2>/dev/null || true
 lg_log "kernel built in $(( $(date +%s) - start ))s: $out"
 echo "$out"

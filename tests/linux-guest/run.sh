@@ -7,7 +7,7 @@
 #   run.sh [--vmm qemu|azote] [--kernel vmlinux|bzImage] [--checks LIST]
 #          [--memory SIZE] [--cpus N] [--drive IMG[,ro]]... [--net]
 #          [--machine q35|microvm] [--tcg] [--timeout SECONDS]
-#          [--log FILE] [--azote PATH] [--append ARGS] [--verbose]
+#          [--log FILE] [--azote PATH] [--append ARGS] [--quiet]
 #
 # --checks   comma list of boot,blk,blkro,net,irq,smp (default: boot);
 #            run irq after blk/net: it needs their I/O to see counts rise
@@ -21,7 +21,7 @@
 #            boots where KVM cannot run it
 # --log      keep the guest console (and VMM stderr) in FILE
 # --append   more kernel arguments (e.g. for debugging)
-# --verbose  full kernel log on the console (default: quiet)
+# --quiet    kernel argument quiet: less console output, slightly faster
 #
 # The kernel and initramfs come from build.sh (built or cached); the mode is
 # LINUX_GUEST=test|stock (see README.md). Prints the result lines, the boot
@@ -32,7 +32,7 @@ root=$(cd "$here/../.." && pwd)
 . "$here/lib/common.sh"
 
 vmm=qemu kernel=vmlinux checks=boot memory=128M cpus=1 machine=q35 tcg=0
-timeout=240 log= azote=$root/build/azote append= verbose=0 net=0
+timeout=240 log= azote=$root/build/azote append= quiet=0 net=0
 drives=()
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
@@ -50,7 +50,7 @@ while [ $# -gt 0 ]; do
 	--log) log=$2; shift ;;
 	--azote) azote=$2; shift ;;
 	--append) append=$2; shift ;;
-	--verbose) verbose=1 ;;
+	--quiet) quiet=1 ;;
 	-h|--help) usage ;;
 	*) echo "run.sh: unknown argument $1" >&2; usage ;;
 	esac
@@ -95,13 +95,34 @@ trap 'exit 1' INT TERM
 # controller reset as the way out (ends the VMM with status 0), and a panic
 # that ends the run at once instead of waiting for the timeout.
 cmdline="console=ttyS0 reboot=k panic=-1"
-[ "$verbose" -eq 1 ] || cmdline+=" quiet"
-# Only for the test kernel on the development machines, whose KVM emulates
-# ring 0 (see README.md for what each one avoids). Never for stock kernels.
+[ "$quiet" -eq 0 ] || cmdline+=" quiet"
+# Only for the test kernel, on the development machines whose KVM emulates
+# ring 0 and cannot run some instructions there (README.md has the
+# measurements); never for a stock kernel. LG_EMU_ARGS replaces them, for
+# experiments.
+#   noxsave          XRSTOR/XSAVE in FPU set-up and context switch
+#   nofsgsbase       RDGSBASE & co. and the LSL/RDPID per-CPU lookup in the
+#                    paranoid (NMI, #DB, #MC) entry
+#   clearcpuid=smap  CLAC/STAC at every kernel entry and user access
+#   clearcpuid=popcnt  POPCNT in bitmap code
+emu_args="noxsave nofsgsbase clearcpuid=smap,popcnt"
+# With more than one vCPU Linux sends IPIs through KVM's PV send-IPI
+# hypercall, which that emulator cannot run either: the vCPU spins on it.
+# QEMU hides the feature in CPUID (below); azote cannot yet, so Linux is
+# told to ignore KVM's PV features, kvmclock included, and is given the TSC
+# frequency kvmclock would have told it: the host's own, which its
+# "cpu MHz" is when its hypervisor told it (flag tsc_known_freq).
+host_tsc_khz() {
+	grep -qw tsc_known_freq /proc/cpuinfo &&
+		sed -n 's/^cpu MHz[[:space:]]*: \([0-9]*\)\.\([0-9]\{3\}\)$/\1\2/p' /proc/cpuinfo | head -1
+}
 if [ "$LG_MODE" = test ]; then
-	cmdline+=" noxsave clearcpuid=smap,popcnt,rdpid,erms,fsrm nofsgsbase"
-	cmdline+=" nopcid noinvpcid lpj=25961200 tsc=reliable no_timer_check"
-	cmdline+=" mitigations=off"
+	cmdline+=" ${LG_EMU_ARGS-$emu_args}"
+	if [ "$vmm" = azote ] && [ "$cpus" -gt 1 ]; then
+		cmdline+=" nopv"
+		khz=$(host_tsc_khz || true)
+		[ -z "$khz" ] || cmdline+=" tsc_early_khz=$khz"
+	fi
 fi
 [ -z "$append" ] || cmdline+=" $append"
 
@@ -158,10 +179,12 @@ cmdline+=" lg.cmdline_crc=$crc"
 # --- the VMM -----------------------------------------------------------------
 case $vmm in
 qemu)
-	accel=(-enable-kvm -cpu host,arch-capabilities=off)
+	cpu=host,arch-capabilities=off
+	[ "$LG_MODE" != test ] || cpu+=,kvm-pv-ipi=off,kvm-pv-sched-yield=off
+	accel=(-enable-kvm -cpu "$cpu")
 	[ "$tcg" -eq 0 ] || accel=(-accel tcg -cpu max)
 	case $machine in
-	q35) mach=(-M q35) ;;
+	q35) mach=(-M q35 -bios qboot.rom) ;;
 	microvm) mach=(-M microvm,acpi=off) ;;
 	*) lg_die "--machine must be q35 or microvm" ;;
 	esac

@@ -2,7 +2,7 @@
 
 LG_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # Build products live outside the clone, so a fresh checkout (CI) reuses them.
-LG_CACHE=${AZOTE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/azote}
+LG_CACHE=${AZOTE_CACHE:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/azote}
 
 lg_log() { printf 'linux-guest: %s\n' "$*" >&2; }
 lg_die() { lg_log "error: $*"; exit 1; }

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# azote boots the Linux test guest both ways the x86 boot protocols allow:
+# the ELF vmlinux through its PVH entry (hvm_start_info) and the bzImage
+# through the 64-bit boot protocol (zero page). Both reach init, and
+# Linux's view passes the boot check: the RAM in the e820 map is what was
+# asked, the command line arrived intact, the console works both ways.
+# See tests/linux-guest/README.md.
+set -euo pipefail
+. "$(dirname "$0")/../linux-guest/lib/itest.sh"
+lg_itest_init
+lg_need_azote
+
+echo "--- vmlinux, PVH entry, 256 MiB"
+lg_run --vmm azote --kernel vmlinux --memory 256M --checks boot,smp
+echo "--- bzImage, 64-bit boot protocol, 128 MiB"
+lg_run --vmm azote --kernel bzImage --memory 128M --checks boot

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Linux's virtio-blk driver on azote's block card: /dev/vda has the image's
+# size, 4 MiB written with O_DIRECT, fsynced and read back match, and the
+# host finds the same bytes in the image afterwards; a read-only drive is
+# read-only to Linux, refuses writes and stays unchanged. Its queues
+# interrupt through MSI-X, and the counts rise (irq check).
+set -euo pipefail
+. "$(dirname "$0")/../linux-guest/lib/itest.sh"
+lg_itest_init
+lg_need_azote
+
+lg_make_disks
+lg_run --vmm azote --checks boot,blk,blkro,irq \
+	--drive "$LG_T/rw.img" --drive "$LG_T/ro.img,ro"
+lg_check_disks
