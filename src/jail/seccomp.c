@@ -75,7 +75,7 @@ int jail_seccomp_apply_args(enum jail_seccomp_mode mode, const int *extra,
 			goto fail;
 	for (unsigned i = 0; i < nargs; i++) {
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, args[i].nr, 1,
-				     SCMP_CMP(args[i].arg, SCMP_CMP_EQ, args[i].value));
+				     SCMP_CMP(args[i].arg, SCMP_CMP_EQ, args[i].value, 0));
 		if (r < 0) {
 			azerr_set(e, "seccomp: cannot allow syscall %d with argument "
 				  "%u = 0x%llx: %s", args[i].nr, args[i].arg,
