@@ -20,3 +20,11 @@ $(eval $(call unit_test,test_net_mac,tests/unit/test_net_mac.c))
 NET_DEV_SRCS := src/cards/net/device.c src/cards/net/pair.c src/cards/net/tap.c \
                 $(NET_CORE_SRCS) $(VIRTIO_SRCS)
 $(eval $(call unit_test,test_net_dev,tests/unit/test_net_dev.c $(NET_DEV_SRCS),-lpthread))
+
+# The host-only vhost-user-net test driver (front-end library user).
+VUNET_SRCS := tests/host/vunet_drv.c tests/host/vunet_io.c tests/host/pkt.c \
+              tests/host/drv_ring.c tests/host/drv_card.c
+PROGRAMS += $(BUILD)/tests/vunet-drv
+$(BUILD)/tests/vunet-drv: $(VUNET_SRCS:%.c=$(OBJ)/%.o) $(CARDLIB) $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ -lpthread

@@ -1,0 +1,24 @@
+/* What the host-only test drivers need to handle a card they start
+ * themselves the way azote does: spawning it over a socketpair, and
+ * looking at what it holds once sandboxed. */
+#ifndef AZOTE_TESTS_HOST_DRV_CARD_H
+#define AZOTE_TESTS_HOST_DRV_CARD_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+/* Starts argv[0] with its end of a socketpair as fd 3 (an argument "{fd}"
+ * becomes "3"), and leaks an inheritable stray fd into it, as a careless
+ * parent would, so that tests can check the card closed it. *sock gets our
+ * end. Returns the pid. */
+pid_t drv_spawn_card(char **argv, int *sock);
+
+/* Counts the fds of process pid (*total) and returns how many fail
+ * allowed(fd, link target); each of those is printed. */
+unsigned drv_card_bad_fds(pid_t pid, bool (*allowed)(int fd, const char *target),
+			  unsigned *total);
+
+/* True if process pid runs under a seccomp filter. */
+bool drv_card_seccomp(pid_t pid);
+
+#endif

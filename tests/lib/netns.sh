@@ -1,0 +1,71 @@
+# Network namespaces and TAP devices for the net tests. Source it, then
+# call netns_init: it creates a namespace of the test's own (NS) and an EXIT
+# trap that, whatever happens, kills the processes started with netns_bg
+# and deletes the namespace with every interface in it. Nothing outside
+# the namespace is touched.
+
+netns_init() {
+	if [ "$(id -u)" != 0 ]; then
+		echo "skip: network namespaces and TAPs need root"
+		exit 77
+	fi
+	if [ ! -c /dev/net/tun ]; then
+		echo "skip: no /dev/net/tun"
+		exit 77
+	fi
+	NS=azote-net-$$-$RANDOM
+	NETNS_PIDS=()
+	NETNS_TMP=$(mktemp -d)
+	trap netns_cleanup EXIT
+	if ! ip netns add "$NS"; then
+		echo "skip: cannot create a network namespace"
+		exit 77
+	fi
+	ip -n "$NS" link set lo up
+	# The kernel's own IPv6 chatter (DAD, MLD, router solicitations)
+	# would be noise on the test TAPs.
+	ip netns exec "$NS" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
+}
+
+netns_cleanup() {
+	local p
+	for p in "${NETNS_PIDS[@]}"; do
+		kill -9 "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	ip netns del "$NS" 2>/dev/null || true
+	rm -rf "$NETNS_TMP"
+}
+
+# netns_tap NAME ADDR/LEN [multi_queue]: a TAP in the namespace, up, with
+# the host side's address.
+netns_tap() {
+	ip -n "$NS" tuntap add dev "$1" mode tap ${3:-}
+	ip -n "$NS" addr add "$2" dev "$1"
+	ip -n "$NS" link set "$1" up
+}
+
+# netns_bg CMD...: runs CMD in the namespace in the background (its PID
+# in $!, killed by the cleanup).
+netns_bg() {
+	ip netns exec "$NS" "$@" &
+	NETNS_PIDS+=("$!")
+}
+
+# netns_stop PID: ends a process netns_bg started, and forgets it.
+netns_stop() {
+	local p keep=()
+	kill "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+	for p in "${NETNS_PIDS[@]}"; do
+		[ "$p" = "$1" ] || keep+=("$p")
+	done
+	NETNS_PIDS=("${keep[@]}")
+}
+
+# netns_run SECONDS CMD...: runs CMD in the namespace with a time limit.
+netns_run() {
+	local t=$1
+	shift
+	timeout -k 5 "$t" ip netns exec "$NS" "$@"
+}
