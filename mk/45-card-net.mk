@@ -28,3 +28,5 @@ PROGRAMS += $(BUILD)/tests/vunet-drv
 $(BUILD)/tests/vunet-drv: $(VUNET_SRCS:%.c=$(OBJ)/%.o) $(CARDLIB) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ -lpthread
+
+$(eval $(call fuzzer,fuzz_net,fuzz/fuzz_net.c $(NET_CORE_SRCS) $(VIRTIO_SRCS)))
