@@ -7,7 +7,7 @@
 #include "cards/net/hdr.h"
 #include "cards/net/pair.h"
 #include "cards/net/tap.h"
-#include "common/mac.h"
+#include "common/netaddr.h"
 #include "vhost/backend.h"
 
 /* Receive and transmit rings per pair, plus the control ring. */

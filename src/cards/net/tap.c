@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/netaddr.h"
 #include "virtio/virtio.h"
 
 static const char *mq_word(unsigned queues)
@@ -55,20 +56,6 @@ int tap_error(struct azerr *e, enum tap_step step, int err, const char *name,
 		break;
 	}
 	return azerr_set(e, "cannot set up TAP %s: %s", name, strerror(err));
-}
-
-/* dev_valid_name() in the kernel, so that a bad name gets a clear error
- * rather than an ioctl's EINVAL. */
-static bool valid_ifname(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (!n || n >= IFNAMSIZ || !strcmp(s, ".") || !strcmp(s, ".."))
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (s[i] == '/' || s[i] == ':' || s[i] <= ' ' || s[i] == 0x7f)
-			return false;
-	return true;
 }
 
 /* An ioctl on an interface by name through a throw-away socket. */
@@ -136,7 +123,7 @@ int tap_open(struct tap *t, const char *tun_dev, const char *name,
 	memset(t, 0, sizeof(*t));
 	for (unsigned i = 0; i < NET_MAX_PAIRS; i++)
 		t->fd[i] = -1;
-	if (!valid_ifname(name))
+	if (!ifname_valid(name))
 		return azerr_set(e, "--tap '%s': not a valid interface name (1-%d "
 				 "characters, no '/', ':' or spaces)", name, IFNAMSIZ - 1);
 	if (queues < 1 || queues > NET_MAX_PAIRS)

@@ -1,7 +1,10 @@
-/* Ethernet MAC addresses as users write them ("52:54:00:12:34:56"), for
- * azote's --net and the net card's --mac. */
-#ifndef AZOTE_COMMON_MAC_H
-#define AZOTE_COMMON_MAC_H
+/* Network names and addresses as users write them: interface names and
+ * Ethernet MAC addresses ("52:54:00:12:34:56"), for azote's --net and the
+ * net card's --tap and --mac. */
+#ifndef AZOTE_COMMON_NETADDR_H
+#define AZOTE_COMMON_NETADDR_H
+
+#include <stdbool.h>
 
 #include <stdint.h>
 
@@ -9,6 +12,10 @@
 
 #define MAC_LEN     6
 #define MAC_STR_LEN 18   /* "xx:xx:xx:xx:xx:xx" and its NUL */
+
+/* An interface name the kernel accepts (dev_valid_name): 1-15 bytes, not
+ * "." or "..", no '/', ':' or white space. */
+bool ifname_valid(const char *s);
 
 /* Parses six pairs of hex digits separated by ':' into mac. A NIC's own
  * address must be unicast and not all zeros: -1 with e naming the value

@@ -1,5 +1,5 @@
-/* Unit tests for MAC address parsing and formatting (src/common/mac.c),
- * used by azote's --net and the net card's --mac. */
+/* Unit tests for interface names and MAC addresses (src/common/netaddr.c),
+ * used by azote's --net and the net card's --tap and --mac. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,7 +8,7 @@
 #include <cmocka.h>
 
 #include "common/err.h"
-#include "common/mac.h"
+#include "common/netaddr.h"
 
 static void test_parse_good(void **state)
 {
@@ -49,6 +49,22 @@ static void test_parse_bad(void **state)
 	assert_non_null(strstr(e.msg, "all-zero"));
 }
 
+static void test_ifname(void **state)
+{
+	(void)state;
+	assert_true(ifname_valid("tap0"));
+	assert_true(ifname_valid("fc-tap.1_x"));
+	assert_true(ifname_valid("fifteen-chars-x"));
+	assert_false(ifname_valid("sixteen-chars-xx"));
+	assert_false(ifname_valid(""));
+	assert_false(ifname_valid("."));
+	assert_false(ifname_valid(".."));
+	assert_false(ifname_valid("a/b"));
+	assert_false(ifname_valid("eth0:1"));
+	assert_false(ifname_valid("tap 0"));
+	assert_false(ifname_valid("tap\t0"));
+}
+
 static void test_random(void **state)
 {
 	uint8_t a[MAC_LEN], b[MAC_LEN];
@@ -67,6 +83,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_good),
 		cmocka_unit_test(test_parse_bad),
+		cmocka_unit_test(test_ifname),
 		cmocka_unit_test(test_random),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,8 +1,22 @@
-#include "common/mac.h"
+#include "common/netaddr.h"
 
 #include <ctype.h>
+#include <net/if.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/random.h>
+
+bool ifname_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n >= IFNAMSIZ || !strcmp(s, ".") || !strcmp(s, ".."))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == '/' || s[i] == ':' || isspace((unsigned char)s[i]))
+			return false;
+	return true;
+}
 
 static int hex(char c)
 {
