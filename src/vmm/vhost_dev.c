@@ -26,6 +26,11 @@
 #define NET_CONFIG_SIZE    12
 #define CLASS_STORAGE      0x018000
 #define CLASS_ETHERNET     0x020000
+/* virtio-net feature bits azote looks at (§5.1.3). */
+#define NET_F_MAC          (1ULL << 5)
+#define NET_F_CTRL_VQ      (1ULL << 17)
+#define NET_F_MQ           (1ULL << 22)
+#define NET_CONFIG_PAIRS   8     /* max_virtqueue_pairs in the config */
 
 /* Where the guest placed ring part [gpa, gpa+len), in azote's address
  * space: the back-end translates it through the memory table. */
@@ -63,7 +68,8 @@ static int vd_start(void *ctx, uint64_t features, struct virtio_queue *q,
 
 	if (__atomic_load_n(&d->dead, __ATOMIC_ACQUIRE))
 		return azerr_set(e, "%s: the back-end is gone", d->name);
-	if (vu_fe_set_features(&d->fe, features, e) < 0 || send_mem_table(d, e) < 0)
+	if (vu_fe_set_features(&d->fe, features & ~d->own_features, e) < 0 ||
+	    send_mem_table(d, e) < 0)
 		return -1;
 	for (unsigned i = 0; i < nr_queues; i++) {
 		if (!q[i].enabled)
@@ -221,6 +227,39 @@ static int start_card(struct vhost_dev *d, char *const *argv, struct azerr *e)
 	return vu_fe_attach(&d->fe, sv[0], d->name, VHOST_TIMEOUT_MS, e);
 }
 
+/* virtio-net (§5.1.2): GET_QUEUE_NUM counts queue pairs, two rings each,
+ * and the control ring comes last when offered. Returns the number of
+ * rings; adjusts the features and config space the guest sees. */
+static unsigned net_layout(struct vhost_dev *d, const struct vhost_dev_params *p,
+			   unsigned pairs, uint64_t *features)
+{
+	unsigned ctrl = *features & NET_F_CTRL_VQ ? 1 : 0;
+	unsigned max = (VIRTIO_PCI_MAX_QUEUES - ctrl) / 2;
+
+	if (!(*features & NET_F_MQ))
+		pairs = 1;
+	if (p->max_queues && p->max_queues < max)
+		max = p->max_queues;
+	/* Fewer pairs than the back-end's would move the control queue
+	 * (its index follows the pairs): offer one pair then. */
+	if (pairs > max) {
+		log_warn("%s: the back-end has %u queue pairs, azote can show %u: "
+			 "multiqueue off", d->name, pairs, max);
+		*features &= ~NET_F_MQ;
+		pairs = 1;
+	}
+	if (!(*features & NET_F_MQ)) {
+		d->config[NET_CONFIG_PAIRS] = 1;
+		d->config[NET_CONFIG_PAIRS + 1] = 0;
+	}
+	if (p->mac) {
+		memcpy(d->config, p->mac, 6);
+		d->own_features = NET_F_MAC & ~*features;
+		*features |= NET_F_MAC;
+	}
+	return 2 * pairs + ctrl;
+}
+
 int vhost_dev_create(struct vhost_dev *d, struct vm *vm,
 		     const struct vhost_dev_params *p, struct azerr *e)
 {
@@ -249,7 +288,10 @@ int vhost_dev_create(struct vhost_dev *d, struct vm *vm,
 	d->config_size = blk ? BLK_CONFIG_SIZE : NET_CONFIG_SIZE;
 	if (vu_fe_get_config(&d->fe, 0, d->config, d->config_size, e) < 0)
 		goto fail;
-	if (p->max_queues && nr_queues > p->max_queues)
+	uint64_t features = d->fe.features;
+	if (!blk)
+		nr_queues = net_layout(d, p, nr_queues, &features);
+	else if (p->max_queues && nr_queues > p->max_queues)
 		nr_queues = p->max_queues;
 	if (nr_queues > VIRTIO_PCI_MAX_QUEUES)
 		nr_queues = VIRTIO_PCI_MAX_QUEUES;
@@ -257,7 +299,7 @@ int vhost_dev_create(struct vhost_dev *d, struct vm *vm,
 	struct virtio_pci_params vpp = {
 		.name = d->name, .device_id = p->device_id,
 		.class_code = blk ? CLASS_STORAGE : CLASS_ETHERNET,
-		.device_features = d->fe.features, .nr_queues = nr_queues,
+		.device_features = features, .nr_queues = nr_queues,
 		.queue_max_size = QUEUE_MAX_SIZE, .config_size = d->config_size,
 		.ops = &vhost_ops, .ops_ctx = d,
 		.host = &kvm_virtio_pci_host_ops, .msix_host = &kvm_msix_host_ops,
@@ -276,7 +318,7 @@ int vhost_dev_create(struct vhost_dev *d, struct vm *vm,
 		goto fail;
 	}
 	log_info("%s: %u queue(s), features 0x%llx", d->name, nr_queues,
-		 (unsigned long long)d->fe.features);
+		 (unsigned long long)features);
 	return 0;
 fail:
 	vhost_dev_destroy(d);

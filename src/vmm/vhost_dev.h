@@ -29,6 +29,7 @@ struct vhost_dev {
 	bool vp_ready;
 	uint8_t config[VHOST_DEV_CONFIG_MAX];  /* cached device configuration */
 	unsigned config_size;
+	uint64_t own_features;      /* offered by azote, not the back-end */
 	bool started;               /* rings handed to the back-end */
 	bool dead;                  /* the back-end hung up */
 	struct event_handler hangup;
@@ -41,7 +42,9 @@ struct vhost_dev_params {
 	const char *socket;         /* connect here, or ... */
 	char *const *card_argv;     /* ... start this card (argv[0] is the path);
 				     * "--fd N" is appended */
-	unsigned max_queues;        /* 0: what the back-end offers */
+	unsigned max_queues;        /* 0: what the back-end offers (net: pairs) */
+	const uint8_t *mac;         /* net: the MAC to show instead of the
+				     * back-end's, or NULL */
 };
 
 /* Connects (or starts the card), negotiates, reads the device's
