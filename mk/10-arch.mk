@@ -15,3 +15,16 @@ $(eval $(call unit_test,test_boot,tests/unit/test_boot.c $(X86_TEST_SRCS)))
 FUZZ_X86_SRCS := src/vmm/guest_mem.c $(ARCH_SRCS)
 $(eval $(call fuzzer,fuzz_bzimage,fuzz/fuzz_bzimage.c $(FUZZ_X86_SRCS)))
 $(eval $(call fuzzer,fuzz_elf,fuzz/fuzz_elf.c $(FUZZ_X86_SRCS)))
+
+# Test tools for tests/integration/20-boot-real-kernel.sh (built on demand
+# by the test, not part of `all`).
+BOOT_INSPECT := $(BUILD)/tools/boot_inspect
+$(BOOT_INSPECT): $(patsubst %.c,$(OBJ)/%.o,tests/tools/boot_inspect.c src/vmm/guest_mem.c $(ARCH_SRCS)) $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^
+
+PVH_STUB := $(BUILD)/tools/pvh_stub.elf
+$(PVH_STUB): tests/tools/pvh_stub.S tests/tools/pvh_stub.ld
+	@mkdir -p $(dir $@)
+	$(CC) -c -o $@.o tests/tools/pvh_stub.S
+	$(LD) -m elf_x86_64 -T tests/tools/pvh_stub.ld --build-id=none -o $@ $@.o

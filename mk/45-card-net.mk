@@ -25,7 +25,8 @@ $(eval $(call unit_test,test_net_dev,tests/unit/test_net_dev.c $(NET_DEV_SRCS),-
 VUNET_SRCS := tests/host/vunet_drv.c tests/host/vunet_io.c tests/host/pkt.c \
               tests/host/drv_ring.c tests/host/drv_card.c
 PROGRAMS += $(BUILD)/tests/vunet-drv
-$(BUILD)/tests/vunet-drv: $(VUNET_SRCS:%.c=$(OBJ)/%.o) $(CARDLIB) $(COMMON_LIB)
+$(BUILD)/tests/vunet-drv: $(VUNET_SRCS:%.c=$(OBJ)/%.o) $(OBJ)/src/jail/spawn.o \
+                          $(CARDLIB) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ -lpthread
 

@@ -1,7 +1,10 @@
-/* Leveled logging to stderr, prefixed with the program name. The guest's
- * serial console owns stdout, so diagnostics never go there. */
+/* Leveled logging, prefixed with the program name. Lines go to stderr unless
+ * a log file is configured (Firecracker's PUT /logger): the guest's serial
+ * console owns stdout, so diagnostics never go there. */
 #ifndef AZOTE_COMMON_LOG_H
 #define AZOTE_COMMON_LOG_H
+
+#include <stdbool.h>
 
 enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
@@ -10,8 +13,19 @@ void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
 /* Parses "error", "warning"/"warn", "info", "debug" (case-insensitive). */
 int log_parse_level(const char *s, enum log_level *out);
-void log_msg(enum log_level level, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+
+/* Where and how lines are written. fd: the destination (2 for stderr, -1 to
+ * discard everything); the log module takes ownership of any fd other than
+ * 2 and closes it when replaced. show_level / show_origin: include the level
+ * name / the source file and line. module: when not NULL, only lines whose
+ * source file lies under src/<module> are written (copied). The defaults
+ * are fd 2, show_level true, show_origin false, no module filter. */
+void log_set_output(int fd, bool show_level, bool show_origin,
+		    const char *module);
+
+void log_msg_at(enum log_level level, const char *file, int line,
+		const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+#define log_msg(level, ...) log_msg_at(level, __FILE__, __LINE__, __VA_ARGS__)
 
 #define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
 #define log_warn(...)  log_msg(LOG_WARN, __VA_ARGS__)

@@ -120,6 +120,7 @@ static int send_reply(struct vu_backend *b, const struct vu_msg *req,
 	struct azerr e;
 
 	memcpy(&r.p, payload, size);
+	b->replied = true;
 	if (vu_msg_send(b->sock, &r, &e)) {
 		log_warn("%s: %s", b->name, e.msg);
 		return -1;
@@ -378,25 +379,25 @@ int vu_backend_handle(struct vu_backend *b, struct vu_msg *m, struct azerr *e)
 	char buf[32];
 	const char *name = vu_request_name(m->hdr.request, buf);
 	bool has_reply = vu_request_has_reply(m->hdr.request);
+	struct azerr err;
 	int r;
 
-	if (vu_msg_check_request(m, e))
+	b->replied = false;
+	if (vu_msg_check_request(m, &err))
 		r = -1;
 	else
-		r = dispatch(b, m, e);
+		r = dispatch(b, m, &err);
 	vu_msg_close_fds(m);
 	if (r == 0)
 		update_rings(b);
-	if (r < 0 && has_reply)
+	/* The front-end waits for an answer we did not give. */
+	if (r < 0 && has_reply && !b->replied)
 		b->broken = true;
 	if (!has_reply && (m->hdr.flags & VHOST_USER_NEED_REPLY) &&
 	    (b->protocol_features & (1ULL << VHOST_USER_PROTOCOL_F_REPLY_ACK)))
 		reply_u64(b, m, r ? 1 : 0);
-	if (r < 0) {
-		/* e may already name the request; say which it was anyway. */
-		struct azerr tmp = *e;
-		azerr_set(e, "%s refused: %s", name, tmp.msg);
-	}
+	if (r < 0)
+		azerr_set(e, "%s refused: %s", name, err.msg);
 	return r;
 }
 

@@ -75,6 +75,7 @@ struct vu_backend {
 	uint8_t status;
 	struct gmem mem;
 	bool broken;                /* a failure the front-end cannot be told */
+	bool replied;               /* the current request got its answer */
 	struct vu_vring vrings[VHOST_USER_MAX_QUEUES];
 };
 
@@ -100,7 +101,8 @@ int vu_backend_serve(struct vu_backend *b, int sock, const char *name,
 /* Handles one received request (exposed for tests and fuzzing), taking
  * ownership of its fds. Returns 0 when handled, -1 when refused (with e);
  * replies as the protocol asks. A refused request that expects a reply of
- * its own sets b->broken: the connection must end. */
+ * its own and could not be given one sets b->broken: the connection must
+ * end. */
 int vu_backend_handle(struct vu_backend *b, struct vu_msg *m, struct azerr *e);
 
 /* Stops every ring, unmaps memory, forgets negotiated state. */

@@ -37,7 +37,8 @@ static int request(struct vu_frontend *fe, uint32_t req, const void *payload,
 		return azerr_set(e, "vhost-user %s: %s: not connected", fe->name, name);
 	if (payload)
 		memcpy(&m.p, payload, size);
-	memcpy(m.fds, fds, nfds * sizeof(int));
+	for (unsigned i = 0; i < nfds; i++)
+		m.fds[i] = fds[i];
 	m.nfds = nfds;
 	if (vu_msg_send(fe->sock, &m, &err))
 		return azerr_set(e, "vhost-user %s: %s", fe->name, err.msg);

@@ -198,8 +198,8 @@ static int create_drive(struct vm *vm, struct vhost_dev *d, const struct drive_c
 static int create_net(struct vm *vm, struct vhost_dev *d, const struct net_config *c,
 		      struct azerr *e)
 {
-	char path[4200], queues[16], mac[MAC_STR_LEN];
-	char *argv[10];
+	char path[4200], queues[16], mtu[16], mac[MAC_STR_LEN];
+	char *argv[12];
 	int n = 0;
 	struct vhost_dev_params p = {
 		.device_id = VIRTIO_ID_NET, .id = c->id, .socket = c->socket,
@@ -223,6 +223,11 @@ static int create_net(struct vm *vm, struct vhost_dev *d, const struct net_confi
 			snprintf(queues, sizeof(queues), "%u", c->queues);
 			argv[n++] = "--queues";
 			argv[n++] = queues;
+		}
+		if (c->mtu) {
+			snprintf(mtu, sizeof(mtu), "%u", c->mtu);
+			argv[n++] = "--mtu";
+			argv[n++] = mtu;
 		}
 		argv[n] = NULL;
 	}

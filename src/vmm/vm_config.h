@@ -14,6 +14,27 @@
 #define VM_MAX_NETS   16
 #define VM_ID_MAX     64   /* drive_id / iface_id, including the NUL */
 
+/* Firecracker's TokenBucket: size tokens (bytes or operations), refilled
+ * completely every refill_time_ms, plus a one-time initial burst. */
+struct token_bucket {
+	uint64_t size;
+	uint64_t one_time_burst;
+	uint64_t refill_time_ms;
+};
+
+/* Firecracker's RateLimiter; a bucket that is not set does not limit. */
+struct rate_limiter {
+	bool has_bandwidth, has_ops;
+	struct token_bucket bandwidth; /* tokens are bytes */
+	struct token_bucket ops;       /* tokens are requests / frames */
+};
+
+/* Whether the card honours guest flushes (Writeback: it advertises
+ * VIRTIO_BLK_F_FLUSH and syncs) or ignores them (Unsafe, the default). */
+enum drive_cache_type { DRIVE_CACHE_UNSAFE, DRIVE_CACHE_WRITEBACK };
+/* Firecracker's io_engine, passed to the block card as a hint. */
+enum drive_io_engine { DRIVE_IO_SYNC, DRIVE_IO_ASYNC };
+
 struct drive_config {
 	char id[VM_ID_MAX];
 	char *path;          /* image for a card azote starts; NULL with socket */
@@ -22,6 +43,12 @@ struct drive_config {
 	bool is_root_device;
 	bool direct;         /* O_DIRECT in the card */
 	unsigned queues;     /* 0: card default */
+	/* Firecracker's Drive fields beyond the above. partuuid: with
+	 * is_root_device, the kernel gets root=PARTUUID=<partuuid>. */
+	char *partuuid;
+	enum drive_cache_type cache_type;
+	enum drive_io_engine io_engine;
+	struct rate_limiter rate_limiter;
 };
 
 struct net_config {
@@ -31,6 +58,18 @@ struct net_config {
 	uint8_t mac[6];
 	bool has_mac;
 	unsigned queues;     /* queue pairs, 0: 1 */
+	unsigned mtu;        /* advertised with VIRTIO_NET_F_MTU; 0: not */
+	struct rate_limiter rx_rate_limiter, tx_rate_limiter;
+};
+
+/* Firecracker's Logger: where azote's own log lines go. */
+struct logger_config {
+	bool configured;     /* set by PUT /logger or the config file */
+	char *log_path;      /* NULL: stderr */
+	char *level;         /* "Error" ... "Off" as given; NULL: Info */
+	bool show_level;
+	bool show_log_origin;
+	char *module;        /* only lines from src/<module>; NULL: all */
 };
 
 struct vm_config {
@@ -47,6 +86,14 @@ struct vm_config {
 	unsigned nr_drives;
 	struct net_config nets[VM_MAX_NETS];
 	unsigned nr_nets;
+	/* machine-config beyond the CPU count and memory size: smt exposes
+	 * two threads per core in CPUID; track_dirty_pages asks for
+	 * KVM_MEM_LOG_DIRTY_PAGES on guest RAM. */
+	bool smt;
+	bool track_dirty_pages;
+	/* logger and metrics (Firecracker's PUT /logger, PUT /metrics) */
+	struct logger_config logger;
+	char *metrics_path;  /* NULL: no metrics */
 };
 
 #define VM_DEFAULT_CPUS 1
@@ -54,5 +101,19 @@ struct vm_config {
 
 void vm_config_init(struct vm_config *c);
 void vm_config_free(struct vm_config *c);
+/* Frees what one drive / net entry owns and zeroes it. */
+void drive_config_free(struct drive_config *d);
+void net_config_free(struct net_config *n);
+
+/* Index of the drive / net with that id, -1 when there is none. */
+int vm_config_find_drive(const struct vm_config *c, const char *id);
+int vm_config_find_net(const struct vm_config *c, const char *id);
+
+/* The kernel command line to boot with: the configured one plus, when a
+ * drive is the root device, Firecracker's root= argument
+ * ("root=/dev/vda rw", "root=PARTUUID=<id> ro", ...). The root drive is
+ * drives[0] (the first virtio-blk device, hence /dev/vda). Returns a
+ * malloc'd string, or NULL when out of memory. */
+char *vm_config_boot_cmdline(const struct vm_config *c);
 
 #endif

@@ -1,34 +1,29 @@
 #include "drv_card.h"
 
-#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
+
+#include "jail/spawn.h"
 
 pid_t drv_spawn_card(char **argv, int *sock)
 {
-	int sv[2];
+	struct azerr e;
 
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-		fprintf(stderr, "socketpair: %s\n", strerror(errno));
+	for (char **a = argv; *a; a++)
+		if (!strcmp(*a, "{fd}"))
+			*a = "3";
+	/* A stray inheritable fd, as a careless parent would leak it. */
+	int stray = open("/proc/self/status", O_RDONLY);
+	pid_t pid = jail_spawn_card(argv, sock, &e);
+	if (stray >= 0)
+		close(stray);
+	if (pid < 0) {
+		fprintf(stderr, "%s\n", e.msg);
 		exit(2);
 	}
-	int stray = open("/proc/self/status", O_RDONLY);
-	pid_t pid = fork();
-	if (pid == 0) {
-		dup2(sv[1], 3);
-		for (char **a = argv; *a; a++)
-			if (!strcmp(*a, "{fd}"))
-				*a = "3";
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	close(stray);
-	close(sv[1]);
-	*sock = sv[0];
 	return pid;
 }
 

@@ -7,10 +7,10 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-/* Starts argv[0] with its end of a socketpair as fd 3 (an argument "{fd}"
- * becomes "3"), and leaks an inheritable stray fd into it, as a careless
- * parent would, so that tests can check the card closed it. *sock gets our
- * end. Returns the pid. */
+/* Starts argv[0] as azote does (jail_spawn_card: its end of a socketpair
+ * as fd 3; an argument "{fd}" becomes "3"), leaking an inheritable stray
+ * fd into it, as a careless parent would, so that tests can check the
+ * card closed it. *sock gets our end. Returns the pid; exits on failure. */
 pid_t drv_spawn_card(char **argv, int *sock);
 
 /* Counts the fds of process pid (*total) and returns how many fail

@@ -9,7 +9,10 @@ shopt -s nullglob
 for f in build/fuzz/fuzz/*; do
 	name=$(basename "$f")
 	corpus=fuzz/corpus/$name
-	work=$(mktemp -d)
+	# A scratch corpus inside the build tree, so nothing else's /tmp
+	# clean-up can pull it from under the fuzzer.
+	work=build/fuzz/work/$name
+	rm -rf "$work" && mkdir -p "$work"
 	[ -d "$corpus" ] && cp -r "$corpus"/. "$work"/
 	echo "== $name (${secs}s)"
 	"$f" -max_total_time="$secs" -print_final_stats=0 "$work" 2>&1 | tail -n 3

@@ -189,64 +189,78 @@ static void check_common(const struct cpuid_table *out, uint32_t idx, uint32_t n
 static const uint32_t counts[] = { 1, 2, 3, 4, 8, 32, 64, 65, 128, 254 };
 #define NCOUNTS (sizeof(counts) / sizeof(counts[0]))
 
-static void test_intel(void **state)
+/* What each vendor's table must show for vCPU idx of n. */
+static void check_intel(const struct cpuid_table *sup, const struct cpuid_table *out,
+			uint32_t idx, uint32_t n)
+{
+	uint32_t cores = (1u << order(n)) - 1;
+
+	check_untouched(sup, out, 0);
+	assert_int_equal(count(out, 0x1f), 3);
+	assert_int_equal(get(out, 0x1f, 1)->ebx, n);
+	assert_int_equal(get(out, 0x1f, 1)->edx, idx);
+	for (uint32_t i = 0; i < 4; i++) {
+		uint32_t eax = get(out, 4, i)->eax;
+		assert_int_equal(eax >> 26, cores > 63 ? 63 : cores);
+		assert_int_equal((eax >> 14) & 0xfff, i == 3 ? cores : 0);
+	}
+	assert_int_equal(get(out, 4, 4)->eax, 0);
+	/* Intel's 0x80000008 ECX is not AMD's NC field. */
+	assert_int_equal(get(out, 0x80000008, 0)->ecx, 0x1234);
+	/* Host 0xb and 0x1f (2 subleaves each) replaced by 3 each. */
+	assert_int_equal(out->head.nent, sup->head.nent - 4 + 6);
+}
+
+static void check_amd(const struct cpuid_table *sup, const struct cpuid_table *out,
+		      uint32_t idx, uint32_t n)
+{
+	uint32_t ecx = get(out, 0x80000008, 0)->ecx;
+	const struct kvm_cpuid_entry2 *topo = get(out, 0x8000001e, 0);
+
+	check_untouched(sup, out, 1);
+	assert_int_equal(count(out, 0x1f), 0);
+	assert_int_equal(ecx & 0xff, n - 1);
+	assert_int_equal((ecx >> 12) & 0xf, order(n));
+	assert_int_equal(topo->eax, idx);
+	assert_int_equal(topo->ebx & 0xff, idx);
+	assert_int_equal((topo->ebx >> 8) & 0xff, 0);  /* 1 thread/core */
+	assert_int_equal(topo->ecx, 0);
+	for (uint32_t i = 0; i < 4; i++)
+		assert_int_equal((get(out, 0x8000001d, i)->eax >> 14) & 0xfff,
+				 i == 3 ? (1u << order(n)) - 1 : 0);
+	assert_int_equal(out->head.nent, sup->head.nent);   /* 0xb: 3 for 3 */
+}
+
+/* Builds the first and last vCPU's table (all of them for up to 4) for
+ * each count and checks them. */
+static void run_counts(void (*table)(struct cpuid_table *),
+		       void (*check)(const struct cpuid_table *,
+				     const struct cpuid_table *, uint32_t, uint32_t))
 {
 	static struct cpuid_table sup, out;
 	struct azerr e;
-	(void)state;
 
-	intel_table(&sup);
+	table(&sup);
 	for (size_t c = 0; c < NCOUNTS; c++) {
 		uint32_t n = counts[c];
 		for (uint32_t idx = 0; idx < n; idx += n > 4 ? n - 1 : 1) {
 			assert_int_equal(x86_cpuid_build(&sup, idx, n, &out, &e), 0);
 			check_common(&out, idx, n);
-			check_untouched(&sup, &out, 0);
-			assert_int_equal(count(&out, 0x1f), 3);
-			assert_int_equal(get(&out, 0x1f, 1)->ebx, n);
-			assert_int_equal(get(&out, 0x1f, 1)->edx, idx);
-			uint32_t cores = (1u << order(n)) - 1;
-			for (uint32_t i = 0; i < 4; i++) {
-				uint32_t eax = get(&out, 4, i)->eax;
-				assert_int_equal(eax >> 26, cores > 63 ? 63 : cores);
-				assert_int_equal((eax >> 14) & 0xfff, i == 3 ? cores : 0);
-			}
-			assert_int_equal(get(&out, 4, 4)->eax, 0);
-			/* Intel's 0x80000008 ECX is not AMD's NC field. */
-			assert_int_equal(get(&out, 0x80000008, 0)->ecx, 0x1234);
-			assert_int_equal(out.head.nent, sup.head.nent - 4 + 6);
+			check(&sup, &out, idx, n);
 		}
 	}
 }
 
+static void test_intel(void **state)
+{
+	(void)state;
+	run_counts(intel_table, check_intel);
+}
+
 static void test_amd(void **state)
 {
-	static struct cpuid_table sup, out;
-	struct azerr e;
 	(void)state;
-
-	amd_table(&sup);
-	for (size_t c = 0; c < NCOUNTS; c++) {
-		uint32_t n = counts[c];
-		for (uint32_t idx = 0; idx < n; idx += n > 4 ? n - 1 : 1) {
-			assert_int_equal(x86_cpuid_build(&sup, idx, n, &out, &e), 0);
-			check_common(&out, idx, n);
-			check_untouched(&sup, &out, 1);
-			assert_int_equal(count(&out, 0x1f), 0);
-			uint32_t ecx = get(&out, 0x80000008, 0)->ecx;
-			assert_int_equal(ecx & 0xff, n - 1);
-			assert_int_equal((ecx >> 12) & 0xf, order(n));
-			const struct kvm_cpuid_entry2 *topo = get(&out, 0x8000001e, 0);
-			assert_int_equal(topo->eax, idx);
-			assert_int_equal(topo->ebx & 0xff, idx);
-			assert_int_equal((topo->ebx >> 8) & 0xff, 0);  /* 1 thread/core */
-			assert_int_equal(topo->ecx, 0);
-			for (uint32_t i = 0; i < 4; i++)
-				assert_int_equal((get(&out, 0x8000001d, i)->eax >> 14) & 0xfff,
-						 i == 3 ? (1u << order(n)) - 1 : 0);
-			assert_int_equal(out.head.nent, sup.head.nent - 3 + 3);
-		}
-	}
+	run_counts(amd_table, check_amd);
 }
 
 static void test_errors(void **state)

@@ -34,8 +34,8 @@ static void test_small_guest(void **state)
 	(void)state;
 
 	assert_int_equal(build(128ULL << 20, map, E820_MAX_BUILT, &e), 3);
-	expect(&map[0], 0, 0x9e000, E820_TYPE_RAM);
-	expect(&map[1], 0x9e000, 0x100000 - 0x9e000, E820_TYPE_RESERVED);
+	expect(&map[0], 0, 0x9fc00, E820_TYPE_RAM);
+	expect(&map[1], 0x9fc00, 0x100000 - 0x9fc00, E820_TYPE_RESERVED);
 	expect(&map[2], 0x100000, (128ULL << 20) - 0x100000, E820_TYPE_RAM);
 	/* The MP tables and the EBDA lie in the reserved entry. */
 	assert_true(GPA_MP_CONFIG >= map[1].addr && GPA_EBDA < map[1].addr + map[1].size);
@@ -78,7 +78,7 @@ static void test_sorted_and_disjoint(void **state)
 				ram += map[i].size;
 		}
 		/* All RAM is reported, minus the reserved firmware area. */
-		assert_int_equal(ram, sizes[s] - (0x100000 - 0x9e000));
+		assert_int_equal(ram, sizes[s] - (0x100000 - 0x9fc00));
 	}
 }
 

@@ -172,6 +172,24 @@ static void test_truncated(void **state)
 	free(b);
 }
 
+/* A kernel linked at paddr (entries included) parses but does not load. */
+static void expect_load_fails(struct guest_mem *m, uint64_t paddr, const char *what)
+{
+	struct fx_elf o;
+	struct elf_kernel k;
+	struct azerr e;
+	size_t len;
+	uint8_t *b;
+
+	fx_elf_default(&o);
+	o.paddr = o.entry = o.pvh_entry = paddr;
+	b = fx_elf(&o, &len);
+	assert_int_equal(elf_kernel_parse(b, len, &k, &e), 0);
+	assert_int_equal(elf_kernel_load(m, b, &k, &e), -1);
+	assert_err_has(e, what);
+	free(b);
+}
+
 static void test_load(void **state)
 {
 	struct fx_elf o;
@@ -195,23 +213,9 @@ static void test_load(void **state)
 		assert_int_equal(g[i], 0);
 	free(b);
 
-	/* Below 1 MiB: over azote's boot tables. */
-	o.paddr = 0x80000;
-	o.entry = o.pvh_entry = 0x80000;
-	b = fx_elf(&o, &len);
-	assert_int_equal(elf_kernel_parse(b, len, &k, &e), 0);
-	assert_int_equal(elf_kernel_load(m, b, &k, &e), -1);
-	assert_err_has(e, "below 1 MiB");
-	free(b);
-
-	/* Past the end of RAM. */
-	o.paddr = 0xfff000;
-	o.entry = o.pvh_entry = 0xfff000;
-	b = fx_elf(&o, &len);
-	assert_int_equal(elf_kernel_parse(b, len, &k, &e), 0);
-	assert_int_equal(elf_kernel_load(m, b, &k, &e), -1);
-	assert_err_has(e, "memory too small");
-	free(b);
+	/* Below 1 MiB: over azote's boot tables. Past the end of RAM. */
+	expect_load_fails(m, 0x80000, "below 1 MiB");
+	expect_load_fails(m, 0xfff000, "memory too small");
 	fx_guest_free(m);
 }
 

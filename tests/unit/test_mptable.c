@@ -21,15 +21,28 @@ static uint8_t sum(const uint8_t *p, size_t len)
 	return s;
 }
 
-/* Finds "_MP_" in the top KiB of base memory, as Linux does. */
-static const uint8_t *find_mpf(const struct guest_mem *m)
+static const uint8_t *scan_mpf(const struct guest_mem *m, uint64_t base)
 {
-	const uint8_t *p = guest_mem_ptr(m, 639 * 1024, 1024);
+	const uint8_t *p = guest_mem_ptr(m, base, 1024);
 
-	for (int off = 0; off < 1024; off += 16)
+	for (int off = 0; p && off < 1024; off += 16)
 		if (!memcmp(p + off, "_MP_", 4))
 			return p + off;
 	return NULL;
+}
+
+/* Finds "_MP_" the two ways the MP spec gives: the first KiB of the EBDA
+ * the BIOS data area points at, and the top KiB below 640 KiB (which is
+ * where Linux looks); both must find the same pointer. */
+static const uint8_t *find_mpf(const struct guest_mem *m)
+{
+	uint16_t seg = (uint16_t)fx_get(guest_mem_ptr(m, 0x40e, 2), 0, 2);
+	uint16_t base_kb = (uint16_t)fx_get(guest_mem_ptr(m, 0x413, 2), 0, 2);
+	const uint8_t *via_bda = scan_mpf(m, (uint64_t)seg << 4);
+
+	assert_int_equal(base_kb, 639);
+	assert_ptr_equal(via_bda, scan_mpf(m, 639 * 1024));
+	return via_bda;
 }
 
 static void check_table(int n)
@@ -50,8 +63,8 @@ static void check_table(int n)
 	assert_memory_equal(cfg, "PCMP", 4);
 	uint16_t len = (uint16_t)fx_get(cfg, 4, 2);
 	assert_int_equal(len, mptable_config_size(n));
-	assert_true(cfg_gpa + len <= 0xa0000);  /* below the legacy hole */
-	assert_true(cfg_gpa + len <= GPA_EBDA); /* clear of the pointer */
+	/* In the BIOS area, which e820 reserves. */
+	assert_true(cfg_gpa >= 0xf0000 && cfg_gpa + len <= GPA_HIGH_MEM);
 	assert_int_equal(sum(cfg, len), 0);
 	assert_int_equal(fx_get(cfg, 40, 2), 0);  /* no extended table... */
 	assert_int_equal(fx_get(cfg, 42, 1), 0);  /* ...so its checksum is 0 */

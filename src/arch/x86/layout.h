@@ -1,17 +1,20 @@
 /* The x86 guest physical address map azote builds. One place, so that the
  * loaders, the tables and the devices agree.
  *
- *   0x0000_0000  real-mode IVT/BDA (left zero)
+ *   0x0000_0000  real-mode IVT (left zero), BIOS data area at 0x400 with
+ *                the EBDA segment and base memory size, as firmware leaves
+ *                them (MP-spec scanners start from there)
  *   0x0000_0500  GDT for the 64-bit and PVH entries
  *   0x0000_6000  PVH hvm_start_info, module list, memory map (one page)
  *   0x0000_7000  Linux zero page (struct boot_params)
  *   0x0000_9000  identity page tables: PML4, PDPT, 4 PDs (maps 0..4 GiB)
  *   0x0002_0000  kernel command line (up to CMDLINE_MAX bytes)
- *   0x0009_e000  MP configuration table (reserved in e820 from here on;
- *                254 CPUs need 5.2 KiB, more than the 1 KiB EBDA holds)
- *   0x0009_fc00  EBDA: MP floating pointer (the top KiB of 640 KiB base
- *                memory is where MP-spec scanners, Linux included, look)
+ *   0x0009_fc00  EBDA (1 KiB, reserved in e820 from here to 1 MiB): the MP
+ *                floating pointer, in its first KiB where MP-spec scanners,
+ *                Linux included, look
  *   0x000a_0000  legacy VGA/ROM hole (reserved in e820)
+ *   0x000f_0000  BIOS area: the MP configuration table (254 CPUs need
+ *                5.2 KiB, more than the EBDA holds)
  *   0x0010_0000  high memory: kernel, initrd, free RAM
  *   0xc000_0000  PCI hole (32-bit MMIO for device BARs) up to 4 GiB
  *   0xfec0_0000  IOAPIC, 0xfee0_0000 LAPIC (inside the hole)
@@ -28,10 +31,12 @@
 #define GPA_PD                0xb000ULL  /* 4 pages, one per GiB */
 #define GPA_CMDLINE           0x20000ULL
 #define CMDLINE_MAX           0x10000ULL
-#define GPA_MP_CONFIG         0x9e000ULL
+#define GPA_BDA_EBDA_SEG      0x40eULL   /* BDA: EBDA segment (16 bits) */
+#define GPA_BDA_BASE_KB       0x413ULL   /* BDA: base memory in KiB (16 bits) */
+#define GPA_MP_CONFIG         0xf0000ULL
 #define GPA_EBDA              0x9fc00ULL
 #define GPA_MPTABLE           GPA_EBDA   /* the MP floating pointer */
-#define GPA_LOW_RAM_END       GPA_MP_CONFIG /* e820: RAM below, reserved to 1 MiB */
+#define GPA_LOW_RAM_END       GPA_EBDA   /* e820: RAM below, reserved to 1 MiB */
 #define GPA_LEGACY_HOLE       0xa0000ULL
 #define GPA_HIGH_MEM          0x100000ULL
 

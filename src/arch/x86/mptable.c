@@ -169,16 +169,32 @@ static void write_entries(uint8_t *p, int nr_cpus)
 	EMIT(p, lint1);
 }
 
+/* The BIOS data area fields a firmware leaves and MP-spec scanners read
+ * first: the EBDA's segment, whose first KiB holds the floating pointer,
+ * and the base memory size in KiB (which ends where the EBDA starts). */
+static int write_bda(struct guest_mem *m, struct azerr *e)
+{
+	uint8_t *seg = guest_mem_ptr(m, GPA_BDA_EBDA_SEG, 2);
+	uint8_t *kb = guest_mem_ptr(m, GPA_BDA_BASE_KB, 2);
+	uint16_t seg_v = (uint16_t)(GPA_EBDA >> 4), kb_v = (uint16_t)(GPA_EBDA >> 10);
+
+	if (!seg || !kb)
+		return azerr_set(e, "BIOS data area: 0x400 is not guest RAM");
+	memcpy(seg, &seg_v, 2);
+	memcpy(kb, &kb_v, 2);
+	return 0;
+}
+
 int mptable_write(struct guest_mem *m, int nr_cpus, struct azerr *e)
 {
 	if (nr_cpus < 1 || nr_cpus > BOOT_MAX_CPUS)
 		return azerr_set(e, "MP table: %d CPUs is out of range 1..%d",
 				 nr_cpus, BOOT_MAX_CPUS);
 	size_t size = mptable_config_size(nr_cpus);
-	if (GPA_MP_CONFIG + size > GPA_EBDA)
+	if (GPA_MP_CONFIG + size > GPA_HIGH_MEM)
 		return azerr_set(e, "MP table for %d CPUs needs %zu bytes, only %llu "
-				 "fit between 0x%llx and the EBDA", nr_cpus, size,
-				 GPA_EBDA - GPA_MP_CONFIG, GPA_MP_CONFIG);
+				 "fit between 0x%llx and 1 MiB", nr_cpus, size,
+				 GPA_HIGH_MEM - GPA_MP_CONFIG, GPA_MP_CONFIG);
 	uint8_t *cfg = guest_mem_ptr(m, GPA_MP_CONFIG, size);
 	struct mpf_intel mpf = {
 		.signature = "_MP_", .physptr = (uint32_t)GPA_MP_CONFIG,
@@ -204,5 +220,5 @@ int mptable_write(struct guest_mem *m, int nr_cpus, struct azerr *e)
 
 	mpf.checksum = checksum(&mpf, sizeof(mpf));
 	memcpy(mpf_dst, &mpf, sizeof(mpf));
-	return 0;
+	return write_bda(m, e);
 }

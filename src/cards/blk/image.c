@@ -52,7 +52,9 @@ int blk_image_open(struct blk_image *img, const char *path, bool ro, bool direct
 	}
 	/* GET_ID: the file name, truncated to the 20 bytes virtio allows. */
 	const char *base = strrchr(path, '/');
-	strncpy(img->id, base ? base + 1 : path, sizeof(img->id));
+	base = base ? base + 1 : path;
+	size_t len = strlen(base);
+	memcpy(img->id, base, len < sizeof(img->id) ? len : sizeof(img->id));
 	return 0;
 fail:
 	blk_image_close(img);

@@ -15,7 +15,7 @@ struct blk_image {
 	uint64_t size;       /* bytes, a multiple of 512 */
 	bool read_only;
 	/* GET_ID answer: the image's file name, NUL-padded, not terminated. */
-	char id[VIRTIO_BLK_ID_BYTES] __attribute__((nonstring));
+	char id[VIRTIO_BLK_ID_BYTES];
 };
 
 /* Opens path (read-only when ro), checks it is a regular file or block

@@ -294,9 +294,11 @@ static void handle_kick(struct blk_queue *bq, int res)
 	bq->kick_armed = false;
 	if (!bq->q || bq->stopping)
 		return;
-	if (res < 0 && res != -EINTR) {
-		log_error("blk queue %u: waiting for kicks: %s; queue idle until "
-			  "restarted", bq->idx, strerror(-res));
+	/* An eventfd read always yields 8 bytes; anything else means the
+	 * front-end gave us some other kind of fd, which would spin. */
+	if (res != sizeof(bq->kick_buf) && res != -EINTR) {
+		log_error("blk queue %u: kick fd read returned %d (%s); queue idle "
+			  "until restarted", bq->idx, res, res < 0 ? strerror(-res) : "not an eventfd");
 		return;
 	}
 	arm_kick(bq);

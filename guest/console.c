@@ -1,0 +1,63 @@
+/* COM1 16550 output. Every character is a port write (a VM exit), so
+ * lines are formatted first and written under a lock shared by all CPUs. */
+#include "io.h"
+#include "lib.h"
+
+#define COM1        0x3f8
+#define UART_THR    0
+#define UART_IER    1
+#define UART_DLL    0
+#define UART_DLM    1
+#define UART_FCR    2
+#define UART_LCR    3
+#define UART_MCR    4
+#define UART_LSR    5
+#define LSR_THRE    0x20
+#define LCR_DLAB    0x80
+#define LCR_8N1     0x03
+
+static volatile u32 console_lock;
+
+void console_init(void)
+{
+	outb(COM1 + UART_IER, 0);         /* polled: no interrupts */
+	outb(COM1 + UART_LCR, LCR_DLAB);
+	outb(COM1 + UART_DLL, 1);         /* 115200 baud */
+	outb(COM1 + UART_DLM, 0);
+	outb(COM1 + UART_LCR, LCR_8N1);
+	outb(COM1 + UART_FCR, 0x07);      /* enable and clear FIFOs */
+	outb(COM1 + UART_MCR, 0x03);      /* DTR, RTS */
+}
+
+static void serial_putc(char c)
+{
+	/* A missing or stuck UART must not hang the probe: bounded wait. */
+	for (unsigned i = 0; i < 100000; i++)
+		if (inb(COM1 + UART_LSR) & LSR_THRE)
+			break;
+	outb(COM1 + UART_THR, (u8)c);
+}
+
+void printk(const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n >= (int)sizeof(line))
+		n = sizeof(line) - 1;
+	while (__atomic_exchange_n(&console_lock, 1, __ATOMIC_ACQUIRE))
+		cpu_relax();
+	for (int i = 0; i < n; i++)
+		serial_putc(line[i]);
+	__atomic_store_n(&console_lock, 0, __ATOMIC_RELEASE);
+}
+
+/* A fatal trap may have interrupted a printk: take the lock over. */
+void console_break_lock(void)
+{
+	__atomic_store_n(&console_lock, 0, __ATOMIC_RELEASE);
+}

@@ -1,0 +1,69 @@
+/* The probe's CPL 3 entry: read the orders on the command line, run the
+ * one test they name, print its result line, end the VM. */
+#include "boot.h"
+#include "lib.h"
+#include "probe.h"
+
+struct test {
+	const char *name;
+	void (*run)(struct report *r);
+	const char *const *params;   /* probe.* keys it accepts */
+};
+
+static const char *const hello_params[] = { "test", "cpu_tables", NULL };
+#define VIRTIO_PARAMS "test", "dev", "qsize", "event_idx"
+static const char *const blk_info_params[] = { VIRTIO_PARAMS, NULL };
+static const char *const blk_verify_params[] = {
+	VIRTIO_PARAMS, "seed", "start", "sectors", "verify", NULL };
+static const char *const blk_ro_params[] = {
+	VIRTIO_PARAMS, "start", "sectors", NULL };
+static const char *const blk_bench_params[] = {
+	VIRTIO_PARAMS, "start", "sectors", "qd", "secs", NULL };
+static const char *const net_echo_params[] = {
+	VIRTIO_PARAMS, "ip", "peer", "count", NULL };
+static const char *const net_bench_params[] = {
+	VIRTIO_PARAMS, "ip", "peer", "secs", "port", "size", NULL };
+
+static const struct test tests[] = {
+	{ "hello", test_hello, hello_params },
+	{ "blk-info", test_blk_info, blk_info_params },
+	{ "blk-verify", test_blk_verify, blk_verify_params },
+	{ "blk-ro", test_blk_ro, blk_ro_params },
+	{ "blk-bench", test_blk_bench, blk_bench_params },
+	{ "net-echo", test_net_echo, net_echo_params },
+	{ "net-bench", test_net_bench, net_bench_params },
+};
+
+void user_main(void)
+{
+	const char *name;
+	const struct test *t = NULL;
+	struct report r;
+	const char *err;
+
+	params_init(boot.cmdline);
+	name = param_str("test", "hello");
+	for (unsigned i = 0; i < ARRAY_SIZE(tests); i++)
+		if (!strcmp(tests[i].name, name))
+			t = &tests[i];
+	current_test = t ? t->name : "unknown";
+	printk("PROBE banner version=%s test=%s mem_entries=%u cmdline=\"%s\"\n",
+	       PROBE_VERSION, name, boot.nr_mem, boot.cmdline);
+	rep_init(&r, current_test);
+	if (!t) {
+		rep_fail(&r, "reason=unknown_test test=%s", name);
+	} else if ((err = params_error(t->params))) {
+		rep_fail(&r, "%s", err);
+	} else if (boot.cmdline_truncated || boot.memmap_truncated) {
+		rep_fail(&r, "reason=start_info_truncated");
+	} else if (!timer_init()) {
+		rep_fail(&r, "reason=pit_calibration_failed");
+	} else if (!alloc_init()) {
+		rep_fail(&r, "reason=image_not_in_ram");
+	} else {
+		printk("PROBE timer tsc_khz=%lu\n", (unsigned long)(tsc_hz / 1000));
+		t->run(&r);
+	}
+	rep_print(&r);
+	vm_end();
+}

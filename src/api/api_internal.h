@@ -1,0 +1,56 @@
+/* What api.c and its helpers (operations.c, sinks.c) share; not part of
+ * the API. */
+#ifndef AZOTE_API_API_INTERNAL_H
+#define AZOTE_API_API_INTERNAL_H
+
+#include <jansson.h>
+#include <pthread.h>
+
+#include "api/api.h"
+#include "api/resources.h"
+
+#define MSG_POST_BOOT \
+	"The requested operation is not supported after starting the microVM."
+#define MSG_PRE_BOOT \
+	"The requested operation is not supported before starting the microVM."
+
+struct api {
+	pthread_mutex_t lock;
+	int started_fd;             /* eventfd: the instance has started */
+	struct api_params p;
+	char instance_id[128];
+	enum api_state state;
+	struct vm_config cfg;
+};
+
+/* InstanceStart; the caller holds api->lock. */
+int api_start_locked(struct api *api, struct azerr *e);
+
+/* When a PUT or PATCH is allowed. */
+enum op_when { ANYTIME, PRE_BOOT, POST_BOOT };
+
+/* What a PUT or PATCH does with its body. A resource (res) brings its own
+ * check, and its apply on the configuration unless apply is given. */
+struct body_op {
+	const struct resource *res;
+	int (*check)(const json_t *body, struct azerr *e);
+	const char *id_field;   /* must equal the path's {id} */
+	enum op_when when;
+	int (*apply)(struct api *api, const json_t *body, struct azerr *e);
+};
+
+/* operations.c */
+extern const struct body_op op_actions, op_boot_source, op_machine_config,
+	op_machine_config_patch, op_drive, op_net, op_logger, op_metrics,
+	op_vm_state, op_drive_patch, op_net_patch;
+
+/* Makes l the logger's settings: opens its log_path through open_sink and
+ * points the log module at it. */
+int sinks_apply_logger(struct api *api, const struct logger_config *l,
+		       struct azerr *e);
+/* Opens path through open_sink and hands it to the metrics. */
+int sinks_apply_metrics(struct api *api, const char *path, struct azerr *e);
+/* The default open_sink. */
+int sinks_open(const char *path, struct azerr *e);
+
+#endif

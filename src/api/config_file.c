@@ -1,0 +1,157 @@
+/* Firecracker's --config-file: one JSON document holding the bodies of the
+ * pre-boot API requests. Each section goes through the same resource code
+ * as the matching API request. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "api/api.h"
+#include "api/json_schema.h"
+#include "api/resources.h"
+
+/* A configuration is a few KiB; the bound keeps a wrong path (a disk
+ * image, /dev/zero) from being read into memory. */
+#define MAX_CONFIG_SIZE (1 << 20)
+
+/* Firecracker sections azote does not implement: refused by name when
+ * present (null counts as absent), so that nothing is silently ignored. */
+static const char *const unsupported[] = {
+	"balloon", "cpu-config", "entropy", "memory-hotplug", "mmds-config",
+	"pmem", "serial", "vsock",
+};
+
+#define NSUPPORTED 6
+
+static const struct jfield top_fields[] = {
+	{ "boot-source", JT_OBJECT, true, 0 },
+	{ "drives", JT_ARRAY, true, 0 },
+	{ "machine-config", JT_OBJECT, false, 0 },
+	{ "network-interfaces", JT_ARRAY, false, 0 },
+	{ "logger", JT_OBJECT, false, 0 },
+	{ "metrics", JT_OBJECT, false, 0 },
+	{ "balloon", JT_OBJECT, false, 0 },
+	{ "cpu-config", JT_STRING, false, 0 },
+	{ "entropy", JT_OBJECT, false, 0 },
+	{ "memory-hotplug", JT_OBJECT, false, 0 },
+	{ "mmds-config", JT_OBJECT, false, 0 },
+	{ "pmem", JT_ARRAY, false, 0 },
+	{ "serial", JT_OBJECT, false, 0 },
+	{ "vsock", JT_OBJECT, false, 0 },
+};
+
+_Static_assert(NSUPPORTED + sizeof(unsupported) / sizeof(unsupported[0]) ==
+		       sizeof(top_fields) / sizeof(top_fields[0]),
+	       "every section is either supported or refused");
+
+/* Sections in the order they are applied: the machine first, as a client
+ * of the API would. */
+static const struct {
+	const char *key;
+	const struct resource *res;
+} sections[NSUPPORTED] = {
+	{ "machine-config", &res_machine_config },
+	{ "boot-source", &res_boot_source },
+	{ "drives", &res_drive },
+	{ "network-interfaces", &res_net },
+	{ "logger", &res_logger },
+	{ "metrics", &res_metrics },
+};
+
+static int apply_one(const struct resource *res, const json_t *body,
+		     struct vm_config *cfg, const char *name,
+		     const char *where, struct azerr *e)
+{
+	struct azerr why;
+
+	if (res->check(body, &why) || res->apply(cfg, body, &why))
+		return azerr_set(e, "%s: %s: %s", name, where, why.msg);
+	return 0;
+}
+
+static int apply_section(const json_t *v, const struct resource *res,
+			 const char *key, struct vm_config *cfg,
+			 const char *name, struct azerr *e)
+{
+	char where[64];
+	size_t i;
+	json_t *item;
+
+	if (!json_is_array(v))
+		return apply_one(res, v, cfg, name, key, e);
+	json_array_foreach(v, i, item) {
+		snprintf(where, sizeof(where), "%s[%zu]", key, i);
+		if (apply_one(res, item, cfg, name, where, e))
+			return -1;
+	}
+	return 0;
+}
+
+int api_config_load_buffer(const char *buf, size_t len, const char *name,
+			   struct vm_config *cfg, struct azerr *e)
+{
+	struct azerr why;
+	json_t *root = jparse(buf, len, &why);
+	int ret = -1;
+
+	if (!root)
+		return azerr_set(e, "%s: invalid JSON: %s", name, why.msg);
+	if (jcheck(root, "", JFIELDS(top_fields), &why)) {
+		azerr_set(e, "%s: %s", name, why.msg);
+		goto out;
+	}
+	for (size_t i = 0; i < sizeof(unsupported) / sizeof(unsupported[0]); i++)
+		if (jhas(root, unsupported[i])) {
+			azerr_set(e, "%s: `%s` is not supported by azote", name,
+				  unsupported[i]);
+			goto out;
+		}
+	for (size_t i = 0; i < NSUPPORTED; i++) {
+		const json_t *v = json_object_get(root, sections[i].key);
+
+		if (v && !json_is_null(v) &&
+		    apply_section(v, sections[i].res, sections[i].key, cfg,
+				  name, e))
+			goto out;
+	}
+	ret = 0;
+out:
+	json_decref(root);
+	return ret;
+}
+
+int api_config_file_load(const char *path, struct vm_config *cfg,
+			 struct azerr *e)
+{
+	struct stat st;
+	char *buf;
+	ssize_t n;
+	int fd, ret;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return azerr_set(e, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) ||
+	    st.st_size > MAX_CONFIG_SIZE) {
+		close(fd);
+		return azerr_set(e, "%s: not a regular file of at most %d bytes",
+				 path, MAX_CONFIG_SIZE);
+	}
+	buf = malloc(st.st_size + 1);
+	if (!buf) {
+		close(fd);
+		return azerr_set(e, "%s: out of memory", path);
+	}
+	n = read(fd, buf, st.st_size);
+	close(fd);
+	if (n != st.st_size) {
+		free(buf);
+		return azerr_set(e, "%s: short read", path);
+	}
+	ret = api_config_load_buffer(buf, n, path, cfg, e);
+	free(buf);
+	return ret;
+}

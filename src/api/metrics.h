@@ -1,0 +1,109 @@
+/* Firecracker-style metrics: counters that any thread bumps without locks
+ * (vCPU threads included), written as one JSON object per line to the
+ * metrics file or FIFO on FlushMetrics and periodically. As in Firecracker,
+ * each line holds what happened since the previous line (deltas), with the
+ * per-device groups named block_<drive_id> / net_<iface_id> next to the
+ * aggregates "block" and "net".
+ *
+ * Who fills what: the vCPU loop counts exits in vcpu; the block and net
+ * groups are indexed like vm_config's drives[] / nets[] and are fed by the
+ * core from the cards' statistics (metric_store for cumulative totals); the
+ * API counts its own requests. */
+#ifndef AZOTE_API_METRICS_H
+#define AZOTE_API_METRICS_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "vmm/vm_config.h"
+
+struct metric {
+	_Atomic uint64_t count;
+	uint64_t flushed;  /* count at the previous flush; flusher only */
+};
+
+static inline void metric_add(struct metric *m, uint64_t n)
+{
+	atomic_fetch_add_explicit(&m->count, n, memory_order_relaxed);
+}
+
+static inline void metric_inc(struct metric *m)
+{
+	metric_add(m, 1);
+}
+
+/* For counters kept elsewhere, e.g. a card's running totals. */
+static inline void metric_store(struct metric *m, uint64_t total)
+{
+	atomic_store_explicit(&m->count, total, memory_order_relaxed);
+}
+
+/* KVM_RUN exits by kind, summed over all vCPUs. failures: KVM_RUN errors,
+ * internal errors and unhandled exits. */
+struct vcpu_metrics {
+	struct metric exit_io_in, exit_io_out;
+	struct metric exit_mmio_read, exit_mmio_write;
+	struct metric exit_hlt, exit_system_event, exit_other;
+	struct metric failures;
+};
+
+struct block_metrics {
+	struct metric read_count, write_count, flush_count;
+	struct metric read_bytes, write_bytes;
+	struct metric invalid_reqs_count, rate_limiter_throttled_events;
+	struct metric update_count, update_fails;  /* PATCH /drives */
+};
+
+struct net_metrics {
+	struct metric rx_packets_count, tx_packets_count;
+	struct metric rx_bytes_count, tx_bytes_count;
+	struct metric rx_fails, tx_fails;
+	struct metric rx_rate_limiter_throttled, tx_rate_limiter_throttled;
+	struct metric update_count, update_fails;  /* PATCH /network-interfaces */
+};
+
+struct api_server_metrics {
+	struct metric requests, request_fails;
+};
+
+struct metrics {
+	struct vcpu_metrics vcpu;
+	struct block_metrics block[VM_MAX_DRIVES];
+	struct net_metrics net[VM_MAX_NETS];
+	struct api_server_metrics api_server;
+
+	/* The rest is private to metrics.c. */
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	int fd;
+	char block_ids[VM_MAX_DRIVES][VM_ID_MAX];
+	unsigned nr_blocks;
+	char net_ids[VM_MAX_NETS][VM_ID_MAX];
+	unsigned nr_nets;
+	pthread_t thread;
+	bool thread_running, stopping;
+	unsigned period_ms;
+};
+
+/* Firecracker writes metrics every 60 s. */
+#define METRICS_PERIOD_MS 60000
+
+void metrics_init(struct metrics *m);
+/* Stops the periodic writer and closes the sink. */
+void metrics_destroy(struct metrics *m);
+/* Takes ownership of fd, the sink lines go to. Only once, as in
+ * Firecracker: a second call fails. */
+int metrics_set_sink(struct metrics *m, int fd, struct azerr *e);
+bool metrics_has_sink(struct metrics *m);
+/* Names the per-device groups after cfg's drives and nets. */
+void metrics_set_devices(struct metrics *m, const struct vm_config *cfg);
+/* Writes one line now. Without a sink, does nothing and succeeds. */
+int metrics_flush(struct metrics *m, struct azerr *e);
+/* Starts a thread that flushes every period_ms (idempotent). */
+int metrics_start_periodic(struct metrics *m, unsigned period_ms,
+			   struct azerr *e);
+
+#endif

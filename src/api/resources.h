@@ -1,0 +1,62 @@
+/* Firecracker's configuration resources (boot-source, machine-config,
+ * drives, network-interfaces, logger, metrics) as JSON bodies applied to a
+ * vm_config. The HTTP API and the config file both go through these, so a
+ * body means the same thing and fails with the same message either way.
+ *
+ * Each resource has two steps:
+ * - check: the shape of the body only (fields, types, enums, ids); touches
+ *   neither the file system nor any configuration;
+ * - apply: the checks that need the host or the rest of the configuration
+ *   (files exist, one root drive, unique TAP names and MACs, limits), then
+ *   the change. On failure the configuration is left unchanged.
+ * apply must only be called on a body that passed check. */
+#ifndef AZOTE_API_RESOURCES_H
+#define AZOTE_API_RESOURCES_H
+
+#include <jansson.h>
+
+#include "common/err.h"
+#include "vmm/vm_config.h"
+
+struct resource {
+	const char *name;
+	int (*check)(const json_t *body, struct azerr *e);
+	int (*apply)(struct vm_config *cfg, const json_t *body,
+		     struct azerr *e);
+};
+
+extern const struct resource res_boot_source;
+extern const struct resource res_machine_config;       /* PUT */
+extern const struct resource res_machine_config_patch; /* PATCH */
+extern const struct resource res_drive;                /* PUT */
+extern const struct resource res_net;                  /* PUT */
+extern const struct resource res_logger;
+extern const struct resource res_metrics;
+
+/* PATCH bodies after boot: checked here, applied by the API through the
+ * VMM (they change a running device). */
+int res_drive_patch_check(const json_t *body, struct azerr *e);
+int res_net_patch_check(const json_t *body, struct azerr *e);
+/* The rate limiter member `name` of body into rl; false when absent. */
+bool res_rate_limiter(const json_t *body, const char *name,
+		      struct rate_limiter *rl);
+/* Is path usable as a drive image (read_only: read access suffices)? */
+int res_check_drive_path(const char *path, bool read_only, struct azerr *e);
+
+/* Firecracker's resource id rule: 1 to VM_ID_MAX-1 characters, ASCII
+ * letters, digits and '_'. */
+int res_check_id(const char *id, struct azerr *e);
+
+/* Firecracker uses these when boot_args or the machine config are not
+ * given. azote's default command line lacks Firecracker's pci=off (azote's
+ * devices are PCI) and 8250.nr_uarts=0 (its console is the 16550). */
+#define RES_DEFAULT_CMDLINE \
+	"reboot=k panic=1 nomodule i8042.noaux i8042.nomux i8042.nopnp " \
+	"i8042.dumbkbd"
+#define RES_MAX_VCPUS 32
+
+/* Strings as given in JSON, for GET /vm/config and GET /machine-config. */
+extern const char *const res_cache_types[2];  /* by enum drive_cache_type */
+extern const char *const res_io_engines[2];   /* by enum drive_io_engine */
+
+#endif

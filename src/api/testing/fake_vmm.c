@@ -1,0 +1,94 @@
+#include "api/testing/fake_vmm.h"
+
+#include <string.h>
+
+/* Records the call; fails it if asked to. */
+static int fake_op(struct fake_vmm *f, const char *name, unsigned *counter,
+		   struct azerr *e)
+{
+	if (f->trace) {
+		fprintf(f->trace, "%s\n", name);
+		fflush(f->trace);
+	}
+	if (f->fail_next) {
+		azerr_set(e, "%s", f->fail_next);
+		f->fail_next = NULL;
+		return -1;
+	}
+	(*counter)++;
+	return 0;
+}
+
+static int fake_start(void *ctx, const struct vm_config *cfg, struct azerr *e)
+{
+	struct fake_vmm *f = ctx;
+
+	f->start_cpus = cfg->nr_cpus;
+	f->start_drives = cfg->nr_drives;
+	f->start_nets = cfg->nr_nets;
+	snprintf(f->start_kernel, sizeof(f->start_kernel), "%s",
+		 cfg->kernel_path);
+	return fake_op(f, "start", &f->starts, e);
+}
+
+static int fake_pause(void *ctx, struct azerr *e)
+{
+	struct fake_vmm *f = ctx;
+
+	return fake_op(f, "pause", &f->pauses, e);
+}
+
+static int fake_resume(void *ctx, struct azerr *e)
+{
+	struct fake_vmm *f = ctx;
+
+	return fake_op(f, "resume", &f->resumes, e);
+}
+
+static int fake_ctrl_alt_del(void *ctx, struct azerr *e)
+{
+	struct fake_vmm *f = ctx;
+
+	return fake_op(f, "ctrl-alt-del", &f->ctrl_alt_dels, e);
+}
+
+static void keep_limiter(const struct rate_limiter *src,
+			 struct rate_limiter *dst, bool *has)
+{
+	*has = src != NULL;
+	if (src)
+		*dst = *src;
+}
+
+static int fake_update_drive(void *ctx, unsigned index, const char *path,
+			     const struct rate_limiter *rl, struct azerr *e)
+{
+	struct fake_vmm *f = ctx;
+
+	f->update_index = index;
+	snprintf(f->update_path, sizeof(f->update_path), "%s",
+		 path ? path : "");
+	keep_limiter(rl, &f->update_rl, &f->update_has_rl);
+	return fake_op(f, "update-drive", &f->drive_updates, e);
+}
+
+static int fake_update_net(void *ctx, unsigned index,
+			   const struct rate_limiter *rx,
+			   const struct rate_limiter *tx, struct azerr *e)
+{
+	struct fake_vmm *f = ctx;
+
+	f->update_index = index;
+	keep_limiter(rx, &f->update_rx, &f->update_has_rx);
+	keep_limiter(tx, &f->update_tx, &f->update_has_tx);
+	return fake_op(f, "update-net", &f->net_updates, e);
+}
+
+const struct vmm_ops fake_vmm_ops = {
+	.start = fake_start,
+	.pause = fake_pause,
+	.resume = fake_resume,
+	.send_ctrl_alt_del = fake_ctrl_alt_del,
+	.update_drive = fake_update_drive,
+	.update_net = fake_update_net,
+};

@@ -1,0 +1,29 @@
+/* A VMM that boots nothing: it records what the API asked of it and can be
+ * told to fail. Used by the unit tests, the fuzzers and azote-api-fake. */
+#ifndef AZOTE_API_TESTING_FAKE_VMM_H
+#define AZOTE_API_TESTING_FAKE_VMM_H
+
+#include <stdio.h>
+
+#include "api/vmm_ops.h"
+
+struct fake_vmm {
+	unsigned starts, pauses, resumes, ctrl_alt_dels;
+	unsigned drive_updates, net_updates;
+	/* When set, the next op fails with this message (then it is
+	 * cleared). */
+	const char *fail_next;
+	/* What the last calls carried. */
+	unsigned start_cpus, start_drives, start_nets;
+	char start_kernel[256];
+	unsigned update_index;
+	char update_path[256];
+	struct rate_limiter update_rl, update_rx, update_tx;
+	bool update_has_rl, update_has_rx, update_has_tx;
+	/* When set, each op writes its name as a line ("start", "pause"). */
+	FILE *trace;
+};
+
+extern const struct vmm_ops fake_vmm_ops;
+
+#endif

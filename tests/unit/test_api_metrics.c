@@ -1,0 +1,254 @@
+/* Unit tests for the metrics writer (src/api/metrics.c) and for PUT
+ * /logger and PUT /metrics (src/api/sinks.c). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "test_api_util.h"
+
+#define F struct api_fixture *f = *state
+
+/* Line n (from 0) of a file, parsed; NULL when there is no such line. */
+static json_t *json_line(const char *path, int n)
+{
+	char line[8192];
+	json_t *v = NULL;
+	FILE *fp = fopen(path, "r");
+
+	assert_non_null(fp);
+	for (int i = 0; i <= n; i++)
+		if (!fgets(line, sizeof(line), fp))
+			goto out;
+	assert_int_equal(line[strlen(line) - 1], '\n');
+	v = json_loads(line, 0, NULL);
+	assert_non_null(v);
+out:
+	fclose(fp);
+	return v;
+}
+
+static long long get(json_t *v, const char *group, const char *name)
+{
+	json_t *g = json_object_get(v, group);
+
+	assert_non_null(g);
+	assert_non_null(json_object_get(g, name));
+	return json_integer_value(json_object_get(g, name));
+}
+
+/* Each line holds what happened since the one before (Firecracker's
+ * deltas), per device and summed. */
+static void test_metrics_lines(void **state)
+{
+	F;
+	const char *path = fx_path(f, "m.json");
+	json_t *v;
+
+	fx_configure(f);
+	assert_int_equal(fx_reqf(f, "PUT", "/drives/data",
+				 "{\"drive_id\": \"data\", \"path_on_host\": "
+				 "\"%s\", \"is_root_device\": false, "
+				 "\"is_read_only\": true}",
+				 fx_path(f, "disk2.img")), 204);
+	assert_int_equal(fx_reqf(f, "PUT", "/metrics",
+				 "{\"metrics_path\": \"%s\"}", path), 204);
+	assert_int_equal(f->sink_opens, 1);
+	assert_int_equal(fx_req(f, "PUT", "/actions",
+				"{\"action_type\": \"InstanceStart\"}"), 204);
+
+	metric_inc(&f->metrics.vcpu.exit_io_out);
+	metric_add(&f->metrics.vcpu.exit_mmio_write, 5);
+	metric_add(&f->metrics.block[0].read_bytes, 4096);
+	metric_store(&f->metrics.block[1].read_bytes, 1000);
+	metric_inc(&f->metrics.net[0].tx_packets_count);
+	assert_int_equal(fx_req(f, "PUT", "/actions",
+				"{\"action_type\": \"FlushMetrics\"}"), 204);
+	v = json_line(path, 0);
+	assert_true(json_integer_value(json_object_get(v, "utc_timestamp_ms")) >
+		    1600000000000LL);
+	assert_int_equal(get(v, "vcpu", "exit_io_out"), 1);
+	assert_int_equal(get(v, "vcpu", "exit_mmio_write"), 5);
+	assert_int_equal(get(v, "vcpu", "exit_io_in"), 0);
+	assert_int_equal(get(v, "block_rootfs", "read_bytes"), 4096);
+	assert_int_equal(get(v, "block_data", "read_bytes"), 1000);
+	assert_int_equal(get(v, "block", "read_bytes"), 5096);
+	assert_int_equal(get(v, "net_net1", "tx_packets_count"), 1);
+	assert_int_equal(get(v, "net", "tx_packets_count"), 1);
+	/* All requests so far, this one included, none failed. */
+	assert_int_equal(get(v, "api_server", "requests"), 8);
+	assert_int_equal(get(v, "api_server", "request_fails"), 0);
+	json_decref(v);
+
+	/* A cumulative source moving from 1000 to 1500 shows 500. */
+	metric_store(&f->metrics.block[1].read_bytes, 1500);
+	assert_int_equal(fx_req(f, "GET", "/nope", NULL), 400);
+	assert_int_equal(fx_req(f, "PUT", "/actions",
+				"{\"action_type\": \"FlushMetrics\"}"), 204);
+	v = json_line(path, 1);
+	assert_int_equal(get(v, "vcpu", "exit_io_out"), 0);
+	assert_int_equal(get(v, "block_data", "read_bytes"), 500);
+	assert_int_equal(get(v, "block_rootfs", "read_bytes"), 0);
+	assert_int_equal(get(v, "api_server", "requests"), 2);
+	assert_int_equal(get(v, "api_server", "request_fails"), 1);
+	json_decref(v);
+}
+
+static void test_metrics_once_only(void **state)
+{
+	F;
+
+	assert_int_equal(fx_req(f, "PUT", "/metrics",
+				"{\"metrics_path\": \"/elsewhere/m\"}"), 400);
+	fx_assert_fault(f, "test: refusing to open /elsewhere/m");
+	assert_int_equal(fx_reqf(f, "PUT", "/metrics",
+				 "{\"metrics_path\": \"%s\"}",
+				 fx_path(f, "m1")), 204);
+	assert_int_equal(fx_reqf(f, "PUT", "/metrics",
+				 "{\"metrics_path\": \"%s\"}",
+				 fx_path(f, "m2")), 400);
+	fx_assert_fault(f, "Reinitialization of metrics not allowed.");
+	assert_int_equal(f->sink_opens, 1);
+	assert_int_equal(access(fx_path(f, "m2"), F_OK), -1);
+	assert_int_equal(fx_req(f, "GET", "/vm/config", NULL), 200);
+	assert_non_null(strstr(f->r.body, "m1\"}"));
+}
+
+/* FlushMetrics without a metrics file succeeds and writes nothing, as in
+ * Firecracker. */
+static void test_flush_without_sink(void **state)
+{
+	F;
+	struct azerr e;
+
+	fx_boot(f);
+	assert_int_equal(fx_req(f, "PUT", "/actions",
+				"{\"action_type\": \"FlushMetrics\"}"), 204);
+	assert_int_equal(metrics_flush(&f->metrics, &e), 0);
+	assert_false(metrics_has_sink(&f->metrics));
+}
+
+/* Once the VM runs, lines come without being asked for. */
+static void test_metrics_periodic(void **state)
+{
+	F;
+	struct api_params p = {
+		.ops = &fake_vmm_ops, .ctx = &f->fake, .metrics = &f->metrics,
+		.metrics_period_ms = 50,
+	};
+	const char *path = fx_path(f, "periodic.json");
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	json_t *v = NULL;
+	struct azerr e;
+
+	api_free(f->api);
+	f->api = api_new(&p, NULL, &e);
+	assert_int_equal(fx_reqf(f, "PUT", "/metrics",
+				 "{\"metrics_path\": \"%s\"}", path), 204);
+	fx_boot(f);
+	for (int i = 0; i < 250 && !(v = json_line(path, 2)); i++)
+		nanosleep(&ts, NULL);
+	assert_non_null(v);
+	assert_non_null(json_object_get(v, "vcpu"));
+	json_decref(v);
+}
+
+/* A FIFO that nobody reads fills up; writing then fails instead of
+ * blocking the writer. */
+static void test_metrics_full_fifo(void **state)
+{
+	F;
+	const char *path = fx_path(f, "fifo");
+	struct metrics m;
+	struct azerr e;
+	int rfd, wfd, ret = 0;
+
+	assert_int_equal(mkfifo(path, 0600), 0);
+	rfd = open(path, O_RDONLY | O_NONBLOCK);
+	assert_true(rfd >= 0);
+	wfd = open(path, O_WRONLY | O_NONBLOCK);
+	assert_true(wfd >= 0);
+	metrics_init(&m);
+	assert_int_equal(metrics_set_sink(&m, wfd, &e), 0);
+	for (int i = 0; i < 10000 && !ret; i++)
+		ret = metrics_flush(&m, &e);
+	assert_int_equal(ret, -1);
+	assert_non_null(strstr(e.msg, "Cannot write the metrics"));
+	metrics_destroy(&m);
+	close(rfd);
+	(void)f;
+}
+
+static void test_logger(void **state)
+{
+	F;
+	const char *path = fx_path(f, "log");
+	char text[4096] = "";
+	FILE *fp;
+
+	assert_int_equal(fx_reqf(f, "PUT", "/logger",
+				 "{\"log_path\": \"%s\", \"level\": \"warning\", "
+				 "\"show_level\": true, \"show_log_origin\": true}",
+				 path), 204);
+	log_warn("shown %d", 1);
+	log_info("hidden by the level");
+	/* Reconfigured before boot: the module filter keeps src/api only. */
+	assert_int_equal(fx_reqf(f, "PUT", "/logger",
+				 "{\"log_path\": \"%s\", \"level\": \"Debug\", "
+				 "\"module\": \"api\"}", path), 204);
+	log_info("hidden by the module filter");
+	fx_req(f, "GET", "/nope", NULL);  /* logged from src/api/api.c */
+	assert_int_equal(fx_req(f, "PUT", "/logger",
+				"{\"level\": \"Off\"}"), 204);
+	log_error("hidden: logging is off");
+
+	fp = fopen(path, "r");
+	assert_non_null(fp);
+	assert_true(fread(text, 1, sizeof(text) - 1, fp) > 0);
+	fclose(fp);
+	assert_non_null(strstr(text, "azote: warning: tests/unit/"
+			       "test_api_metrics.c:"));
+	assert_non_null(strstr(text, ": shown 1\n"));
+	assert_null(strstr(text, "hidden"));
+	/* Without show_level and show_log_origin, just the message. */
+	assert_non_null(strstr(text, "\nazote: API request failed: Invalid "
+			       "request method and/or path: GET /nope.\n"));
+
+	assert_int_equal(fx_req(f, "PUT", "/logger",
+				"{\"level\": \"Chatty\"}"), 400);
+	fx_assert_fault(f, "unknown variant `Chatty` for field `level`, expected "
+			"one of `Error`, `Warning`, `Info`, `Debug`, `Trace`, "
+			"`Off`");
+	assert_int_equal(fx_req(f, "PUT", "/logger",
+				"{\"module\": \"../etc\\n\"}"), 400);
+	fx_assert_fault(f, "field `module`");
+	assert_int_equal(fx_req(f, "PUT", "/logger",
+				"{\"log_path\": \"\"}"), 400);
+	fx_assert_fault(f, "field `log_path` cannot be empty");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(fn) cmocka_unit_test_setup_teardown(fn, api_fixture_setup, \
+					      api_fixture_teardown)
+		T(test_metrics_lines),
+		T(test_metrics_once_only),
+		T(test_flush_without_sink),
+		T(test_metrics_periodic),
+		T(test_metrics_full_fifo),
+		T(test_logger),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,369 @@
+/* Unit tests for the HTTP transport (src/api/server.c) over a real Unix
+ * socket: framing, limits against slow and oversized clients, the socket
+ * file's life cycle. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api/server.h"
+#include "test_api_util.h"
+
+struct server_fixture {
+	struct api_fixture *f;
+	struct api_server *srv;
+	char sock[128];
+};
+
+static const struct api_server_limits test_limits = {
+	.max_body = 1024,
+	.idle_timeout_s = 1,
+	.request_timeout_s = 1,
+	.max_connections = 3,
+};
+
+static int setup(void **state)
+{
+	struct server_fixture *s = calloc(1, sizeof(*s));
+	struct azerr e;
+
+	assert_non_null(s);
+	api_fixture_setup((void **)&s->f);
+	snprintf(s->sock, sizeof(s->sock), "%s/api.sock", s->f->dir);
+	s->srv = api_server_start(s->sock, s->f->api, &test_limits, &e);
+	if (!s->srv)
+		fail_msg("%s", e.msg);
+	*state = s;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct server_fixture *s = *state;
+
+	api_server_stop(s->srv);
+	api_fixture_teardown((void **)&s->f);
+	free(s);
+	return 0;
+}
+
+static int connect_to(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	strcpy(sa.sun_path, path);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void send_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;  /* the server may close early; reads tell */
+		buf += n;
+		len -= n;
+	}
+}
+
+/* Reads until a whole response (headers + Content-Length body) arrived,
+ * EOF, or timeout_ms. Returns the bytes read (0: EOF at once, -1:
+ * timeout). */
+static int read_response(int fd, char *buf, size_t size, int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	size_t len = 0;
+	char *hdr_end, *cl;
+
+	buf[0] = '\0';
+	for (;;) {
+		ssize_t n;
+
+		if (poll(&p, 1, timeout_ms) != 1)
+			return -1;
+		n = read(fd, buf + len, size - 1 - len);
+		if (n <= 0)
+			return len;
+		len += n;
+		buf[len] = '\0';
+		hdr_end = strstr(buf, "\r\n\r\n");
+		if (!hdr_end)
+			continue;
+		cl = strcasestr(buf, "Content-Length:");
+		if (!cl || cl > hdr_end ||
+		    (size_t)(hdr_end + 4 - buf) + strtoul(cl + 15, NULL, 10) <= len)
+			return len;
+	}
+}
+
+static int status_of(const char *resp)
+{
+	int status = 0;
+
+	sscanf(resp, "HTTP/1.1 %d", &status);
+	return status;
+}
+
+/* One request on a new connection; returns the status. */
+static int request(struct server_fixture *s, const char *method,
+		   const char *path, const char *body, char *resp,
+		   size_t size)
+{
+	char req[2048];
+	int fd = connect_to(s->sock), n;
+
+	assert_true(fd >= 0);
+	n = snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: localhost\r\n"
+		     "Content-Length: %zu\r\n\r\n%s", method, path,
+		     body ? strlen(body) : 0, body ? body : "");
+	send_all(fd, req, n);
+	n = read_response(fd, resp, size, 5000);
+	close(fd);
+	return n > 0 ? status_of(resp) : -1;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void test_requests(void **state)
+{
+	struct server_fixture *s = *state;
+	char resp[4096];
+	struct stat st;
+
+	assert_int_equal(stat(s->sock, &st), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+	assert_int_equal(st.st_mode & 0777, 0600);
+
+	assert_int_equal(request(s, "GET", "/", NULL, resp, sizeof(resp)), 200);
+	assert_non_null(strstr(resp, "Content-Type: application/json"));
+	assert_non_null(strstr(resp, "\"state\":\"Not started\""));
+	assert_int_equal(request(s, "PUT", "/machine-config",
+				 "{\"vcpu_count\": 2, \"mem_size_mib\": 64}",
+				 resp, sizeof(resp)), 204);
+	assert_int_equal(request(s, "PUT", "/machine-config", "{\"vcpu_count\"",
+				 resp, sizeof(resp)), 400);
+	assert_non_null(strstr(resp, "{\"fault_message\":\"An error occurred "
+			       "when deserializing"));
+	assert_int_equal(request(s, "OPTIONS", "/", NULL, resp, sizeof(resp)),
+			 400);
+	assert_int_equal(request(s, "GET", "/machine-config", NULL, resp,
+				 sizeof(resp)), 200);
+	assert_non_null(strstr(resp, "\"vcpu_count\":2"));
+}
+
+/* Several requests on one connection (HTTP/1.1 keep-alive, as
+ * firecracker-go-sdk does). */
+static void test_keep_alive(void **state)
+{
+	struct server_fixture *s = *state;
+	const char *req = "GET /version HTTP/1.1\r\nHost: x\r\n\r\n";
+	char resp[2048];
+	int fd = connect_to(s->sock);
+
+	for (int i = 0; i < 3; i++) {
+		send_all(fd, req, strlen(req));
+		assert_true(read_response(fd, resp, sizeof(resp), 5000) > 0);
+		assert_int_equal(status_of(resp), 200);
+		assert_non_null(strstr(resp, "firecracker_version"));
+	}
+	close(fd);
+}
+
+static void test_oversized_body(void **state)
+{
+	struct server_fixture *s = *state;
+	char resp[4096], *big = malloc(1 << 20);
+	const char *hdr;
+	double t0;
+	int fd;
+
+	assert_non_null(big);
+	memset(big, ' ', (1 << 20) - 1);
+	big[(1 << 20) - 1] = '\0';
+	/* A Content-Length over the limit is refused before the body is
+	 * read: the client may send 1 MiB or nothing at all. */
+	fd = connect_to(s->sock);
+	hdr = "PUT /actions HTTP/1.1\r\nHost: x\r\nContent-Length: 1048575\r\n\r\n";
+	t0 = now_s();
+	send_all(fd, hdr, strlen(hdr));
+	assert_true(read_response(fd, resp, sizeof(resp), 5000) > 0);
+	assert_true(now_s() - t0 < 0.5);
+	assert_int_equal(status_of(resp), 400);
+	assert_non_null(strstr(resp, "{\"fault_message\":\"Request payload with "
+			       "size 1048575 is larger than the limit of 1024 "
+			       "allowed by server.\"}"));
+	close(fd);
+	/* Without a length (chunked) the limit shows while reading. */
+	fd = connect_to(s->sock);
+	hdr = "PUT /actions HTTP/1.1\r\nHost: x\r\n"
+	      "Transfer-Encoding: chunked\r\n\r\n800\r\n";
+	send_all(fd, hdr, strlen(hdr));
+	send_all(fd, big, 0x800);
+	send_all(fd, "\r\n0\r\n\r\n", 7);
+	assert_true(read_response(fd, resp, sizeof(resp), 5000) > 0);
+	assert_int_equal(status_of(resp), 400);
+	assert_non_null(strstr(resp, "Request payload is larger than the limit "
+			       "of 1024"));
+	close(fd);
+	/* At the limit is fine (the body is then judged on its JSON). */
+	big[1024] = '\0';
+	big[0] = '{';
+	big[1023] = '}';
+	assert_int_equal(request(s, "PUT", "/machine-config", big, resp,
+				 sizeof(resp)), 400);
+	assert_non_null(strstr(resp, "missing field `vcpu_count`"));
+	free(big);
+	assert_int_equal(request(s, "GET", "/", NULL, resp, sizeof(resp)), 200);
+}
+
+/* A client that stalls mid-request neither delays others nor keeps its
+ * connection past the timeouts. */
+static void test_slow_clients(void **state)
+{
+	struct server_fixture *s = *state;
+	char resp[2048];
+	const char *partial_body = "PUT /actions HTTP/1.1\r\nHost: x\r\n"
+				   "Content-Length: 100\r\n\r\n{\"act";
+	int headers_only, body_only;
+	double t0;
+
+	headers_only = connect_to(s->sock);
+	send_all(headers_only, "GET / HTTP/1.1\r\nHo", 18);
+	body_only = connect_to(s->sock);
+	send_all(body_only, partial_body, strlen(partial_body));
+
+	t0 = now_s();
+	assert_int_equal(request(s, "GET", "/", NULL, resp, sizeof(resp)), 200);
+	assert_true(now_s() - t0 < 0.5);
+
+	/* Both stalled connections are closed within the timeouts (1 s,
+	 * plus libmicrohttpd's timer granularity). */
+	assert_int_equal(read_response(headers_only, resp, sizeof(resp), 4000),
+			 0);
+	assert_int_equal(read_response(body_only, resp, sizeof(resp), 4000), 0);
+	assert_true(now_s() - t0 < 4.0);
+	close(headers_only);
+	close(body_only);
+	assert_int_equal(request(s, "GET", "/", NULL, resp, sizeof(resp)), 200);
+}
+
+/* A client trickling its body keeps the connection "active", but the
+ * request deadline still ends it. */
+static void test_trickling_body(void **state)
+{
+	struct server_fixture *s = *state;
+	const char *hdr = "PUT /actions HTTP/1.1\r\nHost: x\r\n"
+			  "Content-Length: 1000\r\n\r\n";
+	struct timespec tick = { 0, 200 * 1000 * 1000 };
+	char resp[256];
+	int fd = connect_to(s->sock), got = -1;
+	double t0 = now_s();
+
+	send_all(fd, hdr, strlen(hdr));
+	while (now_s() - t0 < 5 && got == -1) {
+		send_all(fd, " ", 1);
+		nanosleep(&tick, NULL);
+		got = read_response(fd, resp, sizeof(resp), 1);
+	}
+	assert_int_equal(got, 0);  /* closed, not answered */
+	assert_true(now_s() - t0 < 3.0);
+	close(fd);
+}
+
+/* Connections beyond the limit are not served until a slot frees up;
+ * idle ones time out, so the limit cannot lock the API for long. */
+static void test_connection_limit(void **state)
+{
+	struct server_fixture *s = *state;
+	int idle[3], status = -1;
+	char resp[2048];
+	double t0 = now_s();
+
+	for (int i = 0; i < 3; i++)
+		idle[i] = connect_to(s->sock);
+	while (status != 200 && now_s() - t0 < 5)
+		status = request(s, "GET", "/", NULL, resp, sizeof(resp));
+	assert_int_equal(status, 200);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(read_response(idle[i], resp, sizeof(resp), 100),
+				 0);
+		close(idle[i]);
+	}
+}
+
+static void test_socket_file(void **state)
+{
+	struct server_fixture *s = *state;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char path[128], longpath[200];
+	struct api_server *other;
+	struct azerr e;
+	int fd;
+
+	/* A live socket is not taken over. */
+	assert_null(api_server_start(s->sock, s->f->api, NULL, &e));
+	assert_non_null(strstr(e.msg, "another process is serving it"));
+	/* A stale one (its server gone) is. */
+	snprintf(path, sizeof(path), "%s/stale.sock", s->f->dir);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	strcpy(sa.sun_path, path);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	close(fd);
+	other = api_server_start(path, s->f->api, NULL, &e);
+	assert_non_null(other);
+	api_server_stop(other);
+	assert_int_equal(access(path, F_OK), -1);  /* removed on stop */
+	/* Whatever else is at the path stays. */
+	assert_null(api_server_start(fx_path(s->f, "kernel"), s->f->api, NULL,
+				     &e));
+	assert_non_null(strstr(e.msg, "exists and is not a socket"));
+	assert_int_equal(access(fx_path(s->f, "kernel"), F_OK), 0);
+	memset(longpath, 'a', sizeof(longpath) - 1);
+	longpath[0] = '/';
+	longpath[sizeof(longpath) - 1] = '\0';
+	assert_null(api_server_start(longpath, s->f->api, NULL, &e));
+	assert_non_null(strstr(e.msg, "longer than 107"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+		T(test_requests),
+		T(test_keep_alive),
+		T(test_oversized_body),
+		T(test_slow_clients),
+		T(test_trickling_body),
+		T(test_connection_limit),
+		T(test_socket_file),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

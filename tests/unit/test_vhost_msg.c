@@ -1,0 +1,309 @@
+/* Unit tests for the vhost-user message codec (src/vhost/msg.c) and the
+ * back-end's handling of refused requests (src/vhost/backend.c). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "vhost/backend.h"
+#include "vhost/msg.h"
+
+/* Raw message bytes: header then payload. */
+struct raw {
+	struct vhost_user_header h;
+	uint8_t p[512];
+};
+
+static int parse(uint32_t req, uint32_t flags, const void *payload, uint32_t size,
+		 unsigned nfds, struct vu_msg *m)
+{
+	struct raw r = { .h = { req, flags, size } };
+
+	if (size)
+		memcpy(r.p, payload, size);
+	return vu_msg_parse(m, &r, sizeof(r.h) + size, nfds, NULL);
+}
+
+static void test_parse_valid(void **state)
+{
+	struct vu_msg m;
+	uint64_t u = 0x1234;
+	struct vhost_user_mem_table t = { .nregions = 2 };
+	struct vhost_user_config c = { .offset = 0, .size = 8 };
+	(void)state;
+
+	assert_int_equal(parse(VHOST_USER_GET_FEATURES, 1, NULL, 0, 0, &m), 0);
+	assert_int_equal(parse(VHOST_USER_SET_FEATURES, 1, &u, 8, 0, &m), 0);
+	assert_int_equal(m.p.u64, 0x1234);
+	assert_int_equal(parse(VHOST_USER_SET_MEM_TABLE, 1, &t, 8 + 2 * 32, 2, &m), 0);
+	u = 3;
+	assert_int_equal(parse(VHOST_USER_SET_VRING_KICK, 1, &u, 8, 1, &m), 0);
+	u = 3 | VHOST_USER_VRING_NOFD;
+	assert_int_equal(parse(VHOST_USER_SET_VRING_CALL, 1, &u, 8, 0, &m), 0);
+	assert_int_equal(parse(VHOST_USER_GET_CONFIG, 1 | VHOST_USER_NEED_REPLY, &c,
+			       12 + 8, 0, &m), 0);
+}
+
+static void test_parse_malformed(void **state)
+{
+	struct vu_msg m;
+	uint64_t u = 0;
+	struct vhost_user_mem_table t = { .nregions = 2 };
+	struct vhost_user_config c = { .size = 8 };
+	uint8_t big[sizeof(union vhost_user_payload) + 8] = { 0 };
+	(void)state;
+
+	assert_int_equal(vu_msg_parse(&m, big, 6, 0, NULL), -1);        /* short header */
+	assert_int_equal(parse(VHOST_USER_GET_FEATURES, 2, NULL, 0, 0, &m), -1);  /* version */
+	assert_int_equal(parse(VHOST_USER_GET_FEATURES, 0, NULL, 0, 0, &m), -1);
+	assert_int_equal(parse(VHOST_USER_GET_FEATURES, 1 | VHOST_USER_REPLY, NULL, 0, 0, &m), -1);
+	assert_int_equal(parse(VHOST_USER_GET_FEATURES, 1, &u, 8, 0, &m), -1);  /* size */
+	assert_int_equal(parse(VHOST_USER_SET_FEATURES, 1, &u, 4, 0, &m), -1);
+	assert_int_equal(parse(VHOST_USER_SET_FEATURES, 1, &u, 8, 1, &m), -1);  /* stray fd */
+	assert_int_equal(parse(VHOST_USER_SET_FEATURES, 1, big, sizeof(big), 0, &m), -1);
+	assert_int_equal(parse(99, 1, NULL, 0, 0, &m), -1);          /* unknown */
+	assert_int_equal(parse(1000, 1, NULL, 0, 0, &m), -1);
+	assert_int_equal(parse(VHOST_USER_SET_LOG_BASE, 1, &u, 8, 1, &m), -1);  /* unsupported */
+	/* Memory table: fd count, region count, size. */
+	assert_int_equal(parse(VHOST_USER_SET_MEM_TABLE, 1, &t, 8 + 2 * 32, 1, &m), -1);
+	assert_int_equal(parse(VHOST_USER_SET_MEM_TABLE, 1, &t, 8 + 1 * 32, 2, &m), -1);
+	t.nregions = 0;
+	assert_int_equal(parse(VHOST_USER_SET_MEM_TABLE, 1, &t, 8, 0, &m), -1);
+	t.nregions = 9;
+	assert_int_equal(parse(VHOST_USER_SET_MEM_TABLE, 1, &t, 8 + 8 * 32, 8, &m), -1);
+	assert_int_equal(parse(VHOST_USER_SET_MEM_TABLE, 1, &t, 4, 0, &m), -1);
+	/* Vring fds: fd presence must match the NOFD flag; no other flags. */
+	assert_int_equal(parse(VHOST_USER_SET_VRING_KICK, 1, &u, 8, 0, &m), -1);
+	u = VHOST_USER_VRING_NOFD;
+	assert_int_equal(parse(VHOST_USER_SET_VRING_KICK, 1, &u, 8, 1, &m), -1);
+	u = 1 << 9;
+	assert_int_equal(parse(VHOST_USER_SET_VRING_KICK, 1, &u, 8, 1, &m), -1);
+	/* Config: size field must match the payload, at most 256. */
+	assert_int_equal(parse(VHOST_USER_GET_CONFIG, 1, &c, 12 + 4, 0, &m), -1);
+	assert_int_equal(parse(VHOST_USER_GET_CONFIG, 1, &c, 8, 0, &m), -1);
+	c.size = 300;
+	assert_int_equal(parse(VHOST_USER_SET_CONFIG, 1, &c, 12, 0, &m), -1);
+	/* Too many fds. */
+	assert_int_equal(parse(VHOST_USER_GET_FEATURES, 1, NULL, 0, 9, &m), -1);
+}
+
+static void test_reply_checks(void **state)
+{
+	struct vu_msg m = { .hdr = { VHOST_USER_GET_FEATURES, 1 | VHOST_USER_REPLY, 8 } };
+	(void)state;
+
+	assert_int_equal(vu_msg_check_reply(&m, VHOST_USER_GET_FEATURES, NULL), 0);
+	assert_int_equal(vu_msg_check_reply(&m, VHOST_USER_GET_QUEUE_NUM, NULL), -1);
+	m.hdr.flags = 1;
+	assert_int_equal(vu_msg_check_reply(&m, VHOST_USER_GET_FEATURES, NULL), -1);
+	m.hdr.flags = 1 | VHOST_USER_REPLY;
+	m.hdr.size = 4;
+	assert_int_equal(vu_msg_check_reply(&m, VHOST_USER_GET_FEATURES, NULL), -1);
+	/* REPLY_ACK answers are a u64. */
+	m.hdr = (struct vhost_user_header){ VHOST_USER_SET_MEM_TABLE, 1 | VHOST_USER_REPLY, 8 };
+	assert_int_equal(vu_msg_check_reply(&m, VHOST_USER_SET_MEM_TABLE, NULL), 0);
+}
+
+static int count_open_fds(void)
+{
+	int n = 0;
+
+	for (int fd = 0; fd < 256; fd++)
+		n += fcntl(fd, F_GETFD) >= 0;
+	return n;
+}
+
+static void test_socket_roundtrip(void **state)
+{
+	int sv[2];
+	struct vu_msg m = { .hdr = { VHOST_USER_SET_VRING_CALL, 1, 8 } }, r;
+	(void)state;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	m.p.u64 = 2;
+	m.fds[0] = eventfd(0, 0);
+	m.nfds = 1;
+	assert_int_equal(vu_msg_send(sv[0], &m, NULL), 0);
+	assert_int_equal(vu_msg_recv(sv[1], &r, 1000, NULL), 1);
+	assert_int_equal(r.hdr.request, VHOST_USER_SET_VRING_CALL);
+	assert_int_equal(r.nfds, 1);
+	assert_int_equal(vu_msg_check_request(&r, NULL), 0);
+	vu_msg_close_fds(&r);
+
+	/* A payload larger than any request: the stream cannot be trusted. */
+	struct vhost_user_header h = { VHOST_USER_SET_FEATURES, 1, 4096 };
+	assert_int_equal(write(sv[0], &h, sizeof(h)), sizeof(h));
+	assert_int_equal(vu_msg_recv(sv[1], &r, 1000, NULL), -1);
+
+	/* Silence: times out. */
+	assert_int_equal(vu_msg_recv(sv[1], &r, 50, NULL), -1);
+
+	/* More fds than a message may carry: refused, none leaked. */
+	int before = count_open_fds();
+	struct vu_msg many = { .hdr = { VHOST_USER_GET_FEATURES, 1, 0 }, .nfds = 8 };
+	for (int i = 0; i < 8; i++)
+		many.fds[i] = m.fds[0];
+	int extra = eventfd(0, 0);
+	/* Send 9 fds by hand. */
+	char ctl[CMSG_SPACE(9 * sizeof(int))];
+	struct iovec iov = { &many.hdr, sizeof(many.hdr) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
+			     .msg_controllen = sizeof(ctl) };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(9 * sizeof(int));
+	for (int i = 0; i < 9; i++)
+		((int *)CMSG_DATA(cm))[i] = i < 8 ? m.fds[0] : extra;
+	assert_int_equal(sendmsg(sv[0], &mh, 0), sizeof(many.hdr));
+	assert_int_equal(vu_msg_recv(sv[1], &r, 1000, NULL), -1);
+	assert_int_equal(count_open_fds(), before + 1);  /* only `extra` */
+	close(extra);
+
+	/* A header cut short by EOF, then EOF. */
+	assert_int_equal(write(sv[0], &h, 6), 6);
+	close(sv[0]);
+	assert_int_equal(vu_msg_recv(sv[1], &r, 1000, NULL), -1);
+	assert_int_equal(vu_msg_recv(sv[1], &r, 1000, NULL), 0);
+	close(sv[1]);
+	close(m.fds[0]);
+}
+
+/* ---- the back-end's answers ---- */
+
+static void fake_get_config(void *dev, uint32_t off, void *buf, uint32_t len)
+{
+	(void)dev;
+	for (uint32_t i = 0; i < len; i++)
+		((uint8_t *)buf)[i] = (uint8_t)(off + i);
+}
+
+static void fake_set_features(void *dev, uint64_t f)
+{
+	*(uint64_t *)dev = f;
+}
+
+static int fake_start(void *dev, unsigned idx, struct virtq *q, struct azerr *e)
+{
+	(void)dev; (void)idx; (void)q; (void)e;
+	return 0;
+}
+
+static void fake_stop(void *dev, unsigned idx, struct virtq *q)
+{
+	(void)dev; (void)idx; (void)q;
+}
+
+static const struct vu_device_ops fake_ops = {
+	.get_config = fake_get_config, .set_features = fake_set_features,
+	.queue_start = fake_start, .queue_stop = fake_stop,
+};
+
+static uint64_t fake_features;
+static const struct vu_device fake_dev = {
+	.ops = &fake_ops, .dev = &fake_features, .features = 0xff,
+	.protocol_features = VU_BACKEND_PROTOCOL_FEATURES, .nr_queues = 2,
+	.config_size = 16,
+};
+
+/* Sends req to the back-end, returns its handle() result; *reply gets the
+ * answer if one was sent. */
+static int ask(struct vu_backend *b, int peer, uint32_t req, uint32_t flags,
+	       const void *p, uint32_t size, struct vu_msg *reply, bool *replied)
+{
+	struct vu_msg m = { .hdr = { req, 1 | flags, size } };
+
+	if (size)
+		memcpy(&m.p, p, size);
+	int r = vu_backend_handle(b, &m, NULL);
+	*replied = vu_msg_recv(peer, reply, 0, NULL) == 1;
+	return r;
+}
+
+static void test_backend_answers(void **state)
+{
+	struct vu_backend b;
+	struct vu_msg r;
+	bool replied;
+	int sv[2];
+	uint64_t u;
+	(void)state;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	vu_backend_init(&b, &fake_dev);
+	b.sock = sv[0];
+	assert_int_equal(ask(&b, sv[1], VHOST_USER_GET_FEATURES, 0, NULL, 0, &r, &replied), 0);
+	assert_true(replied);
+	assert_int_equal(r.p.u64, 0xff | (1ULL << VHOST_USER_F_PROTOCOL_FEATURES));
+	u = 1ULL << VHOST_USER_PROTOCOL_F_REPLY_ACK | 1ULL << VHOST_USER_PROTOCOL_F_CONFIG;
+	assert_int_equal(ask(&b, sv[1], VHOST_USER_SET_PROTOCOL_FEATURES, 0, &u, 8, &r, &replied), 0);
+	assert_false(replied);  /* no NEED_REPLY */
+	/* Features not offered: refused, and the ack says so. */
+	u = 0x100;
+	assert_int_equal(ask(&b, sv[1], VHOST_USER_SET_FEATURES, VHOST_USER_NEED_REPLY,
+			     &u, 8, &r, &replied), -1);
+	assert_true(replied);
+	assert_int_equal(r.p.u64, 1);
+	u = 0x3;
+	assert_int_equal(ask(&b, sv[1], VHOST_USER_SET_FEATURES, VHOST_USER_NEED_REPLY,
+			     &u, 8, &r, &replied), 0);
+	assert_int_equal(r.p.u64, 0);
+	assert_int_equal(fake_features, 0x3);
+	/* Config: in range answered, out of range answered empty. */
+	struct vhost_user_config c = { .offset = 4, .size = 8 };
+	assert_int_equal(ask(&b, sv[1], VHOST_USER_GET_CONFIG, 0, &c, 20, &r, &replied), 0);
+	assert_int_equal(r.hdr.size, 20);
+	assert_int_equal(r.p.config.data[0], 4);
+	c.offset = 12;
+	assert_int_equal(ask(&b, sv[1], VHOST_USER_GET_CONFIG, 0, &c, 20, &r, &replied), -1);
+	assert_true(replied);
+	assert_int_equal(r.p.config.size, 0);
+	/* Vring index beyond the device's queues. */
+	struct vhost_user_vring_state s = { 5, 64 };
+	assert_int_equal(ask(&b, sv[1], VHOST_USER_SET_VRING_NUM, VHOST_USER_NEED_REPLY,
+			     &s, 8, &r, &replied), -1);
+	assert_int_equal(r.p.u64, 1);
+	s = (struct vhost_user_vring_state){ 0, 100 };  /* not a power of 2 */
+	assert_int_equal(ask(&b, sv[1], VHOST_USER_SET_VRING_NUM, 0, &s, 8, &r, &replied), -1);
+	/* A refused request that owes a reply ends the connection. */
+	assert_false(b.broken);
+	s = (struct vhost_user_vring_state){ 7, 0 };
+	assert_int_equal(ask(&b, sv[1], VHOST_USER_GET_VRING_BASE, 0, &s, 8, &r, &replied), -1);
+	assert_true(b.broken);
+	/* Memory table whose regions overlap: refused, fds closed. */
+	vu_backend_reset(&b);
+	int before = count_open_fds();
+	struct vu_msg mt = { .hdr = { VHOST_USER_SET_MEM_TABLE, 1, 8 + 64 }, .nfds = 2 };
+	mt.p.mem.nregions = 2;
+	mt.p.mem.regions[0] = (struct vhost_user_mem_region){ 0, 8192, 0x1000, 0 };
+	mt.p.mem.regions[1] = (struct vhost_user_mem_region){ 4096, 8192, 0x9000, 0 };
+	mt.fds[0] = eventfd(0, 0);
+	mt.fds[1] = eventfd(0, 0);
+	assert_int_equal(vu_backend_handle(&b, &mt, NULL), -1);
+	assert_int_equal(count_open_fds(), before);
+	vu_backend_reset(&b);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_valid),
+		cmocka_unit_test(test_parse_malformed),
+		cmocka_unit_test(test_reply_checks),
+		cmocka_unit_test(test_socket_roundtrip),
+		cmocka_unit_test(test_backend_answers),
+	};
+
+	log_init("test_vhost_msg", LOG_ERROR);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
