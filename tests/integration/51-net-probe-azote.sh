@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# The probe's virtio-net client under azote with the net card, the same
+# checks 33-probe-qemu-net.sh makes of QEMU's own virtio-net: net-echo
+# against the kernel's IP stack on a TAP in a namespace this test creates
+# (and removes on every exit path), and net-bench with its figures. The
+# card is started by azote (--net), also on a multi_queue TAP with two
+# pairs, and run by hand behind --vhost-user-net with a MAC azote sets.
+# Last, the card is killed in the middle of net-bench: azote must survive,
+# say what happened, and the guest must see its device fail.
+set -uo pipefail
+. "$(dirname "$0")/../lib/probe-common.sh"
+command -v ip >/dev/null || { echo "skip: no ip (iproute2)"; exit 77; }
+for f in build/azote build/azote-card-net build/probe-netpeer; do
+	[ -x "$f" ] || { echo "$f missing: run make"; exit 1; }
+done
+
+ns=aznet$$ host=10.213.0.1 guest=10.213.0.2 mac=06:00:ac:10:00:02
+ip netns add "$ns" || { echo "skip: cannot create a network namespace"; exit 77; }
+cleanups+=("ip netns del $ns 2>/dev/null")
+in_ns() { ip netns exec "$ns" "$@"; }
+# Background processes run under ip netns exec directly, so that $! is
+# theirs (ip execs the program) and not a subshell's.
+in_ns ip link set lo up
+in_ns sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+in_ns ip tuntap add dev ptap0 mode tap
+in_ns ip tuntap add dev ptapmq mode tap multi_queue
+for t in ptap0 ptapmq; do in_ns ip link set "$t" up; done
+# The host's address on the TAP in use.
+use_tap() {
+	in_ns ip addr flush dev ptap0
+	in_ns ip addr flush dev ptapmq
+	in_ns ip addr add "$host/24" dev "$1"
+}
+g=(probe.ip=$guest/24 probe.peer=$host)
+# probe-run hands --tap NAME and --vhost-user-net SOCK to azote as
+# tap=NAME / socket=SOCK items: more items (queues=, mac=) ride along.
+
+use_tap ptap0
+expect net-echo 0 "PASS .*mac=$mac .*sent=22 received=22 lost=0 bad=0 max_payload=1472" -- \
+	in_ns_run --vmm azote --timeout 60 --tap ptap0 --mac "$mac" -- probe.test=net-echo "${g[@]}"
+expect net-echo-no-peer 1 'FAIL .*reason=arp_no_reply' -- \
+	in_ns_run --vmm azote --timeout 60 --tap ptap0 -- probe.test=net-echo \
+	probe.ip=$guest/24 probe.peer=10.213.0.9
+
+use_tap ptapmq
+expect net-echo-2-pairs 0 "PASS .*sent=22 received=22 lost=0 bad=0" -- \
+	in_ns_run --vmm azote --timeout 60 --tap "ptapmq,queues=2" -- probe.test=net-echo "${g[@]}"
+
+use_tap ptap0
+sock=$tmp/net.sock
+ip netns exec "$ns" build/azote-card-net --tap ptap0 --socket "$sock" 2>"$tmp/card.log" &
+card=$!
+cleanups+=("kill $card 2>/dev/null; wait $card 2>/dev/null")
+for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
+expect net-echo-vhost-user 0 "PASS .*mac=06:00:ac:10:00:09 .*received=22 lost=0 bad=0" -- \
+	in_ns_run --vmm azote --timeout 60 --vhost-user-net "$sock,mac=06:00:ac:10:00:09" -- \
+	probe.test=net-echo "${g[@]}"
+kill -0 "$card" 2>/dev/null || { echo "FAIL: the card behind --vhost-user-net died"; failed=1; }
+kill "$card" 2>/dev/null
+wait "$card" 2>/dev/null
+
+ip netns exec "$ns" build/probe-netpeer --addr "$host" --port 9000 --lifetime 120 2>"$tmp/peer.log" &
+peer=$!
+cleanups+=("kill $peer 2>/dev/null; wait $peer 2>/dev/null")
+rx0=$(in_ns cat /sys/class/net/ptap0/statistics/rx_packets)
+expect net-bench 0 'PASS .*tx_pps=[1-9][0-9]* .*rx_pps=[1-9][0-9]* ' -- \
+	in_ns_run --vmm azote --timeout 60 --tap ptap0 -- probe.test=net-bench "${g[@]}" probe.secs=1
+rx1=$(in_ns cat /sys/class/net/ptap0/statistics/rx_packets)
+tx_pkts=$(grep -o 'tx_pkts=[0-9]*' "$tmp/out" | cut -d= -f2)
+echo "     host TAP received $((rx1 - rx0)) frames (guest sent ${tx_pkts:-?} + control)"
+if [ -z "$tx_pkts" ] || [ $((rx1 - rx0)) -lt "$tx_pkts" ]; then
+	echo "FAIL net-bench: TAP count $((rx1 - rx0)) < guest tx_pkts ${tx_pkts:-none}"
+	failed=1
+fi
+
+# card_under PID EXE: the process running EXE among PID's descendants
+# (the card this test's azote started; nothing else is looked at).
+card_under() {
+	local todo=("$1") p
+	while [ ${#todo[@]} -gt 0 ]; do
+		p=${todo[0]}
+		todo=("${todo[@]:1}")
+		[ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$2" ] && { echo "$p"; return 0; }
+		todo+=($(cat /proc/"$p"/task/*/children 2>/dev/null))
+	done
+	return 1
+}
+
+echo "---- the card killed during net-bench"
+ip netns exec "$ns" "$run" --vmm azote --timeout 60 --tap ptap0 --log "$tmp/crash.log" -- \
+	probe.test=net-bench "${g[@]}" probe.secs=4 >"$tmp/crash.out" 2>&1 &
+vm=$!
+cleanups+=("kill $vm 2>/dev/null; wait $vm 2>/dev/null")
+for _ in $(seq 100); do grep -q "net-bench.tx start" "$tmp/crash.out" && break; sleep 0.1; done
+sleep 0.5
+victim=$(card_under "$vm" "$PWD/build/azote-card-net")
+if [ -z "$victim" ]; then
+	echo "FAIL card-crash: no card found under the VM"
+	failed=1
+else
+	kill -9 "$victim"
+	wait "$vm"
+	rc=$?
+	cat "$tmp/crash.out"
+	# rc 1: the VM ended by itself with the probe's FAIL result.
+	if [ "$rc" != 1 ] || ! grep -q 'net-bench FAIL .*reason=' "$tmp/crash.out"; then
+		echo "FAIL card-crash: probe-run exited $rc (want 1: the guest saw the failure and ended)"
+		failed=1
+	elif ! grep -q "the card was killed by signal 9" "$tmp/crash.log" ||
+	     ! grep -q "device marked as needing reset" "$tmp/crash.log"; then
+		echo "FAIL card-crash: azote did not report the card's death"
+		grep azote: "$tmp/crash.log"
+		failed=1
+	else
+		grep azote: "$tmp/crash.log"
+		echo "ok   card-crash: azote survived, reported the card's death; the guest saw its NIC fail"
+	fi
+fi
+exit $failed
