@@ -27,6 +27,35 @@ pid_t drv_spawn_card(char **argv, int *sock)
 	return pid;
 }
 
+pid_t drv_connect(struct vu_frontend *fe, char **args, const char *socket_path,
+		  int timeout_ms)
+{
+	char **card = NULL;
+	pid_t pid = 0;
+	struct azerr e;
+	int sock, r;
+
+	for (char **a = args; *a; a++)
+		if (!strcmp(*a, "--")) {
+			*a = NULL;
+			card = a + 1;
+			break;
+		}
+	if (card && *card) {
+		pid = drv_spawn_card(card, &sock);
+		r = vu_fe_attach(fe, sock, "card (socketpair)", timeout_ms, &e);
+	} else if (socket_path) {
+		r = vu_fe_connect(fe, socket_path, timeout_ms, &e);
+	} else {
+		r = azerr_set(&e, "give --socket PATH or -- CARD ARGS...");
+	}
+	if (r) {
+		fprintf(stderr, "%s\n", e.msg);
+		exit(2);
+	}
+	return pid;
+}
+
 unsigned drv_card_bad_fds(pid_t pid, bool (*allowed)(int fd, const char *target),
 			  unsigned *total)
 {

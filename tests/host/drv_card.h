@@ -7,11 +7,20 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "vhost/frontend.h"
+
 /* Starts argv[0] as azote does (jail_spawn_card: its end of a socketpair
  * as fd 3; an argument "{fd}" becomes "3"), leaking an inheritable stray
  * fd into it, as a careless parent would, so that tests can check the
  * card closed it. *sock gets our end. Returns the pid; exits on failure. */
 pid_t drv_spawn_card(char **argv, int *sock);
+
+/* Connects fe to the back-end a driver's command line names: the card
+ * given after "--" in args (started with drv_spawn_card), else
+ * socket_path. args is cut at the "--", leaving the tests. Returns the
+ * card's pid, 0 with a socket; exits on failure. */
+pid_t drv_connect(struct vu_frontend *fe, char **args, const char *socket_path,
+		  int timeout_ms);
 
 /* Counts the fds of process pid (*total) and returns how many fail
  * allowed(fd, link target); each of those is printed. */

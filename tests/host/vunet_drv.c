@@ -877,8 +877,7 @@ int main(int argc, char **argv)
 	const char *socket_path = NULL;
 	unsigned bench_secs = 2, load_frames = 20000;
 	uint64_t drop = 0;
-	struct azerr e;
-	int c, sock;
+	int c;
 
 	d.nr_pairs = 1;
 	d.qsize = 256;
@@ -907,24 +906,9 @@ int main(int argc, char **argv)
 	}
 	if (!d.tap || d.qsize < 8 || d.qsize > 1024 || (d.qsize & (d.qsize - 1)))
 		die(2, "give --tap NAME; --qsize is a power of 2 in 8..1024");
-	char **tests = argv + optind, **card = NULL;
-	for (char **a = tests; *a; a++)
-		if (!strcmp(*a, "--")) {
-			*a = NULL;
-			card = a + 1;
-			break;
-		}
+	char **tests = argv + optind;
 	signal(SIGPIPE, SIG_IGN);
-	if (card && *card) {
-		d.card_pid = drv_spawn_card(card, &sock);
-		if (vu_fe_attach(&d.fe, sock, "card (socketpair)", d.timeout_ms, &e))
-			die(2, "%s", e.msg);
-	} else if (socket_path) {
-		if (vu_fe_connect(&d.fe, socket_path, d.timeout_ms, &e))
-			die(2, "%s", e.msg);
-	} else {
-		die(2, "give --socket PATH or -- CARD ARGS...");
-	}
+	d.card_pid = drv_connect(&d.fe, tests, socket_path, d.timeout_ms);
 	setup(&d, drop);
 	for (char **t = tests; *t; t++) {
 		printf("== %s\n", *t);

@@ -15,14 +15,9 @@ for f in "$CARD" "$DRV"; do
 	[ -x "$f" ] || { echo "missing $f: run make first"; exit 1; }
 done
 netns_init
-netns_tap aztap0 10.77.0.1/24
-netns_tap aztapmq 10.77.0.1/24 multi_queue
-# One address, on the TAP in use: flip it between runs.
-use_tap() {
-	ip -n "$NS" addr flush dev aztap0
-	ip -n "$NS" addr flush dev aztapmq
-	ip -n "$NS" addr add 10.77.0.1/24 dev "$1"
-}
+netns_tap aztap0
+netns_tap aztapmq multi_queue
+use_tap() { netns_use_tap 10.77.0.1/24 "$1" aztap0 aztapmq; }
 
 echo "--- card started by the driver, all features"
 use_tap aztap0

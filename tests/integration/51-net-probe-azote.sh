@@ -14,23 +14,18 @@ for f in build/azote build/azote-card-net build/probe-netpeer; do
 	[ -x "$f" ] || { echo "$f missing: run make"; exit 1; }
 done
 
-ns=aznet$$ host=10.213.0.1 guest=10.213.0.2 mac=06:00:ac:10:00:02
-ip netns add "$ns" || { echo "skip: cannot create a network namespace"; exit 77; }
-cleanups+=("ip netns del $ns 2>/dev/null")
-in_ns() { ip netns exec "$ns" "$@"; }
+. tests/lib/netns.sh
+NS=aznet$$ host=10.213.0.1 guest=10.213.0.2 mac=06:00:ac:10:00:02
+cleanups+=("ip netns del $NS 2>/dev/null")
+netns_create || { echo "skip: cannot create a network namespace"; exit 77; }
+# probe-common's expect runs in_ns_run commands in $ns.
+ns=$NS
+in_ns() { ip netns exec "$NS" "$@"; }
 # Background processes run under ip netns exec directly, so that $! is
 # theirs (ip execs the program) and not a subshell's.
-in_ns ip link set lo up
-in_ns sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-in_ns ip tuntap add dev ptap0 mode tap
-in_ns ip tuntap add dev ptapmq mode tap multi_queue
-for t in ptap0 ptapmq; do in_ns ip link set "$t" up; done
-# The host's address on the TAP in use.
-use_tap() {
-	in_ns ip addr flush dev ptap0
-	in_ns ip addr flush dev ptapmq
-	in_ns ip addr add "$host/24" dev "$1"
-}
+netns_tap ptap0
+netns_tap ptapmq multi_queue
+use_tap() { netns_use_tap "$host/24" "$1" ptap0 ptapmq; }
 g=(probe.ip=$guest/24 probe.peer=$host)
 # probe-run hands --tap NAME and --vhost-user-net SOCK to azote as
 # tap=NAME / socket=SOCK items: more items (queues=, mac=) ride along.
@@ -48,7 +43,7 @@ expect net-echo-2-pairs 0 "PASS .*sent=22 received=22 lost=0 bad=0" -- \
 
 use_tap ptap0
 sock=$tmp/net.sock
-ip netns exec "$ns" build/azote-card-net --tap ptap0 --socket "$sock" 2>"$tmp/card.log" &
+ip netns exec "$NS" build/azote-card-net --tap ptap0 --socket "$sock" 2>"$tmp/card.log" &
 card=$!
 cleanups+=("kill $card 2>/dev/null; wait $card 2>/dev/null")
 for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
@@ -59,7 +54,7 @@ kill -0 "$card" 2>/dev/null || { echo "FAIL: the card behind --vhost-user-net di
 kill "$card" 2>/dev/null
 wait "$card" 2>/dev/null
 
-ip netns exec "$ns" build/probe-netpeer --addr "$host" --port 9000 --lifetime 120 2>"$tmp/peer.log" &
+ip netns exec "$NS" build/probe-netpeer --addr "$host" --port 9000 --lifetime 120 2>"$tmp/peer.log" &
 peer=$!
 cleanups+=("kill $peer 2>/dev/null; wait $peer 2>/dev/null")
 rx0=$(in_ns cat /sys/class/net/ptap0/statistics/rx_packets)
@@ -87,7 +82,7 @@ card_under() {
 }
 
 echo "---- the card killed during net-bench"
-ip netns exec "$ns" "$run" --vmm azote --timeout 60 --tap ptap0 --log "$tmp/crash.log" -- \
+ip netns exec "$NS" "$run" --vmm azote --timeout 60 --tap ptap0 --log "$tmp/crash.log" -- \
 	probe.test=net-bench "${g[@]}" probe.secs=4 >"$tmp/crash.out" 2>&1 &
 vm=$!
 cleanups+=("kill $vm 2>/dev/null; wait $vm 2>/dev/null")

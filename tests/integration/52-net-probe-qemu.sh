@@ -11,20 +11,19 @@ for f in build/azote-card-net build/probe-netpeer; do
 	[ -x "$f" ] || { echo "$f missing: run make"; exit 1; }
 done
 
-ns=azqnet$$ host=10.214.0.1 guest=10.214.0.2
-ip netns add "$ns" || { echo "skip: cannot create a network namespace"; exit 77; }
-cleanups+=("ip netns del $ns 2>/dev/null")
-in_ns() { ip netns exec "$ns" "$@"; }
-in_ns ip link set lo up
-in_ns sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-in_ns ip tuntap add dev qtap0 mode tap
+. tests/lib/netns.sh
+NS=azqnet$$ host=10.214.0.1 guest=10.214.0.2
+cleanups+=("ip netns del $NS 2>/dev/null")
+netns_create || { echo "skip: cannot create a network namespace"; exit 77; }
+ns=$NS
+in_ns() { ip netns exec "$NS" "$@"; }
+netns_tap qtap0
 in_ns ip addr add "$host/24" dev qtap0
-in_ns ip link set qtap0 up
 g=(probe.ip=$guest/24 probe.peer=$host)
 
 # The card serves one QEMU after another on its socket.
 sock=$tmp/net.sock
-ip netns exec "$ns" build/azote-card-net --tap qtap0 --socket "$sock" \
+ip netns exec "$NS" build/azote-card-net --tap qtap0 --socket "$sock" \
 	2>"$tmp/card.log" &
 card=$!
 cleanups+=("kill $card 2>/dev/null; wait $card 2>/dev/null")
@@ -34,7 +33,7 @@ q=(--vmm qemu-q35 --timeout 60 --vhost-user-net "$sock")
 expect net-echo 0 "PASS .*sent=22 received=22 lost=0 bad=0 max_payload=1472" -- \
 	in_ns_run "${q[@]}" -- probe.test=net-echo "${g[@]}"
 
-ip netns exec "$ns" build/probe-netpeer --addr "$host" --port 9000 --lifetime 60 \
+ip netns exec "$NS" build/probe-netpeer --addr "$host" --port 9000 --lifetime 60 \
 	2>"$tmp/peer.log" &
 peer=$!
 cleanups+=("kill $peer 2>/dev/null; wait $peer 2>/dev/null")

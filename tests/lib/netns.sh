@@ -1,8 +1,18 @@
-# Network namespaces and TAP devices for the net tests. Source it, then
-# call netns_init: it creates a namespace of the test's own (NS) and an EXIT
-# trap that, whatever happens, kills the processes started with netns_bg
-# and deletes the namespace with every interface in it. Nothing outside
-# the namespace is touched.
+# Network namespaces and TAP devices for the net tests. Source it. Either
+# call netns_init, which creates a namespace of the test's own (NS) and an
+# EXIT trap that, whatever happens, kills the processes started with
+# netns_bg and deletes the namespace with every interface in it; or, in a
+# test with a cleanup of its own, set NS, call netns_create and register
+# `ip netns del $NS` there. Nothing outside the namespace is touched.
+
+# netns_create: the namespace $NS, loopback up, without IPv6, whose
+# chatter (DAD, MLD, router solicitations) would be noise on test TAPs.
+netns_create() {
+	ip netns add "$NS" || return 1
+	ip -n "$NS" link set lo up
+	ip netns exec "$NS" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+		net.ipv6.conf.default.disable_ipv6=1
+}
 
 netns_init() {
 	if [ "$(id -u)" != 0 ]; then
@@ -17,14 +27,10 @@ netns_init() {
 	NETNS_PIDS=()
 	NETNS_TMP=$(mktemp -d)
 	trap netns_cleanup EXIT
-	if ! ip netns add "$NS"; then
+	if ! netns_create; then
 		echo "skip: cannot create a network namespace"
 		exit 77
 	fi
-	ip -n "$NS" link set lo up
-	# The kernel's own IPv6 chatter (DAD, MLD, router solicitations)
-	# would be noise on the test TAPs.
-	ip netns exec "$NS" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
 }
 
 netns_cleanup() {
@@ -37,12 +43,19 @@ netns_cleanup() {
 	rm -rf "$NETNS_TMP"
 }
 
-# netns_tap NAME ADDR/LEN [multi_queue]: a TAP in the namespace, up, with
-# the host side's address.
+# netns_tap NAME [multi_queue]: a TAP in the namespace, up.
 netns_tap() {
-	ip -n "$NS" tuntap add dev "$1" mode tap ${3:-}
-	ip -n "$NS" addr add "$2" dev "$1"
+	ip -n "$NS" tuntap add dev "$1" mode tap ${2:-}
 	ip -n "$NS" link set "$1" up
+}
+
+# netns_use_tap ADDR/LEN NAME ALL...: the host side's address on TAP NAME
+# only, of the TAPs ALL (a test switching between TAPs on one subnet).
+netns_use_tap() {
+	local addr=$1 name=$2 t
+	shift 2
+	for t in "$@"; do ip -n "$NS" addr flush dev "$t"; done
+	ip -n "$NS" addr add "$addr" dev "$name"
 }
 
 # netns_bg CMD...: runs CMD in the namespace in the background (its PID

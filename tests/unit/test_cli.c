@@ -173,9 +173,33 @@ static void test_drives(void **state)
 	vm_config_free(&c);
 }
 
+/* One device option whose value is refused with a message saying want;
+ * no device is left in the config. */
+struct bad_device {
+	const char *opt, *arg, *want;
+};
+
+static void expect_bad_devices(const struct bad_device *bad, size_t n)
+{
+	struct vm_config c;
+	struct cli_opts o;
+	struct azerr e;
+
+	for (size_t i = 0; i < n; i++) {
+		char *argv[] = { "azote", "--kernel", "p", (char *)bad[i].opt,
+				 (char *)bad[i].arg, NULL };
+		assert_int_equal(parse(5, argv, &c, &o, &e), -1);
+		if (!strstr(e.msg, bad[i].want))
+			fail_msg("'%s %s': message '%s' lacks '%s'", bad[i].opt, bad[i].arg,
+				 e.msg, bad[i].want);
+		assert_int_equal(c.nr_drives + c.nr_nets, 0);
+		vm_config_free(&c);
+	}
+}
+
 static void test_drive_errors(void **state)
 {
-	static const struct { const char *opt, *arg, *want; } bad[] = {
+	static const struct bad_device bad[] = {
 		{ "--drive", "ro", "path= is required" },
 		{ "--drive", "path=a,queues=0", "queues='0'" },
 		{ "--drive", "path=a,queues=17", "queues='17'" },
@@ -192,15 +216,7 @@ static void test_drive_errors(void **state)
 	struct azerr e;
 	(void)state;
 
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		char *argv[] = { "azote", "--kernel", "p", (char *)bad[i].opt, (char *)bad[i].arg, NULL };
-		assert_int_equal(parse(5, argv, &c, &o, &e), -1);
-		if (!strstr(e.msg, bad[i].want))
-			fail_msg("'%s %s': message '%s' lacks '%s'", bad[i].opt, bad[i].arg,
-				 e.msg, bad[i].want);
-		assert_int_equal(c.nr_drives, 0);
-		vm_config_free(&c);
-	}
+	expect_bad_devices(bad, sizeof(bad) / sizeof(bad[0]));
 	/* Duplicate IDs, explicit or against a default. */
 	assert_int_equal(parse(ARGC("--kernel", "p", "--drive", "path=a,id=x", "--drive", "path=b,id=x"),
 			       ARGV("--kernel", "p", "--drive", "path=a,id=x", "--drive", "path=b,id=x"),
@@ -304,7 +320,7 @@ static void test_nets(void **state)
 
 static void test_net_errors(void **state)
 {
-	static const struct { const char *opt, *arg, *want; } bad[] = {
+	static const struct bad_device bad[] = {
 		{ "--net", "mac=06:00:00:00:00:01", "tap= is required" },
 		{ "--net", "tap=", "tap='': not an interface name" },
 		{ "--net", "tap=sixteen-chars-xx", "tap='sixteen-chars-xx'" },
@@ -326,15 +342,7 @@ static void test_net_errors(void **state)
 	struct azerr e;
 	(void)state;
 
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		char *argv[] = { "azote", "--kernel", "p", (char *)bad[i].opt, (char *)bad[i].arg, NULL };
-		assert_int_equal(parse(5, argv, &c, &o, &e), -1);
-		if (!strstr(e.msg, bad[i].want))
-			fail_msg("'%s %s': message '%s' lacks '%s'", bad[i].opt, bad[i].arg,
-				 e.msg, bad[i].want);
-		assert_int_equal(c.nr_nets, 0);
-		vm_config_free(&c);
-	}
+	expect_bad_devices(bad, sizeof(bad) / sizeof(bad[0]));
 	assert_int_equal(parse(ARGC("--kernel", "p", "--net", "tap=a,id=x", "--vhost-user-net", "socket=s,id=x"),
 			       ARGV("--kernel", "p", "--net", "tap=a,id=x", "--vhost-user-net", "socket=s,id=x"),
 			       &c, &o, &e), -1);
