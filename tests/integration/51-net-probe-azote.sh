@@ -57,16 +57,10 @@ wait "$card" 2>/dev/null
 ip netns exec "$NS" build/probe-netpeer --addr "$host" --port 9000 --lifetime 120 2>"$tmp/peer.log" &
 peer=$!
 cleanups+=("kill $peer 2>/dev/null; wait $peer 2>/dev/null")
-rx0=$(in_ns cat /sys/class/net/ptap0/statistics/rx_packets)
+rx0=$(netns_rx_packets ptap0)
 expect net-bench 0 'PASS .*tx_pps=[1-9][0-9]* .*rx_pps=[1-9][0-9]* ' -- \
 	in_ns_run --vmm azote --timeout 60 --tap ptap0 -- probe.test=net-bench "${g[@]}" probe.secs=1
-rx1=$(in_ns cat /sys/class/net/ptap0/statistics/rx_packets)
-tx_pkts=$(grep -o 'tx_pkts=[0-9]*' "$tmp/out" | cut -d= -f2)
-echo "     host TAP received $((rx1 - rx0)) frames (guest sent ${tx_pkts:-?} + control)"
-if [ -z "$tx_pkts" ] || [ $((rx1 - rx0)) -lt "$tx_pkts" ]; then
-	echo "FAIL net-bench: TAP count $((rx1 - rx0)) < guest tx_pkts ${tx_pkts:-none}"
-	failed=1
-fi
+netns_check_bench ptap0 "$rx0" "$tmp/out" || failed=1
 
 # card_under PID EXE: the process running EXE among PID's descendants
 # (the card this test's azote started; nothing else is looked at).

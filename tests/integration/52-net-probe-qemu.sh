@@ -37,16 +37,10 @@ ip netns exec "$NS" build/probe-netpeer --addr "$host" --port 9000 --lifetime 60
 	2>"$tmp/peer.log" &
 peer=$!
 cleanups+=("kill $peer 2>/dev/null; wait $peer 2>/dev/null")
-rx0=$(in_ns cat /sys/class/net/qtap0/statistics/rx_packets)
+rx0=$(netns_rx_packets qtap0)
 expect net-bench 0 'PASS .*tx_pps=[1-9][0-9]* .*rx_pps=[1-9][0-9]* ' -- \
 	in_ns_run "${q[@]}" -- probe.test=net-bench "${g[@]}" probe.secs=1
-rx1=$(in_ns cat /sys/class/net/qtap0/statistics/rx_packets)
-tx_pkts=$(grep -o 'tx_pkts=[0-9]*' "$tmp/out" | cut -d= -f2)
-echo "     host TAP received $((rx1 - rx0)) frames (guest sent ${tx_pkts:-?} + control)"
-if [ -z "$tx_pkts" ] || [ $((rx1 - rx0)) -lt "$tx_pkts" ]; then
-	echo "FAIL net-bench: TAP count $((rx1 - rx0)) < guest tx_pkts ${tx_pkts:-none}"
-	failed=1
-fi
+netns_check_bench qtap0 "$rx0" "$tmp/out" || failed=1
 if ! kill -0 "$card" 2>/dev/null; then
 	echo "FAIL: the card did not survive its QEMU front-ends"
 	cat "$tmp/card.log"

@@ -82,3 +82,22 @@ netns_run() {
 	shift
 	timeout -k 5 "$t" ip netns exec "$NS" "$@"
 }
+
+# netns_rx_packets TAP: frames the host received on TAP so far.
+netns_rx_packets() {
+	ip netns exec "$NS" cat "/sys/class/net/$1/statistics/rx_packets"
+}
+
+# netns_check_bench TAP RX_BEFORE OUT: the host must have received on TAP
+# at least every frame the probe's net-bench result line (in file OUT)
+# says the guest sent.
+netns_check_bench() {
+	local got sent
+	got=$(( $(netns_rx_packets "$1") - $2 ))
+	sent=$(grep -o 'tx_pkts=[0-9]*' "$3" | cut -d= -f2)
+	echo "     host TAP received $got frames (guest sent ${sent:-?} + control)"
+	if [ -z "$sent" ] || [ "$got" -lt "$sent" ]; then
+		echo "FAIL net-bench: TAP count $got < guest tx_pkts ${sent:-none}"
+		return 1
+	fi
+}
