@@ -203,6 +203,12 @@ static void release(struct net_pair *p, enum net_qkind k)
 	if (k != NET_RXQ)
 		return;
 	p->rx_wait_bufs = false;
+	/* A frame read for this ring may not suit the next one: the driver
+	 * can renegotiate its header and offloads before that starts. */
+	if (p->rx_len) {
+		p->rx_len = 0;
+		s->rx_dropped++;
+	}
 	log_info("%s queue pair %u: RX %llu frames %llu bytes (%llu dropped), TX "
 		 "%llu frames %llu bytes (%llu dropped)", p->env->tap_name, p->idx,
 		 (unsigned long long)s->rx_frames, (unsigned long long)s->rx_bytes,
