@@ -1,7 +1,10 @@
 #include "vmm/vhost_dev.h"
 
+#include <endian.h>
 #include <errno.h>
+#include <linux/virtio_net.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -26,11 +29,7 @@ _Static_assert(JAIL_CARD_FD == 3, "the --fd argument names jail_spawn_card's fd"
 #define NET_CONFIG_SIZE    12
 #define CLASS_STORAGE      0x018000
 #define CLASS_ETHERNET     0x020000
-/* virtio-net feature bits azote looks at (§5.1.3). */
-#define NET_F_MAC          (1ULL << 5)
-#define NET_F_CTRL_VQ      (1ULL << 17)
-#define NET_F_MQ           (1ULL << 22)
-#define NET_CONFIG_PAIRS   8     /* max_virtqueue_pairs in the config */
+#define NET_F(bit)         VIRTIO_BIT(VIRTIO_NET_F_##bit)
 
 /* Where the guest placed ring part [gpa, gpa+len), in azote's address
  * space: the back-end translates it through the memory table. */
@@ -216,10 +215,10 @@ static int start_card(struct vhost_dev *d, char *const *argv, struct azerr *e)
 static unsigned net_layout(struct vhost_dev *d, const struct vhost_dev_params *p,
 			   unsigned pairs, uint64_t *features)
 {
-	unsigned ctrl = *features & NET_F_CTRL_VQ ? 1 : 0;
+	unsigned ctrl = *features & NET_F(CTRL_VQ) ? 1 : 0;
 	unsigned max = (VIRTIO_PCI_MAX_QUEUES - ctrl) / 2;
 
-	if (!(*features & NET_F_MQ))
+	if (!(*features & NET_F(MQ)))
 		pairs = 1;
 	if (p->max_queues && p->max_queues < max)
 		max = p->max_queues;
@@ -228,17 +227,18 @@ static unsigned net_layout(struct vhost_dev *d, const struct vhost_dev_params *p
 	if (pairs > max) {
 		log_warn("%s: the back-end has %u queue pairs, azote can show %u: "
 			 "multiqueue off", d->name, pairs, max);
-		*features &= ~NET_F_MQ;
+		*features &= ~NET_F(MQ);
 		pairs = 1;
 	}
-	if (!(*features & NET_F_MQ)) {
-		d->config[NET_CONFIG_PAIRS] = 1;
-		d->config[NET_CONFIG_PAIRS + 1] = 0;
+	if (!(*features & NET_F(MQ))) {
+		uint16_t one = htole16(1);
+		memcpy(d->config + offsetof(struct virtio_net_config, max_virtqueue_pairs),
+		       &one, sizeof(one));
 	}
 	if (p->mac) {
 		memcpy(d->config, p->mac, 6);
-		d->own_features = NET_F_MAC & ~*features;
-		*features |= NET_F_MAC;
+		d->own_features = NET_F(MAC) & ~*features;
+		*features |= NET_F(MAC);
 	}
 	return 2 * pairs + ctrl;
 }
