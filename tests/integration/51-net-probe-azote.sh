@@ -62,47 +62,35 @@ expect net-bench 0 'PASS .*tx_pps=[1-9][0-9]* .*rx_pps=[1-9][0-9]* ' -- \
 	in_ns_run --vmm azote --timeout 60 --tap ptap0 -- probe.test=net-bench "${g[@]}" probe.secs=1
 netns_check_bench ptap0 "$rx0" "$tmp/out" || failed=1
 
-# card_under PID EXE: the process running EXE among PID's descendants
-# (the card this test's azote started; nothing else is looked at).
-card_under() {
-	local todo=("$1") p
-	while [ ${#todo[@]} -gt 0 ]; do
-		p=${todo[0]}
-		todo=("${todo[@]:1}")
-		[ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$2" ] && { echo "$p"; return 0; }
-		todo+=($(cat /proc/"$p"/task/*/children 2>/dev/null))
-	done
-	return 1
-}
-
 echo "---- the card killed during net-bench"
-ip netns exec "$NS" "$run" --vmm azote --timeout 60 --tap ptap0 --log "$tmp/crash.log" -- \
-	probe.test=net-bench "${g[@]}" probe.secs=4 >"$tmp/crash.out" 2>&1 &
+ip netns exec "$NS" build/azote --kernel build/probe.elf --memory 128M --net tap=ptap0 \
+	--cmdline "probe.test=net-bench ${g[*]} probe.secs=3" \
+	</dev/null >"$tmp/crash.out" 2>"$tmp/crash.err" &
 vm=$!
-cleanups+=("kill $vm 2>/dev/null; wait $vm 2>/dev/null")
-for _ in $(seq 100); do grep -q "net-bench.tx start" "$tmp/crash.out" && break; sleep 0.1; done
+cleanups+=("kill -9 $vm 2>/dev/null; wait $vm 2>/dev/null")
+for _ in $(seq 600); do grep -q "net-bench.tx start" "$tmp/crash.out" && break; sleep 0.1; done
 sleep 0.5
-victim=$(card_under "$vm" "$PWD/build/azote-card-net")
-if [ -z "$victim" ]; then
-	echo "FAIL card-crash: no card found under the VM"
+# azote's only child is its card.
+card=$(pgrep -P "$vm")
+killed=$(date +%s%N)
+[ -n "$card" ] && kill -9 "$card"
+# The probe ends the VM once it sees its NIC fail (net-bench notices when
+# its transmit phase ends and the frames it sent were never completed).
+for _ in $(seq 300); do kill -0 "$vm" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$vm" 2>/dev/null && kill -9 "$vm"
+wait "$vm"
+rc=$?
+ms=$(( ($(date +%s%N) - killed) / 1000000 ))
+grep '^PROBE net-bench' "$tmp/crash.out"
+grep '^azote' "$tmp/crash.err"
+if [ -z "$card" ] || [ "$rc" != 0 ] || ! grep -q 'PROBE net-bench FAIL .*reason=' "$tmp/crash.out"; then
+	echo "FAIL card-crash: azote exited $rc; want 0 with the probe's FAIL (the guest ended the VM)"
+	failed=1
+elif ! grep -q "virtio-net net0: the card was killed by signal 9" "$tmp/crash.err" ||
+     ! grep -q "marked as needing reset.*keeps running" "$tmp/crash.err"; then
+	echo "FAIL card-crash: azote did not report the card's death"
 	failed=1
 else
-	kill -9 "$victim"
-	wait "$vm"
-	rc=$?
-	cat "$tmp/crash.out"
-	# rc 1: the VM ended by itself with the probe's FAIL result.
-	if [ "$rc" != 1 ] || ! grep -q 'net-bench FAIL .*reason=' "$tmp/crash.out"; then
-		echo "FAIL card-crash: probe-run exited $rc (want 1: the guest saw the failure and ended)"
-		failed=1
-	elif ! grep -q "the card was killed by signal 9" "$tmp/crash.log" ||
-	     ! grep -q "device marked as needing reset" "$tmp/crash.log"; then
-		echo "FAIL card-crash: azote did not report the card's death"
-		grep azote: "$tmp/crash.log"
-		failed=1
-	else
-		grep azote: "$tmp/crash.log"
-		echo "ok   card-crash: azote survived, reported the card's death; the guest saw its NIC fail"
-	fi
+	echo "ok   card-crash: azote survived and said so; the guest saw its NIC fail ${ms} ms later"
 fi
 exit $failed
