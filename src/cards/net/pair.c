@@ -365,22 +365,14 @@ struct net_pair *net_pair_create(unsigned idx, int tapfd,
 	return p;
 }
 
-/* Records a change under lock and waits until the worker applied it; on
- * the worker itself (a control request changing its own pair), applies it
- * at once. Waiting cannot deadlock: a worker only ever waits for others
- * from the control ring, which only pair 0 serves. */
-static void request(struct net_pair *p, enum net_qkind k, struct virtq *q,
-		    bool set_q, bool active)
+/* Waits until the worker has applied request seq; on the worker itself (a
+ * control request changing its own pair), applies it at once. Waiting
+ * cannot deadlock: a worker only ever waits for others from the control
+ * ring, which only pair 0 serves. */
+static void sync_request(struct net_pair *p, unsigned seq)
 {
 	uint64_t one = 1;
 
-	pthread_mutex_lock(&p->lock);
-	if (set_q)
-		p->want[k] = q;
-	else
-		p->want_active = active;
-	unsigned seq = ++p->req;
-	pthread_mutex_unlock(&p->lock);
 	if (pthread_equal(pthread_self(), p->thread)) {
 		apply(p);
 		return;
@@ -394,12 +386,20 @@ static void request(struct net_pair *p, enum net_qkind k, struct virtq *q,
 
 void net_pair_set_queue(struct net_pair *p, enum net_qkind k, struct virtq *q)
 {
-	request(p, k, q, true, false);
+	pthread_mutex_lock(&p->lock);
+	p->want[k] = q;
+	unsigned seq = ++p->req;
+	pthread_mutex_unlock(&p->lock);
+	sync_request(p, seq);
 }
 
 void net_pair_set_active(struct net_pair *p, bool active)
 {
-	request(p, 0, NULL, false, active);
+	pthread_mutex_lock(&p->lock);
+	p->want_active = active;
+	unsigned seq = ++p->req;
+	pthread_mutex_unlock(&p->lock);
+	sync_request(p, seq);
 }
 
 void net_pair_stats(const struct net_pair *p, struct net_stats *s)
