@@ -30,6 +30,17 @@ g=(probe.ip=$guest/24 probe.peer=$host)
 # probe-run hands --tap NAME and --vhost-user-net SOCK to azote as
 # tap=NAME / socket=SOCK items: more items (queues=, mac=) ride along.
 
+# A TAP that does not exist: azote stops with the card's message.
+out=$(in_ns build/azote --kernel build/probe.elf --net tap=nosuch0 </dev/null 2>&1)
+rc=$?
+if [ "$rc" = 1 ] && [[ $out == *"TAP device nosuch0 does not exist"* ]] &&
+   [[ $out == *"virtio-net net0: the card exited with status 1"* ]]; then
+	echo "ok   missing TAP: azote exits 1 with the card's message"
+else
+	echo "FAIL missing TAP: rc=$rc: $out"
+	failed=1
+fi
+
 use_tap ptap0
 expect net-echo 0 "PASS .*mac=$mac .*sent=22 received=22 lost=0 bad=0 max_payload=1472" -- \
 	in_ns_run --vmm azote --timeout 60 --tap ptap0 --mac "$mac" -- probe.test=net-echo "${g[@]}"
