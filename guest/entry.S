@@ -15,6 +15,26 @@
 	.asciz "Xen"
 	.quad pvh_start32
 
+/* 32-bit protected mode -> long mode on the boot page tables (PAE, CR3,
+ * EFER.LME, paging on; caches on, as INIT leaves them off on APs), then a
+ * far jump to the 64-bit code at `target`. Used by the BSP and the APs. */
+.macro enter_long_mode target
+	movl %cr4, %eax
+	orl $CR4_PAE, %eax
+	movl %eax, %cr4
+	movl $boot_pml4, %eax
+	movl %eax, %cr3
+	movl $MSR_EFER, %ecx
+	rdmsr
+	orl $EFER_LME, %eax
+	wrmsr
+	movl %cr0, %eax
+	andl $~(CR0_CD | CR0_NW), %eax
+	orl $(CR0_PE | CR0_PG), %eax
+	movl %eax, %cr0
+	ljmp $SEL_KCODE64, $\target
+.endm
+
 	.section .text.entry, "ax"
 	.code32
 	.globl pvh_start32
@@ -45,21 +65,7 @@ pvh_start32:
 	movl $(boot_pd + 0x2000 + (PTE_P | PTE_W | PTE_U)), boot_pdpt + 16
 	movl $(boot_pd + 0x3000 + (PTE_P | PTE_W | PTE_U)), boot_pdpt + 24
 	movl $(boot_pdpt + (PTE_P | PTE_W | PTE_U)), boot_pml4
-
-	movl %cr4, %eax
-	orl $CR4_PAE, %eax
-	movl %eax, %cr4
-	movl $boot_pml4, %eax
-	movl %eax, %cr3
-	movl $MSR_EFER, %ecx
-	rdmsr
-	orl $EFER_LME, %eax
-	wrmsr
-	movl %cr0, %eax
-	andl $~(CR0_CD | CR0_NW), %eax
-	orl $(CR0_PE | CR0_PG), %eax
-	movl %eax, %cr0
-	ljmp $SEL_KCODE64, $long_mode_bsp
+	enter_long_mode long_mode_bsp
 
 	.code64
 long_mode_bsp:
@@ -220,7 +226,6 @@ tramp_start:
 	movw %ax, %ds
 	lgdtl tramp_gdt_ptr - tramp_start
 	movl %cr0, %eax
-	andl $~(CR0_CD | CR0_NW), %eax    /* INIT leaves caches disabled */
 	orl $CR0_PE, %eax
 	movl %eax, %cr0
 	ljmpl $SEL_KCODE32, $T(tramp32)
@@ -230,19 +235,7 @@ tramp32:
 	movl %eax, %ds
 	movl %eax, %es
 	movl %eax, %ss
-	movl %cr4, %eax
-	orl $CR4_PAE, %eax
-	movl %eax, %cr4
-	movl $boot_pml4, %eax
-	movl %eax, %cr3
-	movl $MSR_EFER, %ecx
-	rdmsr
-	orl $EFER_LME, %eax
-	wrmsr
-	movl %cr0, %eax
-	orl $CR0_PG, %eax
-	movl %eax, %cr0
-	ljmp $SEL_KCODE64, $T(tramp64)
+	enter_long_mode T(tramp64)
 	.code64
 tramp64:
 	movabsq $ap_entry64, %rax

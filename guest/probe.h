@@ -58,5 +58,11 @@ long smp_start(const struct cpu_tables *t, u32 bsp_id);
 
 /* --- tests --- */
 void test_hello(struct report *r);
+void test_blk_info(struct report *r);
+void test_blk_verify(struct report *r);
+void test_blk_ro(struct report *r);
+void test_blk_bench(struct report *r);
+void test_net_echo(struct report *r);
+void test_net_bench(struct report *r);
 
 #endif

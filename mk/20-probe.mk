@@ -27,3 +27,10 @@ $(PROBE_OBJ)/%.S.o: guest/%.S
 
 $(PROBE_ELF): $(PROBE_OBJS) guest/probe.ld
 	$(CC) $(PROBE_CFLAGS) $(PROBE_LDFLAGS) -o $@ $(PROBE_OBJS)
+
+# The host side of net-bench (see tests/lib/probe-netpeer.c).
+PROBE_NETPEER := $(BUILD)/probe-netpeer
+PROGRAMS += $(PROBE_NETPEER)
+$(PROBE_NETPEER): $(OBJ)/tests/lib/probe-netpeer.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^

@@ -3,6 +3,7 @@
 
 VIRTIO_SRCS := src/virtio/gmem.c src/virtio/iov.c src/virtio/virtqueue.c
 VHOST_SRCS  := src/vhost/msg.c src/vhost/backend.c src/vhost/frontend.c
+# The card side of the sandbox; src/jail/spawn.c is the parent side (azote).
 JAIL_SRCS   := src/jail/fds.c src/jail/seccomp.c
 CARDLIB_SRCS := $(VIRTIO_SRCS) $(VHOST_SRCS)
 CARDLIB := $(BUILD)/libcard.a
@@ -22,6 +23,7 @@ $(BUILD)/azote-card-blk: $(BLK_SRCS:%.c=$(OBJ)/%.o) $(CARDLIB) $(COMMON_LIB)
 PROGRAMS += $(BUILD)/tests/vublk-drv
 
 $(BUILD)/tests/vublk-drv: $(OBJ)/tests/host/vublk_drv.o $(OBJ)/tests/host/drv_ring.o \
+                          $(OBJ)/src/jail/spawn.o \
                           $(CARDLIB) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^

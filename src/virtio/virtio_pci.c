@@ -90,9 +90,18 @@ static bool features_ok(const struct virtio_pci *vp)
 	       (vp->driver_features & (1ULL << VIRTIO_F_VERSION_1));
 }
 
+static bool bus_master(const struct virtio_pci *vp)
+{
+	return pci_cfg_read(&vp->pci, PCI_COMMAND, 2) & PCI_COMMAND_MASTER;
+}
+
 /* DRIVER_OK: check what the driver set up, then hand it to the backend. */
 static int start(struct virtio_pci *vp, struct azerr *e)
 {
+	/* The backend reads and writes guest memory: that is DMA, which a
+	 * PCI function may only do with bus mastering on. */
+	if (!bus_master(vp))
+		return azerr_set(e, "bus mastering is off in the PCI command register");
 	for (unsigned i = 0; i < vp->p.nr_queues; i++) {
 		const struct virtio_queue *q = &vp->queues[i];
 		if (q->enabled && (!q->size || q->size > q->max_size || (q->size & (q->size - 1))))
@@ -362,6 +371,20 @@ static void pci_config_write(struct pci_device *d, unsigned off, unsigned len)
 	unsigned l;
 
 	msix_config_write(&vp->msix, off, len);
+	/* Bus mastering turned off under a running device (a driver
+	 * quiescing DMA, e.g. before kexec): stop the backend and take back
+	 * DRIVER_OK, as QEMU does; the driver resets the device to use it
+	 * again. */
+	if (off < PCI_COMMAND + 2 && off + len > PCI_COMMAND) {
+		pthread_mutex_lock(&vp->lock);
+		if (vp->started && !bus_master(vp)) {
+			log_info("%s: bus mastering turned off: device stopped", vp->p.name);
+			vp->p.ops->stop(vp->p.ops_ctx);
+			vp->started = false;
+			vp->status &= (uint8_t)~VIRTIO_STATUS_DRIVER_OK;
+		}
+		pthread_mutex_unlock(&vp->lock);
+	}
 	if (cfg_window(vp, off, len, &bar_off, &l)) {
 		uint32_t v = pci_cfg_read(d, vp->cfg_cap + CAP_OFF_DATA, 4);
 		bar_access(vp, bar_off, NULL, &v, l);

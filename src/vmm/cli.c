@@ -10,9 +10,14 @@
 
 const char cli_usage[] =
 "Usage: azote --kernel PATH [options]\n"
+"       azote --config-file FILE [--api-sock PATH | --no-api] [options]\n"
+"       azote --api-sock PATH [options]\n"
 "\n"
 "Boots a microVM on KVM. The guest's serial console (COM1) is this\n"
-"process's stdin and stdout; diagnostics go to stderr.\n"
+"process's stdin and stdout; diagnostics go to stderr. With --kernel or\n"
+"--config-file the VM boots at once; with only --api-sock it waits for\n"
+"InstanceStart on the API (the other options then give its initial\n"
+"configuration).\n"
 "\n"
 "Guest:\n"
 "  --kernel PATH        kernel: bzImage (boot protocol >= 2.06), ELF vmlinux,\n"
@@ -35,6 +40,13 @@ const char cli_usage[] =
 "  IDs are 1-63 letters, digits, '_' or '-'; default drive0, drive1, ...\n"
 "  Paths cannot contain ','.\n"
 "\n"
+"API (Firecracker-compatible; see docs/api.md):\n"
+"  --api-sock PATH      serve the HTTP API on this Unix socket\n"
+"  --config-file FILE   the VM as Firecracker's JSON configuration; cannot\n"
+"                       be combined with the guest and device options\n"
+"  --no-api             no API socket (with --config-file or --kernel)\n"
+"  --id ID              the instance ID the API reports\n"
+"\n"
 "Other:\n"
 "  --log-level LEVEL    error, warning (default), info or debug\n"
 "  --help               this text\n"
@@ -47,8 +59,8 @@ const char cli_usage[] =
 
 enum {
 	OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_BOOT_ENTRY, OPT_CPUS,
-	OPT_MEMORY, OPT_DRIVE, OPT_VHOST_USER_BLK, OPT_LOG_LEVEL, OPT_HELP,
-	OPT_VERSION,
+	OPT_MEMORY, OPT_DRIVE, OPT_VHOST_USER_BLK, OPT_API_SOCK, OPT_CONFIG_FILE,
+	OPT_NO_API, OPT_ID, OPT_LOG_LEVEL, OPT_HELP, OPT_VERSION,
 };
 
 static const struct option long_opts[] = {
@@ -60,6 +72,10 @@ static const struct option long_opts[] = {
 	{ "memory", required_argument, NULL, OPT_MEMORY },
 	{ "drive", required_argument, NULL, OPT_DRIVE },
 	{ "vhost-user-blk", required_argument, NULL, OPT_VHOST_USER_BLK },
+	{ "api-sock", required_argument, NULL, OPT_API_SOCK },
+	{ "config-file", required_argument, NULL, OPT_CONFIG_FILE },
+	{ "no-api", no_argument, NULL, OPT_NO_API },
+	{ "id", required_argument, NULL, OPT_ID },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -216,6 +232,18 @@ static int parse_one(int opt, const char *arg, struct vm_config *c,
 		return parse_drive(c, arg, false, e);
 	case OPT_VHOST_USER_BLK:
 		return parse_drive(c, arg, true, e);
+	case OPT_API_SOCK:
+		return set_string(&o->api_sock, arg, "--api-sock", e);
+	case OPT_CONFIG_FILE:
+		return set_string(&o->config_file, arg, "--config-file", e);
+	case OPT_NO_API:
+		o->no_api = true;
+		return 0;
+	case OPT_ID:
+		if (!valid_id(arg))
+			return azerr_set(e, "--id '%s': use 1-%d letters, digits, '_' or '-'",
+					 arg, VM_ID_MAX - 1);
+		return set_string(&o->id, arg, "--id", e);
 	case OPT_LOG_LEVEL:
 		if (log_parse_level(arg, &o->log_level) < 0)
 			return azerr_set(e, "--log-level '%s': expected error, warning, info or debug", arg);
@@ -231,11 +259,43 @@ static int parse_one(int opt, const char *arg, struct vm_config *c,
 	}
 }
 
+void cli_opts_free(struct cli_opts *o)
+{
+	free(o->api_sock);
+	free(o->config_file);
+	free(o->id);
+	o->api_sock = o->config_file = o->id = NULL;
+}
+
+/* The options that describe the VM itself (as opposed to how azote runs). */
+static bool is_vm_option(int opt)
+{
+	return opt == OPT_KERNEL || opt == OPT_INITRD || opt == OPT_CMDLINE ||
+	       opt == OPT_BOOT_ENTRY || opt == OPT_CPUS || opt == OPT_MEMORY ||
+	       opt == OPT_DRIVE || opt == OPT_VHOST_USER_BLK;
+}
+
+static int check_modes(const struct vm_config *c, const struct cli_opts *o, struct azerr *e)
+{
+	if (o->config_file && o->vm_options)
+		return azerr_set(e, "--config-file describes the whole VM: it cannot be combined "
+				 "with --kernel, --drive and the other VM options");
+	if (o->no_api && o->api_sock)
+		return azerr_set(e, "--no-api and --api-sock contradict each other");
+	if (o->no_api && !o->config_file && !c->kernel_path)
+		return azerr_set(e, "--no-api needs --config-file or --kernel: nothing could start the VM");
+	if (!o->config_file && !c->kernel_path && !o->api_sock)
+		return azerr_set(e, "nothing to boot: give --kernel PATH, --config-file FILE or "
+				 "--api-sock PATH (see --help)");
+	return 0;
+}
+
 int cli_parse(int argc, char **argv, struct vm_config *c, struct cli_opts *o,
 	      struct azerr *e)
 {
 	int opt;
 
+	memset(o, 0, sizeof(*o));
 	o->action = CLI_RUN;
 	o->log_level = LOG_WARN;
 	opterr = 0;
@@ -248,10 +308,9 @@ int cli_parse(int argc, char **argv, struct vm_config *c, struct cli_opts *o,
 		}
 		if (parse_one(opt, optarg, c, o, e) < 0)
 			return -1;
+		o->vm_options |= is_vm_option(opt);
 	}
 	if (optind < argc)
 		return azerr_set(e, "unexpected argument '%s' (see --help)", argv[optind]);
-	if (o->action == CLI_RUN && !c->kernel_path)
-		return azerr_set(e, "no kernel: --kernel PATH is required (see --help)");
-	return 0;
+	return o->action == CLI_RUN ? check_modes(c, o, e) : 0;
 }

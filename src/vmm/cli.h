@@ -13,7 +13,15 @@ enum cli_action { CLI_RUN, CLI_HELP, CLI_VERSION };
 struct cli_opts {
 	enum cli_action action;
 	enum log_level log_level;
+	char *api_sock;      /* --api-sock: serve the API here */
+	char *config_file;   /* --config-file: Firecracker's JSON */
+	char *id;            /* --id: the instance ID the API reports */
+	bool no_api;         /* --no-api */
+	bool vm_options;     /* some option describing the VM was given */
 };
+
+/* Frees the strings in o. */
+void cli_opts_free(struct cli_opts *o);
 
 /* Fills c (initialised by the caller with vm_config_init) and o from argv.
  * On error, e names the option and value at fault. */

@@ -1,55 +1,141 @@
-/* azote: the hypervisor process of one microVM. */
+/* azote: the hypervisor process of one microVM.
+ *
+ * Every way of describing the VM (command line, --config-file, the HTTP
+ * API) goes through the API layer, which owns the configuration and the
+ * instance state; InstanceStart builds and starts the VM (instance.c) and
+ * the main thread then serves it until it stops. As in Firecracker, the
+ * process ends with the guest. */
+#include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "api/api.h"
+#include "api/server.h"
 #include "common/log.h"
 #include "vmm/cli.h"
 #include "vmm/event_loop.h"
+#include "vmm/instance.h"
 #include "vmm/terminal.h"
-#include "vmm/vm.h"
+
+/* Waits for InstanceStart (started_fd readable) or a stop signal; returns
+ * 0 when started, else the exit status the signal asks for. */
+static int wait_for_start(int started_fd, int sig_fd)
+{
+	struct pollfd p[2] = {
+		{ .fd = started_fd, .events = POLLIN },
+		{ .fd = sig_fd, .events = POLLIN },
+	};
+
+	for (;;) {
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_error("poll: %s", strerror(errno));
+			return AZOTE_EXIT_ERROR;
+		}
+		if (p[0].revents)
+			return 0;
+		struct signalfd_siginfo si;
+		if (read(sig_fd, &si, sizeof(si)) == sizeof(si)) {
+			log_info("signal %u before the VM started", si.ssi_signo);
+			return 128 + (int)si.ssi_signo;
+		}
+	}
+}
+
+static int run(struct vm_config *cfg, const struct cli_opts *o)
+{
+	struct instance inst = { .created = false };
+	struct api_server *srv = NULL;
+	struct api *api = NULL;
+	struct azerr err;
+	int code = AZOTE_EXIT_ERROR;
+	bool boot_now = o->config_file || cfg->kernel_path;
+
+	int sig_fd = event_loop_signal_fd(&err);
+	if (sig_fd < 0)
+		goto fail;
+	metrics_init(&inst.metrics);
+	struct api_params params = {
+		.ops = &instance_ops, .ctx = &inst, .metrics = &inst.metrics,
+		.instance_id = o->id,
+	};
+	api = api_new(&params, cfg, &err);
+	if (!api)
+		goto fail;
+	if (o->api_sock && !(srv = api_server_start(o->api_sock, api, NULL, &err)))
+		goto fail;
+	if (boot_now) {
+		terminal_raw(STDIN_FILENO);
+		if (api_start(api, &err) < 0)
+			goto fail;
+	} else {
+		log_info("waiting for InstanceStart on %s", o->api_sock);
+		code = wait_for_start(api_started_fd(api), sig_fd);
+		if (code)
+			goto out;
+		terminal_raw(STDIN_FILENO);
+	}
+	if (vm_serve(&inst.vm, STDIN_FILENO, sig_fd, &err) < 0) {
+		log_error("%s", err.msg);
+		vm_request_stop(&inst.vm, AZOTE_EXIT_ERROR);
+	}
+	/* No API request may reach the VM while it is torn down. */
+	api_server_stop(srv);
+	srv = NULL;
+	code = vm_destroy(&inst.vm);
+	inst.created = false;
+	goto out;
+fail:
+	log_error("%s", err.msg);
+out:
+	api_server_stop(srv);
+	if (inst.created)
+		vm_destroy(&inst.vm);
+	api_free(api);
+	metrics_destroy(&inst.metrics);
+	if (sig_fd >= 0)
+		close(sig_fd);
+	terminal_restore();
+	return code;
+}
 
 int main(int argc, char **argv)
 {
 	struct vm_config cfg;
 	struct cli_opts opts;
 	struct azerr err;
-	struct vm vm;
 	int code;
 
 	log_init("azote", LOG_WARN);
 	vm_config_init(&cfg);
 	if (cli_parse(argc, argv, &cfg, &opts, &err) < 0) {
 		log_error("%s", err.msg);
-		vm_config_free(&cfg);
-		return AZOTE_EXIT_ERROR;
-	}
-	if (opts.action != CLI_RUN) {
+		code = AZOTE_EXIT_ERROR;
+	} else if (opts.action != CLI_RUN) {
 		if (opts.action == CLI_HELP)
 			fputs(cli_usage, stdout);
 		else
 			printf("azote %s\n", AZOTE_VERSION);
-		vm_config_free(&cfg);
-		return 0;
-	}
-	log_set_level(opts.log_level);
-	/* A console reader that goes away must not kill the VMM. */
-	signal(SIGPIPE, SIG_IGN);
-	event_loop_block_signals();
-
-	if (vm_create(&vm, &cfg, &err) < 0) {
+		code = 0;
+	} else if (opts.config_file && api_config_file_load(opts.config_file, &cfg, &err) < 0) {
 		log_error("%s", err.msg);
-		vm_config_free(&cfg);
-		return AZOTE_EXIT_ERROR;
+		code = AZOTE_EXIT_ERROR;
+	} else {
+		log_set_level(opts.log_level);
+		/* A console reader that goes away must not kill the VMM. */
+		signal(SIGPIPE, SIG_IGN);
+		/* Before any thread exists (the API's, the vCPUs'): stop
+		 * signals are read from a signalfd, nowhere else. */
+		event_loop_block_signals();
+		code = run(&cfg, &opts);
 	}
 	vm_config_free(&cfg);
-	terminal_raw(STDIN_FILENO);
-	if (vm_run(&vm, STDIN_FILENO, &err) < 0) {
-		log_error("%s", err.msg);
-		vm_request_stop(&vm, AZOTE_EXIT_ERROR);
-	}
-	code = vm_destroy(&vm);
-	terminal_restore();
+	cli_opts_free(&opts);
 	return code;
 }

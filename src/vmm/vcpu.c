@@ -52,6 +52,12 @@ void vcpu_kick(struct vcpu *v)
 		pthread_kill(v->thread, SIG_VCPU_KICK);
 }
 
+/* Bumps one of the VM's exit counters, when someone collects them. */
+#define COUNT(v, name) do {						\
+		if ((v)->vm->metrics)					\
+			metric_inc(&(v)->vm->metrics->name);		\
+	} while (0)
+
 static void handle_io(struct vcpu *v)
 {
 	struct kvm_run *run = v->run;
@@ -95,17 +101,23 @@ static bool handle_exit(struct vcpu *v)
 
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO:
-		v->stats.exits_io++;
+		if (run->io.direction == KVM_EXIT_IO_OUT)
+			COUNT(v, exit_io_out);
+		else
+			COUNT(v, exit_io_in);
 		handle_io(v);
 		return true;
 	case KVM_EXIT_MMIO:
-		v->stats.exits_mmio++;
+		if (run->mmio.is_write)
+			COUNT(v, exit_mmio_write);
+		else
+			COUNT(v, exit_mmio_read);
 		handle_mmio(v);
 		return true;
 	case KVM_EXIT_INTR:
-		v->stats.exits_intr++;
 		return true;
 	case KVM_EXIT_SYSTEM_EVENT:
+		COUNT(v, exit_system_event);
 		if (run->system_event.type == KVM_SYSTEM_EVENT_SHUTDOWN ||
 		    run->system_event.type == KVM_SYSTEM_EVENT_RESET) {
 			log_info("vCPU %u: guest %s", v->index,
@@ -133,10 +145,10 @@ static bool handle_exit(struct vcpu *v)
 			 (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
 		break;
 	default:
-		v->stats.exits_other++;
 		snprintf(why, sizeof(why), "unhandled exit reason %u", run->exit_reason);
 		break;
 	}
+	COUNT(v, failures);
 	x86_vcpu_dump(v, why);
 	vm_request_stop(v->vm, AZOTE_EXIT_GUEST_FAULT);
 	return false;
@@ -181,11 +193,11 @@ static void *vcpu_thread(void *arg)
 				/* A kick: clear it, then look at the state
 				 * (both sequentially consistent, see vcpu_kick). */
 				__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
-				v->stats.exits_intr++;
 				continue;
 			}
 			char why[96];
 			snprintf(why, sizeof(why), "KVM_RUN failed: %s", strerror(errno));
+			COUNT(v, failures);
 			x86_vcpu_dump(v, why);
 			vm_request_stop(vm, AZOTE_EXIT_GUEST_FAULT);
 			break;

@@ -1,24 +1,24 @@
 #include "vmm/vhost_dev.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
+#include "jail/spawn.h"
 #include "vmm/kvm_host.h"
 #include "vmm/vm.h"
 
 #define VHOST_TIMEOUT_MS   5000
 #define QUEUE_MAX_SIZE     256
-#define CARD_FD            3
+/* jail_spawn_card puts the card's socket on fd 3. */
+#define JAIL_CARD_FD_ARG   "3"
+_Static_assert(JAIL_CARD_FD == 3, "the --fd argument names jail_spawn_card's fd");
 
 /* Configuration sizes: virtio-blk through write_zeroes_may_unmap and its
  * padding (§5.2.4), virtio-net through mtu (§5.1.4). */
@@ -131,25 +131,25 @@ static const struct virtio_backend_ops vhost_ops = {
 	.config_read = vd_config_read, .config_write = vd_config_write,
 };
 
-/* Says how a card that closed its socket ended, waiting briefly for it. */
-static void report_card_exit(struct vhost_dev *d)
+/* How a card that closed its socket ended, waiting briefly for it to be
+ * reaped: "exited with status 1", "was killed by signal 9", or "closed its
+ * connection" if it is still there. */
+static const char *card_end(struct vhost_dev *d, char *buf, size_t len)
 {
 	int status;
 
 	for (int i = 0; i < 50; i++) {
-		pid_t r = waitpid(d->card_pid, &status, WNOHANG);
-		if (r == d->card_pid) {
+		if (waitpid(d->card_pid, &status, WNOHANG) == d->card_pid) {
 			d->card_pid = 0;
 			if (WIFSIGNALED(status))
-				log_error("%s: card killed by signal %d", d->name, WTERMSIG(status));
+				snprintf(buf, len, "was killed by signal %d", WTERMSIG(status));
 			else
-				log_error("%s: card exited with status %d", d->name,
-					  WEXITSTATUS(status));
-			return;
+				snprintf(buf, len, "exited with status %d", WEXITSTATUS(status));
+			return buf;
 		}
 		nanosleep(&(struct timespec){ .tv_nsec = 2 * 1000 * 1000 }, NULL);
 	}
-	log_error("%s: card closed its connection", d->name);
+	return "closed its connection";
 }
 
 /* Ends a card that outlived its socket: SIGTERM, a second to go, then
@@ -173,8 +173,9 @@ static void hangup_ready(struct event_handler *h, uint32_t events)
 	(void)events;
 	event_loop_del(&d->vm->loop, h);
 	__atomic_store_n(&d->dead, true, __ATOMIC_RELEASE);
+	char how[64];
 	if (d->card_pid)
-		report_card_exit(d);
+		log_error("%s: the card %s", d->name, card_end(d, how, sizeof(how)));
 	else
 		log_error("%s: vhost-user back-end hung up", d->name);
 	log_error("%s: device marked as needing reset; the guest's I/O on it fails, "
@@ -182,43 +183,25 @@ static void hangup_ready(struct event_handler *h, uint32_t events)
 	virtio_pci_set_needs_reset(&d->vp);
 }
 
-/* Starts argv as a card serving one end of a socketpair on fd CARD_FD. */
+/* Starts argv as a card serving the other end of a socketpair. */
 static int start_card(struct vhost_dev *d, char *const *argv, struct azerr *e)
 {
-	int sv[2];
 	char *args[32];
 	size_t n = 0;
+	int sock;
 
 	while (argv[n] && n < 29) {
 		args[n] = argv[n];
 		n++;
 	}
 	args[n++] = "--fd";
-	args[n++] = "3";
+	args[n++] = JAIL_CARD_FD_ARG;
 	args[n] = NULL;
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-		return azerr_set(e, "%s: socketpair: %s", d->name, strerror(errno));
-	pid_t pid = fork();
-	if (pid < 0) {
-		close(sv[0]);
-		close(sv[1]);
-		return azerr_set(e, "%s: fork: %s", d->name, strerror(errno));
-	}
-	if (pid == 0) {
-		/* Child: only async-signal-safe calls until exec. The card
-		 * dies with azote, never writes to the guest's console, and
-		 * closes every other fd itself. */
-		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0 ||
-		    dup2(sv[1], CARD_FD) < 0)
-			_exit(127);
-		execv(args[0], args);
-		_exit(127);
-	}
-	close(sv[1]);
+	pid_t pid = jail_spawn_card(args, &sock, e);
+	if (pid < 0)
+		return -1;
 	d->card_pid = pid;
-	return vu_fe_attach(&d->fe, sv[0], d->name, VHOST_TIMEOUT_MS, e);
+	return vu_fe_attach(&d->fe, sock, d->name, VHOST_TIMEOUT_MS, e);
 }
 
 int vhost_dev_create(struct vhost_dev *d, struct vm *vm,
@@ -239,8 +222,15 @@ int vhost_dev_create(struct vhost_dev *d, struct vm *vm,
 		goto fail;
 	}
 	if (vu_fe_negotiate(&d->fe, VU_FE_PROTOCOL_FEATURES, e) < 0 ||
-	    vu_fe_get_queue_num(&d->fe, &nr_queues, e) < 0)
+	    vu_fe_get_queue_num(&d->fe, &nr_queues, e) < 0) {
+		/* A card that cannot start says why on stderr and exits;
+		 * that, not the broken socket, is the news. */
+		char how[64];
+		if (d->card_pid && strcmp(card_end(d, how, sizeof(how)), "closed its connection"))
+			azerr_set(e, "%s: the card %s at start-up (its message is above)",
+				  d->name, how);
 		goto fail;
+	}
 	if (!(d->fe.protocol_features & (1ULL << VHOST_USER_PROTOCOL_F_CONFIG))) {
 		azerr_set(e, "%s: the back-end does not offer its configuration space "
 			  "(VHOST_USER_PROTOCOL_F_CONFIG)", d->name);

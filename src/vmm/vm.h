@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "api/metrics.h"
 #include "arch/x86/boot.h"
 #include "arch/x86/cpuid.h"
 #include "common/err.h"
@@ -35,11 +36,6 @@
 
 enum vm_state { VM_RUNNING, VM_PAUSED, VM_STOPPING };
 
-/* Exit counts, for metrics. Written only by the vCPU's own thread. */
-struct vcpu_stats {
-	uint64_t exits_io, exits_mmio, exits_intr, exits_other;
-};
-
 struct vcpu {
 	struct vm *vm;
 	unsigned index;
@@ -47,7 +43,6 @@ struct vcpu {
 	struct kvm_run *run;
 	pthread_t thread;
 	bool thread_started;
-	struct vcpu_stats stats;
 };
 
 struct vm {
@@ -72,6 +67,7 @@ struct vm {
 
 	unsigned nr_vcpus;
 	struct vcpu *vcpus;
+	struct vcpu_metrics *metrics; /* exit counters; NULL: not counted */
 
 	pthread_mutex_t lock;       /* guards the fields below */
 	pthread_cond_t cond;
@@ -87,10 +83,10 @@ struct vm {
 int vm_create(struct vm *vm, const struct vm_config *c, struct azerr *e);
 /* Starts the vCPU threads. */
 int vm_start(struct vm *vm, struct azerr *e);
-/* Starts the vCPUs and serves the main loop, with in_fd as console input,
- * until the VM stops (guest exit, fault, or SIGINT/SIGTERM/SIGHUP, which
- * stop it with status 128 + signal). */
-int vm_run(struct vm *vm, int in_fd, struct azerr *e);
+/* Serves the main loop (after vm_start), with in_fd as console input, until
+ * the VM stops: guest exit, fault, or a signal read from sig_fd (a signalfd
+ * for SIGINT/SIGTERM/SIGHUP), which stops it with status 128 + signal. */
+int vm_serve(struct vm *vm, int in_fd, int sig_fd, struct azerr *e);
 /* Asks the VM to stop with exit code code (first caller wins). Callable
  * from any thread, including vCPU threads. */
 void vm_request_stop(struct vm *vm, int code);

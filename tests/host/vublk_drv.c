@@ -13,9 +13,10 @@
  * ARGS... and it is replaced by 3), and leaks a stray fd into it so the
  * "fds" test can check the card closed it.
  *
- * Tests: basic ro hostile mq fds bench durable-write crash-io. Prints one
- * line per check; exits 0 when all pass, 1 on a failed check, 2 on a setup
- * error, 3 when the back-end went away (what crash-io expects). */
+ * Tests: basic ro hostile mq remap reset fds bench durable-write crash-io
+ * (--image names the image for "fds"). Prints one line per check; exits 0
+ * when all pass, 1 on a failed check, 2 on a setup error, 3 when the
+ * back-end went away (what crash-io expects). */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -33,6 +34,7 @@
 
 #include "cards/blk/virtio_blk.h"
 #include "drv_ring.h"
+#include "jail/spawn.h"
 #include "vhost/frontend.h"
 #include "virtio/virtio.h"
 
@@ -59,6 +61,7 @@ struct drv {
 	unsigned seed;
 	pid_t card_pid;
 	int failures;
+	int passes;
 };
 
 static void check(struct drv *d, bool ok, const char *fmt, ...)
@@ -74,7 +77,9 @@ static void check(struct drv *d, bool ok, const char *fmt, ...)
 	printf("\n");
 	va_end(ap);
 	fflush(stdout);
-	if (!ok)
+	if (ok)
+		d->passes++;
+	else
 		d->failures++;
 }
 
@@ -247,6 +252,20 @@ static uint8_t ranges(struct drv *d, uint32_t type, uint64_t sector, uint32_t co
 
 	*s = (struct virtio_blk_discard_write_zeroes){ sector, count, flags };
 	return do_io(d, 0, &io, NULL);
+}
+
+/* The guest memory's regions, as azote describes its RAM. */
+static void send_mem_table(struct drv *d)
+{
+	struct vu_fe_region r[DRV_NR_REGIONS] = {
+		{ 0, 16 << 20, (uint64_t)d->mem.base, d->mem.fd, 0 },
+		{ 16 << 20, 16 << 20, (uint64_t)d->mem.base + (16 << 20), d->mem.fd, 16 << 20 },
+		{ DRV_HIGH_GPA, 32 << 20, (uint64_t)d->mem.base + (32 << 20), d->mem.fd, 32 << 20 },
+	};
+	struct azerr e;
+
+	if (vu_fe_set_mem_table(&d->fe, r, DRV_NR_REGIONS, &e))
+		die(2, "%s", e.msg);
 }
 
 /* ---- tests ---- */
@@ -520,6 +539,40 @@ static void test_hostile(struct drv *d)
 		check(d, kill(d->card_pid, 0) == 0, "card process alive");
 }
 
+/* One write and read back on every queue. */
+static void test_roundtrip(struct drv *d, const char *when)
+{
+	for (unsigned qi = 0; qi < d->nr_queues; qi++) {
+		uint64_t buf = d->slots[qi][0].data, chk = d->slots[qi][1].data;
+		fill(drv_gpa(&d->mem, buf), d->seed + 9, 5000 + qi * 8, 4096);
+		uint8_t ws = rw(d, qi, true, 5000 + qi * 8, buf, 4096, 0);
+		memset(drv_gpa(&d->mem, chk), 0, 4096);
+		uint8_t rs = rw(d, qi, false, 5000 + qi * 8, chk, 4096, 0);
+		check(d, ws == 0 && rs == 0 &&
+		      matches(drv_gpa(&d->mem, chk), d->seed + 9, 5000 + qi * 8, 4096),
+		      "queue %u serves requests %s", qi, when);
+	}
+}
+
+/* A new memory table while the rings run (memory hot-plug does this): the
+ * back-end must pick the rings up again where they were. Requests are
+ * left in flight across the change. */
+static void test_remap(struct drv *d)
+{
+	struct io io = { .type = VIRTIO_BLK_T_OUT, .sector = 6000,
+			 .data = d->slots[0][3].data, .len = 4096 };
+	uint16_t id;
+	uint32_t len;
+
+	fill(drv_gpa(&d->mem, io.data), d->seed, io.sector, 4096);
+	int head = start_io(d, 0, 3, &io);
+	send_mem_table(d);
+	wait_used(d, 0, &id, &len);
+	check(d, id == head && slot_status(d, 0, 3, NULL) == 0,
+	      "request in flight across SET_MEM_TABLE completes");
+	test_roundtrip(d, "after SET_MEM_TABLE");
+}
+
 static void test_mq(struct drv *d)
 {
 	check(d, d->nr_queues > 1, "%u queues in use", d->nr_queues);
@@ -594,23 +647,29 @@ static void test_fds(struct drv *d, const char *image)
 	check(d, filtered, "card runs under a seccomp filter");
 }
 
+/* Starts a 4 KiB request at a random 4 KiB-aligned place. */
+static void bench_io(struct drv *d, unsigned qi, unsigned si, bool write, uint32_t *rnd)
+{
+	*rnd = *rnd * 1103515245u + 12345;
+	struct io io = { .type = write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN,
+			 .sector = (*rnd % (d->capacity / 8 - 1)) * 8,
+			 .data = d->slots[qi][si].data, .len = 4096,
+			 .dev_writes = !write };
+	start_io(d, qi, si, &io);
+}
+
 /* 4 KiB random reads (then writes) at SLOTS in flight per queue for secs
  * seconds on every queue; prints IOPS. */
 static void bench(struct drv *d, unsigned secs, bool write)
 {
-	uint64_t done = 0, range = d->capacity / 8 - 1;
+	uint64_t done = 0;
 	unsigned depth = SLOTS < d->qsize / 3 ? SLOTS : d->qsize / 3;
 	uint32_t rnd = d->seed * 2654435761u + 1;
 	int64_t end = now_ms() + secs * 1000LL, start = now_ms();
 
 	for (unsigned qi = 0; qi < d->nr_queues; qi++)
 		for (unsigned i = 0; i < depth; i++) {
-			rnd = rnd * 1103515245u + 12345;
-			struct io io = { .type = write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN,
-					 .sector = (rnd % range) * 8,
-					 .data = d->slots[qi][i].data, .len = 4096,
-					 .dev_writes = !write };
-			start_io(d, qi, i, &io);
+			bench_io(d, qi, i, write, &rnd);
 		}
 	bool running = true;
 	unsigned outstanding = depth * d->nr_queues;
@@ -633,12 +692,7 @@ static void bench(struct drv *d, unsigned secs, bool write)
 				outstanding--;
 				continue;
 			}
-			rnd = rnd * 1103515245u + 12345;
-			struct io io = { .type = write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN,
-					 .sector = (rnd % range) * 8,
-					 .data = d->slots[qi][si].data, .len = 4096,
-					 .dev_writes = !write };
-			start_io(d, qi, si, &io);
+			bench_io(d, qi, si, write, &rnd);
 		}
 	}
 	double t = (now_ms() - start) / 1000.0;
@@ -688,27 +742,22 @@ static int check_image(const char *path, unsigned seed)
 
 static pid_t spawn_card(char **argv, int *sock)
 {
-	int sv[2];
+	struct azerr e;
 
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-		die(2, "socketpair: %s", strerror(errno));
 	/* A stray inheritable fd, as a careless parent would leak it. */
 	int stray = open("/proc/self/status", O_RDONLY);
-	pid_t pid = fork();
-	if (pid == 0) {
-		dup2(sv[1], 3);
-		for (char **a = argv; *a; a++)
-			if (!strcmp(*a, "{fd}"))
-				*a = "3";
-		execv(argv[0], argv);
-		_exit(127);
-	}
+	for (char **a = argv; *a; a++)
+		if (!strcmp(*a, "{fd}"))
+			*a = "3";
+	pid_t pid = jail_spawn_card(argv, sock, &e);
+	if (pid < 0)
+		die(2, "%s", e.msg);
 	close(stray);
-	close(sv[1]);
-	*sock = sv[0];
 	return pid;
 }
 
+/* Negotiation, memory, rings: what azote does when the guest sets
+ * DRIVER_OK, and again after a device reset. */
 static void setup(struct drv *d, unsigned want_queues)
 {
 	struct azerr e;
@@ -734,15 +783,7 @@ static void setup(struct drv *d, unsigned want_queues)
 	d->nr_queues = want_queues;
 	if (vu_fe_set_features(&d->fe, d->features, &e))
 		die(2, "%s", e.msg);
-	if (drv_mem_init(&d->mem))
-		die(2, "guest memory: %s", strerror(errno));
-	struct vu_fe_region r[DRV_NR_REGIONS] = {
-		{ 0, 16 << 20, (uint64_t)d->mem.base, d->mem.fd, 0 },
-		{ 16 << 20, 16 << 20, (uint64_t)d->mem.base + (16 << 20), d->mem.fd, 16 << 20 },
-		{ DRV_HIGH_GPA, 32 << 20, (uint64_t)d->mem.base + (32 << 20), d->mem.fd, 32 << 20 },
-	};
-	if (vu_fe_set_mem_table(&d->fe, r, DRV_NR_REGIONS, &e))
-		die(2, "%s", e.msg);
+	send_mem_table(d);
 	for (unsigned qi = 0; qi < d->nr_queues; qi++) {
 		struct drv_vq *q = &d->q[qi];
 		if (drv_vq_init(q, &d->mem, d->qsize,
@@ -838,6 +879,8 @@ int main(int argc, char **argv)
 	} else {
 		die(2, "give --socket PATH or -- CARD ARGS...");
 	}
+	if (drv_mem_init(&d.mem))
+		die(2, "guest memory: %s", strerror(errno));
 	setup(&d, queues);
 	for (char **t = tests; *t; t++) {
 		printf("== %s\n", *t);
@@ -845,6 +888,8 @@ int main(int argc, char **argv)
 		else if (!strcmp(*t, "ro")) test_ro(&d);
 		else if (!strcmp(*t, "hostile")) test_hostile(&d);
 		else if (!strcmp(*t, "mq")) test_mq(&d);
+		else if (!strcmp(*t, "remap")) test_remap(&d);
+		else if (!strcmp(*t, "reset")) { teardown(&d); setup(&d, queues); test_roundtrip(&d, "after a device reset"); }
 		else if (!strcmp(*t, "fds")) test_fds(&d, image ? image : "");
 		else if (!strcmp(*t, "bench")) { bench(&d, bench_secs, false); bench(&d, bench_secs, true); }
 		else if (!strcmp(*t, "durable-write")) durable_write(&d);
@@ -860,6 +905,6 @@ int main(int argc, char **argv)
 		      "card exits cleanly when the front-end goes away (status 0x%x)",
 		      status);
 	}
-	printf("%d failed\n", d.failures);
+	printf("vublk-drv: %d passed, %d failed\n", d.passes, d.failures);
 	return d.failures ? 1 : 0;
 }

@@ -17,7 +17,7 @@ expect_error() {
 
 expect_error "missing kernel file" "kernel $TMP/nope: No such file" --kernel "$TMP/nope"
 expect_error "kernel not a known format" "/etc/hostname: not a recognised format" --kernel /etc/hostname
-expect_error "no --kernel" "--kernel PATH is required"
+expect_error "nothing to boot" "nothing to boot: give --kernel PATH"
 expect_error "bad size syntax" "--memory '12Q'" --kernel "$probe" --memory 12Q
 expect_error "size too small" "at least 2 MiB" --kernel "$probe" --memory 1M
 expect_error "too many vCPUs" "--cpus 300: this host allows 1 to [0-9]+" --kernel "$probe" --cpus 300

@@ -17,7 +17,7 @@ failed=0
 # check VMM CPUS MEMORY MIB
 check() {
 	local vmm=$1 cpus=$2 mem=$3 mib=$4 line
-	if ! $run --vmm "$vmm" --cpus "$cpus" --memory "$mem" --timeout 60 >"$out"; then
+	if ! $run --vmm $vmm --cpus "$cpus" --memory "$mem" --timeout 60 >"$out"; then
 		echo "FAIL $vmm cpus=$cpus mem=$mem: probe-run failed"; cat "$out"
 		failed=1; return
 	fi
@@ -38,8 +38,9 @@ for cpus in 1 2 4; do
 		check qemu-microvm "$cpus" "${mem%:*}" "${mem#*:}"
 	done
 done
-# q35 (SeaBIOS + PVH option ROM) lays memory out differently: 2 GiB low.
+# q35 lays memory out differently (2 GiB low); with qboot and SeaBIOS.
 check qemu-q35 4 3584M 3584
+check "qemu-q35 --bios default" 2 3584M 3584
 
 # The runner must report failures: an unknown test is a FAIL line (1).
 $run --vmm qemu-microvm -- probe.test=no-such-test >"$out"

@@ -18,8 +18,8 @@ cp "$img" "$TMP/before.img"
 drv ro -- "$CARD_BLK" --fd '{fd}' --image "$img" --ro
 cmp "$img" "$TMP/before.img" || fail "read-only image changed"
 
-echo "-- 4 queues, one thread and io_uring each"
-drv --queues 4 mq -- "$CARD_BLK" --fd '{fd}' --image "$img" --queues 4
+echo "-- 4 queues, one thread and io_uring each; memory table changed while running; device reset"
+drv --queues 4 mq remap reset -- "$CARD_BLK" --fd '{fd}' --image "$img" --queues 4
 
 echo "-- O_DIRECT"
 drv basic -- "$CARD_BLK" --fd '{fd}' --image "$img" --direct

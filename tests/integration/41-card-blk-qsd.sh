@@ -15,7 +15,7 @@ qemu-storage-daemon \
 	2>"$TMP/qsd.log" &
 PIDS+=($!)
 wait_socket "$sock"
-timeout 60 "$DRV" --socket "$sock" --queues 2 --bench-seconds 1 basic mq bench | tee "$TMP/qsd.out"
+timeout 60 "$DRV" --socket "$sock" --queues 2 --bench-seconds 1 basic mq remap reset bench | tee "$TMP/qsd.out"
 
 echo "-- the card on the same workload"
 start_card_blk "$TMP/card.sock" --image "$img" --queues 2

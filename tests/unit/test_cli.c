@@ -12,11 +12,17 @@
 #define ARGV(...) ((char *[]){ "azote", __VA_ARGS__, NULL })
 #define ARGC(...) ((int)(sizeof((char *[]){ "azote", __VA_ARGS__ }) / sizeof(char *)))
 
+/* The options of the last parse, freed by the next one and at the end. */
+static struct cli_opts last_opts;
+
 static int parse(int argc, char **argv, struct vm_config *c, struct cli_opts *o,
 		 struct azerr *e)
 {
+	cli_opts_free(&last_opts);
 	vm_config_init(c);
-	return cli_parse(argc, argv, c, o, e);
+	int ret = cli_parse(argc, argv, c, o, e);
+	last_opts = *o;
+	return ret;
 }
 
 static void test_full_command_line(void **state)
@@ -94,7 +100,7 @@ static void test_errors_name_the_value(void **state)
 	assert_non_null(strstr(e.msg, "needs a value"));
 	vm_config_free(&c);
 	assert_int_equal(parse(ARGC("--cpus", "2"), ARGV("--cpus", "2"), &c, &o, &e), -1);
-	assert_non_null(strstr(e.msg, "--kernel"));
+	assert_non_null(strstr(e.msg, "nothing to boot"));
 	vm_config_free(&c);
 	assert_int_equal(parse(ARGC("--kernel", "p", "extra"),
 			       ARGV("--kernel", "p", "extra"), &c, &o, &e), -1);
@@ -118,6 +124,7 @@ static void test_help_and_version(void **state)
 	/* Every option the parser takes is in the help text. */
 	const char *opts[] = { "--kernel", "--initrd", "--cmdline", "--boot-entry",
 			       "--cpus", "--memory", "--drive", "--vhost-user-blk",
+			       "--api-sock", "--config-file", "--no-api", "--id",
 			       "--log-level", "--help", "--version" };
 	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
 		assert_non_null(strstr(cli_usage, opts[i]));
@@ -213,6 +220,52 @@ static void test_drive_errors(void **state)
 	vm_config_free(&c);
 }
 
+static void test_api_modes(void **state)
+{
+	struct vm_config c;
+	struct cli_opts o;
+	struct azerr e;
+	(void)state;
+
+	/* API only: configuration comes later; CLI options pre-fill it. */
+	assert_int_equal(parse(ARGC("--api-sock", "/run/a.sock", "--cpus", "2", "--id", "vm-1"),
+			       ARGV("--api-sock", "/run/a.sock", "--cpus", "2", "--id", "vm-1"),
+			       &c, &o, &e), 0);
+	assert_string_equal(o.api_sock, "/run/a.sock");
+	assert_string_equal(o.id, "vm-1");
+	assert_int_equal(c.nr_cpus, 2);
+	assert_true(o.vm_options);
+	vm_config_free(&c);
+	assert_int_equal(parse(ARGC("--config-file", "vm.json", "--no-api"),
+			       ARGV("--config-file", "vm.json", "--no-api"), &c, &o, &e), 0);
+	assert_string_equal(o.config_file, "vm.json");
+	assert_true(o.no_api);
+	assert_false(o.vm_options);
+	vm_config_free(&c);
+	assert_int_equal(parse(ARGC("--kernel", "k", "--no-api"),
+			       ARGV("--kernel", "k", "--no-api"), &c, &o, &e), 0);
+	vm_config_free(&c);
+
+	static const struct { const char *a[6]; const char *want; } bad[] = {
+		{ { "--config-file", "vm.json", "--kernel", "k" }, "cannot be combined" },
+		{ { "--config-file", "vm.json", "--drive", "path=x" }, "cannot be combined" },
+		{ { "--no-api" }, "--no-api needs --config-file or --kernel" },
+		{ { "--no-api", "--api-sock", "s", "--kernel", "k" }, "contradict" },
+		{ { "--api-sock", "s", "--id", "a b" }, "--id 'a b'" },
+		{ { "--log-level", "debug" }, "nothing to boot" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *argv[8] = { "azote" };
+		int argc = 1;
+		while (argc < 7 && bad[i].a[argc - 1])
+			argv[argc] = (char *)bad[i].a[argc - 1], argc++;
+		assert_int_equal(parse(argc, argv, &c, &o, &e), -1);
+		if (!strstr(e.msg, bad[i].want))
+			fail_msg("case %zu: '%s' lacks '%s'", i, e.msg, bad[i].want);
+		vm_config_free(&c);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -223,6 +276,9 @@ int main(void)
 		cmocka_unit_test(test_repeated_option_replaces),
 		cmocka_unit_test(test_drives),
 		cmocka_unit_test(test_drive_errors),
+		cmocka_unit_test(test_api_modes),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int failed = cmocka_run_group_tests(tests, NULL, NULL);
+	cli_opts_free(&last_opts);
+	return failed;
 }

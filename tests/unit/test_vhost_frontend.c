@@ -34,7 +34,8 @@ static int teardown(void **state)
 {
 	(void)state;
 	vu_fe_close(&fe);
-	close(peer);
+	if (peer >= 0)
+		close(peer);
 	return 0;
 }
 
@@ -69,7 +70,6 @@ static void test_backend_gone(void **state)
 	peer = -1;
 	assert_int_equal(vu_fe_negotiate(&fe, 0, &e), -1);
 	assert_non_null(strstr(e.msg, "test-backend"));
-	peer = dup(0);  /* keep teardown simple */
 }
 
 static void test_negotiation(void **state)

@@ -299,6 +299,32 @@ static void test_queue_setup_and_start(void **state)
 	assert_int_equal(rd(f, 0x10, 2), 0xffff);
 }
 
+static void test_bus_master(void **state)
+{
+	struct fixture *f = *state;
+
+	/* DRIVER_OK without bus mastering: the backend must not start. */
+	cfg_wr(f, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+	negotiate(f, 1ULL << VIRTIO_F_VERSION_1);
+	setup_queue(f, 0, 256, 0x100000);
+	wr(f, 0x14, 1, 0x0f);
+	assert_int_equal(f->starts, 0);
+	assert_int_equal(rd(f, 0x14, 1) & VIRTIO_STATUS_NEEDS_RESET, VIRTIO_STATUS_NEEDS_RESET);
+	/* With it, it starts; turning it off stops the backend and takes
+	 * DRIVER_OK back. */
+	enable_decode(f);
+	negotiate(f, 1ULL << VIRTIO_F_VERSION_1);
+	setup_queue(f, 0, 256, 0x100000);
+	wr(f, 0x14, 1, 0x0f);
+	assert_int_equal(f->starts, 1);
+	cfg_wr(f, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+	assert_int_equal(f->stops, 1);
+	assert_int_equal(rd(f, 0x14, 1) & VIRTIO_STATUS_DRIVER_OK, 0);
+	/* A later reset does not stop it twice. */
+	wr(f, 0x14, 1, 0);
+	assert_int_equal(f->stops, 1);
+}
+
 static void test_bad_queue_size_needs_reset(void **state)
 {
 	struct fixture *f = *state;
@@ -426,6 +452,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_features, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_features_ok_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_queue_setup_and_start, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bus_master, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_queue_size_needs_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backend_failure_and_death, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_device_config_window, setup, teardown),

@@ -1,15 +1,17 @@
-# The hypervisor: src/vmm, src/devices and the x86 boot code (ARCH_SRCS,
-# from mk/10-arch.mk).
+# The hypervisor: src/vmm, src/devices, the x86 boot code (ARCH_SRCS, from
+# mk/10-arch.mk) and the API (API_LIB, from mk/50-api.mk); last, so that
+# every fragment it links has been read.
 VMM_SRCS     := $(filter-out src/vmm/main.c,$(wildcard src/vmm/*.c))
 DEVICE_SRCS  := $(wildcard src/devices/*.c) src/virtio/virtio_pci.c
-# The vhost-user front-end: the only part of src/vhost azote needs.
-VHOST_FE_SRCS := src/vhost/msg.c src/vhost/frontend.c
+# The vhost-user front-end and card start-up: the parts of src/vhost and
+# src/jail azote needs.
+VHOST_FE_SRCS := src/vhost/msg.c src/vhost/frontend.c src/jail/spawn.c
 AZOTE_SRCS   := src/vmm/main.c $(VMM_SRCS) $(DEVICE_SRCS) $(ARCH_SRCS) $(VHOST_FE_SRCS)
 
 PROGRAMS += $(BUILD)/azote
-$(BUILD)/azote: $(AZOTE_SRCS:%.c=$(OBJ)/%.o) $(COMMON_LIB)
+$(BUILD)/azote: $(AZOTE_SRCS:%.c=$(OBJ)/%.o) $(API_LIB) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ -lpthread
+	$(CC) $(LDFLAGS) -o $@ $^ $(API_LDLIBS)
 
 $(eval $(call unit_test,test_io_bus,tests/unit/test_io_bus.c src/vmm/io_bus.c))
 $(eval $(call unit_test,test_cli,tests/unit/test_cli.c src/vmm/cli.c src/vmm/vm_config.c))

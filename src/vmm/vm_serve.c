@@ -1,5 +1,5 @@
-/* The main thread while the VM runs: start the vCPUs, then serve the event
- * loop (console, signals, devices) until the VM stops. */
+/* The main thread while the VM runs: the event loop (console, signals,
+ * devices) until the VM stops. */
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
@@ -32,16 +32,13 @@ static void signal_ready(struct event_handler *h, uint32_t events)
 	vm_request_stop(h->arg, 128 + (int)si.ssi_signo);
 }
 
-int vm_run(struct vm *vm, int in_fd, struct azerr *e)
+int vm_serve(struct vm *vm, int in_fd, int sig_fd, struct azerr *e)
 {
 	struct event_handler stop = { .fd = vm->stop_evfd, .ready = stop_ready, .arg = vm };
-	struct event_handler sig = { .fd = -1, .ready = signal_ready, .arg = vm };
+	struct event_handler sig = { .fd = sig_fd, .ready = signal_ready, .arg = vm };
 	struct console con;
 	int ret = -1;
 
-	sig.fd = event_loop_signal_fd(e);
-	if (sig.fd < 0)
-		return -1;
 	if (event_loop_add(&vm->loop, &stop, EPOLLIN) < 0 ||
 	    event_loop_add(&vm->loop, &sig, EPOLLIN) < 0) {
 		azerr_set(e, "cannot watch the VM's control fds: %s", strerror(errno));
@@ -49,19 +46,16 @@ int vm_run(struct vm *vm, int in_fd, struct azerr *e)
 	}
 	if (console_start(&con, &vm->loop, &vm->uart, in_fd, vm->uart_space_evfd, e) < 0)
 		goto out;
-	if (vm_start(vm, e) == 0) {
-		ret = 0;
-		while (atomic_load(&vm->state) != VM_STOPPING) {
-			if (event_loop_run_once(&vm->loop, -1, e) < 0) {
-				ret = -1;
-				break;
-			}
+	ret = 0;
+	while (atomic_load(&vm->state) != VM_STOPPING) {
+		if (event_loop_run_once(&vm->loop, -1, e) < 0) {
+			ret = -1;
+			break;
 		}
 	}
 	console_stop(&con);
 out:
 	event_loop_del(&vm->loop, &stop);
 	event_loop_del(&vm->loop, &sig);
-	close(sig.fd);
 	return ret;
 }

@@ -1,0 +1,129 @@
+/* virtio-blk: set-up, config space, and request submission. */
+#include "blk.h"
+#include "lib.h"
+
+#define CFG_CAPACITY      0
+#define CFG_SIZE_MAX      8
+#define CFG_SEG_MAX       12
+#define CFG_BLK_SIZE      20
+#define CFG_MAX_DISCARD   36
+#define CFG_DISCARD_ALIGN 44
+#define CFG_MAX_WZ        48
+#define SYNC_TIMEOUT_US   10000000
+
+static bool read_cfg32(struct blk *b, u32 off, u32 *out, unsigned feature)
+{
+	*out = 0;
+	return !virtio_has(&b->v, feature) ||
+	       virtio_cfg_read(&b->v, off, out, 4, 4);
+}
+
+bool blk_open(struct blk *b, struct report *r)
+{
+	static struct pci_dev devs[PCI_MAX_DEVS];
+	unsigned n = pci_scan(devs, PCI_MAX_DEVS);
+	u64 idx = param_u64("dev", 0, 0, 15);
+	u64 qmax = param_u64("qsize", VIRTQ_MAX_SIZE, 1, VIRTQ_MAX_SIZE);
+	u64 want = 1ULL << VIRTIO_BLK_F_SIZE_MAX | 1ULL << VIRTIO_BLK_F_SEG_MAX |
+		   1ULL << VIRTIO_BLK_F_RO | 1ULL << VIRTIO_BLK_F_BLK_SIZE |
+		   1ULL << VIRTIO_BLK_F_FLUSH | 1ULL << VIRTIO_BLK_F_DISCARD |
+		   1ULL << VIRTIO_BLK_F_WRITE_ZEROES;
+	struct pci_dev *pd = virtio_find(devs, n, VIRTIO_ID_BLOCK, (unsigned)idx);
+	bool ok;
+
+	memset(b, 0, sizeof(*b));
+	if (param_u64("event_idx", 0, 0, 1))
+		want |= 1ULL << VIRTIO_F_RING_EVENT_IDX;
+	if (!pd) {
+		rep_fail(r, "reason=no_virtio_blk pci_functions=%u", n);
+		return false;
+	}
+	rep_kv(r, "pci=00:%02x.%x", pd->slot, pd->fn);
+	ok = virtio_start(&b->v, pd, want) &&
+	     virtio_cfg_read(&b->v, CFG_CAPACITY, &b->capacity, 8, 4) &&
+	     read_cfg32(b, CFG_SIZE_MAX, &b->size_max, VIRTIO_BLK_F_SIZE_MAX) &&
+	     read_cfg32(b, CFG_SEG_MAX, &b->seg_max, VIRTIO_BLK_F_SEG_MAX) &&
+	     read_cfg32(b, CFG_BLK_SIZE, &b->blk_size, VIRTIO_BLK_F_BLK_SIZE) &&
+	     read_cfg32(b, CFG_MAX_DISCARD, &b->max_discard_sectors, VIRTIO_BLK_F_DISCARD) &&
+	     read_cfg32(b, CFG_DISCARD_ALIGN, &b->discard_align, VIRTIO_BLK_F_DISCARD) &&
+	     read_cfg32(b, CFG_MAX_WZ, &b->max_wz_sectors, VIRTIO_BLK_F_WRITE_ZEROES) &&
+	     virtio_queue(&b->v, &b->q, 0, (u16)qmax);
+	if (ok) {
+		b->reqs = alloc_pages(sizeof(struct blk_req) * b->q.size);
+		b->slot_of = alloc_pages(2ULL * b->q.size);
+		if (!b->reqs || !b->slot_of)
+			b->v.why = "reason=out_of_memory";
+		ok = b->reqs && b->slot_of && virtio_driver_ok(&b->v);
+	}
+	if (!ok) {
+		rep_fail(r, "%s", b->v.why);
+		virtio_reset(&b->v);
+		return false;
+	}
+	/* A limit of 0 means none (qemu-storage-daemon offers SIZE_MAX with
+	 * size_max 0, and Linux copes); a segment limit under a sector could
+	 * not carry a request. */
+	if (b->size_max && b->size_max < SECTOR) {
+		rep_fail(r, "reason=device_size_max_too_small size_max=%u", b->size_max);
+		return false;
+	}
+	return true;
+}
+
+int blk_submit(struct blk *b, unsigned slot, u32 type, u64 sector,
+	       const struct vq_seg *data, unsigned n)
+{
+	struct vq_seg segs[BLK_MAX_SEGS + 2];
+	struct blk_req *req = &b->reqs[slot];
+	int head;
+
+	if (n > BLK_MAX_SEGS)
+		return -1;
+	req->hdr.type = type;
+	req->hdr.reserved = 0;
+	req->hdr.sector = sector;
+	req->status = 0xff;   /* a device that never writes it is caught */
+	segs[0] = (struct vq_seg){ &req->hdr, sizeof(req->hdr), false };
+	for (unsigned i = 0; i < n; i++)
+		segs[1 + i] = data[i];
+	segs[1 + n] = (struct vq_seg){ &req->status, 1, true };
+	head = vq_add(&b->q, segs, n + 2);
+	if (head >= 0)
+		b->slot_of[head] = (u16)slot;
+	return head;
+}
+
+int blk_sync(struct blk *b, u32 type, u64 sector, const struct vq_seg *data,
+	     unsigned n)
+{
+	int head = blk_submit(b, 0, type, sector, data, n);
+	u32 len;
+
+	if (head < 0) {
+		b->v.why = "reason=request_too_big_for_queue";
+		return BLK_S_DEVICE_FAILED;
+	}
+	vq_kick(&b->q);
+	if (!vq_wait(&b->q, (u16)head, &len, SYNC_TIMEOUT_US))
+		return BLK_S_DEVICE_FAILED;
+	if (len < 1 || b->reqs[0].status > VIRTIO_BLK_S_UNSUPP) {
+		b->v.why = "reason=device_bad_status";
+		return BLK_S_DEVICE_FAILED;
+	}
+	return b->reqs[0].status;
+}
+
+const char *blk_status_name(struct blk *b, int status)
+{
+	switch (status) {
+	case VIRTIO_BLK_S_OK: return "ok";
+	case VIRTIO_BLK_S_IOERR: return "ioerr";
+	case VIRTIO_BLK_S_UNSUPP: return "unsupp";
+	}
+	return b->v.why ? b->v.why : "failed";
+}
+
+void blk_close(struct blk *b)
+{
+	virtio_reset(&b->v);
+}

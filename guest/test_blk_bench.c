@@ -1,0 +1,159 @@
+/* blk-bench: 4 KiB random reads at queue depth probe.qd, then 128 KiB
+ * sequential reads, then 128 KiB sequential writes, probe.secs each. The
+ * loop runs at CPL 3, polls completions and refills the queue at once. */
+#include "blk.h"
+#include "io.h"
+#include "lib.h"
+
+#define SEQ_BYTES   (128 * 1024)
+#define RAND_BYTES  4096
+
+struct phase {
+	const char *name;
+	u32 type, bytes;
+	bool random;
+};
+
+struct bench {
+	struct blk *b;
+	u8 **bufs;
+	u64 start, span;          /* in sectors */
+	u64 next_seq, rng;
+};
+
+static u64 next_sector(struct bench *k, const struct phase *p)
+{
+	u64 units = k->span / (p->bytes / SECTOR), s;
+
+	if (p->random) {
+		k->rng ^= k->rng << 13;
+		k->rng ^= k->rng >> 7;
+		k->rng ^= k->rng << 17;
+		s = k->rng % units;
+	} else {
+		s = k->next_seq++ % units;
+	}
+	return k->start + s * (p->bytes / SECTOR);
+}
+
+static bool submit(struct bench *k, const struct phase *p, unsigned slot)
+{
+	struct vq_seg seg = { k->bufs[slot], p->bytes, p->type == VIRTIO_BLK_T_IN };
+
+	return blk_submit(k->b, slot, p->type, next_sector(k, p), &seg, 1) >= 0;
+}
+
+/* Runs one phase; false (with the report filled) on an I/O error. */
+static bool run_phase(struct report *r, struct bench *k, const struct phase *p,
+		      unsigned qd, u64 secs)
+{
+	struct blk *b = k->b;
+	u64 ops = 0, inflight = 0, t0, t1, end, next_check = 0;
+	u16 head;
+	u32 len;
+
+	mark("blk-bench", p->name, "start");
+	t0 = rdtsc();
+	end = t0 + tsc_from_us(secs * 1000000);
+	for (unsigned i = 0; i < qd; i++, inflight++)
+		if (!submit(k, p, i))
+			break;
+	vq_kick(&b->q);
+	while (inflight) {
+		int got = vq_poll(&b->q, &head, &len);
+		bool more = rdtsc() < end;
+
+		if (got < 0) {
+			rep_fail(r, "phase=%s %s", p->name, b->v.why);
+			return false;
+		}
+		if (!got) {
+			if (vq_device_failed(&b->q, &next_check)) {
+				rep_fail(r, "phase=%s %s", p->name, b->v.why);
+				return false;
+			}
+			if (rdtsc() - t0 > tsc_from_us((secs + 10) * 1000000)) {
+				rep_fail(r, "phase=%s reason=request_timeout", p->name);
+				return false;
+			}
+			cpu_relax();
+			continue;
+		}
+		{
+			unsigned slot = b->slot_of[head];
+
+			if (b->reqs[slot].status != VIRTIO_BLK_S_OK) {
+				rep_fail(r, "phase=%s status=%u", p->name,
+					 b->reqs[slot].status);
+				return false;
+			}
+			ops++;
+			inflight--;
+			if (more && submit(k, p, slot))
+				inflight++;
+		}
+		/* Kick once per batch of completions, not per request. */
+		if (b->q.used[1] == b->q.last_used)
+			vq_kick(&b->q);
+	}
+	t1 = rdtsc();
+	mark("blk-bench", p->name, "end");
+	{
+		u64 us = MAX(us_from_tsc(t1 - t0), 1ULL), bytes = ops * p->bytes;
+
+		rep_kv(r, "%s_ops=%lu %s_us=%lu %s_iops=%lu %s_mib_s=%lu", p->name,
+		       (unsigned long)ops, p->name, (unsigned long)us, p->name,
+		       (unsigned long)(ops * 1000000 / us), p->name,
+		       (unsigned long)(bytes * 1000000 / us / MIB));
+	}
+	return true;
+}
+
+void test_blk_bench(struct report *r)
+{
+	static const struct phase phases[] = {
+		{ "rand4k", VIRTIO_BLK_T_IN, RAND_BYTES, true },
+		{ "seqrd", VIRTIO_BLK_T_IN, SEQ_BYTES, false },
+		{ "seqwr", VIRTIO_BLK_T_OUT, SEQ_BYTES, false },
+	};
+	struct blk b;
+	struct bench k = { .b = &b, .rng = 0x2545f4914f6cdd1dULL };
+	u64 qd = param_u64("qd", 16, 1, 256), secs = param_u64("secs", 2, 1, 600);
+	u8 **bufs;
+
+	if (!blk_open(&b, r))
+		return;
+	k.start = param_u64("start", 0, 0, ~0ULL);
+	k.span = param_u64("sectors", b.capacity > k.start ? b.capacity - k.start : 0,
+			   0, ~0ULL);
+	if (k.start + k.span > b.capacity || k.span < SEQ_BYTES / SECTOR) {
+		rep_fail(r, "reason=range_too_small capacity=%lu",
+			 (unsigned long)b.capacity);
+		goto out;
+	}
+	if (qd * 3 > b.q.size) {
+		rep_fail(r, "reason=qd_exceeds_queue qd=%lu queue_size=%u",
+			 (unsigned long)qd, b.q.size);
+		goto out;
+	}
+	if ((b.size_max && b.size_max < SEQ_BYTES) || (b.seg_max && b.seg_max < 1)) {
+		rep_fail(r, "reason=device_limits_too_small size_max=%u", b.size_max);
+		goto out;
+	}
+	bufs = alloc_pages(qd * sizeof(*bufs));
+	for (u64 i = 0; bufs && i < qd; i++)
+		if (!(bufs[i] = alloc_pages(SEQ_BYTES)))
+			bufs = NULL;
+	if (!bufs) {
+		rep_fail(r, "reason=out_of_memory");
+		goto out;
+	}
+	k.bufs = bufs;
+	rep_kv(r, "qd=%lu secs=%lu queue_size=%u", (unsigned long)qd,
+	       (unsigned long)secs, b.q.size);
+	for (unsigned i = 0; i < ARRAY_SIZE(phases); i++)
+		if (!run_phase(r, &k, &phases[i], (unsigned)qd, secs))
+			goto out;
+out:
+	blk_close(&b);
+}

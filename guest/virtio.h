@@ -1,0 +1,92 @@
+/* A virtio 1.x modern PCI device (virtio spec 1.2, 4.1) and its split
+ * virtqueues (2.7), driven by polling from CPL 3. */
+#ifndef PROBE_VIRTIO_H
+#define PROBE_VIRTIO_H
+
+#include "pci.h"
+#include "types.h"
+
+#define VIRTIO_VENDOR          0x1af4
+#define VIRTIO_ID_NET          1
+#define VIRTIO_ID_BLOCK        2
+
+#define VIRTIO_F_RING_EVENT_IDX 29
+#define VIRTIO_F_VERSION_1     32
+#define VIRTIO_F_ACCESS_PLATFORM 33
+
+#define VIRTQ_DESC_F_NEXT      1
+#define VIRTQ_DESC_F_WRITE     2
+#define VIRTQ_MAX_SIZE         32768
+#define VQ_MAX_SEGS            64
+
+struct vq_desc {
+	u64 addr;
+	u32 len;
+	u16 flags, next;
+};
+
+struct vq_used_elem {
+	u32 id, len;
+};
+
+struct virtq {
+	u16 size, index;
+	struct vq_desc *desc;
+	volatile u16 *avail;       /* flags, idx, ring[size], used_event */
+	volatile u16 *used;        /* flags, idx, then elems; avail_event */
+	volatile struct vq_used_elem *used_ring;
+	u64 notify;                /* MMIO address to write the index to */
+	u16 avail_idx, last_used, last_kicked;
+	u16 free_head, num_free;
+	bool event_idx;
+	u32 *writable;             /* per head: bytes the device may write */
+	u16 *chain_len;            /* per head: descriptors in the chain */
+	struct virtio_dev *dev;
+};
+
+struct virtio_dev {
+	struct pci_dev *pci;
+	u64 common, notify_base, isr, device_cfg;
+	u32 notify_len, notify_mult, device_cfg_len;
+	u64 offered, features;
+	const char *why;           /* key=value reason after a failure */
+};
+
+struct vq_seg {
+	void *addr;
+	u32 len;
+	bool device_writes;
+};
+
+/* Finds the index-th (0-based) modern virtio device of the given type. */
+struct pci_dev *virtio_find(struct pci_dev *devs, unsigned n, unsigned type,
+			    unsigned index);
+/* Reset, ACKNOWLEDGE, DRIVER, negotiate (VERSION_1 required; `want` are
+ * the optional features the driver can use), FEATURES_OK check. */
+bool virtio_start(struct virtio_dev *v, struct pci_dev *pd, u64 want);
+/* Sets up queue `index` with at most `max_size` entries. */
+bool virtio_queue(struct virtio_dev *v, struct virtq *q, u16 index, u16 max_size);
+bool virtio_driver_ok(struct virtio_dev *v);
+void virtio_reset(struct virtio_dev *v);
+bool virtio_needs_reset(struct virtio_dev *v);
+bool virtio_has(const struct virtio_dev *v, unsigned feature);
+/* Device config space, read consistently (config_generation) in accesses
+ * of `unit` bytes (1, 2 or 4: the field's width; 4 for 64-bit fields). */
+bool virtio_cfg_read(struct virtio_dev *v, u32 off, void *buf, u32 len,
+		     u32 unit);
+u16 virtio_num_queues(struct virtio_dev *v);
+
+/* Queues a chain; returns its head, or -1 if the ring is full. */
+int vq_add(struct virtq *q, const struct vq_seg *segs, unsigned n);
+/* Publishes what vq_add queued and notifies the device if it wants. */
+void vq_kick(struct virtq *q);
+/* One completed chain: 1 with *head and *len, 0 if none yet, -1 if the
+ * device wrote a bad used entry (q->dev->why says what). */
+int vq_poll(struct virtq *q, u16 *head, u32 *len);
+/* For polling loops: every few milliseconds, whether the device reports
+ * DEVICE_NEEDS_RESET (then dev->why says so). *next_check starts at 0. */
+bool vq_device_failed(struct virtq *q, u64 *next_check);
+/* Polls until chain `head` completes or timeout_us passes (0: -> false). */
+bool vq_wait(struct virtq *q, u16 head, u32 *len, u64 timeout_us);
+
+#endif

@@ -1,0 +1,88 @@
+#include "jail/spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* In the child: puts the card's socket at JAIL_CARD_FD and execs. On
+ * failure writes errno to the report pipe (close-on-exec, so a successful
+ * exec closes it and the parent reads EOF).
+ *
+ * A card outlives no hypervisor: when azote ends, however it ends, the
+ * kernel closes its end of the socketpair and the card exits on the
+ * hang-up. (PR_SET_PDEATHSIG would tie the card to the thread that forked
+ * it, which may be the API server's, not to azote.) The card never writes
+ * on the guest's console: stdin is /dev/null and stdout goes to stderr. */
+static void child(char *const argv[], int card, int report)
+{
+	int err = 0;
+	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
+		err = errno;
+	else if (card == JAIL_CARD_FD)
+		err = fcntl(card, F_SETFD, 0) < 0 ? errno : 0;
+	else
+		err = dup2(card, JAIL_CARD_FD) < 0 ? errno : 0;
+	if (!err) {
+		execv(argv[0], argv);
+		err = errno;
+	}
+	(void)!write(report, &err, sizeof(err));
+	_exit(127);
+}
+
+pid_t jail_spawn_card(char *const argv[], int *sock, struct azerr *e)
+{
+	int sv[2], report[2], err = 0;
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return azerr_set(e, "%s: socketpair: %s", argv[0], strerror(errno));
+	if (pipe2(report, O_CLOEXEC) < 0) {
+		azerr_set(e, "%s: pipe: %s", argv[0], strerror(errno));
+		goto fail_sv;
+	}
+	/* The report pipe must not sit where the child puts the card's fd. */
+	if (report[1] == JAIL_CARD_FD) {
+		report[1] = fcntl(JAIL_CARD_FD, F_DUPFD_CLOEXEC, JAIL_CARD_FD + 1);
+		close(JAIL_CARD_FD);
+		if (report[1] < 0) {
+			azerr_set(e, "%s: fcntl: %s", argv[0], strerror(errno));
+			goto fail_pipe;
+		}
+	}
+	pid = fork();
+	if (pid < 0) {
+		azerr_set(e, "%s: fork: %s", argv[0], strerror(errno));
+		goto fail_pipe;
+	}
+	if (pid == 0)
+		child(argv, sv[1], report[1]);
+	close(report[1]);
+	close(sv[1]);
+	ssize_t n;
+	do {
+		n = read(report[0], &err, sizeof(err));
+	} while (n < 0 && errno == EINTR);
+	close(report[0]);
+	if (n > 0) {
+		waitpid(pid, NULL, 0);
+		close(sv[0]);
+		return azerr_set(e, "cannot run %s: %s", argv[0], strerror(err));
+	}
+	*sock = sv[0];
+	return pid;
+fail_pipe:
+	close(report[0]);
+	if (report[1] >= 0)
+		close(report[1]);
+fail_sv:
+	close(sv[0]);
+	close(sv[1]);
+	return -1;
+}

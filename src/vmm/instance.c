@@ -1,0 +1,60 @@
+#include "vmm/instance.h"
+
+#include "common/log.h"
+
+/* InstanceStart: build the VM and let its vCPUs run. The main thread then
+ * serves it (see main.c). */
+static int inst_start(void *ctx, const struct vm_config *cfg, struct azerr *e)
+{
+	struct instance *inst = ctx;
+
+	if (inst->created)
+		return azerr_set(e, "the microVM was already started");
+	if (vm_create(&inst->vm, cfg, e) < 0)
+		return -1;
+	inst->vm.metrics = &inst->metrics.vcpu;
+	if (vm_start(&inst->vm, e) < 0) {
+		vm_destroy(&inst->vm);
+		return -1;
+	}
+	inst->created = true;
+	return 0;
+}
+
+static int inst_pause(void *ctx, struct azerr *e)
+{
+	struct instance *inst = ctx;
+
+	(void)e;
+	vm_pause(&inst->vm);
+	log_info("vCPUs paused");
+	return 0;
+}
+
+static int inst_resume(void *ctx, struct azerr *e)
+{
+	struct instance *inst = ctx;
+
+	(void)e;
+	vm_resume(&inst->vm);
+	log_info("vCPUs resumed");
+	return 0;
+}
+
+static int inst_ctrl_alt_del(void *ctx, struct azerr *e)
+{
+	struct instance *inst = ctx;
+
+	if (i8042_send_ctrl_alt_del(&inst->vm.i8042) < 0)
+		return azerr_set(e, "the keyboard controller's buffer is full: the guest "
+				 "has not read the previous keys yet");
+	return 0;
+}
+
+const struct vmm_ops instance_ops = {
+	.start = inst_start,
+	.pause = inst_pause,
+	.resume = inst_resume,
+	.send_ctrl_alt_del = inst_ctrl_alt_del,
+	/* PATCH of drives and interfaces after boot: not supported yet. */
+};
