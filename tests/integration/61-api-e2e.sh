@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The API end to end with the real hypervisor (issue 6):
 #  1. Firecracker's getting-started sequence with curl boots the probe guest
-#     with its disk (and a NIC on a TAP device once azote has --net);
-#  2. the same VM from --config-file --no-api;
+#     with its disk (and a NIC on a TAP device once azote has --net); the
+#     probe writes and checks a pattern on the disk;
+#  2. the same VM from --config-file --no-api; the probe reads the pattern
+#     back;
 #  3. --config-file with the API still served, and pause/resume observed
 #     from the host: a paused guest echoes nothing of what it is sent, and
 #     catches up when resumed.
@@ -50,7 +52,10 @@ else
 	echo "note: no TAP device or no --net in azote: the VM gets no NIC"
 fi
 nic="{\"iface_id\": \"net1\", \"guest_mac\": \"06:00:AC:10:00:02\", \"host_dev_name\": \"$tap\"}"
-boot="{\"kernel_image_path\": \"$PROBE\", \"boot_args\": \"console=ttyS0 probe.test=hello\"}"
+# probe_boot VERIFY: the boot source running the probe's disk check.
+probe_boot() {
+	echo "{\"kernel_image_path\": \"$PROBE\", \"boot_args\": \"console=ttyS0 probe.test=blk-verify probe.seed=7 probe.verify=$1\"}"
+}
 disk="{\"drive_id\": \"rootfs\", \"path_on_host\": \"$dir/disk.img\", \"is_root_device\": true, \"is_read_only\": false}"
 machine='{"vcpu_count": 2, "mem_size_mib": 128}'
 
@@ -59,19 +64,20 @@ API_SOCK=$dir/api.sock
 run_azote gs /dev/null --api-sock "$API_SOCK"
 wait_socket "$API_SOCK"
 api_expect 200 '"state":"Not started"' GET /
-api_expect 204 '' PUT /boot-source "$boot"
+api_expect 204 '' PUT /boot-source "$(probe_boot both)"
 api_expect 204 '' PUT /machine-config "$machine"
 api_expect 204 '' PUT /drives/rootfs "$disk"
 [ $net = 1 ] && api_expect 204 '' PUT /network-interfaces/net1 "$nic"
 api_expect 204 '' PUT /actions '{"action_type": "InstanceStart"}'
 status=0; wait_exit $pid 120 || status=$?
 expect_eq "exit status after the guest ended" "$status" 0
-expect_match "probe result" "$(cat "$dir/gs.out")" 'PROBE hello PASS cpus=2'
+expect_match "probe wrote and checked its disk" "$(cat "$dir/gs.out")" \
+	'PROBE blk-verify PASS .*mode=both'
 [ ! -e "$API_SOCK" ] && pass "socket removed at exit" || fail "socket left behind"
 
 # ---- 2. the same VM from --config-file ----
 {
-	echo "{\"boot-source\": $boot, \"drives\": [$disk],"
+	echo "{\"boot-source\": $(probe_boot read), \"drives\": [$disk],"
 	[ $net = 1 ] && echo "\"network-interfaces\": [$nic],"
 	echo "\"machine-config\": $machine,"
 	echo "\"metrics\": {\"metrics_path\": \"$dir/metrics.json\"}}"
@@ -80,7 +86,8 @@ status=0
 timeout 120 "$AZOTE" --config-file "$dir/vm.json" --no-api </dev/null \
 	>"$dir/cf.out" 2>"$dir/cf.err" || status=$?
 expect_eq "--config-file --no-api: exit status" "$status" 0
-expect_match "--config-file: probe result" "$(cat "$dir/cf.out")" 'PROBE hello PASS cpus=2'
+expect_match "--config-file: probe read the pattern back" "$(cat "$dir/cf.out")" \
+	'PROBE blk-verify PASS .*mode=read'
 [ -f "$dir/metrics.json" ] && pass "metrics file created" || fail "no metrics file"
 
 # ---- 3. --config-file with the API; pause and resume seen from the host ----
