@@ -28,4 +28,35 @@ status=0; wait_exit "$pid" 30 || status=$?
 expect_eq "guest reset after reading the keys: exit status" "$status" 0
 expect_match "the guest read Ctrl, Alt, Del and their releases" "$(cat "$TMP/out")" \
 	"1d 38 e0 53 e0 d3 b8 9d"
+
+# Block counters come from the card azote started, per drive and summed.
+truncate -s 64M "$TMP/disk.img"
+API_SOCK=$TMP/api2.sock
+"$AZOTE" --api-sock "$API_SOCK" </dev/null >"$TMP/out2" 2>"$TMP/err2" &
+pid=$!
+at_exit "kill -9 $pid 2>/dev/null"
+wait_socket "$API_SOCK"
+api_expect 204 '' PUT /metrics "{\"metrics_path\": \"$TMP/metrics2.json\"}"
+api_expect 204 '' PUT /boot-source "{\"kernel_image_path\": \"$ROOT/build/probe.elf\",
+	\"boot_args\": \"probe.test=blk-verify probe.sectors=2048 probe.hold=1\"}"
+api_expect 204 '' PUT /drives/scratch "{\"drive_id\": \"scratch\", \"path_on_host\": \"$TMP/disk.img\",
+	\"is_root_device\": false, \"is_read_only\": false}"
+api_expect 204 '' PUT /actions '{"action_type": "InstanceStart"}'
+for _ in $(seq 300); do grep -q "PROBE hold" "$TMP/out2" && break; sleep 0.1; done
+expect_match "probe verified its disk" "$(cat "$TMP/out2")" "PROBE blk-verify PASS .*flush=ok"
+api_expect 204 '' PUT /actions '{"action_type": "FlushMetrics"}'
+line=$(tail -n 1 "$TMP/metrics2.json")
+counts=$(/usr/bin/python3 -c '
+import json, sys
+m = json.loads(sys.argv[1])
+d, a = m["block_scratch"], m["block"]
+print(d["read_count"], d["write_count"], d["flush_count"], d["write_bytes"], a["write_count"])' "$line")
+read r w f wb aw <<<"$counts"
+# blk-verify writes and reads the 2048 sectors (1 MiB) at least once each.
+[ "${r:-0}" -gt 0 ] && [ "${w:-0}" -gt 0 ] && [ "${f:-0}" -gt 0 ] &&
+	[ "${wb:-0}" -ge $((2048 * 512)) ] && [ "$aw" = "$w" ] &&
+	pass "card counters in the metrics: reads=$r writes=$w flushes=$f write_bytes=$wb" ||
+	fail "card counters missing or wrong: $line"
+kill -TERM "$pid"
+wait "$pid"
 finish
