@@ -2,12 +2,14 @@
 
 #include <endian.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/virtio_net.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,9 +21,11 @@
 
 #define VHOST_TIMEOUT_MS   5000
 #define QUEUE_MAX_SIZE     256
-/* jail_spawn_card puts the card's socket on fd 3. */
+/* jail_spawn_card puts the card's socket on fd 3 and its stats page on 4. */
 #define JAIL_CARD_FD_ARG   "3"
-_Static_assert(JAIL_CARD_FD == 3, "the --fd argument names jail_spawn_card's fd");
+#define JAIL_EXTRA_FD_ARG  "4"
+_Static_assert(JAIL_CARD_FD == 3 && JAIL_EXTRA_FD == 4,
+	       "the --fd and --stats-fd arguments name jail_spawn_card's fds");
 
 /* Configuration sizes: virtio-blk through write_zeroes_may_unmap and its
  * padding (§5.2.4), virtio-net through mtu (§5.1.4). */
@@ -188,21 +192,56 @@ static void hangup_ready(struct event_handler *h, uint32_t events)
 	virtio_pci_set_needs_reset(&d->vp);
 }
 
-/* Starts argv as a card serving the other end of a socketpair. */
+/* The page a card azote starts keeps its counters in (cards/stats.h):
+ * azote maps it read-only. Returns the memfd to hand over, or -1. */
+static int create_stats(struct vhost_dev *d, struct azerr *e)
+{
+	int fd = memfd_create("azote-card-stats", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	struct card_stats *s;
+
+	if (fd < 0 || ftruncate(fd, CARD_STATS_SIZE) < 0 ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
+		goto fail;
+	s = mmap(NULL, CARD_STATS_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (s == MAP_FAILED)
+		goto fail;
+	s->magic = CARD_STATS_MAGIC;
+	/* From now on only the card writes; azote only reads. */
+	if (mprotect(s, CARD_STATS_SIZE, PROT_READ) < 0) {
+		munmap(s, CARD_STATS_SIZE);
+		goto fail;
+	}
+	d->stats = s;
+	return fd;
+fail:
+	azerr_set(e, "%s: cannot create the card's stats page: %s", d->name, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+/* Starts argv as a card serving the other end of a socketpair, with its
+ * stats page. */
 static int start_card(struct vhost_dev *d, char *const *argv, struct azerr *e)
 {
 	char *args[32];
 	size_t n = 0;
-	int sock;
+	int sock, stats;
 
-	while (argv[n] && n < 29) {
+	while (argv[n] && n < 27) {
 		args[n] = argv[n];
 		n++;
 	}
 	args[n++] = "--fd";
 	args[n++] = JAIL_CARD_FD_ARG;
+	args[n++] = "--stats-fd";
+	args[n++] = JAIL_EXTRA_FD_ARG;
 	args[n] = NULL;
-	pid_t pid = jail_spawn_card(args, &sock, e);
+	stats = create_stats(d, e);
+	if (stats < 0)
+		return -1;
+	pid_t pid = jail_spawn_card(args, stats, &sock, e);
+	close(stats);
 	if (pid < 0)
 		return -1;
 	d->card_pid = pid;
@@ -328,4 +367,7 @@ void vhost_dev_destroy(struct vhost_dev *d)
 	if (d->card_pid > 0)
 		reap_card(d->card_pid);
 	d->card_pid = 0;
+	if (d->stats)
+		munmap((void *)d->stats, CARD_STATS_SIZE);
+	d->stats = NULL;
 }

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "cards/stats.h"
 #include "vhost/frontend.h"
 #include "virtio/virtio_pci.h"
 #include "vmm/event_loop.h"
@@ -34,6 +35,7 @@ struct vhost_dev {
 	bool dead;                  /* the back-end hung up */
 	struct event_handler hangup;
 	pid_t card_pid;             /* the card azote started, or 0 */
+	const struct card_stats *stats; /* its counters (read-only), or NULL */
 };
 
 struct vhost_dev_params {

@@ -292,14 +292,22 @@ int vm_create(struct vm *vm, const struct vm_config *c, struct azerr *e)
 	    create_devices(vm, c, e))
 		goto fail;
 
+	/* Firecracker's root drive adds root= to the command line. */
+	char *cmdline = vm_config_boot_cmdline(c);
+	if (!cmdline) {
+		azerr_set(e, "out of memory for the kernel command line");
+		goto fail;
+	}
 	struct boot_request req = {
 		.kernel_path = c->kernel_path,
 		.initrd_path = c->initrd_path,
-		.cmdline = c->cmdline,
+		.cmdline = cmdline,
 		.nr_cpus = (int)c->nr_cpus,
 		.entry_pref = c->entry_pref,
 	};
-	if (x86_boot_load(&vm->mem, &req, &vm->boot, e) < 0)
+	int loaded = x86_boot_load(&vm->mem, &req, &vm->boot, e);
+	free(cmdline);
+	if (loaded < 0)
 		goto fail;
 
 	vm->vcpus = calloc(c->nr_cpus, sizeof(*vm->vcpus));

@@ -17,7 +17,7 @@ pid_t drv_spawn_card(char **argv, int *sock)
 			*a = "3";
 	/* A stray inheritable fd, as a careless parent would leak it. */
 	int stray = open("/proc/self/status", O_RDONLY);
-	pid_t pid = jail_spawn_card(argv, sock, &e);
+	pid_t pid = jail_spawn_card(argv, -1, sock, &e);
 	if (stray >= 0)
 		close(stray);
 	if (pid < 0) {
