@@ -1,30 +1,71 @@
 #include "drv_card.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "jail/spawn.h"
 
+static struct card_stats *stats_page;
+
+/* A stats page as azote makes one for its cards: returns the fd to hand
+ * over and keeps a read-only mapping for drv_card_stats. */
+static int make_stats_page(void)
+{
+	int fd = memfd_create("vu-drv-stats", MFD_CLOEXEC);
+	struct card_stats *s;
+
+	if (fd < 0 || ftruncate(fd, CARD_STATS_SIZE) < 0) {
+		fprintf(stderr, "stats page: %s\n", strerror(errno));
+		exit(2);
+	}
+	s = mmap(NULL, CARD_STATS_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (s == MAP_FAILED) {
+		fprintf(stderr, "stats page: %s\n", strerror(errno));
+		exit(2);
+	}
+	s->magic = CARD_STATS_MAGIC;
+	stats_page = s;
+	return fd;
+}
+
 pid_t drv_spawn_card(char **argv, int *sock)
 {
+	static char card_fd[8], extra_fd[8];
 	struct azerr e;
+	int stats = -1;
 
-	for (char **a = argv; *a; a++)
-		if (!strcmp(*a, "{fd}"))
-			*a = "3";
+	snprintf(card_fd, sizeof(card_fd), "%d", JAIL_CARD_FD);
+	snprintf(extra_fd, sizeof(extra_fd), "%d", JAIL_EXTRA_FD);
+	for (char **a = argv; *a; a++) {
+		if (!strcmp(*a, "{fd}")) {
+			*a = card_fd;
+		} else if (!strcmp(*a, "{stats}")) {
+			stats = make_stats_page();
+			*a = extra_fd;
+		}
+	}
 	/* A stray inheritable fd, as a careless parent would leak it. */
 	int stray = open("/proc/self/status", O_RDONLY);
-	pid_t pid = jail_spawn_card(argv, -1, sock, &e);
+	pid_t pid = jail_spawn_card(argv, stats, sock, &e);
 	if (stray >= 0)
 		close(stray);
+	if (stats >= 0)
+		close(stats);
 	if (pid < 0) {
 		fprintf(stderr, "%s\n", e.msg);
 		exit(2);
 	}
 	return pid;
+}
+
+const struct card_stats *drv_card_stats(void)
+{
+	return stats_page;
 }
 
 pid_t drv_connect(struct vu_frontend *fe, char **args, const char *socket_path,

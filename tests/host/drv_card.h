@@ -7,13 +7,18 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "cards/stats.h"
 #include "vhost/frontend.h"
 
 /* Starts argv[0] as azote does (jail_spawn_card: its end of a socketpair
- * as fd 3; an argument "{fd}" becomes "3"), leaking an inheritable stray
- * fd into it, as a careless parent would, so that tests can check the
- * card closed it. *sock gets our end. Returns the pid; exits on failure. */
+ * as fd 3; an argument "{fd}" becomes "3", and "{stats}" a stats page as
+ * fd 4), leaking an inheritable stray fd into it, as a careless parent
+ * would, so that tests can check the card closed it. *sock gets our end.
+ * Returns the pid; exits on failure. */
 pid_t drv_spawn_card(char **argv, int *sock);
+
+/* The stats page handed to the card ("{stats}"), or NULL. */
+const struct card_stats *drv_card_stats(void);
 
 /* Connects fe to the back-end a driver's command line names: the card
  * given after "--" in args (started with drv_spawn_card), else

@@ -16,7 +16,8 @@
  * socketpair as azote does ("{fd}" in ARGS becomes 3).
  *
  * Tests: config echo tso rx-gso inject backpressure load hostile mq fds
- * bench crash. One line per check; exit 0 when all pass, 1 on a failed
+ * stats bench crash. "stats" needs "--stats-fd {stats}" in the card's
+ * arguments: the driver hands it a counters page as azote does. One line per check; exit 0 when all pass, 1 on a failed
  * check, 2 on a setup error, 3 when the back-end went away (what crash
  * expects). */
 #include <arpa/inet.h>
@@ -641,6 +642,37 @@ static void test_fds(struct drv *d)
 	check(d, drv_card_seccomp(d->card_pid), "card runs under a seccomp filter");
 }
 
+/* azote's counters as the card keeps them in its stats page. */
+static void test_stats(struct drv *d)
+{
+	const struct card_stats *cs = drv_card_stats();
+	uint8_t f[200];
+
+	if (!cs)
+		die(2, "the stats test needs a card given --stats-fd {stats}");
+	const struct card_net_stats *s = &cs->net;
+	uint64_t tx0 = card_stat_read(&s->tx_packets), txb0 = card_stat_read(&s->tx_bytes);
+	uint64_t rx0 = card_stat_read(&s->rx_packets), rxb0 = card_stat_read(&s->rx_bytes);
+	uint64_t txf0 = card_stat_read(&s->tx_fails);
+
+	for (uint16_t i = 0; i < 10; i++)
+		ping(d, 0, (uint16_t)(200 + i), 100, false, 1);
+	/* One frame the card refuses. */
+	struct virtio_net_hdr_v1 bad = { .flags = VIRTIO_NET_HDR_F_DATA_VALID };
+	tx_wait(d, 0, send_frame(d, 0, &bad, f, pkt_test_frame(f, d->host.mac, d->me.mac, 0, 60), 1));
+	/* Receive counts follow the frame's publication by a moment. */
+	for (int i = 0; i < 100 && card_stat_read(&s->rx_packets) - rx0 < 10; i++)
+		usleep(10000);
+	uint64_t tx = card_stat_read(&s->tx_packets) - tx0, txb = card_stat_read(&s->tx_bytes) - txb0;
+	uint64_t rx = card_stat_read(&s->rx_packets) - rx0, rxb = card_stat_read(&s->rx_bytes) - rxb0;
+	/* 10 echo requests and replies of 142 bytes, maybe some ARP. */
+	check(d, tx >= 10 && tx <= 12 && txb >= 1420, "stats page: %llu frames, %llu bytes sent",
+	      (unsigned long long)tx, (unsigned long long)txb);
+	check(d, rx >= 10 && rx <= 12 && rxb >= 1420, "stats page: %llu frames, %llu bytes received",
+	      (unsigned long long)rx, (unsigned long long)rxb);
+	check(d, card_stat_read(&s->tx_fails) - txf0 == 1, "stats page: the refused frame is a tx_fail");
+}
+
 /* ---- benchmarks ---- */
 
 static void bench_tx(struct drv *d, unsigned secs, size_t size)
@@ -923,6 +955,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(*t, "hostile")) test_hostile(&d);
 		else if (!strcmp(*t, "mq")) test_mq(&d);
 		else if (!strcmp(*t, "fds")) test_fds(&d);
+		else if (!strcmp(*t, "stats")) test_stats(&d);
 		else if (!strcmp(*t, "bench")) test_bench(&d, bench_secs);
 		else if (!strcmp(*t, "crash")) crash(&d);
 		else die(2, "unknown test %s", *t);

@@ -22,7 +22,7 @@ use_tap() { netns_use_tap 10.77.0.1/24 "$1" aztap0 aztapmq; }
 echo "--- card started by the driver, all features"
 use_tap aztap0
 netns_run 120 "$DRV" --tap aztap0 config echo tso rx-gso inject backpressure load \
-	hostile fds -- "$CARD" --tap aztap0 --fd '{fd}'
+	hostile fds stats -- "$CARD" --tap aztap0 --fd '{fd}' --stats-fd '{stats}'
 
 echo "--- feature subsets a driver may choose"
 for opts in "--no-mrg" "--no-mrg --no-guest-tso --legacy" "--no-csum --no-event-idx"; do

@@ -20,10 +20,12 @@ static void test_full(void **state)
 
 	assert_int_equal(net_opts_parse(ARGC("--tap", "tap0", "--fd", "3", "--mac",
 					     "06:00:ac:10:00:02", "--queues", "4", "--mtu",
-					     "9000", "--seccomp", "log", "--log-level", "info"),
+					     "9000", "--seccomp", "log", "--log-level", "info",
+					     "--stats-fd", "4"),
 					ARGV("--tap", "tap0", "--fd", "3", "--mac",
 					     "06:00:ac:10:00:02", "--queues", "4", "--mtu",
-					     "9000", "--seccomp", "log", "--log-level", "info"),
+					     "9000", "--seccomp", "log", "--log-level", "info",
+					     "--stats-fd", "4"),
 					&o, &e), NET_OPTS_RUN);
 	assert_string_equal(o.tap, "tap0");
 	assert_int_equal(o.fd, 3);
@@ -34,11 +36,13 @@ static void test_full(void **state)
 	assert_int_equal(o.mtu, 9000);
 	assert_int_equal(o.seccomp, JAIL_SECCOMP_LOG);
 	assert_int_equal(o.log_level, LOG_INFO);
+	assert_int_equal(o.stats_fd, 4);
 	/* Defaults. */
 	assert_int_equal(net_opts_parse(ARGC("--tap", "t", "--socket", "/run/n.sock"),
 					ARGV("--tap", "t", "--socket", "/run/n.sock"), &o, &e),
 			 NET_OPTS_RUN);
 	assert_int_equal(o.fd, -1);
+	assert_int_equal(o.stats_fd, -1);
 	assert_false(o.has_mac);
 	assert_int_equal(o.queues, 1);
 	assert_int_equal(o.mtu, 0);
@@ -58,6 +62,7 @@ static void test_refused(void **state)
 		{ { "--queues", "0" }, "--queues '0': must be a number from 1 to 8" },
 		{ { "--queues", "9" }, "--queues '9'" },
 		{ { "--fd", "2" }, "--fd '2'" },
+		{ { "--stats-fd", "x" }, "--stats-fd 'x': must be a number from 3" },
 		{ { "--seccomp", "maybe" }, "--seccomp 'maybe'" },
 		{ { "--log-level", "loud" }, "--log-level 'loud'" },
 		{ { "--frob" }, "unknown option '--frob'" },

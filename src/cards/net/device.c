@@ -123,7 +123,7 @@ static const struct vu_device_ops net_ops = {
 };
 
 int net_device_init(struct net_device *d, const uint8_t mac[MAC_LEN],
-		    unsigned mtu, struct azerr *e)
+		    unsigned mtu, struct card_net_stats *stats, struct azerr *e)
 {
 	d->nr_pairs = d->tap.nr;
 	memcpy(d->mac, mac, MAC_LEN);
@@ -131,7 +131,7 @@ int net_device_init(struct net_device *d, const uint8_t mac[MAC_LEN],
 	net_mode_init(&d->mode, 0, mtu);
 	d->env = (struct net_pair_env){
 		.tap_name = d->tap.name, .multi_queue = d->tap.multi_queue,
-		.max_pairs = d->nr_pairs, .mode = &d->mode,
+		.max_pairs = d->nr_pairs, .mode = &d->mode, .stats = stats,
 		.set_pairs = set_pairs, .ctx = d,
 	};
 	d->vu = (struct vu_device){

@@ -7,6 +7,7 @@
 #include "cards/net/hdr.h"
 #include "cards/net/pair.h"
 #include "cards/net/tap.h"
+#include "cards/stats.h"
 #include "common/netaddr.h"
 #include "vhost/backend.h"
 
@@ -34,9 +35,10 @@ struct net_device {
 };
 
 /* Sets up the device on d->tap (one pair per TAP queue) and starts the
- * workers. mtu: 0 or NET_MIN_MTU..NET_MAX_MTU. */
+ * workers. mtu: 0 or NET_MIN_MTU..NET_MAX_MTU; stats: azote's counters,
+ * or NULL. */
 int net_device_init(struct net_device *d, const uint8_t mac[MAC_LEN],
-		    unsigned mtu, struct azerr *e);
+		    unsigned mtu, struct card_net_stats *stats, struct azerr *e);
 
 /* The virtio features offered for nr_pairs pairs and an MTU (0: none). */
 uint64_t net_device_features(unsigned nr_pairs, unsigned mtu);

@@ -3,7 +3,7 @@
  *
  *   azote-card-net (--socket PATH | --fd N) --tap NAME [--mac MAC]
  *                  [--queues N] [--mtu N] [--seccomp kill|log|off]
- *                  [--log-level L]
+ *                  [--stats-fd N] [--log-level L]
  *
  * The TAP must exist (see tap.h). With --socket it listens on PATH and
  * serves one front-end at a time (QEMU's -netdev vhost-user); with --fd it
@@ -17,6 +17,7 @@
 
 #include "cards/net/device.h"
 #include "cards/net/opts.h"
+#include "cards/stats.h"
 #include "common/log.h"
 #include "jail/fds.h"
 #include "jail/seccomp.h"
@@ -53,7 +54,11 @@ int main(int argc, char **argv)
 	}
 	log_set_level(o.log_level);
 	/* Before anything is opened: drop whatever the parent leaked. */
-	if (jail_close_fds(&o.fd, o.fd >= 0, &e))
+	const int keep[] = { o.fd, o.stats_fd };
+	if (jail_close_fds(keep, 2, &e))
+		goto fail;
+	struct card_stats *stats = NULL;
+	if (o.stats_fd >= 0 && !(stats = card_stats_map(o.stats_fd, &e)))
 		goto fail;
 	signal(SIGPIPE, SIG_IGN);
 	if (o.fd >= 0 && vu_server_check_fd(o.fd, &e))
@@ -70,7 +75,7 @@ int main(int argc, char **argv)
 	}
 	if (o.socket && (listen_fd = vu_server_listen(o.socket, &e)) < 0)
 		goto fail;
-	if (net_device_init(&dev, o.mac, o.mtu, &e))
+	if (net_device_init(&dev, o.mac, o.mtu, stats ? &stats->net : NULL, &e))
 		goto fail;
 	if (jail_seccomp_apply_args(o.seccomp, extra_syscalls,
 				    sizeof(extra_syscalls) / sizeof(extra_syscalls[0]),

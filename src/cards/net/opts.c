@@ -11,7 +11,7 @@ void net_opts_usage(FILE *f)
 	fprintf(f,
 		"usage: azote-card-net (--socket PATH | --fd N) --tap NAME [--mac MAC]\n"
 		"                      [--queues N] [--mtu N] [--seccomp kill|log|off]\n"
-		"                      [--log-level error|warning|info|debug]\n"
+		"                      [--stats-fd N] [--log-level error|warning|info|debug]\n"
 		"Serves the existing TAP device NAME as a vhost-user-net device.\n"
 		"  --mac MAC     the guest's address (default: a random local one)\n"
 		"  --queues N    queue pairs, 1-%d; more than 1 needs a multi_queue TAP\n"
@@ -35,9 +35,11 @@ static int parse_opt(int c, const char *arg, struct net_opts *o, struct azerr *e
 		o->has_mac = !mac_parse(arg, o->mac, "--mac", e);
 		return o->has_mac ? 0 : -1;
 	case 'f':
+	case 'F':
 		if (parse_uint(arg, 3, 65535, &v))
-			return azerr_set(e, "--fd '%s': must be a number from 3 to 65535", arg);
-		o->fd = (int)v;
+			return azerr_set(e, "--%s '%s': must be a number from 3 to 65535",
+					 c == 'f' ? "fd" : "stats-fd", arg);
+		*(c == 'f' ? &o->fd : &o->stats_fd) = (int)v;
 		return 0;
 	case 'q':
 		if (parse_uint(arg, 1, NET_MAX_PAIRS, &v))
@@ -74,13 +76,15 @@ enum net_opts_action net_opts_parse(int argc, char **argv, struct net_opts *o,
 		{ "queues", required_argument, NULL, 'q' },
 		{ "mtu", required_argument, NULL, 'M' },
 		{ "seccomp", required_argument, NULL, 'S' },
+		{ "stats-fd", required_argument, NULL, 'F' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
-	*o = (struct net_opts){ .fd = -1, .queues = 1, .log_level = LOG_WARN };
+	*o = (struct net_opts){ .fd = -1, .stats_fd = -1, .queues = 1,
+				.log_level = LOG_WARN };
 	opterr = 0;
 	optind = 0; /* full re-initialisation, so that tests can parse again */
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {

@@ -15,6 +15,7 @@
 struct net_opts {
 	const char *socket;         /* --socket PATH, or */
 	int fd;                     /* --fd N (-1: none) */
+	int stats_fd;               /* --stats-fd N: azote's counters page, or -1 */
 	const char *tap;
 	uint8_t mac[MAC_LEN];
 	bool has_mac;

@@ -56,10 +56,26 @@ struct net_pair {
 	uint8_t rx_frame[NET_HDR_LEN + NET_MAX_FRAME];
 };
 
-static void dropped(struct net_pair *p, uint64_t *counter, const char *why)
+/* One frame through, in the pair's counters and azote's page. */
+static void count_frame(struct net_pair *p, bool rx, uint64_t bytes)
 {
-	(*counter)++;
-	if (p->drops_logged++ < DROP_LOG_LIMIT)
+	struct card_net_stats *s = p->env->stats;
+
+	*(rx ? &p->st.rx_frames : &p->st.tx_frames) += 1;
+	*(rx ? &p->st.rx_bytes : &p->st.tx_bytes) += bytes;
+	if (s) {
+		card_stat_add(rx ? &s->rx_packets : &s->tx_packets, 1);
+		card_stat_add(rx ? &s->rx_bytes : &s->tx_bytes, bytes);
+	}
+}
+
+/* One frame dropped; why (if any) is logged a few times per ring start. */
+static void count_drop(struct net_pair *p, bool rx, const char *why)
+{
+	*(rx ? &p->st.rx_dropped : &p->st.tx_dropped) += 1;
+	if (p->env->stats)
+		card_stat_add(rx ? &p->env->stats->rx_fails : &p->env->stats->tx_fails, 1);
+	if (why && p->drops_logged++ < DROP_LOG_LIMIT)
 		log_warn("%s queue pair %u: frame dropped: %s", p->env->tap_name,
 			 p->idx, why);
 }
@@ -88,9 +104,9 @@ static void tx_run(struct net_pair *p)
 						 p->tx_out, NET_IOV_MAX + 1, &e);
 		}
 		if (p->tx_n < 0) {
-			dropped(p, &p->st.tx_dropped, e.msg);
+			count_drop(p, false, e.msg);
 		} else if (p->tap_gone) {
-			p->st.tx_dropped++;
+			count_drop(p, false, NULL);
 		} else {
 			ssize_t w = writev(p->tapfd, p->tx_out, p->tx_n);
 			if (w < 0 && (errno == EAGAIN || errno == EINTR)) {
@@ -98,12 +114,10 @@ static void tx_run(struct net_pair *p)
 				p->tx_wait_tap = true;
 				return;
 			}
-			if (w < 0) {
-				dropped(p, &p->st.tx_dropped, strerror(errno));
-			} else {
-				p->st.tx_frames++;
-				p->st.tx_bytes += (uint64_t)w - p->env->mode->hdr_len;
-			}
+			if (w < 0)
+				count_drop(p, false, strerror(errno));
+			else
+				count_frame(p, false, (uint64_t)w - p->env->mode->hdr_len);
 		}
 		p->tx_wait_tap = false;
 		virtq_push(q, p->tx_chain.head, 0);
@@ -129,8 +143,8 @@ static void rx_run(struct net_pair *p)
 			/* The TAP reports a frame's full length even when it
 			 * did not fit. */
 			if ((size_t)n > sizeof(p->rx_frame)) {
-				dropped(p, &p->st.rx_dropped, "frame from the TAP larger "
-					"than 65550 bytes");
+				count_drop(p, true, "frame from the TAP larger than "
+					   "65550 bytes");
 				continue;
 			}
 			p->rx_len = (size_t)n;
@@ -141,11 +155,10 @@ static void rx_run(struct net_pair *p)
 			p->rx_wait_bufs = true;
 			return;
 		case NET_RX_DROPPED:
-			dropped(p, &p->st.rx_dropped, e.msg);
+			count_drop(p, true, e.msg);
 			break;
 		case NET_RX_DONE:
-			p->st.rx_frames++;
-			p->st.rx_bytes += p->rx_len - hdr_len;
+			count_frame(p, true, p->rx_len - hdr_len);
 			break;
 		}
 		p->rx_len = 0;
@@ -195,7 +208,7 @@ static void release(struct net_pair *p, enum net_qkind k)
 	if (k == NET_TXQ && p->tx_wait_tap) {
 		virtq_push(p->q[k], p->tx_chain.head, 0);
 		p->tx_wait_tap = false;
-		s->tx_dropped++;
+		count_drop(p, false, NULL);
 	}
 	if (k == NET_TXQ)
 		p->tx_more = false;
@@ -207,7 +220,7 @@ static void release(struct net_pair *p, enum net_qkind k)
 	 * can renegotiate its header and offloads before that starts. */
 	if (p->rx_len) {
 		p->rx_len = 0;
-		s->rx_dropped++;
+		count_drop(p, true, NULL);
 	}
 	log_info("%s queue pair %u: RX %llu frames %llu bytes (%llu dropped), TX "
 		 "%llu frames %llu bytes (%llu dropped)", p->env->tap_name, p->idx,

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 
 #include "cards/net/hdr.h"
+#include "cards/stats.h"
 #include "common/err.h"
 #include "virtio/virtqueue.h"
 
@@ -31,6 +32,7 @@ struct net_pair_env {
 	unsigned max_pairs;
 	const struct net_mode *mode;
 	bool ctrl_mq;               /* MQ negotiated with the control ring ours */
+	struct card_net_stats *stats;  /* azote's counters page, or NULL */
 	/* A control request set the pairs in use (called on pair 0's worker). */
 	void (*set_pairs)(void *ctx, unsigned pairs);
 	void *ctx;
