@@ -300,6 +300,12 @@ static void *worker(void *arg)
 		if (pf[0].revents & POLLIN) {
 			drain(p->cmdfd);
 			apply(p);
+			/* What was polled may be gone (a stopped ring's kick fd
+			 * is closed once we let go): poll afresh, and assume
+			 * work on every ring meanwhile. */
+			for (int k = 0; k < NET_NR_QKINDS; k++)
+				p->run[k] = p->q[k] != NULL;
+			continue;
 		}
 		for (int k = 0; k < NET_NR_QKINDS; k++) {
 			if (kick_slot[k] >= 0 && (pf[kick_slot[k]].revents & POLLIN)) {
