@@ -2,6 +2,7 @@
  * one test they name, print its result line, end the VM. */
 #include "boot.h"
 #include "lib.h"
+#include "io.h"
 #include "probe.h"
 
 struct test {
@@ -10,8 +11,12 @@ struct test {
 	const char *const *params;   /* probe.* keys it accepts */
 };
 
-static const char *const hello_params[] = { "test", "cpu_tables", NULL };
-#define VIRTIO_PARAMS "test", "dev", "qsize", "event_idx"
+/* Every test takes "test" and "hold" (after the result line, spin at CPL 3
+ * instead of ending the VM, so that the host can act on a live VM in a
+ * known state, e.g. kill a card after the guest's writes were flushed). */
+#define COMMON_PARAMS "test", "hold"
+static const char *const hello_params[] = { COMMON_PARAMS, "cpu_tables", NULL };
+#define VIRTIO_PARAMS COMMON_PARAMS, "dev", "qsize", "event_idx"
 static const char *const blk_info_params[] = { VIRTIO_PARAMS, NULL };
 static const char *const blk_verify_params[] = {
 	VIRTIO_PARAMS, "seed", "start", "sectors", "verify", NULL };
@@ -65,5 +70,10 @@ void user_main(void)
 		t->run(&r);
 	}
 	rep_print(&r);
+	if (param_u64("hold", 0, 0, 1)) {
+		printk("PROBE hold\n");
+		for (;;)
+			cpu_relax();
+	}
 	vm_end();
 }

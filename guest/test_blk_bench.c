@@ -48,7 +48,7 @@ static bool run_phase(struct report *r, struct bench *k, const struct phase *p,
 		      unsigned qd, u64 secs)
 {
 	struct blk *b = k->b;
-	u64 ops = 0, inflight = 0, t0, t1, end;
+	u64 ops = 0, inflight = 0, t0, t1, end, next_check = 0;
 	u16 head;
 	u32 len;
 
@@ -68,6 +68,10 @@ static bool run_phase(struct report *r, struct bench *k, const struct phase *p,
 			return false;
 		}
 		if (!got) {
+			if (vq_device_failed(&b->q, &next_check)) {
+				rep_fail(r, "phase=%s %s", p->name, b->v.why);
+				return false;
+			}
 			if (rdtsc() - t0 > tsc_from_us((secs + 10) * 1000000)) {
 				rep_fail(r, "phase=%s reason=request_timeout", p->name);
 				return false;

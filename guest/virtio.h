@@ -83,6 +83,9 @@ void vq_kick(struct virtq *q);
 /* One completed chain: 1 with *head and *len, 0 if none yet, -1 if the
  * device wrote a bad used entry (q->dev->why says what). */
 int vq_poll(struct virtq *q, u16 *head, u32 *len);
+/* For polling loops: every few milliseconds, whether the device reports
+ * DEVICE_NEEDS_RESET (then dev->why says so). *next_check starts at 0. */
+bool vq_device_failed(struct virtq *q, u64 *next_check);
 /* Polls until chain `head` completes or timeout_us passes (0: -> false). */
 bool vq_wait(struct virtq *q, u16 head, u32 *len, u64 timeout_us);
 

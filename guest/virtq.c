@@ -110,9 +110,27 @@ int vq_poll(struct virtq *q, u16 *head, u32 *len)
 	return 1;
 }
 
+/* How often a waiter looks at the device status: a device whose back-end
+ * died says DEVICE_NEEDS_RESET, and the wait should end then, not at the
+ * timeout. Rare, because each look is an exit to the VMM. */
+#define STATUS_CHECK_US 10000
+
+bool vq_device_failed(struct virtq *q, u64 *next_check)
+{
+	u64 now = rdtsc();
+
+	if (now < *next_check)
+		return false;
+	*next_check = now + tsc_from_us(STATUS_CHECK_US);
+	if (!virtio_needs_reset(q->dev))
+		return false;
+	q->dev->why = "reason=device_needs_reset";
+	return true;
+}
+
 bool vq_wait(struct virtq *q, u16 head, u32 *len, u64 timeout_us)
 {
-	u64 t0 = rdtsc(), limit = tsc_from_us(timeout_us);
+	u64 t0 = rdtsc(), limit = tsc_from_us(timeout_us), next_check = 0;
 	u16 h;
 
 	for (;;) {
@@ -126,9 +144,10 @@ bool vq_wait(struct virtq *q, u16 head, u32 *len, u64 timeout_us)
 			q->dev->why = "reason=device_completed_unexpected_chain";
 			return false;
 		}
+		if (vq_device_failed(q, &next_check))
+			return false;
 		if (rdtsc() - t0 > limit) {
-			q->dev->why = virtio_needs_reset(q->dev) ?
-				"reason=device_needs_reset" : "reason=request_timeout";
+			q->dev->why = "reason=request_timeout";
 			return false;
 		}
 		cpu_relax();

@@ -90,9 +90,18 @@ static bool features_ok(const struct virtio_pci *vp)
 	       (vp->driver_features & (1ULL << VIRTIO_F_VERSION_1));
 }
 
+static bool bus_master(const struct virtio_pci *vp)
+{
+	return pci_cfg_read(&vp->pci, PCI_COMMAND, 2) & PCI_COMMAND_MASTER;
+}
+
 /* DRIVER_OK: check what the driver set up, then hand it to the backend. */
 static int start(struct virtio_pci *vp, struct azerr *e)
 {
+	/* The backend reads and writes guest memory: that is DMA, which a
+	 * PCI function may only do with bus mastering on. */
+	if (!bus_master(vp))
+		return azerr_set(e, "bus mastering is off in the PCI command register");
 	for (unsigned i = 0; i < vp->p.nr_queues; i++) {
 		const struct virtio_queue *q = &vp->queues[i];
 		if (q->enabled && (!q->size || q->size > q->max_size || (q->size & (q->size - 1))))
@@ -116,7 +125,7 @@ static void write_status(struct virtio_pci *vp, uint8_t v)
 		return;
 	}
 	/* The driver only adds bits; NEEDS_RESET is the device's to set. */
-	v = (uint8_t)((v & ~VIRTIO_STATUS_NEEDS_RESET) | (old & VIRTIO_STATUS_NEEDS_RESET));
+	v = (uint8_t)((v & ~VIRTIO_STATUS_DEVICE_NEEDS_RESET) | (old & VIRTIO_STATUS_DEVICE_NEEDS_RESET));
 	if ((v & VIRTIO_STATUS_FEATURES_OK) && !(old & VIRTIO_STATUS_FEATURES_OK) &&
 	    !features_ok(vp)) {
 		log_info("%s: refusing driver features 0x%llx (device offers 0x%llx)",
@@ -126,12 +135,12 @@ static void write_status(struct virtio_pci *vp, uint8_t v)
 	}
 	vp->status = v;
 	if ((v & VIRTIO_STATUS_DRIVER_OK) && !(old & VIRTIO_STATUS_DRIVER_OK) &&
-	    !(v & (VIRTIO_STATUS_FAILED | VIRTIO_STATUS_NEEDS_RESET))) {
+	    !(v & (VIRTIO_STATUS_FAILED | VIRTIO_STATUS_DEVICE_NEEDS_RESET))) {
 		if (!(v & VIRTIO_STATUS_FEATURES_OK) || start(vp, &e) < 0) {
 			if (!(v & VIRTIO_STATUS_FEATURES_OK))
 				azerr_set(&e, "DRIVER_OK without FEATURES_OK");
 			log_warn("%s: cannot start: %s", vp->p.name, e.msg);
-			vp->status |= VIRTIO_STATUS_NEEDS_RESET;
+			vp->status |= VIRTIO_STATUS_DEVICE_NEEDS_RESET;
 			notify_config(vp);
 		}
 	}
@@ -362,6 +371,20 @@ static void pci_config_write(struct pci_device *d, unsigned off, unsigned len)
 	unsigned l;
 
 	msix_config_write(&vp->msix, off, len);
+	/* Bus mastering turned off under a running device (a driver
+	 * quiescing DMA, e.g. before kexec): stop the backend and take back
+	 * DRIVER_OK, as QEMU does; the driver resets the device to use it
+	 * again. */
+	if (off < PCI_COMMAND + 2 && off + len > PCI_COMMAND) {
+		pthread_mutex_lock(&vp->lock);
+		if (vp->started && !bus_master(vp)) {
+			log_info("%s: bus mastering turned off: device stopped", vp->p.name);
+			vp->p.ops->stop(vp->p.ops_ctx);
+			vp->started = false;
+			vp->status &= (uint8_t)~VIRTIO_STATUS_DRIVER_OK;
+		}
+		pthread_mutex_unlock(&vp->lock);
+	}
 	if (cfg_window(vp, off, len, &bar_off, &l)) {
 		uint32_t v = pci_cfg_read(d, vp->cfg_cap + CAP_OFF_DATA, 4);
 		bar_access(vp, bar_off, NULL, &v, l);
@@ -493,7 +516,7 @@ void virtio_pci_set_needs_reset(struct virtio_pci *vp)
 {
 	pthread_mutex_lock(&vp->lock);
 	if (vp->status & VIRTIO_STATUS_DRIVER_OK) {
-		vp->status |= VIRTIO_STATUS_NEEDS_RESET;
+		vp->status |= VIRTIO_STATUS_DEVICE_NEEDS_RESET;
 		notify_config(vp);
 	}
 	pthread_mutex_unlock(&vp->lock);

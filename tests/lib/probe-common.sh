@@ -38,3 +38,52 @@ expect() {
 	fi
 	echo "ok   $name: $line"
 }
+
+# blk_checks IMG VMM-ARGS...: the block suite every VMM must pass with a
+# 64 MiB raw image IMG as its first virtio-blk device (given with --disk):
+# info, a seeded write/flush/read-back, the pattern read back by a new VM, a
+# wrong seed and a corrupted byte found at the right sector (the check can
+# fail), a read-only drive, and a short benchmark.
+blk_checks() {
+	local img=$1 sum
+	shift
+	expect blk-info 0 'PASS .*capacity=131072 .*flush=1 ' -- \
+		"$@" --disk "$img" -- probe.test=blk-info
+	expect blk-verify 0 'PASS .*sectors=4096 .*write_zeroes=ok discard=ok' -- \
+		"$@" --disk "$img" -- probe.test=blk-verify probe.seed=7 probe.sectors=4096
+	# The written pattern survives the VM: read it back in a new one.
+	expect blk-verify-read 0 'PASS .*mode=read' -- \
+		"$@" --disk "$img" -- probe.test=blk-verify probe.seed=7 probe.sectors=4096 probe.verify=read
+	expect blk-verify-wrong-seed 1 'FAIL .*bad_sectors=4096 first_bad_sector=0 ' -- \
+		"$@" --disk "$img" -- probe.test=blk-verify probe.seed=8 probe.sectors=4096 probe.verify=read
+	# One corrupted byte in sector 3001 is found there and nowhere else.
+	printf '\xff' | dd of="$img" bs=1 seek=$((3001 * 512 + 77)) conv=notrunc status=none
+	printf '\x00' | dd of="$img" bs=1 seek=$((3001 * 512 + 78)) conv=notrunc status=none
+	expect blk-verify-corrupt 1 'FAIL .*bad_sectors=1 first_bad_sector=3001 last_bad_sector=3001' -- \
+		"$@" --disk "$img" -- probe.test=blk-verify probe.seed=7 probe.sectors=4096 probe.verify=read
+	# Read-only drive: writes fail with IOERR, the image stays as it was.
+	sum=$(sha256sum <"$img")
+	expect blk-ro 0 'PASS .*ro=1 write_status=ioerr' -- "$@" --disk "$img,ro" -- probe.test=blk-ro
+	[ "$(sha256sum <"$img")" = "$sum" ] || { echo "FAIL blk-ro: image changed"; failed=1; }
+	# ...and blk-ro on a writable drive fails (the check can fail).
+	expect blk-ro-on-rw 1 'FAIL .*reason=device_not_read_only' -- "$@" --disk "$img" -- probe.test=blk-ro
+	expect blk-bench 0 'PASS .*rand4k_iops=[1-9][0-9]* .*seqrd_mib_s=[0-9]+ .*seqwr_mib_s=[0-9]+' -- \
+		"$@" --disk "$img" -- probe.test=blk-bench probe.secs=1 probe.qd=16
+}
+
+# start_qsd IMG SOCK: qemu-storage-daemon exporting IMG as a writable
+# one-queue vhost-user-blk device on SOCK, stopped at exit. Each VM that
+# connects is served in turn. Sets $qsd (its pid).
+start_qsd() {
+	qemu-storage-daemon \
+		--blockdev "driver=file,node-name=file0,filename=$1" \
+		--blockdev driver=raw,node-name=disk0,file=file0 \
+		--export "type=vhost-user-blk,id=exp0,node-name=disk0,addr.type=unix,addr.path=$2,writable=on,num-queues=1" \
+		>"$tmp/qsd.log" 2>&1 &
+	qsd=$!
+	cleanups+=("kill $qsd 2>/dev/null; wait $qsd 2>/dev/null")
+	for _ in $(seq 50); do [ -S "$2" ] && return 0; sleep 0.1; done
+	echo "FAIL: qemu-storage-daemon did not start"
+	cat "$tmp/qsd.log"
+	exit 1
+}

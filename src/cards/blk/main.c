@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "cards/blk/device.h"
+#include "cards/stats.h"
 #include "common/log.h"
 #include "common/size.h"
 #include "jail/fds.h"
@@ -31,6 +32,7 @@ struct opts {
 	const char *image;
 	bool ro, direct;
 	unsigned queues;
+	int stats_fd;         /* azote's counters page, or -1 */
 	enum jail_seccomp_mode seccomp;
 };
 
@@ -39,6 +41,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: azote-card-blk (--socket PATH | --fd N) --image IMG [--ro]\n"
 		"                      [--queues N] [--direct] [--seccomp kill|log|off]\n"
+		"                      [--stats-fd N]\n"
 		"                      [--log-level error|warning|info|debug]\n"
 		"Serves IMG as a vhost-user-blk device.\n");
 }
@@ -53,6 +56,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "queues", required_argument, NULL, 'q' },
 		{ "direct", no_argument, NULL, 'd' },
 		{ "seccomp", required_argument, NULL, 'S' },
+		{ "stats-fd", required_argument, NULL, 'T' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -61,7 +65,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	uint64_t v;
 	int c;
 
-	*o = (struct opts){ .fd = -1, .queues = 1 };
+	*o = (struct opts){ .fd = -1, .stats_fd = -1, .queues = 1 };
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's': o->socket = optarg; break;
@@ -74,6 +78,13 @@ static int parse_args(int argc, char **argv, struct opts *o)
 				return -1;
 			}
 			o->fd = (int)v;
+			break;
+		case 'T':
+			if (parse_uint(optarg, 3, 65535, &v)) {
+				log_error("--stats-fd %s: must be a number from 3 to 65535", optarg);
+				return -1;
+			}
+			o->stats_fd = (int)v;
 			break;
 		case 'q':
 			if (parse_uint(optarg, 1, BLK_MAX_QUEUES, &v)) {
@@ -185,7 +196,11 @@ int main(int argc, char **argv)
 	if (parse_args(argc, argv, &o))
 		return 2;
 	/* Before anything is opened: drop whatever the parent leaked. */
-	if (jail_close_fds(&o.fd, o.fd >= 0, &e))
+	const int keep[] = { o.fd, o.stats_fd };
+	if (jail_close_fds(keep, 2, &e))
+		goto fail;
+	struct card_stats *stats = NULL;
+	if (o.stats_fd >= 0 && !(stats = card_stats_map(o.stats_fd, &e)))
 		goto fail;
 	signal(SIGPIPE, SIG_IGN);
 	if (o.fd >= 0 && check_inherited(o.fd, &e))
@@ -194,7 +209,7 @@ int main(int argc, char **argv)
 		goto fail;
 	if (o.socket && (listen_fd = listen_on(o.socket, &e)) < 0)
 		goto fail;
-	if (blk_device_init(&dev, o.queues, &e))
+	if (blk_device_init(&dev, o.queues, stats ? &stats->blk : NULL, &e))
 		goto fail;
 	if (jail_seccomp_apply(o.seccomp, extra_syscalls,
 			       sizeof(extra_syscalls) / sizeof(extra_syscalls[0]),
