@@ -24,9 +24,10 @@ lg_need_pkgs() {
 		lg_die "could not install ${missing[*]}"
 }
 
-# Short content hash of the named files and of any extra strings on stdin.
+# Short content hash of the named files (by their path in this directory,
+# however the caller spelled it) and of any extra strings on stdin.
 lg_hash() {
-	{ cat; for f in "$@"; do printf '%s\n' "${f#"$LG_DIR"/}"; cat "$f"; done; } |
+	{ cat; for f in "$@"; do realpath --relative-to="$LG_DIR" "$f"; cat "$f"; done; } |
 		sha256sum | cut -c1-16
 }
 
