@@ -16,7 +16,8 @@
 # --net      a TAP in a network namespace made for the run, host end
 #            10.213.0.1/24, guest 10.213.0.2 (needs root)
 # --machine  QEMU only: q35 (default; PCI, so the virtio devices) or
-#            microvm (no PCI without ACPI; boot and smp only)
+#            microvm (an i8042 added to reset through; no PCI without
+#            ACPI, so boot and smp only)
 # --tcg      QEMU without KVM (software CPU): slow, but shows a stock kernel
 #            boots where KVM cannot run it
 # --log      keep the guest console (and VMM stderr) in FILE
@@ -185,7 +186,7 @@ qemu)
 	[ "$tcg" -eq 0 ] || accel=(-accel tcg -cpu max)
 	case $machine in
 	q35) mach=(-M q35 -bios qboot.rom) ;;
-	microvm) mach=(-M microvm,acpi=off) ;;
+	microvm) mach=(-M microvm,acpi=off -device i8042) ;;
 	*) lg_die "--machine must be q35 or microvm" ;;
 	esac
 	cmd=(qemu-system-x86_64 "${mach[@]}" "${accel[@]}" -m "$((mem_bytes >> 20))M"
