@@ -18,8 +18,8 @@
 # --machine  QEMU only: q35 (default; PCI, so the virtio devices) or
 #            microvm (an i8042 added to reset through; no PCI without
 #            ACPI, so boot and smp only)
-# --tcg      QEMU without KVM (software CPU): slow, but shows a stock kernel
-#            boots where KVM cannot run it
+# --tcg      QEMU's software CPU instead of KVM: shows that a stock kernel
+#            boots where this machine's KVM cannot run it
 # --log      keep the guest console (and VMM stderr) in FILE
 # --append   more kernel arguments (e.g. for debugging)
 # --quiet    kernel argument quiet: less console output, slightly faster
