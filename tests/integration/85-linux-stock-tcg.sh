@@ -4,7 +4,10 @@
 # virtio drivers loaded as modules by the same init. KVM here cannot run a
 # stock kernel's ring 0, so this proves the stock path under QEMU's
 # software CPU (TCG) instead: every check passes, bzImage and the vmlinux
-# unpacked from it (PVH entry) alike.
+# unpacked from it (PVH entry) alike. Booting is quick there, so this test
+# also shows that each check can fail: told wrong values or given a
+# writable "read-only" drive and devices without MSI-X, the guest reports
+# FAIL with the reason.
 set -euo pipefail
 . "$(dirname "$0")/../linux-guest/lib/itest.sh"
 export LINUX_GUEST=stock
@@ -19,3 +22,19 @@ lg_run --vmm qemu --tcg --kernel bzImage --cpus 2 \
 lg_check_disks
 echo "--- stock vmlinux, PVH entry (QEMU TCG)"
 lg_run --vmm qemu --tcg --kernel vmlinux --checks boot
+
+echo "--- every check fails when it should (run.sh --wrong)"
+if "$LG_RUN" --vmm qemu --tcg --kernel bzImage --cpus 2 \
+	--checks boot,blk,blkro,net,irq,smp \
+	--drive "$LG_T/rw.img" --drive "$LG_T/ro.img,ro" --net \
+	--wrong mem,cmdline,echo,blk,ro,mac,cpus,irq > "$LG_T/out" 2>&1; then
+	cat "$LG_T/out"
+	lg_die "the guest passed checks it was set up to fail"
+fi
+cat "$LG_T/out"
+for want in "boot FAIL mem_seen=.* cmdline=mismatch .*echo=mismatch" \
+	"blk FAIL .*want_sectors=" "blkro FAIL .*ro=0 .*write=accepted" \
+	"net FAIL mac=.* want_mac=" "irq FAIL .*msix=no" "smp FAIL online=0-1 want_online=0-2"; do
+	grep -aq "^LINUX $want" "$LG_T/out" || lg_die "no line matching: LINUX $want"
+done
+echo "each check failed with its reason"

@@ -8,6 +8,7 @@
 #          [--memory SIZE] [--cpus N] [--drive IMG[,ro]]... [--net]
 #          [--machine q35|microvm] [--tcg] [--timeout SECONDS]
 #          [--log FILE] [--azote PATH] [--append ARGS] [--quiet]
+#          [--wrong LIST]
 #
 # --checks   comma list of boot,blk,blkro,net,irq,smp (default: boot);
 #            run irq after blk/net: it needs their I/O to see counts rise
@@ -23,6 +24,10 @@
 # --log      keep the guest console (and VMM stderr) in FILE
 # --append   more kernel arguments (e.g. for debugging)
 # --quiet    kernel argument quiet: less console output, slightly faster
+# --wrong    make the checks fail, to show they can: tell the guest a wrong
+#            expectation (mem, cmdline, echo, blk, mac, cpus), attach the
+#            ,ro drive writable (ro), or give QEMU's devices no MSI-X (irq);
+#            a comma list
 #
 # The kernel and initramfs come from build.sh (built or cached); the mode is
 # LINUX_GUEST=test|stock (see README.md). Prints the result lines, the boot
@@ -33,7 +38,7 @@ root=$(cd "$here/../.." && pwd)
 . "$here/lib/common.sh"
 
 vmm=qemu kernel=vmlinux checks=boot memory=128M cpus=1 machine=q35 tcg=0
-timeout=240 log= azote=$root/build/azote append= quiet=0 net=0
+timeout=240 log= azote=$root/build/azote append= quiet=0 net=0 wrong=,
 drives=()
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
@@ -52,6 +57,7 @@ while [ $# -gt 0 ]; do
 	--azote) azote=$2; shift ;;
 	--append) append=$2; shift ;;
 	--quiet) quiet=1 ;;
+	--wrong) wrong=",$2," ; shift ;;
 	-h|--help) usage ;;
 	*) echo "run.sh: unknown argument $1" >&2; usage ;;
 	esac
@@ -67,6 +73,8 @@ size_bytes() {
 	esac
 }
 mem_bytes=$(size_bytes "$memory")
+# 1 when --wrong names $1: the guest is then told a value off by a little.
+off() { [[ $wrong == *,$1,* ]] && echo 1 || echo 0; }
 [[ $cpus =~ ^[0-9]+$ ]] && [ "$cpus" -ge 1 ] || lg_die "bad --cpus $cpus"
 
 eval "$("$here/build.sh")"
@@ -128,10 +136,12 @@ fi
 [ -z "$append" ] || cmdline+=" $append"
 
 nonce=$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')
-cmdline+=" lg.checks=$checks lg.mem=$mem_bytes lg.cpus=$cpus lg.echo=lg-$nonce"
+cmdline+=" lg.checks=$checks lg.mem=$((mem_bytes + $(off mem) * (2 << 20)))"
+cmdline+=" lg.cpus=$((cpus + $(off cpus))) lg.echo=lg-$nonce"
 cmdline+=" lg.seed=$((16#$nonce))"
 
 vmm_args=()
+msix=$([ "$(off irq)" -eq 0 ] || echo ,vectors=0)
 blk_seen=0 ro_seen=0 devs=0 letter=({a..z})
 for d in ${drives[@]+"${drives[@]}"}; do
 	img=${d%%,*}
@@ -140,14 +150,14 @@ for d in ${drives[@]+"${drives[@]}"}; do
 	name=vd${letter[devs]}
 	if [ "$d" != "$img" ] && [ "${d#*,}" = ro ]; then
 		[ $ro_seen -eq 1 ] || cmdline+=" lg.blkro=$name:$sectors"
-		ro_seen=1 ro=1
+		ro_seen=1 ro=$((1 - $(off ro)))
 	else
-		[ $blk_seen -eq 1 ] || cmdline+=" lg.blk=$name:$sectors"
+		[ $blk_seen -eq 1 ] || cmdline+=" lg.blk=$name:$((sectors + $(off blk) * 8))"
 		blk_seen=1 ro=0
 	fi
 	case $vmm in
 	qemu) vmm_args+=(-drive "file=$img,format=raw,if=none,id=d$devs$([ $ro -eq 0 ] || echo ,readonly=on)"
-			 -device "virtio-blk-pci,drive=d$devs,disable-legacy=on") ;;
+			 -device "virtio-blk-pci,drive=d$devs,disable-legacy=on$msix") ;;
 	azote) vmm_args+=(--drive "path=$img,id=d$devs$([ $ro -eq 0 ] || echo ,ro)") ;;
 	esac
 	devs=$((devs + 1))
@@ -164,17 +174,19 @@ if [ "$net" -eq 1 ]; then
 	ip -n "$ns" addr add 10.213.0.1/24 dev "$tap"
 	ip -n "$ns" link set "$tap" up
 	netns_exec=(ip netns exec "$ns")
-	cmdline+=" lg.mac=$mac lg.ip=10.213.0.2/24 lg.peer=10.213.0.1"
+	cmdline+=" lg.mac=${mac%:*}:$(printf '%02x' $(( ($$ + $(off mac)) % 256 )))"
+	cmdline+=" lg.ip=10.213.0.2/24 lg.peer=10.213.0.1"
 	case $vmm in
 	qemu) vmm_args+=(-netdev "tap,id=n0,ifname=$tap,script=no,downscript=no"
-			 -device "virtio-net-pci,netdev=n0,mac=$mac,disable-legacy=on") ;;
+			 -device "virtio-net-pci,netdev=n0,mac=$mac,disable-legacy=on$msix") ;;
 	azote) vmm_args+=(--net "tap=$tap,mac=$mac,id=n0") ;;
 	esac
 	devs=$((devs + 1))
 fi
 cmdline+=" lg.irq_devs=$devs"
 # Last: the CRC-32 of everything before it, checked by the guest.
-crc=$(/usr/bin/python3 -c 'import sys, zlib; print("%08x" % zlib.crc32(sys.argv[1].encode()))' "$cmdline")
+crc=$(/usr/bin/python3 -c 'import sys, zlib; print("%08x" % zlib.crc32(sys.argv[1].encode()))' \
+	"$cmdline$([ "$(off cmdline)" -eq 0 ] || echo x)")
 cmdline+=" lg.cmdline_crc=$crc"
 
 # --- the VMM -----------------------------------------------------------------
@@ -218,7 +230,7 @@ while kill -0 "$pid" 2>/dev/null; do
 		init_ms=$(ms_since_start)
 	fi
 	if [ "$echoed" -eq 0 ] && grep -aq 'LINUX echo-wait' "$out"; then
-		printf 'lg-%s\n' "$nonce" >&8
+		printf 'lg-%s%s\n' "$nonce" "$([ "$(off echo)" -eq 0 ] || echo x)" >&8
 		echoed=1
 	fi
 	# QEMU stops the VM and waits on an emulation failure; do not wait.
