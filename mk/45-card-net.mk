@@ -6,7 +6,7 @@ NET_CORE_SRCS := src/cards/net/hdr.c src/cards/net/rx.c src/cards/net/tx.c \
                  src/cards/net/ctrl.c
 NET_SRCS := src/cards/net/main.c src/cards/net/opts.c src/cards/net/device.c \
             src/cards/net/pair.c src/cards/net/tap.c src/vhost/server.c \
-            src/cards/stats.c $(NET_CORE_SRCS) $(JAIL_SRCS)
+            src/cards/stats.c src/cards/card.c $(NET_CORE_SRCS) $(JAIL_SRCS)
 
 PROGRAMS += $(BUILD)/azote-card-net
 $(BUILD)/azote-card-net: $(NET_SRCS:%.c=$(OBJ)/%.o) $(CARDLIB) $(COMMON_LIB)

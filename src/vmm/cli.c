@@ -30,6 +30,8 @@ const char cli_usage[] =
 "  --cpus N             vCPUs (default 1)\n"
 "  --memory SIZE        guest RAM, e.g. 128M, 2G; a bare number is MiB\n"
 "                       (default 128M)\n"
+"  --cpu-template FILE  CPUID bits to pin, as a Firecracker custom CPU\n"
+"                       template (its cpuid_modifiers; docs/cpu-templates.md)\n"
 "\n"
 "Block devices (virtio-blk over vhost-user; repeat for more disks):\n"
 "  --drive path=IMG[,id=ID][,ro][,queues=N][,direct]\n"
@@ -72,7 +74,7 @@ const char cli_usage[] =
 enum {
 	OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_BOOT_ENTRY, OPT_CPUS,
 	OPT_MEMORY, OPT_DRIVE, OPT_VHOST_USER_BLK, OPT_NET, OPT_VHOST_USER_NET,
-	OPT_API_SOCK, OPT_CONFIG_FILE, OPT_NO_API, OPT_ID, OPT_LOG_LEVEL, OPT_HELP,
+	OPT_API_SOCK, OPT_CONFIG_FILE, OPT_NO_API, OPT_ID, OPT_CPU_TEMPLATE, OPT_LOG_LEVEL, OPT_HELP,
 	OPT_VERSION,
 };
 
@@ -91,6 +93,7 @@ static const struct option long_opts[] = {
 	{ "config-file", required_argument, NULL, OPT_CONFIG_FILE },
 	{ "no-api", no_argument, NULL, OPT_NO_API },
 	{ "id", required_argument, NULL, OPT_ID },
+	{ "cpu-template", required_argument, NULL, OPT_CPU_TEMPLATE },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -360,6 +363,8 @@ static int parse_one(int opt, const char *arg, struct vm_config *c,
 		return set_string(&o->api_sock, arg, "--api-sock", e);
 	case OPT_CONFIG_FILE:
 		return set_string(&o->config_file, arg, "--config-file", e);
+	case OPT_CPU_TEMPLATE:
+		return set_string(&o->cpu_template, arg, "--cpu-template", e);
 	case OPT_NO_API:
 		o->no_api = true;
 		return 0;
@@ -387,8 +392,9 @@ void cli_opts_free(struct cli_opts *o)
 {
 	free(o->api_sock);
 	free(o->config_file);
+	free(o->cpu_template);
 	free(o->id);
-	o->api_sock = o->config_file = o->id = NULL;
+	o->api_sock = o->config_file = o->cpu_template = o->id = NULL;
 }
 
 /* The options that describe the VM itself (as opposed to how azote runs). */
@@ -396,8 +402,8 @@ static bool is_vm_option(int opt)
 {
 	return opt == OPT_KERNEL || opt == OPT_INITRD || opt == OPT_CMDLINE ||
 	       opt == OPT_BOOT_ENTRY || opt == OPT_CPUS || opt == OPT_MEMORY ||
-	       opt == OPT_DRIVE || opt == OPT_VHOST_USER_BLK || opt == OPT_NET ||
-	       opt == OPT_VHOST_USER_NET;
+	       opt == OPT_CPU_TEMPLATE || opt == OPT_DRIVE || opt == OPT_VHOST_USER_BLK ||
+	       opt == OPT_NET || opt == OPT_VHOST_USER_NET;
 }
 
 static int check_modes(const struct vm_config *c, const struct cli_opts *o, struct azerr *e)

@@ -125,7 +125,8 @@ int main(int argc, char **argv)
 		else
 			printf("azote %s\n", AZOTE_VERSION);
 		code = 0;
-	} else if (opts.config_file && api_config_file_load(opts.config_file, &cfg, &err) < 0) {
+	} else if ((opts.config_file && api_config_file_load(opts.config_file, &cfg, &err) < 0) ||
+		   (opts.cpu_template && api_cpu_template_load(opts.cpu_template, &cfg, &err) < 0)) {
 		log_error("%s", err.msg);
 		code = AZOTE_EXIT_ERROR;
 	} else {

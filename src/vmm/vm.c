@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "arch/x86/cpu_template.h"
 #include "arch/x86/layout.h"
 #include "common/log.h"
 #include "common/netaddr.h"
@@ -273,6 +274,14 @@ int vm_create(struct vm *vm, const struct vm_config *c, struct azerr *e)
 	vm->kvm_fd = kvm_open("/dev/kvm", e);
 	if (vm->kvm_fd < 0)
 		goto fail;
+	if (c->cpu_template) {
+		vm->cpu_template = malloc(sizeof(*vm->cpu_template));
+		if (!vm->cpu_template) {
+			azerr_set(e, "out of memory for the CPU template");
+			goto fail;
+		}
+		*vm->cpu_template = *c->cpu_template;
+	}
 	vm->supported_cpuid = malloc(sizeof(*vm->supported_cpuid));
 	if (!vm->supported_cpuid) {
 		azerr_set(e, "out of memory for the CPUID table");
@@ -424,8 +433,10 @@ int vm_destroy(struct vm *vm)
 	io_bus_destroy(&vm->mmio);
 	guest_mem_destroy(&vm->mem);
 	free(vm->supported_cpuid);
+	free(vm->cpu_template);
 	free(vm->boot_msrs);
 	vm->supported_cpuid = NULL;
+	vm->cpu_template = NULL;
 	vm->boot_msrs = NULL;
 	int fds[] = { vm->vm_fd, vm->kvm_fd, vm->stop_evfd, vm->uart_space_evfd };
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)

@@ -7,24 +7,17 @@
  * accepting the next after a disconnect (QEMU reconnects this way). With
  * --fd it serves the connected socket it inherited (azote starts cards
  * over a socketpair) and exits when the front-end goes away. */
-#include <errno.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/un.h>
-#include <unistd.h>
 
 #include "cards/blk/device.h"
-#include "cards/stats.h"
+#include "cards/card.h"
 #include "common/log.h"
 #include "common/size.h"
-#include "jail/fds.h"
 #include "jail/seccomp.h"
+#include "vhost/server.h"
 
 struct opts {
 	const char *socket;
@@ -130,58 +123,6 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
-static int listen_on(const char *path, struct azerr *e)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct stat st;
-	int fd;
-
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return azerr_set(e, "socket path %s is longer than %zu bytes", path,
-				 sizeof(sa.sun_path) - 1);
-	strcpy(sa.sun_path, path);
-	/* A socket left by an earlier run is ours to replace; anything else
-	 * at that path is not. */
-	if (lstat(path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode))
-			return azerr_set(e, "%s exists and is not a socket", path);
-		unlink(path);
-	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return azerr_set(e, "socket: %s", strerror(errno));
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 1) < 0) {
-		azerr_set(e, "cannot listen on %s: %s", path, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/* The fd named by --fd must be a connected stream socket. */
-static int check_inherited(int fd, struct azerr *e)
-{
-	int type;
-	socklen_t len = sizeof(type);
-
-	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_STREAM)
-		return azerr_set(e, "--fd %d is not a stream socket", fd);
-	return 0;
-}
-
-static void serve(struct blk_device *d, int sock, const char *name)
-{
-	struct vu_backend b;
-	struct azerr e;
-
-	vu_backend_init(&b, &d->vu);
-	log_info("%s: front-end connected", name);
-	if (vu_backend_serve(&b, sock, name, &e))
-		log_error("%s: %s; connection dropped", name, e.msg);
-	else
-		log_info("%s: front-end disconnected", name);
-}
-
 int main(int argc, char **argv)
 {
 	static struct blk_device dev;
@@ -189,25 +130,18 @@ int main(int argc, char **argv)
 	static const int extra_syscalls[] = { SYS_io_uring_enter };
 	struct opts o;
 	struct azerr e;
+	struct card_stats *stats;
 	int listen_fd = -1;
 	unsigned rules;
 
 	log_init("azote-card-blk", LOG_WARN);
 	if (parse_args(argc, argv, &o))
 		return 2;
-	/* Before anything is opened: drop whatever the parent leaked. */
-	const int keep[] = { o.fd, o.stats_fd };
-	if (jail_close_fds(keep, 2, &e))
-		goto fail;
-	struct card_stats *stats = NULL;
-	if (o.stats_fd >= 0 && !(stats = card_stats_map(o.stats_fd, &e)))
-		goto fail;
-	signal(SIGPIPE, SIG_IGN);
-	if (o.fd >= 0 && check_inherited(o.fd, &e))
+	if (card_start(o.fd, o.stats_fd, &stats, &e))
 		goto fail;
 	if (blk_image_open(&dev.img, o.image, o.ro, o.direct, &e))
 		goto fail;
-	if (o.socket && (listen_fd = listen_on(o.socket, &e)) < 0)
+	if (o.socket && (listen_fd = vu_server_listen(o.socket, &e)) < 0)
 		goto fail;
 	if (blk_device_init(&dev, o.queues, stats ? &stats->blk : NULL, &e))
 		goto fail;
@@ -218,23 +152,8 @@ int main(int argc, char **argv)
 	log_info("serving %s (%llu sectors%s, %u queue%s), seccomp: %u rules",
 		 o.image, (unsigned long long)(dev.img.size / VIRTIO_BLK_SECTOR),
 		 o.ro ? ", read-only" : "", o.queues, o.queues > 1 ? "s" : "", rules);
-	if (o.fd >= 0) {
-		char name[32];
-		snprintf(name, sizeof(name), "fd %d", o.fd);
-		serve(&dev, o.fd, name);
+	if (vu_server_run(&dev.vu, o.fd, listen_fd, o.socket, &e) == 0)
 		return 0;
-	}
-	for (;;) {
-		int s = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
-		if (s < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			azerr_set(&e, "accept on %s: %s", o.socket, strerror(errno));
-			goto fail;
-		}
-		serve(&dev, s, o.socket);
-		close(s);
-	}
 fail:
 	log_error("%s", e.msg);
 	return 1;

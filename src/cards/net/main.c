@@ -10,16 +10,14 @@
  * serves the connected socket it inherited from azote and exits when azote
  * goes away. */
 #include <linux/if_tun.h>
-#include <signal.h>
 #include <stdio.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 
 #include "cards/net/device.h"
 #include "cards/net/opts.h"
-#include "cards/stats.h"
+#include "cards/card.h"
 #include "common/log.h"
-#include "jail/fds.h"
 #include "jail/seccomp.h"
 #include "vhost/server.h"
 
@@ -53,15 +51,8 @@ int main(int argc, char **argv)
 		break;
 	}
 	log_set_level(o.log_level);
-	/* Before anything is opened: drop whatever the parent leaked. */
-	const int keep[] = { o.fd, o.stats_fd };
-	if (jail_close_fds(keep, 2, &e))
-		goto fail;
-	struct card_stats *stats = NULL;
-	if (o.stats_fd >= 0 && !(stats = card_stats_map(o.stats_fd, &e)))
-		goto fail;
-	signal(SIGPIPE, SIG_IGN);
-	if (o.fd >= 0 && vu_server_check_fd(o.fd, &e))
+	struct card_stats *stats;
+	if (card_start(o.fd, o.stats_fd, &stats, &e))
 		goto fail;
 	if (tap_open(&dev.tap, TAP_TUN_DEV, o.tap, o.queues, &e))
 		goto fail;
