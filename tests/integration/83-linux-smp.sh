@@ -3,8 +3,9 @@
 # start-up through INIT/SIPI, from azote's MP table).
 # On the development machines Linux must not use KVM's PV send-IPI
 # hypercall (VMMCALL, which their emulated ring 0 cannot run; the vCPU
-# spins on it for ever). run.sh handles that for azote with the kernel
-# argument nopv until azote can hide the feature in CPUID; see README.md.
+# spins on it for ever): run.sh boots the test kernel with the CPU template
+# docs/cpu-templates/no-kvm-pv-hypercalls.json. See
+# tests/linux-guest/README.md.
 set -euo pipefail
 . "$(dirname "$0")/../linux-guest/lib/itest.sh"
 lg_itest_init

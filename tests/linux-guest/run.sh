@@ -115,23 +115,13 @@ cmdline="console=ttyS0 reboot=k panic=-1"
 #   clearcpuid=smap  CLAC/STAC at every kernel entry and user access
 #   clearcpuid=popcnt  POPCNT in bitmap code
 emu_args="noxsave nofsgsbase clearcpuid=smap,popcnt"
-# With more than one vCPU Linux sends IPIs through KVM's PV send-IPI
-# hypercall, which that emulator cannot run either: the vCPU spins on it.
-# QEMU hides the feature in CPUID (below); azote cannot yet, so Linux is
-# told to ignore KVM's PV features, kvmclock included, and is given the TSC
-# frequency kvmclock would have told it: the host's own, which its
-# "cpu MHz" is when its hypervisor told it (flag tsc_known_freq).
-host_tsc_khz() {
-	grep -qw tsc_known_freq /proc/cpuinfo &&
-		sed -n 's/^cpu MHz[[:space:]]*: \([0-9]*\)\.\([0-9]\{3\}\)$/\1\2/p' /proc/cpuinfo | head -1
-}
+# Nor can it run hypercalls: with more than one vCPU Linux sends IPIs with
+# KVM's PV send-IPI hypercall and the vCPU spins on it. So the VMM hides
+# that feature (and PV sched-yield, the other hypercall) in CPUID: azote
+# with a CPU template, QEMU with -cpu flags (below).
+cpu_template=$root/docs/cpu-templates/no-kvm-pv-hypercalls.json
 if [ "$LG_MODE" = test ]; then
 	cmdline+=" ${LG_EMU_ARGS-$emu_args}"
-	if [ "$vmm" = azote ] && [ "$cpus" -gt 1 ]; then
-		cmdline+=" nopv"
-		khz=$(host_tsc_khz || true)
-		[ -z "$khz" ] || cmdline+=" tsc_early_khz=$khz"
-	fi
 fi
 [ -z "$append" ] || cmdline+=" $append"
 
@@ -210,6 +200,7 @@ azote)
 	[ -x "$azote" ] || lg_die "$azote: not built (make)"
 	cmd=("$azote" --kernel "$kimage" --initrd "$LG_INITRD" --cmdline "$cmdline"
 	     --cpus "$cpus" --memory "$memory" ${vmm_args[@]+"${vmm_args[@]}"})
+	[ "$LG_MODE" != test ] || cmd+=(--cpu-template "$cpu_template")
 	;;
 *) lg_die "--vmm must be qemu or azote" ;;
 esac
