@@ -1,0 +1,44 @@
+"""What every metric gets: the run's settings, the workspace, and the
+record of the exact commands run (for docs/benchmarks.md)."""
+import shlex
+import sys
+from dataclasses import dataclass
+
+from .vm import ROOT
+
+
+@dataclass
+class Settings:
+    quick: bool
+    reps: int           # runs of each cheap measurement (start, boot)
+    io_reps: int        # runs of each I/O and memory measurement
+    secs: int           # seconds per blk-bench / net-bench phase
+    rate_ns: tuple      # VMs at once for the start rate
+    rate_rounds: int    # VMs started per trial = rounds * N
+
+
+def settings(quick, reps=None, secs=None):
+    if quick:
+        s = Settings(True, 3, 1, 1, (1, 4), 2)
+    else:
+        s = Settings(False, 10, 5, 3, (1, 4, 16), 4)
+    if reps:
+        s.reps = s.io_reps = reps
+    if secs:
+        s.secs = secs
+    return s
+
+
+class Context:
+    def __init__(self, settings_, ws):
+        self.s, self.ws = settings_, ws
+        self.commands = {}          # label -> shell command, first seen
+
+    def record(self, label, argv):
+        if label not in self.commands:
+            cmd = shlex.join(argv).replace(self.ws.dir, '$WORK')
+            self.commands[label] = cmd.replace(ROOT + '/', '')
+
+    @staticmethod
+    def say(msg):
+        print(f'bench: {msg}', file=sys.stderr, flush=True)

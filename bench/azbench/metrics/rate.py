@@ -1,0 +1,61 @@
+"""Start rate: hello microVMs started and run to their exit per second,
+N at once (as soon as one exits the next starts), and the CPU each took
+(user+sys of the VMM and everything it started)."""
+import select
+import time
+
+from ..results import Row
+from ..vm import BenchError, Vm, command
+
+TITLE = 'start rate'
+PEER = 'microvm'
+
+
+def plan(ctx):
+    rows = [Row(f'rate{n}', 'rate', f'hello VMs started and exited per second, {n} at once',
+                'VMs/s', 'higher', PEER) for n in ctx.s.rate_ns]
+    n = max(ctx.s.rate_ns)
+    return rows + [Row('cpu', 'rate', f'CPU per hello VM, {n} at once', 'ms', 'lower', PEER)]
+
+
+def trial(ctx, vmm, n):
+    """(VMs per second, CPU ms per VM) for rounds * N VMs, N at a time."""
+    argv = command(vmm, ['probe.test=hello'])
+    ctx.record(f'rate: {vmm}', argv)
+    total = ctx.s.rate_rounds * n
+    running, started, cpu = {}, 0, 0.0
+    t0 = time.monotonic()
+    deadline = t0 + 30 + total * 5
+    try:
+        while started < total or running:
+            while started < total and len(running) < n:
+                vm = Vm(argv, ctx.ws.log('rate'), console_file=ctx.ws.path(f'rate{started}.out'))
+                running[vm.pidfd] = vm
+                started += 1
+            ready = select.select(list(running), [], [], max(deadline - time.monotonic(), 0))[0]
+            if not ready:
+                raise BenchError(f'{vmm}: start-rate trial timed out (log: {vm.log})')
+            for fd in ready:
+                vm = running.pop(fd)
+                vm.wait_exit(5)
+                cpu += vm.cpu_s()
+        elapsed = time.monotonic() - t0
+    finally:
+        for vm in running.values():
+            vm.kill()
+    for i in range(total):
+        with open(ctx.ws.path(f'rate{i}.out'), errors='replace') as f:
+            if 'PROBE hello PASS' not in f.read():
+                raise BenchError(f'{vmm}: hello VM {i} did not pass (start rate)')
+    return total / elapsed, cpu / total * 1e3
+
+
+def measure(ctx, rows):
+    by_key = {r.key: r for r in rows}
+    for _ in range(ctx.s.io_reps):
+        for n in ctx.s.rate_ns:
+            for side, vmm in (('azote', 'azote'), ('qemu', 'qemu-microvm')):
+                rate, cpu = trial(ctx, vmm, n)
+                getattr(by_key[f'rate{n}'], side).append(rate)
+                if n == max(ctx.s.rate_ns):
+                    getattr(by_key['cpu'], side).append(cpu)
