@@ -63,30 +63,28 @@ def tree(pid):
     return out
 
 
-def pss_kib(pid):
-    """Proportional set size of the whole process, KiB (smaps_rollup)."""
-    for line in _read(f'/proc/{pid}/smaps_rollup').splitlines():
-        if line.startswith('Pss:'):
-            return int(line.split()[1])
-    raise ValueError(f'no Pss in /proc/{pid}/smaps_rollup')
-
-
-def guest_ram_pss_kib(pid, ram_kib):
-    """PSS of the mappings that hold guest RAM: a memfd or anonymous
-    mapping the size of the guest's RAM (both VMMs map it in one piece
-    at these sizes; QEMU may round it up a little). A card maps the same
-    memfd, so PSS splits those pages between it and azote."""
-    total, found, name, size = 0, 0, None, 0
+def memory_kib(pid, ram_kib):
+    """KiB of the process's memory: 'pss' (proportional set size) and
+    'uss' (private pages), in all and in the mappings that hold guest RAM
+    ('ram_pss', 'ram_uss'; 'ram_maps' counts them). Guest RAM is a memfd
+    or anonymous mapping the size of the guest's RAM (both VMMs map it in
+    one piece at these sizes; QEMU may round it up a little); a card maps
+    the same memfd, so its pages are shared between the card and azote."""
+    m = {'pss': 0, 'uss': 0, 'ram_pss': 0, 'ram_uss': 0, 'ram_maps': 0}
+    name, size = None, 0
     for line in _read(f'/proc/{pid}/smaps').splitlines():
-        m = MAPPING.match(line)
-        if m:
-            name = m.group(1)
+        hdr = MAPPING.match(line)
+        if hdr:
+            name = hdr.group(1)
             continue
         key, _, rest = line.partition(':')
         if key == 'Size':
             size = int(rest.split()[0])
-        elif key == 'Pss' and ram_kib <= size <= ram_kib + 4096 and \
-                (name == '' or name.startswith('/memfd:')):
-            total += int(rest.split()[0])
-            found += 1
-    return total, found
+            ram = ram_kib <= size <= ram_kib + 4096 and (name == '' or name.startswith('/memfd:'))
+            m['ram_maps'] += ram
+        elif key in ('Pss', 'Private_Clean', 'Private_Dirty'):
+            kib, what = int(rest.split()[0]), 'pss' if key == 'Pss' else 'uss'
+            m[what] += kib
+            if ram:
+                m['ram_' + what] += kib
+    return m

@@ -1,6 +1,6 @@
-"""VMM memory overhead: PSS of the VMM and its helpers (azote and its
-card; QEMU) less the PSS of guest RAM, i.e. what running the VM costs
-beyond the memory the guest itself touched. The probe (blk-info, then
+"""VMM memory overhead: PSS (and USS) of the VMM and its helpers (azote
+and its card; QEMU) less that of guest RAM, i.e. what running the VM
+costs beyond the memory the guest itself touched. The probe (blk-info, then
 probe.hold=1) keeps the VM alive in a known state while it is read."""
 import time
 
@@ -13,40 +13,53 @@ TITLE = 'VMM memory overhead'
 PEER = 'q35 + qboot, virtio-blk-pci'
 RAM_MIB = 128
 NEEDS_NET = "needs azote's net card (`--net tap=`)"
+# PSS shares library pages with every other process mapping them (other
+# QEMUs on the host lower QEMU's); USS, the private pages, is what one
+# more VM costs and does not depend on what else runs.
+KINDS = (('pss', 'PSS − guest RAM'), ('uss', 'USS (private) − guest RAM'))
 
 
 def plan(ctx):
-    nic = Row('nic', 'mem', 'VMM memory overhead, 1 vCPU + 1 disk + 1 NIC (PSS − guest RAM)',
-              'MiB', 'lower', PEER + ' + virtio-net-pci (TAP)')
-    if not azote_has('--net tap=', AZOTE):
-        nic.na = NEEDS_NET
-    return [Row('disk', 'mem', 'VMM memory overhead, 1 vCPU + 1 disk (PSS − guest RAM)',
-                'MiB', 'lower', PEER), nic]
+    net = azote_has('--net tap=', AZOTE)
+    rows = []
+    for nic, what, peer in ((False, '1 disk', PEER),
+                            (True, '1 disk + 1 NIC', PEER + ' + virtio-net-pci (TAP)')):
+        for kind, label in KINDS:
+            r = Row(f'{kind}/{nic}', 'mem', f'VMM memory, 1 vCPU + {what}, {label}',
+                    'MiB', 'lower', peer)
+            r.na = NEEDS_NET if nic and not net else ''
+            rows.append(r)
+    return rows
 
 
 def overhead(ctx, vmm, nic):
-    """MiB of PSS beyond guest RAM, for the VMM process tree."""
+    """{'pss':, 'uss':} MiB beyond guest RAM, for the VMM process tree."""
     ns = ctx.ws.netns() if nic else None
     argv = command(vmm, ['probe.test=blk-info', 'probe.hold=1'], disks=[ctx.ws.disk()],
                    memory=f'{RAM_MIB}M', tap=ns and ns.TAP, mac=ns and ns.MAC)
     ctx.record(f'memory: {vmm}{" + NIC" if nic else ""}', argv)
+    out = {'pss': 0, 'uss': 0}
     with Vm(argv, ctx.ws.log('memory'), netns=ns and ns.name) as vm:
         vm.result(60)
         vm.wait_line('PROBE hold', 10)
         time.sleep(0.2)         # let the cards settle after the last request
-        total = ram = 0
         for pid in procfs.tree(vm.pid):
-            pss, (gram, maps) = procfs.pss_kib(pid), procfs.guest_ram_pss_kib(pid, RAM_MIB * 1024)
-            total, ram = total + pss, ram + gram
-            if pid == vm.pid and maps != 1:
-                raise BenchError(f'{vmm}: {maps} guest RAM mappings in /proc/{pid}/smaps, want 1')
-    return (total - ram) / 1024
+            m = procfs.memory_kib(pid, RAM_MIB * 1024)
+            if pid == vm.pid and m['ram_maps'] != 1:
+                raise BenchError(f'{vmm}: {m["ram_maps"]} guest RAM mappings in '
+                                 f'/proc/{pid}/smaps, want 1')
+            for kind in out:
+                out[kind] += (m[kind] - m['ram_' + kind]) / 1024
+    return out
 
 
 def measure(ctx, rows):
     for _ in range(ctx.s.io_reps):
-        for r in rows:
-            nic = r.key == 'nic'
-            if not r.na:
-                r.azote.append(overhead(ctx, 'azote', nic))
-            r.qemu.append(overhead(ctx, 'qemu-q35', nic))
+        for nic in (False, True):
+            mine = [r for r in rows if r.key.endswith(f'/{nic}')]
+            got = {'qemu': overhead(ctx, 'qemu-q35', nic)}
+            if not mine[0].na:
+                got['azote'] = overhead(ctx, 'azote', nic)
+            for r in mine:
+                for side, m in got.items():
+                    getattr(r, side).append(m[r.key.split('/')[0]])
