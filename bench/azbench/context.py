@@ -2,9 +2,13 @@
 record of the exact commands run (for docs/benchmarks.md)."""
 import shlex
 import sys
+import time
 from dataclasses import dataclass
 
 from .vm import ROOT
+
+
+SETTLE_S = 0.25
 
 
 @dataclass
@@ -38,6 +42,21 @@ class Context:
         if label not in self.commands:
             cmd = shlex.join(argv).replace(self.ws.dir, '$WORK')
             self.commands[label] = cmd.replace(ROOT + '/', '')
+
+    @staticmethod
+    def collect(n, setups, measure):
+        """{setup: [measure(setup) for each of n rounds]}. The setups run
+        in a different order each round, each VM after a pause: a VM that
+        just ended is still being torn down (memory freed, KVM's VM
+        destroyed) and whichever VM ran next would pay for it; rotating
+        spreads the rest of the host's noise evenly."""
+        setups, out = list(setups), {}
+        for i in range(n):
+            k = i % len(setups)
+            for s in setups[k:] + setups[:k]:
+                time.sleep(SETTLE_S)
+                out.setdefault(s, []).append(measure(s))
+        return out
 
     @staticmethod
     def say(msg):

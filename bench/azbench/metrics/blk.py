@@ -65,12 +65,10 @@ def bench(ctx, setup, qd, phases):
 
 def measure(ctx, rows):
     by_key = {r.key: r for r in rows}
-    for _ in range(ctx.s.io_reps):
-        for qd, phases in RUNS:
-            got = {s: bench(ctx, s, qd, phases) for s in ('azote',) + tuple(PEERS)}
-            for key, _, _, _, (mqd, phase, what) in METRICS:
-                if mqd != qd:
-                    continue
-                for setup in PEERS:
-                    by_key[f'{key}/{setup}'].azote.append(got['azote'][phase][what])
-                    by_key[f'{key}/{setup}'].qemu.append(got[setup][phase][what])
+    for qd, phases in RUNS:
+        got = ctx.collect(ctx.s.io_reps, ('azote',) + tuple(PEERS),
+                          lambda setup: bench(ctx, setup, qd, phases))
+        for key, _, _, _, (mqd, phase, what) in METRICS:
+            for setup in PEERS if mqd == qd else ():
+                by_key[f'{key}/{setup}'].azote += [g[phase][what] for g in got['azote']]
+                by_key[f'{key}/{setup}'].qemu += [g[phase][what] for g in got[setup]]

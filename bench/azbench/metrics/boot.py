@@ -30,10 +30,8 @@ def hello(ctx, vmm):
 
 def measure(ctx, rows):
     by_key = {r.key: r for r in rows}
-    for _ in range(ctx.s.reps):
-        az = hello(ctx, 'azote')
-        for vmm in PEERS:
-            q = hello(ctx, vmm)
-            for i, what in enumerate(('first', 'exit', 'cpu')):
-                by_key[f'{what}/{vmm}'].azote.append(az[i])
-                by_key[f'{what}/{vmm}'].qemu.append(q[i])
+    got = ctx.collect(ctx.s.reps, ['azote', *PEERS], lambda vmm: hello(ctx, vmm))
+    for vmm in PEERS:
+        for i, what in enumerate(('first', 'exit', 'cpu')):
+            by_key[f'{what}/{vmm}'].azote += [x[i] for x in got['azote']]
+            by_key[f'{what}/{vmm}'].qemu += [x[i] for x in got[vmm]]

@@ -54,12 +54,10 @@ def overhead(ctx, vmm, nic):
 
 
 def measure(ctx, rows):
-    for _ in range(ctx.s.io_reps):
-        for nic in (False, True):
-            mine = [r for r in rows if r.key.endswith(f'/{nic}')]
-            got = {'qemu': overhead(ctx, 'qemu-q35', nic)}
-            if not mine[0].na:
-                got['azote'] = overhead(ctx, 'azote', nic)
-            for r in mine:
-                for side, m in got.items():
-                    getattr(r, side).append(m[r.key.split('/')[0]])
+    for nic in (False, True):
+        mine = [r for r in rows if r.key.endswith(f'/{nic}')]
+        vmms = {'qemu': 'qemu-q35'} if mine[0].na else {'azote': 'azote', 'qemu': 'qemu-q35'}
+        got = ctx.collect(ctx.s.io_reps, vmms, lambda side: overhead(ctx, vmms[side], nic))
+        for r in mine:
+            for side, samples in got.items():
+                getattr(r, side).extend(m[r.key.split('/')[0]] for m in samples)

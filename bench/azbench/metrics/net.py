@@ -55,11 +55,9 @@ def bench(ctx, vmm, payload):
 
 def measure(ctx, rows):
     by_key = {r.key: r for r in rows}
-    sides = [('qemu', 'qemu-q35')] + ([] if rows[0].na else [('azote', 'azote')])
-    for _ in range(ctx.s.io_reps):
-        for payload in (SMALL, LARGE):
-            for side, vmm in sides:
-                got = bench(ctx, vmm, payload)
-                for key, _, _, _, (p, d, what) in METRICS:
-                    if p == payload:
-                        getattr(by_key[key], side).append(got[d][what])
+    vmms = {'qemu': 'qemu-q35'} if rows[0].na else {'azote': 'azote', 'qemu': 'qemu-q35'}
+    for payload in (SMALL, LARGE):
+        got = ctx.collect(ctx.s.io_reps, vmms, lambda side: bench(ctx, vmms[side], payload))
+        for key, _, _, _, (p, d, what) in METRICS:
+            for side, samples in got.items() if p == payload else ():
+                getattr(by_key[key], side).extend(g[d][what] for g in samples)

@@ -52,10 +52,10 @@ def trial(ctx, vmm, n):
 
 def measure(ctx, rows):
     by_key = {r.key: r for r in rows}
-    for _ in range(ctx.s.io_reps):
-        for n in ctx.s.rate_ns:
-            for side, vmm in (('azote', 'azote'), ('qemu', 'qemu-microvm')):
-                rate, cpu = trial(ctx, vmm, n)
-                getattr(by_key[f'rate{n}'], side).append(rate)
-                if n == max(ctx.s.rate_ns):
-                    getattr(by_key['cpu'], side).append(cpu)
+    vmms = {'azote': 'azote', 'qemu': 'qemu-microvm'}
+    for n in ctx.s.rate_ns:
+        got = ctx.collect(ctx.s.io_reps, vmms, lambda side: trial(ctx, vmms[side], n))
+        for side, samples in got.items():
+            getattr(by_key[f'rate{n}'], side).extend(r for r, _ in samples)
+            if n == max(ctx.s.rate_ns):
+                getattr(by_key['cpu'], side).extend(c for _, c in samples)

@@ -73,10 +73,9 @@ def measure(ctx, rows):
     a_argv = [AZOTE, '--api-sock', a_sock, '--cpus', '1', '--memory', '128M']
     q_argv = command('qemu-microvm', ['probe.test=hello']) + \
         ['-S', '-qmp', f'unix:{q_sock},server=on,wait=off']
-    for _ in range(ctx.s.reps):         # alternate, so that noise hits both
-        for side, label, argv, sock, ready in (
-                ('azote', 'API ready: azote', a_argv, a_sock, _http_ready),
-                ('qemu', 'API ready: QEMU', q_argv, q_sock, _qmp_ready)):
-            w, c = _once(ctx, label, argv, sock, ready)
-            getattr(wall, side).append(w)
-            getattr(cpu, side).append(c)
+    setups = {'azote': ('API ready: azote', a_argv, a_sock, _http_ready),
+              'qemu': ('API ready: QEMU', q_argv, q_sock, _qmp_ready)}
+    got = ctx.collect(ctx.s.reps, setups, lambda side: _once(ctx, *setups[side]))
+    for side, samples in got.items():
+        getattr(wall, side).extend(w for w, _ in samples)
+        getattr(cpu, side).extend(c for _, c in samples)
