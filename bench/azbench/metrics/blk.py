@@ -1,5 +1,5 @@
-"""Block I/O with the probe's blk-bench on a page-cached (tmpfs) raw
-image: 4 KiB random reads at QD 1 and QD 32, 128 KiB sequential reads
+"""Block I/O with the probe's blk-bench on a page-cached raw image
+(Workspace.disk): 4 KiB random reads at QD 1 and QD 32, 128 KiB sequential reads
 and writes at QD 32; azote with its card against QEMU's own virtio-blk
 (io_uring) and against QEMU driving azote-card-blk over vhost-user. Host
 CPU per I/O: the VMM's and the card's threads, vCPU threads excluded
@@ -55,6 +55,7 @@ def bench(ctx, setup, qd, phases):
     finally:
         if card:
             card.stop()
+        ctx.ws.sync_disk()
     out = {}
     for p in phases:
         ops, us = int(res[f'{p}_ops']), int(res[f'{p}_us'])
