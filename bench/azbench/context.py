@@ -25,7 +25,7 @@ def settings(quick, reps=None, secs=None):
     if quick:
         s = Settings(True, 3, 1, 1, (1, 4), 2)
     else:
-        s = Settings(False, 10, 5, 3, (1, 4, 16), 4)
+        s = Settings(False, 10, 7, 2, (1, 4, 16), 4)
     if reps:
         s.reps = s.io_reps = reps
     if secs:
