@@ -45,8 +45,14 @@ def trial(ctx, vmm, n):
             vm.kill()
     for i in range(total):
         with open(ctx.ws.path(f'rate{i}.out'), errors='replace') as f:
-            if 'PROBE hello PASS' not in f.read():
-                raise BenchError(f'{vmm}: hello VM {i} did not pass (start rate)')
+            out = f.read()
+        if 'PROBE hello PASS' not in out:
+            keep = ctx.ws.log(f'rate-fail-{vmm}-{n}-{i}')
+            with open(keep, 'w') as f:
+                f.write(out)
+            tail = out.strip().splitlines()[-1:] or ['(no output)']
+            raise BenchError(f'{vmm}: hello VM {i} of {total}, {n} at once, did not pass: '
+                             f'{tail[0][:120]} (console: {keep})')
     return total / elapsed, cpu / total * 1e3
 
 
