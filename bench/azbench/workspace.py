@@ -75,7 +75,8 @@ class NetNs:
 class Workspace:
     def __init__(self):
         self.dir = tempfile.mkdtemp(prefix='azbench.', dir='/dev/shm')
-        os.makedirs(LOGS, exist_ok=True)
+        shutil.rmtree(LOGS, ignore_errors=True)       # this run's logs only
+        os.makedirs(LOGS)
         self._cleanups = [lambda: shutil.rmtree(self.dir, ignore_errors=True)]
         self._disk = self._netns = None
 
