@@ -16,6 +16,7 @@ class Row:
     qemu: list = field(default_factory=list)
     na: str = ''                # why azote cannot be measured yet
     error: str = ''             # why the measurement failed this run
+    note: str = ''              # what else a reader must know about it
 
     def median(self, side):
         xs = getattr(self, side)
@@ -55,7 +56,7 @@ def _cells(r):
         return [f'n/a — {r.na}', fmt(r.median('qemu')), '—', '']
     ratio = r.ratio()
     return [fmt(r.median('azote')), fmt(r.median('qemu')),
-            f'{ratio:.2f}' if ratio is not None else '—', '']
+            f'{ratio:.2f}' if ratio is not None else '—', r.note]
 
 
 def table(rows):

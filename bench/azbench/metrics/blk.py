@@ -3,10 +3,11 @@
 and writes at QD 32; azote with its card against QEMU's own virtio-blk
 (io_uring) and against QEMU driving azote-card-blk over vhost-user. Host
 CPU per I/O: the VMM's and the card's threads, vCPU threads excluded
-(they spin in the probe's polling loop), between the phase's marks."""
-from .. import procfs
+(they spin in the probe's polling loop), between the phase's marks; the
+probe counts the I/Os, the host times them (marks.Marks)."""
+from ..marks import Marks
 from ..results import Row
-from ..vm import MARK, Vm, command
+from ..vm import Vm, command
 
 TITLE = 'block I/O'
 PEERS = {'qemu': 'q35 virtio-blk-pci, aio=io_uring',
@@ -43,14 +44,10 @@ def bench(ctx, setup, qd, phases):
     else:
         argv = command('azote' if setup == 'azote' else 'qemu-q35', args, disks=[img])
     ctx.record(f'blk: {setup}, QD {qd}', argv)
-    cpu = {}
     try:
         with Vm(argv, ctx.ws.log('blk')) as vm:
-            def on_line(_, line):
-                m = MARK.match(line)
-                if m:
-                    cpu[m.group(2), m.group(3)] = procfs.vmm_cpu_ns(procfs.tree(vm.pid) + extra)
-            res = vm.result(len(phases) * (ctx.s.secs + 15) + 60, on_line)
+            marks = Marks(vm, extra)
+            res = vm.result(len(phases) * (ctx.s.secs + 15) + 60, marks)
             vm.wait_exit(30)
     finally:
         if card:
@@ -58,9 +55,10 @@ def bench(ctx, setup, qd, phases):
         ctx.ws.sync_disk()
     out = {}
     for p in phases:
-        ops, us = int(res[f'{p}_ops']), int(res[f'{p}_us'])
-        out[p] = {'iops': ops * 1e6 / us, 'mib_s': ops * SIZE[p] / us * 1e6 / (1 << 20),
-                  'cpu': (cpu[p, 'end'] - cpu[p, 'start']) / 1e9 / ops * 1e6}
+        ops = int(res[f'{p}_ops'])
+        secs, cpu = marks.span(p)
+        out[p] = {'iops': ops / secs, 'mib_s': ops * SIZE[p] / secs / (1 << 20),
+                  'cpu': cpu / ops * 1e6}
     return out
 
 

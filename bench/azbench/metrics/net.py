@@ -4,14 +4,15 @@ guest), 60-byte frames (64 on a wire, with the FCS) for packets/s and
 1514-byte frames (MTU 1500) for throughput; host CPU per packet of the
 VMM and its card, vCPU threads excluded, between the phase's marks.
 azote is measured as soon as its --help offers `--net tap=`."""
-from .. import procfs
+from ..marks import Marks
 from ..results import Row
-from ..vm import MARK, Vm, azote_has, command
+from ..vm import Vm, azote_has, command
 from ..workspace import AZOTE
 
 TITLE = 'network over TAP'
 PEER = 'q35 virtio-net-pci, TAP (no vhost-net)'
 SMALL, LARGE = 18, 1472     # UDP payload bytes: 60- and 1514-byte frames
+FRAME_HDR = 14 + 20 + 8     # Ethernet, IPv4, UDP
 METRICS = (  # key, label, unit, better, (payload, direction, what)
     ('pps_tx', 'guest → host, 64-byte frames', 'packets/s', 'higher', (SMALL, 'tx', 'pps')),
     ('pps_rx', 'host → guest, 64-byte frames', 'packets/s', 'higher', (SMALL, 'rx', 'pps')),
@@ -39,18 +40,18 @@ def bench(ctx, vmm, payload):
                          f'probe.peer={ns.HOST}', f'probe.port={ns.PORT}',
                          f'probe.secs={ctx.s.secs}', f'probe.size={payload}'],
                    tap=ns.TAP, mac=ns.MAC)
-    ctx.record(f'net: {vmm}, {payload + 42}-byte frames', argv)
-    cpu = {}
+    ctx.record(f'net: {vmm}, {payload + FRAME_HDR}-byte frames', argv)
     with Vm(argv, ctx.ws.log('net'), netns=ns.name) as vm:
-        def on_line(_, line):
-            m = MARK.match(line)
-            if m:
-                cpu[m.group(2), m.group(3)] = procfs.vmm_cpu_ns(procfs.tree(vm.pid))
-        res = vm.result(2 * ctx.s.secs + 60, on_line)
+        marks = Marks(vm)
+        res = vm.result(2 * ctx.s.secs + 60, marks)
         vm.wait_exit(30)
-    return {d: {'pps': int(res[f'{d}_pps']), 'mbit_s': int(res[f'{d}_mbit_s']),
-                'cpu': (cpu[d, 'end'] - cpu[d, 'start']) / 1e3 / max(int(res[f'{d}_pkts']), 1)}
-            for d in ('tx', 'rx')}
+    out = {}
+    for d in ('tx', 'rx'):
+        pkts = int(res[f'{d}_pkts'])
+        secs, cpu = marks.span(d)
+        out[d] = {'pps': pkts / secs, 'mbit_s': pkts * (payload + FRAME_HDR) * 8 / secs / 1e6,
+                  'cpu': cpu * 1e6 / max(pkts, 1)}
+    return out
 
 
 def measure(ctx, rows):
