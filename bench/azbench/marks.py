@@ -3,7 +3,7 @@ start|end` line arrives and the VMM's CPU time then (its processes' and
 cards', vCPU threads excluded). Rates are computed from the host's clock,
 not from the probe's TSC calibration, which a busy host can upset."""
 from . import procfs
-from .vm import MARK
+from .vm import MARK, BenchError
 
 
 class Marks:
@@ -15,7 +15,11 @@ class Marks:
         m = MARK.match(line)
         if m:
             pids = procfs.tree(self.vm.pid) + self.extra
-            self.at[m.group(2), m.group(3)] = (t, procfs.vmm_cpu_ns(pids))
+            try:
+                cpu = sum(procfs.cpu_ns(p) - procfs.vcpu_ns(p) for p in pids)
+            except OSError as e:
+                raise BenchError(f'a VMM process ended before "{line}" was read: {e}')
+            self.at[m.group(2), m.group(3)] = (t, cpu)
 
     def span(self, phase):
         """(seconds, VMM CPU seconds) between the phase's marks."""

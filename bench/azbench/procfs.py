@@ -38,19 +38,6 @@ def vcpu_ns(pid):
     return total
 
 
-def vmm_cpu_ns(pids):
-    """CPU time of the given processes without their vCPU threads. A
-    process that is gone, or a zombie (whose CPU clock cannot be read),
-    counts nothing."""
-    total = 0
-    for p in pids:
-        try:
-            total += cpu_ns(p) - vcpu_ns(p)
-        except OSError:
-            pass
-    return total
-
-
 def tree(pid):
     """pid and all its descendants (azote and the cards it started)."""
     parents = {}

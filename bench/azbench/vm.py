@@ -45,6 +45,22 @@ def command(vmm, probe_args, disks=(), vublk=(), tap=None, mac=None,
     return argv
 
 
+def spawn(argv, log, stdout):
+    """Starts ARGV in a process group of its own: stdin /dev/null, stderr
+    appended to LOG, stdout onto the fd or into the file STDOUT. It runs
+    under the normal time-sharing policy even though bench/run itself is
+    SCHED_FIFO (so that it reads consoles and takes samples the moment
+    they are due, however busy the host)."""
+    acts = [(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+            (os.POSIX_SPAWN_OPEN, 2, log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)]
+    if isinstance(stdout, int):
+        acts.append((os.POSIX_SPAWN_DUP2, stdout, 1))     # clears close-on-exec
+    else:
+        acts.append((os.POSIX_SPAWN_OPEN, 1, stdout, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644))
+    return os.posix_spawnp(argv[0], argv, os.environ, file_actions=acts, setpgroup=0,
+                           scheduler=(os.SCHED_OTHER, os.sched_param(0)))
+
+
 def parse_kv(text):
     """'a=1 b=x' -> {'a': '1', 'b': 'x'}"""
     return dict(w.split('=', 1) for w in (text or '').split() if '=' in w)
@@ -61,19 +77,11 @@ class Vm:
         self.argv, self.log = argv, log
         self.lines, self.t_first, self.t_exit = [], None, None
         self.status = self.rusage = None
-        self._buf, self._fd, self._stamp, w = b"", None, None, None
-        acts = [(os.POSIX_SPAWN_OPEN, 0, '/dev/null', os.O_RDONLY, 0),
-                (os.POSIX_SPAWN_OPEN, 2, log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)]
-        if console_file:
-            acts.append((os.POSIX_SPAWN_OPEN, 1, console_file,
-                         os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644))
-        else:
-            self._fd, w = os.pipe()      # both close-on-exec; DUP2 clears it on 1
-            acts.append((os.POSIX_SPAWN_DUP2, w, 1))
+        self._buf, self._stamp = b'', None
+        self._fd, w = (None, None) if console_file else os.pipe()  # close-on-exec
         self.t_exec = time.monotonic()
         try:
-            self.pid = os.posix_spawnp(argv[0], argv, os.environ,
-                                       file_actions=acts, setpgroup=0)
+            self.pid = spawn(argv, log, console_file or w)
         finally:
             if w is not None:
                 os.close(w)

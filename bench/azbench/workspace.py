@@ -3,13 +3,14 @@ scratch directory in tmpfs (sockets, consoles), the disk image,
 vhost-user cards QEMU connects to, the network namespace with its TAP
 and probe-netpeer."""
 import os
+import select
 import shutil
 import signal
 import subprocess
 import tempfile
 import time
 
-from .vm import ROOT, BenchError
+from .vm import ROOT, BenchError, spawn
 
 BUILD = os.path.join(ROOT, 'build')
 AZOTE = os.environ.get('AZOTE', os.path.join(BUILD, 'azote'))
@@ -23,20 +24,21 @@ class Helper:
     process group of its own; stop() ends it by its pid."""
 
     def __init__(self, argv, log):
-        with open(log, 'ab') as err:
-            self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
-                                         stdout=subprocess.DEVNULL, stderr=err,
-                                         process_group=0)
-        self.pid = self.proc.pid
+        self.pid = spawn(argv, log, os.devnull)
+        self.pidfd = os.pidfd_open(self.pid)
+
+    def running(self):
+        return self.pidfd is not None and not select.select([self.pidfd], [], [], 0)[0]
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        if self.pidfd is None:
+            return
+        os.kill(self.pid, signal.SIGTERM)
+        if not select.select([self.pidfd], [], [], 5)[0]:
+            os.kill(self.pid, signal.SIGKILL)
+        os.waitpid(self.pid, 0)
+        os.close(self.pidfd)
+        self.pidfd = None
 
 
 class NetNs:
@@ -137,7 +139,7 @@ class Workspace:
         h = self.helper([CARD_BLK, '--socket', sock, '--image', image], 'card-blk')
         deadline = time.monotonic() + 10
         while not os.path.exists(sock):
-            if h.proc.poll() is not None or time.monotonic() > deadline:
+            if not h.running() or time.monotonic() > deadline:
                 raise BenchError(f'azote-card-blk did not listen on {sock} '
                                  f'(log: {self.log("card-blk")})')
             time.sleep(0.001)
