@@ -21,8 +21,7 @@ class BenchError(Exception):
     """A measurement could not be taken (the VM failed, timed out...)."""
 
 
-def command(vmm, probe_args, disks=(), vublk=(), tap=None, mac=None,
-            memory='128M', bios=None):
+def command(vmm, probe_args, disks=(), vublk=(), tap=None, mac=None, memory='128M'):
     """The argv probe-run would run for VMM (azote, qemu-q35,
     qemu-microvm) with PROBE_ARGS as the guest's command line."""
     args = [PROBE_RUN, '--vmm', vmm, '--memory', memory]
@@ -32,8 +31,6 @@ def command(vmm, probe_args, disks=(), vublk=(), tap=None, mac=None,
         args += ['--vhost-user-blk', s]
     if tap:
         args += ['--tap', tap] + (['--mac', mac] if mac else [])
-    if bios:
-        args += ['--bios', bios]
     out = subprocess.run(args + ['--print-command', '--'] + list(probe_args),
                          capture_output=True, check=False)
     if out.returncode != 0:
@@ -74,7 +71,7 @@ class Vm:
     def __init__(self, argv, log, console_file=None, netns=None):
         if netns:
             argv = ['ip', 'netns', 'exec', netns] + list(argv)
-        self.argv, self.log = argv, log
+        self.log = log
         self.lines, self.t_first, self.t_exit = [], None, None
         self.status = self.rusage = None
         self._buf, self._stamp = b'', None
