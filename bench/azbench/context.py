@@ -41,6 +41,8 @@ class Context:
     def record(self, label, argv):
         if label not in self.commands:
             cmd = shlex.join(argv).replace(self.ws.dir, '$WORK')
+            if self.ws.disk_dir:
+                cmd = cmd.replace(self.ws.disk_dir, '$IMGDIR')
             self.commands[label] = cmd.replace(ROOT + '/', '')
 
     @staticmethod

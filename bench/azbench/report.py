@@ -35,7 +35,8 @@ column says what azote is compared with on that row.
 ### Commands
 
 Each VM was started as below (`$WORK`: the run's scratch directory in
-/dev/shm, where the disk image lives; paths relative to the repository).
+/dev/shm, for sockets and consoles; `$IMGDIR`: the disk image's, under
+build/bench/; paths relative to the repository).
 These are the command lines `tests/lib/probe-run` boots
 (`--print-command`); bench/ adds `-name azbench,debug-threads=on` to QEMU
 so that its vCPU threads can be told apart. API readiness: azote is asked

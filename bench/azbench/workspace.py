@@ -80,7 +80,7 @@ class Workspace:
         shutil.rmtree(LOGS, ignore_errors=True)       # this run's logs only
         os.makedirs(LOGS)
         self._cleanups = [lambda: shutil.rmtree(self.dir, ignore_errors=True)]
-        self._disk = self._netns = None
+        self._disk = self._netns = self.disk_dir = None
 
     def on_close(self, fn):
         self._cleanups.append(fn)
@@ -111,7 +111,7 @@ class Workspace:
         page is cached; sync_disk() writes it back between runs so that
         no writeback lands in a measurement."""
         if not self._disk:
-            d = tempfile.mkdtemp(prefix='azbench.', dir=os.path.dirname(LOGS))
+            d = self.disk_dir = tempfile.mkdtemp(prefix='azbench.', dir=os.path.dirname(LOGS))
             self.on_close(lambda: shutil.rmtree(d, ignore_errors=True))
             self._disk = os.path.join(d, 'disk.img')
             with open(self._disk, 'wb') as f:
