@@ -30,7 +30,7 @@ static bool tx_phase(struct report *r, struct net *n, u32 frame_len, u64 secs,
 		     struct rate *out)
 {
 	struct virtq *q = &n->tx;
-	u64 t0, end, inflight;
+	u64 t0, end, inflight, next_check = 0;
 	u16 head;
 	u32 len;
 
@@ -50,7 +50,7 @@ static bool tx_phase(struct report *r, struct net *n, u32 frame_len, u64 secs,
 		while ((got = vq_poll(q, &head, &len)) > 0)
 			out->pkts++;
 		inflight = (u64)(q->size - q->num_free);
-		if (got < 0) {
+		if (got < 0 || (!got && vq_device_failed(q, &next_check))) {
 			rep_fail(r, "phase=tx %s", n->v.why);
 			return false;
 		}

@@ -10,7 +10,7 @@ PROBE_OBJS := $(patsubst guest/%,$(PROBE_OBJ)/%.o,$(PROBE_SRCS))
 PROBE_CFLAGS := -std=gnu11 $(WARN) -O2 -g -ffreestanding -fno-builtin \
 	-fno-pic -fno-pie -fno-stack-protector -fno-asynchronous-unwind-tables \
 	-fcf-protection=none -mno-red-zone -mno-mmx -mno-sse -mno-sse2 \
-	-mno-avx -mcmodel=small -fno-strict-aliasing -Iguest \
+	-mno-avx -mcmodel=small -fno-strict-aliasing -Iguest -Isrc \
 	-DPROBE_VERSION='"$(VERSION)"' -MMD -MP
 PROBE_LDFLAGS := -nostdlib -static -Wl,--build-id=none \
 	-Wl,-z,noexecstack -Wl,-z,max-page-size=4096 -T guest/probe.ld

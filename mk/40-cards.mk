@@ -13,7 +13,8 @@ $(CARDLIB): $(CARDLIB_SRCS:%.c=$(OBJ)/%.o)
 	$(AR) rcs $@ $^
 
 BLK_SRCS := src/cards/blk/main.c src/cards/blk/device.c src/cards/blk/queue.c \
-            src/cards/blk/req.c src/cards/blk/image.c $(JAIL_SRCS)
+            src/cards/blk/req.c src/cards/blk/image.c src/cards/stats.c src/cards/card.c \
+            src/vhost/server.c $(JAIL_SRCS)
 
 PROGRAMS += $(BUILD)/azote-card-blk
 $(BUILD)/azote-card-blk: $(BLK_SRCS:%.c=$(OBJ)/%.o) $(CARDLIB) $(COMMON_LIB)

@@ -248,6 +248,7 @@ static const struct route {
 	{ "PUT", "drives", ID, NULL, &op_drive },
 	{ "PUT", "network-interfaces", ID, NULL, &op_net },
 	{ "PUT", "logger", NULL, NULL, &op_logger },
+	{ "PUT", "cpu-config", NULL, NULL, &op_cpu_config },
 	{ "PUT", "metrics", NULL, NULL, &op_metrics },
 	{ "PATCH", "vm", NULL, NULL, &op_vm_state },
 	{ "PATCH", "machine-config", NULL, NULL, &op_machine_config_patch },
@@ -258,7 +259,7 @@ static const struct route {
 /* Firecracker resources azote does not implement: refused by name rather
  * than as unknown paths. */
 static const char *const unsupported[] = {
-	"balloon", "cpu-config", "entropy", "hotplug", "mmds", "pmem",
+	"balloon", "entropy", "hotplug", "mmds", "pmem",
 	"serial", "snapshot", "vsock",
 };
 

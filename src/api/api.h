@@ -77,6 +77,10 @@ enum api_state api_get_state(struct api *api);
  * name the file and the field. */
 int api_config_file_load(const char *path, struct vm_config *cfg,
 			 struct azerr *e);
+/* A custom CPU template file (Firecracker's format; only its CPUID part is
+ * taken) into cfg->cpu_template: --cpu-template and the config file's
+ * "cpu-config". */
+int api_cpu_template_load(const char *path, struct vm_config *cfg, struct azerr *e);
 /* The same on a buffer; name stands for the file in messages. */
 int api_config_load_buffer(const char *buf, size_t len, const char *name,
 			   struct vm_config *cfg, struct azerr *e);

@@ -20,11 +20,12 @@
 /* Firecracker sections azote does not implement: refused by name when
  * present (null counts as absent), so that nothing is silently ignored. */
 static const char *const unsupported[] = {
-	"balloon", "cpu-config", "entropy", "memory-hotplug", "mmds-config",
+	"balloon", "entropy", "memory-hotplug", "mmds-config",
 	"pmem", "serial", "vsock",
 };
 
-#define NSUPPORTED 6
+/* The sections in sections[] below, plus cpu-config (a path). */
+#define NSUPPORTED 7
 
 static const struct jfield top_fields[] = {
 	{ "boot-source", JT_OBJECT, true, 0 },
@@ -52,7 +53,7 @@ _Static_assert(NSUPPORTED + sizeof(unsupported) / sizeof(unsupported[0]) ==
 static const struct {
 	const char *key;
 	const struct resource *res;
-} sections[NSUPPORTED] = {
+} sections[NSUPPORTED - 1] = {
 	{ "machine-config", &res_machine_config },
 	{ "boot-source", &res_boot_source },
 	{ "drives", &res_drive },
@@ -109,7 +110,11 @@ int api_config_load_buffer(const char *buf, size_t len, const char *name,
 				  unsupported[i]);
 			goto out;
 		}
-	for (size_t i = 0; i < NSUPPORTED; i++) {
+	/* Firecracker's config file names a CPU template file. */
+	const char *tmpl = jstr(root, "cpu-config");
+	if (tmpl && api_cpu_template_load(tmpl, cfg, e) < 0)
+		goto out;
+	for (size_t i = 0; i < NSUPPORTED - 1; i++) {
 		const json_t *v = json_object_get(root, sections[i].key);
 
 		if (v && !json_is_null(v) &&
@@ -123,35 +128,74 @@ out:
 	return ret;
 }
 
-int api_config_file_load(const char *path, struct vm_config *cfg,
-			 struct azerr *e)
+/* The whole of a small regular file, NUL-terminated; NULL with e set. */
+static char *read_small_file(const char *path, size_t *len, struct azerr *e)
 {
 	struct stat st;
 	char *buf;
 	ssize_t n;
-	int fd, ret;
+	int fd;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return azerr_set(e, "%s: %s", path, strerror(errno));
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) ||
-	    st.st_size > MAX_CONFIG_SIZE) {
+	if (fd < 0) {
+		azerr_set(e, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size > MAX_CONFIG_SIZE) {
 		close(fd);
-		return azerr_set(e, "%s: not a regular file of at most %d bytes",
-				 path, MAX_CONFIG_SIZE);
+		azerr_set(e, "%s: not a regular file of at most %d bytes", path,
+			  MAX_CONFIG_SIZE);
+		return NULL;
 	}
 	buf = malloc(st.st_size + 1);
 	if (!buf) {
 		close(fd);
-		return azerr_set(e, "%s: out of memory", path);
+		azerr_set(e, "%s: out of memory", path);
+		return NULL;
 	}
 	n = read(fd, buf, st.st_size);
 	close(fd);
 	if (n != st.st_size) {
 		free(buf);
-		return azerr_set(e, "%s: short read", path);
+		azerr_set(e, "%s: short read", path);
+		return NULL;
 	}
-	ret = api_config_load_buffer(buf, n, path, cfg, e);
+	buf[n] = '\0';
+	*len = (size_t)n;
+	return buf;
+}
+
+int api_config_file_load(const char *path, struct vm_config *cfg,
+			 struct azerr *e)
+{
+	size_t len;
+	char *buf = read_small_file(path, &len, e);
+
+	if (!buf)
+		return -1;
+	int ret = api_config_load_buffer(buf, len, path, cfg, e);
 	free(buf);
+	return ret;
+}
+
+int api_cpu_template_load(const char *path, struct vm_config *cfg, struct azerr *e)
+{
+	struct azerr why;
+	size_t len;
+	char *buf = read_small_file(path, &len, e);
+	json_t *root;
+	int ret = -1;
+
+	if (!buf)
+		return -1;
+	root = jparse(buf, len, &why);
+	free(buf);
+	if (!root)
+		return azerr_set(e, "CPU template %s: invalid JSON: %s", path, why.msg);
+	if (res_cpu_config.check(root, &why) || res_cpu_config.apply(cfg, root, &why))
+		azerr_set(e, "CPU template %s: %s", path, why.msg);
+	else
+		ret = 0;
+	json_decref(root);
 	return ret;
 }

@@ -131,6 +131,15 @@ void metrics_set_devices(struct metrics *m, const struct vm_config *cfg)
 	pthread_mutex_unlock(&m->lock);
 }
 
+void metrics_set_collector(struct metrics *m,
+			   void (*fn)(void *ctx, struct metrics *m), void *ctx)
+{
+	pthread_mutex_lock(&m->lock);
+	m->collect = fn;
+	m->collect_ctx = ctx;
+	pthread_mutex_unlock(&m->lock);
+}
+
 /* Takes the delta of every counter of one group since the last flush and
  * adds it to sum (the aggregate group) when sum is not NULL. */
 static json_t *group_json(void *group, const struct metric_field *f,
@@ -210,6 +219,8 @@ static int flush_locked(struct metrics *m, struct azerr *e)
 
 	if (m->fd < 0)
 		return 0;
+	if (m->collect)
+		m->collect(m->collect_ctx, m);
 	root = metrics_json(m);
 	line = json_dumps(root, JSON_COMPACT);
 	json_decref(root);

@@ -8,7 +8,8 @@
  * Who fills what: the vCPU loop counts exits in vcpu; the block and net
  * groups are indexed like vm_config's drives[] / nets[] and are fed by the
  * core from the cards' statistics (metric_store for cumulative totals); the
- * API counts its own requests. */
+ * API counts its own requests. Counters kept elsewhere can instead be
+ * copied in by a collector that runs just before each line is written. */
 #ifndef AZOTE_API_METRICS_H
 #define AZOTE_API_METRICS_H
 
@@ -86,6 +87,8 @@ struct metrics {
 	pthread_t thread;
 	bool thread_running, stopping;
 	unsigned period_ms;
+	void (*collect)(void *ctx, struct metrics *m);
+	void *collect_ctx;
 };
 
 /* Firecracker writes metrics every 60 s. */
@@ -100,6 +103,11 @@ int metrics_set_sink(struct metrics *m, int fd, struct azerr *e);
 bool metrics_has_sink(struct metrics *m);
 /* Names the per-device groups after cfg's drives and nets. */
 void metrics_set_devices(struct metrics *m, const struct vm_config *cfg);
+/* fn(ctx, m) runs before each line is written (on the flushing thread,
+ * with the metrics locked: it may only metric_add / metric_store, quickly
+ * and without blocking). NULL: none. */
+void metrics_set_collector(struct metrics *m,
+			   void (*fn)(void *ctx, struct metrics *m), void *ctx);
 /* Writes one line now. Without a sink, does nothing and succeeds. */
 int metrics_flush(struct metrics *m, struct azerr *e);
 /* Starts a thread that flushes every period_ms (idempotent). */

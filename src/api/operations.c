@@ -22,6 +22,7 @@ const struct body_op op_drive = { .res = &res_drive, .id_field = "drive_id",
 				  .when = PRE_BOOT };
 const struct body_op op_net = { .res = &res_net, .id_field = "iface_id",
 				.when = PRE_BOOT };
+const struct body_op op_cpu_config = { .res = &res_cpu_config, .when = PRE_BOOT };
 
 /* Logger and metrics take effect at once: the body is applied to a scratch
  * configuration, its file opened, and only then does the instance's

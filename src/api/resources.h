@@ -32,6 +32,7 @@ extern const struct resource res_drive;                /* PUT */
 extern const struct resource res_net;                  /* PUT */
 extern const struct resource res_logger;
 extern const struct resource res_metrics;
+extern const struct resource res_cpu_config;   /* PUT /cpu-config */
 
 /* PATCH bodies after boot: checked here, applied by the API through the
  * VMM (they change a running device). */

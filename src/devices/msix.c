@@ -5,7 +5,7 @@
 
 #include "common/log.h"
 
-#define MSIX_CTRL          2      /* message control, in the capability */
+#define MSIX_MSG_CTRL      2      /* message control, in the capability */
 #define MSIX_TABLE         4
 #define MSIX_PBA           8
 #define MSIX_CAP_LEN       12
@@ -15,7 +15,7 @@
 
 static uint16_t msg_control(const struct msix *m)
 {
-	return (uint16_t)pci_cfg_read(m->dev, m->cap + MSIX_CTRL, 2);
+	return (uint16_t)pci_cfg_read(m->dev, m->cap + MSIX_MSG_CTRL, 2);
 }
 
 bool msix_vector_valid(const struct msix *m, uint16_t vector)
@@ -28,12 +28,12 @@ static bool deliverable(const struct msix *m, uint16_t v)
 	uint16_t ctrl = msg_control(m);
 
 	return (ctrl & CTRL_ENABLE) && !(ctrl & CTRL_FUNC_MASK) &&
-	       !(m->vectors[v].ctrl & ENTRY_MASKED);
+	       !(m->vectors[v].entry[MSIX_CTRL] & ENTRY_MASKED);
 }
 
 static uint64_t msg_addr(const struct msix_vector *v)
 {
-	return v->addr_lo | (uint64_t)v->addr_hi << 32;
+	return v->entry[MSIX_ADDR_LO] | (uint64_t)v->entry[MSIX_ADDR_HI] << 32;
 }
 
 /* Makes vector v's GSI carry its current message. */
@@ -47,7 +47,7 @@ static int ensure_route(struct msix *m, uint16_t v)
 			return -1;
 	}
 	if (!vec->routed) {
-		if (m->host->route(m->host_ctx, (unsigned)vec->gsi, msg_addr(vec), vec->data) < 0)
+		if (m->host->route(m->host_ctx, (unsigned)vec->gsi, msg_addr(vec), vec->entry[MSIX_DATA]) < 0)
 			return -1;
 		vec->routed = true;
 	}
@@ -58,7 +58,7 @@ static void deliver(struct msix *m, uint16_t v)
 {
 	const struct msix_vector *vec = &m->vectors[v];
 
-	if (m->host->signal(m->host_ctx, msg_addr(vec), vec->data) < 0)
+	if (m->host->signal(m->host_ctx, msg_addr(vec), vec->entry[MSIX_DATA]) < 0)
 		log_warn("%s: cannot deliver MSI-X vector %u", m->dev->name, v);
 }
 
@@ -159,12 +159,12 @@ int msix_init(struct msix *m, struct pci_device *d, unsigned nr_vectors,
 	m->nr_vectors = nr_vectors;
 	m->host = host;
 	m->host_ctx = ctx;
-	pci_cfg_set(d, m->cap + MSIX_CTRL, 2, nr_vectors - 1);
+	pci_cfg_set(d, m->cap + MSIX_MSG_CTRL, 2, nr_vectors - 1);
 	pci_cfg_set(d, m->cap + MSIX_TABLE, 4, table_off | (uint32_t)bar);
 	pci_cfg_set(d, m->cap + MSIX_PBA, 4, pba_off | (uint32_t)bar);
-	d->wmask[m->cap + MSIX_CTRL + 1] = (CTRL_ENABLE | CTRL_FUNC_MASK) >> 8;
+	d->wmask[m->cap + MSIX_MSG_CTRL + 1] = (CTRL_ENABLE | CTRL_FUNC_MASK) >> 8;
 	for (unsigned v = 0; v < nr_vectors; v++) {
-		m->vectors[v].ctrl = ENTRY_MASKED; /* reset state: masked */
+		m->vectors[v].entry[MSIX_CTRL] = ENTRY_MASKED; /* reset state: masked */
 		m->vectors[v].gsi = -1;
 	}
 	return 0;
@@ -184,19 +184,25 @@ void msix_destroy(struct msix *m)
 	m->dev = NULL;
 }
 
+/* The table dword at offset o, or NULL past the table or unaligned. */
+static uint32_t *table_word(struct msix *m, uint64_t o)
+{
+	uint64_t idx = o / MSIX_ENTRY_SIZE;
+
+	if (idx >= m->nr_vectors || (o & 3))
+		return NULL;
+	return &m->vectors[idx].entry[(o % MSIX_ENTRY_SIZE) / 4];
+}
+
 void msix_table_read(struct msix *m, uint64_t off, void *data, unsigned len)
 {
 	uint64_t v = 0;
 
 	pthread_mutex_lock(&m->lock);
-	for (unsigned i = 0; i < len; i += 4) {
-		uint64_t o = off + i;
-		unsigned idx = (unsigned)(o / MSIX_ENTRY_SIZE);
-		if (idx >= m->nr_vectors || (o & 3))
-			continue;
-		const struct msix_vector *vec = &m->vectors[idx];
-		const uint32_t words[4] = { vec->addr_lo, vec->addr_hi, vec->data, vec->ctrl };
-		v |= (uint64_t)words[(o % MSIX_ENTRY_SIZE) / 4] << (8 * i);
+	for (unsigned i = 0; i < len && i < 8; i += 4) {
+		const uint32_t *w = table_word(m, off + i);
+		if (w)
+			v |= (uint64_t)*w << (8 * i);
 	}
 	pthread_mutex_unlock(&m->lock);
 	memcpy(data, &v, len > 8 ? 8 : len);
@@ -212,17 +218,16 @@ void msix_table_write(struct msix *m, uint64_t off, const void *data, unsigned l
 	memcpy(&v, data, len);
 	pthread_mutex_lock(&m->lock);
 	for (unsigned i = 0; i < len; i += 4) {
-		uint64_t o = off + i;
-		unsigned idx = (unsigned)(o / MSIX_ENTRY_SIZE);
-		if (idx >= m->nr_vectors || (o & 3))
+		uint32_t *w = table_word(m, off + i);
+		if (!w)
 			continue;
-		struct msix_vector *vec = &m->vectors[idx];
-		uint32_t w = (uint32_t)(v >> (8 * i));
-		switch ((o % MSIX_ENTRY_SIZE) / 4) {
-		case 0: vec->addr_lo = w; vec->routed = false; break;
-		case 1: vec->addr_hi = w; vec->routed = false; break;
-		case 2: vec->data = w; vec->routed = false; break;
-		default: vec->ctrl = w & ENTRY_MASKED; break;
+		uint32_t val = (uint32_t)(v >> (8 * i));
+		if ((off + i) % MSIX_ENTRY_SIZE / 4 == MSIX_CTRL) {
+			*w = val & ENTRY_MASKED;
+		} else {
+			*w = val;
+			/* A new message: the GSI must be routed again. */
+			m->vectors[(off + i) / MSIX_ENTRY_SIZE].routed = false;
 		}
 		changed = true;
 	}

@@ -35,8 +35,11 @@ struct msix_host_ops {
 	int (*watch)(void *ctx, struct event_handler *h, bool on);
 };
 
+/* The dwords of a table entry, in table order. */
+enum { MSIX_ADDR_LO, MSIX_ADDR_HI, MSIX_DATA, MSIX_CTRL, MSIX_ENTRY_WORDS };
+
 struct msix_vector {
-	uint32_t addr_lo, addr_hi, data, ctrl;
+	uint32_t entry[MSIX_ENTRY_WORDS];
 	int gsi;              /* -1 until first needed */
 	bool routed;          /* the GSI holds this entry's current message */
 };

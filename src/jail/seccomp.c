@@ -47,6 +47,13 @@ static int allow(scmp_filter_ctx ctx, int nr, unsigned *count, struct azerr *e)
 int jail_seccomp_apply(enum jail_seccomp_mode mode, const int *extra, unsigned n,
 		       unsigned *nr_rules, struct azerr *e)
 {
+	return jail_seccomp_apply_args(mode, extra, n, NULL, 0, nr_rules, e);
+}
+
+int jail_seccomp_apply_args(enum jail_seccomp_mode mode, const int *extra,
+			    unsigned n, const struct jail_syscall_arg *args,
+			    unsigned nargs, unsigned *nr_rules, struct azerr *e)
+{
 	unsigned count = 0;
 	scmp_filter_ctx ctx;
 	int r;
@@ -66,6 +73,17 @@ int jail_seccomp_apply(enum jail_seccomp_mode mode, const int *extra, unsigned n
 	for (unsigned i = 0; i < n; i++)
 		if (allow(ctx, extra[i], &count, e))
 			goto fail;
+	for (unsigned i = 0; i < nargs; i++) {
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, args[i].nr, 1,
+				     SCMP_CMP(args[i].arg, SCMP_CMP_EQ, args[i].value, 0));
+		if (r < 0) {
+			azerr_set(e, "seccomp: cannot allow syscall %d with argument "
+				  "%u = 0x%llx: %s", args[i].nr, args[i].arg,
+				  (unsigned long long)args[i].value, strerror(-r));
+			goto fail;
+		}
+		count++;
+	}
 	/* Guest memory and malloc need mmap/mprotect; code never does. */
 	r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
 			     SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));

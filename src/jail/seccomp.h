@@ -11,6 +11,8 @@
 #ifndef AZOTE_JAIL_SECCOMP_H
 #define AZOTE_JAIL_SECCOMP_H
 
+#include <stdint.h>
+
 #include "common/err.h"
 
 enum jail_seccomp_mode {
@@ -26,5 +28,18 @@ int jail_seccomp_parse(const char *s, enum jail_seccomp_mode *mode);
  * PROT_EXEC. Returns the number of rules in *nr_rules if not NULL. */
 int jail_seccomp_apply(enum jail_seccomp_mode mode, const int *extra, unsigned n,
 		       unsigned *nr_rules, struct azerr *e);
+
+/* A system call allowed only when argument arg (0-5) equals value: an
+ * ioctl limited to the requests a card still needs once sandboxed. */
+struct jail_syscall_arg {
+	int nr;
+	unsigned arg;
+	uint64_t value;
+};
+
+/* jail_seccomp_apply plus the nargs argument-checked rules in args. */
+int jail_seccomp_apply_args(enum jail_seccomp_mode mode, const int *extra,
+			    unsigned n, const struct jail_syscall_arg *args,
+			    unsigned nargs, unsigned *nr_rules, struct azerr *e);
 
 #endif

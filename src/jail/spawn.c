@@ -17,17 +17,23 @@
  * hang-up. (PR_SET_PDEATHSIG would tie the card to the thread that forked
  * it, which may be the API server's, not to azote.) The card never writes
  * on the guest's console: stdin is /dev/null and stdout goes to stderr. */
-static void child(char *const argv[], int card, int report)
+static void child(char *const argv[], int card, int extra, int report)
 {
 	int err = 0;
 	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
-	if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
+	/* First move everything above the fds we place, so that no dup2
+	 * below lands on a descriptor still needed. */
+	report = fcntl(report, F_DUPFD_CLOEXEC, 10);
+	card = fcntl(card, F_DUPFD_CLOEXEC, 10);
+	if (extra >= 0)
+		extra = fcntl(extra, F_DUPFD_CLOEXEC, 10);
+	if (report < 0 || card < 0 || extra < -1)
+		_exit(127);
+	/* dup2 clears close-on-exec on the copies the card keeps. */
+	if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0 ||
+	    dup2(card, JAIL_CARD_FD) < 0 || (extra >= 0 && dup2(extra, JAIL_EXTRA_FD) < 0))
 		err = errno;
-	else if (card == JAIL_CARD_FD)
-		err = fcntl(card, F_SETFD, 0) < 0 ? errno : 0;
-	else
-		err = dup2(card, JAIL_CARD_FD) < 0 ? errno : 0;
 	if (!err) {
 		execv(argv[0], argv);
 		err = errno;
@@ -36,7 +42,7 @@ static void child(char *const argv[], int card, int report)
 	_exit(127);
 }
 
-pid_t jail_spawn_card(char *const argv[], int *sock, struct azerr *e)
+pid_t jail_spawn_card(char *const argv[], int extra, int *sock, struct azerr *e)
 {
 	int sv[2], report[2], err = 0;
 	pid_t pid;
@@ -47,22 +53,13 @@ pid_t jail_spawn_card(char *const argv[], int *sock, struct azerr *e)
 		azerr_set(e, "%s: pipe: %s", argv[0], strerror(errno));
 		goto fail_sv;
 	}
-	/* The report pipe must not sit where the child puts the card's fd. */
-	if (report[1] == JAIL_CARD_FD) {
-		report[1] = fcntl(JAIL_CARD_FD, F_DUPFD_CLOEXEC, JAIL_CARD_FD + 1);
-		close(JAIL_CARD_FD);
-		if (report[1] < 0) {
-			azerr_set(e, "%s: fcntl: %s", argv[0], strerror(errno));
-			goto fail_pipe;
-		}
-	}
 	pid = fork();
 	if (pid < 0) {
 		azerr_set(e, "%s: fork: %s", argv[0], strerror(errno));
 		goto fail_pipe;
 	}
 	if (pid == 0)
-		child(argv, sv[1], report[1]);
+		child(argv, sv[1], extra, report[1]);
 	close(report[1]);
 	close(sv[1]);
 	ssize_t n;

@@ -358,7 +358,8 @@ static int dispatch(struct vu_backend *b, struct vu_msg *m, struct azerr *e)
 	case VHOST_USER_SET_VRING_ERR:
 		return set_vring_fd(b, m, e);
 	case VHOST_USER_GET_QUEUE_NUM:
-		return reply_u64(b, m, b->dev->nr_queues);
+		return reply_u64(b, m, b->dev->queue_num ? b->dev->queue_num
+							 : b->dev->nr_queues);
 	case VHOST_USER_GET_CONFIG:
 		return get_config(b, m, e);
 	case VHOST_USER_SET_CONFIG:

@@ -48,6 +48,8 @@ struct vu_device {
 	uint64_t features;          /* virtio features offered (device+ring) */
 	uint64_t protocol_features; /* offered, within what the server knows */
 	unsigned nr_queues;         /* at most VHOST_USER_MAX_QUEUES */
+	unsigned queue_num;         /* GET_QUEUE_NUM's answer, 0: nr_queues
+				     * (vhost-user-net counts queue pairs) */
 	uint32_t config_size;       /* at most VHOST_USER_MAX_CONFIG */
 };
 

@@ -9,6 +9,11 @@
 #define VIRTIO_F_VERSION_1          32
 #define VIRTIO_F_ACCESS_PLATFORM    33
 #define VIRTIO_F_RING_PACKED        34
+#define VIRTIO_F_IN_ORDER           35
+#define VIRTIO_F_ORDER_PLATFORM     36
+#define VIRTIO_F_SR_IOV             37
+#define VIRTIO_F_NOTIFICATION_DATA  38
+#define VIRTIO_F_RING_RESET         40
 
 #define VIRTIO_BIT(b) (1ULL << (b))
 

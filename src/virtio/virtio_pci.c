@@ -125,7 +125,7 @@ static void write_status(struct virtio_pci *vp, uint8_t v)
 		return;
 	}
 	/* The driver only adds bits; NEEDS_RESET is the device's to set. */
-	v = (uint8_t)((v & ~VIRTIO_STATUS_NEEDS_RESET) | (old & VIRTIO_STATUS_NEEDS_RESET));
+	v = (uint8_t)((v & ~VIRTIO_STATUS_DEVICE_NEEDS_RESET) | (old & VIRTIO_STATUS_DEVICE_NEEDS_RESET));
 	if ((v & VIRTIO_STATUS_FEATURES_OK) && !(old & VIRTIO_STATUS_FEATURES_OK) &&
 	    !features_ok(vp)) {
 		log_info("%s: refusing driver features 0x%llx (device offers 0x%llx)",
@@ -135,12 +135,12 @@ static void write_status(struct virtio_pci *vp, uint8_t v)
 	}
 	vp->status = v;
 	if ((v & VIRTIO_STATUS_DRIVER_OK) && !(old & VIRTIO_STATUS_DRIVER_OK) &&
-	    !(v & (VIRTIO_STATUS_FAILED | VIRTIO_STATUS_NEEDS_RESET))) {
+	    !(v & (VIRTIO_STATUS_FAILED | VIRTIO_STATUS_DEVICE_NEEDS_RESET))) {
 		if (!(v & VIRTIO_STATUS_FEATURES_OK) || start(vp, &e) < 0) {
 			if (!(v & VIRTIO_STATUS_FEATURES_OK))
 				azerr_set(&e, "DRIVER_OK without FEATURES_OK");
 			log_warn("%s: cannot start: %s", vp->p.name, e.msg);
-			vp->status |= VIRTIO_STATUS_NEEDS_RESET;
+			vp->status |= VIRTIO_STATUS_DEVICE_NEEDS_RESET;
 			notify_config(vp);
 		}
 	}
@@ -516,7 +516,7 @@ void virtio_pci_set_needs_reset(struct virtio_pci *vp)
 {
 	pthread_mutex_lock(&vp->lock);
 	if (vp->status & VIRTIO_STATUS_DRIVER_OK) {
-		vp->status |= VIRTIO_STATUS_NEEDS_RESET;
+		vp->status |= VIRTIO_STATUS_DEVICE_NEEDS_RESET;
 		notify_config(vp);
 	}
 	pthread_mutex_unlock(&vp->lock);

@@ -22,32 +22,11 @@
 #include "common/err.h"
 #include "devices/msix.h"
 #include "devices/pci.h"
+#include "virtio/virtio.h"
 
 #define VIRTIO_PCI_VENDOR      0x1af4
 #define VIRTIO_PCI_DEVICE_BASE 0x1040   /* + virtio device id (modern) */
 #define VIRTIO_PCI_MAX_QUEUES  32
-
-#define VIRTIO_ID_NET   1
-#define VIRTIO_ID_BLOCK 2
-
-#define VIRTIO_F_INDIRECT_DESC    28
-#define VIRTIO_F_EVENT_IDX        29
-#define VIRTIO_F_VERSION_1        32
-#define VIRTIO_F_ACCESS_PLATFORM  33
-#define VIRTIO_F_RING_PACKED      34
-#define VIRTIO_F_IN_ORDER         35
-#define VIRTIO_F_ORDER_PLATFORM   36
-#define VIRTIO_F_SR_IOV           37
-#define VIRTIO_F_NOTIFICATION_DATA 38
-#define VIRTIO_F_RING_RESET       40
-
-/* Device status bits (§2.1). */
-#define VIRTIO_STATUS_ACKNOWLEDGE  1
-#define VIRTIO_STATUS_DRIVER       2
-#define VIRTIO_STATUS_DRIVER_OK    4
-#define VIRTIO_STATUS_FEATURES_OK  8
-#define VIRTIO_STATUS_NEEDS_RESET  64
-#define VIRTIO_STATUS_FAILED       128
 
 /* BAR 0 layout. */
 #define VIRTIO_PCI_COMMON_OFF  0x0000

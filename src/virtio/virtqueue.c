@@ -173,15 +173,25 @@ int virtq_pop(struct virtq *q, struct virtq_chain *c)
 	return 0;
 }
 
-void virtq_push(struct virtq *q, uint16_t head, uint32_t len)
+void virtq_fill(struct virtq *q, unsigned n, uint16_t head, uint32_t len)
 {
-	struct virtq_used_elem *el = &q->used->ring[q->used_idx % q->num];
+	struct virtq_used_elem *el = &q->used->ring[(uint16_t)(q->used_idx + n) % q->num];
 
 	__atomic_store_n(&el->id, htole32(head), __ATOMIC_RELAXED);
 	__atomic_store_n(&el->len, htole32(len), __ATOMIC_RELAXED);
-	q->used_idx++;
-	/* Release: the element is visible before the index that covers it. */
+}
+
+void virtq_flush(struct virtq *q, unsigned count)
+{
+	q->used_idx = (uint16_t)(q->used_idx + count);
+	/* Release: the elements are visible before the index that covers them. */
 	__atomic_store_n(&q->used->idx, htole16(q->used_idx), __ATOMIC_RELEASE);
+}
+
+void virtq_push(struct virtq *q, uint16_t head, uint32_t len)
+{
+	virtq_fill(q, 0, head, len);
+	virtq_flush(q, 1);
 }
 
 void virtq_notify(struct virtq *q)
@@ -212,12 +222,22 @@ void virtq_notify(struct virtq *q)
 
 bool virtq_rearm(struct virtq *q)
 {
+	return virtq_rearm_at(q, q->last_avail);
+}
+
+bool virtq_rearm_at(struct virtq *q, uint16_t idx)
+{
 	if (q->broken)
 		return false;
 	if (q->event_idx)
-		st16((uint16_t *)&q->used->ring[q->num], q->last_avail);
+		st16((uint16_t *)&q->used->ring[q->num], idx);
 	/* Full barrier: publish avail_event before re-reading avail->idx, so
 	 * a request made meanwhile is either seen here or kicked. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	return le16toh(__atomic_load_n(&q->avail->idx, __ATOMIC_ACQUIRE)) != q->last_avail;
+	return le16toh(__atomic_load_n(&q->avail->idx, __ATOMIC_ACQUIRE)) != idx;
+}
+
+void virtq_unpop(struct virtq *q, unsigned n)
+{
+	q->last_avail = (uint16_t)(q->last_avail - n);
 }

@@ -74,6 +74,25 @@ int virtq_map_chain(const struct virtq *q, uint16_t head, struct virtq_chain *c,
 /* Puts head on the used ring with len bytes written and publishes it. */
 void virtq_push(struct virtq *q, uint16_t head, uint32_t len);
 
+/* Writes a used element n places past the published used index without
+ * publishing it; virtq_flush publishes count filled elements at once. For
+ * devices that complete several chains as one unit (a network frame spread
+ * over mergeable receive buffers): the driver must never see a part. */
+void virtq_fill(struct virtq *q, unsigned n, uint16_t head, uint32_t len);
+void virtq_flush(struct virtq *q, unsigned count);
+
+/* virtq_rearm for a device that needs more than what is available (a
+ * frame needs more receive buffers than the driver has posted): asks for
+ * a kick once the driver makes entries available beyond index idx (where
+ * the ring was found empty) and returns true if it already has. */
+bool virtq_rearm_at(struct virtq *q, uint16_t idx);
+
+/* Gives the last n chains virtq_pop returned back to the ring, to be taken
+ * again by the next pops (a device that found too few buffers for its
+ * work). Exact only if no malformed chain was skipped since the first of
+ * them: compare bad_chains before and after popping. */
+void virtq_unpop(struct virtq *q, unsigned n);
+
 /* Signals callfd if the driver wants an interrupt for what was pushed since
  * the last call (EVENT_IDX's used_event, or VIRTQ_AVAIL_F_NO_INTERRUPT). */
 void virtq_notify(struct virtq *q);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/netaddr.h"
 #include "common/size.h"
 
 const char cli_usage[] =
@@ -29,6 +30,8 @@ const char cli_usage[] =
 "  --cpus N             vCPUs (default 1)\n"
 "  --memory SIZE        guest RAM, e.g. 128M, 2G; a bare number is MiB\n"
 "                       (default 128M)\n"
+"  --cpu-template FILE  CPUID bits to pin, as a Firecracker custom CPU\n"
+"                       template (its cpuid_modifiers; docs/cpu-templates.md)\n"
 "\n"
 "Block devices (virtio-blk over vhost-user; repeat for more disks):\n"
 "  --drive path=IMG[,id=ID][,ro][,queues=N][,direct]\n"
@@ -39,6 +42,17 @@ const char cli_usage[] =
 "                       card, qemu-storage-daemon, SPDK)\n"
 "  IDs are 1-63 letters, digits, '_' or '-'; default drive0, drive1, ...\n"
 "  Paths cannot contain ','.\n"
+"\n"
+"Network (virtio-net over vhost-user; repeat for more NICs):\n"
+"  --net tap=NAME[,mac=MAC][,id=ID][,queues=N]\n"
+"                       the existing TAP device NAME (`ip tuntap add dev NAME\n"
+"                       mode tap`), served by an azote-card-net that azote\n"
+"                       starts; queues: 1-8 queue pairs, more than 1 needs a\n"
+"                       multi_queue TAP\n"
+"  --vhost-user-net socket=PATH[,id=ID][,mac=MAC]\n"
+"                       a vhost-user-net back-end someone else runs\n"
+"  MAC: e.g. 06:00:ac:10:00:02 (default: the back-end's, a random local one\n"
+"  for a card); IDs as for drives, default net0, net1, ...\n"
 "\n"
 "API (Firecracker-compatible; see docs/api.md):\n"
 "  --api-sock PATH      serve the HTTP API on this Unix socket\n"
@@ -59,8 +73,9 @@ const char cli_usage[] =
 
 enum {
 	OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_BOOT_ENTRY, OPT_CPUS,
-	OPT_MEMORY, OPT_DRIVE, OPT_VHOST_USER_BLK, OPT_API_SOCK, OPT_CONFIG_FILE,
-	OPT_NO_API, OPT_ID, OPT_LOG_LEVEL, OPT_HELP, OPT_VERSION,
+	OPT_MEMORY, OPT_DRIVE, OPT_VHOST_USER_BLK, OPT_NET, OPT_VHOST_USER_NET,
+	OPT_API_SOCK, OPT_CONFIG_FILE, OPT_NO_API, OPT_ID, OPT_CPU_TEMPLATE, OPT_LOG_LEVEL, OPT_HELP,
+	OPT_VERSION,
 };
 
 static const struct option long_opts[] = {
@@ -72,10 +87,13 @@ static const struct option long_opts[] = {
 	{ "memory", required_argument, NULL, OPT_MEMORY },
 	{ "drive", required_argument, NULL, OPT_DRIVE },
 	{ "vhost-user-blk", required_argument, NULL, OPT_VHOST_USER_BLK },
+	{ "net", required_argument, NULL, OPT_NET },
+	{ "vhost-user-net", required_argument, NULL, OPT_VHOST_USER_NET },
 	{ "api-sock", required_argument, NULL, OPT_API_SOCK },
 	{ "config-file", required_argument, NULL, OPT_CONFIG_FILE },
 	{ "no-api", no_argument, NULL, OPT_NO_API },
 	{ "id", required_argument, NULL, OPT_ID },
+	{ "cpu-template", required_argument, NULL, OPT_CPU_TEMPLATE },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -108,6 +126,8 @@ static int parse_boot_entry(const char *s, enum boot_entry_pref *out, struct aze
 }
 
 #define MAX_QUEUES 16
+/* Queue pairs of a NIC: what azote-card-net serves (NET_MAX_PAIRS). */
+#define MAX_NET_QUEUES 8
 
 /* A device ID: what Firecracker accepts for drive_id and iface_id, plus
  * '-', and short enough for messages and socket names. */
@@ -123,28 +143,41 @@ static bool valid_id(const char *id)
 	return true;
 }
 
-static bool id_taken(const struct vm_config *c, const char *id)
+static bool id_taken(const struct vm_config *c, const char *id, bool net)
 {
-	for (unsigned i = 0; i < c->nr_drives; i++)
-		if (!strcmp(c->drives[i].id, id))
+	unsigned n = net ? c->nr_nets : c->nr_drives;
+
+	for (unsigned i = 0; i < n; i++)
+		if (!strcmp(net ? c->nets[i].id : c->drives[i].id, id))
 			return true;
 	return false;
 }
 
-/* One key[=value] item of a --drive / --vhost-user-blk list. */
-static int drive_key(struct drive_config *d, bool vhost, const char *opt,
-		     const char *key, const char *val, struct azerr *e)
+static int set_id(char id[VM_ID_MAX], const char *opt, const char *val, struct azerr *e)
 {
+	if (!valid_id(val))
+		return azerr_set(e, "%s id='%s': use 1-%d letters, digits, '_' or '-'",
+				 opt, val, VM_ID_MAX - 1);
+	snprintf(id, VM_ID_MAX, "%s", val);
+	return 0;
+}
+
+static int bad_item(const char *opt, const char *key, const char *val, struct azerr *e)
+{
+	return azerr_set(e, "%s: unknown or malformed item '%s%s%s'", opt, key,
+			 val ? "=" : "", val ? val : "");
+}
+
+/* One key[=value] item of a --drive / --vhost-user-blk list. */
+static int drive_key(void *dev, bool vhost, const char *opt, const char *key,
+		     const char *val, struct azerr *e)
+{
+	struct drive_config *d = dev;
 	uint64_t v;
 	bool flag = !val;
 
-	if (!strcmp(key, "id") && val) {
-		if (!valid_id(val))
-			return azerr_set(e, "%s id='%s': use 1-%d letters, digits, '_' or '-'",
-					 opt, val, VM_ID_MAX - 1);
-		snprintf(d->id, sizeof(d->id), "%s", val);
-		return 0;
-	}
+	if (!strcmp(key, "id") && val)
+		return set_id(d->id, opt, val, e);
 	if (vhost) {
 		if (!strcmp(key, "socket") && val)
 			return set_string(&d->socket, val, opt, e);
@@ -162,45 +195,135 @@ static int drive_key(struct drive_config *d, bool vhost, const char *opt,
 		d->queues = (unsigned)v;
 		return 0;
 	}
-	return azerr_set(e, "%s: unknown or malformed item '%s%s%s'", opt, key,
-			 val ? "=" : "", val ? val : "");
+	return bad_item(opt, key, val, e);
 }
 
-static int parse_drive(struct vm_config *c, const char *arg, bool vhost, struct azerr *e)
+/* One key=value item of a --net / --vhost-user-net list. */
+static int net_key(void *dev, bool vhost, const char *opt, const char *key,
+		   const char *val, struct azerr *e)
 {
-	const char *opt = vhost ? "--vhost-user-blk" : "--drive";
-	char *copy, *item, *save = NULL;
+	struct net_config *n = dev;
+	char what[32];
+	uint64_t v;
+
+	if (!val)
+		return bad_item(opt, key, val, e);
+	if (!strcmp(key, "id"))
+		return set_id(n->id, opt, val, e);
+	if (!strcmp(key, "mac")) {
+		snprintf(what, sizeof(what), "%s mac=", opt);
+		n->has_mac = !mac_parse(val, n->mac, what, e);
+		return n->has_mac ? 0 : -1;
+	}
+	if (vhost && !strcmp(key, "socket"))
+		return set_string(&n->socket, val, opt, e);
+	if (!vhost && !strcmp(key, "tap")) {
+		if (!ifname_valid(val))
+			return azerr_set(e, "%s tap='%s': not an interface name (1-15 "
+					 "characters, no '/', ':' or spaces)", opt, val);
+		return set_string(&n->tap, val, opt, e);
+	}
+	if (!vhost && !strcmp(key, "queues")) {
+		if (parse_uint(val, 1, MAX_NET_QUEUES, &v) < 0)
+			return azerr_set(e, "%s queues='%s': expected 1 to %d queue pairs",
+					 opt, val, MAX_NET_QUEUES);
+		n->queues = (unsigned)v;
+		return 0;
+	}
+	return bad_item(opt, key, val, e);
+}
+
+typedef int item_fn(void *dev, bool vhost, const char *opt, const char *key,
+		    const char *val, struct azerr *e);
+
+/* Calls fn for each key[=value] item of a comma-separated list. */
+static int parse_items(const char *arg, const char *opt, item_fn *fn, void *dev,
+		       bool vhost, struct azerr *e)
+{
+	char *copy = strdup(arg), *item, *save = NULL;
 	int ret = 0;
 
-	if (c->nr_drives == VM_MAX_DRIVES)
-		return azerr_set(e, "%s: at most %d drives", opt, VM_MAX_DRIVES);
-	struct drive_config *d = &c->drives[c->nr_drives];
-	memset(d, 0, sizeof(*d));
-	copy = strdup(arg);
 	if (!copy)
 		return azerr_set(e, "%s: out of memory", opt);
 	for (item = strtok_r(copy, ",", &save); item && !ret; item = strtok_r(NULL, ",", &save)) {
 		char *eq = strchr(item, '=');
 		if (eq)
 			*eq = '\0';
-		ret = drive_key(d, vhost, opt, item, eq ? eq + 1 : NULL, e);
+		ret = fn(dev, vhost, opt, item, eq ? eq + 1 : NULL, e);
 	}
 	free(copy);
-	if (!ret && !(vhost ? d->socket : d->path))
-		ret = azerr_set(e, "%s '%s': %s= is required", opt, arg, vhost ? "socket" : "path");
-	if (!ret && !d->id[0]) {
-		for (unsigned n = c->nr_drives; !d->id[0] || id_taken(c, d->id); n++)
-			snprintf(d->id, sizeof(d->id), "drive%u", n);
-	} else if (!ret && id_taken(c, d->id)) {
-		ret = azerr_set(e, "%s: id '%s' is used twice", opt, d->id);
-	}
-	if (ret) {
+	return ret;
+}
+
+/* A device without an ID gets the first free "drive<n>" / "net<n>"; an ID
+ * given twice is refused. */
+static int settle_id(const struct vm_config *c, char id[VM_ID_MAX], bool net,
+		     const char *opt, struct azerr *e)
+{
+	if (id[0])
+		return id_taken(c, id, net) ? azerr_set(e, "%s: id '%s' is used twice", opt, id)
+					    : 0;
+	for (unsigned n = net ? c->nr_nets : c->nr_drives; !id[0] || id_taken(c, id, net); n++)
+		snprintf(id, VM_ID_MAX, "%s%u", net ? "net" : "drive", n);
+	return 0;
+}
+
+/* The item a device cannot do without, if it is missing. */
+static const char *missing_item(const void *dev, bool net, bool vhost)
+{
+	const struct drive_config *d = dev;
+	const struct net_config *n = dev;
+
+	if (vhost)
+		return (net ? n->socket : d->socket) ? NULL : "socket";
+	if (net)
+		return n->tap ? NULL : "tap";
+	return d->path ? NULL : "path";
+}
+
+static void clear_device(void *dev, bool net)
+{
+	struct drive_config *d = dev;
+	struct net_config *n = dev;
+
+	if (net) {
+		free(n->tap);
+		free(n->socket);
+		memset(n, 0, sizeof(*n));
+	} else {
 		free(d->path);
 		free(d->socket);
 		memset(d, 0, sizeof(*d));
+	}
+}
+
+/* --drive, --vhost-user-blk, --net, --vhost-user-net: one more device. */
+static int parse_device(struct vm_config *c, const char *arg, bool net, bool vhost,
+			struct azerr *e)
+{
+	static const char *const opts[2][2] = {
+		{ "--drive", "--vhost-user-blk" }, { "--net", "--vhost-user-net" },
+	};
+	const char *opt = opts[net][vhost];
+	unsigned *count = net ? &c->nr_nets : &c->nr_drives;
+	unsigned max = net ? VM_MAX_NETS : VM_MAX_DRIVES;
+	const char *missing;
+
+	if (*count == max)
+		return azerr_set(e, "%s: at most %u %s", opt, max, net ? "NICs" : "drives");
+	void *dev = net ? (void *)&c->nets[*count] : (void *)&c->drives[*count];
+	char *id = net ? c->nets[*count].id : c->drives[*count].id;
+	clear_device(dev, net);
+	int ret = parse_items(arg, opt, net ? net_key : drive_key, dev, vhost, e);
+	if (!ret && (missing = missing_item(dev, net, vhost)))
+		ret = azerr_set(e, "%s '%s': %s= is required", opt, arg, missing);
+	if (!ret)
+		ret = settle_id(c, id, net, opt, e);
+	if (ret) {
+		clear_device(dev, net);
 		return -1;
 	}
-	c->nr_drives++;
+	(*count)++;
 	return 0;
 }
 
@@ -229,13 +352,19 @@ static int parse_one(int opt, const char *arg, struct vm_config *c,
 		c->mem_bytes = v;
 		return 0;
 	case OPT_DRIVE:
-		return parse_drive(c, arg, false, e);
+		return parse_device(c, arg, false, false, e);
 	case OPT_VHOST_USER_BLK:
-		return parse_drive(c, arg, true, e);
+		return parse_device(c, arg, false, true, e);
+	case OPT_NET:
+		return parse_device(c, arg, true, false, e);
+	case OPT_VHOST_USER_NET:
+		return parse_device(c, arg, true, true, e);
 	case OPT_API_SOCK:
 		return set_string(&o->api_sock, arg, "--api-sock", e);
 	case OPT_CONFIG_FILE:
 		return set_string(&o->config_file, arg, "--config-file", e);
+	case OPT_CPU_TEMPLATE:
+		return set_string(&o->cpu_template, arg, "--cpu-template", e);
 	case OPT_NO_API:
 		o->no_api = true;
 		return 0;
@@ -263,8 +392,9 @@ void cli_opts_free(struct cli_opts *o)
 {
 	free(o->api_sock);
 	free(o->config_file);
+	free(o->cpu_template);
 	free(o->id);
-	o->api_sock = o->config_file = o->id = NULL;
+	o->api_sock = o->config_file = o->cpu_template = o->id = NULL;
 }
 
 /* The options that describe the VM itself (as opposed to how azote runs). */
@@ -272,7 +402,8 @@ static bool is_vm_option(int opt)
 {
 	return opt == OPT_KERNEL || opt == OPT_INITRD || opt == OPT_CMDLINE ||
 	       opt == OPT_BOOT_ENTRY || opt == OPT_CPUS || opt == OPT_MEMORY ||
-	       opt == OPT_DRIVE || opt == OPT_VHOST_USER_BLK;
+	       opt == OPT_CPU_TEMPLATE || opt == OPT_DRIVE || opt == OPT_VHOST_USER_BLK ||
+	       opt == OPT_NET || opt == OPT_VHOST_USER_NET;
 }
 
 static int check_modes(const struct vm_config *c, const struct cli_opts *o, struct azerr *e)

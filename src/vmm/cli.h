@@ -15,6 +15,7 @@ struct cli_opts {
 	enum log_level log_level;
 	char *api_sock;      /* --api-sock: serve the API here */
 	char *config_file;   /* --config-file: Firecracker's JSON */
+	char *cpu_template;  /* --cpu-template: Firecracker's custom template */
 	char *id;            /* --id: the instance ID the API reports */
 	bool no_api;         /* --no-api */
 	bool vm_options;     /* some option describing the VM was given */

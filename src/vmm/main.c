@@ -88,6 +88,7 @@ static int run(struct vm_config *cfg, const struct cli_opts *o)
 	/* No API request may reach the VM while it is torn down. */
 	api_server_stop(srv);
 	srv = NULL;
+	metrics_set_collector(&inst.metrics, NULL, NULL);
 	code = vm_destroy(&inst.vm);
 	inst.created = false;
 	goto out;
@@ -95,6 +96,7 @@ fail:
 	log_error("%s", err.msg);
 out:
 	api_server_stop(srv);
+	metrics_set_collector(&inst.metrics, NULL, NULL);
 	if (inst.created)
 		vm_destroy(&inst.vm);
 	api_free(api);
@@ -123,7 +125,8 @@ int main(int argc, char **argv)
 		else
 			printf("azote %s\n", AZOTE_VERSION);
 		code = 0;
-	} else if (opts.config_file && api_config_file_load(opts.config_file, &cfg, &err) < 0) {
+	} else if ((opts.config_file && api_config_file_load(opts.config_file, &cfg, &err) < 0) ||
+		   (opts.cpu_template && api_cpu_template_load(opts.cpu_template, &cfg, &err) < 0)) {
 		log_error("%s", err.msg);
 		code = AZOTE_EXIT_ERROR;
 	} else {

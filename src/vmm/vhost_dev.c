@@ -1,10 +1,15 @@
 #include "vmm/vhost_dev.h"
 
+#include <endian.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/virtio_net.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -16,9 +21,11 @@
 
 #define VHOST_TIMEOUT_MS   5000
 #define QUEUE_MAX_SIZE     256
-/* jail_spawn_card puts the card's socket on fd 3. */
+/* jail_spawn_card puts the card's socket on fd 3 and its stats page on 4. */
 #define JAIL_CARD_FD_ARG   "3"
-_Static_assert(JAIL_CARD_FD == 3, "the --fd argument names jail_spawn_card's fd");
+#define JAIL_EXTRA_FD_ARG  "4"
+_Static_assert(JAIL_CARD_FD == 3 && JAIL_EXTRA_FD == 4,
+	       "the --fd and --stats-fd arguments name jail_spawn_card's fds");
 
 /* Configuration sizes: virtio-blk through write_zeroes_may_unmap and its
  * padding (§5.2.4), virtio-net through mtu (§5.1.4). */
@@ -26,6 +33,7 @@ _Static_assert(JAIL_CARD_FD == 3, "the --fd argument names jail_spawn_card's fd"
 #define NET_CONFIG_SIZE    12
 #define CLASS_STORAGE      0x018000
 #define CLASS_ETHERNET     0x020000
+#define NET_F(bit)         VIRTIO_BIT(VIRTIO_NET_F_##bit)
 
 /* Where the guest placed ring part [gpa, gpa+len), in azote's address
  * space: the back-end translates it through the memory table. */
@@ -63,7 +71,8 @@ static int vd_start(void *ctx, uint64_t features, struct virtio_queue *q,
 
 	if (__atomic_load_n(&d->dead, __ATOMIC_ACQUIRE))
 		return azerr_set(e, "%s: the back-end is gone", d->name);
-	if (vu_fe_set_features(&d->fe, features, e) < 0 || send_mem_table(d, e) < 0)
+	if (vu_fe_set_features(&d->fe, features & ~d->own_features, e) < 0 ||
+	    send_mem_table(d, e) < 0)
 		return -1;
 	for (unsigned i = 0; i < nr_queues; i++) {
 		if (!q[i].enabled)
@@ -183,25 +192,94 @@ static void hangup_ready(struct event_handler *h, uint32_t events)
 	virtio_pci_set_needs_reset(&d->vp);
 }
 
-/* Starts argv as a card serving the other end of a socketpair. */
+/* The page a card azote starts keeps its counters in (cards/stats.h):
+ * azote maps it read-only. Returns the memfd to hand over, or -1. */
+static int create_stats(struct vhost_dev *d, struct azerr *e)
+{
+	int fd = memfd_create("azote-card-stats", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	struct card_stats *s;
+
+	if (fd < 0 || ftruncate(fd, CARD_STATS_SIZE) < 0 ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
+		goto fail;
+	s = mmap(NULL, CARD_STATS_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (s == MAP_FAILED)
+		goto fail;
+	s->magic = CARD_STATS_MAGIC;
+	/* From now on only the card writes; azote only reads. */
+	if (mprotect(s, CARD_STATS_SIZE, PROT_READ) < 0) {
+		munmap(s, CARD_STATS_SIZE);
+		goto fail;
+	}
+	d->stats = s;
+	return fd;
+fail:
+	azerr_set(e, "%s: cannot create the card's stats page: %s", d->name, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+/* Starts argv as a card serving the other end of a socketpair, with its
+ * stats page. */
 static int start_card(struct vhost_dev *d, char *const *argv, struct azerr *e)
 {
 	char *args[32];
 	size_t n = 0;
-	int sock;
+	int sock, stats;
 
-	while (argv[n] && n < 29) {
+	while (argv[n] && n < 27) {
 		args[n] = argv[n];
 		n++;
 	}
 	args[n++] = "--fd";
 	args[n++] = JAIL_CARD_FD_ARG;
+	args[n++] = "--stats-fd";
+	args[n++] = JAIL_EXTRA_FD_ARG;
 	args[n] = NULL;
-	pid_t pid = jail_spawn_card(args, &sock, e);
+	stats = create_stats(d, e);
+	if (stats < 0)
+		return -1;
+	pid_t pid = jail_spawn_card(args, stats, &sock, e);
+	close(stats);
 	if (pid < 0)
 		return -1;
 	d->card_pid = pid;
 	return vu_fe_attach(&d->fe, sock, d->name, VHOST_TIMEOUT_MS, e);
+}
+
+/* virtio-net (§5.1.2): GET_QUEUE_NUM counts queue pairs, two rings each,
+ * and the control ring comes last when offered. Returns the number of
+ * rings; adjusts the features and config space the guest sees. */
+static unsigned net_layout(struct vhost_dev *d, const struct vhost_dev_params *p,
+			   unsigned pairs, uint64_t *features)
+{
+	unsigned ctrl = *features & NET_F(CTRL_VQ) ? 1 : 0;
+	unsigned max = (VIRTIO_PCI_MAX_QUEUES - ctrl) / 2;
+
+	if (!(*features & NET_F(MQ)))
+		pairs = 1;
+	if (p->max_queues && p->max_queues < max)
+		max = p->max_queues;
+	/* Fewer pairs than the back-end's would move the control queue
+	 * (its index follows the pairs): offer one pair then. */
+	if (pairs > max) {
+		log_warn("%s: the back-end has %u queue pairs, azote can show %u: "
+			 "multiqueue off", d->name, pairs, max);
+		*features &= ~NET_F(MQ);
+		pairs = 1;
+	}
+	if (!(*features & NET_F(MQ))) {
+		uint16_t one = htole16(1);
+		memcpy(d->config + offsetof(struct virtio_net_config, max_virtqueue_pairs),
+		       &one, sizeof(one));
+	}
+	if (p->mac) {
+		memcpy(d->config, p->mac, 6);
+		d->own_features = NET_F(MAC) & ~*features;
+		*features |= NET_F(MAC);
+	}
+	return 2 * pairs + ctrl;
 }
 
 int vhost_dev_create(struct vhost_dev *d, struct vm *vm,
@@ -239,7 +317,10 @@ int vhost_dev_create(struct vhost_dev *d, struct vm *vm,
 	d->config_size = blk ? BLK_CONFIG_SIZE : NET_CONFIG_SIZE;
 	if (vu_fe_get_config(&d->fe, 0, d->config, d->config_size, e) < 0)
 		goto fail;
-	if (p->max_queues && nr_queues > p->max_queues)
+	uint64_t features = d->fe.features;
+	if (!blk)
+		nr_queues = net_layout(d, p, nr_queues, &features);
+	else if (p->max_queues && nr_queues > p->max_queues)
 		nr_queues = p->max_queues;
 	if (nr_queues > VIRTIO_PCI_MAX_QUEUES)
 		nr_queues = VIRTIO_PCI_MAX_QUEUES;
@@ -247,7 +328,7 @@ int vhost_dev_create(struct vhost_dev *d, struct vm *vm,
 	struct virtio_pci_params vpp = {
 		.name = d->name, .device_id = p->device_id,
 		.class_code = blk ? CLASS_STORAGE : CLASS_ETHERNET,
-		.device_features = d->fe.features, .nr_queues = nr_queues,
+		.device_features = features, .nr_queues = nr_queues,
 		.queue_max_size = QUEUE_MAX_SIZE, .config_size = d->config_size,
 		.ops = &vhost_ops, .ops_ctx = d,
 		.host = &kvm_virtio_pci_host_ops, .msix_host = &kvm_msix_host_ops,
@@ -266,7 +347,7 @@ int vhost_dev_create(struct vhost_dev *d, struct vm *vm,
 		goto fail;
 	}
 	log_info("%s: %u queue(s), features 0x%llx", d->name, nr_queues,
-		 (unsigned long long)d->fe.features);
+		 (unsigned long long)features);
 	return 0;
 fail:
 	vhost_dev_destroy(d);
@@ -286,4 +367,7 @@ void vhost_dev_destroy(struct vhost_dev *d)
 	if (d->card_pid > 0)
 		reap_card(d->card_pid);
 	d->card_pid = 0;
+	if (d->stats)
+		munmap((void *)d->stats, CARD_STATS_SIZE);
+	d->stats = NULL;
 }

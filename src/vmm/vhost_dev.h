@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "cards/stats.h"
 #include "vhost/frontend.h"
 #include "virtio/virtio_pci.h"
 #include "vmm/event_loop.h"
@@ -29,10 +30,12 @@ struct vhost_dev {
 	bool vp_ready;
 	uint8_t config[VHOST_DEV_CONFIG_MAX];  /* cached device configuration */
 	unsigned config_size;
+	uint64_t own_features;      /* offered by azote, not the back-end */
 	bool started;               /* rings handed to the back-end */
 	bool dead;                  /* the back-end hung up */
 	struct event_handler hangup;
 	pid_t card_pid;             /* the card azote started, or 0 */
+	const struct card_stats *stats; /* its counters (read-only), or NULL */
 };
 
 struct vhost_dev_params {
@@ -41,7 +44,9 @@ struct vhost_dev_params {
 	const char *socket;         /* connect here, or ... */
 	char *const *card_argv;     /* ... start this card (argv[0] is the path);
 				     * "--fd N" is appended */
-	unsigned max_queues;        /* 0: what the back-end offers */
+	unsigned max_queues;        /* 0: what the back-end offers (net: pairs) */
+	const uint8_t *mac;         /* net: the MAC to show instead of the
+				     * back-end's, or NULL */
 };
 
 /* Connects (or starts the card), negotiates, reads the device's

@@ -10,8 +10,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "arch/x86/cpu_template.h"
 #include "arch/x86/layout.h"
 #include "common/log.h"
+#include "common/netaddr.h"
 #include "vmm/kvm.h"
 
 /* APIC IDs are 8 bits in the MP table and 0xff is broadcast; the IOAPIC
@@ -194,15 +196,58 @@ static int create_drive(struct vm *vm, struct vhost_dev *d, const struct drive_c
 	return vhost_dev_create(d, vm, &p, e);
 }
 
+static int create_net(struct vm *vm, struct vhost_dev *d, const struct net_config *c,
+		      struct azerr *e)
+{
+	char path[4200], queues[16], mtu[16], mac[MAC_STR_LEN];
+	char *argv[12];
+	int n = 0;
+	struct vhost_dev_params p = {
+		.device_id = VIRTIO_ID_NET, .id = c->id, .socket = c->socket,
+		.card_argv = argv, .max_queues = c->queues,
+		/* A card gets the MAC on its command line; another back-end's
+		 * is replaced in the config space azote shows the guest. */
+		.mac = c->socket && c->has_mac ? c->mac : NULL,
+	};
+
+	if (!c->socket) {
+		if (card_path("azote-card-net", path, sizeof(path), e) < 0)
+			return -1;
+		argv[n++] = path;
+		argv[n++] = "--tap";
+		argv[n++] = c->tap;
+		if (c->has_mac) {
+			argv[n++] = "--mac";
+			argv[n++] = mac_format(c->mac, mac);
+		}
+		if (c->queues) {
+			snprintf(queues, sizeof(queues), "%u", c->queues);
+			argv[n++] = "--queues";
+			argv[n++] = queues;
+		}
+		if (c->mtu) {
+			snprintf(mtu, sizeof(mtu), "%u", c->mtu);
+			argv[n++] = "--mtu";
+			argv[n++] = mtu;
+		}
+		argv[n] = NULL;
+	}
+	return vhost_dev_create(d, vm, &p, e);
+}
+
 static int create_devices(struct vm *vm, const struct vm_config *c, struct azerr *e)
 {
-	if (!c->nr_drives)
+	unsigned n = c->nr_drives + c->nr_nets;
+
+	if (!n)
 		return 0;
-	vm->devs = calloc(c->nr_drives, sizeof(*vm->devs));
+	vm->devs = calloc(n, sizeof(*vm->devs));
 	if (!vm->devs)
-		return azerr_set(e, "out of memory for %u devices", c->nr_drives);
-	for (unsigned i = 0; i < c->nr_drives; i++) {
-		if (create_drive(vm, &vm->devs[i], &c->drives[i], e) < 0)
+		return azerr_set(e, "out of memory for %u devices", n);
+	for (unsigned i = 0; i < n; i++) {
+		struct vhost_dev *d = &vm->devs[i];
+		if ((i < c->nr_drives ? create_drive(vm, d, &c->drives[i], e)
+				      : create_net(vm, d, &c->nets[i - c->nr_drives], e)) < 0)
 			return -1;
 		vm->nr_devs++;
 	}
@@ -229,6 +274,14 @@ int vm_create(struct vm *vm, const struct vm_config *c, struct azerr *e)
 	vm->kvm_fd = kvm_open("/dev/kvm", e);
 	if (vm->kvm_fd < 0)
 		goto fail;
+	if (c->cpu_template) {
+		vm->cpu_template = malloc(sizeof(*vm->cpu_template));
+		if (!vm->cpu_template) {
+			azerr_set(e, "out of memory for the CPU template");
+			goto fail;
+		}
+		*vm->cpu_template = *c->cpu_template;
+	}
 	vm->supported_cpuid = malloc(sizeof(*vm->supported_cpuid));
 	if (!vm->supported_cpuid) {
 		azerr_set(e, "out of memory for the CPUID table");
@@ -248,14 +301,22 @@ int vm_create(struct vm *vm, const struct vm_config *c, struct azerr *e)
 	    create_devices(vm, c, e))
 		goto fail;
 
+	/* Firecracker's root drive adds root= to the command line. */
+	char *cmdline = vm_config_boot_cmdline(c);
+	if (!cmdline) {
+		azerr_set(e, "out of memory for the kernel command line");
+		goto fail;
+	}
 	struct boot_request req = {
 		.kernel_path = c->kernel_path,
 		.initrd_path = c->initrd_path,
-		.cmdline = c->cmdline,
+		.cmdline = cmdline,
 		.nr_cpus = (int)c->nr_cpus,
 		.entry_pref = c->entry_pref,
 	};
-	if (x86_boot_load(&vm->mem, &req, &vm->boot, e) < 0)
+	int loaded = x86_boot_load(&vm->mem, &req, &vm->boot, e);
+	free(cmdline);
+	if (loaded < 0)
 		goto fail;
 
 	vm->vcpus = calloc(c->nr_cpus, sizeof(*vm->vcpus));
@@ -372,8 +433,10 @@ int vm_destroy(struct vm *vm)
 	io_bus_destroy(&vm->mmio);
 	guest_mem_destroy(&vm->mem);
 	free(vm->supported_cpuid);
+	free(vm->cpu_template);
 	free(vm->boot_msrs);
 	vm->supported_cpuid = NULL;
+	vm->cpu_template = NULL;
 	vm->boot_msrs = NULL;
 	int fds[] = { vm->vm_fd, vm->kvm_fd, vm->stop_evfd, vm->uart_space_evfd };
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)

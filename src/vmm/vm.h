@@ -63,6 +63,7 @@ struct vm {
 	unsigned nr_devs;
 	struct boot_info boot;
 	struct cpuid_table *supported_cpuid;  /* KVM_GET_SUPPORTED_CPUID */
+	struct cpu_template *cpu_template;    /* the user's, copied; or NULL */
 	struct kvm_msrs *boot_msrs; /* set on every vCPU at creation */
 
 	unsigned nr_vcpus;

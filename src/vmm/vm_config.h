@@ -10,6 +10,8 @@
 
 #include "arch/x86/boot.h"
 
+struct cpu_template;
+
 #define VM_MAX_DRIVES 16
 #define VM_MAX_NETS   16
 #define VM_ID_MAX     64   /* drive_id / iface_id, including the NUL */
@@ -91,6 +93,8 @@ struct vm_config {
 	 * KVM_MEM_LOG_DIRTY_PAGES on guest RAM. */
 	bool smt;
 	bool track_dirty_pages;
+	/* cpu-config: CPUID bits pinned for the guest, or NULL (owned) */
+	struct cpu_template *cpu_template;
 	/* logger and metrics (Firecracker's PUT /logger, PUT /metrics) */
 	struct logger_config logger;
 	char *metrics_path;  /* NULL: no metrics */

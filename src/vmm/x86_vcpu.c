@@ -39,7 +39,7 @@ static int set_cpuid(struct vm *vm, struct vcpu *v, struct azerr *e)
 {
 	struct cpuid_table t;
 
-	if (x86_cpuid_build(vm->supported_cpuid, v->index, vm->nr_vcpus, &t, e) < 0)
+	if (x86_cpuid_build(vm->supported_cpuid, v->index, vm->nr_vcpus, vm->cpu_template, &t, e) < 0)
 		return -1;
 	if (ioctl(v->fd, KVM_SET_CPUID2, &t.head) < 0)
 		return azerr_set(e, "vCPU %u: KVM_SET_CPUID2 failed: %s", v->index,

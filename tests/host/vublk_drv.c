@@ -749,7 +749,7 @@ static pid_t spawn_card(char **argv, int *sock)
 	for (char **a = argv; *a; a++)
 		if (!strcmp(*a, "{fd}"))
 			*a = "3";
-	pid_t pid = jail_spawn_card(argv, sock, &e);
+	pid_t pid = jail_spawn_card(argv, -1, sock, &e);
 	if (pid < 0)
 		die(2, "%s", e.msg);
 	close(stray);

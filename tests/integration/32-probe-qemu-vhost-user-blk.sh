@@ -8,15 +8,7 @@ command -v qemu-storage-daemon >/dev/null || { echo "skip: no qemu-storage-daemo
 img=$tmp/disk.img sock=$tmp/vub.sock
 truncate -s 64M "$img"
 # One export serves one VM at a time; each probe-run connects anew.
-qemu-storage-daemon \
-	--blockdev "driver=file,node-name=file0,filename=$img" \
-	--blockdev driver=raw,node-name=disk0,file=file0 \
-	--export "type=vhost-user-blk,id=exp0,node-name=disk0,addr.type=unix,addr.path=$sock,writable=on,num-queues=1" \
-	>"$tmp/qsd.log" 2>&1 &
-qsd=$!
-cleanups+=("kill $qsd 2>/dev/null; wait $qsd 2>/dev/null")
-for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
-[ -S "$sock" ] || { echo "FAIL: qemu-storage-daemon did not start"; cat "$tmp/qsd.log"; exit 1; }
+start_qsd "$img" "$sock"
 
 q=(--vmm qemu-q35 --timeout 90 --vhost-user-blk "$sock")
 expect blk-info 0 'PASS .*capacity=131072 .*serial=' -- "${q[@]}" -- probe.test=blk-info

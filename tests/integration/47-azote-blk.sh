@@ -19,15 +19,7 @@ expect blk-verify-mq 0 'PASS .*sectors=2048 ' -- "${a[@]}" --cpus 2 --disk "$img
 command -v qemu-storage-daemon >/dev/null || { echo "skip: no qemu-storage-daemon"; exit $failed; }
 sock=$tmp/vub.sock
 truncate -s 64M "$tmp/qsd.img"
-qemu-storage-daemon \
-	--blockdev "driver=file,node-name=file0,filename=$tmp/qsd.img" \
-	--blockdev driver=raw,node-name=disk0,file=file0 \
-	--export "type=vhost-user-blk,id=exp0,node-name=disk0,addr.type=unix,addr.path=$sock,writable=on,num-queues=1" \
-	>"$tmp/qsd.log" 2>&1 &
-qsd=$!
-cleanups+=("kill $qsd 2>/dev/null; wait $qsd 2>/dev/null")
-for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
-[ -S "$sock" ] || { echo "FAIL: qemu-storage-daemon did not start"; cat "$tmp/qsd.log"; exit 1; }
+start_qsd "$tmp/qsd.img" "$sock"
 v=(--vmm azote --timeout 90 --vhost-user-blk "$sock")
 expect qsd-blk-info 0 'PASS .*capacity=131072 .*serial=' -- "${v[@]}" -- probe.test=blk-info
 expect qsd-blk-verify 0 'PASS .*sectors=4096 ' -- "${v[@]}" -- probe.test=blk-verify probe.seed=3 probe.sectors=4096

@@ -75,3 +75,20 @@ blk_checks() {
 	expect blk-bench-bad-phase 1 'FAIL param_error=bad_value key=phases' -- \
 		"$@" --disk "$img" -- probe.test=blk-bench probe.phases=rand4k,
 }
+
+# start_qsd IMG SOCK: qemu-storage-daemon exporting IMG as a writable
+# one-queue vhost-user-blk device on SOCK, stopped at exit. Each VM that
+# connects is served in turn. Sets $qsd (its pid).
+start_qsd() {
+	qemu-storage-daemon \
+		--blockdev "driver=file,node-name=file0,filename=$1" \
+		--blockdev driver=raw,node-name=disk0,file=file0 \
+		--export "type=vhost-user-blk,id=exp0,node-name=disk0,addr.type=unix,addr.path=$2,writable=on,num-queues=1" \
+		>"$tmp/qsd.log" 2>&1 &
+	qsd=$!
+	cleanups+=("kill $qsd 2>/dev/null; wait $qsd 2>/dev/null")
+	for _ in $(seq 50); do [ -S "$2" ] && return 0; sleep 0.1; done
+	echo "FAIL: qemu-storage-daemon did not start"
+	cat "$tmp/qsd.log"
+	exit 1
+}

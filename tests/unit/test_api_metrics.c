@@ -124,6 +124,35 @@ static void test_metrics_once_only(void **state)
 	assert_non_null(strstr(f->r.body, "m1\"}"));
 }
 
+/* Counters kept by the core (per-vCPU exit counts) are copied in by a
+ * collector just before each line. */
+static void collect_exits(void *ctx, struct metrics *m)
+{
+	uint64_t *total = ctx;
+
+	*total += 7;
+	metric_store(&m->vcpu.exit_hlt, *total);
+}
+
+static void test_metrics_collector(void **state)
+{
+	F;
+	const char *path = fx_path(f, "c.json");
+	uint64_t total = 0;
+	struct azerr e;
+	json_t *v;
+
+	assert_int_equal(fx_reqf(f, "PUT", "/metrics",
+				 "{\"metrics_path\": \"%s\"}", path), 204);
+	metrics_set_collector(&f->metrics, collect_exits, &total);
+	assert_int_equal(metrics_flush(&f->metrics, &e), 0);
+	assert_int_equal(metrics_flush(&f->metrics, &e), 0);
+	v = json_line(path, 1);
+	assert_int_equal(get(v, "vcpu", "exit_hlt"), 7);  /* 14 - 7 */
+	json_decref(v);
+	assert_int_equal(total, 14);
+}
+
 /* FlushMetrics without a metrics file succeeds and writes nothing, as in
  * Firecracker. */
 static void test_flush_without_sink(void **state)
@@ -244,6 +273,7 @@ int main(void)
 					      api_fixture_teardown)
 		T(test_metrics_lines),
 		T(test_metrics_once_only),
+		T(test_metrics_collector),
 		T(test_flush_without_sink),
 		T(test_metrics_periodic),
 		T(test_metrics_full_fifo),

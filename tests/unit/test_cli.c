@@ -124,8 +124,8 @@ static void test_help_and_version(void **state)
 	/* Every option the parser takes is in the help text. */
 	const char *opts[] = { "--kernel", "--initrd", "--cmdline", "--boot-entry",
 			       "--cpus", "--memory", "--drive", "--vhost-user-blk",
-			       "--api-sock", "--config-file", "--no-api", "--id",
-			       "--log-level", "--help", "--version" };
+			       "--net", "--vhost-user-net", "--api-sock", "--config-file",
+			       "--no-api", "--id", "--log-level", "--help", "--version" };
 	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
 		assert_non_null(strstr(cli_usage, opts[i]));
 }
@@ -173,9 +173,33 @@ static void test_drives(void **state)
 	vm_config_free(&c);
 }
 
+/* One device option whose value is refused with a message saying want;
+ * no device is left in the config. */
+struct bad_device {
+	const char *opt, *arg, *want;
+};
+
+static void expect_bad_devices(const struct bad_device *bad, size_t n)
+{
+	struct vm_config c;
+	struct cli_opts o;
+	struct azerr e;
+
+	for (size_t i = 0; i < n; i++) {
+		char *argv[] = { "azote", "--kernel", "p", (char *)bad[i].opt,
+				 (char *)bad[i].arg, NULL };
+		assert_int_equal(parse(5, argv, &c, &o, &e), -1);
+		if (!strstr(e.msg, bad[i].want))
+			fail_msg("'%s %s': message '%s' lacks '%s'", bad[i].opt, bad[i].arg,
+				 e.msg, bad[i].want);
+		assert_int_equal(c.nr_drives + c.nr_nets, 0);
+		vm_config_free(&c);
+	}
+}
+
 static void test_drive_errors(void **state)
 {
-	static const struct { const char *opt, *arg, *want; } bad[] = {
+	static const struct bad_device bad[] = {
 		{ "--drive", "ro", "path= is required" },
 		{ "--drive", "path=a,queues=0", "queues='0'" },
 		{ "--drive", "path=a,queues=17", "queues='17'" },
@@ -192,15 +216,7 @@ static void test_drive_errors(void **state)
 	struct azerr e;
 	(void)state;
 
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		char *argv[] = { "azote", "--kernel", "p", (char *)bad[i].opt, (char *)bad[i].arg, NULL };
-		assert_int_equal(parse(5, argv, &c, &o, &e), -1);
-		if (!strstr(e.msg, bad[i].want))
-			fail_msg("'%s %s': message '%s' lacks '%s'", bad[i].opt, bad[i].arg,
-				 e.msg, bad[i].want);
-		assert_int_equal(c.nr_drives, 0);
-		vm_config_free(&c);
-	}
+	expect_bad_devices(bad, sizeof(bad) / sizeof(bad[0]));
 	/* Duplicate IDs, explicit or against a default. */
 	assert_int_equal(parse(ARGC("--kernel", "p", "--drive", "path=a,id=x", "--drive", "path=b,id=x"),
 			       ARGV("--kernel", "p", "--drive", "path=a,id=x", "--drive", "path=b,id=x"),
@@ -249,6 +265,7 @@ static void test_api_modes(void **state)
 	static const struct { const char *a[6]; const char *want; } bad[] = {
 		{ { "--config-file", "vm.json", "--kernel", "k" }, "cannot be combined" },
 		{ { "--config-file", "vm.json", "--drive", "path=x" }, "cannot be combined" },
+		{ { "--config-file", "vm.json", "--net", "tap=t" }, "cannot be combined" },
 		{ { "--no-api" }, "--no-api needs --config-file or --kernel" },
 		{ { "--no-api", "--api-sock", "s", "--kernel", "k" }, "contradict" },
 		{ { "--api-sock", "s", "--id", "a b" }, "--id 'a b'" },
@@ -266,6 +283,88 @@ static void test_api_modes(void **state)
 	}
 }
 
+static void test_nets(void **state)
+{
+	struct vm_config c;
+	struct cli_opts o;
+	struct azerr e;
+	(void)state;
+
+	assert_int_equal(parse(ARGC("--kernel", "p", "--net", "tap=tap0",
+				    "--net", "id=eth1,tap=fc-tap.1,mac=06:00:AC:10:00:02,queues=4",
+				    "--vhost-user-net", "socket=/run/n.sock,mac=02:00:00:00:00:07",
+				    "--drive", "path=d.img,id=net0"),
+			       ARGV("--kernel", "p", "--net", "tap=tap0",
+				    "--net", "id=eth1,tap=fc-tap.1,mac=06:00:AC:10:00:02,queues=4",
+				    "--vhost-user-net", "socket=/run/n.sock,mac=02:00:00:00:00:07",
+				    "--drive", "path=d.img,id=net0"), &c, &o, &e), 0);
+	assert_int_equal(c.nr_nets, 3);
+	assert_string_equal(c.nets[0].id, "net0");
+	assert_string_equal(c.nets[0].tap, "tap0");
+	assert_false(c.nets[0].has_mac);
+	assert_int_equal(c.nets[0].queues, 0);
+	assert_string_equal(c.nets[1].id, "eth1");
+	assert_string_equal(c.nets[1].tap, "fc-tap.1");
+	assert_true(c.nets[1].has_mac);
+	assert_memory_equal(c.nets[1].mac, "\x06\x00\xac\x10\x00\x02", 6);
+	assert_int_equal(c.nets[1].queues, 4);
+	assert_string_equal(c.nets[2].id, "net2");
+	assert_string_equal(c.nets[2].socket, "/run/n.sock");
+	assert_null(c.nets[2].tap);
+	assert_true(c.nets[2].has_mac);
+	/* Drive and NIC IDs are separate name spaces, as in Firecracker. */
+	assert_int_equal(c.nr_drives, 1);
+	assert_string_equal(c.drives[0].id, "net0");
+	vm_config_free(&c);
+}
+
+static void test_net_errors(void **state)
+{
+	static const struct bad_device bad[] = {
+		{ "--net", "mac=06:00:00:00:00:01", "tap= is required" },
+		{ "--net", "tap=", "tap='': not an interface name" },
+		{ "--net", "tap=sixteen-chars-xx", "tap='sixteen-chars-xx'" },
+		{ "--net", "tap=a/b", "tap='a/b'" },
+		{ "--net", "tap=t,mac=01:00:00:00:00:01", "--net mac= '01:00:00:00:00:01': a multicast" },
+		{ "--net", "tap=t,mac=06:00:00:00:00", "--net mac= '06:00:00:00:00': expected six pairs" },
+		{ "--net", "tap=t,mac=00:00:00:00:00:00", "all-zero" },
+		{ "--net", "tap=t,queues=0", "queues='0': expected 1 to 8" },
+		{ "--net", "tap=t,queues=9", "queues='9'" },
+		{ "--net", "tap=t,socket=s", "'socket=s'" },
+		{ "--net", "tap=t,ro", "'ro'" },
+		{ "--net", "tap=t,id=a b", "id='a b'" },
+		{ "--vhost-user-net", "tap=t", "'tap=t'" },
+		{ "--vhost-user-net", "socket=s,queues=2", "'queues=2'" },
+		{ "--vhost-user-net", "mac=06:00:00:00:00:01", "socket= is required" },
+	};
+	struct vm_config c;
+	struct cli_opts o;
+	struct azerr e;
+	(void)state;
+
+	expect_bad_devices(bad, sizeof(bad) / sizeof(bad[0]));
+	assert_int_equal(parse(ARGC("--kernel", "p", "--net", "tap=a,id=x", "--vhost-user-net", "socket=s,id=x"),
+			       ARGV("--kernel", "p", "--net", "tap=a,id=x", "--vhost-user-net", "socket=s,id=x"),
+			       &c, &o, &e), -1);
+	assert_non_null(strstr(e.msg, "--vhost-user-net: id 'x' is used twice"));
+	vm_config_free(&c);
+	/* The 17th NIC is one too many. */
+	char *argv[4 + 2 * (VM_MAX_NETS + 1)];
+	int n = 0;
+	argv[n++] = "azote";
+	argv[n++] = "--kernel";
+	argv[n++] = "p";
+	for (int i = 0; i <= VM_MAX_NETS; i++) {
+		argv[n++] = "--net";
+		argv[n++] = "tap=t";
+	}
+	argv[n] = NULL;
+	assert_int_equal(parse(n, argv, &c, &o, &e), -1);
+	assert_non_null(strstr(e.msg, "at most 16 NICs"));
+	assert_int_equal(c.nr_nets, VM_MAX_NETS);
+	vm_config_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -277,6 +376,8 @@ int main(void)
 		cmocka_unit_test(test_drives),
 		cmocka_unit_test(test_drive_errors),
 		cmocka_unit_test(test_api_modes),
+		cmocka_unit_test(test_nets),
+		cmocka_unit_test(test_net_errors),
 	};
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);
 	cli_opts_free(&last_opts);

@@ -244,7 +244,7 @@ static void run_counts(void (*table)(struct cpuid_table *),
 	for (size_t c = 0; c < NCOUNTS; c++) {
 		uint32_t n = counts[c];
 		for (uint32_t idx = 0; idx < n; idx += n > 4 ? n - 1 : 1) {
-			assert_int_equal(x86_cpuid_build(&sup, idx, n, &out, &e), 0);
+			assert_int_equal(x86_cpuid_build(&sup, idx, n, NULL, &out, &e), 0);
 			check_common(&out, idx, n);
 			check(&sup, &out, idx, n);
 		}
@@ -270,23 +270,23 @@ static void test_errors(void **state)
 	(void)state;
 
 	intel_table(&sup);
-	assert_int_equal(x86_cpuid_build(&sup, 4, 4, &out, &e), -1);
+	assert_int_equal(x86_cpuid_build(&sup, 4, 4, NULL, &out, &e), -1);
 	assert_non_null(strstr(e.msg, "vCPU 4 of 4"));
-	assert_int_equal(x86_cpuid_build(&sup, 0, 0, &out, &e), -1);
-	assert_int_equal(x86_cpuid_build(&sup, 0, BOOT_MAX_CPUS + 1, &out, &e), -1);
+	assert_int_equal(x86_cpuid_build(&sup, 0, 0, NULL, &out, &e), -1);
+	assert_int_equal(x86_cpuid_build(&sup, 0, BOOT_MAX_CPUS + 1, NULL, &out, &e), -1);
 	sup.head.nent = CPUID_MAX_ENTRIES + 1;
-	assert_int_equal(x86_cpuid_build(&sup, 0, 1, &out, &e), -1);
+	assert_int_equal(x86_cpuid_build(&sup, 0, 1, NULL, &out, &e), -1);
 	assert_non_null(strstr(e.msg, "257 entries"));
 	/* Without leaf 1 there is nowhere to put the APIC ID. */
 	intel_table(&sup);
 	sup.entries[1].function = 2;
-	assert_int_equal(x86_cpuid_build(&sup, 0, 1, &out, &e), -1);
+	assert_int_equal(x86_cpuid_build(&sup, 0, 1, NULL, &out, &e), -1);
 	assert_non_null(strstr(e.msg, "leaf 0x1"));
 	/* A table already full cannot take the rebuilt topology leaves. */
 	intel_table(&sup);
 	while (sup.head.nent < CPUID_MAX_ENTRIES)
 		add(&sup, 0x80000001, 0, 0, 0, 0, 0, 0);
-	assert_int_equal(x86_cpuid_build(&sup, 0, 2, &out, &e), -1);
+	assert_int_equal(x86_cpuid_build(&sup, 0, 2, NULL, &out, &e), -1);
 	assert_non_null(strstr(e.msg, "more than 256"));
 }
 

@@ -14,7 +14,7 @@
 
 #define WIN_START 0xc0000000ULL
 #define WIN_END   0xc1000000ULL
-#define DEV_FEATURES ((1ULL << 1) | (1ULL << 9) | (1ULL << VIRTIO_F_EVENT_IDX) | \
+#define DEV_FEATURES ((1ULL << 1) | (1ULL << 9) | (1ULL << VIRTIO_RING_F_EVENT_IDX) | \
 		      (1ULL << VIRTIO_F_NOTIFICATION_DATA) | (1ULL << VIRTIO_F_RING_RESET))
 
 struct fixture {
@@ -205,7 +205,7 @@ static void test_features(void **state)
 	uint32_t lo = (uint32_t)rd(f, 0x04, 4);
 	wr(f, 0x00, 4, 1);
 	uint32_t hi = (uint32_t)rd(f, 0x04, 4);
-	assert_int_equal(lo, (1u << 1) | (1u << 9) | (1u << VIRTIO_F_EVENT_IDX));
+	assert_int_equal(lo, (1u << 1) | (1u << 9) | (1u << VIRTIO_RING_F_EVENT_IDX));
 	/* VERSION_1 added; notification data and ring reset hidden. */
 	assert_int_equal(hi, 1u << (VIRTIO_F_VERSION_1 - 32));
 	wr(f, 0x00, 4, 2);
@@ -259,7 +259,7 @@ static void setup_queue(struct fixture *f, uint16_t q, uint16_t size, uint64_t b
 static void test_queue_setup_and_start(void **state)
 {
 	struct fixture *f = *state;
-	uint64_t feat = 1ULL << VIRTIO_F_VERSION_1 | 1ULL << VIRTIO_F_EVENT_IDX;
+	uint64_t feat = 1ULL << VIRTIO_F_VERSION_1 | 1ULL << VIRTIO_RING_F_EVENT_IDX;
 
 	enable_decode(f);
 	negotiate(f, feat);
@@ -309,7 +309,7 @@ static void test_bus_master(void **state)
 	setup_queue(f, 0, 256, 0x100000);
 	wr(f, 0x14, 1, 0x0f);
 	assert_int_equal(f->starts, 0);
-	assert_int_equal(rd(f, 0x14, 1) & VIRTIO_STATUS_NEEDS_RESET, VIRTIO_STATUS_NEEDS_RESET);
+	assert_int_equal(rd(f, 0x14, 1) & VIRTIO_STATUS_DEVICE_NEEDS_RESET, VIRTIO_STATUS_DEVICE_NEEDS_RESET);
 	/* With it, it starts; turning it off stops the backend and takes
 	 * DRIVER_OK back. */
 	enable_decode(f);
@@ -336,7 +336,7 @@ static void test_bad_queue_size_needs_reset(void **state)
 	setup_queue(f, 0, 100, 0x100000);         /* not a power of two */
 	wr(f, 0x14, 1, 0x0f);
 	assert_int_equal(f->starts, 0);
-	assert_int_equal(rd(f, 0x14, 1) & VIRTIO_STATUS_NEEDS_RESET, VIRTIO_STATUS_NEEDS_RESET);
+	assert_int_equal(rd(f, 0x14, 1) & VIRTIO_STATUS_DEVICE_NEEDS_RESET, VIRTIO_STATUS_DEVICE_NEEDS_RESET);
 	/* The driver learns through ISR and the config vector (masked: PBA). */
 	assert_int_equal(rd(f, 0x1000, 1) & 2, 2);
 	assert_int_equal(rd(f, 0x1000, 1), 0);    /* read clears */
@@ -352,10 +352,10 @@ static void test_backend_failure_and_death(void **state)
 	negotiate(f, 1ULL << VIRTIO_F_VERSION_1);
 	setup_queue(f, 0, 256, 0x100000);
 	wr(f, 0x14, 1, 0x0f);
-	assert_int_equal(rd(f, 0x14, 1) & VIRTIO_STATUS_NEEDS_RESET, VIRTIO_STATUS_NEEDS_RESET);
+	assert_int_equal(rd(f, 0x14, 1) & VIRTIO_STATUS_DEVICE_NEEDS_RESET, VIRTIO_STATUS_DEVICE_NEEDS_RESET);
 	/* The driver may not clear NEEDS_RESET but by resetting. */
 	wr(f, 0x14, 1, 0x0f);
-	assert_int_equal(rd(f, 0x14, 1) & VIRTIO_STATUS_NEEDS_RESET, VIRTIO_STATUS_NEEDS_RESET);
+	assert_int_equal(rd(f, 0x14, 1) & VIRTIO_STATUS_DEVICE_NEEDS_RESET, VIRTIO_STATUS_DEVICE_NEEDS_RESET);
 	wr(f, 0x14, 1, 0);
 	assert_int_equal(rd(f, 0x14, 1), 0);
 	f->fail_start = 0;
@@ -365,7 +365,7 @@ static void test_backend_failure_and_death(void **state)
 	assert_int_equal(f->starts, 1);
 	unsigned gen = (unsigned)rd(f, 0x15, 1);
 	virtio_pci_set_needs_reset(&f->vp);
-	assert_int_equal(rd(f, 0x14, 1) & VIRTIO_STATUS_NEEDS_RESET, VIRTIO_STATUS_NEEDS_RESET);
+	assert_int_equal(rd(f, 0x14, 1) & VIRTIO_STATUS_DEVICE_NEEDS_RESET, VIRTIO_STATUS_DEVICE_NEEDS_RESET);
 	virtio_pci_config_changed(&f->vp);
 	assert_int_equal(rd(f, 0x15, 1), (gen + 1) & 0xff);
 }

@@ -8,6 +8,7 @@
  * vCPU index. The core field of the APIC ID is order(nr_cpus) bits wide
  * (smallest n with 2^n >= nr_cpus), the SMT field 0 bits. */
 #include "arch/x86/cpuid.h"
+#include "arch/x86/cpu_template.h"
 
 #include <string.h>
 
@@ -193,7 +194,8 @@ static int extended_topology(struct cpuid_table *out, uint32_t fn,
 }
 
 int x86_cpuid_build(const struct cpuid_table *supported, uint32_t cpu_index,
-		    uint32_t nr_cpus, struct cpuid_table *out, struct azerr *e)
+		    uint32_t nr_cpus, const struct cpu_template *tmpl,
+		    struct cpuid_table *out, struct azerr *e)
 {
 	bool has_topo = false, has_topo_v2 = false;
 
@@ -220,8 +222,10 @@ int x86_cpuid_build(const struct cpuid_table *supported, uint32_t cpu_index,
 		return azerr_set(e, "supported CPUID lacks leaf 0x%x",
 				 leaf0 ? LEAF_FEATURES : LEAF_VENDOR);
 
-	/* A CPU template (named feature bits to clear) would be one more pass
-	 * here, before topology: it may only clear bits. */
+	/* The user's template, before topology: the topology fields are
+	 * azote's to set whatever a template says. */
+	if (cpu_template_apply(tmpl, out, e) < 0)
+		return -1;
 	const struct topo t = {
 		.apic_id = cpu_index, .nr_cpus = nr_cpus,
 		.core_shift = order(nr_cpus),

@@ -30,7 +30,11 @@ _Static_assert(__builtin_offsetof(struct cpuid_table, entries) ==
  * socket) from what KVM supports: the APIC ID (= cpu_index) and topology in
  * leaves 0x1, 0x4, 0xb, 0x1f and AMD's 0x80000008/0x8000001e, the
  * hypervisor bit, and no feature KVM cannot provide. Pure: no ioctl. */
+struct cpu_template;
+/* tmpl (may be NULL) pins CPUID bits on top of what KVM supports; see
+ * cpu_template.h. */
 int x86_cpuid_build(const struct cpuid_table *supported, uint32_t cpu_index,
-		    uint32_t nr_cpus, struct cpuid_table *out, struct azerr *e);
+		    uint32_t nr_cpus, const struct cpu_template *tmpl,
+		    struct cpuid_table *out, struct azerr *e);
 
 #endif

@@ -68,7 +68,8 @@ static const struct vu_device_ops blk_ops = {
 	.queue_stop = queue_stop,
 };
 
-int blk_device_init(struct blk_device *d, unsigned nr_queues, struct azerr *e)
+int blk_device_init(struct blk_device *d, unsigned nr_queues,
+		    struct card_blk_stats *stats, struct azerr *e)
 {
 	if (nr_queues < 1 || nr_queues > BLK_MAX_QUEUES)
 		return azerr_set(e, "%u queues: must be 1..%d", nr_queues, BLK_MAX_QUEUES);
@@ -82,6 +83,7 @@ int blk_device_init(struct blk_device *d, unsigned nr_queues, struct azerr *e)
 			.max_write_zeroes_sectors = BLK_MAX_RANGE_SECTORS,
 		},
 		.writethrough = true,
+		.stats = stats,
 	};
 	d->vu = (struct vu_device){
 		.ops = &blk_ops,

@@ -20,8 +20,10 @@ struct blk_device {
 	struct vu_device vu;
 };
 
-/* Sets up the device for an opened image and starts its queue workers. */
-int blk_device_init(struct blk_device *d, unsigned nr_queues, struct azerr *e);
+/* Sets up the device for an opened image and starts its queue workers;
+ * stats: azote's counters page, or NULL. */
+int blk_device_init(struct blk_device *d, unsigned nr_queues,
+		    struct card_blk_stats *stats, struct azerr *e);
 
 /* The config space as the driver reads it (for tests). */
 void blk_device_config(const struct blk_device *d, struct virtio_blk_config *c);

@@ -7,23 +7,17 @@
  * accepting the next after a disconnect (QEMU reconnects this way). With
  * --fd it serves the connected socket it inherited (azote starts cards
  * over a socketpair) and exits when the front-end goes away. */
-#include <errno.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/un.h>
-#include <unistd.h>
 
 #include "cards/blk/device.h"
+#include "cards/card.h"
 #include "common/log.h"
 #include "common/size.h"
-#include "jail/fds.h"
 #include "jail/seccomp.h"
+#include "vhost/server.h"
 
 struct opts {
 	const char *socket;
@@ -31,6 +25,7 @@ struct opts {
 	const char *image;
 	bool ro, direct;
 	unsigned queues;
+	int stats_fd;         /* azote's counters page, or -1 */
 	enum jail_seccomp_mode seccomp;
 };
 
@@ -39,6 +34,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: azote-card-blk (--socket PATH | --fd N) --image IMG [--ro]\n"
 		"                      [--queues N] [--direct] [--seccomp kill|log|off]\n"
+		"                      [--stats-fd N]\n"
 		"                      [--log-level error|warning|info|debug]\n"
 		"Serves IMG as a vhost-user-blk device.\n");
 }
@@ -53,6 +49,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "queues", required_argument, NULL, 'q' },
 		{ "direct", no_argument, NULL, 'd' },
 		{ "seccomp", required_argument, NULL, 'S' },
+		{ "stats-fd", required_argument, NULL, 'T' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -61,7 +58,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	uint64_t v;
 	int c;
 
-	*o = (struct opts){ .fd = -1, .queues = 1 };
+	*o = (struct opts){ .fd = -1, .stats_fd = -1, .queues = 1 };
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's': o->socket = optarg; break;
@@ -74,6 +71,13 @@ static int parse_args(int argc, char **argv, struct opts *o)
 				return -1;
 			}
 			o->fd = (int)v;
+			break;
+		case 'T':
+			if (parse_uint(optarg, 3, 65535, &v)) {
+				log_error("--stats-fd %s: must be a number from 3 to 65535", optarg);
+				return -1;
+			}
+			o->stats_fd = (int)v;
 			break;
 		case 'q':
 			if (parse_uint(optarg, 1, BLK_MAX_QUEUES, &v)) {
@@ -119,58 +123,6 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
-static int listen_on(const char *path, struct azerr *e)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct stat st;
-	int fd;
-
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return azerr_set(e, "socket path %s is longer than %zu bytes", path,
-				 sizeof(sa.sun_path) - 1);
-	strcpy(sa.sun_path, path);
-	/* A socket left by an earlier run is ours to replace; anything else
-	 * at that path is not. */
-	if (lstat(path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode))
-			return azerr_set(e, "%s exists and is not a socket", path);
-		unlink(path);
-	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return azerr_set(e, "socket: %s", strerror(errno));
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 1) < 0) {
-		azerr_set(e, "cannot listen on %s: %s", path, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/* The fd named by --fd must be a connected stream socket. */
-static int check_inherited(int fd, struct azerr *e)
-{
-	int type;
-	socklen_t len = sizeof(type);
-
-	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_STREAM)
-		return azerr_set(e, "--fd %d is not a stream socket", fd);
-	return 0;
-}
-
-static void serve(struct blk_device *d, int sock, const char *name)
-{
-	struct vu_backend b;
-	struct azerr e;
-
-	vu_backend_init(&b, &d->vu);
-	log_info("%s: front-end connected", name);
-	if (vu_backend_serve(&b, sock, name, &e))
-		log_error("%s: %s; connection dropped", name, e.msg);
-	else
-		log_info("%s: front-end disconnected", name);
-}
-
 int main(int argc, char **argv)
 {
 	static struct blk_device dev;
@@ -178,23 +130,20 @@ int main(int argc, char **argv)
 	static const int extra_syscalls[] = { SYS_io_uring_enter };
 	struct opts o;
 	struct azerr e;
+	struct card_stats *stats;
 	int listen_fd = -1;
 	unsigned rules;
 
 	log_init("azote-card-blk", LOG_WARN);
 	if (parse_args(argc, argv, &o))
 		return 2;
-	/* Before anything is opened: drop whatever the parent leaked. */
-	if (jail_close_fds(&o.fd, o.fd >= 0, &e))
-		goto fail;
-	signal(SIGPIPE, SIG_IGN);
-	if (o.fd >= 0 && check_inherited(o.fd, &e))
+	if (card_start(o.fd, o.stats_fd, &stats, &e))
 		goto fail;
 	if (blk_image_open(&dev.img, o.image, o.ro, o.direct, &e))
 		goto fail;
-	if (o.socket && (listen_fd = listen_on(o.socket, &e)) < 0)
+	if (o.socket && (listen_fd = vu_server_listen(o.socket, &e)) < 0)
 		goto fail;
-	if (blk_device_init(&dev, o.queues, &e))
+	if (blk_device_init(&dev, o.queues, stats ? &stats->blk : NULL, &e))
 		goto fail;
 	if (jail_seccomp_apply(o.seccomp, extra_syscalls,
 			       sizeof(extra_syscalls) / sizeof(extra_syscalls[0]),
@@ -203,23 +152,8 @@ int main(int argc, char **argv)
 	log_info("serving %s (%llu sectors%s, %u queue%s), seccomp: %u rules",
 		 o.image, (unsigned long long)(dev.img.size / VIRTIO_BLK_SECTOR),
 		 o.ro ? ", read-only" : "", o.queues, o.queues > 1 ? "s" : "", rules);
-	if (o.fd >= 0) {
-		char name[32];
-		snprintf(name, sizeof(name), "fd %d", o.fd);
-		serve(&dev, o.fd, name);
+	if (vu_server_run(&dev.vu, o.fd, listen_fd, o.socket, &e) == 0)
 		return 0;
-	}
-	for (;;) {
-		int s = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
-		if (s < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			azerr_set(&e, "accept on %s: %s", o.socket, strerror(errno));
-			goto fail;
-		}
-		serve(&dev, s, o.socket);
-		close(s);
-	}
 fail:
 	log_error("%s", e.msg);
 	return 1;

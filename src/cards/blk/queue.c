@@ -119,8 +119,37 @@ static void wait_cmd(struct blk_queue *bq)
 	pthread_mutex_unlock(&bq->lock);
 }
 
+/* One completed request in azote's metrics. */
+static void count(struct card_blk_stats *st, const struct blk_op *op, uint8_t status)
+{
+	if (!st)
+		return;
+	if (status != VIRTIO_BLK_S_OK) {
+		/* Refused at parsing (never read) or failed in I/O. */
+		card_stat_add(op->kind == BLK_OP_NONE || op->kind == BLK_OP_STATUS ?
+			      &st->invalid_reqs : &st->io_errors, 1);
+		return;
+	}
+	switch (op->kind) {
+	case BLK_OP_READ:
+		card_stat_add(&st->read_count, 1);
+		card_stat_add(&st->read_bytes, op->data_len);
+		break;
+	case BLK_OP_WRITE:
+		card_stat_add(&st->write_count, 1);
+		card_stat_add(&st->write_bytes, op->data_len);
+		break;
+	case BLK_OP_FLUSH:
+		card_stat_add(&st->flush_count, 1);
+		break;
+	default:
+		break;
+	}
+}
+
 static void complete(struct blk_queue *bq, struct blk_req *r, uint8_t status)
 {
+	count(bq->sh->stats, &r->op, status);
 	if (r->op.status_ptr)
 		__atomic_store_n(r->op.status_ptr, status, __ATOMIC_RELAXED);
 	virtq_push(bq->q, r->chain.head, blk_req_used_len(&r->op, status));

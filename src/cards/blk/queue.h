@@ -12,6 +12,7 @@
 
 #include "cards/blk/image.h"
 #include "cards/blk/req.h"
+#include "cards/stats.h"
 #include "common/err.h"
 #include "virtio/virtqueue.h"
 
@@ -21,6 +22,7 @@ struct blk_queue_shared {
 	const struct blk_image *img;
 	struct blk_geom geom;
 	bool writethrough;   /* FLUSH not negotiated: every write is synced */
+	struct card_blk_stats *stats;  /* azote's counters page, or NULL */
 };
 
 /* Creates the worker for queue idx (thread, io_uring restricted to the

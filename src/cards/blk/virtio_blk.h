@@ -1,34 +1,11 @@
-/* virtio-blk (virtio 1.2 §5.2): feature bits, request types, status
- * values and the config space layout. */
+/* virtio-blk (virtio 1.2 §5.2) request and configuration layouts; the
+ * constants are in virtio/virtio_blk.h. */
 #ifndef AZOTE_CARDS_BLK_VIRTIO_BLK_H
 #define AZOTE_CARDS_BLK_VIRTIO_BLK_H
 
 #include <stdint.h>
 
-#define VIRTIO_BLK_F_SIZE_MAX     1
-#define VIRTIO_BLK_F_SEG_MAX      2
-#define VIRTIO_BLK_F_RO           5
-#define VIRTIO_BLK_F_BLK_SIZE     6
-#define VIRTIO_BLK_F_FLUSH        9
-#define VIRTIO_BLK_F_MQ           12
-#define VIRTIO_BLK_F_DISCARD      13
-#define VIRTIO_BLK_F_WRITE_ZEROES 14
-
-#define VIRTIO_BLK_T_IN           0
-#define VIRTIO_BLK_T_OUT          1
-#define VIRTIO_BLK_T_FLUSH        4
-#define VIRTIO_BLK_T_GET_ID       8
-#define VIRTIO_BLK_T_DISCARD      11
-#define VIRTIO_BLK_T_WRITE_ZEROES 13
-
-#define VIRTIO_BLK_S_OK     0
-#define VIRTIO_BLK_S_IOERR  1
-#define VIRTIO_BLK_S_UNSUPP 2
-
-#define VIRTIO_BLK_ID_BYTES 20
-#define VIRTIO_BLK_SECTOR   512
-
-#define VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP 1
+#include "virtio/virtio_blk.h"
 
 struct virtio_blk_req_hdr {
 	uint32_t type;

@@ -1,0 +1,35 @@
+# The net card: a virtio-net device on a host TAP (src/cards/net), its
+# unit tests, fuzz target and host-only test driver. Uses CARDLIB and
+# JAIL_SRCS from mk/40-cards.mk.
+
+NET_CORE_SRCS := src/cards/net/hdr.c src/cards/net/rx.c src/cards/net/tx.c \
+                 src/cards/net/ctrl.c
+NET_SRCS := src/cards/net/main.c src/cards/net/opts.c src/cards/net/device.c \
+            src/cards/net/pair.c src/cards/net/tap.c src/vhost/server.c \
+            src/cards/stats.c src/cards/card.c $(NET_CORE_SRCS) $(JAIL_SRCS)
+
+PROGRAMS += $(BUILD)/azote-card-net
+$(BUILD)/azote-card-net: $(NET_SRCS:%.c=$(OBJ)/%.o) $(CARDLIB) $(COMMON_LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ -lseccomp -lpthread
+
+NET_FIXTURE := tests/unit/net_fixture.c tests/host/drv_ring.c $(VIRTIO_SRCS)
+$(eval $(call unit_test,test_net_hdr,tests/unit/test_net_hdr.c src/cards/net/hdr.c))
+$(eval $(call unit_test,test_net_rx,tests/unit/test_net_rx.c src/cards/net/rx.c src/cards/net/hdr.c $(NET_FIXTURE)))
+$(eval $(call unit_test,test_net_tx,tests/unit/test_net_tx.c src/cards/net/tx.c src/cards/net/ctrl.c src/cards/net/hdr.c $(NET_FIXTURE)))
+$(eval $(call unit_test,test_net_tap,tests/unit/test_net_tap.c src/cards/net/tap.c src/cards/net/hdr.c))
+$(eval $(call unit_test,test_netaddr,tests/unit/test_netaddr.c))
+$(eval $(call unit_test,test_net_opts,tests/unit/test_net_opts.c src/cards/net/opts.c src/jail/seccomp.c,-lseccomp))
+NET_DEV_SRCS := src/cards/net/device.c src/cards/net/pair.c src/cards/net/tap.c \
+                $(NET_CORE_SRCS) $(VIRTIO_SRCS)
+$(eval $(call unit_test,test_net_dev,tests/unit/test_net_dev.c $(NET_DEV_SRCS),-lpthread))
+
+# The host-only vhost-user-net test driver (front-end library user).
+VUNET_SRCS := tests/host/vunet_drv.c tests/host/vunet_io.c tests/host/pkt.c \
+              tests/host/drv_ring.c tests/host/drv_card.c
+PROGRAMS += $(BUILD)/tests/vunet-drv
+$(BUILD)/tests/vunet-drv: $(VUNET_SRCS:%.c=$(OBJ)/%.o) $(OBJ)/src/jail/spawn.o \
+                          $(CARDLIB) $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ -lpthread
+
+$(eval $(call fuzzer,fuzz_net,fuzz/fuzz_net.c $(NET_CORE_SRCS) $(VIRTIO_SRCS)))

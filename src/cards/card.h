@@ -1,0 +1,15 @@
+/* What every card does first, before it opens anything of its own: drop
+ * the fds its parent leaked (keeping its socket and stats page), map the
+ * stats page azote handed over, make a vanished front-end an error rather
+ * than a SIGPIPE, and check the inherited socket. */
+#ifndef AZOTE_CARDS_CARD_H
+#define AZOTE_CARDS_CARD_H
+
+#include "cards/stats.h"
+#include "common/err.h"
+
+/* sock_fd: --fd N or -1; stats_fd: --stats-fd N or -1. *stats is the
+ * mapped page, or NULL without one. */
+int card_start(int sock_fd, int stats_fd, struct card_stats **stats, struct azerr *e);
+
+#endif

@@ -1,0 +1,86 @@
+#include "cards/net/hdr.h"
+
+#include <endian.h>
+
+#include "virtio/virtio.h"
+
+static bool has(uint64_t features, unsigned bit)
+{
+	return features & VIRTIO_BIT(bit);
+}
+
+void net_mode_init(struct net_mode *m, uint64_t f, unsigned mtu)
+{
+	/* §5.1.6.1: num_buffers is there with VERSION_1 even without
+	 * MRG_RXBUF; a legacy driver without MRG_RXBUF has the short one. */
+	m->hdr_len = has(f, VIRTIO_F_VERSION_1) || has(f, VIRTIO_NET_F_MRG_RXBUF)
+		     ? NET_HDR_LEN : NET_HDR_LEN_LEGACY;
+	m->mrg_rxbuf = has(f, VIRTIO_NET_F_MRG_RXBUF);
+	m->host_csum = has(f, VIRTIO_NET_F_CSUM);
+	/* §5.1.3.1: segmentation offloads depend on checksum offload. */
+	m->host_tso4 = m->host_csum && has(f, VIRTIO_NET_F_HOST_TSO4);
+	m->host_tso6 = m->host_csum && has(f, VIRTIO_NET_F_HOST_TSO6);
+	m->guest_csum = has(f, VIRTIO_NET_F_GUEST_CSUM);
+	m->guest_tso4 = m->guest_csum && has(f, VIRTIO_NET_F_GUEST_TSO4);
+	m->guest_tso6 = m->guest_csum && has(f, VIRTIO_NET_F_GUEST_TSO6);
+	/* §5.1.6.2.1: with MTU negotiated, plain frames stay within it. */
+	m->max_plain_tx = mtu && has(f, VIRTIO_NET_F_MTU)
+			  ? mtu + NET_ETH_HLEN + NET_VLAN_HLEN : NET_MAX_FRAME;
+}
+
+/* Rules both directions share: frame size, checksum offsets, GSO fields.
+ * tso4/tso6 say which GSO kinds this direction negotiated. */
+static int check_common(const struct virtio_net_hdr_v1 *h, uint32_t frame_len,
+			bool tso4, bool tso6, const char *dir, struct azerr *e)
+{
+	uint16_t csum_start = le16toh(h->csum_start);
+	uint16_t csum_offset = le16toh(h->csum_offset);
+	uint8_t gso = h->gso_type;
+
+	if (frame_len < NET_ETH_HLEN || frame_len > NET_MAX_FRAME)
+		return azerr_set(e, "%s frame of %u bytes (must be %d..%d)", dir,
+				 frame_len, NET_ETH_HLEN, NET_MAX_FRAME);
+	if ((h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) &&
+	    (uint32_t)csum_start + csum_offset + 2 > frame_len)
+		return azerr_set(e, "%s checksum at %u+%u outside the %u-byte frame",
+				 dir, csum_start, csum_offset, frame_len);
+	if (gso == VIRTIO_NET_HDR_GSO_NONE)
+		return 0;
+	if (!((gso == VIRTIO_NET_HDR_GSO_TCPV4 && tso4) ||
+	      (gso == VIRTIO_NET_HDR_GSO_TCPV6 && tso6)))
+		return azerr_set(e, "%s GSO type 0x%x not negotiated", dir, gso);
+	/* §5.1.6.2: segmentation needs a partial checksum and an MSS. */
+	if (!(h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) || !le16toh(h->gso_size))
+		return azerr_set(e, "%s GSO frame without NEEDS_CSUM or with a zero "
+				 "gso_size", dir);
+	if (le16toh(h->hdr_len) > frame_len)
+		return azerr_set(e, "%s GSO hdr_len %u beyond the %u-byte frame", dir,
+				 le16toh(h->hdr_len), frame_len);
+	return 0;
+}
+
+int net_hdr_check_tx(const struct virtio_net_hdr_v1 *h, uint32_t frame_len,
+		     const struct net_mode *m, struct azerr *e)
+{
+	if (h->flags & ~VIRTIO_NET_HDR_F_NEEDS_CSUM)
+		return azerr_set(e, "TX header flags 0x%x (only NEEDS_CSUM is allowed)",
+				 h->flags);
+	if ((h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) && !m->host_csum)
+		return azerr_set(e, "TX frame asks for a checksum, CSUM not negotiated");
+	if (check_common(h, frame_len, m->host_tso4, m->host_tso6, "TX", e))
+		return -1;
+	if (h->gso_type == VIRTIO_NET_HDR_GSO_NONE && frame_len > m->max_plain_tx)
+		return azerr_set(e, "TX frame of %u bytes without GSO exceeds the "
+				 "MTU (at most %u)", frame_len, m->max_plain_tx);
+	return 0;
+}
+
+int net_hdr_fix_rx(struct virtio_net_hdr_v1 *h, uint32_t frame_len,
+		   const struct net_mode *m, struct azerr *e)
+{
+	/* §5.1.6.4: without GUEST_CSUM the flags are zero and the frame
+	 * fully checksummed (the TAP computes it: no TUN_F_CSUM). */
+	h->flags &= m->guest_csum ? VIRTIO_NET_HDR_F_NEEDS_CSUM |
+				    VIRTIO_NET_HDR_F_DATA_VALID : 0;
+	return check_common(h, frame_len, m->guest_tso4, m->guest_tso6, "RX", e);
+}

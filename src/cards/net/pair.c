@@ -1,0 +1,427 @@
+#include "cards/net/pair.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "cards/net/ctrl.h"
+#include "cards/net/rx.h"
+#include "cards/net/tap.h"
+#include "cards/net/tx.h"
+#include "common/log.h"
+
+/* Frames handled per direction before looking at the other one (and at
+ * commands) again. */
+#define NET_BUDGET 256
+/* Dropped frames logged per ring start; the rest are only counted. */
+#define DROP_LOG_LIMIT 8
+#define CTRL_IOV_MAX 16
+
+struct net_pair {
+	unsigned idx;
+	int tapfd, cmdfd;
+	const struct net_pair_env *env;
+	pthread_t thread;
+
+	/* What the controlling threads want, under lock; req and ack count
+	 * requests and the last one the worker applied. */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	unsigned req, ack;
+	struct virtq *want[NET_NR_QKINDS];
+	bool want_active;
+
+	/* The worker's own state. */
+	struct virtq *q[NET_NR_QKINDS];
+	bool run[NET_NR_QKINDS];    /* process this ring in this iteration */
+	bool attached;              /* the TAP queue gets frames */
+	bool tap_gone;              /* the TAP failed (removed?): ignored now */
+	bool rx_wait_bufs;          /* a frame waits for receive buffers */
+	size_t rx_len;              /* its length (0: none read) */
+	bool tx_wait_tap;           /* a prepared frame waits for the TAP */
+	bool tx_more;               /* the budget ran out with chains left */
+	int tx_n;
+	unsigned drops_logged;
+	struct net_stats st;
+	struct virtio_net_hdr_v1 tx_hdr;
+	struct virtq_chain tx_chain;
+	struct iovec tx_iov[NET_IOV_MAX];
+	struct iovec tx_out[NET_IOV_MAX + 1];
+	struct net_rx_bufs rxb;
+	uint8_t rx_frame[NET_HDR_LEN + NET_MAX_FRAME];
+};
+
+/* One frame through, in the pair's counters and azote's page. */
+static void count_frame(struct net_pair *p, bool rx, uint64_t bytes)
+{
+	struct card_net_stats *s = p->env->stats;
+
+	*(rx ? &p->st.rx_frames : &p->st.tx_frames) += 1;
+	*(rx ? &p->st.rx_bytes : &p->st.tx_bytes) += bytes;
+	if (s) {
+		card_stat_add(rx ? &s->rx_packets : &s->tx_packets, 1);
+		card_stat_add(rx ? &s->rx_bytes : &s->tx_bytes, bytes);
+	}
+}
+
+/* One frame dropped; why (if any) is logged a few times per ring start. */
+static void count_drop(struct net_pair *p, bool rx, const char *why)
+{
+	*(rx ? &p->st.rx_dropped : &p->st.tx_dropped) += 1;
+	if (p->env->stats)
+		card_stat_add(rx ? &p->env->stats->rx_fails : &p->env->stats->tx_fails, 1);
+	if (why && p->drops_logged++ < DROP_LOG_LIMIT)
+		log_warn("%s queue pair %u: frame dropped: %s", p->env->tap_name,
+			 p->idx, why);
+}
+
+static void tap_failed(struct net_pair *p, int err)
+{
+	log_error("%s queue pair %u: the TAP failed (%s); frames are dropped from "
+		  "now on", p->env->tap_name, p->idx, strerror(err));
+	p->tap_gone = true;
+}
+
+static void tx_run(struct net_pair *p)
+{
+	struct virtq *q = p->q[NET_TXQ];
+	struct azerr e;
+
+	p->tx_more = false;
+	for (unsigned budget = NET_BUDGET; budget; budget--) {
+		if (!p->tx_wait_tap) {
+			if (virtq_pop(q, &p->tx_chain) != 1) {
+				if (virtq_rearm(q))
+					continue;
+				return;
+			}
+			p->tx_n = net_tx_prepare(&p->tx_chain, p->env->mode, &p->tx_hdr,
+						 p->tx_out, NET_IOV_MAX + 1, &e);
+		}
+		if (p->tx_n < 0) {
+			count_drop(p, false, e.msg);
+		} else if (p->tap_gone) {
+			count_drop(p, false, NULL);
+		} else {
+			ssize_t w = writev(p->tapfd, p->tx_out, p->tx_n);
+			if (w < 0 && (errno == EAGAIN || errno == EINTR)) {
+				/* Full: the same frame once the TAP takes more. */
+				p->tx_wait_tap = true;
+				return;
+			}
+			if (w < 0)
+				count_drop(p, false, strerror(errno));
+			else
+				count_frame(p, false, (uint64_t)w - p->env->mode->hdr_len);
+		}
+		p->tx_wait_tap = false;
+		virtq_push(q, p->tx_chain.head, 0);
+	}
+	p->tx_more = true;
+}
+
+static void rx_run(struct net_pair *p)
+{
+	const size_t hdr_len = p->env->mode->hdr_len;
+	struct azerr e;
+
+	for (unsigned budget = NET_BUDGET; budget; budget--) {
+		if (!p->rx_len) {
+			ssize_t n = read(p->tapfd, p->rx_frame, sizeof(p->rx_frame));
+			if (n < 0) {
+				if (errno == EINTR)
+					continue;
+				if (errno != EAGAIN)
+					tap_failed(p, errno);
+				return;
+			}
+			/* The TAP reports a frame's full length even when it
+			 * did not fit. */
+			if ((size_t)n > sizeof(p->rx_frame)) {
+				count_drop(p, true, "frame from the TAP larger than "
+					   "65550 bytes");
+				continue;
+			}
+			p->rx_len = (size_t)n;
+		}
+		switch (net_rx_deliver(p->q[NET_RXQ], &p->rxb, p->env->mode,
+				       p->rx_frame, p->rx_len, &e)) {
+		case NET_RX_NO_BUFFERS:
+			p->rx_wait_bufs = true;
+			return;
+		case NET_RX_DROPPED:
+			count_drop(p, true, e.msg);
+			break;
+		case NET_RX_DONE:
+			count_frame(p, true, p->rx_len - hdr_len);
+			break;
+		}
+		p->rx_len = 0;
+	}
+}
+
+static void ctrl_run(struct net_pair *p)
+{
+	struct virtq *q = p->q[NET_CTRLQ];
+	struct iovec iov[CTRL_IOV_MAX];
+	struct virtq_chain c = { .iov = iov, .cap = CTRL_IOV_MAX };
+	struct net_ctrl_result r;
+
+	do {
+		while (virtq_pop(q, &c) == 1) {
+			net_ctrl_handle(&c, p->env->ctrl_mq, p->env->max_pairs, &r);
+			/* §5.1.6.5.5: the new pairs are in force before the
+			 * driver sees the ack. */
+			if (r.pairs)
+				p->env->set_pairs(p->env->ctx, r.pairs);
+			virtq_push(q, c.head, r.used_len);
+		}
+	} while (virtq_rearm(q));
+}
+
+/* Attaches the TAP queue exactly while the pair receives. */
+static void reconcile_tap(struct net_pair *p, bool active)
+{
+	bool want = p->q[NET_RXQ] && active && !p->tap_gone;
+
+	if (!p->env->multi_queue || want == p->attached)
+		return;
+	int r = tap_queue_enable(p->tapfd, want);
+	if (r < 0)
+		log_error("%s queue pair %u: cannot %s the TAP queue: %s",
+			  p->env->tap_name, p->idx, want ? "attach" : "detach",
+			  strerror(-r));
+	else
+		p->attached = want;
+}
+
+/* Gives up ring k: nothing taken from it stays pending. */
+static void release(struct net_pair *p, enum net_qkind k)
+{
+	struct net_stats *s = &p->st;
+
+	if (k == NET_TXQ && p->tx_wait_tap) {
+		virtq_push(p->q[k], p->tx_chain.head, 0);
+		p->tx_wait_tap = false;
+		count_drop(p, false, NULL);
+	}
+	if (k == NET_TXQ)
+		p->tx_more = false;
+	virtq_notify(p->q[k]);
+	if (k != NET_RXQ)
+		return;
+	p->rx_wait_bufs = false;
+	/* A frame read for this ring may not suit the next one: the driver
+	 * can renegotiate its header and offloads before that starts. */
+	if (p->rx_len) {
+		p->rx_len = 0;
+		count_drop(p, true, NULL);
+	}
+	log_info("%s queue pair %u: RX %llu frames %llu bytes (%llu dropped), TX "
+		 "%llu frames %llu bytes (%llu dropped)", p->env->tap_name, p->idx,
+		 (unsigned long long)s->rx_frames, (unsigned long long)s->rx_bytes,
+		 (unsigned long long)s->rx_dropped, (unsigned long long)s->tx_frames,
+		 (unsigned long long)s->tx_bytes, (unsigned long long)s->tx_dropped);
+}
+
+/* Applies what the controlling threads asked for, then acknowledges. */
+static void apply(struct net_pair *p)
+{
+	struct virtq *want[NET_NR_QKINDS];
+
+	pthread_mutex_lock(&p->lock);
+	unsigned seq = p->req;
+	bool active = p->want_active;
+	memcpy(want, p->want, sizeof(want));
+	pthread_mutex_unlock(&p->lock);
+
+	for (int k = 0; k < NET_NR_QKINDS; k++) {
+		if (p->q[k] == want[k])
+			continue;
+		if (p->q[k])
+			release(p, k);
+		p->q[k] = want[k];
+		/* Work may be waiting that was kicked before we had the ring. */
+		p->run[k] = want[k] != NULL;
+		if (want[k])
+			p->drops_logged = 0;
+	}
+	reconcile_tap(p, active);
+
+	pthread_mutex_lock(&p->lock);
+	p->ack = seq;
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+}
+
+static void drain(int fd)
+{
+	uint64_t v;
+
+	(void)!read(fd, &v, sizeof(v));
+}
+
+static void *worker(void *arg)
+{
+	struct net_pair *p = arg;
+
+	apply(p);
+	for (;;) {
+		struct pollfd pf[2 + NET_NR_QKINDS];
+		int kick_slot[NET_NR_QKINDS];
+		int n = 0, tap_slot = -1;
+
+		pf[n++] = (struct pollfd){ .fd = p->cmdfd, .events = POLLIN };
+		for (int k = 0; k < NET_NR_QKINDS; k++) {
+			kick_slot[k] = -1;
+			if (p->q[k]) {
+				kick_slot[k] = n;
+				pf[n++] = (struct pollfd){ .fd = p->q[k]->kickfd, .events = POLLIN };
+			}
+		}
+		short tap_ev = (p->q[NET_RXQ] && p->attached && !p->rx_wait_bufs ? POLLIN : 0) |
+			       (p->tx_wait_tap ? POLLOUT : 0);
+		if (tap_ev && !p->tap_gone) {
+			tap_slot = n;
+			pf[n++] = (struct pollfd){ .fd = p->tapfd, .events = tap_ev };
+		}
+		bool busy = p->tx_more || p->run[NET_RXQ] || p->run[NET_TXQ] ||
+			    p->run[NET_CTRLQ];
+		if (poll(pf, (nfds_t)n, busy ? 0 : -1) < 0 && errno != EINTR) {
+			log_error("%s queue pair %u: poll: %s", p->env->tap_name, p->idx,
+				  strerror(errno));
+			abort();
+		}
+		if (pf[0].revents & POLLIN) {
+			drain(p->cmdfd);
+			apply(p);
+			/* What was polled may be gone (a stopped ring's kick fd
+			 * is closed once we let go): poll afresh, and assume
+			 * work on every ring meanwhile. */
+			for (int k = 0; k < NET_NR_QKINDS; k++)
+				p->run[k] = p->q[k] != NULL;
+			continue;
+		}
+		for (int k = 0; k < NET_NR_QKINDS; k++) {
+			if (kick_slot[k] >= 0 && (pf[kick_slot[k]].revents & POLLIN)) {
+				drain(pf[kick_slot[k]].fd);
+				p->run[k] = true;
+			}
+		}
+		if (tap_slot >= 0) {
+			short rev = pf[tap_slot].revents;
+			if (rev & (POLLERR | POLLHUP | POLLNVAL))
+				tap_failed(p, EIO);
+			if (rev & POLLIN)
+				p->run[NET_RXQ] = true;
+			if (rev & POLLOUT)
+				p->run[NET_TXQ] = true;
+		}
+		if (p->q[NET_TXQ] && (p->run[NET_TXQ] || p->tx_more))
+			tx_run(p);
+		if (p->run[NET_RXQ]) {
+			/* A receive kick: buffers came, try the waiting frame. */
+			p->rx_wait_bufs = false;
+			if (p->q[NET_RXQ] && p->attached && !p->tap_gone)
+				rx_run(p);
+		}
+		if (p->q[NET_CTRLQ] && p->run[NET_CTRLQ])
+			ctrl_run(p);
+		for (int k = 0; k < NET_NR_QKINDS; k++) {
+			p->run[k] = false;
+			if (p->q[k])
+				virtq_notify(p->q[k]);
+		}
+	}
+	return NULL;
+}
+
+struct net_pair *net_pair_create(unsigned idx, int tapfd,
+				 const struct net_pair_env *env, struct azerr *e)
+{
+	struct net_pair *p = calloc(1, sizeof(*p));
+	int r;
+
+	if (!p) {
+		azerr_set(e, "out of memory");
+		return NULL;
+	}
+	p->idx = idx;
+	p->tapfd = tapfd;
+	p->env = env;
+	/* TUNSETIFF attached the queue; the worker detaches it until the
+	 * pair receives. */
+	p->attached = true;
+	p->want_active = true;
+	p->tx_chain.iov = p->tx_iov;
+	p->tx_chain.cap = NET_IOV_MAX;
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->cond, NULL);
+	p->cmdfd = eventfd(0, EFD_CLOEXEC);
+	if (p->cmdfd < 0) {
+		azerr_set(e, "queue pair %u: eventfd: %s", idx, strerror(errno));
+		free(p);
+		return NULL;
+	}
+	p->req = 1;
+	r = pthread_create(&p->thread, NULL, worker, p);
+	if (r) {
+		azerr_set(e, "queue pair %u: cannot start a thread: %s", idx, strerror(r));
+		close(p->cmdfd);
+		free(p);
+		return NULL;
+	}
+	/* Running now: thread start-up is over before the seccomp filter. */
+	pthread_mutex_lock(&p->lock);
+	while (p->ack != p->req)
+		pthread_cond_wait(&p->cond, &p->lock);
+	pthread_mutex_unlock(&p->lock);
+	return p;
+}
+
+/* Waits until the worker has applied request seq; on the worker itself (a
+ * control request changing its own pair), applies it at once. Waiting
+ * cannot deadlock: a worker only ever waits for others from the control
+ * ring, which only pair 0 serves. */
+static void sync_request(struct net_pair *p, unsigned seq)
+{
+	uint64_t one = 1;
+
+	if (pthread_equal(pthread_self(), p->thread)) {
+		apply(p);
+		return;
+	}
+	(void)!write(p->cmdfd, &one, sizeof(one));
+	pthread_mutex_lock(&p->lock);
+	while ((int)(p->ack - seq) < 0)
+		pthread_cond_wait(&p->cond, &p->lock);
+	pthread_mutex_unlock(&p->lock);
+}
+
+void net_pair_set_queue(struct net_pair *p, enum net_qkind k, struct virtq *q)
+{
+	pthread_mutex_lock(&p->lock);
+	p->want[k] = q;
+	unsigned seq = ++p->req;
+	pthread_mutex_unlock(&p->lock);
+	sync_request(p, seq);
+}
+
+void net_pair_set_active(struct net_pair *p, bool active)
+{
+	pthread_mutex_lock(&p->lock);
+	p->want_active = active;
+	unsigned seq = ++p->req;
+	pthread_mutex_unlock(&p->lock);
+	sync_request(p, seq);
+}
+
+void net_pair_stats(const struct net_pair *p, struct net_stats *s)
+{
+	*s = p->st;
+}

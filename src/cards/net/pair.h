@@ -1,0 +1,64 @@
+/* One queue pair's worker: a thread that owns one TAP queue (fd) and the
+ * pair's receive and transmit rings; pair 0's also serves the control
+ * ring when the card answers it. It waits in poll() on the ring kicks,
+ * the TAP and its command eventfd:
+ *  - transmit: takes every available chain (a batch per wake-up), checks
+ *    it and writes the frame to the TAP straight from guest memory;
+ *  - receive: reads a frame from the TAP and places it in receive buffers.
+ *    When the driver has none it keeps the frame, stops reading the TAP
+ *    (the kernel queues, then drops, what comes meanwhile) and waits for
+ *    the receive kick: no frame read is ever lost for want of buffers;
+ *  - notifications follow EVENT_IDX both ways (virtq_notify/rearm).
+ *
+ * Workers are created before the sandbox closes and idle until the
+ * vhost-user server gives them rings. */
+#ifndef AZOTE_CARDS_NET_PAIR_H
+#define AZOTE_CARDS_NET_PAIR_H
+
+#include <stdbool.h>
+
+#include "cards/net/hdr.h"
+#include "cards/stats.h"
+#include "common/err.h"
+#include "virtio/virtqueue.h"
+
+enum net_qkind { NET_RXQ, NET_TXQ, NET_CTRLQ, NET_NR_QKINDS };
+
+/* What the workers share with their device. mode and ctrl_mq change only
+ * while no ring runs. */
+struct net_pair_env {
+	const char *tap_name;
+	bool multi_queue;           /* TAP queues can be detached */
+	unsigned max_pairs;
+	const struct net_mode *mode;
+	bool ctrl_mq;               /* MQ negotiated with the control ring ours */
+	struct card_net_stats *stats;  /* azote's counters page, or NULL */
+	/* A control request set the pairs in use (called on pair 0's worker). */
+	void (*set_pairs)(void *ctx, unsigned pairs);
+	void *ctx;
+};
+
+struct net_stats {
+	uint64_t rx_frames, rx_bytes, rx_dropped;
+	uint64_t tx_frames, tx_bytes, tx_dropped;
+};
+
+struct net_pair;
+
+struct net_pair *net_pair_create(unsigned idx, int tapfd,
+				 const struct net_pair_env *env, struct azerr *e);
+
+/* Gives ring q of kind k to the worker (NULL: takes it back) and returns
+ * once the worker has made the change: a ring taken back is no longer
+ * touched and every chain taken from it is completed. */
+void net_pair_set_queue(struct net_pair *p, enum net_qkind k, struct virtq *q);
+
+/* Whether the driver uses this pair (multiqueue): an unused pair's TAP
+ * queue is detached so that the kernel steers no frames to it. Returns
+ * once applied. */
+void net_pair_set_active(struct net_pair *p, bool active);
+
+/* Frame counters so far (read racily: for logs). */
+void net_pair_stats(const struct net_pair *p, struct net_stats *s);
+
+#endif

@@ -1,0 +1,57 @@
+/* The counters a card keeps for azote's metrics, in one shared page.
+ *
+ * azote creates a small memfd for each card it starts and hands it over as
+ * `--stats-fd 4`; the card maps it read-write and bumps the counters as it
+ * completes requests (relaxed atomic adds: several queue threads share the
+ * page), azote maps it read-only and copies the totals into its metrics
+ * before each line. No message, no lock, nothing on the data path but an
+ * add. Cards started by someone else simply have no page. */
+#ifndef AZOTE_CARDS_STATS_H
+#define AZOTE_CARDS_STATS_H
+
+#include <stdint.h>
+
+#include "common/err.h"
+
+#define CARD_STATS_MAGIC   0x737461747a6f7a61ULL  /* "azozstat" */
+#define CARD_STATS_SIZE    4096
+#define CARD_STATS_FD      4                      /* where azote puts it */
+
+struct card_blk_stats {
+	uint64_t read_count, write_count, flush_count;
+	uint64_t read_bytes, write_bytes;
+	uint64_t invalid_reqs;      /* requests answered IOERR/UNSUPP unread */
+	uint64_t io_errors;         /* requests whose I/O failed */
+};
+
+struct card_net_stats {
+	uint64_t rx_packets, tx_packets;
+	uint64_t rx_bytes, tx_bytes;
+	uint64_t rx_fails, tx_fails;
+};
+
+struct card_stats {
+	uint64_t magic;             /* written by azote */
+	union {
+		struct card_blk_stats blk;
+		struct card_net_stats net;
+	};
+};
+
+_Static_assert(sizeof(struct card_stats) <= CARD_STATS_SIZE, "stats fit the page");
+
+static inline void card_stat_add(uint64_t *counter, uint64_t n)
+{
+	__atomic_fetch_add(counter, n, __ATOMIC_RELAXED);
+}
+
+static inline uint64_t card_stat_read(const uint64_t *counter)
+{
+	return __atomic_load_n(counter, __ATOMIC_RELAXED);
+}
+
+/* Card side: maps the page azote passed as fd and closes fd (the mapping
+ * stays). Checks the size and azote's magic. */
+struct card_stats *card_stats_map(int fd, struct azerr *e);
+
+#endif

@@ -1,0 +1,135 @@
+#include "drv_card.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "jail/spawn.h"
+
+static struct card_stats *stats_page;
+
+/* A stats page as azote makes one for its cards: returns the fd to hand
+ * over and keeps a read-only mapping for drv_card_stats. */
+static int make_stats_page(void)
+{
+	int fd = memfd_create("vu-drv-stats", MFD_CLOEXEC);
+	struct card_stats *s;
+
+	if (fd < 0 || ftruncate(fd, CARD_STATS_SIZE) < 0) {
+		fprintf(stderr, "stats page: %s\n", strerror(errno));
+		exit(2);
+	}
+	s = mmap(NULL, CARD_STATS_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (s == MAP_FAILED) {
+		fprintf(stderr, "stats page: %s\n", strerror(errno));
+		exit(2);
+	}
+	s->magic = CARD_STATS_MAGIC;
+	stats_page = s;
+	return fd;
+}
+
+pid_t drv_spawn_card(char **argv, int *sock)
+{
+	static char card_fd[8], extra_fd[8];
+	struct azerr e;
+	int stats = -1;
+
+	snprintf(card_fd, sizeof(card_fd), "%d", JAIL_CARD_FD);
+	snprintf(extra_fd, sizeof(extra_fd), "%d", JAIL_EXTRA_FD);
+	for (char **a = argv; *a; a++) {
+		if (!strcmp(*a, "{fd}")) {
+			*a = card_fd;
+		} else if (!strcmp(*a, "{stats}")) {
+			stats = make_stats_page();
+			*a = extra_fd;
+		}
+	}
+	/* A stray inheritable fd, as a careless parent would leak it. */
+	int stray = open("/proc/self/status", O_RDONLY);
+	pid_t pid = jail_spawn_card(argv, stats, sock, &e);
+	if (stray >= 0)
+		close(stray);
+	if (stats >= 0)
+		close(stats);
+	if (pid < 0) {
+		fprintf(stderr, "%s\n", e.msg);
+		exit(2);
+	}
+	return pid;
+}
+
+const struct card_stats *drv_card_stats(void)
+{
+	return stats_page;
+}
+
+pid_t drv_connect(struct vu_frontend *fe, char **args, const char *socket_path,
+		  int timeout_ms)
+{
+	char **card = NULL;
+	pid_t pid = 0;
+	struct azerr e;
+	int sock, r;
+
+	for (char **a = args; *a; a++)
+		if (!strcmp(*a, "--")) {
+			*a = NULL;
+			card = a + 1;
+			break;
+		}
+	if (card && *card) {
+		pid = drv_spawn_card(card, &sock);
+		r = vu_fe_attach(fe, sock, "card (socketpair)", timeout_ms, &e);
+	} else if (socket_path) {
+		r = vu_fe_connect(fe, socket_path, timeout_ms, &e);
+	} else {
+		r = azerr_set(&e, "give --socket PATH or -- CARD ARGS...");
+	}
+	if (r) {
+		fprintf(stderr, "%s\n", e.msg);
+		exit(2);
+	}
+	return pid;
+}
+
+unsigned drv_card_bad_fds(pid_t pid, bool (*allowed)(int fd, const char *target),
+			  unsigned *total)
+{
+	char path[64], target[512];
+	unsigned bad = 0;
+
+	*total = 0;
+	for (int fd = 0; fd < 1024; fd++) {
+		snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, fd);
+		ssize_t l = readlink(path, target, sizeof(target) - 1);
+		if (l < 0)
+			continue;
+		target[l] = 0;
+		(*total)++;
+		if (!allowed(fd, target)) {
+			bad++;
+			printf("  unexpected fd %d -> %s\n", fd, target);
+		}
+	}
+	return bad;
+}
+
+bool drv_card_seccomp(pid_t pid)
+{
+	char path[64], line[256];
+	bool filtered = false;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	FILE *f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "Seccomp:", 8))
+			filtered = strtol(line + 8, NULL, 10) == 2;
+	if (f)
+		fclose(f);
+	return filtered;
+}

@@ -1,0 +1,38 @@
+/* What the host-only test drivers need to handle a card they start
+ * themselves the way azote does: spawning it over a socketpair, and
+ * looking at what it holds once sandboxed. */
+#ifndef AZOTE_TESTS_HOST_DRV_CARD_H
+#define AZOTE_TESTS_HOST_DRV_CARD_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "cards/stats.h"
+#include "vhost/frontend.h"
+
+/* Starts argv[0] as azote does (jail_spawn_card: its end of a socketpair
+ * as fd 3; an argument "{fd}" becomes "3", and "{stats}" a stats page as
+ * fd 4), leaking an inheritable stray fd into it, as a careless parent
+ * would, so that tests can check the card closed it. *sock gets our end.
+ * Returns the pid; exits on failure. */
+pid_t drv_spawn_card(char **argv, int *sock);
+
+/* The stats page handed to the card ("{stats}"), or NULL. */
+const struct card_stats *drv_card_stats(void);
+
+/* Connects fe to the back-end a driver's command line names: the card
+ * given after "--" in args (started with drv_spawn_card), else
+ * socket_path. args is cut at the "--", leaving the tests. Returns the
+ * card's pid, 0 with a socket; exits on failure. */
+pid_t drv_connect(struct vu_frontend *fe, char **args, const char *socket_path,
+		  int timeout_ms);
+
+/* Counts the fds of process pid (*total) and returns how many fail
+ * allowed(fd, link target); each of those is printed. */
+unsigned drv_card_bad_fds(pid_t pid, bool (*allowed)(int fd, const char *target),
+			  unsigned *total);
+
+/* True if process pid runs under a seccomp filter. */
+bool drv_card_seccomp(pid_t pid);
+
+#endif

@@ -1,0 +1,28 @@
+/* A device-side virtq over the host driver's test memory (tests/host/
+ * drv_ring.h): the driver half posts buffers as a guest would, the device
+ * half is the card's own code. Regions as in drv_ring.h, so buffers can
+ * straddle a region boundary and live above 4 GiB. */
+#ifndef AZOTE_TESTS_UNIT_NET_FIXTURE_H
+#define AZOTE_TESTS_UNIT_NET_FIXTURE_H
+
+#include "../host/drv_ring.h"
+#include "virtio/gmem.h"
+#include "virtio/virtqueue.h"
+
+struct net_fx {
+	struct drv_mem mem;
+	struct drv_vq dq;           /* driver side */
+	struct gmem gm;
+	struct virtq q;             /* device side */
+	uint64_t buf;               /* 1 MiB of low memory for buffers */
+};
+
+/* Sets up a ring of num entries with the given virtio features (EVENT_IDX
+ * and INDIRECT_DESC matter). Returns 0 or fails the test. */
+void net_fx_init(struct net_fx *f, unsigned num, uint64_t features);
+void net_fx_fini(struct net_fx *f);
+
+/* Posts one device-writable buffer of len bytes at gpa; returns its head. */
+int net_fx_post_rx(struct net_fx *f, uint64_t gpa, uint32_t len);
+
+#endif
