@@ -1,5 +1,6 @@
 """docs/benchmarks.png: how many times better azote is on each row
-(ratio for higher-is-better metrics, its inverse otherwise), log scale."""
+(paired ratio for higher-is-better metrics, its inverse otherwise), log
+scale."""
 import matplotlib
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402 (after the backend choice)
@@ -18,7 +19,7 @@ def plot(rows, path, title):
     ax.set_yticks(range(len(rows)), labels, fontsize=6.5)
     for i, a in enumerate(adv):
         ax.text(a, i, f' {a:.2f}×', va='center', fontsize=6.5)
-    ax.set_xlabel('azote advantage (× better than QEMU; < 1: QEMU better), log scale')
+    ax.set_xlabel('azote advantage, paired (× better than QEMU; < 1: QEMU better), log scale')
     ax.set_title(title, fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=110)

@@ -21,12 +21,15 @@ def generated(rows, ctx, how, machine, plot_name):
 
 {how}. Medians of {s.reps} runs (start, boot) or {s.io_reps} (memory, block,
 network, start rate), {s.secs} s per block and network phase. **ratio =
-azote ÷ QEMU**; ↑: higher is better, ↓: lower is better. The QEMU setup
-column says what azote is compared with on that row.
+azote ÷ QEMU** of those medians; **paired** = the median of the ratios of
+the runs taken in the same round (the setups take turns), which a change
+in the host's load cannot tilt: where the two differ, trust paired. ↑:
+higher is better, ↓: lower is better. The QEMU setup column says what
+azote is compared with on that row.
 
 {table(rows)}
 
-![How many times better azote is on each row (log scale)]({plot_name})
+![How many times better azote is on each row, paired ratios (log scale)]({plot_name})
 
 ### Machine
 

@@ -26,9 +26,18 @@ class Row:
         a, q = self.median('azote'), self.median('qemu')
         return a / q if a is not None and q else None
 
+    def paired(self):
+        """Median of the ratios of samples taken in the same round: the
+        setups take turns (Context.collect), so a change in the host's
+        load hits both sides of a pair, where two medians can land in
+        different modes of bimodal samples."""
+        if not self.azote or len(self.azote) != len(self.qemu) or not all(self.qemu):
+            return None
+        return statistics.median(a / q for a, q in zip(self.azote, self.qemu))
+
     def advantage(self):
-        """How many times better azote is (> 1: azote wins)."""
-        r = self.ratio()
+        """How many times better azote is (> 1: azote wins), paired."""
+        r = self.paired()
         if not r:
             return None
         return r if self.better == 'higher' else 1 / r
@@ -49,25 +58,29 @@ def fmt(x):
     return f'{x:.3g}'
 
 
+def _ratio(x):
+    return f'{x:.2f}' if x is not None else '—'
+
+
 def _cells(r):
     if r.error:
-        return ['**failed**', fmt(r.median('qemu')), '—', f'failed: {r.error}']
+        return ['**failed**', fmt(r.median('qemu')), '—', '—', f'failed: {r.error}']
     if r.na and not r.azote:
-        return [f'n/a — {r.na}', fmt(r.median('qemu')), '—', '']
-    ratio = r.ratio()
-    return [fmt(r.median('azote')), fmt(r.median('qemu')),
-            f'{ratio:.2f}' if ratio is not None else '—', r.note]
+        return [f'n/a — {r.na}', fmt(r.median('qemu')), '—', '—', '']
+    return [fmt(r.median('azote')), fmt(r.median('qemu')), _ratio(r.ratio()),
+            _ratio(r.paired()), r.note]
 
 
 def table(rows):
-    """The results as a Markdown table; ratio = azote / QEMU."""
-    out = ['| metric | azote | QEMU | ratio | unit | QEMU setup |',
-           '|---|---:|---:|---:|---|---|']
+    """The results as a Markdown table: medians, their ratio (azote /
+    QEMU) and the median of the per-round ratios."""
+    out = ['| metric | azote | QEMU | ratio | paired | unit | QEMU setup |',
+           '|---|---:|---:|---:|---:|---|---|']
     for r in rows:
-        a, q, ratio, why = _cells(r)
+        a, q, ratio, paired, why = _cells(r)
         arrow = '↑' if r.better == 'higher' else '↓'
         peer = r.peer + (f' ({why})' if why else '')
-        out.append(f'| {r.metric} | {a} | {q} | {ratio} | {r.unit} {arrow} | {peer} |')
+        out.append(f'| {r.metric} | {a} | {q} | {ratio} | {paired} | {r.unit} {arrow} | {peer} |')
     return '\n'.join(out)
 
 
