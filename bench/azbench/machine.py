@@ -26,7 +26,11 @@ def describe():
     flags = _first('/proc/cpuinfo', 'flags').split()
     hw = [f for f in ('vmx', 'svm') if f in flags]
     mem_gib = int(_first('/proc/meminfo', 'MemTotal').split()[0]) / (1 << 20)
-    rev = _run(['git', 'describe', '--always', '--dirty'])
+    rev = _run(['git', 'rev-parse', '--short', 'HEAD'])
+    # what bench/run itself writes does not make the code measured dirty
+    if _run(['git', 'status', '--porcelain', '--untracked-files=no', '--', '.',
+             ':(exclude)docs/benchmarks*']):
+        rev += ' with uncommitted changes'
     return '\n'.join([
         f'- CPU: {_first("/proc/cpuinfo", "model name")}, {os.cpu_count()} logical CPUs '
         f'at {_first("/proc/cpuinfo", "cpu MHz")} MHz'
