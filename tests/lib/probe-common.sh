@@ -69,6 +69,11 @@ blk_checks() {
 	expect blk-ro-on-rw 1 'FAIL .*reason=device_not_read_only' -- "$@" --disk "$img" -- probe.test=blk-ro
 	expect blk-bench 0 'PASS .*rand4k_iops=[1-9][0-9]* .*seqrd_mib_s=[0-9]+ .*seqwr_mib_s=[0-9]+' -- \
 		"$@" --disk "$img" -- probe.test=blk-bench probe.secs=1 probe.qd=16
+	# probe.phases= runs only the phases named (here: no seqrd/seqwr keys).
+	expect blk-bench-phases 0 'PASS .*qd=1 .* rand4k_mib_s=[0-9]+$' -- \
+		"$@" --disk "$img" -- probe.test=blk-bench probe.secs=1 probe.qd=1 probe.phases=rand4k
+	expect blk-bench-bad-phase 1 'FAIL param_error=bad_value key=phases' -- \
+		"$@" --disk "$img" -- probe.test=blk-bench probe.phases=rand4k,
 }
 
 # start_qsd IMG SOCK: qemu-storage-daemon exporting IMG as a writable

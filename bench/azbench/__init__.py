@@ -1,0 +1,1 @@
+"""azbench: azote against QEMU on the probe guest's workloads (bench/run)."""

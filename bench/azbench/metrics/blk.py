@@ -1,0 +1,73 @@
+"""Block I/O with the probe's blk-bench on a page-cached raw image
+(Workspace.disk): 4 KiB random reads at QD 1 and QD 32, 128 KiB sequential reads
+and writes at QD 32; azote with its card against QEMU's own virtio-blk
+(io_uring) and against QEMU driving azote-card-blk over vhost-user. Host
+CPU per I/O: the VMM's and the card's threads, vCPU threads excluded
+(they spin in the probe's polling loop), between the phase's marks; the
+probe counts the I/Os, the host times them (marks.Marks)."""
+from ..marks import Marks
+from ..results import Row
+from ..vm import Vm, command
+
+TITLE = 'block I/O'
+PEERS = {'qemu': 'q35 virtio-blk-pci, aio=io_uring',
+         'qemu+card': 'q35 vhost-user-blk-pci + azote-card-blk'}
+# (queue depth, phases): QD 1 only for the random-read latency run
+RUNS = ((1, ('rand4k',)), (32, ('rand4k', 'seqrd', 'seqwr')))
+SIZE = {'rand4k': 4096, 'seqrd': 128 << 10, 'seqwr': 128 << 10}
+METRICS = (  # key, label, unit, better, (qd, phase, what)
+    ('rand1', '4 KiB random read, QD 1', 'IOPS', 'higher', (1, 'rand4k', 'iops')),
+    ('rand32', '4 KiB random read, QD 32', 'IOPS', 'higher', (32, 'rand4k', 'iops')),
+    ('seqrd', '128 KiB sequential read, QD 32', 'MiB/s', 'higher', (32, 'seqrd', 'mib_s')),
+    ('seqwr', '128 KiB sequential write, QD 32', 'MiB/s', 'higher', (32, 'seqwr', 'mib_s')),
+    ('cpu1', 'host CPU per 1M I/Os, 4 KiB random read QD 1 (VMM + card)', 's', 'lower',
+     (1, 'rand4k', 'cpu')),
+    ('cpu32', 'host CPU per 1M I/Os, 4 KiB random read QD 32 (VMM + card)', 's', 'lower',
+     (32, 'rand4k', 'cpu')),
+)
+
+
+def plan(ctx):
+    return [Row(f'{key}/{setup}', 'blk', label, unit, better, peer)
+            for key, label, unit, better, _ in METRICS for setup, peer in PEERS.items()]
+
+
+def bench(ctx, setup, qd, phases):
+    """{phase: {'iops':, 'mib_s':, 'cpu': s per 1M I/Os}} of one VM."""
+    img, card, extra = ctx.ws.disk(), None, []
+    args = ['probe.test=blk-bench', f'probe.qd={qd}', f'probe.secs={ctx.s.secs}',
+            'probe.phases=' + ','.join(phases)]
+    if setup == 'qemu+card':
+        card, sock = ctx.ws.card(img)
+        extra = [card.pid]
+        argv = command('qemu-q35', args, vublk=[sock])
+    else:
+        argv = command('azote' if setup == 'azote' else 'qemu-q35', args, disks=[img])
+    ctx.record(f'blk: {setup}, QD {qd}', argv)
+    try:
+        with Vm(argv, ctx.ws.log('blk')) as vm:
+            marks = Marks(vm, extra)
+            res = vm.result(len(phases) * (ctx.s.secs + 15) + 60, marks)
+            vm.wait_exit(30)
+    finally:
+        if card:
+            card.stop()
+        ctx.ws.sync_disk()
+    out = {}
+    for p in phases:
+        ops = int(res[f'{p}_ops'])
+        secs, cpu = marks.span(p)
+        out[p] = {'iops': ops / secs, 'mib_s': ops * SIZE[p] / secs / (1 << 20),
+                  'cpu': cpu / ops * 1e6}
+    return out
+
+
+def measure(ctx, rows):
+    by_key = {r.key: r for r in rows}
+    for qd, phases in RUNS:
+        got = ctx.collect(ctx.s.io_reps, ('azote',) + tuple(PEERS),
+                          lambda setup: bench(ctx, setup, qd, phases))
+        for key, _, _, _, (mqd, phase, what) in METRICS:
+            for setup in PEERS if mqd == qd else ():
+                by_key[f'{key}/{setup}'].azote += [g[phase][what] for g in got['azote']]
+                by_key[f'{key}/{setup}'].qemu += [g[phase][what] for g in got[setup]]

@@ -1,0 +1,64 @@
+"""Network over a TAP in a network namespace with the probe's net-bench:
+UDP guest->host and host->guest (tests/lib/probe-netpeer floods the
+guest), 60-byte frames (64 on a wire, with the FCS) for packets/s and
+1514-byte frames (MTU 1500) for throughput; host CPU per packet of the
+VMM and its card, vCPU threads excluded, between the phase's marks.
+azote is measured as soon as its --help offers `--net tap=`."""
+from ..marks import Marks
+from ..results import Row
+from ..vm import Vm, azote_has, command
+from ..workspace import AZOTE
+
+TITLE = 'network over TAP'
+PEER = 'q35 virtio-net-pci, TAP (no vhost-net)'
+SMALL, LARGE = 18, 1472     # UDP payload bytes: 60- and 1514-byte frames
+FRAME_HDR = 14 + 20 + 8     # Ethernet, IPv4, UDP
+METRICS = (  # key, label, unit, better, (payload, direction, what)
+    ('pps_tx', 'guest → host, 64-byte frames', 'packets/s', 'higher', (SMALL, 'tx', 'pps')),
+    ('pps_rx', 'host → guest, 64-byte frames', 'packets/s', 'higher', (SMALL, 'rx', 'pps')),
+    ('bw_tx', 'guest → host, 1514-byte frames', 'Mbit/s', 'higher', (LARGE, 'tx', 'mbit_s')),
+    ('bw_rx', 'host → guest, 1514-byte frames', 'Mbit/s', 'higher', (LARGE, 'rx', 'mbit_s')),
+    ('cpu_tx', 'host CPU per packet, guest → host 64-byte (VMM + card)', 'µs', 'lower',
+     (SMALL, 'tx', 'cpu')),
+    ('cpu_rx', 'host CPU per packet, host → guest 64-byte (VMM + card)', 'µs', 'lower',
+     (SMALL, 'rx', 'cpu')),
+)
+
+
+def plan(ctx):
+    rows = [Row(key, 'net', label, unit, better, PEER) for key, label, unit, better, _ in METRICS]
+    if not azote_has('--net tap=', AZOTE):
+        for r in rows:
+            r.na = "needs azote's net card (`--net tap=`)"
+    return rows
+
+
+def bench(ctx, vmm, payload):
+    """{'tx'|'rx': {'pps':, 'mbit_s':, 'cpu': µs per packet}} of one VM."""
+    ns = ctx.ws.netns()
+    argv = command(vmm, ['probe.test=net-bench', f'probe.ip={ns.GUEST}/24',
+                         f'probe.peer={ns.HOST}', f'probe.port={ns.PORT}',
+                         f'probe.secs={ctx.s.secs}', f'probe.size={payload}'],
+                   tap=ns.TAP, mac=ns.MAC)
+    ctx.record(f'net: {vmm}, {payload + FRAME_HDR}-byte frames', argv)
+    with Vm(argv, ctx.ws.log('net'), netns=ns.name) as vm:
+        marks = Marks(vm)
+        res = vm.result(2 * ctx.s.secs + 60, marks)
+        vm.wait_exit(30)
+    out = {}
+    for d in ('tx', 'rx'):
+        pkts = int(res[f'{d}_pkts'])
+        secs, cpu = marks.span(d)
+        out[d] = {'pps': pkts / secs, 'mbit_s': pkts * (payload + FRAME_HDR) * 8 / secs / 1e6,
+                  'cpu': cpu * 1e6 / max(pkts, 1)}
+    return out
+
+
+def measure(ctx, rows):
+    by_key = {r.key: r for r in rows}
+    vmms = {'qemu': 'qemu-q35'} if rows[0].na else {'azote': 'azote', 'qemu': 'qemu-q35'}
+    for payload in (SMALL, LARGE):
+        got = ctx.collect(ctx.s.io_reps, vmms, lambda side: bench(ctx, vmms[side], payload))
+        for key, _, _, _, (p, d, what) in METRICS:
+            for side, samples in got.items() if p == payload else ():
+                getattr(by_key[key], side).extend(g[d][what] for g in samples)

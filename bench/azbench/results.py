@@ -1,0 +1,93 @@
+"""One row per comparison (a metric, azote against one QEMU setup), the
+samples behind it, and the Markdown table."""
+import statistics
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Row:
+    key: str                    # how the metric's code finds the row
+    group: str                  # the bench/run selection it belongs to
+    metric: str
+    unit: str
+    better: str                 # 'higher' or 'lower'
+    peer: str                   # the QEMU setup compared against
+    azote: list = field(default_factory=list)
+    qemu: list = field(default_factory=list)
+    na: str = ''                # why azote cannot be measured yet
+    error: str = ''             # why the measurement failed this run
+    note: str = ''              # what else a reader must know about it
+
+    def median(self, side):
+        xs = getattr(self, side)
+        return statistics.median(xs) if xs else None
+
+    def ratio(self):
+        a, q = self.median('azote'), self.median('qemu')
+        return a / q if a is not None and q else None
+
+    def paired(self):
+        """Median of the ratios of samples taken in the same round: the
+        setups take turns (Context.collect), so a change in the host's
+        load hits both sides of a pair, where two medians can land in
+        different modes of bimodal samples."""
+        if not self.azote or len(self.azote) != len(self.qemu) or not all(self.qemu):
+            return None
+        return statistics.median(a / q for a, q in zip(self.azote, self.qemu))
+
+    def advantage(self):
+        """How many times better azote is (> 1: azote wins), paired."""
+        r = self.paired()
+        if not r:
+            return None
+        return r if self.better == 'higher' else 1 / r
+
+
+def fmt(x):
+    """Three significant figures, no exponent for everyday sizes."""
+    if x is None:
+        return '—'
+    if x == 0:
+        return '0'
+    if abs(x) >= 100:
+        return f'{x:,.0f}'
+    if abs(x) >= 10:
+        return f'{x:.1f}'
+    if abs(x) >= 1:
+        return f'{x:.2f}'
+    return f'{x:.3g}'
+
+
+def _ratio(x):
+    return f'{x:.2f}' if x is not None else '—'
+
+
+def _cells(r):
+    if r.error:
+        return ['**failed**', fmt(r.median('qemu')), '—', '—', f'failed: {r.error}']
+    if r.na and not r.azote:
+        return [f'n/a — {r.na}', fmt(r.median('qemu')), '—', '—', '']
+    return [fmt(r.median('azote')), fmt(r.median('qemu')), _ratio(r.ratio()),
+            _ratio(r.paired()), r.note]
+
+
+def table(rows):
+    """The results as a Markdown table: medians, their ratio (azote /
+    QEMU) and the median of the per-round ratios."""
+    out = ['| metric | azote | QEMU | ratio | paired | unit | QEMU setup |',
+           '|---|---:|---:|---:|---:|---|---|']
+    for r in rows:
+        a, q, ratio, paired, why = _cells(r)
+        arrow = '↑' if r.better == 'higher' else '↓'
+        peer = r.peer + (f' ({why})' if why else '')
+        out.append(f'| {r.metric} | {a} | {q} | {ratio} | {paired} | {r.unit} {arrow} | {peer} |')
+    return '\n'.join(out)
+
+
+def samples_table(rows):
+    """Every sample behind the medians, for judging the spread."""
+    out = ['| metric | QEMU setup | azote samples | QEMU samples |', '|---|---|---|---|']
+    for r in rows:
+        out.append(f'| {r.metric} | {r.peer} | {" ".join(fmt(x) for x in r.azote) or "—"} '
+                   f'| {" ".join(fmt(x) for x in r.qemu) or "—"} |')
+    return '\n'.join(out)
