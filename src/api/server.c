@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,12 +21,16 @@ struct api_server {
 	struct api *api;
 	struct api_server_limits lim;
 	char *path;
+	/* Requests handled whose response is not yet sent: an
+	 * InstanceStart whose guest ends at once must still get its 204. */
+	_Atomic int unsent;
 };
 
 /* One request being received. */
 struct upload {
 	char *buf;
 	size_t len;
+	bool handled;     /* api_handle ran: a response is on its way */
 	struct timespec begun;
 	bool too_big;
 	bool answered;  /* refused from its headers alone */
@@ -224,6 +229,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		return u->answered ? MHD_YES :
 				     send_too_big(s, conn, NULL);
 	api_handle(s->api, method, url, u->buf ? u->buf : "", u->len, &r);
+	u->handled = true;
+	atomic_fetch_add(&s->unsent, 1);
 	return send_response(conn, r.status, r.body);
 }
 
@@ -232,9 +239,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
 {
 	struct upload *u = *req_cls;
 
-	(void)cls;
+	struct api_server *s = cls;
+
 	(void)conn;
 	(void)why;
+	if (u && u->handled)
+		atomic_fetch_sub(&s->unsent, 1);
 	if (u) {
 		free(u->buf);
 		free(u);
@@ -313,6 +323,10 @@ void api_server_stop(struct api_server *s)
 {
 	if (!s)
 		return;
+	/* Let responses already decided reach their clients (bounded: a
+	 * client that does not read must not hold azote's exit). */
+	for (int i = 0; i < 1000 && atomic_load(&s->unsent) > 0; i++)
+		nanosleep(&(struct timespec){ .tv_nsec = 1000 * 1000 }, NULL);
 	/* MHD closes the listen socket it was given. */
 	MHD_stop_daemon(s->daemon);
 	unlink(s->path);
