@@ -231,10 +231,27 @@ bool virtq_rearm_at(struct virtq *q, uint16_t idx)
 		return false;
 	if (q->event_idx)
 		st16((uint16_t *)&q->used->ring[q->num], idx);
+	else
+		st16(&q->used->flags, 0);
 	/* Full barrier: publish avail_event before re-reading avail->idx, so
 	 * a request made meanwhile is either seen here or kicked. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	return le16toh(__atomic_load_n(&q->avail->idx, __ATOMIC_ACQUIRE)) != idx;
+}
+
+void virtq_suppress_kicks(struct virtq *q)
+{
+	/* Under EVENT_IDX the driver ignores the flags (§2.7.10); an
+	 * avail_event left behind the requests already taken is enough. */
+	if (!q->event_idx)
+		st16(&q->used->flags, VIRTQ_USED_F_NO_NOTIFY);
+}
+
+bool virtq_has_avail(const struct virtq *q)
+{
+	/* Acquire: the entries are read only after the index that covers them. */
+	return !q->broken &&
+	       le16toh(__atomic_load_n(&q->avail->idx, __ATOMIC_ACQUIRE)) != q->last_avail;
 }
 
 void virtq_unpop(struct virtq *q, unsigned n)

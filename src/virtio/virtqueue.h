@@ -87,6 +87,16 @@ void virtq_flush(struct virtq *q, unsigned count);
  * the ring was found empty) and returns true if it already has. */
 bool virtq_rearm_at(struct virtq *q, uint16_t idx);
 
+/* For a device that polls the ring: asks the driver not to kick until
+ * virtq_rearm (VIRTQ_USED_F_NO_NOTIFY, or under EVENT_IDX an avail_event
+ * left where it was). The driver may still kick; that is harmless. */
+void virtq_suppress_kicks(struct virtq *q);
+
+/* Whether the driver has made requests available that virtq_pop has not
+ * taken (false once the ring is broken). One read of avail->idx: cheap
+ * enough to spin on. */
+bool virtq_has_avail(const struct virtq *q);
+
 /* Gives the last n chains virtq_pop returned back to the ring, to be taken
  * again by the next pops (a device that found too few buffers for its
  * work). Exact only if no malformed chain was skipped since the first of
@@ -98,8 +108,9 @@ void virtq_unpop(struct virtq *q, unsigned n);
 void virtq_notify(struct virtq *q);
 
 /* Re-arms kicks after the ring was drained: publishes avail_event under
- * EVENT_IDX. Returns true if more requests arrived meanwhile, in which case
- * the caller must pop again rather than wait for a kick. */
+ * EVENT_IDX, else clears VIRTQ_USED_F_NO_NOTIFY. Returns true if more
+ * requests arrived meanwhile, in which case the caller must pop again
+ * rather than wait for a kick. */
 bool virtq_rearm(struct virtq *q);
 
 #endif
