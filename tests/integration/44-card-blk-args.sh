@@ -31,6 +31,7 @@ expect "--queues 0" --socket "$TMP/s" --image "$TMP/good.img" --queues 0
 expect "--queues 99" --socket "$TMP/s" --image "$TMP/good.img" --queues 99
 expect "--fd 2" --fd 2 --image "$TMP/good.img"
 expect "--fd 9 is not a stream socket" --fd 9 --image "$TMP/good.img"
+expect "--poll-us 1001: must be a number from 0 to 1000" --socket "$TMP/s" --image "$TMP/good.img" --poll-us 1001
 expect "--seccomp maybe" --socket "$TMP/s" --image "$TMP/good.img" --seccomp maybe
 expect "is not a socket" --socket "$TMP/not-a-socket" --image "$TMP/good.img"
 expect "unexpected argument" --socket "$TMP/s" --image "$TMP/good.img" extra

@@ -21,9 +21,10 @@ struct blk_device {
 };
 
 /* Sets up the device for an opened image and starts its queue workers;
- * stats: azote's counters page, or NULL. */
+ * stats: azote's counters page, or NULL; poll_ns: how long a worker spins
+ * for the next request before it sleeps (0: never). */
 int blk_device_init(struct blk_device *d, unsigned nr_queues,
-		    struct card_blk_stats *stats, struct azerr *e);
+		    struct card_blk_stats *stats, uint64_t poll_ns, struct azerr *e);
 
 /* The config space as the driver reads it (for tests). */
 void blk_device_config(const struct blk_device *d, struct virtio_blk_config *c);

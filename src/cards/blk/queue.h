@@ -1,6 +1,7 @@
-/* One virtio-blk queue's worker: a thread with its own io_uring that waits
- * on the queue's kick eventfd, turns requests into I/O on the image, keeps
- * several in flight and completes them in any order.
+/* One virtio-blk queue's worker: a thread with its own io_uring that spins
+ * on the ring for a while after each request and then sleeps until a kick,
+ * turns requests into I/O on the image, keeps several in flight and
+ * completes them in any order.
  *
  * Workers are created at start-up, before the sandbox closes (no thread or
  * ring creation afterwards), and idle until the vhost-user server starts
@@ -23,6 +24,7 @@ struct blk_queue_shared {
 	struct blk_geom geom;
 	bool writethrough;   /* FLUSH not negotiated: every write is synced */
 	struct card_blk_stats *stats;  /* azote's counters page, or NULL */
+	uint64_t poll_ns;    /* spin this long for requests before sleeping */
 };
 
 /* Creates the worker for queue idx (thread, io_uring restricted to the
