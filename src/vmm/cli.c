@@ -34,9 +34,11 @@ const char cli_usage[] =
 "                       template (its cpuid_modifiers; docs/cpu-templates.md)\n"
 "\n"
 "Block devices (virtio-blk over vhost-user; repeat for more disks):\n"
-"  --drive path=IMG[,id=ID][,ro][,queues=N][,direct]\n"
+"  --drive path=IMG[,id=ID][,ro][,queues=N][,direct][,poll_us=N]\n"
 "                       a raw image served by an azote-card-blk that azote\n"
-"                       starts; ro: read-only, queues: 1-16, direct: O_DIRECT\n"
+"                       starts; ro: read-only, queues: 1-16, direct: O_DIRECT,\n"
+"                       poll_us: how long the card spins for the next request\n"
+"                       before it sleeps, 0-1000 (default 32; 0 never spins)\n"
 "  --vhost-user-blk socket=PATH[,id=ID]\n"
 "                       a vhost-user-blk server someone else runs (another\n"
 "                       card, qemu-storage-daemon, SPDK)\n"
@@ -126,6 +128,8 @@ static int parse_boot_entry(const char *s, enum boot_entry_pref *out, struct aze
 }
 
 #define MAX_QUEUES 16
+/* azote-card-blk --poll-us accepts 0..1000. */
+#define MAX_POLL_US 1000
 /* Queue pairs of a NIC: what azote-card-net serves (NET_MAX_PAIRS). */
 #define MAX_NET_QUEUES 8
 
@@ -193,6 +197,13 @@ static int drive_key(void *dev, bool vhost, const char *opt, const char *key,
 		if (parse_uint(val, 1, MAX_QUEUES, &v) < 0)
 			return azerr_set(e, "%s queues='%s': expected 1 to %d", opt, val, MAX_QUEUES);
 		d->queues = (unsigned)v;
+		return 0;
+	} else if (!strcmp(key, "poll_us") && val) {
+		if (parse_uint(val, 0, MAX_POLL_US, &v) < 0)
+			return azerr_set(e, "%s poll_us='%s': expected 0 to %d", opt, val,
+					 MAX_POLL_US);
+		d->poll_us = (unsigned)v;
+		d->has_poll_us = true;
 		return 0;
 	}
 	return bad_item(opt, key, val, e);

@@ -168,8 +168,8 @@ static int card_path(const char *name, char *buf, size_t len, struct azerr *e)
 static int create_drive(struct vm *vm, struct vhost_dev *d, const struct drive_config *c,
 			struct azerr *e)
 {
-	char path[4200], queues[16];
-	char *argv[12];
+	char path[4200], queues[16], poll_us[16];
+	char *argv[14];
 	int n = 0;
 	struct vhost_dev_params p = {
 		.device_id = VIRTIO_ID_BLOCK, .id = c->id, .socket = c->socket,
@@ -190,6 +190,11 @@ static int create_drive(struct vm *vm, struct vhost_dev *d, const struct drive_c
 			snprintf(queues, sizeof(queues), "%u", c->queues);
 			argv[n++] = "--queues";
 			argv[n++] = queues;
+		}
+		if (c->has_poll_us) {
+			snprintf(poll_us, sizeof(poll_us), "%u", c->poll_us);
+			argv[n++] = "--poll-us";
+			argv[n++] = poll_us;
 		}
 		argv[n] = NULL;
 	}

@@ -45,6 +45,8 @@ struct drive_config {
 	bool is_root_device;
 	bool direct;         /* O_DIRECT in the card */
 	unsigned queues;     /* 0: card default */
+	bool has_poll_us;    /* else the card's default polling */
+	unsigned poll_us;
 	/* Firecracker's Drive fields beyond the above. partuuid: with
 	 * is_root_device, the kernel gets root=PARTUUID=<partuuid>. */
 	char *partuuid;

@@ -11,6 +11,12 @@ a=(--vmm azote --timeout 90)
 # azote assigns BARs itself, as firmware would.
 expect blk-info-bars 0 'PASS .*bars_assigned=0 ' -- "${a[@]}" --disk "$img" -- probe.test=blk-info
 blk_checks "$img" "${a[@]}"
+# The card's queue polling: off (every request kicked), and with the
+# driver's EVENT_IDX (kicks held back by avail_event rather than the flag).
+expect blk-verify-nopoll 0 'PASS .*sectors=2048 ' -- "${a[@]}" --disk "$img,poll_us=0" \
+	-- probe.test=blk-verify probe.seed=5
+expect blk-verify-event-idx 0 'PASS .*sectors=2048 ' -- "${a[@]}" --disk "$img" \
+	-- probe.test=blk-verify probe.seed=6 probe.event_idx=1
 # A multi-queue drive: the probe drives queue 0, the card serves 4.
 expect blk-verify-mq 0 'PASS .*sectors=2048 ' -- "${a[@]}" --cpus 2 --disk "$img,queues=4" \
 	-- probe.test=blk-verify probe.seed=11

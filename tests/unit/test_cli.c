@@ -150,11 +150,11 @@ static void test_drives(void **state)
 	struct azerr e;
 	(void)state;
 
-	assert_int_equal(parse(ARGC("--kernel", "p", "--drive", "path=/img/a.raw,ro,queues=4,direct",
+	assert_int_equal(parse(ARGC("--kernel", "p", "--drive", "path=/img/a.raw,ro,queues=4,direct,poll_us=0",
 				    "--drive", "id=data_1,path=b.img",
 				    "--vhost-user-blk", "socket=/run/vu.sock",
 				    "--drive", "path=c.img"),
-			       ARGV("--kernel", "p", "--drive", "path=/img/a.raw,ro,queues=4,direct",
+			       ARGV("--kernel", "p", "--drive", "path=/img/a.raw,ro,queues=4,direct,poll_us=0",
 				    "--drive", "id=data_1,path=b.img",
 				    "--vhost-user-blk", "socket=/run/vu.sock",
 				    "--drive", "path=c.img"), &c, &o, &e), 0);
@@ -163,9 +163,12 @@ static void test_drives(void **state)
 	assert_string_equal(c.drives[0].path, "/img/a.raw");
 	assert_true(c.drives[0].read_only && c.drives[0].direct);
 	assert_int_equal(c.drives[0].queues, 4);
+	assert_true(c.drives[0].has_poll_us);
+	assert_int_equal(c.drives[0].poll_us, 0);
 	assert_string_equal(c.drives[1].id, "data_1");
 	assert_false(c.drives[1].read_only);
 	assert_int_equal(c.drives[1].queues, 0);
+	assert_false(c.drives[1].has_poll_us);
 	assert_string_equal(c.drives[2].id, "drive2");
 	assert_string_equal(c.drives[2].socket, "/run/vu.sock");
 	assert_null(c.drives[2].path);
@@ -203,6 +206,8 @@ static void test_drive_errors(void **state)
 		{ "--drive", "ro", "path= is required" },
 		{ "--drive", "path=a,queues=0", "queues='0'" },
 		{ "--drive", "path=a,queues=17", "queues='17'" },
+		{ "--drive", "path=a,poll_us=1001", "poll_us='1001'" },
+		{ "--drive", "path=a,poll_us", "poll_us" },
 		{ "--drive", "path=a,color=red", "'color=red'" },
 		{ "--drive", "path=a,ro=yes", "'ro=yes'" },
 		{ "--drive", "path=a,id=bad/id", "id='bad/id'" },
