@@ -23,6 +23,13 @@ static inline void st16(uint16_t *p, uint16_t v)
 	__atomic_store_n(p, htole16(v), __ATOMIC_RELAXED);
 }
 
+/* The driver's avail index. Acquire: the entries it covers are read only
+ * after it. */
+static inline uint16_t avail_idx(const struct virtq *q)
+{
+	return le16toh(__atomic_load_n(&q->avail->idx, __ATOMIC_ACQUIRE));
+}
+
 static void *ring_part(const struct gmem *mem, uint64_t a, uint64_t len, bool uva)
 {
 	return uva ? gmem_uva(mem, a, len) : gmem_gpa(mem, a, len);
@@ -148,7 +155,7 @@ int virtq_pop(struct virtq *q, struct virtq_chain *c)
 	while (!q->broken) {
 		/* Acquire: the ring entries and descriptors the driver wrote
 		 * before publishing idx are visible once we see idx. */
-		uint16_t idx = le16toh(__atomic_load_n(&q->avail->idx, __ATOMIC_ACQUIRE));
+		uint16_t idx = avail_idx(q);
 		uint16_t pending = idx - q->last_avail;
 		struct azerr e;
 
@@ -233,10 +240,11 @@ bool virtq_rearm_at(struct virtq *q, uint16_t idx)
 		st16((uint16_t *)&q->used->ring[q->num], idx);
 	else
 		st16(&q->used->flags, 0);
-	/* Full barrier: publish avail_event before re-reading avail->idx, so
-	 * a request made meanwhile is either seen here or kicked. */
+	/* Full barrier: publish avail_event (or the cleared flag) before
+	 * re-reading avail->idx, so a request made meanwhile is either seen
+	 * here or kicked. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	return le16toh(__atomic_load_n(&q->avail->idx, __ATOMIC_ACQUIRE)) != idx;
+	return avail_idx(q) != idx;
 }
 
 void virtq_suppress_kicks(struct virtq *q)
@@ -249,9 +257,7 @@ void virtq_suppress_kicks(struct virtq *q)
 
 bool virtq_has_avail(const struct virtq *q)
 {
-	/* Acquire: the entries are read only after the index that covers them. */
-	return !q->broken &&
-	       le16toh(__atomic_load_n(&q->avail->idx, __ATOMIC_ACQUIRE)) != q->last_avail;
+	return !q->broken && avail_idx(q) != q->last_avail;
 }
 
 void virtq_unpop(struct virtq *q, unsigned n)

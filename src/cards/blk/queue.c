@@ -317,9 +317,10 @@ static bool poll_for_work(struct blk_queue *bq)
 	return false;
 }
 
-/* Whether the worker has requests to take without waiting. False means it
- * may sleep in io_uring: completions, a kick (kicks are on whenever a slot
- * is free) or a command will wake it. */
+/* Whether the worker has work (requests to take, or completions found while
+ * polling) without waiting. False means it may sleep in io_uring:
+ * completions, a kick (kicks are on whenever a slot is free) or a command
+ * will wake it. */
 static bool has_work(struct blk_queue *bq)
 {
 	/* No ring, stopping (waiting for completions only), or every slot

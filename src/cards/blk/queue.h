@@ -1,7 +1,7 @@
-/* One virtio-blk queue's worker: a thread with its own io_uring that spins
- * on the ring for a while after each request and then sleeps until a kick,
- * turns requests into I/O on the image, keeps several in flight and
- * completes them in any order.
+/* One virtio-blk queue's worker: a thread with its own io_uring that turns
+ * requests into I/O on the image, keeps several in flight and completes
+ * them in any order. With nothing in flight it spins on the ring for a
+ * while (poll_ns) before it sleeps until a kick.
  *
  * Workers are created at start-up, before the sandbox closes (no thread or
  * ring creation afterwards), and idle until the vhost-user server starts
