@@ -12,12 +12,14 @@
 #     (never installed: no boot loader or initramfs hooks run).
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
+DK_WHO=linux-guest
+. "$(dirname "$0")/../lib/debian-kernel.sh"
 
 # What the checks need; a module the kernel has built in is skipped.
 WANT=(virtio_pci virtio_blk virtio_net)
 
 find_kernel() {
-	local ver pkg deb root
+	local ver root
 	if [ -n "${LINUX_GUEST_KERNEL:-}" ]; then
 		ver=$(basename "$LINUX_GUEST_KERNEL"); ver=${ver#vmlinuz-}
 		kernel=$LINUX_GUEST_KERNEL
@@ -30,54 +32,11 @@ find_kernel() {
 		moddir=/lib/modules/$ver
 		return
 	fi
-	pkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
-		awk '/Depends: linux-image-/ { print $2; exit }')
-	[ -n "$pkg" ] || lg_die "no stock kernel: set LINUX_GUEST_KERNEL, or apt-get update"
-	root=$LG_CACHE/$pkg
-	if [ ! -d "$root/boot" ]; then
-		lg_log "downloading Debian's $pkg (unpacked in the cache, not installed)"
-		deb=$(mktemp -d)
-		(cd "$deb" && apt-get download -q "$pkg" >&2) || lg_die "apt-get download $pkg failed"
-		mkdir -p "$root.tmp"
-		dpkg-deb -x "$deb"/*.deb "$root.tmp"
-		rm -rf "$deb"
-		mv "$root.tmp" "$root"
-	fi
-	kernel=$(ls "$root"/boot/vmlinuz-* | head -1)
-	ver=${kernel##*/vmlinuz-}
+	lg_need_pkgs kmod xz-utils
+	root=$(dk_unpacked) || exit 1
+	ver=$(dk_version "$root")
+	kernel=$root/boot/vmlinuz-$ver
 	moddir=$root/lib/modules/$ver
-	# The package leaves modules.dep to depmod at install time.
-	if [ ! -f "$moddir/modules.dep" ]; then
-		lg_need_pkgs kmod
-		/sbin/depmod -b "$root" "$ver"
-	fi
-}
-
-# Prints the modules to load for one name, dependencies first, as paths
-# relative to $moddir; nothing if the kernel has it built in.
-module_chain() {
-	local name=$1 line path deps i
-	line=$(grep -E "/$name\.ko(\.[a-z]+)?:" "$moddir/modules.dep" || true)
-	if [ -z "$line" ]; then
-		grep -qE "/$name\.ko$" "$moddir/modules.builtin" 2>/dev/null && return 0
-		lg_die "$name: neither a module nor built into $kernel"
-	fi
-	path=${line%%:*}
-	read -r -a deps <<< "${line#*:}"
-	# modules.dep lists each module's dependencies, deepest last.
-	for (( i = ${#deps[@]} - 1; i >= 0; i-- )); do echo "${deps[i]}"; done
-	echo "$path"
-}
-
-unpack_module() {
-	local src=$1 dst=$2
-	case $src in
-	*.ko) cp "$src" "$dst" ;;
-	*.ko.xz) xz -dc "$src" > "$dst" ;;
-	*.ko.zst) zstd -qdc "$src" > "$dst" ;;
-	*.ko.gz) gzip -dc "$src" > "$dst" ;;
-	*) lg_die "$src: unknown module format" ;;
-	esac
 }
 
 # A bzImage carries the ELF vmlinux compressed inside; unpack it so the PVH
@@ -103,17 +62,15 @@ find_kernel
 [ -r "$kernel" ] || lg_die "$kernel: not readable"
 [ -f "$moddir/modules.dep" ] || lg_die "$moddir/modules.dep: missing"
 out=$LG_CACHE/stock-$(basename "$kernel" | sed 's/^vmlinuz-//')
-rm -rf "$out"
-mkdir -p "$out/modules"
-cp "$kernel" "$out/vmlinuz"
-extract_vmlinux "$kernel" "$out/vmlinux"
-: > "$out/modules/load.list"
-for name in "${WANT[@]}"; do
-	module_chain "$name"
-done | awk '!seen[$0]++' | while read -r rel; do
-	base=$(basename "$rel"); base=${base%.ko*}.ko
-	unpack_module "$moddir/$rel" "$out/modules/$base"
-	echo "$base" >> "$out/modules/load.list"
-done
+# Done once per kernel: the stamp names what it was made from.
+stamp="$kernel $(stat -c '%s %Y' "$kernel") ${WANT[*]}"
+if [ "$(cat "$out/made-from" 2>/dev/null)" != "$stamp" ]; then
+	rm -rf "$out"
+	mkdir -p "$out"
+	cp "$kernel" "$out/vmlinuz"
+	extract_vmlinux "$kernel" "$out/vmlinux"
+	dk_copy_modules "$moddir" "$out/modules" "${WANT[@]}"
+	echo "$stamp" > "$out/made-from"
+fi
 lg_log "stock kernel $kernel, modules: $(tr '\n' ' ' < "$out/modules/load.list")"
 echo "$out"
