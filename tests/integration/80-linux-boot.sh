@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# needs: kvm
 # azote boots the Linux test guest both ways the x86 boot protocols allow:
 # the ELF vmlinux through its PVH entry (hvm_start_info) and the bzImage
 # through the 64-bit boot protocol (zero page). Both reach init, and
@@ -7,6 +8,7 @@
 # See tests/linux-guest/README.md.
 set -euo pipefail
 . "$(dirname "$0")/../linux-guest/lib/itest.sh"
+lg_need_kvm
 lg_itest_init
 lg_need_azote
 

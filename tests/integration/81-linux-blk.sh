@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# needs: kvm
 # Linux's virtio-blk driver on azote's block card: /dev/vda has the image's
 # size, 4 MiB written with O_DIRECT, fsynced and read back match, and the
 # host finds the same bytes in the image afterwards; a read-only drive is
@@ -6,6 +7,7 @@
 # interrupt through MSI-X, and the counts rise (irq check).
 set -euo pipefail
 . "$(dirname "$0")/../linux-guest/lib/itest.sh"
+lg_need_kvm
 lg_itest_init
 lg_need_azote
 

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
+# needs: kvm
 # Linux's virtio-net driver on azote's net card: eth0 has the MAC azote was
 # given, and the host's TAP address inside a network namespace made for the
 # test answers its ICMP echo requests. Its queues
 # interrupt through MSI-X, and the counts rise (irq check).
 set -euo pipefail
 . "$(dirname "$0")/../linux-guest/lib/itest.sh"
+lg_need_kvm
 lg_itest_init
 lg_need_azote
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# needs: kvm
 # A 2-vCPU Linux guest on azote brings up both CPUs (Linux's own AP
 # start-up through INIT/SIPI, from azote's MP table).
 # On the development machines Linux must not use KVM's PV send-IPI
@@ -8,6 +9,7 @@
 # tests/linux-guest/README.md.
 set -euo pipefail
 . "$(dirname "$0")/../linux-guest/lib/itest.sh"
+lg_need_kvm
 lg_itest_init
 lg_need_azote
 

@@ -77,7 +77,7 @@ mem_bytes=$(size_bytes "$memory")
 off() { [[ $wrong == *,$1,* ]] && echo 1 || echo 0; }
 [[ $cpus =~ ^[0-9]+$ ]] && [ "$cpus" -ge 1 ] || lg_die "bad --cpus $cpus"
 
-eval "$("$here/build.sh")"
+lg_artifacts
 case $kernel in
 vmlinux) kimage=$LG_VMLINUX ;;
 bzImage) kimage=$LG_BZIMAGE ;;

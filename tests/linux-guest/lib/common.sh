@@ -38,3 +38,16 @@ lg_lock() {
 	exec 9>"$LG_CACHE/.lock"
 	flock 9
 }
+
+# Sets LG_MODE, LG_VMLINUX, LG_BZIMAGE, LG_SYSTEM_MAP and LG_INITRD for the
+# mode LINUX_GUEST asks: from $LG_PREBUILT/<mode>.env when the caller built
+# them already (tests/integration/run-all.sh does, before the box: hashing
+# the sources there runs under emulation), else from build.sh.
+lg_artifacts() {
+	local env=${LG_PREBUILT:-}/${LINUX_GUEST:-test}.env
+	if [ -n "${LG_PREBUILT:-}" ] && [ -f "$env" ]; then
+		eval "$(cat "$env")"
+	else
+		eval "$("$LG_DIR/build.sh")"
+	fi
+}
