@@ -4,8 +4,14 @@
 # (a TAP made for the run and removed after it; needs root, else the VM
 # runs without the NIC). The probe verifies its disk (PROBE_TEST=NAME picks
 # another probe test). Extra arguments go to azote, e.g. --log-level info.
+# On a machine without a usable /dev/kvm it runs inside the box
+# (tests/box/run), where KVM runs on QEMU's emulated AMD-V.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
+if ! { [ -c /dev/kvm ] && [ -w /dev/kvm ]; } && [ -z "${AZOTE_IN_BOX:-}" ]; then
+	echo "run-default: no usable /dev/kvm here: running the microVM inside tests/box/run" >&2
+	exec "$root/tests/box/run" -- "$0" "$@"
+fi
 disk=$root/build/default-disk.img
 [ -f "$disk" ] || truncate -s 64M "$disk"
 net=()
