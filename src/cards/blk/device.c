@@ -97,8 +97,8 @@ int blk_device_init(struct blk_device *d, unsigned nr_queues,
 			    VIRTIO_BIT(VIRTIO_BLK_F_BLK_SIZE) |
 			    VIRTIO_BIT(VIRTIO_BLK_F_FLUSH) |
 			    VIRTIO_BIT(VIRTIO_BLK_F_MQ) |
-			    VIRTIO_BIT(VIRTIO_BLK_F_DISCARD) |
-			    VIRTIO_BIT(VIRTIO_BLK_F_WRITE_ZEROES) |
+			    (d->img.can_punch ? VIRTIO_BIT(VIRTIO_BLK_F_DISCARD) |
+						VIRTIO_BIT(VIRTIO_BLK_F_WRITE_ZEROES) : 0) |
 			    (d->img.read_only ? VIRTIO_BIT(VIRTIO_BLK_F_RO) : 0),
 		.protocol_features = VU_BACKEND_PROTOCOL_FEATURES,
 		.nr_queues = nr_queues,

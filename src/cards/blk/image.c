@@ -42,6 +42,13 @@ int blk_image_open(struct blk_image *img, const char *path, bool ro, bool direct
 			  path, (unsigned long long)img->size, VIRTIO_BLK_SECTOR);
 		goto fail;
 	}
+	/* Punching past the end changes nothing where holes are supported;
+	 * elsewhere it fails with EOPNOTSUPP. A read-only image refuses
+	 * both requests anyway, and block devices support both. */
+	img->can_punch = ro || !S_ISREG(st.st_mode) ||
+			 fallocate(img->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				   (off_t)img->size, VIRTIO_BLK_SECTOR) == 0 ||
+			 errno != EOPNOTSUPP;
 	if (direct) {
 		img->direct_fd = open(path, flags | O_DIRECT);
 		if (img->direct_fd < 0) {

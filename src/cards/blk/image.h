@@ -14,12 +14,17 @@ struct blk_image {
 	int direct_fd;       /* O_DIRECT for aligned requests, -1 without --direct */
 	uint64_t size;       /* bytes, a multiple of 512 */
 	bool read_only;
+	/* The image can free and zero ranges in place (fallocate), so the
+	 * card offers DISCARD and WRITE_ZEROES; some filesystems (9p, older
+	 * NFS) cannot. */
+	bool can_punch;
 	/* GET_ID answer: the image's file name, NUL-padded, not terminated. */
 	char id[VIRTIO_BLK_ID_BYTES];
 };
 
 /* Opens path (read-only when ro), checks it is a regular file or block
- * device of non-zero size that is a multiple of 512 bytes. */
+ * device of non-zero size that is a multiple of 512 bytes, and finds out
+ * whether it can punch holes. */
 int blk_image_open(struct blk_image *img, const char *path, bool ro, bool direct,
 		   struct azerr *e);
 void blk_image_close(struct blk_image *img);
