@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
+# needs: kvm
 # Issue 2: azote boots the probe guest with 1, 2, 4 and 32 vCPUs, with
 # 64 MiB and with 3.5 GiB (RAM above the 4 GiB hole); the probe's banner
 # reports the CPUs it brought up and the memory it was given.
 . "$(dirname "$0")/../lib/common.sh"
-need_kvm
+require_kvm
 
 run_hello() { # CPUS MEMORY MIB
 	local out

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
+# needs: kvm
 # Issue 2: errors a user can act on, each naming the value at fault, each
 # with a non-zero exit and no crash; guest faults give a register dump.
 . "$(dirname "$0")/../lib/common.sh"
-need_kvm
-probe=$ROOT/build/probe.elf
+require_kvm
+probe=$PROBE_ELF
 
 # expect_error WHAT REGEX ARGS...: azote exits 1 and says REGEX on stderr.
 expect_error() {

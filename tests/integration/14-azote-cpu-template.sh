@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
+# needs: kvm
 # CPU templates: CPUID bits pinned by --cpu-template, by the config file's
 # "cpu-config" and by PUT /cpu-config, as the guest sees them.
-. "$(dirname "$0")/../lib/common.sh"
-. "$ROOT/tests/lib/api.sh"
-need_kvm
+. "$(dirname "$0")/../lib/api.sh"
+require_kvm
 guest=$("$ROOT/tests/guests/build.sh" cpuid "$TMP/guests")
 tmpl=$ROOT/docs/cpu-templates/no-kvm-pv-hypercalls.json
 
@@ -14,7 +14,7 @@ bits_clear() { (( (0x$1 & 0x2800) == 0 )); }
 plain=$(timeout 30 "$AZOTE" --kernel "$guest" </dev/null)
 expect_eq "plain boot: exit status" "$?" 0
 base=$(kvm_eax "$plain")
-[ -n "$base" ] || fail "no CPUID line: $plain"
+[ -n "$base" ] || die "no CPUID line: $plain"
 # Only meaningful where KVM offers the PV IPI/yield features at all.
 (( (0x$base & 0x2800) != 0 )) || skip "this KVM offers neither PV IPI nor PV yield"
 
@@ -35,7 +35,7 @@ bits_clear "$(kvm_eax "$out")" && pass "config file cpu-config applies" ||
 API_SOCK=$TMP/api.sock
 "$AZOTE" --api-sock "$API_SOCK" </dev/null >"$TMP/out" 2>"$TMP/err" &
 pid=$!
-at_exit "kill -9 $pid 2>/dev/null"
+kill_at_exit "$pid"
 wait_socket "$API_SOCK"
 api_expect 400 'msr_modifiers' PUT /cpu-config '{"msr_modifiers": [{"addr": "0x10", "bitmap": "0b1"}]}'
 api_expect 204 '' PUT /cpu-config "$(cat "$tmpl")"

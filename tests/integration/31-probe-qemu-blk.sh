@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
 # The probe's virtio-blk client against QEMU's own virtio-blk-pci on a raw
 # image: info, verify (and a corrupted byte found at the right sector), a
-# read-only drive, and a short benchmark.
-set -uo pipefail
+# read-only drive, and a short benchmark. QEMU runs with KVM where /dev/kvm
+# is usable, else with its TCG.
 . "$(dirname "$0")/../lib/probe-common.sh"
+require_qemu
 
-img=$tmp/disk.img
+img=$TMP/disk.img
 truncate -s 64M "$img"
 q=(--vmm qemu-q35 --timeout 90)
 
 # qboot leaves the 64-bit BAR for the probe to assign; SeaBIOS assigns it.
-expect blk-info-qboot 0 'PASS .*capacity=131072 .*flush=1 .*bars_assigned=1' -- \
+expect_probe blk-info-qboot 0 'PASS .*capacity=131072 .*flush=1 .*bars_assigned=1' -- \
 	"${q[@]}" --disk "$img" -- probe.test=blk-info
-expect blk-info-seabios 0 'PASS .*capacity=131072 .*bars_assigned=0' -- \
+expect_probe blk-info-seabios 0 'PASS .*capacity=131072 .*bars_assigned=0' -- \
 	"${q[@]}" --bios default --disk "$img" -- probe.test=blk-info
 blk_checks "$img" "${q[@]}"
-exit $failed
+finish

@@ -1,36 +1,37 @@
 #!/usr/bin/env bash
+# needs: kvm
 # Issue 4: the probe's block suite (the same checks QEMU's own virtio-blk
 # passes in 31) under azote, with the azote-card-blk azote starts itself and
 # with qemu-storage-daemon's vhost-user-blk export.
-set -uo pipefail
 . "$(dirname "$0")/../lib/probe-common.sh"
+require_kvm
+require qemu-storage-daemon
 
-img=$tmp/disk.img
+img=$TMP/disk.img
 truncate -s 64M "$img"
 a=(--vmm azote --timeout 90)
 # azote assigns BARs itself, as firmware would.
-expect blk-info-bars 0 'PASS .*bars_assigned=0 ' -- "${a[@]}" --disk "$img" -- probe.test=blk-info
+expect_probe blk-info-bars 0 'PASS .*bars_assigned=0 ' -- "${a[@]}" --disk "$img" -- probe.test=blk-info
 blk_checks "$img" "${a[@]}"
 # The card's queue polling: off (every request kicked), and with the
 # driver's EVENT_IDX (kicks held back by avail_event rather than the flag).
-expect blk-verify-nopoll 0 'PASS .*sectors=2048 ' -- "${a[@]}" --disk "$img,poll_us=0" \
+expect_probe blk-verify-nopoll 0 'PASS .*sectors=2048 ' -- "${a[@]}" --disk "$img,poll_us=0" \
 	-- probe.test=blk-verify probe.seed=5
-expect blk-verify-event-idx 0 'PASS .*sectors=2048 ' -- "${a[@]}" --disk "$img" \
+expect_probe blk-verify-event-idx 0 'PASS .*sectors=2048 ' -- "${a[@]}" --disk "$img" \
 	-- probe.test=blk-verify probe.seed=6 probe.event_idx=1
 # A multi-queue drive: the probe drives queue 0, the card serves 4.
-expect blk-verify-mq 0 'PASS .*sectors=2048 ' -- "${a[@]}" --cpus 2 --disk "$img,queues=4" \
+expect_probe blk-verify-mq 0 'PASS .*sectors=2048 ' -- "${a[@]}" --cpus 2 --disk "$img,queues=4" \
 	-- probe.test=blk-verify probe.seed=11
 
 # Through qemu-storage-daemon's export instead of a card.
-command -v qemu-storage-daemon >/dev/null || { echo "skip: no qemu-storage-daemon"; exit $failed; }
-sock=$tmp/vub.sock
-truncate -s 64M "$tmp/qsd.img"
-start_qsd "$tmp/qsd.img" "$sock"
+sock=$TMP/vub.sock
+truncate -s 64M "$TMP/qsd.img"
+start_qsd "$TMP/qsd.img" "$sock"
 v=(--vmm azote --timeout 90 --vhost-user-blk "$sock")
-expect qsd-blk-info 0 'PASS .*capacity=131072 .*serial=' -- "${v[@]}" -- probe.test=blk-info
-expect qsd-blk-verify 0 'PASS .*sectors=4096 ' -- "${v[@]}" -- probe.test=blk-verify probe.seed=3 probe.sectors=4096
-expect qsd-blk-verify-read 0 'PASS .*mode=read' -- \
+expect_probe qsd-blk-info 0 'PASS .*capacity=131072 .*serial=' -- "${v[@]}" -- probe.test=blk-info
+expect_probe qsd-blk-verify 0 'PASS .*sectors=4096 ' -- "${v[@]}" -- probe.test=blk-verify probe.seed=3 probe.sectors=4096
+expect_probe qsd-blk-verify-read 0 'PASS .*mode=read' -- \
 	"${v[@]}" -- probe.test=blk-verify probe.seed=3 probe.sectors=4096 probe.verify=read
-expect qsd-blk-bench 0 'PASS .*rand4k_iops=[1-9][0-9]* ' -- "${v[@]}" -- probe.test=blk-bench probe.secs=1
-kill -0 "$qsd" 2>/dev/null || { echo "FAIL: qemu-storage-daemon died"; cat "$tmp/qsd.log"; failed=1; }
-exit $failed
+expect_probe qsd-blk-bench 0 'PASS .*rand4k_iops=[1-9][0-9]* ' -- "${v[@]}" -- probe.test=blk-bench probe.secs=1
+expect_qsd_alive
+finish

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# needs: kvm
 # Issue 4: what a card's death does under azote.
 # - Durability: the probe writes and flushes, the card is SIGKILLed while
 #   the VM is still up, and a new VM reads the data back from the image.
@@ -6,27 +7,17 @@
 #   device reports DEVICE_NEEDS_RESET, and the probe fails its I/O quickly
 #   instead of hanging.
 . "$(dirname "$0")/../lib/common.sh"
-need_kvm
-probe=$ROOT/build/probe.elf
+require_kvm
+probe=$PROBE_ELF
 img=$TMP/disk.img
 truncate -s 64M "$img"
-
-# wait_for FILE REGEX SECS: until a line of FILE matches.
-wait_for() {
-	local i
-	for ((i = 0; i < $3 * 10; i++)); do
-		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 # start_vm CMDLINE: azote with the probe and one card-backed drive.
 start_vm() {
 	"$AZOTE" --kernel "$probe" --memory 128M --drive "path=$img" --cmdline "$1" \
 		</dev/null >"$TMP/out" 2>"$TMP/err" &
 	vm=$!
-	at_exit "kill -9 $vm 2>/dev/null"
+	kill_at_exit "$vm"
 }
 
 # --- durability

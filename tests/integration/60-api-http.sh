@@ -3,12 +3,10 @@
 # Firecracker user would, against azote-api-fake (the real API server with
 # a fake VMM): Firecracker's getting-started sequence, error answers,
 # limits against slow and oversized clients, metrics, --config-file.
-. "$(dirname "$0")/../lib/common.sh"
-. "$ROOT/tests/lib/api.sh"
+. "$(dirname "$0")/../lib/api.sh"
 
-FAKE=$ROOT/build/tests/azote-api-fake
-[ -x "$FAKE" ] || skip "$FAKE not built (make all)"
-command -v curl >/dev/null || skip "curl missing"
+FAKE=$BUILD/tests/azote-api-fake
+need_built "$FAKE"
 PY=/usr/bin/python3
 dir=$TMP
 
@@ -19,14 +17,9 @@ start_fake() {
 	"$FAKE" --api-sock "$dir/$name.sock" "$@" >"$dir/$name.out" \
 		2>>"$dir/fake.err" &
 	pid=$!
-	at_exit "kill $pid 2>/dev/null; wait $pid 2>/dev/null"
+	kill_at_exit "$pid" TERM
 	eval "${name}_pid=$pid"
-	for _ in $(seq 100); do
-		grep -q ready "$dir/$name.out" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	fail "$name did not start: $(cat "$dir/fake.err")"
-	finish
+	wait_for "$dir/$name.out" ready 10 || die "$name did not start: $(cat "$dir/fake.err")"
 }
 
 touch "$dir/vmlinux"

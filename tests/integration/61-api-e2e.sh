@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# needs: kvm
 # The API end to end with the real hypervisor (issue 6):
 #  1. Firecracker's getting-started sequence with curl boots the probe guest
 #     with its disk (and a NIC on a TAP device once azote has --net); the
@@ -8,17 +9,11 @@
 #  3. --config-file with the API still served, and pause/resume observed
 #     from the host: a paused guest echoes nothing of what it is sent, and
 #     catches up when resumed.
-# Skips while azote lacks --api-sock / --config-file (main.c wiring).
-. "$(dirname "$0")/../lib/common.sh"
-. "$ROOT/tests/lib/api.sh"
+. "$(dirname "$0")/../lib/api.sh"
 
-PROBE=${PROBE_ELF:-$ROOT/build/probe.elf}
-need_kvm
-[ -x "$AZOTE" ] || skip "$AZOTE not built"
-"$AZOTE" --help 2>&1 | grep -q -- --api-sock || skip "azote has no --api-sock yet"
-"$AZOTE" --help 2>&1 | grep -q -- --config-file || skip "azote has no --config-file yet"
-[ -f "$PROBE" ] || skip "$PROBE not built"
-command -v curl >/dev/null || skip "curl missing"
+PROBE=$PROBE_ELF
+require_kvm
+need_built "$AZOTE" "$PROBE"
 dir=$TMP
 
 # run_azote NAME INPUT ARGS...: azote in the background, console input from
@@ -27,16 +22,7 @@ run_azote() {
 	local name=$1 input=$2; shift 2
 	"$AZOTE" "$@" <"$input" >"$dir/$name.out" 2>"$dir/$name.err" &
 	pid=$!
-	at_exit "kill $pid 2>/dev/null; wait $pid 2>/dev/null"
-}
-
-# wait_output FILE REGEX SECS
-wait_output() {
-	for _ in $(seq $(($3 * 10))); do
-		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
+	kill_at_exit "$pid" TERM
 }
 
 truncate -s 8M "$dir/disk.img"
@@ -105,7 +91,7 @@ wait_socket "$API_SOCK"
 api_expect 200 '"state":"Running"' GET /
 api_expect 400 'not supported after starting' PUT /machine-config "$machine"
 printf 'one ' >&3
-wait_output "$dir/pr.out" 'one' 30 && pass "running guest echoes" ||
+wait_for "$dir/pr.out" 'one' 30 && pass "running guest echoes" ||
 	fail "running guest did not echo"
 api_expect 204 '' PATCH /vm '{"state": "Paused"}'
 api_expect 200 '"state":"Paused"' GET /
@@ -114,7 +100,7 @@ sleep 2
 grep -q two "$dir/pr.out" && fail "paused guest echoed" ||
 	pass "paused guest is silent"
 api_expect 204 '' PATCH /vm '{"state": "Resumed"}'
-wait_output "$dir/pr.out" 'two' 30 && pass "resumed guest catches up" ||
+wait_for "$dir/pr.out" 'two' 30 && pass "resumed guest catches up" ||
 	fail "resumed guest did not echo"
 printf 'q' >&3
 status=0; wait_exit $pid 60 || status=$?

@@ -1,22 +1,22 @@
 #!/usr/bin/env bash
+# needs: kvm
 # Issue 6: the actions that act on a running guest. SendCtrlAltDel reaches
 # it through the i8042 (the guest reads the scancodes), and FlushMetrics
 # writes a line with the vCPU exits the guest caused.
-. "$(dirname "$0")/../lib/common.sh"
-. "$ROOT/tests/lib/api.sh"
-need_kvm
+. "$(dirname "$0")/../lib/api.sh"
+require_kvm
 kbd=$("$ROOT/tests/guests/build.sh" kbd "$TMP/guests")
 API_SOCK=$TMP/api.sock
 
 "$AZOTE" --api-sock "$API_SOCK" </dev/null >"$TMP/out" 2>"$TMP/err" &
 pid=$!
-at_exit "kill -9 $pid 2>/dev/null"
+kill_at_exit "$pid"
 wait_socket "$API_SOCK"
 api_expect 400 'not supported before starting' PUT /actions '{"action_type": "SendCtrlAltDel"}'
 api_expect 204 '' PUT /metrics "{\"metrics_path\": \"$TMP/metrics.json\"}"
 api_expect 204 '' PUT /boot-source "{\"kernel_image_path\": \"$kbd\"}"
 api_expect 204 '' PUT /actions '{"action_type": "InstanceStart"}'
-for _ in $(seq 100); do grep -q "KBD ready" "$TMP/out" && break; sleep 0.1; done
+wait_for "$TMP/out" "KBD ready" 30 || fail "the keyboard guest did not start: $(cat "$TMP/out")"
 api_expect 204 '' PUT /actions '{"action_type": "FlushMetrics"}'
 line=$(tail -n 1 "$TMP/metrics.json")
 # The guest's COM1 output alone is a dozen port writes.
@@ -34,15 +34,15 @@ truncate -s 64M "$TMP/disk.img"
 API_SOCK=$TMP/api2.sock
 "$AZOTE" --api-sock "$API_SOCK" </dev/null >"$TMP/out2" 2>"$TMP/err2" &
 pid=$!
-at_exit "kill -9 $pid 2>/dev/null"
+kill_at_exit "$pid"
 wait_socket "$API_SOCK"
 api_expect 204 '' PUT /metrics "{\"metrics_path\": \"$TMP/metrics2.json\"}"
-api_expect 204 '' PUT /boot-source "{\"kernel_image_path\": \"$ROOT/build/probe.elf\",
+api_expect 204 '' PUT /boot-source "{\"kernel_image_path\": \"$PROBE_ELF\",
 	\"boot_args\": \"probe.test=blk-verify probe.sectors=2048 probe.hold=1\"}"
 api_expect 204 '' PUT /drives/scratch "{\"drive_id\": \"scratch\", \"path_on_host\": \"$TMP/disk.img\",
 	\"is_root_device\": false, \"is_read_only\": false}"
 api_expect 204 '' PUT /actions '{"action_type": "InstanceStart"}'
-for _ in $(seq 300); do grep -q "PROBE hold" "$TMP/out2" && break; sleep 0.1; done
+wait_for "$TMP/out2" "PROBE hold" 60 || fail "the probe did not finish its disk check"
 expect_match "probe verified its disk" "$(cat "$TMP/out2")" "PROBE blk-verify PASS .*flush=ok"
 api_expect 204 '' PUT /actions '{"action_type": "FlushMetrics"}'
 line=$(tail -n 1 "$TMP/metrics2.json")

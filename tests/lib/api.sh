@@ -1,5 +1,8 @@
-# Helpers for the API's integration tests (source after common.sh): talk to
-# an API socket with curl as a Firecracker user would.
+# shellcheck shell=bash
+# The API's integration tests (source it): the harness (common.sh), and
+# helpers that talk to an API socket with curl as a Firecracker user would.
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+require curl
 
 # The socket the helpers talk to.
 API_SOCK=
@@ -29,24 +32,4 @@ api_expect() {
 	else
 		pass "$what -> $want"
 	fi
-}
-
-# wait_socket PATH: until something listens there (10 s at most).
-wait_socket() {
-	for _ in $(seq 200); do [ -S "$1" ] && return 0; sleep 0.05; done
-	fail "no API socket at $1"
-	return 1
-}
-
-# wait_exit PID SECS: the process's exit status, 124 after SECS (it is then
-# killed).
-wait_exit() {
-	local pid=$1 secs=$2
-	for _ in $(seq $((secs * 10))); do
-		kill -0 "$pid" 2>/dev/null || { wait "$pid"; return $?; }
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-	return 124
 }

@@ -1,42 +1,171 @@
-# Shared helpers for integration tests (source it). Gives $ROOT, $AZOTE,
-# a per-test scratch directory $TMP removed on exit, and assertions that
-# say what they expected.
+# shellcheck shell=bash
+# The harness of the shell integration tests (tests/integration/NN-*.sh):
+# source it first. It cds to the repository's root and gives
+#   $ROOT, $BUILD (the build's directory, default $ROOT/build), $AZOTE,
+#   $PROBE_ELF
+#   $TMP        the test's scratch directory, removed on exit
+#   at_exit CMD         CMD runs at exit, in reverse order of registration,
+#                       before $TMP goes; kill_at_exit PID [SIG] for a process
+#   pass/fail/expect_eq/expect_match/expect_ok   checks; fail counts, the
+#                       test goes on (an expect_* returns 1 when it failed)
+#   die MSG             a failure the test cannot go on from: exits 1
+#   finish              the verdict: exit 1 if a check failed, else 0
+#   skip REASON         "SKIP: REASON", exit 77: the test cannot run here
+#   require CMD...      skips unless every CMD is a command
+#   require_kvm         skips unless /dev/kvm is usable (read-write)
+#   require_qemu        skips without qemu-system-x86_64; picks its accelerator
+#   need_built FILE...  fails (run make) unless the build made every FILE
+# A test exits 0 only through finish, after at least one check: a test
+# that ends otherwise with status 0, or with 77 without skip, fails.
+# Topic helpers (probe-common.sh, cards.sh, api.sh, netns.sh) source this
+# file and build on it.
+[ -z "${_AZOTE_COMMON:-}" ] || return 0
+_AZOTE_COMMON=1
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-AZOTE=${AZOTE:-$ROOT/build/azote}
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/azote-test.XXXXXX")
-FAILS=0
+cd "$ROOT" || exit 1
+BUILD=${BUILD:-build}
+[[ $BUILD == /* ]] || BUILD=$ROOT/$BUILD
+# Exported: probe-run boots these.
+export AZOTE=${AZOTE:-$BUILD/azote} PROBE_ELF=${PROBE_ELF:-$BUILD/probe.elf}
+_name=${0##*/}
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/azote-${_name%.sh}.XXXXXX") || exit 1
+FAILS=0 CHECKS=0 _verdict=""
 _cleanups=()
 
-# Runs "$@" at exit (in reverse order of registration), then removes $TMP.
 at_exit() { _cleanups+=("$*"); }
-_run_cleanups() {
-	local i
-	for ((i = ${#_cleanups[@]} - 1; i >= 0; i--)); do eval "${_cleanups[i]}" || true; done
+# kill_at_exit PID [SIG]: ends a background process at exit (SIG: KILL).
+kill_at_exit() { at_exit "kill -${2:-KILL} $1 2>/dev/null; wait $1 2>/dev/null"; }
+_on_exit() {
+	local rc=$? i
+	set +e
+	for ((i = ${#_cleanups[@]} - 1; i >= 0; i--)); do eval "${_cleanups[i]}"; done
 	rm -rf "$TMP"
+	case $rc/$_verdict in
+	0/pass | 77/skip | 1/fail) ;;
+	0/*) echo "FAIL: the test ended without its verdict (finish)"; exit 1 ;;
+	77/*) echo "FAIL: exit status 77 from a failure, not a skip"; exit 1 ;;
+	esac
 }
-trap _run_cleanups EXIT
+trap _on_exit EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
-fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
-pass() { echo "ok: $*"; }
+pass() { echo "ok: $*"; CHECKS=$((CHECKS + 1)); }
+fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)) CHECKS=$((CHECKS + 1)); }
 
 # expect_eq WHAT GOT WANT
 expect_eq() {
-	if [ "$2" = "$3" ]; then pass "$1 = $3"; else fail "$1: got '$2', want '$3'"; fi
+	if [ "$2" = "$3" ]; then pass "$1 = $3"; else fail "$1: got '$2', want '$3'"; return 1; fi
 }
 
-# expect_match WHAT TEXT REGEX
+# expect_match WHAT TEXT REGEX (grep -E, any line of TEXT)
 expect_match() {
-	if grep -Eq -- "$3" <<<"$2"; then pass "$1"; else fail "$1: '$3' not in: $2"; fi
+	if grep -Eq -- "$3" <<<"$2"; then pass "$1"; else fail "$1: '$3' not in: $2"; return 1; fi
 }
 
-# The test's verdict: exit 0 if no check failed.
+# expect_ok WHAT CMD...: CMD succeeds (exit status 0).
+expect_ok() {
+	local what=$1
+	shift
+	if "$@"; then pass "$what"; else fail "$what: status $?: $*"; return 1; fi
+}
+
+# The test's verdict: exit 1 if a check failed (or none was made), else 0.
 finish() {
-	if [ "$FAILS" -gt 0 ]; then echo "$FAILS check(s) failed"; exit 1; fi
+	if [ "$FAILS" -gt 0 ]; then
+		echo "$FAILS check(s) failed"
+		_verdict=fail
+		exit 1
+	fi
+	if [ "$CHECKS" = 0 ]; then
+		echo "FAIL: no check was made"
+		_verdict=fail
+		exit 1
+	fi
+	_verdict=pass
 	exit 0
 }
 
-# skip WHY: this test cannot run here.
-skip() { echo "SKIP: $*"; exit 77; }
+# die MSG: a failure after which the test cannot go on.
+die() { fail "$*"; finish; }
 
-need_kvm() { [ -c /dev/kvm ] || skip "no /dev/kvm on this machine"; }
+# skip REASON: this test cannot run here.
+skip() { echo "SKIP: $*"; _verdict=skip; exit 77; }
+
+# require CMD...: skips when a command is missing.
+require() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null || skip "no $c on this machine"
+	done
+}
+
+kvm_usable() { [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; }
+
+# require_kvm: for tests tagged "# needs: kvm" (run-all.sh runs them in the
+# box, tests/box/run, where this machine has no KVM).
+require_kvm() {
+	kvm_usable || skip "no usable /dev/kvm (this test needs KVM; run-all.sh runs it in tests/box/run)"
+}
+
+# require_qemu: qemu-system-x86_64, with KVM where /dev/kvm is usable, else
+# QEMU's TCG (AZOTE_QEMU_ACCEL=kvm|tcg|auto overrides, as for probe-run).
+# Sets QEMU_ACCEL, the accelerator's options for a QEMU command line.
+require_qemu() {
+	local accel=${AZOTE_QEMU_ACCEL:-auto}
+	require qemu-system-x86_64
+	if [ "$accel" = auto ]; then
+		if kvm_usable; then accel=kvm; else accel=tcg; fi
+	fi
+	case $accel in
+	kvm) require_kvm; QEMU_ACCEL=(-enable-kvm -cpu host,arch-capabilities=off) ;;
+	tcg) QEMU_ACCEL=(-accel tcg -cpu max) ;;
+	*) die "AZOTE_QEMU_ACCEL=$accel: want kvm, tcg or auto" ;;
+	esac
+	echo "QEMU accelerator: $accel"
+}
+
+# need_built FILE...: files the build makes; missing ones fail the test.
+need_built() {
+	local f
+	for f in "$@"; do
+		[ -e "$f" ] || die "$f missing: run make first"
+	done
+}
+
+# wait_socket PATH [SECS]: until a unix socket is at PATH (default 20 s);
+# a failed check otherwise (status 1).
+wait_socket() {
+	local i
+	for ((i = 0; i < ${2:-20} * 10; i++)); do
+		[ -S "$1" ] && return 0
+		sleep 0.1
+	done
+	fail "no socket at $1 after ${2:-20} s"
+	return 1
+}
+
+# wait_for FILE REGEX SECS: until a line of FILE matches REGEX (status 1
+# after SECS).
+wait_for() {
+	local i
+	for ((i = 0; i < $3 * 10; i++)); do
+		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# wait_exit PID SECS: the process's exit status, 124 after SECS (it is then
+# killed).
+wait_exit() {
+	local i
+	for ((i = 0; i < $2 * 10; i++)); do
+		kill -0 "$1" 2>/dev/null || { wait "$1"; return $?; }
+		sleep 0.1
+	done
+	kill -KILL "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	return 124
+}

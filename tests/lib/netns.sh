@@ -1,47 +1,38 @@
-# Network namespaces and TAP devices for the net tests. Source it. Either
-# call netns_init, which creates a namespace of the test's own (NS) and an
-# EXIT trap that, whatever happens, kills the processes started with
-# netns_bg and deletes the namespace with every interface in it; or, in a
-# test with a cleanup of its own, set NS, call netns_create and register
-# `ip netns del $NS` there. Nothing outside the namespace is touched.
+# shellcheck shell=bash
+# Network namespaces and TAP devices for the net tests (source it): the
+# harness (common.sh) and netns_init, which creates a namespace of the
+# test's own ($NS) and registers, with at_exit, the end of the processes
+# started with netns_bg and the namespace's deletion with every interface
+# in it. Nothing outside the namespace is touched.
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-# netns_create: the namespace $NS, loopback up, without IPv6, whose
-# chatter (DAD, MLD, router solicitations) would be noise on test TAPs.
-netns_create() {
-	ip netns add "$NS" || return 1
+# netns_init: $NS, loopback up, without IPv6, whose chatter (DAD, MLD,
+# router solicitations) would be noise on test TAPs. Skips where it cannot
+# be made (not root, no /dev/net/tun, no ip).
+netns_init() {
+	[ "$(id -u)" = 0 ] || skip "network namespaces and TAPs need root"
+	[ -c /dev/net/tun ] || skip "no /dev/net/tun"
+	require ip
+	NS=azote-net-$$-$RANDOM
+	NETNS_PIDS=()
+	ip netns add "$NS" || skip "cannot create a network namespace"
+	at_exit netns_cleanup
 	ip -n "$NS" link set lo up
 	ip netns exec "$NS" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
 		net.ipv6.conf.default.disable_ipv6=1
 }
 
-netns_init() {
-	if [ "$(id -u)" != 0 ]; then
-		echo "skip: network namespaces and TAPs need root"
-		exit 77
-	fi
-	if [ ! -c /dev/net/tun ]; then
-		echo "skip: no /dev/net/tun"
-		exit 77
-	fi
-	NS=azote-net-$$-$RANDOM
-	NETNS_PIDS=()
-	NETNS_TMP=$(mktemp -d)
-	trap netns_cleanup EXIT
-	if ! netns_create; then
-		echo "skip: cannot create a network namespace"
-		exit 77
-	fi
-}
-
 netns_cleanup() {
 	local p
-	for p in "${NETNS_PIDS[@]}"; do
-		kill -9 "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
+	for p in ${NETNS_PIDS[@]+"${NETNS_PIDS[@]}"}; do
+		kill -9 "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
 	done
-	ip netns del "$NS" 2>/dev/null || true
-	rm -rf "$NETNS_TMP"
+	ip netns del "$NS" 2>/dev/null
 }
+
+# in_ns CMD...: runs CMD in the namespace.
+in_ns() { ip netns exec "$NS" "$@"; }
 
 # netns_tap NAME [multi_queue]: a TAP in the namespace, up.
 netns_tap() {
@@ -59,7 +50,7 @@ netns_use_tap() {
 }
 
 # netns_bg CMD...: runs CMD in the namespace in the background (its PID
-# in $!, killed by the cleanup).
+# in $!, killed at exit). ip execs CMD, so $! is CMD's own PID.
 netns_bg() {
 	ip netns exec "$NS" "$@" &
 	NETNS_PIDS+=("$!")
@@ -68,12 +59,12 @@ netns_bg() {
 # netns_stop PID: ends a process netns_bg started, and forgets it.
 netns_stop() {
 	local p keep=()
-	kill "$1" 2>/dev/null || true
-	wait "$1" 2>/dev/null || true
+	kill "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
 	for p in "${NETNS_PIDS[@]}"; do
 		[ "$p" = "$1" ] || keep+=("$p")
 	done
-	NETNS_PIDS=("${keep[@]}")
+	NETNS_PIDS=(${keep[@]+"${keep[@]}"})
 }
 
 # netns_run SECONDS CMD...: runs CMD in the namespace with a time limit.
@@ -95,9 +86,9 @@ netns_check_bench() {
 	local got sent
 	got=$(( $(netns_rx_packets "$1") - $2 ))
 	sent=$(grep -o 'tx_pkts=[0-9]*' "$3" | cut -d= -f2)
-	echo "     host TAP received $got frames (guest sent ${sent:-?} + control)"
-	if [ -z "$sent" ] || [ "$got" -lt "$sent" ]; then
-		echo "FAIL net-bench: TAP count $got < guest tx_pkts ${sent:-none}"
-		return 1
+	if [ -n "$sent" ] && [ "$got" -ge "$sent" ]; then
+		pass "net-bench: host TAP received $got frames (guest sent $sent + control)"
+	else
+		fail "net-bench: TAP count $got < guest tx_pkts ${sent:-none}"
 	fi
 }
