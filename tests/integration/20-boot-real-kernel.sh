@@ -8,62 +8,44 @@
 # /dev/kvm, that KVM accepts those registers).
 #
 # The kernel comes from Debian's linux-image package, fetched once with
-# apt-get download and cached in ~/.cache/azote. Skips (77) when neither
-# the cache nor apt can provide it.
-set -euo pipefail
-cd "$(dirname "$0")/../.."
+# apt-get download and unpacked in ~/.cache/azote (tests/lib/debian-kernel.sh,
+# as for the box). Skips (77) when neither the cache nor apt can provide it.
+. "$(dirname "$0")/../lib/common.sh"
+. tests/lib/debian-kernel.sh
 
-BUILD=${BUILD:-build}
 inspect=$BUILD/tools/boot_inspect
 stub=$BUILD/tools/pvh_stub.elf
-cache=${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/azote
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-fails=0
+make -s BUILD="$BUILD" "$inspect" "$stub" || die "cannot build $inspect and $stub"
 
-make -s BUILD="$BUILD" "$inspect" "$stub"
-
-skip() { echo "SKIP: $*"; exit 77; }
-ok() { echo "ok   $*"; }
-bad() { echo "FAIL $*"; fails=$((fails + 1)); }
 # check DESCRIPTION CONDITION...: the condition is a [[ ]] / (( )) test.
-check() { local d=$1; shift; if eval "$@"; then ok "$d"; else bad "$d ($*)"; fi; }
-# get KEY: the value of KEY= in the last inspector output.
-get() { awk -v k="$1" 'index($0, k "=") == 1 { print substr($0, length(k) + 2); exit }' "$work/out"; }
-inspect_ok() { "$inspect" "$@" > "$work/out" 2> "$work/err" || { cat "$work/err"; return 1; }; }
-inspect_fails() { ! "$inspect" "$@" > "$work/out" 2> "$work/err"; }
-
-# A cached vmlinuz, or one fetched from the package linux-image-amd64 depends
-# on today.
-find_kernel() {
-	local k pkg
-	k=$(ls "$cache"/vmlinuz-* 2>/dev/null | sort -V | tail -n 1 || true)
-	if [ -n "$k" ]; then echo "$k"; return; fi
-	pkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
-	      awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
-	if [ -z "$pkg" ]; then
-		timeout 300 apt-get update -q > "$work/apt.log" 2>&1 || true
-		pkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
-		      awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
-	fi
-	[ -n "$pkg" ] || return 1
-	echo "fetching $pkg (once; cached in $cache)" >&2
-	(cd "$work" && timeout 600 apt-get download -q "$pkg" > apt.log 2>&1) || return 1
-	dpkg-deb -x "$work"/"$pkg"_*.deb "$work/pkg"
-	mkdir -p "$cache"
-	cp "$work"/pkg/boot/vmlinuz-* "$cache"/
-	rm -rf "$work/pkg" "$work"/*.deb
-	ls "$cache"/vmlinuz-* | sort -V | tail -n 1
+check() { local d=$1; shift; if eval "$@"; then pass "$d"; else fail "$d ($*)"; fi; }
+# The inspector's last output, KEY=VALUE lines, in kv (the first of a key).
+declare -A kv
+inspect_run() {
+	local l
+	kv=()
+	"$inspect" "$@" >"$TMP/out" 2>"$TMP/err"
+	local rc=$?
+	while IFS= read -r l; do
+		[[ $l == *=* && ! -v kv[${l%%=*}] ]] && kv[${l%%=*}]=${l#*=}
+	done <"$TMP/out"
+	return $rc
 }
+# get KEY: the value of KEY= in the last inspector output.
+get() { printf '%s\n' "${kv[$1]-}"; }
+inspect_ok() { inspect_run "$@" || die "boot_inspect $*: $(cat "$TMP/err")"; }
+inspect_fails() { ! inspect_run "$@"; }
 
-kernel=$(find_kernel) || skip "no Debian kernel in $cache and apt-get download failed"
+# Debian's kernel package, unpacked in the cache (tests/lib/debian-kernel.sh).
+pkg=$(DK_WHO=${0##*/} dk_unpacked) || skip "no Debian kernel in $DK_CACHE and apt-get download failed"
+kernel=$(ls "$pkg"/boot/vmlinuz-* | head -n 1)
 echo "kernel: $kernel"
-head -c $((5 << 20)) /dev/urandom > "$work/initrd"
+head -c $((5 << 20)) /dev/urandom > "$TMP/initrd"
 initrd_size=$((5 << 20))
 cmdline="console=ttyS0 root=/dev/vda ro quiet"
 
 echo "--- bzImage, 3.5 GiB (RAM above the hole), 2 vCPUs"
-inspect_ok --kernel "$kernel" --initrd "$work/initrd" --cmdline "$cmdline" \
+inspect_ok --kernel "$kernel" --initrd "$TMP/initrd" --cmdline "$cmdline" \
 	--memory 3584M --cpus 2
 ver=$(get zp.version)
 printf 'figures: protocol %d.%02d, init_size %s, pref_address %s, kernel_alignment %s,\n' \
@@ -108,16 +90,16 @@ fi
 
 echo "--- bzImage, errors a user can act on"
 check "16 MiB: memory too small for the kernel" \
-	'inspect_fails --kernel "$kernel" --memory 16M && grep -q "memory too small" "$work/err"'
+	'inspect_fails --kernel "$kernel" --memory 16M && grep -q "memory too small" "$TMP/err"'
 long=$(head -c 4096 /dev/zero | tr '\0' x)
 check "command line over cmdline_size is refused" \
-	'inspect_fails --kernel "$kernel" --cmdline "$long" && grep -q cmdline_size "$work/err"'
+	'inspect_fails --kernel "$kernel" --cmdline "$long" && grep -q cmdline_size "$TMP/err"'
 check "PVH entry refused for a bzImage" \
-	'inspect_fails --kernel "$kernel" --entry pvh && grep -q "no PVH entry" "$work/err"'
+	'inspect_fails --kernel "$kernel" --entry pvh && grep -q "no PVH entry" "$TMP/err"'
 
 echo "--- PVH ELF (ld-linked stub with XEN_ELFNOTE_PHYS32_ENTRY), 256 MiB, 4 vCPUs"
 pvh_entry=0x$(nm "$stub" | awk '$3 == "pvh_start" { print $1 }')
-inspect_ok --kernel "$stub" --initrd "$work/initrd" --cmdline "probe.test=boot" \
+inspect_ok --kernel "$stub" --initrd "$TMP/initrd" --cmdline "probe.test=boot" \
 	--memory 256M --cpus 4
 check "format ELF, PVH entry from the note" \
 	'[[ $(get format) == elf && $(get mode) == pvh ]] && (( $(get entry) == pvh_entry ))'
@@ -144,5 +126,4 @@ inspect_ok --kernel "$stub" --entry linux64 --memory 64M
 check "same ELF with --entry linux64: e_entry and a zero page" \
 	'[[ $(get mode) == linux64 && $(get zp.header) == HdrS ]] && (( $(get entry) == 0x100000 && $(get rsi) == 0x7000 ))'
 
-echo "--- $fails failure(s)"
-[ "$fails" -eq 0 ]
+finish
