@@ -190,6 +190,11 @@ void x86_vcpu_dump(struct vcpu *v, const char *why)
 		fprintf(stderr, "  (registers unavailable: %s)\n", strerror(errno));
 		return;
 	}
+	if (x86_regs_are_init_state(&r, &s)) {
+		fprintf(stderr, "  (registers lost: KVM put this vCPU back in its INIT state "
+			"when it stopped, as it does on AMD after a shutdown)\n");
+		return;
+	}
 	fprintf(stderr,
 		"  rip %016llx rsp %016llx rflags %016llx\n"
 		"  rax %016llx rbx %016llx rcx %016llx rdx %016llx\n"

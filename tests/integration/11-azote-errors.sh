@@ -48,9 +48,19 @@ triple=$("$ROOT/tests/guests/build.sh" triple "$TMP/guests")
 out=$(timeout 30 "$AZOTE" --kernel "$triple" 2>&1 </dev/null)
 expect_eq "triple fault: exit status" "$?" 2
 expect_match "triple fault: cause" "$out" "triple fault \(KVM_EXIT_SHUTDOWN\)"
-expect_match "triple fault: registers" "$out" "rip 0000000000100[0-9a-f]{3} rsp"
-expect_match "triple fault: segments" "$out" "cs +sel 00"
-expect_match "triple fault: code bytes" "$out" "code at .*: 0f 0b"
+# On AMD, KVM resets the vCPU when it intercepts the shutdown, so the
+# fault's registers are gone and the dump must say so, not show the reset
+# vector as where the guest died.
+if grep -q '^flags.* svm' /proc/cpuinfo; then
+	expect_match "triple fault: registers lost on AMD" "$out" \
+		"registers lost: KVM put this vCPU back in its INIT state"
+	expect_eq "triple fault: no reset-vector dump on AMD" \
+		"$(grep -c 'rip 000000000000fff0' <<<"$out")" 0
+else
+	expect_match "triple fault: registers" "$out" "rip 0000000000100[0-9a-f]{3} rsp"
+	expect_match "triple fault: segments" "$out" "cs +sel 00"
+	expect_match "triple fault: code bytes" "$out" "code at .*: 0f 0b"
+fi
 
 # SIGTERM while the guest (waiting for console input) runs: status
 # 128+15, and the card azote started is gone with it.

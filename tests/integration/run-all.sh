@@ -12,7 +12,8 @@
 # A skipped test was never judged: with CI=true any skip fails the run,
 # unless AZOTE_ALLOW_SKIP=1 says a skip is acceptable on this machine.
 # AZOTE_BOX=never keeps every test on this machine (the KVM tests then skip
-# where /dev/kvm is missing); AZOTE_BOX_TIMEOUT bounds the box (seconds).
+# where /dev/kvm is missing); AZOTE_BOX_TIMEOUT bounds the box and
+# AZOTE_TEST_TIMEOUT each test (seconds; a test out of time fails).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -75,13 +76,17 @@ if [ -z "${AZOTE_IN_BOX:-}" ] && printf '%s\n' "${tests[@]}" | grep -q '/8[0-9]-
 	export LG_PREBUILT=$PWD/build/linux-guest
 fi
 
+# One hung test must not eat the time of those after it (nor the box's).
+test_timeout=${AZOTE_TEST_TIMEOUT:-1200}
 tier_start=$(date +%s)
 for t in ${host[@]+"${host[@]}"}; do
 	name=$(basename "$t" .sh)
 	printf '\n--- %s\n' "$name"
 	start=$(date +%s)
-	"$t"
-	note "$name" $? $(( $(date +%s) - start ))
+	timeout -k 10 "$test_timeout" "$t"
+	rc=$?
+	[ "$rc" -ne 124 ] || echo "run-all: $name did not end within ${test_timeout}s (AZOTE_TEST_TIMEOUT)"
+	note "$name" "$rc" $(( $(date +%s) - start ))
 done
 host_secs=$(( $(date +%s) - tier_start ))
 

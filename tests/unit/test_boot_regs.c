@@ -172,12 +172,42 @@ static void test_identity_map(void **state)
 	fx_guest_free(m);
 }
 
+/* The INIT state is recognised as such (a dump on AMD says the registers
+ * were lost), and neither boot entry's state nor a real-mode guest running
+ * elsewhere is mistaken for it. */
+static void test_init_state(void **state)
+{
+	struct kvm_regs r = { .rip = 0xfff0, .rflags = 2 };
+	struct kvm_sregs s;
+	struct boot_info bi = { .entry = 0x1000000 };
+
+	(void)state;
+	kvm_reset_sregs(&s);
+	assert_true(x86_regs_are_init_state(&r, &s));
+	r.rip = 0xfff3;
+	assert_false(x86_regs_are_init_state(&r, &s));
+	r.rip = 0xfff0;
+	s.cs.base = 0xf0000;
+	assert_false(x86_regs_are_init_state(&r, &s));
+	s.cs.base = 0xffff0000;
+	s.cr0 |= 1;
+	assert_false(x86_regs_are_init_state(&r, &s));
+
+	for (int mode = 0; mode < 2; mode++) {
+		bi.mode = mode ? BOOT_MODE_PVH32 : BOOT_MODE_LINUX64;
+		kvm_reset_sregs(&s);
+		x86_boot_regs(&bi, &r, &s);
+		assert_false(x86_regs_are_init_state(&r, &s));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_linux64),
 		cmocka_unit_test(test_pvh),
 		cmocka_unit_test(test_identity_map),
+		cmocka_unit_test(test_init_state),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

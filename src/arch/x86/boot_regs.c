@@ -57,3 +57,10 @@ void x86_boot_regs(const struct boot_info *bi, struct kvm_regs *regs,
 		regs->rbx = bi->boot_data;
 	}
 }
+
+bool x86_regs_are_init_state(const struct kvm_regs *regs,
+			     const struct kvm_sregs *sregs)
+{
+	return regs->rip == 0xfff0 && sregs->cs.selector == 0xf000 &&
+	       sregs->cs.base == 0xffff0000 && !(sregs->cr0 & X86_CR0_PE);
+}

@@ -3,6 +3,7 @@
 #define AZOTE_ARCH_X86_BOOT_REGS_H
 
 #include <linux/kvm.h>
+#include <stdbool.h>
 
 #include "arch/x86/boot.h"
 
@@ -20,5 +21,13 @@
  * The GDT those selectors name is written by x86_boot_load at GPA_GDT. */
 void x86_boot_regs(const struct boot_info *bi, struct kvm_regs *regs,
 		   struct kvm_sregs *sregs);
+
+/* True if regs/sregs hold the architectural INIT state (CS f000:fff0 with
+ * base ffff0000, protection off). KVM on AMD puts a vCPU there by itself
+ * when it intercepts a shutdown (the VMCB is undefined after one), so a
+ * triple fault's registers are lost on such hosts; a dump says so instead
+ * of showing the reset vector as if the guest had died there. */
+bool x86_regs_are_init_state(const struct kvm_regs *regs,
+			     const struct kvm_sregs *sregs);
 
 #endif
