@@ -6,13 +6,13 @@
 # Linux's view passes the boot check: the RAM in the e820 map is what was
 # asked, the command line arrived intact, the console works both ways.
 # See tests/linux-guest/README.md.
-set -euo pipefail
 . "$(dirname "$0")/../linux-guest/lib/itest.sh"
-lg_need_kvm
+require_kvm
 lg_itest_init
-lg_need_azote
+need_built "$AZOTE"
 
 echo "--- vmlinux, PVH entry, 256 MiB"
 lg_run --vmm azote --kernel vmlinux --memory 256M --checks boot,smp
 echo "--- bzImage, 64-bit boot protocol, 128 MiB"
 lg_run --vmm azote --kernel bzImage --memory 128M --checks boot
+finish

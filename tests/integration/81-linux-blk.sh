@@ -5,13 +5,13 @@
 # host finds the same bytes in the image afterwards; a read-only drive is
 # read-only to Linux, refuses writes and stays unchanged. Its queues
 # interrupt through MSI-X, and the counts rise (irq check).
-set -euo pipefail
 . "$(dirname "$0")/../linux-guest/lib/itest.sh"
-lg_need_kvm
+require_kvm
 lg_itest_init
-lg_need_azote
+need_built "$AZOTE"
 
 lg_make_disks
 lg_run --vmm azote --checks boot,blk,blkro,irq \
-	--drive "$LG_T/rw.img" --drive "$LG_T/ro.img,ro"
+	--drive "$TMP/rw.img" --drive "$TMP/ro.img,ro"
 lg_check_disks
+finish

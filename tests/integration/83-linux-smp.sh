@@ -7,10 +7,10 @@
 # spins on it for ever): run.sh boots the test kernel with the CPU template
 # docs/cpu-templates/no-kvm-pv-hypercalls.json. See
 # tests/linux-guest/README.md.
-set -euo pipefail
 . "$(dirname "$0")/../linux-guest/lib/itest.sh"
-lg_need_kvm
+require_kvm
 lg_itest_init
-lg_need_azote
+need_built "$AZOTE"
 
 lg_run --vmm azote --cpus 2 --checks boot,smp
+finish

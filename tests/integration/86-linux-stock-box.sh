@@ -9,13 +9,12 @@
 # from it (PVH entry), 2 vCPUs, every check in one boot each: boot, blk
 # (the host compares the image), blkro, net (ICMP to the host's TAP in a
 # network namespace), irq (MSI-X counts rose), smp.
-set -euo pipefail
 . "$(dirname "$0")/../linux-guest/lib/itest.sh"
 export LINUX_GUEST=stock
-lg_need_kvm
+require_kvm
 lg_itest_init
-lg_need_azote
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root for a network namespace and a TAP"; exit 77; }
+need_built "$AZOTE"
+require_root "a network namespace and a TAP"
 
 all=(--cpus 2 --checks boot,blk,blkro,net,irq,smp --net --timeout 600)
 for vmm in azote qemu; do
@@ -23,7 +22,8 @@ for vmm in azote qemu; do
 		echo "--- $vmm, stock $kernel"
 		lg_make_disks
 		lg_run --vmm "$vmm" --kernel "$kernel" "${all[@]}" \
-			--drive "$LG_T/rw.img" --drive "$LG_T/ro.img,ro"
+			--drive "$TMP/rw.img" --drive "$TMP/ro.img,ro"
 		lg_check_disks
 	done
 done
+finish

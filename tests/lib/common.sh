@@ -12,6 +12,7 @@
 #   finish              the verdict: exit 1 if a check failed, else 0
 #   skip REASON         "SKIP: REASON", exit 77: the test cannot run here
 #   require CMD...      skips unless every CMD is a command
+#   require_root WHY    skips unless root (WHY: what needs it)
 #   require_kvm         skips unless /dev/kvm is usable (read-write)
 #   require_qemu        skips without qemu-system-x86_64; picks its accelerator
 #   need_built FILE...  fails (run make) unless the build made every FILE
@@ -99,6 +100,11 @@ require() {
 	for c in "$@"; do
 		command -v "$c" >/dev/null || skip "no $c on this machine"
 	done
+}
+
+# require_root WHY: skips unless this runs as root.
+require_root() {
+	[ "$(id -u)" = 0 ] || skip "$1 need root"
 }
 
 kvm_usable() { [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; }

@@ -10,7 +10,7 @@
 # router solicitations) would be noise on test TAPs. Skips where it cannot
 # be made (not root, no /dev/net/tun, no ip).
 netns_init() {
-	[ "$(id -u)" = 0 ] || skip "network namespaces and TAPs need root"
+	require_root "network namespaces and TAPs"
 	[ -c /dev/net/tun ] || skip "no /dev/net/tun"
 	require ip
 	NS=azote-net-$$-$RANDOM

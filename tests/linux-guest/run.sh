@@ -38,7 +38,7 @@ root=$(cd "$here/../.." && pwd)
 . "$here/lib/common.sh"
 
 vmm=qemu kernel=vmlinux checks=boot memory=128M cpus=1 machine=q35 tcg=0
-timeout=240 log= azote=$root/build/azote append= quiet=0 net=0 wrong=,
+timeout=240 log= azote=${AZOTE:-$root/build/azote} append= quiet=0 net=0 wrong=,
 drives=()
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
