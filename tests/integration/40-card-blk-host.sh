@@ -18,6 +18,14 @@ cp "$img" "$TMP/before.img"
 expect_ok "read-only image" drv ro -- "$CARD_BLK" --fd '{fd}' --image "$img" --ro
 expect_ok "read-only image unchanged" cmp "$img" "$TMP/before.img"
 
+echo "-- an image where holes cannot be punched (ramfs, in a mount namespace of its own)"
+# DISCARD and WRITE_ZEROES are then not offered: each would fail.
+nopunch=$TMP/ramfs/disk.img
+expect_ok "no DISCARD or WRITE_ZEROES without hole punching" unshare -m sh -c \
+	'mkdir -p "$1" && mount -t ramfs none "$1" && truncate -s 16M "$1/disk.img" && shift && exec "$@"' \
+	sh "$TMP/ramfs" timeout 60 "$DRV" --image "$nopunch" nopunch -- \
+	"$CARD_BLK" --fd '{fd}' --image "$nopunch"
+
 echo "-- 4 queues, one thread and io_uring each; memory table changed while running; device reset"
 expect_ok "4 queues, remap, reset" \
 	drv --queues 4 mq remap reset -- "$CARD_BLK" --fd '{fd}' --image "$img" --queues 4
