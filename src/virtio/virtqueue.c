@@ -114,10 +114,15 @@ int virtq_map_chain(const struct virtq *q, uint16_t head, struct virtq_chain *c,
 			return azerr_set(e, "descriptor index %u outside %s table of %u",
 					 i, indirect ? "indirect" : "the", size);
 		/* §2.7.5.3.1: no chain is longer than the queue; this also
-		 * bounds the walk of a chain that loops. */
-		if (++seen > q->num)
-			return azerr_set(e, "chain from head %u longer than the queue "
-					 "(%u): a loop?", head, q->num);
+		 * bounds the walk of a chain that loops. An indirect table's
+		 * entries are counted apart, against the table's own size:
+		 * drivers fill a whole queue-sized table, whose pointer then
+		 * sits in the ring's table (Linux does, for its largest
+		 * requests), and a 1-entry queue still carries requests. */
+		if (++seen > size)
+			return azerr_set(e, "chain from head %u longer than %s (%u): "
+					 "a loop?", head, indirect ? "its indirect table" :
+					 "the queue", size);
 		memcpy(&d, &table[i], sizeof(d));
 		d.addr = le64toh(d.addr);
 		d.len = le32toh(d.len);
@@ -130,14 +135,17 @@ int virtq_map_chain(const struct virtq *q, uint16_t head, struct virtq_chain *c,
 				return azerr_set(e, "nested indirect descriptor");
 			if (d.flags & VIRTQ_DESC_F_NEXT)
 				return azerr_set(e, "indirect descriptor with NEXT set");
-			if (!d.len || d.len % sizeof(d) || d.len / sizeof(d) > q->num)
+			/* Up to the largest queue's size, whatever this one's. */
+			if (!d.len || d.len % sizeof(d) || d.len / sizeof(d) > VIRTQ_MAX_SIZE)
 				return azerr_set(e, "indirect table of %u bytes (must be "
-						 "16..%u, a multiple of 16)", d.len, 16 * q->num);
+						 "16..%u, a multiple of 16)", d.len,
+						 16 * VIRTQ_MAX_SIZE);
 			table = gmem_gpa(q->mem, d.addr, d.len);
 			if (!table)
 				return azerr_set(e, "indirect table 0x%llx+%u outside "
 						 "guest memory", (unsigned long long)d.addr, d.len);
 			size = d.len / sizeof(d);
+			seen = 0;
 			indirect = true;
 			i = 0;
 			continue;

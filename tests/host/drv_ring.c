@@ -90,7 +90,7 @@ int drv_vq_add(struct drv_vq *q, const struct drv_buf *b, unsigned n,
 	uint16_t d[64];
 	unsigned k = itable_gpa ? 1 : n;
 
-	if (n > 64 || drv_vq_take(q, k, d) < 0)
+	if (k > 64 || drv_vq_take(q, k, d) < 0)
 		return -1;
 	if (itable_gpa) {
 		struct virtq_desc *t = drv_gpa(q->mem, itable_gpa);

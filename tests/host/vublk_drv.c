@@ -13,16 +13,18 @@
  * ARGS... and it is replaced by 3), and leaks a stray fd into it so the
  * "fds" test can check the card closed it.
  *
- * Tests: basic ro nopunch hostile mq remap reset fds bench durable-write crash-io
+ * Tests: basic ro nopunch seg-max hostile mq remap reset fds bench durable-write crash-io
  * (--image names the image for "fds"). Prints one line per check; exits 0
  * when all pass, 1 on a failed check, 2 on a setup error, 3 when the
  * back-end went away (what crash-io expects). */
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +43,7 @@
 #define MAX_QUEUES 8
 #define SLOTS      32          /* requests in flight per queue */
 #define SLOT_DATA  (64 << 10)  /* data buffer per slot */
+#define ITABLE_MAX 256         /* entries of a slot's indirect table */
 #define EXIT_GONE  3
 
 struct slot {
@@ -162,7 +165,8 @@ static void wait_used(struct drv *d, unsigned qi, uint16_t *id, uint32_t *len)
 /* One block request: type, sector, data at data_gpa (len bytes, written by
  * the device for IN-like requests). layout: 0 plain 3 descriptors,
  * 1 indirect, 2 data split in 2 KiB descriptors, 3 header and data in
- * one descriptor (OUT) / data and status in one (IN). */
+ * one descriptor (OUT) / data and status in one (IN), 4 data split in
+ * 256-byte descriptors, all in one indirect table (the largest requests). */
 struct io {
 	uint32_t type;
 	uint64_t sector;
@@ -176,7 +180,7 @@ static int start_io(struct drv *d, unsigned qi, unsigned si, const struct io *io
 {
 	struct slot *s = &d->slots[qi][si];
 	struct virtio_blk_req_hdr *h = drv_gpa(&d->mem, s->hdr);
-	struct drv_buf b[40];
+	struct drv_buf b[ITABLE_MAX];
 	unsigned n = 0;
 
 	*h = (struct virtio_blk_req_hdr){ .type = io->type, .sector = io->sector };
@@ -187,10 +191,11 @@ static int start_io(struct drv *d, unsigned qi, unsigned si, const struct io *io
 		b[n++] = (struct drv_buf){ s->hdr, 16 + io->len, false };
 	} else {
 		b[n++] = (struct drv_buf){ s->hdr, 16, false };
-		if (io->len && io->layout == 2) {
-			for (uint32_t off = 0; off < io->len; off += 2048)
+		if (io->len && (io->layout == 2 || io->layout == 4)) {
+			uint32_t piece = io->layout == 2 ? 2048 : 256;
+			for (uint32_t off = 0; off < io->len && n + 1 < ITABLE_MAX; off += piece)
 				b[n++] = (struct drv_buf){ io->data + off,
-					io->len - off < 2048 ? io->len - off : 2048,
+					io->len - off < piece ? io->len - off : piece,
 					io->dev_writes };
 		} else if (io->len && !(io->layout == 3 && io->dev_writes)) {
 			b[n++] = (struct drv_buf){ io->data, io->len, io->dev_writes };
@@ -202,7 +207,8 @@ static int start_io(struct drv *d, unsigned qi, unsigned si, const struct io *io
 	} else {
 		b[n++] = (struct drv_buf){ s->status, 1, true };
 	}
-	int head = drv_vq_add(&d->q[qi], b, n, io->layout == 1 ? s->itable : 0);
+	int head = drv_vq_add(&d->q[qi], b, n,
+			      io->layout == 1 || io->layout == 4 ? s->itable : 0);
 	if (head < 0)
 		die(2, "queue %u: out of descriptors", qi);
 	s->head = head;
@@ -738,6 +744,35 @@ static int check_image(const char *path, unsigned seed)
 	return ok ? 0 : 1;
 }
 
+/* The largest request the card advertises (issue 15): header, seg_max
+ * data descriptors and status in one indirect table, which with --qsize
+ * 256 is as large as the queue. Written, read back the same way and with
+ * a plain read, and compared. */
+static void test_seg_max(struct drv *d)
+{
+	uint64_t buf = d->slots[0][0].data, chk = d->slots[0][1].data;
+	uint8_t *c = drv_gpa(&d->mem, chk);
+	uint32_t seg_max = 0;
+	struct azerr e;
+
+	if (vu_fe_get_config(&d->fe, offsetof(struct virtio_blk_config, seg_max),
+			     &seg_max, sizeof(seg_max), &e))
+		die(2, "%s", e.msg);
+	uint32_t len = le32toh(seg_max) * 256;
+	check(d, le32toh(seg_max) + 2 <= ITABLE_MAX && len <= SLOT_DATA && len % 512 == 0,
+	      "seg_max %u fits this driver's table and buffers", le32toh(seg_max));
+	fill(drv_gpa(&d->mem, buf), d->seed, 1500, len);
+	check(d, rw(d, 0, true, 1500, buf, len, 4) == 0,
+	      "write of %u descriptors in one indirect table on a %u-entry queue",
+	      le32toh(seg_max) + 2, d->qsize);
+	memset(c, 0, len);
+	check(d, rw(d, 0, false, 1500, chk, len, 4) == 0 && matches(c, d->seed, 1500, len),
+	      "read back the same way");
+	memset(c, 0, len);
+	check(d, rw(d, 0, false, 1500, chk, len, 0) == 0 && matches(c, d->seed, 1500, len),
+	      "read back in one descriptor");
+}
+
 /* An image on a file system that cannot punch holes (ramfs; 9p as the
  * box mounts the clone): DISCARD and WRITE_ZEROES are not offered, since
  * every one would fail, and reads and writes work as ever. */
@@ -804,7 +839,7 @@ static void setup(struct drv *d, unsigned want_queues)
 			struct slot *s = &d->slots[qi][i];
 			s->hdr = drv_alloc(&d->mem, 16, 16, false);
 			s->status = drv_alloc(&d->mem, 1, 1, false);
-			s->itable = drv_alloc(&d->mem, 64 * 16, 16, false);
+			s->itable = drv_alloc(&d->mem, ITABLE_MAX * 16, 16, false);
 			/* Slots 2.. use memory above 4 GiB. */
 			s->data = drv_alloc(&d->mem, SLOT_DATA + 4096, 4096, i >= 2);
 		}
@@ -898,6 +933,7 @@ int main(int argc, char **argv)
 		if (!strcmp(*t, "basic")) test_basic(&d);
 		else if (!strcmp(*t, "ro")) test_ro(&d);
 		else if (!strcmp(*t, "nopunch")) test_nopunch(&d);
+		else if (!strcmp(*t, "seg-max")) test_seg_max(&d);
 		else if (!strcmp(*t, "hostile")) test_hostile(&d);
 		else if (!strcmp(*t, "mq")) test_mq(&d);
 		else if (!strcmp(*t, "remap")) test_remap(&d);

@@ -24,6 +24,7 @@ struct pairq {
 	uint64_t rx_base;                  /* qsize buffers, one per descriptor */
 	uint64_t rx_gpa[VIRTQ_MAX_SIZE];   /* head -> buffer */
 	uint64_t tx_slot[TX_SLOTS];
+	uint64_t tx_itable[TX_SLOTS];      /* each slot's indirect table */
 	int tx_head_slot[VIRTQ_MAX_SIZE];
 	int tx_free[TX_SLOTS];
 	unsigned nr_tx_free;
@@ -44,6 +45,7 @@ struct drv {
 	uint32_t rx_buf_len;
 	unsigned mtu;             /* VIRTIO_NET_F_MTU negotiated: its value */
 	bool no_refill;           /* leave used RX buffers unposted */
+	bool tx_indirect;         /* send_frame posts through an indirect table */
 	struct pkt_addr me, host; /* the guest (card's MAC), the TAP side */
 	const char *tap;
 	int ifindex;
@@ -69,7 +71,8 @@ void rx_fill(struct drv *d, unsigned qi);
  * requests for our address are answered on the way. */
 long recv_frame(struct drv *d, int qi, uint8_t *out, int timeout_ms, unsigned *from);
 /* Sends frame (len bytes) with header h on pair qi, split into nsegs
- * descriptors. Returns the chain's head. */
+ * descriptors (1..16; in one indirect table if d->tx_indirect). Returns
+ * the chain's head. */
 int send_frame(struct drv *d, unsigned qi, const struct virtio_net_hdr_v1 *h,
 	       const uint8_t *frame, size_t len, unsigned nsegs);
 /* Reclaims completed TX chains of pair qi; returns how many. */

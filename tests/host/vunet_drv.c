@@ -15,7 +15,7 @@
  * With "-- CARD ARGS..." the driver starts the card itself over a
  * socketpair as azote does ("{fd}" in ARGS becomes 3).
  *
- * Tests: config echo tso rx-gso inject backpressure load hostile mq fds
+ * Tests: config echo tx-indirect tso rx-gso inject backpressure load hostile mq fds
  * stats bench crash. "stats" needs "--stats-fd {stats}" in the card's
  * arguments: the driver hands it a counters page as azote does. One line per check; exit 0 when all pass, 1 on a failed
  * check, 2 on a setup error, 3 when the back-end went away (what crash
@@ -180,6 +180,21 @@ static long capture(struct drv *d, int fd, uint8_t *buf, size_t cap, size_t want
 		if (n > 0 && sll.sll_pkttype != PACKET_OUTGOING && (size_t)n == want)
 			return n;
 	}
+}
+
+/* Frames sent through indirect tables as large as the queue (issue 15: the
+ * pointer in the ring was counted with the table's entries, so a table of
+ * qsize entries failed), and of 16 entries whatever the queue's size. */
+static void test_tx_indirect(struct drv *d)
+{
+	unsigned sizes[] = { d->qsize < 16 ? d->qsize : 2, 16 };
+
+	d->tx_indirect = true;
+	for (unsigned i = 0; i < 2; i++)
+		check(d, ping(d, 0, (uint16_t)(20 + i), 1000, false, sizes[i]),
+		      "ICMP echo sent through a %u-entry indirect table on a %u-entry "
+		      "queue answered", sizes[i], d->qsize);
+	d->tx_indirect = false;
 }
 
 static void test_tso(struct drv *d)
@@ -848,6 +863,7 @@ static void setup(struct drv *d, uint64_t drop)
 		q->rx_base = drv_alloc(&d->mem, (uint64_t)d->qsize * d->rx_buf_len, 4096, true);
 		for (unsigned s = 0; s < TX_SLOTS; s++) {
 			q->tx_slot[s] = drv_alloc(&d->mem, TX_SLOT_LEN, 4096, false);
+			q->tx_itable[s] = drv_alloc(&d->mem, 16 * sizeof(struct virtq_desc), 16, false);
 			q->tx_free[q->nr_tx_free++] = (int)s;
 		}
 		for (unsigned h = 0; h < VIRTQ_MAX_SIZE; h++)
@@ -947,6 +963,7 @@ int main(int argc, char **argv)
 		fflush(stdout);
 		if (!strcmp(*t, "config")) test_config(&d);
 		else if (!strcmp(*t, "echo")) test_echo(&d);
+		else if (!strcmp(*t, "tx-indirect")) test_tx_indirect(&d);
 		else if (!strcmp(*t, "tso")) test_tso(&d);
 		else if (!strcmp(*t, "rx-gso")) test_rx_gso(&d);
 		else if (!strcmp(*t, "inject")) test_inject(&d);

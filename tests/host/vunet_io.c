@@ -198,7 +198,9 @@ int send_frame(struct drv *d, unsigned qi, const struct virtio_net_hdr_v1 *h,
 	int64_t deadline = now_ms() + d->timeout_ms;
 	struct drv_buf b[16];
 
-	while (tx_reclaim(d, qi), !q->nr_tx_free || q->tx.nr_free < nsegs) {
+	unsigned ring_descs = d->tx_indirect ? 1 : nsegs;
+
+	while (tx_reclaim(d, qi), !q->nr_tx_free || q->tx.nr_free < ring_descs) {
 		if (now_ms() >= deadline)
 			die(EXIT_GONE, "pair %u: TX ring stuck", qi);
 		wait_calls(d, deadline);
@@ -216,7 +218,7 @@ int send_frame(struct drv *d, unsigned qi, const struct virtio_net_hdr_v1 *h,
 		b[i] = (struct drv_buf){ q->tx_slot[slot] + off, (uint32_t)chunk, false };
 		off += chunk;
 	}
-	int head = drv_vq_add(&q->tx, b, nsegs, 0);
+	int head = drv_vq_add(&q->tx, b, nsegs, d->tx_indirect ? q->tx_itable[slot] : 0);
 	if (head < 0)
 		die(2, "pair %u: TX ring full", qi);
 	q->tx_head_slot[head] = slot;

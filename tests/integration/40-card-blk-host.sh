@@ -26,6 +26,10 @@ expect_ok "no DISCARD or WRITE_ZEROES without hole punching" unshare -m sh -c \
 	sh "$TMP/ramfs" timeout 60 "$DRV" --image "$nopunch" nopunch -- \
 	"$CARD_BLK" --fd '{fd}' --image "$nopunch"
 
+echo "-- the largest request: seg_max data descriptors in an indirect table as large as the queue"
+expect_ok "seg_max + 2 descriptors in one indirect table on a 256-entry queue" \
+	drv --qsize 256 seg-max -- "$CARD_BLK" --fd '{fd}' --image "$img"
+
 echo "-- 4 queues, one thread and io_uring each; memory table changed while running; device reset"
 expect_ok "4 queues, remap, reset" \
 	drv --queues 4 mq remap reset -- "$CARD_BLK" --fd '{fd}' --image "$img" --queues 4

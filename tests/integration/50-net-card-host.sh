@@ -30,6 +30,10 @@ for opts in "--no-mrg" "--no-mrg --no-guest-tso --legacy" "--no-csum --no-event-
 		hostile -- "$CARD" --tap aztap0 --fd '{fd}'
 done
 
+echo "--- 8-entry queues: TX through indirect tables as large as the queue and larger"
+expect_ok "indirect tables of 8 and 16 entries on 8-entry queues" \
+	netns_run 60 "$DRV" --tap aztap0 --qsize 8 tx-indirect -- "$CARD" --tap aztap0 --fd '{fd}'
+
 echo "--- multiqueue: 3 pairs on a multi_queue TAP"
 use_tap aztapmq
 expect_ok "multiqueue: 3 pairs" \

@@ -13,6 +13,7 @@
 
 #include "common/log.h"
 #include "virtio/gmem.h"
+#include "virtio/ring.h"
 #include "virtio/virtio.h"
 #include "virtio/virtqueue.h"
 
@@ -254,8 +255,8 @@ static void test_indirect(void **state)
 	expect_bad(0);
 	set_desc(0, ITAB, 0, VIRTQ_DESC_F_INDIRECT, 0);
 	expect_bad(0);
-	set_desc(0, ITAB, 16 * (NUM + 1), VIRTQ_DESC_F_INDIRECT, 0);  /* > queue */
-	expect_bad(0);
+	set_desc(0, ITAB, 16 * (VIRTQ_MAX_SIZE + 1), VIRTQ_DESC_F_INDIRECT, 0);
+	expect_bad(0);  /* larger than any queue */
 	set_desc(0, MEM_SIZE - 16, 32, VIRTQ_DESC_F_INDIRECT, 0);  /* outside */
 	expect_bad(0);
 	t[1].flags = VIRTQ_DESC_F_INDIRECT;  /* nested */
@@ -269,6 +270,61 @@ static void test_indirect(void **state)
 	t[1] = (struct virtq_desc){ DATA + 0x100, 1, VIRTQ_DESC_F_WRITE, 0 };
 	q.indirect = false;
 	expect_bad(0);
+}
+
+/* Fills the indirect table at ITAB with n entries: n - 1 readable 16-byte
+ * buffers, then one writable byte. */
+static void fill_itab(unsigned n)
+{
+	struct virtq_desc *t = (struct virtq_desc *)(mem_buf + ITAB);
+
+	for (unsigned i = 0; i + 1 < n; i++)
+		t[i] = (struct virtq_desc){ DATA + 16 * i, 16, VIRTQ_DESC_F_NEXT, (uint16_t)(i + 1) };
+	t[n - 1] = (struct virtq_desc){ DATA, 1, VIRTQ_DESC_F_WRITE, 0 };
+}
+
+/* Indirect tables are counted apart from the ring's chain (issue 15): a
+ * full queue-sized table behind a pointer and a direct descriptor, a table
+ * larger than the queue, and requests on a 1-entry queue all map; a loop
+ * inside a large table is still caught. */
+static void test_indirect_sizes(void **state)
+{
+	struct iovec big[3 * NUM];
+	struct virtq_chain bc = { .iov = big, .cap = 3 * NUM };
+	struct virtq_desc *t = (struct virtq_desc *)(mem_buf + ITAB);
+	struct virtq one = { .callfd = -1 };
+	struct azerr e;
+	(void)state;
+
+	fill_itab(NUM);
+	set_desc(0, DATA + 0x800, 8, VIRTQ_DESC_F_NEXT, 1);
+	set_desc(1, ITAB, 16 * NUM, VIRTQ_DESC_F_INDIRECT, 0);
+	post(0);
+	assert_int_equal(virtq_pop(&q, &bc), 1);
+	assert_int_equal(bc.nr_out, NUM);       /* the direct one + NUM - 1 */
+	assert_int_equal(bc.out_len, 8 + 16 * (NUM - 1));
+	assert_int_equal(bc.in_len, 1);
+
+	fill_itab(2 * NUM);
+	set_desc(0, ITAB, 16 * 2 * NUM, VIRTQ_DESC_F_INDIRECT, 0);
+	assert_int_equal(virtq_map_chain(&q, 0, &bc, &e), 0);
+	assert_int_equal(bc.nr_out + bc.nr_in, 2 * NUM);
+
+	t[2 * NUM - 1] = (struct virtq_desc){ DATA, 1, VIRTQ_DESC_F_NEXT, 3 };
+	assert_int_equal(virtq_map_chain(&q, 0, &bc, &e), -1);
+	assert_non_null(strstr(e.msg, "longer than its indirect table (32)"));
+
+	assert_int_equal(virtq_start(&one, &mem, 1, DESC, AVAIL, USED, false, 0,
+				     VIRTIO_BIT(VIRTIO_RING_F_INDIRECT_DESC), NULL), 0);
+	fill_itab(3);
+	set_desc(0, ITAB, 48, VIRTQ_DESC_F_INDIRECT, 0);
+	assert_int_equal(virtq_map_chain(&one, 0, &bc, &e), 0);
+	assert_int_equal(bc.nr_out, 2);
+	assert_int_equal(bc.nr_in, 1);
+	/* Direct chains there still stop at one descriptor. */
+	set_desc(0, DATA, 16, VIRTQ_DESC_F_NEXT, 0);
+	assert_int_equal(virtq_map_chain(&one, 0, &bc, &e), -1);
+	assert_non_null(strstr(e.msg, "longer than the queue (1)"));
 }
 
 static void test_runaway_avail(void **state)
@@ -377,6 +433,7 @@ int main(void)
 		cmocka_unit_test_setup(test_loops_and_indices, setup),
 		cmocka_unit_test_setup(test_bad_buffers, setup),
 		cmocka_unit_test_setup(test_indirect, setup),
+		cmocka_unit_test_setup(test_indirect_sizes, setup),
 		cmocka_unit_test_setup(test_runaway_avail, setup),
 		cmocka_unit_test_setup(test_notify, setup),
 		cmocka_unit_test_setup(test_kick_suppression, setup),
