@@ -109,28 +109,30 @@ void vu_backend_init(struct vu_backend *b, const struct vu_device *dev)
 		b->vrings[i].kickfd = b->vrings[i].callfd = b->vrings[i].errfd = -1;
 }
 
+/* Sends the reply to req. One that cannot be sent leaves the front-end
+ * waiting for ever: the connection is then broken, and e says why. */
 static int send_reply(struct vu_backend *b, const struct vu_msg *req,
-		      const void *payload, uint32_t size)
+		      const void *payload, uint32_t size, struct azerr *e)
 {
 	struct vu_msg r = { .hdr = {
 		.request = req->hdr.request,
 		.flags = VHOST_USER_VERSION | VHOST_USER_REPLY,
 		.size = size,
 	} };
-	struct azerr e;
 
 	memcpy(&r.p, payload, size);
-	b->replied = true;
-	if (vu_msg_send(b->sock, &r, &e)) {
-		log_warn("%s: %s", b->name, e.msg);
+	if (vu_msg_send(b->sock, &r, e)) {
+		b->broken = true;
 		return -1;
 	}
+	b->replied = true;
 	return 0;
 }
 
-static int reply_u64(struct vu_backend *b, const struct vu_msg *req, uint64_t v)
+static int reply_u64(struct vu_backend *b, const struct vu_msg *req, uint64_t v,
+		     struct azerr *e)
 {
-	return send_reply(b, req, &v, sizeof(v));
+	return send_reply(b, req, &v, sizeof(v), e);
 }
 
 static struct vu_vring *ring_arg(struct vu_backend *b, uint32_t idx, struct azerr *e)
@@ -241,12 +243,14 @@ static int get_config(struct vu_backend *b, const struct vu_msg *m, struct azerr
 			azerr_set(e, "GET_CONFIG without the CONFIG protocol feature");
 		/* An empty config tells the front-end we failed (spec). */
 		c.size = 0;
-		send_reply(b, m, &c, VHOST_USER_CONFIG_HDR);
+		struct azerr send_err;
+		if (send_reply(b, m, &c, VHOST_USER_CONFIG_HDR, &send_err))
+			azerr_set(e, "%s", send_err.msg);
 		return -1;
 	}
 	memset(c.data, 0, c.size);
 	b->dev->ops->get_config(b->dev->dev, c.offset, c.data, c.size);
-	return send_reply(b, m, &c, VHOST_USER_CONFIG_HDR + c.size);
+	return send_reply(b, m, &c, VHOST_USER_CONFIG_HDR + c.size, e);
 }
 
 static int set_config(struct vu_backend *b, const struct vu_msg *m, struct azerr *e)
@@ -298,7 +302,7 @@ static int handle_vring(struct vu_backend *b, struct vu_msg *m, struct azerr *e)
 		/* The ring stays stopped until the next SET_VRING_KICK. */
 		close_fd(&vr->kickfd);
 		struct vhost_user_vring_state r = { s->index, vr->base };
-		return send_reply(b, m, &r, sizeof(r));
+		return send_reply(b, m, &r, sizeof(r), e);
 	}
 	default: /* VHOST_USER_SET_VRING_ENABLE */
 		if (s->num > 1)
@@ -315,11 +319,11 @@ static int dispatch(struct vu_backend *b, struct vu_msg *m, struct azerr *e)
 	switch (m->hdr.request) {
 	case VHOST_USER_GET_FEATURES:
 		return reply_u64(b, m, b->dev->features |
-				 VIRTIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES));
+				 VIRTIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES), e);
 	case VHOST_USER_SET_FEATURES:
 		return set_features(b, m->p.u64, e);
 	case VHOST_USER_GET_PROTOCOL_FEATURES:
-		return reply_u64(b, m, b->dev->protocol_features & VU_BACKEND_PROTOCOL_FEATURES);
+		return reply_u64(b, m, b->dev->protocol_features & VU_BACKEND_PROTOCOL_FEATURES, e);
 	case VHOST_USER_SET_PROTOCOL_FEATURES: {
 		uint64_t offered = b->dev->protocol_features & VU_BACKEND_PROTOCOL_FEATURES;
 		if (m->p.u64 & ~offered)
@@ -359,7 +363,7 @@ static int dispatch(struct vu_backend *b, struct vu_msg *m, struct azerr *e)
 		return set_vring_fd(b, m, e);
 	case VHOST_USER_GET_QUEUE_NUM:
 		return reply_u64(b, m, b->dev->queue_num ? b->dev->queue_num
-							 : b->dev->nr_queues);
+							 : b->dev->nr_queues, e);
 	case VHOST_USER_GET_CONFIG:
 		return get_config(b, m, e);
 	case VHOST_USER_SET_CONFIG:
@@ -368,7 +372,7 @@ static int dispatch(struct vu_backend *b, struct vu_msg *m, struct azerr *e)
 		b->status = (uint8_t)m->p.u64;
 		return 0;
 	case VHOST_USER_GET_STATUS:
-		return reply_u64(b, m, b->status);
+		return reply_u64(b, m, b->status, e);
 	default:
 		return azerr_set(e, "request %u is not supported", m->hdr.request);
 	}
@@ -394,8 +398,13 @@ int vu_backend_handle(struct vu_backend *b, struct vu_msg *m, struct azerr *e)
 	if (r < 0 && has_reply && !b->replied)
 		b->broken = true;
 	if (!has_reply && (m->hdr.flags & VHOST_USER_NEED_REPLY) &&
-	    (b->protocol_features & (1ULL << VHOST_USER_PROTOCOL_F_REPLY_ACK)))
-		reply_u64(b, m, r ? 1 : 0);
+	    (b->protocol_features & (1ULL << VHOST_USER_PROTOCOL_F_REPLY_ACK))) {
+		struct azerr ack_err;
+		if (reply_u64(b, m, r ? 1 : 0, &ack_err) && r == 0) {
+			err = ack_err;
+			r = -1;
+		}
+	}
 	if (r < 0)
 		azerr_set(e, "%s refused: %s", name, err.msg);
 	return r;

@@ -289,9 +289,20 @@ static void test_backend_answers(void **state)
 	mt.fds[1] = eventfd(0, 0);
 	assert_int_equal(vu_backend_handle(&b, &mt, NULL), -1);
 	assert_int_equal(count_open_fds(), before);
+	/* A reply that cannot be sent (the front-end is gone): refused with
+	 * the send's own reason, not an earlier request's, and the
+	 * connection is broken. */
+	vu_backend_reset(&b);
+	close(sv[1]);
+	struct vu_msg gf = { .hdr = { VHOST_USER_GET_FEATURES, 1, 0 } };
+	struct azerr e = { .msg = "stale" };
+	assert_int_equal(vu_backend_handle(&b, &gf, &e), -1);
+	assert_non_null(strstr(e.msg, "GET_FEATURES refused: "));
+	assert_non_null(strstr(e.msg, "send"));
+	assert_null(strstr(e.msg, "stale"));
+	assert_true(b.broken);
 	vu_backend_reset(&b);
 	close(sv[0]);
-	close(sv[1]);
 }
 
 int main(void)
