@@ -227,6 +227,20 @@ static void test_discard_write_zeroes(void **state)
 	segs(VIRTIO_BLK_T_DISCARD, s, 2, &geom);
 	expect_status(VIRTIO_BLK_S_IOERR);
 
+	/* Empty ranges ask for nothing: skipped, and a request of empty
+	 * ranges only is answered OK without I/O. */
+	s[0] = (struct virtio_blk_discard_write_zeroes){ 0, 0, 0 };
+	s[1] = (struct virtio_blk_discard_write_zeroes){ 100, 8, 0 };
+	segs(VIRTIO_BLK_T_WRITE_ZEROES, s, 2, &geom);
+	assert_int_equal(op.kind, BLK_OP_WRITE_ZEROES);
+	assert_int_equal(op.nr_segs, 1);
+	assert_int_equal(op.segs[0].offset, 100 * 512);
+	s[1].num_sectors = 0;
+	segs(VIRTIO_BLK_T_WRITE_ZEROES, s, 2, &geom);
+	expect_status(VIRTIO_BLK_S_OK);
+	segs(VIRTIO_BLK_T_DISCARD, s, 1, &geom);
+	expect_status(VIRTIO_BLK_S_OK);
+
 	/* Segment count: none, too many, or a partial segment. */
 	segs(VIRTIO_BLK_T_DISCARD, s, 0, &geom);
 	expect_status(VIRTIO_BLK_S_UNSUPP);

@@ -260,10 +260,13 @@ static void io_done(struct blk_queue *bq, struct blk_io *io, int res)
 		res = -EIO;  /* short transfer: the image changed size? */
 	if (res < 0 && !r->err) {
 		r->err = res;
+		/* A discard or write-zeroes names its failing range's offset. */
+		uint64_t at = op->kind == BLK_OP_DISCARD || op->kind == BLK_OP_WRITE_ZEROES ?
+			      op->segs[io->seg].offset : op->offset;
 		if (bq->io_errors++ < IO_ERR_LOG_LIMIT && res != -ECANCELED)
 			log_warn("blk queue %u: I/O error on %s at offset %llu: %s",
-				 bq->idx, bq->sh->img->path,
-				 (unsigned long long)op->offset, strerror(-res));
+				 bq->idx, bq->sh->img->path, (unsigned long long)at,
+				 strerror(-res));
 	}
 	if (--r->pending)
 		return;

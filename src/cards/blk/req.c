@@ -69,13 +69,17 @@ static void parse_segments(const struct virtq_chain *c, const struct blk_geom *g
 			return status_only(op, VIRTIO_BLK_S_UNSUPP);
 		if (count > max || !in_range(g, sector, count))
 			return status_only(op, VIRTIO_BLK_S_IOERR);
-		op->segs[i] = (struct blk_seg){
+		/* An empty range asks for nothing: no I/O, not an error. */
+		if (!count)
+			continue;
+		op->segs[op->nr_segs++] = (struct blk_seg){
 			.offset = sector * VIRTIO_BLK_SECTOR,
 			.len = (uint64_t)count * VIRTIO_BLK_SECTOR,
 			.unmap = flags & VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP,
 		};
 	}
-	op->nr_segs = n;
+	if (!op->nr_segs)
+		return status_only(op, VIRTIO_BLK_S_OK);
 	op->kind = zeroes ? BLK_OP_WRITE_ZEROES : BLK_OP_DISCARD;
 }
 
