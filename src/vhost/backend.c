@@ -17,7 +17,7 @@ static void close_fd(int *fd)
 static bool ring_ready(const struct vu_backend *b, const struct vu_vring *vr)
 {
 	return b->mem.nr && vr->num && vr->has_addr && vr->kickfd >= 0 &&
-	       vr->enabled;
+	       vr->enabled && !vr->failed;
 }
 
 /* Signals the ring's error eventfd, if the front-end gave one. */
@@ -29,23 +29,27 @@ static void ring_error(struct vu_vring *vr)
 		(void)!write(vr->errfd, &one, sizeof(one));
 }
 
-static void start_ring(struct vu_backend *b, unsigned idx)
+/* A ring that cannot start (addresses outside guest memory, misaligned)
+ * signals its error eventfd and stays down until the front-end changes it
+ * or the memory table. */
+static int start_ring(struct vu_backend *b, unsigned idx, struct azerr *e)
 {
 	struct vu_vring *vr = &b->vrings[idx];
-	struct azerr e;
+	struct azerr why;
 
 	vr->q.kickfd = vr->kickfd;
 	vr->q.callfd = vr->callfd;
 	if (virtq_start(&vr->q, &b->mem, vr->num, vr->addr.desc, vr->addr.avail,
-			vr->addr.used, true, vr->base, b->features, &e) ||
-	    b->dev->ops->queue_start(b->dev->dev, idx, &vr->q, &e)) {
-		log_error("%s: vring %u cannot start: %s", b->name, idx, e.msg);
+			vr->addr.used, true, vr->base, b->features, &why) ||
+	    b->dev->ops->queue_start(b->dev->dev, idx, &vr->q, &why)) {
+		vr->failed = true;
 		ring_error(vr);
-		return;
+		return azerr_set(e, "vring %u cannot start: %s", idx, why.msg);
 	}
 	vr->running = true;
 	log_debug("%s: vring %u started (%u entries, avail index %u)", b->name,
 		  idx, vr->num, vr->base);
+	return 0;
 }
 
 static void stop_ring(struct vu_backend *b, unsigned idx)
@@ -66,12 +70,18 @@ static void stop_all(struct vu_backend *b)
 		stop_ring(b, i);
 }
 
-/* Starts every ring that has become ready. */
-static void update_rings(struct vu_backend *b)
+/* Starts every ring that has become ready. One that cannot start fails
+ * the request that made it ready, so a front-end with REPLY_ACK learns it
+ * (azote then sets DEVICE_NEEDS_RESET for the guest). */
+static int update_rings(struct vu_backend *b, struct azerr *e)
 {
+	int r = 0;
+
 	for (unsigned i = 0; i < b->dev->nr_queues; i++)
-		if (!b->vrings[i].running && ring_ready(b, &b->vrings[i]))
-			start_ring(b, i);
+		if (!b->vrings[i].running && ring_ready(b, &b->vrings[i]) &&
+		    start_ring(b, i, e) < 0)
+			r = -1;
+	return r;
 }
 
 static void reset_rings(struct vu_backend *b)
@@ -135,6 +145,8 @@ static int reply_u64(struct vu_backend *b, const struct vu_msg *req, uint64_t v,
 	return send_reply(b, req, &v, sizeof(v), e);
 }
 
+/* The ring a vring request names. The request changes it, so a ring that
+ * could not start is tried again after it. */
 static struct vu_vring *ring_arg(struct vu_backend *b, uint32_t idx, struct azerr *e)
 {
 	if (idx >= b->dev->nr_queues) {
@@ -142,6 +154,7 @@ static struct vu_vring *ring_arg(struct vu_backend *b, uint32_t idx, struct azer
 			  b->dev->nr_queues);
 		return NULL;
 	}
+	b->vrings[idx].failed = false;
 	return &b->vrings[idx];
 }
 
@@ -189,6 +202,8 @@ static int set_mem_table(struct vu_backend *b, struct vu_msg *m, struct azerr *e
 	stop_all(b);
 	gmem_unmap(&b->mem);
 	b->mem = mem;
+	for (unsigned i = 0; i < VHOST_USER_MAX_QUEUES; i++)
+		b->vrings[i].failed = false;
 	log_debug("%s: memory table of %u regions mapped", b->name, mem.nr);
 	return 0;
 }
@@ -393,7 +408,7 @@ int vu_backend_handle(struct vu_backend *b, struct vu_msg *m, struct azerr *e)
 		r = dispatch(b, m, &err);
 	vu_msg_close_fds(m);
 	if (r == 0)
-		update_rings(b);
+		r = update_rings(b, &err);
 	/* The front-end waits for an answer we did not give. */
 	if (r < 0 && has_reply && !b->replied)
 		b->broken = true;

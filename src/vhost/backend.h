@@ -62,6 +62,7 @@ struct vu_vring {
 	int kickfd, callfd, errfd;
 	bool enabled;
 	bool running;               /* handed to the device */
+	bool failed;                /* could not start; retried once changed */
 };
 
 struct vu_backend {

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -305,6 +306,75 @@ static void test_backend_answers(void **state)
 	close(sv[0]);
 }
 
+/* Sends one message carrying fd (or none if fd < 0) with NEED_REPLY and
+ * returns the REPLY_ACK value (0 success). */
+static uint64_t ask_ack(struct vu_backend *b, int peer, uint32_t req,
+			const void *p, uint32_t size, int fd)
+{
+	struct vu_msg m = { .hdr = { req, 1 | VHOST_USER_NEED_REPLY, size } };
+	struct vu_msg r;
+
+	memcpy(&m.p, p, size);
+	if (fd >= 0) {
+		m.fds[0] = fd;
+		m.nfds = 1;
+	}
+	vu_backend_handle(b, &m, NULL);
+	assert_int_equal(vu_msg_recv(peer, &r, 0, NULL), 1);
+	return r.p.u64;
+}
+
+/* A ring that cannot start (issue 15, finding 5): the request that made
+ * it ready is refused through REPLY_ACK and its error eventfd fires; later
+ * requests about other things are not refused for it; once its addresses
+ * are fixed it starts. */
+static void test_ring_start_failure(void **state)
+{
+	struct vu_backend b;
+	int sv[2];
+	uint64_t u, cnt;
+	(void)state;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	vu_backend_init(&b, &fake_dev);
+	b.sock = sv[0];
+	u = 1ULL << VHOST_USER_PROTOCOL_F_REPLY_ACK;
+	assert_int_equal(ask_ack(&b, sv[1], VHOST_USER_SET_PROTOCOL_FEATURES, &u, 8, -1), 0);
+	int memfd = memfd_create("guest", 0);
+	assert_int_equal(ftruncate(memfd, 65536), 0);
+	struct vhost_user_mem_table t = { .nregions = 1 };
+	t.regions[0] = (struct vhost_user_mem_region){ 0, 65536, 0x100000, 0 };
+	assert_int_equal(ask_ack(&b, sv[1], VHOST_USER_SET_MEM_TABLE, &t, 8 + 32, memfd), 0);
+	close(memfd);
+	struct vhost_user_vring_state num = { 0, 16 }, on = { 0, 1 };
+	assert_int_equal(ask_ack(&b, sv[1], VHOST_USER_SET_VRING_NUM, &num, 8, -1), 0);
+	/* Rings outside the one region. */
+	struct vhost_user_vring_addr a = { .index = 0, .desc = 0x900000,
+					   .avail = 0x901000, .used = 0x902000 };
+	assert_int_equal(ask_ack(&b, sv[1], VHOST_USER_SET_VRING_ADDR, &a, sizeof(a), -1), 0);
+	int errfd = eventfd(0, EFD_NONBLOCK), kick = eventfd(0, 0);
+	u = 0;
+	assert_int_equal(ask_ack(&b, sv[1], VHOST_USER_SET_VRING_ERR, &u, 8, errfd), 0);
+	assert_int_equal(ask_ack(&b, sv[1], VHOST_USER_SET_VRING_ENABLE, &on, 8, -1), 0);
+	assert_int_equal(ask_ack(&b, sv[1], VHOST_USER_SET_VRING_KICK, &u, 8, dup(kick)), 1);
+	assert_false(b.vrings[0].running);
+	assert_int_equal(read(errfd, &cnt, 8), 8);
+	assert_int_equal(cnt, 1);
+	/* Not refused again for a ring nobody touched since. */
+	u = 3;
+	assert_int_equal(ask_ack(&b, sv[1], VHOST_USER_SET_FEATURES, &u, 8, -1), 0);
+	/* Fixed: inside the region, and it starts. */
+	a = (struct vhost_user_vring_addr){ .index = 0, .desc = 0x100000,
+					    .avail = 0x101000, .used = 0x102000 };
+	assert_int_equal(ask_ack(&b, sv[1], VHOST_USER_SET_VRING_ADDR, &a, sizeof(a), -1), 0);
+	assert_true(b.vrings[0].running);
+	vu_backend_reset(&b);
+	close(kick);
+	close(errfd);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -313,6 +383,7 @@ int main(void)
 		cmocka_unit_test(test_reply_checks),
 		cmocka_unit_test(test_socket_roundtrip),
 		cmocka_unit_test(test_backend_answers),
+		cmocka_unit_test(test_ring_start_failure),
 	};
 
 	log_init("test_vhost_msg", LOG_ERROR);
