@@ -248,21 +248,28 @@ static int config_range(const struct vu_backend *b, const struct vhost_user_conf
 	return 0;
 }
 
+/* Answers a GET_CONFIG that failed (e says why) the way the spec asks:
+ * with an empty config, so the front-end is not left waiting. */
+static int refuse_config(struct vu_backend *b, const struct vu_msg *m, struct azerr *e)
+{
+	struct vhost_user_config c = { .offset = m->p.config.offset };
+	struct azerr send_err;
+
+	if (send_reply(b, m, &c, VHOST_USER_CONFIG_HDR, &send_err))
+		azerr_set(e, "%s", send_err.msg);
+	return -1;
+}
+
 static int get_config(struct vu_backend *b, const struct vu_msg *m, struct azerr *e)
 {
 	struct vhost_user_config c = m->p.config;
 
-	if (!(b->protocol_features & (1ULL << VHOST_USER_PROTOCOL_F_CONFIG)) ||
-	    config_range(b, &c, e)) {
-		if (!(b->protocol_features & (1ULL << VHOST_USER_PROTOCOL_F_CONFIG)))
-			azerr_set(e, "GET_CONFIG without the CONFIG protocol feature");
-		/* An empty config tells the front-end we failed (spec). */
-		c.size = 0;
-		struct azerr send_err;
-		if (send_reply(b, m, &c, VHOST_USER_CONFIG_HDR, &send_err))
-			azerr_set(e, "%s", send_err.msg);
-		return -1;
+	if (!(b->protocol_features & (1ULL << VHOST_USER_PROTOCOL_F_CONFIG))) {
+		azerr_set(e, "GET_CONFIG without the CONFIG protocol feature");
+		return refuse_config(b, m, e);
 	}
+	if (config_range(b, &c, e))
+		return refuse_config(b, m, e);
 	memset(c.data, 0, c.size);
 	b->dev->ops->get_config(b->dev->dev, c.offset, c.data, c.size);
 	return send_reply(b, m, &c, VHOST_USER_CONFIG_HDR + c.size, e);
@@ -393,6 +400,26 @@ static int dispatch(struct vu_backend *b, struct vu_msg *m, struct azerr *e)
 	}
 }
 
+/* Requests that may come before SET_OWNER: the ones that only read or
+ * negotiate (QEMU negotiates features before it takes ownership). */
+static bool needs_owner(uint32_t req)
+{
+	switch (req) {
+	case VHOST_USER_GET_FEATURES:
+	case VHOST_USER_GET_PROTOCOL_FEATURES:
+	case VHOST_USER_SET_PROTOCOL_FEATURES:
+	case VHOST_USER_GET_QUEUE_NUM:
+	case VHOST_USER_GET_MAX_MEM_SLOTS:
+	case VHOST_USER_GET_CONFIG:
+	case VHOST_USER_GET_STATUS:
+	case VHOST_USER_SET_OWNER:
+	case VHOST_USER_RESET_OWNER:
+		return false;
+	default:
+		return true;
+	}
+}
+
 int vu_backend_handle(struct vu_backend *b, struct vu_msg *m, struct azerr *e)
 {
 	char buf[32];
@@ -402,10 +429,13 @@ int vu_backend_handle(struct vu_backend *b, struct vu_msg *m, struct azerr *e)
 	int r;
 
 	b->replied = false;
-	if (vu_msg_check_request(m, &err))
-		r = -1;
-	else
+	if (vu_msg_check_request(m, &err)) {
+		r = m->hdr.request == VHOST_USER_GET_CONFIG ? refuse_config(b, m, &err) : -1;
+	} else if (!b->owner && needs_owner(m->hdr.request)) {
+		r = azerr_set(&err, "before SET_OWNER");
+	} else {
 		r = dispatch(b, m, &err);
+	}
 	vu_msg_close_fds(m);
 	if (r == 0)
 		r = update_rings(b, &err);

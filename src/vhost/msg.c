@@ -306,6 +306,11 @@ int vu_msg_recv(int sock, struct vu_msg *m, int timeout_ms, struct azerr *e)
 		return azerr_set(e, "recvmsg: %s", strerror(errno));
 	if (take_fds(&msg, m, e))
 		return -1;
+	/* A message begun must end soon, whatever the wait for its start:
+	 * a peer that sends half of one must not hold us for ever. */
+	int64_t tail = deadline_after(VU_MSG_TAIL_MS);
+	if (deadline < 0 || deadline > tail)
+		deadline = tail;
 	if ((size_t)r < sizeof(m->hdr) &&
 	    read_full(sock, (uint8_t *)&m->hdr + r, sizeof(m->hdr) - (size_t)r,
 		      deadline, e))

@@ -23,9 +23,13 @@ struct vu_msg {
  * unknown. The buffer form is thread-safe. */
 const char *vu_request_name(uint32_t req, char buf[32]);
 
+/* Time the rest of a message may take once its first bytes arrived. */
+#define VU_MSG_TAIL_MS 5000
+
 /* Reads one message from sock into m, waiting at most timeout_ms (-1:
- * forever). Returns 1 with a message, 0 on orderly EOF before a header,
- * -1 on errors: timeout, short read, bad version, a payload larger than
+ * forever) for it to start and VU_MSG_TAIL_MS for the rest. Returns 1 with
+ * a message, 0 on orderly EOF before a header, -1 on errors: timeout,
+ * short read, bad version, a payload larger than
  * any request allows (the stream cannot be resynchronised then), more fds
  * than VHOST_USER_MAX_FDS. Received fds are close-on-exec; on error none
  * are left open. */

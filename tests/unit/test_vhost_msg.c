@@ -11,6 +11,7 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -147,6 +148,18 @@ static void test_socket_roundtrip(void **state)
 	/* Silence: times out. */
 	assert_int_equal(vu_msg_recv(sv[1], &r, 50, NULL), -1);
 
+	/* Half a message: given up VU_MSG_TAIL_MS after it began, even by
+	 * a reader that waits for ever for messages to start. */
+	struct timespec t0, t1;
+	h = (struct vhost_user_header){ VHOST_USER_SET_FEATURES, 1, 8 };
+	assert_int_equal(write(sv[0], &h, sizeof(h)), sizeof(h));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	struct azerr e;
+	assert_int_equal(vu_msg_recv(sv[1], &r, -1, &e), -1);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	assert_true(ms >= VU_MSG_TAIL_MS - 100 && ms < VU_MSG_TAIL_MS + 2000);
+
 	/* More fds than a message may carry: refused, none leaked. */
 	int before = count_open_fds();
 	struct vu_msg many = { .hdr = { VHOST_USER_GET_FEATURES, 1, 0 }, .nfds = 8 };
@@ -241,6 +254,12 @@ static void test_backend_answers(void **state)
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	vu_backend_init(&b, &fake_dev);
 	b.sock = sv[0];
+	/* Before SET_OWNER: negotiation is answered, state changes are not. */
+	u = 0x3;
+	assert_int_equal(ask(&b, sv[1], VHOST_USER_SET_FEATURES, 0, &u, 8, &r, &replied), -1);
+	assert_int_equal(ask(&b, sv[1], VHOST_USER_GET_FEATURES, 0, NULL, 0, &r, &replied), 0);
+	assert_true(replied);
+	assert_int_equal(ask(&b, sv[1], VHOST_USER_SET_OWNER, 0, NULL, 0, &r, &replied), 0);
 	assert_int_equal(ask(&b, sv[1], VHOST_USER_GET_FEATURES, 0, NULL, 0, &r, &replied), 0);
 	assert_true(replied);
 	assert_int_equal(r.p.u64, 0xff | (1ULL << VHOST_USER_F_PROTOCOL_FEATURES));
@@ -267,6 +286,18 @@ static void test_backend_answers(void **state)
 	assert_int_equal(ask(&b, sv[1], VHOST_USER_GET_CONFIG, 0, &c, 20, &r, &replied), -1);
 	assert_true(replied);
 	assert_int_equal(r.p.config.size, 0);
+	/* A malformed GET_CONFIG (more than the 256 bytes a config may have,
+	 * or a payload that does not match its size) is answered empty too,
+	 * and the connection goes on. */
+	c = (struct vhost_user_config){ .offset = 0, .size = 300 };
+	assert_int_equal(ask(&b, sv[1], VHOST_USER_GET_CONFIG, 0, &c, 12, &r, &replied), -1);
+	assert_true(replied);
+	assert_int_equal(r.p.config.size, 0);
+	c.size = 8;
+	assert_int_equal(ask(&b, sv[1], VHOST_USER_GET_CONFIG, 0, &c, 16, &r, &replied), -1);
+	assert_true(replied);
+	assert_int_equal(r.p.config.size, 0);
+	assert_false(b.broken);
 	/* Vring index beyond the device's queues. */
 	struct vhost_user_vring_state s = { 5, 64 };
 	assert_int_equal(ask(&b, sv[1], VHOST_USER_SET_VRING_NUM, VHOST_USER_NEED_REPLY,
@@ -340,6 +371,7 @@ static void test_ring_start_failure(void **state)
 	b.sock = sv[0];
 	u = 1ULL << VHOST_USER_PROTOCOL_F_REPLY_ACK;
 	assert_int_equal(ask_ack(&b, sv[1], VHOST_USER_SET_PROTOCOL_FEATURES, &u, 8, -1), 0);
+	assert_int_equal(ask_ack(&b, sv[1], VHOST_USER_SET_OWNER, NULL, 0, -1), 0);
 	int memfd = memfd_create("guest", 0);
 	assert_int_equal(ftruncate(memfd, 65536), 0);
 	struct vhost_user_mem_table t = { .nregions = 1 };
