@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -230,6 +231,13 @@ static int set_vring_fd(struct vu_backend *b, struct vu_msg *m, struct azerr *e)
 		slot = &vr->errfd;
 		break;
 	}
+	/* Eventfds are anonymous inodes (no file type in st_mode). A pipe,
+	 * socket or file instead would block or fail our writes, or keep a
+	 * worker's poll spinning once its peer hangs up. */
+	struct stat st;
+	if (fd >= 0 && (fstat(fd, &st) < 0 || (st.st_mode & S_IFMT)))
+		return azerr_set(e, "vring %u: fd is not an eventfd",
+				 (unsigned)(vr - b->vrings));
 	/* The device may be using the old fd: stop the ring first. */
 	stop_ring(b, (unsigned)(vr - b->vrings));
 	close_fd(slot);

@@ -386,6 +386,13 @@ static void test_ring_start_failure(void **state)
 	assert_int_equal(ask_ack(&b, sv[1], VHOST_USER_SET_VRING_ADDR, &a, sizeof(a), -1), 0);
 	int errfd = eventfd(0, EFD_NONBLOCK), kick = eventfd(0, 0);
 	u = 0;
+	/* Ring fds must be eventfds: a pipe is refused (and closed). */
+	int before = count_open_fds(), pfd[2];
+	assert_int_equal(pipe(pfd), 0);
+	assert_int_equal(ask_ack(&b, sv[1], VHOST_USER_SET_VRING_CALL, &u, 8, pfd[0]), 1);
+	close(pfd[1]);
+	assert_int_equal(count_open_fds(), before);
+	assert_int_equal(b.vrings[0].callfd, -1);
 	assert_int_equal(ask_ack(&b, sv[1], VHOST_USER_SET_VRING_ERR, &u, 8, errfd), 0);
 	assert_int_equal(ask_ack(&b, sv[1], VHOST_USER_SET_VRING_ENABLE, &on, 8, -1), 0);
 	assert_int_equal(ask_ack(&b, sv[1], VHOST_USER_SET_VRING_KICK, &u, 8, dup(kick)), 1);

@@ -39,6 +39,7 @@ struct net_pair {
 	/* The worker's own state. */
 	struct virtq *q[NET_NR_QKINDS];
 	bool run[NET_NR_QKINDS];    /* process this ring in this iteration */
+	bool kick_dead[NET_NR_QKINDS]; /* its kick fd is not a working eventfd */
 	bool attached;              /* the TAP queue gets frames */
 	bool tap_gone;              /* the TAP failed (removed?): ignored now */
 	bool rx_wait_bufs;          /* a frame waits for receive buffers */
@@ -246,6 +247,7 @@ static void apply(struct net_pair *p)
 		if (p->q[k])
 			release(p, k);
 		p->q[k] = want[k];
+		p->kick_dead[k] = false;
 		/* Work may be waiting that was kicked before we had the ring. */
 		p->run[k] = want[k] != NULL;
 		if (want[k])
@@ -259,11 +261,23 @@ static void apply(struct net_pair *p)
 	pthread_mutex_unlock(&p->lock);
 }
 
-static void drain(int fd)
+/* Reads an eventfd's count; false if fd does not behave as one. */
+static bool drain(int fd)
 {
 	uint64_t v;
 
-	(void)!read(fd, &v, sizeof(v));
+	return read(fd, &v, sizeof(v)) == sizeof(v);
+}
+
+/* A kick fd that hangs up, fails or reads short is no eventfd (a front-end
+ * gave a pipe or a socket): polling it would spin, so the ring is left
+ * idle until the front-end restarts it, as the block card does. */
+static void kick_failed(struct net_pair *p, int k, short revents)
+{
+	p->kick_dead[k] = true;
+	log_error("%s queue pair %u: kick fd of ring %d is not a working eventfd "
+		  "(poll events 0x%x); ring idle until restarted", p->env->tap_name,
+		  p->idx, k, revents);
 }
 
 static void *worker(void *arg)
@@ -279,7 +293,7 @@ static void *worker(void *arg)
 		pf[n++] = (struct pollfd){ .fd = p->cmdfd, .events = POLLIN };
 		for (int k = 0; k < NET_NR_QKINDS; k++) {
 			kick_slot[k] = -1;
-			if (p->q[k]) {
+			if (p->q[k] && !p->kick_dead[k]) {
 				kick_slot[k] = n;
 				pf[n++] = (struct pollfd){ .fd = p->q[k]->kickfd, .events = POLLIN };
 			}
@@ -298,7 +312,7 @@ static void *worker(void *arg)
 			abort();
 		}
 		if (pf[0].revents & POLLIN) {
-			drain(p->cmdfd);
+			(void)drain(p->cmdfd);
 			apply(p);
 			/* What was polled may be gone (a stopped ring's kick fd
 			 * is closed once we let go): poll afresh, and assume
@@ -308,10 +322,13 @@ static void *worker(void *arg)
 			continue;
 		}
 		for (int k = 0; k < NET_NR_QKINDS; k++) {
-			if (kick_slot[k] >= 0 && (pf[kick_slot[k]].revents & POLLIN)) {
-				drain(pf[kick_slot[k]].fd);
+			if (kick_slot[k] < 0 || !pf[kick_slot[k]].revents)
+				continue;
+			short rev = pf[kick_slot[k]].revents;
+			if ((rev & (POLLERR | POLLHUP | POLLNVAL)) || !drain(pf[kick_slot[k]].fd))
+				kick_failed(p, k, rev);
+			else
 				p->run[k] = true;
-			}
 		}
 		if (tap_slot >= 0) {
 			short rev = pf[tap_slot].revents;
