@@ -1,6 +1,7 @@
 #include "jail/seccomp.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <seccomp.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -84,17 +85,24 @@ int jail_seccomp_apply_args(enum jail_seccomp_mode mode, const int *extra,
 		}
 		count++;
 	}
-	/* Guest memory and malloc need mmap/mprotect; code never does. */
+	/* Guest memory and malloc need mmap/mprotect; code never does. A
+	 * guest memory fd is sealed against shrinking (fcntl, seals only). */
 	r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
 			     SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
 	if (!r)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
 				     SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+	if (!r)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
+				     SCMP_A1(SCMP_CMP_EQ, F_GET_SEALS));
+	if (!r)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
+				     SCMP_A1(SCMP_CMP_EQ, F_ADD_SEALS));
 	if (r < 0) {
-		azerr_set(e, "seccomp: mmap rule: %s", strerror(-r));
+		azerr_set(e, "seccomp: mmap, mprotect or fcntl rule: %s", strerror(-r));
 		goto fail;
 	}
-	count += 2;
+	count += 4;
 	/* Every thread: the I/O workers exist before the filter does. */
 	r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
 	if (!r)

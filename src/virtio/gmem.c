@@ -1,10 +1,13 @@
 #include "virtio/gmem.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "common/log.h"
 
 int gmem_check(const struct gmem *m, struct azerr *e)
 {
@@ -31,6 +34,19 @@ int gmem_check(const struct gmem *m, struct azerr *e)
 	return 0;
 }
 
+/* Keeps the front-end from shrinking fd under our mapping, which would
+ * SIGBUS us on the next access: a memfd gets F_SEAL_SHRINK unless it has
+ * it. False when fd can still shrink: a memfd that takes no more seals, or
+ * a file (QEMU's memory-backend-file), which has no seals at all. */
+static bool seal_shrink(int fd)
+{
+	int seals = fcntl(fd, F_GET_SEALS);
+
+	if (seals < 0)
+		return false;
+	return (seals & F_SEAL_SHRINK) || fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK) == 0;
+}
+
 int gmem_map_region(struct gmem_region *r, int fd, uint64_t off, struct azerr *e)
 {
 	long page = sysconf(_SC_PAGESIZE);
@@ -51,6 +67,10 @@ int gmem_map_region(struct gmem_region *r, int fd, uint64_t off, struct azerr *e
 	if (r->size + lead < r->size || r->size + lead > SIZE_MAX)
 		return azerr_set(e, "memory region gpa 0x%llx too large",
 				 (unsigned long long)r->gpa);
+	if (!seal_shrink(fd))
+		log_warn("memory region gpa 0x%llx: its fd cannot be sealed against "
+			 "shrinking; a front-end that truncates it crashes this card",
+			 (unsigned long long)r->gpa);
 	void *p = mmap(NULL, r->size + lead, PROT_READ | PROT_WRITE,
 		       MAP_SHARED | MAP_NORESERVE, fd, (off_t)start);
 	if (p == MAP_FAILED)

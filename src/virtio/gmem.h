@@ -36,8 +36,9 @@ struct gmem {
 int gmem_check(const struct gmem *m, struct azerr *e);
 
 /* Maps region r (gpa, size, uva filled) from fd at offset off into m.
- * Checks the fd is large enough (a short fd would SIGBUS us later).
- * The fd is not kept: the mapping holds the memory. */
+ * Checks the fd is large enough (a short fd would SIGBUS us later) and
+ * seals a memfd against shrinking (F_SEAL_SHRINK; a warning where that
+ * cannot be done). The fd is not kept: the mapping holds the memory. */
 int gmem_map_region(struct gmem_region *r, int fd, uint64_t off, struct azerr *e);
 
 /* Unmaps every region and empties m. */

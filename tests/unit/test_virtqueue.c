@@ -7,7 +7,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -139,6 +142,41 @@ static void test_gmem_check(void **state)
 	assert_int_equal(gmem_check(&m, NULL), -1);
 	m.nr = GMEM_MAX_REGIONS + 1;
 	assert_int_equal(gmem_check(&m, NULL), -1);
+}
+
+/* Mapping a memfd seals it against shrinking, so the front-end cannot
+ * truncate it under the card (issue 15, finding 3); a memfd that takes no
+ * seals, and a plain file, still map. */
+static void test_gmem_map_seals(void **state)
+{
+	struct gmem_region r = { .gpa = 0, .size = 65536, .uva = UVA };
+	(void)state;
+
+	int fd = memfd_create("guest", MFD_ALLOW_SEALING);
+	assert_int_equal(ftruncate(fd, 65536), 0);
+	assert_int_equal(gmem_map_region(&r, fd, 0, NULL), 0);
+	assert_true(fcntl(fd, F_GET_SEALS) & F_SEAL_SHRINK);
+	assert_int_equal(ftruncate(fd, 4096), -1);
+	assert_int_equal(ftruncate(fd, 1 << 20), 0);  /* growing stays allowed */
+	munmap(r.map, r.map_len);
+	/* Mapped again (a new memory table): already sealed, still fine. */
+	assert_int_equal(gmem_map_region(&r, fd, 0, NULL), 0);
+	munmap(r.map, r.map_len);
+	close(fd);
+
+	fd = memfd_create("guest", 0);  /* F_SEAL_SEAL from the start */
+	assert_int_equal(ftruncate(fd, 65536), 0);
+	assert_int_equal(gmem_map_region(&r, fd, 0, NULL), 0);
+	munmap(r.map, r.map_len);
+	close(fd);
+
+	char path[] = "/tmp/test_virtqueue.XXXXXX";
+	fd = mkstemp(path);
+	unlink(path);
+	assert_int_equal(ftruncate(fd, 65536), 0);
+	assert_int_equal(gmem_map_region(&r, fd, 0, NULL), 0);
+	munmap(r.map, r.map_len);
+	close(fd);
 }
 
 static void test_start_checks(void **state)
@@ -428,6 +466,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_gmem_lookup, setup),
 		cmocka_unit_test_setup(test_gmem_check, setup),
+		cmocka_unit_test(test_gmem_map_seals),
 		cmocka_unit_test_setup(test_start_checks, setup),
 		cmocka_unit_test_setup(test_valid_chain, setup),
 		cmocka_unit_test_setup(test_loops_and_indices, setup),
