@@ -94,10 +94,10 @@ int jail_seccomp_apply_args(enum jail_seccomp_mode mode, const int *extra,
 				     SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
 	if (!r)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
-				     SCMP_A1(SCMP_CMP_EQ, F_GET_SEALS));
+				     SCMP_A1(SCMP_CMP_EQ, F_GET_SEALS, 0));
 	if (!r)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
-				     SCMP_A1(SCMP_CMP_EQ, F_ADD_SEALS));
+				     SCMP_A1(SCMP_CMP_EQ, F_ADD_SEALS, 0));
 	if (r < 0) {
 		azerr_set(e, "seccomp: mmap, mprotect or fcntl rule: %s", strerror(-r));
 		goto fail;
