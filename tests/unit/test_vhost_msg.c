@@ -345,7 +345,8 @@ static uint64_t ask_ack(struct vu_backend *b, int peer, uint32_t req,
 	struct vu_msg m = { .hdr = { req, 1 | VHOST_USER_NEED_REPLY, size } };
 	struct vu_msg r;
 
-	memcpy(&m.p, p, size);
+	if (size)
+		memcpy(&m.p, p, size);
 	if (fd >= 0) {
 		m.fds[0] = fd;
 		m.nfds = 1;
