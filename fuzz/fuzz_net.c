@@ -105,7 +105,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (virtq_start(&q, &gm, num, DESC_GPA, AVAIL_GPA, USED_GPA, false, last_avail,
 			features, &e))
 		abort();
-	net_mode_init(&m, features, 1500);
+	net_mode_init(&m, features, 1500, 9000);
 	if (ops & 1)
 		run_tx(&q, &m);
 	if (ops & 2) {

@@ -18,7 +18,7 @@ use_tap() { netns_use_tap 10.77.0.1/24 "$1" aztap0 aztapmq; }
 echo "--- card started by the driver, all features"
 use_tap aztap0
 expect_ok "card started by the driver, all features" \
-	netns_run 120 "$DRV" --tap aztap0 config echo tso rx-gso inject backpressure load \
+	netns_run 120 "$DRV" --tap aztap0 config echo mtu tso rx-gso inject backpressure load \
 	hostile fds stats -- "$CARD" --tap aztap0 --fd '{fd}' --stats-fd '{stats}'
 
 echo "--- feature subsets a driver may choose"
@@ -34,6 +34,12 @@ echo "--- 8-entry queues: TX through indirect tables as large as the queue and l
 expect_ok "indirect tables of 8 and 16 entries on 8-entry queues" \
 	netns_run 60 "$DRV" --tap aztap0 --qsize 8 tx-indirect -- "$CARD" --tap aztap0 --fd '{fd}'
 
+echo "--- no --mtu: plain frames held to the TAP's MTU, whatever it is"
+ip -n "$NS" link set aztap0 mtu 1280
+expect_ok "TAP MTU 1280, no --mtu: 1298-byte frames pass, 1299 do not" \
+	netns_run 60 "$DRV" --tap aztap0 mtu -- "$CARD" --tap aztap0 --fd '{fd}'
+ip -n "$NS" link set aztap0 mtu 1500
+
 echo "--- multiqueue: 3 pairs on a multi_queue TAP"
 use_tap aztapmq
 expect_ok "multiqueue: 3 pairs" \
@@ -47,7 +53,7 @@ netns_bg "$CARD" --tap aztap0 --socket "$sock" --mtu 1400
 card=$!
 wait_socket "$sock"
 expect_ok "listening socket: first front-end" \
-	netns_run 30 "$DRV" --tap aztap0 --socket "$sock" config echo
+	netns_run 30 "$DRV" --tap aztap0 --socket "$sock" config echo mtu
 expect_ok "listening socket: second front-end" \
 	netns_run 30 "$DRV" --tap aztap0 --socket "$sock" echo inject
 expect_ok "the card served two front-ends in turn" kill -0 "$card"

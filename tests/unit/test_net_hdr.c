@@ -35,26 +35,40 @@ static void test_mode(void **state)
 	struct net_mode m;
 	(void)state;
 
-	net_mode_init(&m, F(VIRTIO_F_VERSION_1), 0);
+	net_mode_init(&m, F(VIRTIO_F_VERSION_1), 0, 0);
 	assert_int_equal(m.hdr_len, NET_HDR_LEN);
 	assert_false(m.mrg_rxbuf);
-	net_mode_init(&m, F(VIRTIO_NET_F_MRG_RXBUF), 0);
+	net_mode_init(&m, F(VIRTIO_NET_F_MRG_RXBUF), 0, 0);
 	assert_int_equal(m.hdr_len, NET_HDR_LEN);
 	assert_true(m.mrg_rxbuf);
-	net_mode_init(&m, 0, 0);
+	net_mode_init(&m, 0, 0, 0);
 	assert_int_equal(m.hdr_len, NET_HDR_LEN_LEGACY);
 	/* Segmentation offloads without checksum offload are not usable. */
-	net_mode_init(&m, F(VIRTIO_NET_F_HOST_TSO4) | F(VIRTIO_NET_F_GUEST_TSO6), 0);
+	net_mode_init(&m, F(VIRTIO_NET_F_HOST_TSO4) | F(VIRTIO_NET_F_GUEST_TSO6), 0, 0);
 	assert_false(m.host_tso4);
 	assert_false(m.guest_tso6);
-	net_mode_init(&m, ALL_TX | ALL_RX, 0);
+	net_mode_init(&m, ALL_TX | ALL_RX, 0, 0);
 	assert_true(m.host_tso4 && m.host_tso6 && m.guest_tso4 && m.guest_tso6);
 	assert_int_equal(m.max_plain_tx, NET_MAX_FRAME);
 	/* The MTU limits plain frames only once negotiated. */
-	net_mode_init(&m, F(VIRTIO_F_VERSION_1), 1500);
+	net_mode_init(&m, F(VIRTIO_F_VERSION_1), 1500, 0);
 	assert_int_equal(m.max_plain_tx, NET_MAX_FRAME);
-	net_mode_init(&m, F(VIRTIO_F_VERSION_1) | F(VIRTIO_NET_F_MTU), 1500);
+	net_mode_init(&m, F(VIRTIO_F_VERSION_1) | F(VIRTIO_NET_F_MTU), 1500, 0);
 	assert_int_equal(m.max_plain_tx, 1518);
+	/* Without one negotiated, the link's MTU holds (issue 15, finding 8):
+	 * a 9000-byte frame no longer passes a 1500-byte TAP. */
+	net_mode_init(&m, F(VIRTIO_F_VERSION_1), 0, 1500);
+	assert_int_equal(m.max_plain_tx, 1518);
+	net_mode_init(&m, F(VIRTIO_F_VERSION_1), 1400, 1280);
+	assert_int_equal(m.max_plain_tx, 1298);
+	/* The negotiated MTU wins over the link's, either way. */
+	net_mode_init(&m, F(VIRTIO_F_VERSION_1) | F(VIRTIO_NET_F_MTU), 1400, 1500);
+	assert_int_equal(m.max_plain_tx, 1418);
+	net_mode_init(&m, F(VIRTIO_F_VERSION_1) | F(VIRTIO_NET_F_MTU), 9000, 1500);
+	assert_int_equal(m.max_plain_tx, 9018);
+	/* A link MTU near the frame limit cannot raise it. */
+	net_mode_init(&m, F(VIRTIO_F_VERSION_1), 0, NET_MAX_MTU);
+	assert_int_equal(m.max_plain_tx, NET_MAX_FRAME);
 }
 
 static void expect_tx(uint64_t features, unsigned mtu, struct virtio_net_hdr_v1 h,
@@ -63,7 +77,7 @@ static void expect_tx(uint64_t features, unsigned mtu, struct virtio_net_hdr_v1 
 	struct net_mode m;
 	struct azerr e = { "" };
 
-	net_mode_init(&m, features, mtu);
+	net_mode_init(&m, features, mtu, 0);
 	assert_int_equal(net_hdr_check_tx(&h, len, &m, &e), want);
 	if (msg_part && !strstr(e.msg, msg_part))
 		fail_msg("'%s' does not say '%s'", e.msg, msg_part);
@@ -129,12 +143,12 @@ static void test_rx_fix(void **state)
 	(void)state;
 
 	/* No GUEST_CSUM: flags cleared, frame accepted. */
-	net_mode_init(&m, F(VIRTIO_F_VERSION_1), 0);
+	net_mode_init(&m, F(VIRTIO_F_VERSION_1), 0, 0);
 	h = hdr(VIRTIO_NET_HDR_F_DATA_VALID, 0, 0, 0, 0, 0);
 	assert_int_equal(net_hdr_fix_rx(&h, 60, &m, &e), 0);
 	assert_int_equal(h.flags, 0);
 	/* GUEST_CSUM: NEEDS_CSUM and DATA_VALID pass, others are cleared. */
-	net_mode_init(&m, ALL_RX, 0);
+	net_mode_init(&m, ALL_RX, 0, 0);
 	h = hdr(VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID |
 		VIRTIO_NET_HDR_F_RSC_INFO, 0, 0, 0, 34, 6);
 	assert_int_equal(net_hdr_fix_rx(&h, 60, &m, &e), 0);
@@ -142,10 +156,10 @@ static void test_rx_fix(void **state)
 	h = hdr(VIRTIO_NET_HDR_F_NEEDS_CSUM, VIRTIO_NET_HDR_GSO_TCPV4, 54, 1448, 34, 16);
 	assert_int_equal(net_hdr_fix_rx(&h, 30000, &m, &e), 0);
 	/* GSO the driver did not accept cannot be given to it. */
-	net_mode_init(&m, F(VIRTIO_F_VERSION_1) | F(VIRTIO_NET_F_GUEST_CSUM), 0);
+	net_mode_init(&m, F(VIRTIO_F_VERSION_1) | F(VIRTIO_NET_F_GUEST_CSUM), 0, 0);
 	assert_int_equal(net_hdr_fix_rx(&h, 30000, &m, &e), -1);
 	assert_non_null(strstr(e.msg, "RX GSO type"));
-	net_mode_init(&m, ALL_RX, 0);
+	net_mode_init(&m, ALL_RX, 0, 0);
 	h = hdr(0, 0, 0, 0, 0, 0);
 	assert_int_equal(net_hdr_fix_rx(&h, 10, &m, &e), -1);
 }

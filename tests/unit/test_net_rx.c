@@ -30,7 +30,7 @@ static struct rx_env *env_new(unsigned num, uint64_t features)
 	r->b = calloc(1, sizeof(*r->b));
 	assert_non_null(r->b);
 	net_fx_init(&r->fx, num, features);
-	net_mode_init(&r->m, features, 0);
+	net_mode_init(&r->m, features, 0, 0);
 	return r;
 }
 

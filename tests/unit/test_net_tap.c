@@ -145,13 +145,13 @@ static void test_open_single(void **state)
 	assert_int_equal(ioctl(t.fd[0], TUNGETVNETHDRSZ, &sz), 0);
 	assert_int_equal(sz, NET_HDR_LEN);
 	struct net_mode legacy;
-	net_mode_init(&legacy, 0, 0);
+	net_mode_init(&legacy, 0, 0, 0);
 	assert_int_equal(tap_set_mode(&t, &legacy, &e), 0);
 	assert_int_equal(ioctl(t.fd[0], TUNGETVNETHDRSZ, &sz), 0);
 	assert_int_equal(sz, NET_HDR_LEN_LEGACY);
 	struct net_mode all;
 	net_mode_init(&all, VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM) |
-		      VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO4) | VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO6), 0);
+		      VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO4) | VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO6), 0, 0);
 	assert_int_equal(tap_offloads(&all), TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6);
 	assert_int_equal(tap_set_mode(&t, &all, &e), 0);
 	/* A single-queue TAP has no queues to detach. */

@@ -33,7 +33,7 @@ static int setup(void **state)
 	struct tx_env *t = calloc(1, sizeof(*t));
 
 	net_fx_init(&t->fx, 32, FEATURES);
-	net_mode_init(&t->m, FEATURES, 0);
+	net_mode_init(&t->m, FEATURES, 0, 0);
 	t->c.iov = t->iov;
 	t->c.cap = NET_IOV_MAX;
 	*state = t;

@@ -79,7 +79,7 @@ static void set_features(void *dev, uint64_t features)
 
 	/* No ring runs now (the server stopped them). */
 	d->features = features;
-	net_mode_init(&d->mode, features, d->mtu);
+	net_mode_init(&d->mode, features, d->mtu, d->tap.mtu);
 	if (tap_set_mode(&d->tap, &d->mode, &e))
 		log_error("%s", e.msg);
 	/* §5.1.6.5.5: with a control queue of ours, multiqueue starts off;
@@ -128,7 +128,7 @@ int net_device_init(struct net_device *d, const uint8_t mac[MAC_LEN],
 	d->nr_pairs = d->tap.nr;
 	memcpy(d->mac, mac, MAC_LEN);
 	d->mtu = mtu;
-	net_mode_init(&d->mode, 0, mtu);
+	net_mode_init(&d->mode, 0, mtu, d->tap.mtu);
 	d->env = (struct net_pair_env){
 		.tap_name = d->tap.name, .multi_queue = d->tap.multi_queue,
 		.max_pairs = d->nr_pairs, .mode = &d->mode, .stats = stats,

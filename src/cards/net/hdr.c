@@ -9,8 +9,10 @@ static bool has(uint64_t features, unsigned bit)
 	return features & VIRTIO_BIT(bit);
 }
 
-void net_mode_init(struct net_mode *m, uint64_t f, unsigned mtu)
+void net_mode_init(struct net_mode *m, uint64_t f, unsigned mtu, unsigned link_mtu)
 {
+	unsigned limit = mtu && has(f, VIRTIO_NET_F_MTU) ? mtu : link_mtu;
+
 	/* §5.1.6.1: num_buffers is there with VERSION_1 even without
 	 * MRG_RXBUF; a legacy driver without MRG_RXBUF has the short one. */
 	m->hdr_len = has(f, VIRTIO_F_VERSION_1) || has(f, VIRTIO_NET_F_MRG_RXBUF)
@@ -23,9 +25,10 @@ void net_mode_init(struct net_mode *m, uint64_t f, unsigned mtu)
 	m->guest_csum = has(f, VIRTIO_NET_F_GUEST_CSUM);
 	m->guest_tso4 = m->guest_csum && has(f, VIRTIO_NET_F_GUEST_TSO4);
 	m->guest_tso6 = m->guest_csum && has(f, VIRTIO_NET_F_GUEST_TSO6);
-	/* §5.1.6.2.1: with MTU negotiated, plain frames stay within it. */
-	m->max_plain_tx = mtu && has(f, VIRTIO_NET_F_MTU)
-			  ? mtu + NET_ETH_HLEN + NET_VLAN_HLEN : NET_MAX_FRAME;
+	/* §5.1.6.2.1: with MTU negotiated, plain frames stay within it;
+	 * without, within the link's (a VLAN tag on top, as on a wire). */
+	m->max_plain_tx = limit && limit + NET_ETH_HLEN + NET_VLAN_HLEN < NET_MAX_FRAME
+			  ? limit + NET_ETH_HLEN + NET_VLAN_HLEN : NET_MAX_FRAME;
 }
 
 /* Rules both directions share: frame size, checksum offsets, GSO fields.

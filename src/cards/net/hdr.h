@@ -33,9 +33,13 @@ struct net_mode {
 	uint32_t max_plain_tx;      /* largest non-GSO TX frame */
 };
 
-/* Derives the mode from the driver's features and the MTU the device
- * offered (0: none). */
-void net_mode_init(struct net_mode *m, uint64_t features, unsigned mtu);
+/* Derives the mode from the driver's features, the MTU the device
+ * offered (0: none) and the MTU of the link behind the card (the TAP's,
+ * 0: unknown). Plain frames are held to the negotiated MTU, else to the
+ * link's: a frame the link could not carry is dropped here, as a NIC's
+ * wire would, rather than handed to the host as if it had arrived. */
+void net_mode_init(struct net_mode *m, uint64_t features, unsigned mtu,
+		   unsigned link_mtu);
 
 /* Checks the header of a frame the driver transmits, frame_len bytes
  * after the header: flags, GSO type against the negotiated offloads,

@@ -163,7 +163,7 @@ int tap_open(struct tap *t, const char *tun_dev, const char *name,
 	}
 	t->mtu = (unsigned)ifr.ifr_mtu;
 	/* Until a driver negotiates: the modern header, no offloads. */
-	net_mode_init(&none, VIRTIO_BIT(VIRTIO_F_VERSION_1), 0);
+	net_mode_init(&none, VIRTIO_BIT(VIRTIO_F_VERSION_1), 0, 0);
 	if (tap_set_mode(t, &none, e)) {
 		tap_close(t);
 		return -1;
