@@ -9,9 +9,11 @@
 lg_itest_init
 require_root "a network namespace and a TAP"
 
-# Without a usable /dev/kvm, QEMU's software CPU (TCG) runs the same guest.
+# Without a usable /dev/kvm (or with AZOTE_QEMU_ACCEL=tcg), QEMU's
+# software CPU (TCG) runs the same guest.
+qemu_accel_pick
 accel=()
-kvm_usable || accel=(--tcg)
+[ "$QEMU_ACCEL_NAME" = tcg ] && accel=(--tcg)
 lg_make_disks
 echo "--- vmlinux (PVH), 2 vCPUs, every device"
 lg_run --vmm qemu ${accel[@]+"${accel[@]}"} --kernel vmlinux --cpus 2 --checks boot,blk,blkro,net,irq,smp \

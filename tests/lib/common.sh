@@ -115,21 +115,33 @@ require_kvm() {
 	kvm_usable || skip "no usable /dev/kvm (this test needs KVM; run-all.sh runs it in tests/box/run)"
 }
 
-# require_qemu: qemu-system-x86_64, with KVM where /dev/kvm is usable, else
-# QEMU's TCG (AZOTE_QEMU_ACCEL=kvm|tcg|auto overrides, as for probe-run).
-# Sets QEMU_ACCEL, the accelerator's options for a QEMU command line.
-require_qemu() {
-	local accel=${AZOTE_QEMU_ACCEL:-auto}
-	require qemu-system-x86_64
-	if [ "$accel" = auto ]; then
-		if kvm_usable; then accel=kvm; else accel=tcg; fi
+# qemu_accel_pick: sets QEMU_ACCEL_NAME to the accelerator QEMU peers run
+# on: KVM where /dev/kvm is usable, else QEMU's TCG; AZOTE_QEMU_ACCEL=
+# kvm|tcg|auto overrides, as for probe-run. kvm without a usable /dev/kvm
+# skips the test.
+qemu_accel_pick() {
+	QEMU_ACCEL_NAME=${AZOTE_QEMU_ACCEL:-auto}
+	if [ "$QEMU_ACCEL_NAME" = auto ]; then
+		if kvm_usable; then QEMU_ACCEL_NAME=kvm; else QEMU_ACCEL_NAME=tcg; fi
 	fi
-	case $accel in
-	kvm) require_kvm; QEMU_ACCEL=(-enable-kvm -cpu host,arch-capabilities=off) ;;
-	tcg) QEMU_ACCEL=(-accel tcg -cpu max) ;;
-	*) die "AZOTE_QEMU_ACCEL=$accel: want kvm, tcg or auto" ;;
+	case $QEMU_ACCEL_NAME in
+	kvm) require_kvm ;;
+	tcg) ;;
+	*) die "AZOTE_QEMU_ACCEL=$QEMU_ACCEL_NAME: want kvm, tcg or auto" ;;
 	esac
-	echo "QEMU accelerator: $accel"
+	echo "QEMU accelerator: $QEMU_ACCEL_NAME"
+}
+
+# require_qemu: qemu-system-x86_64 on the accelerator qemu_accel_pick
+# chooses. Sets QEMU_ACCEL, its options for a QEMU command line.
+require_qemu() {
+	require qemu-system-x86_64
+	qemu_accel_pick
+	if [ "$QEMU_ACCEL_NAME" = kvm ]; then
+		QEMU_ACCEL=(-enable-kvm -cpu host,arch-capabilities=off)
+	else
+		QEMU_ACCEL=(-accel tcg -cpu max)
+	fi
 }
 
 # need_built FILE...: files the build makes; missing ones fail the test.
