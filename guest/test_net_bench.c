@@ -103,7 +103,7 @@ static bool rx_phase(struct report *r, struct net *n, u8 *f, u16 port,
 		     u32 size, u64 secs, struct rate *out)
 {
 	char go[64];
-	u64 t0 = 0, end = 0, last_go = 0;
+	u64 t0 = 0, end = 0, last_go = 0, next_check = 0;
 	int tries = 0;
 
 	snprintf(go, sizeof(go), "PROBE-GO secs=%lu size=%u", (unsigned long)secs + 1, size);
@@ -125,7 +125,10 @@ static bool rx_phase(struct report *r, struct net *n, u8 *f, u16 port,
 			last_go = now;
 		}
 		got = net_rx(n, &rf, &len, &head);
-		if (got < 0) {
+		/* A back-end that dies mid-flood stops the frames; the device
+		 * says so (NEEDS_RESET), and that is a failure, not a slow
+		 * phase. */
+		if (got < 0 || (!got && vq_device_failed(&n->rx, &next_check))) {
 			rep_fail(r, "phase=rx %s", n->v.why);
 			return false;
 		}

@@ -75,8 +75,9 @@ sleep 0.5
 card=$(pgrep -P "$vm")
 killed=$(date +%s%N)
 [ -n "$card" ] && kill -9 "$card"
-# The probe ends the VM once it sees its NIC fail (net-bench notices when
-# its transmit phase ends and the frames it sent were never completed).
+# The probe ends the VM once it sees its NIC fail: net-bench looks at the
+# device status (NEEDS_RESET) whenever a ring goes quiet, in either phase;
+# in the box the kill can land after the transmit phase.
 for ((i = 0; i < 300; i++)); do kill -0 "$vm" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$vm" 2>/dev/null && kill -9 "$vm"
 wait "$vm"
