@@ -56,6 +56,9 @@ int gmem_map_region(struct gmem_region *r, int fd, uint64_t off, struct azerr *e
 
 	r->hva = NULL;
 	r->map = NULL;
+	/* Sealed before its size is read: a front-end shrinking it between
+	 * the two would get a size check the mapping then outlives. */
+	bool sealed = seal_shrink(fd);
 	if (fstat(fd, &st) < 0)
 		return azerr_set(e, "memory region fd: %s", strerror(errno));
 	if (off + r->size < off || (S_ISREG(st.st_mode) &&
@@ -67,7 +70,7 @@ int gmem_map_region(struct gmem_region *r, int fd, uint64_t off, struct azerr *e
 	if (r->size + lead < r->size || r->size + lead > SIZE_MAX)
 		return azerr_set(e, "memory region gpa 0x%llx too large",
 				 (unsigned long long)r->gpa);
-	if (!seal_shrink(fd))
+	if (!sealed)
 		log_warn("memory region gpa 0x%llx: its fd cannot be sealed against "
 			 "shrinking; a front-end that truncates it crashes this card",
 			 (unsigned long long)r->gpa);
