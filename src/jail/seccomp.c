@@ -45,15 +45,20 @@ static int allow(scmp_filter_ctx ctx, int nr, unsigned *count, struct azerr *e)
 	return 0;
 }
 
-int jail_seccomp_apply(enum jail_seccomp_mode mode, const int *extra, unsigned n,
-		       unsigned *nr_rules, struct azerr *e)
+const char *jail_seccomp_name(enum jail_seccomp_mode mode)
 {
-	return jail_seccomp_apply_args(mode, extra, n, NULL, 0, nr_rules, e);
+	switch (mode) {
+	case JAIL_SECCOMP_LOG:
+		return "log";
+	case JAIL_SECCOMP_OFF:
+		return "off";
+	default:
+		return "kill";
+	}
 }
 
-int jail_seccomp_apply_args(enum jail_seccomp_mode mode, const int *extra,
-			    unsigned n, const struct jail_syscall_arg *args,
-			    unsigned nargs, unsigned *nr_rules, struct azerr *e)
+int jail_seccomp_apply(enum jail_seccomp_mode mode, const struct jail_filter *f,
+		       unsigned *nr_rules, struct azerr *e)
 {
 	unsigned count = 0;
 	scmp_filter_ctx ctx;
@@ -71,16 +76,17 @@ int jail_seccomp_apply_args(enum jail_seccomp_mode mode, const int *extra,
 	for (size_t i = 0; i < sizeof(base_syscalls) / sizeof(base_syscalls[0]); i++)
 		if (allow(ctx, base_syscalls[i], &count, e))
 			goto fail;
-	for (unsigned i = 0; i < n; i++)
-		if (allow(ctx, extra[i], &count, e))
+	for (unsigned i = 0; i < f->nr_syscalls; i++)
+		if (allow(ctx, f->syscalls[i], &count, e))
 			goto fail;
-	for (unsigned i = 0; i < nargs; i++) {
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, args[i].nr, 1,
-				     SCMP_CMP(args[i].arg, SCMP_CMP_EQ, args[i].value, 0));
+	for (unsigned i = 0; i < f->nr_args; i++) {
+		const struct jail_syscall_arg *a = &f->args[i];
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, a->nr, 1,
+				     SCMP_CMP(a->arg, SCMP_CMP_EQ, a->value, 0));
 		if (r < 0) {
 			azerr_set(e, "seccomp: cannot allow syscall %d with argument "
-				  "%u = 0x%llx: %s", args[i].nr, args[i].arg,
-				  (unsigned long long)args[i].value, strerror(-r));
+				  "%u = 0x%llx: %s", a->nr, a->arg,
+				  (unsigned long long)a->value, strerror(-r));
 			goto fail;
 		}
 		count++;
@@ -103,8 +109,9 @@ int jail_seccomp_apply_args(enum jail_seccomp_mode mode, const int *extra,
 		goto fail;
 	}
 	count += 4;
-	/* Every thread: the I/O workers exist before the filter does. */
-	r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
+	/* A card's I/O workers exist before its filter does: TSYNC puts it
+	 * on them too. */
+	r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, !f->this_thread_only);
 	if (!r)
 		r = seccomp_load(ctx);
 	if (r < 0) {

@@ -1,16 +1,18 @@
-/* The seccomp allow-list every card runs under once set up. The list is
- * the base (the vhost-user server, threads, libc) plus what the card adds.
+/* The seccomp allow-lists cards and azote's threads run under once set up.
+ * A list is the base (vhost-user messages, threads, libc) plus what the
+ * card or thread role adds.
  * Anything else kills the whole process (SCMP_ACT_KILL_PROCESS), so a
  * violation is visible instead of being a mysterious error code.
  *
  * Debugging a kill: the card dies with SIGSYS and the kernel logs
  * "audit: type=1326 ... syscall=N" (see dmesg / journalctl -k); map N with
- * `ausyscall N` or /usr/include/asm/unistd_64.h. Run the card with
+ * `ausyscall N` or /usr/include/asm/unistd_64.h. Run the card (or azote) with
  * `--seccomp log` to let every call through and only log the ones the
  * list lacks, or `--seccomp off` to rule the filter out. */
 #ifndef AZOTE_JAIL_SECCOMP_H
 #define AZOTE_JAIL_SECCOMP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "common/err.h"
@@ -23,23 +25,32 @@ enum jail_seccomp_mode {
 
 int jail_seccomp_parse(const char *s, enum jail_seccomp_mode *mode);
 
-/* Installs the filter on every thread of the process: the base list plus
- * the n syscall numbers in extra. mmap/mprotect are allowed only without
- * PROT_EXEC. Returns the number of rules in *nr_rules if not NULL. */
-int jail_seccomp_apply(enum jail_seccomp_mode mode, const int *extra, unsigned n,
-		       unsigned *nr_rules, struct azerr *e);
+/* The name jail_seccomp_parse takes for mode. */
+const char *jail_seccomp_name(enum jail_seccomp_mode mode);
 
 /* A system call allowed only when argument arg (0-5) equals value: an
- * ioctl limited to the requests a card still needs once sandboxed. */
+ * ioctl limited to the requests a process or thread still needs. */
 struct jail_syscall_arg {
 	int nr;
 	unsigned arg;
 	uint64_t value;
 };
 
-/* jail_seccomp_apply plus the nargs argument-checked rules in args. */
-int jail_seccomp_apply_args(enum jail_seccomp_mode mode, const int *extra,
-			    unsigned n, const struct jail_syscall_arg *args,
-			    unsigned nargs, unsigned *nr_rules, struct azerr *e);
+/* What a filter allows beyond the base list, and whom it binds. */
+struct jail_filter {
+	const int *syscalls;                 /* allowed whatever the arguments */
+	unsigned nr_syscalls;
+	const struct jail_syscall_arg *args; /* allowed with one argument fixed */
+	unsigned nr_args;
+	/* false: every thread of the process (a card's workers exist before
+	 * its filter); true: the calling thread and the threads it creates
+	 * later, so azote's threads can each get their role's list. */
+	bool this_thread_only;
+};
+
+/* Installs the base list plus f. mmap/mprotect are allowed only without
+ * PROT_EXEC. Returns the number of rules in *nr_rules if not NULL. */
+int jail_seccomp_apply(enum jail_seccomp_mode mode, const struct jail_filter *f,
+		       unsigned *nr_rules, struct azerr *e);
 
 #endif

@@ -149,6 +149,10 @@ int main(int argc, char **argv)
 	static struct blk_device dev;
 	/* io_uring is the block card's only addition to the base list. */
 	static const int extra_syscalls[] = { SYS_io_uring_enter };
+	static const struct jail_filter filter = {
+		.syscalls = extra_syscalls,
+		.nr_syscalls = sizeof(extra_syscalls) / sizeof(extra_syscalls[0]),
+	};
 	struct opts o;
 	struct azerr e;
 	struct card_stats *stats;
@@ -167,9 +171,7 @@ int main(int argc, char **argv)
 	if (blk_device_init(&dev, o.queues, stats ? &stats->blk : NULL,
 			    (uint64_t)o.poll_us * 1000, &e))
 		goto fail;
-	if (jail_seccomp_apply(o.seccomp, extra_syscalls,
-			       sizeof(extra_syscalls) / sizeof(extra_syscalls[0]),
-			       &rules, &e))
+	if (jail_seccomp_apply(o.seccomp, &filter, &rules, &e))
 		goto fail;
 	log_info("serving %s (%llu sectors%s, %u queue%s), seccomp: %u rules",
 		 o.image, (unsigned long long)(dev.img.size / VIRTIO_BLK_SECTOR),

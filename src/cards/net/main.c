@@ -32,6 +32,11 @@ int main(int argc, char **argv)
 		{ SYS_ioctl, 1, TUNSETOFFLOAD },
 		{ SYS_ioctl, 1, TUNSETQUEUE },
 	};
+	static const struct jail_filter filter = {
+		.syscalls = extra_syscalls,
+		.nr_syscalls = sizeof(extra_syscalls) / sizeof(extra_syscalls[0]),
+		.args = arg_rules, .nr_args = sizeof(arg_rules) / sizeof(arg_rules[0]),
+	};
 	char macbuf[MAC_STR_LEN];
 	struct net_opts o;
 	struct azerr e;
@@ -68,10 +73,7 @@ int main(int argc, char **argv)
 		goto fail;
 	if (net_device_init(&dev, o.mac, o.mtu, stats ? &stats->net : NULL, &e))
 		goto fail;
-	if (jail_seccomp_apply_args(o.seccomp, extra_syscalls,
-				    sizeof(extra_syscalls) / sizeof(extra_syscalls[0]),
-				    arg_rules, sizeof(arg_rules) / sizeof(arg_rules[0]),
-				    &rules, &e))
+	if (jail_seccomp_apply(o.seccomp, &filter, &rules, &e))
 		goto fail;
 	log_info("serving TAP %s (%u queue pair%s%s, MAC %s, MTU %u), seccomp: %u rules",
 		 o.tap, o.queues, o.queues > 1 ? "s" : "",
