@@ -9,9 +9,9 @@
  * How main uses it (Firecracker's semantics):
  *   api = api_new(&params, cfg_or_NULL, &e);    config from CLI / file
  *   if (booting now) api_start(api, &e);         InstanceStart
- *   srv = api_server_start(sock, api, NULL, &e); unless --no-api
- *   otherwise wait for api_started_fd(api) (with the signals) before
- *   running the VM loop
+ *   srv = api_server_start(sock, api, NULL, sandbox, &e); unless --no-api
+ *   otherwise wait for api_started_fd(api) (with the signals, and serving
+ *   api_server_fd(srv)) before running the VM loop, which serves it too
  *   ... api_server_stop(srv); api_free(api);
  */
 #ifndef AZOTE_API_API_H

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <microhttpd.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
@@ -24,16 +26,33 @@ struct api_server {
 	/* Requests handled whose response is not yet sent: an
 	 * InstanceStart whose guest ends at once must still get its 204. */
 	_Atomic int unsent;
+	/* The hand-over to the serving thread: the HTTP thread queues a
+	 * complete request (one at a time: it waits for the answer), says
+	 * so on ready_fd, and waits on cond until api_server_serve, on the
+	 * owner's thread, has handled it; or until the server closes. */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int ready_fd;
+	struct upload *queued;
+	bool closing;
+	/* Installs the HTTP thread's sandbox, before its first connection
+	 * is read; NULL: none. sandboxed: it ran (ok: it worked). Both
+	 * belong to the HTTP thread. */
+	int (*sandbox)(struct azerr *e);
+	bool sandboxed, sandbox_ok;
 };
 
 /* One request being received. */
 struct upload {
 	char *buf;
 	size_t len;
-	bool handled;     /* api_handle ran: a response is on its way */
+	bool handled;     /* complete: a response is on its way */
 	struct timespec begun;
 	bool too_big;
 	bool answered;  /* refused from its headers alone */
+	/* Handed over to api_server_serve: */
+	const char *method, *url;
+	struct api_response r;
 };
 
 /* ---- the socket ---- */
@@ -211,6 +230,28 @@ static enum MHD_Result receive(struct api_server *s, struct upload *u,
 	return MHD_YES;
 }
 
+/* Has the serving thread handle u, and waits for it. False if the server
+ * closed first: the request was not handled. */
+static bool hand_over(struct api_server *s, struct upload *u)
+{
+	static const uint64_t one = 1;
+	bool done = false;
+
+	pthread_mutex_lock(&s->lock);
+	if (!s->closing) {
+		s->queued = u;
+		if (write(s->ready_fd, &one, sizeof(one)) < 0)
+			log_warn("API: cannot wake the serving thread: %s",
+				 strerror(errno));
+		while (s->queued == u && !s->closing)
+			pthread_cond_wait(&s->cond, &s->lock);
+		done = s->queued != u;
+		s->queued = NULL;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return done;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 				  const char *url, const char *method,
 				  const char *version, const char *data,
@@ -218,7 +259,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 {
 	struct api_server *s = cls;
 	struct upload *u = *req_cls;
-	struct api_response r;
 
 	(void)version;
 	if (!u)
@@ -228,10 +268,66 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	if (u->too_big)
 		return u->answered ? MHD_YES :
 				     send_too_big(s, conn, NULL);
-	api_handle(s->api, method, url, u->buf ? u->buf : "", u->len, &r);
+	if (s->sandbox && !s->sandbox_ok)
+		return send_response(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				     strdup("{\"fault_message\":\"The API thread "
+					    "could not be sandboxed.\"}"));
+	u->method = method;
+	u->url = url;
+	/* Counted from here, so that a server stopping waits for this
+	 * answer, whichever it is, to be sent. */
 	u->handled = true;
 	atomic_fetch_add(&s->unsent, 1);
-	return send_response(conn, r.status, r.body);
+	if (!hand_over(s, u))
+		return send_response(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+				     strdup("{\"fault_message\":\"The API is "
+					    "shutting down.\"}"));
+	return send_response(conn, u->r.status, u->r.body);
+}
+
+int api_server_fd(const struct api_server *s)
+{
+	return s->ready_fd;
+}
+
+void api_server_serve(struct api_server *s)
+{
+	struct upload *u;
+	uint64_t n;
+
+	if (read(s->ready_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		log_warn("API: %s", strerror(errno));
+	pthread_mutex_lock(&s->lock);
+	u = s->closing ? NULL : s->queued;
+	pthread_mutex_unlock(&s->lock);
+	if (!u)
+		return;
+	/* The HTTP thread waits for this request's answer; only it and
+	 * the server's closing (on this thread) change queued. */
+	api_handle(s->api, u->method, u->url, u->buf ? u->buf : "", u->len, &u->r);
+	pthread_mutex_lock(&s->lock);
+	s->queued = NULL;
+	pthread_cond_broadcast(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* A connection was accepted: the HTTP thread enters its sandbox before it
+ * reads the first byte of the first one. */
+static void on_connection(void *cls, struct MHD_Connection *conn,
+			  void **socket_context, enum MHD_ConnectionNotificationCode code)
+{
+	struct api_server *s = cls;
+	struct azerr e;
+
+	(void)conn;
+	(void)socket_context;
+	if (code != MHD_CONNECTION_NOTIFY_STARTED || !s->sandbox || s->sandboxed)
+		return;
+	s->sandboxed = true;
+	if (s->sandbox(&e) < 0)
+		log_error("API: %s; requests are refused", e.msg);
+	else
+		s->sandbox_ok = true;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn,
@@ -270,9 +366,19 @@ on_mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* ---- lifecycle ---- */
 
+static void free_server(struct api_server *s)
+{
+	if (s->ready_fd >= 0)
+		close(s->ready_fd);
+	pthread_cond_destroy(&s->cond);
+	pthread_mutex_destroy(&s->lock);
+	free(s->path);
+	free(s);
+}
+
 struct api_server *api_server_start(const char *sock_path, struct api *api,
 				    const struct api_server_limits *limits,
-				    struct azerr *e)
+				    int (*sandbox)(struct azerr *e), struct azerr *e)
 {
 	static const struct api_server_limits defaults = {
 		.max_body = API_DEFAULT_MAX_BODY,
@@ -290,6 +396,14 @@ struct api_server *api_server_start(const char *sock_path, struct api *api,
 	}
 	s->api = api;
 	s->lim = limits ? *limits : defaults;
+	s->sandbox = sandbox;
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->cond, NULL);
+	s->ready_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (s->ready_fd < 0) {
+		azerr_set(e, "API: eventfd: %s", strerror(errno));
+		goto fail;
+	}
 	fd = listen_unix(sock_path, e);
 	if (fd < 0)
 		goto fail;
@@ -298,6 +412,7 @@ struct api_server *api_server_start(const char *sock_path, struct api *api,
 			MHD_USE_ERROR_LOG,
 		0, NULL, NULL, on_request, s,
 		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+		MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
 		MHD_OPTION_LISTEN_SOCKET, fd,
 		MHD_OPTION_CONNECTION_LIMIT, s->lim.max_connections,
 		MHD_OPTION_CONNECTION_TIMEOUT, s->lim.idle_timeout_s,
@@ -314,8 +429,7 @@ struct api_server *api_server_start(const char *sock_path, struct api *api,
 	log_info("API server listening on %s", sock_path);
 	return s;
 fail:
-	free(s->path);
-	free(s);
+	free_server(s);
 	return NULL;
 }
 
@@ -323,6 +437,12 @@ void api_server_stop(struct api_server *s)
 {
 	if (!s)
 		return;
+	/* A request waiting for the serving thread (this one) would wait
+	 * for ever: it is answered 503 instead. */
+	pthread_mutex_lock(&s->lock);
+	s->closing = true;
+	pthread_cond_broadcast(&s->cond);
+	pthread_mutex_unlock(&s->lock);
 	/* Let responses already decided reach their clients (bounded: a
 	 * client that does not read must not hold azote's exit). */
 	for (int i = 0; i < 1000 && atomic_load(&s->unsent) > 0; i++)
@@ -330,6 +450,5 @@ void api_server_stop(struct api_server *s)
 	/* MHD closes the listen socket it was given. */
 	MHD_stop_daemon(s->daemon);
 	unlink(s->path);
-	free(s->path);
-	free(s);
+	free_server(s);
 }

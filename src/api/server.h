@@ -1,5 +1,11 @@
 /* The API's transport: HTTP/1.1 on a Unix socket, served by libmicrohttpd
- * on a thread of its own. Each complete request goes to api_handle.
+ * on a thread of its own. Each complete request goes to api_handle on the
+ * owner's thread, not on the HTTP thread: the HTTP thread hands it over
+ * (api_server_fd becomes readable; the owner calls api_server_serve) and
+ * waits for the answer. So the thread that parses what clients send does
+ * nothing else, and can be sandboxed tightly: with a sandbox hook, it
+ * installs its sandbox as its first connection is accepted, before it
+ * reads a byte.
  *
  * Limits, so that a slow or hostile client cannot tie azote up:
  * - bodies larger than max_body are refused (400) without being read;
@@ -37,12 +43,21 @@ struct api_server_limits {
 
 struct api_server;
 
-/* limits: NULL for the defaults above. */
+/* limits: NULL for the defaults above. sandbox: run once on the HTTP
+ * thread before it reads from its first connection (NULL: none); if it
+ * fails, every request is refused (500). */
 struct api_server *api_server_start(const char *sock_path, struct api *api,
 				    const struct api_server_limits *limits,
-				    struct azerr *e);
-/* Stops serving (a request being handled completes first), closes the
- * socket and removes its file. NULL is fine. */
+				    int (*sandbox)(struct azerr *e), struct azerr *e);
+
+/* Readable when a request waits for api_server_serve. */
+int api_server_fd(const struct api_server *s);
+/* Handles the waiting request, if any, on the calling thread. */
+void api_server_serve(struct api_server *s);
+
+/* Stops serving (a request still waiting for api_server_serve is answered
+ * 503), closes the socket and removes its file. Call it from the thread
+ * that serves. NULL is fine. */
 void api_server_stop(struct api_server *s);
 
 #endif

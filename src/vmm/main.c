@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -22,30 +23,58 @@
 #include "vmm/instance.h"
 #include "vmm/terminal.h"
 
-/* Waits for InstanceStart (started_fd readable) or a stop signal; returns
- * 0 when started, else the exit status the signal asks for. */
-static int wait_for_start(int started_fd, int sig_fd)
+/* Serves API requests until one starts the VM (started_fd readable) or a
+ * stop signal comes; returns 0 when started, else the exit status the
+ * signal asks for. */
+static int wait_for_start(int started_fd, int sig_fd, struct api_server *srv)
 {
-	struct pollfd p[2] = {
+	struct pollfd p[3] = {
 		{ .fd = started_fd, .events = POLLIN },
 		{ .fd = sig_fd, .events = POLLIN },
+		{ .fd = api_server_fd(srv), .events = POLLIN },
 	};
 
 	for (;;) {
-		if (poll(p, 2, -1) < 0) {
+		if (poll(p, 3, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_error("poll: %s", strerror(errno));
 			return AZOTE_EXIT_ERROR;
 		}
+		if (p[2].revents)
+			api_server_serve(srv);
 		if (p[0].revents)
 			return 0;
 		struct signalfd_siginfo si;
-		if (read(sig_fd, &si, sizeof(si)) == sizeof(si)) {
+		if (p[1].revents && read(sig_fd, &si, sizeof(si)) == sizeof(si)) {
 			log_info("signal %u before the VM started", si.ssi_signo);
 			return 128 + (int)si.ssi_signo;
 		}
 	}
+}
+
+static void api_ready(struct event_handler *h, uint32_t events)
+{
+	(void)events;
+	api_server_serve(h->arg);
+}
+
+/* The main thread from here on serves the running VM, and the API's
+ * requests, until the VM stops. */
+static int serve(struct vm *vm, int sig_fd, struct api_server *srv, struct azerr *e)
+{
+	struct event_handler api = { .ready = api_ready, .arg = srv };
+	int ret;
+
+	if (srv) {
+		api.fd = api_server_fd(srv);
+		if (event_loop_add(&vm->loop, &api, EPOLLIN) < 0)
+			return azerr_set(e, "cannot watch the API: %s", strerror(errno));
+	}
+	ret = vm_serve(vm, STDIN_FILENO, sig_fd, e);
+	if (srv)
+		event_loop_del(&vm->loop, &api);
+	return ret;
 }
 
 static int run(struct vm_config *cfg, const struct cli_opts *o)
@@ -68,7 +97,8 @@ static int run(struct vm_config *cfg, const struct cli_opts *o)
 	api = api_new(&params, cfg, &err);
 	if (!api)
 		goto fail;
-	if (o->api_sock && !(srv = api_server_start(o->api_sock, api, NULL, &err)))
+	if (o->api_sock &&
+	    !(srv = api_server_start(o->api_sock, api, NULL, NULL, &err)))
 		goto fail;
 	if (boot_now) {
 		terminal_raw(STDIN_FILENO);
@@ -76,12 +106,12 @@ static int run(struct vm_config *cfg, const struct cli_opts *o)
 			goto fail;
 	} else {
 		log_info("waiting for InstanceStart on %s", o->api_sock);
-		code = wait_for_start(api_started_fd(api), sig_fd);
+		code = wait_for_start(api_started_fd(api), sig_fd, srv);
 		if (code)
 			goto out;
 		terminal_raw(STDIN_FILENO);
 	}
-	if (vm_serve(&inst.vm, STDIN_FILENO, sig_fd, &err) < 0) {
+	if (serve(&inst.vm, sig_fd, srv, &err) < 0) {
 		log_error("%s", err.msg);
 		vm_request_stop(&inst.vm, AZOTE_EXIT_ERROR);
 	}

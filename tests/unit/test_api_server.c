@@ -1,6 +1,7 @@
 /* Unit tests for the HTTP transport (src/api/server.c) over a real Unix
  * socket: framing, limits against slow and oversized clients, the socket
- * file's life cycle. */
+ * file's life cycle, requests handed over to the serving thread (a thread
+ * of the fixture's, as azote's main thread), the sandbox hook. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +10,8 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +28,30 @@ struct server_fixture {
 	struct api_fixture *f;
 	struct api_server *srv;
 	char sock[128];
+	pthread_t server;       /* serves srv's requests, as azote's main thread */
+	_Atomic bool serving;   /* false: it stops (and leaves requests waiting) */
+	_Atomic int served;
 };
+
+static void *serve_requests(void *arg)
+{
+	struct server_fixture *s = arg;
+	struct pollfd p = { .fd = api_server_fd(s->srv), .events = POLLIN };
+
+	while (atomic_load(&s->serving)) {
+		if (poll(&p, 1, 20) == 1) {
+			api_server_serve(s->srv);
+			atomic_fetch_add(&s->served, 1);
+		}
+	}
+	return NULL;
+}
+
+static void stop_serving(struct server_fixture *s)
+{
+	if (atomic_exchange(&s->serving, false))
+		assert_int_equal(pthread_join(s->server, NULL), 0);
+}
 
 static const struct api_server_limits test_limits = {
 	.max_body = 1024,
@@ -42,9 +68,11 @@ static int setup(void **state)
 	assert_non_null(s);
 	api_fixture_setup((void **)&s->f);
 	snprintf(s->sock, sizeof(s->sock), "%s/api.sock", s->f->dir);
-	s->srv = api_server_start(s->sock, s->f->api, &test_limits, &e);
+	s->srv = api_server_start(s->sock, s->f->api, &test_limits, NULL, &e);
 	if (!s->srv)
 		fail_msg("%s", e.msg);
+	atomic_store(&s->serving, true);
+	assert_int_equal(pthread_create(&s->server, NULL, serve_requests, s), 0);
 	*state = s;
 	return 0;
 }
@@ -53,6 +81,7 @@ static int teardown(void **state)
 {
 	struct server_fixture *s = *state;
 
+	stop_serving(s);
 	api_server_stop(s->srv);
 	api_fixture_teardown((void **)&s->f);
 	free(s);
@@ -328,7 +357,7 @@ static void test_socket_file(void **state)
 	int fd;
 
 	/* A live socket is not taken over. */
-	assert_null(api_server_start(s->sock, s->f->api, NULL, &e));
+	assert_null(api_server_start(s->sock, s->f->api, NULL, NULL, &e));
 	assert_non_null(strstr(e.msg, "another process is serving it"));
 	/* A stale one (its server gone) is. */
 	snprintf(path, sizeof(path), "%s/stale.sock", s->f->dir);
@@ -336,20 +365,80 @@ static void test_socket_file(void **state)
 	strcpy(sa.sun_path, path);
 	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	close(fd);
-	other = api_server_start(path, s->f->api, NULL, &e);
+	other = api_server_start(path, s->f->api, NULL, NULL, &e);
 	assert_non_null(other);
 	api_server_stop(other);
 	assert_int_equal(access(path, F_OK), -1);  /* removed on stop */
 	/* Whatever else is at the path stays. */
 	assert_null(api_server_start(fx_path(s->f, "kernel"), s->f->api, NULL,
-				     &e));
+				     NULL, &e));
 	assert_non_null(strstr(e.msg, "exists and is not a socket"));
 	assert_int_equal(access(fx_path(s->f, "kernel"), F_OK), 0);
 	memset(longpath, 'a', sizeof(longpath) - 1);
 	longpath[0] = '/';
 	longpath[sizeof(longpath) - 1] = '\0';
-	assert_null(api_server_start(longpath, s->f->api, NULL, &e));
+	assert_null(api_server_start(longpath, s->f->api, NULL, NULL, &e));
 	assert_non_null(strstr(e.msg, "longer than 107"));
+}
+
+/* Every request is handled on the serving thread: none is answered while
+ * it does not serve, and the one waiting then is answered 503 when the
+ * server stops, not left hanging. */
+static void test_handed_over(void **state)
+{
+	struct server_fixture *s = *state;
+	char resp[4096];
+	int fd, n;
+
+	assert_int_equal(request(s, "GET", "/", NULL, resp, sizeof(resp)), 200);
+	assert_true(atomic_load(&s->served) >= 1);
+	stop_serving(s);
+	fd = connect_to(s->sock);
+	assert_true(fd >= 0);
+	send_all(fd, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", 27);
+	assert_int_equal(read_response(fd, resp, sizeof(resp), 300), -1);
+	api_server_stop(s->srv);
+	s->srv = NULL;
+	n = read_response(fd, resp, sizeof(resp), 2000);
+	assert_true(n > 0);
+	assert_int_equal(status_of(resp), 503);
+	assert_non_null(strstr(resp, "shutting down"));
+	close(fd);
+}
+
+/* The sandbox hook runs once, on the HTTP thread, before the first request
+ * is handled; if it fails, requests are refused. */
+static pthread_t hook_thread;
+static int hook_calls, hook_result;
+
+static int hook(struct azerr *e)
+{
+	hook_thread = pthread_self();
+	hook_calls++;
+	return hook_result ? azerr_set(e, "no sandbox for you") : 0;
+}
+
+static void test_sandbox_hook(void **state)
+{
+	struct server_fixture *s = *state;
+	char resp[4096];
+
+	for (hook_result = 0; hook_result <= 1; hook_result++) {
+		stop_serving(s);
+		api_server_stop(s->srv);
+		hook_calls = 0;
+		struct azerr e;
+		s->srv = api_server_start(s->sock, s->f->api, &test_limits, hook, &e);
+		assert_non_null(s->srv);
+		atomic_store(&s->serving, true);
+		assert_int_equal(pthread_create(&s->server, NULL, serve_requests, s), 0);
+		int want = hook_result ? 500 : 200;
+		assert_int_equal(request(s, "GET", "/", NULL, resp, sizeof(resp)), want);
+		assert_int_equal(request(s, "GET", "/", NULL, resp, sizeof(resp)), want);
+		assert_int_equal(hook_calls, 1);
+		assert_false(pthread_equal(hook_thread, pthread_self()));
+		assert_false(pthread_equal(hook_thread, s->server));
+	}
 }
 
 int main(void)
@@ -363,6 +452,8 @@ int main(void)
 		T(test_trickling_body),
 		T(test_connection_limit),
 		T(test_socket_file),
+		T(test_handed_over),
+		T(test_sandbox_hook),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,11 +6,15 @@
  *                  [--max-body N] [--idle-timeout S] [--request-timeout S]
  *                  [--metrics-period-ms MS] [--log-level LEVEL]
  *
- * Runs until SIGTERM or SIGINT, then removes the socket and exits 0. */
+ * Runs until SIGTERM or SIGINT, then removes the socket and exits 0.
+ * Requests are handled on the main thread, as in azote. */
+#include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 
 #include "api/api.h"
 #include "api/server.h"
@@ -25,6 +29,28 @@ static void __attribute__((noreturn)) usage(void)
 		"[--request-timeout S] [--metrics-period-ms MS] "
 		"[--log-level LEVEL]\n");
 	exit(2);
+}
+
+/* Serves requests until SIGTERM or SIGINT (sig_fd). */
+static int serve(struct api_server *srv, int sig_fd)
+{
+	struct pollfd p[2] = {
+		{ .fd = sig_fd, .events = POLLIN },
+		{ .fd = api_server_fd(srv), .events = POLLIN },
+	};
+
+	for (;;) {
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			perror("azote-api-fake: poll");
+			return 1;
+		}
+		if (p[1].revents)
+			api_server_serve(srv);
+		if (p[0].revents)
+			return 0;
+	}
 }
 
 static unsigned number(const char *s)
@@ -54,7 +80,7 @@ int main(int argc, char **argv)
 	enum log_level level;
 	struct api *api;
 	sigset_t sigs;
-	int sig;
+	int sig_fd, code;
 
 	log_init("azote-api-fake", LOG_INFO);
 	for (int i = 1; i < argc; i += 2) {
@@ -81,12 +107,17 @@ int main(int argc, char **argv)
 	if (!sock)
 		usage();
 
-	/* Signals are taken synchronously below; the server's thread must
+	/* Signals are read from a signalfd below; the server's thread must
 	 * not see them. */
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC);
+	if (sig_fd < 0) {
+		perror("azote-api-fake: signalfd");
+		return 1;
+	}
 
 	metrics_init(&metrics);
 	p.metrics = &metrics;
@@ -100,16 +131,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, "azote-api-fake: %s\n", e.msg);
 		return 1;
 	}
-	srv = api_server_start(sock, api, &lim, &e);
+	srv = api_server_start(sock, api, &lim, NULL, &e);
 	if (!srv) {
 		fprintf(stderr, "azote-api-fake: %s\n", e.msg);
 		return 1;
 	}
 	printf("ready\n");
 	fflush(stdout);
-	sigwait(&sigs, &sig);
+	code = serve(srv, sig_fd);
 	api_server_stop(srv);
 	api_free(api);
 	metrics_destroy(&metrics);
-	return 0;
+	close(sig_fd);
+	return code;
 }
