@@ -11,13 +11,15 @@ $(API_LIB): $(API_SRCS:%.c=$(OBJ)/%.o)
 
 # A fake VMM behind the real API, for tests that drive the HTTP layer
 # without booting anything.
+# Its HTTP thread runs under azote's API seccomp list.
 API_FAKE_SRCS := src/api/testing/fake_vmm.c src/vmm/vm_config.c
 API_FAKE_SERVER := $(BUILD)/tests/azote-api-fake
 PROGRAMS += $(API_FAKE_SERVER)
 $(API_FAKE_SERVER): $(OBJ)/src/api/testing/fake_server.o \
-		$(API_FAKE_SRCS:%.c=$(OBJ)/%.o) $(API_LIB) $(COMMON_LIB)
+		$(API_FAKE_SRCS:%.c=$(OBJ)/%.o) $(OBJ)/src/vmm/sandbox.o \
+		$(OBJ)/src/jail/seccomp.o $(API_LIB) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(API_LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(API_LDLIBS) -lseccomp
 
 API_TEST_SRCS := $(API_FAKE_SRCS) tests/unit/test_api_util.c
 

@@ -71,6 +71,10 @@ struct api *api_new(const struct api_params *p, struct vm_config *cfg,
 		return NULL;
 	}
 	pthread_mutex_init(&api->lock, NULL);
+	/* jansson seeds its hash tables from /dev/urandom on first use:
+	 * now, before requests are handled under a seccomp list that
+	 * opens nothing. */
+	json_object_seed(0);
 	api->started_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (api->started_fd < 0) {
 		azerr_set(e, "eventfd: %s", strerror(errno));

@@ -63,6 +63,14 @@ const char cli_usage[] =
 "  --no-api             no API socket (with --config-file or --kernel)\n"
 "  --id ID              the instance ID the API reports\n"
 "\n"
+"Sandbox:\n"
+"  --seccomp MODE       kill (default): each vCPU thread and the main thread\n"
+"                       run under a seccomp allow-list of their own, and a\n"
+"                       call outside it kills azote (SIGSYS); log: allow it\n"
+"                       and log it to the kernel log; off: no filters. The\n"
+"                       cards azote starts get the same mode.\n"
+"  --no-seccomp         --seccomp off (Firecracker's spelling)\n"
+"\n"
 "Other:\n"
 "  --log-level LEVEL    error, warning (default), info or debug\n"
 "  --help               this text\n"
@@ -77,7 +85,7 @@ enum {
 	OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_BOOT_ENTRY, OPT_CPUS,
 	OPT_MEMORY, OPT_DRIVE, OPT_VHOST_USER_BLK, OPT_NET, OPT_VHOST_USER_NET,
 	OPT_API_SOCK, OPT_CONFIG_FILE, OPT_NO_API, OPT_ID, OPT_CPU_TEMPLATE, OPT_LOG_LEVEL, OPT_HELP,
-	OPT_VERSION,
+	OPT_VERSION, OPT_SECCOMP, OPT_NO_SECCOMP,
 };
 
 static const struct option long_opts[] = {
@@ -97,6 +105,8 @@ static const struct option long_opts[] = {
 	{ "id", required_argument, NULL, OPT_ID },
 	{ "cpu-template", required_argument, NULL, OPT_CPU_TEMPLATE },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "seccomp", required_argument, NULL, OPT_SECCOMP },
+	{ "no-seccomp", no_argument, NULL, OPT_NO_SECCOMP },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -387,6 +397,16 @@ static int parse_one(int opt, const char *arg, struct vm_config *c,
 	case OPT_LOG_LEVEL:
 		if (log_parse_level(arg, &o->log_level) < 0)
 			return azerr_set(e, "--log-level '%s': expected error, warning, info or debug", arg);
+		return 0;
+	case OPT_SECCOMP:
+	case OPT_NO_SECCOMP:
+		if (o->seccomp_given)
+			return azerr_set(e, "--seccomp or --no-seccomp given twice: give one");
+		o->seccomp_given = true;
+		if (opt == OPT_NO_SECCOMP)
+			o->seccomp = JAIL_SECCOMP_OFF;
+		else if (jail_seccomp_parse(arg, &o->seccomp) < 0)
+			return azerr_set(e, "--seccomp '%s': expected kill, log or off", arg);
 		return 0;
 	case OPT_HELP:
 		o->action = CLI_HELP;

@@ -6,6 +6,7 @@
 
 #include "common/err.h"
 #include "common/log.h"
+#include "jail/seccomp.h"
 #include "vmm/vm_config.h"
 
 enum cli_action { CLI_RUN, CLI_HELP, CLI_VERSION };
@@ -18,6 +19,8 @@ struct cli_opts {
 	char *cpu_template;  /* --cpu-template: Firecracker's custom template */
 	char *id;            /* --id: the instance ID the API reports */
 	bool no_api;         /* --no-api */
+	enum jail_seccomp_mode seccomp; /* --seccomp, --no-seccomp (default kill) */
+	bool seccomp_given;
 	bool vm_options;     /* some option describing the VM was given */
 };
 

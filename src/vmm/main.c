@@ -21,6 +21,7 @@
 #include "vmm/cli.h"
 #include "vmm/event_loop.h"
 #include "vmm/instance.h"
+#include "vmm/sandbox.h"
 #include "vmm/terminal.h"
 
 /* Serves API requests until one starts the VM (started_fd readable) or a
@@ -53,14 +54,31 @@ static int wait_for_start(int started_fd, int sig_fd, struct api_server *srv)
 	}
 }
 
+static int enter_sandbox(enum vmm_role role, const char *who, struct azerr *e)
+{
+	unsigned rules;
+
+	if (vmm_sandbox_enter(role, &rules, e) < 0)
+		return -1;
+	log_info("%s: seccomp %s, %u rules", who, jail_seccomp_name(vmm_sandbox_mode()),
+		 rules);
+	return 0;
+}
+
+/* Run by the API's HTTP thread before it reads its first request. */
+static int enter_api_sandbox(struct azerr *e)
+{
+	return enter_sandbox(VMM_ROLE_API, "API thread", e);
+}
+
 static void api_ready(struct event_handler *h, uint32_t events)
 {
 	(void)events;
 	api_server_serve(h->arg);
 }
 
-/* The main thread from here on serves the running VM, and the API's
- * requests, until the VM stops. */
+/* The main thread from here on only serves the running VM, and the API's
+ * requests, and ends it: its role's seccomp list first (vmm/sandbox.h). */
 static int serve(struct vm *vm, int sig_fd, struct api_server *srv, struct azerr *e)
 {
 	struct event_handler api = { .ready = api_ready, .arg = srv };
@@ -71,7 +89,9 @@ static int serve(struct vm *vm, int sig_fd, struct api_server *srv, struct azerr
 		if (event_loop_add(&vm->loop, &api, EPOLLIN) < 0)
 			return azerr_set(e, "cannot watch the API: %s", strerror(errno));
 	}
-	ret = vm_serve(vm, STDIN_FILENO, sig_fd, e);
+	ret = enter_sandbox(VMM_ROLE_EVENT_LOOP, "event loop", e);
+	if (!ret)
+		ret = vm_serve(vm, STDIN_FILENO, sig_fd, e);
 	if (srv)
 		event_loop_del(&vm->loop, &api);
 	return ret;
@@ -98,7 +118,7 @@ static int run(struct vm_config *cfg, const struct cli_opts *o)
 	if (!api)
 		goto fail;
 	if (o->api_sock &&
-	    !(srv = api_server_start(o->api_sock, api, NULL, NULL, &err)))
+	    !(srv = api_server_start(o->api_sock, api, NULL, enter_api_sandbox, &err)))
 		goto fail;
 	if (boot_now) {
 		terminal_raw(STDIN_FILENO);
@@ -161,6 +181,7 @@ int main(int argc, char **argv)
 		code = AZOTE_EXIT_ERROR;
 	} else {
 		log_set_level(opts.log_level);
+		vmm_sandbox_set_mode(opts.seccomp);
 		/* A console reader that goes away must not kill the VMM. */
 		signal(SIGPIPE, SIG_IGN);
 		/* Before any thread exists (the API's, the vCPUs'): stop

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "vmm/sandbox.h"
 #include "vmm/vm.h"
 
 /* The signal that knocks a vCPU thread out of KVM_RUN. Its handler does
@@ -177,6 +178,24 @@ static void kick_handler(int sig)
 	(void)sig;
 }
 
+/* Before the first KVM_RUN: every exit the guest causes is handled on this
+ * thread, under the vCPU role's seccomp list (vmm/sandbox.h). */
+static bool enter_sandbox(struct vcpu *v)
+{
+	struct azerr e;
+	unsigned rules;
+
+	if (vmm_sandbox_enter(VMM_ROLE_VCPU, &rules, &e) < 0) {
+		log_error("vCPU %u: %s", v->index, e.msg);
+		vm_request_stop(v->vm, AZOTE_EXIT_ERROR);
+		return false;
+	}
+	if (v->index == 0)
+		log_info("vCPU threads: seccomp %s, %u rules",
+			 jail_seccomp_name(vmm_sandbox_mode()), rules);
+	return true;
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
@@ -185,6 +204,8 @@ static void *vcpu_thread(void *arg)
 
 	snprintf(name, sizeof(name), "vcpu%u", v->index);
 	pthread_setname_np(pthread_self(), name);
+	if (!enter_sandbox(v))
+		return NULL;
 	for (;;) {
 		if (atomic_load(&vm->state) != VM_RUNNING && !vcpu_park(v))
 			break;

@@ -17,6 +17,7 @@
 #include "common/log.h"
 #include "jail/spawn.h"
 #include "vmm/kvm_host.h"
+#include "vmm/sandbox.h"
 #include "vmm/vm.h"
 
 #define VHOST_TIMEOUT_MS   5000
@@ -228,10 +229,13 @@ static int start_card(struct vhost_dev *d, char *const *argv, struct azerr *e)
 	size_t n = 0;
 	int sock, stats;
 
-	while (argv[n] && n < 27) {
+	while (argv[n] && n < 25) {
 		args[n] = argv[n];
 		n++;
 	}
+	/* azote's --seccomp / --no-seccomp holds for its cards too. */
+	args[n++] = "--seccomp";
+	args[n++] = (char *)jail_seccomp_name(vmm_sandbox_mode());
 	args[n++] = "--fd";
 	args[n++] = JAIL_CARD_FD_ARG;
 	args[n++] = "--stats-fd";

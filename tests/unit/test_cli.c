@@ -125,7 +125,8 @@ static void test_help_and_version(void **state)
 	const char *opts[] = { "--kernel", "--initrd", "--cmdline", "--boot-entry",
 			       "--cpus", "--memory", "--drive", "--vhost-user-blk",
 			       "--net", "--vhost-user-net", "--api-sock", "--config-file",
-			       "--no-api", "--id", "--log-level", "--help", "--version" };
+			       "--no-api", "--id", "--log-level", "--help", "--version",
+			       "--seccomp", "--no-seccomp" };
 	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
 		assert_non_null(strstr(cli_usage, opts[i]));
 }
@@ -265,6 +266,15 @@ static void test_api_modes(void **state)
 	vm_config_free(&c);
 	assert_int_equal(parse(ARGC("--kernel", "k", "--no-api"),
 			       ARGV("--kernel", "k", "--no-api"), &c, &o, &e), 0);
+	assert_int_equal(o.seccomp, JAIL_SECCOMP_KILL);
+	vm_config_free(&c);
+	assert_int_equal(parse(ARGC("--kernel", "k", "--no-seccomp"),
+			       ARGV("--kernel", "k", "--no-seccomp"), &c, &o, &e), 0);
+	assert_int_equal(o.seccomp, JAIL_SECCOMP_OFF);
+	vm_config_free(&c);
+	assert_int_equal(parse(ARGC("--kernel", "k", "--seccomp", "log"),
+			       ARGV("--kernel", "k", "--seccomp", "log"), &c, &o, &e), 0);
+	assert_int_equal(o.seccomp, JAIL_SECCOMP_LOG);
 	vm_config_free(&c);
 
 	static const struct { const char *a[6]; const char *want; } bad[] = {
@@ -275,6 +285,8 @@ static void test_api_modes(void **state)
 		{ { "--no-api", "--api-sock", "s", "--kernel", "k" }, "contradict" },
 		{ { "--api-sock", "s", "--id", "a b" }, "--id 'a b'" },
 		{ { "--log-level", "debug" }, "nothing to boot" },
+		{ { "--kernel", "k", "--seccomp", "strict" }, "--seccomp 'strict'" },
+		{ { "--kernel", "k", "--seccomp", "kill", "--no-seccomp" }, "give one" },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char *argv[8] = { "azote" };

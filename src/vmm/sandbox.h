@@ -1,0 +1,33 @@
+/* azote's own seccomp allow-lists, one per thread role, each installed by
+ * the thread itself before it does what its role exposes: a vCPU thread
+ * before its first KVM_RUN (every guest-facing device model runs there), the
+ * main thread before its event loop serves the running VM, the API's HTTP
+ * thread before it reads its first request. Each list holds only what that
+ * role calls from then on: the main thread builds the VM (files, fork/exec
+ * of cards, KVM set-up) before its filter, and handles every API request,
+ * so the HTTP thread only moves bytes. A filter binds only the thread that
+ * installs it (and threads it creates later).
+ *
+ * The mode is process-wide and set once, at start, from the command line
+ * (--seccomp kill|log|off, --no-seccomp); see jail/seccomp.h for
+ * debugging a kill. */
+#ifndef AZOTE_VMM_SANDBOX_H
+#define AZOTE_VMM_SANDBOX_H
+
+#include "jail/seccomp.h"
+
+enum vmm_role {
+	VMM_ROLE_VCPU,       /* KVM_RUN and the exits azote handles */
+	VMM_ROLE_EVENT_LOOP, /* the main thread serving the VM, then ending it */
+	VMM_ROLE_API,        /* the HTTP thread: parses requests, hands them over */
+};
+
+/* Sets the mode every later vmm_sandbox_enter uses (default: kill). */
+void vmm_sandbox_set_mode(enum jail_seccomp_mode mode);
+enum jail_seccomp_mode vmm_sandbox_mode(void);
+
+/* Binds the calling thread to role's list. Returns the number of rules in
+ * *nr_rules if not NULL (0 with the mode off). */
+int vmm_sandbox_enter(enum vmm_role role, unsigned *nr_rules, struct azerr *e);
+
+#endif

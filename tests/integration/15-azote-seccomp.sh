@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# needs: kvm
+# Issue 15: azote's own seccomp filters. While a guest runs (2 vCPUs, a
+# disk its card serves), every thread of azote and the card is filtered
+# (the API's HTTP thread from its first connection on); a forbidden system
+# call injected (with gdb) into a vCPU thread, the main thread or the HTTP
+# thread kills azote with SIGSYS and its card goes too; --seccomp log lets
+# the same call through; --no-seccomp leaves azote and its card
+# unfiltered. The rest of the suite runs its guests under the filters.
+. "$(dirname "$0")/../lib/common.sh"
+require_kvm
+require gdb
+require curl
+truncate -s 64M "$TMP/disk.img"
+# SIGSYS dumps core by default: not into the clone (the working directory).
+ulimit -c 0
+
+# start_vm NAME [azote options...]: a probe benchmarking its disk for a
+# minute, so the VM is busy while it is looked at; sets vm.
+start_vm() {
+	local name=$1
+	shift
+	"$AZOTE" --kernel "$PROBE_ELF" --cpus 2 --memory 128M \
+		--drive "path=$TMP/disk.img" "$@" \
+		--cmdline "probe.test=blk-bench probe.secs=60" \
+		</dev/null >"$TMP/$name.out" 2>"$TMP/$name.err" &
+	vm=$!
+	kill_at_exit "$vm"
+	wait_for "$TMP/$name.out" "blk-bench.* start" 60 ||
+		die "$name: the probe's benchmark did not start: $(cat "$TMP/$name.err")"
+}
+
+# filter_of PID TID: the Seccomp field of that thread (0 none, 2 filter).
+filter_of() { awk '/^Seccomp:/ { print $2 }' "/proc/$1/task/$2/status"; }
+
+# threads PID: "name=mode" for each of its threads, sorted.
+threads() {
+	local t
+	for t in /proc/"$1"/task/*; do
+		echo "$(cat "$t/comm")=$(filter_of "$1" "${t##*/}")"
+	done | LC_ALL=C sort | tr '\n' ' '
+}
+
+# inject PID THREAD NR: has gdb make system call NR (no arguments that
+# matter) on the thread named THREAD.
+inject() {
+	timeout 120 gdb -q -batch -p "$1" \
+		-ex "python [t.switch() for t in gdb.selected_inferior().threads() if t.name == '$2']" \
+		-ex "thread" \
+		-ex "print ((long (*)(long, long, long, long))syscall)($3, 0, 0, 0)" \
+		>"$TMP/gdb.out" 2>&1
+}
+
+# vm_end: sets end to the status azote ends with, and says whether its
+# card (its only child) outlived it.
+vm_end() {
+	local card i
+	card=$(pgrep -P "$vm")
+	wait_exit "$vm" 60
+	end=$?
+	for ((i = 0; i < 50; i++)); do
+		[ -n "$card" ] && kill -0 "$card" 2>/dev/null || break
+		sleep 0.1
+	done
+	if [ -n "$card" ] && kill -0 "$card" 2>/dev/null; then
+		end="$end, card $card still there"
+	fi
+}
+
+SYS_open=2 SYS_socket=41 SYS_execve=59 SYS_ptrace=101
+
+echo "--- default: every thread filtered, the card too"
+start_vm on
+card=$(pgrep -P "$vm")
+expect_match "azote's threads (name=seccomp mode)" "$(threads "$vm")" \
+	'^azote=2 vcpu0=2 vcpu1=2 $'
+expect_match "the card's threads are filtered" "$(threads "$card")" '^([^ ]+=2 )+$'
+kill -TERM "$vm"
+vm_end
+expect_eq "SIGTERM ends the VM through the filtered teardown (status, card)" "$end" 143
+grep -i "seccomp\|bad system call" "$TMP/on.err"
+
+for nr in $SYS_open $SYS_socket $SYS_execve $SYS_ptrace; do
+	echo "--- system call $nr injected into vcpu1"
+	start_vm inject$nr
+	inject "$vm" vcpu1 "$nr"
+	grep -E "signaled|SIGSYS" "$TMP/gdb.out"
+	vm_end
+	expect_eq "system call $nr on vcpu1 kills azote with SIGSYS (status, card)" \
+		"$end" $((128 + 31))
+done
+
+echo "--- a system call injected into the main thread (the event loop)"
+start_vm main
+inject "$vm" azote $SYS_socket
+vm_end
+expect_eq "socket() on the main thread kills azote with SIGSYS (status, card)" \
+	"$end" $((128 + 31))
+
+echo "--- with the API: its HTTP thread is filtered from its first connection"
+start_vm api --api-sock "$TMP/api.sock"
+expect_match "before any connection, the HTTP thread is not yet" "$(threads "$vm")" \
+	'^MHD-single=0 azote=2 vcpu0=2 vcpu1=2 $'
+expect_match "GET / answers" "$(curl -s --unix-socket "$TMP/api.sock" http://localhost/)" \
+	'"state": ?"Running"'
+expect_match "then every thread is" "$(threads "$vm")" '^MHD-single=2 azote=2 vcpu0=2 vcpu1=2 $'
+inject "$vm" MHD-single $SYS_socket
+vm_end
+expect_eq "socket() on the HTTP thread kills azote with SIGSYS (status, card)" \
+	"$end" $((128 + 31))
+
+echo "--- --seccomp log: the same call is let through"
+start_vm log --seccomp log
+inject "$vm" vcpu1 $SYS_socket
+expect_ok "socket() on vcpu1 returned to gdb" grep -q '^\$1 = ' "$TMP/gdb.out"
+expect_ok "azote runs on" kill -0 "$vm"
+kill -TERM "$vm"
+vm_end
+expect_eq "then SIGTERM ends it (status, card)" "$end" 143
+
+echo "--- --no-seccomp: no filter on azote or its card"
+start_vm off --no-seccomp
+card=$(pgrep -P "$vm")
+expect_match "azote's threads" "$(threads "$vm")" '^azote=0 vcpu0=0 vcpu1=0 $'
+expect_match "the card's threads are not filtered" "$(threads "$card")" '^([^ ]+=0 )+$'
+kill -TERM "$vm"
+vm_end
+expect_eq "SIGTERM ends it (status, card)" "$end" 143
+finish

@@ -1,0 +1,210 @@
+/* vmm/sandbox: each role's filter lets through what the role does and kills
+ * the process on anything else; it binds only the thread that installs it;
+ * log and off let everything through. Each case runs in a child process,
+ * since a filter cannot be taken off again. No /dev/kvm is needed: a KVM
+ * ioctl on an eventfd passes the filter and then fails with ENOTTY. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "vmm/sandbox.h"
+
+/* What the child does once inside its role; its return is the exit code. */
+typedef int (*inside_fn)(void);
+
+/* Ends a child at once with exit_group, itself: no atexit handler, and no
+ * sanitizer's exit work (sigaltstack, a leak check), runs under the
+ * filter. */
+static void child_exit(int code)
+{
+	syscall(SYS_exit_group, code);
+}
+
+/* Runs fn in a child after it entered role in mode; returns the child's
+ * wait status. */
+static int run_child(enum jail_seccomp_mode mode, enum vmm_role role, inside_fn fn)
+{
+	int status;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct azerr e;
+
+		vmm_sandbox_set_mode(mode);
+		child_exit(vmm_sandbox_enter(role, NULL, &e) < 0 ? 100 : fn());
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return status;
+}
+
+static void assert_exited(int status, int code)
+{
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), code);
+}
+
+static void assert_killed(int status)
+{
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), SIGSYS);
+}
+
+/* What a vCPU thread does on its exits: KVM ioctls, eventfds, vhost-user
+ * messages, logging. */
+static int vcpu_work(void)
+{
+	uint64_t one = 1;
+	int fd = eventfd(0, EFD_CLOEXEC);
+
+	if (fd < 0)
+		return 1;
+	if (ioctl(fd, KVM_RUN, 0) != -1 || errno != ENOTTY)
+		return 2;
+	if (ioctl(fd, KVM_SIGNAL_MSI, NULL) != -1 || errno != ENOTTY)
+		return 3;
+	if (write(fd, &one, sizeof(one)) != sizeof(one) ||
+	    read(fd, &one, sizeof(one)) != sizeof(one))
+		return 4;
+	close(fd);
+	return 0;
+}
+
+static int do_open(void)
+{
+	return open("/dev/null", O_RDONLY) >= 0 ? 0 : 5;
+}
+
+static int do_socket(void)
+{
+	return socket(AF_UNIX, SOCK_STREAM, 0) >= 0 ? 0 : 6;
+}
+
+static int do_execve(void)
+{
+	char *argv[] = { "true", NULL };
+
+	execve("/bin/true", argv, NULL);
+	return 7;
+}
+
+/* An ioctl no role makes: pushing input into a terminal (TIOCSTI), the
+ * classic way out of a sandbox that shares one. */
+static int do_tiocsti(void)
+{
+	char c = 'x';
+
+	ioctl(0, TIOCSTI, &c);
+	return 0;
+}
+
+/* A KVM ioctl only vCPU threads make. */
+static int do_kvm_run(void)
+{
+	ioctl(0, KVM_RUN, 0);
+	return 0;
+}
+
+static int do_kill_self_0(void)
+{
+	return kill(getpid(), 0) == 0 ? 0 : 8;
+}
+
+static void test_vcpu_role_allows_its_work(void **state)
+{
+	(void)state;
+	assert_exited(run_child(JAIL_SECCOMP_KILL, VMM_ROLE_VCPU, vcpu_work), 0);
+}
+
+static void test_vcpu_role_kills_the_rest(void **state)
+{
+	(void)state;
+	assert_killed(run_child(JAIL_SECCOMP_KILL, VMM_ROLE_VCPU, do_open));
+	assert_killed(run_child(JAIL_SECCOMP_KILL, VMM_ROLE_VCPU, do_socket));
+	assert_killed(run_child(JAIL_SECCOMP_KILL, VMM_ROLE_VCPU, do_execve));
+	assert_killed(run_child(JAIL_SECCOMP_KILL, VMM_ROLE_VCPU, do_tiocsti));
+	/* kill(2) is the event loop's (cards); a vCPU only signals threads. */
+	assert_killed(run_child(JAIL_SECCOMP_KILL, VMM_ROLE_VCPU, do_kill_self_0));
+}
+
+static void test_event_loop_role(void **state)
+{
+	(void)state;
+	assert_exited(run_child(JAIL_SECCOMP_KILL, VMM_ROLE_EVENT_LOOP, do_kill_self_0), 0);
+	assert_killed(run_child(JAIL_SECCOMP_KILL, VMM_ROLE_EVENT_LOOP, do_kvm_run));
+	assert_killed(run_child(JAIL_SECCOMP_KILL, VMM_ROLE_EVENT_LOOP, do_open));
+	assert_killed(run_child(JAIL_SECCOMP_KILL, VMM_ROLE_EVENT_LOOP, do_execve));
+}
+
+static void test_log_and_off_let_through(void **state)
+{
+	(void)state;
+	assert_exited(run_child(JAIL_SECCOMP_LOG, VMM_ROLE_VCPU, do_open), 0);
+	assert_exited(run_child(JAIL_SECCOMP_OFF, VMM_ROLE_VCPU, do_socket), 0);
+}
+
+/* The API thread builds the VM while the vCPUs run: a filter one thread
+ * installs must not bind another that already exists. */
+static int sibling_open_result = -1;
+
+static void *sibling_after_go(void *arg)
+{
+	char go;
+
+	if (read(*(int *)arg, &go, 1) == 1)
+		sibling_open_result = do_open();
+	return NULL;
+}
+
+static void test_binds_only_its_thread(void **state)
+{
+	int status;
+	pid_t pid;
+
+	(void)state;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct azerr e;
+		pthread_t t;
+		int fds[2];
+		char go = 1;
+
+		if (pipe(fds) < 0 || pthread_create(&t, NULL, sibling_after_go, &fds[0]))
+			child_exit(10);
+		vmm_sandbox_set_mode(JAIL_SECCOMP_KILL);
+		if (vmm_sandbox_enter(VMM_ROLE_VCPU, NULL, &e) < 0)
+			child_exit(100);
+		if (write(fds[1], &go, 1) != 1 || pthread_join(t, NULL))
+			child_exit(11);
+		child_exit(sibling_open_result);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_exited(status, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_vcpu_role_allows_its_work),
+		cmocka_unit_test(test_vcpu_role_kills_the_rest),
+		cmocka_unit_test(test_event_loop_role),
+		cmocka_unit_test(test_log_and_off_let_through),
+		cmocka_unit_test(test_binds_only_its_thread),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
