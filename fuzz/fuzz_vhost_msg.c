@@ -1,19 +1,29 @@
-/* libFuzzer target: a hostile vhost-user front-end. The input is a stream
- * of messages (header + payload) as they would arrive on the socket; each
- * is decoded, and those that decode are handled by a back-end serving a
- * device with two queues. Placeholder fds are eventfds, so memory tables
- * fail to map but every other path runs. The first byte of each message
- * chooses how many fds came with it. */
+/* libFuzzer target: a hostile vhost-user front-end, down to the rings it
+ * sets up. The input is a guest memory image (MEM_IMAGE bytes) followed by
+ * a stream of messages (a byte choosing how many fds came with it, then
+ * header + payload) as they would arrive on the socket. Each message that
+ * decodes is handled by a back-end serving a device with two queues. The
+ * fds of SET_MEM_TABLE are memfds holding the memory image, so the table
+ * really maps; the others are eventfds, as kick, call and error fds must
+ * be. A ring that starts is drained as a device would: every chain the
+ * virtqueue accepts is checked to lie inside mapped guest memory, touched,
+ * and completed. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "common/log.h"
 #include "vhost/backend.h"
 #include "vhost/msg.h"
+
+#define MEM_IMAGE 2048
+#define MEM_SIZE  65536 /* each memfd; the image is at its start */
+
+static const uint8_t *image;
 
 static void get_config(void *dev, uint32_t off, void *buf, uint32_t len)
 {
@@ -28,9 +38,39 @@ static void set_features(void *dev, uint64_t f)
 	(void)f;
 }
 
+static bool inside(const struct gmem *m, const struct iovec *v)
+{
+	const uint8_t *p = v->iov_base;
+
+	for (unsigned i = 0; i < m->nr; i++)
+		if (p >= m->r[i].hva && v->iov_len <= m->r[i].size &&
+		    (uint64_t)(p - m->r[i].hva) <= m->r[i].size - v->iov_len)
+			return true;
+	return false;
+}
+
+/* Drains the ring: at most two rounds of it, since the fuzzer's ring
+ * never changes while it is read. */
 static int queue_start(void *dev, unsigned idx, struct virtq *q, struct azerr *e)
 {
-	(void)dev; (void)idx; (void)q; (void)e;
+	static struct iovec iov[64];
+	struct virtq_chain c = { .iov = iov, .cap = 64 };
+
+	(void)dev;
+	(void)idx;
+	(void)e;
+	for (unsigned n = 0; n < 2 * q->num && virtq_pop(q, &c) == 1; n++) {
+		for (unsigned i = 0; i < c.nr_out + c.nr_in; i++) {
+			if (!inside(q->mem, &iov[i]))
+				abort();
+			if (iov[i].iov_len) {
+				volatile uint8_t *p = iov[i].iov_base;
+				p[iov[i].iov_len - 1] = p[0];
+			}
+		}
+		virtq_push(q, c.head, (uint32_t)c.in_len);
+	}
+	virtq_notify(q);
 	return 0;
 }
 
@@ -50,6 +90,17 @@ static const struct vu_device dev = {
 	.config_size = 60,
 };
 
+/* A fresh memfd holding the memory image, as a front-end's guest RAM. */
+static int memory_fd(void)
+{
+	int fd = memfd_create("fuzz-guest", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+
+	if (fd < 0 || ftruncate(fd, MEM_SIZE) < 0 ||
+	    pwrite(fd, image, MEM_IMAGE, 0) != MEM_IMAGE)
+		abort();
+	return fd;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -62,6 +113,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		log_init("fuzz", LOG_ERROR);
 		socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv);
 	}
+	if (size < MEM_IMAGE)
+		return 0;
+	image = data;
+	data += MEM_IMAGE;
+	size -= MEM_IMAGE;
 	vu_backend_init(&b, &dev);
 	b.sock = sv[0];
 	while (size > 1 + sizeof(struct vhost_user_header) && !b.broken) {
@@ -74,8 +130,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (len > size - 1)
 			len = size - 1;
 		if (vu_msg_parse(&m, data + 1, len, nfds, NULL) == 0) {
+			bool memory = m.hdr.request == VHOST_USER_SET_MEM_TABLE;
 			for (unsigned i = 0; i < m.nfds; i++)
-				m.fds[i] = eventfd(0, EFD_CLOEXEC);
+				m.fds[i] = memory ? memory_fd() : eventfd(0, EFD_CLOEXEC);
 			vu_backend_handle(&b, &m, NULL);
 		}
 		data += 1 + len;
