@@ -21,17 +21,27 @@ static const int base_syscalls[] = {
 	SCMP_SYS(restart_syscall), SCMP_SYS(exit), SCMP_SYS(exit_group),
 };
 
+/* The modes' names, for the command line both ways. */
+static const char *const mode_names[] = {
+	[JAIL_SECCOMP_KILL] = "kill",
+	[JAIL_SECCOMP_LOG] = "log",
+	[JAIL_SECCOMP_OFF] = "off",
+};
+
 int jail_seccomp_parse(const char *s, enum jail_seccomp_mode *mode)
 {
-	if (!strcmp(s, "kill"))
-		*mode = JAIL_SECCOMP_KILL;
-	else if (!strcmp(s, "log"))
-		*mode = JAIL_SECCOMP_LOG;
-	else if (!strcmp(s, "off"))
-		*mode = JAIL_SECCOMP_OFF;
-	else
-		return -1;
-	return 0;
+	for (size_t i = 0; i < sizeof(mode_names) / sizeof(mode_names[0]); i++) {
+		if (!strcmp(s, mode_names[i])) {
+			*mode = (enum jail_seccomp_mode)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+const char *jail_seccomp_name(enum jail_seccomp_mode mode)
+{
+	return mode_names[mode];
 }
 
 static int allow(scmp_filter_ctx ctx, int nr, unsigned *count, struct azerr *e)
@@ -43,18 +53,6 @@ static int allow(scmp_filter_ctx ctx, int nr, unsigned *count, struct azerr *e)
 				 strerror(-r));
 	(*count)++;
 	return 0;
-}
-
-const char *jail_seccomp_name(enum jail_seccomp_mode mode)
-{
-	switch (mode) {
-	case JAIL_SECCOMP_LOG:
-		return "log";
-	case JAIL_SECCOMP_OFF:
-		return "off";
-	default:
-		return "kill";
-	}
 }
 
 int jail_seccomp_apply(enum jail_seccomp_mode mode, const struct jail_filter *f,

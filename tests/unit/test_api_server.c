@@ -60,19 +60,26 @@ static const struct api_server_limits test_limits = {
 	.max_connections = 3,
 };
 
-static int setup(void **state)
+/* Starts s's server with the sandbox hook given, and its serving thread. */
+static void start_server(struct server_fixture *s, int (*sandbox)(struct azerr *e))
 {
-	struct server_fixture *s = calloc(1, sizeof(*s));
 	struct azerr e;
 
-	assert_non_null(s);
-	api_fixture_setup((void **)&s->f);
-	snprintf(s->sock, sizeof(s->sock), "%s/api.sock", s->f->dir);
-	s->srv = api_server_start(s->sock, s->f->api, &test_limits, NULL, &e);
+	s->srv = api_server_start(s->sock, s->f->api, &test_limits, sandbox, &e);
 	if (!s->srv)
 		fail_msg("%s", e.msg);
 	atomic_store(&s->serving, true);
 	assert_int_equal(pthread_create(&s->server, NULL, serve_requests, s), 0);
+}
+
+static int setup(void **state)
+{
+	struct server_fixture *s = calloc(1, sizeof(*s));
+
+	assert_non_null(s);
+	api_fixture_setup((void **)&s->f);
+	snprintf(s->sock, sizeof(s->sock), "%s/api.sock", s->f->dir);
+	start_server(s, NULL);
 	*state = s;
 	return 0;
 }
@@ -427,11 +434,7 @@ static void test_sandbox_hook(void **state)
 		stop_serving(s);
 		api_server_stop(s->srv);
 		hook_calls = 0;
-		struct azerr e;
-		s->srv = api_server_start(s->sock, s->f->api, &test_limits, hook, &e);
-		assert_non_null(s->srv);
-		atomic_store(&s->serving, true);
-		assert_int_equal(pthread_create(&s->server, NULL, serve_requests, s), 0);
+		start_server(s, hook);
 		int want = hook_result ? 500 : 200;
 		assert_int_equal(request(s, "GET", "/", NULL, resp, sizeof(resp)), want);
 		assert_int_equal(request(s, "GET", "/", NULL, resp, sizeof(resp)), want);
