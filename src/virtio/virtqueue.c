@@ -35,6 +35,13 @@ static void *ring_part(const struct gmem *mem, uint64_t a, uint64_t len, bool uv
 	return uva ? gmem_uva(mem, a, len) : gmem_gpa(mem, a, len);
 }
 
+static bool overlap(const void *a, uint64_t alen, const void *b, uint64_t blen)
+{
+	const uint8_t *pa = a, *pb = b;
+
+	return pa < pb + blen && pb < pa + alen;
+}
+
 int virtq_start(struct virtq *q, const struct gmem *mem, unsigned num,
 		uint64_t desc, uint64_t avail, uint64_t used, bool uva,
 		uint16_t last_avail, uint64_t features, struct azerr *e)
@@ -58,6 +65,18 @@ int virtq_start(struct virtq *q, const struct gmem *mem, unsigned num,
 				 "(%s desc 0x%llx avail 0x%llx used 0x%llx)", num, space,
 				 (unsigned long long)desc, (unsigned long long)avail,
 				 (unsigned long long)used);
+	/* The used ring is the one part we write. Over the available ring
+	 * our own used->idx stores would move avail->idx, so every chain we
+	 * complete would make another available and the queue never drains;
+	 * over the descriptor table we would rewrite chains we are walking.
+	 * No driver lays a ring out so; refuse it. Host addresses are
+	 * compared, as both address spaces end there. */
+	if (overlap(q->used, virtq_used_size(num), q->avail, virtq_avail_size(num)) ||
+	    overlap(q->used, virtq_used_size(num), q->desc, virtq_desc_size(num)))
+		return azerr_set(e, "used ring (%s 0x%llx) overlaps the descriptor "
+				 "table (0x%llx) or available ring (0x%llx) of %u entries",
+				 space, (unsigned long long)used, (unsigned long long)desc,
+				 (unsigned long long)avail, num);
 	q->mem = mem;
 	q->num = num;
 	q->event_idx = features & VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX);

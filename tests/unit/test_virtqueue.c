@@ -194,6 +194,17 @@ static void test_start_checks(void **state)
 	assert_int_equal(virtq_start(&t, &mem, NUM, MEM_SIZE / 2 - 64, AVAIL, USED,
 				     false, 0, 0, NULL), -1);
 	assert_int_equal(virtq_start(&t, &mem, NUM, DESC, AVAIL, MEM_SIZE, false, 0, 0, NULL), -1);
+	/* A used ring over the available ring's index, its last entry, or
+	 * the descriptor table's end: our stores would feed the ring. */
+	assert_int_equal(virtq_start(&t, &mem, NUM, DESC, AVAIL, AVAIL, false, 0, 0, NULL), -1);
+	assert_int_equal(virtq_start(&t, &mem, NUM, DESC, AVAIL,
+				     (AVAIL + virtq_avail_size(NUM) - 4) & ~3ULL, false, 0, 0, NULL), -1);
+	assert_int_equal(virtq_start(&t, &mem, NUM, DESC, AVAIL,
+				     DESC + virtq_desc_size(NUM) - 4, false, 0, 0, NULL), -1);
+	/* Packed back to back, as Linux lays a split ring out, is fine. */
+	assert_int_equal(virtq_start(&t, &mem, NUM, DESC, DESC + virtq_desc_size(NUM),
+				     (DESC + virtq_desc_size(NUM) + virtq_avail_size(NUM) + 3) & ~3ULL,
+				     false, 0, 0, NULL), 0);
 	/* guest physical vs frontend virtual addresses. */
 	assert_int_equal(virtq_start(&t, &mem, NUM, DESC, AVAIL, USED, true, 0, 0, NULL), -1);
 	assert_int_equal(virtq_start(&t, &mem, NUM, DESC, AVAIL, USED, false, 0, 0, NULL), 0);
