@@ -4,7 +4,7 @@
 VIRTIO_SRCS := src/virtio/gmem.c src/virtio/iov.c src/virtio/virtqueue.c
 VHOST_SRCS  := src/vhost/msg.c src/vhost/backend.c src/vhost/frontend.c
 # The card side of the sandbox; src/jail/spawn.c is the parent side (azote).
-JAIL_SRCS   := src/jail/fds.c src/jail/seccomp.c
+JAIL_SRCS   := src/jail/fds.c src/jail/seccomp.c src/jail/confine.c
 CARDLIB_SRCS := $(VIRTIO_SRCS) $(VHOST_SRCS)
 CARDLIB := $(BUILD)/libcard.a
 
@@ -33,6 +33,7 @@ $(eval $(call unit_test,test_virtqueue,tests/unit/test_virtqueue.c $(VIRTIO_SRCS
 $(eval $(call unit_test,test_vhost_msg,tests/unit/test_vhost_msg.c src/vhost/msg.c src/vhost/backend.c $(VIRTIO_SRCS)))
 $(eval $(call unit_test,test_vhost_frontend,tests/unit/test_vhost_frontend.c src/vhost/msg.c src/vhost/frontend.c))
 $(eval $(call unit_test,test_blk_req,tests/unit/test_blk_req.c src/cards/blk/req.c src/virtio/iov.c))
+$(eval $(call unit_test,test_jail_identity,tests/unit/test_jail_identity.c src/jail/confine.c))
 
 $(eval $(call fuzzer,fuzz_virtqueue,fuzz/fuzz_virtqueue.c $(VIRTIO_SRCS) src/cards/blk/req.c))
 $(eval $(call fuzzer,fuzz_vhost_msg,fuzz/fuzz_vhost_msg.c src/vhost/msg.c src/vhost/backend.c $(VIRTIO_SRCS)))

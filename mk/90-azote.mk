@@ -5,7 +5,8 @@ VMM_SRCS     := $(filter-out src/vmm/main.c,$(wildcard src/vmm/*.c))
 DEVICE_SRCS  := $(wildcard src/devices/*.c) src/virtio/virtio_pci.c
 # The vhost-user front-end, card start-up and the seccomp filters: the
 # parts of src/vhost and src/jail azote needs.
-VHOST_FE_SRCS := src/vhost/msg.c src/vhost/frontend.c src/jail/spawn.c src/jail/seccomp.c
+VHOST_FE_SRCS := src/vhost/msg.c src/vhost/frontend.c src/jail/spawn.c src/jail/seccomp.c \
+                 src/jail/confine.c
 AZOTE_SRCS   := src/vmm/main.c $(VMM_SRCS) $(DEVICE_SRCS) $(ARCH_SRCS) $(VHOST_FE_SRCS)
 
 PROGRAMS += $(BUILD)/azote
@@ -15,7 +16,7 @@ $(BUILD)/azote: $(AZOTE_SRCS:%.c=$(OBJ)/%.o) $(API_LIB) $(COMMON_LIB)
 
 $(eval $(call unit_test,test_vmm_sandbox,tests/unit/test_vmm_sandbox.c src/vmm/sandbox.c src/jail/seccomp.c,-lseccomp -lpthread))
 $(eval $(call unit_test,test_io_bus,tests/unit/test_io_bus.c src/vmm/io_bus.c))
-$(eval $(call unit_test,test_cli,tests/unit/test_cli.c src/vmm/cli.c src/vmm/vm_config.c src/jail/seccomp.c,-lseccomp))
+$(eval $(call unit_test,test_cli,tests/unit/test_cli.c src/vmm/cli.c src/vmm/vm_config.c src/jail/seccomp.c src/jail/confine.c,-lseccomp))
 $(eval $(call unit_test,test_devices,tests/unit/test_devices.c src/devices/uart.c src/devices/i8042.c src/devices/rtc.c src/devices/irq.c src/vmm/io_bus.c))
 $(eval $(call unit_test,test_pci,tests/unit/test_pci.c src/devices/pci.c src/vmm/io_bus.c))
 $(eval $(call unit_test,test_guest_mem,tests/unit/test_guest_mem.c src/vmm/guest_mem.c))

@@ -6,6 +6,7 @@
 
 #include "common/err.h"
 #include "common/log.h"
+#include "jail/confine.h"
 #include "jail/seccomp.h"
 #include "vmm/vm_config.h"
 
@@ -21,6 +22,12 @@ struct cli_opts {
 	bool no_api;         /* --no-api */
 	enum jail_seccomp_mode seccomp; /* --seccomp, --no-seccomp (default kill) */
 	bool seccomp_given;
+	/* --card-user: given, and then whether the cards are confined and as
+	 * whom (jail/confine.h). Not given: nobody:nogroup when azote runs
+	 * as root, else not confined. */
+	bool card_user_given;
+	bool card_confine;
+	struct jail_identity card_user;
 	bool vm_options;     /* some option describing the VM was given */
 };
 

@@ -157,6 +157,24 @@ out:
 	return code;
 }
 
+/* Whom the cards run as: --card-user, or nobody when azote is root (only
+ * root may confine them), else no one. */
+static int set_card_user(const struct cli_opts *o, struct azerr *e)
+{
+	struct jail_identity nobody = JAIL_IDENTITY_DEFAULT;
+	bool root = geteuid() == 0;
+
+	if (o->card_user_given && o->card_confine && !root)
+		return azerr_set(e, "--card-user needs azote to run as root: a card "
+				 "confines itself with CAP_SYS_ADMIN, CAP_SETUID and "
+				 "CAP_SETGID (give --card-user none, or run as root)");
+	if (o->card_user_given)
+		vmm_sandbox_set_card_user(o->card_confine ? &o->card_user : NULL);
+	else
+		vmm_sandbox_set_card_user(root ? &nobody : NULL);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct vm_config cfg;
@@ -176,7 +194,8 @@ int main(int argc, char **argv)
 			printf("azote %s\n", AZOTE_VERSION);
 		code = 0;
 	} else if ((opts.config_file && api_config_file_load(opts.config_file, &cfg, &err) < 0) ||
-		   (opts.cpu_template && api_cpu_template_load(opts.cpu_template, &cfg, &err) < 0)) {
+		   (opts.cpu_template && api_cpu_template_load(opts.cpu_template, &cfg, &err) < 0) ||
+		   set_card_user(&opts, &err) < 0) {
 		log_error("%s", err.msg);
 		code = AZOTE_EXIT_ERROR;
 	} else {

@@ -7,6 +7,8 @@
 #include <time.h>
 
 static enum jail_seccomp_mode sandbox_mode = JAIL_SECCOMP_KILL;
+static struct jail_identity card_user;
+static bool card_confine;
 
 /* Every role, beyond jail/seccomp.c's base list: kicking a vCPU out of
  * KVM_RUN (pthread_kill), the fatal-signal path that gives the user's
@@ -85,6 +87,18 @@ void vmm_sandbox_set_mode(enum jail_seccomp_mode mode)
 enum jail_seccomp_mode vmm_sandbox_mode(void)
 {
 	return sandbox_mode;
+}
+
+void vmm_sandbox_set_card_user(const struct jail_identity *id)
+{
+	card_confine = id != NULL;
+	if (id)
+		card_user = *id;
+}
+
+const struct jail_identity *vmm_sandbox_card_user(void)
+{
+	return card_confine ? &card_user : NULL;
 }
 
 int vmm_sandbox_enter(enum vmm_role role, unsigned *nr_rules, struct azerr *e)

@@ -14,6 +14,7 @@
 #ifndef AZOTE_VMM_SANDBOX_H
 #define AZOTE_VMM_SANDBOX_H
 
+#include "jail/confine.h"
 #include "jail/seccomp.h"
 
 enum vmm_role {
@@ -25,6 +26,11 @@ enum vmm_role {
 /* Sets the mode every later vmm_sandbox_enter uses (default: kill). */
 void vmm_sandbox_set_mode(enum jail_seccomp_mode mode);
 enum jail_seccomp_mode vmm_sandbox_mode(void);
+
+/* Whom the cards azote starts run as, confined (jail/confine.h); NULL
+ * (the default): not confined. Set once, at start. */
+void vmm_sandbox_set_card_user(const struct jail_identity *id);
+const struct jail_identity *vmm_sandbox_card_user(void);
 
 /* Binds the calling thread to role's list. Returns the number of rules in
  * *nr_rules if not NULL (0 with the mode off). */

@@ -225,17 +225,23 @@ fail:
  * stats page. */
 static int start_card(struct vhost_dev *d, char *const *argv, struct azerr *e)
 {
+	const struct jail_identity *user = vmm_sandbox_card_user();
+	char userbuf[JAIL_IDENTITY_STR_LEN];
 	char *args[32];
 	size_t n = 0;
 	int sock, stats;
 
-	while (argv[n] && n < 25) {
+	while (argv[n] && n < 23) {
 		args[n] = argv[n];
 		n++;
 	}
 	/* azote's --seccomp / --no-seccomp holds for its cards too. */
 	args[n++] = "--seccomp";
 	args[n++] = (char *)jail_seccomp_name(vmm_sandbox_mode());
+	if (user) {
+		args[n++] = "--user";
+		args[n++] = (char *)jail_identity_format(user, userbuf);
+	}
 	args[n++] = "--fd";
 	args[n++] = JAIL_CARD_FD_ARG;
 	args[n++] = "--stats-fd";

@@ -41,7 +41,12 @@ if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
 	out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$TMP/azote" --kernel "$TMP/probe.elf" 2>&1)
 	expect_eq "no permission on /dev/kvm: exit status" "$?" 1
 	expect_match "no permission on /dev/kvm: message" "$out" "no permission to open /dev/kvm"
+	out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$TMP/azote" --kernel "$TMP/probe.elf" \
+		--card-user 4242 2>&1)
+	expect_eq "--card-user, not root: exit status" "$?" 1
+	expect_match "--card-user, not root: message" "$out" "--card-user needs azote to run as root"
 fi
+expect_error "--card-user root" "--card-user '0': must be UID or UID:GID" --kernel "$probe" --card-user 0
 
 # A triple fault: status 2 and a register dump naming the cause.
 triple=$("$ROOT/tests/guests/build.sh" triple "$TMP/guests")

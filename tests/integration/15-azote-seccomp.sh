@@ -6,7 +6,10 @@
 # call injected (with gdb) into a vCPU thread, the main thread or the HTTP
 # thread kills azote with SIGSYS and its card goes too; --seccomp log lets
 # the same call through; --no-seccomp leaves azote and its card
-# unfiltered. The rest of the suite runs its guests under the filters.
+# unfiltered. The card, started by azote as root, confines itself (as
+# nobody by default, as --card-user says, or not with --card-user none).
+# The rest of the suite runs its guests under the filters, with confined
+# cards.
 . "$(dirname "$0")/../lib/common.sh"
 require_kvm
 require gdb
@@ -75,6 +78,7 @@ card=$(pgrep -P "$vm")
 expect_match "azote's threads (name=seccomp mode)" "$(threads "$vm")" \
 	'^azote=2 vcpu0=2 vcpu1=2 $'
 expect_match "the card's threads are filtered" "$(threads "$card")" '^([^ ]+=2 )+$'
+expect_confined "the card (azote is root: nobody by default)" "$card" 65534 65534
 kill -TERM "$vm"
 vm_end
 expect_eq "SIGTERM ends the VM through the filtered teardown (status, card)" "$end" 143
@@ -110,7 +114,8 @@ expect_eq "socket() on the HTTP thread kills azote with SIGSYS (status, card)" \
 	"$end" $((128 + 31))
 
 echo "--- --seccomp log: the same call is let through"
-start_vm log --seccomp log
+start_vm log --seccomp log --card-user 4242:4343
+expect_confined "the card, --card-user 4242:4343" "$(pgrep -P "$vm")" 4242 4343
 inject "$vm" vcpu1 $SYS_socket
 expect_ok "socket() on vcpu1 returned to gdb" grep -q '^\$1 = ' "$TMP/gdb.out"
 expect_ok "azote runs on" kill -0 "$vm"
@@ -119,10 +124,14 @@ vm_end
 expect_eq "then SIGTERM ends it (status, card)" "$end" 143
 
 echo "--- --no-seccomp: no filter on azote or its card"
-start_vm off --no-seccomp
+start_vm off --no-seccomp --card-user none
 card=$(pgrep -P "$vm")
 expect_match "azote's threads" "$(threads "$vm")" '^azote=0 vcpu0=0 vcpu1=0 $'
 expect_match "the card's threads are not filtered" "$(threads "$card")" '^([^ ]+=0 )+$'
+expect_match "--card-user none: the card keeps azote's uid" "$(cat "/proc/$card/status")" \
+	'^Uid:[[:space:]]+0[[:space:]]'
+expect_eq "--card-user none: the card keeps azote's mount namespace" \
+	"$(readlink "/proc/$card/ns/mnt")" "$(readlink "/proc/$vm/ns/mnt")"
 kill -TERM "$vm"
 vm_end
 expect_eq "SIGTERM ends it (status, card)" "$end" 143

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # azote-card-blk driven from the host, no VM: vublk-drv uses azote's
 # vhost-user front-end library to check every request type, hostile chains,
-# fd hygiene and seccomp, read-only images, multi-queue, O_DIRECT, and
-# reconnection on a listening socket.
+# fd hygiene and seccomp, read-only images, multi-queue, O_DIRECT,
+# confinement (--user), and reconnection on a listening socket.
 . "$(dirname "$0")/../lib/cards.sh"
 
 img=$TMP/disk.img
@@ -36,6 +36,19 @@ expect_ok "4 queues, remap, reset" \
 
 echo "-- O_DIRECT"
 expect_ok "O_DIRECT" drv basic -- "$CARD_BLK" --fd '{fd}' --image "$img" --direct
+
+echo "-- confined (--user, as azote starts it when root): an empty root and namespaces of its own, nobody, no capabilities"
+if [ "$(id -u)" = 0 ]; then
+	expect_ok "confined card: requests, hostile chains, 4 queues, remap, reset" \
+		drv --queues 4 basic hostile mq remap reset -- "$CARD_BLK" --fd '{fd}' \
+		--image "$img" --queues 4 --user 65534:65534
+	start_card_blk "$TMP/confined.sock" --image "$img" --direct --user 65534:65534
+	expect_confined "confined block card" "$CARD_PID" 65534 65534
+	expect_ok "confined card on a listening socket, O_DIRECT" drv --socket "$TMP/confined.sock" basic
+	expect_card_alive "the confined card serves on"
+else
+	echo "(not root: confinement needs root; skipped)"
+fi
 
 echo "-- listening socket: two front-ends one after the other, then a bench"
 start_card_blk "$TMP/blk.sock" --image "$img" --queues 2

@@ -3,8 +3,9 @@
 # driver in one process, the card's TAP lives in a namespace this test
 # creates, whose kernel answers ARP and ping. Covers both directions, the
 # offloads (checksum, TSO both ways), loss-free receive under load and
-# backpressure, hostile chains, multiqueue, the sandbox, feature subsets,
-# and the card serving a socket front-end after front-end.
+# backpressure, hostile chains, multiqueue, the sandbox (seccomp and
+# confinement), feature subsets, and the card serving a socket front-end
+# after front-end.
 . "$(dirname "$0")/../lib/netns.sh"
 
 CARD=$BUILD/azote-card-net
@@ -45,6 +46,25 @@ use_tap aztapmq
 expect_ok "multiqueue: 3 pairs" \
 	netns_run 60 "$DRV" --tap aztapmq --queues 3 --qsize 64 config echo mq inject \
 	-- "$CARD" --tap aztapmq --queues 3 --fd '{fd}'
+
+echo "--- confined (--user, as azote starts it when root): the TAP open, then an empty root and namespaces of its own, nobody, no capabilities"
+if [ "$(id -u)" = 0 ]; then
+	use_tap aztapmq
+	# Attaching and detaching TAP queues must work without capabilities.
+	expect_ok "confined card: 3 pairs on a multi_queue TAP" \
+		netns_run 60 "$DRV" --tap aztapmq --queues 3 --qsize 64 config echo mq inject \
+		-- "$CARD" --tap aztapmq --queues 3 --fd '{fd}' --user 65534:65534
+	use_tap aztap0
+	netns_bg "$CARD" --tap aztap0 --socket "$TMP/confined.sock" --user 65534:65534
+	card=$!
+	wait_socket "$TMP/confined.sock"
+	expect_confined "confined net card" "$card" 65534 65534
+	expect_ok "confined card on a listening socket" \
+		netns_run 30 "$DRV" --tap aztap0 --socket "$TMP/confined.sock" config echo inject
+	netns_stop "$card"
+else
+	echo "(not root: confinement needs root; skipped)"
+fi
 
 echo "--- listening socket: one front-end after another"
 use_tap aztap0

@@ -175,6 +175,33 @@ wait_for() {
 	return 1
 }
 
+# expect_confined WHAT PID UID GID: the process confined itself as
+# jail/confine.h says (waiting up to 10 s for it to get there): that uid and
+# gid, no capabilities, no supplementary groups, mount and IPC namespaces
+# not ours, a root with nothing in it, and seccomp on.
+expect_confined() {
+	local what=$1 pid=$2 uid=$3 gid=$4 i st
+	for ((i = 0; i < 100; i++)); do
+		st=$(cat "/proc/$pid/status" 2>/dev/null) || { fail "$what: process $pid gone"; return 1; }
+		grep -Eq "^Seccomp:[[:space:]]+[12]" <<<"$st" && break
+		sleep 0.1
+	done
+	expect_match "$what: uid $uid" "$st" "^Uid:[[:space:]]+$uid[[:space:]]+$uid[[:space:]]+$uid[[:space:]]+$uid\$" &&
+	expect_match "$what: gid $gid, no other groups" "$st" "^Gid:[[:space:]]+$gid[[:space:]]+$gid[[:space:]]+$gid[[:space:]]+$gid\$" &&
+	expect_match "$what: no supplementary groups" "$st" "^Groups:[[:space:]]*\$" &&
+	expect_match "$what: no capabilities" "$st" "^CapEff:[[:space:]]+0+\$" &&
+	expect_match "$what: seccomp on" "$st" "^Seccomp:[[:space:]]+2" || return 1
+	local ns
+	for ns in mnt ipc; do
+		if [ "$(readlink "/proc/$pid/ns/$ns")" = "$(readlink "/proc/self/ns/$ns")" ]; then
+			fail "$what: shares our $ns namespace"
+			return 1
+		fi
+	done
+	pass "$what: mount and IPC namespaces of its own"
+	expect_eq "$what: what its root holds" "$(ls -A "/proc/$pid/root/" 2>&1 | tr '\n' ' ')" ""
+}
+
 # wait_exit PID SECS: the process's exit status, 124 after SECS (it is then
 # killed).
 wait_exit() {

@@ -275,6 +275,19 @@ static void test_api_modes(void **state)
 	assert_int_equal(parse(ARGC("--kernel", "k", "--seccomp", "log"),
 			       ARGV("--kernel", "k", "--seccomp", "log"), &c, &o, &e), 0);
 	assert_int_equal(o.seccomp, JAIL_SECCOMP_LOG);
+	assert_false(o.card_user_given);
+	vm_config_free(&c);
+	assert_int_equal(parse(ARGC("--kernel", "k", "--card-user", "4242:4343"),
+			       ARGV("--kernel", "k", "--card-user", "4242:4343"), &c, &o, &e), 0);
+	assert_true(o.card_user_given);
+	assert_true(o.card_confine);
+	assert_int_equal(o.card_user.uid, 4242);
+	assert_int_equal(o.card_user.gid, 4343);
+	vm_config_free(&c);
+	assert_int_equal(parse(ARGC("--kernel", "k", "--card-user", "none"),
+			       ARGV("--kernel", "k", "--card-user", "none"), &c, &o, &e), 0);
+	assert_true(o.card_user_given);
+	assert_false(o.card_confine);
 	vm_config_free(&c);
 
 	static const struct { const char *a[6]; const char *want; } bad[] = {
@@ -287,6 +300,9 @@ static void test_api_modes(void **state)
 		{ { "--log-level", "debug" }, "nothing to boot" },
 		{ { "--kernel", "k", "--seccomp", "strict" }, "--seccomp 'strict'" },
 		{ { "--kernel", "k", "--seccomp", "kill", "--no-seccomp" }, "give one" },
+		{ { "--kernel", "k", "--card-user", "0" }, "--card-user '0': must be UID or UID:GID" },
+		{ { "--kernel", "k", "--card-user", "nobody" }, "--card-user 'nobody'" },
+		{ { "--kernel", "k", "--card-user", "1", "--card-user", "none" }, "given twice" },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char *argv[8] = { "azote" };

@@ -21,11 +21,11 @@ static void test_full(void **state)
 	assert_int_equal(net_opts_parse(ARGC("--tap", "tap0", "--fd", "3", "--mac",
 					     "06:00:ac:10:00:02", "--queues", "4", "--mtu",
 					     "9000", "--seccomp", "log", "--log-level", "info",
-					     "--stats-fd", "4"),
+					     "--stats-fd", "4", "--user", "1000:100"),
 					ARGV("--tap", "tap0", "--fd", "3", "--mac",
 					     "06:00:ac:10:00:02", "--queues", "4", "--mtu",
 					     "9000", "--seccomp", "log", "--log-level", "info",
-					     "--stats-fd", "4"),
+					     "--stats-fd", "4", "--user", "1000:100"),
 					&o, &e), NET_OPTS_RUN);
 	assert_string_equal(o.tap, "tap0");
 	assert_int_equal(o.fd, 3);
@@ -37,6 +37,9 @@ static void test_full(void **state)
 	assert_int_equal(o.seccomp, JAIL_SECCOMP_LOG);
 	assert_int_equal(o.log_level, LOG_INFO);
 	assert_int_equal(o.stats_fd, 4);
+	assert_true(o.confine);
+	assert_int_equal(o.user.uid, 1000);
+	assert_int_equal(o.user.gid, 100);
 	/* Defaults. */
 	assert_int_equal(net_opts_parse(ARGC("--tap", "t", "--socket", "/run/n.sock"),
 					ARGV("--tap", "t", "--socket", "/run/n.sock"), &o, &e),
@@ -47,6 +50,7 @@ static void test_full(void **state)
 	assert_int_equal(o.queues, 1);
 	assert_int_equal(o.mtu, 0);
 	assert_int_equal(o.seccomp, JAIL_SECCOMP_KILL);
+	assert_false(o.confine);
 	assert_int_equal(net_opts_parse(ARGC("--help"), ARGV("--help"), &o, &e), NET_OPTS_HELP);
 }
 
@@ -65,6 +69,7 @@ static void test_refused(void **state)
 		{ { "--stats-fd", "x" }, "--stats-fd 'x': must be a number from 3" },
 		{ { "--seccomp", "maybe" }, "--seccomp 'maybe'" },
 		{ { "--log-level", "loud" }, "--log-level 'loud'" },
+		{ { "--user", "0" }, "--user '0': must be UID or UID:GID" },
 		{ { "--frob" }, "unknown option '--frob'" },
 		{ { "--mtu" }, "option '--mtu' needs a value" },
 		{ { "extra" }, "unexpected argument 'extra'" },

@@ -2,7 +2,7 @@
  *
  *   azote-card-blk (--socket PATH | --fd N) --image IMG [--ro] [--queues N]
  *                  [--direct] [--poll-us N] [--seccomp kill|log|off]
- *                  [--log-level L]
+ *                  [--user UID[:GID]] [--log-level L]
  *
  * With --socket it listens on PATH and serves one front-end at a time,
  * accepting the next after a disconnect (QEMU reconnects this way). With
@@ -17,6 +17,7 @@
 #include "cards/card.h"
 #include "common/log.h"
 #include "common/size.h"
+#include "jail/confine.h"
 #include "jail/seccomp.h"
 #include "vhost/server.h"
 
@@ -34,6 +35,8 @@ struct opts {
 	unsigned poll_us;
 	int stats_fd;         /* azote's counters page, or -1 */
 	enum jail_seccomp_mode seccomp;
+	bool confine;         /* --user given: confine to it (jail/confine.h) */
+	struct jail_identity user;
 };
 
 static void usage(FILE *f)
@@ -42,11 +45,15 @@ static void usage(FILE *f)
 		"usage: azote-card-blk (--socket PATH | --fd N) --image IMG [--ro]\n"
 		"                      [--queues N] [--direct] [--poll-us N]\n"
 		"                      [--seccomp kill|log|off] [--stats-fd N]\n"
+		"                      [--user UID[:GID]]\n"
 		"                      [--log-level error|warning|info|debug]\n"
 		"Serves IMG as a vhost-user-blk device.\n"
 		"  --poll-us N  after each request, spin up to N microseconds (0..%u,\n"
 		"               default %u) for the next one before sleeping until a\n"
-		"               kick: lower latency at low queue depth, paid in CPU time\n",
+		"               kick: lower latency at low queue depth, paid in CPU time\n"
+		"  --user UID[:GID]  once IMG is open, move into mount, IPC and UTS\n"
+		"               namespaces of its own with an empty root and run as\n"
+		"               UID:GID without capabilities (needs root)\n",
 		POLL_US_MAX, POLL_US_DEFAULT);
 }
 
@@ -62,11 +69,13 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "poll-us", required_argument, NULL, 'p' },
 		{ "seccomp", required_argument, NULL, 'S' },
 		{ "stats-fd", required_argument, NULL, 'T' },
+		{ "user", required_argument, NULL, 'u' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	enum log_level level;
+	struct azerr e;
 	uint64_t v;
 	int c;
 
@@ -113,6 +122,13 @@ static int parse_args(int argc, char **argv, struct opts *o)
 				log_error("--seccomp %s: must be kill, log or off", optarg);
 				return -1;
 			}
+			break;
+		case 'u':
+			if (jail_identity_parse("--user", optarg, &o->user, &e)) {
+				log_error("%s", e.msg);
+				return -1;
+			}
+			o->confine = true;
 			break;
 		case 'l':
 			if (log_parse_level(optarg, &level)) {
@@ -167,6 +183,9 @@ int main(int argc, char **argv)
 	if (blk_image_open(&dev.img, o.image, o.ro, o.direct, &e))
 		goto fail;
 	if (o.socket && (listen_fd = vu_server_listen(o.socket, &e)) < 0)
+		goto fail;
+	/* Everything from the filesystem is open; the workers not started. */
+	if (o.confine && jail_confine(&o.user, &e))
 		goto fail;
 	if (blk_device_init(&dev, o.queues, stats ? &stats->blk : NULL,
 			    (uint64_t)o.poll_us * 1000, &e))

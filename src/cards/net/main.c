@@ -18,6 +18,7 @@
 #include "cards/net/opts.h"
 #include "cards/card.h"
 #include "common/log.h"
+#include "jail/confine.h"
 #include "jail/seccomp.h"
 #include "vhost/server.h"
 
@@ -70,6 +71,9 @@ int main(int argc, char **argv)
 		goto fail;
 	}
 	if (o.socket && (listen_fd = vu_server_listen(o.socket, &e)) < 0)
+		goto fail;
+	/* Everything from the filesystem is open; the workers not started. */
+	if (o.confine && jail_confine(&o.user, &e))
 		goto fail;
 	if (net_device_init(&dev, o.mac, o.mtu, stats ? &stats->net : NULL, &e))
 		goto fail;

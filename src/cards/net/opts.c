@@ -11,11 +11,15 @@ void net_opts_usage(FILE *f)
 	fprintf(f,
 		"usage: azote-card-net (--socket PATH | --fd N) --tap NAME [--mac MAC]\n"
 		"                      [--queues N] [--mtu N] [--seccomp kill|log|off]\n"
-		"                      [--stats-fd N] [--log-level error|warning|info|debug]\n"
+		"                      [--stats-fd N] [--user UID[:GID]]\n"
+		"                      [--log-level error|warning|info|debug]\n"
 		"Serves the existing TAP device NAME as a vhost-user-net device.\n"
 		"  --mac MAC     the guest's address (default: a random local one)\n"
 		"  --queues N    queue pairs, 1-%d; more than 1 needs a multi_queue TAP\n"
-		"  --mtu N       MTU offered to the guest (VIRTIO_NET_F_MTU), %d-%d\n",
+		"  --mtu N       MTU offered to the guest (VIRTIO_NET_F_MTU), %d-%d\n"
+		"  --user UID[:GID]  once the TAP is open, move into mount, IPC and UTS\n"
+		"                namespaces of its own with an empty root and run as\n"
+		"                UID:GID without capabilities (needs root)\n",
 		NET_MAX_PAIRS, NET_MIN_MTU, NET_MAX_MTU);
 }
 
@@ -57,6 +61,11 @@ static int parse_opt(int c, const char *arg, struct net_opts *o, struct azerr *e
 		if (jail_seccomp_parse(arg, &o->seccomp))
 			return azerr_set(e, "--seccomp '%s': must be kill, log or off", arg);
 		return 0;
+	case 'u':
+		if (jail_identity_parse("--user", arg, &o->user, e))
+			return -1;
+		o->confine = true;
+		return 0;
 	default: /* 'l' */
 		if (log_parse_level(arg, &o->log_level))
 			return azerr_set(e, "--log-level '%s': must be error, warning, info "
@@ -77,6 +86,7 @@ enum net_opts_action net_opts_parse(int argc, char **argv, struct net_opts *o,
 		{ "mtu", required_argument, NULL, 'M' },
 		{ "seccomp", required_argument, NULL, 'S' },
 		{ "stats-fd", required_argument, NULL, 'F' },
+		{ "user", required_argument, NULL, 'u' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },

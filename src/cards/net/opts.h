@@ -10,6 +10,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/netaddr.h"
+#include "jail/confine.h"
 #include "jail/seccomp.h"
 
 struct net_opts {
@@ -22,6 +23,8 @@ struct net_opts {
 	unsigned queues;            /* queue pairs, 1 by default */
 	unsigned mtu;               /* 0: not offered */
 	enum jail_seccomp_mode seccomp;
+	bool confine;               /* --user given: confine to it (jail/confine.h) */
+	struct jail_identity user;
 	enum log_level log_level;
 };
 
