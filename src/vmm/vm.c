@@ -146,13 +146,17 @@ static int create_platform(struct vm *vm, struct azerr *e)
 	return 0;
 }
 
-/* The card programs live next to azote's own executable. */
+/* The card programs live next to azote's own executable. Without /proc
+ * (azote-jailer's chroot has none) the path azote was started by says
+ * where that is. */
 static int card_path(const char *name, char *buf, size_t len, struct azerr *e)
 {
 	char self[4096];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 
-	if (n < 0)
+	if (n < 0 && errno == ENOENT && strchr(program_invocation_name, '/'))
+		n = snprintf(self, sizeof(self), "%s", program_invocation_name);
+	if (n < 0 || (size_t)n >= sizeof(self))
 		return azerr_set(e, "cannot find azote's own path: %s", strerror(errno));
 	self[n] = '\0';
 	char *slash = strrchr(self, '/');
