@@ -1,0 +1,21 @@
+# azote-jailer: Firecracker's jailer command line, for azote and its cards.
+
+JAILER_SRCS := src/jailer/main.c src/jailer/args.c src/jailer/cgroup.c src/jailer/chroot.c \
+               src/jailer/libs.c
+
+PROGRAMS += $(BUILD)/azote-jailer
+$(BUILD)/azote-jailer: $(JAILER_SRCS:%.c=$(OBJ)/%.o) $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^
+
+$(eval $(call unit_test,test_jailer_args,tests/unit/test_jailer_args.c src/jailer/args.c src/jailer/cgroup.c))
+$(eval $(call unit_test,test_jailer_libs,tests/unit/test_jailer_libs.c src/jailer/libs.c))
+$(eval $(call unit_test,test_jailer_cgroup,tests/unit/test_jailer_cgroup.c src/jailer/cgroup.c))
+
+$(eval $(call fuzzer,fuzz_jailer_libs,fuzz/fuzz_jailer_libs.c src/jailer/libs.c))
+
+# What a jailed program sees (tests/integration/16-jailer.sh runs it jailed).
+PROGRAMS += $(BUILD)/tests/jail-peek
+$(BUILD)/tests/jail-peek: $(OBJ)/tests/host/jail_peek.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^
