@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# Issue 15: azote-jailer, Firecracker's jailer command line. A program run
+# through it (jail-peek, which prints what it sees) gets exactly the jail
+# the options ask for: the arguments after "--" behind "--id ID"; the uid
+# and gid with no groups or capabilities; an empty environment and fds 0-2;
+# the resource limits; a root holding only itself, its libraries
+# (read-only), the device nodes and /run; no host file; the network
+# namespace; PID 1 of a new PID namespace with its pid in the chroot; its
+# cgroup with the limit written; with --daemonize, detached on /dev/null.
+# A chroot is reused by a second run. Bad options, a symbolic link planted
+# in a chroot and a jailer not run as root are refused with messages
+# naming what is wrong. (test 17 boots azote through it.)
+. "$(dirname "$0")/../lib/common.sh"
+. tests/lib/netns.sh
+need_built "$BUILD/azote-jailer" "$BUILD/tests/jail-peek"
+netns_init
+require setpriv
+J=$BUILD/azote-jailer PEEK=$BUILD/tests/jail-peek
+base=$TMP/jails uid=4321
+mkdir -p "$base"
+who=(--uid "$uid" --gid "$uid")
+ids=(--exec-file "$PEEK" "${who[@]}" --chroot-base-dir "$base")
+
+# refused WHAT WANT ARGS...: the jailer exits 1 saying WANT.
+refused() {
+	local what=$1 want=$2 out rc
+	shift 2
+	out=$("$@" 2>&1 </dev/null)
+	rc=$?
+	if [ "$rc" = 1 ] && [[ $out == *"$want"* ]]; then
+		pass "$what: refused ($out)"
+	else
+		fail "$what: rc=$rc, '$want' not in: $out"
+	fi
+}
+
+echo "--- refused"
+refused "no options" "missing --id" "$J"
+refused "a bad id" "--id 'vm_1'" "$J" --id vm_1 "${ids[@]}"
+refused "a missing exec file" "--exec-file $TMP/nosuch: No such file" \
+	"$J" --id a "${who[@]}" --chroot-base-dir "$base" --exec-file "$TMP/nosuch"
+refused "a missing base" "--chroot-base-dir $TMP/nobase" \
+	"$J" --id a "${who[@]}" --exec-file "$PEEK" --chroot-base-dir "$TMP/nobase"
+refused "an unknown limit" "unknown limit 'nproc'" "$J" --id a "${ids[@]}" --resource-limit nproc=3
+refused "a missing netns" "--netns $TMP/nons" "$J" --id a "${ids[@]}" --netns "$TMP/nons"
+refused "a cgroup file without controller" "--cgroup" "$J" --id a "${ids[@]}" --cgroup max=3
+refused "not root" "must run as root" setpriv --reuid "$uid" --regid "$uid" --clear-groups \
+	"$J" --id a "${ids[@]}"
+mkdir -p "$base/jail-peek/evil" "$base/jail-peek/evil2/root" "$TMP/outside"
+ln -s "$TMP/outside" "$base/jail-peek/evil/root"
+refused "a chroot that is a symbolic link" "symbolic link" "$J" --id evil "${ids[@]}"
+ln -s "$TMP/outside" "$base/jail-peek/evil2/root/lib"
+refused "a symbolic link inside the chroot" "mount point" "$J" --id evil2 "${ids[@]}"
+expect_eq "nothing was made through the links" "$(ls -A "$TMP/outside")" ""
+
+# The cgroup the jail gets: v2 where its hierarchy has the pids
+# controller (as in the box), else v1's pids hierarchy.
+cg_parent=azote-test-$$
+v2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+v1=$(awk '$3 == "cgroup" && $4 ~ /(^|,)pids(,|$)/ { print $2; exit }' /proc/mounts)
+if [ -n "$v2" ] && grep -qw pids "$v2/cgroup.controllers" 2>/dev/null; then
+	cg_version=2 cg_root=$v2
+elif [ -n "$v1" ]; then
+	cg_version=1 cg_root=$v1
+else
+	die "no cgroup hierarchy with the pids controller on this machine"
+fi
+at_exit "rmdir '$cg_root/$cg_parent'/* '$cg_root/$cg_parent' 2>/dev/null"
+
+ip -n "$NS" tuntap add dev jtap0 mode tap user "$uid" group "$uid"
+
+# peek_start ID OUT JAILER-OPTIONS...: jails jail-peek --hold in a new PID
+# namespace; sets pid (as this namespace sees it) once it has printed all.
+peek_start() {
+	local id=$1 out=$2 rc
+	shift 2
+	"$J" --id "$id" "${ids[@]}" --new-pid-ns "$@" -- --hold extra-arg >"$out" 2>&1
+	rc=$?
+	expect_eq "$id: the jailer's status" "$rc" 0 || die "$(cat "$out")"
+	pid=$(cat "$base/jail-peek/$id/root/jail-peek.pid")
+	kill_at_exit "$pid"
+}
+# peek_end: kills the jailed process and waits until it is gone.
+peek_end() {
+	local i
+	kill -9 "$pid"
+	for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+	fail "process $pid outlived SIGKILL"
+}
+
+echo "--- jailed, in a new PID namespace, a netns and a cgroup"
+peek_start peek-1 "$TMP/peek.out" --netns "/run/netns/$NS" \
+	--cgroup-version "$cg_version" --parent-cgroup "$cg_parent" --cgroup pids.max=50 \
+	--resource-limit no-file=100 --resource-limit fsize=1048576
+wait_for "$TMP/peek.out" "peek done" 10 || die "jail-peek did not finish: $(cat "$TMP/peek.out")"
+o=$(cat "$TMP/peek.out")
+echo "$o"
+expect_match "argv: --id ID, then what follows --" "$o" "^argv=/jail-peek --id peek-1 --hold extra-arg$"
+expect_match "uid" "$o" "^uid=$uid:$uid:$uid$"
+expect_match "gid" "$o" "^gid=$uid:$uid:$uid$"
+expect_match "no supplementary groups" "$o" "^groups=0$"
+expect_match "no capabilities" "$o" "^cap_eff=0+$"
+expect_match "no permitted capabilities" "$o" "^cap_prm=0+$"
+expect_match "PID 1 of its namespace" "$o" "^pid=1$"
+expect_match "only fds 0-2" "$o" "^fds=0 1 2$"
+expect_match "an empty environment" "$o" "^env=0$"
+expect_match "no-file limit" "$o" "^nofile=100$"
+expect_match "fsize limit" "$o" "^fsize=1048576$"
+root=$(sed -n 's/^root=//p' <<<"$o")
+expect_match "its root holds itself, dev and run" "$root" "(^| )dev .*jail-peek.* run($| )"
+bad=$(tr ' ' '\n' <<<"$root" | grep -Ev '^(dev|jail-peek|jail-peek\.pid|run|lib|lib64|usr)$')
+expect_eq "nothing else of the host at its root" "$bad" ""
+expect_match "its device nodes" "$o" "^dev=kvm net null urandom( userfaultfd)?$"
+expect_match "no host file" "$o" "^host_passwd=ENOENT$"
+expect_match "no /proc" "$o" "^proc=ENOENT$"
+# mountinfo: ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS ...
+mounts=$(awk '$5 != "/" { print $5, $6 }' "/proc/$pid/mountinfo")
+expect_match "its libraries are bound in" "$mounts" "^/lib[^ ]*/libc\.so\.6 "
+expect_eq "every bound library is read-only" "$(grep -v ' ro,' <<<"$mounts")" ""
+expect_match "the network namespace's interfaces" "$o" "^ifs=lo jtap0$"
+expect_eq "its network namespace" "$(stat -L -c %i "/proc/$pid/ns/net")" \
+	"$(stat -L -c %i "/run/netns/$NS")"
+[ "$(readlink "/proc/$pid/ns/mnt")" != "$(readlink /proc/self/ns/mnt)" ] &&
+	pass "a mount namespace of its own" || fail "the jail shares our mount namespace"
+expect_match "NSpid: ours, then 1" "$(grep NSpid "/proc/$pid/status")" "^NSpid:[[:space:]]+$pid[[:space:]]+1$"
+if [ "$cg_version" = 2 ]; then
+	expect_match "its cgroup (v2)" "$(cat "/proc/$pid/cgroup")" "^0::/$cg_parent/peek-1$"
+else
+	expect_match "its cgroup (v1 pids)" "$(cat "/proc/$pid/cgroup")" "^[0-9]+:pids:/$cg_parent/peek-1$"
+fi
+expect_eq "pids.max written" "$(cat "$cg_root/$cg_parent/peek-1/pids.max")" 50
+expect_eq "the chroot's files are the jailed uid's" \
+	"$(stat -c %u:%a "$base/jail-peek/peek-1/root" "$base/jail-peek/peek-1/root/jail-peek" | tr '\n' ' ')" \
+	"$uid:700 $uid:755 "
+peek_end
+
+echo "--- the same chroot again, daemonized"
+peek_start peek-1 "$TMP/peek2.out" --daemonize
+for ((i = 0; i < 50; i++)); do
+	[ "$(readlink "/proc/$pid/fd/1" 2>/dev/null)" = /dev/null ] && break
+	sleep 0.1
+done
+expect_eq "stdin, stdout and stderr on /dev/null" \
+	"$(readlink "/proc/$pid/fd/0") $(readlink "/proc/$pid/fd/1") $(readlink "/proc/$pid/fd/2")" \
+	"/dev/null /dev/null /dev/null"
+expect_eq "nothing on the jailer's output" "$(cat "$TMP/peek2.out")" ""
+[ "$(ps -o sid= -p "$pid")" != "$(ps -o sid= -p $$)" ] && pass "a session of its own" ||
+	fail "the daemon shares our session"
+peek_end
+finish

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# needs: kvm
+# Issue 15: azote started through azote-jailer as Firecracker's users start
+# Firecracker: the kernel, disk and configuration put into the chroot, the
+# paths in the configuration inside it, a TAP the VM's uid may use in a
+# network namespace, a new PID namespace and a cgroup. The probe writes and
+# reads back its disk, then echoes over its NIC, each in a VM of its own
+# (the second reusing the first one's chroot). While the first runs, azote
+# and both cards it started are seen from outside: the VM's uid, the jail
+# as their root (nothing of the host, nor the other VM's chroot), the
+# network namespace, the cgroup.
+. "$(dirname "$0")/../lib/common.sh"
+. tests/lib/netns.sh
+require_kvm
+need_built "$BUILD/azote-jailer" "$AZOTE" "$BUILD/azote-card-blk" "$BUILD/azote-card-net" \
+	"$PROBE_ELF"
+netns_init
+J=$BUILD/azote-jailer base=$TMP/jails uid=4321
+host=10.213.1.1 guest=10.213.1.2
+mkdir -p "$base"
+ip -n "$NS" tuntap add dev jtap0 mode tap user "$uid" group "$uid"
+ip -n "$NS" link set jtap0 up
+ip -n "$NS" addr add "$host/24" dev jtap0
+
+# The cgroup: v2 where it has the pids controller (the box), else v1's.
+cg_parent=azote-test-$$
+v2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+if [ -n "$v2" ] && grep -qw pids "$v2/cgroup.controllers" 2>/dev/null; then
+	cg=(--cgroup-version 2) cg_root=$v2
+else
+	cg=(--cgroup-version 1) cg_root=$(awk '$3 == "cgroup" && $4 ~ /(^|,)pids(,|$)/ { print $2; exit }' /proc/mounts)
+fi
+[ -n "$cg_root" ] || die "no cgroup hierarchy with the pids controller"
+at_exit "rmdir '$cg_root/$cg_parent'/* '$cg_root/$cg_parent' 2>/dev/null"
+
+# jail_vm ID BOOT-ARGS: the VM's files into its chroot, then azote through
+# the jailer; sets pid (azote's, as this namespace sees it).
+jail_vm() {
+	local id=$1 args=$2 root=$base/azote/$1/root
+	mkdir -p "$root"
+	cp "$PROBE_ELF" "$root/probe.elf"
+	[ -f "$root/disk.img" ] || truncate -s 64M "$root/disk.img"
+	cat >"$root/vm.json" <<-EOF
+	{
+	  "boot-source": { "kernel_image_path": "/probe.elf", "boot_args": "$args" },
+	  "drives": [ { "drive_id": "disk0", "path_on_host": "/disk.img",
+	                "is_root_device": false, "is_read_only": false } ],
+	  "network-interfaces": [ { "iface_id": "eth0", "host_dev_name": "jtap0",
+	                            "guest_mac": "06:00:ac:10:00:02" } ],
+	  "machine-config": { "vcpu_count": 1, "mem_size_mib": 128 }
+	}
+	EOF
+	chown -R "$uid:$uid" "$root"
+	"$J" --id "$id" --exec-file "$AZOTE" --uid "$uid" --gid "$uid" \
+		--chroot-base-dir "$base" --netns "/run/netns/$NS" --new-pid-ns \
+		"${cg[@]}" --parent-cgroup "$cg_parent" --cgroup pids.max=500 \
+		-- --config-file /vm.json --no-api >"$TMP/$id.out" 2>&1 </dev/null
+	expect_eq "$id: the jailer's status" "$?" 0 || die "$(cat "$TMP/$id.out")"
+	pid=$(cat "$root/azote.pid")
+	kill_at_exit "$pid"
+}
+
+# gone PID SECS: waits for a process that is not our child to end.
+gone() {
+	local i
+	for ((i = 0; i < $2 * 10; i++)); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
+	return 1
+}
+
+# in_jail WHAT PID: PID runs as the VM's uid, in its netns and cgroup, its
+# root the chroot of vm-a.
+in_jail() {
+	local what=$1 p=$2 st
+	st=$(cat "/proc/$p/status")
+	expect_match "$what: uid $uid" "$st" "^Uid:[[:space:]]+$uid[[:space:]]+$uid[[:space:]]+$uid[[:space:]]+$uid\$"
+	expect_match "$what: no capabilities" "$st" "^CapEff:[[:space:]]+0+\$"
+	expect_eq "$what: its root" "$(ls "/proc/$p/root/" | tr '\n' ' ')" "$want_root"
+	expect_eq "$what: the VM's network namespace" "$(stat -L -c %i "/proc/$p/ns/net")" \
+		"$(stat -L -c %i "/run/netns/$NS")"
+	expect_match "$what: the VM's cgroup" "$(cat "/proc/$p/cgroup")" "[:/]$cg_parent/vm-a\$"
+}
+
+echo "--- vm-a: the disk, written and read back; the jail seen from outside"
+mkdir -p "$base/azote/vm-b/root" && echo secret >"$base/azote/vm-b/root/disk.img"
+jail_vm vm-a "probe.test=blk-verify probe.seed=3 probe.hold=1"
+wait_for "$TMP/vm-a.out" "^PROBE blk-verify (PASS|FAIL)" 120
+expect_match "vm-a: blk-verify" "$(cat "$TMP/vm-a.out")" "^PROBE blk-verify PASS .*sectors=" ||
+	cat "$TMP/vm-a.out"
+libs=$(ls "/proc/$pid/root/" | grep -Ev '^(azote|azote-card-blk|azote-card-net|azote.pid|dev|disk.img|probe.elf|run|vm.json)$' | tr '\n' ' ')
+expect_match "vm-a: the rest of its root is where libraries go" "$libs" '^((lib|lib64|usr) )*$'
+want_root=$(ls "/proc/$pid/root/" | tr '\n' ' ')
+expect_match "vm-a: azote and its cards are at the jail's root" "$want_root" \
+	'azote azote-card-blk azote-card-net azote.pid dev disk.img '
+in_jail "azote" "$pid"
+cards=$(pgrep -P "$pid" | tr '\n' ' ')
+expect_match "azote started two cards" "$cards" '^[0-9]+ [0-9]+ $'
+for c in $cards; do
+	in_jail "card $(cat "/proc/$c/comm")" "$c"
+done
+expect_match "no path to vm-b's image from vm-a" \
+	"$(ls "/proc/$pid/root$base" 2>&1; ls /proc/$pid/root/srv 2>&1)" "No such file"
+kill -TERM "$pid"
+gone "$pid" 20 && pass "vm-a: azote ended on SIGTERM" || fail "vm-a: azote still there"
+for c in $cards; do
+	kill -0 "$c" 2>/dev/null && fail "card $c outlived azote"
+done
+
+echo "--- vm-a again: its NIC, in the same chroot"
+jail_vm vm-a "probe.test=net-echo probe.ip=$guest/24 probe.peer=$host"
+gone "$pid" 120 || fail "vm-a (net) did not end"
+expect_match "vm-a: net-echo" "$(cat "$TMP/vm-a.out")" \
+	"^PROBE net-echo PASS .*sent=22 received=22 lost=0 bad=0" || cat "$TMP/vm-a.out"
+finish
