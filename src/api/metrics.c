@@ -250,12 +250,22 @@ int metrics_flush(struct metrics *m, struct azerr *e)
 	return ret;
 }
 
+void metrics_set_sandbox(struct metrics *m, int (*fn)(struct azerr *e))
+{
+	m->sandbox = fn;
+}
+
 static void *periodic_main(void *arg)
 {
 	struct metrics *m = arg;
 	struct timespec next;
 	struct azerr e;
 
+	pthread_setname_np(pthread_self(), "metrics");
+	if (m->sandbox && m->sandbox(&e) < 0) {
+		log_error("metrics: %s; no periodic metrics", e.msg);
+		return NULL;
+	}
 	pthread_mutex_lock(&m->lock);
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	while (!m->stopping) {

@@ -89,6 +89,7 @@ struct metrics {
 	unsigned period_ms;
 	void (*collect)(void *ctx, struct metrics *m);
 	void *collect_ctx;
+	int (*sandbox)(struct azerr *e);
 };
 
 /* Firecracker writes metrics every 60 s. */
@@ -108,6 +109,10 @@ void metrics_set_devices(struct metrics *m, const struct vm_config *cfg);
  * and without blocking). NULL: none. */
 void metrics_set_collector(struct metrics *m,
 			   void (*fn)(void *ctx, struct metrics *m), void *ctx);
+/* fn runs on the periodic writer's thread (named "metrics") before its
+ * first write, to confine it; when fn fails the thread ends, its error
+ * logged, and no line is written periodically. NULL (the default): none. */
+void metrics_set_sandbox(struct metrics *m, int (*fn)(struct azerr *e));
 /* Writes one line now. Without a sink, does nothing and succeeds. */
 int metrics_flush(struct metrics *m, struct azerr *e);
 /* Starts a thread that flushes every period_ms (idempotent). */

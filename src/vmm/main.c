@@ -71,6 +71,12 @@ static int enter_api_sandbox(struct azerr *e)
 	return enter_sandbox(VMM_ROLE_API, "API thread", e);
 }
 
+/* Run by the periodic metrics writer before its first line. */
+static int enter_metrics_sandbox(struct azerr *e)
+{
+	return enter_sandbox(VMM_ROLE_METRICS, "metrics thread", e);
+}
+
 static void api_ready(struct event_handler *h, uint32_t events)
 {
 	(void)events;
@@ -110,6 +116,7 @@ static int run(struct vm_config *cfg, const struct cli_opts *o)
 	if (sig_fd < 0)
 		goto fail;
 	metrics_init(&inst.metrics);
+	metrics_set_sandbox(&inst.metrics, enter_metrics_sandbox);
 	struct api_params params = {
 		.ops = &instance_ops, .ctx = &inst, .metrics = &inst.metrics,
 		.instance_id = o->id,

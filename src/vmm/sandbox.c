@@ -62,6 +62,12 @@ static const int api_syscalls[] = {
 
 static const struct jail_syscall_arg api_args[] = { TERMINAL_IOCTLS(SYS_ioctl) };
 
+/* The periodic metrics writer: it waits on a condition variable, gathers
+ * the cards' counters from their shared stats pages and writes a line to
+ * a sink opened before; the base list covers it. */
+static const int metrics_syscalls[] = { COMMON_SYSCALLS };
+static const struct jail_syscall_arg metrics_args[] = { TERMINAL_IOCTLS(SYS_ioctl) };
+
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 static const struct jail_filter filters[] = {
@@ -76,6 +82,10 @@ static const struct jail_filter filters[] = {
 	[VMM_ROLE_API] = {
 		.syscalls = api_syscalls, .nr_syscalls = N(api_syscalls),
 		.args = api_args, .nr_args = N(api_args), .this_thread_only = true,
+	},
+	[VMM_ROLE_METRICS] = {
+		.syscalls = metrics_syscalls, .nr_syscalls = N(metrics_syscalls),
+		.args = metrics_args, .nr_args = N(metrics_args), .this_thread_only = true,
 	},
 };
 

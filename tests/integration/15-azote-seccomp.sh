@@ -4,13 +4,14 @@
 # disk its card serves), every thread of azote and the card is filtered
 # (the API's HTTP thread from its first connection on); a forbidden system
 # call injected (with gdb) into a vCPU thread, the main thread or the HTTP
-# thread kills azote with SIGSYS and its card goes too; --seccomp log lets
-# the same call through; --no-seccomp leaves azote and its card
-# unfiltered. The card, started by azote as root, confines itself (as
+# thread, or the periodic metrics writer's, kills azote with SIGSYS and
+# its card goes too; --seccomp log lets the same call through;
+# --no-seccomp leaves azote and its card unfiltered. The card, started by
+# azote as root, confines itself (as
 # nobody by default, as --card-user says, or not with --card-user none).
 # The rest of the suite runs its guests under the filters, with confined
 # cards.
-. "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/api.sh"
 require_kvm
 require gdb
 require curl
@@ -111,6 +112,27 @@ expect_match "then every thread is" "$(threads "$vm")" '^MHD-single=2 azote=2 vc
 inject "$vm" MHD-single $SYS_socket
 vm_end
 expect_eq "socket() on the HTTP thread kills azote with SIGSYS (status, card)" \
+	"$end" $((128 + 31))
+
+echo "--- metrics: the periodic writer is filtered from its start"
+API_SOCK=$TMP/m.sock
+"$AZOTE" --api-sock "$API_SOCK" </dev/null >"$TMP/metrics.out" 2>"$TMP/metrics.err" &
+vm=$!
+kill_at_exit "$vm"
+wait_socket "$API_SOCK"
+api_expect 204 "" PUT /metrics "{\"metrics_path\": \"$TMP/metrics.json\"}"
+api_expect 204 "" PUT /boot-source "{\"kernel_image_path\": \"$PROBE_ELF\",
+	\"boot_args\": \"probe.test=blk-bench probe.secs=60\"}"
+api_expect 204 "" PUT /drives/d0 "{\"drive_id\": \"d0\", \"path_on_host\": \"$TMP/disk.img\",
+	\"is_root_device\": false, \"is_read_only\": false}"
+api_expect 204 "" PUT /machine-config '{"vcpu_count": 2, "mem_size_mib": 128}'
+api_expect 204 "" PUT /actions '{"action_type": "InstanceStart"}'
+wait_for "$TMP/metrics.out" "blk-bench.* start" 60 || die "no benchmark: $(cat "$TMP/metrics.err")"
+expect_match "every thread, the metrics writer too" "$(threads "$vm")" \
+	'^MHD-single=2 azote=2 metrics=2 vcpu0=2 vcpu1=2 $'
+inject "$vm" metrics $SYS_socket
+vm_end
+expect_eq "socket() on the metrics thread kills azote with SIGSYS (status, card)" \
 	"$end" $((128 + 31))
 
 echo "--- --seccomp log: the same call is let through"

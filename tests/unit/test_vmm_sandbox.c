@@ -149,6 +149,24 @@ static void test_event_loop_role(void **state)
 	assert_killed(run_child(JAIL_SECCOMP_KILL, VMM_ROLE_EVENT_LOOP, do_execve));
 }
 
+/* What the metrics writer does: time, a line to a sink it holds. */
+static int metrics_work(void)
+{
+	struct timespec t;
+
+	return clock_gettime(CLOCK_MONOTONIC, &t) == 0 && write(2, "", 0) == 0 ? 0 : 9;
+}
+
+static void test_metrics_role(void **state)
+{
+	(void)state;
+	assert_exited(run_child(JAIL_SECCOMP_KILL, VMM_ROLE_METRICS, metrics_work), 0);
+	assert_killed(run_child(JAIL_SECCOMP_KILL, VMM_ROLE_METRICS, do_open));
+	assert_killed(run_child(JAIL_SECCOMP_KILL, VMM_ROLE_METRICS, do_socket));
+	assert_killed(run_child(JAIL_SECCOMP_KILL, VMM_ROLE_METRICS, do_kill_self_0));
+	assert_killed(run_child(JAIL_SECCOMP_KILL, VMM_ROLE_METRICS, do_kvm_run));
+}
+
 static void test_log_and_off_let_through(void **state)
 {
 	(void)state;
@@ -202,6 +220,7 @@ int main(void)
 		cmocka_unit_test(test_vcpu_role_allows_its_work),
 		cmocka_unit_test(test_vcpu_role_kills_the_rest),
 		cmocka_unit_test(test_event_loop_role),
+		cmocka_unit_test(test_metrics_role),
 		cmocka_unit_test(test_log_and_off_let_through),
 		cmocka_unit_test(test_binds_only_its_thread),
 	};
