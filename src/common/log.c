@@ -30,11 +30,6 @@ void log_set_level(enum log_level level)
 	log_level = level;
 }
 
-enum log_level log_get_level(void)
-{
-	return log_level;
-}
-
 int log_parse_level(const char *s, enum log_level *out)
 {
 	static const struct {

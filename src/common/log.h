@@ -10,7 +10,6 @@ enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
 void log_init(const char *progname, enum log_level level);
 void log_set_level(enum log_level level);
-enum log_level log_get_level(void);
 /* Parses "error", "warning"/"warn", "info", "debug" (case-insensitive). */
 int log_parse_level(const char *s, enum log_level *out);
 

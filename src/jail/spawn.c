@@ -15,7 +15,7 @@
  * A card outlives no hypervisor: when azote ends, however it ends, the
  * kernel closes its end of the socketpair and the card exits on the
  * hang-up. (PR_SET_PDEATHSIG would tie the card to the thread that forked
- * it, which may be the API server's, not to azote.) The card never writes
+ * it, not to azote.) The card never writes
  * on the guest's console: stdin is /dev/null and stdout goes to stderr. */
 static void child(char *const argv[], int card, int extra, int report)
 {

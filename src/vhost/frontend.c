@@ -242,12 +242,6 @@ static int vring_fd(struct vu_frontend *fe, uint32_t req, unsigned idx, int fd,
 	return request(fe, req, &v, sizeof(v), &fd, fd >= 0, NULL, e);
 }
 
-int vu_fe_set_vring_call(struct vu_frontend *fe, unsigned idx, int callfd,
-			 struct azerr *e)
-{
-	return vring_fd(fe, VHOST_USER_SET_VRING_CALL, idx, callfd, e);
-}
-
 int vu_fe_vring_start(struct vu_frontend *fe, unsigned idx,
 		      const struct vu_fe_vring *v, struct azerr *e)
 {

@@ -111,11 +111,6 @@ int vu_fe_vring_start(struct vu_frontend *fe, unsigned idx,
 int vu_fe_vring_stop(struct vu_frontend *fe, unsigned idx, uint16_t *base,
 		     struct azerr *e);
 
-/* Replaces ring idx's call eventfd (-1: none), e.g. when MSI-X routing
- * changes. */
-int vu_fe_set_vring_call(struct vu_frontend *fe, unsigned idx, int callfd,
-			 struct azerr *e);
-
 /* Device reset: RESET_DEVICE when negotiated, else RESET_OWNER. Stop the
  * rings first. Negotiation must be done again afterwards. */
 int vu_fe_reset(struct vu_frontend *fe, struct azerr *e);

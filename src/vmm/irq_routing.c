@@ -103,15 +103,3 @@ out:
 	return ret;
 }
 
-bool irq_routing_get_msi(struct irq_routing *r, unsigned gsi, uint64_t *addr,
-			 uint32_t *data)
-{
-	pthread_mutex_lock(&r->lock);
-	struct kvm_irq_routing_entry *ent = find_msi(r, gsi);
-	if (ent) {
-		*addr = ent->u.msi.address_lo | (uint64_t)ent->u.msi.address_hi << 32;
-		*data = ent->u.msi.data;
-	}
-	pthread_mutex_unlock(&r->lock);
-	return ent != NULL;
-}

@@ -33,8 +33,5 @@ int irq_routing_alloc_gsi(struct irq_routing *r, struct azerr *e);
 /* Points gsi at MSI message (addr, data) and commits the table. */
 int irq_routing_set_msi(struct irq_routing *r, unsigned gsi, uint64_t addr,
 			uint32_t data, struct azerr *e);
-/* The MSI route of gsi, for tests and dumps; false if none. */
-bool irq_routing_get_msi(struct irq_routing *r, unsigned gsi, uint64_t *addr,
-			 uint32_t *data);
 
 #endif

@@ -23,7 +23,7 @@ struct vm;
 
 struct vhost_dev {
 	struct vm *vm;
-	char name[96];              /* "virtio-blk drive0 (card pid 1234)" */
+	char name[96];              /* "virtio-blk drive0" */
 	uint16_t device_id;         /* VIRTIO_ID_* */
 	struct vu_frontend fe;
 	struct virtio_pci vp;

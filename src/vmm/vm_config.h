@@ -31,10 +31,12 @@ struct rate_limiter {
 	struct token_bucket ops;       /* tokens are requests / frames */
 };
 
-/* Whether the card honours guest flushes (Writeback: it advertises
- * VIRTIO_BLK_F_FLUSH and syncs) or ignores them (Unsafe, the default). */
+/* Firecracker's cache_type, kept and shown (GET /vm/config) but not passed
+ * on: the block card always offers VIRTIO_BLK_F_FLUSH and syncs on a
+ * flush, so Unsafe is as safe as Writeback. */
 enum drive_cache_type { DRIVE_CACHE_UNSAFE, DRIVE_CACHE_WRITEBACK };
-/* Firecracker's io_engine, passed to the block card as a hint. */
+/* Firecracker's io_engine, kept and shown but not passed on: the block
+ * card always uses io_uring. */
 enum drive_io_engine { DRIVE_IO_SYNC, DRIVE_IO_ASYNC };
 
 struct drive_config {

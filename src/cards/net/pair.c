@@ -438,7 +438,3 @@ void net_pair_set_active(struct net_pair *p, bool active)
 	sync_request(p, seq);
 }
 
-void net_pair_stats(const struct net_pair *p, struct net_stats *s)
-{
-	*s = p->st;
-}

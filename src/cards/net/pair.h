@@ -58,7 +58,4 @@ void net_pair_set_queue(struct net_pair *p, enum net_qkind k, struct virtq *q);
  * once applied. */
 void net_pair_set_active(struct net_pair *p, bool active);
 
-/* Frame counters so far (read racily: for logs). */
-void net_pair_stats(const struct net_pair *p, struct net_stats *s);
-
 #endif
