@@ -9,8 +9,10 @@
 # All tests of the box run in one box. Each test exits 0 on pass, 77 when it
 # must be skipped (it says why), anything else on failure.
 #
-# Inside the box a test that fails runs once more (see run_one below;
-# AZOTE_BOX_RETRY=0: not), and the summary names the tests run twice.
+# Inside the box a test that fails runs once more (see run_one below), and
+# the tests a box that died left without a result run in a new box
+# (box_round); AZOTE_BOX_RETRY=0: neither. The summary names the tests run
+# twice.
 #
 # A skipped test was never judged: with CI=true any skip fails the run,
 # unless AZOTE_ALLOW_SKIP=1 says a skip is acceptable on this machine.
@@ -111,20 +113,20 @@ for t in ${host[@]+"${host[@]}"}; do
 done
 host_secs=$(( $(date +%s) - tier_start ))
 
-box_secs=0
-if [ ${#box[@]} -gt 0 ]; then
-	printf '\n--- into the box for %d test(s) that need KVM: %s\n' "${#box[@]}" \
-		"$(printf '%s ' "${box[@]##*/}")"
-	tier_start=$(date +%s)
-	log=build/box-tests.log
-	mkdir -p build
+# box_round LOG TESTS...: runs TESTS in one box, its output in LOG; sets
+# rc (the box's status) and lost (the tests it gave no result for).
+box_round() {
+	local log=$1 t name line secs
+	shift
+	printf '\n--- into the box for %d test(s) that need KVM: %s\n' "$#" \
+		"$(printf '%s ' "${@##*/}")"
 	# AZOTE_IN_BOX makes run-all.sh inside run everything it is given.
 	tests/box/run --timeout "${AZOTE_BOX_TIMEOUT:-3000}" --log build/box-console.log \
-		-- tests/integration/run-all.sh "${box[@]}" | tee "$log"
+		-- tests/integration/run-all.sh "$@" | tee "$log"
 	rc=${PIPESTATUS[0]}
-	box_secs=$(( $(date +%s) - tier_start ))
-	# Fold the box's results into ours; a test with no result failed.
-	for t in "${box[@]}"; do
+	lost=()
+	# Fold the box's results into ours.
+	for t in "$@"; do
 		name=$(basename "$t" .sh)
 		line=$(grep -a "^--- $name: \(PASS\|SKIP\|FAIL\)" "$log" | tail -n 1)
 		secs=$(sed -n 's/.*(\([0-9]*\)s)$/\1/p' <<< "$line")
@@ -132,17 +134,40 @@ if [ ${#box[@]} -gt 0 ]; then
 		*": PASS "*) note "$name" 0 "$secs" >/dev/null ;;
 		*": SKIP "*) note "$name" 77 "$secs" >/dev/null ;;
 		*": FAIL "*) note "$name" 1 "$secs" >/dev/null ;;
-		*) note "$name" 1 0 >/dev/null
-		   echo "--- $name: FAIL (no result from the box, which ended with status $rc)" ;;
+		*) lost+=("$t") ;;
 		esac
 	done
 	[ "$rc" -eq 0 ] || [ "$rc" -eq 1 ] ||
 		echo "run-all: the box ended with status $rc (console: build/box-console.log)"
+}
+
+box_secs=0 box_lost=()
+if [ ${#box[@]} -gt 0 ]; then
+	tier_start=$(date +%s)
+	mkdir -p build
+	box_round build/box-tests.log "${box[@]}"
+	# A box that died (its emulated kernel panicked or wedged, README, "The
+	# box") gave no result for the tests it had not finished: they run once
+	# more in a new box, as a failed test does inside one.
+	if [ ${#lost[@]} -gt 0 ] && [ "${AZOTE_BOX_RETRY:-1}" = 1 ]; then
+		box_lost=("${lost[@]##*/}")
+		printf -- '--- the box ended with status %d before %d test(s) ended: a new box for them\n' \
+			"$rc" "${#lost[@]}"
+		box_round build/box-tests-2.log "${lost[@]}"
+	fi
+	for t in ${lost[@]+"${lost[@]}"}; do
+		name=$(basename "$t" .sh)
+		note "$name" 1 0 >/dev/null
+		echo "--- $name: FAIL (no result from the box, which ended with status $rc)"
+	done
+	box_secs=$(( $(date +%s) - tier_start ))
 fi
 
 # Tests the box ran twice (their names, from its log when we are outside).
 if [ -z "${AZOTE_IN_BOX:-}" ] && [ -f build/box-tests.log ] && [ ${#box[@]} -gt 0 ]; then
-	mapfile -t retried < <(sed -n 's/^--- \([^ ]*\) failed (rc=.*running it once more$/\1/p' build/box-tests.log)
+	mapfile -t retried < <(cat build/box-tests.log ${box_lost[@]+build/box-tests-2.log} |
+		sed -n 's/^--- \([^ ]*\) failed (rc=.*running it once more$/\1/p')
+	retried+=(${box_lost[@]+"${box_lost[@]%.sh}"})
 fi
 summary="integration: $pass passed, ${#failed[@]} failed, $skip skipped"
 [ ${#retried[@]} -eq 0 ] || summary+=" (run twice in the box: ${retried[*]})"
