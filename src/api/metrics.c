@@ -16,9 +16,11 @@
 struct metric_field {
 	const char *name;
 	size_t off;
+	bool value;  /* written whole, not as the change since the last line */
 };
 
-#define FIELD(type, name) { #name, offsetof(struct type, name) }
+#define FIELD(type, name) { #name, offsetof(struct type, name), false }
+#define VALUE(type, name) { #name, offsetof(struct type, name), true }
 
 static const struct metric_field vcpu_fields[] = {
 	FIELD(vcpu_metrics, exit_io_in),
@@ -59,6 +61,8 @@ static const struct metric_field net_fields[] = {
 static const struct metric_field api_fields[] = {
 	FIELD(api_server_metrics, requests),
 	FIELD(api_server_metrics, request_fails),
+	VALUE(api_server_metrics, process_startup_time_us),
+	VALUE(api_server_metrics, process_startup_time_cpu_us),
 };
 
 #define NFIELDS(t) (sizeof(t) / sizeof((t)[0]))
@@ -151,7 +155,7 @@ static json_t *group_json(void *group, const struct metric_field *f,
 		struct metric *c = (struct metric *)((char *)group + f[i].off);
 		uint64_t now = atomic_load_explicit(&c->count,
 						    memory_order_relaxed);
-		uint64_t delta = now - c->flushed;
+		uint64_t delta = f[i].value ? now : now - c->flushed;
 
 		c->flushed = now;
 		if (sum)

@@ -66,8 +66,12 @@ struct net_metrics {
 	struct metric update_count, update_fails;  /* PATCH /network-interfaces */
 };
 
+/* process_startup_time_us and _cpu_us are values, not counters (written
+ * whole in every line, as Firecracker's): how long azote took from the
+ * jailer's start to serving its API, in wall and CPU time. */
 struct api_server_metrics {
 	struct metric requests, request_fails;
+	struct metric process_startup_time_us, process_startup_time_cpu_us;
 };
 
 struct metrics {

@@ -380,12 +380,6 @@ struct api_server *api_server_start(const char *sock_path, struct api *api,
 				    const struct api_server_limits *limits,
 				    int (*sandbox)(struct azerr *e), struct azerr *e)
 {
-	static const struct api_server_limits defaults = {
-		.max_body = API_DEFAULT_MAX_BODY,
-		.idle_timeout_s = API_DEFAULT_IDLE_TIMEOUT,
-		.request_timeout_s = API_DEFAULT_REQUEST_TIMEOUT,
-		.max_connections = API_DEFAULT_MAX_CONNECTIONS,
-	};
 	struct api_server *s = calloc(1, sizeof(*s));
 	int fd;
 
@@ -395,7 +389,7 @@ struct api_server *api_server_start(const char *sock_path, struct api *api,
 		return NULL;
 	}
 	s->api = api;
-	s->lim = limits ? *limits : defaults;
+	s->lim = limits ? *limits : API_DEFAULT_LIMITS;
 	s->sandbox = sandbox;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->cond, NULL);

@@ -37,6 +37,10 @@ struct api_server_limits {
 #define API_DEFAULT_IDLE_TIMEOUT    60
 #define API_DEFAULT_REQUEST_TIMEOUT 10
 #define API_DEFAULT_MAX_CONNECTIONS 10
+#define API_DEFAULT_LIMITS ((struct api_server_limits){				\
+	.max_body = API_DEFAULT_MAX_BODY, .idle_timeout_s = API_DEFAULT_IDLE_TIMEOUT,	\
+	.request_timeout_s = API_DEFAULT_REQUEST_TIMEOUT,				\
+	.max_connections = API_DEFAULT_MAX_CONNECTIONS })
 
 /* Firecracker's default is /run/firecracker.socket. */
 #define API_DEFAULT_SOCKET "/run/azote.socket"

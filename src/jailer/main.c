@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -23,6 +24,31 @@
 #include "jailer/cgroup.h"
 #include "jailer/chroot.h"
 #include "jailer/libs.h"
+
+/* Start-up times passed on as Firecracker's jailer passes them: when the
+ * jailer began (CLOCK_MONOTONIC, µs), and the CPU time the jailer's
+ * processes used before the current one (a forked child's CPU clock
+ * starts at zero). */
+static uint64_t start_us, cpu_before_us;
+
+static uint64_t clock_us(clockid_t clock)
+{
+	struct timespec t;
+
+	clock_gettime(clock, &t);
+	return (uint64_t)t.tv_sec * 1000000 + (uint64_t)t.tv_nsec / 1000;
+}
+
+/* fork, or clone with flags, counting the parent's CPU time in the child. */
+static pid_t fork_counted(int flags)
+{
+	uint64_t cpu = clock_us(CLOCK_PROCESS_CPUTIME_ID);
+	pid_t pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
+
+	if (pid == 0)
+		cpu_before_us += cpu;
+	return pid;
+}
 
 /* What the jail is built from, found while the host is still in sight. */
 struct plan {
@@ -94,7 +120,7 @@ static int set_limit(int resource, const char *what, uint64_t v, struct azerr *e
 static int daemonize(int null_fd, struct azerr *e)
 {
 	for (int round = 0; round < 2; round++) {
-		pid_t pid = fork();
+		pid_t pid = fork_counted(0);
 		if (pid < 0)
 			return azerr_set(e, "--daemonize: fork: %s", strerror(errno));
 		if (pid > 0)
@@ -114,7 +140,7 @@ static int enter_pid_ns(const char *name, struct azerr *e)
 {
 	char path[NAME_MAX + 8];
 	bool leader = getsid(0) == getpid();
-	pid_t pid = (pid_t)syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, NULL, NULL, NULL, NULL);
+	pid_t pid = fork_counted(CLONE_NEWPID);
 
 	if (pid < 0)
 		return azerr_set(e, "--new-pid-ns: clone: %s", strerror(errno));
@@ -129,19 +155,26 @@ static int enter_pid_ns(const char *name, struct azerr *e)
 	_exit(0);
 }
 
+/* Runs /<name> --id ID and Firecracker's jailer's three start-up times,
+ * then the arguments after "--". */
 static int exec_jailed(const struct jailer_args *a, const char *name, struct azerr *e)
 {
-	char path[NAME_MAX + 2];
-	char **argv = calloc((size_t)a->n_extra + 4, sizeof(*argv));
+	char path[NAME_MAX + 2], start[24], cpu[24], parent_cpu[24];
+	char **argv = calloc((size_t)a->n_extra + 10, sizeof(*argv));
 	char *envp[] = { NULL };
+	uint64_t cpu_now = clock_us(CLOCK_PROCESS_CPUTIME_ID);
 
 	if (!argv)
 		return azerr_set(e, "out of memory");
 	snprintf(path, sizeof(path), "/%s", name);
-	argv[0] = path;
-	argv[1] = "--id";
-	argv[2] = (char *)a->id;
-	memcpy(argv + 3, a->extra, (size_t)a->n_extra * sizeof(*argv));
+	snprintf(start, sizeof(start), "%llu", (unsigned long long)start_us);
+	snprintf(cpu, sizeof(cpu), "%llu", (unsigned long long)cpu_now);
+	snprintf(parent_cpu, sizeof(parent_cpu), "%llu",
+		 (unsigned long long)(cpu_before_us + cpu_now));
+	char *head[] = { path, "--id", (char *)a->id, "--start-time-us", start,
+			 "--start-time-cpu-us", cpu, "--parent-cpu-time-us", parent_cpu };
+	memcpy(argv, head, sizeof(head));
+	memcpy(argv + 9, a->extra, (size_t)a->n_extra * sizeof(*argv));
 	if (setgroups(0, NULL) < 0 || setresgid(a->gid, a->gid, a->gid) < 0 ||
 	    setresuid(a->uid, a->uid, a->uid) < 0)
 		return azerr_set(e, "cannot become %u:%u: %s", (unsigned)a->uid, (unsigned)a->gid,
@@ -189,6 +222,7 @@ int main(int argc, char **argv)
 	struct azerr e;
 	static struct plan p;
 
+	start_us = clock_us(CLOCK_MONOTONIC);
 	/* Nothing the caller left open reaches the jail. */
 	syscall(SYS_close_range, 3, ~0U, 0);
 	if (jailer_args_parse(argc, argv, &a, &e) < 0) {

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/netaddr.h"
 #include "common/size.h"
@@ -62,6 +63,17 @@ const char cli_usage[] =
 "                       be combined with the guest and device options\n"
 "  --no-api             no API socket (with --config-file or --kernel)\n"
 "  --id ID              the instance ID the API reports\n"
+"  --http-api-max-payload-size BYTES\n"
+"                       the largest request body the API takes (default 51200)\n"
+"\n"
+"Logs and metrics (Firecracker's flags; the API's PUT /logger and PUT /metrics\n"
+"at start-up):\n"
+"  --level LEVEL        Error, Warning, Info, Debug, Trace or Off\n"
+"  --log-path PATH      log to this file or FIFO instead of stderr\n"
+"  --show-level, --show-log-origin\n"
+"                       prefix each line with its level, its source file:line\n"
+"  --module DIR         only lines from src/DIR\n"
+"  --metrics-path PATH  write metrics lines to this file or FIFO\n"
 "\n"
 "Sandbox:\n"
 "  --seccomp MODE       kill (default): each vCPU thread, the main thread,\n"
@@ -80,6 +92,15 @@ const char cli_usage[] =
 "                       (nobody), and not confined when azote is not root.\n"
 "                       none: cards keep azote's uid and namespaces\n"
 "\n"
+"Firecracker's other flags:\n"
+"  --enable-pci         accepted: azote's devices are virtio-pci in any case\n"
+"  --start-time-us US, --start-time-cpu-us US, --parent-cpu-time-us US\n"
+"                       what Firecracker's jailer passes: api_server's\n"
+"                       process_startup_time_us and _cpu_us metrics\n"
+"  --seccomp-filter, --boot-timer, --metadata, --mmds-size-limit,\n"
+"  --describe-snapshot, --snapshot-version\n"
+"                       refused, naming what azote lacks (docs/api.md)\n"
+"\n"
 "Other:\n"
 "  --log-level LEVEL    error, warning (default), info or debug\n"
 "  --help               this text\n"
@@ -95,6 +116,11 @@ enum {
 	OPT_MEMORY, OPT_DRIVE, OPT_VHOST_USER_BLK, OPT_NET, OPT_VHOST_USER_NET,
 	OPT_API_SOCK, OPT_CONFIG_FILE, OPT_NO_API, OPT_ID, OPT_CPU_TEMPLATE, OPT_LOG_LEVEL, OPT_HELP,
 	OPT_VERSION, OPT_SECCOMP, OPT_NO_SECCOMP, OPT_CARD_USER,
+	/* Firecracker's flags (firecracker --help) */
+	OPT_LEVEL, OPT_LOG_PATH, OPT_SHOW_LEVEL, OPT_SHOW_LOG_ORIGIN, OPT_MODULE,
+	OPT_METRICS_PATH, OPT_MAX_PAYLOAD, OPT_ENABLE_PCI, OPT_START_TIME,
+	OPT_START_CPU_TIME, OPT_PARENT_CPU_TIME, OPT_SECCOMP_FILTER, OPT_BOOT_TIMER,
+	OPT_METADATA, OPT_MMDS_SIZE_LIMIT, OPT_DESCRIBE_SNAPSHOT, OPT_SNAPSHOT_VERSION,
 };
 
 static const struct option long_opts[] = {
@@ -117,6 +143,23 @@ static const struct option long_opts[] = {
 	{ "seccomp", required_argument, NULL, OPT_SECCOMP },
 	{ "no-seccomp", no_argument, NULL, OPT_NO_SECCOMP },
 	{ "card-user", required_argument, NULL, OPT_CARD_USER },
+	{ "level", required_argument, NULL, OPT_LEVEL },
+	{ "log-path", required_argument, NULL, OPT_LOG_PATH },
+	{ "show-level", no_argument, NULL, OPT_SHOW_LEVEL },
+	{ "show-log-origin", no_argument, NULL, OPT_SHOW_LOG_ORIGIN },
+	{ "module", required_argument, NULL, OPT_MODULE },
+	{ "metrics-path", required_argument, NULL, OPT_METRICS_PATH },
+	{ "http-api-max-payload-size", required_argument, NULL, OPT_MAX_PAYLOAD },
+	{ "enable-pci", no_argument, NULL, OPT_ENABLE_PCI },
+	{ "start-time-us", required_argument, NULL, OPT_START_TIME },
+	{ "start-time-cpu-us", required_argument, NULL, OPT_START_CPU_TIME },
+	{ "parent-cpu-time-us", required_argument, NULL, OPT_PARENT_CPU_TIME },
+	{ "seccomp-filter", required_argument, NULL, OPT_SECCOMP_FILTER },
+	{ "boot-timer", no_argument, NULL, OPT_BOOT_TIMER },
+	{ "metadata", required_argument, NULL, OPT_METADATA },
+	{ "mmds-size-limit", required_argument, NULL, OPT_MMDS_SIZE_LIMIT },
+	{ "describe-snapshot", required_argument, NULL, OPT_DESCRIBE_SNAPSHOT },
+	{ "snapshot-version", no_argument, NULL, OPT_SNAPSHOT_VERSION },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -358,6 +401,94 @@ static int parse_device(struct vm_config *c, const char *arg, bool net, bool vho
 	return 0;
 }
 
+/* Firecracker's flags for what azote does not have: each refused with
+ * what is missing, rather than taken and ignored. */
+static const struct {
+	int opt;
+	const char *why;
+} fc_lacking[] = {
+	{ OPT_SECCOMP_FILTER, "--seccomp-filter: azote does not read Firecracker's compiled "
+	  "filters; its own per-thread lists are on by default (--seccomp kill|log|off)" },
+	{ OPT_BOOT_TIMER, "--boot-timer: azote has no boot timer device" },
+	{ OPT_METADATA, "--metadata: azote has no MMDS (metadata service)" },
+	{ OPT_MMDS_SIZE_LIMIT, "--mmds-size-limit: azote has no MMDS (metadata service)" },
+	{ OPT_DESCRIBE_SNAPSHOT, "--describe-snapshot: azote has no snapshots yet" },
+	{ OPT_SNAPSHOT_VERSION, "--snapshot-version: azote has no snapshots yet" },
+};
+
+/* Firecracker's logger flags: a PUT /logger given at start-up. */
+static int parse_logger_flag(int opt, const char *arg, struct logger_config *l,
+			     struct azerr *e)
+{
+	enum log_level level;
+
+	l->configured = true;
+	switch (opt) {
+	case OPT_LEVEL:
+		if (strcasecmp(arg, "off") && log_parse_level(arg, &level) < 0)
+			return azerr_set(e, "--level '%s': expected Error, Warning, Info, Debug, "
+					 "Trace or Off", arg);
+		return set_string(&l->level, arg, "--level", e);
+	case OPT_LOG_PATH:
+		return set_string(&l->log_path, arg, "--log-path", e);
+	case OPT_SHOW_LEVEL:
+		l->show_level = true;
+		return 0;
+	case OPT_SHOW_LOG_ORIGIN:
+		l->show_log_origin = true;
+		return 0;
+	default: /* OPT_MODULE */
+		if (!*arg || strlen(arg) > 100 || strspn(arg, "abcdefghijklmnopqrstuvwxyz"
+			"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./") != strlen(arg))
+			return azerr_set(e, "--module '%s': a directory or file under src/ (1-100 "
+					 "letters, digits, '_', '-', '.', '/')", arg);
+		return set_string(&l->module, arg, "--module", e);
+	}
+}
+
+/* A number of microseconds Firecracker's jailer passes. */
+static int parse_us(const char *opt, const char *arg, uint64_t *out, bool *given,
+		    struct azerr *e)
+{
+	if (parse_uint(arg, 0, UINT64_MAX, out) < 0)
+		return azerr_set(e, "%s '%s': expected a number of microseconds", opt, arg);
+	if (given)
+		*given = true;
+	return 0;
+}
+
+static int parse_fc_flag(int opt, const char *arg, struct vm_config *c, struct cli_opts *o,
+			 struct azerr *e)
+{
+	uint64_t v;
+
+	for (size_t i = 0; i < sizeof(fc_lacking) / sizeof(fc_lacking[0]); i++)
+		if (fc_lacking[i].opt == opt)
+			return azerr_set(e, "%s", fc_lacking[i].why);
+	switch (opt) {
+	case OPT_LEVEL: case OPT_LOG_PATH: case OPT_SHOW_LEVEL: case OPT_SHOW_LOG_ORIGIN:
+	case OPT_MODULE:
+		return parse_logger_flag(opt, arg, &c->logger, e);
+	case OPT_METRICS_PATH:
+		return set_string(&c->metrics_path, arg, "--metrics-path", e);
+	case OPT_MAX_PAYLOAD:
+		if (parse_uint(arg, 1, 1 << 30, &v) < 0)
+			return azerr_set(e, "--http-api-max-payload-size '%s': expected a number "
+					 "of bytes from 1 to %d", arg, 1 << 30);
+		o->max_payload = (size_t)v;
+		return 0;
+	case OPT_ENABLE_PCI:
+		return 0;
+	case OPT_START_TIME:
+		return parse_us("--start-time-us", arg, &o->start_time_us, &o->has_start_time, e);
+	case OPT_START_CPU_TIME:
+		return parse_us("--start-time-cpu-us", arg, &o->start_cpu_time_us,
+				&o->has_start_cpu_time, e);
+	default: /* OPT_PARENT_CPU_TIME */
+		return parse_us("--parent-cpu-time-us", arg, &o->parent_cpu_time_us, NULL, e);
+	}
+}
+
 static int parse_one(int opt, const char *arg, struct vm_config *c,
 		     struct cli_opts *o, struct azerr *e)
 {
@@ -407,6 +538,7 @@ static int parse_one(int opt, const char *arg, struct vm_config *c,
 	case OPT_LOG_LEVEL:
 		if (log_parse_level(arg, &o->log_level) < 0)
 			return azerr_set(e, "--log-level '%s': expected error, warning, info or debug", arg);
+		o->log_level_given = true;
 		return 0;
 	case OPT_SECCOMP:
 	case OPT_NO_SECCOMP:
@@ -434,7 +566,7 @@ static int parse_one(int opt, const char *arg, struct vm_config *c,
 		o->action = CLI_VERSION;
 		return 0;
 	default:
-		return azerr_set(e, "unknown option (see --help)");
+		return parse_fc_flag(opt, arg, c, o, e);
 	}
 }
 
@@ -461,6 +593,8 @@ static int check_modes(const struct vm_config *c, const struct cli_opts *o, stru
 	if (o->config_file && o->vm_options)
 		return azerr_set(e, "--config-file describes the whole VM: it cannot be combined "
 				 "with --kernel, --drive and the other VM options");
+	if (o->log_level_given && c->logger.level)
+		return azerr_set(e, "--log-level and --level both set the log level: give one");
 	if (o->no_api && o->api_sock)
 		return azerr_set(e, "--no-api and --api-sock contradict each other");
 	if (o->no_api && !o->config_file && !c->kernel_path)

@@ -3,6 +3,8 @@
 #define AZOTE_VMM_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "common/err.h"
 #include "common/log.h"
@@ -29,6 +31,14 @@ struct cli_opts {
 	bool card_confine;
 	struct jail_identity card_user;
 	bool vm_options;     /* some option describing the VM was given */
+	bool log_level_given;
+	/* Firecracker's --http-api-max-payload-size; 0: the default. */
+	size_t max_payload;
+	/* Firecracker's jailer's --start-time-us, --start-time-cpu-us and
+	 * --parent-cpu-time-us: when the jailer began (CLOCK_MONOTONIC) and
+	 * its CPU time, for the startup-time metrics. */
+	bool has_start_time, has_start_cpu_time;
+	uint64_t start_time_us, start_cpu_time_us, parent_cpu_time_us;
 };
 
 /* Frees the strings in o. */

@@ -103,6 +103,29 @@ static int serve(struct vm *vm, int sig_fd, struct api_server *srv, struct azerr
 	return ret;
 }
 
+static uint64_t clock_us(clockid_t clock)
+{
+	struct timespec t;
+
+	clock_gettime(clock, &t);
+	return (uint64_t)t.tv_sec * 1000000 + (uint64_t)t.tv_nsec / 1000;
+}
+
+/* Firecracker's jailer says when it started (monotonic clock) and its CPU
+ * time; once the API serves, the metrics say how long start-up took, as
+ * Firecracker's do (api_server.process_startup_time_us, _cpu_us). */
+static void report_startup(const struct cli_opts *o, struct metrics *m)
+{
+	uint64_t now;
+
+	if (o->has_start_time && (now = clock_us(CLOCK_MONOTONIC)) >= o->start_time_us)
+		metric_store(&m->api_server.process_startup_time_us, now - o->start_time_us);
+	if (o->has_start_cpu_time &&
+	    (now = clock_us(CLOCK_PROCESS_CPUTIME_ID)) >= o->start_cpu_time_us)
+		metric_store(&m->api_server.process_startup_time_cpu_us,
+			     now - o->start_cpu_time_us + o->parent_cpu_time_us);
+}
+
 static int run(struct vm_config *cfg, const struct cli_opts *o)
 {
 	struct instance inst = { .created = false };
@@ -124,9 +147,14 @@ static int run(struct vm_config *cfg, const struct cli_opts *o)
 	api = api_new(&params, cfg, &err);
 	if (!api)
 		goto fail;
-	if (o->api_sock &&
-	    !(srv = api_server_start(o->api_sock, api, NULL, enter_api_sandbox, &err)))
-		goto fail;
+	struct api_server_limits lim = API_DEFAULT_LIMITS;
+	if (o->max_payload)
+		lim.max_body = o->max_payload;
+	if (o->api_sock) {
+		if (!(srv = api_server_start(o->api_sock, api, &lim, enter_api_sandbox, &err)))
+			goto fail;
+		report_startup(o, &inst.metrics);
+	}
 	if (boot_now) {
 		terminal_raw(STDIN_FILENO);
 		if (api_start(api, &err) < 0)

@@ -95,7 +95,8 @@ peek_start peek-1 "$TMP/peek.out" --netns "/run/netns/$NS" \
 wait_for "$TMP/peek.out" "peek done" 10 || die "jail-peek did not finish: $(cat "$TMP/peek.out")"
 o=$(cat "$TMP/peek.out")
 echo "$o"
-expect_match "argv: --id ID, then what follows --" "$o" "^argv=/jail-peek --id peek-1 --hold extra-arg$"
+expect_match "argv: --id ID, the start-up times, then what follows --" "$o" \
+	"^argv=/jail-peek --id peek-1 --start-time-us [0-9]+ --start-time-cpu-us [0-9]+ --parent-cpu-time-us [0-9]+ --hold extra-arg$"
 expect_match "uid" "$o" "^uid=$uid:$uid:$uid$"
 expect_match "gid" "$o" "^gid=$uid:$uid:$uid$"
 expect_match "no supplementary groups" "$o" "^groups=0$"

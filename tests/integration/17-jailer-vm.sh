@@ -8,10 +8,12 @@
 # (the second reusing the first one's chroot). While the first runs, azote
 # and both cards it started are seen from outside: the VM's uid, the jail
 # as their root (nothing of the host, nor the other VM's chroot), the
-# network namespace, the cgroup.
+# network namespace, the cgroup; and the API socket and metrics in the
+# chroot, with the start-up times the jailer passed on.
 . "$(dirname "$0")/../lib/common.sh"
 . tests/lib/netns.sh
 require_kvm
+require curl
 need_built "$BUILD/azote-jailer" "$AZOTE" "$BUILD/azote-card-blk" "$BUILD/azote-card-net" \
 	"$PROBE_ELF"
 netns_init
@@ -33,10 +35,11 @@ fi
 [ -n "$cg_root" ] || die "no cgroup hierarchy with the pids controller"
 at_exit "rmdir '$cg_root/$cg_parent'/* '$cg_root/$cg_parent' 2>/dev/null"
 
-# jail_vm ID BOOT-ARGS: the VM's files into its chroot, then azote through
-# the jailer; sets pid (azote's, as this namespace sees it).
+# jail_vm ID BOOT-ARGS AZOTE-ARGS...: the VM's files into its chroot, then
+# azote through the jailer; sets pid (azote's, as this namespace sees it).
 jail_vm() {
 	local id=$1 args=$2 root=$base/azote/$1/root
+	shift 2
 	mkdir -p "$root"
 	cp "$PROBE_ELF" "$root/probe.elf"
 	[ -f "$root/disk.img" ] || truncate -s 64M "$root/disk.img"
@@ -54,7 +57,7 @@ jail_vm() {
 	"$J" --id "$id" --exec-file "$AZOTE" --uid "$uid" --gid "$uid" \
 		--chroot-base-dir "$base" --netns "/run/netns/$NS" --new-pid-ns \
 		"${cg[@]}" --parent-cgroup "$cg_parent" --cgroup pids.max=500 \
-		-- --config-file /vm.json --no-api >"$TMP/$id.out" 2>&1 </dev/null
+		-- --config-file /vm.json "$@" >"$TMP/$id.out" 2>&1 </dev/null
 	expect_eq "$id: the jailer's status" "$?" 0 || die "$(cat "$TMP/$id.out")"
 	pid=$(cat "$root/azote.pid")
 	kill_at_exit "$pid"
@@ -82,11 +85,12 @@ in_jail() {
 
 echo "--- vm-a: the disk, written and read back; the jail seen from outside"
 mkdir -p "$base/azote/vm-b/root" && echo secret >"$base/azote/vm-b/root/disk.img"
-jail_vm vm-a "probe.test=blk-verify probe.seed=3 probe.hold=1"
+jail_vm vm-a "probe.test=blk-verify probe.seed=3 probe.hold=1" \
+	--api-sock /run/api.sock --metrics-path /metrics.json
 wait_for "$TMP/vm-a.out" "^PROBE blk-verify (PASS|FAIL)" 120
 expect_match "vm-a: blk-verify" "$(cat "$TMP/vm-a.out")" "^PROBE blk-verify PASS .*sectors=" ||
 	cat "$TMP/vm-a.out"
-libs=$(ls "/proc/$pid/root/" | grep -Ev '^(azote|azote-card-blk|azote-card-net|azote.pid|dev|disk.img|probe.elf|run|vm.json)$' | tr '\n' ' ')
+libs=$(ls "/proc/$pid/root/" | grep -Ev '^(azote|azote-card-blk|azote-card-net|azote.pid|dev|disk.img|metrics.json|probe.elf|run|vm.json)$' | tr '\n' ' ')
 expect_match "vm-a: the rest of its root is where libraries go" "$libs" '^((lib|lib64|usr) )*$'
 want_root=$(ls "/proc/$pid/root/" | tr '\n' ' ')
 expect_match "vm-a: azote and its cards are at the jail's root" "$want_root" \
@@ -99,6 +103,18 @@ for c in $cards; do
 done
 expect_match "no path to vm-b's image from vm-a" \
 	"$(ls "/proc/$pid/root$base" 2>&1; ls /proc/$pid/root/srv 2>&1)" "No such file"
+# The API socket and metrics inside the chroot; the start-up time the
+# jailer passed on.
+root=$base/azote/vm-a/root
+expect_eq "vm-a: FlushMetrics on the API socket in the chroot" \
+	"$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$root/run/api.sock" -X PUT \
+		-H 'Content-Type: application/json' -d '{"action_type": "FlushMetrics"}' \
+		http://localhost/actions)" 204
+startup=$(/usr/bin/python3 -c '
+import json, sys
+a = json.loads(sys.argv[1])["api_server"]
+print(a["process_startup_time_us"], a["process_startup_time_cpu_us"])' "$(tail -n 1 "$root/metrics.json")")
+expect_match "vm-a: start-up times from the jailer's (wall, CPU)" "$startup" '^[1-9][0-9]* [1-9][0-9]*$'
 kill -TERM "$pid"
 gone "$pid" 20 && pass "vm-a: azote ended on SIGTERM" || fail "vm-a: azote still there"
 for c in $cards; do
@@ -106,7 +122,7 @@ for c in $cards; do
 done
 
 echo "--- vm-a again: its NIC, in the same chroot"
-jail_vm vm-a "probe.test=net-echo probe.ip=$guest/24 probe.peer=$host"
+jail_vm vm-a "probe.test=net-echo probe.ip=$guest/24 probe.peer=$host" --no-api
 gone "$pid" 120 || fail "vm-a (net) did not end"
 expect_match "vm-a: net-echo" "$(cat "$TMP/vm-a.out")" \
 	"^PROBE net-echo PASS .*sent=22 received=22 lost=0 bad=0" || cat "$TMP/vm-a.out"

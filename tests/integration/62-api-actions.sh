@@ -2,7 +2,9 @@
 # needs: kvm
 # Issue 6: the actions that act on a running guest. SendCtrlAltDel reaches
 # it through the i8042 (the guest reads the scancodes), and FlushMetrics
-# writes a line with the vCPU exits the guest caused.
+# writes a line with the vCPU exits the guest caused. Firecracker's launch
+# flags (logger, metrics, payload limit, the jailer's start-up times) take
+# effect as Firecracker's do.
 . "$(dirname "$0")/../lib/api.sh"
 require_kvm
 kbd=$("$ROOT/tests/guests/build.sh" kbd "$TMP/guests")
@@ -57,6 +59,43 @@ read r w f wb aw <<<"$counts"
 	[ "${wb:-0}" -ge $((2048 * 512)) ] && [ "$aw" = "$w" ] &&
 	pass "card counters in the metrics: reads=$r writes=$w flushes=$f write_bytes=$wb" ||
 	fail "card counters missing or wrong: $line"
+kill -TERM "$pid"
+wait "$pid"
+
+echo "--- Firecracker's launch flags: logger, metrics, payload limit, start-up times"
+# As Firecracker's jailer would pass them: it began 2 s ago, and used 70 ms
+# of CPU before azote; azote's own CPU clock starts near 0 at exec.
+API_SOCK=$TMP/api3.sock
+now_us=$(/usr/bin/python3 -c 'import time; print(time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000)')
+"$AZOTE" --api-sock "$API_SOCK" --id fc-flags --level Debug --log-path "$TMP/fc.log" \
+	--show-level --show-log-origin --metrics-path "$TMP/metrics3.json" \
+	--http-api-max-payload-size 300 --enable-pci --start-time-us $((now_us - 2000000)) \
+	--start-time-cpu-us 0 --parent-cpu-time-us 70000 </dev/null >"$TMP/out3" 2>"$TMP/err3" &
+pid=$!
+kill_at_exit "$pid"
+wait_socket "$API_SOCK"
+expect_match "--id shows in GET /" "$(api GET /)" '"id": ?"fc-flags"'
+long=$(printf 'x%.0s' $(seq 400))
+api_expect 400 "larger than the limit of 300" PUT /boot-source \
+	"{\"kernel_image_path\": \"$kbd\", \"boot_args\": \"$long\"}"
+api_expect 204 '' PUT /boot-source "{\"kernel_image_path\": \"$kbd\"}"
+api_expect 204 '' PUT /actions '{"action_type": "InstanceStart"}'
+wait_for "$TMP/out3" "KBD ready" 30 || fail "the keyboard guest did not start: $(cat "$TMP/out3")"
+api_expect 204 '' PUT /actions '{"action_type": "FlushMetrics"}'
+times=$(/usr/bin/python3 -c '
+import json, sys
+a = json.loads(sys.argv[1])["api_server"]
+print(a["process_startup_time_us"], a["process_startup_time_cpu_us"])' "$(tail -n 1 "$TMP/metrics3.json")")
+read -r wall cpu <<<"$times"
+[ "${wall:-0}" -ge 2000000 ] && [ "$wall" -lt 62000000 ] &&
+	pass "process_startup_time_us counts from the jailer's start: $wall" ||
+	fail "process_startup_time_us: '$wall'"
+[ "${cpu:-0}" -ge 70000 ] && [ "$cpu" -lt 10000000 ] &&
+	pass "process_startup_time_cpu_us adds the jailer's CPU time: $cpu" ||
+	fail "process_startup_time_cpu_us: '$cpu'"
+expect_match "--log-path, --level Debug, --show-level, --show-log-origin" "$(cat "$TMP/fc.log")" \
+	'^azote: debug: src/[a-z0-9_/]+\.c:[0-9]+: '
+expect_eq "nothing logged on stderr" "$(cat "$TMP/err3")" ""
 kill -TERM "$pid"
 wait "$pid"
 finish

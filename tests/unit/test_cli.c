@@ -126,9 +126,96 @@ static void test_help_and_version(void **state)
 			       "--cpus", "--memory", "--drive", "--vhost-user-blk",
 			       "--net", "--vhost-user-net", "--api-sock", "--config-file",
 			       "--no-api", "--id", "--log-level", "--help", "--version",
-			       "--seccomp", "--no-seccomp" };
+			       "--seccomp", "--no-seccomp", "--level", "--log-path",
+			       "--show-level", "--show-log-origin", "--module",
+			       "--metrics-path", "--http-api-max-payload-size", "--enable-pci",
+			       "--start-time-us", "--start-time-cpu-us",
+			       "--parent-cpu-time-us", "--seccomp-filter", "--boot-timer",
+			       "--metadata", "--mmds-size-limit", "--describe-snapshot",
+			       "--snapshot-version", "--card-user", "--cpu-template" };
 	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
 		assert_non_null(strstr(cli_usage, opts[i]));
+}
+
+/* What Firecracker's clients and jailer pass: the launch of
+ * firecracker-go-sdk, the jailer's start-up times, the logger and metrics
+ * flags of Firecracker's getting-started. */
+static void test_firecracker_flags(void **state)
+{
+	struct vm_config c;
+	struct cli_opts o;
+	struct azerr e;
+	(void)state;
+
+#define FC_ARGS "--api-sock", "/run/fc.sock", "--id", "551e7604-e35c-42b3-b825", \
+	"--no-seccomp", "--start-time-us", "123456", "--start-time-cpu-us", "789", \
+	"--parent-cpu-time-us", "42", "--level", "Debug", "--log-path", "/tmp/fc.log", \
+	"--show-level", "--show-log-origin", "--module", "vmm", "--metrics-path", \
+	"/tmp/fc.metrics", "--http-api-max-payload-size", "1048576", "--enable-pci"
+	assert_int_equal(parse(ARGC(FC_ARGS), ARGV(FC_ARGS), &c, &o, &e), 0);
+#undef FC_ARGS
+	assert_string_equal(o.api_sock, "/run/fc.sock");
+	assert_string_equal(o.id, "551e7604-e35c-42b3-b825");
+	assert_int_equal(o.seccomp, JAIL_SECCOMP_OFF);
+	assert_true(o.has_start_time && o.start_time_us == 123456);
+	assert_true(o.has_start_cpu_time && o.start_cpu_time_us == 789);
+	assert_true(o.parent_cpu_time_us == 42);
+	assert_true(c.logger.configured);
+	assert_string_equal(c.logger.level, "Debug");
+	assert_string_equal(c.logger.log_path, "/tmp/fc.log");
+	assert_true(c.logger.show_level && c.logger.show_log_origin);
+	assert_string_equal(c.logger.module, "vmm");
+	assert_string_equal(c.metrics_path, "/tmp/fc.metrics");
+	assert_int_equal(o.max_payload, 1048576);
+	vm_config_free(&c);
+	/* Without them: no logger configured, the default payload limit. */
+	assert_int_equal(parse(ARGC("--api-sock", "s"), ARGV("--api-sock", "s"), &c, &o, &e), 0);
+	assert_false(c.logger.configured);
+	assert_null(c.metrics_path);
+	assert_int_equal(o.max_payload, 0);
+	assert_false(o.has_start_time || o.has_start_cpu_time);
+	vm_config_free(&c);
+}
+
+/* A Firecracker flag azote has nothing behind is refused, naming it and
+ * what is missing; bad values are named. */
+static void test_firecracker_flags_refused(void **state)
+{
+	static const struct { const char *flag, *value, *says; } bad[] = {
+		{ "--seccomp-filter", "f.bpf", "--seccomp-filter: azote does not read" },
+		{ "--boot-timer", NULL, "--boot-timer: azote has no boot timer" },
+		{ "--metadata", "m.json", "--metadata: azote has no MMDS" },
+		{ "--mmds-size-limit", "4096", "--mmds-size-limit: azote has no MMDS" },
+		{ "--describe-snapshot", "s", "--describe-snapshot: azote has no snapshots" },
+		{ "--snapshot-version", NULL, "--snapshot-version: azote has no snapshots" },
+		{ "--level", "Loud", "--level 'Loud': expected Error, Warning" },
+		{ "--module", "", "--module '': a directory" },
+		{ "--module", "a b", "--module 'a b'" },
+		{ "--http-api-max-payload-size", "0", "--http-api-max-payload-size '0'" },
+		{ "--http-api-max-payload-size", "lots", "--http-api-max-payload-size 'lots'" },
+		{ "--start-time-us", "-5", "--start-time-us '-5': expected a number" },
+		{ "--start-time-cpu-us", "1e6", "--start-time-cpu-us '1e6'" },
+		{ "--parent-cpu-time-us", "", "--parent-cpu-time-us ''" },
+	};
+	struct vm_config c;
+	struct cli_opts o;
+	struct azerr e;
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *argv[] = { "azote", "--api-sock", "s", (char *)bad[i].flag,
+				 (char *)bad[i].value, NULL };
+		int argc = bad[i].value ? 5 : 4;
+		assert_int_equal(parse(argc, argv, &c, &o, &e), -1);
+		if (!strstr(e.msg, bad[i].says))
+			fail_msg("%s: '%s' not in '%s'", bad[i].flag, bad[i].says, e.msg);
+		vm_config_free(&c);
+	}
+	assert_int_equal(parse(ARGC("--api-sock", "s", "--log-level", "info", "--level", "Info"),
+			       ARGV("--api-sock", "s", "--log-level", "info", "--level", "Info"),
+			       &c, &o, &e), -1);
+	assert_non_null(strstr(e.msg, "--log-level and --level"));
+	vm_config_free(&c);
 }
 
 static void test_repeated_option_replaces(void **state)
@@ -405,6 +492,8 @@ int main(void)
 		cmocka_unit_test(test_defaults_and_bare_mib),
 		cmocka_unit_test(test_errors_name_the_value),
 		cmocka_unit_test(test_help_and_version),
+		cmocka_unit_test(test_firecracker_flags),
+		cmocka_unit_test(test_firecracker_flags_refused),
 		cmocka_unit_test(test_repeated_option_replaces),
 		cmocka_unit_test(test_drives),
 		cmocka_unit_test(test_drive_errors),
