@@ -44,6 +44,9 @@ if [ "$(id -u)" = 0 ]; then
 		--image "$img" --queues 4 --user 65534:65534
 	start_card_blk "$TMP/confined.sock" --image "$img" --direct --user 65534:65534
 	expect_confined "confined block card" "$CARD_PID" 65534 65534
+	expect_match "its threads: the control thread, then a worker named for its queue" \
+		"$(cat /proc/"$CARD_PID"/task/*/comm | LC_ALL=C sort -u | tr '\n' ' ')" \
+		'^azote-card-blk blk-q0 $'
 	expect_ok "confined card on a listening socket, O_DIRECT" drv --socket "$TMP/confined.sock" basic
 	expect_card_alive "the confined card serves on"
 else

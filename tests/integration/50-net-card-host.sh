@@ -59,6 +59,9 @@ if [ "$(id -u)" = 0 ]; then
 	card=$!
 	wait_socket "$TMP/confined.sock"
 	expect_confined "confined net card" "$card" 65534 65534
+	expect_match "its threads: the control thread, then a worker named for its pair" \
+		"$(cat /proc/"$card"/task/*/comm | LC_ALL=C sort -u | tr '\n' ' ')" \
+		'^azote-card-net net-p0 $'
 	expect_ok "confined card on a listening socket" \
 		netns_run 30 "$DRV" --tap aztap0 --socket "$TMP/confined.sock" config echo inject
 	netns_stop "$card"

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <liburing.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -380,7 +381,11 @@ static void handle_kick(struct blk_queue *bq, int res)
 static void *worker(void *arg)
 {
 	struct blk_queue *bq = arg;
+	char name[16];
 
+	/* "blk-q3" in /proc/PID/task/TID/comm, for whoever looks. */
+	snprintf(name, sizeof(name), "blk-q%u", bq->idx);
+	pthread_setname_np(pthread_self(), name);
 	/* Running now: thread start-up (rseq, robust lists) is over before
 	 * the seccomp filter arrives. */
 	ack_cmd(bq);

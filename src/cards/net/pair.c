@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -283,7 +284,12 @@ static void kick_failed(struct net_pair *p, int k, short revents)
 static void *worker(void *arg)
 {
 	struct net_pair *p = arg;
+	char name[16];
 
+	/* "net-p1" in /proc/PID/task/TID/comm, before the seccomp filter (the
+	 * first apply is what the creating thread waits for). */
+	snprintf(name, sizeof(name), "net-p%u", p->idx);
+	pthread_setname_np(pthread_self(), name);
 	apply(p);
 	for (;;) {
 		struct pollfd pf[2 + NET_NR_QKINDS];
