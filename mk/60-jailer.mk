@@ -19,3 +19,4 @@ PROGRAMS += $(BUILD)/tests/jail-peek
 $(BUILD)/tests/jail-peek: $(OBJ)/tests/host/jail_peek.o
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^
+$(eval $(call fuzzer,fuzz_jailer_args,fuzz/fuzz_jailer_args.c src/jailer/args.c src/jailer/cgroup.c))

@@ -16,6 +16,7 @@ $(BUILD)/azote: $(AZOTE_SRCS:%.c=$(OBJ)/%.o) $(API_LIB) $(COMMON_LIB)
 
 $(eval $(call unit_test,test_vmm_sandbox,tests/unit/test_vmm_sandbox.c src/vmm/sandbox.c src/jail/seccomp.c,-lseccomp -lpthread))
 $(eval $(call unit_test,test_io_bus,tests/unit/test_io_bus.c src/vmm/io_bus.c))
+$(eval $(call fuzzer,fuzz_cli,fuzz/fuzz_cli.c src/vmm/cli.c src/vmm/vm_config.c src/jail/seccomp.c src/jail/confine.c,-lseccomp))
 $(eval $(call unit_test,test_cli,tests/unit/test_cli.c src/vmm/cli.c src/vmm/vm_config.c src/jail/seccomp.c src/jail/confine.c,-lseccomp))
 $(eval $(call unit_test,test_devices,tests/unit/test_devices.c src/devices/uart.c src/devices/i8042.c src/devices/rtc.c src/devices/irq.c src/vmm/io_bus.c))
 $(eval $(call unit_test,test_pci,tests/unit/test_pci.c src/devices/pci.c src/vmm/io_bus.c))
