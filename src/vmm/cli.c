@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cards/limits.h"
 #include "common/netaddr.h"
 #include "common/size.h"
 
@@ -190,11 +191,6 @@ static int parse_boot_entry(const char *s, enum boot_entry_pref *out, struct aze
 	return 0;
 }
 
-#define MAX_QUEUES 16
-/* azote-card-blk --poll-us accepts 0..1000. */
-#define MAX_POLL_US 1000
-/* Queue pairs of a NIC: what azote-card-net serves (NET_MAX_PAIRS). */
-#define MAX_NET_QUEUES 8
 
 /* A device ID: what Firecracker accepts for drive_id and iface_id, plus
  * '-', and short enough for messages and socket names. */
@@ -257,14 +253,15 @@ static int drive_key(void *dev, bool vhost, const char *opt, const char *key,
 		d->direct = true;
 		return 0;
 	} else if (!strcmp(key, "queues") && val) {
-		if (parse_uint(val, 1, MAX_QUEUES, &v) < 0)
-			return azerr_set(e, "%s queues='%s': expected 1 to %d", opt, val, MAX_QUEUES);
+		if (parse_uint(val, 1, CARD_BLK_MAX_QUEUES, &v) < 0)
+			return azerr_set(e, "%s queues='%s': expected 1 to %d", opt, val,
+					 CARD_BLK_MAX_QUEUES);
 		d->queues = (unsigned)v;
 		return 0;
 	} else if (!strcmp(key, "poll_us") && val) {
-		if (parse_uint(val, 0, MAX_POLL_US, &v) < 0)
+		if (parse_uint(val, 0, CARD_BLK_MAX_POLL_US, &v) < 0)
 			return azerr_set(e, "%s poll_us='%s': expected 0 to %d", opt, val,
-					 MAX_POLL_US);
+					 CARD_BLK_MAX_POLL_US);
 		d->poll_us = (unsigned)v;
 		d->has_poll_us = true;
 		return 0;
@@ -298,9 +295,9 @@ static int net_key(void *dev, bool vhost, const char *opt, const char *key,
 		return set_string(&n->tap, val, opt, e);
 	}
 	if (!vhost && !strcmp(key, "queues")) {
-		if (parse_uint(val, 1, MAX_NET_QUEUES, &v) < 0)
+		if (parse_uint(val, 1, CARD_NET_MAX_PAIRS, &v) < 0)
 			return azerr_set(e, "%s queues='%s': expected 1 to %d queue pairs",
-					 opt, val, MAX_NET_QUEUES);
+					 opt, val, CARD_NET_MAX_PAIRS);
 		n->queues = (unsigned)v;
 		return 0;
 	}

@@ -4,10 +4,11 @@
 #define AZOTE_CARDS_BLK_DEVICE_H
 
 #include "cards/blk/image.h"
+#include "cards/limits.h"
 #include "cards/blk/queue.h"
 #include "vhost/backend.h"
 
-#define BLK_MAX_QUEUES 16
+#define BLK_MAX_QUEUES CARD_BLK_MAX_QUEUES
 /* Segments per request advertised to the driver (seg_max). */
 #define BLK_SEG_MAX 254
 #define BLK_SIZE_MAX (1u << 20)

@@ -24,7 +24,7 @@
 /* Spinning for the next request: QEMU's iothreads poll up to 32 µs by
  * default; past a millisecond the spinning costs more than a wake-up. */
 #define POLL_US_DEFAULT 32
-#define POLL_US_MAX     1000
+#define POLL_US_MAX     CARD_BLK_MAX_POLL_US
 
 struct opts {
 	const char *socket;

@@ -13,10 +13,11 @@
 #include <net/if.h>
 #include <stdbool.h>
 
+#include "cards/limits.h"
 #include "cards/net/hdr.h"
 #include "common/err.h"
 
-#define NET_MAX_PAIRS 8
+#define NET_MAX_PAIRS CARD_NET_MAX_PAIRS
 #define TAP_TUN_DEV   "/dev/net/tun"
 
 struct tap {
