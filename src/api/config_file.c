@@ -12,19 +12,21 @@
 #include "api/api.h"
 #include "api/json_schema.h"
 #include "api/resources.h"
+#include "common/log.h"
 
 /* A configuration is a few KiB; the bound keeps a wrong path (a disk
  * image, /dev/zero) from being read into memory. */
 #define MAX_CONFIG_SIZE (1 << 20)
 
 /* Firecracker sections azote does not implement: refused by name when
- * present (null counts as absent), so that nothing is silently ignored. */
+ * present (null or an empty list counts as absent, as for Firecracker),
+ * so that no device the user asked for is silently left out. */
 static const char *const unsupported[] = {
-	"balloon", "entropy", "memory-hotplug", "mmds-config",
-	"pmem", "serial", "vsock",
+	"balloon", "entropy", "memory-hotplug", "mmds-config", "pmem", "vsock",
 };
 
-/* The sections in sections[] below, plus cpu-config (a path). */
+/* The sections in sections[] below, plus cpu-config (a path or a
+ * template, checked apart: it may be either). */
 #define NSUPPORTED 7
 
 static const struct jfield top_fields[] = {
@@ -35,16 +37,14 @@ static const struct jfield top_fields[] = {
 	{ "logger", JT_OBJECT, false, 0 },
 	{ "metrics", JT_OBJECT, false, 0 },
 	{ "balloon", JT_OBJECT, false, 0 },
-	{ "cpu-config", JT_STRING, false, 0 },
 	{ "entropy", JT_OBJECT, false, 0 },
 	{ "memory-hotplug", JT_OBJECT, false, 0 },
 	{ "mmds-config", JT_OBJECT, false, 0 },
 	{ "pmem", JT_ARRAY, false, 0 },
-	{ "serial", JT_OBJECT, false, 0 },
 	{ "vsock", JT_OBJECT, false, 0 },
 };
 
-_Static_assert(NSUPPORTED + sizeof(unsupported) / sizeof(unsupported[0]) ==
+_Static_assert(NSUPPORTED - 1 + sizeof(unsupported) / sizeof(unsupported[0]) ==
 		       sizeof(top_fields) / sizeof(top_fields[0]),
 	       "every section is either supported or refused");
 
@@ -91,28 +91,83 @@ static int apply_section(const json_t *v, const struct resource *res,
 	return 0;
 }
 
+static bool known_section(const char *key)
+{
+	for (size_t i = 0; i < sizeof(top_fields) / sizeof(top_fields[0]); i++)
+		if (!strcmp(key, top_fields[i].name))
+			return true;
+	return false;
+}
+
+/* The sections top_fields describes, in a new object; cpu-config is taken
+ * apart, and the others are left out with a warning: Firecracker ignores
+ * keys it does not know (its "serial" too), and a config file written for
+ * a newer one must still boot. */
+static json_t *known_sections(json_t *root, const char *name)
+{
+	json_t *known = json_object(), *v;
+	const char *key;
+
+	if (!known)
+		return NULL;
+	json_object_foreach(root, key, v) {
+		if (known_section(key))
+			json_object_set(known, key, v);
+		else if (strcmp(key, "cpu-config"))
+			log_warn("%s: unknown section `%s` ignored (as Firecracker does)", name,
+				 key);
+	}
+	return known;
+}
+
+/* Firecracker's cpu-config: the path of a template file, or the template. */
+static int apply_cpu_config(const json_t *v, struct vm_config *cfg, const char *name,
+			    struct azerr *e)
+{
+	if (!v || json_is_null(v))
+		return 0;
+	if (json_is_string(v))
+		return api_cpu_template_load(json_string_value(v), cfg, e);
+	if (json_is_object(v))
+		return apply_one(&res_cpu_config, v, cfg, name, "cpu-config", e);
+	return azerr_set(e, "%s: invalid type for field `cpu-config`: expected a path or a "
+			 "template object", name);
+}
+
+/* A section present: neither missing, null, nor an empty list. */
+static bool present(const json_t *root, const char *key)
+{
+	const json_t *v = json_object_get(root, key);
+
+	return v && !json_is_null(v) && !(json_is_array(v) && json_array_size(v) == 0);
+}
+
 int api_config_load_buffer(const char *buf, size_t len, const char *name,
 			   struct vm_config *cfg, struct azerr *e)
 {
 	struct azerr why;
-	json_t *root = jparse(buf, len, &why);
+	json_t *parsed = jparse(buf, len, &why), *root;
 	int ret = -1;
 
-	if (!root)
+	if (!parsed)
 		return azerr_set(e, "%s: invalid JSON: %s", name, why.msg);
+	if (!json_is_object(parsed)) {
+		root = json_incref(parsed);
+	} else if (!(root = known_sections(parsed, name))) {
+		json_decref(parsed);
+		return azerr_set(e, "%s: out of memory", name);
+	}
 	if (jcheck(root, "", JFIELDS(top_fields), &why)) {
 		azerr_set(e, "%s: %s", name, why.msg);
 		goto out;
 	}
 	for (size_t i = 0; i < sizeof(unsupported) / sizeof(unsupported[0]); i++)
-		if (jhas(root, unsupported[i])) {
+		if (present(root, unsupported[i])) {
 			azerr_set(e, "%s: `%s` is not supported by azote", name,
 				  unsupported[i]);
 			goto out;
 		}
-	/* Firecracker's config file names a CPU template file. */
-	const char *tmpl = jstr(root, "cpu-config");
-	if (tmpl && api_cpu_template_load(tmpl, cfg, e) < 0)
+	if (apply_cpu_config(json_object_get(parsed, "cpu-config"), cfg, name, e) < 0)
 		goto out;
 	for (size_t i = 0; i < NSUPPORTED - 1; i++) {
 		const json_t *v = json_object_get(root, sections[i].key);
@@ -125,6 +180,7 @@ int api_config_load_buffer(const char *buf, size_t len, const char *name,
 	ret = 0;
 out:
 	json_decref(root);
+	json_decref(parsed);
 	return ret;
 }
 

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "arch/x86/cpu_template.h"
 #include "test_api_util.h"
 
 #define F struct api_fixture *f = *state
@@ -165,8 +166,13 @@ static void test_config_errors(void **state)
 	expect_error(f, "[]", "invalid type: an array, expected an object");
 	expect_error(f, "{\"drives\": []}", "missing field `boot-source`");
 	expect_error(f, "{" BOOT "}", "missing field `drives`");
-	expect_error(f, "{" BOOT ", \"drives\": [], \"machine_config\": {}}",
-		     "unknown field `machine_config`");
+	expect_error(f, "{" BOOT ", \"drives\": [], \"pmem\": [{\"id\": \"p\"}]}",
+		     "`pmem` is not supported by azote");
+	expect_error(f, "{" BOOT ", \"drives\": [], \"cpu-config\": 3}",
+		     "config.json: invalid type for field `cpu-config`: expected a path or a "
+		     "template object");
+	expect_error(f, "{" BOOT ", \"drives\": [], \"cpu-config\": {\"cpuid_modifiers\": 1}}",
+		     "config.json: cpu-config: ");
 	expect_error(f, "{" BOOT ", \"drives\": [], \"vsock\": "
 		     "{\"guest_cid\": 3, \"uds_path\": \"/v.sock\"}}",
 		     "`vsock` is not supported by azote");
@@ -196,6 +202,28 @@ static void test_config_errors(void **state)
 		     "\"Loud\"}}", "logger: unknown variant `Loud`");
 }
 
+/* What Firecracker takes and azote must too: keys it does not know
+ * (ignored, with a warning), empty lists of devices azote lacks, "serial"
+ * (which Firecracker's config file skips), and a CPU template given inline
+ * rather than as a path. */
+static void test_config_firecracker_leniency(void **state)
+{
+	F;
+	struct vm_config cfg;
+	struct azerr e;
+
+	if (load(f, &cfg, &e, "{" BOOT ", \"drives\": [], \"machine_config\": {}, "
+		 "\"future-section\": [1, 2], \"serial\": {\"serial_out_path\": \"/x\"}, "
+		 "\"pmem\": [], \"vsock\": null, \"cpu-config\": {\"cpuid_modifiers\": [{"
+		 "\"leaf\": \"0x1\", \"subleaf\": \"0x0\", \"flags\": 0, \"modifiers\": [{"
+		 "\"register\": \"ecx\", \"bitmap\": \"0bxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx0\"}]}]}}") < 0)
+		fail_msg("%s", e.msg);
+	assert_non_null(cfg.kernel_path);
+	assert_non_null(cfg.cpu_template);
+	assert_int_equal(cfg.cpu_template->nr, 1);
+	vm_config_free(&cfg);
+}
+
 static void test_config_file_access(void **state)
 {
 	F;
@@ -223,6 +251,7 @@ int main(void)
 		T(test_full_config),
 		T(test_config_boots),
 		T(test_config_errors),
+		T(test_config_firecracker_leniency),
 		T(test_config_file_access),
 	};
 
