@@ -10,11 +10,17 @@
 #include "common/log.h"
 
 /* O_NONBLOCK: a FIFO that nobody reads must cost lost lines, not a stuck
- * azote. O_APPEND: several writers (or an old file) do not overwrite. */
+ * azote. O_APPEND: several writers (or an old file) do not overwrite. A
+ * FIFO nobody has opened yet refuses a non-blocking writer (ENXIO); as
+ * Firecracker does, it is then opened read-write, which a FIFO allows, so
+ * that a reader may come later. */
 int sinks_open(const char *path, struct azerr *e)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NONBLOCK |
-				    O_CLOEXEC | O_NOCTTY, 0600);
+	const int flags = O_CREAT | O_APPEND | O_NONBLOCK | O_CLOEXEC | O_NOCTTY;
+	int fd = open(path, O_WRONLY | flags, 0600);
+
+	if (fd < 0 && errno == ENXIO)
+		fd = open(path, O_RDWR | flags, 0600);
 
 	if (fd < 0)
 		return azerr_set(e, "Failed to open target file: %s: %s", path,

@@ -268,6 +268,30 @@ static void test_metrics_full_fifo(void **state)
 	(void)f;
 }
 
+/* A metrics FIFO nobody reads yet is taken, as Firecracker takes it; the
+ * reader that comes later gets the lines. */
+static void test_metrics_fifo_without_reader(void **state)
+{
+	F;
+	const char *path = fx_path(f, "later.fifo");
+	char buf[4096];
+	int rfd;
+
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(fx_reqf(f, "PUT", "/metrics",
+				 "{\"metrics_path\": \"%s\"}", path), 204);
+	fx_boot(f);
+	rfd = open(path, O_RDONLY | O_NONBLOCK);
+	assert_true(rfd >= 0);
+	assert_int_equal(fx_req(f, "PUT", "/actions",
+				"{\"action_type\": \"FlushMetrics\"}"), 204);
+	ssize_t n = read(rfd, buf, sizeof(buf) - 1);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	assert_non_null(strstr(buf, "\"utc_timestamp_ms\""));
+	close(rfd);
+}
+
 static void test_logger(void **state)
 {
 	F;
@@ -328,6 +352,7 @@ int main(void)
 		T(test_metrics_periodic),
 		T(test_metrics_unsandboxed),
 		T(test_metrics_full_fifo),
+		T(test_metrics_fifo_without_reader),
 		T(test_logger),
 	};
 
