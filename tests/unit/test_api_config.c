@@ -224,6 +224,34 @@ static void test_config_firecracker_leniency(void **state)
 	vm_config_free(&cfg);
 }
 
+/* Firecracker's tests/framework/vm_config.json (HEAD of its v1.16 line),
+ * every key and null as it has them, paths pointed at the scratch files. */
+static void test_firecracker_vm_config(void **state)
+{
+	F;
+	struct vm_config cfg;
+	struct azerr e;
+
+	if (load(f, &cfg, &e, "{\"boot-source\": {\"kernel_image_path\": \"@/kernel\", "
+		 "\"boot_args\": \"console=ttyS0 reboot=k panic=1\", \"initrd_path\": null}, "
+		 "\"drives\": [{\"drive_id\": \"rootfs\", \"partuuid\": null, "
+		 "\"is_root_device\": true, \"cache_type\": \"Unsafe\", \"is_read_only\": false, "
+		 "\"path_on_host\": \"@/disk.img\", \"io_engine\": \"Sync\", "
+		 "\"rate_limiter\": null, \"socket\": null}], "
+		 "\"machine-config\": {\"vcpu_count\": 2, \"mem_size_mib\": 1024, \"smt\": false, "
+		 "\"track_dirty_pages\": false, \"huge_pages\": \"None\"}, "
+		 "\"cpu-config\": null, \"balloon\": null, \"network-interfaces\": [], "
+		 "\"vsock\": null, \"logger\": null, \"metrics\": null, \"mmds-config\": null, "
+		 "\"entropy\": null, \"pmem\": [], \"memory-hotplug\": null}") < 0)
+		fail_msg("%s", e.msg);
+	assert_int_equal(cfg.nr_cpus, 2);
+	assert_true(cfg.mem_bytes == 1024ULL << 20);
+	assert_int_equal(cfg.nr_drives, 1);
+	assert_string_equal(cfg.drives[0].id, "rootfs");
+	assert_null(cfg.cpu_template);
+	vm_config_free(&cfg);
+}
+
 static void test_config_file_access(void **state)
 {
 	F;
@@ -252,6 +280,7 @@ int main(void)
 		T(test_config_boots),
 		T(test_config_errors),
 		T(test_config_firecracker_leniency),
+		T(test_firecracker_vm_config),
 		T(test_config_file_access),
 	};
 
