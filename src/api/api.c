@@ -180,7 +180,7 @@ static void get_instance_info(struct request *r)
 static void get_version(struct request *r)
 {
 	reply_json(r->out, 200,
-		   json_pack("{s:s}", "firecracker_version", AZOTE_VERSION));
+		   json_pack("{s:s}", "firecracker_version", AZOTE_FIRECRACKER_API_VERSION));
 }
 
 static void get_machine_config(struct request *r)

@@ -24,6 +24,11 @@
 #include "common/err.h"
 #include "vmm/vm_config.h"
 
+/* The Firecracker API azote implements (docs/api.md lists where it
+ * differs): what GET /version and the first line of --version report, for
+ * clients that check it (Kata requires a minimum Firecracker version). */
+#define AZOTE_FIRECRACKER_API_VERSION "1.16.0"
+
 enum api_state { API_NOT_STARTED, API_RUNNING, API_PAUSED };
 
 struct api_params {

@@ -226,7 +226,10 @@ int main(int argc, char **argv)
 		if (opts.action == CLI_HELP)
 			fputs(cli_usage, stdout);
 		else
-			printf("azote %s\n", AZOTE_VERSION);
+			/* Kata reads the second word of the first line as
+			 * Firecracker's version. */
+			printf("azote v%s (the Firecracker API it implements)\n"
+			       "azote %s\n", AZOTE_FIRECRACKER_API_VERSION, AZOTE_VERSION);
 		code = 0;
 	} else if ((opts.config_file && api_config_file_load(opts.config_file, &cfg, &err) < 0) ||
 		   (opts.cpu_template && api_cpu_template_load(opts.cpu_template, &cfg, &err) < 0) ||

@@ -2,7 +2,8 @@
 # The API's HTTP layer over a real Unix socket, driven with curl like a
 # Firecracker user would, against azote-api-fake (the real API server with
 # a fake VMM): Firecracker's getting-started sequence, error answers,
-# limits against slow and oversized clients, metrics, --config-file.
+# limits against slow and oversized clients, metrics, --config-file; and
+# azote's --version as Kata reads it.
 . "$(dirname "$0")/../lib/api.sh"
 
 FAKE=$BUILD/tests/azote-api-fake
@@ -120,4 +121,12 @@ expect_match "bad config message" "$(cat "$dir/bad.err")" \
 kill -TERM "$api_pid"
 wait "$api_pid" && pass "fake server exit status 0" || fail "fake server exit status"
 [ ! -e "$dir/api.sock" ] && pass "socket removed" || fail "socket left behind"
+
+# --- versions as version-checking clients read them ---
+# Kata: the second word of the first line of --version, "v" dropped, a
+# semantic version of at least Firecracker 0.21.1.
+need_built "$AZOTE"
+first=$("$AZOTE" --version | head -n 1 | cut -d ' ' -f 2)
+expect_match "--version's first line: the Firecracker API version" "${first#v}" '^1\.16\.0$'
+expect_match "--version names azote" "$("$AZOTE" --version)" '^azote [0-9]+\.[0-9]+\.[0-9]+$'
 finish

@@ -38,7 +38,7 @@ static void test_instance_info(void **state)
 
 	assert_int_equal(fx_req(f, "GET", "/version", NULL), 200);
 	v = fx_json(f);
-	assert_string_equal(str_at(v, "firecracker_version"), AZOTE_VERSION);
+	assert_string_equal(str_at(v, "firecracker_version"), AZOTE_FIRECRACKER_API_VERSION);
 	json_decref(v);
 }
 
