@@ -13,7 +13,7 @@ $(CARDLIB): $(CARDLIB_SRCS:%.c=$(OBJ)/%.o)
 	$(AR) rcs $@ $^
 
 BLK_SRCS := src/cards/blk/main.c src/cards/blk/opts.c src/cards/blk/device.c src/cards/blk/queue.c \
-            src/cards/blk/req.c src/cards/blk/image.c src/cards/stats.c src/cards/card.c \
+            src/cards/blk/req.c src/cards/blk/image.c src/cards/stats.c src/cards/card.c src/cards/card_opts.c \
             src/vhost/server.c $(JAIL_SRCS)
 
 PROGRAMS += $(BUILD)/azote-card-blk
@@ -37,4 +37,4 @@ $(eval $(call unit_test,test_jail_identity,tests/unit/test_jail_identity.c src/j
 
 $(eval $(call fuzzer,fuzz_virtqueue,fuzz/fuzz_virtqueue.c $(VIRTIO_SRCS) src/cards/blk/req.c))
 $(eval $(call fuzzer,fuzz_vhost_msg,fuzz/fuzz_vhost_msg.c src/vhost/msg.c src/vhost/backend.c $(VIRTIO_SRCS)))
-$(eval $(call unit_test,test_blk_opts,tests/unit/test_blk_opts.c src/cards/blk/opts.c src/jail/seccomp.c src/jail/confine.c,-lseccomp))
+$(eval $(call unit_test,test_blk_opts,tests/unit/test_blk_opts.c src/cards/blk/opts.c src/cards/card_opts.c src/jail/seccomp.c src/jail/confine.c,-lseccomp))

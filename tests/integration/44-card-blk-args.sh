@@ -32,12 +32,12 @@ expect_refusal "multiple of 512" --socket "$TMP/s" --image "$TMP/empty.img"
 expect_refusal "cannot open image $TMP: Is a directory" --socket "$TMP/s" --image "$TMP"
 mkfifo "$TMP/fifo"
 expect_refusal "neither a regular file nor a block device" --socket "$TMP/s" --image "$TMP/fifo"
-expect_refusal "--queues 0" --socket "$TMP/s" --image "$TMP/good.img" --queues 0
-expect_refusal "--queues 99" --socket "$TMP/s" --image "$TMP/good.img" --queues 99
-expect_refusal "--fd 2" --fd 2 --image "$TMP/good.img"
+expect_refusal "--queues '0'" --socket "$TMP/s" --image "$TMP/good.img" --queues 0
+expect_refusal "--queues '99'" --socket "$TMP/s" --image "$TMP/good.img" --queues 99
+expect_refusal "--fd '2'" --fd 2 --image "$TMP/good.img"
 expect_refusal "--fd 9 is not a stream socket" --fd 9 --image "$TMP/good.img"
-expect_refusal "--poll-us 1001: must be a number from 0 to 1000" --socket "$TMP/s" --image "$TMP/good.img" --poll-us 1001
-expect_refusal "--seccomp maybe" --socket "$TMP/s" --image "$TMP/good.img" --seccomp maybe
+expect_refusal "--poll-us '1001': must be a number from 0 to 1000" --socket "$TMP/s" --image "$TMP/good.img" --poll-us 1001
+expect_refusal "--seccomp 'maybe'" --socket "$TMP/s" --image "$TMP/good.img" --seccomp maybe
 expect_refusal "is not a socket" --socket "$TMP/not-a-socket" --image "$TMP/good.img"
 expect_refusal "unexpected argument" --socket "$TMP/s" --image "$TMP/good.img" extra
 finish

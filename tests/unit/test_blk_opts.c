@@ -22,45 +22,45 @@ static void test_full(void **state)
 	struct azerr e;
 	(void)state;
 
-	assert_int_equal(blk_opts_parse(ARGC(FULL), ARGV(FULL), &o, &e), BLK_OPTS_RUN);
+	assert_int_equal(blk_opts_parse(ARGC(FULL), ARGV(FULL), &o, &e), CARD_OPTS_RUN);
 #undef FULL
 	assert_string_equal(o.image, "d.img");
-	assert_int_equal(o.fd, 3);
-	assert_null(o.socket);
+	assert_int_equal(o.card.fd, 3);
+	assert_null(o.card.socket);
 	assert_true(o.ro && o.direct);
 	assert_int_equal(o.queues, CARD_BLK_MAX_QUEUES);
 	assert_int_equal(o.poll_us, CARD_BLK_MAX_POLL_US);
-	assert_int_equal(o.seccomp, JAIL_SECCOMP_LOG);
-	assert_int_equal(o.stats_fd, 4);
-	assert_true(o.confine);
-	assert_int_equal(o.user.uid, 1000);
-	assert_int_equal(o.user.gid, 100);
-	assert_int_equal(o.log_level, LOG_DEBUG);
+	assert_int_equal(o.card.seccomp, JAIL_SECCOMP_LOG);
+	assert_int_equal(o.card.stats_fd, 4);
+	assert_true(o.card.confine);
+	assert_int_equal(o.card.user.uid, 1000);
+	assert_int_equal(o.card.user.gid, 100);
+	assert_int_equal(o.card.log_level, LOG_DEBUG);
 	/* Defaults. */
 	assert_int_equal(blk_opts_parse(ARGC("--image", "d", "--socket", "/run/b.sock"),
 					ARGV("--image", "d", "--socket", "/run/b.sock"), &o, &e),
-			 BLK_OPTS_RUN);
-	assert_string_equal(o.socket, "/run/b.sock");
-	assert_int_equal(o.fd, -1);
-	assert_int_equal(o.stats_fd, -1);
-	assert_false(o.ro || o.direct || o.confine);
+			 CARD_OPTS_RUN);
+	assert_string_equal(o.card.socket, "/run/b.sock");
+	assert_int_equal(o.card.fd, -1);
+	assert_int_equal(o.card.stats_fd, -1);
+	assert_false(o.ro || o.direct || o.card.confine);
 	assert_int_equal(o.queues, 1);
 	assert_int_equal(o.poll_us, BLK_POLL_US_DEFAULT);
-	assert_int_equal(o.seccomp, JAIL_SECCOMP_KILL);
-	assert_int_equal(o.log_level, LOG_WARN);
-	assert_int_equal(blk_opts_parse(ARGC("--help"), ARGV("--help"), &o, &e), BLK_OPTS_HELP);
+	assert_int_equal(o.card.seccomp, JAIL_SECCOMP_KILL);
+	assert_int_equal(o.card.log_level, LOG_WARN);
+	assert_int_equal(blk_opts_parse(ARGC("--help"), ARGV("--help"), &o, &e), CARD_OPTS_HELP);
 }
 
 static void test_refused(void **state)
 {
 	static const struct { const char *a[5]; const char *want; } bad[] = {
-		{ { "--queues", "0" }, "--queues 0: must be a number from 1 to 16" },
-		{ { "--queues", "17" }, "--queues 17: must be a number from 1 to 16" },
-		{ { "--poll-us", "1001" }, "--poll-us 1001: must be a number from 0 to 1000" },
-		{ { "--stats-fd", "2" }, "--stats-fd 2: must be a number from 3 to 65535" },
-		{ { "--seccomp", "maybe" }, "--seccomp maybe: must be kill, log or off" },
+		{ { "--queues", "0" }, "--queues '0': must be a number from 1 to 16" },
+		{ { "--queues", "17" }, "--queues '17': must be a number from 1 to 16" },
+		{ { "--poll-us", "1001" }, "--poll-us '1001': must be a number from 0 to 1000" },
+		{ { "--stats-fd", "2" }, "--stats-fd '2': must be a number from 3 to 65535" },
+		{ { "--seccomp", "maybe" }, "--seccomp 'maybe': must be kill, log or off" },
 		{ { "--user", "0" }, "--user '0': must be UID or UID:GID" },
-		{ { "--log-level", "loud" }, "--log-level loud: unknown level" },
+		{ { "--log-level", "loud" }, "--log-level 'loud': must be error, warning, info or debug" },
 		{ { "--bogus" }, "unknown option '--bogus'" },
 		{ { "--queues" }, "option '--queues' needs a value" },
 		{ { "extra" }, "unexpected argument 'extra'" },
@@ -75,20 +75,20 @@ static void test_refused(void **state)
 		for (int k = 0; bad[i].a[k]; k++)
 			argv[argc++] = (char *)bad[i].a[k];
 		argv[argc] = NULL;
-		assert_int_equal(blk_opts_parse(argc, argv, &o, &e), BLK_OPTS_ERROR);
+		assert_int_equal(blk_opts_parse(argc, argv, &o, &e), CARD_OPTS_ERROR);
 		if (!strstr(e.msg, bad[i].want))
 			fail_msg("case %zu: '%s' not in '%s'", i, bad[i].want, e.msg);
 	}
 	/* What must be given, and given once. */
 	assert_int_equal(blk_opts_parse(ARGC("--socket", "s"), ARGV("--socket", "s"), &o, &e),
-			 BLK_OPTS_ERROR);
+			 CARD_OPTS_ERROR);
 	assert_string_equal(e.msg, "--image is required");
 	assert_int_equal(blk_opts_parse(ARGC("--image", "d"), ARGV("--image", "d"), &o, &e),
-			 BLK_OPTS_ERROR);
+			 CARD_OPTS_ERROR);
 	assert_non_null(strstr(e.msg, "exactly one of --socket PATH and --fd N"));
 	assert_int_equal(blk_opts_parse(ARGC("--image", "d", "--socket", "s", "--fd", "3"),
 					ARGV("--image", "d", "--socket", "s", "--fd", "3"), &o, &e),
-			 BLK_OPTS_ERROR);
+			 CARD_OPTS_ERROR);
 	assert_non_null(strstr(e.msg, "exactly one of"));
 }
 

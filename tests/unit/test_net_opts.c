@@ -26,32 +26,32 @@ static void test_full(void **state)
 					     "06:00:ac:10:00:02", "--queues", "4", "--mtu",
 					     "9000", "--seccomp", "log", "--log-level", "info",
 					     "--stats-fd", "4", "--user", "1000:100"),
-					&o, &e), NET_OPTS_RUN);
+					&o, &e), CARD_OPTS_RUN);
 	assert_string_equal(o.tap, "tap0");
-	assert_int_equal(o.fd, 3);
-	assert_null(o.socket);
+	assert_int_equal(o.card.fd, 3);
+	assert_null(o.card.socket);
 	assert_true(o.has_mac);
 	assert_memory_equal(o.mac, "\x06\x00\xac\x10\x00\x02", 6);
 	assert_int_equal(o.queues, 4);
 	assert_int_equal(o.mtu, 9000);
-	assert_int_equal(o.seccomp, JAIL_SECCOMP_LOG);
-	assert_int_equal(o.log_level, LOG_INFO);
-	assert_int_equal(o.stats_fd, 4);
-	assert_true(o.confine);
-	assert_int_equal(o.user.uid, 1000);
-	assert_int_equal(o.user.gid, 100);
+	assert_int_equal(o.card.seccomp, JAIL_SECCOMP_LOG);
+	assert_int_equal(o.card.log_level, LOG_INFO);
+	assert_int_equal(o.card.stats_fd, 4);
+	assert_true(o.card.confine);
+	assert_int_equal(o.card.user.uid, 1000);
+	assert_int_equal(o.card.user.gid, 100);
 	/* Defaults. */
 	assert_int_equal(net_opts_parse(ARGC("--tap", "t", "--socket", "/run/n.sock"),
 					ARGV("--tap", "t", "--socket", "/run/n.sock"), &o, &e),
-			 NET_OPTS_RUN);
-	assert_int_equal(o.fd, -1);
-	assert_int_equal(o.stats_fd, -1);
+			 CARD_OPTS_RUN);
+	assert_int_equal(o.card.fd, -1);
+	assert_int_equal(o.card.stats_fd, -1);
 	assert_false(o.has_mac);
 	assert_int_equal(o.queues, 1);
 	assert_int_equal(o.mtu, 0);
-	assert_int_equal(o.seccomp, JAIL_SECCOMP_KILL);
-	assert_false(o.confine);
-	assert_int_equal(net_opts_parse(ARGC("--help"), ARGV("--help"), &o, &e), NET_OPTS_HELP);
+	assert_int_equal(o.card.seccomp, JAIL_SECCOMP_KILL);
+	assert_false(o.card.confine);
+	assert_int_equal(net_opts_parse(ARGC("--help"), ARGV("--help"), &o, &e), CARD_OPTS_HELP);
 }
 
 static void test_refused(void **state)
@@ -83,19 +83,19 @@ static void test_refused(void **state)
 		int argc = 5;
 		for (int j = 0; j < 4 && bad[i].a[j]; j++)
 			argv[argc++] = (char *)bad[i].a[j];
-		assert_int_equal(net_opts_parse(argc, argv, &o, &e), NET_OPTS_ERROR);
+		assert_int_equal(net_opts_parse(argc, argv, &o, &e), CARD_OPTS_ERROR);
 		if (!strstr(e.msg, bad[i].want))
 			fail_msg("case %zu: '%s' lacks '%s'", i, e.msg, bad[i].want);
 	}
 	assert_int_equal(net_opts_parse(ARGC("--fd", "3"), ARGV("--fd", "3"), &o, &e),
-			 NET_OPTS_ERROR);
+			 CARD_OPTS_ERROR);
 	assert_non_null(strstr(e.msg, "--tap NAME is required"));
 	assert_int_equal(net_opts_parse(ARGC("--tap", "t"), ARGV("--tap", "t"), &o, &e),
-			 NET_OPTS_ERROR);
+			 CARD_OPTS_ERROR);
 	assert_non_null(strstr(e.msg, "exactly one of --socket PATH and --fd N"));
 	assert_int_equal(net_opts_parse(ARGC("--tap", "t", "--fd", "3", "--socket", "s"),
 					ARGV("--tap", "t", "--fd", "3", "--socket", "s"), &o, &e),
-			 NET_OPTS_ERROR);
+			 CARD_OPTS_ERROR);
 }
 
 int main(void)

@@ -37,35 +37,35 @@ int main(int argc, char **argv)
 
 	log_init("azote-card-blk", LOG_WARN);
 	switch (blk_opts_parse(argc, argv, &o, &e)) {
-	case BLK_OPTS_HELP:
+	case CARD_OPTS_HELP:
 		blk_opts_usage(stdout);
 		return 0;
-	case BLK_OPTS_ERROR:
+	case CARD_OPTS_ERROR:
 		log_error("%s", e.msg);
 		blk_opts_usage(stderr);
 		return 2;
-	case BLK_OPTS_RUN:
+	case CARD_OPTS_RUN:
 		break;
 	}
-	log_set_level(o.log_level);
-	if (card_start(o.fd, o.stats_fd, &stats, &e))
+	log_set_level(o.card.log_level);
+	if (card_start(o.card.fd, o.card.stats_fd, &stats, &e))
 		goto fail;
 	if (blk_image_open(&dev.img, o.image, o.ro, o.direct, &e))
 		goto fail;
-	if (o.socket && (listen_fd = vu_server_listen(o.socket, &e)) < 0)
+	if (o.card.socket && (listen_fd = vu_server_listen(o.card.socket, &e)) < 0)
 		goto fail;
 	/* Everything from the filesystem is open; the workers not started. */
-	if (o.confine && jail_confine(&o.user, &e))
+	if (o.card.confine && jail_confine(&o.card.user, &e))
 		goto fail;
 	if (blk_device_init(&dev, o.queues, stats ? &stats->blk : NULL,
 			    (uint64_t)o.poll_us * 1000, &e))
 		goto fail;
-	if (jail_seccomp_apply(o.seccomp, &filter, &rules, &e))
+	if (jail_seccomp_apply(o.card.seccomp, &filter, &rules, &e))
 		goto fail;
 	log_info("serving %s (%llu sectors%s, %u queue%s), seccomp: %u rules",
 		 o.image, (unsigned long long)(dev.img.size / VIRTIO_BLK_SECTOR),
 		 o.ro ? ", read-only" : "", o.queues, o.queues > 1 ? "s" : "", rules);
-	if (vu_server_run(&dev.vu, o.fd, listen_fd, o.socket, &e) == 0)
+	if (vu_server_run(&dev.vu, o.card.fd, listen_fd, o.card.socket, &e) == 0)
 		return 0;
 fail:
 	log_error("%s", e.msg);

@@ -46,19 +46,19 @@ int main(int argc, char **argv)
 
 	log_init("azote-card-net", LOG_WARN);
 	switch (net_opts_parse(argc, argv, &o, &e)) {
-	case NET_OPTS_HELP:
+	case CARD_OPTS_HELP:
 		net_opts_usage(stdout);
 		return 0;
-	case NET_OPTS_ERROR:
+	case CARD_OPTS_ERROR:
 		log_error("%s", e.msg);
 		net_opts_usage(stderr);
 		return 2;
-	case NET_OPTS_RUN:
+	case CARD_OPTS_RUN:
 		break;
 	}
-	log_set_level(o.log_level);
+	log_set_level(o.card.log_level);
 	struct card_stats *stats;
-	if (card_start(o.fd, o.stats_fd, &stats, &e))
+	if (card_start(o.card.fd, o.card.stats_fd, &stats, &e))
 		goto fail;
 	if (tap_open(&dev.tap, TAP_TUN_DEV, o.tap, o.queues, &e))
 		goto fail;
@@ -70,20 +70,20 @@ int main(int argc, char **argv)
 		azerr_set(&e, "no randomness for a MAC address: give --mac");
 		goto fail;
 	}
-	if (o.socket && (listen_fd = vu_server_listen(o.socket, &e)) < 0)
+	if (o.card.socket && (listen_fd = vu_server_listen(o.card.socket, &e)) < 0)
 		goto fail;
 	/* Everything from the filesystem is open; the workers not started. */
-	if (o.confine && jail_confine(&o.user, &e))
+	if (o.card.confine && jail_confine(&o.card.user, &e))
 		goto fail;
 	if (net_device_init(&dev, o.mac, o.mtu, stats ? &stats->net : NULL, &e))
 		goto fail;
-	if (jail_seccomp_apply(o.seccomp, &filter, &rules, &e))
+	if (jail_seccomp_apply(o.card.seccomp, &filter, &rules, &e))
 		goto fail;
 	log_info("serving TAP %s (%u queue pair%s%s, MAC %s, MTU %u), seccomp: %u rules",
 		 o.tap, o.queues, o.queues > 1 ? "s" : "",
 		 dev.tap.multi_queue ? ", multi_queue" : "", mac_format(o.mac, macbuf),
 		 o.mtu ? o.mtu : dev.tap.mtu, rules);
-	if (vu_server_run(&dev.vu, o.fd, listen_fd, o.socket, &e) == 0)
+	if (vu_server_run(&dev.vu, o.card.fd, listen_fd, o.card.socket, &e) == 0)
 		return 0;
 fail:
 	log_error("%s", e.msg);

@@ -1,0 +1,52 @@
+/* The options every card takes, as azote passes them (vhost_dev.c,
+ * start_card): where the front-end is (--socket PATH or --fd N), azote's
+ * counters page (--stats-fd), the sandbox (--seccomp, --user) and
+ * --log-level. Parsed once here for both cards; each card's own options
+ * (cards/blk/opts.c, cards/net/opts.c) go through the same loop. */
+#ifndef AZOTE_CARDS_CARD_OPTS_H
+#define AZOTE_CARDS_CARD_OPTS_H
+
+#include <getopt.h>
+#include <stdbool.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "jail/confine.h"
+#include "jail/seccomp.h"
+
+struct card_opts {
+	const char *socket;   /* --socket PATH, or */
+	int fd;               /* --fd N (-1: none) */
+	int stats_fd;         /* --stats-fd N: azote's counters page, or -1 */
+	enum jail_seccomp_mode seccomp;
+	bool confine;         /* --user given: confine to it (jail/confine.h) */
+	struct jail_identity user;
+	enum log_level log_level;
+};
+
+/* The common options' entries, for the card's getopt_long table. */
+#define CARD_OPTS_LONGOPTS							\
+	{ "socket", required_argument, NULL, 's' },				\
+	{ "fd", required_argument, NULL, 'f' },					\
+	{ "stats-fd", required_argument, NULL, 'T' },				\
+	{ "seccomp", required_argument, NULL, 'S' },				\
+	{ "user", required_argument, NULL, 'u' },				\
+	{ "log-level", required_argument, NULL, 'l' },				\
+	{ "help", no_argument, NULL, 'h' }
+
+enum card_opts_action { CARD_OPTS_RUN, CARD_OPTS_HELP, CARD_OPTS_ERROR };
+
+/* Runs getopt_long over argv with longopts (CARD_OPTS_LONGOPTS and the
+ * card's own, NULL-terminated): the common options land in common (set to
+ * their defaults first), every other one goes to own(c, optarg, card, e),
+ * which returns -1 with e on a bad value. Then nothing may follow. */
+enum card_opts_action card_opts_parse(int argc, char **argv, const struct option *longopts,
+				      struct card_opts *common,
+				      int (*own)(int c, const char *arg, void *card,
+						 struct azerr *e),
+				      void *card, struct azerr *e);
+
+/* Exactly one of --socket and --fd: where the front-end is. */
+int card_opts_check_socket(const struct card_opts *o, struct azerr *e);
+
+#endif
