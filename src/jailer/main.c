@@ -14,12 +14,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
+#include "common/clock.h"
 #include "jailer/args.h"
 #include "jailer/cgroup.h"
 #include "jailer/chroot.h"
@@ -30,14 +30,6 @@
  * processes used before the current one (a forked child's CPU clock
  * starts at zero). */
 static uint64_t start_us, cpu_before_us;
-
-static uint64_t clock_us(clockid_t clock)
-{
-	struct timespec t;
-
-	clock_gettime(clock, &t);
-	return (uint64_t)t.tv_sec * 1000000 + (uint64_t)t.tv_nsec / 1000;
-}
 
 /* fork, or clone with flags, counting the parent's CPU time in the child. */
 static pid_t fork_counted(int flags)

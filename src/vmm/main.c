@@ -17,6 +17,7 @@
 
 #include "api/api.h"
 #include "api/server.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "vmm/cli.h"
 #include "vmm/event_loop.h"
@@ -101,14 +102,6 @@ static int serve(struct vm *vm, int sig_fd, struct api_server *srv, struct azerr
 	if (srv)
 		event_loop_del(&vm->loop, &api);
 	return ret;
-}
-
-static uint64_t clock_us(clockid_t clock)
-{
-	struct timespec t;
-
-	clock_gettime(clock, &t);
-	return (uint64_t)t.tv_sec * 1000000 + (uint64_t)t.tv_nsec / 1000;
 }
 
 /* Firecracker's jailer says when it started (monotonic clock) and its CPU
