@@ -6,14 +6,15 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 
-#include "vmm/guest_mem.h"
+#include "arch/x86/e820.h"
+#include "base/guest_mem.h"
 
 static inline struct guest_mem *fuzz_guest(void)
 {
 	static struct guest_mem m;
 
 	if (!m.nr_regions) {
-		guest_mem_layout(&m, 64 << 20);
+		e820_ram_layout(&m, 64 << 20);
 		m.regions[0].hva = mmap(NULL, m.regions[0].size,
 					PROT_READ | PROT_WRITE,
 					MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,

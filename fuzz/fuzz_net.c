@@ -15,7 +15,7 @@
 #include "cards/net/rx.h"
 #include "cards/net/tx.h"
 #include "common/log.h"
-#include "virtio/iov.h"
+#include "cards/virtio/iov.h"
 
 #define MEM_SIZE  (64 << 10)
 #define DESC_GPA  0x0

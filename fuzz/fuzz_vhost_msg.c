@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "vhost/backend.h"
+#include "cards/vhost/backend.h"
 #include "vhost/msg.h"
 
 #define MEM_IMAGE 2048

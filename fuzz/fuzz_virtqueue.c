@@ -9,9 +9,9 @@
 
 #include "cards/blk/req.h"
 #include "common/log.h"
-#include "virtio/gmem.h"
+#include "cards/virtio/gmem.h"
 #include "virtio/virtio.h"
-#include "virtio/virtqueue.h"
+#include "cards/virtio/virtqueue.h"
 
 #define MEM  65536
 #define NUM  16

@@ -3,7 +3,7 @@
 # tested here on synthetic kernels and tables.
 ARCH_SRCS := $(wildcard src/arch/x86/*.c)
 
-X86_TEST_SRCS := tests/unit/x86_fixture.c src/vmm/guest_mem.c $(ARCH_SRCS)
+X86_TEST_SRCS := tests/unit/x86_fixture.c src/base/guest_mem.c $(ARCH_SRCS)
 $(eval $(call unit_test,test_bzimage,tests/unit/test_bzimage.c $(X86_TEST_SRCS)))
 $(eval $(call unit_test,test_elf,tests/unit/test_elf.c $(X86_TEST_SRCS)))
 $(eval $(call unit_test,test_e820,tests/unit/test_e820.c $(X86_TEST_SRCS)))
@@ -12,14 +12,14 @@ $(eval $(call unit_test,test_cpuid,tests/unit/test_cpuid.c $(X86_TEST_SRCS)))
 $(eval $(call unit_test,test_boot_regs,tests/unit/test_boot_regs.c $(X86_TEST_SRCS)))
 $(eval $(call unit_test,test_boot,tests/unit/test_boot.c $(X86_TEST_SRCS)))
 
-FUZZ_X86_SRCS := src/vmm/guest_mem.c $(ARCH_SRCS)
+FUZZ_X86_SRCS := src/base/guest_mem.c $(ARCH_SRCS)
 $(eval $(call fuzzer,fuzz_bzimage,fuzz/fuzz_bzimage.c $(FUZZ_X86_SRCS)))
 $(eval $(call fuzzer,fuzz_elf,fuzz/fuzz_elf.c $(FUZZ_X86_SRCS)))
 
 # Test tools for tests/integration/20-boot-real-kernel.sh (built on demand
 # by the test, not part of `all`).
 BOOT_INSPECT := $(BUILD)/tools/boot_inspect
-$(BOOT_INSPECT): $(patsubst %.c,$(OBJ)/%.o,tests/tools/boot_inspect.c src/vmm/guest_mem.c $(ARCH_SRCS)) $(COMMON_LIB)
+$(BOOT_INSPECT): $(patsubst %.c,$(OBJ)/%.o,tests/tools/boot_inspect.c src/base/guest_mem.c $(ARCH_SRCS)) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^
 

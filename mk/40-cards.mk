@@ -1,11 +1,14 @@
-# Cards: the shared virtio/vhost-user code, the sandbox helpers, and the
-# block card.
+# Cards: the code every card links (CARDLIB: guest rings, the vhost-user
+# back-end; JAIL_SRCS: the sandbox), and the block card.
 
-VIRTIO_SRCS := src/virtio/gmem.c src/virtio/iov.c src/virtio/virtqueue.c
-VHOST_SRCS  := src/vhost/msg.c src/vhost/backend.c src/vhost/frontend.c
-# The card side of the sandbox; src/jail/spawn.c is the parent side (azote).
-JAIL_SRCS   := src/jail/fds.c src/jail/seccomp.c src/jail/confine.c
+VIRTIO_SRCS := src/cards/virtio/gmem.c src/cards/virtio/iov.c src/cards/virtio/virtqueue.c
+VHOST_SRCS  := src/vhost/msg.c src/cards/vhost/backend.c
+# The card side of the sandbox; src/vmm/card_spawn.c is the parent side (azote).
+JAIL_SRCS   := src/cards/fds.c src/jail/seccomp.c src/jail/confine.c
 CARDLIB_SRCS := $(VIRTIO_SRCS) $(VHOST_SRCS)
+# The host-side test drivers (tests/host) play azote's part: its vhost-user
+# front-end and the way it starts a card.
+DRIVER_FE_OBJS := $(OBJ)/src/vmm/vhost_frontend.o $(OBJ)/src/vmm/card_spawn.o
 CARDLIB := $(BUILD)/libcard.a
 
 $(CARDLIB): $(CARDLIB_SRCS:%.c=$(OBJ)/%.o)
@@ -14,7 +17,7 @@ $(CARDLIB): $(CARDLIB_SRCS:%.c=$(OBJ)/%.o)
 
 BLK_SRCS := src/cards/blk/main.c src/cards/blk/opts.c src/cards/blk/device.c src/cards/blk/queue.c \
             src/cards/blk/req.c src/cards/blk/image.c src/cards/stats.c src/cards/card.c src/cards/card_opts.c \
-            src/vhost/server.c $(JAIL_SRCS)
+            src/cards/vhost/server.c $(JAIL_SRCS)
 
 PROGRAMS += $(BUILD)/azote-card-blk
 $(BUILD)/azote-card-blk: $(BLK_SRCS:%.c=$(OBJ)/%.o) $(CARDLIB) $(COMMON_LIB)
@@ -24,17 +27,17 @@ $(BUILD)/azote-card-blk: $(BLK_SRCS:%.c=$(OBJ)/%.o) $(CARDLIB) $(COMMON_LIB)
 PROGRAMS += $(BUILD)/tests/vublk-drv
 
 $(BUILD)/tests/vublk-drv: $(OBJ)/tests/host/vublk_drv.o $(OBJ)/tests/host/drv_ring.o \
-                          $(OBJ)/src/jail/spawn.o \
+                          $(DRIVER_FE_OBJS) \
                           $(CARDLIB) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^
 
 $(eval $(call unit_test,test_virtqueue,tests/unit/test_virtqueue.c $(VIRTIO_SRCS)))
-$(eval $(call unit_test,test_vhost_msg,tests/unit/test_vhost_msg.c src/vhost/msg.c src/vhost/backend.c $(VIRTIO_SRCS)))
-$(eval $(call unit_test,test_vhost_frontend,tests/unit/test_vhost_frontend.c src/vhost/msg.c src/vhost/frontend.c))
-$(eval $(call unit_test,test_blk_req,tests/unit/test_blk_req.c src/cards/blk/req.c src/virtio/iov.c))
+$(eval $(call unit_test,test_vhost_msg,tests/unit/test_vhost_msg.c src/vhost/msg.c src/cards/vhost/backend.c $(VIRTIO_SRCS)))
+$(eval $(call unit_test,test_vhost_frontend,tests/unit/test_vhost_frontend.c src/vhost/msg.c src/vmm/vhost_frontend.c))
+$(eval $(call unit_test,test_blk_req,tests/unit/test_blk_req.c src/cards/blk/req.c src/cards/virtio/iov.c))
 $(eval $(call unit_test,test_jail_identity,tests/unit/test_jail_identity.c src/jail/confine.c))
 
 $(eval $(call fuzzer,fuzz_virtqueue,fuzz/fuzz_virtqueue.c $(VIRTIO_SRCS) src/cards/blk/req.c))
-$(eval $(call fuzzer,fuzz_vhost_msg,fuzz/fuzz_vhost_msg.c src/vhost/msg.c src/vhost/backend.c $(VIRTIO_SRCS)))
+$(eval $(call fuzzer,fuzz_vhost_msg,fuzz/fuzz_vhost_msg.c src/vhost/msg.c src/cards/vhost/backend.c $(VIRTIO_SRCS)))
 $(eval $(call unit_test,test_blk_opts,tests/unit/test_blk_opts.c src/cards/blk/opts.c src/cards/card_opts.c src/jail/seccomp.c src/jail/confine.c,-lseccomp))

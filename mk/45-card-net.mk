@@ -5,7 +5,7 @@
 NET_CORE_SRCS := src/cards/net/hdr.c src/cards/net/rx.c src/cards/net/tx.c \
                  src/cards/net/ctrl.c
 NET_SRCS := src/cards/net/main.c src/cards/net/opts.c src/cards/net/device.c \
-            src/cards/net/pair.c src/cards/net/tap.c src/vhost/server.c \
+            src/cards/net/pair.c src/cards/net/tap.c src/cards/vhost/server.c \
             src/cards/stats.c src/cards/card.c src/cards/card_opts.c $(NET_CORE_SRCS) $(JAIL_SRCS)
 
 PROGRAMS += $(BUILD)/azote-card-net
@@ -27,7 +27,7 @@ $(eval $(call unit_test,test_net_dev,tests/unit/test_net_dev.c $(NET_DEV_SRCS),-
 VUNET_SRCS := tests/host/vunet_drv.c tests/host/vunet_io.c tests/host/pkt.c \
               tests/host/drv_ring.c tests/host/drv_card.c
 PROGRAMS += $(BUILD)/tests/vunet-drv
-$(BUILD)/tests/vunet-drv: $(VUNET_SRCS:%.c=$(OBJ)/%.o) $(OBJ)/src/jail/spawn.o \
+$(BUILD)/tests/vunet-drv: $(VUNET_SRCS:%.c=$(OBJ)/%.o) $(DRIVER_FE_OBJS) \
                           $(CARDLIB) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ -lpthread

@@ -1,13 +1,13 @@
-# The hypervisor: src/vmm, src/devices, the x86 boot code (ARCH_SRCS, from
-# mk/10-arch.mk) and the API (API_LIB, from mk/50-api.mk); last, so that
-# every fragment it links has been read.
+# The hypervisor: src/vmm, src/base, src/devices, the x86 boot code
+# (ARCH_SRCS, from mk/10-arch.mk) and the API (API_LIB, from mk/50-api.mk);
+# last, so that every fragment it links has been read.
 VMM_SRCS     := $(filter-out src/vmm/main.c,$(wildcard src/vmm/*.c))
-DEVICE_SRCS  := $(wildcard src/devices/*.c) src/virtio/virtio_pci.c
-# The vhost-user front-end, card start-up and the seccomp filters: the
-# parts of src/vhost and src/jail azote needs.
-VHOST_FE_SRCS := src/vhost/msg.c src/vhost/frontend.c src/jail/spawn.c src/jail/seccomp.c \
-                 src/jail/confine.c
-AZOTE_SRCS   := src/vmm/main.c $(VMM_SRCS) $(DEVICE_SRCS) $(ARCH_SRCS) $(VHOST_FE_SRCS)
+BASE_SRCS    := $(wildcard src/base/*.c)
+DEVICE_SRCS  := $(wildcard src/devices/*.c)
+# What azote shares with the cards: vhost-user framing (src/vhost) and the
+# seccomp and confinement helpers (src/jail).
+SHARED_SRCS  := src/vhost/msg.c src/jail/seccomp.c src/jail/confine.c
+AZOTE_SRCS   := src/vmm/main.c $(VMM_SRCS) $(BASE_SRCS) $(DEVICE_SRCS) $(ARCH_SRCS) $(SHARED_SRCS)
 
 PROGRAMS += $(BUILD)/azote
 $(BUILD)/azote: $(AZOTE_SRCS:%.c=$(OBJ)/%.o) $(API_LIB) $(COMMON_LIB)
@@ -15,11 +15,11 @@ $(BUILD)/azote: $(AZOTE_SRCS:%.c=$(OBJ)/%.o) $(API_LIB) $(COMMON_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(API_LDLIBS) -lseccomp
 
 $(eval $(call unit_test,test_vmm_sandbox,tests/unit/test_vmm_sandbox.c src/vmm/sandbox.c src/jail/seccomp.c,-lseccomp -lpthread))
-$(eval $(call unit_test,test_io_bus,tests/unit/test_io_bus.c src/vmm/io_bus.c))
+$(eval $(call unit_test,test_io_bus,tests/unit/test_io_bus.c src/base/io_bus.c))
 $(eval $(call fuzzer,fuzz_cli,fuzz/fuzz_cli.c src/vmm/cli.c src/vmm/vm_config.c src/jail/seccomp.c src/jail/confine.c,-lseccomp))
 $(eval $(call unit_test,test_cli,tests/unit/test_cli.c src/vmm/cli.c src/vmm/vm_config.c src/jail/seccomp.c src/jail/confine.c,-lseccomp))
-$(eval $(call unit_test,test_devices,tests/unit/test_devices.c src/devices/uart.c src/devices/i8042.c src/devices/rtc.c src/devices/irq.c src/vmm/io_bus.c))
-$(eval $(call unit_test,test_pci,tests/unit/test_pci.c src/devices/pci.c src/vmm/io_bus.c))
-$(eval $(call unit_test,test_guest_mem,tests/unit/test_guest_mem.c src/vmm/guest_mem.c))
-$(eval $(call unit_test,test_msix,tests/unit/test_msix.c src/devices/msix.c src/devices/pci.c src/vmm/io_bus.c))
-$(eval $(call unit_test,test_virtio_pci,tests/unit/test_virtio_pci.c src/virtio/virtio_pci.c src/devices/msix.c src/devices/pci.c src/vmm/io_bus.c))
+$(eval $(call unit_test,test_devices,tests/unit/test_devices.c src/devices/uart.c src/devices/i8042.c src/devices/rtc.c src/devices/irq.c src/base/io_bus.c))
+$(eval $(call unit_test,test_pci,tests/unit/test_pci.c src/devices/pci.c src/base/io_bus.c))
+$(eval $(call unit_test,test_guest_mem,tests/unit/test_guest_mem.c src/base/guest_mem.c))
+$(eval $(call unit_test,test_msix,tests/unit/test_msix.c src/devices/msix.c src/devices/pci.c src/base/io_bus.c))
+$(eval $(call unit_test,test_virtio_pci,tests/unit/test_virtio_pci.c src/devices/virtio_pci.c src/devices/msix.c src/devices/pci.c src/base/io_bus.c))

@@ -3,8 +3,8 @@
 #include <signal.h>
 #include <stddef.h>
 
-#include "jail/fds.h"
-#include "vhost/server.h"
+#include "cards/fds.h"
+#include "cards/vhost/server.h"
 
 int card_start(int sock_fd, int stats_fd, struct card_stats **stats, struct azerr *e)
 {

@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "devices/irq.h"
-#include "vmm/io_bus.h"
+#include "base/io_bus.h"
 
 #define I8042_DATA_PORT 0x60
 #define I8042_CMD_PORT  0x64

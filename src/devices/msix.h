@@ -17,7 +17,7 @@
 
 #include "common/err.h"
 #include "devices/pci.h"
-#include "vmm/event_loop.h"
+#include "base/event_loop.h"
 
 #define MSIX_MAX_VECTORS   64
 #define MSIX_MAX_SOURCES   64

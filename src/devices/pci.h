@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #include "common/err.h"
-#include "vmm/io_bus.h"
+#include "base/io_bus.h"
 
 #define PCI_CONFIG_ADDR_PORT 0xcf8
 #define PCI_CONFIG_DATA_PORT 0xcfc

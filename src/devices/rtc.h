@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "vmm/io_bus.h"
+#include "base/io_bus.h"
 
 #define RTC_PORT     0x70
 #define RTC_PORT_LEN 2

@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #include "devices/irq.h"
-#include "vmm/io_bus.h"
+#include "base/io_bus.h"
 
 #define UART_COM1_BASE 0x3f8
 #define UART_COM1_IRQ  4

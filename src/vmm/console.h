@@ -7,7 +7,7 @@
 #include <stdbool.h>
 
 #include "devices/uart.h"
-#include "vmm/event_loop.h"
+#include "base/event_loop.h"
 
 struct console {
 	struct event_loop *loop;

@@ -5,7 +5,7 @@
 #define AZOTE_VMM_KVM_HOST_H
 
 #include "devices/msix.h"
-#include "virtio/virtio_pci.h"
+#include "devices/virtio_pci.h"
 
 /* ctx for both tables is the struct vm. */
 extern const struct msix_host_ops kvm_msix_host_ops;

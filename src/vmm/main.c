@@ -20,7 +20,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "vmm/cli.h"
-#include "vmm/event_loop.h"
+#include "base/event_loop.h"
 #include "vmm/instance.h"
 #include "vmm/sandbox.h"
 #include "vmm/terminal.h"

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "jail/spawn.h"
+#include "vmm/card_spawn.h"
 #include "vmm/kvm_host.h"
 #include "vmm/sandbox.h"
 #include "vmm/vm.h"

@@ -13,9 +13,9 @@
 #include <sys/types.h>
 
 #include "cards/stats.h"
-#include "vhost/frontend.h"
-#include "virtio/virtio_pci.h"
-#include "vmm/event_loop.h"
+#include "vmm/vhost_frontend.h"
+#include "devices/virtio_pci.h"
+#include "base/event_loop.h"
 
 struct vm;
 

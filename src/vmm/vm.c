@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "arch/x86/cpu_template.h"
+#include "arch/x86/e820.h"
 #include "arch/x86/layout.h"
 #include "common/log.h"
 #include "common/netaddr.h"
@@ -58,7 +59,7 @@ static int check_config(struct vm *vm, const struct vm_config *c, struct azerr *
 				 (unsigned long long)c->mem_bytes,
 				 (unsigned long long)(MIN_MEM >> 20));
 	struct guest_mem layout;
-	guest_mem_layout(&layout, c->mem_bytes);
+	e820_ram_layout(&layout, c->mem_bytes);
 	const struct guest_mem_region *last = &layout.regions[layout.nr_regions - 1];
 	unsigned bits = phys_addr_bits(vm->supported_cpuid);
 	if (last->gpa + last->size > (1ULL << bits))
@@ -110,7 +111,8 @@ static int create_kvm_vm(struct vm *vm, struct azerr *e)
 
 static int create_memory(struct vm *vm, uint64_t bytes, struct azerr *e)
 {
-	if (guest_mem_create(&vm->mem, bytes, e) < 0)
+	e820_ram_layout(&vm->mem, bytes);
+	if (guest_mem_create(&vm->mem, e) < 0)
 		return -1;
 	for (int i = 0; i < vm->mem.nr_regions; i++) {
 		const struct guest_mem_region *r = &vm->mem.regions[i];

@@ -8,7 +8,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "jail/spawn.h"
+#include "vmm/card_spawn.h"
 
 static struct card_stats *stats_page;
 

@@ -8,7 +8,7 @@
 #include <sys/types.h>
 
 #include "cards/stats.h"
-#include "vhost/frontend.h"
+#include "vmm/vhost_frontend.h"
 
 /* Starts argv[0] as azote does (jail_spawn_card: its end of a socketpair
  * as fd 3; an argument "{fd}" becomes "3", and "{stats}" a stats page as

@@ -1,6 +1,6 @@
 /* vublk-drv: a host-only test driver for vhost-user-blk back-ends. It is a
  * hypervisor and a guest driver in one process: it uses azote's vhost-user
- * front-end library (src/vhost/frontend.h) to set up a back-end with a
+ * front-end library (src/vmm/vhost_frontend.h) to set up a back-end with a
  * memfd as guest memory, then builds virtio-blk requests in split rings in
  * that memory, kicks, waits for the call eventfd and checks the results.
  *
@@ -36,8 +36,8 @@
 
 #include "cards/blk/virtio_blk.h"
 #include "drv_ring.h"
-#include "jail/spawn.h"
-#include "vhost/frontend.h"
+#include "vmm/card_spawn.h"
+#include "vmm/vhost_frontend.h"
 #include "virtio/virtio.h"
 
 #define MAX_QUEUES 8

@@ -11,7 +11,7 @@
 
 #include "drv_ring.h"
 #include "pkt.h"
-#include "vhost/frontend.h"
+#include "vmm/vhost_frontend.h"
 
 #define MAX_PAIRS   4
 #define TX_SLOTS    32

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The trust boundary (docs/architecture.md), checked on a build: azote
 # reads no virtio ring, so it links none of the cards' ring code
-# (src/virtio/virtqueue.c, gmem.c, iov.c: no symbol virtq_*, gmem_* or
+# (src/cards/virtio/virtqueue.c, gmem.c, iov.c: no symbol virtq_*, gmem_* or
 # iov_*, defined or undefined), and no card includes a header of the
 # hypervisor's (no #include of vmm/... under src/cards).
 #

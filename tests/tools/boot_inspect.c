@@ -20,6 +20,7 @@
 
 #include "arch/x86/boot.h"
 #include "arch/x86/boot_regs.h"
+#include "arch/x86/e820.h"
 #include "arch/x86/layout.h"
 #include "arch/x86/pvh.h"
 #include "common/size.h"
@@ -204,7 +205,8 @@ int main(int argc, char **argv)
 	}
 	if (!req.kernel_path)
 		usage();
-	if (guest_mem_create(&m, mem, &e) < 0 || x86_boot_load(&m, &req, &bi, &e) < 0) {
+	e820_ram_layout(&m, mem);
+	if (guest_mem_create(&m, &e) < 0 || x86_boot_load(&m, &req, &bi, &e) < 0) {
 		fprintf(stderr, "boot_inspect: %s\n", e.msg);
 		return 1;
 	}

@@ -6,8 +6,8 @@
 #define AZOTE_TESTS_UNIT_NET_FIXTURE_H
 
 #include "../host/drv_ring.h"
-#include "virtio/gmem.h"
-#include "virtio/virtqueue.h"
+#include "cards/virtio/gmem.h"
+#include "cards/virtio/virtqueue.h"
 
 struct net_fx {
 	struct drv_mem mem;

@@ -15,7 +15,7 @@ static int build(uint64_t ram, struct e820_entry *map, size_t max,
 {
 	struct guest_mem m;
 
-	guest_mem_layout(&m, ram);
+	e820_ram_layout(&m, ram);
 	return e820_build(&m, map, max, e);
 }
 

@@ -7,14 +7,14 @@
 #include <cmocka.h>
 
 #include "arch/x86/layout.h"
-#include "vmm/guest_mem.h"
+#include "base/guest_mem.h"
 
 static void test_small_guest_one_region(void **state)
 {
 	struct guest_mem m;
 	(void)state;
 
-	guest_mem_layout(&m, 64ULL << 20);
+	guest_mem_layout(&m, 64ULL << 20, GPA_PCI_HOLE, GPA_4G);
 	assert_int_equal(m.nr_regions, 1);
 	assert_int_equal(m.regions[0].gpa, 0);
 	assert_true(m.regions[0].size == 64ULL << 20);
@@ -26,7 +26,7 @@ static void test_large_guest_splits_at_hole(void **state)
 	struct guest_mem m;
 	(void)state;
 
-	guest_mem_layout(&m, 3584ULL << 20);
+	guest_mem_layout(&m, 3584ULL << 20, GPA_PCI_HOLE, GPA_4G);
 	assert_int_equal(m.nr_regions, 2);
 	assert_true(m.regions[0].size == GPA_PCI_HOLE);
 	assert_true(m.regions[1].gpa == GPA_4G);
@@ -34,7 +34,7 @@ static void test_large_guest_splits_at_hole(void **state)
 	assert_true(m.regions[1].fd_offset == GPA_PCI_HOLE);
 	assert_true(guest_mem_low_end(&m) == GPA_PCI_HOLE);
 
-	guest_mem_layout(&m, GPA_PCI_HOLE);
+	guest_mem_layout(&m, GPA_PCI_HOLE, GPA_PCI_HOLE, GPA_4G);
 	assert_int_equal(m.nr_regions, 1);
 }
 
@@ -44,7 +44,7 @@ static void test_ptr_bounds(void **state)
 	(void)state;
 
 	/* Fake host mappings: only the arithmetic is under test. */
-	guest_mem_layout(&m, GPA_PCI_HOLE + 0x2000);
+	guest_mem_layout(&m, GPA_PCI_HOLE + 0x2000, GPA_PCI_HOLE, GPA_4G);
 	uint8_t *low = malloc(16), *high = malloc(16);
 	m.regions[0].hva = low;
 	m.regions[1].hva = high;
@@ -67,7 +67,8 @@ static void test_create_maps_a_memfd(void **state)
 	struct azerr e;
 	(void)state;
 
-	assert_int_equal(guest_mem_create(&m, 8ULL << 20, &e), 0);
+	guest_mem_layout(&m, 8ULL << 20, GPA_PCI_HOLE, GPA_4G);
+	assert_int_equal(guest_mem_create(&m, &e), 0);
 	assert_true(m.fd >= 0);
 	uint8_t *p = guest_mem_ptr(&m, (8ULL << 20) - 1, 1);
 	assert_non_null(p);

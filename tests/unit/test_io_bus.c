@@ -6,7 +6,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "vmm/io_bus.h"
+#include "base/io_bus.h"
 
 struct probe_dev {
 	uint64_t last_off;

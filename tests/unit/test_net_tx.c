@@ -12,7 +12,7 @@
 #include "cards/net/rx.h"
 #include "cards/net/tx.h"
 #include "net_fixture.h"
-#include "virtio/iov.h"
+#include "cards/virtio/iov.h"
 #include "virtio/virtio.h"
 
 #define F(b) VIRTIO_BIT(b)

@@ -1,4 +1,4 @@
-/* Unit tests for the vhost-user front-end library (src/vhost/frontend.c):
+/* Unit tests for the vhost-user front-end library (src/vmm/vhost_frontend.c):
  * a back-end that is silent, gone, or answers wrongly yields an error that
  * names the socket and the message, never a hang. The "back-end" is the
  * other end of a socketpair, its answers written in advance. */
@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vhost/frontend.h"
+#include "vmm/vhost_frontend.h"
 #include "vhost/msg.h"
 
 static struct vu_frontend fe;

@@ -1,5 +1,5 @@
 /* Unit tests for the vhost-user message codec (src/vhost/msg.c) and the
- * back-end's handling of refused requests (src/vhost/backend.c). */
+ * back-end's handling of refused requests (src/cards/vhost/backend.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "vhost/backend.h"
+#include "cards/vhost/backend.h"
 #include "vhost/msg.h"
 
 /* Raw message bytes: header then payload. */

@@ -10,7 +10,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "virtio/virtio_pci.h"
+#include "devices/virtio_pci.h"
 
 #define WIN_START 0xc0000000ULL
 #define WIN_END   0xc1000000ULL

@@ -15,10 +15,10 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "virtio/gmem.h"
+#include "cards/virtio/gmem.h"
 #include "virtio/ring.h"
 #include "virtio/virtio.h"
-#include "virtio/virtqueue.h"
+#include "cards/virtio/virtqueue.h"
 
 #define MEM_SIZE (1 << 20)
 #define NUM 16

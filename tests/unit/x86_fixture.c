@@ -13,7 +13,7 @@ struct guest_mem *fx_guest(uint64_t ram)
 
 	if (!m)
 		abort();
-	guest_mem_layout(m, ram);
+	e820_ram_layout(m, ram);
 	for (int i = 0; i < m->nr_regions; i++) {
 		void *p = mmap(NULL, m->regions[i].size, PROT_READ | PROT_WRITE,
 			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);

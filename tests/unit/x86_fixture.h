@@ -7,7 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vmm/guest_mem.h"
+#include "arch/x86/e820.h"
+#include "base/guest_mem.h"
 
 /* Guest RAM of ram bytes laid out as azote does, backed by anonymous
  * zero-filled mappings (lazily allocated, so 3.5 GiB guests are cheap). */

@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "common/err.h"
-#include "vmm/guest_mem.h"
+#include "base/guest_mem.h"
 
 /* Which entry to use for an ELF kernel that offers both. */
 enum boot_entry_pref {

@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "common/err.h"
-#include "vmm/guest_mem.h"
+#include "base/guest_mem.h"
 
 /* File offsets fixed by the protocol. */
 #define BZ_HDR_OFFSET    0x1f1   /* struct setup_header */

@@ -11,6 +11,11 @@ static int add(struct e820_entry *out, size_t max, size_t *n, uint64_t addr,
 	return 0;
 }
 
+void e820_ram_layout(struct guest_mem *m, uint64_t ram_size)
+{
+	guest_mem_layout(m, ram_size, GPA_PCI_HOLE, GPA_4G);
+}
+
 int e820_build(const struct guest_mem *m, struct e820_entry *out, size_t max,
 	       struct azerr *e)
 {

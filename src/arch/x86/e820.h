@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "common/err.h"
-#include "vmm/guest_mem.h"
+#include "base/guest_mem.h"
 
 /* Type values shared by e820 and hvm_memmap_table_entry. */
 #define E820_TYPE_RAM      1
@@ -23,6 +23,10 @@ struct e820_entry {
 	uint64_t size;
 	uint32_t type;
 };
+
+/* Lays out ram_size bytes of guest RAM as the map below has it: up to the
+ * PCI hole, the rest from 4 GiB (guest_mem_layout). */
+void e820_ram_layout(struct guest_mem *m, uint64_t ram_size);
 
 /* Fills out[0..max) with the map of m, in ascending address order:
  *   RAM      [0, GPA_LOW_RAM_END)

@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "common/err.h"
-#include "vmm/guest_mem.h"
+#include "base/guest_mem.h"
 
 #define ELF_KERNEL_MAX_SEGS      16
 #define XEN_ELFNOTE_PHYS32_ENTRY 18

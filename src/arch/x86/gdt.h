@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #include "common/err.h"
-#include "vmm/guest_mem.h"
+#include "base/guest_mem.h"
 
 #define GDT_SEL_CODE32 0x08  /* flat 32-bit code, for the PVH entry */
 #define GDT_SEL_CODE64 0x10  /* Linux __BOOT_CS: 64-bit code */

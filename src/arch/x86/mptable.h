@@ -6,7 +6,7 @@
 #include <stddef.h>
 
 #include "common/err.h"
-#include "vmm/guest_mem.h"
+#include "base/guest_mem.h"
 
 /* The IOAPIC's 24 input pins, as KVM's in-kernel IOAPIC has them. */
 #define MPTABLE_IOAPIC_PINS 24

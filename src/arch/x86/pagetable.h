@@ -4,7 +4,7 @@
 #define AZOTE_ARCH_X86_PAGETABLE_H
 
 #include "common/err.h"
-#include "vmm/guest_mem.h"
+#include "base/guest_mem.h"
 
 /* Maps guest virtual 0..4 GiB to the same physical addresses with 2 MiB
  * pages: PML4 at GPA_PML4, one PDPT at GPA_PDPT, four PDs from GPA_PD. */

@@ -8,7 +8,7 @@
 
 #include "arch/x86/e820.h"
 #include "common/err.h"
-#include "vmm/guest_mem.h"
+#include "base/guest_mem.h"
 
 #define HVM_START_MAGIC   0x336ec578
 #define HVM_START_VERSION 1

@@ -8,7 +8,7 @@
 #include "arch/x86/boot.h"
 #include "arch/x86/e820.h"
 #include "common/err.h"
-#include "vmm/guest_mem.h"
+#include "base/guest_mem.h"
 
 /* The protocol version azote claims for an ELF vmlinux, which has no setup
  * header of its own: 2.12, the version whose fields (ext_ pointers) azote

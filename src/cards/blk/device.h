@@ -6,7 +6,7 @@
 #include "cards/blk/image.h"
 #include "cards/limits.h"
 #include "cards/blk/queue.h"
-#include "vhost/backend.h"
+#include "cards/vhost/backend.h"
 
 #define BLK_MAX_QUEUES CARD_BLK_MAX_QUEUES
 /* Segments per request advertised to the driver (seg_max). */

@@ -18,7 +18,7 @@
 #include "common/log.h"
 #include "jail/confine.h"
 #include "jail/seccomp.h"
-#include "vhost/server.h"
+#include "cards/vhost/server.h"
 
 int main(int argc, char **argv)
 {

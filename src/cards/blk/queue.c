@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "virtio/iov.h"
+#include "cards/virtio/iov.h"
 
 /* Requests one queue keeps in flight, and the iovecs one request may use
  * (seg_max in the config, plus header and status, plus region splits). */

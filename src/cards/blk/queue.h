@@ -15,7 +15,7 @@
 #include "cards/blk/req.h"
 #include "cards/stats.h"
 #include "common/err.h"
-#include "virtio/virtqueue.h"
+#include "cards/virtio/virtqueue.h"
 
 struct blk_queue;
 

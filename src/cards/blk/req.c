@@ -3,7 +3,7 @@
 #include <endian.h>
 #include <string.h>
 
-#include "virtio/iov.h"
+#include "cards/virtio/iov.h"
 
 static void status_only(struct blk_op *op, uint8_t status)
 {

@@ -15,7 +15,7 @@
 #include <sys/uio.h>
 
 #include "cards/blk/virtio_blk.h"
-#include "virtio/virtqueue.h"
+#include "cards/virtio/virtqueue.h"
 
 /* DISCARD / WRITE_ZEROES segments one request may carry. */
 #define BLK_MAX_SEGS 16

@@ -3,7 +3,7 @@
 #include <endian.h>
 #include <linux/virtio_net.h>
 
-#include "virtio/iov.h"
+#include "cards/virtio/iov.h"
 
 void net_ctrl_handle(const struct virtq_chain *c, bool mq, unsigned max_pairs,
 		     struct net_ctrl_result *r)

@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "virtio/virtqueue.h"
+#include "cards/virtio/virtqueue.h"
 
 struct net_ctrl_result {
 	uint32_t used_len;  /* bytes written: the ack, or 0 when unanswerable */

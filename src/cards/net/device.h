@@ -9,7 +9,7 @@
 #include "cards/net/tap.h"
 #include "cards/stats.h"
 #include "common/netaddr.h"
-#include "vhost/backend.h"
+#include "cards/vhost/backend.h"
 
 /* Receive and transmit rings per pair, plus the control ring. */
 #define NET_MAX_RINGS (2 * NET_MAX_PAIRS + 1)

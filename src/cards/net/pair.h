@@ -20,7 +20,7 @@
 #include "cards/net/hdr.h"
 #include "cards/stats.h"
 #include "common/err.h"
-#include "virtio/virtqueue.h"
+#include "cards/virtio/virtqueue.h"
 
 enum net_qkind { NET_RXQ, NET_TXQ, NET_CTRLQ, NET_NR_QKINDS };
 

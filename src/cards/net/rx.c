@@ -3,7 +3,7 @@
 #include <endian.h>
 
 #include "common/log.h"
-#include "virtio/iov.h"
+#include "cards/virtio/iov.h"
 
 /* Logged per queue start, as the shared virtqueue code does. */
 #define BAD_BUF_LOG_LIMIT 8

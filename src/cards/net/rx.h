@@ -8,7 +8,7 @@
 #include <stddef.h>
 
 #include "cards/net/hdr.h"
-#include "virtio/virtqueue.h"
+#include "cards/virtio/virtqueue.h"
 
 /* Segments one buffer may have (descriptors plus memory-region splits),
  * and buffers one frame may span. */

@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "virtio/iov.h"
+#include "cards/virtio/iov.h"
 
 int net_tx_prepare(const struct virtq_chain *c, const struct net_mode *m,
 		   struct virtio_net_hdr_v1 *hdr, struct iovec *iov,

@@ -4,7 +4,7 @@
 #define AZOTE_CARDS_NET_TX_H
 
 #include "cards/net/hdr.h"
-#include "virtio/virtqueue.h"
+#include "cards/virtio/virtqueue.h"
 
 /* Checks chain c as a frame to transmit and fills iov (cap entries) with
  * the header, copied to *hdr so that the driver cannot change it once

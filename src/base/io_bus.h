@@ -4,8 +4,8 @@
  * vCPU threads look ranges up on every PIO/MMIO exit; PCI BAR moves may add
  * and remove MMIO ranges while the guest runs, hence the rwlock. Handlers are
  * called with the bus read-locked and must not register or unregister. */
-#ifndef AZOTE_VMM_IO_BUS_H
-#define AZOTE_VMM_IO_BUS_H
+#ifndef AZOTE_BASE_IO_BUS_H
+#define AZOTE_BASE_IO_BUS_H
 
 #include <pthread.h>
 #include <stdint.h>

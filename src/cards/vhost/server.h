@@ -1,11 +1,11 @@
 /* The socket side of a card: listen on a path and serve one front-end
  * after another, or serve the connected socket the card inherited (azote
  * starts its cards over a socketpair). Every card's main uses it. */
-#ifndef AZOTE_VHOST_SERVER_H
-#define AZOTE_VHOST_SERVER_H
+#ifndef AZOTE_CARDS_VHOST_SERVER_H
+#define AZOTE_CARDS_VHOST_SERVER_H
 
 #include "common/err.h"
-#include "vhost/backend.h"
+#include "cards/vhost/backend.h"
 
 /* Listens on path, replacing a socket an earlier run left there (but
  * nothing else). Returns the listening fd. */

@@ -1,4 +1,4 @@
-#include "jail/fds.h"
+#include "cards/fds.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-#include "vhost/frontend.h"
+#include "vmm/vhost_frontend.h"
 
 #include <errno.h>
 #include <stdio.h>

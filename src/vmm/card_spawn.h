@@ -4,8 +4,8 @@
  * inherits, but callers should still create theirs close-on-exec. The card
  * ends when its socket hangs up, which the kernel ensures when azote ends
  * in any way; its stdin is /dev/null and its stdout is its stderr. */
-#ifndef AZOTE_JAIL_SPAWN_H
-#define AZOTE_JAIL_SPAWN_H
+#ifndef AZOTE_VMM_CARD_SPAWN_H
+#define AZOTE_VMM_CARD_SPAWN_H
 
 #include <sys/types.h>
 

@@ -12,8 +12,8 @@
  *   0x0000 common configuration     0x3000 notifications (4 bytes/queue)
  *   0x1000 ISR status               0x4000 MSI-X table
  *   0x2000 device configuration     0x5000 MSI-X pending bits */
-#ifndef AZOTE_VIRTIO_VIRTIO_PCI_H
-#define AZOTE_VIRTIO_VIRTIO_PCI_H
+#ifndef AZOTE_DEVICES_VIRTIO_PCI_H
+#define AZOTE_DEVICES_VIRTIO_PCI_H
 
 #include <pthread.h>
 #include <stdbool.h>

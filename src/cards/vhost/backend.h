@@ -11,8 +11,8 @@
  * features) stops the ring, applies, and restarts it.
  *
  * Device callbacks are called from the server's thread only. */
-#ifndef AZOTE_VHOST_BACKEND_H
-#define AZOTE_VHOST_BACKEND_H
+#ifndef AZOTE_CARDS_VHOST_BACKEND_H
+#define AZOTE_CARDS_VHOST_BACKEND_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -20,8 +20,8 @@
 #include "common/err.h"
 #include "vhost/msg.h"
 #include "vhost/protocol.h"
-#include "virtio/gmem.h"
-#include "virtio/virtqueue.h"
+#include "cards/virtio/gmem.h"
+#include "cards/virtio/virtqueue.h"
 
 struct vu_device_ops {
 	/* Fills buf with len bytes of device config space from offset off

@@ -1,4 +1,4 @@
-#include "vhost/backend.h"
+#include "cards/vhost/backend.h"
 
 #include <errno.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-#include "virtio/virtqueue.h"
+#include "cards/virtio/virtqueue.h"
 
 #include <endian.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-#include "vmm/event_loop.h"
+#include "base/event_loop.h"
 
 #include <errno.h>
 #include <pthread.h>

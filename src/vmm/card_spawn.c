@@ -1,4 +1,4 @@
-#include "jail/spawn.h"
+#include "vmm/card_spawn.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -31,8 +31,8 @@
  *
  * Not thread-safe: one thread drives one front-end. fds passed in stay the
  * caller's (they are sent as copies). */
-#ifndef AZOTE_VHOST_FRONTEND_H
-#define AZOTE_VHOST_FRONTEND_H
+#ifndef AZOTE_VMM_VHOST_FRONTEND_H
+#define AZOTE_VMM_VHOST_FRONTEND_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -1,4 +1,4 @@
-#include "vmm/guest_mem.h"
+#include "base/guest_mem.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -6,11 +6,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "arch/x86/layout.h"
-
-void guest_mem_layout(struct guest_mem *m, uint64_t ram_size)
+void guest_mem_layout(struct guest_mem *m, uint64_t ram_size, uint64_t hole_start,
+		      uint64_t hole_end)
 {
-	uint64_t low = ram_size < GPA_PCI_HOLE ? ram_size : GPA_PCI_HOLE;
+	uint64_t low = ram_size < hole_start ? ram_size : hole_start;
 
 	memset(m, 0, sizeof(*m));
 	m->fd = -1;
@@ -19,15 +18,16 @@ void guest_mem_layout(struct guest_mem *m, uint64_t ram_size)
 	m->nr_regions = 1;
 	if (ram_size > low) {
 		m->regions[1] = (struct guest_mem_region){
-			.gpa = GPA_4G, .size = ram_size - low, .fd_offset = low,
+			.gpa = hole_end, .size = ram_size - low, .fd_offset = low,
 		};
 		m->nr_regions = 2;
 	}
 }
 
-int guest_mem_create(struct guest_mem *m, uint64_t ram_size, struct azerr *e)
+int guest_mem_create(struct guest_mem *m, struct azerr *e)
 {
-	guest_mem_layout(m, ram_size);
+	uint64_t ram_size = m->ram_size;
+
 	/* MFD_CLOEXEC: cards get the fd explicitly over vhost-user, never by
 	 * inheritance. */
 	m->fd = memfd_create("azote-guest-ram", MFD_CLOEXEC | MFD_ALLOW_SEALING);

@@ -1,4 +1,4 @@
-#include "vhost/server.h"
+#include "cards/vhost/server.h"
 
 #include <errno.h>
 #include <stdio.h>

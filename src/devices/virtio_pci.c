@@ -1,4 +1,4 @@
-#include "virtio/virtio_pci.h"
+#include "devices/virtio_pci.h"
 
 #include <errno.h>
 #include <string.h>

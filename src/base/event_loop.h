@@ -8,8 +8,8 @@
  * afterwards; a handler removed from another thread must stay valid until
  * the main thread has gone round the loop once more (owners free them only
  * at teardown). */
-#ifndef AZOTE_VMM_EVENT_LOOP_H
-#define AZOTE_VMM_EVENT_LOOP_H
+#ifndef AZOTE_BASE_EVENT_LOOP_H
+#define AZOTE_BASE_EVENT_LOOP_H
 
 #include <stdint.h>
 

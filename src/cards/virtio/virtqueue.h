@@ -4,15 +4,15 @@
  *
  * Threading: one thread owns a started virtq (pop, push, notify); the
  * vhost-user server touches it only while it is stopped. */
-#ifndef AZOTE_VIRTIO_VIRTQUEUE_H
-#define AZOTE_VIRTIO_VIRTQUEUE_H
+#ifndef AZOTE_CARDS_VIRTIO_VIRTQUEUE_H
+#define AZOTE_CARDS_VIRTIO_VIRTQUEUE_H
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/uio.h>
 
 #include "common/err.h"
-#include "virtio/gmem.h"
+#include "cards/virtio/gmem.h"
 #include "virtio/ring.h"
 
 struct virtq {

@@ -1,10 +1,11 @@
 /* Guest RAM: how it is laid out in guest physical space and how azote
  * reaches it. The RAM is one memfd (so that cards can map it), split into at
- * most two regions around the PCI hole below 4 GiB. Every guest physical
+ * most two regions around a hole for devices (where the hole is belongs to
+ * the architecture: arch/x86/e820.h, e820_ram_layout). Every guest physical
  * address that azote dereferences goes through guest_mem_ptr(), which checks
  * the whole range against the map. */
-#ifndef AZOTE_VMM_GUEST_MEM_H
-#define AZOTE_VMM_GUEST_MEM_H
+#ifndef AZOTE_BASE_GUEST_MEM_H
+#define AZOTE_BASE_GUEST_MEM_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -28,12 +29,14 @@ struct guest_mem {
 };
 
 /* Computes the regions for ram_size bytes (gpa, size, fd_offset; hva left
- * NULL): below the PCI hole first, the rest from 4 GiB. Pure, for tests. */
-void guest_mem_layout(struct guest_mem *m, uint64_t ram_size);
+ * NULL, fd -1): from 0 up to hole_start first, the rest from hole_end.
+ * Pure, for tests. */
+void guest_mem_layout(struct guest_mem *m, uint64_t ram_size, uint64_t hole_start,
+		      uint64_t hole_end);
 
-/* Lays out and allocates ram_size bytes of guest RAM in a memfd and maps it.
- * ram_size must be a multiple of 4 KiB. */
-int guest_mem_create(struct guest_mem *m, uint64_t ram_size, struct azerr *e);
+/* Allocates the RAM laid out in m (guest_mem_layout) in a memfd and maps
+ * it. The size must be a multiple of 4 KiB. On failure m holds nothing. */
+int guest_mem_create(struct guest_mem *m, struct azerr *e);
 void guest_mem_destroy(struct guest_mem *m);
 
 /* The host address of [gpa, gpa+len) if the whole range is RAM inside one

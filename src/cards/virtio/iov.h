@@ -1,6 +1,6 @@
 /* Small helpers over iovec arrays that describe guest buffers. */
-#ifndef AZOTE_VIRTIO_IOV_H
-#define AZOTE_VIRTIO_IOV_H
+#ifndef AZOTE_CARDS_VIRTIO_IOV_H
+#define AZOTE_CARDS_VIRTIO_IOV_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,7 +1,7 @@
 /* File descriptor hygiene for sandboxed processes: a card must hold only
  * what it serves with, whatever its parent leaked into it. */
-#ifndef AZOTE_JAIL_FDS_H
-#define AZOTE_JAIL_FDS_H
+#ifndef AZOTE_CARDS_FDS_H
+#define AZOTE_CARDS_FDS_H
 
 #include "common/err.h"
 

@@ -5,8 +5,8 @@
  *
  * Every guest-supplied address goes through one of the lookups below, which
  * check the whole range. */
-#ifndef AZOTE_VIRTIO_GMEM_H
-#define AZOTE_VIRTIO_GMEM_H
+#ifndef AZOTE_CARDS_VIRTIO_GMEM_H
+#define AZOTE_CARDS_VIRTIO_GMEM_H
 
 #include <stdint.h>
 #include <sys/uio.h>

@@ -1,4 +1,4 @@
-#include "virtio/gmem.h"
+#include "cards/virtio/gmem.h"
 
 #include <errno.h>
 #include <fcntl.h>

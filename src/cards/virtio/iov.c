@@ -1,4 +1,4 @@
-#include "virtio/iov.h"
+#include "cards/virtio/iov.h"
 
 #include <string.h>
 
