@@ -18,6 +18,7 @@ $(eval $(call unit_test,test_vmm_sandbox,tests/unit/test_vmm_sandbox.c src/vmm/s
 $(eval $(call unit_test,test_io_bus,tests/unit/test_io_bus.c src/base/io_bus.c))
 $(eval $(call fuzzer,fuzz_cli,fuzz/fuzz_cli.c src/vmm/cli.c src/vmm/vm_config.c src/jail/seccomp.c src/jail/confine.c,-lseccomp))
 $(eval $(call unit_test,test_cli,tests/unit/test_cli.c src/vmm/cli.c src/vmm/vm_config.c src/jail/seccomp.c src/jail/confine.c,-lseccomp))
+$(eval $(call unit_test,test_device_kind,tests/unit/test_device_kind.c src/vmm/device_kind.c src/vmm/kind_blk.c src/vmm/kind_net.c src/vmm/card_argv.c src/vmm/vm_config.c))
 $(eval $(call unit_test,test_devices,tests/unit/test_devices.c src/devices/uart.c src/devices/i8042.c src/devices/rtc.c src/devices/irq.c src/base/io_bus.c))
 $(eval $(call unit_test,test_pci,tests/unit/test_pci.c src/devices/pci.c src/base/io_bus.c))
 $(eval $(call unit_test,test_guest_mem,tests/unit/test_guest_mem.c src/base/guest_mem.c))

@@ -167,7 +167,7 @@ static int apply_drive_patch(struct api *api, const json_t *body,
 	const char *path = jstr(body, "path_on_host");
 	struct rate_limiter upd, rl;
 	bool has_rl = res_rate_limiter(body, "rate_limiter", &upd);
-	int i = vm_config_find_drive(&api->cfg, jstr(body, "drive_id"));
+	int i = vm_config_find(&api->cfg, &vm_drives, jstr(body, "drive_id"));
 	struct block_metrics *m;
 	struct drive_config *d;
 	char *dup = NULL;
@@ -210,7 +210,7 @@ static int apply_net_patch(struct api *api, const json_t *body,
 	struct rate_limiter urx, utx, rx, tx;
 	bool has_rx = res_rate_limiter(body, "rx_rate_limiter", &urx);
 	bool has_tx = res_rate_limiter(body, "tx_rate_limiter", &utx);
-	int i = vm_config_find_net(&api->cfg, jstr(body, "iface_id"));
+	int i = vm_config_find(&api->cfg, &vm_nets, jstr(body, "iface_id"));
 	struct net_metrics *m;
 	struct net_config *n;
 

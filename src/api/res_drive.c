@@ -138,7 +138,7 @@ static int drive_apply(struct vm_config *cfg, const json_t *body,
 		       struct azerr *e)
 {
 	struct drive_config d;
-	int idx = vm_config_find_drive(cfg, jstr(body, "drive_id"));
+	int idx = vm_config_find(cfg, &vm_drives, jstr(body, "drive_id"));
 	bool root = jbool(body, "is_root_device", false);
 	unsigned slot;
 

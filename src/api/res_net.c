@@ -111,7 +111,7 @@ static int net_apply(struct vm_config *cfg, const json_t *body,
 	const char *id = jstr(body, "iface_id");
 	const char *mac = jstr(body, "guest_mac");
 	struct net_config n = { 0 };
-	int idx = vm_config_find_net(cfg, id);
+	int idx = vm_config_find(cfg, &vm_nets, id);
 
 	n.has_mac = mac && !parse_mac(mac, n.mac);
 	if (check_conflicts(cfg, id, jstr(body, "host_dev_name"),

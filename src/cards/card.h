@@ -5,7 +5,7 @@
 #ifndef AZOTE_CARDS_CARD_H
 #define AZOTE_CARDS_CARD_H
 
-#include "cards/stats.h"
+#include "iface/card_stats.h"
 #include "common/err.h"
 
 /* sock_fd: --fd N or -1; stats_fd: --stats-fd N or -1. *stats is the

@@ -11,6 +11,7 @@
 
 #include "common/err.h"
 #include "common/log.h"
+#include "iface/card.h"
 #include "jail/confine.h"
 #include "jail/seccomp.h"
 
@@ -26,13 +27,13 @@ struct card_opts {
 
 /* The common options' entries, for the card's getopt_long table. */
 #define CARD_OPTS_LONGOPTS							\
-	{ "socket", required_argument, NULL, 's' },				\
-	{ "fd", required_argument, NULL, 'f' },					\
-	{ "stats-fd", required_argument, NULL, 'T' },				\
-	{ "seccomp", required_argument, NULL, 'S' },				\
-	{ "user", required_argument, NULL, 'u' },				\
-	{ "log-level", required_argument, NULL, 'l' },				\
-	{ "help", no_argument, NULL, 'h' }
+	{ CARD_OPT_SOCKET, required_argument, NULL, 's' },				\
+	{ CARD_OPT_FD, required_argument, NULL, 'f' },					\
+	{ CARD_OPT_STATS_FD, required_argument, NULL, 'T' },				\
+	{ CARD_OPT_SECCOMP, required_argument, NULL, 'S' },				\
+	{ CARD_OPT_USER, required_argument, NULL, 'u' },				\
+	{ CARD_OPT_LOG_LEVEL, required_argument, NULL, 'l' },				\
+	{ CARD_OPT_HELP, no_argument, NULL, 'h' }
 
 enum card_opts_action { CARD_OPTS_RUN, CARD_OPTS_HELP, CARD_OPTS_ERROR };
 

@@ -1,4 +1,4 @@
-#include "cards/stats.h"
+#include "iface/card_stats.h"
 
 #include <errno.h>
 #include <string.h>

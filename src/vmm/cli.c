@@ -7,7 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "cards/limits.h"
+#include "iface/card.h"
 #include "common/netaddr.h"
 #include "common/size.h"
 
@@ -207,16 +207,6 @@ static bool valid_id(const char *id)
 	return true;
 }
 
-static bool id_taken(const struct vm_config *c, const char *id, bool net)
-{
-	unsigned n = net ? c->nr_nets : c->nr_drives;
-
-	for (unsigned i = 0; i < n; i++)
-		if (!strcmp(net ? c->nets[i].id : c->drives[i].id, id))
-			return true;
-	return false;
-}
-
 static int set_id(char id[VM_ID_MAX], const char *opt, const char *val, struct azerr *e)
 {
 	if (!valid_id(val))
@@ -308,94 +298,83 @@ static int net_key(void *dev, bool vhost, const char *opt, const char *key,
 typedef int item_fn(void *dev, bool vhost, const char *opt, const char *key,
 		    const char *val, struct azerr *e);
 
-/* Calls fn for each key[=value] item of a comma-separated list. */
-static int parse_items(const char *arg, const char *opt, item_fn *fn, void *dev,
-		       bool vhost, struct azerr *e)
+/* The options that add a device: which list of vm_config it joins, its
+ * items, and the item it cannot do without. */
+struct device_opt {
+	const char *opt;
+	const struct vm_device_list *list;
+	bool vhost;                 /* served by someone else's back-end */
+	item_fn *item;
+	const char *required;
+};
+
+static const struct device_opt device_opts[] = {
+	[OPT_DRIVE - OPT_DRIVE] = { "--drive", &vm_drives, false, drive_key, "path" },
+	[OPT_VHOST_USER_BLK - OPT_DRIVE] = { "--vhost-user-blk", &vm_drives, true, drive_key,
+					     "socket" },
+	[OPT_NET - OPT_DRIVE] = { "--net", &vm_nets, false, net_key, "tap" },
+	[OPT_VHOST_USER_NET - OPT_DRIVE] = { "--vhost-user-net", &vm_nets, true, net_key,
+					     "socket" },
+};
+
+/* Calls d->item for each key[=value] item of a comma-separated list; sets
+ * *required when d->required was among them. */
+static int parse_items(const char *arg, const struct device_opt *d, void *dev,
+		       bool *required, struct azerr *e)
 {
 	char *copy = strdup(arg), *item, *save = NULL;
 	int ret = 0;
 
 	if (!copy)
-		return azerr_set(e, "%s: out of memory", opt);
+		return azerr_set(e, "%s: out of memory", d->opt);
 	for (item = strtok_r(copy, ",", &save); item && !ret; item = strtok_r(NULL, ",", &save)) {
 		char *eq = strchr(item, '=');
 		if (eq)
 			*eq = '\0';
-		ret = fn(dev, vhost, opt, item, eq ? eq + 1 : NULL, e);
+		ret = d->item(dev, d->vhost, d->opt, item, eq ? eq + 1 : NULL, e);
+		*required |= eq && !strcmp(item, d->required);
 	}
 	free(copy);
 	return ret;
 }
 
-/* A device without an ID gets the first free "drive<n>" / "net<n>"; an ID
- * given twice is refused. */
-static int settle_id(const struct vm_config *c, char id[VM_ID_MAX], bool net,
-		     const char *opt, struct azerr *e)
+/* A device without an ID gets the first free "<prefix><n>" (drive0,
+ * net1, ...); an ID given twice is refused. */
+static int settle_id(const struct vm_config *c, const struct device_opt *d, char *id,
+		     struct azerr *e)
 {
 	if (id[0])
-		return id_taken(c, id, net) ? azerr_set(e, "%s: id '%s' is used twice", opt, id)
-					    : 0;
-	for (unsigned n = net ? c->nr_nets : c->nr_drives; !id[0] || id_taken(c, id, net); n++)
-		snprintf(id, VM_ID_MAX, "%s%u", net ? "net" : "drive", n);
+		return vm_config_find(c, d->list, id) >= 0
+			? azerr_set(e, "%s: id '%s' is used twice", d->opt, id) : 0;
+	for (unsigned n = vm_device_count(c, d->list);
+	     !id[0] || vm_config_find(c, d->list, id) >= 0; n++)
+		snprintf(id, VM_ID_MAX, "%s%u", d->list->id_prefix, n);
 	return 0;
 }
 
-/* The item a device cannot do without, if it is missing. */
-static const char *missing_item(const void *dev, bool net, bool vhost)
-{
-	const struct drive_config *d = dev;
-	const struct net_config *n = dev;
-
-	if (vhost)
-		return (net ? n->socket : d->socket) ? NULL : "socket";
-	if (net)
-		return n->tap ? NULL : "tap";
-	return d->path ? NULL : "path";
-}
-
-static void clear_device(void *dev, bool net)
-{
-	struct drive_config *d = dev;
-	struct net_config *n = dev;
-
-	if (net) {
-		free(n->tap);
-		free(n->socket);
-		memset(n, 0, sizeof(*n));
-	} else {
-		free(d->path);
-		free(d->socket);
-		memset(d, 0, sizeof(*d));
-	}
-}
-
 /* --drive, --vhost-user-blk, --net, --vhost-user-net: one more device. */
-static int parse_device(struct vm_config *c, const char *arg, bool net, bool vhost,
+static int parse_device(struct vm_config *c, const char *arg, const struct device_opt *d,
 			struct azerr *e)
 {
-	static const char *const opts[2][2] = {
-		{ "--drive", "--vhost-user-blk" }, { "--net", "--vhost-user-net" },
-	};
-	const char *opt = opts[net][vhost];
-	unsigned *count = net ? &c->nr_nets : &c->nr_drives;
-	unsigned max = net ? VM_MAX_NETS : VM_MAX_DRIVES;
-	const char *missing;
+	unsigned n = vm_device_count(c, d->list);
+	bool required = false;
 
-	if (*count == max)
-		return azerr_set(e, "%s: at most %u %s", opt, max, net ? "NICs" : "drives");
-	void *dev = net ? (void *)&c->nets[*count] : (void *)&c->drives[*count];
-	char *id = net ? c->nets[*count].id : c->drives[*count].id;
-	clear_device(dev, net);
-	int ret = parse_items(arg, opt, net ? net_key : drive_key, dev, vhost, e);
-	if (!ret && (missing = missing_item(dev, net, vhost)))
-		ret = azerr_set(e, "%s '%s': %s= is required", opt, arg, missing);
+	if (n == d->list->max)
+		return azerr_set(e, "%s: at most %u %ss", d->opt, d->list->max, d->list->noun);
+	void *dev = vm_device(c, d->list, n);
+	/* Not counted yet: settle_id looks at the others only. */
+	char *id = (char *)vm_device_id(d->list, dev);
+	d->list->free(dev);
+	int ret = parse_items(arg, d, dev, &required, e);
+	if (!ret && !required)
+		ret = azerr_set(e, "%s '%s': %s= is required", d->opt, arg, d->required);
 	if (!ret)
-		ret = settle_id(c, id, net, opt, e);
+		ret = settle_id(c, d, id, e);
 	if (ret) {
-		clear_device(dev, net);
+		d->list->free(dev);
 		return -1;
 	}
-	(*count)++;
+	vm_device_added(c, d->list);
 	return 0;
 }
 
@@ -512,13 +491,10 @@ static int parse_one(int opt, const char *arg, struct vm_config *c,
 		c->mem_bytes = v;
 		return 0;
 	case OPT_DRIVE:
-		return parse_device(c, arg, false, false, e);
 	case OPT_VHOST_USER_BLK:
-		return parse_device(c, arg, false, true, e);
 	case OPT_NET:
-		return parse_device(c, arg, true, false, e);
 	case OPT_VHOST_USER_NET:
-		return parse_device(c, arg, true, true, e);
+		return parse_device(c, arg, &device_opts[opt - OPT_DRIVE], e);
 	case OPT_API_SOCK:
 		return set_string(&o->api_sock, arg, "--api-sock", e);
 	case OPT_CONFIG_FILE:

@@ -2,44 +2,23 @@
 
 #include "common/log.h"
 
-static void collect_blk(struct block_metrics *b, const struct card_blk_stats *s)
-{
-	metric_store(&b->read_count, card_stat_read(&s->read_count));
-	metric_store(&b->write_count, card_stat_read(&s->write_count));
-	metric_store(&b->flush_count, card_stat_read(&s->flush_count));
-	metric_store(&b->read_bytes, card_stat_read(&s->read_bytes));
-	metric_store(&b->write_bytes, card_stat_read(&s->write_bytes));
-	metric_store(&b->invalid_reqs_count, card_stat_read(&s->invalid_reqs));
-}
-
-static void collect_net(struct net_metrics *n, const struct card_net_stats *s)
-{
-	metric_store(&n->rx_packets_count, card_stat_read(&s->rx_packets));
-	metric_store(&n->tx_packets_count, card_stat_read(&s->tx_packets));
-	metric_store(&n->rx_bytes_count, card_stat_read(&s->rx_bytes));
-	metric_store(&n->tx_bytes_count, card_stat_read(&s->tx_bytes));
-	metric_store(&n->rx_fails, card_stat_read(&s->rx_fails));
-	metric_store(&n->tx_fails, card_stat_read(&s->tx_fails));
-}
-
 /* Before each metrics line: the totals the cards azote started keep in
- * their stats pages (cards/stats.h). Drives come first in vm->devs, then
- * NICs, each in vm_config order, as the metrics' groups are. */
+ * their stats pages (iface/card_stats.h), into the group of each device's kind
+ * (vm->devs holds each kind's devices in vm_config order, as the metrics'
+ * groups do). */
 static void collect_card_stats(void *ctx, struct metrics *m)
 {
 	struct instance *inst = ctx;
-	unsigned drives = 0, nets = 0;
+	unsigned idx[DEVICE_NR_KINDS] = { 0 };
 
 	for (unsigned i = 0; i < inst->vm.nr_devs; i++) {
 		const struct vhost_dev *d = &inst->vm.devs[i];
-		if (d->device_id == VIRTIO_ID_BLOCK) {
-			if (d->stats && drives < VM_MAX_DRIVES)
-				collect_blk(&m->block[drives], &d->stats->blk);
-			drives++;
-		} else {
-			if (d->stats && nets < VM_MAX_NETS)
-				collect_net(&m->net[nets], &d->stats->net);
-			nets++;
+		for (unsigned k = 0; k < DEVICE_NR_KINDS; k++) {
+			if (d->kind != device_kinds[k])
+				continue;
+			if (d->stats && idx[k] < d->kind->list->max)
+				d->kind->collect(d->stats, m, idx[k]);
+			idx[k]++;
 		}
 	}
 }

@@ -1,12 +1,10 @@
 #include "vmm/vhost_dev.h"
 
-#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/virtio_net.h>
 #include <signal.h>
-#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
@@ -22,19 +20,9 @@
 
 #define VHOST_TIMEOUT_MS   5000
 #define QUEUE_MAX_SIZE     256
-/* jail_spawn_card puts the card's socket on fd 3 and its stats page on 4. */
-#define JAIL_CARD_FD_ARG   "3"
-#define JAIL_EXTRA_FD_ARG  "4"
-_Static_assert(JAIL_CARD_FD == 3 && JAIL_EXTRA_FD == 4,
-	       "the --fd and --stats-fd arguments name jail_spawn_card's fds");
+_Static_assert(JAIL_CARD_FD == CARD_SOCKET_FD && JAIL_EXTRA_FD == CARD_STATS_FD,
+	       "jail_spawn_card puts the socket and the stats page where cards look");
 
-/* Configuration sizes: virtio-blk through write_zeroes_may_unmap and its
- * padding (§5.2.4), virtio-net through mtu (§5.1.4). */
-#define BLK_CONFIG_SIZE    60
-#define NET_CONFIG_SIZE    12
-#define CLASS_STORAGE      0x018000
-#define CLASS_ETHERNET     0x020000
-#define NET_F(bit)         VIRTIO_BIT(VIRTIO_NET_F_##bit)
 
 /* Where the guest placed ring part [gpa, gpa+len), in azote's address
  * space: the back-end translates it through the memory table. */
@@ -193,7 +181,7 @@ static void hangup_ready(struct event_handler *h, uint32_t events)
 	virtio_pci_set_needs_reset(&d->vp);
 }
 
-/* The page a card azote starts keeps its counters in (cards/stats.h):
+/* The page a card azote starts keeps its counters in (iface/card_stats.h):
  * azote maps it read-only. Returns the memfd to hand over, or -1. */
 static int create_stats(struct vhost_dev *d, struct azerr *e)
 {
@@ -221,92 +209,87 @@ fail:
 	return -1;
 }
 
-/* Starts argv as a card serving the other end of a socketpair, with its
- * stats page. */
-static int start_card(struct vhost_dev *d, char *const *argv, struct azerr *e)
+/* The card programs live next to azote's own executable. Without /proc
+ * (azote-jailer's chroot has none) the path azote was started by says
+ * where that is. */
+static int card_path(const char *kind, char *buf, size_t len, struct azerr *e)
+{
+	char self[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n < 0 && errno == ENOENT && strchr(program_invocation_name, '/'))
+		n = snprintf(self, sizeof(self), "%s", program_invocation_name);
+	if (n < 0 || (size_t)n >= sizeof(self))
+		return azerr_set(e, "cannot find azote's own path: %s", strerror(errno));
+	self[n] = '\0';
+	char *slash = strrchr(self, '/');
+	if (slash)
+		*slash = '\0';
+	if ((size_t)snprintf(buf, len, "%s/azote-card-%s", self, kind) >= len)
+		return azerr_set(e, "card path for azote-card-%s is too long", kind);
+	if (access(buf, X_OK) < 0)
+		return azerr_set(e, "card program %s: %s", buf, strerror(errno));
+	return 0;
+}
+
+/* The card's command line: its program, its own options (the kind's
+ * card_args), then those every card takes (cards/card_opts.h). */
+static int card_command(struct vhost_dev *d, const void *dev, struct card_argv *a,
+			struct azerr *e)
 {
 	const struct jail_identity *user = vmm_sandbox_card_user();
-	char userbuf[JAIL_IDENTITY_STR_LEN];
-	char *args[32];
-	size_t n = 0;
-	int sock, stats;
+	char path[4200], userbuf[JAIL_IDENTITY_STR_LEN];
 
-	while (argv[n] && n < 23) {
-		args[n] = argv[n];
-		n++;
-	}
-	/* azote's --seccomp / --no-seccomp holds for its cards too. */
-	args[n++] = "--seccomp";
-	args[n++] = (char *)jail_seccomp_name(vmm_sandbox_mode());
-	if (user) {
-		args[n++] = "--user";
-		args[n++] = (char *)jail_identity_format(user, userbuf);
-	}
-	args[n++] = "--fd";
-	args[n++] = JAIL_CARD_FD_ARG;
-	args[n++] = "--stats-fd";
-	args[n++] = JAIL_EXTRA_FD_ARG;
-	args[n] = NULL;
-	stats = create_stats(d, e);
-	if (stats < 0)
+	if (card_path(d->kind->name, path, sizeof(path), e) < 0)
 		return -1;
-	pid_t pid = jail_spawn_card(args, stats, &sock, e);
-	close(stats);
+	card_argv_init(a);
+	card_argv_add(a, path);
+	d->kind->card_args(dev, a);
+	/* azote's --seccomp / --no-seccomp holds for its cards too. */
+	card_argv_opt(a, CARD_OPT_SECCOMP, jail_seccomp_name(vmm_sandbox_mode()));
+	if (user)
+		card_argv_opt(a, CARD_OPT_USER, jail_identity_format(user, userbuf));
+	card_argv_opt_u(a, CARD_OPT_FD, CARD_SOCKET_FD);
+	card_argv_opt_u(a, CARD_OPT_STATS_FD, CARD_STATS_FD);
+	return card_argv_done(a, e);
+}
+
+/* Starts the card for dev, serving the other end of a socketpair, with its
+ * stats page. */
+static int start_card(struct vhost_dev *d, const void *dev, struct azerr *e)
+{
+	struct card_argv *a = malloc(sizeof(*a));
+	int sock, stats = -1;
+	pid_t pid = -1;
+
+	if (!a)
+		return azerr_set(e, "%s: out of memory", d->name);
+	if (card_command(d, dev, a, e) == 0 && (stats = create_stats(d, e)) >= 0)
+		pid = jail_spawn_card(a->argv, stats, &sock, e);
+	if (stats >= 0)
+		close(stats);
+	free(a);
 	if (pid < 0)
 		return -1;
 	d->card_pid = pid;
 	return vu_fe_attach(&d->fe, sock, d->name, VHOST_TIMEOUT_MS, e);
 }
 
-/* virtio-net (§5.1.2): GET_QUEUE_NUM counts queue pairs, two rings each,
- * and the control ring comes last when offered. Returns the number of
- * rings; adjusts the features and config space the guest sees. */
-static unsigned net_layout(struct vhost_dev *d, const struct vhost_dev_params *p,
-			   unsigned pairs, uint64_t *features)
+int vhost_dev_create(struct vhost_dev *d, struct vm *vm, const struct device_kind *k,
+		     const void *dev, struct azerr *e)
 {
-	unsigned ctrl = *features & NET_F(CTRL_VQ) ? 1 : 0;
-	unsigned max = (VIRTIO_PCI_MAX_QUEUES - ctrl) / 2;
-
-	if (!(*features & NET_F(MQ)))
-		pairs = 1;
-	if (p->max_queues && p->max_queues < max)
-		max = p->max_queues;
-	/* Fewer pairs than the back-end's would move the control queue
-	 * (its index follows the pairs): offer one pair then. */
-	if (pairs > max) {
-		log_warn("%s: the back-end has %u queue pairs, azote can show %u: "
-			 "multiqueue off", d->name, pairs, max);
-		*features &= ~NET_F(MQ);
-		pairs = 1;
-	}
-	if (!(*features & NET_F(MQ))) {
-		uint16_t one = htole16(1);
-		memcpy(d->config + offsetof(struct virtio_net_config, max_virtqueue_pairs),
-		       &one, sizeof(one));
-	}
-	if (p->mac) {
-		memcpy(d->config, p->mac, 6);
-		d->own_features = NET_F(MAC) & ~*features;
-		*features |= NET_F(MAC);
-	}
-	return 2 * pairs + ctrl;
-}
-
-int vhost_dev_create(struct vhost_dev *d, struct vm *vm,
-		     const struct vhost_dev_params *p, struct azerr *e)
-{
-	const bool blk = p->device_id == VIRTIO_ID_BLOCK;
+	const char *socket = vm_device_socket(k->list, dev);
 	unsigned nr_queues;
 
 	memset(d, 0, sizeof(*d));
 	d->vm = vm;
-	d->device_id = p->device_id;
+	d->kind = k;
 	d->fe.sock = -1;
-	snprintf(d->name, sizeof(d->name), "virtio-%s %s", blk ? "blk" : "net", p->id);
-	if (p->socket) {
-		if (vu_fe_connect(&d->fe, p->socket, VHOST_TIMEOUT_MS, e) < 0)
+	snprintf(d->name, sizeof(d->name), "virtio-%s %s", k->name, vm_device_id(k->list, dev));
+	if (socket) {
+		if (vu_fe_connect(&d->fe, socket, VHOST_TIMEOUT_MS, e) < 0)
 			return -1;
-	} else if (start_card(d, p->card_argv, e) < 0) {
+	} else if (start_card(d, dev, e) < 0) {
 		goto fail;
 	}
 	if (vu_fe_negotiate(&d->fe, VU_FE_PROTOCOL_FEATURES, e) < 0 ||
@@ -324,20 +307,16 @@ int vhost_dev_create(struct vhost_dev *d, struct vm *vm,
 			  "(VHOST_USER_PROTOCOL_F_CONFIG)", d->name);
 		goto fail;
 	}
-	d->config_size = blk ? BLK_CONFIG_SIZE : NET_CONFIG_SIZE;
+	d->config_size = k->config_size;
 	if (vu_fe_get_config(&d->fe, 0, d->config, d->config_size, e) < 0)
 		goto fail;
 	uint64_t features = d->fe.features;
-	if (!blk)
-		nr_queues = net_layout(d, p, nr_queues, &features);
-	else if (p->max_queues && nr_queues > p->max_queues)
-		nr_queues = p->max_queues;
+	nr_queues = k->layout(d, dev, nr_queues, &features);
 	if (nr_queues > VIRTIO_PCI_MAX_QUEUES)
 		nr_queues = VIRTIO_PCI_MAX_QUEUES;
 
 	struct virtio_pci_params vpp = {
-		.name = d->name, .device_id = p->device_id,
-		.class_code = blk ? CLASS_STORAGE : CLASS_ETHERNET,
+		.name = d->name, .device_id = k->virtio_id, .class_code = k->pci_class,
 		.device_features = features, .nr_queues = nr_queues,
 		.queue_max_size = QUEUE_MAX_SIZE, .config_size = d->config_size,
 		.ops = &vhost_ops, .ops_ctx = d,

@@ -1,6 +1,7 @@
 /* A virtio-pci device whose work a vhost-user back-end does: a card azote
  * starts itself (--drive, --net) over a socketpair, or a server someone
- * else runs (--vhost-user-blk socket=...). azote only translates between
+ * else runs (--vhost-user-blk socket=...). What differs between kinds of
+ * device is in their entry of vmm/device_kind.h. azote only translates between
  * the virtio-pci transport and vhost-user messages; the data path runs
  * guest -> KVM ioeventfd -> card and card -> irqfd -> guest.
  *
@@ -12,7 +13,8 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "cards/stats.h"
+#include "iface/card_stats.h"
+#include "vmm/device_kind.h"
 #include "vmm/vhost_frontend.h"
 #include "devices/virtio_pci.h"
 #include "base/event_loop.h"
@@ -24,7 +26,7 @@ struct vm;
 struct vhost_dev {
 	struct vm *vm;
 	char name[96];              /* "virtio-blk drive0" */
-	uint16_t device_id;         /* VIRTIO_ID_* */
+	const struct device_kind *kind;
 	struct vu_frontend fe;
 	struct virtio_pci vp;
 	bool vp_ready;
@@ -38,21 +40,11 @@ struct vhost_dev {
 	const struct card_stats *stats; /* its counters (read-only), or NULL */
 };
 
-struct vhost_dev_params {
-	uint16_t device_id;         /* VIRTIO_ID_BLOCK or VIRTIO_ID_NET */
-	const char *id;             /* drive_id / iface_id */
-	const char *socket;         /* connect here, or ... */
-	char *const *card_argv;     /* ... start this card (argv[0] is the path);
-				     * "--fd N" is appended */
-	unsigned max_queues;        /* 0: what the back-end offers (net: pairs) */
-	const uint8_t *mac;         /* net: the MAC to show instead of the
-				     * back-end's, or NULL */
-};
-
-/* Connects (or starts the card), negotiates, reads the device's
- * configuration and puts the device on the VM's PCI bus. */
-int vhost_dev_create(struct vhost_dev *d, struct vm *vm,
-		     const struct vhost_dev_params *p, struct azerr *e);
+/* The device of kind k configured by dev (an element of k's list in
+ * vm_config): connects to its socket or starts its card, negotiates, reads
+ * the device's configuration and puts the device on the VM's PCI bus. */
+int vhost_dev_create(struct vhost_dev *d, struct vm *vm, const struct device_kind *k,
+		     const void *dev, struct azerr *e);
 /* Stops the rings, closes the connection, ends and reaps the card. */
 void vhost_dev_destroy(struct vhost_dev *d);
 

@@ -14,7 +14,6 @@
 #include "arch/x86/e820.h"
 #include "arch/x86/layout.h"
 #include "common/log.h"
-#include "common/netaddr.h"
 #include "vmm/kvm.h"
 
 /* APIC IDs are 8 bits in the MP table and 0xff is broadcast; the IOAPIC
@@ -148,119 +147,27 @@ static int create_platform(struct vm *vm, struct azerr *e)
 	return 0;
 }
 
-/* The card programs live next to azote's own executable. Without /proc
- * (azote-jailer's chroot has none) the path azote was started by says
- * where that is. */
-static int card_path(const char *name, char *buf, size_t len, struct azerr *e)
-{
-	char self[4096];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-
-	if (n < 0 && errno == ENOENT && strchr(program_invocation_name, '/'))
-		n = snprintf(self, sizeof(self), "%s", program_invocation_name);
-	if (n < 0 || (size_t)n >= sizeof(self))
-		return azerr_set(e, "cannot find azote's own path: %s", strerror(errno));
-	self[n] = '\0';
-	char *slash = strrchr(self, '/');
-	if (slash)
-		*slash = '\0';
-	if ((size_t)snprintf(buf, len, "%s/%s", self, name) >= len)
-		return azerr_set(e, "card path for %s is too long", name);
-	if (access(buf, X_OK) < 0)
-		return azerr_set(e, "card program %s: %s", buf, strerror(errno));
-	return 0;
-}
-
-static int create_drive(struct vm *vm, struct vhost_dev *d, const struct drive_config *c,
-			struct azerr *e)
-{
-	char path[4200], queues[16], poll_us[16];
-	char *argv[14];
-	int n = 0;
-	struct vhost_dev_params p = {
-		.device_id = VIRTIO_ID_BLOCK, .id = c->id, .socket = c->socket,
-		.card_argv = argv, .max_queues = c->queues,
-	};
-
-	if (!c->socket) {
-		if (card_path("azote-card-blk", path, sizeof(path), e) < 0)
-			return -1;
-		argv[n++] = path;
-		argv[n++] = "--image";
-		argv[n++] = c->path;
-		if (c->read_only)
-			argv[n++] = "--ro";
-		if (c->direct)
-			argv[n++] = "--direct";
-		if (c->queues) {
-			snprintf(queues, sizeof(queues), "%u", c->queues);
-			argv[n++] = "--queues";
-			argv[n++] = queues;
-		}
-		if (c->has_poll_us) {
-			snprintf(poll_us, sizeof(poll_us), "%u", c->poll_us);
-			argv[n++] = "--poll-us";
-			argv[n++] = poll_us;
-		}
-		argv[n] = NULL;
-	}
-	return vhost_dev_create(d, vm, &p, e);
-}
-
-static int create_net(struct vm *vm, struct vhost_dev *d, const struct net_config *c,
-		      struct azerr *e)
-{
-	char path[4200], queues[16], mtu[16], mac[MAC_STR_LEN];
-	char *argv[12];
-	int n = 0;
-	struct vhost_dev_params p = {
-		.device_id = VIRTIO_ID_NET, .id = c->id, .socket = c->socket,
-		.card_argv = argv, .max_queues = c->queues,
-		/* A card gets the MAC on its command line; another back-end's
-		 * is replaced in the config space azote shows the guest. */
-		.mac = c->socket && c->has_mac ? c->mac : NULL,
-	};
-
-	if (!c->socket) {
-		if (card_path("azote-card-net", path, sizeof(path), e) < 0)
-			return -1;
-		argv[n++] = path;
-		argv[n++] = "--tap";
-		argv[n++] = c->tap;
-		if (c->has_mac) {
-			argv[n++] = "--mac";
-			argv[n++] = mac_format(c->mac, mac);
-		}
-		if (c->queues) {
-			snprintf(queues, sizeof(queues), "%u", c->queues);
-			argv[n++] = "--queues";
-			argv[n++] = queues;
-		}
-		if (c->mtu) {
-			snprintf(mtu, sizeof(mtu), "%u", c->mtu);
-			argv[n++] = "--mtu";
-			argv[n++] = mtu;
-		}
-		argv[n] = NULL;
-	}
-	return vhost_dev_create(d, vm, &p, e);
-}
-
+/* Every kind's devices, in device_kinds[] order and, within a kind, in
+ * vm_config order (the order the metrics list them in). */
 static int create_devices(struct vm *vm, const struct vm_config *c, struct azerr *e)
 {
-	unsigned n = c->nr_drives + c->nr_nets;
+	unsigned n = 0;
 
+	for (unsigned k = 0; k < DEVICE_NR_KINDS; k++)
+		n += vm_device_count(c, device_kinds[k]->list);
 	if (!n)
 		return 0;
 	vm->devs = calloc(n, sizeof(*vm->devs));
 	if (!vm->devs)
 		return azerr_set(e, "out of memory for %u devices", n);
-	for (unsigned i = 0; i < n; i++) {
-		struct vhost_dev *d = &vm->devs[i];
-		if ((i < c->nr_drives ? create_drive(vm, d, &c->drives[i], e)
-				      : create_net(vm, d, &c->nets[i - c->nr_drives], e)) < 0)
-			return -1;
-		vm->nr_devs++;
+	for (unsigned k = 0; k < DEVICE_NR_KINDS; k++) {
+		const struct device_kind *kind = device_kinds[k];
+		for (unsigned i = 0; i < vm_device_count(c, kind->list); i++) {
+			if (vhost_dev_create(&vm->devs[vm->nr_devs], vm, kind,
+					     vm_device_const(c, kind->list, i), e) < 0)
+				return -1;
+			vm->nr_devs++;
+		}
 	}
 	return 0;
 }

@@ -59,7 +59,7 @@ struct vm {
 	struct uart uart;
 	struct i8042 i8042;
 	struct rtc rtc;
-	struct vhost_dev *devs;     /* virtio devices: drives, then NICs */
+	struct vhost_dev *devs;     /* virtio devices, kind by kind (device_kind.h) */
 	unsigned nr_devs;
 	struct boot_info boot;
 	struct cpuid_table *supported_cpuid;  /* KVM_GET_SUPPORTED_CPUID */

@@ -1,5 +1,6 @@
 #include "vmm/vm_config.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,37 +28,91 @@ void net_config_free(struct net_config *n)
 	memset(n, 0, sizeof(*n));
 }
 
+static void drive_free(void *dev)
+{
+	drive_config_free(dev);
+}
+
+static void net_free(void *dev)
+{
+	net_config_free(dev);
+}
+
+const struct vm_device_list vm_drives = {
+	.noun = "drive", .id_prefix = "drive", .max = VM_MAX_DRIVES,
+	.list = offsetof(struct vm_config, drives),
+	.count = offsetof(struct vm_config, nr_drives),
+	.size = sizeof(struct drive_config),
+	.id = offsetof(struct drive_config, id),
+	.socket = offsetof(struct drive_config, socket),
+	.free = drive_free,
+};
+
+const struct vm_device_list vm_nets = {
+	.noun = "NIC", .id_prefix = "net", .max = VM_MAX_NETS,
+	.list = offsetof(struct vm_config, nets),
+	.count = offsetof(struct vm_config, nr_nets),
+	.size = sizeof(struct net_config),
+	.id = offsetof(struct net_config, id),
+	.socket = offsetof(struct net_config, socket),
+	.free = net_free,
+};
+
+unsigned vm_device_count(const struct vm_config *c, const struct vm_device_list *l)
+{
+	return *(const unsigned *)((const char *)c + l->count);
+}
+
+void *vm_device(struct vm_config *c, const struct vm_device_list *l, unsigned i)
+{
+	return (char *)c + l->list + i * l->size;
+}
+
+const void *vm_device_const(const struct vm_config *c, const struct vm_device_list *l,
+			    unsigned i)
+{
+	return (const char *)c + l->list + i * l->size;
+}
+
+void vm_device_added(struct vm_config *c, const struct vm_device_list *l)
+{
+	(*(unsigned *)((char *)c + l->count))++;
+}
+
+const char *vm_device_id(const struct vm_device_list *l, const void *dev)
+{
+	return (const char *)dev + l->id;
+}
+
+const char *vm_device_socket(const struct vm_device_list *l, const void *dev)
+{
+	return *(char *const *)((const char *)dev + l->socket);
+}
+
+int vm_config_find(const struct vm_config *c, const struct vm_device_list *l,
+		   const char *id)
+{
+	for (unsigned i = 0; i < vm_device_count(c, l); i++)
+		if (!strcmp(vm_device_id(l, vm_device_const(c, l, i)), id))
+			return (int)i;
+	return -1;
+}
+
 void vm_config_free(struct vm_config *c)
 {
 	free(c->kernel_path);
 	free(c->initrd_path);
 	free(c->cmdline);
-	for (unsigned i = 0; i < c->nr_drives; i++)
-		drive_config_free(&c->drives[i]);
-	for (unsigned i = 0; i < c->nr_nets; i++)
-		net_config_free(&c->nets[i]);
+	for (const struct vm_device_list *const *l = (const struct vm_device_list *const[]){
+		     &vm_drives, &vm_nets, NULL }; *l; l++)
+		for (unsigned i = 0; i < vm_device_count(c, *l); i++)
+			(*l)->free(vm_device(c, *l, i));
 	free(c->logger.log_path);
 	free(c->logger.level);
 	free(c->logger.module);
 	free(c->metrics_path);
 	free(c->cpu_template);
 	vm_config_init(c);
-}
-
-int vm_config_find_drive(const struct vm_config *c, const char *id)
-{
-	for (unsigned i = 0; i < c->nr_drives; i++)
-		if (!strcmp(c->drives[i].id, id))
-			return (int)i;
-	return -1;
-}
-
-int vm_config_find_net(const struct vm_config *c, const char *id)
-{
-	for (unsigned i = 0; i < c->nr_nets; i++)
-		if (!strcmp(c->nets[i].id, id))
-			return (int)i;
-	return -1;
 }
 
 char *vm_config_boot_cmdline(const struct vm_config *c)

@@ -113,9 +113,32 @@ void vm_config_free(struct vm_config *c);
 void drive_config_free(struct drive_config *d);
 void net_config_free(struct net_config *n);
 
-/* Index of the drive / net with that id, -1 when there is none. */
-int vm_config_find_drive(const struct vm_config *c, const char *id);
-int vm_config_find_net(const struct vm_config *c, const char *id);
+/* Where a vm_config keeps the devices of one kind, as data, so that code
+ * that only names, counts, finds and frees them (the command line, the
+ * device kinds of vmm/device_kind.h) needs no "drive or NIC?". */
+struct vm_device_list {
+	const char *noun;        /* "drive": "at most 16 drives" */
+	const char *id_prefix;   /* ids given by default: drive0, drive1, ... */
+	unsigned max;            /* elements of the array */
+	/* offsetof the array and its count in struct vm_config, the size of
+	 * an element, and offsetof its id and socket fields */
+	size_t list, count, size, id, socket;
+	void (*free)(void *dev); /* what one element owns, then zeroes it */
+};
+
+extern const struct vm_device_list vm_drives, vm_nets;
+
+unsigned vm_device_count(const struct vm_config *c, const struct vm_device_list *l);
+void *vm_device(struct vm_config *c, const struct vm_device_list *l, unsigned i);
+const void *vm_device_const(const struct vm_config *c, const struct vm_device_list *l,
+			    unsigned i);
+/* Counts one more device: the element after the last, filled in. */
+void vm_device_added(struct vm_config *c, const struct vm_device_list *l);
+const char *vm_device_id(const struct vm_device_list *l, const void *dev);
+const char *vm_device_socket(const struct vm_device_list *l, const void *dev);
+/* Index of the device of that list with that id, -1 when there is none. */
+int vm_config_find(const struct vm_config *c, const struct vm_device_list *l,
+		   const char *id);
 
 /* The kernel command line to boot with: the configured one plus, when a
  * drive is the root device, Firecracker's root= argument

@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "cards/stats.h"
+#include "iface/card_stats.h"
 #include "vmm/vhost_frontend.h"
 
 /* Starts argv[0] as azote does (jail_spawn_card: its end of a socketpair

@@ -2,8 +2,8 @@
 # The trust boundary (docs/architecture.md), checked on a build: azote
 # reads no virtio ring, so it links none of the cards' ring code
 # (src/cards/virtio/virtqueue.c, gmem.c, iov.c: no symbol virtq_*, gmem_* or
-# iov_*, defined or undefined), and no card includes a header of the
-# hypervisor's (no #include of vmm/... under src/cards).
+# iov_*, defined or undefined); and each folder under src includes only
+# headers of the folders its side may use (the table below).
 #
 #   tests/lib/check-boundary.sh [BUILD]      (default: the clone's build)
 #
@@ -43,17 +43,39 @@ else
 	echo "ok: $azote has no virtq_, gmem_ or iov_ symbol ($(wc -l <<<"$syms") symbols checked)"
 fi
 
-# 2. The cards' includes: "vmm/x.h", <vmm/x.h>, or a relative path
-# ending in vmm/.
-mapfile -t files < <(find src/cards -name '*.[ch]' | LC_ALL=C sort)
-includes=$(grep -nE '^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"]([.][.]/)*vmm/' \
-	"${files[@]}" /dev/null || true)
-if [ -n "$includes" ]; then
-	while IFS= read -r i; do
-		echo "check-boundary: a card includes a vmm/ header: $i" >&2
-	done <<<"$includes"
-	status=1
-else
-	echo "ok: no file under src/cards includes a vmm/ header (${#files[@]} files checked)"
-fi
+# 2. Which folder may include which (docs/architecture.md, "The tree"):
+# the folders both sides link include only each other; the hypervisor's
+# base (guest memory, I/O bus, event loop) includes no arch/, devices/ or
+# vmm/ header, arch/ and devices/ none of vmm/; no card includes a
+# hypervisor header, and the hypervisor none of the cards' (the card
+# interface is iface/).
+declare -A allowed=(
+	[common]="common"
+	[iface]="common iface"
+	[virtio]="common virtio"
+	[vhost]="common virtio vhost"
+	[jail]="common jail"
+	[base]="common base"
+	[arch]="common base arch"
+	[devices]="common base virtio devices"
+	[cards]="common iface virtio vhost jail cards"
+	[api]="common iface virtio vhost jail base arch devices api vmm"
+	[vmm]="common iface virtio vhost jail base arch devices api vmm"
+	[jailer]="common jailer"
+)
+checked=0 before=$status status=0
+for dir in "${!allowed[@]}"; do
+	[ -d "src/$dir" ] || { echo "check-boundary: src/$dir: no such folder" >&2; status=1; continue; }
+	while IFS= read -r hit; do
+		[ -n "$hit" ] || continue
+		top=$(sed -E 's/^[^:]*:[0-9]+:[[:space:]]*#[[:space:]]*include[[:space:]]*"([^/"]*)\/.*/\1/' <<<"$hit")
+		[[ " ${allowed[$dir]} " == *" $top "* ]] && continue
+		echo "check-boundary: src/$dir may not include $top/: $hit" >&2
+		status=1
+	done < <(grep -rnE '^[[:space:]]*#[[:space:]]*include[[:space:]]*"[^/"]+/' "src/$dir" \
+		--include='*.[ch]' || true)
+	checked=$((checked + $(find "src/$dir" -name '*.[ch]' | wc -l)))
+done
+[ "$status" -ne 0 ] || echo "ok: every folder includes only what its side may ($checked files checked)"
+[ "$before" -eq 0 ] || status=1
 exit "$status"

@@ -8,7 +8,7 @@
 #include <cmocka.h>
 
 #include "cards/blk/opts.h"
-#include "cards/limits.h"
+#include "iface/card.h"
 
 #define ARGV(...) ((char *[]){ "azote-card-blk", __VA_ARGS__, NULL })
 #define ARGC(...) ((int)(sizeof((char *[]){ "azote-card-blk", __VA_ARGS__ }) / sizeof(char *)))

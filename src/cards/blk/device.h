@@ -4,7 +4,7 @@
 #define AZOTE_CARDS_BLK_DEVICE_H
 
 #include "cards/blk/image.h"
-#include "cards/limits.h"
+#include "iface/card.h"
 #include "cards/blk/queue.h"
 #include "cards/vhost/backend.h"
 

@@ -2,7 +2,7 @@
 
 #include <stdint.h>
 
-#include "cards/limits.h"
+#include "iface/card.h"
 #include "common/size.h"
 
 void blk_opts_usage(FILE *f)
@@ -25,11 +25,11 @@ void blk_opts_usage(FILE *f)
 
 static const struct option longopts[] = {
 	CARD_OPTS_LONGOPTS,
-	{ "image", required_argument, NULL, 'i' },
-	{ "ro", no_argument, NULL, 'r' },
-	{ "queues", required_argument, NULL, 'q' },
-	{ "direct", no_argument, NULL, 'd' },
-	{ "poll-us", required_argument, NULL, 'p' },
+	{ CARD_BLK_OPT_IMAGE, required_argument, NULL, 'i' },
+	{ CARD_BLK_OPT_RO, no_argument, NULL, 'r' },
+	{ CARD_BLK_OPT_QUEUES, required_argument, NULL, 'q' },
+	{ CARD_BLK_OPT_DIRECT, no_argument, NULL, 'd' },
+	{ CARD_BLK_OPT_POLL_US, required_argument, NULL, 'p' },
 	{ NULL, 0, NULL, 0 },
 };
 

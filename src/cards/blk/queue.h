@@ -13,7 +13,7 @@
 
 #include "cards/blk/image.h"
 #include "cards/blk/req.h"
-#include "cards/stats.h"
+#include "iface/card_stats.h"
 #include "common/err.h"
 #include "cards/virtio/virtqueue.h"
 

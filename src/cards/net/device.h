@@ -7,7 +7,7 @@
 #include "cards/net/hdr.h"
 #include "cards/net/pair.h"
 #include "cards/net/tap.h"
-#include "cards/stats.h"
+#include "iface/card_stats.h"
 #include "common/netaddr.h"
 #include "cards/vhost/backend.h"
 

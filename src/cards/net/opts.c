@@ -25,10 +25,10 @@ void net_opts_usage(FILE *f)
 
 static const struct option longopts[] = {
 	CARD_OPTS_LONGOPTS,
-	{ "tap", required_argument, NULL, 't' },
-	{ "mac", required_argument, NULL, 'm' },
-	{ "queues", required_argument, NULL, 'q' },
-	{ "mtu", required_argument, NULL, 'M' },
+	{ CARD_NET_OPT_TAP, required_argument, NULL, 't' },
+	{ CARD_NET_OPT_MAC, required_argument, NULL, 'm' },
+	{ CARD_NET_OPT_QUEUES, required_argument, NULL, 'q' },
+	{ CARD_NET_OPT_MTU, required_argument, NULL, 'M' },
 	{ NULL, 0, NULL, 0 },
 };
 

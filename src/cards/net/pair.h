@@ -18,7 +18,7 @@
 #include <stdbool.h>
 
 #include "cards/net/hdr.h"
-#include "cards/stats.h"
+#include "iface/card_stats.h"
 #include "common/err.h"
 #include "cards/virtio/virtqueue.h"
 

@@ -13,7 +13,7 @@
 #include <net/if.h>
 #include <stdbool.h>
 
-#include "cards/limits.h"
+#include "iface/card.h"
 #include "cards/net/hdr.h"
 #include "common/err.h"
 

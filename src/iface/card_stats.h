@@ -6,16 +6,16 @@
  * page), azote maps it read-only and copies the totals into its metrics
  * before each line. No message, no lock, nothing on the data path but an
  * add. Cards started by someone else simply have no page. */
-#ifndef AZOTE_CARDS_STATS_H
-#define AZOTE_CARDS_STATS_H
+#ifndef AZOTE_IFACE_CARD_STATS_H
+#define AZOTE_IFACE_CARD_STATS_H
 
 #include <stdint.h>
 
 #include "common/err.h"
+#include "iface/card.h"
 
 #define CARD_STATS_MAGIC   0x737461747a6f7a61ULL  /* "azozstat" */
 #define CARD_STATS_SIZE    4096
-#define CARD_STATS_FD      4                      /* where azote puts it */
 
 struct card_blk_stats {
 	uint64_t read_count, write_count, flush_count;

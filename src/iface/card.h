@@ -1,0 +1,47 @@
+/* The interface between azote and its cards, written once: the command
+ * line azote starts a card with (option names, the fds it hands over) and
+ * the limits of the options' values. The cards' option parsers
+ * (cards/card_opts.c, cards/blk/opts.c, cards/net/opts.c) take these names
+ * and enforce these limits; azote builds the command line from the same
+ * names (vmm/vhost_dev.c, vmm/kind_*.c) and checks its --drive and --net
+ * items against the same limits before it starts a card, so that a value
+ * one side takes the other never refuses. The stats page is in
+ * iface/card_stats.h. */
+#ifndef AZOTE_IFACE_CARD_H
+#define AZOTE_IFACE_CARD_H
+
+/* The fds a card azote starts finds open: its end of the vhost-user
+ * socketpair and its stats page. */
+#define CARD_SOCKET_FD 3
+#define CARD_STATS_FD  4
+
+/* Options every card takes (cards/card_opts.h). */
+#define CARD_OPT_SOCKET    "socket"     /* PATH: listen there, or */
+#define CARD_OPT_FD        "fd"         /* N: the front-end is on fd N */
+#define CARD_OPT_STATS_FD  "stats-fd"   /* N: azote's counters page */
+#define CARD_OPT_SECCOMP   "seccomp"    /* kill|log|off */
+#define CARD_OPT_USER      "user"       /* UID:GID to confine to */
+#define CARD_OPT_LOG_LEVEL "log-level"
+#define CARD_OPT_HELP      "help"
+
+/* azote-card-blk's own. */
+#define CARD_BLK_OPT_IMAGE   "image"    /* PATH */
+#define CARD_BLK_OPT_RO      "ro"
+#define CARD_BLK_OPT_DIRECT  "direct"
+#define CARD_BLK_OPT_QUEUES  "queues"   /* 1..CARD_BLK_MAX_QUEUES */
+#define CARD_BLK_OPT_POLL_US "poll-us"  /* 0..CARD_BLK_MAX_POLL_US */
+
+/* azote-card-net's own. */
+#define CARD_NET_OPT_TAP    "tap"       /* interface name */
+#define CARD_NET_OPT_MAC    "mac"       /* xx:xx:xx:xx:xx:xx */
+#define CARD_NET_OPT_QUEUES "queues"    /* 1..CARD_NET_MAX_PAIRS */
+#define CARD_NET_OPT_MTU    "mtu"
+
+/* azote-card-blk --queues: request queues, one worker each. */
+#define CARD_BLK_MAX_QUEUES 16
+/* azote-card-blk --poll-us: how long a worker spins for the next request. */
+#define CARD_BLK_MAX_POLL_US 1000
+/* azote-card-net --queues: queue pairs, one TAP queue each. */
+#define CARD_NET_MAX_PAIRS 8
+
+#endif

@@ -1,0 +1,236 @@
+/* The device-kind table: each kind's identity, the card command line it
+ * builds from a vm_config entry, its ring layout, where its counters go;
+ * and the vm_config device lists the table points into. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <endian.h>
+#include <linux/virtio_net.h>
+
+#include "vmm/device_kind.h"
+#include "vmm/vhost_dev.h"
+#include "virtio/virtio.h"
+
+/* The card arguments a kind builds for dev, joined by spaces. */
+static const char *args_of(const struct device_kind *k, const void *dev)
+{
+	static struct card_argv a;
+	static char line[4096];
+	size_t used = 0;
+
+	card_argv_init(&a);
+	k->card_args(dev, &a);
+	assert_int_equal(card_argv_done(&a, &(struct azerr){ 0 }), 0);
+	line[0] = '\0';
+	for (unsigned i = 0; i < a.n; i++)
+		used += (size_t)snprintf(line + used, sizeof(line) - used, "%s%s",
+					 i ? " " : "", a.argv[i]);
+	assert_null(a.argv[a.n]);
+	return line;
+}
+
+static void test_table(void **state)
+{
+	(void)state;
+	assert_ptr_equal(device_kinds[0], &device_kind_blk);
+	assert_ptr_equal(device_kinds[1], &device_kind_net);
+	for (unsigned i = 0; i < DEVICE_NR_KINDS; i++) {
+		const struct device_kind *k = device_kinds[i];
+		assert_true(k->config_size > 0 && k->config_size <= VHOST_DEV_CONFIG_MAX);
+		assert_non_null(k->list);
+		assert_non_null(k->card_args);
+		assert_non_null(k->layout);
+		assert_non_null(k->collect);
+		for (unsigned j = 0; j < i; j++) {
+			assert_int_not_equal(k->virtio_id, device_kinds[j]->virtio_id);
+			assert_ptr_not_equal(k->list, device_kinds[j]->list);
+			assert_string_not_equal(k->name, device_kinds[j]->name);
+		}
+	}
+	assert_int_equal(device_kind_blk.virtio_id, VIRTIO_ID_BLOCK);
+	assert_int_equal(device_kind_blk.pci_class, 0x018000);
+	assert_int_equal(device_kind_blk.config_size, 60);
+	assert_ptr_equal(device_kind_blk.list, &vm_drives);
+	assert_int_equal(device_kind_net.virtio_id, VIRTIO_ID_NET);
+	assert_int_equal(device_kind_net.pci_class, 0x020000);
+	assert_int_equal(device_kind_net.config_size, 12);
+	assert_ptr_equal(device_kind_net.list, &vm_nets);
+}
+
+static void test_blk_card_args(void **state)
+{
+	struct drive_config d = { .path = "/img/a b.raw" };
+	(void)state;
+
+	assert_string_equal(args_of(&device_kind_blk, &d), "--image /img/a b.raw");
+	d.read_only = d.direct = true;
+	d.queues = 4;
+	d.has_poll_us = true;
+	d.poll_us = 0;
+	assert_string_equal(args_of(&device_kind_blk, &d),
+			    "--image /img/a b.raw --ro --direct --queues 4 --poll-us 0");
+}
+
+static void test_net_card_args(void **state)
+{
+	struct net_config n = { .tap = "tap0" };
+	(void)state;
+
+	assert_string_equal(args_of(&device_kind_net, &n), "--tap tap0");
+	n.has_mac = true;
+	memcpy(n.mac, (uint8_t[]){ 0x06, 0, 0xac, 0x10, 0, 0x2 }, 6);
+	n.queues = 2;
+	n.mtu = 9000;
+	assert_string_equal(args_of(&device_kind_net, &n),
+			    "--tap tap0 --mac 06:00:ac:10:00:02 --queues 2 --mtu 9000");
+}
+
+static void test_card_argv_overflow(void **state)
+{
+	static struct card_argv a;
+	static char big[CARD_ARGV_TEXT];
+	struct azerr e;
+	(void)state;
+
+	card_argv_init(&a);
+	card_argv_add(&a, "/bin/azote-card-blk");
+	for (unsigned i = 1; i < CARD_ARGV_MAX; i++)
+		card_argv_add(&a, "--ro");
+	assert_int_equal(card_argv_done(&a, &e), 0);
+	card_argv_add(&a, "--direct");           /* one argument too many */
+	assert_int_equal(card_argv_done(&a, &e), -1);
+	assert_non_null(strstr(e.msg, "/bin/azote-card-blk"));
+	assert_int_equal(a.n, CARD_ARGV_MAX);
+	assert_null(a.argv[a.n]);
+
+	card_argv_init(&a);
+	memset(big, 'x', sizeof(big) - 1);
+	card_argv_opt(&a, "image", big);         /* more text than fits */
+	assert_int_equal(card_argv_done(&a, &e), -1);
+}
+
+static void test_blk_layout(void **state)
+{
+	struct drive_config d = { 0 };
+	struct vhost_dev vd = { 0 };
+	uint64_t features = 0x1234;
+	(void)state;
+
+	assert_int_equal(device_kind_blk.layout(&vd, &d, 8, &features), 8);
+	d.queues = 2;
+	assert_int_equal(device_kind_blk.layout(&vd, &d, 8, &features), 2);
+	assert_int_equal(device_kind_blk.layout(&vd, &d, 1, &features), 1);
+	assert_int_equal(features, 0x1234);
+}
+
+#define NET_F(bit) VIRTIO_BIT(VIRTIO_NET_F_##bit)
+
+static uint16_t shown_pairs(const struct vhost_dev *vd)
+{
+	uint16_t v;
+
+	memcpy(&v, vd->config + offsetof(struct virtio_net_config, max_virtqueue_pairs), 2);
+	return le16toh(v);
+}
+
+static void test_net_layout(void **state)
+{
+	struct net_config n = { .tap = "tap0" };
+	struct vhost_dev vd = { .name = "virtio-net net0" };
+	uint64_t f;
+	(void)state;
+
+	/* Four pairs and a control ring: 9 rings. */
+	f = NET_F(MQ) | NET_F(CTRL_VQ);
+	assert_int_equal(device_kind_net.layout(&vd, &n, 4, &f), 9);
+	assert_true(f & NET_F(MQ));
+	/* Without MQ: one pair, and the config says so. */
+	f = NET_F(CTRL_VQ);
+	assert_int_equal(device_kind_net.layout(&vd, &n, 4, &f), 3);
+	assert_int_equal(shown_pairs(&vd), 1);
+	/* Fewer pairs asked for than the back-end has: multiqueue off. */
+	n.queues = 2;
+	f = NET_F(MQ);
+	assert_int_equal(device_kind_net.layout(&vd, &n, 4, &f), 2);
+	assert_false(f & NET_F(MQ));
+	/* A MAC for someone else's back-end is shown by azote. */
+	n.queues = 0;
+	n.socket = "/run/vu.sock";
+	n.has_mac = true;
+	memcpy(n.mac, (uint8_t[]){ 2, 0, 0, 0, 0, 7 }, 6);
+	f = 0;
+	assert_int_equal(device_kind_net.layout(&vd, &n, 1, &f), 2);
+	assert_true(f & NET_F(MAC));
+	assert_int_equal(vd.own_features, NET_F(MAC));
+	assert_memory_equal(vd.config, n.mac, 6);
+}
+
+static void test_collect(void **state)
+{
+	static struct card_stats s;
+	static struct metrics m;
+	(void)state;
+
+	s.blk.read_count = 3;
+	s.blk.write_bytes = 4096;
+	device_kind_blk.collect(&s, &m, 1);
+	assert_int_equal(m.block[1].read_count.count, 3);
+	assert_int_equal(m.block[1].write_bytes.count, 4096);
+	assert_int_equal(m.block[0].read_count.count, 0);
+
+	memset(&s, 0, sizeof(s));
+	s.net.tx_packets = 5;
+	s.net.rx_fails = 1;
+	device_kind_net.collect(&s, &m, 0);
+	assert_int_equal(m.net[0].tx_packets_count.count, 5);
+	assert_int_equal(m.net[0].rx_fails.count, 1);
+}
+
+static void test_device_lists(void **state)
+{
+	static struct vm_config c;
+	(void)state;
+
+	vm_config_init(&c);
+	struct drive_config *d = vm_device(&c, &vm_drives, 0);
+	snprintf(d->id, VM_ID_MAX, "rootfs");
+	d->path = strdup("a.img");
+	d->partuuid = strdup("0eaa91a0-01");
+	vm_device_added(&c, &vm_drives);
+	struct net_config *n = vm_device(&c, &vm_nets, 0);
+	snprintf(n->id, VM_ID_MAX, "eth0");
+	n->socket = strdup("/s");
+	vm_device_added(&c, &vm_nets);
+
+	assert_int_equal(vm_device_count(&c, &vm_drives), 1);
+	assert_int_equal(c.nr_drives, 1);
+	assert_int_equal(vm_config_find(&c, &vm_drives, "rootfs"), 0);
+	assert_int_equal(vm_config_find(&c, &vm_drives, "eth0"), -1);
+	assert_int_equal(vm_config_find(&c, &vm_nets, "eth0"), 0);
+	assert_string_equal(vm_device_id(&vm_nets, vm_device_const(&c, &vm_nets, 0)), "eth0");
+	assert_string_equal(vm_device_socket(&vm_nets, n), "/s");
+	assert_null(vm_device_socket(&vm_drives, d));
+	/* Freed by vm_config_free, partuuid included (ASan would see a leak). */
+	vm_config_free(&c);
+	assert_int_equal(c.nr_drives + c.nr_nets, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_blk_card_args),
+		cmocka_unit_test(test_net_card_args),
+		cmocka_unit_test(test_card_argv_overflow),
+		cmocka_unit_test(test_blk_layout),
+		cmocka_unit_test(test_net_layout),
+		cmocka_unit_test(test_collect),
+		cmocka_unit_test(test_device_lists),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
