@@ -40,8 +40,10 @@ static void *serve_requests(void *arg)
 
 	while (atomic_load(&s->serving)) {
 		if (poll(&p, 1, 20) == 1) {
-			api_server_serve(s->srv);
+			/* Counted first: the client may have its answer
+			 * before api_server_serve returns. */
 			atomic_fetch_add(&s->served, 1);
+			api_server_serve(s->srv);
 		}
 	}
 	return NULL;
