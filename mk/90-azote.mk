@@ -23,4 +23,5 @@ $(eval $(call unit_test,test_devices,tests/unit/test_devices.c src/devices/uart.
 $(eval $(call unit_test,test_pci,tests/unit/test_pci.c src/devices/pci.c src/base/io_bus.c))
 $(eval $(call unit_test,test_guest_mem,tests/unit/test_guest_mem.c src/base/guest_mem.c))
 $(eval $(call unit_test,test_msix,tests/unit/test_msix.c src/devices/msix.c src/devices/pci.c src/base/io_bus.c))
-$(eval $(call unit_test,test_virtio_pci,tests/unit/test_virtio_pci.c src/devices/virtio_pci.c src/devices/msix.c src/devices/pci.c src/base/io_bus.c))
+$(eval $(call unit_test,test_virtio_pci,tests/unit/test_virtio_pci.c tests/unit/fake_backend.c src/devices/virtio_pci.c src/devices/virtio_dev.c src/devices/msix.c src/devices/pci.c src/base/io_bus.c))
+$(eval $(call unit_test,test_virtio_mmio,tests/unit/test_virtio_mmio.c tests/unit/fake_backend.c src/devices/virtio_mmio.c src/devices/virtio_dev.c src/base/io_bus.c))

@@ -15,18 +15,17 @@
 #ifndef AZOTE_DEVICES_VIRTIO_PCI_H
 #define AZOTE_DEVICES_VIRTIO_PCI_H
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "common/err.h"
 #include "devices/msix.h"
 #include "devices/pci.h"
-#include "virtio/virtio.h"
+#include "devices/virtio_dev.h"
 
 #define VIRTIO_PCI_VENDOR      0x1af4
 #define VIRTIO_PCI_DEVICE_BASE 0x1040   /* + virtio device id (modern) */
-#define VIRTIO_PCI_MAX_QUEUES  32
+#define VIRTIO_PCI_MAX_QUEUES  VIRTIO_MAX_QUEUES
 
 /* BAR 0 layout. */
 #define VIRTIO_PCI_COMMON_OFF  0x0000
@@ -40,30 +39,6 @@
 #define VIRTIO_PCI_PBA_OFF     0x5000
 #define VIRTIO_PCI_BAR_SIZE    0x8000
 
-struct virtio_queue {
-	uint16_t max_size;
-	uint16_t size;          /* as the driver set it */
-	uint16_t msix_vector;
-	bool enabled;
-	uint64_t desc, driver, device;  /* guest physical ring addresses */
-	int kick_fd;            /* guest notifications (KVM ioeventfd) */
-	int call_fd;            /* backend completions (irqfd on the vector) */
-	int msix_source;
-};
-
-/* The device behind the transport. Called with the transport's lock held,
- * from the vCPU thread whose access caused it. */
-struct virtio_backend_ops {
-	/* DRIVER_OK: run the enabled queues with the negotiated features. */
-	int (*start)(void *ctx, uint64_t features, struct virtio_queue *q,
-		     unsigned nr_queues, struct azerr *e);
-	/* The driver reset the device: stop every queue. */
-	void (*stop)(void *ctx);
-	/* Device configuration space; [off, off+len) is inside config_size. */
-	void (*config_read)(void *ctx, unsigned off, void *data, unsigned len);
-	void (*config_write)(void *ctx, unsigned off, const void *data, unsigned len);
-};
-
 /* What the transport needs from the hypervisor beyond MSI-X. */
 struct virtio_pci_host_ops {
 	/* (De)assign fd as an ioeventfd for guest writes at addr. */
@@ -71,34 +46,23 @@ struct virtio_pci_host_ops {
 };
 
 struct virtio_pci_params {
-	const char *name;            /* "virtio-blk drive0", for messages */
-	uint16_t device_id;          /* VIRTIO_ID_* */
+	struct virtio_dev_params dev;
 	uint32_t class_code;
-	uint64_t device_features;    /* what the backend offers */
-	unsigned nr_queues;
-	uint16_t queue_max_size;
-	unsigned config_size;
-	const struct virtio_backend_ops *ops;
-	void *ops_ctx;
 	const struct virtio_pci_host_ops *host;
 	const struct msix_host_ops *msix_host;
 	void *host_ctx;              /* for both host op tables */
 };
 
 struct virtio_pci {
-	pthread_mutex_t lock;
+	struct virtio_dev vd;        /* features, status, queues; its lock */
 	struct pci_device pci;
 	struct msix msix;
 	struct virtio_pci_params p;
-	uint64_t device_features, driver_features;
-	uint32_t device_feature_select, driver_feature_select;
 	uint16_t config_vector;
-	uint16_t queue_select;
-	uint8_t status, config_generation, isr;
-	bool started;                /* the backend runs the queues */
+	uint16_t queue_vector[VIRTIO_PCI_MAX_QUEUES];
+	int queue_source[VIRTIO_PCI_MAX_QUEUES];  /* msix_add_source of its call fd */
 	uint64_t notify_base;        /* BAR 0 address while decoded, else 0 */
 	uint8_t cfg_cap;             /* VIRTIO_PCI_CAP_PCI_CFG offset */
-	struct virtio_queue queues[VIRTIO_PCI_MAX_QUEUES];
 };
 
 /* Builds the PCI function (capabilities, BAR, MSI-X with one vector per
@@ -106,14 +70,5 @@ struct virtio_pci {
 int virtio_pci_init(struct virtio_pci *vp, const struct virtio_pci_params *p,
 		    struct azerr *e);
 void virtio_pci_destroy(struct virtio_pci *vp);
-
-/* The backend can no longer serve the device (a card died): set
- * DEVICE_NEEDS_RESET and tell the driver, as §2.1.2 prescribes. */
-void virtio_pci_set_needs_reset(struct virtio_pci *vp);
-/* The backend's configuration changed (e.g. a resized disk). */
-void virtio_pci_config_changed(struct virtio_pci *vp);
-
-/* The transport features azote can offer on top of the device's own. */
-uint64_t virtio_pci_transport_features(uint64_t device_features);
 
 #endif

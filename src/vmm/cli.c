@@ -34,6 +34,12 @@ const char cli_usage[] =
 "                       (default 128M)\n"
 "  --cpu-template FILE  CPUID bits to pin, as a Firecracker custom CPU\n"
 "                       template (its cpuid_modifiers; docs/cpu-templates.md)\n"
+"  --transport T        how devices are shown: pci (virtio-pci with MSI-X,\n"
+"                       the default) or mmio (virtio-mmio, one interrupt\n"
+"                       line each, on the kernel command line and in ACPI;\n"
+"                       at most 16 devices). With --api-sock or\n"
+"                       --config-file the default is Firecracker's: mmio\n"
+"                       unless --enable-pci\n"
 "\n"
 "Block devices (virtio-blk over vhost-user; repeat for more disks):\n"
 "  --drive path=IMG[,id=ID][,ro][,queues=N][,direct][,poll_us=N]\n"
@@ -94,7 +100,8 @@ const char cli_usage[] =
 "                       none: cards keep azote's uid and namespaces\n"
 "\n"
 "Firecracker's other flags:\n"
-"  --enable-pci         accepted: azote's devices are virtio-pci in any case\n"
+"  --enable-pci         with --api-sock or --config-file: virtio-pci devices\n"
+"                       (without it they are virtio-mmio, as Firecracker's)\n"
 "  --start-time-us US, --start-time-cpu-us US, --parent-cpu-time-us US\n"
 "                       what Firecracker's jailer passes: api_server's\n"
 "                       process_startup_time_us and _cpu_us metrics\n"
@@ -117,7 +124,7 @@ enum {
 	OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_BOOT_ENTRY, OPT_CPUS,
 	OPT_MEMORY, OPT_DRIVE, OPT_VHOST_USER_BLK, OPT_NET, OPT_VHOST_USER_NET,
 	OPT_API_SOCK, OPT_CONFIG_FILE, OPT_NO_API, OPT_ID, OPT_CPU_TEMPLATE, OPT_LOG_LEVEL, OPT_HELP,
-	OPT_VERSION, OPT_SECCOMP, OPT_NO_SECCOMP, OPT_CARD_USER,
+	OPT_VERSION, OPT_SECCOMP, OPT_NO_SECCOMP, OPT_CARD_USER, OPT_TRANSPORT,
 	/* Firecracker's flags (firecracker --help) */
 	OPT_LEVEL, OPT_LOG_PATH, OPT_SHOW_LEVEL, OPT_SHOW_LOG_ORIGIN, OPT_MODULE,
 	OPT_METRICS_PATH, OPT_MAX_PAYLOAD, OPT_ENABLE_PCI, OPT_START_TIME,
@@ -145,6 +152,7 @@ static const struct option long_opts[] = {
 	{ "seccomp", required_argument, NULL, OPT_SECCOMP },
 	{ "no-seccomp", no_argument, NULL, OPT_NO_SECCOMP },
 	{ "card-user", required_argument, NULL, OPT_CARD_USER },
+	{ "transport", required_argument, NULL, OPT_TRANSPORT },
 	{ "level", required_argument, NULL, OPT_LEVEL },
 	{ "log-path", required_argument, NULL, OPT_LOG_PATH },
 	{ "show-level", no_argument, NULL, OPT_SHOW_LEVEL },
@@ -455,6 +463,7 @@ static int parse_fc_flag(int opt, const char *arg, struct vm_config *c, struct c
 		o->max_payload = (size_t)v;
 		return 0;
 	case OPT_ENABLE_PCI:
+		o->enable_pci = true;
 		return 0;
 	case OPT_START_TIME:
 		return parse_us("--start-time-us", arg, &o->start_time_us, &o->has_start_time, e);
@@ -533,6 +542,15 @@ static int parse_one(int opt, const char *arg, struct vm_config *c,
 		    jail_identity_parse("--card-user", arg, &o->card_user, e) < 0)
 			return -1;
 		return 0;
+	case OPT_TRANSPORT:
+		if (!strcmp(arg, "pci"))
+			c->transport = VM_TRANSPORT_PCI;
+		else if (!strcmp(arg, "mmio"))
+			c->transport = VM_TRANSPORT_MMIO;
+		else
+			return azerr_set(e, "--transport '%s': expected pci or mmio", arg);
+		o->transport_given = true;
+		return 0;
 	case OPT_HELP:
 		o->action = CLI_HELP;
 		return 0;
@@ -560,6 +578,19 @@ static bool is_vm_option(int opt)
 	       opt == OPT_BOOT_ENTRY || opt == OPT_CPUS || opt == OPT_MEMORY ||
 	       opt == OPT_CPU_TEMPLATE || opt == OPT_DRIVE || opt == OPT_VHOST_USER_BLK ||
 	       opt == OPT_NET || opt == OPT_VHOST_USER_NET;
+}
+
+/* Firecracker's devices are virtio-mmio unless --enable-pci (since 1.14);
+ * azote's own command line keeps virtio-pci. A VM described through
+ * Firecracker's interfaces (the API, the config file) gets Firecracker's
+ * choice unless --transport says otherwise. */
+static int settle_transport(struct vm_config *c, const struct cli_opts *o, struct azerr *e)
+{
+	if (o->transport_given && o->enable_pci && c->transport != VM_TRANSPORT_PCI)
+		return azerr_set(e, "--transport mmio and --enable-pci contradict each other");
+	if (!o->transport_given && (o->api_sock || o->config_file))
+		c->transport = o->enable_pci ? VM_TRANSPORT_PCI : VM_TRANSPORT_MMIO;
+	return 0;
 }
 
 static int check_modes(const struct vm_config *c, const struct cli_opts *o, struct azerr *e)
@@ -601,5 +632,7 @@ int cli_parse(int argc, char **argv, struct vm_config *c, struct cli_opts *o,
 	}
 	if (optind < argc)
 		return azerr_set(e, "unexpected argument '%s' (see --help)", argv[optind]);
-	return o->action == CLI_RUN ? check_modes(c, o, e) : 0;
+	if (o->action != CLI_RUN)
+		return 0;
+	return check_modes(c, o, e) < 0 ? -1 : settle_transport(c, o, e);
 }

@@ -31,6 +31,8 @@ struct cli_opts {
 	bool card_confine;
 	struct jail_identity card_user;
 	bool vm_options;     /* some option describing the VM was given */
+	bool transport_given;  /* --transport */
+	bool enable_pci;       /* Firecracker's --enable-pci */
 	bool log_level_given;
 	/* Firecracker's --http-api-max-payload-size; 0: the default. */
 	size_t max_payload;

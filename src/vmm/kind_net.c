@@ -39,7 +39,7 @@ static unsigned net_layout(struct vhost_dev *d, const void *dev, unsigned pairs,
 {
 	const struct net_config *c = dev;
 	unsigned ctrl = *features & NET_F(CTRL_VQ) ? 1 : 0;
-	unsigned max = (VIRTIO_PCI_MAX_QUEUES - ctrl) / 2;
+	unsigned max = (VIRTIO_MAX_QUEUES - ctrl) / 2;
 
 	if (!(*features & NET_F(MQ)))
 		pairs = 1;

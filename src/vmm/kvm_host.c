@@ -88,9 +88,26 @@ static int ioeventfd(void *ctx, uint64_t addr, int fd, bool assign)
 	return 0;
 }
 
+/* virtio-mmio has one QueueNotify register for every queue: the driver
+ * writes the queue's index there, 32 bits wide (§4.2.2), and KVM tells the
+ * queues apart by that value. */
+static int ioeventfd_match(void *ctx, uint64_t addr, uint32_t match, int fd, bool assign)
+{
+	struct vm *vm = ctx;
+	struct kvm_ioeventfd req = {
+		.datamatch = match, .addr = addr, .len = 4, .fd = fd,
+		.flags = KVM_IOEVENTFD_FLAG_DATAMATCH | (assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN),
+	};
+
+	return ioctl(vm->vm_fd, KVM_IOEVENTFD, &req) < 0 ? -1 : 0;
+}
+
 const struct msix_host_ops kvm_msix_host_ops = {
 	.alloc_gsi = alloc_gsi, .route = route, .irqfd = irqfd,
 	.signal = signal_msi, .watch = watch,
 };
 
 const struct virtio_pci_host_ops kvm_virtio_pci_host_ops = { .ioeventfd = ioeventfd };
+const struct virtio_mmio_host_ops kvm_virtio_mmio_host_ops = {
+	.ioeventfd = ioeventfd_match, .irqfd = irqfd,
+};

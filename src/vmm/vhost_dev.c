@@ -94,8 +94,8 @@ static void vd_stop(void *ctx)
 	d->started = false;
 	if (__atomic_load_n(&d->dead, __ATOMIC_ACQUIRE))
 		return;
-	for (unsigned i = 0; i < d->vp.p.nr_queues; i++) {
-		if (d->vp.queues[i].enabled && vu_fe_vring_stop(&d->fe, i, &base, &e) < 0)
+	for (unsigned i = 0; i < d->vd->p.nr_queues; i++) {
+		if (d->vd->queues[i].enabled && vu_fe_vring_stop(&d->fe, i, &base, &e) < 0)
 			log_warn("%s", e.msg);
 	}
 	/* The back-end forgets the driver's features; offer ours again for
@@ -178,7 +178,7 @@ static void hangup_ready(struct event_handler *h, uint32_t events)
 		log_error("%s: vhost-user back-end hung up", d->name);
 	log_error("%s: device marked as needing reset; the guest's I/O on it fails, "
 		  "the VM keeps running", d->name);
-	virtio_pci_set_needs_reset(&d->vp);
+	virtio_dev_set_needs_reset(d->vd);
 }
 
 /* The page a card azote starts keeps its counters in (iface/card_stats.h):
@@ -275,8 +275,34 @@ static int start_card(struct vhost_dev *d, const void *dev, struct azerr *e)
 	return vu_fe_attach(&d->fe, sock, d->name, VHOST_TIMEOUT_MS, e);
 }
 
+/* Puts the device on the guest's bus through its transport. */
+static int place(struct vhost_dev *d, const struct virtio_dev_params *dp,
+		 const struct vhost_dev_place *at, struct azerr *e)
+{
+	d->transport = at->transport;
+	if (at->transport == VM_TRANSPORT_MMIO) {
+		struct virtio_mmio_params mp = {
+			.dev = *dp, .bus = &d->vm->mmio, .base = at->mmio_base, .gsi = at->gsi,
+			.host = &kvm_virtio_mmio_host_ops, .host_ctx = d->vm,
+		};
+		if (virtio_mmio_init(&d->t.mmio, &mp, e) < 0)
+			return -1;
+		d->vd = &d->t.mmio.vd;
+		return 0;
+	}
+	struct virtio_pci_params pp = {
+		.dev = *dp, .class_code = d->kind->pci_class,
+		.host = &kvm_virtio_pci_host_ops, .msix_host = &kvm_msix_host_ops,
+		.host_ctx = d->vm,
+	};
+	if (virtio_pci_init(&d->t.pci, &pp, e) < 0)
+		return -1;
+	d->vd = &d->t.pci.vd;
+	return pci_register(&d->vm->pci, &d->t.pci.pci, -1, e);
+}
+
 int vhost_dev_create(struct vhost_dev *d, struct vm *vm, const struct device_kind *k,
-		     const void *dev, struct azerr *e)
+		     const void *dev, const struct vhost_dev_place *at, struct azerr *e)
 {
 	const char *socket = vm_device_socket(k->list, dev);
 	unsigned nr_queues;
@@ -312,21 +338,14 @@ int vhost_dev_create(struct vhost_dev *d, struct vm *vm, const struct device_kin
 		goto fail;
 	uint64_t features = d->fe.features;
 	nr_queues = k->layout(d, dev, nr_queues, &features);
-	if (nr_queues > VIRTIO_PCI_MAX_QUEUES)
-		nr_queues = VIRTIO_PCI_MAX_QUEUES;
-
-	struct virtio_pci_params vpp = {
-		.name = d->name, .device_id = k->virtio_id, .class_code = k->pci_class,
-		.device_features = features, .nr_queues = nr_queues,
-		.queue_max_size = QUEUE_MAX_SIZE, .config_size = d->config_size,
-		.ops = &vhost_ops, .ops_ctx = d,
-		.host = &kvm_virtio_pci_host_ops, .msix_host = &kvm_msix_host_ops,
-		.host_ctx = vm,
+	if (nr_queues > VIRTIO_MAX_QUEUES)
+		nr_queues = VIRTIO_MAX_QUEUES;
+	struct virtio_dev_params dp = {
+		.name = d->name, .device_id = k->virtio_id, .device_features = features,
+		.nr_queues = nr_queues, .queue_max_size = QUEUE_MAX_SIZE,
+		.config_size = d->config_size, .ops = &vhost_ops, .ops_ctx = d,
 	};
-	if (virtio_pci_init(&d->vp, &vpp, e) < 0)
-		goto fail;
-	d->vp_ready = true;
-	if (pci_register(&vm->pci, &d->vp.pci, -1, e) < 0)
+	if (place(d, &dp, at, e) < 0)
 		goto fail;
 	d->hangup = (struct event_handler){
 		.fd = vu_fe_fd(&d->fe), .ready = hangup_ready, .arg = d,
@@ -345,9 +364,11 @@ fail:
 
 void vhost_dev_destroy(struct vhost_dev *d)
 {
-	if (d->vp_ready)
-		virtio_pci_destroy(&d->vp);
-	d->vp_ready = false;
+	if (d->vd && d->transport == VM_TRANSPORT_MMIO)
+		virtio_mmio_destroy(&d->t.mmio);
+	else if (d->vd)
+		virtio_pci_destroy(&d->t.pci);
+	d->vd = NULL;
 	if (d->fe.sock >= 0) {
 		if (d->vm)
 			event_loop_del(&d->vm->loop, &d->hangup);

@@ -147,6 +147,31 @@ static int create_platform(struct vm *vm, struct azerr *e)
 	return 0;
 }
 
+/* The interrupt lines virtio-mmio devices get, in order: the ISA lines no
+ * platform device uses (0 PIT, 1 keyboard, 2 cascade, 3 and 4 the serial
+ * ports, 8 the RTC, 12 the PS/2 mouse, 13 the FPU), then IOAPIC pins
+ * 16-23 (the MP table declares every pin). */
+static const uint8_t mmio_gsis[] = { 5, 6, 7, 9, 10, 11, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23 };
+#define MMIO_DEVICES (sizeof(mmio_gsis) / sizeof(mmio_gsis[0]))
+_Static_assert(MMIO_DEVICES * VIRTIO_MMIO_SIZE <= GPA_VIRTIO_MMIO_END - GPA_VIRTIO_MMIO,
+	       "every virtio-mmio window fits its area");
+
+/* Where device n goes on c's transport. */
+static int device_place(const struct vm_config *c, unsigned n, struct vhost_dev_place *at,
+			struct azerr *e)
+{
+	*at = (struct vhost_dev_place){ .transport = c->transport };
+	if (c->transport != VM_TRANSPORT_MMIO)
+		return 0;
+	if (n >= MMIO_DEVICES)
+		return azerr_set(e, "virtio-mmio has room for %zu devices (an interrupt line "
+				 "each); for more use virtio-pci (--transport pci, or "
+				 "Firecracker's --enable-pci)", MMIO_DEVICES);
+	at->mmio_base = GPA_VIRTIO_MMIO + n * VIRTIO_MMIO_SIZE;
+	at->gsi = mmio_gsis[n];
+	return 0;
+}
+
 /* Every kind's devices, in device_kinds[] order and, within a kind, in
  * vm_config order (the order the metrics list them in). */
 static int create_devices(struct vm *vm, const struct vm_config *c, struct azerr *e)
@@ -163,13 +188,37 @@ static int create_devices(struct vm *vm, const struct vm_config *c, struct azerr
 	for (unsigned k = 0; k < DEVICE_NR_KINDS; k++) {
 		const struct device_kind *kind = device_kinds[k];
 		for (unsigned i = 0; i < vm_device_count(c, kind->list); i++) {
-			if (vhost_dev_create(&vm->devs[vm->nr_devs], vm, kind,
-					     vm_device_const(c, kind->list, i), e) < 0)
+			struct vhost_dev_place at;
+			if (device_place(c, vm->nr_devs, &at, e) < 0 ||
+			    vhost_dev_create(&vm->devs[vm->nr_devs], vm, kind,
+					     vm_device_const(c, kind->list, i), &at, e) < 0)
 				return -1;
 			vm->nr_devs++;
 		}
 	}
 	return 0;
+}
+
+/* The kernel's command line: the configured one with Firecracker's root=
+ * (vm_config_boot_cmdline) and, for virtio-mmio, each device as Linux's
+ * virtio_mmio.device= describes it (as Firecracker passes them; ACPI
+ * describes them too, for kernels without VIRTIO_MMIO_CMDLINE_DEVICES). */
+static char *boot_cmdline(const struct vm *vm, const struct vm_config *c)
+{
+	char *s = vm_config_boot_cmdline(c);
+
+	for (unsigned i = 0; s && i < vm->nr_devs; i++) {
+		const struct vhost_dev *d = &vm->devs[i];
+		char arg[64], *next;
+		if (d->transport != VM_TRANSPORT_MMIO ||
+		    virtio_mmio_cmdline_arg(d->t.mmio.p.base, d->t.mmio.p.gsi, arg,
+					    sizeof(arg)) < 0)
+			continue;
+		next = cmdline_add(s, arg);
+		free(s);
+		s = next;
+	}
+	return s;
 }
 
 static void vm_zero(struct vm *vm)
@@ -219,8 +268,7 @@ int vm_create(struct vm *vm, const struct vm_config *c, struct azerr *e)
 	    create_devices(vm, c, e))
 		goto fail;
 
-	/* Firecracker's root drive adds root= to the command line. */
-	char *cmdline = vm_config_boot_cmdline(c);
+	char *cmdline = boot_cmdline(vm, c);
 	if (!cmdline) {
 		azerr_set(e, "out of memory for the kernel command line");
 		goto fail;

@@ -115,11 +115,32 @@ void vm_config_free(struct vm_config *c)
 	vm_config_init(c);
 }
 
+/* Where a "--" token starts in s (everything after it is init's), or the
+ * end of s. */
+static size_t kernel_part_end(const char *s)
+{
+	for (const char *p = s; (p = strstr(p, "--")); p += 2)
+		if ((p == s || p[-1] == ' ') && (p[2] == ' ' || p[2] == '\0'))
+			return (size_t)(p - s);
+	return strlen(s);
+}
+
+char *cmdline_add(const char *cmdline, const char *args)
+{
+	size_t at = kernel_part_end(cmdline);
+	bool space_before = at && cmdline[at - 1] != ' ';
+	char *s;
+	int n = asprintf(&s, "%.*s%s%s%s%s", (int)at, cmdline, space_before ? " " : "", args,
+			 cmdline[at] ? " " : "", cmdline + at);
+
+	return n < 0 ? NULL : s;
+}
+
 char *vm_config_boot_cmdline(const struct vm_config *c)
 {
 	const char *base = c->cmdline ? c->cmdline : "";
 	const struct drive_config *root = NULL;
-	char *s;
+	char *s, *args;
 	int n;
 
 	if (c->nr_drives && c->drives[0].is_root_device)
@@ -127,11 +148,13 @@ char *vm_config_boot_cmdline(const struct vm_config *c)
 	if (!root)
 		return strdup(base);
 	if (root->partuuid)
-		n = asprintf(&s, "%s%sroot=PARTUUID=%s %s", base,
-			     *base ? " " : "", root->partuuid,
+		n = asprintf(&args, "root=PARTUUID=%s %s", root->partuuid,
 			     root->read_only ? "ro" : "rw");
 	else
-		n = asprintf(&s, "%s%sroot=/dev/vda %s", base, *base ? " " : "",
-			     root->read_only ? "ro" : "rw");
-	return n < 0 ? NULL : s;
+		n = asprintf(&args, "root=/dev/vda %s", root->read_only ? "ro" : "rw");
+	if (n < 0)
+		return NULL;
+	s = cmdline_add(base, args);
+	free(args);
+	return s;
 }

@@ -78,6 +78,12 @@ struct logger_config {
 	char *module;        /* only lines from src/<module>; NULL: all */
 };
 
+/* How virtio devices are shown to the guest: virtio-pci with MSI-X
+ * (azote's own default), or virtio-mmio with a legacy interrupt line each,
+ * described on the kernel command line and in ACPI (Firecracker's default
+ * unless --enable-pci). */
+enum vm_transport { VM_TRANSPORT_PCI, VM_TRANSPORT_MMIO };
+
 struct vm_config {
 	/* boot-source */
 	char *kernel_path;
@@ -92,6 +98,7 @@ struct vm_config {
 	unsigned nr_drives;
 	struct net_config nets[VM_MAX_NETS];
 	unsigned nr_nets;
+	enum vm_transport transport;
 	/* machine-config beyond the CPU count and memory size: smt exposes
 	 * two threads per core in CPUID; track_dirty_pages asks for
 	 * KVM_MEM_LOG_DIRTY_PAGES on guest RAM. */
@@ -146,5 +153,10 @@ int vm_config_find(const struct vm_config *c, const struct vm_device_list *l,
  * drives[0] (the first virtio-blk device, hence /dev/vda). Returns a
  * malloc'd string, or NULL when out of memory. */
 char *vm_config_boot_cmdline(const struct vm_config *c);
+
+/* cmdline with args added among the kernel's arguments: before a "--"
+ * token (what follows it is init's), else at the end. malloc'd, or NULL
+ * when out of memory. */
+char *cmdline_add(const char *cmdline, const char *args);
 
 #endif

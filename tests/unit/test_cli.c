@@ -329,6 +329,47 @@ static void test_drive_errors(void **state)
 	vm_config_free(&c);
 }
 
+/* azote's own command line shows virtio-pci; Firecracker's interfaces
+ * virtio-mmio unless --enable-pci; --transport decides over both. */
+static void test_transport(void **state)
+{
+	static const struct {
+		const char *a, *b, *c, *d;
+		enum vm_transport want;
+	} cases[] = {
+		{ "--kernel", "k", NULL, NULL, VM_TRANSPORT_PCI },
+		{ "--kernel", "k", "--transport", "mmio", VM_TRANSPORT_MMIO },
+		{ "--api-sock", "s", NULL, NULL, VM_TRANSPORT_MMIO },
+		{ "--api-sock", "s", "--enable-pci", NULL, VM_TRANSPORT_PCI },
+		{ "--config-file", "f", NULL, NULL, VM_TRANSPORT_MMIO },
+		{ "--config-file", "f", "--enable-pci", NULL, VM_TRANSPORT_PCI },
+		{ "--config-file", "f", "--transport", "pci", VM_TRANSPORT_PCI },
+		{ "--api-sock", "s", "--transport", "mmio", VM_TRANSPORT_MMIO },
+	};
+	struct vm_config c;
+	struct cli_opts o;
+	struct azerr e;
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *argv[] = { "azote", (char *)cases[i].a, (char *)cases[i].b,
+				 (char *)cases[i].c, (char *)cases[i].d, NULL };
+		int argc = cases[i].d ? 5 : cases[i].c ? 4 : 3;
+		assert_int_equal(parse(argc, argv, &c, &o, &e), 0);
+		assert_int_equal(c.transport, cases[i].want);
+		vm_config_free(&c);
+	}
+	assert_int_equal(parse(ARGC("--kernel", "k", "--transport", "virtio"),
+			       ARGV("--kernel", "k", "--transport", "virtio"), &c, &o, &e), -1);
+	assert_string_equal(e.msg, "--transport 'virtio': expected pci or mmio");
+	vm_config_free(&c);
+	assert_int_equal(parse(ARGC("--api-sock", "s", "--transport", "mmio", "--enable-pci"),
+			       ARGV("--api-sock", "s", "--transport", "mmio", "--enable-pci"),
+			       &c, &o, &e), -1);
+	assert_string_equal(e.msg, "--transport mmio and --enable-pci contradict each other");
+	vm_config_free(&c);
+}
+
 static void test_api_modes(void **state)
 {
 	struct vm_config c;
@@ -498,6 +539,7 @@ int main(void)
 		cmocka_unit_test(test_drives),
 		cmocka_unit_test(test_drive_errors),
 		cmocka_unit_test(test_api_modes),
+		cmocka_unit_test(test_transport),
 		cmocka_unit_test(test_nets),
 		cmocka_unit_test(test_net_errors),
 	};

@@ -220,6 +220,38 @@ static void test_device_lists(void **state)
 	assert_int_equal(c.nr_drives + c.nr_nets, 0);
 }
 
+static void test_cmdline_add(void **state)
+{
+	static const struct { const char *base, *want; } cases[] = {
+		{ "", "X=1" },
+		{ "console=ttyS0", "console=ttyS0 X=1" },
+		{ "a -- init args", "a X=1 -- init args" },
+		{ "-- only init", "X=1 -- only init" },
+		{ "a --", "a X=1 --" },
+		{ "a --b c", "a --b c X=1" },       /* not a "--" token */
+		{ "a b--", "a b-- X=1" },
+	};
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *s = cmdline_add(cases[i].base, "X=1");
+		assert_non_null(s);
+		assert_string_equal(s, cases[i].want);
+		free(s);
+	}
+	/* Firecracker's root= goes among the kernel's arguments too. */
+	static struct vm_config c;
+	vm_config_init(&c);
+	c.cmdline = strdup("console=ttyS0 -- init");
+	c.drives[0].is_root_device = true;
+	c.drives[0].read_only = true;
+	c.nr_drives = 1;
+	char *s = vm_config_boot_cmdline(&c);
+	assert_string_equal(s, "console=ttyS0 root=/dev/vda ro -- init");
+	free(s);
+	vm_config_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -231,6 +263,7 @@ int main(void)
 		cmocka_unit_test(test_net_layout),
 		cmocka_unit_test(test_collect),
 		cmocka_unit_test(test_device_lists),
+		cmocka_unit_test(test_cmdline_add),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

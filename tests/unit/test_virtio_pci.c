@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "devices/virtio_pci.h"
+#include "fake_backend.h"
 
 #define WIN_START 0xc0000000ULL
 #define WIN_END   0xc1000000ULL
@@ -21,47 +22,11 @@ struct fixture {
 	struct io_bus mmio;
 	struct pci_bus bus;
 	struct virtio_pci vp;
-	/* backend */
-	int starts, stops, fail_start;
-	uint64_t start_features;
-	struct virtio_queue started_q[4];
-	uint8_t config[16];
+	struct fake_backend be;
 	/* hypervisor */
 	int ioeventfds;
 	uint64_t ioeventfd_addr[8];
 	int next_gsi, signals;
-};
-
-static int be_start(void *ctx, uint64_t features, struct virtio_queue *q, unsigned n,
-		    struct azerr *e)
-{
-	struct fixture *f = ctx;
-	if (f->fail_start)
-		return azerr_set(e, "backend says no");
-	f->starts++;
-	f->start_features = features;
-	memcpy(f->started_q, q, n * sizeof(*q));
-	return 0;
-}
-
-static void be_stop(void *ctx)
-{
-	((struct fixture *)ctx)->stops++;
-}
-
-static void be_cfg_read(void *ctx, unsigned off, void *data, unsigned len)
-{
-	memcpy(data, ((struct fixture *)ctx)->config + off, len);
-}
-
-static void be_cfg_write(void *ctx, unsigned off, const void *data, unsigned len)
-{
-	memcpy(((struct fixture *)ctx)->config + off, data, len);
-}
-
-static const struct virtio_backend_ops be_ops = {
-	.start = be_start, .stop = be_stop,
-	.config_read = be_cfg_read, .config_write = be_cfg_write,
 };
 
 static int h_ioeventfd(void *ctx, uint64_t addr, int fd, bool assign)
@@ -94,14 +59,16 @@ static int setup(void **state)
 	static struct fixture f;
 	memset(&f, 0, sizeof(f));
 	f.next_gsi = 24;
-	memcpy(f.config, "0123456789abcdef", 16);
+	memcpy(f.be.config, "0123456789abcdef", 16);
 	io_bus_init(&f.mmio, "mmio");
 	pci_bus_init(&f.bus, &f.mmio, WIN_START, WIN_END, NULL, NULL);
 	struct virtio_pci_params p = {
-		.name = "virtio-test", .device_id = VIRTIO_ID_BLOCK, .class_code = 0x018000,
-		.device_features = DEV_FEATURES, .nr_queues = 2, .queue_max_size = 256,
-		.config_size = 16, .ops = &be_ops, .ops_ctx = &f, .host = &host_ops,
-		.msix_host = &msix_ops, .host_ctx = &f,
+		.dev = {
+			.name = "virtio-test", .device_id = VIRTIO_ID_BLOCK,
+			.device_features = DEV_FEATURES, .nr_queues = 2, .queue_max_size = 256,
+			.config_size = 16, .ops = &fake_backend_ops, .ops_ctx = &f.be,
+		},
+		.class_code = 0x018000, .host = &host_ops, .msix_host = &msix_ops, .host_ctx = &f,
 	};
 	assert_int_equal(virtio_pci_init(&f.vp, &p, NULL), 0);
 	assert_int_equal(pci_register(&f.bus, &f.vp.pci, -1, NULL), 0);
@@ -274,15 +241,15 @@ static void test_queue_setup_and_start(void **state)
 	assert_int_equal(rd(f, 0x2c, 4), 0);
 	assert_int_equal(rd(f, 0x28, 4), 0x101000);
 	wr(f, 0x14, 1, 0x0f);                     /* DRIVER_OK */
-	assert_int_equal(f->starts, 1);
-	assert_true(f->start_features == feat);
-	assert_true(f->started_q[0].enabled);
-	assert_int_equal(f->started_q[0].size, 128);
-	assert_true(f->started_q[0].desc == 0x100000);
-	assert_true(f->started_q[0].driver == 0x101000);
-	assert_true(f->started_q[0].device == 0x102000);
-	assert_int_equal(f->started_q[0].msix_vector, 0);
-	assert_false(f->started_q[1].enabled);
+	assert_int_equal(f->be.starts, 1);
+	assert_true(f->be.start_features == feat);
+	assert_true(f->be.started_q[0].enabled);
+	assert_int_equal(f->be.started_q[0].size, 128);
+	assert_true(f->be.started_q[0].desc == 0x100000);
+	assert_true(f->be.started_q[0].driver == 0x101000);
+	assert_true(f->be.started_q[0].device == 0x102000);
+	assert_int_equal(f->vp.queue_vector[0], 0);
+	assert_false(f->be.started_q[1].enabled);
 	assert_int_equal(rd(f, 0x14, 1), 0x0f);
 	/* After DRIVER_OK the queue fields no longer move. */
 	wr(f, 0x18, 2, 64);
@@ -291,7 +258,7 @@ static void test_queue_setup_and_start(void **state)
 	assert_int_equal(rd(f, 0x20, 8), 0x100000);
 	/* Reset stops the backend and clears the driver's state. */
 	wr(f, 0x14, 1, 0);
-	assert_int_equal(f->stops, 1);
+	assert_int_equal(f->be.stops, 1);
 	assert_int_equal(rd(f, 0x14, 1), 0);
 	assert_int_equal(rd(f, 0x1c, 2), 0);
 	assert_int_equal(rd(f, 0x18, 2), 256);
@@ -308,7 +275,7 @@ static void test_bus_master(void **state)
 	negotiate(f, 1ULL << VIRTIO_F_VERSION_1);
 	setup_queue(f, 0, 256, 0x100000);
 	wr(f, 0x14, 1, 0x0f);
-	assert_int_equal(f->starts, 0);
+	assert_int_equal(f->be.starts, 0);
 	assert_int_equal(rd(f, 0x14, 1) & VIRTIO_STATUS_DEVICE_NEEDS_RESET, VIRTIO_STATUS_DEVICE_NEEDS_RESET);
 	/* With it, it starts; turning it off stops the backend and takes
 	 * DRIVER_OK back. */
@@ -316,13 +283,13 @@ static void test_bus_master(void **state)
 	negotiate(f, 1ULL << VIRTIO_F_VERSION_1);
 	setup_queue(f, 0, 256, 0x100000);
 	wr(f, 0x14, 1, 0x0f);
-	assert_int_equal(f->starts, 1);
+	assert_int_equal(f->be.starts, 1);
 	cfg_wr(f, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
-	assert_int_equal(f->stops, 1);
+	assert_int_equal(f->be.stops, 1);
 	assert_int_equal(rd(f, 0x14, 1) & VIRTIO_STATUS_DRIVER_OK, 0);
 	/* A later reset does not stop it twice. */
 	wr(f, 0x14, 1, 0);
-	assert_int_equal(f->stops, 1);
+	assert_int_equal(f->be.stops, 1);
 }
 
 static void test_bad_queue_size_needs_reset(void **state)
@@ -335,7 +302,7 @@ static void test_bad_queue_size_needs_reset(void **state)
 	assert_int_equal(rd(f, 0x10, 2), 2);
 	setup_queue(f, 0, 100, 0x100000);         /* not a power of two */
 	wr(f, 0x14, 1, 0x0f);
-	assert_int_equal(f->starts, 0);
+	assert_int_equal(f->be.starts, 0);
 	assert_int_equal(rd(f, 0x14, 1) & VIRTIO_STATUS_DEVICE_NEEDS_RESET, VIRTIO_STATUS_DEVICE_NEEDS_RESET);
 	/* The driver learns through ISR and the config vector (masked: PBA). */
 	assert_int_equal(rd(f, 0x1000, 1) & 2, 2);
@@ -348,7 +315,7 @@ static void test_backend_failure_and_death(void **state)
 	struct fixture *f = *state;
 
 	enable_decode(f);
-	f->fail_start = 1;
+	f->be.fail_start = 1;
 	negotiate(f, 1ULL << VIRTIO_F_VERSION_1);
 	setup_queue(f, 0, 256, 0x100000);
 	wr(f, 0x14, 1, 0x0f);
@@ -358,15 +325,15 @@ static void test_backend_failure_and_death(void **state)
 	assert_int_equal(rd(f, 0x14, 1) & VIRTIO_STATUS_DEVICE_NEEDS_RESET, VIRTIO_STATUS_DEVICE_NEEDS_RESET);
 	wr(f, 0x14, 1, 0);
 	assert_int_equal(rd(f, 0x14, 1), 0);
-	f->fail_start = 0;
+	f->be.fail_start = 0;
 	negotiate(f, 1ULL << VIRTIO_F_VERSION_1);
 	setup_queue(f, 0, 256, 0x100000);
 	wr(f, 0x14, 1, 0x0f);
-	assert_int_equal(f->starts, 1);
+	assert_int_equal(f->be.starts, 1);
 	unsigned gen = (unsigned)rd(f, 0x15, 1);
-	virtio_pci_set_needs_reset(&f->vp);
+	virtio_dev_set_needs_reset(&f->vp.vd);
 	assert_int_equal(rd(f, 0x14, 1) & VIRTIO_STATUS_DEVICE_NEEDS_RESET, VIRTIO_STATUS_DEVICE_NEEDS_RESET);
-	virtio_pci_config_changed(&f->vp);
+	virtio_dev_config_changed(&f->vp.vd);
 	assert_int_equal(rd(f, 0x15, 1), (gen + 1) & 0xff);
 }
 
@@ -378,11 +345,11 @@ static void test_device_config_window(void **state)
 	assert_int_equal(rd(f, 0x2000, 4), 0x33323130);  /* "0123" */
 	assert_int_equal(rd(f, 0x200c, 4), 0x66656463);
 	wr(f, 0x2004, 1, 'X');
-	assert_int_equal(f->config[4], 'X');
+	assert_int_equal(f->be.config[4], 'X');
 	/* Past config_size: zeros, and no write reaches the backend. */
 	assert_int_equal(rd(f, 0x200e, 4), 0);
 	wr(f, 0x2010, 4, 0xffffffff);
-	assert_int_equal(memcmp(f->config, "0123X56789abcdef", 16), 0);
+	assert_int_equal(memcmp(f->be.config, "0123X56789abcdef", 16), 0);
 }
 
 static void test_notify_ioeventfds_follow_bar(void **state)
@@ -403,7 +370,7 @@ static void test_notify_ioeventfds_follow_bar(void **state)
 	/* The slow path (no ioeventfd match) still kicks the queue. */
 	wr(f, 0x3004, 2, 1);
 	uint64_t cnt = 0;
-	assert_int_equal(read(f->vp.queues[1].kick_fd, &cnt, 8), 8);
+	assert_int_equal(read(f->vp.vd.queues[1].kick_fd, &cnt, 8), 8);
 	assert_int_equal(cnt, 1);
 }
 

@@ -17,6 +17,8 @@
  *                5.2 KiB, more than the EBDA holds)
  *   0x0010_0000  high memory: kernel, initrd, free RAM
  *   0xc000_0000  PCI hole (32-bit MMIO for device BARs) up to 4 GiB
+ *   0xfeb0_0000  virtio-mmio devices, 4 KiB each (inside the hole, above
+ *                the BARs: 1 MiB, as QEMU's microvm places them)
  *   0xfec0_0000  IOAPIC, 0xfee0_0000 LAPIC (inside the hole)
  *   0x1_0000_0000 RAM above the hole, for guests larger than 3 GiB
  */
@@ -43,7 +45,9 @@
 #define GPA_PCI_HOLE          0xc0000000ULL
 #define GPA_4G                0x100000000ULL
 #define GPA_PCI_MMIO_START    GPA_PCI_HOLE
-#define GPA_PCI_MMIO_END      0xfec00000ULL  /* exclusive */
+#define GPA_PCI_MMIO_END      0xfeb00000ULL  /* exclusive */
+#define GPA_VIRTIO_MMIO       0xfeb00000ULL
+#define GPA_VIRTIO_MMIO_END   0xfec00000ULL  /* exclusive */
 #define GPA_IOAPIC            0xfec00000ULL
 #define GPA_LAPIC             0xfee00000ULL
 

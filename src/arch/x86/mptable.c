@@ -91,7 +91,10 @@ enum { MP_INT = 0, MP_NMI = 1, MP_EXTINT = 3 };
 
 #define BUS_PCI            0
 #define BUS_ISA            1
-#define ISA_IRQS           16
+/* Every IOAPIC pin, 16-23 included, is an ISA-bus interrupt (edge,
+ * active high): virtio-mmio devices are wired to pins above 15 too, and
+ * Linux only maps the pins its table names. */
+#define IOAPIC_PINS        24
 
 static uint8_t checksum(const void *p, size_t len)
 {
@@ -105,15 +108,15 @@ static uint8_t checksum(const void *p, size_t len)
 
 static unsigned nr_entries(int nr_cpus)
 {
-	/* processors, 2 buses, 1 IOAPIC, ISA IRQs, LINT0 and LINT1 */
-	return (unsigned)nr_cpus + 2 + 1 + ISA_IRQS + 2;
+	/* processors, 2 buses, 1 IOAPIC, IOAPIC pins, LINT0 and LINT1 */
+	return (unsigned)nr_cpus + 2 + 1 + IOAPIC_PINS + 2;
 }
 
 size_t mptable_config_size(int nr_cpus)
 {
 	return sizeof(struct mpc_table) + (size_t)nr_cpus * sizeof(struct mpc_cpu) +
 	       2 * sizeof(struct mpc_bus) + sizeof(struct mpc_ioapic) +
-	       (ISA_IRQS + 2) * sizeof(struct mpc_intsrc);
+	       (IOAPIC_PINS + 2) * sizeof(struct mpc_intsrc);
 }
 
 /* Appends one entry at *pos and advances it. */
@@ -146,9 +149,9 @@ static void write_entries(uint8_t *p, int nr_cpus)
 		.flags = IOAPIC_ENABLED, .apicaddr = (uint32_t)GPA_IOAPIC,
 	};
 	EMIT(p, ioapic);
-	/* KVM's default GSI routing sends ISA IRQ n (GSI n) to IOAPIC pin n,
-	 * the PIT's IRQ 0 included; the table must say the same. */
-	for (int irq = 0; irq < ISA_IRQS; irq++) {
+	/* KVM's default GSI routing sends GSI n to IOAPIC pin n, the PIT's
+	 * IRQ 0 included; the table must say the same. */
+	for (int irq = 0; irq < IOAPIC_PINS; irq++) {
 		struct mpc_intsrc src = {
 			.type = MP_INTSRC, .irqtype = MP_INT, .srcbus = BUS_ISA,
 			.srcbusirq = (uint8_t)irq, .dstapic = ioapic_id,

@@ -1,0 +1,236 @@
+#include "devices/virtio_dev.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "common/log.h"
+
+uint64_t virtio_transport_features(uint64_t device_features)
+{
+	/* Features that change how the transport itself behaves and that
+	 * azote does not implement are never offered, whatever the backend
+	 * says: notification data, per-queue reset, SR-IOV, platform access
+	 * and ordering (no IOMMU, no real hardware), packed rings are the
+	 * backend's business and stay if offered. */
+	uint64_t hide = 1ULL << VIRTIO_F_NOTIFICATION_DATA | 1ULL << VIRTIO_F_RING_RESET |
+			1ULL << VIRTIO_F_SR_IOV | 1ULL << VIRTIO_F_ACCESS_PLATFORM |
+			1ULL << VIRTIO_F_ORDER_PLATFORM;
+
+	return (device_features & ~hide) | 1ULL << VIRTIO_F_VERSION_1;
+}
+
+struct virtio_queue *virtio_dev_queue(struct virtio_dev *vd)
+{
+	return vd->queue_select < vd->p.nr_queues ? &vd->queues[vd->queue_select] : NULL;
+}
+
+static void notify_config(struct virtio_dev *vd)
+{
+	vd->isr |= VIRTIO_ISR_CONFIG;
+	vd->t->notify_config(vd);
+}
+
+void virtio_dev_stop(struct virtio_dev *vd)
+{
+	if (vd->started && vd->p.ops->stop)
+		vd->p.ops->stop(vd->p.ops_ctx);
+	vd->started = false;
+}
+
+void virtio_dev_reset(struct virtio_dev *vd)
+{
+	virtio_dev_stop(vd);
+	vd->driver_features = 0;
+	vd->device_feature_select = vd->driver_feature_select = 0;
+	vd->queue_select = 0;
+	vd->status = 0;
+	vd->isr = 0;
+	for (unsigned i = 0; i < vd->p.nr_queues; i++) {
+		struct virtio_queue *q = &vd->queues[i];
+		q->size = q->max_size;
+		q->enabled = false;
+		q->desc = q->driver = q->device = 0;
+	}
+	if (vd->t->reset)
+		vd->t->reset(vd);
+}
+
+static bool features_ok(const struct virtio_dev *vd)
+{
+	return !(vd->driver_features & ~vd->device_features) &&
+	       (vd->driver_features & (1ULL << VIRTIO_F_VERSION_1));
+}
+
+/* DRIVER_OK: check what the driver set up, then hand it to the backend. */
+static int start(struct virtio_dev *vd, struct azerr *e)
+{
+	if (vd->t->may_start && vd->t->may_start(vd, e) < 0)
+		return -1;
+	for (unsigned i = 0; i < vd->p.nr_queues; i++) {
+		const struct virtio_queue *q = &vd->queues[i];
+		if (q->enabled && (!q->size || q->size > q->max_size || (q->size & (q->size - 1))))
+			return azerr_set(e, "queue %u size %u is not a power of two up to %u",
+					 i, q->size, q->max_size);
+	}
+	if (vd->p.ops->start(vd->p.ops_ctx, vd->driver_features, vd->queues,
+			     vd->p.nr_queues, e) < 0)
+		return -1;
+	vd->started = true;
+	return 0;
+}
+
+void virtio_dev_write_status(struct virtio_dev *vd, uint8_t v)
+{
+	struct azerr e;
+	uint8_t old = vd->status;
+
+	if (v == 0) {
+		virtio_dev_reset(vd);
+		return;
+	}
+	/* The driver only adds bits; NEEDS_RESET is the device's to set. */
+	v = (uint8_t)((v & ~VIRTIO_STATUS_DEVICE_NEEDS_RESET) |
+		      (old & VIRTIO_STATUS_DEVICE_NEEDS_RESET));
+	if ((v & VIRTIO_STATUS_FEATURES_OK) && !(old & VIRTIO_STATUS_FEATURES_OK) &&
+	    !features_ok(vd)) {
+		log_info("%s: refusing driver features 0x%llx (device offers 0x%llx)",
+			 vd->p.name, (unsigned long long)vd->driver_features,
+			 (unsigned long long)vd->device_features);
+		v &= (uint8_t)~VIRTIO_STATUS_FEATURES_OK;
+	}
+	vd->status = v;
+	if ((v & VIRTIO_STATUS_DRIVER_OK) && !(old & VIRTIO_STATUS_DRIVER_OK) &&
+	    !(v & (VIRTIO_STATUS_FAILED | VIRTIO_STATUS_DEVICE_NEEDS_RESET))) {
+		if (!(v & VIRTIO_STATUS_FEATURES_OK) || start(vd, &e) < 0) {
+			if (!(v & VIRTIO_STATUS_FEATURES_OK))
+				azerr_set(&e, "DRIVER_OK without FEATURES_OK");
+			log_warn("%s: cannot start: %s", vd->p.name, e.msg);
+			vd->status |= VIRTIO_STATUS_DEVICE_NEEDS_RESET;
+			notify_config(vd);
+		}
+	}
+}
+
+uint32_t virtio_dev_device_features(const struct virtio_dev *vd)
+{
+	return vd->device_feature_select < 2 ?
+	       (uint32_t)(vd->device_features >> (32 * vd->device_feature_select)) : 0;
+}
+
+uint32_t virtio_dev_driver_features(const struct virtio_dev *vd)
+{
+	return vd->driver_feature_select < 2 ?
+	       (uint32_t)(vd->driver_features >> (32 * vd->driver_feature_select)) : 0;
+}
+
+void virtio_dev_set_driver_features(struct virtio_dev *vd, uint32_t v)
+{
+	/* Features are fixed once FEATURES_OK is set (§3.1.1). */
+	if (vd->driver_feature_select < 2 && !(vd->status & VIRTIO_STATUS_FEATURES_OK))
+		virtio_set_half(&vd->driver_features, vd->driver_feature_select, v);
+}
+
+bool virtio_dev_queue_writable(const struct virtio_dev *vd, const struct virtio_queue *q)
+{
+	return q && !q->enabled && !(vd->status & VIRTIO_STATUS_DRIVER_OK);
+}
+
+void virtio_set_half(uint64_t *field, bool high, uint32_t v)
+{
+	if (high)
+		*field = (*field & 0xffffffffULL) | (uint64_t)v << 32;
+	else
+		*field = (*field & ~0xffffffffULL) | v;
+}
+
+void virtio_dev_config_access(struct virtio_dev *vd, uint64_t off, void *data,
+			      const void *wdata, unsigned len)
+{
+	if (!wdata)
+		memset(data, 0, len);
+	if (off > vd->p.config_size || len > vd->p.config_size - off)
+		return;
+	if (wdata && vd->p.ops->config_write)
+		vd->p.ops->config_write(vd->p.ops_ctx, (unsigned)off, wdata, len);
+	else if (!wdata)
+		vd->p.ops->config_read(vd->p.ops_ctx, (unsigned)off, data, len);
+}
+
+void virtio_dev_kick(struct virtio_dev *vd, uint64_t queue)
+{
+	/* Normally KVM's ioeventfd takes these without an exit; this is the
+	 * slow path for an access it did not match. */
+	uint64_t one = 1;
+
+	if (queue < vd->p.nr_queues && write(vd->queues[queue].kick_fd, &one, sizeof(one)) < 0)
+		log_debug("%s: kick queue %llu: %s", vd->p.name, (unsigned long long)queue,
+			  strerror(errno));
+}
+
+int virtio_dev_init(struct virtio_dev *vd, const struct virtio_dev_params *p,
+		    unsigned config_max, const struct virtio_transport_ops *t, void *t_ctx,
+		    struct azerr *e)
+{
+	memset(vd, 0, sizeof(*vd));
+	for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++)
+		vd->queues[i].kick_fd = vd->queues[i].call_fd = -1;
+	if (!p->nr_queues || p->nr_queues > VIRTIO_MAX_QUEUES)
+		return azerr_set(e, "%s: %u queues (1..%d supported)", p->name,
+				 p->nr_queues, VIRTIO_MAX_QUEUES);
+	if (p->config_size > config_max)
+		return azerr_set(e, "%s: device configuration of %u bytes is too big",
+				 p->name, p->config_size);
+	vd->p = *p;
+	vd->t = t;
+	vd->t_ctx = t_ctx;
+	pthread_mutex_init(&vd->lock, NULL); /* destroyed when p.name is set */
+	vd->device_features = virtio_transport_features(p->device_features);
+	for (unsigned i = 0; i < p->nr_queues; i++) {
+		struct virtio_queue *q = &vd->queues[i];
+		q->max_size = p->queue_max_size;
+		q->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		q->call_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (q->kick_fd < 0 || q->call_fd < 0) {
+			azerr_set(e, "%s: cannot create eventfds: %s", p->name, strerror(errno));
+			virtio_dev_destroy(vd);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void virtio_dev_destroy(struct virtio_dev *vd)
+{
+	virtio_dev_stop(vd);
+	for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++) {
+		if (vd->queues[i].kick_fd >= 0)
+			close(vd->queues[i].kick_fd);
+		if (vd->queues[i].call_fd >= 0)
+			close(vd->queues[i].call_fd);
+		vd->queues[i].kick_fd = vd->queues[i].call_fd = -1;
+	}
+	if (vd->p.name)
+		pthread_mutex_destroy(&vd->lock);
+	vd->p.name = NULL;
+}
+
+void virtio_dev_set_needs_reset(struct virtio_dev *vd)
+{
+	pthread_mutex_lock(&vd->lock);
+	if (vd->status & VIRTIO_STATUS_DRIVER_OK) {
+		vd->status |= VIRTIO_STATUS_DEVICE_NEEDS_RESET;
+		notify_config(vd);
+	}
+	pthread_mutex_unlock(&vd->lock);
+}
+
+void virtio_dev_config_changed(struct virtio_dev *vd)
+{
+	pthread_mutex_lock(&vd->lock);
+	vd->config_generation++;
+	if (vd->status & VIRTIO_STATUS_DRIVER_OK)
+		notify_config(vd);
+	pthread_mutex_unlock(&vd->lock);
+}
