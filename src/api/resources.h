@@ -49,8 +49,8 @@ int res_check_drive_path(const char *path, bool read_only, struct azerr *e);
 int res_check_id(const char *id, struct azerr *e);
 
 /* Firecracker uses these when boot_args or the machine config are not
- * given. azote's default command line lacks Firecracker's pci=off (azote's
- * devices are PCI) and 8250.nr_uarts=0 (its console is the 16550). */
+ * given. azote's default command line lacks Firecracker's 8250.nr_uarts=0
+ * (azote's console is the 16550). */
 #define RES_DEFAULT_CMDLINE \
 	"reboot=k panic=1 nomodule i8042.noaux i8042.nomux i8042.nopnp " \
 	"i8042.dumbkbd"

@@ -8,7 +8,7 @@
 #          [--memory SIZE] [--cpus N] [--drive IMG[,ro]]... [--net]
 #          [--machine q35|microvm] [--tcg] [--timeout SECONDS]
 #          [--log FILE] [--azote PATH] [--append ARGS] [--quiet]
-#          [--wrong LIST]
+#          [--wrong LIST] [--transport pci|mmio]
 #
 # --checks   comma list of boot,blk,blkro,net,irq,smp (default: boot);
 #            run irq after blk/net: it needs their I/O to see counts rise
@@ -18,12 +18,15 @@
 #            10.213.0.1/24, guest 10.213.0.2 (needs root)
 # --machine  QEMU only: q35 (default; PCI, so the virtio devices) or
 #            microvm (an i8042 added to reset through; no PCI without
-#            ACPI, so boot and smp only)
+#            ACPI, so devices only with --transport mmio)
 # --tcg      QEMU's software CPU instead of KVM: shows that a stock kernel
 #            boots where this machine's KVM cannot run it
 # --log      keep the guest console (and VMM stderr) in FILE
 # --append   more kernel arguments (e.g. for debugging)
 # --quiet    kernel argument quiet: less console output, slightly faster
+# --transport  how the VMM shows the virtio devices: pci (default) or mmio
+#            (azote --transport mmio; QEMU's microvm with virtio-*-device),
+#            described to the kernel by virtio_mmio.device= arguments
 # --wrong    make the checks fail, to show they can: tell the guest a wrong
 #            expectation (mem, cmdline, echo, blk, mac, cpus), attach the
 #            ,ro drive writable (ro), or give QEMU's devices no MSI-X (irq);
@@ -39,6 +42,7 @@ root=$(cd "$here/../.." && pwd)
 
 vmm=qemu kernel=vmlinux checks=boot memory=128M cpus=1 machine=q35 tcg=0
 timeout=240 log= azote=${AZOTE:-$root/build/azote} append= quiet=0 net=0 wrong=,
+transport=pci
 drives=()
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
@@ -58,6 +62,7 @@ while [ $# -gt 0 ]; do
 	--append) append=$2; shift ;;
 	--quiet) quiet=1 ;;
 	--wrong) wrong=",$2," ; shift ;;
+	--transport) transport=$2; shift ;;
 	-h|--help) usage ;;
 	*) echo "run.sh: unknown argument $1" >&2; usage ;;
 	esac
@@ -131,7 +136,18 @@ cmdline+=" lg.cpus=$((cpus + $(off cpus))) lg.echo=lg-$nonce"
 cmdline+=" lg.seed=$((16#$nonce))"
 
 vmm_args=()
+case $transport in
+pci) ;;
+mmio) [ "$vmm" = azote ] || machine=microvm ;;
+*) lg_die "--transport must be pci or mmio" ;;
+esac
 msix=$([ "$(off irq)" -eq 0 ] || echo ,vectors=0)
+# QEMU's device for a kind ("blk", "net") on the transport, and the PCI
+# function's options (modern only; no MSI-X for --wrong irq).
+qemu_dev() {
+	if [ "$transport" = mmio ]; then echo "virtio-$1-device,"; else echo "virtio-$1-pci,"; fi
+}
+qemu_pci_opts() { [ "$transport" = mmio ] || echo ",disable-legacy=on$msix"; }
 blk_seen=0 ro_seen=0 devs=0 letter=({a..z})
 for d in ${drives[@]+"${drives[@]}"}; do
 	img=${d%%,*}
@@ -147,7 +163,7 @@ for d in ${drives[@]+"${drives[@]}"}; do
 	fi
 	case $vmm in
 	qemu) vmm_args+=(-drive "file=$img,format=raw,if=none,id=d$devs$([ $ro -eq 0 ] || echo ,readonly=on)"
-			 -device "virtio-blk-pci,drive=d$devs,disable-legacy=on$msix") ;;
+			 -device "$(qemu_dev blk)drive=d$devs$(qemu_pci_opts)") ;;
 	azote) vmm_args+=(--drive "path=$img,id=d$devs$([ $ro -eq 0 ] || echo ,ro)") ;;
 	esac
 	devs=$((devs + 1))
@@ -168,12 +184,12 @@ if [ "$net" -eq 1 ]; then
 	cmdline+=" lg.ip=10.213.0.2/24 lg.peer=10.213.0.1"
 	case $vmm in
 	qemu) vmm_args+=(-netdev "tap,id=n0,ifname=$tap,script=no,downscript=no"
-			 -device "virtio-net-pci,netdev=n0,mac=$mac,disable-legacy=on$msix") ;;
+			 -device "$(qemu_dev net)netdev=n0,mac=$mac$(qemu_pci_opts)") ;;
 	azote) vmm_args+=(--net "tap=$tap,mac=$mac,id=n0") ;;
 	esac
 	devs=$((devs + 1))
 fi
-cmdline+=" lg.irq_devs=$devs"
+cmdline+=" lg.irq_devs=$devs lg.transport=$transport"
 # Last: the CRC-32 of everything before it, checked by the guest.
 crc=$(/usr/bin/python3 -c 'import sys, zlib; print("%08x" % zlib.crc32(sys.argv[1].encode()))' \
 	"$cmdline$([ "$(off cmdline)" -eq 0 ] || echo x)")
@@ -188,7 +204,7 @@ qemu)
 	[ "$tcg" -eq 0 ] || accel=(-accel tcg -cpu max)
 	case $machine in
 	q35) mach=(-M q35 -bios qboot.rom) ;;
-	microvm) mach=(-M microvm,acpi=off -device i8042) ;;
+	microvm) mach=(-M microvm,acpi=off -device i8042 -global virtio-mmio.force-legacy=false) ;;
 	*) lg_die "--machine must be q35 or microvm" ;;
 	esac
 	cmd=(qemu-system-x86_64 "${mach[@]}" "${accel[@]}" -m "$((mem_bytes >> 20))M"
@@ -199,7 +215,8 @@ qemu)
 azote)
 	[ -x "$azote" ] || lg_die "$azote: not built (make)"
 	cmd=("$azote" --kernel "$kimage" --initrd "$LG_INITRD" --cmdline "$cmdline"
-	     --cpus "$cpus" --memory "$memory" ${vmm_args[@]+"${vmm_args[@]}"})
+	     --cpus "$cpus" --memory "$memory" --transport "$transport"
+	     ${vmm_args[@]+"${vmm_args[@]}"})
 	[ "$LG_MODE" != test ] || cmd+=(--cpu-template "$cpu_template")
 	;;
 *) lg_die "--vmm must be qemu or azote" ;;

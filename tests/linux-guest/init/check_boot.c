@@ -7,7 +7,9 @@
  *    1 MiB short;
  *  - command line: lg.cmdline_crc= is the last parameter and holds the
  *    CRC-32 of everything before it (the host computes it), so any byte
- *    lost or changed on the way shows;
+ *    lost or changed on the way shows; after it come only the
+ *    virtio_mmio.device= arguments a VMM adds to describe its devices
+ *    (Firecracker, QEMU microvm and azote with virtio-mmio append them);
  *  - console input: with lg.echo=TOKEN, print "LINUX echo-wait", read one
  *    line from the console (the host types TOKEN) and compare.
  */
@@ -23,6 +25,7 @@
 
 #define MiB (1024ull * 1024)
 #define CRC_KEY " lg.cmdline_crc="
+#define MMIO_KEY "virtio_mmio.device="
 #define ECHO_TIMEOUT_MS 60000
 
 static int memmap_ram(uint64_t *total)
@@ -88,8 +91,13 @@ static void check_cmdline(struct line *l)
 		return;
 	}
 	want = strtoul(key + strlen(CRC_KEY), &end, 16);
-	while (*end == ' ')
-		end++;
+	for (;;) {
+		while (*end == ' ')
+			end++;
+		if (strncmp(end, MMIO_KEY, strlen(MMIO_KEY)))
+			break;
+		end += strcspn(end, " ");
+	}
 	if (*end) {
 		line_fail(l, "cmdline=crc-not-last");
 		return;

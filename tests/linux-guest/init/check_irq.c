@@ -1,11 +1,14 @@
 /*
- * irq: every virtio device interrupts through MSI-X, and its queue vectors
- * fire. /proc/interrupts is read when init starts (before the other checks)
- * and again when this check runs, so run it after blk/net: their I/O must
+ * irq: every virtio device interrupts, through MSI-X on virtio-pci or
+ * through an IO-APIC line on virtio-mmio, and its interrupts fire.
+ * /proc/interrupts is read when init starts (before the other checks) and
+ * again when this check runs, so run it after blk/net: their I/O must
  * raise the counts, since Linux's drivers wait for interrupts.
- * Per device (virtioN): it has vectors besides "virtioN-config", each on an
- * MSI interrupt chip and in "msix" mode according to the PCI device's
- * msi_irqs/ in sysfs, and the sum of its queue vectors' counts rose.
+ * Per device (virtioN) on virtio-pci: it has vectors besides
+ * "virtioN-config", each on an MSI interrupt chip and in "msix" mode
+ * according to the PCI device's msi_irqs/ in sysfs, and the sum of its
+ * queue vectors' counts rose. On virtio-mmio (lg.transport=mmio): one line
+ * named "virtioN" on the IO-APIC, edge-triggered, whose count rose.
  * lg.irq_devs=N: the number of virtio devices expected.
  */
 #include "lg.h"
@@ -19,7 +22,8 @@
 struct vec {
 	unsigned int irq;
 	char dev[16];	/* "virtio0" */
-	char chip[24];	/* "PCI-MSI" */
+	char chip[24];	/* "PCI-MSI", "IO-APIC" */
+	char kind[24];	/* the column after the chip: "2-edge", "524288-edge" */
 	bool config;	/* the config-change vector, not a queue */
 	uint64_t count;	/* summed over CPUs */
 };
@@ -33,7 +37,7 @@ static struct snapshot before;
 
 static bool parse_vec(char *s, int ncpu, struct vec *v)
 {
-	char *tok, *save = NULL, *name = NULL, *chip = NULL, *dash;
+	char *tok, *save = NULL, *name = NULL, *chip = NULL, *kind = "", *dash;
 	int i = 0;
 
 	tok = strtok_r(s, " ", &save);
@@ -45,6 +49,8 @@ static bool parse_vec(char *s, int ncpu, struct vec *v)
 			v->count += strtoull(tok, NULL, 10);
 		else if (i == ncpu)
 			chip = tok;
+		else if (i == ncpu + 1)
+			kind = tok;
 		name = tok;
 		i++;
 	}
@@ -55,6 +61,7 @@ static bool parse_vec(char *s, int ncpu, struct vec *v)
 		*dash = '\0';
 	snprintf(v->dev, sizeof(v->dev), "%s", name);
 	snprintf(v->chip, sizeof(v->chip), "%s", chip);
+	snprintf(v->kind, sizeof(v->kind), "%s", kind);
 	v->config = dash && !strcmp(dash + 1, "config");
 	return true;
 }
@@ -103,6 +110,30 @@ static bool is_msix(const struct vec *v)
 	return read_text(path, mode, sizeof(mode)) == 0 && !strcmp(mode, "msix");
 }
 
+/* virtio-mmio: the device's one line, "virtioN" on an IO-APIC, edge. */
+static void judge_mmio_dev(struct line *l, const struct snapshot *now, const char *dev)
+{
+	uint64_t rise = 0;
+	int i, lines = 0;
+	bool ioapic = true;
+
+	for (i = 0; i < now->n; i++) {
+		const struct vec *v = &now->v[i];
+
+		if (strcmp(v->dev, dev))
+			continue;
+		lines++;
+		ioapic &= strstr(v->chip, "IO-APIC") && strstr(v->kind, "edge") && !v->config;
+		rise += v->count - count_before(v->irq);
+	}
+	if (lines != 1 || !ioapic || !rise)
+		line_fail(l, "%s:ioapic-edge=%s:lines=%d:rise=%llu", dev, ioapic ? "yes" : "no",
+			  lines, (unsigned long long)rise);
+	else
+		line_add(l, "%s:ioapic-edge=yes:lines=1:rise=%llu", dev,
+			 (unsigned long long)rise);
+}
+
 /* Judges one device; appends "virtioN:vectors=Q:rise=R" to the line. */
 static void judge_dev(struct line *l, const struct snapshot *now, const char *dev)
 {
@@ -136,6 +167,8 @@ bool check_irq(void)
 	struct snapshot now;
 	uint64_t want;
 	int i, j, devs = 0;
+	const char *transport = param("lg.transport");
+	bool mmio = transport && !strcmp(transport, "mmio");
 
 	snapshot(&now);
 	for (i = 0; i < now.n; i++) {
@@ -145,7 +178,10 @@ bool check_irq(void)
 		if (j < i)
 			continue;
 		devs++;
-		judge_dev(&l, &now, now.v[i].dev);
+		if (mmio)
+			judge_mmio_dev(&l, &now, now.v[i].dev);
+		else
+			judge_dev(&l, &now, now.v[i].dev);
 	}
 	if (!param_u64("lg.irq_devs", &want))
 		line_fail(&l, "error=no-lg.irq_devs");
