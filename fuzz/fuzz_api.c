@@ -32,7 +32,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	log_set_output(-1, false, false, NULL);
+	log_set_output(-1, false, false, NULL, NULL);
 	return 0;
 }
 
@@ -81,7 +81,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	api_free(api);
 	metrics_destroy(&metrics);
-	log_set_output(-1, false, false, NULL);
+	log_set_output(-1, false, false, NULL, NULL);
 	log_set_level(LOG_WARN);
 	return 0;
 }

@@ -43,8 +43,9 @@ int sinks_apply_logger(struct api *api, const struct logger_config *l,
 			return -1;
 	}
 	log_set_level(level);
+	/* A logger configured as Firecracker's writes its lines. */
 	log_set_output(off ? -1 : fd, l->show_level, l->show_log_origin,
-		       l->module);
+		       l->module, api->instance_id);
 	return 0;
 }
 

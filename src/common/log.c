@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char *log_prog = "azote";
@@ -18,6 +19,7 @@ static int log_fd = 2;
 static bool log_show_level = true;
 static bool log_show_origin;
 static char log_module[128];
+static char log_instance[128];  /* "": azote's own format */
 
 void log_init(const char *progname, enum log_level level)
 {
@@ -51,7 +53,7 @@ int log_parse_level(const char *s, enum log_level *out)
 }
 
 void log_set_output(int fd, bool show_level, bool show_origin,
-		    const char *module)
+		    const char *module, const char *instance)
 {
 	pthread_mutex_lock(&log_lock);
 	if (log_fd > 2 && log_fd != fd)
@@ -60,6 +62,7 @@ void log_set_output(int fd, bool show_level, bool show_origin,
 	log_show_level = show_level;
 	log_show_origin = show_origin;
 	snprintf(log_module, sizeof(log_module), "%s", module ? module : "");
+	snprintf(log_instance, sizeof(log_instance), "%s", instance ? instance : "");
 	pthread_mutex_unlock(&log_lock);
 }
 
@@ -77,11 +80,45 @@ static bool log_module_matches(const char *file)
 	       (file[n] == '/' || file[n] == '.' || file[n] == '\0');
 }
 
+/* azote's own line: "azote: warning: src/x.c:12: message". */
+static int format_own(char *out, size_t len, enum log_level level, const char *file,
+		      int line, const char *msg)
+{
+	static const char *const tag[] = { "error", "warning", "info", "debug" };
+	char origin[256] = "";
+
+	if (log_show_origin)
+		snprintf(origin, sizeof(origin), "%s:%d: ", file, line);
+	return snprintf(out, len, "%s: %s%s%s%s\n", log_prog, log_show_level ? tag[level] : "",
+			log_show_level ? ": " : "", origin, msg);
+}
+
+/* Firecracker's line (its logger's format, local time to nanoseconds, the
+ * level as Rust's log crate names it). */
+static int format_firecracker(char *out, size_t len, enum log_level level, const char *file,
+			      int line, const char *msg)
+{
+	static const char *const tag[] = { "ERROR", "WARN", "INFO", "DEBUG" };
+	char when[40] = "", thread[16] = "-", lvl[8] = "", origin[256] = "";
+	struct timespec ts;
+	struct tm tm;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (localtime_r(&ts.tv_sec, &tm))
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	pthread_getname_np(pthread_self(), thread, sizeof(thread));
+	if (log_show_level)
+		snprintf(lvl, sizeof(lvl), ":%s", tag[level]);
+	if (log_show_origin)
+		snprintf(origin, sizeof(origin), ":%s:%d", file, line);
+	return snprintf(out, len, "%s.%09ld [%s:%s%s%s] %s\n", when, ts.tv_nsec, log_instance,
+			thread, lvl, origin, msg);
+}
+
 void log_msg_at(enum log_level level, const char *file, int line,
 		const char *fmt, ...)
 {
-	static const char *const tag[] = { "error", "warning", "info", "debug" };
-	char msg[1024], origin[256] = "", out[1400];
+	char msg[1024], out[1500];
 	va_list ap;
 	int n;
 
@@ -93,11 +130,8 @@ void log_msg_at(enum log_level level, const char *file, int line,
 
 	pthread_mutex_lock(&log_lock);
 	if (log_fd >= 0 && log_module_matches(file)) {
-		if (log_show_origin)
-			snprintf(origin, sizeof(origin), "%s:%d: ", file, line);
-		n = snprintf(out, sizeof(out), "%s: %s%s%s%s\n", log_prog,
-			     log_show_level ? tag[level] : "",
-			     log_show_level ? ": " : "", origin, msg);
+		n = (log_instance[0] ? format_firecracker : format_own)(out, sizeof(out), level,
+									file, line, msg);
 		if (n >= (int)sizeof(out)) {
 			n = sizeof(out) - 1;
 			out[n - 1] = '\n';

@@ -17,10 +17,14 @@ int log_parse_level(const char *s, enum log_level *out);
  * discard everything); the log module takes ownership of any fd other than
  * 2 and closes it when replaced. show_level / show_origin: include the level
  * name / the source file and line. module: when not NULL, only lines whose
- * source file lies under src/<module> are written (copied). The defaults
- * are fd 2, show_level true, show_origin false, no module filter. */
+ * source file lies under src/<module> are written (copied). instance: when
+ * not NULL, lines take Firecracker's logger format,
+ *   2026-12-04T06:52:49.123456789 [INSTANCE:THREAD:LEVEL:FILE:LINE] message
+ * (local time; LEVEL and FILE:LINE only when shown), else azote's own
+ * "azote: warning: message". The defaults are fd 2, show_level true,
+ * show_origin false, no module filter, azote's format. */
 void log_set_output(int fd, bool show_level, bool show_origin,
-		    const char *module);
+		    const char *module, const char *instance);
 
 void log_msg_at(enum log_level level, const char *file, int line,
 		const char *fmt, ...) __attribute__((format(printf, 4, 5)));

@@ -93,8 +93,9 @@ read -r wall cpu <<<"$times"
 [ "${cpu:-0}" -ge 70000 ] && [ "$cpu" -lt 10000000 ] &&
 	pass "process_startup_time_cpu_us adds the jailer's CPU time: $cpu" ||
 	fail "process_startup_time_cpu_us: '$cpu'"
-expect_match "--log-path, --level Debug, --show-level, --show-log-origin" "$(cat "$TMP/fc.log")" \
-	'^azote: debug: src/[a-z0-9_/]+\.c:[0-9]+: '
+expect_match "--log-path, --level Debug, --show-level, --show-log-origin: Firecracker's format" \
+	"$(cat "$TMP/fc.log")" \
+	'^20[0-9]{2}-[01][0-9]-[0-3][0-9]T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{9} \[fc-flags:[^]:]+:DEBUG:src/[a-z0-9_/]+\.c:[0-9]+\] '
 expect_eq "nothing logged on stderr" "$(cat "$TMP/err3")" ""
 kill -TERM "$pid"
 wait "$pid"

@@ -319,13 +319,23 @@ static void test_logger(void **state)
 	assert_non_null(fp);
 	assert_true(fread(text, 1, sizeof(text) - 1, fp) > 0);
 	fclose(fp);
-	assert_non_null(strstr(text, "azote: warning: tests/unit/"
-			       "test_api_metrics.c:"));
-	assert_non_null(strstr(text, ": shown 1\n"));
+	/* Firecracker's format: local time to the nanosecond, then
+	 * [instance:thread:LEVEL:file:line]. */
+	char when[32], thread[16], *line2;
+	int file_line;
+	assert_int_equal(sscanf(text, "%31s [test-vm:%15[^:]:WARN:tests/unit/"
+				"test_api_metrics.c:%d] shown 1\n", when, thread, &file_line), 3);
+	assert_int_equal(strlen(when), 29);     /* 2026-12-04T06:52:49.123456789 */
+	assert_true(when[4] == '-' && when[10] == 'T' && when[19] == '.');
+	assert_true(file_line > 0);
 	assert_null(strstr(text, "hidden"));
-	/* Without show_level and show_log_origin, just the message. */
-	assert_non_null(strstr(text, "\nazote: API request failed: Invalid "
-			       "request method and/or path: GET /nope.\n"));
+	/* Without show_level and show_log_origin: instance and thread only. */
+	line2 = strchr(text, '\n');
+	assert_non_null(line2);
+	assert_non_null(strstr(line2, " [test-vm:"));
+	assert_non_null(strstr(line2, "] API request failed: Invalid request method "
+			       "and/or path: GET /nope.\n"));
+	assert_null(strstr(line2, ":INFO"));
 
 	assert_int_equal(fx_req(f, "PUT", "/logger",
 				"{\"level\": \"Chatty\"}"), 400);

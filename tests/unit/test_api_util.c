@@ -75,7 +75,7 @@ int api_fixture_teardown(void **state)
 	api_free(f->api);
 	metrics_destroy(&f->metrics);
 	/* Tests that configure the logger leave it pointing into dir. */
-	log_set_output(2, true, false, NULL);
+	log_set_output(2, true, false, NULL, NULL);
 	log_set_level(LOG_WARN);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
 	assert_int_equal(system(cmd), 0);
