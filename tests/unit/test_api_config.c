@@ -130,7 +130,7 @@ static void test_config_boots(void **state)
 	fp = fopen(fx_path(f, "fc.log"), "r");
 	assert_non_null(fp);
 	assert_non_null(fgets(line, sizeof(line), fp));
-	assert_non_null(strstr(line, "info: src/api/api.c:"));
+	assert_non_null(strstr(line, ":INFO:src/api/api.c:"));
 	assert_non_null(strstr(line, "microVM started"));
 	fclose(fp);
 	/* The metrics file exists and FlushMetrics writes to it. */
