@@ -6,18 +6,46 @@
 #include "io.h"
 #include "lib.h"
 #include "virtio.h"
+#include "virtio_mmio.h"
 
 #include "virtio/virtio.h"   /* status bits, shared with azote */
 
 #define RESET_TIMEOUT_US    1000000
 
+static const struct {
+	const char *name;
+	bool (*find)(struct virtio_dev *v, unsigned type, unsigned index,
+		     struct report *r);
+} transports[] = {
+	{ "pci", virtio_pci_find },
+	{ "mmio", virtio_mmio_find },
+};
+
 bool virtio_open(struct virtio_dev *v, unsigned type, u64 want,
 		 struct report *r)
 {
+	const char *name = param_str("transport", "auto");
 	unsigned index = (unsigned)param_u64("dev", 0, 0, 15);
 
 	memset(v, 0, sizeof(*v));
-	return virtio_pci_find(v, type, index, r) && virtio_start(v, want);
+	/* Firecracker-like VMMs boot with pci=off and name their devices
+	 * on the command line: if there are such names, they are meant. */
+	if (!strcmp(name, "auto"))
+		name = virtio_mmio_described() ? "mmio" : "pci";
+	for (unsigned i = 0; i < ARRAY_SIZE(transports); i++)
+		if (!strcmp(name, transports[i].name)) {
+			rep_kv(r, "transport=%s", name);
+			return transports[i].find(v, type, index, r) &&
+			       virtio_start(v, want);
+		}
+	v->why = "param_error=bad_value key=transport";
+	return false;
+}
+
+const char *virtio_type_name(unsigned type)
+{
+	return type == VIRTIO_ID_BLOCK ? "blk" :
+	       type == VIRTIO_ID_NET ? "net" : "other";
 }
 
 static u8 status(struct virtio_dev *v)

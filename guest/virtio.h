@@ -1,9 +1,9 @@
-/* A virtio 1.x device over a transport, modern interface only (PCI:
- * virtio 1.2, 4.1, virtio_pci.c), and its split virtqueues (2.7), driven
- * by polling from CPL 3. The status handshake, feature negotiation, queue
- * set-up and configuration reads are written once (virtio.c) over struct
- * virtio_ops, so the drivers (blk.c, net.c) do not know which transport
- * they run on. */
+/* A virtio 1.x device over one of two transports, modern interfaces only:
+ * PCI (virtio 1.2, 4.1: virtio_pci.c) or MMIO (4.2: virtio_mmio.c), and
+ * its split virtqueues (2.7), driven by polling from CPL 3. The status
+ * handshake, feature negotiation, queue set-up and configuration reads are
+ * written once (virtio.c) over struct virtio_ops, so the drivers (blk.c,
+ * net.c) do not know which transport they run on. */
 #ifndef PROBE_VIRTIO_H
 #define PROBE_VIRTIO_H
 
@@ -55,7 +55,7 @@ struct virtio_dev;
  * status, features, queue registers and notification. A device that
  * breaks the protocol gets a key=value reason in v->why. */
 struct virtio_ops {
-	const char *name;          /* "pci" */
+	const char *name;          /* "pci", "mmio": the transport= key */
 	u8 (*get_status)(struct virtio_dev *v);
 	void (*set_status)(struct virtio_dev *v, u8 status);   /* 0: reset */
 	/* 32 feature bits from bit 32 * word: offered / accepted. */
@@ -83,6 +83,9 @@ struct virtio_dev {
 			u64 common, notify_base, isr;
 			u32 notify_len, notify_mult;
 		} pci;
+		struct {           /* virtio_mmio.c */
+			u64 base;
+		} mmio;
 	};
 	u64 device_cfg;            /* device configuration: address, bytes */
 	u32 device_cfg_len;
@@ -96,15 +99,21 @@ struct vq_seg {
 	bool device_writes;
 };
 
-/* Finds the probe.dev-th (0-based) device of the given type, adds where
- * it is to the report, and starts it (virtio_start). False with v->why
- * set if there is none or it fails. */
+/* Finds the probe.dev-th (0-based) device of the given type on the
+ * transport probe.transport names (auto: MMIO if the command line
+ * describes virtio-mmio devices, else PCI), adds transport= and where the
+ * device is to the report, and starts it (virtio_start). False with
+ * v->why set if there is none or it fails. */
 bool virtio_open(struct virtio_dev *v, unsigned type, u64 want,
 		 struct report *r);
-/* The transport's half of virtio_open: sets v->ops and the transport's
- * fields, and reports where the device is. */
+/* The transports' halves of virtio_open: set v->ops and the transport's
+ * fields, and report where the device is. */
 bool virtio_pci_find(struct virtio_dev *v, unsigned type, unsigned index,
 		     struct report *r);
+bool virtio_mmio_find(struct virtio_dev *v, unsigned type, unsigned index,
+		      struct report *r);
+/* "blk", "net": for reasons such as no_virtio_blk. */
+const char *virtio_type_name(unsigned type);
 /* Reset, ACKNOWLEDGE, DRIVER, negotiate (VERSION_1 required; `want` are
  * the optional features the driver can use), FEATURES_OK check. */
 bool virtio_start(struct virtio_dev *v, u64 want);

@@ -39,14 +39,6 @@
 
 #define NO_VECTOR           0xffff
 
-static void wr64(u64 a, u64 v)
-{
-	/* Two 32-bit writes, low first: the spec allows drivers to do so
-	 * and every device must accept it. */
-	mmio_write32(a, (u32)v);
-	mmio_write32(a + 4, (u32)(v >> 32));
-}
-
 /* Resolves a capability to an address, checking it fits its BAR. */
 static bool cap_addr(struct virtio_dev *v, u8 cap, u64 *addr, u32 *len)
 {
@@ -169,9 +161,9 @@ static bool pci_queue_enable(struct virtio_dev *v, struct virtq *q)
 	}
 	q->notify = v->pci.notify_base + noff;
 	mmio_write16(c + CC_Q_MSIX, NO_VECTOR);
-	wr64(c + CC_Q_DESC, (u64)q->desc);
-	wr64(c + CC_Q_DRIVER, (u64)q->avail);
-	wr64(c + CC_Q_DEVICE, (u64)q->used);
+	mmio_write64_halves(c + CC_Q_DESC, (u64)q->desc);
+	mmio_write64_halves(c + CC_Q_DRIVER, (u64)q->avail);
+	mmio_write64_halves(c + CC_Q_DEVICE, (u64)q->used);
 	mmio_write16(c + CC_Q_ENABLE, 1);
 	return true;
 }
@@ -220,7 +212,7 @@ bool virtio_pci_find(struct virtio_dev *v, unsigned type, unsigned index,
 		return true;
 	}
 	snprintf(why, sizeof(why), "reason=no_virtio_%s pci_functions=%u",
-		 type == VIRTIO_ID_BLOCK ? "blk" : "net", n);
+		 virtio_type_name(type), n);
 	v->why = why;
 	return false;
 }
