@@ -153,8 +153,7 @@ static const struct virtio_ops mmio_ops = {
 	.config_generation = mmio_config_generation,
 };
 
-/* The windows the command line names, parsed once; NULL, or a key=value
- * reason if an argument is unusable. */
+/* The windows the command line names, and the reason after a failure. */
 static struct virtio_mmio_window windows[VIRTIO_MMIO_MAX_DEVS];
 static unsigned nr_windows;
 static char why[160];
@@ -170,27 +169,34 @@ static const char *set_why(const char *fmt, ...)
 	return why;
 }
 
+/* Parses the windows once: NULL, or a key=value reason (kept) if an
+ * argument is unusable. */
 static const char *parse_windows(void)
 {
 	static bool parsed;
+	static char error[128];
 	const char *pos = NULL, *val;
 	size_t len;
 
 	if (parsed)
-		return why[0] ? why : NULL;
+		return error[0] ? error : NULL;
 	parsed = true;
 	while (cmdline_next(ARG_KEY, &pos, &val, &len)) {
 		char arg[64];
 
-		if (nr_windows == VIRTIO_MMIO_MAX_DEVS)
-			return set_why("reason=virtio_mmio_too_many max=%u",
-				       VIRTIO_MMIO_MAX_DEVS);
+		if (nr_windows == VIRTIO_MMIO_MAX_DEVS) {
+			snprintf(error, sizeof(error),
+				 "reason=virtio_mmio_too_many max=%u",
+				 VIRTIO_MMIO_MAX_DEVS);
+			return error;
+		}
 		if (!virtio_mmio_parse(val, len, &windows[nr_windows])) {
 			len = MIN(len, sizeof(arg) - 1);
 			memcpy(arg, val, len);
 			arg[len] = '\0';
-			return set_why("reason=virtio_mmio_bad_arg "
-				       ARG_KEY "=%s", arg);
+			snprintf(error, sizeof(error), "reason=virtio_mmio_bad_arg "
+				 ARG_KEY "=%s", arg);
+			return error;
 		}
 		nr_windows++;
 	}
