@@ -20,26 +20,17 @@ static bool read_cfg32(struct blk *b, u32 off, u32 *out, unsigned feature)
 
 bool blk_open(struct blk *b, struct report *r)
 {
-	static struct pci_dev devs[PCI_MAX_DEVS];
-	unsigned n = pci_scan(devs, PCI_MAX_DEVS);
-	u64 idx = param_u64("dev", 0, 0, 15);
 	u64 qmax = param_u64("qsize", VIRTQ_MAX_SIZE, 1, VIRTQ_MAX_SIZE);
 	u64 want = 1ULL << VIRTIO_BLK_F_SIZE_MAX | 1ULL << VIRTIO_BLK_F_SEG_MAX |
 		   1ULL << VIRTIO_BLK_F_RO | 1ULL << VIRTIO_BLK_F_BLK_SIZE |
 		   1ULL << VIRTIO_BLK_F_FLUSH | 1ULL << VIRTIO_BLK_F_DISCARD |
 		   1ULL << VIRTIO_BLK_F_WRITE_ZEROES;
-	struct pci_dev *pd = virtio_find(devs, n, VIRTIO_ID_BLOCK, (unsigned)idx);
 	bool ok;
 
 	memset(b, 0, sizeof(*b));
 	if (param_u64("event_idx", 0, 0, 1))
 		want |= 1ULL << VIRTIO_F_RING_EVENT_IDX;
-	if (!pd) {
-		rep_fail(r, "reason=no_virtio_blk pci_functions=%u", n);
-		return false;
-	}
-	rep_kv(r, "pci=00:%02x.%x", pd->slot, pd->fn);
-	ok = virtio_start(&b->v, pd, want) &&
+	ok = virtio_open(&b->v, VIRTIO_ID_BLOCK, want, r) &&
 	     virtio_cfg_read(&b->v, CFG_CAPACITY, &b->capacity, 8, 4) &&
 	     read_cfg32(b, CFG_SIZE_MAX, &b->size_max, VIRTIO_BLK_F_SIZE_MAX) &&
 	     read_cfg32(b, CFG_SEG_MAX, &b->seg_max, VIRTIO_BLK_F_SEG_MAX) &&

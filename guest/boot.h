@@ -36,6 +36,8 @@ bool bootinfo_copy(u64 start_info_pa, const char **why);
 u64 bootinfo_ram_bytes(void);
 u64 bootinfo_ram_end(u64 below);
 bool bootinfo_is_ram(u64 addr, u64 size);
+/* Whether any byte of [addr, addr + size) is RAM. */
+bool bootinfo_overlaps_ram(u64 addr, u64 size);
 
 /* ring 0 page tables */
 void paging_init(void);

@@ -99,3 +99,15 @@ bool bootinfo_is_ram(u64 addr, u64 size)
 	}
 	return false;
 }
+
+bool bootinfo_overlaps_ram(u64 addr, u64 size)
+{
+	for (u32 i = 0; i < boot.nr_mem; i++) {
+		const struct mem_range *r = &boot.mem[i];
+
+		if (r->type == E820_RAM && addr < r->addr + r->size &&
+		    r->addr < addr + size)
+			return true;
+	}
+	return false;
+}

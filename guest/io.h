@@ -27,6 +27,13 @@ static inline u32 mmio_read32(u64 a) { return *(volatile u32 *)a; }
 static inline void mmio_write8(u64 a, u8 v) { *(volatile u8 *)a = v; }
 static inline void mmio_write16(u64 a, u16 v) { *(volatile u16 *)a = v; }
 static inline void mmio_write32(u64 a, u32 v) { *(volatile u32 *)a = v; }
+/* A 64-bit register as two 32-bit halves, low first: virtio allows
+ * drivers to write its 64-bit fields so, and every device accepts it. */
+static inline void mmio_write64_halves(u64 a, u64 v)
+{
+	mmio_write32(a, (u32)v);
+	mmio_write32(a + 4, (u32)(v >> 32));
+}
 
 /* x86 is TSO: only store->load needs a fence; the rest a compiler barrier. */
 #define barrier() __asm__ volatile("" ::: "memory")

@@ -16,7 +16,7 @@ struct test {
  * known state, e.g. kill a card after the guest's writes were flushed). */
 #define COMMON_PARAMS "test", "hold"
 static const char *const hello_params[] = { COMMON_PARAMS, "cpu_tables", NULL };
-#define VIRTIO_PARAMS COMMON_PARAMS, "dev", "qsize", "event_idx"
+#define VIRTIO_PARAMS COMMON_PARAMS, "transport", "dev", "qsize", "event_idx"
 static const char *const blk_info_params[] = { VIRTIO_PARAMS, NULL };
 static const char *const blk_verify_params[] = {
 	VIRTIO_PARAMS, "seed", "start", "sectors", "verify", NULL };

@@ -49,13 +49,9 @@ static void rx_add(struct net *n)
 
 bool net_open(struct net *n, struct report *r)
 {
-	static struct pci_dev devs[PCI_MAX_DEVS];
-	unsigned nr = pci_scan(devs, PCI_MAX_DEVS);
-	u64 idx = param_u64("dev", 0, 0, 15);
 	u64 qmax = param_u64("qsize", 256, 2, VIRTQ_MAX_SIZE);
 	u64 want = 1ULL << VIRTIO_NET_F_MAC | 1ULL << VIRTIO_NET_F_MTU |
 		   1ULL << VIRTIO_NET_F_STATUS;
-	struct pci_dev *pd = virtio_find(devs, nr, VIRTIO_ID_NET, (unsigned)idx);
 	u32 prefix = 0;
 	u16 st = LINK_UP;
 	bool ok;
@@ -73,13 +69,8 @@ bool net_open(struct net *n, struct report *r)
 		rep_fail(r, "param_error=peer_not_on_our_subnet");
 		return false;
 	}
-	if (!pd) {
-		rep_fail(r, "reason=no_virtio_net pci_functions=%u", nr);
-		return false;
-	}
-	rep_kv(r, "pci=00:%02x.%x", pd->slot, pd->fn);
 	n->mtu = 1500;
-	ok = virtio_start(&n->v, pd, want);
+	ok = virtio_open(&n->v, VIRTIO_ID_NET, want, r);
 	if (ok && !virtio_has(&n->v, VIRTIO_NET_F_MAC)) {
 		n->v.why = "reason=device_offers_no_mac";
 		ok = false;

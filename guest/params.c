@@ -19,9 +19,11 @@ static struct param params[MAX_PARAMS];
 static unsigned nr_params;
 static char error[160];
 static char values[MAX_PARAMS][128];
+static const char *cmdline = "";
 
 void params_init(const char *c)
 {
+	cmdline = c;
 	while (*c) {
 		const char *w = c, *eq;
 
@@ -121,4 +123,30 @@ const char *params_error(const char *const *known)
 		}
 	}
 	return NULL;
+}
+
+bool cmdline_next(const char *key, const char **pos, const char **val,
+		  size_t *len)
+{
+	size_t n = strlen(key);
+	const char *c = *pos ? *pos : cmdline;
+
+	while (*c) {
+		const char *w = c, *end;
+
+		while (*c && *c != ' ')
+			c++;
+		end = c;
+		while (*c == ' ')
+			c++;
+		if ((size_t)(end - w) >= n && !strncmp(w, key, n) &&
+		    (w + n == end || w[n] == '=')) {
+			*val = w + n == end ? end : w + n + 1;
+			*len = (size_t)(end - *val);
+			*pos = c;
+			return true;
+		}
+	}
+	*pos = c;
+	return false;
 }

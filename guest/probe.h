@@ -14,6 +14,12 @@ u64 param_u64(const char *key, u64 def, u64 min, u64 max);
 /* Non-NULL when a parameter was malformed or is unknown to the test: a
  * key=value string for the FAIL line. */
 const char *params_error(const char *const *known);
+/* Other words of the command line, meant for a kernel, that the probe
+ * reads as one would (e.g. virtio_mmio.device=): each word KEY=VALUE (or
+ * a bare KEY, as an empty value) in order. *pos starts NULL; each call
+ * gives the next value (not NUL-terminated) or returns false. */
+bool cmdline_next(const char *key, const char **pos, const char **val,
+		  size_t *len);
 
 /* --- result line: PROBE <test> PASS|FAIL key=value ... --- */
 struct report {

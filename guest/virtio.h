@@ -1,9 +1,14 @@
-/* A virtio 1.x modern PCI device (virtio spec 1.2, 4.1) and its split
- * virtqueues (2.7), driven by polling from CPL 3. */
+/* A virtio 1.x device over one of two transports, modern interfaces only:
+ * PCI (virtio 1.2, 4.1: virtio_pci.c) or MMIO (4.2: virtio_mmio.c), and
+ * its split virtqueues (2.7), driven by polling from CPL 3. The status
+ * handshake, feature negotiation, queue set-up and configuration reads are
+ * written once (virtio.c) over struct virtio_ops, so the drivers (blk.c,
+ * net.c) do not know which transport they run on. */
 #ifndef PROBE_VIRTIO_H
 #define PROBE_VIRTIO_H
 
 #include "pci.h"
+#include "probe.h"
 #include "types.h"
 
 #define VIRTIO_VENDOR          0x1af4
@@ -35,7 +40,7 @@ struct virtq {
 	volatile u16 *avail;       /* flags, idx, ring[size], used_event */
 	volatile u16 *used;        /* flags, idx, then elems; avail_event */
 	volatile struct vq_used_elem *used_ring;
-	u64 notify;                /* MMIO address to write the index to */
+	u64 notify;                /* MMIO address the transport notifies at */
 	u16 avail_idx, last_used, last_kicked;
 	u16 free_head, num_free;
 	bool event_idx;
@@ -44,10 +49,46 @@ struct virtq {
 	struct virtio_dev *dev;
 };
 
+struct virtio_dev;
+
+/* What differs between the transports: how the driver reaches the device's
+ * status, features, queue registers and notification. A device that
+ * breaks the protocol gets a key=value reason in v->why. */
+struct virtio_ops {
+	const char *name;          /* "pci", "mmio": the transport= key */
+	u8 (*get_status)(struct virtio_dev *v);
+	void (*set_status)(struct virtio_dev *v, u8 status);   /* 0: reset */
+	/* 32 feature bits from bit 32 * word: offered / accepted. */
+	u32 (*get_features)(struct virtio_dev *v, u32 word);
+	void (*set_features)(struct virtio_dev *v, u32 word, u32 bits);
+	/* After FEATURES_OK: no interrupts wanted, the probe polls (NULL:
+	 * nothing to tell the device). */
+	void (*polled)(struct virtio_dev *v);
+	/* Selects queue `index` and reads its maximum size; false if the
+	 * queue is missing or already enabled. */
+	bool (*queue_select)(struct virtio_dev *v, u16 index, u32 *max);
+	/* Gives the selected queue's size and areas (q is laid out) to the
+	 * device, sets q->notify, and enables the queue. */
+	bool (*queue_enable)(struct virtio_dev *v, struct virtq *q);
+	/* Available buffer notification for q. */
+	void (*notify)(struct virtq *q);
+	u32 (*config_generation)(struct virtio_dev *v);
+};
+
 struct virtio_dev {
-	struct pci_dev *pci;
-	u64 common, notify_base, isr, device_cfg;
-	u32 notify_len, notify_mult, device_cfg_len;
+	const struct virtio_ops *ops;
+	union {
+		struct {           /* virtio_pci.c */
+			struct pci_dev *fn;
+			u64 common, notify_base, isr;
+			u32 notify_len, notify_mult;
+		} pci;
+		struct {           /* virtio_mmio.c */
+			u64 base;
+		} mmio;
+	};
+	u64 device_cfg;            /* device configuration: address, bytes */
+	u32 device_cfg_len;
 	u64 offered, features;
 	const char *why;           /* key=value reason after a failure */
 };
@@ -58,23 +99,35 @@ struct vq_seg {
 	bool device_writes;
 };
 
-/* Finds the index-th (0-based) modern virtio device of the given type. */
-struct pci_dev *virtio_find(struct pci_dev *devs, unsigned n, unsigned type,
-			    unsigned index);
+/* Finds the probe.dev-th (0-based) device of the given type on the
+ * transport probe.transport names (auto: MMIO if the command line
+ * describes virtio-mmio devices, else PCI), adds transport= and where the
+ * device is to the report, and starts it (virtio_start). False with
+ * v->why set if there is none or it fails. */
+bool virtio_open(struct virtio_dev *v, unsigned type, u64 want,
+		 struct report *r);
+/* The transports' halves of virtio_open: set v->ops and the transport's
+ * fields, and report where the device is. */
+bool virtio_pci_find(struct virtio_dev *v, unsigned type, unsigned index,
+		     struct report *r);
+bool virtio_mmio_find(struct virtio_dev *v, unsigned type, unsigned index,
+		      struct report *r);
+/* "blk", "net": for reasons such as no_virtio_blk. */
+const char *virtio_type_name(unsigned type);
 /* Reset, ACKNOWLEDGE, DRIVER, negotiate (VERSION_1 required; `want` are
  * the optional features the driver can use), FEATURES_OK check. */
-bool virtio_start(struct virtio_dev *v, struct pci_dev *pd, u64 want);
+bool virtio_start(struct virtio_dev *v, u64 want);
 /* Sets up queue `index` with at most `max_size` entries. */
 bool virtio_queue(struct virtio_dev *v, struct virtq *q, u16 index, u16 max_size);
 bool virtio_driver_ok(struct virtio_dev *v);
+/* Resets the device and waits for it (nothing if none was found). */
 void virtio_reset(struct virtio_dev *v);
 bool virtio_needs_reset(struct virtio_dev *v);
 bool virtio_has(const struct virtio_dev *v, unsigned feature);
-/* Device config space, read consistently (config_generation) in accesses
+/* Device config space, read consistently (config generation) in accesses
  * of `unit` bytes (1, 2 or 4: the field's width; 4 for 64-bit fields). */
 bool virtio_cfg_read(struct virtio_dev *v, u32 off, void *buf, u32 len,
 		     u32 unit);
-u16 virtio_num_queues(struct virtio_dev *v);
 
 /* Queues a chain; returns its head, or -1 if the ring is full. */
 int vq_add(struct virtq *q, const struct vq_seg *segs, unsigned n);

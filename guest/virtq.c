@@ -62,7 +62,7 @@ void vq_kick(struct virtq *q)
 		notify = !(q->used[USED_FLAGS] & USED_F_NO_NOTIFY);
 	}
 	if (notify)
-		mmio_write16(q->notify, q->index);
+		q->dev->ops->notify(q);
 }
 
 int vq_poll(struct virtq *q, u16 *head, u32 *len)

@@ -7,12 +7,18 @@
 PROBE_RUN=$ROOT/tests/lib/probe-run
 # The last expect_probe's output (the probe's PROBE lines).
 PROBE_OUT=$TMP/probe.out
+# A regex every result line expect_probe checks must match as well (e.g.
+# the virtio transport a test means to exercise), except a param_error=
+# line (the probe refuses its parameters before it looks for a device);
+# empty: none.
+PROBE_LINE_ALSO=""
 need_built "$PROBE_ELF"
 
 # expect_probe NAME WANT_RC REGEX -- [in_ns_run] PROBE-RUN-ARGS...: runs
 # probe-run (inside the network namespace $NS if the first word is
 # in_ns_run), checks its exit status and that its last result line matches
-# REGEX (a bash regex). Status 1 when the check failed.
+# REGEX (a bash regex) and $PROBE_LINE_ALSO. Status 1 when the check
+# failed.
 expect_probe() {
 	local name=$1 want=$2 re=$3 rc line pre=()
 	shift 4
@@ -23,7 +29,9 @@ expect_probe() {
 	"${pre[@]}" "$PROBE_RUN" "$@" >"$PROBE_OUT" 2>"$TMP/probe.err"
 	rc=$?
 	line=$(grep -E '^PROBE [a-z0-9-]+ (PASS|FAIL)' "$PROBE_OUT" | tail -n 1)
-	if [ "$rc" != "$want" ] || ! [[ $line =~ $re ]]; then
+	if [ "$rc" != "$want" ] || ! [[ $line =~ $re ]] ||
+	   { [ -n "$PROBE_LINE_ALSO" ] && [[ $line != *" param_error="* ]] &&
+	     ! [[ $line =~ $PROBE_LINE_ALSO ]]; }; then
 		fail "$name: rc=$rc (want $want), line: $line"
 		cat "$TMP/probe.err"
 		return 1
