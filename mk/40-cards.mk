@@ -41,3 +41,8 @@ $(eval $(call unit_test,test_jail_identity,tests/unit/test_jail_identity.c src/j
 $(eval $(call fuzzer,fuzz_virtqueue,fuzz/fuzz_virtqueue.c $(VIRTIO_SRCS) src/cards/blk/req.c))
 $(eval $(call fuzzer,fuzz_vhost_msg,fuzz/fuzz_vhost_msg.c src/vhost/msg.c src/cards/vhost/backend.c $(VIRTIO_SRCS)))
 $(eval $(call unit_test,test_blk_opts,tests/unit/test_blk_opts.c src/cards/blk/opts.c src/cards/card_opts.c src/jail/seccomp.c src/jail/confine.c,-lseccomp))
+# The card start-up skeleton alone, with a fake card kind; card_start,
+# card_stop and the socket side are the test's own, confinement and
+# seccomp wrapped (--wrap), so nothing is closed, listened on, confined or
+# filtered for real in the test process.
+$(eval $(call unit_test,test_card_main,tests/unit/test_card_main.c src/cards/card_main.c src/cards/card_opts.c src/jail/seccomp.c src/jail/confine.c,-lseccomp -Xlinker --wrap=jail_confine -Xlinker --wrap=jail_seccomp_apply))
