@@ -15,9 +15,14 @@ $(CARDLIB): $(CARDLIB_SRCS:%.c=$(OBJ)/%.o)
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
 
+# What every card program links beside its own folder: the start-up
+# skeleton its main.c fills in (card_main.c), the common options, the
+# stats page, the socket side and the sandbox.
+CARD_MAIN_SRCS := src/cards/card_main.c src/cards/card.c src/cards/card_opts.c \
+                  src/cards/stats.c src/cards/vhost/server.c $(JAIL_SRCS)
+
 BLK_SRCS := src/cards/blk/main.c src/cards/blk/opts.c src/cards/blk/device.c src/cards/blk/queue.c \
-            src/cards/blk/req.c src/cards/blk/image.c src/cards/stats.c src/cards/card.c src/cards/card_opts.c \
-            src/cards/vhost/server.c $(JAIL_SRCS)
+            src/cards/blk/req.c src/cards/blk/image.c $(CARD_MAIN_SRCS)
 
 PROGRAMS += $(BUILD)/azote-card-blk
 $(BUILD)/azote-card-blk: $(BLK_SRCS:%.c=$(OBJ)/%.o) $(CARDLIB) $(COMMON_LIB)
