@@ -15,9 +15,14 @@ $(CARDLIB): $(CARDLIB_SRCS:%.c=$(OBJ)/%.o)
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
 
+# What every card program links beside its own folder: the start-up
+# skeleton its main.c fills in (card_main.c), the common options, the
+# stats page, the socket side and the sandbox.
+CARD_MAIN_SRCS := src/cards/card_main.c src/cards/card.c src/cards/card_opts.c \
+                  src/cards/stats.c src/cards/vhost/server.c $(JAIL_SRCS)
+
 BLK_SRCS := src/cards/blk/main.c src/cards/blk/opts.c src/cards/blk/device.c src/cards/blk/queue.c \
-            src/cards/blk/req.c src/cards/blk/image.c src/cards/stats.c src/cards/card.c src/cards/card_opts.c \
-            src/cards/vhost/server.c $(JAIL_SRCS)
+            src/cards/blk/req.c src/cards/blk/image.c $(CARD_MAIN_SRCS)
 
 PROGRAMS += $(BUILD)/azote-card-blk
 $(BUILD)/azote-card-blk: $(BLK_SRCS:%.c=$(OBJ)/%.o) $(CARDLIB) $(COMMON_LIB)
@@ -41,3 +46,8 @@ $(eval $(call unit_test,test_jail_identity,tests/unit/test_jail_identity.c src/j
 $(eval $(call fuzzer,fuzz_virtqueue,fuzz/fuzz_virtqueue.c $(VIRTIO_SRCS) src/cards/blk/req.c))
 $(eval $(call fuzzer,fuzz_vhost_msg,fuzz/fuzz_vhost_msg.c src/vhost/msg.c src/cards/vhost/backend.c $(VIRTIO_SRCS)))
 $(eval $(call unit_test,test_blk_opts,tests/unit/test_blk_opts.c src/cards/blk/opts.c src/cards/card_opts.c src/jail/seccomp.c src/jail/confine.c,-lseccomp))
+# The card start-up skeleton alone, with a fake card kind; card_start,
+# card_stop and the socket side are the test's own, confinement and
+# seccomp wrapped (--wrap), so nothing is closed, listened on, confined or
+# filtered for real in the test process.
+$(eval $(call unit_test,test_card_main,tests/unit/test_card_main.c src/cards/card_main.c src/cards/card_opts.c src/jail/seccomp.c src/jail/confine.c,-lseccomp -Xlinker --wrap=jail_confine -Xlinker --wrap=jail_seccomp_apply))

@@ -5,8 +5,7 @@
 NET_CORE_SRCS := src/cards/net/hdr.c src/cards/net/rx.c src/cards/net/tx.c \
                  src/cards/net/ctrl.c
 NET_SRCS := src/cards/net/main.c src/cards/net/opts.c src/cards/net/device.c \
-            src/cards/net/pair.c src/cards/net/tap.c src/cards/vhost/server.c \
-            src/cards/stats.c src/cards/card.c src/cards/card_opts.c $(NET_CORE_SRCS) $(JAIL_SRCS)
+            src/cards/net/pair.c src/cards/net/tap.c $(NET_CORE_SRCS) $(CARD_MAIN_SRCS)
 
 PROGRAMS += $(BUILD)/azote-card-net
 $(BUILD)/azote-card-net: $(NET_SRCS:%.c=$(OBJ)/%.o) $(CARDLIB) $(COMMON_LIB)

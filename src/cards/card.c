@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <stddef.h>
+#include <sys/mman.h>
 
 #include "cards/fds.h"
 #include "cards/vhost/server.h"
@@ -19,4 +20,10 @@ int card_start(int sock_fd, int stats_fd, struct card_stats **stats, struct azer
 	if (sock_fd >= 0 && vu_server_check_fd(sock_fd, e))
 		return -1;
 	return 0;
+}
+
+void card_stop(struct card_stats *stats)
+{
+	if (stats)
+		munmap(stats, CARD_STATS_SIZE);
 }

@@ -12,4 +12,8 @@
  * mapped page, or NULL without one. */
 int card_start(int sock_fd, int stats_fd, struct card_stats **stats, struct azerr *e);
 
+/* Gives back what card_start took that outlives it: the stats page's
+ * mapping (stats may be NULL). Only while no worker counts into it. */
+void card_stop(struct card_stats *stats);
+
 #endif

@@ -1,0 +1,110 @@
+#include "cards/card_main.h"
+
+#include <stdbool.h>
+#include <unistd.h>
+
+#include "cards/card.h"
+#include "cards/vhost/server.h"
+#include "common/log.h"
+#include "jail/confine.h"
+
+/* What card_main carries from one step to the next. */
+struct card_run {
+	const struct card_kind *k;
+	const struct card_opts *o;  /* the common options, inside the card's */
+	struct card_stats *stats;   /* azote's counters page, or NULL */
+	int listen_fd;              /* --socket's, or -1 */
+	bool opened;                /* k->open succeeded: k->destroy closes it */
+	bool created;               /* k->create was called: workers may run */
+	struct azerr e;
+};
+
+/* The command line: -1 to go on, or the status to exit with at once. */
+static int parse(struct card_run *r, int argc, char **argv)
+{
+	switch (r->k->parse(argc, argv, r->k->card, &r->o, &r->e)) {
+	case CARD_OPTS_HELP:
+		r->k->usage(stdout);
+		return CARD_EXIT_OK;
+	case CARD_OPTS_ERROR:
+		log_error("%s", r->e.msg);
+		r->k->usage(stderr);
+		return CARD_EXIT_USAGE;
+	case CARD_OPTS_RUN:
+		break;
+	}
+	log_set_level(r->o->log_level);
+	return -1;
+}
+
+/* Everything the card needs from the filesystem, then confinement, so
+ * that a confined card has no path left to open. */
+static int prepare(struct card_run *r)
+{
+	const struct card_opts *o = r->o;
+
+	if (card_start(o->fd, o->stats_fd, &r->stats, &r->e))
+		return -1;
+	if (r->k->open(r->k->card, &r->e))
+		return -1;
+	r->opened = true;
+	if (o->socket && (r->listen_fd = vu_server_listen(o->socket, &r->e)) < 0)
+		return -1;
+	/* Everything from the filesystem is open; the workers not started. */
+	if (o->confine && jail_confine(&o->user, &r->e))
+		return -1;
+	return 0;
+}
+
+/* The workers, then one filter over every thread (TSYNC), and only then
+ * the front-end: no vhost-user byte is read unfiltered. */
+static int serve(struct card_run *r)
+{
+	const struct card_opts *o = r->o;
+	const struct vu_device *dev;
+	char what[1024]; /* as long as a log line's message: nothing more shows */
+	unsigned rules;
+
+	r->created = true;
+	dev = r->k->create(r->k->card, r->stats, &r->e);
+	if (!dev)
+		return -1;
+	if (jail_seccomp_apply(o->seccomp, r->k->filter, &rules, &r->e))
+		return -1;
+	r->k->describe(r->k->card, what, sizeof(what));
+	log_info("serving %s, seccomp: %u rules", what, rules);
+	return vu_server_run(dev, o->fd, r->listen_fd, o->socket, &r->e);
+}
+
+/* Gives back what the card took. Once create was called, workers may be
+ * counting into the stats page and serving from the resource: those stay
+ * until the process ends, as the workers do. */
+static void release(struct card_run *r)
+{
+	if (r->listen_fd >= 0)
+		close(r->listen_fd);
+	if (r->created)
+		return;
+	if (r->opened)
+		r->k->destroy(r->k->card);
+	card_stop(r->stats);
+}
+
+int card_main(int argc, char **argv, const struct card_kind *k)
+{
+	struct card_run r = { .k = k, .listen_fd = -1 };
+	int status;
+
+	log_init(k->name, LOG_WARN);
+	status = parse(&r, argc, argv);
+	if (status >= 0)
+		return status;
+	if (prepare(&r) == 0 && serve(&r) == 0) {
+		status = CARD_EXIT_OK;
+	} else {
+		log_error("%s", r.e.msg);
+		status = CARD_EXIT_FAILED;
+	}
+	release(&r);
+	return status;
+}
