@@ -20,6 +20,9 @@ static bool log_show_level = true;
 static bool log_show_origin;
 static char log_module[128];
 static char log_instance[128];  /* "": azote's own format */
+/* The calling thread's name, for Firecracker's format; read once, since a
+ * thread under a seccomp filter may not ask the kernel for it. */
+static __thread char log_thread[16];
 
 void log_init(const char *progname, enum log_level level)
 {
@@ -80,6 +83,12 @@ static bool log_module_matches(const char *file)
 	       (file[n] == '/' || file[n] == '.' || file[n] == '\0');
 }
 
+void log_remember_thread_name(void)
+{
+	if (pthread_getname_np(pthread_self(), log_thread, sizeof(log_thread)))
+		log_thread[0] = '\0';
+}
+
 /* azote's own line: "azote: warning: src/x.c:12: message". */
 static int format_own(char *out, size_t len, enum log_level level, const char *file,
 		      int line, const char *msg)
@@ -99,20 +108,21 @@ static int format_firecracker(char *out, size_t len, enum log_level level, const
 			      int line, const char *msg)
 {
 	static const char *const tag[] = { "ERROR", "WARN", "INFO", "DEBUG" };
-	char when[40] = "", thread[16] = "-", lvl[8] = "", origin[256] = "";
+	char when[40] = "", lvl[8] = "", origin[256] = "";
 	struct timespec ts;
 	struct tm tm;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	if (localtime_r(&ts.tv_sec, &tm))
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-	pthread_getname_np(pthread_self(), thread, sizeof(thread));
+	if (!log_thread[0])
+		log_remember_thread_name();
 	if (log_show_level)
 		snprintf(lvl, sizeof(lvl), ":%s", tag[level]);
 	if (log_show_origin)
 		snprintf(origin, sizeof(origin), ":%s:%d", file, line);
 	return snprintf(out, len, "%s.%09ld [%s:%s%s%s] %s\n", when, ts.tv_nsec, log_instance,
-			thread, lvl, origin, msg);
+			log_thread[0] ? log_thread : "-", lvl, origin, msg);
 }
 
 void log_msg_at(enum log_level level, const char *file, int line,

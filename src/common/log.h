@@ -26,6 +26,11 @@ int log_parse_level(const char *s, enum log_level *out);
 void log_set_output(int fd, bool show_level, bool show_origin,
 		    const char *module, const char *instance);
 
+/* Reads the calling thread's name for later log lines (Firecracker's
+ * format names the thread); threads call it before a seccomp filter would
+ * forbid asking, and again after renaming themselves. */
+void log_remember_thread_name(void);
+
 void log_msg_at(enum log_level level, const char *file, int line,
 		const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 #define log_msg(level, ...) log_msg_at(level, __FILE__, __LINE__, __VA_ARGS__)

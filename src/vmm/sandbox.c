@@ -6,6 +6,8 @@
 #include <termios.h>
 #include <time.h>
 
+#include "common/log.h"
+
 static enum jail_seccomp_mode sandbox_mode = JAIL_SECCOMP_KILL;
 static struct jail_identity card_user;
 static bool card_confine;
@@ -114,7 +116,9 @@ const struct jail_identity *vmm_sandbox_card_user(void)
 int vmm_sandbox_enter(enum vmm_role role, unsigned *nr_rules, struct azerr *e)
 {
 	/* libc reads /etc/localtime the first time a time is made local
-	 * (libmicrohttpd's Date header); read it while files may be opened. */
+	 * (libmicrohttpd's Date header, log lines); read it while files may
+	 * be opened, and the thread's name for log lines likewise. */
 	tzset();
+	log_remember_thread_name();
 	return jail_seccomp_apply(sandbox_mode, &filters[role], nr_rules, e);
 }

@@ -2,7 +2,8 @@
 # needs: kvm
 # Issue 4: the probe's block suite (the same checks QEMU's own virtio-blk
 # passes in 31) under azote, with the azote-card-blk azote starts itself and
-# with qemu-storage-daemon's vhost-user-blk export.
+# with qemu-storage-daemon's vhost-user-blk export; the suite again over
+# virtio-mmio (QEMU microvm's pass it in 34).
 . "$(dirname "$0")/../lib/probe-common.sh"
 require_kvm
 require qemu-storage-daemon
@@ -22,6 +23,12 @@ expect_probe blk-verify-event-idx 0 'PASS .*sectors=2048 ' -- "${a[@]}" --disk "
 # A multi-queue drive: the probe drives queue 0, the card serves 4.
 expect_probe blk-verify-mq 0 'PASS .*sectors=2048 ' -- "${a[@]}" --cpus 2 --disk "$img,queues=4" \
 	-- probe.test=blk-verify probe.seed=11
+
+# virtio-mmio (azote --transport mmio, Firecracker's transport): the
+# first device's window and line.
+PROBE_LINE_ALSO='transport=mmio mmio=0xfeb00000 irq=5'
+blk_checks "$img" "${a[@]}" --transport mmio
+PROBE_LINE_ALSO=
 
 # Through qemu-storage-daemon's export instead of a card.
 sock=$TMP/vub.sock

@@ -35,6 +35,9 @@ fi
 use_tap ptap0
 expect_probe net-echo 0 "PASS .*mac=$mac .*sent=22 received=22 lost=0 bad=0 max_payload=1472" -- \
 	in_ns_run --vmm azote --timeout 60 --tap ptap0 --mac "$mac" -- probe.test=net-echo "${g[@]}"
+expect_probe net-echo-mmio 0 "PASS transport=mmio mmio=0xfeb00000 irq=5 .*mac=$mac .*received=22 lost=0 bad=0" -- \
+	in_ns_run --vmm azote --timeout 60 --transport mmio --tap ptap0 --mac "$mac" -- \
+	probe.test=net-echo "${g[@]}"
 expect_probe net-echo-no-peer 1 'FAIL .*reason=arp_no_reply' -- \
 	in_ns_run --vmm azote --timeout 60 --tap ptap0 -- probe.test=net-echo \
 	probe.ip=$guest/24 probe.peer=10.213.0.9

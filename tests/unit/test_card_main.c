@@ -224,14 +224,14 @@ static int setup(void **state)
 	confined = (struct jail_identity){ 0 };
 	log_fd = memfd_create("log", MFD_CLOEXEC);
 	assert_true(log_fd >= 0);
-	log_set_output(dup(log_fd), true, false, NULL); /* the log closes its copy */
+	log_set_output(dup(log_fd), true, false, NULL, NULL); /* the log closes its copy */
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	log_set_output(2, true, false, NULL);
+	log_set_output(2, true, false, NULL, NULL);
 	close(log_fd);
 	return 0;
 }

@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "common/log.h"
 #include "vmm/sandbox.h"
 
 /* What the child does once inside its role; its return is the exit code. */
@@ -167,6 +168,33 @@ static void test_metrics_role(void **state)
 	assert_killed(run_child(JAIL_SECCOMP_KILL, VMM_ROLE_METRICS, do_kvm_run));
 }
 
+/* A line in Firecracker's format (local time, the thread's name) from
+ * inside every role: what it needs was read before the filter. */
+static int fc_log_line(void)
+{
+	int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 8;
+	log_set_output(fd, true, true, NULL, "test-vm");
+	return 0;
+}
+
+static int log_fc_line(void)
+{
+	log_error("a line in Firecracker's format");
+	return 0;
+}
+
+static void test_fc_log_format_in_every_role(void **state)
+{
+	(void)state;
+	assert_int_equal(fc_log_line(), 0);
+	for (int role = 0; role < VMM_ROLE_METRICS + 1; role++)
+		assert_exited(run_child(JAIL_SECCOMP_KILL, (enum vmm_role)role, log_fc_line), 0);
+	log_set_output(2, true, false, NULL, NULL);
+}
+
 static void test_log_and_off_let_through(void **state)
 {
 	(void)state;
@@ -222,6 +250,7 @@ int main(void)
 		cmocka_unit_test(test_event_loop_role),
 		cmocka_unit_test(test_metrics_role),
 		cmocka_unit_test(test_log_and_off_let_through),
+		cmocka_unit_test(test_fc_log_format_in_every_role),
 		cmocka_unit_test(test_binds_only_its_thread),
 	};
 
