@@ -5,7 +5,12 @@ VIRTIO_SRCS := src/cards/virtio/gmem.c src/cards/virtio/iov.c src/cards/virtio/v
 VHOST_SRCS  := src/vhost/msg.c src/cards/vhost/backend.c
 # The card side of the sandbox; src/vmm/card_spawn.c is the parent side (azote).
 JAIL_SRCS   := src/cards/fds.c src/jail/seccomp.c src/jail/confine.c
-CARDLIB_SRCS := $(VIRTIO_SRCS) $(VHOST_SRCS)
+# Firecracker's rate limiters: the token buckets (pure) and the lock the
+# queue threads share them under; the buckets' command-line form is the
+# card interface's (IFACE_SRCS), which azote links too (mk/90-azote.mk).
+IFACE_SRCS  := src/iface/rate_limit.c
+RATELIMIT_SRCS := src/cards/ratelimit.c src/cards/limiter.c $(IFACE_SRCS)
+CARDLIB_SRCS := $(VIRTIO_SRCS) $(VHOST_SRCS) $(RATELIMIT_SRCS)
 # The host-side test drivers (tests/host) play azote's part: its vhost-user
 # front-end and the way it starts a card.
 DRIVER_FE_OBJS := $(OBJ)/src/vmm/vhost_frontend.o $(OBJ)/src/vmm/card_spawn.o
@@ -46,6 +51,8 @@ $(eval $(call unit_test,test_jail_identity,tests/unit/test_jail_identity.c src/j
 $(eval $(call fuzzer,fuzz_virtqueue,fuzz/fuzz_virtqueue.c $(VIRTIO_SRCS) src/cards/blk/req.c))
 $(eval $(call fuzzer,fuzz_vhost_msg,fuzz/fuzz_vhost_msg.c src/vhost/msg.c src/cards/vhost/backend.c $(VIRTIO_SRCS)))
 $(eval $(call unit_test,test_blk_opts,tests/unit/test_blk_opts.c src/cards/blk/opts.c src/cards/card_opts.c src/jail/seccomp.c src/jail/confine.c,-lseccomp))
+$(eval $(call unit_test,test_ratelimit,tests/unit/test_ratelimit.c src/cards/ratelimit.c $(IFACE_SRCS)))
+$(eval $(call unit_test,test_rate_limit,tests/unit/test_rate_limit.c $(IFACE_SRCS)))
 # The card start-up skeleton alone, with a fake card kind; card_start,
 # card_stop and the socket side are the test's own, confinement and
 # seccomp wrapped (--wrap), so nothing is closed, listened on, confined or

@@ -1,0 +1,21 @@
+#include "cards/limiter.h"
+
+void card_limiter_init(struct card_limiter *l, const struct rate_limiter *cfg)
+{
+	pthread_mutex_init(&l->lock, NULL);
+	rl_init(&l->rl, cfg, card_limiter_now());
+	l->on = rl_active(&l->rl);
+}
+
+bool card_limiter_take(struct card_limiter *l, uint64_t bytes, uint64_t now,
+		       uint64_t *wait_ns)
+{
+	bool ok;
+
+	if (!l->on)
+		return true;
+	pthread_mutex_lock(&l->lock);
+	ok = rl_reduce(&l->rl, bytes, 1, now, wait_ns);
+	pthread_mutex_unlock(&l->lock);
+	return ok;
+}

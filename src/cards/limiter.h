@@ -1,0 +1,39 @@
+/* A card's rate limiter as its queue threads share it: Firecracker keeps
+ * one limiter per device, so a card with several queues (block) or queue
+ * pairs (net) keeps one too, behind a lock, and each thread that finds it
+ * empty waits on a timer of its own. A card given no limit takes no lock
+ * at all. */
+#ifndef AZOTE_CARDS_LIMITER_H
+#define AZOTE_CARDS_LIMITER_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "cards/ratelimit.h"
+
+struct card_limiter {
+	bool on;                /* some bucket limits; fixed after init */
+	pthread_mutex_t lock;
+	struct ratelimit rl;
+};
+
+/* The clock limiters run on. */
+static inline uint64_t card_limiter_now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/* From the card's options (NULL: no limit). */
+void card_limiter_init(struct card_limiter *l, const struct rate_limiter *cfg);
+
+/* One request or frame of bytes at time now (card_limiter_now): true if
+ * it may go, else false with *wait_ns until it may (rl_reduce). */
+bool card_limiter_take(struct card_limiter *l, uint64_t bytes, uint64_t now,
+		       uint64_t *wait_ns);
+
+#endif
