@@ -50,7 +50,7 @@ $(eval $(call unit_test,test_jail_identity,tests/unit/test_jail_identity.c src/j
 
 $(eval $(call fuzzer,fuzz_virtqueue,fuzz/fuzz_virtqueue.c $(VIRTIO_SRCS) src/cards/blk/req.c))
 $(eval $(call fuzzer,fuzz_vhost_msg,fuzz/fuzz_vhost_msg.c src/vhost/msg.c src/cards/vhost/backend.c $(VIRTIO_SRCS)))
-$(eval $(call unit_test,test_blk_opts,tests/unit/test_blk_opts.c src/cards/blk/opts.c src/cards/card_opts.c src/jail/seccomp.c src/jail/confine.c,-lseccomp))
+$(eval $(call unit_test,test_blk_opts,tests/unit/test_blk_opts.c src/cards/blk/opts.c src/cards/card_opts.c $(IFACE_SRCS) src/jail/seccomp.c src/jail/confine.c,-lseccomp))
 $(eval $(call unit_test,test_ratelimit,tests/unit/test_ratelimit.c src/cards/ratelimit.c $(IFACE_SRCS)))
 $(eval $(call unit_test,test_rate_limit,tests/unit/test_rate_limit.c $(IFACE_SRCS)))
 # The card start-up skeleton alone, with a fake card kind; card_start,

@@ -17,7 +17,7 @@ $(eval $(call unit_test,test_net_rx,tests/unit/test_net_rx.c src/cards/net/rx.c 
 $(eval $(call unit_test,test_net_tx,tests/unit/test_net_tx.c src/cards/net/tx.c src/cards/net/ctrl.c src/cards/net/hdr.c $(NET_FIXTURE)))
 $(eval $(call unit_test,test_net_tap,tests/unit/test_net_tap.c src/cards/net/tap.c src/cards/net/hdr.c))
 $(eval $(call unit_test,test_netaddr,tests/unit/test_netaddr.c))
-$(eval $(call unit_test,test_net_opts,tests/unit/test_net_opts.c src/cards/net/opts.c src/cards/card_opts.c src/jail/seccomp.c src/jail/confine.c,-lseccomp))
+$(eval $(call unit_test,test_net_opts,tests/unit/test_net_opts.c src/cards/net/opts.c src/cards/card_opts.c $(IFACE_SRCS) src/jail/seccomp.c src/jail/confine.c,-lseccomp))
 NET_DEV_SRCS := src/cards/net/device.c src/cards/net/pair.c src/cards/net/tap.c \
                 $(NET_CORE_SRCS) $(VIRTIO_SRCS)
 $(eval $(call unit_test,test_net_dev,tests/unit/test_net_dev.c $(NET_DEV_SRCS),-lpthread))

@@ -30,12 +30,21 @@
 #define CARD_BLK_OPT_DIRECT  "direct"
 #define CARD_BLK_OPT_QUEUES  "queues"   /* 1..CARD_BLK_MAX_QUEUES */
 #define CARD_BLK_OPT_POLL_US "poll-us"  /* 0..CARD_BLK_MAX_POLL_US */
+/* Firecracker's drive rate_limiter, a bucket each (iface/rate_limit.h). */
+#define CARD_BLK_OPT_BW_LIMIT  "bw-limit"   /* bytes read and written */
+#define CARD_BLK_OPT_OPS_LIMIT "ops-limit"  /* requests */
 
 /* azote-card-net's own. */
 #define CARD_NET_OPT_TAP    "tap"       /* interface name */
 #define CARD_NET_OPT_MAC    "mac"       /* xx:xx:xx:xx:xx:xx */
 #define CARD_NET_OPT_QUEUES "queues"    /* 1..CARD_NET_MAX_PAIRS */
 #define CARD_NET_OPT_MTU    "mtu"
+/* Firecracker's rx_rate_limiter (frames the guest receives) and
+ * tx_rate_limiter (it sends), a bucket each (iface/rate_limit.h). */
+#define CARD_NET_OPT_RX_BW_LIMIT  "rx-bw-limit"
+#define CARD_NET_OPT_RX_OPS_LIMIT "rx-ops-limit"
+#define CARD_NET_OPT_TX_BW_LIMIT  "tx-bw-limit"
+#define CARD_NET_OPT_TX_OPS_LIMIT "tx-ops-limit"
 
 /* azote-card-blk --queues: request queues, one worker each. */
 #define CARD_BLK_MAX_QUEUES 16

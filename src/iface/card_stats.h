@@ -22,12 +22,18 @@ struct card_blk_stats {
 	uint64_t read_bytes, write_bytes;
 	uint64_t invalid_reqs;      /* requests answered IOERR/UNSUPP unread */
 	uint64_t io_errors;         /* requests whose I/O failed */
+	/* Requests the rate limiter left on the ring for later (Firecracker's
+	 * rate_limiter_throttled_events). */
+	uint64_t rate_limiter_throttled;
 };
 
 struct card_net_stats {
 	uint64_t rx_packets, tx_packets;
 	uint64_t rx_bytes, tx_bytes;
 	uint64_t rx_fails, tx_fails;
+	/* Frames the rate limiters held back for later: from the TAP to the
+	 * guest, from the guest's ring to the TAP (Firecracker's names). */
+	uint64_t rx_rate_limiter_throttled, tx_rate_limiter_throttled;
 };
 
 struct card_stats {

@@ -49,6 +49,27 @@ void card_argv_opt_u(struct card_argv *a, const char *opt, unsigned long long va
 	card_argv_opt(a, opt, num);
 }
 
+void card_argv_limits(struct card_argv *a, const struct rate_limiter *rl,
+		      const char *bw_opt, const char *ops_opt)
+{
+	const struct token_bucket *b[2] = {
+		rl->has_bandwidth ? &rl->bandwidth : NULL,
+		rl->has_ops ? &rl->ops : NULL,
+	};
+	const char *opt[2] = { bw_opt, ops_opt };
+	char buf[TOKEN_BUCKET_STR_LEN];
+
+	for (int i = 0; i < 2; i++) {
+		if (!b[i] || !token_bucket_limits(b[i]))
+			continue;
+		if (token_bucket_format(b[i], buf, sizeof(buf))) {
+			a->overflow = true;
+			return;
+		}
+		card_argv_opt(a, opt[i], buf);
+	}
+}
+
 int card_argv_done(const struct card_argv *a, struct azerr *e)
 {
 	if (!a->overflow)

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "common/err.h"
+#include "iface/rate_limit.h"
 
 #define CARD_ARGV_MAX  48
 #define CARD_ARGV_TEXT 16384
@@ -32,6 +33,11 @@ void card_argv_flag(struct card_argv *a, const char *opt);
 void card_argv_opt(struct card_argv *a, const char *opt, const char *value);
 /* Appends "--" opt and the decimal value. */
 void card_argv_opt_u(struct card_argv *a, const char *opt, unsigned long long value);
+/* Appends "--" bw_opt and "--" ops_opt, each with its bucket, for the
+ * buckets of rl that limit (token_bucket_limits: one that does not is left
+ * out, as Firecracker leaves it out of its limiter). */
+void card_argv_limits(struct card_argv *a, const struct rate_limiter *rl,
+		      const char *bw_opt, const char *ops_opt);
 /* 0 when everything fitted; else -1, e naming the card program. */
 int card_argv_done(const struct card_argv *a, struct azerr *e);
 

@@ -24,6 +24,7 @@ static void blk_card_args(const void *dev, struct card_argv *a)
 		card_argv_opt_u(a, CARD_BLK_OPT_QUEUES, c->queues);
 	if (c->has_poll_us)
 		card_argv_opt_u(a, CARD_BLK_OPT_POLL_US, c->poll_us);
+	card_argv_limits(a, &c->rate_limiter, CARD_BLK_OPT_BW_LIMIT, CARD_BLK_OPT_OPS_LIMIT);
 }
 
 /* One ring per request queue: as many as the back-end has, or fewer if
@@ -49,6 +50,8 @@ static void blk_collect(const struct card_stats *cs, struct metrics *m, unsigned
 	metric_store(&b->read_bytes, card_stat_read(&s->read_bytes));
 	metric_store(&b->write_bytes, card_stat_read(&s->write_bytes));
 	metric_store(&b->invalid_reqs_count, card_stat_read(&s->invalid_reqs));
+	metric_store(&b->rate_limiter_throttled_events,
+		     card_stat_read(&s->rate_limiter_throttled));
 }
 
 const struct device_kind device_kind_blk = {

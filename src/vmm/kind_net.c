@@ -30,6 +30,10 @@ static void net_card_args(const void *dev, struct card_argv *a)
 		card_argv_opt_u(a, CARD_NET_OPT_QUEUES, c->queues);
 	if (c->mtu)
 		card_argv_opt_u(a, CARD_NET_OPT_MTU, c->mtu);
+	card_argv_limits(a, &c->rx_rate_limiter, CARD_NET_OPT_RX_BW_LIMIT,
+			 CARD_NET_OPT_RX_OPS_LIMIT);
+	card_argv_limits(a, &c->tx_rate_limiter, CARD_NET_OPT_TX_BW_LIMIT,
+			 CARD_NET_OPT_TX_OPS_LIMIT);
 }
 
 /* GET_QUEUE_NUM counts queue pairs, two rings each, and the control ring
@@ -79,6 +83,10 @@ static void net_collect(const struct card_stats *cs, struct metrics *m, unsigned
 	metric_store(&n->tx_bytes_count, card_stat_read(&s->tx_bytes));
 	metric_store(&n->rx_fails, card_stat_read(&s->rx_fails));
 	metric_store(&n->tx_fails, card_stat_read(&s->tx_fails));
+	metric_store(&n->rx_rate_limiter_throttled,
+		     card_stat_read(&s->rx_rate_limiter_throttled));
+	metric_store(&n->tx_rate_limiter_throttled,
+		     card_stat_read(&s->tx_rate_limiter_throttled));
 }
 
 const struct device_kind device_kind_net = {

@@ -9,27 +9,15 @@
 #include <stdint.h>
 
 #include "arch/x86/boot.h"
+/* struct token_bucket and struct rate_limiter: the card interface's, since
+ * the cards get them on their command line. */
+#include "iface/rate_limit.h"
 
 struct cpu_template;
 
 #define VM_MAX_DRIVES 16
 #define VM_MAX_NETS   16
 #define VM_ID_MAX     64   /* drive_id / iface_id, including the NUL */
-
-/* Firecracker's TokenBucket: size tokens (bytes or operations), refilled
- * completely every refill_time_ms, plus a one-time initial burst. */
-struct token_bucket {
-	uint64_t size;
-	uint64_t one_time_burst;
-	uint64_t refill_time_ms;
-};
-
-/* Firecracker's RateLimiter; a bucket that is not set does not limit. */
-struct rate_limiter {
-	bool has_bandwidth, has_ops;
-	struct token_bucket bandwidth; /* tokens are bytes */
-	struct token_bucket ops;       /* tokens are requests / frames */
-};
 
 /* Firecracker's cache_type, kept and shown (GET /vm/config) but not passed
  * on: the block card always offers VIRTIO_BLK_F_FLUSH and syncs on a

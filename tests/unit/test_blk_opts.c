@@ -61,6 +61,11 @@ static void test_refused(void **state)
 		{ { "--seccomp", "maybe" }, "--seccomp 'maybe': must be kill, log or off" },
 		{ { "--user", "0" }, "--user '0': must be UID or UID:GID" },
 		{ { "--log-level", "loud" }, "--log-level 'loud': must be error, warning, info or debug" },
+		{ { "--bw-limit", "size=1" }, "--bw-limit 'size=1': size and refill_time "
+					      "are required" },
+		{ { "--ops-limit", "size=1,refill_time=x" }, "--ops-limit 'size=1,refill_time=x'"
+							     ": refill_time 'x' must be a number" },
+		{ { "--ops-limit", "size=1,refill_time=1,burst=2" }, "unknown key 'burst'" },
 		{ { "--bogus" }, "unknown option '--bogus'" },
 		{ { "--queues" }, "option '--queues' needs a value" },
 		{ { "extra" }, "unexpected argument 'extra'" },
@@ -92,10 +97,35 @@ static void test_refused(void **state)
 	assert_non_null(strstr(e.msg, "exactly one of"));
 }
 
+/* --bw-limit and --ops-limit: Firecracker's drive rate_limiter. */
+static void test_limits(void **state)
+{
+#define LIMITS "--image", "d", "--fd", "3", "--bw-limit", "size=1048576,refill_time=100", \
+	"--ops-limit", "refill_time=1000,size=100,one_time_burst=50"
+	struct blk_opts o;
+	struct azerr e;
+	(void)state;
+
+	assert_int_equal(blk_opts_parse(ARGC(LIMITS), ARGV(LIMITS), &o, &e), CARD_OPTS_RUN);
+#undef LIMITS
+	assert_true(o.limit.has_bandwidth && o.limit.has_ops);
+	assert_int_equal(o.limit.bandwidth.size, 1048576);
+	assert_int_equal(o.limit.bandwidth.refill_time_ms, 100);
+	assert_int_equal(o.limit.bandwidth.one_time_burst, 0);
+	assert_int_equal(o.limit.ops.size, 100);
+	assert_int_equal(o.limit.ops.refill_time_ms, 1000);
+	assert_int_equal(o.limit.ops.one_time_burst, 50);
+	/* None by default. */
+	assert_int_equal(blk_opts_parse(ARGC("--image", "d", "--fd", "3"),
+					ARGV("--image", "d", "--fd", "3"), &o, &e), CARD_OPTS_RUN);
+	assert_false(o.limit.has_bandwidth || o.limit.has_ops);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_full),
+		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

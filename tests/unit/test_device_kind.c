@@ -74,6 +74,18 @@ static void test_blk_card_args(void **state)
 	d.poll_us = 0;
 	assert_string_equal(args_of(&device_kind_blk, &d),
 			    "--image /img/a b.raw --ro --direct --queues 4 --poll-us 0");
+	/* The rate limiter's buckets that limit (size 0: none). */
+	d = (struct drive_config){ .path = "i" };
+	d.rate_limiter = (struct rate_limiter){
+		.has_bandwidth = true, .bandwidth = { 1048576, 0, 100 },
+		.has_ops = true, .ops = { 0, 10, 1000 },
+	};
+	assert_string_equal(args_of(&device_kind_blk, &d),
+			    "--image i --bw-limit size=1048576,refill_time=100");
+	d.rate_limiter.ops.size = 100;
+	assert_string_equal(args_of(&device_kind_blk, &d),
+			    "--image i --bw-limit size=1048576,refill_time=100 "
+			    "--ops-limit size=100,refill_time=1000,one_time_burst=10");
 }
 
 static void test_net_card_args(void **state)
@@ -88,6 +100,17 @@ static void test_net_card_args(void **state)
 	n.mtu = 9000;
 	assert_string_equal(args_of(&device_kind_net, &n),
 			    "--tap tap0 --mac 06:00:ac:10:00:02 --queues 2 --mtu 9000");
+	/* Each direction's buckets that limit; a refill time whose
+	 * nanoseconds overflow does not (Firecracker ignores it too). */
+	n = (struct net_config){ .tap = "t" };
+	n.rx_rate_limiter = (struct rate_limiter){ .has_ops = true, .ops = { 1, 0, 2 } };
+	n.tx_rate_limiter = (struct rate_limiter){
+		.has_bandwidth = true, .bandwidth = { 3, 0, 4 },
+		.has_ops = true, .ops = { 5, 0, TOKEN_BUCKET_MAX_REFILL_MS + 1 },
+	};
+	assert_string_equal(args_of(&device_kind_net, &n),
+			    "--tap t --rx-ops-limit size=1,refill_time=2 "
+			    "--tx-bw-limit size=3,refill_time=4");
 }
 
 static void test_card_argv_overflow(void **state)
@@ -178,17 +201,23 @@ static void test_collect(void **state)
 
 	s.blk.read_count = 3;
 	s.blk.write_bytes = 4096;
+	s.blk.rate_limiter_throttled = 7;
 	device_kind_blk.collect(&s, &m, 1);
 	assert_int_equal(m.block[1].read_count.count, 3);
 	assert_int_equal(m.block[1].write_bytes.count, 4096);
+	assert_int_equal(m.block[1].rate_limiter_throttled_events.count, 7);
 	assert_int_equal(m.block[0].read_count.count, 0);
 
 	memset(&s, 0, sizeof(s));
 	s.net.tx_packets = 5;
 	s.net.rx_fails = 1;
+	s.net.rx_rate_limiter_throttled = 8;
+	s.net.tx_rate_limiter_throttled = 9;
 	device_kind_net.collect(&s, &m, 0);
 	assert_int_equal(m.net[0].tx_packets_count.count, 5);
 	assert_int_equal(m.net[0].rx_fails.count, 1);
+	assert_int_equal(m.net[0].rx_rate_limiter_throttled.count, 8);
+	assert_int_equal(m.net[0].tx_rate_limiter_throttled.count, 9);
 }
 
 static void test_device_lists(void **state)

@@ -70,6 +70,12 @@ static void test_refused(void **state)
 		{ { "--seccomp", "maybe" }, "--seccomp 'maybe'" },
 		{ { "--log-level", "loud" }, "--log-level 'loud'" },
 		{ { "--user", "0" }, "--user '0': must be UID or UID:GID" },
+		{ { "--rx-bw-limit", "size=1" }, "--rx-bw-limit 'size=1': size and "
+						 "refill_time are required" },
+		{ { "--rx-ops-limit", "refill_time=1,size=-1" }, "--rx-ops-limit "
+			"'refill_time=1,size=-1': size '-1' must be a number" },
+		{ { "--tx-bw-limit", "size=1;refill_time=1" }, "--tx-bw-limit" },
+		{ { "--tx-ops-limit", "" }, "--tx-ops-limit '': '' is not KEY=VALUE" },
 		{ { "--frob" }, "unknown option '--frob'" },
 		{ { "--mtu" }, "option '--mtu' needs a value" },
 		{ { "extra" }, "unexpected argument 'extra'" },
@@ -98,10 +104,45 @@ static void test_refused(void **state)
 			 CARD_OPTS_ERROR);
 }
 
+/* --{rx,tx}-{bw,ops}-limit: Firecracker's rx_rate_limiter and
+ * tx_rate_limiter, each bucket to its place. */
+static void test_limits(void **state)
+{
+#define LIMITS "--tap", "t", "--fd", "3", "--rx-bw-limit", "size=1,refill_time=2", \
+	"--rx-ops-limit", "size=3,refill_time=4", "--tx-bw-limit", \
+	"size=5,refill_time=6,one_time_burst=7", "--tx-ops-limit", "size=8,refill_time=9"
+	struct net_opts o;
+	struct azerr e;
+	(void)state;
+
+	assert_int_equal(net_opts_parse(ARGC(LIMITS), ARGV(LIMITS), &o, &e), CARD_OPTS_RUN);
+#undef LIMITS
+	assert_true(o.rx_limit.has_bandwidth && o.rx_limit.has_ops);
+	assert_true(o.tx_limit.has_bandwidth && o.tx_limit.has_ops);
+	assert_int_equal(o.rx_limit.bandwidth.size, 1);
+	assert_int_equal(o.rx_limit.bandwidth.refill_time_ms, 2);
+	assert_int_equal(o.rx_limit.ops.size, 3);
+	assert_int_equal(o.rx_limit.ops.refill_time_ms, 4);
+	assert_int_equal(o.tx_limit.bandwidth.size, 5);
+	assert_int_equal(o.tx_limit.bandwidth.refill_time_ms, 6);
+	assert_int_equal(o.tx_limit.bandwidth.one_time_burst, 7);
+	assert_int_equal(o.tx_limit.ops.size, 8);
+	assert_int_equal(o.tx_limit.ops.refill_time_ms, 9);
+	/* One alone leaves the others unset. */
+	assert_int_equal(net_opts_parse(ARGC("--tap", "t", "--fd", "3", "--tx-ops-limit",
+					     "size=1,refill_time=1"),
+					ARGV("--tap", "t", "--fd", "3", "--tx-ops-limit",
+					     "size=1,refill_time=1"), &o, &e), CARD_OPTS_RUN);
+	assert_true(o.tx_limit.has_ops);
+	assert_false(o.tx_limit.has_bandwidth || o.rx_limit.has_bandwidth ||
+		     o.rx_limit.has_ops);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_full),
+		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -10,6 +10,7 @@ void blk_opts_usage(FILE *f)
 	fprintf(f,
 		"usage: azote-card-blk (--socket PATH | --fd N) --image IMG [--ro]\n"
 		"                      [--queues N] [--direct] [--poll-us N]\n"
+		"                      [--bw-limit BUCKET] [--ops-limit BUCKET]\n"
 		"                      [--seccomp kill|log|off] [--stats-fd N]\n"
 		"                      [--user UID[:GID]]\n"
 		"                      [--log-level error|warning|info|debug]\n"
@@ -17,6 +18,10 @@ void blk_opts_usage(FILE *f)
 		"  --poll-us N  after each request, spin up to N microseconds (0..%u,\n"
 		"               default %u) for the next one before sleeping until a\n"
 		"               kick: lower latency at low queue depth, paid in CPU time\n"
+		"  --bw-limit BUCKET   Firecracker's rate_limiter.bandwidth: bytes read\n"
+		"               and written; BUCKET is size=N,refill_time=MS\n"
+		"               [,one_time_burst=N] (size 0 or refill_time 0: no limit)\n"
+		"  --ops-limit BUCKET  rate_limiter.ops: requests\n"
 		"  --user UID[:GID]  once IMG is open, move into mount, IPC and UTS\n"
 		"               namespaces of its own with an empty root and run as\n"
 		"               UID:GID without capabilities (needs root)\n",
@@ -30,6 +35,8 @@ static const struct option longopts[] = {
 	{ CARD_BLK_OPT_QUEUES, required_argument, NULL, 'q' },
 	{ CARD_BLK_OPT_DIRECT, no_argument, NULL, 'd' },
 	{ CARD_BLK_OPT_POLL_US, required_argument, NULL, 'p' },
+	{ CARD_BLK_OPT_BW_LIMIT, required_argument, NULL, 'B' },
+	{ CARD_BLK_OPT_OPS_LIMIT, required_argument, NULL, 'O' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -58,11 +65,15 @@ static int parse_own(int c, const char *arg, void *card, struct azerr *e)
 			return -1;
 		o->queues = (unsigned)v;
 		return 0;
-	default: /* 'p' */
+	case 'p':
 		if (number("--poll-us", arg, 0, CARD_BLK_MAX_POLL_US, &v, e))
 			return -1;
 		o->poll_us = (unsigned)v;
 		return 0;
+	case 'B':
+		return rate_limiter_parse(&o->limit, false, "--" CARD_BLK_OPT_BW_LIMIT, arg, e);
+	default: /* 'O' */
+		return rate_limiter_parse(&o->limit, true, "--" CARD_BLK_OPT_OPS_LIMIT, arg, e);
 	}
 }
 

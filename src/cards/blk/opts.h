@@ -9,6 +9,7 @@
 
 #include "cards/card_opts.h"
 #include "common/err.h"
+#include "iface/rate_limit.h"
 
 /* Spinning for the next request: QEMU's iothreads poll up to 32 µs by
  * default; past a millisecond the spinning costs more than a wake-up. */
@@ -20,6 +21,7 @@ struct blk_opts {
 	bool ro, direct;
 	unsigned queues;        /* 1 by default */
 	unsigned poll_us;
+	struct rate_limiter limit;  /* --bw-limit, --ops-limit */
 };
 
 /* Fills o from argv; CARD_OPTS_ERROR with e naming the option and value. */

@@ -5,18 +5,27 @@
 #include "cards/net/hdr.h"
 #include "cards/net/tap.h"
 #include "common/size.h"
+#include "iface/card.h"
 
 void net_opts_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: azote-card-net (--socket PATH | --fd N) --tap NAME [--mac MAC]\n"
-		"                      [--queues N] [--mtu N] [--seccomp kill|log|off]\n"
+		"                      [--queues N] [--mtu N] [--rx-bw-limit BUCKET]\n"
+		"                      [--rx-ops-limit BUCKET] [--tx-bw-limit BUCKET]\n"
+		"                      [--tx-ops-limit BUCKET] [--seccomp kill|log|off]\n"
 		"                      [--stats-fd N] [--user UID[:GID]]\n"
 		"                      [--log-level error|warning|info|debug]\n"
 		"Serves the existing TAP device NAME as a vhost-user-net device.\n"
 		"  --mac MAC     the guest's address (default: a random local one)\n"
 		"  --queues N    queue pairs, 1-%d; more than 1 needs a multi_queue TAP\n"
 		"  --mtu N       MTU offered to the guest (VIRTIO_NET_F_MTU), %d-%d\n"
+		"  --rx-bw-limit BUCKET, --rx-ops-limit BUCKET  Firecracker's\n"
+		"                rx_rate_limiter: bytes and frames the guest receives;\n"
+		"                BUCKET is size=N,refill_time=MS[,one_time_burst=N]\n"
+		"                (size 0 or refill_time 0: no limit)\n"
+		"  --tx-bw-limit BUCKET, --tx-ops-limit BUCKET  tx_rate_limiter: what\n"
+		"                it sends\n"
 		"  --user UID[:GID]  once the TAP is open, move into mount, IPC and UTS\n"
 		"                namespaces of its own with an empty root and run as\n"
 		"                UID:GID without capabilities (needs root)\n",
@@ -29,8 +38,23 @@ static const struct option longopts[] = {
 	{ CARD_NET_OPT_MAC, required_argument, NULL, 'm' },
 	{ CARD_NET_OPT_QUEUES, required_argument, NULL, 'q' },
 	{ CARD_NET_OPT_MTU, required_argument, NULL, 'M' },
+	{ CARD_NET_OPT_RX_BW_LIMIT, required_argument, NULL, 'b' },
+	{ CARD_NET_OPT_RX_OPS_LIMIT, required_argument, NULL, 'o' },
+	{ CARD_NET_OPT_TX_BW_LIMIT, required_argument, NULL, 'B' },
+	{ CARD_NET_OPT_TX_OPS_LIMIT, required_argument, NULL, 'O' },
 	{ NULL, 0, NULL, 0 },
 };
+
+/* The name of a rate limit option, for its messages. */
+static const char *limit_option(int c)
+{
+	switch (c) {
+	case 'b': return "--" CARD_NET_OPT_RX_BW_LIMIT;
+	case 'o': return "--" CARD_NET_OPT_RX_OPS_LIMIT;
+	case 'B': return "--" CARD_NET_OPT_TX_BW_LIMIT;
+	default: return "--" CARD_NET_OPT_TX_OPS_LIMIT;
+	}
+}
 
 /* One of the net card's own options: -1 with e on a bad value. */
 static int parse_own(int c, const char *arg, void *card, struct azerr *e)
@@ -51,12 +75,15 @@ static int parse_own(int c, const char *arg, void *card, struct azerr *e)
 					 arg, NET_MAX_PAIRS);
 		o->queues = (unsigned)v;
 		return 0;
-	default: /* 'M' */
+	case 'M':
 		if (parse_uint(arg, NET_MIN_MTU, NET_MAX_MTU, &v))
 			return azerr_set(e, "--mtu '%s': must be a number from %d to %d",
 					 arg, NET_MIN_MTU, NET_MAX_MTU);
 		o->mtu = (unsigned)v;
 		return 0;
+	default: /* 'b', 'o', 'B', 'O': --{rx,tx}-{bw,ops}-limit */
+		return rate_limiter_parse(c == 'b' || c == 'o' ? &o->rx_limit : &o->tx_limit,
+					  c == 'o' || c == 'O', limit_option(c), arg, e);
 	}
 }
 

@@ -11,6 +11,7 @@
 #include "cards/card_opts.h"
 #include "common/err.h"
 #include "common/netaddr.h"
+#include "iface/rate_limit.h"
 
 struct net_opts {
 	struct card_opts card;      /* the options every card takes */
@@ -19,6 +20,9 @@ struct net_opts {
 	bool has_mac;
 	unsigned queues;            /* queue pairs, 1 by default */
 	unsigned mtu;               /* 0: not offered */
+	/* --rx-bw-limit ... --tx-ops-limit: Firecracker's rx_rate_limiter
+	 * (frames the guest receives) and tx_rate_limiter (it sends). */
+	struct rate_limiter rx_limit, tx_limit;
 };
 
 /* Fills o from argv; CARD_OPTS_ERROR with e naming the option and value. */
