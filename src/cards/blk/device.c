@@ -69,11 +69,13 @@ static const struct vu_device_ops blk_ops = {
 };
 
 int blk_device_init(struct blk_device *d, unsigned nr_queues,
-		    struct card_blk_stats *stats, uint64_t poll_ns, struct azerr *e)
+		    struct card_blk_stats *stats, uint64_t poll_ns,
+		    const struct rate_limiter *limit, struct azerr *e)
 {
 	if (nr_queues < 1 || nr_queues > BLK_MAX_QUEUES)
 		return azerr_set(e, "%u queues: must be 1..%d", nr_queues, BLK_MAX_QUEUES);
 	d->nr_queues = nr_queues;
+	card_limiter_init(&d->limit, limit);
 	d->shared = (struct blk_queue_shared){
 		.img = &d->img,
 		.geom = {
@@ -85,6 +87,7 @@ int blk_device_init(struct blk_device *d, unsigned nr_queues,
 		.writethrough = true,
 		.stats = stats,
 		.poll_ns = poll_ns,
+		.limit = &d->limit,
 	};
 	d->vu = (struct vu_device){
 		.ops = &blk_ops,

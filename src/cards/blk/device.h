@@ -17,15 +17,18 @@ struct blk_device {
 	struct blk_image img;
 	unsigned nr_queues;
 	struct blk_queue_shared shared;
+	struct card_limiter limit;
 	struct blk_queue *queues[BLK_MAX_QUEUES];
 	struct vu_device vu;
 };
 
 /* Sets up the device for an opened image and starts its queue workers;
  * stats: azote's counters page, or NULL; poll_ns: how long a worker spins
- * for the next request before it sleeps (0: never). */
+ * for the next request before it sleeps (0: never); limit: the rate
+ * limiter's buckets (--bw-limit, --ops-limit). */
 int blk_device_init(struct blk_device *d, unsigned nr_queues,
-		    struct card_blk_stats *stats, uint64_t poll_ns, struct azerr *e);
+		    struct card_blk_stats *stats, uint64_t poll_ns,
+		    const struct rate_limiter *limit, struct azerr *e);
 
 /* The config space as the driver reads it (for tests). */
 void blk_device_config(const struct blk_device *d, struct virtio_blk_config *c);

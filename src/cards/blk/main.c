@@ -1,7 +1,8 @@
 /* azote-card-blk: a virtio-blk device as a sandboxed vhost-user back-end.
  *
  *   azote-card-blk (--socket PATH | --fd N) --image IMG [--ro] [--queues N]
- *                  [--direct] [--poll-us N] [--seccomp kill|log|off]
+ *                  [--direct] [--poll-us N] [--bw-limit BUCKET]
+ *                  [--ops-limit BUCKET] [--seccomp kill|log|off]
  *                  [--user UID[:GID]] [--log-level L]
  *
  * With --socket it listens on PATH and serves one front-end at a time,
@@ -43,7 +44,7 @@ static struct vu_device *create(void *card, struct card_stats *stats, struct aze
 	struct blk_card *c = card;
 
 	if (blk_device_init(&c->dev, c->o.queues, stats ? &stats->blk : NULL,
-			    (uint64_t)c->o.poll_us * 1000, e))
+			    (uint64_t)c->o.poll_us * 1000, &c->o.limit, e))
 		return NULL;
 	return &c->dev.vu;
 }

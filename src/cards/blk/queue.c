@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cards/limiter.h"
 #include "common/log.h"
 #include "cards/virtio/iov.h"
 
@@ -25,7 +26,7 @@
 #define IO_ERR_LOG_LIMIT 8
 
 /* What a completion's user_data points at: each starts with a tag. */
-enum ud_tag { UD_CTRL = 1, UD_KICK, UD_CANCEL, UD_IO };
+enum ud_tag { UD_CTRL = 1, UD_KICK, UD_CANCEL, UD_TIMER, UD_IO };
 
 struct blk_req;
 
@@ -55,8 +56,9 @@ struct blk_queue {
 	struct io_uring ring;
 	pthread_t thread;
 	int ctrlfd;
-	uint8_t ctrl_tag, kick_tag, cancel_tag;
+	uint8_t ctrl_tag, kick_tag, cancel_tag, timer_tag;
 	uint64_t ctrl_buf, kick_buf;
+	struct __kernel_timespec timer_ts;
 
 	/* Commands from the vhost-user thread, under lock. */
 	pthread_mutex_t lock;
@@ -68,6 +70,9 @@ struct blk_queue {
 	struct virtq *q;      /* the running ring, NULL when idle */
 	bool stopping;
 	bool kick_armed;
+	/* The rate limiter refused a request: none is taken until the
+	 * timer (an io_uring timeout) fires. */
+	bool throttled;
 	unsigned inflight;
 	unsigned io_errors;
 	struct blk_req *free;
@@ -202,7 +207,6 @@ static void submit_req(struct blk_queue *bq, struct blk_req *r)
 	int fd = bq->sh->img->fd;
 	struct io_uring_sqe *sqe;
 
-	blk_req_parse(&r->chain, &bq->sh->geom, r->data, BLK_IOV_MAX, op);
 	r->pending = 0;
 	r->err = 0;
 	switch (op->kind) {
@@ -278,13 +282,44 @@ static void io_done(struct blk_queue *bq, struct blk_io *io, int res)
 						     : VIRTIO_BLK_S_IOERR);
 }
 
-/* Takes every available request while slots are free. */
+/* Whether the card's rate limiter lets op go now. As in Firecracker, a
+ * request costs one op, and reads and writes their data's bytes; a
+ * request refused at parsing costs nothing. Otherwise the worker is
+ * throttled: a timeout is armed for when the limiter will have room. */
+static bool admit(struct blk_queue *bq, const struct blk_op *op)
+{
+	struct card_limiter *l = bq->sh->limit;
+	uint64_t wait;
+
+	if (!l->on || op->kind == BLK_OP_NONE || op->kind == BLK_OP_STATUS)
+		return true;
+	if (card_limiter_take(l, op->kind == BLK_OP_READ || op->kind == BLK_OP_WRITE ?
+			      op->data_len : 0, card_limiter_now(), &wait))
+		return true;
+	if (bq->sh->stats)
+		card_stat_add(&bq->sh->stats->rate_limiter_throttled, 1);
+	bq->timer_ts.tv_sec = (long long)(wait / 1000000000u);
+	bq->timer_ts.tv_nsec = (long long)(wait % 1000000000u);
+	io_uring_prep_timeout(get_sqe(bq, &bq->timer_tag), &bq->timer_ts, 0, 0);
+	bq->throttled = true;
+	return false;
+}
+
+/* Takes every available request while slots are free and the rate
+ * limiter lets them go. */
 static void take_requests(struct blk_queue *bq)
 {
-	while (bq->free) {
+	while (bq->free && !bq->throttled) {
 		struct blk_req *r = bq->free;
 		if (virtq_pop(bq->q, &r->chain) != 1)
 			break;
+		blk_req_parse(&r->chain, &bq->sh->geom, r->data, BLK_IOV_MAX, &r->op);
+		if (!admit(bq, &r->op)) {
+			/* Left on the ring, as Firecracker leaves it, for
+			 * the next pop once the timer fires. */
+			virtq_unpop(bq->q, 1);
+			break;
+		}
 		bq->free = r->next_free;
 		bq->inflight++;
 		submit_req(bq, r);
@@ -328,8 +363,9 @@ static bool poll_for_work(struct blk_queue *bq)
 static bool has_work(struct blk_queue *bq)
 {
 	/* No ring, stopping (waiting for completions only), or every slot
-	 * busy: completions will bring the worker back here. */
-	if (!bq->q || bq->stopping || !bq->free)
+	 * busy: completions will bring the worker back here. Throttled: the
+	 * limiter's timer will. */
+	if (!bq->q || bq->stopping || !bq->free || bq->throttled)
 		return false;
 	if (bq->sh->poll_ns && !bq->inflight && poll_for_work(bq))
 		return true;
@@ -360,6 +396,11 @@ static void handle_ctrl(struct blk_queue *bq)
 		if (bq->kick_armed)
 			io_uring_prep_cancel(get_sqe(bq, &bq->cancel_tag),
 					     &bq->kick_tag, 0);
+		/* A limiter's wait can be long (an oversized request's debt):
+		 * the next ring starts without it, asking the limiter again. */
+		if (bq->throttled)
+			io_uring_prep_cancel(get_sqe(bq, &bq->cancel_tag),
+					     &bq->timer_tag, 0);
 	}
 }
 
@@ -407,6 +448,8 @@ static void *worker(void *arg)
 				handle_ctrl(bq);
 			else if (tag == &bq->kick_tag)
 				handle_kick(bq, cqe->res);
+			else if (tag == &bq->timer_tag)
+				bq->throttled = false;  /* expired or cancelled */
 			else if (*tag == UD_IO)
 				io_done(bq, (struct blk_io *)tag, cqe->res);
 		}
@@ -416,7 +459,7 @@ static void *worker(void *arg)
 		if (!bq->stopping)
 			take_requests(bq);
 		virtq_notify(bq->q);
-		if (bq->stopping && !bq->inflight && !bq->kick_armed) {
+		if (bq->stopping && !bq->inflight && !bq->kick_armed && !bq->throttled) {
 			/* Hand the ring back asking for kicks, whoever
 			 * serves it next. */
 			virtq_rearm(bq->q);
@@ -435,6 +478,7 @@ static int restrict_ring(struct io_uring *ring)
 	static const uint8_t ops[] = {
 		IORING_OP_READ, IORING_OP_READV, IORING_OP_WRITEV, IORING_OP_FSYNC,
 		IORING_OP_FALLOCATE, IORING_OP_ASYNC_CANCEL,
+		IORING_OP_TIMEOUT,   /* the rate limiter's timer */
 	};
 	struct io_uring_restriction res[sizeof(ops) + 1];
 
@@ -474,6 +518,7 @@ struct blk_queue *blk_queue_create(unsigned idx, const struct blk_queue_shared *
 	bq->ctrl_tag = UD_CTRL;
 	bq->kick_tag = UD_KICK;
 	bq->cancel_tag = UD_CANCEL;
+	bq->timer_tag = UD_TIMER;
 	for (unsigned i = 0; i < BLK_INFLIGHT; i++) {
 		struct blk_req *req = &bq->reqs[i];
 		req->chain.iov = req->iov;

@@ -13,6 +13,7 @@
 
 #include "cards/blk/image.h"
 #include "cards/blk/req.h"
+#include "cards/limiter.h"
 #include "iface/card_stats.h"
 #include "common/err.h"
 #include "cards/virtio/virtqueue.h"
@@ -25,6 +26,10 @@ struct blk_queue_shared {
 	bool writethrough;   /* FLUSH not negotiated: every write is synced */
 	struct card_blk_stats *stats;  /* azote's counters page, or NULL */
 	uint64_t poll_ns;    /* spin this long for requests before sleeping */
+	/* The card's one limiter, shared by its queues as Firecracker's
+	 * device has one for its queue: a request refused stays on its
+	 * ring and that queue's worker waits on a timer of its own. */
+	struct card_limiter *limit;
 };
 
 /* Creates the worker for queue idx (thread, io_uring restricted to the
