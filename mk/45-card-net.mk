@@ -19,7 +19,7 @@ $(eval $(call unit_test,test_net_tap,tests/unit/test_net_tap.c src/cards/net/tap
 $(eval $(call unit_test,test_netaddr,tests/unit/test_netaddr.c))
 $(eval $(call unit_test,test_net_opts,tests/unit/test_net_opts.c src/cards/net/opts.c src/cards/card_opts.c $(IFACE_SRCS) src/jail/seccomp.c src/jail/confine.c,-lseccomp))
 NET_DEV_SRCS := src/cards/net/device.c src/cards/net/pair.c src/cards/net/tap.c \
-                $(NET_CORE_SRCS) $(VIRTIO_SRCS)
+                $(NET_CORE_SRCS) $(VIRTIO_SRCS) $(RATELIMIT_SRCS)
 $(eval $(call unit_test,test_net_dev,tests/unit/test_net_dev.c $(NET_DEV_SRCS),-lpthread))
 
 # The host-only vhost-user-net test driver (front-end library user).

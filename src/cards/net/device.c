@@ -123,15 +123,20 @@ static const struct vu_device_ops net_ops = {
 };
 
 int net_device_init(struct net_device *d, const uint8_t mac[MAC_LEN],
-		    unsigned mtu, struct card_net_stats *stats, struct azerr *e)
+		    unsigned mtu, struct card_net_stats *stats,
+		    const struct rate_limiter *rx, const struct rate_limiter *tx,
+		    struct azerr *e)
 {
 	d->nr_pairs = d->tap.nr;
 	memcpy(d->mac, mac, MAC_LEN);
 	d->mtu = mtu;
 	net_mode_init(&d->mode, 0, mtu, d->tap.mtu);
+	card_limiter_init(&d->rx_limit, rx);
+	card_limiter_init(&d->tx_limit, tx);
 	d->env = (struct net_pair_env){
 		.tap_name = d->tap.name, .multi_queue = d->tap.multi_queue,
 		.max_pairs = d->nr_pairs, .mode = &d->mode, .stats = stats,
+		.rx_limit = &d->rx_limit, .tx_limit = &d->tx_limit,
 		.set_pairs = set_pairs, .ctx = d,
 	};
 	d->vu = (struct vu_device){

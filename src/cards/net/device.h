@@ -29,6 +29,7 @@ struct net_device {
 	uint64_t features;          /* the driver's */
 	struct net_mode mode;       /* what they mean for the data path */
 	struct net_pair_env env;
+	struct card_limiter rx_limit, tx_limit;
 	struct net_pair *pairs[NET_MAX_PAIRS];
 	struct net_ring_role role[NET_MAX_RINGS];  /* of each running ring */
 	struct vu_device vu;
@@ -36,9 +37,11 @@ struct net_device {
 
 /* Sets up the device on d->tap (one pair per TAP queue) and starts the
  * workers. mtu: 0 or NET_MIN_MTU..NET_MAX_MTU; stats: azote's counters,
- * or NULL. */
+ * or NULL; rx, tx: the rate limiters' buckets (NULL: no limit). */
 int net_device_init(struct net_device *d, const uint8_t mac[MAC_LEN],
-		    unsigned mtu, struct card_net_stats *stats, struct azerr *e);
+		    unsigned mtu, struct card_net_stats *stats,
+		    const struct rate_limiter *rx, const struct rate_limiter *tx,
+		    struct azerr *e);
 
 /* The virtio features offered for nr_pairs pairs and an MTU (0: none). */
 uint64_t net_device_features(unsigned nr_pairs, unsigned mtu);

@@ -2,7 +2,9 @@
  * vhost-user back-end.
  *
  *   azote-card-net (--socket PATH | --fd N) --tap NAME [--mac MAC]
- *                  [--queues N] [--mtu N] [--seccomp kill|log|off]
+ *                  [--queues N] [--mtu N] [--rx-bw-limit BUCKET]
+ *                  [--rx-ops-limit BUCKET] [--tx-bw-limit BUCKET]
+ *                  [--tx-ops-limit BUCKET] [--seccomp kill|log|off]
  *                  [--stats-fd N] [--log-level L]
  *
  * The TAP must exist (see tap.h). With --socket it listens on PATH and
@@ -58,7 +60,8 @@ static struct vu_device *create(void *card, struct card_stats *stats, struct aze
 {
 	struct net_card *c = card;
 
-	if (net_device_init(&c->dev, c->o.mac, c->o.mtu, stats ? &stats->net : NULL, e))
+	if (net_device_init(&c->dev, c->o.mac, c->o.mtu, stats ? &stats->net : NULL,
+			    &c->o.rx_limit, &c->o.tx_limit, e))
 		return NULL;
 	return &c->dev.vu;
 }

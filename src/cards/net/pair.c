@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/eventfd.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include "cards/net/rx.h"
 #include "cards/net/tap.h"
 #include "cards/net/tx.h"
+#include "cards/limiter.h"
 #include "common/log.h"
 
 /* Frames handled per direction before looking at the other one (and at
@@ -45,8 +47,13 @@ struct net_pair {
 	bool tap_gone;              /* the TAP failed (removed?): ignored now */
 	bool rx_wait_bufs;          /* a frame waits for receive buffers */
 	size_t rx_len;              /* its length (0: none read) */
+	bool rx_paid;               /* the rx limiter let that frame go */
 	bool tx_wait_tap;           /* a prepared frame waits for the TAP */
 	bool tx_more;               /* the budget ran out with chains left */
+	/* Until when a rate limiter holds each direction back (monotonic
+	 * ns, 0: it does not): the TAP is not read, or the transmit ring
+	 * not taken from, until then. */
+	uint64_t rx_until, tx_until;
 	int tx_n;
 	unsigned drops_logged;
 	struct net_stats st;
@@ -89,12 +96,34 @@ static void tap_failed(struct net_pair *p, int err)
 	p->tap_gone = true;
 }
 
+/* Whether limiter l lets a frame of bytes go now (one op, its bytes with
+ * the virtio-net header, as Firecracker counts them); if not, counts it
+ * and sets *until to when it will. */
+static bool admit(struct net_pair *p, struct card_limiter *l, uint64_t bytes,
+		  uint64_t *until, bool rx)
+{
+	uint64_t now, wait;
+
+	if (!l->on)
+		return true;
+	now = card_limiter_now();
+	if (card_limiter_take(l, bytes, now, &wait))
+		return true;
+	*until = now + wait;
+	if (p->env->stats)
+		card_stat_add(rx ? &p->env->stats->rx_rate_limiter_throttled
+				 : &p->env->stats->tx_rate_limiter_throttled, 1);
+	return false;
+}
+
 static void tx_run(struct net_pair *p)
 {
 	struct virtq *q = p->q[NET_TXQ];
 	struct azerr e;
 
 	p->tx_more = false;
+	if (p->tx_until)
+		return;
 	for (unsigned budget = NET_BUDGET; budget; budget--) {
 		if (!p->tx_wait_tap) {
 			if (virtq_pop(q, &p->tx_chain) != 1) {
@@ -104,6 +133,14 @@ static void tx_run(struct net_pair *p)
 			}
 			p->tx_n = net_tx_prepare(&p->tx_chain, p->env->mode, &p->tx_hdr,
 						 p->tx_out, NET_IOV_MAX + 1, &e);
+			/* Frames dropped are not counted against the limit. */
+			if (p->tx_n >= 0 && !p->tap_gone &&
+			    !admit(p, p->env->tx_limit, p->tx_chain.out_len, &p->tx_until,
+				   false)) {
+				/* Left on the ring, as Firecracker leaves it. */
+				virtq_unpop(q, 1);
+				return;
+			}
 		}
 		if (p->tx_n < 0) {
 			count_drop(p, false, e.msg);
@@ -132,6 +169,8 @@ static void rx_run(struct net_pair *p)
 	const size_t hdr_len = p->env->mode->hdr_len;
 	struct azerr e;
 
+	if (p->rx_until)
+		return;
 	for (unsigned budget = NET_BUDGET; budget; budget--) {
 		if (!p->rx_len) {
 			ssize_t n = read(p->tapfd, p->rx_frame, sizeof(p->rx_frame));
@@ -151,6 +190,14 @@ static void rx_run(struct net_pair *p)
 			}
 			p->rx_len = (size_t)n;
 		}
+		/* The frame's size is known only once read: a frame the
+		 * limiter holds back is kept, as one waiting for buffers is,
+		 * and the TAP not read meanwhile. Paid once. */
+		if (!p->rx_paid) {
+			if (!admit(p, p->env->rx_limit, p->rx_len, &p->rx_until, true))
+				return;
+			p->rx_paid = true;
+		}
 		switch (net_rx_deliver(p->q[NET_RXQ], &p->rxb, p->env->mode,
 				       p->rx_frame, p->rx_len, &e)) {
 		case NET_RX_NO_BUFFERS:
@@ -164,6 +211,7 @@ static void rx_run(struct net_pair *p)
 			break;
 		}
 		p->rx_len = 0;
+		p->rx_paid = false;
 	}
 }
 
@@ -212,16 +260,20 @@ static void release(struct net_pair *p, enum net_qkind k)
 		p->tx_wait_tap = false;
 		count_drop(p, false, NULL);
 	}
-	if (k == NET_TXQ)
+	if (k == NET_TXQ) {
 		p->tx_more = false;
+		p->tx_until = 0;  /* the next ring asks the limiter afresh */
+	}
 	virtq_notify(p->q[k]);
 	if (k != NET_RXQ)
 		return;
 	p->rx_wait_bufs = false;
+	p->rx_until = 0;
 	/* A frame read for this ring may not suit the next one: the driver
 	 * can renegotiate its header and offloads before that starts. */
 	if (p->rx_len) {
 		p->rx_len = 0;
+		p->rx_paid = false;
 		count_drop(p, true, NULL);
 	}
 	log_info("%s queue pair %u: RX %llu frames %llu bytes (%llu dropped), TX "
@@ -281,6 +333,41 @@ static void kick_failed(struct net_pair *p, int k, short revents)
 		  p->idx, k, revents);
 }
 
+/* The time until the earliest of the limiters' deadlines, for ppoll;
+ * NULL (no timeout) when no direction is held back. */
+static struct timespec *limit_timeout(const struct net_pair *p, struct timespec *ts)
+{
+	uint64_t until = p->rx_until, now, left;
+
+	if (p->tx_until && (!until || p->tx_until < until))
+		until = p->tx_until;
+	if (!until)
+		return NULL;
+	now = card_limiter_now();
+	left = until > now ? until - now : 0;
+	ts->tv_sec = (time_t)(left / 1000000000u);
+	ts->tv_nsec = (long)(left % 1000000000u);
+	return ts;
+}
+
+/* Lets the directions whose limiter deadline has passed run again. */
+static void limit_expire(struct net_pair *p)
+{
+	uint64_t now;
+
+	if (!p->rx_until && !p->tx_until)
+		return;
+	now = card_limiter_now();
+	if (p->rx_until && now >= p->rx_until) {
+		p->rx_until = 0;
+		p->run[NET_RXQ] = true;
+	}
+	if (p->tx_until && now >= p->tx_until) {
+		p->tx_until = 0;
+		p->run[NET_TXQ] = true;
+	}
+}
+
 static void *worker(void *arg)
 {
 	struct net_pair *p = arg;
@@ -304,7 +391,8 @@ static void *worker(void *arg)
 				pf[n++] = (struct pollfd){ .fd = p->q[k]->kickfd, .events = POLLIN };
 			}
 		}
-		short tap_ev = (p->q[NET_RXQ] && p->attached && !p->rx_wait_bufs ? POLLIN : 0) |
+		short tap_ev = (p->q[NET_RXQ] && p->attached && !p->rx_wait_bufs &&
+				!p->rx_until ? POLLIN : 0) |
 			       (p->tx_wait_tap ? POLLOUT : 0);
 		if (tap_ev && !p->tap_gone) {
 			tap_slot = n;
@@ -312,7 +400,9 @@ static void *worker(void *arg)
 		}
 		bool busy = p->tx_more || p->run[NET_RXQ] || p->run[NET_TXQ] ||
 			    p->run[NET_CTRLQ];
-		if (poll(pf, (nfds_t)n, busy ? 0 : -1) < 0 && errno != EINTR) {
+		struct timespec zero = { 0, 0 }, ts;
+		if (ppoll(pf, (nfds_t)n, busy ? &zero : limit_timeout(p, &ts), NULL) < 0 &&
+		    errno != EINTR) {
 			log_error("%s queue pair %u: poll: %s", p->env->tap_name, p->idx,
 				  strerror(errno));
 			abort();
@@ -345,6 +435,7 @@ static void *worker(void *arg)
 			if (rev & POLLOUT)
 				p->run[NET_TXQ] = true;
 		}
+		limit_expire(p);
 		if (p->q[NET_TXQ] && (p->run[NET_TXQ] || p->tx_more))
 			tx_run(p);
 		if (p->run[NET_RXQ]) {

@@ -8,7 +8,10 @@
  *    When the driver has none it keeps the frame, stops reading the TAP
  *    (the kernel queues, then drops, what comes meanwhile) and waits for
  *    the receive kick: no frame read is ever lost for want of buffers;
- *  - notifications follow EVENT_IDX both ways (virtq_notify/rearm).
+ *  - notifications follow EVENT_IDX both ways (virtq_notify/rearm);
+ *  - rate limits: a transmit chain the limiter refuses stays on the ring,
+ *    a frame read that it refuses is kept and the TAP left unread, until
+ *    the time the limiter named (the poll timeout), as Firecracker does.
  *
  * Workers are created before the sandbox closes and idle until the
  * vhost-user server gives them rings. */
@@ -17,6 +20,7 @@
 
 #include <stdbool.h>
 
+#include "cards/limiter.h"
 #include "cards/net/hdr.h"
 #include "iface/card_stats.h"
 #include "common/err.h"
@@ -33,6 +37,10 @@ struct net_pair_env {
 	const struct net_mode *mode;
 	bool ctrl_mq;               /* MQ negotiated with the control ring ours */
 	struct card_net_stats *stats;  /* azote's counters page, or NULL */
+	/* The card's two limiters, shared by its pairs as Firecracker's
+	 * device has one each way: receive (frames from the TAP to the
+	 * guest) and transmit. */
+	struct card_limiter *rx_limit, *tx_limit;
 	/* A control request set the pairs in use (called on pair 0's worker). */
 	void (*set_pairs)(void *ctx, unsigned pairs);
 	void *ctx;
