@@ -37,6 +37,7 @@ $(BUILD)/azote-card-blk: $(BLK_SRCS:%.c=$(OBJ)/%.o) $(CARDLIB) $(COMMON_LIB)
 PROGRAMS += $(BUILD)/tests/vublk-drv
 
 $(BUILD)/tests/vublk-drv: $(OBJ)/tests/host/vublk_drv.o $(OBJ)/tests/host/drv_ring.o \
+                          $(OBJ)/tests/host/drv_card.o $(OBJ)/tests/host/drv_rate.o \
                           $(DRIVER_FE_OBJS) \
                           $(CARDLIB) $(COMMON_LIB)
 	@mkdir -p $(dir $@)

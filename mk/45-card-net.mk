@@ -24,7 +24,7 @@ $(eval $(call unit_test,test_net_dev,tests/unit/test_net_dev.c $(NET_DEV_SRCS),-
 
 # The host-only vhost-user-net test driver (front-end library user).
 VUNET_SRCS := tests/host/vunet_drv.c tests/host/vunet_io.c tests/host/pkt.c \
-              tests/host/drv_ring.c tests/host/drv_card.c
+              tests/host/drv_ring.c tests/host/drv_card.c tests/host/drv_rate.c
 PROGRAMS += $(BUILD)/tests/vunet-drv
 $(BUILD)/tests/vunet-drv: $(VUNET_SRCS:%.c=$(OBJ)/%.o) $(DRIVER_FE_OBJS) \
                           $(CARDLIB) $(COMMON_LIB)

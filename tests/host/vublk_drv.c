@@ -5,16 +5,21 @@
  * that memory, kicks, waits for the call eventfd and checks the results.
  *
  *   vublk-drv [--socket PATH] [--queues N] [--qsize N] [--timeout MS]
- *             [--seed N] [--bench-seconds N] TEST... [-- CARD ARGS...]
+ *             [--seed N] [--bench-seconds N] [--bench-size BYTES]
+ *             [--warmup-ms MS] TEST... [-- CARD ARGS...]
  *   vublk-drv --check-image IMG [--seed N]
  *
  * With "-- CARD ARGS..." the driver starts the card itself over a
  * socketpair, the way azote does (the card's end is fd 3; write "{fd}" in
- * ARGS... and it is replaced by 3), and leaks a stray fd into it so the
- * "fds" test can check the card closed it.
+ * ARGS... and it is replaced by 3, "{stats}" by a stats page as fd 4),
+ * and leaks a stray fd into it so the "fds" test can check the card
+ * closed it.
  *
- * Tests: basic ro nopunch seg-max hostile mq remap reset fds bench durable-write crash-io
- * (--image names the image for "fds"). Prints one line per check; exits 0
+ * Tests: basic ro nopunch seg-max hostile mq remap reset fds bench throughput
+ * throttle-stop durable-write crash-io (--image names the image for "fds").
+ * "throughput" reads --bench-size bytes at a time for --warmup-ms, then
+ * measures bytes/s and ops/s over --bench-seconds (a rate limiter's first
+ * fill is not measured). Prints one line per check; exits 0
  * when all pass, 1 on a failed check, 2 on a setup error, 3 when the
  * back-end went away (what crash-io expects). */
 #include <endian.h>
@@ -35,8 +40,9 @@
 #include <unistd.h>
 
 #include "cards/blk/virtio_blk.h"
+#include "drv_card.h"
+#include "drv_rate.h"
 #include "drv_ring.h"
-#include "vmm/card_spawn.h"
 #include "vmm/vhost_frontend.h"
 #include "virtio/virtio.h"
 
@@ -136,29 +142,50 @@ static int64_t now_ms(void)
 	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
+/* Sleeps until one of queues first..first+n-1 signals its call eventfd
+ * (or the deadline passes: then it dies). */
+static void wait_call(struct drv *d, unsigned first, unsigned n, int64_t deadline)
+{
+	struct pollfd p[MAX_QUEUES + 1];
+	int64_t left = deadline - now_ms();
+
+	if (left <= 0)
+		die(EXIT_GONE, "queue %u: no completion within %d ms", first, d->timeout_ms);
+	for (unsigned i = 0; i < n; i++)
+		p[i] = (struct pollfd){ .fd = d->q[first + i].callfd, .events = POLLIN };
+	p[n] = (struct pollfd){ .fd = vu_fe_fd(&d->fe), .events = POLLIN };
+	if (poll(p, n + 1, (int)left) < 0 && errno != EINTR)
+		die(2, "poll: %s", strerror(errno));
+	/* The back-end never writes to the socket unasked: readable means
+	 * EOF, i.e. it is gone. */
+	if (p[n].revents)
+		die(EXIT_GONE, "queue %u: back-end closed the connection", first);
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t v;
+		if (p[i].revents)
+			(void)!read(p[i].fd, &v, sizeof(v));
+	}
+}
+
 /* Waits for the next used element of queue qi. */
 static void wait_used(struct drv *d, unsigned qi, uint16_t *id, uint32_t *len)
 {
-	struct drv_vq *q = &d->q[qi];
 	int64_t deadline = now_ms() + d->timeout_ms;
 
-	while (!drv_vq_get_used(q, id, len)) {
-		struct pollfd p[2] = {
-			{ .fd = q->callfd, .events = POLLIN },
-			{ .fd = vu_fe_fd(&d->fe), .events = POLLIN },
-		};
-		int64_t left = deadline - now_ms();
-		if (left <= 0)
-			die(EXIT_GONE, "queue %u: no completion within %d ms", qi,
-			    d->timeout_ms);
-		if (poll(p, 2, (int)left) < 0 && errno != EINTR)
-			die(2, "poll: %s", strerror(errno));
-		/* The back-end never writes to the socket unasked: readable
-		 * means EOF, i.e. it is gone. */
-		if (p[1].revents)
-			die(EXIT_GONE, "queue %u: back-end closed the connection", qi);
-		uint64_t v;
-		(void)!read(q->callfd, &v, sizeof(v));
+	while (!drv_vq_get_used(&d->q[qi], id, len))
+		wait_call(d, qi, 1, deadline);
+}
+
+/* Waits for the next used element of any queue; returns the queue. */
+static unsigned wait_any_used(struct drv *d, uint16_t *id, uint32_t *len)
+{
+	int64_t deadline = now_ms() + d->timeout_ms;
+
+	for (;;) {
+		for (unsigned qi = 0; qi < d->nr_queues; qi++)
+			if (drv_vq_get_used(&d->q[qi], id, len))
+				return qi;
+		wait_call(d, 0, d->nr_queues, deadline);
 	}
 }
 
@@ -653,13 +680,17 @@ static void test_fds(struct drv *d, const char *image)
 	check(d, filtered, "card runs under a seccomp filter");
 }
 
-/* Starts a 4 KiB request at a random 4 KiB-aligned place. */
-static void bench_io(struct drv *d, unsigned qi, unsigned si, bool write, uint32_t *rnd)
+/* Starts a request of len bytes (a multiple of 512, at most SLOT_DATA) at
+ * a random place aligned to its size. */
+static void bench_io(struct drv *d, unsigned qi, unsigned si, bool write, uint32_t len,
+		     uint32_t *rnd)
 {
+	uint64_t sectors = len / 512;
+
 	*rnd = *rnd * 1103515245u + 12345;
 	struct io io = { .type = write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN,
-			 .sector = (*rnd % (d->capacity / 8 - 1)) * 8,
-			 .data = d->slots[qi][si].data, .len = 4096,
+			 .sector = (*rnd % (d->capacity / sectors - 1)) * sectors,
+			 .data = d->slots[qi][si].data, .len = len,
 			 .dev_writes = !write };
 	start_io(d, qi, si, &io);
 }
@@ -675,7 +706,7 @@ static void bench(struct drv *d, unsigned secs, bool write)
 
 	for (unsigned qi = 0; qi < d->nr_queues; qi++)
 		for (unsigned i = 0; i < depth; i++) {
-			bench_io(d, qi, i, write, &rnd);
+			bench_io(d, qi, i, write, 4096, &rnd);
 		}
 	bool running = true;
 	unsigned outstanding = depth * d->nr_queues;
@@ -698,13 +729,85 @@ static void bench(struct drv *d, unsigned secs, bool write)
 				outstanding--;
 				continue;
 			}
-			bench_io(d, qi, si, write, &rnd);
+			bench_io(d, qi, si, write, 4096, &rnd);
 		}
 	}
 	double t = (now_ms() - start) / 1000.0;
 	printf("bench: 4k random %s, %u queue(s) x %u deep: %.0f IOPS (%llu in %.1f s)\n",
 	       write ? "writes" : "reads", d->nr_queues, depth, done / t,
 	       (unsigned long long)done, t);
+}
+
+/* Reads of len bytes, depth deep on every queue, as fast as the card lets
+ * them go, measured after warmup_ms for secs seconds (drv_rate.h). Prints
+ * bytes/s and ops/s, and how often the card was throttled when it has a
+ * stats page. */
+static void throughput(struct drv *d, unsigned secs, unsigned warmup_ms, uint32_t len)
+{
+	const struct card_stats *cs = drv_card_stats();
+	unsigned depth = SLOTS < d->qsize / 3 ? SLOTS : d->qsize / 3, outstanding = 0;
+	uint32_t rnd = d->seed * 2654435761u + 1;
+	uint64_t done = 0;
+	uint64_t throttled = cs ? card_stat_read(&cs->blk.rate_limiter_throttled) : 0;
+	struct drv_rate m;
+	char desc[96];
+
+	if (len < 512 || len % 512 || len > SLOT_DATA)
+		die(2, "--bench-size %u: a multiple of 512 up to %u", len, SLOT_DATA);
+	drv_rate_start(&m, warmup_ms, secs);
+	for (unsigned qi = 0; qi < d->nr_queues; qi++)
+		for (unsigned i = 0; i < depth; i++, outstanding++)
+			bench_io(d, qi, i, false, len, &rnd);
+	while (outstanding) {
+		uint16_t id;
+		uint32_t used;
+		unsigned qi = wait_any_used(d, &id, &used);
+		unsigned si = (unsigned)d->head_slot[qi][id];
+		if (slot_status(d, qi, si, NULL) != 0)
+			die(1, "throughput: I/O error");
+		if (drv_rate_note(&m, ++done))
+			bench_io(d, qi, si, false, len, &rnd);
+		else
+			outstanding--;
+	}
+	snprintf(desc, sizeof(desc), "%u-byte reads, %u queue(s) x %u deep", len,
+		 d->nr_queues, depth);
+	drv_rate_print(&m, "throughput", desc, len);
+	if (cs)
+		printf("throughput: the card was throttled %llu times\n",
+		       (unsigned long long)(card_stat_read(&cs->blk.rate_limiter_throttled) -
+					    throttled));
+}
+
+static void setup(struct drv *d, unsigned want_queues);
+
+/* For a card allowed one request a minute (--ops-limit
+ * size=1,refill_time=60000): the first request goes, the second stays on
+ * the ring; stopping the ring then takes no longer than usual (the card
+ * drops its timer) and leaves that request there. After a reset the card
+ * serves a new ring as before. */
+static void test_throttle_stop(struct drv *d, unsigned queues)
+{
+	struct io fl = { .type = VIRTIO_BLK_T_FLUSH };
+	uint16_t id, base;
+	uint32_t len;
+	struct azerr e;
+
+	check(d, do_io(d, 0, &fl, NULL) == VIRTIO_BLK_S_OK, "the first request goes");
+	start_io(d, 0, 1, &fl);
+	usleep(300 * 1000);
+	check(d, !drv_vq_get_used(&d->q[0], &id, &len), "the second is held back");
+	int64_t t = now_ms();
+	for (unsigned qi = queues; qi-- > 0;)
+		if (vu_fe_vring_stop(&d->fe, qi, &base, &e))
+			die(EXIT_GONE, "%s", e.msg);
+	check(d, now_ms() - t < 3000 && base == (uint16_t)(d->q[0].avail_idx - 1),
+	      "the ring stops at once (%lld ms), the held request left on it (base %u of "
+	      "%u made available)", (long long)(now_ms() - t), base, d->q[0].avail_idx);
+	if (vu_fe_reset(&d->fe, &e))
+		die(EXIT_GONE, "%s", e.msg);
+	setup(d, queues);
+	check(d, true, "the card takes new rings after a reset");
 }
 
 static void durable_write(struct drv *d)
@@ -786,22 +889,6 @@ static void test_nopunch(struct drv *d)
 
 /* ---- setup ---- */
 
-static pid_t spawn_card(char **argv, int *sock)
-{
-	struct azerr e;
-
-	/* A stray inheritable fd, as a careless parent would leak it. */
-	int stray = open("/proc/self/status", O_RDONLY);
-	for (char **a = argv; *a; a++)
-		if (!strcmp(*a, "{fd}"))
-			*a = "3";
-	pid_t pid = jail_spawn_card(argv, -1, sock, &e);
-	if (pid < 0)
-		die(2, "%s", e.msg);
-	close(stray);
-	return pid;
-}
-
 /* Negotiation, memory, rings: what azote does when the guest sets
  * DRIVER_OK, and again after a device reset. */
 static void setup(struct drv *d, unsigned want_queues)
@@ -880,12 +967,14 @@ int main(int argc, char **argv)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "seed", required_argument, NULL, 'S' },
 		{ "bench-seconds", required_argument, NULL, 'b' },
+		{ "bench-size", required_argument, NULL, 'z' },
+		{ "warmup-ms", required_argument, NULL, 'w' },
 		{ "image", required_argument, NULL, 'i' },
 		{ "check-image", required_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *socket_path = NULL, *image = NULL, *check_img = NULL;
-	unsigned queues = 1, bench_secs = 3;
+	unsigned queues = 1, bench_secs = 3, bench_size = 65536, warmup_ms = 1000;
 	struct azerr e;
 	int c, sock;
 
@@ -900,6 +989,8 @@ int main(int argc, char **argv)
 		case 't': d.timeout_ms = atoi(optarg); break;
 		case 'S': d.seed = (unsigned)atoi(optarg); break;
 		case 'b': bench_secs = (unsigned)atoi(optarg); break;
+		case 'z': bench_size = (unsigned)atoi(optarg); break;
+		case 'w': warmup_ms = (unsigned)atoi(optarg); break;
 		case 'i': image = optarg; break;
 		case 'c': check_img = optarg; break;
 		default: die(2, "bad arguments");
@@ -916,7 +1007,7 @@ int main(int argc, char **argv)
 		}
 	signal(SIGPIPE, SIG_IGN);
 	if (card && *card) {
-		d.card_pid = spawn_card(card, &sock);
+		d.card_pid = drv_spawn_card(card, &sock);
 		if (vu_fe_attach(&d.fe, sock, "card (socketpair)", d.timeout_ms, &e))
 			die(2, "%s", e.msg);
 	} else if (socket_path) {
@@ -940,6 +1031,8 @@ int main(int argc, char **argv)
 		else if (!strcmp(*t, "reset")) { teardown(&d); setup(&d, queues); test_roundtrip(&d, "after a device reset"); }
 		else if (!strcmp(*t, "fds")) test_fds(&d, image ? image : "");
 		else if (!strcmp(*t, "bench")) { bench(&d, bench_secs, false); bench(&d, bench_secs, true); }
+		else if (!strcmp(*t, "throughput")) throughput(&d, bench_secs, warmup_ms, bench_size);
+		else if (!strcmp(*t, "throttle-stop")) test_throttle_stop(&d, queues);
 		else if (!strcmp(*t, "durable-write")) durable_write(&d);
 		else if (!strcmp(*t, "crash-io")) crash_io(&d);
 		else die(2, "unknown test %s", *t);

@@ -8,7 +8,8 @@
  * and captures raw frames.
  *
  *   vunet-drv --tap NAME [--socket PATH] [--queues N] [--qsize N]
- *             [--timeout MS] [--bench-seconds N] [--load-frames N]
+ *             [--timeout MS] [--bench-seconds N] [--bench-size N]
+ *             [--warmup-ms MS] [--load-frames N]
  *             [--no-mrg] [--no-guest-tso] [--no-csum] [--legacy]
  *             [--no-event-idx] TEST... [-- CARD ARGS...]
  *
@@ -16,8 +17,12 @@
  * socketpair as azote does ("{fd}" in ARGS becomes 3).
  *
  * Tests: config echo tx-indirect mtu tso rx-gso inject backpressure load hostile mq fds
- * stats bench crash. "stats" needs "--stats-fd {stats}" in the card's
- * arguments: the driver hands it a counters page as azote does. One line per check; exit 0 when all pass, 1 on a failed
+ * stats bench tx-rate rx-rate crash. "stats" needs "--stats-fd {stats}" in the card's
+ * arguments: the driver hands it a counters page as azote does. "tx-rate"
+ * and "rx-rate" send, or have the TAP side send, --bench-size-byte frames
+ * as fast as the card takes them, and measure frames/s and bytes/s (header
+ * included, as a rate limiter counts them) over --bench-seconds after
+ * --warmup-ms. One line per check; exit 0 when all pass, 1 on a failed
  * check, 2 on a setup error, 3 when the back-end went away (what crash
  * expects). */
 #include <arpa/inet.h>
@@ -37,6 +42,7 @@
 #include <unistd.h>
 
 #include "drv_card.h"
+#include "drv_rate.h"
 #include "vunet.h"
 #include "virtio/virtio.h"
 
@@ -723,24 +729,31 @@ static void test_stats(struct drv *d)
 
 /* ---- benchmarks ---- */
 
+/* A MAC nobody has: the host drops frames to it at once, so that sending
+ * measures the card, not the host's stack. */
+static const uint8_t nobody[6] = { 0x02, 0, 0, 0, 0, 0x99 };
+
+/* Waits until every TX chain of pair 0 has completed. */
+static void tx_drain(struct drv *d)
+{
+	while (d->pq[0].nr_tx_free < TX_SLOTS)
+		if (!tx_reclaim(d, 0))
+			wait_calls(d, now_ms() + d->timeout_ms);
+}
+
 static void bench_tx(struct drv *d, unsigned secs, size_t size)
 {
-	static const uint8_t nobody[6] = { 0x02, 0, 0, 0, 0, 0x99 };
 	uint8_t f[1600];
 	struct virtio_net_hdr_v1 h = { 0 };
 	uint64_t before = tap_stat(d, "rx_packets"), calls = d->calls, sent = 0;
 	int64_t start = now_ms(), end = start + secs * 1000LL;
 
-	/* To a MAC nobody has: the host drops them at once, so this measures
-	 * the card, not the host's stack. */
 	size_t len = pkt_test_frame(f, nobody, d->me.mac, 0, size);
 	while (now_ms() < end) {
 		send_frame(d, 0, &h, f, len, 1);
 		sent++;
 	}
-	while (d->pq[0].nr_tx_free < TX_SLOTS)
-		if (!tx_reclaim(d, 0))
-			wait_calls(d, now_ms() + d->timeout_ms);
+	tx_drain(d);
 	double s = (now_ms() - start) / 1000.0;
 	uint64_t arrived = tap_stat(d, "rx_packets") - before;
 	printf("bench: TX %4zu-byte frames: %8.0f frames/s %7.1f MB/s (%llu sent, %llu on "
@@ -753,6 +766,7 @@ static void bench_tx(struct drv *d, unsigned secs, size_t size)
 struct flooder {
 	struct drv *d;
 	size_t size;
+	bool paced;          /* a batch a millisecond at most, not flat out */
 	volatile bool stop;
 	uint64_t sent;
 };
@@ -774,7 +788,9 @@ static void *flood(void *arg)
 		int n = sendmmsg(fl->d->pkt_fd, m, 64, 0);
 		if (n > 0)
 			fl->sent += (uint64_t)n;
-		else
+		if (fl->paced)
+			usleep(1000);
+		else if (n <= 0)
 			sched_yield();
 	}
 	return NULL;
@@ -782,7 +798,7 @@ static void *flood(void *arg)
 
 static void bench_rx(struct drv *d, unsigned secs, size_t size)
 {
-	struct flooder fl = { d, size, false, 0 };
+	struct flooder fl = { d, size, false, false, 0 };
 	uint64_t dropped = tap_stat(d, "tx_dropped"), got = 0, calls = d->calls;
 	pthread_t t;
 
@@ -809,6 +825,74 @@ static void test_bench(struct drv *d, unsigned secs)
 	bench_tx(d, secs, 1514);
 	bench_rx(d, secs, 60);
 	bench_rx(d, secs, 1514);
+}
+
+/* ---- rates, for the rate limiters ---- */
+
+/* The card's count of throttle events (rx or tx), 0 without a page. */
+static uint64_t throttled(bool rx)
+{
+	const struct card_stats *cs = drv_card_stats();
+
+	if (!cs)
+		return 0;
+	return card_stat_read(rx ? &cs->net.rx_rate_limiter_throttled
+				 : &cs->net.tx_rate_limiter_throttled);
+}
+
+static void print_rate(struct drv *d, const struct drv_rate *m, bool rx, size_t size,
+		       uint64_t throttled_before)
+{
+	char desc[96];
+
+	snprintf(desc, sizeof(desc), "%zu-byte frames %s, %u-byte header", size,
+		 rx ? "received" : "sent", d->hdr_len);
+	drv_rate_print(m, rx ? "rx-rate" : "tx-rate", desc, d->hdr_len + size);
+	if (drv_card_stats())
+		printf("%s: the card was throttled %llu times\n", rx ? "rx-rate" : "tx-rate",
+		       (unsigned long long)(throttled(rx) - throttled_before));
+}
+
+/* Frames sent on pair 0 as fast as the card takes them. */
+static void tx_rate(struct drv *d, unsigned secs, unsigned warmup_ms, size_t size)
+{
+	struct virtio_net_hdr_v1 h = { 0 };
+	uint64_t before = throttled(false), sent = 0;
+	struct drv_rate m;
+	uint8_t f[1600];
+
+	size_t len = pkt_test_frame(f, nobody, d->me.mac, 0, size);
+	drv_rate_start(&m, warmup_ms, secs);
+	do {
+		send_frame(d, 0, &h, f, len, 1);
+		sent++;
+		/* Completed: sent, less the chains still in the card's hands. */
+	} while (drv_rate_note(&m, sent - (TX_SLOTS - d->pq[0].nr_tx_free)));
+	tx_drain(d);
+	print_rate(d, &m, false, len, before);
+}
+
+/* Frames from the TAP side (a batch a millisecond, far more than the
+ * limits tested), received as fast as the card delivers them; the rest
+ * wait in, then overflow, the TAP's queue. */
+static void rx_rate(struct drv *d, unsigned secs, unsigned warmup_ms, size_t size)
+{
+	struct flooder fl = { d, size, true, false, 0 };
+	uint64_t before = throttled(true), got = 0;
+	struct drv_rate m;
+	pthread_t t;
+
+	pthread_create(&t, NULL, flood, &fl);
+	drv_rate_start(&m, warmup_ms, secs);
+	do {
+		if (recv_frame(d, -1, frame_buf, 100, NULL) >= 0)
+			got++;
+	} while (drv_rate_note(&m, got));
+	fl.stop = true;
+	pthread_join(t, NULL);
+	while (recv_frame(d, -1, frame_buf, 200, NULL) >= 0)
+		;
+	print_rate(d, &m, true, size, before);
 }
 
 /* Pings until the back-end disappears (wait_calls exits 3). */
@@ -947,6 +1031,8 @@ int main(int argc, char **argv)
 		{ "qsize", required_argument, NULL, 'Q' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "bench-seconds", required_argument, NULL, 'b' },
+		{ "bench-size", required_argument, NULL, 'z' },
+		{ "warmup-ms", required_argument, NULL, 'w' },
 		{ "load-frames", required_argument, NULL, 'L' },
 		{ "no-mrg", no_argument, NULL, 'm' },
 		{ "no-guest-tso", no_argument, NULL, 'g' },
@@ -956,7 +1042,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *socket_path = NULL;
-	unsigned bench_secs = 2, load_frames = 20000;
+	unsigned bench_secs = 2, load_frames = 20000, bench_size = 1514, warmup_ms = 1000;
 	uint64_t drop = 0;
 	int c;
 
@@ -971,6 +1057,8 @@ int main(int argc, char **argv)
 		case 'Q': d.qsize = (unsigned)atoi(optarg); break;
 		case 't': d.timeout_ms = atoi(optarg); break;
 		case 'b': bench_secs = (unsigned)atoi(optarg); break;
+		case 'z': bench_size = (unsigned)atoi(optarg); break;
+		case 'w': warmup_ms = (unsigned)atoi(optarg); break;
 		case 'L': load_frames = (unsigned)atoi(optarg); break;
 		case 'm': drop |= F(VIRTIO_NET_F_MRG_RXBUF); break;
 		case 'g': drop |= F(VIRTIO_NET_F_GUEST_TSO4) | F(VIRTIO_NET_F_GUEST_TSO6); break;
@@ -987,6 +1075,8 @@ int main(int argc, char **argv)
 	}
 	if (!d.tap || d.qsize < 8 || d.qsize > 1024 || (d.qsize & (d.qsize - 1)))
 		die(2, "give --tap NAME; --qsize is a power of 2 in 8..1024");
+	if (bench_size < 60 || bench_size > 1514)
+		die(2, "--bench-size: 60..1514 bytes");
 	char **tests = argv + optind;
 	signal(SIGPIPE, SIG_IGN);
 	d.card_pid = drv_connect(&d.fe, tests, socket_path, d.timeout_ms);
@@ -1008,6 +1098,8 @@ int main(int argc, char **argv)
 		else if (!strcmp(*t, "fds")) test_fds(&d);
 		else if (!strcmp(*t, "stats")) test_stats(&d);
 		else if (!strcmp(*t, "bench")) test_bench(&d, bench_secs);
+		else if (!strcmp(*t, "tx-rate")) tx_rate(&d, bench_secs, warmup_ms, bench_size);
+		else if (!strcmp(*t, "rx-rate")) rx_rate(&d, bench_secs, warmup_ms, bench_size);
 		else if (!strcmp(*t, "crash")) crash(&d);
 		else die(2, "unknown test %s", *t);
 	}
