@@ -4,14 +4,17 @@
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 require curl
 
-# The socket the helpers talk to.
+# The socket the helpers talk to, and the Content-Type of the bodies they
+# send (a client's own: a bare `curl --data` sends
+# application/x-www-form-urlencoded).
 API_SOCK=
+API_CONTENT_TYPE=application/json
 
 # api METHOD PATH [BODY]: prints the response body, a space, the status.
 api() {
 	local args=(-s --max-time 30 --unix-socket "$API_SOCK" -X "$1"
 		    -w ' %{http_code}' "http://localhost$2")
-	[ $# -ge 3 ] && args+=(-H 'Content-Type: application/json' -d "$3")
+	[ $# -ge 3 ] && args+=(-H "Content-Type: $API_CONTENT_TYPE" -d "$3")
 	curl "${args[@]}" || true
 }
 
