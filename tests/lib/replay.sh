@@ -1,0 +1,505 @@
+# shellcheck shell=bash
+# Replays of real Firecracker clients against azote (source it): each
+# tests/replay/*.replay file holds what one client does to Firecracker, read
+# from its source (its launch argv, the files it prepares, its requests in
+# order with the status Firecracker answers; the format is in
+# tests/replay/README.md). replay_run plays one against azote, as the
+# client would, with `firecracker` being $AZOTE:
+#   replay_run FILE     one line per step (ok / known difference / FAIL)
+#                       and a summary line for the client
+#   replay_summary      the summary lines of every replay so far
+# Every request must get Firecracker's status, except the known differences
+# of REPLAY_KNOWN below; a known difference that no longer differs fails too,
+# so that the list only shrinks.
+#
+# Set before replay_run: REPLAY_TAP, the TAP @TAP@ names; REPLAY_WRAP, a
+# command azote runs under (the TAP's namespace: ip netns exec NS), may be
+# empty; REPLAY_CONSOLE_SECS, how long a `console` step waits (90).
+# AZOTE_REPLAY_EXTRA_ARGS, for diagnosis only: words added to every azote
+# command line (then no longer the client's; e.g. "--seccomp log" to see
+# how far a replay gets past a seccomp kill).
+. "$(dirname "${BASH_SOURCE[0]}")/api.sh"
+
+# Where azote answers otherwise than Firecracker, on purpose or for lack of
+# a feature (docs/api.md, "Where azote differs"): "CLIENT:WHAT: REASON".
+# CLIENT is the replay file's name less .replay; WHAT is "METHOD PATH" (PATH
+# a shell pattern) for a request, or, for what keeps azote from starting
+# with the client's own files, "config KEY" (a section of the client's
+# --config-file: the replay drops it) or "empty image" (the empty drive
+# images the client makes: the replay gives them one sector). The replay
+# checks that each still keeps azote from starting (a config section must
+# be named in azote's refusal), then launches with them worked around.
+REPLAY_KNOWN=(
+	"go-sdk:PUT /vsock: azote has no vsock device; /vsock is refused by name (docs/api.md)"
+	"firectl:PUT /vsock: azote has no vsock device; /vsock is refused by name (docs/api.md)"
+	"firectl:PUT /mmds/config: azote has no MMDS; /mmds is refused by name (docs/api.md)"
+	"firectl:PUT /mmds: azote has no MMDS; /mmds is refused by name (docs/api.md)"
+	"kata:config vsock: azote has no vsock device: a config file with a vsock section is refused (docs/api.md); Kata's agent needs it"
+	"kata:empty image: azote's block card refuses an image that is not a non-zero multiple of 512 bytes; Firecracker takes any size (nsectors = size >> 9) and Kata's placeholder drives are empty files"
+	"kata:PATCH /drives/*: azote does not change a drive after boot yet: vmm_ops.update_drive stays NULL until the block card can take a new image (docs/api.md), so Kata cannot hot-plug a container's disk"
+)
+
+REPLAY_TAP=${REPLAY_TAP:-}
+REPLAY_WRAP=()
+REPLAY_SUMMARY=()
+PY=/usr/bin/python3
+
+# _replay_known CLIENT WHAT: prints the matching entry's pattern and reason
+# (a tab between); status 1 when WHAT is no known difference of CLIENT.
+_replay_known() {
+	local e c rest pat
+	for e in "${REPLAY_KNOWN[@]}"; do
+		c=${e%%:*} rest=${e#*:}
+		pat=${rest%%: *}
+		# shellcheck disable=SC2053 # pat is a pattern
+		if [ "$c" = "$1" ] && [[ $2 == $pat ]]; then
+			printf '%s\t%s' "$pat" "${rest#*: }"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# _replay_subst TEXT: TEXT with the placeholders replaced.
+_replay_subst() {
+	local s=$1 k
+	for k in "${!_RP[@]}"; do
+		s=${s//"@$k@"/"${_RP[$k]}"}
+	done
+	printf '%s' "$s"
+}
+
+# _replay_known_line TEXT: a known difference, counted as a check.
+_replay_known_line() {
+	echo "known difference: $*"
+	CHECKS=$((CHECKS + 1))
+}
+
+# _replay_fail TEXT: a failed step (not a request).
+_replay_fail() {
+	fail "$_R_CLIENT: $*"
+	_R_STEPFAIL=$((_R_STEPFAIL + 1))
+}
+
+# _replay_tail FILE: its last lines, on one line, for a message.
+_replay_tail() {
+	tail -n 3 "$1" 2>/dev/null | tr '\n' ' ' | cut -c1-400
+}
+
+# _replay_ours PID: PID is a live child of this shell (not one that ended,
+# whose number the system may have given to another process since).
+_replay_ours() {
+	local stat st ppid
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	read -r st ppid _ <<<"${stat##*) }"
+	[ "$st" != Z ] && [ "$ppid" = "$$" ]
+}
+
+# _replay_running: azote runs; once it ended, its status is kept in _R_EXIT
+# (call it from the test's shell, not from a $(...), to keep it).
+_replay_running() {
+	[ -n "$_R_PID" ] || return 1
+	_replay_ours "$_R_PID" && return 0
+	if [ -z "$_R_EXIT" ]; then
+		wait "$_R_PID" 2>/dev/null
+		_R_EXIT=$?
+	fi
+	return 1
+}
+
+# _replay_ended: how azote ended, as _replay_running saw it: its exit
+# status, or the signal that killed it ("" while it runs).
+_replay_ended() {
+	[ -n "$_R_EXIT" ] || return 0
+	if [ "$_R_EXIT" -gt 128 ] && [ "$_R_EXIT" -lt 160 ]; then
+		printf 'azote ended with status %s (128 + SIG%s)' "$_R_EXIT" "$(kill -l $((_R_EXIT - 128)))"
+	else
+		printf 'azote exited with status %s' "$_R_EXIT"
+	fi
+}
+
+# _replay_why: how azote ended, if it did, and what it said last: its
+# stderr, what the FIFOs the client reads got and the log files it was
+# given (where a logger writes).
+_replay_why() {
+	local f msg end
+	end=$(_replay_ended)
+	msg=$(_replay_tail "$_R_DIR/stderr")
+	for f in ${_R_FIFOS[@]+"${_R_FIFOS[@]/%/.out}"} ${_R_LOGS[@]+"${_R_LOGS[@]}"}; do
+		[ -f "$f" ] && [ -s "$f" ] && msg+="${msg:+; }${f##*/}: $(_replay_tail "$f")"
+	done
+	printf '%s%s' "${end:+$end; }" "${msg:-(nothing on stderr)}"
+}
+
+# _replay_end: ends what the replay started and still runs (azote, the FIFO
+# readers); also at exit, should the test end in the middle of a replay.
+_replay_end() {
+	local p
+	_replay_kill
+	for p in ${_R_READERS[@]+"${_R_READERS[@]}"}; do
+		_replay_ours "$p" && kill "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	_R_READERS=()
+}
+_R_PID="" _R_READERS=() _R_FIFOS=()
+at_exit _replay_end
+
+# _replay_readers: (re)starts a reader on each FIFO the client reads, its
+# output in FIFO.out (emptied): a reader ends with the azote that wrote.
+_replay_readers() {
+	local p f
+	for p in ${_R_READERS[@]+"${_R_READERS[@]}"}; do
+		_replay_ours "$p" && kill "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	_R_READERS=()
+	for f in ${_R_FIFOS[@]+"${_R_FIFOS[@]}"}; do
+		cat "$f" >"$f.out" 2>/dev/null &
+		_R_READERS+=("$!")
+	done
+}
+
+# _replay_kill: ends the azote this replay started, if it still runs.
+_replay_kill() {
+	local p i
+	[ -n "$_R_PID" ] || return 0
+	_replay_running && kill -KILL "$_R_PID" 2>/dev/null
+	wait "$_R_PID" 2>/dev/null
+	_R_PID="" _R_EXIT=""
+	# The readers end at the FIFO's end, once azote is gone: let them
+	# write what they read.
+	for p in ${_R_READERS[@]+"${_R_READERS[@]}"}; do
+		for ((i = 0; i < 20; i++)); do
+			_replay_ours "$p" || break
+			sleep 0.1
+		done
+	done
+}
+
+# _replay_start SOCK ARGS...: starts azote with ARGS in the replay's
+# directory (console and stderr appended to its files) and waits until it
+# serves SOCK. Status 1 if it exited first (or after 20 s without a socket).
+_replay_start() {
+	local sock=$1 i
+	shift
+	rm -f "$sock"
+	_replay_readers
+	local extra=()
+	read -ra extra <<<"${AZOTE_REPLAY_EXTRA_ARGS:-}"
+	(cd "$_R_DIR" && exec ${REPLAY_WRAP[@]+"${REPLAY_WRAP[@]}"} "$AZOTE" "$@" \
+		${extra[@]+"${extra[@]}"} </dev/null >>"$_R_DIR/console" 2>>"$_R_DIR/stderr") &
+	_R_PID=$! _R_EXIT=""
+	for ((i = 0; i < 200; i++)); do
+		[ -S "$sock" ] && return 0
+		_replay_running || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+# _replay_config_drop FILE KEY...: removes the sections KEY from the JSON
+# config FILE.
+_replay_config_drop() {
+	"$PY" -c 'import json, sys
+c = json.load(open(sys.argv[1]))
+for k in sys.argv[2:]:
+    c.pop(k, None)
+json.dump(c, open(sys.argv[1], "w"))' "$@"
+}
+
+# _replay_workarounds: the client's known differences that keep azote from
+# starting with the client's own files, as "WHAT<tab>REASON" lines: "config
+# KEY" (the replay drops the section KEY of the config file) and "empty
+# image" (the empty images the client makes get one sector, 512 bytes).
+_replay_workarounds() {
+	local e what
+	for e in "${REPLAY_KNOWN[@]}"; do
+		[ "${e%%:*}" = "$_R_CLIENT" ] || continue
+		e=${e#*:} what=${e%%: *}
+		case $what in
+		"config "* | "empty image") printf '%s\t%s\n' "$what" "${e#*: }" ;;
+		esac
+	done
+}
+
+# _replay_prepare CONFIG SKIP WHAT...: the files of the launch with the
+# workarounds WHAT applied but SKIP: CONFIG (if any) from the client's
+# text, less the sections dropped; the client's empty images, one sector
+# long or empty.
+_replay_prepare() {
+	local config=$1 skip=$2 w drops=() size=0 f
+	shift 2
+	for w in "$@"; do
+		[ "$w" != "$skip" ] || continue
+		case $w in
+		"config "*) drops+=("${w#config }") ;;
+		"empty image") size=512 ;;
+		esac
+	done
+	if [ -n "$config" ]; then
+		printf '%s\n' "$_R_CONFIG" >"$config"
+		[ ${#drops[@]} -eq 0 ] || _replay_config_drop "$config" "${drops[@]}"
+	fi
+	for f in ${_R_EMPTY[@]+"${_R_EMPTY[@]}"}; do
+		rm -f "$f" && truncate -s "$size" "$f"
+	done
+}
+
+# _replay_serves SOCK: azote, just started, answers GET / with 200 (a VM a
+# config file describes has booted by then) within 30 s.
+_replay_serves() {
+	local i out
+	for ((i = 0; i < 60; i++)); do
+		_replay_running || return 1
+		out=$(API_SOCK=$1 api GET /)
+		[ "${out##* }" = 200 ] && return 0
+		sleep 0.5
+	done
+	return 1
+}
+
+# _replay_argv WORDS...: the `argv` step. Known differences that keep azote
+# from starting with the client's files are checked first, each alone
+# (azote must still fail with it and the others worked around), then the
+# launch has them all worked around.
+_replay_argv() {
+	local args=("$@") sock="" config="" i w what=() why=() msg ok f
+	if [ "${args[0]}" != firecracker ]; then
+		_replay_fail "argv: the program must be firecracker, not '${args[0]}'"
+		return
+	fi
+	args=("${args[@]:1}")
+	for ((i = 0; i < ${#args[@]}; i++)); do
+		case ${args[i]} in
+		--api-sock) sock=${args[i + 1]:-} ;;
+		--config-file) config=${args[i + 1]:-} ;;
+		esac
+	done
+	if [ -z "$sock" ]; then
+		_replay_fail "argv: no --api-sock: nothing to replay requests on"
+		return
+	fi
+	[[ $sock == /* ]] || sock=$_R_DIR/$sock
+	API_SOCK=$sock
+	if [ -n "$config" ]; then
+		[[ $config == /* ]] || config=$_R_DIR/$config
+		_R_CONFIG=$(<"$config")
+	fi
+	while IFS=$'\t' read -r w msg; do
+		[ -n "$w" ] || continue
+		what+=("$w") why+=("$msg")
+	done < <(_replay_workarounds)
+	for i in "${!what[@]}"; do
+		w=${what[i]}
+		_replay_prepare "$config" "$w" "${what[@]}"
+		: >"$_R_DIR/stderr"
+		if _replay_start "$sock" "${args[@]}" && _replay_serves "$sock"; then
+			_replay_kill
+			_replay_fail "$w: azote now starts as Firecracker does: remove '$_R_CLIENT:$w' from REPLAY_KNOWN"
+			continue
+		fi
+		_replay_running
+		msg=$(_replay_why)
+		_replay_kill
+		# azote's message must name what it refuses: the section, or one of
+		# the empty images.
+		ok=0
+		case $w in
+		"config "*) [[ $msg == *"${w#config }"* ]] && ok=1 ;;
+		"empty image")
+			for f in ${_R_EMPTY[@]+"${_R_EMPTY[@]}"}; do
+				[[ $msg == *"${f##*/}"* ]] && ok=1
+			done
+			;;
+		esac
+		if [ "$ok" = 0 ]; then
+			_replay_fail "$w: azote does not start, but its message does not name what the known difference says: $msg"
+			continue
+		fi
+		_replay_known_line "$_R_CLIENT $w -> azote does not start (Firecracker does): ${why[i]} [azote: $msg]; the replay works around it"
+		_R_KNOWN_LAUNCH=$((_R_KNOWN_LAUNCH + 1))
+	done
+	_replay_prepare "$config" "" ${what[@]+"${what[@]}"}
+	: >"$_R_DIR/stderr"
+	_R_LAUNCHED=1
+	if _replay_start "$sock" "${args[@]}"; then
+		pass "$_R_CLIENT: launched: firecracker ${args[*]}"
+	else
+		_replay_fail "launch: firecracker ${args[*]}: azote did not serve $sock: $(_replay_why)"
+	fi
+}
+
+# _replay_request METHOD PATH STATUS [REST]: a request step.
+_replay_request() {
+	local method=$1 path=$2 want=$3 rest=${4:-} body="" regex="" got resp fault
+	local what="$1 $2" known why="" label out="" f
+	_R_REQS=$((_R_REQS + 1))
+	label="$_R_CLIENT #$_R_REQS $what"
+	if [[ $rest == '=~ '* ]]; then regex=${rest#'=~ '}; else body=$rest; fi
+	if [ "$what" = "PUT /logger" ] && [[ $body =~ \"log_path\"\ *:\ *\"([^\"]*)\" ]]; then
+		f=${BASH_REMATCH[1]}
+		[[ $f == /* ]] || f=$_R_DIR/$f
+		_R_LOGS+=("$f")
+	fi
+	got=none resp="" fault=""
+	if _replay_running; then
+		if [ -n "$body" ]; then
+			out=$(api "$method" "$path" "$body")
+		else
+			out=$(api "$method" "$path")
+		fi
+		got=${out##* } resp=${out% *}
+		[ "$got" != 000 ] || got=none
+		fault=$(sed -n 's/.*"fault_message" *: *"\(.*\)".*/\1/p' <<<"$resp")
+	fi
+	if [ "$got" != "$want" ]; then
+		why="$got, Firecracker answers $want"
+	elif [ -n "$regex" ] && ! grep -Eq -- "$regex" <<<"$resp"; then
+		why="$got, but its body does not match '$regex' as Firecracker's does: ${resp:0:300}"
+	fi
+	if [ "$got" = none ]; then
+		fail "$label -> no answer, Firecracker answers $want: azote is not running: $(_replay_why)"
+		_R_FAIL=$((_R_FAIL + 1))
+	elif known=$(_replay_known "$_R_CLIENT" "$what"); then
+		if [ -z "$why" ]; then
+			fail "$label -> $got as Firecracker: the known difference is gone; remove '$_R_CLIENT:${known%%$'\t'*}' from REPLAY_KNOWN"
+			_R_FAIL=$((_R_FAIL + 1))
+		else
+			_replay_known_line "$label -> $why: ${known#*$'\t'}${fault:+ [azote: $fault]}"
+			_R_KNOWN=$((_R_KNOWN + 1))
+		fi
+	elif [ -z "$why" ]; then
+		pass "$label -> $got"
+		_R_MATCH=$((_R_MATCH + 1))
+	else
+		fail "$label -> $why${fault:+; azote: $fault}"
+		_R_FAIL=$((_R_FAIL + 1))
+	fi
+}
+
+# _replay_step LINE: one line of the file (placeholders replaced).
+_replay_step() {
+	local line=$1 word rest a b i st out words
+	read -r word rest <<<"$line"
+	case $word in
+	GET | PUT | PATCH | DELETE)
+		read -r a b rest <<<"$rest"
+		_replay_request "$word" "$a" "$b" "$rest"
+		;;
+	guest) _RP[GUEST_ARGS]=$rest ;;
+	content-type) API_CONTENT_TYPE=$rest ;;
+	mkdir) mkdir -p "$rest" ;;
+	image)
+		read -r a b <<<"$rest"
+		if [ "$b" = 0 ]; then
+			# Before the launch: _replay_argv may work around it.
+			[ -n "$_R_LAUNCHED" ] || _R_EMPTY+=("$a")
+			_replay_workarounds | grep -q '^empty image' && b=512
+		fi
+		if ! { rm -f "$a" && truncate -s "$b" "$a"; }; then
+			_replay_fail "image $rest: could not be made"
+		fi
+		;;
+	fifo)
+		read -r a b <<<"$rest"
+		rm -f "$a"
+		mkfifo "$a" || { _replay_fail "fifo $a: could not be made"; return; }
+		if [ "$b" = read ]; then
+			_R_FIFOS+=("$a")
+			[ -z "$_R_LAUNCHED" ] || _replay_readers
+		fi
+		;;
+	file)
+		read -r a b <<<"$rest"
+		printf '%s\n' "$b" >"$a"
+		;;
+	exec)
+		a=${rest%% =~ *} b=${rest#* =~ }
+		read -ra words <<<"$a"
+		out=$("$AZOTE" "${words[@]}" </dev/null 2>&1 | head -n 1)
+		if grep -Eq -- "$b" <<<"$out"; then
+			pass "$_R_CLIENT: firecracker $a -> '$out'"
+		else
+			_replay_fail "firecracker $a -> '$out', Firecracker's first line matches '$b'"
+		fi
+		;;
+	argv)
+		read -ra words <<<"$rest"
+		_replay_argv "${words[@]}"
+		;;
+	console)
+		for ((i = 0; i < ${REPLAY_CONSOLE_SECS:-90} * 10; i++)); do
+			grep -Eq -- "$rest" "$_R_DIR/console" 2>/dev/null && break
+			_replay_running || { i=-1; break; }
+			sleep 0.1
+		done
+		if grep -Eq -- "$rest" "$_R_DIR/console" 2>/dev/null; then
+			pass "$_R_CLIENT: the guest says: $(grep -Em1 -- "$rest" "$_R_DIR/console" | cut -c1-160)"
+		else
+			_replay_fail "console: no line matches '$rest': console: $(_replay_tail "$_R_DIR/console") azote: $(_replay_why)"
+		fi
+		;;
+	stop)
+		if ! _replay_running; then
+			_replay_fail "stop: azote had already ended: $(_replay_why)"
+			_replay_kill
+			return
+		fi
+		kill -TERM "$_R_PID"
+		for ((i = 0; i < 100; i++)); do
+			_replay_running || break
+			sleep 0.1
+		done
+		if _replay_running; then
+			_replay_fail "stop: azote did not exit within 10 s of SIGTERM"
+		else
+			pass "$_R_CLIENT: SIGTERM: $(_replay_ended)"
+		fi
+		_replay_kill
+		;;
+	*) _replay_fail "unknown step '$word'" ;;
+	esac
+}
+
+# replay_run FILE: plays FILE against azote.
+replay_run() {
+	local file=$1 line n=0
+	_R_CLIENT=$(basename "$file" .replay)
+	_R_DIR=$TMP/replay-$_R_CLIENT
+	_R_PID="" _R_EXIT="" _R_LAUNCHED="" _R_LOGS=() _R_READERS=() _R_FIFOS=() _R_REQS=0 _R_MATCH=0 _R_KNOWN=0 _R_FAIL=0 _R_STEPFAIL=0
+	_R_KNOWN_LAUNCH=0 _R_EMPTY=() _R_CONFIG=""
+	rm -rf "$_R_DIR"
+	mkdir -p "$_R_DIR"
+	cp "$PROBE_ELF" "$_R_DIR/vmlinux"
+	truncate -s 64M "$_R_DIR/rootfs.ext4"
+	declare -gA _RP=(
+		[DIR]=$_R_DIR [SOCK]=$_R_DIR/api.sock [KERNEL]=$_R_DIR/vmlinux
+		[ROOTFS]=$_R_DIR/rootfs.ext4 [TAP]=$REPLAY_TAP [GUEST_ARGS]=""
+		[ID]=$(cat /proc/sys/kernel/random/uuid)
+	)
+	API_CONTENT_TYPE=application/json
+	echo "--- replay $_R_CLIENT ($file)"
+	[ -z "${AZOTE_REPLAY_EXTRA_ARGS:-}" ] ||
+		echo "note: azote also gets '$AZOTE_REPLAY_EXTRA_ARGS' (AZOTE_REPLAY_EXTRA_ARGS): not the client's command line"
+	while IFS= read -r line <&3; do
+		n=$((n + 1))
+		[[ $line =~ ^[[:space:]]*(#|$) ]] && continue
+		line=$(_replay_subst "$line")
+		if [[ $line =~ @[A-Z_]+@ ]]; then
+			_replay_fail "$file:$n: unknown placeholder ${BASH_REMATCH[0]}"
+			continue
+		fi
+		_replay_step "$line"
+	done 3<"$file"
+	_replay_end
+	API_CONTENT_TYPE=application/json
+	REPLAY_SUMMARY+=("$_R_CLIENT: $_R_REQS requests: $_R_MATCH as Firecracker, $_R_KNOWN known difference(s), $_R_FAIL failed; known differences at launch: $_R_KNOWN_LAUNCH; other steps failed: $_R_STEPFAIL")
+	echo "--- ${REPLAY_SUMMARY[-1]}"
+	[ $((_R_FAIL + _R_STEPFAIL)) -eq 0 ]
+}
+
+replay_summary() {
+	echo "--- replays:"
+	printf '  %s\n' "${REPLAY_SUMMARY[@]}"
+}
