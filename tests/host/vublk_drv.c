@@ -423,6 +423,36 @@ static void test_ro(struct drv *d)
 	      "data unchanged after refused writes");
 }
 
+/* An image that is not a whole number of sectors: the disk is its whole
+ * sectors, the bytes after them stay as they were, and an empty image is
+ * a disk of 0 sectors that fails every read and write and still flushes. */
+static void test_odd_size(struct drv *d, const char *image)
+{
+	uint64_t buf = d->slots[0][0].data;
+	uint8_t *p = drv_gpa(&d->mem, buf), tail[512], after[512];
+	struct stat st;
+	int fd = open(image, O_RDONLY | O_CLOEXEC);
+	ssize_t n = 0;
+
+	check(d, fd >= 0 && fstat(fd, &st) == 0, "the image can be read from the host");
+	uint64_t whole = (uint64_t)st.st_size / 512, rest = (uint64_t)st.st_size % 512;
+	check(d, d->capacity == whole, "capacity = the image's whole sectors");
+	if (rest)
+		n = pread(fd, tail, rest, (off_t)(whole * 512));
+	check(d, rw(d, 0, false, whole, buf, 512, 0) == VIRTIO_BLK_S_IOERR,
+	      "read of the sector the partial bytes are in -> IOERR");
+	if (whole) {
+		memset(p, 0xa5, 512);
+		check(d, rw(d, 0, true, whole - 1, buf, 512, 0) == 0, "write of the last sector");
+	}
+	struct io fl = { .type = VIRTIO_BLK_T_FLUSH };
+	check(d, do_io(d, 0, &fl, NULL) == VIRTIO_BLK_S_OK, "FLUSH");
+	if (rest)
+		check(d, pread(fd, after, rest, (off_t)(whole * 512)) == n &&
+		      !memcmp(tail, after, rest), "the bytes after the last sector unchanged");
+	close(fd);
+}
+
 /* Posts a hand-made chain of k descriptors (filled by the caller through
  * dd[]) and checks it fails alone: used length 0, status untouched. */
 static void hostile(struct drv *d, const char *what, unsigned k,
@@ -1023,6 +1053,7 @@ int main(int argc, char **argv)
 		printf("== %s\n", *t);
 		if (!strcmp(*t, "basic")) test_basic(&d);
 		else if (!strcmp(*t, "ro")) test_ro(&d);
+		else if (!strcmp(*t, "odd-size")) test_odd_size(&d, image ? image : "");
 		else if (!strcmp(*t, "nopunch")) test_nopunch(&d);
 		else if (!strcmp(*t, "seg-max")) test_seg_max(&d);
 		else if (!strcmp(*t, "hostile")) test_hostile(&d);

@@ -13,6 +13,13 @@ echo "-- card started over a socketpair (as azote does): requests, hostile chain
 expect_ok "requests, hostile chains, fds" \
 	drv basic hostile fds -- "$CARD_BLK" --fd '{fd}' --image "$img"
 
+echo "-- images that are not whole sectors: the disk is their whole sectors (Firecracker's rule)"
+for size in 1000 0 4097; do
+	head -c "$size" /dev/urandom > "$TMP/odd.img"
+	expect_ok "a $size-byte image: $((size / 512)) sectors, the rest untouched" \
+		timeout 60 "$DRV" --image "$TMP/odd.img" odd-size -- "$CARD_BLK" --fd '{fd}' --image "$TMP/odd.img"
+done
+
 echo "-- read-only image"
 cp "$img" "$TMP/before.img"
 expect_ok "read-only image" drv ro -- "$CARD_BLK" --fd '{fd}' --image "$img" --ro

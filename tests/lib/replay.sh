@@ -35,7 +35,6 @@ REPLAY_KNOWN=(
 	"firectl:PUT /mmds/config: azote has no MMDS; /mmds is refused by name (docs/api.md)"
 	"firectl:PUT /mmds: azote has no MMDS; /mmds is refused by name (docs/api.md)"
 	"kata:config vsock: azote has no vsock device: a config file with a vsock section is refused (docs/api.md); Kata's agent needs it"
-	"kata:empty image: azote's block card refuses an image that is not a non-zero multiple of 512 bytes; Firecracker takes any size (nsectors = size >> 9) and Kata's placeholder drives are empty files"
 	"kata:PATCH /drives/*: azote does not change a drive after boot yet: vmm_ops.update_drive stays NULL until the block card can take a new image (docs/api.md), so Kata cannot hot-plug a container's disk"
 )
 

@@ -37,11 +37,6 @@ int blk_image_open(struct blk_image *img, const char *path, bool ro, bool direct
 		azerr_set(e, "image %s is neither a regular file nor a block device", path);
 		goto fail;
 	}
-	if (!img->size || img->size % VIRTIO_BLK_SECTOR) {
-		azerr_set(e, "image %s is %llu bytes: must be a non-zero multiple of %d",
-			  path, (unsigned long long)img->size, VIRTIO_BLK_SECTOR);
-		goto fail;
-	}
 	/* Punching past the end changes nothing where holes are supported;
 	 * elsewhere it fails with EOPNOTSUPP. A read-only image refuses
 	 * both requests anyway, and block devices support both. */
@@ -49,6 +44,10 @@ int blk_image_open(struct blk_image *img, const char *path, bool ro, bool direct
 			 fallocate(img->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 				   (off_t)img->size, VIRTIO_BLK_SECTOR) == 0 ||
 			 errno != EOPNOTSUPP;
+	/* The disk is the image's whole sectors, as Firecracker sizes it: the
+	 * bytes after the last one are never read or written, and an empty
+	 * file is a disk of 0 sectors (Kata hands over empty placeholders). */
+	img->size -= img->size % VIRTIO_BLK_SECTOR;
 	if (direct) {
 		img->direct_fd = open(path, flags | O_DIRECT);
 		if (img->direct_fd < 0) {
