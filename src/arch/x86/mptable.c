@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "arch/x86/boot.h"
+#include "arch/x86/irq_wiring.h"
 #include "arch/x86/layout.h"
 
 /* Field layouts from the MP spec 1.4, chapter 4. */
@@ -81,9 +82,6 @@ enum { MP_INT = 0, MP_NMI = 1, MP_EXTINT = 3 };
 #define CPU_BOOTPROCESSOR  0x02
 #define IOAPIC_ENABLED     0x01
 #define APIC_ALL           0xff
-/* Versions KVM's in-kernel LAPIC and IOAPIC report in their registers. */
-#define LAPIC_VERSION      0x14
-#define IOAPIC_VERSION     0x11
 /* A processor signature for family 6 with an on-chip FPU and APIC; Linux
  * reads only the APIC ID and flags, the real values come from CPUID. */
 #define CPU_SIGNATURE      0x600
@@ -91,10 +89,6 @@ enum { MP_INT = 0, MP_NMI = 1, MP_EXTINT = 3 };
 
 #define BUS_PCI            0
 #define BUS_ISA            1
-/* Every IOAPIC pin, 16-23 included, is an ISA-bus interrupt (edge,
- * active high): virtio-mmio devices are wired to pins above 15 too, and
- * Linux only maps the pins its table names. */
-#define IOAPIC_PINS        24
 
 static uint8_t checksum(const void *p, size_t len)
 {
@@ -127,7 +121,7 @@ size_t mptable_config_size(int nr_cpus)
 
 static void write_entries(uint8_t *p, int nr_cpus)
 {
-	uint8_t ioapic_id = (uint8_t)nr_cpus;
+	uint8_t ioapic_apicid = (uint8_t)ioapic_id(nr_cpus);
 
 	for (int i = 0; i < nr_cpus; i++) {
 		struct mpc_cpu cpu = {
@@ -145,17 +139,20 @@ static void write_entries(uint8_t *p, int nr_cpus)
 	EMIT(p, pci);
 	EMIT(p, isa);
 	struct mpc_ioapic ioapic = {
-		.type = MP_IOAPIC, .apicid = ioapic_id, .apicver = IOAPIC_VERSION,
+		.type = MP_IOAPIC, .apicid = ioapic_apicid, .apicver = IOAPIC_VERSION,
 		.flags = IOAPIC_ENABLED, .apicaddr = (uint32_t)GPA_IOAPIC,
 	};
 	EMIT(p, ioapic);
-	/* KVM's default GSI routing sends GSI n to IOAPIC pin n, the PIT's
-	 * IRQ 0 included; the table must say the same. */
-	for (int irq = 0; irq < IOAPIC_PINS; irq++) {
+	/* The wiring irq_wiring.h describes, which the MADT declares too;
+	 * irqflag 0: ISA's own polarity and trigger (edge, active high).
+	 * Every IOAPIC pin, 16-23 included, is named as an ISA-bus
+	 * interrupt: virtio-mmio devices are wired to pins above 15 too, and
+	 * Linux only maps the pins its table names. */
+	for (unsigned irq = 0; irq < IOAPIC_PINS; irq++) {
 		struct mpc_intsrc src = {
 			.type = MP_INTSRC, .irqtype = MP_INT, .srcbus = BUS_ISA,
-			.srcbusirq = (uint8_t)irq, .dstapic = ioapic_id,
-			.dstirq = (uint8_t)irq,
+			.srcbusirq = (uint8_t)irq, .dstapic = ioapic_apicid,
+			.dstirq = (uint8_t)isa_irq_gsi(irq),
 		};
 		EMIT(p, src);
 	}

@@ -8,16 +8,14 @@
 #include "common/err.h"
 #include "base/guest_mem.h"
 
-/* The IOAPIC's 24 input pins, as KVM's in-kernel IOAPIC has them. */
-#define MPTABLE_IOAPIC_PINS 24
-
 /* Bytes of the configuration table (header and entries) for nr_cpus. */
 size_t mptable_config_size(int nr_cpus);
 
 /* Writes the floating pointer at GPA_MPTABLE and the configuration table at
  * GPA_MP_CONFIG: processors with APIC IDs 0..nr_cpus-1 (0 is the BSP), a PCI
  * bus 0 and an ISA bus 1, the IOAPIC (ID nr_cpus) at GPA_IOAPIC, ISA IRQs
- * 0..15 on IOAPIC pins 0..15, LINT0 as ExtINT and LINT1 as NMI. Also fills
+ * 0..15 on the IOAPIC pins irq_wiring.h gives, LINT0 as ExtINT and LINT1
+ * as NMI. Also fills
  * the BIOS data area's EBDA segment (0x40e) and base memory size (0x413),
  * from which MP-spec scanners start. */
 int mptable_write(struct guest_mem *m, int nr_cpus, struct azerr *e);
