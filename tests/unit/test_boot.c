@@ -111,6 +111,11 @@ static void test_bzimage_boot(void **state)
 	check_initrd_bytes(m, &bi);
 	check_zp_e820(m, zp);
 
+	/* boot_params.acpi_rsdp_addr (0x070) points at the RSDP. */
+	assert_int_equal(fx_get(zp, 0x070, 8), GPA_ACPI);
+	assert_int_equal(bi.acpi_rsdp, GPA_ACPI);
+	assert_memory_equal(gp(m, GPA_ACPI, 8), "RSD PTR ", 8);
+
 	/* The rest of the boot: MP table, GDT, page tables are there. */
 	assert_memory_equal(gp(m, GPA_MPTABLE, 4), "_MP_", 4);
 	assert_int_equal(fx_get(gp(m, GPA_GDT + 0x10, 8), 0, 8), 0x00af9b000000ffffULL);
@@ -173,7 +178,8 @@ static void test_pvh_boot(void **state)
 	assert_int_equal(fx_get(si, 4, 4), 1);
 	assert_int_equal(fx_get(si, 12, 4), 1);                  /* nr_modules */
 	assert_int_equal(fx_get(si, 24, 8), GPA_CMDLINE);
-	assert_int_equal(fx_get(si, 32, 8), 0);                  /* rsdp */
+	assert_int_equal(fx_get(si, 32, 8), GPA_ACPI);           /* rsdp */
+	assert_memory_equal(gp(m, GPA_ACPI, 8), "RSD PTR ", 8);
 	assert_string_equal((const char *)gp(m, fx_get(si, 24, 8), 1), req.cmdline);
 	const uint8_t *mod = gp(m, fx_get(si, 16, 8), 32);
 	assert_int_equal(fx_get(mod, 0, 8), bi.initrd_start);

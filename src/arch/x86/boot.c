@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arch/x86/acpi.h"
 #include "arch/x86/boot_file.h"
 #include "arch/x86/bzimage.h"
 #include "arch/x86/e820.h"
@@ -155,6 +156,18 @@ static int load_initrd(struct guest_mem *m, const char *path, uint64_t max_byte,
 	return 0;
 }
 
+/* Before the zero page or start_info, which carry the RSDP's address. */
+static int write_acpi(struct guest_mem *m, const struct boot_request *req,
+		      struct boot_info *bi, struct azerr *e)
+{
+	struct acpi_platform p = {
+		.nr_cpus = req->nr_cpus, .has_pci = req->has_pci,
+		.mmio = req->mmio_devices, .nr_mmio = req->nr_mmio_devices,
+	};
+
+	return acpi_write(m, &p, &bi->acpi_rsdp, e);
+}
+
 static int write_boot_data(struct guest_mem *m, struct loaded_kernel *lk,
 			   struct boot_info *bi, struct azerr *e)
 {
@@ -165,8 +178,7 @@ static int write_boot_data(struct guest_mem *m, struct loaded_kernel *lk,
 		return -1;
 	if (bi->mode == BOOT_MODE_PVH32) {
 		bi->boot_data = GPA_PVH_INFO;
-		return pvh_write_start_info(m, bi->cmdline_addr, bi->initrd_start,
-					    bi->initrd_size, map, (size_t)n, e);
+		return pvh_write_start_info(m, bi, map, (size_t)n, e);
 	}
 	bi->boot_data = GPA_ZERO_PAGE;
 	return zeropage_write(m, &lk->zp, bi, map, (size_t)n, e);
@@ -203,6 +215,8 @@ int x86_boot_load_image(struct guest_mem *m, const struct boot_request *req,
 		rc = write_cmdline(m, req->cmdline, lk->cmdline_max, out, e);
 	if (rc == 0 && req->initrd_path)
 		rc = load_initrd(m, req->initrd_path, lk->initrd_max, out, e);
+	if (rc == 0)
+		rc = write_acpi(m, req, out, e);
 	if (rc == 0)
 		rc = write_boot_data(m, lk, out, e);
 	if (rc == 0)

@@ -2,8 +2,8 @@
  * vCPU may run". Detects the kernel format, loads it, the initrd and the
  * command line into guest RAM, and builds what the chosen entry protocol
  * hands the kernel: the zero page (Linux 64-bit boot protocol) or
- * hvm_start_info (PVH), the e820 map, the MP table, and for 64-bit entry the
- * GDT and identity page tables. See Documentation/arch/x86/boot.rst and
+ * hvm_start_info (PVH), the e820 map, the MP table, the ACPI tables, and
+ * for 64-bit entry the GDT and identity page tables. See Documentation/arch/x86/boot.rst and
  * xen/include/public/arch-x86/hvm/start_info.h. */
 #ifndef AZOTE_ARCH_X86_BOOT_H
 #define AZOTE_ARCH_X86_BOOT_H
@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arch/x86/acpi.h"
 #include "common/err.h"
 #include "base/guest_mem.h"
 
@@ -29,8 +30,14 @@ struct boot_request {
 	const char *kernel_path;
 	const char *initrd_path;   /* NULL: none */
 	const char *cmdline;       /* NULL: empty */
-	int nr_cpus;               /* for the MP table, 1..BOOT_MAX_CPUS */
+	int nr_cpus;               /* for the MP table and MADT, 1..BOOT_MAX_CPUS */
 	enum boot_entry_pref entry_pref;
+	/* What the ACPI tables declare besides CPUs and legacy devices: the
+	 * PCI host bridge on configuration mechanism #1, and the virtio-mmio
+	 * transports (up to ACPI_MAX_MMIO_DEVICES). */
+	bool has_pci;
+	const struct acpi_mmio_device *mmio_devices;
+	size_t nr_mmio_devices;
 };
 
 enum boot_kernel_format { BOOT_FMT_BZIMAGE, BOOT_FMT_ELF };
@@ -47,6 +54,7 @@ struct boot_info {
 	uint64_t kernel_start, kernel_end;  /* guest physical, end exclusive */
 	uint64_t initrd_start, initrd_size; /* 0 size: no initrd */
 	uint64_t cmdline_addr, cmdline_size; /* size includes the NUL */
+	uint64_t acpi_rsdp;    /* the ACPI RSDP, handed over by both protocols */
 };
 
 /* Loads everything described above into m. On failure, e says which file,

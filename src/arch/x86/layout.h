@@ -13,6 +13,9 @@
  *                floating pointer, in its first KiB where MP-spec scanners,
  *                Linux included, look
  *   0x000a_0000  legacy VGA/ROM hole (reserved in e820)
+ *   0x000e_0000  ACPI: the RSDP first (16-byte aligned, inside the
+ *                0xe0000-0xfffff range an RSDP scanner reads), then XSDT,
+ *                FADT, MADT and DSDT, up to the MP configuration table
  *   0x000f_0000  BIOS area: the MP configuration table (254 CPUs need
  *                5.2 KiB, more than the EBDA holds)
  *   0x0010_0000  high memory: kernel, initrd, free RAM
@@ -35,6 +38,8 @@
 #define CMDLINE_MAX           0x10000ULL
 #define GPA_BDA_EBDA_SEG      0x40eULL   /* BDA: EBDA segment (16 bits) */
 #define GPA_BDA_BASE_KB       0x413ULL   /* BDA: base memory in KiB (16 bits) */
+#define GPA_ACPI              0xe0000ULL  /* RSDP, then the tables */
+#define GPA_ACPI_END          0xf0000ULL  /* exclusive: the MP table follows */
 #define GPA_MP_CONFIG         0xf0000ULL
 #define GPA_EBDA              0x9fc00ULL
 #define GPA_MPTABLE           GPA_EBDA   /* the MP floating pointer */

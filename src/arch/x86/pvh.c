@@ -10,8 +10,7 @@ _Static_assert(sizeof(struct hvm_memmap_table_entry) == 24, "memmap entry");
 
 #define PVH_PAGE 0x1000
 
-int pvh_write_start_info(struct guest_mem *m, uint64_t cmdline_addr,
-			 uint64_t initrd_addr, uint64_t initrd_size,
+int pvh_write_start_info(struct guest_mem *m, const struct boot_info *bi,
 			 const struct e820_entry *map, size_t nr_map,
 			 struct azerr *e)
 {
@@ -29,13 +28,14 @@ int pvh_write_start_info(struct guest_mem *m, uint64_t cmdline_addr,
 
 	struct hvm_start_info si = {
 		.magic = HVM_START_MAGIC, .version = HVM_START_VERSION,
-		.cmdline_paddr = cmdline_addr,
+		.cmdline_paddr = bi->cmdline_addr,
+		.rsdp_paddr = bi->acpi_rsdp,
 		.memmap_paddr = GPA_PVH_INFO + PVH_MEMMAP_OFFSET,
 		.memmap_entries = (uint32_t)nr_map,
 	};
-	if (initrd_size) {
-		struct hvm_modlist_entry mod = { .paddr = initrd_addr,
-						 .size = initrd_size };
+	if (bi->initrd_size) {
+		struct hvm_modlist_entry mod = { .paddr = bi->initrd_start,
+						 .size = bi->initrd_size };
 		memcpy(page + PVH_MODLIST_OFFSET, &mod, sizeof(mod));
 		si.nr_modules = 1;
 		si.modlist_paddr = GPA_PVH_INFO + PVH_MODLIST_OFFSET;

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arch/x86/boot.h"
 #include "arch/x86/e820.h"
 #include "common/err.h"
 #include "base/guest_mem.h"
@@ -44,11 +45,11 @@ struct hvm_memmap_table_entry {
 #define PVH_MODLIST_OFFSET 0x40
 #define PVH_MEMMAP_OFFSET  0x80
 
-/* Writes hvm_start_info at GPA_PVH_INFO with the command line at
- * cmdline_addr (0: none), the initrd as module 0 (size 0: no module) and
- * the memory map; rsdp_paddr is 0 (azote has no ACPI tables). */
-int pvh_write_start_info(struct guest_mem *m, uint64_t cmdline_addr,
-			 uint64_t initrd_addr, uint64_t initrd_size,
+/* Writes hvm_start_info at GPA_PVH_INFO from bi: the command line (0:
+ * none), the initrd as module 0 (size 0: no module), the ACPI RSDP
+ * (rsdp_paddr, which a PVH kernel uses instead of scanning) and the
+ * memory map. */
+int pvh_write_start_info(struct guest_mem *m, const struct boot_info *bi,
 			 const struct e820_entry *map, size_t nr_map,
 			 struct azerr *e);
 

@@ -34,6 +34,10 @@ int zeropage_write(struct guest_mem *m, struct boot_params *zp,
 	zp->ext_ramdisk_image = (uint32_t)(bi->initrd_start >> 32);
 	zp->hdr.ramdisk_size = (uint32_t)bi->initrd_size;
 	zp->ext_ramdisk_size = (uint32_t)(bi->initrd_size >> 32);
+	/* boot_params.acpi_rsdp_addr (protocol 2.14, offset 0x070; padding
+	 * before, so older kernels ignore it and scan the BIOS area, where
+	 * they find the same RSDP). */
+	zp->acpi_rsdp_addr = bi->acpi_rsdp;
 	zp->e820_entries = (uint8_t)nr_map;
 	for (size_t i = 0; i < nr_map; i++) {
 		zp->e820_table[i].addr = map[i].addr;

@@ -19,8 +19,8 @@
  * checks (boot_flag, header magic, version, type_of_loader). */
 void zeropage_init_vmlinux(struct boot_params *zp);
 
-/* Adds what every boot shares (command line, initrd, e820 map) to zp and
- * writes it at GPA_ZERO_PAGE. */
+/* Adds what every boot shares (command line, initrd, ACPI RSDP, e820 map)
+ * to zp and writes it at GPA_ZERO_PAGE. */
 int zeropage_write(struct guest_mem *m, struct boot_params *zp,
 		   const struct boot_info *bi, const struct e820_entry *map,
 		   size_t nr_map, struct azerr *e);

@@ -1,0 +1,132 @@
+/* The DSDT's devices. Linux (drivers/acpi, drivers/pnp/pnpacpi) creates a
+ * device for each and takes its ports, memory and interrupts from _CRS;
+ * with ACPI on, that is how it learns the ISA interrupts of the legacy
+ * devices, so each declares its IRQ. Values come from the device models'
+ * own headers, so the tables follow the models. */
+#include "arch/x86/acpi_tables.h"
+
+#include <stdio.h>
+
+#include "arch/x86/irq_wiring.h"
+#include "arch/x86/layout.h"
+#include "devices/i8042.h"
+#include "devices/pci.h"
+#include "devices/rtc.h"
+#include "devices/uart.h"
+
+/* ISA IRQ of the CMOS clock. azote's RTC raises none (devices/rtc.h), but
+ * Linux's rtc_cmos expects the PC's IRQ 8 in the device's resources. */
+#define RTC_ISA_IRQ 8
+
+/* Legacy ISA interrupts are edge-triggered and active high, as the MP
+ * table and the MADT (no overrides) say too. */
+#define ISA_IRQ_MODE AML_IRQ_EDGE
+
+/* A device on ISA IRQ irq: its GSI is the one irq_wiring.h gives. */
+static void isa_interrupt(struct aml *a, unsigned irq)
+{
+	aml_rd_interrupt(a, isa_irq_gsi(irq), ISA_IRQ_MODE);
+}
+
+/* COM1, a 16550A (PNP0501: 16550A-compatible COM port). */
+static void com1(struct aml *a)
+{
+	size_t dev = aml_device_open(a, "COM1");
+	aml_name_eisaid(a, "_HID", "PNP0501");
+	aml_name_int(a, "_UID", 1);
+	size_t crs = aml_name_rt_open(a, "_CRS");
+	aml_rd_io(a, UART_COM1_BASE, UART_NR_REGS);
+	isa_interrupt(a, UART_COM1_IRQ);
+	aml_rt_close(a, crs);
+	aml_close(a, dev);
+}
+
+/* The i8042 keyboard controller (PNP0303: IBM enhanced keyboard), data
+ * port 0x60 and command/status port 0x64. Linux's i8042 driver finds it
+ * here (or probes the ports itself when booted with i8042.nopnp); either
+ * way ACPI's _CRS is what maps IRQ 1. Reboot does not depend on it:
+ * Linux's keyboard-controller reset writes port 0x64 directly. */
+static void keyboard(struct aml *a)
+{
+	size_t dev = aml_device_open(a, "PS2K");
+	aml_name_eisaid(a, "_HID", "PNP0303");
+	size_t crs = aml_name_rt_open(a, "_CRS");
+	aml_rd_io(a, I8042_DATA_PORT, 1);
+	aml_rd_io(a, I8042_CMD_PORT, 1);
+	isa_interrupt(a, I8042_KBD_IRQ);
+	aml_rt_close(a, crs);
+	aml_close(a, dev);
+}
+
+/* The MC146818 CMOS clock (PNP0B00: AT real-time clock). */
+static void rtc(struct aml *a)
+{
+	size_t dev = aml_device_open(a, "RTC");
+	aml_name_eisaid(a, "_HID", "PNP0B00");
+	size_t crs = aml_name_rt_open(a, "_CRS");
+	aml_rd_io(a, RTC_PORT, RTC_PORT_LEN);
+	isa_interrupt(a, RTC_ISA_IRQ);
+	aml_rt_close(a, crs);
+	aml_close(a, dev);
+}
+
+/* The PCI host bridge (6.1.5 _HID PNP0A08, PCI Express root; _CID
+ * PNP0A03, PCI, for OSes that match that), segment 0, bus 0 only. Its
+ * _CRS is what Linux builds the root bus's windows from (pci_use_crs):
+ * the bus number, the configuration ports (configuration mechanism #1;
+ * no ECAM, so no MCFG and no _CBA; Linux drops 0xcf8-0xcff from the
+ * windows itself), all other I/O ports, and the 32-bit MMIO window
+ * devices/pci.c allocates every BAR from. azote gives no I/O BARs and
+ * places 64-bit BARs in the same window below 4 GiB, so no 64-bit window.
+ * No _PRT: azote's devices have no INTx pin, they use MSI-X only. */
+static void pci_host_bridge(struct aml *a)
+{
+	size_t dev = aml_device_open(a, "PCI0");
+	aml_name_eisaid(a, "_HID", "PNP0A08");
+	aml_name_eisaid(a, "_CID", "PNP0A03");
+	aml_name_int(a, "_SEG", 0);
+	aml_name_int(a, "_BBN", 0);
+	aml_name_int(a, "_UID", 0);
+	size_t crs = aml_name_rt_open(a, "_CRS");
+	aml_rd_word_bus(a, 0, 0);
+	aml_rd_io(a, PCI_CONFIG_ADDR_PORT, 8);
+	aml_rd_word_io(a, 0x0000, PCI_CONFIG_ADDR_PORT - 1);
+	aml_rd_word_io(a, PCI_CONFIG_ADDR_PORT + 8, 0xffff);
+	aml_rd_dword_mem(a, (uint32_t)GPA_PCI_MMIO_START, (uint32_t)(GPA_PCI_MMIO_END - 1));
+	aml_rt_close(a, crs);
+	aml_close(a, dev);
+}
+
+/* A virtio-mmio transport as Linux's virtio_mmio driver matches it over
+ * ACPI (_HID LNRO0005), with its registers and interrupt. Edge-triggered,
+ * active high, as Firecracker declares them: the interrupt reaches the
+ * IOAPIC as an irqfd, which KVM delivers as a pulse. */
+static void virtio_mmio(struct aml *a, unsigned index, const struct acpi_mmio_device *d)
+{
+	char name[8];
+
+	snprintf(name, sizeof(name), "VR%02u", index);
+	size_t dev = aml_device_open(a, name);
+	aml_name_string(a, "_HID", "LNRO0005");
+	aml_name_int(a, "_UID", index);
+	size_t crs = aml_name_rt_open(a, "_CRS");
+	aml_rd_mem32_fixed(a, (uint32_t)d->base, (uint32_t)d->size);
+	aml_rd_interrupt(a, d->gsi, AML_IRQ_EDGE);
+	aml_rt_close(a, crs);
+	aml_close(a, dev);
+}
+
+const char *acpi_dsdt_aml(struct aml *a, const struct acpi_platform *p)
+{
+	size_t sb = aml_scope_open(a, "\\_SB");
+
+	com1(a);
+	keyboard(a);
+	rtc(a);
+	if (p->has_pci)
+		pci_host_bridge(a);
+	for (size_t i = 0; i < p->nr_mmio; i++)
+		virtio_mmio(a, (unsigned)i, &p->mmio[i]);
+	aml_close(a, sb);
+	return a->error;
+}
