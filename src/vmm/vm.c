@@ -279,6 +279,7 @@ int vm_create(struct vm *vm, const struct vm_config *c, struct azerr *e)
 		.cmdline = cmdline,
 		.nr_cpus = (int)c->nr_cpus,
 		.entry_pref = c->entry_pref,
+		.has_pci = true,           /* create_platform's host bridge */
 	};
 	int loaded = x86_boot_load(&vm->mem, &req, &vm->boot, e);
 	free(cmdline);
