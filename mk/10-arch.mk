@@ -19,7 +19,7 @@ $(eval $(call fuzzer,fuzz_elf,fuzz/fuzz_elf.c $(FUZZ_X86_SRCS)))
 # Test tools for tests/integration/20-boot-real-kernel.sh (built on demand
 # by the test, not part of `all`).
 BOOT_INSPECT := $(BUILD)/tools/boot_inspect
-$(BOOT_INSPECT): $(patsubst %.c,$(OBJ)/%.o,tests/tools/boot_inspect.c src/base/guest_mem.c $(ARCH_SRCS)) $(COMMON_LIB)
+$(BOOT_INSPECT): $(patsubst %.c,$(OBJ)/%.o,tests/tools/boot_inspect.c tests/tools/acpi_dump.c src/base/guest_mem.c $(ARCH_SRCS)) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^
 

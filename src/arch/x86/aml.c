@@ -144,8 +144,9 @@ static void put_namestring(struct aml *a, const char *path)
 	char segs[255][4];
 	size_t n = 0;
 	const char *p = path;
+	bool root = *p == '\\';
 
-	if (*p == '\\') {
+	if (root) {
 		put8(a, AML_ROOT_CHAR);
 		p++;
 	}
@@ -171,7 +172,9 @@ static void put_namestring(struct aml *a, const char *path)
 		}
 	}
 	if (n == 0) {
-		put8(a, AML_ZERO);           /* NullName */
+		if (!root)
+			fail(a, "an AML name is empty");
+		put8(a, AML_ZERO);           /* "\\" alone: the root, NullName */
 		return;
 	}
 	if (n == 2) {

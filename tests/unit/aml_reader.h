@@ -1,0 +1,61 @@
+/* A reader for the AML azote writes, written from the ACPI 6.5
+ * specification (chapter 20, section 6.4) apart from azote's writer, so
+ * that test_acpi checks the byte code against the grammar rather than
+ * against itself: Scope, Device and Name objects with integer, string and
+ * buffer values; anything else is an error. */
+#ifndef AZOTE_TESTS_AML_READER_H
+#define AZOTE_TESTS_AML_READER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define AML_READER_MAX 256
+
+enum aml_value { AMLV_INT, AMLV_STRING, AMLV_BUFFER };
+
+/* One Name () found, with its absolute path ("\_SB_.COM1._HID"). */
+struct aml_named {
+	char path[64];
+	enum aml_value kind;
+	uint64_t integer;
+	const char *string;
+	const uint8_t *buffer;    /* the ByteList */
+	size_t buffer_len;
+};
+
+struct aml_tree {
+	struct aml_named names[AML_READER_MAX];
+	size_t nr;
+	char devices[AML_READER_MAX][64];   /* every Device's path */
+	size_t nr_devices;
+};
+
+/* Parses a definition block (the bytes after the DSDT's header). Returns
+ * NULL, or what is wrong and where. */
+const char *aml_read(const uint8_t *aml, size_t len, struct aml_tree *t);
+
+/* The Name at dev.name ("_HID"), or NULL. */
+const struct aml_named *aml_find(const struct aml_tree *t, const char *dev,
+				 const char *name);
+
+/* One resource descriptor of a template (6.4): a small item's type
+ * (bits 6-3 of its tag) or a large item's tag, and its body. */
+struct aml_rd {
+	uint8_t type;
+	const uint8_t *body;
+	size_t len;
+};
+
+/* Splits a ResourceTemplate buffer into at most max descriptors, End Tag
+ * excluded. Returns the count, or -1 if the buffer is malformed, lacks
+ * its End Tag, or its bytes do not sum to 0. */
+int aml_resources(const uint8_t *buf, size_t len, struct aml_rd *out, int max);
+
+#define RD_SMALL_IO          0x08
+#define RD_LARGE_MEM32_FIXED 0x86
+#define RD_LARGE_DWORD_SPACE 0x87
+#define RD_LARGE_WORD_SPACE  0x88
+#define RD_LARGE_EXT_IRQ     0x89
+
+#endif
