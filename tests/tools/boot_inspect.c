@@ -1,12 +1,16 @@
 /* boot_inspect: runs azote's x86 boot loader on a real kernel file into a
  * guest RAM memfd, then prints what the guest would find (zero page or
- * hvm_start_info, command line, e820, MP table) and the boot registers, one
- * key=value per line, for tests/integration/20-boot-real-kernel.sh. With
- * /dev/kvm present it also hands the registers to a real vCPU
- * (KVM_SET_SREGS/KVM_SET_REGS), which refuses inconsistent state.
+ * hvm_start_info, command line, e820, MP table, ACPI RSDP) and the boot
+ * registers, one key=value per line, for tests/integration/20-boot-real-
+ * kernel.sh. With /dev/kvm present it also hands the registers to a real
+ * vCPU (KVM_SET_SREGS/KVM_SET_REGS), which refuses inconsistent state.
+ * --acpi-dir writes each ACPI table the guest would find, as DIR/SIG.dat
+ * (RSDP.dat, XSDT.dat, then the tables the XSDT and FADT point at), for
+ * tests/integration/21-acpi-iasl.sh.
  *
  *   boot_inspect --kernel PATH [--initrd PATH] [--cmdline STR]
  *                [--memory SIZE] [--cpus N] [--entry auto|pvh|linux64]
+ *                [--pci] [--mmio BASE:SIZE:GSI]... [--acpi-dir DIR]
  */
 #include <asm/bootparam.h>
 #include <fcntl.h>
@@ -24,6 +28,7 @@
 #include "arch/x86/layout.h"
 #include "arch/x86/pvh.h"
 #include "common/size.h"
+#include "acpi_dump.h"
 
 #define X(v) ((unsigned long long)(v))
 
@@ -31,8 +36,27 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: boot_inspect --kernel PATH [--initrd PATH] "
 		"[--cmdline STR] [--memory SIZE] [--cpus N] "
-		"[--entry auto|pvh|linux64]\n");
+		"[--entry auto|pvh|linux64] [--pci] [--mmio BASE:SIZE:GSI]... "
+		"[--acpi-dir DIR]\n");
 	exit(2);
+}
+
+/* BASE:SIZE:GSI, numbers in C syntax. */
+static int parse_mmio(const char *s, struct acpi_mmio_device *d)
+{
+	char *end;
+	unsigned long long base = strtoull(s, &end, 0), size, gsi;
+
+	if (*end != ':')
+		return -1;
+	size = strtoull(end + 1, &end, 0);
+	if (*end != ':')
+		return -1;
+	gsi = strtoull(end + 1, &end, 0);
+	if (*end || gsi > UINT32_MAX)
+		return -1;
+	*d = (struct acpi_mmio_device){ .base = base, .size = size, .gsi = (uint32_t)gsi };
+	return 0;
 }
 
 static void print_zero_page(const struct boot_params *zp)
@@ -58,6 +82,7 @@ static void print_zero_page(const struct boot_params *zp)
 	printf("zp.ramdisk_size=%llu\n",
 	       X(h->ramdisk_size | ((uint64_t)zp->ext_ramdisk_size << 32)));
 	printf("zp.initrd_addr_max=0x%x\n", h->initrd_addr_max);
+	printf("zp.acpi_rsdp_addr=0x%llx\n", X(zp->acpi_rsdp_addr));
 	printf("zp.e820_entries=%u\n", zp->e820_entries);
 	for (unsigned i = 0; i < zp->e820_entries && i < E820_MAX_ENTRIES_ZEROPAGE; i++)
 		printf("zp.e820.%u=0x%llx 0x%llx %u\n", i, X(zp->e820_table[i].addr),
@@ -168,9 +193,14 @@ int main(int argc, char **argv)
 		{ "memory", required_argument, NULL, 'm' },
 		{ "cpus", required_argument, NULL, 'n' },
 		{ "entry", required_argument, NULL, 'e' },
+		{ "pci", no_argument, NULL, 'p' },
+		{ "mmio", required_argument, NULL, 'o' },
+		{ "acpi-dir", required_argument, NULL, 'a' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct boot_request req = { .nr_cpus = 1 };
+	struct acpi_mmio_device mmio[ACPI_MAX_MMIO_DEVICES + 1];
+	const char *acpi_dir = NULL;
 	uint64_t mem = 512ULL << 20, n;
 	struct guest_mem m;
 	struct boot_info bi;
@@ -199,6 +229,15 @@ int main(int argc, char **argv)
 			else if (strcmp(optarg, "auto"))
 				usage();
 			break;
+		case 'p': req.has_pci = true; break;
+		case 'o':
+			if (req.nr_mmio_devices == ACPI_MAX_MMIO_DEVICES + 1)
+				usage();
+			if (parse_mmio(optarg, &mmio[req.nr_mmio_devices++]) < 0)
+				usage();
+			req.mmio_devices = mmio;
+			break;
+		case 'a': acpi_dir = optarg; break;
 		default:
 			usage();
 		}
@@ -226,6 +265,8 @@ int main(int argc, char **argv)
 		print_start_info(&m, guest_mem_ptr(&m, bi.boot_data,
 						   sizeof(struct hvm_start_info)));
 	print_mptable(&m);
+	if (acpi_dump(&m, bi.acpi_rsdp, acpi_dir) < 0)
+		return 1;
 
 	/* KVM's reset state, as KVM_GET_SREGS would give it. */
 	struct kvm_sregs sregs = { .cr0 = 0x60000010, .apic_base = 0xfee00900 };
