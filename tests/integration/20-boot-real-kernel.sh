@@ -4,7 +4,7 @@
 # zero page) and an ld-linked PVH ELF (hvm_start_info). A real kernel
 # cannot boot on this machine in useful time (see DESIGN.md), so the check
 # stops at the boot protocol: protocol version, entry point, command line,
-# initrd below initrd_addr_max, e820, MP table, registers (and, with
+# initrd below initrd_addr_max, e820, MP table, ACPI RSDP, registers (and, with
 # /dev/kvm, that KVM accepts those registers).
 #
 # The kernel comes from Debian's linux-image package, fetched once with
@@ -78,6 +78,8 @@ check "e820: 4 entries, RAM from 4 GiB" \
 check "e820: RAM to the reserved firmware area, then from 1 MiB" \
 	'[[ $(get zp.e820.0) == "0x0 0x9fc00 1" && $(get zp.e820.1) == "0x9fc00 0x60400 2" && $(get zp.e820.2) == "0x100000 0xbff00000 1" ]]'
 check "MP table: 2 CPUs, checksums good" '[[ $(get mp.cpus) == 2 && $(get mp.checksums_ok) == 1 ]]'
+check "ACPI: acpi_rsdp_addr, tables reached, checksums good" \
+	'(( $(get zp.acpi_rsdp_addr) == 0xe0000 )) && [[ $(get acpi.tables) == "RSDP XSDT FACP APIC DSDT" && $(get acpi.checksums_ok) == 1 ]]'
 check "RIP = entry, RSI = zero page, RFLAGS = 0x2" \
 	'(( $(get rip) == entry && $(get rsi) == 0x7000 && $(get rflags) == 2 ))'
 check "long mode: CR0.PG|PE, CR4.PAE, EFER.LME|LMA, CR3 = PML4" \
@@ -113,7 +115,7 @@ check "initrd at the top of RAM, page-aligned" \
 	'(( $(get initrd_start) == (0x10000000 - initrd_size) / 4096 * 4096 ))'
 check "memory map: 3 entries ending at 256 MiB" \
 	'[[ $(get si.memmap_entries) == 3 && $(get si.memmap.2) == "0x100000 0xff00000 1" ]]'
-check "no ACPI: rsdp_paddr 0" '(( $(get si.rsdp_paddr) == 0 ))'
+check "ACPI: rsdp_paddr is the RSDP in the BIOS area" '(( $(get si.rsdp_paddr) == 0xe0000 ))'
 check "EBX = start_info, protected mode without paging" \
 	'(( $(get rbx) == 0x6000 && $(get cr0) == 0x11 && $(get cr4) == 0 && $(get efer) == 0 ))'
 check "flat 32-bit CS 0x08, DS 0x18 with a 32-bit stack" \
