@@ -8,10 +8,11 @@
 #          [--memory SIZE] [--cpus N] [--drive IMG[,ro]]... [--net]
 #          [--machine q35|microvm] [--tcg] [--timeout SECONDS]
 #          [--log FILE] [--azote PATH] [--append ARGS] [--quiet]
-#          [--wrong LIST] [--transport pci|mmio]
+#          [--wrong LIST] [--transport pci|mmio] [--reboot k|default]
 #
-# --checks   comma list of boot,blk,blkro,net,irq,smp (default: boot);
-#            run irq after blk/net: it needs their I/O to see counts rise
+# --checks   comma list of boot,blk,blkro,net,irq,smp,acpi (default: boot);
+#            run irq after blk/net: it needs their I/O to see counts rise;
+#            acpi needs a kernel with ACPI (stock)
 # --drive    a raw image; the first read-write one is checked by blk, the
 #            first ,ro one by blkro (vda, vdb... in the order given)
 # --net      a TAP in a network namespace made for the run, host end
@@ -31,6 +32,10 @@
 #            expectation (mem, cmdline, echo, blk, mac, cpus), attach the
 #            ,ro drive writable (ro), or give QEMU's devices no MSI-X (irq);
 #            a comma list
+# --reboot   how the guest's final reboot resets the machine: k (default,
+#            reboot=k: straight to the keyboard controller) or default
+#            (no reboot= argument: Linux's own order, the ACPI reset
+#            register first, then the keyboard controller)
 #
 # The kernel and initramfs come from build.sh (built or cached); the mode is
 # LINUX_GUEST=test|stock (see README.md). Prints the result lines, the boot
@@ -42,7 +47,7 @@ root=$(cd "$here/../.." && pwd)
 
 vmm=qemu kernel=vmlinux checks=boot memory=128M cpus=1 machine=q35 tcg=0
 timeout=240 log= azote=${AZOTE:-$root/build/azote} append= quiet=0 net=0 wrong=,
-transport=pci
+transport=pci reboot=k
 drives=()
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
@@ -63,6 +68,7 @@ while [ $# -gt 0 ]; do
 	--quiet) quiet=1 ;;
 	--wrong) wrong=",$2," ; shift ;;
 	--transport) transport=$2; shift ;;
+	--reboot) reboot=$2; shift ;;
 	-h|--help) usage ;;
 	*) echo "run.sh: unknown argument $1" >&2; usage ;;
 	esac
@@ -106,9 +112,14 @@ trap 'exit 1' INT TERM
 
 # --- kernel command line ---------------------------------------------------
 # Needed by the test, whatever the kernel: the console, a keyboard-
-# controller reset as the way out (ends the VMM with status 0), and a panic
-# that ends the run at once instead of waiting for the timeout.
-cmdline="console=ttyS0 reboot=k panic=-1"
+# controller reset as the way out (ends the VMM with status 0; --reboot
+# default leaves the way to Linux), and a panic that ends the run at once
+# instead of waiting for the timeout.
+case $reboot in
+k) cmdline="console=ttyS0 reboot=k panic=-1" ;;
+default) cmdline="console=ttyS0 panic=-1" ;;
+*) lg_die "--reboot must be k or default" ;;
+esac
 [ "$quiet" -eq 0 ] || cmdline+=" quiet"
 # Only for the test kernel, on the development machines whose KVM emulates
 # ring 0 and cannot run some instructions there (README.md has the

@@ -55,6 +55,7 @@ bool check_blk(void);
 bool check_blkro(void);
 bool check_net(void);
 bool check_smp(void);
+bool check_acpi(void);
 /* The interrupt check compares counts taken before and after the others. */
 void irq_snapshot_before(void);
 bool check_irq(void);

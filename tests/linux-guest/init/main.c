@@ -24,6 +24,7 @@ static const struct {
 	{ "net", check_net },
 	{ "irq", check_irq },
 	{ "smp", check_smp },
+	{ "acpi", check_acpi },
 };
 
 static bool run_check(const char *name)
