@@ -13,9 +13,10 @@
 # /sys/firmware/acpi/tables, a LAPIC per vCPU, the DSDT's devices, the
 # PCI root bus from the host bridge's _CRS, the console's IRQ through the
 # IO-APIC, no ACPI warning in the log). A last azote boot leaves the
-# reboot to Linux's default order (no reboot=k: the FADT's reset register
-# first, which azote's hardware-reduced FADT does not offer, then the
-# keyboard controller), which must still end azote with status 0.
+# reboot to Linux's default (no reboot=k), which on a hardware-reduced
+# ACPI machine without EFI is a jump to the BIOS reset vector, where azote
+# puts an i8042 reset (docs/acpi.md): it must still end azote with
+# status 0.
 . "$(dirname "$0")/../linux-guest/lib/itest.sh"
 export LINUX_GUEST=stock
 require_kvm
@@ -42,8 +43,8 @@ for vmm in azote qemu; do
 		[ "$vmm" = qemu ] || show_acpi "$TMP/console"
 	done
 done
-echo "--- azote, stock bzImage, 3 vCPUs, Linux's default reboot (no reboot=k)"
-lg_run --vmm azote --kernel bzImage --cpus 3 --checks boot,smp,acpi --reboot default \
+echo "--- azote, stock bzImage, Linux's default reboot (no reboot=k)"
+lg_run --vmm azote --kernel bzImage --cpus 2 --checks boot,smp,acpi --reboot default \
 	--timeout 600 --log "$TMP/console"
 show_acpi "$TMP/console"
 # run.sh passed only if azote ended with status 0, i.e. on the reset.

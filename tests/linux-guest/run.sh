@@ -34,8 +34,8 @@
 #            a comma list
 # --reboot   how the guest's final reboot resets the machine: k (default,
 #            reboot=k: straight to the keyboard controller) or default
-#            (no reboot= argument: Linux's own order, the ACPI reset
-#            register first, then the keyboard controller)
+#            (no reboot= argument: Linux's own choice; with hardware-
+#            reduced ACPI and no EFI, the BIOS reset vector)
 #
 # The kernel and initramfs come from build.sh (built or cached); the mode is
 # LINUX_GUEST=test|stock (see README.md). Prints the result lines, the boot

@@ -116,8 +116,10 @@ static void test_bzimage_boot(void **state)
 	assert_int_equal(bi.acpi_rsdp, GPA_ACPI);
 	assert_memory_equal(gp(m, GPA_ACPI, 8), "RSD PTR ", 8);
 
-	/* The rest of the boot: MP table, GDT, page tables are there. */
+	/* The rest of the boot: MP table, GDT, page tables are there, and at
+	 * the BIOS reset vector, mov al, 0xfe; out 0x64, al (an i8042 reset). */
 	assert_memory_equal(gp(m, GPA_MPTABLE, 4), "_MP_", 4);
+	assert_memory_equal(gp(m, 0xffff0, 4), "\xb0\xfe\xe6\x64", 4);
 	assert_int_equal(fx_get(gp(m, GPA_GDT + 0x10, 8), 0, 8), 0x00af9b000000ffffULL);
 	assert_int_equal(fx_get(gp(m, GPA_PML4, 8), 0, 8), GPA_PDPT | 3);
 	fx_tempfile_remove(kernel);

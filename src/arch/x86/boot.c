@@ -17,6 +17,7 @@
 #include "arch/x86/mptable.h"
 #include "arch/x86/pagetable.h"
 #include "arch/x86/pvh.h"
+#include "arch/x86/reset_vector.h"
 #include "arch/x86/zeropage.h"
 
 #define PAGE_SIZE 0x1000ULL
@@ -221,6 +222,8 @@ int x86_boot_load_image(struct guest_mem *m, const struct boot_request *req,
 		rc = write_boot_data(m, lk, out, e);
 	if (rc == 0)
 		rc = mptable_write(m, req->nr_cpus, e);
+	if (rc == 0)
+		rc = reset_vector_write(m, e);
 	if (rc == 0)
 		rc = gdt_write(m, e);
 	if (rc == 0)

@@ -2,8 +2,9 @@
  * vCPU may run". Detects the kernel format, loads it, the initrd and the
  * command line into guest RAM, and builds what the chosen entry protocol
  * hands the kernel: the zero page (Linux 64-bit boot protocol) or
- * hvm_start_info (PVH), the e820 map, the MP table, the ACPI tables, and
- * for 64-bit entry the GDT and identity page tables. See Documentation/arch/x86/boot.rst and
+ * hvm_start_info (PVH), the e820 map, the MP table, the ACPI tables, a
+ * reset stub at the BIOS reset vector, and for 64-bit entry the GDT and
+ * identity page tables. See Documentation/arch/x86/boot.rst and
  * xen/include/public/arch-x86/hvm/start_info.h. */
 #ifndef AZOTE_ARCH_X86_BOOT_H
 #define AZOTE_ARCH_X86_BOOT_H

@@ -18,6 +18,8 @@
  *                FADT, MADT and DSDT, up to the MP configuration table
  *   0x000f_0000  BIOS area: the MP configuration table (254 CPUs need
  *                5.2 KiB, more than the EBDA holds)
+ *   0x000f_fff0  the BIOS reset vector: a stub that resets through the
+ *                i8042 (reset_vector.h)
  *   0x0010_0000  high memory: kernel, initrd, free RAM
  *   0xc000_0000  PCI hole (32-bit MMIO for device BARs) up to 4 GiB
  *   0xfeb0_0000  virtio-mmio devices, 4 KiB each (inside the hole, above
@@ -45,6 +47,7 @@
 #define GPA_MPTABLE           GPA_EBDA   /* the MP floating pointer */
 #define GPA_LOW_RAM_END       GPA_EBDA   /* e820: RAM below, reserved to 1 MiB */
 #define GPA_LEGACY_HOLE       0xa0000ULL
+#define GPA_RESET_VECTOR      0xffff0ULL  /* F000:FFF0 */
 #define GPA_HIGH_MEM          0x100000ULL
 
 #define GPA_PCI_HOLE          0xc0000000ULL
