@@ -22,50 +22,39 @@
  * table and the MADT (no overrides) say too. */
 #define ISA_IRQ_MODE AML_IRQ_EDGE
 
-/* A device on ISA IRQ irq: its GSI is the one irq_wiring.h gives. */
-static void isa_interrupt(struct aml *a, unsigned irq)
-{
-	aml_rd_interrupt(a, isa_irq_gsi(irq), ISA_IRQ_MODE);
-}
+/* A legacy ISA device: up to two fixed port ranges and an ISA IRQ, whose
+ * GSI irq_wiring.h gives. */
+struct isa_device {
+	const char *name, *hid;
+	int uid;                                          /* < 0: no _UID */
+	struct { uint16_t base; uint8_t len; } io[2];   /* len 0: unused */
+	unsigned irq;
+};
 
-/* COM1, a 16550A (PNP0501: 16550A-compatible COM port). */
-static void com1(struct aml *a)
-{
-	size_t dev = aml_device_open(a, "COM1");
-	aml_name_eisaid(a, "_HID", "PNP0501");
-	aml_name_int(a, "_UID", 1);
-	size_t crs = aml_name_rt_open(a, "_CRS");
-	aml_rd_io(a, UART_COM1_BASE, UART_NR_REGS);
-	isa_interrupt(a, UART_COM1_IRQ);
-	aml_rt_close(a, crs);
-	aml_close(a, dev);
-}
+static const struct isa_device isa_devices[] = {
+	/* COM1, a 16550A (PNP0501: 16550A-compatible COM port). */
+	{ "COM1", "PNP0501", 1, { { UART_COM1_BASE, UART_NR_REGS } }, UART_COM1_IRQ },
+	/* The i8042 (PNP0303: IBM enhanced keyboard), data port 0x60 and
+	 * command/status port 0x64. Linux's i8042 driver finds it here (or
+	 * probes the ports itself when booted with i8042.nopnp); either way
+	 * this _CRS is what maps IRQ 1. Reboot does not depend on it:
+	 * Linux's keyboard-controller reset writes port 0x64 directly. */
+	{ "PS2K", "PNP0303", -1, { { I8042_DATA_PORT, 1 }, { I8042_CMD_PORT, 1 } },
+	  I8042_KBD_IRQ },
+	/* The MC146818 CMOS clock (PNP0B00: AT real-time clock). */
+	{ "RTC", "PNP0B00", -1, { { RTC_PORT, RTC_PORT_LEN } }, RTC_ISA_IRQ },
+};
 
-/* The i8042 keyboard controller (PNP0303: IBM enhanced keyboard), data
- * port 0x60 and command/status port 0x64. Linux's i8042 driver finds it
- * here (or probes the ports itself when booted with i8042.nopnp); either
- * way ACPI's _CRS is what maps IRQ 1. Reboot does not depend on it:
- * Linux's keyboard-controller reset writes port 0x64 directly. */
-static void keyboard(struct aml *a)
+static void isa_device(struct aml *a, const struct isa_device *d)
 {
-	size_t dev = aml_device_open(a, "PS2K");
-	aml_name_eisaid(a, "_HID", "PNP0303");
+	size_t dev = aml_device_open(a, d->name);
+	aml_name_eisaid(a, "_HID", d->hid);
+	if (d->uid >= 0)
+		aml_name_int(a, "_UID", (uint64_t)d->uid);
 	size_t crs = aml_name_rt_open(a, "_CRS");
-	aml_rd_io(a, I8042_DATA_PORT, 1);
-	aml_rd_io(a, I8042_CMD_PORT, 1);
-	isa_interrupt(a, I8042_KBD_IRQ);
-	aml_rt_close(a, crs);
-	aml_close(a, dev);
-}
-
-/* The MC146818 CMOS clock (PNP0B00: AT real-time clock). */
-static void rtc(struct aml *a)
-{
-	size_t dev = aml_device_open(a, "RTC");
-	aml_name_eisaid(a, "_HID", "PNP0B00");
-	size_t crs = aml_name_rt_open(a, "_CRS");
-	aml_rd_io(a, RTC_PORT, RTC_PORT_LEN);
-	isa_interrupt(a, RTC_ISA_IRQ);
+	for (size_t i = 0; i < 2 && d->io[i].len; i++)
+		aml_rd_io(a, d->io[i].base, d->io[i].len);
+	aml_rd_interrupt(a, isa_irq_gsi(d->irq), ISA_IRQ_MODE);
 	aml_rt_close(a, crs);
 	aml_close(a, dev);
 }
@@ -120,9 +109,8 @@ const char *acpi_dsdt_aml(struct aml *a, const struct acpi_platform *p)
 {
 	size_t sb = aml_scope_open(a, "\\_SB");
 
-	com1(a);
-	keyboard(a);
-	rtc(a);
+	for (size_t i = 0; i < sizeof(isa_devices) / sizeof(isa_devices[0]); i++)
+		isa_device(a, &isa_devices[i]);
 	if (p->has_pci)
 		pci_host_bridge(a);
 	for (size_t i = 0; i < p->nr_mmio; i++)

@@ -186,21 +186,28 @@ static void put_namestring(struct aml *a, const char *path)
 	put(a, segs, 4 * n);
 }
 
-size_t aml_scope_open(struct aml *a, const char *path)
+/* Opcode, PkgLength (reserved), NameString: how Scope and Device start. */
+static size_t named_package(struct aml *a, const uint8_t *op, size_t op_len,
+			    const char *path)
 {
-	put8(a, AML_SCOPE);
+	put(a, op, op_len);
 	size_t mark = reserve(a, PKG_MAX);
 	put_namestring(a, path);
 	return mark;
 }
 
+size_t aml_scope_open(struct aml *a, const char *path)
+{
+	static const uint8_t op[] = { AML_SCOPE };
+
+	return named_package(a, op, sizeof(op), path);
+}
+
 size_t aml_device_open(struct aml *a, const char *path)
 {
-	put8(a, AML_EXT_PREFIX);
-	put8(a, AML_EXT_DEVICE);
-	size_t mark = reserve(a, PKG_MAX);
-	put_namestring(a, path);
-	return mark;
+	static const uint8_t op[] = { AML_EXT_PREFIX, AML_EXT_DEVICE };
+
+	return named_package(a, op, sizeof(op), path);
 }
 
 /* PkgLength counts its own bytes too: one byte holds up to 63; longer
