@@ -55,7 +55,7 @@ echo "--- 4 vCPUs, PCI, two virtio-mmio devices (PVH entry)"
 d=$TMP/small
 mkdir -p "$d"
 "$inspect" --kernel "$stub" --memory 256M --cpus 4 --pci \
-	--mmio 0xd0000000:0x1000:5 --mmio 0xd0001000:0x1000:6 \
+	--mmio 0xfeb00000:0x1000:5 --mmio 0xfeb01000:0x1000:6 \
 	--acpi-dir "$d" >"$TMP/out" 2>"$TMP/err" || die "boot_inspect: $(cat "$TMP/err")"
 expect_eq "hvm_start_info.rsdp_paddr" "$(get si.rsdp_paddr "$TMP/out")" 0xe0000
 expect_eq "tables reached from the RSDP" "$(get acpi.tables "$TMP/out")" "RSDP XSDT FACP APIC DSDT"
@@ -69,13 +69,13 @@ expect_eq "DSDT: the i8042 (PNP0303)" "$(count 'EisaId \("PNP0303"\)' "$dsl")" 1
 expect_eq "DSDT: the CMOS clock (PNP0B00)" "$(count 'EisaId \("PNP0B00"\)' "$dsl")" 1
 expect_eq "DSDT: the PCI host bridge (PNP0A08, _CID PNP0A03)" \
 	"$(count '_HID, EisaId \("PNP0A08"\)' "$dsl")/$(count '_CID, EisaId \("PNP0A03"\)' "$dsl")" 1/1
-expect_ok "DSDT: the PCI memory window 0xC0000000-0xFEBFFFFF" \
-	grep -Pzq 'DWordMemory \(ResourceProducer,[^\n]*\n\s*0x00000000,\s*// Granularity\s*0xC0000000,\s*// Range Minimum\s*0xFEBFFFFF,' "$dsl"
+expect_ok "DSDT: the PCI memory window 0xC0000000-0xFEAFFFFF" \
+	grep -Pzq 'DWordMemory \(ResourceProducer,[^\n]*\n\s*0x00000000,\s*// Granularity\s*0xC0000000,\s*// Range Minimum\s*0xFEAFFFFF,' "$dsl"
 expect_ok "DSDT: the configuration ports 0xCF8, 8 of them" \
 	grep -Pzq 'IO \(Decode16,\s*0x0CF8,[^)]*0x08,\s*// Length' "$dsl"
 expect_eq "DSDT: two virtio-mmio devices (LNRO0005)" "$(count '"LNRO0005"' "$dsl")" 2
 expect_ok "DSDT: mmio device 1's registers and edge-triggered GSI 6" \
-	grep -Pzq 'Memory32Fixed \(ReadWrite,\s*0xD0001000,\s*// Address Base\s*0x00001000,[^}]*Interrupt \(ResourceConsumer, Edge, ActiveHigh, Exclusive, ,, \)\s*\{\s*0x00000006,' "$dsl"
+	grep -Pzq 'Memory32Fixed \(ReadWrite,\s*0xFEB01000,\s*// Address Base\s*0x00001000,[^}]*Interrupt \(ResourceConsumer, Edge, ActiveHigh, Exclusive, ,, \)\s*\{\s*0x00000006,' "$dsl"
 expect_ok "DSDT: COM1 on IRQ 4, edge-triggered" \
 	grep -Pzq '0x03F8,[^}]*Interrupt \(ResourceConsumer, Edge, ActiveHigh, Exclusive, ,, \)\s*\{\s*0x00000004,' "$dsl"
 expect_eq "MADT: 4 Local APICs, one I/O APIC" \
@@ -96,7 +96,7 @@ d=$TMP/large
 mkdir -p "$d"
 mmio=()
 for i in $(seq 0 31); do
-	mmio+=(--mmio "$(printf '0x%x' $((0xd0000000 + i * 0x1000))):0x1000:$((5 + i % 3))")
+	mmio+=(--mmio "$(printf '0x%x' $((0xfeb00000 + i * 0x1000))):0x1000:$((5 + i % 3))")
 done
 "$inspect" --kernel "$stub" --memory 256M --cpus 254 "${mmio[@]}" --acpi-dir "$d" \
 	>"$TMP/out" 2>"$TMP/err" || die "boot_inspect: $(cat "$TMP/err")"
@@ -106,7 +106,7 @@ expect_eq "MADT: 254 Local APICs" "$(count 'Processor Local APIC' "$d/APIC.dsl")
 expect_eq "DSDT: 32 virtio-mmio devices" "$(count '"LNRO0005"' "$d/DSDT.dsl")" 32
 expect_eq "DSDT: no PCI host bridge without PCI" "$(count 'PNP0A08' "$d/DSDT.dsl")" 0
 rc=0
-"$inspect" --kernel "$stub" --memory 256M --cpus 1 "${mmio[@]}" --mmio 0xd0100000:0x1000:7 \
+"$inspect" --kernel "$stub" --memory 256M --cpus 1 "${mmio[@]}" --mmio 0xfeb20000:0x1000:7 \
 	>"$TMP/out" 2>"$TMP/err" || rc=$?
 expect_eq "a 33rd mmio device is refused, by name" \
 	"$rc/$(grep -c '33 virtio-mmio devices' "$TMP/err")" 1/1
