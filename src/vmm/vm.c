@@ -221,6 +221,22 @@ static char *boot_cmdline(const struct vm *vm, const struct vm_config *c)
 	return s;
 }
 
+/* The virtio-mmio devices for the DSDT: Debian's kernel, built without
+ * VIRTIO_MMIO_CMDLINE_DEVICES, finds them only there. */
+_Static_assert(MMIO_DEVICES <= ACPI_MAX_MMIO_DEVICES, "the DSDT declares every mmio device");
+static size_t acpi_mmio_devices(const struct vm *vm, struct acpi_mmio_device *out)
+{
+	size_t n = 0;
+
+	for (unsigned i = 0; i < vm->nr_devs && n < MMIO_DEVICES; i++)
+		if (vm->devs[i].transport == VM_TRANSPORT_MMIO)
+			out[n++] = (struct acpi_mmio_device){
+				.base = vm->devs[i].t.mmio.p.base, .size = VIRTIO_MMIO_SIZE,
+				.gsi = vm->devs[i].t.mmio.p.gsi,
+			};
+	return n;
+}
+
 static void vm_zero(struct vm *vm)
 {
 	memset(vm, 0, sizeof(*vm));
@@ -273,6 +289,7 @@ int vm_create(struct vm *vm, const struct vm_config *c, struct azerr *e)
 		azerr_set(e, "out of memory for the kernel command line");
 		goto fail;
 	}
+	struct acpi_mmio_device mmio[MMIO_DEVICES];
 	struct boot_request req = {
 		.kernel_path = c->kernel_path,
 		.initrd_path = c->initrd_path,
@@ -280,6 +297,8 @@ int vm_create(struct vm *vm, const struct vm_config *c, struct azerr *e)
 		.nr_cpus = (int)c->nr_cpus,
 		.entry_pref = c->entry_pref,
 		.has_pci = true,           /* create_platform's host bridge */
+		.mmio_devices = mmio,
+		.nr_mmio_devices = acpi_mmio_devices(vm, mmio),
 	};
 	int loaded = x86_boot_load(&vm->mem, &req, &vm->boot, e);
 	free(cmdline);

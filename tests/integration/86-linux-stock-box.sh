@@ -12,7 +12,11 @@
 # the stock kernel takes azote's ACPI tables (MADT, FADT, DSDT in
 # /sys/firmware/acpi/tables, a LAPIC per vCPU, the DSDT's devices, the
 # PCI root bus from the host bridge's _CRS, the console's IRQ through the
-# IO-APIC, no ACPI warning in the log). A last azote boot leaves the
+# IO-APIC, no ACPI warning in the log). An azote boot over virtio-mmio
+# (--transport mmio) shows the stock kernel, which has no
+# VIRTIO_MMIO_CMDLINE_DEVICES, finding the devices through the DSDT
+# (LNRO0005) and using them: blk, net, their IO-APIC lines. A last azote
+# boot leaves the
 # reboot to Linux's default (no reboot=k), which on a hardware-reduced
 # ACPI machine without EFI is a jump to the BIOS reset vector, where azote
 # puts an i8042 reset (docs/acpi.md): it must still end azote with
@@ -26,7 +30,7 @@ require_root "a network namespace and a TAP"
 
 # What the stock kernel said about the firmware tables, for the log.
 show_acpi() {
-	grep -aE 'ACPI: (RSDP|XSDT|FACP|APIC|DSDT|IOAPIC|Using IOAPIC|PCI Root Bridge)|smpboot: Total|PNP: PS/2|rtc_cmos|serial8250.*00:|reboot: ' \
+	grep -aE 'ACPI: (RSDP|XSDT|FACP|APIC|DSDT|IOAPIC|Using IOAPIC|PCI Root Bridge)|smpboot: Total|PNP: PS/2|rtc_cmos|serial8250.*00:|virtio.mmio|LNRO|reboot: ' \
 		"$1" | tr -d '\r' | sed 's/^/    console: /'
 }
 
@@ -43,6 +47,13 @@ for vmm in azote qemu; do
 		[ "$vmm" = qemu ] || show_acpi "$TMP/console"
 	done
 done
+echo "--- azote, stock bzImage, virtio-mmio devices found through ACPI"
+lg_make_disks
+lg_run --vmm azote --kernel bzImage --transport mmio "${all[@]}" \
+	--checks boot,blk,blkro,net,irq,smp,acpi \
+	--drive "$TMP/rw.img" --drive "$TMP/ro.img,ro" --log "$TMP/console"
+lg_check_disks
+show_acpi "$TMP/console"
 echo "--- azote, stock bzImage, Linux's default reboot (no reboot=k)"
 lg_run --vmm azote --kernel bzImage --cpus 2 --checks boot,smp,acpi --reboot default \
 	--timeout 600 --log "$TMP/console"

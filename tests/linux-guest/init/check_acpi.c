@@ -5,7 +5,9 @@
  *    (FACP) and the DSDT; the MADT lists lg.cpus enabled Local APICs;
  *  - devices: the DSDT's COM1, i8042, CMOS clock and PCI host bridge are
  *    ACPI devices (/sys/bus/acpi/devices/PNP0501:00 ...), and the host
- *    bridge has its PCI root bus (physical_node);
+ *    bridge has its PCI root bus (physical_node); with lg.transport=mmio,
+ *    lg.irq_devs virtio-mmio devices (LNRO0005) are there too, each bound
+ *    to a driver;
  *  - interrupts: the console's IRQ 4 goes through the IO-APIC, edge-
  *    triggered, and no interrupt is left on the 8259 (XT-PIC);
  *  - log: no kernel message at warning level or worse mentions ACPI.
@@ -53,6 +55,32 @@ static void check_tables(struct line *l)
 		line_add(l, "madt_lapics=%d", lapics);
 }
 
+/* The DSDT's virtio-mmio devices, each with its platform device bound to
+ * virtio_mmio (physical_node/driver). */
+static void check_mmio(struct line *l)
+{
+	const char *transport = param("lg.transport");
+	char path[96];
+	uint64_t want = 0;
+	unsigned n = 0, bound = 0;
+
+	if (!transport || strcmp(transport, "mmio"))
+		return;
+	for (;; n++) {
+		snprintf(path, sizeof(path), "/sys/bus/acpi/devices/LNRO0005:%02x", n);
+		if (access(path, F_OK))
+			break;
+		snprintf(path, sizeof(path),
+			 "/sys/bus/acpi/devices/LNRO0005:%02x/physical_node/driver", n);
+		bound += !access(path, F_OK);
+	}
+	if (!param_u64("lg.irq_devs", &want) || n != want || bound != n)
+		line_fail(l, "mmio_devices=%u bound=%u want=%llu", n, bound,
+			  (unsigned long long)want);
+	else
+		line_add(l, "mmio_devices=%u", n);
+}
+
 static void check_devices(struct line *l)
 {
 	static const char *const hids[] = { "PNP0501", "PNP0303", "PNP0B00", "PNP0A08" };
@@ -69,6 +97,7 @@ static void check_devices(struct line *l)
 	if (access("/sys/bus/acpi/devices/PNP0A08:00/physical_node", F_OK))
 		line_fail(l, "pci-root=no");
 	line_add(l, "acpi_devices=%d", found);
+	check_mmio(l);
 }
 
 /* The console's interrupt line in /proc/interrupts, and any XT-PIC one. */
