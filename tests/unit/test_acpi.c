@@ -16,7 +16,10 @@
 #include "arch/x86/layout.h"
 #include "arch/x86/mptable.h"
 #include "aml_reader.h"
+#include "devices/i8042.h"
 #include "devices/pci.h"
+#include "devices/rtc.h"
+#include "devices/uart.h"
 #include "x86_fixture.h"
 
 #define HDR 36                 /* system description table header */
@@ -276,21 +279,22 @@ static void test_dsdt_legacy_devices(void **state)
 	const char *dev;
 	(void)state;
 
+	/* Where azote's device models decode (their headers). */
 	dev = device_with_hid(t, "PNP0501", 0);        /* COM1 */
 	assert_non_null(dev);
 	assert_int_equal(crs(t, dev, rd), 2);
-	expect_io(&rd[0], 0x3f8, 8);
-	expect_edge_irq(&rd[1], 4);
+	expect_io(&rd[0], UART_COM1_BASE, UART_NR_REGS);
+	expect_edge_irq(&rd[1], UART_COM1_IRQ);
 	dev = device_with_hid(t, "PNP0303", 0);        /* i8042 */
 	assert_non_null(dev);
 	assert_int_equal(crs(t, dev, rd), 3);
-	expect_io(&rd[0], 0x60, 1);
-	expect_io(&rd[1], 0x64, 1);
-	expect_edge_irq(&rd[2], 1);
+	expect_io(&rd[0], I8042_DATA_PORT, 1);
+	expect_io(&rd[1], I8042_CMD_PORT, 1);
+	expect_edge_irq(&rd[2], I8042_KBD_IRQ);
 	dev = device_with_hid(t, "PNP0B00", 0);        /* CMOS clock */
 	assert_non_null(dev);
 	assert_int_equal(crs(t, dev, rd), 2);
-	expect_io(&rd[0], 0x70, 2);
+	expect_io(&rd[0], RTC_PORT, RTC_PORT_LEN);
 	expect_edge_irq(&rd[1], 8);
 	/* No PCI asked for, none declared; no mmio devices either. */
 	assert_null(device_with_hid(t, "PNP0A08", 0));
@@ -317,7 +321,7 @@ static void pci_window(const struct aml_tree *t, uint64_t *min, uint64_t *max)
 	assert_int_equal(rd[0].body[0], 2);            /* bus numbers */
 	assert_int_equal(fx_get(rd[0].body, 5, 2), 0);
 	assert_int_equal(fx_get(rd[0].body, 7, 2), 0);
-	expect_io(&rd[1], 0xcf8, 8);
+	expect_io(&rd[1], PCI_CONFIG_ADDR_PORT, 8);
 	assert_int_equal(rd[2].body[0], 1);            /* I/O */
 	assert_int_equal(fx_get(rd[2].body, 7, 2), 0xcf7);
 	assert_int_equal(fx_get(rd[3].body, 5, 2), 0xd00);

@@ -1,22 +1,31 @@
 /* The DSDT's devices. Linux (drivers/acpi, drivers/pnp/pnpacpi) creates a
  * device for each and takes its ports, memory and interrupts from _CRS;
  * with ACPI on, that is how it learns the ISA interrupts of the legacy
- * devices, so each declares its IRQ. Values come from the device models'
- * own headers, so the tables follow the models. */
+ * devices, so each declares its IRQ. */
 #include "arch/x86/acpi_tables.h"
 
 #include <stdio.h>
 
 #include "arch/x86/irq_wiring.h"
 #include "arch/x86/layout.h"
-#include "devices/i8042.h"
-#include "devices/pci.h"
-#include "devices/rtc.h"
-#include "devices/uart.h"
 
-/* ISA IRQ of the CMOS clock. azote's RTC raises none (devices/rtc.h), but
- * Linux's rtc_cmos expects the PC's IRQ 8 in the device's resources. */
-#define RTC_ISA_IRQ 8
+/* The PC's fixed resources, where azote's device models (src/devices)
+ * decode them. arch/ may not include devices/ (check-boundary.sh), so the
+ * values are the PC's own here; test_acpi checks them against the models'
+ * headers. */
+#define COM1_PORT        0x3f8
+#define COM1_PORTS       8
+#define COM1_IRQ         4
+#define I8042_DATA       0x60
+#define I8042_COMMAND    0x64
+#define I8042_IRQ        1
+#define RTC_INDEX        0x70
+#define RTC_PORTS        2
+/* azote's RTC raises no interrupt, but Linux's rtc_cmos expects the PC's
+ * IRQ 8 in the device's resources. */
+#define RTC_IRQ          8
+#define PCI_CONFIG_PORT  0xcf8       /* mechanism #1: 0xcf8-0xcff */
+#define PCI_CONFIG_PORTS 8
 
 /* Legacy ISA interrupts are edge-triggered and active high, as the MP
  * table and the MADT (no overrides) say too. */
@@ -33,16 +42,15 @@ struct isa_device {
 
 static const struct isa_device isa_devices[] = {
 	/* COM1, a 16550A (PNP0501: 16550A-compatible COM port). */
-	{ "COM1", "PNP0501", 1, { { UART_COM1_BASE, UART_NR_REGS } }, UART_COM1_IRQ },
+	{ "COM1", "PNP0501", 1, { { COM1_PORT, COM1_PORTS } }, COM1_IRQ },
 	/* The i8042 (PNP0303: IBM enhanced keyboard), data port 0x60 and
 	 * command/status port 0x64. Linux's i8042 driver finds it here (or
 	 * probes the ports itself when booted with i8042.nopnp); either way
 	 * this _CRS is what maps IRQ 1. Reboot does not depend on it:
 	 * Linux's keyboard-controller reset writes port 0x64 directly. */
-	{ "PS2K", "PNP0303", -1, { { I8042_DATA_PORT, 1 }, { I8042_CMD_PORT, 1 } },
-	  I8042_KBD_IRQ },
+	{ "PS2K", "PNP0303", -1, { { I8042_DATA, 1 }, { I8042_COMMAND, 1 } }, I8042_IRQ },
 	/* The MC146818 CMOS clock (PNP0B00: AT real-time clock). */
-	{ "RTC", "PNP0B00", -1, { { RTC_PORT, RTC_PORT_LEN } }, RTC_ISA_IRQ },
+	{ "RTC", "PNP0B00", -1, { { RTC_INDEX, RTC_PORTS } }, RTC_IRQ },
 };
 
 static void isa_device(struct aml *a, const struct isa_device *d)
@@ -78,9 +86,9 @@ static void pci_host_bridge(struct aml *a)
 	aml_name_int(a, "_UID", 0);
 	size_t crs = aml_name_rt_open(a, "_CRS");
 	aml_rd_word_bus(a, 0, 0);
-	aml_rd_io(a, PCI_CONFIG_ADDR_PORT, 8);
-	aml_rd_word_io(a, 0x0000, PCI_CONFIG_ADDR_PORT - 1);
-	aml_rd_word_io(a, PCI_CONFIG_ADDR_PORT + 8, 0xffff);
+	aml_rd_io(a, PCI_CONFIG_PORT, PCI_CONFIG_PORTS);
+	aml_rd_word_io(a, 0x0000, PCI_CONFIG_PORT - 1);
+	aml_rd_word_io(a, PCI_CONFIG_PORT + PCI_CONFIG_PORTS, 0xffff);
 	aml_rd_dword_mem(a, (uint32_t)GPA_PCI_MMIO_START, (uint32_t)(GPA_PCI_MMIO_END - 1));
 	aml_rt_close(a, crs);
 	aml_close(a, dev);
