@@ -30,7 +30,7 @@ require_root "a network namespace and a TAP"
 
 # What the stock kernel said about the firmware tables, for the log.
 show_acpi() {
-	grep -aE 'ACPI: (RSDP|XSDT|FACP|APIC|DSDT|IOAPIC|Using IOAPIC|PCI Root Bridge)|smpboot: Total|PNP: PS/2|rtc_cmos|serial8250.*00:|virtio.mmio|LNRO|reboot: ' \
+	grep -aE 'ACPI: (RSDP|XSDT|FACP|APIC|DSDT|IOAPIC|Using IOAPIC|PCI Root Bridge)|smpboot: Total|PNP: PS/2|rtc_cmos|serial8250.*00:|reboot: ' \
 		"$1" | tr -d '\r' | sed 's/^/    console: /'
 }
 
