@@ -126,11 +126,28 @@ static int daemonize(int null_fd, struct azerr *e)
 	return 0;
 }
 
-/* Forks into a new PID namespace; the parent records the child's pid in
- * /<name>.pid (inside the chroot) and ends, as Firecracker's jailer does. */
-static int enter_pid_ns(const char *name, struct azerr *e)
+/* Records the pid of the process that runs the exec file in /<name>.pid
+ * (inside the chroot), where Firecracker's jailer leaves it in every case
+ * and clients such as Kata read it. */
+static int write_pid_file(const char *name, pid_t pid, struct azerr *e)
 {
 	char path[NAME_MAX + 8];
+	int fd, ok;
+
+	snprintf(path, sizeof(path), "/%s.pid", name);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	ok = fd >= 0 && dprintf(fd, "%d", (int)pid) > 0;
+	if (!ok)
+		azerr_set(e, "cannot write %s: %s", path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return ok ? 0 : -1;
+}
+
+/* Forks into a new PID namespace; the parent records the child's pid (as
+ * the jailer's namespace sees it) and ends, as Firecracker's jailer does. */
+static int enter_pid_ns(const char *name, struct azerr *e)
+{
 	bool leader = getsid(0) == getpid();
 	pid_t pid = fork_counted(CLONE_NEWPID);
 
@@ -138,10 +155,8 @@ static int enter_pid_ns(const char *name, struct azerr *e)
 		return azerr_set(e, "--new-pid-ns: clone: %s", strerror(errno));
 	if (pid == 0)
 		return leader && setsid() < 0 ? azerr_set(e, "setsid: %s", strerror(errno)) : 0;
-	snprintf(path, sizeof(path), "/%s.pid", name);
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0 || dprintf(fd, "%d", (int)pid) < 0) {
-		fprintf(stderr, "azote-jailer: cannot write %s: %s\n", path, strerror(errno));
+	if (write_pid_file(name, pid, e) < 0) {
+		fprintf(stderr, "azote-jailer: %s\n", e->msg);
 		_exit(1);
 	}
 	_exit(0);
@@ -203,7 +218,7 @@ static int jail(struct jailer_args *a, struct plan *p, struct azerr *e)
 	    chroot_populate(a->uid, a->gid, uffd_minor, e) < 0)
 		return -1;
 	if ((a->daemonize && daemonize(null_fd, e) < 0) ||
-	    (a->new_pid_ns && enter_pid_ns(p->name, e) < 0))
+	    (a->new_pid_ns ? enter_pid_ns(p->name, e) : write_pid_file(p->name, getpid(), e)) < 0)
 		return -1;
 	return exec_jailed(a, p->name, e);
 }

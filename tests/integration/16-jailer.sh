@@ -148,4 +148,12 @@ expect_eq "nothing on the jailer's output" "$(cat "$TMP/peek2.out")" ""
 [ "$(ps -o sid= -p "$pid")" != "$(ps -o sid= -p $$)" ] && pass "a session of its own" ||
 	fail "the daemon shares our session"
 peek_end
+
+echo "--- without a new PID namespace: the pid file names the jailed process too"
+rm -f "$base/jail-peek/peek-3/root/jail-peek.pid"
+"$J" --id peek-3 "${ids[@]}" -- >"$TMP/peek3.out" 2>&1
+expect_eq "peek-3: the jailer's status" "$?" 0
+expect_eq "jail-peek.pid holds the pid the jailed process had" \
+	"$(cat "$base/jail-peek/peek-3/root/jail-peek.pid" 2>&1)" \
+	"$(sed -n 's/^pid=//p' "$TMP/peek3.out")"
 finish
