@@ -68,7 +68,9 @@ const char cli_usage[] =
 "  --api-sock PATH      serve the HTTP API on this Unix socket\n"
 "  --config-file FILE   the VM as Firecracker's JSON configuration; cannot\n"
 "                       be combined with the guest and device options\n"
-"  --no-api             no API socket (with --config-file or --kernel)\n"
+"  --no-api             no API socket (with --config-file or --kernel); with\n"
+"                       --config-file and neither, the API is served on\n"
+"                       " CLI_DEFAULT_API_SOCK ", as Firecracker serves it\n"
 "  --id ID              the instance ID the API reports\n"
 "  --http-api-max-payload-size BYTES\n"
 "                       the largest request body the API takes (default 51200)\n"
@@ -634,5 +636,12 @@ int cli_parse(int argc, char **argv, struct vm_config *c, struct cli_opts *o,
 		return azerr_set(e, "unexpected argument '%s' (see --help)", argv[optind]);
 	if (o->action != CLI_RUN)
 		return 0;
-	return check_modes(c, o, e) < 0 ? -1 : settle_transport(c, o, e);
+	if (check_modes(c, o, e) < 0 || settle_transport(c, o, e) < 0)
+		return -1;
+	/* Firecracker serves its API unless --no-api, on /run/firecracker.socket
+	 * unless --api-sock; a client that starts it with only --config-file
+	 * (Kata, through the jailer) looks there. */
+	if (o->config_file && !o->api_sock && !o->no_api)
+		return set_string(&o->api_sock, CLI_DEFAULT_API_SOCK, "--api-sock", e);
+	return 0;
 }

@@ -14,6 +14,9 @@
 
 enum cli_action { CLI_RUN, CLI_HELP, CLI_VERSION };
 
+/* Where Firecracker serves its API when not told (--api-sock). */
+#define CLI_DEFAULT_API_SOCK "/run/firecracker.socket"
+
 struct cli_opts {
 	enum cli_action action;
 	enum log_level log_level;

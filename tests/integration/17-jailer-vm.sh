@@ -85,8 +85,9 @@ in_jail() {
 
 echo "--- vm-a: the disk, written and read back; the jail seen from outside"
 mkdir -p "$base/azote/vm-b/root" && echo secret >"$base/azote/vm-b/root/disk.img"
-jail_vm vm-a "probe.test=blk-verify probe.seed=3 probe.hold=1" \
-	--api-sock /run/api.sock --metrics-path /metrics.json
+# No --api-sock: as Kata starts Firecracker through the jailer, the API is
+# then on /run/firecracker.socket inside the chroot.
+jail_vm vm-a "probe.test=blk-verify probe.seed=3 probe.hold=1" --metrics-path /metrics.json
 wait_for "$TMP/vm-a.out" "^PROBE blk-verify (PASS|FAIL)" 120
 expect_match "vm-a: blk-verify" "$(cat "$TMP/vm-a.out")" "^PROBE blk-verify PASS .*sectors=" ||
 	cat "$TMP/vm-a.out"
@@ -106,8 +107,8 @@ expect_match "no path to vm-b's image from vm-a" \
 # The API socket and metrics inside the chroot; the start-up time the
 # jailer passed on.
 root=$base/azote/vm-a/root
-expect_eq "vm-a: FlushMetrics on the API socket in the chroot" \
-	"$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$root/run/api.sock" -X PUT \
+expect_eq "vm-a: FlushMetrics on Firecracker's default API socket in the chroot" \
+	"$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$root/run/firecracker.socket" -X PUT \
 		-H 'Content-Type: application/json' -d '{"action_type": "FlushMetrics"}' \
 		http://localhost/actions)" 204
 startup=$(/usr/bin/python3 -c '

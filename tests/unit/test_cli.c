@@ -386,8 +386,23 @@ static void test_api_modes(void **state)
 	assert_int_equal(c.nr_cpus, 2);
 	assert_true(o.vm_options);
 	vm_config_free(&c);
+	/* Firecracker serves its API on /run/firecracker.socket unless told
+	 * otherwise or --no-api. */
+	assert_int_equal(parse(ARGC("--config-file", "vm.json"),
+			       ARGV("--config-file", "vm.json"), &c, &o, &e), 0);
+	assert_string_equal(o.api_sock, "/run/firecracker.socket");
+	vm_config_free(&c);
+	assert_int_equal(parse(ARGC("--config-file", "vm.json", "--api-sock", "a.sock"),
+			       ARGV("--config-file", "vm.json", "--api-sock", "a.sock"),
+			       &c, &o, &e), 0);
+	assert_string_equal(o.api_sock, "a.sock");
+	vm_config_free(&c);
+	assert_int_equal(parse(ARGC("--kernel", "k"), ARGV("--kernel", "k"), &c, &o, &e), 0);
+	assert_null(o.api_sock);
+	vm_config_free(&c);
 	assert_int_equal(parse(ARGC("--config-file", "vm.json", "--no-api"),
 			       ARGV("--config-file", "vm.json", "--no-api"), &c, &o, &e), 0);
+	assert_null(o.api_sock);
 	assert_string_equal(o.config_file, "vm.json");
 	assert_true(o.no_api);
 	assert_false(o.vm_options);
