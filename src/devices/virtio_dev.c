@@ -7,7 +7,8 @@
 
 #include "common/log.h"
 
-uint64_t virtio_transport_features(uint64_t device_features)
+/* The transport features azote can offer on top of the device's own. */
+static uint64_t transport_features(uint64_t device_features)
 {
 	/* Features that change how the transport itself behaves and that
 	 * azote does not implement are never offered, whatever the backend
@@ -186,7 +187,7 @@ int virtio_dev_init(struct virtio_dev *vd, const struct virtio_dev_params *p,
 	vd->t = t;
 	vd->t_ctx = t_ctx;
 	pthread_mutex_init(&vd->lock, NULL); /* destroyed when p.name is set */
-	vd->device_features = virtio_transport_features(p->device_features);
+	vd->device_features = transport_features(p->device_features);
 	for (unsigned i = 0; i < p->nr_queues; i++) {
 		struct virtio_queue *q = &vd->queues[i];
 		q->max_size = p->queue_max_size;

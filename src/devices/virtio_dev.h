@@ -121,7 +121,4 @@ void virtio_dev_set_needs_reset(struct virtio_dev *vd);
 /* The backend's configuration changed (e.g. a resized disk). */
 void virtio_dev_config_changed(struct virtio_dev *vd);
 
-/* The transport features azote can offer on top of the device's own. */
-uint64_t virtio_transport_features(uint64_t device_features);
-
 #endif

@@ -25,7 +25,6 @@
 
 #define VIRTIO_PCI_VENDOR      0x1af4
 #define VIRTIO_PCI_DEVICE_BASE 0x1040   /* + virtio device id (modern) */
-#define VIRTIO_PCI_MAX_QUEUES  VIRTIO_MAX_QUEUES
 
 /* BAR 0 layout. */
 #define VIRTIO_PCI_COMMON_OFF  0x0000
@@ -59,8 +58,8 @@ struct virtio_pci {
 	struct msix msix;
 	struct virtio_pci_params p;
 	uint16_t config_vector;
-	uint16_t queue_vector[VIRTIO_PCI_MAX_QUEUES];
-	int queue_source[VIRTIO_PCI_MAX_QUEUES];  /* msix_add_source of its call fd */
+	uint16_t queue_vector[VIRTIO_MAX_QUEUES];
+	int queue_source[VIRTIO_MAX_QUEUES];  /* msix_add_source of its call fd */
 	uint64_t notify_base;        /* BAR 0 address while decoded, else 0 */
 	uint8_t cfg_cap;             /* VIRTIO_PCI_CAP_PCI_CFG offset */
 };
