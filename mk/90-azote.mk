@@ -17,6 +17,7 @@ $(BUILD)/azote: $(AZOTE_SRCS:%.c=$(OBJ)/%.o) $(API_LIB) $(COMMON_LIB)
 
 $(eval $(call unit_test,test_vmm_sandbox,tests/unit/test_vmm_sandbox.c src/vmm/sandbox.c src/jail/seccomp.c,-lseccomp -lpthread))
 $(eval $(call unit_test,test_io_bus,tests/unit/test_io_bus.c src/base/io_bus.c))
+$(eval $(call unit_test,test_state,tests/unit/test_state.c src/base/state.c))
 $(eval $(call fuzzer,fuzz_cli,fuzz/fuzz_cli.c src/vmm/cli.c src/vmm/vm_config.c src/jail/seccomp.c src/jail/confine.c,-lseccomp))
 $(eval $(call unit_test,test_cli,tests/unit/test_cli.c src/vmm/cli.c src/vmm/vm_config.c src/jail/seccomp.c src/jail/confine.c,-lseccomp))
 $(eval $(call unit_test,test_device_kind,tests/unit/test_device_kind.c src/vmm/device_kind.c src/vmm/kind_blk.c src/vmm/kind_net.c src/vmm/card_argv.c src/vmm/vm_config.c $(IFACE_SRCS)))
