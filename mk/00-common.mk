@@ -6,6 +6,12 @@ $(COMMON_LIB): $(COMMON_SRCS:%.c=$(OBJ)/%.o)
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
 
+# azote's thread sandbox (src/vmm/sandbox.c) and what it installs: its own
+# lists (src/jail/seccomp.c) or Firecracker's compiled filters. Unit tests
+# in several mk files link it, hence here.
+SANDBOX_SRCS := src/vmm/sandbox.c src/jail/seccomp.c src/vmm/fc_filter.c \
+	src/vmm/fc_bincode.c src/vmm/fc_bitcode.c
+
 # unit_test NAME, SOURCES, EXTRA_LIBS: a cmocka test program in $(BUILD)/tests.
 define unit_test
 UNIT_TESTS += $(BUILD)/tests/$(1)

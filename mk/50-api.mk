@@ -16,8 +16,8 @@ API_FAKE_SRCS := src/api/testing/fake_vmm.c src/vmm/vm_config.c
 API_FAKE_SERVER := $(BUILD)/tests/azote-api-fake
 PROGRAMS += $(API_FAKE_SERVER)
 $(API_FAKE_SERVER): $(OBJ)/src/api/testing/fake_server.o \
-		$(API_FAKE_SRCS:%.c=$(OBJ)/%.o) $(OBJ)/src/vmm/sandbox.o \
-		$(OBJ)/src/jail/seccomp.o $(API_LIB) $(COMMON_LIB)
+		$(API_FAKE_SRCS:%.c=$(OBJ)/%.o) $(SANDBOX_SRCS:%.c=$(OBJ)/%.o) \
+		$(API_LIB) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(API_LDLIBS) -lseccomp
 
@@ -28,7 +28,7 @@ $(eval $(call unit_test,test_api_config,tests/unit/test_api_config.c $(API_TEST_
 $(eval $(call unit_test,test_api_server,tests/unit/test_api_server.c $(API_TEST_SRCS) $(API_SRCS),-ljansson -lmicrohttpd -lpthread))
 # With azote's seccomp list for the metrics writer (src/vmm/sandbox.c), which
 # the periodic lines are written under.
-$(eval $(call unit_test,test_api_metrics,tests/unit/test_api_metrics.c $(API_TEST_SRCS) $(API_SRCS) src/vmm/sandbox.c src/jail/seccomp.c,-ljansson -lmicrohttpd -lpthread -lseccomp))
+$(eval $(call unit_test,test_api_metrics,tests/unit/test_api_metrics.c $(API_TEST_SRCS) $(API_SRCS) $(SANDBOX_SRCS),-ljansson -lmicrohttpd -lpthread -lseccomp))
 
 # The fuzzer macro compiles and links in one command, so the version define
 # rides along with the libraries.

@@ -15,7 +15,14 @@ $(BUILD)/azote: $(AZOTE_SRCS:%.c=$(OBJ)/%.o) $(API_LIB) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(API_LDLIBS) -lseccomp
 
-$(eval $(call unit_test,test_vmm_sandbox,tests/unit/test_vmm_sandbox.c src/vmm/sandbox.c src/jail/seccomp.c,-lseccomp -lpthread))
+$(eval $(call unit_test,test_vmm_sandbox,tests/unit/test_vmm_sandbox.c $(SANDBOX_SRCS),-lseccomp -lpthread))
+$(eval $(call unit_test,test_fc_filter,tests/unit/test_fc_filter.c $(filter src/vmm/fc_%,$(SANDBOX_SRCS))))
+# Writes Firecracker-format filter files for test 15's --seccomp-filter.
+PROGRAMS += $(BUILD)/tests/fc-filter-gen
+$(BUILD)/tests/fc-filter-gen: $(OBJ)/tests/host/fc_filter_gen.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ -lseccomp
+$(eval $(call fuzzer,fuzz_fc_filter,fuzz/fuzz_fc_filter.c $(filter src/vmm/fc_%,$(SANDBOX_SRCS))))
 $(eval $(call unit_test,test_io_bus,tests/unit/test_io_bus.c src/base/io_bus.c))
 $(eval $(call unit_test,test_state,tests/unit/test_state.c src/base/state.c))
 $(eval $(call fuzzer,fuzz_cli,fuzz/fuzz_cli.c src/vmm/cli.c src/vmm/vm_config.c src/jail/seccomp.c src/jail/confine.c,-lseccomp))

@@ -3,8 +3,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <seccomp.h>
+#include <linux/seccomp.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 /* What a card needs after set-up whatever its device: the vhost-user
  * socket (messages with fds, accepting the next connection), mapping guest
@@ -123,4 +127,20 @@ int jail_seccomp_apply(enum jail_seccomp_mode mode, const struct jail_filter *f,
 fail:
 	seccomp_release(ctx);
 	return -1;
+}
+
+int jail_seccomp_load_bpf(const struct sock_filter *prog, unsigned short len,
+			  struct azerr *e)
+{
+	struct sock_fprog fp = { .len = len, .filter = (struct sock_filter *)prog };
+
+	/* Without it an unprivileged thread may not install a filter; and a
+	 * filter must not be shed by exec'ing something setuid. */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return azerr_set(e, "prctl(PR_SET_NO_NEW_PRIVS): %s", strerror(errno));
+	/* No TSYNC: the calling thread (and those it creates) only. */
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fp) < 0)
+		return azerr_set(e, "the kernel refuses the filter (%u instructions): %s",
+				 len, strerror(errno));
+	return 0;
 }

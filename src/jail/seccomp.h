@@ -12,6 +12,7 @@
 #ifndef AZOTE_JAIL_SECCOMP_H
 #define AZOTE_JAIL_SECCOMP_H
 
+#include <linux/filter.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -52,5 +53,11 @@ struct jail_filter {
  * PROT_EXEC. Returns the number of rules in *nr_rules if not NULL. */
 int jail_seccomp_apply(enum jail_seccomp_mode mode, const struct jail_filter *f,
 		       unsigned *nr_rules, struct azerr *e);
+
+/* Installs a ready classic-BPF program on the calling thread alone (and
+ * the threads it creates later), as Firecracker installs its compiled
+ * filters: what the program does with a call is all its own. */
+int jail_seccomp_load_bpf(const struct sock_filter *prog, unsigned short len,
+			  struct azerr *e);
 
 #endif

@@ -93,6 +93,12 @@ const char cli_usage[] =
 "                       kernel log; off: no filters. The cards azote starts\n"
 "                       get the same mode.\n"
 "  --no-seccomp         --seccomp off (Firecracker's spelling)\n"
+"  --seccomp-filter FILE\n"
+"                       Firecracker's compiled filters (seccompiler-bin's\n"
+"                       output, 1.0-1.14 or 1.15+ format) instead of azote's\n"
+"                       lists: \"vcpu\" on the vCPU threads, \"api\" on the\n"
+"                       HTTP thread, \"vmm\" on the main thread and the\n"
+"                       metrics writer; cards keep their own lists\n"
 "  --card-user UID[:GID]|none\n"
 "                       once a card holds its image or TAP, it moves into\n"
 "                       mount, IPC and UTS namespaces of its own with an empty\n"
@@ -107,7 +113,7 @@ const char cli_usage[] =
 "  --start-time-us US, --start-time-cpu-us US, --parent-cpu-time-us US\n"
 "                       what Firecracker's jailer passes: api_server's\n"
 "                       process_startup_time_us and _cpu_us metrics\n"
-"  --seccomp-filter, --boot-timer, --metadata, --mmds-size-limit,\n"
+"  --boot-timer, --metadata, --mmds-size-limit,\n"
 "  --describe-snapshot, --snapshot-version\n"
 "                       refused, naming what azote lacks (docs/api.md)\n"
 "\n"
@@ -394,8 +400,6 @@ static const struct {
 	int opt;
 	const char *why;
 } fc_lacking[] = {
-	{ OPT_SECCOMP_FILTER, "--seccomp-filter: azote does not read Firecracker's compiled "
-	  "filters; its own per-thread lists are on by default (--seccomp kill|log|off)" },
 	{ OPT_BOOT_TIMER, "--boot-timer: azote has no boot timer device" },
 	{ OPT_METADATA, "--metadata: azote has no MMDS (metadata service)" },
 	{ OPT_MMDS_SIZE_LIMIT, "--mmds-size-limit: azote has no MMDS (metadata service)" },
@@ -535,6 +539,8 @@ static int parse_one(int opt, const char *arg, struct vm_config *c,
 		else if (jail_seccomp_parse(arg, &o->seccomp) < 0)
 			return azerr_set(e, "--seccomp '%s': expected kill, log or off", arg);
 		return 0;
+	case OPT_SECCOMP_FILTER:
+		return set_string(&o->seccomp_filter, arg, "--seccomp-filter", e);
 	case OPT_CARD_USER:
 		if (o->card_user_given)
 			return azerr_set(e, "--card-user given twice: give one");
@@ -570,7 +576,9 @@ void cli_opts_free(struct cli_opts *o)
 	free(o->config_file);
 	free(o->cpu_template);
 	free(o->id);
+	free(o->seccomp_filter);
 	o->api_sock = o->config_file = o->cpu_template = o->id = NULL;
+	o->seccomp_filter = NULL;
 }
 
 /* The options that describe the VM itself (as opposed to how azote runs). */
@@ -604,6 +612,10 @@ static int check_modes(const struct vm_config *c, const struct cli_opts *o, stru
 		return azerr_set(e, "--log-level and --level both set the log level: give one");
 	if (o->no_api && o->api_sock)
 		return azerr_set(e, "--no-api and --api-sock contradict each other");
+	/* As Firecracker, which forbids --seccomp-filter with --no-seccomp. */
+	if (o->seccomp_filter && o->seccomp_given)
+		return azerr_set(e, "--seccomp-filter replaces azote's own filters: it cannot be "
+				 "combined with --seccomp or --no-seccomp");
 	if (o->no_api && !o->config_file && !c->kernel_path)
 		return azerr_set(e, "--no-api needs --config-file or --kernel: nothing could start the VM");
 	if (!o->config_file && !c->kernel_path && !o->api_sock)

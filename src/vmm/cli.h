@@ -27,6 +27,7 @@ struct cli_opts {
 	bool no_api;         /* --no-api */
 	enum jail_seccomp_mode seccomp; /* --seccomp, --no-seccomp (default kill) */
 	bool seccomp_given;
+	char *seccomp_filter; /* --seccomp-filter: Firecracker's compiled filters */
 	/* --card-user: given, and then whether the cards are confined and as
 	 * whom (jail/confine.h). Not given: nobody:nogroup when azote runs
 	 * as root, else not confined. */

@@ -20,6 +20,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "vmm/cli.h"
+#include "vmm/fc_filter.h"
 #include "base/event_loop.h"
 #include "vmm/instance.h"
 #include "vmm/sandbox.h"
@@ -61,7 +62,7 @@ static int enter_sandbox(enum vmm_role role, const char *who, struct azerr *e)
 
 	if (vmm_sandbox_enter(role, &rules, e) < 0)
 		return -1;
-	log_info("%s: seccomp %s, %u rules", who, jail_seccomp_name(vmm_sandbox_mode()),
+	log_info("%s: seccomp %s, %u rules", who, vmm_sandbox_name(),
 		 rules);
 	return 0;
 }
@@ -203,10 +204,30 @@ static int set_card_user(const struct cli_opts *o, struct azerr *e)
 	return 0;
 }
 
+/* --seccomp-filter: read, decoded and tried on the kernel at start, so that
+ * a bad file stops azote before anything is built. */
+static int set_custom_filters(const struct cli_opts *o, struct fc_filters *f,
+			      struct azerr *e)
+{
+	struct azerr why;
+
+	if (!o->seccomp_filter)
+		return 0;
+	if (fc_filters_load(o->seccomp_filter, f, e) < 0)
+		return -1;
+	if (vmm_sandbox_set_custom(f, &why) < 0)
+		return azerr_set(e, "--seccomp-filter %s: %s", o->seccomp_filter, why.msg);
+	log_info("--seccomp-filter %s: Firecracker's %s format; vmm %u, api %u, vcpu %u "
+		 "instructions", o->seccomp_filter, f->format, f->len[FC_CAT_VMM],
+		 f->len[FC_CAT_API], f->len[FC_CAT_VCPU]);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct vm_config cfg;
 	struct cli_opts opts;
+	struct fc_filters filters = { 0 };
 	struct azerr err;
 	int code;
 
@@ -237,9 +258,15 @@ int main(int argc, char **argv)
 		/* Before any thread exists (the API's, the vCPUs'): stop
 		 * signals are read from a signalfd, nowhere else. */
 		event_loop_block_signals();
-		code = run(&cfg, &opts);
+		if (set_custom_filters(&opts, &filters, &err) < 0) {
+			log_error("%s", err.msg);
+			code = AZOTE_EXIT_ERROR;
+		} else {
+			code = run(&cfg, &opts);
+		}
 	}
 	vm_config_free(&cfg);
 	cli_opts_free(&opts);
+	fc_filters_free(&filters);
 	return code;
 }

@@ -1,16 +1,21 @@
 #include "vmm/sandbox.h"
 
+#include <errno.h>
 #include <linux/kvm.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/log.h"
 
 static enum jail_seccomp_mode sandbox_mode = JAIL_SECCOMP_KILL;
 static struct jail_identity card_user;
 static bool card_confine;
+static const struct fc_filters *custom;
 
 /* Every role, beyond jail/seccomp.c's base list: kicking a vCPU out of
  * KVM_RUN (pthread_kill), the fatal-signal path that gives the user's
@@ -101,6 +106,57 @@ enum jail_seccomp_mode vmm_sandbox_mode(void)
 	return sandbox_mode;
 }
 
+/* Firecracker's category for each of azote's roles (sandbox.h). */
+static const enum fc_category role_category[] = {
+	[VMM_ROLE_VCPU] = FC_CAT_VCPU,
+	[VMM_ROLE_EVENT_LOOP] = FC_CAT_VMM,
+	[VMM_ROLE_API] = FC_CAT_API,
+	[VMM_ROLE_METRICS] = FC_CAT_VMM,
+};
+
+/* Installs one program in a child that then ends: the kernel's verdict on
+ * it (exit status = errno), whatever the program does with the child's
+ * _exit (an exit it kills still means it was installed). */
+static int kernel_accepts(const struct sock_filter *prog, uint16_t len,
+			  struct azerr *e)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return azerr_set(e, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		struct azerr ignored;
+
+		_exit(jail_seccomp_load_bpf(prog, len, &ignored) < 0 ? errno : 0);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return azerr_set(e, "waitpid: %s", strerror(errno));
+	if (WIFEXITED(status) && WEXITSTATUS(status))
+		return azerr_set(e, "the kernel refuses it (%u instructions): %s",
+				 len, strerror(WEXITSTATUS(status)));
+	return 0;
+}
+
+int vmm_sandbox_set_custom(const struct fc_filters *f, struct azerr *e)
+{
+	for (int c = 0; c < FC_NR_CATEGORIES; c++) {
+		struct azerr why;
+
+		if (f->len[c] && kernel_accepts(f->prog[c], f->len[c], &why) < 0)
+			return azerr_set(e, "the \"%s\" filter: %s", fc_category_name(c),
+					 why.msg);
+	}
+	custom = f;
+	return 0;
+}
+
+const char *vmm_sandbox_name(void)
+{
+	return custom ? "--seccomp-filter" : jail_seccomp_name(sandbox_mode);
+}
+
 void vmm_sandbox_set_card_user(const struct jail_identity *id)
 {
 	card_confine = id != NULL;
@@ -120,5 +176,19 @@ int vmm_sandbox_enter(enum vmm_role role, unsigned *nr_rules, struct azerr *e)
 	 * be opened, and the thread's name for log lines likewise. */
 	tzset();
 	log_remember_thread_name();
+	if (custom) {
+		enum fc_category c = role_category[role];
+
+		if (nr_rules)
+			*nr_rules = custom->len[c];
+		if (!custom->len[c])
+			return 0;
+		struct azerr why;
+
+		if (jail_seccomp_load_bpf(custom->prog[c], custom->len[c], &why) < 0)
+			return azerr_set(e, "--seccomp-filter's \"%s\" filter: %s",
+					 fc_category_name(c), why.msg);
+		return 0;
+	}
 	return jail_seccomp_apply(sandbox_mode, &filters[role], nr_rules, e);
 }

@@ -192,7 +192,7 @@ static bool enter_sandbox(struct vcpu *v)
 	}
 	if (v->index == 0)
 		log_info("vCPU threads: seccomp %s, %u rules",
-			 jail_seccomp_name(vmm_sandbox_mode()), rules);
+			 vmm_sandbox_name(), rules);
 	return true;
 }
 

@@ -10,7 +10,10 @@
 # azote as root, confines itself (as
 # nobody by default, as --card-user says, or not with --card-user none).
 # The rest of the suite runs its guests under the filters, with confined
-# cards.
+# cards. --seccomp-filter puts Firecracker's compiled filters (both its
+# file formats, written by fc-filter-gen) in their place, each category on
+# its threads, an empty one leaving them unfiltered; a file that is not
+# one, or a program the kernel refuses, stops azote at start.
 . "$(dirname "$0")/../lib/api.sh"
 require_kvm
 require gdb
@@ -157,4 +160,56 @@ expect_eq "--card-user none: the card keeps azote's mount namespace" \
 kill -TERM "$vm"
 vm_end
 expect_eq "SIGTERM ends it (status, card)" "$end" 143
+
+GEN=$BUILD/tests/fc-filter-gen
+[ -x "$GEN" ] || die "$GEN missing: run make first"
+
+echo "--- --seccomp-filter (Firecracker 1.15's format): \"vmm\" on the main thread"
+"$GEN" bitcode "$TMP/vmm.bpf" vmm=kill:$SYS_socket api=allow vcpu=allow
+start_vm fcvmm --seccomp-filter "$TMP/vmm.bpf" --log-level info
+expect_match "every thread of azote is filtered" "$(threads "$vm")" \
+	'^azote=2 vcpu0=2 vcpu1=2 $'
+expect_match "the log names the file's format" "$(cat "$TMP/fcvmm.err")" \
+	"Firecracker's bitcode format; vmm [0-9]+, api [0-9]+, vcpu [0-9]+ instructions"
+expect_match "the card keeps its own list (kill mode)" "$(tr '\0' ' ' </proc/$(pgrep -P "$vm")/cmdline)" \
+	'--seccomp kill'
+inject "$vm" vcpu1 $SYS_socket
+expect_ok "socket() on vcpu1 is allowed by \"vcpu\": it returned to gdb" \
+	grep -q '^\$1 = ' "$TMP/gdb.out"
+inject "$vm" azote $SYS_socket
+vm_end
+expect_eq "socket() on the main thread, \"vmm\" kills azote (status, card)" \
+	"$end" $((128 + 31))
+
+echo "--- --seccomp-filter (Firecracker 1.0-1.14's format): \"vcpu\"; an empty \"vmm\""
+"$GEN" bincode "$TMP/vcpu.bpf" vmm=empty api=allow vcpu=kill:$SYS_socket
+start_vm fcvcpu --seccomp-filter "$TMP/vcpu.bpf"
+expect_match "an empty \"vmm\" leaves the main thread unfiltered" "$(threads "$vm")" \
+	'^azote=0 vcpu0=2 vcpu1=2 $'
+inject "$vm" vcpu0 $SYS_socket
+vm_end
+expect_eq "socket() on vcpu0, \"vcpu\" kills azote (status, card)" "$end" $((128 + 31))
+
+echo "--- --seccomp-filter: a guest's whole run under allow-all programs"
+"$GEN" bitcode "$TMP/allow.bpf" vmm=allow api=allow vcpu=allow
+"$AZOTE" --kernel "$PROBE_ELF" --cpus 2 --memory 128M --drive "path=$TMP/disk.img" \
+	--seccomp-filter "$TMP/allow.bpf" --cmdline "probe.test=blk-verify probe.seed=7" \
+	</dev/null >"$TMP/allow.out" 2>"$TMP/allow.err"
+expect_eq "the probe's disk checks pass and azote ends with the guest (status)" "$?" 0
+expect_match "their verdict" "$(cat "$TMP/allow.out")" '^PROBE blk-verify PASS'
+
+echo "--- --seccomp-filter: files azote refuses at start"
+# refused FILE WANT: azote, given FILE, exits 1 with WANT after its name.
+refused() {
+	"$AZOTE" --kernel "$PROBE_ELF" --seccomp-filter "$TMP/$1" </dev/null \
+		>"$TMP/refused.out" 2>"$TMP/refused.err"
+	expect_eq "$1: azote exits 1 before the VM runs" "$?" 1
+	expect_match "$1: the message names the file and the fault" \
+		"$(cat "$TMP/refused.err")" "--seccomp-filter $TMP/$1: $2"
+}
+printf '{"vmm": {"default_action": "allow"}}' >"$TMP/json.bpf"
+refused json.bpf "not a filter file of Firecracker's seccompiler-bin"
+"$GEN" bincode "$TMP/bad.bpf" vmm=allow api=allow vcpu=bad
+refused bad.bpf 'the "vcpu" filter: the kernel refuses it'
+refused missing.bpf 'No such file or directory'
 finish

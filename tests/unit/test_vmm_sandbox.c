@@ -5,13 +5,16 @@
  * ioctl on an eventfd passes the filter and then fails with ENOTTY. */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <linux/kvm.h>
+#include <linux/seccomp.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -202,6 +205,90 @@ static void test_log_and_off_let_through(void **state)
 	assert_exited(run_child(JAIL_SECCOMP_OFF, VMM_ROLE_VCPU, do_socket), 0);
 }
 
+/* --seccomp-filter: Firecracker's programs in place of azote's lists. */
+
+/* Kills the process on syscall nr, allows the rest (x86-64 only, as the
+ * programs seccompiler-bin writes for this architecture). */
+#define KILL_ON(sysno)							\
+	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)), \
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (sysno), 0, 1),		\
+	BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),		\
+	BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)
+
+static struct sock_filter kill_on_socket[] = { KILL_ON(SYS_socket) };
+static struct sock_filter kill_on_open[] = { KILL_ON(SYS_openat) };
+
+/* Runs fn in a child after it took f and entered role. */
+static int run_custom(const struct fc_filters *f, enum vmm_role role, inside_fn fn)
+{
+	int status;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct azerr e;
+		unsigned rules = 99;
+
+		if (vmm_sandbox_set_custom(f, &e) < 0)
+			child_exit(101);
+		if (vmm_sandbox_enter(role, &rules, &e) < 0)
+			child_exit(100);
+		if (rules != f->len[role == VMM_ROLE_VCPU ? FC_CAT_VCPU :
+				    role == VMM_ROLE_API ? FC_CAT_API : FC_CAT_VMM])
+			child_exit(102);
+		child_exit(fn());
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return status;
+}
+
+static void test_custom_filters_by_category(void **state)
+{
+	(void)state;
+	struct fc_filters f = { .format = "test" };
+
+	f.prog[FC_CAT_VCPU] = kill_on_socket;
+	f.len[FC_CAT_VCPU] = sizeof(kill_on_socket) / sizeof(kill_on_socket[0]);
+	f.prog[FC_CAT_VMM] = kill_on_open;
+	f.len[FC_CAT_VMM] = sizeof(kill_on_open) / sizeof(kill_on_open[0]);
+	f.prog[FC_CAT_API] = kill_on_open; /* present, empty: no filter */
+	f.len[FC_CAT_API] = 0;
+
+	/* "vcpu" on the vCPU threads: its rule, not azote's list (which
+	 * would kill open). */
+	assert_killed(run_custom(&f, VMM_ROLE_VCPU, do_socket));
+	assert_exited(run_custom(&f, VMM_ROLE_VCPU, do_open), 0);
+	/* "vmm" on the main thread and on the metrics writer. */
+	assert_killed(run_custom(&f, VMM_ROLE_EVENT_LOOP, do_open));
+	assert_exited(run_custom(&f, VMM_ROLE_EVENT_LOOP, do_socket), 0);
+	assert_killed(run_custom(&f, VMM_ROLE_METRICS, do_open));
+	/* An empty "api": the HTTP thread runs unfiltered. */
+	assert_exited(run_custom(&f, VMM_ROLE_API, do_open), 0);
+	/* execve succeeds: /bin/true exits 0 in its place. */
+	assert_exited(run_custom(&f, VMM_ROLE_API, do_execve), 0);
+}
+
+/* A program the kernel refuses is found at start, named by category. */
+static void test_custom_refused_by_kernel(void **state)
+{
+	(void)state;
+	struct sock_filter jumps_out[] = {
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 5, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct fc_filters f = { .format = "test" };
+	struct azerr e = { "" };
+
+	f.prog[FC_CAT_VMM] = f.prog[FC_CAT_API] = kill_on_open;
+	f.prog[FC_CAT_VCPU] = jumps_out;
+	f.len[FC_CAT_VCPU] = 2;
+	assert_int_equal(vmm_sandbox_set_custom(&f, &e), -1);
+	assert_non_null(strstr(e.msg, "the \"vcpu\" filter: the kernel refuses it "
+			       "(2 instructions)"));
+	/* Refused, so not taken: azote's own lists still apply. */
+	assert_string_equal(vmm_sandbox_name(), "kill");
+}
+
 /* The API thread builds the VM while the vCPUs run: a filter one thread
  * installs must not bind another that already exists. */
 static int sibling_open_result = -1;
@@ -252,6 +339,8 @@ int main(void)
 		cmocka_unit_test(test_log_and_off_let_through),
 		cmocka_unit_test(test_fc_log_format_in_every_role),
 		cmocka_unit_test(test_binds_only_its_thread),
+		cmocka_unit_test(test_custom_filters_by_category),
+		cmocka_unit_test(test_custom_refused_by_kernel),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
