@@ -8,7 +8,7 @@ JAIL_SRCS   := src/cards/fds.c src/jail/seccomp.c src/jail/confine.c
 # Firecracker's rate limiters: the token buckets (pure) and the lock the
 # queue threads share them under; the buckets' command-line form is the
 # card interface's (IFACE_SRCS), which azote links too (mk/90-azote.mk).
-IFACE_SRCS  := src/iface/rate_limit.c
+IFACE_SRCS  := src/iface/rate_limit.c src/iface/card_control.c
 RATELIMIT_SRCS := src/cards/ratelimit.c src/cards/limiter.c $(IFACE_SRCS)
 CARDLIB_SRCS := $(VIRTIO_SRCS) $(VHOST_SRCS) $(RATELIMIT_SRCS)
 # The host-side test drivers (tests/host) play azote's part: its vhost-user
@@ -54,8 +54,9 @@ $(eval $(call fuzzer,fuzz_vhost_msg,fuzz/fuzz_vhost_msg.c src/vhost/msg.c src/ca
 $(eval $(call unit_test,test_blk_opts,tests/unit/test_blk_opts.c src/cards/blk/opts.c src/cards/card_opts.c $(IFACE_SRCS) src/jail/seccomp.c src/jail/confine.c,-lseccomp))
 $(eval $(call unit_test,test_ratelimit,tests/unit/test_ratelimit.c src/cards/ratelimit.c $(IFACE_SRCS)))
 $(eval $(call unit_test,test_rate_limit,tests/unit/test_rate_limit.c $(IFACE_SRCS)))
+$(eval $(call unit_test,test_card_control,tests/unit/test_card_control.c $(IFACE_SRCS),-lpthread))
 # The card start-up skeleton alone, with a fake card kind; card_start,
 # card_stop and the socket side are the test's own, confinement and
 # seccomp wrapped (--wrap), so nothing is closed, listened on, confined or
 # filtered for real in the test process.
-$(eval $(call unit_test,test_card_main,tests/unit/test_card_main.c src/cards/card_main.c src/cards/card_opts.c src/jail/seccomp.c src/jail/confine.c,-lseccomp -Xlinker --wrap=jail_confine -Xlinker --wrap=jail_seccomp_apply))
+$(eval $(call unit_test,test_card_main,tests/unit/test_card_main.c src/cards/card_main.c src/cards/card_opts.c $(RATELIMIT_SRCS) src/jail/seccomp.c src/jail/confine.c,-lseccomp -lpthread -Xlinker --wrap=jail_confine -Xlinker --wrap=jail_seccomp_apply))

@@ -3,17 +3,25 @@
 #include <signal.h>
 #include <stddef.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 
 #include "cards/fds.h"
 #include "cards/vhost/server.h"
 
-int card_start(int sock_fd, int stats_fd, struct card_stats **stats, struct azerr *e)
+int card_start(int sock_fd, int stats_fd, int control_fd, struct card_stats **stats,
+	       struct azerr *e)
 {
-	const int keep[] = { sock_fd, stats_fd };
+	const int keep[] = { sock_fd, stats_fd, control_fd };
+	int type;
+	socklen_t len = sizeof(type);
 
 	*stats = NULL;
-	if (jail_close_fds(keep, 2, e))
+	if (jail_close_fds(keep, 3, e))
 		return -1;
+	if (control_fd >= 0 &&
+	    (getsockopt(control_fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 ||
+	     type != SOCK_SEQPACKET))
+		return azerr_set(e, "--control-fd %d is not a SOCK_SEQPACKET socket", control_fd);
 	if (stats_fd >= 0 && !(*stats = card_stats_map(stats_fd, e)))
 		return -1;
 	signal(SIGPIPE, SIG_IGN);

@@ -1,6 +1,11 @@
 #include "cards/card_main.h"
 
+#include <errno.h>
+#include <pthread.h>
+#include <semaphore.h>
 #include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "cards/card.h"
@@ -16,6 +21,7 @@ struct card_run {
 	int listen_fd;              /* --socket's, or -1 */
 	bool opened;                /* k->open succeeded: k->destroy closes it */
 	bool created;               /* k->create was called: workers may run */
+	sem_t control_running;      /* the control thread's start-up is over */
 	struct azerr e;
 };
 
@@ -43,7 +49,7 @@ static int prepare(struct card_run *r)
 {
 	const struct card_opts *o = r->o;
 
-	if (card_start(o->fd, o->stats_fd, &r->stats, &r->e))
+	if (card_start(o->fd, o->stats_fd, o->control_fd, &r->stats, &r->e))
 		return -1;
 	if (r->k->open(r->k->card, &r->e))
 		return -1;
@@ -54,6 +60,59 @@ static int prepare(struct card_run *r)
 	if (o->confine && jail_confine(&o->user, &r->e))
 		return -1;
 	return 0;
+}
+
+/* One control request: SET_LIMITS for every card, the rest the card's. */
+static int control_one(const struct card_kind *k, const struct card_ctl_req *req,
+		       const int *fds, unsigned nr_fds, struct card_ctl_reply *rep,
+		       struct azerr *e)
+{
+	struct rate_limiter rl[2];
+	bool given[2];
+
+	if (req->op != CARD_CTL_SET_LIMITS && k->control)
+		return k->control(k->card, req, fds, nr_fds, rep, e);
+	for (unsigned i = 0; i < nr_fds; i++)
+		close(fds[i]);
+	if (req->op != CARD_CTL_SET_LIMITS)
+		return azerr_set(e, "%s takes no control request %u", k->name, req->op);
+	if (card_ctl_limits(req, k->nr_limiters, rl, given, e) < 0)
+		return -1;
+	for (unsigned i = 0; i < k->nr_limiters; i++)
+		if (given[i])
+			card_limiter_set(k->limiters[i], &rl[i]);
+	log_info("rate limits replaced by azote");
+	return 0;
+}
+
+/* The control thread: azote's requests, one at a time, each answered.
+ * It ends when azote closes the channel (the vhost-user hang-up ends the
+ * card) or when an answer cannot be sent. */
+static void *control(void *arg)
+{
+	const struct card_run *r = arg;
+	int fd = r->o->control_fd;
+
+	pthread_setname_np(pthread_self(), "card-ctl");
+	sem_post(&((struct card_run *)arg)->control_running);
+	for (;;) {
+		struct card_ctl_req req;
+		struct card_ctl_reply rep = { 0 };
+		int fds[CARD_CTL_MAX_FDS];
+		unsigned nr_fds;
+		struct azerr e;
+		int got = card_ctl_recv(fd, &req, fds, &nr_fds, &e);
+
+		if (got == 0)
+			return NULL;
+		if (got < 0 || control_one(r->k, &req, fds, nr_fds, &rep, &e) < 0) {
+			rep.status = got < 0 ? EPROTO : EINVAL;
+			snprintf(rep.msg, sizeof(rep.msg), "%.*s", (int)sizeof(rep.msg) - 1, e.msg);
+			log_warn("control: %s", e.msg);
+		}
+		if (card_ctl_send_reply(fd, &rep) < 0)
+			return NULL;
+	}
 }
 
 /* The workers, then one filter over every thread (TSYNC), and only then
@@ -69,6 +128,19 @@ static int serve(struct card_run *r)
 	dev = r->k->create(r->k->card, r->stats, &r->e);
 	if (!dev)
 		return -1;
+	/* Before the filter too, so that TSYNC covers it, and running: its
+	 * start-up (rseq, its name) is over before the filter arrives. */
+	if (o->control_fd >= 0) {
+		pthread_t ctl;
+		int err;
+
+		sem_init(&r->control_running, 0, 0);
+		if ((err = pthread_create(&ctl, NULL, control, r)))
+			return azerr_set(&r->e, "cannot start the control thread: %s",
+					 strerror(err));
+		while (sem_wait(&r->control_running) < 0 && errno == EINTR)
+			;
+	}
 	if (jail_seccomp_apply(o->seccomp, r->k->filter, &rules, &r->e))
 		return -1;
 	r->k->describe(r->k->card, what, sizeof(what));

@@ -1,7 +1,8 @@
 /* The start-up every card goes through, written once (card_main.c): its
  * command line, card_start, the resource it serves (an image, a TAP),
- * confinement, its device and workers, the seccomp filter over them all,
- * then the vhost-user front-end. A card's main.c is a struct card_kind
+ * confinement, its device and workers (and, with --control-fd, a thread
+ * for azote's control requests), the seccomp filter over them all, then
+ * the vhost-user front-end. A card's main.c is a struct card_kind
  * and the few hooks it names; everything in between, with the order, the
  * messages and the exit statuses, is the same for every card. */
 #ifndef AZOTE_CARDS_CARD_MAIN_H
@@ -11,8 +12,10 @@
 #include <stdio.h>
 
 #include "cards/card_opts.h"
+#include "cards/limiter.h"
 #include "cards/vhost/backend.h"
 #include "common/err.h"
+#include "iface/card_control.h"
 #include "iface/card_stats.h"
 #include "jail/seccomp.h"
 
@@ -47,6 +50,17 @@ struct card_kind {
 	/* Closes what open opened. Called only when a later step fails before
 	 * create: from create on, the workers use it for the card's life. */
 	void (*destroy)(void *card);
+	/* What azote's SET_LIMITS replaces, in the request's order (block:
+	 * its requests; net: rx, then tx). */
+	struct card_limiter *limiters[2];
+	unsigned nr_limiters;
+	/* Any other request from azote's control channel
+	 * (iface/card_control.h): fills rep (zeroed: success); -1 with e.
+	 * fds (nr_fds) are the hook's to keep or close. Runs on the card's
+	 * control thread, while the vhost-user thread and the workers run.
+	 * NULL: only SET_LIMITS is taken. */
+	int (*control)(void *card, const struct card_ctl_req *req, const int *fds,
+		       unsigned nr_fds, struct card_ctl_reply *rep, struct azerr *e);
 };
 
 /* Runs the card k describes; returns its exit status (CARD_EXIT_*). */

@@ -15,10 +15,12 @@ static int take_common(int c, const char *arg, struct card_opts *o, struct azerr
 		return 0;
 	case 'f':
 	case 'T':
+	case 'C':
 		if (parse_uint(arg, 3, 65535, &v))
 			return azerr_set(e, "--%s '%s': must be a number from 3 to 65535",
-					 c == 'f' ? "fd" : "stats-fd", arg);
-		*(c == 'f' ? &o->fd : &o->stats_fd) = (int)v;
+					 c == 'f' ? CARD_OPT_FD : c == 'T' ? CARD_OPT_STATS_FD :
+					 CARD_OPT_CONTROL_FD, arg);
+		*(c == 'f' ? &o->fd : c == 'T' ? &o->stats_fd : &o->control_fd) = (int)v;
 		return 0;
 	case 'S':
 		if (jail_seccomp_parse(arg, &o->seccomp))
@@ -47,7 +49,8 @@ enum card_opts_action card_opts_parse(int argc, char **argv, const struct option
 {
 	int c, r;
 
-	*common = (struct card_opts){ .fd = -1, .stats_fd = -1, .log_level = LOG_WARN };
+	*common = (struct card_opts){ .fd = -1, .stats_fd = -1, .control_fd = -1,
+				      .log_level = LOG_WARN };
 	opterr = 0;
 	optind = 0; /* full re-initialisation, so that tests can parse again */
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {

@@ -1,6 +1,7 @@
 /* The options every card takes, as azote passes them (vhost_dev.c,
  * start_card): where the front-end is (--socket PATH or --fd N), azote's
- * counters page (--stats-fd), the sandbox (--seccomp, --user) and
+ * counters page (--stats-fd), its control channel (--control-fd,
+ * iface/card_control.h), the sandbox (--seccomp, --user) and
  * --log-level. Parsed once here for both cards; each card's own options
  * (cards/blk/opts.c, cards/net/opts.c) go through the same loop. */
 #ifndef AZOTE_CARDS_CARD_OPTS_H
@@ -12,6 +13,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "iface/card.h"
+#include "iface/card_control.h"
 #include "jail/confine.h"
 #include "jail/seccomp.h"
 
@@ -19,6 +21,7 @@ struct card_opts {
 	const char *socket;   /* --socket PATH, or */
 	int fd;               /* --fd N (-1: none) */
 	int stats_fd;         /* --stats-fd N: azote's counters page, or -1 */
+	int control_fd;       /* --control-fd N: azote's updates, or -1 */
 	enum jail_seccomp_mode seccomp;
 	bool confine;         /* --user given: confine to it (jail/confine.h) */
 	struct jail_identity user;
@@ -30,6 +33,7 @@ struct card_opts {
 	{ CARD_OPT_SOCKET, required_argument, NULL, 's' },				\
 	{ CARD_OPT_FD, required_argument, NULL, 'f' },					\
 	{ CARD_OPT_STATS_FD, required_argument, NULL, 'T' },				\
+	{ CARD_OPT_CONTROL_FD, required_argument, NULL, 'C' },				\
 	{ CARD_OPT_SECCOMP, required_argument, NULL, 'S' },				\
 	{ CARD_OPT_USER, required_argument, NULL, 'u' },				\
 	{ CARD_OPT_LOG_LEVEL, required_argument, NULL, 'l' },				\

@@ -7,6 +7,14 @@ void card_limiter_init(struct card_limiter *l, const struct rate_limiter *cfg)
 	l->on = rl_active(&l->rl);
 }
 
+void card_limiter_set(struct card_limiter *l, const struct rate_limiter *cfg)
+{
+	pthread_mutex_lock(&l->lock);
+	rl_init(&l->rl, cfg, card_limiter_now());
+	l->on = rl_active(&l->rl);
+	pthread_mutex_unlock(&l->lock);
+}
+
 bool card_limiter_take(struct card_limiter *l, uint64_t bytes, uint64_t now,
 		       uint64_t *wait_ns)
 {

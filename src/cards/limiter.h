@@ -2,7 +2,7 @@
  * one limiter per device, so a card with several queues (block) or queue
  * pairs (net) keeps one too, behind a lock, and each thread that finds it
  * empty waits on a timer of its own. A card given no limit takes no lock
- * at all. */
+ * at all. azote may replace the buckets while the card runs. */
 #ifndef AZOTE_CARDS_LIMITER_H
 #define AZOTE_CARDS_LIMITER_H
 
@@ -14,7 +14,9 @@
 #include "cards/ratelimit.h"
 
 struct card_limiter {
-	bool on;                /* some bucket limits; fixed after init */
+	/* Some bucket limits: read without the lock on every request, so
+	 * that a card given no limit takes none; changed only under it. */
+	_Atomic bool on;
 	pthread_mutex_t lock;
 	struct ratelimit rl;
 };
@@ -30,6 +32,10 @@ static inline uint64_t card_limiter_now(void)
 
 /* From the card's options (NULL: no limit). */
 void card_limiter_init(struct card_limiter *l, const struct rate_limiter *cfg);
+
+/* New buckets from azote's control channel (a PATCH after boot): they
+ * replace the old ones and start full, as Firecracker's update does. */
+void card_limiter_set(struct card_limiter *l, const struct rate_limiter *cfg);
 
 /* One request or frame of bytes at time now (card_limiter_now): true if
  * it may go, else false with *wait_ns until it may (rl_reduce). */

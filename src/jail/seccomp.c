@@ -84,7 +84,8 @@ int jail_seccomp_apply(enum jail_seccomp_mode mode, const struct jail_filter *f,
 	for (unsigned i = 0; i < f->nr_args; i++) {
 		const struct jail_syscall_arg *a = &f->args[i];
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, a->nr, 1,
-				     SCMP_CMP(a->arg, SCMP_CMP_EQ, a->value, 0));
+				     a->mask ? SCMP_CMP(a->arg, SCMP_CMP_MASKED_EQ, a->mask, a->value)
+					     : SCMP_CMP(a->arg, SCMP_CMP_EQ, a->value, 0));
 		if (r < 0) {
 			azerr_set(e, "seccomp: cannot allow syscall %d with argument "
 				  "%u = 0x%llx: %s", a->nr, a->arg,

@@ -30,12 +30,15 @@ int jail_seccomp_parse(const char *s, enum jail_seccomp_mode *mode);
 const char *jail_seccomp_name(enum jail_seccomp_mode mode);
 
 /* A system call allowed only when argument arg (0-5) equals value: an
- * ioctl limited to the requests a process or thread still needs. */
+ * ioctl limited to the requests a process or thread still needs. With a
+ * mask, only when (argument & mask) == value: flags limited to some. */
 struct jail_syscall_arg {
 	int nr;
 	unsigned arg;
 	uint64_t value;
+	uint64_t mask;     /* 0: the whole argument */
 };
+#define JAIL_ARG_EQ(nr_, arg_, value_) { .nr = (nr_), .arg = (arg_), .value = (value_) }
 
 /* What a filter allows beyond the base list, and whom it binds. */
 struct jail_filter {

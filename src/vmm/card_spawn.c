@@ -17,23 +17,30 @@
  * hang-up. (PR_SET_PDEATHSIG would tie the card to the thread that forked
  * it, not to azote.) The card never writes
  * on the guest's console: stdin is /dev/null and stdout goes to stderr. */
-static void child(char *const argv[], int card, int extra, int report)
+static void child(char *const argv[], int card, const int *extra, unsigned nr_extra,
+		  int report)
 {
-	int err = 0;
+	int err = 0, moved[JAIL_MAX_EXTRA];
 	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
 	/* First move everything above the fds we place, so that no dup2
 	 * below lands on a descriptor still needed. */
 	report = fcntl(report, F_DUPFD_CLOEXEC, 10);
 	card = fcntl(card, F_DUPFD_CLOEXEC, 10);
-	if (extra >= 0)
-		extra = fcntl(extra, F_DUPFD_CLOEXEC, 10);
-	if (report < 0 || card < 0 || extra < -1)
+	if (report < 0 || card < 0)
 		_exit(127);
+	for (unsigned i = 0; i < nr_extra; i++) {
+		moved[i] = extra[i] >= 0 ? fcntl(extra[i], F_DUPFD_CLOEXEC, 10) : -1;
+		if (extra[i] >= 0 && moved[i] < 0)
+			_exit(127);
+	}
 	/* dup2 clears close-on-exec on the copies the card keeps. */
 	if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0 ||
-	    dup2(card, JAIL_CARD_FD) < 0 || (extra >= 0 && dup2(extra, JAIL_EXTRA_FD) < 0))
+	    dup2(card, JAIL_CARD_FD) < 0)
 		err = errno;
+	for (unsigned i = 0; !err && i < nr_extra; i++)
+		if (moved[i] >= 0 && dup2(moved[i], JAIL_EXTRA_FD + (int)i) < 0)
+			err = errno;
 	if (!err) {
 		execv(argv[0], argv);
 		err = errno;
@@ -42,10 +49,15 @@ static void child(char *const argv[], int card, int extra, int report)
 	_exit(127);
 }
 
-pid_t jail_spawn_card(char *const argv[], int extra, int *sock, struct azerr *e)
+pid_t jail_spawn_card(char *const argv[], const int *extra, unsigned nr_extra, int *sock,
+		      struct azerr *e)
 {
 	int sv[2], report[2], err = 0;
 	pid_t pid;
+
+	if (nr_extra > JAIL_MAX_EXTRA)
+		return azerr_set(e, "%s: %u extra fds, at most %d", argv[0], nr_extra,
+				 JAIL_MAX_EXTRA);
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		return azerr_set(e, "%s: socketpair: %s", argv[0], strerror(errno));
@@ -59,7 +71,7 @@ pid_t jail_spawn_card(char *const argv[], int extra, int *sock, struct azerr *e)
 		goto fail_pipe;
 	}
 	if (pid == 0)
-		child(argv, sv[1], extra, report[1]);
+		child(argv, sv[1], extra, nr_extra, report[1]);
 	close(report[1]);
 	close(sv[1]);
 	ssize_t n;

@@ -13,12 +13,14 @@
 
 #define JAIL_CARD_FD  3
 #define JAIL_EXTRA_FD 4
+#define JAIL_MAX_EXTRA 2
 
-/* Runs argv[0] (a path) with argv; extra, if >= 0, becomes the card's
- * fd JAIL_EXTRA_FD (its stats page). On success returns the child's pid and
- * stores our end of the socketpair (close-on-exec) in *sock; on failure,
- * including an exec that fails in the child, returns -1 with e naming the
- * program and the reason. */
-pid_t jail_spawn_card(char *const argv[], int extra, int *sock, struct azerr *e);
+/* Runs argv[0] (a path) with argv; extra[i], if >= 0, becomes the card's
+ * fd JAIL_EXTRA_FD + i (its stats page, its control channel). On success
+ * returns the child's pid and stores our end of the socketpair
+ * (close-on-exec) in *sock; on failure, including an exec that fails in
+ * the child, returns -1 with e naming the program and the reason. */
+pid_t jail_spawn_card(char *const argv[], const int *extra, unsigned nr_extra, int *sock,
+		      struct azerr *e);
 
 #endif

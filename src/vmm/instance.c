@@ -1,6 +1,7 @@
 #include "vmm/instance.h"
 
 #include "common/log.h"
+#include "vmm/card_update.h"
 
 /* Before each metrics line: the totals the cards azote started keep in
  * their stats pages (iface/card_stats.h), into the group of each device's kind
@@ -41,6 +42,7 @@ static int inst_start(void *ctx, const struct vm_config *cfg, struct azerr *e)
 		return -1;
 	}
 	inst->created = true;
+	inst->cfg = cfg;
 	return 0;
 }
 
@@ -74,10 +76,39 @@ static int inst_ctrl_alt_del(void *ctx, struct azerr *e)
 	return 0;
 }
 
+/* PATCH /drives/ID after boot: the card's limits, then its image. */
+static int inst_update_drive(void *ctx, unsigned index, const char *path,
+			     const struct rate_limiter *rl, struct azerr *e)
+{
+	struct instance *inst = ctx;
+	struct vhost_dev *d = vm_kind_dev(&inst->vm, &device_kind_blk, index);
+	const struct drive_config *c = &inst->cfg->drives[index];
+
+	if (!d)
+		return azerr_set(e, "drive %u: no such device", index);
+	if (rl && card_update_limits(d, &rl, 1, e) < 0)
+		return -1;
+	return path ? card_update_image(d, path, c->read_only, c->direct, e) : 0;
+}
+
+/* PATCH /network-interfaces/ID after boot: the card's limits. */
+static int inst_update_net(void *ctx, unsigned index, const struct rate_limiter *rx,
+			   const struct rate_limiter *tx, struct azerr *e)
+{
+	struct instance *inst = ctx;
+	struct vhost_dev *d = vm_kind_dev(&inst->vm, &device_kind_net, index);
+	const struct rate_limiter *rl[2] = { rx, tx };
+
+	if (!d)
+		return azerr_set(e, "network interface %u: no such device", index);
+	return card_update_limits(d, rl, 2, e);
+}
+
 const struct vmm_ops instance_ops = {
 	.start = inst_start,
 	.pause = inst_pause,
 	.resume = inst_resume,
 	.send_ctrl_alt_del = inst_ctrl_alt_del,
-	/* PATCH of drives and interfaces after boot: not supported yet. */
+	.update_drive = inst_update_drive,
+	.update_net = inst_update_net,
 };

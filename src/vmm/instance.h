@@ -12,6 +12,9 @@
 struct instance {
 	struct vm vm;
 	bool created;            /* vm exists (InstanceStart succeeded) */
+	/* The API's configuration it was built from: valid as long as the
+	 * API, changed only by the update ops' callers (api/vmm_ops.h). */
+	const struct vm_config *cfg;
 	struct metrics metrics;
 };
 

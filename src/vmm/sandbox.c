@@ -1,6 +1,7 @@
 #include "vmm/sandbox.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/kvm.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -34,30 +35,41 @@ static const int vcpu_syscalls[] = { COMMON_SYSCALLS, SYS_eventfd2, SYS_epoll_ct
 
 /* The terminal: stdio asks whether stderr is one (TCGETS) the first time
  * it writes there, and terminal.c gives it back (TCSETS). */
-#define TERMINAL_IOCTLS(nr) { nr, 1, TCGETS }, { nr, 1, TCSETS }
+#define TERMINAL_IOCTLS(nr) JAIL_ARG_EQ(nr, 1, TCGETS), JAIL_ARG_EQ(nr, 1, TCSETS)
 
 #define VM_IOCTLS(nr)							\
-	{ nr, 1, KVM_IRQ_LINE }, { nr, 1, KVM_SIGNAL_MSI },		\
-	{ nr, 1, KVM_IRQFD }, { nr, 1, KVM_IOEVENTFD },			\
-	{ nr, 1, KVM_SET_GSI_ROUTING }, TERMINAL_IOCTLS(nr)
+	JAIL_ARG_EQ(nr, 1, KVM_IRQ_LINE), JAIL_ARG_EQ(nr, 1, KVM_SIGNAL_MSI),		\
+	JAIL_ARG_EQ(nr, 1, KVM_IRQFD), JAIL_ARG_EQ(nr, 1, KVM_IOEVENTFD),			\
+	JAIL_ARG_EQ(nr, 1, KVM_SET_GSI_ROUTING), TERMINAL_IOCTLS(nr)
 
 static const struct jail_syscall_arg vcpu_args[] = {
 	VM_IOCTLS(SYS_ioctl),
-	{ SYS_ioctl, 1, KVM_RUN },
+	JAIL_ARG_EQ(SYS_ioctl, 1, KVM_RUN),
 	/* The dump of a vCPU that failed (x86_vcpu_dump). */
-	{ SYS_ioctl, 1, KVM_GET_REGS }, { SYS_ioctl, 1, KVM_GET_SREGS },
-	{ SYS_ioctl, 1, KVM_TRANSLATE },
+	JAIL_ARG_EQ(SYS_ioctl, 1, KVM_GET_REGS), JAIL_ARG_EQ(SYS_ioctl, 1, KVM_GET_SREGS),
+	JAIL_ARG_EQ(SYS_ioctl, 1, KVM_TRANSLATE),
 };
 
 /* The main thread: the event loop (console input, signals via signalfd,
  * masked MSI-X vectors, a card's hang-up and reaping), then the VM's end:
- * vCPU threads joined, cards ended and reaped, the API socket removed. */
+ * vCPU threads joined, cards ended and reaped, the API socket removed.
+ * And the API's requests after boot: a PATCH of a drive's path_on_host
+ * checks the new image as a PUT does (stat, access: api/resources.c) and
+ * opens it (an existing file, read-only or read-write, maybe O_DIRECT:
+ * nothing created or truncated) for its card, which is confined to an
+ * empty root (vmm/card_update.c). */
 static const int loop_syscalls[] = {
 	COMMON_SYSCALLS, SYS_epoll_wait, SYS_epoll_pwait, SYS_epoll_ctl,
 	SYS_wait4, SYS_kill, SYS_unlink, SYS_shutdown,
+	SYS_access, SYS_faccessat, SYS_faccessat2,
 };
 
-static const struct jail_syscall_arg loop_args[] = { VM_IOCTLS(SYS_ioctl) };
+/* openat's flags (32 bits) with nothing set but these. */
+#define OPEN_EXISTING_ONLY (0xffffffffu & ~(unsigned)(O_RDWR | O_CLOEXEC | O_DIRECT | O_LARGEFILE))
+static const struct jail_syscall_arg loop_args[] = {
+	VM_IOCTLS(SYS_ioctl),
+	{ .nr = SYS_openat, .arg = 2, .value = 0, .mask = OPEN_EXISTING_ONLY },
+};
 
 /* The API's HTTP thread (libmicrohttpd's, epoll): accepting, reading and
  * answering connections; each request is handled on the main thread

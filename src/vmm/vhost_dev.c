@@ -8,11 +8,13 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
+#include "iface/card_control.h"
 #include "vmm/card_spawn.h"
 #include "vmm/kvm_host.h"
 #include "vmm/sandbox.h"
@@ -20,8 +22,10 @@
 
 #define VHOST_TIMEOUT_MS   5000
 #define QUEUE_MAX_SIZE     256
-_Static_assert(JAIL_CARD_FD == CARD_SOCKET_FD && JAIL_EXTRA_FD == CARD_STATS_FD,
-	       "jail_spawn_card puts the socket and the stats page where cards look");
+_Static_assert(JAIL_CARD_FD == CARD_SOCKET_FD && JAIL_EXTRA_FD == CARD_STATS_FD &&
+	       JAIL_EXTRA_FD + 1 == CARD_CONTROL_FD,
+	       "jail_spawn_card puts the socket, the stats page and the control channel "
+	       "where cards look");
 
 
 /* Where the guest placed ring part [gpa, gpa+len), in azote's address
@@ -251,26 +255,37 @@ static int card_command(struct vhost_dev *d, const void *dev, struct card_argv *
 		card_argv_opt(a, CARD_OPT_USER, jail_identity_format(user, userbuf));
 	card_argv_opt_u(a, CARD_OPT_FD, CARD_SOCKET_FD);
 	card_argv_opt_u(a, CARD_OPT_STATS_FD, CARD_STATS_FD);
+	card_argv_opt_u(a, CARD_OPT_CONTROL_FD, CARD_CONTROL_FD);
 	return card_argv_done(a, e);
 }
 
 /* Starts the card for dev, serving the other end of a socketpair, with its
- * stats page. */
+ * stats page and its control channel (iface/card_control.h). */
 static int start_card(struct vhost_dev *d, const void *dev, struct azerr *e)
 {
 	struct card_argv *a = malloc(sizeof(*a));
-	int sock, stats = -1;
+	int sock, extra[2] = { -1, -1 }, ctl[2] = { -1, -1 };
 	pid_t pid = -1;
 
 	if (!a)
 		return azerr_set(e, "%s: out of memory", d->name);
-	if (card_command(d, dev, a, e) == 0 && (stats = create_stats(d, e)) >= 0)
-		pid = jail_spawn_card(a->argv, stats, &sock, e);
-	if (stats >= 0)
-		close(stats);
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0)
+		azerr_set(e, "%s: control socketpair: %s", d->name, strerror(errno));
+	else if (card_command(d, dev, a, e) == 0 && (extra[0] = create_stats(d, e)) >= 0) {
+		extra[1] = ctl[1];
+		pid = jail_spawn_card(a->argv, extra, 2, &sock, e);
+	}
+	if (extra[0] >= 0)
+		close(extra[0]);
+	if (ctl[1] >= 0)
+		close(ctl[1]);
 	free(a);
-	if (pid < 0)
+	if (pid < 0) {
+		if (ctl[0] >= 0)
+			close(ctl[0]);
 		return -1;
+	}
+	d->ctl_fd = ctl[0];
 	d->card_pid = pid;
 	return vu_fe_attach(&d->fe, sock, d->name, VHOST_TIMEOUT_MS, e);
 }
@@ -311,6 +326,7 @@ int vhost_dev_create(struct vhost_dev *d, struct vm *vm, const struct device_kin
 	d->vm = vm;
 	d->kind = k;
 	d->fe.sock = -1;
+	d->ctl_fd = -1;
 	snprintf(d->name, sizeof(d->name), "virtio-%s %s", k->name, vm_device_id(k->list, dev));
 	if (socket) {
 		if (vu_fe_connect(&d->fe, socket, VHOST_TIMEOUT_MS, e) < 0)
@@ -374,6 +390,9 @@ void vhost_dev_destroy(struct vhost_dev *d)
 			event_loop_del(&d->vm->loop, &d->hangup);
 		vu_fe_close(&d->fe);
 	}
+	if (d->ctl_fd >= 0)
+		close(d->ctl_fd);
+	d->ctl_fd = -1;
 	if (d->card_pid > 0)
 		reap_card(d->card_pid);
 	d->card_pid = 0;

@@ -42,6 +42,7 @@ struct vhost_dev {
 	bool dead;                  /* the back-end hung up */
 	struct event_handler hangup;
 	pid_t card_pid;             /* the card azote started, or 0 */
+	int ctl_fd;                 /* its control channel, or -1 */
 	const struct card_stats *stats; /* its counters (read-only), or NULL */
 };
 

@@ -434,3 +434,11 @@ int vm_destroy(struct vm *vm)
 	pthread_mutex_destroy(&vm->lock);
 	return vm->exit_code;
 }
+
+struct vhost_dev *vm_kind_dev(struct vm *vm, const struct device_kind *k, unsigned index)
+{
+	for (unsigned i = 0; i < vm->nr_devs; i++)
+		if (vm->devs[i].kind == k && index-- == 0)
+			return &vm->devs[i];
+	return NULL;
+}

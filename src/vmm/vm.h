@@ -97,6 +97,9 @@ void vm_resume(struct vm *vm);
 /* Kicks and joins the vCPU threads (after vm_request_stop), then releases
  * everything. Returns the exit code. */
 int vm_destroy(struct vm *vm);
+/* The device of kind k that is element index of k's list in the VM's
+ * configuration, or NULL. */
+struct vhost_dev *vm_kind_dev(struct vm *vm, const struct device_kind *k, unsigned index);
 
 /* vCPUs (vcpu.c): creation and set-up, the thread, and its kick out of
  * KVM_RUN. */

@@ -6,11 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "vmm/card_spawn.h"
 
 static struct card_stats *stats_page;
+static int control_fd = -1;
 
 /* A stats page as azote makes one for its cards: returns the fd to hand
  * over and keeps a read-only mapping for drv_card_stats. */
@@ -35,27 +37,37 @@ static int make_stats_page(void)
 
 pid_t drv_spawn_card(char **argv, int *sock)
 {
-	static char card_fd[8], extra_fd[8];
+	static char card_fd[8], extra_fd[8], ctl_fd[8];
 	struct azerr e;
-	int stats = -1;
+	int extra[2] = { -1, -1 }, ctl[2];
 
 	snprintf(card_fd, sizeof(card_fd), "%d", JAIL_CARD_FD);
 	snprintf(extra_fd, sizeof(extra_fd), "%d", JAIL_EXTRA_FD);
+	snprintf(ctl_fd, sizeof(ctl_fd), "%d", JAIL_EXTRA_FD + 1);
 	for (char **a = argv; *a; a++) {
 		if (!strcmp(*a, "{fd}")) {
 			*a = card_fd;
 		} else if (!strcmp(*a, "{stats}")) {
-			stats = make_stats_page();
+			extra[0] = make_stats_page();
 			*a = extra_fd;
+		} else if (!strcmp(*a, "{ctl}")) {
+			if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0) {
+				fprintf(stderr, "control socketpair: %s\n", strerror(errno));
+				exit(2);
+			}
+			control_fd = ctl[0];
+			extra[1] = ctl[1];
+			*a = ctl_fd;
 		}
 	}
 	/* A stray inheritable fd, as a careless parent would leak it. */
 	int stray = open("/proc/self/status", O_RDONLY);
-	pid_t pid = jail_spawn_card(argv, stats, sock, &e);
+	pid_t pid = jail_spawn_card(argv, extra, 2, sock, &e);
 	if (stray >= 0)
 		close(stray);
-	if (stats >= 0)
-		close(stats);
+	for (int i = 0; i < 2; i++)
+		if (extra[i] >= 0)
+			close(extra[i]);
 	if (pid < 0) {
 		fprintf(stderr, "%s\n", e.msg);
 		exit(2);
@@ -66,6 +78,11 @@ pid_t drv_spawn_card(char **argv, int *sock)
 const struct card_stats *drv_card_stats(void)
 {
 	return stats_page;
+}
+
+int drv_card_control(void)
+{
+	return control_fd;
 }
 
 pid_t drv_connect(struct vu_frontend *fe, char **args, const char *socket_path,

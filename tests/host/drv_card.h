@@ -11,14 +11,16 @@
 #include "vmm/vhost_frontend.h"
 
 /* Starts argv[0] as azote does (jail_spawn_card: its end of a socketpair
- * as fd 3; an argument "{fd}" becomes "3", and "{stats}" a stats page as
- * fd 4), leaking an inheritable stray fd into it, as a careless parent
+ * as fd 3; an argument "{fd}" becomes "3", "{stats}" a stats page as fd
+ * 4, "{ctl}" a control channel as fd 5), leaking an inheritable stray fd into it, as a careless parent
  * would, so that tests can check the card closed it. *sock gets our end.
  * Returns the pid; exits on failure. */
 pid_t drv_spawn_card(char **argv, int *sock);
 
 /* The stats page handed to the card ("{stats}"), or NULL. */
 const struct card_stats *drv_card_stats(void);
+/* Our end of its control channel ("{ctl}"), or -1. */
+int drv_card_control(void);
 
 /* Connects fe to the back-end a driver's command line names: the card
  * given after "--" in args (started with drv_spawn_card), else

@@ -6,17 +6,22 @@
  *
  *   vublk-drv [--socket PATH] [--queues N] [--qsize N] [--timeout MS]
  *             [--seed N] [--bench-seconds N] [--bench-size BYTES]
- *             [--warmup-ms MS] TEST... [-- CARD ARGS...]
+ *             [--warmup-ms MS] [--image IMG] [--next-image IMG [--next-direct]]
+ *             TEST... [-- CARD ARGS...]
  *   vublk-drv --check-image IMG [--seed N]
  *
  * With "-- CARD ARGS..." the driver starts the card itself over a
  * socketpair, the way azote does (the card's end is fd 3; write "{fd}" in
- * ARGS... and it is replaced by 3, "{stats}" by a stats page as fd 4),
+ * ARGS... and it is replaced by 3, "{stats}" by a stats page as fd 4,
+ * "{ctl}" by a control channel as fd 5),
  * and leaks a stray fd into it so the "fds" test can check the card
  * closed it.
  *
  * Tests: basic ro nopunch seg-max hostile mq remap reset fds bench throughput
- * throttle-stop durable-write crash-io (--image names the image for "fds").
+ * throttle-stop durable-write crash-io control (--image names the image for
+ * "fds", "odd-size" and "control"; "control", azote's updates after boot,
+ * swaps it for --next-image, handed over a second time O_DIRECT with
+ * --next-direct, as azote does for a card that runs --direct).
  * "throughput" reads --bench-size bytes at a time for --warmup-ms, then
  * measures bytes/s and ops/s over --bench-seconds (a rate limiter's first
  * fill is not measured). Prints one line per check; exits 0
@@ -43,6 +48,7 @@
 #include "drv_card.h"
 #include "drv_rate.h"
 #include "drv_ring.h"
+#include "iface/card_control.h"
 #include "vmm/vhost_frontend.h"
 #include "virtio/virtio.h"
 
@@ -840,6 +846,129 @@ static void test_throttle_stop(struct drv *d, unsigned queues)
 	check(d, true, "the card takes new rings after a reset");
 }
 
+/* One request to the card's control channel; the reply's status. */
+static int control(const struct card_ctl_req *req, const int *fds, unsigned nr_fds,
+		   struct card_ctl_reply *rep)
+{
+	struct azerr e;
+
+	if (drv_card_control() < 0)
+		die(2, "control: start the card with --control-fd '{ctl}'");
+	if (card_ctl_call(drv_card_control(), req, fds, nr_fds, rep, &e) < 0)
+		die(EXIT_GONE, "%s", e.msg);
+	return rep->status;
+}
+
+static void expect_refused(struct drv *d, const struct card_ctl_req *req, const int *fds,
+			   unsigned nr_fds, const char *what)
+{
+	struct card_ctl_reply rep;
+	int status = control(req, fds, nr_fds, &rep);
+
+	check(d, status == EINVAL && rep.msg[0], "%s: refused (%s)", what, rep.msg);
+}
+
+/* Requests made in a row on queue 0, and how long they took. */
+static int64_t timed_requests(struct drv *d, unsigned n)
+{
+	struct io fl = { .type = VIRTIO_BLK_T_FLUSH };
+	int64_t t = now_ms();
+
+	for (unsigned i = 0; i < n; i++)
+		if (do_io(d, 0, &fl, NULL) != VIRTIO_BLK_S_OK)
+			check(d, false, "request %u of %u", i, n);
+	return now_ms() - t;
+}
+
+/* azote's PATCH after boot, as the card sees it (iface/card_control.h):
+ * new rate limits, then a new image with requests in flight across the
+ * swap, then requests the card must refuse without harm. The old image is
+ * the card's --image (old), the new one next (its first sector written
+ * here from the host first). */
+static void test_control(struct drv *d, const char *old, const char *next, bool direct)
+{
+	struct card_ctl_req req = { .op = CARD_CTL_SET_LIMITS, .nr_limits = 1, .given = { 1 } };
+	struct card_ctl_reply rep;
+	struct rate_limiter five = { .has_ops = true, .ops = { .size = 5, .refill_time_ms = 1000 } };
+	struct rate_limiter none = { 0 };
+
+	card_ctl_limiter_put(&req.limit[0], &five);
+	check(d, control(&req, NULL, 0, &rep) == 0, "SET_LIMITS: 5 requests/s taken");
+	int64_t ms = timed_requests(d, 15);
+	check(d, ms >= 1500 && ms < 4000, "15 requests at 5/s (a full bucket first): %lld ms",
+	      (long long)ms);
+	card_ctl_limiter_put(&req.limit[0], &none);
+	check(d, control(&req, NULL, 0, &rep) == 0, "SET_LIMITS: no limit");
+	ms = timed_requests(d, 50);
+	check(d, ms < 1000, "50 requests unlimited: %lld ms", (long long)ms);
+
+	/* The new image: its size, and a first sector the host wrote. */
+	int fd_old = open(old, O_RDONLY | O_CLOEXEC), fd = open(next, O_RDWR | O_CLOEXEC);
+	int fds[2] = { fd, direct ? open(next, O_RDWR | O_CLOEXEC | O_DIRECT) : -1 };
+	struct stat st;
+	uint8_t host[512], got[512];
+
+	if (fd_old < 0 || fd < 0 || (direct && fds[1] < 0) || fstat(fd, &st) < 0)
+		die(2, "control: %s or %s: %s", old, next, strerror(errno));
+	fill(host, d->seed + 77, 0, 512);
+	if (pwrite(fd, host, 512, 0) != 512)
+		die(2, "%s: %s", next, strerror(errno));
+
+	/* Requests in flight across the swap finish on the old image. */
+	struct io w[4];
+	for (unsigned i = 0; i < 4; i++) {
+		w[i] = (struct io){ .type = VIRTIO_BLK_T_OUT, .sector = 100 + 8 * i,
+				    .data = d->slots[0][i].data, .len = 4096 };
+		fill(drv_gpa(&d->mem, w[i].data), d->seed + 5, w[i].sector, 4096);
+		start_io(d, 0, i, &w[i]);
+	}
+	req = (struct card_ctl_req){ .op = CARD_CTL_SET_IMAGE };
+	int status = control(&req, fds, direct ? 2 : 1, &rep);
+	check(d, status == 0 && rep.sectors == (uint64_t)st.st_size / 512,
+	      "SET_IMAGE: taken, %llu sectors (%s)", (unsigned long long)rep.sectors, rep.msg);
+	for (unsigned i = 0; i < 4; i++) {
+		uint16_t id;
+		uint32_t len;
+
+		wait_used(d, 0, &id, &len);
+	}
+	uint8_t on_old[4096];
+	bool all_old = true;
+	for (unsigned i = 0; i < 4; i++)
+		all_old &= slot_status(d, 0, i, NULL) == 0 &&
+			   pread(fd_old, on_old, 4096, (off_t)w[i].sector * 512) == 4096 &&
+			   matches(on_old, d->seed + 5, w[i].sector, 4096);
+	check(d, all_old, "the 4 writes in flight across the swap are on the old image");
+	uint64_t cap = 0;
+	struct azerr e;
+	status = vu_fe_get_config(&d->fe, 0, &cap, 8, &e);
+	check(d, status == 0 && cap == rep.sectors, "GET_CONFIG: capacity %llu",
+	      (unsigned long long)cap);
+	uint64_t buf = d->slots[0][0].data;
+	check(d, rw(d, 0, false, 0, buf, 512, 0) == 0 &&
+	      !memcmp(drv_gpa(&d->mem, buf), host, 512), "a read now comes from the new image");
+	fill(drv_gpa(&d->mem, buf), d->seed + 6, 3, 512);
+	check(d, rw(d, 0, true, 3, buf, 512, 0) == 0 && pread(fd, got, 512, 3 * 512) == 512 &&
+	      matches(got, d->seed + 6, 3, 512), "a write now lands in the new image");
+	check(d, rw(d, 0, false, rep.sectors, buf, 512, 0) == VIRTIO_BLK_S_IOERR,
+	      "the new capacity bounds requests");
+
+	/* Refused, the card unharmed. */
+	req = (struct card_ctl_req){ .op = CARD_CTL_SET_IMAGE };
+	expect_refused(d, &req, NULL, 0, "SET_IMAGE without an fd");
+	req = (struct card_ctl_req){ .op = CARD_CTL_SET_LIMITS, .nr_limits = 2 };
+	expect_refused(d, &req, NULL, 0, "2 limiters for a block card");
+	req = (struct card_ctl_req){ .op = CARD_CTL_SET_LIMITS, .nr_limits = 1, .given = { 7 } };
+	expect_refused(d, &req, NULL, 0, "a given flag of 7");
+	req = (struct card_ctl_req){ .op = 99 };
+	expect_refused(d, &req, &fd, 1, "op 99, with an fd");
+	close(fd);
+	if (direct)
+		close(fds[1]);
+	close(fd_old);
+	test_roundtrip(d, "after the control requests");
+}
+
 static void durable_write(struct drv *d)
 {
 	uint64_t buf = d->slots[0][0].data;
@@ -1001,9 +1130,12 @@ int main(int argc, char **argv)
 		{ "warmup-ms", required_argument, NULL, 'w' },
 		{ "image", required_argument, NULL, 'i' },
 		{ "check-image", required_argument, NULL, 'c' },
+		{ "next-image", required_argument, NULL, 'n' },
+		{ "next-direct", no_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *socket_path = NULL, *image = NULL, *check_img = NULL;
+	const char *socket_path = NULL, *image = NULL, *check_img = NULL, *next_img = NULL;
+	bool next_direct = false;
 	unsigned queues = 1, bench_secs = 3, bench_size = 65536, warmup_ms = 1000;
 	struct azerr e;
 	int c, sock;
@@ -1023,6 +1155,8 @@ int main(int argc, char **argv)
 		case 'w': warmup_ms = (unsigned)atoi(optarg); break;
 		case 'i': image = optarg; break;
 		case 'c': check_img = optarg; break;
+		case 'n': next_img = optarg; break;
+		case 'D': next_direct = true; break;
 		default: die(2, "bad arguments");
 		}
 	}
@@ -1066,6 +1200,8 @@ int main(int argc, char **argv)
 		else if (!strcmp(*t, "throttle-stop")) test_throttle_stop(&d, queues);
 		else if (!strcmp(*t, "durable-write")) durable_write(&d);
 		else if (!strcmp(*t, "crash-io")) crash_io(&d);
+		else if (!strcmp(*t, "control")) test_control(&d, image ? image : "",
+							     next_img ? next_img : "", next_direct);
 		else die(2, "unknown test %s", *t);
 	}
 	teardown(&d);

@@ -44,6 +44,17 @@ expect_ok "4 queues, remap, reset" \
 echo "-- O_DIRECT"
 expect_ok "O_DIRECT" drv basic -- "$CARD_BLK" --fd '{fd}' --image "$img" --direct
 
+echo "-- azote's updates after boot (--control-fd): rate limits, a new image under requests in flight"
+truncate -s 8M "$TMP/ctl.img"
+truncate -s 12M "$TMP/next.img"
+expect_ok "control channel: limits, image swap, refusals" \
+	drv --image "$TMP/ctl.img" --next-image "$TMP/next.img" control -- \
+	"$CARD_BLK" --fd '{fd}' --control-fd '{ctl}' --image "$TMP/ctl.img"
+truncate -s 12M "$TMP/next2.img"
+expect_ok "control channel, O_DIRECT (the new image handed over twice)" \
+	drv --image "$TMP/ctl.img" --next-image "$TMP/next2.img" --next-direct control -- \
+	"$CARD_BLK" --fd '{fd}' --control-fd '{ctl}' --image "$TMP/ctl.img" --direct
+
 echo "-- confined (--user, as azote starts it when root): an empty root and namespaces of its own, nobody, no capabilities"
 if [ "$(id -u)" = 0 ]; then
 	expect_ok "confined card: requests, hostile chains, 4 queues, remap, reset" \

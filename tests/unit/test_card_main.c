@@ -147,9 +147,11 @@ static const struct card_kind fake_kind = {
 
 /* ---- the steps that are not the card's, faked ---- */
 
-int card_start(int sock_fd, int stats_fd, struct card_stats **stats, struct azerr *e)
+int card_start(int sock_fd, int stats_fd, int control_fd, struct card_stats **stats,
+	       struct azerr *e)
 {
 	assert_int_equal(sock_fd, fake.card.fd);
+	assert_int_equal(control_fd, fake.card.control_fd);
 	/* As the real one: the page is mapped before the socket is checked. */
 	*stats = stats_fd >= 0 ? &fake_stats : NULL;
 	if (step("start"))

@@ -92,6 +92,29 @@ static int do_open(void)
 	return open("/dev/null", O_RDONLY) >= 0 ? 0 : 5;
 }
 
+/* What the main thread may open (a PATCH's new image), and may not. */
+static int do_open_rw_direct(void)
+{
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC | O_DIRECT);
+
+	return fd >= 0 || errno == EINVAL ? 0 : 5; /* O_DIRECT may be refused */
+}
+
+static int do_access(void)
+{
+	return access("/dev/null", R_OK | W_OK) == 0 ? 0 : 5;
+}
+
+static int do_creat(void)
+{
+	return open("/tmp/azote-sandbox-creat", O_WRONLY | O_CREAT | O_CLOEXEC, 0600) >= 0 ? 0 : 5;
+}
+
+static int do_trunc(void)
+{
+	return open("/dev/null", O_RDWR | O_TRUNC) >= 0 ? 0 : 5;
+}
+
 static int do_socket(void)
 {
 	return socket(AF_UNIX, SOCK_STREAM, 0) >= 0 ? 0 : 6;
@@ -149,8 +172,15 @@ static void test_event_loop_role(void **state)
 	(void)state;
 	assert_exited(run_child(JAIL_SECCOMP_KILL, VMM_ROLE_EVENT_LOOP, do_kill_self_0), 0);
 	assert_killed(run_child(JAIL_SECCOMP_KILL, VMM_ROLE_EVENT_LOOP, do_kvm_run));
-	assert_killed(run_child(JAIL_SECCOMP_KILL, VMM_ROLE_EVENT_LOOP, do_open));
 	assert_killed(run_child(JAIL_SECCOMP_KILL, VMM_ROLE_EVENT_LOOP, do_execve));
+	/* An existing file, read-only or read-write (a PATCH's new image);
+	 * nothing created or truncated. */
+	assert_exited(run_child(JAIL_SECCOMP_KILL, VMM_ROLE_EVENT_LOOP, do_open), 0);
+	assert_exited(run_child(JAIL_SECCOMP_KILL, VMM_ROLE_EVENT_LOOP, do_open_rw_direct), 0);
+	assert_exited(run_child(JAIL_SECCOMP_KILL, VMM_ROLE_EVENT_LOOP, do_access), 0);
+	assert_killed(run_child(JAIL_SECCOMP_KILL, VMM_ROLE_VCPU, do_access));
+	assert_killed(run_child(JAIL_SECCOMP_KILL, VMM_ROLE_EVENT_LOOP, do_creat));
+	assert_killed(run_child(JAIL_SECCOMP_KILL, VMM_ROLE_EVENT_LOOP, do_trunc));
 }
 
 /* What the metrics writer does: time, a line to a sink it holds. */

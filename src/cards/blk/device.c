@@ -2,6 +2,7 @@
 
 #include <endian.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "virtio/virtio.h"
 
@@ -28,9 +29,12 @@ void blk_device_config(const struct blk_device *d, struct virtio_blk_config *c)
 
 static void get_config(void *dev, uint32_t off, void *buf, uint32_t len)
 {
+	struct blk_device *d = dev;
 	struct virtio_blk_config c;
 
-	blk_device_config(dev, &c);
+	pthread_mutex_lock(&d->lock);
+	blk_device_config(d, &c);
+	pthread_mutex_unlock(&d->lock);
 	/* Bytes past the struct (within config_size) read as zero. */
 	if (off < sizeof(c))
 		memcpy(buf, (uint8_t *)&c + off,
@@ -49,7 +53,10 @@ static int queue_start(void *dev, unsigned idx, struct virtq *q, struct azerr *e
 	struct blk_device *d = dev;
 
 	(void)e;
+	pthread_mutex_lock(&d->lock);
 	blk_queue_start(d->queues[idx], q);
+	d->running[idx] = q;
+	pthread_mutex_unlock(&d->lock);
 	return 0;
 }
 
@@ -58,7 +65,60 @@ static void queue_stop(void *dev, unsigned idx, struct virtq *q)
 	struct blk_device *d = dev;
 
 	(void)q;
+	pthread_mutex_lock(&d->lock);
 	blk_queue_stop(d->queues[idx]);
+	d->running[idx] = NULL;
+	pthread_mutex_unlock(&d->lock);
+}
+
+static void close_fds(const int *fds, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		close(fds[i]);
+}
+
+int blk_device_swap_image(struct blk_device *d, const int *fds, unsigned nr_fds,
+			  struct azerr *e)
+{
+	unsigned want = d->img.direct_fd >= 0 ? 2 : 1;
+	int old_fd = d->img.fd, old_direct = d->img.direct_fd;
+	uint64_t size, direct_size;
+
+	if (nr_fds != want) {
+		close_fds(fds, nr_fds);
+		return azerr_set(e, "a new image needs %u fd%s (%s), got %u", want,
+				 want > 1 ? "s" : "", want > 1 ? "buffered and O_DIRECT" :
+				 "buffered", nr_fds);
+	}
+	if (blk_image_size(fds[0], "(new)", &size, e) < 0 ||
+	    (want > 1 && blk_image_size(fds[1], "(new, O_DIRECT)", &direct_size, e) < 0)) {
+		close_fds(fds, nr_fds);
+		return -1;
+	}
+	if (want > 1 && direct_size != size) {
+		close_fds(fds, nr_fds);
+		return azerr_set(e, "the new image's two fds differ in size (%llu and %llu "
+				 "bytes): not one file", (unsigned long long)size,
+				 (unsigned long long)direct_size);
+	}
+	pthread_mutex_lock(&d->lock);
+	for (unsigned i = 0; i < d->nr_queues; i++)
+		if (d->running[i])
+			blk_queue_stop(d->queues[i]);
+	/* No worker reads the image or the geometry while its queue is
+	 * stopped; starting it again publishes the change (its lock). */
+	d->img.fd = fds[0];
+	d->img.direct_fd = want > 1 ? fds[1] : -1;
+	d->img.size = size;
+	d->shared.geom.sectors = size / VIRTIO_BLK_SECTOR;
+	for (unsigned i = 0; i < d->nr_queues; i++)
+		if (d->running[i])
+			blk_queue_start(d->queues[i], d->running[i]);
+	pthread_mutex_unlock(&d->lock);
+	close(old_fd);
+	if (old_direct >= 0)
+		close(old_direct);
+	return 0;
 }
 
 static const struct vu_device_ops blk_ops = {
@@ -75,6 +135,7 @@ int blk_device_init(struct blk_device *d, unsigned nr_queues,
 	if (nr_queues < 1 || nr_queues > BLK_MAX_QUEUES)
 		return azerr_set(e, "%u queues: must be 1..%d", nr_queues, BLK_MAX_QUEUES);
 	d->nr_queues = nr_queues;
+	pthread_mutex_init(&d->lock, NULL);
 	card_limiter_init(&d->limit, limit);
 	d->shared = (struct blk_queue_shared){
 		.img = &d->img,

@@ -8,11 +8,32 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+int blk_image_size(int fd, const char *what, uint64_t *size, struct azerr *e)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return azerr_set(e, "cannot stat image %s: %s", what, strerror(errno));
+	if (S_ISREG(st.st_mode)) {
+		*size = (uint64_t)st.st_size;
+	} else if (S_ISBLK(st.st_mode)) {
+		if (ioctl(fd, BLKGETSIZE64, size) < 0)
+			return azerr_set(e, "cannot get the size of %s: %s", what, strerror(errno));
+	} else {
+		return azerr_set(e, "image %s is neither a regular file nor a block device", what);
+	}
+	/* The disk is the image's whole sectors, as Firecracker sizes it: the
+	 * bytes after the last one are never read or written, and an empty
+	 * file is a disk of 0 sectors (Kata hands over empty placeholders). */
+	*size -= *size % VIRTIO_BLK_SECTOR;
+	return 0;
+}
+
 int blk_image_open(struct blk_image *img, const char *path, bool ro, bool direct,
 		   struct azerr *e)
 {
 	int flags = (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC;
-	struct stat st;
+	struct stat st = { 0 };
 
 	memset(img, 0, sizeof(*img));
 	img->path = path;
@@ -22,21 +43,9 @@ int blk_image_open(struct blk_image *img, const char *path, bool ro, bool direct
 	if (img->fd < 0)
 		return azerr_set(e, "cannot open image %s%s: %s", path,
 				 ro ? " read-only" : "", strerror(errno));
-	if (fstat(img->fd, &st) < 0) {
-		azerr_set(e, "cannot stat image %s: %s", path, strerror(errno));
+	if (blk_image_size(img->fd, path, &img->size, e) < 0)
 		goto fail;
-	}
-	if (S_ISREG(st.st_mode)) {
-		img->size = (uint64_t)st.st_size;
-	} else if (S_ISBLK(st.st_mode)) {
-		if (ioctl(img->fd, BLKGETSIZE64, &img->size) < 0) {
-			azerr_set(e, "cannot get the size of %s: %s", path, strerror(errno));
-			goto fail;
-		}
-	} else {
-		azerr_set(e, "image %s is neither a regular file nor a block device", path);
-		goto fail;
-	}
+	(void)fstat(img->fd, &st); /* as blk_image_size just found it */
 	/* Punching past the end changes nothing where holes are supported;
 	 * elsewhere it fails with EOPNOTSUPP. A read-only image refuses
 	 * both requests anyway, and block devices support both. */
@@ -44,10 +53,6 @@ int blk_image_open(struct blk_image *img, const char *path, bool ro, bool direct
 			 fallocate(img->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 				   (off_t)img->size, VIRTIO_BLK_SECTOR) == 0 ||
 			 errno != EOPNOTSUPP;
-	/* The disk is the image's whole sectors, as Firecracker sizes it: the
-	 * bytes after the last one are never read or written, and an empty
-	 * file is a disk of 0 sectors (Kata hands over empty placeholders). */
-	img->size -= img->size % VIRTIO_BLK_SECTOR;
 	if (direct) {
 		img->direct_fd = open(path, flags | O_DIRECT);
 		if (img->direct_fd < 0) {

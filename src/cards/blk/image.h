@@ -27,6 +27,9 @@ struct blk_image {
  * whether it can punch holes. */
 int blk_image_open(struct blk_image *img, const char *path, bool ro, bool direct,
 		   struct azerr *e);
+/* The size in bytes of fd, a regular file or a block device, cut to whole
+ * sectors; what names it in messages. */
+int blk_image_size(int fd, const char *what, uint64_t *size, struct azerr *e);
 void blk_image_close(struct blk_image *img);
 
 #endif

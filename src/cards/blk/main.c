@@ -10,13 +10,16 @@
  * --fd it serves the connected socket it inherited (azote starts cards
  * over a socketpair) and exits when the front-end goes away. The start-up
  * is every card's (card_main.c); what is the block card's is here. */
+#include <linux/fs.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 
 #include "cards/blk/device.h"
 #include "cards/blk/opts.h"
 #include "cards/card_main.h"
+#include "common/log.h"
 
 struct blk_card {
 	struct blk_opts o;
@@ -65,11 +68,35 @@ static void close_image(void *card)
 	blk_image_close(&c->dev.img);
 }
 
-/* io_uring is the block card's only addition to the base list. */
+/* azote's update after boot beside new limits: a new image. */
+static int control(void *card, const struct card_ctl_req *req, const int *fds,
+		   unsigned nr_fds, struct card_ctl_reply *rep, struct azerr *e)
+{
+	struct blk_card *c = card;
+
+	if (req->op != CARD_CTL_SET_IMAGE) {
+		for (unsigned i = 0; i < nr_fds; i++)
+			close(fds[i]);
+		return azerr_set(e, "control request %u is not a block card's", req->op);
+	}
+	if (blk_device_swap_image(&c->dev, fds, nr_fds, e) < 0)
+		return -1;
+	rep->sectors = c->dev.img.size / VIRTIO_BLK_SECTOR;
+	log_info("image replaced by azote: %llu sectors", (unsigned long long)rep->sectors);
+	return 0;
+}
+
+/* io_uring is the block card's addition to the base list, and the size
+ * of a new image that is a block device (control). */
 static const int extra_syscalls[] = { SYS_io_uring_enter };
+static const struct jail_syscall_arg extra_args[] = {
+	JAIL_ARG_EQ(SYS_ioctl, 1, BLKGETSIZE64),
+};
 static const struct jail_filter filter = {
 	.syscalls = extra_syscalls,
 	.nr_syscalls = sizeof(extra_syscalls) / sizeof(extra_syscalls[0]),
+	.args = extra_args,
+	.nr_args = sizeof(extra_args) / sizeof(extra_args[0]),
 };
 
 static struct blk_card card;
@@ -83,6 +110,9 @@ static const struct card_kind blk_kind = {
 	.create = create,
 	.describe = describe,
 	.destroy = close_image,
+	.limiters = { &card.dev.limit },
+	.nr_limiters = 1,
+	.control = control,
 };
 
 int main(int argc, char **argv)

@@ -88,9 +88,9 @@ static void close_tap(void *card)
  * ioctls a new driver or a multiqueue change needs. */
 static const int extra_syscalls[] = { SYS_writev };
 static const struct jail_syscall_arg arg_rules[] = {
-	{ SYS_ioctl, 1, TUNSETVNETHDRSZ },
-	{ SYS_ioctl, 1, TUNSETOFFLOAD },
-	{ SYS_ioctl, 1, TUNSETQUEUE },
+	JAIL_ARG_EQ(SYS_ioctl, 1, TUNSETVNETHDRSZ),
+	JAIL_ARG_EQ(SYS_ioctl, 1, TUNSETOFFLOAD),
+	JAIL_ARG_EQ(SYS_ioctl, 1, TUNSETQUEUE),
 };
 static const struct jail_filter filter = {
 	.syscalls = extra_syscalls,
@@ -109,6 +109,8 @@ static const struct card_kind net_kind = {
 	.create = create,
 	.describe = describe,
 	.destroy = close_tap,
+	.limiters = { &card.dev.rx_limit, &card.dev.tx_limit },
+	.nr_limiters = 2,
 };
 
 int main(int argc, char **argv)

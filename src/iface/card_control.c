@@ -1,0 +1,158 @@
+/* The control channel between azote and a card: see card_control.h. */
+#include "iface/card_control.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+void card_ctl_limiter_put(struct card_ctl_limiter *w, const struct rate_limiter *rl)
+{
+	memset(w, 0, sizeof(*w));
+	w->has_bandwidth = rl->has_bandwidth;
+	w->has_ops = rl->has_ops;
+	w->bandwidth = rl->bandwidth;
+	w->ops = rl->ops;
+}
+
+int card_ctl_limits(const struct card_ctl_req *req, unsigned want,
+		    struct rate_limiter *rl, bool *given, struct azerr *e)
+{
+	if (req->nr_limits != want)
+		return azerr_set(e, "control: %u rate limiters for a card that has %u",
+				 req->nr_limits, want);
+	for (unsigned i = 0; i < want; i++) {
+		const struct card_ctl_limiter *w = &req->limit[i];
+
+		if (req->given[i] > 1)
+			return azerr_set(e, "control: limiter %u's given flag is %u", i,
+					 req->given[i]);
+		given[i] = req->given[i];
+		if (w->has_bandwidth > 1 || w->has_ops > 1)
+			return azerr_set(e, "control: limiter %u's flags are %u and %u, "
+					 "not 0 or 1", i, w->has_bandwidth, w->has_ops);
+		if (w->bandwidth.refill_time_ms > TOKEN_BUCKET_MAX_REFILL_MS ||
+		    w->ops.refill_time_ms > TOKEN_BUCKET_MAX_REFILL_MS)
+			return azerr_set(e, "control: limiter %u: a refill_time over %llu ms",
+					 i, (unsigned long long)TOKEN_BUCKET_MAX_REFILL_MS);
+		rl[i] = (struct rate_limiter){
+			.has_bandwidth = w->has_bandwidth, .has_ops = w->has_ops,
+			.bandwidth = w->bandwidth, .ops = w->ops,
+		};
+	}
+	return 0;
+}
+
+int card_ctl_call(int fd, const struct card_ctl_req *req, const int *fds,
+		  unsigned nr_fds, struct card_ctl_reply *rep, struct azerr *e)
+{
+	union {
+		char buf[CMSG_SPACE(CARD_CTL_MAX_FDS * sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { (void *)req, sizeof(*req) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	ssize_t n;
+
+	if (nr_fds > CARD_CTL_MAX_FDS)
+		return azerr_set(e, "control: %u fds, at most %d", nr_fds, CARD_CTL_MAX_FDS);
+	if (nr_fds) {
+		memset(&u, 0, sizeof(u));
+		m.msg_control = u.buf;
+		m.msg_controllen = CMSG_SPACE(nr_fds * sizeof(int));
+		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(nr_fds * sizeof(int));
+		memcpy(CMSG_DATA(c), fds, nr_fds * sizeof(int));
+	}
+	do {
+		n = sendmsg(fd, &m, MSG_NOSIGNAL);
+	} while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof(*req))
+		return azerr_set(e, "control: cannot send: %s",
+				 n < 0 ? strerror(errno) : "short write");
+	int r;
+	do {
+		r = poll(&p, 1, CARD_CTL_TIMEOUT_MS);
+	} while (r < 0 && errno == EINTR);
+	if (r == 0)
+		return azerr_set(e, "control: no answer in %d ms", CARD_CTL_TIMEOUT_MS);
+	do {
+		n = recv(fd, rep, sizeof(*rep), MSG_DONTWAIT | MSG_TRUNC);
+	} while (n < 0 && errno == EINTR);
+	if (n == 0)
+		return azerr_set(e, "control: the card closed the channel");
+	if (n != (ssize_t)sizeof(*rep))
+		return azerr_set(e, "control: a reply of %zd bytes, expected %zu%s%s", n,
+				 sizeof(*rep), n < 0 ? ": " : "", n < 0 ? strerror(errno) : "");
+	rep->msg[sizeof(rep->msg) - 1] = 0;
+	return 0;
+}
+
+static void close_fds(const int *fds, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		close(fds[i]);
+}
+
+int card_ctl_recv(int fd, struct card_ctl_req *req, int *fds, unsigned *nr_fds,
+		  struct azerr *e)
+{
+	union {
+		char buf[CMSG_SPACE(CARD_CTL_MAX_FDS * sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { req, sizeof(*req) };
+	struct msghdr m = {
+		.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+		.msg_controllen = sizeof(u.buf),
+	};
+	ssize_t n;
+
+	*nr_fds = 0;
+	do {
+		n = recvmsg(fd, &m, MSG_CMSG_CLOEXEC | MSG_TRUNC);
+	} while (n < 0 && errno == EINTR);
+	if (n == 0)
+		return 0;
+	if (n < 0)
+		return azerr_set(e, "control: recvmsg: %s", strerror(errno));
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		unsigned k = (unsigned)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+
+		for (unsigned i = 0; i < k; i++) {
+			int f;
+
+			memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (*nr_fds < CARD_CTL_MAX_FDS)
+				fds[(*nr_fds)++] = f;
+			else
+				close(f);
+		}
+	}
+	if (m.msg_flags & (MSG_CTRUNC | MSG_TRUNC) || n != (ssize_t)sizeof(*req)) {
+		close_fds(fds, *nr_fds);
+		*nr_fds = 0;
+		return azerr_set(e, "control: a request of %zd bytes (expected %zu)%s", n,
+				 sizeof(*req), m.msg_flags & MSG_CTRUNC ? " with fds cut off" : "");
+	}
+	return 1;
+}
+
+int card_ctl_send_reply(int fd, const struct card_ctl_reply *rep)
+{
+	/* sendmsg, not send: the one a card's seccomp list has. */
+	struct iovec iov = { (void *)rep, sizeof(*rep) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t n;
+
+	do {
+		n = sendmsg(fd, &m, MSG_NOSIGNAL);
+	} while (n < 0 && errno == EINTR);
+	return n == (ssize_t)sizeof(*rep) ? 0 : -1;
+}

@@ -1,0 +1,84 @@
+/* The control channel: what azote asks of a running card that vhost-user
+ * has no message for, Firecracker's updates after boot (PATCH /drives and
+ * /network-interfaces): new rate limits, and a block card's new image.
+ *
+ * A SOCK_SEQPACKET socketpair, the card's end on fd CARD_CONTROL_FD
+ * (--control-fd). One request, one reply, in turn: azote sends a struct
+ * card_ctl_req (with the image's fds as SCM_RIGHTS for SET_IMAGE: a card
+ * confined to an empty root cannot open a path), the card answers a struct
+ * card_ctl_reply. Both processes are built from one tree, but each side
+ * checks what it receives: the card the request (sizes, flags, fds), azote
+ * the reply (a compromised card may send anything). */
+#ifndef AZOTE_IFACE_CARD_CONTROL_H
+#define AZOTE_IFACE_CARD_CONTROL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "iface/rate_limit.h"
+
+#define CARD_CONTROL_FD 5
+#define CARD_OPT_CONTROL_FD "control-fd"  /* N: the control channel */
+
+enum card_ctl_op {
+	/* limit[0] for a block card's requests; a net card's rx in
+	 * limit[0], tx in limit[1]. Each replaces the card's whole limiter
+	 * (the caller merges buckets as Firecracker's PATCH does). */
+	CARD_CTL_SET_LIMITS = 1,
+	/* A block card's new image: one fd, or two with --direct (the second
+	 * opened O_DIRECT), opened as the drive's read-only flag says. The
+	 * reply carries its size in sectors. */
+	CARD_CTL_SET_IMAGE = 2,
+};
+
+/* A rate_limiter with fixed-width fields. */
+struct card_ctl_limiter {
+	uint8_t has_bandwidth, has_ops, pad[6];
+	struct token_bucket bandwidth, ops;
+};
+
+struct card_ctl_req {
+	uint32_t op;
+	uint32_t nr_limits;          /* SET_LIMITS: 1 (block) or 2 (net) */
+	uint8_t given[2], pad[6];    /* SET_LIMITS: 0 leaves limiter i as it is */
+	struct card_ctl_limiter limit[2];
+};
+
+#define CARD_CTL_MAX_FDS 2
+
+struct card_ctl_reply {
+	int32_t status;              /* 0, or a positive errno */
+	uint32_t pad;
+	uint64_t sectors;            /* SET_IMAGE: the new image's size */
+	char msg[240];               /* why, when status is not 0 */
+};
+
+/* What an answer takes at most: the card's image swap waits for its
+ * requests in flight to complete. */
+#define CARD_CTL_TIMEOUT_MS 10000
+
+void card_ctl_limiter_put(struct card_ctl_limiter *w, const struct rate_limiter *rl);
+/* The card's side of SET_LIMITS: the request's limiters into rl[want]
+ * and whether each is given into given[want]; -1 with e unless it holds
+ * exactly want of them, each with flags 0 or 1 and refill times a card's
+ * command line would take. */
+int card_ctl_limits(const struct card_ctl_req *req, unsigned want,
+		    struct rate_limiter *rl, bool *given, struct azerr *e);
+
+/* azote's side: sends req with nr_fds fds and waits up to
+ * CARD_CTL_TIMEOUT_MS for the reply. -1 with e if the channel fails, the
+ * card does not answer in time or sends something that is not a reply;
+ * a reply's own failure is rep->status / rep->msg (NUL-terminated here). */
+int card_ctl_call(int fd, const struct card_ctl_req *req, const int *fds,
+		  unsigned nr_fds, struct card_ctl_reply *rep, struct azerr *e);
+
+/* The card's side: the next request, with up to CARD_CTL_MAX_FDS fds
+ * (close-on-exec) in fds[] and their number in *nr_fds. 0 when azote
+ * closed the channel, -1 with e for a request that is not one (its fds
+ * closed), 1 for a request. */
+int card_ctl_recv(int fd, struct card_ctl_req *req, int *fds, unsigned *nr_fds,
+		  struct azerr *e);
+int card_ctl_send_reply(int fd, const struct card_ctl_reply *rep);
+
+#endif

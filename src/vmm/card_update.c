@@ -1,0 +1,87 @@
+/* Changes to a running card over its control channel: see card_update.h. */
+#include "vmm/card_update.h"
+
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "iface/card_control.h"
+
+/* One request, its reply checked. */
+static int call(struct vhost_dev *d, const struct card_ctl_req *req, const int *fds,
+		unsigned nr_fds, struct card_ctl_reply *rep, struct azerr *e)
+{
+	struct azerr why;
+
+	if (d->ctl_fd < 0)
+		return azerr_set(e, "%s: %s", d->name, d->card_pid ?
+				 "the control channel to its card was lost" :
+				 "served by another vhost-user process, which azote cannot change");
+	if (card_ctl_call(d->ctl_fd, req, fds, nr_fds, rep, &why) < 0) {
+		/* A late answer would be taken for the next request's. */
+		close(d->ctl_fd);
+		d->ctl_fd = -1;
+		return azerr_set(e, "%s: %s", d->name, why.msg);
+	}
+	if (rep->status)
+		return azerr_set(e, "%s: the card refused: %s", d->name, rep->msg);
+	return 0;
+}
+
+int card_update_limits(struct vhost_dev *d, const struct rate_limiter *const *rl,
+		       unsigned n, struct azerr *e)
+{
+	struct card_ctl_req req = { .op = CARD_CTL_SET_LIMITS, .nr_limits = n };
+	struct card_ctl_reply rep;
+
+	if (n > sizeof(req.limit) / sizeof(req.limit[0]))
+		return azerr_set(e, "%s: %u rate limiters", d->name, n);
+	for (unsigned i = 0; i < n; i++) {
+		req.given[i] = rl[i] != NULL;
+		if (rl[i])
+			card_ctl_limiter_put(&req.limit[i], rl[i]);
+	}
+	if (call(d, &req, NULL, 0, &rep, e) < 0)
+		return -1;
+	log_info("%s: rate limits updated", d->name);
+	return 0;
+}
+
+int card_update_image(struct vhost_dev *d, const char *path, bool read_only, bool direct,
+		      struct azerr *e)
+{
+	struct card_ctl_req req = { .op = CARD_CTL_SET_IMAGE };
+	struct card_ctl_reply rep;
+	int flags = (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC;
+	int fds[2] = { open(path, flags), -1 };
+	unsigned n = direct ? 2 : 1;
+	int rc = -1;
+
+	if (fds[0] < 0)
+		return azerr_set(e, "%s: cannot open %s%s: %s", d->name, path,
+				 read_only ? " read-only" : "", strerror(errno));
+	if (direct && (fds[1] = open(path, flags | O_DIRECT)) < 0)
+		azerr_set(e, "%s: cannot open %s with O_DIRECT: %s", d->name, path,
+			  strerror(errno));
+	else
+		rc = call(d, &req, fds, n, &rep, e);
+	/* The card holds its own copies now (SCM_RIGHTS). */
+	close(fds[0]);
+	if (fds[1] >= 0)
+		close(fds[1]);
+	if (rc < 0)
+		return -1;
+	/* The capacity opens virtio-blk's configuration (§5.2.4): the guest
+	 * reads it from azote's copy, under the device's lock. */
+	uint64_t capacity = htole64(rep.sectors);
+
+	pthread_mutex_lock(&d->vd->lock);
+	memcpy(d->config, &capacity, sizeof(capacity));
+	pthread_mutex_unlock(&d->vd->lock);
+	virtio_dev_config_changed(d->vd);
+	log_info("%s: now %s, %llu sectors", d->name, path, (unsigned long long)rep.sectors);
+	return 0;
+}

@@ -1,0 +1,28 @@
+/* What azote changes in a running card: Firecracker's PATCH of a drive
+ * (its file, its rate limiter) or of a network interface (its rate
+ * limiters) after boot, sent over the card's control channel
+ * (iface/card_control.h). A device served by someone else's vhost-user
+ * process has no such channel: its changes are refused.
+ *
+ * Called on the main thread (the API's requests), while the guest runs. */
+#ifndef AZOTE_VMM_CARD_UPDATE_H
+#define AZOTE_VMM_CARD_UPDATE_H
+
+#include <stdbool.h>
+
+#include "iface/rate_limit.h"
+#include "vmm/vhost_dev.h"
+
+/* rl[i] replaces the card's limiter i (block: requests; net: rx, tx);
+ * NULL leaves it as it is. */
+int card_update_limits(struct vhost_dev *d, const struct rate_limiter *const *rl,
+		       unsigned n, struct azerr *e);
+
+/* The block card behind d serves path from now on, opened as read_only
+ * says (and a second time O_DIRECT when direct). Requests in flight finish
+ * on the old image; the guest sees the new capacity through a
+ * configuration change interrupt (virtio 1.2 §5.2.4, §2.5.1). */
+int card_update_image(struct vhost_dev *d, const char *path, bool read_only, bool direct,
+		      struct azerr *e);
+
+#endif

@@ -1,0 +1,161 @@
+/* iface/card_control: one request and its reply over a real SOCK_SEQPACKET
+ * socketpair, with fds passed; what each side refuses of the other. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "iface/card_control.h"
+
+static int sv[2];
+
+static int setup(void **st)
+{
+	(void)st;
+	return socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv);
+}
+
+static int teardown(void **st)
+{
+	(void)st;
+	close(sv[0]);
+	close(sv[1]);
+	return 0;
+}
+
+/* The card's side, on a thread: takes one request, checks its fd is the
+ * one sent (same inode), answers with the number of fds it got. */
+static void *card(void *arg)
+{
+	struct card_ctl_req req;
+	struct card_ctl_reply rep = { 0 };
+	int fds[CARD_CTL_MAX_FDS];
+	unsigned n;
+	struct azerr e;
+	const struct stat *want = arg;
+	struct stat st;
+
+	if (card_ctl_recv(sv[1], &req, fds, &n, &e) != 1)
+		rep.status = EPROTO;
+	else if (n != 1 || fstat(fds[0], &st) < 0 || st.st_ino != want->st_ino ||
+		 !(fcntl(fds[0], F_GETFD) & FD_CLOEXEC))
+		rep.status = EBADF;
+	rep.sectors = n + 100 * req.op;
+	for (unsigned i = 0; i < n; i++)
+		close(fds[i]);
+	card_ctl_send_reply(sv[1], &rep);
+	return NULL;
+}
+
+static void test_call_with_fd(void **st)
+{
+	(void)st;
+	struct card_ctl_req req = { .op = CARD_CTL_SET_IMAGE };
+	struct card_ctl_reply rep;
+	struct azerr e = { "" };
+	struct stat want;
+	pthread_t t;
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	assert_true(fd >= 0 && fstat(fd, &want) == 0);
+	assert_int_equal(pthread_create(&t, NULL, card, &want), 0);
+	assert_int_equal(card_ctl_call(sv[0], &req, &fd, 1, &rep, &e), 0);
+	pthread_join(t, NULL);
+	assert_int_equal(rep.status, 0);
+	assert_int_equal(rep.sectors, 1 + 100 * CARD_CTL_SET_IMAGE);
+	close(fd);
+}
+
+/* A datagram that is not a request: refused, and the fds it carried are
+ * not left open in the card. */
+static void test_card_refuses_short_request(void **st)
+{
+	(void)st;
+	char junk[7] = "junk";
+	struct card_ctl_req req;
+	int fds[CARD_CTL_MAX_FDS], before = dup(0);
+	unsigned n = 99;
+	struct azerr e = { "" };
+
+	close(before);
+	assert_int_equal(send(sv[0], junk, sizeof(junk), 0), (ssize_t)sizeof(junk));
+	assert_int_equal(card_ctl_recv(sv[1], &req, fds, &n, &e), -1);
+	assert_int_equal(n, 0);
+	assert_non_null(strstr(e.msg, "a request of 7 bytes"));
+	/* The lowest free fd is the one free before: nothing leaked. */
+	int after = dup(0);
+	assert_int_equal(after, before);
+	close(after);
+	close(sv[0]);
+	assert_int_equal(card_ctl_recv(sv[1], &req, fds, &n, &e), 0);
+	sv[0] = -1;
+}
+
+/* What azote takes from a (maybe compromised) card: a reply of the right
+ * size only; a silent card ends in the caller's error, not a hang. */
+static void test_azote_refuses_bad_reply(void **st)
+{
+	(void)st;
+	struct card_ctl_req req = { .op = CARD_CTL_SET_LIMITS }, got;
+	struct card_ctl_reply rep;
+	struct azerr e = { "" };
+	char junk[3] = "ab";
+
+	/* The reply is already waiting: the call reads it after its send. */
+	assert_int_equal(send(sv[1], junk, sizeof(junk), 0), (ssize_t)sizeof(junk));
+	assert_int_equal(card_ctl_call(sv[0], &req, NULL, 0, &rep, &e), -1);
+	assert_non_null(strstr(e.msg, "a reply of 3 bytes"));
+	assert_int_equal(recv(sv[1], &got, sizeof(got), 0), (ssize_t)sizeof(got));
+	close(sv[1]);
+	assert_int_equal(card_ctl_call(sv[0], &req, NULL, 0, &rep, &e), -1);
+	assert_non_null(strstr(e.msg, "control: "));
+	sv[1] = -1;
+}
+
+static void test_limits_checked(void **st)
+{
+	(void)st;
+	struct rate_limiter in = { .has_ops = true, .ops = { .size = 5, .refill_time_ms = 100 } };
+	struct card_ctl_req req = { .op = CARD_CTL_SET_LIMITS, .nr_limits = 2, .given = { 0, 1 } };
+	struct rate_limiter out[2];
+	bool given[2];
+	struct azerr e = { "" };
+
+	card_ctl_limiter_put(&req.limit[1], &in);
+	assert_int_equal(card_ctl_limits(&req, 2, out, given, &e), 0);
+	assert_false(given[0]);
+	assert_true(given[1] && out[1].has_ops && !out[1].has_bandwidth);
+	assert_int_equal(out[1].ops.size, 5);
+	assert_int_equal(card_ctl_limits(&req, 1, out, given, &e), -1);
+	assert_non_null(strstr(e.msg, "2 rate limiters for a card that has 1"));
+	req.limit[1].has_bandwidth = 2;
+	assert_int_equal(card_ctl_limits(&req, 2, out, given, &e), -1);
+	assert_non_null(strstr(e.msg, "limiter 1's flags are 2 and 1"));
+	req.limit[1].has_bandwidth = 0;
+	req.limit[1].ops.refill_time_ms = TOKEN_BUCKET_MAX_REFILL_MS + 1;
+	assert_int_equal(card_ctl_limits(&req, 2, out, given, &e), -1);
+	assert_non_null(strstr(e.msg, "a refill_time over"));
+	req.limit[1].ops.refill_time_ms = 1;
+	req.given[0] = 2;
+	assert_int_equal(card_ctl_limits(&req, 2, out, given, &e), -1);
+	assert_non_null(strstr(e.msg, "given flag is 2"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_call_with_fd, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_card_refuses_short_request, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_azote_refuses_bad_reply, setup, teardown),
+		cmocka_unit_test(test_limits_checked),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
