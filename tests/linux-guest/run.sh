@@ -9,8 +9,11 @@
 #          [--machine q35|microvm] [--tcg] [--timeout SECONDS]
 #          [--log FILE] [--azote PATH] [--append ARGS] [--quiet]
 #          [--wrong LIST] [--transport pci|mmio] [--reboot k|default]
+#          [--vmm-arg ARG]... [--when LINE COMMAND]
 #
-# --checks   comma list of boot,blk,blkro,net,irq,smp,acpi (default: boot);
+# --checks   comma list of boot,blk,blkro,blkgrow,net,irq,smp,acpi (default:
+#            boot); blkgrow (lg.blkgrow= in --append) waits for --when's
+#            COMMAND to grow its disk;
 #            run irq after blk/net: it needs their I/O to see counts rise;
 #            acpi needs a kernel with ACPI (stock)
 # --drive    a raw image; the first read-write one is checked by blk, the
@@ -36,6 +39,9 @@
 #            reboot=k: straight to the keyboard controller) or default
 #            (no reboot= argument: Linux's own choice; with hardware-
 #            reduced ACPI and no EFI, the BIOS reset vector)
+# --vmm-arg  one more argument for azote (e.g. --api-sock PATH), repeatable
+# --when     run COMMAND (bash -c) once, when the console shows LINE: the
+#            host's part of a check (blkgrow: a PATCH through the API)
 #
 # The kernel and initramfs come from build.sh (built or cached); the mode is
 # LINUX_GUEST=test|stock (see README.md). Prints the result lines, the boot
@@ -47,7 +53,7 @@ root=$(cd "$here/../.." && pwd)
 
 vmm=qemu kernel=vmlinux checks=boot memory=128M cpus=1 machine=q35 tcg=0
 timeout=240 log= azote=${AZOTE:-$root/build/azote} append= quiet=0 net=0 wrong=,
-transport=pci reboot=k
+transport=pci reboot=k when_line= when_cmd= extra_vmm_args=()
 drives=()
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
@@ -69,6 +75,8 @@ while [ $# -gt 0 ]; do
 	--wrong) wrong=",$2," ; shift ;;
 	--transport) transport=$2; shift ;;
 	--reboot) reboot=$2; shift ;;
+	--vmm-arg) extra_vmm_args+=("$2"); shift ;;
+	--when) when_line=$2; when_cmd=$3; shift 2 ;;
 	-h|--help) usage ;;
 	*) echo "run.sh: unknown argument $1" >&2; usage ;;
 	esac
@@ -227,7 +235,7 @@ azote)
 	[ -x "$azote" ] || lg_die "$azote: not built (make)"
 	cmd=("$azote" --kernel "$kimage" --initrd "$LG_INITRD" --cmdline "$cmdline"
 	     --cpus "$cpus" --memory "$memory" --transport "$transport"
-	     ${vmm_args[@]+"${vmm_args[@]}"})
+	     ${vmm_args[@]+"${vmm_args[@]}"} ${extra_vmm_args[@]+"${extra_vmm_args[@]}"})
 	[ "$LG_MODE" != test ] || cmd+=(--cpu-template "$cpu_template")
 	;;
 *) lg_die "--vmm must be qemu or azote" ;;
@@ -247,6 +255,11 @@ echoed=0 init_ms= verdict=
 while kill -0 "$pid" 2>/dev/null; do
 	if [ -z "$init_ms" ] && grep -aq '^LINUX init' "$out"; then
 		init_ms=$(ms_since_start)
+	fi
+	if [ -n "$when_line" ] && grep -aq -- "$when_line" "$out"; then
+		lg_log "console shows '$when_line': $when_cmd"
+		bash -c "$when_cmd" >&2 || lg_log "--when: status $? from $when_cmd"
+		when_line=
 	fi
 	if [ "$echoed" -eq 0 ] && grep -aq 'LINUX echo-wait' "$out"; then
 		printf 'lg-%s%s\n' "$nonce" "$([ "$(off echo)" -eq 0 ] || echo x)" >&8

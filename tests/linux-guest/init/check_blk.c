@@ -9,6 +9,14 @@
  * blkro: a read-only disk, lg.blkro=NAME:SECTORS. Linux must see it
  * read-only, a write must fail, and the first 4 KiB must read; their CRC-32
  * is printed for the host to compare with the image.
+ *
+ * blkgrow: a disk the host replaces while the guest runs (Firecracker's
+ * PATCH of path_on_host), lg.blkgrow=NAME:SECTORS, the new size. Prints
+ * "LINUX blkgrow-wait" for the host, then waits up to lg.blkgrow_secs=
+ * (60) for /sys/block/NAME/size to become SECTORS (the driver's
+ * configuration change handler sets it), and reads the last 4 KiB, past
+ * the old end: their CRC-32 is printed for the host to compare with the
+ * new image.
  */
 #include "lg.h"
 
@@ -200,4 +208,43 @@ out:
 		close(fd);
 	free(buf);
 	return line_emit(&l, "blkro");
+}
+
+bool check_blkgrow(void)
+{
+	struct line l = { .len = 0 };
+	char path[96];
+	struct disk d;
+	uint64_t secs = 60, seen = 0, tenths;
+	uint8_t *buf = NULL;
+	int fd = -1;
+
+	if (!disk_param(&l, "lg.blkgrow", &d))
+		goto out;
+	param_u64("lg.blkgrow_secs", &secs);
+	snprintf(path, sizeof(path), "/sys/block/%s/size", d.name);
+	say("LINUX blkgrow-wait");
+	for (tenths = 0; tenths < secs * 10; tenths++) {
+		if (read_u64(path, &seen) == 0 && seen == d.sectors)
+			break;
+		usleep(100 * 1000);
+	}
+	if (seen != d.sectors) {
+		line_fail(&l, "disk=%s sectors=%llu want_sectors=%llu", d.name,
+			  (unsigned long long)seen, (unsigned long long)d.sectors);
+		goto out;
+	}
+	line_add(&l, "disk=%s sectors=%llu waited_ms=%llu", d.name,
+		 (unsigned long long)seen, (unsigned long long)tenths * 100);
+	buf = aligned(4096);
+	fd = open(d.dev, O_RDONLY | O_DIRECT | O_CLOEXEC);
+	if (!buf || fd < 0 || pread(fd, buf, 4096, (off_t)(d.sectors * 512 - 4096)) != 4096)
+		line_fail(&l, "tail=unreadable errno=%d", errno);
+	else
+		line_add(&l, "tail_crc=%08x", crc32_update(0, buf, 4096));
+out:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return line_emit(&l, "blkgrow");
 }

@@ -53,6 +53,7 @@ uint32_t crc32_update(uint32_t crc, const void *data, size_t len);
 bool check_boot(void);
 bool check_blk(void);
 bool check_blkro(void);
+bool check_blkgrow(void);
 bool check_net(void);
 bool check_smp(void);
 bool check_acpi(void);

@@ -21,6 +21,7 @@ static const struct {
 	{ "boot", check_boot },
 	{ "blk", check_blk },
 	{ "blkro", check_blkro },
+	{ "blkgrow", check_blkgrow },
 	{ "net", check_net },
 	{ "irq", check_irq },
 	{ "smp", check_smp },
