@@ -40,3 +40,23 @@ def describe():
         f'- load average when the run began: {" ".join(f"{x:.2f}" for x in os.getloadavg())}',
         f'- azote: {rev}; QEMU: {_run(["qemu-system-x86_64", "--version"]).splitlines()[0]}',
     ])
+
+
+def virtualization():
+    """What KVM runs on here, in a phrase for the plot's caption: the
+    figures mean something else on a host without VT-x/AMD-V."""
+    flags = _first('/proc/cpuinfo', 'flags').split()
+    hw = {'vmx': 'Intel VT-x', 'svm': 'AMD-V'}
+    seen = [hw[f] for f in hw if f in flags]
+    kvm = sorted(m for m in (os.listdir('/sys/module') if os.path.isdir('/sys/module') else [])
+                 if m.startswith('kvm_'))
+    if seen:
+        return f'KVM on {", ".join(seen)}' + (f' ({", ".join(kvm)})' if kvm else '')
+    return ('KVM without hardware virtualization (no vmx/svm flag' +
+            (f'; {", ".join(kvm)}' if kvm else '') + '): guest ring 0 is emulated')
+
+
+def caption():
+    """One line naming the host: CPU, count, virtualization, kernel."""
+    return (f'Host: {_first("/proc/cpuinfo", "model name")}, {os.cpu_count()} CPUs, '
+            f'{virtualization()}, Linux {platform.release()}.')

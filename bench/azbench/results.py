@@ -1,5 +1,6 @@
 """One row per comparison (a metric, azote against one QEMU setup), the
-samples behind it, and the Markdown table."""
+samples behind it, its paired ratio in each round of the run, and the
+Markdown table."""
 import statistics
 from dataclasses import dataclass, field
 
@@ -17,6 +18,7 @@ class Row:
     na: str = ''                # why azote cannot be measured yet
     error: str = ''             # why the measurement failed this run
     note: str = ''              # what else a reader must know about it
+    rounds: list = field(default_factory=list)  # paired ratio of each round
 
     def median(self, side):
         xs = getattr(self, side)
@@ -37,10 +39,48 @@ class Row:
 
     def advantage(self):
         """How many times better azote is (> 1: azote wins), paired."""
-        r = self.paired()
+        return self._better(self.paired())
+
+    def _better(self, r):
         if not r:
             return None
         return r if self.better == 'higher' else 1 / r
+
+    def spread(self):
+        """(lowest, highest) advantage over the rounds, or None with fewer
+        than two rounds measured."""
+        adv = [self._better(r) for r in self.rounds if r]
+        return (min(adv), max(adv)) if len(adv) > 1 else None
+
+    def verdict(self):
+        """Who is better in every round: 'azote', 'QEMU', or 'no clear
+        winner' when the rounds' ratios fall on both sides of 1.0; '' for a
+        single round."""
+        s = self.spread()
+        if not s:
+            return ''
+        if s[0] > 1:
+            return 'azote'
+        if s[1] < 1:
+            return 'QEMU'
+        return 'no clear winner'
+
+
+def merge_rounds(rounds):
+    """One list of rows from the same plan measured in several rounds: the
+    samples of every round together (the medians), each round's paired
+    ratio kept apart (the spread), a failure in any round kept."""
+    merged = {}
+    for rows in rounds:
+        for r in rows:
+            m = merged.setdefault((r.group, r.key), Row(
+                r.key, r.group, r.metric, r.unit, r.better, r.peer, na=r.na, note=r.note))
+            m.azote.extend(r.azote)
+            m.qemu.extend(r.qemu)
+            m.rounds.append(r.paired())
+            m.error = m.error or r.error
+            m.note = m.note or r.note
+    return list(merged.values())
 
 
 def fmt(x):
@@ -62,25 +102,34 @@ def _ratio(x):
     return f'{x:.2f}' if x is not None else '—'
 
 
+def _spread(r):
+    s = r.spread()
+    return f'{s[0]:.2f}–{s[1]:.2f}' if s else '—'
+
+
 def _cells(r):
     if r.error:
-        return ['**failed**', fmt(r.median('qemu')), '—', '—', f'failed: {r.error}']
+        return ['**failed**', fmt(r.median('qemu')), '—', '—', '—', '', f'failed: {r.error}']
     if r.na and not r.azote:
-        return [f'n/a — {r.na}', fmt(r.median('qemu')), '—', '—', '']
+        return [f'n/a — {r.na}', fmt(r.median('qemu')), '—', '—', '—', '', '']
     return [fmt(r.median('azote')), fmt(r.median('qemu')), _ratio(r.ratio()),
-            _ratio(r.paired()), r.note]
+            _ratio(r.paired()), _spread(r), r.verdict(), r.note]
 
 
 def table(rows):
     """The results as a Markdown table: medians, their ratio (azote /
-    QEMU) and the median of the per-round ratios."""
-    out = ['| metric | azote | QEMU | ratio | paired | unit | QEMU setup |',
-           '|---|---:|---:|---:|---:|---|---|']
+    QEMU), the median of the per-round ratios, and the spread of the
+    rounds' paired ratios as advantages (× better for azote) with who
+    wins in all of them."""
+    out = ['| metric | azote | QEMU | ratio | paired | advantage, rounds min–max | '
+           'winner | unit | QEMU setup |',
+           '|---|---:|---:|---:|---:|---:|---|---|---|']
     for r in rows:
-        a, q, ratio, paired, why = _cells(r)
+        a, q, ratio, paired, spread, winner, why = _cells(r)
         arrow = '↑' if r.better == 'higher' else '↓'
         peer = r.peer + (f' ({why})' if why else '')
-        out.append(f'| {r.metric} | {a} | {q} | {ratio} | {paired} | {r.unit} {arrow} | {peer} |')
+        out.append(f'| {r.metric} | {a} | {q} | {ratio} | {paired} | {spread} | {winner} '
+                   f'| {r.unit} {arrow} | {peer} |')
     return '\n'.join(out)
 
 
