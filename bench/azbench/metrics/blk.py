@@ -1,17 +1,32 @@
 """Block I/O with the probe's blk-bench on a page-cached raw image
 (Workspace.disk): 4 KiB random reads at QD 1 and QD 32, 128 KiB sequential reads
-and writes at QD 32; azote with its card against QEMU's own virtio-blk
-(io_uring) and against QEMU driving azote-card-blk over vhost-user. Host
-CPU per I/O: the VMM's and the card's threads, vCPU threads excluded
-(they spin in the probe's polling loop), between the phase's marks; the
-probe counts the I/Os, the host times them (marks.Marks)."""
+and writes at QD 32. Each row pairs setups that poll alike (issue 17):
+azote's card polls its ring for 32 µs by default, as a QEMU iothread does
+(poll-max-ns 32768), while QEMU's main loop does not poll at all; so azote
+as it ships against QEMU with an iothread, azote with poll_us=0 against
+QEMU's main loop and against an iothread with poll-max-ns=0, and azote
+against QEMU driving the same azote-card-blk over vhost-user (the VMMs
+apart, the back-end the same). Host CPU per I/O: the VMM's and the
+card's threads, vCPU threads excluded (they spin in the probe's polling
+loop), between the phase's marks; the probe counts the I/Os, the host
+times them (marks.Marks)."""
 from ..marks import Marks
 from ..results import Row
 from ..vm import Vm, command
 
 TITLE = 'block I/O'
-PEERS = {'qemu': 'q35 virtio-blk-pci, aio=io_uring',
-         'qemu+card': 'q35 vhost-user-blk-pci + azote-card-blk'}
+# peer setup -> (the azote setup it is paired with, what the row says)
+PEERS = {
+    'qemu-iothread': ('azote', 'q35 virtio-blk-pci, iothread polling 32 µs; azote polling 32 µs'),
+    'qemu': ('azote-nopoll', 'q35 virtio-blk-pci in the main loop (no polling); '
+             'azote poll_us=0'),
+    'qemu-iothread-nopoll': ('azote-nopoll', 'q35 virtio-blk-pci, iothread poll-max-ns=0; '
+                             'azote poll_us=0'),
+    'qemu+card': ('azote', 'q35 vhost-user-blk-pci + azote-card-blk (the same back-end)'),
+}
+# The disk's items for each setup (probe-run --disk IMG,...).
+DISK = {'azote': '', 'azote-nopoll': ',poll_us=0', 'qemu': '',
+        'qemu-iothread': ',iothread', 'qemu-iothread-nopoll': ',iothread=0'}
 # (queue depth, phases): QD 1 only for the random-read latency run
 RUNS = ((1, ('rand4k',)), (32, ('rand4k', 'seqrd', 'seqwr')))
 SIZE = {'rand4k': 4096, 'seqrd': 128 << 10, 'seqwr': 128 << 10}
@@ -29,7 +44,7 @@ METRICS = (  # key, label, unit, better, (qd, phase, what)
 
 def plan(ctx):
     return [Row(f'{key}/{setup}', 'blk', label, unit, better, peer)
-            for key, label, unit, better, _ in METRICS for setup, peer in PEERS.items()]
+            for key, label, unit, better, _ in METRICS for setup, (_, peer) in PEERS.items()]
 
 
 def bench(ctx, setup, qd, phases):
@@ -42,7 +57,8 @@ def bench(ctx, setup, qd, phases):
         extra = [card.pid]
         argv = command('qemu-q35', args, vublk=[sock])
     else:
-        argv = command('azote' if setup == 'azote' else 'qemu-q35', args, disks=[img])
+        argv = command('azote' if setup.startswith('azote') else 'qemu-q35', args,
+                       disks=[img + DISK[setup]])
     ctx.record(f'blk: {setup}, QD {qd}', argv)
     try:
         with Vm(argv, ctx.ws.log('blk')) as vm:
@@ -65,9 +81,9 @@ def bench(ctx, setup, qd, phases):
 def measure(ctx, rows):
     by_key = {r.key: r for r in rows}
     for qd, phases in RUNS:
-        got = ctx.collect(ctx.s.io_reps, ('azote',) + tuple(PEERS),
+        got = ctx.collect(ctx.s.io_reps, ('azote', 'azote-nopoll') + tuple(PEERS),
                           lambda setup: bench(ctx, setup, qd, phases))
         for key, _, _, _, (mqd, phase, what) in METRICS:
-            for setup in PEERS if mqd == qd else ():
-                by_key[f'{key}/{setup}'].azote += [g[phase][what] for g in got['azote']]
+            for setup, (mine, _) in PEERS.items() if mqd == qd else ():
+                by_key[f'{key}/{setup}'].azote += [g[phase][what] for g in got[mine]]
                 by_key[f'{key}/{setup}'].qemu += [g[phase][what] for g in got[setup]]
