@@ -34,3 +34,4 @@ PROGRAMS += $(PROBE_NETPEER)
 $(PROBE_NETPEER): $(OBJ)/tests/lib/probe-netpeer.o
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^
+$(eval $(call unit_test,test_probe_latency,tests/unit/test_probe_latency.c guest/latency.c))

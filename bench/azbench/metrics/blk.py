@@ -27,9 +27,11 @@ PEERS = {
 # The disk's items for each setup (probe-run --disk IMG,...).
 DISK = {'azote': '', 'azote-nopoll': ',poll_us=0', 'qemu': '',
         'qemu-iothread': ',iothread', 'qemu-iothread-nopoll': ',iothread=0'}
-# (queue depth, phases): QD 1 only for the random-read latency run
-RUNS = ((1, ('rand4k',)), (32, ('rand4k', 'seqrd', 'seqwr')))
-SIZE = {'rand4k': 4096, 'seqrd': 128 << 10, 'seqwr': 128 << 10}
+# (queue depth, phases): QD 1 for the latency of random reads and writes
+RUNS = ((1, ('rand4k', 'rand4kw')), (32, ('rand4k', 'seqrd', 'seqwr')))
+SIZE = {'rand4k': 4096, 'rand4kw': 4096, 'seqrd': 128 << 10, 'seqwr': 128 << 10}
+# The probe's latency percentiles (its histogram's, within 3 %), as keys.
+PCTS = (('p50', 'median'), ('p90', 'p90'), ('p99', 'p99'), ('p999', 'p99.9'))
 METRICS = (  # key, label, unit, better, (qd, phase, what)
     ('rand1', '4 KiB random read, QD 1', 'IOPS', 'higher', (1, 'rand4k', 'iops')),
     ('rand32', '4 KiB random read, QD 32', 'IOPS', 'higher', (32, 'rand4k', 'iops')),
@@ -39,7 +41,10 @@ METRICS = (  # key, label, unit, better, (qd, phase, what)
      (1, 'rand4k', 'cpu')),
     ('cpu32', 'host CPU per 1M I/Os, 4 KiB random read QD 32 (VMM + card)', 's', 'lower',
      (32, 'rand4k', 'cpu')),
-)
+) + tuple(
+    (f'lat{op[0]}{pct}', f'4 KiB random {op}, QD 1: latency {name}', 'µs', 'lower',
+     (1, phase, pct))
+    for op, phase in (('read', 'rand4k'), ('write', 'rand4kw')) for pct, name in PCTS)
 
 
 def plan(ctx):
@@ -75,6 +80,10 @@ def bench(ctx, setup, qd, phases):
         secs, cpu = marks.span(p)
         out[p] = {'iops': ops / secs, 'mib_s': ops * SIZE[p] / secs / (1 << 20),
                   'cpu': cpu / ops * 1e6}
+        # The probe's TSC ticks in µs by the host's clock: the phase took
+        # secs between its marks, and the probe counted its ticks.
+        us_per_tick = secs * 1e6 / int(res[f'{p}_ticks'])
+        out[p].update({pct: int(res[f'{p}_{pct}_t']) * us_per_tick for pct, _ in PCTS})
     return out
 
 
