@@ -2,7 +2,10 @@
 UDP guest->host and host->guest (tests/lib/probe-netpeer floods the
 guest), 60-byte frames (64 on a wire, with the FCS) for packets/s and
 1514-byte frames (MTU 1500) for throughput; host CPU per packet of the
-VMM and its card, vCPU threads excluded, between the phase's marks.
+VMM and its card, vCPU threads excluded, between the phase's marks; and
+the distribution of ICMP echo round trips (the probe's net-echo against
+the host's own IP stack, one at a time), the probe's TSC ticks converted
+by the host's clock between the loop's marks.
 azote is measured as soon as its --help offers `--net tap=`."""
 from ..marks import Marks
 from ..results import Row
@@ -22,7 +25,11 @@ METRICS = (  # key, label, unit, better, (payload, direction, what)
      (SMALL, 'tx', 'cpu')),
     ('cpu_rx', 'host CPU per packet, host → guest 64-byte (VMM + card)', 'µs', 'lower',
      (SMALL, 'rx', 'cpu')),
-)
+) + tuple(
+    (f'rtt_{pct}', f'ICMP echo round trip {name} (one at a time)', 'µs', 'lower',
+     (None, 'rtt', pct))
+    for pct, name in (('p50', 'median'), ('p90', 'p90'), ('p99', 'p99'), ('p999', 'p99.9')))
+ECHOES = 5000
 
 
 def plan(ctx):
@@ -54,11 +61,30 @@ def bench(ctx, vmm, payload):
     return out
 
 
+def echo(ctx, vmm):
+    """{'rtt': {'p50':, 'p90':, 'p99':, 'p999': µs}} of one VM."""
+    ns = ctx.ws.netns()
+    argv = command(vmm, ['probe.test=net-echo', f'probe.ip={ns.GUEST}/24',
+                         f'probe.peer={ns.HOST}', f'probe.count={ECHOES}'],
+                   tap=ns.TAP, mac=ns.MAC)
+    ctx.record(f'net: {vmm}, {ECHOES} echoes', argv)
+    with Vm(argv, ctx.ws.log('net'), netns=ns.name) as vm:
+        marks = Marks(vm)
+        res = vm.result(ECHOES // 100 + 60, marks)
+        vm.wait_exit(30)
+    secs, _ = marks.span('rtt')
+    us_per_tick = secs * 1e6 / int(res['rtt_ticks'])
+    return {'rtt': {p: int(res[f'rtt_{p}_t']) * us_per_tick
+                    for p in ('p50', 'p90', 'p99', 'p999')}}
+
+
 def measure(ctx, rows):
     by_key = {r.key: r for r in rows}
     vmms = {'qemu': 'qemu-q35'} if rows[0].na else {'azote': 'azote', 'qemu': 'qemu-q35'}
-    for payload in (SMALL, LARGE):
-        got = ctx.collect(ctx.s.io_reps, vmms, lambda side: bench(ctx, vmms[side], payload))
+    for payload in (SMALL, LARGE, None):
+        run = (lambda side: echo(ctx, vmms[side])) if payload is None else \
+            (lambda side: bench(ctx, vmms[side], payload))
+        got = ctx.collect(ctx.s.io_reps, vmms, run)
         for key, _, _, _, (p, d, what) in METRICS:
             for side, samples in got.items() if p == payload else ():
                 getattr(by_key[key], side).extend(g[d][what] for g in samples)
