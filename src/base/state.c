@@ -1,6 +1,8 @@
 /* Machine state as tagged sections: see state.h. */
 #include "base/state.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +35,7 @@ static const struct {
 	{ STATE_VIRTIO_DEV, "virtio-device" },
 	{ STATE_VIRTIO_PCI, "virtio-pci" },
 	{ STATE_VIRTIO_MMIO, "virtio-mmio" },
+	{ STATE_PCI_BUS, "pci-bus" },
 	{ STATE_CARD_RINGS, "card-rings" },
 };
 
@@ -110,4 +113,17 @@ const void *state_get(const struct state_set *s, uint32_t tag,
 		return NULL;
 	}
 	return sec->data;
+}
+
+int state_refuse(struct azerr *e, uint32_t tag, uint32_t index, const char *field,
+		 const char *fmt, ...)
+{
+	char why[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	return azerr_set(e, "snapshot section %s #%u: %s %s", state_tag_name(tag), index,
+			 field, why);
 }

@@ -51,6 +51,7 @@ enum state_tag {
 	STATE_VIRTIO_DEV,        /* index = device number */
 	STATE_VIRTIO_PCI,        /* index = device number */
 	STATE_VIRTIO_MMIO,       /* index = device number */
+	STATE_PCI_BUS,           /* config address, reset control; index 0 */
 	/* cards (vmm/), index = device number */
 	STATE_CARD_RINGS = 0x0400,
 };
@@ -89,5 +90,17 @@ const struct state_section *state_find(const struct state_set *s,
  * fixed-size sections, which are most of them. */
 const void *state_get(const struct state_set *s, uint32_t tag,
 		      uint32_t index, size_t len, struct azerr *e);
+
+/* For loaders: refuses section (tag, index) because of field, with the
+ * reason after it ("snapshot section uart #0: rx_count 65 is more than
+ * 64"). Returns -1. A snapshot is user input, so every field a loader
+ * trusts is checked, and the message says which one was wrong. */
+int state_refuse(struct azerr *e, uint32_t tag, uint32_t index, const char *field,
+		 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* Section layouts are little-endian with fixed-width fields; azote's
+ * loaders read them in place, which only a little-endian host may do. */
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+	       "state sections are read in place: little-endian hosts only");
 
 #endif

@@ -247,3 +247,76 @@ int i8042_send_ctrl_alt_del(struct i8042 *k)
 	pthread_mutex_unlock(&k->lock);
 	return ret;
 }
+
+/* STATE_I8042's layout. */
+struct i8042_wire {
+	uint8_t ctr, pending_cmd, kbd_cmd, last_was_cmd;
+	uint8_t out_head, out_count, pad[2];
+	uint8_t out[I8042_OUTBUF];
+};
+_Static_assert(sizeof(struct i8042_wire) == 8 + I8042_OUTBUF, "no padding in i8042_wire");
+
+int i8042_save(struct i8042 *k, struct state_set *s, uint32_t index, struct azerr *e)
+{
+	struct i8042_wire w;
+
+	pthread_mutex_lock(&k->lock);
+	w = (struct i8042_wire){
+		.ctr = k->ctr, .pending_cmd = k->pending_cmd, .kbd_cmd = k->kbd_cmd,
+		.last_was_cmd = k->last_was_cmd, .out_head = (uint8_t)k->out_head,
+		.out_count = (uint8_t)k->out_count,
+	};
+	memcpy(w.out, k->out, sizeof(w.out));
+	pthread_mutex_unlock(&k->lock);
+	return state_put(s, STATE_I8042, index, &w, sizeof(w), e);
+}
+
+/* Only the commands that wait for a data byte are ever pending. */
+static bool pending_ok(uint8_t c)
+{
+	return c == 0 || c == CMD_WRITE_CTR || c == CMD_WRITE_OUTP || c == CMD_WRITE_KBD ||
+	       c == CMD_WRITE_AUX_OBUF || c == CMD_WRITE_AUX;
+}
+
+static bool kbd_cmd_ok(uint8_t c)
+{
+	return c == 0 || c == KBD_SET_LEDS || c == KBD_TYPEMATIC || c == KBD_SCANCODE;
+}
+
+static int i8042_check(const struct i8042_wire *w, uint32_t i, struct azerr *e)
+{
+	if (!pending_ok(w->pending_cmd))
+		return state_refuse(e, STATE_I8042, i, "pending_cmd",
+				    "0x%x is no command that takes a data byte", w->pending_cmd);
+	if (!kbd_cmd_ok(w->kbd_cmd))
+		return state_refuse(e, STATE_I8042, i, "kbd_cmd",
+				    "0x%x is no keyboard command that takes an argument",
+				    w->kbd_cmd);
+	if (w->last_was_cmd > 1)
+		return state_refuse(e, STATE_I8042, i, "last_was_cmd", "%u: not 0 or 1",
+				    w->last_was_cmd);
+	if (w->out_head >= I8042_OUTBUF || w->out_count > I8042_OUTBUF)
+		return state_refuse(e, STATE_I8042, i, "out_head/out_count",
+				    "%u/%u: outside a %d-byte buffer", w->out_head, w->out_count,
+				    I8042_OUTBUF);
+	return 0;
+}
+
+int i8042_load(struct i8042 *k, const struct state_set *s, uint32_t index, struct azerr *e)
+{
+	const struct i8042_wire *w = state_get(s, STATE_I8042, index, sizeof(*w), e);
+
+	if (!w || i8042_check(w, index, e) < 0)
+		return -1;
+	pthread_mutex_lock(&k->lock);
+	k->ctr = w->ctr;
+	k->pending_cmd = w->pending_cmd;
+	k->kbd_cmd = w->kbd_cmd;
+	k->last_was_cmd = w->last_was_cmd;
+	k->out_head = w->out_head;
+	k->out_count = w->out_count;
+	memcpy(k->out, w->out, sizeof(k->out));
+	i8042_update_irq(k);
+	pthread_mutex_unlock(&k->lock);
+	return 0;
+}

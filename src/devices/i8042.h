@@ -12,6 +12,8 @@
 
 #include "devices/irq.h"
 #include "base/io_bus.h"
+#include "base/state.h"
+#include "common/err.h"
 
 #define I8042_DATA_PORT 0x60
 #define I8042_CMD_PORT  0x64
@@ -41,5 +43,11 @@ void i8042_destroy(struct i8042 *k);
 /* Types Ctrl-Alt-Del (set-1 scancodes, as the controller translates them)
  * and interrupts the guest. Returns -1 if the buffer has no room. */
 int i8042_send_ctrl_alt_del(struct i8042 *k);
+
+/* The controller as section STATE_I8042 #index (configuration byte,
+ * commands waiting for their data byte, the output buffer); load checks
+ * every field and drives the interrupt line as the state says. */
+int i8042_save(struct i8042 *k, struct state_set *s, uint32_t index, struct azerr *e);
+int i8042_load(struct i8042 *k, const struct state_set *s, uint32_t index, struct azerr *e);
 
 #endif

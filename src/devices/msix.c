@@ -304,3 +304,81 @@ void msix_notify(struct msix *m, uint16_t vector)
 	}
 	pthread_mutex_unlock(&m->lock);
 }
+
+/* STATE_MSIX's layout: this header, then nr_vectors table entries as the
+ * guest sees them (address low, high, data, vector control: 16 bytes). */
+struct msix_wire {
+	uint32_t nr_vectors, pad;
+	uint64_t pba;
+};
+#define ENTRY_BYTES (MSIX_ENTRY_WORDS * sizeof(uint32_t))
+
+int msix_save(struct msix *m, struct state_set *s, uint32_t index, struct azerr *e)
+{
+	unsigned char buf[sizeof(struct msix_wire) + MSIX_MAX_VECTORS * ENTRY_BYTES];
+	struct msix_wire h = { .pad = 0 };
+
+	pthread_mutex_lock(&m->lock);
+	h.nr_vectors = m->nr_vectors;
+	h.pba = m->pba;
+	memcpy(buf, &h, sizeof(h));
+	for (unsigned v = 0; v < m->nr_vectors; v++)
+		memcpy(buf + sizeof(h) + v * ENTRY_BYTES, m->vectors[v].entry, ENTRY_BYTES);
+	pthread_mutex_unlock(&m->lock);
+	return state_put(s, STATE_MSIX, index, buf, sizeof(h) + h.nr_vectors * ENTRY_BYTES, e);
+}
+
+/* The section's table if it fits this device; NULL with e otherwise. */
+static const uint32_t *msix_wire_get(const struct msix *m, const struct state_set *s,
+				     uint32_t i, struct msix_wire *h, struct azerr *e)
+{
+	const struct state_section *sec = state_find(s, STATE_MSIX, i);
+	size_t want = sizeof(*h) + m->nr_vectors * ENTRY_BYTES;
+
+	if (!sec || sec->len < sizeof(*h)) {
+		state_get(s, STATE_MSIX, i, want, e); /* says what is wrong */
+		return NULL;
+	}
+	memcpy(h, sec->data, sizeof(*h));
+	if (h->nr_vectors != m->nr_vectors) {
+		state_refuse(e, STATE_MSIX, i, "nr_vectors", "%u: %s has %u", h->nr_vectors,
+			     m->dev->name, m->nr_vectors);
+		return NULL;
+	}
+	const uint32_t *t = state_get(s, STATE_MSIX, i, want, e);
+	if (!t)
+		return NULL;
+	t += sizeof(*h) / sizeof(*t);
+	if (m->nr_vectors < 64 && (h->pba >> m->nr_vectors)) {
+		state_refuse(e, STATE_MSIX, i, "pba", "0x%llx has bits past vector %u",
+			     (unsigned long long)h->pba, m->nr_vectors - 1);
+		return NULL;
+	}
+	for (unsigned v = 0; v < m->nr_vectors; v++) {
+		uint32_t ctrl = t[v * MSIX_ENTRY_WORDS + MSIX_CTRL];
+		if (ctrl & ~ENTRY_MASKED) {
+			state_refuse(e, STATE_MSIX, i, "vector control",
+				     "0x%x of entry %u has reserved bits", ctrl, v);
+			return NULL;
+		}
+	}
+	return t;
+}
+
+int msix_load(struct msix *m, const struct state_set *s, uint32_t index, struct azerr *e)
+{
+	struct msix_wire h;
+	const uint32_t *t = msix_wire_get(m, s, index, &h, e);
+
+	if (!t)
+		return -1;
+	pthread_mutex_lock(&m->lock);
+	m->pba = h.pba;
+	for (unsigned v = 0; v < m->nr_vectors; v++) {
+		memcpy(m->vectors[v].entry, t + v * MSIX_ENTRY_WORDS, ENTRY_BYTES);
+		m->vectors[v].routed = false; /* a new message for its GSI */
+	}
+	sync_all(m);
+	pthread_mutex_unlock(&m->lock);
+	return 0;
+}

@@ -18,6 +18,7 @@
 #include "common/err.h"
 #include "devices/pci.h"
 #include "base/event_loop.h"
+#include "base/state.h"
 
 #define MSIX_MAX_VECTORS   64
 #define MSIX_MAX_SOURCES   64
@@ -92,5 +93,15 @@ void msix_source_set_vector(struct msix *m, unsigned idx, uint16_t vector);
 void msix_notify(struct msix *m, uint16_t vector);
 /* Whether vector is a valid table index. */
 bool msix_vector_valid(const struct msix *m, uint16_t vector);
+
+/* The vector table and pending bits as section STATE_MSIX #index (the
+ * enable and mask bits are in configuration space, pci_bus_save's). Load
+ * refuses a table of another size and reserved bits, then brings routes,
+ * irqfds and watches in line with the loaded table and capability, as
+ * after a guest write: call it after pci_bus_load. Sources keep their
+ * vectors; whoever connected them sets them again
+ * (msix_source_set_vector). */
+int msix_save(struct msix *m, struct state_set *s, uint32_t index, struct azerr *e);
+int msix_load(struct msix *m, const struct state_set *s, uint32_t index, struct azerr *e);
 
 #endif

@@ -112,9 +112,13 @@ uint64_t pci_bar_address(const struct pci_device *d, int bar)
 	return addr;
 }
 
-/* Brings the MMIO bus in line with the BAR registers and memory decode. */
-static void pci_update_bars(struct pci_device *d)
+/* Brings the MMIO bus in line with the BAR registers and memory decode.
+ * A BAR that cannot be decoded where it is (it overlaps another range)
+ * stays off; the first such failure is reported in e. */
+static int pci_update_bars(struct pci_device *d, struct azerr *e)
 {
+	int ret = 0;
+
 	bool decode = pci_cfg_read(d, PCI_COMMAND, 2) & PCI_COMMAND_MEMORY;
 
 	for (int i = 0; i < PCI_NR_BARS; i++) {
@@ -131,11 +135,13 @@ static void pci_update_bars(struct pci_device *d)
 				d->ops->bar_mapped(d, i, b->mapped_addr, false);
 		}
 		if (want && !b->mapped) {
-			struct azerr e;
+			struct azerr why;
 			if (io_bus_register(d->bus->mmio, addr, b->size, b->ops,
-					    b->opaque, &e) < 0) {
-				log_warn("%s: BAR %d at 0x%llx not decoded: %s",
-					 d->name, i, (unsigned long long)addr, e.msg);
+					    b->opaque, &why) < 0) {
+				if (!ret)
+					azerr_set(e, "%s: BAR %d at 0x%llx not decoded: %s",
+						  d->name, i, (unsigned long long)addr, why.msg);
+				ret = -1;
 				continue;
 			}
 			b->mapped = true;
@@ -144,6 +150,7 @@ static void pci_update_bars(struct pci_device *d)
 				d->ops->bar_mapped(d, i, addr, true);
 		}
 	}
+	return ret;
 }
 
 static void pci_config_write(struct pci_device *d, unsigned off, unsigned len,
@@ -159,8 +166,9 @@ static void pci_config_write(struct pci_device *d, unsigned off, unsigned len,
 	}
 	bool touches_cmd = off < PCI_COMMAND + 2 && off + len > PCI_COMMAND;
 	bool touches_bar = off < PCI_BAR0 + 4 * PCI_NR_BARS && off + len > PCI_BAR0;
-	if (touches_cmd || touches_bar)
-		pci_update_bars(d);
+	struct azerr e;
+	if ((touches_cmd || touches_bar) && pci_update_bars(d, &e) < 0)
+		log_warn("%s", e.msg);
 	if (d->ops && d->ops->config_write)
 		d->ops->config_write(d, off, len);
 }
@@ -282,4 +290,91 @@ int pci_register(struct pci_bus *bus, struct pci_device *d, int slot, struct aze
 	bus->slots[slot] = d;
 	pthread_mutex_unlock(&bus->lock);
 	return 0;
+}
+
+/* STATE_PCI_BUS's layout. */
+struct pci_bus_wire {
+	uint32_t config_address;
+	uint8_t reset_control, pad[3];
+};
+
+int pci_bus_save(struct pci_bus *bus, struct state_set *s, struct azerr *e)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&bus->lock);
+	struct pci_bus_wire w = {
+		.config_address = bus->config_address, .reset_control = bus->reset_control,
+	};
+	ret = state_put(s, STATE_PCI_BUS, 0, &w, sizeof(w), e);
+	for (unsigned i = 0; i < PCI_MAX_SLOTS && !ret; i++)
+		if (bus->slots[i])
+			ret = state_put(s, STATE_PCI_CONFIG, i, bus->slots[i]->cfg,
+					PCI_CFG_SIZE, e);
+	pthread_mutex_unlock(&bus->lock);
+	return ret;
+}
+
+/* Bits the guest can neither set nor clear are the function's identity and
+ * layout (IDs, class, capabilities, BAR types, table sizes): they must be
+ * this function's. */
+static int check_config(const struct pci_device *d, const uint8_t *cfg, unsigned slot,
+			struct azerr *e)
+{
+	for (unsigned o = 0; o < PCI_CFG_SIZE; o++) {
+		uint8_t fixed = (uint8_t)~(d->wmask[o] | d->w1cmask[o]);
+		if ((cfg[o] ^ d->cfg[o]) & fixed)
+			return state_refuse(e, STATE_PCI_CONFIG, slot, "configuration space",
+					    "byte 0x%02x is 0x%02x where %s has read-only bits "
+					    "0x%02x: not the same function", o, cfg[o], d->name,
+					    d->cfg[o] & fixed);
+	}
+	return 0;
+}
+
+static int load_bus_regs(struct pci_bus *bus, const struct state_set *s, struct azerr *e)
+{
+	const struct pci_bus_wire *w = state_get(s, STATE_PCI_BUS, 0, sizeof(*w), e);
+
+	if (!w)
+		return -1;
+	if (w->config_address & ~CONFIG_ADDR_MASK)
+		return state_refuse(e, STATE_PCI_BUS, 0, "config_address",
+				    "0x%08x has reserved bits", w->config_address);
+	if (w->reset_control & ~RCR_MASK)
+		return state_refuse(e, STATE_PCI_BUS, 0, "reset_control",
+				    "0x%02x has reserved bits", w->reset_control);
+	bus->config_address = w->config_address;
+	bus->reset_control = w->reset_control;
+	return 0;
+}
+
+int pci_bus_load(struct pci_bus *bus, const struct state_set *s, struct azerr *e)
+{
+	int ret;
+
+	pthread_mutex_lock(&bus->lock);
+	ret = load_bus_regs(bus, s, e);
+	/* Everything is checked before anything is changed. */
+	for (unsigned i = 0; i < PCI_MAX_SLOTS && !ret; i++) {
+		struct pci_device *d = bus->slots[i];
+		const uint8_t *cfg;
+		if (!d) {
+			if (state_find(s, STATE_PCI_CONFIG, i))
+				ret = state_refuse(e, STATE_PCI_CONFIG, i, "slot",
+						   "%u is empty in this VM", i);
+		} else if (!(cfg = state_get(s, STATE_PCI_CONFIG, i, PCI_CFG_SIZE, e)) ||
+			   check_config(d, cfg, i, e) < 0) {
+			ret = -1;
+		}
+	}
+	for (unsigned i = 0; i < PCI_MAX_SLOTS && !ret; i++) {
+		struct pci_device *d = bus->slots[i];
+		if (!d)
+			continue;
+		memcpy(d->cfg, state_find(s, STATE_PCI_CONFIG, i)->data, PCI_CFG_SIZE);
+		ret = pci_update_bars(d, e);
+	}
+	pthread_mutex_unlock(&bus->lock);
+	return ret;
 }

@@ -17,6 +17,7 @@
 
 #include "common/err.h"
 #include "base/io_bus.h"
+#include "base/state.h"
 
 #define PCI_CONFIG_ADDR_PORT 0xcf8
 #define PCI_CONFIG_DATA_PORT 0xcfc
@@ -126,6 +127,17 @@ int pci_register(struct pci_bus *bus, struct pci_device *d, int slot, struct aze
 
 /* The current BAR address as programmed by the guest (or the bus). */
 uint64_t pci_bar_address(const struct pci_device *d, int bar);
+
+/* The bus (STATE_PCI_BUS #0: configuration address, reset control) and
+ * every function's configuration space (STATE_PCI_CONFIG #slot). Load
+ * expects the same functions in the same slots (the VM was built from
+ * the same configuration): a section for an empty slot, or read-only bits
+ * that differ from this function's, are refused. It then decodes the BARs
+ * where the loaded registers place them, as a guest write would (the
+ * devices' bar_mapped hooks run; config_write hooks do not: a device
+ * restores what it derives from configuration space in its own load). */
+int pci_bus_save(struct pci_bus *bus, struct state_set *s, struct azerr *e);
+int pci_bus_load(struct pci_bus *bus, const struct state_set *s, struct azerr *e);
 
 /* Little-endian config space accessors for devices and tests. */
 uint32_t pci_cfg_read(const struct pci_device *d, unsigned off, unsigned len);

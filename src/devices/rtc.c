@@ -122,3 +122,45 @@ void rtc_destroy(struct rtc *r)
 {
 	pthread_mutex_destroy(&r->lock);
 }
+
+/* STATE_RTC's layout. */
+struct rtc_wire {
+	uint8_t index, pad[3];
+	uint8_t cmos[128];
+};
+_Static_assert(sizeof(struct rtc_wire) == 4 + 128, "no padding in rtc_wire");
+
+int rtc_save(struct rtc *r, struct state_set *s, uint32_t index, struct azerr *e)
+{
+	struct rtc_wire w = { .index = 0 };
+
+	pthread_mutex_lock(&r->lock);
+	w.index = r->index;
+	memcpy(w.cmos, r->cmos, sizeof(w.cmos));
+	pthread_mutex_unlock(&r->lock);
+	return state_put(s, STATE_RTC, index, &w, sizeof(w), e);
+}
+
+int rtc_load(struct rtc *r, const struct state_set *s, uint32_t index, struct azerr *e)
+{
+	const struct rtc_wire *w = state_get(s, STATE_RTC, index, sizeof(*w), e);
+
+	if (!w)
+		return -1;
+	/* Registers whose bits the model keeps fixed must hold them, or a
+	 * reader would see what no guest write could have produced. */
+	if (w->index & ~INDEX_MASK)
+		return state_refuse(e, STATE_RTC, index, "index", "0x%x is past CMOS RAM",
+				    w->index);
+	if (w->cmos[RTC_REG_A] & 0x80)
+		return state_refuse(e, STATE_RTC, index, "register A",
+				    "0x%x has UIP set", w->cmos[RTC_REG_A]);
+	if ((w->cmos[RTC_REG_B] & 0x06) != REG_B_24H)
+		return state_refuse(e, STATE_RTC, index, "register B",
+				    "0x%x is not BCD and 24-hour", w->cmos[RTC_REG_B]);
+	pthread_mutex_lock(&r->lock);
+	r->index = w->index;
+	memcpy(r->cmos, w->cmos, sizeof(r->cmos));
+	pthread_mutex_unlock(&r->lock);
+	return 0;
+}

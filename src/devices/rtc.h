@@ -11,6 +11,8 @@
 #include <time.h>
 
 #include "base/io_bus.h"
+#include "base/state.h"
+#include "common/err.h"
 
 #define RTC_PORT     0x70
 #define RTC_PORT_LEN 2
@@ -26,5 +28,10 @@ extern const struct io_ops rtc_io_ops;
 
 void rtc_init(struct rtc *r, time_t (*now)(void));
 void rtc_destroy(struct rtc *r);
+
+/* The index register and CMOS RAM as section STATE_RTC #index. The time
+ * of day is not saved: it is the host's when the guest reads it. */
+int rtc_save(struct rtc *r, struct state_set *s, uint32_t index, struct azerr *e);
+int rtc_load(struct rtc *r, const struct state_set *s, uint32_t index, struct azerr *e);
 
 #endif

@@ -260,3 +260,69 @@ size_t uart_rx_space(struct uart *u)
 	pthread_mutex_unlock(&u->lock);
 	return n;
 }
+
+/* STATE_UART's layout. The interrupt line's level is not saved: it follows
+ * from the registers (uart_iir_id). */
+struct uart_wire {
+	uint8_t ier, lcr, mcr, lsr, msr, scr, dll, dlm;
+	uint8_t fifo_enabled, thr_ipending, rx_head, rx_count;
+	uint8_t rx[UART_RX_FIFO];
+};
+_Static_assert(sizeof(struct uart_wire) == 12 + UART_RX_FIFO, "no padding in uart_wire");
+
+int uart_save(struct uart *u, struct state_set *s, uint32_t index, struct azerr *e)
+{
+	struct uart_wire w;
+
+	pthread_mutex_lock(&u->lock);
+	w = (struct uart_wire){
+		.ier = u->ier, .lcr = u->lcr, .mcr = u->mcr, .lsr = u->lsr, .msr = u->msr,
+		.scr = u->scr, .dll = u->dll, .dlm = u->dlm, .fifo_enabled = u->fifo_enabled,
+		.thr_ipending = u->thr_ipending, .rx_head = (uint8_t)u->rx_head,
+		.rx_count = (uint8_t)u->rx_count,
+	};
+	memcpy(w.rx, u->rx, sizeof(w.rx));
+	pthread_mutex_unlock(&u->lock);
+	return state_put(s, STATE_UART, index, &w, sizeof(w), e);
+}
+
+static int uart_check(const struct uart_wire *w, uint32_t i, struct azerr *e)
+{
+	if (w->ier & ~IER_MASK)
+		return state_refuse(e, STATE_UART, i, "ier", "0x%x has reserved bits", w->ier);
+	if (w->mcr & ~MCR_MASK)
+		return state_refuse(e, STATE_UART, i, "mcr", "0x%x has reserved bits", w->mcr);
+	if (w->fifo_enabled > 1 || w->thr_ipending > 1)
+		return state_refuse(e, STATE_UART, i, "fifo_enabled/thr_ipending",
+				    "%u/%u: not 0 or 1", w->fifo_enabled, w->thr_ipending);
+	if (w->rx_head >= UART_RX_FIFO || w->rx_count > UART_RX_FIFO)
+		return state_refuse(e, STATE_UART, i, "rx_head/rx_count",
+				    "%u/%u: outside a %d-byte FIFO", w->rx_head, w->rx_count,
+				    UART_RX_FIFO);
+	return 0;
+}
+
+int uart_load(struct uart *u, const struct state_set *s, uint32_t index, struct azerr *e)
+{
+	const struct uart_wire *w = state_get(s, STATE_UART, index, sizeof(*w), e);
+
+	if (!w || uart_check(w, index, e) < 0)
+		return -1;
+	pthread_mutex_lock(&u->lock);
+	u->ier = w->ier;
+	u->lcr = w->lcr;
+	u->mcr = w->mcr;
+	u->lsr = w->lsr;
+	u->msr = w->msr;
+	u->scr = w->scr;
+	u->dll = w->dll;
+	u->dlm = w->dlm;
+	u->fifo_enabled = w->fifo_enabled;
+	u->thr_ipending = w->thr_ipending;
+	u->rx_head = w->rx_head;
+	u->rx_count = w->rx_count;
+	memcpy(u->rx, w->rx, sizeof(u->rx));
+	uart_update_irq(u);
+	pthread_mutex_unlock(&u->lock);
+	return 0;
+}

@@ -14,6 +14,8 @@
 
 #include "devices/irq.h"
 #include "base/io_bus.h"
+#include "base/state.h"
+#include "common/err.h"
 
 #define UART_COM1_BASE 0x3f8
 #define UART_COM1_IRQ  4
@@ -43,5 +45,11 @@ void uart_destroy(struct uart *u);
 size_t uart_push_input(struct uart *u, const uint8_t *buf, size_t len);
 /* Free room in the receive FIFO. */
 size_t uart_rx_space(struct uart *u);
+
+/* The registers and the receive FIFO as section STATE_UART #index; load
+ * checks every field, then drives the interrupt line to what the loaded
+ * registers say. */
+int uart_save(struct uart *u, struct state_set *s, uint32_t index, struct azerr *e);
+int uart_load(struct uart *u, const struct state_set *s, uint32_t index, struct azerr *e);
 
 #endif

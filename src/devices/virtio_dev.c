@@ -235,3 +235,193 @@ void virtio_dev_config_changed(struct virtio_dev *vd)
 		notify_config(vd);
 	pthread_mutex_unlock(&vd->lock);
 }
+
+/* STATE_VIRTIO_DEV's layout: this header, then nr_queues queue records. */
+struct virtio_dev_wire {
+	uint64_t device_features, driver_features;
+	uint32_t device_feature_select, driver_feature_select;
+	uint16_t device_id, nr_queues, queue_select, pad16;
+	uint8_t status, config_generation, isr, pad8[5];
+};
+struct virtio_queue_wire {
+	uint16_t max_size, size;
+	uint8_t enabled, pad[3];
+	uint64_t desc, driver, device;
+};
+_Static_assert(sizeof(struct virtio_dev_wire) == 40, "no padding in virtio_dev_wire");
+_Static_assert(sizeof(struct virtio_queue_wire) == 32, "no padding in virtio_queue_wire");
+
+#define STATUS_KNOWN (VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |		\
+		      VIRTIO_STATUS_DRIVER_OK | VIRTIO_STATUS_FEATURES_OK |		\
+		      VIRTIO_STATUS_DEVICE_NEEDS_RESET | VIRTIO_STATUS_FAILED)
+
+int virtio_dev_save(struct virtio_dev *vd, struct state_set *s, uint32_t index,
+		    struct azerr *e)
+{
+	unsigned char buf[sizeof(struct virtio_dev_wire) +
+			  VIRTIO_MAX_QUEUES * sizeof(struct virtio_queue_wire)];
+	struct virtio_dev_wire h;
+	size_t len = sizeof(h);
+
+	pthread_mutex_lock(&vd->lock);
+	h = (struct virtio_dev_wire){
+		.device_features = vd->device_features, .driver_features = vd->driver_features,
+		.device_feature_select = vd->device_feature_select,
+		.driver_feature_select = vd->driver_feature_select,
+		.device_id = vd->p.device_id, .nr_queues = (uint16_t)vd->p.nr_queues,
+		.queue_select = vd->queue_select, .status = vd->status,
+		.config_generation = vd->config_generation, .isr = vd->isr,
+	};
+	memcpy(buf, &h, sizeof(h));
+	for (unsigned i = 0; i < vd->p.nr_queues; i++, len += sizeof(struct virtio_queue_wire)) {
+		const struct virtio_queue *q = &vd->queues[i];
+		struct virtio_queue_wire w = {
+			.max_size = q->max_size, .size = q->size, .enabled = q->enabled,
+			.desc = q->desc, .driver = q->driver, .device = q->device,
+		};
+		memcpy(buf + len, &w, sizeof(w));
+	}
+	pthread_mutex_unlock(&vd->lock);
+	return state_put(s, STATE_VIRTIO_DEV, index, buf, len, e);
+}
+
+/* Whether [gpa, gpa + len) is RAM in one region of mem. */
+static bool in_ram(const struct guest_mem *mem, uint64_t gpa, uint64_t len)
+{
+	for (int i = 0; i < mem->nr_regions; i++) {
+		const struct guest_mem_region *r = &mem->regions[i];
+		if (gpa >= r->gpa && gpa - r->gpa <= r->size && len <= r->size - (gpa - r->gpa))
+			return true;
+	}
+	return false;
+}
+
+/* An enabled queue as start() and the back-end will trust it: split ring
+ * sizes and alignments of virtio 1.2 §2.7. */
+static int check_queue(const struct virtio_dev *vd, const struct virtio_queue_wire *q,
+		       unsigned n, uint32_t idx, const struct guest_mem *mem, struct azerr *e)
+{
+	const struct {
+		const char *name;
+		uint64_t addr, len, align;
+	} ring[] = {
+		{ "descriptor table", q->desc, 16ULL * q->size, 16 },
+		{ "driver ring", q->driver, 6 + 2ULL * q->size, 2 },
+		{ "device ring", q->device, 6 + 8ULL * q->size, 4 },
+	};
+
+	if (q->max_size != vd->p.queue_max_size)
+		return state_refuse(e, STATE_VIRTIO_DEV, idx, "queue max size",
+				    "%u of queue %u: %s has %u", q->max_size, n, vd->p.name,
+				    vd->p.queue_max_size);
+	if (q->enabled > 1)
+		return state_refuse(e, STATE_VIRTIO_DEV, idx, "queue enable",
+				    "%u of queue %u: not 0 or 1", q->enabled, n);
+	if (!q->enabled)
+		return 0; /* the driver's scratch until it enables the queue */
+	if (!q->size || q->size > q->max_size || (q->size & (q->size - 1)))
+		return state_refuse(e, STATE_VIRTIO_DEV, idx, "queue size",
+				    "%u of queue %u is not a power of two up to %u", q->size, n,
+				    q->max_size);
+	for (size_t r = 0; r < sizeof(ring) / sizeof(ring[0]); r++)
+		if (ring[r].addr % ring[r].align || !in_ram(mem, ring[r].addr, ring[r].len))
+			return state_refuse(e, STATE_VIRTIO_DEV, idx, ring[r].name,
+					    "of queue %u at 0x%llx (%llu bytes) is not %llu-byte "
+					    "aligned in guest RAM", n,
+					    (unsigned long long)ring[r].addr,
+					    (unsigned long long)ring[r].len,
+					    (unsigned long long)ring[r].align);
+	return 0;
+}
+
+static int check_dev(const struct virtio_dev *vd, const struct virtio_dev_wire *h,
+		     uint32_t idx, struct azerr *e)
+{
+	if (h->device_id != vd->p.device_id || h->nr_queues != vd->p.nr_queues)
+		return state_refuse(e, STATE_VIRTIO_DEV, idx, "device",
+				    "ID %u with %u queues: %s is ID %u with %u", h->device_id,
+				    h->nr_queues, vd->p.name, vd->p.device_id, vd->p.nr_queues);
+	if (h->driver_features & ~vd->device_features)
+		return state_refuse(e, STATE_VIRTIO_DEV, idx, "driver features",
+				    "0x%llx include bits %s does not offer (0x%llx)",
+				    (unsigned long long)h->driver_features, vd->p.name,
+				    (unsigned long long)vd->device_features);
+	if (h->status & ~STATUS_KNOWN)
+		return state_refuse(e, STATE_VIRTIO_DEV, idx, "status",
+				    "0x%x has reserved bits", h->status);
+	if ((h->status & VIRTIO_STATUS_DRIVER_OK) && !(h->status & VIRTIO_STATUS_FEATURES_OK))
+		return state_refuse(e, STATE_VIRTIO_DEV, idx, "status",
+				    "0x%x has DRIVER_OK without FEATURES_OK", h->status);
+	if ((h->status & VIRTIO_STATUS_FEATURES_OK) &&
+	    !(h->driver_features & (1ULL << VIRTIO_F_VERSION_1)))
+		return state_refuse(e, STATE_VIRTIO_DEV, idx, "driver features",
+				    "0x%llx lack VERSION_1 under FEATURES_OK",
+				    (unsigned long long)h->driver_features);
+	if (h->isr & ~(VIRTIO_ISR_QUEUE | VIRTIO_ISR_CONFIG))
+		return state_refuse(e, STATE_VIRTIO_DEV, idx, "isr", "0x%x has reserved bits",
+				    h->isr);
+	return 0;
+}
+
+int virtio_dev_load(struct virtio_dev *vd, const struct state_set *s, uint32_t index,
+		    const struct guest_mem *mem, struct azerr *e)
+{
+	const size_t qlen = sizeof(struct virtio_queue_wire);
+	const unsigned char *p = state_get(s, STATE_VIRTIO_DEV, index,
+					   sizeof(struct virtio_dev_wire) + vd->p.nr_queues * qlen,
+					   e);
+	struct virtio_dev_wire h;
+	struct virtio_queue_wire q[VIRTIO_MAX_QUEUES];
+
+	if (!p)
+		return -1;
+	memcpy(&h, p, sizeof(h));
+	memcpy(q, p + sizeof(h), vd->p.nr_queues * qlen);
+	if (check_dev(vd, &h, index, e) < 0)
+		return -1;
+	for (unsigned i = 0; i < vd->p.nr_queues; i++)
+		if (check_queue(vd, &q[i], i, index, mem, e) < 0)
+			return -1;
+	pthread_mutex_lock(&vd->lock);
+	virtio_dev_stop(vd);
+	vd->driver_features = h.driver_features;
+	vd->device_feature_select = h.device_feature_select;
+	vd->driver_feature_select = h.driver_feature_select;
+	vd->queue_select = h.queue_select;
+	vd->status = h.status;
+	vd->config_generation = h.config_generation;
+	vd->isr = h.isr;
+	for (unsigned i = 0; i < vd->p.nr_queues; i++) {
+		struct virtio_queue *dst = &vd->queues[i];
+		dst->size = q[i].size;
+		dst->enabled = q[i].enabled;
+		dst->desc = q[i].desc;
+		dst->driver = q[i].driver;
+		dst->device = q[i].device;
+	}
+	pthread_mutex_unlock(&vd->lock);
+	return 0;
+}
+
+bool virtio_dev_loaded_running(struct virtio_dev *vd)
+{
+	pthread_mutex_lock(&vd->lock);
+	bool run = (vd->status & VIRTIO_STATUS_DRIVER_OK) && !vd->started &&
+		   !(vd->status & (VIRTIO_STATUS_FAILED | VIRTIO_STATUS_DEVICE_NEEDS_RESET));
+	pthread_mutex_unlock(&vd->lock);
+	return run;
+}
+
+int virtio_dev_start_loaded(struct virtio_dev *vd, struct azerr *e)
+{
+	struct azerr why;
+	int ret = 0;
+
+	pthread_mutex_lock(&vd->lock);
+	if (!vd->started)
+		ret = start(vd, &why);
+	pthread_mutex_unlock(&vd->lock);
+	if (ret < 0)
+		azerr_set(e, "%s: cannot restart after a snapshot: %s", vd->p.name, why.msg);
+	return ret;
+}

@@ -16,6 +16,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "base/guest_mem.h"
+#include "base/state.h"
 #include "common/err.h"
 #include "virtio/virtio.h"
 
@@ -120,5 +122,33 @@ void virtio_dev_kick(struct virtio_dev *vd, uint64_t queue);
 void virtio_dev_set_needs_reset(struct virtio_dev *vd);
 /* The backend's configuration changed (e.g. a resized disk). */
 void virtio_dev_config_changed(struct virtio_dev *vd);
+
+/* Snapshots (the transports' save and load call these for their common
+ * part). Take the lock themselves.
+ *
+ * virtio_dev_save: section STATE_VIRTIO_DEV #index: feature bits, selects,
+ * status, configuration generation, ISR, every queue's size, enable and
+ * ring addresses.
+ *
+ * virtio_dev_load: refuses another device (ID, number of queues, queue
+ * maximum), driver features this device does not offer, reserved status
+ * or ISR bits, DRIVER_OK without FEATURES_OK, and on an enabled queue a
+ * size that is not a power of two up to the maximum or a ring that is not
+ * aligned inside mem's RAM. It restores the registers only: the backend
+ * is NOT started (vd->started stays false), whatever the status says.
+ *
+ * After a load the device's owner (vmm/vhost_dev.c) must, for each device
+ * where virtio_dev_loaded_running() is true, give its back-end what the
+ * rings need beyond the registers (memory table, features, each ring's
+ * next available index from its own section) and then call
+ * virtio_dev_start_loaded(), which hands the loaded queues to ops->start
+ * as DRIVER_OK would. Until then the guest's kicks wait in the kick
+ * eventfds. */
+int virtio_dev_save(struct virtio_dev *vd, struct state_set *s, uint32_t index,
+		    struct azerr *e);
+int virtio_dev_load(struct virtio_dev *vd, const struct state_set *s, uint32_t index,
+		    const struct guest_mem *mem, struct azerr *e);
+bool virtio_dev_loaded_running(struct virtio_dev *vd);
+int virtio_dev_start_loaded(struct virtio_dev *vd, struct azerr *e);
 
 #endif

@@ -229,3 +229,36 @@ int virtio_mmio_cmdline_arg(uint64_t base, unsigned gsi, char *buf, size_t len)
 
 	return n < 0 || (size_t)n >= len ? -1 : n;
 }
+
+/* STATE_VIRTIO_MMIO's layout. */
+struct virtio_mmio_wire {
+	uint64_t base;
+	uint32_t gsi, pad;
+};
+
+int virtio_mmio_save(struct virtio_mmio *vm, struct state_set *s, uint32_t index,
+		     struct azerr *e)
+{
+	struct virtio_mmio_wire w = { .base = vm->p.base, .gsi = vm->p.gsi };
+
+	if (virtio_dev_save(&vm->vd, s, index, e) < 0)
+		return -1;
+	return state_put(s, STATE_VIRTIO_MMIO, index, &w, sizeof(w), e);
+}
+
+int virtio_mmio_load(struct virtio_mmio *vm, const struct state_set *s, uint32_t index,
+		     const struct guest_mem *mem, struct azerr *e)
+{
+	const struct virtio_mmio_wire *w = state_get(s, STATE_VIRTIO_MMIO, index, sizeof(*w), e);
+
+	if (!w)
+		return -1;
+	/* The guest found the device through ACPI or the command line at
+	 * boot; it cannot have moved. */
+	if (w->base != vm->p.base || w->gsi != vm->p.gsi)
+		return state_refuse(e, STATE_VIRTIO_MMIO, index, "window",
+				    "0x%llx on line %u: %s is at 0x%llx on line %u",
+				    (unsigned long long)w->base, w->gsi, vm->vd.p.name,
+				    (unsigned long long)vm->p.base, vm->p.gsi);
+	return virtio_dev_load(&vm->vd, s, index, mem, e);
+}

@@ -58,6 +58,17 @@ int virtio_mmio_init(struct virtio_mmio *vm, const struct virtio_mmio_params *p,
 		     struct azerr *e);
 void virtio_mmio_destroy(struct virtio_mmio *vm);
 
+/* Snapshots: the common registers (STATE_VIRTIO_DEV #index) and where the
+ * device is (STATE_VIRTIO_MMIO #index: window and line, which load
+ * checks against this device's). The ioeventfds and irqfds were set by
+ * virtio_mmio_init and do not depend on the registers, so load has
+ * nothing to redo for them. The back-end is not started: see
+ * virtio_dev_start_loaded. */
+int virtio_mmio_save(struct virtio_mmio *vm, struct state_set *s, uint32_t index,
+		     struct azerr *e);
+int virtio_mmio_load(struct virtio_mmio *vm, const struct state_set *s, uint32_t index,
+		     const struct guest_mem *mem, struct azerr *e);
+
 /* The kernel command-line argument that describes a device at base on
  * line gsi to Linux (VIRTIO_MMIO_CMDLINE_DEVICES):
  * "virtio_mmio.device=4K@0x<base>:<gsi>". Returns the length written, or

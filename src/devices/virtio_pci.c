@@ -376,3 +376,62 @@ void virtio_pci_destroy(struct virtio_pci *vp)
 	msix_destroy(&vp->msix);
 	virtio_dev_destroy(&vp->vd);
 }
+
+/* STATE_VIRTIO_PCI's layout: the configuration vector and every queue's. */
+struct virtio_pci_wire {
+	uint16_t config_vector, nr_queues;
+	uint16_t queue_vector[VIRTIO_MAX_QUEUES];
+};
+
+int virtio_pci_save(struct virtio_pci *vp, struct state_set *s, uint32_t index,
+		    struct azerr *e)
+{
+	struct virtio_pci_wire w = { .nr_queues = (uint16_t)vp->vd.p.nr_queues };
+
+	if (virtio_dev_save(&vp->vd, s, index, e) < 0 || msix_save(&vp->msix, s, index, e) < 0)
+		return -1;
+	pthread_mutex_lock(&vp->vd.lock);
+	w.config_vector = vp->config_vector;
+	memcpy(w.queue_vector, vp->queue_vector, sizeof(w.queue_vector));
+	pthread_mutex_unlock(&vp->vd.lock);
+	return state_put(s, STATE_VIRTIO_PCI, index, &w, sizeof(w), e);
+}
+
+static int check_vector(const struct virtio_pci *vp, uint16_t v, const char *field,
+			uint32_t index, struct azerr *e)
+{
+	if (v == MSIX_NO_VECTOR || msix_vector_valid(&vp->msix, v))
+		return 0;
+	return state_refuse(e, STATE_VIRTIO_PCI, index, field, "%u: %s has vectors 0 to %u",
+			    v, vp->vd.p.name, vp->msix.nr_vectors - 1);
+}
+
+int virtio_pci_load(struct virtio_pci *vp, const struct state_set *s, uint32_t index,
+		    const struct guest_mem *mem, struct azerr *e)
+{
+	const struct virtio_pci_wire *w = state_get(s, STATE_VIRTIO_PCI, index, sizeof(*w), e);
+	unsigned n = vp->vd.p.nr_queues;
+
+	if (!w)
+		return -1;
+	if (w->nr_queues != n)
+		return state_refuse(e, STATE_VIRTIO_PCI, index, "nr_queues", "%u: %s has %u",
+				    w->nr_queues, vp->vd.p.name, n);
+	if (check_vector(vp, w->config_vector, "config_vector", index, e) < 0)
+		return -1;
+	for (unsigned i = 0; i < n; i++)
+		if (check_vector(vp, w->queue_vector[i], "queue_vector", index, e) < 0)
+			return -1;
+	if (virtio_dev_load(&vp->vd, s, index, mem, e) < 0 ||
+	    msix_load(&vp->msix, s, index, e) < 0)
+		return -1;
+	pthread_mutex_lock(&vp->vd.lock);
+	vp->config_vector = w->config_vector;
+	for (unsigned i = 0; i < n; i++) {
+		vp->queue_vector[i] = w->queue_vector[i];
+		msix_source_set_vector(&vp->msix, (unsigned)vp->queue_source[i],
+				       vp->queue_vector[i]);
+	}
+	pthread_mutex_unlock(&vp->vd.lock);
+	return 0;
+}

@@ -70,4 +70,15 @@ int virtio_pci_init(struct virtio_pci *vp, const struct virtio_pci_params *p,
 		    struct azerr *e);
 void virtio_pci_destroy(struct virtio_pci *vp);
 
+/* Snapshots: the common registers (STATE_VIRTIO_DEV #index), the MSI-X
+ * table (STATE_MSIX #index) and the transport's vectors (STATE_VIRTIO_PCI
+ * #index). Load after pci_bus_load, which has already put BAR 0 and its
+ * notify ioeventfds where the loaded registers say; load then routes the
+ * unmasked vectors and attaches the queues' call fds as irqfds. The
+ * back-end is not started: see virtio_dev_start_loaded. */
+int virtio_pci_save(struct virtio_pci *vp, struct state_set *s, uint32_t index,
+		    struct azerr *e);
+int virtio_pci_load(struct virtio_pci *vp, const struct state_set *s, uint32_t index,
+		    const struct guest_mem *mem, struct azerr *e);
+
 #endif
