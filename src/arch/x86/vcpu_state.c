@@ -1,0 +1,384 @@
+/* One x86 vCPU's KVM state to and from snapshot sections: see
+ * vcpu_state.h. Orders and caveats are from the KVM API document
+ * (Documentation/virt/kvm/api.rst) and the KVM code paths it describes. */
+#include "arch/x86/vcpu_state.h"
+
+#include <errno.h>
+#include <linux/kvm.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "arch/x86/cpuid.h"
+#include "common/log.h"
+
+#define MSR_IA32_TSC          0x10
+#define MSR_IA32_TSC_DEADLINE 0x6e0
+#define XSAVE_LEGACY_SIZE     4096   /* struct kvm_xsave */
+#define MAX_MSRS              4096   /* far above any KVM's list */
+/* TSC frequencies within this many parts per million count as equal: a
+ * host's calibration varies that much from boot to boot. */
+#define TSC_TOLERANCE_PPM     250
+
+/* The sections that are one fixed-size KVM struct each. */
+struct fixed_section {
+	uint32_t tag;
+	unsigned long get, set;
+	size_t size;
+	const char *name;
+};
+
+static const struct fixed_section fixed[] = {
+	{ STATE_VCPU_REGS, KVM_GET_REGS, KVM_SET_REGS, sizeof(struct kvm_regs), "REGS" },
+	{ STATE_VCPU_SREGS, KVM_GET_SREGS, KVM_SET_SREGS, sizeof(struct kvm_sregs), "SREGS" },
+	{ STATE_VCPU_XCRS, KVM_GET_XCRS, KVM_SET_XCRS, sizeof(struct kvm_xcrs), "XCRS" },
+	{ STATE_VCPU_LAPIC, KVM_GET_LAPIC, KVM_SET_LAPIC, sizeof(struct kvm_lapic_state), "LAPIC" },
+	{ STATE_VCPU_EVENTS, KVM_GET_VCPU_EVENTS, KVM_SET_VCPU_EVENTS,
+	  sizeof(struct kvm_vcpu_events), "VCPU_EVENTS" },
+	{ STATE_VCPU_MP_STATE, KVM_GET_MP_STATE, KVM_SET_MP_STATE, sizeof(struct kvm_mp_state),
+	  "MP_STATE" },
+	{ STATE_VCPU_DEBUGREGS, KVM_GET_DEBUGREGS, KVM_SET_DEBUGREGS,
+	  sizeof(struct kvm_debugregs), "DEBUGREGS" },
+};
+#define NR_FIXED (sizeof(fixed) / sizeof(fixed[0]))
+
+/* Room for the largest of them. */
+union fixed_buf {
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	struct kvm_xcrs xcrs;
+	struct kvm_lapic_state lapic;
+	struct kvm_vcpu_events events;
+	struct kvm_mp_state mp;
+	struct kvm_debugregs dregs;
+};
+
+struct tsc_wire {
+	uint32_t khz;             /* 0: KVM could not say */
+	uint32_t pad;
+};
+
+static const struct fixed_section *fixed_of(uint32_t tag)
+{
+	for (size_t i = 0; i < NR_FIXED; i++)
+		if (fixed[i].tag == tag)
+			return &fixed[i];
+	return NULL;
+}
+
+static int ioctl_fail(struct azerr *e, uint32_t index, const char *what)
+{
+	return azerr_set(e, "vCPU %u: KVM_%s failed: %s", index, what, strerror(errno));
+}
+
+/* ---- save ---- */
+
+static int save_fixed(const struct x86_vcpu_kvm *k, uint32_t index, struct state_set *s,
+		      struct azerr *e)
+{
+	for (size_t i = 0; i < NR_FIXED; i++) {
+		union fixed_buf b;
+		memset(&b, 0, sizeof(b));
+		if (ioctl(k->fd, fixed[i].get, &b) < 0) {
+			char what[32] = "GET_";
+			strncat(what, fixed[i].name, sizeof(what) - 5);
+			return ioctl_fail(e, index, what);
+		}
+		if (state_put(s, fixed[i].tag, index, &b, fixed[i].size, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* KVM_GET_XSAVE2 when the area is larger than the legacy 4 KiB (AMX), as
+ * KVM_CAP_XSAVE2 says. */
+static int save_xsave(const struct x86_vcpu_kvm *k, uint32_t index, struct state_set *s,
+		      struct azerr *e)
+{
+	size_t size = k->xsave_size > XSAVE_LEGACY_SIZE ? k->xsave_size : XSAVE_LEGACY_SIZE;
+	void *buf = calloc(1, size);
+	int ret;
+
+	if (!buf)
+		return azerr_set(e, "vCPU %u: out of memory for the XSAVE area", index);
+	if (ioctl(k->fd, size > XSAVE_LEGACY_SIZE ? KVM_GET_XSAVE2 : KVM_GET_XSAVE, buf) < 0)
+		ret = ioctl_fail(e, index, size > XSAVE_LEGACY_SIZE ? "GET_XSAVE2" : "GET_XSAVE");
+	else
+		ret = state_put(s, STATE_VCPU_FPU_XSAVE, index, buf, size, e);
+	free(buf);
+	return ret;
+}
+
+static struct kvm_msrs *msrs_alloc(uint32_t n)
+{
+	return calloc(1, sizeof(struct kvm_msrs) + (size_t)n * sizeof(struct kvm_msr_entry));
+}
+
+/* Every MSR of KVM's list that this vCPU can read. KVM_GET_MSRS stops at
+ * the first MSR it cannot read (one the vCPU's CPUID does not give it,
+ * e.g. another vendor's) and returns how many it read; that one is left
+ * out and the rest asked again. */
+static int save_msrs(const struct x86_vcpu_kvm *k, uint32_t index, struct state_set *s,
+		     struct azerr *e)
+{
+	struct kvm_msrs *q = msrs_alloc(k->nr_msrs);
+	struct kvm_msr_entry *out = calloc(k->nr_msrs + 1, sizeof(*out));
+	uint32_t pos = 0, n = 0;
+	int ret = 0;
+
+	if (!q || !out) {
+		ret = azerr_set(e, "vCPU %u: out of memory for %u MSRs", index, k->nr_msrs);
+		goto done;
+	}
+	while (pos < k->nr_msrs) {
+		q->nmsrs = k->nr_msrs - pos;
+		for (uint32_t i = 0; i < q->nmsrs; i++)
+			q->entries[i] = (struct kvm_msr_entry){ .index = k->msrs[pos + i] };
+		int got = ioctl(k->fd, KVM_GET_MSRS, q);
+		if (got < 0) {
+			ret = ioctl_fail(e, index, "GET_MSRS");
+			goto done;
+		}
+		memcpy(&out[n], q->entries, (size_t)got * sizeof(*out));
+		n += (uint32_t)got;
+		pos += (uint32_t)got + 1; /* past the one it could not read */
+	}
+	ret = state_put(s, STATE_VCPU_MSRS, index, out, n * sizeof(*out), e);
+done:
+	free(q);
+	free(out);
+	return ret;
+}
+
+static int save_cpuid(const struct x86_vcpu_kvm *k, uint32_t index, struct state_set *s,
+		      struct azerr *e)
+{
+	struct cpuid_table *t = calloc(1, sizeof(*t));
+	int ret;
+
+	if (!t)
+		return azerr_set(e, "vCPU %u: out of memory for CPUID", index);
+	t->head.nent = CPUID_MAX_ENTRIES;
+	if (ioctl(k->fd, KVM_GET_CPUID2, &t->head) < 0)
+		ret = ioctl_fail(e, index, "GET_CPUID2");
+	else
+		ret = state_put(s, STATE_VCPU_CPUID, index, t->entries,
+				t->head.nent * sizeof(t->entries[0]), e);
+	free(t);
+	return ret;
+}
+
+static int save_tsc(const struct x86_vcpu_kvm *k, uint32_t index, struct state_set *s,
+		    struct azerr *e)
+{
+	int khz = ioctl(k->fd, KVM_GET_TSC_KHZ, 0);
+	struct tsc_wire w = { .khz = khz > 0 ? (uint32_t)khz : 0 };
+
+	if (khz <= 0)
+		log_warn("vCPU %u: KVM does not tell the TSC frequency (%s); the snapshot "
+			 "cannot check it on load", index, strerror(errno));
+	return state_put(s, STATE_VCPU_TSC, index, &w, sizeof(w), e);
+}
+
+int x86_vcpu_state_save(const struct x86_vcpu_kvm *k, uint32_t index, struct state_set *s,
+			struct azerr *e)
+{
+	if (save_fixed(k, index, s, e) < 0 || save_xsave(k, index, s, e) < 0 ||
+	    save_msrs(k, index, s, e) < 0 || save_cpuid(k, index, s, e) < 0 ||
+	    save_tsc(k, index, s, e) < 0)
+		return -1;
+	return 0;
+}
+
+/* ---- load ---- */
+
+/* Every section there, each of a size this host's KVM takes, before the
+ * vCPU is touched. */
+static int check_sections(const struct x86_vcpu_kvm *k, uint32_t index,
+			  const struct state_set *s, struct azerr *e)
+{
+	const struct state_section *sec;
+
+	for (size_t i = 0; i < NR_FIXED; i++)
+		if (!state_get(s, fixed[i].tag, index, fixed[i].size, e))
+			return -1;
+	if (!state_get(s, STATE_VCPU_TSC, index, sizeof(struct tsc_wire), e))
+		return -1;
+	uint32_t xmax = k->xsave_size > XSAVE_LEGACY_SIZE ? k->xsave_size : XSAVE_LEGACY_SIZE;
+	if (!(sec = state_find(s, STATE_VCPU_FPU_XSAVE, index)))
+		return state_get(s, STATE_VCPU_FPU_XSAVE, index, xmax, e) ? 0 : -1;
+	if (sec->len < XSAVE_LEGACY_SIZE || sec->len > xmax)
+		return state_refuse(e, STATE_VCPU_FPU_XSAVE, index, "size",
+				    "%zu bytes: this host's XSAVE area takes %d to %u", sec->len,
+				    XSAVE_LEGACY_SIZE, xmax);
+	if (!(sec = state_find(s, STATE_VCPU_CPUID, index)))
+		return state_get(s, STATE_VCPU_CPUID, index, 0, e) ? 0 : -1;
+	size_t ent = sizeof(struct kvm_cpuid_entry2);
+	if (!sec->len || sec->len % ent || sec->len / ent > CPUID_MAX_ENTRIES)
+		return state_refuse(e, STATE_VCPU_CPUID, index, "size",
+				    "%zu bytes: not 1 to %d entries of %zu", sec->len,
+				    CPUID_MAX_ENTRIES, ent);
+	if (!(sec = state_find(s, STATE_VCPU_MSRS, index)))
+		return state_get(s, STATE_VCPU_MSRS, index, 0, e) ? 0 : -1;
+	if (sec->len % sizeof(struct kvm_msr_entry) ||
+	    sec->len / sizeof(struct kvm_msr_entry) > MAX_MSRS)
+		return state_refuse(e, STATE_VCPU_MSRS, index, "size",
+				    "%zu bytes: not up to %d entries of %zu", sec->len, MAX_MSRS,
+				    sizeof(struct kvm_msr_entry));
+	return 0;
+}
+
+static int set_fixed(const struct x86_vcpu_kvm *k, uint32_t index, const struct state_set *s,
+		     uint32_t tag, struct azerr *e)
+{
+	const struct fixed_section *f = fixed_of(tag);
+	union fixed_buf b;
+
+	memcpy(&b, state_find(s, tag, index)->data, f->size);
+	if (tag == STATE_VCPU_EVENTS) {
+		/* GET leaves NMI_PENDING and SIPI_VECTOR out of flags though
+		 * it fills both; SET takes them only when flagged. Flags for
+		 * capabilities this VM has not enabled are refused by SET. */
+		b.events.flags &= KVM_VCPUEVENT_VALID_SHADOW | KVM_VCPUEVENT_VALID_SMM;
+		b.events.flags |= KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SIPI_VECTOR;
+	}
+	if (ioctl(k->fd, f->set, &b) < 0) {
+		char what[32] = "SET_";
+		strncat(what, f->name, sizeof(what) - 5);
+		return ioctl_fail(e, index, what);
+	}
+	return 0;
+}
+
+/* The TSC runs at the snapshot's frequency, or the load is refused: the
+ * guest calibrated its clocks against it. */
+static int set_tsc_khz(const struct x86_vcpu_kvm *k, uint32_t index, const struct state_set *s,
+		       struct azerr *e)
+{
+	const struct tsc_wire *w = (const void *)state_find(s, STATE_VCPU_TSC, index)->data;
+	int here = ioctl(k->fd, KVM_GET_TSC_KHZ, 0);
+
+	if (!w->khz || here <= 0)
+		return 0; /* nothing to compare: the save warned */
+	uint64_t diff = here > (int)w->khz ? (uint64_t)here - w->khz : w->khz - (uint64_t)here;
+	if (diff * 1000000 <= (uint64_t)w->khz * TSC_TOLERANCE_PPM)
+		return 0;
+	if (k->tsc_control && ioctl(k->fd, KVM_SET_TSC_KHZ, (unsigned long)w->khz) == 0)
+		return 0;
+	return state_refuse(e, STATE_VCPU_TSC, index, "frequency",
+			    "%u kHz: this host's TSC runs at %d kHz and KVM cannot scale it (%s)",
+			    w->khz, here, k->tsc_control ? strerror(errno) : "no KVM_CAP_TSC_CONTROL");
+}
+
+static int set_xsave(const struct x86_vcpu_kvm *k, uint32_t index, const struct state_set *s,
+		     struct azerr *e)
+{
+	const struct state_section *sec = state_find(s, STATE_VCPU_FPU_XSAVE, index);
+	size_t size = k->xsave_size > XSAVE_LEGACY_SIZE ? k->xsave_size : XSAVE_LEGACY_SIZE;
+	/* A shorter area than this host's lacks only components the saving
+	 * host did not have; XSTATE_BV says they are in their initial state. */
+	unsigned char *buf = calloc(1, size);
+	int ret = 0;
+
+	if (!buf)
+		return azerr_set(e, "vCPU %u: out of memory for the XSAVE area", index);
+	memcpy(buf, sec->data, sec->len);
+	if (ioctl(k->fd, KVM_SET_XSAVE, buf) < 0)
+		ret = ioctl_fail(e, index, "SET_XSAVE");
+	free(buf);
+	return ret;
+}
+
+static int set_cpuid(const struct x86_vcpu_kvm *k, uint32_t index, const struct state_set *s,
+		     struct azerr *e)
+{
+	const struct state_section *sec = state_find(s, STATE_VCPU_CPUID, index);
+	struct cpuid_table *t = calloc(1, sizeof(*t));
+	int ret = 0;
+
+	if (!t)
+		return azerr_set(e, "vCPU %u: out of memory for CPUID", index);
+	t->head.nent = (uint32_t)(sec->len / sizeof(t->entries[0]));
+	memcpy(t->entries, sec->data, sec->len);
+	if (ioctl(k->fd, KVM_SET_CPUID2, &t->head) < 0)
+		ret = ioctl_fail(e, index, "SET_CPUID2");
+	free(t);
+	return ret;
+}
+
+static bool listed(const struct x86_vcpu_kvm *k, uint32_t msr)
+{
+	for (uint32_t i = 0; i < k->nr_msrs; i++)
+		if (k->msrs[i] == msr)
+			return true;
+	return false;
+}
+
+/* The MSRs in two rounds: MSR_IA32_TSC_DEADLINE after the others, so that
+ * KVM arms the LAPIC timer against the restored TSC (and the LAPIC, set
+ * before, already in TSC-deadline mode). */
+static int set_msrs(const struct x86_vcpu_kvm *k, uint32_t index, const struct state_set *s,
+		    struct azerr *e)
+{
+	const struct state_section *sec = state_find(s, STATE_VCPU_MSRS, index);
+	uint32_t n = (uint32_t)(sec->len / sizeof(struct kvm_msr_entry));
+	const struct kvm_msr_entry *in = (const void *)sec->data;
+	struct kvm_msrs *q = msrs_alloc(n);
+	int ret = 0;
+
+	if (!q)
+		return azerr_set(e, "vCPU %u: out of memory for %u MSRs", index, n);
+	for (int round = 0; round < 2 && !ret; round++) {
+		q->nmsrs = 0;
+		for (uint32_t i = 0; i < n; i++) {
+			if ((in[i].index == MSR_IA32_TSC_DEADLINE) != (round == 1))
+				continue;
+			if (!listed(k, in[i].index)) {
+				ret = state_refuse(e, STATE_VCPU_MSRS, index, "MSR",
+						   "0x%x: this host's KVM does not list it",
+						   in[i].index);
+				break;
+			}
+			q->entries[q->nmsrs++] = in[i];
+		}
+		if (ret || !q->nmsrs)
+			continue;
+		int set = ioctl(k->fd, KVM_SET_MSRS, q);
+		if (set < 0)
+			ret = ioctl_fail(e, index, "SET_MSRS");
+		else if ((uint32_t)set < q->nmsrs)
+			ret = state_refuse(e, STATE_VCPU_MSRS, index, "MSR",
+					   "0x%x = 0x%llx: KVM refused it", q->entries[set].index,
+					   (unsigned long long)q->entries[set].data);
+	}
+	free(q);
+	return ret;
+}
+
+/* The order (api.rst and the KVM code behind it):
+ * - CPUID first: what the vCPU may have decides which MSRs, XSAVE
+ *   components and SREGS bits KVM takes;
+ * - the TSC frequency before anything reads the TSC;
+ * - REGS before VCPU_EVENTS: SET_REGS drops a pending exception, which
+ *   the events restore;
+ * - SREGS before LAPIC: SREGS carries the APIC base MSR, and the LAPIC's
+ *   registers are taken as the base says (enabled, x2APIC);
+ * - LAPIC before the MSRs: the TSC deadline MSR is only taken by a LAPIC
+ *   in TSC-deadline mode;
+ * - MP state after the LAPIC, and VCPU_EVENTS last: they carry the
+ *   pending INIT/SIPI, NMI, interrupt shadow and exception, which the
+ *   other calls may reset. */
+int x86_vcpu_state_load(const struct x86_vcpu_kvm *k, uint32_t index,
+			const struct state_set *s, struct azerr *e)
+{
+	if (check_sections(k, index, s, e) < 0 || set_cpuid(k, index, s, e) < 0 ||
+	    set_tsc_khz(k, index, s, e) < 0 || set_fixed(k, index, s, STATE_VCPU_REGS, e) < 0 ||
+	    set_fixed(k, index, s, STATE_VCPU_SREGS, e) < 0 || set_xsave(k, index, s, e) < 0 ||
+	    set_fixed(k, index, s, STATE_VCPU_XCRS, e) < 0 ||
+	    set_fixed(k, index, s, STATE_VCPU_DEBUGREGS, e) < 0 ||
+	    set_fixed(k, index, s, STATE_VCPU_LAPIC, e) < 0 || set_msrs(k, index, s, e) < 0 ||
+	    set_fixed(k, index, s, STATE_VCPU_MP_STATE, e) < 0 ||
+	    set_fixed(k, index, s, STATE_VCPU_EVENTS, e) < 0)
+		return -1;
+	return 0;
+}
