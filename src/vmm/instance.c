@@ -1,7 +1,11 @@
 #include "vmm/instance.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "common/log.h"
 #include "vmm/card_update.h"
+#include "vmm/vm_state.h"
 
 /* Before each metrics line: the totals the cards azote started keep in
  * their stats pages (iface/card_stats.h), into the group of each device's kind
@@ -46,14 +50,41 @@ static int inst_start(void *ctx, const struct vm_config *cfg, struct azerr *e)
 	return 0;
 }
 
+/* A test hook until snapshots have their API (tests/integration/18): with
+ * AZOTE_DEBUG_STATE_ROUNDTRIP=save in the environment, each pause saves
+ * the machine state (the vCPU threads under their seccomp lists, the rest
+ * on this one); with =load it also loads it back into the same VM, which
+ * takes KVM's SET ioctls on this thread: run azote with --no-seccomp. The
+ * guest must go on as if nothing happened. */
+static int debug_state_roundtrip(struct vm *vm, struct azerr *e)
+{
+	const char *how = getenv("AZOTE_DEBUG_STATE_ROUNDTRIP");
+	struct state_set s;
+	size_t bytes = 0;
+	int ret;
+
+	if (!how || (strcmp(how, "save") && strcmp(how, "load")))
+		return 0;
+	state_set_init(&s);
+	ret = vm_state_save(vm, &s, e);
+	if (!ret && !strcmp(how, "load"))
+		ret = vm_state_load(vm, &s, e);
+	for (size_t i = 0; i < s.n; i++)
+		bytes += s.v[i].len;
+	if (!ret)
+		log_info("machine state %s: %zu sections, %zu bytes",
+			 strcmp(how, "load") ? "saved" : "saved and loaded back", s.n, bytes);
+	state_set_free(&s);
+	return ret;
+}
+
 static int inst_pause(void *ctx, struct azerr *e)
 {
 	struct instance *inst = ctx;
 
-	(void)e;
 	vm_pause(&inst->vm);
 	log_info("vCPUs paused");
-	return 0;
+	return debug_state_roundtrip(&inst->vm, e);
 }
 
 static int inst_resume(void *ctx, struct azerr *e)

@@ -48,6 +48,14 @@ static const struct jail_syscall_arg vcpu_args[] = {
 	/* The dump of a vCPU that failed (x86_vcpu_dump). */
 	JAIL_ARG_EQ(SYS_ioctl, 1, KVM_GET_REGS), JAIL_ARG_EQ(SYS_ioctl, 1, KVM_GET_SREGS),
 	JAIL_ARG_EQ(SYS_ioctl, 1, KVM_TRANSLATE),
+	/* A snapshot: each vCPU thread reads its own vCPU's state while
+	 * paused (vm_state.c, arch/x86/vcpu_state.c). Reads only: loading
+	 * happens on the thread that created the vCPUs, before they run. */
+	JAIL_ARG_EQ(SYS_ioctl, 1, KVM_GET_XSAVE), JAIL_ARG_EQ(SYS_ioctl, 1, KVM_GET_XSAVE2),
+	JAIL_ARG_EQ(SYS_ioctl, 1, KVM_GET_XCRS), JAIL_ARG_EQ(SYS_ioctl, 1, KVM_GET_MSRS),
+	JAIL_ARG_EQ(SYS_ioctl, 1, KVM_GET_LAPIC), JAIL_ARG_EQ(SYS_ioctl, 1, KVM_GET_VCPU_EVENTS),
+	JAIL_ARG_EQ(SYS_ioctl, 1, KVM_GET_MP_STATE), JAIL_ARG_EQ(SYS_ioctl, 1, KVM_GET_DEBUGREGS),
+	JAIL_ARG_EQ(SYS_ioctl, 1, KVM_GET_CPUID2), JAIL_ARG_EQ(SYS_ioctl, 1, KVM_GET_TSC_KHZ),
 };
 
 /* The main thread: the event loop (console input, signals via signalfd,
@@ -69,6 +77,10 @@ static const int loop_syscalls[] = {
 static const struct jail_syscall_arg loop_args[] = {
 	VM_IOCTLS(SYS_ioctl),
 	{ .nr = SYS_openat, .arg = 2, .value = 0, .mask = OPEN_EXISTING_ONLY },
+	/* A snapshot of a paused VM: the VM-wide state KVM keeps
+	 * (arch/x86/vm_state_x86.c). Reads only. */
+	JAIL_ARG_EQ(SYS_ioctl, 1, KVM_GET_IRQCHIP), JAIL_ARG_EQ(SYS_ioctl, 1, KVM_GET_PIT2),
+	JAIL_ARG_EQ(SYS_ioctl, 1, KVM_GET_CLOCK),
 };
 
 /* The API's HTTP thread (libmicrohttpd's, epoll): accepting, reading and

@@ -163,6 +163,18 @@ static bool vcpu_park(struct vcpu *v)
 
 	pthread_mutex_lock(&vm->lock);
 	while (vm->state == VM_PAUSED) {
+		if (vm->job && v->job_gen != vm->job_gen) {
+			vcpu_job_fn *fn = vm->job;
+			void *arg = vm->job_arg;
+			unsigned gen = vm->job_gen;
+			pthread_mutex_unlock(&vm->lock);
+			int ret = fn(v, arg, &v->job_err);
+			pthread_mutex_lock(&vm->lock);
+			v->job_ret = ret;
+			v->job_gen = gen;
+			pthread_cond_broadcast(&vm->cond);
+			continue;
+		}
 		vm->nr_parked++;
 		pthread_cond_broadcast(&vm->cond);
 		pthread_cond_wait(&vm->cond, &vm->lock);

@@ -43,7 +43,13 @@ struct vcpu {
 	struct kvm_run *run;
 	pthread_t thread;
 	bool thread_started;
+	unsigned job_gen;           /* the last vm->job this thread ran */
+	int job_ret;
+	struct azerr job_err;
 };
+
+/* Work for each parked vCPU thread (vm_run_on_vcpus). */
+typedef int vcpu_job_fn(struct vcpu *v, void *arg, struct azerr *e);
 
 struct vm {
 	int kvm_fd, vm_fd;
@@ -65,6 +71,10 @@ struct vm {
 	struct cpuid_table *supported_cpuid;  /* KVM_GET_SUPPORTED_CPUID */
 	struct cpu_template *cpu_template;    /* the user's, copied; or NULL */
 	struct kvm_msrs *boot_msrs; /* set on every vCPU at creation */
+	uint32_t *msr_list;         /* KVM_GET_MSR_INDEX_LIST, for snapshots */
+	uint32_t nr_msr_list;
+	uint32_t xsave_size;        /* KVM_CAP_XSAVE2 on the VM (0: 4 KiB) */
+	bool tsc_control;           /* KVM_CAP_TSC_CONTROL */
 
 	unsigned nr_vcpus;
 	struct vcpu *vcpus;
@@ -77,6 +87,9 @@ struct vm {
 	int exit_code;              /* set when state becomes VM_STOPPING */
 	int stop_evfd;              /* tells the main loop the VM is stopping */
 	int uart_space_evfd;        /* the UART has room for input again */
+	vcpu_job_fn *job;           /* for the parked vCPU threads, or NULL */
+	void *job_arg;
+	unsigned job_gen;
 };
 
 /* Builds the whole VM from c (nothing runs yet). On failure everything made
@@ -94,6 +107,12 @@ void vm_request_stop(struct vm *vm, int code);
 /* Pauses every vCPU and returns once all are parked; resumes them. */
 void vm_pause(struct vm *vm);
 void vm_resume(struct vm *vm);
+/* Runs fn on every vCPU, on the vCPU's own thread while the VM is paused
+ * (the KVM API wants vCPU ioctls from the vCPU's thread, and only that
+ * thread may complete an exit with KVM_RUN), or on the caller for a vCPU
+ * whose thread has not started. Returns once all have run it: 0, or -1
+ * with the first vCPU's error in e. */
+int vm_run_on_vcpus(struct vm *vm, vcpu_job_fn *fn, void *arg, struct azerr *e);
 /* Kicks and joins the vCPU threads (after vm_request_stop), then releases
  * everything. Returns the exit code. */
 int vm_destroy(struct vm *vm);

@@ -80,7 +80,8 @@ int x86_boot_msrs_init(struct vm *vm, struct azerr *e)
 			break;
 		}
 	}
-	free(list);
+	vm->msr_list = list; /* kept for snapshots (vm_state.c) */
+	vm->nr_msr_list = n;
 	return 0;
 }
 
