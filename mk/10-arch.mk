@@ -1,9 +1,13 @@
 # src/arch/x86: guest boot (bzImage, ELF, PVH), e820, MP table, CPUID and
 # boot registers. Pure code (no ioctl), so it is linked into azote and
-# tested here on synthetic kernels and tables.
+# tested here on synthetic kernels and tables; the exception is the vCPU
+# and VM state of snapshots (ARCH_KVM_SRCS), which is KVM ioctls only and
+# runs in the box (tests/integration/18).
 ARCH_SRCS := $(wildcard src/arch/x86/*.c)
+ARCH_KVM_SRCS := src/arch/x86/vcpu_state.c src/arch/x86/vm_state_x86.c
+ARCH_PURE_SRCS := $(filter-out $(ARCH_KVM_SRCS),$(ARCH_SRCS))
 
-X86_TEST_SRCS := tests/unit/x86_fixture.c src/base/guest_mem.c $(ARCH_SRCS)
+X86_TEST_SRCS := tests/unit/x86_fixture.c src/base/guest_mem.c $(ARCH_PURE_SRCS)
 $(eval $(call unit_test,test_bzimage,tests/unit/test_bzimage.c $(X86_TEST_SRCS)))
 $(eval $(call unit_test,test_elf,tests/unit/test_elf.c $(X86_TEST_SRCS)))
 $(eval $(call unit_test,test_e820,tests/unit/test_e820.c $(X86_TEST_SRCS)))
@@ -12,16 +16,16 @@ $(eval $(call unit_test,test_cpuid,tests/unit/test_cpuid.c $(X86_TEST_SRCS)))
 $(eval $(call unit_test,test_boot_regs,tests/unit/test_boot_regs.c $(X86_TEST_SRCS)))
 $(eval $(call unit_test,test_boot,tests/unit/test_boot.c $(X86_TEST_SRCS)))
 $(eval $(call unit_test,test_acpi,tests/unit/test_acpi.c tests/unit/aml_reader.c \
-	src/devices/pci.c src/base/io_bus.c $(X86_TEST_SRCS)))
+	src/devices/pci.c src/base/io_bus.c src/base/state.c $(X86_TEST_SRCS)))
 
-FUZZ_X86_SRCS := src/base/guest_mem.c $(ARCH_SRCS)
+FUZZ_X86_SRCS := src/base/guest_mem.c $(ARCH_PURE_SRCS)
 $(eval $(call fuzzer,fuzz_bzimage,fuzz/fuzz_bzimage.c $(FUZZ_X86_SRCS)))
 $(eval $(call fuzzer,fuzz_elf,fuzz/fuzz_elf.c $(FUZZ_X86_SRCS)))
 
 # Test tools for tests/integration/20-boot-real-kernel.sh (built on demand
 # by the test, not part of `all`).
 BOOT_INSPECT := $(BUILD)/tools/boot_inspect
-$(BOOT_INSPECT): $(patsubst %.c,$(OBJ)/%.o,tests/tools/boot_inspect.c tests/tools/acpi_dump.c src/base/guest_mem.c $(ARCH_SRCS)) $(COMMON_LIB)
+$(BOOT_INSPECT): $(patsubst %.c,$(OBJ)/%.o,tests/tools/boot_inspect.c tests/tools/acpi_dump.c src/base/guest_mem.c $(ARCH_PURE_SRCS)) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^
 

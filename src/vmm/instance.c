@@ -84,7 +84,12 @@ static int inst_pause(void *ctx, struct azerr *e)
 
 	vm_pause(&inst->vm);
 	log_info("vCPUs paused");
-	return debug_state_roundtrip(&inst->vm, e);
+	if (debug_state_roundtrip(&inst->vm, e) < 0) {
+		/* The API answers that the pause failed: the VM runs on. */
+		vm_resume(&inst->vm);
+		return -1;
+	}
+	return 0;
 }
 
 static int inst_resume(void *ctx, struct azerr *e)

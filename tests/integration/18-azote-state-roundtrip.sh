@@ -34,7 +34,7 @@ roundtrip() {
 	exec 3<>"$dir/in"
 	API_SOCK=$dir/$name.sock
 	AZOTE_DEBUG_STATE_ROUNDTRIP=$mode "$AZOTE" --config-file "$dir/echo.json" \
-		--api-sock "$API_SOCK" "$@" <"$dir/in" >"$dir/$name.out" 2>"$dir/$name.err" &
+		--api-sock "$API_SOCK" --log-level info "$@" <"$dir/in" >"$dir/$name.out" 2>"$dir/$name.err" &
 	local pid=$!
 	kill_at_exit "$pid" TERM
 	wait_socket "$API_SOCK"

@@ -298,7 +298,18 @@ static int set_cpuid(const struct x86_vcpu_kvm *k, uint32_t index, const struct 
 
 	if (!t)
 		return azerr_set(e, "vCPU %u: out of memory for CPUID", index);
+	/* A vCPU that has run takes no KVM_SET_CPUID2 (EINVAL on the kernels
+	 * that refuse it outright, e.g. 6.1); it needs none when its table is
+	 * already the snapshot's (a load into the VM that saved). */
+	t->head.nent = CPUID_MAX_ENTRIES;
+	if (ioctl(k->fd, KVM_GET_CPUID2, &t->head) == 0 &&
+	    t->head.nent * sizeof(t->entries[0]) == sec->len &&
+	    !memcmp(t->entries, sec->data, sec->len)) {
+		free(t);
+		return 0;
+	}
 	t->head.nent = (uint32_t)(sec->len / sizeof(t->entries[0]));
+	memset(t->entries, 0, sizeof(t->entries));
 	memcpy(t->entries, sec->data, sec->len);
 	if (ioctl(k->fd, KVM_SET_CPUID2, &t->head) < 0)
 		ret = ioctl_fail(e, index, "SET_CPUID2");
