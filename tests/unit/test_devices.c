@@ -12,6 +12,7 @@
 #include "devices/i8042.h"
 #include "devices/rtc.h"
 #include "devices/uart.h"
+#include "state_fixture.h"
 
 static uint8_t in8(const struct io_ops *ops, void *dev, uint64_t off)
 {
@@ -280,6 +281,112 @@ static void test_rtc_status_and_ram(void **state)
 	rtc_destroy(&r);
 }
 
+/* ---- snapshots ---- */
+
+static void test_uart_snapshot(void **state)
+{
+	struct uart_fixture *f = *state;
+	struct uart g;
+	struct state_set s;
+	struct azerr e = { "" };
+
+	out8(&uart_io_ops, &f->u, 3, 0x80);      /* DLAB: divisor 0x0c01 */
+	out8(&uart_io_ops, &f->u, 0, 0x01);
+	out8(&uart_io_ops, &f->u, 1, 0x0c);
+	out8(&uart_io_ops, &f->u, 3, 0x03);      /* 8N1 */
+	out8(&uart_io_ops, &f->u, 7, 0x5a);
+	out8(&uart_io_ops, &f->u, 2, 0x01);      /* FIFO on */
+	out8(&uart_io_ops, &f->u, 1, 0x01);      /* RX interrupt */
+	assert_int_equal(uart_push_input(&f->u, (const uint8_t *)"hey", 3), 3);
+	assert_int_equal(in8(&uart_io_ops, &f->u, 0), 'h');
+	assert_true(f->u.irq.level);
+	state_set_init(&s);
+	assert_int_equal(uart_save(&f->u, &s, 0, &e), 0);
+
+	uart_init(&g, -1, 4, f->pipefd[1], -1);
+	assert_int_equal(uart_load(&g, &s, 0, &e), 0);
+	assert_true(g.irq.level);                /* driven from the registers */
+	assert_int_equal(in8(&uart_io_ops, &g, 7), 0x5a);
+	assert_int_equal(in8(&uart_io_ops, &g, 2) & 0xcf, 0xc4);  /* FIFO, RDI */
+	assert_int_equal(in8(&uart_io_ops, &g, 0), 'e');
+	assert_int_equal(in8(&uart_io_ops, &g, 0), 'y');
+	assert_false(g.irq.level);
+	out8(&uart_io_ops, &g, 3, 0x83);
+	assert_int_equal(in8(&uart_io_ops, &g, 0), 0x01);
+	assert_int_equal(in8(&uart_io_ops, &g, 1), 0x0c);
+	uart_destroy(&g);
+
+	/* A FIFO count past the FIFO, reserved IER bits, a short section. */
+	uint64_t old = state_poke(&s, STATE_UART, 0, 11, 1, UART_RX_FIFO + 1);
+	assert_refused(uart_load(&g, &s, 0, &e), &e, "rx_count");
+	state_poke(&s, STATE_UART, 0, 11, 1, old);
+	old = state_poke(&s, STATE_UART, 0, 0, 1, 0x10);
+	assert_refused(uart_load(&g, &s, 0, &e), &e, "ier");
+	assert_refused(uart_load(&g, &s, 1, &e), &e, "uart #1");
+	state_set_free(&s);
+}
+
+static void test_i8042_snapshot(void **state)
+{
+	struct i8042 k, g;
+	struct state_set s;
+	struct azerr e = { "" };
+	(void)state;
+
+	i8042_init(&k, -1, count_reset, NULL);
+	i8042_init(&g, -1, count_reset, NULL);
+	out8(&i8042_io_ops, &k, 0, 0xf2);      /* identify: ACK, 0xab, 0x83 */
+	assert_int_equal(in8(&i8042_io_ops, &k, 0), 0xfa);
+	out8(&i8042_io_ops, &k, 4, 0x60);      /* waits for the CTR byte */
+	state_set_init(&s);
+	assert_int_equal(i8042_save(&k, &s, 0, &e), 0);
+	assert_int_equal(i8042_load(&g, &s, 0, &e), 0);
+	assert_true(g.irq.level);
+	assert_int_equal(in8(&i8042_io_ops, &g, 4) & 0x09, 0x09);  /* OBF, CMD */
+	assert_int_equal(in8(&i8042_io_ops, &g, 0), 0xab);
+	assert_int_equal(in8(&i8042_io_ops, &g, 0), 0x83);
+	out8(&i8042_io_ops, &g, 0, 0x45);      /* the pending CTR write */
+	out8(&i8042_io_ops, &g, 4, 0x20);
+	assert_int_equal(in8(&i8042_io_ops, &g, 0), 0x45);
+
+	uint64_t old = state_poke(&s, STATE_I8042, 0, 1, 1, 0xaa);
+	assert_refused(i8042_load(&g, &s, 0, &e), &e, "pending_cmd");
+	state_poke(&s, STATE_I8042, 0, 1, 1, old);
+	state_poke(&s, STATE_I8042, 0, 4, 1, I8042_OUTBUF);
+	assert_refused(i8042_load(&g, &s, 0, &e), &e, "out_head");
+	state_set_free(&s);
+	i8042_destroy(&k);
+	i8042_destroy(&g);
+}
+
+static void test_rtc_snapshot(void **state)
+{
+	struct rtc r, g;
+	struct state_set s;
+	struct azerr e = { "" };
+	(void)state;
+
+	rtc_init(&r, fixed_time);
+	rtc_init(&g, fixed_time);
+	out8(&rtc_io_ops, &r, 0, 0x40);
+	out8(&rtc_io_ops, &r, 1, 0x99);        /* CMOS RAM */
+	out8(&rtc_io_ops, &r, 0, 0x0b);        /* index left at register B */
+	state_set_init(&s);
+	assert_int_equal(rtc_save(&r, &s, 0, &e), 0);
+	assert_int_equal(rtc_load(&g, &s, 0, &e), 0);
+	assert_int_equal(in8(&rtc_io_ops, &g, 1), 0x02);
+	assert_int_equal(cmos(&g, 0x40), 0x99);
+
+	uint64_t old = state_poke(&s, STATE_RTC, 0, 0, 1, 0x80);
+	assert_refused(rtc_load(&g, &s, 0, &e), &e, "index");
+	state_poke(&s, STATE_RTC, 0, 0, 1, old);
+	state_poke(&s, STATE_RTC, 0, 4 + 0x0b, 1, 0x04);   /* binary mode */
+	assert_refused(rtc_load(&g, &s, 0, &e), &e, "register B");
+	state_set_free(&s);
+	rtc_destroy(&r);
+	rtc_destroy(&g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -294,6 +401,9 @@ int main(void)
 		cmocka_unit_test(test_i8042_ctrl_alt_del),
 		cmocka_unit_test(test_rtc_time_in_bcd),
 		cmocka_unit_test(test_rtc_status_and_ram),
+		cmocka_unit_test_setup_teardown(test_uart_snapshot, uart_setup, uart_teardown),
+		cmocka_unit_test(test_i8042_snapshot),
+		cmocka_unit_test(test_rtc_snapshot),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

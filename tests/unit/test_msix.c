@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "devices/msix.h"
+#include "state_fixture.h"
 
 struct fake_host {
 	int next_gsi;
@@ -306,6 +307,61 @@ static void test_init_errors(void **state)
 	assert_non_null(strstr(e.msg, "aligned"));
 }
 
+/* ---- snapshots ---- */
+
+static void test_snapshot(void **state)
+{
+	struct fixture *f = *state;
+	static struct fixture g;
+	struct state_set s;
+	struct azerr e = { "" };
+
+	/* Vector 1 programmed but masked, with an interrupt pending. */
+	table_write32(f, 1, 0, 0xfee01000);
+	table_write32(f, 1, 2, 0x4033);
+	set_control(f, 0x8000);
+	int src = msix_add_source(&f->m, f->efd, NULL);
+	msix_source_set_vector(&f->m, (unsigned)src, 1);
+	kick(f);
+	run_watched(f);
+	assert_true(pba(f) == 2);
+	state_set_init(&s);
+	assert_int_equal(msix_save(&f->m, &s, 4, &e), 0);
+
+	/* A fresh function whose configuration space (pci_bus_load's) has
+	 * MSI-X enabled: the table and the pending bit come back, and
+	 * unmasking delivers what was pending. */
+	memset(&g, 0, sizeof(g));
+	g.host.next_gsi = 24;
+	pci_device_init(&g.dev, "test", 0x1af4, 0x1042, 0, 0, 0);
+	assert_int_equal(msix_init(&g.m, &g.dev, 3, 0, 0x4000, 0x5000, &fake_ops, &g.host, NULL), 0);
+	pci_cfg_set(&g.dev, g.m.cap + 2, 2, 0x8002);
+	assert_int_equal(msix_load(&g.m, &s, 4, &e), 0);
+	assert_true(pba(&g) == 2);
+	assert_int_equal(table_read32(&g, 1, 2), 0x4033);
+	assert_int_equal(table_read32(&g, 1, 3), 1);
+	assert_int_equal(g.host.signals, 0);
+	table_write32(&g, 1, 3, 0);
+	assert_int_equal(g.host.signals, 1);
+	assert_true(g.host.last_signal_addr == 0xfee01000 && g.host.last_signal_data == 0x4033);
+	assert_true(pba(&g) == 0);
+
+	/* Refused: a pending bit past the table, reserved control bits,
+	 * another table size. */
+	uint64_t old = state_poke(&s, STATE_MSIX, 4, 8, 8, 1ULL << 3);
+	assert_refused(msix_load(&g.m, &s, 4, &e), &e, "pba");
+	state_poke(&s, STATE_MSIX, 4, 8, 8, old);
+	old = state_poke(&s, STATE_MSIX, 4, 16 + 16 + 12, 4, 0x80000001);
+	assert_refused(msix_load(&g.m, &s, 4, &e), &e, "vector control");
+	state_poke(&s, STATE_MSIX, 4, 16 + 16 + 12, 4, old);
+	msix_destroy(&g.m);
+	pci_device_init(&g.dev, "test", 0x1af4, 0x1042, 0, 0, 0);
+	assert_int_equal(msix_init(&g.m, &g.dev, 4, 0, 0x4000, 0x5000, &fake_ops, &g.host, NULL), 0);
+	assert_refused(msix_load(&g.m, &s, 4, &e), &e, "nr_vectors");
+	msix_destroy(&g.m);
+	state_set_free(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -316,6 +372,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_vector_switch_and_disconnect, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_notify_from_azote, setup, teardown),
 		cmocka_unit_test(test_init_errors),
+		cmocka_unit_test_setup_teardown(test_snapshot, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

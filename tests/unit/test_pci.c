@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "devices/pci.h"
+#include "state_fixture.h"
 
 #define WINDOW_START 0xc0000000ULL
 #define WINDOW_END   0xc0100000ULL
@@ -253,6 +254,63 @@ static void test_reset_control_register(void **state)
 	assert_int_equal(f->resets, 1);
 }
 
+/* ---- snapshots ---- */
+
+static void add_test_device(struct fixture *f, struct pci_bus *bus, struct pci_device *d)
+{
+	pci_device_init(d, "test", 0x1af4, 0x1042, 0x018000, 0x1af4, 2);
+	d->ops = &dev_ops;
+	d->opaque = f;
+	assert_int_equal(pci_device_add_bar(d, 0, 0x4000, true, &bar_ops, f, NULL), 0);
+	assert_int_equal(pci_register(bus, d, -1, NULL), 0);
+}
+
+static void test_snapshot(void **state)
+{
+	struct fixture *f = *state;
+	struct pci_device d, d2;
+	struct io_bus mmio2;
+	struct pci_bus bus2;
+	struct state_set s;
+	struct azerr e = { "" };
+	uint32_t v;
+
+	add_test_device(f, &f->bus, &d);
+	cfg_write(f, 1, PCI_BAR0, 4, 0xd0000000);
+	cfg_write(f, 1, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+	cfg_write(f, 1, PCI_INTERRUPT_LINE, 1, 11);
+	state_set_init(&s);
+	assert_int_equal(pci_bus_save(&f->bus, &s, &e), 0);
+	assert_non_null(state_find(&s, STATE_PCI_CONFIG, 0));   /* the host bridge */
+
+	io_bus_init(&mmio2, "mmio");
+	pci_bus_init(&bus2, &mmio2, WINDOW_START, WINDOW_END, on_reset, f);
+	add_test_device(f, &bus2, &d2);
+	f->mapped_calls = 0;
+	assert_int_equal(pci_bus_load(&bus2, &s, &e), 0);
+	/* Decoded where the guest put it, the device told; the address
+	 * register still selects the last function read or written. */
+	assert_int_equal(io_bus_read(&mmio2, 0xd0000000, &v, 4), 0);
+	assert_int_equal(f->mapped_calls, 1);
+	assert_true(f->last_mapped && f->last_mapped_addr == 0xd0000000);
+	assert_int_equal(pci_cfg_read(&d2, PCI_INTERRUPT_LINE, 1), 11);
+	assert_int_equal(bus2.config_address, f->bus.config_address);
+
+	/* Refused: another function (device ID), a section for an empty
+	 * slot, reserved bits in the address register. */
+	uint64_t old = state_poke(&s, STATE_PCI_CONFIG, 1, PCI_DEVICE_ID, 2, 0x1041);
+	assert_refused(pci_bus_load(&bus2, &s, &e), &e, "not the same function");
+	state_poke(&s, STATE_PCI_CONFIG, 1, PCI_DEVICE_ID, 2, old);
+	old = state_poke(&s, STATE_PCI_BUS, 0, 0, 4, 0x80000001);
+	assert_refused(pci_bus_load(&bus2, &s, &e), &e, "config_address");
+	state_poke(&s, STATE_PCI_BUS, 0, 0, 4, old);
+	assert_int_equal(state_put(&s, STATE_PCI_CONFIG, 5, d.cfg, PCI_CFG_SIZE, &e), 0);
+	assert_refused(pci_bus_load(&bus2, &s, &e), &e, "empty");
+	state_set_free(&s);
+	pci_bus_destroy(&bus2);
+	io_bus_destroy(&mmio2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -263,6 +321,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bar_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_capability_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset_control_register, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_snapshot, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

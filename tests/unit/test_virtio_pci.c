@@ -12,6 +12,7 @@
 
 #include "devices/virtio_pci.h"
 #include "fake_backend.h"
+#include "state_fixture.h"
 
 #define WIN_START 0xc0000000ULL
 #define WIN_END   0xc1000000ULL
@@ -26,7 +27,7 @@ struct fixture {
 	/* hypervisor */
 	int ioeventfds;
 	uint64_t ioeventfd_addr[8];
-	int next_gsi, signals;
+	int next_gsi, signals, irqfds;
 };
 
 static int h_ioeventfd(void *ctx, uint64_t addr, int fd, bool assign)
@@ -44,7 +45,7 @@ static int h_ioeventfd(void *ctx, uint64_t addr, int fd, bool assign)
 }
 static int h_alloc(void *ctx) { return ((struct fixture *)ctx)->next_gsi++; }
 static int h_route(void *c, unsigned g, uint64_t a, uint32_t d) { (void)c; (void)g; (void)a; (void)d; return 0; }
-static int h_irqfd(void *c, unsigned g, int fd, bool on) { (void)c; (void)g; (void)fd; (void)on; return 0; }
+static int h_irqfd(void *c, unsigned g, int fd, bool on) { (void)g; (void)fd; ((struct fixture *)c)->irqfds += on ? 1 : -1; return 0; }
 static int h_signal(void *ctx, uint64_t a, uint32_t d) { (void)a; (void)d; ((struct fixture *)ctx)->signals++; return 0; }
 static int h_watch(void *c, struct event_handler *h, bool on) { (void)c; (void)h; (void)on; return 0; }
 
@@ -54,34 +55,46 @@ static const struct msix_host_ops msix_ops = {
 	.signal = h_signal, .watch = h_watch,
 };
 
-static int setup(void **state)
+/* A bus with one virtio-pci function on it; two of them for the
+ * snapshot tests (one saves, a fresh one loads). */
+static void fixture_init(struct fixture *f)
 {
-	static struct fixture f;
-	memset(&f, 0, sizeof(f));
-	f.next_gsi = 24;
-	memcpy(f.be.config, "0123456789abcdef", 16);
-	io_bus_init(&f.mmio, "mmio");
-	pci_bus_init(&f.bus, &f.mmio, WIN_START, WIN_END, NULL, NULL);
+	memset(f, 0, sizeof(*f));
+	f->next_gsi = 24;
+	memcpy(f->be.config, "0123456789abcdef", 16);
+	io_bus_init(&f->mmio, "mmio");
+	pci_bus_init(&f->bus, &f->mmio, WIN_START, WIN_END, NULL, NULL);
 	struct virtio_pci_params p = {
 		.dev = {
 			.name = "virtio-test", .device_id = VIRTIO_ID_BLOCK,
 			.device_features = DEV_FEATURES, .nr_queues = 2, .queue_max_size = 256,
-			.config_size = 16, .ops = &fake_backend_ops, .ops_ctx = &f.be,
+			.config_size = 16, .ops = &fake_backend_ops, .ops_ctx = &f->be,
 		},
-		.class_code = 0x018000, .host = &host_ops, .msix_host = &msix_ops, .host_ctx = &f,
+		.class_code = 0x018000, .host = &host_ops, .msix_host = &msix_ops, .host_ctx = f,
 	};
-	assert_int_equal(virtio_pci_init(&f.vp, &p, NULL), 0);
-	assert_int_equal(pci_register(&f.bus, &f.vp.pci, -1, NULL), 0);
+	assert_int_equal(virtio_pci_init(&f->vp, &p, NULL), 0);
+	assert_int_equal(pci_register(&f->bus, &f->vp.pci, -1, NULL), 0);
+}
+
+static void fixture_fini(struct fixture *f)
+{
+	virtio_pci_destroy(&f->vp);
+	pci_bus_destroy(&f->bus);
+	io_bus_destroy(&f->mmio);
+}
+
+static int setup(void **state)
+{
+	static struct fixture f;
+
+	fixture_init(&f);
 	*state = &f;
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
-	virtio_pci_destroy(&f->vp);
-	pci_bus_destroy(&f->bus);
-	io_bus_destroy(&f->mmio);
+	fixture_fini(*state);
 	return 0;
 }
 
@@ -412,6 +425,147 @@ static void test_vectors_checked(void **state)
 	assert_int_equal(rd(f, 0x1c, 2), 0);
 }
 
+/* ---- snapshots ---- */
+
+#define MSIX_CAP_CTRL_ENABLE 0x8000
+
+static const struct guest_mem ram_64m = {
+	.nr_regions = 1, .regions = { { .gpa = 0, .size = 64 << 20 } },
+};
+
+static unsigned msix_cap(struct fixture *f)
+{
+	unsigned c;
+
+	for (c = cfg_rd(f, PCI_CAPABILITY_LIST, 1); c && cfg_rd(f, c, 1) != 0x11;
+	     c = cfg_rd(f, c + 1, 1))
+		;
+	return c;
+}
+
+/* A driver's whole set-up: BAR 0 moved, features, queue 0 with vector 0,
+ * the configuration vector, MSI-X on with entry 0 unmasked, DRIVER_OK;
+ * then saved into s. */
+static void drive_and_save(struct fixture *f, struct state_set *s, uint64_t feat)
+{
+	cfg_wr(f, PCI_BAR0, 4, 0xc0800000);
+	enable_decode(f);
+	negotiate(f, feat);
+	setup_queue(f, 0, 128, 0x100000);
+	wr(f, 0x10, 2, 2);                              /* config vector */
+	wr(f, VIRTIO_PCI_MSIX_OFF + 0, 4, 0xfee00000);  /* entry 0 */
+	wr(f, VIRTIO_PCI_MSIX_OFF + 8, 4, 0x41);
+	wr(f, VIRTIO_PCI_MSIX_OFF + 12, 4, 0);
+	cfg_wr(f, msix_cap(f) + 2, 2, MSIX_CAP_CTRL_ENABLE);
+	wr(f, 0x14, 1, 0x0f);
+	assert_int_equal(f->be.starts, 1);
+	state_set_init(s);
+	assert_int_equal(pci_bus_save(&f->bus, s, NULL), 0);
+	assert_int_equal(virtio_pci_save(&f->vp, s, 0, NULL), 0);
+}
+
+static int load(struct fixture *g, const struct state_set *s, const struct guest_mem *mem,
+		struct azerr *e)
+{
+	if (pci_bus_load(&g->bus, s, e) < 0)
+		return -1;
+	return virtio_pci_load(&g->vp, s, 0, mem, e);
+}
+
+static void test_snapshot_round_trip(void **state)
+{
+	struct fixture *f = *state;
+	static struct fixture g;
+	uint64_t feat = 1ULL << VIRTIO_F_VERSION_1 | 1ULL << VIRTIO_RING_F_EVENT_IDX;
+	struct state_set s;
+	struct azerr e = { "" };
+
+	drive_and_save(f, &s, feat);
+	fixture_init(&g);
+	assert_int_equal(load(&g, &s, &ram_64m, &e), 0);
+	/* BAR 0 decodes where the driver put it, with its notify
+	 * ioeventfds; the registers read back as the driver left them. */
+	assert_true(bar0(&g) == 0xc0800000);
+	assert_int_equal(g.ioeventfds, 2);
+	assert_true(g.ioeventfd_addr[0] == 0xc0800000 + VIRTIO_PCI_NOTIFY_OFF);
+	assert_int_equal(rd(&g, 0x14, 1), 0x0f);
+	assert_int_equal(rd(&g, 0x10, 2), 2);
+	wr(&g, 0x08, 4, 0);
+	assert_int_equal(rd(&g, 0x0c, 4), (uint32_t)feat);
+	wr(&g, 0x16, 2, 0);
+	assert_int_equal(rd(&g, 0x18, 2), 128);
+	assert_int_equal(rd(&g, 0x1a, 2), 0);
+	assert_int_equal(rd(&g, 0x1c, 2), 1);
+	assert_true(rd(&g, 0x30, 8) == 0x102000);
+	assert_int_equal(rd(&g, VIRTIO_PCI_MSIX_OFF + 8, 4), 0x41);
+	/* Vector 0 is unmasked and enabled: queue 0's call fd is an irqfd. */
+	assert_int_equal(g.irqfds, 1);
+	/* The back-end waits for the card side to start it. */
+	assert_int_equal(g.be.starts, 0);
+	assert_true(virtio_dev_loaded_running(&g.vp.vd));
+	assert_int_equal(virtio_dev_start_loaded(&g.vp.vd, &e), 0);
+	assert_int_equal(g.be.starts, 1);
+	assert_true(g.be.start_features == feat);
+	assert_int_equal(g.be.started_q[0].size, 128);
+	assert_false(virtio_dev_loaded_running(&g.vp.vd));
+	fixture_fini(&g);
+	state_set_free(&s);
+}
+
+/* Loads s into a fresh function, expecting a refusal naming what. */
+static void expect_refused(struct state_set *s, const struct guest_mem *mem, const char *what)
+{
+	static struct fixture g;
+	struct azerr e = { "" };
+
+	fixture_init(&g);
+	assert_refused(load(&g, s, mem, &e), &e, what);
+	fixture_fini(&g);
+}
+
+static void test_snapshot_refusals(void **state)
+{
+	struct fixture *f = *state;
+	struct state_set s;
+	uint64_t old;
+	const struct guest_mem ram_1m = {
+		.nr_regions = 1, .regions = { { .gpa = 0, .size = 1 << 20 } },
+	};
+
+	drive_and_save(f, &s, 1ULL << VIRTIO_F_VERSION_1);
+	/* virtio-device: queue 0's size (header 40 bytes, then max, size) */
+	old = state_poke(&s, STATE_VIRTIO_DEV, 0, 42, 2, 100);
+	expect_refused(&s, &ram_64m, "queue size");
+	state_poke(&s, STATE_VIRTIO_DEV, 0, 42, 2, old);
+	/* a ring outside RAM */
+	expect_refused(&s, &ram_1m, "descriptor table");
+	/* features the device does not offer */
+	old = state_poke(&s, STATE_VIRTIO_DEV, 0, 8, 8, 1ULL << 40 | 1ULL << VIRTIO_F_VERSION_1);
+	expect_refused(&s, &ram_64m, "driver features");
+	state_poke(&s, STATE_VIRTIO_DEV, 0, 8, 8, old);
+	/* virtio-pci: a vector past the table */
+	old = state_poke(&s, STATE_VIRTIO_PCI, 0, 0, 2, 7);
+	expect_refused(&s, &ram_64m, "config_vector");
+	state_poke(&s, STATE_VIRTIO_PCI, 0, 0, 2, old);
+	/* msix: a table of another size, reserved control bits */
+	old = state_poke(&s, STATE_MSIX, 0, 0, 4, 5);
+	expect_refused(&s, &ram_64m, "nr_vectors");
+	state_poke(&s, STATE_MSIX, 0, 0, 4, old);
+	old = state_poke(&s, STATE_MSIX, 0, 16 + 12, 4, 2);
+	expect_refused(&s, &ram_64m, "vector control");
+	state_poke(&s, STATE_MSIX, 0, 16 + 12, 4, old);
+	/* pci-config: another function's device ID */
+	old = state_poke(&s, STATE_PCI_CONFIG, f->vp.pci.slot, PCI_DEVICE_ID, 2, 0x1041);
+	expect_refused(&s, &ram_64m, "not the same function");
+	state_poke(&s, STATE_PCI_CONFIG, f->vp.pci.slot, PCI_DEVICE_ID, 2, old);
+	/* everything restored: it loads */
+	static struct fixture g;
+	fixture_init(&g);
+	assert_int_equal(load(&g, &s, &ram_64m, NULL), 0);
+	fixture_fini(&g);
+	state_set_free(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -426,6 +580,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_notify_ioeventfds_follow_bar, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pci_cfg_access_window, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vectors_checked, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_snapshot_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_snapshot_refusals, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,26 @@
+#include "state_fixture.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <string.h>
+#include <cmocka.h>
+
+uint64_t state_poke(struct state_set *s, uint32_t tag, uint32_t index, size_t off,
+		    unsigned width, uint64_t v)
+{
+	const struct state_section *sec = state_find(s, tag, index);
+	uint64_t old = 0;
+
+	assert_non_null(sec);
+	assert_true(width <= 8 && off + width <= sec->len);
+	memcpy(&old, sec->data + off, width);
+	memcpy(sec->data + off, &v, width);
+	return old;
+}
+
+void assert_refused(int ret, const struct azerr *e, const char *what)
+{
+	assert_int_equal(ret, -1);
+	if (!strstr(e->msg, what))
+		fail_msg("refusal \"%s\" does not name \"%s\"", e->msg, what);
+}
