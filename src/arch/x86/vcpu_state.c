@@ -114,6 +114,28 @@ static struct kvm_msrs *msrs_alloc(uint32_t n)
 	return calloc(1, sizeof(struct kvm_msrs) + (size_t)n * sizeof(struct kvm_msr_entry));
 }
 
+/* A TSC deadline of 0 is a timer that was never armed, or one that fired
+ * and whose interrupt KVM may still hold outside the LAPIC's registers
+ * (a pending timer it injects at the next entry), which no ioctl saves.
+ * Saved as the TSC's value instead, the timer fires as soon as the vCPU
+ * runs again: a lost interrupt becomes at worst a spurious one, which
+ * guests take (Firecracker met the lost one and does the same). A LAPIC
+ * not in TSC-deadline mode ignores the MSR. */
+static void rearm_fired_deadline(struct kvm_msr_entry *m, uint32_t n)
+{
+	uint64_t tsc = 0;
+	struct kvm_msr_entry *deadline = NULL;
+
+	for (uint32_t i = 0; i < n; i++) {
+		if (m[i].index == MSR_IA32_TSC)
+			tsc = m[i].data;
+		else if (m[i].index == MSR_IA32_TSC_DEADLINE)
+			deadline = &m[i];
+	}
+	if (deadline && !deadline->data)
+		deadline->data = tsc;
+}
+
 /* Every MSR of KVM's list that this vCPU can read. KVM_GET_MSRS stops at
  * the first MSR it cannot read (one the vCPU's CPUID does not give it,
  * e.g. another vendor's) and returns how many it read; that one is left
@@ -143,6 +165,7 @@ static int save_msrs(const struct x86_vcpu_kvm *k, uint32_t index, struct state_
 		n += (uint32_t)got;
 		pos += (uint32_t)got + 1; /* past the one it could not read */
 	}
+	rearm_fired_deadline(out, n);
 	ret = state_put(s, STATE_VCPU_MSRS, index, out, n * sizeof(*out), e);
 done:
 	free(q);
