@@ -34,3 +34,5 @@ $(eval $(call unit_test,test_guest_mem,tests/unit/test_guest_mem.c src/base/gues
 $(eval $(call unit_test,test_msix,tests/unit/test_msix.c src/devices/msix.c src/devices/pci.c src/base/io_bus.c src/base/state.c tests/unit/state_fixture.c))
 $(eval $(call unit_test,test_virtio_pci,tests/unit/test_virtio_pci.c tests/unit/fake_backend.c src/devices/virtio_pci.c src/devices/virtio_dev.c src/devices/msix.c src/devices/pci.c src/base/io_bus.c src/base/state.c tests/unit/state_fixture.c))
 $(eval $(call unit_test,test_virtio_mmio,tests/unit/test_virtio_mmio.c tests/unit/fake_backend.c src/devices/virtio_mmio.c src/devices/virtio_dev.c src/base/io_bus.c src/base/state.c tests/unit/state_fixture.c))
+# The device models' snapshot loaders on damaged sections (fuzz/fuzz_dev_state.c).
+$(eval $(call fuzzer,fuzz_dev_state,fuzz/fuzz_dev_state.c tests/unit/fake_backend.c src/devices/uart.c src/devices/i8042.c src/devices/rtc.c src/devices/irq.c src/devices/pci.c src/devices/msix.c src/devices/virtio_dev.c src/devices/virtio_pci.c src/devices/virtio_mmio.c src/base/io_bus.c src/base/state.c))
