@@ -1,4 +1,4 @@
-# Tests 88 and 89 (sourced after itest.sh): a Linux guest paused and resumed
+# Test 88 (sourced after itest.sh): a Linux guest paused and resumed
 # again and again through the API while it runs its checks, each pause
 # saving the whole machine state and loading it back into the same VM
 # (AZOTE_DEBUG_STATE_ROUNDTRIP=load, src/vmm/instance.c; --no-seccomp, as
