@@ -30,7 +30,7 @@ static const char *const net_bench_params[] = {
 	VIRTIO_PARAMS, "ip", "peer", "secs", "port", "size", NULL };
 
 static const char *const persist_params[] = {
-	VIRTIO_PARAMS, "start", "rounds", "pause_ms", NULL };
+	VIRTIO_PARAMS, "start", "rounds", "pause_ms", "irq", NULL };
 
 static const struct test tests[] = {
 	{ "hello", test_hello, hello_params },

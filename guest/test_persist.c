@@ -7,8 +7,12 @@
  * it waits, which is when a host pauses, snapshots, and restores the VM in
  * a new process. The probe cannot know it was restored, so every check is
  * an invariant across rounds: a write lost or done twice, memory reset to
- * its boot state, or a clock restored behind breaks it. */
+ * its boot state, or a clock restored behind breaks it. With probe.irq=1
+ * each request's completion must come with its MSI-X interrupt, so the
+ * interrupt path (MSI-X table, LAPIC, the VMM's routing) must survive the
+ * restore too. */
 #include "blk.h"
+#include "boot.h"
 #include "io.h"
 #include "lib.h"
 
@@ -137,7 +141,8 @@ void test_persist(struct report *r)
 		if (round < rounds)
 			udelay(pause_ms * 1000);
 	}
-	rep_kv(r, "counter=%lu", (unsigned long)counter);
+	rep_kv(r, "counter=%lu irq=%s interrupts=%lu", (unsigned long)counter,
+	       b.v.irq ? "msix" : "polled", (unsigned long)virtio_irqs);
 out:
 	blk_close(&b);
 }
