@@ -50,6 +50,11 @@ monitor_until() {
 	return 1
 }
 
+# rounds_in NAME: the round numbers the probe in QEMU NAME reported.
+rounds_in() {
+	grep -Eo '^PROBE persist: round [0-9]+ ok' "$TMP/$1.out" | grep -Eo '[0-9]+'
+}
+
 start_qemu first
 wait_for "$TMP/first.out" '^PROBE persist: round 3 ok' 60 ||
 	die "no third round before the snapshot: $(tail -n 5 "$TMP/first.out")"
@@ -60,7 +65,7 @@ monitor_until first "info migrate" 'Migration status: completed' 60 ||
 monitor first quit
 wait_exit "$qpid" 20
 expect_eq "first QEMU ends on quit" "$?" 0
-last=$(grep -Eo '^PROBE persist: round [0-9]+ ok' "$TMP/first.out" | tail -n 1 | grep -Eo '[0-9]+')
+last=$(rounds_in first | tail -n 1)
 pass "snapshot taken after round $last of $rounds"
 [ "$last" -lt "$rounds" ] || die "the probe finished before the snapshot (round $last)"
 
@@ -73,8 +78,8 @@ monitor_until second "info status" 'VM status: paused([^ ]|$)' 60 ||
 monitor second cont
 wait_exit "$qpid" 120
 expect_eq "restored QEMU ends with status 0" "$?" 0
-first=$(grep -Eo '^PROBE persist: round [0-9]+ ok' "$TMP/second.out" | head -n 1 | grep -Eo '[0-9]+')
-expect_eq "the restored probe goes on from the next round" "$first" "$((last + 1))"
+expect_eq "the restored probe goes on from the next round" \
+	"$(rounds_in second | head -n 1)" "$((last + 1))"
 expect_match "the restored probe passes with every round counted" \
 	"$(grep -E '^PROBE persist (PASS|FAIL)' "$TMP/second.out")" \
 	"PASS .*rounds=$rounds .*counter=$rounds irq=msix interrupts=[0-9]+\$"
