@@ -26,6 +26,7 @@ struct boot_info {
 
 extern struct boot_info boot;
 extern u64 lapic_base;         /* set by user code before starting APs */
+extern volatile u64 virtio_irqs;  /* VEC_VIRTIO interrupts taken */
 extern const char *volatile current_test; /* named in exception reports */
 extern volatile u32 cpus_online;
 extern volatile u32 online_apic_ids[];

@@ -104,7 +104,8 @@ halt_forever:
 	jmp halt_forever
 
 /* Drop to CPL 3: enter_user(rip, rsp). IOPL 3 lets user code do port I/O;
- * IF stays 0 (the probe polls, it takes no interrupts). */
+ * IF stays 0 (the probe polls; a test that wants interrupts asks for them
+ * with SYS_IRQ_ON). */
 	.globl enter_user
 enter_user:
 	pushq $(SEL_UDATA | RPL3)
@@ -198,6 +199,22 @@ trap_common:
 	popq %rbx
 	popq %rax
 	addq $16, %rsp
+	iretq
+
+/* The virtio queue's interrupt: count it, end it at the LAPIC (EOI).
+ * Nothing else runs at interrupt time; CPL 3 code watches the count. */
+	.globl irq_virtio
+irq_virtio:
+	pushq %rax
+	lock incq virtio_irqs(%rip)
+	movq lapic_base(%rip), %rax
+	movl $0, 0xb0(%rax)
+	popq %rax
+	iretq
+
+/* The LAPIC's spurious vector: no EOI (SDM 10.9). */
+	.globl irq_spurious
+irq_spurious:
 	iretq
 
 /* The system call gate: CPL 3 code calls sys_gate with RAX = number,

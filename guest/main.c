@@ -29,6 +29,9 @@ static const char *const net_echo_params[] = {
 static const char *const net_bench_params[] = {
 	VIRTIO_PARAMS, "ip", "peer", "secs", "port", "size", NULL };
 
+static const char *const persist_params[] = {
+	VIRTIO_PARAMS, "start", "rounds", "pause_ms", "irq", NULL };
+
 static const struct test tests[] = {
 	{ "hello", test_hello, hello_params },
 	{ "blk-info", test_blk_info, blk_info_params },
@@ -37,6 +40,7 @@ static const struct test tests[] = {
 	{ "blk-bench", test_blk_bench, blk_bench_params },
 	{ "net-echo", test_net_echo, net_echo_params },
 	{ "net-bench", test_net_bench, net_bench_params },
+	{ "persist", test_persist, persist_params },
 };
 
 void user_main(void)

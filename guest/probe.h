@@ -41,6 +41,8 @@ bool timer_init(void);
 u64 tsc_from_us(u64 us);
 u64 us_from_tsc(u64 ticks);
 void udelay(u64 us);
+/* PIT channel 0's current count (it counts down and wraps, ~55 ms). */
+u16 timer_pit_count(void);
 
 /* --- memory for queues and buffers: bump allocation from free RAM --- */
 bool alloc_init(void);
@@ -70,5 +72,6 @@ void test_blk_ro(struct report *r);
 void test_blk_bench(struct report *r);
 void test_net_echo(struct report *r);
 void test_net_bench(struct report *r);
+void test_persist(struct report *r);
 
 #endif

@@ -37,7 +37,7 @@ struct desc_ptr {
 	u64 base;
 } __attribute__((packed));
 
-extern u8 trap_stubs[], sys_gate[], boot_stack[];
+extern u8 trap_stubs[], sys_gate[], boot_stack[], irq_virtio[], irq_spurious[];
 extern u64 gdt_tss[2];
 void ring0_main(void);
 void ap_main(u32 slot);
@@ -49,6 +49,7 @@ static u8 user_stack[USTACK_SIZE] __attribute__((aligned(16)));
 extern u32 boot_start_info;
 
 u64 lapic_base = 0xfee00000;
+volatile u64 virtio_irqs;
 const char *volatile current_test = "boot";
 volatile u32 cpus_online = 1;
 volatile u32 online_apic_ids[MAX_CPUS];
@@ -102,8 +103,36 @@ static u64 sys_dispatch(u64 nr, u64 a0, u64 a1)
 	return (u64)-1;
 }
 
+#define LAPIC_TPR      0x80
+#define LAPIC_SVR      0xf0
+#define LAPIC_LVT_LINT0 0x350
+#define LVT_MASKED     0x10000
+
+/* Interrupts for a test that wants them: only the virtio vector may come.
+ * The 8259s are masked (their IRQ0 would arrive as an exception vector
+ * through LINT0 under a VMM that wires it as ExtINT), so is LINT0; the
+ * LAPIC is software-enabled (fixed interrupts are not delivered to a
+ * disabled one) and the caller's IF set on return. */
+static void irq_on(struct trap_frame *f)
+{
+	outb(0x21, 0xff);
+	outb(0xa1, 0xff);
+	mmio_write32(lapic_base + LAPIC_LVT_LINT0,
+		     mmio_read32(lapic_base + LAPIC_LVT_LINT0) | LVT_MASKED);
+	mmio_write32(lapic_base + LAPIC_TPR, 0);
+	mmio_write32(lapic_base + LAPIC_SVR, 0x100 | VEC_SPURIOUS);
+	f->rflags |= RFLAGS_IF;
+	f->rax = 0;
+}
+
 void trap(struct trap_frame *f)
 {
+	if (f->vector == 6 && f->rip == (u64)sys_gate && (f->cs & 3) == 3 &&
+	    f->rax == SYS_IRQ_ON) {
+		irq_on(f);
+		f->rip += 2;
+		return;
+	}
 	if (f->vector == 6 && f->rip == (u64)sys_gate && (f->cs & 3) == 3) {
 		f->rax = sys_dispatch(f->rax, f->rdi, f->rsi);
 		f->rip += 2;   /* past the UD2 */
@@ -130,6 +159,8 @@ void ring0_main(void)
 	}
 	for (unsigned v = 0; v < 32; v++)
 		set_gate(v, trap_stubs + 16 * v);
+	set_gate(VEC_VIRTIO, irq_virtio);
+	set_gate(VEC_SPURIOUS, irq_spurious);
 	load_idt();
 
 	tss.rsp[0] = (u64)boot_stack + KSTACK_SIZE;

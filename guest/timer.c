@@ -11,7 +11,7 @@
 
 u64 tsc_hz;
 
-static u16 pit0_count(void)
+u16 timer_pit_count(void)
 {
 	u8 lo, hi;
 
@@ -35,12 +35,12 @@ bool timer_init(void)
 	outb(PIT_CMD, 0x30);          /* channel 0, lo/hi byte, mode 0 */
 	outb(PIT_CH0, 0xff);
 	outb(PIT_CH0, 0xff);
-	prev = pit0_count();
+	prev = timer_pit_count();
 	t0 = rdtsc();
 	while (elapsed < CALIB_TICKS) {
 		if (++polls > MAX_POLLS)
 			return false;
-		cur = pit0_count();
+		cur = timer_pit_count();
 		elapsed += (u16)(prev - cur);
 		prev = cur;
 	}

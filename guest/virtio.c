@@ -28,6 +28,7 @@ bool virtio_open(struct virtio_dev *v, unsigned type, u64 want,
 	unsigned index = (unsigned)param_u64("dev", 0, 0, 15);
 
 	memset(v, 0, sizeof(*v));
+	v->irq = param_u64("irq", 0, 0, 1);
 	/* Firecracker-like VMMs boot with pci=off and name their devices
 	 * on the command line: if there are such names, they are meant. */
 	if (!strcmp(name, "auto"))
@@ -109,8 +110,16 @@ bool virtio_start(struct virtio_dev *v, u64 want)
 		set_status(v, VIRTIO_STATUS_FAILED);
 		return false;
 	}
-	if (v->ops->polled)
+	if (v->irq) {
+		if (!v->ops->irq_setup) {
+			v->why = "reason=irq_not_on_this_transport";
+			return false;
+		}
+		if (!v->ops->irq_setup(v))
+			return false;
+	} else if (v->ops->polled) {
 		v->ops->polled(v);
+	}
 	return true;
 }
 
@@ -150,10 +159,11 @@ bool virtio_queue(struct virtio_dev *v, struct virtq *q, u16 index, u16 max_size
 	for (u16 i = 0; i < size; i++)
 		q->desc[i].next = (u16)(i + 1);
 	q->num_free = (u16)size;
-	/* No interrupts wanted (the flag is ignored with EVENT_IDX, where
-	 * vq_poll keeps used_event out of reach instead). */
-	q->avail[0] = 1;
-	q->avail[2 + size] = 0x7fff;
+	/* Polling: no interrupts wanted (the flag is ignored with EVENT_IDX,
+	 * where vq_poll keeps used_event out of reach instead). With
+	 * interrupts: every completion, used_event at the first. */
+	q->avail[0] = v->irq ? 0 : 1;
+	q->avail[2 + size] = v->irq ? 0 : 0x7fff;
 	return v->ops->queue_enable(v, q);
 }
 

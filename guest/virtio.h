@@ -64,6 +64,9 @@ struct virtio_ops {
 	/* After FEATURES_OK: no interrupts wanted, the probe polls (NULL:
 	 * nothing to tell the device). */
 	void (*polled)(struct virtio_dev *v);
+	/* After FEATURES_OK, instead of polled, with probe.irq=1: queue
+	 * completions interrupt at VEC_VIRTIO (NULL: the transport cannot). */
+	bool (*irq_setup)(struct virtio_dev *v);
 	/* Selects queue `index` and reads its maximum size; false if the
 	 * queue is missing or already enabled. */
 	bool (*queue_select)(struct virtio_dev *v, u16 index, u32 *max);
@@ -90,6 +93,7 @@ struct virtio_dev {
 	u64 device_cfg;            /* device configuration: address, bytes */
 	u32 device_cfg_len;
 	u64 offered, features;
+	bool irq;                  /* probe.irq=1: completions interrupt */
 	const char *why;           /* key=value reason after a failure */
 };
 
@@ -141,5 +145,9 @@ int vq_poll(struct virtq *q, u16 *head, u32 *len);
 bool vq_device_failed(struct virtq *q, u64 *next_check);
 /* Polls until chain `head` completes or timeout_us passes (0: -> false). */
 bool vq_wait(struct virtq *q, u16 head, u32 *len, u64 timeout_us);
+/* On a device with interrupts (dev->irq): waits for an interrupt after
+ * virtio_irqs was irqs (read before the kick), then for chain `head`. A
+ * completion without its interrupt fails: reason=no_interrupt. */
+bool vq_wait_irq(struct virtq *q, u16 head, u32 *len, u64 timeout_us, u64 irqs);
 
 #endif

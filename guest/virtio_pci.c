@@ -2,8 +2,10 @@
  * device discovery on bus 0, capability walk, and the register accesses
  * behind struct virtio_ops (common configuration, notify and device
  * capabilities). Everything a device reports is checked before use. */
+#include "boot.h"
 #include "io.h"
 #include "lib.h"
+#include "x86.h"
 #include "probe.h"
 #include "virtio.h"
 
@@ -11,6 +13,9 @@
 #define PCI_STATUS_CAPS     0x10
 #define PCI_CAP_PTR         0x34
 #define PCI_CAP_VENDOR      0x09
+#define PCI_CAP_MSIX        0x11
+#define MSIX_ENABLE         0x8000
+#define MSIX_FUNCTION_MASK  0x4000
 #define PCI_SUBSYS_ID       0x2e
 
 #define CAP_COMMON          1
@@ -132,6 +137,53 @@ static void pci_polled(struct virtio_dev *v)
 	mmio_write16(v->pci.common + CC_MSIX, NO_VECTOR);
 }
 
+/* The function's MSI-X capability, or 0. */
+static u8 find_msix(struct pci_dev *d)
+{
+	u8 p = pci_read8(d, PCI_CAP_PTR) & 0xfc;
+
+	for (int guard = 0; p >= 0x40 && guard < 48; guard++) {
+		if (pci_read8(d, p) == PCI_CAP_MSIX)
+			return p;
+		p = pci_read8(d, p + 1) & 0xfc;
+	}
+	return 0;
+}
+
+/* Interrupts (probe.irq=1): MSI-X table entry 0 sends VEC_VIRTIO to this
+ * CPU's LAPIC, every queue uses it (set in pci_queue_enable), config
+ * changes none. Then interrupts on at CPL 3. */
+static bool pci_irq_setup(struct virtio_dev *v)
+{
+	struct pci_dev *d = v->pci.fn;
+	u8 cap = find_msix(d);
+
+	if (!cap) {
+		v->why = "reason=no_msix_capability";
+		return false;
+	}
+	u32 table = pci_read32(d, cap + 4);
+	unsigned bir = table & 7;
+	u64 off = table & ~7u;
+	if (bir >= 6 || !d->bar_size[bir] || off + 16 > d->bar_size[bir]) {
+		v->why = "reason=msix_table_outside_bar";
+		return false;
+	}
+	if (!pci_enable_bar(d, bir, &v->why))
+		return false;
+	u64 entry = d->bar_addr[bir] + off;
+	u32 apic_id = mmio_read32(lapic_base + 0x20) >> 24;
+	mmio_write32(entry + 0, 0xfee00000u | apic_id << 12);
+	mmio_write32(entry + 4, 0);
+	mmio_write32(entry + 8, VEC_VIRTIO);
+	mmio_write32(entry + 12, 0);   /* unmasked */
+	u16 ctrl = pci_read16(d, cap + 2);
+	pci_write16(d, cap + 2, (u16)((ctrl | MSIX_ENABLE) & ~MSIX_FUNCTION_MASK));
+	mmio_write16(v->pci.common + CC_MSIX, NO_VECTOR);
+	syscall2(SYS_IRQ_ON, 0, 0);
+	return true;
+}
+
 static bool pci_queue_select(struct virtio_dev *v, u16 index, u32 *max)
 {
 	u64 c = v->pci.common;
@@ -160,7 +212,11 @@ static bool pci_queue_enable(struct virtio_dev *v, struct virtq *q)
 		return false;
 	}
 	q->notify = v->pci.notify_base + noff;
-	mmio_write16(c + CC_Q_MSIX, NO_VECTOR);
+	mmio_write16(c + CC_Q_MSIX, v->irq ? 0 : NO_VECTOR);
+	if (v->irq && mmio_read16(c + CC_Q_MSIX) != 0) {
+		v->why = "reason=msix_vector_refused";
+		return false;
+	}
 	mmio_write64_halves(c + CC_Q_DESC, (u64)q->desc);
 	mmio_write64_halves(c + CC_Q_DRIVER, (u64)q->avail);
 	mmio_write64_halves(c + CC_Q_DEVICE, (u64)q->used);
@@ -185,6 +241,7 @@ static const struct virtio_ops pci_ops = {
 	.get_features = pci_get_features,
 	.set_features = pci_set_features,
 	.polled = pci_polled,
+	.irq_setup = pci_irq_setup,
 	.queue_select = pci_queue_select,
 	.queue_enable = pci_queue_enable,
 	.notify = pci_notify,

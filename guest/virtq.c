@@ -2,6 +2,7 @@
  * entry the device writes is checked: an id that is not an outstanding
  * chain head, or a length beyond what the chain offered, is a device bug
  * reported as such. */
+#include "boot.h"
 #include "io.h"
 #include "lib.h"
 #include "probe.h"
@@ -94,8 +95,11 @@ int vq_poll(struct virtq *q, u16 *head, u32 *len)
 		return -1;
 	}
 	q->last_used++;
-	if (q->event_idx)    /* keep used_event out of reach: no interrupts */
-		q->avail[AVAIL_RING + q->size] = (u16)(q->last_used + 0x7fff);
+	/* used_event: out of reach when polling (no interrupts), else the
+	 * next completion interrupts. */
+	if (q->event_idx)
+		q->avail[AVAIL_RING + q->size] =
+			(u16)(q->last_used + (q->dev->irq ? 0 : 0x7fff));
 	/* return the chain to the free list */
 	n = q->chain_len[id];
 	tail = id;
@@ -152,4 +156,24 @@ bool vq_wait(struct virtq *q, u16 head, u32 *len, u64 timeout_us)
 		}
 		cpu_relax();
 	}
+}
+
+bool vq_wait_irq(struct virtq *q, u16 head, u32 *len, u64 timeout_us, u64 irqs)
+{
+	u64 t0 = rdtsc(), limit = tsc_from_us(timeout_us), next_check = 0;
+	u16 h;
+	u32 l;
+
+	while (virtio_irqs == irqs) {
+		if (vq_device_failed(q, &next_check))
+			return false;
+		if (rdtsc() - t0 > limit) {
+			/* Done but not signalled, or not done at all. */
+			q->dev->why = vq_poll(q, &h, &l) > 0 ? "reason=no_interrupt"
+							     : "reason=request_timeout";
+			return false;
+		}
+		cpu_relax();
+	}
+	return vq_wait(q, head, len, timeout_us);
 }

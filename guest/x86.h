@@ -43,5 +43,12 @@
 #define SYS_PING       1   /* returns ~RDI: proves the round trip */
 #define SYS_MAP_MMIO   2   /* RDI = base, RSI = size: map uncached */
 #define SYS_HALT_VM    3   /* forced end: triple fault */
+#define SYS_IRQ_ON     4   /* take interrupts at CPL 3 (IF=1), LAPIC on */
+
+/* Interrupt vectors: the virtio queue's MSI-X message, and the LAPIC's
+ * spurious vector. Nothing else is unmasked. */
+#define VEC_VIRTIO     0x40
+#define VEC_SPURIOUS   0xff
+#define RFLAGS_IF      0x0200
 
 #endif

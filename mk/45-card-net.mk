@@ -21,6 +21,7 @@ $(eval $(call unit_test,test_net_opts,tests/unit/test_net_opts.c src/cards/net/o
 NET_DEV_SRCS := src/cards/net/device.c src/cards/net/pair.c src/cards/net/tap.c \
                 $(NET_CORE_SRCS) $(VIRTIO_SRCS) $(RATELIMIT_SRCS)
 $(eval $(call unit_test,test_net_dev,tests/unit/test_net_dev.c $(NET_DEV_SRCS),-lpthread))
+$(eval $(call unit_test,test_net_pair,tests/unit/test_net_pair.c tests/unit/net_fixture.c tests/host/drv_ring.c $(NET_DEV_SRCS),-lpthread))
 
 # The host-only vhost-user-net test driver (front-end library user).
 VUNET_SRCS := tests/host/vunet_drv.c tests/host/vunet_io.c tests/host/pkt.c \

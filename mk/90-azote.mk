@@ -25,6 +25,7 @@ $(BUILD)/tests/fc-filter-gen: $(OBJ)/tests/host/fc_filter_gen.o
 $(eval $(call fuzzer,fuzz_fc_filter,fuzz/fuzz_fc_filter.c $(filter src/vmm/fc_%,$(SANDBOX_SRCS))))
 $(eval $(call unit_test,test_io_bus,tests/unit/test_io_bus.c src/base/io_bus.c))
 $(eval $(call unit_test,test_state,tests/unit/test_state.c src/base/state.c))
+$(eval $(call unit_test,test_card_rings,tests/unit/test_card_rings.c src/vmm/card_rings.c))
 $(eval $(call fuzzer,fuzz_cli,fuzz/fuzz_cli.c src/vmm/cli.c src/vmm/vm_config.c src/jail/seccomp.c src/jail/confine.c,-lseccomp))
 $(eval $(call unit_test,test_cli,tests/unit/test_cli.c src/vmm/cli.c src/vmm/vm_config.c src/jail/seccomp.c src/jail/confine.c,-lseccomp))
 $(eval $(call unit_test,test_device_kind,tests/unit/test_device_kind.c src/vmm/device_kind.c src/vmm/kind_blk.c src/vmm/kind_net.c src/vmm/card_argv.c src/vmm/vm_config.c $(IFACE_SRCS)))

@@ -22,6 +22,7 @@
 
 #define VHOST_TIMEOUT_MS   5000
 #define QUEUE_MAX_SIZE     256
+_Static_assert(VIRTIO_MAX_QUEUES <= 32, "rings_on has a bit per queue");
 _Static_assert(JAIL_CARD_FD == CARD_SOCKET_FD && JAIL_EXTRA_FD == CARD_STATS_FD &&
 	       JAIL_EXTRA_FD + 1 == CARD_CONTROL_FD,
 	       "jail_spawn_card puts the socket, the stats page and the control channel "
@@ -57,10 +58,11 @@ static int send_mem_table(struct vhost_dev *d, struct azerr *e)
 	return vu_fe_set_mem_table(&d->fe, r, (unsigned)m->nr_regions, e);
 }
 
-static int vd_start(void *ctx, uint64_t features, struct virtio_queue *q,
-		    unsigned nr_queues, struct azerr *e)
+int vhost_dev_start_rings(struct vhost_dev *d, uint64_t features,
+			  const struct virtio_queue *q, const uint16_t *base,
+			  struct azerr *e)
 {
-	struct vhost_dev *d = ctx;
+	unsigned nr_queues = d->vd->p.nr_queues;
 
 	if (__atomic_load_n(&d->dead, __ATOMIC_ACQUIRE))
 		return azerr_set(e, "%s: the back-end is gone", d->name);
@@ -72,36 +74,75 @@ static int vd_start(void *ctx, uint64_t features, struct virtio_queue *q,
 			continue;
 		uint64_t n = q[i].size;
 		struct vu_fe_vring v = {
-			.num = q[i].size, .base = 0,
-			.kickfd = q[i].kick_fd, .callfd = q[i].call_fd,
+			.num = q[i].size, .base = base ? base[i] : 0,
+			/* The transport's eventfds, not q's: a restored ring
+			 * comes from a snapshot, the fds from this VM. */
+			.kickfd = d->vd->queues[i].kick_fd,
+			.callfd = d->vd->queues[i].call_fd,
 		};
 		/* Split ring sizes (§2.7): 16-byte descriptors, avail and used
 		 * rings with their headers and event fields. */
 		if (ring_uva(d, i, "descriptor", q[i].desc, 16 * n, &v.desc, e) < 0 ||
 		    ring_uva(d, i, "available", q[i].driver, 6 + 2 * n, &v.avail, e) < 0 ||
 		    ring_uva(d, i, "used", q[i].device, 6 + 8 * n, &v.used, e) < 0 ||
-		    vu_fe_vring_start(&d->fe, i, &v, e) < 0)
+		    vu_fe_vring_start(&d->fe, i, &v, e) < 0) {
+			/* The rings that did start are stopped with the rest
+			 * on the next reset or snapshot. */
+			d->started = d->rings_on != 0;
 			return -1;
+		}
+		d->rings_on |= 1u << i;
 	}
 	d->started = true;
 	return 0;
+}
+
+int vhost_dev_stop_rings(struct vhost_dev *d, uint16_t *base, struct azerr *e)
+{
+	int r = 0;
+
+	for (unsigned i = 0; i < d->vd->p.nr_queues; i++) {
+		if (!(d->rings_on & (1u << i)))
+			continue;
+		d->rings_on &= ~(1u << i);
+		uint16_t b = 0;
+		if (vu_fe_vring_stop(&d->fe, i, &b, e) < 0)
+			r = -1;
+		else if (base)
+			base[i] = b;
+	}
+	d->started = false;
+	return r;
+}
+
+static int vd_start(void *ctx, uint64_t features, struct virtio_queue *q,
+		    unsigned nr_queues, struct azerr *e)
+{
+	struct vhost_dev *d = ctx;
+
+	(void)nr_queues;  /* the transport's own count, d->vd->p.nr_queues */
+	/* A fresh start: every ring from avail index 0. */
+	d->parked = false;
+	return vhost_dev_start_rings(d, features, q, NULL, e);
 }
 
 static void vd_stop(void *ctx)
 {
 	struct vhost_dev *d = ctx;
 	struct azerr e;
-	uint16_t base;
 
+	/* Rings a snapshot stopped are not to be restarted by a resume once
+	 * the driver reset the device. */
+	d->parked = false;
 	if (!d->started)
 		return;
-	d->started = false;
-	if (__atomic_load_n(&d->dead, __ATOMIC_ACQUIRE))
+	if (__atomic_load_n(&d->dead, __ATOMIC_ACQUIRE)) {
+		d->rings_on = 0;
+		d->started = false;
 		return;
-	for (unsigned i = 0; i < d->vd->p.nr_queues; i++) {
-		if (d->vd->queues[i].enabled && vu_fe_vring_stop(&d->fe, i, &base, &e) < 0)
-			log_warn("%s", e.msg);
 	}
+	if (vhost_dev_stop_rings(d, NULL, &e) < 0)
+		log_warn("%s", e.msg);
 	/* The back-end forgets the driver's features; offer ours again for
 	 * the next driver. */
 	if (vu_fe_reset(&d->fe, &e) < 0 ||

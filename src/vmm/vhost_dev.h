@@ -11,6 +11,7 @@
 #define AZOTE_VMM_VHOST_DEV_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "iface/card_stats.h"
@@ -39,6 +40,11 @@ struct vhost_dev {
 	unsigned config_size;
 	uint64_t own_features;      /* offered by azote, not the back-end */
 	bool started;               /* rings handed to the back-end */
+	uint32_t rings_on;          /* which of them, bit per queue */
+	/* A snapshot stopped the rings (vmm/vhost_devs_state.h); a resume
+	 * restarts them at base[]. */
+	bool parked;
+	uint16_t base[VIRTIO_MAX_QUEUES];
 	bool dead;                  /* the back-end hung up */
 	struct event_handler hangup;
 	pid_t card_pid;             /* the card azote started, or 0 */
@@ -61,5 +67,18 @@ int vhost_dev_create(struct vhost_dev *d, struct vm *vm, const struct device_kin
 		     const void *dev, const struct vhost_dev_place *at, struct azerr *e);
 /* Stops the rings, closes the connection, ends and reaps the card. */
 void vhost_dev_destroy(struct vhost_dev *d);
+
+/* Hands the enabled queues of q (the transport's, or a snapshot's) to the
+ * back-end with the driver's features: SET_FEATURES, SET_MEM_TABLE, then
+ * each ring from avail index base[i] (NULL: 0, a fresh start), with the
+ * transport's kick and call eventfds. What DRIVER_OK does, and what a
+ * resume or restore does from saved state. Call with d->vd->lock held. */
+int vhost_dev_start_rings(struct vhost_dev *d, uint64_t features,
+			  const struct virtio_queue *q, const uint16_t *base,
+			  struct azerr *e);
+/* Stops every ring handed to the back-end (GET_VRING_BASE: it finishes
+ * what it took) and, if base is not NULL, stores each one's next avail
+ * index there. Tries every ring; -1 with e for the last that failed. */
+int vhost_dev_stop_rings(struct vhost_dev *d, uint16_t *base, struct azerr *e);
 
 #endif

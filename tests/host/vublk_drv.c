@@ -18,10 +18,12 @@
  * closed it.
  *
  * Tests: basic ro nopunch seg-max hostile mq remap reset fds bench throughput
- * throttle-stop durable-write crash-io control (--image names the image for
- * "fds", "odd-size" and "control"; "control", azote's updates after boot,
- * swaps it for --next-image, handed over a second time O_DIRECT with
- * --next-direct, as azote does for a card that runs --direct).
+ * throttle-stop durable-write crash-io control handover (--image names the
+ * image for "fds", "odd-size" and "control"; "control", azote's updates
+ * after boot, swaps it for --next-image, handed over a second time O_DIRECT
+ * with --next-direct, as azote does for a card that runs --direct;
+ * "handover" needs the card's command line: it moves the running rings to
+ * a second card started from it, as a snapshot's restore does).
  * "throughput" reads --bench-size bytes at a time for --warmup-ms, then
  * measures bytes/s and ops/s over --bench-seconds (a rate limiter's first
  * fill is not measured). Prints one line per check; exits 0
@@ -969,6 +971,167 @@ static void test_control(struct drv *d, const char *old, const char *next, bool 
 	test_roundtrip(d, "after the control requests");
 }
 
+/* Restarts the rings of d's (new) back-end, as setup does, but each from
+ * avail index base[qi]: what azote's restore does with a snapshot's
+ * rings. */
+static void restart_rings(struct drv *d, const uint16_t *base)
+{
+	struct azerr e;
+	unsigned nq = 0;
+
+	if (vu_fe_negotiate(&d->fe, VU_FE_PROTOCOL_FEATURES, &e) ||
+	    vu_fe_get_queue_num(&d->fe, &nq, &e) || nq < d->nr_queues ||
+	    vu_fe_set_features(&d->fe, d->features, &e))
+		die(2, "new card: %s", nq < d->nr_queues ? "too few queues" : e.msg);
+	send_mem_table(d);
+	for (unsigned qi = 0; qi < d->nr_queues; qi++) {
+		struct drv_vq *q = &d->q[qi];
+		struct vu_fe_vring v = {
+			.num = d->qsize, .base = base[qi],
+			.desc = (uint64_t)q->desc, .avail = (uint64_t)q->avail,
+			.used = (uint64_t)q->used,
+			.kickfd = q->kickfd, .callfd = q->callfd,
+		};
+		if (vu_fe_vring_start(&d->fe, qi, &v, &e))
+			die(2, "new card: %s", e.msg);
+	}
+}
+
+#define HANDOVER_REQS 1200
+
+/* Each request of the hand-over load writes its own 4 KiB, so that the
+ * image shows which ran; the used rings show how often. */
+static uint64_t handover_sector(unsigned k)
+{
+	return 16384 + (uint64_t)k * 8;
+}
+
+struct handover {
+	int req[MAX_QUEUES][SLOTS];   /* request in each slot, -1: free */
+	uint8_t completions[HANDOVER_REQS];
+	unsigned posted, done, strays;
+};
+
+/* Posts requests on every queue while slots are free. */
+static void handover_post(struct drv *d, struct handover *h)
+{
+	for (unsigned qi = 0; qi < d->nr_queues; qi++)
+		for (unsigned si = 0; si < SLOTS && h->posted < HANDOVER_REQS; si++) {
+			if (h->req[qi][si] >= 0)
+				continue;
+			unsigned k = h->posted++;
+			struct io io = { .type = VIRTIO_BLK_T_OUT, .sector = handover_sector(k),
+					 .data = d->slots[qi][si].data, .len = 4096 };
+			fill(drv_gpa(&d->mem, io.data), d->seed + 5, io.sector, 4096);
+			h->req[qi][si] = (int)k;
+			start_io(d, qi, si, &io);
+		}
+}
+
+/* Takes one completion: a used entry for a slot with no request in it
+ * is a request done twice. */
+static void handover_complete(struct drv *d, struct handover *h)
+{
+	uint16_t id;
+	uint32_t len;
+	unsigned qi = wait_any_used(d, &id, &len);
+	int si = id < d->qsize ? d->head_slot[qi][id] : -1;
+	int k = si >= 0 ? h->req[qi][si] : -1;
+
+	if (k < 0) {
+		h->strays++;
+		return;
+	}
+	if (slot_status(d, qi, (unsigned)si, NULL) == VIRTIO_BLK_S_OK)
+		h->completions[k]++;
+	h->req[qi][si] = -1;
+	h->done++;
+}
+
+/* A snapshot's hand-over of running rings to a new card (issue 16): with
+ * writes in flight on every queue, GET_VRING_BASE stops each ring; the
+ * card must answer only once every request it took is completed (used
+ * index = the base it returns). More requests are then made available on
+ * the stopped rings, which the old card must leave alone. The old card is
+ * let go, a new one started from the same command line, and the rings
+ * restarted there with SET_VRING_BASE = the saved bases: it must take up
+ * exactly the requests the old one left, so that every request completes
+ * once (no used entry for a free slot, none missing) and every write is on
+ * the image. */
+static void test_handover(struct drv *d, char **card)
+{
+	static struct handover h;
+	uint16_t base[MAX_QUEUES];
+	unsigned left = 0, taken_back = 0;
+	struct azerr e;
+	int sock, status;
+
+	if (!card || !*card)
+		die(2, "handover: give the card's command line after --");
+	memset(&h, 0, sizeof(h));
+	memset(h.req, -1, sizeof(h.req));
+	while (h.done < HANDOVER_REQS / 3) {
+		handover_post(d, &h);
+		handover_complete(d, &h);
+	}
+	handover_post(d, &h);
+	for (unsigned qi = 0; qi < d->nr_queues; qi++) {
+		struct drv_vq *q = &d->q[qi];
+		if (vu_fe_vring_stop(&d->fe, qi, &base[qi], &e))
+			die(EXIT_GONE, "%s", e.msg);
+		uint16_t used = __atomic_load_n(&q->used->idx, __ATOMIC_ACQUIRE);
+		check(d, used == base[qi],
+		      "queue %u stops at avail index %u with every request it took "
+		      "completed (used index %u)", qi, base[qi], used);
+		left += (uint16_t)(q->avail_idx - base[qi]);
+	}
+	/* Drain what the old card completed while stopping, then give the
+	 * stopped rings more work. */
+	while (h.done + left < h.posted) {
+		handover_complete(d, &h);
+		taken_back++;
+	}
+	unsigned before = h.posted;
+	handover_post(d, &h);
+	left += h.posted - before;
+	usleep(200 * 1000);
+	bool idle = true;
+	for (unsigned qi = 0; qi < d->nr_queues; qi++)
+		idle &= __atomic_load_n(&d->q[qi].used->idx, __ATOMIC_ACQUIRE) == base[qi];
+	check(d, idle, "the stopped rings are left alone (%u requests waiting on them)", left);
+
+	vu_fe_close(&d->fe);
+	if (d->card_pid > 0) {
+		waitpid(d->card_pid, &status, 0);
+		check(d, WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "the old card exits cleanly (status 0x%x)", status);
+	}
+	d->card_pid = drv_spawn_card(card, &sock);
+	if (vu_fe_attach(&d->fe, sock, "new card (socketpair)", d->timeout_ms, &e))
+		die(2, "%s", e.msg);
+	restart_rings(d, base);
+	while (h.done < HANDOVER_REQS) {
+		handover_post(d, &h);
+		handover_complete(d, &h);
+	}
+	unsigned once = 0;
+	for (unsigned k = 0; k < HANDOVER_REQS; k++)
+		once += h.completions[k] == 1;
+	check(d, h.strays == 0 && once == HANDOVER_REQS,
+	      "%u writes, %u completed while stopping, %u left to the new card: each "
+	      "completed once, OK (%u used entries for no request)", HANDOVER_REQS,
+	      taken_back, left, h.strays);
+	uint64_t chk = d->slots[0][0].data;
+	unsigned on_image = 0;
+	for (unsigned k = 0; k < HANDOVER_REQS; k++) {
+		memset(drv_gpa(&d->mem, chk), 0, 4096);
+		on_image += rw(d, 0, false, handover_sector(k), chk, 4096, 0) == 0 &&
+			    matches(drv_gpa(&d->mem, chk), d->seed + 5, handover_sector(k), 4096);
+	}
+	check(d, on_image == HANDOVER_REQS, "%u of %u writes on the image", on_image,
+	      HANDOVER_REQS);
+}
+
 static void durable_write(struct drv *d)
 {
 	uint64_t buf = d->slots[0][0].data;
@@ -1202,6 +1365,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(*t, "crash-io")) crash_io(&d);
 		else if (!strcmp(*t, "control")) test_control(&d, image ? image : "",
 							     next_img ? next_img : "", next_direct);
+		else if (!strcmp(*t, "handover")) test_handover(&d, card);
 		else die(2, "unknown test %s", *t);
 	}
 	teardown(&d);

@@ -2,7 +2,8 @@
 # azote-card-blk driven from the host, no VM: vublk-drv uses azote's
 # vhost-user front-end library to check every request type, hostile chains,
 # fd hygiene and seccomp, read-only images, multi-queue, O_DIRECT,
-# confinement (--user), and reconnection on a listening socket.
+# confinement (--user), reconnection on a listening socket, and rings
+# handed over to a new card under load as a snapshot's restore does.
 . "$(dirname "$0")/../lib/cards.sh"
 
 img=$TMP/disk.img
@@ -40,6 +41,14 @@ expect_ok "seg_max + 2 descriptors in one indirect table on a 256-entry queue" \
 echo "-- 4 queues, one thread and io_uring each; memory table changed while running; device reset"
 expect_ok "4 queues, remap, reset" \
 	drv --queues 4 mq remap reset -- "$CARD_BLK" --fd '{fd}' --image "$img" --queues 4
+
+echo "-- a snapshot's hand-over: rings stopped under load (GET_VRING_BASE), taken up by a new card (SET_VRING_BASE)"
+# Every request completes exactly once: the old card finishes what it
+# took before it answers, the new one starts at the index it answered.
+expect_ok "hand-over to a new card, 1 queue" \
+	drv handover -- "$CARD_BLK" --fd '{fd}' --image "$img"
+expect_ok "hand-over to a new card, 4 queues, O_DIRECT" \
+	drv --queues 4 handover -- "$CARD_BLK" --fd '{fd}' --image "$img" --queues 4 --direct
 
 echo "-- O_DIRECT"
 expect_ok "O_DIRECT" drv basic -- "$CARD_BLK" --fd '{fd}' --image "$img" --direct

@@ -255,10 +255,13 @@ static void release(struct net_pair *p, enum net_qkind k)
 {
 	struct net_stats *s = &p->st;
 
+	/* A frame waiting for room in the TAP was not sent: it goes back to
+	 * the ring (it was the last chain taken, and nothing was taken after
+	 * it), so that whoever serves the ring next sends it once. Completing
+	 * it here would lose it across a snapshot's GET_VRING_BASE. */
 	if (k == NET_TXQ && p->tx_wait_tap) {
-		virtq_push(p->q[k], p->tx_chain.head, 0);
+		virtq_unpop(p->q[k], 1);
 		p->tx_wait_tap = false;
-		count_drop(p, false, NULL);
 	}
 	if (k == NET_TXQ) {
 		p->tx_more = false;

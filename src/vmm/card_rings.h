@@ -1,0 +1,68 @@
+/* A card's rings as a snapshot carries them: section STATE_CARD_RINGS
+ * (base/state.h), index = device number. What a vhost-user back-end needs
+ * to take a device's rings up where another one left them: the features
+ * the driver chose, the protocol features the front-end used, and per
+ * queue its size, guest physical ring addresses, whether it ran, and the
+ * next available index (GET_VRING_BASE's answer, given back by
+ * SET_VRING_BASE).
+ *
+ * The wire layout (little-endian, no padding, no pointers):
+ *   u32 version (1)   u32 virtio device id   u32 started (0/1)
+ *   u32 nr_queues     u64 driver features    u64 protocol features
+ *   nr_queues times: u16 size  u16 last_avail  u32 enabled (0/1)
+ *                    u64 desc  u64 avail  u64 used     (guest physical)
+ *
+ * A snapshot file is user input: card_rings_decode checks every field
+ * against the device it is loaded into and names the device and field. */
+#ifndef AZOTE_VMM_CARD_RINGS_H
+#define AZOTE_VMM_CARD_RINGS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+
+#define CARD_RINGS_VERSION    1
+#define CARD_RINGS_MAX_QUEUES 32
+#define CARD_RINGS_HDR_SIZE   32
+#define CARD_RINGS_QUEUE_SIZE 32
+
+struct card_ring {
+	uint16_t size;
+	uint16_t last_avail;        /* next avail entry the back-end takes */
+	bool enabled;
+	uint64_t desc, avail, used; /* guest physical addresses */
+};
+
+struct card_rings {
+	uint32_t virtio_id;
+	bool started;               /* the back-end ran the rings */
+	unsigned nr_queues;
+	uint64_t features;          /* the driver's, as the transport has them */
+	uint64_t protocol_features; /* vhost-user, as negotiated */
+	struct card_ring q[CARD_RINGS_MAX_QUEUES];
+};
+
+/* What the device a section is loaded into allows. */
+struct card_rings_expect {
+	const char *dev;            /* for messages: "virtio-blk drive0" */
+	uint32_t virtio_id;
+	unsigned nr_queues;
+	unsigned queue_max_size;
+};
+
+/* Bytes the section of nr_queues queues takes. */
+size_t card_rings_size(unsigned nr_queues);
+
+/* Writes r into buf, card_rings_size(r->nr_queues) bytes. */
+void card_rings_encode(const struct card_rings *r, unsigned char *buf);
+
+/* Reads and checks a section: length, version, device id and queue count
+ * as expected, flags 0 or 1, sizes powers of 2 within the maximum, ring
+ * parts aligned (§2.7: 16, 2, 4), a started device with an enabled queue.
+ * Whether the addresses are in guest RAM is the restorer's to check. */
+int card_rings_decode(const void *data, size_t len, const struct card_rings_expect *x,
+		      struct card_rings *r, struct azerr *e);
+
+#endif

@@ -1,0 +1,257 @@
+/* Snapshots of the cards' rings: see vhost_devs_state.h. */
+#include "vmm/vhost_devs_state.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "virtio/virtio.h"
+#include "vmm/card_rings.h"
+#include "vmm/vm.h"
+
+_Static_assert(VIRTIO_MAX_QUEUES <= CARD_RINGS_MAX_QUEUES,
+	       "a card-rings section holds every queue a device can have");
+
+/* A 16-bit index in the ring header at gpa (avail->idx or used->idx, both
+ * at offset 2), or -1 if it is not in RAM. */
+static int ring_idx(struct vm *vm, uint64_t gpa)
+{
+	const uint16_t *p = guest_mem_ptr(&vm->mem, gpa + 2, 2);
+
+	return p ? __atomic_load_n(p, __ATOMIC_ACQUIRE) : -1;
+}
+
+/* Each request a card takes gets one used entry (§2.7.8), so a ring
+ * stopped at a request boundary has as many used entries as requests
+ * taken: used->idx == the next avail index. VIRTIO_F_IN_ORDER lets a
+ * device publish a batch as one entry; the check does not hold then. */
+static int check_boundary(struct vhost_dev *d, unsigned i, uint64_t used, uint16_t base,
+			  const char *when, struct azerr *e)
+{
+	int used_idx = ring_idx(d->vm, used);
+
+	if (d->vd->driver_features & VIRTIO_BIT(VIRTIO_F_IN_ORDER))
+		return 0;
+	if (used_idx < 0)
+		return azerr_set(e, "%s: queue %u used ring at 0x%llx is not in RAM",
+				 d->name, i, (unsigned long long)used);
+	if (used_idx != base)
+		return azerr_set(e, "%s: queue %u %s at avail index %u but its used "
+				 "index is %d: requests taken and not completed would "
+				 "be lost or done twice", d->name, i, when, base, used_idx);
+	return 0;
+}
+
+static int save_one(struct vhost_dev *d, unsigned idx, struct state_set *s,
+		    struct azerr *e)
+{
+	struct virtio_dev *vd = d->vd;
+	struct card_rings r = {
+		.virtio_id = d->kind->virtio_id, .started = d->started,
+		.nr_queues = vd->p.nr_queues, .features = vd->driver_features,
+		.protocol_features = d->fe.protocol_features,
+	};
+
+	if (__atomic_load_n(&d->dead, __ATOMIC_ACQUIRE))
+		return azerr_set(e, "%s: the card is gone; a snapshot cannot carry "
+				 "its rings", d->name);
+	if (d->started) {
+		uint32_t on = d->rings_on;
+		if (vhost_dev_stop_rings(d, d->base, e) < 0)
+			return -1;
+		d->parked = true;
+		for (unsigned i = 0; i < vd->p.nr_queues; i++)
+			if ((on & (1u << i)) &&
+			    check_boundary(d, i, vd->queues[i].device, d->base[i],
+					   "stopped", e) < 0)
+				return -1;
+	}
+	for (unsigned i = 0; i < r.nr_queues; i++) {
+		const struct virtio_queue *q = &vd->queues[i];
+		r.q[i] = (struct card_ring){
+			.size = q->size, .enabled = q->enabled,
+			.last_avail = d->parked ? d->base[i] : 0,
+			.desc = q->desc, .avail = q->driver, .used = q->device,
+		};
+	}
+	size_t len = card_rings_size(r.nr_queues);
+	unsigned char *buf = malloc(len);
+	if (!buf)
+		return azerr_set(e, "%s: out of memory", d->name);
+	card_rings_encode(&r, buf);
+	int ret = state_put(s, STATE_CARD_RINGS, idx, buf, len, e);
+	free(buf);
+	return ret;
+}
+
+int vhost_devs_save(struct vm *vm, struct state_set *s, struct azerr *e)
+{
+	for (unsigned i = 0; i < vm->nr_devs; i++) {
+		struct vhost_dev *d = &vm->devs[i];
+		pthread_mutex_lock(&d->vd->lock);
+		int r = save_one(d, i, s, e);
+		pthread_mutex_unlock(&d->vd->lock);
+		if (r < 0) {
+			struct azerr ignored;
+			(void)vhost_devs_resume(vm, &ignored);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int vhost_devs_resume(struct vm *vm, struct azerr *e)
+{
+	int ret = 0;
+
+	for (unsigned i = 0; i < vm->nr_devs; i++) {
+		struct vhost_dev *d = &vm->devs[i];
+		struct azerr err;
+		int r = 0;
+
+		pthread_mutex_lock(&d->vd->lock);
+		if (d->parked) {
+			d->parked = false;
+			r = vhost_dev_start_rings(d, d->vd->driver_features, d->vd->queues,
+						  d->base, &err);
+		}
+		pthread_mutex_unlock(&d->vd->lock);
+		if (r < 0) {
+			log_error("%s", err.msg);
+			virtio_dev_set_needs_reset(d->vd);
+			if (!ret)
+				azerr_set(e, "%s", err.msg);
+			ret = -1;
+		}
+	}
+	return ret;
+}
+
+/* The transport, loaded from the same snapshot, must show the guest the
+ * rings the card is about to serve. */
+static int check_transport(const struct vhost_dev *d, const struct card_rings *r,
+			   struct azerr *e)
+{
+	const struct virtio_dev *vd = d->vd;
+
+	if (!(vd->status & VIRTIO_STATUS_DRIVER_OK))
+		return azerr_set(e, "%s: the snapshot's rings ran but the transport's "
+				 "status 0x%x has no DRIVER_OK (load the transport "
+				 "before the card rings)", d->name, vd->status);
+	if (vd->driver_features != r->features)
+		return azerr_set(e, "%s: snapshot card-rings features 0x%llx, the "
+				 "transport's driver features 0x%llx", d->name,
+				 (unsigned long long)r->features,
+				 (unsigned long long)vd->driver_features);
+	for (unsigned i = 0; i < r->nr_queues; i++) {
+		const struct virtio_queue *q = &vd->queues[i];
+		const struct card_ring *c = &r->q[i];
+		const char *field = q->enabled != c->enabled ? "enabled" :
+				    !c->enabled ? NULL :
+				    q->size != c->size ? "size" :
+				    q->desc != c->desc ? "descriptor address" :
+				    q->driver != c->avail ? "available ring address" :
+				    q->device != c->used ? "used ring address" : NULL;
+		if (field)
+			return azerr_set(e, "%s: snapshot queue %u: the card rings' %s "
+					 "differs from the transport's", d->name, i, field);
+	}
+	return 0;
+}
+
+/* What the new card must support, and the ring indices in the loaded
+ * memory. */
+static int check_card_and_memory(struct vhost_dev *d, const struct card_rings *r,
+				 struct azerr *e)
+{
+	uint64_t want = r->features & ~d->own_features;
+
+	if (want & ~d->fe.features)
+		return azerr_set(e, "%s: snapshot's driver features include 0x%llx, "
+				 "which this card does not offer", d->name,
+				 (unsigned long long)(want & ~d->fe.features));
+	if (r->protocol_features & ~d->fe.protocol_features)
+		return azerr_set(e, "%s: snapshot's vhost-user protocol features "
+				 "include 0x%llx, not negotiated with this card", d->name,
+				 (unsigned long long)(r->protocol_features &
+						      ~d->fe.protocol_features));
+	for (unsigned i = 0; i < r->nr_queues; i++) {
+		const struct card_ring *c = &r->q[i];
+		if (!c->enabled)
+			continue;
+		int avail_idx = ring_idx(d->vm, c->avail);
+		if (avail_idx < 0)
+			return azerr_set(e, "%s: snapshot queue %u: available ring at "
+					 "0x%llx is not in RAM", d->name, i,
+					 (unsigned long long)c->avail);
+		/* The driver never has more than the ring's size outstanding. */
+		if ((uint16_t)(avail_idx - c->last_avail) > c->size)
+			return azerr_set(e, "%s: snapshot queue %u: last_avail %u is "
+					 "more than %u behind the ring's avail index %d",
+					 d->name, i, c->last_avail, c->size, avail_idx);
+		if (check_boundary(d, i, c->used, c->last_avail, "saved", e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int restore_one(struct vhost_dev *d, const struct state_section *sec,
+		       struct azerr *e)
+{
+	struct virtio_dev *vd = d->vd;
+	struct card_rings_expect x = {
+		.dev = d->name, .virtio_id = d->kind->virtio_id,
+		.nr_queues = vd->p.nr_queues, .queue_max_size = vd->p.queue_max_size,
+	};
+	struct virtio_queue q[VIRTIO_MAX_QUEUES];
+	uint16_t base[VIRTIO_MAX_QUEUES];
+	struct card_rings r;
+
+	if (card_rings_decode(sec->data, sec->len, &x, &r, e) < 0)
+		return -1;
+	if (!r.started)
+		return 0;  /* the driver had not started it: as a fresh card */
+	if (__atomic_load_n(&d->dead, __ATOMIC_ACQUIRE))
+		return azerr_set(e, "%s: the card is gone", d->name);
+	if (check_transport(d, &r, e) < 0 || check_card_and_memory(d, &r, e) < 0)
+		return -1;
+	memset(q, 0, sizeof(q));
+	for (unsigned i = 0; i < r.nr_queues; i++) {
+		q[i] = (struct virtio_queue){
+			.size = r.q[i].size, .enabled = r.q[i].enabled,
+			.desc = r.q[i].desc, .driver = r.q[i].avail, .device = r.q[i].used,
+		};
+		base[i] = r.q[i].last_avail;
+	}
+	if (vhost_dev_start_rings(d, r.features, q, base, e) < 0)
+		return -1;
+	/* The transport stops the card on the driver's next reset. */
+	vd->started = true;
+	log_info("%s: rings restored from the snapshot", d->name);
+	return 0;
+}
+
+int vhost_devs_restore(struct vm *vm, const struct state_set *s, struct azerr *e)
+{
+	/* A section for a device this VM does not have: another
+	 * configuration's snapshot. */
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].tag == STATE_CARD_RINGS && s->v[i].index >= vm->nr_devs)
+			return azerr_set(e, "snapshot has card rings for device #%u; this "
+					 "VM has %u devices", s->v[i].index, vm->nr_devs);
+	for (unsigned i = 0; i < vm->nr_devs; i++) {
+		struct vhost_dev *d = &vm->devs[i];
+		const struct state_section *sec = state_find(s, STATE_CARD_RINGS, i);
+
+		if (!sec)
+			return azerr_set(e, "%s: snapshot has no card-rings #%u section",
+					 d->name, i);
+		pthread_mutex_lock(&d->vd->lock);
+		int r = restore_one(d, sec, e);
+		pthread_mutex_unlock(&d->vd->lock);
+		if (r < 0)
+			return -1;
+	}
+	return 0;
+}

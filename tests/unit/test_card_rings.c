@@ -1,0 +1,134 @@
+/* vmm/card_rings: a card's rings survive the section's wire layout, and a
+ * section that is user input gone wrong (truncated, another device's,
+ * impossible sizes, flags or alignment) is refused with a message naming
+ * the device and the field. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "vmm/card_rings.h"
+
+static const struct card_rings_expect blk = {
+	.dev = "virtio-blk drive0", .virtio_id = 2, .nr_queues = 2, .queue_max_size = 256,
+};
+
+static struct card_rings sample(void)
+{
+	struct card_rings r = {
+		.virtio_id = 2, .started = true, .nr_queues = 2,
+		.features = 0x130000246ULL, .protocol_features = 0x2203,
+	};
+	r.q[0] = (struct card_ring){ .size = 256, .last_avail = 0xfffe, .enabled = true,
+				     .desc = 0x100000, .avail = 0x101000, .used = 0x102000 };
+	r.q[1] = (struct card_ring){ .size = 256 };
+	return r;
+}
+
+static unsigned char buf[CARD_RINGS_HDR_SIZE + 2 * CARD_RINGS_QUEUE_SIZE];
+
+static void test_roundtrip(void **st)
+{
+	(void)st;
+	struct card_rings r = sample(), got;
+	struct azerr e = { "" };
+
+	assert_int_equal(card_rings_size(2), sizeof(buf));
+	card_rings_encode(&r, buf);
+	assert_int_equal(card_rings_decode(buf, sizeof(buf), &blk, &got, &e), 0);
+	assert_int_equal(got.virtio_id, 2);
+	assert_true(got.started);
+	assert_int_equal(got.nr_queues, 2);
+	assert_int_equal(got.features, r.features);
+	assert_int_equal(got.protocol_features, r.protocol_features);
+	assert_memory_equal(&got.q[0], &r.q[0], sizeof(r.q[0]));
+	assert_false(got.q[1].enabled);
+	assert_int_equal(got.q[1].size, 256);
+}
+
+/* The layout is the documented one, little-endian, whatever the host. */
+static void test_layout(void **st)
+{
+	(void)st;
+	struct card_rings r = sample();
+
+	card_rings_encode(&r, buf);
+	assert_int_equal(buf[0], CARD_RINGS_VERSION);
+	assert_int_equal(buf[4], 2);               /* virtio id */
+	assert_int_equal(buf[8], 1);               /* started */
+	assert_int_equal(buf[12], 2);              /* queues */
+	assert_int_equal(buf[16], 0x46);           /* features, low byte first */
+	assert_int_equal(buf[20], 0x01);
+	assert_int_equal(buf[24], 0x03);           /* protocol features */
+	const unsigned char *q0 = buf + CARD_RINGS_HDR_SIZE;
+	assert_int_equal(q0[0] | q0[1] << 8, 256);     /* size */
+	assert_int_equal(q0[2] | q0[3] << 8, 0xfffe);  /* last_avail */
+	assert_int_equal(q0[4], 1);                    /* enabled */
+	assert_int_equal(q0[8 + 2], 0x10);             /* desc 0x100000 */
+	assert_int_equal(q0[16 + 1], 0x10);            /* avail 0x101000 */
+	assert_int_equal(q0[24 + 1], 0x20);            /* used 0x102000 */
+}
+
+/* Decodes r after mangle(buf) and expects a refusal naming the device and
+ * containing what. */
+static void refused(const struct card_rings *r, size_t len, size_t at, uint8_t byte,
+		    const char *what)
+{
+	struct card_rings got;
+	struct azerr e = { "" };
+
+	card_rings_encode(r, buf);
+	if (at < sizeof(buf))
+		buf[at] = byte;
+	assert_int_equal(card_rings_decode(buf, len, &blk, &got, &e), -1);
+	if (!strstr(e.msg, "virtio-blk drive0") || !strstr(e.msg, what))
+		fail_msg("message \"%s\" should name the device and \"%s\"", e.msg, what);
+}
+
+static void test_refusals(void **st)
+{
+	(void)st;
+	struct card_rings r = sample();
+	const size_t q0 = CARD_RINGS_HDR_SIZE, none = sizeof(buf);
+
+	refused(&r, 8, none, 0, "shorter than its 32-byte header");
+	refused(&r, sizeof(buf) - 1, none, 0, "expected for 2 queues");
+	refused(&r, sizeof(buf), 0, 7, "version 7");
+	refused(&r, sizeof(buf), 4, 1, "device id 1");
+	refused(&r, sizeof(buf), 8, 2, "started is 2");
+	refused(&r, sizeof(buf), 12, 3, "3 queues");
+	refused(&r, sizeof(buf), q0 + 4, 2, "queue 0: enabled is 2");
+	refused(&r, sizeof(buf), q0 + 0, 3, "queue 0: size 259");   /* 0x103 */
+	refused(&r, sizeof(buf), q0 + 1, 2, "size 512");            /* > 256 */
+	refused(&r, sizeof(buf), q0 + 8, 8, "queue 0: misaligned");  /* desc */
+	refused(&r, sizeof(buf), q0 + 16, 1, "misaligned");          /* avail */
+	refused(&r, sizeof(buf), q0 + 24, 2, "misaligned");          /* used */
+	r.q[0].enabled = false;
+	refused(&r, sizeof(buf), none, 0, "no queue is enabled");
+}
+
+/* A device the driver never started is saved with its queues as reset
+ * left them: no enabled queue, size 0 allowed. */
+static void test_not_started(void **st)
+{
+	(void)st;
+	struct card_rings r = { .virtio_id = 2, .nr_queues = 2 }, got;
+	struct azerr e = { "" };
+
+	card_rings_encode(&r, buf);
+	assert_int_equal(card_rings_decode(buf, sizeof(buf), &blk, &got, &e), 0);
+	assert_false(got.started);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_roundtrip),
+		cmocka_unit_test(test_layout),
+		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_not_started),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
