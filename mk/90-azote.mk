@@ -41,3 +41,4 @@ $(eval $(call fuzzer,fuzz_dev_state,fuzz/fuzz_dev_state.c tests/unit/fake_backen
 SNAPSHOT_FILE_SRCS := src/vmm/snapshot_file.c src/vmm/atomic_file.c src/base/state.c
 $(eval $(call unit_test,test_snapshot_file,tests/unit/test_snapshot_file.c $(SNAPSHOT_FILE_SRCS) src/arch/x86/e820.c src/base/guest_mem.c,-lz))
 $(eval $(call fuzzer,fuzz_snapshot_file,fuzz/fuzz_snapshot_file.c $(SNAPSHOT_FILE_SRCS),-DAZOTE_VERSION='"$(VERSION)"' -lz))
+$(eval $(call unit_test,test_snapshot_mem,tests/unit/test_snapshot_mem.c src/vmm/snapshot_mem.c src/vmm/atomic_file.c src/base/guest_mem.c))

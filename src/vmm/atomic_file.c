@@ -35,8 +35,8 @@ int atomic_file_open(struct atomic_file *f, const char *path, struct azerr *e)
 	}
 	f->fd = open(f->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (f->fd < 0) {
-		azerr_set(e, "cannot create %s (to write %s): %s", f->tmp, path,
-			  strerror(errno));
+		azerr_set(e, "cannot write %s: %s (creating the temporary %s)", path,
+			  strerror(errno), f->tmp);
 		free(f->tmp);
 		free(f->path);
 		return -1;

@@ -210,6 +210,9 @@ static int check_frame(const unsigned char *p, size_t len, const char *name, str
 	if (stored != crc)
 		return azerr_set(e, "%s: checksum mismatch (stored 0x%08x, computed 0x%08x): "
 				 "the file is damaged", name, stored, crc);
+	size_t vlen = strnlen((const char *)p + H_AZOTE, SNAPSHOT_VERSION_LEN);
+	if (!all_zero(p + H_AZOTE + vlen, SNAPSHOT_VERSION_LEN - vlen))
+		return azerr_set(e, "%s: the azote version is not NUL-padded", name);
 	if (!all_zero(p + H_RESERVED0, 4) || !all_zero(p + H_RESERVED1, 4) ||
 	    !all_zero(p + H_RESERVED2, SNAPSHOT_HEADER_SIZE - H_RESERVED2))
 		return azerr_set(e, "%s: reserved header bytes are not zero", name);

@@ -1,0 +1,67 @@
+/* Guest RAM to and from a snapshot's memory file: see snapshot_mem.h. */
+#include "vmm/snapshot_mem.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vmm/atomic_file.h"
+
+int snapshot_mem_save(const struct guest_mem *m, const char *path, struct azerr *e)
+{
+	struct atomic_file f;
+
+	if (atomic_file_open(&f, path, e) < 0)
+		return -1;
+	/* Regions are in fd_offset order, each right after the previous
+	 * (guest_mem_layout), so writing them in turn writes the memfd. */
+	for (int i = 0; i < m->nr_regions; i++) {
+		const struct guest_mem_region *r = &m->regions[i];
+		if (atomic_file_write(&f, r->hva, r->size, e) < 0) {
+			atomic_file_abort(&f);
+			return -1;
+		}
+	}
+	return atomic_file_commit(&f, e);
+}
+
+static int read_all(int fd, uint8_t *p, uint64_t len, const char *path, struct azerr *e)
+{
+	while (len) {
+		ssize_t n = read(fd, p, len > (1u << 30) ? (1u << 30) : (size_t)len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return azerr_set(e, "guest memory file %s: read: %s", path,
+					 n ? strerror(errno) : "the file shrank while being read");
+		p += n;
+		len -= (uint64_t)n;
+	}
+	return 0;
+}
+
+int snapshot_mem_load(struct guest_mem *m, const char *path, struct azerr *e)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return azerr_set(e, "guest memory file %s: %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return azerr_set(e, "guest memory file %s: not a regular file", path);
+	}
+	if ((uint64_t)st.st_size != m->ram_size) {
+		close(fd);
+		return azerr_set(e, "guest memory file %s is %llu bytes, the snapshot's guest "
+				 "has %llu bytes of RAM", path, (unsigned long long)st.st_size,
+				 (unsigned long long)m->ram_size);
+	}
+	int ret = 0;
+	for (int i = 0; i < m->nr_regions && !ret; i++)
+		ret = read_all(fd, m->regions[i].hva, m->regions[i].size, path, e);
+	close(fd);
+	return ret;
+}
