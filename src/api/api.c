@@ -89,6 +89,10 @@ struct api *api_new(const struct api_params *p, struct vm_config *cfg,
 	if (cfg) {
 		api->cfg = *cfg;
 		vm_config_init(cfg);
+		/* A machine described on the command line or in a config
+		 * file is not a fresh process's (PUT /snapshot/load). */
+		api->boot_path = api->cfg.kernel_path || api->cfg.nr_drives ||
+				 api->cfg.nr_nets || api->cfg.cpu_template;
 	} else {
 		vm_config_init(&api->cfg);
 	}
@@ -134,18 +138,25 @@ int api_start_locked(struct api *api, struct azerr *e)
 	if (!api->cfg.kernel_path)
 		return azerr_set(e, "Cannot start microvm without kernel "
 				 "configuration.");
-	metrics_set_devices(api->p.metrics, &api->cfg);
 	if (api->p.ops->start(api->p.ctx, &api->cfg, e))
 		return -1;
-	api->state = API_RUNNING;
+	api_started_locked(api, API_RUNNING);
+	log_info("microVM started");
+	return 0;
+}
+
+void api_started_locked(struct api *api, enum api_state state)
+{
+	struct azerr e;
+
+	metrics_set_devices(api->p.metrics, &api->cfg);
+	api->state = state;
 	if (eventfd_write(api->started_fd, 1))
 		log_warn("cannot signal the start: %s", strerror(errno));
-	log_info("microVM started");
 	/* Firecracker writes metrics periodically once the VM runs. */
 	if (metrics_has_sink(api->p.metrics) &&
-	    metrics_start_periodic(api->p.metrics, api->p.metrics_period_ms, e))
-		log_warn("%s", e->msg);
-	return 0;
+	    metrics_start_periodic(api->p.metrics, api->p.metrics_period_ms, &e))
+		log_warn("%s", e.msg);
 }
 
 int api_start(struct api *api, struct azerr *e)
@@ -222,6 +233,8 @@ static void body_request(struct request *r, const struct body_op *op)
 		ret = op->apply(r->api, body, &e);
 	else
 		ret = op->res->apply(&r->api->cfg, body, &e);
+	if (!ret && op->boot_path)
+		r->api->boot_path = true;
 	json_decref(body);
 	if (ret)
 		reply_fault(r->out, "%s", e.msg);
@@ -258,13 +271,15 @@ static const struct route {
 	{ "PATCH", "machine-config", NULL, NULL, &op_machine_config_patch },
 	{ "PATCH", "drives", ID, NULL, &op_drive_patch },
 	{ "PATCH", "network-interfaces", ID, NULL, &op_net_patch },
+	{ "PUT", "snapshot", "create", NULL, &op_snapshot_create },
+	{ "PUT", "snapshot", "load", NULL, &op_snapshot_load },
 };
 
 /* Firecracker resources azote does not implement: refused by name rather
  * than as unknown paths. */
 static const char *const unsupported[] = {
 	"balloon", "entropy", "hotplug", "mmds", "pmem",
-	"serial", "snapshot", "vsock",
+	"serial", "vsock",
 };
 
 #define MAX_PATH 512

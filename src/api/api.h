@@ -17,6 +17,7 @@
 #ifndef AZOTE_API_API_H
 #define AZOTE_API_API_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "api/metrics.h"
@@ -68,6 +69,11 @@ void api_response_free(struct api_response *r);
 /* InstanceStart, exactly as PUT /actions does it. */
 int api_start(struct api *api, struct azerr *e);
 
+/* PUT /snapshot/load with mem_file_path, as --restore does it: the VM
+ * built from the snapshot (docs/snapshot.md), paused unless resume. */
+int api_snapshot_load(struct api *api, const char *snap_path, const char *mem_path,
+		      bool resume, struct azerr *e);
+
 /* An eventfd that becomes readable once the instance has started (by
  * InstanceStart or api_start), for a main thread that waits for it next to
  * its signals before running the VM loop. Owned by the API. */
@@ -89,5 +95,14 @@ int api_cpu_template_load(const char *path, struct vm_config *cfg, struct azerr 
 /* The same on a buffer; name stands for the file in messages. */
 int api_config_load_buffer(const char *buf, size_t len, const char *name,
 			   struct vm_config *cfg, struct azerr *e);
+
+/* Snapshots (docs/snapshot.md, "The configuration"): cfg as the JSON a
+ * snapshot records (malloc'd; NULL with e set when it cannot be recorded),
+ * and that JSON back into cfg (vm_config_init'ed), through the same checks
+ * as the API's bodies: drive images must exist. name: the snapshot, for
+ * messages. */
+char *api_snapshot_config_json(const struct vm_config *cfg, struct azerr *e);
+int api_snapshot_config_parse(const char *json, size_t len, const char *name,
+			      struct vm_config *cfg, struct azerr *e);
 
 #endif

@@ -21,10 +21,22 @@ struct api {
 	char instance_id[128];
 	enum api_state state;
 	struct vm_config cfg;
+	/* Something but the logger and metrics was configured: Firecracker
+	 * then refuses PUT /snapshot/load. */
+	bool boot_path;
 };
 
 /* InstanceStart; the caller holds api->lock. */
 int api_start_locked(struct api *api, struct azerr *e);
+/* The VM runs (InstanceStart) or was restored (paused or running): the
+ * state, the started eventfd, the periodic metrics. */
+void api_started_locked(struct api *api, enum api_state state);
+/* PUT /snapshot/load and --restore (op_snapshot.c). overrides: the
+ * request's network_overrides or NULL; track_dirty: 0, 1, or -1 for the
+ * snapshot's own setting. */
+int api_snapshot_load_locked(struct api *api, const char *snap_path, const char *mem_path,
+			     bool resume, const json_t *overrides, int track_dirty,
+			     struct azerr *e);
 
 /* When a PUT or PATCH is allowed. */
 enum op_when { ANYTIME, PRE_BOOT, POST_BOOT };
@@ -37,12 +49,15 @@ struct body_op {
 	const char *id_field;   /* must equal the path's {id} */
 	enum op_when when;
 	int (*apply)(struct api *api, const json_t *body, struct azerr *e);
+	bool boot_path;         /* configures the machine (see struct api) */
 };
 
 /* operations.c */
 extern const struct body_op op_actions, op_boot_source, op_machine_config,
 	op_machine_config_patch, op_drive, op_net, op_logger, op_metrics,
 	op_vm_state, op_drive_patch, op_net_patch, op_cpu_config;
+/* op_snapshot.c */
+extern const struct body_op op_snapshot_create, op_snapshot_load;
 
 /* Makes l the logger's settings: opens its log_path through open_sink and
  * points the log module at it. */

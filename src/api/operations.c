@@ -12,17 +12,18 @@
 /* ---- configuration, before boot ---- */
 
 const struct body_op op_boot_source = { .res = &res_boot_source,
-					.when = PRE_BOOT };
+					.when = PRE_BOOT, .boot_path = true };
 const struct body_op op_machine_config = { .res = &res_machine_config,
-					   .when = PRE_BOOT };
+					   .when = PRE_BOOT, .boot_path = true };
 const struct body_op op_machine_config_patch = {
-	.res = &res_machine_config_patch, .when = PRE_BOOT,
+	.res = &res_machine_config_patch, .when = PRE_BOOT, .boot_path = true,
 };
 const struct body_op op_drive = { .res = &res_drive, .id_field = "drive_id",
-				  .when = PRE_BOOT };
+				  .when = PRE_BOOT, .boot_path = true };
 const struct body_op op_net = { .res = &res_net, .id_field = "iface_id",
-				.when = PRE_BOOT };
-const struct body_op op_cpu_config = { .res = &res_cpu_config, .when = PRE_BOOT };
+				.when = PRE_BOOT, .boot_path = true };
+const struct body_op op_cpu_config = { .res = &res_cpu_config, .when = PRE_BOOT,
+				       .boot_path = true };
 
 /* Logger and metrics take effect at once: the body is applied to a scratch
  * configuration, its file opened, and only then does the instance's

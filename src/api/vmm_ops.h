@@ -20,12 +20,39 @@
  *   (path, NULL: unchanged) and/or new rate limits (NULL: unchanged) for the
  *   device cfg->drives[index] / cfg->nets[index]. NULL op: refused with
  *   "not supported".
+ * - snapshot_create writes a snapshot of the paused VM (only called while
+ *   Paused): the machine's state and config_json (the configuration, as
+ *   the API records it) to snap_path, guest RAM to mem_path. On failure
+ *   the VM is as it was, still paused (docs/snapshot.md).
+ * - snapshot_load builds the VM from the snapshot at req->snapshot_path
+ *   instead of booting it (only called before boot): it reads and checks
+ *   the file, hands the recorded configuration to req->configure, which
+ *   fills cfg (vm_config_init'ed by the caller), builds the VM from cfg
+ *   with RAM from req->mem_path, restores its state and starts the vCPUs,
+ *   parked unless req->resume. On failure nothing runs; cfg may hold part
+ *   of the configuration.
  * None of these may wait on a vCPU that is blocked on the API. */
 #ifndef AZOTE_API_VMM_OPS_H
 #define AZOTE_API_VMM_OPS_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "common/err.h"
 #include "vmm/vm_config.h"
+
+enum snapshot_type { SNAPSHOT_FULL, SNAPSHOT_DIFF };
+
+struct snapshot_load_req {
+	const char *snapshot_path;
+	const char *mem_path;
+	bool resume;
+	/* The configuration the snapshot recorded (json, len bytes) into
+	 * cfg; name is the snapshot, for messages. */
+	int (*configure)(void *arg, const char *json, size_t len, const char *name,
+			 struct vm_config *cfg, struct azerr *e);
+	void *arg;
+};
 
 struct vmm_ops {
 	int (*start)(void *ctx, const struct vm_config *cfg, struct azerr *e);
@@ -37,6 +64,11 @@ struct vmm_ops {
 	int (*update_net)(void *ctx, unsigned index,
 			  const struct rate_limiter *rx,
 			  const struct rate_limiter *tx, struct azerr *e);
+	int (*snapshot_create)(void *ctx, enum snapshot_type type, const char *snap_path,
+			       const char *mem_path, const char *config_json,
+			       struct azerr *e);
+	int (*snapshot_load)(void *ctx, const struct snapshot_load_req *req,
+			     struct vm_config *cfg, struct azerr *e);
 };
 
 #endif

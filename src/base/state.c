@@ -11,6 +11,7 @@ static const struct {
 	const char *name;
 } tag_names[] = {
 	{ STATE_MACHINE, "machine" },
+	{ STATE_VM_CONFIG, "vm-config" },
 	{ STATE_VCPU_REGS, "vcpu-regs" },
 	{ STATE_VCPU_SREGS, "vcpu-sregs" },
 	{ STATE_VCPU_FPU_XSAVE, "vcpu-xsave" },

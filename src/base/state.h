@@ -24,6 +24,8 @@
 enum state_tag {
 	/* the machine as a whole (vmm/) */
 	STATE_MACHINE = 0x0001,
+	/* the configuration the machine was built from, as JSON (api/) */
+	STATE_VM_CONFIG = 0x0002,
 	/* one per vCPU, index = vCPU number (arch/x86) */
 	STATE_VCPU_REGS = 0x0100,
 	STATE_VCPU_SREGS,

@@ -6,6 +6,7 @@
 #include "common/log.h"
 #include "vmm/card_update.h"
 #include "vmm/vm_state.h"
+#include "vmm/snapshot.h"
 
 /* Before each metrics line: the totals the cards azote started keep in
  * their stats pages (iface/card_stats.h), into the group of each device's kind
@@ -140,6 +141,35 @@ static int inst_update_net(void *ctx, unsigned index, const struct rate_limiter 
 	return card_update_limits(d, rl, 2, e);
 }
 
+static int inst_snapshot_create(void *ctx, enum snapshot_type type, const char *snap_path,
+				const char *mem_path, const char *config_json, struct azerr *e)
+{
+	struct instance *inst = ctx;
+
+	if (type != SNAPSHOT_FULL)
+		return azerr_set(e, "azote has no diff snapshots yet (snapshot_type Diff): "
+				 "take a Full one");
+	return snapshot_create(&inst->vm, config_json, snap_path, mem_path, e);
+}
+
+/* PUT /snapshot/load: the VM is built from the snapshot instead of
+ * booted; from then on it is served as after InstanceStart. */
+static int inst_snapshot_load(void *ctx, const struct snapshot_load_req *req,
+			      struct vm_config *cfg, struct azerr *e)
+{
+	struct instance *inst = ctx;
+
+	if (inst->created)
+		return azerr_set(e, "the microVM was already started");
+	if (snapshot_load(&inst->vm, req, cfg, e) < 0)
+		return -1;
+	inst->cfg = cfg;   /* the API's own, as start's (vmm_ops.h) */
+	inst->vm.metrics = &inst->metrics.vcpu;
+	metrics_set_collector(&inst->metrics, collect_card_stats, inst);
+	inst->created = true;
+	return 0;
+}
+
 const struct vmm_ops instance_ops = {
 	.start = inst_start,
 	.pause = inst_pause,
@@ -147,4 +177,6 @@ const struct vmm_ops instance_ops = {
 	.send_ctrl_alt_del = inst_ctrl_alt_del,
 	.update_drive = inst_update_drive,
 	.update_net = inst_update_net,
+	.snapshot_create = inst_snapshot_create,
+	.snapshot_load = inst_snapshot_load,
 };

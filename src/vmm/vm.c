@@ -15,6 +15,7 @@
 #include "arch/x86/layout.h"
 #include "common/log.h"
 #include "vmm/kvm.h"
+#include "vmm/snapshot_mem.h"
 
 /* APIC IDs are 8 bits in the MP table and 0xff is broadcast; the IOAPIC
  * takes the ID after the last CPU. */
@@ -113,10 +114,13 @@ static int create_kvm_vm(struct vm *vm, struct azerr *e)
 	return 0;
 }
 
-static int create_memory(struct vm *vm, uint64_t bytes, struct azerr *e)
+/* RAM of bytes, zeroed, or filled from a snapshot's memory file. */
+static int create_memory(struct vm *vm, uint64_t bytes, const char *mem_path,
+			 struct azerr *e)
 {
 	e820_ram_layout(&vm->mem, bytes);
-	if (guest_mem_create(&vm->mem, e) < 0)
+	if (guest_mem_create(&vm->mem, e) < 0 ||
+	    (mem_path && snapshot_mem_load(&vm->mem, mem_path, e) < 0))
 		return -1;
 	for (int i = 0; i < vm->mem.nr_regions; i++) {
 		const struct guest_mem_region *r = &vm->mem.regions[i];
@@ -254,7 +258,33 @@ static void vm_zero(struct vm *vm)
 	io_bus_init(&vm->mmio, "mmio");
 }
 
-int vm_create(struct vm *vm, const struct vm_config *c, struct azerr *e)
+/* The guest's kernel, initrd, command line and boot tables into RAM. */
+static int load_kernel(struct vm *vm, const struct vm_config *c, struct azerr *e)
+{
+	char *cmdline = boot_cmdline(vm, c);
+	if (!cmdline)
+		return azerr_set(e, "out of memory for the kernel command line");
+	struct acpi_mmio_device mmio[MMIO_DEVICES];
+	struct boot_request req = {
+		.kernel_path = c->kernel_path,
+		.initrd_path = c->initrd_path,
+		.cmdline = cmdline,
+		.nr_cpus = (int)c->nr_cpus,
+		.entry_pref = c->entry_pref,
+		.has_pci = true,           /* create_platform's host bridge */
+		.mmio_devices = mmio,
+		.nr_mmio_devices = acpi_mmio_devices(vm, mmio),
+	};
+	int loaded = x86_boot_load(&vm->mem, &req, &vm->boot, e);
+	free(cmdline);
+	return loaded;
+}
+
+/* vm_create, or with mem_path the same machine for a snapshot's restore:
+ * RAM from the memory file (which holds the kernel and boot tables the
+ * guest was booted with), nothing loaded. */
+static int build(struct vm *vm, const struct vm_config *c, const char *mem_path,
+		 struct azerr *e)
 {
 	vm_zero(vm);
 	if (event_loop_init(&vm->loop, e) < 0)
@@ -285,29 +315,8 @@ int vm_create(struct vm *vm, const struct vm_config *c, struct azerr *e)
 		azerr_set(e, "cannot create eventfds: %s", strerror(errno));
 		goto fail;
 	}
-	if (create_memory(vm, c->mem_bytes, e) || create_platform(vm, e) ||
-	    create_devices(vm, c, e))
-		goto fail;
-
-	char *cmdline = boot_cmdline(vm, c);
-	if (!cmdline) {
-		azerr_set(e, "out of memory for the kernel command line");
-		goto fail;
-	}
-	struct acpi_mmio_device mmio[MMIO_DEVICES];
-	struct boot_request req = {
-		.kernel_path = c->kernel_path,
-		.initrd_path = c->initrd_path,
-		.cmdline = cmdline,
-		.nr_cpus = (int)c->nr_cpus,
-		.entry_pref = c->entry_pref,
-		.has_pci = true,           /* create_platform's host bridge */
-		.mmio_devices = mmio,
-		.nr_mmio_devices = acpi_mmio_devices(vm, mmio),
-	};
-	int loaded = x86_boot_load(&vm->mem, &req, &vm->boot, e);
-	free(cmdline);
-	if (loaded < 0)
+	if (create_memory(vm, c->mem_bytes, mem_path, e) || create_platform(vm, e) ||
+	    create_devices(vm, c, e) || (!mem_path && load_kernel(vm, c, e) < 0))
 		goto fail;
 
 	vm->vcpus = calloc(c->nr_cpus, sizeof(*vm->vcpus));
@@ -325,6 +334,17 @@ int vm_create(struct vm *vm, const struct vm_config *c, struct azerr *e)
 fail:
 	vm_destroy(vm);
 	return -1;
+}
+
+int vm_create(struct vm *vm, const struct vm_config *c, struct azerr *e)
+{
+	return build(vm, c, NULL, e);
+}
+
+int vm_create_restored(struct vm *vm, const struct vm_config *c, const char *mem_path,
+		       struct azerr *e)
+{
+	return build(vm, c, mem_path, e);
 }
 
 int vm_start(struct vm *vm, struct azerr *e)

@@ -265,8 +265,9 @@ static void test_bad_paths_and_methods(void **state)
 		{ "PATCH", "/vm", NULL, "Empty PATCH request." },
 		{ "PUT", "/vsock", "{}", "azote does not implement /vsock." },
 		{ "GET", "/balloon", NULL, "azote does not implement /balloon." },
-		{ "PUT", "/snapshot/create", "{}",
-		  "azote does not implement /snapshot." },
+		{ "PUT", "/snapshot/create", "{}", "missing field `snapshot_path`" },
+		{ "PATCH", "/snapshot/create", "{}",
+		  "Invalid request method and/or path: PATCH /snapshot/create." },
 	};
 	F;
 	char longpath[700];

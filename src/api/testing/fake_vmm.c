@@ -84,6 +84,34 @@ static int fake_update_net(void *ctx, unsigned index,
 	return fake_op(f, "update-net", &f->net_updates, e);
 }
 
+static int fake_snapshot_create(void *ctx, enum snapshot_type type, const char *snap_path,
+				const char *mem_path, const char *config_json, struct azerr *e)
+{
+	struct fake_vmm *f = ctx;
+
+	f->snap_type = type;
+	snprintf(f->snap_path, sizeof(f->snap_path), "%s", snap_path);
+	snprintf(f->mem_path, sizeof(f->mem_path), "%s", mem_path);
+	snprintf(f->snap_config, sizeof(f->snap_config), "%s", config_json);
+	return fake_op(f, "snapshot-create", &f->snapshot_creates, e);
+}
+
+/* A load as the real one goes: the recorded configuration through the
+ * API's configure, then the machine built (here: nothing). */
+static int fake_snapshot_load(void *ctx, const struct snapshot_load_req *req,
+			      struct vm_config *cfg, struct azerr *e)
+{
+	struct fake_vmm *f = ctx;
+
+	snprintf(f->snap_path, sizeof(f->snap_path), "%s", req->snapshot_path);
+	snprintf(f->mem_path, sizeof(f->mem_path), "%s", req->mem_path);
+	f->load_resume = req->resume;
+	if (req->configure(req->arg, f->snap_config, strlen(f->snap_config),
+			   req->snapshot_path, cfg, e))
+		return -1;
+	return fake_op(f, "snapshot-load", &f->snapshot_loads, e);
+}
+
 const struct vmm_ops fake_vmm_ops = {
 	.start = fake_start,
 	.pause = fake_pause,
@@ -91,4 +119,6 @@ const struct vmm_ops fake_vmm_ops = {
 	.send_ctrl_alt_del = fake_ctrl_alt_del,
 	.update_drive = fake_update_drive,
 	.update_net = fake_update_net,
+	.snapshot_create = fake_snapshot_create,
+	.snapshot_load = fake_snapshot_load,
 };

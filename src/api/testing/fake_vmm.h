@@ -20,6 +20,13 @@ struct fake_vmm {
 	char update_path[256];
 	struct rate_limiter update_rl, update_rx, update_tx;
 	bool update_has_rl, update_has_rx, update_has_tx;
+	/* Snapshots: what create was given; load hands snap_config (by
+	 * default the last create's) to the API's configure. */
+	unsigned snapshot_creates, snapshot_loads;
+	enum snapshot_type snap_type;
+	char snap_path[256], mem_path[256];
+	char snap_config[8192];
+	bool load_resume;
 	/* When set, each op writes its name as a line ("start", "pause"). */
 	FILE *trace;
 };

@@ -1,0 +1,228 @@
+/* PUT /snapshot/create and PUT /snapshot/load: Firecracker's bodies and
+ * states (docs/snapshot.md). create needs the VM paused; load is only for
+ * a fresh process (nothing configured but the logger and metrics) and
+ * builds the VM from what the snapshot recorded. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api_internal.h"
+#include "api/json_schema.h"
+#include "api/res_internal.h"
+#include "common/log.h"
+#include "common/netaddr.h"
+
+/* ---- create ---- */
+
+static const char *const snapshot_types[] = { "Full", "Diff" };
+
+static const struct jfield create_fields[] = {
+	{ "snapshot_path", JT_STRING, true, 0 },
+	{ "mem_file_path", JT_STRING, true, 0 },
+	{ "snapshot_type", JT_STRING, false, 0 },
+};
+
+static int create_check(const json_t *body, struct azerr *e)
+{
+	if (jcheck(body, "", JFIELDS(create_fields), e) ||
+	    jenum(body, "", "snapshot_type", JFIELDS(snapshot_types), false, 0, e) < 0 ||
+	    res_check_path_string(jstr(body, "snapshot_path"), "snapshot_path", e) ||
+	    res_check_path_string(jstr(body, "mem_file_path"), "mem_file_path", e))
+		return -1;
+	return 0;
+}
+
+static int apply_create(struct api *api, const json_t *body, struct azerr *e)
+{
+	int type = jenum(body, "", "snapshot_type", JFIELDS(snapshot_types), false, 0, NULL);
+	struct azerr why;
+
+	/* Firecracker's text for a snapshot of running vCPUs. */
+	if (api->state != API_PAUSED)
+		return azerr_set(e, "Create snapshot error: Cannot save the microVM state: "
+				 "Operation not allowed: save/restore unavailable while running");
+	if (!api->p.ops->snapshot_create)
+		return azerr_set(e, "The requested operation is not supported: snapshots");
+	char *json = api_snapshot_config_json(&api->cfg, &why);
+	if (!json)
+		return azerr_set(e, "Create snapshot error: %s", why.msg);
+	int ret = api->p.ops->snapshot_create(api->p.ctx, (enum snapshot_type)type,
+					      jstr(body, "snapshot_path"),
+					      jstr(body, "mem_file_path"), json, &why);
+	free(json);
+	if (ret)
+		return azerr_set(e, "Create snapshot error: %s", why.msg);
+	log_info("snapshot written to %s, guest memory to %s", jstr(body, "snapshot_path"),
+		 jstr(body, "mem_file_path"));
+	return 0;
+}
+
+const struct body_op op_snapshot_create = { .check = create_check, .when = POST_BOOT,
+					    .apply = apply_create };
+
+/* ---- load ---- */
+
+static const char *const backend_types[] = { "File", "Uffd" };
+
+static const struct jfield load_fields[] = {
+	{ "snapshot_path", JT_STRING, true, 0 },
+	{ "mem_file_path", JT_STRING, false, 0 },
+	{ "mem_backend", JT_OBJECT, false, 0 },
+	{ "enable_diff_snapshots", JT_BOOL, false, 0 },
+	{ "track_dirty_pages", JT_BOOL, false, 0 },
+	{ "resume_vm", JT_BOOL, false, 0 },
+	{ "network_overrides", JT_ARRAY, false, 0 },
+};
+
+static const struct jfield backend_fields[] = {
+	{ "backend_type", JT_STRING, true, 0 },
+	{ "backend_path", JT_STRING, true, 0 },
+};
+
+static const struct jfield override_fields[] = {
+	{ "iface_id", JT_STRING, true, 0 },
+	{ "host_dev_name", JT_STRING, true, 0 },
+};
+
+static int overrides_check(const json_t *list, struct azerr *e)
+{
+	const json_t *o;
+	char where[48];
+	size_t i;
+
+	json_array_foreach(list, i, o) {
+		snprintf(where, sizeof(where), "network_overrides[%zu]", i);
+		if (jcheck(o, where, JFIELDS(override_fields), e))
+			return -1;
+		if (!ifname_valid(jstr(o, "host_dev_name")))
+			return azerr_set(e, "invalid value for field `%s.host_dev_name`: `%.32s` "
+					 "is not a network interface name", where,
+					 jstr(o, "host_dev_name"));
+	}
+	return 0;
+}
+
+static int load_check(const json_t *body, struct azerr *e)
+{
+	const json_t *backend = json_object_get(body, "mem_backend");
+
+	if (jcheck(body, "", JFIELDS(load_fields), e) ||
+	    res_check_path_string(jstr(body, "snapshot_path"), "snapshot_path", e))
+		return -1;
+	if (jhas(body, "mem_file_path") == jhas(body, "mem_backend"))
+		return azerr_set(e, jhas(body, "mem_file_path") ?
+				 "too many fields: either `mem_backend` or `mem_file_path` "
+				 "exclusively is required" :
+				 "missing field: either `mem_backend` or `mem_file_path` is required");
+	if (backend && (jcheck(backend, "mem_backend", JFIELDS(backend_fields), e) ||
+			jenum(backend, "mem_backend", "backend_type", JFIELDS(backend_types),
+			      false, 0, e) < 0 ||
+			res_check_path_string(jstr(backend, "backend_path"),
+					      "mem_backend.backend_path", e)))
+		return -1;
+	if (jhas(body, "mem_file_path") &&
+	    res_check_path_string(jstr(body, "mem_file_path"), "mem_file_path", e))
+		return -1;
+	return jhas(body, "network_overrides") ?
+		overrides_check(json_object_get(body, "network_overrides"), e) : 0;
+}
+
+/* What the recorded configuration gets from the request: new TAPs for
+ * interfaces (network_overrides), and dirty page tracking. */
+struct load_args {
+	const json_t *overrides;    /* NULL: none */
+	int track_dirty;            /* -1: as recorded */
+};
+
+static int configure(void *arg, const char *json, size_t len, const char *name,
+		     struct vm_config *cfg, struct azerr *e)
+{
+	const struct load_args *a = arg;
+	const json_t *o;
+	size_t i;
+
+	if (api_snapshot_config_parse(json, len, name, cfg, e))
+		return -1;
+	json_array_foreach(a->overrides, i, o) {
+		int n = vm_config_find(cfg, &vm_nets, jstr(o, "iface_id"));
+		if (n < 0)
+			return azerr_set(e, "network_overrides[%zu]: %s has no network "
+					 "interface `%s`", i, name, jstr(o, "iface_id"));
+		if (res_strdup(&cfg->nets[n].tap, jstr(o, "host_dev_name"), e))
+			return -1;
+	}
+	if (a->track_dirty >= 0)
+		cfg->track_dirty_pages = a->track_dirty;
+	return 0;
+}
+
+int api_snapshot_load_locked(struct api *api, const char *snap_path, const char *mem_path,
+			     bool resume, const json_t *overrides, int track_dirty,
+			     struct azerr *e)
+{
+	struct load_args args = { overrides, track_dirty };
+	struct snapshot_load_req req = {
+		.snapshot_path = snap_path, .mem_path = mem_path, .resume = resume,
+		.configure = configure, .arg = &args,
+	};
+	struct vm_config cfg;
+	struct azerr why;
+
+	if (api->state != API_NOT_STARTED)
+		return azerr_set(e, MSG_POST_BOOT);
+	if (api->boot_path)
+		return azerr_set(e, "Loading a microVM snapshot not allowed after configuring "
+				 "boot-specific resources.");
+	if (!api->p.ops->snapshot_load)
+		return azerr_set(e, "The requested operation is not supported: snapshots");
+	vm_config_init(&cfg);
+	if (api->p.ops->snapshot_load(api->p.ctx, &req, &cfg, &why)) {
+		vm_config_free(&cfg);
+		return azerr_set(e, "Failed to restore from snapshot: %s", why.msg);
+	}
+	/* The machine is the snapshot's; the logger and metrics stay this
+	 * process's. */
+	struct logger_config logger = api->cfg.logger;
+	char *metrics_path = api->cfg.metrics_path;
+	api->cfg.logger = cfg.logger;
+	api->cfg.metrics_path = cfg.metrics_path;
+	cfg.logger = logger;
+	cfg.metrics_path = metrics_path;
+	vm_config_free(&api->cfg);
+	api->cfg = cfg;
+	api_started_locked(api, resume ? API_RUNNING : API_PAUSED);
+	log_info("microVM restored from %s (%s)", snap_path, resume ? "resumed" : "paused");
+	return 0;
+}
+
+static int apply_load(struct api *api, const json_t *body, struct azerr *e)
+{
+	const json_t *backend = json_object_get(body, "mem_backend");
+	const char *mem = backend ? jstr(backend, "backend_path") : jstr(body, "mem_file_path");
+
+	if (backend && strcmp(jstr(backend, "backend_type"), "File"))
+		return azerr_set(e, "The requested operation is not supported: azote loads "
+				 "guest memory from a file only (mem_backend.backend_type File), "
+				 "not through userfaultfd (Uffd)");
+	if (jbool(body, "enable_diff_snapshots", false))
+		log_warn("PUT /snapshot/load: enable_diff_snapshots is deprecated and azote has "
+			 "no diff snapshots: ignored");
+	return api_snapshot_load_locked(api, jstr(body, "snapshot_path"), mem,
+					jbool(body, "resume_vm", false),
+					json_object_get(body, "network_overrides"),
+					jhas(body, "track_dirty_pages") ?
+					jbool(body, "track_dirty_pages", false) : -1, e);
+}
+
+const struct body_op op_snapshot_load = { .check = load_check, .when = PRE_BOOT,
+					  .apply = apply_load };
+
+int api_snapshot_load(struct api *api, const char *snap_path, const char *mem_path,
+		      bool resume, struct azerr *e)
+{
+	int ret;
+
+	pthread_mutex_lock(&api->lock);
+	ret = api_snapshot_load_locked(api, snap_path, mem_path, resume, NULL, -1, e);
+	pthread_mutex_unlock(&api->lock);
+	return ret;
+}

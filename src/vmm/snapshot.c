@@ -1,0 +1,230 @@
+/* Snapshots of a whole microVM: see snapshot.h. */
+#include "vmm/snapshot.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arch/x86/e820.h"
+#include "common/log.h"
+#include "vmm/snapshot_file.h"
+#include "vmm/snapshot_mem.h"
+
+/* A part of the machine that saves and restores itself. */
+struct snapshot_part {
+	const char *name;
+	int (*save)(struct vm *vm, struct state_set *s, struct azerr *e);
+	int (*load)(struct vm *vm, const struct state_set *s, struct azerr *e);
+};
+
+static int machine_save(struct vm *vm, struct state_set *s, struct azerr *e);
+static int machine_load(struct vm *vm, const struct state_set *s, struct azerr *e);
+
+/* In save and restore order; the index is the part's bit in the machine
+ * section's `parts`, so entries are only ever added at the end.
+ * MERGE: the other two slices replace their NULLs with
+ *   { "vm-state", vm_state_save, vm_state_load }            (vmm/vm_state.h)
+ *   { "card-rings", vhost_devs_save, vhost_devs_restore }   (vmm/vhost_dev.h) */
+static const struct snapshot_part parts[] = {
+	{ "machine", machine_save, machine_load },
+	{ "vm-state", NULL, NULL },
+	{ "card-rings", NULL, NULL },
+};
+#define NR_PARTS (sizeof(parts) / sizeof(parts[0]))
+_Static_assert(NR_PARTS <= 32, "a bit per part in machine_state.parts");
+
+/* The machine section (STATE_MACHINE #0): little-endian, fixed size, then
+ * one machine_dev per virtio device in bus order. */
+#define MACHINE_LAYOUT 1u
+struct machine_state {
+	uint32_t layout;          /* MACHINE_LAYOUT */
+	uint32_t nr_vcpus;
+	uint64_t mem_bytes;
+	uint32_t transport;       /* enum vm_transport */
+	uint32_t nr_devs;
+	uint32_t parts;           /* bit i: parts[i] saved its state */
+	uint32_t reserved;
+};
+struct machine_dev {
+	uint32_t virtio_id;
+	char name[96];            /* "virtio-blk drive0" */
+};
+_Static_assert(sizeof(struct machine_state) == 32 && sizeof(struct machine_dev) == 100,
+	       "no padding in the machine section");
+
+/* The parts this build saves: bit i set when parts[i] has a saver. */
+static uint32_t saved_parts(void)
+{
+	uint32_t bits = 0;
+
+	for (unsigned i = 0; i < NR_PARTS; i++)
+		if (parts[i].save)
+			bits |= 1u << i;
+	return bits;
+}
+
+static int machine_save(struct vm *vm, struct state_set *s, struct azerr *e)
+{
+	size_t len = sizeof(struct machine_state) + vm->nr_devs * sizeof(struct machine_dev);
+	unsigned char *buf = calloc(1, len);
+
+	if (!buf)
+		return azerr_set(e, "out of memory for the machine section");
+	struct machine_state m = {
+		.layout = MACHINE_LAYOUT, .nr_vcpus = vm->nr_vcpus,
+		.mem_bytes = vm->mem.ram_size,
+		.transport = vm->nr_devs ? (uint32_t)vm->devs[0].transport : 0,
+		.nr_devs = vm->nr_devs, .parts = saved_parts(),
+	};
+	memcpy(buf, &m, sizeof(m));
+	for (unsigned i = 0; i < vm->nr_devs; i++) {
+		struct machine_dev d = { .virtio_id = vm->devs[i].kind->virtio_id };
+		snprintf(d.name, sizeof(d.name), "%s", vm->devs[i].name);
+		memcpy(buf + sizeof(m) + i * sizeof(d), &d, sizeof(d));
+	}
+	int ret = state_put(s, STATE_MACHINE, 0, buf, len, e);
+	free(buf);
+	return ret;
+}
+
+/* The VM built from the snapshot's configuration must be the machine the
+ * snapshot describes, and every part must have been saved and be
+ * restorable by this build. */
+static int machine_load(struct vm *vm, const struct state_set *s, struct azerr *e)
+{
+	const struct state_section *sec = state_find(s, STATE_MACHINE, 0);
+	struct machine_state m;
+
+	if (!sec || sec->len < sizeof(m))
+		return azerr_set(e, "no machine section of at least %zu bytes", sizeof(m));
+	memcpy(&m, sec->data, sizeof(m));
+	if (m.layout != MACHINE_LAYOUT)
+		return azerr_set(e, "machine section layout %u, this azote reads %u", m.layout,
+				 MACHINE_LAYOUT);
+	if (m.nr_devs != vm->nr_devs ||
+	    sec->len != sizeof(m) + (size_t)m.nr_devs * sizeof(struct machine_dev))
+		return azerr_set(e, "the snapshot's machine has %u devices, its configuration %u",
+				 m.nr_devs, vm->nr_devs);
+	if (m.nr_vcpus != vm->nr_vcpus || m.mem_bytes != vm->mem.ram_size)
+		return azerr_set(e, "the snapshot's machine has %u vCPUs and %llu bytes of RAM, "
+				 "its configuration %u and %llu", m.nr_vcpus,
+				 (unsigned long long)m.mem_bytes, vm->nr_vcpus,
+				 (unsigned long long)vm->mem.ram_size);
+	for (unsigned i = 0; i < m.nr_devs; i++) {
+		struct machine_dev d;
+		memcpy(&d, sec->data + sizeof(m) + i * sizeof(d), sizeof(d));
+		d.name[sizeof(d.name) - 1] = '\0';
+		if (d.virtio_id != vm->devs[i].kind->virtio_id || strcmp(d.name, vm->devs[i].name) ||
+		    m.transport != (uint32_t)vm->devs[i].transport)
+			return azerr_set(e, "device %u is %s in the snapshot's machine, %s in its "
+					 "configuration", i, d.name, vm->devs[i].name);
+	}
+	for (unsigned i = 0; i < NR_PARTS; i++) {
+		if (!(m.parts & (1u << i)))
+			return azerr_set(e, "the snapshot lacks its %s part (the azote that took "
+					 "it could not save it)", parts[i].name);
+		if (!parts[i].load)
+			return azerr_set(e, "this azote cannot restore a snapshot's %s part yet",
+					 parts[i].name);
+	}
+	if (m.parts >> NR_PARTS)
+		return azerr_set(e, "the snapshot holds state this azote does not know "
+				 "(parts 0x%x)", m.parts);
+	return 0;
+}
+
+int vm_snapshot_save(struct vm *vm, struct state_set *s, struct azerr *e)
+{
+	for (unsigned i = 0; i < NR_PARTS; i++) {
+		struct azerr why;
+		if (!parts[i].save) {
+			log_warn("snapshot: this azote cannot save the %s part yet: the "
+				 "snapshot cannot be restored", parts[i].name);
+			continue;
+		}
+		if (parts[i].save(vm, s, &why) < 0)
+			return azerr_set(e, "saving the %s part: %s", parts[i].name, why.msg);
+	}
+	return 0;
+}
+
+int vm_snapshot_restore(struct vm *vm, const struct state_set *s, struct azerr *e)
+{
+	/* machine_load first: it refuses a snapshot some part cannot take
+	 * before any part has changed the VM. */
+	for (unsigned i = 0; i < NR_PARTS; i++) {
+		struct azerr why;
+		if (parts[i].load(vm, s, &why) < 0)
+			return azerr_set(e, "restoring the %s part: %s", parts[i].name, why.msg);
+	}
+	return 0;
+}
+
+int snapshot_create(struct vm *vm, const char *config_json, const char *snap_path,
+		    const char *mem_path, struct azerr *e)
+{
+	struct snapshot_header h;
+	struct state_set s;
+	int ret = -1;
+
+	state_set_init(&s);
+	snapshot_header_init(&h, vm->nr_vcpus, &vm->mem);
+	/* Everything is gathered before a file is touched; then RAM, then
+	 * the state file, which names a complete snapshot only once both
+	 * are written. */
+	if (state_put(&s, STATE_VM_CONFIG, 0, config_json, strlen(config_json), e) == 0 &&
+	    vm_snapshot_save(vm, &s, e) == 0 && snapshot_mem_save(&vm->mem, mem_path, e) == 0)
+		ret = snapshot_file_write(snap_path, &h, &s, e);
+	state_set_free(&s);
+	return ret;
+}
+
+/* The snapshot, checked against this host and against the configuration
+ * it recorded, before anything is built. */
+static int open_checked(const struct snapshot_load_req *req, struct snapshot_header *h,
+			struct state_set *s, struct vm_config *cfg, struct azerr *e)
+{
+	const char *name = req->snapshot_path;
+	struct snapshot_host host;
+	struct guest_mem layout;
+
+	if (snapshot_file_read(name, h, s, e) < 0)
+		return -1;
+	snapshot_host_probe(&host);
+	const struct state_section *c = state_find(s, STATE_VM_CONFIG, 0);
+	if (snapshot_check_host(h, &host, name, e) < 0)
+		return -1;
+	if (!c)
+		return azerr_set(e, "%s has no vm-config section", name);
+	if (req->configure(req->arg, (const char *)c->data, c->len, name, cfg, e) < 0)
+		return -1;
+	e820_ram_layout(&layout, cfg->mem_bytes);
+	return snapshot_check_machine(h, cfg->nr_cpus, &layout, name, e);
+}
+
+int snapshot_load(struct vm *vm, const struct snapshot_load_req *req, struct vm_config *cfg,
+		  struct azerr *e)
+{
+	struct snapshot_header h;
+	struct state_set s;
+
+	if (open_checked(req, &h, &s, cfg, e) < 0) {
+		state_set_free(&s);
+		return -1;
+	}
+	/* vm_create_restored leaves nothing behind when it fails. */
+	int ret = vm_create_restored(vm, cfg, req->mem_path, e);
+	if (ret == 0) {
+		ret = vm_snapshot_restore(vm, &s, e);
+		/* Parked from their first instruction, as Firecracker leaves
+		 * a loaded microVM, until resumed. */
+		if (ret == 0 && !req->resume)
+			atomic_store(&vm->state, VM_PAUSED);
+		if (ret == 0)
+			ret = vm_start(vm, e);
+		if (ret)
+			vm_destroy(vm);
+	}
+	state_set_free(&s);
+	return ret;
+}

@@ -1,0 +1,43 @@
+/* Snapshots of a whole microVM (docs/snapshot.md): its state as a set of
+ * sections (base/state.h), saved by each part of the machine in turn, in
+ * a state file (vmm/snapshot_file.h) next to a file of guest RAM
+ * (vmm/snapshot_mem.h).
+ *
+ * The parts, saved and restored in this order (snapshot.c, parts[]):
+ *   machine     this file's own: vCPU count, RAM size, transport and the
+ *               devices, which a restore checks against the VM it built
+ *   vm-state    vCPUs, in-kernel irqchip and timers, platform devices and
+ *               virtio transports: vm_state_save / vm_state_load
+ *               (vmm/vm_state.h)
+ *   card-rings  each card's rings: vhost_devs_save / vhost_devs_restore
+ *               (vmm/vhost_dev.h)
+ * A part this build cannot save is recorded as missing, and a snapshot
+ * missing a part (or a build that cannot restore one) is refused on
+ * restore: a guest without its vCPU state would be a wrong guest. */
+#ifndef AZOTE_VMM_SNAPSHOT_H
+#define AZOTE_VMM_SNAPSHOT_H
+
+#include "api/vmm_ops.h"
+#include "base/state.h"
+#include "common/err.h"
+#include "vmm/vm.h"
+
+/* Every part's state of vm (paused) into s. */
+int vm_snapshot_save(struct vm *vm, struct state_set *s, struct azerr *e);
+/* Every part's state from s into vm, built from the snapshot's
+ * configuration with its RAM, its vCPUs not started yet. */
+int vm_snapshot_restore(struct vm *vm, const struct state_set *s, struct azerr *e);
+
+/* PUT /snapshot/create of a paused vm: its state and config_json (the
+ * configuration, recorded as the vm-config section) to snap_path, its RAM
+ * to mem_path. Full snapshots only. */
+int snapshot_create(struct vm *vm, const char *config_json, const char *snap_path,
+		    const char *mem_path, struct azerr *e);
+
+/* PUT /snapshot/load (vmm_ops.h, snapshot_load): builds vm from the
+ * snapshot and starts its vCPUs, parked unless req->resume. On failure
+ * nothing is left of vm. */
+int snapshot_load(struct vm *vm, const struct snapshot_load_req *req, struct vm_config *cfg,
+		  struct azerr *e);
+
+#endif

@@ -1,0 +1,210 @@
+/* PUT /snapshot/create and PUT /snapshot/load through the API with the
+ * fake VMM: Firecracker's bodies, the states each is allowed in and its
+ * texts when not, and the configuration a snapshot records coming back
+ * as the restored instance's own. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test_api_util.h"
+
+#define RUNNING_MSG "Operation not allowed: save/restore unavailable while running"
+#define LOAD_AFTER_CONFIG \
+	"Loading a microVM snapshot not allowed after configuring boot-specific resources."
+
+static const char create_body[] =
+	"{\"snapshot_type\": \"Full\", \"snapshot_path\": \"@/vm.snap\", "
+	"\"mem_file_path\": \"@/vm.mem\"}";
+
+/* A fresh process: a new API in front of the same fake VMM. */
+static void fresh_api(struct api_fixture *f)
+{
+	struct api_params p = { .ops = &fake_vmm_ops, .ctx = &f->fake,
+				.metrics = &f->metrics };
+	struct azerr e;
+
+	api_free(f->api);
+	f->api = api_new(&p, NULL, &e);
+	assert_non_null(f->api);
+}
+
+static void test_create_states(void **state)
+{
+	struct api_fixture *f = *state;
+	const struct fx_bad cases[] = {
+		{ "PUT", "/snapshot/create", "{\"snapshot_path\": \"@/s\"}",
+		  "missing field `mem_file_path`" },
+		{ "PUT", "/snapshot/create",
+		  "{\"snapshot_path\": \"@/s\", \"mem_file_path\": \"@/m\", \"snapshot_type\": \"Half\"}",
+		  "unknown variant `Half` for field `snapshot_type`, expected one of `Full`, `Diff`" },
+		{ "PUT", "/snapshot/create",
+		  "{\"snapshot_path\": \"\", \"mem_file_path\": \"@/m\"}", "snapshot_path" },
+		{ "PUT", "/snapshot/create",
+		  "{\"snapshot_path\": \"@/s\", \"mem_file_path\": \"@/m\", \"x\": 1}", "`x`" },
+	};
+
+	assert_int_equal(fx_req_at(f, "PUT", "/snapshot/create", create_body), 400);
+	fx_assert_fault(f, "The requested operation is not supported before starting the microVM.");
+	fx_boot(f);
+	assert_int_equal(fx_req_at(f, "PUT", "/snapshot/create", create_body), 400);
+	fx_assert_fault(f, RUNNING_MSG);
+	FX_EXPECT_FAULTS(f, cases);
+	assert_int_equal(fx_req(f, "PATCH", "/vm", "{\"state\": \"Paused\"}"), 204);
+	assert_int_equal(fx_req_at(f, "PUT", "/snapshot/create", create_body), 204);
+	assert_int_equal(f->fake.snapshot_creates, 1);
+	assert_int_equal(f->fake.snap_type, SNAPSHOT_FULL);
+	assert_non_null(strstr(f->fake.snap_path, "/vm.snap"));
+	assert_non_null(strstr(f->fake.mem_path, "/vm.mem"));
+	assert_non_null(strstr(f->fake.snap_config, "\"drive_id\":\"rootfs\""));
+	assert_null(strstr(f->fake.snap_config, "\"logger\""));
+	/* The VMM's failure (a full disk) is the request's, the VM stays
+	 * paused and resumable. */
+	f->fake.fail_next = "cannot write /x/vm.mem: No space left on device";
+	assert_int_equal(fx_req_at(f, "PUT", "/snapshot/create", create_body), 400);
+	fx_assert_fault(f, "Create snapshot error: cannot write /x/vm.mem: No space left on device");
+	assert_int_equal(api_get_state(f->api), API_PAUSED);
+	assert_int_equal(fx_req(f, "PATCH", "/vm", "{\"state\": \"Resumed\"}"), 204);
+	/* Load once booted: Firecracker's post-boot text. */
+	assert_int_equal(fx_req_at(f, "PUT", "/snapshot/load",
+				   "{\"snapshot_path\": \"@/vm.snap\", \"mem_file_path\": \"@/vm.mem\"}"),
+			 400);
+	fx_assert_fault(f, "The requested operation is not supported after starting the microVM.");
+}
+
+static void test_load_bodies(void **state)
+{
+	struct api_fixture *f = *state;
+	const struct fx_bad cases[] = {
+		{ "PUT", "/snapshot/load", "{\"snapshot_path\": \"@/s\"}",
+		  "missing field: either `mem_backend` or `mem_file_path` is required" },
+		{ "PUT", "/snapshot/load", "{\"snapshot_path\": \"@/s\", \"mem_file_path\": \"@/m\", "
+		  "\"mem_backend\": {\"backend_type\": \"File\", \"backend_path\": \"@/m\"}}",
+		  "too many fields: either `mem_backend` or `mem_file_path` exclusively is required" },
+		{ "PUT", "/snapshot/load", "{\"snapshot_path\": \"@/s\", "
+		  "\"mem_backend\": {\"backend_type\": \"Disk\", \"backend_path\": \"@/m\"}}",
+		  "unknown variant `Disk` for field `mem_backend.backend_type`" },
+		{ "PUT", "/snapshot/load", "{\"snapshot_path\": \"@/s\", "
+		  "\"mem_backend\": {\"backend_type\": \"Uffd\", \"backend_path\": \"@/m\"}}",
+		  "not through userfaultfd (Uffd)" },
+		{ "PUT", "/snapshot/load", "{\"snapshot_path\": \"@/s\", \"mem_file_path\": \"@/m\", "
+		  "\"network_overrides\": [{\"iface_id\": \"net1\", \"host_dev_name\": \"a/b\"}]}",
+		  "network_overrides[0].host_dev_name" },
+		{ "PUT", "/snapshot/load", "{\"snapshot_path\": \"@/s\", \"mem_file_path\": \"@/m\", "
+		  "\"resume_vm\": \"yes\"}", "resume_vm" },
+	};
+
+	FX_EXPECT_FAULTS(f, cases);
+	assert_int_equal(f->fake.snapshot_loads, 0);
+}
+
+/* Create, then load into a new process: the machine is the snapshot's,
+ * with the TAP overridden, paused; then resumed. */
+static void test_round_trip(void **state)
+{
+	struct api_fixture *f = *state;
+	json_t *before, *after;
+
+	fx_boot(f);
+	assert_int_equal(fx_req(f, "GET", "/vm/config", NULL), 200);
+	before = fx_json(f);
+	assert_int_equal(fx_req(f, "PATCH", "/vm", "{\"state\": \"Paused\"}"), 204);
+	assert_int_equal(fx_req_at(f, "PUT", "/snapshot/create", create_body), 204);
+
+	fresh_api(f);
+	assert_int_equal(fx_req_at(f, "PUT", "/snapshot/load",
+				   "{\"snapshot_path\": \"@/vm.snap\", \"mem_backend\": "
+				   "{\"backend_type\": \"File\", \"backend_path\": \"@/vm.mem\"}, "
+				   "\"network_overrides\": [{\"iface_id\": \"net1\", "
+				   "\"host_dev_name\": \"tap7\"}]}"), 204);
+	assert_int_equal(f->fake.snapshot_loads, 1);
+	assert_false(f->fake.load_resume);
+	assert_true(fx_started(f));
+	assert_int_equal(api_get_state(f->api), API_PAUSED);
+	assert_int_equal(fx_req(f, "GET", "/vm/config", NULL), 200);
+	after = fx_json(f);
+	json_object_set_new(json_array_get(json_object_get(before, "network-interfaces"), 0),
+			    "host_dev_name", json_string("tap7"));
+	assert_true(json_equal(json_object_get(before, "drives"), json_object_get(after, "drives")));
+	assert_true(json_equal(json_object_get(before, "machine-config"),
+			       json_object_get(after, "machine-config")));
+	assert_true(json_equal(json_object_get(before, "network-interfaces"),
+			       json_object_get(after, "network-interfaces")));
+	assert_true(json_equal(json_object_get(before, "boot-source"),
+			       json_object_get(after, "boot-source")));
+	json_decref(before);
+	json_decref(after);
+	assert_int_equal(fx_req(f, "PATCH", "/vm", "{\"state\": \"Resumed\"}"), 204);
+	/* Once loaded, a second load is a post-boot request. */
+	assert_int_equal(fx_req_at(f, "PUT", "/snapshot/load",
+				   "{\"snapshot_path\": \"@/vm.snap\", \"mem_file_path\": \"@/vm.mem\"}"),
+			 400);
+	fx_assert_fault(f, "not supported after starting the microVM");
+
+	/* An override naming no interface of the snapshot; resume_vm. */
+	fresh_api(f);
+	assert_int_equal(fx_req_at(f, "PUT", "/snapshot/load",
+				   "{\"snapshot_path\": \"@/vm.snap\", \"mem_file_path\": \"@/vm.mem\", "
+				   "\"network_overrides\": [{\"iface_id\": \"eth9\", "
+				   "\"host_dev_name\": \"tap7\"}]}"), 400);
+	fx_assert_fault(f, "network_overrides[0]: ");
+	fx_assert_fault(f, "has no network interface `eth9`");
+	assert_int_equal(api_get_state(f->api), API_NOT_STARTED);
+	assert_int_equal(fx_req_at(f, "PUT", "/snapshot/load",
+				   "{\"snapshot_path\": \"@/vm.snap\", \"mem_file_path\": \"@/vm.mem\", "
+				   "\"resume_vm\": true}"), 204);
+	assert_true(f->fake.load_resume);
+	assert_int_equal(api_get_state(f->api), API_RUNNING);
+}
+
+/* Firecracker takes a load only in a fresh process: the logger and
+ * metrics may be set first, nothing else. */
+static void test_load_after_config(void **state)
+{
+	struct api_fixture *f = *state;
+	static const char load[] =
+		"{\"snapshot_path\": \"@/vm.snap\", \"mem_file_path\": \"@/vm.mem\"}";
+
+	fx_boot(f);
+	assert_int_equal(fx_req(f, "PATCH", "/vm", "{\"state\": \"Paused\"}"), 204);
+	assert_int_equal(fx_req_at(f, "PUT", "/snapshot/create", create_body), 204);
+	fresh_api(f);
+	assert_int_equal(fx_req(f, "PUT", "/machine-config",
+				"{\"vcpu_count\": 1, \"mem_size_mib\": 128}"), 204);
+	assert_int_equal(fx_req_at(f, "PUT", "/snapshot/load", load), 400);
+	fx_assert_fault(f, LOAD_AFTER_CONFIG);
+	fresh_api(f);
+	assert_int_equal(fx_req_at(f, "PUT", "/logger", "{\"log_path\": \"@/log\"}"), 204);
+	/* The VMM's failure (a damaged file) leaves the process fresh. */
+	f->fake.fail_next = "vm.snap: checksum mismatch";
+	assert_int_equal(fx_req_at(f, "PUT", "/snapshot/load", load), 400);
+	fx_assert_fault(f, "Failed to restore from snapshot: vm.snap: checksum mismatch");
+	assert_int_equal(api_get_state(f->api), API_NOT_STARTED);
+	assert_int_equal(fx_req_at(f, "PUT", "/snapshot/load", load), 204);
+	/* The logger stays the process's. */
+	assert_int_equal(fx_req(f, "GET", "/vm/config", NULL), 200);
+	json_t *cfg = fx_json(f);
+	assert_non_null(strstr(json_string_value(json_object_get(json_object_get(cfg, "logger"),
+								 "log_path")), "/log"));
+	json_decref(cfg);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_create_states, api_fixture_setup,
+						api_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_load_bodies, api_fixture_setup,
+						api_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_round_trip, api_fixture_setup,
+						api_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_load_after_config, api_fixture_setup,
+						api_fixture_teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
