@@ -33,6 +33,8 @@ int atomic_file_open(struct atomic_file *f, const char *path, struct azerr *e)
 		free(f->path);
 		return azerr_set(e, "%s: out of memory", path);
 	}
+	/* These flags, exactly, are what the event loop's seccomp list
+	 * allows openat (vmm/sandbox.c). */
 	f->fd = open(f->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (f->fd < 0) {
 		azerr_set(e, "cannot write %s: %s (creating the temporary %s)", path,
@@ -86,7 +88,7 @@ static void sync_dir(const char *path)
 	const char *slash = strrchr(path, '/');
 	char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path))
 			  : strdup(".");
-	int fd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	int fd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;  /* as above */
 
 	if (fd >= 0) {
 		fsync(fd);

@@ -15,6 +15,8 @@ const char cli_usage[] =
 "Usage: azote --kernel PATH [options]\n"
 "       azote --config-file FILE [--api-sock PATH | --no-api] [options]\n"
 "       azote --api-sock PATH [options]\n"
+"       azote --restore SNAPSHOT [--restore-mem FILE] [options]\n"
+"       azote --describe-snapshot SNAPSHOT\n"
 "\n"
 "Boots a microVM on KVM. The guest's serial console (COM1) is this\n"
 "process's stdin and stdout; diagnostics go to stderr. With --kernel or\n"
@@ -75,6 +77,19 @@ const char cli_usage[] =
 "  --http-api-max-payload-size BYTES\n"
 "                       the largest request body the API takes (default 51200)\n"
 "\n"
+"Snapshots (docs/snapshot.md; the API's PUT /snapshot/create and /snapshot/load):\n"
+"  --restore SNAPSHOT   run the VM saved in SNAPSHOT (a state file written by\n"
+"                       PUT /snapshot/create) from where it was paused: its\n"
+"                       configuration, devices and RAM are the snapshot's, so\n"
+"                       no VM option may be given. The API, if served, sees it\n"
+"                       Running\n"
+"  --restore-mem FILE   the guest memory file to restore (default: the\n"
+"                       mem_file_path the snapshot was created with)\n"
+"  --describe-snapshot SNAPSHOT\n"
+"                       print SNAPSHOT's format version (first line, as\n"
+"                       Firecracker), then what it holds, and exit\n"
+"  --snapshot-version   print the snapshot format version azote writes\n"
+"\n"
 "Logs and metrics (Firecracker's flags; the API's PUT /logger and PUT /metrics\n"
 "at start-up):\n"
 "  --level LEVEL        Error, Warning, Info, Debug, Trace or Off\n"
@@ -113,8 +128,7 @@ const char cli_usage[] =
 "  --start-time-us US, --start-time-cpu-us US, --parent-cpu-time-us US\n"
 "                       what Firecracker's jailer passes: api_server's\n"
 "                       process_startup_time_us and _cpu_us metrics\n"
-"  --boot-timer, --metadata, --mmds-size-limit,\n"
-"  --describe-snapshot, --snapshot-version\n"
+"  --boot-timer, --metadata, --mmds-size-limit\n"
 "                       refused, naming what azote lacks (docs/api.md)\n"
 "\n"
 "Other:\n"
@@ -138,6 +152,7 @@ enum {
 	OPT_METRICS_PATH, OPT_MAX_PAYLOAD, OPT_ENABLE_PCI, OPT_START_TIME,
 	OPT_START_CPU_TIME, OPT_PARENT_CPU_TIME, OPT_SECCOMP_FILTER, OPT_BOOT_TIMER,
 	OPT_METADATA, OPT_MMDS_SIZE_LIMIT, OPT_DESCRIBE_SNAPSHOT, OPT_SNAPSHOT_VERSION,
+	OPT_RESTORE, OPT_RESTORE_MEM,
 };
 
 static const struct option long_opts[] = {
@@ -178,6 +193,8 @@ static const struct option long_opts[] = {
 	{ "mmds-size-limit", required_argument, NULL, OPT_MMDS_SIZE_LIMIT },
 	{ "describe-snapshot", required_argument, NULL, OPT_DESCRIBE_SNAPSHOT },
 	{ "snapshot-version", no_argument, NULL, OPT_SNAPSHOT_VERSION },
+	{ "restore", required_argument, NULL, OPT_RESTORE },
+	{ "restore-mem", required_argument, NULL, OPT_RESTORE_MEM },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -403,8 +420,6 @@ static const struct {
 	{ OPT_BOOT_TIMER, "--boot-timer: azote has no boot timer device" },
 	{ OPT_METADATA, "--metadata: azote has no MMDS (metadata service)" },
 	{ OPT_MMDS_SIZE_LIMIT, "--mmds-size-limit: azote has no MMDS (metadata service)" },
-	{ OPT_DESCRIBE_SNAPSHOT, "--describe-snapshot: azote has no snapshots yet" },
-	{ OPT_SNAPSHOT_VERSION, "--snapshot-version: azote has no snapshots yet" },
 };
 
 /* Firecracker's logger flags: a PUT /logger given at start-up. */
@@ -559,6 +574,16 @@ static int parse_one(int opt, const char *arg, struct vm_config *c,
 			return azerr_set(e, "--transport '%s': expected pci or mmio", arg);
 		o->transport_given = true;
 		return 0;
+	case OPT_RESTORE:
+		return set_string(&o->restore, arg, "--restore", e);
+	case OPT_RESTORE_MEM:
+		return set_string(&o->restore_mem, arg, "--restore-mem", e);
+	case OPT_DESCRIBE_SNAPSHOT:
+		o->action = CLI_DESCRIBE_SNAPSHOT;
+		return set_string(&o->describe_snapshot, arg, "--describe-snapshot", e);
+	case OPT_SNAPSHOT_VERSION:
+		o->action = CLI_SNAPSHOT_VERSION;
+		return 0;
 	case OPT_HELP:
 		o->action = CLI_HELP;
 		return 0;
@@ -577,8 +602,12 @@ void cli_opts_free(struct cli_opts *o)
 	free(o->cpu_template);
 	free(o->id);
 	free(o->seccomp_filter);
+	free(o->describe_snapshot);
+	free(o->restore);
+	free(o->restore_mem);
 	o->api_sock = o->config_file = o->cpu_template = o->id = NULL;
 	o->seccomp_filter = NULL;
+	o->describe_snapshot = o->restore = o->restore_mem = NULL;
 }
 
 /* The options that describe the VM itself (as opposed to how azote runs). */
@@ -605,6 +634,12 @@ static int settle_transport(struct vm_config *c, const struct cli_opts *o, struc
 
 static int check_modes(const struct vm_config *c, const struct cli_opts *o, struct azerr *e)
 {
+	if (o->restore && (o->vm_options || o->config_file))
+		return azerr_set(e, "--restore runs the VM its snapshot describes: it cannot be "
+				 "combined with --config-file, --kernel, --drive and the other VM "
+				 "options");
+	if (o->restore_mem && !o->restore)
+		return azerr_set(e, "--restore-mem needs --restore");
 	if (o->config_file && o->vm_options)
 		return azerr_set(e, "--config-file describes the whole VM: it cannot be combined "
 				 "with --kernel, --drive and the other VM options");
@@ -616,11 +651,12 @@ static int check_modes(const struct vm_config *c, const struct cli_opts *o, stru
 	if (o->seccomp_filter && o->seccomp_given)
 		return azerr_set(e, "--seccomp-filter replaces azote's own filters: it cannot be "
 				 "combined with --seccomp or --no-seccomp");
-	if (o->no_api && !o->config_file && !c->kernel_path)
-		return azerr_set(e, "--no-api needs --config-file or --kernel: nothing could start the VM");
-	if (!o->config_file && !c->kernel_path && !o->api_sock)
-		return azerr_set(e, "nothing to boot: give --kernel PATH, --config-file FILE or "
-				 "--api-sock PATH (see --help)");
+	if (o->no_api && !o->config_file && !c->kernel_path && !o->restore)
+		return azerr_set(e, "--no-api needs --config-file, --kernel or --restore: nothing "
+				 "could start the VM");
+	if (!o->config_file && !c->kernel_path && !o->api_sock && !o->restore)
+		return azerr_set(e, "nothing to boot: give --kernel PATH, --config-file FILE, "
+				 "--restore SNAPSHOT or --api-sock PATH (see --help)");
 	return 0;
 }
 

@@ -12,7 +12,10 @@
 #include "jail/seccomp.h"
 #include "vmm/vm_config.h"
 
-enum cli_action { CLI_RUN, CLI_HELP, CLI_VERSION };
+/* CLI_DESCRIBE_SNAPSHOT: print what describe_snapshot holds;
+ * CLI_SNAPSHOT_VERSION: print the snapshot format version azote writes. */
+enum cli_action { CLI_RUN, CLI_HELP, CLI_VERSION, CLI_DESCRIBE_SNAPSHOT,
+		  CLI_SNAPSHOT_VERSION };
 
 /* Where Firecracker serves its API when not told (--api-sock). */
 #define CLI_DEFAULT_API_SOCK "/run/firecracker.socket"
@@ -24,6 +27,11 @@ struct cli_opts {
 	char *config_file;   /* --config-file: Firecracker's JSON */
 	char *cpu_template;  /* --cpu-template: Firecracker's custom template */
 	char *id;            /* --id: the instance ID the API reports */
+	char *describe_snapshot; /* --describe-snapshot: the state file */
+	/* --restore: the VM is the snapshot's (docs/snapshot.md), its RAM
+	 * from --restore-mem, else the memory file the snapshot names. */
+	char *restore;
+	char *restore_mem;
 	bool no_api;         /* --no-api */
 	enum jail_seccomp_mode seccomp; /* --seccomp, --no-seccomp (default kill) */
 	bool seccomp_given;

@@ -24,6 +24,8 @@
 #include "base/event_loop.h"
 #include "vmm/instance.h"
 #include "vmm/sandbox.h"
+#include "vmm/snapshot.h"
+#include "vmm/snapshot_file.h"
 #include "vmm/terminal.h"
 
 /* Serves API requests until one starts the VM (started_fd readable) or a
@@ -127,7 +129,7 @@ static int run(struct vm_config *cfg, const struct cli_opts *o)
 	struct api *api = NULL;
 	struct azerr err;
 	int code = AZOTE_EXIT_ERROR;
-	bool boot_now = o->config_file || cfg->kernel_path;
+	bool boot_now = o->config_file || cfg->kernel_path || o->restore;
 
 	int sig_fd = event_loop_signal_fd(&err);
 	if (sig_fd < 0)
@@ -151,7 +153,8 @@ static int run(struct vm_config *cfg, const struct cli_opts *o)
 	}
 	if (boot_now) {
 		terminal_raw(STDIN_FILENO);
-		if (api_start(api, &err) < 0)
+		if ((o->restore ? api_snapshot_load(api, o->restore, o->restore_mem, true, &err)
+				: api_start(api, &err)) < 0)
 			goto fail;
 	} else {
 		log_info("waiting for InstanceStart on %s", o->api_sock);
@@ -236,6 +239,14 @@ int main(int argc, char **argv)
 	if (cli_parse(argc, argv, &cfg, &opts, &err) < 0) {
 		log_error("%s", err.msg);
 		code = AZOTE_EXIT_ERROR;
+	} else if (opts.action == CLI_DESCRIBE_SNAPSHOT) {
+		code = snapshot_print(stdout, opts.describe_snapshot, &err) < 0 ?
+			AZOTE_EXIT_ERROR : 0;
+		if (code)
+			log_error("%s", err.msg);
+	} else if (opts.action == CLI_SNAPSHOT_VERSION) {
+		printf("v%u\n", SNAPSHOT_FORMAT_VERSION);
+		code = 0;
 	} else if (opts.action != CLI_RUN) {
 		if (opts.action == CLI_HELP)
 			fputs(cli_usage, stdout);

@@ -65,15 +65,22 @@ static const struct jail_syscall_arg vcpu_args[] = {
  * checks the new image as a PUT does (stat, access: api/resources.c) and
  * opens it (an existing file, read-only or read-write, maybe O_DIRECT:
  * nothing created or truncated) for its card, which is confined to an
- * empty root (vmm/card_update.c). */
+ * empty root (vmm/card_update.c); PUT /snapshot/create, for a paused VM,
+ * writes each file whole or not at all (vmm/atomic_file.c): a new
+ * temporary file, fsync, rename, and unlink of it on a failure. */
 static const int loop_syscalls[] = {
 	COMMON_SYSCALLS, SYS_epoll_wait, SYS_epoll_pwait, SYS_epoll_ctl,
 	SYS_wait4, SYS_kill, SYS_unlink, SYS_shutdown,
-	SYS_access, SYS_faccessat, SYS_faccessat2,
+	SYS_access, SYS_faccessat, SYS_faccessat2, SYS_fsync, SYS_rename,
 };
 
 /* openat's flags (32 bits) with nothing set but these. */
 #define OPEN_EXISTING_ONLY (0xffffffffu & ~(unsigned)(O_RDWR | O_CLOEXEC | O_DIRECT | O_LARGEFILE))
+/* And exactly as atomic_file.c opens: creating a new file (O_EXCL, no
+ * symlink followed), or its directory, read-only, to fsync it. */
+#define ATOMIC_FILE_OPENS(nr)						\
+	{ nr, 2, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0 },	\
+	{ nr, 2, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0 }
 static const struct jail_syscall_arg loop_args[] = {
 	VM_IOCTLS(SYS_ioctl),
 	{ .nr = SYS_openat, .arg = 2, .value = 0, .mask = OPEN_EXISTING_ONLY },
@@ -81,6 +88,7 @@ static const struct jail_syscall_arg loop_args[] = {
 	 * (arch/x86/vm_state_x86.c). Reads only. */
 	JAIL_ARG_EQ(SYS_ioctl, 1, KVM_GET_IRQCHIP), JAIL_ARG_EQ(SYS_ioctl, 1, KVM_GET_PIT2),
 	JAIL_ARG_EQ(SYS_ioctl, 1, KVM_GET_CLOCK),
+	ATOMIC_FILE_OPENS(SYS_openat),
 };
 
 /* The API's HTTP thread (libmicrohttpd's, epoll): accepting, reading and

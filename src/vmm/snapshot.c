@@ -1,6 +1,7 @@
 /* Snapshots of a whole microVM: see snapshot.h. */
 #include "vmm/snapshot.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,9 @@ _Static_assert(NR_PARTS <= 32, "a bit per part in machine_state.parts");
 /* The machine section (STATE_MACHINE #0): little-endian, fixed size, then
  * one machine_dev per virtio device in bus order. */
 #define MACHINE_LAYOUT 1u
+/* STATE_MACHINE #1: the memory file's path as given to create (not
+ * NUL-terminated), where --restore looks without --restore-mem. */
+#define MACHINE_MEM_PATH 1u
 struct machine_state {
 	uint32_t layout;          /* MACHINE_LAYOUT */
 	uint32_t nr_vcpus;
@@ -173,6 +177,7 @@ int snapshot_create(struct vm *vm, const char *config_json, const char *snap_pat
 	 * the state file, which names a complete snapshot only once both
 	 * are written. */
 	if (state_put(&s, STATE_VM_CONFIG, 0, config_json, strlen(config_json), e) == 0 &&
+	    state_put(&s, STATE_MACHINE, MACHINE_MEM_PATH, mem_path, strlen(mem_path), e) == 0 &&
 	    vm_snapshot_save(vm, &s, e) == 0 && snapshot_mem_save(&vm->mem, mem_path, e) == 0)
 		ret = snapshot_file_write(snap_path, &h, &s, e);
 	state_set_free(&s);
@@ -202,6 +207,28 @@ static int open_checked(const struct snapshot_load_req *req, struct snapshot_hea
 	return snapshot_check_machine(h, cfg->nr_cpus, &layout, name, e);
 }
 
+/* The request's memory file, else the one the snapshot was created with
+ * (malloc'd). */
+static char *recorded_mem_path(const struct snapshot_load_req *req, const struct state_set *s,
+			       struct azerr *e)
+{
+	const struct state_section *p = state_find(s, STATE_MACHINE, MACHINE_MEM_PATH);
+	char *path;
+
+	if (req->mem_path) {
+		path = strdup(req->mem_path);
+	} else if (p && p->len && p->len < PATH_MAX && !memchr(p->data, 0, p->len)) {
+		path = strndup((const char *)p->data, p->len);
+	} else {
+		azerr_set(e, "%s names no guest memory file: give one (--restore-mem)",
+			  req->snapshot_path);
+		return NULL;
+	}
+	if (!path)
+		azerr_set(e, "out of memory");
+	return path;
+}
+
 int snapshot_load(struct vm *vm, const struct snapshot_load_req *req, struct vm_config *cfg,
 		  struct azerr *e)
 {
@@ -212,8 +239,14 @@ int snapshot_load(struct vm *vm, const struct snapshot_load_req *req, struct vm_
 		state_set_free(&s);
 		return -1;
 	}
+	char *mem_path = recorded_mem_path(req, &s, e);
+	if (!mem_path) {
+		state_set_free(&s);
+		return -1;
+	}
 	/* vm_create_restored leaves nothing behind when it fails. */
-	int ret = vm_create_restored(vm, cfg, req->mem_path, e);
+	int ret = vm_create_restored(vm, cfg, mem_path, e);
+	free(mem_path);
 	if (ret == 0) {
 		ret = vm_snapshot_restore(vm, &s, e);
 		/* Parked from their first instruction, as Firecracker leaves
@@ -227,4 +260,22 @@ int snapshot_load(struct vm *vm, const struct snapshot_load_req *req, struct vm_
 	}
 	state_set_free(&s);
 	return ret;
+}
+
+int snapshot_print(FILE *out, const char *path, struct azerr *e)
+{
+	struct snapshot_header h;
+	struct state_set s;
+
+	if (snapshot_file_read(path, &h, &s, e) < 0)
+		return -1;
+	snapshot_describe(out, path, &h, &s);
+	const struct state_section *m = state_find(&s, STATE_MACHINE, MACHINE_MEM_PATH);
+	const struct state_section *c = state_find(&s, STATE_VM_CONFIG, 0);
+	if (m)
+		fprintf(out, "memory file: %.*s\n", (int)m->len, (const char *)m->data);
+	if (c)
+		fprintf(out, "configuration: %.*s\n", (int)c->len, (const char *)c->data);
+	state_set_free(&s);
+	return 0;
 }

@@ -17,6 +17,8 @@
 #ifndef AZOTE_VMM_SNAPSHOT_H
 #define AZOTE_VMM_SNAPSHOT_H
 
+#include <stdio.h>
+
 #include "api/vmm_ops.h"
 #include "base/state.h"
 #include "common/err.h"
@@ -36,8 +38,13 @@ int snapshot_create(struct vm *vm, const char *config_json, const char *snap_pat
 
 /* PUT /snapshot/load (vmm_ops.h, snapshot_load): builds vm from the
  * snapshot and starts its vCPUs, parked unless req->resume. On failure
- * nothing is left of vm. */
+ * nothing is left of vm. req->mem_path NULL: the memory file the snapshot
+ * was created with. */
 int snapshot_load(struct vm *vm, const struct snapshot_load_req *req, struct vm_config *cfg,
 		  struct azerr *e);
+
+/* --describe-snapshot: the format version on the first line (as
+ * Firecracker prints it: "v1"), then what the file holds. */
+int snapshot_print(FILE *out, const char *path, struct azerr *e);
 
 #endif

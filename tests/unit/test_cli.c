@@ -132,7 +132,8 @@ static void test_help_and_version(void **state)
 			       "--start-time-us", "--start-time-cpu-us",
 			       "--parent-cpu-time-us", "--seccomp-filter", "--boot-timer",
 			       "--metadata", "--mmds-size-limit", "--describe-snapshot",
-			       "--snapshot-version", "--card-user", "--cpu-template" };
+			       "--snapshot-version", "--card-user", "--cpu-template",
+			       "--restore", "--restore-mem" };
 	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
 		assert_non_null(strstr(cli_usage, opts[i]));
 }
@@ -185,8 +186,6 @@ static void test_firecracker_flags_refused(void **state)
 		{ "--boot-timer", NULL, "--boot-timer: azote has no boot timer" },
 		{ "--metadata", "m.json", "--metadata: azote has no MMDS" },
 		{ "--mmds-size-limit", "4096", "--mmds-size-limit: azote has no MMDS" },
-		{ "--describe-snapshot", "s", "--describe-snapshot: azote has no snapshots" },
-		{ "--snapshot-version", NULL, "--snapshot-version: azote has no snapshots" },
 		{ "--level", "Loud", "--level 'Loud': expected Error, Warning" },
 		{ "--module", "", "--module '': a directory" },
 		{ "--module", "a b", "--module 'a b'" },
@@ -369,6 +368,62 @@ static void test_transport(void **state)
 	vm_config_free(&c);
 }
 
+/* --describe-snapshot and --snapshot-version are actions of their own;
+ * --restore is a way to run, alone or with the API, and takes no VM
+ * option. */
+static void test_snapshot_options(void **state)
+{
+	struct vm_config c;
+	struct cli_opts o;
+	struct azerr e;
+	(void)state;
+
+	assert_int_equal(parse(ARGC("--describe-snapshot", "vm.snap"),
+			       ARGV("--describe-snapshot", "vm.snap"), &c, &o, &e), 0);
+	assert_int_equal(o.action, CLI_DESCRIBE_SNAPSHOT);
+	assert_string_equal(o.describe_snapshot, "vm.snap");
+	vm_config_free(&c);
+	assert_int_equal(parse(ARGC("--snapshot-version"), ARGV("--snapshot-version"),
+			       &c, &o, &e), 0);
+	assert_int_equal(o.action, CLI_SNAPSHOT_VERSION);
+	vm_config_free(&c);
+	assert_int_equal(parse(ARGC("--restore", "vm.snap"), ARGV("--restore", "vm.snap"),
+			       &c, &o, &e), 0);
+	assert_int_equal(o.action, CLI_RUN);
+	assert_string_equal(o.restore, "vm.snap");
+	assert_null(o.restore_mem);
+	assert_null(o.api_sock);
+	vm_config_free(&c);
+	assert_int_equal(parse(ARGC("--restore", "vm.snap", "--restore-mem", "vm.mem", "--no-api"),
+			       ARGV("--restore", "vm.snap", "--restore-mem", "vm.mem", "--no-api"),
+			       &c, &o, &e), 0);
+	assert_string_equal(o.restore_mem, "vm.mem");
+	vm_config_free(&c);
+	assert_int_equal(parse(ARGC("--restore", "s", "--api-sock", "a.sock"),
+			       ARGV("--restore", "s", "--api-sock", "a.sock"), &c, &o, &e), 0);
+	assert_string_equal(o.api_sock, "a.sock");
+	vm_config_free(&c);
+
+	static const struct { const char *argv[4]; const char *says; } bad[] = {
+		{ { "--restore", "s", "--cpus", "2" }, "--restore runs the VM its snapshot" },
+		{ { "--restore", "s", "--config-file", "c" }, "cannot be combined with --config-file" },
+		{ { "--restore", "s", "--kernel", "k" }, "cannot be combined" },
+		{ { "--restore-mem", "m", "--kernel", "k" }, "--restore-mem needs --restore" },
+		{ { "--restore" }, "option '--restore' needs a value" },
+		{ { "--describe-snapshot" }, "option '--describe-snapshot' needs a value" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *argv[6] = { "azote" };
+		int argc = 1;
+		for (int j = 0; j < 4 && bad[i].argv[j]; j++)
+			argv[argc++] = (char *)bad[i].argv[j];
+		assert_int_equal(parse(argc, argv, &c, &o, &e), -1);
+		if (!strstr(e.msg, bad[i].says))
+			fail_msg("case %zu: '%s' not in '%s'", i, bad[i].says, e.msg);
+		vm_config_free(&c);
+	}
+}
+
 static void test_api_modes(void **state)
 {
 	struct vm_config c;
@@ -443,7 +498,7 @@ static void test_api_modes(void **state)
 		{ { "--config-file", "vm.json", "--kernel", "k" }, "cannot be combined" },
 		{ { "--config-file", "vm.json", "--drive", "path=x" }, "cannot be combined" },
 		{ { "--config-file", "vm.json", "--net", "tap=t" }, "cannot be combined" },
-		{ { "--no-api" }, "--no-api needs --config-file or --kernel" },
+		{ { "--no-api" }, "--no-api needs --config-file, --kernel or --restore" },
 		{ { "--no-api", "--api-sock", "s", "--kernel", "k" }, "contradict" },
 		{ { "--api-sock", "s", "--id", "a b" }, "--id 'a b'" },
 		{ { "--log-level", "debug" }, "nothing to boot" },
@@ -564,6 +619,7 @@ int main(void)
 		cmocka_unit_test(test_drives),
 		cmocka_unit_test(test_drive_errors),
 		cmocka_unit_test(test_api_modes),
+		cmocka_unit_test(test_snapshot_options),
 		cmocka_unit_test(test_transport),
 		cmocka_unit_test(test_nets),
 		cmocka_unit_test(test_net_errors),

@@ -14,6 +14,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
@@ -24,6 +26,7 @@
 #include <cmocka.h>
 
 #include "common/log.h"
+#include "vmm/atomic_file.h"
 #include "vmm/sandbox.h"
 
 /* What the child does once inside its role; its return is the exit code. */
@@ -167,9 +170,53 @@ static void test_vcpu_role_kills_the_rest(void **state)
 	assert_killed(run_child(JAIL_SECCOMP_KILL, VMM_ROLE_VCPU, do_kill_self_0));
 }
 
+/* PUT /snapshot/create on the main thread of a running VM: a file
+ * written whole (temporary file, fsync, rename, the directory fsync'ed),
+ * and a failed one removed. */
+static char snap_dir[64];
+
+static int write_snapshot_file(void)
+{
+	char path[128], bad[128];
+	struct atomic_file f;
+	struct azerr e;
+
+	snprintf(path, sizeof(path), "%s/vm.snap", snap_dir);
+	snprintf(bad, sizeof(bad), "%s/none/vm.snap", snap_dir);
+	if (atomic_file_open(&f, path, &e) < 0 || atomic_file_write(&f, "x", 1, &e) < 0 ||
+	    atomic_file_commit(&f, &e) < 0)
+		return 10;
+	if (atomic_file_open(&f, bad, &e) == 0)
+		return 11;
+	if (atomic_file_open(&f, path, &e) < 0)
+		return 12;
+	atomic_file_abort(&f);
+	return 0;
+}
+
+/* The event loop may create files, not open existing ones. */
+static int do_open_existing_for_write(void)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/vm.snap", snap_dir);
+	return open(path, O_WRONLY | O_CLOEXEC) >= 0 ? 0 : 13;
+}
+
 static void test_event_loop_role(void **state)
 {
 	(void)state;
+	snprintf(snap_dir, sizeof(snap_dir), "/tmp/test_vmm_sandbox.XXXXXX");
+	assert_non_null(mkdtemp(snap_dir));
+	assert_exited(run_child(JAIL_SECCOMP_KILL, VMM_ROLE_EVENT_LOOP, write_snapshot_file), 0);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "test \"$(ls -A %s)\" = vm.snap", snap_dir);
+	assert_int_equal(system(cmd), 0);
+	assert_killed(run_child(JAIL_SECCOMP_KILL, VMM_ROLE_EVENT_LOOP,
+				do_open_existing_for_write));
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", snap_dir);
+	assert_int_equal(system(cmd), 0);
+	assert_killed(run_child(JAIL_SECCOMP_KILL, VMM_ROLE_VCPU, write_snapshot_file));
 	assert_exited(run_child(JAIL_SECCOMP_KILL, VMM_ROLE_EVENT_LOOP, do_kill_self_0), 0);
 	assert_killed(run_child(JAIL_SECCOMP_KILL, VMM_ROLE_EVENT_LOOP, do_kvm_run));
 	assert_killed(run_child(JAIL_SECCOMP_KILL, VMM_ROLE_EVENT_LOOP, do_execve));
