@@ -24,13 +24,18 @@
 #include "common/err.h"
 #include "vmm/vm.h"
 
+/* STATE_MACHINE #1: the memory file's path as given to create (not
+ * NUL-terminated), where --restore looks without --restore-mem. (#0 is
+ * the machine part's.) */
+#define SNAPSHOT_MACHINE_MEM_PATH 1u
+
 /* Every part's state of vm (paused) into s. */
 int vm_snapshot_save(struct vm *vm, struct state_set *s, struct azerr *e);
 /* Every part's state from s into vm, built from the snapshot's
  * configuration with its RAM, its vCPUs not started yet. */
 int vm_snapshot_restore(struct vm *vm, const struct state_set *s, struct azerr *e);
 
-/* PUT /snapshot/create of a paused vm: its state and config_json (the
+/* The files (snapshot_ops.c). PUT /snapshot/create of a paused vm: its state and config_json (the
  * configuration, recorded as the vm-config section) to snap_path, its RAM
  * to mem_path. Full snapshots only. */
 int snapshot_create(struct vm *vm, const char *config_json, const char *snap_path,

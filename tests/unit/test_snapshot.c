@@ -1,0 +1,204 @@
+/* vmm/snapshot.c: the parts of a machine saved and restored in their
+ * order, the machine section checked against the VM a snapshot is
+ * restored into, and a snapshot missing a part refused before any part
+ * touches the VM. The other slices' parts are this file's stand-ins
+ * (snapshot.c references them weakly; these definitions win). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "vmm/snapshot.h"
+
+static char calls[128];
+static const char *fail_part;
+
+static int stand_in(const char *name, struct azerr *e)
+{
+	strcat(calls, name);
+	strcat(calls, " ");
+	if (fail_part && !strcmp(fail_part, name))
+		return azerr_set(e, "%s failed", name);
+	return 0;
+}
+
+int vm_state_save(struct vm *vm, struct state_set *s, struct azerr *e);
+int vm_state_load(struct vm *vm, const struct state_set *s, struct azerr *e);
+int vhost_devs_save(struct vm *vm, struct state_set *s, struct azerr *e);
+int vhost_devs_restore(struct vm *vm, const struct state_set *s, struct azerr *e);
+
+int vm_state_save(struct vm *vm, struct state_set *s, struct azerr *e)
+{
+	uint64_t regs = 0x1234;
+
+	(void)vm;
+	return stand_in("vm-save", e) ? -1 : state_put(s, STATE_VCPU_REGS, 0, &regs,
+						       sizeof(regs), e);
+}
+
+int vm_state_load(struct vm *vm, const struct state_set *s, struct azerr *e)
+{
+	(void)vm;
+	return stand_in("vm-load", e) || !state_get(s, STATE_VCPU_REGS, 0, 8, e) ? -1 : 0;
+}
+
+int vhost_devs_save(struct vm *vm, struct state_set *s, struct azerr *e)
+{
+	(void)vm;
+	(void)s;
+	return stand_in("rings-save", e);
+}
+
+int vhost_devs_restore(struct vm *vm, const struct state_set *s, struct azerr *e)
+{
+	(void)vm;
+	(void)s;
+	return stand_in("rings-load", e);
+}
+
+static const struct device_kind blk = { .name = "blk", .virtio_id = 2 };
+static struct vhost_dev devs[2];
+
+/* A VM as the parts see it: 2 vCPUs, 256 MiB, two virtio-mmio disks. */
+static void make_vm(struct vm *vm)
+{
+	memset(vm, 0, sizeof(*vm));
+	vm->nr_vcpus = 2;
+	vm->mem.ram_size = 256 << 20;
+	for (unsigned i = 0; i < 2; i++) {
+		devs[i] = (struct vhost_dev){ .kind = &blk, .transport = VM_TRANSPORT_MMIO };
+		snprintf(devs[i].name, sizeof(devs[i].name), "virtio-blk drive%u", i);
+	}
+	vm->devs = devs;
+	vm->nr_devs = 2;
+	calls[0] = '\0';
+	fail_part = NULL;
+}
+
+static void saved(struct vm *vm, struct state_set *s)
+{
+	struct azerr e = { "" };
+
+	make_vm(vm);
+	state_set_init(s);
+	assert_int_equal(vm_snapshot_save(vm, s, &e), 0);
+	calls[0] = '\0';
+}
+
+static void test_save_and_restore_in_order(void **st)
+{
+	(void)st;
+	struct vm vm;
+	struct state_set s;
+	struct azerr e = { "" };
+
+	make_vm(&vm);
+	state_set_init(&s);
+	assert_int_equal(vm_snapshot_save(&vm, &s, &e), 0);
+	assert_string_equal(calls, "vm-save rings-save ");
+	const struct state_section *m = state_find(&s, STATE_MACHINE, 0);
+	assert_non_null(m);
+	assert_int_equal(m->len, 32 + 2 * 100);
+	uint32_t parts;
+	memcpy(&parts, m->data + 24, 4);
+	assert_int_equal(parts, 7);          /* machine, vm-state, card-rings */
+	assert_non_null(state_find(&s, STATE_VCPU_REGS, 0));
+	calls[0] = '\0';
+	assert_int_equal(vm_snapshot_restore(&vm, &s, &e), 0);
+	assert_string_equal(calls, "vm-load rings-load ");
+	state_set_free(&s);
+}
+
+/* The VM built from the configuration is not the snapshot's machine: no
+ * part is restored into it. */
+static void test_machine_mismatch(void **st)
+{
+	(void)st;
+	struct vm vm;
+	struct state_set s;
+	struct azerr e = { "" };
+
+	saved(&vm, &s);
+	vm.nr_vcpus = 3;
+	assert_int_equal(vm_snapshot_restore(&vm, &s, &e), -1);
+	assert_string_equal(e.msg, "restoring the machine part: the snapshot's machine has 2 "
+			    "vCPUs and 268435456 bytes of RAM, its configuration 3 and 268435456");
+	vm.nr_vcpus = 2;
+	snprintf(devs[1].name, sizeof(devs[1].name), "virtio-blk other");
+	assert_int_equal(vm_snapshot_restore(&vm, &s, &e), -1);
+	assert_string_equal(e.msg, "restoring the machine part: device 1 is virtio-blk drive1 in "
+			    "the snapshot's machine, virtio-blk other in its configuration");
+	vm.nr_devs = 1;
+	assert_int_equal(vm_snapshot_restore(&vm, &s, &e), -1);
+	assert_non_null(strstr(e.msg, "has 2 devices, its configuration 1"));
+	make_vm(&vm);
+	devs[0].transport = VM_TRANSPORT_PCI;
+	assert_int_equal(vm_snapshot_restore(&vm, &s, &e), -1);
+	assert_string_equal(calls, "");
+	state_set_free(&s);
+}
+
+/* A snapshot whose azote could not save a part (its bit clear), or with
+ * parts this azote does not know, or no machine section. */
+static void test_missing_parts(void **st)
+{
+	(void)st;
+	struct vm vm;
+	struct state_set s;
+	struct azerr e = { "" };
+
+	saved(&vm, &s);
+	struct state_section *m = (struct state_section *)state_find(&s, STATE_MACHINE, 0);
+	uint32_t parts = 1 | 4;
+	memcpy(m->data + 24, &parts, 4);
+	assert_int_equal(vm_snapshot_restore(&vm, &s, &e), -1);
+	assert_string_equal(e.msg, "restoring the machine part: the snapshot lacks its vm-state "
+			    "part (the azote that took it could not save it)");
+	parts = 0xf;
+	memcpy(m->data + 24, &parts, 4);
+	assert_int_equal(vm_snapshot_restore(&vm, &s, &e), -1);
+	assert_non_null(strstr(e.msg, "state this azote does not know (parts 0xf)"));
+	m->len = 31;
+	assert_int_equal(vm_snapshot_restore(&vm, &s, &e), -1);
+	assert_non_null(strstr(e.msg, "no machine section of at least 32 bytes"));
+	m->len = 32 + 2 * 100;
+	m->data[0] = 2;                      /* another layout */
+	assert_int_equal(vm_snapshot_restore(&vm, &s, &e), -1);
+	assert_non_null(strstr(e.msg, "machine section layout 2, this azote reads 1"));
+	assert_string_equal(calls, "");
+	state_set_free(&s);
+}
+
+static void test_part_failures_named(void **st)
+{
+	(void)st;
+	struct vm vm;
+	struct state_set s;
+	struct azerr e = { "" };
+
+	make_vm(&vm);
+	state_set_init(&s);
+	fail_part = "rings-save";
+	assert_int_equal(vm_snapshot_save(&vm, &s, &e), -1);
+	assert_string_equal(e.msg, "saving the card-rings part: rings-save failed");
+	state_set_free(&s);
+	saved(&vm, &s);
+	fail_part = "vm-load";
+	assert_int_equal(vm_snapshot_restore(&vm, &s, &e), -1);
+	assert_string_equal(e.msg, "restoring the vm-state part: vm-load failed");
+	assert_string_equal(calls, "vm-load ");
+	state_set_free(&s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_save_and_restore_in_order),
+		cmocka_unit_test(test_machine_mismatch),
+		cmocka_unit_test(test_missing_parts),
+		cmocka_unit_test(test_part_failures_named),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
