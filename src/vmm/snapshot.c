@@ -7,11 +7,14 @@
 
 #include "common/log.h"
 
-/* A part of the machine that saves and restores itself. */
+/* A part of the machine that saves and restores itself. resume, if any,
+ * undoes what save did to the running VM (the card rings stop to be
+ * saved), once the snapshot is written or has failed. */
 struct snapshot_part {
 	const char *name;
 	int (*save)(struct vm *vm, struct state_set *s, struct azerr *e);
 	int (*load)(struct vm *vm, const struct state_set *s, struct azerr *e);
+	int (*resume)(struct vm *vm, struct azerr *e);
 };
 
 static int machine_save(struct vm *vm, struct state_set *s, struct azerr *e);
@@ -22,20 +25,22 @@ static int machine_load(struct vm *vm, const struct state_set *s, struct azerr *
  * table below takes as a part this azote cannot save or restore. Their
  * files are linked as objects (VMM_SRCS), so a definition, once there, is
  * always the one used (a weak reference would not pull it out of an
- * archive). MERGE: include vmm/vm_state.h and drop these lines. */
+ * archive). MERGE: include vmm/vm_state.h and vmm/vhost_devs_state.h and drop
+ * these lines. */
 int vm_state_save(struct vm *vm, struct state_set *s, struct azerr *e) __attribute__((weak));
 int vm_state_load(struct vm *vm, const struct state_set *s, struct azerr *e)
 	__attribute__((weak));
 int vhost_devs_save(struct vm *vm, struct state_set *s, struct azerr *e) __attribute__((weak));
 int vhost_devs_restore(struct vm *vm, const struct state_set *s, struct azerr *e)
 	__attribute__((weak));
+int vhost_devs_resume(struct vm *vm, struct azerr *e) __attribute__((weak));
 
 /* In save and restore order; the index is the part's bit in the machine
  * section's `parts`, so entries are only ever added at the end. */
 static const struct snapshot_part parts[] = {
-	{ "machine", machine_save, machine_load },
-	{ "vm-state", vm_state_save, vm_state_load },
-	{ "card-rings", vhost_devs_save, vhost_devs_restore },
+	{ "machine", machine_save, machine_load, NULL },
+	{ "vm-state", vm_state_save, vm_state_load, NULL },
+	{ "card-rings", vhost_devs_save, vhost_devs_restore, vhost_devs_resume },
 };
 #define NR_PARTS (sizeof(parts) / sizeof(parts[0]))
 _Static_assert(NR_PARTS <= 32, "a bit per part in machine_state.parts");
@@ -140,6 +145,24 @@ static int machine_load(struct vm *vm, const struct state_set *s, struct azerr *
 	return 0;
 }
 
+/* Resumes parts [0, n) in reverse order; the first failure is kept in e
+ * (when e is not NULL), the others only logged. */
+static int resume_parts(struct vm *vm, unsigned n, struct azerr *e)
+{
+	int ret = 0;
+
+	while (n--) {
+		struct azerr why;
+		if (!parts[n].resume || !parts[n].save || parts[n].resume(vm, &why) == 0)
+			continue;
+		log_error("snapshot: resuming the %s part: %s", parts[n].name, why.msg);
+		if (!ret && e)
+			azerr_set(e, "resuming the %s part: %s", parts[n].name, why.msg);
+		ret = -1;
+	}
+	return ret;
+}
+
 int vm_snapshot_save(struct vm *vm, struct state_set *s, struct azerr *e)
 {
 	for (unsigned i = 0; i < NR_PARTS; i++) {
@@ -149,10 +172,18 @@ int vm_snapshot_save(struct vm *vm, struct state_set *s, struct azerr *e)
 				 "snapshot cannot be restored", parts[i].name);
 			continue;
 		}
-		if (parts[i].save(vm, s, &why) < 0)
+		if (parts[i].save(vm, s, &why) < 0) {
+			/* A part that failed undid its own work. */
+			resume_parts(vm, i, NULL);
 			return azerr_set(e, "saving the %s part: %s", parts[i].name, why.msg);
+		}
 	}
 	return 0;
+}
+
+int vm_snapshot_resume(struct vm *vm, struct azerr *e)
+{
+	return resume_parts(vm, NR_PARTS, e);
 }
 
 int vm_snapshot_restore(struct vm *vm, const struct state_set *s, struct azerr *e)

@@ -9,8 +9,8 @@
  *   vm-state    vCPUs, in-kernel irqchip and timers, platform devices and
  *               virtio transports: vm_state_save / vm_state_load
  *               (vmm/vm_state.h)
- *   card-rings  each card's rings: vhost_devs_save / vhost_devs_restore
- *               (vmm/vhost_dev.h)
+ *   card-rings  each card's rings: vhost_devs_save / vhost_devs_restore,
+ *               and vhost_devs_resume after a save (vmm/vhost_devs_state.h)
  * A part this build cannot save is recorded as missing, and a snapshot
  * missing a part (or a build that cannot restore one) is refused on
  * restore: a guest without its vCPU state would be a wrong guest. */
@@ -29,8 +29,12 @@
  * the machine part's.) */
 #define SNAPSHOT_MACHINE_MEM_PATH 1u
 
-/* Every part's state of vm (paused) into s. */
+/* Every part's state of vm (paused) into s. Some parts stop what they
+ * saved (the cards' rings): vm_snapshot_resume starts them again, once the
+ * snapshot is written or has failed to be. When vm_snapshot_save itself
+ * fails, it has resumed what it stopped. */
 int vm_snapshot_save(struct vm *vm, struct state_set *s, struct azerr *e);
+int vm_snapshot_resume(struct vm *vm, struct azerr *e);
 /* Every part's state from s into vm, built from the snapshot's
  * configuration with its RAM, its vCPUs not started yet. */
 int vm_snapshot_restore(struct vm *vm, const struct state_set *s, struct azerr *e);

@@ -19,13 +19,22 @@ int snapshot_create(struct vm *vm, const char *config_json, const char *snap_pat
 
 	state_set_init(&s);
 	snapshot_header_init(&h, vm->nr_vcpus, &vm->mem);
-	/* Everything is gathered before a file is touched; then RAM, then
-	 * the state file, which names a complete snapshot only once both
-	 * are written. */
+	/* Everything is gathered before a file is touched; then RAM (after
+	 * the parts: the cards complete into it until their rings stop),
+	 * then the state file, which names a complete snapshot only once
+	 * both are written. */
 	if (state_put(&s, STATE_VM_CONFIG, 0, config_json, strlen(config_json), e) == 0 &&
-	    state_put(&s, STATE_MACHINE, SNAPSHOT_MACHINE_MEM_PATH, mem_path, strlen(mem_path), e) == 0 &&
-	    vm_snapshot_save(vm, &s, e) == 0 && snapshot_mem_save(&vm->mem, mem_path, e) == 0)
-		ret = snapshot_file_write(snap_path, &h, &s, e);
+	    state_put(&s, STATE_MACHINE, SNAPSHOT_MACHINE_MEM_PATH, mem_path, strlen(mem_path),
+		      e) == 0 &&
+	    vm_snapshot_save(vm, &s, e) == 0) {
+		if (snapshot_mem_save(&vm->mem, mem_path, e) == 0)
+			ret = snapshot_file_write(snap_path, &h, &s, e);
+		/* The VM goes on either way: a failed resume is the
+		 * request's error only when the snapshot was written. */
+		struct azerr why;
+		if (vm_snapshot_resume(vm, &why) < 0 && ret == 0)
+			ret = azerr_set(e, "snapshot written, but %s", why.msg);
+	}
 	state_set_free(&s);
 	return ret;
 }
