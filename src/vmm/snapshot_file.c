@@ -255,6 +255,9 @@ static int decode_machine(const unsigned char *p, const char *name,
 					 (unsigned long long)h->mem_bytes);
 		total += g->size;
 	}
+	if (!all_zero(p + H_REGIONS + 24 * h->nr_regions,
+		      24 * (GUEST_MEM_MAX_REGIONS - h->nr_regions)))
+		return azerr_set(e, "%s: an unused RAM region entry is not zero", name);
 	if (total != h->mem_bytes || !total)
 		return azerr_set(e, "%s: RAM regions hold %llu bytes, the header says %llu",
 				 name, (unsigned long long)total,

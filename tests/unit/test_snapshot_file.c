@@ -228,6 +228,12 @@ static void test_inconsistent(void **st)
 	assert_non_null(strstr(e.msg, "RAM region 1"));
 
 	memcpy(b, f->buf, f->len);
+	put32(b + 96, 1);                                  /* region 1 left in an unused slot */
+	reseal(b, f->len);
+	assert_int_equal(decode(f, b, f->len, &e), -1);
+	assert_string_equal(e.msg, "snap: an unused RAM region entry is not zero");
+
+	memcpy(b, f->buf, f->len);
 	b[190] = 1;                                        /* reserved */
 	reseal(b, f->len);
 	assert_int_equal(decode(f, b, f->len, &e), -1);

@@ -1,0 +1,9 @@
+# Snapshots (docs/snapshot.md): the state file, guest memory, the parts;
+# azote links them through VMM_SRCS (mk/90-azote.mk, with -lz).
+# The state file (zlib for its CRC-32) and its parser's fuzzer.
+SNAPSHOT_FILE_SRCS := src/vmm/snapshot_file.c src/vmm/atomic_file.c src/base/state.c
+$(eval $(call unit_test,test_snapshot_file,tests/unit/test_snapshot_file.c $(SNAPSHOT_FILE_SRCS) src/arch/x86/e820.c src/base/guest_mem.c,-lz))
+$(eval $(call fuzzer,fuzz_snapshot_file,fuzz/fuzz_snapshot_file.c $(SNAPSHOT_FILE_SRCS),-DAZOTE_VERSION='"$(VERSION)"' -lz))
+$(eval $(call unit_test,test_snapshot_mem,tests/unit/test_snapshot_mem.c src/vmm/snapshot_mem.c src/vmm/atomic_file.c src/base/guest_mem.c))
+# The parts of a snapshot, with stand-ins for the vm-state and card-rings parts.
+$(eval $(call unit_test,test_snapshot,tests/unit/test_snapshot.c src/vmm/snapshot.c src/base/state.c))
