@@ -10,8 +10,9 @@
 #     snapshot holds; a damaged state file, another file, a memory file of
 #     the wrong size are refused by a fresh process (PUT /snapshot/load and
 #     --describe-snapshot), naming the file;
-#  3. restore and continue: the keyboard guest snapshotted while it waits
-#     for keys, loaded by PUT /snapshot/load into a new azote (resume_vm),
+#  3. restore and continue: the keyboard guest (with a disk it does not
+#     use) snapshotted while it waits for keys, loaded by PUT /snapshot/load
+#     into a new azote (resume_vm),
 #     and by --restore: it reads Ctrl+Alt+Del sent after the restore and
 #     resets, as the original would. This needs the vCPU state
 #     (vmm/vm_state.c) that snapshots carry once every part is in.
@@ -102,8 +103,13 @@ kill -TERM "$pid"
 wait "$pid" || true
 
 echo "--- 3. restore and continue: the keyboard guest"
+# With a disk the guest does not use: the snapshot carries it, and the
+# restored VM starts a new card for it.
+truncate -s 16M "$TMP/disk.img"
 start_api kbd
 api_expect 204 '' PUT /boot-source "{\"kernel_image_path\": \"$kbd\"}"
+api_expect 204 '' PUT /drives/scratch "{\"drive_id\": \"scratch\", \"path_on_host\": \"$TMP/disk.img\",
+	\"is_root_device\": false, \"is_read_only\": true}"
 api_expect 204 '' PUT /actions '{"action_type": "InstanceStart"}'
 wait_for "$TMP/kbd.out" "KBD ready" 30 || fail "the keyboard guest did not start: $(cat "$TMP/kbd.out")"
 api_expect 204 '' PATCH /vm '{"state": "Paused"}'
@@ -126,6 +132,10 @@ out=$(api PUT /snapshot/load "$(load "$TMP/kbd.snap" "$TMP/kbd.mem" '"resume_vm"
 [[ $out == *" 204" ]] || die "PUT /snapshot/load of the keyboard guest: $out"
 pass "PUT /snapshot/load of the keyboard guest, resume_vm -> 204"
 expect_match "loaded: Running" "$(api GET /)" '"state": ?"Running"'
+expect_match "loaded: the snapshot's disk is the VM's" "$(api GET /vm/config)" \
+	"\"drive_id\": ?\"scratch\".*\"path_on_host\": ?\"$TMP/disk.img\""
+expect_match "loaded: its card runs" "$(ps -o args= --ppid "$pid")" "azote-card-blk"
+
 restored loaded
 start_api cli --restore "$TMP/kbd.snap"
 restored cli
