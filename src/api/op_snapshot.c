@@ -147,8 +147,10 @@ static int configure(void *arg, const char *json, size_t len, const char *name,
 		if (n < 0)
 			return azerr_set(e, "network_overrides[%zu]: %s has no network "
 					 "interface `%s`", i, name, jstr(o, "iface_id"));
-		if (res_strdup(&cfg->nets[n].tap, jstr(o, "host_dev_name"), e))
+		char *tap;
+		if (res_strdup(&tap, jstr(o, "host_dev_name"), e))
 			return -1;
+		res_replace(&cfg->nets[n].tap, tap);
 	}
 	if (a->track_dirty >= 0)
 		cfg->track_dirty_pages = a->track_dirty;
