@@ -69,6 +69,8 @@ api_expect 204 '' PATCH /vm '{"state": "Resumed"}'
 expect_match "running again after the failures and the snapshot" "$(api GET /)" '"state": ?"Running"'
 api_expect 400 'not supported after starting the microVM' PUT /snapshot/load \
 	"$(load "$TMP/vm.snap" "$TMP/vm.mem")"
+expect_match "a load refused while the VM runs leaves it running" "$(api GET /)" \
+	'"state": ?"Running"'
 kill -TERM "$pid"
 wait "$pid" || true
 
