@@ -166,7 +166,7 @@ int api_snapshot_load_locked(struct api *api, const char *snap_path, const char 
 		.snapshot_path = snap_path, .mem_path = mem_path, .resume = resume,
 		.configure = configure, .arg = &args,
 	};
-	struct vm_config cfg;
+	struct vm_config old = api->cfg;
 	struct azerr why;
 
 	if (api->state != API_NOT_STARTED)
@@ -176,21 +176,20 @@ int api_snapshot_load_locked(struct api *api, const char *snap_path, const char 
 				 "boot-specific resources.");
 	if (!api->p.ops->snapshot_load)
 		return azerr_set(e, "The requested operation is not supported: snapshots");
-	vm_config_init(&cfg);
-	if (api->p.ops->snapshot_load(api->p.ctx, &req, &cfg, &why)) {
-		vm_config_free(&cfg);
+	/* The machine becomes the snapshot's, in api->cfg itself (the VMM
+	 * keeps a pointer to it, as after start); the logger and metrics stay
+	 * this process's. On failure the old configuration comes back. */
+	vm_config_init(&api->cfg);
+	if (api->p.ops->snapshot_load(api->p.ctx, &req, &api->cfg, &why)) {
+		vm_config_free(&api->cfg);
+		api->cfg = old;
 		return azerr_set(e, "Failed to restore from snapshot: %s", why.msg);
 	}
-	/* The machine is the snapshot's; the logger and metrics stay this
-	 * process's. */
-	struct logger_config logger = api->cfg.logger;
-	char *metrics_path = api->cfg.metrics_path;
-	api->cfg.logger = cfg.logger;
-	api->cfg.metrics_path = cfg.metrics_path;
-	cfg.logger = logger;
-	cfg.metrics_path = metrics_path;
-	vm_config_free(&api->cfg);
-	api->cfg = cfg;
+	api->cfg.logger = old.logger;
+	api->cfg.metrics_path = old.metrics_path;
+	memset(&old.logger, 0, sizeof(old.logger));
+	old.metrics_path = NULL;
+	vm_config_free(&old);
 	api_started_locked(api, resume ? API_RUNNING : API_PAUSED);
 	log_info("microVM restored from %s (%s)", snap_path, resume ? "resumed" : "paused");
 	return 0;

@@ -27,7 +27,8 @@
  * - snapshot_load builds the VM from the snapshot at req->snapshot_path
  *   instead of booting it (only called before boot): it reads and checks
  *   the file, hands the recorded configuration to req->configure, which
- *   fills cfg (vm_config_init'ed by the caller), builds the VM from cfg
+ *   fills cfg (the API's own, vm_config_init'ed; once the load succeeds it
+ *   stays valid as start's cfg does), builds the VM from cfg
  *   with RAM from req->mem_path, restores its state and starts the vCPUs,
  *   parked unless req->resume. On failure nothing runs; cfg may hold part
  *   of the configuration.

@@ -79,8 +79,8 @@ static const int loop_syscalls[] = {
 /* And exactly as atomic_file.c opens: creating a new file (O_EXCL, no
  * symlink followed), or its directory, read-only, to fsync it. */
 #define ATOMIC_FILE_OPENS(nr)						\
-	{ nr, 2, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0 },	\
-	{ nr, 2, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0 }
+	JAIL_ARG_EQ(nr, 2, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC),	\
+	JAIL_ARG_EQ(nr, 2, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
 static const struct jail_syscall_arg loop_args[] = {
 	VM_IOCTLS(SYS_ioctl),
 	{ .nr = SYS_openat, .arg = 2, .value = 0, .mask = OPEN_EXISTING_ONLY },

@@ -194,7 +194,8 @@ static int write_snapshot_file(void)
 	return 0;
 }
 
-/* The event loop may create files, not open existing ones. */
+/* The event loop may create a new file (O_EXCL) for a snapshot, not
+ * open an existing one write-only. */
 static int do_open_existing_for_write(void)
 {
 	char path[128];
