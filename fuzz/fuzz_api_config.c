@@ -1,10 +1,13 @@
 /* libFuzzer target: Firecracker's --config-file format
  * (api_config_load_buffer), and the GET /vm/config rendering of whatever it
- * accepted. */
+ * accepted; and the same JSON as a snapshot's recorded configuration
+ * (api_snapshot_config_parse, docs/snapshot.md), which must come back
+ * whole from what a snapshot would record of it. */
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "api/api.h"
 #include "api/export.h"
@@ -24,6 +27,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!out)
 			abort();
 		json_decref(out);
+	}
+	vm_config_free(&cfg);
+
+	vm_config_init(&cfg);
+	if (!api_snapshot_config_parse((const char *)data, size, "fuzz", &cfg, &e)) {
+		char *json = api_snapshot_config_json(&cfg, &e);
+		struct vm_config again;
+		vm_config_init(&again);
+		if (json && api_snapshot_config_parse(json, strlen(json), "again", &again, &e))
+			abort();
+		free(json);
+		vm_config_free(&again);
 	}
 	vm_config_free(&cfg);
 	return 0;

@@ -13,6 +13,7 @@
 #include "api/export.h"
 #include "api/json_schema.h"
 #include "api/resources.h"
+#include "iface/card.h"
 
 static const char *const transports[] = { "pci", "mmio" };
 
@@ -82,13 +83,13 @@ static const struct jfield extra_fields[] = {
 static const struct jfield drive_extra_fields[] = {
 	{ "drive_id", JT_STRING, true, 0 },
 	{ "direct", JT_BOOL, true, 0 },
-	{ "queues", JT_UINT, true, 16 },
-	{ "poll_us", JT_UINT, false, 1000 },
+	{ "queues", JT_UINT, true, CARD_BLK_MAX_QUEUES },     /* 0: the card's default */
+	{ "poll_us", JT_UINT, false, CARD_BLK_MAX_POLL_US },
 };
 
 static const struct jfield net_extra_fields[] = {
 	{ "iface_id", JT_STRING, true, 0 },
-	{ "queues", JT_UINT, true, 8 },
+	{ "queues", JT_UINT, true, CARD_NET_MAX_PAIRS },
 };
 
 /* One resource body, or each of a list's, as the API would take it. */
