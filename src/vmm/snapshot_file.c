@@ -219,6 +219,14 @@ static int check_frame(const unsigned char *p, size_t len, const char *name, str
 	return 0;
 }
 
+static bool printable(const char *s)
+{
+	for (; *s; s++)
+		if (*s < 0x20 || *s > 0x7e)
+			return false;
+	return true;
+}
+
 static int decode_machine(const unsigned char *p, const char *name,
 			  struct snapshot_header *h, struct azerr *e)
 {
@@ -236,6 +244,10 @@ static int decode_machine(const unsigned char *p, const char *name,
 	h->nr_regions = get32(p + H_NR_REGIONS);
 	h->nr_sections = get32(p + H_NR_SECTIONS);
 	h->file_size = get64(p + H_FILE_SIZE);
+	/* Both go into messages and --describe-snapshot's output. */
+	if (!printable(h->azote_version) || !printable(h->host.vendor))
+		return azerr_set(e, "%s: the azote version or CPU vendor is not printable text",
+				 name);
 	if (h->nr_vcpus < 1 || h->nr_vcpus > MAX_VCPUS)
 		return azerr_set(e, "%s: %u vCPUs, expected 1 to %u", name, h->nr_vcpus,
 				 MAX_VCPUS);

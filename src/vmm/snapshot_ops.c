@@ -117,6 +117,16 @@ int snapshot_load(struct vm *vm, const struct snapshot_load_req *req, struct vm_
 	return ret;
 }
 
+/* A section's bytes as text, anything but printable ASCII as '?': the
+ * file is anyone's, and a terminal would act on escape sequences. */
+static void print_text(FILE *out, const char *label, const struct state_section *sec)
+{
+	fprintf(out, "%s: ", label);
+	for (size_t i = 0; i < sec->len; i++)
+		fputc(sec->data[i] >= 0x20 && sec->data[i] < 0x7f ? sec->data[i] : '?', out);
+	fputc('\n', out);
+}
+
 int snapshot_print(FILE *out, const char *path, struct azerr *e)
 {
 	struct snapshot_header h;
@@ -128,9 +138,9 @@ int snapshot_print(FILE *out, const char *path, struct azerr *e)
 	const struct state_section *m = state_find(&s, STATE_MACHINE, SNAPSHOT_MACHINE_MEM_PATH);
 	const struct state_section *c = state_find(&s, STATE_VM_CONFIG, 0);
 	if (m)
-		fprintf(out, "memory file: %.*s\n", (int)m->len, (const char *)m->data);
+		print_text(out, "memory file", m);
 	if (c)
-		fprintf(out, "configuration: %.*s\n", (int)c->len, (const char *)c->data);
+		print_text(out, "configuration", c);
 	state_set_free(&s);
 	return 0;
 }

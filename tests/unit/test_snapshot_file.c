@@ -234,6 +234,12 @@ static void test_inconsistent(void **st)
 	assert_string_equal(e.msg, "snap: an unused RAM region entry is not zero");
 
 	memcpy(b, f->buf, f->len);
+	b[16] = 0x1b;                                      /* ESC in the version */
+	reseal(b, f->len);
+	assert_int_equal(decode(f, b, f->len, &e), -1);
+	assert_string_equal(e.msg, "snap: the azote version or CPU vendor is not printable text");
+
+	memcpy(b, f->buf, f->len);
 	b[190] = 1;                                        /* reserved */
 	reseal(b, f->len);
 	assert_int_equal(decode(f, b, f->len, &e), -1);
