@@ -28,6 +28,10 @@ static int create_check(const json_t *body, struct azerr *e)
 	    res_check_path_string(jstr(body, "snapshot_path"), "snapshot_path", e) ||
 	    res_check_path_string(jstr(body, "mem_file_path"), "mem_file_path", e))
 		return -1;
+	/* The state file, written last, would replace the memory. */
+	if (!strcmp(jstr(body, "snapshot_path"), jstr(body, "mem_file_path")))
+		return azerr_set(e, "invalid value for field `mem_file_path`: `%.200s` is also "
+				 "the snapshot_path", jstr(body, "mem_file_path"));
 	return 0;
 }
 

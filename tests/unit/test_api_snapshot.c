@@ -47,6 +47,8 @@ static void test_create_states(void **state)
 		  "{\"snapshot_path\": \"\", \"mem_file_path\": \"@/m\"}", "snapshot_path" },
 		{ "PUT", "/snapshot/create",
 		  "{\"snapshot_path\": \"@/s\", \"mem_file_path\": \"@/m\", \"x\": 1}", "`x`" },
+		{ "PUT", "/snapshot/create", "{\"snapshot_path\": \"@/s\", \"mem_file_path\": \"@/s\"}",
+		  "is also the snapshot_path" },
 	};
 
 	assert_int_equal(fx_req_at(f, "PUT", "/snapshot/create", create_body), 400);
