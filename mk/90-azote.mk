@@ -37,10 +37,3 @@ $(eval $(call unit_test,test_virtio_pci,tests/unit/test_virtio_pci.c tests/unit/
 $(eval $(call unit_test,test_virtio_mmio,tests/unit/test_virtio_mmio.c tests/unit/fake_backend.c src/devices/virtio_mmio.c src/devices/virtio_dev.c src/base/io_bus.c src/base/state.c tests/unit/state_fixture.c))
 # The device models' snapshot loaders on damaged sections (fuzz/fuzz_dev_state.c).
 $(eval $(call fuzzer,fuzz_dev_state,fuzz/fuzz_dev_state.c tests/unit/fake_backend.c src/devices/uart.c src/devices/i8042.c src/devices/rtc.c src/devices/irq.c src/devices/pci.c src/devices/msix.c src/devices/virtio_dev.c src/devices/virtio_pci.c src/devices/virtio_mmio.c src/base/io_bus.c src/base/state.c))
-# The snapshot state file (zlib for its CRC-32) and its parser's fuzzer.
-SNAPSHOT_FILE_SRCS := src/vmm/snapshot_file.c src/vmm/atomic_file.c src/base/state.c
-$(eval $(call unit_test,test_snapshot_file,tests/unit/test_snapshot_file.c $(SNAPSHOT_FILE_SRCS) src/arch/x86/e820.c src/base/guest_mem.c,-lz))
-$(eval $(call fuzzer,fuzz_snapshot_file,fuzz/fuzz_snapshot_file.c $(SNAPSHOT_FILE_SRCS),-DAZOTE_VERSION='"$(VERSION)"' -lz))
-$(eval $(call unit_test,test_snapshot_mem,tests/unit/test_snapshot_mem.c src/vmm/snapshot_mem.c src/vmm/atomic_file.c src/base/guest_mem.c))
-# The parts of a snapshot, with stand-ins for the vm-state and card-rings parts.
-$(eval $(call unit_test,test_snapshot,tests/unit/test_snapshot.c src/vmm/snapshot.c src/base/state.c))

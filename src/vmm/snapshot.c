@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "vmm/vhost_devs_state.h"
+#include "vmm/vm_state.h"
 
 /* A part of the machine that saves and restores itself. resume, if any,
  * undoes what save did to the running VM (the card rings stop to be
@@ -19,21 +21,6 @@ struct snapshot_part {
 
 static int machine_save(struct vm *vm, struct state_set *s, struct azerr *e);
 static int machine_load(struct vm *vm, const struct state_set *s, struct azerr *e);
-
-/* The other slices' parts (vmm/vm_state.h, vmm/vhost_dev.h), declared
- * weak until they are merged: a build without them sees NULL, which the
- * table below takes as a part this azote cannot save or restore. Their
- * files are linked as objects (VMM_SRCS), so a definition, once there, is
- * always the one used (a weak reference would not pull it out of an
- * archive). MERGE: include vmm/vm_state.h and vmm/vhost_devs_state.h and drop
- * these lines. */
-int vm_state_save(struct vm *vm, struct state_set *s, struct azerr *e) __attribute__((weak));
-int vm_state_load(struct vm *vm, const struct state_set *s, struct azerr *e)
-	__attribute__((weak));
-int vhost_devs_save(struct vm *vm, struct state_set *s, struct azerr *e) __attribute__((weak));
-int vhost_devs_restore(struct vm *vm, const struct state_set *s, struct azerr *e)
-	__attribute__((weak));
-int vhost_devs_resume(struct vm *vm, struct azerr *e) __attribute__((weak));
 
 /* In save and restore order; the index is the part's bit in the machine
  * section's `parts`, so entries are only ever added at the end. */

@@ -1,8 +1,9 @@
 /* vmm/snapshot.c: the parts of a machine saved and restored in their
  * order, the machine section checked against the VM a snapshot is
  * restored into, and a snapshot missing a part refused before any part
- * touches the VM. The other slices' parts are this file's stand-ins
- * (snapshot.c references them weakly; these definitions win). */
+ * touches the VM. The vm-state and card-rings parts are this file's
+ * stand-ins (the test links snapshot.c without vm_state.c and
+ * vhost_devs_state.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
