@@ -35,7 +35,6 @@ REPLAY_KNOWN=(
 	"firectl:PUT /mmds/config: azote has no MMDS; /mmds is refused by name (docs/api.md)"
 	"firectl:PUT /mmds: azote has no MMDS; /mmds is refused by name (docs/api.md)"
 	"kata:config vsock: azote has no vsock device: a config file with a vsock section is refused (docs/api.md); Kata's agent needs it"
-	"kata:PATCH /drives/*: azote does not change a drive after boot yet: vmm_ops.update_drive stays NULL until the block card can take a new image (docs/api.md), so Kata cannot hot-plug a container's disk"
 )
 
 REPLAY_TAP=${REPLAY_TAP:-}
