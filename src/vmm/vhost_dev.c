@@ -121,9 +121,13 @@ static int vd_start(void *ctx, uint64_t features, struct virtio_queue *q,
 	struct vhost_dev *d = ctx;
 
 	(void)nr_queues;  /* the transport's own count, d->vd->p.nr_queues */
-	/* A fresh start: every ring from avail index 0. */
+	/* A fresh start, every ring from avail index 0; or a restore's
+	 * (vhost_devs_restore), from where the snapshot's card stopped. */
+	const uint16_t *base = d->restored_base;
+
+	d->restored_base = NULL;
 	d->parked = false;
-	return vhost_dev_start_rings(d, features, q, NULL, e);
+	return vhost_dev_start_rings(d, features, q, base, e);
 }
 
 static void vd_stop(void *ctx)

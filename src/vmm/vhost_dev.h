@@ -47,6 +47,9 @@ struct vhost_dev {
 	uint16_t base[VIRTIO_MAX_QUEUES];
 	bool dead;                  /* the back-end hung up */
 	struct event_handler hangup;
+	/* The avail index each ring starts from at the next start, set by
+	 * vhost_devs_restore around it; NULL: 0 (DRIVER_OK). */
+	const uint16_t *restored_base;
 	pid_t card_pid;             /* the card azote started, or 0 */
 	int ctl_fd;                 /* its control channel, or -1 */
 	const struct card_stats *stats; /* its counters (read-only), or NULL */

@@ -204,7 +204,6 @@ static int restore_one(struct vhost_dev *d, const struct state_section *sec,
 		.dev = d->name, .virtio_id = d->kind->virtio_id,
 		.nr_queues = vd->p.nr_queues, .queue_max_size = vd->p.queue_max_size,
 	};
-	struct virtio_queue q[VIRTIO_MAX_QUEUES];
 	uint16_t base[VIRTIO_MAX_QUEUES];
 	struct card_rings r;
 
@@ -216,18 +215,20 @@ static int restore_one(struct vhost_dev *d, const struct state_section *sec,
 		return azerr_set(e, "%s: the card is gone", d->name);
 	if (check_transport(d, &r, e) < 0 || check_card_and_memory(d, &r, e) < 0)
 		return -1;
-	memset(q, 0, sizeof(q));
-	for (unsigned i = 0; i < r.nr_queues; i++) {
-		q[i] = (struct virtio_queue){
-			.size = r.q[i].size, .enabled = r.q[i].enabled,
-			.desc = r.q[i].desc, .driver = r.q[i].avail, .device = r.q[i].used,
-		};
+	if (!virtio_dev_loaded_running(vd))
+		return azerr_set(e, "%s: the snapshot's rings ran but its transport is not "
+				 "at DRIVER_OK", d->name);
+	for (unsigned i = 0; i < r.nr_queues; i++)
 		base[i] = r.q[i].last_avail;
-	}
-	if (vhost_dev_start_rings(d, r.features, q, base, e) < 0)
+	/* The transport starts the card as DRIVER_OK would, from its loaded
+	 * registers (check_transport: the same as the section's rings), and
+	 * vd_start takes the saved avail indices. */
+	d->restored_base = base;
+	int ret = virtio_dev_start_loaded(vd, e);
+
+	d->restored_base = NULL;
+	if (ret < 0)
 		return -1;
-	/* The transport stops the card on the driver's next reset. */
-	vd->started = true;
 	log_info("%s: rings restored from the snapshot", d->name);
 	return 0;
 }
