@@ -248,10 +248,9 @@ int vhost_devs_restore(struct vm *vm, const struct state_set *s, struct azerr *e
 		if (!sec)
 			return azerr_set(e, "%s: snapshot has no card-rings #%u section",
 					 d->name, i);
-		pthread_mutex_lock(&d->vd->lock);
-		int r = restore_one(d, sec, e);
-		pthread_mutex_unlock(&d->vd->lock);
-		if (r < 0)
+		/* No vCPU runs yet: restore_one reads the loaded transport
+		 * unlocked, and starts it through virtio_dev, which locks. */
+		if (restore_one(d, sec, e) < 0)
 			return -1;
 	}
 	return 0;
