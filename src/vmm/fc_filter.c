@@ -2,6 +2,8 @@
  * the two encodings are fc_bincode.c and fc_bitcode.c. */
 #include "vmm/fc_filter.h"
 
+#include "common/fdio.h"
+
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
@@ -122,9 +124,9 @@ int fc_filters_load(const char *path, struct fc_filters *f, struct azerr *e)
 {
 	/* One byte more than the limit tells an over-long file apart. */
 	const size_t cap = FC_FILTER_MAX_FILE + 1;
-	size_t len = 0;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	uint8_t *buf;
+	ssize_t len;
 
 	memset(f, 0, sizeof(*f));
 	if (fd < 0)
@@ -134,26 +136,18 @@ int fc_filters_load(const char *path, struct fc_filters *f, struct azerr *e)
 		close(fd);
 		return azerr_set(e, "--seccomp-filter %s: out of memory", path);
 	}
-	while (len < cap) {
-		ssize_t n = read(fd, buf + len, cap - len);
+	len = read_full(fd, buf, cap);
+	if (len < 0) {
+		int err = errno;
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int err = errno;
-
-			close(fd);
-			free(buf);
-			return azerr_set(e, "--seccomp-filter %s: %s", path, strerror(err));
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
+		close(fd);
+		free(buf);
+		return azerr_set(e, "--seccomp-filter %s: %s", path, strerror(err));
 	}
 	close(fd);
 
 	struct azerr why;
-	int rc = fc_filters_parse(buf, len, f, &why);
+	int rc = fc_filters_parse(buf, (size_t)len, f, &why);
 
 	free(buf);
 	if (rc < 0)

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "common/fdio.h"
 #include "vmm/atomic_file.h"
 
 /* Header offsets (docs/snapshot.md, "The state file"). */
@@ -364,24 +365,19 @@ int snapshot_file_read(const char *path, struct snapshot_header *h,
 		return azerr_set(e, "snapshot %s: not a regular file of at most %u bytes", path,
 				 SNAPSHOT_MAX_FILE_SIZE);
 	}
-	size_t len = (size_t)st.st_size, got = 0;
+	size_t len = (size_t)st.st_size;
 	unsigned char *buf = malloc(len ? len : 1);
 	if (!buf) {
 		close(fd);
 		return azerr_set(e, "snapshot %s: out of memory for %zu bytes", path, len);
 	}
-	while (got < len) {
-		ssize_t n = read(fd, buf + got, len - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			azerr_set(e, "snapshot %s: read: %s", path, n ? strerror(errno) :
-				  "the file shrank while being read");
-			close(fd);
-			free(buf);
-			return -1;
-		}
-		got += (size_t)n;
+	ssize_t got = read_full(fd, buf, len);
+	if (got != (ssize_t)len) {
+		azerr_set(e, "snapshot %s: read: %s", path, got < 0 ? strerror(errno) :
+			  "the file shrank while being read");
+		close(fd);
+		free(buf);
+		return -1;
 	}
 	close(fd);
 	int ret = snapshot_decode(buf, len, path, h, s, e);

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/fdio.h"
 #include "vmm/atomic_file.h"
 
 int snapshot_mem_save(const struct guest_mem *m, const char *path, struct azerr *e)
@@ -29,16 +30,11 @@ int snapshot_mem_save(const struct guest_mem *m, const char *path, struct azerr 
 
 static int read_all(int fd, uint8_t *p, uint64_t len, const char *path, struct azerr *e)
 {
-	while (len) {
-		ssize_t n = read(fd, p, len > (1u << 30) ? (1u << 30) : (size_t)len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return azerr_set(e, "guest memory file %s: read: %s", path,
-					 n ? strerror(errno) : "the file shrank while being read");
-		p += n;
-		len -= (uint64_t)n;
-	}
+	ssize_t n = read_full(fd, p, (size_t)len);
+
+	if (n != (ssize_t)len)
+		return azerr_set(e, "guest memory file %s: read: %s", path,
+				 n < 0 ? strerror(errno) : "the file shrank while being read");
 	return 0;
 }
 

@@ -1,0 +1,14 @@
+/* Whole reads from a file descriptor: read(2) may return less than asked
+ * (a signal, a pipe, a large request), so every caller that wants all of
+ * it loops; here, once. */
+#ifndef AZOTE_COMMON_FDIO_H
+#define AZOTE_COMMON_FDIO_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Reads until len bytes or end of file; returns how many were read (less
+ * than len only at end of file), or -1 with errno set. */
+ssize_t read_full(int fd, void *buf, size_t len);
+
+#endif
