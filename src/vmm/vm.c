@@ -251,6 +251,7 @@ static void vm_zero(struct vm *vm)
 	memset(vm, 0, sizeof(*vm));
 	vm->kvm_fd = vm->vm_fd = vm->stop_evfd = vm->uart_space_evfd = -1;
 	vm->mem.fd = -1;
+	dirty_log_none(&vm->dirty);
 	vm->loop.epfd = -1;
 	pthread_mutex_init(&vm->lock, NULL);
 	pthread_cond_init(&vm->cond, NULL);
@@ -484,6 +485,7 @@ int vm_destroy(struct vm *vm)
 	vm->routing_ready = false;
 	io_bus_destroy(&vm->pio);
 	io_bus_destroy(&vm->mmio);
+	dirty_log_destroy(&vm->dirty);
 	guest_mem_destroy(&vm->mem);
 	free(vm->supported_cpuid);
 	free(vm->cpu_template);

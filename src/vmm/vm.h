@@ -25,6 +25,7 @@
 #include "base/event_loop.h"
 #include "base/guest_mem.h"
 #include "base/io_bus.h"
+#include "vmm/dirty_log.h"
 #include "vmm/irq_routing.h"
 #include "vmm/vhost_dev.h"
 #include "vmm/vm_config.h"
@@ -55,6 +56,7 @@ struct vm {
 	int kvm_fd, vm_fd;
 	size_t run_size;            /* KVM_GET_VCPU_MMAP_SIZE */
 	struct guest_mem mem;
+	struct dirty_log dirty;    /* track_dirty_pages: what changed since the last snapshot */
 	struct event_loop loop;     /* the main thread's reactor */
 	struct io_bus pio, mmio;
 	struct irq_routing routing;
