@@ -266,6 +266,15 @@ static int set_fixed(const struct x86_vcpu_kvm *k, uint32_t index, const struct 
 		b.events.flags |= KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SIPI_VECTOR;
 	}
 	if (ioctl(k->fd, f->set, &b) < 0) {
+		/* KVM refuses special registers it finds inconsistent
+		 * (kvm_is_valid_sregs, the APIC base): name what it checks. */
+		if (tag == STATE_VCPU_SREGS)
+			return azerr_set(e, "vCPU %u: KVM_SET_SREGS failed: %s (cr0 0x%llx cr4 "
+					 "0x%llx efer 0x%llx cs.l %u apic_base 0x%llx)", index,
+					 strerror(errno), (unsigned long long)b.sregs.cr0,
+					 (unsigned long long)b.sregs.cr4,
+					 (unsigned long long)b.sregs.efer, b.sregs.cs.l,
+					 (unsigned long long)b.sregs.apic_base);
 		char what[32] = "SET_";
 		strncat(what, f->name, sizeof(what) - 5);
 		return ioctl_fail(e, index, what);
