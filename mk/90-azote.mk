@@ -29,11 +29,11 @@ $(eval $(call unit_test,test_card_rings,tests/unit/test_card_rings.c src/vmm/car
 $(eval $(call fuzzer,fuzz_cli,fuzz/fuzz_cli.c src/vmm/cli.c src/vmm/vm_config.c src/jail/seccomp.c src/jail/confine.c,-lseccomp))
 $(eval $(call unit_test,test_cli,tests/unit/test_cli.c src/vmm/cli.c src/vmm/vm_config.c src/jail/seccomp.c src/jail/confine.c,-lseccomp))
 $(eval $(call unit_test,test_device_kind,tests/unit/test_device_kind.c src/vmm/device_kind.c src/vmm/kind_blk.c src/vmm/kind_net.c src/vmm/card_argv.c src/vmm/vm_config.c $(IFACE_SRCS)))
-$(eval $(call unit_test,test_devices,tests/unit/test_devices.c src/devices/uart.c src/devices/i8042.c src/devices/rtc.c src/devices/irq.c src/base/io_bus.c src/base/state.c tests/unit/state_fixture.c))
+$(eval $(call unit_test,test_devices,tests/unit/test_devices.c src/devices/uart.c src/devices/i8042.c src/devices/acpi_sleep.c src/devices/rtc.c src/devices/irq.c src/base/io_bus.c src/base/state.c tests/unit/state_fixture.c))
 $(eval $(call unit_test,test_pci,tests/unit/test_pci.c src/devices/pci.c src/base/io_bus.c src/base/state.c tests/unit/state_fixture.c))
 $(eval $(call unit_test,test_guest_mem,tests/unit/test_guest_mem.c src/base/guest_mem.c))
 $(eval $(call unit_test,test_msix,tests/unit/test_msix.c src/devices/msix.c src/devices/pci.c src/base/io_bus.c src/base/state.c tests/unit/state_fixture.c))
 $(eval $(call unit_test,test_virtio_pci,tests/unit/test_virtio_pci.c tests/unit/fake_backend.c src/devices/virtio_pci.c src/devices/virtio_dev.c src/devices/msix.c src/devices/pci.c src/base/io_bus.c src/base/state.c tests/unit/state_fixture.c))
 $(eval $(call unit_test,test_virtio_mmio,tests/unit/test_virtio_mmio.c tests/unit/fake_backend.c src/devices/virtio_mmio.c src/devices/virtio_dev.c src/base/io_bus.c src/base/state.c tests/unit/state_fixture.c))
 # The device models' snapshot loaders on damaged sections (fuzz/fuzz_dev_state.c).
-$(eval $(call fuzzer,fuzz_dev_state,fuzz/fuzz_dev_state.c tests/unit/fake_backend.c src/devices/uart.c src/devices/i8042.c src/devices/rtc.c src/devices/irq.c src/devices/pci.c src/devices/msix.c src/devices/virtio_dev.c src/devices/virtio_pci.c src/devices/virtio_mmio.c src/base/io_bus.c src/base/state.c))
+$(eval $(call fuzzer,fuzz_dev_state,fuzz/fuzz_dev_state.c tests/unit/fake_backend.c src/devices/uart.c src/devices/i8042.c src/devices/acpi_sleep.c src/devices/rtc.c src/devices/irq.c src/devices/pci.c src/devices/msix.c src/devices/virtio_dev.c src/devices/virtio_pci.c src/devices/virtio_mmio.c src/base/io_bus.c src/base/state.c))

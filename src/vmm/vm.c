@@ -35,6 +35,12 @@ static void guest_reset(void *ctx)
 	vm_request_stop(vm, AZOTE_EXIT_OK);
 }
 
+/* ACPI S5 (devices/acpi_sleep.c logs it): the guest ends as a reset does. */
+static void guest_poweroff(void *ctx)
+{
+	vm_request_stop(ctx, AZOTE_EXIT_OK);
+}
+
 /* Guest physical addresses this host's CPUs can reach (CPUID 0x80000008
  * EAX[7:0] as KVM reports it). */
 static unsigned phys_addr_bits(const struct cpuid_table *t)
@@ -138,19 +144,23 @@ static int create_memory(struct vm *vm, uint64_t bytes, const char *mem_path,
 	return 0;
 }
 
-/* The legacy platform: COM1, the i8042, the CMOS clock and PCI config
- * mechanism #1. The PIC, PIT, IOAPIC and LAPIC are KVM's. */
+/* The legacy platform: COM1, the i8042, the CMOS clock, PCI config
+ * mechanism #1 and the ACPI sleep registers (power-off). The PIC, PIT,
+ * IOAPIC and LAPIC are KVM's. */
 static int create_platform(struct vm *vm, struct azerr *e)
 {
 	vm->platform_created = true;
 	uart_init(&vm->uart, vm->vm_fd, UART_COM1_IRQ, STDOUT_FILENO, vm->uart_space_evfd);
 	i8042_init(&vm->i8042, vm->vm_fd, guest_reset, vm);
 	rtc_init(&vm->rtc, wall_clock);
+	acpi_sleep_init(&vm->acpi_sleep, ACPI_SLEEP_TYPE_S5, guest_poweroff, vm);
 	pci_bus_init(&vm->pci, &vm->mmio, GPA_PCI_MMIO_START, GPA_PCI_MMIO_END,
 		     guest_reset, vm);
 	if (io_bus_register(&vm->pio, UART_COM1_BASE, UART_NR_REGS, &uart_io_ops, &vm->uart, e) ||
 	    io_bus_register(&vm->pio, I8042_DATA_PORT, I8042_PORT_LEN, &i8042_io_ops, &vm->i8042, e) ||
 	    io_bus_register(&vm->pio, RTC_PORT, RTC_PORT_LEN, &rtc_io_ops, &vm->rtc, e) ||
+	    io_bus_register(&vm->pio, PORT_ACPI_SLEEP_CONTROL, ACPI_SLEEP_PORT_LEN,
+			    &acpi_sleep_io_ops, &vm->acpi_sleep, e) ||
 	    io_bus_register(&vm->pio, PCI_CONFIG_ADDR_PORT, 8, &pci_config_io_ops, &vm->pci, e))
 		return -1;
 	return 0;

@@ -18,6 +18,7 @@
 #include "arch/x86/boot.h"
 #include "arch/x86/cpuid.h"
 #include "common/err.h"
+#include "devices/acpi_sleep.h"
 #include "devices/i8042.h"
 #include "devices/pci.h"
 #include "devices/rtc.h"
@@ -67,6 +68,7 @@ struct vm {
 	struct uart uart;
 	struct i8042 i8042;
 	struct rtc rtc;
+	struct acpi_sleep acpi_sleep;
 	struct vhost_dev *devs;     /* virtio devices, kind by kind (device_kind.h) */
 	unsigned nr_devs;
 	struct boot_info boot;

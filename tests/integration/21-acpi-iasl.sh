@@ -85,6 +85,12 @@ expect_ok "MADT: the I/O APIC has ID 4, at 0xFEC00000, GSI base 0" \
 expect_match "FADT: hardware-reduced" "$(cat "$d/FACP.dsl")" 'Hardware Reduced \(V5\) : 1'
 expect_match "FADT: an 8042 on ports 0x60/0x64" "$(cat "$d/FACP.dsl")" '8042 Present on ports 60/64 \(V2\) : 1'
 expect_match "FADT: the CMOS clock is present" "$(cat "$d/FACP.dsl")" 'CMOS RTC Not Present \(V5\) : 0'
+expect_ok "FADT: the sleep control register is byte-wide I/O port 0x600" \
+	grep -Pzq 'Sleep Control Register : \[Generic Address Structure\]\n[^\n]*Space ID : 01 \[SystemIO\]\n[^\n]*Bit Width : 08\n[^\n]*Bit Offset : 00\n[^\n]*Encoded Access Width : 01 \[Byte Access:8\]\n[^\n]*Address : 0000000000000600' "$d/FACP.dsl"
+expect_ok "FADT: the sleep status register is port 0x601" \
+	grep -Pzq 'Sleep Status Register : \[Generic Address Structure\]\n(?:[^\n]*\n){4}[^\n]*Address : 0000000000000601' "$d/FACP.dsl"
+expect_ok "DSDT: \\_S5 is sleep type 5" \
+	grep -Pzq 'Name \(\\_S5, Package \(0x02\)[^\n]*\n\s*\{\s*0x05,\s*Zero\s*\}' "$dsl"
 
 echo "--- the same tables through the 64-bit entry: boot_params.acpi_rsdp_addr"
 "$inspect" --kernel "$stub" --entry linux64 --memory 64M >"$TMP/out64" 2>"$TMP/err" ||

@@ -20,7 +20,9 @@
 # reboot to Linux's default (no reboot=k), which on a hardware-reduced
 # ACPI machine without EFI is a jump to the BIOS reset vector, where azote
 # puts an i8042 reset (docs/acpi.md): it must still end azote with
-# status 0.
+# status 0. The last one powers off (`poweroff`): Linux's ACPI power-off
+# writes S5 to the FADT's sleep control register, which must end azote
+# with status 0 too.
 . "$(dirname "$0")/../linux-guest/lib/itest.sh"
 export LINUX_GUEST=stock
 require_kvm
@@ -61,4 +63,10 @@ show_acpi "$TMP/console"
 # run.sh passed only if azote ended with status 0, i.e. on the reset.
 expect_match "Linux restarted the machine its own way, and azote ended" \
 	"$(tr -d '\r' < "$TMP/console")" 'reboot: Restarting system'
+echo "--- azote, stock bzImage, powered off (ACPI S5)"
+lg_run --vmm azote --kernel bzImage --cpus 1 --checks boot,acpi --reboot poweroff \
+	--timeout 600 --log "$TMP/console"
+# run.sh passed only if azote ended with status 0, i.e. on the power-off.
+expect_match "Linux powered the machine off through ACPI, and azote ended" \
+	"$(tr -d '\r' < "$TMP/console")" 'reboot: Power down'
 finish

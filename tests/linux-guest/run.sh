@@ -8,7 +8,7 @@
 #          [--memory SIZE] [--cpus N] [--drive IMG[,ro]]... [--net]
 #          [--machine q35|microvm] [--tcg] [--timeout SECONDS]
 #          [--log FILE] [--azote PATH] [--append ARGS] [--quiet]
-#          [--wrong LIST] [--transport pci|mmio] [--reboot k|default]
+#          [--wrong LIST] [--transport pci|mmio] [--reboot k|default|poweroff]
 #          [--vmm-arg ARG]... [--when LINE COMMAND]
 #
 # --checks   comma list of boot,blk,blkro,blkgrow,net,irq,smp,acpi (default:
@@ -38,7 +38,9 @@
 # --reboot   how the guest's final reboot resets the machine: k (default,
 #            reboot=k: straight to the keyboard controller) or default
 #            (no reboot= argument: Linux's own choice; with hardware-
-#            reduced ACPI and no EFI, the BIOS reset vector)
+#            reduced ACPI and no EFI, the BIOS reset vector), or poweroff
+#            (the guest powers off: ACPI S5 under azote; a kernel without
+#            ACPI halts, and the timeout ends the run)
 # --vmm-arg  one more argument for azote (e.g. --api-sock PATH), repeatable
 # --when     run COMMAND (bash -c) once, when the console shows LINE: the
 #            host's part of a check (blkgrow: a PATCH through the API)
@@ -126,7 +128,8 @@ trap 'exit 1' INT TERM
 case $reboot in
 k) cmdline="console=ttyS0 reboot=k panic=-1" ;;
 default) cmdline="console=ttyS0 panic=-1" ;;
-*) lg_die "--reboot must be k or default" ;;
+poweroff) cmdline="console=ttyS0 panic=-1 lg.end=poweroff" ;;
+*) lg_die "--reboot must be k, default or poweroff" ;;
 esac
 [ "$quiet" -eq 0 ] || cmdline+=" quiet"
 # Only for the test kernel, on the development machines whose KVM emulates

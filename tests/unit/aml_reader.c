@@ -160,6 +160,22 @@ static bool value(struct reader *r, const uint8_t *end, struct aml_named *o)
 		r->p = pkg_end;
 		return true;
 	}
+	if (r->p < end && *r->p == 0x12) {
+		uint8_t n;
+		r->p++;
+		if (!pkg_length(r, end, &pkg_end) || !byte(r, pkg_end, &n))
+			return false;
+		if (n > AML_READER_PACKAGE_MAX)
+			return fail(r, "package too long for the reader");
+		o->kind = AMLV_PACKAGE;
+		o->package_len = n;
+		for (size_t i = 0; i < n; i++)
+			if (!integer(r, pkg_end, &o->package[i]))
+				return false;
+		if (r->p != pkg_end)
+			return fail(r, "NumElements differs from the PackageElementList");
+		return true;
+	}
 	o->kind = AMLV_INT;
 	return integer(r, end, &o->integer);
 }

@@ -1,8 +1,8 @@
 /* A reader for the AML azote writes, written from the ACPI 6.5
  * specification (chapter 20, section 6.4) apart from azote's writer, so
  * that test_acpi checks the byte code against the grammar rather than
- * against itself: Scope, Device and Name objects with integer, string and
- * buffer values; anything else is an error. */
+ * against itself: Scope, Device and Name objects with integer, string,
+ * buffer and package-of-integers values; anything else is an error. */
 #ifndef AZOTE_TESTS_AML_READER_H
 #define AZOTE_TESTS_AML_READER_H
 
@@ -12,7 +12,9 @@
 
 #define AML_READER_MAX 256
 
-enum aml_value { AMLV_INT, AMLV_STRING, AMLV_BUFFER };
+enum aml_value { AMLV_INT, AMLV_STRING, AMLV_BUFFER, AMLV_PACKAGE };
+
+#define AML_READER_PACKAGE_MAX 8
 
 /* One Name () found, with its absolute path ("\_SB_.COM1._HID"). */
 struct aml_named {
@@ -22,6 +24,8 @@ struct aml_named {
 	const char *string;
 	const uint8_t *buffer;    /* the ByteList */
 	size_t buffer_len;
+	uint64_t package[AML_READER_PACKAGE_MAX];  /* a Package of integers */
+	size_t package_len;
 };
 
 struct aml_tree {

@@ -16,6 +16,7 @@
 #include "arch/x86/layout.h"
 #include "arch/x86/mptable.h"
 #include "aml_reader.h"
+#include "devices/acpi_sleep.h"
 #include "devices/i8042.h"
 #include "devices/pci.h"
 #include "devices/rtc.h"
@@ -119,8 +120,21 @@ static void test_rsdp_and_tables(void **state)
 	assert_true(iapc & (1u << 1));
 	assert_false(iapc & (1u << 5));
 	assert_int_equal(t.dsdt[8], 2);                /* 64-bit AML integers */
+	/* SLEEP_CONTROL_REG and SLEEP_STATUS_REG (Generic Address
+	 * Structures at 244 and 256): byte-wide ports the sleep device
+	 * decodes, control first. */
+	for (unsigned i = 0; i < 2; i++) {
+		const uint8_t *gas = t.fadt + 244 + 12 * i;
+		assert_int_equal(gas[0], 1);           /* System I/O */
+		assert_int_equal(gas[1], 8);           /* bit width */
+		assert_int_equal(gas[2], 0);           /* bit offset */
+		assert_int_equal(gas[3], 1);           /* byte access */
+		assert_int_equal(fx_get(gas, 4, 8), PORT_ACPI_SLEEP_CONTROL + i);
+	}
+	assert_int_equal(PORT_ACPI_SLEEP_STATUS, PORT_ACPI_SLEEP_CONTROL + 1);
 	fx_guest_free(m);
 }
+
 
 /* ISA IRQ irq as the MP table routes it: the IOAPIC pin of its entry. */
 static int mp_isa_pin(const struct guest_mem *m, unsigned irq, uint16_t *flags)
@@ -268,6 +282,26 @@ static const struct aml_tree *parse_dsdt(const struct guest_mem *m)
 	if (why)
 		fail_msg("DSDT: %s", why);
 	return &tree;
+}
+
+/* \_S5: the sleep type that powers off, as the sleep device takes it. */
+static void test_dsdt_s5(void **state)
+{
+	struct acpi_platform p = { .nr_cpus = 1 };
+	struct guest_mem *m = build(&p);
+	const struct aml_tree *t = parse_dsdt(m);
+	const struct aml_named *s5 = NULL;
+	(void)state;
+
+	for (size_t i = 0; i < t->nr; i++)
+		if (!strcmp(t->names[i].path, "\\_S5_"))
+			s5 = &t->names[i];
+	assert_non_null(s5);
+	assert_int_equal(s5->kind, AMLV_PACKAGE);
+	assert_int_equal(s5->package_len, 2);
+	assert_int_equal(s5->package[0], ACPI_SLEEP_TYPE_S5);
+	assert_true(ACPI_SLEEP_TYPE_S5 <= ACPI_SLEEP_TYPE_MASK >> ACPI_SLEEP_TYPE_SHIFT);
+	fx_guest_free(m);
 }
 
 static void test_dsdt_legacy_devices(void **state)
@@ -517,6 +551,27 @@ static void test_aml_writer(void **state)
 	aml_rd_io(&a, 0x3f8, 8);
 	aml_rt_close(&a, crs);
 	assert_non_null(a.error);
+
+	/* Packages: every integer form, read back in order; 0 or 256
+	 * elements refused. */
+	static const uint64_t ints[] = { 0, 1, 0xff, 0x1234, 0x12345678, 1ULL << 40 };
+	aml_init(&a, buf, sizeof(buf));
+	aml_name_package(&a, "\\PKG", ints, 6);
+	assert_null(a.error);
+	const char *why = aml_read(buf, a.len, &tree);
+	if (why)
+		fail_msg("package: %s", why);
+	assert_int_equal(tree.nr, 1);
+	assert_int_equal(tree.names[0].kind, AMLV_PACKAGE);
+	assert_int_equal(tree.names[0].package_len, 6);
+	for (size_t i = 0; i < 6; i++)
+		assert_true(tree.names[0].package[i] == ints[i]);
+	static const uint64_t many[256];
+	for (size_t n = 0; n <= 256; n += 256) {
+		aml_init(&a, buf, sizeof(buf));
+		aml_name_package(&a, "PKG", many, n);
+		assert_non_null(a.error);
+	}
 }
 
 int main(void)
@@ -524,6 +579,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rsdp_and_tables),
 		cmocka_unit_test(test_madt_cpus),
+		cmocka_unit_test(test_dsdt_s5),
 		cmocka_unit_test(test_dsdt_legacy_devices),
 		cmocka_unit_test(test_dsdt_pci_and_mmio),
 		cmocka_unit_test(test_pci_window_covers_bars),

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "devices/acpi_sleep.h"
 #include "devices/i8042.h"
 #include "devices/rtc.h"
 #include "devices/uart.h"
@@ -149,6 +150,34 @@ static void test_uart_thre_interrupt(void **state)
 	assert_false(f->u.irq.level);
 	char c;
 	assert_int_equal(read(f->pipefd[0], &c, 1), 1);
+}
+
+/* ---- ACPI sleep registers ---- */
+
+static int poweroffs;
+static void count_poweroff(void *ctx)
+{
+	(void)ctx;
+	poweroffs++;
+}
+
+/* Only SLP_EN with the S5 type, on the control register, powers off. */
+static void test_acpi_sleep(void **state)
+{
+	struct acpi_sleep s;
+	(void)state;
+
+	acpi_sleep_init(&s, 5, count_poweroff, NULL);
+	poweroffs = 0;
+	out8(&acpi_sleep_io_ops, &s, 0, 5 << 2);              /* type, no SLP_EN */
+	out8(&acpi_sleep_io_ops, &s, 0, ACPI_SLEEP_ENABLE | 3 << 2);   /* S3: none */
+	out8(&acpi_sleep_io_ops, &s, 0, ACPI_SLEEP_ENABLE | 3 << 2);
+	out8(&acpi_sleep_io_ops, &s, 1, ACPI_SLEEP_ENABLE | 5 << 2);   /* status reg */
+	assert_int_equal(poweroffs, 0);
+	assert_int_equal(in8(&acpi_sleep_io_ops, &s, 0), 0);
+	assert_int_equal(in8(&acpi_sleep_io_ops, &s, 1), 0);
+	out8(&acpi_sleep_io_ops, &s, 0, ACPI_SLEEP_ENABLE | 5 << 2);
+	assert_int_equal(poweroffs, 1);
 }
 
 /* ---- i8042 ---- */
@@ -396,6 +425,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_uart_loopback, uart_setup, uart_teardown),
 		cmocka_unit_test_setup_teardown(test_uart_rx_irq_and_backpressure, uart_setup, uart_teardown),
 		cmocka_unit_test_setup_teardown(test_uart_thre_interrupt, uart_setup, uart_teardown),
+		cmocka_unit_test(test_acpi_sleep),
 		cmocka_unit_test(test_i8042_reset_paths),
 		cmocka_unit_test(test_i8042_controller_answers),
 		cmocka_unit_test(test_i8042_ctrl_alt_del),

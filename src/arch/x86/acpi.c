@@ -25,6 +25,10 @@
 #define MADT_REVISION     6
 #define DSDT_REVISION     2   /* 2 and up: AML integers are 64-bit */
 
+/* Generic Address Structure fields (Table 5.1). */
+#define GAS_SYSTEM_IO        1
+#define GAS_ACCESS_BYTE      1
+
 /* FADT Flags (Table 5.10). */
 #define FADT_WBINVD          (1u << 0)   /* "must be set" by new systems */
 #define FADT_PWR_BUTTON      (1u << 4)   /* set: no power button */
@@ -174,6 +178,13 @@ static void write_madt(uint8_t *t, int nr_cpus)
 	acpi_set_checksum((struct acpi_header *)t);
 }
 
+/* A byte-wide I/O port register (Generic Address Structure, 5.2.3.2). */
+static struct acpi_gas sleep_register(uint16_t port)
+{
+	return (struct acpi_gas){ .space_id = GAS_SYSTEM_IO, .bit_width = 8,
+				  .access_size = GAS_ACCESS_BYTE, .address = port };
+}
+
 static void write_fadt(struct acpi_fadt *f, uint64_t dsdt)
 {
 	memset(f, 0, sizeof(*f));
@@ -184,6 +195,11 @@ static void write_fadt(struct acpi_fadt *f, uint64_t dsdt)
 	f->x_dsdt = dsdt;
 	f->flags = FADT_WBINVD | FADT_PWR_BUTTON | FADT_SLP_BUTTON | FADT_HW_REDUCED_ACPI;
 	f->iapc_boot_arch = IAPC_LEGACY_DEVICES | IAPC_8042 | IAPC_VGA_NOT_PRESENT;
+	/* A hardware-reduced machine sleeps (and powers off) through these
+	 * two registers instead of PM1 blocks (4.8.3.7); Linux takes S5 as
+	 * supported only when both are given. */
+	f->sleep_control_reg = sleep_register(PORT_ACPI_SLEEP_CONTROL);
+	f->sleep_status_reg = sleep_register(PORT_ACPI_SLEEP_STATUS);
 	memcpy(f->hypervisor_vendor, "AZOTEKVM", sizeof(f->hypervisor_vendor));
 	acpi_set_checksum(&f->header);
 }

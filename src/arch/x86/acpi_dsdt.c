@@ -115,6 +115,13 @@ static void virtio_mmio(struct aml *a, unsigned index, const struct acpi_mmio_de
 
 const char *acpi_dsdt_aml(struct aml *a, const struct acpi_platform *p)
 {
+	/* S5 (soft off), the one sleep state azote has: its SLP_TYP for the
+	 * sleep control register (the second value is SLP_TYPb, for the PM1b
+	 * block a hardware-reduced machine has not). Linux's ACPI power-off
+	 * (pm_power_off) exists only when the DSDT names it. */
+	static const uint64_t s5[] = { ACPI_SLEEP_TYPE_S5, 0 };
+	aml_name_package(a, "\\_S5", s5, 2);
+
 	size_t sb = aml_scope_open(a, "\\_SB");
 
 	for (size_t i = 0; i < sizeof(isa_devices) / sizeof(isa_devices[0]); i++)

@@ -13,6 +13,7 @@
 #define AML_QWORD_PREFIX  0x0e
 #define AML_SCOPE         0x10
 #define AML_BUFFER        0x11
+#define AML_PACKAGE       0x12
 #define AML_DUAL_NAME     0x2e
 #define AML_MULTI_NAME    0x2f
 #define AML_EXT_PREFIX    0x5b
@@ -252,6 +253,22 @@ void aml_name_string(struct aml *a, const char *name, const char *s)
 	put_namestring(a, name);
 	put8(a, AML_STRING_PREFIX);
 	put(a, s, strlen(s) + 1);
+}
+
+void aml_name_package(struct aml *a, const char *name, const uint64_t *v, size_t n)
+{
+	if (n < 1 || n > 255) {
+		fail(a, "an AML package of integers holds 1 to 255 of them");
+		return;
+	}
+	put8(a, AML_NAME);
+	put_namestring(a, name);
+	put8(a, AML_PACKAGE);
+	size_t mark = reserve(a, PKG_MAX);
+	put8(a, (uint8_t)n);               /* NumElements */
+	for (size_t i = 0; i < n; i++)
+		put_int(a, v[i]);
+	aml_close(a, mark);
 }
 
 static int hex_digit(char c)

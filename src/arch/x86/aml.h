@@ -34,6 +34,8 @@ void aml_close(struct aml *a, size_t mark);
 /* Name (name, value) for the data kinds the tables use. */
 void aml_name_int(struct aml *a, const char *name, uint64_t v);
 void aml_name_string(struct aml *a, const char *name, const char *s);
+/* Name(name, Package() { v[0], ... }): n (1..255) integers. */
+void aml_name_package(struct aml *a, const char *name, const uint64_t *v, size_t n);
 /* EISAID ("PNP0501"): three capitals and four hex digits, compressed into
  * a 32-bit integer (ACPI 6.5, 19.6.35). */
 void aml_name_eisaid(struct aml *a, const char *name, const char *id);

@@ -59,6 +59,14 @@
 #define GPA_IOAPIC            0xfec00000ULL
 #define GPA_LAPIC             0xfee00000ULL
 
+/* The hardware-reduced ACPI sleep registers (FADT SLEEP_CONTROL_REG and
+ * SLEEP_STATUS_REG, ACPI 6.5 section 4.8.3.7), one byte each: a write of
+ * SLP_EN with the S5 sleep type the DSDT's \_S5 names powers the machine
+ * off (devices/acpi_sleep.h). Ports no PC device decodes. */
+#define PORT_ACPI_SLEEP_CONTROL 0x600
+#define PORT_ACPI_SLEEP_STATUS  0x601
+#define ACPI_SLEEP_TYPE_S5      5
+
 /* Where the TSS and identity-map pages KVM needs on Intel live (inside the
  * hole, never RAM; see KVM_SET_TSS_ADDR and KVM_SET_IDENTITY_MAP_ADDR). */
 #define GPA_KVM_IDENTITY_MAP  0xfeffc000ULL

@@ -1,6 +1,7 @@
 /*
  * /init of the Linux test guest: mounts what the checks read, runs the
- * checks named in lg.checks= in order, then reboots. With reboot=k on the
+ * checks named in lg.checks= in order, then reboots (or powers off, with
+ * lg.end=poweroff). With reboot=k on the
  * command line the reboot is a keyboard-controller reset, which ends the VMM
  * with status 0; a panic (panic=-1) also reboots, but then the host finds
  * result lines missing and fails the run.
@@ -97,6 +98,9 @@ int main(void)
 	*strchrnul(uptime, ' ') = '\0';
 	say("LINUX done pass=%d fail=%d uptime=%s", pass, fail, uptime);
 	sync();
-	reboot(RB_AUTOBOOT);
+	/* lg.end=poweroff: power off (ACPI S5 where the machine has it;
+	 * without it Linux halts, and the host's timeout says so). */
+	const char *end = param("lg.end");
+	reboot(end && !strcmp(end, "poweroff") ? RB_POWER_OFF : RB_AUTOBOOT);
 	return 1;
 }
