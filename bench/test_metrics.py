@@ -1,0 +1,47 @@
+"""The metrics' own logic that needs no VM (tests/run's "benchmark code"
+stage): what start.py makes of azote's probe-run command line."""
+import os
+import sys
+import unittest
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from azbench.metrics import GROUPS, start  # noqa: E402
+from azbench.vm import BenchError          # noqa: E402
+
+ARGV = ['build/azote', '--kernel', 'build/probe.elf', '--cmdline', 'probe.test=hello probe.hold=1',
+        '--cpus', '1', '--memory', '128M', '--transport', 'pci']
+
+
+class StartConfig(unittest.TestCase):
+    def test_the_config_file_holds_the_same_machine(self):
+        self.assertEqual(start.azote_config(ARGV), {
+            'boot-source': {'kernel_image_path': 'build/probe.elf',
+                            'boot_args': 'probe.test=hello probe.hold=1'},
+            'machine-config': {'vcpu_count': 1, 'mem_size_mib': 128}})
+
+    def test_an_unexpected_command_line_is_refused(self):
+        for argv in (ARGV[:-1], ARGV[:3], ARGV[:8] + ['1G'] + ARGV[9:]):
+            with self.assertRaises(BenchError):
+                start.azote_config(argv)
+
+
+class Plans(unittest.TestCase):
+    def test_rows_have_unique_keys_per_group(self):
+        from azbench.context import settings
+        ctx = type('Ctx', (), {'s': settings(False)})()
+        for name, mod in GROUPS.items():
+            if name in ('mem',):       # asks azote's --help: needs a build
+                continue
+            keys = [r.key for r in mod.plan(ctx)]
+            self.assertEqual(len(keys), len(set(keys)), name)
+
+    def test_start_rate_has_the_exit_at_once_guest(self):
+        from azbench.context import settings
+        ctx = type('Ctx', (), {'s': settings(True)})()
+        keys = [r.key for r in GROUPS['rate'].plan(ctx)]
+        self.assertEqual(keys, ['exit1', 'exit4', 'exit-cpu', 'hello1', 'hello4', 'hello-cpu'])
+
+
+if __name__ == '__main__':
+    unittest.main()
