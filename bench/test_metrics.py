@@ -6,7 +6,7 @@ import unittest
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from azbench.metrics import GROUPS, start  # noqa: E402
+from azbench.metrics import GROUPS, density, start  # noqa: E402
 from azbench.vm import BenchError          # noqa: E402
 
 ARGV = ['build/azote', '--kernel', 'build/probe.elf', '--cmdline', 'probe.test=hello probe.hold=1',
@@ -24,6 +24,19 @@ class StartConfig(unittest.TestCase):
         for argv in (ARGV[:-1], ARGV[:3], ARGV[:8] + ['1G'] + ARGV[9:]):
             with self.assertRaises(BenchError):
                 start.azote_config(argv)
+
+
+class Density(unittest.TestCase):
+    MEMINFO = ('MemTotal:       24000000 kB\nSlab:             301960 kB\n'
+               'KernelStack:        2020 kB\nPageTables:        12504 kB\n'
+               'SecPageTables:         8 kB\nShmem:  5 kB\n')
+
+    def test_kernel_memory_sums_the_fields_vms_grow(self):
+        self.assertEqual(density.kernel_kib(self.MEMINFO), 301960 + 2020 + 12504 + 8)
+
+    def test_a_field_an_older_kernel_lacks_counts_zero(self):
+        old = self.MEMINFO.replace('SecPageTables:         8 kB\n', '')
+        self.assertEqual(density.kernel_kib(old), 301960 + 2020 + 12504)
 
 
 class Plans(unittest.TestCase):
