@@ -6,7 +6,7 @@ import unittest
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from azbench.metrics import GROUPS, density, start  # noqa: E402
+from azbench.metrics import GROUPS, blk, density, start  # noqa: E402
 from azbench.vm import BenchError          # noqa: E402
 
 ARGV = ['build/azote', '--kernel', 'build/probe.elf', '--cmdline', 'probe.test=hello probe.hold=1',
@@ -37,6 +37,19 @@ class Density(unittest.TestCase):
     def test_a_field_an_older_kernel_lacks_counts_zero(self):
         old = self.MEMINFO.replace('SecPageTables:         8 kB\n', '')
         self.assertEqual(density.kernel_kib(old), 301960 + 2020 + 12504)
+
+
+class FixedLoads(unittest.TestCase):
+    def test_a_side_short_of_the_offered_load_is_said(self):
+        self.assertEqual(blk.shortfall(50000, {'azote': 49500, 'QEMU': 30000}),
+                         'offered 50,000 IOPS; reached only QEMU 30,000')
+        self.assertEqual(blk.shortfall(50000, {'azote': 45000, 'QEMU': 46000}), '')
+
+    def test_load_rows_pair_setups_that_poll_alike(self):
+        from azbench.context import settings
+        ctx = type('Ctx', (), {'s': settings(False)})()
+        load = [r.key for r in blk.plan(ctx) if r.key.startswith('cpu@')]
+        self.assertEqual(load, [f'cpu@{n}/{p}' for n in blk.LOADS for p in blk.LOAD_PEERS])
 
 
 class Plans(unittest.TestCase):

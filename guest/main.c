@@ -23,7 +23,7 @@ static const char *const blk_verify_params[] = {
 static const char *const blk_ro_params[] = {
 	VIRTIO_PARAMS, "start", "sectors", NULL };
 static const char *const blk_bench_params[] = {
-	VIRTIO_PARAMS, "start", "sectors", "qd", "secs", "phases", NULL };
+	VIRTIO_PARAMS, "start", "sectors", "qd", "secs", "phases", "iops", NULL };
 static const char *const net_echo_params[] = {
 	VIRTIO_PARAMS, "ip", "peer", "count", NULL };
 static const char *const net_bench_params[] = {

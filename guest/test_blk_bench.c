@@ -2,7 +2,11 @@
  * random writes, 128 KiB sequential reads and 128 KiB sequential writes,
  * probe.secs each (probe.phases= picks a subset; by default all but the
  * random writes, e.g. rand4k,rand4kw alone for a QD 1 latency run). The
- * loop runs at CPL 3, polls completions and refills the queue at once.
+ * loop runs at CPL 3, polls completions and refills the queue at once; or,
+ * with probe.iops=N, offers a fixed load: one request every 1/N s (at most
+ * qd in flight), each kicked as it goes, so that the host's CPU per
+ * request at that load shows what polling costs when the device idles
+ * between requests.
  * Each request's latency, kick to completion seen, goes into a histogram
  * (latency.h) whose percentiles are reported in TSC ticks, with the
  * phase's length in ticks for the host to convert them. */
@@ -24,6 +28,10 @@ struct bench {
 	struct blk *b;
 	u8 **bufs;
 	u64 *sent;                /* per slot: when its request went (TSC) */
+	unsigned *idle;           /* slots with no request in flight */
+	unsigned nr_idle;
+	u64 interval;             /* probe.iops: TSC ticks between requests; 0: closed loop */
+	u64 due;                  /* when the next paced request goes */
 	u64 start, span;          /* in sectors */
 	u64 next_seq, rng;
 	struct lat_hist lat;      /* this phase's latencies */
@@ -52,6 +60,28 @@ static bool submit(struct bench *k, const struct phase *p, unsigned slot)
 	return blk_submit(k->b, slot, p->type, next_sector(k, p), &seg, 1) >= 0;
 }
 
+/* Sends what is due: every idle slot in a closed loop, else one request
+ * per interval (a load the device cannot keep up with does not pile up:
+ * the schedule restarts from now). Returns how many went. */
+static int refill(struct bench *k, const struct phase *p)
+{
+	int n = 0;
+	u64 now = rdtsc();
+
+	if (k->interval && k->due + k->interval * 4 < now)
+		k->due = now;
+	while (k->nr_idle && (!k->interval || now >= k->due)) {
+		if (!submit(k, p, k->idle[k->nr_idle - 1]))
+			return -1;
+		k->nr_idle--;
+		k->due += k->interval;
+		n++;
+		if (k->interval)
+			vq_kick(&k->b->q);   /* paced: each request goes at once */
+	}
+	return n;
+}
+
 /* Runs one phase; false (with the report filled) on an I/O error. */
 static bool run_phase(struct report *r, struct bench *k, const struct phase *p,
 		      unsigned qd, u64 secs)
@@ -62,23 +92,34 @@ static bool run_phase(struct report *r, struct bench *k, const struct phase *p,
 	u32 len;
 
 	memset(&k->lat, 0, sizeof(k->lat));
+	for (unsigned i = 0; i < qd; i++)
+		k->idle[i] = qd - 1 - i;
+	k->nr_idle = qd;
 	mark("blk-bench", p->name, "start");
-	t0 = rdtsc();
+	t0 = k->due = rdtsc();
 	end = t0 + tsc_from_us(secs * 1000000);
-	for (unsigned i = 0; i < qd; i++, inflight++)
-		if (!submit(k, p, i))
-			break;
-	vq_kick(&b->q);
-	while (inflight) {
-		int got = vq_poll(&b->q, &head, &len);
+	for (;;) {
 		bool more = rdtsc() < end;
+		int sent = more ? refill(k, p) : 0;
+		int got;
 
+		if (sent < 0) {
+			rep_fail(r, "phase=%s reason=submit_failed", p->name);
+			return false;
+		}
+		inflight += (u64)sent;
+		/* Closed loop: kick once per batch of completions refilled. */
+		if (sent && !k->interval && b->q.used[1] == b->q.last_used)
+			vq_kick(&b->q);
+		if (!inflight && !more)
+			break;
+		got = inflight ? vq_poll(&b->q, &head, &len) : 0;
 		if (got < 0) {
 			rep_fail(r, "phase=%s %s", p->name, b->v.why);
 			return false;
 		}
 		if (!got) {
-			if (vq_device_failed(&b->q, &next_check)) {
+			if (inflight && vq_device_failed(&b->q, &next_check)) {
 				rep_fail(r, "phase=%s %s", p->name, b->v.why);
 				return false;
 			}
@@ -100,12 +141,8 @@ static bool run_phase(struct report *r, struct bench *k, const struct phase *p,
 			lat_add(&k->lat, rdtsc() - k->sent[slot]);
 			ops++;
 			inflight--;
-			if (more && submit(k, p, slot))
-				inflight++;
+			k->idle[k->nr_idle++] = slot;
 		}
-		/* Kick once per batch of completions, not per request. */
-		if (b->q.used[1] == b->q.last_used)
-			vq_kick(&b->q);
 	}
 	t1 = rdtsc();
 	mark("blk-bench", p->name, "end");
@@ -166,6 +203,7 @@ void test_blk_bench(struct report *r)
 	/* Static: its histogram is larger than the probe's stack wants. */
 	static struct bench k;
 	u64 qd = param_u64("qd", 16, 1, 256), secs = param_u64("secs", 2, 1, 600);
+	u64 iops = param_u64("iops", 0, 0, 10000000);
 	unsigned run = parse_phases(param_str("phases", "rand4k,seqrd,seqwr"));
 	u8 **bufs;
 
@@ -197,16 +235,18 @@ void test_blk_bench(struct report *r)
 	}
 	bufs = alloc_pages(qd * sizeof(*bufs));
 	k.sent = alloc_pages(qd * sizeof(*k.sent));
+	k.idle = alloc_pages(qd * sizeof(*k.idle));
+	k.interval = iops ? tsc_hz / iops : 0;
 	for (u64 i = 0; bufs && i < qd; i++)
 		if (!(bufs[i] = alloc_pages(SEQ_BYTES)))
 			bufs = NULL;
-	if (!bufs || !k.sent) {
+	if (!bufs || !k.sent || !k.idle) {
 		rep_fail(r, "reason=out_of_memory");
 		goto out;
 	}
 	k.bufs = bufs;
-	rep_kv(r, "qd=%lu secs=%lu queue_size=%u", (unsigned long)qd,
-	       (unsigned long)secs, b.q.size);
+	rep_kv(r, "qd=%lu secs=%lu queue_size=%u iops_offered=%lu", (unsigned long)qd,
+	       (unsigned long)secs, b.q.size, (unsigned long)iops);
 	for (unsigned i = 0; i < ARRAY_SIZE(phases); i++)
 		if ((run & (1u << i)) &&
 		    !run_phase(r, &k, &phases[i], (unsigned)qd, secs))

@@ -9,7 +9,10 @@ against QEMU driving the same azote-card-blk over vhost-user (the VMMs
 apart, the back-end the same). Host CPU per I/O: the VMM's and the
 card's threads, vCPU threads excluded (they spin in the probe's polling
 loop), between the phase's marks; the probe counts the I/Os, the host
-times them (marks.Marks)."""
+times them (marks.Marks). Also at fixed offered loads (probe.iops: one
+request every 1/N s), where the device idles between requests and what
+polling costs shows in the CPU per I/O: azote and QEMU's iothread both
+polling 32 µs, then neither polling."""
 from ..marks import Marks
 from ..results import Row
 from ..vm import Vm, command
@@ -27,36 +30,51 @@ PEERS = {
 # The disk's items for each setup (probe-run --disk IMG,...).
 DISK = {'azote': '', 'azote-nopoll': ',poll_us=0', 'qemu': '',
         'qemu-iothread': ',iothread', 'qemu-iothread-nopoll': ',iothread=0'}
-# (queue depth, phases): QD 1 for the latency of random reads and writes
-RUNS = ((1, ('rand4k', 'rand4kw')), (32, ('rand4k', 'seqrd', 'seqwr')))
+# Fixed offered loads (IOPS), and the peers that pair polling alike there.
+LOADS = (10000, 50000, 100000)
+LOAD_PEERS = ('qemu-iothread', 'qemu')
+# (queue depth, offered IOPS or 0 for as many as the device does, phases):
+# QD 1 for the latency of random reads and writes
+RUNS = ((1, 0, ('rand4k', 'rand4kw')), (32, 0, ('rand4k', 'seqrd', 'seqwr'))) + tuple(
+    (32, n, ('rand4k',)) for n in LOADS)
 SIZE = {'rand4k': 4096, 'rand4kw': 4096, 'seqrd': 128 << 10, 'seqwr': 128 << 10}
 # The probe's latency percentiles (its histogram's, within 3 %), as keys.
 PCTS = (('p50', 'median'), ('p90', 'p90'), ('p99', 'p99'), ('p999', 'p99.9'))
-METRICS = (  # key, label, unit, better, (qd, phase, what)
-    ('rand1', '4 KiB random read, QD 1', 'IOPS', 'higher', (1, 'rand4k', 'iops')),
-    ('rand32', '4 KiB random read, QD 32', 'IOPS', 'higher', (32, 'rand4k', 'iops')),
-    ('seqrd', '128 KiB sequential read, QD 32', 'MiB/s', 'higher', (32, 'seqrd', 'mib_s')),
-    ('seqwr', '128 KiB sequential write, QD 32', 'MiB/s', 'higher', (32, 'seqwr', 'mib_s')),
+METRICS = (  # key, label, unit, better, (qd, offered IOPS, phase, what)
+    ('rand1', '4 KiB random read, QD 1', 'IOPS', 'higher', (1, 0, 'rand4k', 'iops')),
+    ('rand32', '4 KiB random read, QD 32', 'IOPS', 'higher', (32, 0, 'rand4k', 'iops')),
+    ('seqrd', '128 KiB sequential read, QD 32', 'MiB/s', 'higher', (32, 0, 'seqrd', 'mib_s')),
+    ('seqwr', '128 KiB sequential write, QD 32', 'MiB/s', 'higher',
+     (32, 0, 'seqwr', 'mib_s')),
     ('cpu1', 'host CPU per 1M I/Os, 4 KiB random read QD 1 (VMM + card)', 's', 'lower',
-     (1, 'rand4k', 'cpu')),
+     (1, 0, 'rand4k', 'cpu')),
     ('cpu32', 'host CPU per 1M I/Os, 4 KiB random read QD 32 (VMM + card)', 's', 'lower',
-     (32, 'rand4k', 'cpu')),
+     (32, 0, 'rand4k', 'cpu')),
 ) + tuple(
     (f'lat{op[0]}{pct}', f'4 KiB random {op}, QD 1: latency {name}', 'µs', 'lower',
-     (1, phase, pct))
-    for op, phase in (('read', 'rand4k'), ('write', 'rand4kw')) for pct, name in PCTS)
+     (1, 0, phase, pct))
+    for op, phase in (('read', 'rand4k'), ('write', 'rand4kw')) for pct, name in PCTS
+) + tuple(
+    (f'cpu@{n}', f'host CPU per 1M I/Os at {n:,} IOPS offered, 4 KiB random read '
+     '(VMM + card)', 's', 'lower', (32, n, 'rand4k', 'cpu'))
+    for n in LOADS)
+
+
+def peers_of(iops):
+    """The peer setups a run at this offered load is compared with."""
+    return LOAD_PEERS if iops else tuple(PEERS)
 
 
 def plan(ctx):
-    return [Row(f'{key}/{setup}', 'blk', label, unit, better, peer)
-            for key, label, unit, better, _ in METRICS for setup, (_, peer) in PEERS.items()]
+    return [Row(f'{key}/{setup}', 'blk', label, unit, better, PEERS[setup][1])
+            for key, label, unit, better, spec in METRICS for setup in peers_of(spec[1])]
 
 
-def bench(ctx, setup, qd, phases):
+def bench(ctx, setup, qd, iops, phases):
     """{phase: {'iops':, 'mib_s':, 'cpu': s per 1M I/Os}} of one VM."""
     img, card, extra = ctx.ws.disk(), None, []
     args = ['probe.test=blk-bench', f'probe.qd={qd}', f'probe.secs={ctx.s.secs}',
-            'probe.phases=' + ','.join(phases)]
+            'probe.phases=' + ','.join(phases)] + ([f'probe.iops={iops}'] if iops else [])
     if setup == 'qemu+card':
         card, sock = ctx.ws.card(img)
         extra = [card.pid]
@@ -64,7 +82,7 @@ def bench(ctx, setup, qd, phases):
     else:
         argv = command('azote' if setup.startswith('azote') else 'qemu-q35', args,
                        disks=[img + DISK[setup]])
-    ctx.record(f'blk: {setup}, QD {qd}', argv)
+    ctx.record(f'blk: {setup}, QD {qd}' + (f', {iops} IOPS offered' if iops else ''), argv)
     try:
         with Vm(argv, ctx.ws.log('blk')) as vm:
             marks = Marks(vm, extra)
@@ -87,12 +105,31 @@ def bench(ctx, setup, qd, phases):
     return out
 
 
+def shortfall(offered, achieved):
+    """A note when a side did not reach 90 % of the offered load (its CPU
+    per I/O is then that of a lighter load), else ''."""
+    low = {side: rate for side, rate in achieved.items() if rate < 0.9 * offered}
+    if not low:
+        return ''
+    return f'offered {offered:,} IOPS; reached only ' + ', '.join(
+        f'{side} {rate:,.0f}' for side, rate in sorted(low.items()))
+
+
 def measure(ctx, rows):
     by_key = {r.key: r for r in rows}
-    for qd, phases in RUNS:
-        got = ctx.collect(ctx.s.io_reps, ('azote', 'azote-nopoll') + tuple(PEERS),
-                          lambda setup: bench(ctx, setup, qd, phases))
-        for key, _, _, _, (mqd, phase, what) in METRICS:
-            for setup, (mine, _) in PEERS.items() if mqd == qd else ():
-                by_key[f'{key}/{setup}'].azote += [g[phase][what] for g in got[mine]]
-                by_key[f'{key}/{setup}'].qemu += [g[phase][what] for g in got[setup]]
+    for qd, iops, phases in RUNS:
+        peers = peers_of(iops)
+        reps = min(ctx.s.io_reps, 3) if iops else ctx.s.io_reps
+        got = ctx.collect(reps, ('azote', 'azote-nopoll') + peers,
+                          lambda setup: bench(ctx, setup, qd, iops, phases))
+        for key, _, _, _, (mqd, miops, phase, what) in METRICS:
+            if (mqd, miops) != (qd, iops):
+                continue
+            for setup in peers:
+                mine, row = PEERS[setup][0], by_key[f'{key}/{setup}']
+                row.azote += [g[phase][what] for g in got[mine]]
+                row.qemu += [g[phase][what] for g in got[setup]]
+                if iops:
+                    row.note = shortfall(iops, {
+                        side: sorted(g[phase]['iops'] for g in got[s])[len(got[s]) // 2]
+                        for side, s in (('azote', mine), ('QEMU', setup))})
