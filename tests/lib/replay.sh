@@ -247,6 +247,22 @@ _replay_jailed_pid() {
 	done
 }
 
+# _replay_jail_holder DEV:INO: "comm pid" of a process whose root is the
+# chroot _R_JROOT and which has that file open, or nothing.
+_replay_jail_holder() {
+	local want root p f
+	want=$1 root=$(stat -L -c %d:%i "$_R_JROOT") || return
+	for p in /proc/[0-9]*; do
+		[ "$(stat -L -c %d:%i "$p/root" 2>/dev/null)" = "$root" ] || continue
+		for f in "$p"/fd/*; do
+			if [ "$(stat -L -c %d:%i "$f" 2>/dev/null)" = "$want" ]; then
+				echo "$(cat "$p/comm" 2>/dev/null) ${p#/proc/}"
+				return
+			fi
+		done
+	done
+}
+
 # _replay_jailer ARGS...: runs azote-jailer with ARGS (the client's own: the
 # network namespace is its --netns, no REPLAY_WRAP); its output and azote's
 # go to the replay's console and stderr files. Without --daemonize the
@@ -622,6 +638,19 @@ _replay_step() {
 			pass "$_R_CLIENT: ${rest#"$_R_DIR"/} holds $st, the pid of $_R_JNAME in the jail"
 		else
 			_replay_fail "pidfile: ${rest#"$_R_DIR"/} holds '$st'; $_R_JNAME in the jail is '${a:-not running}'"
+		fi
+		;;
+	opens)
+		# A process of the jail (azote or a card) holds PATH open, PATH as
+		# the host sees it: what the client bound into the jail reached
+		# the VM (a daemonized azote's console is /dev/null: no `console`).
+		a=$(stat -L -c %d:%i "$rest" 2>/dev/null)
+		b=$(_replay_jail_holder "$a")
+		for ((i = 0; i < 50 && ${#b} == 0; i++)); do sleep 0.2; b=$(_replay_jail_holder "$a"); done
+		if [ -n "$a" ] && [ -n "$b" ]; then
+			pass "$_R_CLIENT: ${rest##*/} is open in the jail ($b)"
+		else
+			_replay_fail "opens: no process of the jail holds ${rest##*/} open"
 		fi
 		;;
 	jailed)
