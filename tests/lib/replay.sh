@@ -247,16 +247,23 @@ _replay_jailed_pid() {
 	done
 }
 
-# _replay_jail_holder DEV:INO: "comm pid" of a process whose root is the
-# chroot _R_JROOT and which has that file open, or nothing.
+# _replay_jail_holder DEV:INO: "comm pid" of the jailed azote or one of its
+# children (the cards: as root, azote has them confine themselves to an
+# empty root of their own) that has that file open, or nothing.
 _replay_jail_holder() {
-	local want root p f
-	want=$1 root=$(stat -L -c %d:%i "$_R_JROOT") || return
+	local want=$1 top p f pids stat
+	top=$(_replay_jailed_pid)
+	[ -n "$top" ] || return
+	pids=("$top")
 	for p in /proc/[0-9]*; do
-		[ "$(stat -L -c %d:%i "$p/root" 2>/dev/null)" = "$root" ] || continue
-		for f in "$p"/fd/*; do
+		stat=$(cat "$p/stat" 2>/dev/null) || continue
+		read -r _ f _ <<<"${stat##*) }"
+		[ "$f" = "$top" ] && pids+=("${p#/proc/}")
+	done
+	for p in "${pids[@]}"; do
+		for f in /proc/"$p"/fd/*; do
 			if [ "$(stat -L -c %d:%i "$f" 2>/dev/null)" = "$want" ]; then
-				echo "$(cat "$p/comm" 2>/dev/null) ${p#/proc/}"
+				echo "$(cat "/proc/$p/comm" 2>/dev/null) $p"
 				return
 			fi
 		done
@@ -641,12 +648,12 @@ _replay_step() {
 		fi
 		;;
 	opens)
-		# A process of the jail (azote or a card) holds PATH open, PATH as
+		# The jailed azote or one of its cards holds PATH open, PATH as
 		# the host sees it: what the client bound into the jail reached
 		# the VM (a daemonized azote's console is /dev/null: no `console`).
 		a=$(stat -L -c %d:%i "$rest" 2>/dev/null)
 		b=$(_replay_jail_holder "$a")
-		for ((i = 0; i < 50 && ${#b} == 0; i++)); do sleep 0.2; b=$(_replay_jail_holder "$a"); done
+		for ((i = 0; i < 10 && ${#b} == 0; i++)); do sleep 0.5; b=$(_replay_jail_holder "$a"); done
 		if [ -n "$a" ] && [ -n "$b" ]; then
 			pass "$_R_CLIENT: ${rest##*/} is open in the jail ($b)"
 		else
