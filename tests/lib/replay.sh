@@ -614,8 +614,9 @@ _replay_step() {
 		fi
 		;;
 	unbind)
-		# Kata's umountResource: the bind at PATH undone.
-		if umount "$rest"; then
+		# Kata's umountResource: the bind at PATH detached (MNT_DETACH, as
+		# Kata: the block card still holds the file until the PATCH).
+		if umount -l "$rest"; then
 			for i in "${!_R_BINDS[@]}"; do
 				[ "${_R_BINDS[i]}" != "$rest" ] || unset '_R_BINDS[i]'
 			done
