@@ -11,6 +11,7 @@ $(BUILD)/azote-jailer: $(JAILER_SRCS:%.c=$(OBJ)/%.o) $(COMMON_LIB)
 $(eval $(call unit_test,test_jailer_args,tests/unit/test_jailer_args.c src/jailer/args.c src/jailer/cgroup.c))
 $(eval $(call unit_test,test_jailer_libs,tests/unit/test_jailer_libs.c src/jailer/libs.c))
 $(eval $(call unit_test,test_jailer_cgroup,tests/unit/test_jailer_cgroup.c src/jailer/cgroup.c))
+$(eval $(call unit_test,test_jailer_chroot,tests/unit/test_jailer_chroot.c src/jailer/chroot.c src/jailer/libs.c))
 
 $(eval $(call fuzzer,fuzz_jailer_libs,fuzz/fuzz_jailer_libs.c src/jailer/libs.c))
 

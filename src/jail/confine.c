@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 
 #include "common/size.h"
@@ -45,17 +46,36 @@ const char *jail_identity_format(const struct jail_identity *id, char *buf)
 	return buf;
 }
 
+/* Where the empty tmpfs is mounted before it becomes the root: any
+ * directory will do, since the old root is detached right after. /proc is
+ * on every Linux system, but not in azote-jailer's chroot (nor in
+ * Firecracker's jailer's), where a card of an azote run as root (Kata gives
+ * the jailer --uid 0) confines itself too: there /dev is. */
+static const char *mount_dir(void)
+{
+	static const char *const dirs[] = { "/proc", "/dev", "/run" };
+	struct stat st;
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		if (lstat(dirs[i], &st) == 0 && S_ISDIR(st.st_mode))
+			return dirs[i];
+	return NULL;
+}
+
 /* Makes an empty read-only tmpfs the root, the old root unreachable: the
- * tmpfs goes on /proc (a directory every Linux system has; in this
- * namespace only), becomes the root by pivot_root(".", "."), which stacks
- * the old root under it, and the old root is then detached. */
+ * tmpfs goes on a directory of the old root (mount_dir; in this namespace
+ * only), becomes the root by pivot_root(".", "."), which stacks the old
+ * root under it, and the old root is then detached. */
 static int empty_root(struct azerr *e)
 {
-	static const char dir[] = "/proc";
+	const char *dir;
 
 	/* Nothing we mount may reach the host's namespace. */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return azerr_set(e, "cannot make the mounts private: %s", strerror(errno));
+	if (!(dir = mount_dir()))
+		return azerr_set(e, "cannot confine: the root has none of /proc, /dev, /run "
+				 "to mount an empty tmpfs on");
 	if (mount("azote-card", dir, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
 		  "size=4k,nr_inodes=1,mode=0555") < 0)
 		return azerr_set(e, "cannot mount an empty tmpfs on %s: %s", dir,

@@ -120,28 +120,28 @@ out:
 	return rc;
 }
 
-int chroot_find_cards(const char *exec_path, const char *name, struct path_set *cards,
-		      struct azerr *e)
+int chroot_find_cards(const char *exec_path, struct path_set *cards, struct azerr *e)
 {
-	char dir[PATH_MAX], prefix[NAME_MAX + 8], path[PATH_MAX];
+	char dir[PATH_MAX], path[PATH_MAX];
 	const char *slash = strrchr(exec_path, '/');
 	size_t dlen = slash ? (size_t)(slash - exec_path) : 0;
+	const size_t plen = strlen(CHROOT_CARD_PREFIX);
 	int rc = 0;
 
 	if (dlen >= sizeof(dir))
 		return azerr_set(e, "%s: path too long", exec_path);
 	memcpy(dir, exec_path, dlen);
 	dir[dlen] = '\0';
-	snprintf(prefix, sizeof(prefix), "%s-card-", name);
 	DIR *d = opendir(dlen ? dir : "/");
 	if (!d)
 		return azerr_set(e, "cannot list %s: %s", dir, strerror(errno));
 	for (struct dirent *de; rc == 0 && (de = readdir(d));) {
 		struct stat st;
-		if (strncmp(de->d_name, prefix, strlen(prefix)))
+		if (strncmp(de->d_name, CHROOT_CARD_PREFIX, plen) || !de->d_name[plen])
 			continue;
 		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= sizeof(path))
 			continue;
+		/* path_set_add skips the exec file, should it be a card itself. */
 		if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & S_IXUSR))
 			rc = path_set_add(cards, path, strlen(path), e);
 	}

@@ -24,9 +24,13 @@ int chroot_make(const char *base, const char *name, const char *id, char *dir, s
 int chroot_copy_in(int root_fd, const char *src, const char *name, uid_t uid, gid_t gid,
 		   struct azerr *e);
 
-/* Adds to set each executable beside exec_path named "<name>-card-*"
- * (azote starts its cards from the directory it runs from). */
-int chroot_find_cards(const char *exec_path, const char *name, struct path_set *cards,
+/* The prefix of the card programs azote runs: "azote-card-<kind>", from
+ * the directory of its own executable (card_path, src/vmm/vhost_dev.c),
+ * whatever name that executable has. */
+#define CHROOT_CARD_PREFIX "azote-card-"
+
+/* Adds to set each executable beside exec_path named CHROOT_CARD_PREFIX*. */
+int chroot_find_cards(const char *exec_path, struct path_set *cards,
 		      struct azerr *e);
 
 /* In a new mount namespace (the caller's own from here on), whose mounts

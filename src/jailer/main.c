@@ -66,7 +66,7 @@ static int find_inputs(const struct jailer_args *a, struct plan *p, struct azerr
 	if (!S_ISDIR(st.st_mode))
 		return azerr_set(e, "--chroot-base-dir %s is not a directory", a->chroot_base);
 	if (path_set_add(&p->bins, p->exec_path, strlen(p->exec_path), e) < 0 ||
-	    chroot_find_cards(p->exec_path, p->name, &p->bins, e) < 0)
+	    chroot_find_cards(p->exec_path, &p->bins, e) < 0)
 		return -1;
 	for (unsigned i = 0; i < p->bins.n; i++)
 		if (libs_of(p->bins.path[i], a->uid, a->gid, &p->libs, e) < 0)
