@@ -72,12 +72,16 @@ ip -n "$NS" tuntap add dev jtap0 mode tap user "$uid" group "$uid"
 # peek_start ID OUT JAILER-OPTIONS...: jails jail-peek --hold in a new PID
 # namespace; sets pid (as this namespace sees it) once it has printed all.
 peek_start() {
-	local id=$1 out=$2 rc
+	local id=$1 out=$2 rc i pidfile=$base/jail-peek/$1/root/jail-peek.pid
 	shift 2
+	# A reused jail holds the last run's pid file; with --daemonize the
+	# jailer returns before its child has written the new one.
+	rm -f "$pidfile"
 	"$J" --id "$id" "${ids[@]}" --new-pid-ns "$@" -- --hold extra-arg >"$out" 2>&1
 	rc=$?
 	expect_eq "$id: the jailer's status" "$rc" 0 || die "$(cat "$out")"
-	pid=$(cat "$base/jail-peek/$id/root/jail-peek.pid")
+	for ((i = 0; i < 100; i++)); do [ -s "$pidfile" ] && break; sleep 0.1; done
+	pid=$(cat "$pidfile") || die "$id: no pid file $pidfile"
 	kill_at_exit "$pid"
 }
 # peek_end: kills the jailed process and waits until it is gone.
