@@ -4,6 +4,8 @@
 SNAPSHOT_FILE_SRCS := src/vmm/snapshot_file.c src/vmm/atomic_file.c src/base/state.c
 $(eval $(call unit_test,test_snapshot_file,tests/unit/test_snapshot_file.c $(SNAPSHOT_FILE_SRCS) src/arch/x86/e820.c src/base/guest_mem.c,-lz))
 $(eval $(call fuzzer,fuzz_snapshot_file,fuzz/fuzz_snapshot_file.c $(SNAPSHOT_FILE_SRCS),-DAZOTE_VERSION='"$(VERSION)"' -lz))
-$(eval $(call unit_test,test_snapshot_mem,tests/unit/test_snapshot_mem.c src/vmm/snapshot_mem.c src/vmm/atomic_file.c src/base/guest_mem.c))
+$(eval $(call unit_test,test_snapshot_mem,tests/unit/test_snapshot_mem.c src/vmm/snapshot_mem.c src/vmm/atomic_file.c src/vmm/dirty_log.c src/base/guest_mem.c))
+# The record of changed pages (diff snapshots): the merge, without KVM.
+$(eval $(call unit_test,test_dirty_log,tests/unit/test_dirty_log.c src/vmm/dirty_log.c src/base/guest_mem.c))
 # The parts of a snapshot, with stand-ins for the vm-state and card-rings parts.
 $(eval $(call unit_test,test_snapshot,tests/unit/test_snapshot.c src/vmm/snapshot.c src/base/state.c))

@@ -46,6 +46,11 @@ static int apply_create(struct api *api, const json_t *body, struct azerr *e)
 				 "Operation not allowed: save/restore unavailable while running");
 	if (!api->p.ops->snapshot_create)
 		return azerr_set(e, "The requested operation is not supported: snapshots");
+	/* Firecracker's refusal until 1.13 (which then took mincore(2)'s
+	 * resident pages instead: docs/api.md). */
+	if (type == SNAPSHOT_DIFF && !api->cfg.track_dirty_pages)
+		return azerr_set(e, "The requested operation is not supported: Diff snapshots "
+				 "are not allowed on uVMs with dirty page tracking disabled.");
 	char *json = api_snapshot_config_json(&api->cfg, &why);
 	if (!json)
 		return azerr_set(e, "Create snapshot error: %s", why.msg);
@@ -208,14 +213,17 @@ static int apply_load(struct api *api, const json_t *body, struct azerr *e)
 		return azerr_set(e, "The requested operation is not supported: azote loads "
 				 "guest memory from a file only (mem_backend.backend_type File), "
 				 "not through userfaultfd (Uffd)");
+	/* Firecracker's reading: the old name is an alias, and a loaded VM
+	 * tracks dirty pages only when the load asks, whatever the snapshot's
+	 * machine did. */
 	if (jbool(body, "enable_diff_snapshots", false))
-		log_warn("PUT /snapshot/load: enable_diff_snapshots is deprecated and azote has "
-			 "no diff snapshots: ignored");
+		log_warn("PUT /snapshot/load: mem_file_path and enable_diff_snapshots fields "
+			 "are deprecated.");
 	return api_snapshot_load_locked(api, jstr(body, "snapshot_path"), mem,
 					jbool(body, "resume_vm", false),
 					json_object_get(body, "network_overrides"),
-					jhas(body, "track_dirty_pages") ?
-					jbool(body, "track_dirty_pages", false) : -1, e);
+					jbool(body, "track_dirty_pages", false) ||
+					jbool(body, "enable_diff_snapshots", false), e);
 }
 
 const struct body_op op_snapshot_load = { .check = load_check, .when = PRE_BOOT,

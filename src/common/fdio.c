@@ -20,3 +20,25 @@ ssize_t read_full(int fd, void *buf, size_t len)
 	}
 	return (ssize_t)got;
 }
+
+int pwrite_full(int fd, const void *buf, size_t len, off_t off)
+{
+	const char *p = buf;
+
+	while (len) {
+		/* At most 1 GiB a call: Linux writes no more than ~2 GiB. */
+		ssize_t n = pwrite(fd, p, len > (1u << 30) ? (1u << 30) : len, off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0) {
+			errno = ENOSPC;
+			return -1;
+		}
+		p += n;
+		off += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}

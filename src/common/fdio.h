@@ -1,6 +1,6 @@
-/* Whole reads from a file descriptor: read(2) may return less than asked
- * (a signal, a pipe, a large request), so every caller that wants all of
- * it loops; here, once. */
+/* Whole reads and writes on a file descriptor: read(2) and write(2) may
+ * do less than asked (a signal, a pipe, a large request), so every caller
+ * that wants all of it loops; here, once. */
 #ifndef AZOTE_COMMON_FDIO_H
 #define AZOTE_COMMON_FDIO_H
 
@@ -10,5 +10,9 @@
 /* Reads until len bytes or end of file; returns how many were read (less
  * than len only at end of file), or -1 with errno set. */
 ssize_t read_full(int fd, void *buf, size_t len);
+/* Writes all len bytes at offset off (pwrite, short writes and EINTR
+ * retried): 0, or -1 with errno set (ENOSPC for a write that wrote
+ * nothing). */
+int pwrite_full(int fd, const void *buf, size_t len, off_t off);
 
 #endif

@@ -47,4 +47,34 @@ void dirty_log_none(struct dirty_log *l);
 /* Unmaps and closes; the log is then as dirty_log_none leaves it. */
 void dirty_log_destroy(struct dirty_log *l);
 
+/* The merge, pure (tests/unit/test_dirty_log.c). All three records end up
+ * in bits: KVM's are ORed into the cards' log, which is therefore written
+ * by azote too, but only while the cards' rings are stopped. */
+
+/* ORs a memslot's log into l: slot_bits is KVM_GET_DIRTY_LOG's bitmap of a
+ * slot starting at guest address gpa (4 KiB aligned), pages long: bit j of
+ * the little-endian 64-bit words is page j of the slot. Bits past pages
+ * and pages past the log are ignored. */
+void dirty_log_or_slot(struct dirty_log *l, uint64_t gpa, const uint64_t *slot_bits,
+		       uint64_t pages);
+/* Whether guest page n (at n * 4096) counts as changed: all, or its bit. */
+bool dirty_log_test(const struct dirty_log *l, uint64_t page);
+/* The first run of changed pages in [from, end): [*start, *stop), true; or
+ * false when there is none. */
+bool dirty_log_next_run(const struct dirty_log *l, uint64_t from, uint64_t end,
+			uint64_t *start, uint64_t *stop);
+/* How many of m's RAM pages count as changed. */
+uint64_t dirty_log_count(const struct dirty_log *l, const struct guest_mem *m);
+/* After a snapshot was written whole: nothing has changed since (bits
+ * cleared, all false). Only while the cards' rings are stopped. */
+void dirty_log_clear(struct dirty_log *l);
+
+/* KVM's part (dirty_log_kvm.c): KVM_GET_DIRTY_LOG of every RAM slot (slot
+ * i is m->regions[i], as vm.c registers them) ORed into l. KVM clears its
+ * log as it hands it over, so what was read stays in l until
+ * dirty_log_clear: a snapshot that fails after this loses no page
+ * (Firecracker's #4383). On failure the slots read so far are in l. */
+int dirty_log_collect(struct dirty_log *l, int vm_fd, const struct guest_mem *m,
+		      struct azerr *e);
+
 #endif

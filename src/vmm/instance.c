@@ -146,10 +146,7 @@ static int inst_snapshot_create(void *ctx, enum snapshot_type type, const char *
 {
 	struct instance *inst = ctx;
 
-	if (type != SNAPSHOT_FULL)
-		return azerr_set(e, "azote has no diff snapshots yet (snapshot_type Diff): "
-				 "take a Full one");
-	return snapshot_create(&inst->vm, config_json, snap_path, mem_path, e);
+	return snapshot_create(&inst->vm, type, config_json, snap_path, mem_path, e);
 }
 
 /* PUT /snapshot/load: the VM is built from the snapshot instead of

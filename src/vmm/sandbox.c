@@ -67,11 +67,15 @@ static const struct jail_syscall_arg vcpu_args[] = {
  * nothing created or truncated) for its card, which is confined to an
  * empty root (vmm/card_update.c); PUT /snapshot/create, for a paused VM,
  * writes each file whole or not at all (vmm/atomic_file.c): a new
- * temporary file, fsync, rename, and unlink of it on a failure. */
+ * temporary file, fsync, rename, and unlink of it on a failure; a Diff
+ * snapshot's memory file is sized first (ftruncate) and its changed pages
+ * written at their offsets (pwrite), into a new file or an existing one of
+ * the RAM's size (vmm/snapshot_mem.c). */
 static const int loop_syscalls[] = {
 	COMMON_SYSCALLS, SYS_epoll_wait, SYS_epoll_pwait, SYS_epoll_ctl,
 	SYS_wait4, SYS_kill, SYS_unlink, SYS_shutdown,
 	SYS_access, SYS_faccessat, SYS_faccessat2, SYS_fsync, SYS_rename,
+	SYS_ftruncate, SYS_pwrite64,
 };
 
 /* openat's flags (32 bits) with nothing set but these. */
@@ -88,6 +92,9 @@ static const struct jail_syscall_arg loop_args[] = {
 	 * (arch/x86/vm_state_x86.c). Reads only. */
 	JAIL_ARG_EQ(SYS_ioctl, 1, KVM_GET_IRQCHIP), JAIL_ARG_EQ(SYS_ioctl, 1, KVM_GET_PIT2),
 	JAIL_ARG_EQ(SYS_ioctl, 1, KVM_GET_CLOCK),
+	/* With track_dirty_pages, every snapshot reads (and so clears)
+	 * KVM's log of the RAM slots (vmm/dirty_log_kvm.c). */
+	JAIL_ARG_EQ(SYS_ioctl, 1, KVM_GET_DIRTY_LOG),
 	ATOMIC_FILE_OPENS(SYS_openat),
 };
 

@@ -41,9 +41,13 @@ int vm_snapshot_restore(struct vm *vm, const struct state_set *s, struct azerr *
 
 /* The files (snapshot_ops.c). PUT /snapshot/create of a paused vm: its state and config_json (the
  * configuration, recorded as the vm-config section) to snap_path, its RAM
- * to mem_path. Full snapshots only. */
-int snapshot_create(struct vm *vm, const char *config_json, const char *snap_path,
-		    const char *mem_path, struct azerr *e);
+ * to mem_path: all of it (SNAPSHOT_FULL), or the pages changed since the
+ * last snapshot, or since the boot or the restore (SNAPSHOT_DIFF, refused
+ * unless vm tracks dirty pages and every started back-end logs its
+ * writes; docs/snapshot.md). With dirty pages tracked, a snapshot written
+ * whole starts the record again; a failed one keeps every page. */
+int snapshot_create(struct vm *vm, enum snapshot_type type, const char *config_json,
+		    const char *snap_path, const char *mem_path, struct azerr *e);
 
 /* PUT /snapshot/load (vmm_ops.h, snapshot_load): builds vm from the
  * snapshot and starts its vCPUs, parked unless req->resume. On failure

@@ -5,12 +5,25 @@
 #ifndef AZOTE_VMM_SNAPSHOT_MEM_H
 #define AZOTE_VMM_SNAPSHOT_MEM_H
 
+#include <stdint.h>
+
 #include "base/guest_mem.h"
 #include "common/err.h"
+#include "vmm/dirty_log.h"
 
 /* Writes all of m's RAM to path, atomically (vmm/atomic_file.h): a full
  * disk leaves path as it was and says so. */
 int snapshot_mem_save(const struct guest_mem *m, const char *path, struct azerr *e);
+
+/* A Diff snapshot's RAM: only the pages l counts as changed, each at its
+ * place in the layout above, in a file of m's RAM size whose other pages
+ * are holes (a sparse file: azote-rebase-snap copies its data onto the
+ * base's memory file). Written whole or not at all, as above; except that,
+ * as Firecracker does, an existing regular file of exactly that size (the
+ * base's memory file, say) has the pages written into it in place: then a
+ * failure may leave some of them written. *pages: how many were written. */
+int snapshot_mem_save_diff(const struct guest_mem *m, const struct dirty_log *l,
+			   const char *path, uint64_t *pages, struct azerr *e);
 
 /* Fills m's RAM (created and mapped: guest_mem_create) from path, which
  * must be a regular file of exactly m->ram_size bytes. The RAM stays

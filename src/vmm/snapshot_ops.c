@@ -7,16 +7,57 @@
 #include <string.h>
 
 #include "arch/x86/e820.h"
+#include "common/log.h"
 #include "vmm/snapshot_file.h"
 #include "vmm/snapshot_mem.h"
 
-int snapshot_create(struct vm *vm, const char *config_json, const char *snap_path,
-		    const char *mem_path, struct azerr *e)
+/* Why a Diff snapshot of vm cannot be taken, or 0: it needs the record
+ * of changed pages, and every back-end that writes guest memory must add
+ * its writes to it. */
+static int diff_refused(const struct vm *vm, struct azerr *e)
+{
+	if (vm->dirty.fd < 0)
+		return azerr_set(e, "Diff snapshots are not allowed on uVMs with dirty page "
+				 "tracking disabled.");
+	for (unsigned i = 0; i < vm->nr_devs; i++)
+		if (vm->devs[i].started && !vm->devs[i].logs_writes)
+			return azerr_set(e, "cannot take a Diff snapshot: %s's vhost-user back-end "
+					 "does not log the guest memory it writes (VHOST_F_LOG_ALL "
+					 "with LOG_SHMFD): take a Full snapshot", vm->devs[i].name);
+	return 0;
+}
+
+/* RAM to mem_path: all of it, or for a Diff what changed since the last
+ * snapshot. With dirty pages tracked, KVM's log is read into vm->dirty
+ * first, for either type: KVM clears it as it reads it, and the record
+ * must start again from this snapshot (cleared by the caller once the
+ * snapshot is written whole). */
+static int save_memory(struct vm *vm, enum snapshot_type type, const char *mem_path,
+		       struct azerr *e)
+{
+	uint64_t pages = 0;
+
+	if (vm->dirty.fd >= 0 && dirty_log_collect(&vm->dirty, vm->vm_fd, &vm->mem, e) < 0)
+		return -1;
+	if (type == SNAPSHOT_FULL)
+		return snapshot_mem_save(&vm->mem, mem_path, e);
+	if (snapshot_mem_save_diff(&vm->mem, &vm->dirty, mem_path, &pages, e) < 0)
+		return -1;
+	log_info("diff snapshot: %llu of %llu guest pages changed, written to %s",
+		 (unsigned long long)pages,
+		 (unsigned long long)(vm->mem.ram_size / DIRTY_LOG_PAGE), mem_path);
+	return 0;
+}
+
+int snapshot_create(struct vm *vm, enum snapshot_type type, const char *config_json,
+		    const char *snap_path, const char *mem_path, struct azerr *e)
 {
 	struct snapshot_header h;
 	struct state_set s;
 	int ret = -1;
 
+	if (type == SNAPSHOT_DIFF && diff_refused(vm, e) < 0)
+		return -1;
 	state_set_init(&s);
 	snapshot_header_init(&h, vm->nr_vcpus, &vm->mem);
 	/* Everything is gathered before a file is touched; then RAM (after
@@ -27,8 +68,13 @@ int snapshot_create(struct vm *vm, const char *config_json, const char *snap_pat
 	    state_put(&s, STATE_MACHINE, SNAPSHOT_MACHINE_MEM_PATH, mem_path, strlen(mem_path),
 		      e) == 0 &&
 	    vm_snapshot_save(vm, &s, e) == 0) {
-		if (snapshot_mem_save(&vm->mem, mem_path, e) == 0)
+		if (save_memory(vm, type, mem_path, e) == 0)
 			ret = snapshot_file_write(snap_path, &h, &s, e);
+		/* The next Diff starts from this snapshot; after a failed
+		 * one every page read stays recorded. The cards are still
+		 * stopped: none is setting bits. */
+		if (ret == 0)
+			dirty_log_clear(&vm->dirty);
 		/* The VM goes on either way: a failed resume is the
 		 * request's error only when the snapshot was written. */
 		struct azerr why;

@@ -40,6 +40,7 @@ struct vhost_dev {
 	unsigned config_size;
 	uint64_t own_features;      /* offered by azote, not the back-end */
 	bool started;               /* rings handed to the back-end */
+	bool logs_writes;  /* the back-end sets the dirty log's bits for what it writes (VHOST_F_LOG_ALL) */
 	uint32_t rings_on;          /* which of them, bit per queue */
 	/* A snapshot stopped the rings (vmm/vhost_devs_state.h); a resume
 	 * restarts them at base[]. */

@@ -120,18 +120,25 @@ static int create_kvm_vm(struct vm *vm, struct azerr *e)
 	return 0;
 }
 
-/* RAM of bytes, zeroed, or filled from a snapshot's memory file. */
-static int create_memory(struct vm *vm, uint64_t bytes, const char *mem_path,
+/* RAM of bytes, zeroed, or filled from a snapshot's memory file. With
+ * track_dirty_pages, the record of what changes (vmm/dirty_log.h): made
+ * before the devices, whose back-ends are given its log, and KVM logs the
+ * vCPUs' writes to every RAM slot. At boot everything counts as changed
+ * (azote's own writes of the kernel and tables are not logged); a restore
+ * starts from the memory file, so nothing has changed yet. */
+static int create_memory(struct vm *vm, const struct vm_config *c, const char *mem_path,
 			 struct azerr *e)
 {
-	e820_ram_layout(&vm->mem, bytes);
+	e820_ram_layout(&vm->mem, c->mem_bytes);
 	if (guest_mem_create(&vm->mem, e) < 0 ||
-	    (mem_path && snapshot_mem_load(&vm->mem, mem_path, e) < 0))
+	    (mem_path && snapshot_mem_load(&vm->mem, mem_path, e) < 0) ||
+	    (c->track_dirty_pages && dirty_log_create(&vm->dirty, &vm->mem, !mem_path, e) < 0))
 		return -1;
 	for (int i = 0; i < vm->mem.nr_regions; i++) {
 		const struct guest_mem_region *r = &vm->mem.regions[i];
 		struct kvm_userspace_memory_region slot = {
 			.slot = (uint32_t)i,
+			.flags = c->track_dirty_pages ? KVM_MEM_LOG_DIRTY_PAGES : 0,
 			.guest_phys_addr = r->gpa,
 			.memory_size = r->size,
 			.userspace_addr = (uintptr_t)r->hva,
@@ -326,7 +333,7 @@ static int build(struct vm *vm, const struct vm_config *c, const char *mem_path,
 		azerr_set(e, "cannot create eventfds: %s", strerror(errno));
 		goto fail;
 	}
-	if (create_memory(vm, c->mem_bytes, mem_path, e) || create_platform(vm, e) ||
+	if (create_memory(vm, c, mem_path, e) || create_platform(vm, e) ||
 	    create_devices(vm, c, e) || (!mem_path && load_kernel(vm, c, e) < 0))
 		goto fail;
 

@@ -196,6 +196,88 @@ static void test_load_after_config(void **state)
 	json_decref(cfg);
 }
 
+/* Diff snapshots need dirty page tracking: Firecracker's refusal
+ * without it (before 1.13); with it, the type reaches the VMM. */
+static void test_diff(void **state)
+{
+	struct api_fixture *f = *state;
+	static const char diff[] =
+		"{\"snapshot_type\": \"Diff\", \"snapshot_path\": \"@/vm.snap\", "
+		"\"mem_file_path\": \"@/vm.diff\"}";
+
+	fx_boot(f);
+	assert_int_equal(fx_req(f, "PATCH", "/vm", "{\"state\": \"Paused\"}"), 204);
+	assert_int_equal(fx_req_at(f, "PUT", "/snapshot/create", diff), 400);
+	fx_assert_fault(f, "The requested operation is not supported: Diff snapshots are not "
+			"allowed on uVMs with dirty page tracking disabled.");
+	assert_int_equal(f->fake.snapshot_creates, 0);
+	assert_int_equal(api_get_state(f->api), API_PAUSED);
+
+	fresh_api(f);
+	fx_configure(f);
+	assert_int_equal(fx_req(f, "PATCH", "/machine-config", "{\"track_dirty_pages\": true}"),
+			 204);
+	assert_int_equal(fx_req(f, "PUT", "/actions", "{\"action_type\": \"InstanceStart\"}"),
+			 204);
+	assert_int_equal(fx_req(f, "PATCH", "/vm", "{\"state\": \"Paused\"}"), 204);
+	assert_int_equal(fx_req_at(f, "PUT", "/snapshot/create", diff), 204);
+	assert_int_equal(f->fake.snapshot_creates, 1);
+	assert_int_equal(f->fake.snap_type, SNAPSHOT_DIFF);
+	assert_non_null(strstr(f->fake.mem_path, "/vm.diff"));
+	assert_non_null(strstr(f->fake.snap_config, "\"track_dirty_pages\":true"));
+}
+
+/* machine-config.track_dirty_pages of the loaded VM. */
+static bool loaded_tracks(struct api_fixture *f)
+{
+	assert_int_equal(fx_req(f, "GET", "/vm/config", NULL), 200);
+	json_t *cfg = fx_json(f);
+	json_t *t = json_object_get(json_object_get(cfg, "machine-config"), "track_dirty_pages");
+	assert_true(json_is_boolean(t));
+	bool on = json_is_true(t);
+	json_decref(cfg);
+	return on;
+}
+
+/* As Firecracker: a loaded VM tracks dirty pages only when the load asks
+ * (track_dirty_pages, or its deprecated alias enable_diff_snapshots),
+ * whatever the snapshotted machine did. */
+static void test_load_tracking(void **state)
+{
+	struct api_fixture *f = *state;
+	static const char *const loads[] = {
+		"{\"snapshot_path\": \"@/vm.snap\", \"mem_file_path\": \"@/vm.mem\"}",
+		"{\"snapshot_path\": \"@/vm.snap\", \"mem_file_path\": \"@/vm.mem\", "
+		"\"track_dirty_pages\": true}",
+		"{\"snapshot_path\": \"@/vm.snap\", \"mem_file_path\": \"@/vm.mem\", "
+		"\"enable_diff_snapshots\": true}",
+		"{\"snapshot_path\": \"@/vm.snap\", \"mem_file_path\": \"@/vm.mem\", "
+		"\"enable_diff_snapshots\": false, \"track_dirty_pages\": false}",
+	};
+	static const bool tracks[] = { false, true, true, false };
+
+	fx_configure(f);
+	assert_int_equal(fx_req(f, "PATCH", "/machine-config", "{\"track_dirty_pages\": true}"),
+			 204);
+	assert_int_equal(fx_req(f, "PUT", "/actions", "{\"action_type\": \"InstanceStart\"}"),
+			 204);
+	assert_int_equal(fx_req(f, "PATCH", "/vm", "{\"state\": \"Paused\"}"), 204);
+	assert_int_equal(fx_req_at(f, "PUT", "/snapshot/create", create_body), 204);
+	for (size_t i = 0; i < sizeof(loads) / sizeof(loads[0]); i++) {
+		fresh_api(f);
+		assert_int_equal(fx_req_at(f, "PUT", "/snapshot/load", loads[i]), 204);
+		assert_int_equal(loaded_tracks(f), tracks[i]);
+	}
+	/* --restore has no such option: the snapshot's machine as recorded. */
+	fresh_api(f);
+	struct azerr e;
+	char snap[512], mem[512];
+	snprintf(snap, sizeof(snap), "%s", fx_path(f, "vm.snap"));
+	snprintf(mem, sizeof(mem), "%s", fx_path(f, "vm.mem"));
+	assert_int_equal(api_snapshot_load(f->api, snap, mem, true, &e), 0);
+	assert_true(loaded_tracks(f));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -206,6 +288,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_round_trip, api_fixture_setup,
 						api_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_load_after_config, api_fixture_setup,
+						api_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_diff, api_fixture_setup,
+						api_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_load_tracking, api_fixture_setup,
 						api_fixture_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,6 +1,7 @@
 /* vmm/snapshot_mem: guest RAM written to a file and read back into a new
  * memfd, regions in memfd order; a file of the wrong size is refused with
- * both sizes. */
+ * both sizes. A diff's file: only the changed pages, holes elsewhere, or
+ * merged onto an existing memory file of the RAM's size. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -63,10 +66,162 @@ static void test_round_trip(void **st)
 	guest_mem_destroy(&a);
 }
 
+#define PG DIRTY_LOG_PAGE
+
+/* Every page of m gets a pattern of its own (gpa and seed). */
+static void fill(struct guest_mem *m, uint64_t seed)
+{
+	for (int i = 0; i < m->nr_regions; i++)
+		for (uint64_t off = 0; off < m->regions[i].size; off += PG)
+			*(uint64_t *)(m->regions[i].hva + off) = (m->regions[i].gpa + off) ^ seed;
+}
+
+static char *temp_path(char *buf)
+{
+	strcpy(buf, "/tmp/test_snapshot_mem.XXXXXX");
+	int fd = mkstemp(buf);
+	assert_true(fd >= 0);
+	close(fd);
+	unlink(buf);
+	return buf;
+}
+
+/* The data segments of path, as SEEK_DATA and SEEK_HOLE find them (what
+ * azote-rebase-snap copies), into segs[][2]; returns their number. */
+static int data_segments(const char *path, off_t segs[][2], int max)
+{
+	int fd = open(path, O_RDONLY), n = 0;
+	off_t at = 0;
+
+	assert_true(fd >= 0);
+	while (n < max) {
+		off_t d = lseek(fd, at, SEEK_DATA);
+		if (d < 0)
+			break;
+		off_t h = lseek(fd, d, SEEK_HOLE);
+		assert_true(h > d);
+		segs[n][0] = d, segs[n][1] = h;
+		n++;
+		at = h;
+	}
+	close(fd);
+	return n;
+}
+
+/* The 3 MiB guest above: pages 5 and 6 of region 0 and page 10 of region
+ * 1 (gpa 4 MiB + 40 KiB) changed. Written alone, in a file of the whole
+ * RAM's size; every other page a hole. */
+static void test_diff_sparse(void **st)
+{
+	(void)st;
+	struct guest_mem a, b;
+	struct dirty_log l;
+	struct azerr e = { "" };
+	char path[64];
+	uint64_t pages = 0;
+	struct stat sb;
+	off_t segs[8][2];
+
+	make_ram(&a);
+	fill(&a, 0x77);
+	assert_int_equal(dirty_log_create(&l, &a, false, &e), 0);
+	l.bits[0] |= 3ull << 5;                       /* pages 5, 6 */
+	l.bits[(1024 + 10) / 64] |= 1ull << ((1024 + 10) % 64);
+	temp_path(path);
+	assert_int_equal(snapshot_mem_save_diff(&a, &l, path, &pages, &e), 0);
+	assert_int_equal(pages, 3);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_size, 3 << 20);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	/* Three pages of data: a few blocks, not 3 MiB. */
+	assert_true((uint64_t)sb.st_blocks * 512 <= 8 * PG);
+	assert_int_equal(data_segments(path, segs, 8), 2);
+	assert_int_equal(segs[0][0], 5 * PG), assert_int_equal(segs[0][1], 7 * PG);
+	/* Region 1 is at memfd offset 2 MiB. */
+	assert_int_equal(segs[1][0], (2 << 20) + 10 * PG);
+	assert_int_equal(segs[1][1], (2 << 20) + 11 * PG);
+
+	/* Read back: the changed pages are the guest's, the rest zero. */
+	make_ram(&b);
+	assert_int_equal(snapshot_mem_load(&b, path, &e), 0);
+	assert_memory_equal(b.regions[0].hva + 5 * PG, a.regions[0].hva + 5 * PG, 2 * PG);
+	assert_memory_equal(b.regions[1].hva + 10 * PG, a.regions[1].hva + 10 * PG, PG);
+	assert_int_equal(*(uint64_t *)(b.regions[0].hva + 4 * PG), 0);
+	assert_int_equal(*(uint64_t *)(b.regions[1].hva + 11 * PG), 0);
+	guest_mem_destroy(&b);
+
+	/* Nothing changed: a file of holes only. */
+	unlink(path);
+	dirty_log_clear(&l);
+	assert_int_equal(snapshot_mem_save_diff(&a, &l, path, &pages, &e), 0);
+	assert_int_equal(pages, 0);
+	assert_int_equal(data_segments(path, segs, 8), 0);
+	unlink(path);
+
+	/* A failed write leaves no file, and the record as it was. */
+	l.all = true;
+	assert_int_equal(snapshot_mem_save_diff(&a, &l, "/nonexistent-dir/mem", &pages, &e), -1);
+	assert_non_null(strstr(e.msg, "/nonexistent-dir/mem: No such file or directory"));
+	assert_true(l.all);
+	dirty_log_destroy(&l);
+	guest_mem_destroy(&a);
+}
+
+/* Firecracker's merge: a Diff onto the base's own memory file (an existing
+ * regular file of the RAM's size) writes the pages into it, in place; any
+ * other existing file is replaced by a new sparse one. */
+static void test_diff_onto_base(void **st)
+{
+	(void)st;
+	struct guest_mem a, b;
+	struct dirty_log l;
+	struct azerr e = { "" };
+	char path[64];
+	uint64_t pages;
+	struct stat before, after;
+
+	make_ram(&a);
+	fill(&a, 1);
+	temp_path(path);
+	assert_int_equal(snapshot_mem_save(&a, path, &e), 0);
+	assert_int_equal(stat(path, &before), 0);
+	assert_int_equal(dirty_log_create(&l, &a, false, &e), 0);
+	*(uint64_t *)a.regions[0].hva = 0xabcdef;
+	*(uint64_t *)(a.regions[1].hva + a.regions[1].size - PG) = 0x123456;
+	l.bits[0] |= 1;
+	l.bits[(1024 + 255) / 64] |= 1ull << ((1024 + 255) % 64);
+	assert_int_equal(snapshot_mem_save_diff(&a, &l, path, &pages, &e), 0);
+	assert_int_equal(pages, 2);
+	assert_int_equal(stat(path, &after), 0);
+	assert_int_equal(after.st_ino, before.st_ino);
+	make_ram(&b);
+	assert_int_equal(snapshot_mem_load(&b, path, &e), 0);
+	assert_memory_equal(a.regions[0].hva, b.regions[0].hva, a.regions[0].size);
+	assert_memory_equal(a.regions[1].hva, b.regions[1].hva, a.regions[1].size);
+	guest_mem_destroy(&b);
+
+	/* Another size: not a base of this guest, replaced whole. */
+	assert_int_equal(truncate(path, 4096), 0);
+	assert_int_equal(stat(path, &before), 0);
+	assert_int_equal(snapshot_mem_save_diff(&a, &l, path, &pages, &e), 0);
+	assert_int_equal(stat(path, &after), 0);
+	assert_true(after.st_ino != before.st_ino);
+	assert_int_equal(after.st_size, 3 << 20);
+	unlink(path);
+
+	/* A directory there: refused, naming it. */
+	assert_int_equal(snapshot_mem_save_diff(&a, &l, "/tmp", &pages, &e), -1);
+	assert_non_null(strstr(e.msg, "cannot write /tmp: Is a directory"));
+	dirty_log_destroy(&l);
+	guest_mem_destroy(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_diff_sparse),
+		cmocka_unit_test(test_diff_onto_base),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
