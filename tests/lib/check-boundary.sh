@@ -62,6 +62,7 @@ declare -A allowed=(
 	[api]="common iface virtio vhost jail base arch devices api vmm"
 	[vmm]="common iface virtio vhost jail base arch devices api vmm"
 	[jailer]="common jailer"
+	[tools]="common tools"
 )
 checked=0 before=$status status=0
 for dir in "${!allowed[@]}"; do
