@@ -1,6 +1,9 @@
 #include "common/fdio.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 ssize_t read_full(int fd, void *buf, size_t len)
@@ -41,4 +44,21 @@ int pwrite_full(int fd, const void *buf, size_t len, off_t off)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+int open_regular(const char *path, int flags, const char *what, uint64_t *size,
+		 struct azerr *e)
+{
+	struct stat st;
+	int fd = open(path, flags | O_CLOEXEC);
+
+	if (fd < 0)
+		return azerr_set(e, "%s %s: %s", what, path, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		azerr_set(e, "%s %s: not a regular file", what, path);
+		close(fd);
+		return -1;
+	}
+	*size = (uint64_t)st.st_size;
+	return fd;
 }

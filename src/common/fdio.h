@@ -5,7 +5,10 @@
 #define AZOTE_COMMON_FDIO_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
+
+#include "common/err.h"
 
 /* Reads until len bytes or end of file; returns how many were read (less
  * than len only at end of file), or -1 with errno set. */
@@ -14,5 +17,10 @@ ssize_t read_full(int fd, void *buf, size_t len);
  * retried): 0, or -1 with errno set (ENOSPC for a write that wrote
  * nothing). */
 int pwrite_full(int fd, const void *buf, size_t len, off_t off);
+/* path opened with flags (O_CLOEXEC added), which must be a regular file:
+ * the fd, its size in *size; or -1 with "WHAT PATH: reason" in e (what:
+ * "kernel", "diff file"). */
+int open_regular(const char *path, int flags, const char *what, uint64_t *size,
+		 struct azerr *e);
 
 #endif

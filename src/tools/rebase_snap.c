@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/fdio.h"
@@ -64,24 +63,6 @@ int rebase_snap_args(int argc, char **argv, struct rebase_args *a, struct azerr 
 	if (!a->base || !a->diff)
 		return azerr_set(e, "missing %s", !a->base ? names[0] : names[1]);
 	return 0;
-}
-
-/* path opened with flags, a regular file, its size in *size. */
-static int open_regular(const char *what, const char *path, int flags, uint64_t *size,
-			struct azerr *e)
-{
-	struct stat st;
-	int fd = open(path, flags | O_CLOEXEC);
-
-	if (fd < 0)
-		return azerr_set(e, "%s %s: %s", what, path, strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		azerr_set(e, "%s %s: not a regular file", what, path);
-		close(fd);
-		return -1;
-	}
-	*size = (uint64_t)st.st_size;
-	return fd;
 }
 
 /* [from, to) of diff onto the same place in base. */
@@ -143,10 +124,10 @@ int rebase_snap(const char *base, const char *diff, uint64_t *bytes, struct azer
 	uint64_t bsize, dsize;
 
 	*bytes = 0;
-	int dfd = open_regular("diff file", diff, O_RDONLY, &dsize, e);
+	int dfd = open_regular(diff, O_RDONLY, "diff file", &dsize, e);
 	if (dfd < 0)
 		return -1;
-	int bfd = open_regular("base file", base, O_WRONLY, &bsize, e);
+	int bfd = open_regular(base, O_WRONLY, "base file", &bsize, e);
 	if (bfd < 0) {
 		close(dfd);
 		return -1;

@@ -13,21 +13,12 @@
 # runs, a load into a process that has booted, and a load of a corrupted
 # state file are refused, the running VM unharmed.
 . "$(dirname "$0")/../lib/api.sh"
+. "$(dirname "$0")/../lib/snapshot.sh"
 require_kvm
 require curl
 
 rounds=8
 truncate -s 1M "$TMP/disk.img"
-
-# start NAME ARGS...: azote in the background, console in $TMP/NAME.out,
-# its log in $TMP/NAME.err; sets pid.
-start() {
-	local name=$1
-	shift
-	"$AZOTE" --log-level info "$@" </dev/null >"$TMP/$name.out" 2>"$TMP/$name.err" &
-	pid=$!
-	kill_at_exit "$pid"
-}
 
 # PCI (--enable-pci): the probe's interrupt-driven queue needs MSI-X.
 API_SOCK=$TMP/a.sock
@@ -46,16 +37,12 @@ api_expect 400 'save/restore unavailable while running' PUT /snapshot/create \
 api_expect 204 '' PATCH /vm '{"state": "Paused"}'
 api_expect 204 '' PUT /snapshot/create \
 	"{\"snapshot_type\": \"Full\", \"snapshot_path\": \"$TMP/vm.snap\", \"mem_file_path\": \"$TMP/vm.mem\"}"
-last=$(grep -a -o 'round [0-9]* ok' "$TMP/first.out" | tail -n 1 | awk '{print $2}')
+last=$(last_round "$TMP/first.out")
 cp "$TMP/disk.img" "$TMP/disk.at-snapshot"
 expect_eq "the memory file holds all of RAM (128 MiB)" "$(stat -c %s "$TMP/vm.mem")" $((128 << 20))
 expect_match "--describe-snapshot reads the state file" \
 	"$("$AZOTE" --describe-snapshot "$TMP/vm.snap" 2>&1)" '^v[0-9]'
-card=$(pgrep -P "$pid")
-kill -KILL "$pid"
-wait "$pid" 2>/dev/null
-for ((i = 0; i < 50; i++)); do [ -n "$card" ] && kill -0 "$card" 2>/dev/null || break; sleep 0.1; done
-expect_ok "azote and its card are gone" bash -c "! kill -0 $card 2>/dev/null"
+kill_vm
 
 echo "--- a new process loads it"
 API_SOCK=$TMP/b.sock
@@ -67,14 +54,7 @@ api_expect 204 '' PUT /snapshot/load "{\"snapshot_path\": \"$TMP/vm.snap\",
 api_expect 200 '"state":"Running"' GET /
 api_expect 400 'not supported after starting' PUT /snapshot/load \
 	"{\"snapshot_path\": \"$TMP/vm.snap\", \"mem_file_path\": \"$TMP/vm.mem\"}"
-wait_for "$TMP/second.out" "PROBE persist (PASS|FAIL)" 120 ||
-	fail "the restored probe did not finish: $(tail -5 "$TMP/second.out") $(tail -5 "$TMP/second.err")"
-expect_match "the restored probe goes on from round $((last + 1))" \
-	"$(grep -a -o 'round [0-9]* ok' "$TMP/second.out" | head -n 1)" "^round $((last + 1)) ok$"
-expect_match "and passes, every request with its interrupt" "$(cat "$TMP/second.out")" \
-	"PROBE persist PASS .*rounds=$rounds .*counter=$rounds irq=msix"
-status=0; wait_exit "$pid" 60 || status=$?
-expect_eq "the restored VM ends as the guest does" "$status" 0
+expect_resumed second "$last" "$rounds"
 
 echo "--- rolled back: the same snapshot again, from the command line"
 cp "$TMP/disk.at-snapshot" "$TMP/disk.img"

@@ -17,6 +17,7 @@
 # The loaded VM does not track dirty pages (the load did not ask, as in
 # Firecracker), so a Diff of it is refused with Firecracker's text.
 . "$(dirname "$0")/../lib/api.sh"
+. "$(dirname "$0")/../lib/snapshot.sh"
 require_kvm
 require curl
 REBASE=$BUILD/azote-rebase-snap
@@ -26,23 +27,10 @@ rounds=10
 ram_mib=128
 truncate -s 1M "$TMP/disk.img"
 
-# start NAME ARGS...: azote in the background, console in $TMP/NAME.out,
-# its log in $TMP/NAME.err; sets pid.
-start() {
-	local name=$1
-	shift
-	"$AZOTE" --log-level info "$@" </dev/null >"$TMP/$name.out" 2>"$TMP/$name.err" &
-	pid=$!
-	kill_at_exit "$pid"
-}
-
 # create TYPE SNAP MEM: a PUT /snapshot/create body.
 create() {
 	echo "{\"snapshot_type\": \"$1\", \"snapshot_path\": \"$2\", \"mem_file_path\": \"$3\"}"
 }
-
-# round FILE: the last round the probe reported done in FILE.
-round() { grep -a -o 'round [0-9]* ok' "$1" | tail -n 1 | awk '{print $2}'; }
 
 # data_kib FILE: the KiB the file's blocks hold (its holes hold none).
 data_kib() { echo $(( $(stat -c '%b * %B' "$1") / 1024 )); }
@@ -72,7 +60,7 @@ api_expect 204 '' PATCH /vm '{"state": "Paused"}'
 api_expect 400 "$TMP/no/such/dir/diff.mem: No such file or directory" PUT /snapshot/create \
 	"$(create Diff "$TMP/diff.snap" "$TMP/no/such/dir/diff.mem")"
 api_expect 204 '' PUT /snapshot/create "$(create Diff "$TMP/diff.snap" "$TMP/diff.mem")"
-last=$(round "$TMP/first.out")
+last=$(last_round "$TMP/first.out")
 expect_eq "the diff memory file is the size of RAM" "$(stat -c %s "$TMP/diff.mem")" \
 	$((ram_mib << 20))
 kib=$(data_kib "$TMP/diff.mem")
@@ -87,11 +75,7 @@ echo "second diff, nothing run in between: $kib2 KiB of data"
 expect_ok "a Diff right after a Diff writes (almost) nothing (at most 64 KiB)" \
 	test "$kib2" -le 64
 expect_match "the VM stays paused" "$(api GET /)" '"state": ?"Paused"'
-card=$(pgrep -P "$pid")
-kill -KILL "$pid"
-wait "$pid" 2>/dev/null
-for ((i = 0; i < 50; i++)); do [ -n "$card" ] && kill -0 "$card" 2>/dev/null || break; sleep 0.1; done
-expect_ok "azote and its card are gone" bash -c "! kill -0 $card 2>/dev/null"
+kill_vm
 
 echo "--- the diffs merged onto the Full memory file, oldest first"
 cp "$TMP/full.mem" "$TMP/merged.mem"
@@ -116,12 +100,5 @@ api_expect 400 'The requested operation is not supported: Diff snapshots are not
 [ ! -e "$TMP/x.snap" ] && [ ! -e "$TMP/x.mem" ] && pass "the refused Diff wrote no file" ||
 	fail "the refused Diff left files"
 api_expect 204 '' PATCH /vm '{"state": "Resumed"}'
-wait_for "$TMP/second.out" "PROBE persist (PASS|FAIL)" 120 ||
-	fail "the restored probe did not finish: $(tail -5 "$TMP/second.out") $(tail -5 "$TMP/second.err")"
-expect_match "the restored probe goes on from round $((last + 1))" \
-	"$(grep -a -o 'round [0-9]* ok' "$TMP/second.out" | head -n 1)" "^round $((last + 1)) ok$"
-expect_match "and passes, every request with its interrupt" "$(cat "$TMP/second.out")" \
-	"PROBE persist PASS .*rounds=$rounds .*counter=$rounds irq=msix"
-status=0; wait_exit "$pid" 60 || status=$?
-expect_eq "the restored VM ends as the guest does" "$status" 0
+expect_resumed second "$last" "$rounds"
 finish

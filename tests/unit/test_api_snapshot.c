@@ -196,6 +196,17 @@ static void test_load_after_config(void **state)
 	json_decref(cfg);
 }
 
+/* Booted with track_dirty_pages, then paused. */
+static void boot_tracking_paused(struct api_fixture *f)
+{
+	fx_configure(f);
+	assert_int_equal(fx_req(f, "PATCH", "/machine-config", "{\"track_dirty_pages\": true}"),
+			 204);
+	assert_int_equal(fx_req(f, "PUT", "/actions", "{\"action_type\": \"InstanceStart\"}"),
+			 204);
+	assert_int_equal(fx_req(f, "PATCH", "/vm", "{\"state\": \"Paused\"}"), 204);
+}
+
 /* Diff snapshots need dirty page tracking: Firecracker's refusal
  * without it (before 1.13); with it, the type reaches the VMM. */
 static void test_diff(void **state)
@@ -214,12 +225,7 @@ static void test_diff(void **state)
 	assert_int_equal(api_get_state(f->api), API_PAUSED);
 
 	fresh_api(f);
-	fx_configure(f);
-	assert_int_equal(fx_req(f, "PATCH", "/machine-config", "{\"track_dirty_pages\": true}"),
-			 204);
-	assert_int_equal(fx_req(f, "PUT", "/actions", "{\"action_type\": \"InstanceStart\"}"),
-			 204);
-	assert_int_equal(fx_req(f, "PATCH", "/vm", "{\"state\": \"Paused\"}"), 204);
+	boot_tracking_paused(f);
 	assert_int_equal(fx_req_at(f, "PUT", "/snapshot/create", diff), 204);
 	assert_int_equal(f->fake.snapshot_creates, 1);
 	assert_int_equal(f->fake.snap_type, SNAPSHOT_DIFF);
@@ -256,12 +262,7 @@ static void test_load_tracking(void **state)
 	};
 	static const bool tracks[] = { false, true, true, false };
 
-	fx_configure(f);
-	assert_int_equal(fx_req(f, "PATCH", "/machine-config", "{\"track_dirty_pages\": true}"),
-			 204);
-	assert_int_equal(fx_req(f, "PUT", "/actions", "{\"action_type\": \"InstanceStart\"}"),
-			 204);
-	assert_int_equal(fx_req(f, "PATCH", "/vm", "{\"state\": \"Paused\"}"), 204);
+	boot_tracking_paused(f);
 	assert_int_equal(fx_req_at(f, "PUT", "/snapshot/create", create_body), 204);
 	for (size_t i = 0; i < sizeof(loads) / sizeof(loads[0]); i++) {
 		fresh_api(f);

@@ -7,22 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int open_regular(const char *path, const char *what, uint64_t *size,
-			struct azerr *e)
-{
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return azerr_set(e, "%s %s: %s", what, path, strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		azerr_set(e, "%s %s: not a regular file", what, path);
-		close(fd);
-		return -1;
-	}
-	*size = (uint64_t)st.st_size;
-	return fd;
-}
+#include "common/fdio.h"
 
 static int read_all(int fd, const char *path, const char *what, uint8_t *dst,
 		    uint64_t size, struct azerr *e)
@@ -47,7 +32,7 @@ static int read_all(int fd, const char *path, const char *what, uint8_t *dst,
 int boot_file_size(const char *path, const char *what, uint64_t *size,
 		   struct azerr *e)
 {
-	int fd = open_regular(path, what, size, e);
+	int fd = open_regular(path, O_RDONLY, what, size, e);
 
 	if (fd < 0)
 		return -1;
@@ -59,7 +44,7 @@ int boot_file_read(const char *path, const char *what, uint64_t max,
 		   uint8_t **buf, size_t *len, struct azerr *e)
 {
 	uint64_t size;
-	int fd = open_regular(path, what, &size, e);
+	int fd = open_regular(path, O_RDONLY, what, &size, e);
 
 	if (fd < 0)
 		return -1;
@@ -92,7 +77,7 @@ int boot_file_read_into(const char *path, const char *what, void *dst,
 			uint64_t size, struct azerr *e)
 {
 	uint64_t now;
-	int fd = open_regular(path, what, &now, e);
+	int fd = open_regular(path, O_RDONLY, what, &now, e);
 	int rc;
 
 	if (fd < 0)

@@ -1,0 +1,46 @@
+# shellcheck shell=bash
+# Snapshot tests with the probe's persist test (source it after api.sh):
+# tests 67 and 68 run a VM, snapshot it, kill it, and check that a new
+# process goes on where the snapshot left the guest.
+
+# start NAME ARGS...: azote in the background, console in $TMP/NAME.out,
+# its log in $TMP/NAME.err; sets pid.
+start() {
+	local name=$1
+	shift
+	"$AZOTE" --log-level info "$@" </dev/null >"$TMP/$name.out" 2>"$TMP/$name.err" &
+	pid=$!
+	kill_at_exit "$pid"
+}
+
+# kill_vm: azote ($pid) and the card it started killed with SIGKILL, as a
+# crash would leave them: nothing of the first process helps the restore.
+kill_vm() {
+	local card i
+	card=$(pgrep -P "$pid")
+	kill -KILL "$pid"
+	wait "$pid" 2>/dev/null
+	for ((i = 0; i < 50; i++)); do
+		[ -n "$card" ] && kill -0 "$card" 2>/dev/null || break
+		sleep 0.1
+	done
+	expect_ok "azote and its card are gone" bash -c "! kill -0 $card 2>/dev/null"
+}
+
+# last_round FILE: the last round the probe reported done in FILE.
+last_round() { grep -a -o 'round [0-9]* ok' "$1" | tail -n 1 | awk '{print $2}'; }
+
+# expect_resumed NAME LAST ROUNDS: the probe restored in the azote whose
+# console is $TMP/NAME.out ($pid) goes on from round LAST + 1, passes all
+# ROUNDS with its interrupts, and azote ends as the guest does.
+expect_resumed() {
+	local name=$1 last=$2 rounds=$3 status=0
+	wait_for "$TMP/$name.out" "PROBE persist (PASS|FAIL)" 120 ||
+		fail "the restored probe did not finish: $(tail -5 "$TMP/$name.out") $(tail -5 "$TMP/$name.err")"
+	expect_match "the restored probe goes on from round $((last + 1))" \
+		"$(grep -a -o 'round [0-9]* ok' "$TMP/$name.out" | head -n 1)" "^round $((last + 1)) ok$"
+	expect_match "and passes, every request with its interrupt" "$(cat "$TMP/$name.out")" \
+		"PROBE persist PASS .*rounds=$rounds .*counter=$rounds irq=msix"
+	wait_exit "$pid" 60 || status=$?
+	expect_eq "the restored VM ends as the guest does" "$status" 0
+}
