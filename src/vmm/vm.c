@@ -120,7 +120,7 @@ static int create_kvm_vm(struct vm *vm, struct azerr *e)
 	return 0;
 }
 
-/* RAM of bytes, zeroed, or filled from a snapshot's memory file. With
+/* c's RAM, zeroed, or filled from a snapshot's memory file. With
  * track_dirty_pages, the record of what changes (vmm/dirty_log.h): made
  * before the devices, whose back-ends are given its log, and KVM logs the
  * vCPUs' writes to every RAM slot. At boot everything counts as changed
