@@ -43,7 +43,7 @@ static void run_tx(struct virtq *q, const struct net_mode *m)
 		if (n > 0 && iov_to_buf(out, (unsigned)n, 0, sink, sizeof(sink)) !=
 		    m->hdr_len + c.out_len - m->hdr_len)
 			abort();
-		virtq_push(q, c.head, 0);
+		virtq_push(q, &c, 0);
 	}
 }
 
@@ -74,7 +74,7 @@ static void run_ctrl(struct virtq *q)
 		net_ctrl_handle(&c, true, 4, &r);
 		if (r.pairs > 4 || (r.pairs && r.ack))
 			abort();
-		virtq_push(q, c.head, r.used_len);
+		virtq_push(q, &c, r.used_len);
 	}
 }
 

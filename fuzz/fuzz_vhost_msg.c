@@ -68,7 +68,7 @@ static int queue_start(void *dev, unsigned idx, struct virtq *q, struct azerr *e
 				p[iov[i].iov_len - 1] = p[0];
 			}
 		}
-		virtq_push(q, c.head, (uint32_t)c.in_len);
+		virtq_push(q, &c, (uint32_t)c.in_len);
 	}
 	virtq_notify(q);
 	return 0;

@@ -70,7 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			check_inside(op.data, op.nr_data);
 		if (op.status_ptr && (op.status_ptr < mem || op.status_ptr >= mem + MEM))
 			abort();
-		virtq_push(&q, c.head, blk_req_used_len(&op, 0));
+		virtq_push(&q, &c, blk_req_used_len(&op, 0));
 	}
 	virtq_rearm(&q);
 	virtq_notify(&q);

@@ -1,7 +1,7 @@
 # Cards: the code every card links (CARDLIB: guest rings, the vhost-user
 # back-end; JAIL_SRCS: the sandbox), and the block card.
 
-VIRTIO_SRCS := src/cards/virtio/gmem.c src/cards/virtio/iov.c src/cards/virtio/virtqueue.c
+VIRTIO_SRCS := src/cards/virtio/gmem.c src/cards/virtio/iov.c src/cards/virtio/virtqueue.c src/cards/virtio/vlog.c
 VHOST_SRCS  := src/vhost/msg.c src/cards/vhost/backend.c
 # The card side of the sandbox; src/vmm/card_spawn.c is the parent side (azote).
 JAIL_SRCS   := src/cards/fds.c src/jail/seccomp.c src/jail/confine.c
@@ -44,6 +44,7 @@ $(BUILD)/tests/vublk-drv: $(OBJ)/tests/host/vublk_drv.o $(OBJ)/tests/host/drv_ri
 	$(CC) $(LDFLAGS) -o $@ $^
 
 $(eval $(call unit_test,test_virtqueue,tests/unit/test_virtqueue.c $(VIRTIO_SRCS)))
+$(eval $(call unit_test,test_vlog,tests/unit/test_vlog.c $(VIRTIO_SRCS)))
 $(eval $(call unit_test,test_vhost_msg,tests/unit/test_vhost_msg.c src/vhost/msg.c src/cards/vhost/backend.c $(VIRTIO_SRCS)))
 $(eval $(call unit_test,test_vhost_frontend,tests/unit/test_vhost_frontend.c src/vhost/msg.c src/vmm/vhost_frontend.c))
 $(eval $(call unit_test,test_blk_req,tests/unit/test_blk_req.c src/cards/blk/req.c src/cards/virtio/iov.c))

@@ -18,6 +18,8 @@ enum payload_kind {
 	PAY_MEM,         /* memory table, one fd per region */
 	PAY_CONFIG,      /* config header + size bytes */
 	PAY_VRING_FD,    /* u64 index/flags, one fd unless NOFD */
+	PAY_LOG,         /* struct vhost_user_log, one fd */
+	PAY_LOG_REPLY,   /* SET_LOG_BASE's answer: see below */
 };
 
 struct request_info {
@@ -32,7 +34,15 @@ static const struct request_info requests[VHOST_USER_REQUEST_MAX] = {
 	[VHOST_USER_SET_OWNER] = { "SET_OWNER", PAY_NONE, 0 },
 	[VHOST_USER_RESET_OWNER] = { "RESET_OWNER", PAY_NONE, 0 },
 	[VHOST_USER_SET_MEM_TABLE] = { "SET_MEM_TABLE", PAY_MEM, 0 },
-	[VHOST_USER_SET_LOG_BASE] = { "SET_LOG_BASE", 0, 0 },
+	/* The spec's table says "reply payload: N/A", yet QEMU, the
+	 * reference front-end, always waits for an answer to a SET_LOG_BASE
+	 * carrying an fd, and back-ends answer it with 0, 8 (libvhost-user)
+	 * or 16 bytes (rust-vmm), whose content QEMU ignores. So it is a
+	 * request with a reply of its own (REPLY_ACK does not apply); this
+	 * back-end answers a u64, 0 when the log is taken, 1 when refused,
+	 * and this front-end takes any of the three sizes, an 8-byte
+	 * non-zero as a refusal. */
+	[VHOST_USER_SET_LOG_BASE] = { "SET_LOG_BASE", PAY_LOG, PAY_LOG_REPLY },
 	[VHOST_USER_SET_LOG_FD] = { "SET_LOG_FD", 0, 0 },
 	[VHOST_USER_SET_VRING_NUM] = { "SET_VRING_NUM", PAY_STATE, 0 },
 	[VHOST_USER_SET_VRING_ADDR] = { "SET_VRING_ADDR", PAY_ADDR, 0 },
@@ -99,6 +109,16 @@ static int check_payload(const struct vu_msg *m, enum payload_kind kind,
 			return azerr_set(e, "%s: unknown flags in 0x%llx", name,
 					 (unsigned long long)m->p.u64);
 		want_fds = size == 8 && !(m->p.u64 & VHOST_USER_VRING_NOFD);
+		break;
+	case PAY_LOG:
+		want = sizeof(struct vhost_user_log);
+		want_fds = 1;
+		break;
+	case PAY_LOG_REPLY:
+		if (size != 0 && size != 8 && size != sizeof(struct vhost_user_log))
+			return azerr_set(e, "%s: reply of %u bytes, expected 0, 8 or %zu",
+					 name, size, sizeof(struct vhost_user_log));
+		want = size;
 		break;
 	case PAY_MEM:
 		if (size < 8)

@@ -49,9 +49,14 @@ enum vhost_user_request {
 
 /* The virtio feature bit announcing protocol features. */
 #define VHOST_USER_F_PROTOCOL_FEATURES 30
+/* The vhost feature bit (not a virtio one: never shown to a guest) by which
+ * a back-end offers, and a front-end asks, that the back-end log the guest
+ * pages it writes (the spec's "Migration" section). */
+#define VHOST_F_LOG_ALL 26
 
 /* Protocol feature bits. */
 #define VHOST_USER_PROTOCOL_F_MQ            0
+#define VHOST_USER_PROTOCOL_F_LOG_SHMFD     1
 #define VHOST_USER_PROTOCOL_F_REPLY_ACK     3
 #define VHOST_USER_PROTOCOL_F_MTU           4
 #define VHOST_USER_PROTOCOL_F_CONFIG        9
@@ -78,6 +83,8 @@ struct vhost_user_vring_state {
 	uint32_t num;
 };
 
+/* SET_VRING_ADDR flag: log the writes to this ring's used ring, at the
+ * guest physical address in log. */
 #define VHOST_VRING_F_LOG 1
 
 struct vhost_user_vring_addr {
@@ -86,8 +93,18 @@ struct vhost_user_vring_addr {
 	uint64_t desc;    /* front-end virtual addresses */
 	uint64_t used;
 	uint64_t avail;
-	uint64_t log;     /* guest physical, for dirty logging (unsupported) */
+	uint64_t log;     /* the used ring's guest physical address, with F_LOG */
 };
+
+/* SET_LOG_BASE (with LOG_SHMFD): the log is mmap_size bytes at mmap_offset
+ * of the fd the message carries; bit n (byte n / 8, bit n % 8) stands for
+ * the guest page at n * VHOST_LOG_PAGE. */
+struct vhost_user_log {
+	uint64_t mmap_size;
+	uint64_t mmap_offset;
+};
+
+#define VHOST_LOG_PAGE 4096u
 
 struct vhost_user_mem_region {
 	uint64_t gpa;
@@ -117,6 +134,7 @@ union vhost_user_payload {
 	struct vhost_user_vring_addr addr;
 	struct vhost_user_mem_table mem;
 	struct vhost_user_config config;
+	struct vhost_user_log log;
 };
 
 #endif

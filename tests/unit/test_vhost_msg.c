@@ -73,7 +73,12 @@ static void test_parse_malformed(void **state)
 	assert_int_equal(parse(VHOST_USER_SET_FEATURES, 1, big, sizeof(big), 0, &m), -1);
 	assert_int_equal(parse(99, 1, NULL, 0, 0, &m), -1);          /* unknown */
 	assert_int_equal(parse(1000, 1, NULL, 0, 0, &m), -1);
-	assert_int_equal(parse(VHOST_USER_SET_LOG_BASE, 1, &u, 8, 1, &m), -1);  /* unsupported */
+	/* SET_LOG_BASE: 16 bytes (size, offset) and one fd. */
+	assert_int_equal(parse(VHOST_USER_SET_LOG_BASE, 1, &u, 8, 1, &m), -1);
+	assert_int_equal(parse(VHOST_USER_SET_LOG_BASE, 1, big, 16, 0, &m), -1);
+	assert_int_equal(parse(VHOST_USER_SET_LOG_BASE, 1, big, 16, 2, &m), -1);
+	assert_int_equal(parse(VHOST_USER_SET_LOG_BASE, 1, big, 16, 1, &m), 0);
+	assert_int_equal(parse(VHOST_USER_SET_LOG_FD, 1, NULL, 0, 1, &m), -1);  /* unsupported */
 	/* Memory table: fd count, region count, size. */
 	assert_int_equal(parse(VHOST_USER_SET_MEM_TABLE, 1, &t, 8 + 2 * 32, 1, &m), -1);
 	assert_int_equal(parse(VHOST_USER_SET_MEM_TABLE, 1, &t, 8 + 1 * 32, 2, &m), -1);
@@ -112,6 +117,14 @@ static void test_reply_checks(void **state)
 	/* REPLY_ACK answers are a u64. */
 	m.hdr = (struct vhost_user_header){ VHOST_USER_SET_MEM_TABLE, 1 | VHOST_USER_REPLY, 8 };
 	assert_int_equal(vu_msg_check_reply(&m, VHOST_USER_SET_MEM_TABLE, NULL), 0);
+	/* SET_LOG_BASE's: 0, 8 or 16 bytes, as back-ends send them. */
+	m.hdr = (struct vhost_user_header){ VHOST_USER_SET_LOG_BASE, 1 | VHOST_USER_REPLY, 0 };
+	assert_true(vu_request_has_reply(VHOST_USER_SET_LOG_BASE));
+	for (uint32_t size = 0; size <= 24; size++) {
+		m.hdr.size = size;
+		assert_int_equal(vu_msg_check_reply(&m, VHOST_USER_SET_LOG_BASE, NULL),
+				 size == 0 || size == 8 || size == 16 ? 0 : -1);
+	}
 }
 
 static int count_open_fds(void)
@@ -262,7 +275,10 @@ static void test_backend_answers(void **state)
 	assert_int_equal(ask(&b, sv[1], VHOST_USER_SET_OWNER, 0, NULL, 0, &r, &replied), 0);
 	assert_int_equal(ask(&b, sv[1], VHOST_USER_GET_FEATURES, 0, NULL, 0, &r, &replied), 0);
 	assert_true(replied);
-	assert_int_equal(r.p.u64, 0xff | (1ULL << VHOST_USER_F_PROTOCOL_FEATURES));
+	/* The device's, and two of the server's: protocol features, and
+	 * dirty logging (it offers LOG_SHMFD). */
+	assert_int_equal(r.p.u64, 0xff | (1ULL << VHOST_USER_F_PROTOCOL_FEATURES) |
+			 (1ULL << VHOST_F_LOG_ALL));
 	u = 1ULL << VHOST_USER_PROTOCOL_F_REPLY_ACK | 1ULL << VHOST_USER_PROTOCOL_F_CONFIG;
 	assert_int_equal(ask(&b, sv[1], VHOST_USER_SET_PROTOCOL_FEATURES, 0, &u, 8, &r, &replied), 0);
 	assert_false(replied);  /* no NEED_REPLY */
@@ -415,6 +431,111 @@ static void test_ring_start_failure(void **state)
 	close(sv[1]);
 }
 
+/* SET_LOG_BASE with a log of size bytes at off in fd (-1: none attached);
+ * returns the u64 the back-end answered, after checking it answered once
+ * (NEED_REPLY is set: REPLY_ACK must not add a second answer). */
+static uint64_t set_log(struct vu_backend *b, int peer, int fd, uint64_t size,
+			uint64_t off)
+{
+	struct vhost_user_log l = { size, off };
+	struct vu_msg r;
+	uint64_t v = ask_ack(b, peer, VHOST_USER_SET_LOG_BASE, &l, sizeof(l), fd);
+
+	assert_int_equal(vu_msg_recv(peer, &r, 0, NULL), -1);
+	assert_false(b->broken);
+	return v;
+}
+
+/* The dirty log's messages: SET_LOG_BASE's refusals answered as the
+ * front-end waits for them, the log checked against guest memory and
+ * replaced with the rings stopped, VHOST_VRING_F_LOG's address checked
+ * when the ring starts, every fd closed. */
+static void test_log_base(void **state)
+{
+	struct vu_backend b;
+	int sv[2], before = count_open_fds();
+	uint64_t u;
+	(void)state;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	vu_backend_init(&b, &fake_dev);
+	b.sock = sv[0];
+	u = 1ULL << VHOST_USER_PROTOCOL_F_REPLY_ACK;
+	assert_int_equal(ask_ack(&b, sv[1], VHOST_USER_SET_PROTOCOL_FEATURES, &u, 8, -1), 0);
+	assert_int_equal(ask_ack(&b, sv[1], VHOST_USER_SET_OWNER, NULL, 0, -1), 0);
+	int logfd = memfd_create("log", MFD_ALLOW_SEALING);
+	assert_int_equal(ftruncate(logfd, 4096), 0);
+	/* Without LOG_SHMFD negotiated: refused. */
+	assert_int_equal(set_log(&b, sv[1], dup(logfd), 16, 0), 1);
+	u |= 1ULL << VHOST_USER_PROTOCOL_F_LOG_SHMFD;
+	assert_int_equal(ask_ack(&b, sv[1], VHOST_USER_SET_PROTOCOL_FEATURES, &u, 8, -1), 0);
+	/* No fd, a size of 0, more than the fd holds, an eventfd: refused,
+	 * answered, the connection goes on. */
+	assert_int_equal(set_log(&b, sv[1], -1, 16, 0), 1);
+	assert_int_equal(set_log(&b, sv[1], dup(logfd), 0, 0), 1);
+	assert_int_equal(set_log(&b, sv[1], dup(logfd), 16, 4090), 1);
+	assert_int_equal(set_log(&b, sv[1], eventfd(0, 0), 16, 0), 1);
+	assert_null(b.log.bits);
+	/* 64 KiB of guest memory at 0x10000: pages up to 0x20000, 4 bytes of
+	 * log. 3 bytes are refused, 4 taken. */
+	int memfd = memfd_create("guest", 0);
+	assert_int_equal(ftruncate(memfd, 65536), 0);
+	struct vhost_user_mem_table t = { .nregions = 1 };
+	t.regions[0] = (struct vhost_user_mem_region){ 0x10000, 65536, 0x100000, 0 };
+	assert_int_equal(ask_ack(&b, sv[1], VHOST_USER_SET_MEM_TABLE, &t, 8 + 32, memfd), 0);
+	close(memfd);
+	assert_int_equal(set_log(&b, sv[1], dup(logfd), 3, 0), 1);
+	assert_int_equal(set_log(&b, sv[1], dup(logfd), 4, 0), 0);
+	assert_int_equal(b.log.size, 4);
+	/* A ring whose used ring is logged: log_guest_addr must be the used
+	 * ring's guest address (0x100000 + 0x2000 -> 0x12000). Unknown
+	 * flags are refused outright. */
+	u = (1ULL << VHOST_F_LOG_ALL) | (1ULL << VHOST_USER_F_PROTOCOL_FEATURES);
+	assert_int_equal(ask_ack(&b, sv[1], VHOST_USER_SET_FEATURES, &u, 8, -1), 0);
+	assert_int_equal(fake_features, 0);  /* the device does not see LOG_ALL */
+	struct vhost_user_vring_state num = { 0, 16 }, on = { 0, 1 };
+	assert_int_equal(ask_ack(&b, sv[1], VHOST_USER_SET_VRING_NUM, &num, 8, -1), 0);
+	struct vhost_user_vring_addr a = { .index = 0, .flags = 2, .desc = 0x100000,
+					   .avail = 0x101000, .used = 0x102000 };
+	assert_int_equal(ask_ack(&b, sv[1], VHOST_USER_SET_VRING_ADDR, &a, sizeof(a), -1), 1);
+	a.flags = VHOST_VRING_F_LOG;
+	a.log = 0x13000;
+	assert_int_equal(ask_ack(&b, sv[1], VHOST_USER_SET_VRING_ADDR, &a, sizeof(a), -1), 0);
+	int kick = eventfd(0, 0);
+	u = 0;
+	assert_int_equal(ask_ack(&b, sv[1], VHOST_USER_SET_VRING_ENABLE, &on, 8, -1), 0);
+	assert_int_equal(ask_ack(&b, sv[1], VHOST_USER_SET_VRING_KICK, &u, 8, dup(kick)), 1);
+	assert_false(b.vrings[0].running);
+	a.log = 0x12000;
+	assert_int_equal(ask_ack(&b, sv[1], VHOST_USER_SET_VRING_ADDR, &a, sizeof(a), -1), 0);
+	assert_true(b.vrings[0].running);
+	assert_ptr_equal(b.vrings[0].q.log, &b.log);
+	assert_ptr_equal(b.vrings[0].q.used_log, &b.log);
+	assert_int_equal(b.vrings[0].q.used_gpa, 0x12000);
+	/* A new log replaces the old one; the ring runs on it. */
+	uint8_t *old = b.log.bits;
+	assert_int_equal(set_log(&b, sv[1], dup(logfd), 8, 8), 0);
+	assert_true(b.log.bits != old);
+	assert_int_equal(b.log.size, 8);
+	assert_true(b.vrings[0].running);
+	/* Logging off again (features without LOG_ALL): the used ring is
+	 * still logged, as its address asks; buffers are not. */
+	u = 1ULL << VHOST_USER_F_PROTOCOL_FEATURES;
+	assert_int_equal(ask_ack(&b, sv[1], VHOST_USER_SET_FEATURES, &u, 8, -1), 0);
+	assert_true(b.vrings[0].running);
+	assert_null(b.vrings[0].q.log);
+	assert_ptr_equal(b.vrings[0].q.used_log, &b.log);
+	/* A reset forgets the log. */
+	assert_int_equal(ask_ack(&b, sv[1], VHOST_USER_RESET_DEVICE, NULL, 0, -1), 0);
+	assert_null(b.log.bits);
+	vu_backend_reset(&b);
+	close(kick);
+	close(logfd);
+	close(sv[0]);
+	close(sv[1]);
+	assert_int_equal(count_open_fds(), before);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -424,6 +545,7 @@ int main(void)
 		cmocka_unit_test(test_socket_roundtrip),
 		cmocka_unit_test(test_backend_answers),
 		cmocka_unit_test(test_ring_start_failure),
+		cmocka_unit_test(test_log_base),
 	};
 
 	log_init("test_vhost_msg", LOG_ERROR);

@@ -157,9 +157,17 @@ static void count(struct card_blk_stats *st, const struct blk_op *op, uint8_t st
 static void complete(struct blk_queue *bq, struct blk_req *r, uint8_t status)
 {
 	count(bq->sh->stats, &r->op, status);
-	if (r->op.status_ptr)
+	if (r->op.status_ptr) {
 		__atomic_store_n(r->op.status_ptr, status, __ATOMIC_RELAXED);
-	virtq_push(bq->q, r->chain.head, blk_req_used_len(&r->op, status));
+		/* The used length reaches the status byte (the writable part's
+		 * last) only for a read that succeeded; a failed read may have
+		 * written any part of its buffers. Both logged here, the rest
+		 * by virtq_push. */
+		virtq_log_write(bq->q, &r->chain, r->chain.in_len - 1, 1);
+		if (status != VIRTIO_BLK_S_OK && r->op.kind == BLK_OP_READ)
+			virtq_log_write(bq->q, &r->chain, 0, r->op.data_len);
+	}
+	virtq_push(bq->q, &r->chain, blk_req_used_len(&r->op, status));
 	r->next_free = bq->free;
 	bq->free = r;
 	bq->inflight--;

@@ -159,7 +159,7 @@ static void tx_run(struct net_pair *p)
 				count_frame(p, false, (uint64_t)w - p->env->mode->hdr_len);
 		}
 		p->tx_wait_tap = false;
-		virtq_push(q, p->tx_chain.head, 0);
+		virtq_push(q, &p->tx_chain, 0);
 	}
 	p->tx_more = true;
 }
@@ -229,7 +229,7 @@ static void ctrl_run(struct net_pair *p)
 			 * driver sees the ack. */
 			if (r.pairs)
 				p->env->set_pairs(p->env->ctx, r.pairs);
-			virtq_push(q, c.head, r.used_len);
+			virtq_push(q, &c, r.used_len);
 		}
 	} while (virtq_rearm(q));
 }

@@ -19,7 +19,7 @@ static void give_back(struct virtq *q, const struct net_rx_bufs *b, unsigned n,
 		return;
 	}
 	for (unsigned i = 0; i < n; i++)
-		virtq_push(q, b->c[i].head, 0);
+		virtq_push(q, &b->c[i], 0);
 }
 
 /* Takes the next usable receive buffer into c; 0 when the ring is empty. */
@@ -35,7 +35,7 @@ static int pop_buffer(struct virtq *q, const struct net_mode *m,
 			log_warn("net RX: buffer %u unusable (%u readable segments, "
 				 "%llu writable bytes)", c->head, c->nr_out,
 				 (unsigned long long)c->in_len);
-		virtq_push(q, c->head, 0);
+		virtq_push(q, c, 0);
 	}
 	return 0;
 }
@@ -50,7 +50,7 @@ static void publish(struct virtq *q, struct net_rx_bufs *b, unsigned n,
 		const struct virtq_chain *c = &b->c[i];
 		size_t chunk = c->in_len < len - off ? c->in_len : len - off;
 		iov_from_buf(c->iov + c->nr_out, c->nr_in, 0, frame + off, chunk);
-		virtq_fill(q, i, c->head, (uint32_t)chunk);
+		virtq_fill(q, i, c, (uint32_t)chunk);
 		off += chunk;
 	}
 	virtq_flush(q, n);

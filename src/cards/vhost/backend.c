@@ -42,6 +42,9 @@ static int start_ring(struct vu_backend *b, unsigned idx, struct azerr *e)
 	vr->q.callfd = vr->callfd;
 	if (virtq_start(&vr->q, &b->mem, vr->num, vr->addr.desc, vr->addr.avail,
 			vr->addr.used, true, vr->base, b->features, &why) ||
+	    virtq_set_log(&vr->q, b->log.bits ? &b->log : NULL,
+			  b->features & VIRTIO_BIT(VHOST_F_LOG_ALL),
+			  vr->addr.flags & VHOST_VRING_F_LOG, vr->addr.log, &why) ||
 	    b->dev->ops->queue_start(b->dev->dev, idx, &vr->q, &why)) {
 		vr->failed = true;
 		ring_error(vr);
@@ -102,6 +105,7 @@ void vu_backend_reset(struct vu_backend *b)
 {
 	reset_rings(b);
 	gmem_unmap(&b->mem);
+	vlog_unmap(&b->log);
 	b->owner = false;
 	b->features = 0;
 	b->features_set = false;
@@ -159,9 +163,21 @@ static struct vu_vring *ring_arg(struct vu_backend *b, uint32_t idx, struct azer
 	return &b->vrings[idx];
 }
 
+/* GET_FEATURES' answer: the device's features, the protocol features
+ * bit, and VHOST_F_LOG_ALL for a device that logs its writes (it offers
+ * LOG_SHMFD: see struct vu_device). */
+static uint64_t offered_features(const struct vu_backend *b)
+{
+	uint64_t f = b->dev->features | VIRTIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES);
+
+	if (b->dev->protocol_features & (1ULL << VHOST_USER_PROTOCOL_F_LOG_SHMFD))
+		f |= VIRTIO_BIT(VHOST_F_LOG_ALL);
+	return f;
+}
+
 static int set_features(struct vu_backend *b, uint64_t f, struct azerr *e)
 {
-	uint64_t offered = b->dev->features | VIRTIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES);
+	uint64_t offered = offered_features(b);
 
 	if (f & ~offered)
 		return azerr_set(e, "features 0x%llx not offered (offered 0x%llx)",
@@ -171,7 +187,10 @@ static int set_features(struct vu_backend *b, uint64_t f, struct azerr *e)
 	stop_all(b);
 	b->features = f;
 	b->features_set = true;
-	b->dev->ops->set_features(b->dev->dev, f & ~VIRTIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES));
+	/* Logging is the server's and the ring code's business, not the
+	 * device's. */
+	b->dev->ops->set_features(b->dev->dev, f & ~(VIRTIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES) |
+						     VIRTIO_BIT(VHOST_F_LOG_ALL)));
 	/* Without protocol features there is no SET_VRING_ENABLE: rings are
 	 * enabled as they start. */
 	if (!(f & VIRTIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES)))
@@ -207,6 +226,35 @@ static int set_mem_table(struct vu_backend *b, struct vu_msg *m, struct azerr *e
 		b->vrings[i].failed = false;
 	log_debug("%s: memory table of %u regions mapped", b->name, mem.nr);
 	return 0;
+}
+
+/* SET_LOG_BASE: the front-end's dirty log (vlog.h). Always answered, a u64
+ * 0 when taken and 1 when refused (msg.c says why). */
+static int set_log_base(struct vu_backend *b, struct vu_msg *m, struct azerr *e)
+{
+	struct vlog l;
+
+	if (!(b->protocol_features & (1ULL << VHOST_USER_PROTOCOL_F_LOG_SHMFD)))
+		return azerr_set(e, "the LOG_SHMFD protocol feature was not negotiated");
+	if (vlog_map(&l, m->fds[0], m->p.log.mmap_size, m->p.log.mmap_offset, e))
+		return -1;
+	uint64_t end = vlog_mem_end(&b->mem);
+	if (!vlog_covers(&l, end)) {
+		azerr_set(e, "a log of %llu bytes does not cover guest memory up to 0x%llx",
+			  (unsigned long long)l.size, (unsigned long long)end);
+		vlog_unmap(&l);
+		return -1;
+	}
+	/* Workers may be setting bits in the old log: stop the rings, swap,
+	 * and let update_rings restart them on the new one, as for the
+	 * memory table. */
+	stop_all(b);
+	vlog_unmap(&b->log);
+	b->log = l;
+	for (unsigned i = 0; i < VHOST_USER_MAX_QUEUES; i++)
+		b->vrings[i].failed = false;
+	log_debug("%s: dirty log of %llu bytes mapped", b->name, (unsigned long long)l.size);
+	return reply_u64(b, m, 0, e);
 }
 
 static int set_vring_fd(struct vu_backend *b, struct vu_msg *m, struct azerr *e)
@@ -302,9 +350,11 @@ static int handle_vring(struct vu_backend *b, struct vu_msg *m, struct azerr *e)
 	if (m->hdr.request == VHOST_USER_SET_VRING_ADDR) {
 		if (!(vr = ring_arg(b, m->p.addr.index, e)))
 			return -1;
-		if (m->p.addr.flags & VHOST_VRING_F_LOG)
-			return azerr_set(e, "vring %u: dirty logging is not supported",
-					 m->p.addr.index);
+		/* log_guest_addr is checked when the ring starts, against
+		 * the memory table and log of that time. */
+		if (m->p.addr.flags & ~VHOST_VRING_F_LOG)
+			return azerr_set(e, "vring %u: unknown flags 0x%x",
+					 m->p.addr.index, m->p.addr.flags);
 		stop_ring(b, m->p.addr.index);
 		vr->addr = m->p.addr;
 		vr->has_addr = true;
@@ -348,8 +398,7 @@ static int dispatch(struct vu_backend *b, struct vu_msg *m, struct azerr *e)
 {
 	switch (m->hdr.request) {
 	case VHOST_USER_GET_FEATURES:
-		return reply_u64(b, m, b->dev->features |
-				 VIRTIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES), e);
+		return reply_u64(b, m, offered_features(b), e);
 	case VHOST_USER_SET_FEATURES:
 		return set_features(b, m->p.u64, e);
 	case VHOST_USER_GET_PROTOCOL_FEATURES:
@@ -371,6 +420,7 @@ static int dispatch(struct vu_backend *b, struct vu_msg *m, struct azerr *e)
 		 * ownership and the negotiated protocol features. */
 		reset_rings(b);
 		gmem_unmap(&b->mem);
+		vlog_unmap(&b->log);
 		b->features = 0;
 		b->features_set = false;
 		b->status = 0;
@@ -381,6 +431,8 @@ static int dispatch(struct vu_backend *b, struct vu_msg *m, struct azerr *e)
 		return 0;
 	case VHOST_USER_SET_MEM_TABLE:
 		return set_mem_table(b, m, e);
+	case VHOST_USER_SET_LOG_BASE:
+		return set_log_base(b, m, e);
 	case VHOST_USER_SET_VRING_NUM:
 	case VHOST_USER_SET_VRING_ADDR:
 	case VHOST_USER_SET_VRING_BASE:
@@ -428,6 +480,25 @@ static bool needs_owner(uint32_t req)
 	}
 }
 
+/* Answers a refused request that has a reply of its own the way its
+ * front-end learns of the refusal: GET_CONFIG with an empty config (the
+ * spec's), SET_LOG_BASE with a u64 1. -1 for requests with no such answer
+ * (the GET_* that report values) or when it cannot be sent. */
+static int answer_refusal(struct vu_backend *b, const struct vu_msg *m)
+{
+	struct azerr e;
+
+	switch (m->hdr.request) {
+	case VHOST_USER_GET_CONFIG:
+		refuse_config(b, m, &e);
+		return b->replied ? 0 : -1;
+	case VHOST_USER_SET_LOG_BASE:
+		return reply_u64(b, m, 1, &e);
+	default:
+		return -1;
+	}
+}
+
 int vu_backend_handle(struct vu_backend *b, struct vu_msg *m, struct azerr *e)
 {
 	char buf[32];
@@ -438,7 +509,7 @@ int vu_backend_handle(struct vu_backend *b, struct vu_msg *m, struct azerr *e)
 
 	b->replied = false;
 	if (vu_msg_check_request(m, &err)) {
-		r = m->hdr.request == VHOST_USER_GET_CONFIG ? refuse_config(b, m, &err) : -1;
+		r = -1;
 	} else if (!b->owner && needs_owner(m->hdr.request)) {
 		r = azerr_set(&err, "before SET_OWNER");
 	} else {
@@ -447,8 +518,9 @@ int vu_backend_handle(struct vu_backend *b, struct vu_msg *m, struct azerr *e)
 	vu_msg_close_fds(m);
 	if (r == 0)
 		r = update_rings(b, &err);
-	/* The front-end waits for an answer we did not give. */
-	if (r < 0 && has_reply && !b->replied)
+	/* The front-end waits for an answer we did not give: the refusal's,
+	 * where the request has one. */
+	if (r < 0 && has_reply && !b->replied && answer_refusal(b, m) < 0)
 		b->broken = true;
 	if (!has_reply && (m->hdr.flags & VHOST_USER_NEED_REPLY) &&
 	    (b->protocol_features & (1ULL << VHOST_USER_PROTOCOL_F_REPLY_ACK))) {

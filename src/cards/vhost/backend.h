@@ -22,6 +22,7 @@
 #include "vhost/protocol.h"
 #include "cards/virtio/gmem.h"
 #include "cards/virtio/virtqueue.h"
+#include "cards/virtio/vlog.h"
 
 struct vu_device_ops {
 	/* Fills buf with len bytes of device config space from offset off
@@ -42,6 +43,11 @@ struct vu_device_ops {
 	void (*queue_stop)(void *dev, unsigned idx, struct virtq *q);
 };
 
+/* A device offering VHOST_USER_PROTOCOL_F_LOG_SHMFD is offered
+ * VHOST_F_LOG_ALL too: it must write guest memory only into the chains it
+ * pops, and complete them through virtq_push/virtq_fill with the length it
+ * wrote, logging any other byte it writes with virtq_log_write
+ * (virtqueue.h), so that the log sees every page it changes. */
 struct vu_device {
 	const struct vu_device_ops *ops;
 	void *dev;
@@ -75,6 +81,7 @@ struct vu_backend {
 	uint64_t protocol_features; /* acked */
 	uint8_t status;
 	struct gmem mem;
+	struct vlog log;            /* SET_LOG_BASE's, or empty */
 	bool broken;                /* a failure the front-end cannot be told */
 	bool replied;               /* the current request got its answer */
 	struct vu_vring vrings[VHOST_USER_MAX_QUEUES];
@@ -83,6 +90,7 @@ struct vu_backend {
 /* The protocol features this server implements; a device offers a subset. */
 #define VU_BACKEND_PROTOCOL_FEATURES \
 	((1ULL << VHOST_USER_PROTOCOL_F_MQ) | \
+	 (1ULL << VHOST_USER_PROTOCOL_F_LOG_SHMFD) | \
 	 (1ULL << VHOST_USER_PROTOCOL_F_REPLY_ACK) | \
 	 (1ULL << VHOST_USER_PROTOCOL_F_CONFIG) | \
 	 (1ULL << VHOST_USER_PROTOCOL_F_RESET_DEVICE) | \

@@ -34,11 +34,7 @@ int gmem_check(const struct gmem *m, struct azerr *e)
 	return 0;
 }
 
-/* Keeps the front-end from shrinking fd under our mapping, which would
- * SIGBUS us on the next access: a memfd gets F_SEAL_SHRINK unless it has
- * it. False when fd can still shrink: a memfd that takes no more seals, or
- * a file (QEMU's memory-backend-file), which has no seals at all. */
-static bool seal_shrink(int fd)
+bool gmem_seal_shrink(int fd)
 {
 	int seals = fcntl(fd, F_GET_SEALS);
 
@@ -58,7 +54,7 @@ int gmem_map_region(struct gmem_region *r, int fd, uint64_t off, struct azerr *e
 	r->map = NULL;
 	/* Sealed before its size is read: a front-end shrinking it between
 	 * the two would get a size check the mapping then outlives. */
-	bool sealed = seal_shrink(fd);
+	bool sealed = gmem_seal_shrink(fd);
 	if (fstat(fd, &st) < 0)
 		return azerr_set(e, "memory region fd: %s", strerror(errno));
 	if (off + r->size < off || (S_ISREG(st.st_mode) &&
@@ -122,6 +118,20 @@ void *gmem_uva(const struct gmem *m, uint64_t uva, uint64_t len)
 {
 	const struct gmem_region *r = find(m, uva, len ? len : 1, 1);
 	return r ? r->hva + (uva - r->uva) : NULL;
+}
+
+bool gmem_hva_to_gpa(const struct gmem *m, const void *hva, uint64_t *gpa)
+{
+	const uint8_t *p = hva;
+
+	for (unsigned i = 0; i < m->nr; i++) {
+		const struct gmem_region *r = &m->r[i];
+		if (r->hva && p >= r->hva && (uint64_t)(p - r->hva) < r->size) {
+			*gpa = r->gpa + (uint64_t)(p - r->hva);
+			return true;
+		}
+	}
+	return false;
 }
 
 int gmem_gpa_iov(const struct gmem *m, uint64_t gpa, uint64_t len,

@@ -8,6 +8,7 @@
 #ifndef AZOTE_CARDS_VIRTIO_GMEM_H
 #define AZOTE_CARDS_VIRTIO_GMEM_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/uio.h>
 
@@ -41,6 +42,12 @@ int gmem_check(const struct gmem *m, struct azerr *e);
  * cannot be done). The fd is not kept: the mapping holds the memory. */
 int gmem_map_region(struct gmem_region *r, int fd, uint64_t off, struct azerr *e);
 
+/* Keeps the front-end from shrinking fd under our mapping, which would
+ * SIGBUS us on the next access: a memfd gets F_SEAL_SHRINK unless it has
+ * it. False when fd can still shrink: a memfd that takes no more seals, or
+ * a file (QEMU's memory-backend-file), which has no seals at all. */
+bool gmem_seal_shrink(int fd);
+
 /* Unmaps every region and empties m. */
 void gmem_unmap(struct gmem *m);
 
@@ -51,6 +58,11 @@ void *gmem_gpa(const struct gmem *m, uint64_t gpa, uint64_t len);
 
 /* Host address of the frontend-virtual range [uva, uva+len), one region. */
 void *gmem_uva(const struct gmem *m, uint64_t uva, uint64_t len);
+
+/* Guest physical address of host address hva, which must lie in one of
+ * m's regions (every iovec gmem_gpa_iov made does); false if it does not.
+ * For the dirty log, which is kept by guest address. */
+bool gmem_hva_to_gpa(const struct gmem *m, const void *hva, uint64_t *gpa);
 
 /* Appends iovecs covering [gpa, gpa+len) to iov[*n..cap), splitting at
  * region boundaries where regions are adjacent in guest physical space.

@@ -1,6 +1,7 @@
 #include "cards/virtio/virtqueue.h"
 
 #include <endian.h>
+#include <stddef.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -86,7 +87,71 @@ int virtq_start(struct virtq *q, const struct gmem *mem, unsigned num,
 	q->signalled_valid = false;
 	q->broken = false;
 	q->bad_chains = 0;
+	q->log = q->used_log = NULL;
 	return 0;
+}
+
+int virtq_set_log(struct virtq *q, struct vlog *log, bool buffers, bool used,
+		  uint64_t used_gpa, struct azerr *e)
+{
+	uint64_t used_len = virtq_used_size(q->num);
+
+	q->log = q->used_log = NULL;
+	if (used && !log)
+		return azerr_set(e, "used ring logging asked (VHOST_VRING_F_LOG) but no "
+				 "log given (SET_LOG_BASE)");
+	if (!log)
+		return 0;
+	uint64_t end = vlog_mem_end(q->mem);
+	if (buffers && !vlog_covers(log, end))
+		return azerr_set(e, "dirty log of %llu bytes does not cover guest memory "
+				 "up to 0x%llx", (unsigned long long)log->size,
+				 (unsigned long long)end);
+	if (used) {
+		/* The front-end names the used ring twice, by its own address
+		 * and by the guest's: both must be the same memory, or the
+		 * bits would describe pages we do not write. */
+		if (gmem_gpa(q->mem, used_gpa, used_len) != (void *)q->used)
+			return azerr_set(e, "log_guest_addr 0x%llx is not the guest address "
+					 "of the used ring", (unsigned long long)used_gpa);
+		if (!vlog_covers(log, used_gpa + used_len))
+			return azerr_set(e, "dirty log of %llu bytes does not cover the used "
+					 "ring at 0x%llx", (unsigned long long)log->size,
+					 (unsigned long long)used_gpa);
+		q->used_log = log;
+		q->used_gpa = used_gpa;
+	}
+	q->log = buffers ? log : NULL;
+	return 0;
+}
+
+void virtq_log_write(struct virtq *q, const struct virtq_chain *c, uint64_t off,
+		     uint64_t len)
+{
+	if (__builtin_expect(!q->log, 1))
+		return;
+	const struct iovec *iov = c->iov + c->nr_out;
+	for (unsigned i = 0; i < c->nr_in && len; i++) {
+		uint64_t l = iov[i].iov_len;
+		if (off >= l) {
+			off -= l;
+			continue;
+		}
+		uint64_t chunk = l - off < len ? l - off : len;
+		uint64_t gpa;
+		/* Each segment lies in one region: gmem_gpa_iov split them. */
+		if (gmem_hva_to_gpa(q->mem, (uint8_t *)iov[i].iov_base + off, &gpa))
+			vlog_mark(q->log, gpa, chunk);
+		len -= chunk;
+		off = 0;
+	}
+}
+
+/* Logs a write of len bytes at offset off of the used ring. */
+static inline void log_used(struct virtq *q, uint64_t off, uint64_t len)
+{
+	if (__builtin_expect(q->used_log != NULL, 0))
+		vlog_mark(q->used_log, q->used_gpa + off, len);
 }
 
 /* Adds one descriptor's buffer to the chain, readable ones before writable
@@ -177,6 +242,17 @@ int virtq_map_chain(const struct virtq *q, uint16_t head, struct virtq_chain *c,
 	}
 }
 
+/* Writes the used element n places past the published index. */
+static void fill_head(struct virtq *q, unsigned n, uint16_t head, uint32_t len)
+{
+	uint16_t slot = (uint16_t)(q->used_idx + n) % q->num;
+	struct virtq_used_elem *el = &q->used->ring[slot];
+
+	__atomic_store_n(&el->id, htole32(head), __ATOMIC_RELAXED);
+	__atomic_store_n(&el->len, htole32(len), __ATOMIC_RELAXED);
+	log_used(q, offsetof(struct virtq_used, ring) + slot * sizeof(*el), sizeof(*el));
+}
+
 int virtq_pop(struct virtq *q, struct virtq_chain *c)
 {
 	while (!q->broken) {
@@ -200,19 +276,20 @@ int virtq_pop(struct virtq *q, struct virtq_chain *c)
 			return 1;
 		if (q->bad_chains++ < BAD_CHAIN_LOG_LIMIT)
 			log_warn("virtqueue: request %u failed: %s", head, e.msg);
-		/* A head out of range names no request we could complete. */
-		if (head < q->num)
-			virtq_push(q, head, 0);
+		/* A head out of range names no request we could complete;
+		 * the rest is completed having written nothing. */
+		if (head < q->num) {
+			fill_head(q, 0, head, 0);
+			virtq_flush(q, 1);
+		}
 	}
 	return 0;
 }
 
-void virtq_fill(struct virtq *q, unsigned n, uint16_t head, uint32_t len)
+void virtq_fill(struct virtq *q, unsigned n, const struct virtq_chain *c, uint32_t len)
 {
-	struct virtq_used_elem *el = &q->used->ring[(uint16_t)(q->used_idx + n) % q->num];
-
-	__atomic_store_n(&el->id, htole32(head), __ATOMIC_RELAXED);
-	__atomic_store_n(&el->len, htole32(len), __ATOMIC_RELAXED);
+	virtq_log_write(q, c, 0, len);
+	fill_head(q, n, c->head, len);
 }
 
 void virtq_flush(struct virtq *q, unsigned count)
@@ -220,11 +297,13 @@ void virtq_flush(struct virtq *q, unsigned count)
 	q->used_idx = (uint16_t)(q->used_idx + count);
 	/* Release: the elements are visible before the index that covers them. */
 	__atomic_store_n(&q->used->idx, htole16(q->used_idx), __ATOMIC_RELEASE);
+	/* Logged before the driver is told (virtq_notify). */
+	log_used(q, offsetof(struct virtq_used, idx), sizeof(q->used->idx));
 }
 
-void virtq_push(struct virtq *q, uint16_t head, uint32_t len)
+void virtq_push(struct virtq *q, const struct virtq_chain *c, uint32_t len)
 {
-	virtq_fill(q, 0, head, len);
+	virtq_fill(q, 0, c, len);
 	virtq_flush(q, 1);
 }
 
@@ -263,10 +342,14 @@ bool virtq_rearm_at(struct virtq *q, uint16_t idx)
 {
 	if (q->broken)
 		return false;
-	if (q->event_idx)
+	if (q->event_idx) {
 		st16((uint16_t *)&q->used->ring[q->num], idx);
-	else
+		log_used(q, offsetof(struct virtq_used, ring) +
+			 q->num * sizeof(struct virtq_used_elem), 2);
+	} else {
 		st16(&q->used->flags, 0);
+		log_used(q, offsetof(struct virtq_used, flags), 2);
+	}
 	/* Full barrier: publish avail_event (or the cleared flag) before
 	 * re-reading avail->idx, so a request made meanwhile is either seen
 	 * here or kicked. */
@@ -278,8 +361,10 @@ void virtq_suppress_kicks(struct virtq *q)
 {
 	/* Under EVENT_IDX the driver ignores the flags (§2.7.10); an
 	 * avail_event left behind the requests already taken is enough. */
-	if (!q->event_idx)
+	if (!q->event_idx) {
 		st16(&q->used->flags, VIRTQ_USED_F_NO_NOTIFY);
+		log_used(q, offsetof(struct virtq_used, flags), 2);
+	}
 }
 
 bool virtq_has_avail(const struct virtq *q)

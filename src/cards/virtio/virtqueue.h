@@ -13,6 +13,7 @@
 
 #include "common/err.h"
 #include "cards/virtio/gmem.h"
+#include "cards/virtio/vlog.h"
 #include "virtio/ring.h"
 
 struct virtq {
@@ -33,6 +34,14 @@ struct virtq {
 	bool signalled_valid;
 	bool broken;             /* the driver broke the ring: stop taking work */
 	uint64_t bad_chains;     /* requests failed for malformed chains */
+
+	/* Dirty logging (virtq_set_log), NULL when off: the log the pages of
+	 * written buffers go to (VHOST_F_LOG_ALL), and the one the used
+	 * ring's writes go to, at its guest address used_gpa
+	 * (VHOST_VRING_F_LOG). */
+	struct vlog *log;
+	struct vlog *used_log;
+	uint64_t used_gpa;
 };
 
 /* One request as the device sees it: the head index to complete, then the
@@ -71,15 +80,39 @@ int virtq_pop(struct virtq *q, struct virtq_chain *c);
 int virtq_map_chain(const struct virtq *q, uint16_t head, struct virtq_chain *c,
 		    struct azerr *e);
 
-/* Puts head on the used ring with len bytes written and publishes it. */
-void virtq_push(struct virtq *q, uint16_t head, uint32_t len);
+/* Completes chain c (as virtq_pop gave it) with len bytes written: logs
+ * the first len bytes of its writable part as written (virtq_log_write),
+ * puts it on the used ring and publishes it. */
+void virtq_push(struct virtq *q, const struct virtq_chain *c, uint32_t len);
 
-/* Writes a used element n places past the published used index without
- * publishing it; virtq_flush publishes count filled elements at once. For
- * devices that complete several chains as one unit (a network frame spread
- * over mergeable receive buffers): the driver must never see a part. */
-void virtq_fill(struct virtq *q, unsigned n, uint16_t head, uint32_t len);
+/* Writes c's used element n places past the published used index without
+ * publishing it, after logging its first len writable bytes as virtq_push
+ * does; virtq_flush publishes count filled elements at once. For devices
+ * that complete several chains as one unit (a network frame spread over
+ * mergeable receive buffers): the driver must never see a part. */
+void virtq_fill(struct virtq *q, unsigned n, const struct virtq_chain *c, uint32_t len);
 void virtq_flush(struct virtq *q, unsigned count);
+
+/* Dirty logging. Every write a device makes into guest memory must reach
+ * the log before the driver can see it: the bytes a used length reports
+ * are logged by virtq_push/virtq_fill; a device that writes others (a
+ * block request's status byte at the end of its buffers, a failed read)
+ * logs them with virtq_log_write before it pushes. The used ring's own
+ * writes are logged here. With logging off each costs one branch. */
+
+/* Turns logging on for a started q: buffers (VHOST_F_LOG_ALL negotiated)
+ * into log, and the used ring (VHOST_VRING_F_LOG) at guest address
+ * used_gpa. log NULL (no SET_LOG_BASE): buffers are not logged, and a
+ * used ring to log is refused. Refuses a log that does not cover the
+ * memory table (buffers) or the used ring, and a used_gpa that is not
+ * where the memory table puts the used ring. On failure logging is off. */
+int virtq_set_log(struct virtq *q, struct vlog *log, bool buffers, bool used,
+		  uint64_t used_gpa, struct azerr *e);
+
+/* Logs bytes [off, off + len) of c's writable part as written (clipped to
+ * its end). */
+void virtq_log_write(struct virtq *q, const struct virtq_chain *c, uint64_t off,
+		     uint64_t len);
 
 /* virtq_rearm for a device that needs more than what is available (a
  * frame needs more receive buffers than the driver has posted): asks for
