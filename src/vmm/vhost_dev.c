@@ -58,16 +58,43 @@ static int send_mem_table(struct vhost_dev *d, struct azerr *e)
 	return vu_fe_set_mem_table(&d->fe, r, (unsigned)m->nr_regions, e);
 }
 
+/* The protocol features azote asks of a back-end: LOG_SHMFD only when the
+ * VM tracks changed pages, so that an untracked VM's back-ends are not
+ * asked for what it never uses. */
+static uint64_t wanted_protocol_features(const struct vhost_dev *d)
+{
+	uint64_t pf = VU_FE_PROTOCOL_FEATURES;
+
+	if (d->vm->dirty.fd >= 0)
+		pf |= 1ULL << VHOST_USER_PROTOCOL_F_LOG_SHMFD;
+	return pf;
+}
+
+/* Whether the back-end is to log its writes into the VM's dirty log: the
+ * VM tracks changed pages and the back-end offers both halves. */
+static bool can_log(const struct vhost_dev *d)
+{
+	return d->vm->dirty.fd >= 0 && d->fe.can_log &&
+	       (d->fe.protocol_features & (1ULL << VHOST_USER_PROTOCOL_F_LOG_SHMFD));
+}
+
 int vhost_dev_start_rings(struct vhost_dev *d, uint64_t features,
 			  const struct virtio_queue *q, const uint16_t *base,
 			  struct azerr *e)
 {
 	unsigned nr_queues = d->vd->p.nr_queues;
+	bool log = can_log(d);
 
 	if (__atomic_load_n(&d->dead, __ATOMIC_ACQUIRE))
 		return azerr_set(e, "%s: the back-end is gone", d->name);
-	if (vu_fe_set_features(&d->fe, features & ~d->own_features, e) < 0 ||
-	    send_mem_table(d, e) < 0)
+	/* Every start sends the log again: a reset made the back-end forget
+	 * it, and a snapshot's resume or a restore comes here too. */
+	d->logs_writes = false;
+	features &= ~d->own_features;
+	if (log)
+		features |= 1ULL << VHOST_F_LOG_ALL;
+	if (vu_fe_set_features(&d->fe, features, e) < 0 || send_mem_table(d, e) < 0 ||
+	    (log && vu_fe_set_log_base(&d->fe, d->vm->dirty.fd, d->vm->dirty.bytes, e) < 0))
 		return -1;
 	for (unsigned i = 0; i < nr_queues; i++) {
 		if (!q[i].enabled)
@@ -79,6 +106,8 @@ int vhost_dev_start_rings(struct vhost_dev *d, uint64_t features,
 			 * comes from a snapshot, the fds from this VM. */
 			.kickfd = d->vd->queues[i].kick_fd,
 			.callfd = d->vd->queues[i].call_fd,
+			/* The used ring is the one part the back-end writes. */
+			.log = log, .log_gpa = q[i].device,
 		};
 		/* Split ring sizes (§2.7): 16-byte descriptors, avail and used
 		 * rings with their headers and event fields. */
@@ -94,6 +123,7 @@ int vhost_dev_start_rings(struct vhost_dev *d, uint64_t features,
 		d->rings_on |= 1u << i;
 	}
 	d->started = true;
+	d->logs_writes = log;
 	return 0;
 }
 
@@ -150,7 +180,7 @@ static void vd_stop(void *ctx)
 	/* The back-end forgets the driver's features; offer ours again for
 	 * the next driver. */
 	if (vu_fe_reset(&d->fe, &e) < 0 ||
-	    vu_fe_negotiate(&d->fe, VU_FE_PROTOCOL_FEATURES, &e) < 0)
+	    vu_fe_negotiate(&d->fe, wanted_protocol_features(d), &e) < 0)
 		log_warn("%s", e.msg);
 }
 
@@ -379,7 +409,7 @@ int vhost_dev_create(struct vhost_dev *d, struct vm *vm, const struct device_kin
 	} else if (start_card(d, dev, e) < 0) {
 		goto fail;
 	}
-	if (vu_fe_negotiate(&d->fe, VU_FE_PROTOCOL_FEATURES, e) < 0 ||
+	if (vu_fe_negotiate(&d->fe, wanted_protocol_features(d), e) < 0 ||
 	    vu_fe_get_queue_num(&d->fe, &nr_queues, e) < 0) {
 		/* A card that cannot start says why on stderr and exits;
 		 * that, not the broken socket, is the news. */
@@ -417,6 +447,12 @@ int vhost_dev_create(struct vhost_dev *d, struct vm *vm, const struct device_kin
 	}
 	log_info("%s: %u queue(s), features 0x%llx", d->name, nr_queues,
 		 (unsigned long long)features);
+	/* The VM runs all the same; only a Diff snapshot is refused while
+	 * this device's rings run (logs_writes). */
+	if (vm->dirty.fd >= 0 && !can_log(d))
+		log_warn("%s: its vhost-user back-end cannot log the guest memory it "
+			 "writes (VHOST_F_LOG_ALL with the LOG_SHMFD protocol feature): "
+			 "no Diff snapshot of this VM while the device runs", d->name);
 	return 0;
 fail:
 	vhost_dev_destroy(d);

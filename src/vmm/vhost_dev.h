@@ -73,7 +73,10 @@ int vhost_dev_create(struct vhost_dev *d, struct vm *vm, const struct device_kin
 void vhost_dev_destroy(struct vhost_dev *d);
 
 /* Hands the enabled queues of q (the transport's, or a snapshot's) to the
- * back-end with the driver's features: SET_FEATURES, SET_MEM_TABLE, then
+ * back-end with the driver's features: SET_FEATURES, SET_MEM_TABLE, the
+ * dirty log when the VM tracks changed pages and the back-end can log
+ * (SET_LOG_BASE, VHOST_F_LOG_ALL, each ring's used ring logged; sets
+ * logs_writes), then
  * each ring from avail index base[i] (NULL: 0, a fresh start), with the
  * transport's kick and call eventfds. What DRIVER_OK does, and what a
  * resume or restore does from saved state. Call with d->vd->lock held. */

@@ -166,16 +166,19 @@ static int check_card_and_memory(struct vhost_dev *d, const struct card_rings *r
 				 struct azerr *e)
 {
 	uint64_t want = r->features & ~d->own_features;
+	/* LOG_SHMFD says whether the saved VM tracked changed pages, not
+	 * anything about its rings: a VM restored without tracking does not
+	 * negotiate it, and need not. */
+	uint64_t want_pf = r->protocol_features & ~(1ULL << VHOST_USER_PROTOCOL_F_LOG_SHMFD);
 
 	if (want & ~d->fe.features)
 		return azerr_set(e, "%s: snapshot's driver features include 0x%llx, "
 				 "which this card does not offer", d->name,
 				 (unsigned long long)(want & ~d->fe.features));
-	if (r->protocol_features & ~d->fe.protocol_features)
+	if (want_pf & ~d->fe.protocol_features)
 		return azerr_set(e, "%s: snapshot's vhost-user protocol features "
 				 "include 0x%llx, not negotiated with this card", d->name,
-				 (unsigned long long)(r->protocol_features &
-						      ~d->fe.protocol_features));
+				 (unsigned long long)(want_pf & ~d->fe.protocol_features));
 	for (unsigned i = 0; i < r->nr_queues; i++) {
 		const struct card_ring *c = &r->q[i];
 		if (!c->enabled)

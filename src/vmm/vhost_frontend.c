@@ -136,7 +136,10 @@ int vu_fe_negotiate(struct vu_frontend *fe, uint64_t want, struct azerr *e)
 	    get_u64(fe, VHOST_USER_GET_FEATURES, &f, e))
 		return -1;
 	fe->has_protocol_features = f & (1ULL << VHOST_USER_F_PROTOCOL_FEATURES);
-	fe->features = f & ~(1ULL << VHOST_USER_F_PROTOCOL_FEATURES);
+	fe->can_log = f & (1ULL << VHOST_F_LOG_ALL);
+	/* Neither is a device feature: no guest is to see them. */
+	fe->features = f & ~((1ULL << VHOST_USER_F_PROTOCOL_FEATURES) |
+			     (1ULL << VHOST_F_LOG_ALL));
 	if (!fe->has_protocol_features)
 		return 0;
 	if (get_u64(fe, VHOST_USER_GET_PROTOCOL_FEATURES, &pf, e) ||
@@ -148,9 +151,11 @@ int vu_fe_negotiate(struct vu_frontend *fe, uint64_t want, struct azerr *e)
 
 int vu_fe_set_features(struct vu_frontend *fe, uint64_t features, struct azerr *e)
 {
-	if (features & ~fe->features)
+	uint64_t offered = fe->features | (fe->can_log ? 1ULL << VHOST_F_LOG_ALL : 0);
+
+	if (features & ~offered)
 		return azerr_set(e, "vhost-user %s: features 0x%llx not offered",
-				 fe->name, (unsigned long long)(features & ~fe->features));
+				 fe->name, (unsigned long long)(features & ~offered));
 	if (fe->has_protocol_features)
 		features |= 1ULL << VHOST_USER_F_PROTOCOL_FEATURES;
 	return request_u64(fe, VHOST_USER_SET_FEATURES, features, e);
@@ -234,6 +239,24 @@ int vu_fe_set_mem_table(struct vu_frontend *fe, const struct vu_fe_region *r,
 		       8 + n * sizeof(struct vhost_user_mem_region), fds, n, NULL, e);
 }
 
+int vu_fe_set_log_base(struct vu_frontend *fe, int fd, uint64_t size, struct azerr *e)
+{
+	struct vhost_user_log l = { .mmap_size = size, .mmap_offset = 0 };
+	struct vu_msg r;
+
+	if (!has_pf(fe, VHOST_USER_PROTOCOL_F_LOG_SHMFD))
+		return azerr_set(e, "vhost-user %s: back-end cannot take a dirty log "
+				 "(LOG_SHMFD protocol feature)", fe->name);
+	if (request(fe, VHOST_USER_SET_LOG_BASE, &l, sizeof(l), &fd, 1, &r, e))
+		return -1;
+	/* Back-ends answer 0, 8 or 16 bytes (vhost/msg.c); those answering
+	 * a u64 say 0 when they took the log. */
+	if (r.hdr.size == sizeof(uint64_t) && r.p.u64)
+		return azerr_set(e, "vhost-user %s: back-end refused SET_LOG_BASE "
+				 "(a log of %llu bytes)", fe->name, (unsigned long long)size);
+	return 0;
+}
+
 static int vring_fd(struct vu_frontend *fe, uint32_t req, unsigned idx, int fd,
 		    struct azerr *e)
 {
@@ -247,6 +270,7 @@ int vu_fe_vring_start(struct vu_frontend *fe, unsigned idx,
 {
 	struct vhost_user_vring_addr a = {
 		.index = idx, .desc = v->desc, .used = v->used, .avail = v->avail,
+		.flags = v->log ? VHOST_VRING_F_LOG : 0, .log = v->log ? v->log_gpa : 0,
 	};
 	uint64_t one = 1;
 

@@ -11,6 +11,10 @@
  *   ... guest sets FEATURES_OK, queues, DRIVER_OK ...
  *   vu_fe_set_features(&fe, guest_features, &e)
  *   vu_fe_set_mem_table(&fe, regions, n, &e)   (all RAM regions)
+ *   vu_fe_set_log_base(&fe, fd, size, &e)      (tracking dirty pages: the
+ *                                               features then carry
+ *                                               VHOST_F_LOG_ALL, each ring
+ *                                               its used ring's GPA)
  *   vu_fe_vring_start(&fe, i, &ring, &e)       (each enabled queue)
  *   ... data path: guest -> kickfd (KVM ioeventfd) -> card;
  *                  card -> callfd (KVM irqfd) -> guest ...
@@ -52,8 +56,10 @@ struct vu_frontend {
 	int sock;
 	char name[112];             /* socket path or caller's name */
 	int timeout_ms;
-	uint64_t features;          /* offered by the back-end, without bit 30 */
+	uint64_t features;          /* offered by the back-end, without bits 30
+				     * and 26: what a guest may see */
 	bool has_protocol_features; /* VHOST_USER_F_PROTOCOL_FEATURES offered */
+	bool can_log;               /* VHOST_F_LOG_ALL offered */
 	uint64_t protocol_features; /* negotiated */
 };
 
@@ -71,6 +77,8 @@ struct vu_fe_vring {
 	uint16_t base;              /* first avail index (0 after a reset) */
 	int kickfd;                 /* eventfd the driver's notify signals */
 	int callfd;                 /* eventfd the back-end signals; -1: none */
+	bool log;                   /* the back-end logs its used ring writes */
+	uint64_t log_gpa;           /* at this guest address (the used ring's) */
 };
 
 /* Connects to a back-end listening on path. */
@@ -85,7 +93,9 @@ int vu_fe_attach(struct vu_frontend *fe, int sock, const char *name,
  * back-end has. Fills fe->features and fe->protocol_features. */
 int vu_fe_negotiate(struct vu_frontend *fe, uint64_t want, struct azerr *e);
 
-/* SET_FEATURES with the driver's choice (must be within fe->features). */
+/* SET_FEATURES with the driver's choice (must be within fe->features),
+ * with VHOST_F_LOG_ALL added when the back-end is to log its writes (only
+ * if fe->can_log). */
 int vu_fe_set_features(struct vu_frontend *fe, uint64_t features, struct azerr *e);
 
 /* Queues the back-end supports: GET_QUEUE_NUM with MQ, else 1. */
@@ -100,6 +110,11 @@ int vu_fe_set_config(struct vu_frontend *fe, uint32_t off, const void *buf,
 /* SET_MEM_TABLE with n (1..8) regions. */
 int vu_fe_set_mem_table(struct vu_frontend *fe, const struct vu_fe_region *r,
 			unsigned n, struct azerr *e);
+
+/* SET_LOG_BASE: the dirty log the back-end sets bits in, size bytes at
+ * offset 0 of fd (needs the LOG_SHMFD protocol feature). The back-end's
+ * answer is awaited: a refusal fails the call. */
+int vu_fe_set_log_base(struct vu_frontend *fe, int fd, uint64_t size, struct azerr *e);
 
 /* Sets up and starts ring idx: NUM, BASE, ADDR, CALL, KICK, ENABLE 1, and
  * one kick so that back-ends waiting for a first kick start too. */

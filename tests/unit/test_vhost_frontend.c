@@ -9,6 +9,8 @@
 #include <cmocka.h>
 
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -112,12 +114,113 @@ static void test_negotiation(void **state)
 	assert_int_equal(n, 1);
 }
 
+/* Reads the next message the front-end sent; fails the test if none. */
+static void sent(struct vu_msg *m)
+{
+	assert_int_equal(vu_msg_recv(peer, m, 100, NULL), 1);
+}
+
+/* Dirty logging: VHOST_F_LOG_ALL is kept out of the features a guest would
+ * see and added only when asked; SET_LOG_BASE carries the fd, the size and
+ * offset 0, and waits for the answer whichever size a back-end gives it;
+ * a logged ring's SET_VRING_ADDR names its used ring's guest address. */
+static void test_dirty_log(void **state)
+{
+	struct azerr e;
+	struct vu_msg m;
+	uint64_t f = (1ULL << 32) | (1ULL << VHOST_USER_F_PROTOCOL_FEATURES) |
+		     (1ULL << VHOST_F_LOG_ALL) | 1;
+	uint64_t pf = (1ULL << VHOST_USER_PROTOCOL_F_REPLY_ACK) |
+		      (1ULL << VHOST_USER_PROTOCOL_F_LOG_SHMFD);
+	uint64_t ack = 0, nack = 1;
+	uint8_t sixteen[16] = { 0 };
+	(void)state;
+
+	answer(VHOST_USER_GET_FEATURES, 8, &f);
+	answer(VHOST_USER_GET_PROTOCOL_FEATURES, 8, &pf);
+	assert_int_equal(vu_fe_negotiate(&fe, VU_FE_PROTOCOL_FEATURES |
+					 (1ULL << VHOST_USER_PROTOCOL_F_LOG_SHMFD), &e), 0);
+	assert_int_equal(fe.features, (1ULL << 32) | 1);
+	assert_true(fe.can_log);
+	for (int i = 0; i < 4; i++)
+		sent(&m);
+	assert_int_equal(m.hdr.request, VHOST_USER_SET_PROTOCOL_FEATURES);
+	assert_int_equal(m.p.u64, pf);
+	/* LOG_ALL when asked, never otherwise. */
+	answer(VHOST_USER_SET_FEATURES, 8, &ack);
+	assert_int_equal(vu_fe_set_features(&fe, 1 | (1ULL << VHOST_F_LOG_ALL), &e), 0);
+	sent(&m);
+	assert_int_equal(m.p.u64, 1 | (1ULL << VHOST_F_LOG_ALL) |
+				  (1ULL << VHOST_USER_F_PROTOCOL_FEATURES));
+	/* SET_LOG_BASE: the fd, 16 bytes, no NEED_REPLY (it has its own). */
+	int logfd = memfd_create("log", 0);
+	answer(VHOST_USER_SET_LOG_BASE, 8, &ack);
+	assert_int_equal(vu_fe_set_log_base(&fe, logfd, 4096, &e), 0);
+	sent(&m);
+	assert_int_equal(m.hdr.request, VHOST_USER_SET_LOG_BASE);
+	assert_int_equal(m.hdr.size, 16);
+	assert_int_equal(m.hdr.flags & VHOST_USER_NEED_REPLY, 0);
+	assert_int_equal(m.p.log.mmap_size, 4096);
+	assert_int_equal(m.p.log.mmap_offset, 0);
+	assert_int_equal(m.nfds, 1);
+	vu_msg_close_fds(&m);
+	/* Answers of 0 and 16 bytes are back-ends' too; an 8-byte non-zero
+	 * is a refusal; other sizes are a broken back-end. */
+	answer(VHOST_USER_SET_LOG_BASE, 0, NULL);
+	assert_int_equal(vu_fe_set_log_base(&fe, logfd, 4096, &e), 0);
+	answer(VHOST_USER_SET_LOG_BASE, 16, sixteen);
+	assert_int_equal(vu_fe_set_log_base(&fe, logfd, 4096, &e), 0);
+	answer(VHOST_USER_SET_LOG_BASE, 8, &nack);
+	assert_int_equal(vu_fe_set_log_base(&fe, logfd, 4096, &e), -1);
+	assert_non_null(strstr(e.msg, "refused SET_LOG_BASE"));
+	answer(VHOST_USER_SET_LOG_BASE, 4, &nack);
+	assert_int_equal(vu_fe_set_log_base(&fe, logfd, 4096, &e), -1);
+	assert_non_null(strstr(e.msg, "bad reply"));
+	for (int i = 0; i < 4; i++) {
+		sent(&m);
+		vu_msg_close_fds(&m);
+	}
+	/* A logged ring names its used ring's guest address. */
+	static const uint32_t ring_reqs[] = {
+		VHOST_USER_SET_VRING_NUM, VHOST_USER_SET_VRING_BASE,
+		VHOST_USER_SET_VRING_ADDR, VHOST_USER_SET_VRING_CALL,
+		VHOST_USER_SET_VRING_KICK, VHOST_USER_SET_VRING_ENABLE,
+	};
+	struct vu_fe_vring v = { .num = 16, .desc = 0x7000, .avail = 0x8000,
+				 .used = 0x9000, .kickfd = eventfd(0, 0), .callfd = -1,
+				 .log = true, .log_gpa = 0x5000 };
+	for (unsigned i = 0; i < 6; i++)
+		answer(ring_reqs[i], 8, &ack);
+	assert_int_equal(vu_fe_vring_start(&fe, 1, &v, &e), 0);
+	for (unsigned i = 0; i < 6; i++) {
+		sent(&m);
+		assert_int_equal(m.hdr.request, ring_reqs[i]);
+		if (m.hdr.request == VHOST_USER_SET_VRING_ADDR) {
+			assert_int_equal(m.p.addr.flags, VHOST_VRING_F_LOG);
+			assert_int_equal(m.p.addr.log, 0x5000);
+			assert_int_equal(m.p.addr.used, 0x9000);
+		}
+		vu_msg_close_fds(&m);
+	}
+	/* Without the protocol feature no log is sent; without LOG_ALL
+	 * offered it is not asked for. */
+	fe.protocol_features &= ~(1ULL << VHOST_USER_PROTOCOL_F_LOG_SHMFD);
+	assert_int_equal(vu_fe_set_log_base(&fe, logfd, 4096, &e), -1);
+	assert_non_null(strstr(e.msg, "LOG_SHMFD"));
+	fe.can_log = false;
+	assert_int_equal(vu_fe_set_features(&fe, 1 | (1ULL << VHOST_F_LOG_ALL), &e), -1);
+	assert_int_equal(vu_msg_recv(peer, &m, 0, NULL), -1);  /* nothing sent */
+	close(v.kickfd);
+	close(logfd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_silent_backend, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backend_gone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_negotiation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dirty_log, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
