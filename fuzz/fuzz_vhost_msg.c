@@ -4,10 +4,13 @@
  * header + payload) as they would arrive on the socket. Each message that
  * decodes is handled by a back-end serving a device with two queues. The
  * fds of SET_MEM_TABLE are memfds holding the memory image, so the table
- * really maps; the others are eventfds, as kick, call and error fds must
- * be. A ring that starts is drained as a device would: every chain the
- * virtqueue accepts is checked to lie inside mapped guest memory, touched,
- * and completed. */
+ * really maps; SET_LOG_BASE's is a fresh memfd of LOG_FD_SIZE zeroes, so
+ * the dirty log really maps; the others are eventfds, as kick, call and
+ * error fds must be. A ring that starts is drained as a device would: every
+ * chain the virtqueue accepts is checked to lie inside mapped guest memory,
+ * touched, and completed (which sets log bits when logging is on). After
+ * each message the last log fd is checked: no byte outside the range the
+ * message gave (offset, size) may have been written. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +25,11 @@
 
 #define MEM_IMAGE 2048
 #define MEM_SIZE  65536 /* each memfd; the image is at its start */
+#define LOG_FD_SIZE 8192
+
+/* The last SET_LOG_BASE's fd (our copy) and the range it named. */
+static int log_fd = -1;
+static uint64_t log_off, log_size;
 
 static const uint8_t *image;
 
@@ -101,6 +109,35 @@ static int memory_fd(void)
 	return fd;
 }
 
+/* A fresh, zeroed log fd for a SET_LOG_BASE naming [off, off + size). */
+static int new_log_fd(uint64_t off, uint64_t size)
+{
+	int fd = memfd_create("fuzz-log", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+
+	if (fd < 0 || ftruncate(fd, LOG_FD_SIZE) < 0)
+		abort();
+	if (log_fd >= 0)
+		close(log_fd);
+	log_fd = dup(fd);
+	log_off = off;
+	log_size = size;
+	return fd;
+}
+
+/* Aborts if the card wrote the log fd outside the range it was given. */
+static void check_log_fd(void)
+{
+	static uint8_t buf[LOG_FD_SIZE];
+
+	if (log_fd < 0)
+		return;
+	if (pread(log_fd, buf, sizeof(buf), 0) != (ssize_t)sizeof(buf))
+		abort();
+	for (uint64_t i = 0; i < sizeof(buf); i++)
+		if (buf[i] && (i < log_off || i - log_off >= log_size))
+			abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -131,9 +168,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			len = size - 1;
 		if (vu_msg_parse(&m, data + 1, len, nfds, NULL) == 0) {
 			bool memory = m.hdr.request == VHOST_USER_SET_MEM_TABLE;
+			bool log = m.hdr.request == VHOST_USER_SET_LOG_BASE;
 			for (unsigned i = 0; i < m.nfds; i++)
-				m.fds[i] = memory ? memory_fd() : eventfd(0, EFD_CLOEXEC);
+				m.fds[i] = memory ? memory_fd() :
+					   log ? new_log_fd(m.p.log.mmap_offset, m.p.log.mmap_size) :
+					   eventfd(0, EFD_CLOEXEC);
 			vu_backend_handle(&b, &m, NULL);
+			check_log_fd();
 		}
 		data += 1 + len;
 		size -= 1 + len;
@@ -142,5 +183,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			;
 	}
 	vu_backend_reset(&b);
+	if (log_fd >= 0)
+		close(log_fd);
+	log_fd = -1;
 	return 0;
 }

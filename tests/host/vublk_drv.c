@@ -18,12 +18,15 @@
  * closed it.
  *
  * Tests: basic ro nopunch seg-max hostile mq remap reset fds bench throughput
- * throttle-stop durable-write crash-io control handover (--image names the
+ * throttle-stop durable-write crash-io control handover dirtylog (--image names the
  * image for "fds", "odd-size" and "control"; "control", azote's updates
  * after boot, swaps it for --next-image, handed over a second time O_DIRECT
  * with --next-direct, as azote does for a card that runs --direct;
  * "handover" needs the card's command line: it moves the running rings to
  * a second card started from it, as a snapshot's restore does).
+ * "dirtylog" restarts the device with a dirty log (VHOST_F_LOG_ALL,
+ * SET_LOG_BASE, each used ring logged) and checks that reads mark exactly
+ * the pages the card wrote: data, status byte, used ring.
  * "throughput" reads --bench-size bytes at a time for --warmup-ms, then
  * measures bytes/s and ops/s over --bench-seconds (a rate limiter's first
  * fill is not measured). Prints one line per check; exits 0
@@ -40,6 +43,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -79,6 +83,10 @@ struct drv {
 	pid_t card_pid;
 	int failures;
 	int passes;
+	/* The dirty log the back-end is given at setup, or fd -1. */
+	int log_fd;
+	uint8_t *log;
+	uint64_t log_bytes;
 };
 
 static void check(struct drv *d, bool ok, const char *fmt, ...)
@@ -818,6 +826,7 @@ static void throughput(struct drv *d, unsigned secs, unsigned warmup_ms, uint32_
 }
 
 static void setup(struct drv *d, unsigned want_queues);
+static void teardown(struct drv *d);
 
 /* For a card allowed one request a minute (--ops-limit
  * size=1,refill_time=60000): the first request goes, the second stays on
@@ -1132,6 +1141,87 @@ static void test_handover(struct drv *d, char **card)
 	      HANDOVER_REQS);
 }
 
+/* ---- dirty log ---- */
+
+#define PAGE 4096ULL
+
+/* Checks the log against one request's writes: every page of [want, want
+ * + want_len) and the pages of the status byte, the used ring's index and
+ * the element slot must be set; besides them only the used ring's other
+ * pages (its flags and avail_event, rewritten as kicks are re-armed) may
+ * be; then clears the log. */
+static void expect_log(struct drv *d, const char *what, uint64_t want, uint64_t want_len,
+		       uint64_t status, uint16_t slot)
+{
+	const struct drv_vq *q = &d->q[0];
+	uint64_t used_end = q->used_gpa + virtq_used_size(q->num);
+	uint64_t must[4] = { status / PAGE, (q->used_gpa + 2) / PAGE,
+			     (q->used_gpa + 4 + 8ULL * slot) / PAGE, UINT64_MAX };
+	unsigned missing = 0, extra = 0;
+
+	for (uint64_t n = 0; n < d->log_bytes * 8; n++) {
+		bool set = (d->log[n / 8] >> (n % 8)) & 1;
+		bool in_data = want_len && n >= want / PAGE && n <= (want + want_len - 1) / PAGE;
+		bool required = in_data || n == must[0] || n == must[1] || n == must[2];
+		bool allowed = required || (n >= q->used_gpa / PAGE && n <= (used_end - 1) / PAGE);
+		if (required && !set && missing++ < 4)
+			printf("  page 0x%llx not marked\n", (unsigned long long)(n * PAGE));
+		if (set && !allowed && extra++ < 4)
+			printf("  page 0x%llx marked, not written\n", (unsigned long long)(n * PAGE));
+	}
+	check(d, !missing && !extra, "%s: the log marks exactly the pages written "
+	      "(%u missing, %u more)", what, missing, extra);
+	memset(d->log, 0, d->log_bytes);
+}
+
+/* Restarts the device with a dirty log, then reads, writes and fails a
+ * read, each checked against the log. */
+static void test_dirtylog(struct drv *d)
+{
+	uint64_t bytes = ((DRV_HIGH_GPA + (32ULL << 20)) / PAGE + 7) / 8;
+	unsigned queues = d->nr_queues;
+
+	teardown(d);
+	d->log_fd = memfd_create("vublk-drv-log", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (d->log_fd < 0 || ftruncate(d->log_fd, (off_t)bytes) < 0)
+		die(2, "log: %s", strerror(errno));
+	d->log = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, d->log_fd, 0);
+	if (d->log == MAP_FAILED)
+		die(2, "log: %s", strerror(errno));
+	d->log_bytes = bytes;
+	setup(d, queues);
+	memset(d->log, 0, bytes);  /* setup's own traffic, if any */
+
+	/* 3 sectors' worth more than two pages, starting mid-page, in high
+	 * memory: the card writes 3 pages, the status byte and its used
+	 * element. */
+	uint64_t buf = d->slots[0][2].data + 0x800;
+	uint16_t slot = d->q[0].last_used % d->q[0].num;
+	uint8_t st = rw(d, 0, false, 64, buf, 0x2000, 0);
+	check(d, st == VIRTIO_BLK_S_OK, "read of 8 KiB (status %u)", st);
+	expect_log(d, "read of 8 KiB at gpa 0x100000800+", buf, 0x2000,
+		   d->slots[0][0].status, slot);
+	/* The same read in 2 KiB descriptors, in low memory. */
+	buf = d->slots[0][0].data + 0x400;
+	slot = d->q[0].last_used % d->q[0].num;
+	struct io io = { .type = VIRTIO_BLK_T_IN, .sector = 64, .data = buf,
+			 .len = 0x2000, .dev_writes = true, .layout = 2 };
+	st = do_io(d, 0, &io, NULL);
+	check(d, st == VIRTIO_BLK_S_OK, "read in 2 KiB descriptors (status %u)", st);
+	expect_log(d, "read in 2 KiB descriptors", buf, 0x2000, d->slots[0][0].status, slot);
+	/* A write: the card reads the data, writes only the status byte. */
+	slot = d->q[0].last_used % d->q[0].num;
+	st = rw(d, 0, true, 64, d->slots[0][2].data, 0x2000, 0);
+	check(d, st == VIRTIO_BLK_S_OK, "write of 8 KiB (status %u)", st);
+	expect_log(d, "write of 8 KiB", 0, 0, d->slots[0][0].status, slot);
+	/* A read past the end fails: used.len is 1, the status byte is still
+	 * where the chain ends, and is logged. */
+	slot = d->q[0].last_used % d->q[0].num;
+	st = rw(d, 0, false, d->capacity, d->slots[0][2].data, 512, 0);
+	check(d, st == VIRTIO_BLK_S_IOERR, "read past the end fails (status %u)", st);
+	expect_log(d, "failed read", 0, 0, d->slots[0][0].status, slot);
+}
+
 static void durable_write(struct drv *d)
 {
 	uint64_t buf = d->slots[0][0].data;
@@ -1224,10 +1314,15 @@ static void setup(struct drv *d, unsigned want_queues)
 			VIRTIO_BIT(VIRTIO_BLK_F_WRITE_ZEROES) |
 			VIRTIO_BIT(VIRTIO_BLK_F_SEG_MAX) | VIRTIO_BIT(VIRTIO_BLK_F_BLK_SIZE);
 	unsigned nq = 0;
+	bool log = d->log_fd >= 0;
 
-	if (vu_fe_negotiate(&d->fe, VU_FE_PROTOCOL_FEATURES, &e) ||
+	if (vu_fe_negotiate(&d->fe, VU_FE_PROTOCOL_FEATURES |
+			    (log ? 1ULL << VHOST_USER_PROTOCOL_F_LOG_SHMFD : 0), &e) ||
 	    vu_fe_get_queue_num(&d->fe, &nq, &e))
 		die(2, "%s", e.msg);
+	if (log && (!d->fe.can_log ||
+		    !(d->fe.protocol_features & (1ULL << VHOST_USER_PROTOCOL_F_LOG_SHMFD))))
+		die(2, "back-end does not offer dirty logging (VHOST_F_LOG_ALL, LOG_SHMFD)");
 	d->features = d->fe.features & want;
 	if (!(d->features & VIRTIO_BIT(VIRTIO_F_VERSION_1)))
 		die(2, "back-end does not offer VIRTIO_F_VERSION_1");
@@ -1236,9 +1331,11 @@ static void setup(struct drv *d, unsigned want_queues)
 	if (want_queues > nq || want_queues > MAX_QUEUES)
 		die(2, "%u queues asked, back-end has %u", want_queues, nq);
 	d->nr_queues = want_queues;
-	if (vu_fe_set_features(&d->fe, d->features, &e))
+	if (vu_fe_set_features(&d->fe, d->features | (log ? 1ULL << VHOST_F_LOG_ALL : 0), &e))
 		die(2, "%s", e.msg);
 	send_mem_table(d);
+	if (log && vu_fe_set_log_base(&d->fe, d->log_fd, d->log_bytes, &e))
+		die(2, "%s", e.msg);
 	for (unsigned qi = 0; qi < d->nr_queues; qi++) {
 		struct drv_vq *q = &d->q[qi];
 		if (drv_vq_init(q, &d->mem, d->qsize,
@@ -1257,6 +1354,7 @@ static void setup(struct drv *d, unsigned want_queues)
 			.desc = (uint64_t)q->desc, .avail = (uint64_t)q->avail,
 			.used = (uint64_t)q->used, .base = 0,
 			.kickfd = q->kickfd, .callfd = q->callfd,
+			.log = log, .log_gpa = q->used_gpa,
 		};
 		if (vu_fe_vring_start(&d->fe, qi, &v, &e))
 			die(2, "%s", e.msg);
@@ -1304,6 +1402,7 @@ int main(int argc, char **argv)
 	int c, sock;
 
 	d.qsize = 128;
+	d.log_fd = -1;
 	d.timeout_ms = 5000;
 	d.seed = 1;
 	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
@@ -1366,6 +1465,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(*t, "control")) test_control(&d, image ? image : "",
 							     next_img ? next_img : "", next_direct);
 		else if (!strcmp(*t, "handover")) test_handover(&d, card);
+		else if (!strcmp(*t, "dirtylog")) test_dirtylog(&d);
 		else die(2, "unknown test %s", *t);
 	}
 	teardown(&d);

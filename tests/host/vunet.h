@@ -52,6 +52,12 @@ struct drv {
 	int pkt_fd;               /* AF_PACKET on the TAP, in its namespace */
 	int timeout_ms;
 	pid_t card_pid;
+	/* --dirty-log: the log the card is given (fd -1: none), and how many
+	 * pages of received buffers were found unmarked. */
+	int log_fd;
+	uint8_t *log;
+	uint64_t log_bytes;
+	unsigned log_missing;
 	int failures;
 	uint64_t calls;           /* call eventfd signals seen */
 };

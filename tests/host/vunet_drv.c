@@ -11,13 +11,16 @@
  *             [--timeout MS] [--bench-seconds N] [--bench-size N]
  *             [--warmup-ms MS] [--load-frames N]
  *             [--no-mrg] [--no-guest-tso] [--no-csum] [--legacy]
- *             [--no-event-idx] TEST... [-- CARD ARGS...]
+ *             [--no-event-idx] [--dirty-log] TEST... [-- CARD ARGS...]
  *
  * With "-- CARD ARGS..." the driver starts the card itself over a
  * socketpair as azote does ("{fd}" in ARGS becomes 3).
  *
  * Tests: config echo tx-indirect mtu tso rx-gso inject backpressure load hostile mq fds
- * stats bench tx-rate rx-rate crash. "stats" needs "--stats-fd {stats}" in the card's
+ * stats bench tx-rate rx-rate crash dirtylog. "dirtylog" (with --dirty-log,
+ * which gives the card a dirty log at setup and has every received buffer's
+ * pages checked as marked) receives frames and checks that the card marked
+ * no page besides receive buffers and used rings. "stats" needs "--stats-fd {stats}" in the card's
  * arguments: the driver hands it a counters page as azote does. "tx-rate"
  * and "rx-rate" send, or have the TAP side send, --bench-size-byte frames
  * as fast as the card takes them, and measure frames/s and bytes/s (header
@@ -37,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -351,6 +355,61 @@ static void test_inject(struct drv *d)
 	inject_seq(d, 0, 50, 0);
 	check(d, recv_seq(d, 0, 50), "50 frames of 60-1514 bytes sent into the TAP "
 	      "arrive in order and intact");
+}
+
+/* --dirty-log: a log for all of the test memory, as azote makes it. */
+static void dirty_log_init(struct drv *d)
+{
+	d->log_bytes = ((DRV_HIGH_GPA + (32ULL << 20)) / 4096 + 7) / 8;
+	d->log_fd = memfd_create("vunet-drv-log", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (d->log_fd < 0 || ftruncate(d->log_fd, (off_t)d->log_bytes) < 0)
+		die(2, "log: %s", strerror(errno));
+	d->log = mmap(NULL, d->log_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, d->log_fd, 0);
+	if (d->log == MAP_FAILED)
+		die(2, "log: %s", strerror(errno));
+}
+
+/* Whether guest page n lies in [gpa, gpa + len). */
+static bool page_in(uint64_t n, uint64_t gpa, uint64_t len)
+{
+	return len && n >= gpa / 4096 && n <= (gpa + len - 1) / 4096;
+}
+
+/* Frames received with the log on: every buffer they filled was marked
+ * (checked as each is taken), and the card marked nothing but receive
+ * buffers and used rings (its transmit buffers, rings' other parts and
+ * the rest of memory it only reads). */
+static void test_dirtylog(struct drv *d)
+{
+	unsigned extra = 0, marked = 0;
+
+	if (!d->log)
+		die(2, "dirtylog needs --dirty-log");
+	memset(d->log, 0, d->log_bytes);
+	d->log_missing = 0;
+	inject_seq(d, 0, 50, 0);
+	check(d, recv_seq(d, 0, 50), "50 frames received with the dirty log on");
+	for (uint64_t n = 0; n < d->log_bytes * 8; n++) {
+		if (!((d->log[n / 8] >> (n % 8)) & 1))
+			continue;
+		bool ok = false;
+		for (unsigned i = 0; i < d->nr_pairs && !ok; i++) {
+			const struct pairq *q = &d->pq[i];
+			ok = page_in(n, q->rx_base, (uint64_t)d->qsize * d->rx_buf_len) ||
+			     page_in(n, q->rx.used_gpa, virtq_used_size(q->rx.num)) ||
+			     page_in(n, q->tx.used_gpa, virtq_used_size(q->tx.num));
+		}
+		if (d->has_ctrl)
+			ok = ok || page_in(n, d->ctrl.used_gpa, virtq_used_size(d->ctrl.num));
+		marked++;
+		if (!ok && extra++ < 4)
+			printf("  page 0x%llx marked, the card writes nothing there\n",
+			       (unsigned long long)(n * 4096));
+	}
+	check(d, !d->log_missing && marked, "every page of every buffer received is marked "
+	      "(%u not; %u pages marked)", d->log_missing, marked);
+	check(d, !extra, "nothing but receive buffers and used rings marked (%u pages more)",
+	      extra);
 }
 
 static void test_backpressure(struct drv *d)
@@ -927,6 +986,7 @@ static void start_ring(struct drv *d, unsigned idx, struct drv_vq *q)
 	struct vu_fe_vring v = {
 		.num = q->num, .desc = (uint64_t)q->desc, .avail = (uint64_t)q->avail,
 		.used = (uint64_t)q->used, .base = 0, .kickfd = q->kickfd, .callfd = q->callfd,
+		.log = d->log_fd >= 0, .log_gpa = q->used_gpa,
 	};
 
 	if (vu_fe_vring_start(&d->fe, idx, &v, &e))
@@ -938,10 +998,16 @@ static void setup(struct drv *d, uint64_t drop)
 	struct virtio_net_config c;
 	struct azerr e;
 
-	if (vu_fe_negotiate(&d->fe, VU_FE_PROTOCOL_FEATURES, &e) ||
+	bool log = d->log_fd >= 0;
+
+	if (vu_fe_negotiate(&d->fe, VU_FE_PROTOCOL_FEATURES |
+			    (log ? 1ULL << VHOST_USER_PROTOCOL_F_LOG_SHMFD : 0), &e) ||
 	    vu_fe_get_queue_num(&d->fe, &d->max_pairs, &e) ||
 	    vu_fe_get_config(&d->fe, 0, &c, 12, &e))
 		die(2, "%s", e.msg);
+	if (log && (!d->fe.can_log ||
+		    !(d->fe.protocol_features & (1ULL << VHOST_USER_PROTOCOL_F_LOG_SHMFD))))
+		die(2, "back-end does not offer dirty logging (VHOST_F_LOG_ALL, LOG_SHMFD)");
 	d->features = d->fe.features & ~drop;
 	if (d->nr_pairs > d->max_pairs || d->nr_pairs > MAX_PAIRS ||
 	    (d->nr_pairs > 1 && !has(d, VIRTIO_NET_F_MQ)))
@@ -959,7 +1025,7 @@ static void setup(struct drv *d, uint64_t drop)
 		    d->qsize, d->rx_buf_len);
 	memcpy(d->me.mac, c.mac, 6);
 	d->mtu = has(d, VIRTIO_NET_F_MTU) ? c.mtu : 0;
-	if (vu_fe_set_features(&d->fe, d->features, &e))
+	if (vu_fe_set_features(&d->fe, d->features | (log ? F(VHOST_F_LOG_ALL) : 0), &e))
 		die(2, "%s", e.msg);
 	if (drv_mem_init(&d->mem))
 		die(2, "guest memory: %s", strerror(errno));
@@ -969,6 +1035,8 @@ static void setup(struct drv *d, uint64_t drop)
 		{ DRV_HIGH_GPA, 32 << 20, (uint64_t)d->mem.base + (32 << 20), d->mem.fd, 32 << 20 },
 	};
 	if (vu_fe_set_mem_table(&d->fe, r, DRV_NR_REGIONS, &e))
+		die(2, "%s", e.msg);
+	if (log && vu_fe_set_log_base(&d->fe, d->log_fd, d->log_bytes, &e))
 		die(2, "%s", e.msg);
 	bool ev = has(d, VIRTIO_RING_F_EVENT_IDX);
 	d->pq = calloc(MAX_PAIRS, sizeof(*d->pq));
@@ -1039,6 +1107,7 @@ int main(int argc, char **argv)
 		{ "no-csum", no_argument, NULL, 'c' },
 		{ "legacy", no_argument, NULL, 'l' },
 		{ "no-event-idx", no_argument, NULL, 'e' },
+		{ "dirty-log", no_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *socket_path = NULL;
@@ -1049,6 +1118,7 @@ int main(int argc, char **argv)
 	d.nr_pairs = 1;
 	d.qsize = 256;
 	d.timeout_ms = 5000;
+	d.log_fd = -1;
 	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's': socket_path = optarg; break;
@@ -1061,6 +1131,7 @@ int main(int argc, char **argv)
 		case 'w': warmup_ms = (unsigned)atoi(optarg); break;
 		case 'L': load_frames = (unsigned)atoi(optarg); break;
 		case 'm': drop |= F(VIRTIO_NET_F_MRG_RXBUF); break;
+		case 'D': dirty_log_init(&d); break;
 		case 'g': drop |= F(VIRTIO_NET_F_GUEST_TSO4) | F(VIRTIO_NET_F_GUEST_TSO6); break;
 		case 'c':
 			/* Segmentation offloads depend on checksum offload. */
@@ -1101,8 +1172,12 @@ int main(int argc, char **argv)
 		else if (!strcmp(*t, "tx-rate")) tx_rate(&d, bench_secs, warmup_ms, bench_size);
 		else if (!strcmp(*t, "rx-rate")) rx_rate(&d, bench_secs, warmup_ms, bench_size);
 		else if (!strcmp(*t, "crash")) crash(&d);
+		else if (!strcmp(*t, "dirtylog")) test_dirtylog(&d);
 		else die(2, "unknown test %s", *t);
 	}
+	if (d.log)
+		check(&d, !d.log_missing, "--dirty-log: every page of every buffer received "
+		      "in the run was marked (%u not)", d.log_missing);
 	teardown(&d);
 	vu_fe_close(&d.fe);
 	if (d.card_pid > 0) {

@@ -94,6 +94,15 @@ void rx_fill(struct drv *d, unsigned qi)
 	drv_vq_kick(&q->rx);
 }
 
+/* With a dirty log: counts the pages of [gpa, gpa + len), which the card
+ * wrote before publishing them, that it did not mark. */
+static void log_check(struct drv *d, uint64_t gpa, uint32_t len)
+{
+	for (uint64_t n = gpa / 4096; len && n <= (gpa + len - 1) / 4096; n++)
+		if (n / 8 >= d->log_bytes || !((d->log[n / 8] >> (n % 8)) & 1))
+			d->log_missing++;
+}
+
 /* Takes one used RX buffer, or false. */
 static bool rx_used(struct drv *d, unsigned qi, uint64_t *gpa, uint32_t *len)
 {
@@ -104,6 +113,8 @@ static bool rx_used(struct drv *d, unsigned qi, uint64_t *gpa, uint32_t *len)
 	if (id >= d->qsize)
 		die(1, "pair %u: RX used id %u out of range", qi, id);
 	*gpa = d->pq[qi].rx_gpa[id];
+	if (d->log)
+		log_check(d, *gpa, *len);
 	return true;
 }
 

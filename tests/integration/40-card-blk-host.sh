@@ -2,8 +2,9 @@
 # azote-card-blk driven from the host, no VM: vublk-drv uses azote's
 # vhost-user front-end library to check every request type, hostile chains,
 # fd hygiene and seccomp, read-only images, multi-queue, O_DIRECT,
-# confinement (--user), reconnection on a listening socket, and rings
-# handed over to a new card under load as a snapshot's restore does.
+# confinement (--user), reconnection on a listening socket, rings handed
+# over to a new card under load as a snapshot's restore does, and the
+# dirty log of the pages the card writes (diff snapshots).
 . "$(dirname "$0")/../lib/cards.sh"
 
 img=$TMP/disk.img
@@ -49,6 +50,15 @@ expect_ok "hand-over to a new card, 1 queue" \
 	drv handover -- "$CARD_BLK" --fd '{fd}' --image "$img"
 expect_ok "hand-over to a new card, 4 queues, O_DIRECT" \
 	drv --queues 4 handover -- "$CARD_BLK" --fd '{fd}' --image "$img" --queues 4 --direct
+
+echo "-- a dirty log (diff snapshots): the card marks exactly the pages it writes"
+# Reads in one buffer and in 2 KiB pieces, a write, a failed read: data,
+# status byte and used ring marked, nothing else; then the other requests
+# and hostile chains with the log on.
+expect_ok "dirty log: pages written marked, nothing else" \
+	drv dirtylog basic hostile -- "$CARD_BLK" --fd '{fd}' --image "$img"
+expect_ok "dirty log, 4 queues, O_DIRECT" \
+	drv --queues 4 dirtylog mq -- "$CARD_BLK" --fd '{fd}' --image "$img" --queues 4 --direct
 
 echo "-- O_DIRECT"
 expect_ok "O_DIRECT" drv basic -- "$CARD_BLK" --fd '{fd}' --image "$img" --direct

@@ -154,20 +154,33 @@ static void count(struct card_blk_stats *st, const struct blk_op *op, uint8_t st
 	}
 }
 
+/* Logs what r wrote into guest memory (a dirty log is on): its data from
+ * the start of the writable part (a read's, all of it even when the read
+ * failed, since it may have written any part; GET_ID's serial), and the
+ * status byte, which ends the writable part. The used length says neither
+ * where the status byte is nor what a failed read wrote. */
+static void log_writes(struct blk_queue *bq, const struct blk_req *r, uint8_t status)
+{
+	const struct blk_op *op = &r->op;
+	uint64_t data = 0;
+
+	if (!op->status_ptr)
+		return;  /* nothing written (no writable buffer) */
+	if (op->kind == BLK_OP_READ)
+		data = op->data_len;
+	else if (op->kind == BLK_OP_GET_ID && status == VIRTIO_BLK_S_OK)
+		data = op->data_len < VIRTIO_BLK_ID_BYTES ? op->data_len : VIRTIO_BLK_ID_BYTES;
+	virtq_log_write(bq->q, &r->chain, 0, data);
+	virtq_log_write(bq->q, &r->chain, r->chain.in_len - 1, 1);
+}
+
 static void complete(struct blk_queue *bq, struct blk_req *r, uint8_t status)
 {
 	count(bq->sh->stats, &r->op, status);
-	if (r->op.status_ptr) {
+	if (r->op.status_ptr)
 		__atomic_store_n(r->op.status_ptr, status, __ATOMIC_RELAXED);
-		/* The used length reaches the status byte (the writable part's
-		 * last) only for a read that succeeded; a failed read may have
-		 * written any part of its buffers. Both logged here, the rest
-		 * by virtq_push. */
-		virtq_log_write(bq->q, &r->chain, r->chain.in_len - 1, 1);
-		if (status != VIRTIO_BLK_S_OK && r->op.kind == BLK_OP_READ)
-			virtq_log_write(bq->q, &r->chain, 0, r->op.data_len);
-	}
-	virtq_push(bq->q, &r->chain, blk_req_used_len(&r->op, status));
+	log_writes(bq, r, status);
+	virtq_push_logged(bq->q, &r->chain, blk_req_used_len(&r->op, status));
 	r->next_free = bq->free;
 	bq->free = r;
 	bq->inflight--;

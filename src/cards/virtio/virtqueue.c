@@ -307,6 +307,12 @@ void virtq_push(struct virtq *q, const struct virtq_chain *c, uint32_t len)
 	virtq_flush(q, 1);
 }
 
+void virtq_push_logged(struct virtq *q, const struct virtq_chain *c, uint32_t len)
+{
+	fill_head(q, 0, c->head, len);
+	virtq_flush(q, 1);
+}
+
 void virtq_notify(struct virtq *q)
 {
 	uint16_t old = q->signalled_used, now = q->used_idx;

@@ -85,6 +85,11 @@ int virtq_map_chain(const struct virtq *q, uint16_t head, struct virtq_chain *c,
  * puts it on the used ring and publishes it. */
 void virtq_push(struct virtq *q, const struct virtq_chain *c, uint32_t len);
 
+/* virtq_push for a device whose used length does not say where it wrote
+ * (a block request's status byte ends the chain, whatever the length):
+ * the caller logged its writes itself with virtq_log_write. */
+void virtq_push_logged(struct virtq *q, const struct virtq_chain *c, uint32_t len);
+
 /* Writes c's used element n places past the published used index without
  * publishing it, after logging its first len writable bytes as virtq_push
  * does; virtq_flush publishes count filled elements at once. For devices
@@ -95,10 +100,10 @@ void virtq_flush(struct virtq *q, unsigned count);
 
 /* Dirty logging. Every write a device makes into guest memory must reach
  * the log before the driver can see it: the bytes a used length reports
- * are logged by virtq_push/virtq_fill; a device that writes others (a
- * block request's status byte at the end of its buffers, a failed read)
- * logs them with virtq_log_write before it pushes. The used ring's own
- * writes are logged here. With logging off each costs one branch. */
+ * are logged by virtq_push/virtq_fill; a device whose writes that length
+ * does not describe (the block card) logs them with virtq_log_write and
+ * completes with virtq_push_logged. The used ring's own writes are logged
+ * here. With logging off each costs one branch. */
 
 /* Turns logging on for a started q: buffers (VHOST_F_LOG_ALL negotiated)
  * into log, and the used ring (VHOST_VRING_F_LOG) at guest address
