@@ -12,7 +12,7 @@
 # snapshot once more, to the same end. A snapshot taken while the guest
 # runs, a load into a process that has booted, and a load of a corrupted
 # state file are refused, the running VM unharmed.
-. "$(dirname "$0")/../lib/snapshot.sh"
+. "$(dirname "$0")/../lib/api.sh"
 require_kvm
 require curl
 
@@ -43,19 +43,27 @@ wait_for "$TMP/first.out" "PROBE persist: round 3 ok" 120 ||
 	die "the probe did not reach round 3: $(tail -5 "$TMP/first.out") $(tail -5 "$TMP/first.err")"
 api_expect 400 'save/restore unavailable while running' PUT /snapshot/create \
 	"{\"snapshot_path\": \"$TMP/early.snap\", \"mem_file_path\": \"$TMP/early.mem\"}"
-snap_create "$TMP/vm.snap" "$TMP/vm.mem"
+api_expect 204 '' PATCH /vm '{"state": "Paused"}'
+api_expect 204 '' PUT /snapshot/create \
+	"{\"snapshot_type\": \"Full\", \"snapshot_path\": \"$TMP/vm.snap\", \"mem_file_path\": \"$TMP/vm.mem\"}"
 last=$(grep -a -o 'round [0-9]* ok' "$TMP/first.out" | tail -n 1 | awk '{print $2}')
 cp "$TMP/disk.img" "$TMP/disk.at-snapshot"
 expect_eq "the memory file holds all of RAM (128 MiB)" "$(stat -c %s "$TMP/vm.mem")" $((128 << 20))
 expect_match "--describe-snapshot reads the state file" \
 	"$("$AZOTE" --describe-snapshot "$TMP/vm.snap" 2>&1)" '^v[0-9]'
-snap_kill "$pid"
+card=$(pgrep -P "$pid")
+kill -KILL "$pid"
+wait "$pid" 2>/dev/null
+for ((i = 0; i < 50; i++)); do [ -n "$card" ] && kill -0 "$card" 2>/dev/null || break; sleep 0.1; done
+expect_ok "azote and its card are gone" bash -c "! kill -0 $card 2>/dev/null"
 
 echo "--- a new process loads it"
 API_SOCK=$TMP/b.sock
 start second --api-sock "$API_SOCK"
 wait_socket "$API_SOCK"
-snap_load "$TMP/vm.snap" "$TMP/vm.mem" '"resume_vm": true'
+api_expect 204 '' PUT /snapshot/load "{\"snapshot_path\": \"$TMP/vm.snap\",
+	\"mem_backend\": {\"backend_type\": \"File\", \"backend_path\": \"$TMP/vm.mem\"},
+	\"resume_vm\": true}"
 api_expect 200 '"state":"Running"' GET /
 api_expect 400 'not supported after starting' PUT /snapshot/load \
 	"{\"snapshot_path\": \"$TMP/vm.snap\", \"mem_file_path\": \"$TMP/vm.mem\"}"

@@ -18,7 +18,7 @@
 # round's counter, the disk the snapshot was taken with and the memory
 # file are untouched. Each clone's guest RAM (resident, proportional) is
 # printed, for information.
-. "$(dirname "$0")/../lib/snapshot.sh"
+. "$(dirname "$0")/../lib/snapshot-api.sh"
 . tests/lib/netns.sh
 . tests/lib/jail.sh
 require_kvm
