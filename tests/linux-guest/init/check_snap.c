@@ -1,7 +1,7 @@
 /*
  * snap: Linux's disk, network and kernel log across a snapshot that the
  * host takes while the guest works, and restores in a new VMM process
- * (tests/integration/90-linux-snapshot-restore.sh). Run it after net: eth0
+ * (tests/integration/91-linux-snapshot-restore.sh). Run it after net: eth0
  * up and its peer's ARP entry resolved.
  *
  * lg.snap=NAME:BLOCKS (e.g. vda:40). The guest prints "LINUX snap-go", the
