@@ -34,7 +34,7 @@ API_SOCK=$TMP/a.sock
 start first --api-sock "$API_SOCK" --enable-pci
 wait_socket "$API_SOCK"
 api_expect 204 '' PUT /boot-source "{\"kernel_image_path\": \"$PROBE_ELF\",
-	\"boot_args\": \"probe.test=persist probe.rounds=$rounds probe.pause_ms=1000 probe.irq=1\"}"
+	\"boot_args\": \"probe.test=persist probe.rounds=$rounds probe.pause_ms=400 probe.irq=1\"}"
 api_expect 204 '' PUT /drives/d0 "{\"drive_id\": \"d0\", \"path_on_host\": \"$TMP/disk.img\",
 	\"is_root_device\": false, \"is_read_only\": false}"
 api_expect 204 '' PUT /machine-config '{"vcpu_count": 2, "mem_size_mib": 128}'
