@@ -102,6 +102,12 @@ for ((i = 1; i <= clones; i++)); do
 	echo "    clone $i: azote pid $p guest RAM $(snap_ram_usage "$p") KiB; Pss over azote and its cards: $pss KiB"
 done
 
+# Loaded without resume_vm, a clone is paused: its probe has not gone on.
+for ((i = 1; i <= clones; i++)); do
+	expect_eq "clone $i, loaded paused, has not run round $((last + 1))" \
+		"$(grep -ac "round $((last + 1)) ok" "$TMP/clone-$i.out")" 0
+done
+
 echo "--- all five resumed: they run at once"
 for ((i = 1; i <= clones; i++)); do
 	API_SOCK=$base/azote/clone-$i/root/run/firecracker.socket
