@@ -12,6 +12,7 @@
 # naming what is wrong. (test 17 boots azote through it.)
 . "$(dirname "$0")/../lib/common.sh"
 . tests/lib/netns.sh
+. tests/lib/jail.sh
 need_built "$BUILD/azote-jailer" "$BUILD/tests/jail-peek"
 netns_init
 require setpriv
@@ -55,17 +56,7 @@ expect_eq "nothing was made through the links" "$(ls -A "$TMP/outside")" ""
 
 # The cgroup the jail gets: v2 where its hierarchy has the pids
 # controller (as in the box), else v1's pids hierarchy.
-cg_parent=azote-test-$$
-v2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
-v1=$(awk '$3 == "cgroup" && $4 ~ /(^|,)pids(,|$)/ { print $2; exit }' /proc/mounts)
-if [ -n "$v2" ] && grep -qw pids "$v2/cgroup.controllers" 2>/dev/null; then
-	cg_version=2 cg_root=$v2
-elif [ -n "$v1" ]; then
-	cg_version=1 cg_root=$v1
-else
-	die "no cgroup hierarchy with the pids controller on this machine"
-fi
-at_exit "rmdir '$cg_root/$cg_parent'/* '$cg_root/$cg_parent' 2>/dev/null"
+jail_cgroup
 
 ip -n "$NS" tuntap add dev jtap0 mode tap user "$uid" group "$uid"
 
@@ -94,7 +85,7 @@ peek_end() {
 
 echo "--- jailed, in a new PID namespace, a netns and a cgroup"
 peek_start peek-1 "$TMP/peek.out" --netns "/run/netns/$NS" \
-	--cgroup-version "$cg_version" --parent-cgroup "$cg_parent" --cgroup pids.max=50 \
+	"${cg[@]}" --cgroup pids.max=50 \
 	--resource-limit no-file=100 --resource-limit fsize=1048576
 wait_for "$TMP/peek.out" "peek done" 10 || die "jail-peek did not finish: $(cat "$TMP/peek.out")"
 o=$(cat "$TMP/peek.out")

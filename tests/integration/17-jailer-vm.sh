@@ -12,62 +12,28 @@
 # chroot, with the start-up times the jailer passed on.
 . "$(dirname "$0")/../lib/common.sh"
 . tests/lib/netns.sh
+. tests/lib/jail.sh
 require_kvm
 require curl
 need_built "$BUILD/azote-jailer" "$AZOTE" "$BUILD/azote-card-blk" "$BUILD/azote-card-net" \
 	"$PROBE_ELF"
 netns_init
-J=$BUILD/azote-jailer base=$TMP/jails uid=4321
+base=$TMP/jails uid=4321
 host=10.213.1.1 guest=10.213.1.2
 mkdir -p "$base"
 ip -n "$NS" tuntap add dev jtap0 mode tap user "$uid" group "$uid"
 ip -n "$NS" link set jtap0 up
 ip -n "$NS" addr add "$host/24" dev jtap0
 
-# The cgroup: v2 where it has the pids controller (the box), else v1's.
-cg_parent=azote-test-$$
-v2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
-if [ -n "$v2" ] && grep -qw pids "$v2/cgroup.controllers" 2>/dev/null; then
-	cg=(--cgroup-version 2) cg_root=$v2
-else
-	cg=(--cgroup-version 1) cg_root=$(awk '$3 == "cgroup" && $4 ~ /(^|,)pids(,|$)/ { print $2; exit }' /proc/mounts)
-fi
-[ -n "$cg_root" ] || die "no cgroup hierarchy with the pids controller"
-at_exit "rmdir '$cg_root/$cg_parent'/* '$cg_root/$cg_parent' 2>/dev/null"
+jail_cgroup
 
 # jail_vm ID BOOT-ARGS AZOTE-ARGS...: the VM's files into its chroot, then
 # azote through the jailer; sets pid (azote's, as this namespace sees it).
 jail_vm() {
 	local id=$1 args=$2 root=$base/azote/$1/root
 	shift 2
-	mkdir -p "$root"
-	cp "$PROBE_ELF" "$root/probe.elf"
-	[ -f "$root/disk.img" ] || truncate -s 64M "$root/disk.img"
-	cat >"$root/vm.json" <<-EOF
-	{
-	  "boot-source": { "kernel_image_path": "/probe.elf", "boot_args": "$args" },
-	  "drives": [ { "drive_id": "disk0", "path_on_host": "/disk.img",
-	                "is_root_device": false, "is_read_only": false } ],
-	  "network-interfaces": [ { "iface_id": "eth0", "host_dev_name": "jtap0",
-	                            "guest_mac": "06:00:ac:10:00:02" } ],
-	  "machine-config": { "vcpu_count": 1, "mem_size_mib": 128 }
-	}
-	EOF
-	chown -R "$uid:$uid" "$root"
-	"$J" --id "$id" --exec-file "$AZOTE" --uid "$uid" --gid "$uid" \
-		--chroot-base-dir "$base" --netns "/run/netns/$NS" --new-pid-ns \
-		"${cg[@]}" --parent-cgroup "$cg_parent" --cgroup pids.max=500 \
-		-- --config-file /vm.json "$@" >"$TMP/$id.out" 2>&1 </dev/null
-	expect_eq "$id: the jailer's status" "$?" 0 || die "$(cat "$TMP/$id.out")"
-	pid=$(cat "$root/azote.pid")
-	kill_at_exit "$pid"
-}
-
-# gone PID SECS: waits for a process that is not our child to end.
-gone() {
-	local i
-	for ((i = 0; i < $2 * 10; i++)); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
-	return 1
+	jail_probe_files "$root" "$args" jtap0 64M
+	jail_azote "$base" "$uid" "$id" "$TMP/$id.out" --config-file /vm.json "$@"
 }
 
 # in_jail WHAT PID: PID runs as the VM's uid, in its netns and cgroup, its
@@ -117,14 +83,14 @@ a = json.loads(sys.argv[1])["api_server"]
 print(a["process_startup_time_us"], a["process_startup_time_cpu_us"])' "$(tail -n 1 "$root/metrics.json")")
 expect_match "vm-a: start-up times from the jailer's (wall, CPU)" "$startup" '^[1-9][0-9]* [1-9][0-9]*$'
 kill -TERM "$pid"
-gone "$pid" 20 && pass "vm-a: azote ended on SIGTERM" || fail "vm-a: azote still there"
+jail_gone "$pid" 20 && pass "vm-a: azote ended on SIGTERM" || fail "vm-a: azote still there"
 for c in $cards; do
 	kill -0 "$c" 2>/dev/null && fail "card $c outlived azote"
 done
 
 echo "--- vm-a again: its NIC, in the same chroot"
 jail_vm vm-a "probe.test=net-echo probe.ip=$guest/24 probe.peer=$host" --no-api
-gone "$pid" 120 || fail "vm-a (net) did not end"
+jail_gone "$pid" 120 || fail "vm-a (net) did not end"
 expect_match "vm-a: net-echo" "$(cat "$TMP/vm-a.out")" \
 	"^PROBE net-echo PASS .*sent=22 received=22 lost=0 bad=0" || cat "$TMP/vm-a.out"
 finish

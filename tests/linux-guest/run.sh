@@ -11,9 +11,10 @@
 #          [--wrong LIST] [--transport pci|mmio] [--reboot k|default|poweroff]
 #          [--vmm-arg ARG]... [--when LINE COMMAND]
 #
-# --checks   comma list of boot,blk,blkro,blkgrow,net,irq,smp,acpi (default:
-#            boot); blkgrow (lg.blkgrow= in --append) waits for --when's
-#            COMMAND to grow its disk;
+# --checks   comma list of boot,blk,blkro,blkgrow,net,snap,irq,smp,acpi
+#            (default: boot); blkgrow (lg.blkgrow= in --append) waits for
+#            --when's COMMAND to grow its disk; snap (lg.snap= in --append,
+#            after net) is snapshotted by the host while it writes;
 #            run irq after blk/net: it needs their I/O to see counts rise;
 #            acpi needs a kernel with ACPI (stock)
 # --drive    a raw image; the first read-write one is checked by blk, the
@@ -43,7 +44,8 @@
 #            ACPI halts, and the timeout ends the run)
 # --vmm-arg  one more argument for azote (e.g. --api-sock PATH), repeatable
 # --when     run COMMAND (bash -c) once, when the console shows LINE: the
-#            host's part of a check (blkgrow: a PATCH through the API)
+#            host's part of a check (blkgrow: a PATCH through the API);
+#            LG_CONSOLE names the file the console goes to as it runs
 #
 # The kernel and initramfs come from build.sh (built or cached); the mode is
 # LINUX_GUEST=test|stock (see README.md). Prints the result lines, the boot
@@ -261,7 +263,7 @@ while kill -0 "$pid" 2>/dev/null; do
 	fi
 	if [ -n "$when_line" ] && grep -aq -- "$when_line" "$out"; then
 		lg_log "console shows '$when_line': $when_cmd"
-		bash -c "$when_cmd" >&2 || lg_log "--when: status $? from $when_cmd"
+		LG_CONSOLE=$out bash -c "$when_cmd" >&2 || lg_log "--when: status $? from $when_cmd"
 		when_line=
 	fi
 	if [ "$echoed" -eq 0 ] && grep -aq 'LINUX echo-wait' "$out"; then

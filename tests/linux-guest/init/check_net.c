@@ -162,11 +162,20 @@ static bool await_reply(int sock, const uint8_t *sent, uint16_t id, uint16_t seq
 	return false;
 }
 
+bool icmp_echo(int icmp, const struct sockaddr_in *to, uint16_t id, uint16_t seq, int ms)
+{
+	uint8_t pkt[sizeof(struct icmphdr) + PAYLOAD];
+
+	make_echo(pkt, id, seq);
+	if (sendto(icmp, pkt, sizeof(pkt), 0, (const struct sockaddr *)to, sizeof(*to)) < 0)
+		return false;
+	return await_reply(icmp, pkt, id, seq, ms);
+}
+
 static void ping(struct line *l, int icmp)
 {
 	const char *peer = param("lg.peer");
 	struct sockaddr_in to = { .sin_family = AF_INET };
-	uint8_t pkt[sizeof(struct icmphdr) + PAYLOAD];
 	uint16_t id = (uint16_t)getpid(), seq = 0;
 	int64_t start = now_us(), t0, rtt_max = 0;
 	int got = 0, i;
@@ -177,9 +186,7 @@ static void ping(struct line *l, int icmp)
 	}
 	/* Until the first reply: ARP and link bring-up may drop a few. */
 	for (;;) {
-		make_echo(pkt, id, ++seq);
-		sendto(icmp, pkt, sizeof(pkt), 0, (struct sockaddr *)&to, sizeof(to));
-		if (await_reply(icmp, pkt, id, seq, 500))
+		if (icmp_echo(icmp, &to, id, ++seq, 500))
 			break;
 		if (now_us() - start > FIRST_REPLY_MS * 1000) {
 			line_fail(l, "peer=%s error=no-reply", peer);
@@ -187,11 +194,8 @@ static void ping(struct line *l, int icmp)
 		}
 	}
 	for (i = 0; i < PINGS; i++) {
-		make_echo(pkt, id, ++seq);
 		t0 = now_us();
-		if (sendto(icmp, pkt, sizeof(pkt), 0, (struct sockaddr *)&to, sizeof(to)) < 0)
-			continue;
-		if (await_reply(icmp, pkt, id, seq, REPLY_MS)) {
+		if (icmp_echo(icmp, &to, id, ++seq, REPLY_MS)) {
 			got++;
 			if (now_us() - t0 > rtt_max)
 				rtt_max = now_us() - t0;

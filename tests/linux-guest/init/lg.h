@@ -55,11 +55,17 @@ bool check_blk(void);
 bool check_blkro(void);
 bool check_blkgrow(void);
 bool check_net(void);
+bool check_snap(void);
 bool check_smp(void);
 bool check_acpi(void);
 /* The interrupt check compares counts taken before and after the others. */
 void irq_snapshot_before(void);
 bool check_irq(void);
+
+/* One ICMP echo request with sequence number seq to *to on the raw socket
+ * icmp; true when its reply, payload intact, came within ms. */
+struct sockaddr_in;
+bool icmp_echo(int icmp, const struct sockaddr_in *to, uint16_t id, uint16_t seq, int ms);
 
 /* Loads the kernel modules a stock kernel needs (LINUX_GUEST=stock). */
 void modules_load(void);

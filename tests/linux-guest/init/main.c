@@ -24,6 +24,7 @@ static const struct {
 	{ "blkro", check_blkro },
 	{ "blkgrow", check_blkgrow },
 	{ "net", check_net },
+	{ "snap", check_snap },
 	{ "irq", check_irq },
 	{ "smp", check_smp },
 	{ "acpi", check_acpi },

@@ -1,0 +1,79 @@
+# shellcheck shell=bash
+# Test 91 (sourced after itest.sh and tests/lib/snapshot-api.sh): the Linux
+# guest snapshotted while it writes its disk and pings the host, then
+# loaded in a new azote process.
+#
+# run.sh runs one VMM and judges its console; here that VMM is a wrapper
+# ($TMP/azote): azote with an API socket and, once the test has
+# snapshotted that azote and killed it (after touching $TMP/restore), a new
+# azote on the same console, stdin, network namespace and TAP, into which
+# the test loads the snapshot (PUT /snapshot/load, resume_vm). run.sh sees
+# the guest's lines go on, and the second azote's exit status.
+
+# lg_snapshot_restore BLOCKS RUN.SH-ARGS...: one such run, with the checks
+# boot,net,snap on a 64 MiB disk, the snap loop BLOCKS blocks long; the
+# checks the guest and the host make afterwards.
+lg_snapshot_restore() {
+	local blocks=$1 rpid rc n console
+	shift
+	rm -rf "$TMP/go" "$TMP/restore" "$TMP/a.sock" "$TMP/b.sock" "$TMP/vm.snap" "$TMP/vm.mem"
+	rm -f "$TMP/rw.img"
+	truncate -s 64M "$TMP/rw.img"
+	cat >"$TMP/azote" <<SH
+#!/usr/bin/env bash
+(echo "\$BASHPID" >"$TMP/a.pid"; exec "$AZOTE" --api-sock "$TMP/a.sock" --log-path "$TMP/a.log" "\$@")
+rc=\$?
+[ -e "$TMP/restore" ] || exit \$rc
+exec "$AZOTE" --api-sock "$TMP/b.sock" --log-path "$TMP/b.log"
+SH
+	chmod +x "$TMP/azote"
+	"$LG_RUN" --vmm azote --azote "$TMP/azote" --net --drive "$TMP/rw.img" \
+		--checks boot,net,snap --append "lg.snap=vda:$blocks" --log "$TMP/console" \
+		--when 'LINUX snap-go' "echo \"\$LG_CONSOLE\" >$TMP/go.new && mv $TMP/go.new $TMP/go" \
+		"$@" >"$TMP/out" 2>&1 &
+	rpid=$!
+	kill_at_exit "$rpid" TERM
+	wait_for "$TMP/go" . 600 || { cat "$TMP/out"; die "no LINUX snap-go from the guest"; }
+	console=$(cat "$TMP/go")
+	wait_for "$console" 'LINUX snap-wrote 2' 120 || die "the guest's loop did not get to block 2"
+
+	echo "--- paused, snapshotted, killed mid-loop; a new azote loads it"
+	API_SOCK=$TMP/a.sock
+	snap_create "$TMP/vm.snap" "$TMP/vm.mem"
+	n=$(grep -ao 'LINUX snap-wrote [0-9]*' "$console" | tail -n 1 | awk '{print $3}')
+	touch "$TMP/restore"
+	snap_kill "$(cat "$TMP/a.pid")"
+	API_SOCK=$TMP/b.sock
+	wait_socket "$API_SOCK" && snap_load "$TMP/vm.snap" "$TMP/vm.mem" '"resume_vm": true'
+	rc=0
+	wait "$rpid" || rc=$?
+	cat "$TMP/out"
+	expect_eq "run.sh: every check passed, the restored azote ended with status 0" "$rc" 0
+	if [ "$n" -lt $((blocks - 1)) ]; then
+		pass "snapshotted after block $n of $blocks"
+	else
+		fail "the loop was at block $n of $blocks at the snapshot: not mid-loop"
+	fi
+	expect_match "the restored guest wrote the loop's last block" "$(cat "$TMP/console")" \
+		"LINUX snap-wrote $((blocks - 1))"
+	expect_match "snap: blocks read back, pings answered, ARP entry kept, no warning" \
+		"$(grep -a '^LINUX snap ' "$TMP/out")" "bad=0 .* replies=5/5 arp=.* warnings=0"
+	# The snap line's values, passed or failed (lg_result reads PASS lines).
+	local off bytes crc
+	off=$(_lg_snap_value offset) bytes=$(_lg_snap_value bytes) crc=$(_lg_snap_value crc)
+	if [ -z "$off" ] || [ -z "$bytes" ] || [ -z "$crc" ]; then
+		fail "no region on the snap line to compare with the image"
+	else
+		expect_eq "the image holds the blocks as the guest read them back: crc" \
+			"$(lg_crc32 "$TMP/rw.img" "$off" "$bytes")" "$crc"
+	fi
+	# From snap-go on: what the boot logs is the boot tests' business.
+	expect_eq "the console's kernel warnings, oopses, stalls since snap-go" \
+		"$(sed -n '/LINUX snap-go/,$p' "$TMP/console" |
+			grep -aE 'WARNING|BUG:|Call Trace|soft lockup|rcu.*stall')" ""
+	grep -ah 'snapshot\|restor\|load' "$TMP/a.log" "$TMP/b.log" 2>/dev/null | sed 's/^/    azote: /' | tail -n 6
+}
+
+_lg_snap_value() {	# KEY: its value on the guest's snap line
+	grep -a '^LINUX snap ' "$TMP/out" | head -n 1 | tr ' ' '\n' | sed -n "s/^$1=//p" | head -n 1
+}
