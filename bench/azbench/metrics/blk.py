@@ -13,6 +13,8 @@ times them (marks.Marks). Also at fixed offered loads (probe.iops: one
 request every 1/N s), where the device idles between requests and what
 polling costs shows in the CPU per I/O: azote and QEMU's iothread both
 polling 32 µs, then neither polling."""
+from statistics import median
+
 from ..marks import Marks
 from ..results import Row
 from ..vm import Vm, command
@@ -131,5 +133,5 @@ def measure(ctx, rows):
                 row.qemu += [g[phase][what] for g in got[setup]]
                 if iops:
                     row.note = shortfall(iops, {
-                        side: sorted(g[phase]['iops'] for g in got[s])[len(got[s]) // 2]
+                        side: median(g[phase]['iops'] for g in got[s])
                         for side, s in (('azote', mine), ('QEMU', setup))})

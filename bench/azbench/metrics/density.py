@@ -12,6 +12,7 @@ with the same disk as virtio-blk over virtio-mmio. Two parts:
   host's figure: other activity on the host blurs it, N VMs sharpen it."""
 import os
 import time
+from statistics import median
 
 from .. import procfs
 from ..results import Row
@@ -103,10 +104,5 @@ def measure(ctx, rows):
             getattr(by_key[f'kernel/{n}'], side).extend(s['kernel'] for s in samples)
         a = got['azote']
         by_key[f'user/{n}'].note = (
-            f"azote's share: the azote process {_median(s['vmm'] for s in a):.2f} MiB, "
-            f"its card {_median(s['cards'] for s in a):.2f} MiB per VM")
-
-
-def _median(xs):
-    xs = sorted(xs)
-    return xs[len(xs) // 2] if xs else float('nan')
+            f"azote's share: the azote process {median(s['vmm'] for s in a):.2f} MiB, "
+            f"its card {median(s['cards'] for s in a):.2f} MiB per VM")
