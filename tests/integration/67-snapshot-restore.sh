@@ -28,33 +28,24 @@ truncate -s 1M "$TMP/disk.img"
 API_SOCK=$TMP/a.sock
 start first --api-sock "$API_SOCK" --enable-pci
 wait_socket "$API_SOCK"
-api_expect 204 '' PUT /boot-source "{\"kernel_image_path\": \"$PROBE_ELF\",
-	\"boot_args\": \"probe.test=persist probe.rounds=$rounds probe.pause_ms=1000 probe.irq=1\"}"
-api_expect 204 '' PUT /drives/d0 "{\"drive_id\": \"d0\", \"path_on_host\": \"$TMP/disk.img\",
-	\"is_root_device\": false, \"is_read_only\": false}"
-api_expect 204 '' PUT /machine-config '{"vcpu_count": 2, "mem_size_mib": 128}'
-api_expect 204 '' PUT /actions '{"action_type": "InstanceStart"}'
+boot_persist "$rounds" '{"vcpu_count": 2, "mem_size_mib": 128}'
 wait_for "$TMP/first.out" "PROBE persist: round 3 ok" 120 ||
 	die "the probe did not reach round 3: $(tail -5 "$TMP/first.out") $(tail -5 "$TMP/first.err")"
 api_expect 400 'save/restore unavailable while running' PUT /snapshot/create \
 	"{\"snapshot_path\": \"$TMP/early.snap\", \"mem_file_path\": \"$TMP/early.mem\"}"
-api_expect 204 '' PATCH /vm '{"state": "Paused"}'
-api_expect 204 '' PUT /snapshot/create \
-	"{\"snapshot_type\": \"Full\", \"snapshot_path\": \"$TMP/vm.snap\", \"mem_file_path\": \"$TMP/vm.mem\"}"
+snap_create "$TMP/vm.snap" "$TMP/vm.mem"
 last=$(last_round "$TMP/first.out")
 cp "$TMP/disk.img" "$TMP/disk.at-snapshot"
 expect_eq "the memory file holds all of RAM (128 MiB)" "$(stat -c %s "$TMP/vm.mem")" $((128 << 20))
 expect_match "--describe-snapshot reads the state file" \
 	"$("$AZOTE" --describe-snapshot "$TMP/vm.snap" 2>&1)" '^v[0-9]'
-kill_vm
+snap_kill "$pid"
 
 echo "--- a new process loads it"
 API_SOCK=$TMP/b.sock
 start second --api-sock "$API_SOCK"
 wait_socket "$API_SOCK"
-api_expect 204 '' PUT /snapshot/load "{\"snapshot_path\": \"$TMP/vm.snap\",
-	\"mem_backend\": {\"backend_type\": \"File\", \"backend_path\": \"$TMP/vm.mem\"},
-	\"resume_vm\": true}"
+snap_load "$TMP/vm.snap" "$TMP/vm.mem" '"resume_vm": true'
 api_expect 200 '"state":"Running"' GET /
 api_expect 400 'not supported after starting' PUT /snapshot/load \
 	"{\"snapshot_path\": \"$TMP/vm.snap\", \"mem_file_path\": \"$TMP/vm.mem\"}"

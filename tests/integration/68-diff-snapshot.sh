@@ -41,13 +41,8 @@ echo "--- booted with dirty page tracking; a Full snapshot after round 2"
 API_SOCK=$TMP/a.sock
 start first --api-sock "$API_SOCK" --enable-pci
 wait_socket "$API_SOCK"
-api_expect 204 '' PUT /boot-source "{\"kernel_image_path\": \"$PROBE_ELF\",
-	\"boot_args\": \"probe.test=persist probe.rounds=$rounds probe.pause_ms=1000 probe.irq=1\"}"
-api_expect 204 '' PUT /drives/d0 "{\"drive_id\": \"d0\", \"path_on_host\": \"$TMP/disk.img\",
-	\"is_root_device\": false, \"is_read_only\": false}"
-api_expect 204 '' PUT /machine-config \
+boot_persist "$rounds" \
 	"{\"vcpu_count\": 2, \"mem_size_mib\": $ram_mib, \"track_dirty_pages\": true}"
-api_expect 204 '' PUT /actions '{"action_type": "InstanceStart"}'
 wait_for "$TMP/first.out" "PROBE persist: round 2 ok" 120 ||
 	die "the probe did not reach round 2: $(tail -5 "$TMP/first.out") $(tail -5 "$TMP/first.err")"
 api_expect 204 '' PATCH /vm '{"state": "Paused"}'
@@ -77,7 +72,7 @@ echo "second diff, nothing run in between: $kib2 KiB of data"
 expect_ok "a Diff right after a Diff writes (almost) nothing (at most 64 KiB)" \
 	test "$kib2" -le 64
 expect_match "the VM stays paused" "$(api GET /)" '"state": ?"Paused"'
-kill_vm
+snap_kill "$pid"
 
 echo "--- the diffs merged onto the Full memory file, oldest first"
 cp "$TMP/full.mem" "$TMP/merged.mem"
@@ -94,8 +89,7 @@ echo "--- a new process loads the merged snapshot"
 API_SOCK=$TMP/b.sock
 start second --api-sock "$API_SOCK"
 wait_socket "$API_SOCK"
-api_expect 204 '' PUT /snapshot/load "{\"snapshot_path\": \"$TMP/diff2.snap\",
-	\"mem_backend\": {\"backend_type\": \"File\", \"backend_path\": \"$TMP/merged.mem\"}}"
+snap_load "$TMP/diff2.snap" "$TMP/merged.mem"
 api_expect 200 '"state":"Paused"' GET /
 api_expect 200 '"track_dirty_pages":false' GET /vm/config
 api_expect 400 'The requested operation is not supported: Diff snapshots are not allowed on uVMs with dirty page tracking disabled.' \

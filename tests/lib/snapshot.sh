@@ -1,7 +1,9 @@
 # shellcheck shell=bash
 # Snapshot tests with the probe's persist test (source it after api.sh):
-# tests 67 and 68 run a VM, snapshot it, kill it, and check that a new
-# process goes on where the snapshot left the guest.
+# tests 67 and 68 run a VM, snapshot it, kill it (snap_kill, from
+# snapshot-api.sh), and check that a new process goes on where the
+# snapshot left the guest.
+. "$(dirname "${BASH_SOURCE[0]}")/snapshot-api.sh"
 
 # start NAME ARGS...: azote in the background, console in $TMP/NAME.out,
 # its log in $TMP/NAME.err; sets pid.
@@ -13,18 +15,16 @@ start() {
 	kill_at_exit "$pid"
 }
 
-# kill_vm: azote ($pid) and the card it started killed with SIGKILL, as a
-# crash would leave them: nothing of the first process helps the restore.
-kill_vm() {
-	local card i
-	card=$(pgrep -P "$pid")
-	kill -KILL "$pid"
-	wait "$pid" 2>/dev/null
-	for ((i = 0; i < 50; i++)); do
-		[ -n "$card" ] && kill -0 "$card" 2>/dev/null || break
-		sleep 0.1
-	done
-	expect_ok "azote and its card are gone" bash -c "! kill -0 $card 2>/dev/null"
+# boot_persist ROUNDS MACHINE_CONFIG: the probe's persist test, ROUNDS
+# rounds a second apart with its queue on MSI-X, on $TMP/disk.img as d0,
+# booted through the API on $API_SOCK with the machine-config body given.
+boot_persist() {
+	api_expect 204 '' PUT /boot-source "{\"kernel_image_path\": \"$PROBE_ELF\",
+		\"boot_args\": \"probe.test=persist probe.rounds=$1 probe.pause_ms=1000 probe.irq=1\"}"
+	api_expect 204 '' PUT /drives/d0 "{\"drive_id\": \"d0\", \"path_on_host\": \"$TMP/disk.img\",
+		\"is_root_device\": false, \"is_read_only\": false}"
+	api_expect 204 '' PUT /machine-config "$2"
+	api_expect 204 '' PUT /actions '{"action_type": "InstanceStart"}'
 }
 
 # last_round FILE: the last round the probe reported done in FILE.
