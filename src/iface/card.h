@@ -46,11 +46,21 @@
 #define CARD_NET_OPT_TX_BW_LIMIT  "tx-bw-limit"
 #define CARD_NET_OPT_TX_OPS_LIMIT "tx-ops-limit"
 
+/* azote-card-vsock's own: Firecracker's vsock device (guest_cid,
+ * uds_path). */
+#define CARD_VSOCK_OPT_CID "cid"        /* CARD_VSOCK_MIN_CID..UINT32_MAX */
+#define CARD_VSOCK_OPT_UDS "uds"        /* PATH: the host's Unix socket */
+
 /* azote-card-blk --queues: request queues, one worker each. */
 #define CARD_BLK_MAX_QUEUES 16
 /* azote-card-blk --poll-us: how long a worker spins for the next request. */
 #define CARD_BLK_MAX_POLL_US 1000
 /* azote-card-net --queues: queue pairs, one TAP queue each. */
 #define CARD_NET_MAX_PAIRS 8
+/* azote-card-vsock --cid: 0-2 are reserved (hypervisor, local, host). */
+#define CARD_VSOCK_MIN_CID 3
+/* azote-card-vsock --uds: "<PATH>_<port>" (up to 10 digits) must fit a
+ * Unix socket address (sun_path, 108 bytes with its NUL). */
+#define CARD_VSOCK_MAX_UDS 96
 
 #endif
