@@ -52,6 +52,9 @@ struct drv {
 };
 
 static void die(int code, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3), noreturn));
+
+static void die(int code, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -62,6 +65,9 @@ static void die(int code, const char *fmt, ...)
 	va_end(ap);
 	exit(code);
 }
+
+static void check(struct drv *d, bool ok, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 static void check(struct drv *d, bool ok, const char *fmt, ...)
 {
