@@ -10,6 +10,8 @@
 #ifndef AZOTE_IFACE_CARD_H
 #define AZOTE_IFACE_CARD_H
 
+#include <stddef.h>
+
 /* The fds a card azote starts finds open: its end of the vhost-user
  * socketpair and its stats page. */
 #define CARD_SOCKET_FD 3
@@ -62,5 +64,22 @@
 /* azote-card-vsock --uds: "<PATH>_<port>" (up to 10 digits) must fit a
  * Unix socket address (sun_path, 108 bytes with its NUL). */
 #define CARD_VSOCK_MAX_UDS 96
+
+/* Why path cannot be a vsock card's --uds, or NULL: both sides check it
+ * (azote's --vsock and PUT /vsock before a card starts, the card's own
+ * option parser). */
+static inline const char *card_vsock_uds_problem(const char *path)
+{
+	const char *base = path;
+
+	for (const char *p = path; *p; p++)
+		if (*p == '/')
+			base = p + 1;
+	if (!*base || (base[0] == '.' && (!base[1] || (base[1] == '.' && !base[2]))))
+		return "not a file name";
+	if (__builtin_strlen(path) > CARD_VSOCK_MAX_UDS)
+		return "longer than 96 bytes (<path>_<port> must fit a Unix socket address)";
+	return NULL;
+}
 
 #endif

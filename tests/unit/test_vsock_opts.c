@@ -64,7 +64,7 @@ static void test_refused(void **state)
 		if (bad[i].want)
 			assert_string_equal(e.msg, bad[i].want);
 		else
-			assert_non_null(strstr(e.msg, "longer than 96 bytes"));
+			assert_non_null(strstr(e.msg, "longer than 96 bytes (<path>_<port>"));
 	}
 }
 

@@ -1,7 +1,5 @@
 #include "cards/vsock/opts.h"
 
-#include <string.h>
-
 #include "common/size.h"
 #include "iface/card.h"
 
@@ -36,7 +34,7 @@ static const struct option longopts[] = {
 static int parse_own(int c, const char *arg, void *card, struct azerr *e)
 {
 	struct vsock_opts *o = card;
-	const char *base;
+	const char *why;
 
 	if (c == 'c') {
 		if (parse_uint(arg, CARD_VSOCK_MIN_CID, UINT32_MAX, &o->cid))
@@ -45,13 +43,8 @@ static int parse_own(int c, const char *arg, void *card, struct azerr *e)
 		return 0;
 	}
 	/* 'U' */
-	base = strrchr(arg, '/');
-	base = base ? base + 1 : arg;
-	if (!*base || !strcmp(base, ".") || !strcmp(base, ".."))
-		return azerr_set(e, "--uds '%s': not a file name", arg);
-	if (strlen(arg) > CARD_VSOCK_MAX_UDS)
-		return azerr_set(e, "--uds '%s': longer than %d bytes (PATH_<port> must fit a "
-				 "Unix socket address)", arg, CARD_VSOCK_MAX_UDS);
+	if ((why = card_vsock_uds_problem(arg)))
+		return azerr_set(e, "--uds '%s': %s", arg, why);
 	o->uds = arg;
 	return 0;
 }
