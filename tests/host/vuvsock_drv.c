@@ -573,12 +573,7 @@ static void setup(struct drv *d)
 		die(2, "%s", e.msg);
 	if (drv_mem_init(&d->mem))
 		die(2, "guest memory: %s", strerror(errno));
-	struct vu_fe_region r[DRV_NR_REGIONS] = {
-		{ 0, 16 << 20, (uint64_t)d->mem.base, d->mem.fd, 0 },
-		{ 16 << 20, 16 << 20, (uint64_t)d->mem.base + (16 << 20), d->mem.fd, 16 << 20 },
-		{ DRV_HIGH_GPA, 32 << 20, (uint64_t)d->mem.base + (32 << 20), d->mem.fd, 32 << 20 },
-	};
-	if (vu_fe_set_mem_table(&d->fe, r, DRV_NR_REGIONS, &e))
+	if (drv_set_mem_table(&d->fe, &d->mem, &e))
 		die(2, "%s", e.msg);
 	struct drv_vq *qs[3] = { &d->rx, &d->tx, &d->evt };
 	for (unsigned i = 0; i < 3; i++) {
