@@ -34,6 +34,15 @@ if [ "$(id -u)" = 0 ]; then
 		timeout 60 "$DRV" --uds "$TMP/d3/v.sock" config host-connect guest-connect \
 		guest-refused hostile seccomp -- "$CARD" --fd '{fd}' --cid 3 --uds "$TMP/d3/v.sock" \
 		--user 65534:65534
+	# A directory its uid may not search (a jail's root, 0700): the host's
+	# connections still work, the guest's are refused, and the card says so.
+	mkdir -m 0700 "$TMP/d4"
+	expect_ok "confined card, socket in a directory nobody cannot search" \
+		timeout 60 "$DRV" --uds "$TMP/d4/v.sock" config host-connect guest-refused \
+		-- "$CARD" --fd '{fd}' --cid 3 --uds "$TMP/d4/v.sock" --user 65534:65534 \
+		2> "$TMP/d4.err"
+	expect_match "the card says guest connections will be refused" "$(cat "$TMP/d4.err")" \
+		"cannot enter $TMP/d4 as uid 65534: Permission denied: the guest's connections"
 else
 	echo "not root: confinement not tried"
 fi

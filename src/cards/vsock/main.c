@@ -76,11 +76,13 @@ static struct vu_device *create(void *card, struct card_stats *stats, struct aze
 	struct vsock_card *c = card;
 
 	/* After confinement: the socket's directory is the card's only way
-	 * out of its empty root, for "<name>_P" (connect only). */
-	if (fchdir(c->dir_fd) < 0) {
-		azerr_set(e, "--uds %s: cannot enter %s: %s", c->o.uds, c->dir, strerror(errno));
-		return NULL;
-	}
+	 * out of its empty root, for "<name>_P" (connect only). A confined
+	 * card's uid may not search it (a jail's root is 0700, its owner's):
+	 * then only host-initiated connections work, which need no path. */
+	if (fchdir(c->dir_fd) < 0)
+		log_warn("--uds %s: cannot enter %s as uid %u: %s: the guest's connections "
+			 "to the host will be refused (RST), the host's to the guest work",
+			 c->o.uds, c->dir, (unsigned)getuid(), strerror(errno));
 	close(c->dir_fd);
 	if (vsock_device_init(&c->dev, c->o.cid, c->listen_fd, c->base,
 			      stats ? &stats->vsock : NULL, e))
