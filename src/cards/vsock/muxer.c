@@ -682,8 +682,11 @@ static void drop_all(struct vsock_muxer *m)
 static void ring_start(struct vsock_muxer *m, unsigned idx, struct virtq *q)
 {
 	/* A ring that starts at 0 is a new driver's: nothing the card knew
-	 * is valid. A first ring that starts elsewhere was in use before this
-	 * card (a restored snapshot): the guest must forget its connections. */
+	 * is valid. (The back-end tells a device no reset apart from a pause,
+	 * which stops and restarts the rings too: a tx ring paused exactly
+	 * at a multiple of 65536 packets would drop the connections.) A first
+	 * ring that starts elsewhere was in use before this card (a restored
+	 * snapshot): the guest must forget its connections. */
 	if (idx == VSOCK_TX_RING && q->last_avail == 0 && q->used_idx == 0)
 		drop_all(m);
 	if (!m->ever_started && (q->last_avail || q->used_idx))
