@@ -375,7 +375,7 @@ static void handle_tx(struct vsock_muxer *m)
 			log_debug("vsock: packet dropped: %s", why);
 			break;
 		}
-		virtq_push(q, c.head, 0);
+		virtq_push(q, &c, 0);
 		pushed = true;
 	}
 	if (pushed)
@@ -392,7 +392,7 @@ static void rx_put(struct vsock_muxer *m, struct virtq *q, const struct virtq_ch
 
 	vsock_hdr_encode(h, raw);
 	iov_from_buf(c->iov + c->nr_out, c->nr_in, 0, raw, sizeof(raw));
-	virtq_push(q, c->head, VSOCK_HDR_SIZE + h->len);
+	virtq_push(q, c, VSOCK_HDR_SIZE + h->len);
 	STAT(m, rx_packets, 1);
 	STAT(m, rx_bytes, h->len);
 }
@@ -532,7 +532,7 @@ static void fill_rx(struct vsock_muxer *m)
 		if (c.nr_out || c.in_len < VSOCK_HDR_SIZE) {
 			/* Not a receive buffer: given back empty. */
 			STAT(m, bad_packets, 1);
-			virtq_push(q, c.head, 0);
+			virtq_push(q, &c, 0);
 			pushed = true;
 			continue;
 		}
@@ -560,10 +560,10 @@ static void send_reset_event(struct vsock_muxer *m)
 	if (c.in_len >= VSOCK_EVENT_SIZE) {
 		iov_from_buf(c.iov + c.nr_out, c.nr_in, 0, &ev, sizeof(ev));
 		m->reset_owed = false;
-		virtq_push(q, c.head, VSOCK_EVENT_SIZE);
+		virtq_push(q, &c, VSOCK_EVENT_SIZE);
 		log_info("vsock: transport reset sent to the guest");
 	} else {
-		virtq_push(q, c.head, 0);
+		virtq_push(q, &c, 0);
 	}
 	virtq_notify(q);
 }
