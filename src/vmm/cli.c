@@ -389,13 +389,13 @@ struct device_opt {
 };
 
 static const struct device_opt device_opts[] = {
-	[OPT_DRIVE - OPT_DRIVE] = { "--drive", &vm_drives, false, drive_key, "path" },
+	[OPT_DRIVE - OPT_DRIVE] = { "--drive", &vm_drives, false, drive_key, "path", NULL },
 	[OPT_VHOST_USER_BLK - OPT_DRIVE] = { "--vhost-user-blk", &vm_drives, true, drive_key,
-					     "socket" },
-	[OPT_NET - OPT_DRIVE] = { "--net", &vm_nets, false, net_key, "tap" },
-	[OPT_VSOCK - OPT_DRIVE] = { "--vsock", &vm_vsocks, false, vsock_key, "uds", vsock_done },
+					     "socket", NULL },
+	[OPT_NET - OPT_DRIVE] = { "--net", &vm_nets, false, net_key, "tap", NULL },
 	[OPT_VHOST_USER_NET - OPT_DRIVE] = { "--vhost-user-net", &vm_nets, true, net_key,
-					     "socket" },
+					     "socket", NULL },
+	[OPT_VSOCK - OPT_DRIVE] = { "--vsock", &vm_vsocks, false, vsock_key, "uds", vsock_done },
 };
 
 /* Calls d->item for each key[=value] item of a comma-separated list; sets
