@@ -92,7 +92,7 @@ struct api *api_new(const struct api_params *p, struct vm_config *cfg,
 		/* A machine described on the command line or in a config
 		 * file is not a fresh process's (PUT /snapshot/load). */
 		api->boot_path = api->cfg.kernel_path || api->cfg.nr_drives ||
-				 api->cfg.nr_nets || api->cfg.cpu_template;
+				 api->cfg.nr_nets || api->cfg.nr_vsocks || api->cfg.cpu_template;
 	} else {
 		vm_config_init(&api->cfg);
 	}
@@ -264,6 +264,7 @@ static const struct route {
 	{ "PUT", "machine-config", NULL, NULL, &op_machine_config },
 	{ "PUT", "drives", ID, NULL, &op_drive },
 	{ "PUT", "network-interfaces", ID, NULL, &op_net },
+	{ "PUT", "vsock", NULL, NULL, &op_vsock },
 	{ "PUT", "logger", NULL, NULL, &op_logger },
 	{ "PUT", "cpu-config", NULL, NULL, &op_cpu_config },
 	{ "PUT", "metrics", NULL, NULL, &op_metrics },
@@ -279,7 +280,7 @@ static const struct route {
  * than as unknown paths. */
 static const char *const unsupported[] = {
 	"balloon", "entropy", "hotplug", "mmds", "pmem",
-	"serial", "vsock",
+	"serial",
 };
 
 #define MAX_PATH 512

@@ -55,7 +55,7 @@ struct body_op {
 /* operations.c */
 extern const struct body_op op_actions, op_boot_source, op_machine_config,
 	op_machine_config_patch, op_drive, op_net, op_logger, op_metrics,
-	op_vm_state, op_drive_patch, op_net_patch, op_cpu_config;
+	op_vm_state, op_drive_patch, op_net_patch, op_cpu_config, op_vsock;
 /* op_snapshot.c */
 extern const struct body_op op_snapshot_create, op_snapshot_load;
 

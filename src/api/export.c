@@ -120,6 +120,15 @@ json_t *export_vm_config(const struct vm_config *cfg)
 	json_object_set_new(root, "machine-config", export_machine_config(cfg));
 	json_object_set_new(root, "network-interfaces", nets);
 	json_object_set_new(root, "logger", logger_json(&cfg->logger));
+	/* Firecracker's GET /vm/config: null without one, and no vsock_id
+	 * (deprecated) with one. */
+	json_object_set_new(root, "vsock", json_null());
+	if (cfg->nr_vsocks) {
+		json_t *v = json_object();
+		json_object_set_new(v, "guest_cid", json_integer(cfg->vsocks[0].guest_cid));
+		set_str(v, "uds_path", cfg->vsocks[0].uds_path);
+		json_object_set_new(root, "vsock", v);
+	}
 	json_object_set_new(root, "metrics", json_null());
 	if (cfg->metrics_path) {
 		json_object_set_new(root, "metrics", json_object());

@@ -58,6 +58,18 @@ static const struct metric_field net_fields[] = {
 	FIELD(net_metrics, update_fails),
 };
 
+static const struct metric_field vsock_fields[] = {
+	FIELD(vsock_metrics, rx_packets_count),
+	FIELD(vsock_metrics, tx_packets_count),
+	FIELD(vsock_metrics, rx_bytes_count),
+	FIELD(vsock_metrics, tx_bytes_count),
+	FIELD(vsock_metrics, conns_added),
+	FIELD(vsock_metrics, conns_killed),
+	FIELD(vsock_metrics, conns_removed),
+	FIELD(vsock_metrics, tx_write_fails),
+	FIELD(vsock_metrics, rx_read_fails),
+};
+
 static const struct metric_field api_fields[] = {
 	FIELD(api_server_metrics, requests),
 	FIELD(api_server_metrics, request_fails),
@@ -211,6 +223,9 @@ static json_t *metrics_json(struct metrics *m)
 		     m->nr_blocks, block_fields, NFIELDS(block_fields));
 	devices_json(root, "net", m->net, sizeof(m->net[0]), m->net_ids,
 		     m->nr_nets, net_fields, NFIELDS(net_fields));
+	/* One device at most: Firecracker's single group, always there. */
+	json_object_set_new(root, "vsock",
+			    group_json(&m->vsock, vsock_fields, NFIELDS(vsock_fields), NULL));
 	return root;
 }
 

@@ -66,6 +66,15 @@ struct net_metrics {
 	struct metric update_count, update_fails;  /* PATCH /network-interfaces */
 };
 
+/* Firecracker's "vsock" group (one device): the fields the vsock card
+ * counts, by Firecracker's names (VsockDeviceMetrics). */
+struct vsock_metrics {
+	struct metric rx_packets_count, tx_packets_count;
+	struct metric rx_bytes_count, tx_bytes_count;
+	struct metric conns_added, conns_killed, conns_removed;
+	struct metric tx_write_fails, rx_read_fails;
+};
+
 /* process_startup_time_us and _cpu_us are values, not counters (written
  * whole in every line, as Firecracker's): how long azote took from the
  * jailer's start to serving its API, in wall and CPU time. */
@@ -78,6 +87,7 @@ struct metrics {
 	struct vcpu_metrics vcpu;
 	struct block_metrics block[VM_MAX_DRIVES];
 	struct net_metrics net[VM_MAX_NETS];
+	struct vsock_metrics vsock;
 	struct api_server_metrics api_server;
 
 	/* The rest is private to metrics.c. */

@@ -10,6 +10,8 @@
 #ifndef AZOTE_IFACE_CARD_H
 #define AZOTE_IFACE_CARD_H
 
+#include <stddef.h>
+
 /* The fds a card azote starts finds open: its end of the vhost-user
  * socketpair and its stats page. */
 #define CARD_SOCKET_FD 3
@@ -46,11 +48,38 @@
 #define CARD_NET_OPT_TX_BW_LIMIT  "tx-bw-limit"
 #define CARD_NET_OPT_TX_OPS_LIMIT "tx-ops-limit"
 
+/* azote-card-vsock's own: Firecracker's vsock device (guest_cid,
+ * uds_path). */
+#define CARD_VSOCK_OPT_CID "cid"        /* CARD_VSOCK_MIN_CID..UINT32_MAX */
+#define CARD_VSOCK_OPT_UDS "uds"        /* PATH: the host's Unix socket */
+
 /* azote-card-blk --queues: request queues, one worker each. */
 #define CARD_BLK_MAX_QUEUES 16
 /* azote-card-blk --poll-us: how long a worker spins for the next request. */
 #define CARD_BLK_MAX_POLL_US 1000
 /* azote-card-net --queues: queue pairs, one TAP queue each. */
 #define CARD_NET_MAX_PAIRS 8
+/* azote-card-vsock --cid: 0-2 are reserved (hypervisor, local, host). */
+#define CARD_VSOCK_MIN_CID 3
+/* azote-card-vsock --uds: "<PATH>_<port>" (up to 10 digits) must fit a
+ * Unix socket address (sun_path, 108 bytes with its NUL). */
+#define CARD_VSOCK_MAX_UDS 96
+
+/* Why path cannot be a vsock card's --uds, or NULL: both sides check it
+ * (azote's --vsock and PUT /vsock before a card starts, the card's own
+ * option parser). */
+static inline const char *card_vsock_uds_problem(const char *path)
+{
+	const char *base = path;
+
+	for (const char *p = path; *p; p++)
+		if (*p == '/')
+			base = p + 1;
+	if (!*base || (base[0] == '.' && (!base[1] || (base[1] == '.' && !base[2]))))
+		return "not a file name";
+	if (__builtin_strlen(path) > CARD_VSOCK_MAX_UDS)
+		return "longer than 96 bytes (<path>_<port> must fit a Unix socket address)";
+	return NULL;
+}
 
 #endif

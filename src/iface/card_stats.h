@@ -36,11 +36,25 @@ struct card_net_stats {
 	uint64_t rx_rate_limiter_throttled, tx_rate_limiter_throttled;
 };
 
+/* Firecracker's vsock metrics, as far as the card has them: packets and
+ * payload bytes to (rx) and from (tx) the guest, connections made and
+ * ended (killed: ended by an RST the card sent or a timeout), failed
+ * writes to and reads from host sockets, and packets the card dropped or
+ * answered with RST for being malformed. */
+struct card_vsock_stats {
+	uint64_t rx_packets, tx_packets;
+	uint64_t rx_bytes, tx_bytes;
+	uint64_t conns_added, conns_killed, conns_removed;
+	uint64_t tx_write_fails, rx_read_fails;
+	uint64_t bad_packets;
+};
+
 struct card_stats {
 	uint64_t magic;             /* written by azote */
 	union {
 		struct card_blk_stats blk;
 		struct card_net_stats net;
+		struct card_vsock_stats vsock;
 	};
 };
 

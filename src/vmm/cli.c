@@ -66,6 +66,14 @@ const char cli_usage[] =
 "  MAC: e.g. 06:00:ac:10:00:02 (default: the back-end's, a random local one\n"
 "  for a card); IDs as for drives, default net0, net1, ...\n"
 "\n"
+"Vsock (virtio-vsock, Firecracker's, over host Unix sockets; one at most):\n"
+"  --vsock cid=N,uds=PATH[,id=ID]\n"
+"                       the guest's CID (3-4294967295) and the Unix socket an\n"
+"                       azote-card-vsock creates at PATH (it must not exist):\n"
+"                       host programs connect there and write \"CONNECT <port>\"\n"
+"                       to reach a guest port; the guest's connections to host\n"
+"                       port P go to PATH_P (docs/api.md, \"Vsock\")\n"
+"\n"
 "API (Firecracker-compatible; see docs/api.md):\n"
 "  --api-sock PATH      serve the HTTP API on this Unix socket\n"
 "  --config-file FILE   the VM as Firecracker's JSON configuration; cannot\n"
@@ -144,7 +152,7 @@ const char cli_usage[] =
 
 enum {
 	OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_BOOT_ENTRY, OPT_CPUS,
-	OPT_MEMORY, OPT_DRIVE, OPT_VHOST_USER_BLK, OPT_NET, OPT_VHOST_USER_NET,
+	OPT_MEMORY, OPT_DRIVE, OPT_VHOST_USER_BLK, OPT_NET, OPT_VHOST_USER_NET, OPT_VSOCK,
 	OPT_API_SOCK, OPT_CONFIG_FILE, OPT_NO_API, OPT_ID, OPT_CPU_TEMPLATE, OPT_LOG_LEVEL, OPT_HELP,
 	OPT_VERSION, OPT_SECCOMP, OPT_NO_SECCOMP, OPT_CARD_USER, OPT_TRANSPORT,
 	/* Firecracker's flags (firecracker --help) */
@@ -166,6 +174,7 @@ static const struct option long_opts[] = {
 	{ "vhost-user-blk", required_argument, NULL, OPT_VHOST_USER_BLK },
 	{ "net", required_argument, NULL, OPT_NET },
 	{ "vhost-user-net", required_argument, NULL, OPT_VHOST_USER_NET },
+	{ "vsock", required_argument, NULL, OPT_VSOCK },
 	{ "api-sock", required_argument, NULL, OPT_API_SOCK },
 	{ "config-file", required_argument, NULL, OPT_CONFIG_FILE },
 	{ "no-api", no_argument, NULL, OPT_NO_API },
@@ -328,6 +337,42 @@ static int net_key(void *dev, bool vhost, const char *opt, const char *key,
 	return bad_item(opt, key, val, e);
 }
 
+/* One key=value item of a --vsock list. */
+static int vsock_key(void *dev, bool vhost, const char *opt, const char *key,
+		     const char *val, struct azerr *e)
+{
+	struct vsock_config *v = dev;
+	const char *why;
+	uint64_t n;
+
+	(void)vhost;
+	if (!val)
+		return bad_item(opt, key, val, e);
+	if (!strcmp(key, "id"))
+		return set_id(v->id, opt, val, e);
+	if (!strcmp(key, "cid")) {
+		if (parse_uint(val, CARD_VSOCK_MIN_CID, UINT32_MAX, &n) < 0)
+			return azerr_set(e, "%s cid='%s': expected %d to %u", opt, val,
+					 CARD_VSOCK_MIN_CID, UINT32_MAX);
+		v->guest_cid = (uint32_t)n;
+		return 0;
+	}
+	if (!strcmp(key, "uds")) {
+		if ((why = card_vsock_uds_problem(val)))
+			return azerr_set(e, "%s uds='%s': %s", opt, val, why);
+		return set_string(&v->uds_path, val, opt, e);
+	}
+	return bad_item(opt, key, val, e);
+}
+
+/* A --vsock needs both its CID and its socket. */
+static int vsock_done(const void *dev, const char *opt, const char *arg, struct azerr *e)
+{
+	const struct vsock_config *v = dev;
+
+	return v->guest_cid ? 0 : azerr_set(e, "%s '%s': cid= is required", opt, arg);
+}
+
 typedef int item_fn(void *dev, bool vhost, const char *opt, const char *key,
 		    const char *val, struct azerr *e);
 
@@ -339,15 +384,18 @@ struct device_opt {
 	bool vhost;                 /* served by someone else's back-end */
 	item_fn *item;
 	const char *required;
+	/* Checks the device once every item is in (NULL: nothing more). */
+	int (*done)(const void *dev, const char *opt, const char *arg, struct azerr *e);
 };
 
 static const struct device_opt device_opts[] = {
-	[OPT_DRIVE - OPT_DRIVE] = { "--drive", &vm_drives, false, drive_key, "path" },
+	[OPT_DRIVE - OPT_DRIVE] = { "--drive", &vm_drives, false, drive_key, "path", NULL },
 	[OPT_VHOST_USER_BLK - OPT_DRIVE] = { "--vhost-user-blk", &vm_drives, true, drive_key,
-					     "socket" },
-	[OPT_NET - OPT_DRIVE] = { "--net", &vm_nets, false, net_key, "tap" },
+					     "socket", NULL },
+	[OPT_NET - OPT_DRIVE] = { "--net", &vm_nets, false, net_key, "tap", NULL },
 	[OPT_VHOST_USER_NET - OPT_DRIVE] = { "--vhost-user-net", &vm_nets, true, net_key,
-					     "socket" },
+					     "socket", NULL },
+	[OPT_VSOCK - OPT_DRIVE] = { "--vsock", &vm_vsocks, false, vsock_key, "uds", vsock_done },
 };
 
 /* Calls d->item for each key[=value] item of a comma-separated list; sets
@@ -401,6 +449,8 @@ static int parse_device(struct vm_config *c, const char *arg, const struct devic
 	int ret = parse_items(arg, d, dev, &required, e);
 	if (!ret && !required)
 		ret = azerr_set(e, "%s '%s': %s= is required", d->opt, arg, d->required);
+	if (!ret && d->done)
+		ret = d->done(dev, d->opt, arg, e);
 	if (!ret)
 		ret = settle_id(c, d, id, e);
 	if (ret) {
@@ -524,6 +574,7 @@ static int parse_one(int opt, const char *arg, struct vm_config *c,
 	case OPT_VHOST_USER_BLK:
 	case OPT_NET:
 	case OPT_VHOST_USER_NET:
+	case OPT_VSOCK:
 		return parse_device(c, arg, &device_opts[opt - OPT_DRIVE], e);
 	case OPT_API_SOCK:
 		return set_string(&o->api_sock, arg, "--api-sock", e);
@@ -616,7 +667,7 @@ static bool is_vm_option(int opt)
 	return opt == OPT_KERNEL || opt == OPT_INITRD || opt == OPT_CMDLINE ||
 	       opt == OPT_BOOT_ENTRY || opt == OPT_CPUS || opt == OPT_MEMORY ||
 	       opt == OPT_CPU_TEMPLATE || opt == OPT_DRIVE || opt == OPT_VHOST_USER_BLK ||
-	       opt == OPT_NET || opt == OPT_VHOST_USER_NET;
+	       opt == OPT_NET || opt == OPT_VHOST_USER_NET || opt == OPT_VSOCK;
 }
 
 /* Firecracker's devices are virtio-mmio unless --enable-pci (since 1.14);

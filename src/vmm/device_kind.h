@@ -42,10 +42,10 @@ struct device_kind {
 	void (*collect)(const struct card_stats *s, struct metrics *m, unsigned idx);
 };
 
-extern const struct device_kind device_kind_blk, device_kind_net;
+extern const struct device_kind device_kind_blk, device_kind_net, device_kind_vsock;
 
 /* Every kind, in the order their devices are put on the bus. */
-#define DEVICE_NR_KINDS 2
+#define DEVICE_NR_KINDS 3
 extern const struct device_kind *const device_kinds[DEVICE_NR_KINDS];
 
 #endif

@@ -28,6 +28,13 @@ void net_config_free(struct net_config *n)
 	memset(n, 0, sizeof(*n));
 }
 
+void vsock_config_free(struct vsock_config *v)
+{
+	free(v->uds_path);
+	free(v->socket);
+	memset(v, 0, sizeof(*v));
+}
+
 static void drive_free(void *dev)
 {
 	drive_config_free(dev);
@@ -36,6 +43,11 @@ static void drive_free(void *dev)
 static void net_free(void *dev)
 {
 	net_config_free(dev);
+}
+
+static void vsock_free(void *dev)
+{
+	vsock_config_free(dev);
 }
 
 const struct vm_device_list vm_drives = {
@@ -56,6 +68,16 @@ const struct vm_device_list vm_nets = {
 	.id = offsetof(struct net_config, id),
 	.socket = offsetof(struct net_config, socket),
 	.free = net_free,
+};
+
+const struct vm_device_list vm_vsocks = {
+	.noun = "vsock device", .id_prefix = "vsock", .max = VM_MAX_VSOCKS,
+	.list = offsetof(struct vm_config, vsocks),
+	.count = offsetof(struct vm_config, nr_vsocks),
+	.size = sizeof(struct vsock_config),
+	.id = offsetof(struct vsock_config, id),
+	.socket = offsetof(struct vsock_config, socket),
+	.free = vsock_free,
 };
 
 unsigned vm_device_count(const struct vm_config *c, const struct vm_device_list *l)
@@ -104,7 +126,7 @@ void vm_config_free(struct vm_config *c)
 	free(c->initrd_path);
 	free(c->cmdline);
 	for (const struct vm_device_list *const *l = (const struct vm_device_list *const[]){
-		     &vm_drives, &vm_nets, NULL }; *l; l++)
+		     &vm_drives, &vm_nets, &vm_vsocks, NULL }; *l; l++)
 		for (unsigned i = 0; i < vm_device_count(c, *l); i++)
 			(*l)->free(vm_device(c, *l, i));
 	free(c->logger.log_path);

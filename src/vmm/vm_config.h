@@ -17,6 +17,7 @@ struct cpu_template;
 
 #define VM_MAX_DRIVES 16
 #define VM_MAX_NETS   16
+#define VM_MAX_VSOCKS 1    /* Firecracker's one vsock device */
 #define VM_ID_MAX     64   /* drive_id / iface_id, including the NUL */
 
 /* Firecracker's cache_type, kept and shown (GET /vm/config) but not passed
@@ -56,6 +57,15 @@ struct net_config {
 	struct rate_limiter rx_rate_limiter, tx_rate_limiter;
 };
 
+/* Firecracker's Vsock: guest_cid and uds_path, served by azote's vsock
+ * card; id is Firecracker's deprecated vsock_id ("vsock" by default). */
+struct vsock_config {
+	char id[VM_ID_MAX];
+	char *uds_path;      /* the host socket the card creates */
+	char *socket;        /* always NULL: no one else's vsock back-end */
+	uint32_t guest_cid;  /* 3 and above */
+};
+
 /* Firecracker's Logger: where azote's own log lines go. */
 struct logger_config {
 	bool configured;     /* set by PUT /logger or the config file */
@@ -86,6 +96,8 @@ struct vm_config {
 	unsigned nr_drives;
 	struct net_config nets[VM_MAX_NETS];
 	unsigned nr_nets;
+	struct vsock_config vsocks[VM_MAX_VSOCKS];
+	unsigned nr_vsocks;
 	enum vm_transport transport;
 	/* machine-config beyond the CPU count and memory size: smt exposes
 	 * two threads per core in CPUID; track_dirty_pages asks for
@@ -107,6 +119,7 @@ void vm_config_free(struct vm_config *c);
 /* Frees what one drive / net entry owns and zeroes it. */
 void drive_config_free(struct drive_config *d);
 void net_config_free(struct net_config *n);
+void vsock_config_free(struct vsock_config *v);
 
 /* Where a vm_config keeps the devices of one kind, as data, so that code
  * that only names, counts, finds and frees them (the command line, the
@@ -121,7 +134,7 @@ struct vm_device_list {
 	void (*free)(void *dev); /* what one element owns, then zeroes it */
 };
 
-extern const struct vm_device_list vm_drives, vm_nets;
+extern const struct vm_device_list vm_drives, vm_nets, vm_vsocks;
 
 unsigned vm_device_count(const struct vm_config *c, const struct vm_device_list *l);
 void *vm_device(struct vm_config *c, const struct vm_device_list *l, unsigned i);

@@ -150,3 +150,15 @@ bool drv_card_seccomp(pid_t pid)
 		fclose(f);
 	return filtered;
 }
+
+int drv_set_mem_table(struct vu_frontend *fe, const struct drv_mem *m, struct azerr *e)
+{
+	const uint64_t base = (uint64_t)m->base;
+	struct vu_fe_region r[DRV_NR_REGIONS] = {
+		{ 0, 16 << 20, base, m->fd, 0 },
+		{ 16 << 20, 16 << 20, base + (16 << 20), m->fd, 16 << 20 },
+		{ DRV_HIGH_GPA, 32 << 20, base + (32 << 20), m->fd, 32 << 20 },
+	};
+
+	return vu_fe_set_mem_table(fe, r, DRV_NR_REGIONS, e);
+}

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "drv_ring.h"
 #include "iface/card_stats.h"
 #include "vmm/vhost_frontend.h"
 
@@ -33,6 +34,9 @@ pid_t drv_connect(struct vu_frontend *fe, char **args, const char *socket_path,
  * allowed(fd, link target); each of those is printed. */
 unsigned drv_card_bad_fds(pid_t pid, bool (*allowed)(int fd, const char *target),
 			  unsigned *total);
+
+/* SET_MEM_TABLE with m's three regions (drv_ring.h's layout). */
+int drv_set_mem_table(struct vu_frontend *fe, const struct drv_mem *m, struct azerr *e);
 
 /* True if process pid runs under a seccomp filter. */
 bool drv_card_seccomp(pid_t pid);

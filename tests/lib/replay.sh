@@ -31,12 +31,8 @@
 # checks that each still keeps azote from starting (a config section must
 # be named in azote's refusal), then launches with them worked around.
 REPLAY_KNOWN=(
-	"go-sdk:PUT /vsock: azote has no vsock device; /vsock is refused by name (docs/api.md)"
-	"firectl:PUT /vsock: azote has no vsock device; /vsock is refused by name (docs/api.md)"
 	"firectl:PUT /mmds/config: azote has no MMDS; /mmds is refused by name (docs/api.md)"
 	"firectl:PUT /mmds: azote has no MMDS; /mmds is refused by name (docs/api.md)"
-	"kata:config vsock: azote has no vsock device: a config file with a vsock section is refused (docs/api.md); Kata's agent needs it"
-	"kata-jailer:config vsock: azote has no vsock device: a config file with a vsock section is refused (docs/api.md); Kata's agent needs it, and Kata's StartVM then fails at its chmod of <chroot>/kata.hvsock"
 )
 
 REPLAY_TAP=${REPLAY_TAP:-}

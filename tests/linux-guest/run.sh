@@ -9,7 +9,7 @@
 #          [--machine q35|microvm] [--tcg] [--timeout SECONDS]
 #          [--log FILE] [--azote PATH] [--append ARGS] [--quiet]
 #          [--wrong LIST] [--transport pci|mmio] [--reboot k|default|poweroff]
-#          [--vmm-arg ARG]... [--when LINE COMMAND]
+#          [--vmm-arg ARG]... [--when LINE COMMAND] [--vsock]
 #
 # --checks   comma list of boot,blk,blkro,blkgrow,net,snap,irq,smp,acpi
 #            (default: boot); blkgrow (lg.blkgrow= in --append) waits for
@@ -46,6 +46,9 @@
 # --when     run COMMAND (bash -c) once, when the console shows LINE: the
 #            host's part of a check (blkgrow: a PATCH through the API);
 #            LG_CONSOLE names the file the console goes to as it runs
+# --vsock    azote only: a vsock device (--vsock cid=3,uds=...) and the
+#            host's part of the vsock check (lib/vsock-host.py), which must
+#            pass too; needs a kernel with virtio-vsock (stock)
 #
 # The kernel and initramfs come from build.sh (built or cached); the mode is
 # LINUX_GUEST=test|stock (see README.md). Prints the result lines, the boot
@@ -58,7 +61,7 @@ root=$(cd "$here/../.." && pwd)
 vmm=qemu kernel=vmlinux checks=boot memory=128M cpus=1 machine=q35 tcg=0
 timeout=240 log= azote=${AZOTE:-$root/build/azote} append= quiet=0 net=0 wrong=,
 transport=pci reboot=k when_line= when_cmd= extra_vmm_args=()
-drives=()
+drives=() vsock=0
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -81,6 +84,7 @@ while [ $# -gt 0 ]; do
 	--reboot) reboot=$2; shift ;;
 	--vmm-arg) extra_vmm_args+=("$2"); shift ;;
 	--when) when_line=$2; when_cmd=$3; shift 2 ;;
+	--vsock) vsock=1 ;;
 	-h|--help) usage ;;
 	*) echo "run.sh: unknown argument $1" >&2; usage ;;
 	esac
@@ -109,11 +113,15 @@ esac
 [ -f "$kimage" ] || lg_die "$kimage: no such kernel (stock kernels may lack an ELF vmlinux)"
 
 tmp=$(mktemp -d /tmp/linux-guest.XXXXXX)
-ns= pid=
+ns= pid= vsock_pid=
 cleanup() {
 	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
 		kill "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
+	fi
+	if [ -n "$vsock_pid" ] && kill -0 "$vsock_pid" 2>/dev/null; then
+		kill "$vsock_pid" 2>/dev/null || true
+		wait "$vsock_pid" 2>/dev/null || true
 	fi
 	exec 8>&- 2>/dev/null || true
 	[ -z "$ns" ] || ip netns del "$ns" 2>/dev/null || true
@@ -213,6 +221,13 @@ if [ "$net" -eq 1 ]; then
 	esac
 	devs=$((devs + 1))
 fi
+if [ "$vsock" -eq 1 ]; then
+	[ "$vmm" = azote ] || lg_die "--vsock: azote only (QEMU's vhost-vsock needs the host's)"
+	chmod 0755 "$tmp"   # the card, as nobody, works in the socket's directory
+	vmm_args+=(--vsock "cid=3,uds=$tmp/v.sock")
+	cmdline+=" lg.vsock_cid=3 lg.vsock_out=5000 lg.vsock_in=5001"
+	devs=$((devs + 1))
+fi
 cmdline+=" lg.irq_devs=$devs lg.transport=$transport"
 # Last: the CRC-32 of everything before it, checked by the guest.
 crc=$(/usr/bin/python3 -c 'import sys, zlib; print("%08x" % zlib.crc32(sys.argv[1].encode()))' \
@@ -253,6 +268,11 @@ start=$(date +%s%N)
 ${netns_exec[@]+"${netns_exec[@]}"} "${cmd[@]}" < "$tmp/stdin" > "$out" 2>&1 &
 pid=$!
 exec 8> "$tmp/stdin"	# the VMM's stdin stays open: the guest reads from it
+if [ "$vsock" -eq 1 ]; then
+	/usr/bin/python3 "$here/lib/vsock-host.py" "$tmp/v.sock" 5000 5001 "$timeout" \
+		> "$tmp/vsock-host" 2>&1 &
+	vsock_pid=$!
+fi
 
 ms_since_start() { echo $(( ($(date +%s%N) - start) / 1000000 )); }
 secs() { printf '%d.%01d' $(($1 / 1000)) $(($1 % 1000 / 100)); }
@@ -303,6 +323,13 @@ for c in ${checks//,/ }; do
 		missing+=("$c")
 	fi
 done
+if [ -n "$vsock_pid" ]; then
+	vrc=0
+	wait "$vsock_pid" || vrc=$?
+	vsock_pid=
+	cat "$tmp/vsock-host"
+	[ "$vrc" -eq 0 ] || verdict+="${verdict:+; }vsock's host side: $(tail -1 "$tmp/vsock-host")"
+fi
 [ ${#failed[@]} -eq 0 ] || verdict+="${verdict:+; }failed: ${failed[*]}"
 [ ${#missing[@]} -eq 0 ] || verdict+="${verdict:+; }no result: ${missing[*]}"
 if [ -n "$verdict" ]; then

@@ -263,7 +263,8 @@ static void test_bad_paths_and_methods(void **state)
 		{ "GET", "/", "{}", "GET request cannot have a body." },
 		{ "PUT", "/actions", NULL, "Empty PUT request." },
 		{ "PATCH", "/vm", NULL, "Empty PATCH request." },
-		{ "PUT", "/vsock", "{}", "azote does not implement /vsock." },
+		{ "PUT", "/serial", "{}", "azote does not implement /serial." },
+		{ "GET", "/vsock", NULL, "Invalid request method and/or path" },
 		{ "GET", "/balloon", NULL, "azote does not implement /balloon." },
 		{ "PUT", "/snapshot/create", "{}", "missing field `snapshot_path`" },
 		{ "PATCH", "/snapshot/create", "{}",
@@ -774,6 +775,61 @@ static void test_net_errors(void **state)
 	fx_assert_fault(f, "field `mtu`");
 }
 
+/* PUT /vsock: Firecracker's Vsock, one device, before boot; shown by
+ * GET /vm/config without the deprecated vsock_id. */
+static void test_vsock(void **state)
+{
+	static const struct fx_bad cases[] = {
+		{ "PUT", "/vsock", "{\"uds_path\": \"@/v.sock\"}", "missing field `guest_cid`" },
+		{ "PUT", "/vsock", "{\"guest_cid\": 3}", "missing field `uds_path`" },
+		{ "PUT", "/vsock", "{\"guest_cid\": 2, \"uds_path\": \"@/v.sock\"}",
+		  "invalid value for field `guest_cid`: 2, expected 3 to 4294967295" },
+		{ "PUT", "/vsock", "{\"guest_cid\": 4294967296, \"uds_path\": \"@/v.sock\"}",
+		  "guest_cid" },
+		{ "PUT", "/vsock", "{\"guest_cid\": -3, \"uds_path\": \"@/v.sock\"}",
+		  "guest_cid" },
+		{ "PUT", "/vsock", "{\"guest_cid\": 3, \"uds_path\": \"@/\"}",
+		  "is not a file name" },
+		{ "PUT", "/vsock", "{\"guest_cid\": 3, \"uds_path\": \"\"}", "uds_path" },
+		{ "PUT", "/vsock", "{\"guest_cid\": 3, \"uds_path\": \"@/v.sock\", \"x\": 1}",
+		  "unknown field `x`" },
+		/* Firecracker binds it at once and fails on an existing path. */
+		{ "PUT", "/vsock", "{\"guest_cid\": 3, \"uds_path\": \"@/disk.img\"}",
+		  "Cannot create backend for vsock device: Error binding to the host-side Unix "
+		  "socket: Address in use" },
+		{ "PUT", "/vsock", "{\"guest_cid\": 3, \"uds_path\": \"/0123456789/0123456789/"
+		  "0123456789/0123456789/0123456789/0123456789/0123456789/0123456789/0123456789/v\"}",
+		  "longer than 96 bytes" },
+	};
+	F;
+	json_t *v, *vs;
+
+	FX_EXPECT_FAULTS(f, cases);
+	fx_configure(f);
+	assert_int_equal(fx_req(f, "GET", "/vm/config", NULL), 200);
+	v = fx_json(f);
+	assert_true(json_is_null(json_object_get(v, "vsock")));
+	json_decref(v);
+	assert_int_equal(fx_req_at(f, "PUT", "/vsock", "{\"vsock_id\": \"old\", \"guest_cid\": 3, "
+				   "\"uds_path\": \"@/v.sock\"}"), 204);
+	/* A second one replaces the first. */
+	assert_int_equal(fx_req_at(f, "PUT", "/vsock", "{\"guest_cid\": 4294967295, "
+				   "\"uds_path\": \"@/w.sock\"}"), 204);
+	assert_int_equal(fx_req(f, "GET", "/vm/config", NULL), 200);
+	v = fx_json(f);
+	vs = json_object_get(v, "vsock");
+	assert_true(json_is_object(vs));
+	assert_int_equal(json_object_size(vs), 2);
+	assert_true(json_integer_value(json_object_get(vs, "guest_cid")) == 4294967295LL);
+	assert_non_null(strstr(json_string_value(json_object_get(vs, "uds_path")), "/w.sock"));
+	json_decref(v);
+	assert_int_equal(fx_req(f, "PUT", "/actions", "{\"action_type\": \"InstanceStart\"}"),
+			 204);
+	assert_int_equal(fx_req_at(f, "PUT", "/vsock", "{\"guest_cid\": 5, "
+				   "\"uds_path\": \"@/x.sock\"}"), 400);
+	fx_assert_fault(f, "not supported after starting the microVM");
+}
+
 static void test_net_patch(void **state)
 {
 	F;
@@ -857,6 +913,7 @@ int main(void)
 		T(test_drive_patch),
 		T(test_net_errors),
 		T(test_net_patch),
+		T(test_vsock),
 		T(test_patch_unsupported_by_core),
 	};
 

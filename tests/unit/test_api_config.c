@@ -158,6 +158,25 @@ static void expect_error(struct api_fixture *f, const char *config,
 
 #define BOOT "\"boot-source\": {\"kernel_image_path\": \"@/kernel\"}"
 
+/* Firecracker's `vsock` section, through PUT /vsock's code. */
+static void test_config_vsock(void **state)
+{
+	F;
+	struct vm_config cfg;
+	struct azerr e;
+
+	assert_int_equal(load(f, &cfg, &e, "{" BOOT ", \"drives\": [], \"vsock\": "
+			      "{\"vsock_id\": \"v\", \"guest_cid\": 52, \"uds_path\": \"@/v.sock\"}}"),
+			 0);
+	assert_int_equal(cfg.nr_vsocks, 1);
+	assert_int_equal(cfg.vsocks[0].guest_cid, 52);
+	assert_non_null(strstr(cfg.vsocks[0].uds_path, "/v.sock"));
+	vm_config_free(&cfg);
+	assert_int_equal(load(f, &cfg, &e, "{" BOOT ", \"drives\": [], \"vsock\": null}"), 0);
+	assert_int_equal(cfg.nr_vsocks, 0);
+	vm_config_free(&cfg);
+}
+
 static void test_config_errors(void **state)
 {
 	F;
@@ -174,8 +193,8 @@ static void test_config_errors(void **state)
 	expect_error(f, "{" BOOT ", \"drives\": [], \"cpu-config\": {\"cpuid_modifiers\": 1}}",
 		     "config.json: cpu-config: ");
 	expect_error(f, "{" BOOT ", \"drives\": [], \"vsock\": "
-		     "{\"guest_cid\": 3, \"uds_path\": \"/v.sock\"}}",
-		     "`vsock` is not supported by azote");
+		     "{\"guest_cid\": 1, \"uds_path\": \"/v.sock\"}}",
+		     "config.json: vsock: invalid value for field `guest_cid`: 1");
 	expect_error(f, "{" BOOT ", \"drives\": [], \"balloon\": {}}",
 		     "`balloon` is not supported");
 	expect_error(f, "{" BOOT ", \"drives\": {}}",
@@ -278,6 +297,7 @@ int main(void)
 					      api_fixture_teardown)
 		T(test_full_config),
 		T(test_config_boots),
+		T(test_config_vsock),
 		T(test_config_errors),
 		T(test_config_firecracker_leniency),
 		T(test_firecracker_vm_config),

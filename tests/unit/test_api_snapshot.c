@@ -79,6 +79,25 @@ static void test_create_states(void **state)
 	fx_assert_fault(f, "The requested operation is not supported after starting the microVM.");
 }
 
+/* A microVM with a vsock: its connections are host sockets no snapshot
+ * holds, and the snapshot does not record the device: refused, named. */
+static void test_create_with_vsock(void **state)
+{
+	struct api_fixture *f = *state;
+
+	fx_configure(f);
+	assert_int_equal(fx_req_at(f, "PUT", "/vsock",
+				   "{\"guest_cid\": 3, \"uds_path\": \"@/v.sock\"}"), 204);
+	assert_int_equal(fx_req(f, "PUT", "/actions", "{\"action_type\": \"InstanceStart\"}"),
+			 204);
+	assert_int_equal(fx_req(f, "PATCH", "/vm", "{\"state\": \"Paused\"}"), 204);
+	assert_int_equal(fx_req_at(f, "PUT", "/snapshot/create", create_body), 400);
+	fx_assert_fault(f, "Create snapshot error: azote cannot snapshot a microVM with a vsock "
+			"device yet");
+	assert_int_equal(f->fake.snapshot_creates, 0);
+	assert_int_equal(api_get_state(f->api), API_PAUSED);
+}
+
 static void test_load_bodies(void **state)
 {
 	struct api_fixture *f = *state;
@@ -283,6 +302,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_create_states, api_fixture_setup,
+						api_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_create_with_vsock, api_fixture_setup,
 						api_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_load_bodies, api_fixture_setup,
 						api_fixture_teardown),

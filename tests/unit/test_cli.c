@@ -124,7 +124,7 @@ static void test_help_and_version(void **state)
 	/* Every option the parser takes is in the help text. */
 	const char *opts[] = { "--kernel", "--initrd", "--cmdline", "--boot-entry",
 			       "--cpus", "--memory", "--drive", "--vhost-user-blk",
-			       "--net", "--vhost-user-net", "--api-sock", "--config-file",
+			       "--net", "--vhost-user-net", "--vsock", "--api-sock", "--config-file",
 			       "--no-api", "--id", "--log-level", "--help", "--version",
 			       "--seccomp", "--no-seccomp", "--level", "--log-path",
 			       "--show-level", "--show-log-origin", "--module",
@@ -606,6 +606,45 @@ static void test_net_errors(void **state)
 	vm_config_free(&c);
 }
 
+static void test_vsock(void **state)
+{
+	static const struct bad_device bad[] = {
+		{ "--vsock", "cid=3", "uds= is required" },
+		{ "--vsock", "uds=/run/v.sock", "cid= is required" },
+		{ "--vsock", "cid=2,uds=v", "cid='2': expected 3 to 4294967295" },
+		{ "--vsock", "cid=4294967296,uds=v", "cid='4294967296'" },
+		{ "--vsock", "cid=x,uds=v", "cid='x'" },
+		{ "--vsock", "cid=3,uds=/run/", "uds='/run/': not a file name" },
+		{ "--vsock", "cid=3,uds=..", "not a file name" },
+		{ "--vsock", "cid=3,uds=/0123456789/0123456789/0123456789/0123456789/0123456789/"
+		  "0123456789/0123456789/0123456789/0123456789/v", "longer than 96 bytes" },
+		{ "--vsock", "cid=3,uds=v,tap=t", "'tap=t'" },
+		{ "--vsock", "cid=3,uds=v,ro", "'ro'" },
+	};
+	struct vm_config c;
+	struct cli_opts o;
+	struct azerr e;
+	(void)state;
+
+	expect_bad_devices(bad, sizeof(bad) / sizeof(bad[0]));
+	assert_int_equal(parse(ARGC("--kernel", "p", "--vsock", "cid=4294967295,uds=/run/v.sock"),
+			       ARGV("--kernel", "p", "--vsock", "cid=4294967295,uds=/run/v.sock"),
+			       &c, &o, &e), 0);
+	assert_int_equal(c.nr_vsocks, 1);
+	assert_true(c.vsocks[0].guest_cid == 4294967295u);
+	assert_string_equal(c.vsocks[0].uds_path, "/run/v.sock");
+	assert_string_equal(c.vsocks[0].id, "vsock0");
+	vm_config_free(&c);
+	/* One at most, as Firecracker. */
+	assert_int_equal(parse(ARGC("--kernel", "p", "--vsock", "cid=3,uds=a", "--vsock",
+				    "cid=4,uds=b"),
+			       ARGV("--kernel", "p", "--vsock", "cid=3,uds=a", "--vsock",
+				    "cid=4,uds=b"), &c, &o, &e), -1);
+	assert_non_null(strstr(e.msg, "--vsock: at most 1 vsock device"));
+	assert_int_equal(c.nr_vsocks, 1);
+	vm_config_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -623,6 +662,7 @@ int main(void)
 		cmocka_unit_test(test_transport),
 		cmocka_unit_test(test_nets),
 		cmocka_unit_test(test_net_errors),
+		cmocka_unit_test(test_vsock),
 	};
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);
 	cli_opts_free(&last_opts);

@@ -39,6 +39,7 @@ static void test_table(void **state)
 	(void)state;
 	assert_ptr_equal(device_kinds[0], &device_kind_blk);
 	assert_ptr_equal(device_kinds[1], &device_kind_net);
+	assert_ptr_equal(device_kinds[2], &device_kind_vsock);
 	for (unsigned i = 0; i < DEVICE_NR_KINDS; i++) {
 		const struct device_kind *k = device_kinds[i];
 		assert_true(k->config_size > 0 && k->config_size <= VHOST_DEV_CONFIG_MAX);
@@ -60,6 +61,23 @@ static void test_table(void **state)
 	assert_int_equal(device_kind_net.pci_class, 0x020000);
 	assert_int_equal(device_kind_net.config_size, 12);
 	assert_ptr_equal(device_kind_net.list, &vm_nets);
+	assert_int_equal(device_kind_vsock.virtio_id, 19);
+	assert_int_equal(device_kind_vsock.config_size, 8);
+	assert_ptr_equal(device_kind_vsock.list, &vm_vsocks);
+	assert_string_equal(device_kind_vsock.name, "vsock");
+}
+
+static void test_vsock_card_args(void **state)
+{
+	struct vsock_config v = { .guest_cid = 4294967295u, .uds_path = "/run/v.sock" };
+	uint64_t f = 0;
+	(void)state;
+
+	assert_string_equal(args_of(&device_kind_vsock, &v), "--cid 4294967295 --uds /run/v.sock");
+	/* Three rings: rx, tx, event; never more than offered. */
+	assert_int_equal(device_kind_vsock.layout(NULL, &v, 3, &f), 3);
+	assert_int_equal(device_kind_vsock.layout(NULL, &v, 8, &f), 3);
+	assert_int_equal(device_kind_vsock.layout(NULL, &v, 2, &f), 2);
 }
 
 static void test_blk_card_args(void **state)
@@ -218,6 +236,15 @@ static void test_collect(void **state)
 	assert_int_equal(m.net[0].rx_fails.count, 1);
 	assert_int_equal(m.net[0].rx_rate_limiter_throttled.count, 8);
 	assert_int_equal(m.net[0].tx_rate_limiter_throttled.count, 9);
+
+	memset(&s, 0, sizeof(s));
+	s.vsock.rx_bytes = 10;
+	s.vsock.conns_added = 2;
+	s.vsock.rx_read_fails = 1;
+	device_kind_vsock.collect(&s, &m, 0);
+	assert_int_equal(m.vsock.rx_bytes_count.count, 10);
+	assert_int_equal(m.vsock.conns_added.count, 2);
+	assert_int_equal(m.vsock.rx_read_fails.count, 1);
 }
 
 static void test_device_lists(void **state)
@@ -287,6 +314,7 @@ int main(void)
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_blk_card_args),
 		cmocka_unit_test(test_net_card_args),
+		cmocka_unit_test(test_vsock_card_args),
 		cmocka_unit_test(test_card_argv_overflow),
 		cmocka_unit_test(test_blk_layout),
 		cmocka_unit_test(test_net_layout),

@@ -58,6 +58,7 @@ bool check_net(void);
 bool check_snap(void);
 bool check_smp(void);
 bool check_acpi(void);
+bool check_vsock(void);
 /* The interrupt check compares counts taken before and after the others. */
 void irq_snapshot_before(void);
 bool check_irq(void);

@@ -28,6 +28,7 @@ static const struct {
 	{ "irq", check_irq },
 	{ "smp", check_smp },
 	{ "acpi", check_acpi },
+	{ "vsock", check_vsock },
 };
 
 static bool run_check(const char *name)

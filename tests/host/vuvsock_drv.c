@@ -1,0 +1,655 @@
+/* vuvsock-drv: a host-only test driver for the vsock card. Like
+ * vublk-drv it is a hypervisor and a guest driver in one process: azote's
+ * vhost-user front-end sets the card up over a memfd as guest memory, and
+ * the driver plays the guest's virtio-vsock driver on the three rings
+ * while it plays the host's programs on the Unix sockets.
+ *
+ *   vuvsock-drv --uds PATH [--cid N] [--timeout MS] TEST... -- CARD ARGS...
+ *
+ * The card is started as azote does ("{fd}", "{stats}" as vublk-drv).
+ * Tests: config host-connect host-refused guest-connect guest-refused
+ * credit overrun hostile seccomp stats. Prints one line per check; exits
+ * 0 when all pass, 1 on a failed check, 2 on a setup error. */
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cards/vsock/pkt.h"
+#include "drv_card.h"
+#include "drv_ring.h"
+#include "vmm/vhost_frontend.h"
+#include "virtio/virtio.h"
+
+#define QSIZE      128
+#define RX_BUF     (VSOCK_HDR_SIZE + 4096)
+#define TX_PAYLOAD VSOCK_MAX_PAYLOAD
+#define GUEST_BUF  (256u << 10)   /* the guest's buf_alloc unless a test says */
+
+struct drv {
+	struct vu_frontend fe;
+	struct drv_mem mem;
+	struct drv_vq rx, tx, evt;
+	uint64_t rx_bufs, tx_hdr, tx_data, evt_bufs;
+	uint16_t rx_head_buf[VIRTQ_MAX_SIZE];
+	uint64_t cid;
+	const char *uds;
+	int timeout_ms;
+	pid_t card_pid;
+	int failures;
+};
+
+static void die(int code, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3), noreturn));
+
+static void die(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "vuvsock-drv: ");
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\n");
+	va_end(ap);
+	exit(code);
+}
+
+static void check(struct drv *d, bool ok, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void check(struct drv *d, bool ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	printf("%s: ", ok ? "PASS" : "FAIL");
+	vprintf(fmt, ap);
+	printf("\n");
+	fflush(stdout);
+	va_end(ap);
+	if (!ok)
+		d->failures++;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* --- the guest's rings ---------------------------------------------- */
+
+static void rx_post(struct drv *d, unsigned slot)
+{
+	struct drv_buf b = { d->rx_bufs + (uint64_t)slot * RX_BUF, RX_BUF, true };
+	int head = drv_vq_add(&d->rx, &b, 1, 0);
+
+	if (head < 0)
+		die(2, "rx ring full");
+	d->rx_head_buf[head] = (uint16_t)slot;
+}
+
+/* Waits up to ms for the card's next packet; its payload (up to 4096
+ * bytes) into data. The buffer goes back to the ring. */
+static bool rx_get(struct drv *d, struct vsock_hdr *h, uint8_t *data, int ms)
+{
+	uint64_t end = now_ms() + (uint64_t)ms;
+	uint16_t id;
+	uint32_t len;
+
+	for (;;) {
+		if (drv_vq_get_used(&d->rx, &id, &len)) {
+			unsigned slot = d->rx_head_buf[id];
+			uint8_t *p = drv_gpa(&d->mem, d->rx_bufs + (uint64_t)slot * RX_BUF);
+
+			if (len < VSOCK_HDR_SIZE)
+				die(1, "rx: used length %u", len);
+			vsock_hdr_decode(p, h);
+			if (len != VSOCK_HDR_SIZE + h->len)
+				die(1, "rx: used length %u for a %u-byte payload", len, h->len);
+			if (data)
+				memcpy(data, p + VSOCK_HDR_SIZE, h->len);
+			rx_post(d, slot);
+			drv_vq_kick(&d->rx);
+			return true;
+		}
+		uint64_t t = now_ms();
+		if (t >= end)
+			return false;
+		struct pollfd p = { d->rx.callfd, POLLIN, 0 };
+		uint64_t v;
+		if (poll(&p, 1, (int)(end - t < 20 ? end - t : 20)) > 0)
+			(void)!read(d->rx.callfd, &v, sizeof(v));
+	}
+}
+
+/* Sends one packet: a descriptor for the header, one for the payload
+ * (chain_len bytes of it offered, h->len claimed), then waits for the
+ * card to give the chain back. */
+static void tx_raw(struct drv *d, const struct vsock_hdr *h, const void *payload,
+		   uint32_t chain_len, uint32_t hdr_len)
+{
+	struct drv_buf b[2] = {
+		{ d->tx_hdr, hdr_len, false }, { d->tx_data, chain_len, false },
+	};
+	uint64_t end = now_ms() + (uint64_t)d->timeout_ms;
+	uint16_t id;
+	uint32_t len;
+
+	vsock_hdr_encode(h, drv_gpa(&d->mem, d->tx_hdr));
+	if (payload && chain_len)
+		memcpy(drv_gpa(&d->mem, d->tx_data), payload, chain_len);
+	if (drv_vq_add(&d->tx, b, chain_len ? 2 : 1, 0) < 0)
+		die(2, "tx ring full");
+	drv_vq_kick(&d->tx);
+	while (!drv_vq_get_used(&d->tx, &id, &len)) {
+		if (now_ms() > end)
+			die(1, "tx: the card did not complete a packet in %d ms", d->timeout_ms);
+		struct pollfd p = { d->tx.callfd, POLLIN, 0 };
+		uint64_t v;
+		if (poll(&p, 1, 20) > 0)
+			(void)!read(d->tx.callfd, &v, sizeof(v));
+	}
+}
+
+static struct vsock_hdr mk(struct drv *d, uint32_t src_port, uint32_t dst_port, uint16_t op,
+			   uint32_t len)
+{
+	return (struct vsock_hdr){ .src_cid = d->cid, .dst_cid = VSOCK_HOST_CID,
+				   .src_port = src_port, .dst_port = dst_port, .len = len,
+				   .type = VSOCK_TYPE_STREAM, .op = op, .buf_alloc = GUEST_BUF };
+}
+
+static void tx(struct drv *d, struct vsock_hdr h, const void *payload)
+{
+	tx_raw(d, &h, payload, h.len, VSOCK_HDR_SIZE);
+}
+
+/* The next packet, which must be op between the two ports. */
+static bool expect(struct drv *d, uint16_t op, uint32_t host_port, uint32_t guest_port,
+		   struct vsock_hdr *h, uint8_t *data, const char *what)
+{
+	struct vsock_hdr tmp;
+
+	if (!h)
+		h = &tmp;
+	if (!rx_get(d, h, data, d->timeout_ms)) {
+		check(d, false, "%s: no %s within %d ms", what, vsock_op_name(op), d->timeout_ms);
+		return false;
+	}
+	bool ok = h->op == op && h->src_cid == VSOCK_HOST_CID && h->dst_cid == d->cid &&
+		  (host_port == UINT32_MAX || h->src_port == host_port) &&
+		  h->dst_port == guest_port && h->type == VSOCK_TYPE_STREAM;
+	check(d, ok, "%s: %s %u -> %u (got %s %u -> %u)", what, vsock_op_name(op), host_port,
+	      guest_port, vsock_op_name(h->op), h->src_port, h->dst_port);
+	return ok;
+}
+
+static void expect_nothing(struct drv *d, int ms, const char *what)
+{
+	struct vsock_hdr h;
+	bool got = rx_get(d, &h, NULL, ms);
+
+	check(d, !got, "%s: nothing for %d ms%s%s", what, ms, got ? ", got " : "",
+	      got ? vsock_op_name(h.op) : "");
+}
+
+/* --- the host's programs -------------------------------------------- */
+
+static int host_connect(struct drv *d)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", d->uds);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+		die(2, "connect %s: %s", d->uds, strerror(errno));
+	return fd;
+}
+
+static int host_listen(struct drv *d, uint32_t port)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s_%u", d->uds, port);
+	unlink(a.sun_path);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, 8) < 0)
+		die(2, "listen %s: %s", a.sun_path, strerror(errno));
+	/* The card may run as another uid. */
+	chmod(a.sun_path, 0777);
+	return fd;
+}
+
+/* Reads exactly len bytes within the timeout; returns how many came. */
+static size_t host_read(struct drv *d, int fd, void *buf, size_t len)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		struct pollfd p = { fd, POLLIN, 0 };
+		if (poll(&p, 1, d->timeout_ms) <= 0)
+			break;
+		ssize_t n = read(fd, (char *)buf + got, len - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	return got;
+}
+
+/* Whether fd reaches EOF (or a reset) within the timeout. */
+static bool host_eof(struct drv *d, int fd)
+{
+	char c;
+	struct pollfd p = { fd, POLLIN, 0 };
+
+	if (poll(&p, 1, d->timeout_ms) <= 0)
+		return false;
+	return read(fd, &c, 1) <= 0;
+}
+
+/* --- tests ---------------------------------------------------------- */
+
+static void test_config(struct drv *d)
+{
+	uint64_t cid = 0;
+	struct azerr e;
+
+	if (vu_fe_get_config(&d->fe, 0, &cid, sizeof(cid), &e))
+		die(1, "%s", e.msg);
+	check(d, le64toh(cid) == d->cid, "config space guest_cid %llu (want %llu)",
+	      (unsigned long long)le64toh(cid), (unsigned long long)d->cid);
+}
+
+/* A host-initiated connection to guest port gport, accepted by the
+ * guest: returns the host socket, *hport the port the card assigned. */
+static int host_initiated(struct drv *d, uint32_t gport, uint32_t *hport, const char *what)
+{
+	char line[32], want[32];
+	struct vsock_hdr h;
+	int fd = host_connect(d);
+
+	dprintf(fd, "CONNECT %u\n", gport);
+	if (!expect(d, VSOCK_OP_REQUEST, UINT32_MAX, gport, &h, NULL, what))
+		return fd;
+	check(d, h.src_port >= (1u << 30), "%s: the card's port %u is at least 2^30", what,
+	      h.src_port);
+	*hport = h.src_port;
+	tx(d, mk(d, gport, h.src_port, VSOCK_OP_RESPONSE, 0), NULL);
+	snprintf(want, sizeof(want), "OK %u\n", h.src_port);
+	size_t n = host_read(d, fd, line, strlen(want));
+	line[n] = 0;
+	check(d, !strcmp(line, want), "%s: the host reads '%.*s' (want '%.*s')", what,
+	      (int)strcspn(line, "\n"), line, (int)strcspn(want, "\n"), want);
+	return fd;
+}
+
+static void test_host_connect(struct drv *d)
+{
+	uint8_t buf[4096];
+	struct vsock_hdr h;
+	uint32_t hport = 0;
+	int fd = host_initiated(d, 52, &hport, "host-connect");
+
+	/* Host to guest. */
+	(void)!write(fd, "hello guest", 11);
+	if (expect(d, VSOCK_OP_RW, hport, 52, &h, buf, "host-connect data"))
+		check(d, h.len == 11 && !memcmp(buf, "hello guest", 11),
+		      "host-connect: the guest gets the host's 11 bytes (%u)", h.len);
+	/* Guest to host. */
+	tx(d, mk(d, 52, hport, VSOCK_OP_RW, 11), "hello host!");
+	char got[16] = { 0 };
+	check(d, host_read(d, fd, got, 11) == 11 && !memcmp(got, "hello host!", 11),
+	      "host-connect: the host gets the guest's 11 bytes");
+	/* The host closes: SHUTDOWN, the guest answers RST, done. */
+	close(fd);
+	if (expect(d, VSOCK_OP_SHUTDOWN, hport, 52, &h, NULL, "host-connect close"))
+		check(d, h.flags == VSOCK_SHUTDOWN_BOTH, "host-connect: SHUTDOWN flags %u",
+		      h.flags);
+	tx(d, mk(d, 52, hport, VSOCK_OP_RST, 0), NULL);
+	expect_nothing(d, 200, "host-connect after RST");
+}
+
+static void test_host_refused(struct drv *d)
+{
+	struct vsock_hdr h;
+	int fd = host_connect(d);
+
+	dprintf(fd, "CONNECT 53\n");
+	if (expect(d, VSOCK_OP_REQUEST, UINT32_MAX, 53, &h, NULL, "host-refused"))
+		tx(d, mk(d, 53, h.src_port, VSOCK_OP_RST, 0), NULL);
+	check(d, host_eof(d, fd), "host-refused: the host socket is closed on the guest's RST");
+	close(fd);
+	/* A line that is not CONNECT: closed, nothing for the guest. */
+	fd = host_connect(d);
+	(void)!write(fd, "GET / HTTP/1.0\r\n", 16);
+	check(d, host_eof(d, fd), "host-refused: a bad command line closes the socket");
+	close(fd);
+	expect_nothing(d, 200, "host-refused bad line");
+	/* The guest never answers: the card gives up after its timeout. */
+	fd = host_connect(d);
+	dprintf(fd, "CONNECT 54\n");
+	expect(d, VSOCK_OP_REQUEST, UINT32_MAX, 54, &h, NULL, "host-refused silent guest");
+	uint64_t t0 = now_ms();
+	bool eof = host_eof(d, fd);
+	check(d, eof && now_ms() - t0 >= 1500, "host-refused: closed after %llu ms without "
+	      "RESPONSE", (unsigned long long)(now_ms() - t0));
+	close(fd);
+	expect(d, VSOCK_OP_RST, h.src_port, 54, NULL, NULL, "host-refused timeout RST");
+}
+
+/* A guest-initiated connection from gport to host port hport; returns
+ * the host's accepted socket. */
+static int guest_initiated(struct drv *d, int lfd, uint32_t gport, uint32_t hport,
+			   uint32_t buf_alloc, const char *what)
+{
+	struct vsock_hdr req = mk(d, gport, hport, VSOCK_OP_REQUEST, 0);
+
+	req.buf_alloc = buf_alloc;
+	tx(d, req, NULL);
+	expect(d, VSOCK_OP_RESPONSE, hport, gport, NULL, NULL, what);
+	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	check(d, fd >= 0, "%s: the host accepts on %s_%u", what, d->uds, hport);
+	return fd;
+}
+
+static void test_guest_connect(struct drv *d)
+{
+	uint8_t buf[4096];
+	struct vsock_hdr h;
+	int lfd = host_listen(d, 1234);
+	int fd = guest_initiated(d, lfd, 40000, 1234, GUEST_BUF, "guest-connect");
+
+	tx(d, mk(d, 40000, 1234, VSOCK_OP_RW, 5), "ping!");
+	char got[8] = { 0 };
+	check(d, host_read(d, fd, got, 5) == 5 && !memcmp(got, "ping!", 5),
+	      "guest-connect: the host gets 'ping!'");
+	(void)!write(fd, "pong", 4);
+	if (expect(d, VSOCK_OP_RW, 1234, 40000, &h, buf, "guest-connect data"))
+		check(d, h.len == 4 && !memcmp(buf, "pong", 4), "guest-connect: the guest gets 'pong'");
+	/* The guest says it sends no more: the host reads EOF, can still
+	 * write. */
+	struct vsock_hdr sh = mk(d, 40000, 1234, VSOCK_OP_SHUTDOWN, 0);
+	sh.flags = VSOCK_SHUTDOWN_SEND;
+	tx(d, sh, NULL);
+	check(d, host_eof(d, fd), "guest-connect: SHUTDOWN SEND is EOF for the host");
+	(void)!write(fd, "late", 4);
+	if (expect(d, VSOCK_OP_RW, 1234, 40000, &h, buf, "guest-connect half-closed"))
+		check(d, h.len == 4, "guest-connect: the host still sends after the guest's SEND "
+		      "shutdown");
+	/* Full close: the card answers RST. */
+	sh.flags = VSOCK_SHUTDOWN_BOTH;
+	tx(d, sh, NULL);
+	expect(d, VSOCK_OP_RST, 1234, 40000, NULL, NULL, "guest-connect close");
+	close(fd);
+	close(lfd);
+}
+
+static void test_guest_refused(struct drv *d)
+{
+	/* No one listens on <uds>_999. */
+	tx(d, mk(d, 40001, 999, VSOCK_OP_REQUEST, 0), NULL);
+	expect(d, VSOCK_OP_RST, 999, 40001, NULL, NULL, "guest-refused: no listener");
+	/* Data on a connection that does not exist. */
+	tx(d, mk(d, 40002, 998, VSOCK_OP_RW, 3), "abc");
+	expect(d, VSOCK_OP_RST, 998, 40002, NULL, NULL, "guest-refused: RW without connection");
+	/* An RST for nothing is not answered. */
+	tx(d, mk(d, 40003, 997, VSOCK_OP_RST, 0), NULL);
+	expect_nothing(d, 200, "guest-refused RST for nothing");
+}
+
+/* The guest stops reading one connection: the card sends it no more than
+ * its credit and asks for more, while a second connection carries on. */
+static void test_credit(struct drv *d)
+{
+	static uint8_t big[64 << 10];
+	uint8_t buf[4096];
+	struct vsock_hdr h;
+	int lfd = host_listen(d, 2000);
+	int stuck = guest_initiated(d, lfd, 41000, 2000, 8192, "credit stuck");
+	int other = guest_initiated(d, lfd, 41001, 2000, GUEST_BUF, "credit other");
+	uint32_t got = 0;
+	bool asked = false;
+
+	fcntl(stuck, F_SETFL, O_NONBLOCK);
+	memset(big, 'x', sizeof(big));
+	(void)!write(stuck, big, sizeof(big));
+	while (rx_get(d, &h, buf, 300)) {
+		if (h.dst_port != 41000)
+			continue;
+		if (h.op == VSOCK_OP_RW)
+			got += h.len;
+		else if (h.op == VSOCK_OP_CREDIT_REQUEST)
+			asked = true;
+	}
+	check(d, got == 8192, "credit: the stuck guest got exactly its 8192-byte credit (%u)", got);
+	check(d, asked, "credit: the card asked the stuck guest for credit");
+	/* The other connection is not held back. */
+	tx(d, mk(d, 41001, 2000, VSOCK_OP_RW, 3), "abc");
+	char t[4] = { 0 };
+	check(d, host_read(d, other, t, 3) == 3, "credit: another connection still carries data "
+	      "to the host");
+	(void)!write(other, "xyz", 3);
+	if (expect(d, VSOCK_OP_RW, 2000, 41001, &h, buf, "credit other data"))
+		check(d, h.len == 3, "credit: and from it");
+	/* The stuck guest reads: a CREDIT_UPDATE lets the rest through. */
+	struct vsock_hdr up = mk(d, 41000, 2000, VSOCK_OP_CREDIT_UPDATE, 0);
+	up.buf_alloc = 8192;
+	while (got < sizeof(big)) {
+		up.fwd_cnt = got;
+		tx(d, up, NULL);
+		uint32_t before = got;
+		while (rx_get(d, &h, buf, 300))
+			if (h.dst_port == 41000 && h.op == VSOCK_OP_RW)
+				got += h.len;
+		if (got == before)
+			break;
+	}
+	check(d, got == sizeof(big), "credit: all %zu bytes arrive as the guest gives credit "
+	      "(%u)", sizeof(big), got);
+	close(stuck);
+	close(other);
+	close(lfd);
+	while (rx_get(d, &h, NULL, 300))
+		;
+}
+
+/* A guest that ignores the card's credit while the host does not read:
+ * its connection is reset, the card's memory stays bounded. */
+static void test_overrun(struct drv *d)
+{
+	static uint8_t big[TX_PAYLOAD];
+	struct vsock_hdr h;
+	int lfd = host_listen(d, 3000);
+	int fd = guest_initiated(d, lfd, 42000, 3000, GUEST_BUF, "overrun");
+	bool reset = false;
+
+	memset(big, 'y', sizeof(big));
+	for (unsigned i = 0; i < 256 && !reset; i++) {
+		tx(d, mk(d, 42000, 3000, VSOCK_OP_RW, sizeof(big)), big);
+		while (rx_get(d, &h, NULL, 0))
+			reset |= h.op == VSOCK_OP_RST && h.dst_port == 42000;
+	}
+	if (!reset)
+		reset = rx_get(d, &h, NULL, d->timeout_ms) && h.op == VSOCK_OP_RST;
+	check(d, reset, "overrun: a guest beyond its credit is reset");
+	close(fd);
+	close(lfd);
+	while (rx_get(d, &h, NULL, 300))
+		;
+}
+
+static void test_hostile(struct drv *d)
+{
+	struct vsock_hdr h;
+
+	h = mk(d, 43000, 52, VSOCK_OP_REQUEST, 0);
+	h.src_cid = d->cid + 1;
+	tx(d, h, NULL);
+	expect_nothing(d, 200, "hostile: another src_cid is dropped");
+	h = mk(d, 43000, 52, VSOCK_OP_REQUEST, 0);
+	h.dst_cid = 7;
+	tx(d, h, NULL);
+	expect_nothing(d, 200, "hostile: a dst_cid not the host's is dropped");
+	h = mk(d, 43000, 52, VSOCK_OP_REQUEST, 0);
+	h.type = 2;
+	tx(d, h, NULL);
+	expect(d, VSOCK_OP_RST, 52, 43000, NULL, NULL, "hostile: SEQPACKET type");
+	h = mk(d, 43000, 52, 99, 0);
+	tx(d, h, NULL);
+	expect(d, VSOCK_OP_RST, 52, 43000, NULL, NULL, "hostile: unknown op");
+	h = mk(d, 43000, 52, VSOCK_OP_RW, 4000);
+	tx_raw(d, &h, "x", 1, VSOCK_HDR_SIZE);
+	expect(d, VSOCK_OP_RST, 52, 43000, NULL, NULL, "hostile: len beyond the chain");
+	h = mk(d, 43000, 52, VSOCK_OP_RW, 0x7fffffff);
+	tx_raw(d, &h, "x", 1, VSOCK_HDR_SIZE);
+	expect(d, VSOCK_OP_RST, 52, 43000, NULL, NULL, "hostile: len 2^31-1");
+	h = mk(d, 43000, 52, VSOCK_OP_REQUEST, 0);
+	tx_raw(d, &h, NULL, 0, 20);
+	expect_nothing(d, 200, "hostile: a 20-byte header is dropped");
+	/* Still serving. */
+	int lfd = host_listen(d, 4000);
+	int fd = guest_initiated(d, lfd, 43001, 4000, GUEST_BUF, "hostile: still serving");
+	close(fd);
+	close(lfd);
+	while (rx_get(d, &h, NULL, 300))
+		;
+}
+
+static void test_seccomp(struct drv *d)
+{
+	if (d->card_pid <= 0)
+		return;
+	check(d, drv_card_seccomp(d->card_pid), "seccomp: the card runs under its filter");
+}
+
+static void test_stats(struct drv *d)
+{
+	const struct card_stats *s = drv_card_stats();
+
+	if (!s) {
+		check(d, false, "stats: no stats page (give {stats})");
+		return;
+	}
+	const struct card_vsock_stats *v = &s->vsock;
+	printf("stats: rx %llu packets %llu bytes, tx %llu packets %llu bytes, conns +%llu "
+	       "-%llu (killed %llu), bad %llu\n",
+	       (unsigned long long)v->rx_packets, (unsigned long long)v->rx_bytes,
+	       (unsigned long long)v->tx_packets, (unsigned long long)v->tx_bytes,
+	       (unsigned long long)v->conns_added, (unsigned long long)v->conns_removed,
+	       (unsigned long long)v->conns_killed, (unsigned long long)v->bad_packets);
+	check(d, v->rx_packets > 0 && v->tx_packets > 0 && v->conns_added > 0,
+	      "stats: the card counts packets and connections");
+}
+
+static void setup(struct drv *d)
+{
+	struct azerr e;
+	unsigned nq = 0;
+
+	if (vu_fe_negotiate(&d->fe, VU_FE_PROTOCOL_FEATURES, &e) ||
+	    vu_fe_get_queue_num(&d->fe, &nq, &e))
+		die(2, "%s", e.msg);
+	if (nq != 3)
+		die(1, "the card offers %u rings, not 3", nq);
+	if (!(d->fe.features & VIRTIO_BIT(VIRTIO_F_VERSION_1)))
+		die(1, "the card does not offer VERSION_1");
+	if (vu_fe_set_features(&d->fe, d->fe.features & ~VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX), &e))
+		die(2, "%s", e.msg);
+	if (drv_mem_init(&d->mem))
+		die(2, "guest memory: %s", strerror(errno));
+	if (drv_set_mem_table(&d->fe, &d->mem, &e))
+		die(2, "%s", e.msg);
+	struct drv_vq *qs[3] = { &d->rx, &d->tx, &d->evt };
+	for (unsigned i = 0; i < 3; i++) {
+		if (drv_vq_init(qs[i], &d->mem, QSIZE, false))
+			die(2, "rings: %s", strerror(errno));
+		struct vu_fe_vring v = {
+			.num = QSIZE, .desc = (uint64_t)qs[i]->desc,
+			.avail = (uint64_t)qs[i]->avail, .used = (uint64_t)qs[i]->used,
+			.kickfd = qs[i]->kickfd, .callfd = qs[i]->callfd,
+		};
+		if (vu_fe_vring_start(&d->fe, i, &v, &e))
+			die(2, "%s", e.msg);
+	}
+	d->rx_bufs = drv_alloc(&d->mem, (uint64_t)QSIZE * RX_BUF, 4096, true);
+	d->tx_hdr = drv_alloc(&d->mem, 4096, 4096, false);
+	d->tx_data = drv_alloc(&d->mem, TX_PAYLOAD, 4096, false);
+	d->evt_bufs = drv_alloc(&d->mem, 4096, 4096, false);
+	for (unsigned s = 0; s < QSIZE; s++)
+		rx_post(d, s);
+	drv_vq_kick(&d->rx);
+	for (unsigned s = 0; s < 8; s++) {
+		struct drv_buf b = { d->evt_bufs + 8 * s, 8, true };
+		drv_vq_add(&d->evt, &b, 1, 0);
+	}
+	drv_vq_kick(&d->evt);
+}
+
+int main(int argc, char **argv)
+{
+	static struct drv d;
+	static const struct option longopts[] = {
+		{ "uds", required_argument, NULL, 'u' },
+		{ "cid", required_argument, NULL, 'c' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	d.cid = 3;
+	d.timeout_ms = 5000;
+	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'u': d.uds = optarg; break;
+		case 'c': d.cid = strtoull(optarg, NULL, 0); break;
+		case 't': d.timeout_ms = atoi(optarg); break;
+		default: die(2, "bad arguments");
+		}
+	}
+	if (!d.uds)
+		die(2, "give --uds PATH (the card's --uds)");
+	char **tests = argv + optind;
+	signal(SIGPIPE, SIG_IGN);
+	d.card_pid = drv_connect(&d.fe, tests, NULL, d.timeout_ms);
+	setup(&d);
+	for (char **t = tests; *t; t++) {
+		printf("== %s\n", *t);
+		fflush(stdout);
+		if (!strcmp(*t, "config")) test_config(&d);
+		else if (!strcmp(*t, "host-connect")) test_host_connect(&d);
+		else if (!strcmp(*t, "host-refused")) test_host_refused(&d);
+		else if (!strcmp(*t, "guest-connect")) test_guest_connect(&d);
+		else if (!strcmp(*t, "guest-refused")) test_guest_refused(&d);
+		else if (!strcmp(*t, "credit")) test_credit(&d);
+		else if (!strcmp(*t, "overrun")) test_overrun(&d);
+		else if (!strcmp(*t, "hostile")) test_hostile(&d);
+		else if (!strcmp(*t, "seccomp")) test_seccomp(&d);
+		else if (!strcmp(*t, "stats")) test_stats(&d);
+		else die(2, "unknown test %s", *t);
+	}
+	vu_fe_close(&d.fe);
+	if (d.card_pid > 0) {
+		int status;
+		waitpid(d.card_pid, &status, 0);
+		check(&d, WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "card exits cleanly when the front-end goes away (status 0x%x)", status);
+	}
+	printf("%d failed\n", d.failures);
+	return d.failures ? 1 : 0;
+}

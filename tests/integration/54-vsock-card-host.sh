@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# azote-card-vsock without a VM: vuvsock-drv is hypervisor and
+# virtio-vsock driver in one process, and the host's programs on the Unix
+# sockets. Covers Firecracker's host-initiated CONNECT/OK and
+# guest-initiated <uds>_<port> connections, data both ways, shutdown and
+# RST, the guest's credit (a guest that does not read stalls only its own
+# connection; one that ignores the card's credit is reset), hostile
+# headers, the sandbox, and the card's refusals.
+. "$(dirname "$0")/../lib/common.sh"
+
+CARD=$BUILD/azote-card-vsock
+DRV=$BUILD/tests/vuvsock-drv
+need_built "$CARD" "$DRV"
+ALL="config host-connect host-refused guest-connect guest-refused credit overrun hostile seccomp stats"
+
+echo "--- card started by the driver"
+mkdir -m 0755 "$TMP/d1"
+# shellcheck disable=SC2086 # $ALL: the tests
+expect_ok "every test, card started as azote does" \
+	timeout 120 "$DRV" --uds "$TMP/d1/v.sock" --cid 3 $ALL \
+	-- "$CARD" --fd '{fd}' --stats-fd '{stats}' --cid 3 --uds "$TMP/d1/v.sock"
+[ ! -e "$TMP/d1/v.sock" ] || rm "$TMP/d1/v.sock"
+
+echo "--- a relative --uds, the largest CID"
+mkdir -m 0755 "$TMP/d2"
+expect_ok "relative socket path, CID 4294967295" \
+	bash -c "cd '$TMP/d2' && timeout 60 '$DRV' --uds v.sock --cid 4294967295 config \
+		host-connect guest-connect -- '$CARD' --fd '{fd}' --cid 4294967295 --uds v.sock"
+
+echo "--- confined (--user, as azote starts it when root): the socket bound, then an empty root whose only way out is the socket's directory"
+if [ "$(id -u)" = 0 ]; then
+	mkdir -m 0755 "$TMP/d3"
+	expect_ok "confined card, nobody" \
+		timeout 60 "$DRV" --uds "$TMP/d3/v.sock" config host-connect guest-connect \
+		guest-refused hostile seccomp -- "$CARD" --fd '{fd}' --cid 3 --uds "$TMP/d3/v.sock" \
+		--user 65534:65534
+	# A directory its uid may not search (a jail's root, 0700): the host's
+	# connections still work, the guest's are refused, and the card says so.
+	mkdir -m 0700 "$TMP/d4"
+	expect_ok "confined card, socket in a directory nobody cannot search" \
+		timeout 60 "$DRV" --uds "$TMP/d4/v.sock" config host-connect guest-refused \
+		-- "$CARD" --fd '{fd}' --cid 3 --uds "$TMP/d4/v.sock" --user 65534:65534 \
+		2> "$TMP/d4.err"
+	expect_match "the card says guest connections will be refused" "$(cat "$TMP/d4.err")" \
+		"cannot enter $TMP/d4 as uid 65534: Permission denied: the guest's connections"
+else
+	echo "not root: confinement not tried"
+fi
+
+echo "--- refusals"
+# expect_refusal MESSAGE ARGS...: the card exits non-zero and says MESSAGE.
+expect_refusal() {
+	local want=$1 out rc=0
+	shift
+	out=$(timeout 10 "$CARD" "$@" 2>&1) || rc=$?
+	if [ "$rc" = 0 ]; then
+		fail "'$*' succeeded"
+	elif ! grep -qF -- "$want" <<<"$out"; then
+		fail "'$*' said: $out (expected: $want)"
+	else
+		pass "$* -> $(head -1 <<<"$out")"
+	fi
+}
+touch "$TMP/exists"
+expect_refusal "--uds $TMP/exists: cannot create the socket: Address already in use (remove it first)" \
+	--socket "$TMP/s" --cid 3 --uds "$TMP/exists"
+expect_refusal "--uds $TMP/none/v.sock: its directory $TMP/none: No such file or directory" \
+	--socket "$TMP/s" --cid 3 --uds "$TMP/none/v.sock"
+expect_refusal "--cid '2': must be a number from 3 to 4294967295" --socket "$TMP/s" --cid 2 \
+	--uds "$TMP/v.sock"
+expect_refusal "--uds PATH is required" --socket "$TMP/s" --cid 3
+expect_refusal "--uds '$TMP/': not a file name" --socket "$TMP/s" --cid 3 --uds "$TMP/"
+[ ! -e "$TMP/v.sock" ] && pass "a refused card leaves no socket behind" ||
+	fail "a refused card left $TMP/v.sock"
+finish
