@@ -190,6 +190,12 @@ static void test_start_checks(void **state)
 	assert_int_equal(virtq_start(&t, &mem, NUM, DESC + 8, AVAIL, USED, false, 0, 0, NULL), -1);
 	assert_int_equal(virtq_start(&t, &mem, NUM, DESC, AVAIL + 1, USED, false, 0, 0, NULL), -1);
 	assert_int_equal(virtq_start(&t, &mem, NUM, DESC, AVAIL, USED + 2, false, 0, 0, NULL), -1);
+	/* Aligned guest addresses in a region mapped one byte off. */
+	struct gmem off = { .nr = 1 };
+	off.r[0] = (struct gmem_region){ 0, MEM_SIZE / 2, UVA, mem_buf + 1, NULL, 0 };
+	assert_int_equal(virtq_start(&t, &off, NUM, DESC, AVAIL, USED, false, 0, 0, NULL), -1);
+	off.r[0].hva = mem_buf;
+	assert_int_equal(virtq_start(&t, &off, NUM, DESC, AVAIL, USED, false, 0, 0, NULL), 0);
 	/* Descriptor table crossing the region boundary, or outside RAM. */
 	assert_int_equal(virtq_start(&t, &mem, NUM, MEM_SIZE / 2 - 64, AVAIL, USED,
 				     false, 0, 0, NULL), -1);

@@ -66,6 +66,16 @@ int virtq_start(struct virtq *q, const struct gmem *mem, unsigned num,
 				 "(%s desc 0x%llx avail 0x%llx used 0x%llx)", num, space,
 				 (unsigned long long)desc, (unsigned long long)avail,
 				 (unsigned long long)used);
+	/* Aligned addresses can still land misaligned in our mapping: the
+	 * front-end's memory table places each region (gpa, uva, mmap
+	 * offset) where it likes. The rings are read and written as the
+	 * structures they are, so their host addresses must be aligned as
+	 * well (found by fuzz_vhost_msg under UBSan). */
+	if (((uintptr_t)q->desc & 15) || ((uintptr_t)q->avail & 1) || ((uintptr_t)q->used & 3))
+		return azerr_set(e, "ring of %u entries misaligned in the front-end's memory "
+				 "regions (%s desc 0x%llx avail 0x%llx used 0x%llx)", num, space,
+				 (unsigned long long)desc, (unsigned long long)avail,
+				 (unsigned long long)used);
 	/* The used ring is the one part we write. Over the available ring
 	 * our own used->idx stores would move avail->idx, so every chain we
 	 * complete would make another available and the queue never drains;
