@@ -43,8 +43,8 @@ def printed_command(args):
     argument followed by a NUL byte."""
     out = subprocess.run(args, capture_output=True, check=False)
     if out.returncode != 0:
-        name = os.path.basename(args[0] if args[0] != 'bash' else args[1])
-        raise BenchError(f'{name} --print-command: {out.stderr.decode().strip()}')
+        raise BenchError(f'{os.path.basename(args[0])} --print-command: '
+                         f'{out.stderr.decode().strip()}')
     return [a.decode() for a in out.stdout.split(b'\0')[:-1]]
 
 

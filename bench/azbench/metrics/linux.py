@@ -37,7 +37,7 @@ def lg_command(vmm):
         args = ['--vmm', 'qemu', '--machine', vmm.removeprefix('qemu-')]
     else:
         raise BenchError(f'no Linux guest command for {vmm}')
-    return printed_command(['bash', RUN_SH, *args, '--checks', 'boot', '--print-command'])
+    return printed_command([RUN_SH, *args, '--checks', 'boot', '--print-command'])
 
 
 def is_init(line):
