@@ -125,14 +125,13 @@ esac
 tmp=$(mktemp -d /tmp/linux-guest.XXXXXX)
 ns= pid= vsock_pid=
 cleanup() {
-	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-		kill "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	fi
-	if [ -n "$vsock_pid" ] && kill -0 "$vsock_pid" 2>/dev/null; then
-		kill "$vsock_pid" 2>/dev/null || true
-		wait "$vsock_pid" 2>/dev/null || true
-	fi
+	# The VMM and vsock's host side, whichever still run.
+	for p in $pid $vsock_pid; do
+		if kill -0 "$p" 2>/dev/null; then
+			kill "$p" 2>/dev/null || true
+			wait "$p" 2>/dev/null || true
+		fi
+	done
 	exec 8>&- 2>/dev/null || true
 	[ -z "$ns" ] || ip netns del "$ns" 2>/dev/null || true
 	rm -rf "$tmp"
