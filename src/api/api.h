@@ -42,10 +42,13 @@ struct api_params {
 	 * and fuzzers pass their own so that requests cannot create files. */
 	int (*open_sink)(const char *path, struct azerr *e);
 	unsigned metrics_period_ms; /* periodic flush; 0: Firecracker's 60 s */
+	/* The MMDS data store's limit in bytes (--mmds-size-limit); 0:
+	 * Firecracker's default, the HTTP body limit's default. */
+	size_t mmds_size_limit;
 };
 
 struct api_response {
-	int status;   /* 200, 204 or 400 */
+	int status;   /* 200, 204, 400, or 413 (the MMDS data store limit) */
 	char *body;   /* JSON text, malloc'd; NULL with 204 */
 };
 

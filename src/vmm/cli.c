@@ -84,6 +84,9 @@ const char cli_usage[] =
 "  --id ID              the instance ID the API reports\n"
 "  --http-api-max-payload-size BYTES\n"
 "                       the largest request body the API takes (default 51200)\n"
+"  --mmds-size-limit BYTES\n"
+"                       the largest MMDS document PUT and PATCH /mmds keep\n"
+"                       (default: the body limit above)\n"
 "\n"
 "Snapshots (docs/snapshot.md; the API's PUT /snapshot/create and /snapshot/load):\n"
 "  --restore SNAPSHOT   run the VM saved in SNAPSHOT (a state file written by\n"
@@ -136,7 +139,7 @@ const char cli_usage[] =
 "  --start-time-us US, --start-time-cpu-us US, --parent-cpu-time-us US\n"
 "                       what Firecracker's jailer passes: api_server's\n"
 "                       process_startup_time_us and _cpu_us metrics\n"
-"  --boot-timer, --metadata, --mmds-size-limit\n"
+"  --boot-timer, --metadata\n"
 "                       refused, naming what azote lacks (docs/api.md)\n"
 "\n"
 "Other:\n"
@@ -468,8 +471,8 @@ static const struct {
 	const char *why;
 } fc_lacking[] = {
 	{ OPT_BOOT_TIMER, "--boot-timer: azote has no boot timer device" },
-	{ OPT_METADATA, "--metadata: azote has no MMDS (metadata service)" },
-	{ OPT_MMDS_SIZE_LIMIT, "--mmds-size-limit: azote has no MMDS (metadata service)" },
+	{ OPT_METADATA, "--metadata: azote does not read an MMDS document from a file "
+			"(PUT /mmds)" },
 };
 
 /* Firecracker's logger flags: a PUT /logger given at start-up. */
@@ -532,6 +535,12 @@ static int parse_fc_flag(int opt, const char *arg, struct vm_config *c, struct c
 			return azerr_set(e, "--http-api-max-payload-size '%s': expected a number "
 					 "of bytes from 1 to %d", arg, 1 << 30);
 		o->max_payload = (size_t)v;
+		return 0;
+	case OPT_MMDS_SIZE_LIMIT:
+		if (parse_uint(arg, 1, 1 << 30, &v) < 0)
+			return azerr_set(e, "--mmds-size-limit '%s': expected a number of bytes "
+					 "from 1 to %d", arg, 1 << 30);
+		o->mmds_size_limit = (size_t)v;
 		return 0;
 	case OPT_ENABLE_PCI:
 		o->enable_pci = true;
