@@ -516,11 +516,21 @@ static int parse_us(const char *opt, const char *arg, uint64_t *out, bool *given
 	return 0;
 }
 
-static int parse_fc_flag(int opt, const char *arg, struct vm_config *c, struct cli_opts *o,
-			 struct azerr *e)
+/* A limit in bytes, 1 to 1 GiB (the API's body, the MMDS document). */
+static int parse_bytes(const char *opt, const char *arg, size_t *out, struct azerr *e)
 {
 	uint64_t v;
 
+	if (parse_uint(arg, 1, 1 << 30, &v) < 0)
+		return azerr_set(e, "%s '%s': expected a number of bytes from 1 to %d", opt, arg,
+				 1 << 30);
+	*out = (size_t)v;
+	return 0;
+}
+
+static int parse_fc_flag(int opt, const char *arg, struct vm_config *c, struct cli_opts *o,
+			 struct azerr *e)
+{
 	for (size_t i = 0; i < sizeof(fc_lacking) / sizeof(fc_lacking[0]); i++)
 		if (fc_lacking[i].opt == opt)
 			return azerr_set(e, "%s", fc_lacking[i].why);
@@ -531,17 +541,9 @@ static int parse_fc_flag(int opt, const char *arg, struct vm_config *c, struct c
 	case OPT_METRICS_PATH:
 		return set_string(&c->metrics_path, arg, "--metrics-path", e);
 	case OPT_MAX_PAYLOAD:
-		if (parse_uint(arg, 1, 1 << 30, &v) < 0)
-			return azerr_set(e, "--http-api-max-payload-size '%s': expected a number "
-					 "of bytes from 1 to %d", arg, 1 << 30);
-		o->max_payload = (size_t)v;
-		return 0;
+		return parse_bytes("--http-api-max-payload-size", arg, &o->max_payload, e);
 	case OPT_MMDS_SIZE_LIMIT:
-		if (parse_uint(arg, 1, 1 << 30, &v) < 0)
-			return azerr_set(e, "--mmds-size-limit '%s': expected a number of bytes "
-					 "from 1 to %d", arg, 1 << 30);
-		o->mmds_size_limit = (size_t)v;
-		return 0;
+		return parse_bytes("--mmds-size-limit", arg, &o->mmds_size_limit, e);
 	case OPT_ENABLE_PCI:
 		o->enable_pci = true;
 		return 0;

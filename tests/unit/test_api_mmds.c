@@ -1,7 +1,7 @@
 /* The API's MMDS (src/api/op_mmds.c, res_mmds.c): PUT /mmds/config, PUT,
  * PATCH and GET /mmds before and after boot, with Firecracker's statuses
- * and messages; the config file's mmds-config; GET /vm/config; what the
- * VMM is handed after boot. Through api_handle with the fake VMM. */
+ * and messages; GET /vm/config; snapshots; what the VMM is handed after
+ * boot (the config file's mmds-config: test_api_config.c). Through api_handle with the fake VMM. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -30,6 +30,16 @@ static void assert_body(struct api_fixture *f, int status, const char *body)
 {
 	assert_int_equal(f->r.status, status);
 	assert_string_equal(f->r.body, body);
+}
+
+/* method (PUT or PATCH) /mmds with body succeeds, and GET /mmds then
+ * reads want. */
+static void change(struct api_fixture *f, const char *method, const char *body,
+		   const char *want)
+{
+	assert_int_equal(fx_req(f, method, "/mmds", body), 204);
+	assert_int_equal(fx_req(f, "GET", "/mmds", NULL), 200);
+	assert_body(f, 200, want);
 }
 
 static void test_config(void **state)
@@ -128,30 +138,20 @@ static void test_data_before_boot(void **state)
 	assert_body(f, 200, "{}");
 	assert_int_equal(fx_req(f, "PATCH", "/mmds", "{\"a\": 1}"), 400);
 	fx_assert_fault(f, NOT_INIT);
-	assert_int_equal(fx_req(f, "PUT", "/mmds",
-				"{\"latest\": {\"meta-data\": {\"ami-id\": \"ami-1\", "
-				"\"reservation-id\": \"r-1\"}}, \"b\": [1, 2]}"), 204);
-	assert_int_equal(fx_req(f, "GET", "/mmds", NULL), 200);
 	/* serde_json's order and spacing: keys sorted, nothing between. */
-	assert_body(f, 200, "{\"b\":[1,2],\"latest\":{\"meta-data\":{\"ami-id\":\"ami-1\","
-		    "\"reservation-id\":\"r-1\"}}}");
+	change(f, "PUT", "{\"latest\": {\"meta-data\": {\"ami-id\": \"ami-1\", "
+	       "\"reservation-id\": \"r-1\"}}, \"b\": [1, 2]}",
+	       "{\"b\":[1,2],\"latest\":{\"meta-data\":{\"ami-id\":\"ami-1\","
+	       "\"reservation-id\":\"r-1\"}}}");
 	/* RFC 7396: objects merge, null removes, anything else replaces. */
-	assert_int_equal(fx_req(f, "PATCH", "/mmds",
-				"{\"latest\": {\"meta-data\": {\"ami-id\": null, \"n\": {\"x\": "
-				"null, \"y\": 2}}}, \"b\": {\"c\": true}, \"gone\": null}"), 204);
-	assert_int_equal(fx_req(f, "GET", "/mmds", NULL), 200);
-	assert_body(f, 200, "{\"b\":{\"c\":true},\"latest\":{\"meta-data\":{\"n\":{\"y\":2},"
-		    "\"reservation-id\":\"r-1\"}}}");
+	change(f, "PATCH", "{\"latest\": {\"meta-data\": {\"ami-id\": null, \"n\": {\"x\": "
+	       "null, \"y\": 2}}}, \"b\": {\"c\": true}, \"gone\": null}",
+	       "{\"b\":{\"c\":true},\"latest\":{\"meta-data\":{\"n\":{\"y\":2},"
+	       "\"reservation-id\":\"r-1\"}}}");
 	/* Any JSON value, as serde_json's Value; null reads back as {}. */
-	assert_int_equal(fx_req(f, "PUT", "/mmds", "\"text\""), 204);
-	assert_int_equal(fx_req(f, "GET", "/mmds", NULL), 200);
-	assert_body(f, 200, "\"text\"");
-	assert_int_equal(fx_req(f, "PATCH", "/mmds", "{\"k\": \"v\"}"), 204);
-	assert_int_equal(fx_req(f, "GET", "/mmds", NULL), 200);
-	assert_body(f, 200, "{\"k\":\"v\"}");
-	assert_int_equal(fx_req(f, "PUT", "/mmds", "null"), 204);
-	assert_int_equal(fx_req(f, "GET", "/mmds", NULL), 200);
-	assert_body(f, 200, "{}");
+	change(f, "PUT", "\"text\"", "\"text\"");
+	change(f, "PATCH", "{\"k\": \"v\"}", "{\"k\":\"v\"}");
+	change(f, "PUT", "null", "{}");
 	assert_int_equal(fx_req(f, "PUT", "/mmds", "{\"a\": "), 400);
 	fx_assert_fault(f, "An error occurred when deserializing the json body of a request");
 	assert_int_equal(f->fake.mmds_updates, 0);
@@ -254,48 +254,42 @@ static void test_after_boot_without_data(void **state)
 	fx_assert_fault(f, NOT_INIT);
 }
 
-static int write_config(struct api_fixture *f, const char *text, struct vm_config *cfg,
-			struct azerr *e)
-{
-	const char *path = fx_path(f, "config.json");
-	FILE *fp = fopen(path, "w");
-
-	assert_non_null(fp);
-	for (const char *c = text; *c; c++) {
-		if (*c == '@')
-			fputs(f->dir, fp);
-		else
-			fputc(*c, fp);
-	}
-	fclose(fp);
-	vm_config_init(cfg);
-	return api_config_file_load(path, cfg, e);
-}
-
-#define CFG_START "{\"boot-source\": {\"kernel_image_path\": \"@/kernel\"}, \"drives\": [], " \
-	"\"network-interfaces\": [{\"iface_id\": \"eth0\", \"host_dev_name\": \"tap0\"}], "
-
-static void test_config_file(void **state)
+/* A snapshot keeps the settings and not the document (Firecracker's
+ * "Snapshotting considerations"): the restored VM answers MMDS with {}. */
+static void test_snapshot(void **state)
 {
 	F;
-	struct vm_config cfg;
+	struct api_params p = { .ops = &fake_vmm_ops, .ctx = &f->fake, .metrics = &f->metrics };
 	struct azerr e;
 
-	if (write_config(f, CFG_START "\"mmds-config\": {\"network_interfaces\": [\"eth0\"], "
-			 "\"version\": \"V2\", \"ipv4_address\": \"169.254.1.2\"}}", &cfg, &e))
-		fail_msg("%s", e.msg);
-	assert_true(cfg.nets[0].mmds);
-	assert_int_equal(cfg.mmds.version, 2);
-	assert_int_equal(cfg.mmds.ipv4, 0xa9fe0102);
-	vm_config_free(&cfg);
-	assert_int_equal(write_config(f, CFG_START "\"mmds-config\": {\"network_interfaces\": "
-				      "[\"eth1\"]}}", &cfg, &e), -1);
-	assert_non_null(strstr(e.msg, "mmds-config: The list of network interface IDs "
-			       "provided contains"));
-	vm_config_free(&cfg);
-	assert_int_equal(write_config(f, CFG_START "\"mmds-config\": null}", &cfg, &e), 0);
-	assert_false(cfg.nets[0].mmds);
-	vm_config_free(&cfg);
+	configure_two(f);
+	assert_int_equal(fx_req(f, "PUT", "/mmds/config",
+				"{\"network_interfaces\": [\"net2\"], \"version\": \"V2\", "
+				"\"ipv4_address\": \"169.254.1.1\"}"), 204);
+	assert_int_equal(fx_req(f, "PUT", "/mmds", "{\"secret\": \"s\"}"), 204);
+	fx_req(f, "PUT", "/actions", "{\"action_type\": \"InstanceStart\"}");
+	assert_int_equal(fx_req(f, "PATCH", "/vm", "{\"state\": \"Paused\"}"), 204);
+	assert_int_equal(fx_req_at(f, "PUT", "/snapshot/create",
+				   "{\"snapshot_type\": \"Full\", \"snapshot_path\": \"@/vm.snap\", "
+				   "\"mem_file_path\": \"@/vm.mem\"}"), 204);
+	assert_null(strstr(f->fake.snap_config, "secret"));
+	api_free(f->api);
+	f->api = api_new(&p, NULL, &e);
+	assert_non_null(f->api);
+	assert_int_equal(fx_req_at(f, "PUT", "/snapshot/load",
+				   "{\"snapshot_path\": \"@/vm.snap\", "
+				   "\"mem_file_path\": \"@/vm.mem\"}"), 204);
+	assert_int_equal(fx_req(f, "GET", "/vm/config", NULL), 200);
+	json_t *v = fx_json(f);
+	char *m = json_dumps(json_object_get(v, "mmds-config"), JSON_COMPACT | JSON_SORT_KEYS);
+	assert_string_equal(m, "{\"imds_compat\":false,\"ipv4_address\":\"169.254.1.1\","
+			    "\"network_interfaces\":[\"net2\"],\"version\":\"V2\"}");
+	free(m);
+	json_decref(v);
+	assert_int_equal(fx_req(f, "GET", "/mmds", NULL), 200);
+	assert_body(f, 200, "{}");
+	assert_int_equal(fx_req(f, "PUT", "/mmds", "{\"new\": 1}"), 204);
+	assert_string_equal(f->fake.mmds_json, "{\"new\":1}");
 }
 
 int main(void)
@@ -309,7 +303,7 @@ int main(void)
 		T(test_after_boot),
 		T(test_after_boot_without_config),
 		T(test_after_boot_without_data),
-		T(test_config_file),
+		T(test_snapshot),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
