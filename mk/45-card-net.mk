@@ -4,18 +4,25 @@
 
 NET_CORE_SRCS := src/cards/net/hdr.c src/cards/net/rx.c src/cards/net/tx.c \
                  src/cards/net/ctrl.c
-NET_SRCS := src/cards/net/main.c src/cards/net/opts.c src/cards/net/device.c \
+# MMDS, the metadata service the card answers in the guest's place
+# (docs/mmds in Firecracker): pure, needs jansson for its document.
+MMDS_SRCS := src/cards/net/mmds.c src/cards/net/mmds_wire.c \
+             src/cards/net/mmds_http.c src/cards/net/mmds_store.c \
+             src/cards/net/mmds_rng.c
+NET_SRCS := $(MMDS_SRCS) src/cards/net/main.c src/cards/net/opts.c src/cards/net/device.c \
             src/cards/net/pair.c src/cards/net/tap.c $(NET_CORE_SRCS) $(CARD_MAIN_SRCS)
 
 PROGRAMS += $(BUILD)/azote-card-net
 $(BUILD)/azote-card-net: $(NET_SRCS:%.c=$(OBJ)/%.o) $(CARDLIB) $(COMMON_LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ -lseccomp -lpthread
+	$(CC) $(LDFLAGS) -o $@ $^ -lseccomp -ljansson -lpthread
 
 NET_FIXTURE := tests/unit/net_fixture.c tests/host/drv_ring.c $(VIRTIO_SRCS)
 $(eval $(call unit_test,test_net_hdr,tests/unit/test_net_hdr.c src/cards/net/hdr.c))
 $(eval $(call unit_test,test_net_rx,tests/unit/test_net_rx.c src/cards/net/rx.c src/cards/net/hdr.c $(NET_FIXTURE)))
 $(eval $(call unit_test,test_net_tx,tests/unit/test_net_tx.c src/cards/net/tx.c src/cards/net/ctrl.c src/cards/net/hdr.c $(NET_FIXTURE)))
 $(eval $(call unit_test,test_net_tap,tests/unit/test_net_tap.c src/cards/net/tap.c src/cards/net/hdr.c))
+$(eval $(call unit_test,test_mmds,tests/unit/test_mmds.c tests/unit/mmds_peer.c $(MMDS_SRCS),-ljansson))
+$(eval $(call unit_test,test_mmds_http,tests/unit/test_mmds_http.c $(MMDS_SRCS),-ljansson))
 $(eval $(call unit_test,test_netaddr,tests/unit/test_netaddr.c))
 $(eval $(call unit_test,test_net_opts,tests/unit/test_net_opts.c src/cards/net/opts.c src/cards/card_opts.c $(IFACE_SRCS) src/jail/seccomp.c src/jail/confine.c,-lseccomp))
 NET_DEV_SRCS := src/cards/net/device.c src/cards/net/pair.c src/cards/net/tap.c \

@@ -49,11 +49,29 @@ int mmds_configure(struct mmds *m, const struct mmds_config *c,
 int mmds_set_data(struct mmds *m, const char *json, size_t len,
 		  struct azerr *e);
 
+/* Whether a frame the guest sends may be MMDS's: an ARP frame for the
+ * MMDS address or an IPv4 packet to it. head holds the frame's first
+ * MMDS_HEAD_LEN bytes (all of it if shorter), len is the frame's length.
+ * Only such a frame need be copied out of guest memory for
+ * mmds_guest_frame; any other is the TAP's. */
+#define MMDS_HEAD_LEN 42
+bool mmds_frame_is_ours(const struct mmds *m, const uint8_t *head, size_t len);
+
 /* A frame the guest sent (Ethernet header first, no virtio-net header).
  * true: it was MMDS's (an ARP request for the MMDS address, an IPv4 packet
- * to it) and is consumed: the card must not send it to the TAP. */
+ * to it) and is consumed: the card must not send it to the TAP. The
+ * frame must not change during the call: a copy, not guest memory the
+ * guest may rewrite meanwhile. */
 bool mmds_guest_frame(struct mmds *m, const uint8_t *frame, size_t len,
 		      uint64_t now_ms);
+
+/* The same for a frame whose virtio-net header has
+ * VIRTIO_NET_HDR_F_NEEDS_CSUM (a GSO frame always has): the guest left
+ * the TCP checksum to the device, the field holds only the pseudo-header's
+ * sum, so it is not verified (the IPv4 header's still is). Such a frame
+ * may be larger than MMDS_FRAME_MAX (TSO): any length is taken. */
+bool mmds_guest_frame_csum_partial(struct mmds *m, const uint8_t *frame,
+				   size_t len, uint64_t now_ms);
 
 /* Whether a reply frame waits. */
 bool mmds_pending(const struct mmds *m);
