@@ -9,7 +9,9 @@ NET_CORE_SRCS := src/cards/net/hdr.c src/cards/net/rx.c src/cards/net/tx.c \
 MMDS_SRCS := src/cards/net/mmds.c src/cards/net/mmds_wire.c \
              src/cards/net/mmds_http.c src/cards/net/mmds_store.c \
              src/cards/net/mmds_rng.c
-NET_SRCS := $(MMDS_SRCS) src/cards/net/main.c src/cards/net/opts.c src/cards/net/device.c \
+# The card's one stack between its pairs and azote's SET_MMDS.
+NET_MMDS_SRCS := $(MMDS_SRCS) src/cards/net/mmds_port.c
+NET_SRCS := $(NET_MMDS_SRCS) src/cards/net/main.c src/cards/net/opts.c src/cards/net/device.c \
             src/cards/net/pair.c src/cards/net/tap.c $(NET_CORE_SRCS) $(CARD_MAIN_SRCS)
 
 PROGRAMS += $(BUILD)/azote-card-net
@@ -26,9 +28,9 @@ $(eval $(call unit_test,test_mmds_http,tests/unit/test_mmds_http.c $(MMDS_SRCS),
 $(eval $(call unit_test,test_netaddr,tests/unit/test_netaddr.c))
 $(eval $(call unit_test,test_net_opts,tests/unit/test_net_opts.c src/cards/net/opts.c src/cards/card_opts.c $(IFACE_SRCS) src/jail/seccomp.c src/jail/confine.c,-lseccomp))
 NET_DEV_SRCS := src/cards/net/device.c src/cards/net/pair.c src/cards/net/tap.c \
-                $(NET_CORE_SRCS) $(VIRTIO_SRCS) $(RATELIMIT_SRCS)
-$(eval $(call unit_test,test_net_dev,tests/unit/test_net_dev.c $(NET_DEV_SRCS),-lpthread))
-$(eval $(call unit_test,test_net_pair,tests/unit/test_net_pair.c tests/unit/net_fixture.c tests/host/drv_ring.c $(NET_DEV_SRCS),-lpthread))
+                $(NET_MMDS_SRCS) $(NET_CORE_SRCS) $(VIRTIO_SRCS) $(RATELIMIT_SRCS)
+$(eval $(call unit_test,test_net_dev,tests/unit/test_net_dev.c $(NET_DEV_SRCS),-ljansson -lpthread))
+$(eval $(call unit_test,test_net_pair,tests/unit/test_net_pair.c tests/unit/net_fixture.c tests/host/drv_ring.c $(NET_DEV_SRCS),-ljansson -lpthread))
 
 # The host-only vhost-user-net test driver (front-end library user).
 VUNET_SRCS := tests/host/vunet_drv.c tests/host/vunet_io.c tests/host/pkt.c \
