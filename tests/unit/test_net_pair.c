@@ -147,7 +147,11 @@ static void test_mmds(void **state)
 	static const char doc[] = "{\"latest\":{}}";
 	uint32_t mmds_ip = htonl(0xa9fea9fe);
 	struct card_ctl_req req = { .op = CARD_CTL_SET_MMDS };
-	struct net_mode mode;
+	/* The worker outlives this function (pairs are never destroyed) and
+	 * reads its environment on every turn: nothing it sees is on the
+	 * stack. */
+	static struct net_mode mode;
+	static struct net_pair_env env;
 	struct azerr e;
 	int sv[2], fd;
 
@@ -155,7 +159,7 @@ static void test_mmds(void **state)
 	net_fx_init(&rx, 16, VIRTIO_BIT(VIRTIO_F_VERSION_1));
 	net_mode_init(&mode, VIRTIO_BIT(VIRTIO_F_VERSION_1), 0, 0);
 	assert_int_equal(net_mmds_init(&nm, &e), 0);
-	struct net_pair_env env = {
+	env = (struct net_pair_env){
 		.tap_name = "test-tap", .max_pairs = 1, .mode = &mode,
 		.rx_limit = &rx_l, .tx_limit = &tx_l, .mmds = &nm,
 	};
