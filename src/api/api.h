@@ -99,6 +99,10 @@ int api_cpu_template_load(const char *path, struct vm_config *cfg, struct azerr 
 int api_config_load_buffer(const char *buf, size_t len, const char *name,
 			   struct vm_config *cfg, struct azerr *e);
 
+/* Firecracker's --metadata: the MMDS document in the file at path, as a
+ * PUT /mmds before boot would set it (the data store limit applies). */
+int api_mmds_load_file(struct api *api, const char *path, struct azerr *e);
+
 /* Snapshots (docs/snapshot.md, "The configuration"): cfg as the JSON a
  * snapshot records (malloc'd; NULL with e set when it cannot be recorded),
  * and that JSON back into cfg (vm_config_init'ed), through the same checks

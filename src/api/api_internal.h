@@ -64,6 +64,9 @@ extern const struct body_op op_actions, op_boot_source, op_machine_config,
  * (malloc'd) into *body, or -1 with e. */
 extern const struct body_op op_mmds_config, op_mmds_put, op_mmds_patch;
 int api_mmds_get(struct api *api, char **body, struct azerr *e);
+/* The document in json (len bytes) as PUT /mmds sets it; the caller holds
+ * api->lock. */
+int api_mmds_put_locked(struct api *api, const char *json, size_t len, struct azerr *e);
 /* op_snapshot.c */
 extern const struct body_op op_snapshot_create, op_snapshot_load;
 

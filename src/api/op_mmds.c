@@ -126,6 +126,19 @@ const struct body_op op_mmds_put = { .check = any_json, .when = ANYTIME,
 const struct body_op op_mmds_patch = { .check = any_json, .when = ANYTIME,
 				       .apply = apply_patch };
 
+int api_mmds_put_locked(struct api *api, const char *json, size_t len, struct azerr *e)
+{
+	struct azerr why;
+	json_t *doc = jparse(json, len, &why);
+	int ret;
+
+	if (!doc)
+		return azerr_set(e, "MMDS error: metadata provided not valid json: %s", why.msg);
+	ret = apply_put(api, doc, e);
+	json_decref(doc);
+	return ret < 0 ? -1 : 0;
+}
+
 /* GET /mmds: the document, "{}" for none (Firecracker answers null so). */
 int api_mmds_get(struct api *api, char **body, struct azerr *e)
 {

@@ -84,6 +84,7 @@ const char cli_usage[] =
 "  --id ID              the instance ID the API reports\n"
 "  --http-api-max-payload-size BYTES\n"
 "                       the largest request body the API takes (default 51200)\n"
+"  --metadata FILE      the MMDS document to start with (JSON), as a PUT /mmds\n"
 "  --mmds-size-limit BYTES\n"
 "                       the largest MMDS document PUT and PATCH /mmds keep\n"
 "                       (default: the body limit above)\n"
@@ -139,7 +140,7 @@ const char cli_usage[] =
 "  --start-time-us US, --start-time-cpu-us US, --parent-cpu-time-us US\n"
 "                       what Firecracker's jailer passes: api_server's\n"
 "                       process_startup_time_us and _cpu_us metrics\n"
-"  --boot-timer, --metadata\n"
+"  --boot-timer\n"
 "                       refused, naming what azote lacks (docs/api.md)\n"
 "\n"
 "Other:\n"
@@ -471,8 +472,6 @@ static const struct {
 	const char *why;
 } fc_lacking[] = {
 	{ OPT_BOOT_TIMER, "--boot-timer: azote has no boot timer device" },
-	{ OPT_METADATA, "--metadata: azote does not read an MMDS document from a file "
-			"(PUT /mmds)" },
 };
 
 /* Firecracker's logger flags: a PUT /logger given at start-up. */
@@ -542,6 +541,8 @@ static int parse_fc_flag(int opt, const char *arg, struct vm_config *c, struct c
 		return set_string(&c->metrics_path, arg, "--metrics-path", e);
 	case OPT_MAX_PAYLOAD:
 		return parse_bytes("--http-api-max-payload-size", arg, &o->max_payload, e);
+	case OPT_METADATA:
+		return set_string(&o->metadata, arg, "--metadata", e);
 	case OPT_MMDS_SIZE_LIMIT:
 		return parse_bytes("--mmds-size-limit", arg, &o->mmds_size_limit, e);
 	case OPT_ENABLE_PCI:
@@ -667,6 +668,8 @@ void cli_opts_free(struct cli_opts *o)
 	free(o->describe_snapshot);
 	free(o->restore);
 	free(o->restore_mem);
+	free(o->metadata);
+	o->metadata = NULL;
 	o->api_sock = o->config_file = o->cpu_template = o->id = NULL;
 	o->seccomp_filter = NULL;
 	o->describe_snapshot = o->restore = o->restore_mem = NULL;

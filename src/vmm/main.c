@@ -146,7 +146,7 @@ static int run(struct vm_config *cfg, const struct cli_opts *o)
 		.mmds_size_limit = o->mmds_size_limit ? o->mmds_size_limit : lim.max_body,
 	};
 	api = api_new(&params, cfg, &err);
-	if (!api)
+	if (!api || (o->metadata && api_mmds_load_file(api, o->metadata, &err) < 0))
 		goto fail;
 	if (o->api_sock) {
 		if (!(srv = api_server_start(o->api_sock, api, &lim, enter_api_sandbox, &err)))

@@ -157,6 +157,40 @@ static void test_data_before_boot(void **state)
 	assert_int_equal(f->fake.mmds_updates, 0);
 }
 
+/* --metadata: the file's document as a PUT before boot; what is not JSON
+ * (Firecracker panics on it) or too large is refused, naming the file. */
+static void test_metadata_file(void **state)
+{
+	F;
+	struct azerr e;
+	const char *path = fx_path(f, "meta.json");
+	FILE *fp = fopen(path, "w");
+
+	assert_non_null(fp);
+	fputs("{\"latest\": {\"meta-data\": {\"ami-id\": \"ami-9\"}}}\n", fp);
+	fclose(fp);
+	assert_int_equal(api_mmds_load_file(f->api, path, &e), 0);
+	assert_int_equal(fx_req(f, "GET", "/mmds", NULL), 200);
+	assert_body(f, 200, "{\"latest\":{\"meta-data\":{\"ami-id\":\"ami-9\"}}}");
+	fp = fopen(path, "w");
+	fputs("{\"latest\": ", fp);
+	fclose(fp);
+	assert_int_equal(api_mmds_load_file(f->api, path, &e), -1);
+	assert_non_null(strstr(e.msg, "meta.json: MMDS error: metadata provided not valid json"));
+	fp = fopen(path, "w");
+	fprintf(fp, "{\"k\": \"%060d\"}", 0);
+	fclose(fp);
+	api_free(f->api);
+	struct api_params p = { .ops = &fake_vmm_ops, .ctx = &f->fake, .metrics = &f->metrics,
+				.mmds_size_limit = 32 };
+	f->api = api_new(&p, NULL, &e);
+	assert_non_null(f->api);
+	assert_int_equal(api_mmds_load_file(f->api, path, &e), -1);
+	assert_non_null(strstr(e.msg, "MMDS limit exceeded error"));
+	assert_int_equal(api_mmds_load_file(f->api, fx_path(f, "none.json"), &e), -1);
+	assert_non_null(strstr(e.msg, "none.json"));
+}
+
 /* The limit counts the compact serialization, and refuses with 413. */
 static void test_limit(void **state)
 {
@@ -299,6 +333,7 @@ int main(void)
 		T(test_config),
 		T(test_config_errors),
 		T(test_data_before_boot),
+		T(test_metadata_file),
 		T(test_limit),
 		T(test_after_boot),
 		T(test_after_boot_without_config),

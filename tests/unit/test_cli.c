@@ -153,7 +153,7 @@ static void test_firecracker_flags(void **state)
 	"--parent-cpu-time-us", "42", "--level", "Debug", "--log-path", "/tmp/fc.log", \
 	"--show-level", "--show-log-origin", "--module", "vmm", "--metrics-path", \
 	"/tmp/fc.metrics", "--http-api-max-payload-size", "1048576", "--enable-pci", \
-	"--mmds-size-limit", "4096"
+	"--mmds-size-limit", "4096", "--metadata", "m.json"
 	assert_int_equal(parse(ARGC(FC_ARGS), ARGV(FC_ARGS), &c, &o, &e), 0);
 #undef FC_ARGS
 	assert_string_equal(o.api_sock, "/run/fc.sock");
@@ -170,6 +170,7 @@ static void test_firecracker_flags(void **state)
 	assert_string_equal(c.metrics_path, "/tmp/fc.metrics");
 	assert_int_equal(o.max_payload, 1048576);
 	assert_int_equal(o.mmds_size_limit, 4096);
+	assert_string_equal(o.metadata, "m.json");
 	vm_config_free(&c);
 	/* Without them: no logger configured, the default payload limit. */
 	assert_int_equal(parse(ARGC("--api-sock", "s"), ARGV("--api-sock", "s"), &c, &o, &e), 0);
@@ -177,6 +178,7 @@ static void test_firecracker_flags(void **state)
 	assert_null(c.metrics_path);
 	assert_int_equal(o.max_payload, 0);
 	assert_int_equal(o.mmds_size_limit, 0);
+	assert_null(o.metadata);
 	assert_false(o.has_start_time || o.has_start_cpu_time);
 	vm_config_free(&c);
 }
@@ -187,7 +189,6 @@ static void test_firecracker_flags_refused(void **state)
 {
 	static const struct { const char *flag, *value, *says; } bad[] = {
 		{ "--boot-timer", NULL, "--boot-timer: azote has no boot timer" },
-		{ "--metadata", "m.json", "--metadata: azote does not read an MMDS document" },
 		{ "--mmds-size-limit", "0", "--mmds-size-limit '0': expected a number" },
 		{ "--mmds-size-limit", "1k", "--mmds-size-limit '1k'" },
 		{ "--level", "Loud", "--level 'Loud': expected Error, Warning" },
