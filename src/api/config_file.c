@@ -263,11 +263,11 @@ int api_mmds_load_file(struct api *api, const char *path, struct azerr *e)
 {
 	struct azerr why;
 	size_t len;
-	char *buf = read_small_file(path, &len, e);
+	char *buf = read_small_file(path, &len, &why);
 	int ret;
 
 	if (!buf)
-		return -1;
+		return azerr_set(e, "--metadata: %s", why.msg);
 	pthread_mutex_lock(&api->lock);
 	ret = api_mmds_put_locked(api, buf, len, &why);
 	pthread_mutex_unlock(&api->lock);
