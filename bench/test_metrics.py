@@ -6,8 +6,8 @@ import unittest
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from azbench.metrics import GROUPS, blk, density, start  # noqa: E402
-from azbench.vm import BenchError          # noqa: E402
+from azbench.metrics import GROUPS, blk, density, linux, start  # noqa: E402
+from azbench.vm import BenchError, printed_command  # noqa: E402
 
 ARGV = ['build/azote', '--kernel', 'build/probe.elf', '--cmdline', 'probe.test=hello probe.hold=1',
         '--cpus', '1', '--memory', '128M', '--transport', 'pci']
@@ -24,6 +24,28 @@ class StartConfig(unittest.TestCase):
         for argv in (ARGV[:-1], ARGV[:3], ARGV[:8] + ['1G'] + ARGV[9:]):
             with self.assertRaises(BenchError):
                 start.azote_config(argv)
+
+
+class LinuxGuest(unittest.TestCase):
+    def test_the_init_line_is_told_from_others(self):
+        self.assertTrue(linux.is_init('LINUX init uptime=0.92'))
+        self.assertTrue(linux.is_init('LINUX init'))
+        for line in ('LINUX initramfs', 'x LINUX init uptime=1', 'LINUX boot PASS', ''):
+            self.assertFalse(linux.is_init(line), line)
+
+    def test_an_unknown_vmm_has_no_command(self):
+        with self.assertRaises(BenchError):
+            linux.lg_command('firecracker')
+
+
+class PrintedCommand(unittest.TestCase):
+    def test_nul_separated_arguments_keep_their_spaces(self):
+        self.assertEqual(printed_command(['sh', '-c', r'printf "vmm\0-append\0a b=c\0"']),
+                         ['vmm', '-append', 'a b=c'])
+
+    def test_a_failing_runner_names_itself_and_its_error(self):
+        with self.assertRaisesRegex(BenchError, 'sh --print-command: no kernel'):
+            printed_command(['sh', '-c', 'echo no kernel >&2; exit 1'])
 
 
 class Density(unittest.TestCase):

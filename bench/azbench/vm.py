@@ -31,15 +31,21 @@ def command(vmm, probe_args, disks=(), vublk=(), tap=None, mac=None, memory='128
         args += ['--vhost-user-blk', s]
     if tap:
         args += ['--tap', tap] + (['--mac', mac] if mac else [])
-    out = subprocess.run(args + ['--print-command', '--'] + list(probe_args),
-                         capture_output=True, check=False)
-    if out.returncode != 0:
-        raise BenchError(f'probe-run --print-command: {out.stderr.decode().strip()}')
-    argv = [a.decode() for a in out.stdout.split(b'\0')[:-1]]
+    argv = printed_command(args + ['--print-command', '--'] + list(probe_args))
     if vmm.startswith('qemu'):
         # names the vCPU threads "CPU N/KVM" (procfs.VCPU_THREAD)
         argv += ['-name', 'azbench,debug-threads=on']
     return argv
+
+
+def printed_command(args):
+    """The argv a test runner's --print-command (in ARGS) prints, each
+    argument followed by a NUL byte."""
+    out = subprocess.run(args, capture_output=True, check=False)
+    if out.returncode != 0:
+        name = os.path.basename(args[0] if args[0] != 'bash' else args[1])
+        raise BenchError(f'{name} --print-command: {out.stderr.decode().strip()}')
+    return [a.decode() for a in out.stdout.split(b'\0')[:-1]]
 
 
 def spawn(argv, log, stdout):

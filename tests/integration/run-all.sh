@@ -113,15 +113,33 @@ for t in ${host[@]+"${host[@]}"}; do
 done
 host_secs=$(( $(date +%s) - tier_start ))
 
-# box_round LOG TESTS...: runs TESTS in one box, its output in LOG; sets
-# rc (the box's status) and lost (the tests it gave no result for).
+# box_digest CONSOLE: what a box that died printed of its end (the panic
+# or BUG line, the task, RIP and the call trace's functions), and what it
+# ran on: the QEMU and host CPU that emulated it. The console is in build/,
+# which a CI log does not show; this goes into the summary repeated last.
+box_digest() {
+	local cpu
+	cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+	local end
+	end=$(tr -d '\r' < "$1" | grep -aE 'Kernel panic|BUG:|Oops|general protection|corrupted|Comm:|RIP:|^\[[ 0-9.]+\]  [a-z_0-9.]+\+0x' |
+		tail -n 24)
+	# No panic in it (a box stopped by its timeout): its last lines.
+	[ -n "$end" ] || end=$(tr -d '\r' < "$1" | tail -n 5)
+	echo "box console ($1), its end:"
+	sed 's/^\[ *[0-9.]*\] */    /' <<< "$end"
+	echo "box host: ${cpu:-unknown CPU}, $(nproc) CPUs, $("${QEMU:-qemu-system-x86_64}" --version | head -n 1)"
+}
+
+# box_round LOG CONSOLE TESTS...: runs TESTS in one box, its output in
+# LOG and its console in CONSOLE; sets rc (the box's status) and lost (the
+# tests it gave no result for).
 box_round() {
-	local log=$1 t name line secs
-	shift
+	local log=$1 console=$2 t name line secs
+	shift 2
 	printf '\n--- into the box for %d test(s) that need KVM: %s\n' "$#" \
 		"$(printf '%s ' "${@##*/}")"
 	# AZOTE_IN_BOX makes run-all.sh inside run everything it is given.
-	tests/box/run --timeout "${AZOTE_BOX_TIMEOUT:-3000}" --log build/box-console.log \
+	tests/box/run --timeout "${AZOTE_BOX_TIMEOUT:-3000}" --log "$console" \
 		-- tests/integration/run-all.sh "$@" | tee "$log"
 	rc=${PIPESTATUS[0]}
 	lost=()
@@ -137,15 +155,18 @@ box_round() {
 		*) lost+=("$t") ;;
 		esac
 	done
-	[ "$rc" -eq 0 ] || [ "$rc" -eq 1 ] ||
-		echo "run-all: the box ended with status $rc (console: build/box-console.log)"
+	if [ "$rc" -ne 0 ] && [ "$rc" -ne 1 ]; then
+		echo "run-all: the box ended with status $rc (console: $console)"
+		box_digest "$console" | tee -a build/box-digest
+	fi
 }
 
 box_secs=0 box_lost=()
+rm -f build/box-digest
 if [ ${#box[@]} -gt 0 ]; then
 	tier_start=$(date +%s)
 	mkdir -p build
-	box_round build/box-tests.log "${box[@]}"
+	box_round build/box-tests.log build/box-console.log "${box[@]}"
 	# A box that died (its emulated kernel panicked or wedged, README, "The
 	# box") gave no result for the tests it had not finished: they run once
 	# more in a new box, as a failed test does inside one.
@@ -153,7 +174,7 @@ if [ ${#box[@]} -gt 0 ]; then
 		box_lost=("${lost[@]##*/}")
 		printf -- '--- the box ended with status %d before %d test(s) ended: a new box for them\n' \
 			"$rc" "${#lost[@]}"
-		box_round build/box-tests-2.log "${lost[@]}"
+		box_round build/box-tests-2.log build/box-console-2.log "${lost[@]}"
 	fi
 	for t in ${lost[@]+"${lost[@]}"}; do
 		name=$(basename "$t" .sh)
@@ -178,7 +199,8 @@ if [ -z "${AZOTE_IN_BOX:-}" ]; then
 	printf '\n%s\n' "$tiers"
 	# tests/run repeats these last.
 	mkdir -p build
-	printf '%s\n%s\n' "$tiers" "$summary" > build/integration-summary
+	{ printf '%s\n%s\n' "$tiers" "$summary"
+	  [ ! -f build/box-digest ] || cat build/box-digest; } > build/integration-summary
 fi
 printf '\n%s\n' "$summary"
 [ ${#skipped[@]} -eq 0 ] || printf 'skipped: %s\n' "${skipped[*]}"

@@ -10,6 +10,7 @@
 #          [--log FILE] [--azote PATH] [--append ARGS] [--quiet]
 #          [--wrong LIST] [--transport pci|mmio] [--reboot k|default|poweroff]
 #          [--vmm-arg ARG]... [--when LINE COMMAND] [--vsock] [--mmds V1|V2]
+#          [--print-command]
 #
 # --checks   comma list of boot,blk,blkro,blkgrow,net,snap,irq,smp,acpi,
 #            vsock,mmds (default: boot); blkgrow (lg.blkgrow= in --append) waits for
@@ -56,6 +57,11 @@
 #            check reads lg.mmds_path=/latest/meta-data/ami-id until it is
 #            LG_MMDS_VALUE (exported to --when's COMMAND, which gives the
 #            document through the API: --vmm-arg --api-sock PATH)
+# --print-command  print the VMM's command line (each argument followed by
+#            a NUL byte) and exit without running it: for benchmarks that
+#            start and time the VMM themselves (bench/, metric linux). Not
+#            with --net, --vsock or --when, whose host side this script
+#            runs; the guest then waits for its echo (boot check) in vain
 #
 # The kernel and initramfs come from build.sh (built or cached); the mode is
 # LINUX_GUEST=test|stock (see README.md). Prints the result lines, the boot
@@ -68,7 +74,7 @@ root=$(cd "$here/../.." && pwd)
 vmm=qemu kernel=vmlinux checks=boot memory=128M cpus=1 machine=q35 tcg=0
 timeout=240 log= azote=${AZOTE:-$root/build/azote} append= quiet=0 net=0 wrong=,
 transport=pci reboot=k when_line= when_cmd= extra_vmm_args=()
-drives=() vsock=0 mmds=
+drives=() vsock=0 mmds= print_cmd=0
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -93,6 +99,7 @@ while [ $# -gt 0 ]; do
 	--when) when_line=$2; when_cmd=$3; shift 2 ;;
 	--vsock) vsock=1 ;;
 	--mmds) mmds=$2; shift ;;
+	--print-command) print_cmd=1 ;;
 	-h|--help) usage ;;
 	*) echo "run.sh: unknown argument $1" >&2; usage ;;
 	esac
@@ -108,6 +115,9 @@ size_bytes() {
 	esac
 }
 mem_bytes=$(size_bytes "$memory")
+if [ "$print_cmd" -eq 1 ] && { [ "$net" -eq 1 ] || [ "$vsock" -eq 1 ] || [ -n "$when_line" ]; }; then
+	lg_die "--print-command: not with --net, --vsock or --when (their host side runs here)"
+fi
 # 1 when --wrong names $1: the guest is then told a value off by a little.
 off() { [[ $wrong == *,$1,* ]] && echo 1 || echo 0; }
 [[ $cpus =~ ^[0-9]+$ ]] && [ "$cpus" -ge 1 ] || lg_die "bad --cpus $cpus"
@@ -298,6 +308,10 @@ PY
 *) lg_die "--vmm must be qemu or azote" ;;
 esac
 
+if [ "$print_cmd" -eq 1 ]; then
+	printf '%s\0' "${cmd[@]}"
+	exit 0
+fi
 out=$tmp/console
 mkfifo "$tmp/stdin"
 lg_log "$vmm ${kernel} ($LG_MODE kernel) checks=$checks cpus=$cpus memory=$memory"

@@ -372,6 +372,42 @@ static uint64_t ask_ack(struct vu_backend *b, int peer, uint32_t req,
 	return r.p.u64;
 }
 
+/* A back-end on one end of a new socketpair sv (the front-end's end is
+ * sv[1]), owned, with protocol features pf negotiated (REPLY_ACK among
+ * them: every request below is acked). */
+static void owned_backend(struct vu_backend *b, int sv[2], uint64_t pf)
+{
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	vu_backend_init(b, &fake_dev);
+	b->sock = sv[0];
+	assert_int_equal(ask_ack(b, sv[1], VHOST_USER_SET_PROTOCOL_FEATURES, &pf, 8, -1), 0);
+	assert_int_equal(ask_ack(b, sv[1], VHOST_USER_SET_OWNER, NULL, 0, -1), 0);
+}
+
+/* The resets with NEED_REPLY are acked, RESET_OWNER's too although it
+ * forgets REPLY_ACK (its front-end, which asked under it, waits);
+ * RESET_DEVICE keeps the owner and the protocol features. */
+static void test_resets_acked(void **state)
+{
+	struct vu_backend b;
+	int sv[2];
+	uint64_t pf = 1ULL << VHOST_USER_PROTOCOL_F_REPLY_ACK |
+		      1ULL << VHOST_USER_PROTOCOL_F_RESET_DEVICE;
+	(void)state;
+
+	owned_backend(&b, sv, pf);
+	assert_int_equal(ask_ack(&b, sv[1], VHOST_USER_RESET_DEVICE, NULL, 0, -1), 0);
+	assert_true(b.owner);
+	assert_int_equal(b.protocol_features, pf);
+	assert_int_equal(ask_ack(&b, sv[1], VHOST_USER_RESET_OWNER, NULL, 0, -1), 0);
+	assert_false(b.owner);
+	assert_int_equal(b.protocol_features, 0);
+	assert_false(b.broken);
+	vu_backend_reset(&b);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 /* A ring that cannot start (issue 15, finding 5): the request that made
  * it ready is refused through REPLY_ACK and its error eventfd fires; later
  * requests about other things are not refused for it; once its addresses
@@ -383,12 +419,7 @@ static void test_ring_start_failure(void **state)
 	uint64_t u, cnt;
 	(void)state;
 
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	vu_backend_init(&b, &fake_dev);
-	b.sock = sv[0];
-	u = 1ULL << VHOST_USER_PROTOCOL_F_REPLY_ACK;
-	assert_int_equal(ask_ack(&b, sv[1], VHOST_USER_SET_PROTOCOL_FEATURES, &u, 8, -1), 0);
-	assert_int_equal(ask_ack(&b, sv[1], VHOST_USER_SET_OWNER, NULL, 0, -1), 0);
+	owned_backend(&b, sv, 1ULL << VHOST_USER_PROTOCOL_F_REPLY_ACK);
 	int memfd = memfd_create("guest", 0);
 	assert_int_equal(ftruncate(memfd, 65536), 0);
 	struct vhost_user_mem_table t = { .nregions = 1 };
@@ -457,12 +488,8 @@ static void test_log_base(void **state)
 	uint64_t u;
 	(void)state;
 
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	vu_backend_init(&b, &fake_dev);
-	b.sock = sv[0];
 	u = 1ULL << VHOST_USER_PROTOCOL_F_REPLY_ACK;
-	assert_int_equal(ask_ack(&b, sv[1], VHOST_USER_SET_PROTOCOL_FEATURES, &u, 8, -1), 0);
-	assert_int_equal(ask_ack(&b, sv[1], VHOST_USER_SET_OWNER, NULL, 0, -1), 0);
+	owned_backend(&b, sv, u);
 	int logfd = memfd_create("log", MFD_ALLOW_SEALING);
 	assert_int_equal(ftruncate(logfd, 4096), 0);
 	/* Without LOG_SHMFD negotiated: refused. */
@@ -544,6 +571,7 @@ int main(void)
 		cmocka_unit_test(test_reply_checks),
 		cmocka_unit_test(test_socket_roundtrip),
 		cmocka_unit_test(test_backend_answers),
+		cmocka_unit_test(test_resets_acked),
 		cmocka_unit_test(test_ring_start_failure),
 		cmocka_unit_test(test_log_base),
 	};

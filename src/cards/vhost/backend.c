@@ -499,11 +499,19 @@ static int answer_refusal(struct vu_backend *b, const struct vu_msg *m)
 	}
 }
 
+#define REPLY_ACK_BIT (1ULL << VHOST_USER_PROTOCOL_F_REPLY_ACK)
+
 int vu_backend_handle(struct vu_backend *b, struct vu_msg *m, struct azerr *e)
 {
 	char buf[32];
 	const char *name = vu_request_name(m->hdr.request, buf);
 	bool has_reply = vu_request_has_reply(m->hdr.request);
+	bool need_reply = !has_reply && (m->hdr.flags & VHOST_USER_NEED_REPLY);
+	/* REPLY_ACK negotiated before the request or by it: RESET_OWNER
+	 * forgets it, but its front-end, which asked under it, waits for the
+	 * ack all the same; a SET_PROTOCOL_FEATURES that brings it is acked
+	 * as it always was. */
+	bool ack = need_reply && (b->protocol_features & REPLY_ACK_BIT);
 	struct azerr err;
 	int r;
 
@@ -522,8 +530,7 @@ int vu_backend_handle(struct vu_backend *b, struct vu_msg *m, struct azerr *e)
 	 * where the request has one. */
 	if (r < 0 && has_reply && !b->replied && answer_refusal(b, m) < 0)
 		b->broken = true;
-	if (!has_reply && (m->hdr.flags & VHOST_USER_NEED_REPLY) &&
-	    (b->protocol_features & (1ULL << VHOST_USER_PROTOCOL_F_REPLY_ACK))) {
+	if (ack || (need_reply && (b->protocol_features & REPLY_ACK_BIT))) {
 		struct azerr ack_err;
 		if (reply_u64(b, m, r ? 1 : 0, &ack_err) && r == 0) {
 			err = ack_err;
