@@ -40,3 +40,4 @@ $(BUILD)/tests/vunet-drv: $(VUNET_SRCS:%.c=$(OBJ)/%.o) $(DRIVER_FE_OBJS) \
 	$(CC) $(LDFLAGS) -o $@ $^ -lpthread
 
 $(eval $(call fuzzer,fuzz_net,fuzz/fuzz_net.c $(NET_CORE_SRCS) $(VIRTIO_SRCS)))
+$(eval $(call fuzzer,fuzz_mmds,fuzz/fuzz_mmds.c tests/unit/mmds_peer.c $(MMDS_SRCS),-ljansson))
