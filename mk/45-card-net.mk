@@ -32,6 +32,12 @@ NET_DEV_SRCS := src/cards/net/device.c src/cards/net/pair.c src/cards/net/tap.c 
 $(eval $(call unit_test,test_net_dev,tests/unit/test_net_dev.c $(NET_DEV_SRCS),-ljansson -lpthread))
 $(eval $(call unit_test,test_net_pair,tests/unit/test_net_pair.c tests/unit/net_fixture.c tests/host/drv_ring.c $(NET_DEV_SRCS),-ljansson -lpthread))
 
+# MMDS on a TAP, the host's TCP stack as the guest (test 55).
+PROGRAMS += $(BUILD)/tests/mmds-tap
+$(BUILD)/tests/mmds-tap: $(OBJ)/tests/host/mmds_tap.o $(MMDS_SRCS:%.c=$(OBJ)/%.o) $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ -ljansson
+
 # The host-only vhost-user-net test driver (front-end library user).
 VUNET_SRCS := tests/host/vunet_drv.c tests/host/vunet_io.c tests/host/pkt.c \
               tests/host/drv_ring.c tests/host/drv_card.c tests/host/drv_rate.c
@@ -42,3 +48,4 @@ $(BUILD)/tests/vunet-drv: $(VUNET_SRCS:%.c=$(OBJ)/%.o) $(DRIVER_FE_OBJS) \
 	$(CC) $(LDFLAGS) -o $@ $^ -lpthread
 
 $(eval $(call fuzzer,fuzz_net,fuzz/fuzz_net.c $(NET_CORE_SRCS) $(VIRTIO_SRCS)))
+$(eval $(call fuzzer,fuzz_mmds,fuzz/fuzz_mmds.c tests/unit/mmds_peer.c $(MMDS_SRCS),-ljansson))

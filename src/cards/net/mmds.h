@@ -2,9 +2,10 @@
  * tiny network stack inside the net card that answers ARP for the MMDS
  * IPv4 address and HTTP/1.1 over TCP port 80 to it, from a JSON document
  * (docs/mmds/mmds-user-guide.md in Firecracker). Pure: no I/O, no clock of
- * its own (the caller passes CLOCK_MONOTONIC in ms), no threads; one
- * struct mmds belongs to one thread (the pair worker serving the frames)
- * and the caller serialises configure/set_data with the frame calls.
+ * its own (the caller passes CLOCK_MONOTONIC in ms), no threads, no lock:
+ * the caller serialises every call on one struct mmds. Keep one per card,
+ * not one per queue pair: a session token issued on one connection must
+ * work on the next, whichever queue the guest sends it on.
  *
  * Frames are Ethernet frames (no virtio-net header) both ways. The frames
  * the guest sends go through mmds_guest_frame first: those it returns true
@@ -12,7 +13,10 @@
  * bounded amount per connection) until the caller takes them with
  * mmds_reply_frame and gives them to the guest as if they came from the
  * TAP; no frame is ever dropped after it was produced, so the stack has no
- * retransmission timers. Whatever the guest sends, memory stays bounded. */
+ * retransmission timers. Nothing happens by time alone either: only these
+ * calls change what mmds_pending says, so the caller polls it after each
+ * mmds_guest_frame and whenever the guest gives receive buffers, and needs
+ * no timer. Whatever the guest sends, memory stays bounded. */
 #ifndef AZOTE_CARDS_NET_MMDS_H
 #define AZOTE_CARDS_NET_MMDS_H
 
@@ -34,18 +38,21 @@ struct mmds_config {
 
 struct mmds;
 
-/* A new MMDS at 169.254.169.254, version 1, document {}; NULL on ENOMEM. */
+/* A new MMDS at 169.254.169.254, version 1, document {}; NULL on ENOMEM,
+ * or (errno set) when getrandom fails: it draws its secret key there,
+ * once, so the card creates it before its seccomp filter. */
 struct mmds *mmds_new(void);
 void mmds_free(struct mmds *m);
 
 /* Sets the address, version and format. -1 with e (nothing changed) when
- * the address is not link-local (169.254.0.0/16) or the version not 1 or
- * 2. Open connections are dropped if the address changes. */
+ * the address is not link-local as Firecracker has it (169.254.1.0 to
+ * 169.254.254.255) or the version not 1 or 2. Open connections are dropped
+ * if the address changes; tokens stay. */
 int mmds_configure(struct mmds *m, const struct mmds_config *c,
 		   struct azerr *e);
 
-/* Replaces the document with json (len bytes, a JSON object). -1 with e,
- * the old document kept, if it is not one. */
+/* Replaces the document with json (len bytes, a JSON object of at most
+ * 512 KiB, MMDS_DATA_MAX). -1 with e, the old document kept, otherwise. */
 int mmds_set_data(struct mmds *m, const char *json, size_t len,
 		  struct azerr *e);
 
