@@ -25,6 +25,7 @@ API_TEST_SRCS := $(API_FAKE_SRCS) tests/unit/test_api_util.c
 
 $(eval $(call unit_test,test_api,tests/unit/test_api.c $(API_TEST_SRCS) $(API_SRCS),-ljansson -lmicrohttpd -lpthread))
 $(eval $(call unit_test,test_api_config,tests/unit/test_api_config.c $(API_TEST_SRCS) $(API_SRCS),-ljansson -lmicrohttpd -lpthread))
+$(eval $(call unit_test,test_api_mmds,tests/unit/test_api_mmds.c $(API_TEST_SRCS) $(API_SRCS),-ljansson -lmicrohttpd -lpthread))
 $(eval $(call unit_test,test_api_snapshot,tests/unit/test_api_snapshot.c $(API_TEST_SRCS) $(API_SRCS),-ljansson -lmicrohttpd -lpthread))
 $(eval $(call unit_test,test_api_server,tests/unit/test_api_server.c $(API_TEST_SRCS) $(API_SRCS),-ljansson -lmicrohttpd -lpthread))
 # With azote's seccomp list for the metrics writer (src/vmm/sandbox.c), which

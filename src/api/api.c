@@ -13,6 +13,7 @@
 #include "api/export.h"
 #include "api/json_schema.h"
 #include "api/resources.h"
+#include "api/server.h"
 #include "common/log.h"
 
 static const char *const state_names[] = {
@@ -33,8 +34,8 @@ static void reply_json(struct api_response *out, int status, json_t *v)
 	json_decref(v);
 }
 
-static void __attribute__((format(printf, 2, 3)))
-reply_fault(struct api_response *out, const char *fmt, ...)
+static void __attribute__((format(printf, 3, 4)))
+reply_fault_status(struct api_response *out, int status, const char *fmt, ...)
 {
 	char msg[600];
 	va_list ap;
@@ -43,9 +44,11 @@ reply_fault(struct api_response *out, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	log_info("API request failed: %s", msg);
-	reply_json(out, 400, json_pack("{s:o}", "fault_message",
-				       jstring_lossy(msg)));
+	reply_json(out, status, json_pack("{s:o}", "fault_message",
+					  jstring_lossy(msg)));
 }
+
+#define reply_fault(out, ...) reply_fault_status(out, 400, __VA_ARGS__)
 
 static void reply_none(struct api_response *out)
 {
@@ -84,6 +87,8 @@ struct api *api_new(const struct api_params *p, struct vm_config *cfg,
 	api->p = *p;
 	if (!api->p.open_sink)
 		api->p.open_sink = sinks_open;
+	if (!api->p.mmds_size_limit)
+		api->p.mmds_size_limit = API_DEFAULT_MAX_BODY;
 	snprintf(api->instance_id, sizeof(api->instance_id), "%s",
 		 p->instance_id ? p->instance_id : "anonymous-instance");
 	if (cfg) {
@@ -204,6 +209,17 @@ static void get_vm_config(struct request *r)
 	reply_json(r->out, 200, export_vm_config(&r->api->cfg));
 }
 
+static void get_mmds(struct request *r)
+{
+	struct azerr e;
+
+	if (api_mmds_get(r->api, &r->out->body, &e)) {
+		reply_fault(r->out, "%s", e.msg);
+		return;
+	}
+	r->out->status = 200;
+}
+
 /* A PUT or PATCH, in Firecracker's order: the body's shape, the ids, then
  * whether the instance's state allows it, then the change itself. */
 static void body_request(struct request *r, const struct body_op *op)
@@ -237,7 +253,7 @@ static void body_request(struct request *r, const struct body_op *op)
 		r->api->boot_path = true;
 	json_decref(body);
 	if (ret)
-		reply_fault(r->out, "%s", e.msg);
+		reply_fault_status(r->out, ret == API_TOO_LARGE ? 413 : 400, "%s", e.msg);
 	else
 		reply_none(r->out);
 }
@@ -259,6 +275,7 @@ static const struct route {
 	{ "GET", "version", NULL, get_version, NULL },
 	{ "GET", "vm", "config", get_vm_config, NULL },
 	{ "GET", "machine-config", NULL, get_machine_config, NULL },
+	{ "GET", "mmds", NULL, get_mmds, NULL },
 	{ "PUT", "actions", NULL, NULL, &op_actions },
 	{ "PUT", "boot-source", NULL, NULL, &op_boot_source },
 	{ "PUT", "machine-config", NULL, NULL, &op_machine_config },
@@ -268,6 +285,9 @@ static const struct route {
 	{ "PUT", "logger", NULL, NULL, &op_logger },
 	{ "PUT", "cpu-config", NULL, NULL, &op_cpu_config },
 	{ "PUT", "metrics", NULL, NULL, &op_metrics },
+	{ "PUT", "mmds", NULL, NULL, &op_mmds_put },
+	{ "PUT", "mmds", "config", NULL, &op_mmds_config },
+	{ "PATCH", "mmds", NULL, NULL, &op_mmds_patch },
 	{ "PATCH", "vm", NULL, NULL, &op_vm_state },
 	{ "PATCH", "machine-config", NULL, NULL, &op_machine_config_patch },
 	{ "PATCH", "drives", ID, NULL, &op_drive_patch },
@@ -279,7 +299,7 @@ static const struct route {
 /* Firecracker resources azote does not implement: refused by name rather
  * than as unknown paths. */
 static const char *const unsupported[] = {
-	"balloon", "entropy", "hotplug", "mmds", "pmem",
+	"balloon", "entropy", "hotplug", "pmem",
 	"serial",
 };
 

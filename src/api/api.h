@@ -42,10 +42,13 @@ struct api_params {
 	 * and fuzzers pass their own so that requests cannot create files. */
 	int (*open_sink)(const char *path, struct azerr *e);
 	unsigned metrics_period_ms; /* periodic flush; 0: Firecracker's 60 s */
+	/* The MMDS data store's limit in bytes (--mmds-size-limit); 0:
+	 * Firecracker's default, the HTTP body limit's default. */
+	size_t mmds_size_limit;
 };
 
 struct api_response {
-	int status;   /* 200, 204 or 400 */
+	int status;   /* 200, 204, 400, or 413 (the MMDS data store limit) */
 	char *body;   /* JSON text, malloc'd; NULL with 204 */
 };
 
@@ -95,6 +98,10 @@ int api_cpu_template_load(const char *path, struct vm_config *cfg, struct azerr 
 /* The same on a buffer; name stands for the file in messages. */
 int api_config_load_buffer(const char *buf, size_t len, const char *name,
 			   struct vm_config *cfg, struct azerr *e);
+
+/* Firecracker's --metadata: the MMDS document in the file at path, as a
+ * PUT /mmds before boot would set it (the data store limit applies). */
+int api_mmds_load_file(struct api *api, const char *path, struct azerr *e);
 
 /* Snapshots (docs/snapshot.md, "The configuration"): cfg as the JSON a
  * snapshot records (malloc'd; NULL with e set when it cannot be recorded),

@@ -38,6 +38,10 @@ int api_snapshot_load_locked(struct api *api, const char *snap_path, const char 
 			     bool resume, const json_t *overrides, int track_dirty,
 			     struct azerr *e);
 
+/* What a body_op's apply returns, beside 0 and -1, when the body is too
+ * large for its resource (the MMDS data store limit): status 413. */
+#define API_TOO_LARGE (-2)
+
 /* When a PUT or PATCH is allowed. */
 enum op_when { ANYTIME, PRE_BOOT, POST_BOOT };
 
@@ -56,6 +60,13 @@ struct body_op {
 extern const struct body_op op_actions, op_boot_source, op_machine_config,
 	op_machine_config_patch, op_drive, op_net, op_logger, op_metrics,
 	op_vm_state, op_drive_patch, op_net_patch, op_cpu_config, op_vsock;
+/* op_mmds.c: PUT /mmds/config, PUT and PATCH /mmds; GET /mmds's body
+ * (malloc'd) into *body, or -1 with e. */
+extern const struct body_op op_mmds_config, op_mmds_put, op_mmds_patch;
+int api_mmds_get(struct api *api, char **body, struct azerr *e);
+/* The document in json (len bytes) as PUT /mmds sets it; the caller holds
+ * api->lock. */
+int api_mmds_put_locked(struct api *api, const char *json, size_t len, struct azerr *e);
 /* op_snapshot.c */
 extern const struct body_op op_snapshot_create, op_snapshot_load;
 

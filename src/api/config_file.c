@@ -1,6 +1,7 @@
 /* Firecracker's --config-file: one JSON document holding the bodies of the
  * pre-boot API requests. Each section goes through the same resource code
- * as the matching API request. */
+ * as the matching API request. And its other JSON files: a CPU template,
+ * --metadata's MMDS document. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -9,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "api/api.h"
+#include "api/api_internal.h"
 #include "api/json_schema.h"
 #include "api/resources.h"
 #include "common/log.h"
@@ -22,12 +23,12 @@
  * present (null or an empty list counts as absent, as for Firecracker),
  * so that no device the user asked for is silently left out. */
 static const char *const unsupported[] = {
-	"balloon", "entropy", "memory-hotplug", "mmds-config", "pmem",
+	"balloon", "entropy", "memory-hotplug", "pmem",
 };
 
 /* The sections in sections[] below, plus cpu-config (a path or a
  * template, checked apart: it may be either). */
-#define NSUPPORTED 8
+#define NSUPPORTED 9
 
 static const struct jfield top_fields[] = {
 	{ "boot-source", JT_OBJECT, true, 0 },
@@ -59,6 +60,7 @@ static const struct {
 	{ "drives", &res_drive },
 	{ "network-interfaces", &res_net },
 	{ "vsock", &res_vsock },
+	{ "mmds-config", &res_mmds_config },  /* after the interfaces it names */
 	{ "logger", &res_logger },
 	{ "metrics", &res_metrics },
 };
@@ -255,4 +257,20 @@ int api_cpu_template_load(const char *path, struct vm_config *cfg, struct azerr 
 		ret = 0;
 	json_decref(root);
 	return ret;
+}
+
+int api_mmds_load_file(struct api *api, const char *path, struct azerr *e)
+{
+	struct azerr why;
+	size_t len;
+	char *buf = read_small_file(path, &len, &why);
+	int ret;
+
+	if (!buf)
+		return azerr_set(e, "--metadata: %s", why.msg);
+	pthread_mutex_lock(&api->lock);
+	ret = api_mmds_put_locked(api, buf, len, &why);
+	pthread_mutex_unlock(&api->lock);
+	free(buf);
+	return ret ? azerr_set(e, "--metadata %s: %s", path, why.msg) : 0;
 }

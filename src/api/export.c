@@ -100,6 +100,28 @@ static json_t *logger_json(const struct logger_config *l)
 	return o;
 }
 
+/* Firecracker's mmds-config: null unless an interface answers MMDS (it
+ * rebuilds the settings from its devices), the address always given. */
+static json_t *mmds_json(const struct vm_config *cfg)
+{
+	json_t *ifaces = json_array();
+	char ip[16];
+	uint32_t a = cfg->mmds.ipv4;
+
+	for (unsigned i = 0; i < cfg->nr_nets; i++)
+		if (cfg->nets[i].mmds)
+			json_array_append_new(ifaces, jstring_lossy(cfg->nets[i].id));
+	if (!json_array_size(ifaces)) {
+		json_decref(ifaces);
+		return json_null();
+	}
+	snprintf(ip, sizeof(ip), "%u.%u.%u.%u", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff,
+		 a & 0xff);
+	return json_pack("{s:s, s:o, s:s, s:b}", "version", cfg->mmds.version == 2 ? "V2" : "V1",
+			 "network_interfaces", ifaces, "ipv4_address", ip,
+			 "imds_compat", cfg->mmds.imds_compat);
+}
+
 json_t *export_vm_config(const struct vm_config *cfg)
 {
 	json_t *root = json_object(), *drives = json_array(),
@@ -120,6 +142,7 @@ json_t *export_vm_config(const struct vm_config *cfg)
 	json_object_set_new(root, "machine-config", export_machine_config(cfg));
 	json_object_set_new(root, "network-interfaces", nets);
 	json_object_set_new(root, "logger", logger_json(&cfg->logger));
+	json_object_set_new(root, "mmds-config", mmds_json(cfg));
 	/* Firecracker's GET /vm/config: null without one, and no vsock_id
 	 * (deprecated) with one. */
 	json_object_set_new(root, "vsock", json_null());

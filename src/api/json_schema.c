@@ -11,7 +11,9 @@ json_t *jparse(const char *buf, size_t len, struct azerr *e)
 	json_error_t je;
 	json_t *v;
 
-	v = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
+	/* Any value at the top, as serde_json takes it (an MMDS document may
+	 * be a string); bodies with a shape then say what they expected. */
+	v = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
 	if (!v)
 		azerr_set(e, "%s at line %d column %d", je.text, je.line,
 			  je.column);

@@ -24,8 +24,8 @@ struct jfield {
 
 #define JFIELDS(a) (a), (sizeof(a) / sizeof((a)[0]))
 
-/* Parses a whole buffer as one JSON value (trailing data, duplicate keys
- * and NUL characters are refused). On error, e says what and where
+/* Parses a whole buffer as one JSON value, of any type (trailing data,
+ * duplicate keys and NUL characters are refused). On error, e says what and where
  * ("... at line L column C"). */
 json_t *jparse(const char *buf, size_t len, struct azerr *e);
 

@@ -34,6 +34,7 @@ extern const struct resource res_vsock;                /* PUT */
 extern const struct resource res_logger;
 extern const struct resource res_metrics;
 extern const struct resource res_cpu_config;   /* PUT /cpu-config */
+extern const struct resource res_mmds_config;  /* PUT /mmds/config */
 
 /* PATCH bodies after boot: checked here, applied by the API through the
  * VMM (they change a running device). */

@@ -78,6 +78,7 @@ static const struct jfield top_fields[] = {
 	{ "drives", JT_ARRAY, true, 0 },
 	{ "machine-config", JT_OBJECT, true, 0 },
 	{ "network-interfaces", JT_ARRAY, true, 0 },
+	{ "mmds-config", JT_OBJECT, false, 0 },
 	{ "azote", JT_OBJECT, true, 0 },
 };
 
@@ -115,6 +116,15 @@ static int apply_each(const json_t *v, const struct resource *res, const char *k
 		if (res->check(item, &why) || res->apply(cfg, item, &why))
 			return azerr_set(e, "%s[%zu]: %s", key, i, why.msg);
 	return 0;
+}
+
+/* MMDS's settings are the machine's, its document is not: Firecracker
+ * keeps the version, address and interfaces across a snapshot, and the
+ * data store starts empty (its mmds-user-guide.md, "Snapshotting
+ * considerations"). */
+static int take_mmds(const json_t *m, struct vm_config *cfg, struct azerr *e)
+{
+	return m && !json_is_null(m) ? apply_each(m, &res_mmds_config, "mmds-config", cfg, e) : 0;
 }
 
 /* The boot source is kept for GET /vm/config only: a restored guest does
@@ -195,6 +205,7 @@ int api_snapshot_config_parse(const char *json, size_t len, const char *name,
 		 apply_each(json_object_get(root, "drives"), &res_drive, "drives", cfg, &why) ||
 		 apply_each(json_object_get(root, "network-interfaces"), &res_net,
 			    "network-interfaces", cfg, &why) ||
+		 take_mmds(json_object_get(root, "mmds-config"), cfg, &why) ||
 		 take_boot_source(json_object_get(root, "boot-source"), cfg, &why) ||
 		 take_extras(json_object_get(root, "azote"), cfg, &why))
 		azerr_set(e, "%s: its configuration: %s", name, why.msg);

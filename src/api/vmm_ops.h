@@ -20,6 +20,10 @@
  *   (path, NULL: unchanged) and/or new rate limits (NULL: unchanged) for the
  *   device cfg->drives[index] / cfg->nets[index]. NULL op: refused with
  *   "not supported".
+ * - update_mmds is PUT or PATCH /mmds after boot: the new MMDS document
+ *   (json, compact JSON) for every card of an interface cfg->nets[i].mmds,
+ *   with cfg's MMDS settings. On failure the API keeps the old document
+ *   (a card may have taken the new one).
  * - snapshot_create writes a snapshot of the paused VM (only called while
  *   Paused): the machine's state and config_json (the configuration, as
  *   the API records it) to snap_path, guest RAM to mem_path. On failure
@@ -65,6 +69,8 @@ struct vmm_ops {
 	int (*update_net)(void *ctx, unsigned index,
 			  const struct rate_limiter *rx,
 			  const struct rate_limiter *tx, struct azerr *e);
+	int (*update_mmds)(void *ctx, const struct vm_config *cfg, const char *json,
+			   struct azerr *e);
 	int (*snapshot_create)(void *ctx, enum snapshot_type type, const char *snap_path,
 			       const char *mem_path, const char *config_json,
 			       struct azerr *e);

@@ -2,9 +2,12 @@
 #include "iface/card_control.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 void card_ctl_limiter_put(struct card_ctl_limiter *w, const struct rate_limiter *rl)
@@ -41,6 +44,71 @@ int card_ctl_limits(const struct card_ctl_req *req, unsigned want,
 			.bandwidth = w->bandwidth, .ops = w->ops,
 		};
 	}
+	return 0;
+}
+
+#define MMDS_SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
+
+int card_ctl_mmds_memfd(const char *json, size_t len, struct azerr *e)
+{
+	int fd = memfd_create("azote-mmds", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	size_t off = 0;
+
+	if (fd < 0)
+		return azerr_set(e, "MMDS: memfd_create: %s", strerror(errno));
+	while (off < len) {
+		ssize_t n = write(fd, json + off, len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			azerr_set(e, "MMDS: cannot write the document: %s",
+				  n < 0 ? strerror(errno) : "no progress");
+			close(fd);
+			return -1;
+		}
+		off += (size_t)n;
+	}
+	if (fcntl(fd, F_ADD_SEALS, MMDS_SEALS) < 0) {
+		azerr_set(e, "MMDS: cannot seal the document: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int card_ctl_mmds_map(const struct card_ctl_req *req, const int *fds, unsigned nr_fds,
+		      const void **doc, struct azerr *e)
+{
+	const struct card_ctl_mmds *m = &req->mmds;
+	struct stat st;
+	int seals;
+	void *p;
+
+	if (m->version != 1 && m->version != 2)
+		return azerr_set(e, "control: MMDS version %u, not 1 or 2", m->version);
+	if (m->imds_compat > 1 || m->pad[0] || m->pad[1])
+		return azerr_set(e, "control: MMDS imds_compat %u or padding not 0",
+				 m->imds_compat);
+	if (!m->size || m->size > CARD_CTL_MMDS_MAX)
+		return azerr_set(e, "control: an MMDS document of %llu bytes (1 to %u)",
+				 (unsigned long long)m->size, CARD_CTL_MMDS_MAX);
+	if (nr_fds != 1)
+		return azerr_set(e, "control: SET_MMDS with %u fds, not 1", nr_fds);
+	seals = fcntl(fds[0], F_GET_SEALS);
+	if (seals < 0 || (seals & MMDS_SEALS) != MMDS_SEALS)
+		return azerr_set(e, "control: the MMDS document is not a sealed memfd");
+	if (fstat(fds[0], &st) < 0)
+		return azerr_set(e, "control: fstat of the MMDS memfd: %s", strerror(errno));
+	if ((uint64_t)st.st_size != m->size)
+		return azerr_set(e, "control: the MMDS memfd holds %lld bytes, the request "
+				 "says %llu", (long long)st.st_size,
+				 (unsigned long long)m->size);
+	p = mmap(NULL, m->size, PROT_READ, MAP_PRIVATE, fds[0], 0);
+	if (p == MAP_FAILED)
+		return azerr_set(e, "control: cannot map the MMDS document: %s",
+				 strerror(errno));
+	*doc = p;
 	return 0;
 }
 

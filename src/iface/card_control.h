@@ -1,6 +1,7 @@
 /* The control channel: what azote asks of a running card that vhost-user
  * has no message for, Firecracker's updates after boot (PATCH /drives and
- * /network-interfaces): new rate limits, and a block card's new image.
+ * /network-interfaces): new rate limits, and a block card's new image;
+ * and a net card's MMDS (at boot, and on every PUT or PATCH /mmds).
  *
  * A SOCK_SEQPACKET socketpair, the card's end on fd CARD_CONTROL_FD
  * (--control-fd). One request, one reply, in turn: azote sends a struct
@@ -30,6 +31,21 @@ enum card_ctl_op {
 	 * opened O_DIRECT), opened as the drive's read-only flag says. The
 	 * reply carries its size in sectors. */
 	CARD_CTL_SET_IMAGE = 2,
+	/* A net card's MMDS: req.mmds, and the document (JSON, mmds.size
+	 * bytes) as one memfd sealed against every change, so that what
+	 * the card checked stays what it serves. Each replaces the last. */
+	CARD_CTL_SET_MMDS = 3,
+};
+
+/* The largest MMDS document (--mmds-size-limit's largest value). */
+#define CARD_CTL_MMDS_MAX (1u << 30)
+
+struct card_ctl_mmds {
+	uint32_t ipv4;               /* network byte order, link-local */
+	uint8_t version;             /* 1 or 2 */
+	uint8_t imds_compat;         /* 0 or 1 */
+	uint8_t pad[2];
+	uint64_t size;               /* the memfd's, 1 to CARD_CTL_MMDS_MAX */
 };
 
 /* A rate_limiter with fixed-width fields. */
@@ -43,6 +59,7 @@ struct card_ctl_req {
 	uint32_t nr_limits;          /* SET_LIMITS: 1 (block) or 2 (net) */
 	uint8_t given[2], pad[6];    /* SET_LIMITS: 0 leaves limiter i as it is */
 	struct card_ctl_limiter limit[2];
+	struct card_ctl_mmds mmds;   /* SET_MMDS */
 };
 
 #define CARD_CTL_MAX_FDS 2
@@ -65,6 +82,16 @@ void card_ctl_limiter_put(struct card_ctl_limiter *w, const struct rate_limiter 
  * command line would take. */
 int card_ctl_limits(const struct card_ctl_req *req, unsigned want,
 		    struct rate_limiter *rl, bool *given, struct azerr *e);
+
+/* azote's side of SET_MMDS: a memfd holding json's len bytes, sealed
+ * (F_SEAL_SEAL, SHRINK, GROW, WRITE); -1 with e. */
+int card_ctl_mmds_memfd(const char *json, size_t len, struct azerr *e);
+/* The card's side: checks req->mmds (version, flag, padding, size) and
+ * that fds is one memfd of that size sealed so; maps it read-only into
+ * *doc (munmap(*doc, req->mmds.size) when done). -1 with e. The fds stay
+ * the caller's. */
+int card_ctl_mmds_map(const struct card_ctl_req *req, const int *fds, unsigned nr_fds,
+		      const void **doc, struct azerr *e);
 
 /* azote's side: sends req with nr_fds fds and waits up to
  * CARD_CTL_TIMEOUT_MS for the reply. -1 with e if the channel fails, the

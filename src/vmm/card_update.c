@@ -1,6 +1,7 @@
 /* Changes to a running card over its control channel: see card_update.h. */
 #include "vmm/card_update.h"
 
+#include <arpa/inet.h>
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -83,5 +84,28 @@ int card_update_image(struct vhost_dev *d, const char *path, bool read_only, boo
 	pthread_mutex_unlock(&d->vd->lock);
 	virtio_dev_config_changed(d->vd);
 	log_info("%s: now %s, %llu sectors", d->name, path, (unsigned long long)rep.sectors);
+	return 0;
+}
+
+int card_update_mmds(struct vhost_dev *d, const struct mmds_settings *s, const char *json,
+		     struct azerr *e)
+{
+	struct card_ctl_req req = { .op = CARD_CTL_SET_MMDS };
+	struct card_ctl_reply rep;
+	size_t len = strlen(json);
+	struct azerr why;
+	int fd, rc;
+
+	req.mmds = (struct card_ctl_mmds){
+		.ipv4 = htonl(s->ipv4), .version = s->version, .imds_compat = s->imds_compat,
+		.size = len,
+	};
+	if ((fd = card_ctl_mmds_memfd(json, len, &why)) < 0)
+		return azerr_set(e, "%s: %s", d->name, why.msg);
+	rc = call(d, &req, &fd, 1, &rep, e);
+	close(fd);  /* the card holds its own copy */
+	if (rc < 0)
+		return -1;
+	log_info("%s: MMDS document of %zu bytes", d->name, len);
 	return 0;
 }

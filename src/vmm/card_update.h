@@ -1,6 +1,6 @@
 /* What azote changes in a running card: Firecracker's PATCH of a drive
  * (its file, its rate limiter) or of a network interface (its rate
- * limiters) after boot, sent over the card's control channel
+ * limiters) after boot, and a net card's MMDS, sent over the card's control channel
  * (iface/card_control.h). A device served by someone else's vhost-user
  * process has no such channel: its changes are refused.
  *
@@ -11,6 +11,7 @@
 #include <stdbool.h>
 
 #include "iface/rate_limit.h"
+#include "vmm/vm_config.h"
 #include "vmm/vhost_dev.h"
 
 /* rl[i] replaces the card's limiter i (block: requests; net: rx, tx);
@@ -24,5 +25,10 @@ int card_update_limits(struct vhost_dev *d, const struct rate_limiter *const *rl
  * configuration change interrupt (virtio 1.2 §5.2.4, §2.5.1). */
 int card_update_image(struct vhost_dev *d, const char *path, bool read_only, bool direct,
 		      struct azerr *e);
+
+/* The net card behind d serves MMDS with settings s and the document
+ * json (NUL-terminated JSON) from now on. */
+int card_update_mmds(struct vhost_dev *d, const struct mmds_settings *s, const char *json,
+		     struct azerr *e);
 
 #endif

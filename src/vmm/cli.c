@@ -84,6 +84,10 @@ const char cli_usage[] =
 "  --id ID              the instance ID the API reports\n"
 "  --http-api-max-payload-size BYTES\n"
 "                       the largest request body the API takes (default 51200)\n"
+"  --metadata FILE      the MMDS document to start with (JSON), as a PUT /mmds\n"
+"  --mmds-size-limit BYTES\n"
+"                       the largest MMDS document PUT and PATCH /mmds keep\n"
+"                       (default: the body limit above)\n"
 "\n"
 "Snapshots (docs/snapshot.md; the API's PUT /snapshot/create and /snapshot/load):\n"
 "  --restore SNAPSHOT   run the VM saved in SNAPSHOT (a state file written by\n"
@@ -136,7 +140,7 @@ const char cli_usage[] =
 "  --start-time-us US, --start-time-cpu-us US, --parent-cpu-time-us US\n"
 "                       what Firecracker's jailer passes: api_server's\n"
 "                       process_startup_time_us and _cpu_us metrics\n"
-"  --boot-timer, --metadata, --mmds-size-limit\n"
+"  --boot-timer\n"
 "                       refused, naming what azote lacks (docs/api.md)\n"
 "\n"
 "Other:\n"
@@ -468,8 +472,6 @@ static const struct {
 	const char *why;
 } fc_lacking[] = {
 	{ OPT_BOOT_TIMER, "--boot-timer: azote has no boot timer device" },
-	{ OPT_METADATA, "--metadata: azote has no MMDS (metadata service)" },
-	{ OPT_MMDS_SIZE_LIMIT, "--mmds-size-limit: azote has no MMDS (metadata service)" },
 };
 
 /* Firecracker's logger flags: a PUT /logger given at start-up. */
@@ -513,11 +515,21 @@ static int parse_us(const char *opt, const char *arg, uint64_t *out, bool *given
 	return 0;
 }
 
-static int parse_fc_flag(int opt, const char *arg, struct vm_config *c, struct cli_opts *o,
-			 struct azerr *e)
+/* A limit in bytes, 1 to 1 GiB (the API's body, the MMDS document). */
+static int parse_bytes(const char *opt, const char *arg, size_t *out, struct azerr *e)
 {
 	uint64_t v;
 
+	if (parse_uint(arg, 1, 1 << 30, &v) < 0)
+		return azerr_set(e, "%s '%s': expected a number of bytes from 1 to %d", opt, arg,
+				 1 << 30);
+	*out = (size_t)v;
+	return 0;
+}
+
+static int parse_fc_flag(int opt, const char *arg, struct vm_config *c, struct cli_opts *o,
+			 struct azerr *e)
+{
 	for (size_t i = 0; i < sizeof(fc_lacking) / sizeof(fc_lacking[0]); i++)
 		if (fc_lacking[i].opt == opt)
 			return azerr_set(e, "%s", fc_lacking[i].why);
@@ -528,11 +540,11 @@ static int parse_fc_flag(int opt, const char *arg, struct vm_config *c, struct c
 	case OPT_METRICS_PATH:
 		return set_string(&c->metrics_path, arg, "--metrics-path", e);
 	case OPT_MAX_PAYLOAD:
-		if (parse_uint(arg, 1, 1 << 30, &v) < 0)
-			return azerr_set(e, "--http-api-max-payload-size '%s': expected a number "
-					 "of bytes from 1 to %d", arg, 1 << 30);
-		o->max_payload = (size_t)v;
-		return 0;
+		return parse_bytes("--http-api-max-payload-size", arg, &o->max_payload, e);
+	case OPT_METADATA:
+		return set_string(&o->metadata, arg, "--metadata", e);
+	case OPT_MMDS_SIZE_LIMIT:
+		return parse_bytes("--mmds-size-limit", arg, &o->mmds_size_limit, e);
 	case OPT_ENABLE_PCI:
 		o->enable_pci = true;
 		return 0;
@@ -656,6 +668,8 @@ void cli_opts_free(struct cli_opts *o)
 	free(o->describe_snapshot);
 	free(o->restore);
 	free(o->restore_mem);
+	free(o->metadata);
+	o->metadata = NULL;
 	o->api_sock = o->config_file = o->cpu_template = o->id = NULL;
 	o->seccomp_filter = NULL;
 	o->describe_snapshot = o->restore = o->restore_mem = NULL;

@@ -48,6 +48,9 @@ struct cli_opts {
 	bool log_level_given;
 	/* Firecracker's --http-api-max-payload-size; 0: the default. */
 	size_t max_payload;
+	char *metadata;      /* --metadata: the MMDS document to start with */
+	/* Firecracker's --mmds-size-limit; 0: max_payload's value. */
+	size_t mmds_size_limit;
 	/* Firecracker's jailer's --start-time-us, --start-time-cpu-us and
 	 * --parent-cpu-time-us: when the jailer began (CLOCK_MONOTONIC) and
 	 * its CPU time, for the startup-time metrics. */

@@ -29,6 +29,30 @@ static void collect_card_stats(void *ctx, struct metrics *m)
 	}
 }
 
+/* The document as the cards take it: an object (Firecracker's data store
+ * holds any JSON value; a guest reads anything else as no data). */
+static const char *mmds_doc(const char *data)
+{
+	return data && data[0] == '{' ? data : "{}";
+}
+
+/* Every card of an interface that answers MMDS: its settings, and json. */
+static int send_mmds(struct instance *inst, const struct vm_config *cfg, const char *json,
+		     struct azerr *e)
+{
+	for (unsigned i = 0; i < cfg->nr_nets; i++) {
+		struct vhost_dev *d;
+
+		if (!cfg->nets[i].mmds)
+			continue;
+		if (!(d = vm_kind_dev(&inst->vm, &device_kind_net, i)))
+			return azerr_set(e, "network interface %u: no such device", i);
+		if (card_update_mmds(d, &cfg->mmds, mmds_doc(json), e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* InstanceStart: build the VM and let its vCPUs run. The main thread then
  * serves it (see main.c). */
 static int inst_start(void *ctx, const struct vm_config *cfg, struct azerr *e)
@@ -41,7 +65,8 @@ static int inst_start(void *ctx, const struct vm_config *cfg, struct azerr *e)
 		return -1;
 	inst->vm.metrics = &inst->metrics.vcpu;
 	metrics_set_collector(&inst->metrics, collect_card_stats, inst);
-	if (vm_start(&inst->vm, e) < 0) {
+	/* MMDS answers from the guest's first frame on. */
+	if (send_mmds(inst, cfg, cfg->mmds.data, e) < 0 || vm_start(&inst->vm, e) < 0) {
 		metrics_set_collector(&inst->metrics, NULL, NULL);
 		vm_destroy(&inst->vm);
 		return -1;
@@ -128,6 +153,13 @@ static int inst_update_drive(void *ctx, unsigned index, const char *path,
 	return path ? card_update_image(d, path, c->read_only, c->direct, e) : 0;
 }
 
+/* PUT or PATCH /mmds after boot. */
+static int inst_update_mmds(void *ctx, const struct vm_config *cfg, const char *json,
+			    struct azerr *e)
+{
+	return send_mmds(ctx, cfg, json, e);
+}
+
 /* PATCH /network-interfaces/ID after boot: the card's limits. */
 static int inst_update_net(void *ctx, unsigned index, const struct rate_limiter *rx,
 			   const struct rate_limiter *tx, struct azerr *e)
@@ -161,6 +193,12 @@ static int inst_snapshot_load(void *ctx, const struct snapshot_load_req *req,
 	if (snapshot_load(&inst->vm, req, cfg, e) < 0)
 		return -1;
 	inst->cfg = cfg;   /* the API's own, as start's (vmm_ops.h) */
+	/* The settings are the snapshot's, the document empty (Firecracker
+	 * does not keep it). The vCPUs may run already: a card that fails
+	 * here leaves the guest without MMDS, not without its machine. */
+	struct azerr why;
+	if (send_mmds(inst, cfg, NULL, &why) < 0)
+		log_error("MMDS after the restore: %s", why.msg);
 	inst->vm.metrics = &inst->metrics.vcpu;
 	metrics_set_collector(&inst->metrics, collect_card_stats, inst);
 	inst->created = true;
@@ -174,6 +212,7 @@ const struct vmm_ops instance_ops = {
 	.send_ctrl_alt_del = inst_ctrl_alt_del,
 	.update_drive = inst_update_drive,
 	.update_net = inst_update_net,
+	.update_mmds = inst_update_mmds,
 	.snapshot_create = inst_snapshot_create,
 	.snapshot_load = inst_snapshot_load,
 };

@@ -136,16 +136,18 @@ static int run(struct vm_config *cfg, const struct cli_opts *o)
 		goto fail;
 	metrics_init(&inst.metrics);
 	metrics_set_sandbox(&inst.metrics, enter_metrics_sandbox);
-	struct api_params params = {
-		.ops = &instance_ops, .ctx = &inst, .metrics = &inst.metrics,
-		.instance_id = o->id,
-	};
-	api = api_new(&params, cfg, &err);
-	if (!api)
-		goto fail;
 	struct api_server_limits lim = API_DEFAULT_LIMITS;
 	if (o->max_payload)
 		lim.max_body = o->max_payload;
+	/* Firecracker's default for the MMDS limit is the body limit. */
+	struct api_params params = {
+		.ops = &instance_ops, .ctx = &inst, .metrics = &inst.metrics,
+		.instance_id = o->id,
+		.mmds_size_limit = o->mmds_size_limit ? o->mmds_size_limit : lim.max_body,
+	};
+	api = api_new(&params, cfg, &err);
+	if (!api || (o->metadata && api_mmds_load_file(api, o->metadata, &err) < 0))
+		goto fail;
 	if (o->api_sock) {
 		if (!(srv = api_server_start(o->api_sock, api, &lim, enter_api_sandbox, &err)))
 			goto fail;

@@ -11,6 +11,16 @@ void vm_config_init(struct vm_config *c)
 	c->nr_cpus = VM_DEFAULT_CPUS;
 	c->mem_bytes = VM_DEFAULT_MEM;
 	c->entry_pref = BOOT_ENTRY_AUTO;
+	c->mmds.version = 1;
+	c->mmds.ipv4 = VM_MMDS_DEFAULT_IPV4;
+}
+
+bool vm_config_has_mmds(const struct vm_config *c)
+{
+	for (unsigned i = 0; i < c->nr_nets; i++)
+		if (c->nets[i].mmds)
+			return true;
+	return false;
 }
 
 void drive_config_free(struct drive_config *d)
@@ -134,6 +144,7 @@ void vm_config_free(struct vm_config *c)
 	free(c->logger.module);
 	free(c->metrics_path);
 	free(c->cpu_template);
+	free(c->mmds.data);
 	vm_config_init(c);
 }
 

@@ -55,6 +55,10 @@ struct net_config {
 	unsigned queues;     /* queue pairs, 0: 1 */
 	unsigned mtu;        /* advertised with VIRTIO_NET_F_MTU; 0: not */
 	struct rate_limiter rx_rate_limiter, tx_rate_limiter;
+	/* Named in MMDS's network_interfaces: its card answers the guest's
+	 * MMDS requests. A new PUT of the interface clears it, as
+	 * Firecracker's new device has no MMDS stack. */
+	bool mmds;
 };
 
 /* Firecracker's Vsock: guest_cid and uds_path, served by azote's vsock
@@ -74,6 +78,19 @@ struct logger_config {
 	bool show_level;
 	bool show_log_origin;
 	char *module;        /* only lines from src/<module>; NULL: all */
+};
+
+/* Firecracker's MMDS: the settings of PUT /mmds/config (or the config
+ * file's mmds-config) and the document of PUT and PATCH /mmds, which the
+ * net cards of the interfaces marked mmds serve to the guest. */
+#define VM_MMDS_DEFAULT_IPV4 0xa9fea9feu  /* 169.254.169.254, host order */
+struct mmds_settings {
+	uint8_t version;     /* 1 or 2 */
+	bool imds_compat;
+	uint32_t ipv4;       /* host byte order */
+	/* The document as compact JSON with sorted keys (what GET /mmds
+	 * returns and the cards get); NULL until a PUT /mmds. */
+	char *data;
 };
 
 /* How virtio devices are shown to the guest: virtio-pci with MSI-X
@@ -109,6 +126,7 @@ struct vm_config {
 	/* logger and metrics (Firecracker's PUT /logger, PUT /metrics) */
 	struct logger_config logger;
 	char *metrics_path;  /* NULL: no metrics */
+	struct mmds_settings mmds;
 };
 
 #define VM_DEFAULT_CPUS 1
@@ -116,6 +134,9 @@ struct vm_config {
 
 void vm_config_init(struct vm_config *c);
 void vm_config_free(struct vm_config *c);
+/* Whether any interface answers MMDS (Firecracker's MMDS exists after
+ * boot only then). */
+bool vm_config_has_mmds(const struct vm_config *c);
 /* Frees what one drive / net entry owns and zeroes it. */
 void drive_config_free(struct drive_config *d);
 void net_config_free(struct net_config *n);

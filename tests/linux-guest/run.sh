@@ -9,11 +9,11 @@
 #          [--machine q35|microvm] [--tcg] [--timeout SECONDS]
 #          [--log FILE] [--azote PATH] [--append ARGS] [--quiet]
 #          [--wrong LIST] [--transport pci|mmio] [--reboot k|default|poweroff]
-#          [--vmm-arg ARG]... [--when LINE COMMAND] [--vsock]
+#          [--vmm-arg ARG]... [--when LINE COMMAND] [--vsock] [--mmds V1|V2]
 #          [--print-command]
 #
-# --checks   comma list of boot,blk,blkro,blkgrow,net,snap,irq,smp,acpi
-#            (default: boot); blkgrow (lg.blkgrow= in --append) waits for
+# --checks   comma list of boot,blk,blkro,blkgrow,net,snap,irq,smp,acpi,
+#            vsock,mmds (default: boot); blkgrow (lg.blkgrow= in --append) waits for
 #            --when's COMMAND to grow its disk; snap (lg.snap= in --append,
 #            after net) is snapshotted by the host while it writes;
 #            run irq after blk/net: it needs their I/O to see counts rise;
@@ -50,6 +50,13 @@
 # --vsock    azote only: a vsock device (--vsock cid=3,uds=...) and the
 #            host's part of the vsock check (lib/vsock-host.py), which must
 #            pass too; needs a kernel with virtio-vsock (stock)
+# --mmds     azote only, with --net and no --drive or --vsock: the VM as a
+#            Firecracker config file (--config-file: MMDS is configured
+#            before boot) whose mmds-config names the NIC with this version,
+#            on virtio-mmio unless --transport pci (--enable-pci); the mmds
+#            check reads lg.mmds_path=/latest/meta-data/ami-id until it is
+#            LG_MMDS_VALUE (exported to --when's COMMAND, which gives the
+#            document through the API: --vmm-arg --api-sock PATH)
 # --print-command  print the VMM's command line (each argument followed by
 #            a NUL byte) and exit without running it: for benchmarks that
 #            start and time the VMM themselves (bench/, metric linux). Not
@@ -67,7 +74,7 @@ root=$(cd "$here/../.." && pwd)
 vmm=qemu kernel=vmlinux checks=boot memory=128M cpus=1 machine=q35 tcg=0
 timeout=240 log= azote=${AZOTE:-$root/build/azote} append= quiet=0 net=0 wrong=,
 transport=pci reboot=k when_line= when_cmd= extra_vmm_args=()
-drives=() vsock=0 print_cmd=0
+drives=() vsock=0 mmds= print_cmd=0
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -91,6 +98,7 @@ while [ $# -gt 0 ]; do
 	--vmm-arg) extra_vmm_args+=("$2"); shift ;;
 	--when) when_line=$2; when_cmd=$3; shift 2 ;;
 	--vsock) vsock=1 ;;
+	--mmds) mmds=$2; shift ;;
 	--print-command) print_cmd=1 ;;
 	-h|--help) usage ;;
 	*) echo "run.sh: unknown argument $1" >&2; usage ;;
@@ -237,6 +245,14 @@ if [ "$vsock" -eq 1 ]; then
 	cmdline+=" lg.vsock_cid=3 lg.vsock_out=5000 lg.vsock_in=5001"
 	devs=$((devs + 1))
 fi
+if [ -n "$mmds" ]; then
+	[ "$vmm" = azote ] && [ "$net" -eq 1 ] && [ ${#drives[@]} -eq 0 ] && [ "$vsock" -eq 0 ] ||
+		lg_die "--mmds: azote, --net, and no --drive or --vsock"
+	[[ $mmds == V[12] ]] || lg_die "--mmds must be V1 or V2"
+	export LG_MMDS_VALUE=ami-$nonce
+	cmdline+=" lg.mmds=${mmds#V} lg.mmds_ip=169.254.169.254"
+	cmdline+=" lg.mmds_path=/latest/meta-data/ami-id lg.mmds_value=$LG_MMDS_VALUE"
+fi
 cmdline+=" lg.irq_devs=$devs lg.transport=$transport"
 # Last: the CRC-32 of everything before it, checked by the guest.
 crc=$(/usr/bin/python3 -c 'import sys, zlib; print("%08x" % zlib.crc32(sys.argv[1].encode()))' \
@@ -262,10 +278,31 @@ qemu)
 	;;
 azote)
 	[ -x "$azote" ] || lg_die "$azote: not built (make)"
-	cmd=("$azote" --kernel "$kimage" --initrd "$LG_INITRD" --cmdline "$cmdline"
-	     --cpus "$cpus" --memory "$memory" --transport "$transport"
-	     ${vmm_args[@]+"${vmm_args[@]}"} ${extra_vmm_args[@]+"${extra_vmm_args[@]}"})
-	[ "$LG_MODE" != test ] || cmd+=(--cpu-template "$cpu_template")
+	if [ -n "$mmds" ]; then
+		# Firecracker's shape of the same VM: what the options above
+		# gave, plus mmds-config; the CPU template as its cpu-config.
+		/usr/bin/python3 - "$tmp/vm.json" "$kimage" "$LG_INITRD" "$cmdline" "$cpus" \
+			"$((mem_bytes >> 20))" "$tap" "$mac" "$mmds" \
+			"$([ "$LG_MODE" != test ] || echo "$cpu_template")" <<'PY'
+import json, sys
+out, kernel, initrd, args, cpus, mib, tap, mac, version, template = sys.argv[1:]
+vm = {"boot-source": {"kernel_image_path": kernel, "initrd_path": initrd, "boot_args": args},
+      "drives": [], "machine-config": {"vcpu_count": int(cpus), "mem_size_mib": int(mib)},
+      "network-interfaces": [{"iface_id": "n0", "host_dev_name": tap, "guest_mac": mac}],
+      "mmds-config": {"version": version, "network_interfaces": ["n0"]}}
+if template:
+    vm["cpu-config"] = template
+json.dump(vm, open(out, "w"))
+PY
+		cmd=("$azote" --config-file "$tmp/vm.json")
+		[ "$transport" = mmio ] || cmd+=(--enable-pci)
+		cmd+=(${extra_vmm_args[@]+"${extra_vmm_args[@]}"})
+	else
+		cmd=("$azote" --kernel "$kimage" --initrd "$LG_INITRD" --cmdline "$cmdline"
+		     --cpus "$cpus" --memory "$memory" --transport "$transport"
+		     ${vmm_args[@]+"${vmm_args[@]}"} ${extra_vmm_args[@]+"${extra_vmm_args[@]}"})
+		[ "$LG_MODE" != test ] || cmd+=(--cpu-template "$cpu_template")
+	fi
 	;;
 *) lg_die "--vmm must be qemu or azote" ;;
 esac

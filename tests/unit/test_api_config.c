@@ -177,6 +177,34 @@ static void test_config_vsock(void **state)
 	vm_config_free(&cfg);
 }
 
+/* mmds-config, applied after the interfaces it names, with the API's
+ * checks; null is no MMDS. */
+static void test_config_mmds(void **state)
+{
+	F;
+	struct vm_config cfg;
+	struct azerr e;
+
+#define NICS "{" BOOT ", \"drives\": [], \"network-interfaces\": " \
+	"[{\"iface_id\": \"eth0\", \"host_dev_name\": \"tap0\"}], "
+	if (load(f, &cfg, &e, NICS "\"mmds-config\": {\"network_interfaces\": [\"eth0\"], "
+		 "\"version\": \"V2\", \"ipv4_address\": \"169.254.1.2\"}}"))
+		fail_msg("%s", e.msg);
+	assert_true(cfg.nets[0].mmds);
+	assert_int_equal(cfg.mmds.version, 2);
+	assert_int_equal(cfg.mmds.ipv4, 0xa9fe0102);
+	vm_config_free(&cfg);
+	assert_int_equal(load(f, &cfg, &e, NICS "\"mmds-config\": {\"network_interfaces\": "
+			      "[\"eth1\"]}}"), -1);
+	assert_non_null(strstr(e.msg, "config.json: mmds-config: The list of network interface "
+			       "IDs provided contains"));
+	vm_config_free(&cfg);
+	assert_int_equal(load(f, &cfg, &e, NICS "\"mmds-config\": null}"), 0);
+	assert_false(cfg.nets[0].mmds);
+	vm_config_free(&cfg);
+#undef NICS
+}
+
 static void test_config_errors(void **state)
 {
 	F;
@@ -298,6 +326,7 @@ int main(void)
 		T(test_full_config),
 		T(test_config_boots),
 		T(test_config_vsock),
+		T(test_config_mmds),
 		T(test_config_errors),
 		T(test_config_firecracker_leniency),
 		T(test_firecracker_vm_config),

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -149,6 +150,61 @@ static void test_limits_checked(void **st)
 	assert_non_null(strstr(e.msg, "given flag is 2"));
 }
 
+/* SET_MMDS: what azote makes (a sealed memfd) the card maps and reads;
+ * everything else about the request or its fd is refused. */
+static void test_mmds_checked(void **st)
+{
+	(void)st;
+	static const char doc[] = "{\"latest\":{\"a\":\"b\"}}";
+	struct card_ctl_req req = { .op = CARD_CTL_SET_MMDS };
+	struct azerr e = { "" };
+	const void *p = NULL;
+	int fd = card_ctl_mmds_memfd(doc, strlen(doc), &e), two[2], plain;
+
+	assert_true(fd >= 0);
+	req.mmds = (struct card_ctl_mmds){ .ipv4 = 0xfea9fea9, .version = 2, .size = strlen(doc) };
+	assert_int_equal(card_ctl_mmds_map(&req, &fd, 1, &p, &e), 0);
+	assert_memory_equal(p, doc, strlen(doc));
+	munmap((void *)p, strlen(doc));
+	/* Sealed: nobody writes to it any more, the card's copy is what it
+	 * checked. */
+	assert_true(write(fd, "x", 1) < 0 && errno == EPERM);
+
+	static const struct { struct card_ctl_mmds m; const char *says; } bad[] = {
+		{ { .version = 0, .size = 5 }, "MMDS version 0" },
+		{ { .version = 3, .size = 5 }, "MMDS version 3" },
+		{ { .version = 1, .imds_compat = 2, .size = 5 }, "imds_compat 2" },
+		{ { .version = 1, .pad = { 0, 1 }, .size = 5 }, "padding" },
+		{ { .version = 1, .size = 0 }, "of 0 bytes" },
+		{ { .version = 1, .size = CARD_CTL_MMDS_MAX + 1ull }, "(1 to" },
+		{ { .version = 1, .size = 7 }, "holds 20 bytes, the request says 7" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		req.mmds = bad[i].m;
+		e.msg[0] = 0;
+		assert_int_equal(card_ctl_mmds_map(&req, &fd, 1, &p, &e), -1);
+		if (!strstr(e.msg, bad[i].says))
+			fail_msg("case %zu: '%s' not in '%s'", i, bad[i].says, e.msg);
+	}
+	req.mmds = (struct card_ctl_mmds){ .version = 1, .size = strlen(doc) };
+	two[0] = two[1] = fd;
+	assert_int_equal(card_ctl_mmds_map(&req, two, 2, &p, &e), -1);
+	assert_non_null(strstr(e.msg, "with 2 fds, not 1"));
+	assert_int_equal(card_ctl_mmds_map(&req, two, 0, &p, &e), -1);
+	/* A memfd azote could still change, and a file that is no memfd. */
+	plain = memfd_create("t", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	assert_int_equal(write(plain, doc, strlen(doc)), (ssize_t)strlen(doc));
+	assert_int_equal(fcntl(plain, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW), 0);
+	assert_int_equal(card_ctl_mmds_map(&req, &plain, 1, &p, &e), -1);
+	assert_non_null(strstr(e.msg, "not a sealed memfd"));
+	close(plain);
+	plain = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	assert_int_equal(card_ctl_mmds_map(&req, &plain, 1, &p, &e), -1);
+	assert_non_null(strstr(e.msg, "not a sealed memfd"));
+	close(plain);
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -156,6 +212,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_card_refuses_short_request, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_azote_refuses_bad_reply, setup, teardown),
 		cmocka_unit_test(test_limits_checked),
+		cmocka_unit_test(test_mmds_checked),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

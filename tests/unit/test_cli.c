@@ -152,7 +152,8 @@ static void test_firecracker_flags(void **state)
 	"--no-seccomp", "--start-time-us", "123456", "--start-time-cpu-us", "789", \
 	"--parent-cpu-time-us", "42", "--level", "Debug", "--log-path", "/tmp/fc.log", \
 	"--show-level", "--show-log-origin", "--module", "vmm", "--metrics-path", \
-	"/tmp/fc.metrics", "--http-api-max-payload-size", "1048576", "--enable-pci"
+	"/tmp/fc.metrics", "--http-api-max-payload-size", "1048576", "--enable-pci", \
+	"--mmds-size-limit", "4096", "--metadata", "m.json"
 	assert_int_equal(parse(ARGC(FC_ARGS), ARGV(FC_ARGS), &c, &o, &e), 0);
 #undef FC_ARGS
 	assert_string_equal(o.api_sock, "/run/fc.sock");
@@ -168,12 +169,16 @@ static void test_firecracker_flags(void **state)
 	assert_string_equal(c.logger.module, "vmm");
 	assert_string_equal(c.metrics_path, "/tmp/fc.metrics");
 	assert_int_equal(o.max_payload, 1048576);
+	assert_int_equal(o.mmds_size_limit, 4096);
+	assert_string_equal(o.metadata, "m.json");
 	vm_config_free(&c);
 	/* Without them: no logger configured, the default payload limit. */
 	assert_int_equal(parse(ARGC("--api-sock", "s"), ARGV("--api-sock", "s"), &c, &o, &e), 0);
 	assert_false(c.logger.configured);
 	assert_null(c.metrics_path);
 	assert_int_equal(o.max_payload, 0);
+	assert_int_equal(o.mmds_size_limit, 0);
+	assert_null(o.metadata);
 	assert_false(o.has_start_time || o.has_start_cpu_time);
 	vm_config_free(&c);
 }
@@ -184,8 +189,8 @@ static void test_firecracker_flags_refused(void **state)
 {
 	static const struct { const char *flag, *value, *says; } bad[] = {
 		{ "--boot-timer", NULL, "--boot-timer: azote has no boot timer" },
-		{ "--metadata", "m.json", "--metadata: azote has no MMDS" },
-		{ "--mmds-size-limit", "4096", "--mmds-size-limit: azote has no MMDS" },
+		{ "--mmds-size-limit", "0", "--mmds-size-limit '0': expected a number" },
+		{ "--mmds-size-limit", "1k", "--mmds-size-limit '1k'" },
 		{ "--level", "Loud", "--level 'Loud': expected Error, Warning" },
 		{ "--module", "", "--module '': a directory" },
 		{ "--module", "a b", "--module 'a b'" },

@@ -2,19 +2,24 @@
  * transmit ring is taken back, as GET_VRING_BASE does for a snapshot, with
  * a frame waiting for room in the TAP: the frame goes back to the ring,
  * neither completed (lost) nor left half-done, and whoever serves the ring
- * next sends it once. The "TAP" is a datagram socket nobody reads. */
+ * next sends it once. And with MMDS set (mmds_port.h): a frame for it never
+ * reaches the TAP, its answer waits for a receive buffer the driver posts
+ * later, and other frames still go to the TAP. The "TAP" is a datagram
+ * socket. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "cards/net/pair.h"
+#include "iface/card_control.h"
 #include "net_fixture.h"
 #include "virtio/virtio.h"
 
@@ -99,10 +104,126 @@ static void test_tx_frame_waiting_for_tap_goes_back(void **state)
 	assert_int_equal(f.q.last_avail, 1);
 }
 
+
+static bool wait_used(const struct net_fx *f, uint16_t want)
+{
+	for (int i = 0; i < 300 && used_idx(f) != want; i++)
+		sleep_ms(10);
+	return used_idx(f) == want;
+}
+
+/* An Ethernet frame from the guest's MAC 52:54:00:00:00:01: an ARP request
+ * for target (network order) when arp, else an IPv4 header to target. */
+static size_t guest_frame(uint8_t *b, bool arp, uint32_t target)
+{
+	static const uint8_t mac[6] = { 0x52, 0x54, 0, 0, 0, 1 };
+	uint32_t me = htonl(0x0ad50002);
+
+	memset(b, 0, FRAME_LEN);
+	memset(b, 0xff, 6);
+	memcpy(b + 6, mac, 6);
+	if (arp) {
+		static const uint8_t h[8] = { 0, 1, 8, 0, 6, 4, 0, 1 };
+		b[12] = 0x08, b[13] = 0x06;
+		memcpy(b + 14, h, 8);
+		memcpy(b + 22, mac, 6);
+		memcpy(b + 28, &me, 4);
+		memcpy(b + 38, &target, 4);
+	} else {
+		b[12] = 0x08, b[13] = 0x00;
+		b[14] = 0x45, b[17] = FRAME_LEN - 14, b[22] = 64, b[23] = 17;
+		memcpy(b + 26, &me, 4);
+		memcpy(b + 30, &target, 4);
+	}
+	return FRAME_LEN;
+}
+
+static void test_mmds(void **state)
+{
+	(void)state;
+	static struct net_fx tx, rx;
+	static struct net_mmds nm;
+	static struct card_limiter rx_l, tx_l;
+	static const char doc[] = "{\"latest\":{}}";
+	uint32_t mmds_ip = htonl(0xa9fea9fe);
+	struct card_ctl_req req = { .op = CARD_CTL_SET_MMDS };
+	/* The worker outlives this function (pairs are never destroyed) and
+	 * reads its environment on every turn: nothing it sees is on the
+	 * stack. */
+	static struct net_mode mode;
+	static struct net_pair_env env;
+	struct azerr e;
+	int sv[2], fd;
+
+	net_fx_init(&tx, 16, VIRTIO_BIT(VIRTIO_F_VERSION_1));
+	net_fx_init(&rx, 16, VIRTIO_BIT(VIRTIO_F_VERSION_1));
+	net_mode_init(&mode, VIRTIO_BIT(VIRTIO_F_VERSION_1), 0, 0);
+	assert_int_equal(net_mmds_init(&nm, &e), 0);
+	env = (struct net_pair_env){
+		.tap_name = "test-tap", .max_pairs = 1, .mode = &mode,
+		.rx_limit = &rx_l, .tx_limit = &tx_l, .mmds = &nm,
+	};
+	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, sv), 0);
+	struct net_pair *p = net_pair_create(0, sv[0], &env, &e);
+	assert_non_null(p);
+	net_pair_set_queue(p, NET_RXQ, &rx.q);
+	net_pair_set_queue(p, NET_TXQ, &tx.q);
+
+	/* Off: an ARP request for the address goes to the TAP. */
+	uint8_t *out = drv_gpa(&tx.mem, tx.buf);
+	memset(out, 0, mode.hdr_len);
+	guest_frame(out + mode.hdr_len, true, mmds_ip);
+	struct drv_buf b = { tx.buf, (uint32_t)(mode.hdr_len + FRAME_LEN), false };
+	assert_true(drv_vq_add(&tx.dq, &b, 1, 0) >= 0);
+	drv_vq_kick(&tx.dq);
+	assert_true(wait_used(&tx, 1));
+	sleep_ms(20);
+	assert_int_equal(drain_socket(sv[1]), 1);
+
+	fd = card_ctl_mmds_memfd(doc, strlen(doc), &e);
+	assert_true(fd >= 0);
+	req.mmds = (struct card_ctl_mmds){ .ipv4 = mmds_ip, .version = 1, .size = strlen(doc) };
+	assert_int_equal(net_mmds_set(&nm, &req, &fd, 1, &e), 0);
+	close(fd);
+
+	/* On: the same request is MMDS's; no receive buffer yet. */
+	assert_true(drv_vq_add(&tx.dq, &b, 1, 0) >= 0);
+	drv_vq_kick(&tx.dq);
+	assert_true(wait_used(&tx, 2));
+	sleep_ms(50);
+	assert_int_equal(drain_socket(sv[1]), 0);
+	assert_int_equal(used_idx(&rx), 0);
+	/* A frame to someone else still goes to the TAP. */
+	uint8_t *out2 = out + 256;
+	memset(out2, 0, mode.hdr_len);
+	guest_frame(out2 + mode.hdr_len, false, htonl(0x0ad50001));
+	struct drv_buf b2 = { tx.buf + 256, (uint32_t)(mode.hdr_len + FRAME_LEN), false };
+	assert_true(drv_vq_add(&tx.dq, &b2, 1, 0) >= 0);
+	drv_vq_kick(&tx.dq);
+	assert_true(wait_used(&tx, 3));
+	sleep_ms(20);
+	assert_int_equal(drain_socket(sv[1]), 1);
+
+	/* The driver posts a buffer: the ARP reply, from the MMDS address to
+	 * the guest's MAC. */
+	assert_true(net_fx_post_rx(&rx, rx.buf, 2048) >= 0);
+	drv_vq_kick(&rx.dq);
+	assert_true(wait_used(&rx, 1));
+	const uint8_t *in = (const uint8_t *)drv_gpa(&rx.mem, rx.buf) + mode.hdr_len;
+	static const uint8_t guest_mac[6] = { 0x52, 0x54, 0, 0, 0, 1 };
+	assert_memory_equal(in, guest_mac, 6);
+	assert_int_equal(in[12] << 8 | in[13], 0x0806);
+	assert_int_equal(in[20] << 8 | in[21], 2);           /* a reply */
+	assert_memory_equal(in + 28, &mmds_ip, 4);          /* sender: MMDS */
+	net_pair_set_queue(p, NET_TXQ, NULL);
+	net_pair_set_queue(p, NET_RXQ, NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tx_frame_waiting_for_tap_goes_back),
+		cmocka_unit_test(test_mmds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -84,6 +84,16 @@ static int fake_update_net(void *ctx, unsigned index,
 	return fake_op(f, "update-net", &f->net_updates, e);
 }
 
+static int fake_update_mmds(void *ctx, const struct vm_config *cfg, const char *json,
+			    struct azerr *e)
+{
+	struct fake_vmm *f = ctx;
+
+	(void)cfg;
+	snprintf(f->mmds_json, sizeof(f->mmds_json), "%s", json);
+	return fake_op(f, "update-mmds", &f->mmds_updates, e);
+}
+
 static int fake_snapshot_create(void *ctx, enum snapshot_type type, const char *snap_path,
 				const char *mem_path, const char *config_json, struct azerr *e)
 {
@@ -119,6 +129,7 @@ const struct vmm_ops fake_vmm_ops = {
 	.send_ctrl_alt_del = fake_ctrl_alt_del,
 	.update_drive = fake_update_drive,
 	.update_net = fake_update_net,
+	.update_mmds = fake_update_mmds,
 	.snapshot_create = fake_snapshot_create,
 	.snapshot_load = fake_snapshot_load,
 };

@@ -9,7 +9,7 @@
 
 struct fake_vmm {
 	unsigned starts, pauses, resumes, ctrl_alt_dels;
-	unsigned drive_updates, net_updates;
+	unsigned drive_updates, net_updates, mmds_updates;
 	/* When set, the next op fails with this message (then it is
 	 * cleared). */
 	const char *fail_next;
@@ -20,6 +20,7 @@ struct fake_vmm {
 	char update_path[256];
 	struct rate_limiter update_rl, update_rx, update_tx;
 	bool update_has_rl, update_has_rx, update_has_tx;
+	char mmds_json[1024];        /* the last update_mmds's document */
 	/* Snapshots: what create was given; load hands snap_config (by
 	 * default the last create's) to the API's configure. */
 	unsigned snapshot_creates, snapshot_loads;

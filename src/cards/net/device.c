@@ -133,10 +133,12 @@ int net_device_init(struct net_device *d, const uint8_t mac[MAC_LEN],
 	net_mode_init(&d->mode, 0, mtu, d->tap.mtu);
 	card_limiter_init(&d->rx_limit, rx);
 	card_limiter_init(&d->tx_limit, tx);
+	if (net_mmds_init(&d->mmds, e))
+		return -1;
 	d->env = (struct net_pair_env){
 		.tap_name = d->tap.name, .multi_queue = d->tap.multi_queue,
 		.max_pairs = d->nr_pairs, .mode = &d->mode, .stats = stats,
-		.rx_limit = &d->rx_limit, .tx_limit = &d->tx_limit,
+		.rx_limit = &d->rx_limit, .tx_limit = &d->tx_limit, .mmds = &d->mmds,
 		.set_pairs = set_pairs, .ctx = d,
 	};
 	d->vu = (struct vu_device){

@@ -30,6 +30,7 @@ struct net_device {
 	struct net_mode mode;       /* what they mean for the data path */
 	struct net_pair_env env;
 	struct card_limiter rx_limit, tx_limit;
+	struct net_mmds mmds;       /* off until azote's SET_MMDS */
 	struct net_pair *pairs[NET_MAX_PAIRS];
 	struct net_ring_role role[NET_MAX_RINGS];  /* of each running ring */
 	struct vu_device vu;

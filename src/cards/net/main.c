@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 
 #include "cards/card_main.h"
 #include "cards/net/device.h"
@@ -66,6 +67,23 @@ static struct vu_device *create(void *card, struct card_stats *stats, struct aze
 	return &c->dev.vu;
 }
 
+/* azote's control requests beyond SET_LIMITS: SET_MMDS. */
+static int control(void *card, const struct card_ctl_req *req, const int *fds,
+		   unsigned nr_fds, struct card_ctl_reply *rep, struct azerr *e)
+{
+	struct net_card *c = card;
+	int ret;
+
+	(void)rep;
+	if (req->op != CARD_CTL_SET_MMDS)
+		ret = azerr_set(e, "azote-card-net takes no control request %u", req->op);
+	else
+		ret = net_mmds_set(&c->dev.mmds, req, fds, nr_fds, e);
+	for (unsigned i = 0; i < nr_fds; i++)
+		close(fds[i]);
+	return ret;
+}
+
 static void describe(void *card, char *buf, size_t size)
 {
 	const struct net_card *c = card;
@@ -111,6 +129,7 @@ static const struct card_kind net_kind = {
 	.destroy = close_tap,
 	.limiters = { &card.dev.rx_limit, &card.dev.tx_limit },
 	.nr_limiters = 2,
+	.control = control,
 };
 
 int main(int argc, char **argv)

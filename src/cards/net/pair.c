@@ -44,6 +44,7 @@ struct net_pair {
 	bool run[NET_NR_QKINDS];    /* process this ring in this iteration */
 	bool kick_dead[NET_NR_QKINDS]; /* its kick fd is not a working eventfd */
 	bool attached;              /* the TAP queue gets frames */
+	bool active;                /* the driver uses the pair (multiqueue) */
 	bool tap_gone;              /* the TAP failed (removed?): ignored now */
 	bool rx_wait_bufs;          /* a frame waits for receive buffers */
 	size_t rx_len;              /* its length (0: none read) */
@@ -63,6 +64,7 @@ struct net_pair {
 	struct iovec tx_out[NET_IOV_MAX + 1];
 	struct net_rx_bufs rxb;
 	uint8_t rx_frame[NET_HDR_LEN + NET_MAX_FRAME];
+	uint8_t mmds_frame[NET_MAX_FRAME];  /* a transmitted frame MMDS reads */
 };
 
 /* One frame through, in the pair's counters and azote's page. */
@@ -133,6 +135,14 @@ static void tx_run(struct net_pair *p)
 			}
 			p->tx_n = net_tx_prepare(&p->tx_chain, p->env->mode, &p->tx_hdr,
 						 p->tx_out, NET_IOV_MAX + 1, &e);
+			if (p->tx_n >= 0 && p->env->mmds &&
+			    net_mmds_tx(p->env->mmds, p->tx_out + 1, (unsigned)p->tx_n - 1,
+					p->tx_chain.out_len - p->env->mode->hdr_len,
+					p->tx_hdr.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM,
+					p->mmds_frame, sizeof(p->mmds_frame))) {
+				virtq_push(q, &p->tx_chain, 0);
+				continue;
+			}
 			/* Frames dropped are not counted against the limit. */
 			if (p->tx_n >= 0 && !p->tap_gone &&
 			    !admit(p, p->env->tx_limit, p->tx_chain.out_len, &p->tx_until,
@@ -164,15 +174,36 @@ static void tx_run(struct net_pair *p)
 	p->tx_more = true;
 }
 
+/* The next answer of MMDS into rx_frame, behind a header that asks
+ * nothing (no offloads); it is not rate limited. false when none waits. */
+static bool rx_take_mmds(struct net_pair *p)
+{
+	const size_t hdr_len = p->env->mode->hdr_len;
+	size_t n;
+
+	if (!p->env->mmds || !p->active)
+		return false;
+	n = net_mmds_rx(p->env->mmds, p->rx_frame + hdr_len, sizeof(p->rx_frame) - hdr_len);
+	if (!n)
+		return false;
+	memset(p->rx_frame, 0, hdr_len);
+	p->rx_len = hdr_len + n;
+	p->rx_paid = true;
+	return true;
+}
+
 static void rx_run(struct net_pair *p)
 {
 	const size_t hdr_len = p->env->mode->hdr_len;
+	const bool tap = p->attached && !p->tap_gone;
 	struct azerr e;
 
 	if (p->rx_until)
 		return;
 	for (unsigned budget = NET_BUDGET; budget; budget--) {
-		if (!p->rx_len) {
+		if (!p->rx_len && !rx_take_mmds(p)) {
+			if (!tap)
+				return;
 			ssize_t n = read(p->tapfd, p->rx_frame, sizeof(p->rx_frame));
 			if (n < 0) {
 				if (errno == EINTR)
@@ -296,6 +327,7 @@ static void apply(struct net_pair *p)
 	bool active = p->want_active;
 	memcpy(want, p->want, sizeof(want));
 	pthread_mutex_unlock(&p->lock);
+	p->active = active;
 
 	for (int k = 0; k < NET_NR_QKINDS; k++) {
 		if (p->q[k] == want[k])
@@ -401,6 +433,11 @@ static void *worker(void *arg)
 			tap_slot = n;
 			pf[n++] = (struct pollfd){ .fd = p->tapfd, .events = tap_ev };
 		}
+		/* MMDS's answers have no fd to poll: while one waits and this
+		 * pair can take it, the receive ring runs again at once. */
+		if (p->env->mmds && p->q[NET_RXQ] && p->active && !p->rx_len &&
+		    !p->rx_wait_bufs && !p->rx_until && net_mmds_pending(p->env->mmds))
+			p->run[NET_RXQ] = true;
 		bool busy = p->tx_more || p->run[NET_RXQ] || p->run[NET_TXQ] ||
 			    p->run[NET_CTRLQ];
 		struct timespec zero = { 0, 0 }, ts;
@@ -444,7 +481,7 @@ static void *worker(void *arg)
 		if (p->run[NET_RXQ]) {
 			/* A receive kick: buffers came, try the waiting frame. */
 			p->rx_wait_bufs = false;
-			if (p->q[NET_RXQ] && p->attached && !p->tap_gone)
+			if (p->q[NET_RXQ])
 				rx_run(p);
 		}
 		if (p->q[NET_CTRLQ] && p->run[NET_CTRLQ])

@@ -11,7 +11,12 @@
  *  - notifications follow EVENT_IDX both ways (virtq_notify/rearm);
  *  - rate limits: a transmit chain the limiter refuses stays on the ring,
  *    a frame read that it refuses is kept and the TAP left unread, until
- *    the time the limiter named (the poll timeout), as Firecracker does.
+ *    the time the limiter named (the poll timeout), as Firecracker does;
+ *  - MMDS (mmds_port.h), once azote set it: a transmitted frame addressed
+ *    to it goes to the card's stack instead of the TAP, and the stack's
+ *    answers are received ahead of the TAP's frames, by an active pair,
+ *    kept like a TAP frame until the driver gives buffers. Neither is
+ *    rate limited (Firecracker's are not).
  *
  * Workers are created before the sandbox closes and idle until the
  * vhost-user server gives them rings. */
@@ -22,6 +27,7 @@
 
 #include "cards/limiter.h"
 #include "cards/net/hdr.h"
+#include "cards/net/mmds_port.h"
 #include "iface/card_stats.h"
 #include "common/err.h"
 #include "cards/virtio/virtqueue.h"
@@ -41,6 +47,7 @@ struct net_pair_env {
 	 * device has one each way: receive (frames from the TAP to the
 	 * guest) and transmit. */
 	struct card_limiter *rx_limit, *tx_limit;
+	struct net_mmds *mmds;      /* the card's MMDS, or NULL */
 	/* A control request set the pairs in use (called on pair 0's worker). */
 	void (*set_pairs)(void *ctx, unsigned pairs);
 	void *ctx;

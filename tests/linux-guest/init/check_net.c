@@ -81,7 +81,7 @@ static bool set_addr(int sock, unsigned long req, in_addr_t a)
 	return ioctl(sock, req, &ifr) == 0;
 }
 
-static bool bring_up(struct line *l, int sock)
+bool net_bring_up(struct line *l, int sock)
 {
 	const char *ip = param("lg.ip");
 	struct ifreq ifr = { .ifr_name = IFNAME };
@@ -216,7 +216,7 @@ bool check_net(void)
 
 	if (sock < 0 || icmp < 0)
 		line_fail(&l, "error=socket errno=%d", errno);
-	else if (check_mac(&l, sock) && bring_up(&l, sock))
+	else if (check_mac(&l, sock) && net_bring_up(&l, sock))
 		ping(&l, icmp);
 	if (sock >= 0)
 		close(sock);

@@ -59,6 +59,7 @@ bool check_snap(void);
 bool check_smp(void);
 bool check_acpi(void);
 bool check_vsock(void);
+bool check_mmds(void);
 /* The interrupt check compares counts taken before and after the others. */
 void irq_snapshot_before(void);
 bool check_irq(void);
@@ -67,6 +68,10 @@ bool check_irq(void);
  * icmp; true when its reply, payload intact, came within ms. */
 struct sockaddr_in;
 bool icmp_echo(int icmp, const struct sockaddr_in *to, uint16_t id, uint16_t seq, int ms);
+
+/* Gives eth0 the address lg.ip=A.B.C.D/NN and brings it up (sock: any
+ * AF_INET socket); false with the reason on l. */
+bool net_bring_up(struct line *l, int sock);
 
 /* Loads the kernel modules a stock kernel needs (LINUX_GUEST=stock). */
 void modules_load(void);

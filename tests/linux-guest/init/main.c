@@ -29,6 +29,7 @@ static const struct {
 	{ "smp", check_smp },
 	{ "acpi", check_acpi },
 	{ "vsock", check_vsock },
+	{ "mmds", check_mmds },
 };
 
 static bool run_check(const char *name)
