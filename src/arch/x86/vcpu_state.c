@@ -413,18 +413,26 @@ static bool listed(const struct x86_vcpu_kvm *k, uint32_t msr)
  * (and the LAPIC, set before, already in TSC-deadline mode). The TSC the
  * MSRs hold was read at the save, not paired with kvmclock; and a host
  * write of it after set_tsc's would be taken by KVM as the same value
- * raced (within a second: kvm_synchronize_tsc) and keep the old offset. */
+ * raced (within a second: kvm_synchronize_tsc) and keep the old offset.
+ * first, if any, goes before the others in the same call: the TSC, when
+ * set as an MSR, with the deadline, since on a host whose TSC is unstable
+ * KVM puts a vCPU's TSC back to its value at the last guest exit (0 for
+ * a new vCPU) on every vCPU call, until it catches it up at the next
+ * entry: a deadline written in a call of its own would be armed against
+ * that TSC, seconds to days late. */
 static int set_msrs(const struct x86_vcpu_kvm *k, uint32_t index, const struct state_set *s,
-		    bool deadline, struct azerr *e)
+		    bool deadline, const struct kvm_msr_entry *first, struct azerr *e)
 {
 	const struct state_section *sec = state_find(s, STATE_VCPU_MSRS, index);
 	uint32_t n = (uint32_t)(sec->len / sizeof(struct kvm_msr_entry));
 	const struct kvm_msr_entry *in = (const void *)sec->data;
-	struct kvm_msrs *q = msrs_alloc(n);
+	struct kvm_msrs *q = msrs_alloc(n + 1);
 	int ret = 0;
 
 	if (!q)
 		return azerr_set(e, "vCPU %u: out of memory for %u MSRs", index, n);
+	if (first)
+		q->entries[q->nmsrs++] = *first;
 	for (uint32_t i = 0; i < n; i++) {
 		if ((in[i].index == MSR_IA32_TSC_DEADLINE) != deadline ||
 		    in[i].index == MSR_IA32_TSC)
@@ -449,10 +457,10 @@ static int set_msrs(const struct x86_vcpu_kvm *k, uint32_t index, const struct s
 	return ret;
 }
 
-/* The TSC paired with kvmclock (tsc_pair.h): by KVM_VCPU_TSC_OFFSET where
- * the host reports KVM_CLOCK_HOST_TSC and the TSC is not scaled (vcpu.rst's
- * steps 6 and 7); else as MSR_IA32_TSC, written at once after its value
- * is computed from the time now. */
+/* The TSC paired with kvmclock (tsc_pair.h), then the TSC deadline: by
+ * KVM_VCPU_TSC_OFFSET where the host reports KVM_CLOCK_HOST_TSC and the
+ * TSC is not scaled (vcpu.rst's steps 6 and 7); else as MSR_IA32_TSC,
+ * computed from the time now and written at once, with the deadline. */
 static int set_tsc(const struct x86_vcpu_kvm *k, uint32_t index, const struct state_set *s,
 		   const struct x86_clock_ref *c, bool scaled, struct azerr *e)
 {
@@ -468,13 +476,11 @@ static int set_tsc(const struct x86_vcpu_kvm *k, uint32_t index, const struct st
 		};
 		if (ioctl(k->fd, KVM_SET_DEVICE_ATTR, &a) < 0)
 			return ioctl_fail(e, index, "SET_DEVICE_ATTR(KVM_VCPU_TSC_OFFSET)");
-		return 0;
+		return set_msrs(k, index, s, true, NULL, e);
 	}
-	struct one_msr q = { .nmsrs = 1, .e.index = MSR_IA32_TSC };
-	q.e.data = tsc_value_for_load(w->tsc, c->saved, c->clock, c->clock_ns, now_ns(), khz);
-	if (ioctl(k->fd, KVM_SET_MSRS, &q) != 1)
-		return ioctl_fail(e, index, "SET_MSRS(MSR_IA32_TSC)");
-	return 0;
+	struct kvm_msr_entry tsc = { .index = MSR_IA32_TSC };
+	tsc.data = tsc_value_for_load(w->tsc, c->saved, c->clock, c->clock_ns, now_ns(), khz);
+	return set_msrs(k, index, s, true, &tsc, e);
 }
 
 /* The order (api.rst and the KVM code behind it):
@@ -507,8 +513,8 @@ int x86_vcpu_state_load(const struct x86_vcpu_kvm *k, uint32_t index,
 	    set_fixed(k, index, s, STATE_VCPU_XCRS, e) < 0 ||
 	    set_fixed(k, index, s, STATE_VCPU_DEBUGREGS, e) < 0 ||
 	    set_fixed(k, index, s, STATE_VCPU_LAPIC, e) < 0 ||
-	    set_msrs(k, index, s, false, e) < 0 || set_tsc(k, index, s, clock, *scaled, e) < 0 ||
-	    set_msrs(k, index, s, true, e) < 0 ||
+	    set_msrs(k, index, s, false, NULL, e) < 0 ||
+	    set_tsc(k, index, s, clock, *scaled, e) < 0 ||
 	    set_fixed(k, index, s, STATE_VCPU_MP_STATE, e) < 0 ||
 	    set_fixed(k, index, s, STATE_VCPU_EVENTS, e) < 0)
 		return -1;
