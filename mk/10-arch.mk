@@ -15,12 +15,14 @@ $(eval $(call unit_test,test_mptable,tests/unit/test_mptable.c $(X86_TEST_SRCS))
 $(eval $(call unit_test,test_cpuid,tests/unit/test_cpuid.c $(X86_TEST_SRCS)))
 $(eval $(call unit_test,test_boot_regs,tests/unit/test_boot_regs.c $(X86_TEST_SRCS)))
 $(eval $(call unit_test,test_boot,tests/unit/test_boot.c $(X86_TEST_SRCS)))
+$(eval $(call unit_test,test_tsc_pair,tests/unit/test_tsc_pair.c src/arch/x86/tsc_pair.c))
 $(eval $(call unit_test,test_acpi,tests/unit/test_acpi.c tests/unit/aml_reader.c \
 	src/devices/pci.c src/base/io_bus.c src/base/state.c $(X86_TEST_SRCS)))
 
 FUZZ_X86_SRCS := src/base/guest_mem.c $(ARCH_PURE_SRCS)
 $(eval $(call fuzzer,fuzz_bzimage,fuzz/fuzz_bzimage.c $(FUZZ_X86_SRCS)))
 $(eval $(call fuzzer,fuzz_elf,fuzz/fuzz_elf.c $(FUZZ_X86_SRCS)))
+$(eval $(call fuzzer,fuzz_tsc_pair,fuzz/fuzz_tsc_pair.c src/arch/x86/tsc_pair.c))
 
 # Test tools for tests/integration/20-boot-real-kernel.sh (built on demand
 # by the test, not part of `all`).

@@ -56,6 +56,10 @@ static const struct jail_syscall_arg vcpu_args[] = {
 	JAIL_ARG_EQ(SYS_ioctl, 1, KVM_GET_LAPIC), JAIL_ARG_EQ(SYS_ioctl, 1, KVM_GET_VCPU_EVENTS),
 	JAIL_ARG_EQ(SYS_ioctl, 1, KVM_GET_MP_STATE), JAIL_ARG_EQ(SYS_ioctl, 1, KVM_GET_DEBUGREGS),
 	JAIL_ARG_EQ(SYS_ioctl, 1, KVM_GET_CPUID2), JAIL_ARG_EQ(SYS_ioctl, 1, KVM_GET_TSC_KHZ),
+	/* KVM_VCPU_TSC_OFFSET, to pair the TSC with kvmclock
+	 * (arch/x86/tsc_pair.h); MSR_IA32_TSC is read (KVM_GET_MSRS) as
+	 * each thread parks for a pause. */
+	JAIL_ARG_EQ(SYS_ioctl, 1, KVM_GET_DEVICE_ATTR),
 };
 
 /* The main thread: the event loop (console input, signals via signalfd,

@@ -29,7 +29,7 @@
 #define SNAPSHOT_MAGIC          "AZOTESNP"
 /* Bumped whenever a reader of the previous version would misread a file
  * of the new one; a reader refuses every version but its own. */
-#define SNAPSHOT_FORMAT_VERSION 1u
+#define SNAPSHOT_FORMAT_VERSION 2u
 #define SNAPSHOT_HEADER_SIZE    200u
 #define SNAPSHOT_ENTRY_SIZE     24u
 /* Limits a file must respect: 254 vCPUs with a dozen sections each and a

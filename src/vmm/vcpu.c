@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "arch/x86/vcpu_state.h"
 #include "common/log.h"
 #include "vmm/sandbox.h"
 #include "vmm/vm.h"
@@ -161,6 +162,9 @@ static bool vcpu_park(struct vcpu *v)
 	struct vm *vm = v->vm;
 	bool go_on;
 
+	/* Before anything else, so that the reading is the pause's. */
+	if (atomic_load(&vm->state) == VM_PAUSED)
+		v->park_tsc_ok = x86_vcpu_tsc_read(v->fd, &v->park_tsc, &v->park_ns) == 0;
 	pthread_mutex_lock(&vm->lock);
 	while (vm->state == VM_PAUSED) {
 		if (vm->job && v->job_gen != vm->job_gen) {

@@ -45,6 +45,12 @@ struct vcpu {
 	struct kvm_run *run;
 	pthread_t thread;
 	bool thread_started;
+	/* MSR_IA32_TSC as the thread parked for the last pause, and when
+	 * (CLOCK_MONOTONIC_RAW): a snapshot's clocks are the pause's
+	 * (arch/x86/tsc_pair.h). Read and written by the thread only. */
+	bool park_tsc_ok;
+	uint64_t park_tsc;
+	int64_t park_ns;
 	unsigned job_gen;           /* the last vm->job this thread ran */
 	int job_ret;
 	struct azerr job_err;
@@ -79,6 +85,8 @@ struct vm {
 	uint32_t nr_msr_list;
 	uint32_t xsave_size;        /* KVM_CAP_XSAVE2 on the VM (0: 4 KiB) */
 	bool tsc_control;           /* KVM_CAP_TSC_CONTROL */
+	bool tsc_offset_attr;       /* KVM_VCPU_TSC_CTRL/KVM_VCPU_TSC_OFFSET on the vCPUs */
+	bool tsc_scaled;            /* a load had KVM scale the TSC (KVM_SET_TSC_KHZ) */
 
 	unsigned nr_vcpus;
 	struct vcpu *vcpus;

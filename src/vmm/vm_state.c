@@ -2,6 +2,7 @@
 #include "vmm/vm_state.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
@@ -13,13 +14,16 @@ static struct x86_vcpu_kvm vcpu_kvm(const struct vm *vm, const struct vcpu *v)
 	return (struct x86_vcpu_kvm){
 		.fd = v->fd, .msrs = vm->msr_list, .nr_msrs = vm->nr_msr_list,
 		.xsave_size = vm->xsave_size, .tsc_control = vm->tsc_control,
+		.tsc_offset = vm->tsc_offset_attr && !vm->tsc_scaled,
 	};
 }
 
-/* The set every vCPU thread adds its sections to. */
+/* The set every vCPU thread adds its sections to, and each one's TSC
+ * (tsc[index]) for x86_vm_state_save to pair with kvmclock. */
 struct vcpu_save {
 	struct state_set *s;
 	pthread_mutex_t lock;
+	struct x86_tsc_sample *tsc;
 };
 
 /* A vCPU parked after an I/O or MMIO exit has not finished that
@@ -44,10 +48,21 @@ static int save_vcpu(struct vcpu *v, void *arg, struct azerr *e)
 	struct state_set mine;
 	int ret;
 
+	struct x86_tsc_sample *tsc = &vs->tsc[v->index];
+
 	if (v->thread_started && complete_exit(v, e) < 0)
 		return -1;
+	/* The TSC as the vCPU stopped for the pause, or, for a vCPU whose
+	 * thread has not parked for one (never started), now. */
+	if (v->thread_started && v->park_tsc_ok) {
+		tsc->tsc = v->park_tsc;
+		tsc->tsc_ns = v->park_ns;
+	} else if (x86_vcpu_tsc_read(v->fd, &tsc->tsc, &tsc->tsc_ns) < 0) {
+		return azerr_set(e, "vCPU %u: KVM_GET_MSRS(MSR_IA32_TSC) failed: %s", v->index,
+				 strerror(errno));
+	}
 	state_set_init(&mine);
-	ret = x86_vcpu_state_save(&k, v->index, &mine, e);
+	ret = x86_vcpu_state_save(&k, v->index, &mine, tsc, e);
 	pthread_mutex_lock(&vs->lock);
 	for (size_t i = 0; i < mine.n && !ret; i++)
 		ret = state_put(vs->s, mine.v[i].tag, mine.v[i].index, mine.v[i].data,
@@ -75,13 +90,18 @@ static int save_devices(struct vm *vm, struct state_set *s, struct azerr *e)
 
 int vm_state_save(struct vm *vm, struct state_set *s, struct azerr *e)
 {
-	struct vcpu_save vs = { .s = s };
+	struct vcpu_save vs = { .s = s, .tsc = calloc(vm->nr_vcpus, sizeof(*vs.tsc)) };
 	int ret;
 
+	if (!vs.tsc)
+		return azerr_set(e, "out of memory for %u vCPUs' TSCs", vm->nr_vcpus);
 	pthread_mutex_init(&vs.lock, NULL);
 	ret = vm_run_on_vcpus(vm, save_vcpu, &vs, e);
 	pthread_mutex_destroy(&vs.lock);
-	if (ret < 0 || x86_vm_state_save(vm->vm_fd, s, e) < 0 || save_devices(vm, s, e) < 0)
+	if (!ret)
+		ret = x86_vm_state_save(vm->vm_fd, &vm->mem, vs.tsc, vm->nr_vcpus, s, e);
+	free(vs.tsc);
+	if (ret < 0 || save_devices(vm, s, e) < 0)
 		return -1;
 	return 0;
 }
@@ -124,13 +144,17 @@ static int load_devices(struct vm *vm, const struct state_set *s, struct azerr *
 
 int vm_state_load(struct vm *vm, const struct state_set *s, struct azerr *e)
 {
+	struct x86_clock_ref clock;
+
 	if (check_shape(vm, s, e) < 0 || load_devices(vm, s, e) < 0 ||
-	    x86_vm_irqchip_load(vm->vm_fd, s, e) < 0)
+	    x86_vm_irqchip_load(vm->vm_fd, s, e) < 0 || x86_vm_clock_load(vm->vm_fd, s, &clock, e) < 0)
 		return -1;
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
 		struct x86_vcpu_kvm k = vcpu_kvm(vm, &vm->vcpus[i]);
-		if (x86_vcpu_state_load(&k, i, s, e) < 0)
+		bool scaled;
+		if (x86_vcpu_state_load(&k, i, s, &clock, &scaled, e) < 0)
 			return -1;
+		vm->tsc_scaled |= scaled;
 	}
-	return x86_vm_clock_load(vm->vm_fd, s, e);
+	return 0;
 }

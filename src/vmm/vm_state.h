@@ -5,14 +5,16 @@
  *
  * Save: with the VM paused (vm_pause). Each vCPU saves itself on its own
  * thread (vm_run_on_vcpus), which first completes an exit KVM returned
- * (KVM_RUN with immediate_exit, as the KVM API asks before a save); the
- * VM-wide parts and the devices are saved on the caller's thread.
+ * (KVM_RUN with immediate_exit, as the KVM API asks before a save), with
+ * the TSC its thread read as it parked for the pause; the VM-wide parts
+ * and the devices are saved on the caller's thread.
  *
  * Load: into a VM built by vm_create from the same configuration (same
  * vCPUs, memory, devices in the same order), before vm_start; everything
  * runs on the caller's thread, the one that created the vCPUs. Order:
  * devices (their interrupt lines, BARs, routes), then irqchip and PIT,
- * then each vCPU, then kvmclock (see arch/x86/vm_state_x86.h). A section
+ * then kvmclock, then each vCPU, its TSC set against kvmclock (see
+ * arch/x86/vm_state_x86.h and tsc_pair.h). A section
  * that does not fit this VM is refused with a message naming it; the VM
  * is then half-loaded and must be destroyed.
  *

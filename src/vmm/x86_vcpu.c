@@ -151,9 +151,15 @@ int x86_vcpu_setup(struct vm *vm, struct vcpu *v, struct azerr *e)
 {
 	if (set_cpuid(vm, v, e) || set_msrs(vm, v, e) || set_fpu(v, e) || set_lapic(v, e))
 		return -1;
+	if (v->index)
+		return 0;
+	/* For snapshots (vm_state.c), asked now as the VM-wide queries are
+	 * (vm.c): KVM 5.16 and later; the same on every vCPU. */
+	struct kvm_device_attr tsc = { .group = KVM_VCPU_TSC_CTRL, .attr = KVM_VCPU_TSC_OFFSET };
+	vm->tsc_offset_attr = ioctl(v->fd, KVM_HAS_DEVICE_ATTR, &tsc) == 0;
 	/* The other vCPUs wait for INIT/SIPI from the boot vCPU, as the
 	 * in-kernel LAPIC leaves every vCPU but the first after reset. */
-	return v->index == 0 ? set_boot_regs(vm, v, e) : 0;
+	return set_boot_regs(vm, v, e);
 }
 
 static void dump_seg(const char *name, const struct kvm_segment *s)

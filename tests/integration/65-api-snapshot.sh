@@ -84,7 +84,7 @@ expect_match "--describe-snapshot: the vCPUs" "$out" '^vCPUs: 2$'
 expect_match "--describe-snapshot: the RAM" "$out" '^memory: 64 MiB$'
 expect_match "--describe-snapshot: the memory file" "$out" "memory file: $TMP/vm.mem"
 expect_match "--describe-snapshot: the configuration" "$out" '"vcpu_count": ?2'
-expect_eq "--snapshot-version" "$("$AZOTE" --snapshot-version)" v1
+expect_eq "--snapshot-version" "$("$AZOTE" --snapshot-version)" v2
 cp "$TMP/vm.snap" "$TMP/bad.snap"
 printf '\x55' | dd of="$TMP/bad.snap" bs=1 seek=300 conv=notrunc status=none
 err=$("$AZOTE" --describe-snapshot "$TMP/bad.snap" 2>&1) && fail "a damaged file described"

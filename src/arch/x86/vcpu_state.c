@@ -4,16 +4,21 @@
 #include "arch/x86/vcpu_state.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <linux/kvm.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 
 #include "arch/x86/cpuid.h"
+#include "arch/x86/tsc_pair.h"
 #include "common/log.h"
 
 #define MSR_IA32_TSC          0x10
 #define MSR_IA32_TSC_DEADLINE 0x6e0
+#define MSR_KVM_SYSTEM_TIME       0x12
+#define MSR_KVM_SYSTEM_TIME_NEW   0x4b564d01
 #define XSAVE_LEGACY_SIZE     4096   /* struct kvm_xsave */
 #define MAX_MSRS              4096   /* far above any KVM's list */
 /* TSC frequencies within this many parts per million count as equal: a
@@ -53,11 +58,6 @@ union fixed_buf {
 	struct kvm_debugregs dregs;
 };
 
-struct tsc_wire {
-	uint32_t khz;             /* 0: KVM could not say */
-	uint32_t pad;
-};
-
 static const struct fixed_section *fixed_of(uint32_t tag)
 {
 	for (size_t i = 0; i < NR_FIXED; i++)
@@ -69,6 +69,36 @@ static const struct fixed_section *fixed_of(uint32_t tag)
 static int ioctl_fail(struct azerr *e, uint32_t index, const char *what)
 {
 	return azerr_set(e, "vCPU %u: KVM_%s failed: %s", index, what, strerror(errno));
+}
+
+/* struct kvm_msrs with room for one entry, as KVM_GET_MSRS and
+ * KVM_SET_MSRS take it. */
+struct one_msr {
+	uint32_t nmsrs, pad;
+	struct kvm_msr_entry e;
+};
+_Static_assert(offsetof(struct one_msr, e) == offsetof(struct kvm_msrs, entries),
+	       "struct one_msr is a struct kvm_msrs");
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_RAW, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int x86_vcpu_tsc_read(int fd, uint64_t *tsc, int64_t *at_ns)
+{
+	struct one_msr q = { .nmsrs = 1, .e.index = MSR_IA32_TSC };
+	int64_t before = now_ns();
+
+	if (ioctl(fd, KVM_GET_MSRS, &q) != 1)
+		return -1;
+	int64_t after = now_ns();
+	*tsc = q.e.data;
+	*at_ns = before + (after - before) / 2;
+	return 0;
 }
 
 /* ---- save ---- */
@@ -117,23 +147,31 @@ static struct kvm_msrs *msrs_alloc(uint32_t n)
 /* A TSC deadline of 0 is a timer that was never armed, or one that fired
  * and whose interrupt KVM may still hold outside the LAPIC's registers
  * (a pending timer it injects at the next entry), which no ioctl saves.
- * Saved as the TSC's value instead, the timer fires as soon as the vCPU
- * runs again: a lost interrupt becomes at worst a spurious one, which
- * guests take (Firecracker met the lost one and does the same). A LAPIC
- * not in TSC-deadline mode ignores the MSR. */
-static void rearm_fired_deadline(struct kvm_msr_entry *m, uint32_t n)
+ * Saved as the TSC's value at the pause (what the load gives the TSC
+ * back, tsc_pair.h), the timer fires as soon as the vCPU runs again: a
+ * lost interrupt becomes at worst a spurious one, which guests take
+ * (Firecracker met the lost one and does the same). A LAPIC not in
+ * TSC-deadline mode ignores the MSR. */
+static void rearm_fired_deadline(struct kvm_msr_entry *m, uint32_t n, uint64_t tsc)
 {
-	uint64_t tsc = 0;
-	struct kvm_msr_entry *deadline = NULL;
+	for (uint32_t i = 0; i < n; i++)
+		if (m[i].index == MSR_IA32_TSC_DEADLINE && !m[i].data)
+			m[i].data = tsc;
+}
+
+/* Where the guest's kvmclock page is, if it has one (tsc_pair.h): Linux
+ * uses the new MSR where KVM offers it, the old one elsewhere. */
+static uint64_t pvclock_msr(const struct kvm_msr_entry *m, uint32_t n)
+{
+	uint64_t old = 0;
 
 	for (uint32_t i = 0; i < n; i++) {
-		if (m[i].index == MSR_IA32_TSC)
-			tsc = m[i].data;
-		else if (m[i].index == MSR_IA32_TSC_DEADLINE)
-			deadline = &m[i];
+		if (m[i].index == MSR_KVM_SYSTEM_TIME_NEW && (m[i].data & 1))
+			return m[i].data;
+		if (m[i].index == MSR_KVM_SYSTEM_TIME && (m[i].data & 1))
+			old = m[i].data;
 	}
-	if (deadline && !deadline->data)
-		deadline->data = tsc;
+	return old;
 }
 
 /* Every MSR of KVM's list that this vCPU can read. KVM_GET_MSRS stops at
@@ -141,7 +179,7 @@ static void rearm_fired_deadline(struct kvm_msr_entry *m, uint32_t n)
  * e.g. another vendor's) and returns how many it read; that one is left
  * out and the rest asked again. */
 static int save_msrs(const struct x86_vcpu_kvm *k, uint32_t index, struct state_set *s,
-		     struct azerr *e)
+		     struct x86_tsc_sample *tsc, struct azerr *e)
 {
 	struct kvm_msrs *q = msrs_alloc(k->nr_msrs);
 	struct kvm_msr_entry *out = calloc(k->nr_msrs + 1, sizeof(*out));
@@ -165,7 +203,8 @@ static int save_msrs(const struct x86_vcpu_kvm *k, uint32_t index, struct state_
 		n += (uint32_t)got;
 		pos += (uint32_t)got + 1; /* past the one it could not read */
 	}
-	rearm_fired_deadline(out, n);
+	rearm_fired_deadline(out, n, tsc->tsc);
+	tsc->pvclock = pvclock_msr(out, n);
 	ret = state_put(s, STATE_VCPU_MSRS, index, out, n * sizeof(*out), e);
 done:
 	free(q);
@@ -191,25 +230,32 @@ static int save_cpuid(const struct x86_vcpu_kvm *k, uint32_t index, struct state
 	return ret;
 }
 
-static int save_tsc(const struct x86_vcpu_kvm *k, uint32_t index, struct state_set *s,
-		    struct azerr *e)
+/* The frequency, and the offset where KVM_VCPU_TSC_OFFSET is usable: a
+ * KVM that fails to give it (a --seccomp-filter without
+ * KVM_GET_DEVICE_ATTR) leaves the MSR reading to pair instead. */
+static void sample_tsc(const struct x86_vcpu_kvm *k, uint32_t index,
+		       struct x86_tsc_sample *t)
 {
 	int khz = ioctl(k->fd, KVM_GET_TSC_KHZ, 0);
-	struct tsc_wire w = { .khz = khz > 0 ? (uint32_t)khz : 0 };
 
+	t->khz = khz > 0 ? (uint32_t)khz : 0;
 	if (khz <= 0)
 		log_warn("vCPU %u: KVM does not tell the TSC frequency (%s); the snapshot "
 			 "cannot check it on load", index, strerror(errno));
-	return state_put(s, STATE_VCPU_TSC, index, &w, sizeof(w), e);
+	struct kvm_device_attr a = {
+		.group = KVM_VCPU_TSC_CTRL, .attr = KVM_VCPU_TSC_OFFSET,
+		.addr = (uintptr_t)&t->offset,
+	};
+	t->has_offset = k->tsc_offset && ioctl(k->fd, KVM_GET_DEVICE_ATTR, &a) == 0;
 }
 
 int x86_vcpu_state_save(const struct x86_vcpu_kvm *k, uint32_t index, struct state_set *s,
-			struct azerr *e)
+			struct x86_tsc_sample *tsc, struct azerr *e)
 {
 	if (save_fixed(k, index, s, e) < 0 || save_xsave(k, index, s, e) < 0 ||
-	    save_msrs(k, index, s, e) < 0 || save_cpuid(k, index, s, e) < 0 ||
-	    save_tsc(k, index, s, e) < 0)
+	    save_msrs(k, index, s, tsc, e) < 0 || save_cpuid(k, index, s, e) < 0)
 		return -1;
+	sample_tsc(k, index, tsc);
 	return 0;
 }
 
@@ -225,8 +271,12 @@ static int check_sections(const struct x86_vcpu_kvm *k, uint32_t index,
 	for (size_t i = 0; i < NR_FIXED; i++)
 		if (!state_get(s, fixed[i].tag, index, fixed[i].size, e))
 			return -1;
-	if (!state_get(s, STATE_VCPU_TSC, index, sizeof(struct tsc_wire), e))
+	const struct tsc_wire *tsc = state_get(s, STATE_VCPU_TSC, index, sizeof(*tsc), e);
+	if (!tsc)
 		return -1;
+	if (tsc->source < TSC_FROM_OFFSET || tsc->source > TSC_FROM_PVCLOCK)
+		return state_refuse(e, STATE_VCPU_TSC, index, "source", "%u: not %d to %d",
+				    tsc->source, TSC_FROM_OFFSET, TSC_FROM_PVCLOCK);
 	uint32_t xmax = k->xsave_size > XSAVE_LEGACY_SIZE ? k->xsave_size : XSAVE_LEGACY_SIZE;
 	if (!(sec = state_find(s, STATE_VCPU_FPU_XSAVE, index)))
 		return state_get(s, STATE_VCPU_FPU_XSAVE, index, xmax, e) ? 0 : -1;
@@ -283,7 +333,7 @@ static int set_fixed(const struct x86_vcpu_kvm *k, uint32_t index, const struct 
 }
 
 /* The TSC runs at the snapshot's frequency, or the load is refused: the
- * guest calibrated its clocks against it. */
+ * guest calibrated its clocks against it. 1 when KVM now scales it. */
 static int set_tsc_khz(const struct x86_vcpu_kvm *k, uint32_t index, const struct state_set *s,
 		       struct azerr *e)
 {
@@ -296,7 +346,7 @@ static int set_tsc_khz(const struct x86_vcpu_kvm *k, uint32_t index, const struc
 	if (diff * 1000000 <= (uint64_t)w->khz * TSC_TOLERANCE_PPM)
 		return 0;
 	if (k->tsc_control && ioctl(k->fd, KVM_SET_TSC_KHZ, (unsigned long)w->khz) == 0)
-		return 0;
+		return 1;
 	return state_refuse(e, STATE_VCPU_TSC, index, "frequency",
 			    "%u kHz: this host's TSC runs at %d kHz and KVM cannot scale it (%s)",
 			    w->khz, here, k->tsc_control ? strerror(errno) : "no KVM_CAP_TSC_CONTROL");
@@ -357,35 +407,44 @@ static bool listed(const struct x86_vcpu_kvm *k, uint32_t msr)
 	return false;
 }
 
-/* The MSRs in two rounds: MSR_IA32_TSC_DEADLINE after the others, so that
- * KVM arms the LAPIC timer against the restored TSC (and the LAPIC, set
- * before, already in TSC-deadline mode). */
+/* The saved MSRs but MSR_IA32_TSC, in two rounds (deadline false, then
+ * true): MSR_IA32_TSC_DEADLINE after the others and after the TSC
+ * (set_tsc), so that KVM arms the LAPIC timer against the restored TSC
+ * (and the LAPIC, set before, already in TSC-deadline mode). The TSC the
+ * MSRs hold was read at the save, not paired with kvmclock; and a host
+ * write of it after set_tsc's would be taken by KVM as the same value
+ * raced (within a second: kvm_synchronize_tsc) and keep the old offset.
+ * first, if any, goes before the others in the same call: the TSC, when
+ * set as an MSR, with the deadline, since on a host whose TSC is unstable
+ * KVM puts a vCPU's TSC back to its value at the last guest exit (0 for
+ * a new vCPU) on every vCPU call, until it catches it up at the next
+ * entry: a deadline written in a call of its own would be armed against
+ * that TSC, seconds to days late. */
 static int set_msrs(const struct x86_vcpu_kvm *k, uint32_t index, const struct state_set *s,
-		    struct azerr *e)
+		    bool deadline, const struct kvm_msr_entry *first, struct azerr *e)
 {
 	const struct state_section *sec = state_find(s, STATE_VCPU_MSRS, index);
 	uint32_t n = (uint32_t)(sec->len / sizeof(struct kvm_msr_entry));
 	const struct kvm_msr_entry *in = (const void *)sec->data;
-	struct kvm_msrs *q = msrs_alloc(n);
+	struct kvm_msrs *q = msrs_alloc(n + 1);
 	int ret = 0;
 
 	if (!q)
 		return azerr_set(e, "vCPU %u: out of memory for %u MSRs", index, n);
-	for (int round = 0; round < 2 && !ret; round++) {
-		q->nmsrs = 0;
-		for (uint32_t i = 0; i < n; i++) {
-			if ((in[i].index == MSR_IA32_TSC_DEADLINE) != (round == 1))
-				continue;
-			if (!listed(k, in[i].index)) {
-				ret = state_refuse(e, STATE_VCPU_MSRS, index, "MSR",
-						   "0x%x: this host's KVM does not list it",
-						   in[i].index);
-				break;
-			}
-			q->entries[q->nmsrs++] = in[i];
-		}
-		if (ret || !q->nmsrs)
+	if (first)
+		q->entries[q->nmsrs++] = *first;
+	for (uint32_t i = 0; i < n; i++) {
+		if ((in[i].index == MSR_IA32_TSC_DEADLINE) != deadline ||
+		    in[i].index == MSR_IA32_TSC)
 			continue;
+		if (!listed(k, in[i].index)) {
+			ret = state_refuse(e, STATE_VCPU_MSRS, index, "MSR",
+					   "0x%x: this host's KVM does not list it", in[i].index);
+			break;
+		}
+		q->entries[q->nmsrs++] = in[i];
+	}
+	if (!ret && q->nmsrs) {
 		int set = ioctl(k->fd, KVM_SET_MSRS, q);
 		if (set < 0)
 			ret = ioctl_fail(e, index, "SET_MSRS");
@@ -398,6 +457,32 @@ static int set_msrs(const struct x86_vcpu_kvm *k, uint32_t index, const struct s
 	return ret;
 }
 
+/* The TSC paired with kvmclock (tsc_pair.h), then the TSC deadline: by
+ * KVM_VCPU_TSC_OFFSET where the host reports KVM_CLOCK_HOST_TSC and the
+ * TSC is not scaled (vcpu.rst's steps 6 and 7); else as MSR_IA32_TSC,
+ * computed from the time now and written at once, with the deadline. */
+static int set_tsc(const struct x86_vcpu_kvm *k, uint32_t index, const struct state_set *s,
+		   const struct x86_clock_ref *c, bool scaled, struct azerr *e)
+{
+	const struct tsc_wire *w = (const void *)state_find(s, STATE_VCPU_TSC, index)->data;
+	int here = ioctl(k->fd, KVM_GET_TSC_KHZ, 0);
+	uint32_t khz = w->khz ? w->khz : here > 0 ? (uint32_t)here : 0;
+
+	if (c->has_host_tsc && k->tsc_offset && !scaled) {
+		uint64_t offset = tsc_offset_for_load(w->tsc, c->saved, c->clock, c->host_tsc, khz);
+		struct kvm_device_attr a = {
+			.group = KVM_VCPU_TSC_CTRL, .attr = KVM_VCPU_TSC_OFFSET,
+			.addr = (uintptr_t)&offset,
+		};
+		if (ioctl(k->fd, KVM_SET_DEVICE_ATTR, &a) < 0)
+			return ioctl_fail(e, index, "SET_DEVICE_ATTR(KVM_VCPU_TSC_OFFSET)");
+		return set_msrs(k, index, s, true, NULL, e);
+	}
+	struct kvm_msr_entry tsc = { .index = MSR_IA32_TSC };
+	tsc.data = tsc_value_for_load(w->tsc, c->saved, c->clock, c->clock_ns, now_ns(), khz);
+	return set_msrs(k, index, s, true, &tsc, e);
+}
+
 /* The order (api.rst and the KVM code behind it):
  * - CPUID first: what the vCPU may have decides which MSRs, XSAVE
  *   components and SREGS bits KVM takes;
@@ -408,18 +493,28 @@ static int set_msrs(const struct x86_vcpu_kvm *k, uint32_t index, const struct s
  *   registers are taken as the base says (enabled, x2APIC);
  * - LAPIC before the MSRs: the TSC deadline MSR is only taken by a LAPIC
  *   in TSC-deadline mode;
+ * - the TSC after the other MSRs (MSR_IA32_TSC_ADJUST among them: a host
+ *   write of the TSC leaves it alone) and before the deadline;
  * - MP state after the LAPIC, and VCPU_EVENTS last: they carry the
  *   pending INIT/SIPI, NMI, interrupt shadow and exception, which the
  *   other calls may reset. */
 int x86_vcpu_state_load(const struct x86_vcpu_kvm *k, uint32_t index,
-			const struct state_set *s, struct azerr *e)
+			const struct state_set *s, const struct x86_clock_ref *clock,
+			bool *scaled, struct azerr *e)
 {
+	int khz;
+
 	if (check_sections(k, index, s, e) < 0 || set_cpuid(k, index, s, e) < 0 ||
-	    set_tsc_khz(k, index, s, e) < 0 || set_fixed(k, index, s, STATE_VCPU_REGS, e) < 0 ||
+	    (khz = set_tsc_khz(k, index, s, e)) < 0)
+		return -1;
+	*scaled = khz == 1;
+	if (set_fixed(k, index, s, STATE_VCPU_REGS, e) < 0 ||
 	    set_fixed(k, index, s, STATE_VCPU_SREGS, e) < 0 || set_xsave(k, index, s, e) < 0 ||
 	    set_fixed(k, index, s, STATE_VCPU_XCRS, e) < 0 ||
 	    set_fixed(k, index, s, STATE_VCPU_DEBUGREGS, e) < 0 ||
-	    set_fixed(k, index, s, STATE_VCPU_LAPIC, e) < 0 || set_msrs(k, index, s, e) < 0 ||
+	    set_fixed(k, index, s, STATE_VCPU_LAPIC, e) < 0 ||
+	    set_msrs(k, index, s, false, NULL, e) < 0 ||
+	    set_tsc(k, index, s, clock, *scaled, e) < 0 ||
 	    set_fixed(k, index, s, STATE_VCPU_MP_STATE, e) < 0 ||
 	    set_fixed(k, index, s, STATE_VCPU_EVENTS, e) < 0)
 		return -1;

@@ -6,6 +6,10 @@
 #include <linux/kvm.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
+
+#include "arch/x86/tsc_pair.h"
+#include "common/log.h"
 
 static const struct {
 	uint32_t tag, chip_id;
@@ -21,10 +25,76 @@ static int fail(struct azerr *e, const char *what)
 	return azerr_set(e, "KVM_%s failed: %s", what, strerror(errno));
 }
 
-int x86_vm_state_save(int vm_fd, struct state_set *s, struct azerr *e)
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_RAW, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* KVM_GET_CLOCK and the CLOCK_MONOTONIC_RAW time of its middle. */
+static int get_clock(int vm_fd, struct kvm_clock_data *c, int64_t *at_ns)
+{
+	memset(c, 0, sizeof(*c));
+	int64_t before = now_ns();
+	if (ioctl(vm_fd, KVM_GET_CLOCK, c) < 0)
+		return -1;
+	*at_ns = before + (now_ns() - before) / 2;
+	return 0;
+}
+
+/* kvmclock and every vCPU's TSC at the pause (tsc_pair.h). The clock
+ * section is KVM_GET_CLOCK's, its clock moved back to the pause; its
+ * flags, realtime and host_tsc are the save's, for the record. */
+static int save_clock(int vm_fd, const struct guest_mem *mem, const struct x86_tsc_sample *tsc,
+		      uint32_t nr_vcpus, struct state_set *s, struct azerr *e)
+{
+	struct kvm_clock_data clock;
+	int64_t clock_ns, pause_ns;
+	uint64_t at_pause;
+	const char *how = "none";
+
+	if (get_clock(vm_fd, &clock, &clock_ns) < 0)
+		return fail(e, "GET_CLOCK");
+	pause_ns = clock_ns;
+	for (uint32_t i = 0; i < nr_vcpus; i++)
+		if (tsc[i].tsc_ns < pause_ns)
+			pause_ns = tsc[i].tsc_ns;
+	at_pause = kvmclock_at_pause(clock.clock, clock_ns, pause_ns);
+	for (uint32_t i = 0; i < nr_vcpus; i++) {
+		const struct x86_tsc_sample *t = &tsc[i];
+		struct tsc_wire w = { .khz = t->khz, .source = TSC_FROM_OFFSET };
+		const unsigned char *page = t->pvclock ?
+			guest_mem_ptr(mem, t->pvclock & ~1ull, PVCLOCK_SIZE) : NULL;
+
+		if ((clock.flags & KVM_CLOCK_HOST_TSC) && t->has_offset) {
+			w.tsc = tsc_at_pause_from_offset(clock.host_tsc, t->offset, clock_ns,
+							 pause_ns, t->khz);
+			how = "KVM_CLOCK_HOST_TSC and KVM_VCPU_TSC_OFFSET";
+		} else if (page && tsc_at_pause_from_pvclock(page, at_pause, t->khz, &w.tsc)) {
+			w.source = TSC_FROM_PVCLOCK;
+			how = "the guest's kvmclock page";
+		} else {
+			w.source = TSC_FROM_MSR;
+			w.tsc = tsc_at_pause_from_msr(t->tsc, t->tsc_ns, pause_ns, t->khz);
+			how = "MSR_IA32_TSC as the vCPU parked";
+		}
+		if (state_put(s, STATE_VCPU_TSC, i, &w, sizeof(w), e) < 0)
+			return -1;
+	}
+	clock.clock = at_pause;
+	/* The last vCPU's way: all take the same unless their guest set
+	 * kvmclock up on some vCPUs only. */
+	log_info("snapshot clock: kvmclock %.3f s at the pause, %.3f s before the save; "
+		 "TSCs by %s", at_pause / 1e9, (clock_ns - pause_ns) / 1e9, how);
+	return state_put(s, STATE_KVMCLOCK, 0, &clock, sizeof(clock), e);
+}
+
+int x86_vm_state_save(int vm_fd, const struct guest_mem *mem, const struct x86_tsc_sample *tsc,
+		      uint32_t nr_vcpus, struct state_set *s, struct azerr *e)
 {
 	struct kvm_pit_state2 pit;
-	struct kvm_clock_data clock;
 
 	for (size_t i = 0; i < NR_CHIPS; i++) {
 		struct kvm_irqchip c = { .chip_id = chips[i].chip_id };
@@ -34,15 +104,11 @@ int x86_vm_state_save(int vm_fd, struct state_set *s, struct azerr *e)
 			return -1;
 	}
 	memset(&pit, 0, sizeof(pit));
-	memset(&clock, 0, sizeof(clock));
 	if (ioctl(vm_fd, KVM_GET_PIT2, &pit) < 0)
 		return fail(e, "GET_PIT2");
-	if (ioctl(vm_fd, KVM_GET_CLOCK, &clock) < 0)
-		return fail(e, "GET_CLOCK");
-	if (state_put(s, STATE_PIT, 0, &pit, sizeof(pit), e) < 0 ||
-	    state_put(s, STATE_KVMCLOCK, 0, &clock, sizeof(clock), e) < 0)
+	if (state_put(s, STATE_PIT, 0, &pit, sizeof(pit), e) < 0)
 		return -1;
-	return 0;
+	return save_clock(vm_fd, mem, tsc, nr_vcpus, s, e);
 }
 
 int x86_vm_irqchip_load(int vm_fd, const struct state_set *s, struct azerr *e)
@@ -70,18 +136,27 @@ int x86_vm_irqchip_load(int vm_fd, const struct state_set *s, struct azerr *e)
 	return 0;
 }
 
-int x86_vm_clock_load(int vm_fd, const struct state_set *s, struct azerr *e)
+int x86_vm_clock_load(int vm_fd, const struct state_set *s, struct x86_clock_ref *clock,
+		      struct azerr *e)
 {
 	const struct kvm_clock_data *c = state_get(s, STATE_KVMCLOCK, 0, sizeof(*c), e);
+	struct kvm_clock_data now;
 
 	if (!c)
 		return -1;
-	/* KVM_CLOCK_TSC_STABLE and KVM_CLOCK_HOST_TSC describe the saving
-	 * host; only KVM_CLOCK_REALTIME (with the realtime field) means
-	 * something to SET. */
-	struct kvm_clock_data d = *c;
-	d.flags &= KVM_CLOCK_REALTIME;
+	/* The clock alone: KVM_CLOCK_REALTIME would move it by the time
+	 * since the save (tsc_pair.h says why not); the other flags describe
+	 * the saving host. */
+	struct kvm_clock_data d = { .clock = c->clock };
 	if (ioctl(vm_fd, KVM_SET_CLOCK, &d) < 0)
 		return fail(e, "SET_CLOCK");
+	if (get_clock(vm_fd, &now, &clock->clock_ns) < 0)
+		return fail(e, "GET_CLOCK");
+	clock->saved = c->clock;
+	clock->clock = now.clock;
+	clock->has_host_tsc = now.flags & KVM_CLOCK_HOST_TSC;
+	clock->host_tsc = now.host_tsc;
+	log_info("snapshot clock: kvmclock set to %.3f s; the host %s KVM_CLOCK_HOST_TSC",
+		 c->clock / 1e9, clock->has_host_tsc ? "reports" : "does not report");
 	return 0;
 }

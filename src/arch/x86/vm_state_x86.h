@@ -1,21 +1,31 @@
 /* The VM-wide x86 state KVM keeps, as snapshot sections (index 0): the
- * in-kernel irqchip (both PICs and the IOAPIC), the PIT, and kvmclock. */
+ * in-kernel irqchip (both PICs and the IOAPIC), the PIT, and kvmclock
+ * with each vCPU's TSC paired to it (vcpu-tsc, index = vCPU number;
+ * arch/x86/tsc_pair.h). */
 #ifndef AZOTE_ARCH_X86_VM_STATE_X86_H
 #define AZOTE_ARCH_X86_VM_STATE_X86_H
 
+#include "arch/x86/vcpu_state.h"
+#include "base/guest_mem.h"
 #include "base/state.h"
 #include "common/err.h"
 
-int x86_vm_state_save(int vm_fd, struct state_set *s, struct azerr *e);
+/* After every vCPU's save: tsc[i] is vCPU i's (x86_vcpu_state_save). The
+ * pause is the earliest of their tsc_ns. mem: the guest's RAM, where
+ * their kvmclock pages are. */
+int x86_vm_state_save(int vm_fd, const struct guest_mem *mem, const struct x86_tsc_sample *tsc,
+		      uint32_t nr_vcpus, struct state_set *s, struct azerr *e);
 
 /* The irqchip and the PIT: call before the vCPUs' state (whose LAPICs
  * take what the IOAPIC delivers) and after the devices have driven their
  * interrupt lines (so that KVM_SET_IRQCHIP's IOAPIC state, which KVM
  * delivers again, is the one that stays). */
 int x86_vm_irqchip_load(int vm_fd, const struct state_set *s, struct azerr *e);
-/* kvmclock: last, once every vCPU's TSC is back (api.rst: KVM_SET_CLOCK
- * with KVM_CLOCK_REALTIME advances the clock by the wall time since the
- * save, which is what a guest resumed later expects). */
-int x86_vm_clock_load(int vm_fd, const struct state_set *s, struct azerr *e);
+/* kvmclock, before the vCPUs, whose TSCs are set against it (*clock, for
+ * x86_vcpu_state_load): KVM_SET_CLOCK without KVM_CLOCK_REALTIME, so that
+ * it does not move by the time the VM spent saved (tsc_pair.h), then
+ * KVM_GET_CLOCK. */
+int x86_vm_clock_load(int vm_fd, const struct state_set *s, struct x86_clock_ref *clock,
+		      struct azerr *e);
 
 #endif

@@ -72,6 +72,10 @@ SH
 		"$(sed -n '/LINUX snap-go/,$p' "$TMP/console" |
 			grep -aE 'WARNING|BUG:|Call Trace|soft lockup|rcu.*stall')" ""
 	grep -ah 'snapshot\|restor\|load' "$TMP/a.log" "$TMP/b.log" 2>/dev/null | sed 's/^/    azote: /' | tail -n 6
+	# The clocks' pairing across the load (docs/snapshot.md, "The clock"):
+	# how azote took and set it, and what the guest's watchdog said.
+	grep -ah 'snapshot clock' "$TMP/a.log" "$TMP/b.log" 2>/dev/null | sed 's/^/    azote: /'
+	sed -n '/LINUX snap-go/,$p' "$TMP/console" | grep -a 'clocksource' | sed 's/^/    guest: /'
 }
 
 _lg_snap_value() {	# KEY: its value on the guest's snap line
