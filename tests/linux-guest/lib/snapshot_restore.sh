@@ -58,6 +58,21 @@ SH
 		"LINUX snap-wrote $((blocks - 1))"
 	expect_match "snap: blocks read back, pings answered, ARP entry kept, no warning" \
 		"$(grep -a '^LINUX snap ' "$TMP/out")" "bad=0 .* replies=5/5 arp=.* warnings=0"
+	# The clocksource watchdog's skew verdicts (counted apart by the guest;
+	# its other complaints, a late timer's included, are warnings): on a host whose
+	# KVM reports no KVM_CLOCK_HOST_TSC (its clocksource is not a stable
+	# TSC: the box's L1), kvmclock and the TSC drift apart with no
+	# snapshot at all (the watchdog fired before the pause there too), so
+	# its verdict is the host's and only shown; elsewhere azote pairs the
+	# clocks exactly and the watchdog must stay quiet.
+	local clockw
+	clockw=$(_lg_snap_value clock_warnings)
+	if grep -q 'does not report KVM_CLOCK_HOST_TSC' "$TMP/b.log" 2>/dev/null; then
+		echo "note: clocksource watchdog skew records since snap-go: ${clockw:-none seen}" \
+			"(not judged: this host's KVM keeps no stable TSC)"
+	else
+		expect_eq "the guest's clocksource watchdog skew records since snap-go" "$clockw" 0
+	fi
 	# The snap line's values, passed or failed (lg_result reads PASS lines).
 	local off bytes crc
 	off=$(_lg_snap_value offset) bytes=$(_lg_snap_value bytes) crc=$(_lg_snap_value crc)
