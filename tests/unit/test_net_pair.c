@@ -60,15 +60,18 @@ static unsigned drain_socket(int fd)
 static void test_tx_frame_waiting_for_tap_goes_back(void **state)
 {
 	(void)state;
+	/* The pair's worker outlives this function (pairs are never
+	 * destroyed) and reads its environment on every turn: static. */
 	static struct net_fx f;
-	struct net_mode mode;
+	static struct net_mode mode;
 	static struct card_limiter rx_l, tx_l;
+	static struct net_pair_env env;
 	struct azerr e;
 	int sv[2];
 
 	net_fx_init(&f, 16, VIRTIO_BIT(VIRTIO_F_VERSION_1));
 	net_mode_init(&mode, VIRTIO_BIT(VIRTIO_F_VERSION_1), 0, 0);
-	struct net_pair_env env = {
+	env = (struct net_pair_env){
 		.tap_name = "test-tap", .max_pairs = 1, .mode = &mode,
 		.rx_limit = &rx_l, .tx_limit = &tx_l,
 	};
