@@ -28,6 +28,7 @@ enum vmm_role {
 	VMM_ROLE_EVENT_LOOP, /* the main thread serving the VM, then ending it */
 	VMM_ROLE_API,        /* the HTTP thread: parses requests, hands them over */
 	VMM_ROLE_METRICS,    /* the periodic metrics writer */
+	VMM_ROLE_PAGER,      /* a lazy restore's page-fault server (vmm/lazy_mem.h) */
 };
 
 /* Sets the mode every later vmm_sandbox_enter uses (default: kill). */

@@ -9,7 +9,9 @@
 # round and passes: nothing in memory, on the disk, in the interrupt path
 # or in the card's rings was lost or done twice. Then the rollback: the
 # disk put back as it was at the snapshot, `azote --restore` runs the same
-# snapshot once more, to the same end. A snapshot taken while the guest
+# snapshot once more, to the same end, and once more with --eager-mem.
+# The loads are lazy (userfaultfd, checked in azote and its card) but for
+# --eager-mem's. A snapshot taken while the guest
 # runs, a load into a process that has booted, and a load of a corrupted
 # state file are refused, the running VM unharmed.
 . "$(dirname "$0")/../lib/api.sh"
@@ -47,6 +49,7 @@ start second --api-sock "$API_SOCK"
 wait_socket "$API_SOCK"
 snap_load "$TMP/vm.snap" "$TMP/vm.mem" '"resume_vm": true'
 api_expect 200 '"state":"Running"' GET /
+snap_lazy "$pid"
 api_expect 400 'not supported after starting' PUT /snapshot/load \
 	"{\"snapshot_path\": \"$TMP/vm.snap\", \"mem_file_path\": \"$TMP/vm.mem\"}"
 expect_resumed second "$last" "$rounds"
@@ -59,6 +62,16 @@ expect_eq "azote --restore: the guest ends normally" "$?" 0
 expect_match "from round $((last + 1)) again" \
 	"$(grep -a -o 'round [0-9]* ok' "$TMP/third.out" | head -n 1)" "^round $((last + 1)) ok$"
 expect_match "and passes again" "$(cat "$TMP/third.out")" "PROBE persist PASS .*counter=$rounds"
+
+echo "--- and once more with --eager-mem: the whole memory file read first"
+cp "$TMP/disk.at-snapshot" "$TMP/disk.img"
+"$AZOTE" --restore "$TMP/vm.snap" --restore-mem "$TMP/vm.mem" --eager-mem --log-level info \
+	</dev/null >"$TMP/fourth.out" 2>"$TMP/fourth.err"
+expect_eq "azote --restore --eager-mem: the guest ends normally" "$?" 0
+expect_match "the memory file read whole, as asked" "$(cat "$TMP/fourth.err")" \
+	"read whole before the guest runs: --eager-mem"
+expect_match "and the probe passes again" "$(cat "$TMP/fourth.out")" \
+	"PROBE persist PASS .*counter=$rounds"
 
 echo "--- a corrupted state file"
 cp "$TMP/vm.snap" "$TMP/bad.snap"
