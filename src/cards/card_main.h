@@ -11,6 +11,7 @@
 #include <linux/userfaultfd.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
 
 #include "cards/card_opts.h"
