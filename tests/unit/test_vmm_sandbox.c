@@ -240,14 +240,21 @@ static int metrics_work(void)
 	return clock_gettime(CLOCK_MONOTONIC, &t) == 0 && write(2, "", 0) == 0 ? 0 : 9;
 }
 
+/* What the roles that neither open, connect, signal nor run a vCPU are
+ * killed for trying. */
+static void kills_files_sockets_signals_kvm(enum vmm_role role)
+{
+	assert_killed(run_child(JAIL_SECCOMP_KILL, role, do_open));
+	assert_killed(run_child(JAIL_SECCOMP_KILL, role, do_socket));
+	assert_killed(run_child(JAIL_SECCOMP_KILL, role, do_kill_self_0));
+	assert_killed(run_child(JAIL_SECCOMP_KILL, role, do_kvm_run));
+}
+
 static void test_metrics_role(void **state)
 {
 	(void)state;
 	assert_exited(run_child(JAIL_SECCOMP_KILL, VMM_ROLE_METRICS, metrics_work), 0);
-	assert_killed(run_child(JAIL_SECCOMP_KILL, VMM_ROLE_METRICS, do_open));
-	assert_killed(run_child(JAIL_SECCOMP_KILL, VMM_ROLE_METRICS, do_socket));
-	assert_killed(run_child(JAIL_SECCOMP_KILL, VMM_ROLE_METRICS, do_kill_self_0));
-	assert_killed(run_child(JAIL_SECCOMP_KILL, VMM_ROLE_METRICS, do_kvm_run));
+	kills_files_sockets_signals_kvm(VMM_ROLE_METRICS);
 }
 
 /* The pager's calls (common/uffd_pager.c): what they do on stdin does not
@@ -268,10 +275,7 @@ static void test_pager_role(void **state)
 {
 	(void)state;
 	assert_exited(run_child(JAIL_SECCOMP_KILL, VMM_ROLE_PAGER, pager_work), 0);
-	assert_killed(run_child(JAIL_SECCOMP_KILL, VMM_ROLE_PAGER, do_open));
-	assert_killed(run_child(JAIL_SECCOMP_KILL, VMM_ROLE_PAGER, do_socket));
-	assert_killed(run_child(JAIL_SECCOMP_KILL, VMM_ROLE_PAGER, do_kvm_run));
-	assert_killed(run_child(JAIL_SECCOMP_KILL, VMM_ROLE_PAGER, do_kill_self_0));
+	kills_files_sockets_signals_kvm(VMM_ROLE_PAGER);
 }
 
 /* A line in Firecracker's format (local time, the thread's name) from
