@@ -29,6 +29,10 @@ static const char *try_lazy(struct lazy_mem *l, struct guest_mem *m, bool cards_
 {
 	if (eager)
 		return "--eager-mem";
+	/* Its "vmm" program would bind the pager thread, for which
+	 * Firecracker (whose VMM serves no page faults) has no rules. */
+	if (vmm_sandbox_custom())
+		return "--seccomp-filter's programs have no rules for a page-fault server";
 	if (!cards_ours)
 		return "a device is served by a vhost-user back-end azote did not start, "
 		       "which it cannot hand the memory file";
@@ -64,7 +68,10 @@ int lazy_mem_load(struct lazy_mem *l, struct guest_mem *m, const char *path, boo
 		log_info("guest memory %s loaded lazily (userfaultfd)", path);
 		return 0;
 	}
-	log_info("guest memory %s read whole before the guest runs: %s", path, not_lazy);
+	/* Asked for, it is news to no one; otherwise the load is slower and
+	 * larger than it could be, which the user should hear of. */
+	log_msg(eager ? LOG_INFO : LOG_WARN, "guest memory %s read whole before the guest "
+		"runs: %s", path, not_lazy);
 	uffd_pager_stop(l->pager);
 	l->pager = NULL;
 	int ret = snapshot_mem_read(m, l->file_fd, path, e);

@@ -4,7 +4,8 @@
  * card azote starts for the VM is handed the file and serves the faults
  * on its own mapping the same way (vmm/vhost_dev.c, cards/card_main.c).
  * Where that cannot be done the whole file is read before the guest runs,
- * as --eager-mem asks. */
+ * as --eager-mem asks (and with --seccomp-filter, whose programs know no
+ * pager thread). */
 #ifndef AZOTE_VMM_LAZY_MEM_H
 #define AZOTE_VMM_LAZY_MEM_H
 

@@ -211,6 +211,11 @@ int vmm_sandbox_set_custom(const struct fc_filters *f, struct azerr *e)
 	return 0;
 }
 
+bool vmm_sandbox_custom(void)
+{
+	return custom != NULL;
+}
+
 const char *vmm_sandbox_name(void)
 {
 	return custom ? "--seccomp-filter" : jail_seccomp_name(sandbox_mode);

@@ -44,6 +44,8 @@ int vmm_sandbox_set_custom(const struct fc_filters *f, struct azerr *e);
 /* What the threads run under, for log lines: "kill", "log", "off" or
  * "--seccomp-filter". */
 const char *vmm_sandbox_name(void);
+/* Whether --seccomp-filter's programs are in place of azote's lists. */
+bool vmm_sandbox_custom(void);
 
 /* Whom the cards azote starts run as, confined (jail/confine.h); NULL
  * (the default): not confined. Set once, at start. */
