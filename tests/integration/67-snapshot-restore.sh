@@ -5,8 +5,8 @@
 # TSC and the PIT, its block queue interrupt-driven through MSI-X); the VM
 # is paused between two rounds, snapshotted through Firecracker's API, and
 # azote and its card are killed. A new azote loads the snapshot
-# (PUT /snapshot/load, resume_vm) and the probe carries on from the next
-# round and passes: nothing in memory, on the disk, in the interrupt path
+# (PUT /snapshot/load, then PATCH /vm Resumed) and the probe carries on
+# from the next round and passes: nothing in memory, on the disk, in the interrupt path
 # or in the card's rings was lost or done twice. Then the rollback: the
 # disk put back as it was at the snapshot, `azote --restore` runs the same
 # snapshot once more, to the same end, and once more with --eager-mem.
@@ -47,11 +47,14 @@ echo "--- a new process loads it"
 API_SOCK=$TMP/b.sock
 start second --api-sock "$API_SOCK"
 wait_socket "$API_SOCK"
-snap_load "$TMP/vm.snap" "$TMP/vm.mem" '"resume_vm": true'
-api_expect 200 '"state":"Running"' GET /
+# Loaded paused, so that what is checked here is checked before the probe
+# ends (resume_vm is 65's, and --restore's below).
+snap_load "$TMP/vm.snap" "$TMP/vm.mem"
+api_expect 200 '"state":"Paused"' GET /
 snap_lazy "$pid"
 api_expect 400 'not supported after starting' PUT /snapshot/load \
 	"{\"snapshot_path\": \"$TMP/vm.snap\", \"mem_file_path\": \"$TMP/vm.mem\"}"
+api_expect 204 '' PATCH /vm '{"state": "Resumed"}'
 expect_resumed second "$last" "$rounds"
 
 echo "--- rolled back: the same snapshot again, from the command line"
