@@ -31,3 +31,5 @@ $(BUILD)/fuzz/$(1): $(2) $(COMMON_SRCS)
 endef
 
 $(eval $(call unit_test,test_common,tests/unit/test_common.c))
+# The userfaultfd pager's ranges (lazy snapshot loading, docs/snapshot.md).
+$(eval $(call unit_test,test_uffd_ranges,tests/unit/test_uffd_ranges.c))

@@ -9,3 +9,9 @@ $(eval $(call unit_test,test_snapshot_mem,tests/unit/test_snapshot_mem.c src/vmm
 $(eval $(call unit_test,test_dirty_log,tests/unit/test_dirty_log.c src/vmm/dirty_log.c src/base/guest_mem.c))
 # The parts of a snapshot, with stand-ins for the vm-state and card-rings parts.
 $(eval $(call unit_test,test_snapshot,tests/unit/test_snapshot.c src/vmm/snapshot.c src/base/state.c))
+# Lazy loading shared by two processes, each with its own userfaultfd
+# (test 70, no KVM).
+PROGRAMS += $(BUILD)/tests/uffd-share
+$(BUILD)/tests/uffd-share: $(OBJ)/tests/host/uffd_share.o $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ -lpthread

@@ -211,8 +211,9 @@ static int apply_load(struct api *api, const json_t *body, struct azerr *e)
 
 	if (backend && strcmp(jstr(backend, "backend_type"), "File"))
 		return azerr_set(e, "The requested operation is not supported: azote loads "
-				 "guest memory from a file only (mem_backend.backend_type File), "
-				 "not through userfaultfd (Uffd)");
+				 "guest memory from a file only (mem_backend.backend_type File, "
+				 "which it pages in itself with userfaultfd), not from an "
+				 "external page-fault handler (Uffd)");
 	/* Firecracker's reading: the old name is an alias, and a loaded VM
 	 * tracks dirty pages only when the load asks, whatever the snapshot's
 	 * machine did. */

@@ -8,15 +8,15 @@
 #include "cards/fds.h"
 #include "cards/vhost/server.h"
 
-int card_start(int sock_fd, int stats_fd, int control_fd, struct card_stats **stats,
-	       struct azerr *e)
+int card_start(const struct card_opts *o, struct card_stats **stats, struct azerr *e)
 {
-	const int keep[] = { sock_fd, stats_fd, control_fd };
+	const int keep[] = { o->fd, o->stats_fd, o->control_fd, o->lazy_mem_fd, o->uffd_dev_fd };
+	int sock_fd = o->fd, stats_fd = o->stats_fd, control_fd = o->control_fd;
 	int type;
 	socklen_t len = sizeof(type);
 
 	*stats = NULL;
-	if (jail_close_fds(keep, 3, e))
+	if (jail_close_fds(keep, sizeof(keep) / sizeof(keep[0]), e))
 		return -1;
 	if (control_fd >= 0 &&
 	    (getsockopt(control_fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 ||

@@ -6,11 +6,13 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cards/card.h"
 #include "cards/vhost/server.h"
 #include "common/log.h"
+#include "common/uffd_pager.h"
 #include "jail/confine.h"
 
 /* What card_main carries from one step to the next. */
@@ -49,7 +51,7 @@ static int prepare(struct card_run *r)
 {
 	const struct card_opts *o = r->o;
 
-	if (card_start(o->fd, o->stats_fd, o->control_fd, &r->stats, &r->e))
+	if (card_start(o, &r->stats, &r->e))
 		return -1;
 	if (r->k->open(r->k->card, &r->e))
 		return -1;
@@ -115,6 +117,35 @@ static void *control(void *arg)
 	}
 }
 
+/* On a lazy restore, the pager that serves this card's mapping of guest
+ * RAM from the memory file (common/uffd_pager.h), started before the
+ * filter like every other thread, and handed to the vhost-user back-end,
+ * which registers each region it maps. Without it a page the card touched
+ * before azote loaded it would be a fresh page of zeroes in the memfd, the
+ * guest's data lost: so a card that cannot make a userfaultfd fails. */
+static int start_pager(const struct card_opts *o, struct azerr *e)
+{
+	struct stat st;
+
+	if (o->lazy_mem_fd < 0)
+		return 0;
+	if (fstat(o->lazy_mem_fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return azerr_set(e, "--%s %d is not a regular file", CARD_OPT_LAZY_MEM_FD,
+				 o->lazy_mem_fd);
+	int uffd = uffd_open(o->uffd_dev_fd, e);
+	if (o->uffd_dev_fd >= 0)
+		close(o->uffd_dev_fd);
+	if (uffd < 0)
+		return -1;
+	struct uffd_pager *p = uffd_pager_start(uffd, o->lazy_mem_fd, (uint64_t)st.st_size,
+						NULL, e);
+	if (!p)
+		return -1;
+	vu_backend_set_pager(p);
+	log_info("guest RAM restored lazily: faults served from the memory file");
+	return 0;
+}
+
 /* The workers, then one filter over every thread (TSYNC), and only then
  * the front-end: no vhost-user byte is read unfiltered. */
 static int serve(struct card_run *r)
@@ -126,7 +157,7 @@ static int serve(struct card_run *r)
 
 	r->created = true;
 	dev = r->k->create(r->k->card, r->stats, &r->e);
-	if (!dev)
+	if (!dev || start_pager(o, &r->e) < 0)
 		return -1;
 	/* Before the filter too, so that TSYNC covers it, and running: its
 	 * start-up (rseq, its name) is over before the filter arrives. */

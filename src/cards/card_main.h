@@ -8,8 +8,11 @@
 #ifndef AZOTE_CARDS_CARD_MAIN_H
 #define AZOTE_CARDS_CARD_MAIN_H
 
+#include <linux/userfaultfd.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
 
 #include "cards/card_opts.h"
 #include "cards/limiter.h"
@@ -18,6 +21,16 @@
 #include "iface/card_control.h"
 #include "iface/card_stats.h"
 #include "jail/seccomp.h"
+
+/* What every card's filter adds for a lazy restore (card_main.c's pager
+ * and the back-end's regions, common/uffd_pager.h): the pager reads the
+ * memory file and copies pages in or wakes a fault another process served;
+ * the vhost-user thread registers each region it maps (munmap unregisters
+ * it). */
+#define CARD_LAZY_MEM_SYSCALLS SYS_pread64
+#define CARD_LAZY_MEM_ARGS							\
+	JAIL_ARG_EQ(SYS_ioctl, 1, UFFDIO_REGISTER), JAIL_ARG_EQ(SYS_ioctl, 1, UFFDIO_COPY), \
+	JAIL_ARG_EQ(SYS_ioctl, 1, UFFDIO_WAKE)
 
 /* What a card's process exits with. */
 #define CARD_EXIT_OK     0  /* --help, or the front-end went away */

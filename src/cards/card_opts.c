@@ -1,5 +1,6 @@
 #include "cards/card_opts.h"
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "common/size.h"
@@ -16,12 +17,24 @@ static int take_common(int c, const char *arg, struct card_opts *o, struct azerr
 	case 'f':
 	case 'T':
 	case 'C':
+	case 'L':
+	case 'Y': {
+		static const struct { int c; const char *name; size_t at; } fds[] = {
+			{ 'f', CARD_OPT_FD, offsetof(struct card_opts, fd) },
+			{ 'T', CARD_OPT_STATS_FD, offsetof(struct card_opts, stats_fd) },
+			{ 'C', CARD_OPT_CONTROL_FD, offsetof(struct card_opts, control_fd) },
+			{ 'L', CARD_OPT_LAZY_MEM_FD, offsetof(struct card_opts, lazy_mem_fd) },
+			{ 'Y', CARD_OPT_UFFD_DEV_FD, offsetof(struct card_opts, uffd_dev_fd) },
+		};
+		size_t i = 0;
+		while (fds[i].c != c)
+			i++;
 		if (parse_uint(arg, 3, 65535, &v))
 			return azerr_set(e, "--%s '%s': must be a number from 3 to 65535",
-					 c == 'f' ? CARD_OPT_FD : c == 'T' ? CARD_OPT_STATS_FD :
-					 CARD_OPT_CONTROL_FD, arg);
-		*(c == 'f' ? &o->fd : c == 'T' ? &o->stats_fd : &o->control_fd) = (int)v;
+					 fds[i].name, arg);
+		*(int *)(void *)((char *)o + fds[i].at) = (int)v;
 		return 0;
+	}
 	case 'S':
 		if (jail_seccomp_parse(arg, &o->seccomp))
 			return azerr_set(e, "--seccomp '%s': must be kill, log or off", arg);
@@ -50,6 +63,7 @@ enum card_opts_action card_opts_parse(int argc, char **argv, const struct option
 	int c, r;
 
 	*common = (struct card_opts){ .fd = -1, .stats_fd = -1, .control_fd = -1,
+				      .lazy_mem_fd = -1, .uffd_dev_fd = -1,
 				      .log_level = LOG_WARN };
 	opterr = 0;
 	optind = 0; /* full re-initialisation, so that tests can parse again */

@@ -22,6 +22,8 @@ struct card_opts {
 	int fd;               /* --fd N (-1: none) */
 	int stats_fd;         /* --stats-fd N: azote's counters page, or -1 */
 	int control_fd;       /* --control-fd N: azote's updates, or -1 */
+	int lazy_mem_fd;      /* --lazy-mem-fd N: the memory file to page in from, or -1 */
+	int uffd_dev_fd;      /* --uffd-dev-fd N: /dev/userfaultfd, or -1 */
 	enum jail_seccomp_mode seccomp;
 	bool confine;         /* --user given: confine to it (jail/confine.h) */
 	struct jail_identity user;
@@ -34,6 +36,8 @@ struct card_opts {
 	{ CARD_OPT_FD, required_argument, NULL, 'f' },					\
 	{ CARD_OPT_STATS_FD, required_argument, NULL, 'T' },				\
 	{ CARD_OPT_CONTROL_FD, required_argument, NULL, 'C' },				\
+	{ CARD_OPT_LAZY_MEM_FD, required_argument, NULL, 'L' },				\
+	{ CARD_OPT_UFFD_DEV_FD, required_argument, NULL, 'Y' },				\
 	{ CARD_OPT_SECCOMP, required_argument, NULL, 'S' },				\
 	{ CARD_OPT_USER, required_argument, NULL, 'u' },				\
 	{ CARD_OPT_LOG_LEVEL, required_argument, NULL, 'l' },				\

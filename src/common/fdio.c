@@ -6,12 +6,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-ssize_t read_full(int fd, void *buf, size_t len)
+/* read_full, or pread_full at off when off >= 0. */
+static ssize_t fill(int fd, void *buf, size_t len, off_t off)
 {
 	size_t got = 0;
 
 	while (got < len) {
-		ssize_t n = read(fd, (char *)buf + got, len - got);
+		ssize_t n = off < 0 ? read(fd, (char *)buf + got, len - got)
+				    : pread(fd, (char *)buf + got, len - got, off + (off_t)got);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -22,6 +24,20 @@ ssize_t read_full(int fd, void *buf, size_t len)
 		got += (size_t)n;
 	}
 	return (ssize_t)got;
+}
+
+ssize_t read_full(int fd, void *buf, size_t len)
+{
+	return fill(fd, buf, len, -1);
+}
+
+ssize_t pread_full(int fd, void *buf, size_t len, off_t off)
+{
+	if (off < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	return fill(fd, buf, len, off);
 }
 
 int pwrite_full(int fd, const void *buf, size_t len, off_t off)

@@ -13,6 +13,8 @@
 /* Reads until len bytes or end of file; returns how many were read (less
  * than len only at end of file), or -1 with errno set. */
 ssize_t read_full(int fd, void *buf, size_t len);
+/* read_full at offset off (pread: the file's position is not moved). */
+ssize_t pread_full(int fd, void *buf, size_t len, off_t off);
 /* Writes all len bytes at offset off (pwrite, short writes and EINTR
  * retried): 0, or -1 with errno set (ENOSPC for a write that wrote
  * nothing). */

@@ -16,6 +16,10 @@
  * socketpair and its stats page. */
 #define CARD_SOCKET_FD 3
 #define CARD_STATS_FD  4
+/* On a lazy restore (docs/snapshot.md, "Memory"): the snapshot's memory
+ * file, read-only, and /dev/userfaultfd when azote could open it. */
+#define CARD_LAZY_MEM_FD 6
+#define CARD_UFFD_DEV_FD 7
 
 /* Options every card takes (cards/card_opts.h). */
 #define CARD_OPT_SOCKET    "socket"     /* PATH: listen there, or */
@@ -24,6 +28,11 @@
 #define CARD_OPT_SECCOMP   "seccomp"    /* kill|log|off */
 #define CARD_OPT_USER      "user"       /* UID:GID to confine to */
 #define CARD_OPT_LOG_LEVEL "log-level"
+/* N: guest RAM is being restored lazily from the memory file on fd N: the
+ * card serves the faults on its own mapping of it (common/uffd_pager.h). */
+#define CARD_OPT_LAZY_MEM_FD "lazy-mem-fd"
+/* N: an open /dev/userfaultfd to make the card's userfaultfd with. */
+#define CARD_OPT_UFFD_DEV_FD "uffd-dev-fd"
 #define CARD_OPT_HELP      "help"
 
 /* azote-card-blk's own. */

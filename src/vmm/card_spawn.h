@@ -13,10 +13,11 @@
 
 #define JAIL_CARD_FD  3
 #define JAIL_EXTRA_FD 4
-#define JAIL_MAX_EXTRA 2
+#define JAIL_MAX_EXTRA 4
 
 /* Runs argv[0] (a path) with argv; extra[i], if >= 0, becomes the card's
- * fd JAIL_EXTRA_FD + i (its stats page, its control channel). On success
+ * fd JAIL_EXTRA_FD + i (its stats page, its control channel, a lazy restore's memory
+ * file and /dev/userfaultfd). On success
  * returns the child's pid and stores our end of the socketpair
  * (close-on-exec) in *sock; on failure, including an exec that fails in
  * the child, returns -1 with e naming the program and the reason. */

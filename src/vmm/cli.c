@@ -97,6 +97,9 @@ const char cli_usage[] =
 "                       Running\n"
 "  --restore-mem FILE   the guest memory file to restore (default: the\n"
 "                       mem_file_path the snapshot was created with)\n"
+"  --eager-mem          a restore (--restore or PUT /snapshot/load) reads the\n"
+"                       whole memory file before the guest runs, instead of\n"
+"                       loading each page when first touched (userfaultfd)\n"
 "  --describe-snapshot SNAPSHOT\n"
 "                       print SNAPSHOT's format version (first line, as\n"
 "                       Firecracker), then what it holds, and exit\n"
@@ -164,7 +167,7 @@ enum {
 	OPT_METRICS_PATH, OPT_MAX_PAYLOAD, OPT_ENABLE_PCI, OPT_START_TIME,
 	OPT_START_CPU_TIME, OPT_PARENT_CPU_TIME, OPT_SECCOMP_FILTER, OPT_BOOT_TIMER,
 	OPT_METADATA, OPT_MMDS_SIZE_LIMIT, OPT_DESCRIBE_SNAPSHOT, OPT_SNAPSHOT_VERSION,
-	OPT_RESTORE, OPT_RESTORE_MEM,
+	OPT_RESTORE, OPT_RESTORE_MEM, OPT_EAGER_MEM,
 };
 
 static const struct option long_opts[] = {
@@ -208,6 +211,7 @@ static const struct option long_opts[] = {
 	{ "snapshot-version", no_argument, NULL, OPT_SNAPSHOT_VERSION },
 	{ "restore", required_argument, NULL, OPT_RESTORE },
 	{ "restore-mem", required_argument, NULL, OPT_RESTORE_MEM },
+	{ "eager-mem", no_argument, NULL, OPT_EAGER_MEM },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -641,6 +645,9 @@ static int parse_one(int opt, const char *arg, struct vm_config *c,
 		return set_string(&o->restore, arg, "--restore", e);
 	case OPT_RESTORE_MEM:
 		return set_string(&o->restore_mem, arg, "--restore-mem", e);
+	case OPT_EAGER_MEM:
+		o->eager_mem = true;
+		return 0;
 	case OPT_DESCRIBE_SNAPSHOT:
 		o->action = CLI_DESCRIBE_SNAPSHOT;
 		return set_string(&o->describe_snapshot, arg, "--describe-snapshot", e);

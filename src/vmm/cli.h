@@ -32,6 +32,7 @@ struct cli_opts {
 	 * from --restore-mem, else the memory file the snapshot names. */
 	char *restore;
 	char *restore_mem;
+	bool eager_mem;      /* --eager-mem: no lazy loading (vmm/lazy_mem.h) */
 	bool no_api;         /* --no-api */
 	enum jail_seccomp_mode seccomp; /* --seccomp, --no-seccomp (default kill) */
 	bool seccomp_given;

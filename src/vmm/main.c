@@ -23,6 +23,7 @@
 #include "vmm/fc_filter.h"
 #include "base/event_loop.h"
 #include "vmm/instance.h"
+#include "vmm/lazy_mem.h"
 #include "vmm/sandbox.h"
 #include "vmm/snapshot.h"
 #include "vmm/snapshot_file.h"
@@ -266,6 +267,7 @@ int main(int argc, char **argv)
 	} else {
 		log_set_level(opts.log_level);
 		vmm_sandbox_set_mode(opts.seccomp);
+		lazy_mem_set_eager(opts.eager_mem);
 		/* A console reader that goes away must not kill the VMM. */
 		signal(SIGPIPE, SIG_IGN);
 		/* Before any thread exists (the API's, the vCPUs'): stop

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
+#include <linux/userfaultfd.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
@@ -119,6 +120,15 @@ static const struct jail_syscall_arg api_args[] = { TERMINAL_IOCTLS(SYS_ioctl) }
 static const int metrics_syscalls[] = { COMMON_SYSCALLS };
 static const struct jail_syscall_arg metrics_args[] = { TERMINAL_IOCTLS(SYS_ioctl) };
 
+/* The pager of a lazy restore (vmm/lazy_mem.h, common/uffd_pager.c):
+ * reads a page of the memory file opened before, copies it into guest RAM
+ * or wakes a fault whose page a card put there first. */
+static const int pager_syscalls[] = { COMMON_SYSCALLS, SYS_pread64 };
+static const struct jail_syscall_arg pager_args[] = {
+	JAIL_ARG_EQ(SYS_ioctl, 1, UFFDIO_COPY), JAIL_ARG_EQ(SYS_ioctl, 1, UFFDIO_WAKE),
+	TERMINAL_IOCTLS(SYS_ioctl),
+};
+
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 static const struct jail_filter filters[] = {
@@ -138,6 +148,10 @@ static const struct jail_filter filters[] = {
 		.syscalls = metrics_syscalls, .nr_syscalls = N(metrics_syscalls),
 		.args = metrics_args, .nr_args = N(metrics_args), .this_thread_only = true,
 	},
+	[VMM_ROLE_PAGER] = {
+		.syscalls = pager_syscalls, .nr_syscalls = N(pager_syscalls),
+		.args = pager_args, .nr_args = N(pager_args), .this_thread_only = true,
+	},
 };
 
 void vmm_sandbox_set_mode(enum jail_seccomp_mode mode)
@@ -156,6 +170,7 @@ static const enum fc_category role_category[] = {
 	[VMM_ROLE_EVENT_LOOP] = FC_CAT_VMM,
 	[VMM_ROLE_API] = FC_CAT_API,
 	[VMM_ROLE_METRICS] = FC_CAT_VMM,
+	[VMM_ROLE_PAGER] = FC_CAT_VMM,
 };
 
 /* Installs one program in a child that then ends: the kernel's verdict on
@@ -194,6 +209,11 @@ int vmm_sandbox_set_custom(const struct fc_filters *f, struct azerr *e)
 	}
 	custom = f;
 	return 0;
+}
+
+bool vmm_sandbox_custom(void)
+{
+	return custom != NULL;
 }
 
 const char *vmm_sandbox_name(void)

@@ -28,6 +28,7 @@ enum vmm_role {
 	VMM_ROLE_EVENT_LOOP, /* the main thread serving the VM, then ending it */
 	VMM_ROLE_API,        /* the HTTP thread: parses requests, hands them over */
 	VMM_ROLE_METRICS,    /* the periodic metrics writer */
+	VMM_ROLE_PAGER,      /* a lazy restore's page-fault server (vmm/lazy_mem.h) */
 };
 
 /* Sets the mode every later vmm_sandbox_enter uses (default: kill). */
@@ -43,6 +44,8 @@ int vmm_sandbox_set_custom(const struct fc_filters *f, struct azerr *e);
 /* What the threads run under, for log lines: "kill", "log", "off" or
  * "--seccomp-filter". */
 const char *vmm_sandbox_name(void);
+/* Whether --seccomp-filter's programs are in place of azote's lists. */
+bool vmm_sandbox_custom(void);
 
 /* Whom the cards azote starts run as, confined (jail/confine.h); NULL
  * (the default): not confined. Set once, at start. */

@@ -99,9 +99,10 @@ int snapshot_mem_save_diff(const struct guest_mem *m, const struct dirty_log *l,
 	return atomic_file_commit(&f, e);
 }
 
-static int read_all(int fd, uint8_t *p, uint64_t len, const char *path, struct azerr *e)
+static int pread_all(int fd, uint8_t *p, uint64_t len, uint64_t off, const char *path,
+		     struct azerr *e)
 {
-	ssize_t n = read_full(fd, p, (size_t)len);
+	ssize_t n = pread_full(fd, p, (size_t)len, (off_t)off);
 
 	if (n != (ssize_t)len)
 		return azerr_set(e, "guest memory file %s: read: %s", path,
@@ -109,7 +110,7 @@ static int read_all(int fd, uint8_t *p, uint64_t len, const char *path, struct a
 	return 0;
 }
 
-int snapshot_mem_load(struct guest_mem *m, const char *path, struct azerr *e)
+int snapshot_mem_open(const struct guest_mem *m, const char *path, struct azerr *e)
 {
 	struct stat st;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -126,9 +127,26 @@ int snapshot_mem_load(struct guest_mem *m, const char *path, struct azerr *e)
 				 "has %llu bytes of RAM", path, (unsigned long long)st.st_size,
 				 (unsigned long long)m->ram_size);
 	}
+	return fd;
+}
+
+int snapshot_mem_read(struct guest_mem *m, int fd, const char *path, struct azerr *e)
+{
 	int ret = 0;
+
 	for (int i = 0; i < m->nr_regions && !ret; i++)
-		ret = read_all(fd, m->regions[i].hva, m->regions[i].size, path, e);
+		ret = pread_all(fd, m->regions[i].hva, m->regions[i].size,
+				m->regions[i].fd_offset, path, e);
+	return ret;
+}
+
+int snapshot_mem_load(struct guest_mem *m, const char *path, struct azerr *e)
+{
+	int fd = snapshot_mem_open(m, path, e);
+
+	if (fd < 0)
+		return -1;
+	int ret = snapshot_mem_read(m, fd, path, e);
 	close(fd);
 	return ret;
 }

@@ -25,12 +25,17 @@ int snapshot_mem_save(const struct guest_mem *m, const char *path, struct azerr 
 int snapshot_mem_save_diff(const struct guest_mem *m, const struct dirty_log *l,
 			   const char *path, uint64_t *pages, struct azerr *e);
 
-/* Fills m's RAM (created and mapped: guest_mem_create) from path, which
- * must be a regular file of exactly m->ram_size bytes. The RAM stays
- * azote's shared memfd, which the cards map as at boot: this copies the
- * file in (read() straight into the mapping) rather than mapping the file
- * itself, so restoring costs a read of the whole file up front; loading
- * pages lazily is for later (docs/snapshot.md). */
+/* A snapshot's memory file for m's RAM: path opened read-only, which must
+ * be a regular file of exactly m->ram_size bytes. The fd, or -1 with e
+ * naming the file and the fault. */
+int snapshot_mem_open(const struct guest_mem *m, const char *path, struct azerr *e);
+
+/* Fills m's RAM (created and mapped: guest_mem_create) from fd
+ * (snapshot_mem_open's; path for messages) all at once: the eager load,
+ * the fallback of the lazy one (vmm/lazy_mem.h). The RAM stays azote's
+ * shared memfd, which the cards map as at boot. */
+int snapshot_mem_read(struct guest_mem *m, int fd, const char *path, struct azerr *e);
+/* Both, the file closed after. */
 int snapshot_mem_load(struct guest_mem *m, const char *path, struct azerr *e);
 
 #endif

@@ -24,7 +24,8 @@
 #define QUEUE_MAX_SIZE     256
 _Static_assert(VIRTIO_MAX_QUEUES <= 32, "rings_on has a bit per queue");
 _Static_assert(JAIL_CARD_FD == CARD_SOCKET_FD && JAIL_EXTRA_FD == CARD_STATS_FD &&
-	       JAIL_EXTRA_FD + 1 == CARD_CONTROL_FD,
+	       JAIL_EXTRA_FD + 1 == CARD_CONTROL_FD && JAIL_EXTRA_FD + 2 == CARD_LAZY_MEM_FD &&
+	       JAIL_EXTRA_FD + 3 == CARD_UFFD_DEV_FD,
 	       "jail_spawn_card puts the socket, the stats page and the control channel "
 	       "where cards look");
 
@@ -331,6 +332,12 @@ static int card_command(struct vhost_dev *d, const void *dev, struct card_argv *
 	card_argv_opt_u(a, CARD_OPT_FD, CARD_SOCKET_FD);
 	card_argv_opt_u(a, CARD_OPT_STATS_FD, CARD_STATS_FD);
 	card_argv_opt_u(a, CARD_OPT_CONTROL_FD, CARD_CONTROL_FD);
+	/* A lazy restore: the card serves the faults on its own mapping of
+	 * guest RAM from the memory file (vmm/lazy_mem.h). */
+	if (d->vm->lazy.file_fd >= 0)
+		card_argv_opt_u(a, CARD_OPT_LAZY_MEM_FD, CARD_LAZY_MEM_FD);
+	if (d->vm->lazy.file_fd >= 0 && d->vm->lazy.uffd_dev_fd >= 0)
+		card_argv_opt_u(a, CARD_OPT_UFFD_DEV_FD, CARD_UFFD_DEV_FD);
 	return card_argv_done(a, e);
 }
 
@@ -339,7 +346,8 @@ static int card_command(struct vhost_dev *d, const void *dev, struct card_argv *
 static int start_card(struct vhost_dev *d, const void *dev, struct azerr *e)
 {
 	struct card_argv *a = malloc(sizeof(*a));
-	int sock, extra[2] = { -1, -1 }, ctl[2] = { -1, -1 };
+	int sock, extra[4] = { -1, -1, d->vm->lazy.file_fd, d->vm->lazy.uffd_dev_fd };
+	int ctl[2] = { -1, -1 };
 	pid_t pid = -1;
 
 	if (!a)
@@ -348,7 +356,7 @@ static int start_card(struct vhost_dev *d, const void *dev, struct azerr *e)
 		azerr_set(e, "%s: control socketpair: %s", d->name, strerror(errno));
 	else if (card_command(d, dev, a, e) == 0 && (extra[0] = create_stats(d, e)) >= 0) {
 		extra[1] = ctl[1];
-		pid = jail_spawn_card(a->argv, extra, 2, &sock, e);
+		pid = jail_spawn_card(a->argv, extra, 4, &sock, e);
 	}
 	if (extra[0] >= 0)
 		close(extra[0]);

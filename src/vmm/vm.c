@@ -120,7 +120,21 @@ static int create_kvm_vm(struct vm *vm, struct azerr *e)
 	return 0;
 }
 
-/* c's RAM, zeroed, or filled from a snapshot's memory file. With
+/* Whether azote starts the card of every device c has: only such a card
+ * can be handed the memory file to serve its own faults on a lazy load. */
+static bool cards_ours(const struct vm_config *c)
+{
+	for (unsigned k = 0; k < DEVICE_NR_KINDS; k++) {
+		const struct vm_device_list *l = device_kinds[k]->list;
+		for (unsigned i = 0; i < vm_device_count(c, l); i++)
+			if (vm_device_socket(l, vm_device_const(c, l, i)))
+				return false;
+	}
+	return true;
+}
+
+/* c's RAM, zeroed, or filled from a snapshot's memory file (lazily where
+ * it can: vmm/lazy_mem.h). With
  * track_dirty_pages, the record of what changes (vmm/dirty_log.h): made
  * before the devices, whose back-ends are given its log, and KVM logs the
  * vCPUs' writes to every RAM slot. At boot everything counts as changed
@@ -131,7 +145,7 @@ static int create_memory(struct vm *vm, const struct vm_config *c, const char *m
 {
 	e820_ram_layout(&vm->mem, c->mem_bytes);
 	if (guest_mem_create(&vm->mem, e) < 0 ||
-	    (mem_path && snapshot_mem_load(&vm->mem, mem_path, e) < 0) ||
+	    (mem_path && lazy_mem_load(&vm->lazy, &vm->mem, mem_path, cards_ours(c), e) < 0) ||
 	    (c->track_dirty_pages && dirty_log_create(&vm->dirty, &vm->mem, !mem_path, e) < 0))
 		return -1;
 	for (int i = 0; i < vm->mem.nr_regions; i++) {
@@ -268,6 +282,7 @@ static void vm_zero(struct vm *vm)
 	memset(vm, 0, sizeof(*vm));
 	vm->kvm_fd = vm->vm_fd = vm->stop_evfd = vm->uart_space_evfd = -1;
 	vm->mem.fd = -1;
+	vm->lazy.file_fd = vm->lazy.uffd_dev_fd = -1;
 	dirty_log_none(&vm->dirty);
 	vm->loop.epfd = -1;
 	pthread_mutex_init(&vm->lock, NULL);
@@ -503,6 +518,8 @@ int vm_destroy(struct vm *vm)
 	io_bus_destroy(&vm->pio);
 	io_bus_destroy(&vm->mmio);
 	dirty_log_destroy(&vm->dirty);
+	/* The cards and vCPUs are gone: nothing faults any more. */
+	lazy_mem_stop(&vm->lazy);
 	guest_mem_destroy(&vm->mem);
 	free(vm->supported_cpuid);
 	free(vm->cpu_template);

@@ -28,6 +28,7 @@
 #include "base/io_bus.h"
 #include "vmm/dirty_log.h"
 #include "vmm/irq_routing.h"
+#include "vmm/lazy_mem.h"
 #include "vmm/vhost_dev.h"
 #include "vmm/vm_config.h"
 
@@ -64,6 +65,7 @@ struct vm {
 	size_t run_size;            /* KVM_GET_VCPU_MMAP_SIZE */
 	struct guest_mem mem;
 	struct dirty_log dirty;    /* track_dirty_pages: what changed since the last snapshot */
+	struct lazy_mem lazy;      /* a restore's RAM loaded on fault (file_fd >= 0) */
 	struct event_loop loop;     /* the main thread's reactor */
 	struct io_bus pio, mmio;
 	struct irq_routing routing;

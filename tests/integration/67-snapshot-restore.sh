@@ -5,11 +5,13 @@
 # TSC and the PIT, its block queue interrupt-driven through MSI-X); the VM
 # is paused between two rounds, snapshotted through Firecracker's API, and
 # azote and its card are killed. A new azote loads the snapshot
-# (PUT /snapshot/load, resume_vm) and the probe carries on from the next
-# round and passes: nothing in memory, on the disk, in the interrupt path
+# (PUT /snapshot/load, then PATCH /vm Resumed) and the probe carries on
+# from the next round and passes: nothing in memory, on the disk, in the interrupt path
 # or in the card's rings was lost or done twice. Then the rollback: the
 # disk put back as it was at the snapshot, `azote --restore` runs the same
-# snapshot once more, to the same end. A snapshot taken while the guest
+# snapshot once more, to the same end, and once more with --eager-mem.
+# The loads are lazy (userfaultfd, checked in azote and its card) but for
+# --eager-mem's. A snapshot taken while the guest
 # runs, a load into a process that has booted, and a load of a corrupted
 # state file are refused, the running VM unharmed.
 . "$(dirname "$0")/../lib/api.sh"
@@ -45,10 +47,14 @@ echo "--- a new process loads it"
 API_SOCK=$TMP/b.sock
 start second --api-sock "$API_SOCK"
 wait_socket "$API_SOCK"
-snap_load "$TMP/vm.snap" "$TMP/vm.mem" '"resume_vm": true'
-api_expect 200 '"state":"Running"' GET /
+# Loaded paused, so that what is checked here is checked before the probe
+# ends (resume_vm is 65's, and --restore's below).
+snap_load "$TMP/vm.snap" "$TMP/vm.mem"
+api_expect 200 '"state":"Paused"' GET /
+snap_lazy "$pid"
 api_expect 400 'not supported after starting' PUT /snapshot/load \
 	"{\"snapshot_path\": \"$TMP/vm.snap\", \"mem_file_path\": \"$TMP/vm.mem\"}"
+api_expect 204 '' PATCH /vm '{"state": "Resumed"}'
 expect_resumed second "$last" "$rounds"
 
 echo "--- rolled back: the same snapshot again, from the command line"
@@ -59,6 +65,16 @@ expect_eq "azote --restore: the guest ends normally" "$?" 0
 expect_match "from round $((last + 1)) again" \
 	"$(grep -a -o 'round [0-9]* ok' "$TMP/third.out" | head -n 1)" "^round $((last + 1)) ok$"
 expect_match "and passes again" "$(cat "$TMP/third.out")" "PROBE persist PASS .*counter=$rounds"
+
+echo "--- and once more with --eager-mem: the whole memory file read first"
+cp "$TMP/disk.at-snapshot" "$TMP/disk.img"
+"$AZOTE" --restore "$TMP/vm.snap" --restore-mem "$TMP/vm.mem" --eager-mem --log-level info \
+	</dev/null >"$TMP/fourth.out" 2>"$TMP/fourth.err"
+expect_eq "azote --restore --eager-mem: the guest ends normally" "$?" 0
+expect_match "the memory file read whole, as asked" "$(cat "$TMP/fourth.err")" \
+	"read whole before the guest runs: --eager-mem"
+expect_match "and the probe passes again" "$(cat "$TMP/fourth.out")" \
+	"PROBE persist PASS .*counter=$rounds"
 
 echo "--- a corrupted state file"
 cp "$TMP/vm.snap" "$TMP/bad.snap"

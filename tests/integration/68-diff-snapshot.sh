@@ -90,6 +90,7 @@ API_SOCK=$TMP/b.sock
 start second --api-sock "$API_SOCK"
 wait_socket "$API_SOCK"
 snap_load "$TMP/diff2.snap" "$TMP/merged.mem"
+snap_lazy "$pid"
 api_expect 200 '"state":"Paused"' GET /
 api_expect 200 '"track_dirty_pages":false' GET /vm/config
 api_expect 400 'The requested operation is not supported: Diff snapshots are not allowed on uVMs with dirty page tracking disabled.' \

@@ -16,8 +16,9 @@
 # snapshot to its end, and
 # each writes its own disk only: every clone's disk ends with the last
 # round's counter, the disk the snapshot was taken with and the memory
-# file are untouched. Each clone's guest RAM (resident, proportional) is
-# printed, for information.
+# file are untouched. Each clone loads lazily (azote and its cards each
+# serve their own faults with a userfaultfd) and holds, loaded paused, a
+# small part of its RAM; its guest RAM (resident, proportional) is printed.
 . "$(dirname "$0")/../lib/snapshot-api.sh"
 . tests/lib/netns.sh
 . tests/lib/jail.sh
@@ -27,6 +28,7 @@ need_built "$BUILD/azote-jailer" "$AZOTE" "$BUILD/azote-card-blk" "$BUILD/azote-
 netns_init
 jail_cgroup
 base=$TMP/jails uid=4321 rounds=8 clones=5
+ram_kib=$((128 << 10)) # jail_probe_files's machine-config
 mkdir -p "$base"
 
 # tap NAME: a TAP the VMs' uid may attach to, up, in the test's namespace.
@@ -91,6 +93,7 @@ for ((i = 1; i <= clones; i++)); do
 	api_expect 200 '"state":"Paused"' GET /
 	api_expect 200 "\"host_dev_name\":\"ctap$i\"" GET /vm/config
 	expect_eq "clone $i: its net card is on its own TAP" "$(net_card_tap "${cpid[$i]}")" "ctap$i"
+	snap_lazy "${cpid[$i]}"
 done
 # What each clone's guest RAM costs, loaded (informational): azote's
 # mapping, and the Pss summed over azote and its cards, which map it too.
@@ -100,6 +103,11 @@ for ((i = 1; i <= clones; i++)); do
 		pss=$((pss + $(snap_ram_usage "$q" | sed 's/.*pss=//')))
 	done
 	echo "    clone $i: azote pid $p guest RAM $(snap_ram_usage "$p") KiB; Pss over azote and its cards: $pss KiB"
+	# Loaded lazily and paused, a clone holds only the pages its load
+	# touched (the cards' rings), not its RAM.
+	rss=$(snap_ram_usage "$p" | sed 's/rss=\([0-9]*\).*/\1/')
+	[ "$rss" -lt $((ram_kib / 8)) ] && pass "clone $i holds $rss KiB of its $ram_kib KiB of RAM" ||
+		fail "clone $i holds $rss KiB of its $ram_kib KiB of RAM: not loaded lazily"
 done
 
 # Loaded without resume_vm, a clone is paused: its probe has not gone on.

@@ -37,6 +37,20 @@ snap_kill() {
 	expect_eq "azote $pid and its cards ($cards) are gone" "${left# }" ""
 }
 
+# snap_lazy PID: a check that the VM azote PID restored loads its guest
+# RAM lazily: azote and each card it started hold a userfaultfd
+# (docs/snapshot.md, "Memory"), every card's own.
+snap_lazy() {
+	local p n=0 without=
+	for p in "$1" $(pgrep -P "$1"); do
+		[ "$p" = "$1" ] || n=$((n + 1))
+		ls -l "/proc/$p/fd" 2>/dev/null | grep -q 'anon_inode:\[userfaultfd\]' ||
+			without+=" $p"
+	done
+	expect_eq "azote $1 and its $n card(s) each serve their own guest RAM faults" \
+		"${without# }" ""
+}
+
 # snap_ram_usage PID: the resident and proportional set of the guest RAM
 # (the memfd azote-guest-ram) mapped in PID, "rss=N pss=N" in KiB
 # (/proc/PID/smaps). Pss divides a page by the processes that map it:

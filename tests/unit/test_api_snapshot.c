@@ -112,7 +112,7 @@ static void test_load_bodies(void **state)
 		  "unknown variant `Disk` for field `mem_backend.backend_type`" },
 		{ "PUT", "/snapshot/load", "{\"snapshot_path\": \"@/s\", "
 		  "\"mem_backend\": {\"backend_type\": \"Uffd\", \"backend_path\": \"@/m\"}}",
-		  "not through userfaultfd (Uffd)" },
+		  "not from an external page-fault handler (Uffd)" },
 		{ "PUT", "/snapshot/load", "{\"snapshot_path\": \"@/s\", \"mem_file_path\": \"@/m\", "
 		  "\"network_overrides\": [{\"iface_id\": \"net1\", \"host_dev_name\": \"a/b\"}]}",
 		  "network_overrides[0].host_dev_name" },

@@ -17,7 +17,7 @@ static void test_full(void **state)
 {
 #define FULL "--image", "d.img", "--fd", "3", "--ro", "--direct", "--queues", "16", \
 	"--poll-us", "1000", "--seccomp", "log", "--stats-fd", "4", "--user", "1000:100", \
-	"--log-level", "debug", "--control-fd", "5"
+	"--log-level", "debug", "--control-fd", "5", "--lazy-mem-fd", "6", "--uffd-dev-fd", "7"
 	struct blk_opts o;
 	struct azerr e;
 	(void)state;
@@ -33,6 +33,8 @@ static void test_full(void **state)
 	assert_int_equal(o.card.seccomp, JAIL_SECCOMP_LOG);
 	assert_int_equal(o.card.stats_fd, 4);
 	assert_int_equal(o.card.control_fd, 5);
+	assert_int_equal(o.card.lazy_mem_fd, 6);
+	assert_int_equal(o.card.uffd_dev_fd, 7);
 	assert_true(o.card.confine);
 	assert_int_equal(o.card.user.uid, 1000);
 	assert_int_equal(o.card.user.gid, 100);
@@ -45,6 +47,8 @@ static void test_full(void **state)
 	assert_int_equal(o.card.fd, -1);
 	assert_int_equal(o.card.stats_fd, -1);
 	assert_int_equal(o.card.control_fd, -1);
+	assert_int_equal(o.card.lazy_mem_fd, -1);
+	assert_int_equal(o.card.uffd_dev_fd, -1);
 	assert_false(o.ro || o.direct || o.card.confine);
 	assert_int_equal(o.queues, 1);
 	assert_int_equal(o.poll_us, BLK_POLL_US_DEFAULT);
@@ -61,6 +65,8 @@ static void test_refused(void **state)
 		{ { "--poll-us", "1001" }, "--poll-us '1001': must be a number from 0 to 1000" },
 		{ { "--stats-fd", "2" }, "--stats-fd '2': must be a number from 3 to 65535" },
 		{ { "--control-fd", "x" }, "--control-fd 'x': must be a number from 3 to 65535" },
+		{ { "--lazy-mem-fd", "1" }, "--lazy-mem-fd '1': must be a number from 3 to 65535" },
+		{ { "--uffd-dev-fd", "65536" }, "--uffd-dev-fd '65536': must be a number from 3 to 65535" },
 		{ { "--seccomp", "maybe" }, "--seccomp 'maybe': must be kill, log or off" },
 		{ { "--user", "0" }, "--user '0': must be UID or UID:GID" },
 		{ { "--log-level", "loud" }, "--log-level 'loud': must be error, warning, info or debug" },

@@ -147,15 +147,14 @@ static const struct card_kind fake_kind = {
 
 /* ---- the steps that are not the card's, faked ---- */
 
-int card_start(int sock_fd, int stats_fd, int control_fd, struct card_stats **stats,
-	       struct azerr *e)
+int card_start(const struct card_opts *o, struct card_stats **stats, struct azerr *e)
 {
-	assert_int_equal(sock_fd, fake.card.fd);
-	assert_int_equal(control_fd, fake.card.control_fd);
+	assert_int_equal(o->fd, fake.card.fd);
+	assert_int_equal(o->control_fd, fake.card.control_fd);
 	/* As the real one: the page is mapped before the socket is checked. */
-	*stats = stats_fd >= 0 ? &fake_stats : NULL;
+	*stats = o->stats_fd >= 0 ? &fake_stats : NULL;
 	if (step("start"))
-		return azerr_set(e, "--fd %d is not a stream socket", sock_fd);
+		return azerr_set(e, "--fd %d is not a stream socket", o->fd);
 	return 0;
 }
 
@@ -173,6 +172,14 @@ int vu_server_listen(const char *path, struct azerr *e)
 	listen_fd = eventfd(0, EFD_CLOEXEC);
 	assert_true(listen_fd >= 0);
 	return listen_fd;
+}
+
+/* No test here restores lazily (--lazy-mem-fd): tests/host/uffd_share.c
+ * and the snapshot tests do. */
+void vu_backend_set_pager(struct uffd_pager *p)
+{
+	(void)p;
+	fail_msg("a pager without --lazy-mem-fd");
 }
 
 int vu_server_run(const struct vu_device *dev, int fd, int lfd, const char *path,

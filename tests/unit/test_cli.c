@@ -133,7 +133,7 @@ static void test_help_and_version(void **state)
 			       "--parent-cpu-time-us", "--seccomp-filter", "--boot-timer",
 			       "--metadata", "--mmds-size-limit", "--describe-snapshot",
 			       "--snapshot-version", "--card-user", "--cpu-template",
-			       "--restore", "--restore-mem" };
+			       "--restore", "--restore-mem", "--eager-mem" };
 	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
 		assert_non_null(strstr(cli_usage, opts[i]));
 }
@@ -398,11 +398,15 @@ static void test_snapshot_options(void **state)
 	assert_string_equal(o.restore, "vm.snap");
 	assert_null(o.restore_mem);
 	assert_null(o.api_sock);
+	assert_false(o.eager_mem);
 	vm_config_free(&c);
-	assert_int_equal(parse(ARGC("--restore", "vm.snap", "--restore-mem", "vm.mem", "--no-api"),
-			       ARGV("--restore", "vm.snap", "--restore-mem", "vm.mem", "--no-api"),
+	assert_int_equal(parse(ARGC("--restore", "vm.snap", "--restore-mem", "vm.mem", "--no-api",
+				    "--eager-mem"),
+			       ARGV("--restore", "vm.snap", "--restore-mem", "vm.mem", "--no-api",
+				    "--eager-mem"),
 			       &c, &o, &e), 0);
 	assert_string_equal(o.restore_mem, "vm.mem");
+	assert_true(o.eager_mem);
 	vm_config_free(&c);
 	assert_int_equal(parse(ARGC("--restore", "s", "--api-sock", "a.sock"),
 			       ARGV("--restore", "s", "--api-sock", "a.sock"), &c, &o, &e), 0);

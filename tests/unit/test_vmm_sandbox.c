@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/kvm.h>
+#include <linux/userfaultfd.h>
 #include <linux/seccomp.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -239,14 +240,42 @@ static int metrics_work(void)
 	return clock_gettime(CLOCK_MONOTONIC, &t) == 0 && write(2, "", 0) == 0 ? 0 : 9;
 }
 
+/* What the roles that neither open, connect, signal nor run a vCPU are
+ * killed for trying. */
+static void kills_files_sockets_signals_kvm(enum vmm_role role)
+{
+	assert_killed(run_child(JAIL_SECCOMP_KILL, role, do_open));
+	assert_killed(run_child(JAIL_SECCOMP_KILL, role, do_socket));
+	assert_killed(run_child(JAIL_SECCOMP_KILL, role, do_kill_self_0));
+	assert_killed(run_child(JAIL_SECCOMP_KILL, role, do_kvm_run));
+}
+
 static void test_metrics_role(void **state)
 {
 	(void)state;
 	assert_exited(run_child(JAIL_SECCOMP_KILL, VMM_ROLE_METRICS, metrics_work), 0);
-	assert_killed(run_child(JAIL_SECCOMP_KILL, VMM_ROLE_METRICS, do_open));
-	assert_killed(run_child(JAIL_SECCOMP_KILL, VMM_ROLE_METRICS, do_socket));
-	assert_killed(run_child(JAIL_SECCOMP_KILL, VMM_ROLE_METRICS, do_kill_self_0));
-	assert_killed(run_child(JAIL_SECCOMP_KILL, VMM_ROLE_METRICS, do_kvm_run));
+	kills_files_sockets_signals_kvm(VMM_ROLE_METRICS);
+}
+
+/* The pager's calls (common/uffd_pager.c): what they do on stdin does not
+ * matter, only that the filter lets them through. */
+static int pager_work(void)
+{
+	char page[64];
+	struct uffdio_range r = { 0 };
+	struct uffdio_copy c = { 0 };
+
+	(void)!pread(0, page, sizeof(page), 0);
+	ioctl(0, UFFDIO_WAKE, &r);
+	ioctl(0, UFFDIO_COPY, &c);
+	return 0;
+}
+
+static void test_pager_role(void **state)
+{
+	(void)state;
+	assert_exited(run_child(JAIL_SECCOMP_KILL, VMM_ROLE_PAGER, pager_work), 0);
+	kills_files_sockets_signals_kvm(VMM_ROLE_PAGER);
 }
 
 /* A line in Firecracker's format (local time, the thread's name) from
@@ -414,6 +443,7 @@ int main(void)
 		cmocka_unit_test(test_vcpu_role_kills_the_rest),
 		cmocka_unit_test(test_event_loop_role),
 		cmocka_unit_test(test_metrics_role),
+		cmocka_unit_test(test_pager_role),
 		cmocka_unit_test(test_log_and_off_let_through),
 		cmocka_unit_test(test_fc_log_format_in_every_role),
 		cmocka_unit_test(test_binds_only_its_thread),

@@ -6,7 +6,38 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/uffd_pager.h"
 #include "virtio/virtio.h"
+
+/* vu_backend_set_pager's, or NULL: not a lazy restore. */
+static struct uffd_pager *pager;
+
+void vu_backend_set_pager(struct uffd_pager *p)
+{
+	pager = p;
+}
+
+/* Region r, just mapped from the memfd at mmap_offset, served by the
+ * pager from now on: its whole mapping, from the page mmap_offset lies
+ * in. */
+static int page_lazily(const struct gmem_region *r, uint64_t mmap_offset, struct azerr *e)
+{
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+
+	if (!pager)
+		return 0;
+	return uffd_pager_add(pager, r->map, (r->map_len + page - 1) & ~(page - 1),
+			      mmap_offset & ~(page - 1), e);
+}
+
+/* gmem_unmap, once the pager has forgotten each mapping. */
+static void unmap_mem(struct gmem *m)
+{
+	for (unsigned i = 0; pager && i < m->nr; i++)
+		if (m->r[i].map)
+			uffd_pager_remove(pager, m->r[i].map);
+	gmem_unmap(m);
+}
 
 static void close_fd(int *fd)
 {
@@ -104,7 +135,7 @@ static void reset_rings(struct vu_backend *b)
 void vu_backend_reset(struct vu_backend *b)
 {
 	reset_rings(b);
-	gmem_unmap(&b->mem);
+	unmap_mem(&b->mem);
 	vlog_unmap(&b->log);
 	b->owner = false;
 	b->features = 0;
@@ -212,15 +243,16 @@ static int set_mem_table(struct vu_backend *b, struct vu_msg *m, struct azerr *e
 	if (gmem_check(&mem, e))
 		return -1;
 	for (unsigned i = 0; i < mem.nr; i++) {
-		if (gmem_map_region(&mem.r[i], m->fds[i], t->regions[i].mmap_offset, e)) {
-			gmem_unmap(&mem);
+		if (gmem_map_region(&mem.r[i], m->fds[i], t->regions[i].mmap_offset, e) ||
+		    page_lazily(&mem.r[i], t->regions[i].mmap_offset, e)) {
+			unmap_mem(&mem);
 			return -1;
 		}
 	}
 	/* Rings hold pointers into the old mapping: stop them, swap, and
 	 * let update_rings restart them on the new one. */
 	stop_all(b);
-	gmem_unmap(&b->mem);
+	unmap_mem(&b->mem);
 	b->mem = mem;
 	for (unsigned i = 0; i < VHOST_USER_MAX_QUEUES; i++)
 		b->vrings[i].failed = false;
@@ -419,7 +451,7 @@ static int dispatch(struct vu_backend *b, struct vu_msg *m, struct azerr *e)
 		/* Back to the state after connecting; RESET_DEVICE keeps the
 		 * ownership and the negotiated protocol features. */
 		reset_rings(b);
-		gmem_unmap(&b->mem);
+		unmap_mem(&b->mem);
 		vlog_unmap(&b->log);
 		b->features = 0;
 		b->features_set = false;

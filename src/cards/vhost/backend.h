@@ -98,6 +98,13 @@ struct vu_backend {
 
 void vu_backend_init(struct vu_backend *b, const struct vu_device *dev);
 
+struct uffd_pager;
+/* On a lazy restore (docs/snapshot.md): the pager (common/uffd_pager.h)
+ * every memory region this process maps from then on is registered with,
+ * and forgotten by before it is unmapped. One per process, set before the
+ * front-end connects. */
+void vu_backend_set_pager(struct uffd_pager *p);
+
 /* Serves one front-end connection on sock until it closes (returns 0) or
  * breaks the protocol beyond recovery (returns -1 with e). Requests that
  * are malformed or refused get a failure reply when the front-end asked for

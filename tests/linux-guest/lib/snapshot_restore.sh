@@ -7,8 +7,9 @@
 # ($TMP/azote): azote with an API socket and, once the test has
 # snapshotted that azote and killed it (after touching $TMP/restore), a new
 # azote on the same console, stdin, network namespace and TAP, into which
-# the test loads the snapshot (PUT /snapshot/load, resume_vm). run.sh sees
-# the guest's lines go on, and the second azote's exit status.
+# the test loads the snapshot (PUT /snapshot/load, resume_vm), lazily
+# (snap_lazy). run.sh sees the guest's lines go on, and the second azote's
+# exit status.
 
 # lg_snapshot_restore BLOCKS RUN.SH-ARGS...: one such run, with the checks
 # boot,net,snap on a 64 MiB disk, the snap loop BLOCKS blocks long; the
@@ -16,7 +17,8 @@
 lg_snapshot_restore() {
 	local blocks=$1 rpid rc n console
 	shift
-	rm -rf "$TMP/go" "$TMP/restore" "$TMP/a.sock" "$TMP/b.sock" "$TMP/vm.snap" "$TMP/vm.mem"
+	rm -rf "$TMP/go" "$TMP/restore" "$TMP/a.sock" "$TMP/b.sock" "$TMP/b.pid" "$TMP/vm.snap" \
+		"$TMP/vm.mem"
 	rm -f "$TMP/rw.img"
 	truncate -s 64M "$TMP/rw.img"
 	cat >"$TMP/azote" <<SH
@@ -24,6 +26,7 @@ lg_snapshot_restore() {
 (echo "\$BASHPID" >"$TMP/a.pid"; exec "$AZOTE" --api-sock "$TMP/a.sock" --log-path "$TMP/a.log" "\$@")
 rc=\$?
 [ -e "$TMP/restore" ] || exit \$rc
+echo "\$\$" >"$TMP/b.pid"
 exec "$AZOTE" --api-sock "$TMP/b.sock" --log-path "$TMP/b.log"
 SH
 	chmod +x "$TMP/azote"
@@ -44,7 +47,8 @@ SH
 	touch "$TMP/restore"
 	snap_kill "$(cat "$TMP/a.pid")"
 	API_SOCK=$TMP/b.sock
-	wait_socket "$API_SOCK" && snap_load "$TMP/vm.snap" "$TMP/vm.mem" '"resume_vm": true'
+	wait_socket "$API_SOCK" && snap_load "$TMP/vm.snap" "$TMP/vm.mem" '"resume_vm": true' &&
+		snap_lazy "$(cat "$TMP/b.pid")"
 	rc=0
 	wait "$rpid" || rc=$?
 	cat "$TMP/out"

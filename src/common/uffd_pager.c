@@ -1,0 +1,262 @@
+/* Lazy loading with userfaultfd: see uffd_pager.h. */
+#include "common/uffd_pager.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/userfaultfd.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "common/fdio.h"
+#include "common/log.h"
+
+int uffd_ranges_add(struct uffd_ranges *t, uint64_t start, uint64_t len, uint64_t off,
+		    uint64_t file_size, uint64_t page, struct azerr *e)
+{
+	if (!len || (start | len | off) & (page - 1))
+		return azerr_set(e, "mapping 0x%llx+0x%llx at offset 0x%llx: empty or not "
+				 "page-aligned", (unsigned long long)start,
+				 (unsigned long long)len, (unsigned long long)off);
+	if (start + len < start || off + len < off || off + len > file_size)
+		return azerr_set(e, "mapping 0x%llx+0x%llx at offset 0x%llx: outside the "
+				 "0x%llx bytes of guest RAM", (unsigned long long)start,
+				 (unsigned long long)len, (unsigned long long)off,
+				 (unsigned long long)file_size);
+	for (unsigned i = 0; i < t->nr; i++)
+		if (start < t->r[i].start + t->r[i].len && t->r[i].start < start + len)
+			return azerr_set(e, "mapping 0x%llx+0x%llx overlaps one registered "
+					 "before", (unsigned long long)start,
+					 (unsigned long long)len);
+	if (t->nr == UFFD_PAGER_MAX_RANGES)
+		return azerr_set(e, "more than %d mappings to serve", UFFD_PAGER_MAX_RANGES);
+	t->r[t->nr++] = (struct uffd_range){ .start = start, .len = len, .off = off };
+	return 0;
+}
+
+bool uffd_ranges_remove(struct uffd_ranges *t, uint64_t start)
+{
+	for (unsigned i = 0; i < t->nr; i++)
+		if (t->r[i].start == start) {
+			t->r[i] = t->r[--t->nr];
+			return true;
+		}
+	return false;
+}
+
+bool uffd_ranges_find(const struct uffd_ranges *t, uint64_t addr, uint64_t page,
+		      uint64_t *page_addr, uint64_t *off)
+{
+	for (unsigned i = 0; i < t->nr; i++) {
+		const struct uffd_range *r = &t->r[i];
+		if (addr < r->start || addr - r->start >= r->len)
+			continue;
+		uint64_t at = (addr - r->start) & ~(page - 1);
+		*page_addr = r->start + at;
+		*off = r->off + at;
+		return true;
+	}
+	return false;
+}
+
+int uffd_open(int dev_fd, struct azerr *e)
+{
+	int flags = O_CLOEXEC | O_NONBLOCK;
+	int fd = dev_fd >= 0 ? ioctl(dev_fd, USERFAULTFD_IOC_NEW, flags)
+			     : (int)syscall(SYS_userfaultfd, flags);
+
+	if (fd < 0)
+		return azerr_set(e, "userfaultfd: %s", strerror(errno));
+	struct uffdio_api api = { .api = UFFD_API };
+	if (ioctl(fd, UFFDIO_API, &api) < 0) {
+		int err = errno;
+		close(fd);
+		errno = err;
+		return azerr_set(e, "UFFDIO_API: %s", strerror(err));
+	}
+	if (!(api.features & UFFD_FEATURE_MISSING_SHMEM)) {
+		close(fd);
+		errno = ENOSYS;
+		return azerr_set(e, "this kernel's userfaultfd cannot serve shared memory");
+	}
+	return fd;
+}
+
+struct uffd_pager {
+	int uffd, file_fd, stop_fd;
+	uint64_t file_size, page;
+	int (*on_start)(struct azerr *e);
+	pthread_t thread;
+	pthread_mutex_t lock;       /* ranges: the pager reads, the owner changes */
+	struct uffd_ranges ranges;
+	atomic_uint_least64_t copied;
+	uint8_t *buf;               /* one page, read from the file */
+};
+
+/* Wakes whatever faulted on [addr, addr+len): the page is there. */
+static void wake(const struct uffd_pager *p, uint64_t addr, uint64_t len)
+{
+	struct uffdio_range r = { .start = addr, .len = len };
+
+	if (ioctl(p->uffd, UFFDIO_WAKE, &r) < 0)
+		log_warn("userfaultfd: UFFDIO_WAKE at 0x%llx: %s",
+			 (unsigned long long)addr, strerror(errno));
+}
+
+/* One missing page at addr: from the file into the memfd. */
+static void serve(struct uffd_pager *p, uint64_t addr)
+{
+	uint64_t at, off;
+
+	pthread_mutex_lock(&p->lock);
+	bool known = uffd_ranges_find(&p->ranges, addr, p->page, &at, &off);
+	pthread_mutex_unlock(&p->lock);
+	if (!known) {
+		/* A mapping forgotten while a fault on it was pending: it is
+		 * being unmapped, the faulting thread will find it gone. */
+		wake(p, addr & ~(p->page - 1), p->page);
+		return;
+	}
+	ssize_t n = pread_full(p->file_fd, p->buf, (size_t)p->page, (off_t)off);
+	if (n != (ssize_t)p->page) {
+		/* The file was checked at its size; one that shrank since
+		 * reads as zeroes past its end rather than hang the guest. */
+		log_warn("guest memory file: read at 0x%llx: %s", (unsigned long long)off,
+			 n < 0 ? strerror(errno) : "the file shrank");
+		size_t got = n > 0 ? (size_t)n : 0;
+		memset(p->buf + got, 0, (size_t)p->page - got);
+	}
+	struct uffdio_copy c = { .dst = at, .src = (uintptr_t)p->buf, .len = p->page };
+	while (ioctl(p->uffd, UFFDIO_COPY, &c) < 0) {
+		if (errno == EEXIST) {
+			wake(p, at, p->page);
+			return;
+		}
+		if (errno != EAGAIN) {
+			log_warn("userfaultfd: UFFDIO_COPY at 0x%llx: %s",
+				 (unsigned long long)at, strerror(errno));
+			return;
+		}
+		c.copy = 0;
+	}
+	atomic_fetch_add(&p->copied, 1);
+}
+
+static void *run(void *arg)
+{
+	struct uffd_pager *p = arg;
+	struct azerr e;
+
+	if (p->on_start && p->on_start(&e) < 0) {
+		log_error("userfaultfd pager: %s", e.msg);
+		return NULL;
+	}
+	for (;;) {
+		struct pollfd fds[2] = {
+			{ .fd = p->uffd, .events = POLLIN }, { .fd = p->stop_fd, .events = POLLIN },
+		};
+		if (poll(fds, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_error("userfaultfd pager: poll: %s", strerror(errno));
+			return NULL;
+		}
+		if (fds[1].revents)
+			return NULL;
+		struct uffd_msg msg[16];
+		ssize_t n = read(p->uffd, msg, sizeof(msg));
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				continue;
+			log_error("userfaultfd pager: read: %s", strerror(errno));
+			return NULL;
+		}
+		for (size_t i = 0; i < (size_t)n / sizeof(msg[0]); i++)
+			if (msg[i].event == UFFD_EVENT_PAGEFAULT)
+				serve(p, msg[i].arg.pagefault.address);
+	}
+}
+
+struct uffd_pager *uffd_pager_start(int uffd, int file_fd, uint64_t file_size,
+				    int (*on_start)(struct azerr *e), struct azerr *e)
+{
+	struct uffd_pager *p = calloc(1, sizeof(*p));
+	long page = sysconf(_SC_PAGESIZE);
+
+	if (!p) {
+		close(uffd);
+		azerr_set(e, "out of memory for the userfaultfd pager");
+		return NULL;
+	}
+	*p = (struct uffd_pager){ .uffd = uffd, .file_fd = file_fd, .file_size = file_size,
+				  .page = (uint64_t)page, .on_start = on_start };
+	pthread_mutex_init(&p->lock, NULL);
+	p->buf = malloc((size_t)page);
+	p->stop_fd = eventfd(0, EFD_CLOEXEC);
+	int err = 0;
+	if (!p->buf || p->stop_fd < 0 || (err = pthread_create(&p->thread, NULL, run, p))) {
+		azerr_set(e, "cannot start the userfaultfd pager: %s",
+			  err ? strerror(err) : strerror(errno));
+		if (p->stop_fd >= 0)
+			close(p->stop_fd);
+		free(p->buf);
+		close(uffd);
+		free(p);
+		return NULL;
+	}
+	pthread_setname_np(p->thread, "uffd-pager");
+	return p;
+}
+
+int uffd_pager_add(struct uffd_pager *p, void *addr, uint64_t len, uint64_t off,
+		   struct azerr *e)
+{
+	uint64_t start = (uintptr_t)addr;
+
+	pthread_mutex_lock(&p->lock);
+	int ret = uffd_ranges_add(&p->ranges, start, len, off, p->file_size, p->page, e);
+	pthread_mutex_unlock(&p->lock);
+	if (ret < 0)
+		return -1;
+	struct uffdio_register reg = {
+		.range = { .start = start, .len = len }, .mode = UFFDIO_REGISTER_MODE_MISSING,
+	};
+	if (ioctl(p->uffd, UFFDIO_REGISTER, &reg) == 0)
+		return 0;
+	azerr_set(e, "cannot register guest RAM at 0x%llx with userfaultfd: %s",
+		  (unsigned long long)start, strerror(errno));
+	uffd_pager_remove(p, addr);
+	return -1;
+}
+
+void uffd_pager_remove(struct uffd_pager *p, void *addr)
+{
+	pthread_mutex_lock(&p->lock);
+	uffd_ranges_remove(&p->ranges, (uintptr_t)addr);
+	pthread_mutex_unlock(&p->lock);
+}
+
+uint64_t uffd_pager_copied(struct uffd_pager *p)
+{
+	return atomic_load(&p->copied);
+}
+
+void uffd_pager_stop(struct uffd_pager *p)
+{
+	if (!p)
+		return;
+	uint64_t one = 1;
+	if (write(p->stop_fd, &one, sizeof(one)) == sizeof(one))
+		pthread_join(p->thread, NULL);
+	close(p->stop_fd);
+	close(p->uffd);
+	pthread_mutex_destroy(&p->lock);
+	free(p->buf);
+	free(p);
+}

@@ -1,0 +1,93 @@
+/* Lazy loading of guest RAM from a snapshot's memory file with
+ * userfaultfd (docs/snapshot.md, "Memory"). Guest RAM is one shared
+ * memfd; the memory file holds its bytes at the same offsets. Every
+ * process that maps the memfd (azote, and each of its cards) registers its
+ * own mappings, in MISSING mode, with a userfaultfd of its own, and a
+ * pager thread of that process serves its faults: the page is read from
+ * the file and put into the memfd's page cache with UFFDIO_COPY, where
+ * every other mapping of the memfd then finds it. A page that another
+ * process put there first makes the copy fail with EEXIST: the fault is
+ * then woken, the page being there.
+ *
+ * A process serves only its own faults, from a file it may read, so that
+ * no process acts on addresses another sent it: a card, which can already
+ * read and write all of guest RAM through its mapping, gains nothing from
+ * the memory file, and azote never writes where a card tells it to.
+ *
+ * The ranges (struct uffd_ranges) are pure, for tests: where each mapping
+ * lies in this process and at which offset of the memfd (= of the file),
+ * each checked against the file's size when added. */
+#ifndef AZOTE_COMMON_UFFD_PAGER_H
+#define AZOTE_COMMON_UFFD_PAGER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/err.h"
+
+/* A card's memory table holds at most 8 regions (vhost-user); while a new
+ * table replaces an old one both are registered. */
+#define UFFD_PAGER_MAX_RANGES 16
+
+struct uffd_range {
+	uint64_t start;  /* address of the mapping in this process */
+	uint64_t len;
+	uint64_t off;    /* offset of start in the memfd and in the file */
+};
+
+struct uffd_ranges {
+	unsigned nr;
+	struct uffd_range r[UFFD_PAGER_MAX_RANGES];
+};
+
+/* Adds [start, start+len) at file offset off: start, len and off multiples
+ * of page, len not 0, no wrap in either space, off+len within file_size,
+ * no overlap with a range already there, room left. -1 with e. */
+int uffd_ranges_add(struct uffd_ranges *t, uint64_t start, uint64_t len, uint64_t off,
+		    uint64_t file_size, uint64_t page, struct azerr *e);
+/* Removes the range that starts at start; false if there is none. */
+bool uffd_ranges_remove(struct uffd_ranges *t, uint64_t start);
+/* The range holding addr: the start of addr's page in *page_addr and that
+ * page's file offset in *off. False when no range holds it. */
+bool uffd_ranges_find(const struct uffd_ranges *t, uint64_t addr, uint64_t page,
+		      uint64_t *page_addr, uint64_t *off);
+
+/* A userfaultfd of this process, close-on-exec and non-blocking, after
+ * UFFDIO_API, able to serve missing faults on shmem. From dev_fd, an open
+ * /dev/userfaultfd (USERFAULTFD_IOC_NEW: what a process without
+ * CAP_SYS_PTRACE needs where vm.unprivileged_userfaultfd is 0), or with
+ * dev_fd -1 from the userfaultfd syscall. Not UFFD_USER_MODE_ONLY: the
+ * kernel touches guest pages too (KVM, a card's io_uring). -1 with e and
+ * errno (EPERM, ENOSYS: no userfaultfd here). */
+int uffd_open(int dev_fd, struct azerr *e);
+
+struct uffd_pager;
+
+/* Starts a pager serving faults from file_fd (file_size bytes; the fd
+ * stays the caller's and must stay open until uffd_pager_stop), on uffd
+ * (from uffd_open; the pager's from now on). on_start, if not NULL, runs
+ * first on the pager's thread (azote's installs the thread's seccomp
+ * list there); the pager serves nothing if it fails. NULL with e. */
+struct uffd_pager *uffd_pager_start(int uffd, int file_fd, uint64_t file_size,
+				    int (*on_start)(struct azerr *e), struct azerr *e);
+
+/* Registers this process's mapping [addr, addr+len) of the memfd at
+ * offset off (checked as uffd_ranges_add does) and serves its faults from
+ * then on. -1 with e: then nothing is registered. */
+int uffd_pager_add(struct uffd_pager *p, void *addr, uint64_t len, uint64_t off,
+		   struct azerr *e);
+
+/* Forgets the mapping at addr before it is unmapped (munmap unregisters
+ * it from the userfaultfd). */
+void uffd_pager_remove(struct uffd_pager *p, void *addr);
+
+/* Pages put in place so far (copies that found the page there not
+ * counted). */
+uint64_t uffd_pager_copied(struct uffd_pager *p);
+
+/* Ends the thread and frees p; the userfaultfd is closed, which
+ * unregisters every range (a later fault then fills with zeroes: call it
+ * once nothing will touch the mappings, or once they are gone). */
+void uffd_pager_stop(struct uffd_pager *p);
+
+#endif

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Lazy snapshot loading without KVM: two processes map one memfd and each
+# serves its own missing pages from the memory file with a userfaultfd of
+# its own (src/common/uffd_pager.c), as azote and its cards do on a restore
+# (docs/snapshot.md, "Memory"). Both must read the file's bytes, and each
+# page must be copied in once between them.
+. "$(dirname "$0")/../lib/common.sh"
+
+PROG=$BUILD/tests/uffd-share
+need_built "$PROG"
+out=$(timeout 60 "$PROG" 2>&1)
+case $? in
+0) pass "${out#uffd-share: }" ;;
+77) skip "no userfaultfd for this user here: $out" ;;
+*) die "$out" ;;
+esac
+finish
