@@ -242,21 +242,18 @@ void uffd_pager_remove(struct uffd_pager *p, void *addr)
 	pthread_mutex_unlock(&p->lock);
 }
 
-uint64_t uffd_pager_copied(struct uffd_pager *p)
-{
-	return atomic_load(&p->copied);
-}
-
-void uffd_pager_stop(struct uffd_pager *p)
+uint64_t uffd_pager_stop(struct uffd_pager *p)
 {
 	if (!p)
-		return;
+		return 0;
 	uint64_t one = 1;
 	if (write(p->stop_fd, &one, sizeof(one)) == sizeof(one))
 		pthread_join(p->thread, NULL);
+	uint64_t copied = atomic_load(&p->copied);
 	close(p->stop_fd);
 	close(p->uffd);
 	pthread_mutex_destroy(&p->lock);
 	free(p->buf);
 	free(p);
+	return copied;
 }

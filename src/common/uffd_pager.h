@@ -81,13 +81,13 @@ int uffd_pager_add(struct uffd_pager *p, void *addr, uint64_t len, uint64_t off,
  * it from the userfaultfd). */
 void uffd_pager_remove(struct uffd_pager *p, void *addr);
 
-/* Pages put in place so far (copies that found the page there not
- * counted). */
-uint64_t uffd_pager_copied(struct uffd_pager *p);
-
 /* Ends the thread and frees p; the userfaultfd is closed, which
  * unregisters every range (a later fault then fills with zeroes: call it
- * once nothing will touch the mappings, or once they are gone). */
-void uffd_pager_stop(struct uffd_pager *p);
+ * once nothing will touch the mappings, or once they are gone). Returns
+ * the pages p put in place (copies that found the page there not
+ * counted), read once its thread has ended: a fault is woken by its copy,
+ * before the thread counts it, so a count read while it runs may be one
+ * short. 0 for a NULL p. */
+uint64_t uffd_pager_stop(struct uffd_pager *p);
 
 #endif

@@ -59,8 +59,7 @@ static long reader(int memfd, int filefd, int backward)
 			return -1;
 		}
 	}
-	long copied = (long)uffd_pager_copied(p);
-	uffd_pager_stop(p);
+	long copied = (long)uffd_pager_stop(p);
 	munmap(m, PAGES * (size_t)page);
 	free(want);
 	return copied;
