@@ -139,14 +139,3 @@ int snapshot_mem_read(struct guest_mem *m, int fd, const char *path, struct azer
 				m->regions[i].fd_offset, path, e);
 	return ret;
 }
-
-int snapshot_mem_load(struct guest_mem *m, const char *path, struct azerr *e)
-{
-	int fd = snapshot_mem_open(m, path, e);
-
-	if (fd < 0)
-		return -1;
-	int ret = snapshot_mem_read(m, fd, path, e);
-	close(fd);
-	return ret;
-}

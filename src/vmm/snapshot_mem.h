@@ -35,7 +35,5 @@ int snapshot_mem_open(const struct guest_mem *m, const char *path, struct azerr 
  * the fallback of the lazy one (vmm/lazy_mem.h). The RAM stays azote's
  * shared memfd, which the cards map as at boot. */
 int snapshot_mem_read(struct guest_mem *m, int fd, const char *path, struct azerr *e);
-/* Both, the file closed after. */
-int snapshot_mem_load(struct guest_mem *m, const char *path, struct azerr *e);
 
 #endif
