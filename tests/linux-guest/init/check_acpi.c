@@ -17,14 +17,12 @@
  */
 #include "lg.h"
 
-#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#define KERN_WARNING 4
 #define MADT_HDR 44
 
 static void check_tables(struct line *l)
@@ -132,36 +130,21 @@ static void check_log(struct line *l)
 	char rec[1024], bad[120] = "";
 	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	int allowed = 0, errors = 0;
-	ssize_t n;
+	const char *text;
 
 	if (fd < 0) {
 		line_fail(l, "error=no-kmsg");
 		return;
 	}
-	while ((n = read(fd, rec, sizeof(rec) - 1)) != 0) {
-		if (n < 0) {
-			if (errno == EPIPE)       /* overwritten: go on */
-				continue;
-			break;                    /* EAGAIN: the end */
-		}
-		rec[n] = '\0';
-		char *text = strchr(rec, ';');
-		if (!text || (atoi(rec) & 7) > KERN_WARNING)
-			continue;
-		text++;
-		text[strcspn(text, "\n")] = '\0';
+	while ((text = kmsg_next_warning(fd, rec, sizeof(rec)))) {
 		if (!strcasestr(text, "acpi"))
 			continue;
 		if (strstr(text, "MMCONFIG")) {
 			allowed++;
 			continue;
 		}
-		if (!errors++) {
-			snprintf(bad, sizeof(bad), "%s", text);
-			for (char *c = bad; *c; c++)
-				if (*c == ' ')
-					*c = '_';
-		}
+		if (!errors++)
+			line_word(bad, sizeof(bad), text);
 	}
 	close(fd);
 	if (errors)

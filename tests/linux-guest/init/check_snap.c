@@ -30,7 +30,6 @@
 #include "lg.h"
 
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -124,39 +123,22 @@ static bool arp_entry(const struct sockaddr_in *peer, char *mac, size_t size)
  * (a timer that fired a second late) included. */
 struct warnings {
 	unsigned n, clock;
-	char first[96], first_clock[96];
+	char first[81], first_clock[81];
 };
 
-/* text's first line, spaces made '_', into out. */
-static void record_text(char *out, size_t size, const char *text)
-{
-	snprintf(out, size, "%.80s", text);
-	for (char *c = out; *c; c++)
-		if (isspace((unsigned char)*c))
-			*c = *c == '\n' ? '\0' : '_';
-}
-
-/* Reads the records ("PRI,SEQ,TS,FLAGS;TEXT": the level is PRI's low 3
- * bits) from fd's position on into w. */
+/* The records from fd's position on into w. */
 static void kmsg_warnings(int fd, struct warnings *w)
 {
-	char rec[1024], *text;
-	ssize_t len;
+	char rec[1024];
+	const char *text;
 
-	while ((len = read(fd, rec, sizeof(rec) - 1)) > 0 || (len < 0 && errno == EPIPE)) {
-		if (len < 0)
-			continue;	/* overwritten records: read on */
-		rec[len] = '\0';
-		text = strchr(rec, ';');
-		if ((atoi(rec) & 7) > 4 || !text)
-			continue;
-		text++;
+	while ((text = kmsg_next_warning(fd, rec, sizeof(rec)))) {
 		if (!strncmp(text, "clocksource: timekeeping watchdog", 33) ||
 		    !strncmp(text, "clocksource:  ", 14)) {
 			if (!w->clock++)
-				record_text(w->first_clock, sizeof(w->first_clock), text);
+				line_word(w->first_clock, sizeof(w->first_clock), text);
 		} else if (!w->n++) {
-			record_text(w->first, sizeof(w->first), text);
+			line_word(w->first, sizeof(w->first), text);
 		}
 	}
 }

@@ -46,6 +46,14 @@ int read_text(const char *path, char *buf, size_t size);
 /* Reads a file holding one unsigned number (decimal or 0x-hex). */
 int read_u64(const char *path, uint64_t *out);
 
+/* The next record at warning level or worse in /dev/kmsg (fd, opened
+ * O_NONBLOCK) from fd's position: its text ("PRI,SEQ,TS,FLAGS;TEXT", the
+ * level PRI's low 3 bits), cut at its first newline, in rec; NULL at the
+ * end. Records overwritten before they were read are skipped. */
+const char *kmsg_next_warning(int fd, char *rec, size_t size);
+/* text into out with its blanks made '_': one value for a result line. */
+void line_word(char *out, size_t size, const char *text);
+
 /* CRC-32 as zlib computes it, so the host can check with zlib.crc32(). */
 uint32_t crc32_update(uint32_t crc, const void *data, size_t len);
 

@@ -1,6 +1,7 @@
 /* Result lines, command-line parameters, small file readers, CRC-32. */
 #include "lg.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -169,4 +170,32 @@ uint32_t crc32_update(uint32_t crc, const void *data, size_t len)
 	while (len--)
 		crc = table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
 	return ~crc;
+}
+
+#define KERN_WARNING 4
+
+const char *kmsg_next_warning(int fd, char *rec, size_t size)
+{
+	ssize_t n;
+
+	while ((n = read(fd, rec, size - 1)) > 0 || (n < 0 && errno == EPIPE)) {
+		if (n < 0)
+			continue;	/* overwritten records: read on */
+		rec[n] = '\0';
+		char *text = strchr(rec, ';');
+		if (!text || (atoi(rec) & 7) > KERN_WARNING)
+			continue;
+		text++;
+		text[strcspn(text, "\n")] = '\0';
+		return text;
+	}
+	return NULL;	/* EAGAIN: the end */
+}
+
+void line_word(char *out, size_t size, const char *text)
+{
+	snprintf(out, size, "%s", text);
+	for (char *c = out; *c; c++)
+		if (isspace((unsigned char)*c))
+			*c = '_';
 }
