@@ -23,7 +23,7 @@ $(CARDLIB): $(CARDLIB_SRCS:%.c=$(OBJ)/%.o)
 # What every card program links beside its own folder: the start-up
 # skeleton its main.c fills in (card_main.c), the common options, the
 # stats page, the socket side and the sandbox.
-CARD_MAIN_SRCS := src/cards/card_main.c src/cards/card.c src/cards/card_opts.c \
+CARD_MAIN_SRCS := src/cards/card_main.c src/cards/card.c src/cards/card_opts.c src/cards/page_relay.c \
                   src/cards/stats.c src/cards/vhost/server.c $(JAIL_SRCS)
 
 BLK_SRCS := src/cards/blk/main.c src/cards/blk/opts.c src/cards/blk/device.c src/cards/blk/queue.c \
@@ -60,4 +60,4 @@ $(eval $(call unit_test,test_card_control,tests/unit/test_card_control.c $(IFACE
 # card_stop and the socket side are the test's own, confinement and
 # seccomp wrapped (--wrap), so nothing is closed, listened on, confined or
 # filtered for real in the test process.
-$(eval $(call unit_test,test_card_main,tests/unit/test_card_main.c src/cards/card_main.c src/cards/card_opts.c $(RATELIMIT_SRCS) src/jail/seccomp.c src/jail/confine.c,-lseccomp -lpthread -Xlinker --wrap=jail_confine -Xlinker --wrap=jail_seccomp_apply))
+$(eval $(call unit_test,test_card_main,tests/unit/test_card_main.c src/cards/card_main.c src/cards/card_opts.c src/cards/page_relay.c $(RATELIMIT_SRCS) src/jail/seccomp.c src/jail/confine.c,-lseccomp -lpthread -Xlinker --wrap=jail_confine -Xlinker --wrap=jail_seccomp_apply))

@@ -10,7 +10,8 @@
 
 int card_start(const struct card_opts *o, struct card_stats **stats, struct azerr *e)
 {
-	const int keep[] = { o->fd, o->stats_fd, o->control_fd, o->lazy_mem_fd, o->uffd_dev_fd };
+	const int keep[] = { o->fd, o->stats_fd, o->control_fd, o->lazy_mem_fd, o->page_relay_fd,
+			     o->uffd_dev_fd };
 	int sock_fd = o->fd, stats_fd = o->stats_fd, control_fd = o->control_fd;
 	int type;
 	socklen_t len = sizeof(type);

@@ -11,8 +11,8 @@
 #include "common/err.h"
 
 /* o's fds: --fd N or -1; --stats-fd N or -1; --control-fd N or -1
- * (checked to be a SOCK_SEQPACKET socket); --lazy-mem-fd and
- * --uffd-dev-fd, kept for card_main. *stats is the mapped page, or NULL
+ * (checked to be a SOCK_SEQPACKET socket); --lazy-mem-fd,
+ * --page-relay-fd and --uffd-dev-fd, kept for card_main. *stats is the mapped page, or NULL
  * without one. */
 int card_start(const struct card_opts *o, struct card_stats **stats, struct azerr *e);
 

@@ -6,10 +6,13 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdint.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "cards/card.h"
+#include "cards/page_relay.h"
 #include "cards/vhost/server.h"
 #include "common/log.h"
 #include "common/uffd_pager.h"
@@ -117,32 +120,57 @@ static void *control(void *arg)
 	}
 }
 
-/* On a lazy restore, the pager that serves this card's mapping of guest
- * RAM from the memory file (common/uffd_pager.h), started before the
- * filter like every other thread, and handed to the vhost-user back-end,
- * which registers each region it maps. Without it a page the card touched
- * before azote loaded it would be a fresh page of zeroes in the memfd, the
- * guest's data lost: so a card that cannot make a userfaultfd fails. */
-static int start_pager(const struct card_opts *o, struct azerr *e)
+/* Where a lazy restore's pages come from (common/uffd_pager.h): the
+ * memory file, or azote's page relay. 1 when this is no lazy restore. */
+static int page_source(const struct card_opts *o, struct uffd_source *src, struct azerr *e)
 {
 	struct stat st;
+	int type;
+	socklen_t len = sizeof(type);
 
-	if (o->lazy_mem_fd < 0)
+	*src = (struct uffd_source){ .file_fd = o->lazy_mem_fd, .place = card_page_relay_place,
+				     .arg = (void *)(intptr_t)o->page_relay_fd, .size = UINT64_MAX };
+	if (o->page_relay_fd >= 0) {
+		if (getsockopt(o->page_relay_fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 ||
+		    type != SOCK_SEQPACKET)
+			return azerr_set(e, "--%s %d is not a SOCK_SEQPACKET socket",
+					 CARD_OPT_PAGE_RELAY_FD, o->page_relay_fd);
 		return 0;
+	}
+	if (o->lazy_mem_fd < 0)
+		return 1;
 	if (fstat(o->lazy_mem_fd, &st) < 0 || !S_ISREG(st.st_mode))
 		return azerr_set(e, "--%s %d is not a regular file", CARD_OPT_LAZY_MEM_FD,
 				 o->lazy_mem_fd);
-	int uffd = uffd_open(o->uffd_dev_fd, e);
+	src->size = (uint64_t)st.st_size;
+	return 0;
+}
+
+/* On a lazy restore, the pager that serves this card's mapping of guest
+ * RAM from the memory file or through azote (common/uffd_pager.h),
+ * started before the filter like every other thread, and handed to the
+ * vhost-user back-end, which registers each region it maps. Without it a
+ * page the card touched before it was loaded would be a fresh page of
+ * zeroes in the memfd, the guest's data lost: so a card that cannot make
+ * a userfaultfd fails. */
+static int start_pager(const struct card_opts *o, struct azerr *e)
+{
+	struct uffd_source src;
+	int lazy = page_source(o, &src, e);
+
+	if (lazy)
+		return lazy < 0 ? -1 : 0;
+	int uffd = uffd_open(o->uffd_dev_fd, 0, e);
 	if (o->uffd_dev_fd >= 0)
 		close(o->uffd_dev_fd);
 	if (uffd < 0)
 		return -1;
-	struct uffd_pager *p = uffd_pager_start(uffd, o->lazy_mem_fd, (uint64_t)st.st_size,
-						NULL, e);
+	struct uffd_pager *p = uffd_pager_start(uffd, &src, NULL, e);
 	if (!p)
 		return -1;
 	vu_backend_set_pager(p);
-	log_info("guest RAM restored lazily: faults served from the memory file");
+	log_info("guest RAM restored lazily: faults served %s", src.file_fd < 0 ?
+		 "through azote's page relay" : "from the memory file");
 	return 0;
 }
 

@@ -18,12 +18,14 @@ static int take_common(int c, const char *arg, struct card_opts *o, struct azerr
 	case 'T':
 	case 'C':
 	case 'L':
+	case 'R':
 	case 'Y': {
 		static const struct { int c; const char *name; size_t at; } fds[] = {
 			{ 'f', CARD_OPT_FD, offsetof(struct card_opts, fd) },
 			{ 'T', CARD_OPT_STATS_FD, offsetof(struct card_opts, stats_fd) },
 			{ 'C', CARD_OPT_CONTROL_FD, offsetof(struct card_opts, control_fd) },
 			{ 'L', CARD_OPT_LAZY_MEM_FD, offsetof(struct card_opts, lazy_mem_fd) },
+			{ 'R', CARD_OPT_PAGE_RELAY_FD, offsetof(struct card_opts, page_relay_fd) },
 			{ 'Y', CARD_OPT_UFFD_DEV_FD, offsetof(struct card_opts, uffd_dev_fd) },
 		};
 		size_t i = 0;
@@ -63,7 +65,7 @@ enum card_opts_action card_opts_parse(int argc, char **argv, const struct option
 	int c, r;
 
 	*common = (struct card_opts){ .fd = -1, .stats_fd = -1, .control_fd = -1,
-				      .lazy_mem_fd = -1, .uffd_dev_fd = -1,
+				      .lazy_mem_fd = -1, .page_relay_fd = -1, .uffd_dev_fd = -1,
 				      .log_level = LOG_WARN };
 	opterr = 0;
 	optind = 0; /* full re-initialisation, so that tests can parse again */
@@ -81,6 +83,11 @@ enum card_opts_action card_opts_parse(int argc, char **argv, const struct option
 	}
 	if (optind < argc) {
 		azerr_set(e, "unexpected argument '%s'", argv[optind]);
+		return CARD_OPTS_ERROR;
+	}
+	if (common->lazy_mem_fd >= 0 && common->page_relay_fd >= 0) {
+		azerr_set(e, "give at most one of --%s and --%s: where guest RAM's pages "
+			  "come from", CARD_OPT_LAZY_MEM_FD, CARD_OPT_PAGE_RELAY_FD);
 		return CARD_OPTS_ERROR;
 	}
 	return CARD_OPTS_RUN;

@@ -23,6 +23,7 @@ struct card_opts {
 	int stats_fd;         /* --stats-fd N: azote's counters page, or -1 */
 	int control_fd;       /* --control-fd N: azote's updates, or -1 */
 	int lazy_mem_fd;      /* --lazy-mem-fd N: the memory file to page in from, or -1 */
+	int page_relay_fd;    /* --page-relay-fd N: or azote's page relay, or -1 */
 	int uffd_dev_fd;      /* --uffd-dev-fd N: /dev/userfaultfd, or -1 */
 	enum jail_seccomp_mode seccomp;
 	bool confine;         /* --user given: confine to it (jail/confine.h) */
@@ -37,6 +38,7 @@ struct card_opts {
 	{ CARD_OPT_STATS_FD, required_argument, NULL, 'T' },				\
 	{ CARD_OPT_CONTROL_FD, required_argument, NULL, 'C' },				\
 	{ CARD_OPT_LAZY_MEM_FD, required_argument, NULL, 'L' },				\
+	{ CARD_OPT_PAGE_RELAY_FD, required_argument, NULL, 'R' },			\
 	{ CARD_OPT_UFFD_DEV_FD, required_argument, NULL, 'Y' },				\
 	{ CARD_OPT_SECCOMP, required_argument, NULL, 'S' },				\
 	{ CARD_OPT_USER, required_argument, NULL, 'u' },				\

@@ -65,7 +65,7 @@ bool uffd_ranges_find(const struct uffd_ranges *t, uint64_t addr, uint64_t page,
 	return false;
 }
 
-int uffd_open(int dev_fd, struct azerr *e)
+int uffd_open(int dev_fd, uint64_t features, struct azerr *e)
 {
 	int flags = O_CLOEXEC | O_NONBLOCK;
 	int fd = dev_fd >= 0 ? ioctl(dev_fd, USERFAULTFD_IOC_NEW, flags)
@@ -73,12 +73,13 @@ int uffd_open(int dev_fd, struct azerr *e)
 
 	if (fd < 0)
 		return azerr_set(e, "userfaultfd: %s", strerror(errno));
-	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_api api = { .api = UFFD_API, .features = features };
 	if (ioctl(fd, UFFDIO_API, &api) < 0) {
 		int err = errno;
 		close(fd);
 		errno = err;
-		return azerr_set(e, "UFFDIO_API: %s", strerror(err));
+		return azerr_set(e, "UFFDIO_API (features 0x%llx): %s",
+				 (unsigned long long)features, strerror(err));
 	}
 	if (!(api.features & UFFD_FEATURE_MISSING_SHMEM)) {
 		close(fd);
@@ -89,8 +90,9 @@ int uffd_open(int dev_fd, struct azerr *e)
 }
 
 struct uffd_pager {
-	int uffd, file_fd, stop_fd;
-	uint64_t file_size, page;
+	int uffd, stop_fd;
+	struct uffd_source src;
+	uint64_t page;
 	int (*on_start)(struct azerr *e);
 	pthread_t thread;
 	pthread_mutex_t lock;       /* ranges: the pager reads, the owner changes */
@@ -109,7 +111,9 @@ static void wake(const struct uffd_pager *p, uint64_t addr, uint64_t len)
 			 (unsigned long long)addr, strerror(errno));
 }
 
-/* One missing page at addr: from the file into the memfd. */
+/* One missing page at addr: from the file into the memfd, or placed by
+ * the source's hook, then woken (on the hook's failure the fault stays
+ * pending: waking it would only fault again). */
 static void serve(struct uffd_pager *p, uint64_t addr)
 {
 	uint64_t at, off;
@@ -123,7 +127,14 @@ static void serve(struct uffd_pager *p, uint64_t addr)
 		wake(p, addr & ~(p->page - 1), p->page);
 		return;
 	}
-	ssize_t n = pread_full(p->file_fd, p->buf, (size_t)p->page, (off_t)off);
+	if (p->src.file_fd < 0) {
+		if (p->src.place(p->src.arg, off) == 0) {
+			wake(p, at, p->page);
+			atomic_fetch_add(&p->copied, 1);
+		}
+		return;
+	}
+	ssize_t n = pread_full(p->src.file_fd, p->buf, (size_t)p->page, (off_t)off);
 	if (n != (ssize_t)p->page) {
 		/* The file was checked at its size; one that shrank since
 		 * reads as zeroes past its end rather than hang the guest. */
@@ -183,7 +194,7 @@ static void *run(void *arg)
 	}
 }
 
-struct uffd_pager *uffd_pager_start(int uffd, int file_fd, uint64_t file_size,
+struct uffd_pager *uffd_pager_start(int uffd, const struct uffd_source *src,
 				    int (*on_start)(struct azerr *e), struct azerr *e)
 {
 	struct uffd_pager *p = calloc(1, sizeof(*p));
@@ -194,8 +205,8 @@ struct uffd_pager *uffd_pager_start(int uffd, int file_fd, uint64_t file_size,
 		azerr_set(e, "out of memory for the userfaultfd pager");
 		return NULL;
 	}
-	*p = (struct uffd_pager){ .uffd = uffd, .file_fd = file_fd, .file_size = file_size,
-				  .page = (uint64_t)page, .on_start = on_start };
+	*p = (struct uffd_pager){ .uffd = uffd, .src = *src, .page = (uint64_t)page,
+				  .on_start = on_start };
 	pthread_mutex_init(&p->lock, NULL);
 	p->buf = malloc((size_t)page);
 	p->stop_fd = eventfd(0, EFD_CLOEXEC);
@@ -220,7 +231,7 @@ int uffd_pager_add(struct uffd_pager *p, void *addr, uint64_t len, uint64_t off,
 	uint64_t start = (uintptr_t)addr;
 
 	pthread_mutex_lock(&p->lock);
-	int ret = uffd_ranges_add(&p->ranges, start, len, off, p->file_size, p->page, e);
+	int ret = uffd_ranges_add(&p->ranges, start, len, off, p->src.size, p->page, e);
 	pthread_mutex_unlock(&p->lock);
 	if (ret < 0)
 		return -1;

@@ -14,6 +14,11 @@
  * read and write all of guest RAM through its mapping, gains nothing from
  * the memory file, and azote never writes where a card tells it to.
  *
+ * Where the bytes come from an external page-fault handler instead
+ * (Firecracker's Uffd backend), which serves azote's mapping only, a
+ * card's pager has the page put in place by azote (struct uffd_source's
+ * place) and wakes its fault.
+ *
  * The ranges (struct uffd_ranges) are pure, for tests: where each mapping
  * lies in this process and at which offset of the memfd (= of the file),
  * each checked against the file's size when added. */
@@ -53,26 +58,41 @@ bool uffd_ranges_find(const struct uffd_ranges *t, uint64_t addr, uint64_t page,
 		      uint64_t *page_addr, uint64_t *off);
 
 /* A userfaultfd of this process, close-on-exec and non-blocking, after
- * UFFDIO_API, able to serve missing faults on shmem. From dev_fd, an open
+ * UFFDIO_API asking for features (UFFD_FEATURE_*, 0 for none), able to
+ * serve missing faults on shmem. From dev_fd, an open
  * /dev/userfaultfd (USERFAULTFD_IOC_NEW: what a process without
  * CAP_SYS_PTRACE needs where vm.unprivileged_userfaultfd is 0), or with
  * dev_fd -1 from the userfaultfd syscall. Not UFFD_USER_MODE_ONLY: the
  * kernel touches guest pages too (KVM, a card's io_uring). -1 with e and
  * errno (EPERM, ENOSYS: no userfaultfd here). */
-int uffd_open(int dev_fd, struct azerr *e);
+int uffd_open(int dev_fd, uint64_t features, struct azerr *e);
 
 struct uffd_pager;
 
-/* Starts a pager serving faults from file_fd (file_size bytes; the fd
- * stays the caller's and must stay open until uffd_pager_stop), on uffd
- * (from uffd_open; the pager's from now on). on_start, if not NULL, runs
- * first on the pager's thread (azote's installs the thread's seccomp
- * list there); the pager serves nothing if it fails. NULL with e. */
-struct uffd_pager *uffd_pager_start(int uffd, int file_fd, uint64_t file_size,
+/* Where a pager finds a missing page: file_fd, the memory file, read at
+ * the page's offset (the fd stays the caller's and must stay open until
+ * uffd_pager_stop); or, with file_fd -1, place(arg, off), which puts the
+ * page at memfd offset off in place by other means (a card's page relay
+ * to azote: cards/page_relay.h) and returns 0, or -1 when it cannot, the
+ * fault then left pending. size bounds the ranges' offsets: the file's
+ * size, or UINT64_MAX when place checks them (a card is not told the size
+ * of RAM). */
+struct uffd_source {
+	int file_fd;
+	int (*place)(void *arg, uint64_t off);
+	void *arg;
+	uint64_t size;
+};
+
+/* Starts a pager serving faults from src on uffd (from uffd_open; the
+ * pager's from now on). on_start, if not NULL, runs first on the pager's
+ * thread (azote's installs the thread's seccomp list there); the pager
+ * serves nothing if it fails. NULL with e. */
+struct uffd_pager *uffd_pager_start(int uffd, const struct uffd_source *src,
 				    int (*on_start)(struct azerr *e), struct azerr *e);
 
 /* Registers this process's mapping [addr, addr+len) of the memfd at
- * offset off (checked as uffd_ranges_add does) and serves its faults from
+ * offset off (checked as uffd_ranges_add does, against src's size) and serves its faults from
  * then on. -1 with e: then nothing is registered. */
 int uffd_pager_add(struct uffd_pager *p, void *addr, uint64_t len, uint64_t off,
 		   struct azerr *e);
@@ -85,7 +105,7 @@ void uffd_pager_remove(struct uffd_pager *p, void *addr);
  * unregisters every range (a later fault then fills with zeroes: call it
  * once nothing will touch the mappings, or once they are gone). Returns
  * the pages p put in place (copies that found the page there not
- * counted), read once its thread has ended: a fault is woken by its copy,
+ * counted; with a place hook, the pages it placed), read once its thread has ended: a fault is woken by its copy,
  * before the thread counts it, so a count read while it runs may be one
  * short. 0 for a NULL p. */
 uint64_t uffd_pager_stop(struct uffd_pager *p);

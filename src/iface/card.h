@@ -17,7 +17,8 @@
 #define CARD_SOCKET_FD 3
 #define CARD_STATS_FD  4
 /* On a lazy restore (docs/snapshot.md, "Memory"): the snapshot's memory
- * file, read-only, and /dev/userfaultfd when azote could open it. */
+ * file, read-only, or the card's end of the page relay, and
+ * /dev/userfaultfd when azote could open it. */
 #define CARD_LAZY_MEM_FD 6
 #define CARD_UFFD_DEV_FD 7
 
@@ -31,6 +32,11 @@
 /* N: guest RAM is being restored lazily from the memory file on fd N: the
  * card serves the faults on its own mapping of it (common/uffd_pager.h). */
 #define CARD_OPT_LAZY_MEM_FD "lazy-mem-fd"
+/* N: guest RAM is being restored from an external page-fault handler
+ * (Firecracker's Uffd backend): the card serves the faults on its own
+ * mapping by asking azote over the page relay on fd N
+ * (iface/page_relay.h). Given at CARD_LAZY_MEM_FD, instead of the file. */
+#define CARD_OPT_PAGE_RELAY_FD "page-relay-fd"
 /* N: an open /dev/userfaultfd to make the card's userfaultfd with. */
 #define CARD_OPT_UFFD_DEV_FD "uffd-dev-fd"
 #define CARD_OPT_HELP      "help"

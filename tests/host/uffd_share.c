@@ -37,14 +37,16 @@ static long reader(int memfd, int filefd, int backward)
 {
 	struct azerr e;
 	uint8_t *want = malloc((size_t)page);
-	int uffd = uffd_open(-1, &e);
+	int uffd = uffd_open(-1, 0, &e);
 	if (uffd < 0) {
 		fprintf(stderr, "uffd-share: %s\n", e.msg);
 		exit(errno == EPERM || errno == ENOSYS ? 77 : 1);
 	}
 	uint8_t *m = mmap(NULL, PAGES * (size_t)page, PROT_READ | PROT_WRITE, MAP_SHARED,
 			  memfd, 0);
-	struct uffd_pager *p = uffd_pager_start(uffd, filefd, PAGES * (uint64_t)page, NULL, &e);
+	struct uffd_pager *p = uffd_pager_start(uffd, &(struct uffd_source){ .file_fd = filefd,
+							.size = PAGES * (uint64_t)page },
+						NULL, &e);
 	if (m == MAP_FAILED || !want || !p ||
 	    uffd_pager_add(p, m, PAGES * (uint64_t)page, 0, &e) < 0) {
 		fprintf(stderr, "uffd-share: %s\n", p ? e.msg : "set-up failed");

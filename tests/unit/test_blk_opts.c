@@ -48,8 +48,15 @@ static void test_full(void **state)
 	assert_int_equal(o.card.stats_fd, -1);
 	assert_int_equal(o.card.control_fd, -1);
 	assert_int_equal(o.card.lazy_mem_fd, -1);
+	assert_int_equal(o.card.page_relay_fd, -1);
 	assert_int_equal(o.card.uffd_dev_fd, -1);
 	assert_false(o.ro || o.direct || o.card.confine);
+	/* A restore from a page-fault handler: the relay in the file's place. */
+	assert_int_equal(blk_opts_parse(ARGC("--image", "d", "--fd", "3", "--page-relay-fd", "6"),
+					ARGV("--image", "d", "--fd", "3", "--page-relay-fd", "6"),
+					&o, &e), CARD_OPTS_RUN);
+	assert_int_equal(o.card.page_relay_fd, 6);
+	assert_int_equal(o.card.lazy_mem_fd, -1);
 	assert_int_equal(o.queues, 1);
 	assert_int_equal(o.poll_us, BLK_POLL_US_DEFAULT);
 	assert_int_equal(o.card.seccomp, JAIL_SECCOMP_KILL);
@@ -67,6 +74,9 @@ static void test_refused(void **state)
 		{ { "--control-fd", "x" }, "--control-fd 'x': must be a number from 3 to 65535" },
 		{ { "--lazy-mem-fd", "1" }, "--lazy-mem-fd '1': must be a number from 3 to 65535" },
 		{ { "--uffd-dev-fd", "65536" }, "--uffd-dev-fd '65536': must be a number from 3 to 65535" },
+		{ { "--page-relay-fd", "-1" }, "--page-relay-fd '-1': must be a number from 3 to 65535" },
+		{ { "--lazy-mem-fd", "6", "--page-relay-fd", "7" },
+		  "at most one of --lazy-mem-fd and --page-relay-fd" },
 		{ { "--seccomp", "maybe" }, "--seccomp 'maybe': must be kill, log or off" },
 		{ { "--user", "0" }, "--user '0': must be UID or UID:GID" },
 		{ { "--log-level", "loud" }, "--log-level 'loud': must be error, warning, info or debug" },
