@@ -15,3 +15,17 @@ PROGRAMS += $(BUILD)/tests/uffd-share
 $(BUILD)/tests/uffd-share: $(OBJ)/tests/host/uffd_share.o $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ -lpthread
+# Firecracker's Uffd backend with a card (test 71, no KVM): an external
+# handler of the tests' own, and azote's and a card's parts of the load.
+PROGRAMS += $(BUILD)/tests/uffd-handler $(BUILD)/tests/uffd-relay
+$(BUILD)/tests/uffd-handler: $(OBJ)/tests/host/uffd_handler.o $(OBJ)/tests/host/fd_recv.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ -ljansson
+$(BUILD)/tests/uffd-relay: $(OBJ)/tests/host/uffd_relay.o $(OBJ)/src/vmm/uffd_handoff.o $(OBJ)/src/cards/page_relay.o \
+                           $(OBJ)/src/vmm/page_relay.o $(OBJ)/src/base/guest_mem.o $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ -ljansson -lpthread
+$(eval $(call unit_test,test_page_relay,tests/unit/test_page_relay.c src/vmm/page_relay.c src/base/guest_mem.c,-lpthread))
+$(eval $(call unit_test,test_uffd_handoff,tests/unit/test_uffd_handoff.c tests/host/fd_recv.c src/vmm/uffd_handoff.c src/base/guest_mem.c,-ljansson))
+# The relay's check of a card's request (an offset) against guest RAM.
+$(eval $(call fuzzer,fuzz_page_relay,fuzz/fuzz_page_relay.c src/vmm/page_relay.c src/arch/x86/e820.c src/base/guest_mem.c))

@@ -166,15 +166,10 @@ static int configure(void *arg, const char *json, size_t len, const char *name,
 	return 0;
 }
 
-int api_snapshot_load_locked(struct api *api, const char *snap_path, const char *mem_path,
-			     bool resume, const json_t *overrides, int track_dirty,
-			     struct azerr *e)
+int api_snapshot_load_locked(struct api *api, struct snapshot_load_req *req,
+			     const json_t *overrides, int track_dirty, struct azerr *e)
 {
 	struct load_args args = { overrides, track_dirty };
-	struct snapshot_load_req req = {
-		.snapshot_path = snap_path, .mem_path = mem_path, .resume = resume,
-		.configure = configure, .arg = &args,
-	};
 	struct vm_config old = api->cfg;
 	struct azerr why;
 
@@ -188,8 +183,10 @@ int api_snapshot_load_locked(struct api *api, const char *snap_path, const char 
 	/* The machine becomes the snapshot's, in api->cfg itself (the VMM
 	 * keeps a pointer to it, as after start); the logger and metrics stay
 	 * this process's. On failure the old configuration comes back. */
+	req->configure = configure;
+	req->arg = &args;
 	vm_config_init(&api->cfg);
-	if (api->p.ops->snapshot_load(api->p.ctx, &req, &api->cfg, &why)) {
+	if (api->p.ops->snapshot_load(api->p.ctx, req, &api->cfg, &why)) {
 		vm_config_free(&api->cfg);
 		api->cfg = old;
 		return azerr_set(e, "Failed to restore from snapshot: %s", why.msg);
@@ -199,30 +196,29 @@ int api_snapshot_load_locked(struct api *api, const char *snap_path, const char 
 	memset(&old.logger, 0, sizeof(old.logger));
 	old.metrics_path = NULL;
 	vm_config_free(&old);
-	api_started_locked(api, resume ? API_RUNNING : API_PAUSED);
-	log_info("microVM restored from %s (%s)", snap_path, resume ? "resumed" : "paused");
+	api_started_locked(api, req->resume ? API_RUNNING : API_PAUSED);
+	log_info("microVM restored from %s (%s)", req->snapshot_path,
+		 req->resume ? "resumed" : "paused");
 	return 0;
 }
 
 static int apply_load(struct api *api, const json_t *body, struct azerr *e)
 {
 	const json_t *backend = json_object_get(body, "mem_backend");
-	const char *mem = backend ? jstr(backend, "backend_path") : jstr(body, "mem_file_path");
+	struct snapshot_load_req req = {
+		.snapshot_path = jstr(body, "snapshot_path"),
+		.mem_path = backend ? jstr(backend, "backend_path") : jstr(body, "mem_file_path"),
+		.mem_uffd = backend && !strcmp(jstr(backend, "backend_type"), "Uffd"),
+		.resume = jbool(body, "resume_vm", false),
+	};
 
-	if (backend && strcmp(jstr(backend, "backend_type"), "File"))
-		return azerr_set(e, "The requested operation is not supported: azote loads "
-				 "guest memory from a file only (mem_backend.backend_type File, "
-				 "which it pages in itself with userfaultfd), not from an "
-				 "external page-fault handler (Uffd)");
 	/* Firecracker's reading: the old name is an alias, and a loaded VM
 	 * tracks dirty pages only when the load asks, whatever the snapshot's
 	 * machine did. */
 	if (jbool(body, "enable_diff_snapshots", false))
 		log_warn("PUT /snapshot/load: mem_file_path and enable_diff_snapshots fields "
 			 "are deprecated.");
-	return api_snapshot_load_locked(api, jstr(body, "snapshot_path"), mem,
-					jbool(body, "resume_vm", false),
-					json_object_get(body, "network_overrides"),
+	return api_snapshot_load_locked(api, &req, json_object_get(body, "network_overrides"),
 					jbool(body, "track_dirty_pages", false) ||
 					jbool(body, "enable_diff_snapshots", false), e);
 }
@@ -233,10 +229,13 @@ const struct body_op op_snapshot_load = { .check = load_check, .when = PRE_BOOT,
 int api_snapshot_load(struct api *api, const char *snap_path, const char *mem_path,
 		      bool resume, struct azerr *e)
 {
+	struct snapshot_load_req req = {
+		.snapshot_path = snap_path, .mem_path = mem_path, .resume = resume,
+	};
 	int ret;
 
 	pthread_mutex_lock(&api->lock);
-	ret = api_snapshot_load_locked(api, snap_path, mem_path, resume, NULL, -1, e);
+	ret = api_snapshot_load_locked(api, &req, NULL, -1, e);
 	pthread_mutex_unlock(&api->lock);
 	return ret;
 }

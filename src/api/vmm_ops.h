@@ -51,6 +51,7 @@ enum snapshot_type { SNAPSHOT_FULL, SNAPSHOT_DIFF };
 struct snapshot_load_req {
 	const char *snapshot_path;
 	const char *mem_path;
+	bool mem_uffd;   /* mem_path is the socket of a page-fault handler (Uffd) */
 	bool resume;
 	/* The configuration the snapshot recorded (json, len bytes) into
 	 * cfg; name is the snapshot, for messages. */

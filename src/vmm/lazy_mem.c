@@ -5,11 +5,19 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <linux/userfaultfd.h>
+
 #include "common/log.h"
 #include "vmm/sandbox.h"
 #include "vmm/snapshot_mem.h"
+#include "vmm/uffd_handoff.h"
 
 static bool eager;
+
+void lazy_mem_init(struct lazy_mem *l)
+{
+	*l = (struct lazy_mem){ .file_fd = -1, .handler_fd = -1, .uffd = -1, .uffd_dev_fd = -1 };
+}
 
 void lazy_mem_set_eager(bool e)
 {
@@ -23,28 +31,39 @@ static int enter_pager_sandbox(struct azerr *e)
 	return vmm_sandbox_enter(VMM_ROLE_PAGER, NULL, e);
 }
 
+/* Why azote and its cards cannot take guest RAM lazily here, or NULL:
+ * then l->uffd_dev_fd is open when the cards need it. */
+static const char *cannot_lazy(struct lazy_mem *l, bool cards_ours)
+{
+	/* Its "vmm" program would bind the pager or relay threads, for
+	 * which Firecracker (whose VMM serves no page faults) has no rules. */
+	if (vmm_sandbox_custom())
+		return "--seccomp-filter's programs have no rules for a page-fault server";
+	if (!cards_ours)
+		return "a device is served by a vhost-user back-end azote did not start, "
+		       "which it cannot hand the memory's pages";
+	/* The device node lets a card confined to another user, without
+	 * CAP_SYS_PTRACE, make a userfaultfd that sees kernel faults. */
+	l->uffd_dev_fd = open("/dev/userfaultfd", O_RDWR | O_CLOEXEC);
+	if (l->uffd_dev_fd < 0 && vmm_sandbox_card_user())
+		return "the cards run confined and /dev/userfaultfd cannot be opened";
+	return NULL;
+}
+
 /* Why not lazily, or NULL: then l holds the pager and what the cards need. */
 static const char *try_lazy(struct lazy_mem *l, struct guest_mem *m, bool cards_ours,
 			    struct azerr *e)
 {
 	if (eager)
 		return "--eager-mem";
-	/* Its "vmm" program would bind the pager thread, for which
-	 * Firecracker (whose VMM serves no page faults) has no rules. */
-	if (vmm_sandbox_custom())
-		return "--seccomp-filter's programs have no rules for a page-fault server";
-	if (!cards_ours)
-		return "a device is served by a vhost-user back-end azote did not start, "
-		       "which it cannot hand the memory file";
-	/* The device node lets a card confined to another user, without
-	 * CAP_SYS_PTRACE, make a userfaultfd that sees kernel faults. */
-	l->uffd_dev_fd = open("/dev/userfaultfd", O_RDWR | O_CLOEXEC);
-	if (l->uffd_dev_fd < 0 && vmm_sandbox_card_user())
-		return "the cards run confined and /dev/userfaultfd cannot be opened";
-	int uffd = uffd_open(l->uffd_dev_fd, e);
+	const char *why = cannot_lazy(l, cards_ours);
+	if (why)
+		return why;
+	int uffd = uffd_open(l->uffd_dev_fd, 0, e);
 	if (uffd < 0)
 		return e->msg;
-	l->pager = uffd_pager_start(uffd, l->file_fd, m->ram_size, enter_pager_sandbox, e);
+	struct uffd_source src = { .file_fd = l->file_fd, .size = m->ram_size };
+	l->pager = uffd_pager_start(uffd, &src, enter_pager_sandbox, e);
 	if (!l->pager)
 		return e->msg;
 	for (int i = 0; i < m->nr_regions; i++)
@@ -59,7 +78,7 @@ int lazy_mem_load(struct lazy_mem *l, struct guest_mem *m, const char *path, boo
 {
 	struct azerr why;
 
-	*l = (struct lazy_mem){ .file_fd = -1, .uffd_dev_fd = -1 };
+	lazy_mem_init(l);
 	l->file_fd = snapshot_mem_open(m, path, e);
 	if (l->file_fd < 0)
 		return -1;
@@ -79,12 +98,35 @@ int lazy_mem_load(struct lazy_mem *l, struct guest_mem *m, const char *path, boo
 	return ret;
 }
 
+int lazy_mem_handoff(struct lazy_mem *l, struct guest_mem *m, const char *path,
+		     bool cards_ours, struct azerr *e)
+{
+	lazy_mem_init(l);
+	const char *why = cannot_lazy(l, cards_ours);
+	if (why) {
+		azerr_set(e, "guest memory from the page-fault handler at %s: %s", path, why);
+		goto fail;
+	}
+	/* Firecracker's: handlers written for it may count on it. */
+	l->uffd = uffd_open(l->uffd_dev_fd, UFFD_FEATURE_EVENT_REMOVE, e);
+	if (l->uffd < 0 || (l->handler_fd = uffd_handoff(m, l->uffd, path, e)) < 0)
+		goto fail;
+	log_info("guest memory handed to the page-fault handler at %s (userfaultfd)", path);
+	return 0;
+fail:
+	lazy_mem_stop(l);
+	return -1;
+}
+
+/* The handler's userfaultfd stays open here while the VM lives, as in
+ * Firecracker: if the handler dies, a fault then waits rather than finding
+ * the range unregistered and a page of zeroes in place of the guest's. */
 void lazy_mem_stop(struct lazy_mem *l)
 {
 	uffd_pager_stop(l->pager);
-	if (l->file_fd >= 0)
-		close(l->file_fd);
-	if (l->uffd_dev_fd >= 0)
-		close(l->uffd_dev_fd);
-	*l = (struct lazy_mem){ .file_fd = -1, .uffd_dev_fd = -1 };
+	const int fds[] = { l->file_fd, l->handler_fd, l->uffd, l->uffd_dev_fd };
+	for (unsigned i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	lazy_mem_init(l);
 }

@@ -1,11 +1,17 @@
-/* Loading a snapshot's guest RAM lazily (docs/snapshot.md, "Memory"):
- * azote's mapping of the memfd registered with a userfaultfd, whose faults
- * a pager thread serves from the memory file (common/uffd_pager.h); each
- * card azote starts for the VM is handed the file and serves the faults
- * on its own mapping the same way (vmm/vhost_dev.c, cards/card_main.c).
- * Where that cannot be done the whole file is read before the guest runs,
- * as --eager-mem asks (and with --seccomp-filter, whose programs know no
- * pager thread). */
+/* Loading a snapshot's guest RAM lazily (docs/snapshot.md, "Memory"), from
+ * one of Firecracker's two memory backends:
+ * - File: azote's mapping of the memfd registered with a userfaultfd,
+ *   whose faults a pager thread serves from the memory file
+ *   (common/uffd_pager.h); each card azote starts for the VM is handed the
+ *   file and serves the faults on its own mapping the same way
+ *   (vmm/vhost_dev.c, cards/card_main.c). Where that cannot be done the
+ *   whole file is read before the guest runs, as --eager-mem asks (and
+ *   with --seccomp-filter, whose programs know no pager thread).
+ * - Uffd: azote's mapping registered with a userfaultfd handed to an
+ *   external page-fault handler (vmm/uffd_handoff.h), which serves it;
+ *   each card serves the faults on its own mapping by asking azote, whose
+ *   touch of the page the handler serves (vmm/page_relay.h). No fallback:
+ *   only the handler has the bytes. */
 #ifndef AZOTE_VMM_LAZY_MEM_H
 #define AZOTE_VMM_LAZY_MEM_H
 
@@ -16,12 +22,17 @@
 #include "common/uffd_pager.h"
 
 struct lazy_mem {
-	int file_fd;                /* the memory file, -1 when not lazy */
+	int file_fd;                /* File: the memory file, -1 when not lazy */
+	int handler_fd;             /* Uffd: the connection to the handler, or -1 */
+	int uffd;                   /* Uffd: the handler's userfaultfd, azote's copy, or -1 */
 	int uffd_dev_fd;            /* /dev/userfaultfd for the cards, or -1 */
-	struct uffd_pager *pager;   /* azote's own */
+	struct uffd_pager *pager;   /* File: azote's own */
 };
 
-/* --eager-mem: every later load reads the whole file first. */
+/* Nothing loaded lazily: every fd -1. */
+void lazy_mem_init(struct lazy_mem *l);
+
+/* --eager-mem: every later load from a file reads the whole file first. */
 void lazy_mem_set_eager(bool eager);
 
 /* Fills m's RAM from path (checked: snapshot_mem_open): lazily when
@@ -33,7 +44,16 @@ void lazy_mem_set_eager(bool eager);
 int lazy_mem_load(struct lazy_mem *l, struct guest_mem *m, const char *path, bool cards_ours,
 		  struct azerr *e);
 
-/* Stops the pager and closes the file: once the cards and vCPUs are gone. */
+/* Hands m's RAM to the page-fault handler listening at path (the Uffd
+ * backend): every device must be served by a card azote starts
+ * (cards_ours), whose relay it will answer. l->handler_fd >= 0 after:
+ * the cards must be started with a page relay (vmm/vhost_dev.c). -1 with
+ * e naming path: nothing is left open. */
+int lazy_mem_handoff(struct lazy_mem *l, struct guest_mem *m, const char *path,
+		     bool cards_ours, struct azerr *e);
+
+/* Stops the pager and closes what l holds: once the cards and vCPUs are
+ * gone. */
 void lazy_mem_stop(struct lazy_mem *l);
 
 #endif

@@ -129,6 +129,13 @@ static const struct jail_syscall_arg pager_args[] = {
 	TERMINAL_IOCTLS(SYS_ioctl),
 };
 
+/* A card's page relay (vmm/page_relay.c), on a restore from an external
+ * page-fault handler: reads the card's request, touches the page (the
+ * fault is the handler's to serve), writes the answer; the base list
+ * covers it. */
+static const int relay_syscalls[] = { COMMON_SYSCALLS };
+static const struct jail_syscall_arg relay_args[] = { TERMINAL_IOCTLS(SYS_ioctl) };
+
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 static const struct jail_filter filters[] = {
@@ -152,6 +159,10 @@ static const struct jail_filter filters[] = {
 		.syscalls = pager_syscalls, .nr_syscalls = N(pager_syscalls),
 		.args = pager_args, .nr_args = N(pager_args), .this_thread_only = true,
 	},
+	[VMM_ROLE_RELAY] = {
+		.syscalls = relay_syscalls, .nr_syscalls = N(relay_syscalls),
+		.args = relay_args, .nr_args = N(relay_args), .this_thread_only = true,
+	},
 };
 
 void vmm_sandbox_set_mode(enum jail_seccomp_mode mode)
@@ -171,6 +182,7 @@ static const enum fc_category role_category[] = {
 	[VMM_ROLE_API] = FC_CAT_API,
 	[VMM_ROLE_METRICS] = FC_CAT_VMM,
 	[VMM_ROLE_PAGER] = FC_CAT_VMM,
+	[VMM_ROLE_RELAY] = FC_CAT_VMM,
 };
 
 /* Installs one program in a child that then ends: the kernel's verdict on

@@ -29,6 +29,7 @@ enum vmm_role {
 	VMM_ROLE_API,        /* the HTTP thread: parses requests, hands them over */
 	VMM_ROLE_METRICS,    /* the periodic metrics writer */
 	VMM_ROLE_PAGER,      /* a lazy restore's page-fault server (vmm/lazy_mem.h) */
+	VMM_ROLE_RELAY,      /* a card's page relay (vmm/page_relay.h) */
 };
 
 /* Sets the mode every later vmm_sandbox_enter uses (default: kill). */

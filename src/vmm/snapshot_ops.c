@@ -146,7 +146,7 @@ int snapshot_load(struct vm *vm, const struct snapshot_load_req *req, struct vm_
 		return -1;
 	}
 	/* vm_create_restored leaves nothing behind when it fails. */
-	int ret = vm_create_restored(vm, cfg, mem_path, e);
+	int ret = vm_create_restored(vm, cfg, mem_path, req->mem_uffd, e);
 	free(mem_path);
 	if (ret == 0) {
 		ret = vm_snapshot_restore(vm, &s, e);

@@ -17,6 +17,7 @@
 #include "iface/card_control.h"
 #include "vmm/card_spawn.h"
 #include "vmm/kvm_host.h"
+#include "vmm/page_relay.h"
 #include "vmm/sandbox.h"
 #include "vmm/vm.h"
 
@@ -333,28 +334,55 @@ static int card_command(struct vhost_dev *d, const void *dev, struct card_argv *
 	card_argv_opt_u(a, CARD_OPT_STATS_FD, CARD_STATS_FD);
 	card_argv_opt_u(a, CARD_OPT_CONTROL_FD, CARD_CONTROL_FD);
 	/* A lazy restore: the card serves the faults on its own mapping of
-	 * guest RAM from the memory file (vmm/lazy_mem.h). */
-	if (d->vm->lazy.file_fd >= 0)
-		card_argv_opt_u(a, CARD_OPT_LAZY_MEM_FD, CARD_LAZY_MEM_FD);
-	if (d->vm->lazy.file_fd >= 0 && d->vm->lazy.uffd_dev_fd >= 0)
+	 * guest RAM from the memory file, or through azote from the
+	 * page-fault handler (vmm/lazy_mem.h). */
+	bool lazy = d->vm->lazy.file_fd >= 0 || d->vm->lazy.handler_fd >= 0;
+	if (lazy)
+		card_argv_opt_u(a, d->vm->lazy.file_fd >= 0 ? CARD_OPT_LAZY_MEM_FD :
+				CARD_OPT_PAGE_RELAY_FD, CARD_LAZY_MEM_FD);
+	if (lazy && d->vm->lazy.uffd_dev_fd >= 0)
 		card_argv_opt_u(a, CARD_OPT_UFFD_DEV_FD, CARD_UFFD_DEV_FD);
 	return card_argv_done(a, e);
 }
 
+static int enter_relay_sandbox(struct azerr *e)
+{
+	return vmm_sandbox_enter(VMM_ROLE_RELAY, NULL, e);
+}
+
+/* On a restore from a page-fault handler (vmm/lazy_mem.h), the card's end
+ * of its page relay, azote's end served from now on (d->relay); -1 with
+ * e. */
+static int start_relay(struct vhost_dev *d, struct azerr *e)
+{
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return azerr_set(e, "%s: page relay socketpair: %s", d->name, strerror(errno));
+	d->relay = page_relay_start(&d->vm->mem, sv[0], enter_relay_sandbox, e);
+	if (!d->relay) {
+		close(sv[1]);
+		return -1;
+	}
+	return sv[1];
+}
+
 /* Starts the card for dev, serving the other end of a socketpair, with its
- * stats page and its control channel (iface/card_control.h). */
+ * stats page, its control channel (iface/card_control.h) and, on a lazy
+ * restore, the memory file or its page relay. */
 static int start_card(struct vhost_dev *d, const void *dev, struct azerr *e)
 {
 	struct card_argv *a = malloc(sizeof(*a));
 	int sock, extra[4] = { -1, -1, d->vm->lazy.file_fd, d->vm->lazy.uffd_dev_fd };
-	int ctl[2] = { -1, -1 };
+	int ctl[2] = { -1, -1 }, relay = -1;
 	pid_t pid = -1;
 
 	if (!a)
 		return azerr_set(e, "%s: out of memory", d->name);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0)
 		azerr_set(e, "%s: control socketpair: %s", d->name, strerror(errno));
-	else if (card_command(d, dev, a, e) == 0 && (extra[0] = create_stats(d, e)) >= 0) {
+	else if (card_command(d, dev, a, e) == 0 && (extra[0] = create_stats(d, e)) >= 0 &&
+		 (d->vm->lazy.handler_fd < 0 || (extra[2] = relay = start_relay(d, e)) >= 0)) {
 		extra[1] = ctl[1];
 		pid = jail_spawn_card(a->argv, extra, 4, &sock, e);
 	}
@@ -362,6 +390,8 @@ static int start_card(struct vhost_dev *d, const void *dev, struct azerr *e)
 		close(extra[0]);
 	if (ctl[1] >= 0)
 		close(ctl[1]);
+	if (relay >= 0)
+		close(relay);
 	free(a);
 	if (pid < 0) {
 		if (ctl[0] >= 0)
@@ -485,6 +515,11 @@ void vhost_dev_destroy(struct vhost_dev *d)
 	if (d->card_pid > 0)
 		reap_card(d->card_pid);
 	d->card_pid = 0;
+	/* The card is gone: its relay reads the end of the stream. */
+	if (d->relay)
+		log_info("%s: %llu pages relayed to the page-fault handler", d->name,
+			 (unsigned long long)page_relay_stop(d->relay));
+	d->relay = NULL;
 	if (d->stats)
 		munmap((void *)d->stats, CARD_STATS_SIZE);
 	d->stats = NULL;

@@ -53,6 +53,7 @@ struct vhost_dev {
 	const uint16_t *restored_base;
 	pid_t card_pid;             /* the card azote started, or 0 */
 	int ctl_fd;                 /* its control channel, or -1 */
+	struct page_relay *relay;   /* its page relay (vmm/page_relay.h), or NULL */
 	const struct card_stats *stats; /* its counters (read-only), or NULL */
 };
 

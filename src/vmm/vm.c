@@ -134,18 +134,22 @@ static bool cards_ours(const struct vm_config *c)
 }
 
 /* c's RAM, zeroed, or filled from a snapshot's memory file (lazily where
- * it can: vmm/lazy_mem.h). With
+ * it can: vmm/lazy_mem.h) or, with mem_uffd, by the page-fault handler
+ * listening at mem_path. With
  * track_dirty_pages, the record of what changes (vmm/dirty_log.h): made
  * before the devices, whose back-ends are given its log, and KVM logs the
  * vCPUs' writes to every RAM slot. At boot everything counts as changed
  * (azote's own writes of the kernel and tables are not logged); a restore
  * starts from the memory file, so nothing has changed yet. */
 static int create_memory(struct vm *vm, const struct vm_config *c, const char *mem_path,
-			 struct azerr *e)
+			 bool mem_uffd, struct azerr *e)
 {
+	int (*load)(struct lazy_mem *l, struct guest_mem *m, const char *path,
+		    bool cards_ours, struct azerr *e) = mem_uffd ? lazy_mem_handoff : lazy_mem_load;
+
 	e820_ram_layout(&vm->mem, c->mem_bytes);
 	if (guest_mem_create(&vm->mem, e) < 0 ||
-	    (mem_path && lazy_mem_load(&vm->lazy, &vm->mem, mem_path, cards_ours(c), e) < 0) ||
+	    (mem_path && load(&vm->lazy, &vm->mem, mem_path, cards_ours(c), e) < 0) ||
 	    (c->track_dirty_pages && dirty_log_create(&vm->dirty, &vm->mem, !mem_path, e) < 0))
 		return -1;
 	for (int i = 0; i < vm->mem.nr_regions; i++) {
@@ -282,7 +286,7 @@ static void vm_zero(struct vm *vm)
 	memset(vm, 0, sizeof(*vm));
 	vm->kvm_fd = vm->vm_fd = vm->stop_evfd = vm->uart_space_evfd = -1;
 	vm->mem.fd = -1;
-	vm->lazy.file_fd = vm->lazy.uffd_dev_fd = -1;
+	lazy_mem_init(&vm->lazy);
 	dirty_log_none(&vm->dirty);
 	vm->loop.epfd = -1;
 	pthread_mutex_init(&vm->lock, NULL);
@@ -315,9 +319,9 @@ static int load_kernel(struct vm *vm, const struct vm_config *c, struct azerr *e
 
 /* vm_create, or with mem_path the same machine for a snapshot's restore:
  * RAM from the memory file (which holds the kernel and boot tables the
- * guest was booted with), nothing loaded. */
+ * guest was booted with) or its handler (mem_uffd), nothing loaded. */
 static int build(struct vm *vm, const struct vm_config *c, const char *mem_path,
-		 struct azerr *e)
+		 bool mem_uffd, struct azerr *e)
 {
 	vm_zero(vm);
 	if (event_loop_init(&vm->loop, e) < 0)
@@ -348,7 +352,7 @@ static int build(struct vm *vm, const struct vm_config *c, const char *mem_path,
 		azerr_set(e, "cannot create eventfds: %s", strerror(errno));
 		goto fail;
 	}
-	if (create_memory(vm, c, mem_path, e) || create_platform(vm, e) ||
+	if (create_memory(vm, c, mem_path, mem_uffd, e) || create_platform(vm, e) ||
 	    create_devices(vm, c, e) || (!mem_path && load_kernel(vm, c, e) < 0))
 		goto fail;
 
@@ -371,13 +375,13 @@ fail:
 
 int vm_create(struct vm *vm, const struct vm_config *c, struct azerr *e)
 {
-	return build(vm, c, NULL, e);
+	return build(vm, c, NULL, false, e);
 }
 
 int vm_create_restored(struct vm *vm, const struct vm_config *c, const char *mem_path,
-		       struct azerr *e)
+		       bool mem_uffd, struct azerr *e)
 {
-	return build(vm, c, mem_path, e);
+	return build(vm, c, mem_path, mem_uffd, e);
 }
 
 int vm_start(struct vm *vm, struct azerr *e)

@@ -110,10 +110,11 @@ struct vm {
  * so far is released and e says why. */
 int vm_create(struct vm *vm, const struct vm_config *c, struct azerr *e);
 /* The same machine with its RAM read from a snapshot's memory file
- * (vmm/snapshot_mem.h) and no kernel loaded: its state is restored next
- * (vmm/snapshot.h), before vm_start. */
+ * (vmm/snapshot_mem.h), or with mem_uffd served by the page-fault handler
+ * listening at mem_path (vmm/lazy_mem.h), and no kernel loaded: its state
+ * is restored next (vmm/snapshot.h), before vm_start. */
 int vm_create_restored(struct vm *vm, const struct vm_config *c, const char *mem_path,
-		       struct azerr *e);
+		       bool mem_uffd, struct azerr *e);
 /* Starts the vCPU threads. */
 int vm_start(struct vm *vm, struct azerr *e);
 /* Serves the main loop (after vm_start), with in_fd as console input, until

@@ -110,9 +110,6 @@ static void test_load_bodies(void **state)
 		{ "PUT", "/snapshot/load", "{\"snapshot_path\": \"@/s\", "
 		  "\"mem_backend\": {\"backend_type\": \"Disk\", \"backend_path\": \"@/m\"}}",
 		  "unknown variant `Disk` for field `mem_backend.backend_type`" },
-		{ "PUT", "/snapshot/load", "{\"snapshot_path\": \"@/s\", "
-		  "\"mem_backend\": {\"backend_type\": \"Uffd\", \"backend_path\": \"@/m\"}}",
-		  "not from an external page-fault handler (Uffd)" },
 		{ "PUT", "/snapshot/load", "{\"snapshot_path\": \"@/s\", \"mem_file_path\": \"@/m\", "
 		  "\"network_overrides\": [{\"iface_id\": \"net1\", \"host_dev_name\": \"a/b\"}]}",
 		  "network_overrides[0].host_dev_name" },
@@ -252,6 +249,32 @@ static void test_diff(void **state)
 	assert_non_null(strstr(f->fake.snap_config, "\"track_dirty_pages\":true"));
 }
 
+/* Firecracker's two memory backends reach the VMM as they were asked
+ * for: the File backend's path as mem_file_path's, the Uffd backend's as
+ * the socket of a page-fault handler. */
+static void test_load_backends(void **state)
+{
+	struct api_fixture *f = *state;
+	static const char *const loads[] = {
+		"{\"snapshot_path\": \"@/vm.snap\", \"mem_file_path\": \"@/vm.mem\"}",
+		"{\"snapshot_path\": \"@/vm.snap\", \"mem_backend\": "
+		"{\"backend_type\": \"File\", \"backend_path\": \"@/vm.mem\"}}",
+		"{\"snapshot_path\": \"@/vm.snap\", \"mem_backend\": "
+		"{\"backend_type\": \"Uffd\", \"backend_path\": \"@/uffd.sock\"}}",
+	};
+	static const char *const paths[] = { "/vm.mem", "/vm.mem", "/uffd.sock" };
+	static const bool uffd[] = { false, false, true };
+
+	boot_tracking_paused(f);
+	assert_int_equal(fx_req_at(f, "PUT", "/snapshot/create", create_body), 204);
+	for (size_t i = 0; i < sizeof(loads) / sizeof(loads[0]); i++) {
+		fresh_api(f);
+		assert_int_equal(fx_req_at(f, "PUT", "/snapshot/load", loads[i]), 204);
+		assert_non_null(strstr(f->fake.mem_path, paths[i]));
+		assert_int_equal(f->fake.load_uffd, uffd[i]);
+	}
+}
+
 /* machine-config.track_dirty_pages of the loaded VM. */
 static bool loaded_tracks(struct api_fixture *f)
 {
@@ -312,6 +335,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_load_after_config, api_fixture_setup,
 						api_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_diff, api_fixture_setup,
+						api_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_load_backends, api_fixture_setup,
 						api_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_load_tracking, api_fixture_setup,
 						api_fixture_teardown),

@@ -278,6 +278,35 @@ static void test_pager_role(void **state)
 	kills_files_sockets_signals_kvm(VMM_ROLE_PAGER);
 }
 
+/* The page relay's calls (vmm/page_relay.c) on a socketpair made before
+ * the filter: a request read, a page of memory touched, the answer
+ * written. */
+static int relay_sv[2];
+
+static int relay_work(void)
+{
+	uint64_t msg[2] = { 0 };
+	static volatile uint8_t page[4096];
+
+	if (write(relay_sv[1], msg, sizeof(msg)) != sizeof(msg) ||
+	    read(relay_sv[0], msg, sizeof(msg)) != sizeof(msg))
+		return 9;
+	(void)page[4095];
+	return write(relay_sv[0], msg, sizeof(msg)) == sizeof(msg) ? 0 : 9;
+}
+
+static void test_relay_role(void **state)
+{
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, relay_sv), 0);
+	assert_exited(run_child(JAIL_SECCOMP_KILL, VMM_ROLE_RELAY, relay_work), 0);
+	kills_files_sockets_signals_kvm(VMM_ROLE_RELAY);
+	/* Nothing of the pager's: it copies no page itself. */
+	assert_killed(run_child(JAIL_SECCOMP_KILL, VMM_ROLE_RELAY, pager_work));
+	close(relay_sv[0]);
+	close(relay_sv[1]);
+}
+
 /* A line in Firecracker's format (local time, the thread's name) from
  * inside every role: what it needs was read before the filter. */
 static int fc_log_line(void)
@@ -444,6 +473,7 @@ int main(void)
 		cmocka_unit_test(test_event_loop_role),
 		cmocka_unit_test(test_metrics_role),
 		cmocka_unit_test(test_pager_role),
+		cmocka_unit_test(test_relay_role),
 		cmocka_unit_test(test_log_and_off_let_through),
 		cmocka_unit_test(test_fc_log_format_in_every_role),
 		cmocka_unit_test(test_binds_only_its_thread),

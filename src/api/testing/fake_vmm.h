@@ -27,7 +27,7 @@ struct fake_vmm {
 	enum snapshot_type snap_type;
 	char snap_path[256], mem_path[256];
 	char snap_config[8192];
-	bool load_resume;
+	bool load_resume, load_uffd;
 	/* When set, each op writes its name as a line ("start", "pause"). */
 	FILE *trace;
 };

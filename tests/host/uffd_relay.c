@@ -1,0 +1,208 @@
+/* Firecracker's Uffd memory backend with a card, without KVM: what azote
+ * and a card do on PUT /snapshot/load with {"backend_type": "Uffd"}
+ * (vmm/uffd_handoff.h, vmm/page_relay.h, cards/page_relay.h,
+ * common/uffd_pager.h).
+ *
+ *   uffd-relay HANDLER DIR
+ *
+ * A memory file of distinct pages in DIR; guest RAM laid out in two
+ * regions around a hole (so the second region's memfd offset is not its
+ * address's), made by guest_mem_create as azote makes it; an external
+ * handler (HANDLER, tests/host/uffd_handler.c) listening in DIR. This
+ * process plays azote: it hands its RAM to the handler and serves a page
+ * relay; a child plays the card: it maps the memfd itself and serves its
+ * faults through the relay. Both read every page at once, azote forward,
+ * the card backward: every page must read as the file's in both, the
+ * handler must have copied each page exactly once (it serves azote's
+ * mapping only: a page the card had filled on its own would not be
+ * counted), and the card's pager and azote's relay must agree on the
+ * number of pages relayed. Offsets that are no page of RAM are refused
+ * (EINVAL) and a message of the wrong size ends the relay. Exit 0 with a
+ * line, 1 with a line, 77 when this host has no userfaultfd for us. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/userfaultfd.h>
+
+#include "base/guest_mem.h"
+#include "cards/page_relay.h"
+#include "common/fdio.h"
+#include "common/uffd_pager.h"
+#include "iface/page_relay.h"
+#include "vmm/page_relay.h"
+#include "vmm/uffd_handoff.h"
+
+#define MIB (1ULL << 20)
+#define RAM (8 * MIB)
+
+static uint64_t page;
+
+/* Ends the test with "uffd-relay: WHY[: DETAIL]". */
+static void fail(const char *why, const char *detail)
+{
+	fprintf(stderr, "uffd-relay: %s%s%s\n", why, detail ? ": " : "", detail ? detail : "");
+	exit(1);
+}
+
+/* The word w of the page at memfd offset off: what the memory file holds. */
+static uint64_t word(uint64_t off, uint64_t w)
+{
+	return (off / page) * 0x9e3779b97f4a7c15ULL + w;
+}
+
+static void write_file(const char *path)
+{
+	uint64_t *buf = malloc(page);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+	if (!buf || fd < 0)
+		fail("cannot write the memory file", path);
+	for (uint64_t off = 0; off < RAM; off += page) {
+		for (uint64_t w = 0; w < page / 8; w++)
+			buf[w] = word(off, w);
+		if (pwrite_full(fd, buf, page, (off_t)off) < 0)
+			fail("cannot write the memory file", path);
+	}
+	close(fd);
+	free(buf);
+}
+
+/* Reads every page of a mapping at map of the memfd's [first, first+len)
+ * and checks it against the file. */
+static void check_range(const uint8_t *map, uint64_t first, uint64_t len, int backward,
+			const char *who)
+{
+	for (uint64_t k = 0; k < len / page; k++) {
+		uint64_t at = (backward ? len / page - 1 - k : k) * page;
+		const uint64_t *p = (const uint64_t *)(const void *)(map + at);
+		if (p[0] != word(first + at, 0) || p[page / 8 - 1] != word(first + at, page / 8 - 1))
+			fail("a page is not the file's, read by", who);
+	}
+}
+
+/* One raw request on the relay: the error it answers with, or -1 when
+ * the relay hung up. */
+static int ask(int fd, uint64_t off)
+{
+	struct page_relay_msg m = { .off = off };
+
+	if (write(fd, &m, sizeof(m)) != sizeof(m) || read(fd, &m, sizeof(m)) != sizeof(m))
+		return -1;
+	return m.err;
+}
+
+/* The card: its own mapping and userfaultfd, faults through the relay.
+ * Writes the pages its pager relayed to out. */
+static void card(int memfd, int relay, int go, int out)
+{
+	struct azerr e;
+	char c;
+	int uffd = uffd_open(-1, 0, &e);
+	if (uffd < 0)
+		_exit(errno == EPERM || errno == ENOSYS ? 77 : 1);
+	uint8_t *map = mmap(NULL, RAM, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+	struct uffd_source src = { .file_fd = -1, .place = card_page_relay_place,
+				   .arg = (void *)(intptr_t)relay, .size = UINT64_MAX };
+	struct uffd_pager *p = uffd_pager_start(uffd, &src, NULL, &e);
+	if (map == MAP_FAILED || !p || uffd_pager_add(p, map, RAM, 0, &e) < 0)
+		fail("the card", p ? e.msg : "set-up failed");
+	if (read(go, &c, 1) != 1)
+		_exit(1);
+	check_range(map, 0, RAM, 1, "the card");
+	uint64_t relayed = uffd_pager_stop(p);
+	if (ask(relay, 1) != EINVAL || ask(relay, RAM) != EINVAL)
+		fail("azote answered for an offset that is no page of RAM", NULL);
+	if (write(relay, "x", 1) != 1 || ask(relay, 0) != -1)
+		fail("azote's relay went on after a message of the wrong size", NULL);
+	if (write(out, &relayed, sizeof(relayed)) != sizeof(relayed))
+		_exit(1);
+	_exit(0);
+}
+
+int main(int argc, char **argv)
+{
+	char memfile[4096], sock[4096], line[256];
+	int sv[2], go[2], out[2], hout[2];
+	struct guest_mem m;
+	struct azerr e;
+	struct stat st;
+
+	if (argc != 3)
+		fail("usage: uffd-relay HANDLER DIR", NULL);
+	page = (uint64_t)sysconf(_SC_PAGESIZE);
+	snprintf(memfile, sizeof(memfile), "%s/uffd-relay.mem", argv[2]);
+	snprintf(sock, sizeof(sock), "%s/uffd-relay.sock", argv[2]);
+	write_file(memfile);
+	/* 4 MiB below a 2 MiB hole, 4 MiB above it: at memfd offset 4 MiB. */
+	guest_mem_layout(&m, RAM, 4 * MIB, 6 * MIB);
+	if (guest_mem_create(&m, &e) < 0)
+		fail(e.msg, NULL);
+	if (m.nr_regions != 2 || m.regions[1].fd_offset != 4 * MIB)
+		fail("guest RAM is not two regions around the hole", NULL);
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0 || pipe(go) < 0 ||
+	    pipe(out) < 0 || pipe(hout) < 0)
+		fail(strerror(errno), NULL);
+	unlink(sock);
+	pid_t handler = fork();
+	if (handler == 0) {
+		dup2(hout[1], 1);
+		execl(argv[1], argv[1], sock, memfile, (char *)NULL);
+		_exit(127);
+	}
+	close(hout[1]);
+	for (int i = 0; stat(sock, &st) < 0; i++) {
+		if (i == 500)
+			fail("the handler did not listen within 5 s", NULL);
+		usleep(10000);
+	}
+	pid_t child = fork();
+	if (child == 0)
+		card(m.fd, sv[1], go[0], out[1]);
+	close(sv[1]);
+	int uffd = uffd_open(-1, UFFD_FEATURE_EVENT_REMOVE, &e);
+	if (uffd < 0) {
+		kill(handler, SIGTERM);
+		kill(child, SIGTERM);
+		return errno == EPERM || errno == ENOSYS ? 77 : 1;
+	}
+	int conn = uffd_handoff(&m, uffd, sock, &e);
+	struct page_relay *r = page_relay_start(&m, sv[0], NULL, &e);
+	if (conn < 0 || !r)
+		fail(e.msg, NULL);
+	if (write(go[1], "g", 1) != 1)
+		fail("the card is gone", NULL);
+	for (int i = 0; i < m.nr_regions; i++)
+		check_range(m.regions[i].hva, m.regions[i].fd_offset, m.regions[i].size, 0, "azote");
+	uint64_t relayed = 0;
+	int status;
+	if (read(out[0], &relayed, sizeof(relayed)) != sizeof(relayed))
+		fail("the card failed (above)", NULL);
+	waitpid(child, &status, 0);
+	uint64_t answered = page_relay_stop(r);
+	close(conn);
+	ssize_t n = read_full(hout[0], line, sizeof(line) - 1);
+	waitpid(handler, &status, 0);
+	line[n > 0 ? n : 0] = 0;
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		fail("the handler failed", line);
+	unsigned long copied, in_place;
+	if (sscanf(line, "uffd-handler: %lu pages copied, %lu found in place", &copied,
+		   &in_place) != 2)
+		fail("the handler said", line);
+	if (copied != RAM / page)
+		fail("the handler copied a page more or less than once", line);
+	if (!relayed || relayed != answered)
+		fail("the card's pager and azote's relay disagree on the pages relayed", NULL);
+	printf("uffd-relay: %llu pages read by azote and the card, each copied once by the "
+	       "handler; %llu relayed for the card\n", (unsigned long long)(RAM / page),
+	       (unsigned long long)relayed);
+	return 0;
+}
