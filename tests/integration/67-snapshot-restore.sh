@@ -24,15 +24,8 @@ require curl
 # with other boxes the script runs slowly while the guest's pauses do not
 # (with 400 ms rounds the probe finished first, 3 runs in 3).
 rounds=12
-truncate -s 1M "$TMP/disk.img"
-
-# PCI (--enable-pci): the probe's interrupt-driven queue needs MSI-X.
 API_SOCK=$TMP/a.sock
-start first --api-sock "$API_SOCK" --enable-pci
-wait_socket "$API_SOCK"
-boot_persist "$rounds" '{"vcpu_count": 2, "mem_size_mib": 128}'
-wait_for "$TMP/first.out" "PROBE persist: round 3 ok" 120 ||
-	die "the probe did not reach round 3: $(tail -5 "$TMP/first.out") $(tail -5 "$TMP/first.err")"
+run_to_round3 "$rounds"
 api_expect 400 'save/restore unavailable while running' PUT /snapshot/create \
 	"{\"snapshot_path\": \"$TMP/early.snap\", \"mem_file_path\": \"$TMP/early.mem\"}"
 snap_create "$TMP/vm.snap" "$TMP/vm.mem"

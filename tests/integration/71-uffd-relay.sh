@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Firecracker's Uffd memory backend with a card, without KVM: azote's
+# handshake with an external page-fault handler (the tests' own,
+# tests/host/uffd_handler.c), and a card's faults relayed through azote
+# (iface/page_relay.h), on guest RAM of two regions, read by both sides at
+# once: every page the file's, copied once by the handler; a request for
+# what is no page of RAM refused, a malformed one ending the relay.
+. "$(dirname "$0")/../lib/common.sh"
+
+PROG=$BUILD/tests/uffd-relay
+need_built "$PROG"
+need_built "$BUILD/tests/uffd-handler"
+out=$(timeout 60 "$PROG" "$BUILD/tests/uffd-handler" "$TMP" 2>&1)
+case $? in
+0) pass "$(grep '^uffd-relay: ' <<<"$out" | sed 's/^uffd-relay: //')" ;;
+77) skip "no userfaultfd for this user here: $out" ;;
+*) die "$out" ;;
+esac
+finish
