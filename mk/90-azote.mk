@@ -15,7 +15,7 @@ $(BUILD)/azote: $(AZOTE_SRCS:%.c=$(OBJ)/%.o) $(API_LIB) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(API_LDLIBS) -lseccomp -lz
 
-$(eval $(call unit_test,test_vmm_sandbox,tests/unit/test_vmm_sandbox.c $(SANDBOX_SRCS) src/vmm/atomic_file.c,-lseccomp -lpthread))
+$(eval $(call unit_test,test_vmm_sandbox,tests/unit/test_vmm_sandbox.c $(SANDBOX_SRCS) src/vmm/atomic_file.c src/vmm/snapshot_mem.c src/vmm/dirty_log.c src/base/guest_mem.c,-lseccomp -lpthread))
 $(eval $(call unit_test,test_fc_filter,tests/unit/test_fc_filter.c $(filter src/vmm/fc_%,$(SANDBOX_SRCS))))
 # Writes Firecracker-format filter files for test 15's --seccomp-filter.
 PROGRAMS += $(BUILD)/tests/fc-filter-gen

@@ -72,7 +72,10 @@ static const struct jail_syscall_arg vcpu_args[] = {
  * nothing created or truncated) for its card, which is confined to an
  * empty root (vmm/card_update.c); PUT /snapshot/create, for a paused VM,
  * writes each file whole or not at all (vmm/atomic_file.c): a new
- * temporary file, fsync, rename, and unlink of it on a failure; a Diff
+ * temporary file, fsync, rename, and unlink of it on a failure; a Full
+ * snapshot's memory file sparse, the memfd's holes found with lseek
+ * (SEEK_DATA/SEEK_HOLE), those of a lazily loaded VM read from its memory
+ * file (pread, vmm/snapshot_mem.c); a Diff
  * snapshot's memory file is sized first (ftruncate) and its changed pages
  * written at their offsets (pwrite), into a new file or an existing one of
  * the RAM's size (vmm/snapshot_mem.c); PUT and PATCH /mmds hand the net
@@ -81,7 +84,7 @@ static const int loop_syscalls[] = {
 	COMMON_SYSCALLS, SYS_epoll_wait, SYS_epoll_pwait, SYS_epoll_ctl,
 	SYS_wait4, SYS_kill, SYS_unlink, SYS_shutdown,
 	SYS_access, SYS_faccessat, SYS_faccessat2, SYS_fsync, SYS_rename,
-	SYS_ftruncate, SYS_pwrite64, SYS_memfd_create,
+	SYS_ftruncate, SYS_pwrite64, SYS_memfd_create, SYS_lseek, SYS_pread64,
 };
 
 /* openat's flags (32 bits) with nothing set but these. */

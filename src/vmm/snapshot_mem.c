@@ -10,20 +10,124 @@
 #include "common/fdio.h"
 #include "vmm/atomic_file.h"
 
-int snapshot_mem_save(const struct guest_mem *m, const char *path, struct azerr *e)
+/* [off, off+len) of the memfd from azote's mappings of it (a run may go
+ * on from one region into the next), at the same offset of the file. */
+static int copy_mapped(struct atomic_file *f, const struct guest_mem *m, uint64_t off,
+		       uint64_t len, struct azerr *e)
+{
+	while (len) {
+		const struct guest_mem_region *r = NULL;
+		for (int i = 0; i < m->nr_regions && !r; i++)
+			if (off >= m->regions[i].fd_offset &&
+			    off - m->regions[i].fd_offset < m->regions[i].size)
+				r = &m->regions[i];
+		if (!r)
+			return azerr_set(e, "memfd offset 0x%llx is in no RAM region",
+					 (unsigned long long)off);
+		uint64_t n = r->fd_offset + r->size - off < len ? r->fd_offset + r->size - off : len;
+		if (pwrite_full(f->fd, r->hva + (off - r->fd_offset), (size_t)n, (off_t)off) < 0)
+			return azerr_set(e, "cannot write %s: %s", f->path, strerror(errno));
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static bool all_zero(const uint8_t *p, size_t len)
+{
+	return len == 0 || (p[0] == 0 && memcmp(p, p + 1, len - 1) == 0);
+}
+
+/* Writes [run, end) of buf at offset at + run of the file, if not empty. */
+static int write_run(struct atomic_file *f, const uint8_t *buf, size_t run, size_t end,
+		     uint64_t at, struct azerr *e)
+{
+	if (end > run && pwrite_full(f->fd, buf + run, end - run, (off_t)(at + run)) < 0)
+		return azerr_set(e, "cannot write %s: %s", f->path, strerror(errno));
+	return 0;
+}
+
+/* buf's n bytes at offset at of the file, but its pages of zeroes, which
+ * stay holes: each run of other pages in one write. */
+static int write_nonzero(struct atomic_file *f, const uint8_t *buf, size_t n, uint64_t at,
+			 struct azerr *e)
+{
+	const size_t pg = DIRTY_LOG_PAGE;
+	size_t run = 0;     /* where the current run of other pages starts */
+
+	for (size_t i = 0; i < n; i += pg) {
+		size_t len = n - i < pg ? n - i : pg;
+		if (!all_zero(buf + i, len))
+			continue;
+		if (write_run(f, buf, run, i, at, e) < 0)
+			return -1;
+		run = i + len;
+	}
+	return write_run(f, buf, run, n, at, e);
+}
+
+/* A hole of the memfd, [off, off+len): its bytes from the lazy load's
+ * memory file where they are not zeroes, or through the mapping. */
+static int copy_hole(struct atomic_file *f, const struct guest_mem *m, const struct mem_holes *h,
+		     uint64_t off, uint64_t len, struct azerr *e)
+{
+	static uint8_t buf[1 << 20];
+
+	if (h->via_mapping)
+		return copy_mapped(f, m, off, len, e);
+	for (uint64_t at = off; h->file_fd >= 0 && at < off + len; at += sizeof(buf)) {
+		size_t n = (size_t)(off + len - at < sizeof(buf) ? off + len - at : sizeof(buf));
+		if (pread_full(h->file_fd, buf, n, (off_t)at) != (ssize_t)n)
+			return azerr_set(e, "cannot write %s: reading the guest memory file it was "
+					 "loaded from: %s", f->path, strerror(errno ? errno : EIO));
+		if (write_nonzero(f, buf, n, at, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The memfd's next run of data at or after off, below end: [*data,
+ * *hole), both end when the rest is a hole. -1 with e if the memfd cannot
+ * say (nothing may then pass for a hole). */
+static int next_data(int memfd, uint64_t off, uint64_t end, uint64_t *data, uint64_t *hole,
+		     struct azerr *e)
+{
+	off_t d = lseek(memfd, (off_t)off, SEEK_DATA);
+	off_t h = d < 0 ? d : lseek(memfd, d, SEEK_HOLE);
+
+	if (d < 0 && errno == ENXIO) {
+		*data = *hole = end;
+		return 0;
+	}
+	if (d < 0 || h < 0)
+		return azerr_set(e, "guest RAM: where its data lies (SEEK_DATA/SEEK_HOLE): %s",
+				 strerror(errno));
+	*data = (uint64_t)d < end ? (uint64_t)d : end;
+	*hole = (uint64_t)h < end ? (uint64_t)h : end;
+	return 0;
+}
+
+int snapshot_mem_save(const struct guest_mem *m, const struct mem_holes *h, const char *path,
+		      struct azerr *e)
 {
 	struct atomic_file f;
+	uint64_t data = 0, hole = 0;
 
 	if (atomic_file_open(&f, path, e) < 0)
 		return -1;
-	/* Regions are in fd_offset order, each right after the previous
-	 * (guest_mem_layout), so writing them in turn writes the memfd. */
-	for (int i = 0; i < m->nr_regions; i++) {
-		const struct guest_mem_region *r = &m->regions[i];
-		if (atomic_file_write(&f, r->hva, r->size, e) < 0) {
-			atomic_file_abort(&f);
-			return -1;
-		}
+	/* The whole size first: what is not written is a hole. */
+	int ret = ftruncate(f.fd, (off_t)m->ram_size) < 0 ?
+		azerr_set(e, "cannot write %s: %s", path, strerror(errno)) : 0;
+	for (uint64_t at = 0; !ret && at < m->ram_size; at = hole) {
+		ret = next_data(m->fd, at, m->ram_size, &data, &hole, e);
+		if (!ret)
+			ret = copy_hole(&f, m, h, at, data - at, e);
+		if (!ret && hole > data)
+			ret = copy_mapped(&f, m, data, hole - data, e);
+	}
+	if (ret) {
+		atomic_file_abort(&f);
+		return -1;
 	}
 	return atomic_file_commit(&f, e);
 }

@@ -5,15 +5,32 @@
 #ifndef AZOTE_VMM_SNAPSHOT_MEM_H
 #define AZOTE_VMM_SNAPSHOT_MEM_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "base/guest_mem.h"
 #include "common/err.h"
 #include "vmm/dirty_log.h"
 
+/* What the memfd's holes (pages nothing ever wrote there) hold while a
+ * Full snapshot is written: zeroes (a booted VM, or one whose memory file
+ * was read whole), the bytes at the same offset of a lazy load's memory
+ * file (file_fd, vmm/lazy_mem.h: the page was not loaded yet), or what
+ * only reading guest RAM tells (via_mapping: an external page-fault
+ * handler fills it). */
+struct mem_holes {
+	int file_fd;        /* -1, or the memory file */
+	bool via_mapping;
+};
+
 /* Writes all of m's RAM to path, atomically (vmm/atomic_file.h): a full
- * disk leaves path as it was and says so. */
-int snapshot_mem_save(const struct guest_mem *m, const char *path, struct azerr *e);
+ * disk leaves path as it was and says so. Sparse: where the memfd has a
+ * hole of zeroes (h) the file has one too, so that most of a fresh VM's
+ * RAM, never touched, costs neither a write nor a page of memory (reading
+ * a hole through the mapping would allocate it); a lazy load's file is
+ * copied from, its runs of zeroes left holes as well. */
+int snapshot_mem_save(const struct guest_mem *m, const struct mem_holes *h, const char *path,
+		      struct azerr *e);
 
 /* A Diff snapshot's RAM: only the pages l counts as changed, each at its
  * place in the layout above, in a file of m's RAM size whose other pages

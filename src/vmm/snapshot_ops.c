@@ -40,7 +40,9 @@ static int save_memory(struct vm *vm, enum snapshot_type type, const char *mem_p
 	if (vm->dirty.fd >= 0 && dirty_log_collect(&vm->dirty, vm->vm_fd, &vm->mem, e) < 0)
 		return -1;
 	if (type == SNAPSHOT_FULL)
-		return snapshot_mem_save(&vm->mem, mem_path, e);
+		return snapshot_mem_save(&vm->mem, &(struct mem_holes){
+				.file_fd = vm->lazy.file_fd, .via_mapping = vm->lazy.handler_fd >= 0 },
+			mem_path, e);
 	if (snapshot_mem_save_diff(&vm->mem, &vm->dirty, mem_path, &pages, e) < 0)
 		return -1;
 	log_info("diff snapshot: %llu of %llu guest pages changed, written to %s",

@@ -11,7 +11,8 @@
 # disk put back as it was at the snapshot, `azote --restore` runs the same
 # snapshot once more, to the same end, and once more with --eager-mem.
 # The loads are lazy (userfaultfd, checked in azote and its card) but for
-# --eager-mem's. A snapshot taken while the guest
+# --eager-mem's; the memory file is sparse, and a loaded VM snapshotted
+# again before it runs writes the same RAM. A snapshot taken while the guest
 # runs, a load into a process that has booted, and a load of a corrupted
 # state file are refused, the running VM unharmed.
 . "$(dirname "$0")/../lib/api.sh"
@@ -32,6 +33,9 @@ snap_create "$TMP/vm.snap" "$TMP/vm.mem"
 last=$(last_round "$TMP/first.out")
 cp "$TMP/disk.img" "$TMP/disk.at-snapshot"
 expect_eq "the memory file holds all of RAM (128 MiB)" "$(stat -c %s "$TMP/vm.mem")" $((128 << 20))
+stored=$(($(stat -c '%b * %B' "$TMP/vm.mem")))
+expect_eq "sparse: the RAM the guest never touched is holes ($((stored >> 10)) KiB stored)" \
+	"$([ "$stored" -lt $((16 << 20)) ] && echo yes)" yes
 expect_match "--describe-snapshot reads the state file" \
 	"$("$AZOTE" --describe-snapshot "$TMP/vm.snap" 2>&1)" '^v[0-9]'
 snap_kill "$pid"
@@ -45,6 +49,11 @@ wait_socket "$API_SOCK"
 snap_load "$TMP/vm.snap" "$TMP/vm.mem"
 api_expect 200 '"state":"Paused"' GET /
 snap_lazy "$pid"
+# Snapshotted again before it runs, nearly all of its RAM still in the
+# first memory file: what is not loaded yet is copied from there.
+api_expect 204 '' PUT /snapshot/create "{\"snapshot_type\": \"Full\",
+	\"snapshot_path\": \"$TMP/again.snap\", \"mem_file_path\": \"$TMP/again.mem\"}"
+expect_ok "the same RAM, byte for byte, in the new memory file" cmp "$TMP/vm.mem" "$TMP/again.mem"
 api_expect 400 'not supported after starting' PUT /snapshot/load \
 	"{\"snapshot_path\": \"$TMP/vm.snap\", \"mem_file_path\": \"$TMP/vm.mem\"}"
 api_expect 204 '' PATCH /vm '{"state": "Resumed"}'

@@ -1,7 +1,9 @@
 /* vmm/snapshot_mem: guest RAM written to a file and read back into a new
  * memfd, regions in memfd order; a file of the wrong size is refused with
  * both sizes. A diff's file: only the changed pages, holes elsewhere, or
- * merged onto an existing memory file of the RAM's size. */
+ * merged onto an existing memory file of the RAM's size. A Full snapshot's
+ * file: sparse where the memfd is, its holes taken from the file a lazy
+ * load came from. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +17,9 @@
 #include <cmocka.h>
 
 #include "vmm/snapshot_mem.h"
+
+/* A booted VM's RAM: a hole of the memfd holds zeroes. */
+static const struct mem_holes zero_holes = { .file_fd = -1 };
 
 static void make_ram(struct guest_mem *m)
 {
@@ -56,7 +61,7 @@ static void test_round_trip(void **st)
 		assert_non_null(p);
 		*p = gpa ^ 0x5a5a;
 	}
-	assert_int_equal(snapshot_mem_save(&a, path, &e), 0);
+	assert_int_equal(snapshot_mem_save(&a, &zero_holes, path, &e), 0);
 	make_ram(&b);
 	assert_int_equal(load(&b, path, &e), 0);
 	assert_memory_equal(a.regions[0].hva, b.regions[0].hva, a.regions[0].size);
@@ -74,7 +79,7 @@ static void test_round_trip(void **st)
 	unlink(path);
 	assert_int_equal(load(&a, path, &e), -1);
 	assert_non_null(strstr(e.msg, "No such file or directory"));
-	assert_int_equal(snapshot_mem_save(&a, "/nonexistent-dir/mem", &e), -1);
+	assert_int_equal(snapshot_mem_save(&a, &zero_holes, "/nonexistent-dir/mem", &e), -1);
 	assert_non_null(strstr(e.msg, "/nonexistent-dir/mem: No such file or directory"));
 	guest_mem_destroy(&a);
 }
@@ -196,7 +201,7 @@ static void test_diff_onto_base(void **st)
 	make_ram(&a);
 	fill(&a, 1);
 	temp_path(path);
-	assert_int_equal(snapshot_mem_save(&a, path, &e), 0);
+	assert_int_equal(snapshot_mem_save(&a, &zero_holes, path, &e), 0);
 	assert_int_equal(stat(path, &before), 0);
 	assert_int_equal(dirty_log_create(&l, &a, false, &e), 0);
 	*(uint64_t *)a.regions[0].hva = 0xabcdef;
@@ -229,10 +234,107 @@ static void test_diff_onto_base(void **st)
 	guest_mem_destroy(&a);
 }
 
+/* Bytes of a file actually stored (its blocks), for sparseness. */
+static uint64_t stored(int fd)
+{
+	struct stat st;
+
+	assert_int_equal(fstat(fd, &st), 0);
+	return (uint64_t)st.st_blocks * 512;
+}
+
+/* The file at path, loaded into a new RAM, holds want's bytes. */
+static void assert_loads_as(const char *path, const struct guest_mem *want)
+{
+	struct guest_mem b;
+	struct azerr e = { "" };
+
+	make_ram(&b);
+	assert_int_equal(load(&b, path, &e), 0);
+	for (int i = 0; i < b.nr_regions; i++)
+		assert_memory_equal(want->regions[i].hva, b.regions[i].hva, b.regions[i].size);
+	guest_mem_destroy(&b);
+}
+
+/* Three pages written, two of them a run across the regions' boundary in
+ * the memfd (the last of region 0, the first of region 1): the file holds
+ * them and holes elsewhere, reads back equal, and writing it allocated
+ * none of the RAM's untouched pages. */
+static void test_full_sparse(void **st)
+{
+	(void)st;
+	struct guest_mem a;
+	struct azerr e = { "" };
+	char path[64];
+
+	make_ram(&a);
+	*(uint64_t *)(a.regions[0].hva + a.regions[0].size - PG) = 0x1111;
+	*(uint64_t *)a.regions[1].hva = 0x2222;
+	*(uint64_t *)(a.regions[1].hva + 100 * PG) = 0x3333;
+	temp_path(path);
+	assert_int_equal(snapshot_mem_save(&a, &zero_holes, path, &e), 0);
+	assert_int_equal(stored(a.fd), 3 * PG);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_true(stored(fd) <= 16 * PG);
+	assert_int_equal(lseek(fd, 0, SEEK_END), 3 << 20);
+	assert_int_equal(lseek(fd, 0, SEEK_DATA), (2 << 20) - PG);
+	close(fd);
+	assert_loads_as(path, &a);
+	guest_mem_destroy(&a);
+	unlink(path);
+}
+
+/* A VM loaded lazily from an origin file, two of its pages loaded (one of
+ * them changed since): the new file has the RAM's pages where it has
+ * them, the origin's elsewhere, and a hole for the origin's page of
+ * zeroes. Holes read through the mapping instead (an external handler's
+ * load) are the mapping's bytes. */
+static void test_full_from_lazy_origin(void **st)
+{
+	(void)st;
+	struct guest_mem origin, a;
+	struct azerr e = { "" };
+	char opath[64], path[64];
+
+	make_ram(&origin);
+	fill(&origin, 7);
+	memset(origin.regions[1].hva + 10 * PG, 0, PG);
+	temp_path(opath);
+	assert_int_equal(snapshot_mem_save(&origin, &zero_holes, opath, &e), 0);
+	make_ram(&a);
+	memcpy(a.regions[0].hva, origin.regions[0].hva, PG);
+	*(uint64_t *)(a.regions[1].hva + 5 * PG) = 0xfeed;
+	int ofd = snapshot_mem_open(&a, opath, &e);
+	assert_true(ofd >= 0);
+	temp_path(path);
+	assert_int_equal(snapshot_mem_save(&a, &(struct mem_holes){ .file_fd = ofd }, path, &e), 0);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(lseek(fd, (2 << 20) + 10 * PG, SEEK_HOLE), (2 << 20) + 10 * PG);
+	close(fd);
+	*(uint64_t *)(origin.regions[1].hva + 5 * PG) = 0xfeed;
+	assert_loads_as(path, &origin);
+
+	/* Through the mapping: a's holes read as its zeroes, and are now in
+	 * its memfd (the handler's faults would have filled them). */
+	assert_int_equal(snapshot_mem_save(&a, &(struct mem_holes){ .file_fd = -1,
+							.via_mapping = true }, path, &e), 0);
+	assert_int_equal(stored(a.fd), 3 << 20);
+	assert_loads_as(path, &a);
+	close(ofd);
+	guest_mem_destroy(&a);
+	guest_mem_destroy(&origin);
+	unlink(opath);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_full_sparse),
+		cmocka_unit_test(test_full_from_lazy_origin),
 		cmocka_unit_test(test_diff_sparse),
 		cmocka_unit_test(test_diff_onto_base),
 	};

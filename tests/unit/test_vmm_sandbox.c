@@ -29,6 +29,7 @@
 #include "common/log.h"
 #include "vmm/atomic_file.h"
 #include "vmm/sandbox.h"
+#include "vmm/snapshot_mem.h"
 
 /* What the child does once inside its role; its return is the exit code. */
 typedef int (*inside_fn)(void);
@@ -175,12 +176,23 @@ static void test_vcpu_role_kills_the_rest(void **state)
  * written whole (temporary file, fsync, rename, the directory fsync'ed),
  * and a failed one removed. */
 static char snap_dir[64];
+/* A VM's RAM, one page of it written, and the memory file of a lazy
+ * load, opened before the filter as azote has them. */
+static struct guest_mem snap_ram;
+static int snap_origin = -1;
 
 static int write_snapshot_file(void)
 {
 	char path[128], bad[128];
 	struct atomic_file f;
 	struct azerr e;
+
+	/* A Full snapshot's memory file: its holes found (lseek), those
+	 * of the lazy load read from its file (pread64). */
+	snprintf(path, sizeof(path), "%s/vm.mem", snap_dir);
+	if (snapshot_mem_save(&snap_ram, &(struct mem_holes){ .file_fd = snap_origin }, path,
+			      &e) < 0)
+		return 13;
 
 	snprintf(path, sizeof(path), "%s/vm.snap", snap_dir);
 	snprintf(bad, sizeof(bad), "%s/none/vm.snap", snap_dir);
@@ -210,9 +222,21 @@ static void test_event_loop_role(void **state)
 	(void)state;
 	snprintf(snap_dir, sizeof(snap_dir), "/tmp/test_vmm_sandbox.XXXXXX");
 	assert_non_null(mkdtemp(snap_dir));
+	struct azerr e;
+	guest_mem_layout(&snap_ram, 1 << 20, 1ULL << 30, 1ULL << 30);
+	assert_int_equal(guest_mem_create(&snap_ram, &e), 0);
+	snap_ram.regions[0].hva[4096] = 1;
+	char origin[] = "/tmp/test_vmm_sandbox.mem.XXXXXX";
+	snap_origin = mkstemp(origin);
+	assert_true(snap_origin >= 0);
+	unlink(origin);
+	assert_int_equal(ftruncate(snap_origin, 1 << 20), 0);
 	assert_exited(run_child(JAIL_SECCOMP_KILL, VMM_ROLE_EVENT_LOOP, write_snapshot_file), 0);
+	close(snap_origin);
+	guest_mem_destroy(&snap_ram);
 	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "test \"$(ls -A %s)\" = vm.snap", snap_dir);
+	snprintf(cmd, sizeof(cmd), "test \"$(ls -A %s | tr '\\n' ' ')\" = 'vm.mem vm.snap '",
+		 snap_dir);
 	assert_int_equal(system(cmd), 0);
 	assert_killed(run_child(JAIL_SECCOMP_KILL, VMM_ROLE_EVENT_LOOP,
 				do_open_existing_for_write));
