@@ -38,6 +38,18 @@ static void serial_putc(char c)
 	outb(COM1 + UART_THR, (u8)c);
 }
 
+/* The strings one after the other, as one piece of output: no other CPU's
+ * line comes between them. */
+void console_write(const char *const *parts, unsigned nr)
+{
+	while (__atomic_exchange_n(&console_lock, 1, __ATOMIC_ACQUIRE))
+		cpu_relax();
+	for (unsigned p = 0; p < nr; p++)
+		for (const char *c = parts[p]; *c; c++)
+			serial_putc(*c);
+	__atomic_store_n(&console_lock, 0, __ATOMIC_RELEASE);
+}
+
 void printk(const char *fmt, ...)
 {
 	char line[512];
@@ -48,12 +60,8 @@ void printk(const char *fmt, ...)
 	n = vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
 	if (n >= (int)sizeof(line))
-		n = sizeof(line) - 1;
-	while (__atomic_exchange_n(&console_lock, 1, __ATOMIC_ACQUIRE))
-		cpu_relax();
-	for (int i = 0; i < n; i++)
-		serial_putc(line[i]);
-	__atomic_store_n(&console_lock, 0, __ATOMIC_RELEASE);
+		line[sizeof(line) - 1] = 0;
+	console_write((const char *const[]){ line }, 1);
 }
 
 /* A fatal trap may have interrupted a printk: take the lock over. */

@@ -20,6 +20,9 @@ void console_init(void);
 /* One formatted line (or part of one) to COM1, atomically w.r.t. other
  * CPUs. Safe at CPL 0 and CPL 3. */
 void printk(const char *fmt, ...) PRINTF(1, 2);
+/* The NUL-terminated strings parts[0..nr) back to back, as one piece of
+ * output (printk's lines are at most 511 bytes; this has no limit). */
+void console_write(const char *const *parts, unsigned nr);
 void console_break_lock(void);
 
 #endif

@@ -25,8 +25,9 @@ bool cmdline_next(const char *key, const char **pos, const char **val,
 struct report {
 	const char *test;
 	bool failed;
+	bool truncated;     /* a key=value did not fit: the line says so */
 	size_t len;
-	char kv[1024];
+	char kv[2048];
 };
 void rep_init(struct report *r, const char *test);
 void rep_kv(struct report *r, const char *fmt, ...) PRINTF(2, 3);
