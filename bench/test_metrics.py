@@ -74,6 +74,17 @@ class FixedLoads(unittest.TestCase):
         self.assertEqual(load, [f'cpu@{n}/{p}' for n in blk.LOADS for p in blk.LOAD_PEERS])
 
 
+class BlockBackends(unittest.TestCase):
+    def test_qsd_serves_both_vmms_and_each_peer_has_its_pair(self):
+        self.assertEqual(blk.PEERS['qemu+qsd'][0], 'azote+qsd')
+        self.assertEqual(blk.BACKENDS['azote+qsd'], blk.BACKENDS['qemu+qsd'])
+        for peer, (mine, _) in blk.PEERS.items():
+            self.assertTrue(mine.startswith('azote') and not peer.startswith('azote'), peer)
+            # a setup with no started back-end has a disk of its own
+            for setup in (mine, peer):
+                self.assertTrue(setup in blk.BACKENDS or setup in blk.DISK, setup)
+
+
 class Plans(unittest.TestCase):
     def test_rows_have_unique_keys_per_group(self):
         from azbench.context import settings

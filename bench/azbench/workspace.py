@@ -136,11 +136,26 @@ class Workspace:
         """An azote-card-blk serving IMAGE on a fresh socket, for QEMU's
         vhost-user-blk-pci; returns (helper, socket)."""
         sock = self.path(f'card-{time.monotonic_ns()}.sock')
-        h = self.helper([CARD_BLK, '--socket', sock, '--image', image], 'card-blk')
+        return self._backend([CARD_BLK, '--socket', sock, '--image', image], sock, 'card-blk')
+
+    def qsd(self, image):
+        """qemu-storage-daemon exporting IMAGE over vhost-user-blk (one
+        queue, as the card) on a fresh socket, for either VMM; returns
+        (helper, socket)."""
+        sock = self.path(f'qsd-{time.monotonic_ns()}.sock')
+        return self._backend([
+            'qemu-storage-daemon', '--blockdev', f'driver=file,node-name=file0,filename={image}',
+            '--blockdev', 'driver=raw,node-name=disk0,file=file0',
+            '--export', 'type=vhost-user-blk,id=exp0,node-name=disk0,addr.type=unix,'
+            f'addr.path={sock},writable=on,num-queues=1'], sock, 'qsd')
+
+    def _backend(self, argv, sock, logname):
+        """ARGV started as a helper that will listen on SOCK; once it does."""
+        h = self.helper(argv, logname)
         deadline = time.monotonic() + 10
         while not os.path.exists(sock):
             if not h.running() or time.monotonic() > deadline:
-                raise BenchError(f'azote-card-blk did not listen on {sock} '
-                                 f'(log: {self.log("card-blk")})')
+                raise BenchError(f'{os.path.basename(argv[0])} did not listen on {sock} '
+                                 f'(log: {self.log(logname)})')
             time.sleep(0.001)
         return h, sock

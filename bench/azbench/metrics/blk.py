@@ -5,8 +5,9 @@ azote's card polls its ring for 32 µs by default, as a QEMU iothread does
 (poll-max-ns 32768), while QEMU's main loop does not poll at all; so azote
 as it ships against QEMU with an iothread, azote with poll_us=0 against
 QEMU's main loop and against an iothread with poll-max-ns=0, and azote
-against QEMU driving the same azote-card-blk over vhost-user (the VMMs
-apart, the back-end the same). Host CPU per I/O: the VMM's and the
+against QEMU driving the same azote-card-blk over vhost-user, and both
+driving one qemu-storage-daemon export (the VMMs apart, the back-end the
+same, each way round). Host CPU per I/O: the VMM's and the
 card's threads, vCPU threads excluded (they spin in the probe's polling
 loop), between the phase's marks; the probe counts the I/Os, the host
 times them (marks.Marks). Also at fixed offered loads (probe.iops: one
@@ -28,7 +29,11 @@ PEERS = {
     'qemu-iothread-nopoll': ('azote-nopoll', 'q35 virtio-blk-pci, iothread poll-max-ns=0; '
                              'azote poll_us=0'),
     'qemu+card': ('azote', 'q35 vhost-user-blk-pci + azote-card-blk (the same back-end)'),
+    'qemu+qsd': ('azote+qsd', 'q35 vhost-user-blk-pci + qemu-storage-daemon; azote on the '
+                 'same qsd export (the same back-end, QEMU\'s)'),
 }
+# The setups whose disk is a vhost-user back-end bench/ starts, and how.
+BACKENDS = {'qemu+card': 'card', 'qemu+qsd': 'qsd', 'azote+qsd': 'qsd'}
 # The disk's items for each setup (probe-run --disk IMG,...).
 DISK = {'azote': '', 'azote-nopoll': ',poll_us=0', 'qemu': '',
         'qemu-iothread': ',iothread', 'qemu-iothread-nopoll': ',iothread=0'}
@@ -77,13 +82,14 @@ def bench(ctx, setup, qd, iops, phases):
     img, card, extra = ctx.ws.disk(), None, []
     args = ['probe.test=blk-bench', f'probe.qd={qd}', f'probe.secs={ctx.s.secs}',
             'probe.phases=' + ','.join(phases)] + ([f'probe.iops={iops}'] if iops else [])
-    if setup == 'qemu+card':
-        card, sock = ctx.ws.card(img)
+    vmm = 'azote' if setup.startswith('azote') else 'qemu-q35'
+    if setup in BACKENDS:
+        # Its CPU counts with the VMM's, as azote's own card's does.
+        card, sock = getattr(ctx.ws, BACKENDS[setup])(img)
         extra = [card.pid]
-        argv = command('qemu-q35', args, vublk=[sock])
+        argv = command(vmm, args, vublk=[sock])
     else:
-        argv = command('azote' if setup.startswith('azote') else 'qemu-q35', args,
-                       disks=[img + DISK[setup]])
+        argv = command(vmm, args, disks=[img + DISK[setup]])
     ctx.record(f'blk: {setup}, QD {qd}' + (f', {iops} IOPS offered' if iops else ''), argv)
     try:
         with Vm(argv, ctx.ws.log('blk')) as vm:
@@ -122,8 +128,8 @@ def measure(ctx, rows):
     for qd, iops, phases in RUNS:
         peers = peers_of(iops)
         reps = min(ctx.s.io_reps, 3) if iops else ctx.s.io_reps
-        got = ctx.collect(reps, ('azote', 'azote-nopoll') + peers,
-                          lambda setup: bench(ctx, setup, qd, iops, phases))
+        setups = tuple(dict.fromkeys([PEERS[p][0] for p in peers] + list(peers)))
+        got = ctx.collect(reps, setups, lambda setup: bench(ctx, setup, qd, iops, phases))
         for key, _, _, _, (mqd, miops, phase, what) in METRICS:
             if (mqd, miops) != (qd, iops):
                 continue
