@@ -6,7 +6,7 @@ import unittest
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from azbench.metrics import GROUPS, blk, density, linux, start  # noqa: E402
+from azbench.metrics import GROUPS, blk, density, linux, net, start  # noqa: E402
 from azbench.vm import BenchError, printed_command  # noqa: E402
 
 ARGV = ['build/azote', '--kernel', 'build/probe.elf', '--cmdline', 'probe.test=hello probe.hold=1',
@@ -83,6 +83,17 @@ class BlockBackends(unittest.TestCase):
             # a setup with no started back-end has a disk of its own
             for setup in (mine, peer):
                 self.assertTrue(setup in blk.BACKENDS or setup in blk.DISK, setup)
+
+
+class NetworkPeers(unittest.TestCase):
+    def test_every_metric_against_qemus_nic_and_against_the_card_under_qemu(self):
+        from azbench.context import settings
+        ctx = type('Ctx', (), {'s': settings(True)})()
+        rows = net.plan(ctx)
+        self.assertEqual(len(rows), len(net.METRICS) * 2)
+        for key, *_ in net.METRICS:
+            peers = sorted(r.peer for r in rows if r.key.split('/')[0] == key)
+            self.assertEqual(peers, sorted(net.PEERS.values()), key)
 
 
 class Plans(unittest.TestCase):

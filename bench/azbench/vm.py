@@ -21,7 +21,7 @@ class BenchError(Exception):
     """A measurement could not be taken (the VM failed, timed out...)."""
 
 
-def command(vmm, probe_args, disks=(), vublk=(), tap=None, mac=None, memory='128M'):
+def command(vmm, probe_args, disks=(), vublk=(), tap=None, mac=None, memory='128M', vunet=()):
     """The argv probe-run would run for VMM (azote, qemu-q35,
     qemu-microvm) with PROBE_ARGS as the guest's command line."""
     args = [PROBE_RUN, '--vmm', vmm, '--memory', memory]
@@ -29,6 +29,8 @@ def command(vmm, probe_args, disks=(), vublk=(), tap=None, mac=None, memory='128
         args += ['--disk', d]
     for s in vublk:
         args += ['--vhost-user-blk', s]
+    for s in vunet:
+        args += ['--vhost-user-net', s]
     if tap:
         args += ['--tap', tap] + (['--mac', mac] if mac else [])
     argv = printed_command(args + ['--print-command', '--'] + list(probe_args))

@@ -15,6 +15,7 @@ from .vm import ROOT, BenchError, spawn
 BUILD = os.path.join(ROOT, 'build')
 AZOTE = os.environ.get('AZOTE', os.path.join(BUILD, 'azote'))
 CARD_BLK = os.path.join(BUILD, 'azote-card-blk')
+CARD_NET = os.path.join(BUILD, 'azote-card-net')
 NETPEER = os.path.join(BUILD, 'probe-netpeer')
 LOGS = os.path.join(BUILD, 'bench', 'logs')
 
@@ -148,6 +149,15 @@ class Workspace:
             '--blockdev', 'driver=raw,node-name=disk0,file=file0',
             '--export', 'type=vhost-user-blk,id=exp0,node-name=disk0,addr.type=unix,'
             f'addr.path={sock},writable=on,num-queues=1'], sock, 'qsd')
+
+    def net_card(self):
+        """An azote-card-net on the namespace's TAP (in the namespace),
+        serving a fresh socket, for QEMU's vhost-user-net; returns
+        (helper, socket)."""
+        ns = self.netns()
+        sock = self.path(f'card-net-{time.monotonic_ns()}.sock')
+        return self._backend(['ip', 'netns', 'exec', ns.name, CARD_NET, '--tap', ns.TAP,
+                              '--socket', sock], sock, 'card-net')
 
     def _backend(self, argv, sock, logname):
         """ARGV started as a helper that will listen on SOCK; once it does."""
