@@ -54,13 +54,11 @@ void printk(const char *fmt, ...)
 {
 	char line[512];
 	va_list ap;
-	int n;
 
+	/* vsnprintf ends a line it cuts with its NUL. */
 	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line), fmt, ap);
+	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	if (n >= (int)sizeof(line))
-		line[sizeof(line) - 1] = 0;
 	console_write((const char *const[]){ line }, 1);
 }
 

@@ -48,7 +48,8 @@ def plan(ctx):
 def _run(ctx, setup, probe_args, label, timeout):
     """The probe with PROBE_ARGS on SETUP's network (azote, qemu or
     qemu+card): its result's key=value pairs and its Marks."""
-    ns, card, vunet, tap = ctx.ws.netns(), None, [], ctx.ws.netns().TAP
+    ns = ctx.ws.netns()
+    card, vunet, tap = None, [], ns.TAP
     if setup == 'qemu+card':
         card, sock = ctx.ws.net_card()
         vunet, tap = [sock], None
