@@ -89,8 +89,14 @@ int uffd_open(int dev_fd, uint64_t features, struct azerr *e)
 	return fd;
 }
 
+/* What a prefetch copies in one go between two looks at the faults: small
+ * enough that a fault waits little behind it. */
+#define PREFETCH_CHUNK (256u << 10)
+
 struct uffd_pager {
-	int uffd, stop_fd;
+	int uffd;
+	int wake_fd;                /* eventfd: prefetch or stop asked for */
+	atomic_bool stopping, prefetch_asked, loaded;
 	struct uffd_source src;
 	uint64_t page;
 	int (*on_start)(struct azerr *e);
@@ -99,6 +105,11 @@ struct uffd_pager {
 	struct uffd_ranges ranges;
 	atomic_uint_least64_t copied;
 	uint8_t *buf;               /* one page, read from the file */
+	/* The prefetch, the thread's own: where it stands (range index, offset
+	 * in that range), its buffer, and the pages it copied. */
+	unsigned pf_range;
+	uint64_t pf_pos, prefetched;
+	uint8_t *chunk;
 };
 
 /* Wakes whatever faulted on [addr, addr+len): the page is there. */
@@ -159,9 +170,100 @@ static void serve(struct uffd_pager *p, uint64_t addr)
 	atomic_fetch_add(&p->copied, 1);
 }
 
+/* Copies [off, off+len) of the file to the mapping at dst, a page that is
+ * there already skipped (the guest or another process faulted it in).
+ * -1 on an error other than that. */
+static int prefetch_copy(struct uffd_pager *p, uint64_t dst, uint64_t off, uint64_t len)
+{
+	ssize_t n = pread_full(p->src.file_fd, p->chunk, (size_t)len, (off_t)off);
+	if (n < 0) {
+		log_warn("guest memory file: read at 0x%llx: %s", (unsigned long long)off,
+			 strerror(errno));
+		return -1;
+	}
+	/* As in serve(): a file that shrank since it was checked reads as
+	 * zeroes past its end. */
+	memset(p->chunk + n, 0, (size_t)(len - (uint64_t)n));
+	for (uint64_t done = 0; done < len;) {
+		struct uffdio_copy c = { .dst = dst + done, .src = (uintptr_t)(p->chunk + done),
+					 .len = len - done };
+		int r = ioctl(p->uffd, UFFDIO_COPY, &c);
+		/* c.copy: the bytes copied before it stopped, or an error. */
+		uint64_t moved = c.copy > 0 ? (uint64_t)c.copy : 0;
+		p->prefetched += moved / p->page;
+		atomic_fetch_add(&p->copied, moved / p->page);
+		done += moved;
+		if (r == 0 || errno == EAGAIN)
+			continue;
+		if (errno != EEXIST) {
+			log_warn("userfaultfd: UFFDIO_COPY at 0x%llx: %s",
+				 (unsigned long long)(dst + done), strerror(errno));
+			return -1;
+		}
+		done += p->page;
+	}
+	return 0;
+}
+
+/* Every range of the file source is in: they are unregistered (what a
+ * later fault finds missing is a hole of the file, which the memfd fills
+ * with zeroes as the file reads) and the pager has nothing left to do. */
+static void prefetch_done(struct uffd_pager *p)
+{
+	pthread_mutex_lock(&p->lock);
+	for (unsigned i = 0; i < p->ranges.nr; i++) {
+		struct uffdio_range r = { .start = p->ranges.r[i].start, .len = p->ranges.r[i].len };
+		if (ioctl(p->uffd, UFFDIO_UNREGISTER, &r) < 0)
+			log_warn("userfaultfd: UFFDIO_UNREGISTER at 0x%llx: %s",
+				 (unsigned long long)r.start, strerror(errno));
+	}
+	pthread_mutex_unlock(&p->lock);
+	log_info("guest memory loaded: %llu pages on fault, %llu prefetched; "
+		 "its pager ends", (unsigned long long)(atomic_load(&p->copied) - p->prefetched),
+		 (unsigned long long)p->prefetched);
+	atomic_store(&p->loaded, true);
+}
+
+/* One step of the prefetch: the next stretch of data in the file (its
+ * holes skipped: SEEK_DATA), at most PREFETCH_CHUNK. 1 once there is
+ * nothing left, -1 when it had to give up (faults are still served). */
+static int prefetch_step(struct uffd_pager *p)
+{
+	pthread_mutex_lock(&p->lock);
+	bool more = p->pf_range < p->ranges.nr;
+	struct uffd_range r = more ? p->ranges.r[p->pf_range] : (struct uffd_range){ 0 };
+	pthread_mutex_unlock(&p->lock);
+	if (!more) {
+		prefetch_done(p);
+		return 1;
+	}
+	off_t data = lseek(p->src.file_fd, (off_t)(r.off + p->pf_pos), SEEK_DATA);
+	if (data < 0 && errno != ENXIO) {
+		log_warn("guest memory file: SEEK_DATA: %s", strerror(errno));
+		return -1;
+	}
+	/* ENXIO: no data after it, the rest is a hole. */
+	uint64_t from = data < 0 ? r.off + r.len : (uint64_t)data & ~(p->page - 1);
+	if (from >= r.off + r.len) {
+		p->pf_range++;
+		p->pf_pos = 0;
+		return 0;
+	}
+	off_t hole = lseek(p->src.file_fd, (off_t)from, SEEK_HOLE);
+	uint64_t end = r.off + r.len - from > PREFETCH_CHUNK ? from + PREFETCH_CHUNK
+							     : r.off + r.len;
+	if (hole > 0 && (uint64_t)hole < end)
+		end = ((uint64_t)hole + p->page - 1) & ~(p->page - 1);
+	if (prefetch_copy(p, r.start + (from - r.off), from, end - from) < 0)
+		return -1;
+	p->pf_pos = end - r.off;
+	return 0;
+}
+
 static void *run(void *arg)
 {
 	struct uffd_pager *p = arg;
+	bool prefetching = false;
 	struct azerr e;
 
 	if (p->on_start && p->on_start(&e) < 0) {
@@ -170,16 +272,30 @@ static void *run(void *arg)
 	}
 	for (;;) {
 		struct pollfd fds[2] = {
-			{ .fd = p->uffd, .events = POLLIN }, { .fd = p->stop_fd, .events = POLLIN },
+			{ .fd = p->uffd, .events = POLLIN }, { .fd = p->wake_fd, .events = POLLIN },
 		};
-		if (poll(fds, 2, -1) < 0) {
+		/* Faults first: the prefetch goes on only while none waits. */
+		int ready = poll(fds, 2, prefetching ? 0 : -1);
+		if (ready < 0) {
 			if (errno == EINTR)
 				continue;
 			log_error("userfaultfd pager: poll: %s", strerror(errno));
 			return NULL;
 		}
-		if (fds[1].revents)
-			return NULL;
+		if (fds[1].revents) {
+			uint64_t v;
+			(void)!read(p->wake_fd, &v, sizeof(v));
+			if (atomic_load(&p->stopping))
+				return NULL;
+			prefetching = atomic_load(&p->prefetch_asked);
+		}
+		if (!fds[0].revents) {
+			int r = prefetching ? prefetch_step(p) : 0;
+			if (r > 0)
+				return NULL;
+			prefetching = r == 0 && prefetching;
+			continue;
+		}
 		struct uffd_msg msg[16];
 		ssize_t n = read(p->uffd, msg, sizeof(msg));
 		if (n < 0) {
@@ -209,13 +325,13 @@ struct uffd_pager *uffd_pager_start(int uffd, const struct uffd_source *src,
 				  .on_start = on_start };
 	pthread_mutex_init(&p->lock, NULL);
 	p->buf = malloc((size_t)page);
-	p->stop_fd = eventfd(0, EFD_CLOEXEC);
+	p->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	int err = 0;
-	if (!p->buf || p->stop_fd < 0 || (err = pthread_create(&p->thread, NULL, run, p))) {
+	if (!p->buf || p->wake_fd < 0 || (err = pthread_create(&p->thread, NULL, run, p))) {
 		azerr_set(e, "cannot start the userfaultfd pager: %s",
 			  err ? strerror(err) : strerror(errno));
-		if (p->stop_fd >= 0)
-			close(p->stop_fd);
+		if (p->wake_fd >= 0)
+			close(p->wake_fd);
 		free(p->buf);
 		close(uffd);
 		free(p);
@@ -253,17 +369,43 @@ void uffd_pager_remove(struct uffd_pager *p, void *addr)
 	pthread_mutex_unlock(&p->lock);
 }
 
+static int wake_thread(struct uffd_pager *p)
+{
+	uint64_t one = 1;
+
+	return write(p->wake_fd, &one, sizeof(one)) == sizeof(one) ? 0 : -1;
+}
+
+int uffd_pager_prefetch(struct uffd_pager *p, struct azerr *e)
+{
+	if (p->src.file_fd < 0)
+		return azerr_set(e, "the pages come from a page-fault handler, which "
+				 "prefetches them if it will");
+	if (!p->chunk && !(p->chunk = malloc(PREFETCH_CHUNK)))
+		return azerr_set(e, "out of memory for the prefetch's buffer");
+	atomic_store(&p->prefetch_asked, true);
+	if (wake_thread(p) < 0)
+		return azerr_set(e, "cannot wake the userfaultfd pager: %s", strerror(errno));
+	return 0;
+}
+
+bool uffd_pager_loaded(const struct uffd_pager *p)
+{
+	return atomic_load(&p->loaded);
+}
+
 uint64_t uffd_pager_stop(struct uffd_pager *p)
 {
 	if (!p)
 		return 0;
-	uint64_t one = 1;
-	if (write(p->stop_fd, &one, sizeof(one)) == sizeof(one))
+	atomic_store(&p->stopping, true);
+	if (wake_thread(p) == 0)
 		pthread_join(p->thread, NULL);
 	uint64_t copied = atomic_load(&p->copied);
-	close(p->stop_fd);
+	close(p->wake_fd);
 	close(p->uffd);
 	pthread_mutex_destroy(&p->lock);
+	free(p->chunk);
 	free(p->buf);
 	free(p);
 	return copied;

@@ -101,6 +101,19 @@ int uffd_pager_add(struct uffd_pager *p, void *addr, uint64_t len, uint64_t off,
  * it from the userfaultfd). */
 void uffd_pager_remove(struct uffd_pager *p, void *addr);
 
+/* Asks p to copy in, while no fault waits, every page of the file source
+ * that no process has put in place yet (its holes skipped: a missing page
+ * there reads as zeroes all the same), then to unregister its ranges and
+ * end its thread: once uffd_pager_loaded, p serves nothing. For a restore
+ * that wants all of the guest's memory soon (a rollback), not for clones
+ * that share a snapshot (each would then hold all of it). Call it after
+ * the last uffd_pager_add. -1 with e: a place-hook source (the page-fault
+ * handler's to prefetch), or no memory for its buffer. */
+int uffd_pager_prefetch(struct uffd_pager *p, struct azerr *e);
+
+/* Whether a prefetch has put every page in place and p has ended. */
+bool uffd_pager_loaded(const struct uffd_pager *p);
+
 /* Ends the thread and frees p; the userfaultfd is closed, which
  * unregisters every range (a later fault then fills with zeroes: call it
  * once nothing will touch the mappings, or once they are gone). Returns

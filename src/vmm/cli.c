@@ -100,6 +100,10 @@ const char cli_usage[] =
 "  --eager-mem          a restore (--restore or PUT /snapshot/load) reads the\n"
 "                       whole memory file before the guest runs, instead of\n"
 "                       loading each page when first touched (userfaultfd)\n"
+"  --prefetch-mem       a restore from a memory file loads each page when first\n"
+"                       touched and, while the guest runs, the pages it has not\n"
+"                       touched yet (for a rollback; every clone then holds all\n"
+"                       of its RAM)\n"
 "  --describe-snapshot SNAPSHOT\n"
 "                       print SNAPSHOT's format version (first line, as\n"
 "                       Firecracker), then what it holds, and exit\n"
@@ -167,7 +171,7 @@ enum {
 	OPT_METRICS_PATH, OPT_MAX_PAYLOAD, OPT_ENABLE_PCI, OPT_START_TIME,
 	OPT_START_CPU_TIME, OPT_PARENT_CPU_TIME, OPT_SECCOMP_FILTER, OPT_BOOT_TIMER,
 	OPT_METADATA, OPT_MMDS_SIZE_LIMIT, OPT_DESCRIBE_SNAPSHOT, OPT_SNAPSHOT_VERSION,
-	OPT_RESTORE, OPT_RESTORE_MEM, OPT_EAGER_MEM,
+	OPT_RESTORE, OPT_RESTORE_MEM, OPT_EAGER_MEM, OPT_PREFETCH_MEM,
 };
 
 static const struct option long_opts[] = {
@@ -212,6 +216,7 @@ static const struct option long_opts[] = {
 	{ "restore", required_argument, NULL, OPT_RESTORE },
 	{ "restore-mem", required_argument, NULL, OPT_RESTORE_MEM },
 	{ "eager-mem", no_argument, NULL, OPT_EAGER_MEM },
+	{ "prefetch-mem", no_argument, NULL, OPT_PREFETCH_MEM },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -648,6 +653,9 @@ static int parse_one(int opt, const char *arg, struct vm_config *c,
 	case OPT_EAGER_MEM:
 		o->eager_mem = true;
 		return 0;
+	case OPT_PREFETCH_MEM:
+		o->prefetch_mem = true;
+		return 0;
 	case OPT_DESCRIBE_SNAPSHOT:
 		o->action = CLI_DESCRIBE_SNAPSHOT;
 		return set_string(&o->describe_snapshot, arg, "--describe-snapshot", e);
@@ -712,6 +720,9 @@ static int check_modes(const struct vm_config *c, const struct cli_opts *o, stru
 				 "options");
 	if (o->restore_mem && !o->restore)
 		return azerr_set(e, "--restore-mem needs --restore");
+	if (o->eager_mem && o->prefetch_mem)
+		return azerr_set(e, "--eager-mem reads the memory file before the guest runs, "
+				 "--prefetch-mem while it runs: give one");
 	if (o->config_file && o->vm_options)
 		return azerr_set(e, "--config-file describes the whole VM: it cannot be combined "
 				 "with --kernel, --drive and the other VM options");

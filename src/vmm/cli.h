@@ -33,6 +33,7 @@ struct cli_opts {
 	char *restore;
 	char *restore_mem;
 	bool eager_mem;      /* --eager-mem: no lazy loading (vmm/lazy_mem.h) */
+	bool prefetch_mem;   /* --prefetch-mem: lazy, and the rest in the background */
 	bool no_api;         /* --no-api */
 	enum jail_seccomp_mode seccomp; /* --seccomp, --no-seccomp (default kill) */
 	bool seccomp_given;

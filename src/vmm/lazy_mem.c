@@ -12,16 +12,16 @@
 #include "vmm/snapshot_mem.h"
 #include "vmm/uffd_handoff.h"
 
-static bool eager;
+static enum lazy_mem_mode mode;
 
 void lazy_mem_init(struct lazy_mem *l)
 {
 	*l = (struct lazy_mem){ .file_fd = -1, .handler_fd = -1, .uffd = -1, .uffd_dev_fd = -1 };
 }
 
-void lazy_mem_set_eager(bool e)
+void lazy_mem_set_mode(enum lazy_mem_mode m)
 {
-	eager = e;
+	mode = m;
 }
 
 /* The pager thread binds itself to its seccomp list before its first
@@ -54,7 +54,7 @@ static const char *cannot_lazy(struct lazy_mem *l, bool cards_ours)
 static const char *try_lazy(struct lazy_mem *l, struct guest_mem *m, bool cards_ours,
 			    struct azerr *e)
 {
-	if (eager)
+	if (mode == LAZY_MEM_EAGER)
 		return "--eager-mem";
 	const char *why = cannot_lazy(l, cards_ours);
 	if (why)
@@ -70,6 +70,10 @@ static const char *try_lazy(struct lazy_mem *l, struct guest_mem *m, bool cards_
 		if (uffd_pager_add(l->pager, m->regions[i].hva, m->regions[i].size,
 				   m->regions[i].fd_offset, e) < 0)
 			return e->msg;
+	/* Only azote's pager: a page it puts in the memfd is there for the
+	 * cards' mappings too. */
+	if (mode == LAZY_MEM_PREFETCH && uffd_pager_prefetch(l->pager, e) < 0)
+		return e->msg;
 	return NULL;
 }
 
@@ -89,7 +93,7 @@ int lazy_mem_load(struct lazy_mem *l, struct guest_mem *m, const char *path, boo
 	}
 	/* Asked for, it is news to no one; otherwise the load is slower and
 	 * larger than it could be, which the user should hear of. */
-	log_msg(eager ? LOG_INFO : LOG_WARN, "guest memory %s read whole before the guest "
+	log_msg(mode == LAZY_MEM_EAGER ? LOG_INFO : LOG_WARN, "guest memory %s read whole before the guest "
 		"runs: %s", path, not_lazy);
 	uffd_pager_stop(l->pager);
 	l->pager = NULL;
@@ -111,7 +115,9 @@ int lazy_mem_handoff(struct lazy_mem *l, struct guest_mem *m, const char *path,
 	l->uffd = uffd_open(l->uffd_dev_fd, UFFD_FEATURE_EVENT_REMOVE, e);
 	if (l->uffd < 0 || (l->handler_fd = uffd_handoff(m, l->uffd, path, e)) < 0)
 		goto fail;
-	log_info("guest memory handed to the page-fault handler at %s (userfaultfd)", path);
+	log_info("guest memory handed to the page-fault handler at %s (userfaultfd)%s", path,
+		 mode == LAZY_MEM_PREFETCH ? "; what it prefetches is its choice, not "
+		 "--prefetch-mem's" : "");
 	return 0;
 fail:
 	lazy_mem_stop(l);

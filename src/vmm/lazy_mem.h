@@ -2,7 +2,8 @@
  * one of Firecracker's two memory backends:
  * - File: azote's mapping of the memfd registered with a userfaultfd,
  *   whose faults a pager thread serves from the memory file
- *   (common/uffd_pager.h); each card azote starts for the VM is handed the
+ *   (common/uffd_pager.h), and with --prefetch-mem then copies in what
+ *   the guest has not touched; each card azote starts for the VM is handed the
  *   file and serves the faults on its own mapping the same way
  *   (vmm/vhost_dev.c, cards/card_main.c). Where that cannot be done the
  *   whole file is read before the guest runs, as --eager-mem asks (and
@@ -32,8 +33,11 @@ struct lazy_mem {
 /* Nothing loaded lazily: every fd -1. */
 void lazy_mem_init(struct lazy_mem *l);
 
-/* --eager-mem: every later load from a file reads the whole file first. */
-void lazy_mem_set_eager(bool eager);
+/* How every later load from a file fills RAM: each page when first
+ * touched; the same, and the untouched pages while the guest runs
+ * (--prefetch-mem); the whole file before the guest runs (--eager-mem). */
+enum lazy_mem_mode { LAZY_MEM_ON_FAULT, LAZY_MEM_PREFETCH, LAZY_MEM_EAGER };
+void lazy_mem_set_mode(enum lazy_mem_mode mode);
 
 /* Fills m's RAM from path (checked: snapshot_mem_open): lazily when
  * allowed (no --eager-mem, every device served by a card azote starts:

@@ -267,7 +267,8 @@ int main(int argc, char **argv)
 	} else {
 		log_set_level(opts.log_level);
 		vmm_sandbox_set_mode(opts.seccomp);
-		lazy_mem_set_eager(opts.eager_mem);
+		lazy_mem_set_mode(opts.eager_mem ? LAZY_MEM_EAGER :
+				  opts.prefetch_mem ? LAZY_MEM_PREFETCH : LAZY_MEM_ON_FAULT);
 		/* A console reader that goes away must not kill the VMM. */
 		signal(SIGPIPE, SIG_IGN);
 		/* Before any thread exists (the API's, the vCPUs'): stop

@@ -125,11 +125,13 @@ static const struct jail_syscall_arg metrics_args[] = { TERMINAL_IOCTLS(SYS_ioct
 
 /* The pager of a lazy restore (vmm/lazy_mem.h, common/uffd_pager.c):
  * reads a page of the memory file opened before, copies it into guest RAM
- * or wakes a fault whose page a card put there first. */
-static const int pager_syscalls[] = { COMMON_SYSCALLS, SYS_pread64 };
+ * or wakes a fault whose page a card put there first; with --prefetch-mem
+ * also finds the file's data (lseek SEEK_DATA/SEEK_HOLE), copies it in a
+ * stretch at a time and, at the end, unregisters guest RAM. */
+static const int pager_syscalls[] = { COMMON_SYSCALLS, SYS_pread64, SYS_lseek };
 static const struct jail_syscall_arg pager_args[] = {
 	JAIL_ARG_EQ(SYS_ioctl, 1, UFFDIO_COPY), JAIL_ARG_EQ(SYS_ioctl, 1, UFFDIO_WAKE),
-	TERMINAL_IOCTLS(SYS_ioctl),
+	JAIL_ARG_EQ(SYS_ioctl, 1, UFFDIO_UNREGISTER), TERMINAL_IOCTLS(SYS_ioctl),
 };
 
 /* A card's page relay (vmm/page_relay.c), on a restore from an external

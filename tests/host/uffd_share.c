@@ -6,9 +6,21 @@
  * "card") from the last, at once. Each page must read as the file's in
  * both, and be copied into the memfd exactly once between the two: a
  * page copied twice would mean one process saw a page missing that the
- * other had filled. Exit 0 on success, 1 with a line on failure, 77 when
- * this host has no userfaultfd for us (test skipped). */
+ * other had filled.
+ *
+ * With --prefetch, azote's --prefetch-mem: one process, a memory file with
+ * a hole (pages never written), its pager asked to prefetch while a
+ * thread reads the pages from the last back. Once the pager says it has
+ * loaded everything, every data page must be in the memfd and no page of
+ * the hole (mincore), every page must read as the file's (the hole's as
+ * zeroes, with no pager left to serve them: an alarm ends a read that
+ * hangs), and the pager must have copied each data page once.
+ *
+ * Exit 0 on success, 1 with a line on failure, 77 when this host has no
+ * userfaultfd for us (test skipped). */
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +32,9 @@
 #include "common/uffd_pager.h"
 
 #define PAGES 2048
+/* --prefetch: pages [HOLE_FIRST, HOLE_END) are a hole of the file */
+#define HOLE_FIRST 1000
+#define HOLE_END   1300
 
 static long page;
 
@@ -31,12 +46,46 @@ static void fill(uint8_t *buf, unsigned i)
 		((uint32_t *)(void *)buf)[w] = i % 7 ? i * 2654435761u + (uint32_t)w : 0;
 }
 
+static bool in_hole(unsigned i, bool holes)
+{
+	return holes && i >= HOLE_FIRST && i < HOLE_END;
+}
+
+/* Page i as the guest must read it. */
+static void expect(uint8_t *buf, unsigned i, bool holes)
+{
+	if (in_hole(i, holes))
+		memset(buf, 0, (size_t)page);
+	else
+		fill(buf, i);
+}
+
+/* Whether the PAGES pages at m read as the file's (first to last, or last
+ * to first); says which does not. */
+static bool reads_right(const uint8_t *m, bool holes, bool backward, const char *who)
+{
+	uint8_t *want = malloc((size_t)page);
+	bool ok = want != NULL;
+
+	for (unsigned k = 0; ok && k < PAGES; k++) {
+		unsigned i = backward ? PAGES - 1 - k : k;
+		expect(want, i, holes);
+		if (memcmp(m + (size_t)i * (size_t)page, want, (size_t)page)) {
+			fprintf(stderr, "uffd-share: %s: page %u differs from the file\n", who, i);
+			ok = false;
+		}
+	}
+	free(want);
+	return ok;
+}
+
+/* Maps the memfd, serves its faults from the file and reads every page
+ * (forward or backward); returns the pages this process copied in, or -1. */
 /* Maps the memfd, serves its faults from the file and reads every page
  * (forward or backward); returns the pages this process copied in, or -1. */
 static long reader(int memfd, int filefd, int backward)
 {
 	struct azerr e;
-	uint8_t *want = malloc((size_t)page);
 	int uffd = uffd_open(-1, 0, &e);
 	if (uffd < 0) {
 		fprintf(stderr, "uffd-share: %s\n", e.msg);
@@ -47,27 +96,117 @@ static long reader(int memfd, int filefd, int backward)
 	struct uffd_pager *p = uffd_pager_start(uffd, &(struct uffd_source){ .file_fd = filefd,
 							.size = PAGES * (uint64_t)page },
 						NULL, &e);
-	if (m == MAP_FAILED || !want || !p ||
+	if (m == MAP_FAILED || !p ||
 	    uffd_pager_add(p, m, PAGES * (uint64_t)page, 0, &e) < 0) {
 		fprintf(stderr, "uffd-share: %s\n", p ? e.msg : "set-up failed");
 		return -1;
 	}
-	for (unsigned k = 0; k < PAGES; k++) {
-		unsigned i = backward ? PAGES - 1 - k : k;
-		fill(want, i);
-		if (memcmp(m + (size_t)i * (size_t)page, want, (size_t)page)) {
-			fprintf(stderr, "uffd-share: %s: page %u differs from the file\n",
-				backward ? "child" : "parent", i);
-			return -1;
-		}
-	}
+	if (!reads_right(m, false, backward, backward ? "child" : "parent"))
+		return -1;
 	long copied = (long)uffd_pager_stop(p);
 	munmap(m, PAGES * (size_t)page);
-	free(want);
 	return copied;
 }
 
-int main(void)
+static void *read_backward(void *m)
+{
+	return reads_right(m, true, true, "the faulting thread") ? m : NULL;
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	static const char msg[] = "uffd-share: a read hung after the prefetch\n";
+	(void)!write(2, msg, sizeof(msg) - 1);
+	_exit(1);
+}
+
+/* One run of --prefetch on a fresh memfd, a thread faulting pages in at
+ * the same time (faulting) or not; 0 or 1. */
+static int prefetch_run(int filefd, bool faulting)
+{
+	struct azerr e;
+	size_t len = PAGES * (size_t)page;
+	int memfd = memfd_create("uffd-prefetch", MFD_CLOEXEC);
+	int uffd = uffd_open(-1, 0, &e);
+	if (memfd < 0 || ftruncate(memfd, (off_t)len) < 0 || uffd < 0) {
+		fprintf(stderr, "uffd-share: %s\n", uffd < 0 ? e.msg : "memfd");
+		return 1;
+	}
+	uint8_t *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+	struct uffd_pager *p = uffd_pager_start(uffd, &(struct uffd_source){ .file_fd = filefd,
+							.size = len }, NULL, &e);
+	pthread_t reader_thread;
+	if (m == MAP_FAILED || !p || uffd_pager_add(p, m, len, 0, &e) < 0 ||
+	    uffd_pager_prefetch(p, &e) < 0 ||
+	    (faulting && pthread_create(&reader_thread, NULL, read_backward, m))) {
+		fprintf(stderr, "uffd-share: %s\n", p ? e.msg : "set-up failed");
+		return 1;
+	}
+	void *read_ok = m;
+	if (faulting)
+		pthread_join(reader_thread, &read_ok);
+	for (int ms = 0; !uffd_pager_loaded(p) && ms < 10000; ms++)
+		usleep(1000);
+	if (!read_ok || !uffd_pager_loaded(p)) {
+		fprintf(stderr, "uffd-share: %s\n", read_ok ? "the pager never said it had "
+			"loaded everything (10 s)" : "a page read wrong while prefetching");
+		return 1;
+	}
+	unsigned char vec[PAGES];
+	unsigned data = PAGES - (HOLE_END - HOLE_FIRST), in = 0, hole_in = 0;
+	if (mincore(m, len, vec) < 0) {
+		perror("uffd-share: mincore");
+		return 1;
+	}
+	for (unsigned i = 0; i < PAGES; i++) {
+		in += vec[i] & 1 && !in_hole(i, true);
+		hole_in += vec[i] & 1 && in_hole(i, true);
+	}
+	/* Without faults, the prefetch alone: the data, none of the hole. */
+	if (in != data || (!faulting && hole_in)) {
+		fprintf(stderr, "uffd-share: after the prefetch %u of %u data pages and %u of "
+			"the hole's %u are in memory\n", in, data, hole_in, HOLE_END - HOLE_FIRST);
+		return 1;
+	}
+	alarm(10);
+	bool ok = reads_right(m, true, false, "after the prefetch");
+	alarm(0);
+	uint64_t copied = uffd_pager_stop(p);
+	munmap(m, len);
+	close(memfd);
+	if (!ok)
+		return 1;
+	/* Each data page once; with faults, hole pages the thread touched
+	 * before the pager ended too. */
+	if (faulting ? copied < data || copied > PAGES : copied != data) {
+		fprintf(stderr, "uffd-share: the pager copied %llu pages (%u of data)\n",
+			(unsigned long long)copied, data);
+		return 1;
+	}
+	printf("uffd-share: prefetch%s: %u data pages in, the hole's %u %s, every page "
+	       "read right after the pager ended (%llu copied)\n",
+	       faulting ? " under faults" : "", data, HOLE_END - HOLE_FIRST,
+	       faulting ? "faulted in or zero" : "left out", (unsigned long long)copied);
+	return 0;
+}
+
+/* --prefetch (see the top): 0, 1 or 77 as main's. */
+static int prefetch(int filefd)
+{
+	struct azerr e;
+	int uffd = uffd_open(-1, 0, &e);
+
+	if (uffd < 0) {
+		fprintf(stderr, "uffd-share: %s\n", e.msg);
+		return errno == EPERM || errno == ENOSYS ? 77 : 1;
+	}
+	close(uffd);
+	signal(SIGALRM, on_alarm);
+	return prefetch_run(filefd, false) || prefetch_run(filefd, true);
+}
+
+int main(int argc, char **argv)
 {
 	char path[] = "/tmp/uffd-share-XXXXXX";
 	int pipefd[2];
@@ -75,20 +214,25 @@ int main(void)
 	uint8_t *buf = malloc((size_t)page);
 	int filefd = mkstemp(path);
 	int memfd = memfd_create("uffd-share", MFD_CLOEXEC);
+	bool holes = argc > 1 && !strcmp(argv[1], "--prefetch");
 
 	if (!buf || filefd < 0 || memfd < 0 || pipe(pipefd) < 0 ||
-	    ftruncate(memfd, PAGES * (off_t)page) < 0) {
+	    ftruncate(memfd, PAGES * (off_t)page) < 0 || ftruncate(filefd, PAGES * (off_t)page) < 0) {
 		perror("uffd-share: set-up");
 		return 1;
 	}
 	unlink(path);
 	for (unsigned i = 0; i < PAGES; i++) {
 		fill(buf, i);
-		if (pwrite_full(filefd, buf, (size_t)page, (off_t)i * page) < 0) {
+		if (!in_hole(i, holes) &&
+		    pwrite_full(filefd, buf, (size_t)page, (off_t)i * page) < 0) {
 			perror("uffd-share: write");
 			return 1;
 		}
 	}
+	free(buf);
+	if (holes)
+		return prefetch(filefd);
 	pid_t pid = fork();
 	if (pid == 0) {
 		long n = reader(memfd, filefd, 1);

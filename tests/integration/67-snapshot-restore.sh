@@ -9,9 +9,10 @@
 # from the next round and passes: nothing in memory, on the disk, in the interrupt path
 # or in the card's rings was lost or done twice. Then the rollback: the
 # disk put back as it was at the snapshot, `azote --restore` runs the same
-# snapshot once more, to the same end, and once more with --eager-mem.
-# The loads are lazy (userfaultfd, checked in azote and its card) but for
-# --eager-mem's; the memory file is sparse, and a loaded VM snapshotted
+# snapshot once more, to the same end, once more with --eager-mem and
+# once more with --prefetch-mem. The loads are lazy (userfaultfd, checked
+# in azote and its card) but for --eager-mem's; --prefetch-mem's pager
+# copies in the rest and ends; the memory file is sparse, and a loaded VM snapshotted
 # again before it runs writes the same RAM. A snapshot taken while the guest
 # runs, a load into a process that has booted, and a load of a corrupted
 # state file are refused, the running VM unharmed.
@@ -76,6 +77,18 @@ expect_eq "azote --restore --eager-mem: the guest ends normally" "$?" 0
 expect_match "the memory file read whole, as asked" "$(cat "$TMP/fourth.err")" \
 	"read whole before the guest runs: --eager-mem"
 expect_match "and the probe passes again" "$(cat "$TMP/fourth.out")" \
+	"PROBE persist PASS .*counter=$rounds"
+
+echo "--- and with --prefetch-mem: lazy, and the rest copied in while the guest runs"
+cp "$TMP/disk.at-snapshot" "$TMP/disk.img"
+"$AZOTE" --restore "$TMP/vm.snap" --restore-mem "$TMP/vm.mem" --prefetch-mem --log-level info \
+	</dev/null >"$TMP/fifth.out" 2>"$TMP/fifth.err"
+expect_eq "azote --restore --prefetch-mem: the guest ends normally" "$?" 0
+expect_match "loaded lazily" "$(cat "$TMP/fifth.err")" "vm.mem loaded lazily"
+# The probe's rounds outlast the copy of its RAM by far.
+expect_match "then prefetched, and azote's pager ended" "$(cat "$TMP/fifth.err")" \
+	"guest memory loaded: [0-9]+ pages on fault, [1-9][0-9]* prefetched; its pager ends"
+expect_match "and the probe passes again" "$(cat "$TMP/fifth.out")" \
 	"PROBE persist PASS .*counter=$rounds"
 
 echo "--- a corrupted state file"

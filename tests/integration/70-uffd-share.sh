@@ -3,15 +3,19 @@
 # serves its own missing pages from the memory file with a userfaultfd of
 # its own (src/common/uffd_pager.c), as azote and its cards do on a restore
 # (docs/snapshot.md, "Memory"). Both must read the file's bytes, and each
-# page must be copied in once between them.
+# page must be copied in once between them. Then --prefetch-mem's prefetch
+# (tests/host/uffd_share.c --prefetch): a file with a hole, the data all in
+# and the hole left out, every page right once the pager has ended.
 . "$(dirname "$0")/../lib/common.sh"
 
 PROG=$BUILD/tests/uffd-share
 need_built "$PROG"
-out=$(timeout 60 "$PROG" 2>&1)
-case $? in
-0) pass "${out#uffd-share: }" ;;
-77) skip "no userfaultfd for this user here: $out" ;;
-*) die "$out" ;;
-esac
+for mode in "" --prefetch; do
+	out=$(timeout 60 "$PROG" $mode 2>&1)
+	case $? in
+	0) pass "${out//uffd-share: /}" ;;
+	77) skip "no userfaultfd for this user here: $out" ;;
+	*) die "uffd-share $mode: $out" ;;
+	esac
+done
 finish

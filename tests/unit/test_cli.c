@@ -133,7 +133,7 @@ static void test_help_and_version(void **state)
 			       "--parent-cpu-time-us", "--seccomp-filter", "--boot-timer",
 			       "--metadata", "--mmds-size-limit", "--describe-snapshot",
 			       "--snapshot-version", "--card-user", "--cpu-template",
-			       "--restore", "--restore-mem", "--eager-mem" };
+			       "--restore", "--restore-mem", "--eager-mem", "--prefetch-mem" };
 	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
 		assert_non_null(strstr(cli_usage, opts[i]));
 }
@@ -407,6 +407,12 @@ static void test_snapshot_options(void **state)
 			       &c, &o, &e), 0);
 	assert_string_equal(o.restore_mem, "vm.mem");
 	assert_true(o.eager_mem);
+	assert_false(o.prefetch_mem);
+	vm_config_free(&c);
+	assert_int_equal(parse(ARGC("--restore", "vm.snap", "--prefetch-mem"),
+			       ARGV("--restore", "vm.snap", "--prefetch-mem"), &c, &o, &e), 0);
+	assert_true(o.prefetch_mem);
+	assert_false(o.eager_mem);
 	vm_config_free(&c);
 	assert_int_equal(parse(ARGC("--restore", "s", "--api-sock", "a.sock"),
 			       ARGV("--restore", "s", "--api-sock", "a.sock"), &c, &o, &e), 0);
@@ -418,6 +424,9 @@ static void test_snapshot_options(void **state)
 		{ { "--restore", "s", "--config-file", "c" }, "cannot be combined with --config-file" },
 		{ { "--restore", "s", "--kernel", "k" }, "cannot be combined" },
 		{ { "--restore-mem", "m", "--kernel", "k" }, "--restore-mem needs --restore" },
+		{ { "--restore", "s", "--eager-mem", "--prefetch-mem" },
+		  "--eager-mem reads the memory file before the guest runs, --prefetch-mem "
+		  "while it runs: give one" },
 		{ { "--restore" }, "option '--restore' needs a value" },
 		{ { "--describe-snapshot" }, "option '--describe-snapshot' needs a value" },
 	};

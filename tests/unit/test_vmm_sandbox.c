@@ -292,6 +292,9 @@ static int pager_work(void)
 	(void)!pread(0, page, sizeof(page), 0);
 	ioctl(0, UFFDIO_WAKE, &r);
 	ioctl(0, UFFDIO_COPY, &c);
+	/* --prefetch-mem's: the file's data found, guest RAM unregistered */
+	lseek(0, 0, SEEK_DATA);
+	ioctl(0, UFFDIO_UNREGISTER, &r);
 	return 0;
 }
 
