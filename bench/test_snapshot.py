@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 from types import SimpleNamespace
 
@@ -22,12 +23,13 @@ class Plan(unittest.TestCase):
     def test_rows_for_each_size_and_clone_count(self):
         self.assertIs(GROUPS['snap'], snapshot)
         keys = [r.key for r in snapshot.plan(ctx(False))]
-        self.assertEqual(keys, ['create/128', 'restore/128', 'create/1024', 'restore/1024',
-                                'clones-rate/1', 'clones-uss/1', 'clones-rate/4',
-                                'clones-uss/4', 'clones-rate/16', 'clones-uss/16'])
+        restores = ['create/{}', 'restore/{}', 'restore-eager/{}', 'restore-loaded/{}']
+        self.assertEqual(keys, [k.format(mib) for mib in (128, 1024) for k in restores] +
+                         ['clones-rate/1', 'clones-uss/1', 'clones-rate/4',
+                          'clones-uss/4', 'clones-rate/16', 'clones-uss/16'])
         quick = [r.key for r in snapshot.plan(ctx(True))]
-        self.assertEqual(quick, ['create/128', 'restore/128', 'clones-rate/1', 'clones-uss/1',
-                                 'clones-rate/4', 'clones-uss/4'])
+        self.assertEqual(quick, [k.format(128) for k in restores] +
+                         ['clones-rate/1', 'clones-uss/1', 'clones-rate/4', 'clones-uss/4'])
 
     def test_rates_are_better_higher_and_times_lower(self):
         for r in snapshot.plan(ctx(True)):
@@ -41,6 +43,21 @@ class RoundLine(unittest.TestCase):
         for line in ('PROBE persist: round 17 failed', 'PROBE persist PASS rounds=3',
                      'x PROBE persist: round 1 ok', ''):
             self.assertIsNone(snapshot.round_of(line), line)
+
+
+class LogLine(unittest.TestCase):
+    def test_only_text_past_the_offset_counts(self):
+        with tempfile.NamedTemporaryFile('wb') as f:
+            f.write(b'azote: info: guest memory loaded: 1 pages on fault\n')
+            f.flush()
+            start = f.tell()
+            with self.assertRaisesRegex(BenchError, 'no "guest memory loaded:"'):
+                snapshot.log_line_at(f.name, start, snapshot.LOADED, time.monotonic() + 0.05)
+            f.write(b'azote: info: guest memory loaded: 2 pages on fault, 9 prefetched\n')
+            f.flush()
+            t0 = time.monotonic()
+            self.assertGreaterEqual(snapshot.log_line_at(f.name, start, snapshot.LOADED,
+                                                         t0 + 5), t0)
 
 
 class QmpAnswer(unittest.TestCase):

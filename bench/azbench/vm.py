@@ -98,7 +98,9 @@ class Vm:
     def __exit__(self, *exc):
         self.kill()
 
-    def _fail(self, why):
+    def fail(self, why):
+        """Raises a BenchError saying WHY, with the log's path and the
+        last console lines."""
         tail = ''.join(f'\n    {line}' for _, line in self.lines[-5:])
         raise BenchError(f'{why} (log: {self.log}){tail}')
 
@@ -107,7 +109,7 @@ class Vm:
         while b'\n' not in self._buf:
             left = deadline - time.monotonic()
             if left <= 0:
-                self._fail('timeout waiting for console output')
+                self.fail('timeout waiting for console output')
             if not select.select([self._fd], [], [], left)[0]:
                 continue
             data = os.read(self._fd, 65536)
@@ -135,13 +137,13 @@ class Vm:
         while True:
             got = self.next_line(deadline)
             if got is None:
-                self._fail('console closed before the result line')
+                self.fail('console closed before the result line')
             if on_line:
                 on_line(*got)
             m = RESULT.match(got[1])
             if m:
                 if m.group(2) != 'PASS':
-                    self._fail(f'probe failed: {got[1]}')
+                    self.fail(f'probe failed: {got[1]}')
                 return parse_kv(m.group(3))
 
     def wait_line(self, text, timeout):
@@ -150,7 +152,7 @@ class Vm:
         while True:
             got = self.next_line(deadline)
             if got is None:
-                self._fail(f'console closed before "{text}"')
+                self.fail(f'console closed before "{text}"')
             if got[1] == text:
                 return got[0]
 
@@ -163,16 +165,16 @@ class Vm:
                 pass
         left = deadline - time.monotonic()
         if left <= 0 or not select.select([self.pidfd], [], [], left)[0]:
-            self._fail('timeout waiting for the VMM to exit')
+            self.fail('timeout waiting for the VMM to exit')
         self.t_exit = time.monotonic()
         self._reap()
         if self.status != 0:
-            self._fail(f'VMM exit status {self.status}')
+            self.fail(f'VMM exit status {self.status}')
 
     def check_alive(self):
         if select.select([self.pidfd], [], [], 0)[0]:
             self._reap()
-            self._fail(f'VMM ended early (status {self.status})')
+            self.fail(f'VMM ended early (status {self.status})')
 
     def _reap(self):
         _, st, self.rusage = os.wait4(self.pid, 0)

@@ -13,6 +13,13 @@ default PCI machine.
   running again with its disk: `azote --restore SNAP --restore-mem MEM`
   (lazy: pages load as touched) against QEMU `-S -incoming "exec:cat F"`,
   `cont` on QMP as soon as query-status says paused.
+- the same restore with all of RAM in, QEMU's restore (which reads its
+  whole stream before the guest runs) the peer for both: azote
+  `--eager-mem` (the whole memory file read before the guest runs, the
+  fallback issue 16 measures lazy loading against: exec → next round
+  line), and azote `--prefetch-mem` (lazy, the rest copied in while the
+  guest runs: exec → its log line "guest memory loaded", read from its
+  log every millisecond).
 - clones: N processes restored from one snapshot at once, from the first
   exec to the last clone's next round line: restores per second, and each
   clone's memory once all run (USS of the VMM and its cards, guest RAM
@@ -38,6 +45,8 @@ from ..workspace import AZOTE, LOGS
 TITLE = 'snapshot create, restore -> running, clones'
 PEER_CREATE = 'q35, migrate "exec:cat > F" of the stopped VM'
 PEER_RESTORE = 'q35, -incoming "exec:cat F", cont'
+PEER_LOADED = PEER_RESTORE + ' (all of RAM read before the guest runs)'
+LOADED = 'guest memory loaded:'
 ROUND = re.compile(r'^PROBE persist: round ([0-9]+) ok(?: .*)?$')
 CLONE_MIB = 128
 POLL_S = 0.001
@@ -57,7 +66,12 @@ def plan(ctx):
         rows += [Row(f'create/{mib}', 'snap', f'snapshot create, {mib} MiB (paused → files '
                      'written)', 'ms', 'lower', PEER_CREATE),
                  Row(f'restore/{mib}', 'snap', f'restore → guest running, {mib} MiB (exec → '
-                     'next round)', 'ms', 'lower', PEER_RESTORE)]
+                     'next round)', 'ms', 'lower', PEER_RESTORE),
+                 Row(f'restore-eager/{mib}', 'snap', f'restore → guest running, {mib} MiB, '
+                     'RAM read whole first (azote --eager-mem)', 'ms', 'lower', PEER_LOADED),
+                 Row(f'restore-loaded/{mib}', 'snap', f'restore → all of RAM in, {mib} MiB '
+                     '(azote --prefetch-mem: exec → "guest memory loaded")', 'ms', 'lower',
+                     PEER_LOADED)]
     for n in counts(ctx):
         rows += [Row(f'clones-rate/{n}', 'snap', f'clones of one snapshot, {n} at once: '
                      'restores per second', '/s', 'higher', PEER_RESTORE),
@@ -169,18 +183,23 @@ class Snapshots:
     def _disk(self, vmm):
         """A fresh disk in a folder of its own (clones bind their own
         copy over that folder)."""
-        d = self.path(f'{vmm}-disk')
+        d = self.disk_dir(vmm)
         os.makedirs(d, exist_ok=True)
         disk = os.path.join(d, 'disk.img')
         with open(disk, 'wb') as f:
             f.truncate(1 << 20)
         return disk
 
-    def _boot(self, vmm, mib, extra):
-        disk = self._disk(vmm)
-        argv = command('qemu-q35' if vmm == 'qemu' else 'azote',
+    def _argv(self, vmm, mib, extra):
+        """The persist guest's command line for VMM, on its disk as it is."""
+        disk = os.path.join(self.disk_dir(vmm), 'disk.img')
+        return command('qemu-q35' if vmm == 'qemu' else 'azote',
                        ['probe.test=persist', 'probe.rounds=1000000', 'probe.pause_ms=5'],
                        disks=[disk], memory=f'{mib}M') + extra
+
+    def _boot(self, vmm, mib, extra):
+        disk = self._disk(vmm)
+        argv = self._argv(vmm, mib, extra)
         self.ctx.record(f'snapshot: {vmm}', argv)
         return argv, disk
 
@@ -215,16 +234,15 @@ class Snapshots:
         shutil.copyfile(disk, disk + '.at-snapshot')
         return took * 1e3
 
-    def restore_argv(self, vmm, mib, qmp):
+    def restore_argv(self, vmm, mib, qmp, mem_opts=()):
         """The command that restores VMM's snapshot (QEMU's paused, with
-        QMP at qmp)."""
+        QMP at qmp; azote's with MEM_OPTS, e.g. --eager-mem)."""
         if vmm == 'azote':
             return [AZOTE, '--restore', self.path('azote.snap'),
-                    '--restore-mem', self.path('azote.mem')]
-        argv, _ = self._boot('qemu', mib, ['-S', '-incoming',
-                                           f'exec:cat {self.path("qemu.state")}',
-                                           '-qmp', f'unix:{qmp},server=on,wait=off'])
-        return argv
+                    '--restore-mem', self.path('azote.mem'), *mem_opts]
+        # The disk as rewind_disk left it, not a fresh one (_boot's).
+        return self._argv('qemu', mib, ['-S', '-incoming', f'exec:cat {self.path("qemu.state")}',
+                                        '-qmp', f'unix:{qmp},server=on,wait=off'])
 
     def disk_dir(self, vmm):
         return self.path(f'{vmm}-disk')
@@ -241,7 +259,7 @@ def _next(vm, vmm, deadline):
     """The VM's next console line (time, text); a BenchError at its end."""
     got = vm.next_line(deadline)
     if got is None:
-        raise BenchError(f'{vmm}: the guest ended (log: {vm.log})')
+        vm.fail(f'{vmm}: the guest ended')
     return got
 
 
@@ -259,16 +277,48 @@ def _running(vm, vmm, qmp, deadline):
             return t
 
 
-def create_restore(ctx, snaps, vmm, mib):
-    create_ms = snaps.create(vmm, mib)
+def log_line_at(log, start, text, deadline, alive=lambda: None):
+    """The host time at which TEXT was first seen in the file LOG past
+    offset START, looked for every POLL_S; alive() raises if the process
+    writing it has ended."""
+    while True:
+        with open(log, 'rb') as f:
+            f.seek(start)
+            if text.encode() in f.read():
+                return time.monotonic()
+        alive()
+        if time.monotonic() > deadline:
+            raise BenchError(f'no "{text}" in {log} after offset {start}')
+        time.sleep(POLL_S)
+
+
+def restore_ms(ctx, snaps, vmm, mib, mem_opts=()):
+    """ms from exec to the restored guest's next round line, or with
+    --prefetch-mem in MEM_OPTS to azote's "guest memory loaded" line."""
     snaps.rewind_disk(vmm)
     qmp = ctx.ws.path(f'{vmm}-restore.qmp')
-    argv = snaps.restore_argv(vmm, mib, qmp)
-    ctx.record(f'restore: {vmm}', argv)
-    with Vm(argv, ctx.ws.log('restore')) as vm:
-        t = _running(vm, vmm, qmp, time.monotonic() + 120)
-        restore_ms = (t - vm.t_exec) * 1e3
-    return {'create': create_ms, 'restore': restore_ms}
+    argv = snaps.restore_argv(vmm, mib, qmp, mem_opts)
+    log = ctx.ws.log('restore')
+    start = os.path.getsize(log) if os.path.exists(log) else 0
+    ctx.record(f'restore: {vmm} {" ".join(mem_opts)}'.rstrip(), argv)
+    with Vm(argv, log) as vm:
+        deadline = time.monotonic() + 120
+        t = (log_line_at(log, start, LOADED, deadline, vm.check_alive)
+             if '--prefetch-mem' in mem_opts
+             else _running(vm, vmm, qmp, deadline))
+        return (t - vm.t_exec) * 1e3
+
+
+def create_restore(ctx, snaps, vmm, mib):
+    create_ms = snaps.create(vmm, mib)
+    lazy = restore_ms(ctx, snaps, vmm, mib)
+    if vmm == 'qemu':   # one way only, which loads everything first
+        return {'create': create_ms, 'restore': lazy, 'restore-eager': lazy,
+                'restore-loaded': lazy}
+    return {'create': create_ms, 'restore': lazy,
+            'restore-eager': restore_ms(ctx, snaps, vmm, mib, ('--eager-mem',)),
+            'restore-loaded': restore_ms(ctx, snaps, vmm, mib,
+                                         ('--prefetch-mem', '--log-level', 'info'))}
 
 
 def clones(ctx, snaps, vmm, n):
@@ -302,8 +352,8 @@ def measure(ctx, rows):
     for mib in sizes(ctx):
         got = ctx.collect(reps, sides, lambda vmm: create_restore(ctx, snaps, vmm, mib))
         for side, samples in got.items():
-            getattr(by_key[f'create/{mib}'], side).extend(s['create'] for s in samples)
-            getattr(by_key[f'restore/{mib}'], side).extend(s['restore'] for s in samples)
+            for key in ('create', 'restore', 'restore-eager', 'restore-loaded'):
+                getattr(by_key[f'{key}/{mib}'], side).extend(s[key] for s in samples)
     for vmm in sides:
         snaps.create(vmm, CLONE_MIB)
     for n in counts(ctx):
