@@ -68,6 +68,7 @@ bool check_smp(void);
 bool check_acpi(void);
 bool check_vsock(void);
 bool check_mmds(void);
+bool check_fio(void);
 /* The interrupt check compares counts taken before and after the others. */
 void irq_snapshot_before(void);
 bool check_irq(void);

@@ -30,6 +30,7 @@ static const struct {
 	{ "acpi", check_acpi },
 	{ "vsock", check_vsock },
 	{ "mmds", check_mmds },
+	{ "fio", check_fio },
 };
 
 static bool run_check(const char *name)
