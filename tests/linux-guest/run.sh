@@ -10,16 +10,21 @@
 #          [--log FILE] [--azote PATH] [--append ARGS] [--quiet]
 #          [--wrong LIST] [--transport pci|mmio] [--reboot k|default|poweroff]
 #          [--vmm-arg ARG]... [--when LINE COMMAND] [--vsock] [--mmds V1|V2]
-#          [--print-command]
+#          [--fio OPTIONS] [--print-command]
 #
 # --checks   comma list of boot,blk,blkro,blkgrow,net,snap,irq,smp,acpi,
-#            vsock,mmds (default: boot); blkgrow (lg.blkgrow= in --append) waits for
+#            vsock,mmds,fio (default: boot); blkgrow (lg.blkgrow= in --append) waits for
 #            --when's COMMAND to grow its disk; snap (lg.snap= in --append,
 #            after net) is snapshotted by the host while it writes;
 #            run irq after blk/net: it needs their I/O to see counts rise;
 #            acpi needs a kernel with ACPI (stock)
 # --drive    a raw image; the first read-write one is checked by blk, the
-#            first ,ro one by blkro (vda, vdb... in the order given)
+#            first ,ro one by blkro (vda, vdb... in the order given). More
+#            items after ,: poll_us=N (azote's card polls N us; azote
+#            only), iothread[=NS] (QEMU serves the disk from an iothread
+#            of its own, polling up to NS ns: QEMU's default without =NS,
+#            0: no polling; QEMU only), aio=MODE (QEMU's -drive aio=);
+#            an item for the other VMM is left out of its command line
 # --net      a TAP in a network namespace made for the run, host end
 #            10.213.0.1/24, guest 10.213.0.2 (needs root)
 # --machine  QEMU only: q35 (default; PCI, so the virtio devices) or
@@ -57,6 +62,10 @@
 #            check reads lg.mmds_path=/latest/meta-data/ami-id until it is
 #            LG_MMDS_VALUE (exported to --when's COMMAND, which gives the
 #            document through the API: --vmm-arg --api-sock PATH)
+# --fio      the fio check's job (lg.fio=OPTIONS, a comma list of fio's
+#            long options without dashes: init/check_fio.c) and the
+#            bench-only initramfs that carries Debian's fio
+#            (build-initramfs.sh --fio); with --checks fio (bench/, metric fio)
 # --print-command  print the VMM's command line (each argument followed by
 #            a NUL byte) and exit without running it: for benchmarks that
 #            start and time the VMM themselves (bench/, metric linux). Not
@@ -74,7 +83,7 @@ root=$(cd "$here/../.." && pwd)
 vmm=qemu kernel=vmlinux checks=boot memory=128M cpus=1 machine=q35 tcg=0
 timeout=240 log= azote=${AZOTE:-$root/build/azote} append= quiet=0 net=0 wrong=,
 transport=pci reboot=k when_line= when_cmd= extra_vmm_args=()
-drives=() vsock=0 mmds= print_cmd=0
+drives=() vsock=0 mmds= print_cmd=0 fio=
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -99,6 +108,7 @@ while [ $# -gt 0 ]; do
 	--when) when_line=$2; when_cmd=$3; shift 2 ;;
 	--vsock) vsock=1 ;;
 	--mmds) mmds=$2; shift ;;
+	--fio) fio=$2; shift ;;
 	--print-command) print_cmd=1 ;;
 	-h|--help) usage ;;
 	*) echo "run.sh: unknown argument $1" >&2; usage ;;
@@ -123,6 +133,15 @@ off() { [[ $wrong == *,$1,* ]] && echo 1 || echo 0; }
 [[ $cpus =~ ^[0-9]+$ ]] && [ "$cpus" -ge 1 ] || lg_die "bad --cpus $cpus"
 
 lg_artifacts
+if [[ ,$checks, == *,fio,* ]] || [ -n "$fio" ]; then
+	[[ ,$checks, == *,fio,* ]] && [ -n "$fio" ] || lg_die "--checks fio and --fio go together"
+	[[ $fio != *[[:space:]]* ]] || lg_die "--fio: no blanks in fio's options"
+	# The variant with fio in it, for the kernel of this mode: the test
+	# kernel's has no modules, a stock kernel's its virtio modules.
+	mods=()
+	[ "$LG_MODE" = test ] || mods=("$(dirname "$LG_VMLINUX")/modules")
+	LG_INITRD=$("$here/build-initramfs.sh" --fio ${mods[@]+"${mods[@]}"})
+fi
 case $kernel in
 vmlinux) kimage=$LG_VMLINUX ;;
 bzImage) kimage=$LG_BZIMAGE ;;
@@ -203,17 +222,32 @@ for d in ${drives[@]+"${drives[@]}"}; do
 	[ -f "$img" ] || lg_die "--drive $img: no such file"
 	sectors=$(( $(stat -c %s "$img") / 512 ))
 	name=vd${letter[devs]}
-	if [ "$d" != "$img" ] && [ "${d#*,}" = ro ]; then
+	items=,${d#"$img"},
+	if [[ $items == *,ro,* ]]; then
 		[ $ro_seen -eq 1 ] || cmdline+=" lg.blkro=$name:$sectors"
 		ro_seen=1 ro=$((1 - $(off ro)))
 	else
 		[ $blk_seen -eq 1 ] || cmdline+=" lg.blk=$name:$((sectors + $(off blk) * 8))"
 		blk_seen=1 ro=0
 	fi
+	# The other items, each for one VMM (the other leaves it out).
+	azote_opts= qemu_drive= qemu_devopts=
+	for it in ${items//,/ }; do
+		case $it in
+		ro) ;;
+		poll_us=[0-9]*) azote_opts+=",$it" ;;
+		iothread|iothread=[0-9]*)
+			[ "$vmm" != qemu ] || vmm_args+=(-object "iothread,id=io$devs$([ "$it" = iothread ] ||
+				echo ",poll-max-ns=${it#iothread=}")")
+			qemu_devopts+=",iothread=io$devs" ;;
+		aio=[a-z_]*) qemu_drive+=",$it" ;;
+		*) lg_die "--drive $d: unknown item $it" ;;
+		esac
+	done
 	case $vmm in
-	qemu) vmm_args+=(-drive "file=$img,format=raw,if=none,id=d$devs$([ $ro -eq 0 ] || echo ,readonly=on)"
-			 -device "$(qemu_dev blk)drive=d$devs$(qemu_pci_opts)") ;;
-	azote) vmm_args+=(--drive "path=$img,id=d$devs$([ $ro -eq 0 ] || echo ,ro)") ;;
+	qemu) vmm_args+=(-drive "file=$img,format=raw,if=none,id=d$devs$([ $ro -eq 0 ] || echo ,readonly=on)$qemu_drive"
+			 -device "$(qemu_dev blk)drive=d$devs$(qemu_pci_opts)$qemu_devopts") ;;
+	azote) vmm_args+=(--drive "path=$img,id=d$devs$([ $ro -eq 0 ] || echo ,ro)$azote_opts") ;;
 	esac
 	devs=$((devs + 1))
 done
@@ -253,6 +287,7 @@ if [ -n "$mmds" ]; then
 	cmdline+=" lg.mmds=${mmds#V} lg.mmds_ip=169.254.169.254"
 	cmdline+=" lg.mmds_path=/latest/meta-data/ami-id lg.mmds_value=$LG_MMDS_VALUE"
 fi
+[ -z "$fio" ] || cmdline+=" lg.fio=$fio"
 cmdline+=" lg.irq_devs=$devs lg.transport=$transport"
 # Last: the CRC-32 of everything before it, checked by the guest.
 crc=$(/usr/bin/python3 -c 'import sys, zlib; print("%08x" % zlib.crc32(sys.argv[1].encode()))' \
