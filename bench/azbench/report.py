@@ -19,8 +19,9 @@ def generated(rows, ctx, how, machine, plot_name):
     s = ctx.s
     return f"""{BEGIN}
 
-{how}. Medians of {s.reps} runs (start, boot) or {s.io_reps} (memory, block,
-network, start rate), {s.secs} s per block and network phase. **ratio =
+{how}. Medians of {s.reps} runs (start, boot, linux) or {s.io_reps} (memory,
+block, fio, network, start rate), {s.secs} s per block and network phase and
+per fio job. **ratio =
 azote ÷ QEMU** of those medians; **paired** = the median of the ratios of
 the runs taken in the same round (the setups take turns), which a change
 in the host's load cannot tilt: where the two differ, trust paired. ↑:
@@ -41,7 +42,8 @@ Each VM was started as below (`$WORK`: the run's scratch directory in
 /dev/shm, for sockets and consoles; `$IMGDIR`: the disk image's, under
 build/bench/; paths relative to the repository).
 These are the command lines `tests/lib/probe-run` boots
-(`--print-command`); bench/ adds `-name azbench,debug-threads=on` to QEMU
+(`--print-command`; the Linux guest's, `tests/linux-guest/run.sh
+--print-command`); bench/ adds `-name azbench,debug-threads=on` to QEMU
 so that its vCPU threads can be told apart. API readiness: azote is asked
 `GET /` on its socket (what `curl --unix-socket $WORK/azote-api.sock
 http://localhost/` does), QEMU gets the QMP greeting and answers
