@@ -8,7 +8,7 @@ JAIL_SRCS   := src/cards/fds.c src/jail/seccomp.c src/jail/confine.c
 # Firecracker's rate limiters: the token buckets (pure) and the lock the
 # queue threads share them under; the buckets' command-line form is the
 # card interface's (IFACE_SRCS), which azote links too (mk/90-azote.mk).
-IFACE_SRCS  := src/iface/rate_limit.c src/iface/card_control.c
+IFACE_SRCS  := src/iface/rate_limit.c src/iface/card_control.c src/iface/blk_uring.c
 RATELIMIT_SRCS := src/cards/ratelimit.c src/cards/limiter.c $(IFACE_SRCS)
 CARDLIB_SRCS := $(VIRTIO_SRCS) $(VHOST_SRCS) $(RATELIMIT_SRCS)
 # The host-side test drivers (tests/host) play azote's part: its vhost-user

@@ -47,6 +47,7 @@
 #define CARD_BLK_OPT_DIRECT  "direct"
 #define CARD_BLK_OPT_QUEUES  "queues"   /* 1..CARD_BLK_MAX_QUEUES */
 #define CARD_BLK_OPT_POLL_US "poll-us"  /* 0..CARD_BLK_MAX_POLL_US */
+#define CARD_BLK_OPT_URING   "uring"    /* a mode of iface/blk_uring.h */
 /* Firecracker's drive rate_limiter, a bucket each (iface/rate_limit.h). */
 #define CARD_BLK_OPT_BW_LIMIT  "bw-limit"   /* bytes read and written */
 #define CARD_BLK_OPT_OPS_LIMIT "ops-limit"  /* requests */

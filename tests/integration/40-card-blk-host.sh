@@ -3,8 +3,8 @@
 # vhost-user front-end library to check every request type, hostile chains,
 # fd hygiene and seccomp, read-only images, multi-queue, O_DIRECT,
 # confinement (--user), reconnection on a listening socket, rings handed
-# over to a new card under load as a snapshot's restore does, and the
-# dirty log of the pages the card writes (diff snapshots).
+# over to a new card under load as a snapshot's restore does, the dirty
+# log of the pages the card writes (diff snapshots), and --uring's modes.
 . "$(dirname "$0")/../lib/cards.sh"
 
 img=$TMP/disk.img
@@ -62,6 +62,14 @@ expect_ok "dirty log, 4 queues, O_DIRECT" \
 
 echo "-- O_DIRECT"
 expect_ok "O_DIRECT" drv basic -- "$CARD_BLK" --fd '{fd}' --image "$img" --direct
+
+echo "-- --uring's modes (issue 17's write-path experiments): the same requests, hostile chains, 4 queues, reset, hand-over"
+for mode in single-issuer defer-taskrun; do
+	expect_ok "--uring $mode" drv --queues 4 basic hostile mq remap reset -- \
+		"$CARD_BLK" --fd '{fd}' --image "$img" --queues 4 --uring "$mode"
+	expect_ok "--uring $mode, O_DIRECT, hand-over under load" drv --queues 4 handover -- \
+		"$CARD_BLK" --fd '{fd}' --image "$img" --queues 4 --direct --uring "$mode"
+done
 
 echo "-- azote's updates after boot (--control-fd): rate limits, a new image under requests in flight"
 truncate -s 8M "$TMP/ctl.img"

@@ -35,6 +35,7 @@ expect_refusal "--queues '99'" --socket "$TMP/s" --image "$TMP/good.img" --queue
 expect_refusal "--fd '2'" --fd 2 --image "$TMP/good.img"
 expect_refusal "--fd 9 is not a stream socket" --fd 9 --image "$TMP/good.img"
 expect_refusal "--poll-us '1001': must be a number from 0 to 1000" --socket "$TMP/s" --image "$TMP/good.img" --poll-us 1001
+expect_refusal "--uring 'fast': must be default, single-issuer or defer-taskrun" --socket "$TMP/s" --image "$TMP/good.img" --uring fast
 expect_refusal "--seccomp 'maybe'" --socket "$TMP/s" --image "$TMP/good.img" --seccomp maybe
 expect_refusal "is not a socket" --socket "$TMP/not-a-socket" --image "$TMP/good.img"
 expect_refusal "unexpected argument" --socket "$TMP/s" --image "$TMP/good.img" extra

@@ -17,7 +17,8 @@ static void test_full(void **state)
 {
 #define FULL "--image", "d.img", "--fd", "3", "--ro", "--direct", "--queues", "16", \
 	"--poll-us", "1000", "--seccomp", "log", "--stats-fd", "4", "--user", "1000:100", \
-	"--log-level", "debug", "--control-fd", "5", "--lazy-mem-fd", "6", "--uffd-dev-fd", "7"
+	"--log-level", "debug", "--control-fd", "5", "--lazy-mem-fd", "6", "--uffd-dev-fd", "7", \
+	"--uring", "defer-taskrun"
 	struct blk_opts o;
 	struct azerr e;
 	(void)state;
@@ -30,6 +31,7 @@ static void test_full(void **state)
 	assert_true(o.ro && o.direct);
 	assert_int_equal(o.queues, CARD_BLK_MAX_QUEUES);
 	assert_int_equal(o.poll_us, CARD_BLK_MAX_POLL_US);
+	assert_int_equal(o.uring, BLK_URING_DEFER_TASKRUN);
 	assert_int_equal(o.card.seccomp, JAIL_SECCOMP_LOG);
 	assert_int_equal(o.card.stats_fd, 4);
 	assert_int_equal(o.card.control_fd, 5);
@@ -59,6 +61,7 @@ static void test_full(void **state)
 	assert_int_equal(o.card.lazy_mem_fd, -1);
 	assert_int_equal(o.queues, 1);
 	assert_int_equal(o.poll_us, BLK_POLL_US_DEFAULT);
+	assert_int_equal(o.uring, BLK_URING_DEFAULT);
 	assert_int_equal(o.card.seccomp, JAIL_SECCOMP_KILL);
 	assert_int_equal(o.card.log_level, LOG_WARN);
 	assert_int_equal(blk_opts_parse(ARGC("--help"), ARGV("--help"), &o, &e), CARD_OPTS_HELP);
@@ -70,6 +73,8 @@ static void test_refused(void **state)
 		{ { "--queues", "0" }, "--queues '0': must be a number from 1 to 16" },
 		{ { "--queues", "17" }, "--queues '17': must be a number from 1 to 16" },
 		{ { "--poll-us", "1001" }, "--poll-us '1001': must be a number from 0 to 1000" },
+		{ { "--uring", "Default" },
+		  "--uring 'Default': must be default, single-issuer or defer-taskrun" },
 		{ { "--stats-fd", "2" }, "--stats-fd '2': must be a number from 3 to 65535" },
 		{ { "--control-fd", "x" }, "--control-fd 'x': must be a number from 3 to 65535" },
 		{ { "--lazy-mem-fd", "1" }, "--lazy-mem-fd '1': must be a number from 3 to 65535" },

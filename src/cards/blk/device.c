@@ -128,15 +128,16 @@ static const struct vu_device_ops blk_ops = {
 	.queue_stop = queue_stop,
 };
 
-int blk_device_init(struct blk_device *d, unsigned nr_queues,
-		    struct card_blk_stats *stats, uint64_t poll_ns,
-		    const struct rate_limiter *limit, struct azerr *e)
+int blk_device_init(struct blk_device *d, const struct blk_opts *o,
+		    struct card_blk_stats *stats, struct azerr *e)
 {
+	unsigned nr_queues = o->queues;
+
 	if (nr_queues < 1 || nr_queues > BLK_MAX_QUEUES)
 		return azerr_set(e, "%u queues: must be 1..%d", nr_queues, BLK_MAX_QUEUES);
 	d->nr_queues = nr_queues;
 	pthread_mutex_init(&d->lock, NULL);
-	card_limiter_init(&d->limit, limit);
+	card_limiter_init(&d->limit, &o->limit);
 	d->shared = (struct blk_queue_shared){
 		.img = &d->img,
 		.geom = {
@@ -147,7 +148,8 @@ int blk_device_init(struct blk_device *d, unsigned nr_queues,
 		},
 		.writethrough = true,
 		.stats = stats,
-		.poll_ns = poll_ns,
+		.poll_ns = (uint64_t)o->poll_us * 1000,
+		.uring = o->uring,
 		.limit = &d->limit,
 	};
 	d->vu = (struct vu_device){

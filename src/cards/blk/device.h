@@ -6,6 +6,7 @@
 #include <pthread.h>
 
 #include "cards/blk/image.h"
+#include "cards/blk/opts.h"
 #include "iface/card.h"
 #include "cards/blk/queue.h"
 #include "cards/vhost/backend.h"
@@ -28,13 +29,11 @@ struct blk_device {
 	struct virtq *running[BLK_MAX_QUEUES];
 };
 
-/* Sets up the device for an opened image and starts its queue workers;
- * stats: azote's counters page, or NULL; poll_ns: how long a worker spins
- * for the next request before it sleeps (0: never); limit: the rate
- * limiter's buckets (--bw-limit, --ops-limit). */
-int blk_device_init(struct blk_device *d, unsigned nr_queues,
-		    struct card_blk_stats *stats, uint64_t poll_ns,
-		    const struct rate_limiter *limit, struct azerr *e);
+/* Sets up the device for an opened image and starts its queue workers as
+ * o asks (--queues, --poll-us, --uring, the rate limiter's buckets);
+ * stats: azote's counters page, or NULL. */
+int blk_device_init(struct blk_device *d, const struct blk_opts *o,
+		    struct card_blk_stats *stats, struct azerr *e);
 
 /* A new image for the running device (a PATCH of path_on_host): fds[0]
  * for buffered I/O, fds[1] opened O_DIRECT when the card runs --direct.

@@ -46,8 +46,7 @@ static struct vu_device *create(void *card, struct card_stats *stats, struct aze
 {
 	struct blk_card *c = card;
 
-	if (blk_device_init(&c->dev, c->o.queues, stats ? &stats->blk : NULL,
-			    (uint64_t)c->o.poll_us * 1000, &c->o.limit, e))
+	if (blk_device_init(&c->dev, &c->o, stats ? &stats->blk : NULL, e))
 		return NULL;
 	return &c->dev.vu;
 }

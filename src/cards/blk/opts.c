@@ -9,7 +9,7 @@ void blk_opts_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: azote-card-blk (--socket PATH | --fd N) --image IMG [--ro]\n"
-		"                      [--queues N] [--direct] [--poll-us N]\n"
+		"                      [--queues N] [--direct] [--poll-us N] [--uring MODE]\n"
 		"                      [--bw-limit BUCKET] [--ops-limit BUCKET]\n"
 		"                      [--seccomp kill|log|off] [--stats-fd N]\n"
 		"                      [--control-fd N] [--user UID[:GID]]\n"
@@ -20,6 +20,9 @@ void blk_opts_usage(FILE *f)
 		"  --poll-us N  after each request, spin up to N microseconds (0..%u,\n"
 		"               default %u) for the next one before sleeping until a\n"
 		"               kick: lower latency at low queue depth, paid in CPU time\n"
+		"  --uring MODE each queue's io_uring: default, single-issuer (only its\n"
+		"               worker submits) or defer-taskrun (that, and completions\n"
+		"               run only when the worker waits for them); Linux 6.1\n"
 		"  --bw-limit BUCKET   Firecracker's rate_limiter.bandwidth: bytes read\n"
 		"               and written; BUCKET is size=N,refill_time=MS\n"
 		"               [,one_time_burst=N] (size 0 or refill_time 0: no limit)\n"
@@ -37,6 +40,7 @@ static const struct option longopts[] = {
 	{ CARD_BLK_OPT_QUEUES, required_argument, NULL, 'q' },
 	{ CARD_BLK_OPT_DIRECT, no_argument, NULL, 'd' },
 	{ CARD_BLK_OPT_POLL_US, required_argument, NULL, 'p' },
+	{ CARD_BLK_OPT_URING, required_argument, NULL, 'U' },
 	{ CARD_BLK_OPT_BW_LIMIT, required_argument, NULL, 'B' },
 	{ CARD_BLK_OPT_OPS_LIMIT, required_argument, NULL, 'O' },
 	{ NULL, 0, NULL, 0 },
@@ -71,6 +75,10 @@ static int parse_own(int c, const char *arg, void *card, struct azerr *e)
 		if (number("--poll-us", arg, 0, CARD_BLK_MAX_POLL_US, &v, e))
 			return -1;
 		o->poll_us = (unsigned)v;
+		return 0;
+	case 'U':
+		if (blk_uring_mode_parse(arg, &o->uring) < 0)
+			return azerr_set(e, "--uring '%s': must be %s", arg, BLK_URING_MODES);
 		return 0;
 	case 'B':
 		return rate_limiter_parse(&o->limit, false, "--" CARD_BLK_OPT_BW_LIMIT, arg, e);

@@ -9,6 +9,7 @@
 
 #include "cards/card_opts.h"
 #include "common/err.h"
+#include "iface/blk_uring.h"
 #include "iface/rate_limit.h"
 
 /* Spinning for the next request: QEMU's iothreads poll up to 32 µs by
@@ -21,6 +22,7 @@ struct blk_opts {
 	bool ro, direct;
 	unsigned queues;        /* 1 by default */
 	unsigned poll_us;
+	enum blk_uring_mode uring;  /* --uring */
 	struct rate_limiter limit;  /* --bw-limit, --ops-limit */
 };
 

@@ -75,6 +75,7 @@ struct blk_queue {
 	bool throttled;
 	unsigned inflight;
 	unsigned io_errors;
+	int boot_err;         /* the worker could not enable its ring (-errno) */
 	struct blk_req *free;
 	struct blk_req reqs[BLK_INFLIGHT];
 };
@@ -369,7 +370,10 @@ static bool poll_for_work(struct blk_queue *bq)
 	end = now_ns() + bq->sh->poll_ns;
 	do {
 		for (unsigned i = 0; i < 64; i++) {
-			if (virtq_has_avail(bq->q) || io_uring_cq_ready(&bq->ring))
+			/* Deferred completions (--uring defer-taskrun) reach
+			 * the CQ only when asked for: the kernel flags them. */
+			if (virtq_has_avail(bq->q) || io_uring_cq_ready(&bq->ring) ||
+			    (IO_URING_READ_ONCE(*bq->ring.sq.kflags) & IORING_SQ_TASKRUN))
 				return true;
 			__builtin_ia32_pause();
 		}
@@ -448,9 +452,16 @@ static void *worker(void *arg)
 	/* "blk-q3" in /proc/PID/task/TID/comm, for whoever looks. */
 	snprintf(name, sizeof(name), "blk-q%u", bq->idx);
 	pthread_setname_np(pthread_self(), name);
-	/* Running now: thread start-up (rseq, robust lists) is over before
-	 * the seccomp filter arrives. */
+	/* The ring is enabled by the thread that submits to it: with
+	 * SINGLE_ISSUER (--uring) the kernel binds it to the task that
+	 * enables it. Running now: thread start-up (rseq, robust lists) is
+	 * over before the seccomp filter arrives. */
+	if (syscall(SYS_io_uring_register, bq->ring.ring_fd, IORING_REGISTER_ENABLE_RINGS,
+		    NULL, 0) < 0)
+		bq->boot_err = -errno;
 	ack_cmd(bq);
+	if (bq->boot_err)
+		return NULL;
 	arm_ctrl(bq);
 	for (;;) {
 		struct io_uring_cqe *cqe;
@@ -493,7 +504,7 @@ static void *worker(void *arg)
 }
 
 /* The ring may only do what the worker does: even a compromised card
- * cannot use it to reach beyond its seccomp filter. */
+ * cannot use it to reach beyond its seccomp filter. The worker enables it. */
 static int restrict_ring(struct io_uring *ring)
 {
 	static const uint8_t ops[] = {
@@ -510,12 +521,10 @@ static int restrict_ring(struct io_uring *ring)
 	}
 	res[sizeof(ops)].opcode = IORING_RESTRICTION_SQE_FLAGS_ALLOWED;
 	res[sizeof(ops)].sqe_flags = IOSQE_IO_LINK;
-	/* Debian's liburing 2.3 does not export the wrappers for these two
-	 * registrations; the system call is simple enough. */
+	/* Debian's liburing 2.3 does not export the wrappers for this
+	 * registration or the enabling; the system call is simple enough. */
 	if (syscall(SYS_io_uring_register, ring->ring_fd,
-		    IORING_REGISTER_RESTRICTIONS, res, sizeof(ops) + 1) < 0 ||
-	    syscall(SYS_io_uring_register, ring->ring_fd,
-		    IORING_REGISTER_ENABLE_RINGS, NULL, 0) < 0)
+		    IORING_REGISTER_RESTRICTIONS, res, sizeof(ops) + 1) < 0)
 		return -errno;
 	return 0;
 }
@@ -523,8 +532,17 @@ static int restrict_ring(struct io_uring *ring)
 struct blk_queue *blk_queue_create(unsigned idx, const struct blk_queue_shared *sh,
 				   struct azerr *e)
 {
+	/* --uring's modes (iface/blk_uring.h). TASKRUN_FLAG: the kernel flags
+	 * deferred completions in the SQ ring, where liburing's submit and
+	 * poll_for_work look for them. */
+	static const unsigned mode_flags[] = {
+		[BLK_URING_DEFAULT] = 0,
+		[BLK_URING_SINGLE_ISSUER] = IORING_SETUP_SINGLE_ISSUER,
+		[BLK_URING_DEFER_TASKRUN] = IORING_SETUP_SINGLE_ISSUER |
+			IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_TASKRUN_FLAG,
+	};
 	struct io_uring_params p = {
-		.flags = IORING_SETUP_R_DISABLED | IORING_SETUP_CQSIZE,
+		.flags = IORING_SETUP_R_DISABLED | IORING_SETUP_CQSIZE | mode_flags[sh->uring],
 		.cq_entries = RING_CQ,
 	};
 	struct blk_queue *bq = calloc(1, sizeof(*bq));
@@ -557,8 +575,9 @@ struct blk_queue *blk_queue_create(unsigned idx, const struct blk_queue_shared *
 	}
 	r = io_uring_queue_init_params(RING_SQ, &bq->ring, &p);
 	if (r < 0) {
-		azerr_set(e, "blk queue %u: cannot create an io_uring: %s", idx,
-			  strerror(-r));
+		azerr_set(e, "blk queue %u: cannot create an io_uring (--uring %s): %s%s", idx,
+			  blk_uring_mode_name(sh->uring), strerror(-r),
+			  r == -EINVAL && sh->uring ? " (the mode needs Linux 6.1)" : "");
 		goto fail_fd;
 	}
 	r = restrict_ring(&bq->ring);
@@ -574,6 +593,12 @@ struct blk_queue *blk_queue_create(unsigned idx, const struct blk_queue_shared *
 		goto fail_ring;
 	}
 	wait_cmd(bq);
+	if (bq->boot_err) {
+		pthread_join(bq->thread, NULL);
+		azerr_set(e, "blk queue %u: cannot enable the io_uring: %s", idx,
+			  strerror(-bq->boot_err));
+		goto fail_ring;
+	}
 	return bq;
 fail_ring:
 	io_uring_queue_exit(&bq->ring);

@@ -17,6 +17,7 @@
 #include "iface/card_stats.h"
 #include "common/err.h"
 #include "cards/virtio/virtqueue.h"
+#include "iface/blk_uring.h"
 
 struct blk_queue;
 
@@ -26,6 +27,7 @@ struct blk_queue_shared {
 	bool writethrough;   /* FLUSH not negotiated: every write is synced */
 	struct card_blk_stats *stats;  /* azote's counters page, or NULL */
 	uint64_t poll_ns;    /* spin this long for requests before sleeping */
+	enum blk_uring_mode uring;  /* how each worker's io_uring is set up */
 	/* The card's one limiter, shared by its queues as Firecracker's
 	 * device has one for its queue: a request refused stays on its
 	 * ring and that queue's worker waits on a timer of its own. */
