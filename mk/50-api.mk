@@ -12,7 +12,7 @@ $(API_LIB): $(API_SRCS:%.c=$(OBJ)/%.o)
 # A fake VMM behind the real API, for tests that drive the HTTP layer
 # without booting anything.
 # Its HTTP thread runs under azote's API seccomp list.
-API_FAKE_SRCS := src/api/testing/fake_vmm.c src/vmm/vm_config.c
+API_FAKE_SRCS := src/api/testing/fake_vmm.c src/vmm/vm_config.c src/iface/blk_uring.c
 API_FAKE_SERVER := $(BUILD)/tests/azote-api-fake
 PROGRAMS += $(API_FAKE_SERVER)
 $(API_FAKE_SERVER): $(OBJ)/src/api/testing/fake_server.o \

@@ -13,6 +13,7 @@
 #include "api/export.h"
 #include "api/json_schema.h"
 #include "api/resources.h"
+#include "iface/blk_uring.h"
 #include "iface/card.h"
 
 static const char *const transports[] = { "pci", "mmio" };
@@ -24,6 +25,8 @@ static json_t *drive_extras(const struct drive_config *d)
 
 	if (o && d->has_poll_us)
 		json_object_set_new(o, "poll_us", json_integer(d->poll_us));
+	if (o && d->uring != BLK_URING_DEFAULT)
+		json_object_set_new(o, "uring", json_string(blk_uring_mode_name(d->uring)));
 	return o;
 }
 
@@ -94,6 +97,7 @@ static const struct jfield drive_extra_fields[] = {
 	{ "direct", JT_BOOL, true, 0 },
 	{ "queues", JT_UINT, true, CARD_BLK_MAX_QUEUES },     /* 0: the card's default */
 	{ "poll_us", JT_UINT, false, CARD_BLK_MAX_POLL_US },
+	{ "uring", JT_STRING, false, 0 },
 };
 
 static const struct jfield net_extra_fields[] = {
@@ -176,6 +180,9 @@ static int take_extras(const json_t *x, struct vm_config *cfg, struct azerr *e)
 		d->queues = (unsigned)juint(item, "queues", 0);
 		d->has_poll_us = jhas(item, "poll_us");
 		d->poll_us = (unsigned)juint(item, "poll_us", 0);
+		if (jhas(item, "uring") && blk_uring_mode_parse(jstr(item, "uring"), &d->uring) < 0)
+			return azerr_set(e, "azote.drives[%zu].uring `%s`: expected %s", i,
+					 jstr(item, "uring"), BLK_URING_MODES);
 	}
 	json_array_foreach(nets, i, item) {
 		if (jcheck(item, "azote.network-interfaces[]", JFIELDS(net_extra_fields), &why))

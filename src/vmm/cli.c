@@ -44,11 +44,13 @@ const char cli_usage[] =
 "                       unless --enable-pci\n"
 "\n"
 "Block devices (virtio-blk over vhost-user; repeat for more disks):\n"
-"  --drive path=IMG[,id=ID][,ro][,queues=N][,direct][,poll_us=N]\n"
+"  --drive path=IMG[,id=ID][,ro][,queues=N][,direct][,poll_us=N][,uring=MODE]\n"
 "                       a raw image served by an azote-card-blk that azote\n"
 "                       starts; ro: read-only, queues: 1-16, direct: O_DIRECT,\n"
 "                       poll_us: how long the card spins for the next request\n"
-"                       before it sleeps, 0-1000 (default 32; 0 never spins)\n"
+"                       before it sleeps, 0-1000 (default 32; 0 never spins),\n"
+"                       uring: the card's io_uring set-up, default,\n"
+"                       single-issuer or defer-taskrun (docs/card-blk.md)\n"
 "  --vhost-user-blk socket=PATH[,id=ID]\n"
 "                       a vhost-user-blk server someone else runs (another\n"
 "                       card, qemu-storage-daemon, SPDK)\n"
@@ -310,6 +312,10 @@ static int drive_key(void *dev, bool vhost, const char *opt, const char *key,
 					 CARD_BLK_MAX_POLL_US);
 		d->poll_us = (unsigned)v;
 		d->has_poll_us = true;
+		return 0;
+	} else if (!strcmp(key, "uring") && val) {
+		if (blk_uring_mode_parse(val, &d->uring) < 0)
+			return azerr_set(e, "%s uring='%s': expected %s", opt, val, BLK_URING_MODES);
 		return 0;
 	}
 	return bad_item(opt, key, val, e);

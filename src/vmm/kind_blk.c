@@ -24,6 +24,8 @@ static void blk_card_args(const void *dev, struct card_argv *a)
 		card_argv_opt_u(a, CARD_BLK_OPT_QUEUES, c->queues);
 	if (c->has_poll_us)
 		card_argv_opt_u(a, CARD_BLK_OPT_POLL_US, c->poll_us);
+	if (c->uring != BLK_URING_DEFAULT)
+		card_argv_opt(a, CARD_BLK_OPT_URING, blk_uring_mode_name(c->uring));
 	card_argv_limits(a, &c->rate_limiter, CARD_BLK_OPT_BW_LIMIT, CARD_BLK_OPT_OPS_LIMIT);
 }
 

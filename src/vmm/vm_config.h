@@ -11,6 +11,7 @@
 #include "arch/x86/boot.h"
 /* struct token_bucket and struct rate_limiter: the card interface's, since
  * the cards get them on their command line. */
+#include "iface/blk_uring.h"
 #include "iface/rate_limit.h"
 
 struct cpu_template;
@@ -38,6 +39,7 @@ struct drive_config {
 	unsigned queues;     /* 0: card default */
 	bool has_poll_us;    /* else the card's default polling */
 	unsigned poll_us;
+	enum blk_uring_mode uring;  /* the card's io_uring set-up (iface/blk_uring.h) */
 	/* Firecracker's Drive fields beyond the above. partuuid: with
 	 * is_root_device, the kernel gets root=PARTUUID=<partuuid>. */
 	char *partuuid;

@@ -20,6 +20,12 @@ expect_probe blk-verify-nopoll 0 'PASS .*sectors=2048 ' -- "${a[@]}" --disk "$im
 	-- probe.test=blk-verify probe.seed=5
 expect_probe blk-verify-event-idx 0 'PASS .*sectors=2048 ' -- "${a[@]}" --disk "$img" \
 	-- probe.test=blk-verify probe.seed=6 probe.event_idx=1
+# The card's io_uring modes (--drive ...,uring=MODE, docs/card-blk.md),
+# polling and not.
+expect_probe blk-verify-single-issuer 0 'PASS .*sectors=2048 ' -- "${a[@]}" \
+	--disk "$img,uring=single-issuer" -- probe.test=blk-verify probe.seed=7
+expect_probe blk-verify-defer-taskrun 0 'PASS .*sectors=2048 ' -- "${a[@]}" \
+	--disk "$img,uring=defer-taskrun,poll_us=0" -- probe.test=blk-verify probe.seed=8
 # A multi-queue drive: the probe drives queue 0, the card serves 4.
 expect_probe blk-verify-mq 0 'PASS .*sectors=2048 ' -- "${a[@]}" --cpus 2 --disk "$img,queues=4" \
 	-- probe.test=blk-verify probe.seed=11

@@ -180,6 +180,46 @@ static void test_round_trip(void **state)
 	assert_int_equal(api_get_state(f->api), API_RUNNING);
 }
 
+/* A fresh process's load of the recorded configuration with
+ * azote.drives[0].uring set to mode, as a snapshot of a VM started with
+ * --drive ...,uring=MODE records it: the load's status. */
+static int load_with_uring(struct api_fixture *f, const char *mode)
+{
+	json_t *c = json_loads(f->fake.snap_config, 0, NULL);
+	json_t *d = json_array_get(json_object_get(json_object_get(c, "azote"), "drives"), 0);
+	char *s;
+
+	assert_non_null(d);
+	json_object_set_new(d, "uring", json_string(mode));
+	s = json_dumps(c, JSON_COMPACT);
+	assert_non_null(s);
+	snprintf(f->fake.snap_config, sizeof(f->fake.snap_config), "%s", s);
+	free(s);
+	json_decref(c);
+	fresh_api(f);
+	return fx_req_at(f, "PUT", "/snapshot/load",
+			 "{\"snapshot_path\": \"@/vm.snap\", \"mem_file_path\": \"@/vm.mem\"}");
+}
+
+/* What only azote's command line sets comes back with the snapshot: a
+ * drive's io_uring mode, recorded again by the next snapshot; an unknown
+ * mode is refused by name. */
+static void test_azote_extras(void **state)
+{
+	struct api_fixture *f = *state;
+
+	fx_boot(f);
+	assert_int_equal(fx_req(f, "PATCH", "/vm", "{\"state\": \"Paused\"}"), 204);
+	assert_int_equal(fx_req_at(f, "PUT", "/snapshot/create", create_body), 204);
+	assert_null(strstr(f->fake.snap_config, "uring"));
+	assert_int_equal(load_with_uring(f, "defer-taskrun"), 204);
+	assert_int_equal(fx_req_at(f, "PUT", "/snapshot/create", create_body), 204);
+	assert_non_null(strstr(f->fake.snap_config, "\"uring\":\"defer-taskrun\""));
+	assert_int_equal(load_with_uring(f, "fast"), 400);
+	fx_assert_fault(f, "azote.drives[0].uring `fast`: expected default, single-issuer or "
+			"defer-taskrun");
+}
+
 /* Firecracker takes a load only in a fresh process: the logger and
  * metrics may be set first, nothing else. */
 static void test_load_after_config(void **state)
@@ -333,6 +373,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_round_trip, api_fixture_setup,
 						api_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_load_after_config, api_fixture_setup,
+						api_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_azote_extras, api_fixture_setup,
 						api_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_diff, api_fixture_setup,
 						api_fixture_teardown),

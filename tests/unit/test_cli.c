@@ -242,11 +242,11 @@ static void test_drives(void **state)
 	(void)state;
 
 	assert_int_equal(parse(ARGC("--kernel", "p", "--drive", "path=/img/a.raw,ro,queues=4,direct,poll_us=0",
-				    "--drive", "id=data_1,path=b.img",
+				    "--drive", "id=data_1,path=b.img,uring=defer-taskrun",
 				    "--vhost-user-blk", "socket=/run/vu.sock",
 				    "--drive", "path=c.img"),
 			       ARGV("--kernel", "p", "--drive", "path=/img/a.raw,ro,queues=4,direct,poll_us=0",
-				    "--drive", "id=data_1,path=b.img",
+				    "--drive", "id=data_1,path=b.img,uring=defer-taskrun",
 				    "--vhost-user-blk", "socket=/run/vu.sock",
 				    "--drive", "path=c.img"), &c, &o, &e), 0);
 	assert_int_equal(c.nr_drives, 4);
@@ -256,7 +256,9 @@ static void test_drives(void **state)
 	assert_int_equal(c.drives[0].queues, 4);
 	assert_true(c.drives[0].has_poll_us);
 	assert_int_equal(c.drives[0].poll_us, 0);
+	assert_int_equal(c.drives[0].uring, BLK_URING_DEFAULT);
 	assert_string_equal(c.drives[1].id, "data_1");
+	assert_int_equal(c.drives[1].uring, BLK_URING_DEFER_TASKRUN);
 	assert_false(c.drives[1].read_only);
 	assert_int_equal(c.drives[1].queues, 0);
 	assert_false(c.drives[1].has_poll_us);
@@ -299,6 +301,8 @@ static void test_drive_errors(void **state)
 		{ "--drive", "path=a,queues=17", "queues='17'" },
 		{ "--drive", "path=a,poll_us=1001", "poll_us='1001'" },
 		{ "--drive", "path=a,poll_us", "poll_us" },
+		{ "--drive", "path=a,uring=sqpoll",
+		  "uring='sqpoll': expected default, single-issuer or defer-taskrun" },
 		{ "--drive", "path=a,color=red", "'color=red'" },
 		{ "--drive", "path=a,ro=yes", "'ro=yes'" },
 		{ "--drive", "path=a,id=bad/id", "id='bad/id'" },

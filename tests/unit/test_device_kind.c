@@ -90,8 +90,10 @@ static void test_blk_card_args(void **state)
 	d.queues = 4;
 	d.has_poll_us = true;
 	d.poll_us = 0;
+	d.uring = BLK_URING_SINGLE_ISSUER;
 	assert_string_equal(args_of(&device_kind_blk, &d),
-			    "--image /img/a b.raw --ro --direct --queues 4 --poll-us 0");
+			    "--image /img/a b.raw --ro --direct --queues 4 --poll-us 0 "
+			    "--uring single-issuer");
 	/* The rate limiter's buckets that limit (size 0: none). */
 	d = (struct drive_config){ .path = "i" };
 	d.rate_limiter = (struct rate_limiter){
