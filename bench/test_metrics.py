@@ -74,6 +74,23 @@ class FixedLoads(unittest.TestCase):
         self.assertEqual(load, [f'cpu@{n}/{p}' for n in blk.LOADS for p in blk.LOAD_PEERS])
 
 
+class UringModes(unittest.TestCase):
+    def test_each_mode_has_rows_at_qd32_against_the_iothread(self):
+        from azbench.context import settings
+        ctx = type('Ctx', (), {'s': settings(False)})()
+        rows = {r.key: r for r in blk.plan(ctx)}
+        for setup, mode in blk.URING.items():
+            self.assertEqual(blk.DISK[setup], f',uring={mode}')
+            keys = sorted(k for k in rows if k.endswith('/' + setup))
+            self.assertEqual(keys, sorted(f'{m}/{setup}' for m in blk.URING_METRICS))
+            for k in keys:
+                self.assertIn(f'--uring {mode}', rows[k].peer)
+        self.assertIn(('azote-defer-taskrun', 'qemu-iothread', 'azote-defer-taskrun'),
+                      blk.pairs(32, 0))
+        self.assertNotIn('azote-defer-taskrun', [m for m, _, _ in blk.pairs(1, 0)])
+        self.assertNotIn('azote-defer-taskrun', [m for m, _, _ in blk.pairs(32, 10000)])
+
+
 class BlockBackends(unittest.TestCase):
     def test_qsd_serves_both_vmms_and_each_peer_has_its_pair(self):
         self.assertEqual(blk.PEERS['qemu+qsd'][0], 'azote+qsd')

@@ -13,7 +13,10 @@ loop), between the phase's marks; the probe counts the I/Os, the host
 times them (marks.Marks). Also at fixed offered loads (probe.iops: one
 request every 1/N s), where the device idles between requests and what
 polling costs shows in the CPU per I/O: azote and QEMU's iothread both
-polling 32 µs, then neither polling."""
+polling 32 µs, then neither polling. And issue 17's write-path
+experiments: azote with each of the card's --uring modes (SINGLE_ISSUER;
+that and DEFER_TASKRUN) against the same QEMU as azote's default, at
+QD 32, beside the default's own row."""
 from statistics import median
 
 from ..marks import Marks
@@ -37,6 +40,12 @@ BACKENDS = {'qemu+card': 'card', 'qemu+qsd': 'qsd', 'azote+qsd': 'qsd'}
 # The disk's items for each setup (probe-run --disk IMG,...).
 DISK = {'azote': '', 'azote-nopoll': ',poll_us=0', 'qemu': '',
         'qemu-iothread': ',iothread', 'qemu-iothread-nopoll': ',iothread=0'}
+# The card's --uring modes (docs/card-blk.md), each as an azote setup run
+# at QD 32 against QEMU_URING, for these metrics.
+URING = {'azote-single-issuer': 'single-issuer', 'azote-defer-taskrun': 'defer-taskrun'}
+DISK.update({setup: f',uring={mode}' for setup, mode in URING.items()})
+QEMU_URING = 'qemu-iothread'
+URING_METRICS = ('rand32', 'seqrd', 'seqwr')
 # Fixed offered loads (IOPS), and the peers that pair polling alike there.
 LOADS = (10000, 50000, 100000)
 LOAD_PEERS = ('qemu-iothread', 'qemu')
@@ -74,7 +83,20 @@ def peers_of(iops):
 
 def plan(ctx):
     return [Row(f'{key}/{setup}', 'blk', label, unit, better, PEERS[setup][1])
-            for key, label, unit, better, spec in METRICS for setup in peers_of(spec[1])]
+            for key, label, unit, better, spec in METRICS for setup in peers_of(spec[1])] + [
+        Row(f'{key}/{setup}', 'blk', f'{label}, azote --uring {mode}', unit, better,
+            f'{PEERS[QEMU_URING][1]}; azote --uring {mode}')
+        for key, label, unit, better, _ in METRICS if key in URING_METRICS
+        for setup, mode in URING.items()]
+
+
+def pairs(qd, iops):
+    """(azote setup, QEMU setup, the rows' key suffix) of the rows a run at
+    this queue depth and offered load fills."""
+    out = [(PEERS[p][0], p, p) for p in peers_of(iops)]
+    if (qd, iops) == (32, 0):
+        out += [(setup, QEMU_URING, setup) for setup in URING]
+    return out
 
 
 def bench(ctx, setup, qd, iops, phases):
@@ -126,15 +148,17 @@ def shortfall(offered, achieved):
 def measure(ctx, rows):
     by_key = {r.key: r for r in rows}
     for qd, iops, phases in RUNS:
-        peers = peers_of(iops)
+        run_pairs = pairs(qd, iops)
         reps = min(ctx.s.io_reps, 3) if iops else ctx.s.io_reps
-        setups = tuple(dict.fromkeys([PEERS[p][0] for p in peers] + list(peers)))
+        setups = tuple(dict.fromkeys([m for m, _, _ in run_pairs] + [q for _, q, _ in run_pairs]))
         got = ctx.collect(reps, setups, lambda setup: bench(ctx, setup, qd, iops, phases))
         for key, _, _, _, (mqd, miops, phase, what) in METRICS:
             if (mqd, miops) != (qd, iops):
                 continue
-            for setup in peers:
-                mine, row = PEERS[setup][0], by_key[f'{key}/{setup}']
+            for mine, setup, suffix in run_pairs:
+                row = by_key.get(f'{key}/{suffix}')
+                if row is None:   # a --uring setup, for another metric
+                    continue
                 row.azote += [g[phase][what] for g in got[mine]]
                 row.qemu += [g[phase][what] for g in got[setup]]
                 if iops:
