@@ -382,6 +382,7 @@ while kill -0 "$pid" 2>/dev/null; do
 	fi
 	if [ "$(ms_since_start)" -ge $((timeout * 1000)) ]; then
 		verdict="timeout after ${timeout}s"
+		lg_stall_report "$pid"
 		break
 	fi
 	sleep 0.2

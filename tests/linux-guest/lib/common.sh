@@ -7,6 +7,32 @@ LG_CACHE=${AZOTE_CACHE:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/azote}
 lg_log() { printf 'linux-guest: %s\n' "$*" >&2; }
 lg_die() { lg_log "error: $*"; exit 1; }
 
+# lg_stall_report PID: on stderr, what the VMM PID and its vCPUs are doing
+# when a guest has stopped making progress: each thread's state and kernel
+# wait channel, and, as root with tracefs, the KVM exits of one second
+# (reason and guest RIP, most frequent first; none at all: the vCPUs run
+# in the guest or sleep outside KVM_RUN). A stalled boot in the box has
+# left no other trace (an empty console, no message from azote).
+lg_stall_report() {
+	local pid=$1 t tr=/sys/kernel/tracing
+	lg_log "stall report for process $pid:"
+	for t in /proc/"$pid"/task/*; do
+		[ -r "$t/stat" ] || continue
+		printf '  thread %s %s state %s wchan %s\n' "${t##*/}" "$(cat "$t/comm")" \
+			"$(awk '{print $3}' "$t/stat")" "$(cat "$t/wchan" 2>/dev/null)" >&2
+	done
+	[ -e "$tr/events" ] || mount -t tracefs nodev "$tr" 2>/dev/null
+	[ -w "$tr/events/kvm/kvm_exit/enable" ] || { lg_log "  (no tracefs: no KVM exits)"; return 0; }
+	: > "$tr/trace"
+	echo 1 > "$tr/events/kvm/kvm_exit/enable"
+	sleep 1
+	echo 0 > "$tr/events/kvm/kvm_exit/enable"
+	lg_log "  KVM exits in 1 s: $(grep -c 'kvm_exit:' "$tr/trace")"
+	grep -o 'kvm_exit: .*' "$tr/trace" | sed 's/ info[0-9]* .*//' | sort | uniq -c | sort -rn |
+		head -8 >&2
+	: > "$tr/trace"
+}
+
 # Installs the Debian packages named that are missing (root only; others
 # are told what to install).
 lg_need_pkgs() {
