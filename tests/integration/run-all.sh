@@ -95,7 +95,9 @@ run_one() {
 # 7.2, multi-threaded TCG, nested SVM) now and then resets or wedges a guest
 # that passes on a rerun, whichever VMM runs it (README, "The box"). Both
 # outcomes are printed and the retries counted in the summary; a test that
-# fails twice fails. AZOTE_BOX_RETRY=0 turns this off.
+# fails twice fails. AZOTE_BOX_RETRY=0 turns this off. (The Linux tier's
+# lg_run reruns a single boot the same way and prints the same line, so
+# the summary names it as TEST:bootN.)
 retried=()
 tier_start=$(date +%s)
 for t in ${host[@]+"${host[@]}"}; do
