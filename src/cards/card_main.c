@@ -38,8 +38,9 @@ static int parse(struct card_run *r, int argc, char **argv)
 		r->k->usage(stdout);
 		return CARD_EXIT_OK;
 	case CARD_OPTS_ERROR:
-		log_error("%s", r->e.msg);
-		r->k->usage(stderr);
+		/* One line naming the fault, as azote refuses: the whole usage
+		 * after it would bury it in a log. */
+		log_error("%s (see --help)", r->e.msg);
 		return CARD_EXIT_USAGE;
 	case CARD_OPTS_RUN:
 		break;
