@@ -35,6 +35,8 @@
 # --log      keep the guest console (and VMM stderr) in FILE
 # --append   more kernel arguments (e.g. for debugging)
 # --quiet    kernel argument quiet: less console output, slightly faster
+#            (without it, a VMM and guest silent for their first 120 s
+#            fail then, wedged, rather than at --timeout)
 # --transport  how the VMM shows the virtio devices: pci (default) or mmio
 #            (azote --transport mmio; QEMU's microvm with virtio-*-device),
 #            described to the kernel by virtio_mmio.device= arguments
@@ -81,7 +83,7 @@ root=$(cd "$here/../.." && pwd)
 . "$here/lib/common.sh"
 
 vmm=qemu kernel=vmlinux checks=boot memory=128M cpus=1 machine=q35 tcg=0
-timeout=240 log= azote=${AZOTE:-$root/build/azote} append= quiet=0 net=0 wrong=,
+timeout=240 silent_limit=120 log= azote=${AZOTE:-$root/build/azote} append= quiet=0 net=0 wrong=,
 transport=pci reboot=k when_line= when_cmd= extra_vmm_args=()
 drives=() vsock=0 mmds= print_cmd=0 fio=
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
@@ -382,6 +384,14 @@ while kill -0 "$pid" 2>/dev/null; do
 	fi
 	if [ "$(ms_since_start)" -ge $((timeout * 1000)) ]; then
 		verdict="timeout after ${timeout}s"
+		lg_stall_report "$pid"
+		break
+	fi
+	# Every kernel here prints within seconds, even in the box; a guest
+	# still silent is wedged (the box's emulation, README "The box"), and
+	# waiting out --timeout would only delay the rerun.
+	if [ "$quiet" -eq 0 ] && [ ! -s "$out" ] && [ "$(ms_since_start)" -ge $((silent_limit * 1000)) ]; then
+		verdict="no output at all in ${silent_limit}s"
 		lg_stall_report "$pid"
 		break
 	fi
