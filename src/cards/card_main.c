@@ -23,6 +23,7 @@ struct card_run {
 	const struct card_kind *k;
 	const struct card_opts *o;  /* the common options, inside the card's */
 	struct card_stats *stats;   /* azote's counters page, or NULL */
+	struct uffd_pager *pager;   /* a lazy restore's, or NULL */
 	int listen_fd;              /* --socket's, or -1 */
 	bool opened;                /* k->open succeeded: k->destroy closes it */
 	bool created;               /* k->create was called: workers may run */
@@ -68,18 +69,31 @@ static int prepare(struct card_run *r)
 	return 0;
 }
 
-/* One control request: SET_LIMITS for every card, the rest the card's. */
-static int control_one(const struct card_kind *k, const struct card_ctl_req *req,
+/* MEM_LOADED: the pager serving this card's faults from the memory file
+ * ends, every page being in the memfd. */
+static int mem_loaded(const struct card_run *r, struct azerr *e)
+{
+	if (!r->pager || r->o->lazy_mem_fd < 0)
+		return azerr_set(e, "guest RAM is not being loaded from a memory file here");
+	return uffd_pager_finish(r->pager, e);
+}
+
+/* One control request: SET_LIMITS and MEM_LOADED for every card, the
+ * rest the card's. */
+static int control_one(const struct card_run *r, const struct card_ctl_req *req,
 		       const int *fds, unsigned nr_fds, struct card_ctl_reply *rep,
 		       struct azerr *e)
 {
+	const struct card_kind *k = r->k;
 	struct rate_limiter rl[2];
 	bool given[2];
 
-	if (req->op != CARD_CTL_SET_LIMITS && k->control)
+	if (req->op != CARD_CTL_SET_LIMITS && req->op != CARD_CTL_MEM_LOADED && k->control)
 		return k->control(k->card, req, fds, nr_fds, rep, e);
 	for (unsigned i = 0; i < nr_fds; i++)
 		close(fds[i]);
+	if (req->op == CARD_CTL_MEM_LOADED)
+		return nr_fds ? azerr_set(e, "MEM_LOADED with %u fds", nr_fds) : mem_loaded(r, e);
 	if (req->op != CARD_CTL_SET_LIMITS)
 		return azerr_set(e, "%s takes no control request %u", k->name, req->op);
 	if (card_ctl_limits(req, k->nr_limiters, rl, given, e) < 0)
@@ -111,7 +125,7 @@ static void *control(void *arg)
 
 		if (got == 0)
 			return NULL;
-		if (got < 0 || control_one(r->k, &req, fds, nr_fds, &rep, &e) < 0) {
+		if (got < 0 || control_one(r, &req, fds, nr_fds, &rep, &e) < 0) {
 			rep.status = got < 0 ? EPROTO : EINVAL;
 			snprintf(rep.msg, sizeof(rep.msg), "%.*s", (int)sizeof(rep.msg) - 1, e.msg);
 			log_warn("control: %s", e.msg);
@@ -154,8 +168,9 @@ static int page_source(const struct card_opts *o, struct uffd_source *src, struc
  * page the card touched before it was loaded would be a fresh page of
  * zeroes in the memfd, the guest's data lost: so a card that cannot make
  * a userfaultfd fails. */
-static int start_pager(const struct card_opts *o, struct azerr *e)
+static int start_pager(struct card_run *r, struct azerr *e)
 {
+	const struct card_opts *o = r->o;
 	struct uffd_source src;
 	int lazy = page_source(o, &src, e);
 
@@ -166,10 +181,9 @@ static int start_pager(const struct card_opts *o, struct azerr *e)
 		close(o->uffd_dev_fd);
 	if (uffd < 0)
 		return -1;
-	struct uffd_pager *p = uffd_pager_start(uffd, &src, NULL, e);
-	if (!p)
+	if (!(r->pager = uffd_pager_start(uffd, &src, NULL, e)))
 		return -1;
-	vu_backend_set_pager(p);
+	vu_backend_set_pager(r->pager);
 	log_info("guest RAM restored lazily: faults served %s", src.file_fd < 0 ?
 		 "through azote's page relay" : "from the memory file");
 	return 0;
@@ -186,7 +200,7 @@ static int serve(struct card_run *r)
 
 	r->created = true;
 	dev = r->k->create(r->k->card, r->stats, &r->e);
-	if (!dev || start_pager(o, &r->e) < 0)
+	if (!dev || start_pager(r, &r->e) < 0)
 		return -1;
 	/* Before the filter too, so that TSYNC covers it, and running: its
 	 * start-up (rseq, its name) is over before the filter arrives. */

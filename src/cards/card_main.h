@@ -24,13 +24,14 @@
 
 /* What every card's filter adds for a lazy restore (card_main.c's pager
  * and the back-end's regions, common/uffd_pager.h): the pager reads the
- * memory file and copies pages in or wakes a fault another process served;
- * the vhost-user thread registers each region it maps (munmap unregisters
- * it). */
+ * memory file and copies pages in or wakes a fault another process served,
+ * and unregisters every region once azote says all is loaded
+ * (CARD_CTL_MEM_LOADED); the vhost-user thread registers each region it
+ * maps (munmap unregisters it). */
 #define CARD_LAZY_MEM_SYSCALLS SYS_pread64
 #define CARD_LAZY_MEM_ARGS							\
 	JAIL_ARG_EQ(SYS_ioctl, 1, UFFDIO_REGISTER), JAIL_ARG_EQ(SYS_ioctl, 1, UFFDIO_COPY), \
-	JAIL_ARG_EQ(SYS_ioctl, 1, UFFDIO_WAKE)
+	JAIL_ARG_EQ(SYS_ioctl, 1, UFFDIO_WAKE), JAIL_ARG_EQ(SYS_ioctl, 1, UFFDIO_UNREGISTER)
 
 /* What a card's process exits with. */
 #define CARD_EXIT_OK     0  /* --help, or the front-end went away */

@@ -95,13 +95,16 @@ int uffd_open(int dev_fd, uint64_t features, struct azerr *e)
 
 struct uffd_pager {
 	int uffd;
-	int wake_fd;                /* eventfd: prefetch or stop asked for */
-	atomic_bool stopping, prefetch_asked, loaded;
+	int wake_fd;                /* eventfd: prefetch, finish or stop asked for */
+	int loaded_fd;              /* eventfd: written once loaded */
+	atomic_bool stopping, prefetch_asked, finish_asked, loaded;
 	struct uffd_source src;
 	uint64_t page;
 	int (*on_start)(struct azerr *e);
 	pthread_t thread;
-	pthread_mutex_t lock;       /* ranges: the pager reads, the owner changes */
+	/* ranges and their registration: the pager reads them, the owner
+	 * changes them; once loaded is set under it nothing is registered */
+	pthread_mutex_t lock;
 	struct uffd_ranges ranges;
 	atomic_uint_least64_t copied;
 	uint8_t *buf;               /* one page, read from the file */
@@ -205,11 +208,16 @@ static int prefetch_copy(struct uffd_pager *p, uint64_t dst, uint64_t off, uint6
 	return 0;
 }
 
-/* Every range of the file source is in: they are unregistered (what a
- * later fault finds missing is a hole of the file, which the memfd fills
- * with zeroes as the file reads) and the pager has nothing left to do. */
-static void prefetch_done(struct uffd_pager *p)
+/* Every page of the file is in the memfd (this pager's prefetch put it
+ * there, or another process's): the ranges are unregistered (a fault
+ * waiting on one is woken by it and finds its page; what a later fault
+ * finds missing is a hole of the file, which the memfd fills with zeroes
+ * as the file reads), none is registered from now on, and the pager has
+ * nothing left to do. */
+static void loaded(struct uffd_pager *p)
 {
+	uint64_t one = 1;
+
 	pthread_mutex_lock(&p->lock);
 	for (unsigned i = 0; i < p->ranges.nr; i++) {
 		struct uffdio_range r = { .start = p->ranges.r[i].start, .len = p->ranges.r[i].len };
@@ -217,11 +225,19 @@ static void prefetch_done(struct uffd_pager *p)
 			log_warn("userfaultfd: UFFDIO_UNREGISTER at 0x%llx: %s",
 				 (unsigned long long)r.start, strerror(errno));
 	}
-	pthread_mutex_unlock(&p->lock);
-	log_info("guest memory loaded: %llu pages on fault, %llu prefetched; "
-		 "its pager ends", (unsigned long long)(atomic_load(&p->copied) - p->prefetched),
-		 (unsigned long long)p->prefetched);
 	atomic_store(&p->loaded, true);
+	pthread_mutex_unlock(&p->lock);
+	uint64_t faulted = atomic_load(&p->copied) - p->prefetched;
+	if (atomic_load(&p->finish_asked))
+		log_info("guest memory loaded by another process: %llu pages on fault "
+			 "here; this pager ends", (unsigned long long)faulted);
+	else
+		log_info("guest memory loaded: %llu pages on fault, %llu prefetched; "
+			 "its pager ends", (unsigned long long)faulted,
+			 (unsigned long long)p->prefetched);
+	if (write(p->loaded_fd, &one, sizeof(one)) != sizeof(one))
+		log_warn("userfaultfd pager: cannot say it has loaded everything: %s",
+			 strerror(errno));
 }
 
 /* One step of the prefetch: the next stretch of data in the file (its
@@ -234,7 +250,7 @@ static int prefetch_step(struct uffd_pager *p)
 	struct uffd_range r = more ? p->ranges.r[p->pf_range] : (struct uffd_range){ 0 };
 	pthread_mutex_unlock(&p->lock);
 	if (!more) {
-		prefetch_done(p);
+		loaded(p);
 		return 1;
 	}
 	off_t data = lseek(p->src.file_fd, (off_t)(r.off + p->pf_pos), SEEK_DATA);
@@ -287,6 +303,10 @@ static void *run(void *arg)
 			(void)!read(p->wake_fd, &v, sizeof(v));
 			if (atomic_load(&p->stopping))
 				return NULL;
+			if (atomic_load(&p->finish_asked)) {
+				loaded(p);
+				return NULL;
+			}
 			prefetching = atomic_load(&p->prefetch_asked);
 		}
 		if (!fds[0].revents) {
@@ -326,12 +346,16 @@ struct uffd_pager *uffd_pager_start(int uffd, const struct uffd_source *src,
 	pthread_mutex_init(&p->lock, NULL);
 	p->buf = malloc((size_t)page);
 	p->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	p->loaded_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	int err = 0;
-	if (!p->buf || p->wake_fd < 0 || (err = pthread_create(&p->thread, NULL, run, p))) {
+	if (!p->buf || p->wake_fd < 0 || p->loaded_fd < 0 ||
+	    (err = pthread_create(&p->thread, NULL, run, p))) {
 		azerr_set(e, "cannot start the userfaultfd pager: %s",
 			  err ? strerror(err) : strerror(errno));
 		if (p->wake_fd >= 0)
 			close(p->wake_fd);
+		if (p->loaded_fd >= 0)
+			close(p->loaded_fd);
 		free(p->buf);
 		close(uffd);
 		free(p);
@@ -345,21 +369,26 @@ int uffd_pager_add(struct uffd_pager *p, void *addr, uint64_t len, uint64_t off,
 		   struct azerr *e)
 {
 	uint64_t start = (uintptr_t)addr;
-
-	pthread_mutex_lock(&p->lock);
-	int ret = uffd_ranges_add(&p->ranges, start, len, off, p->src.size, p->page, e);
-	pthread_mutex_unlock(&p->lock);
-	if (ret < 0)
-		return -1;
 	struct uffdio_register reg = {
 		.range = { .start = start, .len = len }, .mode = UFFDIO_REGISTER_MODE_MISSING,
 	};
-	if (ioctl(p->uffd, UFFDIO_REGISTER, &reg) == 0)
-		return 0;
-	azerr_set(e, "cannot register guest RAM at 0x%llx with userfaultfd: %s",
-		  (unsigned long long)start, strerror(errno));
-	uffd_pager_remove(p, addr);
-	return -1;
+	int ret = 0;
+
+	/* Under the lock: a range registered after the pager ended would
+	 * leave its faults waiting for no one. */
+	pthread_mutex_lock(&p->lock);
+	if (atomic_load(&p->loaded))
+		goto out;
+	if ((ret = uffd_ranges_add(&p->ranges, start, len, off, p->src.size, p->page, e)) < 0)
+		goto out;
+	if ((ret = ioctl(p->uffd, UFFDIO_REGISTER, &reg)) < 0) {
+		azerr_set(e, "cannot register guest RAM at 0x%llx with userfaultfd: %s",
+			  (unsigned long long)start, strerror(errno));
+		uffd_ranges_remove(&p->ranges, start);
+	}
+out:
+	pthread_mutex_unlock(&p->lock);
+	return ret < 0 ? -1 : 0;
 }
 
 void uffd_pager_remove(struct uffd_pager *p, void *addr)
@@ -389,9 +418,25 @@ int uffd_pager_prefetch(struct uffd_pager *p, struct azerr *e)
 	return 0;
 }
 
+int uffd_pager_finish(struct uffd_pager *p, struct azerr *e)
+{
+	if (p->src.file_fd < 0)
+		return azerr_set(e, "the pages come from a page-fault handler, which no "
+				 "prefetch here has loaded");
+	atomic_store(&p->finish_asked, true);
+	if (wake_thread(p) < 0)
+		return azerr_set(e, "cannot wake the userfaultfd pager: %s", strerror(errno));
+	return 0;
+}
+
 bool uffd_pager_loaded(const struct uffd_pager *p)
 {
 	return atomic_load(&p->loaded);
+}
+
+int uffd_pager_loaded_fd(const struct uffd_pager *p)
+{
+	return p->loaded_fd;
 }
 
 uint64_t uffd_pager_stop(struct uffd_pager *p)
@@ -403,6 +448,7 @@ uint64_t uffd_pager_stop(struct uffd_pager *p)
 		pthread_join(p->thread, NULL);
 	uint64_t copied = atomic_load(&p->copied);
 	close(p->wake_fd);
+	close(p->loaded_fd);
 	close(p->uffd);
 	pthread_mutex_destroy(&p->lock);
 	free(p->chunk);

@@ -92,8 +92,10 @@ struct uffd_pager *uffd_pager_start(int uffd, const struct uffd_source *src,
 				    int (*on_start)(struct azerr *e), struct azerr *e);
 
 /* Registers this process's mapping [addr, addr+len) of the memfd at
- * offset off (checked as uffd_ranges_add does, against src's size) and serves its faults from
- * then on. -1 with e: then nothing is registered. */
+ * offset off (checked as uffd_ranges_add does, against src's size) and
+ * serves its faults from then on; once p has loaded every page
+ * (uffd_pager_loaded), does nothing. -1 with e: then nothing is
+ * registered. */
 int uffd_pager_add(struct uffd_pager *p, void *addr, uint64_t len, uint64_t off,
 		   struct azerr *e);
 
@@ -111,8 +113,21 @@ void uffd_pager_remove(struct uffd_pager *p, void *addr);
  * handler's to prefetch), or no memory for its buffer. */
 int uffd_pager_prefetch(struct uffd_pager *p, struct azerr *e);
 
-/* Whether a prefetch has put every page in place and p has ended. */
+/* Tells p that every page of its file source is in the memfd already,
+ * put there by another process's prefetch (azote's --prefetch-mem, for a
+ * card's pager): p unregisters its ranges and ends its thread as its own
+ * prefetch would once done, faults waiting on them woken. -1 with e: a
+ * place-hook source (no prefetch loads a page-fault handler's pages). */
+int uffd_pager_finish(struct uffd_pager *p, struct azerr *e);
+
+/* Whether every page is in place (p's prefetch, or uffd_pager_finish) and
+ * p has ended: from then on uffd_pager_add registers nothing, a missing
+ * page being a hole of the file. */
 bool uffd_pager_loaded(const struct uffd_pager *p);
+
+/* An eventfd of p's that becomes readable once p has loaded (for an
+ * event loop; p's to close). */
+int uffd_pager_loaded_fd(const struct uffd_pager *p);
 
 /* Ends the thread and frees p; the userfaultfd is closed, which
  * unregisters every range (a later fault then fills with zeroes: call it

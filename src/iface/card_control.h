@@ -1,7 +1,8 @@
 /* The control channel: what azote asks of a running card that vhost-user
  * has no message for, Firecracker's updates after boot (PATCH /drives and
  * /network-interfaces): new rate limits, and a block card's new image;
- * and a net card's MMDS (at boot, and on every PUT or PATCH /mmds).
+ * a net card's MMDS (at boot, and on every PUT or PATCH /mmds); and, on a
+ * restore, that guest RAM is all loaded.
  *
  * A SOCK_SEQPACKET socketpair, the card's end on fd CARD_CONTROL_FD
  * (--control-fd). One request, one reply, in turn: azote sends a struct
@@ -35,6 +36,12 @@ enum card_ctl_op {
 	 * bytes) as one memfd sealed against every change, so that what
 	 * the card checked stays what it serves. Each replaces the last. */
 	CARD_CTL_SET_MMDS = 3,
+	/* On a lazy restore from a memory file, guest RAM is all in the
+	 * memfd now (azote's --prefetch-mem has copied it in): the card's
+	 * pager, idle from now on, unregisters its mappings and ends
+	 * (common/uffd_pager.h, uffd_pager_finish). Every card takes it;
+	 * one with no such pager refuses it. No fds. */
+	CARD_CTL_MEM_LOADED = 4,
 };
 
 /* The largest MMDS document (--mmds-size-limit's largest value). */

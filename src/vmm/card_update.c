@@ -109,3 +109,14 @@ int card_update_mmds(struct vhost_dev *d, const struct mmds_settings *s, const c
 	log_info("%s: MMDS document of %zu bytes", d->name, len);
 	return 0;
 }
+
+int card_update_mem_loaded(struct vhost_dev *d, struct azerr *e)
+{
+	struct card_ctl_req req = { .op = CARD_CTL_MEM_LOADED };
+	struct card_ctl_reply rep;
+
+	if (call(d, &req, NULL, 0, &rep, e) < 0)
+		return -1;
+	log_debug("%s: told its card that guest RAM is loaded", d->name);
+	return 0;
+}

@@ -1,10 +1,11 @@
 /* What azote changes in a running card: Firecracker's PATCH of a drive
  * (its file, its rate limiter) or of a network interface (its rate
- * limiters) after boot, and a net card's MMDS, sent over the card's control channel
- * (iface/card_control.h). A device served by someone else's vhost-user
+ * limiters) after boot, a net card's MMDS, and a lazy restore's end,
+ * sent over the card's control channel (iface/card_control.h). A device served by someone else's vhost-user
  * process has no such channel: its changes are refused.
  *
- * Called on the main thread (the API's requests), while the guest runs. */
+ * Called on the main thread (the API's requests, the event loop), while
+ * the guest runs. */
 #ifndef AZOTE_VMM_CARD_UPDATE_H
 #define AZOTE_VMM_CARD_UPDATE_H
 
@@ -30,5 +31,9 @@ int card_update_image(struct vhost_dev *d, const char *path, bool read_only, boo
  * json (NUL-terminated JSON) from now on. */
 int card_update_mmds(struct vhost_dev *d, const struct mmds_settings *s, const char *json,
 		     struct azerr *e);
+
+/* On a lazy restore whose prefetch has put all of guest RAM in the memfd:
+ * the card behind d ends the pager that served its own mapping. */
+int card_update_mem_loaded(struct vhost_dev *d, struct azerr *e);
 
 #endif

@@ -14,11 +14,18 @@
  * loaded everything, every data page must be in the memfd and no page of
  * the hole (mincore), every page must read as the file's (the hole's as
  * zeroes, with no pager left to serve them: an alarm ends a read that
- * hangs), and the pager must have copied each data page once.
+ * hangs), and the pager must have copied each data page once. A second
+ * pager on a second mapping (a card's, registered before the prefetch)
+ * is then told all is loaded (uffd_pager_finish, as azote's
+ * CARD_CTL_MEM_LOADED tells a card): it must end without copying a page,
+ * its mapping must read right, and a mapping added to it afterwards must
+ * not be registered (a read there would hang). A pager whose pages come
+ * through a hook must refuse to be told so.
  *
  * Exit 0 on success, 1 with a line on failure, 77 when this host has no
  * userfaultfd for us (test skipped). */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -81,8 +88,6 @@ static bool reads_right(const uint8_t *m, bool holes, bool backward, const char 
 
 /* Maps the memfd, serves its faults from the file and reads every page
  * (forward or backward); returns the pages this process copied in, or -1. */
-/* Maps the memfd, serves its faults from the file and reads every page
- * (forward or backward); returns the pages this process copied in, or -1. */
 static long reader(int memfd, int filefd, int backward)
 {
 	struct azerr e;
@@ -113,6 +118,73 @@ static void *read_backward(void *m)
 	return reads_right(m, true, true, "the faulting thread") ? m : NULL;
 }
 
+/* Whether fd (an eventfd) is readable now. */
+static bool readable(int fd)
+{
+	struct pollfd pf = { .fd = fd, .events = POLLIN };
+
+	return poll(&pf, 1, 0) == 1;
+}
+
+static int no_place(void *arg, uint64_t off)
+{
+	(void)arg;
+	(void)off;
+	return -1;
+}
+
+/* The card's side once azote's prefetch has loaded the memfd: its pager
+ * card, serving the mapping m2 and idle so far, is told so and must end,
+ * having copied nothing; m2 reads right, and a mapping added afterwards
+ * is left unregistered. 0 or 1. */
+static int card_finish(int memfd, size_t len, struct uffd_pager *card, uint8_t *m2)
+{
+	struct azerr e;
+
+	if (readable(uffd_pager_loaded_fd(card)) || uffd_pager_finish(card, &e) < 0) {
+		fprintf(stderr, "uffd-share: the card's pager: %s\n", uffd_pager_loaded(card) ?
+			"loaded before it was told" : e.msg);
+		return 1;
+	}
+	for (int ms = 0; !uffd_pager_loaded(card) && ms < 10000; ms++)
+		usleep(1000);
+	if (!uffd_pager_loaded(card) || !readable(uffd_pager_loaded_fd(card))) {
+		fprintf(stderr, "uffd-share: the card's pager did not end once told all was "
+			"loaded\n");
+		return 1;
+	}
+	uint8_t *m3 = mmap(NULL, len, PROT_READ, MAP_SHARED, memfd, 0);
+	if (m3 == MAP_FAILED || uffd_pager_add(card, m3, len, 0, &e) < 0) {
+		fprintf(stderr, "uffd-share: a mapping added after the end: %s\n",
+			m3 == MAP_FAILED ? strerror(errno) : e.msg);
+		return 1;
+	}
+	alarm(10);
+	/* A page of the hole, maybe not in the memfd yet: zeroes, no wait. */
+	bool ok = m3[(size_t)HOLE_END * (size_t)page - 1] == 0 &&
+		  reads_right(m2, true, false, "the card's mapping after its pager ended");
+	alarm(0);
+	munmap(m3, len);
+	uint64_t copied = uffd_pager_stop(card);
+	if (ok && copied) {
+		fprintf(stderr, "uffd-share: the card's pager copied %llu pages\n",
+			(unsigned long long)copied);
+		return 1;
+	}
+	/* Pages from a hook (a page-fault handler's): no prefetch loads them. */
+	int uffd = uffd_open(-1, 0, &e);
+	struct uffd_pager *hooked = uffd < 0 ? NULL :
+		uffd_pager_start(uffd, &(struct uffd_source){ .file_fd = -1, .place = no_place,
+							      .size = len }, NULL, &e);
+	if (!hooked || uffd_pager_finish(hooked, &e) == 0) {
+		fprintf(stderr, "uffd-share: %s\n", hooked ? "a hook's pager took "
+			"uffd_pager_finish" : e.msg);
+		ok = false;
+	}
+	uffd_pager_stop(hooked);
+	return ok ? 0 : 1;
+}
+
 static void on_alarm(int sig)
 {
 	(void)sig;
@@ -134,11 +206,16 @@ static int prefetch_run(int filefd, bool faulting)
 		return 1;
 	}
 	uint8_t *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
-	struct uffd_pager *p = uffd_pager_start(uffd, &(struct uffd_source){ .file_fd = filefd,
-							.size = len }, NULL, &e);
+	uint8_t *m2 = mmap(NULL, len, PROT_READ, MAP_SHARED, memfd, 0);
+	const struct uffd_source src = { .file_fd = filefd, .size = len };
+	struct uffd_pager *p = uffd_pager_start(uffd, &src, NULL, &e);
+	int card_uffd = uffd_open(-1, 0, &e);
+	struct uffd_pager *card = card_uffd < 0 ? NULL :
+		uffd_pager_start(card_uffd, &src, NULL, &e);
 	pthread_t reader_thread;
-	if (m == MAP_FAILED || !p || uffd_pager_add(p, m, len, 0, &e) < 0 ||
-	    uffd_pager_prefetch(p, &e) < 0 ||
+	if (m == MAP_FAILED || m2 == MAP_FAILED || !p || !card ||
+	    uffd_pager_add(p, m, len, 0, &e) < 0 || uffd_pager_add(card, m2, len, 0, &e) < 0 ||
+	    readable(uffd_pager_loaded_fd(p)) || uffd_pager_prefetch(p, &e) < 0 ||
 	    (faulting && pthread_create(&reader_thread, NULL, read_backward, m))) {
 		fprintf(stderr, "uffd-share: %s\n", p ? e.msg : "set-up failed");
 		return 1;
@@ -148,7 +225,7 @@ static int prefetch_run(int filefd, bool faulting)
 		pthread_join(reader_thread, &read_ok);
 	for (int ms = 0; !uffd_pager_loaded(p) && ms < 10000; ms++)
 		usleep(1000);
-	if (!read_ok || !uffd_pager_loaded(p)) {
+	if (!read_ok || !uffd_pager_loaded(p) || !readable(uffd_pager_loaded_fd(p))) {
 		fprintf(stderr, "uffd-share: %s\n", read_ok ? "the pager never said it had "
 			"loaded everything (10 s)" : "a page read wrong while prefetching");
 		return 1;
@@ -169,11 +246,14 @@ static int prefetch_run(int filefd, bool faulting)
 			"the hole's %u are in memory\n", in, data, hole_in, HOLE_END - HOLE_FIRST);
 		return 1;
 	}
+	if (card_finish(memfd, len, card, m2))
+		return 1;
 	alarm(10);
 	bool ok = reads_right(m, true, false, "after the prefetch");
 	alarm(0);
 	uint64_t copied = uffd_pager_stop(p);
 	munmap(m, len);
+	munmap(m2, len);
 	close(memfd);
 	if (!ok)
 		return 1;
@@ -185,7 +265,8 @@ static int prefetch_run(int filefd, bool faulting)
 		return 1;
 	}
 	printf("uffd-share: prefetch%s: %u data pages in, the hole's %u %s, every page "
-	       "read right after the pager ended (%llu copied)\n",
+	       "read right after the pager ended (%llu copied); the card's pager ended "
+	       "when told, having copied none\n",
 	       faulting ? " under faults" : "", data, HOLE_END - HOLE_FIRST,
 	       faulting ? "faulted in or zero" : "left out", (unsigned long long)copied);
 	return 0;

@@ -981,6 +981,10 @@ static void test_control(struct drv *d, const char *old, const char *next, bool 
 	expect_refused(d, &req, NULL, 0, "a given flag of 7");
 	req = (struct card_ctl_req){ .op = 99 };
 	expect_refused(d, &req, &fd, 1, "op 99, with an fd");
+	/* Not a lazy restore: no pager to end. */
+	req = (struct card_ctl_req){ .op = CARD_CTL_MEM_LOADED };
+	expect_refused(d, &req, NULL, 0, "MEM_LOADED with no memory file being loaded");
+	expect_refused(d, &req, &fd, 1, "MEM_LOADED with an fd");
 	close(fd);
 	if (direct)
 		close(fds[1]);

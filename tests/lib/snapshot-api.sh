@@ -51,6 +51,26 @@ snap_lazy() {
 		"${without# }" ""
 }
 
+# snap_pagers_ended PID: a check that no process of the VM azote PID
+# restored (azote, its cards) still has a pager thread (uffd-pager,
+# common/uffd_pager.c), waiting up to 10 s for them to end.
+snap_pagers_ended() {
+	local p t left= tries=50
+	while [ "$tries" -gt 0 ]; do
+		left=
+		for p in "$1" $(pgrep -P "$1"); do
+			for t in /proc/"$p"/task/*; do
+				[ "$(cat "$t/comm" 2>/dev/null)" != uffd-pager ] || left+=" $p"
+			done
+		done
+		[ -n "$left" ] || break
+		tries=$((tries - 1))
+		sleep 0.2
+	done
+	expect_eq "azote $1 and its cards: no pager thread left, all of guest RAM in" \
+		"${left# }" ""
+}
+
 # snap_ram_usage PID: the resident and proportional set of the guest RAM
 # (the memfd azote-guest-ram) mapped in PID, "rss=N pss=N" in KiB
 # (/proc/PID/smaps). Pss divides a page by the processes that map it:
