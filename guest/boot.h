@@ -30,6 +30,9 @@ extern volatile u64 virtio_irqs;  /* VEC_VIRTIO interrupts taken */
 extern const char *volatile current_test; /* named in exception reports */
 extern volatile u32 cpus_online;
 extern volatile u32 online_apic_ids[];
+/* Set by user code before it starts the APs: where an AP goes at CPL 3,
+ * and each AP slot's user stack (0: the AP halts once online). */
+extern u64 ap_user_rip, ap_user_rsp[];
 
 /* Copies and checks hvm_start_info; false (with a reason) if unusable. */
 bool bootinfo_copy(u64 start_info_pa, const char **why);
@@ -50,7 +53,7 @@ u64 syscall2(u64 nr, u64 a0, u64 a1);
 NORETURN void vm_end(void);
 
 void user_main(void);
-void enter_user(u64 rip, u64 rsp);
+void enter_user(u64 rip, u64 rsp, u64 arg);
 NORETURN void halt_forever(void);
 
 #endif

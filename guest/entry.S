@@ -103,9 +103,9 @@ halt_forever:
 	hlt
 	jmp halt_forever
 
-/* Drop to CPL 3: enter_user(rip, rsp). IOPL 3 lets user code do port I/O;
- * IF stays 0 (the probe polls; a test that wants interrupts asks for them
- * with SYS_IRQ_ON). */
+/* Drop to CPL 3: enter_user(rip, rsp, arg), arg the code's first
+ * argument. IOPL 3 lets user code do port I/O; IF stays 0 (the probe
+ * polls; a test that wants interrupts asks for them with SYS_IRQ_ON). */
 	.globl enter_user
 enter_user:
 	pushq $(SEL_UDATA | RPL3)
@@ -116,6 +116,7 @@ enter_user:
 	movl $(SEL_UDATA | RPL3), %eax
 	movl %eax, %ds
 	movl %eax, %es
+	movq %rdx, %rdi
 	iretq
 
 /* Exception and syscall stubs: push a zero error code where the CPU does
@@ -275,6 +276,9 @@ gdt:
 gdt_tss:
 	.quad 0, 0                  /* 0x28 TSS, filled in by C */
 	.quad 0x00cf9a000000ffff    /* 0x38 kernel code, 32-bit */
+	.globl gdt_ap_tss
+gdt_ap_tss:
+	.skip 16 * MAX_CPUS         /* 0x40 + 16 * slot: the APs' TSSes, by C */
 gdt_end:
 	.p2align 3
 	.word 0

@@ -61,9 +61,24 @@ struct cpu_tables {
  * (MADT if an RSDP is found, else MP), "acpi" or "mp". False with a
  * key=value reason. */
 bool cpus_find(struct cpu_tables *t, const char *want, const char **why);
-/* Starts every AP in t; returns the APIC id of the first that did not
- * come up, or -1 if all did. */
-long smp_start(const struct cpu_tables *t, u32 bsp_id);
+/* Finds the CPUs (cpus_find with `want`), takes the LAPIC's address,
+ * checks the AP trampoline's page is RAM and prints the boot CPU's line;
+ * false with the report failed. */
+bool smp_prepare(struct report *r, const char *want, struct cpu_tables *t,
+		 u32 *bsp);
+/* Starts up to `max` APs of t, in table order; returns the APIC id of the
+ * first that did not come up, or -1 if all did. */
+long smp_start(const struct cpu_tables *t, u32 bsp_id, u32 max);
+/* n - 1 APs as workers (slots 0 .. n-2), each at CPL 3 on a stack of its
+ * own waiting for smp_run; nothing for n <= 1. False with the report
+ * failed (reason=too_few_cpus when fewer than n CPUs are listed). Once
+ * per boot. */
+bool smp_workers(struct report *r, unsigned n);
+/* Has worker `slot` run fn(arg) (at once: it polls its mailbox), and
+ * waits up to timeout_us for it to finish (false: it did not). One job
+ * at a time per worker. */
+void smp_run(u32 slot, void (*fn)(void *), void *arg);
+bool smp_wait(u32 slot, u64 timeout_us);
 
 /* --- tests --- */
 void test_hello(struct report *r);

@@ -15,8 +15,17 @@ struct tss {
 	u64 rsvd2;
 	u16 rsvd3;
 	u16 iomap_base;
-	u8 iomap[8192 + 1];   /* all ports allowed; the last byte ends it */
 } __attribute__((packed));
+
+/* One TSS per CPU (the boot CPU's first, then one per AP slot), back to
+ * back, and after them the one I/O bitmap they all point at: a TSS's
+ * segment runs from its base over the TSSes after it to the bitmap's end.
+ * In long mode the CPU only reads a TSS (RSP0, the bitmap), so they may
+ * overlap; one bitmap instead of 8 KiB per CPU. */
+static struct {
+	struct tss cpu[1 + MAX_CPUS];
+	u8 iomap[8192 + 1];   /* all ports allowed; the last byte ends it */
+} __attribute__((packed)) tss;
 
 struct idt_gate {
 	u16 off_lo, sel;
@@ -37,13 +46,13 @@ struct desc_ptr {
 	u64 base;
 } __attribute__((packed));
 
-extern u8 trap_stubs[], sys_gate[], boot_stack[], irq_virtio[], irq_spurious[];
-extern u64 gdt_tss[2];
+extern u8 trap_stubs[], sys_gate[], boot_stack[], ap_stacks[], irq_virtio[],
+	irq_spurious[];
+extern u64 gdt_tss[2], gdt_ap_tss[2 * MAX_CPUS];
 void ring0_main(void);
 void ap_main(u32 slot);
 void trap(struct trap_frame *f);
 
-static struct tss tss;
 static struct idt_gate idt[256];
 static u8 user_stack[USTACK_SIZE] __attribute__((aligned(16)));
 extern u32 boot_start_info;
@@ -53,6 +62,7 @@ volatile u64 virtio_irqs;
 const char *volatile current_test = "boot";
 volatile u32 cpus_online = 1;
 volatile u32 online_apic_ids[MAX_CPUS];
+u64 ap_user_rip, ap_user_rsp[MAX_CPUS];
 
 static void set_gate(unsigned vec, void *handler)
 {
@@ -140,16 +150,33 @@ void trap(struct trap_frame *f)
 	}
 	console_break_lock();
 	printk("\nPROBE %s FAIL reason=exception vector=%lu rip=0x%lx "
-	       "error=0x%lx cr2=0x%lx cs=0x%lx rsp=0x%lx rflags=0x%lx\n",
+	       "error=0x%lx cr2=0x%lx cs=0x%lx rsp=0x%lx rflags=0x%lx apic=%u\n",
 	       current_test, f->vector, f->rip, f->error, read_cr2(), f->cs,
-	       f->rsp, f->rflags);
+	       f->rsp, f->rflags, mmio_read32(lapic_base + 0x20) >> 24);
 	ring0_end_vm();
+}
+
+/* CPU i's TSS (0: the boot CPU, 1 + slot: an AP) into the GDT descriptor
+ * desc, with rsp0 as the stack traps from CPL 3 land on, and loaded. */
+static void tss_load(unsigned i, u64 *desc, u16 sel, u64 rsp0)
+{
+	struct tss *t = &tss.cpu[i];
+	u64 a = (u64)t;
+	u16 iomap = (u16)(offsetof(__typeof__(tss), iomap) - i * sizeof(*t));
+
+	t->rsp[0] = rsp0;
+	/* User mode gets port I/O through the TSS bitmap (all zero: every
+	 * port allowed); IOPL 3 alone is not honoured by every VMM. */
+	t->iomap_base = iomap;
+	desc[0] = (u64)(iomap + 8192) | (a & 0xffffff) << 16 |
+		  0x89ULL << 40 | ((a >> 24) & 0xff) << 56;
+	desc[1] = a >> 32;
+	__asm__ volatile("ltr %w0" :: "r"(sel));
 }
 
 void ring0_main(void)
 {
 	const char *why = "";
-	u64 t = (u64)&tss;
 
 	console_init();
 	if (!bootinfo_copy(boot_start_info, &why)) {
@@ -163,30 +190,33 @@ void ring0_main(void)
 	set_gate(VEC_SPURIOUS, irq_spurious);
 	load_idt();
 
-	tss.rsp[0] = (u64)boot_stack + KSTACK_SIZE;
-	/* User mode gets port I/O through the TSS bitmap (all zero: every
-	 * port allowed); IOPL 3 alone is not honoured by every VMM. */
-	tss.iomap_base = offsetof(struct tss, iomap);
 	tss.iomap[8192] = 0xff;
-	gdt_tss[0] = (sizeof(tss) - 1) | (t & 0xffffff) << 16 |
-		     0x89ULL << 40 | ((t >> 24) & 0xff) << 56;
-	gdt_tss[1] = t >> 32;
-	__asm__ volatile("ltr %w0" :: "r"(SEL_TSS));
+	tss_load(0, gdt_tss, SEL_TSS, (u64)boot_stack + KSTACK_SIZE);
 
 	paging_init();
-	enter_user((u64)user_main, (u64)user_stack + USTACK_SIZE);
+	enter_user((u64)user_main, (u64)user_stack + USTACK_SIZE, 0);
 }
 
-/* An AP, in long mode on its own stack: report and park for good. */
+/* An AP, in long mode on its own stack: report, then park for good, or,
+ * when user code gave this slot a stack (smp_start), go to CPL 3 at
+ * ap_user_rip with the slot as its argument. Its traps land on the top of
+ * this same stack (its TSS's RSP0): nothing here is returned to. */
 void ap_main(u32 slot)
 {
+	u64 rip = ap_user_rip, rsp = ap_user_rsp[slot];
 	u32 id;
 
 	load_idt();
+	if (rip && rsp)
+		tss_load(1 + slot, &gdt_ap_tss[2 * slot],
+			 (u16)(SEL_TSS_AP0 + 16 * slot),
+			 (u64)ap_stacks + (slot + 1) * AP_STACK_SIZE);
 	id = mmio_read32(lapic_base + 0x20) >> 24;
 	online_apic_ids[slot] = id;
 	printk("PROBE cpu apic=%u online\n", id);
 	__atomic_add_fetch(&cpus_online, 1, __ATOMIC_SEQ_CST);
+	if (rip && rsp)
+		enter_user(rip, rsp, slot);
 	halt_forever();
 }
 

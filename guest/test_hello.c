@@ -29,7 +29,6 @@ static bool user_mode_ok(struct report *r)
 void test_hello(struct report *r)
 {
 	struct cpu_tables t;
-	const char *why = "";
 	u64 mem = bootinfo_ram_bytes();
 	u32 bsp;
 	long dead = -1;
@@ -40,23 +39,12 @@ void test_hello(struct report *r)
 		rep_fail(r, "param_error=bad_value key=cpu_tables");
 		return;
 	}
-	if (!cpus_find(&t, want, &why)) {
-		rep_fail(r, "cpus=1 %s", why);
+	if (!smp_prepare(r, want, &t, &bsp))
 		return;
-	}
-	if (t.lapic)
-		lapic_base = t.lapic;
 	if (t.nr > MAX_CPUS || t.nr > ARRAY_SIZE(t.apic_ids))
 		rep_fail(r, "reason=too_many_cpus listed=%u max=%u", t.nr, MAX_CPUS);
-	if (!bootinfo_is_ram(TRAMP_PA, 4096)) {
-		rep_fail(r, "reason=trampoline_page_not_ram addr=0x%x", TRAMP_PA);
-		return;
-	}
-	bsp = mmio_read32(lapic_base + 0x20) >> 24;
-	printk("PROBE cpu apic=%u online bsp=1 listed=%u tables=%s\n", bsp,
-	       t.nr, t.source);
-	if (!r->failed)
-		dead = smp_start(&t, bsp);
+	else
+		dead = smp_start(&t, bsp, MAX_CPUS);
 	rep_kv(r, "cpus=%u mem_mib=%lu", cpus_online,
 	       (unsigned long)((mem + MIB - 1) / MIB));
 	if (user_mode_ok(r))

@@ -9,6 +9,7 @@
 #define SEL_UCODE64   0x20
 #define SEL_TSS       0x28   /* 16-byte system descriptor */
 #define SEL_KCODE32   0x38   /* only for the AP trampoline's 32-bit step */
+#define SEL_TSS_AP0   0x40   /* AP slot N's TSS: 0x40 + 16 * N */
 #define RPL3          3
 
 /* Page-table entry bits. */
