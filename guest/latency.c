@@ -48,3 +48,10 @@ u64 lat_percentile(const struct lat_hist *h, u64 per_10k)
 	}
 	return bucket_top(LAT_BUCKETS - 1);
 }
+
+void lat_merge(struct lat_hist *dst, const struct lat_hist *src)
+{
+	for (unsigned i = 0; i < LAT_BUCKETS; i++)
+		dst->count[i] += src->count[i];
+	dst->n += src->n;
+}

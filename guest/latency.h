@@ -18,6 +18,8 @@ struct lat_hist {
 };
 
 void lat_add(struct lat_hist *h, u64 ticks);
+/* Adds src's samples to dst. */
+void lat_merge(struct lat_hist *dst, const struct lat_hist *src);
 /* The smallest latency (a bucket's upper bound, ticks) that at least
  * per_10k / 10000 of the samples do not exceed; 0 without samples. */
 u64 lat_percentile(const struct lat_hist *h, u64 per_10k);

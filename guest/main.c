@@ -17,13 +17,14 @@ struct test {
 #define COMMON_PARAMS "test", "hold"
 static const char *const hello_params[] = { COMMON_PARAMS, "cpu_tables", NULL };
 #define VIRTIO_PARAMS COMMON_PARAMS, "transport", "dev", "qsize", "event_idx"
-static const char *const blk_info_params[] = { VIRTIO_PARAMS, NULL };
+static const char *const blk_info_params[] = { VIRTIO_PARAMS, "queues", NULL };
 static const char *const blk_verify_params[] = {
-	VIRTIO_PARAMS, "seed", "start", "sectors", "verify", NULL };
+	VIRTIO_PARAMS, "queues", "seed", "start", "sectors", "verify", NULL };
 static const char *const blk_ro_params[] = {
 	VIRTIO_PARAMS, "start", "sectors", NULL };
 static const char *const blk_bench_params[] = {
-	VIRTIO_PARAMS, "start", "sectors", "qd", "secs", "phases", "iops", NULL };
+	VIRTIO_PARAMS, "queues", "start", "sectors", "qd", "secs", "phases", "iops",
+	NULL };
 static const char *const net_echo_params[] = {
 	VIRTIO_PARAMS, "ip", "peer", "count", NULL };
 static const char *const net_bench_params[] = {

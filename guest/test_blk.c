@@ -97,7 +97,10 @@ static bool get_range(struct report *r, struct blk *b, u64 def_count,
 
 /* Writes (write=true) or reads and checks the pattern over the range,
  * with requests of varying size and segmentation. `phase` shifts the
- * request sizes so that reads split differently from writes. */
+ * request sizes so that reads split differently from writes. With several
+ * queues the requests take them in turn (requests[q] counts each queue's),
+ * so that most sectors are read back on another queue than the one that
+ * wrote them. */
 static bool pattern_pass(struct report *r, struct blk *b, u8 *buf, u8 *expect,
 			 const struct range *rg, u64 seed, bool write,
 			 unsigned phase, u64 *requests)
@@ -121,8 +124,10 @@ static bool pattern_pass(struct report *r, struct blk *b, u8 *buf, u8 *expect,
 		}
 		if (write)
 			fill_pattern(data, seed, s, nsec);
+		b->cur = k % b->nr_queues;
 		st = blk_sync(b, write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN, s, segs, n);
-		(*requests)++;
+		requests[b->cur]++;
+		b->cur = 0;
 		if (st != VIRTIO_BLK_S_OK) {
 			report_io(r, b, write ? "write" : "read", s, st);
 			return false;
@@ -223,7 +228,7 @@ void test_blk_verify(struct report *r)
 	const char *mode = param_str("verify", "both");
 	bool do_write = !strcmp(mode, "both") || !strcmp(mode, "write");
 	bool do_read = !strcmp(mode, "both") || !strcmp(mode, "read");
-	u64 seed = param_u64("seed", 1, 0, ~0ULL), requests = 0;
+	u64 seed = param_u64("seed", 1, 0, ~0ULL), requests[BLK_MAX_QUEUES] = { 0 };
 	u8 *buf, *expect;
 
 	if (!do_write && !do_read) {
@@ -243,20 +248,38 @@ void test_blk_verify(struct report *r)
 	rep_kv(r, "mode=%s start=%lu sectors=%lu seed=%lu", mode,
 	       (unsigned long)rg.start, (unsigned long)rg.count, (unsigned long)seed);
 	if (do_write) {
-		if (!pattern_pass(r, &b, buf, expect, &rg, seed, true, 0, &requests) ||
+		if (!pattern_pass(r, &b, buf, expect, &rg, seed, true, 0, requests) ||
 		    !flush(r, &b))
 			goto out;
 	}
 	if (do_read &&
-	    !pattern_pass(r, &b, buf, expect, &rg, seed, false, 3, &requests))
+	    !pattern_pass(r, &b, buf, expect, &rg, seed, false, 3, requests))
 		goto out;
 	if (do_write && do_read &&
 	    (!dwz(r, &b, buf, &rg, VIRTIO_BLK_T_WRITE_ZEROES, seed, "write_zeroes") ||
 	     !dwz(r, &b, buf, &rg, VIRTIO_BLK_T_DISCARD, seed, "discard") ||
 	     !flush(r, &b)))
 		goto out;
-	rep_kv(r, "requests=%lu flush=%s", (unsigned long)requests,
-	       virtio_has(&b.v, VIRTIO_BLK_F_FLUSH) ? "ok" : "none");
+	{
+		u64 total = 0;
+
+		for (unsigned q = 0; q < b.nr_queues; q++)
+			total += requests[q];
+		rep_kv(r, "requests=%lu flush=%s", (unsigned long)total,
+		       virtio_has(&b.v, VIRTIO_BLK_F_FLUSH) ? "ok" : "none");
+	}
+	/* Every queue completed requests of its own (blk_sync waited for
+	 * each); a range too short to reach every queue fails. */
+	if (b.nr_queues > 1) {
+		rep_kv(r, "queues=%u", b.nr_queues);
+		for (unsigned q = 0; q < b.nr_queues; q++)
+			rep_kv(r, "q%u_requests=%lu", q, (unsigned long)requests[q]);
+		for (unsigned q = 0; q < b.nr_queues; q++)
+			if (!requests[q]) {
+				rep_fail(r, "reason=queue_unused queue=%u", q);
+				break;
+			}
+	}
 out:
 	blk_close(&b);
 }
@@ -347,11 +370,13 @@ void test_blk_info(struct report *r)
 	       "queue_size=%u seg_max=%u size_max=%u ro=%u flush=%u discard=%u "
 	       "write_zeroes=%u bars_assigned=%u", (unsigned long)b.capacity,
 	       (unsigned long)(b.capacity * SECTOR), b.blk_size,
-	       (unsigned long)b.v.offered, (unsigned long)b.v.features, b.q.size,
+	       (unsigned long)b.v.offered, (unsigned long)b.v.features, b.qs[0].q.size,
 	       b.seg_max, b.size_max, virtio_has(&b.v, VIRTIO_BLK_F_RO),
 	       virtio_has(&b.v, VIRTIO_BLK_F_FLUSH),
 	       virtio_has(&b.v, VIRTIO_BLK_F_DISCARD),
 	       virtio_has(&b.v, VIRTIO_BLK_F_WRITE_ZEROES), pci_bars_assigned);
+	if (b.nr_queues > 1)
+		rep_kv(r, "queues=%u num_queues=%u", b.nr_queues, b.num_queues);
 	{
 		struct vq_seg seg = { id, 20, true };
 

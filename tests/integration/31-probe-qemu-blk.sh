@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The probe's virtio-blk client against QEMU's own virtio-blk-pci on a raw
 # image: info, verify (and a corrupted byte found at the right sector), a
-# read-only drive, and a short benchmark. QEMU runs with KVM where /dev/kvm
+# read-only drive, and a short benchmark; then two queues driven from two
+# vCPUs (blk_mq_checks). QEMU runs with KVM where /dev/kvm
 # is usable, else with its TCG.
 . "$(dirname "$0")/../lib/probe-common.sh"
 require_qemu
@@ -16,4 +17,5 @@ expect_probe blk-info-qboot 0 'PASS .*capacity=131072 .*flush=1 .*bars_assigned=
 expect_probe blk-info-seabios 0 'PASS .*capacity=131072 .*bars_assigned=0' -- \
 	"${q[@]}" --bios default --disk "$img" -- probe.test=blk-info
 blk_checks "$img" "${q[@]}"
+blk_mq_checks "$img" "${q[@]}"
 finish

@@ -29,6 +29,8 @@ expect_probe blk-verify-defer-taskrun 0 'PASS .*sectors=2048 ' -- "${a[@]}" \
 # A multi-queue drive: the probe drives queue 0, the card serves 4.
 expect_probe blk-verify-mq 0 'PASS .*sectors=2048 ' -- "${a[@]}" --cpus 2 --disk "$img,queues=4" \
 	-- probe.test=blk-verify probe.seed=11
+# Two of the card's queues, each driven from a vCPU of its own.
+blk_mq_checks "$img" "${a[@]}"
 
 # virtio-mmio (azote --transport mmio, Firecracker's transport): the
 # first device's window and line.

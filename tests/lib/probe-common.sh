@@ -77,6 +77,26 @@ blk_checks() {
 		"$@" --disk "$img" -- probe.test=blk-bench probe.phases=rand4k,
 }
 
+# blk_mq_checks IMG VMM-ARGS...: two queues from two vCPUs on a 64 MiB raw
+# image IMG given with --disk IMG,queues=2 (the device offers two):
+# blk-verify's requests take the queues in turn (most sectors read back on
+# the other queue), blk-bench polls each queue from a vCPU of its own; a
+# device or a VM with fewer than asked for fails, saying so.
+blk_mq_checks() {
+	local img=$1
+	shift
+	expect_probe blk-verify-2q 0 'PASS .*sectors=2048 .*queues=2 q0_requests=[1-9][0-9]* q1_requests=[1-9][0-9]*$' -- \
+		"$@" --cpus 2 --disk "$img,queues=2" -- probe.test=blk-verify probe.queues=2 probe.seed=12
+	expect_probe blk-verify-2q-read 0 'PASS .*mode=read .*queues=2 ' -- \
+		"$@" --cpus 1 --disk "$img,queues=2" -- probe.test=blk-verify probe.queues=2 probe.seed=12 probe.verify=read
+	expect_probe blk-bench-2q 0 'PASS .*queues=2 rand4k_ops=[1-9][0-9]* .* rand4k_q0_iops=[1-9][0-9]* rand4k_q1_iops=[1-9][0-9]* seqrd_ops=[1-9][0-9]* .* seqrd_q1_iops=[1-9][0-9]*$' -- \
+		"$@" --cpus 2 --disk "$img,queues=2" -- probe.test=blk-bench probe.queues=2 probe.qd=32 probe.secs=1 probe.phases=rand4k,seqrd
+	expect_probe blk-queues-too-few 1 'FAIL .*reason=device_queues_too_few queues=4 num_queues=2' -- \
+		"$@" --disk "$img,queues=2" -- probe.test=blk-info probe.queues=4
+	expect_probe blk-bench-cpus-too-few 1 'FAIL .*reason=too_few_cpus cpus=1 wanted=2' -- \
+		"$@" --cpus 1 --disk "$img,queues=2" -- probe.test=blk-bench probe.queues=2
+}
+
 # start_qsd IMG SOCK: qemu-storage-daemon exporting IMG as a writable
 # one-queue vhost-user-blk device on SOCK, stopped at exit. Each VM that
 # connects is served in turn. Sets $qsd (its pid).

@@ -52,11 +52,32 @@ static void test_percentiles(void **st)
 	assert_true(lat_percentile(&h, 10000) >= 100000);
 }
 
+static struct lat_hist other;
+
+/* Merging two queues' histograms gives the percentiles of all samples. */
+static void test_merge(void **st)
+{
+	(void)st;
+	memset(&h, 0, sizeof(h));
+	memset(&other, 0, sizeof(other));
+	for (u64 v = 1; v <= 500; v++)
+		lat_add(&h, v);
+	for (u64 v = 501; v <= 1000; v++)
+		lat_add(&other, v);
+	lat_merge(&h, &other);
+	assert_int_equal(h.n, 1000);
+	u64 p50 = lat_percentile(&h, 5000), p99 = lat_percentile(&h, 9900);
+	assert_true(p50 >= 500 && p50 <= 500 + 500 / 32);
+	assert_true(p99 >= 990 && p99 <= 990 + 990 / 32);
+	assert_int_equal(other.n, 500);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bucket_tops_bound_the_value),
 		cmocka_unit_test(test_percentiles),
+		cmocka_unit_test(test_merge),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
