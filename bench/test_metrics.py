@@ -102,6 +102,65 @@ class BlockBackends(unittest.TestCase):
                 self.assertTrue(setup in blk.BACKENDS or setup in blk.DISK, setup)
 
 
+class QueueScaling(unittest.TestCase):
+    LINE = ('PROBE blk-bench PASS transport=pci pci=00:01.0 qd=32 secs=2 queue_size=256 '
+            'queues=2 rand4k_ops=400 rand4k_us=2000000 rand4k_iops=200 rand4k_mib_s=0 '
+            'rand4k_ticks=5400000000 rand4k_p50_t=1 rand4k_p90_t=2 rand4k_p99_t=3 '
+            'rand4k_p999_t=4 rand4k_q0_iops=120 rand4k_q1_iops=80')
+
+    def test_each_queue_count_has_both_metrics_against_both_peers(self):
+        from azbench.context import settings
+        ctx = type('Ctx', (), {'s': settings(False)})()
+        keys = [r.key for r in blk.plan(ctx) if r.key.startswith('mq')]
+        self.assertEqual(keys, [f'{m}{n}/{p}' for m in ('mq', 'mqcpu') for n in blk.QUEUES
+                                for p in blk.MQ_PEERS])
+        for peer in blk.MQ_PEERS:    # each peer has a setup of its own and azote's
+            self.assertIn(peer, blk.DISK)
+            self.assertIn(blk.PEERS[peer][0], blk.DISK)
+
+    def test_the_guest_and_the_device_are_told_the_queue_count(self):
+        self.assertEqual(blk.probe_args(32, 0, ('rand4k',), 2, 4)[-1], 'probe.queues=4')
+        self.assertEqual(blk.disk_of('d.img', 'qemu-iothread', 4), 'd.img,iothread,queues=4')
+        self.assertEqual(blk.disk_of('d.img', 'azote-nopoll', 2), 'd.img,poll_us=0,queues=2')
+
+    def test_one_queue_runs_as_before(self):
+        self.assertEqual(blk.probe_args(32, 0, ('rand4k', 'seqrd'), 2),
+                         ['probe.test=blk-bench', 'probe.qd=32', 'probe.secs=2',
+                          'probe.phases=rand4k,seqrd'])
+        self.assertEqual(blk.disk_of('d.img', 'azote'), 'd.img')
+
+    def test_per_queue_iops_come_from_the_result_line(self):
+        from azbench.vm import RESULT, parse_kv
+        res = parse_kv(RESULT.match(self.LINE).group(3))
+        self.assertEqual(blk.queue_iops(res, 'rand4k', 2), [120, 80])
+        with self.assertRaisesRegex(BenchError, 'rand4k_q2_iops'):
+            blk.queue_iops(res, 'rand4k', 3)
+
+    def test_a_starved_queue_is_said(self):
+        def run(*q):
+            return {'rand4k': {'queues': list(q)}}
+        even = [run(100, 100), run(90, 110), run(95, 100)]
+        self.assertEqual(blk.imbalance(2, {'azote': even, 'QEMU': even}), '')
+        starved = [run(190, 10), run(180, 30), run(200, 5)]
+        self.assertEqual(blk.imbalance(2, {'azote': even, 'QEMU': starved}),
+                         'uneven queues (IOPS per queue, median run): QEMU 200/5')
+
+    def test_the_vcpus_reach_the_vmm(self):
+        import tempfile
+        from azbench.vm import command
+        with tempfile.NamedTemporaryFile() as elf:
+            os.environ['PROBE_ELF'] = elf.name
+            try:
+                argv = command('qemu-q35', blk.probe_args(32, 0, ('rand4k',), 1, 2),
+                               disks=['/dev/null,queues=2'], cpus=2)
+                one = command('qemu-q35', [], disks=['/dev/null'])
+            finally:
+                del os.environ['PROBE_ELF']
+        self.assertEqual(argv[argv.index('-smp') + 1], '2')
+        self.assertTrue(any('num-queues=2' in a for a in argv), argv)
+        self.assertNotEqual(one[one.index('-smp') + 1], '2')
+
+
 class NetworkPeers(unittest.TestCase):
     def test_every_metric_against_qemus_nic_and_against_the_card_under_qemu(self):
         from azbench.context import settings

@@ -21,10 +21,13 @@ class BenchError(Exception):
     """A measurement could not be taken (the VM failed, timed out...)."""
 
 
-def command(vmm, probe_args, disks=(), vublk=(), tap=None, mac=None, memory='128M', vunet=()):
+def command(vmm, probe_args, disks=(), vublk=(), tap=None, mac=None, memory='128M', vunet=(),
+            cpus=1):
     """The argv probe-run would run for VMM (azote, qemu-q35,
     qemu-microvm) with PROBE_ARGS as the guest's command line."""
     args = [PROBE_RUN, '--vmm', vmm, '--memory', memory]
+    if cpus != 1:
+        args += ['--cpus', str(cpus)]
     for d in disks:
         args += ['--disk', d]
     for s in vublk:

@@ -16,12 +16,17 @@ polling costs shows in the CPU per I/O: azote and QEMU's iothread both
 polling 32 µs, then neither polling. And issue 17's write-path
 experiments: azote with each of the card's --uring modes (SINGLE_ISSUER;
 that and DEFER_TASKRUN) against the same QEMU as azote's default, at
-QD 32, beside the default's own row."""
+QD 32, beside the default's own row. And scaling: 4 KiB random reads at
+QD 32 on each of 1, 2 and 4 queues, each queue polled by a vCPU of its own
+(probe.queues=N, N vCPUs; the device offers N queues), against QEMU with
+one iothread polling 32 µs and in its main loop: azote's card has a worker
+thread per queue, QEMU 7.2 serves every queue from its one iothread (or
+main loop)."""
 from statistics import median
 
 from ..marks import Marks
 from ..results import Row
-from ..vm import Vm, command
+from ..vm import BenchError, Vm, command
 
 TITLE = 'block I/O'
 # peer setup -> (the azote setup it is paired with, what the row says)
@@ -76,6 +81,23 @@ METRICS = (  # key, label, unit, better, (qd, offered IOPS, phase, what)
     for n in LOADS)
 
 
+# Scaling with queues and vCPUs: 4 KiB random read, QD 32 per queue, on
+# N queues from N vCPUs, against these peers (polling alike, as at fixed
+# loads). One run per N gives both metrics.
+QUEUES = (1, 2, 4)
+MQ_QD = 32
+MQ_PEERS = ('qemu-iothread', 'qemu')
+MQ_METRICS = tuple(  # key, label, unit, better, (queues, what)
+    (f'mq{n}', f'4 KiB random read, QD {MQ_QD} per queue, {n} queue{"s" if n > 1 else ""} '
+     f'on {n} vCPU{"s" if n > 1 else ""}', 'IOPS', 'higher', (n, 'iops'))
+    for n in QUEUES
+) + tuple(
+    (f'mqcpu{n}', f'host CPU per 1M I/Os, 4 KiB random read, QD {MQ_QD} per queue, '
+     f'{n} queue{"s" if n > 1 else ""} on {n} vCPU{"s" if n > 1 else ""} (VMM + card)',
+     's', 'lower', (n, 'cpu'))
+    for n in QUEUES)
+
+
 def peers_of(iops):
     """The peer setups a run at this offered load is compared with."""
     return LOAD_PEERS if iops else tuple(PEERS)
@@ -87,7 +109,9 @@ def plan(ctx):
         Row(f'{key}/{setup}', 'blk', f'{label}, azote --uring {mode}', unit, better,
             f'{PEERS[QEMU_URING][1]}; azote --uring {mode}')
         for key, label, unit, better, _ in METRICS if key in URING_METRICS
-        for setup, mode in URING.items()]
+        for setup, mode in URING.items()] + [
+        Row(f'{key}/{setup}', 'blk', label, unit, better, PEERS[setup][1])
+        for key, label, unit, better, _ in MQ_METRICS for setup in MQ_PEERS]
 
 
 def pairs(qd, iops):
@@ -99,20 +123,37 @@ def pairs(qd, iops):
     return out
 
 
-def bench(ctx, setup, qd, iops, phases):
-    """{phase: {'iops':, 'mib_s':, 'cpu': s per 1M I/Os}} of one VM."""
+def probe_args(qd, iops, phases, secs, queues=1):
+    """The guest's command line for one blk-bench VM."""
+    return (['probe.test=blk-bench', f'probe.qd={qd}', f'probe.secs={secs}',
+             'probe.phases=' + ','.join(phases)] + ([f'probe.iops={iops}'] if iops else []) +
+            ([f'probe.queues={queues}'] if queues > 1 else []))
+
+
+def disk_of(img, setup, queues=1):
+    """probe-run's --disk for a setup whose device bench/ does not start:
+    with N queues, the device offers N."""
+    return img + DISK[setup] + (f',queues={queues}' if queues > 1 else '')
+
+
+def bench(ctx, setup, qd, iops, phases, queues=1):
+    """{phase: {'iops':, 'mib_s':, 'cpu': s per 1M I/Os, 'queues': [each
+    queue's IOPS, by the probe's clock] with several}} of one VM: one vCPU
+    per queue."""
     img, card, extra = ctx.ws.disk(), None, []
-    args = ['probe.test=blk-bench', f'probe.qd={qd}', f'probe.secs={ctx.s.secs}',
-            'probe.phases=' + ','.join(phases)] + ([f'probe.iops={iops}'] if iops else [])
+    args = probe_args(qd, iops, phases, ctx.s.secs, queues)
     vmm = 'azote' if setup.startswith('azote') else 'qemu-q35'
     if setup in BACKENDS:
+        if queues > 1:
+            raise ValueError(f'{setup}: its back-end serves one queue')
         # Its CPU counts with the VMM's, as azote's own card's does.
         card, sock = getattr(ctx.ws, BACKENDS[setup])(img)
         extra = [card.pid]
         argv = command(vmm, args, vublk=[sock])
     else:
-        argv = command(vmm, args, disks=[img + DISK[setup]])
-    ctx.record(f'blk: {setup}, QD {qd}' + (f', {iops} IOPS offered' if iops else ''), argv)
+        argv = command(vmm, args, disks=[disk_of(img, setup, queues)], cpus=queues)
+    ctx.record(f'blk: {setup}, QD {qd}' + (f', {iops} IOPS offered' if iops else '') +
+               (f', {queues} queues' if queues > 1 else ''), argv)
     try:
         with Vm(argv, ctx.ws.log('blk')) as vm:
             marks = Marks(vm, extra)
@@ -132,7 +173,17 @@ def bench(ctx, setup, qd, iops, phases):
         # secs between its marks, and the probe counted its ticks.
         us_per_tick = secs * 1e6 / int(res[f'{p}_ticks'])
         out[p].update({pct: int(res[f'{p}_{pct}_t']) * us_per_tick for pct, _ in PCTS})
+        if queues > 1:
+            out[p]['queues'] = queue_iops(res, p, queues)
     return out
+
+
+def queue_iops(res, phase, queues):
+    """Each queue's IOPS from the result line's <phase>_q<i>_iops keys."""
+    try:
+        return [int(res[f'{phase}_q{i}_iops']) for i in range(queues)]
+    except KeyError as e:
+        raise BenchError(f'blk-bench: no {e.args[0]} in the result line')
 
 
 def shortfall(offered, achieved):
@@ -165,3 +216,46 @@ def measure(ctx, rows):
                     row.note = shortfall(iops, {
                         side: median(g[phase]['iops'] for g in got[s])
                         for side, s in (('azote', mine), ('QEMU', setup))})
+    try:
+        measure_queues(ctx, by_key)
+    except BenchError as e:
+        # The one-queue rows stand; only the scaling rows failed.
+        ctx.say(f'blk: queue scaling FAILED: {e}')
+        for key, *_ in MQ_METRICS:
+            for setup in MQ_PEERS:
+                by_key[f'{key}/{setup}'].error = str(e).splitlines()[0]
+
+
+def measure_queues(ctx, by_key):
+    """The scaling rows: for each N in QUEUES, the setups in turns, each
+    VM with N queues on N vCPUs; a row's two sides come from the same
+    rounds (paired)."""
+    setups = tuple(dict.fromkeys([PEERS[p][0] for p in MQ_PEERS] + list(MQ_PEERS)))
+    for n in QUEUES:
+        got = ctx.collect(ctx.s.io_reps, setups,
+                          lambda setup, n=n: bench(ctx, setup, MQ_QD, 0, ('rand4k',), n))
+        for key, _, _, _, (queues, what) in MQ_METRICS:
+            if queues != n:
+                continue
+            for setup in MQ_PEERS:
+                mine, row = PEERS[setup][0], by_key[f'{key}/{setup}']
+                row.azote += [g['rand4k'][what] for g in got[mine]]
+                row.qemu += [g['rand4k'][what] for g in got[setup]]
+                if what == 'iops' and n > 1:
+                    row.note = imbalance(n, {side: got[s] for side, s in
+                                             (('azote', mine), ('QEMU', setup))})
+
+
+def imbalance(queues, runs):
+    """A note when, in a side's median run, one queue did less than half
+    of an even share (a vCPU that was not scheduled, a queue starved): the
+    total then is not N queues' worth. '' when every queue pulled its
+    weight. runs: {side: [bench() results]}."""
+    low = []
+    for side, got in sorted(runs.items()):
+        shares = sorted((g['rand4k']['queues'] for g in got), key=sum)
+        per_queue = shares[len(shares) // 2]
+        even = sum(per_queue) / queues
+        if even and min(per_queue) < even / 2:
+            low.append(f'{side} ' + '/'.join(f'{q:,}' for q in per_queue))
+    return ('uneven queues (IOPS per queue, median run): ' + '; '.join(low)) if low else ''
