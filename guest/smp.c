@@ -86,11 +86,11 @@ bool smp_wait(u32 slot, u64 timeout_us)
 	struct mailbox *m = &mailbox[slot];
 	u64 t0 = rdtsc(), limit = tsc_from_us(timeout_us);
 
-	while (__atomic_load_n(&m->done, __ATOMIC_ACQUIRE) != m->posted)
+	while (__atomic_load_n(&m->done, __ATOMIC_ACQUIRE) != m->posted) {
 		if (rdtsc() - t0 > limit)
 			return false;
-		else
-			cpu_relax();
+		cpu_relax();
+	}
 	return true;
 }
 
