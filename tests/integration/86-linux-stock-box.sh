@@ -5,10 +5,11 @@
 # on real hardware-virtualization semantics: run-all.sh always runs this
 # test inside tests/box/run (KVM on QEMU's emulated AMD-V), since this kind
 # of machine's own KVM cannot run a stock kernel's ring 0 in useful time.
-# Both boot paths, bzImage (64-bit boot protocol) and the vmlinux unpacked
-# from it (PVH entry), 2 vCPUs, every check in one boot each: boot, blk
-# (the host compares the image), blkro, net (ICMP to the host's TAP in a
-# network namespace), irq (MSI-X counts rose), smp, and under azote acpi:
+# The bzImage (64-bit boot protocol; with AZOTE_BOX_STOCK_PVH=1 also the
+# vmlinux unpacked from it, PVH entry), 2 vCPUs, every check in one boot
+# each: boot, blk (the host compares the image), blkro, net (ICMP to the
+# host's TAP in a network namespace), irq (MSI-X counts rose), smp, and
+# under azote acpi:
 # the stock kernel takes azote's ACPI tables (MADT, FADT, DSDT in
 # /sys/firmware/acpi/tables, a LAPIC per vCPU, the DSDT's devices, the
 # PCI root bus from the host bridge's _CRS, the console's IRQ through the
@@ -37,8 +38,12 @@ show_acpi() {
 }
 
 all=(--cpus 2 --checks boot,blk,blkro,net,irq,smp --net --timeout 600)
+# The stock vmlinux through PVH has killed the box's own kernel (a stack
+# overflow in its KVM, under either VMM: README, "The box"); only asked for.
+kernels=(bzImage)
+[ "${AZOTE_BOX_STOCK_PVH:-0}" != 1 ] || kernels+=(vmlinux)
 for vmm in azote qemu; do
-	for kernel in bzImage vmlinux; do
+	for kernel in "${kernels[@]}"; do
 		echo "--- $vmm, stock $kernel"
 		checks=()
 		[ "$vmm" = qemu ] || checks=(--checks boot,blk,blkro,net,irq,smp,acpi)
