@@ -22,6 +22,13 @@ class Marks:
             self.at[m.group(2), m.group(3)] = (t, cpu)
 
     def span(self, phase):
-        """(seconds, VMM CPU seconds) between the phase's marks."""
+        """(seconds, VMM CPU seconds) between the phase's marks. A line is
+        stamped when the host reads it: marks read in one go (a host too
+        busy to read the console during the phase) time nothing."""
+        if (phase, 'start') not in self.at or (phase, 'end') not in self.at:
+            raise BenchError(f'no start and end marks for phase {phase}')
         (t0, c0), (t1, c1) = self.at[phase, 'start'], self.at[phase, 'end']
+        if t1 <= t0:
+            raise BenchError(f'phase {phase}: its start and end marks reached the host '
+                             'together (the console was read late): nothing to time')
         return t1 - t0, (c1 - c0) / 1e9
