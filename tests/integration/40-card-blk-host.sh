@@ -77,10 +77,13 @@ truncate -s 12M "$TMP/next.img"
 expect_ok "control channel: limits, image swap, refusals" \
 	drv --image "$TMP/ctl.img" --next-image "$TMP/next.img" control -- \
 	"$CARD_BLK" --fd '{fd}' --control-fd '{ctl}' --image "$TMP/ctl.img"
+# Fresh images: the writes in flight across the swap must be found on
+# exactly one of them, and ctl.img holds the first run's.
+truncate -s 8M "$TMP/ctl2.img"
 truncate -s 12M "$TMP/next2.img"
 expect_ok "control channel, O_DIRECT (the new image handed over twice)" \
-	drv --image "$TMP/ctl.img" --next-image "$TMP/next2.img" --next-direct control -- \
-	"$CARD_BLK" --fd '{fd}' --control-fd '{ctl}' --image "$TMP/ctl.img" --direct
+	drv --image "$TMP/ctl2.img" --next-image "$TMP/next2.img" --next-direct control -- \
+	"$CARD_BLK" --fd '{fd}' --control-fd '{ctl}' --image "$TMP/ctl2.img" --direct
 
 echo "-- confined (--user, as azote starts it when root): an empty root and namespaces of its own, nobody, no capabilities"
 if [ "$(id -u)" = 0 ]; then
