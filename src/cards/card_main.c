@@ -70,11 +70,12 @@ static int prepare(struct card_run *r)
 }
 
 /* MEM_LOADED: the pager serving this card's faults from the memory file
- * ends, every page being in the memfd. */
+ * ends, every page being in the memfd (uffd_pager_finish refuses a pager
+ * fed by a page relay). */
 static int mem_loaded(const struct card_run *r, struct azerr *e)
 {
-	if (!r->pager || r->o->lazy_mem_fd < 0)
-		return azerr_set(e, "guest RAM is not being loaded from a memory file here");
+	if (!r->pager)
+		return azerr_set(e, "guest RAM is not being loaded lazily here");
 	return uffd_pager_finish(r->pager, e);
 }
 
