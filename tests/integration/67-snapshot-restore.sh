@@ -84,10 +84,7 @@ echo "--- and with --prefetch-mem: lazy, and the rest copied in while the guest 
 cp "$TMP/disk.at-snapshot" "$TMP/disk.img"
 start fifth --restore "$TMP/vm.snap" --restore-mem "$TMP/vm.mem" --prefetch-mem
 # The probe's rounds outlast the copy of its RAM by far.
-for _ in $(seq 300); do
-	grep -q 'guest memory loaded' "$TMP/fifth.err" && break
-	sleep 0.1
-done
+wait_for "$TMP/fifth.err" 'guest memory loaded' 30 || true
 snap_lazy "$pid"
 snap_pagers_ended "$pid"
 wait "$pid"
