@@ -10,15 +10,17 @@
 # must be skipped (it says why), anything else on failure.
 #
 # Inside the box a test that fails runs once more (see run_one below), and
-# the tests a box that died left without a result run in a new box
-# (box_round); AZOTE_BOX_RETRY=0: neither. The summary names the tests run
-# twice.
+# the tests a box that died left without a result run in a new box (see
+# box_rounds): the test it died in is charged with it, and fails once it
+# has ended two boxes; AZOTE_BOX_RETRY=0: none of this. The summary names
+# the tests run twice.
 #
 # A skipped test was never judged: with CI=true any skip fails the run,
 # unless AZOTE_ALLOW_SKIP=1 says a skip is acceptable on this machine.
 # AZOTE_BOX=never keeps every test on this machine (the KVM tests then skip
-# where /dev/kvm is missing); AZOTE_BOX_TIMEOUT bounds the box and
-# AZOTE_TEST_TIMEOUT each test (seconds; a test out of time fails).
+# where /dev/kvm is missing); AZOTE_BOX_TIMEOUT bounds the boxes, all
+# rounds together, and AZOTE_TEST_TIMEOUT each test (seconds; a test out of
+# time fails).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -132,16 +134,16 @@ box_digest() {
 	echo "box host: ${cpu:-unknown CPU}, $(nproc) CPUs, $("${QEMU:-qemu-system-x86_64}" --version | head -n 1)"
 }
 
-# box_round LOG CONSOLE TESTS...: runs TESTS in one box, its output in
-# LOG and its console in CONSOLE; sets rc (the box's status) and lost (the
-# tests it gave no result for).
+# box_round LOG CONSOLE SECONDS TESTS...: runs TESTS in one box for at most
+# SECONDS, its output in LOG and its console in CONSOLE; sets rc (the box's
+# status) and lost (the tests it gave no result for, in order).
 box_round() {
-	local log=$1 console=$2 t name line secs
-	shift 2
+	local log=$1 console=$2 limit=$3 t name line secs
+	shift 3
 	printf '\n--- into the box for %d test(s) that need KVM: %s\n' "$#" \
 		"$(printf '%s ' "${@##*/}")"
 	# AZOTE_IN_BOX makes run-all.sh inside run everything it is given.
-	tests/box/run --timeout "${AZOTE_BOX_TIMEOUT:-3000}" --log "$console" \
+	tests/box/run --timeout "$limit" --log "$console" \
 		-- tests/integration/run-all.sh "$@" | tee "$log"
 	rc=${PIPESTATUS[0]}
 	lost=()
@@ -163,34 +165,69 @@ box_round() {
 	fi
 }
 
+# lose TEST WHY: TEST fails without a result.
+lose() {
+	note "$(basename "$1" .sh)" 1 0 >/dev/null
+	echo "--- $(basename "$1" .sh): FAIL (no result from the box: $2)"
+}
+
+# box_rounds TESTS...: runs TESTS in boxes until each has a result. A box
+# that died (its emulated kernel panicked or wedged, README, "The box")
+# gave none for the tests it had not finished; the first of them is the
+# one it died in. That one is charged with the box, and fails once it has
+# ended two; the others never ran and are not charged. The rest go to a
+# new box, while AZOTE_BOX_TIMEOUT (all rounds together) leaves one 300 s.
+# Sets box_lost (the tests carried to another box).
+box_rounds() {
+	local budget=${AZOTE_BOX_TIMEOUT:-3000} start=$(date +%s) round=1 left died
+	local -A deaths=()
+	local pending=("$@")
+	box_lost=()
+	while :; do
+		left=$(( budget - ($(date +%s) - start) ))
+		box_round "build/box-tests-$round.log" "build/box-console-$round.log" "$left" \
+			"${pending[@]}"
+		[ ${#lost[@]} -gt 0 ] || return 0
+		died=${lost[0]}
+		deaths[$died]=$(( ${deaths[$died]:-0} + 1 ))
+		if [ "${deaths[$died]}" -ge 2 ]; then
+			lose "$died" "it ended two boxes, the last with status $rc"
+			lost=("${lost[@]:1}")
+			[ ${#lost[@]} -gt 0 ] || return 0
+		fi
+		left=$(( budget - ($(date +%s) - start) ))
+		if [ "${AZOTE_BOX_RETRY:-1}" != 1 ] || [ "$left" -lt 300 ]; then
+			for t in "${lost[@]}"; do
+				lose "$t" "the box ended with status $rc, ${left}s of AZOTE_BOX_TIMEOUT left"
+			done
+			return 0
+		fi
+		printf -- '--- the box ended with status %d in %s, before %d test(s) ended: a new box for them\n' \
+			"$rc" "$(basename "$died" .sh)" "${#lost[@]}"
+		box_lost+=("${lost[@]##*/}")
+		pending=("${lost[@]}")
+		round=$((round + 1))
+	done
+}
+
 box_secs=0 box_lost=()
-rm -f build/box-digest
+# (Not inside the box: it shares build/ with the run-all outside, which is
+# writing these.)
+[ -n "${AZOTE_IN_BOX:-}" ] || rm -f build/box-digest build/box-tests-*.log build/box-console-*.log
 if [ ${#box[@]} -gt 0 ]; then
 	tier_start=$(date +%s)
 	mkdir -p build
-	box_round build/box-tests.log build/box-console.log "${box[@]}"
-	# A box that died (its emulated kernel panicked or wedged, README, "The
-	# box") gave no result for the tests it had not finished: they run once
-	# more in a new box, as a failed test does inside one.
-	if [ ${#lost[@]} -gt 0 ] && [ "${AZOTE_BOX_RETRY:-1}" = 1 ]; then
-		box_lost=("${lost[@]##*/}")
-		printf -- '--- the box ended with status %d before %d test(s) ended: a new box for them\n' \
-			"$rc" "${#lost[@]}"
-		box_round build/box-tests-2.log build/box-console-2.log "${lost[@]}"
-	fi
-	for t in ${lost[@]+"${lost[@]}"}; do
-		name=$(basename "$t" .sh)
-		note "$name" 1 0 >/dev/null
-		echo "--- $name: FAIL (no result from the box, which ended with status $rc)"
-	done
+	box_rounds "${box[@]}"
 	box_secs=$(( $(date +%s) - tier_start ))
 fi
 
 # Tests the box ran twice (their names, from its log when we are outside).
-if [ -z "${AZOTE_IN_BOX:-}" ] && [ -f build/box-tests.log ] && [ ${#box[@]} -gt 0 ]; then
-	mapfile -t retried < <(cat build/box-tests.log ${box_lost[@]+build/box-tests-2.log} |
+if [ -z "${AZOTE_IN_BOX:-}" ] && [ ${#box[@]} -gt 0 ]; then
+	mapfile -t retried < <(cat build/box-tests-*.log |
 		sed -n 's/^--- \([^ ]*\) failed (rc=.*running it once more$/\1/p')
 	retried+=(${box_lost[@]+"${box_lost[@]%.sh}"})
+	# Once each, in order (a test can be carried to more than one box).
+	mapfile -t retried < <(printf '%s\n' ${retried[@]+"${retried[@]}"} | awk 'NF && !seen[$0]++')
 fi
 summary="integration: $pass passed, ${#failed[@]} failed, $skip skipped"
 [ ${#retried[@]} -eq 0 ] || summary+=" (run twice in the box: ${retried[*]})"
