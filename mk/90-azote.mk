@@ -27,8 +27,8 @@ $(eval $(call unit_test,test_io_bus,tests/unit/test_io_bus.c src/base/io_bus.c))
 $(eval $(call unit_test,test_state,tests/unit/test_state.c src/base/state.c))
 $(eval $(call unit_test,test_card_rings,tests/unit/test_card_rings.c src/vmm/card_rings.c))
 # The command line's parser and what it links, for its fuzzer and its test.
-CLI_SRCS := src/vmm/cli.c src/vmm/vm_config.c src/iface/blk_uring.c src/jail/seccomp.c \
-	src/jail/confine.c
+CLI_SRCS := src/vmm/cli.c src/vmm/vm_config.c src/iface/blk_uring.c src/iface/rate_limit.c \
+	src/jail/seccomp.c src/jail/confine.c
 $(eval $(call fuzzer,fuzz_cli,fuzz/fuzz_cli.c $(CLI_SRCS),-lseccomp))
 $(eval $(call unit_test,test_cli,tests/unit/test_cli.c $(CLI_SRCS),-lseccomp))
 $(eval $(call unit_test,test_device_kind,tests/unit/test_device_kind.c src/vmm/device_kind.c src/vmm/kind_blk.c src/vmm/kind_net.c src/vmm/kind_vsock.c src/vmm/card_argv.c src/vmm/vm_config.c $(IFACE_SRCS)))

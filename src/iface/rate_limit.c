@@ -6,6 +6,7 @@
 #include "common/size.h"
 
 #define SYNTAX "size=N,refill_time=MS[,one_time_burst=N]"
+#define SHORT_SYNTAX "SIZE/REFILL_MS[/ONE_TIME_BURST]"
 
 enum { KEY_SIZE, KEY_REFILL, KEY_BURST, NR_KEYS };
 static const char *const keys[NR_KEYS] = { "size", "refill_time", "one_time_burst" };
@@ -15,13 +16,26 @@ bool token_bucket_limits(const struct token_bucket *b)
 	return b->size && b->refill_time_ms && b->refill_time_ms <= TOKEN_BUCKET_MAX_REFILL_MS;
 }
 
+/* The decimal number of len bytes at s (not NUL-terminated), 0 to max,
+ * into *v. */
+static bool number(const char *s, size_t len, uint64_t max, uint64_t *v)
+{
+	char num[24];
+
+	/* More digits than num holds is out of range anyway. */
+	if (len >= sizeof(num))
+		return false;
+	memcpy(num, s, len);
+	num[len] = '\0';
+	return !parse_uint(num, 0, max, v);
+}
+
 /* One KEY=VALUE item, len bytes at s (not NUL-terminated: arg is the
  * caller's and stays untouched), into v[key]. */
 static int parse_item(const char *opt, const char *arg, const char *s, size_t len,
 		      uint64_t v[NR_KEYS], bool seen[NR_KEYS], struct azerr *e)
 {
 	const char *eq = memchr(s, '=', len);
-	char num[24];
 	int k;
 
 	if (!eq)
@@ -37,14 +51,7 @@ static int parse_item(const char *opt, const char *arg, const char *s, size_t le
 	if (seen[k])
 		return azerr_set(e, "%s '%s': %s given twice", opt, arg, keys[k]);
 	uint64_t max = k == KEY_REFILL ? TOKEN_BUCKET_MAX_REFILL_MS : UINT64_MAX;
-	/* More digits than num holds is out of range anyway. */
-	bool ok = vlen < sizeof(num);
-	if (ok) {
-		memcpy(num, eq + 1, vlen);
-		num[vlen] = '\0';
-		ok = !parse_uint(num, 0, max, &v[k]);
-	}
-	if (!ok)
+	if (!number(eq + 1, vlen, max, &v[k]))
 		return azerr_set(e, "%s '%s': %s '%.*s' must be a number from 0 to %llu",
 				 opt, arg, keys[k], (int)vlen, eq + 1, (unsigned long long)max);
 	seen[k] = true;
@@ -77,6 +84,34 @@ int token_bucket_parse(const char *opt, const char *arg, struct token_bucket *b,
 		.refill_time_ms = v[KEY_REFILL],
 	};
 	return 0;
+}
+
+int token_bucket_parse_short(const char *opt, const char *arg, struct token_bucket *b,
+			     struct azerr *e)
+{
+	enum { SIZE, REFILL, BURST };
+	uint64_t v[3] = { 0 };
+	const char *s = arg;
+	unsigned n = 0;
+
+	for (;; n++) {
+		const char *slash = strchr(s, '/');
+		size_t len = slash ? (size_t)(slash - s) : strlen(s);
+		if (n > BURST ||
+		    !number(s, len, n == REFILL ? TOKEN_BUCKET_MAX_REFILL_MS : UINT64_MAX, &v[n]))
+			break;
+		if (!slash) {
+			if (n == SIZE)
+				break;
+			*b = (struct token_bucket){ .size = v[SIZE], .refill_time_ms = v[REFILL],
+						    .one_time_burst = v[BURST] };
+			return 0;
+		}
+		s = slash + 1;
+	}
+	return azerr_set(e, "%s'%s': expected " SHORT_SYNTAX ", decimal numbers, "
+			 "REFILL_MS at most %llu", opt, arg,
+			 (unsigned long long)TOKEN_BUCKET_MAX_REFILL_MS);
 }
 
 int rate_limiter_parse(struct rate_limiter *rl, bool ops, const char *opt,

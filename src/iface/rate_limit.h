@@ -52,6 +52,16 @@ bool token_bucket_limits(const struct token_bucket *b);
 int token_bucket_parse(const char *opt, const char *arg, struct token_bucket *b,
 		       struct azerr *e);
 
+/* The same bucket in the short form of azote's own --drive and --net
+ * items, where a comma would end the item:
+ *
+ *     SIZE/REFILL_MS[/ONE_TIME_BURST]
+ *
+ * decimal numbers in token_bucket_parse's ranges. opt names the item
+ * ("--drive bw_limit="). -1 with e naming it and the value. */
+int token_bucket_parse_short(const char *opt, const char *arg, struct token_bucket *b,
+			     struct azerr *e);
+
 /* Sets rl's ops bucket, or its bandwidth bucket, from arg, the value of
  * option opt: a card's --bw-limit / --ops-limit. */
 int rate_limiter_parse(struct rate_limiter *rl, bool ops, const char *opt,

@@ -45,12 +45,17 @@ const char cli_usage[] =
 "\n"
 "Block devices (virtio-blk over vhost-user; repeat for more disks):\n"
 "  --drive path=IMG[,id=ID][,ro][,queues=N][,direct][,poll_us=N][,uring=MODE]\n"
+"          [,bw_limit=BUCKET][,ops_limit=BUCKET]\n"
 "                       a raw image served by an azote-card-blk that azote\n"
 "                       starts; ro: read-only, queues: 1-16, direct: O_DIRECT,\n"
 "                       poll_us: how long the card spins for the next request\n"
 "                       before it sleeps, 0-1000 (default 32; 0 never spins),\n"
 "                       uring: the card's io_uring set-up, default,\n"
-"                       single-issuer or defer-taskrun (docs/card-blk.md)\n"
+"                       single-issuer or defer-taskrun (docs/card-blk.md);\n"
+"                       bw_limit, ops_limit: Firecracker's rate limiter on\n"
+"                       bytes and on requests, BUCKET being its token bucket\n"
+"                       SIZE/REFILL_MS[/ONE_TIME_BURST] (bw_limit=1048576/100:\n"
+"                       10 MiB/s, in bursts of at most 1 MiB)\n"
 "  --vhost-user-blk socket=PATH[,id=ID]\n"
 "                       a vhost-user-blk server someone else runs (another\n"
 "                       card, qemu-storage-daemon, SPDK)\n"
@@ -58,11 +63,13 @@ const char cli_usage[] =
 "  Paths cannot contain ','.\n"
 "\n"
 "Network (virtio-net over vhost-user; repeat for more NICs):\n"
-"  --net tap=NAME[,mac=MAC][,id=ID][,queues=N]\n"
+"  --net tap=NAME[,mac=MAC][,id=ID][,queues=N][,{rx,tx}_{bw,ops}_limit=BUCKET]\n"
 "                       the existing TAP device NAME (`ip tuntap add dev NAME\n"
 "                       mode tap`), served by an azote-card-net that azote\n"
 "                       starts; queues: 1-8 queue pairs, more than 1 needs a\n"
-"                       multi_queue TAP\n"
+"                       multi_queue TAP; rx_bw_limit, rx_ops_limit (frames to\n"
+"                       the guest), tx_bw_limit, tx_ops_limit (from it): rate\n"
+"                       limits on bytes and frames, BUCKET as for --drive\n"
 "  --vhost-user-net socket=PATH[,id=ID][,mac=MAC]\n"
 "                       a vhost-user-net back-end someone else runs\n"
 "  MAC: e.g. 06:00:ac:10:00:02 (default: the back-end's, a random local one\n"
@@ -279,6 +286,25 @@ static int bad_item(const char *opt, const char *key, const char *val, struct az
 			 val ? "=" : "", val ? val : "");
 }
 
+/* A rate-limit item, KEY=SIZE/REFILL_MS[/ONE_TIME_BURST], into rl: 1 when
+ * key (after its direction, for a NIC) is not one. */
+static int limit_item(struct rate_limiter *rl, const char *opt, const char *key,
+		      const char *name, const char *val, struct azerr *e)
+{
+	bool ops = !strcmp(name, "ops_limit");
+	char what[64];
+
+	if (!ops && strcmp(name, "bw_limit"))
+		return 1;
+	if (!val)
+		return bad_item(opt, key, val, e);
+	snprintf(what, sizeof(what), "%s %s=", opt, key);
+	if (token_bucket_parse_short(what, val, ops ? &rl->ops : &rl->bandwidth, e) < 0)
+		return -1;
+	*(ops ? &rl->has_ops : &rl->has_bandwidth) = true;
+	return 0;
+}
+
 /* One key[=value] item of a --drive / --vhost-user-blk list. */
 static int drive_key(void *dev, bool vhost, const char *opt, const char *key,
 		     const char *val, struct azerr *e)
@@ -286,9 +312,13 @@ static int drive_key(void *dev, bool vhost, const char *opt, const char *key,
 	struct drive_config *d = dev;
 	uint64_t v;
 	bool flag = !val;
+	int r;
 
 	if (!strcmp(key, "id") && val)
 		return set_id(d->id, opt, val, e);
+	/* The card enforces limits: a back-end someone else runs does not. */
+	if (!vhost && (r = limit_item(&d->rate_limiter, opt, key, key, val, e)) <= 0)
+		return r;
 	if (vhost) {
 		if (!strcmp(key, "socket") && val)
 			return set_string(&d->socket, val, opt, e);
@@ -328,6 +358,7 @@ static int net_key(void *dev, bool vhost, const char *opt, const char *key,
 	struct net_config *n = dev;
 	char what[32];
 	uint64_t v;
+	int r;
 
 	if (!val)
 		return bad_item(opt, key, val, e);
@@ -346,6 +377,11 @@ static int net_key(void *dev, bool vhost, const char *opt, const char *key,
 					 "characters, no '/', ':' or spaces)", opt, val);
 		return set_string(&n->tap, val, opt, e);
 	}
+	bool rx = !strncmp(key, "rx_", 3);
+	if (!vhost && (rx || !strncmp(key, "tx_", 3)) &&
+	    (r = limit_item(rx ? &n->rx_rate_limiter : &n->tx_rate_limiter, opt, key, key + 3,
+			    val, e)) <= 0)
+		return r;
 	if (!vhost && !strcmp(key, "queues")) {
 		if (parse_uint(val, 1, CARD_NET_MAX_PAIRS, &v) < 0)
 			return azerr_set(e, "%s queues='%s': expected 1 to %d queue pairs",

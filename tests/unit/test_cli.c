@@ -242,11 +242,13 @@ static void test_drives(void **state)
 	(void)state;
 
 	assert_int_equal(parse(ARGC("--kernel", "p", "--drive", "path=/img/a.raw,ro,queues=4,direct,poll_us=0",
-				    "--drive", "id=data_1,path=b.img,uring=defer-taskrun",
+				    "--drive", "id=data_1,path=b.img,uring=defer-taskrun,"
+				    "bw_limit=1048576/100,ops_limit=100/100/500",
 				    "--vhost-user-blk", "socket=/run/vu.sock",
 				    "--drive", "path=c.img"),
 			       ARGV("--kernel", "p", "--drive", "path=/img/a.raw,ro,queues=4,direct,poll_us=0",
-				    "--drive", "id=data_1,path=b.img,uring=defer-taskrun",
+				    "--drive", "id=data_1,path=b.img,uring=defer-taskrun,"
+				    "bw_limit=1048576/100,ops_limit=100/100/500",
 				    "--vhost-user-blk", "socket=/run/vu.sock",
 				    "--drive", "path=c.img"), &c, &o, &e), 0);
 	assert_int_equal(c.nr_drives, 4);
@@ -257,7 +259,15 @@ static void test_drives(void **state)
 	assert_true(c.drives[0].has_poll_us);
 	assert_int_equal(c.drives[0].poll_us, 0);
 	assert_int_equal(c.drives[0].uring, BLK_URING_DEFAULT);
+	assert_false(c.drives[0].rate_limiter.has_bandwidth || c.drives[0].rate_limiter.has_ops);
 	assert_string_equal(c.drives[1].id, "data_1");
+	/* Firecracker's token buckets: bytes, then requests with a burst. */
+	const struct rate_limiter *rl = &c.drives[1].rate_limiter;
+	assert_true(rl->has_bandwidth && rl->has_ops);
+	assert_memory_equal(&rl->bandwidth, &((struct token_bucket){ .size = 1048576,
+					      .refill_time_ms = 100 }), sizeof(rl->bandwidth));
+	assert_memory_equal(&rl->ops, &((struct token_bucket){ .size = 100, .refill_time_ms = 100,
+					.one_time_burst = 500 }), sizeof(rl->ops));
 	assert_int_equal(c.drives[1].uring, BLK_URING_DEFER_TASKRUN);
 	assert_false(c.drives[1].read_only);
 	assert_int_equal(c.drives[1].queues, 0);
@@ -304,6 +314,12 @@ static void test_drive_errors(void **state)
 		{ "--drive", "path=a,uring=sqpoll",
 		  "uring='sqpoll': expected default, single-issuer or defer-taskrun" },
 		{ "--drive", "path=a,color=red", "'color=red'" },
+		{ "--drive", "path=a,bw_limit=10M/1000",
+		  "--drive bw_limit='10M/1000': expected SIZE/REFILL_MS[/ONE_TIME_BURST]" },
+		{ "--drive", "path=a,ops_limit=100", "--drive ops_limit='100': expected" },
+		{ "--drive", "path=a,ops_limit", "'ops_limit'" },
+		{ "--drive", "path=a,rx_bw_limit=1/1", "'rx_bw_limit=1/1'" },
+		{ "--vhost-user-blk", "socket=s,bw_limit=1/1", "'bw_limit=1/1'" },
 		{ "--drive", "path=a,ro=yes", "'ro=yes'" },
 		{ "--drive", "path=a,id=bad/id", "id='bad/id'" },
 		{ "--drive", "path=a,id=", "id=''" },
@@ -554,11 +570,13 @@ static void test_nets(void **state)
 	(void)state;
 
 	assert_int_equal(parse(ARGC("--kernel", "p", "--net", "tap=tap0",
-				    "--net", "id=eth1,tap=fc-tap.1,mac=06:00:AC:10:00:02,queues=4",
+				    "--net", "id=eth1,tap=fc-tap.1,mac=06:00:AC:10:00:02,queues=4,"
+				    "rx_bw_limit=1000/10,tx_ops_limit=5/1000/20",
 				    "--vhost-user-net", "socket=/run/n.sock,mac=02:00:00:00:00:07",
 				    "--drive", "path=d.img,id=net0"),
 			       ARGV("--kernel", "p", "--net", "tap=tap0",
-				    "--net", "id=eth1,tap=fc-tap.1,mac=06:00:AC:10:00:02,queues=4",
+				    "--net", "id=eth1,tap=fc-tap.1,mac=06:00:AC:10:00:02,queues=4,"
+				    "rx_bw_limit=1000/10,tx_ops_limit=5/1000/20",
 				    "--vhost-user-net", "socket=/run/n.sock,mac=02:00:00:00:00:07",
 				    "--drive", "path=d.img,id=net0"), &c, &o, &e), 0);
 	assert_int_equal(c.nr_nets, 3);
@@ -571,6 +589,16 @@ static void test_nets(void **state)
 	assert_true(c.nets[1].has_mac);
 	assert_memory_equal(c.nets[1].mac, "\x06\x00\xac\x10\x00\x02", 6);
 	assert_int_equal(c.nets[1].queues, 4);
+	/* Each direction its own limiter, each bucket its own item. */
+	assert_true(c.nets[1].rx_rate_limiter.has_bandwidth && !c.nets[1].rx_rate_limiter.has_ops);
+	assert_int_equal(c.nets[1].rx_rate_limiter.bandwidth.size, 1000);
+	assert_int_equal(c.nets[1].rx_rate_limiter.bandwidth.refill_time_ms, 10);
+	assert_true(c.nets[1].tx_rate_limiter.has_ops && !c.nets[1].tx_rate_limiter.has_bandwidth);
+	assert_memory_equal(&c.nets[1].tx_rate_limiter.ops,
+			    &((struct token_bucket){ .size = 5, .refill_time_ms = 1000,
+						     .one_time_burst = 20 }),
+			    sizeof(struct token_bucket));
+	assert_false(c.nets[0].rx_rate_limiter.has_bandwidth || c.nets[0].tx_rate_limiter.has_ops);
 	assert_string_equal(c.nets[2].id, "net2");
 	assert_string_equal(c.nets[2].socket, "/run/n.sock");
 	assert_null(c.nets[2].tap);
@@ -595,6 +623,10 @@ static void test_net_errors(void **state)
 		{ "--net", "tap=t,queues=9", "queues='9'" },
 		{ "--net", "tap=t,socket=s", "'socket=s'" },
 		{ "--net", "tap=t,ro", "'ro'" },
+		{ "--net", "tap=t,tx_bw_limit=1/0x10", "--net tx_bw_limit='1/0x10': expected" },
+		{ "--net", "tap=t,bw_limit=1/1", "'bw_limit=1/1'" },
+		{ "--net", "tap=t,rx_limit=1/1", "'rx_limit=1/1'" },
+		{ "--vhost-user-net", "socket=s,rx_ops_limit=1/1", "'rx_ops_limit=1/1'" },
 		{ "--net", "tap=t,id=a b", "id='a b'" },
 		{ "--vhost-user-net", "tap=t", "'tap=t'" },
 		{ "--vhost-user-net", "socket=s,queues=2", "'queues=2'" },

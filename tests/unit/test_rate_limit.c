@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -93,12 +94,46 @@ static void test_format(void **state)
 	assert_int_equal(token_bucket_format(&cases[1], buf, 20), -1);
 }
 
+/* The short form of azote's --drive / --net items. */
+static void test_short(void **state)
+{
+	static const char *const bad[] = {
+		"", "1", "1/", "/1", "1//1", "1/1/", "1/1/1/1", "1M/100", "-1/100", " 1/100",
+		"0x10/100", "1/18446744073710", "18446744073709551616/1", "1,refill_time=1",
+	};
+	struct token_bucket b;
+	struct azerr e;
+	(void)state;
+
+	assert_int_equal(token_bucket_parse_short("--drive bw_limit=", "1048576/100", &b, &e), 0);
+	assert_int_equal(b.size, 1048576);
+	assert_int_equal(b.refill_time_ms, 100);
+	assert_int_equal(b.one_time_burst, 0);
+	assert_int_equal(token_bucket_parse_short("x", "0/18446744073709/18446744073709551615",
+						  &b, &e), 0);
+	assert_int_equal(b.size, 0);
+	assert_int_equal(b.refill_time_ms, TOKEN_BUCKET_MAX_REFILL_MS);
+	assert_int_equal(b.one_time_burst, UINT64_MAX);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		b = (struct token_bucket){ 7, 7, 7 };
+		assert_int_equal(token_bucket_parse_short("--drive ops_limit=", bad[i], &b, &e), -1);
+		char want[160];
+		snprintf(want, sizeof(want), "--drive ops_limit='%s': expected "
+			 "SIZE/REFILL_MS[/ONE_TIME_BURST], decimal numbers, REFILL_MS at most "
+			 "18446744073709", bad[i]);
+		assert_string_equal(e.msg, want);
+		/* Nothing half-parsed is left behind. */
+		assert_int_equal(b.size, 7);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_format),
+		cmocka_unit_test(test_short),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
