@@ -25,7 +25,8 @@ per fio job. **ratio =
 azote ÷ QEMU** of those medians; **paired** = the median of the ratios of
 the runs taken in the same round (the setups take turns), which a change
 in the host's load cannot tilt: where the two differ, trust paired. ↑:
-higher is better, ↓: lower is better. The QEMU setup column says what
+higher is better, ↓: lower is better, =: the nearer the limit the row
+names the better (a rate limit held). The QEMU setup column says what
 azote is compared with on that row.
 
 {table(rows)}

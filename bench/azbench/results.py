@@ -11,7 +11,7 @@ class Row:
     group: str                  # the bench/run selection it belongs to
     metric: str
     unit: str
-    better: str                 # 'higher' or 'lower'
+    better: str                 # 'higher', 'lower', or 'target': the nearer it the better
     peer: str                   # the QEMU setup compared against
     azote: list = field(default_factory=list)
     qemu: list = field(default_factory=list)
@@ -19,6 +19,7 @@ class Row:
     error: str = ''             # why the measurement failed this run
     note: str = ''              # what else a reader must know about it
     rounds: list = field(default_factory=list)  # paired ratio of each round
+    target: float = 0.0         # with better 'target': the rate both sides are held to
 
     def median(self, side):
         xs = getattr(self, side)
@@ -42,14 +43,23 @@ class Row:
         return self._better(self.paired())
 
     def _better(self, r):
-        if not r:
+        # Held to a target, neither side is better for being faster.
+        if not r or self.better == 'target':
             return None
         return r if self.better == 'higher' else 1 / r
+
+    def off_target(self):
+        """With a target: how far each side's median is from it, as a note
+        ('' without samples)."""
+        sides = [(side, self.median(attr)) for side, attr in (('azote', 'azote'),
+                                                              ('QEMU', 'qemu'))]
+        return ', '.join(f'{side} {(m / self.target - 1) * 100:+.1f} %'
+                         for side, m in sides if m is not None)
 
     def spread(self):
         """(lowest, highest) advantage over the rounds, or None with fewer
         than two rounds measured."""
-        adv = [self._better(r) for r in self.rounds if r]
+        adv = [a for a in map(self._better, self.rounds) if a]
         return (min(adv), max(adv)) if len(adv) > 1 else None
 
     def verdict(self):
@@ -74,7 +84,8 @@ def merge_rounds(rounds):
     for rows in rounds:
         for r in rows:
             m = merged.setdefault((r.group, r.key), Row(
-                r.key, r.group, r.metric, r.unit, r.better, r.peer, na=r.na, note=r.note))
+                r.key, r.group, r.metric, r.unit, r.better, r.peer, na=r.na, note=r.note,
+                target=r.target))
             m.azote.extend(r.azote)
             m.qemu.extend(r.qemu)
             m.rounds.append(r.paired())
@@ -112,8 +123,16 @@ def _cells(r):
         return ['**failed**', fmt(r.median('qemu')), '—', '—', '—', '', f'failed: {r.error}']
     if r.na and not r.azote:
         return [f'n/a — {r.na}', fmt(r.median('qemu')), '—', '—', '—', '', '']
+    note = r.note
+    if r.better == 'target':
+        note = '; '.join(x for x in (f'off the limit of {fmt(r.target)}: {r.off_target()}',
+                                     r.note) if x)
     return [fmt(r.median('azote')), fmt(r.median('qemu')), _ratio(r.ratio()),
-            _ratio(r.paired()), _spread(r), r.verdict(), r.note]
+            _ratio(r.paired()), _spread(r), r.verdict(), note]
+
+
+# How the unit column says which way is better.
+ARROWS = {'higher': '↑', 'lower': '↓', 'target': '='}
 
 
 def table(rows):
@@ -126,7 +145,7 @@ def table(rows):
            '|---|---:|---:|---:|---:|---:|---|---|---|']
     for r in rows:
         a, q, ratio, paired, spread, winner, why = _cells(r)
-        arrow = '↑' if r.better == 'higher' else '↓'
+        arrow = ARROWS[r.better]
         peer = r.peer + (f' ({why})' if why else '')
         out.append(f'| {r.metric} | {a} | {q} | {ratio} | {paired} | {spread} | {winner} '
                    f'| {r.unit} {arrow} | {peer} |')

@@ -130,34 +130,36 @@ def probe_args(qd, iops, phases, secs, queues=1):
             ([f'probe.queues={queues}'] if queues > 1 else []))
 
 
-def disk_of(img, setup, queues=1):
+def disk_of(img, setup, queues=1, items=''):
     """probe-run's --disk for a setup whose device bench/ does not start:
-    with N queues, the device offers N."""
-    return img + DISK[setup] + (f',queues={queues}' if queues > 1 else '')
+    with N queues, the device offers N; items (',bw_limit=...') added."""
+    return img + DISK[setup] + (f',queues={queues}' if queues > 1 else '') + items
 
 
-def bench(ctx, setup, qd, iops, phases, queues=1):
+def bench(ctx, setup, qd, iops, phases, queues=1, items='', secs=None):
     """{phase: {'iops':, 'mib_s':, 'cpu': s per 1M I/Os, 'queues': [each
     queue's IOPS, by the probe's clock] with several}} of one VM: one vCPU
-    per queue."""
+    per queue; items: more of the disk's (disk_of), secs: each phase's
+    length (default: the run's)."""
     img, card, extra = ctx.ws.disk(), None, []
-    args = probe_args(qd, iops, phases, ctx.s.secs, queues)
+    secs = secs or ctx.s.secs
+    args = probe_args(qd, iops, phases, secs, queues)
     vmm = 'azote' if setup.startswith('azote') else 'qemu-q35'
     if setup in BACKENDS:
-        if queues > 1:
-            raise ValueError(f'{setup}: its back-end serves one queue')
+        if queues > 1 or items:
+            raise ValueError(f'{setup}: its back-end serves one queue, as bench/ starts it')
         # Its CPU counts with the VMM's, as azote's own card's does.
         card, sock = getattr(ctx.ws, BACKENDS[setup])(img)
         extra = [card.pid]
         argv = command(vmm, args, vublk=[sock])
     else:
-        argv = command(vmm, args, disks=[disk_of(img, setup, queues)], cpus=queues)
+        argv = command(vmm, args, disks=[disk_of(img, setup, queues, items)], cpus=queues)
     ctx.record(f'blk: {setup}, QD {qd}' + (f', {iops} IOPS offered' if iops else '') +
-               (f', {queues} queues' if queues > 1 else ''), argv)
+               (f', {queues} queues' if queues > 1 else '') + items.replace(',', ', '), argv)
     try:
         with Vm(argv, ctx.ws.log('blk')) as vm:
             marks = Marks(vm, extra)
-            res = vm.result(len(phases) * (ctx.s.secs + 15) + 60, marks)
+            res = vm.result(len(phases) * (secs + 15) + 60, marks)
             vm.wait_exit(30)
     finally:
         if card:
