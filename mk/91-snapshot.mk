@@ -29,3 +29,9 @@ $(eval $(call unit_test,test_page_relay,tests/unit/test_page_relay.c src/vmm/pag
 $(eval $(call unit_test,test_uffd_handoff,tests/unit/test_uffd_handoff.c tests/host/fd_recv.c src/vmm/uffd_handoff.c src/base/guest_mem.c,-ljansson))
 # The relay's check of a card's request (an offset) against guest RAM.
 $(eval $(call fuzzer,fuzz_page_relay,fuzz/fuzz_page_relay.c src/vmm/page_relay.c src/arch/x86/e820.c src/base/guest_mem.c))
+# A vhost-user back-end that does not log its writes, made of a card
+# (test 73: Diff snapshots refused after such a device ran).
+PROGRAMS += $(BUILD)/tests/vu-nolog-proxy
+$(BUILD)/tests/vu-nolog-proxy: $(OBJ)/tests/host/vu_nolog_proxy.o $(OBJ)/src/vhost/msg.o $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^

@@ -12,18 +12,20 @@
 #include "vmm/snapshot_mem.h"
 
 /* Why a Diff snapshot of vm cannot be taken, or 0: it needs the record
- * of changed pages, and every back-end that writes guest memory must add
- * its writes to it. */
+ * of changed pages, and every back-end that wrote guest memory since the
+ * last snapshot must have added its writes to it (a device its driver has
+ * reset since counts too). */
 static int diff_refused(const struct vm *vm, struct azerr *e)
 {
 	if (vm->dirty.fd < 0)
 		return azerr_set(e, "Diff snapshots are not allowed on uVMs with dirty page "
 				 "tracking disabled.");
 	for (unsigned i = 0; i < vm->nr_devs; i++)
-		if (vm->devs[i].started && !vm->devs[i].logs_writes)
+		if (vm->devs[i].wrote_unlogged)
 			return azerr_set(e, "cannot take a Diff snapshot: %s's vhost-user back-end "
 					 "does not log the guest memory it writes (VHOST_F_LOG_ALL "
-					 "with LOG_SHMFD): take a Full snapshot", vm->devs[i].name);
+					 "with LOG_SHMFD) and has run since the last snapshot: take "
+					 "a Full snapshot", vm->devs[i].name);
 	return 0;
 }
 
@@ -75,8 +77,11 @@ int snapshot_create(struct vm *vm, enum snapshot_type type, const char *config_j
 		/* The next Diff starts from this snapshot; after a failed
 		 * one every page read stays recorded. The cards are still
 		 * stopped: none is setting bits. */
-		if (ret == 0)
+		if (ret == 0) {
 			dirty_log_clear(&vm->dirty);
+			for (unsigned i = 0; i < vm->nr_devs; i++)
+				vm->devs[i].wrote_unlogged = false;
+		}
 		/* The VM goes on either way: a failed resume is the
 		 * request's error only when the snapshot was written. */
 		struct azerr why;

@@ -90,8 +90,9 @@ int vhost_dev_start_rings(struct vhost_dev *d, uint64_t features,
 	if (__atomic_load_n(&d->dead, __ATOMIC_ACQUIRE))
 		return azerr_set(e, "%s: the back-end is gone", d->name);
 	/* Every start sends the log again: a reset made the back-end forget
-	 * it, and a snapshot's resume or a restore comes here too. */
-	d->logs_writes = false;
+	 * it, and a snapshot's resume or a restore comes here too. A
+	 * back-end without it may write from now on, unrecorded. */
+	d->wrote_unlogged |= !log;
 	features &= ~d->own_features;
 	if (log)
 		features |= 1ULL << VHOST_F_LOG_ALL;
@@ -125,7 +126,6 @@ int vhost_dev_start_rings(struct vhost_dev *d, uint64_t features,
 		d->rings_on |= 1u << i;
 	}
 	d->started = true;
-	d->logs_writes = log;
 	return 0;
 }
 
@@ -485,12 +485,12 @@ int vhost_dev_create(struct vhost_dev *d, struct vm *vm, const struct device_kin
 	}
 	log_info("%s: %u queue(s), features 0x%llx", d->name, nr_queues,
 		 (unsigned long long)features);
-	/* The VM runs all the same; only a Diff snapshot is refused while
-	 * this device's rings run (logs_writes). */
+	/* The VM runs all the same; only a Diff snapshot is refused once
+	 * this device's rings have run (wrote_unlogged). */
 	if (vm->dirty.fd >= 0 && !can_log(d))
 		log_warn("%s: its vhost-user back-end cannot log the guest memory it "
 			 "writes (VHOST_F_LOG_ALL with the LOG_SHMFD protocol feature): "
-			 "no Diff snapshot of this VM while the device runs", d->name);
+			 "no Diff snapshot of this VM once the device has run", d->name);
 	return 0;
 fail:
 	vhost_dev_destroy(d);

@@ -40,7 +40,12 @@ struct vhost_dev {
 	unsigned config_size;
 	uint64_t own_features;      /* offered by azote, not the back-end */
 	bool started;               /* rings handed to the back-end */
-	bool logs_writes;  /* the back-end sets the dirty log's bits for what it writes (VHOST_F_LOG_ALL) */
+	/* Its rings ran since the last snapshot written (or the boot, or the
+	 * restore) with a back-end that does not set the dirty log's bits for
+	 * what it writes (VHOST_F_LOG_ALL): those writes are in no record,
+	 * even once its driver has reset it, so no Diff snapshot can be taken
+	 * before a Full one. Cleared as the dirty log is. */
+	bool wrote_unlogged;
 	uint32_t rings_on;          /* which of them, bit per queue */
 	/* A snapshot stopped the rings (vmm/vhost_devs_state.h); a resume
 	 * restarts them at base[]. */
@@ -76,9 +81,8 @@ void vhost_dev_destroy(struct vhost_dev *d);
 /* Hands the enabled queues of q (the transport's, or a snapshot's) to the
  * back-end with the driver's features: SET_FEATURES, SET_MEM_TABLE, the
  * dirty log when the VM tracks changed pages and the back-end can log
- * (SET_LOG_BASE, VHOST_F_LOG_ALL, each ring's used ring logged; sets
- * logs_writes), then
- * each ring from avail index base[i] (NULL: 0, a fresh start), with the
+ * (SET_LOG_BASE, VHOST_F_LOG_ALL, each ring's used ring logged; else it
+ * sets wrote_unlogged), then each ring from avail index base[i] (NULL: 0, a fresh start), with the
  * transport's kick and call eventfds. What DRIVER_OK does, and what a
  * resume or restore does from saved state. Call with d->vd->lock held. */
 int vhost_dev_start_rings(struct vhost_dev *d, uint64_t features,
