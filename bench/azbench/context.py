@@ -37,6 +37,8 @@ class Context:
     def __init__(self, settings_, ws):
         self.s, self.ws = settings_, ws
         self.commands = {}          # label -> shell command, first seen
+        self.group = None           # the group of metrics being measured
+        self.by_group = {}          # group -> the commands it recorded first
 
     def record(self, label, argv):
         if label not in self.commands:
@@ -44,6 +46,7 @@ class Context:
             if self.ws.disk_dir:
                 cmd = cmd.replace(self.ws.disk_dir, '$IMGDIR')
             self.commands[label] = cmd.replace(ROOT + '/', '')
+            self.by_group.setdefault(self.group, {})[label] = self.commands[label]
 
     @staticmethod
     def collect(n, setups, measure):

@@ -3,6 +3,7 @@
 written by people, as it is."""
 import os
 
+from . import store
 from .results import samples_table, table
 
 BEGIN = '<!-- bench/run writes from here to the end marker: edit outside it -->'
@@ -14,20 +15,44 @@ SKELETON = f"""# Benchmarks: azote against QEMU
 """
 
 
-def generated(rows, ctx, how, machine, plot_name):
-    cmds = '\n'.join(f'# {label}\n{cmd}\n' for label, cmd in ctx.commands.items())
-    s = ctx.s
+def _by_host(groups, names):
+    """The Machine section: one host, or each host with its groups."""
+    hosts = {}
+    for n in names:
+        hosts.setdefault(groups[n]['host'], []).append(n)
+    if len(hosts) == 1:
+        return next(iter(hosts))
+    return '\n\n'.join(f'For {", ".join(ns)}:\n\n{host}' for host, ns in hosts.items())
+
+
+def generated(groups, order, titles, plot_name):
+    """The generated part of docs/benchmarks.md from the stored groups
+    (store.py), in the order of the names in order; titles: each group's
+    title."""
+    names = [n for n in order if n in groups]
+    rows = store.rows(groups, order)
+    measured = '\n'.join(f'- `{n}` ({titles[n]}): {groups[n]["how"]}' for n in names)
+    commands = {}
+    for n in names:
+        for label, cmd in groups[n]['commands'].items():
+            commands.setdefault(label, cmd)
+    cmds = '\n'.join(f'# {label}\n{cmd}\n' for label, cmd in commands.items())
     return f"""{BEGIN}
 
-{how}. Medians of {s.reps} runs (start, boot, linux) or {s.io_reps} (memory,
-block, fio, network, start rate), {s.secs} s per block and network phase and
-per fio job. **ratio =
+Each group of metrics as its last run measured it (groups measured in
+separate runs keep their own date):
+
+{measured}
+
+Each figure is the median of that run's samples of a setup. **ratio =
 azote ÷ QEMU** of those medians; **paired** = the median of the ratios of
 the runs taken in the same round (the setups take turns), which a change
-in the host's load cannot tilt: where the two differ, trust paired. ↑:
-higher is better, ↓: lower is better, =: the nearer the limit the row
-names the better (a rate limit held). The QEMU setup column says what
-azote is compared with on that row.
+in the host's load cannot tilt: where the two differ, trust paired. The
+rounds' spread is each round's paired ratio as an advantage (× better
+for azote); a row whose rounds fall on both sides of 1 has "no clear
+winner". ↑: higher is better, ↓: lower is better, =: the nearer the
+limit the row names the better (a rate limit held). The QEMU setup
+column says what azote is compared with on that row.
 
 {table(rows)}
 
@@ -35,7 +60,7 @@ azote is compared with on that row.
 
 ### Machine
 
-{machine}
+{_by_host(groups, names)}
 
 ### Commands
 
