@@ -128,17 +128,21 @@ static int daemonize(int null_fd, struct azerr *e)
 
 /* Records the pid of the process that runs the exec file in /<name>.pid
  * (inside the chroot), where Firecracker's jailer leaves it in every case
- * and clients such as Kata read it. */
+ * and clients such as Kata read it. As Firecracker's, it makes the file
+ * (create_new): one left by an earlier jail of the same --id is not
+ * overwritten, so a client never reads a pid that is not this run's. */
 static int write_pid_file(const char *name, pid_t pid, struct azerr *e)
 {
 	char path[NAME_MAX + 8];
 	int fd, ok;
 
 	snprintf(path, sizeof(path), "/%s.pid", name);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	ok = fd >= 0 && dprintf(fd, "%d", (int)pid) > 0;
 	if (!ok)
-		azerr_set(e, "cannot write %s: %s", path, strerror(errno));
+		azerr_set(e, "cannot write %s in the chroot: %s%s", path, strerror(errno),
+			  errno == EEXIST ? " (an earlier jail of this --id left it: remove the "
+					    "jail, as Firecracker's jailer wants too)" : "");
 	if (fd >= 0)
 		close(fd);
 	return ok ? 0 : -1;

@@ -151,4 +151,14 @@ expect_eq "peek-3: the jailer's status" "$?" 0
 expect_eq "jail-peek.pid holds the pid the jailed process had" \
 	"$(cat "$base/jail-peek/peek-3/root/jail-peek.pid" 2>&1)" \
 	"$(sed -n 's/^pid=//p' "$TMP/peek3.out")"
+
+echo "--- a pid file an earlier jail left is not overwritten (Firecracker's create_new)"
+"$J" --id peek-3 "${ids[@]}" -- >"$TMP/peek3b.out" 2>&1
+expect_eq "peek-3 once more: the jailer stops" "$?" 1
+expect_match "saying why" "$(cat "$TMP/peek3b.out")" \
+	"cannot write /jail-peek.pid in the chroot: File exists \(an earlier jail of this --id left it"
+expect_eq "before it ran anything" "$(grep -c '^pid=' "$TMP/peek3b.out")" 0
+expect_eq "the file still names the first run's process" \
+	"$(cat "$base/jail-peek/peek-3/root/jail-peek.pid" 2>&1)" \
+	"$(sed -n 's/^pid=//p' "$TMP/peek3.out")"
 finish

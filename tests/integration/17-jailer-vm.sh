@@ -91,6 +91,9 @@ for c in $cards; do
 done
 
 echo "--- vm-a again: its NIC, in the same chroot"
+# The jailer does not overwrite the last run's pid file (Firecracker's
+# does not either): a client reusing a jail removes it.
+rm "$root/azote.pid"
 jail_vm vm-a "probe.test=net-echo probe.ip=$guest/24 probe.peer=$host" --no-api
 jail_gone "$pid" 120 || fail "vm-a (net) did not end"
 expect_match "vm-a: net-echo" "$(cat "$TMP/vm-a.out")" \
