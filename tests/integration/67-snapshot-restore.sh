@@ -53,8 +53,7 @@ api_expect 200 '"state":"Paused"' GET /
 snap_lazy "$pid"
 # Snapshotted again before it runs, nearly all of its RAM still in the
 # first memory file: what is not loaded yet is copied from there.
-api_expect 204 '' PUT /snapshot/create "{\"snapshot_type\": \"Full\",
-	\"snapshot_path\": \"$TMP/again.snap\", \"mem_file_path\": \"$TMP/again.mem\"}"
+api_expect 204 '' PUT /snapshot/create "$(snap_body Full "$TMP/again.snap" "$TMP/again.mem")"
 expect_ok "the same RAM, byte for byte, in the new memory file" cmp "$TMP/vm.mem" "$TMP/again.mem"
 api_expect 400 'not supported after starting' PUT /snapshot/load \
 	"{\"snapshot_path\": \"$TMP/vm.snap\", \"mem_file_path\": \"$TMP/vm.mem\"}"

@@ -29,11 +29,6 @@ rounds=12
 ram_mib=128
 truncate -s 1M "$TMP/disk.img"
 
-# create TYPE SNAP MEM: a PUT /snapshot/create body.
-create() {
-	echo "{\"snapshot_type\": \"$1\", \"snapshot_path\": \"$2\", \"mem_file_path\": \"$3\"}"
-}
-
 # data_kib FILE: the KiB the file's blocks hold (its holes hold none).
 data_kib() { echo $(( $(stat -c '%b * %B' "$1" 2>/dev/null || echo 0) / 1024 )); }
 
@@ -46,7 +41,7 @@ boot_persist "$rounds" \
 wait_for "$TMP/first.out" "PROBE persist: round 2 ok" 120 ||
 	die "the probe did not reach round 2: $(tail -5 "$TMP/first.out") $(tail -5 "$TMP/first.err")"
 api_expect 204 '' PATCH /vm '{"state": "Paused"}'
-api_expect 204 '' PUT /snapshot/create "$(create Full "$TMP/full.snap" "$TMP/full.mem")"
+api_expect 204 '' PUT /snapshot/create "$(snap_body Full "$TMP/full.snap" "$TMP/full.mem")"
 expect_eq "the Full memory file holds all of RAM" "$(stat -c %s "$TMP/full.mem")" $((ram_mib << 20))
 api_expect 204 '' PATCH /vm '{"state": "Resumed"}'
 
@@ -55,8 +50,8 @@ wait_for "$TMP/first.out" "PROBE persist: round 5 ok" 120 ||
 	die "the probe did not reach round 5: $(tail -5 "$TMP/first.out") $(tail -5 "$TMP/first.err")"
 api_expect 204 '' PATCH /vm '{"state": "Paused"}'
 api_expect 400 "$TMP/no/such/dir/diff.mem: No such file or directory" PUT /snapshot/create \
-	"$(create Diff "$TMP/diff.snap" "$TMP/no/such/dir/diff.mem")"
-api_expect 204 '' PUT /snapshot/create "$(create Diff "$TMP/diff.snap" "$TMP/diff.mem")"
+	"$(snap_body Diff "$TMP/diff.snap" "$TMP/no/such/dir/diff.mem")"
+api_expect 204 '' PUT /snapshot/create "$(snap_body Diff "$TMP/diff.snap" "$TMP/diff.mem")"
 last=$(last_round "$TMP/first.out")
 expect_eq "the diff memory file is the size of RAM" "$(stat -c %s "$TMP/diff.mem")" \
 	$((ram_mib << 20))
@@ -66,7 +61,7 @@ echo "diff memory file: $kib KiB of data in $((ram_mib << 10)) KiB of RAM" \
 grep -a 'diff snapshot:' "$TMP/first.err" | sed 's/^/  azote: /'
 expect_ok "the diff holds much less than RAM (under 1/16)" \
 	test "$kib" -gt 0 -a "$kib" -lt $(((ram_mib << 10) / 16))
-api_expect 204 '' PUT /snapshot/create "$(create Diff "$TMP/diff2.snap" "$TMP/diff2.mem")"
+api_expect 204 '' PUT /snapshot/create "$(snap_body Diff "$TMP/diff2.snap" "$TMP/diff2.mem")"
 kib2=$(data_kib "$TMP/diff2.mem")
 echo "second diff, nothing run in between: $kib2 KiB of data"
 expect_ok "a Diff right after a Diff writes (almost) nothing (at most 64 KiB)" \
@@ -94,7 +89,7 @@ snap_lazy "$pid"
 api_expect 200 '"state":"Paused"' GET /
 api_expect 200 '"track_dirty_pages":false' GET /vm/config
 api_expect 400 'The requested operation is not supported: Diff snapshots are not allowed on uVMs with dirty page tracking disabled.' \
-	PUT /snapshot/create "$(create Diff "$TMP/x.snap" "$TMP/x.mem")"
+	PUT /snapshot/create "$(snap_body Diff "$TMP/x.snap" "$TMP/x.mem")"
 [ ! -e "$TMP/x.snap" ] && [ ! -e "$TMP/x.mem" ] && pass "the refused Diff wrote no file" ||
 	fail "the refused Diff left files"
 api_expect 204 '' PATCH /vm '{"state": "Resumed"}'

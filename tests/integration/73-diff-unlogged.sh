@@ -28,10 +28,7 @@ kill_at_exit $!
 wait_socket "$TMP/vu.sock" || finish
 
 # create TYPE NAME: a PUT /snapshot/create body for $TMP/NAME.{snap,mem}.
-create() {
-	echo "{\"snapshot_type\": \"$1\", \"snapshot_path\": \"$TMP/$2.snap\",
-		\"mem_file_path\": \"$TMP/$2.mem\"}"
-}
+create() { snap_body "$1" "$TMP/$2.snap" "$TMP/$2.mem"; }
 REFUSED="cannot take a Diff snapshot: virtio-blk d0's vhost-user back-end does not log the guest memory it writes (VHOST_F_LOG_ALL with LOG_SHMFD) and has run since the last snapshot: take a Full snapshot"
 
 echo "--- the persist test on a back-end that does not log, dirty pages tracked"

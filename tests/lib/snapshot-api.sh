@@ -5,11 +5,15 @@
 # to the API are azote's (inside its chroot when it is jailed).
 . "$(dirname "${BASH_SOURCE[0]}")/api.sh"
 
+# snap_body TYPE SNAP MEM: a PUT /snapshot/create body (Full or Diff).
+snap_body() {
+	echo "{\"snapshot_type\": \"$1\", \"snapshot_path\": \"$2\", \"mem_file_path\": \"$3\"}"
+}
+
 # snap_create SNAP MEM: pauses the VM and writes a full snapshot of it.
 snap_create() {
 	api_expect 204 '' PATCH /vm '{"state": "Paused"}'
-	api_expect 204 '' PUT /snapshot/create \
-		"{\"snapshot_type\": \"Full\", \"snapshot_path\": \"$1\", \"mem_file_path\": \"$2\"}"
+	api_expect 204 '' PUT /snapshot/create "$(snap_body Full "$1" "$2")"
 }
 
 # snap_load SNAP MEM [MORE]: PUT /snapshot/load into the fresh azote,
