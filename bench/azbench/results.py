@@ -51,10 +51,9 @@ class Row:
     def off_target(self):
         """With a target: how far each side's median is from it, as a note
         ('' without samples)."""
-        sides = [(side, self.median(attr)) for side, attr in (('azote', 'azote'),
-                                                              ('QEMU', 'qemu'))]
+        medians = (('azote', self.median('azote')), ('QEMU', self.median('qemu')))
         return ', '.join(f'{side} {(m / self.target - 1) * 100:+.1f} %'
-                         for side, m in sides if m is not None)
+                         for side, m in medians if m is not None)
 
     def spread(self):
         """(lowest, highest) advantage over the rounds, or None with fewer

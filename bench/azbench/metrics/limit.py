@@ -38,8 +38,7 @@ def measure(ctx, rows):
     phases = tuple(phase for _, _, _, phase, _, _ in ROWS)
     got = ctx.collect(min(ctx.s.io_reps, 3), SETUPS,
                       lambda setup: blk.bench(ctx, setup, QD, 0, phases, items=ITEMS, secs=secs))
+    mine, peer = (got[s] for s in SETUPS)
     for key, _, _, phase, what, _ in ROWS:
-        row = by_key[key]
-        mine, peer = (got[s] for s in SETUPS)
-        row.azote += [g[phase][what] for g in mine]
-        row.qemu += [g[phase][what] for g in peer]
+        by_key[key].azote += [g[phase][what] for g in mine]
+        by_key[key].qemu += [g[phase][what] for g in peer]
