@@ -179,12 +179,12 @@ lose() {
 # new box, while AZOTE_BOX_TIMEOUT (all rounds together) leaves one 300 s.
 # Sets box_lost (the tests carried to another box).
 box_rounds() {
-	local budget=${AZOTE_BOX_TIMEOUT:-3000} start=$(date +%s) round=1 left died
+	local budget=${AZOTE_BOX_TIMEOUT:-3000} start=$(date +%s) round=1 died
+	local left=$budget
 	local -A deaths=()
 	local pending=("$@")
 	box_lost=()
 	while :; do
-		left=$(( budget - ($(date +%s) - start) ))
 		box_round "build/box-tests-$round.log" "build/box-console-$round.log" "$left" \
 			"${pending[@]}"
 		[ ${#lost[@]} -gt 0 ] || return 0
