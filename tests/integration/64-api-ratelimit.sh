@@ -16,26 +16,32 @@ img=$TMP/disk.img
 truncate -s 64M "$img"
 LIMIT=20
 
+# The guest's command line for both ways of setting the limit, and the
+# rand4k_iops its result line in $TMP/out gives.
+ARGS="probe.test=blk-bench probe.secs=3 probe.qd=1 probe.phases=rand4k"
+iops() { grep -a 'PROBE blk-bench PASS' "$TMP/out" | tr ' ' '\n' | sed -n 's/^rand4k_iops=//p'; }
+
 # bench LIMITER-JSON: rand4k_iops of a 3-second run, as the probe prints it
 bench() {
 	cat >"$TMP/vm.json" <<-EOF
 	{
 	  "boot-source": { "kernel_image_path": "$PROBE_ELF",
-	                   "boot_args": "probe.test=blk-bench probe.secs=3 probe.qd=1 probe.phases=rand4k" },
+	                   "boot_args": "$ARGS" },
 	  "drives": [ { "drive_id": "d0", "path_on_host": "$img", "is_root_device": false,
 	                "is_read_only": false $1 } ],
 	  "machine-config": { "vcpu_count": 1, "mem_size_mib": 128 }
 	}
 	EOF
 	timeout 120 "$AZOTE" --config-file "$TMP/vm.json" --no-api </dev/null >"$TMP/out" 2>&1
-	grep -a 'PROBE blk-bench PASS' "$TMP/out" | tr ' ' '\n' | sed -n 's/^rand4k_iops=//p'
+	iops
 }
 
 # cli ITEMS: the same from azote's own command line, --drive path=IMG,ITEMS
 cli() {
-	timeout 120 "$PROBE_RUN" --vmm azote --memory 128M --disk "$img,$1" -- \
-		probe.test=blk-bench probe.secs=3 probe.qd=1 probe.phases=rand4k >"$TMP/out" 2>&1
-	grep -a 'PROBE blk-bench PASS' "$TMP/out" | tr ' ' '\n' | sed -n 's/^rand4k_iops=//p'
+	# shellcheck disable=SC2086 # ARGS: one guest parameter a word
+	timeout 120 "$PROBE_RUN" --vmm azote --memory 128M --disk "$img,$1" -- $ARGS \
+		>"$TMP/out" 2>&1
+	iops
 }
 
 free=$(bench "")
