@@ -69,6 +69,12 @@
 #define CARD_VSOCK_OPT_CID "cid"        /* CARD_VSOCK_MIN_CID..UINT32_MAX */
 #define CARD_VSOCK_OPT_UDS "uds"        /* PATH: the host's Unix socket */
 
+/* azote-card-rng's own: Firecracker's entropy rate_limiter, a bucket each
+ * (iface/rate_limit.h), charged as Firecracker charges it: one op and the
+ * request's whole writable length in bytes. */
+#define CARD_RNG_OPT_BW_LIMIT  "bw-limit"
+#define CARD_RNG_OPT_OPS_LIMIT "ops-limit"
+
 /* azote-card-blk --queues: request queues, one worker each. */
 #define CARD_BLK_MAX_QUEUES 16
 /* azote-card-blk --poll-us: how long a worker spins for the next request. */
@@ -80,6 +86,10 @@
 /* azote-card-vsock --uds: "<PATH>_<port>" (up to 10 digits) must fit a
  * Unix socket address (sun_path, 108 bytes with its NUL). */
 #define CARD_VSOCK_MAX_UDS 96
+/* azote-card-rng: the most random bytes one request gets, whatever its
+ * buffers' length (Firecracker's MAX_ENTROPY_BYTES): overlapping buffers
+ * cannot make the card fill more than this. */
+#define CARD_RNG_MAX_REQUEST 65536
 
 /* Why path cannot be a vsock card's --uds, or NULL: both sides check it
  * (azote's --vsock and PUT /vsock before a card starts, the card's own

@@ -49,12 +49,24 @@ struct card_vsock_stats {
 	uint64_t bad_packets;
 };
 
+/* Firecracker's entropy metrics (EntropyDeviceMetrics), as the rng card
+ * counts them: requests taken from the ring (entropy_event_count), random
+ * bytes given (entropy_bytes), requests that got none for a malformed
+ * chain or a failed host source (entropy_event_fails), failures of the
+ * host's source itself (host_rng_fails), and requests the rate limiter
+ * left on the ring for later (entropy_rate_limiter_throttled). */
+struct card_rng_stats {
+	uint64_t event_count, bytes, event_fails, host_rng_fails;
+	uint64_t rate_limiter_throttled;
+};
+
 struct card_stats {
 	uint64_t magic;             /* written by azote */
 	union {
 		struct card_blk_stats blk;
 		struct card_net_stats net;
 		struct card_vsock_stats vsock;
+		struct card_rng_stats rng;
 	};
 };
 

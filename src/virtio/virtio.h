@@ -28,6 +28,7 @@
 /* Device IDs (virtio 1.2 §5). PCI device ID is 0x1040 + ID. */
 #define VIRTIO_ID_NET 1
 #define VIRTIO_ID_BLOCK 2
+#define VIRTIO_ID_RNG 4
 #define VIRTIO_ID_VSOCK 19
 
 #endif
