@@ -97,7 +97,8 @@ struct api *api_new(const struct api_params *p, struct vm_config *cfg,
 		/* A machine described on the command line or in a config
 		 * file is not a fresh process's (PUT /snapshot/load). */
 		api->boot_path = api->cfg.kernel_path || api->cfg.nr_drives ||
-				 api->cfg.nr_nets || api->cfg.nr_vsocks || api->cfg.cpu_template;
+				 api->cfg.nr_nets || api->cfg.nr_vsocks || api->cfg.nr_rngs ||
+				 api->cfg.cpu_template;
 	} else {
 		vm_config_init(&api->cfg);
 	}
@@ -282,6 +283,7 @@ static const struct route {
 	{ "PUT", "drives", ID, NULL, &op_drive },
 	{ "PUT", "network-interfaces", ID, NULL, &op_net },
 	{ "PUT", "vsock", NULL, NULL, &op_vsock },
+	{ "PUT", "entropy", NULL, NULL, &op_entropy },
 	{ "PUT", "logger", NULL, NULL, &op_logger },
 	{ "PUT", "cpu-config", NULL, NULL, &op_cpu_config },
 	{ "PUT", "metrics", NULL, NULL, &op_metrics },
@@ -299,8 +301,7 @@ static const struct route {
 /* Firecracker resources azote does not implement: refused by name rather
  * than as unknown paths. */
 static const char *const unsupported[] = {
-	"balloon", "entropy", "hotplug", "pmem",
-	"serial",
+	"balloon", "hotplug", "pmem", "serial",
 };
 
 #define MAX_PATH 512

@@ -23,12 +23,12 @@
  * present (null or an empty list counts as absent, as for Firecracker),
  * so that no device the user asked for is silently left out. */
 static const char *const unsupported[] = {
-	"balloon", "entropy", "memory-hotplug", "pmem",
+	"balloon", "memory-hotplug", "pmem",
 };
 
 /* The sections in sections[] below, plus cpu-config (a path or a
  * template, checked apart: it may be either). */
-#define NSUPPORTED 9
+#define NSUPPORTED 10
 
 static const struct jfield top_fields[] = {
 	{ "boot-source", JT_OBJECT, true, 0 },
@@ -60,6 +60,7 @@ static const struct {
 	{ "drives", &res_drive },
 	{ "network-interfaces", &res_net },
 	{ "vsock", &res_vsock },
+	{ "entropy", &res_entropy },
 	{ "mmds-config", &res_mmds_config },  /* after the interfaces it names */
 	{ "logger", &res_logger },
 	{ "metrics", &res_metrics },

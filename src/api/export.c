@@ -152,6 +152,13 @@ json_t *export_vm_config(const struct vm_config *cfg)
 		set_str(v, "uds_path", cfg->vsocks[0].uds_path);
 		json_object_set_new(root, "vsock", v);
 	}
+	/* Firecracker's: null without one. */
+	json_object_set_new(root, "entropy", json_null());
+	if (cfg->nr_rngs) {
+		json_t *r = json_object();
+		set_limiter(r, "rate_limiter", &cfg->rngs[0].rate_limiter);
+		json_object_set_new(root, "entropy", r);
+	}
 	json_object_set_new(root, "metrics", json_null());
 	if (cfg->metrics_path) {
 		json_object_set_new(root, "metrics", json_object());

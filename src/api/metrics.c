@@ -70,6 +70,14 @@ static const struct metric_field vsock_fields[] = {
 	FIELD(vsock_metrics, rx_read_fails),
 };
 
+static const struct metric_field entropy_fields[] = {
+	FIELD(entropy_metrics, entropy_event_fails),
+	FIELD(entropy_metrics, entropy_event_count),
+	FIELD(entropy_metrics, entropy_bytes),
+	FIELD(entropy_metrics, host_rng_fails),
+	FIELD(entropy_metrics, entropy_rate_limiter_throttled),
+};
+
 static const struct metric_field api_fields[] = {
 	FIELD(api_server_metrics, requests),
 	FIELD(api_server_metrics, request_fails),
@@ -223,9 +231,12 @@ static json_t *metrics_json(struct metrics *m)
 		     m->nr_blocks, block_fields, NFIELDS(block_fields));
 	devices_json(root, "net", m->net, sizeof(m->net[0]), m->net_ids,
 		     m->nr_nets, net_fields, NFIELDS(net_fields));
-	/* One device at most: Firecracker's single group, always there. */
+	/* One device at most: Firecracker's single groups, always there. */
 	json_object_set_new(root, "vsock",
 			    group_json(&m->vsock, vsock_fields, NFIELDS(vsock_fields), NULL));
+	json_object_set_new(root, "entropy",
+			    group_json(&m->entropy, entropy_fields, NFIELDS(entropy_fields),
+				       NULL));
 	return root;
 }
 

@@ -75,6 +75,13 @@ struct vsock_metrics {
 	struct metric tx_write_fails, rx_read_fails;
 };
 
+/* Firecracker's "entropy" group (one device): the fields the rng card
+ * counts, by Firecracker's names (EntropyDeviceMetrics). */
+struct entropy_metrics {
+	struct metric entropy_event_fails, entropy_event_count, entropy_bytes;
+	struct metric host_rng_fails, entropy_rate_limiter_throttled;
+};
+
 /* process_startup_time_us and _cpu_us are values, not counters (written
  * whole in every line, as Firecracker's): how long azote took from the
  * jailer's start to serving its API, in wall and CPU time. */
@@ -88,6 +95,7 @@ struct metrics {
 	struct block_metrics block[VM_MAX_DRIVES];
 	struct net_metrics net[VM_MAX_NETS];
 	struct vsock_metrics vsock;
+	struct entropy_metrics entropy;
 	struct api_server_metrics api_server;
 
 	/* The rest is private to metrics.c. */

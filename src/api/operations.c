@@ -23,6 +23,7 @@ const struct body_op op_drive = { .res = &res_drive, .id_field = "drive_id",
 const struct body_op op_net = { .res = &res_net, .id_field = "iface_id",
 				.when = PRE_BOOT, .boot_path = true };
 const struct body_op op_vsock = { .res = &res_vsock, .when = PRE_BOOT, .boot_path = true };
+const struct body_op op_entropy = { .res = &res_entropy, .when = PRE_BOOT, .boot_path = true };
 const struct body_op op_cpu_config = { .res = &res_cpu_config, .when = PRE_BOOT,
 				       .boot_path = true };
 

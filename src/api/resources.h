@@ -31,6 +31,7 @@ extern const struct resource res_machine_config_patch; /* PATCH */
 extern const struct resource res_drive;                /* PUT */
 extern const struct resource res_net;                  /* PUT */
 extern const struct resource res_vsock;                /* PUT */
+extern const struct resource res_entropy;              /* PUT */
 extern const struct resource res_logger;
 extern const struct resource res_metrics;
 extern const struct resource res_cpu_config;   /* PUT /cpu-config */

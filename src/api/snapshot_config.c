@@ -65,6 +65,10 @@ char *api_snapshot_config_json(const struct vm_config *cfg, struct azerr *e)
 
 	if (root) {
 		json_object_del(root, "vsock");
+		/* Absent rather than null without one: the configuration of a
+		 * snapshot without an entropy device is what it always was. */
+		if (!cfg->nr_rngs)
+			json_object_del(root, "entropy");
 		json_object_del(root, "logger");
 		json_object_del(root, "metrics");
 		json_object_set_new(root, "azote", extras(cfg));
@@ -82,6 +86,7 @@ static const struct jfield top_fields[] = {
 	{ "machine-config", JT_OBJECT, true, 0 },
 	{ "network-interfaces", JT_ARRAY, true, 0 },
 	{ "mmds-config", JT_OBJECT, false, 0 },
+	{ "entropy", JT_OBJECT, false, 0 },
 	{ "azote", JT_OBJECT, true, 0 },
 };
 
@@ -122,13 +127,15 @@ static int apply_each(const json_t *v, const struct resource *res, const char *k
 	return 0;
 }
 
-/* MMDS's settings are the machine's, its document is not: Firecracker
- * keeps the version, address and interfaces across a snapshot, and the
- * data store starts empty (its mmds-user-guide.md, "Snapshotting
- * considerations"). */
-static int take_mmds(const json_t *m, struct vm_config *cfg, struct azerr *e)
+/* A section a snapshot may leave out: MMDS's settings (the machine's; its
+ * document is not: Firecracker keeps the version, address and interfaces
+ * across a snapshot, and the data store starts empty, its
+ * mmds-user-guide.md, "Snapshotting considerations"), the entropy
+ * device. */
+static int take_optional(const json_t *v, const struct resource *res, const char *key,
+			 struct vm_config *cfg, struct azerr *e)
 {
-	return m && !json_is_null(m) ? apply_each(m, &res_mmds_config, "mmds-config", cfg, e) : 0;
+	return v && !json_is_null(v) ? apply_each(v, res, key, cfg, e) : 0;
 }
 
 /* The boot source is kept for GET /vm/config only: a restored guest does
@@ -212,7 +219,10 @@ int api_snapshot_config_parse(const char *json, size_t len, const char *name,
 		 apply_each(json_object_get(root, "drives"), &res_drive, "drives", cfg, &why) ||
 		 apply_each(json_object_get(root, "network-interfaces"), &res_net,
 			    "network-interfaces", cfg, &why) ||
-		 take_mmds(json_object_get(root, "mmds-config"), cfg, &why) ||
+		 take_optional(json_object_get(root, "mmds-config"), &res_mmds_config,
+			       "mmds-config", cfg, &why) ||
+		 take_optional(json_object_get(root, "entropy"), &res_entropy, "entropy", cfg,
+			       &why) ||
 		 take_boot_source(json_object_get(root, "boot-source"), cfg, &why) ||
 		 take_extras(json_object_get(root, "azote"), cfg, &why))
 		azerr_set(e, "%s: its configuration: %s", name, why.msg);

@@ -83,6 +83,14 @@ const char cli_usage[] =
 "                       to reach a guest port; the guest's connections to host\n"
 "                       port P go to PATH_P (docs/api.md, \"Vsock\")\n"
 "\n"
+"Entropy (virtio-rng, Firecracker's entropy device; one at most):\n"
+"  --rng[=id=ID][,bw_limit=BUCKET][,ops_limit=BUCKET]\n"
+"                       random bytes from the host's getrandom(2) for the\n"
+"                       guest's /dev/hwrng, served by an azote-card-rng;\n"
+"                       bw_limit, ops_limit: rate limits on bytes and on\n"
+"                       requests, BUCKET as for --drive (note the '=' after\n"
+"                       --rng: its items are optional)\n"
+"\n"
 "API (Firecracker-compatible; see docs/api.md):\n"
 "  --api-sock PATH      serve the HTTP API on this Unix socket\n"
 "  --config-file FILE   the VM as Firecracker's JSON configuration; cannot\n"
@@ -172,7 +180,7 @@ const char cli_usage[] =
 
 enum {
 	OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_BOOT_ENTRY, OPT_CPUS,
-	OPT_MEMORY, OPT_DRIVE, OPT_VHOST_USER_BLK, OPT_NET, OPT_VHOST_USER_NET, OPT_VSOCK,
+	OPT_MEMORY, OPT_DRIVE, OPT_VHOST_USER_BLK, OPT_NET, OPT_VHOST_USER_NET, OPT_VSOCK, OPT_RNG,
 	OPT_API_SOCK, OPT_CONFIG_FILE, OPT_NO_API, OPT_ID, OPT_CPU_TEMPLATE, OPT_LOG_LEVEL, OPT_HELP,
 	OPT_VERSION, OPT_SECCOMP, OPT_NO_SECCOMP, OPT_CARD_USER, OPT_TRANSPORT,
 	/* Firecracker's flags (firecracker --help) */
@@ -195,6 +203,7 @@ static const struct option long_opts[] = {
 	{ "net", required_argument, NULL, OPT_NET },
 	{ "vhost-user-net", required_argument, NULL, OPT_VHOST_USER_NET },
 	{ "vsock", required_argument, NULL, OPT_VSOCK },
+	{ "rng", optional_argument, NULL, OPT_RNG },
 	{ "api-sock", required_argument, NULL, OPT_API_SOCK },
 	{ "config-file", required_argument, NULL, OPT_CONFIG_FILE },
 	{ "no-api", no_argument, NULL, OPT_NO_API },
@@ -428,6 +437,21 @@ static int vsock_done(const void *dev, const char *opt, const char *arg, struct 
 	return v->guest_cid ? 0 : azerr_set(e, "%s '%s': cid= is required", opt, arg);
 }
 
+/* One key=value item of a --rng list. */
+static int rng_key(void *dev, bool vhost, const char *opt, const char *key,
+		   const char *val, struct azerr *e)
+{
+	struct rng_config *r = dev;
+	int ret;
+
+	(void)vhost;
+	if (!strcmp(key, "id") && val)
+		return set_id(r->id, opt, val, e);
+	if ((ret = limit_item(&r->rate_limiter, opt, key, key, val, e)) <= 0)
+		return ret;
+	return bad_item(opt, key, val, e);
+}
+
 typedef int item_fn(void *dev, bool vhost, const char *opt, const char *key,
 		    const char *val, struct azerr *e);
 
@@ -438,7 +462,7 @@ struct device_opt {
 	const struct vm_device_list *list;
 	bool vhost;                 /* served by someone else's back-end */
 	item_fn *item;
-	const char *required;
+	const char *required;       /* NULL: the list may be empty */
 	/* Checks the device once every item is in (NULL: nothing more). */
 	int (*done)(const void *dev, const char *opt, const char *arg, struct azerr *e);
 };
@@ -451,6 +475,7 @@ static const struct device_opt device_opts[] = {
 	[OPT_VHOST_USER_NET - OPT_DRIVE] = { "--vhost-user-net", &vm_nets, true, net_key,
 					     "socket", NULL },
 	[OPT_VSOCK - OPT_DRIVE] = { "--vsock", &vm_vsocks, false, vsock_key, "uds", vsock_done },
+	[OPT_RNG - OPT_DRIVE] = { "--rng", &vm_rngs, false, rng_key, NULL, NULL },
 };
 
 /* Calls d->item for each key[=value] item of a comma-separated list; sets
@@ -468,7 +493,7 @@ static int parse_items(const char *arg, const struct device_opt *d, void *dev,
 		if (eq)
 			*eq = '\0';
 		ret = d->item(dev, d->vhost, d->opt, item, eq ? eq + 1 : NULL, e);
-		*required |= eq && !strcmp(item, d->required);
+		*required |= eq && d->required && !strcmp(item, d->required);
 	}
 	free(copy);
 	return ret;
@@ -496,13 +521,15 @@ static int parse_device(struct vm_config *c, const char *arg, const struct devic
 	bool required = false;
 
 	if (n == d->list->max)
-		return azerr_set(e, "%s: at most %u %ss", d->opt, d->list->max, d->list->noun);
+		return d->list->max == 1
+			? azerr_set(e, "%s: at most one %s", d->opt, d->list->noun)
+			: azerr_set(e, "%s: at most %u %ss", d->opt, d->list->max, d->list->noun);
 	void *dev = vm_device(c, d->list, n);
 	/* Not counted yet: settle_id looks at the others only. */
 	char *id = (char *)vm_device_id(d->list, dev);
 	d->list->free(dev);
 	int ret = parse_items(arg, d, dev, &required, e);
-	if (!ret && !required)
+	if (!ret && d->required && !required)
 		ret = azerr_set(e, "%s '%s': %s= is required", d->opt, arg, d->required);
 	if (!ret && d->done)
 		ret = d->done(dev, d->opt, arg, e);
@@ -638,7 +665,9 @@ static int parse_one(int opt, const char *arg, struct vm_config *c,
 	case OPT_NET:
 	case OPT_VHOST_USER_NET:
 	case OPT_VSOCK:
-		return parse_device(c, arg, &device_opts[opt - OPT_DRIVE], e);
+	case OPT_RNG:
+		/* --rng alone: an entropy device with no limit. */
+		return parse_device(c, arg ? arg : "", &device_opts[opt - OPT_DRIVE], e);
 	case OPT_API_SOCK:
 		return set_string(&o->api_sock, arg, "--api-sock", e);
 	case OPT_CONFIG_FILE:
@@ -738,7 +767,8 @@ static bool is_vm_option(int opt)
 	return opt == OPT_KERNEL || opt == OPT_INITRD || opt == OPT_CMDLINE ||
 	       opt == OPT_BOOT_ENTRY || opt == OPT_CPUS || opt == OPT_MEMORY ||
 	       opt == OPT_CPU_TEMPLATE || opt == OPT_DRIVE || opt == OPT_VHOST_USER_BLK ||
-	       opt == OPT_NET || opt == OPT_VHOST_USER_NET || opt == OPT_VSOCK;
+	       opt == OPT_NET || opt == OPT_VHOST_USER_NET || opt == OPT_VSOCK ||
+	       opt == OPT_RNG;
 }
 
 /* Firecracker's devices are virtio-mmio unless --enable-pci (since 1.14);
@@ -785,6 +815,16 @@ static int check_modes(const struct vm_config *c, const struct cli_opts *o, stru
 	return 0;
 }
 
+/* Whether a bare --rng was given: its items, if any, must follow an '=',
+ * which a user writing "--rng ops_limit=..." may not expect. */
+static bool rng_alone(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--rng"))
+			return true;
+	return false;
+}
+
 int cli_parse(int argc, char **argv, struct vm_config *c, struct cli_opts *o,
 	      struct azerr *e)
 {
@@ -806,7 +846,9 @@ int cli_parse(int argc, char **argv, struct vm_config *c, struct cli_opts *o,
 		o->vm_options |= is_vm_option(opt);
 	}
 	if (optind < argc)
-		return azerr_set(e, "unexpected argument '%s' (see --help)", argv[optind]);
+		return azerr_set(e, "unexpected argument '%s' (see --help)%s", argv[optind],
+				 rng_alone(argc, argv) ? "; --rng takes its items after '=', as "
+				 "--rng=ITEMS" : "");
 	if (o->action != CLI_RUN)
 		return 0;
 	if (check_modes(c, o, e) < 0 || settle_transport(c, o, e) < 0)

@@ -1,5 +1,5 @@
 #include "vmm/device_kind.h"
 
 const struct device_kind *const device_kinds[DEVICE_NR_KINDS] = {
-	&device_kind_blk, &device_kind_net, &device_kind_vsock,
+	&device_kind_blk, &device_kind_net, &device_kind_vsock, &device_kind_rng,
 };

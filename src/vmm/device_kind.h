@@ -1,5 +1,5 @@
 /* The kinds of virtio device azote puts on the guest's bus, as data: one
- * entry per kind (virtio-blk, virtio-net) says what the guest sees (virtio
+ * entry per kind (virtio-blk, virtio-net, virtio-vsock, virtio-rng) says what the guest sees (virtio
  * device ID, PCI class, configuration size), where vm_config keeps the
  * devices of that kind and how they are named (vm_config.h's
  * vm_device_list), which card serves them and with which options, how
@@ -42,10 +42,11 @@ struct device_kind {
 	void (*collect)(const struct card_stats *s, struct metrics *m, unsigned idx);
 };
 
-extern const struct device_kind device_kind_blk, device_kind_net, device_kind_vsock;
+extern const struct device_kind device_kind_blk, device_kind_net, device_kind_vsock,
+	device_kind_rng;
 
 /* Every kind, in the order their devices are put on the bus. */
-#define DEVICE_NR_KINDS 3
+#define DEVICE_NR_KINDS 4
 extern const struct device_kind *const device_kinds[DEVICE_NR_KINDS];
 
 #endif

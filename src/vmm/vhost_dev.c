@@ -457,13 +457,15 @@ int vhost_dev_create(struct vhost_dev *d, struct vm *vm, const struct device_kin
 				  d->name, how);
 		goto fail;
 	}
-	if (!(d->fe.protocol_features & (1ULL << VHOST_USER_PROTOCOL_F_CONFIG))) {
+	/* A kind without a configuration space (virtio-rng) asks for none. */
+	d->config_size = k->config_size;
+	if (d->config_size &&
+	    !(d->fe.protocol_features & (1ULL << VHOST_USER_PROTOCOL_F_CONFIG))) {
 		azerr_set(e, "%s: the back-end does not offer its configuration space "
 			  "(VHOST_USER_PROTOCOL_F_CONFIG)", d->name);
 		goto fail;
 	}
-	d->config_size = k->config_size;
-	if (vu_fe_get_config(&d->fe, 0, d->config, d->config_size, e) < 0)
+	if (d->config_size && vu_fe_get_config(&d->fe, 0, d->config, d->config_size, e) < 0)
 		goto fail;
 	uint64_t features = d->fe.features;
 	nr_queues = k->layout(d, dev, nr_queues, &features);

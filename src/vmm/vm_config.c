@@ -45,6 +45,12 @@ void vsock_config_free(struct vsock_config *v)
 	memset(v, 0, sizeof(*v));
 }
 
+void rng_config_free(struct rng_config *r)
+{
+	free(r->socket);
+	memset(r, 0, sizeof(*r));
+}
+
 static void drive_free(void *dev)
 {
 	drive_config_free(dev);
@@ -88,6 +94,21 @@ const struct vm_device_list vm_vsocks = {
 	.id = offsetof(struct vsock_config, id),
 	.socket = offsetof(struct vsock_config, socket),
 	.free = vsock_free,
+};
+
+static void rng_free(void *dev)
+{
+	rng_config_free(dev);
+}
+
+const struct vm_device_list vm_rngs = {
+	.noun = "entropy device", .id_prefix = "rng", .max = VM_MAX_RNGS,
+	.list = offsetof(struct vm_config, rngs),
+	.count = offsetof(struct vm_config, nr_rngs),
+	.size = sizeof(struct rng_config),
+	.id = offsetof(struct rng_config, id),
+	.socket = offsetof(struct rng_config, socket),
+	.free = rng_free,
 };
 
 unsigned vm_device_count(const struct vm_config *c, const struct vm_device_list *l)
@@ -136,7 +157,7 @@ void vm_config_free(struct vm_config *c)
 	free(c->initrd_path);
 	free(c->cmdline);
 	for (const struct vm_device_list *const *l = (const struct vm_device_list *const[]){
-		     &vm_drives, &vm_nets, &vm_vsocks, NULL }; *l; l++)
+		     &vm_drives, &vm_nets, &vm_vsocks, &vm_rngs, NULL }; *l; l++)
 		for (unsigned i = 0; i < vm_device_count(c, *l); i++)
 			(*l)->free(vm_device(c, *l, i));
 	free(c->logger.log_path);

@@ -19,6 +19,7 @@ struct cpu_template;
 #define VM_MAX_DRIVES 16
 #define VM_MAX_NETS   16
 #define VM_MAX_VSOCKS 1    /* Firecracker's one vsock device */
+#define VM_MAX_RNGS   1    /* Firecracker's one entropy device */
 #define VM_ID_MAX     64   /* drive_id / iface_id, including the NUL */
 
 /* Firecracker's cache_type, kept and shown (GET /vm/config) but not passed
@@ -72,6 +73,14 @@ struct vsock_config {
 	uint32_t guest_cid;  /* 3 and above */
 };
 
+/* Firecracker's Entropy device (PUT /entropy): virtio-rng served by
+ * azote's rng card, with its optional rate_limiter. */
+struct rng_config {
+	char id[VM_ID_MAX];
+	char *socket;        /* always NULL: no one else's rng back-end */
+	struct rate_limiter rate_limiter;
+};
+
 /* Firecracker's Logger: where azote's own log lines go. */
 struct logger_config {
 	bool configured;     /* set by PUT /logger or the config file */
@@ -117,6 +126,8 @@ struct vm_config {
 	unsigned nr_nets;
 	struct vsock_config vsocks[VM_MAX_VSOCKS];
 	unsigned nr_vsocks;
+	struct rng_config rngs[VM_MAX_RNGS];
+	unsigned nr_rngs;
 	enum vm_transport transport;
 	/* machine-config beyond the CPU count and memory size: smt exposes
 	 * two threads per core in CPUID; track_dirty_pages asks for
@@ -143,6 +154,7 @@ bool vm_config_has_mmds(const struct vm_config *c);
 void drive_config_free(struct drive_config *d);
 void net_config_free(struct net_config *n);
 void vsock_config_free(struct vsock_config *v);
+void rng_config_free(struct rng_config *r);
 
 /* Where a vm_config keeps the devices of one kind, as data, so that code
  * that only names, counts, finds and frees them (the command line, the
@@ -157,7 +169,7 @@ struct vm_device_list {
 	void (*free)(void *dev); /* what one element owns, then zeroes it */
 };
 
-extern const struct vm_device_list vm_drives, vm_nets, vm_vsocks;
+extern const struct vm_device_list vm_drives, vm_nets, vm_vsocks, vm_rngs;
 
 unsigned vm_device_count(const struct vm_config *c, const struct vm_device_list *l);
 void *vm_device(struct vm_config *c, const struct vm_device_list *l, unsigned i);

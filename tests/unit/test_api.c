@@ -830,6 +830,57 @@ static void test_vsock(void **state)
 	fx_assert_fault(f, "not supported after starting the microVM");
 }
 
+/* PUT /entropy: Firecracker's entropy device, one, before boot, its
+ * rate_limiter checked as a drive's; shown by GET /vm/config (null
+ * without one). */
+static void test_entropy(void **state)
+{
+	static const struct fx_bad cases[] = {
+		{ "PUT", "/entropy", "{\"x\": 1}", "unknown field `x`" },
+		{ "PUT", "/entropy", "[]", "invalid type: an array, expected an object" },
+		{ "PUT", "/entropy", "{\"rate_limiter\": 5}", "rate_limiter" },
+		{ "PUT", "/entropy", "{\"rate_limiter\": {\"bandwidth\": {\"size\": -1, "
+		  "\"refill_time\": 100}}}", "size" },
+		{ "PUT", "/entropy", "{\"rate_limiter\": {\"ops\": {\"size\": 10}}}",
+		  "missing field `rate_limiter.ops.refill_time`" },
+		{ "GET", "/entropy", NULL, "Invalid request method and/or path" },
+		{ "PATCH", "/entropy", "{}", "Invalid request method and/or path" },
+	};
+	F;
+	json_t *v, *en, *rl;
+
+	FX_EXPECT_FAULTS(f, cases);
+	fx_configure(f);
+	assert_int_equal(fx_req(f, "GET", "/vm/config", NULL), 200);
+	v = fx_json(f);
+	assert_true(json_is_null(json_object_get(v, "entropy")));
+	json_decref(v);
+	assert_int_equal(fx_req(f, "PUT", "/entropy", "{}"), 204);
+	assert_int_equal(fx_req(f, "GET", "/vm/config", NULL), 200);
+	v = fx_json(f);
+	en = json_object_get(v, "entropy");
+	assert_true(json_is_object(en));
+	assert_int_equal(json_object_size(en), 0);
+	json_decref(v);
+	/* A second one replaces the first, with its limits. */
+	assert_int_equal(fx_req(f, "PUT", "/entropy", "{\"rate_limiter\": {\"bandwidth\": "
+				"{\"size\": 1000, \"one_time_burst\": 0, \"refill_time\": 100}}}"),
+			 204);
+	assert_int_equal(fx_req(f, "GET", "/vm/config", NULL), 200);
+	v = fx_json(f);
+	rl = json_object_get(json_object_get(v, "entropy"), "rate_limiter");
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(rl, "bandwidth"),
+							     "size")), 1000);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(rl, "bandwidth"),
+							     "refill_time")), 100);
+	assert_null(json_object_get(rl, "ops"));
+	json_decref(v);
+	assert_int_equal(fx_req(f, "PUT", "/actions", "{\"action_type\": \"InstanceStart\"}"),
+			 204);
+	assert_int_equal(fx_req(f, "PUT", "/entropy", "{}"), 400);
+	fx_assert_fault(f, "not supported after starting the microVM");
+}
+
 static void test_net_patch(void **state)
 {
 	F;
@@ -914,6 +965,7 @@ int main(void)
 		T(test_net_errors),
 		T(test_net_patch),
 		T(test_vsock),
+		T(test_entropy),
 		T(test_patch_unsupported_by_core),
 	};
 

@@ -177,6 +177,32 @@ static void test_config_vsock(void **state)
 	vm_config_free(&cfg);
 }
 
+/* Firecracker's `entropy` section, through PUT /entropy's code. */
+static void test_config_entropy(void **state)
+{
+	F;
+	struct vm_config cfg;
+	struct azerr e;
+
+	if (load(f, &cfg, &e, "{" BOOT ", \"drives\": [], \"entropy\": {\"rate_limiter\": "
+		 "{\"ops\": {\"size\": 10, \"refill_time\": 1000}}}}"))
+		fail_msg("%s", e.msg);
+	assert_int_equal(cfg.nr_rngs, 1);
+	assert_true(cfg.rngs[0].rate_limiter.has_ops);
+	assert_false(cfg.rngs[0].rate_limiter.has_bandwidth);
+	assert_int_equal(cfg.rngs[0].rate_limiter.ops.size, 10);
+	assert_int_equal(cfg.rngs[0].rate_limiter.ops.refill_time_ms, 1000);
+	vm_config_free(&cfg);
+	assert_int_equal(load(f, &cfg, &e, "{" BOOT ", \"drives\": [], \"entropy\": {}}"), 0);
+	assert_int_equal(cfg.nr_rngs, 1);
+	vm_config_free(&cfg);
+	assert_int_equal(load(f, &cfg, &e, "{" BOOT ", \"drives\": [], \"entropy\": null}"), 0);
+	assert_int_equal(cfg.nr_rngs, 0);
+	vm_config_free(&cfg);
+	expect_error(f, "{" BOOT ", \"drives\": [], \"entropy\": {\"rate\": 1}}",
+		     "config.json: entropy: unknown field `rate`");
+}
+
 /* mmds-config, applied after the interfaces it names, with the API's
  * checks; null is no MMDS. */
 static void test_config_mmds(void **state)
@@ -326,6 +352,7 @@ int main(void)
 		T(test_full_config),
 		T(test_config_boots),
 		T(test_config_vsock),
+		T(test_config_entropy),
 		T(test_config_mmds),
 		T(test_config_errors),
 		T(test_config_firecracker_leniency),

@@ -74,6 +74,7 @@ static void test_metrics_lines(void **state)
 	metric_add(&f->metrics.block[0].read_bytes, 4096);
 	metric_store(&f->metrics.block[1].read_bytes, 1000);
 	metric_inc(&f->metrics.net[0].tx_packets_count);
+	metric_store(&f->metrics.entropy.entropy_bytes, 64);
 	assert_int_equal(fx_req(f, "PUT", "/actions",
 				"{\"action_type\": \"FlushMetrics\"}"), 204);
 	v = json_line(path, 0);
@@ -87,6 +88,11 @@ static void test_metrics_lines(void **state)
 	assert_int_equal(get(v, "block", "read_bytes"), 5096);
 	assert_int_equal(get(v, "net_net1", "tx_packets_count"), 1);
 	assert_int_equal(get(v, "net", "tx_packets_count"), 1);
+	/* Firecracker's single entropy group, by its names. */
+	assert_int_equal(get(v, "entropy", "entropy_bytes"), 64);
+	assert_int_equal(get(v, "entropy", "entropy_event_count"), 0);
+	assert_int_equal(get(v, "entropy", "entropy_rate_limiter_throttled"), 0);
+	assert_int_equal(json_object_size(json_object_get(v, "entropy")), 5);
 	/* All requests so far, this one included, none failed. */
 	assert_int_equal(get(v, "api_server", "requests"), 8);
 	assert_int_equal(get(v, "api_server", "request_fails"), 0);

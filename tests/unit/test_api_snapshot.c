@@ -180,6 +180,38 @@ static void test_round_trip(void **state)
 	assert_int_equal(api_get_state(f->api), API_RUNNING);
 }
 
+/* The entropy device and its limits come back with the snapshot; a
+ * snapshot without one records no entropy section at all (what older
+ * azotes wrote and read). */
+static void test_entropy_round_trip(void **state)
+{
+	struct api_fixture *f = *state;
+	json_t *v;
+
+	fx_boot(f);
+	assert_int_equal(fx_req(f, "PATCH", "/vm", "{\"state\": \"Paused\"}"), 204);
+	assert_int_equal(fx_req_at(f, "PUT", "/snapshot/create", create_body), 204);
+	assert_null(strstr(f->fake.snap_config, "entropy"));
+
+	fresh_api(f);
+	fx_configure(f);
+	assert_int_equal(fx_req(f, "PUT", "/entropy", "{\"rate_limiter\": {\"ops\": "
+				"{\"size\": 10, \"refill_time\": 1000}}}"), 204);
+	assert_int_equal(fx_req(f, "PUT", "/actions", "{\"action_type\": \"InstanceStart\"}"),
+			 204);
+	assert_int_equal(fx_req(f, "PATCH", "/vm", "{\"state\": \"Paused\"}"), 204);
+	assert_int_equal(fx_req_at(f, "PUT", "/snapshot/create", create_body), 204);
+	fresh_api(f);
+	assert_int_equal(fx_req_at(f, "PUT", "/snapshot/load",
+				   "{\"snapshot_path\": \"@/vm.snap\", \"mem_file_path\": "
+				   "\"@/vm.mem\"}"), 204);
+	assert_int_equal(fx_req(f, "GET", "/vm/config", NULL), 200);
+	v = fx_json(f);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(json_object_get(
+		json_object_get(v, "entropy"), "rate_limiter"), "ops"), "size")), 10);
+	json_decref(v);
+}
+
 /* A fresh process's load of the recorded configuration with
  * azote.drives[0].uring set to mode, as a snapshot of a VM started with
  * --drive ...,uring=MODE records it: the load's status. */
@@ -375,6 +407,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_load_after_config, api_fixture_setup,
 						api_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_azote_extras, api_fixture_setup,
+						api_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_entropy_round_trip, api_fixture_setup,
 						api_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_diff, api_fixture_setup,
 						api_fixture_teardown),

@@ -124,7 +124,7 @@ static void test_help_and_version(void **state)
 	/* Every option the parser takes is in the help text. */
 	const char *opts[] = { "--kernel", "--initrd", "--cmdline", "--boot-entry",
 			       "--cpus", "--memory", "--drive", "--vhost-user-blk",
-			       "--net", "--vhost-user-net", "--vsock", "--api-sock", "--config-file",
+			       "--net", "--vhost-user-net", "--vsock", "--rng", "--api-sock", "--config-file",
 			       "--no-api", "--id", "--log-level", "--help", "--version",
 			       "--seccomp", "--no-seccomp", "--level", "--log-path",
 			       "--show-level", "--show-log-origin", "--module",
@@ -694,8 +694,62 @@ static void test_vsock(void **state)
 				    "cid=4,uds=b"),
 			       ARGV("--kernel", "p", "--vsock", "cid=3,uds=a", "--vsock",
 				    "cid=4,uds=b"), &c, &o, &e), -1);
-	assert_non_null(strstr(e.msg, "--vsock: at most 1 vsock device"));
+	assert_non_null(strstr(e.msg, "--vsock: at most one vsock device"));
 	assert_int_equal(c.nr_vsocks, 1);
+	vm_config_free(&c);
+}
+
+/* --rng: its items are optional, so they follow an '='. */
+static void test_rng(void **state)
+{
+	static const struct { const char *arg, *want; } bad[] = {
+		{ "--rng=foo", "--rng: unknown or malformed item 'foo'" },
+		{ "--rng=id", "--rng: unknown or malformed item 'id'" },
+		{ "--rng=ops_limit=10", "--rng ops_limit='10': expected SIZE/REFILL_MS" },
+		{ "--rng=bw_limit=1/x", "--rng bw_limit='1/x'" },
+		{ "--rng=id=a b", "--rng id='a b'" },
+		{ "--rng=tap=t", "'tap=t'" },
+	};
+	struct vm_config c;
+	struct cli_opts o;
+	struct azerr e;
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *argv[] = { "azote", "--kernel", "p", (char *)bad[i].arg, NULL };
+		assert_int_equal(parse(4, argv, &c, &o, &e), -1);
+		if (!strstr(e.msg, bad[i].want))
+			fail_msg("'%s': message '%s' lacks '%s'", bad[i].arg, e.msg, bad[i].want);
+		assert_int_equal(c.nr_rngs, 0);
+		vm_config_free(&c);
+	}
+	/* Alone: one device, no limit. */
+	assert_int_equal(parse(ARGC("--kernel", "p", "--rng"), ARGV("--kernel", "p", "--rng"),
+			       &c, &o, &e), 0);
+	assert_int_equal(c.nr_rngs, 1);
+	assert_string_equal(c.rngs[0].id, "rng0");
+	assert_false(c.rngs[0].rate_limiter.has_bandwidth || c.rngs[0].rate_limiter.has_ops);
+	vm_config_free(&c);
+	assert_int_equal(parse(ARGC("--kernel", "p", "--rng=id=hw,bw_limit=1000/100/5,"
+				    "ops_limit=10/1000"),
+			       ARGV("--kernel", "p", "--rng=id=hw,bw_limit=1000/100/5,"
+				    "ops_limit=10/1000"), &c, &o, &e), 0);
+	assert_string_equal(c.rngs[0].id, "hw");
+	assert_true(c.rngs[0].rate_limiter.has_bandwidth && c.rngs[0].rate_limiter.has_ops);
+	assert_int_equal(c.rngs[0].rate_limiter.bandwidth.size, 1000);
+	assert_int_equal(c.rngs[0].rate_limiter.bandwidth.refill_time_ms, 100);
+	assert_int_equal(c.rngs[0].rate_limiter.bandwidth.one_time_burst, 5);
+	assert_int_equal(c.rngs[0].rate_limiter.ops.size, 10);
+	vm_config_free(&c);
+	/* One at most, as Firecracker; items after a space are not its. */
+	assert_int_equal(parse(ARGC("--kernel", "p", "--rng", "--rng"),
+			       ARGV("--kernel", "p", "--rng", "--rng"), &c, &o, &e), -1);
+	assert_non_null(strstr(e.msg, "--rng: at most one entropy device"));
+	vm_config_free(&c);
+	assert_int_equal(parse(ARGC("--kernel", "p", "--rng", "ops_limit=1/100"),
+			       ARGV("--kernel", "p", "--rng", "ops_limit=1/100"), &c, &o, &e), -1);
+	assert_string_equal(e.msg, "unexpected argument 'ops_limit=1/100' (see --help); --rng "
+			    "takes its items after '=', as --rng=ITEMS");
 	vm_config_free(&c);
 }
 
@@ -717,6 +771,7 @@ int main(void)
 		cmocka_unit_test(test_nets),
 		cmocka_unit_test(test_net_errors),
 		cmocka_unit_test(test_vsock),
+		cmocka_unit_test(test_rng),
 	};
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);
 	cli_opts_free(&last_opts);

@@ -40,9 +40,10 @@ static void test_table(void **state)
 	assert_ptr_equal(device_kinds[0], &device_kind_blk);
 	assert_ptr_equal(device_kinds[1], &device_kind_net);
 	assert_ptr_equal(device_kinds[2], &device_kind_vsock);
+	assert_ptr_equal(device_kinds[3], &device_kind_rng);
 	for (unsigned i = 0; i < DEVICE_NR_KINDS; i++) {
 		const struct device_kind *k = device_kinds[i];
-		assert_true(k->config_size > 0 && k->config_size <= VHOST_DEV_CONFIG_MAX);
+		assert_true(k->config_size <= VHOST_DEV_CONFIG_MAX);
 		assert_non_null(k->list);
 		assert_non_null(k->card_args);
 		assert_non_null(k->layout);
@@ -65,6 +66,32 @@ static void test_table(void **state)
 	assert_int_equal(device_kind_vsock.config_size, 8);
 	assert_ptr_equal(device_kind_vsock.list, &vm_vsocks);
 	assert_string_equal(device_kind_vsock.name, "vsock");
+	/* virtio-rng: no configuration space, class "other" as QEMU's. */
+	assert_int_equal(device_kind_rng.virtio_id, 4);
+	assert_int_equal(device_kind_rng.pci_class, 0xff0000);
+	assert_int_equal(device_kind_rng.config_size, 0);
+	assert_ptr_equal(device_kind_rng.list, &vm_rngs);
+	assert_string_equal(device_kind_rng.name, "rng");
+}
+
+static void test_rng_card_args(void **state)
+{
+	struct rng_config r = { .id = "rng0" };
+	uint64_t f = 0;
+	(void)state;
+
+	assert_string_equal(args_of(&device_kind_rng, &r), "");
+	r.rate_limiter = (struct rate_limiter){
+		.has_bandwidth = true, .bandwidth = { 10000, 500, 100 },
+		.has_ops = true, .ops = { 10, 0, 1000 },
+	};
+	assert_string_equal(args_of(&device_kind_rng, &r),
+			    "--bw-limit size=10000,refill_time=100,one_time_burst=500 "
+			    "--ops-limit size=10,refill_time=1000");
+	/* One ring, the requestq; none when the back-end has none. */
+	assert_int_equal(device_kind_rng.layout(NULL, &r, 1, &f), 1);
+	assert_int_equal(device_kind_rng.layout(NULL, &r, 4, &f), 1);
+	assert_int_equal(device_kind_rng.layout(NULL, &r, 0, &f), 0);
 }
 
 static void test_vsock_card_args(void **state)
@@ -247,6 +274,19 @@ static void test_collect(void **state)
 	assert_int_equal(m.vsock.rx_bytes_count.count, 10);
 	assert_int_equal(m.vsock.conns_added.count, 2);
 	assert_int_equal(m.vsock.rx_read_fails.count, 1);
+
+	memset(&s, 0, sizeof(s));
+	s.rng.event_count = 11;
+	s.rng.bytes = 65536;
+	s.rng.event_fails = 2;
+	s.rng.host_rng_fails = 1;
+	s.rng.rate_limiter_throttled = 6;
+	device_kind_rng.collect(&s, &m, 0);
+	assert_int_equal(m.entropy.entropy_event_count.count, 11);
+	assert_int_equal(m.entropy.entropy_bytes.count, 65536);
+	assert_int_equal(m.entropy.entropy_event_fails.count, 2);
+	assert_int_equal(m.entropy.host_rng_fails.count, 1);
+	assert_int_equal(m.entropy.entropy_rate_limiter_throttled.count, 6);
 }
 
 static void test_device_lists(void **state)
@@ -317,6 +357,7 @@ int main(void)
 		cmocka_unit_test(test_blk_card_args),
 		cmocka_unit_test(test_net_card_args),
 		cmocka_unit_test(test_vsock_card_args),
+		cmocka_unit_test(test_rng_card_args),
 		cmocka_unit_test(test_card_argv_overflow),
 		cmocka_unit_test(test_blk_layout),
 		cmocka_unit_test(test_net_layout),
