@@ -4,7 +4,8 @@
 # virtio drivers loaded as modules by the same init. KVM here cannot run a
 # stock kernel's ring 0, so this proves the stock path under QEMU's
 # software CPU (TCG) instead: every check passes, bzImage and the vmlinux
-# unpacked from it (PVH entry) alike. Booting is quick there, so this test
+# unpacked from it (PVH entry) alike, QEMU's virtio-rng (the peer of
+# azote's entropy device, test 93) included. Booting is quick there, so this test
 # also shows that each check can fail: told wrong values or given a
 # writable "read-only" drive and devices without MSI-X, the guest reports
 # FAIL with the reason.
@@ -16,23 +17,26 @@ require_root "a network namespace and a TAP"
 lg_make_disks
 echo "--- stock bzImage, 2 vCPUs, every device (QEMU TCG)"
 lg_run --vmm qemu --tcg --kernel bzImage --cpus 2 \
-	--checks boot,blk,blkro,net,irq,smp \
-	--drive "$TMP/rw.img" --drive "$TMP/ro.img,ro" --net
+	--checks boot,blk,blkro,net,rng,irq,smp \
+	--drive "$TMP/rw.img" --drive "$TMP/ro.img,ro" --net --rng
 lg_check_disks
+expect_match "QEMU's virtio-rng is the kernel's hardware RNG" "$(lg_result rng current)" \
+	'^virtio_rng\.0$'
 echo "--- stock vmlinux, PVH entry (QEMU TCG)"
 lg_run --vmm qemu --tcg --kernel vmlinux --checks boot
 
 echo "--- every check fails when it should (run.sh --wrong)"
 rc=0
 "$LG_RUN" --vmm qemu --tcg --kernel bzImage --cpus 2 \
-	--checks boot,blk,blkro,net,irq,smp \
-	--drive "$TMP/rw.img" --drive "$TMP/ro.img,ro" --net \
-	--wrong mem,cmdline,echo,blk,ro,mac,cpus,irq > "$TMP/out" 2>&1 || rc=$?
+	--checks boot,blk,blkro,net,rng,irq,smp \
+	--drive "$TMP/rw.img" --drive "$TMP/ro.img,ro" --net --rng \
+	--wrong mem,cmdline,echo,blk,ro,mac,cpus,irq,rng > "$TMP/out" 2>&1 || rc=$?
 cat "$TMP/out"
 [ "$rc" -ne 0 ] || fail "the guest passed checks it was set up to fail"
 for want in "boot FAIL mem_seen=.* cmdline=mismatch .*echo=mismatch" \
 	"blk FAIL .*want_sectors=" "blkro FAIL .*ro=0 .*write=accepted" \
-	"net FAIL mac=.* want_mac=" "irq FAIL .*msix=no" "smp FAIL online=0-1 want_online=0-2"; do
+	"net FAIL mac=.* want_mac=" "rng FAIL current=virtio_rng.0 want_current=virtio_rng.1" \
+	"irq FAIL .*msix=no" "smp FAIL online=0-1 want_online=0-2"; do
 	expect_match "fails with its reason: $want" "$(cat "$TMP/out")" "^LINUX $want"
 done
 finish

@@ -10,10 +10,10 @@
 #          [--log FILE] [--azote PATH] [--append ARGS] [--quiet]
 #          [--wrong LIST] [--transport pci|mmio] [--reboot k|default|poweroff]
 #          [--vmm-arg ARG]... [--when LINE COMMAND] [--vsock] [--mmds V1|V2]
-#          [--fio OPTIONS] [--print-command]
+#          [--rng] [--fio OPTIONS] [--print-command]
 #
 # --checks   comma list of boot,blk,blkro,blkgrow,net,snap,irq,smp,acpi,
-#            vsock,mmds,fio (default: boot); blkgrow (lg.blkgrow= in --append) waits for
+#            vsock,rng,mmds,fio (default: boot); blkgrow (lg.blkgrow= in --append) waits for
 #            --when's COMMAND to grow its disk; snap (lg.snap= in --append,
 #            after net) is snapshotted by the host while it writes;
 #            run irq after blk/net: it needs their I/O to see counts rise;
@@ -41,7 +41,7 @@
 #            (azote --transport mmio; QEMU's microvm with virtio-*-device),
 #            described to the kernel by virtio_mmio.device= arguments
 # --wrong    make the checks fail, to show they can: tell the guest a wrong
-#            expectation (mem, cmdline, echo, blk, mac, cpus), attach the
+#            expectation (mem, cmdline, echo, blk, mac, cpus, rng), attach the
 #            ,ro drive writable (ro), or give QEMU's devices no MSI-X (irq);
 #            a comma list
 # --reboot   how the guest's final reboot resets the machine: k (default,
@@ -57,6 +57,9 @@
 # --vsock    azote only: a vsock device (--vsock cid=3,uds=...) and the
 #            host's part of the vsock check (lib/vsock-host.py), which must
 #            pass too; needs a kernel with virtio-vsock (stock)
+# --rng      an entropy device (azote: --rng; QEMU: virtio-rng on
+#            /dev/urandom) for the rng check, which reads 4096 bytes of
+#            /dev/hwrng; needs a kernel with virtio-rng (stock)
 # --mmds     azote only, with --net and no --drive or --vsock: the VM as a
 #            Firecracker config file (--config-file: MMDS is configured
 #            before boot) whose mmds-config names the NIC with this version,
@@ -85,7 +88,7 @@ root=$(cd "$here/../.." && pwd)
 vmm=qemu kernel=vmlinux checks=boot memory=128M cpus=1 machine=q35 tcg=0
 timeout=240 silent_limit=120 log= azote=${AZOTE:-$root/build/azote} append= quiet=0 net=0 wrong=,
 transport=pci reboot=k when_line= when_cmd= extra_vmm_args=()
-drives=() vsock=0 mmds= print_cmd=0 fio=
+drives=() vsock=0 rng=0 mmds= print_cmd=0 fio=
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -109,6 +112,7 @@ while [ $# -gt 0 ]; do
 	--vmm-arg) extra_vmm_args+=("$2"); shift ;;
 	--when) when_line=$2; when_cmd=$3; shift 2 ;;
 	--vsock) vsock=1 ;;
+	--rng) rng=1 ;;
 	--mmds) mmds=$2; shift ;;
 	--fio) fio=$2; shift ;;
 	--print-command) print_cmd=1 ;;
@@ -279,6 +283,15 @@ if [ "$vsock" -eq 1 ]; then
 	chmod 0755 "$tmp"   # the card, as nobody, works in the socket's directory
 	vmm_args+=(--vsock "cid=3,uds=$tmp/v.sock")
 	cmdline+=" lg.vsock_cid=3 lg.vsock_out=5000 lg.vsock_in=5001"
+	devs=$((devs + 1))
+fi
+if [ "$rng" -eq 1 ]; then
+	case $vmm in
+	qemu) vmm_args+=(-object rng-random,id=rng0,filename=/dev/urandom
+			 -device "$(qemu_dev rng)rng=rng0$(qemu_pci_opts)") ;;
+	azote) vmm_args+=(--rng) ;;
+	esac
+	cmdline+=" lg.rng_current=virtio_rng.$(off rng) lg.rng_bytes=4096"
 	devs=$((devs + 1))
 fi
 if [ -n "$mmds" ]; then
