@@ -149,5 +149,8 @@ bool vq_wait(struct virtq *q, u16 head, u32 *len, u64 timeout_us);
  * virtio_irqs was irqs (read before the kick), then for chain `head`. A
  * completion without its interrupt fails: reason=no_interrupt. */
 bool vq_wait_irq(struct virtq *q, u16 head, u32 *len, u64 timeout_us, u64 irqs);
+/* Kicks q and waits for chain `head` as the device was set up to signal
+ * it: its interrupt (dev->irq: vq_wait_irq) or polling (vq_wait). */
+bool vq_sync(struct virtq *q, u16 head, u32 *len, u64 timeout_us);
 
 #endif
