@@ -66,8 +66,10 @@ static bool basic(struct report *r, struct rng *g, u8 *buf)
 
 	for (unsigned i = 0; i < ARRAY_SIZE(sizes); i++) {
 		struct vq_seg s = { buf, sizes[i], true };
+		char what[32];
 
-		if (!fill(r, g, &s, 1, &len, "single"))
+		snprintf(what, sizeof(what), "single size=%u", sizes[i]);
+		if (!fill(r, g, &s, 1, &len, what))
 			return false;
 		rep_kv(r, "got_%u=%u", sizes[i], len);
 	}
