@@ -135,10 +135,7 @@ int blk_sync(struct blk *b, u32 type, u64 sector, const struct vq_seg *data,
 		b->v.why = "reason=request_too_big_for_queue";
 		return BLK_S_DEVICE_FAILED;
 	}
-	u64 irqs = virtio_irqs;   /* before the kick: the interrupt may come at once */
-	vq_kick(&bq->q);
-	if (!(b->v.irq ? vq_wait_irq(&bq->q, (u16)head, &len, SYNC_TIMEOUT_US, irqs)
-		       : vq_wait(&bq->q, (u16)head, &len, SYNC_TIMEOUT_US)))
+	if (!vq_sync(&bq->q, (u16)head, &len, SYNC_TIMEOUT_US))
 		return BLK_S_DEVICE_FAILED;
 	if (len < 1 || bq->reqs[0].status > VIRTIO_BLK_S_UNSUPP) {
 		b->v.why = "reason=device_bad_status";

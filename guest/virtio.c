@@ -46,7 +46,8 @@ bool virtio_open(struct virtio_dev *v, unsigned type, u64 want,
 const char *virtio_type_name(unsigned type)
 {
 	return type == VIRTIO_ID_BLOCK ? "blk" :
-	       type == VIRTIO_ID_NET ? "net" : "other";
+	       type == VIRTIO_ID_NET ? "net" :
+	       type == VIRTIO_ID_RNG ? "rng" : "other";
 }
 
 static u8 status(struct virtio_dev *v)

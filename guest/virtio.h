@@ -3,7 +3,7 @@
  * its split virtqueues (2.7), driven by polling from CPL 3. The status
  * handshake, feature negotiation, queue set-up and configuration reads are
  * written once (virtio.c) over struct virtio_ops, so the drivers (blk.c,
- * net.c) do not know which transport they run on. */
+ * net.c, rng.c) do not know which transport they run on. */
 #ifndef PROBE_VIRTIO_H
 #define PROBE_VIRTIO_H
 
@@ -14,6 +14,7 @@
 #define VIRTIO_VENDOR          0x1af4
 #define VIRTIO_ID_NET          1
 #define VIRTIO_ID_BLOCK        2
+#define VIRTIO_ID_RNG          4
 
 #define VIRTIO_F_RING_EVENT_IDX 29
 #define VIRTIO_F_VERSION_1     32
@@ -116,7 +117,7 @@ bool virtio_pci_find(struct virtio_dev *v, unsigned type, unsigned index,
 		     struct report *r);
 bool virtio_mmio_find(struct virtio_dev *v, unsigned type, unsigned index,
 		      struct report *r);
-/* "blk", "net": for reasons such as no_virtio_blk. */
+/* "blk", "net", "rng": for reasons such as no_virtio_blk. */
 const char *virtio_type_name(unsigned type);
 /* Reset, ACKNOWLEDGE, DRIVER, negotiate (VERSION_1 required; `want` are
  * the optional features the driver can use), FEATURES_OK check. */
@@ -149,5 +150,8 @@ bool vq_wait(struct virtq *q, u16 head, u32 *len, u64 timeout_us);
  * virtio_irqs was irqs (read before the kick), then for chain `head`. A
  * completion without its interrupt fails: reason=no_interrupt. */
 bool vq_wait_irq(struct virtq *q, u16 head, u32 *len, u64 timeout_us, u64 irqs);
+/* Kicks q and waits for chain `head` as the device was set up to signal
+ * it: its interrupt (dev->irq: vq_wait_irq) or polling (vq_wait). */
+bool vq_sync(struct virtq *q, u16 head, u32 *len, u64 timeout_us);
 
 #endif

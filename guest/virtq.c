@@ -177,3 +177,12 @@ bool vq_wait_irq(struct virtq *q, u16 head, u32 *len, u64 timeout_us, u64 irqs)
 	}
 	return vq_wait(q, head, len, timeout_us);
 }
+
+bool vq_sync(struct virtq *q, u16 head, u32 *len, u64 timeout_us)
+{
+	u64 irqs = virtio_irqs;   /* before the kick: the interrupt may come at once */
+
+	vq_kick(q);
+	return q->dev->irq ? vq_wait_irq(q, head, len, timeout_us, irqs)
+			   : vq_wait(q, head, len, timeout_us);
+}
