@@ -8,3 +8,4 @@ RNG_SRCS := src/cards/rng/main.c src/cards/rng/opts.c src/cards/rng/device.c \
 PROGRAMS += $(BUILD)/azote-card-rng
 $(BUILD)/azote-card-rng: $(RNG_SRCS:%.c=$(OBJ)/%.o) $(CARDLIB) $(COMMON_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ -lseccomp -lpthread
+$(eval $(call unit_test,test_rng_opts,tests/unit/test_rng_opts.c src/cards/rng/opts.c src/cards/card_opts.c $(IFACE_SRCS) src/jail/seccomp.c src/jail/confine.c,-lseccomp))
