@@ -9,3 +9,6 @@ PROGRAMS += $(BUILD)/azote-card-rng
 $(BUILD)/azote-card-rng: $(RNG_SRCS:%.c=$(OBJ)/%.o) $(CARDLIB) $(COMMON_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ -lseccomp -lpthread
 $(eval $(call unit_test,test_rng_opts,tests/unit/test_rng_opts.c src/cards/rng/opts.c src/cards/card_opts.c $(IFACE_SRCS) src/jail/seccomp.c src/jail/confine.c,-lseccomp))
+# The request path on a ring in memory (the net card's fixture is a plain
+# driver-and-device ring pair over drv_ring.c's memory).
+$(eval $(call unit_test,test_rng_device,tests/unit/test_rng_device.c src/cards/rng/request.c tests/unit/net_fixture.c tests/host/drv_ring.c $(VIRTIO_SRCS) $(RATELIMIT_SRCS),-lpthread))
