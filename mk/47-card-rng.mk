@@ -12,3 +12,4 @@ $(eval $(call unit_test,test_rng_opts,tests/unit/test_rng_opts.c src/cards/rng/o
 # The request path on a ring in memory (the net card's fixture is a plain
 # driver-and-device ring pair over drv_ring.c's memory).
 $(eval $(call unit_test,test_rng_device,tests/unit/test_rng_device.c src/cards/rng/request.c tests/unit/net_fixture.c tests/host/drv_ring.c $(VIRTIO_SRCS) $(RATELIMIT_SRCS),-lpthread))
+$(eval $(call fuzzer,fuzz_rng,fuzz/fuzz_rng.c src/cards/rng/request.c $(VIRTIO_SRCS) $(RATELIMIT_SRCS)))
