@@ -13,3 +13,10 @@ $(eval $(call unit_test,test_rng_opts,tests/unit/test_rng_opts.c src/cards/rng/o
 # driver-and-device ring pair over drv_ring.c's memory).
 $(eval $(call unit_test,test_rng_device,tests/unit/test_rng_device.c src/cards/rng/request.c tests/unit/net_fixture.c tests/host/drv_ring.c $(VIRTIO_SRCS) $(RATELIMIT_SRCS),-lpthread))
 $(eval $(call fuzzer,fuzz_rng,fuzz/fuzz_rng.c src/cards/rng/request.c $(VIRTIO_SRCS) $(RATELIMIT_SRCS)))
+# The host-only vhost-user-rng test driver (front-end library user).
+PROGRAMS += $(BUILD)/tests/vurng-drv
+$(BUILD)/tests/vurng-drv: $(OBJ)/tests/host/vurng_drv.o $(OBJ)/tests/host/drv_ring.o \
+                          $(OBJ)/tests/host/drv_card.o $(DRIVER_FE_OBJS) $(CARDLIB) \
+                          $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ -lpthread
