@@ -1,0 +1,65 @@
+#include "cards/rng/opts.h"
+
+#include "iface/card.h"
+
+void rng_opts_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: azote-card-rng (--socket PATH | --fd N)\n"
+		"                      [--bw-limit BUCKET] [--ops-limit BUCKET]\n"
+		"                      [--seccomp kill|log|off] [--stats-fd N]\n"
+		"                      [--control-fd N] [--user UID[:GID]]\n"
+		"                      [--lazy-mem-fd N [--uffd-dev-fd N] | --page-relay-fd N]\n"
+		"                      [--log-level error|warning|info|debug]\n"
+		"Serves a virtio-rng (entropy) device as Firecracker's: each request's\n"
+		"device-writable buffers get random bytes from the host's getrandom(2),\n"
+		"at most %d a request.\n"
+		"  --socket PATH  listen on PATH, serving one front-end at a time\n"
+		"  --fd N         serve the connected socket N, exit when it closes\n"
+		"  --bw-limit BUCKET   Firecracker's entropy rate_limiter.bandwidth: a\n"
+		"               request costs its whole writable length in bytes;\n"
+		"               BUCKET is size=N,refill_time=MS[,one_time_burst=N]\n"
+		"               (size 0 or refill_time 0: no limit)\n"
+		"  --ops-limit BUCKET  rate_limiter.ops: a request costs one\n"
+		"  --stats-fd N   azote's counters page (a memfd) to count into\n"
+		"  --control-fd N azote's changes after boot (new limits) on this\n"
+		"               SOCK_SEQPACKET socket\n"
+		"  --lazy-mem-fd N  a snapshot's memory file to page guest RAM in from\n"
+		"               (a lazy restore), with /dev/userfaultfd on --uffd-dev-fd\n"
+		"  --page-relay-fd N  or azote's page relay for those pages\n"
+		"  --seccomp MODE  the system call filter: kill (default), log or off\n"
+		"  --user UID[:GID]  once started, move into namespaces of its own with\n"
+		"               an empty root and run as UID:GID without capabilities\n"
+		"               (needs root)\n"
+		"  --log-level L  error, warning (default), info or debug\n",
+		CARD_RNG_MAX_REQUEST);
+}
+
+static const struct option longopts[] = {
+	CARD_OPTS_LONGOPTS,
+	{ CARD_RNG_OPT_BW_LIMIT, required_argument, NULL, 'B' },
+	{ CARD_RNG_OPT_OPS_LIMIT, required_argument, NULL, 'O' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int parse_own(int c, const char *arg, void *card, struct azerr *e)
+{
+	struct rng_opts *o = card;
+
+	if (c == 'B')
+		return rate_limiter_parse(&o->limit, false, "--" CARD_RNG_OPT_BW_LIMIT, arg, e);
+	/* 'O' */
+	return rate_limiter_parse(&o->limit, true, "--" CARD_RNG_OPT_OPS_LIMIT, arg, e);
+}
+
+enum card_opts_action rng_opts_parse(int argc, char **argv, struct rng_opts *o,
+				     struct azerr *e)
+{
+	enum card_opts_action a;
+
+	*o = (struct rng_opts){ 0 };
+	a = card_opts_parse(argc, argv, longopts, &o->card, parse_own, o, e);
+	if (a != CARD_OPTS_RUN)
+		return a;
+	return card_opts_check_socket(&o->card, e) < 0 ? CARD_OPTS_ERROR : CARD_OPTS_RUN;
+}
