@@ -16,7 +16,8 @@ $(eval $(call fuzzer,fuzz_rng,fuzz/fuzz_rng.c src/cards/rng/request.c $(VIRTIO_S
 # The host-only vhost-user-rng test driver (front-end library user).
 PROGRAMS += $(BUILD)/tests/vurng-drv
 $(BUILD)/tests/vurng-drv: $(OBJ)/tests/host/vurng_drv.o $(OBJ)/tests/host/drv_ring.o \
-                          $(OBJ)/tests/host/drv_card.o $(DRIVER_FE_OBJS) $(CARDLIB) \
+                          $(OBJ)/tests/host/drv_card.o $(OBJ)/tests/host/drv_report.o \
+                          $(DRIVER_FE_OBJS) $(CARDLIB) \
                           $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ -lpthread

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "drv_card.h"
+#include "drv_report.h"
 #include "drv_ring.h"
 #include "iface/card.h"
 #include "vmm/vhost_frontend.h"
@@ -50,46 +51,6 @@ struct drv {
 	bool measured;
 };
 
-static void die(int code, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3), noreturn));
-
-static void die(int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fprintf(stderr, "vurng-drv: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n");
-	va_end(ap);
-	exit(code);
-}
-
-static void check(struct drv *d, bool ok, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void check(struct drv *d, bool ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	printf("%s: ", ok ? "PASS" : "FAIL");
-	vprintf(fmt, ap);
-	printf("\n");
-	fflush(stdout);
-	va_end(ap);
-	if (!ok)
-		d->failures++;
-}
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static uint8_t *at(struct drv *d, uint64_t gpa)
 {
 	return drv_gpa(&d->mem, gpa);
@@ -103,7 +64,7 @@ static uint64_t slot_gpa(struct drv *d, unsigned slot)
 /* Waits up to ms for the next completion; counts it as the card should. */
 static bool get_used(struct drv *d, uint16_t *id, uint32_t *len, int ms)
 {
-	uint64_t end = now_ms() + (uint64_t)ms;
+	uint64_t end = drv_now_ms() + (uint64_t)ms;
 
 	for (;;) {
 		if (drv_vq_get_used(&d->q, id, len)) {
@@ -111,7 +72,7 @@ static bool get_used(struct drv *d, uint16_t *id, uint32_t *len, int ms)
 			d->bytes += *len;
 			return true;
 		}
-		uint64_t t = now_ms();
+		uint64_t t = drv_now_ms();
 		if (t >= end)
 			return false;
 		struct pollfd p = { d->q.callfd, POLLIN, 0 };
@@ -129,12 +90,12 @@ static uint32_t request(struct drv *d, const struct drv_buf *b, unsigned n)
 	int head = drv_vq_add(&d->q, b, n, 0);
 
 	if (head < 0)
-		die(2, "ring full");
+		drv_die(2, "ring full");
 	drv_vq_kick(&d->q);
 	if (!get_used(d, &id, &len, d->timeout_ms))
-		die(1, "the card did not complete a request in %d ms", d->timeout_ms);
+		drv_die(1, "the card did not complete a request in %d ms", d->timeout_ms);
 	if (id != head)
-		die(1, "completion of head %u, expected %d", id, head);
+		drv_die(1, "completion of head %u, expected %d", id, head);
 	return len;
 }
 
@@ -165,7 +126,7 @@ static void one_read(struct drv *d, uint32_t len, uint32_t want, const char *wha
 
 	memset(p, FILL, BUF_LEN);
 	uint32_t got = request(d, &b, 1);
-	check(d, got == want && (want < 4 || filled(p, want)) && untouched(p + want, BUF_LEN - want),
+	drv_check(&d->failures, got == want && (want < 4 || filled(p, want)) && untouched(p + want, BUF_LEN - want),
 	      "%s: %u bytes asked, %u given (want %u), filled, nothing beyond", what, len,
 	      got, want);
 }
@@ -187,7 +148,7 @@ static void test_sizes(struct drv *d)
 		{ slot_gpa(d, 1), 32, true }, { cross, 200, true }, { slot_gpa(d, 2), 8, true },
 	};
 	uint32_t got = request(d, b, 3);
-	check(d, got == 240 && filled(p0, 32) && untouched(p0 + 32, 32) && filled(p1, 200) &&
+	drv_check(&d->failures, got == 240 && filled(p0, 32) && untouched(p0 + 32, 32) && filled(p1, 200) &&
 		 untouched(p1 + 200, 100) && filled(p2, 8) && untouched(p2 + 8, 56),
 	      "sizes: a chain of 32+200+8 bytes across a region boundary: %u given", got);
 }
@@ -200,7 +161,7 @@ static void test_differ(struct drv *d)
 	memcpy(a, at(d, slot_gpa(d, 0)), 64);
 	one_read(d, 64, 64, "differ: second");
 	memcpy(b, at(d, slot_gpa(d, 0)), 64);
-	check(d, memcmp(a, b, 64) && memcmp(a, zero, 64) && memcmp(b, zero, 64),
+	drv_check(&d->failures, memcmp(a, b, 64) && memcmp(a, zero, 64) && memcmp(b, zero, 64),
 	      "differ: two reads differ and neither is all zero");
 }
 
@@ -217,7 +178,7 @@ static void hostile(struct drv *d, const struct virtq_desc *desc, unsigned k,
 	uint32_t len;
 
 	if (drv_vq_take(&d->q, k, idx) < 0)
-		die(2, "ring full");
+		drv_die(2, "ring full");
 	for (unsigned i = 0; i < k; i++) {
 		d->q.desc[idx[i]] = desc[i];
 		/* next: a position in the chain, made an index here. */
@@ -226,7 +187,7 @@ static void hostile(struct drv *d, const struct virtq_desc *desc, unsigned k,
 	drv_vq_publish(&d->q, idx[0]);
 	drv_vq_kick(&d->q);
 	bool got = get_used(d, &id, &len, d->timeout_ms);
-	check(d, got && id == idx[0] && len == 0, "hostile: %s: completed with 0 (%s, len %u)",
+	drv_check(&d->failures, got && id == idx[0] && len == 0, "hostile: %s: completed with 0 (%s, len %u)",
 	      what, got ? "completed" : "not completed", got ? len : 0);
 	d->fails++;
 	drv_vq_release(&d->q, idx, k);
@@ -241,14 +202,14 @@ static void test_hostile(struct drv *d)
 	memset(p, FILL, 4096);
 	hostile(d, (struct virtq_desc[]){ { g, 16, N, 1 }, { g + 16, 64, W, 0 } }, 2,
 		"a device-readable descriptor");
-	check(d, untouched(p, 4096), "hostile: nothing written for a readable descriptor");
+	drv_check(&d->failures, untouched(p, 4096), "hostile: nothing written for a readable descriptor");
 	hostile(d, (struct virtq_desc[]){ { g, 16, W | N, 1 }, { g + 16, 16, W | N, 0 } }, 2,
 		"a descriptor loop");
 	hostile(d, (struct virtq_desc[]){ { 0x200000000ULL, 64, W, 0 } }, 1,
 		"an address outside guest memory");
 	hostile(d, (struct virtq_desc[]){ { g, 0xffffffffu, W, 0 } }, 1,
 		"a 4 GiB length");
-	check(d, untouched(p, 4096), "hostile: nothing written for any of them");
+	drv_check(&d->failures, untouched(p, 4096), "hostile: nothing written for any of them");
 	one_read(d, 32, 32, "hostile: still serving");
 }
 
@@ -256,7 +217,7 @@ static void test_hostile(struct drv *d)
  * back over RATE_MS, after a warm-up that empties the buckets. */
 static void test_rate(struct drv *d)
 {
-	uint64_t done = 0, bytes = 0, start = 0, t0 = now_ms();
+	uint64_t done = 0, bytes = 0, start = 0, t0 = drv_now_ms();
 	uint16_t id;
 	uint32_t len;
 	unsigned posted = 0;
@@ -267,7 +228,7 @@ static void test_rate(struct drv *d)
 	}
 	drv_vq_kick(&d->q);
 	for (;;) {
-		uint64_t t = now_ms();
+		uint64_t t = drv_now_ms();
 		if (!start && t >= t0 + 500) {
 			start = t;
 			done = bytes = 0;
@@ -285,22 +246,22 @@ static void test_rate(struct drv *d)
 	double secs = RATE_MS / 1000.0, ops = (double)done / secs, bw = (double)bytes / secs;
 	printf("rate: %.1f requests/s, %.0f bytes/s\n", ops, bw);
 	if (d->want_ops)
-		check(d, ops > d->want_ops * 0.85 && ops < d->want_ops * 1.15,
+		drv_check(&d->failures, ops > d->want_ops * 0.85 && ops < d->want_ops * 1.15,
 		      "rate: %.1f requests/s within 15 %% of %.1f", ops, d->want_ops);
 	if (d->want_bw)
-		check(d, bw > d->want_bw * 0.85 && bw < d->want_bw * 1.15,
+		drv_check(&d->failures, bw > d->want_bw * 0.85 && bw < d->want_bw * 1.15,
 		      "rate: %.0f bytes/s within 15 %% of %.0f", bw, d->want_bw);
 	/* Collect what is still on the ring, at the limited pace. */
 	while (posted--)
 		if (!get_used(d, &id, &len, d->timeout_ms))
-			die(1, "rate: a request left on the ring was not completed");
+			drv_die(1, "rate: a request left on the ring was not completed");
 	d->measured = true;
 }
 
 static void test_seccomp(struct drv *d)
 {
 	if (d->card_pid > 0)
-		check(d, drv_card_seccomp(d->card_pid), "seccomp: the card runs under its filter");
+		drv_check(&d->failures, drv_card_seccomp(d->card_pid), "seccomp: the card runs under its filter");
 }
 
 static void test_stats(struct drv *d)
@@ -308,7 +269,7 @@ static void test_stats(struct drv *d)
 	const struct card_stats *s = drv_card_stats();
 
 	if (!s) {
-		check(d, false, "stats: no stats page (give {stats})");
+		drv_check(&d->failures, false, "stats: no stats page (give {stats})");
 		return;
 	}
 	const struct card_rng_stats *r = &s->rng;
@@ -317,15 +278,15 @@ static void test_stats(struct drv *d)
 	       (unsigned long long)r->bytes, (unsigned long long)r->event_fails,
 	       (unsigned long long)r->host_rng_fails,
 	       (unsigned long long)r->rate_limiter_throttled);
-	check(d, r->event_count == d->requests, "stats: event_count %llu, want %llu",
+	drv_check(&d->failures, r->event_count == d->requests, "stats: event_count %llu, want %llu",
 	      (unsigned long long)r->event_count, (unsigned long long)d->requests);
-	check(d, r->bytes == d->bytes, "stats: bytes %llu, want %llu",
+	drv_check(&d->failures, r->bytes == d->bytes, "stats: bytes %llu, want %llu",
 	      (unsigned long long)r->bytes, (unsigned long long)d->bytes);
-	check(d, r->event_fails == d->fails && r->host_rng_fails == 0,
+	drv_check(&d->failures, r->event_fails == d->fails && r->host_rng_fails == 0,
 	      "stats: event_fails %llu, want %llu; host_rng_fails 0",
 	      (unsigned long long)r->event_fails, (unsigned long long)d->fails);
 	bool limited = d->measured && (d->want_ops || d->want_bw);
-	check(d, limited ? r->rate_limiter_throttled > 0 : r->rate_limiter_throttled == 0,
+	drv_check(&d->failures, limited ? r->rate_limiter_throttled > 0 : r->rate_limiter_throttled == 0,
 	      "stats: rate_limiter_throttled %llu (%s)",
 	      (unsigned long long)r->rate_limiter_throttled,
 	      limited ? "limited: some" : "no limit reached: none");
@@ -339,31 +300,31 @@ static void setup(struct drv *d)
 	if (vu_fe_negotiate(&d->fe, VU_FE_PROTOCOL_FEATURES |
 			    1ULL << VHOST_USER_PROTOCOL_F_LOG_SHMFD, &e) ||
 	    vu_fe_get_queue_num(&d->fe, &nq, &e))
-		die(2, "%s", e.msg);
+		drv_die(2, "%s", e.msg);
 	if (nq != 1)
-		die(1, "the card offers %u rings, not 1", nq);
+		drv_die(1, "the card offers %u rings, not 1", nq);
 	uint64_t want = VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX) |
 			VIRTIO_BIT(VIRTIO_RING_F_INDIRECT_DESC);
 	if ((d->fe.features & want) != want)
-		die(1, "the card offers features 0x%llx, without VERSION_1, EVENT_IDX or "
+		drv_die(1, "the card offers features 0x%llx, without VERSION_1, EVENT_IDX or "
 		    "INDIRECT_DESC", (unsigned long long)d->fe.features);
 	if (!d->fe.can_log ||
 	    !(d->fe.protocol_features & (1ULL << VHOST_USER_PROTOCOL_F_LOG_SHMFD)))
-		die(1, "the card does not offer dirty logging (LOG_ALL, LOG_SHMFD): snapshots");
+		drv_die(1, "the card does not offer dirty logging (LOG_ALL, LOG_SHMFD): snapshots");
 	if (vu_fe_set_features(&d->fe, want, &e))
-		die(2, "%s", e.msg);
+		drv_die(2, "%s", e.msg);
 	if (drv_mem_init(&d->mem))
-		die(2, "guest memory: %s", strerror(errno));
+		drv_die(2, "guest memory: %s", strerror(errno));
 	if (drv_set_mem_table(&d->fe, &d->mem, &e))
-		die(2, "%s", e.msg);
+		drv_die(2, "%s", e.msg);
 	if (drv_vq_init(&d->q, &d->mem, QSIZE, true))
-		die(2, "ring: %s", strerror(errno));
+		drv_die(2, "ring: %s", strerror(errno));
 	struct vu_fe_vring v = {
 		.num = QSIZE, .desc = (uint64_t)d->q.desc, .avail = (uint64_t)d->q.avail,
 		.used = (uint64_t)d->q.used, .kickfd = d->q.kickfd, .callfd = d->q.callfd,
 	};
 	if (vu_fe_vring_start(&d->fe, 0, &v, &e))
-		die(2, "%s", e.msg);
+		drv_die(2, "%s", e.msg);
 	d->buf = drv_alloc(&d->mem, (uint64_t)QSIZE * BUF_LEN, 4096, true);
 }
 
@@ -378,13 +339,14 @@ int main(int argc, char **argv)
 	};
 	int c;
 
+	drv_name = "vurng-drv";
 	d.timeout_ms = 5000;
 	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
 		switch (c) {
 		case 't': d.timeout_ms = atoi(optarg); break;
 		case 'o': d.want_ops = atof(optarg); break;
 		case 'b': d.want_bw = atof(optarg); break;
-		default: die(2, "bad arguments");
+		default: drv_die(2, "bad arguments");
 		}
 	}
 	char **tests = argv + optind;
@@ -400,13 +362,13 @@ int main(int argc, char **argv)
 		else if (!strcmp(*t, "rate")) test_rate(&d);
 		else if (!strcmp(*t, "seccomp")) test_seccomp(&d);
 		else if (!strcmp(*t, "stats")) test_stats(&d);
-		else die(2, "unknown test %s", *t);
+		else drv_die(2, "unknown test %s", *t);
 	}
 	vu_fe_close(&d.fe);
 	if (d.card_pid > 0) {
 		int status;
 		waitpid(d.card_pid, &status, 0);
-		check(&d, WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		drv_check(&d.failures, WIFEXITED(status) && WEXITSTATUS(status) == 0,
 		      "card exits cleanly when the front-end goes away (status 0x%x)", status);
 	}
 	printf("%d failed\n", d.failures);

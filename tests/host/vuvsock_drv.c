@@ -29,6 +29,7 @@
 
 #include "cards/vsock/pkt.h"
 #include "drv_card.h"
+#include "drv_report.h"
 #include "drv_ring.h"
 #include "vmm/vhost_frontend.h"
 #include "virtio/virtio.h"
@@ -51,46 +52,6 @@ struct drv {
 	int failures;
 };
 
-static void die(int code, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3), noreturn));
-
-static void die(int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fprintf(stderr, "vuvsock-drv: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n");
-	va_end(ap);
-	exit(code);
-}
-
-static void check(struct drv *d, bool ok, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void check(struct drv *d, bool ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	printf("%s: ", ok ? "PASS" : "FAIL");
-	vprintf(fmt, ap);
-	printf("\n");
-	fflush(stdout);
-	va_end(ap);
-	if (!ok)
-		d->failures++;
-}
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* --- the guest's rings ---------------------------------------------- */
 
 static void rx_post(struct drv *d, unsigned slot)
@@ -99,7 +60,7 @@ static void rx_post(struct drv *d, unsigned slot)
 	int head = drv_vq_add(&d->rx, &b, 1, 0);
 
 	if (head < 0)
-		die(2, "rx ring full");
+		drv_die(2, "rx ring full");
 	d->rx_head_buf[head] = (uint16_t)slot;
 }
 
@@ -107,7 +68,7 @@ static void rx_post(struct drv *d, unsigned slot)
  * bytes) into data. The buffer goes back to the ring. */
 static bool rx_get(struct drv *d, struct vsock_hdr *h, uint8_t *data, int ms)
 {
-	uint64_t end = now_ms() + (uint64_t)ms;
+	uint64_t end = drv_now_ms() + (uint64_t)ms;
 	uint16_t id;
 	uint32_t len;
 
@@ -117,17 +78,17 @@ static bool rx_get(struct drv *d, struct vsock_hdr *h, uint8_t *data, int ms)
 			uint8_t *p = drv_gpa(&d->mem, d->rx_bufs + (uint64_t)slot * RX_BUF);
 
 			if (len < VSOCK_HDR_SIZE)
-				die(1, "rx: used length %u", len);
+				drv_die(1, "rx: used length %u", len);
 			vsock_hdr_decode(p, h);
 			if (len != VSOCK_HDR_SIZE + h->len)
-				die(1, "rx: used length %u for a %u-byte payload", len, h->len);
+				drv_die(1, "rx: used length %u for a %u-byte payload", len, h->len);
 			if (data)
 				memcpy(data, p + VSOCK_HDR_SIZE, h->len);
 			rx_post(d, slot);
 			drv_vq_kick(&d->rx);
 			return true;
 		}
-		uint64_t t = now_ms();
+		uint64_t t = drv_now_ms();
 		if (t >= end)
 			return false;
 		struct pollfd p = { d->rx.callfd, POLLIN, 0 };
@@ -146,7 +107,7 @@ static void tx_raw(struct drv *d, const struct vsock_hdr *h, const void *payload
 	struct drv_buf b[2] = {
 		{ d->tx_hdr, hdr_len, false }, { d->tx_data, chain_len, false },
 	};
-	uint64_t end = now_ms() + (uint64_t)d->timeout_ms;
+	uint64_t end = drv_now_ms() + (uint64_t)d->timeout_ms;
 	uint16_t id;
 	uint32_t len;
 
@@ -154,11 +115,11 @@ static void tx_raw(struct drv *d, const struct vsock_hdr *h, const void *payload
 	if (payload && chain_len)
 		memcpy(drv_gpa(&d->mem, d->tx_data), payload, chain_len);
 	if (drv_vq_add(&d->tx, b, chain_len ? 2 : 1, 0) < 0)
-		die(2, "tx ring full");
+		drv_die(2, "tx ring full");
 	drv_vq_kick(&d->tx);
 	while (!drv_vq_get_used(&d->tx, &id, &len)) {
-		if (now_ms() > end)
-			die(1, "tx: the card did not complete a packet in %d ms", d->timeout_ms);
+		if (drv_now_ms() > end)
+			drv_die(1, "tx: the card did not complete a packet in %d ms", d->timeout_ms);
 		struct pollfd p = { d->tx.callfd, POLLIN, 0 };
 		uint64_t v;
 		if (poll(&p, 1, 20) > 0)
@@ -188,13 +149,13 @@ static bool expect(struct drv *d, uint16_t op, uint32_t host_port, uint32_t gues
 	if (!h)
 		h = &tmp;
 	if (!rx_get(d, h, data, d->timeout_ms)) {
-		check(d, false, "%s: no %s within %d ms", what, vsock_op_name(op), d->timeout_ms);
+		drv_check(&d->failures, false, "%s: no %s within %d ms", what, vsock_op_name(op), d->timeout_ms);
 		return false;
 	}
 	bool ok = h->op == op && h->src_cid == VSOCK_HOST_CID && h->dst_cid == d->cid &&
 		  (host_port == UINT32_MAX || h->src_port == host_port) &&
 		  h->dst_port == guest_port && h->type == VSOCK_TYPE_STREAM;
-	check(d, ok, "%s: %s %u -> %u (got %s %u -> %u)", what, vsock_op_name(op), host_port,
+	drv_check(&d->failures, ok, "%s: %s %u -> %u (got %s %u -> %u)", what, vsock_op_name(op), host_port,
 	      guest_port, vsock_op_name(h->op), h->src_port, h->dst_port);
 	return ok;
 }
@@ -204,7 +165,7 @@ static void expect_nothing(struct drv *d, int ms, const char *what)
 	struct vsock_hdr h;
 	bool got = rx_get(d, &h, NULL, ms);
 
-	check(d, !got, "%s: nothing for %d ms%s%s", what, ms, got ? ", got " : "",
+	drv_check(&d->failures, !got, "%s: nothing for %d ms%s%s", what, ms, got ? ", got " : "",
 	      got ? vsock_op_name(h.op) : "");
 }
 
@@ -217,7 +178,7 @@ static int host_connect(struct drv *d)
 
 	snprintf(a.sun_path, sizeof(a.sun_path), "%s", d->uds);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
-		die(2, "connect %s: %s", d->uds, strerror(errno));
+		drv_die(2, "connect %s: %s", d->uds, strerror(errno));
 	return fd;
 }
 
@@ -229,7 +190,7 @@ static int host_listen(struct drv *d, uint32_t port)
 	snprintf(a.sun_path, sizeof(a.sun_path), "%s_%u", d->uds, port);
 	unlink(a.sun_path);
 	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, 8) < 0)
-		die(2, "listen %s: %s", a.sun_path, strerror(errno));
+		drv_die(2, "listen %s: %s", a.sun_path, strerror(errno));
 	/* The card may run as another uid. */
 	chmod(a.sun_path, 0777);
 	return fd;
@@ -271,8 +232,8 @@ static void test_config(struct drv *d)
 	struct azerr e;
 
 	if (vu_fe_get_config(&d->fe, 0, &cid, sizeof(cid), &e))
-		die(1, "%s", e.msg);
-	check(d, le64toh(cid) == d->cid, "config space guest_cid %llu (want %llu)",
+		drv_die(1, "%s", e.msg);
+	drv_check(&d->failures, le64toh(cid) == d->cid, "config space guest_cid %llu (want %llu)",
 	      (unsigned long long)le64toh(cid), (unsigned long long)d->cid);
 }
 
@@ -287,14 +248,14 @@ static int host_initiated(struct drv *d, uint32_t gport, uint32_t *hport, const 
 	dprintf(fd, "CONNECT %u\n", gport);
 	if (!expect(d, VSOCK_OP_REQUEST, UINT32_MAX, gport, &h, NULL, what))
 		return fd;
-	check(d, h.src_port >= (1u << 30), "%s: the card's port %u is at least 2^30", what,
+	drv_check(&d->failures, h.src_port >= (1u << 30), "%s: the card's port %u is at least 2^30", what,
 	      h.src_port);
 	*hport = h.src_port;
 	tx(d, mk(d, gport, h.src_port, VSOCK_OP_RESPONSE, 0), NULL);
 	snprintf(want, sizeof(want), "OK %u\n", h.src_port);
 	size_t n = host_read(d, fd, line, strlen(want));
 	line[n] = 0;
-	check(d, !strcmp(line, want), "%s: the host reads '%.*s' (want '%.*s')", what,
+	drv_check(&d->failures, !strcmp(line, want), "%s: the host reads '%.*s' (want '%.*s')", what,
 	      (int)strcspn(line, "\n"), line, (int)strcspn(want, "\n"), want);
 	return fd;
 }
@@ -309,17 +270,17 @@ static void test_host_connect(struct drv *d)
 	/* Host to guest. */
 	(void)!write(fd, "hello guest", 11);
 	if (expect(d, VSOCK_OP_RW, hport, 52, &h, buf, "host-connect data"))
-		check(d, h.len == 11 && !memcmp(buf, "hello guest", 11),
+		drv_check(&d->failures, h.len == 11 && !memcmp(buf, "hello guest", 11),
 		      "host-connect: the guest gets the host's 11 bytes (%u)", h.len);
 	/* Guest to host. */
 	tx(d, mk(d, 52, hport, VSOCK_OP_RW, 11), "hello host!");
 	char got[16] = { 0 };
-	check(d, host_read(d, fd, got, 11) == 11 && !memcmp(got, "hello host!", 11),
+	drv_check(&d->failures, host_read(d, fd, got, 11) == 11 && !memcmp(got, "hello host!", 11),
 	      "host-connect: the host gets the guest's 11 bytes");
 	/* The host closes: SHUTDOWN, the guest answers RST, done. */
 	close(fd);
 	if (expect(d, VSOCK_OP_SHUTDOWN, hport, 52, &h, NULL, "host-connect close"))
-		check(d, h.flags == VSOCK_SHUTDOWN_BOTH, "host-connect: SHUTDOWN flags %u",
+		drv_check(&d->failures, h.flags == VSOCK_SHUTDOWN_BOTH, "host-connect: SHUTDOWN flags %u",
 		      h.flags);
 	tx(d, mk(d, 52, hport, VSOCK_OP_RST, 0), NULL);
 	expect_nothing(d, 200, "host-connect after RST");
@@ -333,22 +294,22 @@ static void test_host_refused(struct drv *d)
 	dprintf(fd, "CONNECT 53\n");
 	if (expect(d, VSOCK_OP_REQUEST, UINT32_MAX, 53, &h, NULL, "host-refused"))
 		tx(d, mk(d, 53, h.src_port, VSOCK_OP_RST, 0), NULL);
-	check(d, host_eof(d, fd), "host-refused: the host socket is closed on the guest's RST");
+	drv_check(&d->failures, host_eof(d, fd), "host-refused: the host socket is closed on the guest's RST");
 	close(fd);
 	/* A line that is not CONNECT: closed, nothing for the guest. */
 	fd = host_connect(d);
 	(void)!write(fd, "GET / HTTP/1.0\r\n", 16);
-	check(d, host_eof(d, fd), "host-refused: a bad command line closes the socket");
+	drv_check(&d->failures, host_eof(d, fd), "host-refused: a bad command line closes the socket");
 	close(fd);
 	expect_nothing(d, 200, "host-refused bad line");
 	/* The guest never answers: the card gives up after its timeout. */
 	fd = host_connect(d);
 	dprintf(fd, "CONNECT 54\n");
 	expect(d, VSOCK_OP_REQUEST, UINT32_MAX, 54, &h, NULL, "host-refused silent guest");
-	uint64_t t0 = now_ms();
+	uint64_t t0 = drv_now_ms();
 	bool eof = host_eof(d, fd);
-	check(d, eof && now_ms() - t0 >= 1500, "host-refused: closed after %llu ms without "
-	      "RESPONSE", (unsigned long long)(now_ms() - t0));
+	drv_check(&d->failures, eof && drv_now_ms() - t0 >= 1500, "host-refused: closed after %llu ms without "
+	      "RESPONSE", (unsigned long long)(drv_now_ms() - t0));
 	close(fd);
 	expect(d, VSOCK_OP_RST, h.src_port, 54, NULL, NULL, "host-refused timeout RST");
 }
@@ -364,7 +325,7 @@ static int guest_initiated(struct drv *d, int lfd, uint32_t gport, uint32_t hpor
 	tx(d, req, NULL);
 	expect(d, VSOCK_OP_RESPONSE, hport, gport, NULL, NULL, what);
 	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-	check(d, fd >= 0, "%s: the host accepts on %s_%u", what, d->uds, hport);
+	drv_check(&d->failures, fd >= 0, "%s: the host accepts on %s_%u", what, d->uds, hport);
 	return fd;
 }
 
@@ -377,20 +338,20 @@ static void test_guest_connect(struct drv *d)
 
 	tx(d, mk(d, 40000, 1234, VSOCK_OP_RW, 5), "ping!");
 	char got[8] = { 0 };
-	check(d, host_read(d, fd, got, 5) == 5 && !memcmp(got, "ping!", 5),
+	drv_check(&d->failures, host_read(d, fd, got, 5) == 5 && !memcmp(got, "ping!", 5),
 	      "guest-connect: the host gets 'ping!'");
 	(void)!write(fd, "pong", 4);
 	if (expect(d, VSOCK_OP_RW, 1234, 40000, &h, buf, "guest-connect data"))
-		check(d, h.len == 4 && !memcmp(buf, "pong", 4), "guest-connect: the guest gets 'pong'");
+		drv_check(&d->failures, h.len == 4 && !memcmp(buf, "pong", 4), "guest-connect: the guest gets 'pong'");
 	/* The guest says it sends no more: the host reads EOF, can still
 	 * write. */
 	struct vsock_hdr sh = mk(d, 40000, 1234, VSOCK_OP_SHUTDOWN, 0);
 	sh.flags = VSOCK_SHUTDOWN_SEND;
 	tx(d, sh, NULL);
-	check(d, host_eof(d, fd), "guest-connect: SHUTDOWN SEND is EOF for the host");
+	drv_check(&d->failures, host_eof(d, fd), "guest-connect: SHUTDOWN SEND is EOF for the host");
 	(void)!write(fd, "late", 4);
 	if (expect(d, VSOCK_OP_RW, 1234, 40000, &h, buf, "guest-connect half-closed"))
-		check(d, h.len == 4, "guest-connect: the host still sends after the guest's SEND "
+		drv_check(&d->failures, h.len == 4, "guest-connect: the host still sends after the guest's SEND "
 		      "shutdown");
 	/* Full close: the card answers RST. */
 	sh.flags = VSOCK_SHUTDOWN_BOTH;
@@ -437,16 +398,16 @@ static void test_credit(struct drv *d)
 		else if (h.op == VSOCK_OP_CREDIT_REQUEST)
 			asked = true;
 	}
-	check(d, got == 8192, "credit: the stuck guest got exactly its 8192-byte credit (%u)", got);
-	check(d, asked, "credit: the card asked the stuck guest for credit");
+	drv_check(&d->failures, got == 8192, "credit: the stuck guest got exactly its 8192-byte credit (%u)", got);
+	drv_check(&d->failures, asked, "credit: the card asked the stuck guest for credit");
 	/* The other connection is not held back. */
 	tx(d, mk(d, 41001, 2000, VSOCK_OP_RW, 3), "abc");
 	char t[4] = { 0 };
-	check(d, host_read(d, other, t, 3) == 3, "credit: another connection still carries data "
+	drv_check(&d->failures, host_read(d, other, t, 3) == 3, "credit: another connection still carries data "
 	      "to the host");
 	(void)!write(other, "xyz", 3);
 	if (expect(d, VSOCK_OP_RW, 2000, 41001, &h, buf, "credit other data"))
-		check(d, h.len == 3, "credit: and from it");
+		drv_check(&d->failures, h.len == 3, "credit: and from it");
 	/* The stuck guest reads: a CREDIT_UPDATE lets the rest through. */
 	struct vsock_hdr up = mk(d, 41000, 2000, VSOCK_OP_CREDIT_UPDATE, 0);
 	up.buf_alloc = 8192;
@@ -460,7 +421,7 @@ static void test_credit(struct drv *d)
 		if (got == before)
 			break;
 	}
-	check(d, got == sizeof(big), "credit: all %zu bytes arrive as the guest gives credit "
+	drv_check(&d->failures, got == sizeof(big), "credit: all %zu bytes arrive as the guest gives credit "
 	      "(%u)", sizeof(big), got);
 	close(stuck);
 	close(other);
@@ -487,7 +448,7 @@ static void test_overrun(struct drv *d)
 	}
 	if (!reset)
 		reset = rx_get(d, &h, NULL, d->timeout_ms) && h.op == VSOCK_OP_RST;
-	check(d, reset, "overrun: a guest beyond its credit is reset");
+	drv_check(&d->failures, reset, "overrun: a guest beyond its credit is reset");
 	close(fd);
 	close(lfd);
 	while (rx_get(d, &h, NULL, 300))
@@ -535,7 +496,7 @@ static void test_seccomp(struct drv *d)
 {
 	if (d->card_pid <= 0)
 		return;
-	check(d, drv_card_seccomp(d->card_pid), "seccomp: the card runs under its filter");
+	drv_check(&d->failures, drv_card_seccomp(d->card_pid), "seccomp: the card runs under its filter");
 }
 
 static void test_stats(struct drv *d)
@@ -543,7 +504,7 @@ static void test_stats(struct drv *d)
 	const struct card_stats *s = drv_card_stats();
 
 	if (!s) {
-		check(d, false, "stats: no stats page (give {stats})");
+		drv_check(&d->failures, false, "stats: no stats page (give {stats})");
 		return;
 	}
 	const struct card_vsock_stats *v = &s->vsock;
@@ -553,7 +514,7 @@ static void test_stats(struct drv *d)
 	       (unsigned long long)v->tx_packets, (unsigned long long)v->tx_bytes,
 	       (unsigned long long)v->conns_added, (unsigned long long)v->conns_removed,
 	       (unsigned long long)v->conns_killed, (unsigned long long)v->bad_packets);
-	check(d, v->rx_packets > 0 && v->tx_packets > 0 && v->conns_added > 0,
+	drv_check(&d->failures, v->rx_packets > 0 && v->tx_packets > 0 && v->conns_added > 0,
 	      "stats: the card counts packets and connections");
 }
 
@@ -564,28 +525,28 @@ static void setup(struct drv *d)
 
 	if (vu_fe_negotiate(&d->fe, VU_FE_PROTOCOL_FEATURES, &e) ||
 	    vu_fe_get_queue_num(&d->fe, &nq, &e))
-		die(2, "%s", e.msg);
+		drv_die(2, "%s", e.msg);
 	if (nq != 3)
-		die(1, "the card offers %u rings, not 3", nq);
+		drv_die(1, "the card offers %u rings, not 3", nq);
 	if (!(d->fe.features & VIRTIO_BIT(VIRTIO_F_VERSION_1)))
-		die(1, "the card does not offer VERSION_1");
+		drv_die(1, "the card does not offer VERSION_1");
 	if (vu_fe_set_features(&d->fe, d->fe.features & ~VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX), &e))
-		die(2, "%s", e.msg);
+		drv_die(2, "%s", e.msg);
 	if (drv_mem_init(&d->mem))
-		die(2, "guest memory: %s", strerror(errno));
+		drv_die(2, "guest memory: %s", strerror(errno));
 	if (drv_set_mem_table(&d->fe, &d->mem, &e))
-		die(2, "%s", e.msg);
+		drv_die(2, "%s", e.msg);
 	struct drv_vq *qs[3] = { &d->rx, &d->tx, &d->evt };
 	for (unsigned i = 0; i < 3; i++) {
 		if (drv_vq_init(qs[i], &d->mem, QSIZE, false))
-			die(2, "rings: %s", strerror(errno));
+			drv_die(2, "rings: %s", strerror(errno));
 		struct vu_fe_vring v = {
 			.num = QSIZE, .desc = (uint64_t)qs[i]->desc,
 			.avail = (uint64_t)qs[i]->avail, .used = (uint64_t)qs[i]->used,
 			.kickfd = qs[i]->kickfd, .callfd = qs[i]->callfd,
 		};
 		if (vu_fe_vring_start(&d->fe, i, &v, &e))
-			die(2, "%s", e.msg);
+			drv_die(2, "%s", e.msg);
 	}
 	d->rx_bufs = drv_alloc(&d->mem, (uint64_t)QSIZE * RX_BUF, 4096, true);
 	d->tx_hdr = drv_alloc(&d->mem, 4096, 4096, false);
@@ -612,6 +573,7 @@ int main(int argc, char **argv)
 	};
 	int c;
 
+	drv_name = "vuvsock-drv";
 	d.cid = 3;
 	d.timeout_ms = 5000;
 	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
@@ -619,11 +581,11 @@ int main(int argc, char **argv)
 		case 'u': d.uds = optarg; break;
 		case 'c': d.cid = strtoull(optarg, NULL, 0); break;
 		case 't': d.timeout_ms = atoi(optarg); break;
-		default: die(2, "bad arguments");
+		default: drv_die(2, "bad arguments");
 		}
 	}
 	if (!d.uds)
-		die(2, "give --uds PATH (the card's --uds)");
+		drv_die(2, "give --uds PATH (the card's --uds)");
 	char **tests = argv + optind;
 	signal(SIGPIPE, SIG_IGN);
 	d.card_pid = drv_connect(&d.fe, tests, NULL, d.timeout_ms);
@@ -641,13 +603,13 @@ int main(int argc, char **argv)
 		else if (!strcmp(*t, "hostile")) test_hostile(&d);
 		else if (!strcmp(*t, "seccomp")) test_seccomp(&d);
 		else if (!strcmp(*t, "stats")) test_stats(&d);
-		else die(2, "unknown test %s", *t);
+		else drv_die(2, "unknown test %s", *t);
 	}
 	vu_fe_close(&d.fe);
 	if (d.card_pid > 0) {
 		int status;
 		waitpid(d.card_pid, &status, 0);
-		check(&d, WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		drv_check(&d.failures, WIFEXITED(status) && WEXITSTATUS(status) == 0,
 		      "card exits cleanly when the front-end goes away (status 0x%x)", status);
 	}
 	printf("%d failed\n", d.failures);

@@ -6,7 +6,7 @@
 #   $TMP        the test's scratch directory, removed on exit
 #   at_exit CMD         CMD runs at exit, in reverse order of registration,
 #                       before $TMP goes; kill_at_exit PID [SIG] for a process
-#   pass/fail/expect_eq/expect_match/expect_ok   checks; fail counts, the
+#   pass/fail/expect_eq/expect_match/expect_ok/expect_refusal   checks; fail counts, the
 #                       test goes on (an expect_* returns 1 when it failed)
 #   die MSG             a failure the test cannot go on from: exits 1
 #   finish              the verdict: exit 1 if a check failed, else 0
@@ -70,6 +70,22 @@ expect_ok() {
 	local what=$1
 	shift
 	if "$@"; then pass "$what"; else fail "$what: status $?: $*"; return 1; fi
+}
+
+# expect_refusal STATUS MESSAGE CMD...: CMD ends within 10 s with STATUS
+# ("any": any but 0) and its output says MESSAGE (a fixed string): how a
+# program refuses a bad command line.
+expect_refusal() {
+	local status=$1 want=$2 out rc=0
+	shift 2
+	out=$(timeout 10 "$@" 2>&1) || rc=$?
+	if [ "$rc" = 0 ] || [ "$rc" = 124 ] || { [ "$status" != any ] && [ "$rc" != "$status" ]; }; then
+		fail "'$*' exited $rc, not ${status/any/non-zero}: $out"
+	elif ! grep -qF -- "$want" <<<"$out"; then
+		fail "'$*' said: $out (expected: $want)"
+	else
+		pass "$* -> $(head -1 <<<"$out")"
+	fi
 }
 
 # The test's verdict: exit 1 if a check failed (or none was made), else 0.
