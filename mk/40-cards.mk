@@ -8,8 +8,8 @@ JAIL_SRCS   := src/cards/fds.c src/jail/seccomp.c src/jail/confine.c
 # Firecracker's rate limiters: the token buckets (pure) and the lock the
 # queue threads share them under; the buckets' command-line form is the
 # card interface's (IFACE_SRCS), which azote links too (mk/90-azote.mk).
-IFACE_SRCS  := src/iface/rate_limit.c src/iface/card_control.c src/iface/blk_uring.c
-RATELIMIT_SRCS := src/cards/ratelimit.c src/cards/limiter.c $(IFACE_SRCS)
+IFACE_SRCS  := src/iface/rate_limit.c src/iface/ratelimit.c src/iface/card_control.c src/iface/blk_uring.c
+RATELIMIT_SRCS := src/cards/limiter.c $(IFACE_SRCS)
 CARDLIB_SRCS := $(VIRTIO_SRCS) $(VHOST_SRCS) $(RATELIMIT_SRCS)
 # The host-side test drivers (tests/host) play azote's part: its vhost-user
 # front-end and the way it starts a card.
@@ -53,7 +53,7 @@ $(eval $(call unit_test,test_jail_identity,tests/unit/test_jail_identity.c src/j
 $(eval $(call fuzzer,fuzz_virtqueue,fuzz/fuzz_virtqueue.c $(VIRTIO_SRCS) src/cards/blk/req.c))
 $(eval $(call fuzzer,fuzz_vhost_msg,fuzz/fuzz_vhost_msg.c src/vhost/msg.c src/cards/vhost/backend.c $(VIRTIO_SRCS)))
 $(eval $(call unit_test,test_blk_opts,tests/unit/test_blk_opts.c src/cards/blk/opts.c src/cards/card_opts.c $(IFACE_SRCS) src/jail/seccomp.c src/jail/confine.c,-lseccomp))
-$(eval $(call unit_test,test_ratelimit,tests/unit/test_ratelimit.c src/cards/ratelimit.c $(IFACE_SRCS)))
+$(eval $(call unit_test,test_ratelimit,tests/unit/test_ratelimit.c $(IFACE_SRCS)))
 $(eval $(call unit_test,test_rate_limit,tests/unit/test_rate_limit.c $(IFACE_SRCS)))
 $(eval $(call unit_test,test_card_control,tests/unit/test_card_control.c $(IFACE_SRCS),-lpthread))
 # The card start-up skeleton alone, with a fake card kind; card_start,

@@ -6,7 +6,7 @@ BASE_SRCS    := $(wildcard src/base/*.c)
 DEVICE_SRCS  := $(wildcard src/devices/*.c)
 # What azote shares with the cards: vhost-user framing (src/vhost), the
 # seccomp and confinement helpers (src/jail), and the card interface's code
-# (IFACE_SRCS, mk/40-cards.mk: the rate limits' command-line form).
+# (IFACE_SRCS, mk/40-cards.mk: the rate limits' command-line form and token buckets).
 SHARED_SRCS  := src/vhost/msg.c src/jail/seccomp.c src/jail/confine.c $(IFACE_SRCS)
 AZOTE_SRCS   := src/vmm/main.c $(VMM_SRCS) $(BASE_SRCS) $(DEVICE_SRCS) $(ARCH_SRCS) $(SHARED_SRCS)
 
@@ -32,6 +32,7 @@ CLI_SRCS := src/vmm/cli.c src/vmm/vm_config.c src/iface/blk_uring.c src/iface/ra
 $(eval $(call fuzzer,fuzz_cli,fuzz/fuzz_cli.c $(CLI_SRCS),-lseccomp))
 $(eval $(call unit_test,test_cli,tests/unit/test_cli.c $(CLI_SRCS),-lseccomp))
 $(eval $(call unit_test,test_device_kind,tests/unit/test_device_kind.c src/vmm/device_kind.c src/vmm/kind_blk.c src/vmm/kind_net.c src/vmm/kind_vsock.c src/vmm/kind_rng.c src/vmm/card_argv.c src/vmm/vm_config.c $(IFACE_SRCS)))
+$(eval $(call unit_test,test_serial_out,tests/unit/test_serial_out.c src/vmm/serial_out.c $(IFACE_SRCS)))
 $(eval $(call unit_test,test_devices,tests/unit/test_devices.c src/devices/uart.c src/devices/i8042.c src/devices/acpi_sleep.c src/devices/rtc.c src/devices/irq.c src/base/io_bus.c src/base/state.c tests/unit/state_fixture.c))
 $(eval $(call unit_test,test_pci,tests/unit/test_pci.c src/devices/pci.c src/base/io_bus.c src/base/state.c tests/unit/state_fixture.c))
 $(eval $(call unit_test,test_guest_mem,tests/unit/test_guest_mem.c src/base/guest_mem.c))

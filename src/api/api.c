@@ -284,6 +284,7 @@ static const struct route {
 	{ "PUT", "network-interfaces", ID, NULL, &op_net },
 	{ "PUT", "vsock", NULL, NULL, &op_vsock },
 	{ "PUT", "entropy", NULL, NULL, &op_entropy },
+	{ "PUT", "serial", NULL, NULL, &op_serial },
 	{ "PUT", "logger", NULL, NULL, &op_logger },
 	{ "PUT", "cpu-config", NULL, NULL, &op_cpu_config },
 	{ "PUT", "metrics", NULL, NULL, &op_metrics },
@@ -301,7 +302,7 @@ static const struct route {
 /* Firecracker resources azote does not implement: refused by name rather
  * than as unknown paths. */
 static const char *const unsupported[] = {
-	"balloon", "hotplug", "pmem", "serial",
+	"balloon", "hotplug", "pmem",
 };
 
 #define MAX_PATH 512

@@ -78,6 +78,12 @@ static const struct metric_field entropy_fields[] = {
 	FIELD(entropy_metrics, entropy_rate_limiter_throttled),
 };
 
+static const struct metric_field uart_fields[] = {
+	FIELD(uart_metrics, write_count),
+	FIELD(uart_metrics, missed_write_count),
+	FIELD(uart_metrics, rate_limiter_dropped_bytes),
+};
+
 static const struct metric_field api_fields[] = {
 	FIELD(api_server_metrics, requests),
 	FIELD(api_server_metrics, request_fails),
@@ -237,6 +243,8 @@ static json_t *metrics_json(struct metrics *m)
 	json_object_set_new(root, "entropy",
 			    group_json(&m->entropy, entropy_fields, NFIELDS(entropy_fields),
 				       NULL));
+	json_object_set_new(root, "uart",
+			    group_json(&m->uart, uart_fields, NFIELDS(uart_fields), NULL));
 	return root;
 }
 

@@ -82,6 +82,14 @@ struct entropy_metrics {
 	struct metric host_rng_fails, entropy_rate_limiter_throttled;
 };
 
+/* Firecracker's "uart" group (COM1), as far as azote counts: bytes the
+ * guest sent (write_count), those the output did not take
+ * (missed_write_count: a full FIFO, a closed terminal) and those PUT
+ * /serial's rate limiter dropped. */
+struct uart_metrics {
+	struct metric write_count, missed_write_count, rate_limiter_dropped_bytes;
+};
+
 /* process_startup_time_us and _cpu_us are values, not counters (written
  * whole in every line, as Firecracker's): how long azote took from the
  * jailer's start to serving its API, in wall and CPU time. */
@@ -96,6 +104,7 @@ struct metrics {
 	struct net_metrics net[VM_MAX_NETS];
 	struct vsock_metrics vsock;
 	struct entropy_metrics entropy;
+	struct uart_metrics uart;
 	struct api_server_metrics api_server;
 
 	/* The rest is private to metrics.c. */

@@ -136,10 +136,12 @@ static int load_check(const json_t *body, struct azerr *e)
 }
 
 /* What the recorded configuration gets from the request: new TAPs for
- * interfaces (network_overrides), and dirty page tracking. */
+ * interfaces (network_overrides), and dirty page tracking; and from this
+ * process, the serial console's settings (PUT /serial before the load). */
 struct load_args {
 	const json_t *overrides;    /* NULL: none */
 	int track_dirty;            /* -1: as recorded */
+	const struct serial_config *serial;
 };
 
 static int configure(void *arg, const char *json, size_t len, const char *name,
@@ -163,14 +165,15 @@ static int configure(void *arg, const char *json, size_t len, const char *name,
 	}
 	if (a->track_dirty >= 0)
 		cfg->track_dirty_pages = a->track_dirty;
-	return 0;
+	cfg->serial = *a->serial;
+	return res_strdup(&cfg->serial.out_path, a->serial->out_path, e);
 }
 
 int api_snapshot_load_locked(struct api *api, struct snapshot_load_req *req,
 			     const json_t *overrides, int track_dirty, struct azerr *e)
 {
-	struct load_args args = { overrides, track_dirty };
 	struct vm_config old = api->cfg;
+	struct load_args args = { overrides, track_dirty, &old.serial };
 	struct azerr why;
 
 	if (api->state != API_NOT_STARTED)

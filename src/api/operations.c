@@ -24,6 +24,9 @@ const struct body_op op_net = { .res = &res_net, .id_field = "iface_id",
 				.when = PRE_BOOT, .boot_path = true };
 const struct body_op op_vsock = { .res = &res_vsock, .when = PRE_BOOT, .boot_path = true };
 const struct body_op op_entropy = { .res = &res_entropy, .when = PRE_BOOT, .boot_path = true };
+/* Not a boot path: like the logger, the console's destination is the
+ * process's, and a snapshot load uses it (Firecracker's too). */
+const struct body_op op_serial = { .res = &res_serial, .when = PRE_BOOT };
 const struct body_op op_cpu_config = { .res = &res_cpu_config, .when = PRE_BOOT,
 				       .boot_path = true };
 

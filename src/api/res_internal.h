@@ -15,6 +15,10 @@ int res_check_path_string(const char *path, const char *field,
  * block device when allow_blkdev). what names it in the message. */
 int res_check_file(const char *path, int access_mode, bool allow_blkdev,
 		   const char *what, struct azerr *e);
+/* The token bucket member `name` of body, when present, has the shape of
+ * Firecracker's TokenBucket (where: the path its messages name body by). */
+int res_bucket_check(const json_t *body, const char *where, const char *name,
+		     struct azerr *e);
 /* The rate limiter member `name` of body, when present, has the shape of
  * Firecracker's RateLimiter. */
 int res_rate_limiter_check(const json_t *body, const char *name,

@@ -89,25 +89,29 @@ static const struct jfield limiter_fields[] = {
 	{ "ops", JT_OBJECT, false, 0 },
 };
 
+int res_bucket_check(const json_t *body, const char *where, const char *name,
+		     struct azerr *e)
+{
+	const json_t *b = json_object_get(body, name);
+	char path[64];
+
+	if (!b || json_is_null(b))
+		return 0;
+	return jcheck(b, jpath(path, sizeof(path), where, name), JFIELDS(bucket_fields), e);
+}
+
 int res_rate_limiter_check(const json_t *body, const char *name,
 			   struct azerr *e)
 {
 	const json_t *rl = json_object_get(body, name);
-	char path[64];
 
 	if (!rl || json_is_null(rl))
 		return 0;
 	if (jcheck(rl, name, JFIELDS(limiter_fields), e))
 		return -1;
-	for (size_t i = 0; i < 2; i++) {
-		const char *b = limiter_fields[i].name;
-
-		if (jhas(rl, b) &&
-		    jcheck(json_object_get(rl, b),
-			   jpath(path, sizeof(path), name, b),
-			   JFIELDS(bucket_fields), e))
+	for (size_t i = 0; i < 2; i++)
+		if (res_bucket_check(rl, name, limiter_fields[i].name, e))
 			return -1;
-	}
 	return 0;
 }
 
@@ -116,6 +120,17 @@ static void bucket_get(const json_t *o, struct token_bucket *tb)
 	tb->size = juint(o, "size", 0);
 	tb->one_time_burst = juint(o, "one_time_burst", 0);
 	tb->refill_time_ms = juint(o, "refill_time", 0);
+}
+
+bool res_bucket(const json_t *body, const char *name, struct token_bucket *tb)
+{
+	const json_t *o = json_object_get(body, name);
+
+	memset(tb, 0, sizeof(*tb));
+	if (!o || json_is_null(o))
+		return false;
+	bucket_get(o, tb);
+	return true;
 }
 
 bool res_rate_limiter(const json_t *body, const char *name,

@@ -32,6 +32,7 @@ extern const struct resource res_drive;                /* PUT */
 extern const struct resource res_net;                  /* PUT */
 extern const struct resource res_vsock;                /* PUT */
 extern const struct resource res_entropy;              /* PUT */
+extern const struct resource res_serial;               /* PUT */
 extern const struct resource res_logger;
 extern const struct resource res_metrics;
 extern const struct resource res_cpu_config;   /* PUT /cpu-config */
@@ -41,6 +42,8 @@ extern const struct resource res_mmds_config;  /* PUT /mmds/config */
  * VMM (they change a running device). */
 int res_drive_patch_check(const json_t *body, struct azerr *e);
 int res_net_patch_check(const json_t *body, struct azerr *e);
+/* The token bucket member `name` of body into tb; false when absent. */
+bool res_bucket(const json_t *body, const char *name, struct token_bucket *tb);
 /* The rate limiter member `name` of body into rl; false when absent. */
 bool res_rate_limiter(const json_t *body, const char *name,
 		      struct rate_limiter *rl);

@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "cards/ratelimit.h"
+#include "iface/ratelimit.h"
 
 struct card_limiter {
 	/* Some bucket limits: read without the lock on every request, so

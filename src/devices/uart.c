@@ -97,16 +97,26 @@ static uint8_t rx_get(struct uart *u)
 	return c;
 }
 
+/* Retried on EINTR only: when the console is gone (EPIPE, EIO) or full
+ * (EAGAIN) the byte is dropped rather than stalling the guest. */
+static void put_out(struct uart *u, uint8_t c)
+{
+	ssize_t n;
+
+	while ((n = write(u->out_fd, &c, 1)) < 0 && errno == EINTR)
+		;
+	if (n != 1)
+		u->tx_missed++;
+}
+
 static void transmit(struct uart *u, uint8_t c)
 {
 	if (u->mcr & MCR_LOOP) {
 		rx_put(u, c);
 	} else {
 		u->tx_bytes++;
-		/* Retried on EINTR only: when the console is gone (EPIPE,
-		 * EIO) the byte is dropped rather than stalling the guest. */
-		while (write(u->out_fd, &c, 1) < 0 && errno == EINTR)
-			;
+		if (!u->out_allow || u->out_allow(u->out_ctx))
+			put_out(u, c);
 	}
 	/* The transmitter is infinitely fast: THR is empty again at once. */
 	u->lsr |= LSR_THRE | LSR_TEMT;
@@ -234,6 +244,13 @@ void uart_init(struct uart *u, int vm_fd, unsigned gsi, int out_fd, int space_ev
 	/* Carrier and data-set-ready up, as a connected terminal. */
 	u->msr = MSR_DCD | MSR_DSR | MSR_CTS;
 	u->mcr = MCR_OUT2;
+}
+
+void uart_set_output(struct uart *u, int fd, bool (*allow)(void *ctx), void *ctx)
+{
+	u->out_fd = fd;
+	u->out_allow = allow;
+	u->out_ctx = ctx;
 }
 
 void uart_destroy(struct uart *u)

@@ -11,11 +11,15 @@
 /* Before each metrics line: the totals the cards azote started keep in
  * their stats pages (iface/card_stats.h), into the group of each device's kind
  * (vm->devs holds each kind's devices in vm_config order, as the metrics'
- * groups do). */
-static void collect_card_stats(void *ctx, struct metrics *m)
+ * groups do); and COM1's. */
+static void collect(void *ctx, struct metrics *m)
 {
 	struct instance *inst = ctx;
 	unsigned idx[DEVICE_NR_KINDS] = { 0 };
+
+	metric_store(&m->uart.write_count, inst->vm.uart.tx_bytes);
+	metric_store(&m->uart.missed_write_count, inst->vm.uart.tx_missed);
+	metric_store(&m->uart.rate_limiter_dropped_bytes, inst->vm.serial.dropped);
 
 	for (unsigned i = 0; i < inst->vm.nr_devs; i++) {
 		const struct vhost_dev *d = &inst->vm.devs[i];
@@ -64,7 +68,7 @@ static int inst_start(void *ctx, const struct vm_config *cfg, struct azerr *e)
 	if (vm_create(&inst->vm, cfg, e) < 0)
 		return -1;
 	inst->vm.metrics = &inst->metrics.vcpu;
-	metrics_set_collector(&inst->metrics, collect_card_stats, inst);
+	metrics_set_collector(&inst->metrics, collect, inst);
 	/* MMDS answers from the guest's first frame on. */
 	if (send_mmds(inst, cfg, cfg->mmds.data, e) < 0 || vm_start(&inst->vm, e) < 0) {
 		metrics_set_collector(&inst->metrics, NULL, NULL);
@@ -200,7 +204,7 @@ static int inst_snapshot_load(void *ctx, const struct snapshot_load_req *req,
 	if (send_mmds(inst, cfg, NULL, &why) < 0)
 		log_error("MMDS after the restore: %s", why.msg);
 	inst->vm.metrics = &inst->metrics.vcpu;
-	metrics_set_collector(&inst->metrics, collect_card_stats, inst);
+	metrics_set_collector(&inst->metrics, collect, inst);
 	inst->created = true;
 	return 0;
 }

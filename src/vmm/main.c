@@ -164,7 +164,9 @@ static int run(struct vm_config *cfg, const struct cli_opts *o)
 		code = wait_for_start(api_started_fd(api), sig_fd, srv);
 		if (code)
 			goto out;
-		terminal_raw(STDIN_FILENO);
+		/* A console in a file (PUT /serial) leaves the terminal be. */
+		if (inst.vm.serial.fd < 0)
+			terminal_raw(STDIN_FILENO);
 	}
 	if (serve(&inst.vm, sig_fd, srv, &err) < 0) {
 		log_error("%s", err.msg);

@@ -172,10 +172,14 @@ static int create_memory(struct vm *vm, const struct vm_config *c, const char *m
 /* The legacy platform: COM1, the i8042, the CMOS clock, PCI config
  * mechanism #1 and the ACPI sleep registers (power-off). The PIC, PIT,
  * IOAPIC and LAPIC are KVM's. */
-static int create_platform(struct vm *vm, struct azerr *e)
+static int create_platform(struct vm *vm, const struct vm_config *c, struct azerr *e)
 {
 	vm->platform_created = true;
 	uart_init(&vm->uart, vm->vm_fd, UART_COM1_IRQ, STDOUT_FILENO, vm->uart_space_evfd);
+	if (serial_out_open(&vm->serial, &c->serial, e) < 0)
+		return -1;
+	uart_set_output(&vm->uart, vm->serial.fd >= 0 ? vm->serial.fd : STDOUT_FILENO,
+			vm->serial.limited ? serial_out_allow : NULL, &vm->serial);
 	i8042_init(&vm->i8042, vm->vm_fd, guest_reset, vm);
 	rtc_init(&vm->rtc, wall_clock);
 	acpi_sleep_init(&vm->acpi_sleep, ACPI_SLEEP_TYPE_S5, guest_poweroff, vm);
@@ -286,6 +290,7 @@ static void vm_zero(struct vm *vm)
 	memset(vm, 0, sizeof(*vm));
 	vm->kvm_fd = vm->vm_fd = vm->stop_evfd = vm->uart_space_evfd = -1;
 	vm->mem.fd = -1;
+	vm->serial.fd = -1;
 	lazy_mem_init(&vm->lazy);
 	dirty_log_none(&vm->dirty);
 	vm->loop.epfd = -1;
@@ -352,7 +357,7 @@ static int build(struct vm *vm, const struct vm_config *c, const char *mem_path,
 		azerr_set(e, "cannot create eventfds: %s", strerror(errno));
 		goto fail;
 	}
-	if (create_memory(vm, c, mem_path, mem_uffd, e) || create_platform(vm, e) ||
+	if (create_memory(vm, c, mem_path, mem_uffd, e) || create_platform(vm, c, e) ||
 	    create_devices(vm, c, e) || (!mem_path && load_kernel(vm, c, e) < 0))
 		goto fail;
 
@@ -514,6 +519,7 @@ int vm_destroy(struct vm *vm)
 		rtc_destroy(&vm->rtc);
 		i8042_destroy(&vm->i8042);
 		uart_destroy(&vm->uart);
+		serial_out_close(&vm->serial);
 		vm->platform_created = false;
 	}
 	if (vm->routing_ready)

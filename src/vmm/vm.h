@@ -23,6 +23,7 @@
 #include "devices/pci.h"
 #include "devices/rtc.h"
 #include "devices/uart.h"
+#include "vmm/serial_out.h"
 #include "base/event_loop.h"
 #include "base/guest_mem.h"
 #include "base/io_bus.h"
@@ -74,6 +75,7 @@ struct vm {
 	bool platform_created;      /* the devices below are initialised */
 	struct pci_bus pci;
 	struct uart uart;
+	struct serial_out serial;   /* where COM1's output goes (PUT /serial) */
 	struct i8042 i8042;
 	struct rtc rtc;
 	struct acpi_sleep acpi_sleep;

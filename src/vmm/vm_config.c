@@ -164,6 +164,7 @@ void vm_config_free(struct vm_config *c)
 	free(c->logger.level);
 	free(c->logger.module);
 	free(c->metrics_path);
+	free(c->serial.out_path);
 	free(c->cpu_template);
 	free(c->mmds.data);
 	vm_config_init(c);

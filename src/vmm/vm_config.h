@@ -91,6 +91,16 @@ struct logger_config {
 	char *module;        /* only lines from src/<module>; NULL: all */
 };
 
+/* Firecracker's serial console settings (PUT /serial): COM1's output to a
+ * file or FIFO instead of stdout (NULL: stdout, with stdin as its input),
+ * and a token bucket on its bytes, beyond which they are dropped. The
+ * process's, as the logger is: a snapshot does not carry them. */
+struct serial_config {
+	char *out_path;
+	bool has_limit;
+	struct token_bucket limit;
+};
+
 /* Firecracker's MMDS: the settings of PUT /mmds/config (or the config
  * file's mmds-config) and the document of PUT and PATCH /mmds, which the
  * net cards of the interfaces marked mmds serve to the guest. */
@@ -139,6 +149,7 @@ struct vm_config {
 	/* logger and metrics (Firecracker's PUT /logger, PUT /metrics) */
 	struct logger_config logger;
 	char *metrics_path;  /* NULL: no metrics */
+	struct serial_config serial;
 	struct mmds_settings mmds;
 };
 

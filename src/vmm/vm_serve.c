@@ -68,7 +68,10 @@ int vm_serve(struct vm *vm, int in_fd, int sig_fd, struct azerr *e)
 		azerr_set(e, "cannot watch the VM's control fds: %s", strerror(errno));
 		goto out;
 	}
-	if (console_start(&con, &vm->loop, &vm->uart, in_fd, vm->uart_space_evfd, e) < 0)
+	/* With its output in a file (PUT /serial) COM1 takes no input, as
+	 * Firecracker's. */
+	if (vm->serial.fd < 0 &&
+	    console_start(&con, &vm->loop, &vm->uart, in_fd, vm->uart_space_evfd, e) < 0)
 		goto out;
 	ret = 0;
 	while (atomic_load(&vm->state) != VM_STOPPING) {
@@ -77,7 +80,8 @@ int vm_serve(struct vm *vm, int in_fd, int sig_fd, struct azerr *e)
 			break;
 		}
 	}
-	console_stop(&con);
+	if (vm->serial.fd < 0)
+		console_stop(&con);
 out:
 	if (loaded.fd >= 0)
 		event_loop_del(&vm->loop, &loaded);

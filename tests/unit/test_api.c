@@ -263,7 +263,7 @@ static void test_bad_paths_and_methods(void **state)
 		{ "GET", "/", "{}", "GET request cannot have a body." },
 		{ "PUT", "/actions", NULL, "Empty PUT request." },
 		{ "PATCH", "/vm", NULL, "Empty PATCH request." },
-		{ "PUT", "/serial", "{}", "azote does not implement /serial." },
+		{ "PUT", "/pmem", "{}", "azote does not implement /pmem." },
 		{ "GET", "/vsock", NULL, "Invalid request method and/or path" },
 		{ "GET", "/balloon", NULL, "azote does not implement /balloon." },
 		{ "PUT", "/snapshot/create", "{}", "missing field `snapshot_path`" },
@@ -881,6 +881,37 @@ static void test_entropy(void **state)
 	fx_assert_fault(f, "not supported after starting the microVM");
 }
 
+/* PUT /serial: Firecracker's serial console settings, before boot; the
+ * machine is built with them; a second PUT replaces the first whole. */
+static void test_serial(void **state)
+{
+	static const struct fx_bad cases[] = {
+		{ "PUT", "/serial", "{\"x\": 1}", "unknown field `x`" },
+		{ "PUT", "/serial", "{\"serial_out_path\": 5}", "serial_out_path" },
+		{ "PUT", "/serial", "{\"serial_out_path\": \"\"}", "serial_out_path" },
+		{ "PUT", "/serial", "{\"rate_limiter\": {\"size\": 100}}",
+		  "missing field `rate_limiter.refill_time`" },
+		{ "PUT", "/serial", "{\"rate_limiter\": {\"bandwidth\": {\"size\": 1, "
+		  "\"refill_time\": 1}}}", "unknown field `rate_limiter.bandwidth`" },
+		{ "GET", "/serial", NULL, "Invalid request method and/or path" },
+	};
+	F;
+
+	FX_EXPECT_FAULTS(f, cases);
+	fx_configure(f);
+	assert_int_equal(fx_req(f, "PUT", "/serial", "{\"serial_out_path\": \"/run/a.log\", "
+				"\"rate_limiter\": {\"size\": 100, \"one_time_burst\": 5, "
+				"\"refill_time\": 1000}}"), 204);
+	assert_int_equal(fx_req(f, "PUT", "/serial", "{\"serial_out_path\": \"/run/b.log\"}"),
+			 204);
+	assert_int_equal(fx_req(f, "PUT", "/actions", "{\"action_type\": \"InstanceStart\"}"),
+			 204);
+	assert_string_equal(f->fake.serial_out, "/run/b.log");
+	assert_false(f->fake.serial_limited);
+	assert_int_equal(fx_req(f, "PUT", "/serial", "{}"), 400);
+	fx_assert_fault(f, "not supported after starting the microVM");
+}
+
 static void test_net_patch(void **state)
 {
 	F;
@@ -966,6 +997,7 @@ int main(void)
 		T(test_net_patch),
 		T(test_vsock),
 		T(test_entropy),
+		T(test_serial),
 		T(test_patch_unsupported_by_core),
 	};
 

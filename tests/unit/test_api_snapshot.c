@@ -270,12 +270,20 @@ static void test_load_after_config(void **state)
 	fx_assert_fault(f, LOAD_AFTER_CONFIG);
 	fresh_api(f);
 	assert_int_equal(fx_req_at(f, "PUT", "/logger", "{\"log_path\": \"@/log\"}"), 204);
+	/* The serial console is the process's too, and the load's machine
+	 * takes it, as Firecracker's. */
+	assert_int_equal(fx_req(f, "PUT", "/serial", "{\"serial_out_path\": \"/run/c.log\", "
+				"\"rate_limiter\": {\"size\": 64, \"refill_time\": 10}}"), 204);
 	/* The VMM's failure (a damaged file) leaves the process fresh. */
 	f->fake.fail_next = "vm.snap: checksum mismatch";
 	assert_int_equal(fx_req_at(f, "PUT", "/snapshot/load", load), 400);
 	fx_assert_fault(f, "Failed to restore from snapshot: vm.snap: checksum mismatch");
 	assert_int_equal(api_get_state(f->api), API_NOT_STARTED);
 	assert_int_equal(fx_req_at(f, "PUT", "/snapshot/load", load), 204);
+	assert_string_equal(f->fake.serial_out, "/run/c.log");
+	assert_true(f->fake.serial_limited);
+	assert_int_equal(f->fake.serial_limit.size, 64);
+	assert_int_equal(f->fake.serial_limit.refill_time_ms, 10);
 	/* The logger stays the process's. */
 	assert_int_equal(fx_req(f, "GET", "/vm/config", NULL), 200);
 	json_t *cfg = fx_json(f);

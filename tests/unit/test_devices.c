@@ -1,6 +1,7 @@
 /* The legacy platform devices through their port interfaces: the 16550
  * UART as Linux's 8250 driver probes and drives it, the i8042 reset paths
  * and keyboard answers, and the CMOS clock. */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -64,6 +65,44 @@ static void test_uart_transmit(void **state)
 	assert_string_equal(buf, "hi");
 	/* THR empty and transmitter empty at once. */
 	assert_int_equal(in8(&uart_io_ops, &f->u, 5) & 0x60, 0x60);
+}
+
+/* Lets every other byte through. */
+static bool every_other(void *ctx)
+{
+	unsigned *n = ctx;
+
+	return (*n)++ % 2 == 0;
+}
+
+/* An output filter drops what it refuses; a full output drops what it
+ * cannot take; neither stalls the guest (THR is empty at once) and both
+ * are counted. */
+static void test_uart_output_drops(void **state)
+{
+	struct uart_fixture *f = *state;
+	char buf[8] = { 0 };
+	unsigned n = 0;
+	int p[2];
+
+	uart_set_output(&f->u, f->pipefd[1], every_other, &n);
+	for (const char *s = "abcd"; *s; s++)
+		out8(&uart_io_ops, &f->u, 0, (uint8_t)*s);
+	assert_int_equal(read(f->pipefd[0], buf, sizeof(buf)), 2);
+	assert_string_equal(buf, "ac");
+	assert_int_equal(f->u.tx_bytes, 4);
+	assert_int_equal(f->u.tx_missed, 0);
+	/* A non-blocking pipe nobody drains: once full, bytes are missed. */
+	assert_int_equal(pipe2(p, O_NONBLOCK), 0);
+	while (write(p[1], "x", 1) == 1)
+		;
+	uart_set_output(&f->u, p[1], NULL, NULL);
+	out8(&uart_io_ops, &f->u, 0, 'e');
+	assert_int_equal(f->u.tx_missed, 1);
+	assert_int_equal(in8(&uart_io_ops, &f->u, 5) & 0x60, 0x60);
+	uart_set_output(&f->u, f->pipefd[1], NULL, NULL);
+	close(p[0]);
+	close(p[1]);
 }
 
 static void test_uart_scratch_ier_and_fifo_id(void **state)
@@ -420,6 +459,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_uart_transmit, uart_setup, uart_teardown),
+		cmocka_unit_test_setup_teardown(test_uart_output_drops, uart_setup, uart_teardown),
 		cmocka_unit_test_setup_teardown(test_uart_scratch_ier_and_fifo_id, uart_setup, uart_teardown),
 		cmocka_unit_test_setup_teardown(test_uart_divisor_latch, uart_setup, uart_teardown),
 		cmocka_unit_test_setup_teardown(test_uart_loopback, uart_setup, uart_teardown),

@@ -1,4 +1,4 @@
-/* Firecracker's token buckets (src/cards/ratelimit.c) on a clock the test
+/* Firecracker's token buckets (src/iface/ratelimit.c) on a clock the test
  * drives: refill over time, the cap, the one-time burst, oversized
  * requests, unlimited buckets, both buckets together, and clocks that jump. */
 #include <setjmp.h>
@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "cards/ratelimit.h"
+#include "iface/ratelimit.h"
 
 #define MS 1000000ULL
 #define T0 (5000 * MS)  /* any start: the clock is the caller's */

@@ -19,10 +19,19 @@ static int fake_op(struct fake_vmm *f, const char *name, unsigned *counter,
 	return 0;
 }
 
+static void record_serial(struct fake_vmm *f, const struct vm_config *cfg)
+{
+	snprintf(f->serial_out, sizeof(f->serial_out), "%s",
+		 cfg->serial.out_path ? cfg->serial.out_path : "");
+	f->serial_limited = cfg->serial.has_limit;
+	f->serial_limit = cfg->serial.limit;
+}
+
 static int fake_start(void *ctx, const struct vm_config *cfg, struct azerr *e)
 {
 	struct fake_vmm *f = ctx;
 
+	record_serial(f, cfg);
 	f->start_cpus = cfg->nr_cpus;
 	f->start_drives = cfg->nr_drives;
 	f->start_nets = cfg->nr_nets;
@@ -120,6 +129,7 @@ static int fake_snapshot_load(void *ctx, const struct snapshot_load_req *req,
 	if (req->configure(req->arg, f->snap_config, strlen(f->snap_config),
 			   req->snapshot_path, cfg, e))
 		return -1;
+	record_serial(f, cfg);
 	return fake_op(f, "snapshot-load", &f->snapshot_loads, e);
 }
 

@@ -28,6 +28,10 @@ struct fake_vmm {
 	char snap_path[256], mem_path[256];
 	char snap_config[8192];
 	bool load_resume, load_uffd;
+	/* The serial console the last start or load built the machine with. */
+	char serial_out[256];       /* "" for stdout */
+	bool serial_limited;
+	struct token_bucket serial_limit;
 	/* When set, each op writes its name as a line ("start", "pause"). */
 	FILE *trace;
 };

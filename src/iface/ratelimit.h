@@ -21,9 +21,9 @@
  *    the op, then gives it back (capped at size) if the bytes do not fit.
  *
  * Pure logic: time is the caller's monotonic clock in nanoseconds, passed
- * in, so tests can drive it. Not thread-safe (see cards/limiter.h). */
-#ifndef AZOTE_CARDS_RATELIMIT_H
-#define AZOTE_CARDS_RATELIMIT_H
+ * in, so tests can drive it. Not thread-safe (see cards/limiter.h; the UART's, devices/uart.c, runs under its lock). */
+#ifndef AZOTE_IFACE_RATELIMIT_H
+#define AZOTE_IFACE_RATELIMIT_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -1,4 +1,4 @@
-#include "cards/ratelimit.h"
+#include "iface/ratelimit.h"
 
 #define NS_PER_MS 1000000u
 
