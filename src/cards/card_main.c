@@ -58,9 +58,9 @@ static int prepare(struct card_run *r)
 
 	if (card_start(o, &r->stats, &r->e))
 		return -1;
-	if (r->k->open(r->k->card, &r->e))
+	if (r->k->open && r->k->open(r->k->card, &r->e))
 		return -1;
-	r->opened = true;
+	r->opened = r->k->open != NULL;
 	if (o->socket && (r->listen_fd = vu_server_listen(o->socket, &r->e)) < 0)
 		return -1;
 	/* Everything from the filesystem is open; the workers not started. */

@@ -52,7 +52,9 @@ struct card_kind {
 	const struct jail_filter *filter;
 
 	/* Opens what the card serves, from the filesystem, before the card
-	 * confines itself. On failure it leaves nothing open. */
+	 * confines itself. On failure it leaves nothing open. NULL, with
+	 * destroy: the card serves nothing it must open (the entropy card's
+	 * getrandom(2) is a system call). */
 	int (*open)(void *card, struct azerr *e);
 	/* The device on it, with its workers started (they must exist before
 	 * the filter: see docs/architecture.md). stats: azote's counters page,

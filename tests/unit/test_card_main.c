@@ -396,6 +396,25 @@ static void test_later_fails(void **state)
 	}
 }
 
+/* A card with nothing to open (no open, no destroy hook): the same
+ * start-up without that step, and nothing destroyed on a failure. */
+static void test_no_resource(void **state)
+{
+	struct card_kind k = fake_kind;
+	char *argv[] = { "azote-card-fake", "--thing", "t", "--socket", "/run/f.sock", NULL };
+	(void)state;
+
+	k.open = NULL;
+	k.destroy = NULL;
+	assert_int_equal(card_main(5, argv, &k), CARD_EXIT_OK);
+	assert_string_equal(order, "start listen create seccomp:kill describe run");
+	teardown(NULL);
+	setup(NULL);
+	fail_step = "listen";
+	assert_int_equal(card_main(5, argv, &k), CARD_EXIT_FAILED);
+	assert_string_equal(order, "start listen stop");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -406,6 +425,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_order_fd, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_order_socket_user, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_later_fails, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_resource, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -29,19 +29,6 @@ static enum card_opts_action parse(int argc, char **argv, void *card,
 	return rng_opts_parse(argc, argv, &c->o, e);
 }
 
-/* Nothing to open: getrandom(2) is a system call, not a file. */
-static int open_nothing(void *card, struct azerr *e)
-{
-	(void)card;
-	(void)e;
-	return 0;
-}
-
-static void destroy_nothing(void *card)
-{
-	(void)card;
-}
-
 static struct vu_device *create(void *card, struct card_stats *stats, struct azerr *e)
 {
 	struct rng_card *c = card;
@@ -78,10 +65,8 @@ static const struct card_kind rng_kind = {
 	.parse = parse,
 	.usage = rng_opts_usage,
 	.filter = &filter,
-	.open = open_nothing,
-	.create = create,
+	.create = create,         /* nothing to open: no open, no destroy */
 	.describe = describe,
-	.destroy = destroy_nothing,
 	.limiters = { &card.dev.limit },
 	.nr_limiters = 1,
 };
