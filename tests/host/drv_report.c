@@ -3,7 +3,10 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <time.h>
+
+#include "vmm/vhost_frontend.h"
 
 const char *drv_name = "drv";
 
@@ -31,6 +34,20 @@ void drv_check(int *failures, bool ok, const char *fmt, ...)
 	va_end(ap);
 	if (!ok)
 		(*failures)++;
+}
+
+int drv_finish(struct vu_frontend *fe, pid_t card_pid, int *failures)
+{
+	int status;
+
+	vu_fe_close(fe);
+	if (card_pid > 0) {
+		waitpid(card_pid, &status, 0);
+		drv_check(failures, WIFEXITED(status) && WEXITSTATUS(status) == 0,
+			  "card exits cleanly when the front-end goes away (status 0x%x)", status);
+	}
+	printf("%d failed\n", *failures);
+	return *failures ? 1 : 0;
 }
 
 uint64_t drv_now_ms(void)

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* The driver's name for drv_die's lines ("vurng-drv"); set by main. */
 extern const char *drv_name;
@@ -14,6 +15,12 @@ void drv_die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)
 /* One check's line; a failed one counts in *failures. */
 void drv_check(int *failures, bool ok, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+struct vu_frontend;
+/* The end of a run: closes fe and, for a card the driver started
+ * (card_pid > 0), checks that it exits with status 0 once its front-end
+ * is gone; prints the failures' count and returns the driver's exit
+ * status (1 if any check failed). */
+int drv_finish(struct vu_frontend *fe, pid_t card_pid, int *failures);
 /* CLOCK_MONOTONIC in milliseconds, for timeouts and rates. */
 uint64_t drv_now_ms(void);
 

@@ -23,7 +23,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -605,13 +604,5 @@ int main(int argc, char **argv)
 		else if (!strcmp(*t, "stats")) test_stats(&d);
 		else drv_die(2, "unknown test %s", *t);
 	}
-	vu_fe_close(&d.fe);
-	if (d.card_pid > 0) {
-		int status;
-		waitpid(d.card_pid, &status, 0);
-		drv_check(&d.failures, WIFEXITED(status) && WEXITSTATUS(status) == 0,
-		      "card exits cleanly when the front-end goes away (status 0x%x)", status);
-	}
-	printf("%d failed\n", d.failures);
-	return d.failures ? 1 : 0;
+	return drv_finish(&d.fe, d.card_pid, &d.failures);
 }
