@@ -3,14 +3,14 @@
 void card_limiter_init(struct card_limiter *l, const struct rate_limiter *cfg)
 {
 	pthread_mutex_init(&l->lock, NULL);
-	rl_init(&l->rl, cfg, card_limiter_now());
+	rl_init(&l->rl, cfg, rl_now());
 	l->on = rl_active(&l->rl);
 }
 
 void card_limiter_set(struct card_limiter *l, const struct rate_limiter *cfg)
 {
 	pthread_mutex_lock(&l->lock);
-	rl_init(&l->rl, cfg, card_limiter_now());
+	rl_init(&l->rl, cfg, rl_now());
 	l->on = rl_active(&l->rl);
 	pthread_mutex_unlock(&l->lock);
 }

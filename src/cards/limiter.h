@@ -9,7 +9,6 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <time.h>
 
 #include "iface/ratelimit.h"
 
@@ -21,15 +20,6 @@ struct card_limiter {
 	struct ratelimit rl;
 };
 
-/* The clock limiters run on. */
-static inline uint64_t card_limiter_now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
-
 /* From the card's options (NULL: no limit). */
 void card_limiter_init(struct card_limiter *l, const struct rate_limiter *cfg);
 
@@ -37,7 +27,7 @@ void card_limiter_init(struct card_limiter *l, const struct rate_limiter *cfg);
  * replace the old ones and start full, as Firecracker's update does. */
 void card_limiter_set(struct card_limiter *l, const struct rate_limiter *cfg);
 
-/* One request or frame of bytes at time now (card_limiter_now): true if
+/* One request or frame of bytes at time now (rl_now): true if
  * it may go, else false with *wait_ns until it may (rl_reduce). */
 bool card_limiter_take(struct card_limiter *l, uint64_t bytes, uint64_t now,
 		       uint64_t *wait_ns);

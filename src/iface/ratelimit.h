@@ -27,6 +27,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "iface/rate_limit.h"
 
@@ -42,6 +43,15 @@ struct rl_bucket {
 struct ratelimit {
 	struct rl_bucket bw, ops;
 };
+
+/* The clock the buckets run on (a caller's `now`): CLOCK_MONOTONIC, ns. */
+static inline uint64_t rl_now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
 
 /* Sets up rl at time now from cfg (NULL, or buckets not set or not
  * limiting per token_bucket_limits: no limit). Buckets start full. */

@@ -3,16 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
-
-static uint64_t now_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
 
 int serial_out_open(struct serial_out *s, const struct serial_config *c, struct azerr *e)
 {
@@ -20,7 +11,7 @@ int serial_out_open(struct serial_out *s, const struct serial_config *c, struct 
 
 	memset(s, 0, sizeof(*s));
 	s->fd = -1;
-	rl_init(&s->rl, &bytes, now_ns());
+	rl_init(&s->rl, &bytes, rl_now());
 	s->limited = rl_active(&s->rl);
 	if (c->out_path &&
 	    (s->fd = open(c->out_path, O_RDWR | O_CREAT | O_APPEND | O_NONBLOCK | O_CLOEXEC,
@@ -34,7 +25,7 @@ bool serial_out_allow(void *ctx)
 	struct serial_out *s = ctx;
 	uint64_t wait;
 
-	if (!s->limited || rl_reduce(&s->rl, 1, 0, now_ns(), &wait))
+	if (!s->limited || rl_reduce(&s->rl, 1, 0, rl_now(), &wait))
 		return true;
 	s->dropped++;
 	return false;

@@ -108,7 +108,7 @@ static bool admit(struct net_pair *p, struct card_limiter *l, uint64_t bytes,
 
 	if (!l->on)
 		return true;
-	now = card_limiter_now();
+	now = rl_now();
 	if (card_limiter_take(l, bytes, now, &wait))
 		return true;
 	*until = now + wait;
@@ -378,7 +378,7 @@ static struct timespec *limit_timeout(const struct net_pair *p, struct timespec 
 		until = p->tx_until;
 	if (!until)
 		return NULL;
-	now = card_limiter_now();
+	now = rl_now();
 	left = until > now ? until - now : 0;
 	ts->tv_sec = (time_t)(left / 1000000000u);
 	ts->tv_nsec = (long)(left % 1000000000u);
@@ -392,7 +392,7 @@ static void limit_expire(struct net_pair *p)
 
 	if (!p->rx_until && !p->tx_until)
 		return;
-	now = card_limiter_now();
+	now = rl_now();
 	if (p->rx_until && now >= p->rx_until) {
 		p->rx_until = 0;
 		p->run[NET_RXQ] = true;

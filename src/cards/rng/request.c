@@ -56,7 +56,7 @@ static bool admit(struct rng_server *s, const struct virtq_chain *c, uint64_t *w
 {
 	if (c->nr_out || !c->in_len)
 		return true;
-	return card_limiter_take(s->limit, c->in_len, card_limiter_now(), wait_ns);
+	return card_limiter_take(s->limit, c->in_len, rl_now(), wait_ns);
 }
 
 enum rng_serve_result rng_serve(struct rng_server *s, struct virtq *q, uint64_t *wait_ns)
