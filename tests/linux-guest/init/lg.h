@@ -83,6 +83,21 @@ bool icmp_echo(int icmp, const struct sockaddr_in *to, uint16_t id, uint16_t seq
  * AF_INET socket); false with the reason on l. */
 bool net_bring_up(struct line *l, int sock);
 
+/* vsock (vsock.c), for the vsock and vsnap checks. Each exchange is a line
+ * of VSOCK_MSG_LEN bytes, with the host's helper (lib/vsock-host.py); its
+ * result goes on l under key: key=PORT:BYTES, or key_what=why (failed). */
+#define VSOCK_MSG_LEN 20000
+/* lg.vsock_cid, lg.vsock_out and lg.vsock_in; false (on l) if one is bad. */
+bool vsock_params(struct line *l, uint64_t *cid, uint32_t *out, uint32_t *in);
+/* Connects to the host's port, sends a line and reads it back upper-cased:
+ * the connection, still open, or -1. */
+int vsock_exchange_out(struct line *l, const char *key, uint32_t port);
+/* A socket listening on port (says "LINUX vsock-listen PORT"), or -1. */
+int vsock_listen(struct line *l, const char *key, uint32_t port);
+/* Accepts one host connection on lfd within a minute, reads its line
+ * ("host-...") and echoes it; true when it did. */
+bool vsock_echo_in(struct line *l, const char *key, int lfd, uint32_t port);
+
 /* Loads the kernel modules a stock kernel needs (LINUX_GUEST=stock). */
 void modules_load(void);
 
