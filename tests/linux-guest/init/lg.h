@@ -67,6 +67,7 @@ bool check_snap(void);
 bool check_smp(void);
 bool check_acpi(void);
 bool check_vsock(void);
+bool check_vsnap(void);
 bool check_rng(void);
 bool check_mmds(void);
 bool check_fio(void);

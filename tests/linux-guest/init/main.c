@@ -29,6 +29,7 @@ static const struct {
 	{ "smp", check_smp },
 	{ "acpi", check_acpi },
 	{ "vsock", check_vsock },
+	{ "vsnap", check_vsnap },
 	{ "rng", check_rng },
 	{ "mmds", check_mmds },
 	{ "fio", check_fio },
