@@ -9,11 +9,12 @@
 #          [--machine q35|microvm] [--tcg] [--timeout SECONDS]
 #          [--log FILE] [--azote PATH] [--append ARGS] [--quiet]
 #          [--wrong LIST] [--transport pci|mmio] [--reboot k|default|poweroff]
-#          [--vmm-arg ARG]... [--when LINE COMMAND] [--vsock] [--mmds V1|V2]
-#          [--rng] [--fio OPTIONS] [--print-command]
+#          [--vmm-arg ARG]... [--when LINE COMMAND] [--vsock]
+#          [--vsock-moved NEW_UDS] [--mmds V1|V2] [--rng] [--fio OPTIONS]
+#          [--print-command]
 #
 # --checks   comma list of boot,blk,blkro,blkgrow,net,snap,irq,smp,acpi,
-#            vsock,rng,mmds,fio (default: boot); blkgrow (lg.blkgrow= in --append) waits for
+#            vsock,vsnap,rng,mmds,fio (default: boot); blkgrow (lg.blkgrow= in --append) waits for
 #            --when's COMMAND to grow its disk; snap (lg.snap= in --append,
 #            after net) is snapshotted by the host while it writes;
 #            run irq after blk/net: it needs their I/O to see counts rise;
@@ -57,6 +58,11 @@
 # --vsock    azote only: a vsock device (--vsock cid=3,uds=...) and the
 #            host's part of the vsock check (lib/vsock-host.py), which must
 #            pass too; needs a kernel with virtio-vsock (stock)
+# --vsock-moved  --vsock, whose host side is the vsnap check's: the VM
+#            snapshotted after "LINUX vsnap-go" and loaded into a VMM whose
+#            vsock serves NEW_UDS (vsock_override; its directory must let
+#            the card in); the host side serves the old path before, the
+#            new one after, and checks the old one is left alone
 # --rng      an entropy device (azote: --rng; QEMU: virtio-rng on
 #            /dev/urandom) for the rng check, which reads 4096 bytes of
 #            /dev/hwrng; needs a kernel with virtio-rng (stock)
@@ -88,7 +94,7 @@ root=$(cd "$here/../.." && pwd)
 vmm=qemu kernel=vmlinux checks=boot memory=128M cpus=1 machine=q35 tcg=0
 timeout=240 silent_limit=120 log= azote=${AZOTE:-$root/build/azote} append= quiet=0 net=0 wrong=,
 transport=pci reboot=k when_line= when_cmd= extra_vmm_args=()
-drives=() vsock=0 rng=0 mmds= print_cmd=0 fio=
+drives=() vsock=0 vsock_moved= rng=0 mmds= print_cmd=0 fio=
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -112,6 +118,7 @@ while [ $# -gt 0 ]; do
 	--vmm-arg) extra_vmm_args+=("$2"); shift ;;
 	--when) when_line=$2; when_cmd=$3; shift 2 ;;
 	--vsock) vsock=1 ;;
+	--vsock-moved) vsock=1 vsock_moved=$2; shift ;;
 	--rng) rng=1 ;;
 	--mmds) mmds=$2; shift ;;
 	--fio) fio=$2; shift ;;
@@ -370,7 +377,7 @@ pid=$!
 exec 8> "$tmp/stdin"	# the VMM's stdin stays open: the guest reads from it
 if [ "$vsock" -eq 1 ]; then
 	/usr/bin/python3 "$here/lib/vsock-host.py" "$tmp/v.sock" 5000 5001 "$timeout" \
-		> "$tmp/vsock-host" 2>&1 &
+		${vsock_moved:+"$vsock_moved"} > "$tmp/vsock-host" 2>&1 &
 	vsock_pid=$!
 fi
 
