@@ -1,7 +1,8 @@
 # shellcheck shell=bash
-# Test 91 (sourced after itest.sh and tests/lib/snapshot-api.sh): the Linux
-# guest snapshotted while it writes its disk and pings the host, then
-# loaded in a new azote process.
+# Tests 91 and 94 (sourced after itest.sh and tests/lib/snapshot-api.sh):
+# the Linux guest snapshotted while it works (91: writes its disk and pings
+# the host; 94: holds a vsock connection), then loaded in a new azote
+# process.
 #
 # run.sh runs one VMM and judges its console; here that VMM is a wrapper
 # ($TMP/azote): azote with an API socket and, once the test has
@@ -11,16 +12,15 @@
 # (snap_lazy). run.sh sees the guest's lines go on, and the second azote's
 # exit status.
 
-# lg_snapshot_restore BLOCKS RUN.SH-ARGS...: one such run, with the checks
-# boot,net,snap on a 64 MiB disk, the snap loop BLOCKS blocks long; the
-# checks the guest and the host make afterwards.
-lg_snapshot_restore() {
-	local blocks=$1 rpid rc n console
+# lg_snap_start GO_LINE RUN.SH-ARGS...: run.sh in the background (its
+# output in $TMP/out, the console in $TMP/console) on that wrapper, until
+# the console shows GO_LINE; sets LG_SNAP_PID (run.sh's) and
+# LG_SNAP_CONSOLE (the console as it is written).
+lg_snap_start() {
+	local go=$1
 	shift
 	rm -rf "$TMP/go" "$TMP/restore" "$TMP/a.sock" "$TMP/b.sock" "$TMP/b.pid" "$TMP/vm.snap" \
 		"$TMP/vm.mem"
-	rm -f "$TMP/rw.img"
-	truncate -s 64M "$TMP/rw.img"
 	cat >"$TMP/azote" <<SH
 #!/usr/bin/env bash
 (echo "\$BASHPID" >"$TMP/a.pid"; exec "$AZOTE" --api-sock "$TMP/a.sock" --log-path "$TMP/a.log" "\$@")
@@ -30,29 +30,60 @@ echo "\$\$" >"$TMP/b.pid"
 exec "$AZOTE" --api-sock "$TMP/b.sock" --log-path "$TMP/b.log"
 SH
 	chmod +x "$TMP/azote"
-	"$LG_RUN" --vmm azote --azote "$TMP/azote" --net --drive "$TMP/rw.img" \
-		--checks boot,net,snap --append "lg.snap=vda:$blocks" --log "$TMP/console" \
-		--when 'LINUX snap-go' "echo \"\$LG_CONSOLE\" >$TMP/go.new && mv $TMP/go.new $TMP/go" \
+	"$LG_RUN" --vmm azote --azote "$TMP/azote" --log "$TMP/console" \
+		--when "$go" "echo \"\$LG_CONSOLE\" >$TMP/go.new && mv $TMP/go.new $TMP/go" \
 		"$@" >"$TMP/out" 2>&1 &
-	rpid=$!
-	kill_at_exit "$rpid" TERM
-	wait_for "$TMP/go" . 600 || { cat "$TMP/out"; die "no LINUX snap-go from the guest"; }
-	console=$(cat "$TMP/go")
-	wait_for "$console" 'LINUX snap-wrote 2' 120 || die "the guest's loop did not get to block 2"
+	LG_SNAP_PID=$!
+	kill_at_exit "$LG_SNAP_PID" TERM
+	wait_for "$TMP/go" . 600 || { cat "$TMP/out"; die "no $go from the guest"; }
+	LG_SNAP_CONSOLE=$(cat "$TMP/go")
+}
 
-	echo "--- paused, snapshotted, killed mid-loop; a new azote loads it"
+# lg_snap_take: the first azote paused, snapshotted and killed (the wrapper
+# then starts the second).
+lg_snap_take() {
 	API_SOCK=$TMP/a.sock
 	snap_create "$TMP/vm.snap" "$TMP/vm.mem"
-	n=$(grep -ao 'LINUX snap-wrote [0-9]*' "$console" | tail -n 1 | awk '{print $3}')
 	touch "$TMP/restore"
 	snap_kill "$(cat "$TMP/a.pid")"
+}
+
+# lg_snap_load [MORE]: the snapshot loaded into the second azote, resumed,
+# lazily (checked); MORE: more of the load's body.
+lg_snap_load() {
 	API_SOCK=$TMP/b.sock
-	wait_socket "$API_SOCK" && snap_load "$TMP/vm.snap" "$TMP/vm.mem" '"resume_vm": true' &&
+	wait_socket "$API_SOCK" &&
+		snap_load "$TMP/vm.snap" "$TMP/vm.mem" "\"resume_vm\": true${1:+, $1}" &&
 		snap_lazy "$(cat "$TMP/b.pid")"
-	rc=0
-	wait "$rpid" || rc=$?
+}
+
+# lg_snap_end: run.sh's end, its output shown; a check that every check
+# passed and the restored azote ended with status 0.
+lg_snap_end() {
+	local rc=0
+	wait "$LG_SNAP_PID" || rc=$?
 	cat "$TMP/out"
 	expect_eq "run.sh: every check passed, the restored azote ended with status 0" "$rc" 0
+}
+
+# lg_snapshot_restore BLOCKS RUN.SH-ARGS...: one such run, with the checks
+# boot,net,snap on a 64 MiB disk, the snap loop BLOCKS blocks long; the
+# checks the guest and the host make afterwards.
+lg_snapshot_restore() {
+	local blocks=$1 n
+	shift
+	rm -f "$TMP/rw.img"
+	truncate -s 64M "$TMP/rw.img"
+	lg_snap_start 'LINUX snap-go' --net --drive "$TMP/rw.img" --checks boot,net,snap \
+		--append "lg.snap=vda:$blocks" "$@"
+	wait_for "$LG_SNAP_CONSOLE" 'LINUX snap-wrote 2' 120 ||
+		die "the guest's loop did not get to block 2"
+
+	echo "--- paused, snapshotted, killed mid-loop; a new azote loads it"
+	lg_snap_take
+	n=$(grep -ao 'LINUX snap-wrote [0-9]*' "$LG_SNAP_CONSOLE" | tail -n 1 | awk '{print $3}')
+	lg_snap_load
+	lg_snap_end
 	if [ "$n" -lt $((blocks - 1)) ]; then
 		pass "snapshotted after block $n of $blocks"
 	else
