@@ -31,11 +31,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	vm_config_free(&cfg);
 
 	vm_config_init(&cfg);
-	if (!api_snapshot_config_parse((const char *)data, size, "fuzz", &cfg, &e)) {
+	if (!api_snapshot_config_parse((const char *)data, size, "fuzz", NULL, &cfg, &e)) {
 		char *json = api_snapshot_config_json(&cfg, &e);
 		struct vm_config again;
 		vm_config_init(&again);
-		if (json && api_snapshot_config_parse(json, strlen(json), "again", &again, &e))
+		if (json && api_snapshot_config_parse(json, strlen(json), "again", NULL, &again, &e))
 			abort();
 		free(json);
 		vm_config_free(&again);

@@ -106,10 +106,11 @@ int api_mmds_load_file(struct api *api, const char *path, struct azerr *e);
 /* Snapshots (docs/snapshot.md, "The configuration"): cfg as the JSON a
  * snapshot records (malloc'd; NULL with e set when it cannot be recorded),
  * and that JSON back into cfg (vm_config_init'ed), through the same checks
- * as the API's bodies: drive images must exist. name: the snapshot, for
- * messages. */
+ * as the API's bodies: drive images must exist, a vsock's socket must not.
+ * name: the snapshot, for messages; vsock_uds: the vsock's socket instead
+ * of the recorded one (Firecracker's vsock_override), or NULL. */
 char *api_snapshot_config_json(const struct vm_config *cfg, struct azerr *e);
 int api_snapshot_config_parse(const char *json, size_t len, const char *name,
-			      struct vm_config *cfg, struct azerr *e);
+			      const char *vsock_uds, struct vm_config *cfg, struct azerr *e);
 
 #endif

@@ -31,12 +31,6 @@ int api_start_locked(struct api *api, struct azerr *e);
 /* The VM runs (InstanceStart) or was restored (paused or running): the
  * state, the started eventfd, the periodic metrics. */
 void api_started_locked(struct api *api, enum api_state state);
-/* PUT /snapshot/load and --restore (op_snapshot.c): req's paths, backend
- * and resume (its configure hook is set here). overrides: the request's
- * network_overrides or NULL; track_dirty: 0, 1, or -1 for the snapshot's
- * own setting. */
-int api_snapshot_load_locked(struct api *api, struct snapshot_load_req *req,
-			     const json_t *overrides, int track_dirty, struct azerr *e);
 
 /* What a body_op's apply returns, beside 0 and -1, when the body is too
  * large for its resource (the MMDS data store limit): status 413. */

@@ -10,6 +10,7 @@
 #include "api/res_internal.h"
 #include "common/log.h"
 #include "common/netaddr.h"
+#include "iface/card.h"
 
 /* ---- create ---- */
 
@@ -80,6 +81,7 @@ static const struct jfield load_fields[] = {
 	{ "track_dirty_pages", JT_BOOL, false, 0 },
 	{ "resume_vm", JT_BOOL, false, 0 },
 	{ "network_overrides", JT_ARRAY, false, 0 },
+	{ "vsock_override", JT_OBJECT, false, 0 },
 };
 
 static const struct jfield backend_fields[] = {
@@ -110,6 +112,25 @@ static int overrides_check(const json_t *list, struct azerr *e)
 	return 0;
 }
 
+static const struct jfield vsock_override_fields[] = {
+	{ "uds_path", JT_STRING, true, 0 },
+};
+
+/* The new socket's form; whether it is free is checked with the recorded
+ * vsock (res_vsock), once the snapshot is read. */
+static int vsock_override_check(const json_t *o, struct azerr *e)
+{
+	const char *uds = jstr(o, "uds_path"), *why;
+
+	if (jcheck(o, "vsock_override", JFIELDS(vsock_override_fields), e) ||
+	    res_check_path_string(uds, "vsock_override.uds_path", e))
+		return -1;
+	if ((why = card_vsock_uds_problem(uds)))
+		return azerr_set(e, "invalid value for field `vsock_override.uds_path`: "
+				 "`%.200s` is %s", uds, why);
+	return 0;
+}
+
 static int load_check(const json_t *body, struct azerr *e)
 {
 	const json_t *backend = json_object_get(body, "mem_backend");
@@ -131,15 +152,20 @@ static int load_check(const json_t *body, struct azerr *e)
 	if (jhas(body, "mem_file_path") &&
 	    res_check_path_string(jstr(body, "mem_file_path"), "mem_file_path", e))
 		return -1;
+	if (jhas(body, "vsock_override") &&
+	    vsock_override_check(json_object_get(body, "vsock_override"), e))
+		return -1;
 	return jhas(body, "network_overrides") ?
 		overrides_check(json_object_get(body, "network_overrides"), e) : 0;
 }
 
 /* What the recorded configuration gets from the request: new TAPs for
- * interfaces (network_overrides), and dirty page tracking; and from this
- * process, the serial console's settings (PUT /serial before the load). */
+ * interfaces (network_overrides), a new socket for the vsock
+ * (vsock_override), and dirty page tracking; and from this process, the
+ * serial console's settings (PUT /serial before the load). */
 struct load_args {
 	const json_t *overrides;    /* NULL: none */
+	const char *vsock_uds;      /* NULL: as recorded */
 	int track_dirty;            /* -1: as recorded */
 	const struct serial_config *serial;
 };
@@ -151,7 +177,7 @@ static int configure(void *arg, const char *json, size_t len, const char *name,
 	const json_t *o;
 	size_t i;
 
-	if (api_snapshot_config_parse(json, len, name, cfg, e))
+	if (api_snapshot_config_parse(json, len, name, a->vsock_uds, cfg, e))
 		return -1;
 	json_array_foreach(a->overrides, i, o) {
 		int n = vm_config_find(cfg, &vm_nets, jstr(o, "iface_id"));
@@ -169,11 +195,13 @@ static int configure(void *arg, const char *json, size_t len, const char *name,
 	return res_strdup(&cfg->serial.out_path, a->serial->out_path, e);
 }
 
-int api_snapshot_load_locked(struct api *api, struct snapshot_load_req *req,
-			     const json_t *overrides, int track_dirty, struct azerr *e)
+/* PUT /snapshot/load and --restore: req's paths, backend and resume (its
+ * configure hook is set here), and what args changes in the recorded
+ * configuration (its serial, this process's, is set here). */
+static int load_locked(struct api *api, struct snapshot_load_req *req, struct load_args *args,
+		       struct azerr *e)
 {
 	struct vm_config old = api->cfg;
-	struct load_args args = { overrides, track_dirty, &old.serial };
 	struct azerr why;
 
 	if (api->state != API_NOT_STARTED)
@@ -186,8 +214,9 @@ int api_snapshot_load_locked(struct api *api, struct snapshot_load_req *req,
 	/* The machine becomes the snapshot's, in api->cfg itself (the VMM
 	 * keeps a pointer to it, as after start); the logger and metrics stay
 	 * this process's. On failure the old configuration comes back. */
+	args->serial = &old.serial;
 	req->configure = configure;
-	req->arg = &args;
+	req->arg = args;
 	vm_config_init(&api->cfg);
 	if (api->p.ops->snapshot_load(api->p.ctx, req, &api->cfg, &why)) {
 		vm_config_free(&api->cfg);
@@ -221,9 +250,13 @@ static int apply_load(struct api *api, const json_t *body, struct azerr *e)
 	if (jbool(body, "enable_diff_snapshots", false))
 		log_warn("PUT /snapshot/load: mem_file_path and enable_diff_snapshots fields "
 			 "are deprecated.");
-	return api_snapshot_load_locked(api, &req, json_object_get(body, "network_overrides"),
-					jbool(body, "track_dirty_pages", false) ||
-					jbool(body, "enable_diff_snapshots", false), e);
+	struct load_args args = {
+		.overrides = json_object_get(body, "network_overrides"),
+		.vsock_uds = jstr(json_object_get(body, "vsock_override"), "uds_path"),
+		.track_dirty = jbool(body, "track_dirty_pages", false) ||
+			       jbool(body, "enable_diff_snapshots", false),
+	};
+	return load_locked(api, &req, &args, e);
 }
 
 const struct body_op op_snapshot_load = { .check = load_check, .when = PRE_BOOT,
@@ -235,10 +268,11 @@ int api_snapshot_load(struct api *api, const char *snap_path, const char *mem_pa
 	struct snapshot_load_req req = {
 		.snapshot_path = snap_path, .mem_path = mem_path, .resume = resume,
 	};
+	struct load_args args = { .track_dirty = -1 };
 	int ret;
 
 	pthread_mutex_lock(&api->lock);
-	ret = api_snapshot_load_locked(api, &req, NULL, -1, e);
+	ret = load_locked(api, &req, &args, e);
 	pthread_mutex_unlock(&api->lock);
 	return ret;
 }

@@ -53,20 +53,17 @@ char *api_snapshot_config_json(const struct vm_config *cfg, struct azerr *e)
 				  cfg->nets[i].id);
 			return NULL;
 		}
-	/* The vsock card's connections are host sockets no snapshot holds;
-	 * Firecracker resets them on restore, azote does not restore the
-	 * device yet (docs/snapshot.md). */
-	if (cfg->nr_vsocks) {
-		azerr_set(e, "azote cannot snapshot a microVM with a vsock device yet");
-		return NULL;
-	}
 	json_t *root = export_vm_config(cfg);
 	char *s = NULL;
 
 	if (root) {
-		json_object_del(root, "vsock");
 		/* Absent rather than null without one: the configuration of a
-		 * snapshot without an entropy device is what it always was. */
+		 * snapshot without a vsock or an entropy device is what it
+		 * always was. (A vsock's connections are host sockets no
+		 * snapshot holds: the restored card resets them, as
+		 * Firecracker's device does; docs/card-vsock.md.) */
+		if (!cfg->nr_vsocks)
+			json_object_del(root, "vsock");
 		if (!cfg->nr_rngs)
 			json_object_del(root, "entropy");
 		json_object_del(root, "logger");
@@ -87,6 +84,7 @@ static const struct jfield top_fields[] = {
 	{ "network-interfaces", JT_ARRAY, true, 0 },
 	{ "mmds-config", JT_OBJECT, false, 0 },
 	{ "entropy", JT_OBJECT, false, 0 },
+	{ "vsock", JT_OBJECT, false, 0 },
 	{ "azote", JT_OBJECT, true, 0 },
 };
 
@@ -130,8 +128,8 @@ static int apply_each(const json_t *v, const struct resource *res, const char *k
 /* A section a snapshot may leave out: MMDS's settings (the machine's; its
  * document is not: Firecracker keeps the version, address and interfaces
  * across a snapshot, and the data store starts empty, its
- * mmds-user-guide.md, "Snapshotting considerations"), the entropy
- * device. */
+ * mmds-user-guide.md, "Snapshotting considerations"), the vsock and the
+ * entropy device. */
 static int take_optional(const json_t *v, const struct resource *res, const char *key,
 			 struct vm_config *cfg, struct azerr *e)
 {
@@ -203,8 +201,23 @@ static int take_extras(const json_t *x, struct vm_config *cfg, struct azerr *e)
 	return 0;
 }
 
+/* Firecracker's vsock_override: the recorded vsock with another socket,
+ * which is then checked as a PUT /vsock's would be (the recorded path may
+ * still be the old process's). */
+static int override_vsock(json_t *root, const char *uds, struct azerr *e)
+{
+	json_t *v = json_object_get(root, "vsock");
+
+	if (!uds)
+		return 0;
+	if (!json_is_object(v))
+		return azerr_set(e, "vsock_override: the snapshot has no vsock device");
+	return json_object_set_new(v, "uds_path", json_string(uds)) ?
+		azerr_set(e, "out of memory") : 0;
+}
+
 int api_snapshot_config_parse(const char *json, size_t len, const char *name,
-			      struct vm_config *cfg, struct azerr *e)
+			      const char *vsock_uds, struct vm_config *cfg, struct azerr *e)
 {
 	struct azerr why;
 	json_t *root = jparse(json, len, &why);
@@ -214,6 +227,8 @@ int api_snapshot_config_parse(const char *json, size_t len, const char *name,
 		return azerr_set(e, "%s: its configuration is not JSON: %s", name, why.msg);
 	if (jcheck(root, "", JFIELDS(top_fields), &why))
 		azerr_set(e, "%s: its configuration: %s", name, why.msg);
+	else if (override_vsock(root, vsock_uds, &why))
+		azerr_set(e, "%s: %s", name, why.msg);
 	else if (apply_each(json_object_get(root, "machine-config"), &res_machine_config,
 			    "machine-config", cfg, &why) ||
 		 apply_each(json_object_get(root, "drives"), &res_drive, "drives", cfg, &why) ||
@@ -223,6 +238,7 @@ int api_snapshot_config_parse(const char *json, size_t len, const char *name,
 			       "mmds-config", cfg, &why) ||
 		 take_optional(json_object_get(root, "entropy"), &res_entropy, "entropy", cfg,
 			       &why) ||
+		 take_optional(json_object_get(root, "vsock"), &res_vsock, "vsock", cfg, &why) ||
 		 take_boot_source(json_object_get(root, "boot-source"), cfg, &why) ||
 		 take_extras(json_object_get(root, "azote"), cfg, &why))
 		azerr_set(e, "%s: its configuration: %s", name, why.msg);

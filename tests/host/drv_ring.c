@@ -63,6 +63,13 @@ int drv_vq_init(struct drv_vq *q, struct drv_mem *m, unsigned num, bool event_id
 	return q->kickfd < 0 || q->callfd < 0 ? -1 : 0;
 }
 
+void drv_vq_set_base(struct drv_vq *q, uint16_t base)
+{
+	q->avail_idx = q->last_used = q->kicked_at = base;
+	q->avail->idx = base;
+	q->used->idx = base;
+}
+
 int drv_vq_take(struct drv_vq *q, unsigned k, uint16_t *dst)
 {
 	if (!k || k > q->nr_free)

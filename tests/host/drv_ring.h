@@ -54,6 +54,10 @@ struct drv_vq {
 
 int drv_vq_init(struct drv_vq *q, struct drv_mem *m, unsigned num, bool event_idx);
 
+/* Rings a driver used before (a restored guest's): both indices at base,
+ * before the ring is handed to the back-end (vu_fe_vring.base too). */
+void drv_vq_set_base(struct drv_vq *q, uint16_t base);
+
 /* Posts a chain of n buffers (indirect: through one indirect table at
  * itable_gpa). Returns the head, or -1 without enough free descriptors. */
 int drv_vq_add(struct drv_vq *q, const struct drv_buf *b, unsigned n,

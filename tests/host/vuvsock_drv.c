@@ -4,12 +4,14 @@
  * the driver plays the guest's virtio-vsock driver on the three rings
  * while it plays the host's programs on the Unix sockets.
  *
- *   vuvsock-drv --uds PATH [--cid N] [--timeout MS] TEST... -- CARD ARGS...
+ *   vuvsock-drv --uds PATH [--cid N] [--timeout MS] [--base N] TEST... -- CARD ARGS...
  *
  * The card is started as azote does ("{fd}", "{stats}" as vublk-drv).
+ * --base N hands it rings at index N, as after a snapshot's restore.
  * Tests: config host-connect host-refused guest-connect guest-refused
- * credit overrun hostile seccomp stats. Prints one line per check; exits
- * 0 when all pass, 1 on a failed check, 2 on a setup error. */
+ * credit overrun hostile seccomp stats takeover (with --base: the card's
+ * TRANSPORT_RESET first). Prints one line per check; exits 0 when all
+ * pass, 1 on a failed check, 2 on a setup error. */
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -37,6 +39,7 @@
 #define RX_BUF     (VSOCK_HDR_SIZE + 4096)
 #define TX_PAYLOAD VSOCK_MAX_PAYLOAD
 #define GUEST_BUF  (256u << 10)   /* the guest's buf_alloc unless a test says */
+#define EVT_BUFS   8              /* posted on the event ring, as Linux does */
 
 struct drv {
 	struct vu_frontend fe;
@@ -45,6 +48,7 @@ struct drv {
 	uint64_t rx_bufs, tx_hdr, tx_data, evt_bufs;
 	uint16_t rx_head_buf[VIRTQ_MAX_SIZE];
 	uint64_t cid;
+	uint16_t base;            /* the rings' first index */
 	const char *uds;
 	int timeout_ms;
 	pid_t card_pid;
@@ -236,17 +240,25 @@ static void test_config(struct drv *d)
 	      (unsigned long long)le64toh(cid), (unsigned long long)d->cid);
 }
 
-/* A host-initiated connection to guest port gport, accepted by the
- * guest: returns the host socket, *hport the port the card assigned. */
-static int host_initiated(struct drv *d, uint32_t gport, uint32_t *hport, const char *what)
+/* The host's "CONNECT gport" on a new connection to the card. */
+static int host_connect_to(struct drv *d, uint32_t gport)
 {
-	char line[32], want[32];
-	struct vsock_hdr h;
 	int fd = host_connect(d);
 
 	dprintf(fd, "CONNECT %u\n", gport);
+	return fd;
+}
+
+/* The guest accepts the card's REQUEST for the host's connection fd to
+ * guest port gport: *hport is the port the card assigned. */
+static void guest_accepts(struct drv *d, int fd, uint32_t gport, uint32_t *hport,
+			  const char *what)
+{
+	char line[32], want[32];
+	struct vsock_hdr h;
+
 	if (!expect(d, VSOCK_OP_REQUEST, UINT32_MAX, gport, &h, NULL, what))
-		return fd;
+		return;
 	drv_check(&d->failures, h.src_port >= (1u << 30), "%s: the card's port %u is at least 2^30", what,
 	      h.src_port);
 	*hport = h.src_port;
@@ -256,6 +268,15 @@ static int host_initiated(struct drv *d, uint32_t gport, uint32_t *hport, const 
 	line[n] = 0;
 	drv_check(&d->failures, !strcmp(line, want), "%s: the host reads '%.*s' (want '%.*s')", what,
 	      (int)strcspn(line, "\n"), line, (int)strcspn(want, "\n"), want);
+}
+
+/* A host-initiated connection to guest port gport, accepted by the
+ * guest: returns the host socket, *hport the port the card assigned. */
+static int host_initiated(struct drv *d, uint32_t gport, uint32_t *hport, const char *what)
+{
+	int fd = host_connect_to(d, gport);
+
+	guest_accepts(d, fd, gport, hport, what);
 	return fd;
 }
 
@@ -491,6 +512,64 @@ static void test_hostile(struct drv *d)
 		;
 }
 
+/* The card's next event within ms: its id, or -1. The buffer goes back
+ * to the ring only with give_back (the guest's driver refills it once it
+ * has handled the event, and kicks). */
+static int event_get(struct drv *d, int ms, bool give_back)
+{
+	uint64_t end = drv_now_ms() + (uint64_t)ms;
+	uint16_t id;
+	uint32_t len;
+
+	while (!drv_vq_get_used(&d->evt, &id, &len)) {
+		if (drv_now_ms() > end)
+			return -1;
+		usleep(10000);
+	}
+	if (id >= EVT_BUFS || len != VSOCK_EVENT_SIZE)
+		drv_die(1, "event ring: used entry %u of %u bytes", id, len);
+	uint32_t ev;
+	memcpy(&ev, drv_gpa(&d->mem, d->evt_bufs + 8u * id), sizeof(ev));
+	if (give_back) {
+		struct drv_buf b = { d->evt_bufs + 8u * id, 8, true };
+		drv_vq_add(&d->evt, &b, 1, 0);
+		drv_vq_kick(&d->evt);
+	}
+	return (int)le32toh(ev);
+}
+
+/* A card handed rings in use (--base): the guest is told to drop its
+ * connections before anything else, and hears nothing more until it has
+ * handled that; a card that ran its rings from 0 never says so. */
+static void test_takeover(struct drv *d)
+{
+	uint32_t hport = 0;
+
+	if (!d->base) {
+		drv_check(&d->failures, event_get(d, 300, true) < 0,
+			  "takeover: rings from 0: no event");
+		return;
+	}
+	int ev = event_get(d, d->timeout_ms, false);
+	drv_check(&d->failures, ev == VSOCK_EVENT_TRANSPORT_RESET,
+		  "takeover: the first event is TRANSPORT_RESET (got %d)", ev);
+	int fd = host_connect_to(d, 61);
+	expect_nothing(d, 300, "takeover: the host's connection before the guest took the reset");
+	/* The guest handles it: refills the event ring, and kicks. */
+	struct drv_buf b = { d->evt_bufs, 8, true };
+	drv_vq_add(&d->evt, &b, 1, 0);
+	drv_vq_kick(&d->evt);
+	guest_accepts(d, fd, 61, &hport, "takeover: then the host's connection");
+	/* Not 2^30, where a card that starts afresh begins: a restored
+	 * guest may still hold a socket the old card's first one named. */
+	drv_check(&d->failures, hport != (1u << 30),
+		  "takeover: the card's first port is not the old card's (%u)", hport);
+	close(fd);
+	if (expect(d, VSOCK_OP_SHUTDOWN, hport, 61, NULL, NULL, "takeover close"))
+		tx(d, mk(d, 61, hport, VSOCK_OP_RST, 0), NULL);
+	drv_check(&d->failures, event_get(d, 200, true) < 0, "takeover: one reset only");
+}
+
 static void test_seccomp(struct drv *d)
 {
 	if (d->card_pid <= 0)
@@ -539,10 +618,11 @@ static void setup(struct drv *d)
 	for (unsigned i = 0; i < 3; i++) {
 		if (drv_vq_init(qs[i], &d->mem, QSIZE, false))
 			drv_die(2, "rings: %s", strerror(errno));
+		drv_vq_set_base(qs[i], d->base);
 		struct vu_fe_vring v = {
 			.num = QSIZE, .desc = (uint64_t)qs[i]->desc,
 			.avail = (uint64_t)qs[i]->avail, .used = (uint64_t)qs[i]->used,
-			.kickfd = qs[i]->kickfd, .callfd = qs[i]->callfd,
+			.base = d->base, .kickfd = qs[i]->kickfd, .callfd = qs[i]->callfd,
 		};
 		if (vu_fe_vring_start(&d->fe, i, &v, &e))
 			drv_die(2, "%s", e.msg);
@@ -554,7 +634,7 @@ static void setup(struct drv *d)
 	for (unsigned s = 0; s < QSIZE; s++)
 		rx_post(d, s);
 	drv_vq_kick(&d->rx);
-	for (unsigned s = 0; s < 8; s++) {
+	for (unsigned s = 0; s < EVT_BUFS; s++) {
 		struct drv_buf b = { d->evt_bufs + 8 * s, 8, true };
 		drv_vq_add(&d->evt, &b, 1, 0);
 	}
@@ -568,6 +648,7 @@ int main(int argc, char **argv)
 		{ "uds", required_argument, NULL, 'u' },
 		{ "cid", required_argument, NULL, 'c' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "base", required_argument, NULL, 'b' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -580,6 +661,7 @@ int main(int argc, char **argv)
 		case 'u': d.uds = optarg; break;
 		case 'c': d.cid = strtoull(optarg, NULL, 0); break;
 		case 't': d.timeout_ms = atoi(optarg); break;
+		case 'b': d.base = (uint16_t)strtoul(optarg, NULL, 0); break;
 		default: drv_die(2, "bad arguments");
 		}
 	}
@@ -602,6 +684,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(*t, "hostile")) test_hostile(&d);
 		else if (!strcmp(*t, "seccomp")) test_seccomp(&d);
 		else if (!strcmp(*t, "stats")) test_stats(&d);
+		else if (!strcmp(*t, "takeover")) test_takeover(&d);
 		else drv_die(2, "unknown test %s", *t);
 	}
 	return drv_finish(&d.fe, d.card_pid, &d.failures);

@@ -5,13 +5,14 @@
 # guest-initiated <uds>_<port> connections, data both ways, shutdown and
 # RST, the guest's credit (a guest that does not read stalls only its own
 # connection; one that ignores the card's credit is reset), hostile
-# headers, the sandbox, and the card's refusals.
+# headers, the sandbox, the card's refusals, and a card handed rings in
+# use (a restored snapshot's: the guest drops its connections first).
 . "$(dirname "$0")/../lib/common.sh"
 
 CARD=$BUILD/azote-card-vsock
 DRV=$BUILD/tests/vuvsock-drv
 need_built "$CARD" "$DRV"
-ALL="config host-connect host-refused guest-connect guest-refused credit overrun hostile seccomp stats"
+ALL="config host-connect host-refused guest-connect guest-refused credit overrun hostile seccomp stats takeover"
 
 echo "--- card started by the driver"
 mkdir -m 0755 "$TMP/d1"
@@ -20,6 +21,12 @@ expect_ok "every test, card started as azote does" \
 	timeout 120 "$DRV" --uds "$TMP/d1/v.sock" --cid 3 $ALL \
 	-- "$CARD" --fd '{fd}' --stats-fd '{stats}' --cid 3 --uds "$TMP/d1/v.sock"
 [ ! -e "$TMP/d1/v.sock" ] || rm "$TMP/d1/v.sock"
+
+echo "--- rings handed over in use, as after a snapshot's restore"
+mkdir -m 0755 "$TMP/d5"
+expect_ok "a TRANSPORT_RESET first, nothing more until the guest took it, then as ever" \
+	timeout 120 "$DRV" --base 65000 --uds "$TMP/d5/v.sock" takeover host-connect \
+	guest-connect credit -- "$CARD" --fd '{fd}' --cid 3 --uds "$TMP/d5/v.sock"
 
 echo "--- a relative --uds, the largest CID"
 mkdir -m 0755 "$TMP/d2"

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "test_api_util.h"
 
@@ -79,11 +80,39 @@ static void test_create_states(void **state)
 	fx_assert_fault(f, "The requested operation is not supported after starting the microVM.");
 }
 
-/* A microVM with a vsock: its connections are host sockets no snapshot
- * holds, and the snapshot does not record the device: refused, named. */
-static void test_create_with_vsock(void **state)
+/* A fresh process's load of the last snapshot, with more of the body
+ * (a vsock_override): the status. */
+static int load_again(struct api_fixture *f, const char *more)
+{
+	char body[256];
+
+	fresh_api(f);
+	snprintf(body, sizeof(body), "{\"snapshot_path\": \"@/vm.snap\", "
+		 "\"mem_file_path\": \"@/vm.mem\"%s}", more);
+	return fx_req_at(f, "PUT", "/snapshot/load", body);
+}
+
+/* The restored vsock's socket, as GET /vm/config shows it. */
+static void assert_vsock_uds(struct api_fixture *f, const char *name)
+{
+	assert_int_equal(fx_req(f, "GET", "/vm/config", NULL), 200);
+	json_t *v = fx_json(f), *vs = json_object_get(v, "vsock");
+	const char *uds = json_string_value(json_object_get(vs, "uds_path"));
+
+	assert_int_equal(json_integer_value(json_object_get(vs, "guest_cid")), 3);
+	assert_non_null(uds);
+	assert_string_equal(strrchr(uds, '/') + 1, name);
+	json_decref(v);
+}
+
+/* A microVM with a vsock: the snapshot records the device (its
+ * connections are host sockets no snapshot holds: the restored card
+ * resets them), and a load binds its socket again, or another one
+ * (Firecracker's vsock_override), which must not exist yet. */
+static void test_vsock_round_trip(void **state)
 {
 	struct api_fixture *f = *state;
+	char path[128];
 
 	fx_configure(f);
 	assert_int_equal(fx_req_at(f, "PUT", "/vsock",
@@ -91,11 +120,48 @@ static void test_create_with_vsock(void **state)
 	assert_int_equal(fx_req(f, "PUT", "/actions", "{\"action_type\": \"InstanceStart\"}"),
 			 204);
 	assert_int_equal(fx_req(f, "PATCH", "/vm", "{\"state\": \"Paused\"}"), 204);
-	assert_int_equal(fx_req_at(f, "PUT", "/snapshot/create", create_body), 400);
-	fx_assert_fault(f, "Create snapshot error: azote cannot snapshot a microVM with a vsock "
-			"device yet");
-	assert_int_equal(f->fake.snapshot_creates, 0);
-	assert_int_equal(api_get_state(f->api), API_PAUSED);
+	assert_int_equal(fx_req_at(f, "PUT", "/snapshot/create", create_body), 204);
+	assert_non_null(strstr(f->fake.snap_config, "\"vsock\":{\"guest_cid\":3,"));
+
+	assert_int_equal(load_again(f, ""), 204);
+	assert_vsock_uds(f, "v.sock");
+	/* The old process's socket is still there: refused, as
+	 * Firecracker's bind fails, and nothing loaded. */
+	snprintf(path, sizeof(path), "%s/v.sock", f->dir);
+	fclose(fopen(path, "w"));
+	int loads = f->fake.snapshot_loads;
+	assert_int_equal(load_again(f, ""), 400);
+	fx_assert_fault(f, "Address in use");
+	assert_int_equal(f->fake.snapshot_loads, loads);
+	assert_int_equal(api_get_state(f->api), API_NOT_STARTED);
+	/* Elsewhere: the recorded path does not matter any more. */
+	assert_int_equal(load_again(f, ", \"vsock_override\": {\"uds_path\": \"@/w.sock\"}"),
+			 204);
+	assert_vsock_uds(f, "w.sock");
+	assert_int_equal(load_again(f, ", \"vsock_override\": {\"uds_path\": \"@/v.sock\"}"),
+			 400);
+	fx_assert_fault(f, "Address in use");
+	unlink(path);
+}
+
+/* vsock_override of a snapshot without one: refused, named; a snapshot
+ * without one records none. */
+static void test_vsock_override_without_vsock(void **state)
+{
+	struct api_fixture *f = *state;
+
+	fx_boot(f);
+	assert_int_equal(fx_req(f, "PATCH", "/vm", "{\"state\": \"Paused\"}"), 204);
+	assert_int_equal(fx_req_at(f, "PUT", "/snapshot/create", create_body), 204);
+	assert_null(strstr(f->fake.snap_config, "vsock"));
+	assert_int_equal(load_again(f, ", \"vsock_override\": {\"uds_path\": \"@/w.sock\"}"),
+			 400);
+	fx_assert_fault(f, "vsock_override: the snapshot has no vsock device");
+	assert_int_equal(load_again(f, ""), 204);
+	assert_int_equal(fx_req(f, "GET", "/vm/config", NULL), 200);
+	json_t *v = fx_json(f);
+	assert_true(json_is_null(json_object_get(v, "vsock")));
+	json_decref(v);
 }
 
 static void test_load_bodies(void **state)
@@ -115,6 +181,15 @@ static void test_load_bodies(void **state)
 		  "network_overrides[0].host_dev_name" },
 		{ "PUT", "/snapshot/load", "{\"snapshot_path\": \"@/s\", \"mem_file_path\": \"@/m\", "
 		  "\"resume_vm\": \"yes\"}", "resume_vm" },
+		{ "PUT", "/snapshot/load", "{\"snapshot_path\": \"@/s\", \"mem_file_path\": \"@/m\", "
+		  "\"vsock_override\": {}}", "missing field `vsock_override.uds_path`" },
+		{ "PUT", "/snapshot/load", "{\"snapshot_path\": \"@/s\", \"mem_file_path\": \"@/m\", "
+		  "\"vsock_override\": {\"uds_path\": 7}}", "vsock_override.uds_path" },
+		{ "PUT", "/snapshot/load", "{\"snapshot_path\": \"@/s\", \"mem_file_path\": \"@/m\", "
+		  "\"vsock_override\": {\"uds_path\": \"@/d/\"}}",
+		  "invalid value for field `vsock_override.uds_path`" },
+		{ "PUT", "/snapshot/load", "{\"snapshot_path\": \"@/s\", \"mem_file_path\": \"@/m\", "
+		  "\"vsock_override\": {\"uds_path\": \"@/v\", \"cid\": 4}}", "`vsock_override.cid`" },
 	};
 
 	FX_EXPECT_FAULTS(f, cases);
@@ -406,8 +481,10 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_create_states, api_fixture_setup,
 						api_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_create_with_vsock, api_fixture_setup,
+		cmocka_unit_test_setup_teardown(test_vsock_round_trip, api_fixture_setup,
 						api_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_vsock_override_without_vsock,
+						api_fixture_setup, api_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_load_bodies, api_fixture_setup,
 						api_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_round_trip, api_fixture_setup,

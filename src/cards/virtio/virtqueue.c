@@ -373,6 +373,11 @@ bool virtq_rearm_at(struct virtq *q, uint16_t idx)
 	return avail_idx(q) != idx;
 }
 
+void virtq_rearm_next(struct virtq *q)
+{
+	(void)virtq_rearm_at(q, avail_idx(q));
+}
+
 void virtq_suppress_kicks(struct virtq *q)
 {
 	/* Under EVENT_IDX the driver ignores the flags (§2.7.10); an

@@ -125,6 +125,11 @@ void virtq_log_write(struct virtq *q, const struct virtq_chain *c, uint64_t off,
  * the ring was found empty) and returns true if it already has. */
 bool virtq_rearm_at(struct virtq *q, uint16_t idx);
 
+/* Asks for a kick at the driver's next addition to the ring, however many
+ * entries it has made available already: for a device that waits for the
+ * driver to give a buffer back (vsock's event ring after an event). */
+void virtq_rearm_next(struct virtq *q);
+
 /* For a device that polls the ring: asks the driver not to kick until
  * virtq_rearm (VIRTQ_USED_F_NO_NOTIFY, or under EVENT_IDX an avail_event
  * left where it was). The driver may still kick; that is harmless. */

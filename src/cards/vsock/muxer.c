@@ -75,8 +75,10 @@ struct vsock_muxer {
 
 	/* The worker's own. */
 	struct virtq *ring[VSOCK_NR_RINGS];
-	bool ever_started;        /* a ring ran in this process */
+	unsigned seen;            /* bit i: ring i ran in this process */
+	bool took_over;           /* rings came in use: a restored guest's */
 	bool reset_owed;          /* TRANSPORT_RESET for the event ring */
+	bool reset_unacked;       /* sent; the guest has not refilled the ring */
 	struct vconn conns[VSOCK_MAX_CONNS];
 	unsigned nr_conns, rr;    /* rr: where the rx round-robin goes on */
 	uint32_t next_port;
@@ -125,6 +127,20 @@ static bool local_port_used(const struct vsock_muxer *m, uint32_t port)
 		if (m->conns[i].used && m->conns[i].c.local_port == port)
 			return true;
 	return false;
+}
+
+/* Where a card that takes over a restored guest's rings starts its ports
+ * (the one before the first): anywhere in [2^30, 2^31), from the time, so
+ * that its ports are not the old card's (Firecracker keeps its counter in
+ * the snapshot; a card has no state of its own there). */
+static uint32_t port_after_restore(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	uint64_t x = ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec) *
+		     0x9e3779b97f4a7c15ull;
+	return HOST_PORT_FIRST | (uint32_t)(x >> 34);
 }
 
 /* A local port for a host-initiated connection, in [2^30, 2^31). */
@@ -521,7 +537,7 @@ static void fill_rx(struct vsock_muxer *m)
 	struct virtq_chain c = { .iov = m->iov, .cap = MAX_IOV };
 	bool pushed = false;
 
-	while (q && rx_owed(m)) {
+	while (q && !m->reset_unacked && rx_owed(m)) {
 		struct vsock_hdr h;
 
 		if (!virtq_pop(q, &c)) {
@@ -560,7 +576,13 @@ static void send_reset_event(struct vsock_muxer *m)
 	if (c.in_len >= VSOCK_EVENT_SIZE) {
 		iov_from_buf(c.iov + c.nr_out, c.nr_in, 0, &ev, sizeof(ev));
 		m->reset_owed = false;
+		/* Nothing goes to the guest until it has handled the event
+		 * (its driver gives the buffer back, and kicks: asked for
+		 * here whatever it has posted), or a connection made now
+		 * would be reset with the old ones. */
+		m->reset_unacked = true;
 		virtq_push(q, &c, VSOCK_EVENT_SIZE);
+		virtq_rearm_next(q);
 		log_info("vsock: transport reset sent to the guest");
 	} else {
 		virtq_push(q, &c, 0);
@@ -684,14 +706,18 @@ static void ring_start(struct vsock_muxer *m, unsigned idx, struct virtq *q)
 	/* A ring that starts at 0 is a new driver's: nothing the card knew
 	 * is valid. (The back-end tells a device no reset apart from a pause,
 	 * which stops and restarts the rings too: a tx ring paused exactly
-	 * at a multiple of 65536 packets would drop the connections.) A first
-	 * ring that starts elsewhere was in use before this card (a restored
-	 * snapshot): the guest must forget its connections. */
+	 * at a multiple of 65536 packets would drop the connections.) A ring
+	 * this card never ran that starts elsewhere was in use before this
+	 * card (a restored snapshot): the guest must forget its connections,
+	 * and the ports the old card gave them may still name sockets the
+	 * guest has not closed yet, so new ones are drawn from elsewhere. */
 	if (idx == VSOCK_TX_RING && q->last_avail == 0 && q->used_idx == 0)
 		drop_all(m);
-	if (!m->ever_started && (q->last_avail || q->used_idx))
-		m->reset_owed = true;
-	m->ever_started = true;
+	if (!(m->seen & (1u << idx)) && (q->last_avail || q->used_idx) && !m->took_over) {
+		m->took_over = m->reset_owed = true;
+		m->next_port = port_after_restore();
+	}
+	m->seen |= 1u << idx;
 	m->ring[idx] = q;
 	watch(m, q->kickfd, TAG_KICK_RX + idx, EPOLLIN, EPOLL_CTL_ADD);
 }
@@ -745,6 +771,9 @@ static void *worker(void *arg)
 				struct virtq *q = m->ring[tag - TAG_KICK_RX];
 				if (q && read(q->kickfd, &val, sizeof(val)) < 0 && errno != EAGAIN)
 					log_warn("vsock: kick fd: %s", strerror(errno));
+				/* The event ring is kicked only when refilled. */
+				if (tag == TAG_KICK_EVT)
+					m->reset_unacked = false;
 			} else if (tag == TAG_LISTEN) {
 				accept_host(m);
 			} else if (m->conns[tag - TAG_CONN].used) {
