@@ -27,7 +27,8 @@ api_expect 204 '' PUT /entropy \
 	'{"rate_limiter": {"bandwidth": {"size": 10485760, "refill_time": 100}}}'
 api_expect 204 '' PUT /actions '{"action_type": "InstanceStart"}'
 wait_for "$TMP/first.out" "PROBE mark rng.rate start" 60 ||
-	die "the probe's requests did not start: $(cat "$TMP/first.out" "$TMP/first.err")"
+	die "the probe's requests did not start: $(cat "$TMP/first.out" "$TMP/first.err")
+$(threads_of "$pid")"
 sleep 3
 snap_create "$TMP/vm.snap" "$TMP/vm.mem"
 expect_eq "paused before its run ended: no result line yet" \
@@ -48,8 +49,9 @@ print(json.loads(body)["entropy"]["rate_limiter"]["bandwidth"]["size"])')
 expect_eq "the entropy device and its limit are the snapshot's" "$size" 10485760
 api_expect 204 '' PATCH /vm '{"state": "Resumed"}'
 status=0
-wait_exit "$pid" 120 || status=$?
-expect_eq "the restored guest ends normally" "$status" 0
+wait_exit "$pid" 120 threads_of "$pid" || status=$?
+expect_eq "the restored guest ends normally" "$status" 0 ||
+	echo "the restored azote's log, last lines: $(tail -n 20 "$TMP/second.err")"
 expect_match "the probe's run, begun before the snapshot, passes after it" \
 	"$(cat "$TMP/second.out")" "PROBE rng PASS .*rate_reqs=[1-9][0-9]* "
 finish

@@ -218,15 +218,30 @@ expect_confined() {
 	expect_eq "$what: what its root holds" "$(ls -A "/proc/$pid/root/" 2>&1 | tr '\n' ' ')" ""
 }
 
-# wait_exit PID SECS: the process's exit status, 124 after SECS (it is then
-# killed).
+# wait_exit PID SECS [CMD...]: the process's exit status, 124 after SECS
+# (it is then killed, after CMD has run: what to look at while it hangs).
 wait_exit() {
-	local i
-	for ((i = 0; i < $2 * 10; i++)); do
-		kill -0 "$1" 2>/dev/null || { wait "$1"; return $?; }
+	local i pid=$1 secs=$2
+	shift 2
+	for ((i = 0; i < secs * 10; i++)); do
+		kill -0 "$pid" 2>/dev/null || { wait "$pid"; return $?; }
 		sleep 0.1
 	done
-	kill -KILL "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
+	[ $# -eq 0 ] || "$@"
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
 	return 124
+}
+
+# threads_of PID: each thread of PID and of its children, with its state
+# and where in the kernel it waits (what a hung VM's threads are doing).
+threads_of() {
+	local p t
+	for p in "$1" $(pgrep -P "$1"); do
+		for t in /proc/"$p"/task/*; do
+			echo "$p/${t##*/} $(cat "$t/comm" 2>/dev/null):" \
+				"$(sed 's/.*) //; s/ .*//' "$t/stat" 2>/dev/null)" \
+				"$(cat "$t/wchan" 2>/dev/null)"
+		done
+	done
 }
