@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "vmm/snapshot_file.h"
 #include "vmm/snapshot_mem.h"
+#include "vmm/vm_genid.h"
 
 /* Why a Diff snapshot of vm cannot be taken, or 0: it needs the record
  * of changed pages, and every back-end that wrote guest memory since the
@@ -157,6 +158,10 @@ int snapshot_load(struct vm *vm, const struct snapshot_load_req *req, struct vm_
 	free(mem_path);
 	if (ret == 0) {
 		ret = vm_snapshot_restore(vm, &s, e);
+		/* The guest, told by an interrupt, finds a new generation ID:
+		 * a VM restored is a clone of the one saved. */
+		if (ret == 0 && (ret = vm_genid_new(&vm->mem, e)) == 0)
+			vm_genid_notify(vm->vm_fd);
 		/* Parked from their first instruction, as Firecracker leaves
 		 * a loaded microVM, until resumed. */
 		if (ret == 0 && !req->resume)

@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "vmm/kvm.h"
 #include "vmm/snapshot_mem.h"
+#include "vmm/vm_genid.h"
 
 /* APIC IDs are 8 bits in the MP table and 0xff is broadcast; the IOAPIC
  * takes the ID after the last CPU. */
@@ -197,8 +198,9 @@ static int create_platform(struct vm *vm, const struct vm_config *c, struct azer
 
 /* The interrupt lines virtio-mmio devices get, in order: the ISA lines no
  * platform device uses (0 PIT, 1 keyboard, 2 cascade, 3 and 4 the serial
- * ports, 8 the RTC, 12 the PS/2 mouse, 13 the FPU), then IOAPIC pins
- * 16-23 (the MP table declares every pin). */
+ * ports, 8 the RTC, 12 the PS/2 mouse, 13 the FPU's on a PC and the
+ * GED's here, GSI_GED), then IOAPIC pins 16-23 (the MP table declares
+ * every pin). */
 static const uint8_t mmio_gsis[] = { 5, 6, 7, 9, 10, 11, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23 };
 #define MMIO_DEVICES (sizeof(mmio_gsis) / sizeof(mmio_gsis[0]))
 _Static_assert(MMIO_DEVICES * VIRTIO_MMIO_SIZE <= GPA_VIRTIO_MMIO_END - GPA_VIRTIO_MMIO,
@@ -319,7 +321,7 @@ static int load_kernel(struct vm *vm, const struct vm_config *c, struct azerr *e
 	};
 	int loaded = x86_boot_load(&vm->mem, &req, &vm->boot, e);
 	free(cmdline);
-	return loaded;
+	return loaded < 0 ? -1 : vm_genid_new(&vm->mem, e);
 }
 
 /* vm_create, or with mem_path the same machine for a snapshot's restore:

@@ -8,7 +8,9 @@
 # snapshot in a new azote (resume_vm) on the same console and TAP. Linux
 # carries on: every block it reported written reads back with its
 # checksum (and the image agrees), the host answers its pings after the
-# restore with the ARP entry it had, and its kernel logged no warning.
+# restore with the ARP entry it had, and its kernel logged no warning;
+# Debian's kernel also reseeds its random generator, told of a new VM
+# generation ID.
 # First the test kernel, then Debian's stock kernel, which is why this
 # runs in the box (as tests 86 and 88).
 . "$(dirname "$0")/../linux-guest/lib/itest.sh"

@@ -180,6 +180,67 @@ static bool value(struct reader *r, const uint8_t *end, struct aml_named *o)
 	return integer(r, end, &o->integer);
 }
 
+/* If (LEqual (ArgN, integer)) { Notify (name, integer) ... } (20.2.5.3,
+ * 20.2.5.4), the If opcode read. */
+static bool if_block(struct reader *r, const uint8_t *end, struct aml_method *m)
+{
+	const uint8_t *if_end;
+	uint8_t op, arg;
+	uint64_t equals;
+
+	if (!pkg_length(r, end, &if_end) || !byte(r, if_end, &op))
+		return false;
+	if (op != 0x93)
+		return fail(r, "an If whose predicate is not LEqual");
+	if (!byte(r, if_end, &arg) || arg < 0x68 || arg > 0x6e)
+		return fail(r, "an LEqual whose first operand is not an Arg");
+	if (!integer(r, if_end, &equals))
+		return false;
+	while (r->p < if_end) {
+		if (!byte(r, if_end, &op))
+			return false;
+		if (op != 0x86)
+			return fail(r, "an If holding something other than Notify");
+		if (m->nr_rules == AML_READER_RULES)
+			return fail(r, "too many Notify for the reader");
+		typeof(m->rules[0]) *rule = &m->rules[m->nr_rules++];
+		rule->arg = arg - 0x68u;
+		rule->equals = equals;
+		if (!name_string(r, if_end, "\\", rule->target, sizeof(rule->target)) ||
+		    !integer(r, if_end, &rule->value))
+			return false;
+	}
+	return true;
+}
+
+/* Method (20.2.5.2), its opcode read: PkgLength, NameString, MethodFlags,
+ * then If blocks. */
+static bool method(struct reader *r, const uint8_t *end, const char *scope)
+{
+	const uint8_t *pkg_end;
+	uint8_t flags, op;
+
+	if (r->t->nr_methods == AML_READER_METHODS)
+		return fail(r, "too many methods for the reader");
+	struct aml_method *m = &r->t->methods[r->t->nr_methods++];
+	memset(m, 0, sizeof(*m));
+	if (!pkg_length(r, end, &pkg_end) ||
+	    !name_string(r, pkg_end, scope, m->path, sizeof(m->path)) ||
+	    !byte(r, pkg_end, &flags))
+		return false;
+	m->nargs = flags & 7;
+	m->serialized = flags & 8;
+	while (r->p < pkg_end) {
+		if (!byte(r, pkg_end, &op))
+			return false;
+		if (op != 0xa0)
+			return fail(r, "a method holding something other than If");
+		if (!if_block(r, pkg_end, m))
+			return false;
+	}
+	return true;
+}
+
 static bool term_list(struct reader *r, const uint8_t *end, const char *scope)
 {
 	char path[64];
@@ -196,6 +257,11 @@ static bool term_list(struct reader *r, const uint8_t *end, const char *scope)
 			memset(o, 0, sizeof(*o));
 			if (!name_string(r, end, scope, o->path, sizeof(o->path)) ||
 			    !value(r, end, o))
+				return false;
+			continue;
+		}
+		if (op == 0x14) {                         /* Method */
+			if (!method(r, end, scope))
 				return false;
 			continue;
 		}
@@ -229,6 +295,18 @@ const char *aml_read(const uint8_t *aml, size_t len, struct aml_tree *t)
 	r.start = r.p = aml;
 	r.t = t;
 	return term_list(&r, aml + len, "\\") ? NULL : r.err;
+}
+
+const struct aml_method *aml_find_method(const struct aml_tree *t, const char *dev,
+					 const char *name)
+{
+	char path[80];
+
+	snprintf(path, sizeof(path), "%s.%s", dev, name);
+	for (size_t i = 0; i < t->nr_methods; i++)
+		if (!strcmp(t->methods[i].path, path))
+			return &t->methods[i];
+	return NULL;
 }
 
 const struct aml_named *aml_find(const struct aml_tree *t, const char *dev,

@@ -2,7 +2,9 @@
  * specification (chapter 20, section 6.4) apart from azote's writer, so
  * that test_acpi checks the byte code against the grammar rather than
  * against itself: Scope, Device and Name objects with integer, string,
- * buffer and package-of-integers values; anything else is an error. */
+ * buffer and package-of-integers values, and Methods whose body is If
+ * (LEqual (ArgN, integer)) { Notify (name, integer) } blocks; anything
+ * else is an error. */
 #ifndef AZOTE_TESTS_AML_READER_H
 #define AZOTE_TESTS_AML_READER_H
 
@@ -28,11 +30,27 @@ struct aml_named {
 	size_t package_len;
 };
 
+/* One Method () found, and what its body does: when Arg<arg> equals
+ * equals, Notify (target, value). */
+#define AML_READER_RULES 8
+struct aml_method {
+	char path[64];
+	unsigned nargs;
+	bool serialized;
+	struct { unsigned arg; uint64_t equals; char target[64]; uint64_t value; }
+		rules[AML_READER_RULES];
+	size_t nr_rules;
+};
+
+#define AML_READER_METHODS 16
+
 struct aml_tree {
 	struct aml_named names[AML_READER_MAX];
 	size_t nr;
 	char devices[AML_READER_MAX][64];   /* every Device's path */
 	size_t nr_devices;
+	struct aml_method methods[AML_READER_METHODS];
+	size_t nr_methods;
 };
 
 /* Parses a definition block (the bytes after the DSDT's header). Returns
@@ -42,6 +60,10 @@ const char *aml_read(const uint8_t *aml, size_t len, struct aml_tree *t);
 /* The Name at dev.name ("_HID"), or NULL. */
 const struct aml_named *aml_find(const struct aml_tree *t, const char *dev,
 				 const char *name);
+
+/* The Method at dev.name ("_EVT"), or NULL. */
+const struct aml_method *aml_find_method(const struct aml_tree *t, const char *dev,
+					 const char *name);
 
 /* One resource descriptor of a template (6.4): a small item's type
  * (bits 6-3 of its tag) or a large item's tag, and its body. */

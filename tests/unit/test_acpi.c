@@ -13,6 +13,7 @@
 #include "arch/x86/acpi.h"
 #include "arch/x86/aml.h"
 #include "arch/x86/boot.h"
+#include "arch/x86/irq_wiring.h"
 #include "arch/x86/layout.h"
 #include "arch/x86/mptable.h"
 #include "aml_reader.h"
@@ -336,6 +337,57 @@ static void test_dsdt_legacy_devices(void **state)
 	fx_guest_free(m);
 }
 
+/* The VM generation ID (Linux's vmgenid: _HID VMGENCTR, ADDR its 16
+ * bytes, low and high halves) where azote writes it, in reserved memory
+ * past the tables; and the Generic Event Device whose edge-triggered
+ * interrupt, GSI_GED, runs _EVT: Notify (VGEN, 0x80) for that GSI. No
+ * device of the DSDT or virtio-mmio transport shares the line. */
+static void test_dsdt_vm_genid(void **state)
+{
+	static const struct acpi_mmio_device mmio[] = {
+		{ GPA_VIRTIO_MMIO, 0x1000, 5 }, { GPA_VIRTIO_MMIO + 0x1000, 0x1000, 23 },
+	};
+	struct acpi_platform p = { .nr_cpus = 2, .has_pci = true, .mmio = mmio, .nr_mmio = 2 };
+	struct guest_mem *m = build(&p);
+	const struct aml_tree *t = parse_dsdt(m);
+	struct aml_rd rd[8];
+	(void)state;
+
+	const char *gen = device_with_hid(t, "AZOT0001", 0);
+	assert_non_null(gen);
+	assert_string_equal(gen, "\\_SB_.VGEN");
+	assert_string_equal(aml_find(t, gen, "_CID")->string, "VMGENCTR");
+	const struct aml_named *addr = aml_find(t, gen, "ADDR");
+	assert_non_null(addr);
+	assert_int_equal(addr->kind, AMLV_PACKAGE);
+	assert_int_equal(addr->package_len, 2);
+	assert_int_equal(addr->package[0] | addr->package[1] << 32, GPA_VMGENID);
+	assert_true(GPA_VMGENID >= GPA_ACPI_END && GPA_VMGENID + GPA_VMGENID_SIZE <= GPA_MP_CONFIG);
+
+	const char *ged = device_with_hid(t, "ACPI0013", 0);
+	assert_non_null(ged);
+	assert_int_equal(crs(t, ged, rd), 1);
+	expect_edge_irq(&rd[0], GSI_GED);
+	const struct aml_method *evt = aml_find_method(t, ged, "_EVT");
+	assert_non_null(evt);
+	assert_int_equal(evt->nargs, 1);
+	assert_int_equal(evt->nr_rules, 1);
+	assert_int_equal(evt->rules[0].arg, 0);
+	assert_int_equal(evt->rules[0].equals, GSI_GED);
+	assert_string_equal(evt->rules[0].target, gen);
+	assert_int_equal(evt->rules[0].value, 0x80);
+	/* A line nothing else takes. */
+	for (size_t i = 0; i < t->nr_devices; i++) {
+		if (!strcmp(t->devices[i], ged) || !aml_find(t, t->devices[i], "_CRS"))
+			continue;
+		int n = crs(t, t->devices[i], rd);
+		for (int k = 0; k < n; k++)
+			assert_false(rd[k].type == RD_LARGE_EXT_IRQ &&
+				     fx_get(rd[k].body, 2, 4) == GSI_GED);
+	}
+	fx_guest_free(m);
+}
+
 /* The PCI root's _CRS: bus 0 only, the config ports, I/O windows around
  * them, and one 32-bit memory window; returns that window. */
 static void pci_window(const struct aml_tree *t, uint64_t *min, uint64_t *max)
@@ -582,6 +634,7 @@ int main(void)
 		cmocka_unit_test(test_dsdt_s5),
 		cmocka_unit_test(test_dsdt_legacy_devices),
 		cmocka_unit_test(test_dsdt_pci_and_mmio),
+		cmocka_unit_test(test_dsdt_vm_genid),
 		cmocka_unit_test(test_pci_window_covers_bars),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_area_too_small),

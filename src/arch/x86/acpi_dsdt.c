@@ -113,6 +113,41 @@ static void virtio_mmio(struct aml *a, unsigned index, const struct acpi_mmio_de
 	aml_close(a, dev);
 }
 
+/* The VM generation ID's device, as Linux's vmgenid driver matches it
+ * (VMGENCTR, which it looks for among the _CIDs as well as the _HID:
+ * not a valid _HID, whose last four characters are hex digits) and reads
+ * it: ADDR, a package of the ID's address, low and high 32 bits. _DDN is
+ * Microsoft's name for it. */
+static void vm_genid(struct aml *a)
+{
+	const uint64_t addr[] = { GPA_VMGENID & 0xffffffff, GPA_VMGENID >> 32 };
+	size_t dev = aml_device_open(a, "VGEN");
+
+	aml_name_string(a, "_HID", "AZOT0001");
+	aml_name_string(a, "_CID", "VMGENCTR");
+	aml_name_string(a, "_DDN", "VM_Gen_Counter");
+	aml_name_package(a, "ADDR", addr, 2);
+	aml_close(a, dev);
+}
+
+/* A Generic Event Device (ACPI 6.5 section 5.6.9, _HID ACPI0013): the
+ * hardware-reduced way to a Notify. Its interrupt runs _EVT, which tells
+ * VGEN's driver that the ID changed (Notify 0x80). */
+static void generic_event_device(struct aml *a)
+{
+	size_t dev = aml_device_open(a, "GED");
+	aml_name_string(a, "_HID", "ACPI0013");
+	size_t crs = aml_name_rt_open(a, "_CRS");
+	aml_rd_interrupt(a, GSI_GED, AML_IRQ_EDGE);
+	aml_rt_close(a, crs);
+	size_t evt = aml_method_open(a, "_EVT", 1);
+	size_t cond = aml_if_arg_equal_open(a, 0, GSI_GED);
+	aml_notify(a, "\\_SB.VGEN", 0x80);
+	aml_close(a, cond);
+	aml_close(a, evt);
+	aml_close(a, dev);
+}
+
 const char *acpi_dsdt_aml(struct aml *a, const struct acpi_platform *p)
 {
 	/* S5 (soft off), the one sleep state azote has: its SLP_TYP for the
@@ -130,6 +165,8 @@ const char *acpi_dsdt_aml(struct aml *a, const struct acpi_platform *p)
 		pci_host_bridge(a);
 	for (size_t i = 0; i < p->nr_mmio; i++)
 		virtio_mmio(a, (unsigned)i, &p->mmio[i]);
+	vm_genid(a);
+	generic_event_device(a);
 	aml_close(a, sb);
 	return a->error;
 }

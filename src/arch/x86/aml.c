@@ -19,6 +19,12 @@
 #define AML_EXT_PREFIX    0x5b
 #define AML_EXT_DEVICE    0x82
 #define AML_ROOT_CHAR     0x5c
+#define AML_METHOD        0x14
+#define AML_ARG0          0x68
+#define AML_NOTIFY        0x86
+#define AML_LEQUAL        0x93
+#define AML_IF            0xa0
+#define METHOD_SERIALIZED 0x08   /* MethodFlags bit 3; bits 0-2: ArgCount */
 
 /* Resource descriptor tags, ACPI 6.5 section 6.4: small items carry their
  * length in the tag byte, large items in the two bytes after it. */
@@ -238,6 +244,36 @@ void aml_close(struct aml *a, size_t mark)
 			enc[i] = (uint8_t)(total >> (4 + 8 * (i - 1)));
 	}
 	fill_reserved(a, mark, PKG_MAX, enc, n);
+}
+
+size_t aml_method_open(struct aml *a, const char *name, unsigned nargs)
+{
+	static const uint8_t op[] = { AML_METHOD };
+
+	if (nargs > 7)
+		fail(a, "an AML method takes 0 to 7 arguments");
+	size_t mark = named_package(a, op, sizeof(op), name);
+	put8(a, (uint8_t)(METHOD_SERIALIZED | (nargs & 7)));
+	return mark;
+}
+
+size_t aml_if_arg_equal_open(struct aml *a, unsigned arg, uint64_t v)
+{
+	if (arg > 6)
+		fail(a, "an AML method has Arg0 to Arg6");
+	put8(a, AML_IF);
+	size_t mark = reserve(a, PKG_MAX);
+	put8(a, AML_LEQUAL);
+	put8(a, (uint8_t)(AML_ARG0 + (arg & 7)));
+	put_int(a, v);
+	return mark;
+}
+
+void aml_notify(struct aml *a, const char *path, uint64_t v)
+{
+	put8(a, AML_NOTIFY);
+	put_namestring(a, path);
+	put_int(a, v);
 }
 
 void aml_name_int(struct aml *a, const char *name, uint64_t v)

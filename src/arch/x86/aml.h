@@ -1,5 +1,7 @@
 /* A small AML (ACPI Machine Language) byte-code writer: enough to declare
- * devices with named data objects and resource templates, no methods.
+ * devices with named data objects and resource templates, and the one
+ * kind of method a Generic Event Device needs (_EVT: if Arg0 is this
+ * interrupt, notify that device).
  * Encodings from the ACPI 6.5 specification, chapter 20 (AML grammar) and
  * section 6.4 (resource data types).
  *
@@ -39,6 +41,14 @@ void aml_name_package(struct aml *a, const char *name, const uint64_t *v, size_t
 /* EISAID ("PNP0501"): three capitals and four hex digits, compressed into
  * a 32-bit integer (ACPI 6.5, 19.6.35). */
 void aml_name_eisaid(struct aml *a, const char *name, const char *id);
+
+/* Method (name, nargs, Serialized) { ... }, closed by aml_close (20.2.5.2;
+ * nargs 0..7). */
+size_t aml_method_open(struct aml *a, const char *name, unsigned nargs);
+/* If (LEqual (Arg<arg>, v)) { ... }, closed by aml_close (20.2.5.3). */
+size_t aml_if_arg_equal_open(struct aml *a, unsigned arg, uint64_t v);
+/* Notify (path, v) (20.2.5.3): the OS's handler for that device runs. */
+void aml_notify(struct aml *a, const char *path, uint64_t v);
 
 /* Name (name, ResourceTemplate () { ... }): a Buffer holding resource
  * descriptors. aml_rt_close appends the End Tag with a checksum that makes

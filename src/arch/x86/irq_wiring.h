@@ -23,6 +23,13 @@ static inline unsigned isa_irq_gsi(unsigned irq)
 	return irq;
 }
 
+/* The DSDT's Generic Event Device (ACPI0013), whose one interrupt says
+ * that the VM generation ID changed (vmm/vm_genid.h): ISA IRQ 13, the
+ * 8087's on a PC, which no x86-64 kernel claims and no azote device or
+ * virtio-mmio transport (vmm/vm.c) uses; edge-triggered, active high, as
+ * the ISA lines. */
+#define GSI_GED 13
+
 /* CPUs take APIC IDs 0..nr_cpus-1; the IOAPIC takes the next one. */
 static inline unsigned ioapic_id(int nr_cpus)
 {

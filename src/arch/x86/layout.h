@@ -41,7 +41,9 @@
 #define GPA_BDA_EBDA_SEG      0x40eULL   /* BDA: EBDA segment (16 bits) */
 #define GPA_BDA_BASE_KB       0x413ULL   /* BDA: base memory in KiB (16 bits) */
 #define GPA_ACPI              0xe0000ULL  /* RSDP, then the tables */
-#define GPA_ACPI_END          0xf0000ULL  /* exclusive: the MP table follows */
+#define GPA_ACPI_END          0xeff00ULL  /* exclusive: the generation ID follows */
+#define GPA_VMGENID           0xeff00ULL  /* the VM generation ID (vmm/vm_genid.h) */
+#define GPA_VMGENID_SIZE      16
 #define GPA_MP_CONFIG         0xf0000ULL
 #define GPA_EBDA              0x9fc00ULL
 #define GPA_MPTABLE           GPA_EBDA   /* the MP floating pointer */
