@@ -82,6 +82,7 @@ static const struct jfield load_fields[] = {
 	{ "resume_vm", JT_BOOL, false, 0 },
 	{ "network_overrides", JT_ARRAY, false, 0 },
 	{ "vsock_override", JT_OBJECT, false, 0 },
+	{ "clock_realtime", JT_BOOL, false, 0 },
 };
 
 static const struct jfield backend_fields[] = {
@@ -242,6 +243,7 @@ static int apply_load(struct api *api, const json_t *body, struct azerr *e)
 		.mem_path = backend ? jstr(backend, "backend_path") : jstr(body, "mem_file_path"),
 		.mem_uffd = backend && !strcmp(jstr(backend, "backend_type"), "Uffd"),
 		.resume = jbool(body, "resume_vm", false),
+		.clock_realtime = jbool(body, "clock_realtime", false),
 	};
 
 	/* Firecracker's reading: the old name is an alias, and a loaded VM

@@ -53,6 +53,7 @@ struct snapshot_load_req {
 	const char *mem_path;
 	bool mem_uffd;   /* mem_path is the socket of a page-fault handler (Uffd) */
 	bool resume;
+	bool clock_realtime;  /* kvmclock moved on by the wall-clock time since the pause */
 	/* The configuration the snapshot recorded (json, len bytes) into
 	 * cfg; name is the snapshot, for messages. */
 	int (*configure)(void *arg, const char *json, size_t len, const char *name,

@@ -157,6 +157,7 @@ int snapshot_load(struct vm *vm, const struct snapshot_load_req *req, struct vm_
 	int ret = vm_create_restored(vm, cfg, mem_path, req->mem_uffd, e);
 	free(mem_path);
 	if (ret == 0) {
+		vm->clock_realtime = req->clock_realtime;
 		ret = vm_snapshot_restore(vm, &s, e);
 		/* The guest, told by an interrupt, finds a new generation ID:
 		 * a VM restored is a clone of the one saved. */

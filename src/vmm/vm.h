@@ -91,6 +91,7 @@ struct vm {
 	bool tsc_control;           /* KVM_CAP_TSC_CONTROL */
 	bool tsc_offset_attr;       /* KVM_VCPU_TSC_CTRL/KVM_VCPU_TSC_OFFSET on the vCPUs */
 	bool tsc_scaled;            /* a load had KVM scale the TSC (KVM_SET_TSC_KHZ) */
+	bool clock_realtime;        /* a load moves kvmclock on by the time since the pause */
 
 	unsigned nr_vcpus;
 	struct vcpu *vcpus;

@@ -147,7 +147,7 @@ int vm_state_load(struct vm *vm, const struct state_set *s, struct azerr *e)
 	struct x86_clock_ref clock;
 
 	if (check_shape(vm, s, e) < 0 || load_devices(vm, s, e) < 0 ||
-	    x86_vm_irqchip_load(vm->vm_fd, s, e) < 0 || x86_vm_clock_load(vm->vm_fd, s, &clock, e) < 0)
+	    x86_vm_irqchip_load(vm->vm_fd, s, e) < 0 || x86_vm_clock_load(vm->vm_fd, s, vm->clock_realtime, &clock, e) < 0)
 		return -1;
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
 		struct x86_vcpu_kvm k = vcpu_kvm(vm, &vm->vcpus[i]);

@@ -17,7 +17,9 @@
 #     into a new azote (resume_vm),
 #     and by --restore: it reads Ctrl+Alt+Del sent after the restore and
 #     resets, as the original would. This needs the vCPU state
-#     (vmm/vm_state.c) that snapshots carry once every part is in.
+#     (vmm/vm_state.c) that snapshots carry once every part is in. A load
+#     sets kvmclock as it was at the pause, or with clock_realtime
+#     (Firecracker 1.16) moved on by the time since.
 . "$(dirname "$0")/../lib/api.sh"
 require_kvm
 need_built "$AZOTE" "$PROBE_ELF"
@@ -123,6 +125,7 @@ api_expect 204 '' PUT /actions '{"action_type": "InstanceStart"}'
 wait_for "$TMP/kbd.out" "KBD ready" 30 || fail "the keyboard guest did not start: $(cat "$TMP/kbd.out")"
 api_expect 204 '' PATCH /vm '{"state": "Paused"}'
 api_expect 204 '' PUT /snapshot/create "$(create "$TMP/kbd.snap" "$TMP/kbd.mem")"
+created=$(date +%s)
 kill -TERM "$pid"
 wait "$pid" || true
 
@@ -136,7 +139,7 @@ restored() {
 	expect_match "$1: the restored guest read Ctrl, Alt, Del" "$(cat "$TMP/$1.out")" \
 		"1d 38 e0 53 e0 d3 b8 9d"
 }
-start_api loaded
+start_api loaded --log-level info
 out=$(api PUT /snapshot/load "$(load "$TMP/kbd.snap" "$TMP/kbd.mem" '"resume_vm": true')")
 [[ $out == *" 204" ]] || die "PUT /snapshot/load of the keyboard guest: $out"
 pass "PUT /snapshot/load of the keyboard guest, resume_vm -> 204"
@@ -145,7 +148,23 @@ expect_match "loaded: the snapshot's disk is the VM's" "$(api GET /vm/config)" \
 	"\"drive_id\": ?\"scratch\".*\"path_on_host\": ?\"$TMP/disk.img\""
 expect_match "loaded: its card runs" "$(ps -o args= --ppid "$pid")" "azote-card-blk"
 
+expect_match "loaded: kvmclock as at the pause" "$(cat "$TMP/loaded.err")" \
+	'snapshot clock: kvmclock set to .*moved on by 0\.000 s: not asked'
 restored loaded
 start_api cli --restore "$TMP/kbd.snap"
 restored cli
+
+echo "--- clock_realtime (Firecracker 1.16): kvmclock moved on by the time since the pause"
+sleep 1
+start_api realtime --log-level info
+since=$(($(date +%s) - created))
+api_expect 204 '' PUT /snapshot/load "$(load "$TMP/kbd.snap" "$TMP/kbd.mem" \
+	'"resume_vm": true, "clock_realtime": true')"
+moved=$(sed -n 's/.*moved on by \([0-9]*\)\.[0-9]* s: clock_realtime.*/\1/p' "$TMP/realtime.err")
+if [ -n "$moved" ] && [ "$moved" -ge $((since - 1)) ] && [ "$moved" -le $((since + 5)) ]; then
+	pass "realtime: kvmclock moved on by ${moved} s, the ${since} s since the snapshot"
+else
+	fail "realtime: kvmclock moved on by '${moved}' s, not the ${since} s since the snapshot: $(grep 'snapshot clock' "$TMP/realtime.err")"
+fi
+restored realtime
 finish

@@ -144,6 +144,22 @@ static void test_vsock_round_trip(void **state)
 	unlink(path);
 }
 
+/* Firecracker 1.16's clock_realtime: off unless asked, a boolean. */
+static void test_load_clock_realtime(void **state)
+{
+	struct api_fixture *f = *state;
+
+	fx_boot(f);
+	assert_int_equal(fx_req(f, "PATCH", "/vm", "{\"state\": \"Paused\"}"), 204);
+	assert_int_equal(fx_req_at(f, "PUT", "/snapshot/create", create_body), 204);
+	assert_int_equal(load_again(f, ""), 204);
+	assert_false(f->fake.load_clock_realtime);
+	assert_int_equal(load_again(f, ", \"clock_realtime\": true"), 204);
+	assert_true(f->fake.load_clock_realtime);
+	assert_int_equal(load_again(f, ", \"clock_realtime\": 1"), 400);
+	fx_assert_fault(f, "clock_realtime");
+}
+
 /* vsock_override of a snapshot without one: refused, named; a snapshot
  * without one records none. */
 static void test_vsock_override_without_vsock(void **state)
@@ -485,6 +501,8 @@ int main(void)
 						api_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_vsock_override_without_vsock,
 						api_fixture_setup, api_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_load_clock_realtime, api_fixture_setup,
+						api_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_load_bodies, api_fixture_setup,
 						api_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_round_trip, api_fixture_setup,

@@ -126,6 +126,7 @@ static int fake_snapshot_load(void *ctx, const struct snapshot_load_req *req,
 	snprintf(f->mem_path, sizeof(f->mem_path), "%s", req->mem_path);
 	f->load_resume = req->resume;
 	f->load_uffd = req->mem_uffd;
+	f->load_clock_realtime = req->clock_realtime;
 	if (req->configure(req->arg, f->snap_config, strlen(f->snap_config),
 			   req->snapshot_path, cfg, e))
 		return -1;

@@ -27,7 +27,7 @@ struct fake_vmm {
 	enum snapshot_type snap_type;
 	char snap_path[256], mem_path[256];
 	char snap_config[8192];
-	bool load_resume, load_uffd;
+	bool load_resume, load_uffd, load_clock_realtime;
 	/* The serial console the last start or load built the machine with. */
 	char serial_out[256];       /* "" for stdout */
 	bool serial_limited;

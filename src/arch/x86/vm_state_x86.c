@@ -44,9 +44,20 @@ static int get_clock(int vm_fd, struct kvm_clock_data *c, int64_t *at_ns)
 	return 0;
 }
 
+static int64_t realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 /* kvmclock and every vCPU's TSC at the pause (tsc_pair.h). The clock
- * section is KVM_GET_CLOCK's, its clock moved back to the pause; its
- * flags, realtime and host_tsc are the save's, for the record. */
+ * section is KVM_GET_CLOCK's, its clock moved back to the pause, and its
+ * realtime the host's wall clock then (KVM_CLOCK_REALTIME set, whatever
+ * the host's KVM reports: a load with clock_realtime moves kvmclock on by
+ * the time since); its other flags and host_tsc are the save's, for the
+ * record. */
 static int save_clock(int vm_fd, const struct guest_mem *mem, const struct x86_tsc_sample *tsc,
 		      uint32_t nr_vcpus, struct state_set *s, struct azerr *e)
 {
@@ -57,6 +68,7 @@ static int save_clock(int vm_fd, const struct guest_mem *mem, const struct x86_t
 
 	if (get_clock(vm_fd, &clock, &clock_ns) < 0)
 		return fail(e, "GET_CLOCK");
+	int64_t wall_ns = realtime_ns() - (now_ns() - clock_ns);
 	pause_ns = clock_ns;
 	for (uint32_t i = 0; i < nr_vcpus; i++)
 		if (tsc[i].tsc_ns < pause_ns)
@@ -84,6 +96,8 @@ static int save_clock(int vm_fd, const struct guest_mem *mem, const struct x86_t
 			return -1;
 	}
 	clock.clock = at_pause;
+	clock.realtime = (uint64_t)(wall_ns - (clock_ns - pause_ns));
+	clock.flags |= KVM_CLOCK_REALTIME;
 	/* The last vCPU's way: all take the same unless their guest set
 	 * kvmclock up on some vCPUs only. */
 	log_info("snapshot clock: kvmclock %.3f s at the pause, %.3f s before the save; "
@@ -136,27 +150,38 @@ int x86_vm_irqchip_load(int vm_fd, const struct state_set *s, struct azerr *e)
 	return 0;
 }
 
-int x86_vm_clock_load(int vm_fd, const struct state_set *s, struct x86_clock_ref *clock,
-		      struct azerr *e)
+int x86_vm_clock_load(int vm_fd, const struct state_set *s, bool realtime,
+		      struct x86_clock_ref *clock, struct azerr *e)
 {
 	const struct kvm_clock_data *c = state_get(s, STATE_KVMCLOCK, 0, sizeof(*c), e);
 	struct kvm_clock_data now;
+	uint64_t since = 0;
 
 	if (!c)
 		return -1;
-	/* The clock alone: KVM_CLOCK_REALTIME would move it by the time
-	 * since the save (tsc_pair.h says why not); the other flags describe
+	/* The clock alone, moved on here rather than by KVM_CLOCK_REALTIME
+	 * (which needs a host whose KVM reports it); the other flags describe
 	 * the saving host. */
-	struct kvm_clock_data d = { .clock = c->clock };
+	if (realtime) {
+		if (!(c->flags & KVM_CLOCK_REALTIME))
+			return azerr_set(e, "clock_realtime: the snapshot holds no wall-clock "
+					 "time of its pause to move the guest's clock on from");
+		int64_t wall = realtime_ns();
+		since = wall > (int64_t)c->realtime ? (uint64_t)wall - c->realtime : 0;
+	}
+	struct kvm_clock_data d = { .clock = c->clock + since };
 	if (ioctl(vm_fd, KVM_SET_CLOCK, &d) < 0)
 		return fail(e, "SET_CLOCK");
 	if (get_clock(vm_fd, &now, &clock->clock_ns) < 0)
 		return fail(e, "GET_CLOCK");
+	/* The TSCs move on with it (tsc_pair.h: by clock - saved). */
 	clock->saved = c->clock;
 	clock->clock = now.clock;
 	clock->has_host_tsc = now.flags & KVM_CLOCK_HOST_TSC;
 	clock->host_tsc = now.host_tsc;
-	log_info("snapshot clock: kvmclock set to %.3f s; the host %s KVM_CLOCK_HOST_TSC",
-		 c->clock / 1e9, clock->has_host_tsc ? "reports" : "does not report");
+	log_info("snapshot clock: kvmclock set to %.3f s (%.3f s at the pause, moved on by "
+		 "%.3f s: %s); the host %s KVM_CLOCK_HOST_TSC", d.clock / 1e9, c->clock / 1e9,
+		 since / 1e9, realtime ? "clock_realtime" : "not asked",
+		 clock->has_host_tsc ? "reports" : "does not report");
 	return 0;
 }

@@ -22,10 +22,11 @@ int x86_vm_state_save(int vm_fd, const struct guest_mem *mem, const struct x86_t
  * delivers again, is the one that stays). */
 int x86_vm_irqchip_load(int vm_fd, const struct state_set *s, struct azerr *e);
 /* kvmclock, before the vCPUs, whose TSCs are set against it (*clock, for
- * x86_vcpu_state_load): KVM_SET_CLOCK without KVM_CLOCK_REALTIME, so that
- * it does not move by the time the VM spent saved (tsc_pair.h), then
- * KVM_GET_CLOCK. */
-int x86_vm_clock_load(int vm_fd, const struct state_set *s, struct x86_clock_ref *clock,
-		      struct azerr *e);
+ * x86_vcpu_state_load): KVM_SET_CLOCK to the pause's, so that it does not
+ * move by the time the VM spent saved (tsc_pair.h), or with realtime
+ * (Firecracker's clock_realtime) moved on by the wall-clock time since the
+ * pause; then KVM_GET_CLOCK. */
+int x86_vm_clock_load(int vm_fd, const struct state_set *s, bool realtime,
+		      struct x86_clock_ref *clock, struct azerr *e);
 
 #endif
