@@ -35,6 +35,21 @@ void log_set_level(enum log_level level)
 	log_level = level;
 }
 
+enum log_level log_get_level(void)
+{
+	return log_level;
+}
+
+const char *log_level_name(enum log_level level)
+{
+	static const char *const names[] = {
+		[LOG_ERROR] = "error", [LOG_WARN] = "warning",
+		[LOG_INFO] = "info", [LOG_DEBUG] = "debug",
+	};
+
+	return (unsigned)level < sizeof(names) / sizeof(names[0]) ? names[level] : "warning";
+}
+
 int log_parse_level(const char *s, enum log_level *out)
 {
 	static const struct {

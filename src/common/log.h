@@ -12,6 +12,10 @@ void log_init(const char *progname, enum log_level level);
 void log_set_level(enum log_level level);
 /* Parses "error", "warning"/"warn", "info", "debug" (case-insensitive). */
 int log_parse_level(const char *s, enum log_level *out);
+/* The level messages are kept at, and its name as log_parse_level takes
+ * it (what azote hands its cards: --log-level). */
+enum log_level log_get_level(void);
+const char *log_level_name(enum log_level level);
 
 /* Where and how lines are written. fd: the destination (2 for stderr, -1 to
  * discard everything); the log module takes ownership of any fd other than

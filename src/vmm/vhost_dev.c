@@ -326,8 +326,12 @@ static int card_command(struct vhost_dev *d, const void *dev, struct card_argv *
 	card_argv_init(a);
 	card_argv_add(a, path);
 	d->kind->card_args(dev, a);
-	/* azote's --seccomp / --no-seccomp holds for its cards too. */
+	/* azote's --seccomp / --no-seccomp holds for its cards too, and its
+	 * log level (--log-level, --level, PUT /logger) when not the cards'
+	 * default, so that what a user asks azote to say its cards say. */
 	card_argv_opt(a, CARD_OPT_SECCOMP, jail_seccomp_name(vmm_sandbox_mode()));
+	if (log_get_level() != LOG_WARN)
+		card_argv_opt(a, CARD_OPT_LOG_LEVEL, log_level_name(log_get_level()));
 	if (user)
 		card_argv_opt(a, CARD_OPT_USER, jail_identity_format(user, userbuf));
 	card_argv_opt_u(a, CARD_OPT_FD, CARD_SOCKET_FD);

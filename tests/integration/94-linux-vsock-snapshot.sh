@@ -39,11 +39,13 @@ for transport in pci mmio; do
 	# Linux's TRANSPORT_RESET handler leaves a connected socket closed with
 	# sk_err ECONNRESET and no SOCK_DONE, so a read after it says ENOTCONN
 	# and SO_ERROR says ECONNRESET; the card's RST or SHUTDOWN (the host
-	# end closed) would end it in order instead: read 0, SO_ERROR 0. (The
-	# card's "transport reset sent" is at info level, which azote's cards
-	# do not log.)
+	# end closed) would end it in order instead: read 0, SO_ERROR 0. The
+	# card says so at info level, which the restored azote's logger (its
+	# --log-path, Firecracker's default level) hands its cards.
 	expect_match "the guest's connection from before the snapshot was reset after the load" \
 		"$(lg_result vsnap ended)" '^read:ENOTCONN,so_error:ECONNRESET$'
+	expect_match "the restored card sent the TRANSPORT_RESET" "$(cat "$TMP/console")" \
+		'azote-card-vsock: info: vsock: transport reset sent to the guest'
 	expect_match "the guest exchanged before, and both ways after the load" \
 		"$(lg_result vsnap before) $(lg_result vsnap after) $(lg_result vsnap in)" \
 		'^5000:20000 5000:20000 5001:20000$'

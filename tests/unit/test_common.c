@@ -106,6 +106,14 @@ static void test_log_levels(void **state)
 	assert_int_equal(log_parse_level("Warning", &l), 0);
 	assert_int_equal(l, LOG_WARN);
 	assert_int_equal(log_parse_level("loud", &l), -1);
+	/* Each level's name reads back as that level. */
+	for (enum log_level v = LOG_ERROR; v <= LOG_DEBUG; v++) {
+		assert_int_equal(log_parse_level(log_level_name(v), &l), 0);
+		assert_int_equal(l, v);
+	}
+	log_set_level(LOG_INFO);
+	assert_int_equal(log_get_level(), LOG_INFO);
+	log_set_level(LOG_WARN);
 }
 
 int main(void)
