@@ -4,6 +4,7 @@
 #include "lib.h"
 #include "io.h"
 #include "probe.h"
+#include "x86.h"
 
 struct test {
 	const char *name;
@@ -11,10 +12,11 @@ struct test {
 	const char *const *params;   /* probe.* keys it accepts */
 };
 
-/* Every test takes "test" and "hold" (after the result line, spin at CPL 3
+/* Every test takes "test", "hold" (after the result line, spin at CPL 3
  * instead of ending the VM, so that the host can act on a live VM in a
- * known state, e.g. kill a card after the guest's writes were flushed). */
-#define COMMON_PARAMS "test", "hold"
+ * known state, e.g. kill a card after the guest's writes were flushed)
+ * and "boot_timer" (signal_boot_timer). */
+#define COMMON_PARAMS "test", "hold", "boot_timer"
 static const char *const hello_params[] = { COMMON_PARAMS, "cpu_tables", NULL };
 #define VIRTIO_PARAMS COMMON_PARAMS, "transport", "dev", "qsize", "event_idx"
 static const char *const blk_info_params[] = { VIRTIO_PARAMS, "queues", NULL };
@@ -52,6 +54,32 @@ static const struct test tests[] = {
 	{ "rng", test_rng, rng_params },
 };
 
+/* Firecracker's boot timer (azote --boot-timer): the byte 123 written to
+ * physical 0xc0000000, as Firecracker's test init writes it once booted.
+ * The page must not be RAM, and is mapped uncached as other MMIO is (below
+ * 4 GiB the boot map already has it so). A VMM without the device drops
+ * the write. */
+#define BOOT_TIMER_ADDR  0xc0000000ULL
+#define BOOT_TIMER_MAGIC 123
+
+static bool signal_boot_timer(struct report *r)
+{
+	if (bootinfo_overlaps_ram(BOOT_TIMER_ADDR, 4096)) {
+		rep_fail(r, "reason=boot_timer_in_ram addr=0x%lx",
+			 (unsigned long)BOOT_TIMER_ADDR);
+		return false;
+	}
+	if (syscall2(SYS_MAP_MMIO, BOOT_TIMER_ADDR, 4096)) {
+		rep_fail(r, "reason=boot_timer_unmappable addr=0x%lx",
+			 (unsigned long)BOOT_TIMER_ADDR);
+		return false;
+	}
+	mmio_write8(BOOT_TIMER_ADDR, BOOT_TIMER_MAGIC);
+	printk("PROBE boot_timer addr=0x%lx value=%u written\n",
+	       (unsigned long)BOOT_TIMER_ADDR, BOOT_TIMER_MAGIC);
+	return true;
+}
+
 void user_main(void)
 {
 	const char *name;
@@ -68,12 +96,18 @@ void user_main(void)
 	printk("PROBE banner version=%s test=%s mem_entries=%u cmdline=\"%s\"\n",
 	       PROBE_VERSION, name, boot.nr_mem, boot.cmdline);
 	rep_init(&r, current_test);
+	/* Read before the parameters are judged: a bad value is named. 2:
+	 * once more after the test, so that a host can tell whether a VM
+	 * restored in between has the device. */
+	u64 boot_timer = param_u64("boot_timer", 0, 0, 2);
 	if (!t) {
 		rep_fail(&r, "reason=unknown_test test=%s", name);
 	} else if ((err = params_error(t->params))) {
 		rep_fail(&r, "%s", err);
 	} else if (boot.cmdline_truncated || boot.memmap_truncated) {
 		rep_fail(&r, "reason=start_info_truncated");
+	} else if (boot_timer && !signal_boot_timer(&r)) {
+		/* failed: the report says why */
 	} else if (!t->run) {
 		/* exit: nothing to run, nothing to calibrate */
 	} else if (!timer_init()) {
@@ -88,6 +122,8 @@ void user_main(void)
 		if ((err = params_error(t->params)))
 			rep_fail(&r, "%s", err);
 	}
+	if (boot_timer == 2 && !r.failed)
+		signal_boot_timer(&r);
 	rep_print(&r);
 	if (param_u64("hold", 0, 0, 1)) {
 		printk("PROBE hold\n");

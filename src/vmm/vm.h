@@ -19,6 +19,7 @@
 #include "arch/x86/cpuid.h"
 #include "common/err.h"
 #include "devices/acpi_sleep.h"
+#include "devices/boot_timer.h"
 #include "devices/i8042.h"
 #include "devices/pci.h"
 #include "devices/rtc.h"
@@ -79,6 +80,7 @@ struct vm {
 	struct i8042 i8042;
 	struct rtc rtc;
 	struct acpi_sleep acpi_sleep;
+	struct boot_timer boot_timer;  /* on the bus with vm_config.boot_timer */
 	struct vhost_dev *devs;     /* virtio devices, kind by kind (device_kind.h) */
 	unsigned nr_devs;
 	struct boot_info boot;

@@ -144,6 +144,11 @@ struct vm_config {
 	 * KVM_MEM_LOG_DIRTY_PAGES on guest RAM. */
 	bool smt;
 	bool track_dirty_pages;
+	/* Firecracker's --boot-timer (its VmResources.boot_timer): a boot
+	 * puts its boot timer on the bus (devices/boot_timer.h). A process
+	 * flag, not the machine's: a snapshot does not record it, and a
+	 * restore has no boot timer. */
+	bool boot_timer;
 	/* cpu-config: CPUID bits pinned for the guest, or NULL (owned) */
 	struct cpu_template *cpu_template;
 	/* logger and metrics (Firecracker's PUT /logger, PUT /metrics) */

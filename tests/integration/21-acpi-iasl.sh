@@ -69,8 +69,8 @@ expect_eq "DSDT: the i8042 (PNP0303)" "$(count 'EisaId \("PNP0303"\)' "$dsl")" 1
 expect_eq "DSDT: the CMOS clock (PNP0B00)" "$(count 'EisaId \("PNP0B00"\)' "$dsl")" 1
 expect_eq "DSDT: the PCI host bridge (PNP0A08, _CID PNP0A03)" \
 	"$(count '_HID, EisaId \("PNP0A08"\)' "$dsl")/$(count '_CID, EisaId \("PNP0A03"\)' "$dsl")" 1/1
-expect_ok "DSDT: the PCI memory window 0xC0000000-0xFEAFFFFF" \
-	grep -Pzq 'DWordMemory \(ResourceProducer,[^\n]*\n\s*0x00000000,\s*// Granularity\s*0xC0000000,\s*// Range Minimum\s*0xFEAFFFFF,' "$dsl"
+expect_ok "DSDT: the PCI memory window 0xC0001000-0xFEAFFFFF (the boot timer's page before it)" \
+	grep -Pzq 'DWordMemory \(ResourceProducer,[^\n]*\n\s*0x00000000,\s*// Granularity\s*0xC0001000,\s*// Range Minimum\s*0xFEAFFFFF,' "$dsl"
 expect_ok "DSDT: the configuration ports 0xCF8, 8 of them" \
 	grep -Pzq 'IO \(Decode16,\s*0x0CF8,[^)]*0x08,\s*// Length' "$dsl"
 expect_eq "DSDT: two virtio-mmio devices (LNRO0005)" "$(count '"LNRO0005"' "$dsl")" 2

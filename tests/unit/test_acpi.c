@@ -434,8 +434,12 @@ static void test_dsdt_pci_and_mmio(void **state)
 	(void)state;
 
 	pci_window(t, &min, &max);
-	assert_int_equal(min, GPA_PCI_MMIO_START);
+	/* Firecracker's MEM_32BIT_DEVICES_START: the page before it is the
+	 * boot timer's (0xc0000000), outside the window whatever the flag. */
+	assert_int_equal(min, 0xc0001000);
 	assert_int_equal(max, GPA_PCI_MMIO_END - 1);
+	assert_int_equal(GPA_BOOT_TIMER, 0xc0000000);
+	assert_true(GPA_BOOT_TIMER_END <= min);
 	for (int i = 0; i < 2; i++) {
 		const char *dev = device_with_hid(t, "LNRO0005", i);
 		assert_non_null(dev);
@@ -452,7 +456,8 @@ static void test_dsdt_pci_and_mmio(void **state)
 }
 
 /* Every BAR devices/pci.c places in the window vm.c gives it lies inside
- * the root bridge's memory window, up to the window's exhaustion. */
+ * the root bridge's memory window, up to the window's exhaustion, and off
+ * the boot timer's page. */
 static void test_pci_window_covers_bars(void **state)
 {
 	struct acpi_platform p = { .nr_cpus = 1, .has_pci = true };
@@ -478,6 +483,8 @@ static void test_pci_window_covers_bars(void **state)
 		for (int b = 0; b <= 2; b += 2) {
 			uint64_t at = pci_bar_address(&devs[i], b);
 			assert_true(at >= min && at + devs[i].bars[b].size - 1 <= max);
+			assert_true(at >= GPA_BOOT_TIMER_END ||
+				    at + devs[i].bars[b].size <= GPA_BOOT_TIMER);
 		}
 		placed++;
 	}

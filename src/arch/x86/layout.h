@@ -21,7 +21,10 @@
  *   0x000f_fff0  the BIOS reset vector: a stub that resets through the
  *                i8042 (reset_vector.h)
  *   0x0010_0000  high memory: kernel, initrd, free RAM
- *   0xc000_0000  PCI hole (32-bit MMIO for device BARs) up to 4 GiB
+ *   0xc000_0000  PCI hole (32-bit MMIO) up to 4 GiB; its first page is
+ *                Firecracker's boot timer (with --boot-timer; nothing
+ *                decodes it otherwise)
+ *   0xc000_1000  the PCI window: device BARs (the host bridge's _CRS)
  *   0xfeb0_0000  virtio-mmio devices, 4 KiB each (inside the hole, above
  *                the BARs: 1 MiB, as QEMU's microvm places them)
  *   0xfec0_0000  IOAPIC, 0xfee0_0000 LAPIC (inside the hole)
@@ -54,7 +57,16 @@
 
 #define GPA_PCI_HOLE          0xc0000000ULL
 #define GPA_4G                0x100000000ULL
-#define GPA_PCI_MMIO_START    GPA_PCI_HOLE
+/* Firecracker's boot timer page (devices/boot_timer.h), where its guests
+ * write (MMIO32_MEM_START, 0xc0000000 on x86), and the PCI window right
+ * after it, as Firecracker's MEM_32BIT_DEVICES_START. The window starts
+ * there with or without --boot-timer: the guest's machine (the DSDT's
+ * window, every BAR's address) is then one whatever the flag, so a
+ * snapshot never depends on it and the tests know one layout, for 4 KiB
+ * of a window of nearly 1 GiB. */
+#define GPA_BOOT_TIMER        GPA_PCI_HOLE
+#define GPA_BOOT_TIMER_END    (GPA_BOOT_TIMER + 0x1000ULL)  /* exclusive */
+#define GPA_PCI_MMIO_START    GPA_BOOT_TIMER_END
 #define GPA_PCI_MMIO_END      0xfeb00000ULL  /* exclusive */
 #define GPA_VIRTIO_MMIO       0xfeb00000ULL
 #define GPA_VIRTIO_MMIO_END   0xfec00000ULL  /* exclusive */
