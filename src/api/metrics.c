@@ -84,6 +84,10 @@ static const struct metric_field uart_fields[] = {
 	FIELD(uart_metrics, rate_limiter_dropped_bytes),
 };
 
+static const struct metric_field logger_fields[] = {
+	FIELD(logger_metrics, rate_limited_log_count),
+};
+
 static const struct metric_field api_fields[] = {
 	FIELD(api_server_metrics, requests),
 	FIELD(api_server_metrics, request_fails),
@@ -245,6 +249,9 @@ static json_t *metrics_json(struct metrics *m)
 				       NULL));
 	json_object_set_new(root, "uart",
 			    group_json(&m->uart, uart_fields, NFIELDS(uart_fields), NULL));
+	metric_store(&m->logger.rate_limited_log_count, log_held_back());
+	json_object_set_new(root, "logger",
+			    group_json(&m->logger, logger_fields, NFIELDS(logger_fields), NULL));
 	return root;
 }
 

@@ -90,6 +90,13 @@ struct uart_metrics {
 	struct metric write_count, missed_write_count, rate_limiter_dropped_bytes;
 };
 
+/* Firecracker's "logger" group, as far as azote counts: lines its
+ * per-callsite limit held back (common/log.h; azote's own, not its
+ * cards'). */
+struct logger_metrics {
+	struct metric rate_limited_log_count;
+};
+
 /* process_startup_time_us and _cpu_us are values, not counters (written
  * whole in every line, as Firecracker's): how long azote took from the
  * jailer's start to serving its API, in wall and CPU time. */
@@ -105,6 +112,7 @@ struct metrics {
 	struct vsock_metrics vsock;
 	struct entropy_metrics entropy;
 	struct uart_metrics uart;
+	struct logger_metrics logger;
 	struct api_server_metrics api_server;
 
 	/* The rest is private to metrics.c. */

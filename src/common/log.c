@@ -140,32 +140,87 @@ static int format_firecracker(char *out, size_t len, enum log_level level, const
 			log_thread[0] ? log_thread : "-", lvl, origin, msg);
 }
 
-void log_msg_at(enum log_level level, const char *file, int line,
+/* GCRA: each line moves the site's due time on by one period from now
+ * or from where it was, whichever is later; a line that would put it more
+ * than the refill time ahead is denied (so LOG_SITE_BURST pass at once). */
+#define LOG_SITE_PERIOD_MS (LOG_SITE_REFILL_MS / LOG_SITE_BURST)
+static uint64_t log_held_total;     /* under log_lock */
+
+bool log_site_admit(struct log_site *site, uint64_t now_ms, uint64_t *held)
+{
+	uint64_t due = (site->due_ms > now_ms ? site->due_ms : now_ms) + LOG_SITE_PERIOD_MS;
+
+	if (due - now_ms > LOG_SITE_REFILL_MS) {
+		site->held++;
+		return false;
+	}
+	site->due_ms = due;
+	*held = site->held;
+	site->held = 0;
+	return true;
+}
+
+uint64_t log_held_back(void)
+{
+	pthread_mutex_lock(&log_lock);
+	uint64_t n = log_held_total;
+	pthread_mutex_unlock(&log_lock);
+	return n;
+}
+
+static uint64_t log_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* One line out, under log_lock. */
+static void emit(enum log_level level, const char *file, int line, const char *msg)
+{
+	char out[1500];
+	int n;
+
+	if (log_fd < 0 || !log_module_matches(file))
+		return;
+	n = (log_instance[0] ? format_firecracker : format_own)(out, sizeof(out), level, file,
+								line, msg);
+	if (n >= (int)sizeof(out)) {
+		n = sizeof(out) - 1;
+		out[n - 1] = '\n';
+	}
+	/* One write per line keeps lines from different threads whole; a
+	 * full pipe loses the line rather than stalling a vCPU. */
+	if (write(log_fd, out, n) < 0) {
+		/* nothing better to do with a failing log sink */
+	}
+}
+
+void log_msg_at(struct log_site *site, enum log_level level, const char *file, int line,
 		const char *fmt, ...)
 {
-	char msg[1024], out[1500];
+	char msg[1024];
+	uint64_t held = 0;
 	va_list ap;
-	int n;
 
 	if (level > log_level)
 		return;
+	pthread_mutex_lock(&log_lock);
+	if (site && level < LOG_DEBUG && !log_site_admit(site, log_now_ms(), &held)) {
+		log_held_total++;
+		pthread_mutex_unlock(&log_lock);
+		return;
+	}
+	if (held) {
+		snprintf(msg, sizeof(msg), "%llu more lines from here were held back (at most "
+			 "%d in %d s from one place)", (unsigned long long)held, LOG_SITE_BURST,
+			 LOG_SITE_REFILL_MS / 1000);
+		emit(LOG_WARN, file, line, msg);
+	}
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-
-	pthread_mutex_lock(&log_lock);
-	if (log_fd >= 0 && log_module_matches(file)) {
-		n = (log_instance[0] ? format_firecracker : format_own)(out, sizeof(out), level,
-									file, line, msg);
-		if (n >= (int)sizeof(out)) {
-			n = sizeof(out) - 1;
-			out[n - 1] = '\n';
-		}
-		/* One write per line keeps lines from different threads whole;
-		 * a full pipe loses the line rather than stalling a vCPU. */
-		if (write(log_fd, out, n) < 0) {
-			/* nothing better to do with a failing log sink */
-		}
-	}
+	emit(level, file, line, msg);
 	pthread_mutex_unlock(&log_lock);
 }

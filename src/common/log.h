@@ -5,6 +5,7 @@
 #define AZOTE_COMMON_LOG_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
@@ -35,9 +36,34 @@ void log_set_output(int fd, bool show_level, bool show_origin,
  * forbid asking, and again after renaming themselves. */
 void log_remember_thread_name(void);
 
-void log_msg_at(enum log_level level, const char *file, int line,
-		const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-#define log_msg(level, ...) log_msg_at(level, __FILE__, __LINE__, __VA_ARGS__)
+/* A call site's share of the log, Firecracker's per-callsite limit (its
+ * 1.16): errors, warnings and info lines from one place at most
+ * LOG_SITE_BURST at once, then one every LOG_SITE_REFILL_MS /
+ * LOG_SITE_BURST, so that what a guest can make repeat (a malformed ring,
+ * a refused frame) cannot fill the host's log. What is held back is
+ * counted (log_held_back) and said, with its number, before the site's
+ * next line. Debug lines are not limited: they are asked for. */
+#define LOG_SITE_BURST     10
+#define LOG_SITE_REFILL_MS 5000
+struct log_site {
+	uint64_t due_ms;           /* when the site's allowance is spent */
+	uint64_t held;             /* lines held back since the last one */
+};
+
+/* Whether site may log at now_ms (a monotonic clock in ms); if so,
+ * *held is how many it was denied before, now said. Under the caller's
+ * lock. */
+bool log_site_admit(struct log_site *site, uint64_t now_ms, uint64_t *held);
+/* Lines held back by every site of this process so far. */
+uint64_t log_held_back(void);
+
+void log_msg_at(struct log_site *site, enum log_level level, const char *file, int line,
+		const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+#define log_msg(level, ...)							\
+	do {									\
+		static struct log_site log_site_;				\
+		log_msg_at(&log_site_, level, __FILE__, __LINE__, __VA_ARGS__);	\
+	} while (0)
 
 #define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
 #define log_warn(...)  log_msg(LOG_WARN, __VA_ARGS__)

@@ -75,9 +75,16 @@ static void test_metrics_lines(void **state)
 	metric_store(&f->metrics.block[1].read_bytes, 1000);
 	metric_inc(&f->metrics.net[0].tx_packets_count);
 	metric_store(&f->metrics.entropy.entropy_bytes, 64);
+	/* A place that logs in a loop: its lines past the limit held back. */
+	log_set_output(-1, false, false, NULL, NULL);
+	for (int i = 0; i < LOG_SITE_BURST + 3; i++)
+		log_warn("again");
+	log_set_output(2, true, false, NULL, NULL);
+	assert_true(log_held_back() >= 3);
 	assert_int_equal(fx_req(f, "PUT", "/actions",
 				"{\"action_type\": \"FlushMetrics\"}"), 204);
 	v = json_line(path, 0);
+	assert_int_equal(get(v, "logger", "rate_limited_log_count"), log_held_back());
 	assert_true(json_integer_value(json_object_get(v, "utc_timestamp_ms")) >
 		    1600000000000LL);
 	assert_int_equal(get(v, "vcpu", "exit_io_out"), 1);
@@ -109,6 +116,7 @@ static void test_metrics_lines(void **state)
 	assert_int_equal(get(v, "block_rootfs", "read_bytes"), 0);
 	assert_int_equal(get(v, "api_server", "requests"), 2);
 	assert_int_equal(get(v, "api_server", "request_fails"), 1);
+	assert_int_equal(get(v, "logger", "rate_limited_log_count"), 0);
 	json_decref(v);
 }
 

@@ -5,6 +5,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <string.h>
+#include <unistd.h>
+
 #include "common/err.h"
 #include "common/log.h"
 #include "common/size.h"
@@ -116,6 +119,64 @@ static void test_log_levels(void **state)
 	log_set_level(LOG_WARN);
 }
 
+/* Firecracker's per-callsite budget: LOG_SITE_BURST lines at once, then
+ * one every REFILL / BURST ms; what was denied is told with the next. */
+static void test_log_site_budget(void **state)
+{
+	struct log_site site = { 0 };
+	const uint64_t t0 = 1000000, period = LOG_SITE_REFILL_MS / LOG_SITE_BURST;
+	uint64_t held = 99;
+	(void)state;
+
+	for (int i = 0; i < LOG_SITE_BURST; i++) {
+		assert_true(log_site_admit(&site, t0, &held));
+		assert_int_equal(held, 0);
+	}
+	assert_false(log_site_admit(&site, t0, &held));
+	assert_false(log_site_admit(&site, t0 + period - 1, &held));
+	/* One period later, one line, telling of the two held back. */
+	assert_true(log_site_admit(&site, t0 + period, &held));
+	assert_int_equal(held, 2);
+	assert_false(log_site_admit(&site, t0 + period, &held));
+	assert_true(log_site_admit(&site, t0 + 2 * period, &held));
+	assert_int_equal(held, 1);
+	/* Quiet for the refill time: a whole burst again. */
+	uint64_t later = t0 + 2 * period + LOG_SITE_REFILL_MS;
+	for (int i = 0; i < LOG_SITE_BURST; i++)
+		assert_true(log_site_admit(&site, later, &held));
+	assert_false(log_site_admit(&site, later, &held));
+}
+
+/* Through the logger: a site that repeats is held back and says so; debug
+ * lines and a site of their own are not. */
+static void test_log_held_back(void **state)
+{
+	char buf[8192];
+	int p[2];
+	(void)state;
+
+	assert_int_equal(pipe(p), 0);
+	log_set_output(p[1], true, false, NULL, NULL);
+	log_set_level(LOG_DEBUG);
+	uint64_t before = log_held_back();
+	for (int i = 0; i < LOG_SITE_BURST + 5; i++)
+		log_warn("repeat %d", i);
+	for (int i = 0; i < LOG_SITE_BURST + 5; i++)
+		log_debug("debug %d", i);
+	log_warn("another place");
+	assert_int_equal(log_held_back() - before, 5);
+	log_set_output(2, true, false, NULL, NULL);
+	log_set_level(LOG_WARN);
+	ssize_t n = read(p[0], buf, sizeof(buf) - 1);
+	assert_true(n > 0);
+	buf[n] = 0;
+	close(p[0]);
+	assert_non_null(strstr(buf, "repeat 9\n"));
+	assert_null(strstr(buf, "repeat 10\n"));
+	assert_non_null(strstr(buf, "debug 14\n"));
+	assert_non_null(strstr(buf, "another place\n"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -126,6 +187,8 @@ int main(void)
 		cmocka_unit_test(test_uint),
 		cmocka_unit_test(test_err),
 		cmocka_unit_test(test_log_levels),
+		cmocka_unit_test(test_log_site_budget),
+		cmocka_unit_test(test_log_held_back),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
