@@ -108,8 +108,7 @@ static void close_uds(void *card)
 
 /* Beyond the base list: the epoll loop, gathered socket I/O, and Unix
  * sockets for guest-initiated connections (AF_UNIX only); and a lazy
- * restore's (card_main.h), which every card takes although a snapshot
- * does not hold a vsock device yet. */
+ * restore's (card_main.h). */
 static const int extra_syscalls[] = {
 	SYS_epoll_wait, SYS_epoll_pwait, SYS_epoll_ctl, SYS_readv, SYS_writev,
 	SYS_connect, SYS_shutdown, CARD_LAZY_MEM_SYSCALLS,
