@@ -6,6 +6,7 @@
 #include <linux/userfaultfd.h>
 #include <poll.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,6 +103,7 @@ struct uffd_pager {
 	uint64_t page;
 	int (*on_start)(struct azerr *e);
 	pthread_t thread;
+	sem_t running;              /* posted once the thread runs its own code */
 	/* ranges and their registration: the pager reads them, the owner
 	 * changes them; once loaded is set under it nothing is registered */
 	pthread_mutex_t lock;
@@ -282,7 +284,10 @@ static void *run(void *arg)
 	bool prefetching = false;
 	struct azerr e;
 
-	if (p->on_start && p->on_start(&e) < 0) {
+	int started = p->on_start ? p->on_start(&e) : 0;
+
+	sem_post(&p->running);
+	if (started < 0) {
 		log_error("userfaultfd pager: %s", e.msg);
 		return NULL;
 	}
@@ -344,6 +349,7 @@ struct uffd_pager *uffd_pager_start(int uffd, const struct uffd_source *src,
 	*p = (struct uffd_pager){ .uffd = uffd, .src = *src, .page = (uint64_t)page,
 				  .on_start = on_start };
 	pthread_mutex_init(&p->lock, NULL);
+	sem_init(&p->running, 0, 0);
 	p->buf = malloc((size_t)page);
 	p->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	p->loaded_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -362,6 +368,13 @@ struct uffd_pager *uffd_pager_start(int uffd, const struct uffd_source *src,
 		return NULL;
 	}
 	pthread_setname_np(p->thread, "uffd-pager");
+	/* Its start-up over (the C library's system calls as a thread begins:
+	 * rseq, the robust list; then on_start) before it returns: a card
+	 * applies its seccomp filter to every thread at once (TSYNC) next,
+	 * and a thread still starting then was killed by it (SIGSYS), with
+	 * its process. */
+	while (sem_wait(&p->running) < 0 && errno == EINTR)
+		;
 	return p;
 }
 
@@ -451,6 +464,7 @@ uint64_t uffd_pager_stop(struct uffd_pager *p)
 	close(p->loaded_fd);
 	close(p->uffd);
 	pthread_mutex_destroy(&p->lock);
+	sem_destroy(&p->running);
 	free(p->chunk);
 	free(p->buf);
 	free(p);

@@ -87,7 +87,9 @@ struct uffd_source {
 /* Starts a pager serving faults from src on uffd (from uffd_open; the
  * pager's from now on). on_start, if not NULL, runs first on the pager's
  * thread (azote's installs the thread's seccomp list there); the pager
- * serves nothing if it fails. NULL with e. */
+ * serves nothing if it fails. Returns once the thread has started and
+ * on_start has run (a seccomp filter applied to every thread after is
+ * not met by a thread still starting). NULL with e. */
 struct uffd_pager *uffd_pager_start(int uffd, const struct uffd_source *src,
 				    int (*on_start)(struct azerr *e), struct azerr *e);
 

@@ -28,6 +28,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,17 @@
 /* --prefetch: pages [HOLE_FIRST, HOLE_END) are a hole of the file */
 #define HOLE_FIRST 1000
 #define HOLE_END   1300
+
+static atomic_bool slow_started;
+
+/* A pager's on_start that takes its time. */
+static int slow_start(struct azerr *e)
+{
+	(void)e;
+	usleep(100000);
+	atomic_store(&slow_started, true);
+	return 0;
+}
 
 static long page;
 
@@ -171,11 +183,19 @@ static int card_finish(int memfd, size_t len, struct uffd_pager *card, uint8_t *
 			(unsigned long long)copied);
 		return 1;
 	}
-	/* Pages from a hook (a page-fault handler's): no prefetch loads them. */
+	/* Pages from a hook (a page-fault handler's): no prefetch loads them.
+	 * Its thread has started, its on_start run (slow here), when
+	 * uffd_pager_start returns: a card's seccomp filter, over every
+	 * thread at once, comes next. */
 	int uffd = uffd_open(-1, 0, &e);
 	struct uffd_pager *hooked = uffd < 0 ? NULL :
 		uffd_pager_start(uffd, &(struct uffd_source){ .file_fd = -1, .place = no_place,
-							      .size = len }, NULL, &e);
+							      .size = len }, slow_start, &e);
+	if (hooked && !atomic_load(&slow_started)) {
+		fprintf(stderr, "uffd-share: uffd_pager_start returned before its thread "
+			"had started\n");
+		ok = false;
+	}
 	if (!hooked || uffd_pager_finish(hooked, &e) == 0) {
 		fprintf(stderr, "uffd-share: %s\n", hooked ? "a hook's pager took "
 			"uffd_pager_finish" : e.msg);
