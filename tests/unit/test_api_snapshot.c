@@ -35,6 +35,13 @@ static void fresh_api(struct api_fixture *f)
 	assert_non_null(f->api);
 }
 
+/* Pauses the running VM and takes a full snapshot (create_body). */
+static void snapshot_paused(struct api_fixture *f)
+{
+	assert_int_equal(fx_req(f, "PATCH", "/vm", "{\"state\": \"Paused\"}"), 204);
+	assert_int_equal(fx_req_at(f, "PUT", "/snapshot/create", create_body), 204);
+}
+
 static void test_create_states(void **state)
 {
 	struct api_fixture *f = *state;
@@ -58,8 +65,7 @@ static void test_create_states(void **state)
 	assert_int_equal(fx_req_at(f, "PUT", "/snapshot/create", create_body), 400);
 	fx_assert_fault(f, RUNNING_MSG);
 	FX_EXPECT_FAULTS(f, cases);
-	assert_int_equal(fx_req(f, "PATCH", "/vm", "{\"state\": \"Paused\"}"), 204);
-	assert_int_equal(fx_req_at(f, "PUT", "/snapshot/create", create_body), 204);
+	snapshot_paused(f);
 	assert_int_equal(f->fake.snapshot_creates, 1);
 	assert_int_equal(f->fake.snap_type, SNAPSHOT_FULL);
 	assert_non_null(strstr(f->fake.snap_path, "/vm.snap"));
@@ -81,7 +87,7 @@ static void test_create_states(void **state)
 }
 
 /* A fresh process's load of the last snapshot, with more of the body
- * (a vsock_override): the status. */
+ * (a vsock_override), or none: the status. */
 static int load_again(struct api_fixture *f, const char *more)
 {
 	char body[256];
@@ -119,8 +125,7 @@ static void test_vsock_round_trip(void **state)
 				   "{\"guest_cid\": 3, \"uds_path\": \"@/v.sock\"}"), 204);
 	assert_int_equal(fx_req(f, "PUT", "/actions", "{\"action_type\": \"InstanceStart\"}"),
 			 204);
-	assert_int_equal(fx_req(f, "PATCH", "/vm", "{\"state\": \"Paused\"}"), 204);
-	assert_int_equal(fx_req_at(f, "PUT", "/snapshot/create", create_body), 204);
+	snapshot_paused(f);
 	assert_non_null(strstr(f->fake.snap_config, "\"vsock\":{\"guest_cid\":3,"));
 
 	assert_int_equal(load_again(f, ""), 204);
@@ -150,8 +155,7 @@ static void test_load_clock_realtime(void **state)
 	struct api_fixture *f = *state;
 
 	fx_boot(f);
-	assert_int_equal(fx_req(f, "PATCH", "/vm", "{\"state\": \"Paused\"}"), 204);
-	assert_int_equal(fx_req_at(f, "PUT", "/snapshot/create", create_body), 204);
+	snapshot_paused(f);
 	assert_int_equal(load_again(f, ""), 204);
 	assert_false(f->fake.load_clock_realtime);
 	assert_int_equal(load_again(f, ", \"clock_realtime\": true"), 204);
@@ -167,8 +171,7 @@ static void test_vsock_override_without_vsock(void **state)
 	struct api_fixture *f = *state;
 
 	fx_boot(f);
-	assert_int_equal(fx_req(f, "PATCH", "/vm", "{\"state\": \"Paused\"}"), 204);
-	assert_int_equal(fx_req_at(f, "PUT", "/snapshot/create", create_body), 204);
+	snapshot_paused(f);
 	assert_null(strstr(f->fake.snap_config, "vsock"));
 	assert_int_equal(load_again(f, ", \"vsock_override\": {\"uds_path\": \"@/w.sock\"}"),
 			 400);
@@ -222,8 +225,7 @@ static void test_round_trip(void **state)
 	fx_boot(f);
 	assert_int_equal(fx_req(f, "GET", "/vm/config", NULL), 200);
 	before = fx_json(f);
-	assert_int_equal(fx_req(f, "PATCH", "/vm", "{\"state\": \"Paused\"}"), 204);
-	assert_int_equal(fx_req_at(f, "PUT", "/snapshot/create", create_body), 204);
+	snapshot_paused(f);
 
 	fresh_api(f);
 	assert_int_equal(fx_req_at(f, "PUT", "/snapshot/load",
@@ -280,8 +282,7 @@ static void test_entropy_round_trip(void **state)
 	json_t *v;
 
 	fx_boot(f);
-	assert_int_equal(fx_req(f, "PATCH", "/vm", "{\"state\": \"Paused\"}"), 204);
-	assert_int_equal(fx_req_at(f, "PUT", "/snapshot/create", create_body), 204);
+	snapshot_paused(f);
 	assert_null(strstr(f->fake.snap_config, "entropy"));
 
 	fresh_api(f);
@@ -290,12 +291,8 @@ static void test_entropy_round_trip(void **state)
 				"{\"size\": 10, \"refill_time\": 1000}}}"), 204);
 	assert_int_equal(fx_req(f, "PUT", "/actions", "{\"action_type\": \"InstanceStart\"}"),
 			 204);
-	assert_int_equal(fx_req(f, "PATCH", "/vm", "{\"state\": \"Paused\"}"), 204);
-	assert_int_equal(fx_req_at(f, "PUT", "/snapshot/create", create_body), 204);
-	fresh_api(f);
-	assert_int_equal(fx_req_at(f, "PUT", "/snapshot/load",
-				   "{\"snapshot_path\": \"@/vm.snap\", \"mem_file_path\": "
-				   "\"@/vm.mem\"}"), 204);
+	snapshot_paused(f);
+	assert_int_equal(load_again(f, ""), 204);
 	assert_int_equal(fx_req(f, "GET", "/vm/config", NULL), 200);
 	v = fx_json(f);
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(json_object_get(
@@ -319,9 +316,7 @@ static int load_with_uring(struct api_fixture *f, const char *mode)
 	snprintf(f->fake.snap_config, sizeof(f->fake.snap_config), "%s", s);
 	free(s);
 	json_decref(c);
-	fresh_api(f);
-	return fx_req_at(f, "PUT", "/snapshot/load",
-			 "{\"snapshot_path\": \"@/vm.snap\", \"mem_file_path\": \"@/vm.mem\"}");
+	return load_again(f, "");
 }
 
 /* What only azote's command line sets comes back with the snapshot: a
@@ -332,8 +327,7 @@ static void test_azote_extras(void **state)
 	struct api_fixture *f = *state;
 
 	fx_boot(f);
-	assert_int_equal(fx_req(f, "PATCH", "/vm", "{\"state\": \"Paused\"}"), 204);
-	assert_int_equal(fx_req_at(f, "PUT", "/snapshot/create", create_body), 204);
+	snapshot_paused(f);
 	assert_null(strstr(f->fake.snap_config, "uring"));
 	assert_int_equal(load_with_uring(f, "defer-taskrun"), 204);
 	assert_int_equal(fx_req_at(f, "PUT", "/snapshot/create", create_body), 204);
@@ -352,8 +346,7 @@ static void test_load_after_config(void **state)
 		"{\"snapshot_path\": \"@/vm.snap\", \"mem_file_path\": \"@/vm.mem\"}";
 
 	fx_boot(f);
-	assert_int_equal(fx_req(f, "PATCH", "/vm", "{\"state\": \"Paused\"}"), 204);
-	assert_int_equal(fx_req_at(f, "PUT", "/snapshot/create", create_body), 204);
+	snapshot_paused(f);
 	fresh_api(f);
 	assert_int_equal(fx_req(f, "PUT", "/machine-config",
 				"{\"vcpu_count\": 1, \"mem_size_mib\": 128}"), 204);
