@@ -9,6 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
+
 static const char *log_prog = "azote";
 static enum log_level log_level = LOG_WARN;
 
@@ -108,12 +110,12 @@ void log_remember_thread_name(void)
 static int format_own(char *out, size_t len, enum log_level level, const char *file,
 		      int line, const char *msg)
 {
-	static const char *const tag[] = { "error", "warning", "info", "debug" };
 	char origin[256] = "";
 
 	if (log_show_origin)
 		snprintf(origin, sizeof(origin), "%s:%d: ", file, line);
-	return snprintf(out, len, "%s: %s%s%s%s\n", log_prog, log_show_level ? tag[level] : "",
+	return snprintf(out, len, "%s: %s%s%s%s\n", log_prog,
+			log_show_level ? log_level_name(level) : "",
 			log_show_level ? ": " : "", origin, msg);
 }
 
@@ -168,14 +170,6 @@ uint64_t log_held_back(void)
 	return n;
 }
 
-static uint64_t log_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* One line out, under log_lock. */
 static void emit(enum log_level level, const char *file, int line, const char *msg)
 {
@@ -207,7 +201,7 @@ void log_msg_at(struct log_site *site, enum log_level level, const char *file, i
 	if (level > log_level)
 		return;
 	pthread_mutex_lock(&log_lock);
-	if (site && level < LOG_DEBUG && !log_site_admit(site, log_now_ms(), &held)) {
+	if (site && level < LOG_DEBUG && !log_site_admit(site, clock_us(CLOCK_MONOTONIC) / 1000, &held)) {
 		log_held_total++;
 		pthread_mutex_unlock(&log_lock);
 		return;

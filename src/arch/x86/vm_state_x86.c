@@ -25,12 +25,19 @@ static int fail(struct azerr *e, const char *what)
 	return azerr_set(e, "KVM_%s failed: %s", what, strerror(errno));
 }
 
-static int64_t now_ns(void)
+/* A clock in ns: CLOCK_MONOTONIC_RAW, the rate kvmclock runs at, for the
+ * instants; CLOCK_REALTIME for the wall clock a snapshot records. */
+static int64_t ns_on(clockid_t which)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC_RAW, &ts);
+	clock_gettime(which, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int64_t now_ns(void)
+{
+	return ns_on(CLOCK_MONOTONIC_RAW);
 }
 
 /* KVM_GET_CLOCK and the CLOCK_MONOTONIC_RAW time of its middle. */
@@ -42,14 +49,6 @@ static int get_clock(int vm_fd, struct kvm_clock_data *c, int64_t *at_ns)
 		return -1;
 	*at_ns = before + (now_ns() - before) / 2;
 	return 0;
-}
-
-static int64_t realtime_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 /* kvmclock and every vCPU's TSC at the pause (tsc_pair.h). The clock
@@ -68,7 +67,7 @@ static int save_clock(int vm_fd, const struct guest_mem *mem, const struct x86_t
 
 	if (get_clock(vm_fd, &clock, &clock_ns) < 0)
 		return fail(e, "GET_CLOCK");
-	int64_t wall_ns = realtime_ns() - (now_ns() - clock_ns);
+	int64_t wall_ns = ns_on(CLOCK_REALTIME) - (now_ns() - clock_ns);
 	pause_ns = clock_ns;
 	for (uint32_t i = 0; i < nr_vcpus; i++)
 		if (tsc[i].tsc_ns < pause_ns)
@@ -166,7 +165,7 @@ int x86_vm_clock_load(int vm_fd, const struct state_set *s, bool realtime,
 		if (!(c->flags & KVM_CLOCK_REALTIME))
 			return azerr_set(e, "clock_realtime: the snapshot holds no wall-clock "
 					 "time of its pause to move the guest's clock on from");
-		int64_t wall = realtime_ns();
+		int64_t wall = ns_on(CLOCK_REALTIME);
 		since = wall > (int64_t)c->realtime ? (uint64_t)wall - c->realtime : 0;
 	}
 	struct kvm_clock_data d = { .clock = c->clock + since };
