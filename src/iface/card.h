@@ -75,6 +75,13 @@
 #define CARD_RNG_OPT_BW_LIMIT  "bw-limit"
 #define CARD_RNG_OPT_OPS_LIMIT "ops-limit"
 
+/* azote-card-balloon's own: Firecracker's balloon options that decide
+ * the features it offers (virtio/virtio_balloon.h). The target size is
+ * not among them: it is in the device configuration, azote's. */
+#define CARD_BALLOON_OPT_STATS_INTERVAL "stats-interval"  /* seconds, 0: no statistics */
+#define CARD_BALLOON_OPT_DEFLATE_ON_OOM "deflate-on-oom"
+#define CARD_BALLOON_OPT_REPORTING      "free-page-reporting"
+
 /* azote-card-blk --queues: request queues, one worker each. */
 #define CARD_BLK_MAX_QUEUES 16
 /* azote-card-blk --poll-us: how long a worker spins for the next request. */
@@ -90,6 +97,10 @@
  * buffers' length (Firecracker's MAX_ENTROPY_BYTES): overlapping buffers
  * cannot make the card fill more than this. */
 #define CARD_RNG_MAX_REQUEST 65536
+
+/* azote-card-balloon --stats-interval: Firecracker's
+ * stats_polling_interval_s is a u16. */
+#define CARD_BALLOON_MAX_STATS_INTERVAL 65535
 
 /* Why path cannot be a vsock card's --uds, or NULL: both sides check it
  * (azote's --vsock and PUT /vsock before a card starts, the card's own

@@ -1,8 +1,9 @@
 /* The control channel: what azote asks of a running card that vhost-user
  * has no message for, Firecracker's updates after boot (PATCH /drives and
  * /network-interfaces): new rate limits, and a block card's new image;
- * a net card's MMDS (at boot, and on every PUT or PATCH /mmds); and, on a
- * restore, that guest RAM is all loaded.
+ * a net card's MMDS (at boot, and on every PUT or PATCH /mmds); a balloon
+ * card's statistics interval; and, on a restore, that guest RAM is all
+ * loaded.
  *
  * A SOCK_SEQPACKET socketpair, the card's end on fd CARD_CONTROL_FD
  * (--control-fd). One request, one reply, in turn: azote sends a struct
@@ -42,6 +43,12 @@ enum card_ctl_op {
 	 * (common/uffd_pager.h, uffd_pager_finish). Every card takes it;
 	 * one with no such pager refuses it. No fds. */
 	CARD_CTL_MEM_LOADED = 4,
+	/* A balloon card's statistics interval (Firecracker's PATCH
+	 * /balloon/statistics): req.stats_interval_s, 1 to
+	 * CARD_BALLOON_MAX_STATS_INTERVAL, on a card started with statistics.
+	 * The card gives the guest its statistics buffer back at once, so
+	 * that fresh figures come now, then every interval. No fds. */
+	CARD_CTL_SET_STATS_INTERVAL = 5,
 };
 
 /* The largest MMDS document (--mmds-size-limit's largest value). */
@@ -67,6 +74,8 @@ struct card_ctl_req {
 	uint8_t given[2], pad[6];    /* SET_LIMITS: 0 leaves limiter i as it is */
 	struct card_ctl_limiter limit[2];
 	struct card_ctl_mmds mmds;   /* SET_MMDS */
+	uint32_t stats_interval_s;   /* SET_STATS_INTERVAL */
+	uint32_t pad2;
 };
 
 #define CARD_CTL_MAX_FDS 2

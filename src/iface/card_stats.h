@@ -13,6 +13,7 @@
 
 #include "common/err.h"
 #include "iface/card.h"
+#include "virtio/virtio_balloon.h"
 
 #define CARD_STATS_MAGIC   0x737461747a6f7a61ULL  /* "azozstat" */
 #define CARD_STATS_SIZE    4096
@@ -60,6 +61,25 @@ struct card_rng_stats {
 	uint64_t rate_limiter_throttled;
 };
 
+/* Firecracker's balloon metrics (BalloonDeviceMetrics) as the balloon
+ * card counts them: inflate and deflate ring events, statistics buffers
+ * taken (stats_updates_count) and refused as malformed
+ * (stats_update_fails), chains the card could not use (event_fails), and
+ * free page reports with the bytes given back and the ranges that could
+ * not be (free_page_report_*); inflated_pages counts the 4 KiB pages the
+ * inflate ring gave back to the host. Then the guest's latest statistics
+ * (virtio/virtio_balloon.h's tags): stat[tag] is valid once bit tag of
+ * stat_seen is set (a driver may leave some out, as Firecracker's
+ * optional fields). */
+struct card_balloon_stats {
+	uint64_t inflate_count, deflate_count;
+	uint64_t stats_updates_count, stats_update_fails, event_fails;
+	uint64_t free_page_report_count, free_page_report_freed, free_page_report_fails;
+	uint64_t inflated_pages;
+	uint64_t stat_seen;
+	uint64_t stat[VIRTIO_BALLOON_S_NR];
+};
+
 struct card_stats {
 	uint64_t magic;             /* written by azote */
 	union {
@@ -67,6 +87,7 @@ struct card_stats {
 		struct card_net_stats net;
 		struct card_vsock_stats vsock;
 		struct card_rng_stats rng;
+		struct card_balloon_stats balloon;
 	};
 };
 
