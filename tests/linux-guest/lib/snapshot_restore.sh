@@ -49,12 +49,18 @@ lg_snap_take() {
 }
 
 # lg_snap_load [MORE]: the snapshot loaded into the second azote, resumed,
-# lazily (checked); MORE: more of the load's body.
+# lazily (checked); MORE: more of the load's body. A load that fails (a
+# failed check already) ends that azote, so that run.sh, which would wait
+# for a guest that never comes back until its timeout, ends at once.
 lg_snap_load() {
 	API_SOCK=$TMP/b.sock
-	wait_socket "$API_SOCK" &&
-		snap_load "$TMP/vm.snap" "$TMP/vm.mem" "\"resume_vm\": true${1:+, $1}" &&
-		snap_lazy "$(cat "$TMP/b.pid")"
+	if ! wait_socket "$API_SOCK" ||
+		! snap_load "$TMP/vm.snap" "$TMP/vm.mem" "\"resume_vm\": true${1:+, $1}"; then
+		echo "note: the second azote did not take the snapshot: ending it, so that run.sh ends now"
+		kill "$(cat "$TMP/b.pid" 2>/dev/null)" 2>/dev/null
+		return 1
+	fi
+	snap_lazy "$(cat "$TMP/b.pid")"
 }
 
 # lg_snap_end: run.sh's end, its output shown; a check that every check
