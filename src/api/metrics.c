@@ -249,7 +249,7 @@ static json_t *metrics_json(struct metrics *m)
 				       NULL));
 	json_object_set_new(root, "uart",
 			    group_json(&m->uart, uart_fields, NFIELDS(uart_fields), NULL));
-	metric_store(&m->logger.rate_limited_log_count, log_held_back());
+	metric_store(&m->logger.rate_limited_log_count, log_held_back() + m->cards_log_held_back);
 	json_object_set_new(root, "logger",
 			    group_json(&m->logger, logger_fields, NFIELDS(logger_fields), NULL));
 	return root;

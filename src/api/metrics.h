@@ -114,6 +114,9 @@ struct metrics {
 	struct uart_metrics uart;
 	struct logger_metrics logger;
 	struct api_server_metrics api_server;
+	/* Lines the cards' log limiters held back, as the collector last
+	 * read them: logger.rate_limited_log_count is these and azote's own. */
+	uint64_t cards_log_held_back;
 
 	/* The rest is private to metrics.c. */
 	pthread_mutex_t lock;

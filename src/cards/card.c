@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include "cards/fds.h"
+#include "common/log.h"
 #include "cards/vhost/server.h"
 
 int card_start(const struct card_opts *o, struct card_stats **stats, struct azerr *e)
@@ -25,6 +26,8 @@ int card_start(const struct card_opts *o, struct card_stats **stats, struct azer
 		return azerr_set(e, "--control-fd %d is not a SOCK_SEQPACKET socket", control_fd);
 	if (stats_fd >= 0 && !(*stats = card_stats_map(stats_fd, e)))
 		return -1;
+	if (*stats)
+		log_count_held_back_in(&(*stats)->log_held_back);
 	signal(SIGPIPE, SIG_IGN);
 	if (sock_fd >= 0 && vu_server_check_fd(sock_fd, e))
 		return -1;
@@ -33,6 +36,8 @@ int card_start(const struct card_opts *o, struct card_stats **stats, struct azer
 
 void card_stop(struct card_stats *stats)
 {
-	if (stats)
-		munmap(stats, CARD_STATS_SIZE);
+	if (!stats)
+		return;
+	log_count_held_back_in(NULL);
+	munmap(stats, CARD_STATS_SIZE);
 }

@@ -147,6 +147,7 @@ static int format_firecracker(char *out, size_t len, enum log_level level, const
  * than the refill time ahead is denied (so LOG_SITE_BURST pass at once). */
 #define LOG_SITE_PERIOD_MS (LOG_SITE_REFILL_MS / LOG_SITE_BURST)
 static uint64_t log_held_total;     /* under log_lock */
+static uint64_t *log_held_also;     /* under log_lock */
 
 bool log_site_admit(struct log_site *site, uint64_t now_ms, uint64_t *held)
 {
@@ -160,6 +161,13 @@ bool log_site_admit(struct log_site *site, uint64_t now_ms, uint64_t *held)
 	*held = site->held;
 	site->held = 0;
 	return true;
+}
+
+void log_count_held_back_in(uint64_t *counter)
+{
+	pthread_mutex_lock(&log_lock);
+	log_held_also = counter;
+	pthread_mutex_unlock(&log_lock);
 }
 
 uint64_t log_held_back(void)
@@ -203,6 +211,8 @@ void log_msg_at(struct log_site *site, enum log_level level, const char *file, i
 	pthread_mutex_lock(&log_lock);
 	if (site && level < LOG_DEBUG && !log_site_admit(site, clock_us(CLOCK_MONOTONIC) / 1000, &held)) {
 		log_held_total++;
+		if (log_held_also)
+			__atomic_fetch_add(log_held_also, 1, __ATOMIC_RELAXED);
 		pthread_mutex_unlock(&log_lock);
 		return;
 	}

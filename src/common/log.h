@@ -56,6 +56,10 @@ struct log_site {
 bool log_site_admit(struct log_site *site, uint64_t now_ms, uint64_t *held);
 /* Lines held back by every site of this process so far. */
 uint64_t log_held_back(void);
+/* Also counts each line held back from now on into *counter (relaxed
+ * atomic adds; NULL: no longer): a card's in its stats page, for azote's
+ * metrics. */
+void log_count_held_back_in(uint64_t *counter);
 
 void log_msg_at(struct log_site *site, enum log_level level, const char *file, int line,
 		const char *fmt, ...) __attribute__((format(printf, 5, 6)));

@@ -82,6 +82,9 @@ struct card_balloon_stats {
 
 struct card_stats {
 	uint64_t magic;             /* written by azote */
+	/* Every card's: lines its log limiter held back (common/log.h), for
+	 * the metrics' logger.rate_limited_log_count. */
+	uint64_t log_held_back;
 	union {
 		struct card_blk_stats blk;
 		struct card_net_stats net;

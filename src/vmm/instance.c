@@ -11,11 +11,12 @@
 /* Before each metrics line: the totals the cards azote started keep in
  * their stats pages (iface/card_stats.h), into the group of each device's kind
  * (vm->devs holds each kind's devices in vm_config order, as the metrics'
- * groups do); and COM1's. */
+ * groups do), and the lines their logs held back; and COM1's. */
 static void collect(void *ctx, struct metrics *m)
 {
 	struct instance *inst = ctx;
 	unsigned idx[DEVICE_NR_KINDS] = { 0 };
+	uint64_t held = 0;
 
 	metric_store(&m->uart.write_count, inst->vm.uart.tx_bytes);
 	metric_store(&m->uart.missed_write_count, inst->vm.uart.tx_missed);
@@ -23,6 +24,8 @@ static void collect(void *ctx, struct metrics *m)
 
 	for (unsigned i = 0; i < inst->vm.nr_devs; i++) {
 		const struct vhost_dev *d = &inst->vm.devs[i];
+		if (d->stats)
+			held += card_stat_read(&d->stats->log_held_back);
 		for (unsigned k = 0; k < DEVICE_NR_KINDS; k++) {
 			if (d->kind != device_kinds[k])
 				continue;
@@ -31,6 +34,7 @@ static void collect(void *ctx, struct metrics *m)
 			idx[k]++;
 		}
 	}
+	m->cards_log_held_back = held;
 }
 
 /* The document as the cards take it: an object (Firecracker's data store

@@ -141,13 +141,15 @@ static void test_metrics_once_only(void **state)
 }
 
 /* Counters kept by the core (per-vCPU exit counts) are copied in by a
- * collector just before each line. */
+ * collector just before each line; the lines the cards' logs held back
+ * join azote's own in the logger group. */
 static void collect_exits(void *ctx, struct metrics *m)
 {
 	uint64_t *total = ctx;
 
 	*total += 7;
 	metric_store(&m->vcpu.exit_hlt, *total);
+	m->cards_log_held_back = 1000;
 }
 
 static void test_metrics_collector(void **state)
@@ -165,6 +167,9 @@ static void test_metrics_collector(void **state)
 	assert_int_equal(metrics_flush(&f->metrics, &e), 0);
 	v = json_line(path, 1);
 	assert_int_equal(get(v, "vcpu", "exit_hlt"), 7);  /* 14 - 7 */
+	json_decref(v);
+	v = json_line(path, 0);
+	assert_int_equal(get(v, "logger", "rate_limited_log_count"), log_held_back() + 1000);
 	json_decref(v);
 	assert_int_equal(total, 14);
 }

@@ -148,7 +148,8 @@ static void test_log_site_budget(void **state)
 }
 
 /* Through the logger: a site that repeats is held back and says so; debug
- * lines and a site of their own are not. */
+ * lines and a site of their own are not. The held-back lines are also
+ * counted where a card asked (its stats page), until it says no more. */
 static void test_log_held_back(void **state)
 {
 	char buf[8192];
@@ -158,13 +159,20 @@ static void test_log_held_back(void **state)
 	assert_int_equal(pipe(p), 0);
 	log_set_output(p[1], true, false, NULL, NULL);
 	log_set_level(LOG_DEBUG);
-	uint64_t before = log_held_back();
+	uint64_t before = log_held_back(), card = 0;
+	log_count_held_back_in(&card);
 	for (int i = 0; i < LOG_SITE_BURST + 5; i++)
 		log_warn("repeat %d", i);
 	for (int i = 0; i < LOG_SITE_BURST + 5; i++)
 		log_debug("debug %d", i);
 	log_warn("another place");
 	assert_int_equal(log_held_back() - before, 5);
+	assert_int_equal(card, 5);
+	log_count_held_back_in(NULL);
+	for (int i = 0; i < LOG_SITE_BURST + 3; i++)
+		log_warn("past the burst: held back, not in the card's page");
+	assert_int_equal(log_held_back() - before, 5 + 3);
+	assert_int_equal(card, 5);
 	log_set_output(2, true, false, NULL, NULL);
 	log_set_level(LOG_WARN);
 	ssize_t n = read(p[0], buf, sizeof(buf) - 1);
