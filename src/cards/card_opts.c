@@ -66,7 +66,7 @@ enum card_opts_action card_opts_parse(int argc, char **argv, const struct option
 
 	*common = (struct card_opts){ .fd = -1, .stats_fd = -1, .control_fd = -1,
 				      .lazy_mem_fd = -1, .page_relay_fd = -1, .uffd_dev_fd = -1,
-				      .log_level = LOG_WARN };
+				      .log_level = CARD_LOG_LEVEL };
 	opterr = 0;
 	optind = 0; /* full re-initialisation, so that tests can parse again */
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {

@@ -12,6 +12,8 @@
 
 #include <stddef.h>
 
+#include "common/log.h"
+
 /* The fds a card azote starts finds open: its end of the vhost-user
  * socketpair and its stats page. */
 #define CARD_SOCKET_FD 3
@@ -28,7 +30,7 @@
 #define CARD_OPT_STATS_FD  "stats-fd"   /* N: azote's counters page */
 #define CARD_OPT_SECCOMP   "seccomp"    /* kill|log|off */
 #define CARD_OPT_USER      "user"       /* UID:GID to confine to */
-#define CARD_OPT_LOG_LEVEL "log-level"
+#define CARD_OPT_LOG_LEVEL "log-level"  /* default CARD_LOG_LEVEL */
 /* N: guest RAM is being restored lazily from the memory file on fd N: the
  * card serves the faults on its own mapping of it (common/uffd_pager.h). */
 #define CARD_OPT_LAZY_MEM_FD "lazy-mem-fd"
@@ -81,6 +83,10 @@
 #define CARD_BALLOON_OPT_STATS_INTERVAL "stats-interval"  /* seconds, 0: no statistics */
 #define CARD_BALLOON_OPT_DEFLATE_ON_OOM "deflate-on-oom"
 #define CARD_BALLOON_OPT_REPORTING      "free-page-reporting"
+
+/* A card's log level without --log-level: azote passes its own only when
+ * it differs. */
+#define CARD_LOG_LEVEL LOG_WARN
 
 /* azote-card-blk --queues: request queues, one worker each. */
 #define CARD_BLK_MAX_QUEUES 16

@@ -330,7 +330,7 @@ static int card_command(struct vhost_dev *d, const void *dev, struct card_argv *
 	 * log level (--log-level, --level, PUT /logger) when not the cards'
 	 * default, so that what a user asks azote to say its cards say. */
 	card_argv_opt(a, CARD_OPT_SECCOMP, jail_seccomp_name(vmm_sandbox_mode()));
-	if (log_get_level() != LOG_WARN)
+	if (log_get_level() != CARD_LOG_LEVEL)
 		card_argv_opt(a, CARD_OPT_LOG_LEVEL, log_level_name(log_get_level()));
 	if (user)
 		card_argv_opt(a, CARD_OPT_USER, jail_identity_format(user, userbuf));
