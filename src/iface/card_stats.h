@@ -13,7 +13,6 @@
 
 #include "common/err.h"
 #include "iface/card.h"
-#include "virtio/virtio_balloon.h"
 
 #define CARD_STATS_MAGIC   0x737461747a6f7a61ULL  /* "azozstat" */
 #define CARD_STATS_SIZE    4096
@@ -68,16 +67,18 @@ struct card_rng_stats {
  * free page reports with the bytes given back and the ranges that could
  * not be (free_page_report_*); inflated_pages counts the 4 KiB pages the
  * inflate ring gave back to the host. Then the guest's latest statistics
- * (virtio/virtio_balloon.h's tags): stat[tag] is valid once bit tag of
+ * (virtio/virtio_balloon.h's tags, which iface/ may not include: the card
+ * checks that the counts agree): stat[tag] is valid once bit tag of
  * stat_seen is set (a driver may leave some out, as Firecracker's
  * optional fields). */
+#define CARD_BALLOON_NR_STATS 16  /* virtio/virtio_balloon.h's VIRTIO_BALLOON_S_NR */
 struct card_balloon_stats {
 	uint64_t inflate_count, deflate_count;
 	uint64_t stats_updates_count, stats_update_fails, event_fails;
 	uint64_t free_page_report_count, free_page_report_freed, free_page_report_fails;
 	uint64_t inflated_pages;
 	uint64_t stat_seen;
-	uint64_t stat[VIRTIO_BALLOON_S_NR];
+	uint64_t stat[CARD_BALLOON_NR_STATS];
 };
 
 struct card_stats {
