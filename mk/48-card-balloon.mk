@@ -1,0 +1,13 @@
+# The balloon card: virtio-balloon's rings (src/cards/balloon), its unit
+# tests, fuzz target and host-only test driver. Uses CARDLIB and
+# CARD_MAIN_SRCS from mk/40-cards.mk.
+
+BALLOON_REQ_SRCS := src/cards/balloon/request.c src/cards/balloon/pages.c \
+                    src/cards/balloon/statsq.c
+BALLOON_SRCS := src/cards/balloon/main.c src/cards/balloon/opts.c src/cards/balloon/device.c \
+                $(BALLOON_REQ_SRCS) $(CARD_MAIN_SRCS)
+
+PROGRAMS += $(BUILD)/azote-card-balloon
+$(BUILD)/azote-card-balloon: $(BALLOON_SRCS:%.c=$(OBJ)/%.o) $(CARDLIB) $(COMMON_LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ -lseccomp -lpthread
+$(eval $(call unit_test,test_balloon_opts,tests/unit/test_balloon_opts.c src/cards/balloon/opts.c src/cards/card_opts.c $(IFACE_SRCS) src/jail/seccomp.c src/jail/confine.c,-lseccomp))
