@@ -11,3 +11,6 @@ PROGRAMS += $(BUILD)/azote-card-balloon
 $(BUILD)/azote-card-balloon: $(BALLOON_SRCS:%.c=$(OBJ)/%.o) $(CARDLIB) $(COMMON_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ -lseccomp -lpthread
 $(eval $(call unit_test,test_balloon_opts,tests/unit/test_balloon_opts.c src/cards/balloon/opts.c src/cards/card_opts.c $(IFACE_SRCS) src/jail/seccomp.c src/jail/confine.c,-lseccomp))
+# The rings on a ring in memory (the net card's fixture: a plain
+# driver-and-device ring pair over drv_ring.c's memfd).
+$(eval $(call unit_test,test_balloon_rings,tests/unit/test_balloon_rings.c $(BALLOON_REQ_SRCS) tests/unit/net_fixture.c tests/host/drv_ring.c $(VIRTIO_SRCS)))
