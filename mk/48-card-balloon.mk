@@ -14,3 +14,12 @@ $(eval $(call unit_test,test_balloon_opts,tests/unit/test_balloon_opts.c src/car
 # The rings on a ring in memory (the net card's fixture: a plain
 # driver-and-device ring pair over drv_ring.c's memfd).
 $(eval $(call unit_test,test_balloon_rings,tests/unit/test_balloon_rings.c $(BALLOON_REQ_SRCS) tests/unit/net_fixture.c tests/host/drv_ring.c $(VIRTIO_SRCS)))
+$(eval $(call fuzzer,fuzz_balloon,fuzz/fuzz_balloon.c $(BALLOON_REQ_SRCS) $(VIRTIO_SRCS)))
+# The host-only vhost-user-balloon test driver (front-end library user).
+PROGRAMS += $(BUILD)/tests/vuballoon-drv
+$(BUILD)/tests/vuballoon-drv: $(OBJ)/tests/host/vuballoon_drv.o $(OBJ)/tests/host/drv_ring.o \
+                              $(OBJ)/tests/host/drv_card.o $(OBJ)/tests/host/drv_report.o \
+                              $(DRIVER_FE_OBJS) $(CARDLIB) \
+                              $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ -lpthread
