@@ -61,12 +61,14 @@ struct card_rng_stats {
 };
 
 /* Firecracker's balloon metrics (BalloonDeviceMetrics) as the balloon
- * card counts them: inflate and deflate ring events, statistics buffers
- * taken (stats_updates_count) and refused as malformed
- * (stats_update_fails), chains the card could not use (event_fails), and
- * free page reports with the bytes given back and the ranges that could
- * not be (free_page_report_*); inflated_pages counts the 4 KiB pages the
- * inflate ring gave back to the host. Then the guest's latest statistics
+ * card counts them: chains taken from the inflate and deflate rings (one
+ * per chain, where Firecracker counts one per ring event), statistics
+ * buffers taken (stats_updates_count) and refused as malformed
+ * (stats_update_fails), inflate and deflate chains the card could not
+ * wholly use (event_fails), and free page reports: ranges reported, the
+ * bytes given back (whole pages) and the ranges that could not be
+ * (free_page_report_*); inflated_pages counts the 4 KiB pages the inflate
+ * ring gave back to the host. Then the guest's latest statistics
  * (virtio/virtio_balloon.h's tags, which iface/ may not include: the card
  * checks that the counts agree): stat[tag] is valid once bit tag of
  * stat_seen is set (a driver may leave some out, as Firecracker's
