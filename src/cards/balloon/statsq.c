@@ -12,6 +12,11 @@
 #include "cards/virtio/iov.h"
 #include "common/log.h"
 
+/* The stats page's array is sized by iface/'s own constant (iface/ may not
+ * include virtio/): a tag this card takes must have its slot there. */
+_Static_assert(CARD_BALLOON_NR_STATS == VIRTIO_BALLOON_S_NR,
+	       "the stats page holds every statistic tag the card takes");
+
 int balloon_stats_parse(const uint8_t *buf, uint64_t len, struct card_balloon_stats *st)
 {
 	if (len % VIRTIO_BALLOON_STAT_SIZE || len / VIRTIO_BALLOON_STAT_SIZE > BALLOON_MAX_STATS)
