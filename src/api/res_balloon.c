@@ -48,10 +48,7 @@ static int balloon_apply(struct vm_config *cfg, const json_t *body, struct azerr
 		return azerr_set(e, RES_BALLOON_NO_HINTING " (balloon.free_page_hinting: true)");
 	if (res_balloon_fits(b.amount_mib, cfg->mem_bytes, RES_BALLOON_TOO_MANY_PAGES, e))
 		return -1;
-	if (cfg->nr_balloons)
-		balloon_config_free(&cfg->balloons[0]);
-	cfg->balloons[0] = b;
-	cfg->nr_balloons = 1;
+	vm_device_set_only(cfg, &vm_balloons, &b);
 	return 0;
 }
 

@@ -160,6 +160,16 @@ const void *vm_device_const(const struct vm_config *c, const struct vm_device_li
 	return (const char *)c + l->list + i * l->size;
 }
 
+void vm_device_set_only(struct vm_config *c, const struct vm_device_list *l, const void *dev)
+{
+	void *slot = vm_device(c, l, 0);
+
+	for (unsigned i = 0; i < vm_device_count(c, l); i++)
+		l->free(vm_device(c, l, i));
+	memcpy(slot, dev, l->size);
+	*(unsigned *)((char *)c + l->count) = 1;
+}
+
 void vm_device_added(struct vm_config *c, const struct vm_device_list *l)
 {
 	(*(unsigned *)((char *)c + l->count))++;

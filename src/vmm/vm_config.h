@@ -214,6 +214,10 @@ const char *vm_balloon_too_large(uint32_t amount_mib, uint64_t mem_bytes, const 
 void *vm_device(struct vm_config *c, const struct vm_device_list *l, unsigned i);
 const void *vm_device_const(const struct vm_config *c, const struct vm_device_list *l,
 			    unsigned i);
+/* Makes dev (an element of l, copied in) the one device of l, freeing the
+ * one there was: a second PUT /vsock, /entropy or /balloon replaces the
+ * first, as Firecracker's. */
+void vm_device_set_only(struct vm_config *c, const struct vm_device_list *l, const void *dev);
 /* Counts one more device: the element after the last, filled in. */
 void vm_device_added(struct vm_config *c, const struct vm_device_list *l);
 const char *vm_device_id(const struct vm_device_list *l, const void *dev);

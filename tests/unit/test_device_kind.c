@@ -410,10 +410,19 @@ static void test_device_lists(void **state)
 	assert_string_equal(vm_balloon_too_large(300, 256ULL << 20, "balloon.amount_mib", buf,
 						 sizeof(buf)),
 			    "balloon.amount_mib: 300 MiB is more than the guest's 256 MiB");
-	struct balloon_config *b = vm_device(&c, &vm_balloons, 0);
-	snprintf(b->id, VM_ID_MAX, "balloon0");
-	vm_device_added(&c, &vm_balloons);
+	struct balloon_config b = { .id = "balloon0", .amount_mib = 1 };
+	vm_device_set_only(&c, &vm_balloons, &b);
+	b.amount_mib = 2;
+	vm_device_set_only(&c, &vm_balloons, &b);  /* replaces the first */
+	assert_int_equal(c.nr_balloons, 1);
+	assert_int_equal(c.balloons[0].amount_mib, 2);
 	assert_int_equal(vm_config_find(&c, &vm_balloons, "balloon0"), 0);
+	/* What the replaced one owned is freed (ASan would see a leak). */
+	struct vsock_config v = { .id = "vsock0", .uds_path = strdup("/a") };
+	vm_device_set_only(&c, &vm_vsocks, &v);
+	v.uds_path = strdup("/b");
+	vm_device_set_only(&c, &vm_vsocks, &v);
+	assert_string_equal(c.vsocks[0].uds_path, "/b");
 	vm_config_free(&c);
 	assert_int_equal(c.nr_balloons, 0);
 }
