@@ -24,6 +24,7 @@ $(API_FAKE_SERVER): $(OBJ)/src/api/testing/fake_server.o \
 API_TEST_SRCS := $(API_FAKE_SRCS) tests/unit/test_api_util.c
 
 $(eval $(call unit_test,test_api,tests/unit/test_api.c $(API_TEST_SRCS) $(API_SRCS),-ljansson -lmicrohttpd -lpthread))
+$(eval $(call unit_test,test_api_balloon,tests/unit/test_api_balloon.c $(API_TEST_SRCS) $(API_SRCS),-ljansson -lmicrohttpd -lpthread))
 $(eval $(call unit_test,test_api_config,tests/unit/test_api_config.c $(API_TEST_SRCS) $(API_SRCS),-ljansson -lmicrohttpd -lpthread))
 $(eval $(call unit_test,test_api_mmds,tests/unit/test_api_mmds.c $(API_TEST_SRCS) $(API_SRCS),-ljansson -lmicrohttpd -lpthread))
 $(eval $(call unit_test,test_api_snapshot,tests/unit/test_api_snapshot.c $(API_TEST_SRCS) $(API_SRCS),-ljansson -lmicrohttpd -lpthread))

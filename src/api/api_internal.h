@@ -62,6 +62,13 @@ int api_mmds_get(struct api *api, char **body, struct azerr *e);
 /* The document in json (len bytes) as PUT /mmds sets it; the caller holds
  * api->lock. */
 int api_mmds_put_locked(struct api *api, const char *json, size_t len, struct azerr *e);
+/* op_balloon.c: PUT and PATCH /balloon, PATCH /balloon/statistics; GET
+ * /balloon's and GET /balloon/statistics's bodies, or NULL with e (the
+ * caller holds api->lock); the statistics' JSON from a status. */
+extern const struct body_op op_balloon, op_balloon_patch, op_balloon_stats_patch;
+json_t *api_balloon_get(struct api *api, struct azerr *e);
+json_t *api_balloon_stats_get(struct api *api, struct azerr *e);
+json_t *api_balloon_stats_json(const struct balloon_status *st);
 /* op_snapshot.c */
 extern const struct body_op op_snapshot_create, op_snapshot_load;
 

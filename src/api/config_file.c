@@ -23,12 +23,12 @@
  * present (null or an empty list counts as absent, as for Firecracker),
  * so that no device the user asked for is silently left out. */
 static const char *const unsupported[] = {
-	"balloon", "memory-hotplug", "pmem",
+	"memory-hotplug", "pmem",
 };
 
 /* The sections in sections[] below, plus cpu-config (a path or a
  * template, checked apart: it may be either). */
-#define NSUPPORTED 10
+#define NSUPPORTED 11
 
 static const struct jfield top_fields[] = {
 	{ "boot-source", JT_OBJECT, true, 0 },
@@ -61,6 +61,7 @@ static const struct {
 	{ "network-interfaces", &res_net },
 	{ "vsock", &res_vsock },
 	{ "entropy", &res_entropy },
+	{ "balloon", &res_balloon },  /* after machine-config, whose memory it must fit */
 	{ "mmds-config", &res_mmds_config },  /* after the interfaces it names */
 	{ "logger", &res_logger },
 	{ "metrics", &res_metrics },

@@ -122,6 +122,19 @@ static json_t *mmds_json(const struct vm_config *cfg)
 			 "imds_compat", cfg->mmds.imds_compat);
 }
 
+/* free_page_hinting always false: azote refuses it. */
+json_t *export_balloon(const struct vm_config *cfg)
+{
+	const struct balloon_config *b = &cfg->balloons[0];
+
+	if (!cfg->nr_balloons)
+		return json_null();
+	return json_pack("{s:I, s:b, s:I, s:b, s:b}", "amount_mib", (json_int_t)b->amount_mib,
+			 "deflate_on_oom", b->deflate_on_oom, "stats_polling_interval_s",
+			 (json_int_t)b->stats_polling_interval_s, "free_page_hinting", 0,
+			 "free_page_reporting", b->free_page_reporting);
+}
+
 json_t *export_vm_config(const struct vm_config *cfg)
 {
 	json_t *root = json_object(), *drives = json_array(),
@@ -159,6 +172,7 @@ json_t *export_vm_config(const struct vm_config *cfg)
 		set_limiter(r, "rate_limiter", &cfg->rngs[0].rate_limiter);
 		json_object_set_new(root, "entropy", r);
 	}
+	json_object_set_new(root, "balloon", export_balloon(cfg));
 	json_object_set_new(root, "metrics", json_null());
 	if (cfg->metrics_path) {
 		json_object_set_new(root, "metrics", json_object());

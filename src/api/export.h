@@ -8,5 +8,7 @@
 
 json_t *export_machine_config(const struct vm_config *cfg);
 json_t *export_vm_config(const struct vm_config *cfg);
+/* GET /balloon's body (Firecracker's Balloon), or null without one. */
+json_t *export_balloon(const struct vm_config *cfg);
 
 #endif

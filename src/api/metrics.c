@@ -88,6 +88,21 @@ static const struct metric_field logger_fields[] = {
 	FIELD(logger_metrics, rate_limited_log_count),
 };
 
+static const struct metric_field balloon_fields[] = {
+	FIELD(balloon_metrics, activate_fails),
+	FIELD(balloon_metrics, inflate_count),
+	FIELD(balloon_metrics, stats_updates_count),
+	FIELD(balloon_metrics, stats_update_fails),
+	FIELD(balloon_metrics, deflate_count),
+	FIELD(balloon_metrics, event_fails),
+	FIELD(balloon_metrics, free_page_report_count),
+	FIELD(balloon_metrics, free_page_report_freed),
+	FIELD(balloon_metrics, free_page_report_fails),
+	FIELD(balloon_metrics, free_page_hint_count),
+	FIELD(balloon_metrics, free_page_hint_freed),
+	FIELD(balloon_metrics, free_page_hint_fails),
+};
+
 static const struct metric_field api_fields[] = {
 	FIELD(api_server_metrics, requests),
 	FIELD(api_server_metrics, request_fails),
@@ -246,6 +261,9 @@ static json_t *metrics_json(struct metrics *m)
 			    group_json(&m->vsock, vsock_fields, NFIELDS(vsock_fields), NULL));
 	json_object_set_new(root, "entropy",
 			    group_json(&m->entropy, entropy_fields, NFIELDS(entropy_fields),
+				       NULL));
+	json_object_set_new(root, "balloon",
+			    group_json(&m->balloon, balloon_fields, NFIELDS(balloon_fields),
 				       NULL));
 	json_object_set_new(root, "uart",
 			    group_json(&m->uart, uart_fields, NFIELDS(uart_fields), NULL));

@@ -82,6 +82,17 @@ struct entropy_metrics {
 	struct metric host_rng_fails, entropy_rate_limiter_throttled;
 };
 
+/* Firecracker's "balloon" group (one device), by its names
+ * (BalloonDeviceMetrics): what the balloon card counts; activate_fails
+ * (Firecracker's own activation) and the free page hinting ones (azote
+ * does not implement hinting) stay 0. */
+struct balloon_metrics {
+	struct metric activate_fails, inflate_count, stats_updates_count, stats_update_fails;
+	struct metric deflate_count, event_fails;
+	struct metric free_page_report_count, free_page_report_freed, free_page_report_fails;
+	struct metric free_page_hint_count, free_page_hint_freed, free_page_hint_fails;
+};
+
 /* Firecracker's "uart" group (COM1), as far as azote counts: bytes the
  * guest sent (write_count), those the output did not take
  * (missed_write_count: a full FIFO, a closed terminal) and those PUT
@@ -111,6 +122,7 @@ struct metrics {
 	struct net_metrics net[VM_MAX_NETS];
 	struct vsock_metrics vsock;
 	struct entropy_metrics entropy;
+	struct balloon_metrics balloon;
 	struct uart_metrics uart;
 	struct logger_metrics logger;
 	struct api_server_metrics api_server;

@@ -22,10 +22,7 @@ static int entropy_apply(struct vm_config *cfg, const json_t *body, struct azerr
 
 	(void)e;
 	res_rate_limiter(body, "rate_limiter", &r.rate_limiter);
-	if (cfg->nr_rngs)
-		rng_config_free(&cfg->rngs[0]);
-	cfg->rngs[0] = r;
-	cfg->nr_rngs = 1;
+	vm_device_set_only(cfg, &vm_rngs, &r);
 	return 0;
 }
 

@@ -49,10 +49,7 @@ static int vsock_apply(struct vm_config *cfg, const json_t *body, struct azerr *
 	v.guest_cid = (uint32_t)juint(body, "guest_cid", 0);
 	if (res_strdup(&v.uds_path, jstr(body, "uds_path"), e))
 		return -1;
-	if (cfg->nr_vsocks)
-		vsock_config_free(&cfg->vsocks[0]);
-	cfg->vsocks[0] = v;
-	cfg->nr_vsocks = 1;
+	vm_device_set_only(cfg, &vm_vsocks, &v);
 	return 0;
 }
 

@@ -287,6 +287,11 @@ static int machine_apply(struct vm_config *cfg, const json_t *body,
 	if (mib == 0)
 		return azerr_set(e, "The memory size (MiB) is either 0, or not a "
 				 "multiple of the configured page size.");
+	/* The balloon's target, set before, must still fit (Firecracker's
+	 * IncompatibleBalloonSize). */
+	if (cfg->nr_balloons &&
+	    res_balloon_fits(cfg->balloons[0].amount_mib, mib << 20, RES_BALLOON_MEM_TOO_SMALL, e))
+		return -1;
 	cfg->nr_cpus = cpus;
 	if (jhas(body, "mem_size_mib"))
 		cfg->mem_bytes = mib << 20;

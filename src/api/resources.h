@@ -32,6 +32,7 @@ extern const struct resource res_drive;                /* PUT */
 extern const struct resource res_net;                  /* PUT */
 extern const struct resource res_vsock;                /* PUT */
 extern const struct resource res_entropy;              /* PUT */
+extern const struct resource res_balloon;              /* PUT */
 extern const struct resource res_serial;               /* PUT */
 extern const struct resource res_logger;
 extern const struct resource res_metrics;
@@ -42,6 +43,23 @@ extern const struct resource res_mmds_config;  /* PUT /mmds/config */
  * VMM (they change a running device). */
 int res_drive_patch_check(const json_t *body, struct azerr *e);
 int res_net_patch_check(const json_t *body, struct azerr *e);
+int res_balloon_patch_check(const json_t *body, struct azerr *e);        /* PATCH /balloon */
+int res_balloon_stats_patch_check(const json_t *body, struct azerr *e);  /* .../statistics */
+
+/* Firecracker's texts for a balloon target larger than the guest's
+ * memory: PUT /balloon's (TooManyPagesRequested) and machine-config's
+ * (IncompatibleBalloonSize); and azote's for free page hinting. */
+#define RES_BALLOON_TOO_MANY_PAGES \
+	"Balloon config error: Amount of pages requested is too large."
+#define RES_BALLOON_MEM_TOO_SMALL \
+	"The memory size (MiB) is smaller than the previously set balloon device target size."
+#define RES_BALLOON_NO_HINTING \
+	"The requested operation is not supported: azote does not implement free page " \
+	"hinting (Firecracker's developer preview)"
+/* 0 when a balloon of amount_mib fits a guest of mem_bytes; else -1, e
+ * being what, then the field and both sizes in parentheses. */
+int res_balloon_fits(uint32_t amount_mib, uint64_t mem_bytes, const char *what,
+		     struct azerr *e);
 /* The token bucket member `name` of body into tb; false when absent. */
 bool res_bucket(const json_t *body, const char *name, struct token_bucket *tb);
 /* The rate limiter member `name` of body into rl; false when absent. */

@@ -58,7 +58,7 @@ char *api_snapshot_config_json(const struct vm_config *cfg, struct azerr *e)
 
 	if (root) {
 		/* Absent rather than null without one: the configuration of a
-		 * snapshot without a vsock or an entropy device is what it
+		 * snapshot without a vsock, an entropy device or a balloon is what it
 		 * always was. (A vsock's connections are host sockets no
 		 * snapshot holds: the restored card resets them, as
 		 * Firecracker's device does; docs/card-vsock.md.) */
@@ -66,6 +66,8 @@ char *api_snapshot_config_json(const struct vm_config *cfg, struct azerr *e)
 			json_object_del(root, "vsock");
 		if (!cfg->nr_rngs)
 			json_object_del(root, "entropy");
+		if (!cfg->nr_balloons)
+			json_object_del(root, "balloon");
 		json_object_del(root, "logger");
 		json_object_del(root, "metrics");
 		json_object_set_new(root, "azote", extras(cfg));
@@ -84,6 +86,7 @@ static const struct jfield top_fields[] = {
 	{ "network-interfaces", JT_ARRAY, true, 0 },
 	{ "mmds-config", JT_OBJECT, false, 0 },
 	{ "entropy", JT_OBJECT, false, 0 },
+	{ "balloon", JT_OBJECT, false, 0 },
 	{ "vsock", JT_OBJECT, false, 0 },
 	{ "azote", JT_OBJECT, true, 0 },
 };
@@ -128,8 +131,10 @@ static int apply_each(const json_t *v, const struct resource *res, const char *k
 /* A section a snapshot may leave out: MMDS's settings (the machine's; its
  * document is not: Firecracker keeps the version, address and interfaces
  * across a snapshot, and the data store starts empty, its
- * mmds-user-guide.md, "Snapshotting considerations"), the vsock and the
- * entropy device. */
+ * mmds-user-guide.md, "Snapshotting considerations"), the vsock, the
+ * entropy device and the balloon (its target as last set: PATCH /balloon
+ * changes the configuration; what the driver holds is in the device's
+ * configuration, a card-config section of the machine state). */
 static int take_optional(const json_t *v, const struct resource *res, const char *key,
 			 struct vm_config *cfg, struct azerr *e)
 {
@@ -237,6 +242,8 @@ int api_snapshot_config_parse(const char *json, size_t len, const char *name,
 		 take_optional(json_object_get(root, "mmds-config"), &res_mmds_config,
 			       "mmds-config", cfg, &why) ||
 		 take_optional(json_object_get(root, "entropy"), &res_entropy, "entropy", cfg,
+			       &why) ||
+		 take_optional(json_object_get(root, "balloon"), &res_balloon, "balloon", cfg,
 			       &why) ||
 		 take_optional(json_object_get(root, "vsock"), &res_vsock, "vsock", cfg, &why) ||
 		 take_boot_source(json_object_get(root, "boot-source"), cfg, &why) ||

@@ -24,6 +24,14 @@
  *   (json, compact JSON) for every card of an interface cfg->nets[i].mmds,
  *   with cfg's MMDS settings. On failure the API keeps the old document
  *   (a card may have taken the new one).
+ * - update_balloon is PATCH /balloon after boot: the balloon's new target
+ *   (amount_mib, already checked against guest memory) into its device
+ *   configuration, and the guest told of the change; a driver not started
+ *   yet finds it there. update_balloon_stats is PATCH
+ *   /balloon/statistics: the card's new interval (1 to 65535, the card
+ *   started with statistics). balloon_status fills st from the device
+ *   configuration and the card's latest statistics (GET
+ *   /balloon/statistics). NULL ops: refused as not supported.
  * - snapshot_create writes a snapshot of the paused VM (only called while
  *   Paused): the machine's state and config_json (the configuration, as
  *   the API records it) to snap_path, guest RAM to mem_path. On failure
@@ -44,7 +52,17 @@
 #include <stddef.h>
 
 #include "common/err.h"
+#include "virtio/virtio_balloon.h"
 #include "vmm/vm_config.h"
+
+/* What GET /balloon/statistics shows: the configuration's num_pages and
+ * actual, and the guest's statistics, stat[tag] valid where bit tag of
+ * stat_seen is set. */
+struct balloon_status {
+	uint32_t target_pages, actual_pages;
+	uint64_t stat_seen;
+	uint64_t stat[VIRTIO_BALLOON_S_NR];
+};
 
 enum snapshot_type { SNAPSHOT_FULL, SNAPSHOT_DIFF };
 
@@ -73,6 +91,9 @@ struct vmm_ops {
 			  const struct rate_limiter *tx, struct azerr *e);
 	int (*update_mmds)(void *ctx, const struct vm_config *cfg, const char *json,
 			   struct azerr *e);
+	int (*update_balloon)(void *ctx, uint32_t amount_mib, struct azerr *e);
+	int (*update_balloon_stats)(void *ctx, uint16_t interval_s, struct azerr *e);
+	int (*balloon_status)(void *ctx, struct balloon_status *st, struct azerr *e);
 	int (*snapshot_create)(void *ctx, enum snapshot_type type, const char *snap_path,
 			       const char *mem_path, const char *config_json,
 			       struct azerr *e);

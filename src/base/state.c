@@ -38,6 +38,7 @@ static const struct {
 	{ STATE_VIRTIO_MMIO, "virtio-mmio" },
 	{ STATE_PCI_BUS, "pci-bus" },
 	{ STATE_CARD_RINGS, "card-rings" },
+	{ STATE_CARD_CONFIG, "card-config" },
 };
 
 const char *state_tag_name(uint32_t tag)

@@ -56,6 +56,7 @@ enum state_tag {
 	STATE_PCI_BUS,           /* config address, reset control; index 0 */
 	/* cards (vmm/), index = device number */
 	STATE_CARD_RINGS = 0x0400,
+	STATE_CARD_CONFIG,       /* the device configuration azote shows */
 };
 
 /* A short name for messages ("vcpu-regs"), or "unknown" for a number no

@@ -124,3 +124,49 @@ int card_rings_decode(const void *data, size_t len, const struct card_rings_expe
 				 "enabled", x->dev);
 	return 0;
 }
+
+size_t card_config_size(unsigned config_size)
+{
+	return CARD_CONFIG_HDR_SIZE + (size_t)config_size;
+}
+
+void card_config_encode(uint32_t virtio_id, const void *config, unsigned config_size,
+			unsigned char *buf)
+{
+	unsigned char *p = buf;
+
+	p = put(p, CARD_CONFIG_VERSION, 4);
+	p = put(p, virtio_id, 4);
+	p = put(p, config_size, 4);
+	memcpy(p, config, config_size);
+}
+
+int card_config_decode(const void *data, size_t len, const char *dev, uint32_t virtio_id,
+		       unsigned config_size, void *config, struct azerr *e)
+{
+	const unsigned char *p = data;
+	uint64_t version, id, size;
+
+	if (len < CARD_CONFIG_HDR_SIZE)
+		return azerr_set(e, "%s: snapshot card-config section is %zu bytes, shorter "
+				 "than its %d-byte header", dev, len, CARD_CONFIG_HDR_SIZE);
+	version = get(&p, 4);
+	id = get(&p, 4);
+	size = get(&p, 4);
+	if (version != CARD_CONFIG_VERSION)
+		return azerr_set(e, "%s: snapshot card-config version %llu (this azote reads "
+				 "%d)", dev, (unsigned long long)version, CARD_CONFIG_VERSION);
+	if (id != virtio_id)
+		return azerr_set(e, "%s: snapshot card-config has virtio device id %llu, the "
+				 "device is id %u", dev, (unsigned long long)id, virtio_id);
+	if (size != config_size)
+		return azerr_set(e, "%s: snapshot card-config size %llu, the device's "
+				 "configuration is %u bytes", dev, (unsigned long long)size,
+				 config_size);
+	if (len != card_config_size(config_size))
+		return azerr_set(e, "%s: snapshot card-config section is %zu bytes, %zu "
+				 "expected for %u bytes of configuration", dev, len,
+				 card_config_size(config_size), config_size);
+	memcpy(config, p, config_size);
+	return 0;
+}

@@ -65,4 +65,25 @@ void card_rings_encode(const struct card_rings *r, unsigned char *buf);
 int card_rings_decode(const void *data, size_t len, const struct card_rings_expect *x,
 		      struct card_rings *r, struct azerr *e);
 
+/* A device's configuration as azote shows it to the guest (vhost_dev's
+ * cached copy), section STATE_CARD_CONFIG, index = device number: what a
+ * new card cannot give back, such as a balloon's target (azote's, changed
+ * by PATCH /balloon) and what its driver said it holds (actual).
+ *
+ *   u32 version (1)   u32 virtio device id   u32 size   size bytes
+ *
+ * A snapshot written before the section existed has none: the device then
+ * shows what its new card and the recorded configuration give. */
+#define CARD_CONFIG_VERSION  1
+#define CARD_CONFIG_HDR_SIZE 12
+
+size_t card_config_size(unsigned config_size);
+void card_config_encode(uint32_t virtio_id, const void *config, unsigned config_size,
+			unsigned char *buf);
+/* Checks a section against the device (dev names it, virtio_id and
+ * config_size are its own): length, version, device id, size; then copies
+ * the bytes to config. */
+int card_config_decode(const void *data, size_t len, const char *dev, uint32_t virtio_id,
+		       unsigned config_size, void *config, struct azerr *e);
+
 #endif

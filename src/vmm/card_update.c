@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "iface/card.h"
 #include "iface/card_control.h"
+#include "virtio/virtio_balloon.h"
 
 /* One request, its reply checked. */
 static int call(struct vhost_dev *d, const struct card_ctl_req *req, const int *fds,
@@ -30,6 +32,16 @@ static int call(struct vhost_dev *d, const struct card_ctl_req *req, const int *
 	if (rep->status)
 		return azerr_set(e, "%s: the card refused: %s", d->name, rep->msg);
 	return 0;
+}
+
+/* len bytes of the device's configuration at off: the guest reads them
+ * from azote's copy, under the device's lock; then it is told. */
+static void config_changed(struct vhost_dev *d, unsigned off, const void *data, size_t len)
+{
+	pthread_mutex_lock(&d->vd->lock);
+	memcpy(d->config + off, data, len);
+	pthread_mutex_unlock(&d->vd->lock);
+	virtio_dev_config_changed(d->vd);
 }
 
 int card_update_limits(struct vhost_dev *d, const struct rate_limiter *const *rl,
@@ -75,14 +87,10 @@ int card_update_image(struct vhost_dev *d, const char *path, bool read_only, boo
 		close(fds[1]);
 	if (rc < 0)
 		return -1;
-	/* The capacity opens virtio-blk's configuration (§5.2.4): the guest
-	 * reads it from azote's copy, under the device's lock. */
+	/* The capacity opens virtio-blk's configuration (§5.2.4). */
 	uint64_t capacity = htole64(rep.sectors);
 
-	pthread_mutex_lock(&d->vd->lock);
-	memcpy(d->config, &capacity, sizeof(capacity));
-	pthread_mutex_unlock(&d->vd->lock);
-	virtio_dev_config_changed(d->vd);
+	config_changed(d, 0, &capacity, sizeof(capacity));
 	log_info("%s: now %s, %llu sectors", d->name, path, (unsigned long long)rep.sectors);
 	return 0;
 }
@@ -119,4 +127,28 @@ int card_update_mem_loaded(struct vhost_dev *d, struct azerr *e)
 		return -1;
 	log_debug("%s: told its card that guest RAM is loaded", d->name);
 	return 0;
+}
+
+int card_update_stats_interval(struct vhost_dev *d, unsigned interval_s, struct azerr *e)
+{
+	struct card_ctl_req req = { .op = CARD_CTL_SET_STATS_INTERVAL,
+				    .stats_interval_s = interval_s };
+	struct card_ctl_reply rep;
+
+	if (!interval_s || interval_s > CARD_BALLOON_MAX_STATS_INTERVAL)
+		return azerr_set(e, "%s: statistics interval %u s is not 1 to %u", d->name,
+				 interval_s, CARD_BALLOON_MAX_STATS_INTERVAL);
+	if (call(d, &req, NULL, 0, &rep, e) < 0)
+		return -1;
+	log_info("%s: statistics every %u s", d->name, interval_s);
+	return 0;
+}
+
+void card_update_balloon_target(struct vhost_dev *d, uint32_t amount_mib)
+{
+	uint8_t cfg[VIRTIO_BALLOON_CONFIG_SIZE];
+
+	balloon_config_set_target(cfg, amount_mib);
+	config_changed(d, VIRTIO_BALLOON_CFG_NUM_PAGES, cfg + VIRTIO_BALLOON_CFG_NUM_PAGES, 4);
+	log_info("%s: target %u MiB", d->name, amount_mib);
 }

@@ -32,6 +32,18 @@ int card_update_image(struct vhost_dev *d, const char *path, bool read_only, boo
 int card_update_mmds(struct vhost_dev *d, const struct mmds_settings *s, const char *json,
 		     struct azerr *e);
 
+/* The balloon card behind d asks the guest for statistics every
+ * interval_s seconds (1 to CARD_BALLOON_MAX_STATS_INTERVAL) from now on,
+ * and at once (Firecracker's PATCH /balloon/statistics). */
+int card_update_stats_interval(struct vhost_dev *d, unsigned interval_s, struct azerr *e);
+
+/* The balloon behind d gets amount_mib as its target (Firecracker's PATCH
+ * /balloon): num_pages in the configuration azote keeps and the guest
+ * reads, then a configuration change interrupt once its driver runs (a
+ * driver not started yet reads the new target when it starts). Nothing
+ * goes to the card, which reads num_pages from no one. */
+void card_update_balloon_target(struct vhost_dev *d, uint32_t amount_mib);
+
 /* On a lazy restore whose prefetch has put all of guest RAM in the memfd:
  * the card behind d ends the pager that served its own mapping. */
 int card_update_mem_loaded(struct vhost_dev *d, struct azerr *e);

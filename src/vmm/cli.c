@@ -91,6 +91,18 @@ const char cli_usage[] =
 "                       requests, BUCKET as for --drive (note the '=' after\n"
 "                       --rng: its items are optional)\n"
 "\n"
+"Balloon (virtio-balloon, Firecracker's balloon device; one at most):\n"
+"  --balloon amount_mib=N[,deflate_on_oom][,stats_polling_interval_s=S]\n"
+"            [,free_page_reporting]\n"
+"                       a balloon the guest inflates to N MiB (0 to --memory;\n"
+"                       PATCH /balloon changes it), served by an\n"
+"                       azote-card-balloon; deflate_on_oom: the guest may\n"
+"                       take pages back when out of memory; S: seconds\n"
+"                       between the guest's statistics (1-65535; 0, the\n"
+"                       default: none; GET /balloon/statistics);\n"
+"                       free_page_reporting: the guest reports free pages,\n"
+"                       which the host takes back (docs/api.md, \"Balloon\")\n"
+"\n"
 "API (Firecracker-compatible; see docs/api.md):\n"
 "  --api-sock PATH      serve the HTTP API on this Unix socket\n"
 "  --config-file FILE   the VM as Firecracker's JSON configuration; cannot\n"
@@ -185,6 +197,7 @@ const char cli_usage[] =
 enum {
 	OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_BOOT_ENTRY, OPT_CPUS,
 	OPT_MEMORY, OPT_DRIVE, OPT_VHOST_USER_BLK, OPT_NET, OPT_VHOST_USER_NET, OPT_VSOCK, OPT_RNG,
+	OPT_BALLOON,
 	OPT_API_SOCK, OPT_CONFIG_FILE, OPT_NO_API, OPT_ID, OPT_CPU_TEMPLATE, OPT_LOG_LEVEL, OPT_HELP,
 	OPT_VERSION, OPT_SECCOMP, OPT_NO_SECCOMP, OPT_CARD_USER, OPT_TRANSPORT,
 	/* Firecracker's flags (firecracker --help) */
@@ -208,6 +221,7 @@ static const struct option long_opts[] = {
 	{ "vhost-user-net", required_argument, NULL, OPT_VHOST_USER_NET },
 	{ "vsock", required_argument, NULL, OPT_VSOCK },
 	{ "rng", optional_argument, NULL, OPT_RNG },
+	{ "balloon", required_argument, NULL, OPT_BALLOON },
 	{ "api-sock", required_argument, NULL, OPT_API_SOCK },
 	{ "config-file", required_argument, NULL, OPT_CONFIG_FILE },
 	{ "no-api", no_argument, NULL, OPT_NO_API },
@@ -456,6 +470,42 @@ static int rng_key(void *dev, bool vhost, const char *opt, const char *key,
 	return bad_item(opt, key, val, e);
 }
 
+/* One key[=value] item of a --balloon list: Firecracker's field names. */
+static int balloon_key(void *dev, bool vhost, const char *opt, const char *key,
+		       const char *val, struct azerr *e)
+{
+	struct balloon_config *b = dev;
+	uint64_t v;
+
+	(void)vhost;
+	if (!strcmp(key, "amount_mib") && val) {
+		if (parse_uint(val, 0, UINT32_MAX, &v) < 0)
+			return azerr_set(e, "%s amount_mib='%s': expected 0 to %u MiB", opt, val,
+					 UINT32_MAX);
+		b->amount_mib = (uint32_t)v;
+		return 0;
+	}
+	if (!strcmp(key, "stats_polling_interval_s") && val) {
+		if (parse_uint(val, 0, CARD_BALLOON_MAX_STATS_INTERVAL, &v) < 0)
+			return azerr_set(e, "%s stats_polling_interval_s='%s': expected 0 to %u "
+					 "seconds", opt, val, CARD_BALLOON_MAX_STATS_INTERVAL);
+		b->stats_polling_interval_s = (uint16_t)v;
+		return 0;
+	}
+	if (!strcmp(key, "deflate_on_oom") && !val) {
+		b->deflate_on_oom = true;
+		return 0;
+	}
+	if (!strcmp(key, "free_page_reporting") && !val) {
+		b->free_page_reporting = true;
+		return 0;
+	}
+	if (!strcmp(key, "free_page_hinting"))
+		return azerr_set(e, "%s free_page_hinting: azote does not implement free page "
+				 "hinting (Firecracker's developer preview)", opt);
+	return bad_item(opt, key, val, e);
+}
+
 typedef int item_fn(void *dev, bool vhost, const char *opt, const char *key,
 		    const char *val, struct azerr *e);
 
@@ -480,6 +530,8 @@ static const struct device_opt device_opts[] = {
 					     "socket", NULL },
 	[OPT_VSOCK - OPT_DRIVE] = { "--vsock", &vm_vsocks, false, vsock_key, "uds", vsock_done },
 	[OPT_RNG - OPT_DRIVE] = { "--rng", &vm_rngs, false, rng_key, NULL, NULL },
+	[OPT_BALLOON - OPT_DRIVE] = { "--balloon", &vm_balloons, false, balloon_key, "amount_mib",
+				      NULL },
 };
 
 /* Calls d->item for each key[=value] item of a comma-separated list; sets
@@ -661,6 +713,7 @@ static int parse_one(int opt, const char *arg, struct vm_config *c,
 	case OPT_VHOST_USER_NET:
 	case OPT_VSOCK:
 	case OPT_RNG:
+	case OPT_BALLOON:
 		/* --rng alone: an entropy device with no limit. */
 		return parse_device(c, arg ? arg : "", &device_opts[opt - OPT_DRIVE], e);
 	case OPT_API_SOCK:
@@ -763,7 +816,7 @@ static bool is_vm_option(int opt)
 	       opt == OPT_BOOT_ENTRY || opt == OPT_CPUS || opt == OPT_MEMORY ||
 	       opt == OPT_CPU_TEMPLATE || opt == OPT_DRIVE || opt == OPT_VHOST_USER_BLK ||
 	       opt == OPT_NET || opt == OPT_VHOST_USER_NET || opt == OPT_VSOCK ||
-	       opt == OPT_RNG;
+	       opt == OPT_RNG || opt == OPT_BALLOON;
 }
 
 /* Firecracker's devices are virtio-mmio unless --enable-pci (since 1.14);
@@ -797,6 +850,12 @@ static int check_modes(const struct vm_config *c, const struct cli_opts *o, stru
 		return azerr_set(e, "--log-level and --level both set the log level: give one");
 	if (o->no_api && o->api_sock)
 		return azerr_set(e, "--no-api and --api-sock contradict each other");
+	/* Once --memory is known, whatever the order: Firecracker's
+	 * TooManyPagesRequested. */
+	char why[128];
+	if (c->nr_balloons && vm_balloon_too_large(c->balloons[0].amount_mib, c->mem_bytes,
+						   "--balloon amount_mib", why, sizeof(why)))
+		return azerr_set(e, "%s (--memory)", why);
 	/* As Firecracker, which forbids --seccomp-filter with --no-seccomp. */
 	if (o->seccomp_filter && o->seccomp_given)
 		return azerr_set(e, "--seccomp-filter replaces azote's own filters: it cannot be "

@@ -1,5 +1,6 @@
 /* The kinds of virtio device azote puts on the guest's bus, as data: one
- * entry per kind (virtio-blk, virtio-net, virtio-vsock, virtio-rng) says what the guest sees (virtio
+ * entry per kind (virtio-blk, virtio-net, virtio-vsock, virtio-rng,
+ * virtio-balloon) says what the guest sees (virtio
  * device ID, PCI class, configuration size), where vm_config keeps the
  * devices of that kind and how they are named (vm_config.h's
  * vm_device_list), which card serves them and with which options, how
@@ -43,10 +44,14 @@ struct device_kind {
 };
 
 extern const struct device_kind device_kind_blk, device_kind_net, device_kind_vsock,
-	device_kind_rng;
+	device_kind_rng, device_kind_balloon;
 
 /* Every kind, in the order their devices are put on the bus. */
-#define DEVICE_NR_KINDS 4
+#define DEVICE_NR_KINDS 5
 extern const struct device_kind *const device_kinds[DEVICE_NR_KINDS];
+
+/* The balloon's target, amount_mib, as num_pages into its device
+ * configuration (virtio/virtio_balloon.h's layout; kind_balloon.c). */
+void balloon_config_set_target(uint8_t *config, uint32_t amount_mib);
 
 #endif

@@ -1,5 +1,6 @@
 #include "vmm/instance.h"
 
+#include <endian.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -181,6 +182,67 @@ static int inst_update_net(void *ctx, unsigned index, const struct rate_limiter 
 	return card_update_limits(d, rl, 2, e);
 }
 
+/* The balloon, or NULL with e (Firecracker's words when there is none). */
+static struct vhost_dev *balloon_dev(struct instance *inst, struct azerr *e)
+{
+	struct vhost_dev *d = vm_kind_dev(&inst->vm, &device_kind_balloon, 0);
+
+	if (!d)
+		azerr_set(e, "Failed perform action on device: Device not found");
+	return d;
+}
+
+/* PATCH /balloon after boot: the new target in the configuration. */
+static int inst_update_balloon(void *ctx, uint32_t amount_mib, struct azerr *e)
+{
+	struct vhost_dev *d = balloon_dev(ctx, e);
+
+	if (!d)
+		return -1;
+	card_update_balloon_target(d, amount_mib);
+	return 0;
+}
+
+/* PATCH /balloon/statistics after boot: the card's new interval. */
+static int inst_update_balloon_stats(void *ctx, uint16_t interval_s, struct azerr *e)
+{
+	struct vhost_dev *d = balloon_dev(ctx, e);
+
+	return d ? card_update_stats_interval(d, interval_s, e) : -1;
+}
+
+static uint32_t config_le32(const struct vhost_dev *d, unsigned off)
+{
+	uint32_t v;
+
+	memcpy(&v, d->config + off, sizeof(v));
+	return le32toh(v);
+}
+
+/* GET /balloon/statistics: the target and what the driver holds from the
+ * configuration (under the device's lock: the guest writes actual), the
+ * guest's statistics from the card's page (counters only: a value the card
+ * is writing may be the one before). */
+static int inst_balloon_status(void *ctx, struct balloon_status *st, struct azerr *e)
+{
+	struct vhost_dev *d = balloon_dev(ctx, e);
+
+	if (!d)
+		return -1;
+	pthread_mutex_lock(&d->vd->lock);
+	st->target_pages = config_le32(d, VIRTIO_BALLOON_CFG_NUM_PAGES);
+	st->actual_pages = config_le32(d, VIRTIO_BALLOON_CFG_ACTUAL);
+	pthread_mutex_unlock(&d->vd->lock);
+	st->stat_seen = 0;
+	if (!d->stats)
+		return 0;
+	const struct card_balloon_stats *s = &d->stats->balloon;
+	st->stat_seen = card_stat_read(&s->stat_seen) & ((1ULL << VIRTIO_BALLOON_S_NR) - 1);
+	for (unsigned t = 0; t < VIRTIO_BALLOON_S_NR; t++)
+		st->stat[t] = card_stat_read(&s->stat[t]);
+	return 0;
+}
+
 static int inst_snapshot_create(void *ctx, enum snapshot_type type, const char *snap_path,
 				const char *mem_path, const char *config_json, struct azerr *e)
 {
@@ -221,6 +283,9 @@ const struct vmm_ops instance_ops = {
 	.update_drive = inst_update_drive,
 	.update_net = inst_update_net,
 	.update_mmds = inst_update_mmds,
+	.update_balloon = inst_update_balloon,
+	.update_balloon_stats = inst_update_balloon_stats,
+	.balloon_status = inst_balloon_status,
 	.snapshot_create = inst_snapshot_create,
 	.snapshot_load = inst_snapshot_load,
 };

@@ -43,6 +43,33 @@ static int check_boundary(struct vhost_dev *d, unsigned i, uint64_t used, uint16
 	return 0;
 }
 
+/* The configuration the guest sees, when the device has one: a new card
+ * gives back only what it computes (a balloon's target and actual are
+ * azote's and the driver's). */
+static int save_config(const struct vhost_dev *d, unsigned idx, struct state_set *s,
+		       struct azerr *e)
+{
+	unsigned char buf[CARD_CONFIG_HDR_SIZE + VHOST_DEV_CONFIG_MAX];
+
+	if (!d->config_size)
+		return 0;
+	card_config_encode(d->kind->virtio_id, d->config, d->config_size, buf);
+	return state_put(s, STATE_CARD_CONFIG, idx, buf, card_config_size(d->config_size), e);
+}
+
+/* A snapshot's card-config section, if it has one, over what the new card
+ * gave; before any vCPU runs, so unlocked as restore_one reads. */
+static int restore_config(struct vhost_dev *d, const struct state_set *s, unsigned idx,
+			  struct azerr *e)
+{
+	const struct state_section *sec = state_find(s, STATE_CARD_CONFIG, idx);
+
+	if (!sec)
+		return 0;
+	return card_config_decode(sec->data, sec->len, d->name, d->kind->virtio_id,
+				  d->config_size, d->config, e);
+}
+
 static int save_one(struct vhost_dev *d, unsigned idx, struct state_set *s,
 		    struct azerr *e)
 {
@@ -82,7 +109,7 @@ static int save_one(struct vhost_dev *d, unsigned idx, struct state_set *s,
 	card_rings_encode(&r, buf);
 	int ret = state_put(s, STATE_CARD_RINGS, idx, buf, len, e);
 	free(buf);
-	return ret;
+	return ret < 0 ? -1 : save_config(d, idx, s, e);
 }
 
 int vhost_devs_save(struct vm *vm, struct state_set *s, struct azerr *e)
@@ -241,9 +268,11 @@ int vhost_devs_restore(struct vm *vm, const struct state_set *s, struct azerr *e
 	/* A section for a device this VM does not have: another
 	 * configuration's snapshot. */
 	for (size_t i = 0; i < s->n; i++)
-		if (s->v[i].tag == STATE_CARD_RINGS && s->v[i].index >= vm->nr_devs)
-			return azerr_set(e, "snapshot has card rings for device #%u; this "
-					 "VM has %u devices", s->v[i].index, vm->nr_devs);
+		if ((s->v[i].tag == STATE_CARD_RINGS || s->v[i].tag == STATE_CARD_CONFIG) &&
+		    s->v[i].index >= vm->nr_devs)
+			return azerr_set(e, "snapshot has %s for device #%u; this VM has %u "
+					 "devices", state_tag_name(s->v[i].tag), s->v[i].index,
+					 vm->nr_devs);
 	for (unsigned i = 0; i < vm->nr_devs; i++) {
 		struct vhost_dev *d = &vm->devs[i];
 		const struct state_section *sec = state_find(s, STATE_CARD_RINGS, i);
@@ -253,7 +282,7 @@ int vhost_devs_restore(struct vm *vm, const struct state_set *s, struct azerr *e
 					 d->name, i);
 		/* No vCPU runs yet: restore_one reads the loaded transport
 		 * unlocked, and starts it through virtio_dev, which locks. */
-		if (restore_one(d, sec, e) < 0)
+		if (restore_config(d, s, i, e) < 0 || restore_one(d, sec, e) < 0)
 			return -1;
 	}
 	return 0;

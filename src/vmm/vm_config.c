@@ -51,6 +51,12 @@ void rng_config_free(struct rng_config *r)
 	memset(r, 0, sizeof(*r));
 }
 
+void balloon_config_free(struct balloon_config *b)
+{
+	free(b->socket);
+	memset(b, 0, sizeof(*b));
+}
+
 static void drive_free(void *dev)
 {
 	drive_config_free(dev);
@@ -111,6 +117,33 @@ const struct vm_device_list vm_rngs = {
 	.free = rng_free,
 };
 
+static void balloon_free(void *dev)
+{
+	balloon_config_free(dev);
+}
+
+const struct vm_device_list vm_balloons = {
+	.noun = "balloon device", .id_prefix = "balloon", .max = VM_MAX_BALLOONS,
+	.list = offsetof(struct vm_config, balloons),
+	.count = offsetof(struct vm_config, nr_balloons),
+	.size = sizeof(struct balloon_config),
+	.id = offsetof(struct balloon_config, id),
+	.socket = offsetof(struct balloon_config, socket),
+	.free = balloon_free,
+};
+
+/* Firecracker's rule (its TooManyPagesRequested): the target cannot be
+ * more than the guest's memory. */
+const char *vm_balloon_too_large(uint32_t amount_mib, uint64_t mem_bytes, const char *field,
+				 char *buf, size_t len)
+{
+	if (amount_mib <= mem_bytes >> 20)
+		return NULL;
+	snprintf(buf, len, "%s: %u MiB is more than the guest's %llu MiB", field, amount_mib,
+		 (unsigned long long)(mem_bytes >> 20));
+	return buf;
+}
+
 unsigned vm_device_count(const struct vm_config *c, const struct vm_device_list *l)
 {
 	return *(const unsigned *)((const char *)c + l->count);
@@ -125,6 +158,16 @@ const void *vm_device_const(const struct vm_config *c, const struct vm_device_li
 			    unsigned i)
 {
 	return (const char *)c + l->list + i * l->size;
+}
+
+void vm_device_set_only(struct vm_config *c, const struct vm_device_list *l, const void *dev)
+{
+	void *slot = vm_device(c, l, 0);
+
+	for (unsigned i = 0; i < vm_device_count(c, l); i++)
+		l->free(vm_device(c, l, i));
+	memcpy(slot, dev, l->size);
+	*(unsigned *)((char *)c + l->count) = 1;
 }
 
 void vm_device_added(struct vm_config *c, const struct vm_device_list *l)
@@ -157,7 +200,7 @@ void vm_config_free(struct vm_config *c)
 	free(c->initrd_path);
 	free(c->cmdline);
 	for (const struct vm_device_list *const *l = (const struct vm_device_list *const[]){
-		     &vm_drives, &vm_nets, &vm_vsocks, &vm_rngs, NULL }; *l; l++)
+		     &vm_drives, &vm_nets, &vm_vsocks, &vm_rngs, &vm_balloons, NULL }; *l; l++)
 		for (unsigned i = 0; i < vm_device_count(c, *l); i++)
 			(*l)->free(vm_device(c, *l, i));
 	free(c->logger.log_path);

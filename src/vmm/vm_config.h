@@ -20,6 +20,7 @@ struct cpu_template;
 #define VM_MAX_NETS   16
 #define VM_MAX_VSOCKS 1    /* Firecracker's one vsock device */
 #define VM_MAX_RNGS   1    /* Firecracker's one entropy device */
+#define VM_MAX_BALLOONS 1  /* Firecracker's one balloon device */
 #define VM_ID_MAX     64   /* drive_id / iface_id, including the NUL */
 
 /* Firecracker's cache_type, kept and shown (GET /vm/config) but not passed
@@ -81,6 +82,21 @@ struct rng_config {
 	struct rate_limiter rate_limiter;
 };
 
+/* Firecracker's Balloon (PUT /balloon): virtio-balloon served by azote's
+ * balloon card. amount_mib is the target (the device configuration's
+ * num_pages, azote's to set: PATCH /balloon changes it after boot);
+ * stats_polling_interval_s 0 means no statistics (PATCH
+ * /balloon/statistics changes a non-zero one). Firecracker's
+ * free_page_hinting is refused: azote does not implement it. */
+struct balloon_config {
+	char id[VM_ID_MAX];
+	char *socket;        /* always NULL: no one else's balloon back-end */
+	uint32_t amount_mib;
+	bool deflate_on_oom;
+	uint16_t stats_polling_interval_s;
+	bool free_page_reporting;
+};
+
 /* Firecracker's Logger: where azote's own log lines go. */
 struct logger_config {
 	bool configured;     /* set by PUT /logger or the config file */
@@ -138,6 +154,8 @@ struct vm_config {
 	unsigned nr_vsocks;
 	struct rng_config rngs[VM_MAX_RNGS];
 	unsigned nr_rngs;
+	struct balloon_config balloons[VM_MAX_BALLOONS];
+	unsigned nr_balloons;
 	enum vm_transport transport;
 	/* machine-config beyond the CPU count and memory size: smt exposes
 	 * two threads per core in CPUID; track_dirty_pages asks for
@@ -171,6 +189,7 @@ void drive_config_free(struct drive_config *d);
 void net_config_free(struct net_config *n);
 void vsock_config_free(struct vsock_config *v);
 void rng_config_free(struct rng_config *r);
+void balloon_config_free(struct balloon_config *b);
 
 /* Where a vm_config keeps the devices of one kind, as data, so that code
  * that only names, counts, finds and frees them (the command line, the
@@ -185,12 +204,20 @@ struct vm_device_list {
 	void (*free)(void *dev); /* what one element owns, then zeroes it */
 };
 
-extern const struct vm_device_list vm_drives, vm_nets, vm_vsocks, vm_rngs;
+extern const struct vm_device_list vm_drives, vm_nets, vm_vsocks, vm_rngs, vm_balloons;
 
 unsigned vm_device_count(const struct vm_config *c, const struct vm_device_list *l);
+/* Why a balloon of amount_mib does not fit a guest of mem_bytes (field
+ * names the value: "balloon.amount_mib"), or NULL; the text is in buf. */
+const char *vm_balloon_too_large(uint32_t amount_mib, uint64_t mem_bytes, const char *field,
+				 char *buf, size_t len);
 void *vm_device(struct vm_config *c, const struct vm_device_list *l, unsigned i);
 const void *vm_device_const(const struct vm_config *c, const struct vm_device_list *l,
 			    unsigned i);
+/* Makes dev (an element of l, copied in) the one device of l, freeing the
+ * one there was: a second PUT /vsock, /entropy or /balloon replaces the
+ * first, as Firecracker's. */
+void vm_device_set_only(struct vm_config *c, const struct vm_device_list *l, const void *dev);
 /* Counts one more device: the element after the last, filled in. */
 void vm_device_added(struct vm_config *c, const struct vm_device_list *l);
 const char *vm_device_id(const struct vm_device_list *l, const void *dev);

@@ -37,6 +37,17 @@ api_expect 204 '' PUT /machine-config '{"vcpu_count": 2, "mem_size_mib": 1024}'
 api_expect 204 '' PUT /drives/rootfs "{\"drive_id\": \"rootfs\", \"path_on_host\": \"$dir/rootfs.ext4\", \"is_root_device\": true, \"is_read_only\": false}"
 api_expect 204 '' PUT /network-interfaces/net1 '{"iface_id": "net1", "guest_mac": "06:00:AC:10:00:02", "host_dev_name": "tap0"}'
 api_expect 200 '"vcpu_count":2' GET /machine-config
+# Firecracker's balloon before boot: the body's rules, then the device.
+api_expect 400 'Balloon config error: No balloon device found.' GET /balloon
+api_expect 400 'missing field `deflate_on_oom`' PUT /balloon '{"amount_mib": 64}'
+api_expect 400 'unknown field `target`' PUT /balloon '{"amount_mib": 64, "deflate_on_oom": true, "target": 1}'
+api_expect 400 'Amount of pages requested is too large. (balloon.amount_mib: 1025 MiB is more than the guest' PUT /balloon '{"amount_mib": 1025, "deflate_on_oom": true}'
+api_expect 400 'does not implement free page hinting' PUT /balloon '{"amount_mib": 64, "deflate_on_oom": true, "free_page_hinting": true}'
+api_expect 400 'not supported before starting the microVM' PATCH /balloon '{"amount_mib": 32}'
+api_expect 400 'not supported before starting the microVM' GET /balloon/statistics
+api_expect 204 '' PUT /balloon '{"amount_mib": 64, "deflate_on_oom": true, "stats_polling_interval_s": 1}'
+api_expect 200 '"amount_mib":64,"deflate_on_oom":true,"stats_polling_interval_s":1,"free_page_hinting":false' GET /balloon
+api_expect 400 'smaller than the previously set balloon device target size' PATCH /machine-config '{"mem_size_mib": 63}'
 api_expect 204 '' PUT /actions '{"action_type": "InstanceStart"}'
 api_expect 200 '"state":"Running"' GET /
 expect_match "the VMM was started" "$(cat "$dir/api.out")" '^start$'
@@ -62,8 +73,14 @@ api_expect 200 '"state":"Paused"' GET /
 api_expect 204 '' PATCH /vm '{"state": "Resumed"}'
 api_expect 204 '' PUT /actions '{"action_type": "SendCtrlAltDel"}'
 api_expect 204 '' PATCH /drives/rootfs "{\"drive_id\": \"rootfs\", \"path_on_host\": \"$dir/rootfs.ext4\"}"
+api_expect 204 '' PATCH /balloon '{"amount_mib": 32}'
+api_expect 200 '"amount_mib":32' GET /balloon
+api_expect 400 'Statistics cannot be enabled/disabled after activation' PATCH /balloon/statistics '{"stats_polling_interval_s": 0}'
+api_expect 204 '' PATCH /balloon/statistics '{"stats_polling_interval_s": 5}'
+api_expect 200 '"target_pages":0' GET /balloon/statistics
+api_expect 400 'does not implement free page hinting' PATCH /balloon/hinting/stop
 api_expect 204 '' PUT /actions '{"action_type": "FlushMetrics"}'
-for call in pause resume ctrl-alt-del update-drive; do
+for call in pause resume ctrl-alt-del update-drive update-balloon update-balloon-stats balloon-status; do
 	expect_match "$call reached the VMM" "$(cat "$dir/api.out")" "^$call\$"
 done
 $PY - "$dir/metrics.json" <<'PY' && pass "metrics line" || fail "metrics line"
@@ -72,6 +89,7 @@ line = json.loads(open(sys.argv[1]).readline())
 assert line["block_rootfs"]["update_count"] == 1, line
 assert line["api_server"]["requests"] > 10, line
 assert "exit_io_out" in line["vcpu"], line
+assert len(line["balloon"]) == 12 and line["balloon"]["inflate_count"] == 0, line
 PY
 
 # --- slow clients: a stalled request delays no one and is dropped ---

@@ -265,7 +265,7 @@ static void test_bad_paths_and_methods(void **state)
 		{ "PATCH", "/vm", NULL, "Empty PATCH request." },
 		{ "PUT", "/pmem", "{}", "azote does not implement /pmem." },
 		{ "GET", "/vsock", NULL, "Invalid request method and/or path" },
-		{ "GET", "/balloon", NULL, "azote does not implement /balloon." },
+		{ "GET", "/hotplug/memory", NULL, "azote does not implement /hotplug." },
 		{ "PUT", "/snapshot/create", "{}", "missing field `snapshot_path`" },
 		{ "PATCH", "/snapshot/create", "{}",
 		  "Invalid request method and/or path: PATCH /snapshot/create." },

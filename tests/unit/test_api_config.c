@@ -203,6 +203,40 @@ static void test_config_entropy(void **state)
 		     "config.json: entropy: unknown field `rate`");
 }
 
+/* Firecracker's `balloon` section, through PUT /balloon's code, after
+ * machine-config whatever the key order: its target must fit the memory. */
+static void test_config_balloon(void **state)
+{
+	F;
+	struct vm_config cfg;
+	struct azerr e;
+
+	if (load(f, &cfg, &e, "{" BOOT ", \"drives\": [], \"balloon\": {\"amount_mib\": 1024, "
+		 "\"deflate_on_oom\": true, \"stats_polling_interval_s\": 2, "
+		 "\"free_page_reporting\": true}, \"machine-config\": {\"vcpu_count\": 1, "
+		 "\"mem_size_mib\": 1024}}"))
+		fail_msg("%s", e.msg);
+	assert_int_equal(cfg.nr_balloons, 1);
+	assert_int_equal(cfg.balloons[0].amount_mib, 1024);
+	assert_true(cfg.balloons[0].deflate_on_oom);
+	assert_int_equal(cfg.balloons[0].stats_polling_interval_s, 2);
+	assert_true(cfg.balloons[0].free_page_reporting);
+	vm_config_free(&cfg);
+	assert_int_equal(load(f, &cfg, &e, "{" BOOT ", \"drives\": [], \"balloon\": null}"), 0);
+	assert_int_equal(cfg.nr_balloons, 0);
+	vm_config_free(&cfg);
+	expect_error(f, "{" BOOT ", \"drives\": [], \"balloon\": {\"amount_mib\": 129, "
+		     "\"deflate_on_oom\": false}}",
+		     "config.json: balloon: Balloon config error: Amount of pages requested is "
+		     "too large. (balloon.amount_mib: 129 MiB is more than the guest's 128 MiB)");
+	expect_error(f, "{" BOOT ", \"drives\": [], \"balloon\": {\"amount_mib\": 1}}",
+		     "config.json: balloon: missing field `deflate_on_oom`");
+	expect_error(f, "{" BOOT ", \"drives\": [], \"balloon\": {\"amount_mib\": 1, "
+		     "\"deflate_on_oom\": false, \"free_page_hinting\": true}}",
+		     "config.json: balloon: The requested operation is not supported: azote does "
+		     "not implement free page hinting");
+}
+
 /* mmds-config, applied after the interfaces it names, with the API's
  * checks; null is no MMDS. */
 static void test_config_mmds(void **state)
@@ -249,8 +283,8 @@ static void test_config_errors(void **state)
 	expect_error(f, "{" BOOT ", \"drives\": [], \"vsock\": "
 		     "{\"guest_cid\": 1, \"uds_path\": \"/v.sock\"}}",
 		     "config.json: vsock: invalid value for field `guest_cid`: 1");
-	expect_error(f, "{" BOOT ", \"drives\": [], \"balloon\": {}}",
-		     "`balloon` is not supported");
+	expect_error(f, "{" BOOT ", \"drives\": [], \"memory-hotplug\": {}}",
+		     "`memory-hotplug` is not supported");
 	expect_error(f, "{" BOOT ", \"drives\": {}}",
 		     "invalid type for field `drives`: an object, expected an "
 		     "array");
@@ -353,6 +387,7 @@ int main(void)
 		T(test_config_boots),
 		T(test_config_vsock),
 		T(test_config_entropy),
+		T(test_config_balloon),
 		T(test_config_mmds),
 		T(test_config_errors),
 		T(test_config_firecracker_leniency),

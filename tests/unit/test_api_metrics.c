@@ -75,6 +75,8 @@ static void test_metrics_lines(void **state)
 	metric_store(&f->metrics.block[1].read_bytes, 1000);
 	metric_inc(&f->metrics.net[0].tx_packets_count);
 	metric_store(&f->metrics.entropy.entropy_bytes, 64);
+	metric_store(&f->metrics.balloon.inflate_count, 3);
+	metric_store(&f->metrics.balloon.free_page_report_freed, 1 << 20);
 	/* A place that logs in a loop: its lines past the limit held back. */
 	log_set_output(-1, false, false, NULL, NULL);
 	for (int i = 0; i < LOG_SITE_BURST + 3; i++)
@@ -100,6 +102,19 @@ static void test_metrics_lines(void **state)
 	assert_int_equal(get(v, "entropy", "entropy_event_count"), 0);
 	assert_int_equal(get(v, "entropy", "entropy_rate_limiter_throttled"), 0);
 	assert_int_equal(json_object_size(json_object_get(v, "entropy")), 5);
+	/* Firecracker's balloon group, every one of its twelve names. */
+	static const char *const balloon_names[] = {
+		"activate_fails", "inflate_count", "stats_updates_count", "stats_update_fails",
+		"deflate_count", "event_fails", "free_page_report_count",
+		"free_page_report_freed", "free_page_report_fails", "free_page_hint_count",
+		"free_page_hint_freed", "free_page_hint_fails",
+	};
+	for (size_t i = 0; i < sizeof(balloon_names) / sizeof(balloon_names[0]); i++)
+		assert_non_null(json_object_get(json_object_get(v, "balloon"), balloon_names[i]));
+	assert_int_equal(json_object_size(json_object_get(v, "balloon")), 12);
+	assert_int_equal(get(v, "balloon", "inflate_count"), 3);
+	assert_int_equal(get(v, "balloon", "free_page_report_freed"), 1 << 20);
+	assert_int_equal(get(v, "balloon", "deflate_count"), 0);
 	/* All requests so far, this one included, none failed. */
 	assert_int_equal(get(v, "api_server", "requests"), 8);
 	assert_int_equal(get(v, "api_server", "request_fails"), 0);

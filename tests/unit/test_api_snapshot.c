@@ -300,6 +300,59 @@ static void test_entropy_round_trip(void **state)
 	json_decref(v);
 }
 
+/* The balloon comes back with its options and its target as last set (a
+ * PATCH after boot is in the configuration the snapshot records), so the
+ * restored VM gets its balloon card back the same; a snapshot without one
+ * records no balloon section; a recorded target too large for the
+ * recorded memory is refused as a PUT's would be. */
+static void test_balloon_round_trip(void **state)
+{
+	struct api_fixture *f = *state;
+	json_t *v, *b;
+
+	fx_boot(f);
+	snapshot_paused(f);
+	assert_null(strstr(f->fake.snap_config, "balloon"));
+
+	fresh_api(f);
+	fx_configure(f);
+	assert_int_equal(fx_req(f, "PUT", "/balloon", "{\"amount_mib\": 64, \"deflate_on_oom\": "
+				"true, \"stats_polling_interval_s\": 3, "
+				"\"free_page_reporting\": true}"), 204);
+	assert_int_equal(fx_req(f, "PUT", "/actions", "{\"action_type\": \"InstanceStart\"}"),
+			 204);
+	assert_int_equal(fx_req(f, "PATCH", "/balloon", "{\"amount_mib\": 200}"), 204);
+	assert_int_equal(fx_req(f, "PATCH", "/balloon/statistics",
+				"{\"stats_polling_interval_s\": 9}"), 204);
+	snapshot_paused(f);
+	assert_int_equal(load_again(f, ""), 204);
+	assert_int_equal(fx_req(f, "GET", "/balloon", NULL), 200);
+	v = fx_json(f);
+	assert_int_equal(json_integer_value(json_object_get(v, "amount_mib")), 200);
+	assert_true(json_is_true(json_object_get(v, "deflate_on_oom")));
+	assert_int_equal(json_integer_value(json_object_get(v, "stats_polling_interval_s")), 9);
+	assert_true(json_is_true(json_object_get(v, "free_page_reporting")));
+	json_decref(v);
+	/* And recorded again by the next snapshot. */
+	assert_int_equal(fx_req(f, "PATCH", "/vm", "{\"state\": \"Resumed\"}"), 204);
+	snapshot_paused(f);
+	v = json_loads(f->fake.snap_config, 0, NULL);
+	b = json_object_get(v, "balloon");
+	assert_int_equal(json_integer_value(json_object_get(b, "amount_mib")), 200);
+	json_decref(v);
+
+	/* A configuration whose balloon does not fit its memory. */
+	v = json_loads(f->fake.snap_config, 0, NULL);
+	json_object_set_new(json_object_get(v, "balloon"), "amount_mib", json_integer(257));
+	char *s = json_dumps(v, JSON_COMPACT);
+	snprintf(f->fake.snap_config, sizeof(f->fake.snap_config), "%s", s);
+	free(s);
+	json_decref(v);
+	assert_int_equal(load_again(f, ""), 400);
+	fx_assert_fault(f, "balloon: Balloon config error: Amount of pages requested is too "
+			"large. (balloon.amount_mib: 257 MiB is more than the guest's 256 MiB)");
+}
+
 /* A fresh process's load of the recorded configuration with
  * azote.drives[0].uring set to mode, as a snapshot of a VM started with
  * --drive ...,uring=MODE records it: the load's status. */
@@ -505,6 +558,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_azote_extras, api_fixture_setup,
 						api_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_entropy_round_trip, api_fixture_setup,
+						api_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_balloon_round_trip, api_fixture_setup,
 						api_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_diff, api_fixture_setup,
 						api_fixture_teardown),

@@ -124,7 +124,7 @@ static void test_help_and_version(void **state)
 	/* Every option the parser takes is in the help text. */
 	const char *opts[] = { "--kernel", "--initrd", "--cmdline", "--boot-entry",
 			       "--cpus", "--memory", "--drive", "--vhost-user-blk",
-			       "--net", "--vhost-user-net", "--vsock", "--rng", "--api-sock", "--config-file",
+			       "--net", "--vhost-user-net", "--vsock", "--rng", "--balloon", "--api-sock", "--config-file",
 			       "--no-api", "--id", "--log-level", "--help", "--version",
 			       "--seccomp", "--no-seccomp", "--level", "--log-path",
 			       "--show-level", "--show-log-origin", "--module",
@@ -800,6 +800,76 @@ static void test_rng(void **state)
 	vm_config_free(&c);
 }
 
+/* --balloon: Firecracker's Balloon fields as items, its target within
+ * --memory wherever --memory comes. */
+static void test_balloon(void **state)
+{
+	static const struct { const char *arg, *want; } bad[] = {
+		{ "deflate_on_oom", "--balloon 'deflate_on_oom': amount_mib= is required" },
+		{ "amount_mib", "--balloon: unknown or malformed item 'amount_mib'" },
+		{ "amount_mib=-1", "--balloon amount_mib='-1': expected 0 to 4294967295 MiB" },
+		{ "amount_mib=4294967296", "--balloon amount_mib='4294967296'" },
+		{ "amount_mib=1,stats_polling_interval_s=65536",
+		  "--balloon stats_polling_interval_s='65536': expected 0 to 65535 seconds" },
+		{ "amount_mib=1,stats_polling_interval_s", "unknown or malformed item "
+		  "'stats_polling_interval_s'" },
+		{ "amount_mib=1,deflate_on_oom=true", "unknown or malformed item "
+		  "'deflate_on_oom=true'" },
+		{ "amount_mib=1,free_page_hinting", "--balloon free_page_hinting: azote does not "
+		  "implement free page hinting" },
+		{ "amount_mib=1,id=b", "unknown or malformed item 'id=b'" },
+		/* The default machine has 128 MiB. */
+		{ "amount_mib=129", "--balloon amount_mib: 129 MiB is more than the guest's "
+		  "128 MiB (--memory)" },
+	};
+	struct vm_config c;
+	struct cli_opts o;
+	struct azerr e;
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *argv[] = { "azote", "--kernel", "p", "--balloon", (char *)bad[i].arg, NULL };
+		assert_int_equal(parse(5, argv, &c, &o, &e), -1);
+		if (!strstr(e.msg, bad[i].want))
+			fail_msg("'%s': message '%s' lacks '%s'", bad[i].arg, e.msg, bad[i].want);
+		vm_config_free(&c);
+	}
+	assert_int_equal(parse(ARGC("--kernel", "p", "--balloon", "amount_mib=0"),
+			       ARGV("--kernel", "p", "--balloon", "amount_mib=0"), &c, &o, &e), 0);
+	assert_int_equal(c.nr_balloons, 1);
+	assert_string_equal(c.balloons[0].id, "balloon0");
+	assert_int_equal(c.balloons[0].amount_mib, 0);
+	assert_false(c.balloons[0].deflate_on_oom || c.balloons[0].free_page_reporting);
+	assert_int_equal(c.balloons[0].stats_polling_interval_s, 0);
+	assert_true(o.vm_options);
+	vm_config_free(&c);
+	/* --memory after --balloon counts too. */
+	assert_int_equal(parse(ARGC("--kernel", "p", "--balloon",
+				    "amount_mib=512,deflate_on_oom,stats_polling_interval_s=65535,"
+				    "free_page_reporting", "--memory", "512M"),
+			       ARGV("--kernel", "p", "--balloon",
+				    "amount_mib=512,deflate_on_oom,stats_polling_interval_s=65535,"
+				    "free_page_reporting", "--memory", "512M"), &c, &o, &e), 0);
+	assert_int_equal(c.balloons[0].amount_mib, 512);
+	assert_true(c.balloons[0].deflate_on_oom && c.balloons[0].free_page_reporting);
+	assert_int_equal(c.balloons[0].stats_polling_interval_s, 65535);
+	vm_config_free(&c);
+	assert_int_equal(parse(ARGC("--kernel", "p", "--balloon", "amount_mib=512",
+				    "--memory", "511M"),
+			       ARGV("--kernel", "p", "--balloon", "amount_mib=512",
+				    "--memory", "511M"), &c, &o, &e), -1);
+	assert_string_equal(e.msg, "--balloon amount_mib: 512 MiB is more than the guest's "
+			    "511 MiB (--memory)");
+	vm_config_free(&c);
+	/* One at most, as Firecracker. */
+	assert_int_equal(parse(ARGC("--kernel", "p", "--balloon", "amount_mib=1", "--balloon",
+				    "amount_mib=2"),
+			       ARGV("--kernel", "p", "--balloon", "amount_mib=1", "--balloon",
+				    "amount_mib=2"), &c, &o, &e), -1);
+	assert_non_null(strstr(e.msg, "--balloon: at most one balloon device"));
+	vm_config_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -820,6 +890,7 @@ int main(void)
 		cmocka_unit_test(test_net_errors),
 		cmocka_unit_test(test_vsock),
 		cmocka_unit_test(test_rng),
+		cmocka_unit_test(test_balloon),
 	};
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);
 	cli_opts_free(&last_opts);

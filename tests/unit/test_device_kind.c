@@ -15,6 +15,7 @@
 #include "vmm/device_kind.h"
 #include "vmm/vhost_dev.h"
 #include "virtio/virtio.h"
+#include "virtio/virtio_balloon.h"
 
 /* The card arguments a kind builds for dev, joined by spaces. */
 static const char *args_of(const struct device_kind *k, const void *dev)
@@ -41,6 +42,8 @@ static void test_table(void **state)
 	assert_ptr_equal(device_kinds[1], &device_kind_net);
 	assert_ptr_equal(device_kinds[2], &device_kind_vsock);
 	assert_ptr_equal(device_kinds[3], &device_kind_rng);
+	/* After the kinds there were: their devices keep their places. */
+	assert_ptr_equal(device_kinds[4], &device_kind_balloon);
 	for (unsigned i = 0; i < DEVICE_NR_KINDS; i++) {
 		const struct device_kind *k = device_kinds[i];
 		assert_true(k->config_size <= VHOST_DEV_CONFIG_MAX);
@@ -72,6 +75,71 @@ static void test_table(void **state)
 	assert_int_equal(device_kind_rng.config_size, 0);
 	assert_ptr_equal(device_kind_rng.list, &vm_rngs);
 	assert_string_equal(device_kind_rng.name, "rng");
+	/* virtio-balloon: 8 bytes of configuration, class "other". */
+	assert_int_equal(device_kind_balloon.virtio_id, 5);
+	assert_int_equal(device_kind_balloon.pci_class, 0xff0000);
+	assert_int_equal(device_kind_balloon.config_size, 8);
+	assert_ptr_equal(device_kind_balloon.list, &vm_balloons);
+	assert_string_equal(device_kind_balloon.name, "balloon");
+}
+
+#define BALLOON_F(bit) (1ULL << VIRTIO_BALLOON_F_##bit)
+
+static uint32_t config_le32(const struct vhost_dev *vd, unsigned off)
+{
+	uint32_t v;
+
+	memcpy(&v, vd->config + off, 4);
+	return le32toh(v);
+}
+
+static void test_balloon_card_args(void **state)
+{
+	struct balloon_config b = { .id = "balloon0", .amount_mib = 64 };
+	(void)state;
+
+	assert_string_equal(args_of(&device_kind_balloon, &b), "--stats-interval 0");
+	b.stats_polling_interval_s = 65535;
+	b.deflate_on_oom = true;
+	b.free_page_reporting = true;
+	assert_string_equal(args_of(&device_kind_balloon, &b),
+			    "--stats-interval 65535 --deflate-on-oom --free-page-reporting");
+}
+
+static void test_balloon_layout(void **state)
+{
+	struct balloon_config b = { .id = "balloon0", .amount_mib = 300 };
+	struct vhost_dev vd = { .name = "virtio-balloon balloon0" };
+	uint64_t f;
+	(void)state;
+
+	/* Inflate and deflate only; the target in 4 KiB pages, le32 at 0. */
+	memset(vd.config, 0xaa, sizeof(vd.config));
+	f = BALLOON_F(MUST_TELL_HOST) | BALLOON_F(DEFLATE_ON_OOM);
+	assert_int_equal(device_kind_balloon.layout(&vd, &b, 2, &f), 2);
+	assert_int_equal(f, BALLOON_F(MUST_TELL_HOST) | BALLOON_F(DEFLATE_ON_OOM));
+	assert_int_equal(config_le32(&vd, VIRTIO_BALLOON_CFG_NUM_PAGES), 300 * 256);
+	/* actual is the driver's: left as the card gave it. */
+	assert_int_equal(config_le32(&vd, VIRTIO_BALLOON_CFG_ACTUAL), 0xaaaaaaaa);
+	/* Statistics and reporting rings with their features. */
+	f = BALLOON_F(STATS_VQ) | BALLOON_F(PAGE_REPORTING);
+	assert_int_equal(device_kind_balloon.layout(&vd, &b, 4, &f), 4);
+	f = BALLOON_F(PAGE_REPORTING);
+	assert_int_equal(device_kind_balloon.layout(&vd, &b, 4, &f), 3);
+	/* Hinting and poisoning are not shown, nor do they count rings. */
+	f = BALLOON_F(FREE_PAGE_HINT) | BALLOON_F(PAGE_POISON) | BALLOON_F(STATS_VQ);
+	assert_int_equal(device_kind_balloon.layout(&vd, &b, 5, &f), 3);
+	assert_int_equal(f, BALLOON_F(STATS_VQ));
+	/* A back-end with fewer rings than its features say gets what it has. */
+	f = BALLOON_F(STATS_VQ);
+	assert_int_equal(device_kind_balloon.layout(&vd, &b, 2, &f), 2);
+	/* The largest target fits 32 bits. */
+	b.amount_mib = UINT32_MAX / 256;
+	f = 0;
+	device_kind_balloon.layout(&vd, &b, 2, &f);
+	assert_int_equal(config_le32(&vd, 0), (UINT32_MAX / 256) * 256);
+	balloon_config_set_target(vd.config, 1);
+	assert_int_equal(config_le32(&vd, 0), 256);
 }
 
 static void test_rng_card_args(void **state)
@@ -287,6 +355,24 @@ static void test_collect(void **state)
 	assert_int_equal(m.entropy.entropy_event_fails.count, 2);
 	assert_int_equal(m.entropy.host_rng_fails.count, 1);
 	assert_int_equal(m.entropy.entropy_rate_limiter_throttled.count, 6);
+
+	memset(&s, 0, sizeof(s));
+	s.balloon = (struct card_balloon_stats){
+		.inflate_count = 1, .deflate_count = 2, .stats_updates_count = 3,
+		.stats_update_fails = 4, .event_fails = 5, .free_page_report_count = 6,
+		.free_page_report_freed = 7, .free_page_report_fails = 8, .inflated_pages = 9,
+	};
+	device_kind_balloon.collect(&s, &m, 0);
+	assert_int_equal(m.balloon.inflate_count.count, 1);
+	assert_int_equal(m.balloon.deflate_count.count, 2);
+	assert_int_equal(m.balloon.stats_updates_count.count, 3);
+	assert_int_equal(m.balloon.stats_update_fails.count, 4);
+	assert_int_equal(m.balloon.event_fails.count, 5);
+	assert_int_equal(m.balloon.free_page_report_count.count, 6);
+	assert_int_equal(m.balloon.free_page_report_freed.count, 7);
+	assert_int_equal(m.balloon.free_page_report_fails.count, 8);
+	assert_int_equal(m.balloon.activate_fails.count, 0);
+	assert_int_equal(m.balloon.free_page_hint_count.count, 0);
 }
 
 static void test_device_lists(void **state)
@@ -316,6 +402,29 @@ static void test_device_lists(void **state)
 	/* Freed by vm_config_free, partuuid included (ASan would see a leak). */
 	vm_config_free(&c);
 	assert_int_equal(c.nr_drives + c.nr_nets, 0);
+
+	/* A balloon's target against the guest's memory. */
+	char buf[96];
+	assert_null(vm_balloon_too_large(256, 256ULL << 20, "balloon.amount_mib", buf,
+					 sizeof(buf)));
+	assert_string_equal(vm_balloon_too_large(300, 256ULL << 20, "balloon.amount_mib", buf,
+						 sizeof(buf)),
+			    "balloon.amount_mib: 300 MiB is more than the guest's 256 MiB");
+	struct balloon_config b = { .id = "balloon0", .amount_mib = 1 };
+	vm_device_set_only(&c, &vm_balloons, &b);
+	b.amount_mib = 2;
+	vm_device_set_only(&c, &vm_balloons, &b);  /* replaces the first */
+	assert_int_equal(c.nr_balloons, 1);
+	assert_int_equal(c.balloons[0].amount_mib, 2);
+	assert_int_equal(vm_config_find(&c, &vm_balloons, "balloon0"), 0);
+	/* What the replaced one owned is freed (ASan would see a leak). */
+	struct vsock_config v = { .id = "vsock0", .uds_path = strdup("/a") };
+	vm_device_set_only(&c, &vm_vsocks, &v);
+	v.uds_path = strdup("/b");
+	vm_device_set_only(&c, &vm_vsocks, &v);
+	assert_string_equal(c.vsocks[0].uds_path, "/b");
+	vm_config_free(&c);
+	assert_int_equal(c.nr_balloons, 0);
 }
 
 static void test_cmdline_add(void **state)
@@ -358,6 +467,8 @@ int main(void)
 		cmocka_unit_test(test_net_card_args),
 		cmocka_unit_test(test_vsock_card_args),
 		cmocka_unit_test(test_rng_card_args),
+		cmocka_unit_test(test_balloon_card_args),
+		cmocka_unit_test(test_balloon_layout),
 		cmocka_unit_test(test_card_argv_overflow),
 		cmocka_unit_test(test_blk_layout),
 		cmocka_unit_test(test_net_layout),

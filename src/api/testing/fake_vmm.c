@@ -103,6 +103,30 @@ static int fake_update_mmds(void *ctx, const struct vm_config *cfg, const char *
 	return fake_op(f, "update-mmds", &f->mmds_updates, e);
 }
 
+static int fake_update_balloon(void *ctx, uint32_t amount_mib, struct azerr *e)
+{
+	struct fake_vmm *f = ctx;
+
+	f->balloon_mib = amount_mib;
+	return fake_op(f, "update-balloon", &f->balloon_updates, e);
+}
+
+static int fake_update_balloon_stats(void *ctx, uint16_t interval_s, struct azerr *e)
+{
+	struct fake_vmm *f = ctx;
+
+	f->balloon_interval = interval_s;
+	return fake_op(f, "update-balloon-stats", &f->balloon_stats_updates, e);
+}
+
+static int fake_balloon_status(void *ctx, struct balloon_status *st, struct azerr *e)
+{
+	struct fake_vmm *f = ctx;
+
+	*st = f->balloon;
+	return fake_op(f, "balloon-status", &f->balloon_status_reads, e);
+}
+
 static int fake_snapshot_create(void *ctx, enum snapshot_type type, const char *snap_path,
 				const char *mem_path, const char *config_json, struct azerr *e)
 {
@@ -142,6 +166,9 @@ const struct vmm_ops fake_vmm_ops = {
 	.update_drive = fake_update_drive,
 	.update_net = fake_update_net,
 	.update_mmds = fake_update_mmds,
+	.update_balloon = fake_update_balloon,
+	.update_balloon_stats = fake_update_balloon_stats,
+	.balloon_status = fake_balloon_status,
 	.snapshot_create = fake_snapshot_create,
 	.snapshot_load = fake_snapshot_load,
 };

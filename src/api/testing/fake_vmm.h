@@ -21,6 +21,12 @@ struct fake_vmm {
 	struct rate_limiter update_rl, update_rx, update_tx;
 	bool update_has_rl, update_has_rx, update_has_tx;
 	char mmds_json[1024];        /* the last update_mmds's document */
+	/* The balloon: the last target and interval asked for, and what
+	 * balloon_status gives. */
+	unsigned balloon_updates, balloon_stats_updates, balloon_status_reads;
+	uint32_t balloon_mib;
+	uint16_t balloon_interval;
+	struct balloon_status balloon;
 	/* Snapshots: what create was given; load hands snap_config (by
 	 * default the last create's) to the API's configure. */
 	unsigned snapshot_creates, snapshot_loads;
