@@ -51,7 +51,7 @@ fi
 # interface is iface/).
 declare -A allowed=(
 	[common]="common"
-	[iface]="common iface virtio"
+	[iface]="common iface"
 	[virtio]="common virtio"
 	[vhost]="common virtio vhost"
 	[jail]="common jail"
