@@ -89,7 +89,7 @@
 #            with virtio-balloon (stock)
 # --config-file  azote only, with no --drive, --vsock or --rng: the VM as a
 #            Firecracker config file (--config-file; --mmds implies it),
-#            on virtio-mmio unless --transport pci (--enable-pci)
+#            with --enable-pci unless --transport mmio
 # --fio      the fio check's job (lg.fio=OPTIONS, a comma list of fio's
 #            long options without dashes: init/check_fio.c) and the
 #            bench-only initramfs that carries Debian's fio
@@ -340,10 +340,11 @@ if [ -n "$balloon" ]; then
 	# pages in MemTotal; the guest refuses it.
 	oom=$(off balloon)
 	case $vmm in
+	# QEMU's virtio-balloon-pci has no MSI-X (no vectors property).
 	qemu) qemu_oom=$([ "$oom" -eq 0 ] && echo off || echo on)
 	      vmm_args+=(-object "memory-backend-memfd,id=ram,size=$((mem_bytes >> 20))M"
 			 -qmp "unix:$tmp/qmp.sock,server=on,wait=off"
-			 -device "$(qemu_dev balloon)id=balloon0,guest-stats-polling-interval=1,deflate-on-oom=$qemu_oom$(qemu_pci_opts)")
+			 -device "$(qemu_dev balloon)id=balloon0,guest-stats-polling-interval=1,deflate-on-oom=$qemu_oom$([ "$transport" = mmio ] || echo ,disable-legacy=on)")
 	      mach_opts=,memory-backend=ram ;;
 	azote) [ "$config_file" -eq 1 ] || [ -n "$mmds" ] ||
 		       vmm_args+=(--balloon "amount_mib=0$([ "$oom" -eq 0 ] || echo ,deflate_on_oom),stats_polling_interval_s=1") ;;
