@@ -11,10 +11,10 @@
 #          [--wrong LIST] [--transport pci|mmio] [--reboot k|default|poweroff]
 #          [--vmm-arg ARG]... [--when LINE COMMAND] [--vsock]
 #          [--vsock-moved NEW_UDS] [--mmds V1|V2] [--rng] [--fio OPTIONS]
-#          [--print-command]
+#          [--balloon MIB] [--config-file] [--print-command]
 #
 # --checks   comma list of boot,blk,blkro,blkgrow,net,snap,irq,smp,acpi,
-#            vsock,vsnap,rng,mmds,fio (default: boot); blkgrow (lg.blkgrow= in --append) waits for
+#            vsock,vsnap,rng,mmds,balloon,fio (default: boot); blkgrow (lg.blkgrow= in --append) waits for
 #            --when's COMMAND to grow its disk; snap (lg.snap= in --append,
 #            after net) is snapshotted by the host while it writes;
 #            run irq after blk/net: it needs their I/O to see counts rise;
@@ -43,8 +43,8 @@
 #            described to the kernel by virtio_mmio.device= arguments
 # --wrong    make the checks fail, to show they can: tell the guest a wrong
 #            expectation (mem, cmdline, echo, blk, mac, cpus, rng), attach the
-#            ,ro drive writable (ro), or give QEMU's devices no MSI-X (irq);
-#            a comma list
+#            ,ro drive writable (ro), give QEMU's devices no MSI-X (irq),
+#            or offer the balloon's deflate-on-OOM (balloon); a comma list
 # --reboot   how the guest's final reboot resets the machine: k (default,
 #            reboot=k: straight to the keyboard controller) or default
 #            (no reboot= argument: Linux's own choice; with hardware-
@@ -73,6 +73,23 @@
 #            check reads lg.mmds_path=/latest/meta-data/ami-id until it is
 #            LG_MMDS_VALUE (exported to --when's COMMAND, which gives the
 #            document through the API: --vmm-arg --api-sock PATH)
+# --balloon  a virtio-balloon of 0 MiB with the guest's statistics every
+#            second and no deflate-on-OOM (azote: --balloon, or the config
+#            file's "balloon" with --config-file; QEMU: virtio-balloon with
+#            id balloon0, guest RAM a memfd, QMP on a socket), and the
+#            host's part of the balloon check (lib/balloon-host.py), which
+#            must complete too: on "LINUX balloon-wait" it inflates the
+#            balloon to MIB (azote: PATCH /balloon through the API socket,
+#            run.sh's own unless --vmm-arg --api-sock gives one; QEMU: QMP
+#            balloon) and waits for the device's actual size and the
+#            guest's statistics to show it, on "LINUX balloon-inflated" it
+#            deflates it to 0; its figures (the memfd's allocated KiB
+#            before and after inflating, the statistics) on the lines
+#            "balloon-host: inflate|deflate key=value ..."; needs a kernel
+#            with virtio-balloon (stock)
+# --config-file  azote only, with no --drive, --vsock or --rng: the VM as a
+#            Firecracker config file (--config-file; --mmds implies it),
+#            with --enable-pci unless --transport mmio
 # --fio      the fio check's job (lg.fio=OPTIONS, a comma list of fio's
 #            long options without dashes: init/check_fio.c) and the
 #            bench-only initramfs that carries Debian's fio
@@ -94,7 +111,7 @@ root=$(cd "$here/../.." && pwd)
 vmm=qemu kernel=vmlinux checks=boot memory=128M cpus=1 machine=q35 tcg=0
 timeout=240 silent_limit=120 log= azote=${AZOTE:-$root/build/azote} append= quiet=0 net=0 wrong=,
 transport=pci reboot=k when_line= when_cmd= extra_vmm_args=()
-drives=() vsock=0 vsock_moved= rng=0 mmds= print_cmd=0 fio=
+drives=() vsock=0 vsock_moved= rng=0 mmds= print_cmd=0 fio= balloon= config_file=0
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -122,6 +139,8 @@ while [ $# -gt 0 ]; do
 	--rng) rng=1 ;;
 	--mmds) mmds=$2; shift ;;
 	--fio) fio=$2; shift ;;
+	--balloon) balloon=$2; shift ;;
+	--config-file) config_file=1 ;;
 	--print-command) print_cmd=1 ;;
 	-h|--help) usage ;;
 	*) echo "run.sh: unknown argument $1" >&2; usage ;;
@@ -138,8 +157,9 @@ size_bytes() {
 	esac
 }
 mem_bytes=$(size_bytes "$memory")
-if [ "$print_cmd" -eq 1 ] && { [ "$net" -eq 1 ] || [ "$vsock" -eq 1 ] || [ -n "$when_line" ]; }; then
-	lg_die "--print-command: not with --net, --vsock or --when (their host side runs here)"
+if [ "$print_cmd" -eq 1 ] && { [ "$net" -eq 1 ] || [ "$vsock" -eq 1 ] || [ -n "$when_line" ] ||
+				 [ -n "$balloon" ]; }; then
+	lg_die "--print-command: not with --net, --vsock, --balloon or --when (their host side runs here)"
 fi
 # 1 when --wrong names $1: the guest is then told a value off by a little.
 off() { [[ $wrong == *,$1,* ]] && echo 1 || echo 0; }
@@ -301,13 +321,36 @@ if [ "$rng" -eq 1 ]; then
 	cmdline+=" lg.rng_current=virtio_rng.$(off rng) lg.rng_bytes=4096"
 	devs=$((devs + 1))
 fi
+[ -z "$mmds" ] || config_file=1
+if [ "$config_file" -eq 1 ]; then
+	[ "$vmm" = azote ] && [ ${#drives[@]} -eq 0 ] && [ "$vsock" -eq 0 ] && [ "$rng" -eq 0 ] ||
+		lg_die "--config-file, --mmds: azote, and no --drive, --vsock or --rng"
+fi
 if [ -n "$mmds" ]; then
-	[ "$vmm" = azote ] && [ "$net" -eq 1 ] && [ ${#drives[@]} -eq 0 ] && [ "$vsock" -eq 0 ] ||
-		lg_die "--mmds: azote, --net, and no --drive or --vsock"
+	[ "$net" -eq 1 ] || lg_die "--mmds: with --net"
 	[[ $mmds == V[12] ]] || lg_die "--mmds must be V1 or V2"
 	export LG_MMDS_VALUE=ami-$nonce
 	cmdline+=" lg.mmds=${mmds#V} lg.mmds_ip=169.254.169.254"
 	cmdline+=" lg.mmds_path=/latest/meta-data/ami-id lg.mmds_value=$LG_MMDS_VALUE"
+fi
+if [ -n "$balloon" ]; then
+	[[ $balloon =~ ^[1-9][0-9]*$ ]] && [ "$balloon" -lt $((mem_bytes >> 20)) ] ||
+		lg_die "--balloon: MiB, more than 0 and less than --memory"
+	# --wrong balloon: deflate-on-OOM offered, which keeps ballooned
+	# pages in MemTotal; the guest refuses it.
+	oom=$(off balloon)
+	case $vmm in
+	# QEMU's virtio-balloon-pci has no MSI-X (no vectors property).
+	qemu) qemu_oom=$([ "$oom" -eq 0 ] && echo off || echo on)
+	      vmm_args+=(-object "memory-backend-memfd,id=ram,size=$((mem_bytes >> 20))M"
+			 -qmp "unix:$tmp/qmp.sock,server=on,wait=off"
+			 -device "$(qemu_dev balloon)id=balloon0,guest-stats-polling-interval=1,deflate-on-oom=$qemu_oom$([ "$transport" = mmio ] || echo ,disable-legacy=on)")
+	      mach_opts=,memory-backend=ram ;;
+	azote) [ "$config_file" -eq 1 ] || [ -n "$mmds" ] ||
+		       vmm_args+=(--balloon "amount_mib=0$([ "$oom" -eq 0 ] || echo ,deflate_on_oom),stats_polling_interval_s=1") ;;
+	esac
+	cmdline+=" lg.balloon_mib=$balloon"
+	devs=$((devs + 1))
 fi
 [ -z "$fio" ] || cmdline+=" lg.fio=$fio"
 cmdline+=" lg.irq_devs=$devs lg.transport=$transport"
@@ -324,8 +367,9 @@ qemu)
 	accel=(-enable-kvm -cpu "$cpu")
 	[ "$tcg" -eq 0 ] || accel=(-accel tcg -cpu max)
 	case $machine in
-	q35) mach=(-M q35 -bios qboot.rom) ;;
-	microvm) mach=(-M microvm,acpi=off -device i8042 -global virtio-mmio.force-legacy=false) ;;
+	q35) mach=(-M "q35${mach_opts-}" -bios qboot.rom) ;;
+	microvm) mach=(-M "microvm,acpi=off${mach_opts-}" -device i8042
+		       -global virtio-mmio.force-legacy=false) ;;
 	*) lg_die "--machine must be q35 or microvm" ;;
 	esac
 	cmd=(qemu-system-x86_64 "${mach[@]}" "${accel[@]}" -m "$((mem_bytes >> 20))M"
@@ -335,18 +379,25 @@ qemu)
 	;;
 azote)
 	[ -x "$azote" ] || lg_die "$azote: not built (make)"
-	if [ -n "$mmds" ]; then
+	if [ "$config_file" -eq 1 ]; then
 		# Firecracker's shape of the same VM: what the options above
-		# gave, plus mmds-config; the CPU template as its cpu-config.
+		# gave (the NIC, mmds-config, the balloon); the CPU template as
+		# its cpu-config.
 		/usr/bin/python3 - "$tmp/vm.json" "$kimage" "$LG_INITRD" "$cmdline" "$cpus" \
-			"$((mem_bytes >> 20))" "$tap" "$mac" "$mmds" \
+			"$((mem_bytes >> 20))" "$([ "$net" -eq 0 ] || echo "$tap")" "${mac-}" "$mmds" \
+			"$([ -z "$balloon" ] || off balloon)" \
 			"$([ "$LG_MODE" != test ] || echo "$cpu_template")" <<'PY'
 import json, sys
-out, kernel, initrd, args, cpus, mib, tap, mac, version, template = sys.argv[1:]
+out, kernel, initrd, args, cpus, mib, tap, mac, version, oom, template = sys.argv[1:]
 vm = {"boot-source": {"kernel_image_path": kernel, "initrd_path": initrd, "boot_args": args},
-      "drives": [], "machine-config": {"vcpu_count": int(cpus), "mem_size_mib": int(mib)},
-      "network-interfaces": [{"iface_id": "n0", "host_dev_name": tap, "guest_mac": mac}],
-      "mmds-config": {"version": version, "network_interfaces": ["n0"]}}
+      "drives": [], "machine-config": {"vcpu_count": int(cpus), "mem_size_mib": int(mib)}}
+if tap:
+    vm["network-interfaces"] = [{"iface_id": "n0", "host_dev_name": tap, "guest_mac": mac}]
+if version:
+    vm["mmds-config"] = {"version": version, "network_interfaces": ["n0"]}
+if oom:
+    vm["balloon"] = {"amount_mib": 0, "deflate_on_oom": oom == "1",
+                     "stats_polling_interval_s": 1}
 if template:
     vm["cpu-config"] = template
 json.dump(vm, open(out, "w"))
@@ -363,6 +414,20 @@ PY
 	;;
 *) lg_die "--vmm must be qemu or azote" ;;
 esac
+# --balloon: where the host's part reaches the VMM, and the guest RAM's
+# memfd it measures. azote's API socket: the one --vmm-arg gave, else ours.
+if [ -n "$balloon" ]; then
+	case $vmm in
+	qemu) balloon_ctl=$tmp/qmp.sock ram_name='memory-backend-memfd' ;;
+	azote)
+		balloon_ctl=
+		for ((i = 0; i + 1 < ${#cmd[@]}; i++)); do
+			[ "${cmd[i]}" != --api-sock ] || balloon_ctl=${cmd[i + 1]}
+		done
+		[ -n "$balloon_ctl" ] || { balloon_ctl=$tmp/api.sock; cmd+=(--api-sock "$balloon_ctl"); }
+		ram_name='azote-guest-ram' ;;
+	esac
+fi
 
 if [ "$print_cmd" -eq 1 ]; then
 	printf '%s\0' "${cmd[@]}"
@@ -383,7 +448,15 @@ fi
 
 ms_since_start() { echo $(( ($(date +%s%N) - start) / 1000000 )); }
 secs() { printf '%d.%01d' $(($1 / 1000)) $(($1 % 1000 / 100)); }
-echoed=0 init_ms= verdict=
+echoed=0 init_ms= verdict= balloon_step=
+# balloon_host STEP ARGS...: the balloon check's host part, its line into
+# $tmp/balloon-host; a step that did not complete fails the run.
+balloon_host() {
+	/usr/bin/python3 "$here/lib/balloon-host.py" "$vmm" "$balloon_ctl" "$pid" "$ram_name" \
+		"$((mem_bytes >> 20))" "$@" >> "$tmp/balloon-host" 2>&1 ||
+		balloon_failed+="${balloon_failed:+; }$(tail -1 "$tmp/balloon-host")"
+}
+balloon_failed=
 while kill -0 "$pid" 2>/dev/null; do
 	if [ -z "$init_ms" ] && grep -aq '^LINUX init' "$out"; then
 		init_ms=$(ms_since_start)
@@ -392,6 +465,17 @@ while kill -0 "$pid" 2>/dev/null; do
 		lg_log "console shows '$when_line': $when_cmd"
 		LG_CONSOLE=$out bash -c "$when_cmd" >&2 || lg_log "--when: status $? from $when_cmd"
 		when_line=
+	fi
+	if [ -n "$balloon" ] && [ -z "$balloon_step" ] && grep -aq 'LINUX balloon-wait' "$out"; then
+		guest_kib=$(tr -d '\r' < "$out" | sed -n 's/^LINUX balloon-wait total_kib=\([0-9]*\)$/\1/p' | head -1)
+		lg_log "console shows 'LINUX balloon-wait': inflating the balloon to $balloon MiB"
+		balloon_host inflate "$balloon" "${guest_kib:-0}"
+		balloon_step=inflated
+	fi
+	if [ "$balloon_step" = inflated ] && grep -aq 'LINUX balloon-inflated' "$out"; then
+		lg_log "console shows 'LINUX balloon-inflated': deflating the balloon"
+		balloon_host deflate
+		balloon_step=deflated
 	fi
 	if [ "$echoed" -eq 0 ] && grep -aq 'LINUX echo-wait' "$out"; then
 		printf 'lg-%s%s\n' "$nonce" "$([ "$(off echo)" -eq 0 ] || echo x)" >&8
@@ -445,6 +529,10 @@ if [ -n "$vsock_pid" ]; then
 	vsock_pid=
 	cat "$tmp/vsock-host"
 	[ "$vrc" -eq 0 ] || verdict+="${verdict:+; }vsock's host side: $(tail -1 "$tmp/vsock-host")"
+fi
+if [ -n "$balloon" ]; then
+	[ ! -f "$tmp/balloon-host" ] || cat "$tmp/balloon-host"
+	[ -z "$balloon_failed" ] || verdict+="${verdict:+; }the balloon's host side: $balloon_failed"
 fi
 [ ${#failed[@]} -eq 0 ] || verdict+="${verdict:+; }failed: ${failed[*]}"
 [ ${#missing[@]} -eq 0 ] || verdict+="${verdict:+; }no result: ${missing[*]}"

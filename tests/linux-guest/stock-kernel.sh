@@ -16,7 +16,8 @@ DK_WHO=linux-guest
 . "$(dirname "$0")/../lib/debian-kernel.sh"
 
 # What the checks need; a module the kernel has built in is skipped.
-WANT=(virtio_pci virtio_mmio virtio_blk virtio_net vmw_vsock_virtio_transport virtio_rng)
+WANT=(virtio_pci virtio_mmio virtio_blk virtio_net vmw_vsock_virtio_transport virtio_rng
+      virtio_balloon)
 
 find_kernel() {
 	local ver root

@@ -70,6 +70,7 @@ bool check_vsock(void);
 bool check_vsnap(void);
 bool check_rng(void);
 bool check_mmds(void);
+bool check_balloon(void);
 bool check_fio(void);
 /* The interrupt check compares counts taken before and after the others. */
 void irq_snapshot_before(void);

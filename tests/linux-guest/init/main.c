@@ -32,6 +32,7 @@ static const struct {
 	{ "vsnap", check_vsnap },
 	{ "rng", check_rng },
 	{ "mmds", check_mmds },
+	{ "balloon", check_balloon },
 	{ "fio", check_fio },
 };
 

@@ -45,6 +45,12 @@ lg_result() {
 	grep -a "^LINUX $1 PASS" "$TMP/out" | tr ' ' '\n' | sed -n "s/^$2=//p" | head -1
 }
 
+# Value of KEY= on the balloon check's host lines in the last run (run.sh
+# --balloon: "balloon-host: inflate|deflate key=value ...", each key on one).
+lg_balloon_host() {
+	grep -a '^balloon-host: ' "$TMP/out" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -1
+}
+
 lg_crc32() {	# FILE OFFSET LENGTH: zlib's CRC-32 of that range, as the guest prints it
 	/usr/bin/python3 -c 'import sys, zlib
 f = open(sys.argv[1], "rb"); f.seek(int(sys.argv[2]))
