@@ -7,15 +7,16 @@
 # exactly them, their neighbours kept), PFNs outside guest memory counted
 # while the card goes on, deflate, a free page report given back by whole
 # pages, hostile chains, the statistics buffer read and returned every
-# interval, at once on SET_STATS_INTERVAL and when its ring stops, the
-# counters page exact, the sandbox (--user, --seccomp kill), and the
+# interval, at once on SET_STATS_INTERVAL and when its ring stops, a
+# 256-PFN list as Linux sends them under --seccomp kill, the counters page
+# exact, the sandbox (--user, --seccomp kill), and the
 # card's refusals.
 . "$(dirname "$0")/../lib/common.sh"
 
 CARD=$BUILD/azote-card-balloon
 DRV=$BUILD/tests/vuballoon-drv
 need_built "$CARD" "$DRV"
-ALL="config inflate outside deflate reporting hostile stats interval stop seccomp counters"
+ALL="config inflate outside deflate reporting hostile stats interval stop batch seccomp counters"
 FULL=(--stats-interval 1 --deflate-on-oom --free-page-reporting)
 
 echo "--- every feature: statistics every second, deflate on OOM, free page reporting"
@@ -26,7 +27,7 @@ expect_ok "every test, card started as azote does" \
 
 echo "--- no option: two rings, no statistics"
 expect_ok "inflate and deflate only; SET_STATS_INTERVAL refused" \
-	timeout 60 "$DRV" config inflate outside deflate hostile nostats seccomp counters -- \
+	timeout 60 "$DRV" config inflate outside deflate hostile nostats batch seccomp counters -- \
 	"$CARD" --fd '{fd}' --stats-fd '{stats}' --control-fd '{ctl}' --seccomp kill
 expect_ok "free page reporting alone: its ring is the third" \
 	timeout 60 "$DRV" --reporting reporting inflate counters -- \

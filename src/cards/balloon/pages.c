@@ -7,7 +7,6 @@
 
 #include <endian.h>
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -62,11 +61,33 @@ static bool give_back_run(struct balloon_server *s, uint8_t *run, uint64_t len)
 	return true;
 }
 
-static int pfn_order(const void *a, const void *b)
+/* Moves v[i] down the max-heap v[0..n) to where it belongs. */
+static void sift_down(uint32_t *v, unsigned i, unsigned n)
 {
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	for (unsigned child; (child = 2 * i + 1) < n; i = child) {
+		if (child + 1 < n && v[child + 1] > v[child])
+			child++;
+		if (v[i] >= v[child])
+			return;
+		uint32_t t = v[i];
+		v[i] = v[child];
+		v[child] = t;
+	}
+}
 
-	return (x > y) - (x < y);
+/* Heapsort, ascending: in place and with no system call. glibc's qsort
+ * may allocate and call sysinfo(2) (it did for Linux's 256-page batches),
+ * which the card's seccomp filter rightly refuses. */
+static void sort_pfns(uint32_t *v, unsigned n)
+{
+	for (unsigned i = n / 2; i-- > 0;)
+		sift_down(v, i, n);
+	for (unsigned end = n; end > 1; end--) {
+		uint32_t t = v[0];
+		v[0] = v[end - 1];
+		v[end - 1] = t;
+		sift_down(v, 0, end - 1);
+	}
 }
 
 /* Gives back the n pages of s->pfns (little-endian as the guest wrote
@@ -83,7 +104,7 @@ static bool give_back_pfns(struct balloon_server *s, const struct gmem *mem, uns
 
 	for (unsigned i = 0; i < n; i++)
 		s->pfns[i] = le32toh(s->pfns[i]);
-	qsort(s->pfns, n, sizeof(s->pfns[0]), pfn_order);
+	sort_pfns(s->pfns, n);
 	for (unsigned i = 0; i < n; i++) {
 		uint32_t pfn = s->pfns[i];
 
