@@ -11,7 +11,7 @@
 #          [--wrong LIST] [--transport pci|mmio] [--reboot k|default|poweroff]
 #          [--vmm-arg ARG]... [--when LINE COMMAND] [--vsock]
 #          [--vsock-moved NEW_UDS] [--mmds V1|V2] [--rng] [--fio OPTIONS]
-#          [--balloon MIB] [--config-file] [--print-command]
+#          [--balloon MIB[,reporting]] [--config-file] [--print-command]
 #
 # --checks   comma list of boot,blk,blkro,blkgrow,net,snap,irq,smp,acpi,
 #            vsock,vsnap,rng,mmds,balloon,fio (default: boot); blkgrow (lg.blkgrow= in --append) waits for
@@ -86,7 +86,11 @@
 #            deflates it to 0; its figures (the memfd's allocated KiB
 #            before and after inflating, the statistics) on the lines
 #            "balloon-host: inflate|deflate key=value ..."; needs a kernel
-#            with virtio-balloon (stock)
+#            with virtio-balloon (stock). ",reporting": with free page
+#            reporting (azote: free_page_reporting; QEMU:
+#            free-page-reporting=on), and before inflating the host waits
+#            until the memfd holds less than what the guest wrote and freed
+#            (its reports gave the freed pages back)
 # --config-file  azote only, with no --drive, --vsock or --rng: the VM as a
 #            Firecracker config file (--config-file; --mmds implies it),
 #            with --enable-pci unless --transport mmio
@@ -111,7 +115,7 @@ root=$(cd "$here/../.." && pwd)
 vmm=qemu kernel=vmlinux checks=boot memory=128M cpus=1 machine=q35 tcg=0
 timeout=240 silent_limit=120 log= azote=${AZOTE:-$root/build/azote} append= quiet=0 net=0 wrong=,
 transport=pci reboot=k when_line= when_cmd= extra_vmm_args=()
-drives=() vsock=0 vsock_moved= rng=0 mmds= print_cmd=0 fio= balloon= config_file=0
+drives=() vsock=0 vsock_moved= rng=0 mmds= print_cmd=0 fio= balloon= balloon_reporting=0 config_file=0
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -334,8 +338,9 @@ if [ -n "$mmds" ]; then
 	cmdline+=" lg.mmds_path=/latest/meta-data/ami-id lg.mmds_value=$LG_MMDS_VALUE"
 fi
 if [ -n "$balloon" ]; then
-	[[ $balloon =~ ^[1-9][0-9]*$ ]] && [ "$balloon" -lt $((mem_bytes >> 20)) ] ||
-		lg_die "--balloon: MiB, more than 0 and less than --memory"
+	[[ $balloon =~ ^[1-9][0-9]*(,reporting)?$ ]] && [ "${balloon%,*}" -lt $((mem_bytes >> 20)) ] ||
+		lg_die "--balloon: MiB, more than 0 and less than --memory, then ,reporting or nothing"
+	balloon_reporting=$([[ $balloon == *,reporting ]] && echo 1 || echo 0)
 	# --wrong balloon: deflate-on-OOM offered, which keeps ballooned
 	# pages in MemTotal; the guest refuses it.
 	oom=$(off balloon)
@@ -344,12 +349,12 @@ if [ -n "$balloon" ]; then
 	qemu) qemu_oom=$([ "$oom" -eq 0 ] && echo off || echo on)
 	      vmm_args+=(-object "memory-backend-memfd,id=ram,size=$((mem_bytes >> 20))M"
 			 -qmp "unix:$tmp/qmp.sock,server=on,wait=off"
-			 -device "$(qemu_dev balloon)id=balloon0,guest-stats-polling-interval=1,deflate-on-oom=$qemu_oom$([ "$transport" = mmio ] || echo ,disable-legacy=on)")
+			 -device "$(qemu_dev balloon)id=balloon0,guest-stats-polling-interval=1,deflate-on-oom=$qemu_oom,free-page-reporting=$([ "$balloon_reporting" -eq 1 ] && echo on || echo off)$([ "$transport" = mmio ] || echo ,disable-legacy=on)")
 	      mach_opts=,memory-backend=ram ;;
 	azote) [ "$config_file" -eq 1 ] || [ -n "$mmds" ] ||
-		       vmm_args+=(--balloon "amount_mib=0$([ "$oom" -eq 0 ] || echo ,deflate_on_oom),stats_polling_interval_s=1") ;;
+		       vmm_args+=(--balloon "amount_mib=0$([ "$oom" -eq 0 ] || echo ,deflate_on_oom),stats_polling_interval_s=1$([ "$balloon_reporting" -eq 0 ] || echo ,free_page_reporting)") ;;
 	esac
-	cmdline+=" lg.balloon_mib=$balloon"
+	cmdline+=" lg.balloon_mib=${balloon%,*}"
 	devs=$((devs + 1))
 fi
 [ -z "$fio" ] || cmdline+=" lg.fio=$fio"
@@ -385,10 +390,10 @@ azote)
 		# its cpu-config.
 		/usr/bin/python3 - "$tmp/vm.json" "$kimage" "$LG_INITRD" "$cmdline" "$cpus" \
 			"$((mem_bytes >> 20))" "$([ "$net" -eq 0 ] || echo "$tap")" "${mac-}" "$mmds" \
-			"$([ -z "$balloon" ] || off balloon)" \
+			"$([ -z "$balloon" ] || off balloon)" "${balloon_reporting:-0}" \
 			"$([ "$LG_MODE" != test ] || echo "$cpu_template")" <<'PY'
 import json, sys
-out, kernel, initrd, args, cpus, mib, tap, mac, version, oom, template = sys.argv[1:]
+out, kernel, initrd, args, cpus, mib, tap, mac, version, oom, reporting, template = sys.argv[1:]
 vm = {"boot-source": {"kernel_image_path": kernel, "initrd_path": initrd, "boot_args": args},
       "drives": [], "machine-config": {"vcpu_count": int(cpus), "mem_size_mib": int(mib)}}
 if tap:
@@ -397,7 +402,7 @@ if version:
     vm["mmds-config"] = {"version": version, "network_interfaces": ["n0"]}
 if oom:
     vm["balloon"] = {"amount_mib": 0, "deflate_on_oom": oom == "1",
-                     "stats_polling_interval_s": 1}
+                     "stats_polling_interval_s": 1, "free_page_reporting": reporting == "1"}
 if template:
     vm["cpu-config"] = template
 json.dump(vm, open(out, "w"))
@@ -466,10 +471,16 @@ while kill -0 "$pid" 2>/dev/null; do
 		LG_CONSOLE=$out bash -c "$when_cmd" >&2 || lg_log "--when: status $? from $when_cmd"
 		when_line=
 	fi
-	if [ -n "$balloon" ] && [ -z "$balloon_step" ] && grep -aq 'LINUX balloon-wait' "$out"; then
-		guest_kib=$(tr -d '\r' < "$out" | sed -n 's/^LINUX balloon-wait total_kib=\([0-9]*\)$/\1/p' | head -1)
-		lg_log "console shows 'LINUX balloon-wait': inflating the balloon to $balloon MiB"
-		balloon_host inflate "$balloon" "${guest_kib:-0}"
+	# (Its figures once the line is whole: the console comes a byte at a time.)
+	wait_at=$(grep -an '^LINUX balloon-wait ' "$out" | head -1 | cut -d: -f1)
+	if [ -n "$balloon" ] && [ -z "$balloon_step" ] && [ -n "$wait_at" ] &&
+		[ "$wait_at" -le "$(wc -l < "$out")" ]; then
+		wait_line=$(sed -n "${wait_at}p" "$out" | tr -d '\r')
+		guest_kib=$(sed -n 's/.* total_kib=\([0-9]*\).*/\1/p' <<<"$wait_line")
+		dirtied_kib=$(sed -n 's/.* dirtied_kib=\([0-9]*\).*/\1/p' <<<"$wait_line")
+		lg_log "console shows 'LINUX balloon-wait': inflating the balloon to ${balloon%,*} MiB"
+		balloon_host inflate "${balloon%,*}" "${guest_kib:-0}" "${dirtied_kib:-0}" \
+			"$balloon_reporting"
 		balloon_step=inflated
 	fi
 	if [ "$balloon_step" = inflated ] && grep -aq 'LINUX balloon-inflated' "$out"; then

@@ -9,11 +9,13 @@
  *
  * The device must be bound to virtio_balloon and must not have negotiated
  * deflate-on-OOM (MemTotal would not move); whether it negotiated the
- * statistics ring is reported (stats_vq=) for the host to judge. Then the
- * guest writes to most of its free memory and frees it again, so that the
- * pages the balloon will take have been written and the host holds them
- * (the host measures what inflating gives back), prints
- *	LINUX balloon-wait total_kib=<MemTotal>
+ * statistics ring and free page reporting are reported (stats_vq=,
+ * reporting=) for the host to judge. Then the guest writes to most of its
+ * free memory and frees it again, so that the pages the balloon will take
+ * have been written and the host holds them (the host measures what
+ * inflating gives back; with free page reporting, what the guest's
+ * reports gave back before), prints
+ *	LINUX balloon-wait total_kib=<MemTotal> dirtied_kib=<what it wrote>
  * the host's cue to inflate the balloon to lg.balloon_mib, and waits until
  * MemTotal has fallen by that much; prints
  *	LINUX balloon-inflated total_kib=<MemTotal>
@@ -140,7 +142,8 @@ bool check_balloon(void)
 	struct line l = { .len = 0 };
 	uint64_t mib, before, inflated, after, ms;
 	char dev[256];
-	int oom, stats;
+	uint64_t dirtied;
+	int oom, stats, reporting;
 
 	if (!param_u64("lg.balloon_mib", &mib) || !mib || mib > (1 << 20)) {
 		line_fail(&l, "error=bad-lg.balloon_mib");
@@ -152,7 +155,9 @@ bool check_balloon(void)
 	}
 	oom = feature(dev, 2);		/* VIRTIO_BALLOON_F_DEFLATE_ON_OOM */
 	stats = feature(dev, 1);	/* VIRTIO_BALLOON_F_STATS_VQ */
-	line_add(&l, "dev=%s stats_vq=%d deflate_on_oom=%d", dev, stats, oom);
+	reporting = feature(dev, 5);	/* VIRTIO_BALLOON_F_PAGE_REPORTING */
+	line_add(&l, "dev=%s stats_vq=%d deflate_on_oom=%d reporting=%d", dev, stats, oom,
+		 reporting);
 	if (oom != 0) {
 		/* Ballooned pages then stay in MemTotal: nothing to watch. */
 		line_fail(&l, "want_deflate_on_oom=0");
@@ -164,10 +169,12 @@ bool check_balloon(void)
 			  (unsigned long long)before);
 		return line_emit(&l, "balloon");
 	}
-	line_add(&l, "dirtied_mib=%llu", (unsigned long long)dirty_free_memory());
+	dirtied = dirty_free_memory();
+	line_add(&l, "dirtied_mib=%llu", (unsigned long long)dirtied);
 	line_add(&l, "before_kib=%llu", (unsigned long long)before);
 
-	say("LINUX balloon-wait total_kib=%llu", (unsigned long long)before);
+	say("LINUX balloon-wait total_kib=%llu dirtied_kib=%llu", (unsigned long long)before,
+	    (unsigned long long)(dirtied << 10));
 	if (!wait_total(at_most, before - (mib << 10), &inflated, &ms)) {
 		line_fail(&l, "inflate=timeout seen_kib=%llu want_at_most_kib=%llu",
 			  (unsigned long long)inflated,

@@ -16,9 +16,15 @@ azote-guest-ram; QEMU's memory-backend-memfd): its allocated size (st_blocks)
 falls when the VMM gives ballooned pages back to the host.
 
   balloon-host.py azote|qemu SOCK PID RAM_NAME RAM_MIB inflate MIB GUEST_TOTAL_KIB
+                  DIRTIED_KIB REPORTING
   balloon-host.py azote|qemu SOCK PID RAM_NAME RAM_MIB deflate
 
-inflate: the memfd's size (ram_before_kib), the target set to MIB, then
+inflate: the memfd's size when the guest is ready (ram_wait_kib; it has
+just written DIRTIED_KIB and freed them, so the memfd holds at least that
+unless the guest gave them back); with REPORTING 1 (free page reporting),
+first waits until the memfd holds REPORT_KIB less than DIRTIED_KIB
+(ram_reported_kib, report_ms): the guest's reports gave its freed pages
+back. Then the memfd's size (ram_before_kib), the target set to MIB, then
 waits until the device's actual size is MIB, the memfd's size again
 (ram_inflated_kib, ram_fell_kib), then until the guest's statistics show
 its total memory fallen by MIB from GUEST_TOTAL_KIB (what the guest said
@@ -38,6 +44,8 @@ import time
 
 ACTUAL_WAIT_S = 240     # the guest gives the pages (in the box: slow)
 STATS_WAIT_S = 60       # fresh statistics, every second once asked
+REPORT_WAIT_S = 120     # the guest's free page reports (Linux waits 2 s)
+REPORT_KIB = 32 << 10   # what its reports must give back, at least
 POLL_S = 0.25
 
 
@@ -145,6 +153,17 @@ def main():
         dev = Azote(sock) if vmm == "azote" else Qemu(sock)
         if step == "inflate":
             mib, guest_kib = int(sys.argv[7]), int(sys.argv[8])
+            dirtied_kib, reporting = int(sys.argv[9]), sys.argv[10] == "1"
+            out["ram_wait_kib"] = ram_kib(pid, ram_name)
+            if reporting:
+                t0 = time.monotonic()
+                while ram_kib(pid, ram_name) > dirtied_kib - REPORT_KIB:
+                    if time.monotonic() - t0 > REPORT_WAIT_S:
+                        raise RuntimeError("memfd-not-below-%d-KiB-in-%ds" %
+                                           (dirtied_kib - REPORT_KIB, REPORT_WAIT_S))
+                    time.sleep(POLL_S)
+                out["report_ms"] = int((time.monotonic() - t0) * 1000)
+                out["ram_reported_kib"] = ram_kib(pid, ram_name)
             out["ram_before_kib"] = ram_kib(pid, ram_name)
             t0 = time.monotonic()
             dev.set_target(mib, ram_mib)
