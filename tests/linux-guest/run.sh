@@ -471,10 +471,12 @@ while kill -0 "$pid" 2>/dev/null; do
 		LG_CONSOLE=$out bash -c "$when_cmd" >&2 || lg_log "--when: status $? from $when_cmd"
 		when_line=
 	fi
-	# (Its figures once the line is whole: the console comes a byte at a time.)
-	wait_at=$(grep -an '^LINUX balloon-wait ' "$out" | head -1 | cut -d: -f1)
-	if [ -n "$balloon" ] && [ -z "$balloon_step" ] && [ -n "$wait_at" ] &&
-		[ "$wait_at" -le "$(wc -l < "$out")" ]; then
+	# The balloon's cue, its figures read once the line is whole (the
+	# console may arrive in pieces).
+	wait_at=
+	[ -z "$balloon" ] || [ -n "$balloon_step" ] ||
+		wait_at=$(grep -an '^LINUX balloon-wait ' "$out" | head -1 | cut -d: -f1 || true)
+	if [ -n "$wait_at" ] && [ "$wait_at" -le "$(wc -l < "$out")" ]; then
 		wait_line=$(sed -n "${wait_at}p" "$out" | tr -d '\r')
 		guest_kib=$(sed -n 's/.* total_kib=\([0-9]*\).*/\1/p' <<<"$wait_line")
 		dirtied_kib=$(sed -n 's/.* dirtied_kib=\([0-9]*\).*/\1/p' <<<"$wait_line")
