@@ -38,10 +38,10 @@ SH
 cat >"$TMP/snap.sh" <<SH
 #!/usr/bin/env bash
 call() {
-	curl -s --unix-socket "$sock" -X "\$1" "http://localhost\$2" \\
+	curl -s -m 60 --unix-socket "$sock" -X "\$1" "http://localhost\$2" \\
 		-H 'Content-Type: application/json' \${3:+--data "\$3"} -o "$TMP/body" -w '%{http_code}'
 }
-step() { echo "\$1=\$2" >>"$TMP/snap.out"; }
+step() { echo "\$1=\$2" >>"$TMP/snap.out"; echo "snap.sh: \$1=\$2" >&2; }
 : >"$TMP/snap.out"
 step pause "\$(call PATCH /vm '{"state": "Paused"}')"
 step create "\$(call PUT /snapshot/create '{"snapshot_type": "Full", "snapshot_path": "$TMP/vm.snap", "mem_file_path": "$TMP/vm.mem"}')"
@@ -51,7 +51,8 @@ for _ in \$(seq 200); do
 	[ "\$(call GET / 2>/dev/null)" = 200 ] && [ -e "$TMP/b.log" ] && break
 	sleep 0.1
 done
-step load "\$(call PUT /snapshot/load '{"snapshot_path": "$TMP/vm.snap", "mem_backend": {"backend_type": "File", "backend_path": "$TMP/vm.mem"}, "resume_vm": true}')"
+step load "\$(call PUT /snapshot/load '{"snapshot_path": "$TMP/vm.snap", "mem_backend": {"backend_type": "File", "backend_path": "$TMP/vm.mem"}, "resume_vm": true}') \$(tr -d '\n' <"$TMP/body")"
+grep -q '^load=204 ' "$TMP/snap.out" || tail -n 20 "$TMP/a.log" "$TMP/b.log" >&2
 step config "\$(call GET /balloon) \$(tr -d ' \\n' <"$TMP/body")"
 for _ in \$(seq 300); do
 	status=\$(call GET /balloon/statistics)
@@ -65,11 +66,11 @@ chmod +x "$TMP/azote"
 echo "--- azote, stock bzImage, balloon inflated to 64 MiB, snapshotted, loaded, deflated"
 lg_run --vmm azote --azote "$TMP/azote" --vmm-arg --api-sock --vmm-arg "$sock" \
 	--kernel bzImage --transport pci --memory 256M --checks boot,balloon --balloon 64 \
-	--when 'LINUX balloon-inflated' "bash $TMP/snap.sh" --timeout 600 --log "$TMP/console"
+	--when 'LINUX balloon-inflated' "bash $TMP/snap.sh" --timeout 400 --log "$TMP/console"
 snap() { sed -n "s/^$1=//p" "$TMP/snap.out"; }
 expect_eq "paused" "$(snap pause)" 204
 expect_eq "snapshot created" "$(snap create)" 204
-expect_eq "loaded into a new azote and resumed" "$(snap load)" 204
+expect_eq "loaded into a new azote and resumed" "$(snap load)" "204 "
 expect_ok "the new azote logged (it ran): $TMP/b.log" test -s "$TMP/b.log"
 config=$(snap config) stats=$(snap stats)
 echo "restored: GET /balloon: $config"

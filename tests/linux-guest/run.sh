@@ -466,11 +466,6 @@ while kill -0 "$pid" 2>/dev/null; do
 	if [ -z "$init_ms" ] && grep -aq '^LINUX init' "$out"; then
 		init_ms=$(ms_since_start)
 	fi
-	if [ -n "$when_line" ] && grep -aq -- "$when_line" "$out"; then
-		lg_log "console shows '$when_line': $when_cmd"
-		LG_CONSOLE=$out bash -c "$when_cmd" >&2 || lg_log "--when: status $? from $when_cmd"
-		when_line=
-	fi
 	# The balloon's cue, its figures read once the line is whole (the
 	# console may arrive in pieces).
 	wait_at=
@@ -484,6 +479,14 @@ while kill -0 "$pid" 2>/dev/null; do
 		balloon_host inflate "${balloon%,*}" "${guest_kib:-0}" "${dirtied_kib:-0}" \
 			"$balloon_reporting"
 		balloon_step=inflated
+	fi
+	# --when after the balloon's inflation (which takes a while: the cue to
+	# deflate may be there already) and before its deflation, so that a
+	# COMMAND on 'LINUX balloon-inflated' runs between the two.
+	if [ -n "$when_line" ] && grep -aq -- "$when_line" "$out"; then
+		lg_log "console shows '$when_line': $when_cmd"
+		LG_CONSOLE=$out bash -c "$when_cmd" >&2 || lg_log "--when: status $? from $when_cmd"
+		when_line=
 	fi
 	if [ "$balloon_step" = inflated ] && grep -aq 'LINUX balloon-inflated' "$out"; then
 		lg_log "console shows 'LINUX balloon-inflated': deflating the balloon"
