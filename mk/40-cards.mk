@@ -25,6 +25,9 @@ $(CARDLIB): $(CARDLIB_SRCS:%.c=$(OBJ)/%.o)
 # stats page, the socket side and the sandbox.
 CARD_MAIN_SRCS := src/cards/card_main.c src/cards/card.c src/cards/card_opts.c src/cards/page_relay.c \
                   src/cards/stats.c src/cards/vhost/server.c $(JAIL_SRCS)
+# The one poll()ing worker thread, with its command slot, of the cards
+# whose work is synchronous (entropy, balloon).
+POLL_WORKER_SRCS := src/cards/poll_worker.c
 
 BLK_SRCS := src/cards/blk/main.c src/cards/blk/opts.c src/cards/blk/device.c src/cards/blk/queue.c \
             src/cards/blk/req.c src/cards/blk/image.c $(CARD_MAIN_SRCS)

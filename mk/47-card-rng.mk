@@ -1,9 +1,9 @@
 # The entropy card: virtio-rng filled from getrandom(2) (src/cards/rng),
-# its unit tests, fuzz target and host-only test driver. Uses CARDLIB and
-# CARD_MAIN_SRCS from mk/40-cards.mk.
+# its unit tests, fuzz target and host-only test driver. Uses CARDLIB,
+# CARD_MAIN_SRCS and POLL_WORKER_SRCS from mk/40-cards.mk.
 
 RNG_SRCS := src/cards/rng/main.c src/cards/rng/opts.c src/cards/rng/device.c \
-            src/cards/rng/request.c $(CARD_MAIN_SRCS)
+            src/cards/rng/request.c $(POLL_WORKER_SRCS) $(CARD_MAIN_SRCS)
 
 PROGRAMS += $(BUILD)/azote-card-rng
 $(BUILD)/azote-card-rng: $(RNG_SRCS:%.c=$(OBJ)/%.o) $(CARDLIB) $(COMMON_LIB)

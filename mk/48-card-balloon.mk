@@ -1,11 +1,11 @@
 # The balloon card: virtio-balloon's rings (src/cards/balloon), its unit
-# tests, fuzz target and host-only test driver. Uses CARDLIB and
-# CARD_MAIN_SRCS from mk/40-cards.mk.
+# tests, fuzz target and host-only test driver. Uses CARDLIB,
+# CARD_MAIN_SRCS and POLL_WORKER_SRCS from mk/40-cards.mk.
 
 BALLOON_REQ_SRCS := src/cards/balloon/request.c src/cards/balloon/pages.c \
                     src/cards/balloon/statsq.c
 BALLOON_SRCS := src/cards/balloon/main.c src/cards/balloon/opts.c src/cards/balloon/device.c \
-                $(BALLOON_REQ_SRCS) $(CARD_MAIN_SRCS)
+                $(BALLOON_REQ_SRCS) $(POLL_WORKER_SRCS) $(CARD_MAIN_SRCS)
 
 PROGRAMS += $(BUILD)/azote-card-balloon
 $(BUILD)/azote-card-balloon: $(BALLOON_SRCS:%.c=$(OBJ)/%.o) $(CARDLIB) $(COMMON_LIB)

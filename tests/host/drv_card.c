@@ -151,6 +151,14 @@ bool drv_card_seccomp(pid_t pid)
 	return filtered;
 }
 
+struct vu_fe_vring drv_fe_vring(const struct drv_vq *q)
+{
+	return (struct vu_fe_vring){
+		.num = q->num, .desc = (uint64_t)q->desc, .avail = (uint64_t)q->avail,
+		.used = (uint64_t)q->used, .kickfd = q->kickfd, .callfd = q->callfd,
+	};
+}
+
 int drv_set_mem_table(struct vu_frontend *fe, const struct drv_mem *m, struct azerr *e)
 {
 	const uint64_t base = (uint64_t)m->base;

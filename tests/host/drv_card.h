@@ -35,6 +35,10 @@ pid_t drv_connect(struct vu_frontend *fe, char **args, const char *socket_path,
 unsigned drv_card_bad_fds(pid_t pid, bool (*allowed)(int fd, const char *target),
 			  unsigned *total);
 
+/* Ring q as vu_fe_vring_start takes it: its size, addresses and fds,
+ * from avail index 0, no log. */
+struct vu_fe_vring drv_fe_vring(const struct drv_vq *q);
+
 /* SET_MEM_TABLE with m's three regions (drv_ring.h's layout). */
 int drv_set_mem_table(struct vu_frontend *fe, const struct drv_mem *m, struct azerr *e);
 

@@ -1,9 +1,11 @@
 #include "drv_ring.h"
 
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 int drv_mem_init(struct drv_mem *m)
@@ -173,4 +175,46 @@ bool drv_vq_get_used(struct drv_vq *q, uint16_t *id, uint32_t *len)
 		drv_vq_release(q, d, k);
 	}
 	return true;
+}
+
+int drv_vq_post_raw(struct drv_vq *q, const struct virtq_desc *desc, unsigned k,
+		    uint16_t *idx)
+{
+	if (drv_vq_take(q, k, idx) < 0)
+		return -1;
+	for (unsigned i = 0; i < k; i++) {
+		q->desc[idx[i]] = desc[i];
+		q->desc[idx[i]].next = idx[desc[i].next];
+	}
+	drv_vq_publish(q, idx[0]);
+	return idx[0];
+}
+
+/* CLOCK_MONOTONIC in ms (drv_report.c's drv_now_ms, which the unit tests
+ * that link this file do not link). */
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+bool drv_vq_wait_used(struct drv_vq *q, uint16_t *id, uint32_t *len, int ms)
+{
+	uint64_t end = mono_ms() + (uint64_t)ms;
+
+	for (;;) {
+		if (drv_vq_get_used(q, id, len))
+			return true;
+		uint64_t t = mono_ms();
+		if (t >= end)
+			return false;
+		/* Wakes on the call, or every 20 ms for a device that
+		 * completes without one. */
+		struct pollfd p = { q->callfd, POLLIN, 0 };
+		uint64_t v;
+		if (poll(&p, 1, (int)(end - t < 20 ? end - t : 20)) > 0)
+			(void)!read(q->callfd, &v, sizeof(v));
+	}
 }

@@ -74,5 +74,14 @@ void drv_vq_kick(struct drv_vq *q);
 bool drv_vq_get_used(struct drv_vq *q, uint16_t *id, uint32_t *len);
 /* Frees a hand-made chain's descriptors. */
 void drv_vq_release(struct drv_vq *q, const uint16_t *d, unsigned k);
+/* Posts a hand-made (hostile) chain of k descriptors, desc[i].next being
+ * a position in desc (made an index here): the indices it took go to
+ * idx[k], for drv_vq_release once it is used. Returns the head, or -1
+ * without enough free descriptors. Does not kick. */
+int drv_vq_post_raw(struct drv_vq *q, const struct virtq_desc *desc, unsigned k,
+		    uint16_t *idx);
+/* Waits up to ms for the next used element (drv_vq_get_used), reading
+ * the call eventfd meanwhile: false if none came. */
+bool drv_vq_wait_used(struct drv_vq *q, uint16_t *id, uint32_t *len, int ms);
 
 #endif

@@ -19,7 +19,6 @@
 #include <endian.h>
 #include <errno.h>
 #include <getopt.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,25 +108,14 @@ static int post(struct drv *d, enum balloon_ring role, const struct drv_buf *b, 
  * -1; its used length must be 0 (checked). */
 static int next_used(struct drv *d, enum balloon_ring role, int ms)
 {
-	struct drv_vq *q = ring_of(d, role);
-	uint64_t end = drv_now_ms() + (uint64_t)ms;
 	uint16_t id;
 	uint32_t len;
 
-	for (;;) {
-		if (drv_vq_get_used(q, &id, &len)) {
-			if (len)
-				drv_check(&d->failures, false, "used length %u, not 0", len);
-			return id;
-		}
-		uint64_t t = drv_now_ms();
-		if (t >= end)
-			return -1;
-		struct pollfd p = { q->callfd, POLLIN, 0 };
-		uint64_t v;
-		if (poll(&p, 1, (int)(end - t < 20 ? end - t : 20)) > 0)
-			(void)!read(q->callfd, &v, sizeof(v));
-	}
+	if (!drv_vq_wait_used(ring_of(d, role), &id, &len, ms))
+		return -1;
+	if (len)
+		drv_check(&d->failures, false, "used length %u, not 0", len);
+	return id;
 }
 
 /* Posts b[n] and waits for it back: true if it came back. */
@@ -289,13 +277,8 @@ static void hostile(struct drv *d, const struct virtq_desc *desc, unsigned k,
 	struct drv_vq *q = ring_of(d, BALLOON_RING_INFLATE);
 	uint16_t idx[4];
 
-	if (drv_vq_take(q, k, idx) < 0)
+	if (drv_vq_post_raw(q, desc, k, idx) < 0)
 		drv_die(2, "ring full");
-	for (unsigned i = 0; i < k; i++) {
-		q->desc[idx[i]] = desc[i];
-		q->desc[idx[i]].next = idx[desc[i].next];
-	}
-	drv_vq_publish(q, idx[0]);
 	drv_vq_kick(q);
 	int got = next_used(d, BALLOON_RING_INFLATE, d->timeout_ms);
 	drv_check(&d->failures, got == idx[0], "hostile: %s: completed", what);
@@ -554,11 +537,7 @@ static void setup(struct drv *d)
 	for (unsigned i = 0; i < nq; i++) {
 		if (drv_vq_init(&d->q[i], &d->mem, QSIZE, true))
 			drv_die(2, "ring: %s", strerror(errno));
-		d->v[i] = (struct vu_fe_vring){
-			.num = QSIZE, .desc = (uint64_t)d->q[i].desc,
-			.avail = (uint64_t)d->q[i].avail, .used = (uint64_t)d->q[i].used,
-			.kickfd = d->q[i].kickfd, .callfd = d->q[i].callfd,
-		};
+		d->v[i] = drv_fe_vring(&d->q[i]);
 		if (vu_fe_vring_start(&d->fe, i, &d->v[i], &e))
 			drv_die(2, "%s", e.msg);
 		d->ring[balloon_ring_role(f, i)] = (int)i;

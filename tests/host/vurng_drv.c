@@ -15,7 +15,6 @@
  * when all pass, 1 on a failed check, 2 on a setup error. */
 #include <errno.h>
 #include <getopt.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,22 +62,11 @@ static uint64_t slot_gpa(struct drv *d, unsigned slot)
 /* Waits up to ms for the next completion; counts it as the card should. */
 static bool get_used(struct drv *d, uint16_t *id, uint32_t *len, int ms)
 {
-	uint64_t end = drv_now_ms() + (uint64_t)ms;
-
-	for (;;) {
-		if (drv_vq_get_used(&d->q, id, len)) {
-			d->requests++;
-			d->bytes += *len;
-			return true;
-		}
-		uint64_t t = drv_now_ms();
-		if (t >= end)
-			return false;
-		struct pollfd p = { d->q.callfd, POLLIN, 0 };
-		uint64_t v;
-		if (poll(&p, 1, (int)(end - t < 20 ? end - t : 20)) > 0)
-			(void)!read(d->q.callfd, &v, sizeof(v));
-	}
+	if (!drv_vq_wait_used(&d->q, id, len, ms))
+		return false;
+	d->requests++;
+	d->bytes += *len;
+	return true;
 }
 
 /* Posts chain b[n] and waits for it: its used length, or dies. */
@@ -176,14 +164,8 @@ static void hostile(struct drv *d, const struct virtq_desc *desc, unsigned k,
 	uint16_t idx[4], id;
 	uint32_t len;
 
-	if (drv_vq_take(&d->q, k, idx) < 0)
+	if (drv_vq_post_raw(&d->q, desc, k, idx) < 0)
 		drv_die(2, "ring full");
-	for (unsigned i = 0; i < k; i++) {
-		d->q.desc[idx[i]] = desc[i];
-		/* next: a position in the chain, made an index here. */
-		d->q.desc[idx[i]].next = idx[desc[i].next];
-	}
-	drv_vq_publish(&d->q, idx[0]);
 	drv_vq_kick(&d->q);
 	bool got = get_used(d, &id, &len, d->timeout_ms);
 	drv_check(&d->failures, got && id == idx[0] && len == 0, "hostile: %s: completed with 0 (%s, len %u)",
@@ -318,10 +300,7 @@ static void setup(struct drv *d)
 		drv_die(2, "%s", e.msg);
 	if (drv_vq_init(&d->q, &d->mem, QSIZE, true))
 		drv_die(2, "ring: %s", strerror(errno));
-	struct vu_fe_vring v = {
-		.num = QSIZE, .desc = (uint64_t)d->q.desc, .avail = (uint64_t)d->q.avail,
-		.used = (uint64_t)d->q.used, .kickfd = d->q.kickfd, .callfd = d->q.callfd,
-	};
+	struct vu_fe_vring v = drv_fe_vring(&d->q);
 	if (vu_fe_vring_start(&d->fe, 0, &v, &e))
 		drv_die(2, "%s", e.msg);
 	d->buf = drv_alloc(&d->mem, (uint64_t)QSIZE * BUF_LEN, 4096, true);

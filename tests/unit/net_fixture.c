@@ -8,8 +8,6 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "virtio/virtio.h"
-
 void net_fx_init(struct net_fx *f, unsigned num, uint64_t features)
 {
 	struct azerr e;
@@ -40,11 +38,34 @@ void net_fx_fini(struct net_fx *f)
 	close(f->mem.fd);
 }
 
-int net_fx_post_rx(struct net_fx *f, uint64_t gpa, uint32_t len)
+int net_fx_post(struct net_fx *f, uint64_t gpa, uint32_t len, bool write)
 {
-	struct drv_buf b = { gpa, len, true };
+	struct drv_buf b = { gpa, len, write };
 	int head = drv_vq_add(&f->dq, &b, 1, 0);
 
 	assert_true(head >= 0);
 	return head;
+}
+
+int net_fx_post_rx(struct net_fx *f, uint64_t gpa, uint32_t len)
+{
+	return net_fx_post(f, gpa, len, true);
+}
+
+uint32_t net_fx_used(struct net_fx *f, int head)
+{
+	uint16_t id;
+	uint32_t len;
+
+	assert_true(drv_vq_get_used(&f->dq, &id, &len));
+	assert_int_equal(id, head);
+	return len;
+}
+
+void net_fx_no_more_used(struct net_fx *f)
+{
+	uint16_t id;
+	uint32_t len;
+
+	assert_false(drv_vq_get_used(&f->dq, &id, &len));
 }

@@ -8,6 +8,13 @@
 #include "../host/drv_ring.h"
 #include "cards/virtio/gmem.h"
 #include "cards/virtio/virtqueue.h"
+#include "virtio/virtio.h"
+
+/* The ring features a modern guest's driver takes (the entropy and
+ * balloon tests' rings). */
+#define NET_FX_RING_FEATURES (VIRTIO_BIT(VIRTIO_F_VERSION_1) |			\
+			      VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX) |		\
+			      VIRTIO_BIT(VIRTIO_RING_F_INDIRECT_DESC))
 
 struct net_fx {
 	struct drv_mem mem;
@@ -22,7 +29,15 @@ struct net_fx {
 void net_fx_init(struct net_fx *f, unsigned num, uint64_t features);
 void net_fx_fini(struct net_fx *f);
 
+/* Posts one buffer of len bytes at gpa, device-writable or not; returns
+ * its head. */
+int net_fx_post(struct net_fx *f, uint64_t gpa, uint32_t len, bool write);
 /* Posts one device-writable buffer of len bytes at gpa; returns its head. */
 int net_fx_post_rx(struct net_fx *f, uint64_t gpa, uint32_t len);
+
+/* The next completion, which must be head's: its used length. */
+uint32_t net_fx_used(struct net_fx *f, int head);
+/* Fails the test if a completion is left. */
+void net_fx_no_more_used(struct net_fx *f);
 
 #endif

@@ -19,8 +19,6 @@
 #include "net_fixture.h"
 #include "virtio/virtio.h"
 
-#define FEATURES (VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX) | \
-		  VIRTIO_BIT(VIRTIO_RING_F_INDIRECT_DESC))
 #define PAGE BALLOON_PAGE_SIZE
 #define FILL 0xa5
 
@@ -64,7 +62,7 @@ static struct env *env_new(balloon_discard_fn discard)
 	struct env *v = calloc(1, sizeof(*v));
 
 	assert_non_null(v);
-	net_fx_init(&v->fx, 16, FEATURES);
+	net_fx_init(&v->fx, 16, NET_FX_RING_FEATURES);
 	v->srv = (struct balloon_server){ .stats = &v->st, .discard = discard, .budget = 64 };
 	v->list = v->fx.buf;
 	cur = &v->fx;
@@ -84,25 +82,6 @@ static uint8_t *at(struct env *v, uint64_t gpa)
 	return drv_gpa(&v->fx.mem, gpa);
 }
 
-/* The next completion, which must be head's, with its used length. */
-static uint32_t used(struct env *v, int head)
-{
-	uint16_t id;
-	uint32_t len;
-
-	assert_true(drv_vq_get_used(&v->fx.dq, &id, &len));
-	assert_int_equal(id, head);
-	return len;
-}
-
-static void no_more_used(struct env *v)
-{
-	uint16_t id;
-	uint32_t len;
-
-	assert_false(drv_vq_get_used(&v->fx.dq, &id, &len));
-}
-
 /* Posts n PFNs as one device-readable buffer of len bytes (len 0: the
  * list's own length). */
 static int post_pfns(struct env *v, const uint32_t *pfn, unsigned n, uint32_t len)
@@ -111,10 +90,7 @@ static int post_pfns(struct env *v, const uint32_t *pfn, unsigned n, uint32_t le
 
 	for (unsigned i = 0; i < n; i++)
 		p[i] = htole32(pfn[i]);
-	struct drv_buf b = { v->list, len ? len : n * 4, false };
-	int h = drv_vq_add(&v->fx.dq, &b, 1, 0);
-	assert_true(h >= 0);
-	return h;
+	return net_fx_post(&v->fx, v->list, len ? len : n * 4, false);
 }
 
 static enum balloon_serve_result serve(struct env *v, enum balloon_ring role)
@@ -143,8 +119,8 @@ static void test_inflate_coalesce(void **state)
 	uint32_t pfns[] = { base + 3, base + 1, high, base + 2, base + 10, base + 1 };
 	int h = post_pfns(v, pfns, 6, 0);
 	assert_int_equal(serve(v, BALLOON_RING_INFLATE), BALLOON_IDLE);
-	assert_int_equal(used(v, h), 0);
-	no_more_used(v);
+	assert_int_equal(net_fx_used(&v->fx, h), 0);
+	net_fx_no_more_used(&v->fx);
 	assert_int_equal(nr_calls, 3);
 	expect_call(0, (uint64_t)(base + 1) << 12, 3 * PAGE);
 	expect_call(1, (uint64_t)(base + 10) << 12, PAGE);
@@ -166,7 +142,7 @@ static void test_inflate_regions(void **state)
 
 	int h = post_pfns(v, (uint32_t[]){ edge - 1, edge }, 2, 0);
 	serve(v, BALLOON_RING_INFLATE);
-	assert_int_equal(used(v, h), 0);
+	assert_int_equal(net_fx_used(&v->fx, h), 0);
 	assert_int_equal(nr_calls, 1);
 	expect_call(0, (uint64_t)(edge - 1) << 12, 2 * PAGE);
 	assert_int_equal(v->st.event_fails, 0);
@@ -186,7 +162,7 @@ static void test_inflate_out_of_range(void **state)
 			    (uint32_t)((DRV_HIGH_GPA + (32u << 20)) >> 12) };
 	int h = post_pfns(v, pfns, 5, 0);
 	serve(v, BALLOON_RING_INFLATE);
-	assert_int_equal(used(v, h), 0);
+	assert_int_equal(net_fx_used(&v->fx, h), 0);
 	assert_int_equal(nr_calls, 1);
 	expect_call(0, (uint64_t)good << 12, 2 * PAGE);
 	assert_int_equal(v->st.inflated_pages, 2);
@@ -212,10 +188,10 @@ static void test_inflate_bad_lengths(void **state)
 	int h3 = drv_vq_add(&v->fx.dq, w, 2, 0);
 	int h4 = post_pfns(v, pfns, 0, 0);
 	serve(v, BALLOON_RING_INFLATE);
-	assert_int_equal(used(v, h1), 0);
-	assert_int_equal(used(v, h2), 0);
-	assert_int_equal(used(v, h3), 0);
-	assert_int_equal(used(v, h4), 0);
+	assert_int_equal(net_fx_used(&v->fx, h1), 0);
+	assert_int_equal(net_fx_used(&v->fx, h2), 0);
+	assert_int_equal(net_fx_used(&v->fx, h3), 0);
+	assert_int_equal(net_fx_used(&v->fx, h4), 0);
 	assert_int_equal(nr_calls, 0);
 	assert_int_equal(v->st.inflate_count, 4);
 	assert_int_equal(v->st.event_fails, 3);
@@ -223,7 +199,7 @@ static void test_inflate_bad_lengths(void **state)
 	/* Exactly 256 is taken. */
 	int h5 = post_pfns(v, pfns, BALLOON_MAX_PFNS, 0);
 	serve(v, BALLOON_RING_INFLATE);
-	assert_int_equal(used(v, h5), 0);
+	assert_int_equal(net_fx_used(&v->fx, h5), 0);
 	assert_int_equal(nr_calls, 1);
 	expect_call(0, v->fx.buf, BALLOON_MAX_PFNS * PAGE);
 	assert_int_equal(v->st.inflated_pages, BALLOON_MAX_PFNS);
@@ -240,13 +216,13 @@ static void test_inflate_failures(void **state)
 	struct drv_buf b = { 0x200000000ULL, 8, false };
 	int h = drv_vq_add(&v->fx.dq, &b, 1, 0);
 	serve(v, BALLOON_RING_INFLATE);
-	assert_int_equal(used(v, h), 0);
+	assert_int_equal(net_fx_used(&v->fx, h), 0);
 	assert_int_equal(v->st.inflate_count, 1);
 	assert_int_equal(v->st.event_fails, 1);
 	discard_fails = true;
 	h = post_pfns(v, (uint32_t[]){ (uint32_t)(v->fx.buf >> 12) }, 1, 0);
 	serve(v, BALLOON_RING_INFLATE);
-	assert_int_equal(used(v, h), 0);
+	assert_int_equal(net_fx_used(&v->fx, h), 0);
 	assert_int_equal(nr_calls, 1);
 	assert_int_equal(v->st.inflate_count, 2);
 	assert_int_equal(v->st.event_fails, 2);
@@ -269,7 +245,7 @@ static void test_inflate_gives_memory_back(void **state)
 	/* After the list was written: its page is allocated by then. */
 	assert_int_equal(fstat(v->fx.mem.fd, &before), 0);
 	serve(v, BALLOON_RING_INFLATE);
-	assert_int_equal(used(v, h), 0);
+	assert_int_equal(net_fx_used(&v->fx, h), 0);
 	assert_int_equal(fstat(v->fx.mem.fd, &after), 0);
 	/* st_blocks counts 512-byte units. */
 	assert_int_equal(before.st_blocks - after.st_blocks, 4 * PAGE / 512);
@@ -293,8 +269,8 @@ static void test_deflate(void **state)
 	int h1 = post_pfns(v, (uint32_t[]){ 1, 2 }, 2, 0);
 	int h2 = post_pfns(v, (uint32_t[]){ 3 }, 1, 3);
 	assert_int_equal(serve(v, BALLOON_RING_DEFLATE), BALLOON_IDLE);
-	assert_int_equal(used(v, h1), 0);
-	assert_int_equal(used(v, h2), 0);
+	assert_int_equal(net_fx_used(&v->fx, h1), 0);
+	assert_int_equal(net_fx_used(&v->fx, h2), 0);
 	assert_int_equal(nr_calls, 0);
 	assert_int_equal(v->st.deflate_count, 2);
 	assert_int_equal(v->st.event_fails, 0);
@@ -316,15 +292,6 @@ static void put_stats(struct env *v, uint64_t gpa, const uint16_t *tag, const ui
 	}
 }
 
-static int post_stats(struct env *v, uint64_t gpa, uint32_t len, bool write)
-{
-	struct drv_buf b = { gpa, len, write };
-	int h = drv_vq_add(&v->fx.dq, &b, 1, 0);
-
-	assert_true(h >= 0);
-	return h;
-}
-
 /* A partial set with an unknown tag: the known ones land with their bits,
  * the unknown one is ignored, the buffer is held until returned. */
 static void test_stats_held_and_returned(void **state)
@@ -336,9 +303,9 @@ static void test_stats_held_and_returned(void **state)
 					    VIRTIO_BALLOON_S_SWAP_IN,
 					    VIRTIO_BALLOON_S_DIRECT_RECLAIM },
 		  (uint64_t[]){ 123456789, 7, 1ULL << 40, 99 }, 4);
-	int h = post_stats(v, v->list, 40, false);
+	int h = net_fx_post(&v->fx, v->list, 40, false);
 	assert_int_equal(serve(v, BALLOON_RING_STATS), BALLOON_IDLE);
-	no_more_used(v);
+	net_fx_no_more_used(&v->fx);
 	assert_true(v->srv.held);
 	assert_int_equal(v->st.stats_updates_count, 1);
 	assert_int_equal(v->st.stats_update_fails, 0);
@@ -349,20 +316,20 @@ static void test_stats_held_and_returned(void **state)
 			 1ULL << VIRTIO_BALLOON_S_SWAP_IN |
 			 1ULL << VIRTIO_BALLOON_S_DIRECT_RECLAIM);
 	assert_true(balloon_stats_return(&v->srv, &v->fx.q));
-	assert_int_equal(used(v, h), 0);
+	assert_int_equal(net_fx_used(&v->fx, h), 0);
 	assert_false(v->srv.held);
 	assert_false(balloon_stats_return(&v->srv, &v->fx.q));
-	no_more_used(v);
+	net_fx_no_more_used(&v->fx);
 	/* The driver posts it again with a new figure: updated, others kept. */
 	put_stats(v, v->list, (uint16_t[]){ VIRTIO_BALLOON_S_MEMFREE },
 		  (uint64_t[]){ 5 }, 1);
-	h = post_stats(v, v->list, 10, false);
+	h = net_fx_post(&v->fx, v->list, 10, false);
 	serve(v, BALLOON_RING_STATS);
 	assert_int_equal(v->st.stat[VIRTIO_BALLOON_S_MEMFREE], 5);
 	assert_int_equal(v->st.stat[VIRTIO_BALLOON_S_SWAP_IN], 1ULL << 40);
 	assert_int_equal(v->st.stats_updates_count, 2);
 	assert_true(balloon_stats_return(&v->srv, &v->fx.q));
-	assert_int_equal(used(v, h), 0);
+	assert_int_equal(net_fx_used(&v->fx, h), 0);
 	env_free(v);
 }
 
@@ -376,35 +343,35 @@ static void test_stats_malformed(void **state)
 	(void)state;
 
 	put_stats(v, v->list, (uint16_t[]){ VIRTIO_BALLOON_S_MEMTOT }, (uint64_t[]){ 42 }, 1);
-	int h1 = post_stats(v, v->list, 15, false);
+	int h1 = net_fx_post(&v->fx, v->list, 15, false);
 	serve(v, BALLOON_RING_STATS);
-	no_more_used(v);
+	net_fx_no_more_used(&v->fx);
 	assert_int_equal(v->st.stats_update_fails, 1);
 	assert_int_equal(v->st.stat_seen, 0);
 	/* 257 statistics: oversized. */
 	for (unsigned i = 0; i < BALLOON_MAX_STATS + 1; i++)
 		put_stats(v, big + i * 10, (uint16_t[]){ VIRTIO_BALLOON_S_MEMTOT },
 			  (uint64_t[]){ 1 }, 1);
-	int h2 = post_stats(v, big, (BALLOON_MAX_STATS + 1) * 10, false);
+	int h2 = net_fx_post(&v->fx, big, (BALLOON_MAX_STATS + 1) * 10, false);
 	serve(v, BALLOON_RING_STATS);
-	assert_int_equal(used(v, h1), 0);
-	no_more_used(v);
+	assert_int_equal(net_fx_used(&v->fx, h1), 0);
+	net_fx_no_more_used(&v->fx);
 	assert_int_equal(v->st.stats_update_fails, 2);
 	assert_int_equal(v->st.stat_seen, 0);
-	int h3 = post_stats(v, v->list, 10, true);
+	int h3 = net_fx_post(&v->fx, v->list, 10, true);
 	serve(v, BALLOON_RING_STATS);
-	assert_int_equal(used(v, h2), 0);
+	assert_int_equal(net_fx_used(&v->fx, h2), 0);
 	assert_int_equal(v->st.stats_update_fails, 3);
 	assert_int_equal(v->st.stat_seen, 0);
 	/* Exactly 256 is read. */
-	int h4 = post_stats(v, big, BALLOON_MAX_STATS * 10, false);
+	int h4 = net_fx_post(&v->fx, big, BALLOON_MAX_STATS * 10, false);
 	serve(v, BALLOON_RING_STATS);
-	assert_int_equal(used(v, h3), 0);
+	assert_int_equal(net_fx_used(&v->fx, h3), 0);
 	assert_int_equal(v->st.stats_update_fails, 3);
 	assert_int_equal(v->st.stat_seen, 1ULL << VIRTIO_BALLOON_S_MEMTOT);
 	assert_int_equal(v->st.stats_updates_count, 4);
 	assert_true(balloon_stats_return(&v->srv, &v->fx.q));
-	assert_int_equal(used(v, h4), 0);
+	assert_int_equal(net_fx_used(&v->fx, h4), 0);
 	env_free(v);
 }
 
@@ -446,7 +413,7 @@ static void test_reporting(void **state)
 	struct drv_buf b[2] = { { r1, 8 * PAGE, true }, { r2, 3 * PAGE, true } };
 	int h = drv_vq_add(&v->fx.dq, b, 2, 0);
 	assert_int_equal(serve(v, BALLOON_RING_REPORTING), BALLOON_IDLE);
-	assert_int_equal(used(v, h), 0);
+	assert_int_equal(net_fx_used(&v->fx, h), 0);
 	assert_int_equal(nr_calls, 2);
 	expect_call(0, r1, 8 * PAGE);
 	expect_call(1, r2, 3 * PAGE);
@@ -457,11 +424,11 @@ static void test_reporting(void **state)
 	struct drv_buf out = { 0x200000000ULL, PAGE, true };
 	h = drv_vq_add(&v->fx.dq, &out, 1, 0);
 	serve(v, BALLOON_RING_REPORTING);
-	assert_int_equal(used(v, h), 0);
+	assert_int_equal(net_fx_used(&v->fx, h), 0);
 	discard_fails = true;
 	h = drv_vq_add(&v->fx.dq, b, 1, 0);
 	serve(v, BALLOON_RING_REPORTING);
-	assert_int_equal(used(v, h), 0);
+	assert_int_equal(net_fx_used(&v->fx, h), 0);
 	assert_int_equal(v->st.free_page_report_count, 4);
 	assert_int_equal(v->st.free_page_report_fails, 2);
 	assert_int_equal(v->st.free_page_report_freed, 11 * PAGE);
@@ -480,7 +447,7 @@ static void test_reporting_alignment(void **state)
 	struct drv_buf b = { r + 100, 3 * PAGE, true };
 	int h = drv_vq_add(&v->fx.dq, &b, 1, 0);
 	serve(v, BALLOON_RING_REPORTING);
-	assert_int_equal(used(v, h), 0);
+	assert_int_equal(net_fx_used(&v->fx, h), 0);
 	assert_int_equal(v->st.free_page_report_freed, 2 * PAGE);
 	assert_int_equal(at(v, r + PAGE - 1)[0], FILL);
 	assert_int_equal(at(v, r + PAGE)[0], 0);
@@ -504,14 +471,14 @@ static void test_budget(void **state)
 	assert_int_equal(serve(v, BALLOON_RING_DEFLATE), BALLOON_MORE);
 	assert_int_equal(serve(v, BALLOON_RING_DEFLATE), BALLOON_IDLE);
 	for (int i = 0; i < 5; i++)
-		assert_int_equal(used(v, h[i]), 0);
+		assert_int_equal(net_fx_used(&v->fx, h[i]), 0);
 	assert_int_equal(v->st.deflate_count, 5);
 	/* No role, nothing served. */
 	int x = post_pfns(v, (uint32_t[]){ 1 }, 1, 0);
 	assert_int_equal(serve(v, BALLOON_RING_NONE), BALLOON_IDLE);
-	no_more_used(v);
+	net_fx_no_more_used(&v->fx);
 	serve(v, BALLOON_RING_DEFLATE);
-	assert_int_equal(used(v, x), 0);
+	assert_int_equal(net_fx_used(&v->fx, x), 0);
 	env_free(v);
 }
 

@@ -15,8 +15,6 @@
 #include "net_fixture.h"
 #include "virtio/virtio.h"
 
-#define FEATURES (VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX) | \
-		  VIRTIO_BIT(VIRTIO_RING_F_INDIRECT_DESC))
 #define SENTINEL 0xa5
 
 struct env {
@@ -40,7 +38,7 @@ static struct env *env_new(const struct rate_limiter *rl)
 	struct env *v = calloc(1, sizeof(*v));
 
 	assert_non_null(v);
-	net_fx_init(&v->fx, 16, FEATURES);
+	net_fx_init(&v->fx, 16, NET_FX_RING_FEATURES);
 	card_limiter_init(&v->limit, rl);
 	v->srv = (struct rng_server){ .limit = &v->limit, .stats = &v->st,
 				      .source = rng_getrandom, .budget = 64 };
@@ -58,25 +56,6 @@ static void env_free(struct env *v)
 static uint8_t *at(struct env *v, uint64_t gpa)
 {
 	return drv_gpa(&v->fx.mem, gpa);
-}
-
-/* The next completion, which must be head's, with its used length. */
-static uint32_t used(struct env *v, int head)
-{
-	uint16_t id;
-	uint32_t len;
-
-	assert_true(drv_vq_get_used(&v->fx.dq, &id, &len));
-	assert_int_equal(id, head);
-	return len;
-}
-
-static void no_more_used(struct env *v)
-{
-	uint16_t id;
-	uint32_t len;
-
-	assert_false(drv_vq_get_used(&v->fx.dq, &id, &len));
 }
 
 /* Whether [p, p+len) still holds only the sentinel. */
@@ -102,7 +81,7 @@ static void test_fill(void **state)
 
 	int h = net_fx_post_rx(&v->fx, v->fx.buf, 100);
 	assert_int_equal(serve(v), RNG_IDLE);
-	assert_int_equal(used(v, h), 100);
+	assert_int_equal(net_fx_used(&v->fx, h), 100);
 	/* 100 random bytes are never all the sentinel (2^-800). */
 	assert_false(untouched(at(v, v->fx.buf), 100));
 	assert_true(untouched(at(v, v->fx.buf + 100), 4096));
@@ -129,7 +108,7 @@ static void test_multi_descriptor(void **state)
 	int h = drv_vq_add(&v->fx.dq, b, 3, 0);
 	assert_true(h >= 0);
 	assert_int_equal(serve(v), RNG_IDLE);
-	assert_int_equal(used(v, h), 117);
+	assert_int_equal(net_fx_used(&v->fx, h), 117);
 	assert_false(untouched(at(v, straddle), 50));
 	assert_false(untouched(at(v, straddle + 50), 50));
 	assert_true(untouched(at(v, v->fx.buf + 10), 100));
@@ -149,7 +128,7 @@ static void test_indirect(void **state)
 	struct drv_buf b[2] = { { v->fx.buf, 300, true }, { v->fx.buf + 1000, 200, true } };
 	int h = drv_vq_add(&v->fx.dq, b, 2, table);
 	assert_int_equal(serve(v), RNG_IDLE);
-	assert_int_equal(used(v, h), 500);
+	assert_int_equal(net_fx_used(&v->fx, h), 500);
 	assert_true(untouched(at(v, v->fx.buf + 300), 700));
 	assert_true(untouched(at(v, v->fx.buf + 1200), 100));
 	env_free(v);
@@ -162,7 +141,7 @@ static void test_cap(void **state)
 
 	int h = net_fx_post_rx(&v->fx, v->fx.buf, 100000);
 	assert_int_equal(serve(v), RNG_IDLE);
-	assert_int_equal(used(v, h), CARD_RNG_MAX_REQUEST);
+	assert_int_equal(net_fx_used(&v->fx, h), CARD_RNG_MAX_REQUEST);
 	assert_false(untouched(at(v, v->fx.buf + CARD_RNG_MAX_REQUEST - 64), 64));
 	assert_true(untouched(at(v, v->fx.buf + CARD_RNG_MAX_REQUEST),
 			      100000 - CARD_RNG_MAX_REQUEST));
@@ -179,10 +158,10 @@ static void test_readable_refused(void **state)
 	int h = drv_vq_add(&v->fx.dq, b, 2, 0);
 	int h2 = net_fx_post_rx(&v->fx, v->fx.buf + 4096, 32);
 	assert_int_equal(serve(v), RNG_IDLE);
-	assert_int_equal(used(v, h), 0);
+	assert_int_equal(net_fx_used(&v->fx, h), 0);
 	assert_true(untouched(at(v, v->fx.buf), 80));
 	/* The next request is served. */
-	assert_int_equal(used(v, h2), 32);
+	assert_int_equal(net_fx_used(&v->fx, h2), 32);
 	assert_int_equal(v->st.event_count, 2);
 	assert_int_equal(v->st.event_fails, 1);
 	assert_int_equal(v->st.bytes, 32);
@@ -199,8 +178,8 @@ static void test_bad_chain(void **state)
 	int h = net_fx_post_rx(&v->fx, 0x80000000ULL, 64);
 	int h2 = net_fx_post_rx(&v->fx, v->fx.buf, 8);
 	assert_int_equal(serve(v), RNG_IDLE);
-	assert_int_equal(used(v, h), 0);
-	assert_int_equal(used(v, h2), 8);
+	assert_int_equal(net_fx_used(&v->fx, h), 0);
+	assert_int_equal(net_fx_used(&v->fx, h2), 8);
 	assert_int_equal(v->st.event_count, 2);
 	assert_int_equal(v->st.event_fails, 1);
 	assert_int_equal(v->st.bytes, 8);
@@ -214,7 +193,7 @@ static void test_empty(void **state)
 
 	int h = net_fx_post_rx(&v->fx, v->fx.buf, 0);
 	assert_int_equal(serve(v), RNG_IDLE);
-	assert_int_equal(used(v, h), 0);
+	assert_int_equal(net_fx_used(&v->fx, h), 0);
 	assert_int_equal(v->st.event_count, 1);
 	assert_int_equal(v->st.event_fails, 0);
 	env_free(v);
@@ -228,7 +207,7 @@ static void test_source_fails(void **state)
 	v->srv.source = failing_source;
 	int h = net_fx_post_rx(&v->fx, v->fx.buf, 64);
 	assert_int_equal(serve(v), RNG_IDLE);
-	assert_int_equal(used(v, h), 0);
+	assert_int_equal(net_fx_used(&v->fx, h), 0);
 	assert_true(untouched(at(v, v->fx.buf), 64));
 	assert_int_equal(v->st.host_rng_fails, 1);
 	assert_int_equal(v->st.event_fails, 1);
@@ -249,8 +228,8 @@ static void test_throttled(void **state)
 	int h1 = net_fx_post_rx(&v->fx, v->fx.buf, 16);
 	int h2 = net_fx_post_rx(&v->fx, v->fx.buf + 16, 16);
 	assert_int_equal(rng_serve(&v->srv, &v->fx.q, &wait), RNG_THROTTLED);
-	assert_int_equal(used(v, h1), 16);
-	no_more_used(v);
+	assert_int_equal(net_fx_used(&v->fx, h1), 16);
+	net_fx_no_more_used(&v->fx);
 	assert_true(wait > 0 && wait <= 50000000u);
 	assert_int_equal(v->fx.q.last_avail, 1);
 	assert_int_equal(v->st.rate_limiter_throttled, 1);
@@ -259,7 +238,7 @@ static void test_throttled(void **state)
 	struct timespec ts = { 0, (long)wait };
 	nanosleep(&ts, NULL);
 	assert_int_equal(rng_serve(&v->srv, &v->fx.q, &wait), RNG_IDLE);
-	assert_int_equal(used(v, h2), 16);
+	assert_int_equal(net_fx_used(&v->fx, h2), 16);
 	assert_int_equal(v->st.event_count, 2);
 	assert_int_equal(v->st.rate_limiter_throttled, 1);
 	env_free(v);

@@ -1,18 +1,12 @@
-/* The entropy card's worker: one thread, one poll over its command
- * eventfd, the ring's kick fd and its limiter's timerfd. */
+/* The entropy card's part of its worker (cards/poll_worker.h runs the
+ * thread): its one ring served from getrandom(2) under its limiter, a
+ * refused request waiting for the timer. */
 #include "cards/rng/device.h"
 
-#include <errno.h>
-#include <poll.h>
-#include <pthread.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/eventfd.h>
-#include <sys/timerfd.h>
-#include <unistd.h>
 
+#include "cards/poll_worker.h"
 #include "cards/rng/request.h"
-#include "common/log.h"
 #include "virtio/virtio.h"
 
 /* Requests served before the worker looks at its command eventfd again:
@@ -20,160 +14,64 @@
  * 64 KiB draws. */
 #define RNG_BUDGET 64
 
-enum cmd_op { CMD_NONE, CMD_START, CMD_STOP };
-
 struct rng_worker {
 	struct rng_server srv;
 	struct card_rng_stats own_stats;  /* where counts go without a page */
-	int cmd_fd, timer_fd;
-	pthread_t thread;
+	struct poll_worker *pw;
 
 	/* Owned by the worker. */
-	struct virtq *q;            /* the ring it serves, or NULL */
-	bool kick_dead;             /* q's kick fd is no eventfd */
-	bool throttled;             /* a request waits for timer_fd */
-
-	/* The command slot, under lock: the vhost-user thread puts a
-	 * command in and waits on done until the worker set it back. */
-	pthread_mutex_t lock;
-	pthread_cond_t done;
-	bool running;
-	enum cmd_op op;
-	struct virtq *cmd_q;
+	bool throttled;             /* a request waits for the timer */
 };
-
-/* Reads an eventfd's or a timerfd's count: false if fd gives none. */
-static bool drain(int fd)
-{
-	uint64_t v;
-
-	return read(fd, &v, sizeof(v)) == sizeof(v);
-}
-
-/* Fires the limiter's timer in ns (0: disarms it). */
-static void arm_timer(struct rng_worker *w, uint64_t ns)
-{
-	struct itimerspec t = { .it_value = { .tv_sec = (time_t)(ns / 1000000000u),
-					      .tv_nsec = (long)(ns % 1000000000u) } };
-
-	if (timerfd_settime(w->timer_fd, 0, &t, NULL) < 0) {
-		log_error("rng: timerfd_settime: %s", strerror(errno));
-		abort();
-	}
-}
 
 /* Serves the ring; a request the limiter refused waits for the timer,
  * and kicks meanwhile are not served (they would only be refused again).
  * Returns whether work is left that no fd will announce. */
-static bool run(struct rng_worker *w)
+static bool serve(void *card, unsigned idx, struct virtq *q)
 {
+	struct rng_worker *w = card;
 	uint64_t wait_ns = 0;
 
-	if (!w->q || w->throttled)
+	(void)idx;
+	if (w->throttled)
 		return false;
-	switch (rng_serve(&w->srv, w->q, &wait_ns)) {
+	switch (rng_serve(&w->srv, q, &wait_ns)) {
 	case RNG_IDLE:
 		return false;
 	case RNG_THROTTLED:
 		w->throttled = true;
-		arm_timer(w, wait_ns);
+		poll_worker_arm_timer(w->pw, wait_ns, 0);
 		return false;
 	default: /* RNG_MORE */
 		return true;
 	}
 }
 
-static void take_cmd(struct rng_worker *w)
+/* The limiter's wait is over: the refused request is asked for again. */
+static bool timer(void *card)
 {
-	(void)drain(w->cmd_fd);
-	pthread_mutex_lock(&w->lock);
-	if (w->op == CMD_START) {
-		w->q = w->cmd_q;
-		w->kick_dead = false;
-	} else if (w->op == CMD_STOP) {
-		/* Nothing is in flight: a request is completed when taken, or
-		 * put back (the throttled one). The next ring asks the
-		 * limiter afresh. */
-		w->q = NULL;
-		w->throttled = false;
-		arm_timer(w, 0);
-	}
-	w->op = CMD_NONE;
-	pthread_cond_broadcast(&w->done);
-	pthread_mutex_unlock(&w->lock);
+	struct rng_worker *w = card;
+
+	w->throttled = false;
+	return true;
 }
 
-/* A kick fd that hangs up, fails or reads short is no eventfd (a
- * front-end gave a pipe or a socket): polling it would spin, so the ring
- * is left idle until the front-end restarts it, as the other cards do. */
-static void kick_failed(struct rng_worker *w, short revents)
+/* Nothing is in flight: a request is completed when taken, or put back
+ * (the throttled one). The next ring asks the limiter afresh. */
+static void stop(void *card, unsigned idx, struct virtq *q)
 {
-	w->kick_dead = true;
-	log_error("rng: kick fd is not a working eventfd (poll events 0x%x); ring idle "
-		  "until restarted", revents);
+	struct rng_worker *w = card;
+
+	(void)idx;
+	(void)q;
+	w->throttled = false;
+	poll_worker_arm_timer(w->pw, 0, 0);
 }
 
-static void *worker(void *arg)
-{
-	struct rng_worker *w = arg;
-	bool more = false;
-
-	pthread_setname_np(pthread_self(), "rng-w");
-	pthread_mutex_lock(&w->lock);
-	w->running = true;
-	pthread_cond_broadcast(&w->done);
-	pthread_mutex_unlock(&w->lock);
-	for (;;) {
-		struct pollfd pf[3] = {
-			{ .fd = w->cmd_fd, .events = POLLIN },
-			{ .fd = w->timer_fd, .events = POLLIN },
-			{ .fd = -1 },
-		};
-		bool kicked = false;
-
-		if (w->q && !w->kick_dead)
-			pf[2] = (struct pollfd){ .fd = w->q->kickfd, .events = POLLIN };
-		if (poll(pf, 3, more ? 0 : -1) < 0 && errno != EINTR) {
-			log_error("rng: poll: %s", strerror(errno));
-			abort();
-		}
-		if (pf[0].revents & POLLIN) {
-			take_cmd(w);
-			/* A new ring is run once for kicks it missed; the
-			 * stopped one's fds may be closed: poll afresh. */
-			more = w->q != NULL;
-			continue;
-		}
-		if (pf[1].revents & POLLIN) {
-			(void)drain(w->timer_fd);
-			w->throttled = false;
-			kicked = true;
-		}
-		if (pf[2].revents) {
-			if ((pf[2].revents & (POLLERR | POLLHUP | POLLNVAL)) || !drain(pf[2].fd))
-				kick_failed(w, pf[2].revents);
-			else
-				kicked = true;
-		}
-		if (kicked || more)
-			more = run(w);
-	}
-	return NULL;
-}
-
-static void send_cmd(struct rng_worker *w, enum cmd_op op, struct virtq *q)
-{
-	uint64_t one = 1;
-
-	pthread_mutex_lock(&w->lock);
-	w->op = op;
-	w->cmd_q = q;
-	if (write(w->cmd_fd, &one, sizeof(one)) < 0)
-		log_warn("rng: command eventfd: %s", strerror(errno));
-	while (w->op != CMD_NONE)
-		pthread_cond_wait(&w->done, &w->lock);
-	pthread_mutex_unlock(&w->lock);
-}
+static const struct poll_worker_ops worker_ops = {
+	.serve = serve,
+	.timer = timer,
+	.stop = stop,
+};
 
 /* --- vhost-user device --------------------------------------------- */
 
@@ -200,7 +98,8 @@ static int queue_start(void *dev, unsigned idx, struct virtq *q, struct azerr *e
 
 	if (idx >= RNG_NR_RINGS)
 		return azerr_set(e, "rng has %d ring, not %u", RNG_NR_RINGS, idx + 1);
-	send_cmd(d->w, CMD_START, q);
+	poll_worker_send(d->w->pw, &(struct poll_worker_cmd){ .op = POLL_WORKER_START,
+							     .idx = idx, .q = q });
 	return 0;
 }
 
@@ -208,9 +107,11 @@ static void queue_stop(void *dev, unsigned idx, struct virtq *q)
 {
 	struct rng_device *d = dev;
 
-	(void)idx;
 	(void)q;
-	send_cmd(d->w, CMD_STOP, NULL);
+	/* Only a started ring is stopped, and only ring 0 starts. */
+	if (idx < RNG_NR_RINGS)
+		poll_worker_send(d->w->pw, &(struct poll_worker_cmd){ .op = POLL_WORKER_STOP,
+								     .idx = idx });
 }
 
 static const struct vu_device_ops rng_ops = {
@@ -224,7 +125,6 @@ int rng_device_init(struct rng_device *d, const struct rate_limiter *limit,
 		    struct card_rng_stats *stats, struct azerr *e)
 {
 	struct rng_worker *w = calloc(1, sizeof(*w));
-	int err;
 
 	if (!w)
 		return azerr_set(e, "rng: out of memory");
@@ -233,23 +133,12 @@ int rng_device_init(struct rng_device *d, const struct rate_limiter *limit,
 	w->srv.stats = stats ? stats : &w->own_stats;
 	w->srv.source = rng_getrandom;
 	w->srv.budget = RNG_BUDGET;
-	w->cmd_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	w->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (w->cmd_fd < 0 || w->timer_fd < 0) {
-		azerr_set(e, "rng: cannot create its eventfd or timerfd: %s", strerror(errno));
-		goto fail;
+	/* pw is set before any hook runs: those wait for a command or the
+	 * timer, and neither comes before the device below exists. */
+	if (!(w->pw = poll_worker_start("rng", RNG_NR_RINGS, &worker_ops, w, e))) {
+		free(w);
+		return -1;
 	}
-	pthread_mutex_init(&w->lock, NULL);
-	pthread_cond_init(&w->done, NULL);
-	if ((err = pthread_create(&w->thread, NULL, worker, w))) {
-		azerr_set(e, "rng: cannot start its worker: %s", strerror(err));
-		goto fail;
-	}
-	/* Its start-up is over before the seccomp filter arrives. */
-	pthread_mutex_lock(&w->lock);
-	while (!w->running)
-		pthread_cond_wait(&w->done, &w->lock);
-	pthread_mutex_unlock(&w->lock);
 	d->w = w;
 	d->vu = (struct vu_device){
 		.ops = &rng_ops, .dev = d,
@@ -262,11 +151,4 @@ int rng_device_init(struct rng_device *d, const struct rate_limiter *limit,
 		.config_size = 0,
 	};
 	return 0;
-fail:
-	if (w->cmd_fd >= 0)
-		close(w->cmd_fd);
-	if (w->timer_fd >= 0)
-		close(w->timer_fd);
-	free(w);
-	return -1;
 }
