@@ -9,10 +9,11 @@
 #include <string.h>
 
 #include "cards/rng/request.h"
-#include "common/log.h"
 #include "virtio/virtio.h"
 
-#define MEM 65536
+#include "fuzz_ring_mem.h"
+
+#define MEM FUZZ_RING_MEM
 #define NUM 16
 #define USED_GPA 0x400
 
@@ -33,20 +34,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct gmem g = { .nr = 2 };
+	struct gmem g = { 0 };
 	struct virtq q = { .callfd = -1 };
 	struct card_limiter limit;
 	struct card_rng_stats st = { 0 };
 	uint64_t wait;
 
-	if (!mem) {
-		mem = malloc(MEM);
-		log_init("fuzz", LOG_ERROR);
-	}
-	memset(mem, 0, MEM);
-	memcpy(mem, data, size < MEM ? size : MEM);
-	g.r[0] = (struct gmem_region){ 0, MEM / 2, 0, mem, NULL, 0 };
-	g.r[1] = (struct gmem_region){ MEM / 2, MEM / 2, MEM / 2, mem + MEM / 2, NULL, 0 };
+	mem = fuzz_ring_mem(&g, data, size);
 	uint64_t features = VIRTIO_BIT(VIRTIO_RING_F_INDIRECT_DESC) |
 			    (size && data[0] & 1 ? VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX) : 0);
 	/* A bandwidth limit of a few requests' worth: refusals un-pop. */

@@ -8,12 +8,13 @@
 #include <string.h>
 
 #include "cards/blk/req.h"
-#include "common/log.h"
 #include "cards/virtio/gmem.h"
 #include "virtio/virtio.h"
 #include "cards/virtio/virtqueue.h"
 
-#define MEM  65536
+#include "fuzz_ring_mem.h"
+
+#define MEM FUZZ_RING_MEM
 #define NUM  16
 
 static uint8_t *mem;
@@ -39,21 +40,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct iovec iov[64], dv[64];
 	struct virtq_chain c = { .iov = iov, .cap = 64 };
-	struct gmem g = { .nr = 2 };
+	struct gmem g = { 0 };
 	struct virtq q = { .callfd = -1 };
 	struct blk_geom geom = { .sectors = 1 << 20, .max_discard_sectors = 1024,
 				 .max_write_zeroes_sectors = 1024 };
 	struct blk_op op;
 
-	if (!mem) {
-		mem = malloc(MEM);
-		log_init("fuzz", LOG_ERROR);
-	}
-	memset(mem, 0, MEM);
-	memcpy(mem, data, size < MEM ? size : MEM);
-	/* Two adjacent regions, so splitting is exercised too. */
-	g.r[0] = (struct gmem_region){ 0, MEM / 2, 0, mem, NULL, 0 };
-	g.r[1] = (struct gmem_region){ MEM / 2, MEM / 2, MEM / 2, mem + MEM / 2, NULL, 0 };
+	mem = fuzz_ring_mem(&g, data, size);
 	/* Rings at fixed places; the first bytes choose features. */
 	uint64_t features = (size ? data[0] & 1 : 0) ? VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX) : 0;
 	features |= VIRTIO_BIT(VIRTIO_RING_F_INDIRECT_DESC);
