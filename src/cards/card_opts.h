@@ -31,6 +31,19 @@ struct card_opts {
 	enum log_level log_level;
 };
 
+/* The help of the common options a card that opens nothing takes last
+ * (the entropy and balloon cards: confined from the start), for its
+ * usage text. */
+#define CARD_OPTS_USAGE_RESTORE_JAIL_LOG						\
+	"  --lazy-mem-fd N  a snapshot's memory file to page guest RAM in from\n"	\
+	"               (a lazy restore), with /dev/userfaultfd on --uffd-dev-fd\n"	\
+	"  --page-relay-fd N  or azote's page relay for those pages\n"		\
+	"  --seccomp MODE  the system call filter: kill (default), log or off\n"	\
+	"  --user UID[:GID]  once started, move into namespaces of its own with\n"	\
+	"               an empty root and run as UID:GID without capabilities\n"	\
+	"               (needs root)\n"						\
+	"  --log-level L  error, warning (default), info or debug\n"
+
 /* The common options' entries, for the card's getopt_long table. */
 #define CARD_OPTS_LONGOPTS							\
 	{ CARD_OPT_SOCKET, required_argument, NULL, 's' },				\

@@ -24,14 +24,7 @@ void rng_opts_usage(FILE *f)
 		"  --stats-fd N   azote's counters page (a memfd) to count into\n"
 		"  --control-fd N azote's changes after boot (new limits) on this\n"
 		"               SOCK_SEQPACKET socket\n"
-		"  --lazy-mem-fd N  a snapshot's memory file to page guest RAM in from\n"
-		"               (a lazy restore), with /dev/userfaultfd on --uffd-dev-fd\n"
-		"  --page-relay-fd N  or azote's page relay for those pages\n"
-		"  --seccomp MODE  the system call filter: kill (default), log or off\n"
-		"  --user UID[:GID]  once started, move into namespaces of its own with\n"
-		"               an empty root and run as UID:GID without capabilities\n"
-		"               (needs root)\n"
-		"  --log-level L  error, warning (default), info or debug\n",
+		CARD_OPTS_USAGE_RESTORE_JAIL_LOG,
 		CARD_RNG_MAX_REQUEST);
 }
 
