@@ -90,12 +90,9 @@ enum card_opts_action card_opts_parse(int argc, char **argv, const struct option
 			  "come from", CARD_OPT_LAZY_MEM_FD, CARD_OPT_PAGE_RELAY_FD);
 		return CARD_OPTS_ERROR;
 	}
+	if (!common->socket == (common->fd < 0)) {
+		azerr_set(e, "give exactly one of --socket PATH and --fd N");
+		return CARD_OPTS_ERROR;
+	}
 	return CARD_OPTS_RUN;
-}
-
-int card_opts_check_socket(const struct card_opts *o, struct azerr *e)
-{
-	if (!o->socket == (o->fd < 0))
-		return azerr_set(e, "give exactly one of --socket PATH and --fd N");
-	return 0;
 }

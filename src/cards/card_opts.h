@@ -63,14 +63,12 @@ enum card_opts_action { CARD_OPTS_RUN, CARD_OPTS_HELP, CARD_OPTS_ERROR };
 /* Runs getopt_long over argv with longopts (CARD_OPTS_LONGOPTS and the
  * card's own, NULL-terminated): the common options land in common (set to
  * their defaults first), every other one goes to own(c, optarg, card, e),
- * which returns -1 with e on a bad value. Then nothing may follow. */
+ * which returns -1 with e on a bad value. Then nothing may follow, and
+ * exactly one of --socket and --fd must have said where the front-end is. */
 enum card_opts_action card_opts_parse(int argc, char **argv, const struct option *longopts,
 				      struct card_opts *common,
 				      int (*own)(int c, const char *arg, void *card,
 						 struct azerr *e),
 				      void *card, struct azerr *e);
-
-/* Exactly one of --socket and --fd: where the front-end is. */
-int card_opts_check_socket(const struct card_opts *o, struct azerr *e);
 
 #endif

@@ -48,11 +48,6 @@ static int parse_own(int c, const char *arg, void *card, struct azerr *e)
 enum card_opts_action rng_opts_parse(int argc, char **argv, struct rng_opts *o,
 				     struct azerr *e)
 {
-	enum card_opts_action a;
-
 	*o = (struct rng_opts){ 0 };
-	a = card_opts_parse(argc, argv, longopts, &o->card, parse_own, o, e);
-	if (a != CARD_OPTS_RUN)
-		return a;
-	return card_opts_check_socket(&o->card, e) < 0 ? CARD_OPTS_ERROR : CARD_OPTS_RUN;
+	return card_opts_parse(argc, argv, longopts, &o->card, parse_own, o, e);
 }
