@@ -168,27 +168,37 @@ need_built() {
 	done
 }
 
+# The harness's waits count seconds on the clock, not turns of a loop: in
+# the box, where a grep or a sleep costs far more than it says, a loop of
+# SECS * 10 turns can last several times SECS and outlive the test's own
+# limit with nothing said (the likely way test 94 once did).
+
 # wait_socket PATH [SECS]: until a unix socket is at PATH (default 20 s);
 # a failed check otherwise (status 1).
 wait_socket() {
-	local i
-	for ((i = 0; i < ${2:-20} * 10; i++)); do
-		[ -S "$1" ] && return 0
+	local end=$((EPOCHSECONDS + ${2:-20}))
+	until [ -S "$1" ]; do
+		if [ "$EPOCHSECONDS" -ge "$end" ]; then
+			fail "no socket at $1 after ${2:-20} s"
+			return 1
+		fi
 		sleep 0.1
 	done
-	fail "no socket at $1 after ${2:-20} s"
-	return 1
 }
 
-# wait_for FILE REGEX SECS: until a line of FILE matches REGEX (status 1
-# after SECS).
+# wait_for FILE REGEX SECS [PID]: until a line of FILE matches REGEX
+# (status 1 after SECS, or as soon as process PID, the one that writes
+# FILE, has ended without it).
 wait_for() {
-	local i
-	for ((i = 0; i < $3 * 10; i++)); do
-		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
+	local end=$((EPOCHSECONDS + $3))
+	until grep -Eq -- "$2" "$1" 2>/dev/null; do
+		[ "$EPOCHSECONDS" -lt "$end" ] || return 1
+		if [ -n "${4:-}" ] && ! kill -0 "$4" 2>/dev/null; then
+			grep -Eq -- "$2" "$1" 2>/dev/null
+			return
+		fi
 		sleep 0.1
 	done
-	return 1
 }
 
 # expect_confined WHAT PID UID GID: the process confined itself as
@@ -221,9 +231,9 @@ expect_confined() {
 # wait_exit PID SECS [CMD...]: the process's exit status, 124 after SECS
 # (it is then killed, after CMD has run: what to look at while it hangs).
 wait_exit() {
-	local i pid=$1 secs=$2
+	local pid=$1 end=$((EPOCHSECONDS + $2))
 	shift 2
-	for ((i = 0; i < secs * 10; i++)); do
+	while [ "$EPOCHSECONDS" -lt "$end" ]; do
 		kill -0 "$pid" 2>/dev/null || { wait "$pid"; return $?; }
 		sleep 0.1
 	done

@@ -35,7 +35,9 @@ SH
 		"$@" >"$TMP/out" 2>&1 &
 	LG_SNAP_PID=$!
 	kill_at_exit "$LG_SNAP_PID" TERM
-	wait_for "$TMP/go" . 600 || { cat "$TMP/out"; die "no $go from the guest"; }
+	# run.sh ends at its own --timeout, or at once on a failed boot:
+	# waiting on after it would only hide its verdict.
+	wait_for "$TMP/go" . 600 "$LG_SNAP_PID" || { cat "$TMP/out"; die "no $go from the guest"; }
 	LG_SNAP_CONSOLE=$(cat "$TMP/go")
 }
 
@@ -82,8 +84,8 @@ lg_snapshot_restore() {
 	truncate -s 64M "$TMP/rw.img"
 	lg_snap_start 'LINUX snap-go' --net --drive "$TMP/rw.img" --checks boot,net,snap \
 		--append "lg.snap=vda:$blocks" "$@"
-	wait_for "$LG_SNAP_CONSOLE" 'LINUX snap-wrote 2' 120 ||
-		die "the guest's loop did not get to block 2"
+	wait_for "$LG_SNAP_CONSOLE" 'LINUX snap-wrote 2' 120 "$LG_SNAP_PID" ||
+		{ cat "$TMP/out"; die "the guest's loop did not get to block 2"; }
 
 	echo "--- paused, snapshotted, killed mid-loop; a new azote loads it"
 	lg_snap_take
