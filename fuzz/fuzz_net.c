@@ -99,9 +99,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	memset(mem, 0, sizeof(mem));
 	memcpy(mem, data, size < MEM_SIZE ? size : MEM_SIZE);
-	gm.r[0] = (struct gmem_region){ 0, MEM_SIZE / 2, 0, mem, NULL, 0 };
-	gm.r[1] = (struct gmem_region){ MEM_SIZE / 2, MEM_SIZE / 2, 0, mem + MEM_SIZE / 2,
-					NULL, 0 };
+	gm.r[0] = (struct gmem_region){ .gpa = 0, .size = MEM_SIZE / 2, .hva = mem };
+	gm.r[1] = (struct gmem_region){ .gpa = MEM_SIZE / 2, .size = MEM_SIZE / 2,
+					.hva = mem + MEM_SIZE / 2 };
 	if (virtq_start(&q, &gm, num, DESC_GPA, AVAIL_GPA, USED_GPA, false, last_avail,
 			features, &e))
 		abort();

@@ -30,8 +30,8 @@ static inline uint8_t *fuzz_ring_mem(struct gmem *g, const uint8_t *data, size_t
 	memset(mem, 0, FUZZ_RING_MEM);
 	memcpy(mem, data, size < FUZZ_RING_MEM ? size : FUZZ_RING_MEM);
 	g->nr = 2;
-	g->r[0] = (struct gmem_region){ 0, half, 0, mem, NULL, 0 };
-	g->r[1] = (struct gmem_region){ half, half, half, mem + half, NULL, 0 };
+	g->r[0] = (struct gmem_region){ .gpa = 0, .size = half, .hva = mem };
+	g->r[1] = (struct gmem_region){ .gpa = half, .size = half, .uva = half, .hva = mem + half };
 	return mem;
 }
 

@@ -21,6 +21,9 @@
 int uffd_ranges_add(struct uffd_ranges *t, uint64_t start, uint64_t len, uint64_t off,
 		    uint64_t file_size, uint64_t page, struct azerr *e)
 {
+	if (!page || page & (page - 1) || page > UFFD_PAGER_MAX_PAGE)
+		return azerr_set(e, "mapping 0x%llx: a page of %llu bytes", (unsigned long long)start,
+				 (unsigned long long)page);
 	if (!len || (start | len | off) & (page - 1))
 		return azerr_set(e, "mapping 0x%llx+0x%llx at offset 0x%llx: empty or not "
 				 "page-aligned", (unsigned long long)start,
@@ -37,7 +40,7 @@ int uffd_ranges_add(struct uffd_ranges *t, uint64_t start, uint64_t len, uint64_
 					 (unsigned long long)len);
 	if (t->nr == UFFD_PAGER_MAX_RANGES)
 		return azerr_set(e, "more than %d mappings to serve", UFFD_PAGER_MAX_RANGES);
-	t->r[t->nr++] = (struct uffd_range){ .start = start, .len = len, .off = off };
+	t->r[t->nr++] = (struct uffd_range){ .start = start, .len = len, .off = off, .page = page };
 	return 0;
 }
 
@@ -51,19 +54,19 @@ bool uffd_ranges_remove(struct uffd_ranges *t, uint64_t start)
 	return false;
 }
 
-bool uffd_ranges_find(const struct uffd_ranges *t, uint64_t addr, uint64_t page,
-		      uint64_t *page_addr, uint64_t *off)
+const struct uffd_range *uffd_ranges_find(const struct uffd_ranges *t, uint64_t addr,
+					  uint64_t *page_addr, uint64_t *off)
 {
 	for (unsigned i = 0; i < t->nr; i++) {
 		const struct uffd_range *r = &t->r[i];
 		if (addr < r->start || addr - r->start >= r->len)
 			continue;
-		uint64_t at = (addr - r->start) & ~(page - 1);
+		uint64_t at = (addr - r->start) & ~(r->page - 1);
 		*page_addr = r->start + at;
 		*off = r->off + at;
-		return true;
+		return r;
 	}
-	return false;
+	return NULL;
 }
 
 int uffd_open(int dev_fd, uint64_t features, struct azerr *e)
@@ -93,6 +96,9 @@ int uffd_open(int dev_fd, uint64_t features, struct azerr *e)
 /* What a prefetch copies in one go between two looks at the faults: small
  * enough that a fault waits little behind it. */
 #define PREFETCH_CHUNK (256u << 10)
+/* The prefetch's buffer: a chunk, or one page where pages are larger. */
+#define PREFETCH_BUF UFFD_PAGER_MAX_PAGE
+_Static_assert(PREFETCH_BUF >= PREFETCH_CHUNK, "a chunk fits the prefetch's buffer");
 
 struct uffd_pager {
 	int uffd;
@@ -100,7 +106,7 @@ struct uffd_pager {
 	int loaded_fd;              /* eventfd: written once loaded */
 	atomic_bool stopping, prefetch_asked, finish_asked, loaded;
 	struct uffd_source src;
-	uint64_t page;
+	uint64_t host_page;         /* the host's normal page size */
 	int (*on_start)(struct azerr *e);
 	pthread_t thread;
 	sem_t running;              /* posted once the thread runs its own code */
@@ -109,7 +115,7 @@ struct uffd_pager {
 	pthread_mutex_t lock;
 	struct uffd_ranges ranges;
 	atomic_uint_least64_t copied;
-	uint8_t *buf;               /* one page, read from the file */
+	uint8_t *buf;               /* one page (of the largest size), read from the file */
 	/* The prefetch, the thread's own: where it stands (range index, offset
 	 * in that range), its buffer, and the pages it copied. */
 	unsigned pf_range;
@@ -135,34 +141,35 @@ static void serve(struct uffd_pager *p, uint64_t addr)
 	uint64_t at, off;
 
 	pthread_mutex_lock(&p->lock);
-	bool known = uffd_ranges_find(&p->ranges, addr, p->page, &at, &off);
+	const struct uffd_range *r = uffd_ranges_find(&p->ranges, addr, &at, &off);
+	uint64_t page = r ? r->page : p->host_page;
 	pthread_mutex_unlock(&p->lock);
-	if (!known) {
+	if (!r) {
 		/* A mapping forgotten while a fault on it was pending: it is
 		 * being unmapped, the faulting thread will find it gone. */
-		wake(p, addr & ~(p->page - 1), p->page);
+		wake(p, addr & ~(page - 1), page);
 		return;
 	}
 	if (p->src.file_fd < 0) {
 		if (p->src.place(p->src.arg, off) == 0) {
-			wake(p, at, p->page);
+			wake(p, at, page);
 			atomic_fetch_add(&p->copied, 1);
 		}
 		return;
 	}
-	ssize_t n = pread_full(p->src.file_fd, p->buf, (size_t)p->page, (off_t)off);
-	if (n != (ssize_t)p->page) {
+	ssize_t n = pread_full(p->src.file_fd, p->buf, (size_t)page, (off_t)off);
+	if (n != (ssize_t)page) {
 		/* The file was checked at its size; one that shrank since
 		 * reads as zeroes past its end rather than hang the guest. */
 		log_warn("guest memory file: read at 0x%llx: %s", (unsigned long long)off,
 			 n < 0 ? strerror(errno) : "the file shrank");
 		size_t got = n > 0 ? (size_t)n : 0;
-		memset(p->buf + got, 0, (size_t)p->page - got);
+		memset(p->buf + got, 0, (size_t)page - got);
 	}
-	struct uffdio_copy c = { .dst = at, .src = (uintptr_t)p->buf, .len = p->page };
+	struct uffdio_copy c = { .dst = at, .src = (uintptr_t)p->buf, .len = page };
 	while (ioctl(p->uffd, UFFDIO_COPY, &c) < 0) {
 		if (errno == EEXIST) {
-			wake(p, at, p->page);
+			wake(p, at, page);
 			return;
 		}
 		if (errno != EAGAIN) {
@@ -178,7 +185,8 @@ static void serve(struct uffd_pager *p, uint64_t addr)
 /* Copies [off, off+len) of the file to the mapping at dst, a page that is
  * there already skipped (the guest or another process faulted it in).
  * -1 on an error other than that. */
-static int prefetch_copy(struct uffd_pager *p, uint64_t dst, uint64_t off, uint64_t len)
+static int prefetch_copy(struct uffd_pager *p, uint64_t dst, uint64_t off, uint64_t len,
+			 uint64_t page)
 {
 	ssize_t n = pread_full(p->src.file_fd, p->chunk, (size_t)len, (off_t)off);
 	if (n < 0) {
@@ -195,8 +203,8 @@ static int prefetch_copy(struct uffd_pager *p, uint64_t dst, uint64_t off, uint6
 		int r = ioctl(p->uffd, UFFDIO_COPY, &c);
 		/* c.copy: the bytes copied before it stopped, or an error. */
 		uint64_t moved = c.copy > 0 ? (uint64_t)c.copy : 0;
-		p->prefetched += moved / p->page;
-		atomic_fetch_add(&p->copied, moved / p->page);
+		p->prefetched += moved / page;
+		atomic_fetch_add(&p->copied, moved / page);
 		done += moved;
 		if (r == 0 || errno == EAGAIN)
 			continue;
@@ -205,7 +213,7 @@ static int prefetch_copy(struct uffd_pager *p, uint64_t dst, uint64_t off, uint6
 				 (unsigned long long)(dst + done), strerror(errno));
 			return -1;
 		}
-		done += p->page;
+		done += page;
 	}
 	return 0;
 }
@@ -243,7 +251,7 @@ static void loaded(struct uffd_pager *p)
 }
 
 /* One step of the prefetch: the next stretch of data in the file (its
- * holes skipped: SEEK_DATA), at most PREFETCH_CHUNK. 1 once there is
+ * holes skipped: SEEK_DATA), at most PREFETCH_CHUNK or one page. 1 once there is
  * nothing left, -1 when it had to give up (faults are still served). */
 static int prefetch_step(struct uffd_pager *p)
 {
@@ -261,18 +269,18 @@ static int prefetch_step(struct uffd_pager *p)
 		return -1;
 	}
 	/* ENXIO: no data after it, the rest is a hole. */
-	uint64_t from = data < 0 ? r.off + r.len : (uint64_t)data & ~(p->page - 1);
+	uint64_t from = data < 0 ? r.off + r.len : (uint64_t)data & ~(r.page - 1);
 	if (from >= r.off + r.len) {
 		p->pf_range++;
 		p->pf_pos = 0;
 		return 0;
 	}
 	off_t hole = lseek(p->src.file_fd, (off_t)from, SEEK_HOLE);
-	uint64_t end = r.off + r.len - from > PREFETCH_CHUNK ? from + PREFETCH_CHUNK
-							     : r.off + r.len;
+	uint64_t chunk = r.page > PREFETCH_CHUNK ? r.page : PREFETCH_CHUNK;
+	uint64_t end = r.off + r.len - from > chunk ? from + chunk : r.off + r.len;
 	if (hole > 0 && (uint64_t)hole < end)
-		end = ((uint64_t)hole + p->page - 1) & ~(p->page - 1);
-	if (prefetch_copy(p, r.start + (from - r.off), from, end - from) < 0)
+		end = ((uint64_t)hole + r.page - 1) & ~(r.page - 1);
+	if (prefetch_copy(p, r.start + (from - r.off), from, end - from, r.page) < 0)
 		return -1;
 	p->pf_pos = end - r.off;
 	return 0;
@@ -346,11 +354,13 @@ struct uffd_pager *uffd_pager_start(int uffd, const struct uffd_source *src,
 		azerr_set(e, "out of memory for the userfaultfd pager");
 		return NULL;
 	}
-	*p = (struct uffd_pager){ .uffd = uffd, .src = *src, .page = (uint64_t)page,
+	*p = (struct uffd_pager){ .uffd = uffd, .src = *src, .host_page = (uint64_t)page,
 				  .on_start = on_start };
 	pthread_mutex_init(&p->lock, NULL);
 	sem_init(&p->running, 0, 0);
-	p->buf = malloc((size_t)page);
+	/* Only the part a fault reads is ever touched: 4 KiB of it unless a
+	 * mapping has huge pages. */
+	p->buf = malloc(UFFD_PAGER_MAX_PAGE);
 	p->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	p->loaded_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	int err = 0;
@@ -379,7 +389,7 @@ struct uffd_pager *uffd_pager_start(int uffd, const struct uffd_source *src,
 }
 
 int uffd_pager_add(struct uffd_pager *p, void *addr, uint64_t len, uint64_t off,
-		   struct azerr *e)
+		   uint64_t page, struct azerr *e)
 {
 	uint64_t start = (uintptr_t)addr;
 	struct uffdio_register reg = {
@@ -392,7 +402,7 @@ int uffd_pager_add(struct uffd_pager *p, void *addr, uint64_t len, uint64_t off,
 	pthread_mutex_lock(&p->lock);
 	if (atomic_load(&p->loaded))
 		goto out;
-	if ((ret = uffd_ranges_add(&p->ranges, start, len, off, p->src.size, p->page, e)) < 0)
+	if ((ret = uffd_ranges_add(&p->ranges, start, len, off, p->src.size, page, e)) < 0)
 		goto out;
 	if ((ret = ioctl(p->uffd, UFFDIO_REGISTER, &reg)) < 0) {
 		azerr_set(e, "cannot register guest RAM at 0x%llx with userfaultfd: %s",
@@ -423,7 +433,7 @@ int uffd_pager_prefetch(struct uffd_pager *p, struct azerr *e)
 	if (p->src.file_fd < 0)
 		return azerr_set(e, "the pages come from a page-fault handler, which "
 				 "prefetches them if it will");
-	if (!p->chunk && !(p->chunk = malloc(PREFETCH_CHUNK)))
+	if (!p->chunk && !(p->chunk = malloc(PREFETCH_BUF)))
 		return azerr_set(e, "out of memory for the prefetch's buffer");
 	atomic_store(&p->prefetch_asked, true);
 	if (wake_thread(p) < 0)

@@ -34,10 +34,15 @@
  * table replaces an old one both are registered. */
 #define UFFD_PAGER_MAX_RANGES 16
 
+/* The largest page a mapping may have: hugetlbfs's 2 MiB (guest RAM on
+ * huge pages, base/guest_mem.h). */
+#define UFFD_PAGER_MAX_PAGE (2u << 20)
+
 struct uffd_range {
 	uint64_t start;  /* address of the mapping in this process */
 	uint64_t len;
 	uint64_t off;    /* offset of start in the memfd and in the file */
+	uint64_t page;   /* the mapping's page size: what a fault loads */
 };
 
 struct uffd_ranges {
@@ -45,17 +50,20 @@ struct uffd_ranges {
 	struct uffd_range r[UFFD_PAGER_MAX_RANGES];
 };
 
-/* Adds [start, start+len) at file offset off: start, len and off multiples
- * of page, len not 0, no wrap in either space, off+len within file_size,
- * no overlap with a range already there, room left. -1 with e. */
+/* Adds [start, start+len) at file offset off, a mapping of pages of page
+ * bytes (a power of two, at most UFFD_PAGER_MAX_PAGE): start, len and off
+ * multiples of page, len not 0, no wrap in either space, off+len within
+ * file_size, no overlap with a range already there, room left. -1 with
+ * e. */
 int uffd_ranges_add(struct uffd_ranges *t, uint64_t start, uint64_t len, uint64_t off,
 		    uint64_t file_size, uint64_t page, struct azerr *e);
 /* Removes the range that starts at start; false if there is none. */
 bool uffd_ranges_remove(struct uffd_ranges *t, uint64_t start);
-/* The range holding addr: the start of addr's page in *page_addr and that
- * page's file offset in *off. False when no range holds it. */
-bool uffd_ranges_find(const struct uffd_ranges *t, uint64_t addr, uint64_t page,
-		      uint64_t *page_addr, uint64_t *off);
+/* The range holding addr: the start of addr's page (of that range's page
+ * size) in *page_addr and that page's file offset in *off. NULL when no
+ * range holds it. */
+const struct uffd_range *uffd_ranges_find(const struct uffd_ranges *t, uint64_t addr,
+					  uint64_t *page_addr, uint64_t *off);
 
 /* A userfaultfd of this process, close-on-exec and non-blocking, after
  * UFFDIO_API asking for features (UFFD_FEATURE_*, 0 for none), able to
@@ -94,12 +102,13 @@ struct uffd_pager *uffd_pager_start(int uffd, const struct uffd_source *src,
 				    int (*on_start)(struct azerr *e), struct azerr *e);
 
 /* Registers this process's mapping [addr, addr+len) of the memfd at
- * offset off (checked as uffd_ranges_add does, against src's size) and
- * serves its faults from then on; once p has loaded every page
+ * offset off, of pages of page bytes (the host's, or hugetlbfs's 2 MiB:
+ * a fault loads one whole), checked as uffd_ranges_add does against src's
+ * size, and serves its faults from then on; once p has loaded every page
  * (uffd_pager_loaded), does nothing. -1 with e: then nothing is
  * registered. */
 int uffd_pager_add(struct uffd_pager *p, void *addr, uint64_t len, uint64_t off,
-		   struct azerr *e);
+		   uint64_t page, struct azerr *e);
 
 /* Forgets the mapping at addr before it is unmapped (munmap unregisters
  * it from the userfaultfd). */

@@ -68,7 +68,7 @@ static const char *try_lazy(struct lazy_mem *l, struct guest_mem *m, bool cards_
 		return e->msg;
 	for (int i = 0; i < m->nr_regions; i++)
 		if (uffd_pager_add(l->pager, m->regions[i].hva, m->regions[i].size,
-				   m->regions[i].fd_offset, e) < 0)
+				   m->regions[i].fd_offset, guest_mem_page_size(m), e) < 0)
 			return e->msg;
 	/* Only azote's pager: a page it puts in the memfd is there for the
 	 * cards' mappings too. */

@@ -84,7 +84,7 @@ struct page_relay *page_relay_start(const struct guest_mem *m, int sock,
 
 	if (r) {
 		*r = (struct page_relay){ .m = m, .sock = sock, .on_start = on_start,
-					  .page = (uint64_t)sysconf(_SC_PAGESIZE) };
+					  .page = guest_mem_page_size(m) };
 		err = pthread_create(&r->thread, NULL, run, r);
 	}
 	if (err) {

@@ -88,7 +88,7 @@ int uffd_handoff(const struct guest_mem *m, int uffd, const char *path, struct a
 	memcpy(a.sun_path, path, strlen(path));
 	if (register_ram(m, uffd, e) < 0)
 		return -1;
-	char *text = uffd_handoff_json(m, (uint64_t)sysconf(_SC_PAGESIZE));
+	char *text = uffd_handoff_json(m, guest_mem_page_size(m));
 	if (!text)
 		return azerr_set(e, "out of memory");
 	int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);

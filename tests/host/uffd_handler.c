@@ -9,7 +9,8 @@
  * Listens on SOCKET (ready once the path exists: it is bound elsewhere and
  * renamed there), takes one connection, reads the regions' JSON and the
  * userfaultfd, and serves every missing-page fault from MEMFILE at the
- * region's offset, until the connection closes. Then prints
+ * region's offset, a whole page of the regions' page_size (the host's, or
+ * 2 MiB: guest RAM on huge pages), until the connection closes. Then prints
  *   uffd-handler: P pages copied, E found in place, R removed, N regions
  * and exits 0. Exits 1, saying why, on anything a handler must not accept:
  * a malformed message, a region that is not page-aligned or lies outside
@@ -96,9 +97,15 @@ static void parse_regions(const char *text)
 		struct region *r = &regions[i];
 		*r = (struct region){ .base = field(o, "base_host_virt_addr", i),
 				      .size = field(o, "size", i), .offset = field(o, "offset", i) };
-		if (field(o, "page_size", i) != page || field(o, "page_size_kib", i) != page)
-			die("region %zu: page_size is not this host's %llu", i,
-			    (unsigned long long)page);
+		/* Bytes in both fields, as Firecracker sends them: the host's
+		 * page, or 2 MiB for guest RAM on hugetlbfs; one for all. */
+		uint64_t size = field(o, "page_size", i);
+		if (!i && size == 2 << 20)
+			page = size;
+		if (size != page || field(o, "page_size_kib", i) != page)
+			die("region %zu: page_size %llu is neither this host's %ld nor 2 MiB, or "
+			    "not region 0's, or page_size_kib differs", i,
+			    (unsigned long long)size, sysconf(_SC_PAGESIZE));
 		if (!r->size || (r->base | r->size | r->offset) & (page - 1) ||
 		    r->offset + r->size < r->offset || r->offset + r->size > file_size)
 			die("region %zu: not page-aligned, or outside the %llu bytes of the "

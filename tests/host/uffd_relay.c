@@ -3,7 +3,7 @@
  * (vmm/uffd_handoff.h, vmm/page_relay.h, cards/page_relay.h,
  * common/uffd_pager.h).
  *
- *   uffd-relay HANDLER DIR
+ *   uffd-relay HANDLER DIR [huge]
  *
  * A memory file of distinct pages in DIR; guest RAM laid out in two
  * regions around a hole (so the second region's memfd offset is not its
@@ -17,11 +17,15 @@
  * mapping only: a page the card had filled on its own would not be
  * counted), and the card's pager and azote's relay must agree on the
  * number of pages relayed. Offsets that are no page of RAM are refused
- * (EINVAL) and a message of the wrong size ends the relay. Exit 0 with a
- * line, 1 with a line, 77 when this host has no userfaultfd for us. */
+ * (EINVAL) and a message of the wrong size ends the relay. With "huge",
+ * guest RAM is on 2 MiB hugetlbfs pages (huge_pages "2M"): the handler is
+ * told so and copies whole 2 MiB pages, the card's pager maps and waits by
+ * them (the host's pool must have 4 free). Exit 0 with a line, 1 with a
+ * line, 77 when this host has no userfaultfd for us. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,7 +116,7 @@ static void card(int memfd, int relay, int go, int out)
 	struct uffd_source src = { .file_fd = -1, .place = card_page_relay_place,
 				   .arg = (void *)(intptr_t)relay, .size = UINT64_MAX };
 	struct uffd_pager *p = uffd_pager_start(uffd, &src, NULL, &e);
-	if (map == MAP_FAILED || !p || uffd_pager_add(p, map, RAM, 0, &e) < 0)
+	if (map == MAP_FAILED || !p || uffd_pager_add(p, map, RAM, 0, page, &e) < 0)
 		fail("the card", p ? e.msg : "set-up failed");
 	if (read(go, &c, 1) != 1)
 		_exit(1);
@@ -135,14 +139,17 @@ int main(int argc, char **argv)
 	struct azerr e;
 	struct stat st;
 
-	if (argc != 3)
-		fail("usage: uffd-relay HANDLER DIR", NULL);
-	page = (uint64_t)sysconf(_SC_PAGESIZE);
+	bool huge = argc == 4 && !strcmp(argv[3], "huge");
+
+	if (argc != 3 && !huge)
+		fail("usage: uffd-relay HANDLER DIR [huge]", NULL);
+	page = huge ? GUEST_MEM_HUGE_PAGE : (uint64_t)sysconf(_SC_PAGESIZE);
 	snprintf(memfile, sizeof(memfile), "%s/uffd-relay.mem", argv[2]);
 	snprintf(sock, sizeof(sock), "%s/uffd-relay.sock", argv[2]);
 	write_file(memfile);
 	/* 4 MiB below a 2 MiB hole, 4 MiB above it: at memfd offset 4 MiB. */
 	guest_mem_layout(&m, RAM, 4 * MIB, 6 * MIB);
+	m.huge = huge;
 	if (guest_mem_create(&m, &e) < 0)
 		fail(e.msg, NULL);
 	if (m.nr_regions != 2 || m.regions[1].fd_offset != 4 * MIB)
@@ -201,8 +208,8 @@ int main(int argc, char **argv)
 		fail("the handler copied a page more or less than once", line);
 	if (!relayed || relayed != answered)
 		fail("the card's pager and azote's relay disagree on the pages relayed", NULL);
-	printf("uffd-relay: %llu pages read by azote and the card, each copied once by the "
-	       "handler; %llu relayed for the card\n", (unsigned long long)(RAM / page),
-	       (unsigned long long)relayed);
+	printf("uffd-relay: %llu pages of %llu KiB read by azote and the card, each copied once "
+	       "by the handler; %llu relayed for the card\n", (unsigned long long)(RAM / page),
+	       (unsigned long long)(page >> 10), (unsigned long long)relayed);
 	return 0;
 }

@@ -22,6 +22,10 @@
  * not be registered (a read there would hang). A pager whose pages come
  * through a hook must refuse to be told so.
  *
+ * With --huge, the first test on a memfd of 2 MiB hugetlbfs pages (guest
+ * RAM with huge_pages "2M"), HUGE_PAGES of them, each pager loading whole
+ * 2 MiB pages: the host's pool must have them free.
+ *
  * Exit 0 on success, 1 with a line on failure, 77 when this host has no
  * userfaultfd for us (test skipped). */
 #include <errno.h>
@@ -43,6 +47,11 @@
 /* --prefetch: pages [HOLE_FIRST, HOLE_END) are a hole of the file */
 #define HOLE_FIRST 1000
 #define HOLE_END   1300
+/* --huge: pages of 2 MiB */
+#define HUGE_PAGES 8
+
+/* The pages of the memfd and the file: PAGES, or HUGE_PAGES with --huge. */
+static unsigned npages = PAGES;
 
 static atomic_bool slow_started;
 
@@ -79,15 +88,15 @@ static void expect(uint8_t *buf, unsigned i, bool holes)
 		fill(buf, i);
 }
 
-/* Whether the PAGES pages at m read as the file's (first to last, or last
+/* Whether the npages pages at m read as the file's (first to last, or last
  * to first); says which does not. */
 static bool reads_right(const uint8_t *m, bool holes, bool backward, const char *who)
 {
 	uint8_t *want = malloc((size_t)page);
 	bool ok = want != NULL;
 
-	for (unsigned k = 0; ok && k < PAGES; k++) {
-		unsigned i = backward ? PAGES - 1 - k : k;
+	for (unsigned k = 0; ok && k < npages; k++) {
+		unsigned i = backward ? npages - 1 - k : k;
 		expect(want, i, holes);
 		if (memcmp(m + (size_t)i * (size_t)page, want, (size_t)page)) {
 			fprintf(stderr, "uffd-share: %s: page %u differs from the file\n", who, i);
@@ -108,20 +117,20 @@ static long reader(int memfd, int filefd, int backward)
 		fprintf(stderr, "uffd-share: %s\n", e.msg);
 		exit(errno == EPERM || errno == ENOSYS ? 77 : 1);
 	}
-	uint8_t *m = mmap(NULL, PAGES * (size_t)page, PROT_READ | PROT_WRITE, MAP_SHARED,
+	uint8_t *m = mmap(NULL, npages * (size_t)page, PROT_READ | PROT_WRITE, MAP_SHARED,
 			  memfd, 0);
 	struct uffd_pager *p = uffd_pager_start(uffd, &(struct uffd_source){ .file_fd = filefd,
-							.size = PAGES * (uint64_t)page },
+							.size = npages * (uint64_t)page },
 						NULL, &e);
 	if (m == MAP_FAILED || !p ||
-	    uffd_pager_add(p, m, PAGES * (uint64_t)page, 0, &e) < 0) {
+	    uffd_pager_add(p, m, npages * (uint64_t)page, 0, (uint64_t)page, &e) < 0) {
 		fprintf(stderr, "uffd-share: %s\n", p ? e.msg : "set-up failed");
 		return -1;
 	}
 	if (!reads_right(m, false, backward, backward ? "child" : "parent"))
 		return -1;
 	long copied = (long)uffd_pager_stop(p);
-	munmap(m, PAGES * (size_t)page);
+	munmap(m, npages * (size_t)page);
 	return copied;
 }
 
@@ -166,7 +175,7 @@ static int card_finish(int memfd, size_t len, struct uffd_pager *card, uint8_t *
 		return 1;
 	}
 	uint8_t *m3 = mmap(NULL, len, PROT_READ, MAP_SHARED, memfd, 0);
-	if (m3 == MAP_FAILED || uffd_pager_add(card, m3, len, 0, &e) < 0) {
+	if (m3 == MAP_FAILED || uffd_pager_add(card, m3, len, 0, (uint64_t)page, &e) < 0) {
 		fprintf(stderr, "uffd-share: a mapping added after the end: %s\n",
 			m3 == MAP_FAILED ? strerror(errno) : e.msg);
 		return 1;
@@ -234,7 +243,8 @@ static int prefetch_run(int filefd, bool faulting)
 		uffd_pager_start(card_uffd, &src, NULL, &e);
 	pthread_t reader_thread;
 	if (m == MAP_FAILED || m2 == MAP_FAILED || !p || !card ||
-	    uffd_pager_add(p, m, len, 0, &e) < 0 || uffd_pager_add(card, m2, len, 0, &e) < 0 ||
+	    uffd_pager_add(p, m, len, 0, (uint64_t)page, &e) < 0 ||
+	    uffd_pager_add(card, m2, len, 0, (uint64_t)page, &e) < 0 ||
 	    readable(uffd_pager_loaded_fd(p)) || uffd_pager_prefetch(p, &e) < 0 ||
 	    (faulting && pthread_create(&reader_thread, NULL, read_backward, m))) {
 		fprintf(stderr, "uffd-share: %s\n", p ? e.msg : "set-up failed");
@@ -311,19 +321,22 @@ int main(int argc, char **argv)
 {
 	char path[] = "/tmp/uffd-share-XXXXXX";
 	int pipefd[2];
-	page = sysconf(_SC_PAGESIZE);
+	bool holes = argc > 1 && !strcmp(argv[1], "--prefetch");
+	bool huge = argc > 1 && !strcmp(argv[1], "--huge");
+	page = huge ? 2 << 20 : sysconf(_SC_PAGESIZE);
+	npages = huge ? HUGE_PAGES : PAGES;
 	uint8_t *buf = malloc((size_t)page);
 	int filefd = mkstemp(path);
-	int memfd = memfd_create("uffd-share", MFD_CLOEXEC);
-	bool holes = argc > 1 && !strcmp(argv[1], "--prefetch");
+	int memfd = memfd_create("uffd-share", MFD_CLOEXEC | (huge ? MFD_HUGETLB : 0));
 
 	if (!buf || filefd < 0 || memfd < 0 || pipe(pipefd) < 0 ||
-	    ftruncate(memfd, PAGES * (off_t)page) < 0 || ftruncate(filefd, PAGES * (off_t)page) < 0) {
+	    ftruncate(memfd, npages * (off_t)page) < 0 ||
+	    ftruncate(filefd, npages * (off_t)page) < 0) {
 		perror("uffd-share: set-up");
 		return 1;
 	}
 	unlink(path);
-	for (unsigned i = 0; i < PAGES; i++) {
+	for (unsigned i = 0; i < npages; i++) {
 		fill(buf, i);
 		if (!in_hole(i, holes) &&
 		    pwrite_full(filefd, buf, (size_t)page, (off_t)i * page) < 0) {
@@ -351,12 +364,12 @@ int main(int argc, char **argv)
 		return 77;
 	if (mine < 0 || theirs < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
 		return 1;
-	if (mine + theirs != PAGES) {
+	if (mine + theirs != npages) {
 		fprintf(stderr, "uffd-share: %ld pages copied by the parent and %ld by the "
-			"child, not %d in all\n", mine, theirs, PAGES);
+			"child, not %u in all\n", mine, theirs, npages);
 		return 1;
 	}
-	printf("uffd-share: %d pages read by both, copied once each (parent %ld, child %ld)\n",
-	       PAGES, mine, theirs);
+	printf("uffd-share: %u pages of %ld KiB read by both, copied once each (parent %ld, "
+	       "child %ld)\n", npages, page >> 10, mine, theirs);
 	return 0;
 }

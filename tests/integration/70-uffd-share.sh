@@ -10,7 +10,15 @@
 
 PROG=$BUILD/tests/uffd-share
 need_built "$PROG"
-for mode in "" --prefetch; do
+modes=("" --prefetch)
+# Guest RAM on 2 MiB pages (huge_pages "2M"): whole huge pages loaded. The
+# pool is the host's: root's to size.
+if [ "$(id -u)" -ne 0 ]; then
+	echo "note: not root: guest RAM on huge pages not tried (the host's pool is root's)"
+elif huge_pages_free 8; then
+	modes+=(--huge)
+fi
+for mode in "${modes[@]}"; do
 	out=$(timeout 60 "$PROG" $mode 2>&1)
 	case $? in
 	0) pass "${out//uffd-share: /}" ;;

@@ -16,4 +16,13 @@ case $? in
 77) skip "no userfaultfd for this user here: $out" ;;
 *) die "$out" ;;
 esac
+# Guest RAM on 2 MiB pages (huge_pages "2M"): the handler told so, whole
+# huge pages copied and relayed. The pool is the host's: root's to size.
+if [ "$(id -u)" -ne 0 ]; then
+	echo "note: not root: guest RAM on huge pages not tried (the host's pool is root's)"
+elif huge_pages_free 4; then
+	out=$(timeout 60 "$PROG" "$BUILD/tests/uffd-handler" "$TMP" huge 2>&1) &&
+		pass "huge pages: $(grep '^uffd-relay: ' <<<"$out" | sed 's/^uffd-relay: //')" ||
+		fail "huge pages: $out"
+fi
 finish

@@ -228,6 +228,27 @@ expect_confined() {
 	expect_eq "$what: what its root holds" "$(ls -A "/proc/$pid/root/" 2>&1 | tr '\n' ' ')" ""
 }
 
+# huge_pages_free N: the host's pool of 2 MiB pages made to hold at least
+# N free (root only; huge_pages "2M" reserves from it), put back as it was
+# when the test ends. Status 1, with a failed check saying why, where it
+# cannot be.
+huge_pages_free() {
+	local pool=/proc/sys/vm/nr_hugepages
+	local free=/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages have old
+	if ! have=$(cat "$free" 2>/dev/null); then
+		fail "this kernel has no pool of 2 MiB pages ($free)"
+		return 1
+	fi
+	[ "$have" -lt "$1" ] || return 0
+	old=$(cat "$pool")
+	at_exit "echo $old >$pool"
+	echo $((old + $1 - have)) >"$pool" 2>/dev/null || true
+	have=$(cat "$free")
+	[ "$have" -ge "$1" ] && return 0
+	fail "the host's pool of 2 MiB pages has $have free, not $1 (raising $pool from $old)"
+	return 1
+}
+
 # wait_exit PID SECS [CMD...]: the process's exit status, 124 after SECS
 # (it is then killed, after CMD has run: what to look at while it hangs).
 wait_exit() {

@@ -17,11 +17,11 @@ void net_fx_init(struct net_fx *f, unsigned num, uint64_t features)
 	assert_int_equal(drv_vq_init(&f->dq, &f->mem, num,
 				     features & VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX)), 0);
 	f->gm.nr = DRV_NR_REGIONS;
-	f->gm.r[0] = (struct gmem_region){ 0, 16 << 20, 0, f->mem.base, NULL, 0 };
-	f->gm.r[1] = (struct gmem_region){ 16 << 20, 16 << 20, 0,
-					   f->mem.base + (16 << 20), NULL, 0 };
-	f->gm.r[2] = (struct gmem_region){ DRV_HIGH_GPA, 32 << 20, 0,
-					   f->mem.base + (32 << 20), NULL, 0 };
+	f->gm.r[0] = (struct gmem_region){ .gpa = 0, .size = 16 << 20, .hva = f->mem.base };
+	f->gm.r[1] = (struct gmem_region){ .gpa = 16 << 20, .size = 16 << 20,
+					   .hva = f->mem.base + (16 << 20) };
+	f->gm.r[2] = (struct gmem_region){ .gpa = DRV_HIGH_GPA, .size = 32 << 20,
+					   .hva = f->mem.base + (32 << 20) };
 	f->q.callfd = f->dq.callfd;
 	f->q.kickfd = f->dq.kickfd;
 	if (virtq_start(&f->q, &f->gm, num, f->dq.desc_gpa, f->dq.avail_gpa,

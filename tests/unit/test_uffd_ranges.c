@@ -65,24 +65,55 @@ static void test_find(void **state)
 	assert_int_equal(uffd_ranges_add(&t, 0x10000, 4 * PG, 8 * PG, FILE_SIZE, PG, &e), 0);
 	assert_int_equal(uffd_ranges_add(&t, 0x40000, 2 * PG, 0, FILE_SIZE, PG, &e), 0);
 	/* An address inside a page: that page, at its offset. */
-	assert_true(uffd_ranges_find(&t, 0x10000 + 2 * PG + 123, PG, &at, &off));
+	assert_true(uffd_ranges_find(&t, 0x10000 + 2 * PG + 123, &at, &off));
 	assert_int_equal(at, 0x10000 + 2 * PG);
 	assert_int_equal(off, 10 * PG);
-	assert_true(uffd_ranges_find(&t, 0x40000 + 2 * PG - 1, PG, &at, &off));
+	assert_true(uffd_ranges_find(&t, 0x40000 + 2 * PG - 1, &at, &off));
 	assert_int_equal(at, 0x40000 + PG);
 	assert_int_equal(off, PG);
 	/* Just outside each, and after removal. */
-	assert_false(uffd_ranges_find(&t, 0x10000 - 1, PG, &at, &off));
-	assert_false(uffd_ranges_find(&t, 0x10000 + 4 * PG, PG, &at, &off));
-	assert_false(uffd_ranges_find(&t, 0x40000 + 2 * PG, PG, &at, &off));
+	assert_false(uffd_ranges_find(&t, 0x10000 - 1, &at, &off));
+	assert_false(uffd_ranges_find(&t, 0x10000 + 4 * PG, &at, &off));
+	assert_false(uffd_ranges_find(&t, 0x40000 + 2 * PG, &at, &off));
 	assert_true(uffd_ranges_remove(&t, 0x40000));
-	assert_false(uffd_ranges_find(&t, 0x40000, PG, &at, &off));
+	assert_false(uffd_ranges_find(&t, 0x40000, &at, &off));
+}
+
+/* A mapping of 2 MiB pages (guest RAM on hugetlbfs) beside one of normal
+ * pages: each fault found at the start of its own range's page. */
+static void test_page_sizes(void **state)
+{
+	struct uffd_ranges t = { 0 };
+	struct azerr e;
+	uint64_t at = 0, off = 0, huge = 2 << 20;
+	(void)state;
+
+	/* Not a power of two, or larger than the largest page: refused. */
+	assert_int_equal(uffd_ranges_add(&t, 0, huge, 0, 64 * huge, 3 * PG, &e), -1);
+	assert_int_equal(uffd_ranges_add(&t, 0, 2 * huge, 0, 64 * huge, 2 * huge, &e), -1);
+	assert_int_equal(uffd_ranges_add(&t, 0, huge, 0, 64 * huge, 0, &e), -1);
+	/* Aligned to 4 KiB but not to 2 MiB: refused for huge pages. */
+	assert_int_equal(uffd_ranges_add(&t, huge + PG, huge, 0, 64 * huge, huge, &e), -1);
+	assert_int_equal(uffd_ranges_add(&t, huge, huge + PG, 0, 64 * huge, huge, &e), -1);
+	assert_int_equal(uffd_ranges_add(&t, huge, huge, PG, 64 * huge, huge, &e), -1);
+	assert_int_equal(t.nr, 0);
+	assert_int_equal(uffd_ranges_add(&t, 4 * huge, 4 * huge, 8 * huge, 64 * huge, huge, &e), 0);
+	assert_int_equal(uffd_ranges_add(&t, 0x10000, 4 * PG, 0, 64 * huge, PG, &e), 0);
+	const struct uffd_range *r = uffd_ranges_find(&t, 5 * huge + 3 * PG + 7, &at, &off);
+	assert_non_null(r);
+	assert_true(r->page == huge);
+	assert_true(at == 5 * huge && off == 9 * huge);
+	r = uffd_ranges_find(&t, 0x10000 + 3 * PG + 7, &at, &off);
+	assert_non_null(r);
+	assert_true(r->page == PG);
+	assert_true(at == 0x10000 + 3 * PG && off == 3 * PG);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_add_checks),
+		cmocka_unit_test(test_page_sizes),
 		cmocka_unit_test(test_full_table),
 		cmocka_unit_test(test_find),
 	};

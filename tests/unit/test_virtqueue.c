@@ -70,11 +70,11 @@ static int setup(void **state)
 	(void)state;
 	memset(mem_buf, 0, sizeof(mem_buf));
 	mem = (struct gmem){ .nr = 3 };
-	mem.r[0] = (struct gmem_region){ 0, MEM_SIZE / 2, UVA, mem_buf, NULL, 0 };
-	mem.r[1] = (struct gmem_region){ MEM_SIZE / 2, MEM_SIZE / 2, UVA + MEM_SIZE / 2,
-					 mem_buf + MEM_SIZE / 2, NULL, 0 };
-	mem.r[2] = (struct gmem_region){ 64ULL << 30, 16ULL << 30, 1ULL << 46,
-					 mem_buf, NULL, 0 };
+	mem.r[0] = (struct gmem_region){ .gpa = 0, .size = MEM_SIZE / 2, .uva = UVA, .hva = mem_buf };
+	mem.r[1] = (struct gmem_region){ .gpa = MEM_SIZE / 2, .size = MEM_SIZE / 2,
+					 .uva = UVA + MEM_SIZE / 2, .hva = mem_buf + MEM_SIZE / 2 };
+	mem.r[2] = (struct gmem_region){ .gpa = 64ULL << 30, .size = 16ULL << 30,
+					 .uva = 1ULL << 46, .hva = mem_buf };
 	memset(&q, 0, sizeof(q));
 	q.callfd = -1;
 	assert_int_equal(virtq_start(&q, &mem, NUM, UVA + DESC, UVA + AVAIL, UVA + USED,
@@ -192,7 +192,8 @@ static void test_start_checks(void **state)
 	assert_int_equal(virtq_start(&t, &mem, NUM, DESC, AVAIL, USED + 2, false, 0, 0, NULL), -1);
 	/* Aligned guest addresses in a region mapped one byte off. */
 	struct gmem off = { .nr = 1 };
-	off.r[0] = (struct gmem_region){ 0, MEM_SIZE / 2, UVA, mem_buf + 1, NULL, 0 };
+	off.r[0] = (struct gmem_region){ .gpa = 0, .size = MEM_SIZE / 2, .uva = UVA,
+					 .hva = mem_buf + 1 };
 	assert_int_equal(virtq_start(&t, &off, NUM, DESC, AVAIL, USED, false, 0, 0, NULL), -1);
 	off.r[0].hva = mem_buf;
 	assert_int_equal(virtq_start(&t, &off, NUM, DESC, AVAIL, USED, false, 0, 0, NULL), 0);

@@ -107,8 +107,8 @@ static int setup(void **state)
 
 	memset(mem_buf, 0, sizeof(mem_buf));
 	mem = (struct gmem){ .nr = 2 };
-	mem.r[0] = (struct gmem_region){ G, HALF, 0, mem_buf + HALF, NULL, 0 };
-	mem.r[1] = (struct gmem_region){ G + HALF, HALF, 0, mem_buf, NULL, 0 };
+	mem.r[0] = (struct gmem_region){ .gpa = G, .size = HALF, .hva = mem_buf + HALF };
+	mem.r[1] = (struct gmem_region){ .gpa = G + HALF, .size = HALF, .hva = mem_buf };
 	log_fd = memfd_create("log", MFD_ALLOW_SEALING);
 	assert_true(log_fd >= 0);
 	assert_int_equal(ftruncate(log_fd, LOG_FD_SIZE), 0);

@@ -18,16 +18,14 @@ void vu_backend_set_pager(struct uffd_pager *p)
 }
 
 /* Region r, just mapped from the memfd at mmap_offset, served by the
- * pager from now on: its whole mapping, from the page mmap_offset lies
- * in. */
+ * pager from now on: its whole mapping (whole pages of its own size),
+ * from the page mmap_offset lies in. */
 static int page_lazily(const struct gmem_region *r, uint64_t mmap_offset, struct azerr *e)
 {
-	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
-
 	if (!pager)
 		return 0;
-	return uffd_pager_add(pager, r->map, (r->map_len + page - 1) & ~(page - 1),
-			      mmap_offset & ~(page - 1), e);
+	return uffd_pager_add(pager, r->map, r->map_len, mmap_offset & ~(r->page - 1), r->page,
+			      e);
 }
 
 /* gmem_unmap, once the pager has forgotten each mapping. */

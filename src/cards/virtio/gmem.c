@@ -5,7 +5,10 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
+
+#include <linux/magic.h>
 
 #include "common/log.h"
 
@@ -43,10 +46,21 @@ bool gmem_seal_shrink(int fd)
 	return (seals & F_SEAL_SHRINK) || fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK) == 0;
 }
 
+/* The size of the pages a mapping of fd has: hugetlbfs's own (2 MiB,
+ * say), the host's for any other file. */
+static uint64_t fd_page_size(int fd)
+{
+	struct statfs fs;
+
+	if (fstatfs(fd, &fs) == 0 && fs.f_type == HUGETLBFS_MAGIC && fs.f_bsize > 0)
+		return (uint64_t)fs.f_bsize;
+	return (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
 int gmem_map_region(struct gmem_region *r, int fd, uint64_t off, struct azerr *e)
 {
-	long page = sysconf(_SC_PAGESIZE);
-	uint64_t start = off & ~((uint64_t)page - 1);
+	uint64_t page = fd_page_size(fd);
+	uint64_t start = off & ~(page - 1);
 	uint64_t lead = off - start;
 	struct stat st;
 
@@ -63,23 +77,27 @@ int gmem_map_region(struct gmem_region *r, int fd, uint64_t off, struct azerr *e
 				 "region needs 0x%llx at offset 0x%llx",
 				 (unsigned long long)r->gpa, (long long)st.st_size,
 				 (unsigned long long)r->size, (unsigned long long)off);
-	if (r->size + lead < r->size || r->size + lead > SIZE_MAX)
+	/* Whole pages, so that munmap, which cannot split a huge page,
+	 * takes the mapping back whole. */
+	uint64_t len = (r->size + lead + page - 1) & ~(page - 1);
+	if (r->size + lead < r->size || len < r->size + lead || len > SIZE_MAX)
 		return azerr_set(e, "memory region gpa 0x%llx too large",
 				 (unsigned long long)r->gpa);
 	if (!sealed)
 		log_warn("memory region gpa 0x%llx: its fd cannot be sealed against "
 			 "shrinking; a front-end that truncates it crashes this card",
 			 (unsigned long long)r->gpa);
-	void *p = mmap(NULL, r->size + lead, PROT_READ | PROT_WRITE,
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
 		       MAP_SHARED | MAP_NORESERVE, fd, (off_t)start);
 	if (p == MAP_FAILED)
 		return azerr_set(e, "cannot map memory region gpa 0x%llx size 0x%llx: %s",
 				 (unsigned long long)r->gpa,
 				 (unsigned long long)r->size, strerror(errno));
 	/* Guest memory in a card's core dump would leak the guest's data. */
-	madvise(p, r->size + lead, MADV_DONTDUMP);
+	madvise(p, len, MADV_DONTDUMP);
 	r->map = p;
-	r->map_len = r->size + lead;
+	r->map_len = len;
+	r->page = page;
 	r->hva = (uint8_t *)p + lead;
 	return 0;
 }

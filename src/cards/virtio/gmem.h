@@ -24,6 +24,7 @@ struct gmem_region {
 	uint8_t *hva;    /* our mapping of gpa */
 	void *map;       /* what to munmap (page-aligned start), NULL if not ours */
 	uint64_t map_len;
+	uint64_t page;   /* the mapping's page size: the host's, or hugetlbfs's */
 };
 
 struct gmem {
@@ -36,10 +37,12 @@ struct gmem {
  * guest physical space. */
 int gmem_check(const struct gmem *m, struct azerr *e);
 
-/* Maps region r (gpa, size, uva filled) from fd at offset off into m.
- * Checks the fd is large enough (a short fd would SIGBUS us later) and
- * seals a memfd against shrinking (F_SEAL_SHRINK; a warning where that
- * cannot be done). The fd is not kept: the mapping holds the memory. */
+/* Maps region r (gpa, size, uva filled) from fd at offset off into m,
+ * from the page off lies in (a file on hugetlbfs, guest RAM on huge
+ * pages, maps by its own pages: r->page). Checks the fd is large enough
+ * (a short fd would SIGBUS us later) and seals a memfd against shrinking
+ * (F_SEAL_SHRINK; a warning where that cannot be done). The fd is not
+ * kept: the mapping holds the memory. */
 int gmem_map_region(struct gmem_region *r, int fd, uint64_t off, struct azerr *e);
 
 /* Keeps the front-end from shrinking fd under our mapping, which would
