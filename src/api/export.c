@@ -20,7 +20,7 @@ json_t *export_machine_config(const struct vm_config *cfg)
 			 "mem_size_mib", (json_int_t)(cfg->mem_bytes >> 20),
 			 "smt", cfg->smt,
 			 "track_dirty_pages", cfg->track_dirty_pages,
-			 "huge_pages", "None");
+			 "huge_pages", cfg->huge_pages ? "2M" : "None");
 }
 
 static json_t *bucket_json(const struct token_bucket *b)

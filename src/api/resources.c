@@ -208,10 +208,13 @@ const struct resource res_boot_source = {
 
 /* ---- machine-config ---- */
 
-/* Firecracker's enums; azote implements only their first value (None). */
+/* Firecracker's enums: azote implements cpu_template None only, and
+ * huge_pages None and 2M (Firecracker 1.16's two; Transparent is its
+ * next one). */
 static const char *const cpu_templates[] = {
 	"None", "C3", "T2", "T2S", "T2CL", "T2A", "V1N1",
 };
+enum { HUGE_NONE, HUGE_TRANSPARENT, HUGE_2M };
 static const char *const huge_page_kinds[] = { "None", "Transparent", "2M" };
 
 /* vcpu_count is a u8 and mem_size_mib a size in Firecracker; the bound on
@@ -241,10 +244,10 @@ static int machine_check_enums(const json_t *body, struct azerr *e)
 	h = jenum(body, "", "huge_pages", JFIELDS(huge_page_kinds), false, 0, e);
 	if (h < 0)
 		return -1;
-	if (h > 0)
+	if (h == HUGE_TRANSPARENT)
 		return azerr_set(e, "The requested operation is not supported: "
-				 "azote backs guest memory with normal pages "
-				 "(huge_pages `%s`)", huge_page_kinds[h]);
+				 "azote backs guest memory with normal or 2 MiB "
+				 "hugetlbfs pages (huge_pages `%s`)", huge_page_kinds[h]);
 	return 0;
 }
 
@@ -279,12 +282,15 @@ static int machine_apply(struct vm_config *cfg, const json_t *body,
 	bool smt = jbool(body, "smt", patch && cfg->smt);
 	bool dirty = jbool(body, "track_dirty_pages",
 			   patch && cfg->track_dirty_pages);
+	/* Checked by machine_check_enums: None, 2M or absent. */
+	bool huge = jenum(body, "", "huge_pages", JFIELDS(huge_page_kinds), false,
+			  patch && cfg->huge_pages ? HUGE_2M : HUGE_NONE, e) == HUGE_2M;
 
 	if (cpus == 0 || cpus > RES_MAX_VCPUS || (smt && cpus > 1 && cpus % 2))
 		return azerr_set(e, "The number of vCPUs must be greater than "
 				 "0, less than %d and must be 1 or an even "
 				 "number if SMT is enabled.", RES_MAX_VCPUS + 1);
-	if (mib == 0)
+	if (mib == 0 || (huge && mib % 2)) /* 2M: whole 2 MiB pages */
 		return azerr_set(e, "The memory size (MiB) is either 0, or not a "
 				 "multiple of the configured page size.");
 	/* The balloon's target, set before, must still fit (Firecracker's
@@ -297,6 +303,7 @@ static int machine_apply(struct vm_config *cfg, const json_t *body,
 		cfg->mem_bytes = mib << 20;
 	cfg->smt = smt;
 	cfg->track_dirty_pages = dirty;
+	cfg->huge_pages = huge;
 	return 0;
 }
 

@@ -34,6 +34,9 @@ const char cli_usage[] =
 "  --cpus N             vCPUs (default 1)\n"
 "  --memory SIZE        guest RAM, e.g. 128M, 2G; a bare number is MiB\n"
 "                       (default 128M)\n"
+"  --huge-pages         guest RAM on 2 MiB hugetlbfs pages, reserved from the\n"
+"                       host's pool (/proc/sys/vm/nr_hugepages) at start;\n"
+"                       --memory must then be a multiple of 2M\n"
 "  --cpu-template FILE  CPUID bits to pin, as a Firecracker custom CPU\n"
 "                       template (its cpuid_modifiers; docs/cpu-templates.md)\n"
 "  --transport T        how devices are shown: pci (virtio-pci with MSI-X,\n"
@@ -196,7 +199,7 @@ const char cli_usage[] =
 
 enum {
 	OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_BOOT_ENTRY, OPT_CPUS,
-	OPT_MEMORY, OPT_DRIVE, OPT_VHOST_USER_BLK, OPT_NET, OPT_VHOST_USER_NET, OPT_VSOCK, OPT_RNG,
+	OPT_MEMORY, OPT_HUGE_PAGES, OPT_DRIVE, OPT_VHOST_USER_BLK, OPT_NET, OPT_VHOST_USER_NET, OPT_VSOCK, OPT_RNG,
 	OPT_BALLOON,
 	OPT_API_SOCK, OPT_CONFIG_FILE, OPT_NO_API, OPT_ID, OPT_CPU_TEMPLATE, OPT_LOG_LEVEL, OPT_HELP,
 	OPT_VERSION, OPT_SECCOMP, OPT_NO_SECCOMP, OPT_CARD_USER, OPT_TRANSPORT,
@@ -215,6 +218,7 @@ static const struct option long_opts[] = {
 	{ "boot-entry", required_argument, NULL, OPT_BOOT_ENTRY },
 	{ "cpus", required_argument, NULL, OPT_CPUS },
 	{ "memory", required_argument, NULL, OPT_MEMORY },
+	{ "huge-pages", no_argument, NULL, OPT_HUGE_PAGES },
 	{ "drive", required_argument, NULL, OPT_DRIVE },
 	{ "vhost-user-blk", required_argument, NULL, OPT_VHOST_USER_BLK },
 	{ "net", required_argument, NULL, OPT_NET },
@@ -707,6 +711,9 @@ static int parse_one(int opt, const char *arg, struct vm_config *c,
 			return azerr_set(e, "--memory '%s': expected a size such as 512M or 2G", arg);
 		c->mem_bytes = v;
 		return 0;
+	case OPT_HUGE_PAGES:
+		c->huge_pages = true;
+		return 0;
 	case OPT_DRIVE:
 	case OPT_VHOST_USER_BLK:
 	case OPT_NET:
@@ -814,6 +821,7 @@ static bool is_vm_option(int opt)
 {
 	return opt == OPT_KERNEL || opt == OPT_INITRD || opt == OPT_CMDLINE ||
 	       opt == OPT_BOOT_ENTRY || opt == OPT_CPUS || opt == OPT_MEMORY ||
+	       opt == OPT_HUGE_PAGES ||
 	       opt == OPT_CPU_TEMPLATE || opt == OPT_DRIVE || opt == OPT_VHOST_USER_BLK ||
 	       opt == OPT_NET || opt == OPT_VHOST_USER_NET || opt == OPT_VSOCK ||
 	       opt == OPT_RNG || opt == OPT_BALLOON;
@@ -856,6 +864,9 @@ static int check_modes(const struct vm_config *c, const struct cli_opts *o, stru
 	if (c->nr_balloons && vm_balloon_too_large(c->balloons[0].amount_mib, c->mem_bytes,
 						   "--balloon amount_mib", why, sizeof(why)))
 		return azerr_set(e, "%s (--memory)", why);
+	if (c->huge_pages && c->mem_bytes % (2ULL << 20))
+		return azerr_set(e, "--memory %lluM on --huge-pages: not a whole number of "
+				 "2 MiB pages", (unsigned long long)(c->mem_bytes >> 20));
 	/* As Firecracker, which forbids --seccomp-filter with --no-seccomp. */
 	if (o->seccomp_filter && o->seccomp_given)
 		return azerr_set(e, "--seccomp-filter replaces azote's own filters: it cannot be "

@@ -150,6 +150,7 @@ static int create_memory(struct vm *vm, const struct vm_config *c, const char *m
 		    bool cards_ours, struct azerr *e) = mem_uffd ? lazy_mem_handoff : lazy_mem_load;
 
 	e820_ram_layout(&vm->mem, c->mem_bytes);
+	vm->mem.huge = c->huge_pages;
 	if (guest_mem_create(&vm->mem, e) < 0 ||
 	    (mem_path && load(&vm->lazy, &vm->mem, mem_path, cards_ours(c), e) < 0) ||
 	    (c->track_dirty_pages && dirty_log_create(&vm->dirty, &vm->mem, !mem_path, e) < 0))

@@ -162,6 +162,9 @@ struct vm_config {
 	 * KVM_MEM_LOG_DIRTY_PAGES on guest RAM. */
 	bool smt;
 	bool track_dirty_pages;
+	/* Firecracker's huge_pages "2M": guest RAM on 2 MiB hugetlbfs pages
+	 * (base/guest_mem.h), its size a multiple of 2 MiB. */
+	bool huge_pages;
 	/* Firecracker's --boot-timer (its VmResources.boot_timer): a boot
 	 * puts its boot timer on the bus (devices/boot_timer.h). A process
 	 * flag, not the machine's: a snapshot does not record it, and a

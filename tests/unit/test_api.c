@@ -532,10 +532,43 @@ static void test_machine_config_refused_features(void **state)
 				"\"cpu_template\": \"t2\"}"), 400);
 	fx_assert_fault(f, "unknown variant `t2` for field `cpu_template`");
 	assert_int_equal(fx_req(f, "PATCH", "/machine-config",
-				"{\"huge_pages\": \"2M\"}"), 400);
-	fx_assert_fault(f, "huge_pages `2M`");
+				"{\"huge_pages\": \"Transparent\"}"), 400);
+	fx_assert_fault(f, "huge_pages `Transparent`");
 	assert_int_equal(fx_req(f, "PATCH", "/machine-config",
 				"{\"huge_pages\": \"None\"}"), 204);
+}
+
+/* Firecracker's huge_pages "2M": kept by PATCH, reset by PUT, shown, and
+ * the memory size a whole number of 2 MiB pages, whichever comes last. */
+static void test_machine_config_huge_pages(void **state)
+{
+	F;
+	json_t *v;
+
+	assert_int_equal(fx_req(f, "PUT", "/machine-config",
+				"{\"vcpu_count\": 1, \"mem_size_mib\": 129, "
+				"\"huge_pages\": \"2M\"}"), 400);
+	fx_assert_fault(f, "The memory size (MiB) is either 0, or not a multiple of the "
+			"configured page size.");
+	assert_int_equal(fx_req(f, "PATCH", "/machine-config",
+				"{\"mem_size_mib\": 129}"), 204);
+	assert_int_equal(fx_req(f, "PATCH", "/machine-config",
+				"{\"huge_pages\": \"2M\"}"), 400);
+	assert_int_equal(fx_req(f, "PATCH", "/machine-config",
+				"{\"mem_size_mib\": 130, \"huge_pages\": \"2M\"}"), 204);
+	assert_int_equal(fx_req(f, "PATCH", "/machine-config", "{\"mem_size_mib\": 131}"),
+			 400);
+	assert_int_equal(fx_req(f, "PATCH", "/machine-config", "{\"vcpu_count\": 2}"), 204);
+	assert_int_equal(fx_req(f, "GET", "/vm/config", NULL), 200);
+	v = fx_json(f);
+	assert_string_equal(str_at(json_object_get(v, "machine-config"), "huge_pages"), "2M");
+	json_decref(v);
+	assert_int_equal(fx_req(f, "PUT", "/machine-config",
+				"{\"vcpu_count\": 1, \"mem_size_mib\": 131}"), 204);
+	assert_int_equal(fx_req(f, "GET", "/machine-config", NULL), 200);
+	v = fx_json(f);
+	assert_string_equal(str_at(v, "huge_pages"), "None");
+	json_decref(v);
 }
 
 /* ---- drives ---- */
@@ -989,6 +1022,7 @@ int main(void)
 		T(test_start_without_kernel),
 		T(test_machine_config_rules),
 		T(test_machine_config_refused_features),
+		T(test_machine_config_huge_pages),
 		T(test_drives),
 		T(test_boot_cmdline_root),
 		T(test_drive_errors),

@@ -67,6 +67,19 @@ static void test_defaults_and_bare_mib(void **state)
 	assert_int_equal(parse(ARGC("--kernel", "p", "--memory", "64"),
 			       ARGV("--kernel", "p", "--memory", "64"), &c, &o, &e), 0);
 	assert_true(c.mem_bytes == 64ULL << 20);
+	assert_false(c.huge_pages);
+	vm_config_free(&c);
+	/* --huge-pages: whole 2 MiB pages, whatever the order. */
+	assert_int_equal(parse(ARGC("--huge-pages", "--kernel", "p", "--memory", "66"),
+			       ARGV("--huge-pages", "--kernel", "p", "--memory", "66"), &c, &o, &e),
+			 0);
+	assert_true(c.huge_pages && c.mem_bytes == 66ULL << 20);
+	vm_config_free(&c);
+	assert_int_equal(parse(ARGC("--kernel", "p", "--memory", "65", "--huge-pages"),
+			       ARGV("--kernel", "p", "--memory", "65", "--huge-pages"), &c, &o, &e),
+			 -1);
+	assert_string_equal(e.msg, "--memory 65M on --huge-pages: not a whole number of 2 MiB "
+			    "pages");
 	vm_config_free(&c);
 }
 
@@ -123,7 +136,7 @@ static void test_help_and_version(void **state)
 	vm_config_free(&c);
 	/* Every option the parser takes is in the help text. */
 	const char *opts[] = { "--kernel", "--initrd", "--cmdline", "--boot-entry",
-			       "--cpus", "--memory", "--drive", "--vhost-user-blk",
+			       "--cpus", "--memory", "--huge-pages", "--drive", "--vhost-user-blk",
 			       "--net", "--vhost-user-net", "--vsock", "--rng", "--balloon", "--api-sock", "--config-file",
 			       "--no-api", "--id", "--log-level", "--help", "--version",
 			       "--seccomp", "--no-seccomp", "--level", "--log-path",
