@@ -34,14 +34,15 @@ uint64_t guest_mem_page_size(const struct guest_mem *m)
 	return m->huge ? GUEST_MEM_HUGE_PAGE : 4096;
 }
 
-/* The host's pool of 2 MiB pages, "N free of M", for messages. */
+/* The host's pool of 2 MiB pages, for messages: how many of them are
+ * free and not reserved already (another VM's, say), of how many. */
 static void huge_pool(char *buf, size_t len)
 {
 	char path[96];
-	unsigned long v[2] = { 0, 0 };
-	const char *const names[2] = { "free_hugepages", "nr_hugepages" };
+	unsigned long v[3] = { 0, 0, 0 };
+	const char *const names[3] = { "free_hugepages", "resv_hugepages", "nr_hugepages" };
 
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 3; i++) {
 		snprintf(path, sizeof(path), "/sys/kernel/mm/hugepages/hugepages-2048kB/%s",
 			 names[i]);
 		FILE *f = fopen(path, "r");
@@ -53,8 +54,8 @@ static void huge_pool(char *buf, size_t len)
 		}
 		fclose(f);
 	}
-	snprintf(buf, len, "the host's pool has %lu free of %lu "
-		 "(/proc/sys/vm/nr_hugepages)", v[0], v[1]);
+	snprintf(buf, len, "the host's pool has %lu available of %lu "
+		 "(/proc/sys/vm/nr_hugepages)", v[0] > v[1] ? v[0] - v[1] : 0, v[2]);
 }
 
 static int map_failed(const struct guest_mem *m, const struct guest_mem_region *r,

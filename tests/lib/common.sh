@@ -228,24 +228,31 @@ expect_confined() {
 	expect_eq "$what: what its root holds" "$(ls -A "/proc/$pid/root/" 2>&1 | tr '\n' ' ')" ""
 }
 
-# huge_pages_free N: the host's pool of 2 MiB pages made to hold at least
-# N free (root only; huge_pages "2M" reserves from it), put back as it was
-# when the test ends. Status 1, with a failed check saying why, where it
-# cannot be.
+# huge_pages_available: the 2 MiB pages of the host's pool that are free
+# and not reserved (huge_pages "2M" reserves a VM's when it maps RAM);
+# status 1 where the kernel has no such pool.
+huge_pages_available() {
+	local d=/sys/kernel/mm/hugepages/hugepages-2048kB free resv
+	free=$(cat "$d/free_hugepages" 2>/dev/null) && resv=$(cat "$d/resv_hugepages") &&
+		echo $((free - resv))
+}
+
+# huge_pages_free N: the host's pool of 2 MiB pages made to have at least
+# N available (root only), put back as it was when the test ends. Status
+# 1, with a failed check saying why, where it cannot be.
 huge_pages_free() {
-	local pool=/proc/sys/vm/nr_hugepages
-	local free=/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages have old
-	if ! have=$(cat "$free" 2>/dev/null); then
-		fail "this kernel has no pool of 2 MiB pages ($free)"
+	local pool=/proc/sys/vm/nr_hugepages have old
+	if ! have=$(huge_pages_available); then
+		fail "this kernel has no pool of 2 MiB pages"
 		return 1
 	fi
 	[ "$have" -lt "$1" ] || return 0
 	old=$(cat "$pool")
 	at_exit "echo $old >$pool"
 	echo $((old + $1 - have)) >"$pool" 2>/dev/null || true
-	have=$(cat "$free")
+	have=$(huge_pages_available)
 	[ "$have" -ge "$1" ] && return 0
-	fail "the host's pool of 2 MiB pages has $have free, not $1 (raising $pool from $old)"
+	fail "the host's pool of 2 MiB pages has $have available, not $1 (raising $pool from $old)"
 	return 1
 }
 
