@@ -16,7 +16,9 @@
 # IO-APIC, no ACPI warning in the log). An azote boot over virtio-mmio
 # (--transport mmio) shows the stock kernel, which has no
 # VIRTIO_MMIO_CMDLINE_DEVICES, finding the devices through the DSDT
-# (LNRO0005) and using them: blk, net, their IO-APIC lines. A last azote
+# (LNRO0005) and using them: blk, net, their IO-APIC lines. One more azote
+# boot has guest RAM on 2 MiB hugetlbfs pages (--huge-pages, Firecracker's
+# huge_pages "2M"), its blk, net and irq checks passing. A last azote
 # boot leaves the
 # reboot to Linux's default (no reboot=k), which on a hardware-reduced
 # ACPI machine without EFI is a jump to the BIOS reset vector, where azote
@@ -61,6 +63,15 @@ lg_run --vmm azote --kernel bzImage --transport mmio "${all[@]}" \
 	--drive "$TMP/rw.img" --drive "$TMP/ro.img,ro" --log "$TMP/console"
 lg_check_disks
 show_acpi "$TMP/console"
+echo "--- azote, stock bzImage, guest RAM on 2 MiB pages (--huge-pages)"
+# Its 64 pages from the box's pool, as root sizes it for the test.
+if huge_pages_free 64; then
+	lg_make_disks
+	lg_run --vmm azote --kernel bzImage "${all[@]}" --checks boot,blk,blkro,net,irq,smp \
+		--vmm-arg --huge-pages --drive "$TMP/rw.img" --drive "$TMP/ro.img,ro" \
+		--log "$TMP/console"
+	lg_check_disks
+fi
 echo "--- azote, stock bzImage, Linux's default reboot (no reboot=k)"
 lg_run --vmm azote --kernel bzImage --cpus 2 --checks boot,smp,acpi --reboot default \
 	--timeout 600 --log "$TMP/console"
