@@ -84,6 +84,17 @@
 #define CARD_BALLOON_OPT_DEFLATE_ON_OOM "deflate-on-oom"
 #define CARD_BALLOON_OPT_REPORTING      "free-page-reporting"
 
+/* azote-card-pmem's own: Firecracker's pmem device (virtio-pmem). The
+ * guest reaches the file's bytes through azote's mapping of it (guest
+ * memory is azote's); the card only answers the guest's flush requests,
+ * by fsync(2) of the file it opens itself, read-only with --ro. Its
+ * rate_limiter is charged as Firecracker charges a flush: one op and the
+ * file's whole length in bytes. */
+#define CARD_PMEM_OPT_FILE      "file"      /* PATH */
+#define CARD_PMEM_OPT_RO        "ro"
+#define CARD_PMEM_OPT_BW_LIMIT  "bw-limit"
+#define CARD_PMEM_OPT_OPS_LIMIT "ops-limit"
+
 /* A card's log level without --log-level: azote passes its own only when
  * it differs. */
 #define CARD_LOG_LEVEL LOG_WARN

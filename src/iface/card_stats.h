@@ -83,6 +83,15 @@ struct card_balloon_stats {
 	uint64_t stat[CARD_BALLOON_NR_STATS];
 };
 
+/* Firecracker's pmem metrics (PmemMetrics) as the pmem card counts them:
+ * flush requests taken from the ring (queue_event_count: one per request,
+ * where Firecracker counts one per ring event), requests refused as
+ * malformed or whose flush failed (event_fails), and requests the rate
+ * limiter left on the ring for later (rate_limiter_throttled_events). */
+struct card_pmem_stats {
+	uint64_t flush_count, event_fails, rate_limiter_throttled;
+};
+
 struct card_stats {
 	uint64_t magic;             /* written by azote */
 	/* Every card's: lines its log limiter held back (common/log.h), for
@@ -94,6 +103,7 @@ struct card_stats {
 		struct card_vsock_stats vsock;
 		struct card_rng_stats rng;
 		struct card_balloon_stats balloon;
+		struct card_pmem_stats pmem;
 	};
 };
 
