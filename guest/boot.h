@@ -46,6 +46,9 @@ bool bootinfo_overlaps_ram(u64 addr, u64 size);
 /* ring 0 page tables */
 void paging_init(void);
 int paging_map_mmio(u64 base, u64 size);
+/* Maps [base, base + size) write-back, as RAM: memory a device shows
+ * outside the e820 RAM (virtio-pmem's region), which is not MMIO. */
+int paging_map_mem(u64 base, u64 size);
 
 /* CPL 3 side of the syscalls */
 u64 syscall2(u64 nr, u64 a0, u64 a1);

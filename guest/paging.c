@@ -1,7 +1,8 @@
 /* Page tables beyond the boot identity map (first 4 GiB, built in
- * entry.S): RAM above 4 GiB, 64-bit BARs wherever they sit, and uncached
- * attributes for everything that is not RAM. Identity-mapped, 2 MiB pages,
- * user-accessible (the probe's drivers run at CPL 3). Ring 0 only. */
+ * entry.S): RAM above 4 GiB, 64-bit BARs wherever they sit, memory a
+ * device shows outside RAM (virtio-pmem's region), and uncached
+ * attributes for everything else that is not RAM. Identity-mapped, 2 MiB
+ * pages, user-accessible (the probe's drivers run at CPL 3). Ring 0 only. */
 #include "boot.h"
 #include "lib.h"
 #include "x86.h"
@@ -71,6 +72,23 @@ int paging_map_mmio(u64 base, u64 size)
 	if (base + size <= 4 * GIB)
 		return 0;  /* already mapped by the boot map */
 	if (map_range(MAX(base, 4 * GIB), base + size, uc))
+		return -1;
+	flush_tlb();
+	return 0;
+}
+
+int paging_map_mem(u64 base, u64 size)
+{
+	const u64 wb = PTE_P | PTE_W | PTE_U | PTE_PS;
+
+	if (!size || base + size < base || base + size > (1ULL << 46))
+		return -1;
+	/* Below 4 GiB the boot map has the pages, uncached as every
+	 * non-RAM page there (paging_init): write-back instead. */
+	for (u64 a = base & ~(PAGE_2M - 1); a < MIN(base + size, 4 * GIB); a += PAGE_2M)
+		boot_pd[a >> 21] &= ~(PTE_PCD | PTE_PWT);
+	if (base + size > 4 * GIB &&
+	    map_range(MAX(base, 4 * GIB), base + size, wb))
 		return -1;
 	flush_tlb();
 	return 0;

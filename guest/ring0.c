@@ -107,6 +107,8 @@ static u64 sys_dispatch(u64 nr, u64 a0, u64 a1)
 		return ~a0;
 	case SYS_MAP_MMIO:
 		return (u64)paging_map_mmio(a0, a1);
+	case SYS_MAP_MEM:
+		return (u64)paging_map_mem(a0, a1);
 	case SYS_HALT_VM:
 		triple_fault();
 	}

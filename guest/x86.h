@@ -45,6 +45,7 @@
 #define SYS_MAP_MMIO   2   /* RDI = base, RSI = size: map uncached */
 #define SYS_HALT_VM    3   /* forced end: triple fault */
 #define SYS_IRQ_ON     4   /* take interrupts at CPL 3 (IF=1), LAPIC on */
+#define SYS_MAP_MEM    5   /* RDI = base, RSI = size: map write-back */
 
 /* Interrupt vectors: the virtio queue's MSI-X message, and the LAPIC's
  * spurious vector. Nothing else is unmasked. */
