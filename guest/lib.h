@@ -10,6 +10,9 @@ int memcmp(const void *a, const void *b, size_t n);
 size_t strlen(const char *s);
 int strcmp(const char *a, const char *b);
 int strncmp(const char *a, const char *b, size_t n);
+/* CRC-32 of len bytes continuing from crc (0 to start), the value
+ * zlib.crc32 gives: crc32(crc32(0, a, n), b, m) is that of a then b. */
+u32 crc32(u32 crc, const void *buf, size_t len);
 /* Parses a decimal (or 0x-prefixed hex) number filling all of s..s+len. */
 bool parse_u64(const char *s, size_t len, u64 *out);
 
