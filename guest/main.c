@@ -36,6 +36,9 @@ static const char *const persist_params[] = {
 	VIRTIO_PARAMS, "start", "rounds", "pause_ms", "irq", NULL };
 static const char *const rng_params[] = {
 	VIRTIO_PARAMS, "irq", "max", "secs", "size", "timeout_ms", NULL };
+static const char *const pmem_params[] = {
+	VIRTIO_PARAMS, "size", "crc", "check", "ro", "off", "len", "seed",
+	"flushes", "timeout_ms", NULL };
 
 /* exit: the guest reports and ends before it calibrates its clock or
  * touches a device, so that a start rate measures the VMM (bench/). */
@@ -52,6 +55,7 @@ static const struct test tests[] = {
 	{ "net-bench", test_net_bench, net_bench_params },
 	{ "persist", test_persist, persist_params },
 	{ "rng", test_rng, rng_params },
+	{ "pmem", test_pmem, pmem_params },
 };
 
 /* Firecracker's boot timer (azote --boot-timer): the byte 123 written to

@@ -90,5 +90,6 @@ void test_net_echo(struct report *r);
 void test_net_bench(struct report *r);
 void test_persist(struct report *r);
 void test_rng(struct report *r);
+void test_pmem(struct report *r);
 
 #endif

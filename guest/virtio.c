@@ -47,7 +47,8 @@ const char *virtio_type_name(unsigned type)
 {
 	return type == VIRTIO_ID_BLOCK ? "blk" :
 	       type == VIRTIO_ID_NET ? "net" :
-	       type == VIRTIO_ID_RNG ? "rng" : "other";
+	       type == VIRTIO_ID_RNG ? "rng" :
+	       type == VIRTIO_ID_PMEM ? "pmem" : "other";
 }
 
 static u8 status(struct virtio_dev *v)

@@ -3,7 +3,7 @@
  * its split virtqueues (2.7), driven by polling from CPL 3. The status
  * handshake, feature negotiation, queue set-up and configuration reads are
  * written once (virtio.c) over struct virtio_ops, so the drivers (blk.c,
- * net.c, rng.c) do not know which transport they run on. */
+ * net.c, rng.c, pmem.c) do not know which transport they run on. */
 #ifndef PROBE_VIRTIO_H
 #define PROBE_VIRTIO_H
 
@@ -15,6 +15,7 @@
 #define VIRTIO_ID_NET          1
 #define VIRTIO_ID_BLOCK        2
 #define VIRTIO_ID_RNG          4
+#define VIRTIO_ID_PMEM         27
 
 #define VIRTIO_F_RING_EVENT_IDX 29
 #define VIRTIO_F_VERSION_1     32
@@ -117,7 +118,7 @@ bool virtio_pci_find(struct virtio_dev *v, unsigned type, unsigned index,
 		     struct report *r);
 bool virtio_mmio_find(struct virtio_dev *v, unsigned type, unsigned index,
 		      struct report *r);
-/* "blk", "net", "rng": for reasons such as no_virtio_blk. */
+/* "blk", "net", "rng", "pmem": for reasons such as no_virtio_blk. */
 const char *virtio_type_name(unsigned type);
 /* Reset, ACKNOWLEDGE, DRIVER, negotiate (VERSION_1 required; `want` are
  * the optional features the driver can use), FEATURES_OK check. */
