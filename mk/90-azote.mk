@@ -26,12 +26,13 @@ $(eval $(call fuzzer,fuzz_fc_filter,fuzz/fuzz_fc_filter.c $(filter src/vmm/fc_%,
 $(eval $(call unit_test,test_io_bus,tests/unit/test_io_bus.c src/base/io_bus.c))
 $(eval $(call unit_test,test_state,tests/unit/test_state.c src/base/state.c))
 $(eval $(call unit_test,test_card_rings,tests/unit/test_card_rings.c src/vmm/card_rings.c))
+$(eval $(call unit_test,test_pmem_region,tests/unit/test_pmem_region.c src/vmm/pmem_region.c))
 # The command line's parser and what it links, for its fuzzer and its test.
 CLI_SRCS := src/vmm/cli.c src/vmm/vm_config.c src/iface/blk_uring.c src/iface/rate_limit.c \
 	src/jail/seccomp.c src/jail/confine.c
 $(eval $(call fuzzer,fuzz_cli,fuzz/fuzz_cli.c $(CLI_SRCS),-lseccomp))
 $(eval $(call unit_test,test_cli,tests/unit/test_cli.c $(CLI_SRCS),-lseccomp))
-$(eval $(call unit_test,test_device_kind,tests/unit/test_device_kind.c src/vmm/device_kind.c src/vmm/kind_blk.c src/vmm/kind_net.c src/vmm/kind_vsock.c src/vmm/kind_rng.c src/vmm/kind_balloon.c src/vmm/card_argv.c src/vmm/vm_config.c $(IFACE_SRCS)))
+$(eval $(call unit_test,test_device_kind,tests/unit/test_device_kind.c src/vmm/device_kind.c src/vmm/kind_blk.c src/vmm/kind_net.c src/vmm/kind_vsock.c src/vmm/kind_rng.c src/vmm/kind_balloon.c src/vmm/kind_pmem.c src/vmm/card_argv.c src/vmm/vm_config.c $(IFACE_SRCS)))
 $(eval $(call unit_test,test_serial_out,tests/unit/test_serial_out.c src/vmm/serial_out.c $(IFACE_SRCS)))
 $(eval $(call unit_test,test_devices,tests/unit/test_devices.c src/devices/uart.c src/devices/i8042.c src/devices/acpi_sleep.c src/devices/rtc.c src/devices/irq.c src/base/io_bus.c src/base/state.c tests/unit/state_fixture.c))
 $(eval $(call unit_test,test_boot_timer,tests/unit/test_boot_timer.c src/devices/boot_timer.c))

@@ -1,6 +1,6 @@
 /* The kinds of virtio device azote puts on the guest's bus, as data: one
  * entry per kind (virtio-blk, virtio-net, virtio-vsock, virtio-rng,
- * virtio-balloon) says what the guest sees (virtio
+ * virtio-balloon, virtio-pmem) says what the guest sees (virtio
  * device ID, PCI class, configuration size), where vm_config keeps the
  * devices of that kind and how they are named (vm_config.h's
  * vm_device_list), which card serves them and with which options, how
@@ -29,6 +29,10 @@ struct device_kind {
 	uint16_t virtio_id;      /* VIRTIO_ID_* */
 	uint32_t pci_class;      /* class, subclass, programming interface */
 	unsigned config_size;    /* bytes of device configuration shown */
+	/* Non-NULL: the configuration is azote's, computed from the VM's
+	 * make-up, and a snapshot's must be the same; what would have changed
+	 * it, for the message. */
+	const char *config_fixed;
 	const struct vm_device_list *list;  /* where vm_config keeps them */
 
 	/* The card's own options for dev (after its program path; the
@@ -44,14 +48,17 @@ struct device_kind {
 };
 
 extern const struct device_kind device_kind_blk, device_kind_net, device_kind_vsock,
-	device_kind_rng, device_kind_balloon;
+	device_kind_rng, device_kind_balloon, device_kind_pmem;
 
 /* Every kind, in the order their devices are put on the bus. */
-#define DEVICE_NR_KINDS 5
+#define DEVICE_NR_KINDS 6
 extern const struct device_kind *const device_kinds[DEVICE_NR_KINDS];
 
 /* The balloon's target, amount_mib, as num_pages into its device
  * configuration (virtio/virtio_balloon.h's layout; kind_balloon.c). */
 void balloon_config_set_target(uint8_t *config, uint32_t amount_mib);
+/* A pmem device's region, gpa and size, into its device configuration
+ * (virtio/virtio_pmem.h's layout; kind_pmem.c). */
+void pmem_config_set_region(uint8_t *config, uint64_t gpa, uint64_t size);
 
 #endif

@@ -63,11 +63,18 @@ static int restore_config(struct vhost_dev *d, const struct state_set *s, unsign
 			  struct azerr *e)
 {
 	const struct state_section *sec = state_find(s, STATE_CARD_CONFIG, idx);
+	uint8_t saved[VHOST_DEV_CONFIG_MAX];
 
 	if (!sec)
 		return 0;
-	return card_config_decode(sec->data, sec->len, d->name, d->kind->virtio_id,
-				  d->config_size, d->config, e);
+	if (card_config_decode(sec->data, sec->len, d->name, d->kind->virtio_id, d->config_size,
+			       saved, e) < 0)
+		return -1;
+	if (d->kind->config_fixed && memcmp(saved, d->config, d->config_size))
+		return azerr_set(e, "%s: the snapshot's guest saw another device configuration "
+				 "than this VM gives it (%s)", d->name, d->kind->config_fixed);
+	memcpy(d->config, saved, d->config_size);
+	return 0;
 }
 
 static int save_one(struct vhost_dev *d, unsigned idx, struct state_set *s,

@@ -172,6 +172,40 @@ static int create_memory(struct vm *vm, const struct vm_config *c, const char *m
 	return 0;
 }
 
+/* Each pmem device's file, in a memory slot of its own after RAM's
+ * (vmm/pmem_region.h), read-only for KVM too with read_only: the guest's
+ * writes then exit to azote, which has nothing there and drops them. */
+static int create_pmem(struct vm *vm, const struct vm_config *c, struct azerr *e)
+{
+	const struct guest_mem_region *last = &vm->mem.regions[vm->mem.nr_regions - 1];
+	uint64_t next = pmem_regions_base(last->gpa + last->size);
+
+	for (unsigned i = 0; i < c->nr_pmems; i++) {
+		const struct pmem_config *p = &c->pmems[i];
+		struct pmem_region *r = &vm->pmem[i];
+
+		if (p->read_only && ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM) <= 0)
+			return azerr_set(e, "pmem %s: read_only needs KVM_CAP_READONLY_MEM, which "
+					 "this host's KVM lacks", p->id);
+		if (pmem_region_map(r, p->path, p->read_only, &next, e) < 0)
+			return -1;
+		vm->nr_pmem++;
+		struct kvm_userspace_memory_region slot = {
+			.slot = GUEST_MEM_MAX_REGIONS + i,
+			.flags = p->read_only ? KVM_MEM_READONLY : 0,
+			.guest_phys_addr = r->gpa,
+			.memory_size = r->size,
+			.userspace_addr = (uintptr_t)r->hva,
+		};
+		if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &slot) < 0)
+			return azerr_set(e, "pmem %s: KVM_SET_USER_MEMORY_REGION for %llu MiB at "
+					 "0x%llx failed: %s", p->id,
+					 (unsigned long long)(r->size >> 20),
+					 (unsigned long long)r->gpa, strerror(errno));
+	}
+	return 0;
+}
+
 /* The legacy platform: COM1, the i8042, the CMOS clock, PCI config
  * mechanism #1 and the ACPI sleep registers (power-off). The PIC, PIT,
  * IOAPIC and LAPIC are KVM's. */
@@ -379,7 +413,8 @@ static int build(struct vm *vm, const struct vm_config *c, const char *mem_path,
 		azerr_set(e, "cannot create eventfds: %s", strerror(errno));
 		goto fail;
 	}
-	if (create_memory(vm, c, mem_path, mem_uffd, e) || create_platform(vm, c, e) ||
+	if (create_memory(vm, c, mem_path, mem_uffd, e) || create_pmem(vm, c, e) ||
+	    create_platform(vm, c, e) ||
 	    (!mem_path && create_boot_timer(vm, c, e) < 0) ||
 	    create_devices(vm, c, e) || (!mem_path && load_kernel(vm, c, e) < 0))
 		goto fail;
@@ -554,6 +589,9 @@ int vm_destroy(struct vm *vm)
 	/* The cards and vCPUs are gone: nothing faults any more. */
 	lazy_mem_stop(&vm->lazy);
 	guest_mem_destroy(&vm->mem);
+	for (unsigned i = 0; i < vm->nr_pmem; i++)
+		pmem_region_unmap(&vm->pmem[i]);
+	vm->nr_pmem = 0;
 	free(vm->supported_cpuid);
 	free(vm->cpu_template);
 	free(vm->boot_msrs);

@@ -31,6 +31,7 @@
 #include "vmm/dirty_log.h"
 #include "vmm/irq_routing.h"
 #include "vmm/lazy_mem.h"
+#include "vmm/pmem_region.h"
 #include "vmm/vhost_dev.h"
 #include "vmm/vm_config.h"
 
@@ -68,6 +69,8 @@ struct vm {
 	struct guest_mem mem;
 	struct dirty_log dirty;    /* track_dirty_pages: what changed since the last snapshot */
 	struct lazy_mem lazy;      /* a restore's RAM loaded on fault (file_fd >= 0) */
+	struct pmem_region pmem[VM_MAX_PMEMS];  /* vm_config's pmems[], mapped */
+	unsigned nr_pmem;
 	struct event_loop loop;     /* the main thread's reactor */
 	struct io_bus pio, mmio;
 	struct irq_routing routing;

@@ -57,6 +57,13 @@ void balloon_config_free(struct balloon_config *b)
 	memset(b, 0, sizeof(*b));
 }
 
+void pmem_config_free(struct pmem_config *p)
+{
+	free(p->path);
+	free(p->socket);
+	memset(p, 0, sizeof(*p));
+}
+
 static void drive_free(void *dev)
 {
 	drive_config_free(dev);
@@ -132,6 +139,21 @@ const struct vm_device_list vm_balloons = {
 	.free = balloon_free,
 };
 
+static void pmem_free(void *dev)
+{
+	pmem_config_free(dev);
+}
+
+const struct vm_device_list vm_pmems = {
+	.noun = "pmem device", .id_prefix = "pmem", .max = VM_MAX_PMEMS,
+	.list = offsetof(struct vm_config, pmems),
+	.count = offsetof(struct vm_config, nr_pmems),
+	.size = sizeof(struct pmem_config),
+	.id = offsetof(struct pmem_config, id),
+	.socket = offsetof(struct pmem_config, socket),
+	.free = pmem_free,
+};
+
 /* Firecracker's rule (its TooManyPagesRequested): the target cannot be
  * more than the guest's memory. */
 const char *vm_balloon_too_large(uint32_t amount_mib, uint64_t mem_bytes, const char *field,
@@ -200,7 +222,7 @@ void vm_config_free(struct vm_config *c)
 	free(c->initrd_path);
 	free(c->cmdline);
 	for (const struct vm_device_list *const *l = (const struct vm_device_list *const[]){
-		     &vm_drives, &vm_nets, &vm_vsocks, &vm_rngs, &vm_balloons, NULL }; *l; l++)
+		     &vm_drives, &vm_nets, &vm_vsocks, &vm_rngs, &vm_balloons, &vm_pmems, NULL }; *l; l++)
 		for (unsigned i = 0; i < vm_device_count(c, *l); i++)
 			(*l)->free(vm_device(c, *l, i));
 	free(c->logger.log_path);
@@ -234,6 +256,41 @@ char *cmdline_add(const char *cmdline, const char *args)
 	return n < 0 ? NULL : s;
 }
 
+bool vm_config_has_pmem_root(const struct vm_config *c)
+{
+	for (unsigned i = 0; i < c->nr_pmems; i++)
+		if (c->pmems[i].root_device)
+			return true;
+	return false;
+}
+
+/* Firecracker's PmemConfigError texts. */
+const char *vm_pmem_root_conflict(const struct vm_config *c, const struct pmem_config *p)
+{
+	if (!p->root_device)
+		return NULL;
+	if (c->nr_drives && c->drives[0].is_root_device)
+		return "Attempt to add pmem as a root device while the root device defined as a "
+		       "block device";
+	for (unsigned i = 0; i < c->nr_pmems; i++)
+		if (c->pmems[i].root_device && strcmp(c->pmems[i].id, p->id))
+			return "A root pmem device already exist";
+	return NULL;
+}
+
+/* "root=/dev/pmemN rw|ro" for the root pmem device, or NULL with *n 0. */
+static char *pmem_root_args(const struct vm_config *c, int *n)
+{
+	char *args = NULL;
+
+	*n = 0;
+	for (unsigned i = 0; i < c->nr_pmems; i++)
+		if (c->pmems[i].root_device)
+			*n = asprintf(&args, "root=/dev/pmem%u %s", i,
+				      c->pmems[i].read_only ? "ro" : "rw");
+	return *n < 0 ? NULL : args;
+}
+
 char *vm_config_boot_cmdline(const struct vm_config *c)
 {
 	const char *base = c->cmdline ? c->cmdline : "";
@@ -243,9 +300,13 @@ char *vm_config_boot_cmdline(const struct vm_config *c)
 
 	if (c->nr_drives && c->drives[0].is_root_device)
 		root = &c->drives[0];
-	if (!root)
-		return strdup(base);
-	if (root->partuuid)
+	if (!root) {
+		args = pmem_root_args(c, &n);
+		if (n < 0)
+			return NULL;
+		if (!args)
+			return strdup(base);
+	} else if (root->partuuid)
 		n = asprintf(&args, "root=PARTUUID=%s %s", root->partuuid,
 			     root->read_only ? "ro" : "rw");
 	else

@@ -21,6 +21,7 @@ struct cpu_template;
 #define VM_MAX_VSOCKS 1    /* Firecracker's one vsock device */
 #define VM_MAX_RNGS   1    /* Firecracker's one entropy device */
 #define VM_MAX_BALLOONS 1  /* Firecracker's one balloon device */
+#define VM_MAX_PMEMS  8
 #define VM_ID_MAX     64   /* drive_id / iface_id, including the NUL */
 
 /* Firecracker's cache_type, kept and shown (GET /vm/config) but not passed
@@ -97,6 +98,21 @@ struct balloon_config {
 	bool free_page_reporting;
 };
 
+/* Firecracker's Pmem (PUT /pmem/{id}, since 1.14): virtio-pmem, the file
+ * at path mapped into the guest's physical address space by azote
+ * (vmm/pmem_region.h), its flush requests served by azote's pmem card.
+ * root_device: the kernel gets root=/dev/pmemN (N its place among the
+ * pmem devices), rw or, with read_only, ro; read_only maps the file
+ * read-only, and the guest's writes to it are dropped. */
+struct pmem_config {
+	char id[VM_ID_MAX];
+	char *path;
+	char *socket;        /* always NULL: no one else's pmem back-end */
+	bool root_device;
+	bool read_only;
+	struct rate_limiter rate_limiter;
+};
+
 /* Firecracker's Logger: where azote's own log lines go. */
 struct logger_config {
 	bool configured;     /* set by PUT /logger or the config file */
@@ -156,6 +172,8 @@ struct vm_config {
 	unsigned nr_rngs;
 	struct balloon_config balloons[VM_MAX_BALLOONS];
 	unsigned nr_balloons;
+	struct pmem_config pmems[VM_MAX_PMEMS];
+	unsigned nr_pmems;
 	enum vm_transport transport;
 	/* machine-config beyond the CPU count and memory size: smt exposes
 	 * two threads per core in CPUID; track_dirty_pages asks for
@@ -193,6 +211,7 @@ void net_config_free(struct net_config *n);
 void vsock_config_free(struct vsock_config *v);
 void rng_config_free(struct rng_config *r);
 void balloon_config_free(struct balloon_config *b);
+void pmem_config_free(struct pmem_config *p);
 
 /* Where a vm_config keeps the devices of one kind, as data, so that code
  * that only names, counts, finds and frees them (the command line, the
@@ -207,7 +226,8 @@ struct vm_device_list {
 	void (*free)(void *dev); /* what one element owns, then zeroes it */
 };
 
-extern const struct vm_device_list vm_drives, vm_nets, vm_vsocks, vm_rngs, vm_balloons;
+extern const struct vm_device_list vm_drives, vm_nets, vm_vsocks, vm_rngs, vm_balloons,
+	vm_pmems;
 
 unsigned vm_device_count(const struct vm_config *c, const struct vm_device_list *l);
 /* Why a balloon of amount_mib does not fit a guest of mem_bytes (field
@@ -230,11 +250,19 @@ int vm_config_find(const struct vm_config *c, const struct vm_device_list *l,
 		   const char *id);
 
 /* The kernel command line to boot with: the configured one plus, when a
- * drive is the root device, Firecracker's root= argument
- * ("root=/dev/vda rw", "root=PARTUUID=<id> ro", ...). The root drive is
- * drives[0] (the first virtio-blk device, hence /dev/vda). Returns a
+ * drive or a pmem device is the root device, Firecracker's root= argument
+ * ("root=/dev/vda rw", "root=PARTUUID=<id> ro", "root=/dev/pmem1 ro",
+ * ...). The root drive is drives[0] (the first virtio-blk device, hence
+ * /dev/vda); a root pmem device is /dev/pmemN, N its index. Returns a
  * malloc'd string, or NULL when out of memory. */
 char *vm_config_boot_cmdline(const struct vm_config *c);
+
+/* Why pmem device p (its id, root_device) cannot join c, as Firecracker
+ * refuses it (a second root device: a drive's or another pmem device's;
+ * a device of p's id is replaced, so it does not count), or NULL. */
+const char *vm_pmem_root_conflict(const struct vm_config *c, const struct pmem_config *p);
+/* Whether some pmem device is the root device (a drive may not be then). */
+bool vm_config_has_pmem_root(const struct vm_config *c);
 
 /* cmdline with args added among the kernel's arguments: before a "--"
  * token (what follows it is init's), else at the end. malloc'd, or NULL

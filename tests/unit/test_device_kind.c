@@ -16,6 +16,8 @@
 #include "vmm/vhost_dev.h"
 #include "virtio/virtio.h"
 #include "virtio/virtio_balloon.h"
+#include "virtio/virtio_pmem.h"
+#include "vmm/vm.h"
 
 /* The card arguments a kind builds for dev, joined by spaces. */
 static const char *args_of(const struct device_kind *k, const void *dev)
@@ -44,6 +46,7 @@ static void test_table(void **state)
 	assert_ptr_equal(device_kinds[3], &device_kind_rng);
 	/* After the kinds there were: their devices keep their places. */
 	assert_ptr_equal(device_kinds[4], &device_kind_balloon);
+	assert_ptr_equal(device_kinds[5], &device_kind_pmem);
 	for (unsigned i = 0; i < DEVICE_NR_KINDS; i++) {
 		const struct device_kind *k = device_kinds[i];
 		assert_true(k->config_size <= VHOST_DEV_CONFIG_MAX);
@@ -160,6 +163,59 @@ static void test_rng_card_args(void **state)
 	assert_int_equal(device_kind_rng.layout(NULL, &r, 1, &f), 1);
 	assert_int_equal(device_kind_rng.layout(NULL, &r, 4, &f), 1);
 	assert_int_equal(device_kind_rng.layout(NULL, &r, 0, &f), 0);
+}
+
+/* virtio-pmem: its file for the card to flush, read-only with read_only,
+ * and its limits. */
+static void test_pmem_card_args(void **state)
+{
+	struct pmem_config p = { .id = "pmem0", .path = "/srv/rootfs.ext4" };
+	(void)state;
+
+	assert_string_equal(args_of(&device_kind_pmem, &p), "--file /srv/rootfs.ext4");
+	p.read_only = true;
+	p.root_device = true;
+	p.rate_limiter = (struct rate_limiter){ .has_ops = true, .ops = { 10, 0, 1000 } };
+	assert_string_equal(args_of(&device_kind_pmem, &p),
+			    "--file /srv/rootfs.ext4 --ro --ops-limit size=10,refill_time=1000");
+	assert_int_equal(device_kind_pmem.virtio_id, 27);
+	assert_int_equal(device_kind_pmem.config_size, 16);
+	assert_non_null(device_kind_pmem.config_fixed);
+	assert_ptr_equal(device_kind_pmem.list, &vm_pmems);
+}
+
+static uint64_t config_le64(const struct vhost_dev *vd, unsigned off)
+{
+	uint64_t v;
+
+	memcpy(&v, vd->config + off, 8);
+	return le64toh(v);
+}
+
+/* Each pmem device's configuration is its own region: the one of its
+ * place among the VM's pmem devices, whatever devices come before. */
+static void test_pmem_layout(void **state)
+{
+	static struct vm vm;
+	struct vhost_dev devs[4] = { { .kind = &device_kind_blk }, { .kind = &device_kind_pmem },
+				     { .kind = &device_kind_rng }, { .kind = &device_kind_pmem } };
+	struct pmem_config p = { .id = "p" };
+	uint64_t f = 0;
+	(void)state;
+
+	vm.devs = devs;
+	vm.pmem[0] = (struct pmem_region){ .gpa = 0x100000000ULL, .size = 2 << 20 };
+	vm.pmem[1] = (struct pmem_region){ .gpa = 0x100200000ULL, .size = 6 << 20 };
+	for (unsigned i = 0; i < 4; i++)
+		devs[i].vm = &vm;
+	assert_int_equal(device_kind_pmem.layout(&devs[1], &p, 1, &f), 1);
+	assert_int_equal(config_le64(&devs[1], VIRTIO_PMEM_CFG_START), 0x100000000ULL);
+	assert_int_equal(config_le64(&devs[1], VIRTIO_PMEM_CFG_SIZE), 2 << 20);
+	/* One ring, the requestq, whatever the card offers. */
+	assert_int_equal(device_kind_pmem.layout(&devs[3], &p, 3, &f), 1);
+	assert_int_equal(config_le64(&devs[3], VIRTIO_PMEM_CFG_START), 0x100200000ULL);
+	assert_int_equal(config_le64(&devs[3], VIRTIO_PMEM_CFG_SIZE), 6 << 20);
+	assert_int_equal(device_kind_pmem.layout(&devs[3], &p, 0, &f), 0);
 }
 
 static void test_vsock_card_args(void **state)
@@ -335,6 +391,16 @@ static void test_collect(void **state)
 	assert_int_equal(m.net[0].tx_rate_limiter_throttled.count, 9);
 
 	memset(&s, 0, sizeof(s));
+	s.pmem.flush_count = 4;
+	s.pmem.event_fails = 1;
+	s.pmem.rate_limiter_throttled = 2;
+	device_kind_pmem.collect(&s, &m, 1);
+	assert_int_equal(m.pmem[1].queue_event_count.count, 4);
+	assert_int_equal(m.pmem[1].event_fails.count, 1);
+	assert_int_equal(m.pmem[1].rate_limiter_throttled_events.count, 2);
+	assert_int_equal(m.pmem[0].queue_event_count.count, 0);
+
+	memset(&s, 0, sizeof(s));
 	s.vsock.rx_bytes = 10;
 	s.vsock.conns_added = 2;
 	s.vsock.rx_read_fails = 1;
@@ -469,6 +535,8 @@ int main(void)
 		cmocka_unit_test(test_rng_card_args),
 		cmocka_unit_test(test_balloon_card_args),
 		cmocka_unit_test(test_balloon_layout),
+		cmocka_unit_test(test_pmem_card_args),
+		cmocka_unit_test(test_pmem_layout),
 		cmocka_unit_test(test_card_argv_overflow),
 		cmocka_unit_test(test_blk_layout),
 		cmocka_unit_test(test_net_layout),
