@@ -98,7 +98,7 @@ struct api *api_new(const struct api_params *p, struct vm_config *cfg,
 		 * file is not a fresh process's (PUT /snapshot/load). */
 		api->boot_path = api->cfg.kernel_path || api->cfg.nr_drives ||
 				 api->cfg.nr_nets || api->cfg.nr_vsocks || api->cfg.nr_rngs ||
-				 api->cfg.nr_balloons || api->cfg.cpu_template;
+				 api->cfg.nr_balloons || api->cfg.nr_pmems || api->cfg.cpu_template;
 	} else {
 		vm_config_init(&api->cfg);
 	}
@@ -308,6 +308,7 @@ static const struct route {
 	{ "PUT", "network-interfaces", ID, NULL, &op_net },
 	{ "PUT", "vsock", NULL, NULL, &op_vsock },
 	{ "PUT", "entropy", NULL, NULL, &op_entropy },
+	{ "PUT", "pmem", ID, NULL, &op_pmem },
 	{ "PUT", "balloon", NULL, NULL, &op_balloon },
 	{ "PUT", "serial", NULL, NULL, &op_serial },
 	{ "PUT", "logger", NULL, NULL, &op_logger },
@@ -320,6 +321,7 @@ static const struct route {
 	{ "PATCH", "machine-config", NULL, NULL, &op_machine_config_patch },
 	{ "PATCH", "drives", ID, NULL, &op_drive_patch },
 	{ "PATCH", "network-interfaces", ID, NULL, &op_net_patch },
+	{ "PATCH", "pmem", ID, NULL, &op_pmem_patch },
 	{ "PATCH", "balloon", NULL, NULL, &op_balloon_patch },
 	{ "PATCH", "balloon", "statistics", NULL, &op_balloon_stats_patch },
 	{ "PUT", "snapshot", "create", NULL, &op_snapshot_create },
@@ -329,7 +331,7 @@ static const struct route {
 /* Firecracker resources azote does not implement: refused by name rather
  * than as unknown paths. */
 static const char *const unsupported[] = {
-	"hotplug", "pmem",
+	"hotplug",
 };
 
 /* Firecracker's free page hinting (PATCH /balloon/hinting/start and /stop,

@@ -53,7 +53,7 @@ struct body_op {
 /* operations.c */
 extern const struct body_op op_actions, op_boot_source, op_machine_config,
 	op_machine_config_patch, op_drive, op_net, op_logger, op_metrics,
-	op_vm_state, op_drive_patch, op_net_patch, op_cpu_config, op_vsock, op_entropy,
+	op_vm_state, op_drive_patch, op_net_patch, op_cpu_config, op_vsock, op_entropy, op_pmem, op_pmem_patch,
 	op_serial;
 /* op_mmds.c: PUT /mmds/config, PUT and PATCH /mmds; GET /mmds's body
  * (malloc'd) into *body, or -1 with e. */

@@ -23,12 +23,12 @@
  * present (null or an empty list counts as absent, as for Firecracker),
  * so that no device the user asked for is silently left out. */
 static const char *const unsupported[] = {
-	"memory-hotplug", "pmem",
+	"memory-hotplug",
 };
 
 /* The sections in sections[] below, plus cpu-config (a path or a
  * template, checked apart: it may be either). */
-#define NSUPPORTED 11
+#define NSUPPORTED 12
 
 static const struct jfield top_fields[] = {
 	{ "boot-source", JT_OBJECT, true, 0 },
@@ -58,6 +58,7 @@ static const struct {
 	{ "machine-config", &res_machine_config },
 	{ "boot-source", &res_boot_source },
 	{ "drives", &res_drive },
+	{ "pmem", &res_pmem },        /* after the drives, with which it shares the root */
 	{ "network-interfaces", &res_net },
 	{ "vsock", &res_vsock },
 	{ "entropy", &res_entropy },

@@ -86,6 +86,18 @@ static json_t *net_json(const struct net_config *n)
 	return o;
 }
 
+static json_t *pmem_json(const struct pmem_config *p)
+{
+	json_t *o = json_object();
+
+	set_str(o, "id", p->id);
+	set_str(o, "path_on_host", p->path);
+	json_object_set_new(o, "root_device", json_boolean(p->root_device));
+	json_object_set_new(o, "read_only", json_boolean(p->read_only));
+	set_limiter(o, "rate_limiter", &p->rate_limiter);
+	return o;
+}
+
 static json_t *logger_json(const struct logger_config *l)
 {
 	json_t *o;
@@ -138,7 +150,7 @@ json_t *export_balloon(const struct vm_config *cfg)
 json_t *export_vm_config(const struct vm_config *cfg)
 {
 	json_t *root = json_object(), *drives = json_array(),
-	       *nets = json_array(), *boot = json_null();
+	       *nets = json_array(), *pmems = json_array(), *boot = json_null();
 
 	if (cfg->kernel_path) {
 		boot = json_object();
@@ -150,6 +162,8 @@ json_t *export_vm_config(const struct vm_config *cfg)
 		json_array_append_new(drives, drive_json(&cfg->drives[i]));
 	for (unsigned i = 0; i < cfg->nr_nets; i++)
 		json_array_append_new(nets, net_json(&cfg->nets[i]));
+	for (unsigned i = 0; i < cfg->nr_pmems; i++)
+		json_array_append_new(pmems, pmem_json(&cfg->pmems[i]));
 	json_object_set_new(root, "boot-source", boot);
 	json_object_set_new(root, "drives", drives);
 	json_object_set_new(root, "machine-config", export_machine_config(cfg));
@@ -173,6 +187,7 @@ json_t *export_vm_config(const struct vm_config *cfg)
 		json_object_set_new(root, "entropy", r);
 	}
 	json_object_set_new(root, "balloon", export_balloon(cfg));
+	json_object_set_new(root, "pmem", pmems);
 	json_object_set_new(root, "metrics", json_null());
 	if (cfg->metrics_path) {
 		json_object_set_new(root, "metrics", json_object());

@@ -103,6 +103,15 @@ static const struct metric_field balloon_fields[] = {
 	FIELD(balloon_metrics, free_page_hint_fails),
 };
 
+static const struct metric_field pmem_fields[] = {
+	FIELD(pmem_metrics, activate_fails),
+	FIELD(pmem_metrics, cfg_fails),
+	FIELD(pmem_metrics, event_fails),
+	FIELD(pmem_metrics, queue_event_count),
+	FIELD(pmem_metrics, rate_limiter_throttled_events),
+	FIELD(pmem_metrics, rate_limiter_event_count),
+};
+
 static const struct metric_field api_fields[] = {
 	FIELD(api_server_metrics, requests),
 	FIELD(api_server_metrics, request_fails),
@@ -177,6 +186,9 @@ void metrics_set_devices(struct metrics *m, const struct vm_config *cfg)
 	m->nr_nets = cfg->nr_nets;
 	for (unsigned i = 0; i < cfg->nr_nets; i++)
 		memcpy(m->net_ids[i], cfg->nets[i].id, VM_ID_MAX);
+	m->nr_pmems = cfg->nr_pmems;
+	for (unsigned i = 0; i < cfg->nr_pmems; i++)
+		memcpy(m->pmem_ids[i], cfg->pmems[i].id, VM_ID_MAX);
 	pthread_mutex_unlock(&m->lock);
 }
 
@@ -256,6 +268,8 @@ static json_t *metrics_json(struct metrics *m)
 		     m->nr_blocks, block_fields, NFIELDS(block_fields));
 	devices_json(root, "net", m->net, sizeof(m->net[0]), m->net_ids,
 		     m->nr_nets, net_fields, NFIELDS(net_fields));
+	devices_json(root, "pmem", m->pmem, sizeof(m->pmem[0]), m->pmem_ids,
+		     m->nr_pmems, pmem_fields, NFIELDS(pmem_fields));
 	/* One device at most: Firecracker's single groups, always there. */
 	json_object_set_new(root, "vsock",
 			    group_json(&m->vsock, vsock_fields, NFIELDS(vsock_fields), NULL));

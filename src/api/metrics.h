@@ -93,6 +93,16 @@ struct balloon_metrics {
 	struct metric free_page_hint_count, free_page_hint_freed, free_page_hint_fails;
 };
 
+/* Firecracker's pmem groups (PmemMetrics), "pmem_<id>" and their sum
+ * "pmem": what the pmem card counts (queue_event_count: flush requests,
+ * one each where Firecracker counts ring events); activate_fails and
+ * cfg_fails (Firecracker's own activation and configuration reads) and
+ * rate_limiter_event_count (its limiter's timer) stay 0. */
+struct pmem_metrics {
+	struct metric activate_fails, cfg_fails, event_fails, queue_event_count;
+	struct metric rate_limiter_throttled_events, rate_limiter_event_count;
+};
+
 /* Firecracker's "uart" group (COM1), as far as azote counts: bytes the
  * guest sent (write_count), those the output did not take
  * (missed_write_count: a full FIFO, a closed terminal) and those PUT
@@ -123,6 +133,7 @@ struct metrics {
 	struct vsock_metrics vsock;
 	struct entropy_metrics entropy;
 	struct balloon_metrics balloon;
+	struct pmem_metrics pmem[VM_MAX_PMEMS];
 	struct uart_metrics uart;
 	struct logger_metrics logger;
 	struct api_server_metrics api_server;
@@ -138,6 +149,8 @@ struct metrics {
 	unsigned nr_blocks;
 	char net_ids[VM_MAX_NETS][VM_ID_MAX];
 	unsigned nr_nets;
+	char pmem_ids[VM_MAX_PMEMS][VM_ID_MAX];
+	unsigned nr_pmems;
 	pthread_t thread;
 	bool thread_running, stopping;
 	unsigned period_ms;

@@ -23,6 +23,8 @@ const struct body_op op_drive = { .res = &res_drive, .id_field = "drive_id",
 const struct body_op op_net = { .res = &res_net, .id_field = "iface_id",
 				.when = PRE_BOOT, .boot_path = true };
 const struct body_op op_vsock = { .res = &res_vsock, .when = PRE_BOOT, .boot_path = true };
+const struct body_op op_pmem = { .res = &res_pmem, .id_field = "id", .when = PRE_BOOT,
+				 .boot_path = true };
 const struct body_op op_entropy = { .res = &res_entropy, .when = PRE_BOOT, .boot_path = true };
 /* Not a boot path: like the logger, the console's destination is the
  * process's, and a snapshot load uses it (Firecracker's too). */
@@ -244,6 +246,31 @@ static int apply_net_patch(struct api *api, const json_t *body,
 	return 0;
 }
 
+/* New rate limits for a running pmem device's flushes. */
+static int apply_pmem_patch(struct api *api, const json_t *body, struct azerr *e)
+{
+	struct rate_limiter upd, rl;
+	bool has_rl = res_rate_limiter(body, "rate_limiter", &upd);
+	int i = vm_config_find(&api->cfg, &vm_pmems, jstr(body, "id"));
+	struct pmem_config *p;
+
+	if (i < 0)
+		return azerr_set(e, "Unable to patch the pmem device: no pmem device `%s`. "
+				 "Please verify the request arguments.", jstr(body, "id"));
+	p = &api->cfg.pmems[i];
+	if (!has_rl)
+		return 0;
+	if (!api->p.ops->update_pmem)
+		return azerr_set(e, "The requested operation is not supported: "
+				 "updating a pmem device after boot");
+	rl = p->rate_limiter;
+	merge_limiter(&rl, &upd);
+	if (api->p.ops->update_pmem(api->p.ctx, (unsigned)i, &rl, e))
+		return -1;
+	p->rate_limiter = rl;
+	return 0;
+}
+
 const struct body_op op_drive_patch = {
 	.check = res_drive_patch_check, .id_field = "drive_id",
 	.when = POST_BOOT, .apply = apply_drive_patch,
@@ -251,4 +278,8 @@ const struct body_op op_drive_patch = {
 const struct body_op op_net_patch = {
 	.check = res_net_patch_check, .id_field = "iface_id",
 	.when = POST_BOOT, .apply = apply_net_patch,
+};
+const struct body_op op_pmem_patch = {
+	.check = res_pmem_patch_check, .id_field = "id",
+	.when = POST_BOOT, .apply = apply_pmem_patch,
 };

@@ -145,6 +145,9 @@ static int drive_apply(struct vm_config *cfg, const json_t *body,
 	if (root && cfg->nr_drives && cfg->drives[0].is_root_device &&
 	    idx != 0)
 		return azerr_set(e, "A root block device already exists!");
+	if (root && vm_config_has_pmem_root(cfg))
+		return azerr_set(e, "Attempt to add block as a root device while the root "
+				 "device defined as a pmem device");
 	if (idx < 0 && cfg->nr_drives == VM_MAX_DRIVES)
 		return azerr_set(e, "Cannot add drive `%s`: azote supports at "
 				 "most %d drives", jstr(body, "drive_id"),

@@ -33,6 +33,7 @@ extern const struct resource res_net;                  /* PUT */
 extern const struct resource res_vsock;                /* PUT */
 extern const struct resource res_entropy;              /* PUT */
 extern const struct resource res_balloon;              /* PUT */
+extern const struct resource res_pmem;                 /* PUT */
 extern const struct resource res_serial;               /* PUT */
 extern const struct resource res_logger;
 extern const struct resource res_metrics;
@@ -43,6 +44,7 @@ extern const struct resource res_mmds_config;  /* PUT /mmds/config */
  * VMM (they change a running device). */
 int res_drive_patch_check(const json_t *body, struct azerr *e);
 int res_net_patch_check(const json_t *body, struct azerr *e);
+int res_pmem_patch_check(const json_t *body, struct azerr *e);
 int res_balloon_patch_check(const json_t *body, struct azerr *e);        /* PATCH /balloon */
 int res_balloon_stats_patch_check(const json_t *body, struct azerr *e);  /* .../statistics */
 
@@ -67,6 +69,10 @@ bool res_rate_limiter(const json_t *body, const char *name,
 		      struct rate_limiter *rl);
 /* Is path usable as a drive image (read_only: read access suffices)? */
 int res_check_drive_path(const char *path, bool read_only, struct azerr *e);
+
+/* Is path usable as a pmem backing file (read_only: read access
+ * suffices)? A regular file, not empty. */
+int res_check_pmem_path(const char *path, bool read_only, struct azerr *e);
 
 /* Firecracker's resource id rule: 1 to VM_ID_MAX-1 characters, ASCII
  * letters, digits and '_'. */

@@ -68,6 +68,8 @@ char *api_snapshot_config_json(const struct vm_config *cfg, struct azerr *e)
 			json_object_del(root, "entropy");
 		if (!cfg->nr_balloons)
 			json_object_del(root, "balloon");
+		if (!cfg->nr_pmems)
+			json_object_del(root, "pmem");
 		json_object_del(root, "logger");
 		json_object_del(root, "metrics");
 		json_object_set_new(root, "azote", extras(cfg));
@@ -87,6 +89,7 @@ static const struct jfield top_fields[] = {
 	{ "mmds-config", JT_OBJECT, false, 0 },
 	{ "entropy", JT_OBJECT, false, 0 },
 	{ "balloon", JT_OBJECT, false, 0 },
+	{ "pmem", JT_ARRAY, false, 0 },
 	{ "vsock", JT_OBJECT, false, 0 },
 	{ "azote", JT_OBJECT, true, 0 },
 };
@@ -131,8 +134,9 @@ static int apply_each(const json_t *v, const struct resource *res, const char *k
 /* A section a snapshot may leave out: MMDS's settings (the machine's; its
  * document is not: Firecracker keeps the version, address and interfaces
  * across a snapshot, and the data store starts empty, its
- * mmds-user-guide.md, "Snapshotting considerations"), the vsock, the
- * entropy device and the balloon (its target as last set: PATCH /balloon
+ * mmds-user-guide.md, "Snapshotting considerations"), the pmem devices
+ * (their files, not in the snapshot, hold what the guest wrote there),
+ * the vsock, the entropy device and the balloon (its target as last set: PATCH /balloon
  * changes the configuration; what the driver holds is in the device's
  * configuration, a card-config section of the machine state). */
 static int take_optional(const json_t *v, const struct resource *res, const char *key,
@@ -239,6 +243,7 @@ int api_snapshot_config_parse(const char *json, size_t len, const char *name,
 		 apply_each(json_object_get(root, "drives"), &res_drive, "drives", cfg, &why) ||
 		 apply_each(json_object_get(root, "network-interfaces"), &res_net,
 			    "network-interfaces", cfg, &why) ||
+		 take_optional(json_object_get(root, "pmem"), &res_pmem, "pmem", cfg, &why) ||
 		 take_optional(json_object_get(root, "mmds-config"), &res_mmds_config,
 			       "mmds-config", cfg, &why) ||
 		 take_optional(json_object_get(root, "entropy"), &res_entropy, "entropy", cfg,

@@ -16,9 +16,10 @@
  *   once they may run again. They are only called in the matching state.
  * - send_ctrl_alt_del queues the Ctrl+Alt+Del scancodes in the i8042 and
  *   raises its interrupt (the guest decides what to do with it).
- * - update_drive / update_net are PATCH after boot: a new backing file
+ * - update_drive / update_net / update_pmem are PATCH after boot: a new backing file
  *   (path, NULL: unchanged) and/or new rate limits (NULL: unchanged) for the
- *   device cfg->drives[index] / cfg->nets[index]. NULL op: refused with
+ *   device cfg->drives[index] / cfg->nets[index] / cfg->pmems[index] (a pmem
+ *   device takes limits only). NULL op: refused with
  *   "not supported".
  * - update_mmds is PUT or PATCH /mmds after boot: the new MMDS document
  *   (json, compact JSON) for every card of an interface cfg->nets[i].mmds,
@@ -89,6 +90,8 @@ struct vmm_ops {
 	int (*update_net)(void *ctx, unsigned index,
 			  const struct rate_limiter *rx,
 			  const struct rate_limiter *tx, struct azerr *e);
+	int (*update_pmem)(void *ctx, unsigned index, const struct rate_limiter *rl,
+			   struct azerr *e);
 	int (*update_mmds)(void *ctx, const struct vm_config *cfg, const char *json,
 			   struct azerr *e);
 	int (*update_balloon)(void *ctx, uint32_t amount_mib, struct azerr *e);

@@ -106,6 +106,18 @@ const char cli_usage[] =
 "                       free_page_reporting: the guest reports free pages,\n"
 "                       which the host takes back (docs/api.md, \"Balloon\")\n"
 "\n"
+"Persistent memory (virtio-pmem, Firecracker's pmem devices; repeat for more):\n"
+"  --pmem path=FILE[,id=ID][,ro][,root][,bw_limit=BUCKET][,ops_limit=BUCKET]\n"
+"                       FILE (regular, not empty) mapped into the guest's\n"
+"                       physical memory, shared: the guest's /dev/pmemN reads\n"
+"                       and writes the file's pages, its flushes are served\n"
+"                       by an azote-card-pmem; ro: mapped read-only (the\n"
+"                       guest's writes are dropped); root: the guest's root\n"
+"                       file system (root=/dev/pmemN); bw_limit, ops_limit:\n"
+"                       rate limits on flushes (a flush costs the file's\n"
+"                       length in bytes), BUCKET as for --drive; at most 8;\n"
+"                       IDs as for drives, default pmem0, pmem1, ...\n"
+"\n"
 "API (Firecracker-compatible; see docs/api.md):\n"
 "  --api-sock PATH      serve the HTTP API on this Unix socket\n"
 "  --config-file FILE   the VM as Firecracker's JSON configuration; cannot\n"
@@ -200,7 +212,7 @@ const char cli_usage[] =
 enum {
 	OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_BOOT_ENTRY, OPT_CPUS,
 	OPT_MEMORY, OPT_HUGE_PAGES, OPT_DRIVE, OPT_VHOST_USER_BLK, OPT_NET, OPT_VHOST_USER_NET, OPT_VSOCK, OPT_RNG,
-	OPT_BALLOON,
+	OPT_BALLOON, OPT_PMEM,
 	OPT_API_SOCK, OPT_CONFIG_FILE, OPT_NO_API, OPT_ID, OPT_CPU_TEMPLATE, OPT_LOG_LEVEL, OPT_HELP,
 	OPT_VERSION, OPT_SECCOMP, OPT_NO_SECCOMP, OPT_CARD_USER, OPT_TRANSPORT,
 	/* Firecracker's flags (firecracker --help) */
@@ -226,6 +238,7 @@ static const struct option long_opts[] = {
 	{ "vsock", required_argument, NULL, OPT_VSOCK },
 	{ "rng", optional_argument, NULL, OPT_RNG },
 	{ "balloon", required_argument, NULL, OPT_BALLOON },
+	{ "pmem", required_argument, NULL, OPT_PMEM },
 	{ "api-sock", required_argument, NULL, OPT_API_SOCK },
 	{ "config-file", required_argument, NULL, OPT_CONFIG_FILE },
 	{ "no-api", no_argument, NULL, OPT_NO_API },
@@ -452,10 +465,12 @@ static int vsock_key(void *dev, bool vhost, const char *opt, const char *key,
 }
 
 /* A --vsock needs both its CID and its socket. */
-static int vsock_done(const void *dev, const char *opt, const char *arg, struct azerr *e)
+static int vsock_done(const struct vm_config *c, const void *dev, const char *opt,
+		      const char *arg, struct azerr *e)
 {
 	const struct vsock_config *v = dev;
 
+	(void)c;
 	return v->guest_cid ? 0 : azerr_set(e, "%s '%s': cid= is required", opt, arg);
 }
 
@@ -510,6 +525,40 @@ static int balloon_key(void *dev, bool vhost, const char *opt, const char *key,
 	return bad_item(opt, key, val, e);
 }
 
+/* One key[=value] item of a --pmem list: Firecracker's fields, short. */
+static int pmem_key(void *dev, bool vhost, const char *opt, const char *key,
+		    const char *val, struct azerr *e)
+{
+	struct pmem_config *p = dev;
+	int ret;
+
+	(void)vhost;
+	if (!strcmp(key, "id") && val)
+		return set_id(p->id, opt, val, e);
+	if (!strcmp(key, "path") && val)
+		return set_string(&p->path, val, opt, e);
+	if (!strcmp(key, "ro") && !val) {
+		p->read_only = true;
+		return 0;
+	}
+	if (!strcmp(key, "root") && !val) {
+		p->root_device = true;
+		return 0;
+	}
+	if ((ret = limit_item(&p->rate_limiter, opt, key, key, val, e)) <= 0)
+		return ret;
+	return bad_item(opt, key, val, e);
+}
+
+/* A second root pmem device is refused, as by Firecracker. */
+static int pmem_done(const struct vm_config *c, const void *dev, const char *opt,
+		     const char *arg, struct azerr *e)
+{
+	const char *why = vm_pmem_root_conflict(c, dev);
+
+	return why ? azerr_set(e, "%s '%s': %s", opt, arg, why) : 0;
+}
+
 typedef int item_fn(void *dev, bool vhost, const char *opt, const char *key,
 		    const char *val, struct azerr *e);
 
@@ -521,8 +570,10 @@ struct device_opt {
 	bool vhost;                 /* served by someone else's back-end */
 	item_fn *item;
 	const char *required;       /* NULL: the list may be empty */
-	/* Checks the device once every item is in (NULL: nothing more). */
-	int (*done)(const void *dev, const char *opt, const char *arg, struct azerr *e);
+	/* Checks the device once every item is in, against the devices before
+	 * it in c (NULL: nothing more). */
+	int (*done)(const struct vm_config *c, const void *dev, const char *opt, const char *arg,
+		    struct azerr *e);
 };
 
 static const struct device_opt device_opts[] = {
@@ -536,6 +587,7 @@ static const struct device_opt device_opts[] = {
 	[OPT_RNG - OPT_DRIVE] = { "--rng", &vm_rngs, false, rng_key, NULL, NULL },
 	[OPT_BALLOON - OPT_DRIVE] = { "--balloon", &vm_balloons, false, balloon_key, "amount_mib",
 				      NULL },
+	[OPT_PMEM - OPT_DRIVE] = { "--pmem", &vm_pmems, false, pmem_key, "path", pmem_done },
 };
 
 /* Calls d->item for each key[=value] item of a comma-separated list; sets
@@ -592,7 +644,7 @@ static int parse_device(struct vm_config *c, const char *arg, const struct devic
 	if (!ret && d->required && !required)
 		ret = azerr_set(e, "%s '%s': %s= is required", d->opt, arg, d->required);
 	if (!ret && d->done)
-		ret = d->done(dev, d->opt, arg, e);
+		ret = d->done(c, dev, d->opt, arg, e);
 	if (!ret)
 		ret = settle_id(c, d, id, e);
 	if (ret) {
@@ -721,6 +773,7 @@ static int parse_one(int opt, const char *arg, struct vm_config *c,
 	case OPT_VSOCK:
 	case OPT_RNG:
 	case OPT_BALLOON:
+	case OPT_PMEM:
 		/* --rng alone: an entropy device with no limit. */
 		return parse_device(c, arg ? arg : "", &device_opts[opt - OPT_DRIVE], e);
 	case OPT_API_SOCK:
@@ -824,7 +877,7 @@ static bool is_vm_option(int opt)
 	       opt == OPT_HUGE_PAGES ||
 	       opt == OPT_CPU_TEMPLATE || opt == OPT_DRIVE || opt == OPT_VHOST_USER_BLK ||
 	       opt == OPT_NET || opt == OPT_VHOST_USER_NET || opt == OPT_VSOCK ||
-	       opt == OPT_RNG || opt == OPT_BALLOON;
+	       opt == OPT_RNG || opt == OPT_BALLOON || opt == OPT_PMEM;
 }
 
 /* Firecracker's devices are virtio-mmio unless --enable-pci (since 1.14);

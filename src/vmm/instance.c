@@ -182,6 +182,18 @@ static int inst_update_net(void *ctx, unsigned index, const struct rate_limiter 
 	return card_update_limits(d, rl, 2, e);
 }
 
+/* PATCH /pmem/ID after boot: the card's limits. */
+static int inst_update_pmem(void *ctx, unsigned index, const struct rate_limiter *rl,
+			    struct azerr *e)
+{
+	struct instance *inst = ctx;
+	struct vhost_dev *d = vm_kind_dev(&inst->vm, &device_kind_pmem, index);
+
+	if (!d)
+		return azerr_set(e, "pmem device %u: no such device", index);
+	return card_update_limits(d, &rl, 1, e);
+}
+
 /* The balloon, or NULL with e (Firecracker's words when there is none). */
 static struct vhost_dev *balloon_dev(struct instance *inst, struct azerr *e)
 {
@@ -282,6 +294,7 @@ const struct vmm_ops instance_ops = {
 	.send_ctrl_alt_del = inst_ctrl_alt_del,
 	.update_drive = inst_update_drive,
 	.update_net = inst_update_net,
+	.update_pmem = inst_update_pmem,
 	.update_mmds = inst_update_mmds,
 	.update_balloon = inst_update_balloon,
 	.update_balloon_stats = inst_update_balloon_stats,

@@ -263,7 +263,7 @@ static void test_bad_paths_and_methods(void **state)
 		{ "GET", "/", "{}", "GET request cannot have a body." },
 		{ "PUT", "/actions", NULL, "Empty PUT request." },
 		{ "PATCH", "/vm", NULL, "Empty PATCH request." },
-		{ "PUT", "/pmem", "{}", "azote does not implement /pmem." },
+		{ "PUT", "/pmem", "{}", "Invalid request method and/or path" },
 		{ "GET", "/vsock", NULL, "Invalid request method and/or path" },
 		{ "GET", "/hotplug/memory", NULL, "azote does not implement /hotplug." },
 		{ "PUT", "/snapshot/create", "{}", "missing field `snapshot_path`" },
@@ -971,6 +971,101 @@ static void test_net_patch(void **state)
 			       "\"refill_time\":1000}}"));
 }
 
+/* PUT /pmem/{id}: Firecracker's pmem devices, before boot, in order, one
+ * root device among them and the drives. */
+static void test_pmem(void **state)
+{
+	static const struct fx_bad cases[] = {
+		{ "PUT", "/pmem/p", "{\"id\": \"p\"}", "missing field `path_on_host`" },
+		{ "PUT", "/pmem/p", "{\"id\": \"q\", \"path_on_host\": \"@/pmem.img\"}",
+		  "The id from the path [p] does not match the id from the body [q]!" },
+		{ "PUT", "/pmem/p", "{\"id\": \"p\", \"path_on_host\": \"@/pmem.img\", "
+		  "\"size\": 1}", "unknown field `size`" },
+		{ "PUT", "/pmem/p", "{\"id\": \"p\", \"path_on_host\": \"@/pmem.img\", "
+		  "\"read_only\": 1}", "read_only" },
+		{ "PUT", "/pmem/p", "{\"id\": \"p\", \"path_on_host\": \"@/nope.img\"}",
+		  "The pmem backing file cannot be opened: No such file or directory: " },
+		{ "PUT", "/pmem/p", "{\"id\": \"p\", \"path_on_host\": \"@/empty.img\"}",
+		  "The pmem backing file is empty: " },
+		{ "PUT", "/pmem/p", "{\"id\": \"p\", \"path_on_host\": \"@\"}",
+		  "not a regular file" },
+		/* rootfs, fx_configure's drive, is the root device. */
+		{ "PUT", "/pmem/p", "{\"id\": \"p\", \"path_on_host\": \"@/pmem.img\", "
+		  "\"root_device\": true}", "Attempt to add pmem as a root device while the "
+		  "root device defined as a block device" },
+		{ "PATCH", "/pmem/p", "{\"id\": \"p\"}", "not supported before starting" },
+	};
+	F;
+	json_t *v, *list;
+
+	fx_configure(f);
+	FX_EXPECT_FAULTS(f, cases);
+	assert_int_equal(fx_req(f, "GET", "/vm/config", NULL), 200);
+	v = fx_json(f);
+	assert_int_equal(json_array_size(json_object_get(v, "pmem")), 0);
+	json_decref(v);
+	assert_int_equal(fx_req_at(f, "PUT", "/pmem/p0", "{\"id\": \"p0\", \"path_on_host\": "
+				   "\"@/pmem.img\"}"), 204);
+	assert_int_equal(fx_req_at(f, "PUT", "/pmem/p1", "{\"id\": \"p1\", \"path_on_host\": "
+				   "\"@/ro.img\", \"read_only\": true}"), 204);
+	/* Replaced in its place, with its limiter. */
+	assert_int_equal(fx_req_at(f, "PUT", "/pmem/p0", "{\"id\": \"p0\", \"path_on_host\": "
+				   "\"@/disk2.img\", \"rate_limiter\": {\"ops\": {\"size\": 5, "
+				   "\"refill_time\": 100}}}"), 204);
+	assert_int_equal(fx_req(f, "GET", "/vm/config", NULL), 200);
+	v = fx_json(f);
+	list = json_object_get(v, "pmem");
+	assert_int_equal(json_array_size(list), 2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(list, 0), "id")), "p0");
+	assert_non_null(strstr(json_string_value(json_object_get(json_array_get(list, 0),
+								 "path_on_host")), "/disk2.img"));
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(json_object_get(
+		json_array_get(list, 0), "rate_limiter"), "ops"), "size")), 5);
+	assert_true(json_is_true(json_object_get(json_array_get(list, 1), "read_only")));
+	assert_true(json_is_false(json_object_get(json_array_get(list, 1), "root_device")));
+	json_decref(v);
+	/* Without the root drive, one pmem device may be root, not two; then
+	 * no drive may be. */
+	assert_int_equal(fx_req_at(f, "PUT", "/drives/rootfs", "{\"drive_id\": \"rootfs\", "
+				   "\"path_on_host\": \"@/disk.img\", \"is_root_device\": false}"),
+			 204);
+	assert_int_equal(fx_req_at(f, "PUT", "/pmem/p1", "{\"id\": \"p1\", \"path_on_host\": "
+				   "\"@/ro.img\", \"root_device\": true, \"read_only\": true}"), 204);
+	assert_int_equal(fx_req_at(f, "PUT", "/pmem/p1", "{\"id\": \"p1\", \"path_on_host\": "
+				   "\"@/ro.img\", \"root_device\": true}"), 204);
+	assert_int_equal(fx_req_at(f, "PUT", "/pmem/p0", "{\"id\": \"p0\", \"path_on_host\": "
+				   "\"@/pmem.img\", \"root_device\": true}"), 400);
+	fx_assert_fault(f, "A root pmem device already exist");
+	assert_int_equal(fx_req_at(f, "PUT", "/drives/rootfs", "{\"drive_id\": \"rootfs\", "
+				   "\"path_on_host\": \"@/disk.img\", \"is_root_device\": true}"),
+			 400);
+	fx_assert_fault(f, "Attempt to add block as a root device while the root device "
+			"defined as a pmem device");
+	assert_int_equal(fx_req(f, "PUT", "/actions", "{\"action_type\": \"InstanceStart\"}"),
+			 204);
+	assert_int_equal(fx_req_at(f, "PUT", "/pmem/p2", "{\"id\": \"p2\", \"path_on_host\": "
+				   "\"@/pmem.img\"}"), 400);
+	fx_assert_fault(f, "not supported after starting the microVM");
+	/* After boot: new limits for a known device. */
+	assert_int_equal(fx_req(f, "PATCH", "/pmem/p1", "{\"id\": \"p1\", \"rate_limiter\": "
+				"{\"bandwidth\": {\"size\": 4096, \"refill_time\": 10}}}"), 204);
+	assert_int_equal(f->fake.pmem_updates, 1);
+	assert_int_equal(f->fake.update_index, 1);
+	assert_true(f->fake.update_has_rl);
+	assert_int_equal(f->fake.update_rl.bandwidth.size, 4096);
+	assert_int_equal(fx_req(f, "PATCH", "/pmem/p1", "{\"id\": \"p1\"}"), 204);
+	assert_int_equal(f->fake.pmem_updates, 1);
+	assert_int_equal(fx_req(f, "PATCH", "/pmem/zz", "{\"id\": \"zz\", \"rate_limiter\": {}}"),
+			 400);
+	fx_assert_fault(f, "Unable to patch the pmem device: no pmem device `zz`.");
+	assert_int_equal(fx_req(f, "PATCH", "/pmem/p1", "{\"id\": \"p1\", \"read_only\": true}"),
+			 400);
+	fx_assert_fault(f, "unknown field `read_only`");
+	assert_int_equal(fx_req(f, "GET", "/vm/config", NULL), 200);
+	assert_non_null(strstr(f->r.body, "\"bandwidth\":{\"size\":4096,\"one_time_burst\":0,"
+			       "\"refill_time\":10}"));
+}
+
 /* A core without runtime device updates refuses them by name. */
 static void test_patch_unsupported_by_core(void **state)
 {
@@ -1031,6 +1126,7 @@ int main(void)
 		T(test_net_patch),
 		T(test_vsock),
 		T(test_entropy),
+		T(test_pmem),
 		T(test_serial),
 		T(test_patch_unsupported_by_core),
 	};

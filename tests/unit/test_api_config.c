@@ -274,7 +274,11 @@ static void test_config_errors(void **state)
 	expect_error(f, "{\"drives\": []}", "missing field `boot-source`");
 	expect_error(f, "{" BOOT "}", "missing field `drives`");
 	expect_error(f, "{" BOOT ", \"drives\": [], \"pmem\": [{\"id\": \"p\"}]}",
-		     "`pmem` is not supported by azote");
+		     "config.json: pmem[0]: missing field `path_on_host`");
+	expect_error(f, "{" BOOT ", \"drives\": [], \"pmem\": [{\"id\": \"p\", "
+		     "\"path_on_host\": \"@/disk.img\", \"root_device\": true}, {\"id\": \"q\", "
+		     "\"path_on_host\": \"@/disk2.img\", \"root_device\": true}]}",
+		     "config.json: pmem[1]: A root pmem device already exist");
 	expect_error(f, "{" BOOT ", \"drives\": [], \"cpu-config\": 3}",
 		     "config.json: invalid type for field `cpu-config`: expected a path or a "
 		     "template object");
@@ -359,6 +363,29 @@ static void test_firecracker_vm_config(void **state)
 	vm_config_free(&cfg);
 }
 
+/* Firecracker's pmem section (its docs/pmem.md): the devices in order,
+ * the root one on the kernel command line. */
+static void test_config_pmem(void **state)
+{
+	F;
+	struct vm_config cfg;
+	struct azerr e;
+	char *cmdline;
+
+	if (load(f, &cfg, &e, "{" BOOT ", \"drives\": [], \"pmem\": [{\"id\": \"data\", "
+		 "\"path_on_host\": \"@/disk.img\"}, {\"id\": \"pmem0\", \"path_on_host\": "
+		 "\"@/ro.img\", \"root_device\": true, \"read_only\": true}]}") < 0)
+		fail_msg("%s", e.msg);
+	assert_int_equal(cfg.nr_pmems, 2);
+	assert_string_equal(cfg.pmems[0].id, "data");
+	assert_false(cfg.pmems[0].root_device);
+	assert_true(cfg.pmems[1].read_only);
+	cmdline = vm_config_boot_cmdline(&cfg);
+	assert_non_null(strstr(cmdline, "root=/dev/pmem1 ro"));
+	free(cmdline);
+	vm_config_free(&cfg);
+}
+
 static void test_config_file_access(void **state)
 {
 	F;
@@ -392,6 +419,7 @@ int main(void)
 		T(test_config_errors),
 		T(test_config_firecracker_leniency),
 		T(test_firecracker_vm_config),
+		T(test_config_pmem),
 		T(test_config_file_access),
 	};
 

@@ -63,6 +63,8 @@ static void test_metrics_lines(void **state)
 				 "\"%s\", \"is_root_device\": false, "
 				 "\"is_read_only\": true}",
 				 fx_path(f, "disk2.img")), 204);
+	assert_int_equal(fx_req_at(f, "PUT", "/pmem/pm", "{\"id\": \"pm\", \"path_on_host\": "
+				   "\"@/pmem.img\"}"), 204);
 	assert_int_equal(fx_reqf(f, "PUT", "/metrics",
 				 "{\"metrics_path\": \"%s\"}", path), 204);
 	assert_int_equal(f->sink_opens, 1);
@@ -76,6 +78,7 @@ static void test_metrics_lines(void **state)
 	metric_inc(&f->metrics.net[0].tx_packets_count);
 	metric_store(&f->metrics.entropy.entropy_bytes, 64);
 	metric_store(&f->metrics.balloon.inflate_count, 3);
+	metric_store(&f->metrics.pmem[0].queue_event_count, 2);
 	metric_store(&f->metrics.balloon.free_page_report_freed, 1 << 20);
 	/* A place that logs in a loop: its lines past the limit held back. */
 	log_set_output(-1, false, false, NULL, NULL);
@@ -115,8 +118,14 @@ static void test_metrics_lines(void **state)
 	assert_int_equal(get(v, "balloon", "inflate_count"), 3);
 	assert_int_equal(get(v, "balloon", "free_page_report_freed"), 1 << 20);
 	assert_int_equal(get(v, "balloon", "deflate_count"), 0);
+	/* Firecracker's pmem groups, per device and summed, by its six names. */
+	assert_int_equal(get(v, "pmem_pm", "queue_event_count"), 2);
+	assert_int_equal(get(v, "pmem", "queue_event_count"), 2);
+	assert_int_equal(get(v, "pmem", "rate_limiter_throttled_events"), 0);
+	assert_int_equal(json_object_size(json_object_get(v, "pmem_pm")), 6);
+	assert_int_equal(json_object_size(json_object_get(v, "pmem")), 6);
 	/* All requests so far, this one included, none failed. */
-	assert_int_equal(get(v, "api_server", "requests"), 8);
+	assert_int_equal(get(v, "api_server", "requests"), 9);
 	assert_int_equal(get(v, "api_server", "request_fails"), 0);
 	json_decref(v);
 

@@ -300,6 +300,41 @@ static void test_entropy_round_trip(void **state)
 	json_decref(v);
 }
 
+/* The pmem devices come back in order, with their options and limits as
+ * last set (a PATCH after boot too); a snapshot without one records no
+ * pmem section. */
+static void test_pmem_round_trip(void **state)
+{
+	struct api_fixture *f = *state;
+	json_t *v, *list;
+
+	fx_boot(f);
+	snapshot_paused(f);
+	assert_null(strstr(f->fake.snap_config, "pmem"));
+
+	fresh_api(f);
+	fx_configure(f);
+	assert_int_equal(fx_req_at(f, "PUT", "/pmem/a", "{\"id\": \"a\", \"path_on_host\": "
+				   "\"@/pmem.img\"}"), 204);
+	assert_int_equal(fx_req_at(f, "PUT", "/pmem/b", "{\"id\": \"b\", \"path_on_host\": "
+				   "\"@/ro.img\", \"read_only\": true}"), 204);
+	assert_int_equal(fx_req(f, "PUT", "/actions", "{\"action_type\": \"InstanceStart\"}"),
+			 204);
+	assert_int_equal(fx_req(f, "PATCH", "/pmem/a", "{\"id\": \"a\", \"rate_limiter\": "
+				"{\"ops\": {\"size\": 7, \"refill_time\": 1000}}}"), 204);
+	snapshot_paused(f);
+	assert_int_equal(load_again(f, ""), 204);
+	assert_int_equal(fx_req(f, "GET", "/vm/config", NULL), 200);
+	v = fx_json(f);
+	list = json_object_get(v, "pmem");
+	assert_int_equal(json_array_size(list), 2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(list, 0), "id")), "a");
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(json_object_get(
+		json_array_get(list, 0), "rate_limiter"), "ops"), "size")), 7);
+	assert_true(json_is_true(json_object_get(json_array_get(list, 1), "read_only")));
+	json_decref(v);
+}
+
 /* The balloon comes back with its options and its target as last set (a
  * PATCH after boot is in the configuration the snapshot records), so the
  * restored VM gets its balloon card back the same; a snapshot without one
@@ -556,6 +591,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_load_after_config, api_fixture_setup,
 						api_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_azote_extras, api_fixture_setup,
+						api_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_pmem_round_trip, api_fixture_setup,
 						api_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_entropy_round_trip, api_fixture_setup,
 						api_fixture_teardown),

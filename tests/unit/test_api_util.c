@@ -55,6 +55,8 @@ int api_fixture_setup(void **state)
 	make_file(f, "disk.img", 1 << 20);
 	make_file(f, "disk2.img", 1 << 20);
 	make_file(f, "ro.img", 1 << 20);
+	make_file(f, "pmem.img", 3 << 20);
+	make_file(f, "empty.img", 0);
 	metrics_init(&f->metrics);
 	p.ctx = &f->fake;
 	p.metrics = &f->metrics;

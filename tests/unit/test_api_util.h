@@ -23,7 +23,7 @@ int api_fixture_setup(void **state);
 int api_fixture_teardown(void **state);
 
 /* A file in the scratch directory ("kernel", "initrd", "disk.img",
- * "disk2.img", "ro.img"); the result stays valid for 8 further calls. */
+ * "disk2.img", "ro.img", "pmem.img" of 3 MiB, "empty.img"); the result stays valid for 8 further calls. */
 const char *fx_path(struct api_fixture *f, const char *name);
 
 /* Sends a request; returns the status. The response stays in f->r until

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -137,7 +138,7 @@ static void test_help_and_version(void **state)
 	/* Every option the parser takes is in the help text. */
 	const char *opts[] = { "--kernel", "--initrd", "--cmdline", "--boot-entry",
 			       "--cpus", "--memory", "--huge-pages", "--drive", "--vhost-user-blk",
-			       "--net", "--vhost-user-net", "--vsock", "--rng", "--balloon", "--api-sock", "--config-file",
+			       "--net", "--vhost-user-net", "--vsock", "--rng", "--balloon", "--pmem", "--api-sock", "--config-file",
 			       "--no-api", "--id", "--log-level", "--help", "--version",
 			       "--seccomp", "--no-seccomp", "--level", "--log-path",
 			       "--show-level", "--show-log-origin", "--module",
@@ -883,6 +884,63 @@ static void test_balloon(void **state)
 	vm_config_free(&c);
 }
 
+/* --pmem: Firecracker's Pmem fields as items, several devices in order,
+ * one root among them. */
+static void test_pmem(void **state)
+{
+	static const struct { const char *arg, *want; } bad[] = {
+		{ "ro", "--pmem 'ro': path= is required" },
+		{ "path=/a,ro=1", "--pmem: unknown or malformed item 'ro=1'" },
+		{ "path=/a,root=yes", "--pmem: unknown or malformed item 'root=yes'" },
+		{ "path=/a,size=2M", "--pmem: unknown or malformed item 'size=2M'" },
+		{ "path=/a,id=a b", "--pmem id='a b': use 1-63 letters" },
+		{ "path=/a,ops_limit=x", "--pmem ops_limit=" },
+	};
+	struct vm_config c;
+	struct cli_opts o;
+	struct azerr e;
+	char *cmdline;
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *argv[] = { "azote", "--kernel", "p", "--pmem", (char *)bad[i].arg, NULL };
+		assert_int_equal(parse(5, argv, &c, &o, &e), -1);
+		if (!strstr(e.msg, bad[i].want))
+			fail_msg("'%s': message '%s' lacks '%s'", bad[i].arg, e.msg, bad[i].want);
+		vm_config_free(&c);
+	}
+	assert_int_equal(parse(ARGC("--kernel", "p", "--pmem", "path=/a", "--pmem",
+				    "path=/b,ro,root,id=rootfs,ops_limit=10/100"),
+			       ARGV("--kernel", "p", "--pmem", "path=/a", "--pmem",
+				    "path=/b,ro,root,id=rootfs,ops_limit=10/100"), &c, &o, &e), 0);
+	assert_int_equal(c.nr_pmems, 2);
+	assert_string_equal(c.pmems[0].id, "pmem0");
+	assert_string_equal(c.pmems[0].path, "/a");
+	assert_false(c.pmems[0].read_only || c.pmems[0].root_device);
+	assert_string_equal(c.pmems[1].id, "rootfs");
+	assert_true(c.pmems[1].read_only && c.pmems[1].root_device);
+	assert_true(c.pmems[1].rate_limiter.has_ops);
+	assert_int_equal(c.pmems[1].rate_limiter.ops.size, 10);
+	assert_true(o.vm_options);
+	cmdline = vm_config_boot_cmdline(&c);
+	assert_string_equal(cmdline, "root=/dev/pmem1 ro");
+	free(cmdline);
+	vm_config_free(&c);
+	/* One root, as Firecracker. */
+	assert_int_equal(parse(ARGC("--kernel", "p", "--pmem", "path=/a,root", "--pmem",
+				    "path=/b,root"),
+			       ARGV("--kernel", "p", "--pmem", "path=/a,root", "--pmem",
+				    "path=/b,root"), &c, &o, &e), -1);
+	assert_string_equal(e.msg, "--pmem 'path=/b,root': A root pmem device already exist");
+	vm_config_free(&c);
+	assert_int_equal(parse(ARGC("--kernel", "p", "--pmem", "path=/a,id=x", "--pmem",
+				    "path=/b,id=x"),
+			       ARGV("--kernel", "p", "--pmem", "path=/a,id=x", "--pmem",
+				    "path=/b,id=x"), &c, &o, &e), -1);
+	assert_string_equal(e.msg, "--pmem: id 'x' is used twice");
+	vm_config_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -896,6 +954,7 @@ int main(void)
 		cmocka_unit_test(test_repeated_option_replaces),
 		cmocka_unit_test(test_drives),
 		cmocka_unit_test(test_drive_errors),
+		cmocka_unit_test(test_pmem),
 		cmocka_unit_test(test_api_modes),
 		cmocka_unit_test(test_snapshot_options),
 		cmocka_unit_test(test_transport),

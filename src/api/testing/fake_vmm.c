@@ -93,6 +93,16 @@ static int fake_update_net(void *ctx, unsigned index,
 	return fake_op(f, "update-net", &f->net_updates, e);
 }
 
+static int fake_update_pmem(void *ctx, unsigned index, const struct rate_limiter *rl,
+			    struct azerr *e)
+{
+	struct fake_vmm *f = ctx;
+
+	f->update_index = index;
+	keep_limiter(rl, &f->update_rl, &f->update_has_rl);
+	return fake_op(f, "update-pmem", &f->pmem_updates, e);
+}
+
 static int fake_update_mmds(void *ctx, const struct vm_config *cfg, const char *json,
 			    struct azerr *e)
 {
@@ -165,6 +175,7 @@ const struct vmm_ops fake_vmm_ops = {
 	.send_ctrl_alt_del = fake_ctrl_alt_del,
 	.update_drive = fake_update_drive,
 	.update_net = fake_update_net,
+	.update_pmem = fake_update_pmem,
 	.update_mmds = fake_update_mmds,
 	.update_balloon = fake_update_balloon,
 	.update_balloon_stats = fake_update_balloon_stats,

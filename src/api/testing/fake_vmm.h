@@ -9,7 +9,7 @@
 
 struct fake_vmm {
 	unsigned starts, pauses, resumes, ctrl_alt_dels;
-	unsigned drive_updates, net_updates, mmds_updates;
+	unsigned drive_updates, net_updates, pmem_updates, mmds_updates;
 	/* When set, the next op fails with this message (then it is
 	 * cleared). */
 	const char *fail_next;
