@@ -273,6 +273,18 @@ static void test_round_trip(void **state)
 	assert_int_equal(api_get_state(f->api), API_RUNNING);
 }
 
+/* A snapshot of a VM without the device records no section key at all
+ * (what older snapshots hold); then a fresh API, configured as
+ * fx_configure does, for the VM with the device. */
+static void without_section(struct api_fixture *f, const char *key)
+{
+	fx_boot(f);
+	snapshot_paused(f);
+	assert_null(strstr(f->fake.snap_config, key));
+	fresh_api(f);
+	fx_configure(f);
+}
+
 /* The entropy device and its limits come back with the snapshot; a
  * snapshot without one records no entropy section at all (what older
  * azotes wrote and read). */
@@ -281,12 +293,7 @@ static void test_entropy_round_trip(void **state)
 	struct api_fixture *f = *state;
 	json_t *v;
 
-	fx_boot(f);
-	snapshot_paused(f);
-	assert_null(strstr(f->fake.snap_config, "entropy"));
-
-	fresh_api(f);
-	fx_configure(f);
+	without_section(f, "entropy");
 	assert_int_equal(fx_req(f, "PUT", "/entropy", "{\"rate_limiter\": {\"ops\": "
 				"{\"size\": 10, \"refill_time\": 1000}}}"), 204);
 	assert_int_equal(fx_req(f, "PUT", "/actions", "{\"action_type\": \"InstanceStart\"}"),
@@ -308,12 +315,7 @@ static void test_pmem_round_trip(void **state)
 	struct api_fixture *f = *state;
 	json_t *v, *list;
 
-	fx_boot(f);
-	snapshot_paused(f);
-	assert_null(strstr(f->fake.snap_config, "pmem"));
-
-	fresh_api(f);
-	fx_configure(f);
+	without_section(f, "pmem");
 	assert_int_equal(fx_req_at(f, "PUT", "/pmem/a", "{\"id\": \"a\", \"path_on_host\": "
 				   "\"@/pmem.img\"}"), 204);
 	assert_int_equal(fx_req_at(f, "PUT", "/pmem/b", "{\"id\": \"b\", \"path_on_host\": "
@@ -345,12 +347,7 @@ static void test_balloon_round_trip(void **state)
 	struct api_fixture *f = *state;
 	json_t *v, *b;
 
-	fx_boot(f);
-	snapshot_paused(f);
-	assert_null(strstr(f->fake.snap_config, "balloon"));
-
-	fresh_api(f);
-	fx_configure(f);
+	without_section(f, "balloon");
 	assert_int_equal(fx_req(f, "PUT", "/balloon", "{\"amount_mib\": 64, \"deflate_on_oom\": "
 				"true, \"stats_polling_interval_s\": 3, "
 				"\"free_page_reporting\": true}"), 204);
