@@ -53,8 +53,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (virtq_start(&q, &g, NUM, 0x100, 0x300, USED_GPA, false, 0, features, NULL))
 		abort();
 	uint16_t first = q.used_idx;  /* as the image had it */
-	enum rng_serve_result r = rng_serve(&srv, &q, &wait);
-	if (r == RNG_THROTTLED && !wait)
+	enum limited_pass r = rng_serve(&srv, &q, &wait);
+	if (r == LIMITED_THROTTLED && !wait)
 		abort();
 	const struct virtq_used *u = (const void *)(mem + USED_GPA);
 	uint16_t done = (uint16_t)(q.used_idx - first);

@@ -26,8 +26,11 @@ $(CARDLIB): $(CARDLIB_SRCS:%.c=$(OBJ)/%.o)
 CARD_MAIN_SRCS := src/cards/card_main.c src/cards/card.c src/cards/card_opts.c src/cards/page_relay.c \
                   src/cards/stats.c src/cards/vhost/server.c $(JAIL_SRCS)
 # The one poll()ing worker thread, with its command slot, of the cards
-# whose work is synchronous (entropy, balloon).
+# whose work is synchronous (entropy, balloon, pmem).
 POLL_WORKER_SRCS := src/cards/poll_worker.c
+# The device of a card with one ring under one limiter, on that worker
+# (entropy, pmem).
+LIMITED_RING_SRCS := src/cards/limited_ring.c $(POLL_WORKER_SRCS)
 
 BLK_SRCS := src/cards/blk/main.c src/cards/blk/opts.c src/cards/blk/device.c src/cards/blk/queue.c \
             src/cards/blk/req.c src/cards/blk/image.c $(CARD_MAIN_SRCS)

@@ -1,9 +1,9 @@
 # The entropy card: virtio-rng filled from getrandom(2) (src/cards/rng),
 # its unit tests, fuzz target and host-only test driver. Uses CARDLIB,
-# CARD_MAIN_SRCS and POLL_WORKER_SRCS from mk/40-cards.mk.
+# CARD_MAIN_SRCS and LIMITED_RING_SRCS from mk/40-cards.mk.
 
-RNG_SRCS := src/cards/rng/main.c src/cards/rng/opts.c src/cards/rng/device.c \
-            src/cards/rng/request.c $(POLL_WORKER_SRCS) $(CARD_MAIN_SRCS)
+RNG_SRCS := src/cards/rng/main.c src/cards/rng/opts.c \
+            src/cards/rng/request.c $(LIMITED_RING_SRCS) $(CARD_MAIN_SRCS)
 
 PROGRAMS += $(BUILD)/azote-card-rng
 $(BUILD)/azote-card-rng: $(RNG_SRCS:%.c=$(OBJ)/%.o) $(CARDLIB) $(COMMON_LIB)
@@ -17,6 +17,7 @@ $(eval $(call fuzzer,fuzz_rng,fuzz/fuzz_rng.c src/cards/rng/request.c $(VIRTIO_S
 PROGRAMS += $(BUILD)/tests/vurng-drv
 $(BUILD)/tests/vurng-drv: $(OBJ)/tests/host/vurng_drv.o $(OBJ)/tests/host/drv_ring.o \
                           $(OBJ)/tests/host/drv_card.o $(OBJ)/tests/host/drv_report.o \
+                          $(OBJ)/tests/host/drv_one_ring.o \
                           $(DRIVER_FE_OBJS) $(CARDLIB) \
                           $(COMMON_LIB)
 	@mkdir -p $(dir $@)

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "drv_card.h"
+#include "drv_one_ring.h"
 #include "drv_report.h"
 #include "drv_ring.h"
 #include "iface/card.h"
@@ -275,34 +276,7 @@ static void test_stats(struct drv *d)
 
 static void setup(struct drv *d)
 {
-	struct azerr e;
-	unsigned nq = 0;
-
-	if (vu_fe_negotiate(&d->fe, VU_FE_PROTOCOL_FEATURES |
-			    1ULL << VHOST_USER_PROTOCOL_F_LOG_SHMFD, &e) ||
-	    vu_fe_get_queue_num(&d->fe, &nq, &e))
-		drv_die(2, "%s", e.msg);
-	if (nq != 1)
-		drv_die(1, "the card offers %u rings, not 1", nq);
-	uint64_t want = VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX) |
-			VIRTIO_BIT(VIRTIO_RING_F_INDIRECT_DESC);
-	if ((d->fe.features & want) != want)
-		drv_die(1, "the card offers features 0x%llx, without VERSION_1, EVENT_IDX or "
-		    "INDIRECT_DESC", (unsigned long long)d->fe.features);
-	if (!d->fe.can_log ||
-	    !(d->fe.protocol_features & (1ULL << VHOST_USER_PROTOCOL_F_LOG_SHMFD)))
-		drv_die(1, "the card does not offer dirty logging (LOG_ALL, LOG_SHMFD): snapshots");
-	if (vu_fe_set_features(&d->fe, want, &e))
-		drv_die(2, "%s", e.msg);
-	if (drv_mem_init(&d->mem))
-		drv_die(2, "guest memory: %s", strerror(errno));
-	if (drv_set_mem_table(&d->fe, &d->mem, &e))
-		drv_die(2, "%s", e.msg);
-	if (drv_vq_init(&d->q, &d->mem, QSIZE, true))
-		drv_die(2, "ring: %s", strerror(errno));
-	struct vu_fe_vring v = drv_fe_vring(&d->q);
-	if (vu_fe_vring_start(&d->fe, 0, &v, &e))
-		drv_die(2, "%s", e.msg);
+	drv_one_ring_setup(&d->fe, &d->mem, &d->q, QSIZE);
 	d->buf = drv_alloc(&d->mem, (uint64_t)QSIZE * BUF_LEN, 4096, true);
 }
 

@@ -67,7 +67,7 @@ static bool untouched(const uint8_t *p, size_t len)
 	return true;
 }
 
-static enum rng_serve_result serve(struct env *v)
+static enum limited_pass serve(struct env *v)
 {
 	uint64_t wait = 0;
 
@@ -80,7 +80,7 @@ static void test_fill(void **state)
 	(void)state;
 
 	int h = net_fx_post_rx(&v->fx, v->fx.buf, 100);
-	assert_int_equal(serve(v), RNG_IDLE);
+	assert_int_equal(serve(v), LIMITED_IDLE);
 	assert_int_equal(net_fx_used(&v->fx, h), 100);
 	/* 100 random bytes are never all the sentinel (2^-800). */
 	assert_false(untouched(at(v, v->fx.buf), 100));
@@ -107,7 +107,7 @@ static void test_multi_descriptor(void **state)
 	};
 	int h = drv_vq_add(&v->fx.dq, b, 3, 0);
 	assert_true(h >= 0);
-	assert_int_equal(serve(v), RNG_IDLE);
+	assert_int_equal(serve(v), LIMITED_IDLE);
 	assert_int_equal(net_fx_used(&v->fx, h), 117);
 	assert_false(untouched(at(v, straddle), 50));
 	assert_false(untouched(at(v, straddle + 50), 50));
@@ -127,7 +127,7 @@ static void test_indirect(void **state)
 
 	struct drv_buf b[2] = { { v->fx.buf, 300, true }, { v->fx.buf + 1000, 200, true } };
 	int h = drv_vq_add(&v->fx.dq, b, 2, table);
-	assert_int_equal(serve(v), RNG_IDLE);
+	assert_int_equal(serve(v), LIMITED_IDLE);
 	assert_int_equal(net_fx_used(&v->fx, h), 500);
 	assert_true(untouched(at(v, v->fx.buf + 300), 700));
 	assert_true(untouched(at(v, v->fx.buf + 1200), 100));
@@ -140,7 +140,7 @@ static void test_cap(void **state)
 	(void)state;
 
 	int h = net_fx_post_rx(&v->fx, v->fx.buf, 100000);
-	assert_int_equal(serve(v), RNG_IDLE);
+	assert_int_equal(serve(v), LIMITED_IDLE);
 	assert_int_equal(net_fx_used(&v->fx, h), CARD_RNG_MAX_REQUEST);
 	assert_false(untouched(at(v, v->fx.buf + CARD_RNG_MAX_REQUEST - 64), 64));
 	assert_true(untouched(at(v, v->fx.buf + CARD_RNG_MAX_REQUEST),
@@ -157,7 +157,7 @@ static void test_readable_refused(void **state)
 	struct drv_buf b[2] = { { v->fx.buf, 16, false }, { v->fx.buf + 16, 64, true } };
 	int h = drv_vq_add(&v->fx.dq, b, 2, 0);
 	int h2 = net_fx_post_rx(&v->fx, v->fx.buf + 4096, 32);
-	assert_int_equal(serve(v), RNG_IDLE);
+	assert_int_equal(serve(v), LIMITED_IDLE);
 	assert_int_equal(net_fx_used(&v->fx, h), 0);
 	assert_true(untouched(at(v, v->fx.buf), 80));
 	/* The next request is served. */
@@ -177,7 +177,7 @@ static void test_bad_chain(void **state)
 
 	int h = net_fx_post_rx(&v->fx, 0x80000000ULL, 64);
 	int h2 = net_fx_post_rx(&v->fx, v->fx.buf, 8);
-	assert_int_equal(serve(v), RNG_IDLE);
+	assert_int_equal(serve(v), LIMITED_IDLE);
 	assert_int_equal(net_fx_used(&v->fx, h), 0);
 	assert_int_equal(net_fx_used(&v->fx, h2), 8);
 	assert_int_equal(v->st.event_count, 2);
@@ -192,7 +192,7 @@ static void test_empty(void **state)
 	(void)state;
 
 	int h = net_fx_post_rx(&v->fx, v->fx.buf, 0);
-	assert_int_equal(serve(v), RNG_IDLE);
+	assert_int_equal(serve(v), LIMITED_IDLE);
 	assert_int_equal(net_fx_used(&v->fx, h), 0);
 	assert_int_equal(v->st.event_count, 1);
 	assert_int_equal(v->st.event_fails, 0);
@@ -206,7 +206,7 @@ static void test_source_fails(void **state)
 
 	v->srv.source = failing_source;
 	int h = net_fx_post_rx(&v->fx, v->fx.buf, 64);
-	assert_int_equal(serve(v), RNG_IDLE);
+	assert_int_equal(serve(v), LIMITED_IDLE);
 	assert_int_equal(net_fx_used(&v->fx, h), 0);
 	assert_true(untouched(at(v, v->fx.buf), 64));
 	assert_int_equal(v->st.host_rng_fails, 1);
@@ -227,7 +227,7 @@ static void test_throttled(void **state)
 
 	int h1 = net_fx_post_rx(&v->fx, v->fx.buf, 16);
 	int h2 = net_fx_post_rx(&v->fx, v->fx.buf + 16, 16);
-	assert_int_equal(rng_serve(&v->srv, &v->fx.q, &wait), RNG_THROTTLED);
+	assert_int_equal(rng_serve(&v->srv, &v->fx.q, &wait), LIMITED_THROTTLED);
 	assert_int_equal(net_fx_used(&v->fx, h1), 16);
 	net_fx_no_more_used(&v->fx);
 	assert_true(wait > 0 && wait <= 50000000u);
@@ -237,7 +237,7 @@ static void test_throttled(void **state)
 	assert_true(untouched(at(v, v->fx.buf + 16), 16));
 	struct timespec ts = { 0, (long)wait };
 	nanosleep(&ts, NULL);
-	assert_int_equal(rng_serve(&v->srv, &v->fx.q, &wait), RNG_IDLE);
+	assert_int_equal(rng_serve(&v->srv, &v->fx.q, &wait), LIMITED_IDLE);
 	assert_int_equal(net_fx_used(&v->fx, h2), 16);
 	assert_int_equal(v->st.event_count, 2);
 	assert_int_equal(v->st.rate_limiter_throttled, 1);
@@ -253,9 +253,9 @@ static void test_budget(void **state)
 	v->srv.budget = 2;
 	for (int i = 0; i < 3; i++)
 		net_fx_post_rx(&v->fx, v->fx.buf + 64u * (unsigned)i, 8);
-	assert_int_equal(serve(v), RNG_MORE);
+	assert_int_equal(serve(v), LIMITED_MORE);
 	assert_int_equal(v->st.event_count, 2);
-	assert_int_equal(serve(v), RNG_IDLE);
+	assert_int_equal(serve(v), LIMITED_IDLE);
 	assert_int_equal(v->st.event_count, 3);
 	env_free(v);
 }

@@ -7,17 +7,27 @@
  *
  * It serves no resource: the random bytes come from getrandom(2), which
  * needs no file, so confinement leaves it nothing to reach. The start-up
- * is every card's (card_main.c); the device is device.h's. */
+ * is every card's (card_main.c); the device, a ring served by one worker
+ * under the card's limiter, cards/limited_ring.h's; the requests,
+ * request.h's. */
 #include <stdio.h>
 #include <sys/syscall.h>
 
 #include "cards/card_main.h"
-#include "cards/rng/device.h"
+#include "cards/limited_ring.h"
 #include "cards/rng/opts.h"
+#include "cards/rng/request.h"
+
+/* Requests served before the worker looks at its command eventfd again:
+ * a guest keeping the ring full delays a stop by at most this many
+ * 64 KiB draws. */
+#define RNG_BUDGET 64
 
 struct rng_card {
 	struct rng_opts o;
-	struct rng_device dev;
+	struct limited_ring ring;   /* the device: its ring, worker and limiter */
+	struct rng_server srv;      /* what the worker serves the ring with */
+	struct card_rng_stats own_stats;  /* where counts go without a page */
 };
 
 static enum card_opts_action parse(int argc, char **argv, void *card,
@@ -29,13 +39,22 @@ static enum card_opts_action parse(int argc, char **argv, void *card,
 	return rng_opts_parse(argc, argv, &c->o, e);
 }
 
+static enum limited_pass pass(void *srv, struct virtq *q, uint64_t *wait_ns)
+{
+	return rng_serve(srv, q, wait_ns);
+}
+
+/* The device: virtio-rng (virtio 1.2 §5.4), one ring, no config space. */
 static struct vu_device *create(void *card, struct card_stats *stats, struct azerr *e)
 {
 	struct rng_card *c = card;
 
-	if (rng_device_init(&c->dev, &c->o.limit, stats ? &stats->rng : NULL, e))
+	c->srv = (struct rng_server){ .limit = &c->ring.limit, .source = rng_getrandom,
+				      .stats = stats ? &stats->rng : &c->own_stats,
+				      .budget = RNG_BUDGET };
+	if (limited_ring_init(&c->ring, "rng", &c->o.limit, pass, &c->srv, 0, e))
 		return NULL;
-	return &c->dev.vu;
+	return &c->ring.vu;
 }
 
 static void describe(void *card, char *buf, size_t size)
@@ -43,7 +62,7 @@ static void describe(void *card, char *buf, size_t size)
 	const struct rng_card *c = card;
 
 	snprintf(buf, size, "entropy from getrandom(2)%s",
-		 c->dev.limit.on ? ", rate limited" : "");
+		 c->ring.limit.on ? ", rate limited" : "");
 }
 
 /* Beyond the base list: the random bytes, and the limiter's timer (its
@@ -67,7 +86,7 @@ static const struct card_kind rng_kind = {
 	.filter = &filter,
 	.create = create,         /* nothing to open: no open, no destroy */
 	.describe = describe,
-	.limiters = { &card.dev.limit },
+	.limiters = { &card.ring.limit },
 	.nr_limiters = 1,
 };
 

@@ -59,22 +59,18 @@ static bool admit(struct rng_server *s, const struct virtq_chain *c, uint64_t *w
 	return card_limiter_take(s->limit, c->in_len, rl_now(), wait_ns);
 }
 
-enum rng_serve_result rng_serve(struct rng_server *s, struct virtq *q, uint64_t *wait_ns)
+enum limited_pass rng_serve(struct rng_server *s, struct virtq *q, uint64_t *wait_ns)
 {
 	struct virtq_chain c = { .iov = s->iov, .cap = RNG_MAX_IOV };
-	enum rng_serve_result r = RNG_MORE;
+	enum limited_pass r = LIMITED_MORE;
 
 	for (unsigned n = 0; n < s->budget; n++) {
-		uint64_t bad = q->bad_chains;
-		int got = virtq_pop(q, &c);
+		int got = limited_pop(q, &c, &s->stats->event_count, &s->stats->event_fails);
 
-		/* Chains virtq_pop refused were taken and completed with 0. */
-		card_stat_add(&s->stats->event_count, q->bad_chains - bad);
-		card_stat_add(&s->stats->event_fails, q->bad_chains - bad);
+		if (got < 0)
+			continue;
 		if (!got) {
-			if (virtq_rearm(q))
-				continue;
-			r = RNG_IDLE;
+			r = LIMITED_IDLE;
 			break;
 		}
 		if (!admit(s, &c, wait_ns)) {
@@ -82,7 +78,7 @@ enum rng_serve_result rng_serve(struct rng_server *s, struct virtq *q, uint64_t 
 			 * before it are completed and stay so). */
 			virtq_unpop(q, 1);
 			card_stat_add(&s->stats->rate_limiter_throttled, 1);
-			r = RNG_THROTTLED;
+			r = LIMITED_THROTTLED;
 			break;
 		}
 		card_stat_add(&s->stats->event_count, 1);

@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
-#include "cards/limiter.h"
+#include "cards/limited_ring.h"
 #include "cards/virtio/virtqueue.h"
 #include "iface/card.h"
 #include "iface/card_stats.h"
@@ -44,16 +44,10 @@ struct rng_server {
 	uint8_t scratch[CARD_RNG_MAX_REQUEST];
 };
 
-enum rng_serve_result {
-	RNG_IDLE,       /* the ring is empty and kicks are re-armed */
-	RNG_MORE,       /* the budget ran out with requests left */
-	RNG_THROTTLED,  /* the limiter refused the next request: *wait_ns */
-};
-
 /* Serves q's available requests: every request taken is completed (with
  * the bytes written, or 0), and one the limiter refuses is left on the
- * ring (un-popped) and counted as throttled. The driver is notified once,
- * if it asked to be, for what was completed. */
-enum rng_serve_result rng_serve(struct rng_server *s, struct virtq *q, uint64_t *wait_ns);
+ * ring (un-popped) and counted as throttled (LIMITED_THROTTLED). The
+ * driver is notified once, if it asked to be, for what was completed. */
+enum limited_pass rng_serve(struct rng_server *s, struct virtq *q, uint64_t *wait_ns);
 
 #endif

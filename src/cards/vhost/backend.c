@@ -357,7 +357,8 @@ static int get_config(struct vu_backend *b, const struct vu_msg *m, struct azerr
 	if (config_range(b, &c, e))
 		return refuse_config(b, m, e);
 	memset(c.data, 0, c.size);
-	b->dev->ops->get_config(b->dev->dev, c.offset, c.data, c.size);
+	if (b->dev->ops->get_config)
+		b->dev->ops->get_config(b->dev->dev, c.offset, c.data, c.size);
 	return send_reply(b, m, &c, VHOST_USER_CONFIG_HDR + c.size, e);
 }
 

@@ -26,7 +26,9 @@
 
 struct vu_device_ops {
 	/* Fills buf with len bytes of device config space from offset off
-	 * (range already checked against config_size). */
+	 * (range already checked against config_size; buf zeroed). NULL: the
+	 * card's config space is all zero (azote keeps the real one, or there
+	 * is none). */
 	void (*get_config)(void *dev, uint32_t off, void *buf, uint32_t len);
 	/* Writes len bytes at off; -1 (with e) refuses the write. NULL: the
 	 * config space is read-only. */
