@@ -2,6 +2,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "common/size.h"
 
@@ -73,8 +74,13 @@ enum card_opts_action card_opts_parse(int argc, char **argv, const struct option
 		if (c == 'h')
 			return CARD_OPTS_HELP;
 		if (c == '?') {
-			azerr_set(e, optopt ? "option '%s' needs a value" : "unknown option '%s'",
-				  argv[optind - 1]);
+			/* getopt_long sets optopt for a value missing and for
+			 * one given to a flag ("--ro=yes"), which only the '='
+			 * tells apart. */
+			const char *opt = argv[optind - 1];
+			azerr_set(e, !optopt ? "unknown option '%s'" :
+				  strchr(opt, '=') ? "option '%s' takes no value" :
+				  "option '%s' needs a value", opt);
 			return CARD_OPTS_ERROR;
 		}
 		r = take_common(c, optarg, common, e);

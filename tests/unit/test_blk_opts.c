@@ -92,6 +92,7 @@ static void test_refused(void **state)
 		{ { "--ops-limit", "size=1,refill_time=1,burst=2" }, "unknown key 'burst'" },
 		{ { "--bogus" }, "unknown option '--bogus'" },
 		{ { "--queues" }, "option '--queues' needs a value" },
+		{ { "--ro=yes" }, "option '--ro=yes' takes no value" },
 		{ { "extra" }, "unexpected argument 'extra'" },
 	};
 	struct blk_opts o;
