@@ -20,6 +20,13 @@ $(CARDLIB): $(CARDLIB_SRCS:%.c=$(OBJ)/%.o)
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
 
+# What the host-only driver of a card of one ring links beside its own
+# object (vurng-drv, vupmem-drv): guest memory and the ring, the card
+# started as azote does and set up (drv_one_ring.c), the checks' report.
+ONE_RING_DRV_OBJS := $(OBJ)/tests/host/drv_ring.o $(OBJ)/tests/host/drv_card.o \
+                     $(OBJ)/tests/host/drv_report.o $(OBJ)/tests/host/drv_one_ring.o \
+                     $(DRIVER_FE_OBJS) $(CARDLIB) $(COMMON_LIB)
+
 # What every card program links beside its own folder: the start-up
 # skeleton its main.c fills in (card_main.c), the common options, the
 # stats page, the socket side and the sandbox.

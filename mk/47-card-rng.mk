@@ -15,10 +15,6 @@ $(eval $(call unit_test,test_rng_device,tests/unit/test_rng_device.c src/cards/r
 $(eval $(call fuzzer,fuzz_rng,fuzz/fuzz_rng.c src/cards/rng/request.c $(VIRTIO_SRCS) $(RATELIMIT_SRCS)))
 # The host-only vhost-user-rng test driver (front-end library user).
 PROGRAMS += $(BUILD)/tests/vurng-drv
-$(BUILD)/tests/vurng-drv: $(OBJ)/tests/host/vurng_drv.o $(OBJ)/tests/host/drv_ring.o \
-                          $(OBJ)/tests/host/drv_card.o $(OBJ)/tests/host/drv_report.o \
-                          $(OBJ)/tests/host/drv_one_ring.o \
-                          $(DRIVER_FE_OBJS) $(CARDLIB) \
-                          $(COMMON_LIB)
+$(BUILD)/tests/vurng-drv: $(OBJ)/tests/host/vurng_drv.o $(ONE_RING_DRV_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ -lpthread
