@@ -7,6 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "card_opts_refusals.h"
 #include "cards/rng/opts.h"
 
 #define ARGV(...) ((char *[]){ "azote-card-rng", __VA_ARGS__, NULL })
@@ -73,16 +74,8 @@ static void test_refused(void **state)
 		{ { "--bw-limit", "nokey" },
 		  "--bw-limit 'nokey': 'nokey' is not KEY=VALUE "
 		  "(size=N,refill_time=MS[,one_time_burst=N])" },
-		{ { "--stats-fd", "2" }, "--stats-fd '2': must be a number from 3 to 65535" },
-		{ { "--seccomp", "maybe" }, "--seccomp 'maybe': must be kill, log or off" },
-		{ { "--user", "0" }, "--user '0': must be UID or UID:GID, numbers from 1 to "
-					"4294967294 (root is refused)" },
-		{ { "--log-level", "loud" },
-		  "--log-level 'loud': must be error, warning, info or debug" },
-		{ { "--bogus" }, "unknown option '--bogus'" },
 		{ { "--bw-limit" }, "option '--bw-limit' needs a value" },
-		{ { "extra" }, "unexpected argument 'extra'" },
-		{ { "--socket", "s" }, "give exactly one of --socket PATH and --fd N" },
+		CARD_OPTS_REFUSALS,
 	};
 	struct rng_opts o;
 	struct azerr e;
