@@ -86,23 +86,6 @@ static void *aligned(size_t size)
 	return posix_memalign(&p, 4096, size) ? NULL : p;
 }
 
-/* xorshift64*: cheap, and any seed gives a pattern a stale image lacks. */
-static void fill(uint8_t *buf, size_t len, uint64_t *state)
-{
-	uint64_t x, v;
-	size_t i;
-
-	for (i = 0; i < len; i += 8) {
-		x = *state;
-		x ^= x >> 12;
-		x ^= x << 25;
-		x ^= x >> 27;
-		*state = x;
-		v = x * 0x2545f4914f6cdd1dull;
-		memcpy(buf + i, &v, 8);
-	}
-}
-
 static bool io_all(int fd, uint8_t *buf, size_t len, off_t off, bool wr)
 {
 	ssize_t n = wr ? pwrite(fd, buf, len, off) : pread(fd, buf, len, off);
@@ -138,7 +121,7 @@ bool check_blk(void)
 	}
 	state = seed | 1;
 	for (done = 0; done < total; done += CHUNK) {
-		fill(wbuf, CHUNK, &state);
+		pattern_fill(wbuf, CHUNK, &state);
 		crc = crc32_update(crc, wbuf, CHUNK);
 		if (!io_all(fd, wbuf, CHUNK, (off_t)(BLK_OFFSET + done), true)) {
 			line_fail(&l, "error=write offset=%zu errno=%d", BLK_OFFSET + done, errno);
@@ -151,7 +134,7 @@ bool check_blk(void)
 	}
 	state = seed | 1;
 	for (done = 0; done < total; done += CHUNK) {
-		fill(wbuf, CHUNK, &state);
+		pattern_fill(wbuf, CHUNK, &state);
 		if (!io_all(fd, rbuf, CHUNK, (off_t)(BLK_OFFSET + done), false)) {
 			line_fail(&l, "error=read offset=%zu errno=%d", BLK_OFFSET + done, errno);
 			goto out;

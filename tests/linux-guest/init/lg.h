@@ -57,6 +57,11 @@ void line_word(char *out, size_t size, const char *text);
 /* CRC-32 as zlib computes it, so the host can check with zlib.crc32(). */
 uint32_t crc32_update(uint32_t crc, const void *data, size_t len);
 
+/* len bytes of a pseudo-random pattern into buf, from *state (seed it
+ * non-zero), which it advances: the same seed gives the same bytes, so a
+ * check can write them and compare them read back. */
+void pattern_fill(uint8_t *buf, size_t len, uint64_t *state);
+
 /* Checks. Each prints its own result line and returns whether it passed. */
 bool check_boot(void);
 bool check_blk(void);

@@ -199,3 +199,20 @@ void line_word(char *out, size_t size, const char *text)
 		if (isspace((unsigned char)*c))
 			*c = '_';
 }
+
+/* xorshift64*: cheap, and any seed gives a pattern a stale image lacks. */
+void pattern_fill(uint8_t *buf, size_t len, uint64_t *state)
+{
+	uint64_t x, v;
+	size_t i;
+
+	for (i = 0; i < len; i += 8) {
+		x = *state;
+		x ^= x >> 12;
+		x ^= x << 25;
+		x ^= x >> 27;
+		*state = x;
+		v = x * 0x2545f4914f6cdd1dull;
+		memcpy(buf + i, &v, len - i < 8 ? len - i : 8);
+	}
+}
