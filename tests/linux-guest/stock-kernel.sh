@@ -16,8 +16,11 @@ DK_WHO=linux-guest
 . "$(dirname "$0")/../lib/debian-kernel.sh"
 
 # What the checks need; a module the kernel has built in is skipped.
+# virtio_pmem makes the device an nvdimm region (libnvdimm, nd_virtio), and
+# nd_pmem the block device /dev/pmem0 on it; the bus probes the region's
+# namespace whichever of the two loads first.
 WANT=(virtio_pci virtio_mmio virtio_blk virtio_net vmw_vsock_virtio_transport virtio_rng
-      virtio_balloon)
+      virtio_balloon virtio_pmem nd_pmem)
 
 find_kernel() {
 	local ver root
