@@ -9,3 +9,9 @@ PMEM_SRCS := src/cards/pmem/main.c src/cards/pmem/opts.c \
 PROGRAMS += $(BUILD)/azote-card-pmem
 $(BUILD)/azote-card-pmem: $(PMEM_SRCS:%.c=$(OBJ)/%.o) $(CARDLIB) $(COMMON_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ -lseccomp -lpthread
+$(eval $(call unit_test,test_pmem_opts,tests/unit/test_pmem_opts.c src/cards/pmem/opts.c src/cards/card_opts.c $(IFACE_SRCS) src/jail/seccomp.c src/jail/confine.c,-lseccomp))
+# The request path on a ring in memory (the net card's fixture: a plain
+# driver-and-device ring pair over drv_ring.c's memfd), and the file's
+# checks.
+$(eval $(call unit_test,test_pmem_device,tests/unit/test_pmem_device.c $(PMEM_REQ_SRCS) tests/unit/net_fixture.c tests/host/drv_ring.c $(VIRTIO_SRCS) $(RATELIMIT_SRCS),-lpthread))
+$(eval $(call fuzzer,fuzz_pmem,fuzz/fuzz_pmem.c $(PMEM_REQ_SRCS) $(VIRTIO_SRCS) $(RATELIMIT_SRCS)))
