@@ -15,3 +15,8 @@ $(eval $(call unit_test,test_pmem_opts,tests/unit/test_pmem_opts.c src/cards/pme
 # checks.
 $(eval $(call unit_test,test_pmem_device,tests/unit/test_pmem_device.c $(PMEM_REQ_SRCS) tests/unit/net_fixture.c tests/host/drv_ring.c $(VIRTIO_SRCS) $(RATELIMIT_SRCS),-lpthread))
 $(eval $(call fuzzer,fuzz_pmem,fuzz/fuzz_pmem.c $(PMEM_REQ_SRCS) $(VIRTIO_SRCS) $(RATELIMIT_SRCS)))
+# The host-only vhost-user-pmem test driver (front-end library user).
+PROGRAMS += $(BUILD)/tests/vupmem-drv
+$(BUILD)/tests/vupmem-drv: $(OBJ)/tests/host/vupmem_drv.o $(ONE_RING_DRV_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ -lpthread
