@@ -74,6 +74,7 @@ bool check_acpi(void);
 bool check_vsock(void);
 bool check_vsnap(void);
 bool check_rng(void);
+bool check_pmem(void);
 bool check_mmds(void);
 bool check_balloon(void);
 bool check_fio(void);

@@ -31,6 +31,7 @@ static const struct {
 	{ "vsock", check_vsock },
 	{ "vsnap", check_vsnap },
 	{ "rng", check_rng },
+	{ "pmem", check_pmem },
 	{ "mmds", check_mmds },
 	{ "balloon", check_balloon },
 	{ "fio", check_fio },
