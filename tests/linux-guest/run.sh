@@ -11,10 +11,11 @@
 #          [--wrong LIST] [--transport pci|mmio] [--reboot k|default|poweroff]
 #          [--vmm-arg ARG]... [--when LINE COMMAND] [--vsock]
 #          [--vsock-moved NEW_UDS] [--mmds V1|V2] [--rng] [--fio OPTIONS]
-#          [--balloon MIB[,reporting]] [--config-file] [--print-command]
+#          [--balloon MIB[,reporting]] [--pmem FILE[,ro][,write=OFF:LEN]]
+#          [--config-file] [--print-command]
 #
 # --checks   comma list of boot,blk,blkro,blkgrow,net,snap,irq,smp,acpi,
-#            vsock,vsnap,rng,mmds,balloon,fio (default: boot); blkgrow (lg.blkgrow= in --append) waits for
+#            vsock,vsnap,rng,mmds,balloon,pmem,fio (default: boot); blkgrow (lg.blkgrow= in --append) waits for
 #            --when's COMMAND to grow its disk; snap (lg.snap= in --append,
 #            after net) is snapshotted by the host while it writes;
 #            run irq after blk/net: it needs their I/O to see counts rise;
@@ -42,7 +43,7 @@
 #            (azote --transport mmio; QEMU's microvm with virtio-*-device),
 #            described to the kernel by virtio_mmio.device= arguments
 # --wrong    make the checks fail, to show they can: tell the guest a wrong
-#            expectation (mem, cmdline, echo, blk, mac, cpus, rng), attach the
+#            expectation (mem, cmdline, echo, blk, mac, cpus, rng, pmem), attach the
 #            ,ro drive writable (ro), give QEMU's devices no MSI-X (irq),
 #            or offer the balloon's deflate-on-OOM (balloon); a comma list
 # --reboot   how the guest's final reboot resets the machine: k (default,
@@ -91,7 +92,18 @@
 #            free-page-reporting=on), and before inflating the host waits
 #            until the memfd holds less than what the guest wrote and freed
 #            (its reports gave the freed pages back)
-# --config-file  azote only, with no --drive, --vsock or --rng: the VM as a
+# --pmem     a virtio-pmem device backed by FILE (azote: --pmem path=FILE;
+#            QEMU, q35 only: a memory-backend-file shared with the guest,
+#            FILE's size a multiple of 2 MiB, in device memory that -m's
+#            maxmem makes room for) and the pmem check's expectations,
+#            computed from FILE: the device's size (FILE's rounded up to
+#            2 MiB), the CRC-32 of all of FILE, FILE's length (the rest of
+#            the region must read zero); the check writes LEN bytes of a
+#            pattern at OFF (default 65536 at 1 MiB + 123, or the first
+#            4 KiB of a smaller file) and prints their CRC-32 (wcrc=) for
+#            the host to find in FILE afterwards. ,ro: a read-only device
+#            (azote ,ro; QEMU readonly=on) that the check only reads
+# --config-file  azote only, with no --drive, --vsock, --rng or --pmem: the VM as a
 #            Firecracker config file (--config-file; --mmds implies it),
 #            with --enable-pci unless --transport mmio
 # --fio      the fio check's job (lg.fio=OPTIONS, a comma list of fio's
@@ -115,7 +127,7 @@ root=$(cd "$here/../.." && pwd)
 vmm=qemu kernel=vmlinux checks=boot memory=128M cpus=1 machine=q35 tcg=0
 timeout=240 silent_limit=120 log= azote=${AZOTE:-$root/build/azote} append= quiet=0 net=0 wrong=,
 transport=pci reboot=k when_line= when_cmd= extra_vmm_args=()
-drives=() vsock=0 vsock_moved= rng=0 mmds= print_cmd=0 fio= balloon= balloon_reporting=0 config_file=0
+drives=() vsock=0 vsock_moved= rng=0 pmem= mmds= print_cmd=0 fio= balloon= balloon_reporting=0 config_file=0
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -141,6 +153,7 @@ while [ $# -gt 0 ]; do
 	--vsock) vsock=1 ;;
 	--vsock-moved) vsock=1 vsock_moved=$2; shift ;;
 	--rng) rng=1 ;;
+	--pmem) pmem=$2; shift ;;
 	--mmds) mmds=$2; shift ;;
 	--fio) fio=$2; shift ;;
 	--balloon) balloon=$2; shift ;;
@@ -325,10 +338,53 @@ if [ "$rng" -eq 1 ]; then
 	cmdline+=" lg.rng_current=virtio_rng.$(off rng) lg.rng_bytes=4096"
 	devs=$((devs + 1))
 fi
+qemu_maxmem=0
+if [ -n "$pmem" ]; then
+	pmem_file=${pmem%%,*} pmem_ro=0 pmem_write=
+	[ -f "$pmem_file" ] && [ -s "$pmem_file" ] || lg_die "--pmem $pmem_file: no such file, or empty"
+	for it in $(tr , ' ' <<< "${pmem#"$pmem_file"}"); do
+		case $it in
+		ro) pmem_ro=1 ;;
+		write=[0-9]*:[0-9]*) pmem_write=${it#write=} ;;
+		*) lg_die "--pmem $pmem: unknown item $it (ro, write=OFF:LEN)" ;;
+		esac
+	done
+	pmem_len=$(stat -c %s "$pmem_file")
+	# The region, as both VMMs size it (the device configuration says
+	# so): the file's length rounded up to 2 MiB.
+	pmem_size=$(( (pmem_len + (2 << 20) - 1) / (2 << 20) * (2 << 20) ))
+	pmem_crc=$(/usr/bin/python3 -c 'import sys, zlib
+print("%08x" % zlib.crc32(open(sys.argv[1], "rb").read()))' "$pmem_file")
+	# Not sector aligned by default: the kernel then reads, modifies and
+	# writes the partial pages at either end.
+	if [ -z "$pmem_write" ]; then
+		if [ "$pmem_len" -ge $(( (1 << 20) + 123 + 65536 )) ]; then
+			pmem_write=$(( (1 << 20) + 123 )):65536
+		else
+			pmem_write=0:$(( pmem_len < 4096 ? pmem_len : 4096 ))
+		fi
+	fi
+	cmdline+=" lg.pmem_size=$((pmem_size + $(off pmem) * (2 << 20)))"
+	cmdline+=" lg.pmem_crc=$pmem_len:$pmem_crc lg.pmem_file=$pmem_len"
+	if [ "$pmem_ro" -eq 1 ]; then cmdline+=" lg.pmem_ro=1"; else cmdline+=" lg.pmem_write=$pmem_write"; fi
+	case $vmm in
+	qemu) [ "$machine" = q35 ] || lg_die "--pmem: QEMU's microvm has no virtio-pmem (q35, --transport pci)"
+	      # QEMU maps the file whole, and would grow a shorter one to the
+	      # size asked: the region must be the file.
+	      [ $((pmem_len % (2 << 20))) -eq 0 ] ||
+		      lg_die "--pmem $pmem_file: $pmem_len bytes; QEMU needs a multiple of 2 MiB"
+	      vmm_args+=(-object "memory-backend-file,id=pm0,share=on,mem-path=$pmem_file,size=$pmem_len$([ "$pmem_ro" -eq 0 ] || echo ,readonly=on)"
+			 -device "virtio-pmem-pci,memdev=pm0,id=pmem0$(qemu_pci_opts)")
+	      qemu_maxmem=$pmem_size ;;
+	azote) vmm_args+=(--pmem "path=$pmem_file$([ "$pmem_ro" -eq 0 ] || echo ,ro)") ;;
+	esac
+	devs=$((devs + 1))
+fi
 [ -z "$mmds" ] || config_file=1
 if [ "$config_file" -eq 1 ]; then
-	[ "$vmm" = azote ] && [ ${#drives[@]} -eq 0 ] && [ "$vsock" -eq 0 ] && [ "$rng" -eq 0 ] ||
-		lg_die "--config-file, --mmds: azote, and no --drive, --vsock or --rng"
+	[ "$vmm" = azote ] && [ ${#drives[@]} -eq 0 ] && [ "$vsock" -eq 0 ] && [ "$rng" -eq 0 ] &&
+		[ -z "$pmem" ] ||
+		lg_die "--config-file, --mmds: azote, and no --drive, --vsock, --rng or --pmem"
 fi
 if [ -n "$mmds" ]; then
 	[ "$net" -eq 1 ] || lg_die "--mmds: with --net"
@@ -377,7 +433,12 @@ qemu)
 		       -global virtio-mmio.force-legacy=false) ;;
 	*) lg_die "--machine must be q35 or microvm" ;;
 	esac
-	cmd=(qemu-system-x86_64 "${mach[@]}" "${accel[@]}" -m "$((mem_bytes >> 20))M"
+	# Device memory for a virtio-pmem region exists only when -m names
+	# room for it beyond RAM.
+	qemu_mem="$((mem_bytes >> 20))M"
+	[ "$qemu_maxmem" -eq 0 ] ||
+		qemu_mem+=",slots=1,maxmem=$(( (mem_bytes + qemu_maxmem) >> 20 ))M"
+	cmd=(qemu-system-x86_64 "${mach[@]}" "${accel[@]}" -m "$qemu_mem"
 	     -smp "$cpus" -nodefaults -no-user-config -display none -serial stdio
 	     -no-reboot -kernel "$kimage" -initrd "$LG_INITRD" -append "$cmdline"
 	     ${vmm_args[@]+"${vmm_args[@]}"})
