@@ -370,11 +370,12 @@ print("%08x" % zlib.crc32(open(sys.argv[1], "rb").read()))' "$pmem_file")
 	case $vmm in
 	qemu) [ "$machine" = q35 ] || lg_die "--pmem: QEMU's microvm has no virtio-pmem (q35, --transport pci)"
 	      # QEMU maps the file whole, and would grow a shorter one to the
-	      # size asked: the region must be the file.
+	      # size asked: the region must be the file. Its virtio-pmem-pci
+	      # has no vectors property (--wrong irq cannot take its MSI-X).
 	      [ $((pmem_len % (2 << 20))) -eq 0 ] ||
 		      lg_die "--pmem $pmem_file: $pmem_len bytes; QEMU needs a multiple of 2 MiB"
 	      vmm_args+=(-object "memory-backend-file,id=pm0,share=on,mem-path=$pmem_file,size=$pmem_len$([ "$pmem_ro" -eq 0 ] || echo ,readonly=on)"
-			 -device "virtio-pmem-pci,memdev=pm0,id=pmem0$(qemu_pci_opts)")
+			 -device "virtio-pmem-pci,memdev=pm0,id=pmem0,disable-legacy=on")
 	      qemu_maxmem=$pmem_size ;;
 	azote) vmm_args+=(--pmem "path=$pmem_file$([ "$pmem_ro" -eq 0 ] || echo ,ro)") ;;
 	esac
