@@ -53,7 +53,7 @@ expect_quiet_log() {
 # persistence of writes" is expected (see init/check_pmem.c).
 show_kernel_lines() {
 	tr -d '\r' < "$TMP/console" | grep -aE '^\[ *[0-9.]+\] .*(pmem|nd_|nvdimm|ndbus)' |
-		sed 's/^/console: /' || true
+		grep -av 'ommand line: ' | sed 's/^/console: /' || true
 }
 
 # high_aligned ADDR: ADDR (0x...) is at or above 4 GiB and 2 MiB aligned.
