@@ -74,7 +74,7 @@ prebuild_linux() {
 		mv "build/linux-guest/$mode.env.tmp" "build/linux-guest/$mode.env"
 	done
 }
-if [ -z "${AZOTE_IN_BOX:-}" ] && printf '%s\n' "${tests[@]}" | grep -q '/8[0-9]-linux-'; then
+if [ -z "${AZOTE_IN_BOX:-}" ] && printf '%s\n' "${tests[@]}" | grep -q '/[89][0-9]-linux-'; then
 	start=$(date +%s)
 	echo "--- building the Linux test guests (test and stock kernels; cached)"
 	prebuild_linux || { echo "run-all: the Linux guest build failed" >&2; exit 1; }
