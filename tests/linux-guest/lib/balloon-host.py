@@ -22,7 +22,8 @@ falls when the VMM gives ballooned pages back to the host.
 inflate: the memfd's size when the guest is ready (ram_wait_kib; it has
 just written DIRTIED_KIB and freed them, so the memfd holds at least that
 unless the guest gave them back); with REPORTING 1 (free page reporting),
-first waits until the memfd holds REPORT_KIB less than DIRTIED_KIB
+first waits until the memfd holds REPORT_KIB (32 MiB, or the environment's
+LG_BALLOON_REPORT_MIB) less than DIRTIED_KIB
 (ram_reported_kib, report_ms): the guest's reports gave its freed pages
 back. Then the memfd's size (ram_before_kib), the target set to MIB, then
 waits until the device's actual size is MIB, the memfd's size again
@@ -45,7 +46,9 @@ import time
 ACTUAL_WAIT_S = 240     # the guest gives the pages (in the box: slow)
 STATS_WAIT_S = 60       # fresh statistics, every second once asked
 REPORT_WAIT_S = 120     # the guest's free page reports (Linux waits 2 s)
-REPORT_KIB = 32 << 10   # what its reports must give back, at least
+# What its reports must give back, at least: 32 MiB, or LG_BALLOON_REPORT_MIB
+# (on guest RAM of 2 MiB pages only whole free 2 MiB blocks come back).
+REPORT_KIB = int(os.environ.get("LG_BALLOON_REPORT_MIB", "32")) << 10
 POLL_S = 0.25
 
 
