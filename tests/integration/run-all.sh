@@ -179,7 +179,7 @@ lose() {
 # new box, while AZOTE_BOX_TIMEOUT (all rounds together) leaves one 300 s.
 # Sets box_lost (the tests carried to another box).
 box_rounds() {
-	local budget=${AZOTE_BOX_TIMEOUT:-3000} start=$(date +%s) round=1 died
+	local budget=${AZOTE_BOX_TIMEOUT:-3600} start=$(date +%s) round=1 died
 	local left=$budget
 	local -A deaths=()
 	local pending=("$@")
