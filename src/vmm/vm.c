@@ -135,6 +135,26 @@ static bool cards_ours(const struct vm_config *c)
 	return true;
 }
 
+/* Guest memory at gpa..gpa+size, azote's at hva, as KVM memory slot
+ * `slot` with `flags`; `what` names it in the error (RAM, a pmem id). */
+static int set_memory_slot(struct vm *vm, uint32_t slot, uint32_t flags, uint64_t gpa,
+			   uint64_t size, void *hva, const char *what, struct azerr *e)
+{
+	struct kvm_userspace_memory_region r = {
+		.slot = slot,
+		.flags = flags,
+		.guest_phys_addr = gpa,
+		.memory_size = size,
+		.userspace_addr = (uintptr_t)hva,
+	};
+
+	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
+		return azerr_set(e, "%s: KVM_SET_USER_MEMORY_REGION for %llu MiB at 0x%llx failed: %s",
+				 what, (unsigned long long)(size >> 20),
+				 (unsigned long long)gpa, strerror(errno));
+	return 0;
+}
+
 /* c's RAM, zeroed, or filled from a snapshot's memory file (lazily where
  * it can: vmm/lazy_mem.h) or, with mem_uffd, by the page-fault handler
  * listening at mem_path. With
@@ -157,17 +177,11 @@ static int create_memory(struct vm *vm, const struct vm_config *c, const char *m
 		return -1;
 	for (int i = 0; i < vm->mem.nr_regions; i++) {
 		const struct guest_mem_region *r = &vm->mem.regions[i];
-		struct kvm_userspace_memory_region slot = {
-			.slot = (uint32_t)i,
-			.flags = c->track_dirty_pages ? KVM_MEM_LOG_DIRTY_PAGES : 0,
-			.guest_phys_addr = r->gpa,
-			.memory_size = r->size,
-			.userspace_addr = (uintptr_t)r->hva,
-		};
-		if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &slot) < 0)
-			return azerr_set(e, "KVM_SET_USER_MEMORY_REGION for %llu MiB at 0x%llx failed: %s",
-					 (unsigned long long)(r->size >> 20),
-					 (unsigned long long)r->gpa, strerror(errno));
+
+		if (set_memory_slot(vm, (uint32_t)i,
+				    c->track_dirty_pages ? KVM_MEM_LOG_DIRTY_PAGES : 0,
+				    r->gpa, r->size, r->hva, "RAM", e) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -190,18 +204,12 @@ static int create_pmem(struct vm *vm, const struct vm_config *c, struct azerr *e
 		if (pmem_region_map(r, p->path, p->read_only, &next, e) < 0)
 			return -1;
 		vm->nr_pmem++;
-		struct kvm_userspace_memory_region slot = {
-			.slot = GUEST_MEM_MAX_REGIONS + i,
-			.flags = p->read_only ? KVM_MEM_READONLY : 0,
-			.guest_phys_addr = r->gpa,
-			.memory_size = r->size,
-			.userspace_addr = (uintptr_t)r->hva,
-		};
-		if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &slot) < 0)
-			return azerr_set(e, "pmem %s: KVM_SET_USER_MEMORY_REGION for %llu MiB at "
-					 "0x%llx failed: %s", p->id,
-					 (unsigned long long)(r->size >> 20),
-					 (unsigned long long)r->gpa, strerror(errno));
+		char what[VM_ID_MAX + sizeof("pmem ")];
+		snprintf(what, sizeof(what), "pmem %s", p->id);
+		if (set_memory_slot(vm, GUEST_MEM_MAX_REGIONS + i,
+				    p->read_only ? KVM_MEM_READONLY : 0,
+				    r->gpa, r->size, r->hva, what, e) < 0)
+			return -1;
 	}
 	return 0;
 }
