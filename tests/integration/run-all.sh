@@ -85,11 +85,16 @@ fi
 
 # One hung test must not eat the time of those after it (nor the box's).
 test_timeout=${AZOTE_TEST_TIMEOUT:-1200}
+# Each test's output is kept in build/test-logs/NAME.log (its last run):
+# the summary quotes a failed test's FAIL lines from there, and the box,
+# which shares build/, leaves its tests' logs there too.
+mkdir -p build/test-logs
+[ -n "${AZOTE_IN_BOX:-}" ] || rm -f build/test-logs/*.log
 # run_one TEST: runs it, bounded; sets rc and secs.
 run_one() {
 	local start=$(date +%s)
-	timeout -k 10 "$test_timeout" "$1"
-	rc=$?
+	timeout -k 10 "$test_timeout" "$1" 2>&1 | tee "build/test-logs/$(basename "$1" .sh).log"
+	rc=${PIPESTATUS[0]}
 	secs=$(( $(date +%s) - start ))
 	[ "$rc" -ne 124 ] || echo "run-all: $(basename "$1" .sh) did not end within ${test_timeout}s (AZOTE_TEST_TIMEOUT)"
 }
@@ -131,7 +136,7 @@ box_digest() {
 	[ -n "$end" ] || end=$(tr -d '\r' < "$1" | tail -n 5)
 	echo "box console ($1), its end:"
 	sed 's/^\[ *[0-9.]*\] */    /' <<< "$end"
-	echo "box host: ${cpu:-unknown CPU}, $(nproc) CPUs, $("${QEMU:-qemu-system-x86_64}" --version | head -n 1)"
+	echo "box host: ${cpu:-unknown CPU}, $(nproc) CPUs, $(tests/box/run --qemu-version 2>&1 | tail -n 1)"
 }
 
 # box_round LOG CONSOLE SECONDS TESTS...: runs TESTS in one box for at most
@@ -231,6 +236,18 @@ if [ -z "${AZOTE_IN_BOX:-}" ] && [ ${#box[@]} -gt 0 ]; then
 fi
 summary="integration: $pass passed, ${#failed[@]} failed, $skip skipped"
 [ ${#retried[@]} -eq 0 ] || summary+=" (run twice in the box: ${retried[*]})"
+# why_failed: each failed test's FAIL lines (its last run's, at most 8), or
+# its log's last lines when it printed none: a CI log shows only its end.
+why_failed() {
+	local name log why
+	for name in ${failed[@]+"${failed[@]}"}; do
+		log=build/test-logs/$name.log
+		why=$(grep -a '^FAIL' "$log" 2>/dev/null | tail -n 8)
+		[ -n "$why" ] || why=$(tail -n 4 "$log" 2>/dev/null)
+		echo "why $name failed:"
+		sed 's/^/    /' <<< "${why:-(nothing in $log)}" | cut -c1-300
+	done
+}
 if [ -z "${AZOTE_IN_BOX:-}" ]; then
 	kvm_here && kvm="a usable /dev/kvm" || kvm="no usable /dev/kvm"
 	tiers=$(printf 'tier times: on this machine (%s) %ds for %d tests, in the box %ds for %d tests' \
@@ -239,9 +256,11 @@ if [ -z "${AZOTE_IN_BOX:-}" ]; then
 	# tests/run repeats these last.
 	mkdir -p build
 	{ printf '%s\n%s\n' "$tiers" "$summary"
+	  why_failed
 	  [ ! -f build/box-digest ] || cat build/box-digest; } > build/integration-summary
 fi
 printf '\n%s\n' "$summary"
+[ -n "${AZOTE_IN_BOX:-}" ] || why_failed
 [ ${#skipped[@]} -eq 0 ] || printf 'skipped: %s\n' "${skipped[*]}"
 if [ "${#failed[@]}" -gt 0 ]; then
 	printf 'failed: %s\n' "${failed[*]}"
