@@ -21,11 +21,14 @@ require_root "a network namespace and a TAP"
 lg_itest_init
 need_built "$AZOTE"
 
+# 80 blocks, 100 ms apart at least: a loop of 8 s or more, so that the
+# pause lands mid-loop even on a slow, busy box (at 40, one CI's box may
+# have let the loop end first; it failed there twice, reason not printed).
 echo "--- test kernel, vmlinux"
-lg_snapshot_restore 40 --timeout 400
+lg_snapshot_restore 80 --timeout 400
 
 echo "--- stock kernel, bzImage"
 export LINUX_GUEST=stock
 lg_itest_init
-lg_snapshot_restore 40 --kernel bzImage --timeout 600
+lg_snapshot_restore 80 --kernel bzImage --timeout 600
 finish
