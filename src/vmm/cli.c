@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/guest_mem.h"
 #include "iface/card.h"
 #include "common/netaddr.h"
 #include "common/size.h"
@@ -917,7 +918,7 @@ static int check_modes(const struct vm_config *c, const struct cli_opts *o, stru
 	if (c->nr_balloons && vm_balloon_too_large(c->balloons[0].amount_mib, c->mem_bytes,
 						   "--balloon amount_mib", why, sizeof(why)))
 		return azerr_set(e, "%s (--memory)", why);
-	if (c->huge_pages && c->mem_bytes % (2ULL << 20))
+	if (c->huge_pages && c->mem_bytes % GUEST_MEM_HUGE_PAGE)
 		return azerr_set(e, "--memory %lluM on --huge-pages: not a whole number of "
 				 "2 MiB pages", (unsigned long long)(c->mem_bytes >> 20));
 	/* As Firecracker, which forbids --seccomp-filter with --no-seccomp. */
