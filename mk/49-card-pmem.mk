@@ -14,7 +14,8 @@ $(eval $(call unit_test,test_pmem_opts,tests/unit/test_pmem_opts.c src/cards/pme
 # driver-and-device ring pair over drv_ring.c's memfd), and the file's
 # checks.
 $(eval $(call unit_test,test_pmem_device,tests/unit/test_pmem_device.c $(PMEM_REQ_SRCS) tests/unit/net_fixture.c tests/host/drv_ring.c $(VIRTIO_SRCS) $(RATELIMIT_SRCS),-lpthread))
-$(eval $(call fuzzer,fuzz_pmem,fuzz/fuzz_pmem.c $(PMEM_REQ_SRCS) $(VIRTIO_SRCS) $(RATELIMIT_SRCS)))
+# Linked so that the target sees each used length as the card gives it.
+$(eval $(call fuzzer,fuzz_pmem,fuzz/fuzz_pmem.c $(PMEM_REQ_SRCS) $(VIRTIO_SRCS) $(RATELIMIT_SRCS),-Xlinker --wrap=virtq_push))
 # The host-only vhost-user-pmem test driver (front-end library user).
 PROGRAMS += $(BUILD)/tests/vupmem-drv
 $(BUILD)/tests/vupmem-drv: $(OBJ)/tests/host/vupmem_drv.o $(ONE_RING_DRV_OBJS)
