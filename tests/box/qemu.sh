@@ -12,8 +12,8 @@
 #   system     the qemu-system-x86_64 in PATH
 #   /path      that binary
 #
-# bq_resolve: sets BQ_CMD, the command (with its data folders) that starts
-# the box's QEMU, and BQ_ENV, the variables it needs (for env NAME=VALUE...).
+# bq_resolve: sets BQ_CMD, the command (with the variables and data folders
+# it needs) that starts the box's QEMU.
 
 bq_die() { echo "box: $*" >&2; exit 125; }
 
@@ -55,8 +55,7 @@ bq_backports() {
 }
 
 bq_resolve() {
-	local choice=${AZOTE_BOX_QEMU:-auto} root missing
-	BQ_ENV=()
+	local choice=${AZOTE_BOX_QEMU:-auto} root missing bin
 	if [ "$choice" = auto ]; then
 		if root=$(bq_backports); then
 			choice=backports
@@ -66,20 +65,21 @@ bq_resolve() {
 		fi
 	fi
 	case $choice in
-	system) BQ_CMD=(qemu-system-x86_64) ;;
+	system) bin=qemu-system-x86_64; BQ_CMD=("$bin") ;;
 	backports)
 		[ -n "${root:-}" ] || root=$(bq_backports) || exit 125
-		BQ_CMD=("$root/usr/bin/qemu-system-x86_64" -L "$root/usr/share/qemu" -L "$root/usr/share/seabios")
-		# Its modules, not the installed QEMU's (which it refuses to load).
-		BQ_ENV=("QEMU_MODULE_DIR=$root/usr/lib/x86_64-linux-gnu/qemu")
+		bin=$root/usr/bin/qemu-system-x86_64
 		# Its libraries are the release's own, which the installed QEMU
 		# (.ci/install-deps) already pulled in.
-		missing=$(ldd "${BQ_CMD[0]}" | awk '/not found/ { print $1 }' | tr '\n' ' ')
-		[ -z "$missing" ] || bq_die "${BQ_CMD[0]} lacks libraries: $missing(apt-get install qemu-system-x86 pulls them in)"
+		missing=$(ldd "$bin" | awk '/not found/ { print $1 }' | tr '\n' ' ')
+		[ -z "$missing" ] || bq_die "$bin lacks libraries: $missing(apt-get install qemu-system-x86 pulls them in)"
+		# Its modules, not the installed QEMU's (which it refuses to load).
+		BQ_CMD=(env "QEMU_MODULE_DIR=$root/usr/lib/x86_64-linux-gnu/qemu"
+			"$bin" -L "$root/usr/share/qemu" -L "$root/usr/share/seabios")
 		;;
-	/*) BQ_CMD=("$choice") ;;
+	/*) bin=$choice; BQ_CMD=("$bin") ;;
 	*) bq_die "AZOTE_BOX_QEMU=$choice: want auto, backports, system or an absolute path" ;;
 	esac
-	command -v "${BQ_CMD[0]}" >/dev/null ||
-		bq_die "${BQ_CMD[0]} not found (AZOTE_BOX_QEMU=$choice): apt-get install qemu-system-x86"
+	command -v "$bin" >/dev/null ||
+		bq_die "$bin not found (AZOTE_BOX_QEMU=$choice): apt-get install qemu-system-x86"
 }

@@ -221,7 +221,6 @@ box_secs=0 box_lost=()
 [ -n "${AZOTE_IN_BOX:-}" ] || rm -f build/box-digest build/box-tests-*.log build/box-console-*.log
 if [ ${#box[@]} -gt 0 ]; then
 	tier_start=$(date +%s)
-	mkdir -p build
 	box_rounds "${box[@]}"
 	box_secs=$(( $(date +%s) - tier_start ))
 fi
@@ -254,7 +253,6 @@ if [ -z "${AZOTE_IN_BOX:-}" ]; then
 		"$kvm" "$host_secs" "${#host[@]}" "$box_secs" "${#box[@]}")
 	printf '\n%s\n' "$tiers"
 	# tests/run repeats these last.
-	mkdir -p build
 	{ printf '%s\n%s\n' "$tiers" "$summary"
 	  why_failed
 	  [ ! -f build/box-digest ] || cat build/box-digest; } > build/integration-summary
