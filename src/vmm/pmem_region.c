@@ -60,9 +60,12 @@ static int file_length(int fd, const char *path, uint64_t *len, struct azerr *e)
 }
 
 int pmem_region_map(struct pmem_region *r, const char *path, bool read_only,
-		    uint64_t *next, struct azerr *e)
+		    uint64_t *next, uint64_t limit, struct azerr *e)
 {
-	int fd = open(path, (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	/* O_NONBLOCK, O_NOCTTY: a FIFO or terminal named by mistake is
+	 * refused below, instead of azote waiting for a FIFO's writer or
+	 * taking the terminal as its own. */
+	int fd = open(path, (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	*r = (struct pmem_region){ .read_only = read_only };
 	if (fd < 0)
 		return azerr_set(e, "pmem %s: cannot open it%s: %s", path,
@@ -73,6 +76,14 @@ int pmem_region_map(struct pmem_region *r, const char *path, bool read_only,
 	}
 	r->size = align_up(r->file_len, VIRTIO_PMEM_ALIGN);
 	r->gpa = align_up(*next, VIRTIO_PMEM_ALIGN);
+	/* (No sum wraps: a file is under 2^63 bytes, *next far below.) */
+	if (r->gpa + r->size > limit) {
+		close(fd);
+		return azerr_set(e, "pmem %s: its %llu MiB region would end at 0x%llx, past the "
+				 "guest physical address space's end at 0x%llx", path,
+				 (unsigned long long)(r->size >> 20),
+				 (unsigned long long)(r->gpa + r->size), (unsigned long long)limit);
+	}
 	r->hva = map_file(fd, r->file_len, r->size, read_only, path, e);
 	close(fd);  /* the mapping keeps the file */
 	if (!r->hva)

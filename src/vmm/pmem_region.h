@@ -35,9 +35,11 @@ uint64_t pmem_regions_base(uint64_t ram_end);
 
 /* Maps the file at path (read-only with read_only) at the first 2 MiB
  * boundary at or above *next, which it then moves past the region. The
- * file must be a non-empty regular file; the message names path. */
+ * file must be a non-empty regular file, and the region must end at or
+ * below limit (where the guest's physical address space ends); the
+ * message names path. */
 int pmem_region_map(struct pmem_region *r, const char *path, bool read_only,
-		    uint64_t *next, struct azerr *e);
+		    uint64_t *next, uint64_t limit, struct azerr *e);
 void pmem_region_unmap(struct pmem_region *r);
 
 #endif

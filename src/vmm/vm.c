@@ -193,6 +193,8 @@ static int create_pmem(struct vm *vm, const struct vm_config *c, struct azerr *e
 {
 	const struct guest_mem_region *last = &vm->mem.regions[vm->mem.nr_regions - 1];
 	uint64_t next = pmem_regions_base(last->gpa + last->size);
+	/* As for RAM (check_config): the guest must be able to address it. */
+	uint64_t limit = 1ULL << phys_addr_bits(vm->supported_cpuid);
 
 	for (unsigned i = 0; i < c->nr_pmems; i++) {
 		const struct pmem_config *p = &c->pmems[i];
@@ -201,7 +203,7 @@ static int create_pmem(struct vm *vm, const struct vm_config *c, struct azerr *e
 		if (p->read_only && ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM) <= 0)
 			return azerr_set(e, "pmem %s: read_only needs KVM_CAP_READONLY_MEM, which "
 					 "this host's KVM lacks", p->id);
-		if (pmem_region_map(r, p->path, p->read_only, &next, e) < 0)
+		if (pmem_region_map(r, p->path, p->read_only, &next, limit, e) < 0)
 			return -1;
 		vm->nr_pmem++;
 		char what[VM_ID_MAX + sizeof("pmem ")];

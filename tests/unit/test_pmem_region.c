@@ -16,6 +16,8 @@
 
 #define MIB (1ULL << 20)
 #define GIB (1ULL << 30)
+/* A guest physical address space of 46 bits (64 TiB), as with most hosts. */
+#define SPACE (1ULL << 46)
 
 static void test_base(void **state)
 {
@@ -55,7 +57,7 @@ static void test_map(void **state)
 	int fd;
 	(void)state;
 
-	assert_int_equal(pmem_region_map(&r, path, false, &next, &e), 0);
+	assert_int_equal(pmem_region_map(&r, path, false, &next, SPACE, &e), 0);
 	/* 2 MiB aligned, the file's length rounded up to 2 MiB. */
 	assert_int_equal(r.gpa, 4 * GIB + 2 * MIB);
 	assert_int_equal(r.size, 4 * MIB);
@@ -77,7 +79,7 @@ static void test_map(void **state)
 	close(fd);
 	/* The next region follows, also read-only. */
 	path = make_file("b.img", 2 * MIB, 'b');
-	assert_int_equal(pmem_region_map(&r2, path, true, &next, &e), 0);
+	assert_int_equal(pmem_region_map(&r2, path, true, &next, SPACE, &e), 0);
 	assert_int_equal(r2.gpa, 4 * GIB + 6 * MIB);
 	assert_int_equal(r2.size, 2 * MIB);
 	assert_true(r2.read_only);
@@ -97,23 +99,40 @@ static void test_refusals(void **state)
 	char want[160];
 	(void)state;
 
-	assert_int_equal(pmem_region_map(&r, "/nonexistent/p.img", false, &next, &e), -1);
+	assert_int_equal(pmem_region_map(&r, "/nonexistent/p.img", false, &next, SPACE, &e), -1);
 	assert_string_equal(e.msg, "pmem /nonexistent/p.img: cannot open it for writing: No "
 			    "such file or directory");
-	assert_int_equal(pmem_region_map(&r, dir, true, &next, &e), -1);
+	assert_int_equal(pmem_region_map(&r, dir, true, &next, SPACE, &e), -1);
 	snprintf(want, sizeof(want), "pmem %s: not a regular file", dir);
 	assert_string_equal(e.msg, want);
 	path = make_file("empty.img", 0, 0);
-	assert_int_equal(pmem_region_map(&r, path, false, &next, &e), -1);
+	assert_int_equal(pmem_region_map(&r, path, false, &next, SPACE, &e), -1);
 	snprintf(want, sizeof(want), "pmem %s: an empty file", path);
+	assert_string_equal(e.msg, want);
+	/* A FIFO (read-only: its open would wait for a writer) is refused
+	 * at once. */
+	snprintf(want, sizeof(want), "%s/fifo", dir);
+	assert_int_equal(mkfifo(want, 0600), 0);
+	assert_int_equal(pmem_region_map(&r, want, true, &next, SPACE, &e), -1);
+	assert_non_null(strstr(e.msg, "/fifo: not a regular file"));
+	/* A region that would end past the guest's physical address space:
+	 * 2 MiB from 4 GiB with only 4 GiB + 1 MiB addressable. */
+	path = make_file("big.img", 2 * MIB, 'g');
+	assert_int_equal(pmem_region_map(&r, path, false, &next, 4 * GIB + MIB, &e), -1);
+	snprintf(want, sizeof(want), "pmem %s: its 2 MiB region would end at 0x100200000, "
+		 "past the guest physical address space's end at 0x100100000", path);
 	assert_string_equal(e.msg, want);
 	/* Nothing placed: the next region still starts where it did. */
 	assert_int_equal(next, 4 * GIB);
 	assert_null(r.hva);
+	/* Ending exactly there is fine. */
+	assert_int_equal(pmem_region_map(&r, path, false, &next, 4 * GIB + 2 * MIB, &e), 0);
+	assert_int_equal(next, 4 * GIB + 2 * MIB);
+	pmem_region_unmap(&r);
 	if (geteuid()) {
 		path = make_file("ro.img", 4096, 'r');
 		assert_int_equal(chmod(path, 0444), 0);
-		assert_int_equal(pmem_region_map(&r, path, false, &next, &e), -1);
+		assert_int_equal(pmem_region_map(&r, path, false, &next, SPACE, &e), -1);
 		assert_non_null(strstr(e.msg, "cannot open it for writing: Permission denied"));
 	}
 }
