@@ -4,8 +4,8 @@
 # a test can kill, as the box's emulated kernel does when it dies (status
 # 125). The tests: one that passes, one that kills the first box it runs in
 # and passes in the next, one that kills every box, one that passes after
-# them, one that fails. Checks each verdict, what the summary names, that each round's
-# timeout comes out of one budget, and AZOTE_BOX_RETRY=0.
+# them, one that fails. Checks each verdict, what the summary names, that
+# each round's timeout comes out of one budget, and AZOTE_BOX_RETRY=0.
 set -uo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 . "$here/tests/lib/common.sh"
