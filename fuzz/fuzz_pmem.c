@@ -8,7 +8,7 @@
  * counted once, failed when it could not have succeeded.
  *
  * The lengths are checked as the card gives them (linked with
- * -Wl,--wrap=virtq_push), not read back from the used ring: a hostile
+ * -Xlinker --wrap=virtq_push), not read back from the used ring: a hostile
  * driver may put a status buffer over the used ring, and a later
  * request's status then overwrites an earlier element's length. */
 #include <stdint.h>
@@ -18,6 +18,7 @@
 
 #include "cards/pmem/request.h"
 #include "virtio/virtio.h"
+#include "virtio/virtio_pmem.h"
 
 #include "fuzz_ring_mem.h"
 
@@ -48,7 +49,7 @@ void __wrap_virtq_push(struct virtq *q, const struct virtq_chain *c, uint32_t le
 
 void __wrap_virtq_push(struct virtq *q, const struct virtq_chain *c, uint32_t len)
 {
-	if (len != 0 && len != sizeof(uint32_t))
+	if (len != 0 && len != VIRTIO_PMEM_RESP_SIZE)
 		abort();
 	__real_virtq_push(q, c, len);
 }
