@@ -14,7 +14,10 @@ qemu-storage-daemon \
 	2>"$TMP/qsd.log" &
 kill_at_exit $!
 wait_socket "$sock" || die "qemu-storage-daemon did not start: $(cat "$TMP/qsd.log")"
-timeout 60 "$DRV" --socket "$sock" --queues 2 --bench-seconds 1 basic mq remap reset bench >"$TMP/qsd.out"
+# remap-idle, not remap: Debian 12's qemu-storage-daemon (7.2) fails a
+# write left in flight across SET_MEM_TABLE with IOERR now and then (7 in
+# 150 runs here); azote sends the table only when it starts the rings.
+timeout 60 "$DRV" --socket "$sock" --queues 2 --bench-seconds 1 basic mq remap-idle reset bench >"$TMP/qsd.out"
 expect_eq "the driver against qemu-storage-daemon: exit status" "$?" 0
 cat "$TMP/qsd.out"
 
