@@ -596,6 +596,14 @@ static void test_stats(struct drv *d)
 	      "stats: the card counts packets and connections");
 }
 
+static void post_events(struct drv *d)
+{
+	for (unsigned s = 0; s < EVT_BUFS; s++) {
+		struct drv_buf b = { d->evt_bufs + 8 * s, 8, true };
+		drv_vq_add(&d->evt, &b, 1, 0);
+	}
+}
+
 static void setup(struct drv *d)
 {
 	struct azerr e;
@@ -619,6 +627,18 @@ static void setup(struct drv *d)
 		if (drv_vq_init(qs[i], &d->mem, QSIZE, false))
 			drv_die(2, "rings: %s", strerror(errno));
 		drv_vq_set_base(qs[i], d->base);
+	}
+	d->rx_bufs = drv_alloc(&d->mem, (uint64_t)QSIZE * RX_BUF, 4096, true);
+	d->tx_hdr = drv_alloc(&d->mem, 4096, 4096, false);
+	d->tx_data = drv_alloc(&d->mem, TX_PAYLOAD, 4096, false);
+	d->evt_bufs = drv_alloc(&d->mem, 4096, 4096, false);
+	/* A restored guest's event buffers are in the ring before the card
+	 * gets it, and it kicks only when it refills one (the ack the card
+	 * waits for after TRANSPORT_RESET); a new driver posts them once
+	 * the device runs, and kicks. */
+	if (d->base)
+		post_events(d);
+	for (unsigned i = 0; i < 3; i++) {
 		struct vu_fe_vring v = {
 			.num = QSIZE, .desc = (uint64_t)qs[i]->desc,
 			.avail = (uint64_t)qs[i]->avail, .used = (uint64_t)qs[i]->used,
@@ -627,18 +647,13 @@ static void setup(struct drv *d)
 		if (vu_fe_vring_start(&d->fe, i, &v, &e))
 			drv_die(2, "%s", e.msg);
 	}
-	d->rx_bufs = drv_alloc(&d->mem, (uint64_t)QSIZE * RX_BUF, 4096, true);
-	d->tx_hdr = drv_alloc(&d->mem, 4096, 4096, false);
-	d->tx_data = drv_alloc(&d->mem, TX_PAYLOAD, 4096, false);
-	d->evt_bufs = drv_alloc(&d->mem, 4096, 4096, false);
 	for (unsigned s = 0; s < QSIZE; s++)
 		rx_post(d, s);
 	drv_vq_kick(&d->rx);
-	for (unsigned s = 0; s < EVT_BUFS; s++) {
-		struct drv_buf b = { d->evt_bufs + 8 * s, 8, true };
-		drv_vq_add(&d->evt, &b, 1, 0);
+	if (!d->base) {
+		post_events(d);
+		drv_vq_kick(&d->evt);
 	}
-	drv_vq_kick(&d->evt);
 }
 
 int main(int argc, char **argv)

@@ -373,11 +373,6 @@ bool virtq_rearm_at(struct virtq *q, uint16_t idx)
 	return avail_idx(q) != idx;
 }
 
-void virtq_rearm_next(struct virtq *q)
-{
-	(void)virtq_rearm_at(q, avail_idx(q));
-}
-
 void virtq_suppress_kicks(struct virtq *q)
 {
 	/* Under EVENT_IDX the driver ignores the flags (§2.7.10); an
@@ -391,6 +386,11 @@ void virtq_suppress_kicks(struct virtq *q)
 bool virtq_has_avail(const struct virtq *q)
 {
 	return !q->broken && avail_idx(q) != q->last_avail;
+}
+
+uint16_t virtq_avail_idx(const struct virtq *q)
+{
+	return avail_idx(q);
 }
 
 void virtq_unpop(struct virtq *q, unsigned n)

@@ -125,11 +125,6 @@ void virtq_log_write(struct virtq *q, const struct virtq_chain *c, uint64_t off,
  * the ring was found empty) and returns true if it already has. */
 bool virtq_rearm_at(struct virtq *q, uint16_t idx);
 
-/* Asks for a kick at the driver's next addition to the ring, however many
- * entries it has made available already: for a device that waits for the
- * driver to give a buffer back (vsock's event ring after an event). */
-void virtq_rearm_next(struct virtq *q);
-
 /* For a device that polls the ring: asks the driver not to kick until
  * virtq_rearm (VIRTQ_USED_F_NO_NOTIFY, or under EVENT_IDX an avail_event
  * left where it was). The driver may still kick; that is harmless. */
@@ -139,6 +134,9 @@ void virtq_suppress_kicks(struct virtq *q);
  * taken (false once the ring is broken). One read of avail->idx: cheap
  * enough to spin on. */
 bool virtq_has_avail(const struct virtq *q);
+
+/* The driver's avail index (one acquire read of avail->idx). */
+uint16_t virtq_avail_idx(const struct virtq *q);
 
 /* Gives the last n chains virtq_pop returned back to the ring, to be taken
  * again by the next pops (a device that found too few buffers for its

@@ -79,6 +79,7 @@ struct vsock_muxer {
 	bool took_over;           /* rings came in use: a restored guest's */
 	bool reset_owed;          /* TRANSPORT_RESET for the event ring */
 	bool reset_unacked;       /* sent; the guest has not refilled the ring */
+	uint16_t reset_avail;     /* the event ring's avail index when sent */
 	struct vconn conns[VSOCK_MAX_CONNS];
 	unsigned nr_conns, rr;    /* rr: where the rx round-robin goes on */
 	uint32_t next_port;
@@ -563,6 +564,16 @@ static void fill_rx(struct vsock_muxer *m)
 		virtq_notify(q);
 }
 
+/* Whether the guest gave back an event buffer since the reset was sent;
+ * if not, asks for a kick when it does. */
+static void check_reset_acked(struct vsock_muxer *m)
+{
+	struct virtq *q = m->ring[VSOCK_EVT_RING];
+
+	if (m->reset_unacked && q && virtq_rearm_at(q, m->reset_avail))
+		m->reset_unacked = false;
+}
+
 /* TRANSPORT_RESET: the guest drops every connection it has (a card that
  * takes over rings in use, after a snapshot's restore, knows none). */
 static void send_reset_event(struct vsock_muxer *m)
@@ -576,13 +587,16 @@ static void send_reset_event(struct vsock_muxer *m)
 	if (c.in_len >= VSOCK_EVENT_SIZE) {
 		iov_from_buf(c.iov + c.nr_out, c.nr_in, 0, &ev, sizeof(ev));
 		m->reset_owed = false;
-		/* Nothing goes to the guest until it has handled the event
-		 * (its driver gives the buffer back, and kicks: asked for
-		 * here whatever it has posted), or a connection made now
-		 * would be reset with the old ones. */
+		/* Nothing goes to the guest until it has handled the event,
+		 * or a connection made now would be reset with the old ones.
+		 * Its driver then gives the buffer back: an entry beyond the
+		 * ones available now (read before the push, so a refill is
+		 * never counted in). A kick alone says nothing: the front-end
+		 * kicks every ring it starts, and that kick may come later. */
 		m->reset_unacked = true;
+		m->reset_avail = virtq_avail_idx(q);
 		virtq_push(q, &c, VSOCK_EVENT_SIZE);
-		virtq_rearm_next(q);
+		check_reset_acked(m);
 		log_info("vsock: transport reset sent to the guest");
 	} else {
 		virtq_push(q, &c, 0);
@@ -771,9 +785,8 @@ static void *worker(void *arg)
 				struct virtq *q = m->ring[tag - TAG_KICK_RX];
 				if (q && read(q->kickfd, &val, sizeof(val)) < 0 && errno != EAGAIN)
 					log_warn("vsock: kick fd: %s", strerror(errno));
-				/* The event ring is kicked only when refilled. */
 				if (tag == TAG_KICK_EVT)
-					m->reset_unacked = false;
+					check_reset_acked(m);
 			} else if (tag == TAG_LISTEN) {
 				accept_host(m);
 			} else if (m->conns[tag - TAG_CONN].used) {
