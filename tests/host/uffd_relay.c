@@ -104,8 +104,10 @@ static int ask(int fd, uint64_t off)
 }
 
 /* The card: its own mapping and userfaultfd, faults through the relay.
- * Writes the pages its pager relayed to out. */
-static void card(int memfd, int relay, int go, int out)
+ * Its first page is read before azote reads any (said on first), so that
+ * one at least is relayed however the two are scheduled; then the rest, as
+ * azote reads too. Writes the pages its pager relayed to out. */
+static void card(int memfd, int relay, int go, int first, int out)
 {
 	struct azerr e;
 	char c;
@@ -119,6 +121,9 @@ static void card(int memfd, int relay, int go, int out)
 	if (map == MAP_FAILED || !p || uffd_pager_add(p, map, RAM, 0, page, &e) < 0)
 		fail("the card", p ? e.msg : "set-up failed");
 	if (read(go, &c, 1) != 1)
+		_exit(1);
+	check_range(map + RAM - page, RAM - page, page, 0, "the card");
+	if (write(first, "f", 1) != 1)
 		_exit(1);
 	check_range(map, 0, RAM, 1, "the card");
 	uint64_t relayed = uffd_pager_stop(p);
@@ -134,7 +139,7 @@ static void card(int memfd, int relay, int go, int out)
 int main(int argc, char **argv)
 {
 	char memfile[4096], sock[4096], line[256];
-	int sv[2], go[2], out[2], hout[2];
+	int sv[2], go[2], first[2], out[2], hout[2];
 	struct guest_mem m;
 	struct azerr e;
 	struct stat st;
@@ -155,7 +160,7 @@ int main(int argc, char **argv)
 	if (m.nr_regions != 2 || m.regions[1].fd_offset != 4 * MIB)
 		fail("guest RAM is not two regions around the hole", NULL);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0 || pipe(go) < 0 ||
-	    pipe(out) < 0 || pipe(hout) < 0)
+	    pipe(first) < 0 || pipe(out) < 0 || pipe(hout) < 0)
 		fail(strerror(errno), NULL);
 	unlink(sock);
 	pid_t handler = fork();
@@ -172,7 +177,7 @@ int main(int argc, char **argv)
 	}
 	pid_t child = fork();
 	if (child == 0)
-		card(m.fd, sv[1], go[0], out[1]);
+		card(m.fd, sv[1], go[0], first[1], out[1]);
 	close(sv[1]);
 	int uffd = uffd_open(-1, UFFD_FEATURE_EVENT_REMOVE, &e);
 	if (uffd < 0) {
@@ -184,7 +189,8 @@ int main(int argc, char **argv)
 	struct page_relay *r = page_relay_start(&m, sv[0], NULL, &e);
 	if (conn < 0 || !r)
 		fail(e.msg, NULL);
-	if (write(go[1], "g", 1) != 1)
+	char c;
+	if (write(go[1], "g", 1) != 1 || read(first[0], &c, 1) != 1)
 		fail("the card is gone", NULL);
 	for (int i = 0; i < m.nr_regions; i++)
 		check_range(m.regions[i].hva, m.regions[i].fd_offset, m.regions[i].size, 0, "azote");
@@ -206,8 +212,11 @@ int main(int argc, char **argv)
 		fail("the handler said", line);
 	if (copied != RAM / page)
 		fail("the handler copied a page more or less than once", line);
-	if (!relayed || relayed != answered)
-		fail("the card's pager and azote's relay disagree on the pages relayed", NULL);
+	if (!relayed || relayed != answered) {
+		snprintf(line, sizeof(line), "%llu by the card, %llu answered",
+			 (unsigned long long)relayed, (unsigned long long)answered);
+		fail("the card's pager and azote's relay disagree on the pages relayed", line);
+	}
 	printf("uffd-relay: %llu pages of %llu KiB read by azote and the card, each copied once "
 	       "by the handler; %llu relayed for the card\n", (unsigned long long)(RAM / page),
 	       (unsigned long long)(page >> 10), (unsigned long long)relayed);
