@@ -58,6 +58,14 @@ void virtio_dev_reset(struct virtio_dev *vd)
 		vd->t->reset(vd);
 }
 
+/* Whether a device of this status serves its driver: DRIVER_OK, and
+ * neither side gave up (FAILED, NEEDS_RESET). */
+static bool runs(uint8_t status)
+{
+	return (status & VIRTIO_STATUS_DRIVER_OK) &&
+	       !(status & (VIRTIO_STATUS_FAILED | VIRTIO_STATUS_DEVICE_NEEDS_RESET));
+}
+
 static bool features_ok(const struct virtio_dev *vd)
 {
 	return !(vd->driver_features & ~vd->device_features) &&
@@ -76,8 +84,14 @@ static int start(struct virtio_dev *vd, struct azerr *e)
 					 i, q->size, q->max_size);
 	}
 	if (vd->p.ops->start(vd->p.ops_ctx, vd->driver_features, vd->queues,
-			     vd->p.nr_queues, e) < 0)
+			     vd->p.nr_queues, e) < 0) {
+		/* Some rings may have started before one failed: stopped now,
+		 * since the device counts as not started and no reset of the
+		 * driver's would stop them. */
+		if (vd->p.ops->stop)
+			vd->p.ops->stop(vd->p.ops_ctx);
 		return -1;
+	}
 	vd->started = true;
 	return 0;
 }
@@ -91,7 +105,11 @@ void virtio_dev_write_status(struct virtio_dev *vd, uint8_t v)
 		virtio_dev_reset(vd);
 		return;
 	}
-	/* The driver only adds bits; NEEDS_RESET is the device's to set. */
+	/* The driver only adds bits (§2.1.2: it must not clear one but by
+	 * a reset); a write that would drop DRIVER_OK or FEATURES_OK does
+	 * not, so a running device neither reopens its features nor starts
+	 * twice. NEEDS_RESET is the device's to set. */
+	v |= old;
 	v = (uint8_t)((v & ~VIRTIO_STATUS_DEVICE_NEEDS_RESET) |
 		      (old & VIRTIO_STATUS_DEVICE_NEEDS_RESET));
 	if ((v & VIRTIO_STATUS_FEATURES_OK) && !(old & VIRTIO_STATUS_FEATURES_OK) &&
@@ -102,8 +120,7 @@ void virtio_dev_write_status(struct virtio_dev *vd, uint8_t v)
 		v &= (uint8_t)~VIRTIO_STATUS_FEATURES_OK;
 	}
 	vd->status = v;
-	if ((v & VIRTIO_STATUS_DRIVER_OK) && !(old & VIRTIO_STATUS_DRIVER_OK) &&
-	    !(v & (VIRTIO_STATUS_FAILED | VIRTIO_STATUS_DEVICE_NEEDS_RESET))) {
+	if (runs(v) && !(old & VIRTIO_STATUS_DRIVER_OK)) {
 		if (!(v & VIRTIO_STATUS_FEATURES_OK) || start(vd, &e) < 0) {
 			if (!(v & VIRTIO_STATUS_FEATURES_OK))
 				azerr_set(&e, "DRIVER_OK without FEATURES_OK");
@@ -299,7 +316,8 @@ static bool in_ram(const struct guest_mem *mem, uint64_t gpa, uint64_t len)
 /* An enabled queue as start() and the back-end will trust it: split ring
  * sizes and alignments of virtio 1.2 §2.7. */
 static int check_queue(const struct virtio_dev *vd, const struct virtio_queue_wire *q,
-		       unsigned n, uint32_t idx, const struct guest_mem *mem, struct azerr *e)
+		       bool runs, unsigned n, uint32_t idx, const struct guest_mem *mem,
+		       struct azerr *e)
 {
 	const struct {
 		const char *name;
@@ -317,8 +335,11 @@ static int check_queue(const struct virtio_dev *vd, const struct virtio_queue_wi
 	if (q->enabled > 1)
 		return state_refuse(e, STATE_VIRTIO_DEV, idx, "queue enable",
 				    "%u of queue %u: not 0 or 1", q->enabled, n);
-	if (!q->enabled)
-		return 0; /* the driver's scratch until it enables the queue */
+	/* The driver's scratch until the device runs: a guest may enable a
+	 * queue it set up wrong (start() refuses it then), and its snapshot
+	 * must load. */
+	if (!q->enabled || !runs)
+		return 0;
 	if (!q->size || q->size > q->max_size || (q->size & (q->size - 1)))
 		return state_refuse(e, STATE_VIRTIO_DEV, idx, "queue size",
 				    "%u of queue %u is not a power of two up to %u", q->size, n,
@@ -349,7 +370,10 @@ static int check_dev(const struct virtio_dev *vd, const struct virtio_dev_wire *
 	if (h->status & ~STATUS_KNOWN)
 		return state_refuse(e, STATE_VIRTIO_DEV, idx, "status",
 				    "0x%x has reserved bits", h->status);
-	if ((h->status & VIRTIO_STATUS_DRIVER_OK) && !(h->status & VIRTIO_STATUS_FEATURES_OK))
+	/* DRIVER_OK alone is a guest's mistake the device answered with
+	 * NEEDS_RESET; without either, no guest could have made it. */
+	if ((h->status & VIRTIO_STATUS_DRIVER_OK) && !(h->status & VIRTIO_STATUS_FEATURES_OK) &&
+	    !(h->status & (VIRTIO_STATUS_FAILED | VIRTIO_STATUS_DEVICE_NEEDS_RESET)))
 		return state_refuse(e, STATE_VIRTIO_DEV, idx, "status",
 				    "0x%x has DRIVER_OK without FEATURES_OK", h->status);
 	if ((h->status & VIRTIO_STATUS_FEATURES_OK) &&
@@ -380,7 +404,7 @@ int virtio_dev_load(struct virtio_dev *vd, const struct state_set *s, uint32_t i
 	if (check_dev(vd, &h, index, e) < 0)
 		return -1;
 	for (unsigned i = 0; i < vd->p.nr_queues; i++)
-		if (check_queue(vd, &q[i], i, index, mem, e) < 0)
+		if (check_queue(vd, &q[i], runs(h.status), i, index, mem, e) < 0)
 			return -1;
 	pthread_mutex_lock(&vd->lock);
 	virtio_dev_stop(vd);
@@ -406,8 +430,7 @@ int virtio_dev_load(struct virtio_dev *vd, const struct state_set *s, uint32_t i
 bool virtio_dev_loaded_running(struct virtio_dev *vd)
 {
 	pthread_mutex_lock(&vd->lock);
-	bool run = (vd->status & VIRTIO_STATUS_DRIVER_OK) && !vd->started &&
-		   !(vd->status & (VIRTIO_STATUS_FAILED | VIRTIO_STATUS_DEVICE_NEEDS_RESET));
+	bool run = runs(vd->status) && !vd->started;
 	pthread_mutex_unlock(&vd->lock);
 	return run;
 }

@@ -333,6 +333,8 @@ static void test_backend_failure_and_death(void **state)
 	setup_queue(f, 0, 256, 0x100000);
 	wr(f, 0x14, 1, 0x0f);
 	assert_int_equal(rd(f, 0x14, 1) & VIRTIO_STATUS_DEVICE_NEEDS_RESET, VIRTIO_STATUS_DEVICE_NEEDS_RESET);
+	/* The back-end is told to stop what of it may have started. */
+	assert_int_equal(f->be.stops, 1);
 	/* The driver may not clear NEEDS_RESET but by resetting. */
 	wr(f, 0x14, 1, 0x0f);
 	assert_int_equal(rd(f, 0x14, 1) & VIRTIO_STATUS_DEVICE_NEEDS_RESET, VIRTIO_STATUS_DEVICE_NEEDS_RESET);
@@ -348,6 +350,78 @@ static void test_backend_failure_and_death(void **state)
 	assert_int_equal(rd(f, 0x14, 1) & VIRTIO_STATUS_DEVICE_NEEDS_RESET, VIRTIO_STATUS_DEVICE_NEEDS_RESET);
 	virtio_dev_config_changed(&f->vp.vd);
 	assert_int_equal(rd(f, 0x15, 1), (gen + 1) & 0xff);
+}
+
+static const struct guest_mem ram_64m = {
+	.nr_regions = 1, .regions = { { .gpa = 0, .size = 64 << 20 } },
+};
+
+/* A driver that writes a status without bits it had set: they stay, so
+ * the running device neither takes new features nor starts twice. */
+static void test_status_bits_stay(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t feat = 1ULL << VIRTIO_F_VERSION_1;
+
+	enable_decode(f);
+	negotiate(f, feat);
+	setup_queue(f, 0, 128, 0x100000);
+	wr(f, 0x14, 1, 0x0f);
+	assert_int_equal(f->be.starts, 1);
+	wr(f, 0x14, 1, 0x03);                     /* without FEATURES_OK, DRIVER_OK */
+	assert_int_equal(rd(f, 0x14, 1), 0x0f);
+	wr(f, 0x08, 4, 0);
+	wr(f, 0x0c, 4, 1u << 9);
+	wr(f, 0x08, 4, 1);
+	assert_int_equal(rd(f, 0x0c, 4), (uint32_t)(feat >> 32));
+	wr(f, 0x14, 1, 0x0f);
+	assert_int_equal(f->be.starts, 1);
+	assert_int_equal(f->be.stops, 0);
+}
+
+/* f's bus and function saved, then loaded into a fresh one. */
+static int reload(struct fixture *f, struct azerr *e)
+{
+	static struct fixture g;
+	struct state_set s;
+
+	state_set_init(&s);
+	assert_int_equal(pci_bus_save(&f->bus, &s, NULL), 0);
+	assert_int_equal(virtio_pci_save(&f->vp, &s, 0, NULL), 0);
+	fixture_init(&g);
+	int r = pci_bus_load(&g.bus, &s, e);
+	if (!r)
+		r = virtio_pci_load(&g.vp, &s, 0, &ram_64m, e);
+	if (!r)
+		assert_false(virtio_dev_loaded_running(&g.vp.vd));
+	fixture_fini(&g);
+	state_set_free(&s);
+	return r;
+}
+
+/* Whatever a guest can put the device in, its snapshot loads: DRIVER_OK
+ * written alone, a queue enabled with a bad size or outside RAM (each
+ * answered with NEEDS_RESET), a queue enabled before DRIVER_OK. */
+static void test_guest_states_reload(void **state)
+{
+	struct fixture *f = *state;
+	struct azerr e = { "" };
+
+	enable_decode(f);
+	wr(f, 0x14, 1, VIRTIO_STATUS_DRIVER_OK);
+	assert_int_equal(rd(f, 0x14, 1), VIRTIO_STATUS_DRIVER_OK | VIRTIO_STATUS_DEVICE_NEEDS_RESET);
+	assert_int_equal(reload(f, &e), 0);
+	negotiate(f, 1ULL << VIRTIO_F_VERSION_1);
+	setup_queue(f, 0, 100, 0x100000);
+	assert_int_equal(reload(f, &e), 0);       /* enabled, no DRIVER_OK yet */
+	wr(f, 0x14, 1, 0x0f);
+	assert_int_equal(f->be.starts, 0);
+	assert_int_equal(reload(f, &e), 0);
+	negotiate(f, 1ULL << VIRTIO_F_VERSION_1);
+	setup_queue(f, 0, 128, 0x40000000);       /* past the 64 MiB of RAM */
+	f->be.fail_start = 1;                     /* as azote's back-end refuses it */
+	wr(f, 0x14, 1, 0x0f);
+	assert_int_equal(reload(f, &e), 0);
 }
 
 static void test_device_config_window(void **state)
@@ -429,9 +503,6 @@ static void test_vectors_checked(void **state)
 
 #define MSIX_CAP_CTRL_ENABLE 0x8000
 
-static const struct guest_mem ram_64m = {
-	.nr_regions = 1, .regions = { { .gpa = 0, .size = 64 << 20 } },
-};
 
 static unsigned msix_cap(struct fixture *f)
 {
@@ -576,6 +647,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bus_master, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_queue_size_needs_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backend_failure_and_death, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_status_bits_stay, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_guest_states_reload, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_device_config_window, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_notify_ioeventfds_follow_bar, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pci_cfg_access_window, setup, teardown),
