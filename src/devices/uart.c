@@ -80,6 +80,16 @@ static void rx_put(struct uart *u, uint8_t c)
 	u->lsr |= LSR_DR;
 }
 
+/* Whoever feeds input stops while the FIFO is full (the console stops
+ * reading the terminal): tells it there is room again. */
+static void rx_room(struct uart *u)
+{
+	uint64_t one = 1;
+
+	if (u->space_evfd >= 0 && write(u->space_evfd, &one, sizeof(one)) < 0)
+		log_debug("uart: cannot signal input space: %s", strerror(errno));
+}
+
 static uint8_t rx_get(struct uart *u)
 {
 	if (!u->rx_count)
@@ -89,11 +99,8 @@ static uint8_t rx_get(struct uart *u)
 	u->rx_head = (u->rx_head + 1) % UART_RX_FIFO;
 	if (--u->rx_count == 0)
 		u->lsr &= ~LSR_DR;
-	if (was_full && u->space_evfd >= 0) {
-		uint64_t one = 1;
-		if (write(u->space_evfd, &one, sizeof(one)) < 0)
-			log_debug("uart: cannot signal input space: %s", strerror(errno));
-	}
+	if (was_full)
+		rx_room(u);
 	return c;
 }
 
@@ -191,6 +198,10 @@ static void uart_write_reg(struct uart *u, unsigned reg, uint8_t v)
 	case REG_IIR_FCR:
 		u->fifo_enabled = v & FCR_ENABLE;
 		if (v & FCR_CLR_RX) {
+			/* Linux's 8250 clears the FIFOs when the port opens:
+			 * input typed before then must not stop the console. */
+			if (u->rx_count == UART_RX_FIFO)
+				rx_room(u);
 			u->rx_count = 0;
 			u->lsr &= ~LSR_DR;
 		}

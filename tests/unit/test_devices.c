@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/eventfd.h>
 #include <cmocka.h>
 
 #include "devices/acpi_sleep.h"
@@ -170,6 +171,32 @@ static void test_uart_rx_irq_and_backpressure(void **state)
 	assert_false(f->u.irq.level);
 	assert_int_equal(uart_rx_space(&f->u), UART_RX_FIFO);
 	out8(&uart_io_ops, &f->u, 1, 0);
+}
+
+/* Input waits while the FIFO is full; room made by the guest, reading a
+ * byte or clearing the FIFO (Linux does when it opens the port), is told
+ * to whoever feeds it. */
+static void test_uart_rx_room_signalled(void **state)
+{
+	struct uart u;
+	uint8_t big[UART_RX_FIFO];
+	uint64_t n;
+	int ev = eventfd(0, EFD_NONBLOCK);
+	(void)state;
+
+	assert_true(ev >= 0);
+	uart_init(&u, -1, 4, -1, ev);
+	memset(big, 'a', sizeof(big));
+	assert_int_equal(uart_push_input(&u, big, sizeof(big)), UART_RX_FIFO);
+	assert_int_equal(read(ev, &n, sizeof(n)), -1);
+	assert_int_equal(in8(&uart_io_ops, &u, 0), 'a');
+	assert_int_equal(read(ev, &n, sizeof(n)), sizeof(n));
+	assert_int_equal(uart_push_input(&u, big, 1), 1);
+	out8(&uart_io_ops, &u, 2, 0x07);          /* FCR: enable, clear RX and TX */
+	assert_int_equal(uart_rx_space(&u), UART_RX_FIFO);
+	assert_int_equal(read(ev, &n, sizeof(n)), sizeof(n));
+	uart_destroy(&u);
+	close(ev);
 }
 
 static void test_uart_thre_interrupt(void **state)
@@ -464,6 +491,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_uart_divisor_latch, uart_setup, uart_teardown),
 		cmocka_unit_test_setup_teardown(test_uart_loopback, uart_setup, uart_teardown),
 		cmocka_unit_test_setup_teardown(test_uart_rx_irq_and_backpressure, uart_setup, uart_teardown),
+		cmocka_unit_test(test_uart_rx_room_signalled),
 		cmocka_unit_test_setup_teardown(test_uart_thre_interrupt, uart_setup, uart_teardown),
 		cmocka_unit_test(test_acpi_sleep),
 		cmocka_unit_test(test_i8042_reset_paths),
