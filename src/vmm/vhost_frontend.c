@@ -35,15 +35,25 @@ static int request(struct vu_frontend *fe, uint32_t req, const void *payload,
 
 	if (fe->sock < 0)
 		return azerr_set(e, "vhost-user %s: %s: not connected", fe->name, name);
+	if (fe->lost)
+		return azerr_set(e, "vhost-user %s: %s: not sent, an earlier request broke "
+				 "the connection", fe->name, name);
 	if (payload)
 		memcpy(&m.p, payload, size);
 	for (unsigned i = 0; i < nfds; i++)
 		m.fds[i] = fds[i];
 	m.nfds = nfds;
+	/* From here a failure leaves the stream out of step (a request half
+	 * sent, a reply missing, late or another request's): no later reply
+	 * could be matched to its request, so nothing more is sent, and
+	 * every later call fails at once instead of waiting its timeout. */
+	fe->lost = true;
 	if (vu_msg_send(fe->sock, &m, &err))
 		return azerr_set(e, "vhost-user %s: %s", fe->name, err.msg);
-	if (!has_reply && !ack)
+	if (!has_reply && !ack) {
+		fe->lost = false;
 		return 0;
+	}
 	int got = vu_msg_recv(fe->sock, &r, fe->timeout_ms, &err);
 	if (got == 0)
 		return azerr_set(e, "vhost-user %s: %s: back-end closed the connection",
@@ -54,6 +64,7 @@ static int request(struct vu_frontend *fe, uint32_t req, const void *payload,
 		vu_msg_close_fds(&r);
 		return azerr_set(e, "vhost-user %s: bad reply: %s", fe->name, err.msg);
 	}
+	fe->lost = false;
 	if (ack && r.p.u64)
 		return azerr_set(e, "vhost-user %s: back-end refused %s", fe->name, name);
 	if (reply)

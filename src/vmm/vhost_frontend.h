@@ -61,6 +61,7 @@ struct vu_frontend {
 	bool has_protocol_features; /* VHOST_USER_F_PROTOCOL_FEATURES offered */
 	bool can_log;               /* VHOST_F_LOG_ALL offered */
 	uint64_t protocol_features; /* negotiated */
+	bool lost;                  /* out of step: nothing more is sent */
 };
 
 struct vu_fe_region {

@@ -62,6 +62,12 @@ static void test_silent_backend(void **state)
 	assert_non_null(strstr(e.msg, "test-backend"));
 	assert_non_null(strstr(e.msg, "GET_FEATURES"));
 	assert_true(b.tv_sec - a.tv_sec < 2);
+	/* A back-end that missed one answer may send it late: no later
+	 * request waits for it, or takes it for its own. */
+	assert_int_equal(vu_fe_reset(&fe, &e), -1);
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	assert_true((a.tv_sec - b.tv_sec) * 1000 + (a.tv_nsec - b.tv_nsec) / 1000000 < 50);
+	assert_non_null(strstr(e.msg, "an earlier request broke the connection"));
 }
 
 static void test_backend_gone(void **state)
@@ -99,13 +105,9 @@ static void test_negotiation(void **state)
 	assert_int_equal(vu_fe_set_features(&fe, 1, &e), 0);
 	/* Features never offered are refused before anything is sent. */
 	assert_int_equal(vu_fe_set_features(&fe, 2, &e), -1);
-	/* A reply to another request is a protocol error. */
-	answer(VHOST_USER_GET_FEATURES, 8, &f);
-	uint8_t cfg[8];
-	assert_int_equal(vu_fe_get_config(&fe, 0, cfg, 8, &e), -1);
-	assert_non_null(strstr(e.msg, "bad reply"));
 	/* An empty config answer is the back-end's failure. */
 	struct vhost_user_config c = { .size = 0 };
+	uint8_t cfg[8];
 	answer(VHOST_USER_GET_CONFIG, 12, &c);
 	assert_int_equal(vu_fe_get_config(&fe, 0, cfg, 8, &e), -1);
 	assert_non_null(strstr(e.msg, "GET_CONFIG 0+8 failed"));
@@ -113,6 +115,15 @@ static void test_negotiation(void **state)
 	unsigned n;
 	assert_int_equal(vu_fe_get_queue_num(&fe, &n, &e), 0);
 	assert_int_equal(n, 1);
+	/* A reply to another request is a protocol error, and the stream is
+	 * out of step for good: nothing more is sent, even with an answer
+	 * waiting. */
+	answer(VHOST_USER_GET_FEATURES, 8, &f);
+	assert_int_equal(vu_fe_get_config(&fe, 0, cfg, 8, &e), -1);
+	assert_non_null(strstr(e.msg, "bad reply"));
+	answer(VHOST_USER_SET_FEATURES, 8, &ack);
+	assert_int_equal(vu_fe_set_features(&fe, 1, &e), -1);
+	assert_non_null(strstr(e.msg, "SET_FEATURES: not sent, an earlier request broke"));
 }
 
 /* Reads the next message the front-end sent; fails the test if none. */
@@ -166,7 +177,7 @@ static void test_dirty_log(void **state)
 	assert_int_equal(m.nfds, 1);
 	vu_msg_close_fds(&m);
 	/* Answers of 0 and 16 bytes are back-ends' too; an 8-byte non-zero
-	 * is a refusal; other sizes are a broken back-end. */
+	 * is a refusal (other sizes, a broken back-end: at the end). */
 	answer(VHOST_USER_SET_LOG_BASE, 0, NULL);
 	assert_int_equal(vu_fe_set_log_base(&fe, logfd, 4096, &e), 0);
 	answer(VHOST_USER_SET_LOG_BASE, 16, sixteen);
@@ -174,10 +185,7 @@ static void test_dirty_log(void **state)
 	answer(VHOST_USER_SET_LOG_BASE, 8, &nack);
 	assert_int_equal(vu_fe_set_log_base(&fe, logfd, 4096, &e), -1);
 	assert_non_null(strstr(e.msg, "refused SET_LOG_BASE"));
-	answer(VHOST_USER_SET_LOG_BASE, 4, &nack);
-	assert_int_equal(vu_fe_set_log_base(&fe, logfd, 4096, &e), -1);
-	assert_non_null(strstr(e.msg, "bad reply"));
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < 3; i++) {
 		sent(&m);
 		vu_msg_close_fds(&m);
 	}
@@ -211,6 +219,12 @@ static void test_dirty_log(void **state)
 	fe.can_log = false;
 	assert_int_equal(vu_fe_set_features(&fe, 1 | (1ULL << VHOST_F_LOG_ALL), &e), -1);
 	assert_int_equal(vu_msg_recv(peer, &m, 0, NULL), -1);  /* nothing sent */
+	fe.protocol_features |= 1ULL << VHOST_USER_PROTOCOL_F_LOG_SHMFD;
+	answer(VHOST_USER_SET_LOG_BASE, 4, &nack);
+	assert_int_equal(vu_fe_set_log_base(&fe, logfd, 4096, &e), -1);
+	assert_non_null(strstr(e.msg, "bad reply"));
+	sent(&m);
+	vu_msg_close_fds(&m);
 	close(v.kickfd);
 	close(logfd);
 }
