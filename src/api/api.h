@@ -103,12 +103,19 @@ int api_config_load_buffer(const char *buf, size_t len, const char *name,
  * PUT /mmds before boot would set it (the data store limit applies). */
 int api_mmds_load_file(struct api *api, const char *path, struct azerr *e);
 
+/* The most a snapshot's recorded configuration may hold: a real one is a
+ * few KiB (every device at its limit, with PATH_MAX paths, stays under),
+ * while jansson takes ~80 bytes of heap per byte it parses, so a crafted
+ * snapshot's section near its 256 MiB would cost gigabytes first. */
+#define API_SNAPSHOT_CONFIG_MAX (1u << 20)
+
 /* Snapshots (docs/snapshot.md, "The configuration"): cfg as the JSON a
  * snapshot records (malloc'd; NULL with e set when it cannot be recorded),
  * and that JSON back into cfg (vm_config_init'ed), through the same checks
  * as the API's bodies: drive images must exist, a vsock's socket must not.
  * name: the snapshot, for messages; vsock_uds: the vsock's socket instead
- * of the recorded one (Firecracker's vsock_override), or NULL. */
+ * of the recorded one (Firecracker's vsock_override), or NULL. A
+ * configuration longer than API_SNAPSHOT_CONFIG_MAX is refused unparsed. */
 char *api_snapshot_config_json(const struct vm_config *cfg, struct azerr *e);
 int api_snapshot_config_parse(const char *json, size_t len, const char *name,
 			      const char *vsock_uds, struct vm_config *cfg, struct azerr *e);

@@ -422,6 +422,40 @@ static void test_azote_extras(void **state)
 			"defer-taskrun");
 }
 
+/* A recorded configuration of API_SNAPSHOT_CONFIG_MAX bytes still parses
+ * (a real one, padded with the whitespace JSON allows); one byte more is
+ * refused by its size, before jansson spends ~80 bytes a byte on it. */
+static void test_config_size_cap(void **state)
+{
+	struct api_fixture *f = *state;
+	size_t len;
+	char *buf;
+	struct vm_config cfg;
+	struct azerr e;
+
+	fx_boot(f);
+	snapshot_paused(f);
+	len = strlen(f->fake.snap_config);
+	buf = malloc(API_SNAPSHOT_CONFIG_MAX + 1);
+	assert_non_null(buf);
+	memcpy(buf, f->fake.snap_config, len);
+	memset(buf + len, ' ', API_SNAPSHOT_CONFIG_MAX + 1 - len);
+
+	vm_config_init(&cfg);
+	assert_int_equal(api_snapshot_config_parse(buf, API_SNAPSHOT_CONFIG_MAX, "vm.snap", NULL,
+						   &cfg, &e), 0);
+	assert_int_equal(cfg.nr_drives, 1);
+	vm_config_free(&cfg);
+
+	vm_config_init(&cfg);
+	assert_int_equal(api_snapshot_config_parse(buf, API_SNAPSHOT_CONFIG_MAX + 1, "vm.snap",
+						   NULL, &cfg, &e), -1);
+	assert_string_equal(e.msg, "vm.snap: its configuration is 1048577 bytes, "
+			    "at most 1048576");
+	vm_config_free(&cfg);
+	free(buf);
+}
+
 /* Firecracker takes a load only in a fresh process: the logger and
  * metrics may be set first, nothing else. */
 static void test_load_after_config(void **state)
@@ -586,6 +620,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_round_trip, api_fixture_setup,
 						api_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_load_after_config, api_fixture_setup,
+						api_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_config_size_cap, api_fixture_setup,
 						api_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_azote_extras, api_fixture_setup,
 						api_fixture_teardown),
