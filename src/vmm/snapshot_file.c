@@ -354,7 +354,11 @@ int snapshot_file_read(const char *path, struct snapshot_header *h,
 		       struct state_set *s, struct azerr *e)
 {
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK, O_NOCTTY: a FIFO or terminal given as the snapshot is
+	 * refused below, instead of the load waiting for a FIFO's writer or
+	 * azote taking the terminal as its own. (The fd is only read(), which
+	 * O_NONBLOCK leaves alone on a regular file.) */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 
 	state_set_init(s);
 	if (fd < 0)

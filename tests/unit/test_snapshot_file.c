@@ -321,6 +321,25 @@ static void test_unwritable_path(void **st)
 	assert_non_null(strstr(e.msg, "not a regular file"));
 }
 
+/* A FIFO named as the snapshot is refused at once: opened without
+ * O_NONBLOCK it would wait for a writer (the alarm ends the test rather
+ * than let it hang). */
+static void test_read_fifo(void **st)
+{
+	struct fixture *f = *st;
+	struct azerr e = { "" };
+	struct snapshot_header h;
+	struct state_set s;
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/fifo", f->dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	alarm(10);
+	assert_int_equal(snapshot_file_read(path, &h, &s, &e), -1);
+	alarm(0);
+	assert_non_null(strstr(e.msg, "/fifo: not a regular file"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -333,6 +352,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_machine_check, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_host_check, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unwritable_path, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_read_fifo, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -329,6 +329,39 @@ static void test_full_from_lazy_origin(void **st)
 	unlink(path);
 }
 
+/* A FIFO named as the memory file is refused at once: opened without
+ * O_NONBLOCK it would wait for a writer (the alarm ends the test rather
+ * than let it hang). A regular file's fd comes back blocking: the pagers
+ * that share it expect that. */
+static void test_open_fifo(void **st)
+{
+	(void)st;
+	struct guest_mem m;
+	struct azerr e = { "" };
+	char dir[] = "/tmp/test_snapshot_mem.XXXXXX", path[64];
+	int fd;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	make_ram(&m);
+	alarm(10);
+	assert_int_equal(snapshot_mem_open(&m, path, &e), -1);
+	alarm(0);
+	assert_non_null(strstr(e.msg, "/fifo: not a regular file"));
+	unlink(path);
+
+	snprintf(path, sizeof(path), "%s/mem", dir);
+	assert_int_equal(snapshot_mem_save(&m, &zero_holes, path, &e), 0);
+	fd = snapshot_mem_open(&m, path, &e);
+	assert_true(fd >= 0);
+	assert_int_equal(fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
+	close(fd);
+	unlink(path);
+	rmdir(dir);
+	guest_mem_destroy(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -337,6 +370,7 @@ int main(void)
 		cmocka_unit_test(test_full_from_lazy_origin),
 		cmocka_unit_test(test_diff_sparse),
 		cmocka_unit_test(test_diff_onto_base),
+		cmocka_unit_test(test_open_fifo),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
