@@ -137,8 +137,10 @@ static const struct jail_syscall_arg pager_args[] = {
 /* A card's page relay (vmm/page_relay.c), on a restore from an external
  * page-fault handler: reads the card's request, touches the page (the
  * fault is the handler's to serve), writes the answer; the base list
- * covers it. */
-static const int relay_syscalls[] = { COMMON_SYSCALLS };
+ * covers that. A card that sends garbage has its relay ended (shutdown,
+ * so that it sees the end): without it, the card's one short write would
+ * kill the VMM. */
+static const int relay_syscalls[] = { COMMON_SYSCALLS, SYS_shutdown };
 static const struct jail_syscall_arg relay_args[] = { TERMINAL_IOCTLS(SYS_ioctl) };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
