@@ -136,9 +136,15 @@ int card_ctl_call(int fd, const struct card_ctl_req *req, const int *fds,
 		c->cmsg_len = CMSG_LEN(nr_fds * sizeof(int));
 		memcpy(CMSG_DATA(c), fds, nr_fds * sizeof(int));
 	}
+	/* One request at a time, each answered: room for it now, or the card
+	 * has stopped reading (while it may still send replies). Waiting for
+	 * room would block azote's main thread for as long as the card likes. */
 	do {
-		n = sendmsg(fd, &m, MSG_NOSIGNAL);
+		n = sendmsg(fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
 	} while (n < 0 && errno == EINTR);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return azerr_set(e, "control: cannot send: the card is not reading its "
+				 "requests");
 	if (n != (ssize_t)sizeof(*req))
 		return azerr_set(e, "control: cannot send: %s",
 				 n < 0 ? strerror(errno) : "short write");

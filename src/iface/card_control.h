@@ -111,7 +111,8 @@ int card_ctl_mmds_map(const struct card_ctl_req *req, const int *fds, unsigned n
 
 /* azote's side: sends req with nr_fds fds and waits up to
  * CARD_CTL_TIMEOUT_MS for the reply. -1 with e if the channel fails, the
- * card does not answer in time or sends something that is not a reply;
+ * card has not read earlier requests (the send never waits), does not
+ * answer in time or sends something that is not a reply;
  * a reply's own failure is rep->status / rep->msg (NUL-terminated here). */
 int card_ctl_call(int fd, const struct card_ctl_req *req, const int *fds,
 		  unsigned nr_fds, struct card_ctl_reply *rep, struct azerr *e);

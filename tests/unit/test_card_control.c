@@ -121,6 +121,31 @@ static void test_azote_refuses_bad_reply(void **st)
 	sv[1] = -1;
 }
 
+/* A card that answers "done" to every request and never reads one:
+ * azote's requests fill the channel, and a call then fails at once (the
+ * caller closes the channel) instead of blocking azote's main thread in
+ * its send. alarm: a send that blocks fails the test, not hangs it. */
+static void test_card_that_never_reads(void **st)
+{
+	(void)st;
+	struct card_ctl_req req = { .op = CARD_CTL_MEM_LOADED };
+	const struct card_ctl_reply done = { 0 };
+	struct card_ctl_reply rep;
+	struct azerr e = { "" };
+	int calls = 0, r;
+
+	alarm(10);
+	do {
+		assert_int_equal(send(sv[1], &done, sizeof(done), MSG_DONTWAIT),
+				 (ssize_t)sizeof(done));
+		r = card_ctl_call(sv[0], &req, NULL, 0, &rep, &e);
+	} while (r == 0 && ++calls < 100000);
+	alarm(0);
+	assert_int_equal(r, -1);
+	assert_true(calls > 0);
+	assert_non_null(strstr(e.msg, "the card is not reading"));
+}
+
 static void test_limits_checked(void **st)
 {
 	(void)st;
@@ -211,6 +236,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_call_with_fd, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_card_refuses_short_request, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_azote_refuses_bad_reply, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_card_that_never_reads, setup, teardown),
 		cmocka_unit_test(test_limits_checked),
 		cmocka_unit_test(test_mmds_checked),
 	};
