@@ -116,16 +116,19 @@ static int load(struct machine *m, const struct state_set *s, struct azerr *e)
 	return 0;
 }
 
-/* What the models and the card side rely on after a load. */
-static void check(const struct machine *m)
+/* What the models and the card side rely on after a load: the queues of
+ * a device that runs (what a resume hands to its card) are sound; those of
+ * one that does not are the driver's until its DRIVER_OK, checked then. */
+static void check(struct machine *m)
 {
-	const struct virtio_dev *vds[] = { &m->vp.vd, &m->vm.vd };
+	struct virtio_dev *vds[] = { &m->vp.vd, &m->vm.vd };
 
 	if (m->uart.rx_count > UART_RX_FIFO || m->uart.rx_head >= UART_RX_FIFO ||
 	    m->kbd.out_count > I8042_OUTBUF || m->kbd.out_head >= I8042_OUTBUF)
 		abort();
 	for (size_t d = 0; d < 2; d++)
-		for (unsigned i = 0; i < vds[d]->p.nr_queues; i++) {
+		for (unsigned i = 0; virtio_dev_loaded_running(vds[d]) &&
+				     i < vds[d]->p.nr_queues; i++) {
 			const struct virtio_queue *q = &vds[d]->queues[i];
 			if (q->enabled && (!q->size || q->size > q->max_size ||
 					   (q->size & (q->size - 1)) ||
