@@ -66,12 +66,26 @@ int open_regular(const char *path, int flags, const char *what, uint64_t *size,
 		 struct azerr *e)
 {
 	struct stat st;
-	int fd = open(path, flags | O_CLOEXEC);
+	/* O_NONBLOCK, O_NOCTTY: a FIFO or terminal named by mistake is
+	 * refused below, instead of the open waiting for the FIFO's other
+	 * end or the terminal becoming the caller's. */
+	int fd = open(path, flags | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 
+	if (fd < 0 && errno == ENXIO)  /* a FIFO with no reader, for writing */
+		return azerr_set(e, "%s %s: not a regular file", what, path);
 	if (fd < 0)
 		return azerr_set(e, "%s %s: %s", what, path, strerror(errno));
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		azerr_set(e, "%s %s: not a regular file", what, path);
+		close(fd);
+		return -1;
+	}
+	/* Then blocking, as asked: an fd may outlive its opener (a snapshot's
+	 * memory file is shared with pagers and cards), and io_uring, unlike
+	 * read, may answer EAGAIN on a file left O_NONBLOCK. */
+	int fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+		azerr_set(e, "%s %s: %s", what, path, strerror(errno));
 		close(fd);
 		return -1;
 	}

@@ -20,8 +20,9 @@ ssize_t pread_full(int fd, void *buf, size_t len, off_t off);
  * nothing). */
 int pwrite_full(int fd, const void *buf, size_t len, off_t off);
 /* path opened with flags (O_CLOEXEC added), which must be a regular file:
- * the fd, its size in *size; or -1 with "WHAT PATH: reason" in e (what:
- * "kernel", "diff file"). */
+ * the fd (blocking), its size in *size; or -1 with "WHAT PATH: reason" in
+ * e (what: "kernel", "diff file"). A FIFO or terminal is refused without
+ * being waited on or taken as the caller's terminal. */
 int open_regular(const char *path, int flags, const char *what, uint64_t *size,
 		 struct azerr *e);
 

@@ -6,7 +6,6 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -353,23 +352,18 @@ int snapshot_file_write(const char *path, const struct snapshot_header *h,
 int snapshot_file_read(const char *path, struct snapshot_header *h,
 		       struct state_set *s, struct azerr *e)
 {
-	struct stat st;
-	/* O_NONBLOCK, O_NOCTTY: a FIFO or terminal given as the snapshot is
-	 * refused below, instead of the load waiting for a FIFO's writer or
-	 * azote taking the terminal as its own. (The fd is only read(), which
-	 * O_NONBLOCK leaves alone on a regular file.) */
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	uint64_t size;
+	int fd = open_regular(path, O_RDONLY, "snapshot", &size, e);
 
 	state_set_init(s);
 	if (fd < 0)
-		return azerr_set(e, "snapshot %s: %s", path, strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    (uint64_t)st.st_size > SNAPSHOT_MAX_FILE_SIZE) {
+		return -1;
+	if (size > SNAPSHOT_MAX_FILE_SIZE) {
 		close(fd);
 		return azerr_set(e, "snapshot %s: not a regular file of at most %u bytes", path,
 				 SNAPSHOT_MAX_FILE_SIZE);
 	}
-	size_t len = (size_t)st.st_size;
+	size_t len = (size_t)size;
 	unsigned char *buf = malloc(len ? len : 1);
 	if (!buf) {
 		close(fd);

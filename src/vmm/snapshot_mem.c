@@ -216,32 +216,15 @@ static int pread_all(int fd, uint8_t *p, uint64_t len, uint64_t off, const char 
 
 int snapshot_mem_open(const struct guest_mem *m, const char *path, struct azerr *e)
 {
-	struct stat st;
-	/* O_NONBLOCK, O_NOCTTY: a FIFO or terminal given as the memory file
-	 * is refused below, instead of the load waiting for a FIFO's writer
-	 * or azote taking the terminal as its own. */
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	uint64_t size;
+	int fd = open_regular(path, O_RDONLY, "guest memory file", &size, e);
 
 	if (fd < 0)
-		return azerr_set(e, "guest memory file %s: %s", path, strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return azerr_set(e, "guest memory file %s: not a regular file", path);
-	}
-	/* Then blocking again: the fd outlives this load (azote's pager and
-	 * the cards' share it), and io_uring, unlike pread, may answer EAGAIN
-	 * on a file left O_NONBLOCK. This runs before any seccomp filter
-	 * (the event loop's allows only the seal fcntls). */
-	int fl = fcntl(fd, F_GETFL);
-	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
-		azerr_set(e, "guest memory file %s: %s", path, strerror(errno));
-		close(fd);
 		return -1;
-	}
-	if ((uint64_t)st.st_size != m->ram_size) {
+	if (size != m->ram_size) {
 		close(fd);
 		return azerr_set(e, "guest memory file %s is %llu bytes, the snapshot's guest "
-				 "has %llu bytes of RAM", path, (unsigned long long)st.st_size,
+				 "has %llu bytes of RAM", path, (unsigned long long)size,
 				 (unsigned long long)m->ram_size);
 	}
 	return fd;

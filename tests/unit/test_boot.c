@@ -5,8 +5,11 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "arch/x86/boot.h"
@@ -382,6 +385,19 @@ static void test_request_errors(void **state)
 	req.kernel_path = "/tmp";
 	assert_int_equal(x86_boot_load(m, &req, &bi, &e), -1);
 	assert_err_has(e, "not a regular file");
+	/* A FIFO is refused at once, not waited on for a writer (the alarm
+	 * fails the test rather than let it hang). */
+	char dir[] = "/tmp/test_boot.XXXXXX", fifo[64];
+	assert_non_null(mkdtemp(dir));
+	snprintf(fifo, sizeof(fifo), "%s/kernel", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	req.kernel_path = fifo;
+	alarm(10);
+	assert_int_equal(x86_boot_load(m, &req, &bi, &e), -1);
+	alarm(0);
+	assert_err_has(e, "/kernel: not a regular file");
+	unlink(fifo);
+	rmdir(dir);
 
 	kernel = fx_tempfile(junk, sizeof(junk));
 	req.kernel_path = kernel;
