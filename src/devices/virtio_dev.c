@@ -109,9 +109,7 @@ void virtio_dev_write_status(struct virtio_dev *vd, uint8_t v)
 	 * a reset); a write that would drop DRIVER_OK or FEATURES_OK does
 	 * not, so a running device neither reopens its features nor starts
 	 * twice. NEEDS_RESET is the device's to set. */
-	v |= old;
-	v = (uint8_t)((v & ~VIRTIO_STATUS_DEVICE_NEEDS_RESET) |
-		      (old & VIRTIO_STATUS_DEVICE_NEEDS_RESET));
+	v = (uint8_t)((v & ~VIRTIO_STATUS_DEVICE_NEEDS_RESET) | old);
 	if ((v & VIRTIO_STATUS_FEATURES_OK) && !(old & VIRTIO_STATUS_FEATURES_OK) &&
 	    !features_ok(vd)) {
 		log_info("%s: refusing driver features 0x%llx (device offers 0x%llx)",
@@ -316,7 +314,7 @@ static bool in_ram(const struct guest_mem *mem, uint64_t gpa, uint64_t len)
 /* An enabled queue as start() and the back-end will trust it: split ring
  * sizes and alignments of virtio 1.2 §2.7. */
 static int check_queue(const struct virtio_dev *vd, const struct virtio_queue_wire *q,
-		       bool runs, unsigned n, uint32_t idx, const struct guest_mem *mem,
+		       bool running, unsigned n, uint32_t idx, const struct guest_mem *mem,
 		       struct azerr *e)
 {
 	const struct {
@@ -338,7 +336,7 @@ static int check_queue(const struct virtio_dev *vd, const struct virtio_queue_wi
 	/* The driver's scratch until the device runs: a guest may enable a
 	 * queue it set up wrong (start() refuses it then), and its snapshot
 	 * must load. */
-	if (!q->enabled || !runs)
+	if (!q->enabled || !running)
 		return 0;
 	if (!q->size || q->size > q->max_size || (q->size & (q->size - 1)))
 		return state_refuse(e, STATE_VIRTIO_DEV, idx, "queue size",
