@@ -126,15 +126,17 @@ static void check(struct machine *m)
 	if (m->uart.rx_count > UART_RX_FIFO || m->uart.rx_head >= UART_RX_FIFO ||
 	    m->kbd.out_count > I8042_OUTBUF || m->kbd.out_head >= I8042_OUTBUF)
 		abort();
-	for (size_t d = 0; d < 2; d++)
-		for (unsigned i = 0; virtio_dev_loaded_running(vds[d]) &&
-				     i < vds[d]->p.nr_queues; i++) {
+	for (size_t d = 0; d < 2; d++) {
+		if (!virtio_dev_loaded_running(vds[d]))
+			continue;
+		for (unsigned i = 0; i < vds[d]->p.nr_queues; i++) {
 			const struct virtio_queue *q = &vds[d]->queues[i];
 			if (q->enabled && (!q->size || q->size > q->max_size ||
 					   (q->size & (q->size - 1)) ||
 					   q->desc + 16ULL * q->size > ram.regions[0].size))
 				abort();
 		}
+	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
