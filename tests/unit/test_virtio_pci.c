@@ -352,10 +352,6 @@ static void test_backend_failure_and_death(void **state)
 	assert_int_equal(rd(f, 0x15, 1), (gen + 1) & 0xff);
 }
 
-static const struct guest_mem ram_64m = {
-	.nr_regions = 1, .regions = { { .gpa = 0, .size = 64 << 20 } },
-};
-
 /* A driver that writes a status without bits it had set: they stay, so
  * the running device neither takes new features nor starts twice. */
 static void test_status_bits_stay(void **state)
@@ -377,51 +373,6 @@ static void test_status_bits_stay(void **state)
 	wr(f, 0x14, 1, 0x0f);
 	assert_int_equal(f->be.starts, 1);
 	assert_int_equal(f->be.stops, 0);
-}
-
-/* f's bus and function saved, then loaded into a fresh one. */
-static int reload(struct fixture *f, struct azerr *e)
-{
-	static struct fixture g;
-	struct state_set s;
-
-	state_set_init(&s);
-	assert_int_equal(pci_bus_save(&f->bus, &s, NULL), 0);
-	assert_int_equal(virtio_pci_save(&f->vp, &s, 0, NULL), 0);
-	fixture_init(&g);
-	int r = pci_bus_load(&g.bus, &s, e);
-	if (!r)
-		r = virtio_pci_load(&g.vp, &s, 0, &ram_64m, e);
-	if (!r)
-		assert_false(virtio_dev_loaded_running(&g.vp.vd));
-	fixture_fini(&g);
-	state_set_free(&s);
-	return r;
-}
-
-/* Whatever a guest can put the device in, its snapshot loads: DRIVER_OK
- * written alone, a queue enabled with a bad size or outside RAM (each
- * answered with NEEDS_RESET), a queue enabled before DRIVER_OK. */
-static void test_guest_states_reload(void **state)
-{
-	struct fixture *f = *state;
-	struct azerr e = { "" };
-
-	enable_decode(f);
-	wr(f, 0x14, 1, VIRTIO_STATUS_DRIVER_OK);
-	assert_int_equal(rd(f, 0x14, 1), VIRTIO_STATUS_DRIVER_OK | VIRTIO_STATUS_DEVICE_NEEDS_RESET);
-	assert_int_equal(reload(f, &e), 0);
-	negotiate(f, 1ULL << VIRTIO_F_VERSION_1);
-	setup_queue(f, 0, 100, 0x100000);
-	assert_int_equal(reload(f, &e), 0);       /* enabled, no DRIVER_OK yet */
-	wr(f, 0x14, 1, 0x0f);
-	assert_int_equal(f->be.starts, 0);
-	assert_int_equal(reload(f, &e), 0);
-	negotiate(f, 1ULL << VIRTIO_F_VERSION_1);
-	setup_queue(f, 0, 128, 0x40000000);       /* past the 64 MiB of RAM */
-	f->be.fail_start = 1;                     /* as azote's back-end refuses it */
-	wr(f, 0x14, 1, 0x0f);
-	assert_int_equal(reload(f, &e), 0);
 }
 
 static void test_device_config_window(void **state)
@@ -503,6 +454,9 @@ static void test_vectors_checked(void **state)
 
 #define MSIX_CAP_CTRL_ENABLE 0x8000
 
+static const struct guest_mem ram_64m = {
+	.nr_regions = 1, .regions = { { .gpa = 0, .size = 64 << 20 } },
+};
 
 static unsigned msix_cap(struct fixture *f)
 {
@@ -512,6 +466,14 @@ static unsigned msix_cap(struct fixture *f)
 	     c = cfg_rd(f, c + 1, 1))
 		;
 	return c;
+}
+
+/* f's bus and function, saved into s. */
+static void save(struct fixture *f, struct state_set *s)
+{
+	state_set_init(s);
+	assert_int_equal(pci_bus_save(&f->bus, s, NULL), 0);
+	assert_int_equal(virtio_pci_save(&f->vp, s, 0, NULL), 0);
 }
 
 /* A driver's whole set-up: BAR 0 moved, features, queue 0 with vector 0,
@@ -530,9 +492,7 @@ static void drive_and_save(struct fixture *f, struct state_set *s, uint64_t feat
 	cfg_wr(f, msix_cap(f) + 2, 2, MSIX_CAP_CTRL_ENABLE);
 	wr(f, 0x14, 1, 0x0f);
 	assert_int_equal(f->be.starts, 1);
-	state_set_init(s);
-	assert_int_equal(pci_bus_save(&f->bus, s, NULL), 0);
-	assert_int_equal(virtio_pci_save(&f->vp, s, 0, NULL), 0);
+	save(f, s);
 }
 
 static int load(struct fixture *g, const struct state_set *s, const struct guest_mem *mem,
@@ -541,6 +501,47 @@ static int load(struct fixture *g, const struct state_set *s, const struct guest
 	if (pci_bus_load(&g->bus, s, e) < 0)
 		return -1;
 	return virtio_pci_load(&g->vp, s, 0, mem, e);
+}
+
+/* f's bus and function saved, then loaded into a fresh one. */
+static int reload(struct fixture *f, struct azerr *e)
+{
+	static struct fixture g;
+	struct state_set s;
+
+	save(f, &s);
+	fixture_init(&g);
+	int r = load(&g, &s, &ram_64m, e);
+	if (!r)
+		assert_false(virtio_dev_loaded_running(&g.vp.vd));
+	fixture_fini(&g);
+	state_set_free(&s);
+	return r;
+}
+
+/* Whatever a guest can put the device in, its snapshot loads: DRIVER_OK
+ * written alone, a queue enabled with a bad size or outside RAM (each
+ * answered with NEEDS_RESET), a queue enabled before DRIVER_OK. */
+static void test_guest_states_reload(void **state)
+{
+	struct fixture *f = *state;
+	struct azerr e = { "" };
+
+	enable_decode(f);
+	wr(f, 0x14, 1, VIRTIO_STATUS_DRIVER_OK);
+	assert_int_equal(rd(f, 0x14, 1), VIRTIO_STATUS_DRIVER_OK | VIRTIO_STATUS_DEVICE_NEEDS_RESET);
+	assert_int_equal(reload(f, &e), 0);
+	negotiate(f, 1ULL << VIRTIO_F_VERSION_1);
+	setup_queue(f, 0, 100, 0x100000);
+	assert_int_equal(reload(f, &e), 0);       /* enabled, no DRIVER_OK yet */
+	wr(f, 0x14, 1, 0x0f);
+	assert_int_equal(f->be.starts, 0);
+	assert_int_equal(reload(f, &e), 0);
+	negotiate(f, 1ULL << VIRTIO_F_VERSION_1);
+	setup_queue(f, 0, 128, 0x40000000);       /* past the 64 MiB of RAM */
+	f->be.fail_start = 1;                     /* as azote's back-end refuses it */
+	wr(f, 0x14, 1, 0x0f);
+	assert_int_equal(reload(f, &e), 0);
 }
 
 static void test_snapshot_round_trip(void **state)
