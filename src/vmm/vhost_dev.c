@@ -251,6 +251,7 @@ static void hangup_ready(struct event_handler *h, uint32_t events)
 
 	(void)events;
 	event_loop_del(&d->vm->loop, h);
+	h->fd = -1;
 	__atomic_store_n(&d->dead, true, __ATOMIC_RELEASE);
 	char how[64];
 	if (d->card_pid)
@@ -444,6 +445,7 @@ int vhost_dev_create(struct vhost_dev *d, struct vm *vm, const struct device_kin
 	d->kind = k;
 	d->fe.sock = -1;
 	d->ctl_fd = -1;
+	d->hangup.fd = -1;  /* not watched yet: destroy must not unwatch fd 0 */
 	snprintf(d->name, sizeof(d->name), "virtio-%s %s", k->name, vm_device_id(k->list, dev));
 	if (socket) {
 		if (vu_fe_connect(&d->fe, socket, VHOST_TIMEOUT_MS, e) < 0)
@@ -486,6 +488,7 @@ int vhost_dev_create(struct vhost_dev *d, struct vm *vm, const struct device_kin
 		.fd = vu_fe_fd(&d->fe), .ready = hangup_ready, .arg = d,
 	};
 	if (event_loop_add(&vm->loop, &d->hangup, EPOLLRDHUP) < 0) {
+		d->hangup.fd = -1;
 		azerr_set(e, "%s: cannot watch the back-end: %s", d->name, strerror(errno));
 		goto fail;
 	}
@@ -510,11 +513,11 @@ void vhost_dev_destroy(struct vhost_dev *d)
 	else if (d->vd)
 		virtio_pci_destroy(&d->t.pci);
 	d->vd = NULL;
-	if (d->fe.sock >= 0) {
-		if (d->vm)
-			event_loop_del(&d->vm->loop, &d->hangup);
+	if (d->hangup.fd >= 0)
+		event_loop_del(&d->vm->loop, &d->hangup);
+	d->hangup.fd = -1;
+	if (d->fe.sock >= 0)
 		vu_fe_close(&d->fe);
-	}
 	if (d->ctl_fd >= 0)
 		close(d->ctl_fd);
 	d->ctl_fd = -1;
