@@ -1,11 +1,13 @@
 """The metrics' own logic that needs no VM (tests/run's "benchmark code"
-stage): what start.py makes of azote's probe-run command line."""
+stage): what start.py makes of azote's probe-run command line, how
+procfs counts vCPU threads that end while it reads them."""
 import os
 import sys
 import unittest
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from azbench import procfs  # noqa: E402
 from azbench.metrics import GROUPS, blk, density, linux, net, start  # noqa: E402
 from azbench.vm import BenchError, printed_command  # noqa: E402
 
@@ -18,6 +20,7 @@ class StartConfig(unittest.TestCase):
         self.assertEqual(start.azote_config(ARGV), {
             'boot-source': {'kernel_image_path': 'build/probe.elf',
                             'boot_args': 'probe.test=hello probe.hold=1'},
+            'drives': [],
             'machine-config': {'vcpu_count': 1, 'mem_size_mib': 128}})
 
     def test_an_unexpected_command_line_is_refused(self):
@@ -187,6 +190,35 @@ class Plans(unittest.TestCase):
         ctx = type('Ctx', (), {'s': settings(True)})()
         keys = [r.key for r in GROUPS['rate'].plan(ctx)]
         self.assertEqual(keys, ['exit1', 'exit4', 'exit-cpu', 'hello1', 'hello4', 'hello-cpu'])
+
+
+class VcpuThreads(unittest.TestCase):
+    def count(self, fail):
+        """vcpu_ns over threads 1 (vcpu0), 2 (ends: read fails with
+        fail), 3 (vcpu1) and 4 (a card's worker)."""
+        files = {'/proc/9/task/1/comm': 'vcpu0\n', '/proc/9/task/1/schedstat': '100 0 0\n',
+                 '/proc/9/task/3/comm': 'vcpu1\n', '/proc/9/task/3/schedstat': '20 0 0\n',
+                 '/proc/9/task/4/comm': 'blk-q0\n', '/proc/9/task/4/schedstat': '5 0 0\n'}
+
+        def read(path):
+            if path.startswith('/proc/9/task/2/'):
+                raise fail(path)
+            return files[path]
+        saved = procfs._read, procfs.os.listdir
+        procfs._read, procfs.os.listdir = read, lambda d: ['1', '2', '3', '4']
+        try:
+            return procfs.vcpu_ns(9)
+        finally:
+            procfs._read, procfs.os.listdir = saved
+
+    def test_a_thread_that_ends_meanwhile_is_left_out(self):
+        # Linux answers ENOENT or, for a thread being reaped, ESRCH.
+        for fail in (FileNotFoundError, ProcessLookupError):
+            self.assertEqual(self.count(fail), 120)
+
+    def test_other_errors_still_fail(self):
+        with self.assertRaises(PermissionError):
+            self.count(PermissionError)
 
 
 if __name__ == '__main__':

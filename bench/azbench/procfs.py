@@ -33,7 +33,7 @@ def vcpu_ns(pid):
         try:
             if VCPU_THREAD.match(_read(f'/proc/{pid}/task/{tid}/comm').strip()):
                 total += int(_read(f'/proc/{pid}/task/{tid}/schedstat').split()[0])
-        except FileNotFoundError:      # the thread just ended
+        except (FileNotFoundError, ProcessLookupError):  # the thread just ended
             pass
     return total
 

@@ -99,8 +99,11 @@ def azote_config(argv):
     need = ('--kernel', '--cmdline', '--cpus', '--memory')
     if any(k not in opt for k in need) or not opt['--memory'].endswith('M'):
         raise BenchError(f'unexpected azote command line: {argv}')
+    # `drives` is the one list Firecracker's config file requires (its
+    # VmmConfig gives it no default), and so does azote's.
     return {'boot-source': {'kernel_image_path': opt['--kernel'],
                             'boot_args': opt['--cmdline']},
+            'drives': [],
             'machine-config': {'vcpu_count': int(opt['--cpus']),
                                'mem_size_mib': int(opt['--memory'][:-1])}}
 
