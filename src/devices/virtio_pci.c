@@ -370,10 +370,12 @@ fail:
 
 void virtio_pci_destroy(struct virtio_pci *vp)
 {
-	/* The backend stops before the vectors' irqfds go, and those before
-	 * the eventfds they use are closed. */
+	/* The backend stops before the vectors' irqfds and the notify
+	 * ioeventfds go, and those before the eventfds they use are closed. */
 	virtio_dev_stop(&vp->vd);
 	msix_destroy(&vp->msix);
+	if (vp->notify_base)
+		pci_bar_mapped(&vp->pci, 0, vp->notify_base, false);
 	virtio_dev_destroy(&vp->vd);
 }
 
