@@ -42,4 +42,7 @@ $(eval $(call unit_test,test_msix,tests/unit/test_msix.c src/devices/msix.c src/
 $(eval $(call unit_test,test_virtio_pci,tests/unit/test_virtio_pci.c tests/unit/fake_backend.c src/devices/virtio_pci.c src/devices/virtio_dev.c src/devices/msix.c src/devices/pci.c src/base/io_bus.c src/base/state.c tests/unit/state_fixture.c))
 $(eval $(call unit_test,test_virtio_mmio,tests/unit/test_virtio_mmio.c tests/unit/fake_backend.c src/devices/virtio_mmio.c src/devices/virtio_dev.c src/base/io_bus.c src/base/state.c tests/unit/state_fixture.c))
 # The device models' snapshot loaders on damaged sections (fuzz/fuzz_dev_state.c).
-$(eval $(call fuzzer,fuzz_dev_state,fuzz/fuzz_dev_state.c tests/unit/fake_backend.c src/devices/uart.c src/devices/i8042.c src/devices/acpi_sleep.c src/devices/rtc.c src/devices/irq.c src/devices/pci.c src/devices/msix.c src/devices/virtio_dev.c src/devices/virtio_pci.c src/devices/virtio_mmio.c src/base/io_bus.c src/base/state.c))
+GUEST_DEVICE_SRCS := src/devices/uart.c src/devices/i8042.c src/devices/acpi_sleep.c src/devices/rtc.c src/devices/irq.c src/devices/pci.c src/devices/msix.c src/devices/virtio_dev.c src/devices/virtio_pci.c src/devices/virtio_mmio.c src/base/io_bus.c src/base/state.c
+$(eval $(call fuzzer,fuzz_dev_state,fuzz/fuzz_dev_state.c tests/unit/fake_backend.c $(GUEST_DEVICE_SRCS)))
+# The same models under a malicious guest's port I/O and MMIO (fuzz/fuzz_dev_access.c).
+$(eval $(call fuzzer,fuzz_dev_access,fuzz/fuzz_dev_access.c src/devices/boot_timer.c $(GUEST_DEVICE_SRCS)))
