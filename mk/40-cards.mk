@@ -68,6 +68,8 @@ $(eval $(call fuzzer,fuzz_virtqueue,fuzz/fuzz_virtqueue.c $(VIRTIO_SRCS) src/car
 $(eval $(call fuzzer,fuzz_vhost_msg,fuzz/fuzz_vhost_msg.c src/vhost/msg.c src/cards/vhost/backend.c $(VIRTIO_SRCS)))
 # azote's front-end on a compromised card's answers (fuzz/fuzz_vhost_reply.c).
 $(eval $(call fuzzer,fuzz_vhost_reply,fuzz/fuzz_vhost_reply.c src/vhost/msg.c src/vmm/vhost_frontend.c))
+# Every card's command line (fuzz/fuzz_card_opts.c).
+$(eval $(call fuzzer,fuzz_card_opts,fuzz/fuzz_card_opts.c $(foreach c,blk net vsock rng balloon pmem,src/cards/$(c)/opts.c) src/cards/card_opts.c $(IFACE_SRCS) src/jail/seccomp.c src/jail/confine.c,-lseccomp))
 $(eval $(call unit_test,test_blk_opts,tests/unit/test_blk_opts.c src/cards/blk/opts.c src/cards/card_opts.c $(IFACE_SRCS) src/jail/seccomp.c src/jail/confine.c,-lseccomp))
 $(eval $(call unit_test,test_ratelimit,tests/unit/test_ratelimit.c $(IFACE_SRCS)))
 $(eval $(call unit_test,test_rate_limit,tests/unit/test_rate_limit.c $(IFACE_SRCS)))
