@@ -116,9 +116,12 @@ bool dirty_log_next_run(const struct dirty_log *l, uint64_t from, uint64_t end,
 		return false;
 	uint64_t t = find_bit(l, s, end, false);
 	/* A run reaching the log's end goes no further: pages past it are
-	 * not RAM the log covers. */
+	 * not RAM the log covers. The cards share the log: one that does not
+	 * keep still while it is read may clear page s between the two
+	 * reads, which would end the run where it began; it holds page s all
+	 * the same, so that every caller's loop moves on. */
 	*start = s;
-	*stop = t;
+	*stop = t > s ? t : s + 1;
 	return true;
 }
 
