@@ -7,6 +7,8 @@ $(eval $(call fuzzer,fuzz_snapshot_file,fuzz/fuzz_snapshot_file.c $(SNAPSHOT_FIL
 $(eval $(call unit_test,test_snapshot_mem,tests/unit/test_snapshot_mem.c src/vmm/snapshot_mem.c src/vmm/atomic_file.c src/vmm/dirty_log.c src/base/guest_mem.c))
 # The record of changed pages (diff snapshots): the merge, without KVM.
 $(eval $(call unit_test,test_dirty_log,tests/unit/test_dirty_log.c src/vmm/dirty_log.c src/base/guest_mem.c))
+# The same log as a compromised card may leave it (fuzz/fuzz_dirty_log.c).
+$(eval $(call fuzzer,fuzz_dirty_log,fuzz/fuzz_dirty_log.c src/vmm/dirty_log.c src/base/guest_mem.c))
 # The parts of a snapshot, with stand-ins for the vm-state and card-rings parts.
 $(eval $(call unit_test,test_snapshot,tests/unit/test_snapshot.c src/vmm/snapshot.c src/base/state.c))
 # Lazy loading shared by two processes, each with its own userfaultfd
