@@ -58,6 +58,10 @@ void virtio_dev_reset(struct virtio_dev *vd)
 		vd->t->reset(vd);
 }
 
+#define STATUS_KNOWN (VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |		\
+		      VIRTIO_STATUS_DRIVER_OK | VIRTIO_STATUS_FEATURES_OK |		\
+		      VIRTIO_STATUS_DEVICE_NEEDS_RESET | VIRTIO_STATUS_FAILED)
+
 /* Whether a device of this status serves its driver: DRIVER_OK, and
  * neither side gave up (FAILED, NEEDS_RESET). */
 static bool runs(uint8_t status)
@@ -108,8 +112,9 @@ void virtio_dev_write_status(struct virtio_dev *vd, uint8_t v)
 	/* The driver only adds bits (§2.1.2: it must not clear one but by
 	 * a reset); a write that would drop DRIVER_OK or FEATURES_OK does
 	 * not, so a running device neither reopens its features nor starts
-	 * twice. NEEDS_RESET is the device's to set. */
-	v = (uint8_t)((v & ~VIRTIO_STATUS_DEVICE_NEEDS_RESET) | old);
+	 * twice. NEEDS_RESET is the device's to set; the bits §2.1 leaves
+	 * reserved are not kept (a snapshot holding one would not load). */
+	v = (uint8_t)((v & STATUS_KNOWN & ~VIRTIO_STATUS_DEVICE_NEEDS_RESET) | old);
 	if ((v & VIRTIO_STATUS_FEATURES_OK) && !(old & VIRTIO_STATUS_FEATURES_OK) &&
 	    !features_ok(vd)) {
 		log_info("%s: refusing driver features 0x%llx (device offers 0x%llx)",
@@ -265,10 +270,6 @@ struct virtio_queue_wire {
 };
 _Static_assert(sizeof(struct virtio_dev_wire) == 40, "no padding in virtio_dev_wire");
 _Static_assert(sizeof(struct virtio_queue_wire) == 32, "no padding in virtio_queue_wire");
-
-#define STATUS_KNOWN (VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |		\
-		      VIRTIO_STATUS_DRIVER_OK | VIRTIO_STATUS_FEATURES_OK |		\
-		      VIRTIO_STATUS_DEVICE_NEEDS_RESET | VIRTIO_STATUS_FAILED)
 
 int virtio_dev_save(struct virtio_dev *vd, struct state_set *s, uint32_t index,
 		    struct azerr *e)

@@ -535,6 +535,11 @@ static void test_guest_states_reload(void **state)
 	wr(f, 0x14, 1, VIRTIO_STATUS_DRIVER_OK);
 	assert_int_equal(rd(f, 0x14, 1), VIRTIO_STATUS_DRIVER_OK | VIRTIO_STATUS_DEVICE_NEEDS_RESET);
 	assert_int_equal(reload(f, &e), 0);
+	/* Reserved status bits (0x10, 0x20) a driver writes are not kept. */
+	wr(f, 0x14, 1, 0);
+	wr(f, 0x14, 1, 0x31);
+	assert_int_equal(rd(f, 0x14, 1), VIRTIO_STATUS_ACKNOWLEDGE);
+	assert_int_equal(reload(f, &e), 0);
 	negotiate(f, 1ULL << VIRTIO_F_VERSION_1);
 	setup_queue(f, 0, 100, 0x100000);
 	assert_int_equal(reload(f, &e), 0);       /* enabled, no DRIVER_OK yet */
