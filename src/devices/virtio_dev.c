@@ -361,7 +361,10 @@ static int check_dev(const struct virtio_dev *vd, const struct virtio_dev_wire *
 		return state_refuse(e, STATE_VIRTIO_DEV, idx, "device",
 				    "ID %u with %u queues: %s is ID %u with %u", h->device_id,
 				    h->nr_queues, vd->p.name, vd->p.device_id, vd->p.nr_queues);
-	if (h->driver_features & ~vd->device_features)
+	/* The driver's scratch until FEATURES_OK (which checks them): a
+	 * guest may write bits the device does not offer, and its snapshot
+	 * must load. */
+	if ((h->status & VIRTIO_STATUS_FEATURES_OK) && (h->driver_features & ~vd->device_features))
 		return state_refuse(e, STATE_VIRTIO_DEV, idx, "driver features",
 				    "0x%llx include bits %s does not offer (0x%llx)",
 				    (unsigned long long)h->driver_features, vd->p.name,

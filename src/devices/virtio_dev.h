@@ -131,10 +131,10 @@ void virtio_dev_config_changed(struct virtio_dev *vd);
  * ring addresses.
  *
  * virtio_dev_load: refuses another device (ID, number of queues, queue
- * maximum), driver features this device does not offer, reserved status
- * or ISR bits, DRIVER_OK without FEATURES_OK, and on an enabled queue a
- * size that is not a power of two up to the maximum or a ring that is not
- * aligned inside mem's RAM. It restores the registers only: the backend
+ * maximum), under FEATURES_OK driver features this device does not
+ * offer, reserved status or ISR bits, DRIVER_OK without FEATURES_OK, and
+ * on an enabled queue of a running device a size that is not a power of
+ * two up to the maximum or a ring that is not aligned inside mem's RAM. It restores the registers only: the backend
  * is NOT started (vd->started stays false), whatever the status says.
  *
  * After a load the device's owner (vmm/vhost_dev.c) must, for each device

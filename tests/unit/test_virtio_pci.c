@@ -540,6 +540,10 @@ static void test_guest_states_reload(void **state)
 	wr(f, 0x14, 1, 0x31);
 	assert_int_equal(rd(f, 0x14, 1), VIRTIO_STATUS_ACKNOWLEDGE);
 	assert_int_equal(reload(f, &e), 0);
+	/* Driver features the device does not offer, before FEATURES_OK. */
+	wr(f, 0x08, 4, 0);
+	wr(f, 0x0c, 4, 1);
+	assert_int_equal(reload(f, &e), 0);
 	negotiate(f, 1ULL << VIRTIO_F_VERSION_1);
 	setup_queue(f, 0, 100, 0x100000);
 	assert_int_equal(reload(f, &e), 0);       /* enabled, no DRIVER_OK yet */
