@@ -311,6 +311,39 @@ static void test_snapshot(void **state)
 	io_bus_destroy(&mmio2);
 }
 
+/* A guest may move one function's BAR over another's: the second stays
+ * off, in the running VM and in the one its snapshot loads into. */
+static void test_snapshot_bar_over_another(void **state)
+{
+	struct fixture *f = *state;
+	struct pci_device a, b, a2, b2;
+	struct io_bus mmio2;
+	struct pci_bus bus2;
+	struct state_set s;
+	struct azerr e = { "" };
+
+	add_test_device(f, &f->bus, &a);
+	add_test_device(f, &f->bus, &b);
+	cfg_write(f, 1, PCI_BAR0, 4, 0xd0000000);
+	cfg_write(f, 1, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+	cfg_write(f, 2, PCI_BAR0, 4, 0xd0000000);
+	cfg_write(f, 2, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+	assert_true(a.bars[0].mapped && !b.bars[0].mapped);
+	state_set_init(&s);
+	assert_int_equal(pci_bus_save(&f->bus, &s, &e), 0);
+
+	io_bus_init(&mmio2, "mmio");
+	pci_bus_init(&bus2, &mmio2, WINDOW_START, WINDOW_END, on_reset, f);
+	add_test_device(f, &bus2, &a2);
+	add_test_device(f, &bus2, &b2);
+	assert_int_equal(pci_bus_load(&bus2, &s, &e), 0);
+	assert_true(a2.bars[0].mapped && !b2.bars[0].mapped);
+	assert_int_equal(pci_bar_address(&b2, 0), 0xd0000000);
+	state_set_free(&s);
+	pci_bus_destroy(&bus2);
+	io_bus_destroy(&mmio2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -322,6 +355,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_capability_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset_control_register, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshot, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_snapshot_bar_over_another, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
