@@ -38,12 +38,18 @@ static const struct virtio_transport_ops transport_ops = { .notify_config = noti
 
 /* Used-buffer interrupts reach the guest from the backend through the
  * irqfd, without azote, so azote cannot tell which edge was one. While
- * the device runs it reports the queue bit on every read: the driver then
- * looks at its used rings, which costs nothing when they hold nothing new
- * (Linux's vm_interrupt calls vring_interrupt for each queue). */
+ * the device serves its driver it reports the queue bit on every read:
+ * the driver then looks at its used rings, which costs nothing when they
+ * hold nothing new (Linux's vm_interrupt calls vring_interrupt for each
+ * queue). Not once it needs a reset or the driver failed it: then there
+ * is nothing to look at, and a restored VM, where such a device does not
+ * run, reads the same. */
 static uint32_t interrupt_status(const struct virtio_dev *vd)
 {
-	return vd->isr | (vd->started ? VIRTIO_ISR_QUEUE : 0);
+	bool serving = vd->started && !(vd->status & (VIRTIO_STATUS_FAILED |
+						      VIRTIO_STATUS_DEVICE_NEEDS_RESET));
+
+	return vd->isr | (serving ? VIRTIO_ISR_QUEUE : 0);
 }
 
 static uint32_t reg_read(struct virtio_mmio *vm, unsigned off)

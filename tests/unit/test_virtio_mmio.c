@@ -270,7 +270,9 @@ static void test_interrupt_status(void **state)
 	/* A dead backend: NEEDS_RESET and a configuration interrupt. */
 	virtio_dev_set_needs_reset(&f->vm.vd);
 	assert_true(rd(f, 0x070) & VIRTIO_STATUS_DEVICE_NEEDS_RESET);
-	assert_true(rd(f, 0x060) & VIRTIO_ISR_CONFIG);
+	/* Only the configuration bit: the queues are not served any more
+	 * (as after a restore, where such a device does not run). */
+	assert_int_equal(rd(f, 0x060), VIRTIO_ISR_CONFIG);
 }
 
 static void test_config_space(void **state)
