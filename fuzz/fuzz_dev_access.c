@@ -12,7 +12,12 @@
  * bus's ranges sorted and apart, and the hypervisor's resources used as
  * KVM would take them (an ioeventfd or irqfd removed only if added, never
  * added twice; an irqfd only on a GSI MSI-X routed; a watch on only once),
- * and each queue's interrupt on exactly one path to the guest. */
+ * and each queue's interrupt on exactly one path to the guest.
+ *
+ * Then the machine is snapshotted as azote does (every model's section),
+ * loaded into a fresh one and its running devices restarted: whatever
+ * state a guest reached must save, load, and look the same to the guest
+ * (every register it can read, in the same order on both) and to KVM. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,6 +25,7 @@
 #include <unistd.h>
 
 #include "arch/x86/layout.h"
+#include "base/state.h"
 #include "common/log.h"
 #include "devices/acpi_sleep.h"
 #include "devices/boot_timer.h"
@@ -69,7 +75,22 @@ struct machine {
 	struct host host;
 };
 
-static struct machine m;
+static struct machine m, m2;
+
+/* Guest RAM, for the back-end's ring checks and the loader's. */
+static const struct guest_mem ram = {
+	.nr_regions = 1, .regions = { { .gpa = 0, .size = 64 << 20 } },
+};
+
+/* What a card's virtq_start refuses: rings misaligned or not in RAM. */
+static bool rings_in_ram(const struct virtio_queue *q)
+{
+	uint64_t n = q->size, top = ram.regions[0].size;
+
+	return !(q->desc & 15) && !(q->driver & 1) && !(q->device & 3) &&
+	       q->desc <= top - 16 * n && q->driver <= top - (6 + 2 * n) &&
+	       q->device <= top - (6 + 8 * n);
+}
 
 static void check_queues(const struct virtio_queue *q, unsigned n)
 {
@@ -91,6 +112,9 @@ static int be_start(void *ctx, uint64_t features, struct virtio_queue *q, unsign
 	check_queues(q, n);
 	if (b->fail_start)
 		return azerr_set(e, "the back-end refuses");
+	for (unsigned i = 0; i < n; i++)
+		if (q[i].enabled && !rings_in_ram(&q[i]))
+			return azerr_set(e, "queue %u: its rings are not in guest RAM", i);
 	b->running = true;
 	return 0;
 }
@@ -437,6 +461,141 @@ static void check(void)
 	check_msix(&m.vp.msix);
 }
 
+/* What the guest reads, each access's bytes after whether it was
+ * claimed. */
+struct seen {
+	uint8_t b[8192];
+	size_t n;
+};
+
+static void seen_read(struct seen *v, struct io_bus *bus, uint64_t addr, unsigned len)
+{
+	uint64_t x = 0;
+
+	if (v->n + 1 + len > sizeof(v->b))
+		abort();
+	v->b[v->n++] = io_bus_read(bus, addr, &x, len) == 0;
+	memcpy(v->b + v->n, &x, len);
+	v->n += len;
+}
+
+static void port_write(struct machine *x, uint16_t port, uint32_t val, unsigned len)
+{
+	io_bus_write(&x->pio, port, &val, len);
+}
+
+/* Every register the guest can read, in one order (reads that change
+ * state, as the ISR's and the FIFOs', change both machines alike). */
+static void observe(struct machine *x, struct seen *v)
+{
+	uint64_t bar = pci_bar_address(&x->vp.pci, 0);
+
+	v->n = 0;
+	for (unsigned reg = 0; reg < 256; reg += 4) {
+		port_write(x, PCI_CONFIG_ADDR_PORT, 0x80000000u | x->vp.pci.slot << 11 | reg, 4);
+		seen_read(v, &x->pio, PCI_CONFIG_DATA_PORT, 4);
+	}
+	for (unsigned o = 0; bar && o < VIRTIO_PCI_COMMON_LEN; o += 4)
+		seen_read(v, &x->mmio, bar + o, 4);
+	for (unsigned o = 0; bar && o < 16; o += 4)
+		seen_read(v, &x->mmio, bar + VIRTIO_PCI_DEVICE_OFF + o, 4);
+	for (unsigned o = 0; bar && o < (NR_QUEUES + 1) * MSIX_ENTRY_SIZE; o += 4)
+		seen_read(v, &x->mmio, bar + VIRTIO_PCI_MSIX_OFF + o, 4);
+	if (bar) {
+		seen_read(v, &x->mmio, bar + VIRTIO_PCI_PBA_OFF, 8);
+		seen_read(v, &x->mmio, bar + VIRTIO_PCI_ISR_OFF, 1);
+	}
+	for (unsigned o = 0; o < VIRTIO_MMIO_CONFIG_OFF + 16; o += 4)
+		seen_read(v, &x->mmio, GPA_VIRTIO_MMIO + o, 4);
+	for (unsigned r = 1; r < UART_NR_REGS; r++)   /* IIR last but one: it clears */
+		seen_read(v, &x->pio, UART_COM1_BASE + (r == 2 ? 7 : r == 7 ? 2 : r), 1);
+	for (unsigned i = 0; i <= UART_RX_FIFO; i++)
+		seen_read(v, &x->pio, UART_COM1_BASE, 1);
+	seen_read(v, &x->pio, I8042_DATA_PORT + 4, 1);
+	for (unsigned i = 0; i <= I8042_OUTBUF; i++)
+		seen_read(v, &x->pio, I8042_DATA_PORT, 1);
+	for (unsigned i = 0; i < 128; i++) {
+		port_write(x, RTC_PORT, i, 1);
+		seen_read(v, &x->pio, RTC_PORT + 1, 1);
+	}
+}
+
+static int by_addr(const void *a, const void *b)
+{
+	const uint64_t *x = a, *y = b;
+
+	return x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : x[1] < y[1] ? -1 : x[1] > y[1];
+}
+
+/* KVM holds the same for both: ioeventfds at the same addresses, as many
+ * irqfds and watched sources. */
+static void same_host(const struct host *a, const struct host *b)
+{
+	uint64_t ka[MAX_FDS][2], kb[MAX_FDS][2];
+
+	if (a->nr_ioeventfds != b->nr_ioeventfds || a->nr_irqfds != b->nr_irqfds ||
+	    a->nr_watched != b->nr_watched)
+		abort();
+	for (unsigned i = 0; i < a->nr_ioeventfds; i++) {
+		ka[i][0] = a->ioeventfd[i].addr;
+		ka[i][1] = a->ioeventfd[i].match;
+		kb[i][0] = b->ioeventfd[i].addr;
+		kb[i][1] = b->ioeventfd[i].match;
+	}
+	qsort(ka, a->nr_ioeventfds, sizeof(ka[0]), by_addr);
+	qsort(kb, b->nr_ioeventfds, sizeof(kb[0]), by_addr);
+	if (memcmp(ka, kb, a->nr_ioeventfds * sizeof(ka[0])))
+		abort();
+}
+
+/* A back-end serves its driver while it runs and the driver neither gave
+ * up on the device (FAILED) nor was told to reset it (NEEDS_RESET: its
+ * card died); only such a device runs again after a restore. */
+static bool serving(const struct virtio_dev *vd, const struct backend *b)
+{
+	return b->running && (vd->status & VIRTIO_STATUS_DRIVER_OK) &&
+	       !(vd->status & (VIRTIO_STATUS_FAILED | VIRTIO_STATUS_DEVICE_NEEDS_RESET));
+}
+
+/* Snapshot m as azote does, load it into m2 and restart what ran. */
+static void snapshot_round_trip(void)
+{
+	static struct seen before, after;
+	struct state_set s;
+	struct azerr e;
+
+	state_set_init(&s);
+	if (uart_save(&m.uart, &s, 0, &e) || i8042_save(&m.kbd, &s, 0, &e) ||
+	    rtc_save(&m.rtc, &s, 0, &e) || pci_bus_save(&m.pci, &s, &e) ||
+	    virtio_pci_save(&m.vp, &s, 0, &e) || virtio_mmio_save(&m.vm, &s, 1, &e))
+		abort();
+	machine_init(&m2);
+	/* The device configuration is the card's: azote's own section
+	 * (vhost_devs_state.c, card-config) carries it to the new card. */
+	memcpy(m2.be_pci.config, m.be_pci.config, sizeof(m.be_pci.config));
+	memcpy(m2.be_mmio.config, m.be_mmio.config, sizeof(m.be_mmio.config));
+	if (uart_load(&m2.uart, &s, 0, &e) || i8042_load(&m2.kbd, &s, 0, &e) ||
+	    rtc_load(&m2.rtc, &s, 0, &e) || pci_bus_load(&m2.pci, &s, &e) ||
+	    virtio_pci_load(&m2.vp, &s, 0, &ram, &e) || virtio_mmio_load(&m2.vm, &s, 1, &ram, &e))
+		abort();              /* a state a guest reached would not restore */
+	struct virtio_dev *vds[] = { &m2.vp.vd, &m2.vm.vd };
+	for (size_t i = 0; i < 2; i++)
+		if (virtio_dev_loaded_running(vds[i]) && virtio_dev_start_loaded(vds[i], &e) < 0)
+			abort();
+	if (serving(&m.vp.vd, &m.be_pci) != m2.be_pci.running ||
+	    serving(&m.vm.vd, &m.be_mmio) != m2.be_mmio.running)
+		abort();
+	same_host(&m.host, &m2.host);
+	observe(&m, &before);
+	observe(&m2, &after);
+	if (before.n != after.n || memcmp(before.b, after.b, before.n))
+		abort();
+	machine_fini(&m2);
+	if (m2.host.nr_ioeventfds || m2.host.nr_irqfds || m2.host.nr_watched)
+		abort();
+	state_set_free(&s);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static bool quiet;
@@ -450,6 +609,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		run((const struct op *)(data + i));
 		check();
 	}
+	snapshot_round_trip();
 	machine_fini(&m);
 	/* Everything the devices gave the hypervisor they took back. */
 	if (m.host.nr_ioeventfds || m.host.nr_irqfds || m.host.nr_watched)
