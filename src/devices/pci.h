@@ -135,8 +135,9 @@ uint64_t pci_bar_address(const struct pci_device *d, int bar);
  * that differ from this function's, are refused. It then decodes the BARs
  * where the loaded registers place them, as a guest write would (the
  * devices' bar_mapped hooks run; config_write hooks do not: a device
- * restores what it derives from configuration space in its own load),
- * and as a guest write does, leaves a BAR over another range off. */
+ * restores what it derives from configuration space in its own load);
+ * a BAR the guest put over another range stays off, as the write that
+ * put it there left it. */
 int pci_bus_save(struct pci_bus *bus, struct state_set *s, struct azerr *e);
 int pci_bus_load(struct pci_bus *bus, const struct state_set *s, struct azerr *e);
 

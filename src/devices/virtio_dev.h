@@ -134,8 +134,9 @@ void virtio_dev_config_changed(struct virtio_dev *vd);
  * maximum), under FEATURES_OK driver features this device does not
  * offer, reserved status or ISR bits, DRIVER_OK without FEATURES_OK, and
  * on an enabled queue of a running device a size that is not a power of
- * two up to the maximum or a ring that is not aligned inside mem's RAM. It restores the registers only: the backend
- * is NOT started (vd->started stays false), whatever the status says.
+ * two up to the maximum or a ring that is not aligned inside mem's RAM.
+ * It restores the registers only: the backend is NOT started
+ * (vd->started stays false), whatever the status says.
  *
  * After a load the device's owner (vmm/vhost_dev.c) must, for each device
  * where virtio_dev_loaded_running() is true, give its back-end what the
