@@ -260,13 +260,14 @@ static void pci_config_write(struct pci_device *d, unsigned off, unsigned len)
 	unsigned l;
 
 	msix_config_write(&vp->msix, off, len);
-	/* Bus mastering turned off under a running device (a driver
-	 * quiescing DMA, e.g. before kexec): stop the backend and take back
+	/* Bus mastering turned off under DRIVER_OK (a driver quiescing DMA,
+	 * e.g. before kexec): stop the backend if it runs and take back
 	 * DRIVER_OK, as QEMU does; the driver resets the device to use it
-	 * again. */
+	 * again. By the status, not by whether the backend runs: a device
+	 * whose card died reads the same here as one restored from it. */
 	if (off < PCI_COMMAND + 2 && off + len > PCI_COMMAND) {
 		pthread_mutex_lock(&vp->vd.lock);
-		if (vp->vd.started && !bus_master(vp)) {
+		if ((vp->vd.status & VIRTIO_STATUS_DRIVER_OK) && !bus_master(vp)) {
 			log_info("%s: bus mastering turned off: device stopped", vp->vd.p.name);
 			virtio_dev_stop(&vp->vd);
 			vp->vd.status &= (uint8_t)~VIRTIO_STATUS_DRIVER_OK;

@@ -303,6 +303,16 @@ static void test_bus_master(void **state)
 	/* A later reset does not stop it twice. */
 	wr(f, 0x14, 1, 0);
 	assert_int_equal(f->be.stops, 1);
+	/* DRIVER_OK goes back too where the backend does not run (its start
+	 * failed; its card died and the VM was restored). */
+	enable_decode(f);
+	negotiate(f, 1ULL << VIRTIO_F_VERSION_1);
+	setup_queue(f, 0, 256, 0x100000);
+	f->be.fail_start = 1;
+	wr(f, 0x14, 1, 0x0f);
+	assert_int_equal(rd(f, 0x14, 1), 0x0f | VIRTIO_STATUS_DEVICE_NEEDS_RESET);
+	cfg_wr(f, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+	assert_int_equal(rd(f, 0x14, 1), 0x0b | VIRTIO_STATUS_DEVICE_NEEDS_RESET);
 }
 
 static void test_bad_queue_size_needs_reset(void **state)
