@@ -282,10 +282,16 @@ void msix_source_set_vector(struct msix *m, unsigned idx, uint16_t vector)
 	if (idx < m->nr_sources) {
 		struct msix_source *s = &m->sources[idx];
 		if (s->vector != vector) {
-			/* Leave the old vector completely first. */
+			/* Leave the old vector completely first. What the
+			 * source raised and no vector took (it had none, or it
+			 * went with the old one) is owed to none: the new
+			 * vector starts from an empty eventfd, as it does in a
+			 * VM restored from a snapshot. */
 			uint16_t want = vector;
+			uint64_t stale;
 			s->vector = MSIX_NO_VECTOR;
 			sync_source(m, s);
+			(void)!read(s->watch.fd, &stale, sizeof(stale));
 			s->vector = want;
 			sync_all(m);
 		}

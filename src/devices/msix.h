@@ -2,7 +2,8 @@
  * the pending-bit array (PCI Local Bus 3.0 §6.8.2), and the delivery of
  * interrupts raised through eventfds (irqfds) or by azote itself.
  *
- * A "source" is an eventfd a backend signals (a virtqueue's call fd). While
+ * A "source" is a non-blocking eventfd a backend signals (a virtqueue's
+ * call fd). While
  * its vector is deliverable (MSI-X enabled, function and vector unmasked)
  * the source is attached to the vector's GSI as a KVM irqfd, so its
  * interrupts never pass through azote. While masked it is detached and
@@ -87,7 +88,8 @@ void msix_config_write(struct msix *m, unsigned off, unsigned len);
 
 /* Registers an eventfd as a source; returns its index or -1. */
 int msix_add_source(struct msix *m, int fd, struct azerr *e);
-/* Connects source idx to vector (MSIX_NO_VECTOR disconnects it). */
+/* Connects source idx to vector (MSIX_NO_VECTOR disconnects it); what the
+ * source raised before and no vector took is dropped. */
 void msix_source_set_vector(struct msix *m, unsigned idx, uint16_t vector);
 /* Raises vector from azote itself (e.g. a configuration change). */
 void msix_notify(struct msix *m, uint16_t vector);

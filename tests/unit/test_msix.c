@@ -271,6 +271,16 @@ static void test_vector_switch_and_disconnect(void **state)
 	msix_source_set_vector(&f->m, 0, 7);
 	assert_int_equal(f->host.nr_watched, 0);
 	assert_false(msix_vector_valid(&f->m, 3));
+	/* Raised with no vector: owed to none, not pending on the next. */
+	kick(f);
+	table_write32(f, 2, 3, 1);                      /* vector 2 masked */
+	msix_source_set_vector(&f->m, 0, 2);
+	assert_int_equal(f->host.nr_watched, 1);
+	run_watched(f);
+	assert_int_equal(pba(f), 0);
+	kick(f);                                        /* raised on it: pends */
+	run_watched(f);
+	assert_int_equal(pba(f), 1 << 2);
 }
 
 static void test_notify_from_azote(void **state)
