@@ -14,10 +14,12 @@
  * added twice; an irqfd only on a GSI MSI-X routed; a watch on only once),
  * and each queue's interrupt on exactly one path to the guest.
  *
- * Then the machine is snapshotted as azote does (every model's section),
- * loaded into a fresh one and its running devices restarted: whatever
- * state a guest reached must save, load, and look the same to the guest
- * (every register it can read, in the same order on both) and to KVM. */
+ * Half-way through the records the machine is snapshotted as azote does
+ * (every model's section), loaded into a fresh one and its running devices
+ * restarted: whatever state a guest reached must save, load, and look the
+ * same to the guest (every register it can read, in the same order on
+ * both) and to KVM; then the other half runs on both machines, which must
+ * go on alike to the end. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -331,10 +333,10 @@ static void guest_access(struct io_bus *bus, uint64_t addr, unsigned len, bool w
 		io_bus_read(bus, addr, &v, len);
 }
 
-static void card_event(unsigned which)
+static void card_event(struct machine *x, unsigned which)
 {
-	struct virtio_dev *vd = which & 1 ? &m.vm.vd : &m.vp.vd;
-	struct backend *b = which & 1 ? &m.be_mmio : &m.be_pci;
+	struct virtio_dev *vd = which & 1 ? &x->vm.vd : &x->vp.vd;
+	struct backend *b = which & 1 ? &x->be_mmio : &x->be_pci;
 
 	switch ((which >> 1) % 4) {
 	case 0: virtio_dev_set_needs_reset(vd); break;
@@ -345,12 +347,12 @@ static void card_event(unsigned which)
 			if (write(vd->queues[q].call_fd, &(uint64_t){ 1 }, 8) < 0)
 				abort();
 		/* What the main loop would do for a watched (masked) source. */
-		for (unsigned i = 0; i < m.host.nr_watched; i++)
-			m.host.watched[i]->ready(m.host.watched[i], 0);
+		for (unsigned i = 0; i < x->host.nr_watched; i++)
+			x->host.watched[i]->ready(x->host.watched[i], 0);
 	}
 }
 
-static void run(const struct op *o)
+static void run(struct machine *x, const struct op *o)
 {
 	static const struct { uint16_t base, len; } dev_ports[] = {
 		{ UART_COM1_BASE, UART_NR_REGS }, { I8042_DATA_PORT, I8042_PORT_LEN },
@@ -366,38 +368,49 @@ static void run(const struct op *o)
 		v = v << 8 | o->value[i];
 	switch ((o->kind >> 3) & 7) {
 	case AT_PORT:
-		guest_access(&m.pio, addr, len, wr, v);
+		guest_access(&x->pio, addr, len, wr, v);
 		break;
 	case AT_DEVICE_PORT: {
 		unsigned d = (addr & 0xff) % (sizeof(dev_ports) / sizeof(dev_ports[0]));
-		guest_access(&m.pio, dev_ports[d].base + (addr >> 8) % dev_ports[d].len, len, wr, v);
+		guest_access(&x->pio, dev_ports[d].base + (addr >> 8) % dev_ports[d].len, len, wr, v);
 		break;
 	}
 	case AT_PCI_CONFIG: {
-		uint32_t a = 0x80000000u | (uint32_t)m.vp.pci.slot << 11 | (addr & 0xfc);
-		io_bus_write(&m.pio, PCI_CONFIG_ADDR_PORT, &a, 4);
-		guest_access(&m.pio, PCI_CONFIG_DATA_PORT + (addr & 3), len > 4 ? 4 : len, wr, v);
+		uint32_t a = 0x80000000u | (uint32_t)x->vp.pci.slot << 11 | (addr & 0xfc);
+		io_bus_write(&x->pio, PCI_CONFIG_ADDR_PORT, &a, 4);
+		guest_access(&x->pio, PCI_CONFIG_DATA_PORT + (addr & 3), len > 4 ? 4 : len, wr, v);
 		break;
 	}
 	case AT_PCI_BAR:
-		if (pci_bar_address(&m.vp.pci, 0))
-			guest_access(&m.mmio, pci_bar_address(&m.vp.pci, 0) + (addr & 0x7fff), len, wr, v);
+		if (pci_bar_address(&x->vp.pci, 0))
+			guest_access(&x->mmio, pci_bar_address(&x->vp.pci, 0) + (addr & 0x7fff), len, wr, v);
 		break;
 	case AT_VIRTIO_MMIO:
-		guest_access(&m.mmio, GPA_VIRTIO_MMIO + (addr & 0xfff), len, wr, v);
+		guest_access(&x->mmio, GPA_VIRTIO_MMIO + (addr & 0xfff), len, wr, v);
 		break;
 	case AT_MMIO:
-		guest_access(&m.mmio, v, len, wr, v);
+		guest_access(&x->mmio, v, len, wr, v);
 		break;
 	case AT_CARD:
-		card_event(addr);
+		card_event(x, addr);
 		break;
 	default: /* AT_INPUT */
 		if (addr & 1)
-			i8042_send_ctrl_alt_del(&m.kbd);
+			i8042_send_ctrl_alt_del(&x->kbd);
 		else
-			uart_push_input(&m.uart, o->value, len);
+			uart_push_input(&x->uart, o->value, len);
 	}
+}
+
+/* KVM takes an irqfd's signal as it comes, and one pending when the irqfd
+ * is assigned, injecting it: what a machine's irqfds hold after an access
+ * has reached the guest. */
+static void kvm_takes_irqfds(const struct host *h)
+{
+	uint64_t n;
+
+	for (unsigned i = 0; i < h->nr_irqfds; i++)
+		(void)!read(h->irqfd[i].fd, &n, sizeof(n));
 }
 
 static void check_bus(const struct io_bus *bus)
@@ -408,18 +421,18 @@ static void check_bus(const struct io_bus *bus)
 			abort();
 }
 
-static bool host_has_irqfd(unsigned gsi, int fd)
+static bool host_has_irqfd(const struct host *h, unsigned gsi, int fd)
 {
-	for (unsigned i = 0; i < m.host.nr_irqfds; i++)
-		if (m.host.irqfd[i].gsi == gsi && m.host.irqfd[i].fd == fd)
+	for (unsigned i = 0; i < h->nr_irqfds; i++)
+		if (h->irqfd[i].gsi == gsi && h->irqfd[i].fd == fd)
 			return true;
 	return false;
 }
 
-static bool host_watches(const struct event_handler *eh)
+static bool host_watches(const struct host *h, const struct event_handler *eh)
 {
-	for (unsigned i = 0; i < m.host.nr_watched; i++)
-		if (m.host.watched[i] == eh)
+	for (unsigned i = 0; i < h->nr_watched; i++)
+		if (h->watched[i] == eh)
 			return true;
 	return false;
 }
@@ -428,7 +441,7 @@ static bool host_watches(const struct event_handler *eh)
  * deliverable, as an irqfd on the vector's GSI; while masked, through the
  * main loop's watch (which keeps the pending bit). Never both, never
  * neither, and KVM holds what MSI-X thinks it holds. */
-static void check_msix(const struct msix *x)
+static void check_msix(const struct msix *x, const struct host *h)
 {
 	uint16_t ctrl = (uint16_t)pci_cfg_read(x->dev, x->cap + 2, 2);
 
@@ -441,24 +454,24 @@ static void check_msix(const struct msix *x)
 		}
 		bool on = (ctrl & 0x8000) && !(ctrl & 0x4000) &&
 			  !(x->vectors[s->vector].entry[MSIX_CTRL] & 1);
-		if (on != s->attached || on == s->watched || s->watched != host_watches(&s->watch) ||
+		if (on != s->attached || on == s->watched || s->watched != host_watches(h, &s->watch) ||
 		    (on && (s->attached_gsi != (unsigned)x->vectors[s->vector].gsi ||
-			    !host_has_irqfd(s->attached_gsi, s->watch.fd))))
+			    !host_has_irqfd(h, s->attached_gsi, s->watch.fd))))
 			abort();
 	}
 }
 
-static void check(void)
+static void check(const struct machine *x)
 {
-	if (m.uart.rx_count > UART_RX_FIFO || m.uart.rx_head >= UART_RX_FIFO ||
-	    m.kbd.out_count > I8042_OUTBUF || m.kbd.out_head >= I8042_OUTBUF)
+	if (x->uart.rx_count > UART_RX_FIFO || x->uart.rx_head >= UART_RX_FIFO ||
+	    x->kbd.out_count > I8042_OUTBUF || x->kbd.out_head >= I8042_OUTBUF)
 		abort();
 	/* The back-end runs exactly while the transport says it started. */
-	if (m.be_pci.running != m.vp.vd.started || m.be_mmio.running != m.vm.vd.started)
+	if (x->be_pci.running != x->vp.vd.started || x->be_mmio.running != x->vm.vd.started)
 		abort();
-	check_bus(&m.pio);
-	check_bus(&m.mmio);
-	check_msix(&m.vp.msix);
+	check_bus(&x->pio);
+	check_bus(&x->mmio);
+	check_msix(&x->vp.msix, &x->host);
 }
 
 /* What the guest reads, each access's bytes after whether it was
@@ -557,10 +570,26 @@ static bool serving(const struct virtio_dev *vd, const struct backend *b)
 	       !(vd->status & (VIRTIO_STATUS_FAILED | VIRTIO_STATUS_DEVICE_NEEDS_RESET));
 }
 
-/* Snapshot m as azote does, load it into m2 and restart what ran. */
-static void snapshot_round_trip(void)
+/* Both machines serve their drivers alike and look alike, to KVM and to
+ * the guest. */
+static void same_machines(void)
 {
-	static struct seen before, after;
+	static struct seen a, b;
+
+	if (serving(&m.vp.vd, &m.be_pci) != serving(&m2.vp.vd, &m2.be_pci) ||
+	    serving(&m.vm.vd, &m.be_mmio) != serving(&m2.vm.vd, &m2.be_mmio))
+		abort();
+	same_host(&m.host, &m2.host);
+	observe(&m, &a);
+	observe(&m2, &b);
+	if (a.n != b.n || memcmp(a.b, b.b, a.n))
+		abort();
+}
+
+/* Snapshots m as azote does, loads it into a fresh m2 and restarts what
+ * served its driver, as a restore does. */
+static void restore_into_m2(void)
+{
 	struct state_set s;
 	struct azerr e;
 
@@ -582,18 +611,18 @@ static void snapshot_round_trip(void)
 	for (size_t i = 0; i < 2; i++)
 		if (virtio_dev_loaded_running(vds[i]) && virtio_dev_start_loaded(vds[i], &e) < 0)
 			abort();
-	if (serving(&m.vp.vd, &m.be_pci) != m2.be_pci.running ||
-	    serving(&m.vm.vd, &m.be_mmio) != m2.be_mmio.running)
-		abort();
-	same_host(&m.host, &m2.host);
-	observe(&m, &before);
-	observe(&m2, &after);
-	if (before.n != after.n || memcmp(before.b, after.b, before.n))
-		abort();
-	machine_fini(&m2);
-	if (m2.host.nr_ioeventfds || m2.host.nr_irqfds || m2.host.nr_watched)
-		abort();
+	/* From here the new cards answer later starts as the old ones would. */
+	m2.be_pci.fail_start = m.be_pci.fail_start;
+	m2.be_mmio.fail_start = m.be_mmio.fail_start;
 	state_set_free(&s);
+}
+
+/* Everything the devices gave the hypervisor they took back. */
+static void fini_empty(struct machine *x)
+{
+	machine_fini(x);
+	if (x->host.nr_ioeventfds || x->host.nr_irqfds || x->host.nr_watched)
+		abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -604,15 +633,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		log_set_level(LOG_ERROR);
 		quiet = true;
 	}
+	/* The first half of the records on m; a snapshot of m restored into
+	 * m2; the second half on both, which must go on alike. */
+	const struct op *ops = (const struct op *)data;
+	size_t n = size / sizeof(struct op), i;
 	machine_init(&m);
-	for (size_t i = 0; i + sizeof(struct op) <= size; i += sizeof(struct op)) {
-		run((const struct op *)(data + i));
-		check();
+	for (i = 0; i < n / 2; i++) {
+		run(&m, &ops[i]);
+		kvm_takes_irqfds(&m.host);
+		check(&m);
 	}
-	snapshot_round_trip();
-	machine_fini(&m);
-	/* Everything the devices gave the hypervisor they took back. */
-	if (m.host.nr_ioeventfds || m.host.nr_irqfds || m.host.nr_watched)
-		abort();
+	restore_into_m2();
+	same_machines();
+	for (; i < n; i++) {
+		run(&m, &ops[i]);
+		run(&m2, &ops[i]);
+		kvm_takes_irqfds(&m.host);
+		kvm_takes_irqfds(&m2.host);
+		check(&m);
+		check(&m2);
+	}
+	same_machines();
+	fini_empty(&m2);
+	fini_empty(&m);
 	return 0;
 }
