@@ -561,23 +561,15 @@ static void same_host(const struct host *a, const struct host *b)
 		abort();
 }
 
-/* A back-end serves its driver while it runs and the driver neither gave
- * up on the device (FAILED) nor was told to reset it (NEEDS_RESET: its
- * card died); only such a device runs again after a restore. */
-static bool serving(const struct virtio_dev *vd, const struct backend *b)
-{
-	return b->running && (vd->status & VIRTIO_STATUS_DRIVER_OK) &&
-	       !(vd->status & (VIRTIO_STATUS_FAILED | VIRTIO_STATUS_DEVICE_NEEDS_RESET));
-}
-
 /* Both machines serve their drivers alike and look alike, to KVM and to
  * the guest. */
 static void same_machines(void)
 {
 	static struct seen a, b;
 
-	if (serving(&m.vp.vd, &m.be_pci) != serving(&m2.vp.vd, &m2.be_pci) ||
-	    serving(&m.vm.vd, &m.be_mmio) != serving(&m2.vm.vd, &m2.be_mmio))
+	/* check() holds each back-end running exactly while started. */
+	if (virtio_dev_serving(&m.vp.vd) != virtio_dev_serving(&m2.vp.vd) ||
+	    virtio_dev_serving(&m.vm.vd) != virtio_dev_serving(&m2.vm.vd))
 		abort();
 	same_host(&m.host, &m2.host);
 	observe(&m, &a);

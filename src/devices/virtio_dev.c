@@ -70,6 +70,11 @@ static bool runs(uint8_t status)
 	       !(status & (VIRTIO_STATUS_FAILED | VIRTIO_STATUS_DEVICE_NEEDS_RESET));
 }
 
+bool virtio_dev_serving(const struct virtio_dev *vd)
+{
+	return vd->started && runs(vd->status);
+}
+
 static bool features_ok(const struct virtio_dev *vd)
 {
 	return !(vd->driver_features & ~vd->device_features) &&

@@ -108,6 +108,10 @@ struct virtio_queue *virtio_dev_queue(struct virtio_dev *vd);
 /* Queue fields are the driver's until it enables the queue or the device
  * runs (§4.1.4.3.2, §4.2.2.3). */
 bool virtio_dev_queue_writable(const struct virtio_dev *vd, const struct virtio_queue *q);
+/* The backend runs and the device serves its driver: neither side gave
+ * up on it (FAILED, NEEDS_RESET). A device restored from a snapshot
+ * runs again exactly when this held as it was saved. */
+bool virtio_dev_serving(const struct virtio_dev *vd);
 /* Sets the low or high 32 bits of a 64-bit register. */
 void virtio_set_half(uint64_t *field, bool high, uint32_t v);
 /* Device configuration access at off (relative to its start); outside

@@ -46,10 +46,7 @@ static const struct virtio_transport_ops transport_ops = { .notify_config = noti
  * run, reads the same. */
 static uint32_t interrupt_status(const struct virtio_dev *vd)
 {
-	bool serving = vd->started && !(vd->status & (VIRTIO_STATUS_FAILED |
-						      VIRTIO_STATUS_DEVICE_NEEDS_RESET));
-
-	return vd->isr | (serving ? VIRTIO_ISR_QUEUE : 0);
+	return vd->isr | (virtio_dev_serving(vd) ? VIRTIO_ISR_QUEUE : 0);
 }
 
 static uint32_t reg_read(struct virtio_mmio *vm, unsigned off)
