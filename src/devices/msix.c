@@ -325,6 +325,12 @@ int msix_save(struct msix *m, struct state_set *s, uint32_t index, struct azerr 
 	struct msix_wire h = { .pad = 0 };
 
 	pthread_mutex_lock(&m->lock);
+	/* What a masked vector's sources raised and the main loop has not
+	 * collected yet is pending already; a restored VM's eventfds start
+	 * empty, so it is in the PBA saved or nowhere. */
+	for (unsigned i = 0; i < m->nr_sources; i++)
+		if (m->sources[i].watched)
+			collect(m, &m->sources[i]);
 	h.nr_vectors = m->nr_vectors;
 	h.pba = m->pba;
 	memcpy(buf, &h, sizeof(h));

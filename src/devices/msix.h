@@ -97,7 +97,9 @@ void msix_notify(struct msix *m, uint16_t vector);
 bool msix_vector_valid(const struct msix *m, uint16_t vector);
 
 /* The vector table and pending bits as section STATE_MSIX #index (the
- * enable and mask bits are in configuration space, pci_bus_save's). Load
+ * enable and mask bits are in configuration space, pci_bus_save's); what
+ * a masked vector's sources raised and the main loop has not collected
+ * yet is saved as pending (save collects it first). Load
  * refuses a table of another size and reserved bits, then brings routes,
  * irqfds and watches in line with the loaded table and capability, as
  * after a guest write: call it after pci_bus_load. Sources keep their

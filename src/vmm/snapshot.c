@@ -22,8 +22,8 @@ struct snapshot_part {
 static int machine_save(struct vm *vm, struct state_set *s, struct azerr *e);
 static int machine_load(struct vm *vm, const struct state_set *s, struct azerr *e);
 
-/* In save and restore order; the index is the part's bit in the machine
- * section's `parts`, so entries are only ever added at the end. */
+/* In restore order; the index is the part's bit in the machine section's
+ * `parts`, so entries are only ever added at the end. */
 static const struct snapshot_part parts[] = {
 	{ "machine", machine_save, machine_load, NULL },
 	{ "vm-state", vm_state_save, vm_state_load, NULL },
@@ -31,6 +31,18 @@ static const struct snapshot_part parts[] = {
 };
 #define NR_PARTS (sizeof(parts) / sizeof(parts[0]))
 _Static_assert(NR_PARTS <= 32, "a bit per part in machine_state.parts");
+
+/* Save order, by index into parts[]. The cards' rings stop before the
+ * vCPUs, the irqchip and the MSI-X tables are saved: a card completes
+ * requests until its rings stop, and a completion after them would be
+ * in the snapshot's RAM (written last) without its interrupt (an IRR bit
+ * of a LAPIC, an IOAPIC line or a pending bit already saved), so that
+ * the restored guest would wait for it forever. Restore keeps the
+ * table's order: the rings start last, once the interrupts they raise
+ * have somewhere to go. */
+static const unsigned save_order[] = { 0, 2, 1 };
+_Static_assert(sizeof(save_order) / sizeof(save_order[0]) == NR_PARTS,
+	       "every part has its place in save_order");
 
 /* The machine section (STATE_MACHINE #0): little-endian, fixed size, then
  * one machine_dev per virtio device in bus order. */
@@ -132,19 +144,20 @@ static int machine_load(struct vm *vm, const struct state_set *s, struct azerr *
 	return 0;
 }
 
-/* Resumes parts [0, n) in reverse order; the first failure is kept in e
- * (when e is not NULL), the others only logged. */
+/* Resumes the first n parts saved, in reverse save order; the first
+ * failure is kept in e (when e is not NULL), the others only logged. */
 static int resume_parts(struct vm *vm, unsigned n, struct azerr *e)
 {
 	int ret = 0;
 
 	while (n--) {
+		const struct snapshot_part *p = &parts[save_order[n]];
 		struct azerr why;
-		if (!parts[n].resume || !parts[n].save || parts[n].resume(vm, &why) == 0)
+		if (!p->resume || !p->save || p->resume(vm, &why) == 0)
 			continue;
-		log_error("snapshot: resuming the %s part: %s", parts[n].name, why.msg);
+		log_error("snapshot: resuming the %s part: %s", p->name, why.msg);
 		if (!ret && e)
-			azerr_set(e, "resuming the %s part: %s", parts[n].name, why.msg);
+			azerr_set(e, "resuming the %s part: %s", p->name, why.msg);
 		ret = -1;
 	}
 	return ret;
@@ -152,7 +165,8 @@ static int resume_parts(struct vm *vm, unsigned n, struct azerr *e)
 
 int vm_snapshot_save(struct vm *vm, struct state_set *s, struct azerr *e)
 {
-	for (unsigned i = 0; i < NR_PARTS; i++) {
+	for (unsigned n = 0; n < NR_PARTS; n++) {
+		unsigned i = save_order[n];
 		struct azerr why;
 		if (!parts[i].save) {
 			log_warn("snapshot: this azote cannot save the %s part yet: the "
@@ -161,7 +175,7 @@ int vm_snapshot_save(struct vm *vm, struct state_set *s, struct azerr *e)
 		}
 		if (parts[i].save(vm, s, &why) < 0) {
 			/* A part that failed undid its own work. */
-			resume_parts(vm, i, NULL);
+			resume_parts(vm, n, NULL);
 			return azerr_set(e, "saving the %s part: %s", parts[i].name, why.msg);
 		}
 	}

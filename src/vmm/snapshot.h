@@ -3,7 +3,10 @@
  * a state file (vmm/snapshot_file.h) next to a file of guest RAM
  * (vmm/snapshot_mem.h).
  *
- * The parts, saved and restored in this order (snapshot.c, parts[]):
+ * The parts, restored in this order (snapshot.c, parts[]) and saved in
+ * it but for card-rings, which is saved before vm-state (save_order[]):
+ * a card completes requests until its rings stop, and a completion's
+ * interrupt must be in the interrupt state saved:
  *   machine     this file's own: vCPU count, RAM size, transport and the
  *               devices, which a restore checks against the VM it built
  *   vm-state    vCPUs, in-kernel irqchip and timers, platform devices and

@@ -326,17 +326,19 @@ static void test_snapshot(void **state)
 	struct state_set s;
 	struct azerr e = { "" };
 
-	/* Vector 1 programmed but masked, with an interrupt pending. */
+	/* Vector 1 programmed but masked, with an interrupt raised that the
+	 * main loop has not collected yet: the save does, as its eventfd
+	 * will not be in the restored VM. */
 	table_write32(f, 1, 0, 0xfee01000);
 	table_write32(f, 1, 2, 0x4033);
 	set_control(f, 0x8000);
 	int src = msix_add_source(&f->m, f->efd, NULL);
 	msix_source_set_vector(&f->m, (unsigned)src, 1);
 	kick(f);
-	run_watched(f);
-	assert_true(pba(f) == 2);
+	assert_true(pba(f) == 0);
 	state_set_init(&s);
 	assert_int_equal(msix_save(&f->m, &s, 4, &e), 0);
+	assert_true(pba(f) == 2);
 
 	/* A fresh function whose configuration space (pci_bus_load's) has
 	 * MSI-X enabled: the table and the pending bit come back, and
