@@ -72,6 +72,15 @@ static void collect(struct msix *m, struct msix_source *s)
 		m->pba |= 1ULL << s->vector;
 }
 
+/* Stops the main loop watching s; what came in since its last event is
+ * its vector's pending bit. */
+static void unwatch(struct msix *m, struct msix_source *s)
+{
+	m->host->watch(m->host_ctx, &s->watch, false);
+	s->watched = false;
+	collect(m, s);
+}
+
 /* Puts source s in the state its vector asks for: attached as an irqfd
  * while deliverable, watched by the main loop while masked. */
 static void sync_source(struct msix *m, struct msix_source *s)
@@ -85,11 +94,11 @@ static void sync_source(struct msix *m, struct msix_source *s)
 		s->attached = false;
 	}
 	bool want_watch = valid && !on;
-	if (want_watch != s->watched) {
-		m->host->watch(m->host_ctx, &s->watch, want_watch);
-		s->watched = want_watch;
-		if (!want_watch)
-			collect(m, s); /* what came in since the last event */
+	if (s->watched && !want_watch) {
+		unwatch(m, s);
+	} else if (want_watch && !s->watched) {
+		m->host->watch(m->host_ctx, &s->watch, true);
+		s->watched = true;
 	}
 	if (on && !s->attached) {
 		if (m->vectors[v].gsi >= 0 && m->vectors[v].routed &&
@@ -283,15 +292,21 @@ void msix_source_set_vector(struct msix *m, unsigned idx, uint16_t vector)
 		struct msix_source *s = &m->sources[idx];
 		if (s->vector != vector) {
 			/* Leave the old vector completely first. What the
-			 * source raised and no vector took (it had none, or it
-			 * went with the old one) is owed to none: the new
-			 * vector starts from an empty eventfd, as it does in a
-			 * VM restored from a snapshot. */
-			uint16_t want = vector;
+			 * source raised on it masked pends there; what it
+			 * raised with no vector (or one it could not be
+			 * connected to) is owed to none, as in a VM restored
+			 * from a snapshot, whose eventfds start empty. What
+			 * it raises once off an irqfd is the new vector's:
+			 * it stays in the eventfd until the new vector takes
+			 * it, so no interrupt of a running queue is lost. */
 			uint64_t stale;
+			if (s->watched)
+				unwatch(m, s);
+			else if (!s->attached)
+				(void)!read(s->watch.fd, &stale, sizeof(stale));
+			uint16_t want = vector;
 			s->vector = MSIX_NO_VECTOR;
 			sync_source(m, s);
-			(void)!read(s->watch.fd, &stale, sizeof(stale));
 			s->vector = want;
 			sync_all(m);
 		}

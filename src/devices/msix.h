@@ -88,8 +88,10 @@ void msix_config_write(struct msix *m, unsigned off, unsigned len);
 
 /* Registers an eventfd as a source; returns its index or -1. */
 int msix_add_source(struct msix *m, int fd, struct azerr *e);
-/* Connects source idx to vector (MSIX_NO_VECTOR disconnects it); what the
- * source raised before and no vector took is dropped. */
+/* Connects source idx to vector (MSIX_NO_VECTOR disconnects it): what the
+ * source raised on its old vector while masked pends there, what it
+ * raised with no vector is dropped, what it raises from now on is the
+ * new vector's. */
 void msix_source_set_vector(struct msix *m, unsigned idx, uint16_t vector);
 /* Raises vector from azote itself (e.g. a configuration change). */
 void msix_notify(struct msix *m, uint16_t vector);

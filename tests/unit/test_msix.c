@@ -283,6 +283,35 @@ static void test_vector_switch_and_disconnect(void **state)
 	assert_int_equal(pba(f), 1 << 2);
 }
 
+/* A source moved to another vector loses no interrupt it raised on a
+ * vector: what it raised on a masked one pends there, what it raised once
+ * off its irqfd (a running queue's completion as the guest moves it) is
+ * the new vector's. */
+static void test_vector_switch_keeps_interrupts(void **state)
+{
+	struct fixture *f = *state;
+
+	msix_add_source(&f->m, f->efd, NULL);
+	for (unsigned v = 0; v < 3; v++) {
+		table_write32(f, v, 0, 0xfee00000);
+		table_write32(f, v, 2, 0x40 + v);
+	}
+	table_write32(f, 0, 3, 0);          /* vector 0 deliverable, 1 and 2 masked */
+	set_control(f, 0x8000);
+	msix_source_set_vector(&f->m, 0, 1);
+	kick(f);                            /* the main loop has not seen it yet */
+	msix_source_set_vector(&f->m, 0, 2);
+	run_watched(f);
+	assert_int_equal(pba(f), 1 << 1);
+	msix_source_set_vector(&f->m, 0, 0);
+	assert_int_equal(f->host.nr_watched, 0);
+	assert_int_equal(f->host.attaches, 1);
+	kick(f);                            /* left in the eventfd: the fake KVM takes none */
+	msix_source_set_vector(&f->m, 0, 2);
+	run_watched(f);
+	assert_int_equal(pba(f), 1 << 1 | 1 << 2);
+}
+
 static void test_notify_from_azote(void **state)
 {
 	struct fixture *f = *state;
@@ -380,6 +409,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_capability_and_reset_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_masked_source_pends_then_delivers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mask_detaches_and_catches_late_signal, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vector_switch_keeps_interrupts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_entry_change_reroutes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vector_switch_and_disconnect, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_notify_from_azote, setup, teardown),
