@@ -172,6 +172,19 @@ static void expect_nothing(struct drv *d, int ms, const char *what)
 	      got ? vsock_op_name(h.op) : "");
 }
 
+/* After a test closed its host sockets: answers each SHUTDOWN the card
+ * sends for them with RST, as the guest's close() does, until the card
+ * is quiet, so that no RST its timeout would send later reaches the next
+ * test. */
+static void settle(struct drv *d)
+{
+	struct vsock_hdr h;
+
+	while (rx_get(d, &h, NULL, 300))
+		if (h.op == VSOCK_OP_SHUTDOWN)
+			tx(d, mk(d, h.dst_port, h.src_port, VSOCK_OP_RST, 0), NULL);
+}
+
 /* --- the host's programs -------------------------------------------- */
 
 static int host_connect(struct drv *d)
@@ -446,8 +459,7 @@ static void test_credit(struct drv *d)
 	close(stuck);
 	close(other);
 	close(lfd);
-	while (rx_get(d, &h, NULL, 300))
-		;
+	settle(d);
 }
 
 /* A guest that ignores the card's credit while the host does not read:
@@ -471,8 +483,51 @@ static void test_overrun(struct drv *d)
 	drv_check(&d->failures, reset, "overrun: a guest beyond its credit is reset");
 	close(fd);
 	close(lfd);
-	while (rx_get(d, &h, NULL, 300))
-		;
+	settle(d);
+}
+
+/* Until the card has accepted a host connection beyond the added ones it
+ * had counted: by its stats page, or (none given) a pause that is ample
+ * for an idle card. */
+static void wait_accepted(struct drv *d, uint64_t added)
+{
+	const struct card_stats *s = drv_card_stats();
+	uint64_t end = drv_now_ms() + (uint64_t)d->timeout_ms;
+
+	if (!s) {
+		usleep(300 * 1000);
+		return;
+	}
+	while (card_stat_read(&s->vsock.conns_added) == added && drv_now_ms() < end)
+		usleep(1000);
+	drv_check(&d->failures, card_stat_read(&s->vsock.conns_added) > added,
+		  "hostile: the card accepted the host's connection");
+}
+
+/* A host connection whose CONNECT line is not in yet has no ports (0, 0):
+ * guest packets between those ports are not its, and neither end it. */
+static void hostile_ports_zero(struct drv *d)
+{
+	const struct card_stats *s = drv_card_stats();
+	uint64_t added = s ? card_stat_read(&s->vsock.conns_added) : 0;
+	struct vsock_hdr h;
+	int fd = host_connect(d);
+
+	(void)!write(fd, "CONN", 4);
+	wait_accepted(d, added);
+	tx(d, mk(d, 0, 0, VSOCK_OP_RST, 0), NULL);
+	expect_nothing(d, 200, "hostile: an RST between ports 0 and 0");
+	tx(d, mk(d, 0, 0, VSOCK_OP_RW, 3), "abc");
+	expect(d, VSOCK_OP_RST, 0, 0, NULL, NULL, "hostile: RW between ports 0 and 0");
+	h = mk(d, 0, 0, 99, 0);
+	tx(d, h, NULL);
+	expect(d, VSOCK_OP_RST, 0, 0, NULL, NULL, "hostile: an unknown op between ports 0 and 0");
+	(void)!write(fd, "ECT 55\n", 7);
+	if (expect(d, VSOCK_OP_REQUEST, UINT32_MAX, 55, &h, NULL,
+		   "hostile: the half-sent CONNECT survived the guest's packets"))
+		tx(d, mk(d, 55, h.src_port, VSOCK_OP_RST, 0), NULL);
+	drv_check(&d->failures, host_eof(d, fd), "hostile: then closed by the guest's RST");
+	close(fd);
 }
 
 static void test_hostile(struct drv *d)
@@ -503,13 +558,13 @@ static void test_hostile(struct drv *d)
 	h = mk(d, 43000, 52, VSOCK_OP_REQUEST, 0);
 	tx_raw(d, &h, NULL, 0, 20);
 	expect_nothing(d, 200, "hostile: a 20-byte header is dropped");
+	hostile_ports_zero(d);
 	/* Still serving. */
 	int lfd = host_listen(d, 4000);
 	int fd = guest_initiated(d, lfd, 43001, 4000, GUEST_BUF, "hostile: still serving");
 	close(fd);
 	close(lfd);
-	while (rx_get(d, &h, NULL, 300))
-		;
+	settle(d);
 }
 
 /* The card's next event within ms: its id, or -1. The buffer goes back

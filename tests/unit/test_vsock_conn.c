@@ -44,6 +44,23 @@ static void test_host_initiated(void **state)
 	assert_int_equal(vsock_conn_guest_pkt(&c, &h, 0), VSOCK_ACT_RESET);
 }
 
+/* Which guest packets are a connection's: its two ports, and none while
+ * the host's CONNECT line is not in. */
+static void test_ports(void **state)
+{
+	struct vsock_conn c;
+	(void)state;
+
+	vsock_conn_init(&c, 0, 0, VSOCK_CONN_HOST_CMD);
+	assert_false(vsock_conn_is(&c, 0, 0));
+	vsock_conn_init(&c, 1u << 30, 52, VSOCK_CONN_CONNECTING);
+	assert_true(vsock_conn_is(&c, 1u << 30, 52));
+	assert_false(vsock_conn_is(&c, 52, 1u << 30));
+	assert_false(vsock_conn_is(&c, 1u << 30, 53));
+	vsock_conn_init(&c, 0, 0, VSOCK_CONN_ESTABLISHED);
+	assert_true(vsock_conn_is(&c, 0, 0));
+}
+
 static void test_credit_to_guest(void **state)
 {
 	struct vsock_conn c;
@@ -190,6 +207,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_host_initiated),
+		cmocka_unit_test(test_ports),
 		cmocka_unit_test(test_credit_to_guest),
 		cmocka_unit_test(test_credit_from_guest),
 		cmocka_unit_test(test_shutdown),

@@ -9,6 +9,12 @@ void vsock_conn_init(struct vsock_conn *c, uint32_t local_port, uint32_t peer_po
 				  .state = state };
 }
 
+bool vsock_conn_is(const struct vsock_conn *c, uint32_t local_port, uint32_t peer_port)
+{
+	return c->state != VSOCK_CONN_HOST_CMD && c->local_port == local_port &&
+	       c->peer_port == peer_port;
+}
+
 uint32_t vsock_conn_peer_credit(const struct vsock_conn *c)
 {
 	uint32_t in_flight = c->rx_cnt - c->peer_fwd_cnt;
@@ -73,7 +79,9 @@ enum vsock_conn_action vsock_conn_guest_pkt(struct vsock_conn *c, const struct v
 
 	switch (c->state) {
 	case VSOCK_CONN_HOST_CMD:
-		/* The guest cannot know this connection yet. */
+		/* The guest cannot know this connection yet (vsock_conn_is
+		 * keeps its packets away; this is for callers that did not
+		 * ask). */
 		return VSOCK_ACT_RESET;
 	case VSOCK_CONN_CONNECTING:
 		if (h->op != VSOCK_OP_RESPONSE)

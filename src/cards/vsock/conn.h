@@ -54,6 +54,12 @@ struct vsock_conn {
 	bool host_eof;                /* the host socket gave EOF or an error */
 };
 
+/* Whether a guest packet from peer_port to local_port is c's. A host
+ * connection whose CONNECT line is not in yet has no ports, and the
+ * guest does not know it: no packet is its (one between ports 0 and 0
+ * would otherwise end it). */
+bool vsock_conn_is(const struct vsock_conn *c, uint32_t local_port, uint32_t peer_port);
+
 /* What the muxer must do after a guest packet. */
 enum vsock_conn_action {
 	VSOCK_ACT_NONE,

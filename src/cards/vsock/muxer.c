@@ -116,7 +116,7 @@ static struct vconn *conn_find(struct vsock_muxer *m, uint32_t local, uint32_t p
 {
 	for (unsigned i = 0; i < VSOCK_MAX_CONNS; i++) {
 		struct vconn *v = &m->conns[i];
-		if (v->used && v->c.local_port == local && v->c.peer_port == peer)
+		if (v->used && vsock_conn_is(&v->c, local, peer))
 			return v;
 	}
 	return NULL;
