@@ -9,7 +9,7 @@
  * The card is started as azote does ("{fd}", "{stats}" as vublk-drv).
  * --base N hands it rings at index N, as after a snapshot's restore.
  * Tests: config host-connect host-refused guest-connect guest-refused
- * credit overrun hostile seccomp stats takeover (with --base: the card's
+ * credit overrun drain hostile seccomp stats takeover (with --base: the card's
  * TRANSPORT_RESET first). Prints one line per check; exits 0 when all
  * pass, 1 on a failed check, 2 on a setup error. */
 #include <endian.h>
@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cards/vsock/conn.h"
 #include "cards/vsock/pkt.h"
 #include "drv_card.h"
 #include "drv_report.h"
@@ -486,6 +487,101 @@ static void test_overrun(struct drv *d)
 	settle(d);
 }
 
+/* Bytes the host reads from fd until EOF, each checked to be c. */
+static size_t host_read_all(struct drv *d, int fd, uint8_t c, bool *same)
+{
+	uint8_t buf[16384];
+	size_t got = 0;
+
+	*same = true;
+	for (;;) {
+		struct pollfd p = { fd, POLLIN, 0 };
+		if (poll(&p, 1, d->timeout_ms) <= 0)
+			return got;
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n <= 0)
+			return got;
+		for (ssize_t i = 0; i < n; i++)
+			*same &= buf[i] == c;
+		got += (size_t)n;
+	}
+}
+
+/* The guest sends from gport to hport what the card's credit allows,
+ * until the card's credit stops coming back (the host socket is full, the
+ * card holds the rest), then closes both ways. Returns the bytes sent. */
+static uint32_t fill_and_close(struct drv *d, uint32_t gport, uint32_t hport, const char *what)
+{
+	static uint8_t chunk[16384];
+	struct vsock_hdr h;
+	uint32_t sent = 0, fwd = 0;
+
+	memset(chunk, 'z', sizeof(chunk));
+	/* Every packet from the card tells its fwd_cnt; a CREDIT_UPDATE comes
+	 * each time it has forwarded a quarter of its buffer. */
+	while (sent < (16u << 20)) {
+		if (sent - fwd + sizeof(chunk) <= VSOCK_CONN_BUF) {
+			tx(d, mk(d, gport, hport, VSOCK_OP_RW, sizeof(chunk)), chunk);
+			sent += sizeof(chunk);
+		} else if (!rx_get(d, &h, NULL, 300)) {
+			break;
+		} else if (h.dst_port == gport) {
+			fwd = h.fwd_cnt;
+		}
+		while (rx_get(d, &h, NULL, 0))
+			if (h.dst_port == gport)
+				fwd = h.fwd_cnt;
+	}
+	drv_check(&d->failures, sent > fwd, "%s: the host socket is full, the card holds what the "
+		  "guest sent beyond it (%u sent, %u forwarded as last told)", what, sent, fwd);
+	struct vsock_hdr sh = mk(d, gport, hport, VSOCK_OP_SHUTDOWN, 0);
+	sh.flags = VSOCK_SHUTDOWN_BOTH;
+	tx(d, sh, NULL);
+	return sent;
+}
+
+/* The card's RST for (hport, gport) within the timeout, past packets the
+ * guest ignores after its close: ms it took, or -1. */
+static int64_t wait_rst(struct drv *d, uint32_t hport, uint32_t gport)
+{
+	uint64_t t0 = drv_now_ms();
+	struct vsock_hdr h;
+
+	while (rx_get(d, &h, NULL, d->timeout_ms))
+		if (h.op == VSOCK_OP_RST && h.src_port == hport && h.dst_port == gport)
+			return (int64_t)(drv_now_ms() - t0);
+	return -1;
+}
+
+/* A guest closes while the card holds bytes for a slow host program: the
+ * card writes them all out before its RST; a host that never reads gets
+ * what its socket took, and the guest its RST after the card's timeout. */
+static void test_drain(struct drv *d)
+{
+	int lfd = host_listen(d, 5000);
+	int fd = guest_initiated(d, lfd, 44000, 5000, GUEST_BUF, "drain");
+	uint32_t sent = fill_and_close(d, 44000, 5000, "drain");
+	bool same;
+	size_t got = host_read_all(d, fd, 'z', &same);
+
+	drv_check(&d->failures, got == sent && same, "drain: after the guest's SHUTDOWN the host reads "
+		  "all %u bytes, then EOF (%zu)", sent, got);
+	drv_check(&d->failures, wait_rst(d, 5000, 44000) >= 0, "drain: then the card's RST");
+	close(fd);
+
+	fd = guest_initiated(d, lfd, 44001, 5000, GUEST_BUF, "drain stuck");
+	sent = fill_and_close(d, 44001, 5000, "drain stuck");
+	int64_t ms = wait_rst(d, 5000, 44001);
+	drv_check(&d->failures, ms >= 1500, "drain stuck: a host that does not read: the card's RST "
+		  "after its timeout (%lld ms)", (long long)ms);
+	got = host_read_all(d, fd, 'z', &same);
+	drv_check(&d->failures, got < sent && same, "drain stuck: the host gets what its socket took "
+		  "(%zu of %u), then EOF", got, sent);
+	close(fd);
+	close(lfd);
+	settle(d);
+}
+
 /* Until the card has accepted a host connection beyond the added ones it
  * had counted: by its stats page, or (none given) a pause that is ample
  * for an idle card. */
@@ -752,6 +848,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(*t, "credit")) test_credit(&d);
 		else if (!strcmp(*t, "overrun")) test_overrun(&d);
 		else if (!strcmp(*t, "hostile")) test_hostile(&d);
+		else if (!strcmp(*t, "drain")) test_drain(&d);
 		else if (!strcmp(*t, "seccomp")) test_seccomp(&d);
 		else if (!strcmp(*t, "stats")) test_stats(&d);
 		else if (!strcmp(*t, "takeover")) test_takeover(&d);

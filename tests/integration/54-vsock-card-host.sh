@@ -3,7 +3,8 @@
 # virtio-vsock driver in one process, and the host's programs on the Unix
 # sockets. Covers Firecracker's host-initiated CONNECT/OK and
 # guest-initiated <uds>_<port> connections, data both ways, shutdown and
-# RST, the guest's credit (a guest that does not read stalls only its own
+# RST (a guest's close waits for what the card holds for a slow host), the
+# guest's credit (a guest that does not read stalls only its own
 # connection; one that ignores the card's credit is reset), hostile
 # headers, the sandbox, the card's refusals, and a card handed rings in
 # use (a restored snapshot's: the guest drops its connections first).
@@ -12,7 +13,7 @@
 CARD=$BUILD/azote-card-vsock
 DRV=$BUILD/tests/vuvsock-drv
 need_built "$CARD" "$DRV"
-ALL="config host-connect host-refused guest-connect guest-refused credit overrun hostile seccomp stats takeover"
+ALL="config host-connect host-refused guest-connect guest-refused credit overrun drain hostile seccomp stats takeover"
 
 echo "--- card started by the driver"
 mkdir -m 0755 "$TMP/d1"

@@ -147,7 +147,7 @@ static void test_shutdown(void **state)
 	sh.flags = VSOCK_SHUTDOWN_RCV;
 	assert_int_equal(vsock_conn_guest_pkt(&c, &sh, 0), VSOCK_ACT_NONE);
 	sh.flags = VSOCK_SHUTDOWN_SEND;
-	assert_int_equal(vsock_conn_guest_pkt(&c, &sh, 0), VSOCK_ACT_RESET);
+	assert_int_equal(vsock_conn_guest_pkt(&c, &sh, 0), VSOCK_ACT_FINISH);
 
 	vsock_conn_init(&c, 52, 1000, VSOCK_CONN_ESTABLISHED);
 	assert_int_equal(vsock_conn_guest_pkt(&c, &sh, 0), VSOCK_ACT_SHUT_WR);
@@ -160,7 +160,7 @@ static void test_shutdown(void **state)
 	assert_int_equal(c.state, VSOCK_CONN_CLOSING);
 	assert_true(c.pending & VSOCK_PEND_SHUTDOWN);
 	sh.flags = 0;
-	assert_int_equal(vsock_conn_guest_pkt(&c, &sh, 0), VSOCK_ACT_RESET);
+	assert_int_equal(vsock_conn_guest_pkt(&c, &sh, 0), VSOCK_ACT_FINISH);
 	struct vsock_hdr rst = pkt(VSOCK_OP_RST, 0, 0, 0);
 	assert_int_equal(vsock_conn_guest_pkt(&c, &rst, 0), VSOCK_ACT_CLOSE);
 	/* A REQUEST on a live connection, or anything on one the host has

@@ -110,9 +110,10 @@ enum vsock_conn_action vsock_conn_guest_pkt(struct vsock_conn *c, const struct v
 	case VSOCK_OP_SHUTDOWN:
 		c->peer_shut |= h->flags & VSOCK_SHUTDOWN_BOTH;
 		/* Both ways closed: the guest waits for our RST (what Linux's
-		 * close() does), and so do we after our own SHUTDOWN. */
+		 * close() does), and so do we after our own SHUTDOWN; what it
+		 * sent before is written out first. */
 		if (c->peer_shut == VSOCK_SHUTDOWN_BOTH || c->state == VSOCK_CONN_CLOSING)
-			return VSOCK_ACT_RESET;
+			return VSOCK_ACT_FINISH;
 		return c->peer_shut & VSOCK_SHUTDOWN_SEND ? VSOCK_ACT_SHUT_WR : VSOCK_ACT_NONE;
 	default: /* REQUEST or RESPONSE on a live connection */
 		return VSOCK_ACT_RESET;

@@ -66,6 +66,7 @@ enum vsock_conn_action {
 	VSOCK_ACT_WRITE,      /* RW accepted: write (or buffer) its payload */
 	VSOCK_ACT_SEND_OK,    /* established from the host: "OK <port>\n" */
 	VSOCK_ACT_SHUT_WR,    /* the guest sends no more: shut the host's reading side down once the buffer is out */
+	VSOCK_ACT_FINISH,     /* the guest closed both ways: write out what the buffer holds, then RST */
 	VSOCK_ACT_CLOSE,      /* close and forget it, no answer (RST received) */
 	VSOCK_ACT_RESET,      /* answer RST, close and forget it */
 };

@@ -29,8 +29,9 @@
 /* RSTs owed to the guest for packets of no connection; beyond it the
  * oldest is dropped (the guest's own timeout then ends its attempt). */
 #define VSOCK_RST_QUEUE 64
-/* How long the guest has to answer a host-initiated REQUEST, and to send
- * its RST after the card's SHUTDOWN (Firecracker's 2 s each). */
+/* How long the guest has to answer a host-initiated REQUEST, to send its
+ * RST after the card's SHUTDOWN, and a host socket to take what the card
+ * holds after the guest closed (Firecracker's 2 s each). */
 #define VSOCK_TIMEOUT_MS 2000
 
 struct vsock_muxer;

@@ -49,6 +49,7 @@ struct vconn {
 				   * wake the loop over and over) */
 	bool readable;            /* EPOLLIN seen, not read dry since */
 	bool shut_wr;             /* shut the host socket's writing side once buf is out */
+	bool finish;              /* the guest closed: RST once buf is out (or at deadline) */
 	uint64_t deadline;        /* ms (CLOCK_MONOTONIC), 0: none */
 	uint8_t *buf;             /* bytes for the host socket, VSOCK_CONN_BUF */
 	uint32_t buf_off, buf_len;
@@ -340,6 +341,18 @@ static void guest_pkt(struct vsock_muxer *m, const struct vsock_hdr *h,
 		v->shut_wr = true;
 		if (conn_flush(m, v) < 0)
 			conn_reset(m, v);
+		return;
+	case VSOCK_ACT_FINISH:
+		/* Linux's close() waits 8 s for the RST; the card waits for
+		 * a slow host socket to take the buffer at most its own
+		 * timeout (as Firecracker's). */
+		if (conn_flush(m, v) < 0 || !v->buf_len) {
+			conn_reset(m, v);
+			return;
+		}
+		v->finish = true;
+		if (!v->deadline)
+			v->deadline = now_ms() + VSOCK_TIMEOUT_MS;
 		return;
 	case VSOCK_ACT_CLOSE:
 		conn_remove(m, v, false);
@@ -655,7 +668,7 @@ static void conn_event(struct vsock_muxer *m, struct vconn *v, unsigned events)
 		host_cmd(m, v);
 		return;
 	}
-	if ((events & EPOLLOUT) && conn_flush(m, v) < 0) {
+	if ((events & EPOLLOUT) && (conn_flush(m, v) < 0 || (v->finish && !v->buf_len))) {
 		conn_reset(m, v);
 		return;
 	}
