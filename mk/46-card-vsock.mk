@@ -24,3 +24,4 @@ $(BUILD)/tests/vuvsock-drv: $(OBJ)/tests/host/vuvsock_drv.o $(OBJ)/src/cards/vso
 	$(CC) $(LDFLAGS) -o $@ $^ -lpthread
 
 $(eval $(call fuzzer,fuzz_vsock,fuzz/fuzz_vsock.c $(VSOCK_CORE_SRCS)))
+$(eval $(call fuzzer,fuzz_vsock_conn,fuzz/fuzz_vsock_conn.c $(VSOCK_CORE_SRCS)))
