@@ -4,13 +4,14 @@
  * the driver plays the guest's virtio-vsock driver on the three rings
  * while it plays the host's programs on the Unix sockets.
  *
- *   vuvsock-drv --uds PATH [--cid N] [--timeout MS] [--base N] TEST... -- CARD ARGS...
+ *   vuvsock-drv --uds PATH [--cid N] [--timeout MS] [--base N] [--rx-buf N] TEST... -- CARD ARGS...
  *
  * The card is started as azote does ("{fd}", "{stats}" as vublk-drv).
- * --base N hands it rings at index N, as after a snapshot's restore.
+ * --base N hands it rings at index N, as after a snapshot's restore;
+ * --rx-buf N offers receive buffers of N bytes (44 to 4140, default 4140).
  * Tests: config host-connect host-refused guest-connect guest-refused
  * credit overrun drain hostile seccomp stats takeover (with --base: the card's
- * TRANSPORT_RESET first). Prints one line per check; exits 0 when all
+ * TRANSPORT_RESET first) header-only (with --rx-buf 44). Prints one line per check; exits 0 when all
  * pass, 1 on a failed check, 2 on a setup error. */
 #include <endian.h>
 #include <errno.h>
@@ -50,6 +51,7 @@ struct drv {
 	uint16_t rx_head_buf[VIRTQ_MAX_SIZE];
 	uint64_t cid;
 	uint16_t base;            /* the rings' first index */
+	uint32_t rx_len;          /* bytes of each receive buffer offered (RX_BUF at most) */
 	const char *uds;
 	int timeout_ms;
 	pid_t card_pid;
@@ -60,7 +62,7 @@ struct drv {
 
 static void rx_post(struct drv *d, unsigned slot)
 {
-	struct drv_buf b = { d->rx_bufs + (uint64_t)slot * RX_BUF, RX_BUF, true };
+	struct drv_buf b = { d->rx_bufs + (uint64_t)slot * RX_BUF, d->rx_len, true };
 	int head = drv_vq_add(&d->rx, &b, 1, 0);
 
 	if (head < 0)
@@ -721,6 +723,33 @@ static void test_takeover(struct drv *d)
 	drv_check(&d->failures, event_get(d, 200, true) < 0, "takeover: one reset only");
 }
 
+/* Receive buffers with room for a header only (--rx-buf 44): control
+ * packets fit, data does not. Host data waits in its socket; it is not
+ * taken for the host's end (a read of no bytes). */
+static void test_header_only(struct drv *d)
+{
+	struct vsock_hdr h;
+	int lfd = host_listen(d, 6000);
+	int fd = guest_initiated(d, lfd, 45000, 6000, GUEST_BUF, "header-only");
+
+	(void)!write(fd, "data", 4);
+	bool got = rx_get(d, &h, NULL, 500);
+	drv_check(&d->failures, !got, "header-only: no packet for host data that fits no buffer%s%s",
+		  got ? ", got " : "", got ? vsock_op_name(h.op) : "");
+	struct pollfd p = { fd, POLLIN, 0 };
+	drv_check(&d->failures, poll(&p, 1, 0) == 0, "header-only: the host socket stays open");
+	tx(d, mk(d, 45000, 6000, VSOCK_OP_RW, 3), "abc");
+	char t[4] = { 0 };
+	drv_check(&d->failures, host_read(d, fd, t, 3) == 3 && !memcmp(t, "abc", 3),
+		  "header-only: the guest's data still reaches the host");
+	struct vsock_hdr sh = mk(d, 45000, 6000, VSOCK_OP_SHUTDOWN, 0);
+	sh.flags = VSOCK_SHUTDOWN_BOTH;
+	tx(d, sh, NULL);
+	expect(d, VSOCK_OP_RST, 6000, 45000, NULL, NULL, "header-only: a close still gets its RST");
+	close(fd);
+	close(lfd);
+}
+
 static void test_seccomp(struct drv *d)
 {
 	if (d->card_pid <= 0)
@@ -815,6 +844,7 @@ int main(int argc, char **argv)
 		{ "cid", required_argument, NULL, 'c' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "base", required_argument, NULL, 'b' },
+		{ "rx-buf", required_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -822,17 +852,21 @@ int main(int argc, char **argv)
 	drv_name = "vuvsock-drv";
 	d.cid = 3;
 	d.timeout_ms = 5000;
+	d.rx_len = RX_BUF;
 	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'u': d.uds = optarg; break;
 		case 'c': d.cid = strtoull(optarg, NULL, 0); break;
 		case 't': d.timeout_ms = atoi(optarg); break;
 		case 'b': d.base = (uint16_t)strtoul(optarg, NULL, 0); break;
+		case 'r': d.rx_len = (uint32_t)strtoul(optarg, NULL, 0); break;
 		default: drv_die(2, "bad arguments");
 		}
 	}
 	if (!d.uds)
 		drv_die(2, "give --uds PATH (the card's --uds)");
+	if (d.rx_len < VSOCK_HDR_SIZE || d.rx_len > RX_BUF)
+		drv_die(2, "--rx-buf %u: want %u to %u", d.rx_len, VSOCK_HDR_SIZE, RX_BUF);
 	char **tests = argv + optind;
 	signal(SIGPIPE, SIG_IGN);
 	d.card_pid = drv_connect(&d.fe, tests, NULL, d.timeout_ms);
@@ -852,6 +886,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(*t, "seccomp")) test_seccomp(&d);
 		else if (!strcmp(*t, "stats")) test_stats(&d);
 		else if (!strcmp(*t, "takeover")) test_takeover(&d);
+		else if (!strcmp(*t, "header-only")) test_header_only(&d);
 		else drv_die(2, "unknown test %s", *t);
 	}
 	return drv_finish(&d.fe, d.card_pid, &d.failures);

@@ -6,7 +6,8 @@
 # RST (a guest's close waits for what the card holds for a slow host), the
 # guest's credit (a guest that does not read stalls only its own
 # connection; one that ignores the card's credit is reset), hostile
-# headers, the sandbox, the card's refusals, and a card handed rings in
+# headers, receive buffers that fit a header only, the sandbox, the
+# card's refusals, and a card handed rings in
 # use (a restored snapshot's: the guest drops its connections first).
 . "$(dirname "$0")/../lib/common.sh"
 
@@ -28,6 +29,12 @@ mkdir -m 0755 "$TMP/d5"
 expect_ok "a TRANSPORT_RESET first, nothing more until the guest took it, then as ever" \
 	timeout 120 "$DRV" --base 65000 --uds "$TMP/d5/v.sock" takeover host-connect \
 	guest-connect credit -- "$CARD" --fd '{fd}' --cid 3 --uds "$TMP/d5/v.sock"
+
+echo "--- receive buffers with room for a header only"
+mkdir -m 0755 "$TMP/d6"
+expect_ok "host data that fits no buffer waits, and is not taken for the host's end" \
+	timeout 60 "$DRV" --rx-buf 44 --uds "$TMP/d6/v.sock" header-only \
+	-- "$CARD" --fd '{fd}' --cid 3 --uds "$TMP/d6/v.sock"
 
 echo "--- a relative --uds, the largest CID"
 mkdir -m 0755 "$TMP/d2"

@@ -472,6 +472,10 @@ static int conn_read(struct vsock_muxer *m, struct vconn *v, const struct virtq_
 		max = (uint32_t)room;
 	if (max > VSOCK_MAX_PAYLOAD)
 		max = VSOCK_MAX_PAYLOAD;
+	/* A buffer with room for a header only: a read of no bytes would
+	 * look like the host's end. */
+	if (!max)
+		return 0;
 	n = iov_slice(c->iov + c->nr_out, c->nr_in, VSOCK_HDR_SIZE, max, data, MAX_IOV);
 	if (n < 0)
 		return 0;
