@@ -304,10 +304,9 @@ void msix_source_set_vector(struct msix *m, unsigned idx, uint16_t vector)
 				unwatch(m, s);
 			else if (!s->attached)
 				(void)!read(s->watch.fd, &stale, sizeof(stale));
-			uint16_t want = vector;
 			s->vector = MSIX_NO_VECTOR;
 			sync_source(m, s);
-			s->vector = want;
+			s->vector = vector;
 			sync_all(m);
 		}
 	}
