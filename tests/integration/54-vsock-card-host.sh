@@ -6,7 +6,8 @@
 # RST (a guest's close waits for what the card holds for a slow host), the
 # guest's credit (a guest that does not read stalls only its own
 # connection; one that ignores the card's credit is reset), hostile
-# headers, receive buffers that fit a header only, the sandbox, the
+# headers, receive buffers that fit a header only, a guest flooding its
+# tx ring (a ring's stop is still answered at once), the sandbox, the
 # card's refusals, and a card handed rings in
 # use (a restored snapshot's: the guest drops its connections first).
 . "$(dirname "$0")/../lib/common.sh"
@@ -35,6 +36,12 @@ mkdir -m 0755 "$TMP/d6"
 expect_ok "host data that fits no buffer waits, and is not taken for the host's end" \
 	timeout 60 "$DRV" --rx-buf 44 --uds "$TMP/d6/v.sock" header-only \
 	-- "$CARD" --fd '{fd}' --cid 3 --uds "$TMP/d6/v.sock"
+
+echo "--- a guest that keeps its tx ring full of chains costly to refuse"
+mkdir -m 0755 "$TMP/d7"
+expect_ok "the card still answers a ring's stop at once" \
+	timeout 60 "$DRV" --uds "$TMP/d7/v.sock" host-connect flood \
+	-- "$CARD" --fd '{fd}' --cid 3 --uds "$TMP/d7/v.sock"
 
 echo "--- a relative --uds, the largest CID"
 mkdir -m 0755 "$TMP/d2"

@@ -257,6 +257,30 @@ static void test_loops_and_indices(void **state)
 	assert_int_equal(q.bad_chains, 4);
 }
 
+/* Malformed chains cost a pop each: one is refused per call, and the
+ * caller learns from virtq_rearm that more wait, so that a driver that
+ * keeps them coming cannot hold the card in one call. */
+static void test_one_refusal_per_pop(void **state)
+{
+	(void)state;
+	set_desc(0, DATA, 16, VIRTQ_DESC_F_NEXT, 0);  /* a loop */
+	set_desc(1, DATA, 16, 0, 0);
+	post(0);
+	post(0);
+	post(1);
+	assert_int_equal(virtq_pop(&q, &c), 0);
+	assert_int_equal(q.bad_chains, 1);
+	assert_int_equal(used()->idx, 1);
+	assert_true(virtq_rearm(&q));
+	assert_int_equal(virtq_pop(&q, &c), 0);
+	assert_int_equal(q.bad_chains, 2);
+	assert_int_equal(used()->idx, 2);
+	assert_true(virtq_rearm(&q));
+	assert_int_equal(virtq_pop(&q, &c), 1);
+	assert_int_equal(c.head, 1);
+	assert_false(virtq_rearm(&q));
+}
+
 static void test_bad_buffers(void **state)
 {
 	struct iovec small[2];
@@ -496,6 +520,7 @@ int main(void)
 		cmocka_unit_test_setup(test_start_checks, setup),
 		cmocka_unit_test_setup(test_valid_chain, setup),
 		cmocka_unit_test_setup(test_loops_and_indices, setup),
+		cmocka_unit_test_setup(test_one_refusal_per_pop, setup),
 		cmocka_unit_test_setup(test_bad_buffers, setup),
 		cmocka_unit_test_setup(test_indirect, setup),
 		cmocka_unit_test_setup(test_indirect_sizes, setup),

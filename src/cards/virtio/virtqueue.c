@@ -265,33 +265,33 @@ static void fill_head(struct virtq *q, unsigned n, uint16_t head, uint32_t len)
 
 int virtq_pop(struct virtq *q, struct virtq_chain *c)
 {
-	while (!q->broken) {
-		/* Acquire: the ring entries and descriptors the driver wrote
-		 * before publishing idx are visible once we see idx. */
-		uint16_t idx = avail_idx(q);
-		uint16_t pending = idx - q->last_avail;
-		struct azerr e;
+	if (q->broken)
+		return 0;
+	/* Acquire: the ring entries and descriptors the driver wrote before
+	 * publishing idx are visible once we see idx. */
+	uint16_t idx = avail_idx(q);
+	uint16_t pending = idx - q->last_avail;
+	struct azerr e;
 
-		if (!pending)
-			return 0;
-		if (pending > q->num) {
-			log_error("virtqueue: driver made %u requests available on a "
-				  "ring of %u; queue stopped until reset", pending, q->num);
-			q->broken = true;
-			return 0;
-		}
-		uint16_t head = ld16(&q->avail->ring[q->last_avail % q->num]);
-		q->last_avail++;
-		if (!virtq_map_chain(q, head, c, &e))
-			return 1;
-		if (q->bad_chains++ < BAD_CHAIN_LOG_LIMIT)
-			log_warn("virtqueue: request %u failed: %s", head, e.msg);
-		/* A head out of range names no request we could complete;
-		 * the rest is completed having written nothing. */
-		if (head < q->num) {
-			fill_head(q, 0, head, 0);
-			virtq_flush(q, 1);
-		}
+	if (!pending)
+		return 0;
+	if (pending > q->num) {
+		log_error("virtqueue: driver made %u requests available on a "
+			  "ring of %u; queue stopped until reset", pending, q->num);
+		q->broken = true;
+		return 0;
+	}
+	uint16_t head = ld16(&q->avail->ring[q->last_avail % q->num]);
+	q->last_avail++;
+	if (!virtq_map_chain(q, head, c, &e))
+		return 1;
+	if (q->bad_chains++ < BAD_CHAIN_LOG_LIMIT)
+		log_warn("virtqueue: request %u failed: %s", head, e.msg);
+	/* A head out of range names no request we could complete; the rest
+	 * is completed having written nothing. */
+	if (head < q->num) {
+		fill_head(q, 0, head, 0);
+		virtq_flush(q, 1);
 	}
 	return 0;
 }

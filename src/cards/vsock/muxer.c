@@ -36,6 +36,10 @@ enum { TAG_CMD, TAG_KICK_RX, TAG_KICK_TX, TAG_KICK_EVT, TAG_LISTEN, TAG_CONN };
 
 #define CMD_LINE_MAX 32  /* "CONNECT 4294967295\n" and room */
 #define MAX_IOV      260 /* a chain's buffers the card maps at once */
+/* Chains one pass over a ring may take (malformed ones count): a guest
+ * that keeps its rings full cannot keep the worker from its commands
+ * (a ring's stop) and its other sources. */
+#define PASS_BUDGET  64
 /* The first host-initiated connection's local port, as Firecracker's:
  * far from the ports guests and hosts pick. */
 #define HOST_PORT_FIRST (1u << 30)
@@ -365,21 +369,22 @@ static void guest_pkt(struct vsock_muxer *m, const struct vsock_hdr *h,
 	}
 }
 
-static void handle_tx(struct vsock_muxer *m)
+/* One pass over the tx ring, at most PASS_BUDGET tries: true when it
+ * ended with packets left (the worker comes back without waiting). */
+static bool handle_tx(struct vsock_muxer *m)
 {
 	struct virtq *q = m->ring[VSOCK_TX_RING];
 	struct virtq_chain c = { .iov = m->iov, .cap = MAX_IOV };
-	bool pushed = false;
+	bool pushed = false, more = q != NULL;
 
-	while (q) {
+	for (unsigned n = 0; more && n < PASS_BUDGET; n++) {
 		uint8_t raw[VSOCK_HDR_SIZE];
 		struct vsock_hdr h = { 0 };
 		const char *why;
 
 		if (!virtq_pop(q, &c)) {
-			if (virtq_rearm(q))
-				continue;
-			break;
+			more = virtq_rearm(q);
+			continue;
 		}
 		if (iov_to_buf(c.iov, c.nr_out, 0, raw, sizeof(raw)) == sizeof(raw))
 			vsock_hdr_decode(raw, &h);
@@ -410,6 +415,7 @@ static void handle_tx(struct vsock_muxer *m)
 	}
 	if (pushed)
 		virtq_notify(q);
+	return more;
 }
 
 /* --- to the guest (rx ring) ---------------------------------------- */
@@ -549,15 +555,21 @@ static bool rx_owed(const struct vsock_muxer *m)
 	return false;
 }
 
-static void fill_rx(struct vsock_muxer *m)
+/* Fills the rx ring's buffers with what is owed, at most PASS_BUDGET
+ * tries: true when it ended with more owed and buffers left. */
+static bool fill_rx(struct vsock_muxer *m)
 {
 	struct virtq *q = m->ring[VSOCK_RX_RING];
 	struct virtq_chain c = { .iov = m->iov, .cap = MAX_IOV };
-	bool pushed = false;
+	bool pushed = false, more = false;
 
-	while (q && !m->reset_unacked && rx_owed(m)) {
+	for (unsigned n = 0; q && !m->reset_unacked && rx_owed(m); n++) {
 		struct vsock_hdr h;
 
+		if (n == PASS_BUDGET) {
+			more = true;
+			break;
+		}
 		if (!virtq_pop(q, &c)) {
 			if (virtq_rearm(q))
 				continue;
@@ -579,6 +591,7 @@ static void fill_rx(struct vsock_muxer *m)
 	}
 	if (pushed)
 		virtq_notify(q);
+	return more;
 }
 
 /* Whether the guest gave back an event buffer since the reset was sent;
@@ -813,9 +826,10 @@ static void *worker(void *arg)
 		/* Every source is looked at on every turn: the work of one
 		 * (a guest's CREDIT_UPDATE) unblocks another (a host read). */
 		send_reset_event(m);
-		handle_tx(m);
+		bool more = handle_tx(m);
 		timeout = expire(m);
-		fill_rx(m);
+		if (fill_rx(m) || more)
+			timeout = 0;
 		for (unsigned i = 0; i < VSOCK_MAX_CONNS; i++)
 			if (m->conns[i].used)
 				conn_rewatch(m, i);
