@@ -17,6 +17,8 @@
 #include "common/log.h"
 #include "cards/virtio/iov.h"
 
+#include "fuzz_pop.h"
+
 #define MEM_SIZE  (64 << 10)
 #define DESC_GPA  0x0
 #define AVAIL_GPA 0x1000
@@ -37,7 +39,7 @@ static void run_tx(struct virtq *q, const struct net_mode *m)
 	static uint8_t sink[NET_HDR_LEN + NET_MAX_FRAME];
 	struct azerr e;
 
-	for (unsigned i = 0; i < 2 * q->num && virtq_pop(q, &c) == 1; i++) {
+	for (unsigned i = 0; i < 2 * q->num && fuzz_pop(q, &c); i++) {
 		int n = net_tx_prepare(&c, m, &hdr, out, NET_IOV_MAX + 1, &e);
 		/* What would be written to the TAP: every byte readable. */
 		if (n > 0 && iov_to_buf(out, (unsigned)n, 0, sink, sizeof(sink)) !=
@@ -70,7 +72,7 @@ static void run_ctrl(struct virtq *q)
 	struct virtq_chain c = { .iov = iov, .cap = 16 };
 	struct net_ctrl_result r;
 
-	for (unsigned i = 0; i < 2 * q->num && virtq_pop(q, &c) == 1; i++) {
+	for (unsigned i = 0; i < 2 * q->num && fuzz_pop(q, &c); i++) {
 		net_ctrl_handle(&c, true, 4, &r);
 		if (r.pairs > 4 || (r.pairs && r.ack))
 			abort();

@@ -23,6 +23,8 @@
 #include "cards/vhost/backend.h"
 #include "vhost/msg.h"
 
+#include "fuzz_pop.h"
+
 #define MEM_IMAGE 2048
 #define MEM_SIZE  65536 /* each memfd; the image is at its start */
 #define LOG_FD_SIZE 8192
@@ -67,7 +69,7 @@ static int queue_start(void *dev, unsigned idx, struct virtq *q, struct azerr *e
 	(void)dev;
 	(void)idx;
 	(void)e;
-	for (unsigned n = 0; n < 2 * q->num && virtq_pop(q, &c) == 1; n++) {
+	for (unsigned n = 0; n < 2 * q->num && fuzz_pop(q, &c); n++) {
 		for (unsigned i = 0; i < c.nr_out + c.nr_in; i++) {
 			if (!inside(q->mem, &iov[i]))
 				abort();

@@ -12,6 +12,7 @@
 #include "virtio/virtio.h"
 #include "cards/virtio/virtqueue.h"
 
+#include "fuzz_pop.h"
 #include "fuzz_ring_mem.h"
 
 #define MEM FUZZ_RING_MEM
@@ -54,7 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	/* Bounded: at most one ring's worth plus the hostile extra. */
 	for (int i = 0; i < 2 * NUM; i++) {
-		if (virtq_pop(&q, &c) != 1)
+		if (!fuzz_pop(&q, &c))
 			break;
 		check_inside(c.iov, c.nr_out + c.nr_in);
 		blk_req_parse(&c, &geom, dv, 64, &op);

@@ -51,6 +51,8 @@ struct net_pair {
 	bool rx_paid;               /* the rx limiter let that frame go */
 	bool tx_wait_tap;           /* a prepared frame waits for the TAP */
 	bool tx_more;               /* the budget ran out with chains left */
+	bool rx_more;               /* a delivery stopped short (NET_RX_AGAIN) */
+	bool ctrl_more;             /* the control ring's budget ran out */
 	/* Until when a rate limiter holds each direction back (monotonic
 	 * ns, 0: it does not): the TAP is not read, or the transmit ring
 	 * not taken from, until then. */
@@ -198,6 +200,7 @@ static void rx_run(struct net_pair *p)
 	const bool tap = p->attached && !p->tap_gone;
 	struct azerr e;
 
+	p->rx_more = false;
 	if (p->rx_until)
 		return;
 	for (unsigned budget = NET_BUDGET; budget; budget--) {
@@ -234,6 +237,9 @@ static void rx_run(struct net_pair *p)
 		case NET_RX_NO_BUFFERS:
 			p->rx_wait_bufs = true;
 			return;
+		case NET_RX_AGAIN:
+			p->rx_more = true;
+			return;
 		case NET_RX_DROPPED:
 			count_drop(p, true, e.msg);
 			break;
@@ -253,16 +259,21 @@ static void ctrl_run(struct net_pair *p)
 	struct virtq_chain c = { .iov = iov, .cap = CTRL_IOV_MAX };
 	struct net_ctrl_result r;
 
-	do {
-		while (virtq_pop(q, &c) == 1) {
-			net_ctrl_handle(&c, p->env->ctrl_mq, p->env->max_pairs, &r);
-			/* §5.1.6.5.5: the new pairs are in force before the
-			 * driver sees the ack. */
-			if (r.pairs)
-				p->env->set_pairs(p->env->ctx, r.pairs);
-			virtq_push(q, &c, r.used_len);
+	p->ctrl_more = false;
+	for (unsigned budget = NET_BUDGET; budget; budget--) {
+		if (virtq_pop(q, &c) != 1) {
+			if (virtq_rearm(q))
+				continue;
+			return;
 		}
-	} while (virtq_rearm(q));
+		net_ctrl_handle(&c, p->env->ctrl_mq, p->env->max_pairs, &r);
+		/* §5.1.6.5.5: the new pairs are in force before the driver
+		 * sees the ack. */
+		if (r.pairs)
+			p->env->set_pairs(p->env->ctx, r.pairs);
+		virtq_push(q, &c, r.used_len);
+	}
+	p->ctrl_more = true;
 }
 
 /* Attaches the TAP queue exactly while the pair receives. */
@@ -298,10 +309,13 @@ static void release(struct net_pair *p, enum net_qkind k)
 		p->tx_more = false;
 		p->tx_until = 0;  /* the next ring asks the limiter afresh */
 	}
+	if (k == NET_CTRLQ)
+		p->ctrl_more = false;
 	virtq_notify(p->q[k]);
 	if (k != NET_RXQ)
 		return;
 	p->rx_wait_bufs = false;
+	p->rx_more = false;
 	p->rx_until = 0;
 	/* A frame read for this ring may not suit the next one: the driver
 	 * can renegotiate its header and offloads before that starts. */
@@ -438,8 +452,8 @@ static void *worker(void *arg)
 		if (p->env->mmds && p->q[NET_RXQ] && p->active && !p->rx_len &&
 		    !p->rx_wait_bufs && !p->rx_until && net_mmds_pending(p->env->mmds))
 			p->run[NET_RXQ] = true;
-		bool busy = p->tx_more || p->run[NET_RXQ] || p->run[NET_TXQ] ||
-			    p->run[NET_CTRLQ];
+		bool busy = p->tx_more || p->rx_more || p->ctrl_more || p->run[NET_RXQ] ||
+			    p->run[NET_TXQ] || p->run[NET_CTRLQ];
 		struct timespec zero = { 0, 0 }, ts;
 		if (ppoll(pf, (nfds_t)n, busy ? &zero : limit_timeout(p, &ts), NULL) < 0 &&
 		    errno != EINTR) {
@@ -478,13 +492,13 @@ static void *worker(void *arg)
 		limit_expire(p);
 		if (p->q[NET_TXQ] && (p->run[NET_TXQ] || p->tx_more))
 			tx_run(p);
-		if (p->run[NET_RXQ]) {
+		if (p->run[NET_RXQ] || p->rx_more) {
 			/* A receive kick: buffers came, try the waiting frame. */
 			p->rx_wait_bufs = false;
 			if (p->q[NET_RXQ])
 				rx_run(p);
 		}
-		if (p->q[NET_CTRLQ] && p->run[NET_CTRLQ])
+		if (p->q[NET_CTRLQ] && (p->run[NET_CTRLQ] || p->ctrl_more))
 			ctrl_run(p);
 		for (int k = 0; k < NET_NR_QKINDS; k++) {
 			p->run[k] = false;

@@ -22,11 +22,21 @@ static void give_back(struct virtq *q, const struct net_rx_bufs *b, unsigned n,
 		virtq_push(q, &b->c[i], 0);
 }
 
-/* Takes the next usable receive buffer into c; 0 when the ring is empty. */
+/* Takes the next usable receive buffer into c; 0 when the ring is empty
+ * or *waste (chains that were no receive buffer, each completed empty
+ * here or by virtq_pop) ran out. */
 static int pop_buffer(struct virtq *q, const struct net_mode *m,
-		      struct virtq_chain *c)
+		      struct virtq_chain *c, unsigned *waste)
 {
-	while (virtq_pop(q, c) == 1) {
+	while (*waste) {
+		uint64_t bad = q->bad_chains;
+
+		if (virtq_pop(q, c) != 1) {
+			if (q->bad_chains == bad)
+				return 0;
+			(*waste)--;
+			continue;
+		}
 		if (!c->nr_out && c->in_len >= m->hdr_len)
 			return 1;
 		/* §5.1.6.3.1: receive buffers are device-writable and each
@@ -36,6 +46,7 @@ static int pop_buffer(struct virtq *q, const struct net_mode *m,
 				 "%llu writable bytes)", c->head, c->nr_out,
 				 (unsigned long long)c->in_len);
 		virtq_push(q, c, 0);
+		(*waste)--;
 	}
 	return 0;
 }
@@ -63,6 +74,7 @@ enum net_rx_result net_rx_deliver(struct virtq *q, struct net_rx_bufs *b,
 	struct virtio_net_hdr_v1 *h = (struct virtio_net_hdr_v1 *)frame;
 	/* More buffers than the ring holds can never come. */
 	unsigned max = m->mrg_rxbuf ? NET_RX_MAX_BUFS : 1;
+	unsigned waste = NET_RX_MAX_WASTE;
 
 	if (max > q->num)
 		max = q->num;
@@ -81,7 +93,7 @@ enum net_rx_result net_rx_deliver(struct virtq *q, struct net_rx_bufs *b,
 			struct virtq_chain *c = &b->c[n];
 			c->iov = b->iov[n];
 			c->cap = NET_IOV_MAX;
-			if (!pop_buffer(q, m, c))
+			if (!pop_buffer(q, m, c, &waste))
 				break;
 			room += c->in_len;
 			n++;
@@ -104,5 +116,7 @@ enum net_rx_result net_rx_deliver(struct virtq *q, struct net_rx_bufs *b,
 		give_back(q, b, n, bad_before);
 		if (!virtq_rearm_at(q, end))
 			return NET_RX_NO_BUFFERS;
+		if (!waste)
+			return NET_RX_AGAIN;
 	}
 }

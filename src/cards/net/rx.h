@@ -14,6 +14,10 @@
  * and buffers one frame may span. */
 #define NET_IOV_MAX     64
 #define NET_RX_MAX_BUFS 64
+/* Chains one delivery may take that are no receive buffer (malformed, or
+ * device-readable, or too small for a header): a driver that keeps them
+ * coming cannot hold the pair's worker in one delivery. */
+#define NET_RX_MAX_WASTE 64
 
 /* Room for the chains of one frame. */
 struct net_rx_bufs {
@@ -26,6 +30,8 @@ enum net_rx_result {
 	NET_RX_NO_BUFFERS,  /* not enough buffers yet: a kick is armed, keep
 			     * the frame and stop reading the TAP until then */
 	NET_RX_DROPPED,     /* the frame cannot be given to this driver */
+	NET_RX_AGAIN,       /* NET_RX_MAX_WASTE chains were no receive buffer
+			     * and more wait: keep the frame, come back */
 };
 
 /* Delivers frame[0..len) (m->hdr_len header bytes, then the frame). The
