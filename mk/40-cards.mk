@@ -51,6 +51,7 @@ PROGRAMS += $(BUILD)/tests/vublk-drv
 
 $(BUILD)/tests/vublk-drv: $(OBJ)/tests/host/vublk_drv.o $(OBJ)/tests/host/drv_ring.o \
                           $(OBJ)/tests/host/drv_card.o $(OBJ)/tests/host/drv_rate.o \
+                          $(OBJ)/tests/host/drv_flood.o $(OBJ)/tests/host/drv_report.o \
                           $(DRIVER_FE_OBJS) \
                           $(CARDLIB) $(COMMON_LIB)
 	@mkdir -p $(dir $@)

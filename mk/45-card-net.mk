@@ -40,7 +40,8 @@ $(BUILD)/tests/mmds-tap: $(OBJ)/tests/host/mmds_tap.o $(MMDS_SRCS:%.c=$(OBJ)/%.o
 
 # The host-only vhost-user-net test driver (front-end library user).
 VUNET_SRCS := tests/host/vunet_drv.c tests/host/vunet_io.c tests/host/pkt.c \
-              tests/host/drv_ring.c tests/host/drv_card.c tests/host/drv_rate.c
+              tests/host/drv_ring.c tests/host/drv_card.c tests/host/drv_rate.c \
+              tests/host/drv_flood.c tests/host/drv_report.c
 PROGRAMS += $(BUILD)/tests/vunet-drv
 $(BUILD)/tests/vunet-drv: $(VUNET_SRCS:%.c=$(OBJ)/%.o) $(DRIVER_FE_OBJS) \
                           $(CARDLIB) $(COMMON_LIB)

@@ -18,7 +18,7 @@ $(eval $(call unit_test,test_vsock_opts,tests/unit/test_vsock_opts.c src/cards/v
 PROGRAMS += $(BUILD)/tests/vuvsock-drv
 $(BUILD)/tests/vuvsock-drv: $(OBJ)/tests/host/vuvsock_drv.o $(OBJ)/src/cards/vsock/pkt.o \
                             $(OBJ)/tests/host/drv_ring.o $(OBJ)/tests/host/drv_card.o \
-                            $(OBJ)/tests/host/drv_report.o \
+                            $(OBJ)/tests/host/drv_report.o $(OBJ)/tests/host/drv_flood.o \
                             $(DRIVER_FE_OBJS) $(CARDLIB) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ -lpthread

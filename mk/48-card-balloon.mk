@@ -19,6 +19,7 @@ $(eval $(call fuzzer,fuzz_balloon,fuzz/fuzz_balloon.c $(BALLOON_REQ_SRCS) $(VIRT
 PROGRAMS += $(BUILD)/tests/vuballoon-drv
 $(BUILD)/tests/vuballoon-drv: $(OBJ)/tests/host/vuballoon_drv.o $(OBJ)/tests/host/drv_ring.o \
                               $(OBJ)/tests/host/drv_card.o $(OBJ)/tests/host/drv_report.o \
+                              $(OBJ)/tests/host/drv_flood.o \
                               $(DRIVER_FE_OBJS) $(CARDLIB) \
                               $(COMMON_LIB)
 	@mkdir -p $(dir $@)

@@ -12,10 +12,10 @@
  * the features it offers must say (--interval 0, the default: no
  * statistics ring). The card is started as azote does ("{fd}", "{stats}",
  * "{ctl}" as vublk-drv). Tests: config inflate outside deflate reporting
- * hostile stats interval stop nostats batch seccomp counters. "counters" checks
- * the stats page against what the driver saw, exactly. Prints one line
- * per check; exits 0 when all pass, 1 on a failed check, 2 on a setup
- * error. */
+ * hostile stats interval stop nostats batch seccomp counters flood (last).
+ * "counters" checks the stats page against what the driver saw, exactly.
+ * Prints one line per check; exits 0 when all pass, 1 on a failed check,
+ * 2 on a setup error. */
 #include <endian.h>
 #include <errno.h>
 #include <getopt.h>
@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "drv_card.h"
+#include "drv_flood.h"
 #include "drv_report.h"
 #include "drv_ring.h"
 #include "iface/card.h"
@@ -480,6 +481,28 @@ static void test_seccomp(struct drv *d)
 		  (unsigned long long)card_stat_read(&b->field),		\
 		  (unsigned long long)d->want.field)
 
+/* A guest that keeps its inflate ring full of chains costly to refuse
+ * and never stops (drv_flood.h): the card still answers the deflate
+ * ring's stop at once, as a pause for a snapshot needs. Leaves the
+ * inflate ring unusable and the counters off: run it last. */
+static void test_flood(struct drv *d)
+{
+	struct drv_vq *q = ring_of(d, BALLOON_RING_INFLATE);
+	struct drv_flood f;
+	struct azerr e;
+	uint16_t base;
+
+	drv_flood_start(&f, q, drv_costly_bad_chain(q, &d->mem));
+	usleep(300 * 1000);
+	uint64_t t0 = drv_now_ms();
+	int r = vu_fe_vring_stop(&d->fe, (unsigned)d->ring[BALLOON_RING_DEFLATE], &base, &e);
+	uint64_t ms = drv_now_ms() - t0;
+	drv_flood_stop(&f);
+	drv_check(&d->failures, r == 0 && ms < 1000, "flood: the deflate ring's stop is answered "
+		  "while the guest keeps the inflate ring full (%s, %llu ms; %u chains refused "
+		  "meanwhile)", r ? e.msg : "ok", (unsigned long long)ms, le16toh(q->used->idx));
+}
+
 static void test_counters(struct drv *d)
 {
 	const struct card_stats *s = drv_card_stats();
@@ -581,7 +604,7 @@ int main(int argc, char **argv)
 		{ "reporting", test_reporting }, { "hostile", test_hostile },
 		{ "stats", test_stats }, { "interval", test_interval }, { "stop", test_stop },
 		{ "nostats", test_nostats }, { "batch", test_batch }, { "seccomp", test_seccomp },
-		{ "counters", test_counters },
+		{ "counters", test_counters }, { "flood", test_flood },
 	};
 	for (char **t = tests; *t; t++) {
 		size_t i = 0;

@@ -18,7 +18,7 @@
  * closed it.
  *
  * Tests: basic ro nopunch seg-max hostile mq remap remap-idle reset fds bench
- * throughput throttle-stop durable-write crash-io control handover dirtylog (--image names the
+ * throughput throttle-stop flood durable-write crash-io control handover dirtylog (--image names the
  * image for "fds", "odd-size" and "control"; "control", azote's updates
  * after boot, swaps it for --next-image, handed over a second time O_DIRECT
  * with --next-direct, as azote does for a card that runs --direct;
@@ -52,6 +52,7 @@
 
 #include "cards/blk/virtio_blk.h"
 #include "drv_card.h"
+#include "drv_flood.h"
 #include "drv_rate.h"
 #include "drv_ring.h"
 #include "iface/card_control.h"
@@ -866,6 +867,34 @@ static void test_throttle_stop(struct drv *d, unsigned queues)
 	check(d, true, "the card takes new rings after a reset");
 }
 
+/* A guest that keeps queue 0 full of chains costly to refuse and never
+ * stops (drv_flood.h): the card still stops its rings at once, as a pause
+ * for a snapshot needs; after a reset it serves new rings as before. */
+static void test_flood(struct drv *d, unsigned queues)
+{
+	struct drv_flood f;
+	struct azerr e;
+	uint16_t base;
+
+	drv_flood_start(&f, &d->q[0], drv_costly_bad_chain(&d->q[0], &d->mem));
+	usleep(300 * 1000);
+	int64_t t = now_ms();
+	int r = 0;
+	for (unsigned qi = queues; qi-- > 0 && !r;)
+		r = vu_fe_vring_stop(&d->fe, qi, &base, &e);
+	int64_t ms = now_ms() - t;
+	drv_flood_stop(&f);
+	check(d, !r && ms < 1000, "flood: the rings stop at once while the guest keeps queue 0 "
+	      "full (%s, %lld ms; %u chains refused meanwhile)", r ? e.msg : "ok", (long long)ms,
+	      le16toh(d->q[0].used->idx));
+	if (r)
+		die(EXIT_GONE, "%s", e.msg);
+	if (vu_fe_reset(&d->fe, &e))
+		die(EXIT_GONE, "%s", e.msg);
+	setup(d, queues);
+	test_roundtrip(d, "after the flood and a device reset");
+}
+
 /* One request to the card's control channel; the reply's status. */
 static int control(const struct card_ctl_req *req, const int *fds, unsigned nr_fds,
 		   struct card_ctl_reply *rep)
@@ -1494,6 +1523,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(*t, "bench")) { bench(&d, bench_secs, false); bench(&d, bench_secs, true); }
 		else if (!strcmp(*t, "throughput")) throughput(&d, bench_secs, warmup_ms, bench_size);
 		else if (!strcmp(*t, "throttle-stop")) test_throttle_stop(&d, queues);
+		else if (!strcmp(*t, "flood")) test_flood(&d, queues);
 		else if (!strcmp(*t, "durable-write")) durable_write(&d);
 		else if (!strcmp(*t, "crash-io")) crash_io(&d);
 		else if (!strcmp(*t, "control")) test_control(&d, image ? image : "",

@@ -17,7 +17,8 @@
  * socketpair as azote does ("{fd}" in ARGS becomes 3).
  *
  * Tests: config echo tx-indirect mtu tso rx-gso inject backpressure load hostile mq fds
- * stats bench tx-rate rx-rate crash dirtylog. "dirtylog" (with --dirty-log,
+ * flood stats bench tx-rate rx-rate crash dirtylog. "flood" keeps the control
+ * ring full of chains costly to refuse while it stops that ring. "dirtylog" (with --dirty-log,
  * which gives the card a dirty log at setup and has every received buffer's
  * pages checked as marked) receives frames and checks that the card marked
  * no page besides receive buffers and used rings. "stats" needs "--stats-fd {stats}" in the card's
@@ -46,6 +47,7 @@
 #include <unistd.h>
 
 #include "drv_card.h"
+#include "drv_flood.h"
 #include "drv_rate.h"
 #include "vunet.h"
 #include "virtio/virtio.h"
@@ -744,6 +746,31 @@ static bool card_fd_ok(int fd, const char *t)
 	       !strcmp(t, "/dev/net/tun") || !strcmp(t, "/dev/null");
 }
 
+/* A guest that keeps its control ring full of chains costly to refuse
+ * and never stops (drv_flood.h): the card still answers that ring's stop
+ * at once, as a pause for a snapshot needs. */
+static void test_flood(struct drv *d)
+{
+	struct drv_flood f;
+	struct azerr e;
+	uint16_t base;
+
+	if (!d->has_ctrl) {
+		printf("flood: no control ring negotiated: not tried\n");
+		return;
+	}
+	unsigned idx = has(d, VIRTIO_NET_F_MQ) ? 2 * d->max_pairs : 2;
+	drv_flood_start(&f, &d->ctrl, drv_costly_bad_chain(&d->ctrl, &d->mem));
+	usleep(300 * 1000);
+	int64_t t0 = now_ms();
+	int r = vu_fe_vring_stop(&d->fe, idx, &base, &e);
+	int64_t ms = now_ms() - t0;
+	drv_flood_stop(&f);
+	check(d, r == 0 && ms < 1000, "flood: the control ring's stop is answered while the guest "
+	      "keeps it full (%s, %lld ms; %u chains refused meanwhile)", r ? e.msg : "ok",
+	      (long long)ms, le16toh(d->ctrl.used->idx));
+}
+
 static void test_fds(struct drv *d)
 {
 	unsigned n;
@@ -1167,6 +1194,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(*t, "hostile")) test_hostile(&d);
 		else if (!strcmp(*t, "mq")) test_mq(&d);
 		else if (!strcmp(*t, "fds")) test_fds(&d);
+		else if (!strcmp(*t, "flood")) test_flood(&d);
 		else if (!strcmp(*t, "stats")) test_stats(&d);
 		else if (!strcmp(*t, "bench")) test_bench(&d, bench_secs);
 		else if (!strcmp(*t, "tx-rate")) tx_rate(&d, bench_secs, warmup_ms, bench_size);

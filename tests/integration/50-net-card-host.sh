@@ -53,8 +53,8 @@ ip -n "$NS" link set aztap0 mtu 1500
 
 echo "--- multiqueue: 3 pairs on a multi_queue TAP"
 use_tap aztapmq
-expect_ok "multiqueue: 3 pairs" \
-	netns_run 60 "$DRV" --tap aztapmq --queues 3 --qsize 64 config echo mq inject \
+expect_ok "multiqueue: 3 pairs; a guest flooding the control ring" \
+	netns_run 60 "$DRV" --tap aztapmq --queues 3 --qsize 64 config echo mq inject flood \
 	-- "$CARD" --tap aztapmq --queues 3 --fd '{fd}'
 
 echo "--- confined (--user, as azote starts it when root): the TAP open, then an empty root and namespaces of its own, nobody, no capabilities"

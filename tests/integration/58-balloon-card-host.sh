@@ -29,6 +29,8 @@ echo "--- no option: two rings, no statistics"
 expect_ok "inflate and deflate only; SET_STATS_INTERVAL refused" \
 	timeout 60 "$DRV" config inflate outside deflate hostile nostats batch seccomp counters -- \
 	"$CARD" --fd '{fd}' --stats-fd '{stats}' --control-fd '{ctl}' --seccomp kill
+expect_ok "a guest flooding its inflate ring: the deflate ring's stop is still answered at once" \
+	timeout 60 "$DRV" inflate flood -- "$CARD" --fd '{fd}' --stats-fd '{stats}' --seccomp kill
 expect_ok "free page reporting alone: its ring is the third" \
 	timeout 60 "$DRV" --reporting reporting inflate counters -- \
 	"$CARD" --fd '{fd}' --stats-fd '{stats}' --free-page-reporting
