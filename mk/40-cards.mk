@@ -25,6 +25,7 @@ $(CARDLIB): $(CARDLIB_SRCS:%.c=$(OBJ)/%.o)
 # started as azote does and set up (drv_one_ring.c), the checks' report.
 ONE_RING_DRV_OBJS := $(OBJ)/tests/host/drv_ring.o $(OBJ)/tests/host/drv_card.o \
                      $(OBJ)/tests/host/drv_report.o $(OBJ)/tests/host/drv_one_ring.o \
+                     $(OBJ)/tests/host/drv_flood.o \
                      $(DRIVER_FE_OBJS) $(CARDLIB) $(COMMON_LIB)
 
 # What every card program links beside its own folder: the start-up

@@ -14,4 +14,11 @@
 void drv_one_ring_setup(struct vu_frontend *fe, struct drv_mem *mem, struct drv_vq *q,
 			unsigned qsize);
 
+/* The flood test of such a card (drv_flood.h): ring 0 kept full of
+ * chains costly to refuse while it is stopped; the stop must be answered
+ * within 1 s (a check counted in *failures). Leaves the ring stopped:
+ * run it last. */
+void drv_one_ring_flood(struct vu_frontend *fe, struct drv_mem *mem, struct drv_vq *q,
+			int *failures);
+
 #endif

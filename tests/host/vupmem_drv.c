@@ -11,7 +11,7 @@
  * The card is started as azote does ("{fd}", "{stats}", "{ctl}" as
  * vublk-drv). --file names the card's backing file, --ro says the card was
  * given --ro. Tests: config flush batch durable hostile mode control rate
- * seccomp stats. "durable" writes through the driver's own mapping of
+ * seccomp stats flood (last). "durable" writes through the driver's own mapping of
  * --file, flushes, and reads the bytes back from the file; where the file
  * is on a disk (not tmpfs) it also drops the file's clean pages from the
  * page cache and checks none is left (a dirty page cannot be dropped), so
@@ -410,11 +410,18 @@ static void test_stats(struct drv *d)
 		  d->limited ? "limited: some" : "no limit reached: none");
 }
 
+/* Ring 0 kept full of chains costly to refuse while it is stopped
+ * (drv_one_ring.h). Run it last. */
+static void test_flood(struct drv *d)
+{
+	drv_one_ring_flood(&d->fe, &d->mem, &d->q, &d->failures);
+}
+
 static const struct { const char *name; void (*run)(struct drv *); } tests[] = {
 	{ "config", test_config }, { "flush", test_flush }, { "batch", test_batch },
 	{ "durable", test_durable }, { "hostile", test_hostile }, { "mode", test_mode },
 	{ "control", test_control }, { "rate", test_rate }, { "seccomp", test_seccomp },
-	{ "stats", test_stats },
+	{ "stats", test_stats }, { "flood", test_flood },
 };
 
 static const struct option longopts[] = {

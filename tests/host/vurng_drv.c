@@ -7,7 +7,7 @@
  *   vurng-drv [--timeout MS] [--ops N] [--bw N] TEST... -- CARD ARGS...
  *
  * The card is started as azote does ("{fd}", "{stats}" as vublk-drv).
- * Tests: sizes differ cap hostile rate seccomp stats. "rate" measures
+ * Tests: sizes differ cap hostile rate seccomp stats flood (last). "rate" measures
  * requests and bytes a second over 2 s and checks them against --ops and
  * --bw (within 15 %). "stats" checks the counters page against what the
  * driver saw: exact, but for rate_limiter_throttled, which is non-zero
@@ -314,6 +314,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(*t, "rate")) test_rate(&d);
 		else if (!strcmp(*t, "seccomp")) test_seccomp(&d);
 		else if (!strcmp(*t, "stats")) test_stats(&d);
+		else if (!strcmp(*t, "flood")) drv_one_ring_flood(&d.fe, &d.mem, &d.q, &d.failures);
 		else drv_die(2, "unknown test %s", *t);
 	}
 	return drv_finish(&d.fe, d.card_pid, &d.failures);

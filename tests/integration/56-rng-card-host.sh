@@ -17,6 +17,9 @@ echo "--- card started by the driver"
 expect_ok "every test, card started as azote does" \
 	timeout 60 "$DRV" $ALL -- "$CARD" --fd '{fd}' --stats-fd '{stats}' --seccomp kill
 
+expect_ok "a guest flooding its ring: the ring's stop is still answered at once" \
+	timeout 60 "$DRV" sizes flood -- "$CARD" --fd '{fd}' --seccomp kill
+
 echo "--- rate limits: 1 request per 100 ms; 80 KiB/s in 4 KiB requests"
 expect_ok "--ops-limit size=1,refill_time=100: 10 requests/s (15 %)" \
 	timeout 60 "$DRV" --ops 10 rate stats -- "$CARD" --fd '{fd}' --stats-fd '{stats}' \

@@ -29,6 +29,10 @@ expect_ok "--ro: the file held read-only, flushes still answered" \
 	timeout 60 "$DRV" --file "$FILE" --ro config flush batch hostile mode seccomp stats -- \
 	"$CARD" --fd '{fd}' --stats-fd '{stats}' --seccomp kill --file "$FILE" --ro
 
+expect_ok "a guest flooding its ring: the ring's stop is still answered at once" \
+	timeout 60 "$DRV" --file "$FILE" flush flood -- "$CARD" --fd '{fd}' --seccomp kill \
+	--file "$FILE"
+
 echo "--- rate limits: a flush costs one op and the file's 2 MiB"
 expect_ok "--ops-limit size=1,refill_time=100: 10 flushes/s (15 %)" \
 	timeout 60 "$DRV" --rate 10 rate stats -- "$CARD" --fd '{fd}' --stats-fd '{stats}' \
