@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -49,6 +50,19 @@ static void expect(struct mmds_store *s, const char *req, const char *status,
 	free(r.buf);
 }
 
+/* The answer to req (version 1) names content type type. */
+static void expect_type(struct mmds_store *s, const char *req, const char *type)
+{
+	struct mmds_http_reply r;
+	char want[64];
+
+	snprintf(want, sizeof(want), "\r\nContent-Type: %s\r\n", type);
+	assert_int_equal(mmds_http_answer(s, 1, req, strlen(req), 5, &r), 0);
+	if (!memmem(r.buf, r.len, want, strlen(want)))
+		fail_msg("%s: no %s in %.*s", req, type, (int)r.len, r.buf);
+	free(r.buf);
+}
+
 static void test_head_end(void **state)
 {
 	(void)state;
@@ -79,6 +93,11 @@ static void test_malformed(void **state)
 	       "HTTP/1.1 400 ", "Key:Accept-Encoding; Value: identity;q=0");
 	expect(s, "GET / HTTP/1.1\r\nAccept-Encoding: *;q=0\r\n\r\n",
 	       "HTTP/1.1 400 ", "Key:Accept-Encoding; Value:*;q=0");
+	/* Requests that cannot be read are answered as Firecracker's dumbo
+	 * does, typed application/json; the MMDS's own errors are text. */
+	expect_type(s, "GET / HTTP/2.0\r\n\r\n", "application/json");
+	expect_type(s, "GET / HTTP/1.1\r\nbroken\r\n\r\n", "application/json");
+	expect_type(s, "GET /nowhere HTTP/1.1\r\n\r\n", "text/plain");
 	expect(s, "GET relative HTTP/1.1\r\n\r\n", "HTTP/1.1 400 ", "Invalid URI.");
 	expect(s, "GET http://host HTTP/1.0\r\n\r\n", "HTTP/1.0 400 ", "Invalid URI.");
 	/* A body is refused and skipped. */
@@ -114,7 +133,6 @@ static void test_paths(void **state)
 static void test_store(void **state)
 {
 	struct mmds_store *s = *state;
-	char t[MMDS_TOKEN_LEN + 1], first[MMDS_TOKEN_LEN + 1], soon[MMDS_TOKEN_LEN + 1];
 	struct azerr e;
 
 	/* A document too large, or not an object, leaves the old one. */
@@ -129,24 +147,55 @@ static void test_store(void **state)
 	assert_int_equal(mmds_store_set(s, "{\"a\":1,\"a\":2}", 13, &e), -1);
 	free(big);
 	expect(s, "GET /m HTTP/1.1\r\n\r\n", "HTTP/1.1 200 ", "\xc3\xa9");
-	/* Tokens: the table keeps the newest, losing the soonest to expire. */
+}
+
+/* Tokens carry their expiry, sealed: none is remembered, any number stay
+ * valid for their whole life, and no byte of one can be changed. */
+static void test_tokens(void **state)
+{
+	struct mmds_store *s = *state;
+	char t[MMDS_TOKEN_LEN + 1], first[MMDS_TOKEN_LEN + 1], same[MMDS_TOKEN_LEN + 1];
+	struct mmds_store other;
+
 	mmds_store_new_token(s, 1, 0, first);
+	assert_int_equal(strlen(first), MMDS_TOKEN_LEN);
 	assert_true(mmds_store_token_valid(s, first, strlen(first), 999));
 	assert_false(mmds_store_token_valid(s, first, strlen(first), 1000));
 	assert_false(mmds_store_token_valid(s, first, 10, 0));
-	for (unsigned i = 0; i < MMDS_TOKENS; i++) {
-		mmds_store_new_token(s, 100 + i, 0, t);
-		if (i == 1)
-			memcpy(soon, t, sizeof(t));
+	/* Firecracker's have no table to fill: a guest that asks for many
+	 * loses none (a table of 64 once lost the oldest). */
+	mmds_store_new_token(s, 21600, 5, first);
+	for (unsigned i = 0; i < 10000; i++)
+		mmds_store_new_token(s, 1, 5, t);
+	assert_true(mmds_store_token_valid(s, first, MMDS_TOKEN_LEN, 21600004));
+	assert_false(mmds_store_token_valid(s, first, MMDS_TOKEN_LEN, 21600005));
+	/* Two at the same time differ. */
+	mmds_store_new_token(s, 21600, 5, same);
+	assert_string_not_equal(first, same);
+	/* Any character changed, to any other of the alphabet: refused. */
+	for (size_t i = 0; i < MMDS_TOKEN_LEN; i++) {
+		static const char alpha[] =
+			"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+		for (const char *c = alpha; *c; c++) {
+			if (*c == first[i])
+				continue;
+			memcpy(t, first, sizeof(t));
+			t[i] = *c;
+			if (mmds_store_token_valid(s, t, MMDS_TOKEN_LEN, 6))
+				fail_msg("token with %c at %zu accepted: %s", *c, i, t);
+		}
 	}
-	/* The 64th took the slot of the expired-soonest (first's). */
-	assert_false(mmds_store_token_valid(s, first, strlen(first), 0));
-	assert_true(mmds_store_token_valid(s, t, strlen(t), 0));
-	mmds_store_new_token(s, 500, 0, first);   /* in place of ttl 100's */
-	mmds_store_new_token(s, 500, 0, first);   /* in place of ttl 101's */
-	assert_true(mmds_store_token_valid(s, first, strlen(first), 0));
-	assert_false(mmds_store_token_valid(s, soon, strlen(soon), 0));
-	assert_true(mmds_store_token_valid(s, t, strlen(t), 0));
+	/* Not base64url, or not 43 characters: refused. */
+	memcpy(t, first, sizeof(t));
+	t[7] = '+';
+	assert_false(mmds_store_token_valid(s, t, MMDS_TOKEN_LEN, 6));
+	t[7] = '\0';
+	assert_false(mmds_store_token_valid(s, t, MMDS_TOKEN_LEN, 6));
+	assert_false(mmds_store_token_valid(s, first, MMDS_TOKEN_LEN - 1, 6));
+	/* Another store (another card, a restored VM's) knows none of them. */
+	assert_int_equal(mmds_store_init(&other), 0);
+	assert_false(mmds_store_token_valid(&other, first, MMDS_TOKEN_LEN, 6));
+	mmds_store_fini(&other);
 }
 
 static void test_chacha20(void **state)
@@ -176,6 +225,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_paths, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tokens, setup, teardown),
 		cmocka_unit_test(test_chacha20),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -466,8 +466,11 @@ int mmds_http_answer(struct mmds_store *s, unsigned version, const char *req,
 	memset(r, 0, sizeof(*r));
 	if (parse(&q, req, len, &f)) {
 		r->body_skip = q.content_length;
-		/* A request that could not be read is answered in HTTP/1.1. */
+		/* A request that could not be read is answered in HTTP/1.1,
+		 * typed as JSON: Firecracker's dumbo leaves these answers
+		 * micro_http's default type (its MMDS's own are text). */
 		text(&a, f.code, f.msg);
+		a.json = true;
 		return emit(&a, false, r);
 	}
 	path = abs_path(q.uri);

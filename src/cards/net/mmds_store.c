@@ -12,6 +12,7 @@ int mmds_store_init(struct mmds_store *s)
 	memset(s, 0, sizeof(*s));
 	if (mmds_rng_seed(&s->rng))
 		return -1;
+	mmds_rng_bytes(&s->rng, s->token_key, sizeof(s->token_key));
 	s->doc = json_object();
 	return s->doc ? 0 : -1;
 }
@@ -201,10 +202,11 @@ enum mmds_get mmds_store_get(const struct mmds_store *s, const char *path,
 	return MMDS_GET_OK;
 }
 
+static const char b64url[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
 static void base64url(const uint8_t *in, size_t n, char *out)
 {
-	static const char a[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 	size_t o = 0;
 	uint32_t acc = 0;
 	int bits = 0;
@@ -214,51 +216,87 @@ static void base64url(const uint8_t *in, size_t n, char *out)
 		bits += 8;
 		while (bits >= 6) {
 			bits -= 6;
-			out[o++] = a[(acc >> bits) & 63];
+			out[o++] = b64url[(acc >> bits) & 63];
 		}
 	}
 	if (bits)
-		out[o++] = a[(acc << (6 - bits)) & 63];
+		out[o++] = b64url[(acc << (6 - bits)) & 63];
 	out[o] = '\0';
+}
+
+/* The n bytes base64url's text of len characters encodes; false unless
+ * it is exactly that many, in the one way base64url writes them (the
+ * bits left over are zero). */
+static bool base64url_decode(const char *text, size_t len, uint8_t *out, size_t n)
+{
+	size_t o = 0;
+	uint32_t acc = 0;
+	int bits = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		const char *c = text[i] ? strchr(b64url, text[i]) : NULL;
+		if (!c)
+			return false;
+		acc = (acc << 6) | (uint32_t)(c - b64url);
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (o == n)
+				return false;
+			out[o++] = (uint8_t)(acc >> bits);
+		}
+	}
+	return o == n && !(acc & ((1u << bits) - 1));
+}
+
+/* A token's raw bytes: expiry and nonce, then their tag. */
+enum { TOKEN_EXPIRY = 0, TOKEN_NONCE = 8, TOKEN_TAG = 16, TOKEN_RAW = 32 };
+
+static uint32_t le32_at(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+/* The tag of raw's first 16 bytes under the store's key: the ChaCha20
+ * block whose counter and nonce are those bytes, its first 16 bytes. */
+static void token_tag(const struct mmds_store *s, const uint8_t raw[TOKEN_TAG],
+		      uint8_t tag[16])
+{
+	const uint32_t nonce[3] = { le32_at(raw + 4), le32_at(raw + 8), le32_at(raw + 12) };
+	uint8_t block[64];
+
+	mmds_chacha20_block(s->token_key, le32_at(raw), nonce, block);
+	memcpy(tag, block, 16);
 }
 
 void mmds_store_new_token(struct mmds_store *s, uint32_t ttl_s,
 			  uint64_t now_ms, char out[MMDS_TOKEN_LEN + 1])
 {
-	struct mmds_token *slot = &s->tokens[0];
-	uint8_t raw[32];
+	uint64_t expiry = now_ms + (uint64_t)ttl_s * 1000;
+	uint8_t raw[TOKEN_RAW];
 
-	/* A free or expired slot, else the one that would expire first. */
-	for (unsigned i = 0; i < MMDS_TOKENS; i++) {
-		struct mmds_token *t = &s->tokens[i];
-
-		if (t->expiry_ms <= now_ms) {
-			slot = t;
-			break;
-		}
-		if (t->expiry_ms < slot->expiry_ms)
-			slot = t;
-	}
-	mmds_rng_bytes(&s->rng, raw, sizeof(raw));
-	base64url(raw, sizeof(raw), slot->text);
-	slot->expiry_ms = now_ms + (uint64_t)ttl_s * 1000;
-	memcpy(out, slot->text, MMDS_TOKEN_LEN + 1);
+	for (int i = 0; i < 8; i++)
+		raw[TOKEN_EXPIRY + i] = (uint8_t)(expiry >> (8 * i));
+	mmds_rng_bytes(&s->rng, raw + TOKEN_NONCE, TOKEN_TAG - TOKEN_NONCE);
+	token_tag(s, raw, raw + TOKEN_TAG);
+	base64url(raw, sizeof(raw), out);
 }
 
 bool mmds_store_token_valid(const struct mmds_store *s, const char *token,
 			    size_t len, uint64_t now_ms)
 {
-	if (len != MMDS_TOKEN_LEN)
-		return false;
-	for (unsigned i = 0; i < MMDS_TOKENS; i++) {
-		const struct mmds_token *t = &s->tokens[i];
-		unsigned diff = 0;
+	uint8_t raw[TOKEN_RAW], tag[16];
+	uint64_t expiry = 0;
+	unsigned diff = 0;
 
-		/* Every byte compared: the time taken tells nothing. */
-		for (size_t j = 0; j < MMDS_TOKEN_LEN; j++)
-			diff |= (unsigned)(t->text[j] ^ token[j]);
-		if (diff == 0 && t->expiry_ms > now_ms)
-			return true;
-	}
-	return false;
+	if (len != MMDS_TOKEN_LEN || !base64url_decode(token, len, raw, sizeof(raw)))
+		return false;
+	token_tag(s, raw, tag);
+	/* Every byte compared: the time taken tells nothing. */
+	for (int i = 0; i < 16; i++)
+		diff |= (unsigned)(tag[i] ^ raw[TOKEN_TAG + i]);
+	for (int i = 0; i < 8; i++)
+		expiry |= (uint64_t)raw[TOKEN_EXPIRY + i] << (8 * i);
+	return diff == 0 && expiry > now_ms;
 }

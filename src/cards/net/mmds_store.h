@@ -20,22 +20,19 @@
 /* Token lifetimes Firecracker allows, in seconds. */
 #define MMDS_TTL_MIN       1
 #define MMDS_TTL_MAX       21600
-/* Live tokens remembered. Firecracker's are sealed expiries that need no
- * memory; ours are random strings, so a guest that asks for more than
- * this many loses the ones closest to expiry first. */
-#define MMDS_TOKENS        64
-/* A token: 32 random bytes in unpadded base64url. */
+/* A token: 32 bytes in unpadded base64url, its expiry sealed in it as
+ * Firecracker's are, so that the store remembers none and any number
+ * stay valid for their whole life: the expiry (ms, little-endian), 8
+ * random bytes that make each token unique, and a 16-byte tag over
+ * both, the ChaCha20 block (mmds_rng.h) of a key drawn at start-up,
+ * used as a keyed function of those 16 bytes. A guest cannot make one
+ * without the key, nor move a token's expiry. */
 #define MMDS_TOKEN_LEN     43
-
-struct mmds_token {
-	char text[MMDS_TOKEN_LEN + 1];
-	uint64_t expiry_ms;     /* 0: the slot is free */
-};
 
 struct mmds_store {
 	json_t *doc;
 	bool imds_compat;
-	struct mmds_token tokens[MMDS_TOKENS];
+	uint32_t token_key[8];
 	struct mmds_rng rng;
 };
 
@@ -67,7 +64,8 @@ enum mmds_get mmds_store_get(const struct mmds_store *s, const char *path,
 void mmds_store_new_token(struct mmds_store *s, uint32_t ttl_s,
 			  uint64_t now_ms, char out[MMDS_TOKEN_LEN + 1]);
 
-/* Whether token (len bytes) was issued and has not expired at now_ms. */
+/* Whether token (len bytes) was issued by this store and has not expired
+ * at now_ms. */
 bool mmds_store_token_valid(const struct mmds_store *s, const char *token,
 			    size_t len, uint64_t now_ms);
 
