@@ -85,10 +85,27 @@ size_t net_mmds_rx(struct net_mmds *nm, uint8_t *buf, size_t cap)
 	if (!atomic_load_explicit(&nm->addr, memory_order_acquire))
 		return 0;
 	pthread_mutex_lock(&nm->lock);
-	if (mmds_pending(nm->m))
+	if (nm->nr_held && nm->held[0].len <= cap) {
+		n = nm->held[0].len;
+		memcpy(buf, nm->held[0].frame, n);
+		memmove(&nm->held[0], &nm->held[1], --nm->nr_held * sizeof(nm->held[0]));
+	} else if (mmds_pending(nm->m)) {
 		n = mmds_reply_frame(nm->m, buf, cap, now_ms());
+	}
 	pthread_mutex_unlock(&nm->lock);
 	return n;
+}
+
+void net_mmds_give_back(struct net_mmds *nm, const uint8_t *frame, size_t len)
+{
+	pthread_mutex_lock(&nm->lock);
+	if (nm->nr_held < NET_MMDS_HELD && len <= MMDS_FRAME_MAX) {
+		nm->held[nm->nr_held].len = len;
+		memcpy(nm->held[nm->nr_held++].frame, frame, len);
+	} else {
+		log_warn("MMDS: an answer given back found no room: dropped");
+	}
+	pthread_mutex_unlock(&nm->lock);
 }
 
 bool net_mmds_pending(struct net_mmds *nm)
@@ -98,7 +115,7 @@ bool net_mmds_pending(struct net_mmds *nm)
 	if (!atomic_load_explicit(&nm->addr, memory_order_acquire))
 		return false;
 	pthread_mutex_lock(&nm->lock);
-	p = mmds_pending(nm->m);
+	p = nm->nr_held || mmds_pending(nm->m);
 	pthread_mutex_unlock(&nm->lock);
 	return p;
 }

@@ -16,7 +16,11 @@
 
 #include "cards/net/mmds.h"
 #include "common/err.h"
+#include "iface/card.h"
 #include "iface/card_control.h"
+
+/* Answers given back (net_mmds_give_back): one per pair at most. */
+#define NET_MMDS_HELD CARD_NET_MAX_PAIRS
 
 struct net_mmds {
 	pthread_mutex_t lock;
@@ -24,6 +28,12 @@ struct net_mmds {
 	/* The MMDS address (network byte order), 0 while MMDS is off: read
 	 * without the lock for every transmitted frame. */
 	_Atomic uint32_t addr;
+	/* Answers given back, oldest first. */
+	struct {
+		size_t len;
+		uint8_t frame[MMDS_FRAME_MAX];
+	} held[NET_MMDS_HELD];
+	unsigned nr_held;
 };
 
 /* Makes the stack, off. Before the card's seccomp filter: the stack draws
@@ -46,8 +56,14 @@ bool net_mmds_tx(struct net_mmds *nm, const struct iovec *iov, unsigned n,
 		 size_t frame_len, bool csum_partial, uint8_t *buf, size_t cap);
 
 /* The next answer for the guest into buf (cap >= MMDS_FRAME_MAX), its
- * length, 0 if none waits. */
+ * length, 0 if none waits. Answers given back come first. */
 size_t net_mmds_rx(struct net_mmds *nm, uint8_t *buf, size_t cap);
+
+/* An answer net_mmds_rx gave that a pair could not deliver (its receive
+ * ring was stopped under it): the stack counts it sent and never sends a
+ * segment twice (mmds.h), so it is kept for whichever pair delivers
+ * next, not dropped. */
+void net_mmds_give_back(struct net_mmds *nm, const uint8_t *frame, size_t len);
 
 /* Whether an answer waits. */
 bool net_mmds_pending(struct net_mmds *nm);

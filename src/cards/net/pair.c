@@ -49,6 +49,7 @@ struct net_pair {
 	bool rx_wait_bufs;          /* a frame waits for receive buffers */
 	size_t rx_len;              /* its length (0: none read) */
 	bool rx_paid;               /* the rx limiter let that frame go */
+	bool rx_mmds;               /* that frame is an answer of MMDS's */
 	bool tx_wait_tap;           /* a prepared frame waits for the TAP */
 	bool tx_more;               /* the budget ran out with chains left */
 	bool rx_more;               /* a delivery stopped short (NET_RX_AGAIN) */
@@ -191,6 +192,7 @@ static bool rx_take_mmds(struct net_pair *p)
 	memset(p->rx_frame, 0, hdr_len);
 	p->rx_len = hdr_len + n;
 	p->rx_paid = true;
+	p->rx_mmds = true;
 	return true;
 }
 
@@ -249,6 +251,7 @@ static void rx_run(struct net_pair *p)
 		}
 		p->rx_len = 0;
 		p->rx_paid = false;
+		p->rx_mmds = false;
 	}
 }
 
@@ -318,11 +321,18 @@ static void release(struct net_pair *p, enum net_qkind k)
 	p->rx_more = false;
 	p->rx_until = 0;
 	/* A frame read for this ring may not suit the next one: the driver
-	 * can renegotiate its header and offloads before that starts. */
+	 * can renegotiate its header and offloads before that starts. The
+	 * TAP's is dropped, as a TAP may drop it; MMDS's goes back to the
+	 * stack, which would never send it again. */
 	if (p->rx_len) {
+		if (p->rx_mmds)
+			net_mmds_give_back(p->env->mmds, p->rx_frame + p->env->mode->hdr_len,
+					   p->rx_len - p->env->mode->hdr_len);
+		else
+			count_drop(p, true, NULL);
 		p->rx_len = 0;
 		p->rx_paid = false;
-		count_drop(p, true, NULL);
+		p->rx_mmds = false;
 	}
 	log_info("%s queue pair %u: RX %llu frames %llu bytes (%llu dropped), TX "
 		 "%llu frames %llu bytes (%llu dropped)", p->env->tap_name, p->idx,
