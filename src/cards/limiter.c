@@ -25,5 +25,9 @@ bool card_limiter_take(struct card_limiter *l, uint64_t bytes, uint64_t now,
 	pthread_mutex_lock(&l->lock);
 	ok = rl_reduce(&l->rl, bytes, 1, now, wait_ns);
 	pthread_mutex_unlock(&l->lock);
+	/* Asked again within CARD_LIMITER_RETRY_NS at most, whatever the
+	 * buckets owe: new ones (card_limiter_set) then count at once. */
+	if (!ok && *wait_ns > CARD_LIMITER_RETRY_NS)
+		*wait_ns = CARD_LIMITER_RETRY_NS;
 	return ok;
 }

@@ -27,8 +27,15 @@ void card_limiter_init(struct card_limiter *l, const struct rate_limiter *cfg);
  * replace the old ones and start full, as Firecracker's update does. */
 void card_limiter_set(struct card_limiter *l, const struct rate_limiter *cfg);
 
-/* One request or frame of bytes at time now (rl_now): true if
- * it may go, else false with *wait_ns until it may (rl_reduce). */
+/* The longest wait card_limiter_take gives: Firecracker's blocked
+ * limiter retries every 100 ms (its REFILL_TIMER_DURATION), so that a
+ * PATCH that lifts or loosens a limit frees a throttled queue at once,
+ * not when the old buckets would have. */
+#define CARD_LIMITER_RETRY_NS 100000000ull
+
+/* One request or frame of bytes at time now (rl_now): true if it may go,
+ * else false with *wait_ns until it should ask again: until it may
+ * (rl_reduce), or CARD_LIMITER_RETRY_NS if that is sooner. */
 bool card_limiter_take(struct card_limiter *l, uint64_t bytes, uint64_t now,
 		       uint64_t *wait_ns);
 

@@ -363,7 +363,9 @@ static void test_throttled_ops(void **state)
 }
 
 /* A flush costs the file's whole length in bytes: a bucket of exactly
- * one file's worth lets one go, then holds the next for a full refill. */
+ * one file's worth lets one go, then holds the next for a full refill,
+ * asking again every CARD_LIMITER_RETRY_NS meanwhile (so that a limit
+ * lifted meanwhile frees it then). */
 static void test_throttled_bytes(void **state)
 {
 	struct rate_limiter rl = { .has_bandwidth = true,
@@ -373,7 +375,15 @@ static void test_throttled_bytes(void **state)
 	uint64_t wait = second_held(v, &h2);
 	(void)state;
 
-	assert_true(wait > 59000000000ull && wait <= 60000000000ull);
+	assert_int_equal(wait, CARD_LIMITER_RETRY_NS);
+	struct timespec ts = { 0, (long)wait };
+	nanosleep(&ts, NULL);
+	assert_int_equal(pmem_serve(&v->srv, &v->fx.q, &wait), LIMITED_THROTTLED);
+	net_fx_no_more_used(&v->fx);
+	/* Lifted: the next ask lets it go. */
+	card_limiter_set(&v->limit, NULL);
+	assert_int_equal(pmem_serve(&v->srv, &v->fx.q, &wait), LIMITED_IDLE);
+	assert_int_equal(net_fx_used(&v->fx, h2), 4);
 	env_free(v);
 }
 
