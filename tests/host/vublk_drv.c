@@ -17,6 +17,9 @@
  * and leaks a stray fd into it so the "fds" test can check the card
  * closed it.
  *
+ * --no-flush leaves VIRTIO_BLK_F_FLUSH out of the features taken: the card
+ * is then write-through.
+ *
  * Tests: basic ro nopunch seg-max hostile mq remap remap-idle reset fds bench
  * throughput throttle-stop flood durable-write crash-io control handover dirtylog (--image names the
  * image for "fds", "odd-size" and "control"; "control", azote's updates
@@ -78,6 +81,7 @@ struct drv {
 	struct slot slots[MAX_QUEUES][SLOTS];
 	int head_slot[MAX_QUEUES][VIRTQ_MAX_SIZE];
 	uint64_t features;
+	bool no_flush;            /* --no-flush: FLUSH not negotiated (write-through) */
 	uint64_t capacity;        /* sectors */
 	int timeout_ms;
 	unsigned seed;
@@ -1402,6 +1406,8 @@ static void setup(struct drv *d, unsigned want_queues)
 	if (log && (!d->fe.can_log ||
 		    !(d->fe.protocol_features & (1ULL << VHOST_USER_PROTOCOL_F_LOG_SHMFD))))
 		die(2, "back-end does not offer dirty logging (VHOST_F_LOG_ALL, LOG_SHMFD)");
+	if (d->no_flush)
+		want &= ~VIRTIO_BIT(VIRTIO_BLK_F_FLUSH);
 	d->features = d->fe.features & want;
 	if (!(d->features & VIRTIO_BIT(VIRTIO_F_VERSION_1)))
 		die(2, "back-end does not offer VIRTIO_F_VERSION_1");
@@ -1472,6 +1478,7 @@ int main(int argc, char **argv)
 		{ "check-image", required_argument, NULL, 'c' },
 		{ "next-image", required_argument, NULL, 'n' },
 		{ "next-direct", no_argument, NULL, 'D' },
+		{ "no-flush", no_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *socket_path = NULL, *image = NULL, *check_img = NULL, *next_img = NULL;
@@ -1498,6 +1505,7 @@ int main(int argc, char **argv)
 		case 'c': check_img = optarg; break;
 		case 'n': next_img = optarg; break;
 		case 'D': next_direct = true; break;
+		case 'F': d.no_flush = true; break;
 		default: die(2, "bad arguments");
 		}
 	}

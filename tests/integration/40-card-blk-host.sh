@@ -14,6 +14,8 @@ drv() { timeout 60 "$DRV" --image "$img" "$@"; }
 echo "-- card started over a socketpair (as azote does): requests, hostile chains, fds"
 expect_ok "requests, hostile chains, a guest flooding a queue, fds" \
 	drv basic hostile flood fds -- "$CARD_BLK" --fd '{fd}' --image "$img"
+expect_ok "write-through (the driver takes no FLUSH): requests, hostile chains" \
+	drv --no-flush basic hostile -- "$CARD_BLK" --fd '{fd}' --image "$img"
 
 echo "-- images that are not whole sectors: the disk is their whole sectors (Firecracker's rule)"
 for size in 1000 0 4097; do

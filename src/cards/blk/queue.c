@@ -43,6 +43,7 @@ struct blk_req {
 	struct blk_op op;
 	int pending;          /* SQEs not yet completed */
 	int err;              /* first failure (negative errno) */
+	bool synced;          /* write-through: its sync was submitted */
 	struct blk_io io[BLK_MAX_SEGS];
 	struct iovec iov[BLK_IOV_MAX];
 	struct iovec data[BLK_IOV_MAX];
@@ -231,6 +232,7 @@ static void submit_req(struct blk_queue *bq, struct blk_req *r)
 
 	r->pending = 0;
 	r->err = 0;
+	r->synced = false;
 	switch (op->kind) {
 	case BLK_OP_NONE:
 		return complete(bq, r, VIRTIO_BLK_S_IOERR);
@@ -246,6 +248,10 @@ static void submit_req(struct blk_queue *bq, struct blk_req *r)
 				    op->data, op->nr_data, op->offset);
 		return;
 	case BLK_OP_WRITE:
+		/* A link ends with its submission: the write and its sync
+		 * must go in the same one, so both SQEs are taken at once. */
+		if (bq->sh->writethrough && io_uring_sq_space_left(&bq->ring) < 2)
+			io_uring_submit(&bq->ring);
 		sqe = get_sqe(bq, next_io(r, 0));
 		io_uring_prep_writev(sqe, data_fd(bq, op), op->data, op->nr_data,
 				     op->offset);
@@ -297,6 +303,14 @@ static void io_done(struct blk_queue *bq, struct blk_io *io, int res)
 	}
 	if (--r->pending)
 		return;
+	/* Write-through: zeroes written by fallocate are synced too before
+	 * the request completes, as a write's are (a discard's need not). */
+	if (!r->err && bq->sh->writethrough && op->kind == BLK_OP_WRITE_ZEROES && !r->synced) {
+		r->synced = true;
+		io_uring_prep_fsync(get_sqe(bq, next_io(r, 0)), bq->sh->img->fd,
+				    IORING_FSYNC_DATASYNC);
+		return;
+	}
 	if (!r->err)
 		complete(bq, r, VIRTIO_BLK_S_OK);
 	else
