@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/args.h"
 #include "common/size.h"
 
 const char jailer_usage[] =
@@ -42,7 +43,7 @@ const char jailer_usage[] =
 "                           file's name)\n"
 "  --resource-limit fsize=BYTES|no-file=N\n"
 "                           resource limits (default no-file=2048); repeatable\n"
-"  --help, --version\n";
+"  --help, -h, --version   (wherever they are before '--')\n";
 
 enum {
 	OPT_ID = 256, OPT_EXEC_FILE, OPT_UID, OPT_GID, OPT_CHROOT_BASE, OPT_NETNS,
@@ -199,14 +200,26 @@ int jailer_args_parse(int argc, char **argv, struct jailer_args *a, struct azerr
 		.chroot_base = NULL, .nofile = JAILER_DEFAULT_NOFILE,
 		.cgroup = { .version = 1 },
 	};
+	switch (args_ask(argc, argv)) {
+	case ARGS_HELP:
+		a->help = true;
+		return 0;
+	case ARGS_VERSION:
+		a->version = true;
+		return 0;
+	case ARGS_RUN:
+		break;
+	}
 	optind = 0;
 	opterr = 0;
 	/* "+": stop at the first argument that is not an option; only "--"
 	 * may end the options. */
 	while ((opt = getopt_long(argc, argv, "+", long_opts, NULL)) != -1) {
 		if (opt == '?') {
+			/* optopt is also the letter of an unknown short option. */
 			const char *bad = argv[optind - 1];
-			return azerr_set(e, optopt ? "option '%s' needs a value" :
+			return azerr_set(e, optopt && !strncmp(bad, "--", 2) ?
+					 "option '%s' needs a value" :
 					 "unknown option '%s' (see --help)", bad);
 		}
 		if (parse_opt(opt, optarg, a, &uid, &gid, &version, e) < 0)

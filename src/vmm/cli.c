@@ -9,6 +9,7 @@
 
 #include "base/guest_mem.h"
 #include "iface/card.h"
+#include "common/args.h"
 #include "common/netaddr.h"
 #include "common/size.h"
 
@@ -201,7 +202,7 @@ const char cli_usage[] =
 "\n"
 "Other:\n"
 "  --log-level LEVEL    error, warning (default), info or debug\n"
-"  --help               this text\n"
+"  --help, -h           this text (wherever it is on the line)\n"
 "  --version            the Firecracker API version azote implements, then\n"
 "                       azote's own\n"
 "\n"
@@ -952,13 +953,25 @@ int cli_parse(int argc, char **argv, struct vm_config *c, struct cli_opts *o,
 	memset(o, 0, sizeof(*o));
 	o->action = CLI_RUN;
 	o->log_level = LOG_WARN;
+	switch (args_ask(argc, argv)) {
+	case ARGS_HELP:
+		o->action = CLI_HELP;
+		return 0;
+	case ARGS_VERSION:
+		o->action = CLI_VERSION;
+		return 0;
+	case ARGS_RUN:
+		break;
+	}
 	opterr = 0;
 	optind = 0; /* full re-initialisation, so the parser can run again */
 	while ((opt = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
 		if (opt == '?') {
-			if (optopt)
-				return azerr_set(e, "option '%s' needs a value", argv[optind - 1]);
-			return azerr_set(e, "unknown option '%s' (see --help)", argv[optind - 1]);
+			/* optopt is also the letter of an unknown short option. */
+			const char *bad = argv[optind - 1];
+			if (optopt && !strncmp(bad, "--", 2))
+				return azerr_set(e, "option '%s' needs a value", bad);
+			return azerr_set(e, "unknown option '%s' (see --help)", bad);
 		}
 		if (parse_one(opt, optarg, c, o, e) < 0)
 			return -1;

@@ -135,6 +135,27 @@ static void test_help_and_version(void **state)
 	assert_int_equal(parse(ARGC("--version"), ARGV("--version"), &c, &o, &e), 0);
 	assert_int_equal(o.action, CLI_VERSION);
 	vm_config_free(&c);
+	/* As Firecracker's arg_parser: -h too, and either anywhere, whatever
+	 * else the line holds; help before version. */
+	assert_int_equal(parse(ARGC("-h"), ARGV("-h"), &c, &o, &e), 0);
+	assert_int_equal(o.action, CLI_HELP);
+	vm_config_free(&c);
+	assert_int_equal(parse(ARGC("--bogus", "--cpus", "x", "--help"),
+			       ARGV("--bogus", "--cpus", "x", "--help"), &c, &o, &e), 0);
+	assert_int_equal(o.action, CLI_HELP);
+	vm_config_free(&c);
+	assert_int_equal(parse(ARGC("--version", "--kernel", "k", "-h"),
+			       ARGV("--version", "--kernel", "k", "-h"), &c, &o, &e), 0);
+	assert_int_equal(o.action, CLI_HELP);
+	vm_config_free(&c);
+	assert_int_equal(parse(ARGC("--bogus", "--version"), ARGV("--bogus", "--version"),
+			       &c, &o, &e), 0);
+	assert_int_equal(o.action, CLI_VERSION);
+	vm_config_free(&c);
+	/* An unknown short option is unknown, not one lacking its value. */
+	assert_int_equal(parse(ARGC("-x"), ARGV("-x"), &c, &o, &e), -1);
+	assert_string_equal(e.msg, "unknown option '-x' (see --help)");
+	vm_config_free(&c);
 	/* Every option the parser takes is in the help text. */
 	const char *opts[] = { "--kernel", "--initrd", "--cmdline", "--boot-entry",
 			       "--cpus", "--memory", "--huge-pages", "--drive", "--vhost-user-blk",

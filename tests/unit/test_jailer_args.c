@@ -123,6 +123,17 @@ static void test_help_alone(void **state)
 	assert_int_equal(jailer_args_parse(ARGC(argv2), argv2, &a, &e), 0);
 	assert_true(a.version);
 	assert_non_null(strstr(jailer_usage, "--cgroup-version"));
+	/* As Firecracker's arg_parser: -h too, anywhere before "--", whatever
+	 * else the line holds; not after it (the exec file's). */
+	char *argv3[] = { "azote-jailer", "--id", "x", "--bogus", "-h", NULL };
+	char *argv4[] = { "azote-jailer", "--id", "x", "--", "-h", NULL };
+	char *argv5[] = { "azote-jailer", "-x", NULL };
+	assert_int_equal(jailer_args_parse(ARGC(argv3), argv3, &a, &e), 0);
+	assert_true(a.help);
+	assert_int_equal(jailer_args_parse(ARGC(argv4), argv4, &a, &e), -1);
+	assert_false(a.help);
+	assert_int_equal(jailer_args_parse(ARGC(argv5), argv5, &a, &e), -1);
+	assert_string_equal(e.msg, "unknown option '-x' (see --help)");
 }
 
 static void test_missing(void **state)
