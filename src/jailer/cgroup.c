@@ -57,15 +57,22 @@ int cgroup_parent_check(const char *parent, struct azerr *e)
 {
 	const char *p = parent;
 
+	/* Firecracker's rule (env.rs): none of Rust's Path::components may
+	 * be the root, '..' or '.', which it keeps only at the start; empty
+	 * components and inner '.' it drops, and the kernel ignores. */
+	if (!*parent || *parent == '/')
+		goto bad;
 	for (;;) {
 		size_t n = strcspn(p, "/");
-		if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && !strncmp(p, "..", 2)))
-			return azerr_set(e, "--parent-cgroup '%s': must be a relative path "
-					 "without empty, '.' or '..' components", parent);
+		if ((n == 2 && !strncmp(p, "..", 2)) || (p == parent && n == 1 && p[0] == '.'))
+			goto bad;
 		if (!p[n])
 			return 0;
 		p += n + 1;
 	}
+bad:
+	return azerr_set(e, "--parent-cgroup '%s': must be a relative path, without '..' "
+			 "components or a leading '.'", parent);
 }
 
 int cgroup_version_parse(const char *s, unsigned *version, struct azerr *e)
@@ -343,12 +350,39 @@ static int apply_v2(const struct cgroup_conf *c, const char *mounts, const char 
 	return write_in(dir, strlen(dir), "cgroup.procs", pid, e);
 }
 
+/* parent as the levels below a hierarchy it names: its components but
+ * the empty ones and '.' (cgroup_parent_check took "fc/", "a//b", "a/./b"
+ * as Firecracker does), so that each level is walked once. out holds
+ * strlen(parent) + 1 bytes at least. */
+static void parent_levels(const char *parent, char *out)
+{
+	size_t o = 0;
+
+	for (const char *p = parent; *p;) {
+		size_t n = strcspn(p, "/");
+		if (n && !(n == 1 && p[0] == '.')) {
+			if (o)
+				out[o++] = '/';
+			memcpy(out + o, p, n);
+			o += n;
+		}
+		p += n + (p[n] == '/');
+	}
+	out[o] = '\0';
+}
+
 int cgroup_apply(const struct cgroup_conf *c, const char *mounts_path, pid_t pid,
 		 struct azerr *e)
 {
-	char text[24];
+	struct cgroup_conf conf = *c;
+	char text[24], parent[PATH_MAX];
 
+	if (strlen(c->parent) >= sizeof(parent))
+		return azerr_set(e, "cgroup: --parent-cgroup is longer than %zu bytes",
+				 sizeof(parent) - 1);
+	parent_levels(c->parent, parent);
+	conf.parent = parent;
 	snprintf(text, sizeof(text), "%ld", (long)pid);
-	return c->version == 2 ? apply_v2(c, mounts_path, text, e) :
-				 apply_v1(c, mounts_path, text, e);
+	return c->version == 2 ? apply_v2(&conf, mounts_path, text, e) :
+				 apply_v1(&conf, mounts_path, text, e);
 }

@@ -35,8 +35,10 @@ struct cgroup_conf {
  * release them; the jailer execs instead). */
 int cgroup_prop_parse(const char *arg, struct cgroup_prop *p, struct azerr *e);
 
-/* Checks a --parent-cgroup path: relative, with no empty, "." or ".."
- * component (it must not lead out of the hierarchy). */
+/* Checks a --parent-cgroup path as Firecracker does: relative, with no
+ * ".." component and no leading "." (it must not lead out of the
+ * hierarchy); empty components and inner "." are taken, and left out of
+ * the levels cgroup_apply makes. */
 int cgroup_parent_check(const char *parent, struct azerr *e);
 
 /* Parses a --cgroup-version value, "1" or "2", into *version. */
