@@ -20,4 +20,9 @@ PROGRAMS += $(BUILD)/tests/jail-peek
 $(BUILD)/tests/jail-peek: $(OBJ)/tests/host/jail_peek.o
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^
+# A program run where close_range fails (test 16: the jailer refuses).
+PROGRAMS += $(BUILD)/tests/no-close-range
+$(BUILD)/tests/no-close-range: $(OBJ)/tests/host/no_close_range.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ -lseccomp
 $(eval $(call fuzzer,fuzz_jailer_args,fuzz/fuzz_jailer_args.c src/jailer/args.c src/jailer/cgroup.c))

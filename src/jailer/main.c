@@ -234,8 +234,15 @@ int main(int argc, char **argv)
 	static struct plan p;
 
 	start_us = clock_us(CLOCK_MONOTONIC);
-	/* Nothing the caller left open reaches the jail. */
-	syscall(SYS_close_range, 3, ~0U, 0);
+	/* Nothing the caller left open reaches the jail: where that cannot
+	 * be made sure of (a kernel before 5.9, a seccomp profile that
+	 * refuses close_range), nothing is jailed, as Firecracker's jailer
+	 * refuses ("Failed to sanitize the Jailer process"). */
+	if (syscall(SYS_close_range, 3, ~0U, 0) < 0) {
+		fprintf(stderr, "azote-jailer: cannot close the file descriptors it was "
+			"given (close_range: %s): nothing jailed\n", strerror(errno));
+		return 1;
+	}
 	if (jailer_args_parse(argc, argv, &a, &e) < 0) {
 		fprintf(stderr, "azote-jailer: %s\n", e.msg);
 		jailer_args_free(&a);

@@ -8,12 +8,12 @@
 # namespace; PID 1 of a new PID namespace with its pid in the chroot; its
 # cgroup with the limit written; with --daemonize, detached on /dev/null.
 # A chroot is reused by a second run. Bad options, a symbolic link planted
-# in a chroot and a jailer not run as root are refused with messages
-# naming what is wrong. (test 17 boots azote through it.)
+# in a chroot, a jailer not run as root and one that cannot close the fds
+# it was given are refused with messages naming what is wrong. (test 17 boots azote through it.)
 . "$(dirname "$0")/../lib/common.sh"
 . tests/lib/netns.sh
 . tests/lib/jail.sh
-need_built "$BUILD/azote-jailer" "$BUILD/tests/jail-peek"
+need_built "$BUILD/azote-jailer" "$BUILD/tests/jail-peek" "$BUILD/tests/no-close-range"
 netns_init
 require setpriv
 J=$BUILD/azote-jailer PEEK=$BUILD/tests/jail-peek
@@ -45,6 +45,10 @@ refused "a missing base" "--chroot-base-dir $TMP/nobase" \
 refused "an unknown limit" "unknown limit 'nproc'" "$J" --id a "${ids[@]}" --resource-limit nproc=3
 refused "a missing netns" "--netns $TMP/nons" "$J" --id a "${ids[@]}" --netns "$TMP/nons"
 refused "a cgroup file without controller" "--cgroup" "$J" --id a "${ids[@]}" --cgroup max=3
+refused "fds it cannot close (close_range fails): nothing jailed" \
+	"cannot close the file descriptors it was given (close_range: Function not implemented)" \
+	"$BUILD/tests/no-close-range" "$J" --id fdleak "${ids[@]}" 7</etc/hostname
+expect_eq "and nothing was made for it" "$(ls -A "$base/jail-peek" 2>/dev/null | grep -c '^fdleak$')" 0
 refused "not root" "must run as root" setpriv --reuid "$uid" --regid "$uid" --clear-groups \
 	"$J" --id a "${ids[@]}"
 mkdir -p "$base/jail-peek/evil" "$base/jail-peek/evil2/root" "$TMP/outside"
