@@ -191,8 +191,13 @@ static int list_libs(const char *interp, const char *exe, uid_t uid, gid_t gid,
 	close(p[0]);
 	if (pid < 0)
 		azerr_set(e, "fork: %s", strerror(errno));
-	else if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
-		azerr_set(e, "%s --list %s failed (status %d)", interp, exe, status);
+	else if (waitpid(pid, &status, 0) < 0)
+		azerr_set(e, "%s --list %s: %s", interp, exe, strerror(errno));
+	else if (!WIFEXITED(status))
+		azerr_set(e, "%s --list %s: killed by signal %d", interp, exe, WTERMSIG(status));
+	else if (WEXITSTATUS(status))
+		azerr_set(e, "%s --list %s failed (exit status %d)", interp, exe,
+			  WEXITSTATUS(status));
 	else if (overflow)
 		azerr_set(e, "%s --list %s: output too long", interp, exe);
 	else
