@@ -1,8 +1,8 @@
 /* virtq_pop for the fuzzers that drain a ring they never refill
  * (fuzz_virtqueue, fuzz_net, fuzz_vhost_msg): virtq_pop refuses one
- * malformed chain per call and returns 0, as for an empty ring; this
- * passes over up to a ring's worth of them, so that the chains behind
- * are fuzzed too. 1 with a chain in c, 0 when none is left. */
+ * malformed chain per call (-1); this passes over up to a ring's worth
+ * of them, so that the chains behind are fuzzed too. 1 with a chain in
+ * c, 0 when none is left. */
 #ifndef AZOTE_FUZZ_POP_H
 #define AZOTE_FUZZ_POP_H
 
@@ -11,12 +11,10 @@
 static inline int fuzz_pop(struct virtq *q, struct virtq_chain *c)
 {
 	for (unsigned i = 0; i <= q->num; i++) {
-		uint64_t bad = q->bad_chains;
+		int got = virtq_pop(q, c);
 
-		if (virtq_pop(q, c) == 1)
-			return 1;
-		if (q->bad_chains == bad)
-			return 0;
+		if (got >= 0)
+			return got;
 	}
 	return 0;
 }

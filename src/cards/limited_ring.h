@@ -29,18 +29,20 @@ enum limited_pass {
 /* One try of a pass at q's next request (the cards' request paths, which
  * bound their tries): 1 with it in c; 0 when the ring is empty and kicks
  * are re-armed, which ends the pass (LIMITED_IDLE); -1 when requests came
- * meanwhile (try again). Chains virtq_pop refused, taken and completed
- * with 0 there, are counted as taken and failed. */
+ * meanwhile or a chain was refused (try again). Chains virtq_pop refused,
+ * taken and completed with 0 there, are counted as taken and failed. */
 static inline int limited_pop(struct virtq *q, struct virtq_chain *c, uint64_t *taken,
 			      uint64_t *failed)
 {
-	uint64_t bad = q->bad_chains;
 	int got = virtq_pop(q, c);
 
-	card_stat_add(taken, q->bad_chains - bad);
-	card_stat_add(failed, q->bad_chains - bad);
-	if (got)
+	if (got > 0)
 		return 1;
+	if (got < 0) {
+		card_stat_add(taken, 1);
+		card_stat_add(failed, 1);
+		return -1;
+	}
 	return virtq_rearm(q) ? -1 : 0;
 }
 

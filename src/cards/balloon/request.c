@@ -44,12 +44,14 @@ enum balloon_serve_result balloon_serve(struct balloon_server *s, struct virtq *
 		return BALLOON_IDLE;
 	const struct ring_kind *k = &kinds[role];
 	for (unsigned n = 0; n < s->budget; n++) {
-		uint64_t bad = q->bad_chains;
 		int got = virtq_pop(q, &c);
 
-		/* Chains virtq_pop refused were taken and completed with 0. */
-		card_stat_add(counter(s, k->taken), q->bad_chains - bad);
-		card_stat_add(counter(s, k->failed), q->bad_chains - bad);
+		if (got < 0) {
+			/* Taken and completed with 0 by virtq_pop. */
+			card_stat_add(counter(s, k->taken), 1);
+			card_stat_add(counter(s, k->failed), 1);
+			continue;
+		}
 		if (!got) {
 			if (virtq_rearm(q))
 				continue;

@@ -29,11 +29,11 @@ static int pop_buffer(struct virtq *q, const struct net_mode *m,
 		      struct virtq_chain *c, unsigned *waste)
 {
 	while (*waste) {
-		uint64_t bad = q->bad_chains;
+		int got = virtq_pop(q, c);
 
-		if (virtq_pop(q, c) != 1) {
-			if (q->bad_chains == bad)
-				return 0;
+		if (!got)
+			return 0;
+		if (got < 0) {
 			(*waste)--;
 			continue;
 		}

@@ -293,7 +293,7 @@ int virtq_pop(struct virtq *q, struct virtq_chain *c)
 		fill_head(q, 0, head, 0);
 		virtq_flush(q, 1);
 	}
-	return 0;
+	return -1;
 }
 
 void virtq_fill(struct virtq *q, unsigned n, const struct virtq_chain *c, uint32_t len)

@@ -69,14 +69,13 @@ int virtq_start(struct virtq *q, const struct gmem *mem, unsigned num,
 		uint64_t desc, uint64_t avail, uint64_t used, bool uva,
 		uint16_t last_avail, uint64_t features, struct azerr *e);
 
-/* Takes the next available request into c. Returns 1 with a checked chain,
- * 0 when the ring is empty (or broken), or when the request taken was
- * malformed: completed with length 0 here (counted in bad_chains,
- * logged), so callers only ever see valid chains. One at most per call:
- * a driver that keeps malformed chains coming (each may cost a walk of
- * a 32768-entry indirect table) cannot hold a caller in here; callers
- * find the rest with virtq_rearm, which says requests are waiting, and
- * count each such try against the budget of their pass. */
+/* Takes the next available request into c. Returns 1 with a checked
+ * chain; 0 when the ring is empty (or broken); -1 when the request taken
+ * was malformed: completed with length 0 here (counted in bad_chains,
+ * logged), so callers only ever see valid chains, and more may wait. One
+ * at most per call: a driver that keeps malformed chains coming (each may
+ * cost a walk of a 32768-entry indirect table) cannot hold a caller in
+ * here; callers count each such try against the budget of their pass. */
 int virtq_pop(struct virtq *q, struct virtq_chain *c);
 
 /* Validates and maps the chain starting at head into c; no ring state

@@ -382,7 +382,7 @@ static bool handle_tx(struct vsock_muxer *m)
 		struct vsock_hdr h = { 0 };
 		const char *why;
 
-		if (!virtq_pop(q, &c)) {
+		if (virtq_pop(q, &c) != 1) {
 			more = virtq_rearm(q);
 			continue;
 		}
@@ -570,7 +570,7 @@ static bool fill_rx(struct vsock_muxer *m)
 			more = true;
 			break;
 		}
-		if (!virtq_pop(q, &c)) {
+		if (virtq_pop(q, &c) != 1) {
 			if (virtq_rearm(q))
 				continue;
 			break;
@@ -612,7 +612,7 @@ static void send_reset_event(struct vsock_muxer *m)
 	struct virtq_chain c = { .iov = m->iov, .cap = MAX_IOV };
 	uint32_t ev = htole32(VSOCK_EVENT_TRANSPORT_RESET);
 
-	if (!m->reset_owed || !q || !virtq_pop(q, &c))
+	if (!m->reset_owed || !q || virtq_pop(q, &c) != 1)
 		return;
 	if (c.in_len >= VSOCK_EVENT_SIZE) {
 		iov_from_buf(c.iov + c.nr_out, c.nr_in, 0, &ev, sizeof(ev));
