@@ -1,6 +1,7 @@
 #include "drv_flood.h"
 
 #include <endian.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -63,4 +64,24 @@ void drv_flood_stop(struct drv_flood *f)
 {
 	__atomic_store_n(&f->on, false, __ATOMIC_RELAXED);
 	pthread_join(f->thread, NULL);
+}
+
+bool drv_flood_stop_rings(struct vu_frontend *fe, struct drv_mem *m, struct drv_vq *q,
+			  const unsigned *rings, unsigned n, char *text, size_t text_size)
+{
+	struct drv_flood f;
+	struct azerr e;
+	uint16_t base;
+	int r = 0;
+
+	drv_flood_start(&f, q, drv_costly_bad_chain(q, m));
+	usleep(300 * 1000);
+	uint64_t t0 = drv_now_ms();
+	for (unsigned i = 0; i < n && !r; i++)
+		r = vu_fe_vring_stop(fe, rings[i], &base, &e);
+	uint64_t ms = drv_now_ms() - t0;
+	drv_flood_stop(&f);
+	snprintf(text, text_size, "%s, %llu ms; %u chains refused meanwhile", r ? e.msg : "ok",
+		 (unsigned long long)ms, le16toh(q->used->idx));
+	return !r && ms < 1000;
 }

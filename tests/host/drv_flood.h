@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "drv_ring.h"
+#include "vmm/vhost_frontend.h"
 
 /* One descriptor of q pointing at an indirect table of VIRTQ_MAX_SIZE
  * entries (the largest there is) chained through zero-length buffers to
@@ -29,5 +30,14 @@ struct drv_flood {
  * The ring is the flood's until drv_flood_stop, and unusable after. */
 void drv_flood_start(struct drv_flood *f, struct drv_vq *q, uint16_t head);
 void drv_flood_stop(struct drv_flood *f);
+
+/* The flood test every card passes: q kept full of drv_costly_bad_chain
+ * for 300 ms, then the rings in rings[0..n) stopped through fe while it
+ * goes on (the first failure ends the stops), then the flood ended; q is
+ * unusable after. Returns whether every stop was answered within 1 s, as
+ * a pause for a snapshot needs; text says how (the error or "ok", the
+ * time, the chains refused meanwhile) for the driver's check line. */
+bool drv_flood_stop_rings(struct vu_frontend *fe, struct drv_mem *m, struct drv_vq *q,
+			  const unsigned *rings, unsigned n, char *text, size_t text_size);
 
 #endif
