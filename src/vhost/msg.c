@@ -222,7 +222,9 @@ int vu_msg_parse(struct vu_msg *m, const void *buf, size_t len, unsigned nfds,
 }
 
 /* Waits for sock to be readable until deadline (CLOCK_MONOTONIC ms, -1:
- * none). */
+ * none). Out-of-band data fails it: vhost-user has none, and a stream
+ * socket holding an urgent byte polls readable while a read would wait
+ * behind it (past any deadline) for bytes the peer may never send. */
 static int wait_readable(int sock, int64_t deadline, struct azerr *e)
 {
 	for (;;) {
@@ -233,8 +235,10 @@ static int wait_readable(int sock, int64_t deadline, struct azerr *e)
 			int64_t now = ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 			timeout = now >= deadline ? 0 : (int)(deadline - now);
 		}
-		struct pollfd pfd = { .fd = sock, .events = POLLIN };
+		struct pollfd pfd = { .fd = sock, .events = POLLIN | POLLPRI };
 		int r = poll(&pfd, 1, timeout);
+		if (r > 0 && (pfd.revents & POLLPRI))
+			return azerr_set(e, "the peer sent out-of-band data");
 		if (r > 0)
 			return 0;
 		if (r == 0)
@@ -263,7 +267,8 @@ static int read_full(int sock, void *buf, size_t len, int64_t deadline,
 	while (got < len) {
 		if (wait_readable(sock, deadline, e))
 			return -1;
-		ssize_t r = recv(sock, (uint8_t *)buf + got, len - got, 0);
+		/* Never blocking: only wait_readable waits, bounded. */
+		ssize_t r = recv(sock, (uint8_t *)buf + got, len - got, MSG_DONTWAIT);
 		if (r == 0)
 			return azerr_set(e, "connection closed in the middle of a message");
 		if (r < 0) {
@@ -318,7 +323,7 @@ int vu_msg_recv(int sock, struct vu_msg *m, int timeout_ms, struct azerr *e)
 	do {
 		if (wait_readable(sock, deadline, e))
 			return -1;
-		r = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+		r = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
 	} while (r < 0 && (errno == EINTR || errno == EAGAIN));
 	if (r == 0)
 		return 0;

@@ -31,7 +31,7 @@ const char *vu_request_name(uint32_t req, char buf[32]);
  * a message, 0 on orderly EOF before a header, -1 on errors: timeout,
  * short read, bad version, a payload larger than
  * any request allows (the stream cannot be resynchronised then), more fds
- * than VHOST_USER_MAX_FDS. Received fds are close-on-exec; on error none
+ * than VHOST_USER_MAX_FDS, out-of-band data (MSG_OOB). Received fds are close-on-exec; on error none
  * are left open. */
 int vu_msg_recv(int sock, struct vu_msg *m, int timeout_ms, struct azerr *e);
 

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -253,6 +254,40 @@ static int ask(struct vu_backend *b, int peer, uint32_t req, uint32_t flags,
 	int r = vu_backend_handle(b, &m, NULL);
 	*replied = vu_msg_recv(peer, reply, 0, NULL) == 1;
 	return r;
+}
+
+/* An urgent byte (MSG_OOB) makes a stream socket poll readable while a
+ * read waits behind it: a peer that sends one, before a message or in the
+ * middle of one, and then nothing, must cost the reader its timeout, not
+ * hold it for ever. alarm: a hang fails the test instead of holding it. */
+static void test_out_of_band(void **state)
+{
+	static const unsigned head_bytes[] = { 0, sizeof(struct vhost_user_header) };
+	struct vhost_user_header h = { VHOST_USER_GET_FEATURES, 1 | VHOST_USER_REPLY, 8 };
+	(void)state;
+
+	for (unsigned i = 0; i < 2; i++) {
+		struct vu_msg r;
+		struct azerr e = { "" };
+		int sv[2];
+
+		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+		if (head_bytes[i])
+			assert_int_equal(write(sv[0], &h, head_bytes[i]), (ssize_t)head_bytes[i]);
+		if (send(sv[0], "!", 1, MSG_OOB) != 1) {
+			/* A kernel without AF_UNIX MSG_OOB (before 5.15): no such peer. */
+			assert_true(errno == EOPNOTSUPP || errno == EINVAL);
+			close(sv[0]);
+			close(sv[1]);
+			skip();
+		}
+		alarm(10);
+		assert_int_equal(vu_msg_recv(sv[1], &r, 200, &e), -1);
+		alarm(0);
+		assert_non_null(strstr(e.msg, "out-of-band"));
+		close(sv[0]);
+		close(sv[1]);
+	}
 }
 
 static void test_backend_answers(void **state)
@@ -570,6 +605,7 @@ int main(void)
 		cmocka_unit_test(test_parse_malformed),
 		cmocka_unit_test(test_reply_checks),
 		cmocka_unit_test(test_socket_roundtrip),
+		cmocka_unit_test(test_out_of_band),
 		cmocka_unit_test(test_backend_answers),
 		cmocka_unit_test(test_resets_acked),
 		cmocka_unit_test(test_ring_start_failure),
