@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -91,4 +92,18 @@ int open_regular(const char *path, int flags, const char *what, uint64_t *size,
 	}
 	*size = (uint64_t)st.st_size;
 	return fd;
+}
+
+ssize_t write_now(int fd, const void *buf, size_t len)
+{
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+
+	/* POLLERR or POLLHUP: the write says what is wrong. */
+	if (poll(&p, 1, 0) < 0)
+		return -1;
+	if (!p.revents) {
+		errno = EAGAIN;
+		return -1;
+	}
+	return write(fd, buf, len);
 }

@@ -19,6 +19,13 @@ ssize_t pread_full(int fd, void *buf, size_t len, off_t off);
  * retried): 0, or -1 with errno set (ENOSPC for a write that wrote
  * nothing). */
 int pwrite_full(int fd, const void *buf, size_t len, off_t off);
+/* One write of buf to fd, made only if fd can take bytes now (poll, no
+ * wait): a console or log sink that stopped draining (a full pipe, a
+ * terminal on hold) costs the bytes, never the caller's thread, even on a
+ * blocking fd it shares with other processes (stdout, stderr), whose
+ * O_NONBLOCK it must not set. Returns what write(2) returned, or -1 with
+ * errno EAGAIN when fd was not ready; EINTR is not retried. */
+ssize_t write_now(int fd, const void *buf, size_t len);
 /* path opened with flags (O_CLOEXEC added), which must be a regular file:
  * the fd (blocking), its size in *size; or -1 with "WHAT PATH: reason" in
  * e (what: "kernel", "diff file"). A FIFO or terminal is refused without

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "common/clock.h"
+#include "common/fdio.h"
 
 static const char *log_prog = "azote";
 static enum log_level log_level = LOG_WARN;
@@ -194,7 +195,7 @@ static void emit(enum log_level level, const char *file, int line, const char *m
 	}
 	/* One write per line keeps lines from different threads whole; a
 	 * full pipe loses the line rather than stalling a vCPU. */
-	if (write(log_fd, out, n) < 0) {
+	if (write_now(log_fd, out, (size_t)n) < 0) {
 		/* nothing better to do with a failing log sink */
 	}
 }

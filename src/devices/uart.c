@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/fdio.h"
 #include "common/log.h"
 
 enum {
@@ -104,15 +105,12 @@ static uint8_t rx_get(struct uart *u)
 	return c;
 }
 
-/* Retried on EINTR only: when the console is gone (EPIPE, EIO) or full
- * (EAGAIN) the byte is dropped rather than stalling the guest. */
+/* When the console is gone (EPIPE, EIO) or full (even a blocking stdout
+ * nobody reads) the byte is dropped rather than stalling the guest's vCPU,
+ * and with it a pause or the VM's end, which wait for that vCPU. */
 static void put_out(struct uart *u, uint8_t c)
 {
-	ssize_t n;
-
-	while ((n = write(u->out_fd, &c, 1)) < 0 && errno == EINTR)
-		;
-	if (n != 1)
+	if (write_now(u->out_fd, &c, 1) != 1)
 		u->tx_missed++;
 }
 

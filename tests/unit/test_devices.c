@@ -101,6 +101,20 @@ static void test_uart_output_drops(void **state)
 	out8(&uart_io_ops, &f->u, 0, 'e');
 	assert_int_equal(f->u.tx_missed, 1);
 	assert_int_equal(in8(&uart_io_ops, &f->u, 5) & 0x60, 0x60);
+	close(p[0]);
+	close(p[1]);
+	/* The same with a blocking pipe (stdout, whose O_NONBLOCK azote
+	 * must not set): the byte is missed, the vCPU not held. alarm: a
+	 * write that blocks fails the test instead of hanging it. */
+	assert_int_equal(pipe2(p, O_NONBLOCK), 0);
+	while (write(p[1], "x", 1) == 1)
+		;
+	assert_int_equal(fcntl(p[1], F_SETFL, 0), 0);
+	uart_set_output(&f->u, p[1], NULL, NULL);
+	alarm(5);
+	out8(&uart_io_ops, &f->u, 0, 'f');
+	alarm(0);
+	assert_int_equal(f->u.tx_missed, 2);
 	uart_set_output(&f->u, f->pipefd[1], NULL, NULL);
 	close(p[0]);
 	close(p[1]);
