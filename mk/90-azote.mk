@@ -33,6 +33,7 @@ CLI_SRCS := src/vmm/cli.c src/vmm/vm_config.c src/iface/blk_uring.c src/iface/ra
 $(eval $(call fuzzer,fuzz_cli,fuzz/fuzz_cli.c $(CLI_SRCS),-lseccomp))
 $(eval $(call unit_test,test_cli,tests/unit/test_cli.c $(CLI_SRCS),-lseccomp))
 $(eval $(call unit_test,test_device_kind,tests/unit/test_device_kind.c src/vmm/device_kind.c src/vmm/kind_blk.c src/vmm/kind_net.c src/vmm/kind_vsock.c src/vmm/kind_rng.c src/vmm/kind_balloon.c src/vmm/kind_pmem.c src/vmm/card_argv.c src/vmm/vm_config.c $(IFACE_SRCS)))
+$(eval $(call unit_test,test_card_spawn,tests/unit/test_card_spawn.c src/vmm/card_spawn.c))
 $(eval $(call unit_test,test_serial_out,tests/unit/test_serial_out.c src/vmm/serial_out.c $(IFACE_SRCS)))
 $(eval $(call unit_test,test_devices,tests/unit/test_devices.c src/devices/uart.c src/devices/i8042.c src/devices/acpi_sleep.c src/devices/rtc.c src/devices/irq.c src/base/io_bus.c src/base/state.c tests/unit/state_fixture.c))
 $(eval $(call unit_test,test_boot_timer,tests/unit/test_boot_timer.c src/devices/boot_timer.c))

@@ -16,12 +16,19 @@
  * kernel closes its end of the socketpair and the card exits on the
  * hang-up. (PR_SET_PDEATHSIG would tie the card to the thread that forked
  * it, not to azote.) The card never writes
- * on the guest's console: stdin is /dev/null and stdout goes to stderr. */
+ * on the guest's console: stdin is /dev/null and stdout goes to stderr.
+ * It starts with no signal blocked: azote blocks its stop signals (read
+ * from a signalfd), and an exec keeps the mask, which would make the
+ * SIGTERM that ends a card that outlives its socket do nothing. */
 static void child(char *const argv[], int card, const int *extra, unsigned nr_extra,
 		  int report)
 {
 	int err = 0, moved[JAIL_MAX_EXTRA];
 	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	sigset_t none;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 
 	/* First move everything above the fds we place, so that no dup2
 	 * below lands on a descriptor still needed. */
