@@ -94,8 +94,12 @@ int guest_mem_create(struct guest_mem *m, struct azerr *e)
 			  (unsigned long long)ram_size, strerror(errno));
 		goto fail;
 	}
-	/* The size of guest RAM must not change under the cards' mappings. */
-	fcntl(m->fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
+	/* The size of guest RAM must not change under the cards' mappings:
+	 * a card that shrank it would make azote's own accesses fault. */
+	if (fcntl(m->fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0) {
+		azerr_set(e, "cannot seal the size of guest RAM: %s", strerror(errno));
+		goto fail;
+	}
 	for (int i = 0; i < m->nr_regions; i++) {
 		struct guest_mem_region *r = &m->regions[i];
 		/* Normal pages come as the guest touches them; huge ones are
