@@ -143,8 +143,10 @@ int vu_fe_negotiate(struct vu_frontend *fe, uint64_t want, struct azerr *e)
 	uint64_t f, pf;
 
 	fe->protocol_features = 0;
-	if (request(fe, VHOST_USER_SET_OWNER, NULL, 0, NULL, 0, NULL, e) ||
-	    get_u64(fe, VHOST_USER_GET_FEATURES, &f, e))
+	if (!fe->owned && request(fe, VHOST_USER_SET_OWNER, NULL, 0, NULL, 0, NULL, e))
+		return -1;
+	fe->owned = true;
+	if (get_u64(fe, VHOST_USER_GET_FEATURES, &f, e))
 		return -1;
 	fe->has_protocol_features = f & (1ULL << VHOST_USER_F_PROTOCOL_FEATURES);
 	fe->can_log = f & (1ULL << VHOST_F_LOG_ALL);
@@ -326,6 +328,10 @@ int vu_fe_reset(struct vu_frontend *fe, struct azerr *e)
 	uint32_t req = has_pf(fe, VHOST_USER_PROTOCOL_F_RESET_DEVICE) ?
 		       VHOST_USER_RESET_DEVICE : VHOST_USER_RESET_OWNER;
 
+	/* Whether or not it is answered: the next negotiation claims the
+	 * back-end again if this may have released it. */
+	if (req == VHOST_USER_RESET_OWNER)
+		fe->owned = false;
 	return request(fe, req, NULL, 0, NULL, 0, NULL, e);
 }
 

@@ -61,6 +61,7 @@ struct vu_frontend {
 	bool has_protocol_features; /* VHOST_USER_F_PROTOCOL_FEATURES offered */
 	bool can_log;               /* VHOST_F_LOG_ALL offered */
 	uint64_t protocol_features; /* negotiated */
+	bool owned;                 /* SET_OWNER sent, no RESET_OWNER since */
 	bool lost;                  /* out of step: nothing more is sent */
 };
 
@@ -90,8 +91,9 @@ int vu_fe_connect(struct vu_frontend *fe, const char *path, int timeout_ms,
 int vu_fe_attach(struct vu_frontend *fe, int sock, const char *name,
 		 int timeout_ms, struct azerr *e);
 
-/* SET_OWNER, GET_FEATURES, then protocol features: offers want & what the
- * back-end has. Fills fe->features and fe->protocol_features. */
+/* SET_OWNER (unless the back-end still has its owner), GET_FEATURES, then
+ * protocol features: offers want & what the back-end has. Fills
+ * fe->features and fe->protocol_features. */
 int vu_fe_negotiate(struct vu_frontend *fe, uint64_t want, struct azerr *e);
 
 /* SET_FEATURES with the driver's choice (must be within fe->features),
@@ -128,7 +130,9 @@ int vu_fe_vring_stop(struct vu_frontend *fe, unsigned idx, uint16_t *base,
 		     struct azerr *e);
 
 /* Device reset: RESET_DEVICE when negotiated, else RESET_OWNER. Stop the
- * rings first. Negotiation must be done again afterwards. */
+ * rings first. Negotiation must be done again afterwards (without
+ * SET_OWNER after RESET_DEVICE, through which the back-end keeps its
+ * owner: one may refuse a second claim). */
 int vu_fe_reset(struct vu_frontend *fe, struct azerr *e);
 
 /* The socket, for poll(): POLLHUP/POLLERR mean the back-end is gone. */

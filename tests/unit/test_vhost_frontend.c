@@ -132,6 +132,45 @@ static void sent(struct vu_msg *m)
 	assert_int_equal(vu_msg_recv(peer, m, 100, NULL), 1);
 }
 
+/* Negotiates offering pf as the back-end's protocol features; returns the
+ * first request the front-end sent for it. */
+static uint32_t negotiate_with(uint64_t pf)
+{
+	uint64_t f = 1ULL << VHOST_USER_F_PROTOCOL_FEATURES;
+	struct vu_msg m;
+	uint32_t first;
+
+	answer(VHOST_USER_GET_FEATURES, 8, &f);
+	answer(VHOST_USER_GET_PROTOCOL_FEATURES, 8, &pf);
+	assert_int_equal(vu_fe_negotiate(&fe, VU_FE_PROTOCOL_FEATURES, NULL), 0);
+	sent(&m);
+	first = m.hdr.request;
+	do
+		sent(&m);
+	while (m.hdr.request != VHOST_USER_SET_PROTOCOL_FEATURES);
+	return first;
+}
+
+/* The back-end keeps its owner through RESET_DEVICE (vhost-user spec), and
+ * one may refuse a second claim: the negotiation after it sends no
+ * SET_OWNER. RESET_OWNER releases it: the next negotiation claims it. */
+static void test_owner_across_resets(void **state)
+{
+	struct vu_msg m;
+	(void)state;
+
+	assert_int_equal(negotiate_with(1ULL << VHOST_USER_PROTOCOL_F_RESET_DEVICE),
+			 VHOST_USER_SET_OWNER);
+	assert_int_equal(vu_fe_reset(&fe, NULL), 0);
+	sent(&m);
+	assert_int_equal(m.hdr.request, VHOST_USER_RESET_DEVICE);
+	assert_int_equal(negotiate_with(0), VHOST_USER_GET_FEATURES);
+	assert_int_equal(vu_fe_reset(&fe, NULL), 0);
+	sent(&m);
+	assert_int_equal(m.hdr.request, VHOST_USER_RESET_OWNER);
+	assert_int_equal(negotiate_with(0), VHOST_USER_SET_OWNER);
+}
+
 /* Dirty logging: VHOST_F_LOG_ALL is kept out of the features a guest would
  * see and added only when asked; SET_LOG_BASE carries the fd, the size and
  * offset 0, and waits for the answer whichever size a back-end gives it;
@@ -235,6 +274,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_silent_backend, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backend_gone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_negotiation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_owner_across_resets, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dirty_log, setup, teardown),
 	};
 
