@@ -9,6 +9,11 @@ $(eval $(call unit_test,test_snapshot_mem,tests/unit/test_snapshot_mem.c src/vmm
 $(eval $(call unit_test,test_dirty_log,tests/unit/test_dirty_log.c src/vmm/dirty_log.c src/base/guest_mem.c))
 # The same log as a compromised card may leave it (fuzz/fuzz_dirty_log.c).
 $(eval $(call fuzzer,fuzz_dirty_log,fuzz/fuzz_dirty_log.c src/vmm/dirty_log.c src/base/guest_mem.c))
+# Create's files as a failure leaves them (snapshot_ops.c), with stand-ins
+# for the parts and KVM's dirty log.
+$(eval $(call unit_test,test_snapshot_create,tests/unit/test_snapshot_create.c src/vmm/snapshot_ops.c \
+	$(SNAPSHOT_FILE_SRCS) src/vmm/snapshot_mem.c src/vmm/dirty_log.c src/base/guest_mem.c \
+	src/arch/x86/e820.c,-lz))
 # The parts of a snapshot, with stand-ins for the vm-state and card-rings parts.
 $(eval $(call unit_test,test_snapshot,tests/unit/test_snapshot.c src/vmm/snapshot.c src/base/state.c))
 # Lazy loading shared by two processes, each with its own userfaultfd

@@ -97,7 +97,7 @@ static void sync_dir(const char *path)
 	free(dir);
 }
 
-int atomic_file_commit(struct atomic_file *f, struct azerr *e)
+int atomic_file_sync(struct atomic_file *f, struct azerr *e)
 {
 	/* Delayed allocation may report a full disk only here. */
 	if (fsync(f->fd) < 0) {
@@ -107,13 +107,27 @@ int atomic_file_commit(struct atomic_file *f, struct azerr *e)
 	}
 	int closed = close(f->fd);
 	f->fd = -1;
-	if (closed < 0 || rename(f->tmp, f->path) < 0) {
-		azerr_set(e, "cannot %s %s: %s", closed < 0 ? "write" : "rename to",
-			  f->path, strerror(errno));
+	if (closed < 0) {
+		azerr_set(e, "cannot write %s: %s", f->path, strerror(errno));
+		atomic_file_abort(f);
+		return -1;
+	}
+	return 0;
+}
+
+int atomic_file_rename(struct atomic_file *f, struct azerr *e)
+{
+	if (rename(f->tmp, f->path) < 0) {
+		azerr_set(e, "cannot rename to %s: %s", f->path, strerror(errno));
 		atomic_file_abort(f);
 		return -1;
 	}
 	sync_dir(f->path);
 	release(f);
 	return 0;
+}
+
+int atomic_file_commit(struct atomic_file *f, struct azerr *e)
+{
+	return atomic_file_sync(f, e) < 0 ? -1 : atomic_file_rename(f, e);
 }

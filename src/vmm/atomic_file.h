@@ -27,6 +27,14 @@ int atomic_file_write(struct atomic_file *f, const void *buf, size_t len, struct
 /* fsync, close, rename over the path, fsync the directory. On failure the
  * temporary file is removed and the path is left as it was. */
 int atomic_file_commit(struct atomic_file *f, struct azerr *e);
+/* atomic_file_commit in two halves, for a caller that writes two files
+ * and wants whatever can fail about both to have failed before either
+ * path changes: sync makes the temporary file whole on disk (fsync,
+ * close; a full disk shows here), rename then puts it in place (and
+ * fsyncs the directory). On failure, either removes the temporary file
+ * and leaves the path as it was; after sync, only rename or abort. */
+int atomic_file_sync(struct atomic_file *f, struct azerr *e);
+int atomic_file_rename(struct atomic_file *f, struct azerr *e);
 /* Removes the temporary file; the path is left as it was. */
 void atomic_file_abort(struct atomic_file *f);
 

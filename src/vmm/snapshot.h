@@ -48,7 +48,9 @@ int vm_snapshot_restore(struct vm *vm, const struct state_set *s, struct azerr *
  * last snapshot, or since the boot or the restore (SNAPSHOT_DIFF, refused
  * unless vm tracks dirty pages and every started back-end logs its
  * writes; docs/snapshot.md). With dirty pages tracked, a snapshot written
- * whole starts the record again; a failed one keeps every page. */
+ * whole starts the record again; a failed one keeps every page. A failed
+ * create leaves both paths as they were, but for a Diff's merge into the
+ * base's memory file (snapshot_mem.h) that itself failed midway. */
 int snapshot_create(struct vm *vm, enum snapshot_type type, const char *config_json,
 		    const char *snap_path, const char *mem_path, struct azerr *e);
 

@@ -328,25 +328,34 @@ int snapshot_decode(const unsigned char *buf, size_t len, const char *name,
 	return 0;
 }
 
-int snapshot_file_write(const char *path, const struct snapshot_header *h,
-			const struct state_set *s, struct azerr *e)
+int snapshot_file_prepare(const char *path, const struct snapshot_header *h,
+			  const struct state_set *s, struct atomic_file *f, struct azerr *e)
 {
-	struct atomic_file f;
 	unsigned char *buf;
 	size_t len;
 
 	if (snapshot_encode(h, s, &buf, &len, e) < 0)
 		return -1;
-	int ret = atomic_file_open(&f, path, e);
+	int ret = atomic_file_open(f, path, e);
 	if (!ret) {
-		ret = atomic_file_write(&f, buf, len, e);
+		ret = atomic_file_write(f, buf, len, e);
 		if (ret)
-			atomic_file_abort(&f);
+			atomic_file_abort(f);
 		else
-			ret = atomic_file_commit(&f, e);
+			ret = atomic_file_sync(f, e);
 	}
 	free(buf);
 	return ret;
+}
+
+int snapshot_file_write(const char *path, const struct snapshot_header *h,
+			const struct state_set *s, struct azerr *e)
+{
+	struct atomic_file f;
+
+	if (snapshot_file_prepare(path, h, s, &f, e) < 0)
+		return -1;
+	return atomic_file_rename(&f, e);
 }
 
 int snapshot_file_read(const char *path, struct snapshot_header *h,

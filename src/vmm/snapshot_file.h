@@ -25,6 +25,7 @@
 #include "base/guest_mem.h"
 #include "base/state.h"
 #include "common/err.h"
+#include "vmm/atomic_file.h"
 
 #define SNAPSHOT_MAGIC          "AZOTESNP"
 /* Bumped whenever a reader of the previous version would misread a file
@@ -91,6 +92,14 @@ int snapshot_decode(const unsigned char *buf, size_t len, const char *name,
  * system's reason (a full disk: "No space left on device"). */
 int snapshot_file_write(const char *path, const struct snapshot_header *h,
 			const struct state_set *s, struct azerr *e);
+/* snapshot_file_write but for the rename: the file encoded, written to
+ * its temporary file *f and synced (vmm/atomic_file.h), path not touched
+ * yet. The caller then puts it in place (atomic_file_rename) or drops it
+ * (atomic_file_abort): create writes the memory file in between, so that
+ * a state file that cannot be written fails the create before RAM
+ * replaces anything. */
+int snapshot_file_prepare(const char *path, const struct snapshot_header *h,
+			  const struct state_set *s, struct atomic_file *f, struct azerr *e);
 
 /* Reads and decodes the file at path (a regular file of at most
  * SNAPSHOT_MAX_FILE_SIZE bytes). */

@@ -8,6 +8,7 @@
 
 #include "arch/x86/e820.h"
 #include "common/log.h"
+#include "vmm/atomic_file.h"
 #include "vmm/snapshot_file.h"
 #include "vmm/snapshot_mem.h"
 #include "vmm/vm_genid.h"
@@ -54,6 +55,30 @@ static int save_memory(struct vm *vm, enum snapshot_type type, const char *mem_p
 	return 0;
 }
 
+/* The two files, so that a failure leaves both paths as they were: the
+ * previous snapshot's state file must never end up beside memory that is
+ * not its own (the RAM size matches: a load would take the pair). So the
+ * state file is written whole to its temporary file first, then RAM (a
+ * temporary file renamed into place, or a Diff merged into the base's
+ * file in place), and the state file renamed last, which names a complete
+ * snapshot only once both are written. Whatever can fail about the state
+ * file (its directory, its permissions, a full disk) has failed before
+ * RAM touches anything; after RAM only the state file's rename is left. */
+static int write_files(struct vm *vm, enum snapshot_type type, const struct snapshot_header *h,
+		       const struct state_set *s, const char *snap_path, const char *mem_path,
+		       struct azerr *e)
+{
+	struct atomic_file state;
+
+	if (snapshot_file_prepare(snap_path, h, s, &state, e) < 0)
+		return -1;
+	if (save_memory(vm, type, mem_path, e) < 0) {
+		atomic_file_abort(&state);
+		return -1;
+	}
+	return atomic_file_rename(&state, e);
+}
+
 int snapshot_create(struct vm *vm, enum snapshot_type type, const char *config_json,
 		    const char *snap_path, const char *mem_path, struct azerr *e)
 {
@@ -65,16 +90,14 @@ int snapshot_create(struct vm *vm, enum snapshot_type type, const char *config_j
 		return -1;
 	state_set_init(&s);
 	snapshot_header_init(&h, vm->nr_vcpus, &vm->mem);
-	/* Everything is gathered before a file is touched; then RAM (after
-	 * the parts: the cards complete into it until their rings stop),
-	 * then the state file, which names a complete snapshot only once
-	 * both are written. */
+	/* Everything is gathered before a file is touched; RAM is written
+	 * after the parts (the cards complete into it until their rings
+	 * stop). */
 	if (state_put(&s, STATE_VM_CONFIG, 0, config_json, strlen(config_json), e) == 0 &&
 	    state_put(&s, STATE_MACHINE, SNAPSHOT_MACHINE_MEM_PATH, mem_path, strlen(mem_path),
 		      e) == 0 &&
 	    vm_snapshot_save(vm, &s, e) == 0) {
-		if (save_memory(vm, type, mem_path, e) == 0)
-			ret = snapshot_file_write(snap_path, &h, &s, e);
+		ret = write_files(vm, type, &h, &s, snap_path, mem_path, e);
 		/* The next Diff starts from this snapshot; after a failed
 		 * one every page read stays recorded. The cards are still
 		 * stopped: none is setting bits. */

@@ -1,0 +1,267 @@
+/* vmm/snapshot_ops.c's snapshot_create, on real files: a create that
+ * fails leaves the previous snapshot at the same paths as it was, its
+ * memory file included, so that the old state file is never left beside
+ * another snapshot's memory (whose size matches: a load would take the
+ * pair). The machine's parts and KVM's dirty log are this file's
+ * stand-ins; the files are written by the real code. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vmm/snapshot.h"
+#include "vmm/snapshot_file.h"
+#include "vmm/snapshot_mem.h"
+#include "vmm/vm_genid.h"
+
+#define PG DIRTY_LOG_PAGE
+
+/* ---- stand-ins: the parts save one section; nothing else runs ---- */
+
+int vm_snapshot_save(struct vm *vm, struct state_set *s, struct azerr *e)
+{
+	uint32_t marker = 0x5a5a;
+
+	(void)vm;
+	return state_put(s, STATE_VCPU_REGS, 0, &marker, sizeof(marker), e);
+}
+
+int vm_snapshot_resume(struct vm *vm, struct azerr *e)
+{
+	(void)vm;
+	(void)e;
+	return 0;
+}
+
+/* KVM's log: nothing more than the bits the test sets in the cards'. */
+int dirty_log_collect(struct dirty_log *l, int vm_fd, const struct guest_mem *m,
+		      struct azerr *e)
+{
+	(void)l, (void)vm_fd, (void)m, (void)e;
+	return 0;
+}
+
+/* The load side, linked but not run here. */
+int vm_snapshot_restore(struct vm *vm, const struct state_set *s, struct azerr *e)
+{
+	(void)vm, (void)s;
+	return azerr_set(e, "not in this test");
+}
+
+int vm_create_restored(struct vm *vm, const struct vm_config *c, const char *mem_path,
+		       bool mem_uffd, struct azerr *e)
+{
+	(void)vm, (void)c, (void)mem_path, (void)mem_uffd;
+	return azerr_set(e, "not in this test");
+}
+
+int vm_start(struct vm *vm, struct azerr *e)
+{
+	(void)vm;
+	return azerr_set(e, "not in this test");
+}
+
+int vm_destroy(struct vm *vm)
+{
+	(void)vm;
+	return 0;
+}
+
+int vm_genid_new(struct guest_mem *m, struct azerr *e)
+{
+	(void)m;
+	return azerr_set(e, "not in this test");
+}
+
+void vm_genid_notify(int vm_fd)
+{
+	(void)vm_fd;
+}
+
+/* ---- the fixture: a paused VM of 3 MiB in two regions, a directory ---- */
+
+struct fixture {
+	struct vm vm;
+	char dir[64];
+	char path[8][128];
+};
+
+static const char *at(struct fixture *f, int slot, const char *name)
+{
+	snprintf(f->path[slot], sizeof(f->path[slot]), "%s/%s", f->dir, name);
+	return f->path[slot];
+}
+
+static int setup(void **st)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	struct azerr e;
+
+	assert_non_null(f);
+	strcpy(f->dir, "/tmp/test_snapshot_create.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	guest_mem_layout(&f->vm.mem, 3 << 20, 2 << 20, 4 << 20);
+	assert_int_equal(guest_mem_create(&f->vm.mem, &e), 0);
+	f->vm.nr_vcpus = 1;
+	f->vm.vm_fd = -1;
+	f->vm.lazy.file_fd = f->vm.lazy.handler_fd = -1;
+	dirty_log_none(&f->vm.dirty);
+	*st = f;
+	return 0;
+}
+
+static int teardown(void **st)
+{
+	struct fixture *f = *st;
+	char cmd[96];
+
+	dirty_log_destroy(&f->vm.dirty);
+	guest_mem_destroy(&f->vm.mem);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+/* Every page of RAM gets seed in its first word. */
+static void fill(struct vm *vm, uint64_t seed)
+{
+	for (int i = 0; i < vm->mem.nr_regions; i++)
+		for (uint64_t off = 0; off < vm->mem.regions[i].size; off += PG)
+			*(uint64_t *)(vm->mem.regions[i].hva + off) = seed;
+}
+
+/* The first word of the memory file's page at memfd offset off. */
+static uint64_t word_at(const char *path, uint64_t off)
+{
+	uint64_t w = 0;
+	FILE *fp = fopen(path, "rb");
+
+	assert_non_null(fp);
+	assert_int_equal(fseek(fp, (long)off, SEEK_SET), 0);
+	assert_int_equal(fread(&w, sizeof(w), 1, fp), 1);
+	fclose(fp);
+	return w;
+}
+
+static ino_t inode(const char *path)
+{
+	struct stat st;
+
+	assert_int_equal(stat(path, &st), 0);
+	return st.st_ino;
+}
+
+/* dir holds exactly these names (a space after each, sorted): no
+ * temporary file left. */
+static void assert_dir_holds(const char *dir, const char *names)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "test \"$(ls -A '%s' | tr '\\n' ' ')\" = '%s'", dir, names);
+	if (system(cmd) != 0)
+		fail_msg("%s does not hold exactly '%s'", dir, names);
+}
+
+static void assert_msg(const struct azerr *e, const char *want)
+{
+	if (!strstr(e->msg, want))
+		fail_msg("'%s' not in '%s'", want, e->msg);
+}
+
+/* The review's case: a Full snapshot, then another to the same memory
+ * file with its state file in a missing directory. The state file cannot
+ * be written: the memory file must not have been replaced either. */
+static void test_full_failed_keeps_previous(void **st)
+{
+	struct fixture *f = *st;
+	struct azerr e = { "" };
+	const char *snap = at(f, 0, "state"), *mem = at(f, 1, "mem");
+
+	fill(&f->vm, 1);
+	assert_int_equal(snapshot_create(&f->vm, SNAPSHOT_FULL, "{}", snap, mem, &e), 0);
+	ino_t before = inode(mem);
+	fill(&f->vm, 2);
+	assert_int_equal(snapshot_create(&f->vm, SNAPSHOT_FULL, "{}", at(f, 2, "missing/state"),
+					 mem, &e), -1);
+	assert_msg(&e, "missing/state: No such file or directory");
+	assert_int_equal(inode(mem), before);
+	assert_int_equal(word_at(mem, 0), 1);
+	assert_int_equal(word_at(mem, (2 << 20) + PG), 1);
+	assert_dir_holds(f->dir, "mem state ");
+}
+
+/* Firecracker's merge of a Diff onto the base's memory file writes into
+ * that file in place: a Diff whose state file cannot be written must not
+ * have merged anything, or the base's own state file would be left
+ * beside memory that is no longer its own. Its pages stay recorded for
+ * the next Diff, which merges them. */
+static void test_diff_in_place_failed_keeps_base(void **st)
+{
+	struct fixture *f = *st;
+	struct azerr e = { "" };
+	const char *snap = at(f, 0, "state"), *mem = at(f, 1, "mem");
+
+	assert_int_equal(dirty_log_create(&f->vm.dirty, &f->vm.mem, true, &e), 0);
+	fill(&f->vm, 1);
+	assert_int_equal(snapshot_create(&f->vm, SNAPSHOT_FULL, "{}", snap, mem, &e), 0);
+	ino_t before = inode(mem);
+	*(uint64_t *)f->vm.mem.regions[0].hva = 2;
+	f->vm.dirty.bits[0] |= 1;
+	assert_int_equal(snapshot_create(&f->vm, SNAPSHOT_DIFF, "{}", at(f, 2, "missing/state"),
+					 mem, &e), -1);
+	assert_msg(&e, "missing/state: No such file or directory");
+	assert_int_equal(word_at(mem, 0), 1);
+	assert_true(dirty_log_test(&f->vm.dirty, 0));
+	assert_dir_holds(f->dir, "mem state ");
+
+	/* The next Diff, to a state file that can be written, merges. */
+	assert_int_equal(snapshot_create(&f->vm, SNAPSHOT_DIFF, "{}", at(f, 3, "diff-state"),
+					 mem, &e), 0);
+	assert_int_equal(inode(mem), before);
+	assert_int_equal(word_at(mem, 0), 2);
+	assert_false(dirty_log_test(&f->vm.dirty, 0));
+	assert_dir_holds(f->dir, "diff-state mem state ");
+}
+
+/* A Diff to a new memory file: the same as Full, the file is new. */
+static void test_diff_new_file_failed_keeps_previous(void **st)
+{
+	struct fixture *f = *st;
+	struct azerr e = { "" };
+	const char *snap = at(f, 0, "state"), *mem = at(f, 1, "mem");
+
+	assert_int_equal(dirty_log_create(&f->vm.dirty, &f->vm.mem, true, &e), 0);
+	fill(&f->vm, 1);
+	assert_int_equal(snapshot_create(&f->vm, SNAPSHOT_FULL, "{}", snap, mem, &e), 0);
+	/* Not the RAM's size: not a base, so a Diff would replace it. */
+	assert_int_equal(truncate(mem, PG), 0);
+	ino_t before = inode(mem);
+	f->vm.dirty.bits[0] |= 1;
+	assert_int_equal(snapshot_create(&f->vm, SNAPSHOT_DIFF, "{}", at(f, 2, "missing/state"),
+					 mem, &e), -1);
+	assert_int_equal(inode(mem), before);
+	struct stat sb;
+	assert_int_equal(stat(mem, &sb), 0);
+	assert_int_equal(sb.st_size, PG);
+	assert_dir_holds(f->dir, "mem state ");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_full_failed_keeps_previous, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_diff_in_place_failed_keeps_base, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_diff_new_file_failed_keeps_previous, setup,
+						teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
