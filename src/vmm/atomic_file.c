@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* The temporary name: hidden, beside the path, unique to this process and
@@ -24,10 +25,26 @@ static char *temp_name(const char *path)
 	return tmp;
 }
 
+/* A directory at path: the rename at the end would fail (EISDIR), after
+ * everything was written; and a snapshot's memory file renamed by then
+ * would be left beside a state file that failed. Said before anything is
+ * written. lstat: a symbolic link there is replaced, not followed. */
+static int refuse_directory(const char *path, struct azerr *e)
+{
+	struct stat st;
+
+	if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return azerr_set(e, "cannot write %s: %s", path, strerror(EISDIR));
+	return 0;
+}
+
 int atomic_file_open(struct atomic_file *f, const char *path, struct azerr *e)
 {
 	f->fd = -1;
 	f->tmp = NULL;
+	f->path = NULL;
+	if (refuse_directory(path, e) < 0)
+		return -1;
 	f->path = strdup(path);
 	if (!f->path || !(f->tmp = temp_name(path))) {
 		free(f->path);

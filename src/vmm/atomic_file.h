@@ -20,7 +20,8 @@ struct atomic_file {
 };
 
 /* Creates the temporary file for path (mode 0600: a snapshot holds the
- * guest's secrets). */
+ * guest's secrets). A directory at path, which the rename could not
+ * replace, is refused here, before anything is written. */
 int atomic_file_open(struct atomic_file *f, const char *path, struct azerr *e);
 /* Appends len bytes (short writes and EINTR retried). */
 int atomic_file_write(struct atomic_file *f, const void *buf, size_t len, struct azerr *e);

@@ -198,6 +198,26 @@ static void test_full_failed_keeps_previous(void **st)
 	assert_dir_holds(f->dir, "mem state ");
 }
 
+/* The same with a directory standing where the state file would go: the
+ * rename over it would fail last, after RAM; it is refused first. */
+static void test_full_state_path_a_directory(void **st)
+{
+	struct fixture *f = *st;
+	struct azerr e = { "" };
+	const char *snap = at(f, 0, "state"), *mem = at(f, 1, "mem");
+
+	fill(&f->vm, 1);
+	assert_int_equal(snapshot_create(&f->vm, SNAPSHOT_FULL, "{}", snap, mem, &e), 0);
+	ino_t before = inode(mem);
+	assert_int_equal(mkdir(at(f, 2, "sub"), 0700), 0);
+	fill(&f->vm, 2);
+	assert_int_equal(snapshot_create(&f->vm, SNAPSHOT_FULL, "{}", f->path[2], mem, &e), -1);
+	assert_msg(&e, "/sub: Is a directory");
+	assert_int_equal(inode(mem), before);
+	assert_int_equal(word_at(mem, 0), 1);
+	assert_dir_holds(f->dir, "mem state sub ");
+}
+
 /* Firecracker's merge of a Diff onto the base's memory file writes into
  * that file in place: a Diff whose state file cannot be written must not
  * have merged anything, or the base's own state file would be left
@@ -258,6 +278,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_full_failed_keeps_previous, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_full_state_path_a_directory, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_diff_in_place_failed_keeps_base, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_diff_new_file_failed_keeps_previous, setup,
