@@ -2,8 +2,12 @@
  * states (docs/snapshot.md). create needs the VM paused; load is only for
  * a fresh process (nothing configured but the logger and metrics) and
  * builds the VM from what the snapshot recorded. */
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "api/api_internal.h"
 #include "api/json_schema.h"
@@ -22,17 +26,62 @@ static const struct jfield create_fields[] = {
 	{ "snapshot_type", JT_STRING, false, 0 },
 };
 
+/* The directory holding path's last name, as the kernel finds it
+ * (symbolic links, "." and ".." on the way followed), stat'ed into *dir;
+ * *name: that last name. False when the directory cannot be stat'ed:
+ * the create fails on it anyway. */
+static bool entry_of(const char *path, struct stat *dir, const char **name)
+{
+	const char *slash = strrchr(path, '/');
+	char d[PATH_MAX];   /* path is shorter: res_check_path_string */
+
+	*name = slash ? slash + 1 : path;
+	if (!slash)
+		strcpy(d, ".");
+	else  /* "/x": the root, "/" */
+		snprintf(d, sizeof(d), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+	return stat(d, dir) == 0;
+}
+
+static bool same_inode(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+/* Do a and b name one file, however written? The same name in the same
+ * directory ("/d/x", "/d/./x", through a link to /d), existing or not:
+ * each file is renamed over its path, the state file last, over the
+ * memory. Or, both existing, one file (a symbolic or hard link): a Diff
+ * merged in place would write through a symbolic link into the file the
+ * state file then replaces; and one file under two names is never what
+ * a snapshot's two files were meant to be. */
+static bool same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+	const char *na, *nb;
+
+	if (stat(a, &sa) == 0 && stat(b, &sb) == 0 && same_inode(&sa, &sb))
+		return true;
+	return entry_of(a, &sa, &na) && entry_of(b, &sb, &nb) && same_inode(&sa, &sb) &&
+	       !strcmp(na, nb);
+}
+
 static int create_check(const json_t *body, struct azerr *e)
 {
+	const char *snap = jstr(body, "snapshot_path"), *mem = jstr(body, "mem_file_path");
+
 	if (jcheck(body, "", JFIELDS(create_fields), e) ||
 	    jenum(body, "", "snapshot_type", JFIELDS(snapshot_types), false, 0, e) < 0 ||
-	    res_check_path_string(jstr(body, "snapshot_path"), "snapshot_path", e) ||
-	    res_check_path_string(jstr(body, "mem_file_path"), "mem_file_path", e))
+	    res_check_path_string(snap, "snapshot_path", e) ||
+	    res_check_path_string(mem, "mem_file_path", e))
 		return -1;
 	/* The state file, written last, would replace the memory. */
-	if (!strcmp(jstr(body, "snapshot_path"), jstr(body, "mem_file_path")))
+	if (!strcmp(snap, mem))
 		return azerr_set(e, "invalid value for field `mem_file_path`: `%.200s` is also "
-				 "the snapshot_path", jstr(body, "mem_file_path"));
+				 "the snapshot_path", mem);
+	if (same_file(snap, mem))
+		return azerr_set(e, "invalid value for field `mem_file_path`: `%.200s` is the same "
+				 "file as the snapshot_path `%.200s`", mem, snap);
 	return 0;
 }
 

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "test_api_util.h"
@@ -84,6 +85,76 @@ static void test_create_states(void **state)
 				   "{\"snapshot_path\": \"@/vm.snap\", \"mem_file_path\": \"@/vm.mem\"}"),
 			 400);
 	fx_assert_fault(f, "The requested operation is not supported after starting the microVM.");
+}
+
+/* f->dir's name, made by fn(target, at) (symlink or link), at f->dir/at. */
+static void make_link(struct api_fixture *f, int (*fn)(const char *, const char *),
+		      const char *target, const char *at)
+{
+	char from[128], to[128];
+
+	snprintf(from, sizeof(from), "%s/%s", f->dir, target);
+	snprintf(to, sizeof(to), "%s/%s", f->dir, at);
+	assert_int_equal(fn(from, to), 0);
+}
+
+/* The state file is renamed over snapshot_path last: a mem_file_path
+ * that names the same file in other words would lose the memory and
+ * report success. Refused by what the paths name (the directory entry,
+ * or the file when both exist), not by their text; different files in
+ * one directory, or one name in two directories, are taken. */
+static void test_create_same_file(void **state)
+{
+	struct api_fixture *f = *state;
+	char path[128];
+	const struct fx_bad cases[] = {
+		{ "PUT", "/snapshot/create",
+		  "{\"snapshot_path\": \"@/s\", \"mem_file_path\": \"@/./s\"}",
+		  "/./s` is the same file as the snapshot_path `" },
+		{ "PUT", "/snapshot/create",
+		  "{\"snapshot_path\": \"vm.snap\", \"mem_file_path\": \"./vm.snap\"}",
+		  "invalid value for field `mem_file_path`: `./vm.snap` is the same file as the "
+		  "snapshot_path `vm.snap`" },
+		{ "PUT", "/snapshot/create",
+		  "{\"snapshot_path\": \"@/d/s\", \"mem_file_path\": \"@/d/../d/s\"}",
+		  "/d/../d/s` is the same file as the snapshot_path `" },
+		/* Through a symbolic link to the directory. */
+		{ "PUT", "/snapshot/create",
+		  "{\"snapshot_path\": \"@/d/s\", \"mem_file_path\": \"@/dl/s\"}",
+		  "/dl/s` is the same file as the snapshot_path `" },
+		/* An existing file: a symbolic link to it, either way, or a
+		 * hard link. */
+		{ "PUT", "/snapshot/create",
+		  "{\"snapshot_path\": \"@/file\", \"mem_file_path\": \"@/sym\"}",
+		  "/sym` is the same file as the snapshot_path `" },
+		{ "PUT", "/snapshot/create",
+		  "{\"snapshot_path\": \"@/sym\", \"mem_file_path\": \"@/file\"}",
+		  "/file` is the same file as the snapshot_path `" },
+		{ "PUT", "/snapshot/create",
+		  "{\"snapshot_path\": \"@/file\", \"mem_file_path\": \"@/hard\"}",
+		  "/hard` is the same file as the snapshot_path `" },
+	};
+
+	fx_boot(f);
+	assert_int_equal(fx_req(f, "PATCH", "/vm", "{\"state\": \"Paused\"}"), 204);
+	snprintf(path, sizeof(path), "%s/d", f->dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	make_link(f, symlink, "d", "dl");
+	snprintf(path, sizeof(path), "%s/file", f->dir);
+	fclose(fopen(path, "w"));
+	make_link(f, symlink, "file", "sym");
+	make_link(f, link, "file", "hard");
+	FX_EXPECT_FAULTS(f, cases);
+	assert_int_equal(f->fake.snapshot_creates, 0);
+	assert_int_equal(api_get_state(f->api), API_PAUSED);
+
+	assert_int_equal(fx_req_at(f, "PUT", "/snapshot/create",
+				   "{\"snapshot_path\": \"@/d/s\", \"mem_file_path\": \"@/d/m\"}"),
+			 204);
+	assert_int_equal(fx_req_at(f, "PUT", "/snapshot/create",
+				   "{\"snapshot_path\": \"@/d/s\", \"mem_file_path\": \"@/s\"}"),
+			 204);
+	assert_int_equal(f->fake.snapshot_creates, 2);
 }
 
 /* A fresh process's load of the last snapshot, with more of the body
@@ -608,6 +679,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_create_states, api_fixture_setup,
+						api_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_create_same_file, api_fixture_setup,
 						api_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_vsock_round_trip, api_fixture_setup,
 						api_fixture_teardown),
