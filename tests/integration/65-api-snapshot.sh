@@ -4,10 +4,13 @@
 #  1. the probe guest booted through the API and paused; PUT /snapshot/create
 #     writes the state file and the guest's RAM; every refusal is a 400 with
 #     a message naming what is wrong, and leaves the VM as it was
-#     (resumable): a snapshot of running vCPUs, an unwritable path, a full
-#     disk (as root: a 1 MiB tmpfs), a Diff snapshot without dirty page
-#     tracking (Firecracker's refusal; test 68 takes Diff snapshots), a load
-#     once booted;
+#     (resumable): a snapshot of running vCPUs, an unwritable path, a Diff
+#     snapshot without dirty page tracking (Firecracker's refusal; test 68
+#     takes Diff snapshots), a load once booted; after a snapshot, a create
+#     whose state file cannot be written leaves that snapshot's memory file
+#     as it was, a mem_file_path that is the snapshot_path in other words is
+#     refused, and a full disk (as root: a tmpfs with room for the state
+#     file, not for RAM) keeps neither file;
 #  2. --describe-snapshot prints the format version first, then what the
 #     snapshot holds; a damaged state file, another file, a memory file of
 #     the wrong size are refused by a fresh process (PUT /snapshot/load and
@@ -54,9 +57,28 @@ api_expect 400 "$TMP/no/such/dir/vm.mem: No such file or directory" PUT /snapsho
 api_expect 400 'Diff snapshots are not allowed on uVMs with dirty page tracking disabled' \
 	PUT /snapshot/create \
 	"$(create "$TMP/vm.snap" "$TMP/vm.mem" '"snapshot_type": "Diff"')"
-# 32 KiB: the memory file is sparse (the guest's untouched RAM left holes),
-# but the probe's image alone is more than that.
-if [ "$(id -u)" = 0 ] && mkdir "$TMP/full" && mount -t tmpfs -o size=32k tmpfs "$TMP/full"; then
+[ ! -e "$TMP/vm.snap" ] && [ ! -e "$TMP/vm.mem" ] &&
+	pass "failed creates wrote neither file" || fail "a failed create left files"
+api_expect 204 '' PUT /snapshot/create "$(create "$TMP/vm.snap" "$TMP/vm.mem" '"snapshot_type": "Full"')"
+expect_eq "the memory file holds all of the guest's RAM" "$(stat -c %s "$TMP/vm.mem")" $((64 << 20))
+expect_eq "the state file starts with its magic" "$(head -c 8 "$TMP/vm.snap")" AZOTESNP
+expect_eq "the files are the user's alone" "$(stat -c %a "$TMP/vm.snap") $(stat -c %a "$TMP/vm.mem")" "600 600"
+# A create whose state file cannot be written fails before RAM replaces
+# the memory file: the snapshot there stays a pair (the same RAM size, a
+# load would not notice another memory file beside its state file).
+mem_inode=$(stat -c %i "$TMP/vm.mem")
+api_expect 400 "$TMP/no/such/dir/vm.snap: No such file or directory" PUT /snapshot/create \
+	"$(create "$TMP/no/such/dir/vm.snap" "$TMP/vm.mem")"
+expect_eq "a failed create keeps the memory file of the snapshot there" \
+	"$(stat -c %i "$TMP/vm.mem")" "$mem_inode"
+# The state file, renamed last, would replace the memory.
+api_expect 400 "\`$TMP/./vm.snap\` is the same file as the snapshot_path" PUT /snapshot/create \
+	"$(create "$TMP/vm.snap" "$TMP/./vm.snap")"
+# A disk that RAM fills: room for the state file (written first) and 8 KiB
+# more; the memory file is sparse (the guest's untouched RAM left holes),
+# but the probe's image alone is more than that. Both files go.
+room=$(( ($(stat -c %s "$TMP/vm.snap") + 4095) / 4096 * 4 + 8 ))
+if [ "$(id -u)" = 0 ] && mkdir "$TMP/full" && mount -t tmpfs -o size=${room}k tmpfs "$TMP/full"; then
 	at_exit "umount $TMP/full"
 	api_expect 400 "$TMP/full/vm.mem: No space left on device" PUT /snapshot/create \
 		"$(create "$TMP/full/vm.snap" "$TMP/full/vm.mem")"
@@ -64,12 +86,6 @@ if [ "$(id -u)" = 0 ] && mkdir "$TMP/full" && mount -t tmpfs -o size=32k tmpfs "
 else
 	echo "(not root: no full-disk check)"
 fi
-[ ! -e "$TMP/vm.snap" ] && [ ! -e "$TMP/vm.mem" ] &&
-	pass "failed creates wrote neither file" || fail "a failed create left files"
-api_expect 204 '' PUT /snapshot/create "$(create "$TMP/vm.snap" "$TMP/vm.mem" '"snapshot_type": "Full"')"
-expect_eq "the memory file holds all of the guest's RAM" "$(stat -c %s "$TMP/vm.mem")" $((64 << 20))
-expect_eq "the state file starts with its magic" "$(head -c 8 "$TMP/vm.snap")" AZOTESNP
-expect_eq "the files are the user's alone" "$(stat -c %a "$TMP/vm.snap") $(stat -c %a "$TMP/vm.mem")" "600 600"
 expect_eq "no temporary file is left" "$(ls -A "$TMP" | grep -c azote-tmp || true)" 0
 expect_match "still paused" "$(api GET /)" '"state": ?"Paused"'
 api_expect 204 '' PATCH /vm '{"state": "Resumed"}'
