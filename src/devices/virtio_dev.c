@@ -81,17 +81,50 @@ static bool features_ok(const struct virtio_dev *vd)
 	       (vd->driver_features & (1ULL << VIRTIO_F_VERSION_1));
 }
 
+/* A split ring's three parts as a queue of size entries lays them out,
+ * with the alignment virtio 1.2 §2.7 requires of each. */
+struct ring_part {
+	const char *name;
+	uint64_t addr, len, align;
+};
+#define NR_RING_PARTS 3
+
+static void ring_parts(uint64_t desc, uint64_t driver, uint64_t device, uint64_t size,
+		       struct ring_part part[NR_RING_PARTS])
+{
+	part[0] = (struct ring_part){ "descriptor table", desc, 16 * size, 16 };
+	part[1] = (struct ring_part){ "driver ring", driver, 6 + 2 * size, 2 };
+	part[2] = (struct ring_part){ "device ring", device, 6 + 8 * size, 4 };
+}
+
+/* An enabled queue as the backend may be handed it. Alignment is checked
+ * here, not left to the backend: a load refuses a running device's
+ * misaligned ring (check_queue), so one that an external back-end took
+ * would make every later snapshot of the VM unloadable. */
+static int check_start_queue(const struct virtio_queue *q, unsigned i, struct azerr *e)
+{
+	struct ring_part part[NR_RING_PARTS];
+
+	if (!q->size || q->size > q->max_size || (q->size & (q->size - 1)))
+		return azerr_set(e, "queue %u size %u is not a power of two up to %u",
+				 i, q->size, q->max_size);
+	ring_parts(q->desc, q->driver, q->device, q->size, part);
+	for (unsigned r = 0; r < NR_RING_PARTS; r++)
+		if (part[r].addr % part[r].align)
+			return azerr_set(e, "queue %u %s at 0x%llx is not %llu-byte aligned",
+					 i, part[r].name, (unsigned long long)part[r].addr,
+					 (unsigned long long)part[r].align);
+	return 0;
+}
+
 /* DRIVER_OK: check what the driver set up, then hand it to the backend. */
 static int start(struct virtio_dev *vd, struct azerr *e)
 {
 	if (vd->t->may_start && vd->t->may_start(vd, e) < 0)
 		return -1;
-	for (unsigned i = 0; i < vd->p.nr_queues; i++) {
-		const struct virtio_queue *q = &vd->queues[i];
-		if (q->enabled && (!q->size || q->size > q->max_size || (q->size & (q->size - 1))))
-			return azerr_set(e, "queue %u size %u is not a power of two up to %u",
-					 i, q->size, q->max_size);
-	}
+	for (unsigned i = 0; i < vd->p.nr_queues; i++)
+		if (vd->queues[i].enabled && check_start_queue(&vd->queues[i], i, e) < 0)
+			return -1;
 	if (vd->p.ops->start(vd->p.ops_ctx, vd->driver_features, vd->queues,
 			     vd->p.nr_queues, e) < 0) {
 		/* Some rings may have started before one failed: stopped now,
@@ -323,14 +356,7 @@ static int check_queue(const struct virtio_dev *vd, const struct virtio_queue_wi
 		       bool running, unsigned n, uint32_t idx, const struct guest_mem *mem,
 		       struct azerr *e)
 {
-	const struct {
-		const char *name;
-		uint64_t addr, len, align;
-	} ring[] = {
-		{ "descriptor table", q->desc, 16ULL * q->size, 16 },
-		{ "driver ring", q->driver, 6 + 2ULL * q->size, 2 },
-		{ "device ring", q->device, 6 + 8ULL * q->size, 4 },
-	};
+	struct ring_part ring[NR_RING_PARTS];
 
 	if (q->max_size != vd->p.queue_max_size)
 		return state_refuse(e, STATE_VIRTIO_DEV, idx, "queue max size",
@@ -348,7 +374,8 @@ static int check_queue(const struct virtio_dev *vd, const struct virtio_queue_wi
 		return state_refuse(e, STATE_VIRTIO_DEV, idx, "queue size",
 				    "%u of queue %u is not a power of two up to %u", q->size, n,
 				    q->max_size);
-	for (size_t r = 0; r < sizeof(ring) / sizeof(ring[0]); r++)
+	ring_parts(q->desc, q->driver, q->device, q->size, ring);
+	for (size_t r = 0; r < NR_RING_PARTS; r++)
 		if (ring[r].addr % ring[r].align || !in_ram(mem, ring[r].addr, ring[r].len))
 			return state_refuse(e, STATE_VIRTIO_DEV, idx, ring[r].name,
 					    "of queue %u at 0x%llx (%llu bytes) is not %llu-byte "
