@@ -1,0 +1,377 @@
+/* vmm/vhost_devs_state.c: a device's card rings saved, resumed in the same
+ * VM and restored into a new one, against its transport (devices/
+ * virtio_dev.c, linked) loaded from the same snapshot and the guest RAM
+ * saved with it. Whatever state a guest can reach must snapshot and load;
+ * a section only an edited file could hold is refused by name.
+ *
+ * The card side of vmm/vhost_dev.c is this file's stand-in (the test links
+ * no vhost-user): vhost_dev_start_rings and vhost_dev_stop_rings keep the
+ * device's bookkeeping as the real ones do and record what the card was
+ * asked, and the transport's backend ops do what vd_start and vd_stop do. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "common/log.h"
+#include "state_fixture.h"
+#include "vmm/card_rings.h"
+#include "vmm/vhost_devs_state.h"
+#include "vmm/vm.h"
+
+#define RAM_SIZE     (1u << 20)
+#define NR_QUEUES    2
+#define DEV_FEATURES (1ULL << VIRTIO_F_VERSION_1)
+#define RING0        0x10000ULL   /* queue 0: desc, +0x1000 avail, +0x2000 used */
+
+/* What the card was asked and what it answers. */
+struct card {
+	int starts, stops;
+	uint16_t started_at[NR_QUEUES];  /* SET_VRING_BASE of the last start */
+	uint16_t stop_at[NR_QUEUES];     /* GET_VRING_BASE's answer */
+	int refuse_queue;                /* a start fails at this queue; -1: none */
+	bool stop_fails;
+};
+
+struct machine {
+	struct vm vm;
+	struct vhost_dev dev;
+	struct virtio_dev vd;
+	struct card card;
+	uint8_t *ram;
+};
+
+static const struct device_kind blk = { .name = "blk", .virtio_id = VIRTIO_ID_BLOCK };
+
+static struct card *card_of(struct vhost_dev *d)
+{
+	return &((struct machine *)((char *)d - offsetof(struct machine, dev)))->card;
+}
+
+int vhost_dev_start_rings(struct vhost_dev *d, uint64_t features,
+			  const struct virtio_queue *q, const uint16_t *base,
+			  struct azerr *e)
+{
+	struct card *c = card_of(d);
+
+	(void)features;
+	c->starts++;
+	for (unsigned i = 0; i < d->vd->p.nr_queues; i++) {
+		if (!q[i].enabled)
+			continue;
+		if ((int)i == c->refuse_queue) {
+			d->started = d->rings_on != 0;
+			return azerr_set(e, "%s: queue %u: the card refuses it", d->name, i);
+		}
+		c->started_at[i] = base ? base[i] : 0;
+		d->rings_on |= 1u << i;
+	}
+	d->started = true;
+	return 0;
+}
+
+int vhost_dev_stop_rings(struct vhost_dev *d, uint16_t *base, struct azerr *e)
+{
+	struct card *c = card_of(d);
+	int r = 0;
+
+	c->stops++;
+	for (unsigned i = 0; i < d->vd->p.nr_queues; i++) {
+		if (!(d->rings_on & (1u << i)))
+			continue;
+		d->rings_on &= ~(1u << i);
+		if (c->stop_fails)
+			r = azerr_set(e, "%s: queue %u: GET_VRING_BASE timed out", d->name, i);
+		else if (base)
+			base[i] = c->stop_at[i];
+	}
+	d->started = false;
+	return r;
+}
+
+static int be_start(void *ctx, uint64_t features, struct virtio_queue *q, unsigned n,
+		    struct azerr *e)
+{
+	struct vhost_dev *d = ctx;
+	const uint16_t *base = d->restored_base;
+
+	(void)n;
+	d->restored_base = NULL;
+	d->parked = false;
+	return vhost_dev_start_rings(d, features, q, base, e);
+}
+
+static void be_stop(void *ctx)
+{
+	struct vhost_dev *d = ctx;
+	struct azerr e;
+
+	d->parked = false;
+	if (d->started)
+		(void)vhost_dev_stop_rings(d, NULL, &e);
+}
+
+static void be_config_read(void *ctx, unsigned off, void *data, unsigned len)
+{
+	memcpy(data, ((struct vhost_dev *)ctx)->config + off, len);
+}
+
+static const struct virtio_backend_ops be_ops = {
+	.start = be_start, .stop = be_stop, .config_read = be_config_read,
+};
+
+static void no_notify(struct virtio_dev *vd)
+{
+	(void)vd;
+}
+
+static const struct virtio_transport_ops transport_ops = { .notify_config = no_notify };
+
+static void machine_init(struct machine *m, const struct device_kind *k)
+{
+	struct azerr e = { "" };
+
+	memset(m, 0, sizeof(*m));
+	m->ram = calloc(1, RAM_SIZE);
+	assert_non_null(m->ram);
+	m->vm.mem = (struct guest_mem){
+		.ram_size = RAM_SIZE, .fd = -1, .nr_regions = 1,
+		.regions = { { .gpa = 0, .size = RAM_SIZE, .hva = m->ram } },
+	};
+	m->vm.devs = &m->dev;
+	m->vm.nr_devs = 1;
+	m->card.refuse_queue = -1;
+	struct vhost_dev *d = &m->dev;
+	d->vm = &m->vm;
+	d->kind = k;
+	d->vd = &m->vd;
+	d->config_size = k->config_size;
+	d->fe.features = DEV_FEATURES;
+	snprintf(d->name, sizeof(d->name), "virtio-%s drive0", k->name);
+	memset(d->config, 0x5a, d->config_size);
+	struct virtio_dev_params p = {
+		.name = d->name, .device_id = k->virtio_id, .device_features = DEV_FEATURES,
+		.nr_queues = NR_QUEUES, .queue_max_size = 256, .config_size = d->config_size,
+		.ops = &be_ops, .ops_ctx = d,
+	};
+	assert_int_equal(virtio_dev_init(&m->vd, &p, VHOST_DEV_CONFIG_MAX, &transport_ops, m,
+					 &e), 0);
+}
+
+static void machine_fini(struct machine *m)
+{
+	virtio_dev_destroy(&m->vd);
+	free(m->ram);
+}
+
+/* A ring index in guest RAM: avail->idx or used->idx (offset 2). */
+static void set_idx(struct machine *m, uint64_t ring, uint16_t v)
+{
+	memcpy(m->ram + ring + 2, &v, 2);
+}
+
+static uint8_t status(struct machine *m)
+{
+	return m->vd.status;
+}
+
+/* What a guest's driver does (the transport's registers decoded): up to
+ * FEATURES_OK with VERSION_1. */
+static void negotiate(struct machine *m)
+{
+	virtio_dev_write_status(&m->vd, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	m->vd.driver_feature_select = 1;
+	virtio_dev_set_driver_features(&m->vd, 1u << (VIRTIO_F_VERSION_1 - 32));
+	virtio_dev_write_status(&m->vd, 0x0b);
+	assert_int_equal(status(m), 0x0b);
+}
+
+static void enable_queue(struct machine *m, unsigned q, uint64_t desc)
+{
+	struct virtio_queue *vq = &m->vd.queues[q];
+
+	vq->size = 64;
+	vq->desc = desc;
+	vq->driver = desc + 0x1000;
+	vq->device = desc + 0x2000;
+	vq->enabled = true;
+}
+
+/* A device whose driver runs queue 0, the card having taken and completed
+ * `done` requests of `made` (used->idx = done, as the card published). */
+static void running(struct machine *m, uint16_t done, uint16_t made)
+{
+	negotiate(m);
+	enable_queue(m, 0, RING0);
+	virtio_dev_write_status(&m->vd, 0x0f);
+	assert_true(m->dev.started);
+	set_idx(m, RING0 + 0x1000, made);
+	set_idx(m, RING0 + 0x2000, done);
+	m->card.stop_at[0] = done;
+}
+
+/* A snapshot: the sections and guest RAM as they were written. */
+struct snap {
+	struct state_set s;
+	uint8_t *ram;
+};
+
+/* What create does for the device: its card rings stop and are saved
+ * (vhost_devs_save), then its transport and guest RAM; then the VM goes
+ * on (vhost_devs_resume). -1 with e from vhost_devs_save. */
+static int take(struct machine *m, struct snap *sn, struct azerr *e)
+{
+	state_set_init(&sn->s);
+	sn->ram = NULL;
+	if (vhost_devs_save(&m->vm, &sn->s, e) < 0)
+		return -1;
+	assert_int_equal(virtio_dev_save(&m->vd, &sn->s, 0, e), 0);
+	sn->ram = malloc(RAM_SIZE);
+	assert_non_null(sn->ram);
+	memcpy(sn->ram, m->ram, RAM_SIZE);
+	return 0;
+}
+
+static void take_ok(struct machine *m, struct snap *sn)
+{
+	struct azerr e = { "" };
+
+	if (take(m, sn, &e) < 0)
+		fail_msg("create refused: %s", e.msg);
+	assert_int_equal(vhost_devs_resume(&m->vm, &e), 0);
+}
+
+static void snap_free(struct snap *sn)
+{
+	state_set_free(&sn->s);
+	free(sn->ram);
+}
+
+/* What load does: a new VM of the same kind, the snapshot's RAM, its
+ * transport, then vhost_devs_restore. */
+static int restore(struct machine *n, const struct device_kind *k, const struct snap *sn,
+		   struct azerr *e)
+{
+	machine_init(n, k);
+	memcpy(n->ram, sn->ram, RAM_SIZE);
+	if (virtio_dev_load(&n->vd, &sn->s, 0, &n->vm.mem, e) < 0)
+		return -1;
+	return vhost_devs_restore(&n->vm, &sn->s, e);
+}
+
+static void restore_ok(struct machine *n, const struct device_kind *k, const struct snap *sn)
+{
+	struct azerr e = { "" };
+
+	if (restore(n, k, sn, &e) < 0)
+		fail_msg("load refused: %s", e.msg);
+}
+
+static void restore_refused(const struct device_kind *k, const struct snap *sn,
+			    const char *what)
+{
+	static struct machine n;
+	struct azerr e = { "" };
+
+	assert_refused(restore(&n, k, sn, &e), &e, what);
+	machine_fini(&n);
+}
+
+/* A running device: stopped at the card's avail index, restarted there in
+ * the same VM, and its new card started there by a load. */
+static void test_round_trip(void **st)
+{
+	static struct machine m, n;
+	struct snap sn;
+	(void)st;
+
+	machine_init(&m, &blk);
+	running(&m, 5, 7);
+	take_ok(&m, &sn);
+	assert_int_equal(m.card.stops, 1);
+	assert_int_equal(m.card.starts, 2);
+	assert_int_equal(m.card.started_at[0], 5);
+	restore_ok(&n, &blk, &sn);
+	assert_int_equal(n.card.starts, 1);
+	assert_int_equal(n.card.started_at[0], 5);
+	assert_true(virtio_dev_serving(&n.vd));
+	machine_fini(&n);
+	snap_free(&sn);
+	machine_fini(&m);
+}
+
+/* A device its driver never started: as a fresh card after the load. */
+static void test_not_started(void **st)
+{
+	static struct machine m, n;
+	struct snap sn;
+	(void)st;
+
+	machine_init(&m, &blk);
+	negotiate(&m);
+	enable_queue(&m, 0, RING0);
+	take_ok(&m, &sn);
+	assert_int_equal(m.card.stops, 0);
+	restore_ok(&n, &blk, &sn);
+	assert_int_equal(n.card.starts, 0);
+	assert_int_equal(status(&n), 0x0b);
+	machine_fini(&n);
+	snap_free(&sn);
+	machine_fini(&m);
+}
+
+/* A card that answered GET_VRING_BASE with requests taken and not
+ * completed (used->idx behind its avail index): the snapshot would lose
+ * them, so create is refused and the rings go on where they stopped. */
+static void test_requests_in_flight_refused(void **st)
+{
+	static struct machine m;
+	struct snap sn;
+	struct azerr e = { "" };
+	(void)st;
+
+	machine_init(&m, &blk);
+	running(&m, 5, 7);
+	m.card.stop_at[0] = 6;
+	assert_refused(take(&m, &sn, &e), &e, "queue 0 stopped at avail index 6 but its used "
+		       "index is 5");
+	assert_int_equal(m.card.starts, 2);
+	assert_int_equal(m.card.started_at[0], 6);
+	assert_true(virtio_dev_serving(&m.vd));
+	snap_free(&sn);
+	machine_fini(&m);
+}
+
+/* A file whose saved avail index is not where the memory's used ring
+ * stands: edited, or another snapshot's memory file. */
+static void test_last_avail_edited_refused(void **st)
+{
+	static struct machine m;
+	struct snap sn;
+	(void)st;
+
+	machine_init(&m, &blk);
+	running(&m, 5, 7);
+	take_ok(&m, &sn);
+	state_poke(&sn.s, STATE_CARD_RINGS, 0, CARD_RINGS_HDR_SIZE + 2, 2, 4);
+	restore_refused(&blk, &sn, "queue 0 saved at avail index 4 but its used index is 5");
+	snap_free(&sn);
+	machine_fini(&m);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_not_started),
+		cmocka_unit_test(test_requests_in_flight_refused),
+		cmocka_unit_test(test_last_avail_edited_refused),
+	};
+
+	log_set_level(LOG_ERROR);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
