@@ -71,7 +71,6 @@ int card_rings_decode(const void *data, size_t len, const struct card_rings_expe
 {
 	const unsigned char *p = data;
 	uint64_t version, started, n;
-	bool any = false;
 
 	memset(r, 0, sizeof(*r));
 	if (x->nr_queues > CARD_RINGS_MAX_QUEUES)
@@ -117,11 +116,11 @@ int card_rings_decode(const void *data, size_t len, const struct card_rings_expe
 		q->used = get(&p, 8);
 		if (check_queue(x, i, q, enabled, e) < 0)
 			return -1;
-		any |= q->enabled;
 	}
-	if (r->started && !any)
-		return azerr_set(e, "%s: snapshot says the rings ran but no queue is "
-				 "enabled", x->dev);
+	/* Started with no queue enabled is not refused: a driver may set
+	 * DRIVER_OK having enabled none, and the card was then started with
+	 * its features and memory table and no ring. The restorer checks the
+	 * queues against the transport's. */
 	return 0;
 }
 

@@ -60,8 +60,9 @@ void card_rings_encode(const struct card_rings *r, unsigned char *buf);
 
 /* Reads and checks a section: length, version, device id and queue count
  * as expected, flags 0 or 1, sizes powers of 2 within the maximum, ring
- * parts aligned (§2.7: 16, 2, 4), a started device with an enabled queue.
- * Whether the addresses are in guest RAM is the restorer's to check. */
+ * parts aligned (§2.7: 16, 2, 4). A started device may have no queue
+ * enabled (DRIVER_OK with none). Whether the addresses are in guest RAM,
+ * and whether the queues are the transport's, is the restorer's to check. */
 int card_rings_decode(const void *data, size_t len, const struct card_rings_expect *x,
 		      struct card_rings *r, struct azerr *e);
 

@@ -324,6 +324,30 @@ static void test_not_started(void **st)
 	machine_fini(&m);
 }
 
+/* DRIVER_OK with no queue enabled: the transport takes it, the card is
+ * started with no ring. The snapshot loads, and the new card is started
+ * the same way. */
+static void test_started_without_queues(void **st)
+{
+	static struct machine m, n;
+	struct snap sn;
+	(void)st;
+
+	machine_init(&m, &blk);
+	negotiate(&m);
+	virtio_dev_write_status(&m.vd, 0x0f);
+	assert_int_equal(status(&m), 0x0f);
+	assert_true(m.dev.started);
+	take_ok(&m, &sn);
+	restore_ok(&n, &blk, &sn);
+	assert_int_equal(n.card.starts, 1);
+	assert_true(n.dev.started);
+	assert_true(virtio_dev_serving(&n.vd));
+	machine_fini(&n);
+	snap_free(&sn);
+	machine_fini(&m);
+}
+
 /* A card that answered GET_VRING_BASE with requests taken and not
  * completed (used->idx behind its avail index): the snapshot would lose
  * them, so create is refused and the rings go on where they stopped. */
@@ -368,6 +392,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_not_started),
+		cmocka_unit_test(test_started_without_queues),
 		cmocka_unit_test(test_requests_in_flight_refused),
 		cmocka_unit_test(test_last_avail_edited_refused),
 	};
