@@ -250,11 +250,21 @@ static int restore_one(struct vhost_dev *d, const struct state_section *sec,
 		return 0;  /* the driver had not started it: as a fresh card */
 	if (__atomic_load_n(&d->dead, __ATOMIC_ACQUIRE))
 		return azerr_set(e, "%s: the card is gone", d->name);
-	if (check_transport(d, &r, e) < 0 || check_card_and_memory(d, &r, e) < 0)
+	if (check_transport(d, &r, e) < 0)
 		return -1;
-	if (!virtio_dev_loaded_running(vd))
-		return azerr_set(e, "%s: the snapshot's rings ran but its transport is not "
-				 "at DRIVER_OK", d->name);
+	/* At DRIVER_OK (check_transport) but not serving: a resume the card
+	 * refused part-way left NEEDS_RESET with some rings running, or the
+	 * driver set FAILED over running rings. Its driver must reset the
+	 * device before using it again, so the new card takes no ring and
+	 * the device stays as the guest saw it; the reset's DRIVER_OK
+	 * starts the card afresh. */
+	if (!virtio_dev_loaded_running(vd)) {
+		log_info("%s: status 0x%x needs a reset by its driver: its rings stay "
+			 "stopped", d->name, vd->status);
+		return 0;
+	}
+	if (check_card_and_memory(d, &r, e) < 0)
+		return -1;
 	for (unsigned i = 0; i < r.nr_queues; i++)
 		base[i] = r.q[i].last_avail;
 	/* The transport starts the card as DRIVER_OK would, from its loaded

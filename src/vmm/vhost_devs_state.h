@@ -54,8 +54,10 @@ int vhost_devs_resume(struct vm *vm, struct azerr *e);
  * rings to its new card (features, memory table, then per ring NUM, BASE =
  * the saved avail index, ADDR, CALL, KICK, ENABLE), as DRIVER_OK would
  * from the guest's registers. Devices whose driver had not started them
- * are left as a fresh card is. Refuses, naming the device and field, a
- * section that is missing, malformed or disagrees with the device. */
+ * are left as a fresh card is, and so are those whose driver must reset
+ * them first (status NEEDS_RESET or FAILED). Refuses, naming the device
+ * and field, a section that is missing, malformed or disagrees with the
+ * device. */
 int vhost_devs_restore(struct vm *vm, const struct state_set *s, struct azerr *e);
 
 #endif

@@ -27,6 +27,7 @@
 #define NR_QUEUES    2
 #define DEV_FEATURES (1ULL << VIRTIO_F_VERSION_1)
 #define RING0        0x10000ULL   /* queue 0: desc, +0x1000 avail, +0x2000 used */
+#define RING1        0x20000ULL   /* queue 1, the same */
 
 /* What the card was asked and what it answers. */
 struct card {
@@ -348,6 +349,67 @@ static void test_started_without_queues(void **st)
 	machine_fini(&m);
 }
 
+/* A resume the card refused part-way (queue 0 restarted, queue 1 not):
+ * NEEDS_RESET, with rings still counted as started. The next snapshot
+ * loads; the device still needs its reset, its new card takes no ring
+ * until the driver's reset and DRIVER_OK. */
+static void test_needs_reset_after_failed_resume(void **st)
+{
+	static struct machine m, n;
+	struct snap sn;
+	struct azerr e = { "" };
+	(void)st;
+
+	machine_init(&m, &blk);
+	negotiate(&m);
+	enable_queue(&m, 0, RING0);
+	enable_queue(&m, 1, RING1);
+	virtio_dev_write_status(&m.vd, 0x0f);
+	m.card.refuse_queue = 1;
+	assert_int_equal(take(&m, &sn, &e), 0);
+	assert_refused(vhost_devs_resume(&m.vm, &e), &e, "queue 1: the card refuses it");
+	snap_free(&sn);
+	assert_int_equal(status(&m), 0x0f | VIRTIO_STATUS_DEVICE_NEEDS_RESET);
+	assert_true(m.dev.started);
+	assert_int_equal(m.dev.rings_on, 1);
+
+	m.card.refuse_queue = -1;
+	take_ok(&m, &sn);
+	restore_ok(&n, &blk, &sn);
+	assert_int_equal(n.card.starts, 0);
+	assert_int_equal(status(&n), 0x0f | VIRTIO_STATUS_DEVICE_NEEDS_RESET);
+	assert_false(virtio_dev_serving(&n.vd));
+	virtio_dev_write_status(&n.vd, 0);
+	negotiate(&n);
+	enable_queue(&n, 0, RING0);
+	virtio_dev_write_status(&n.vd, 0x0f);
+	assert_int_equal(n.card.starts, 1);
+	assert_true(virtio_dev_serving(&n.vd));
+	machine_fini(&n);
+	snap_free(&sn);
+	machine_fini(&m);
+}
+
+/* A driver that set FAILED over running rings: the same. */
+static void test_failed_by_driver(void **st)
+{
+	static struct machine m, n;
+	struct snap sn;
+	(void)st;
+
+	machine_init(&m, &blk);
+	running(&m, 5, 7);
+	virtio_dev_write_status(&m.vd, 0x0f | VIRTIO_STATUS_FAILED);
+	assert_true(m.dev.started);
+	take_ok(&m, &sn);
+	restore_ok(&n, &blk, &sn);
+	assert_int_equal(n.card.starts, 0);
+	assert_int_equal(status(&n), 0x0f | VIRTIO_STATUS_FAILED);
+	machine_fini(&n);
+	snap_free(&sn);
+	machine_fini(&m);
+}
+
 /* A card that answered GET_VRING_BASE with requests taken and not
  * completed (used->idx behind its avail index): the snapshot would lose
  * them, so create is refused and the rings go on where they stopped. */
@@ -393,6 +455,8 @@ int main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_not_started),
 		cmocka_unit_test(test_started_without_queues),
+		cmocka_unit_test(test_needs_reset_after_failed_resume),
+		cmocka_unit_test(test_failed_by_driver),
 		cmocka_unit_test(test_requests_in_flight_refused),
 		cmocka_unit_test(test_last_avail_edited_refused),
 	};
