@@ -233,6 +233,20 @@ static int check_card_and_memory(struct vhost_dev *d, const struct card_rings *r
 	return 0;
 }
 
+/* Rings that never ran are left to a fresh card, which only the
+ * driver's DRIVER_OK starts. A transport loaded serving its driver would
+ * wait for ever on it: every device that serves has its card started
+ * (DRIVER_OK starts it, and a start or resume the card refuses sets
+ * NEEDS_RESET), so no guest can make that pair; an edited file can. */
+static int check_never_started(struct vhost_dev *d, struct azerr *e)
+{
+	if (virtio_dev_loaded_running(d->vd))
+		return azerr_set(e, "%s: the snapshot's transport serves the driver (status "
+				 "0x%x) but its card-rings section says the rings never "
+				 "started", d->name, d->vd->status);
+	return 0;
+}
+
 static int restore_one(struct vhost_dev *d, const struct state_section *sec,
 		       struct azerr *e)
 {
@@ -247,7 +261,7 @@ static int restore_one(struct vhost_dev *d, const struct state_section *sec,
 	if (card_rings_decode(sec->data, sec->len, &x, &r, e) < 0)
 		return -1;
 	if (!r.started)
-		return 0;  /* the driver had not started it: as a fresh card */
+		return check_never_started(d, e);
 	if (__atomic_load_n(&d->dead, __ATOMIC_ACQUIRE))
 		return azerr_set(e, "%s: the card is gone", d->name);
 	if (check_transport(d, &r, e) < 0)

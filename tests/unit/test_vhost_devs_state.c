@@ -410,6 +410,40 @@ static void test_failed_by_driver(void **st)
 	machine_fini(&m);
 }
 
+/* An edited file: card rings never started under a transport that
+ * serves its driver. Loaded, the guest's requests would wait for a card
+ * nobody started. Not refused when the transport does not serve (the
+ * driver never got to DRIVER_OK, or the card refused its start). */
+static void test_never_started_under_running_transport(void **st)
+{
+	static struct machine m, n;
+	struct snap sn;
+	(void)st;
+
+	machine_init(&m, &blk);
+	running(&m, 5, 7);
+	take_ok(&m, &sn);
+	state_poke(&sn.s, STATE_CARD_RINGS, 0, 8, 4, 0);   /* started */
+	restore_refused(&blk, &sn, "the snapshot's transport serves the driver (status "
+			"0xf) but its card-rings section says the rings never started");
+	snap_free(&sn);
+	machine_fini(&m);
+
+	machine_init(&m, &blk);
+	negotiate(&m);
+	enable_queue(&m, 0, RING0);
+	m.card.refuse_queue = 0;
+	virtio_dev_write_status(&m.vd, 0x0f);
+	assert_int_equal(status(&m), 0x0f | VIRTIO_STATUS_DEVICE_NEEDS_RESET);
+	assert_false(m.dev.started);
+	take_ok(&m, &sn);
+	restore_ok(&n, &blk, &sn);
+	assert_int_equal(n.card.starts, 0);
+	machine_fini(&n);
+	snap_free(&sn);
+	machine_fini(&m);
+}
+
 /* A card that answered GET_VRING_BASE with requests taken and not
  * completed (used->idx behind its avail index): the snapshot would lose
  * them, so create is refused and the rings go on where they stopped. */
@@ -457,6 +491,7 @@ int main(void)
 		cmocka_unit_test(test_started_without_queues),
 		cmocka_unit_test(test_needs_reset_after_failed_resume),
 		cmocka_unit_test(test_failed_by_driver),
+		cmocka_unit_test(test_never_started_under_running_transport),
 		cmocka_unit_test(test_requests_in_flight_refused),
 		cmocka_unit_test(test_last_avail_edited_refused),
 	};
