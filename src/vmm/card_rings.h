@@ -74,7 +74,9 @@ int card_rings_decode(const void *data, size_t len, const struct card_rings_expe
  *   u32 version (1)   u32 virtio device id   u32 size   size bytes
  *
  * A snapshot written before the section existed has none: the device then
- * shows what its new card and the recorded configuration give. */
+ * shows what its new card and the recorded configuration give (refused
+ * for a kind whose configuration the VM computes, device_kind.h's
+ * config_fixed: it came after the section). */
 #define CARD_CONFIG_VERSION  1
 #define CARD_CONFIG_HDR_SIZE 12
 

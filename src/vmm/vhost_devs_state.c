@@ -58,13 +58,22 @@ static int save_config(const struct vhost_dev *d, unsigned idx, struct state_set
 }
 
 /* A snapshot's card-config section, if it has one, over what the new card
- * gave; before any vCPU runs, so unlocked as restore_one reads. */
+ * gave; before any vCPU runs, so unlocked as restore_one reads. A snapshot
+ * written before the section existed has none and loads without it, but
+ * not for a kind whose configuration the VM computes (pmem's placement):
+ * the kind came later than the section, so every real snapshot of one has
+ * it, and without it the check that the guest sees its region where it
+ * saw it would not run. */
 static int restore_config(struct vhost_dev *d, const struct state_set *s, unsigned idx,
 			  struct azerr *e)
 {
 	const struct state_section *sec = state_find(s, STATE_CARD_CONFIG, idx);
 	uint8_t saved[VHOST_DEV_CONFIG_MAX];
 
+	if (!sec && d->kind->config_fixed)
+		return azerr_set(e, "%s: snapshot has no card-config #%u section, which "
+				 "every snapshot of a %s device holds", d->name, idx,
+				 d->kind->name);
 	if (!sec)
 		return 0;
 	if (card_config_decode(sec->data, sec->len, d->name, d->kind->virtio_id, d->config_size,

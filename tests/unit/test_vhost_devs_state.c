@@ -47,6 +47,11 @@ struct machine {
 };
 
 static const struct device_kind blk = { .name = "blk", .virtio_id = VIRTIO_ID_BLOCK };
+/* A kind whose configuration the VM computes (pmem's placement). */
+static const struct device_kind fixed = {
+	.name = "pmem", .virtio_id = VIRTIO_ID_PMEM, .config_size = 16,
+	.config_fixed = "where its region is",
+};
 
 static struct card *card_of(struct vhost_dev *d)
 {
@@ -444,6 +449,41 @@ static void test_never_started_under_running_transport(void **st)
 	machine_fini(&m);
 }
 
+/* Section (tag, index) taken out of s, as a file without it. */
+static void drop_section(struct state_set *s, uint32_t tag, uint32_t index)
+{
+	struct state_section *sec = (struct state_section *)state_find(s, tag, index);
+
+	assert_non_null(sec);
+	free(sec->data);
+	memmove(sec, sec + 1, (size_t)(s->v + s->n - (sec + 1)) * sizeof(*sec));
+	s->n--;
+}
+
+/* A device whose configuration the VM computes: its card-config section
+ * is what the load compares with the new VM's, so a file without it is
+ * refused (every real one has it); its bytes must be the new VM's. */
+static void test_fixed_config_required(void **st)
+{
+	static struct machine m, n;
+	struct snap sn;
+	(void)st;
+
+	machine_init(&m, &fixed);
+	running(&m, 0, 0);
+	take_ok(&m, &sn);
+	restore_ok(&n, &fixed, &sn);
+	machine_fini(&n);
+	state_poke(&sn.s, STATE_CARD_CONFIG, 0, CARD_CONFIG_HDR_SIZE, 1, 0x5b);
+	restore_refused(&fixed, &sn, "another device configuration than this VM gives "
+			"it (where its region is)");
+	drop_section(&sn.s, STATE_CARD_CONFIG, 0);
+	restore_refused(&fixed, &sn, "virtio-pmem drive0: snapshot has no card-config #0 "
+			"section, which every snapshot of a pmem device holds");
+	snap_free(&sn);
+	machine_fini(&m);
+}
+
 /* A card that answered GET_VRING_BASE with requests taken and not
  * completed (used->idx behind its avail index): the snapshot would lose
  * them, so create is refused and the rings go on where they stopped. */
@@ -492,6 +532,7 @@ int main(void)
 		cmocka_unit_test(test_needs_reset_after_failed_resume),
 		cmocka_unit_test(test_failed_by_driver),
 		cmocka_unit_test(test_never_started_under_running_transport),
+		cmocka_unit_test(test_fixed_config_required),
 		cmocka_unit_test(test_requests_in_flight_refused),
 		cmocka_unit_test(test_last_avail_edited_refused),
 	};
