@@ -25,8 +25,9 @@
  *
  * vhost_devs_restore checks the snapshot's rings against the transport
  * the guest sees (features, queue sizes and addresses must agree) and
- * against guest memory (rings in RAM, indices consistent), so it runs
- * after both are loaded. Nothing here runs while a vCPU does. */
+ * against guest memory (the saved avail index where the used ring
+ * stands), so it runs after both are loaded. Nothing here runs while a
+ * vCPU does. */
 #ifndef AZOTE_VMM_VHOST_DEVS_STATE_H
 #define AZOTE_VMM_VHOST_DEVS_STATE_H
 

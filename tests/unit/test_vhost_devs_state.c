@@ -484,6 +484,28 @@ static void test_fixed_config_required(void **st)
 	machine_fini(&m);
 }
 
+/* A guest that wrote avail->idx more than the ring's size ahead of the
+ * card, with no kick: the snapshot loads, the new card taking the ring at
+ * the saved index; its own check stops the queue when it reads the ring,
+ * as the old card's would have. */
+static void test_avail_index_far_ahead(void **st)
+{
+	static struct machine m, n;
+	struct snap sn;
+	(void)st;
+
+	machine_init(&m, &blk);
+	running(&m, 5, 7);
+	set_idx(&m, RING0 + 0x1000, 5 + 64 + 1);
+	take_ok(&m, &sn);
+	restore_ok(&n, &blk, &sn);
+	assert_int_equal(n.card.starts, 1);
+	assert_int_equal(n.card.started_at[0], 5);
+	machine_fini(&n);
+	snap_free(&sn);
+	machine_fini(&m);
+}
+
 /* A card that answered GET_VRING_BASE with requests taken and not
  * completed (used->idx behind its avail index): the snapshot would lose
  * them, so create is refused and the rings go on where they stopped. */
@@ -533,6 +555,7 @@ int main(void)
 		cmocka_unit_test(test_failed_by_driver),
 		cmocka_unit_test(test_never_started_under_running_transport),
 		cmocka_unit_test(test_fixed_config_required),
+		cmocka_unit_test(test_avail_index_far_ahead),
 		cmocka_unit_test(test_requests_in_flight_refused),
 		cmocka_unit_test(test_last_avail_edited_refused),
 	};
