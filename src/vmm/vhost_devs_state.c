@@ -95,7 +95,8 @@ static int restore_config(struct vhost_dev *d, const struct state_set *s, unsign
 	return 0;
 }
 
-static int save_one(struct vhost_dev *d, unsigned idx, struct state_set *s,
+/* *lost is set when a ring did not stop: see vhost_devs_save. */
+static int save_one(struct vhost_dev *d, unsigned idx, struct state_set *s, bool *lost,
 		    struct azerr *e)
 {
 	struct virtio_dev *vd = d->vd;
@@ -110,8 +111,10 @@ static int save_one(struct vhost_dev *d, unsigned idx, struct state_set *s,
 				 "its rings", d->name);
 	if (d->started) {
 		uint32_t on = d->rings_on;
-		if (vhost_dev_stop_rings(d, d->base, e) < 0)
+		if (vhost_dev_stop_rings(d, d->base, e) < 0) {
+			*lost = true;
 			return -1;
+		}
 		d->parked = true;
 		for (unsigned i = 0; i < vd->p.nr_queues; i++)
 			if ((on & (1u << i)) &&
@@ -141,9 +144,18 @@ int vhost_devs_save(struct vm *vm, struct state_set *s, struct azerr *e)
 {
 	for (unsigned i = 0; i < vm->nr_devs; i++) {
 		struct vhost_dev *d = &vm->devs[i];
+		bool lost = false;
 		pthread_mutex_lock(&d->vd->lock);
-		int r = save_one(d, i, s, e);
+		int r = save_one(d, i, s, &lost, e);
 		pthread_mutex_unlock(&d->vd->lock);
+		/* A ring whose stop failed has no index to restart it from, and
+		 * its card no longer counts as started: nothing would serve the
+		 * driver, which would still see DRIVER_OK. It is told to reset
+		 * the device, as when a card dies. */
+		if (lost) {
+			log_error("%s: device marked as needing reset: %s", d->name, e->msg);
+			virtio_dev_set_needs_reset(d->vd);
+		}
 		if (r < 0) {
 			struct azerr ignored;
 			(void)vhost_devs_resume(vm, &ignored);

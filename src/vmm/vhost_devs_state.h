@@ -41,7 +41,9 @@ struct vm;
  * request it took before it answers) and adds a STATE_CARD_RINGS section.
  * The rings stay stopped until vhost_devs_resume. A card that is gone, or
  * that stopped a ring with requests taken but not completed, fails the
- * snapshot; rings stopped so far are restarted then. */
+ * snapshot; rings stopped so far are restarted then, but for a device
+ * whose ring did not stop (GET_VRING_BASE failed): it is marked as
+ * needing reset. */
 int vhost_devs_save(struct vm *vm, struct state_set *s, struct azerr *e);
 
 /* Restarts the rings vhost_devs_save stopped, each at the avail index it

@@ -506,6 +506,35 @@ static void test_avail_index_far_ahead(void **st)
 	machine_fini(&m);
 }
 
+/* A ring whose stop failed (GET_VRING_BASE timed out): create fails, and
+ * the device, whose card no longer counts as started and has no index to
+ * restart from, needs a reset rather than showing its driver DRIVER_OK
+ * with nothing behind it. Its next snapshot loads. */
+static void test_stop_failure_needs_reset(void **st)
+{
+	static struct machine m, n;
+	struct snap sn;
+	struct azerr e = { "" };
+	(void)st;
+
+	machine_init(&m, &blk);
+	running(&m, 5, 7);
+	m.card.stop_fails = true;
+	assert_refused(take(&m, &sn, &e), &e, "queue 0: GET_VRING_BASE timed out");
+	snap_free(&sn);
+	assert_int_equal(m.card.starts, 1);
+	assert_int_equal(status(&m), 0x0f | VIRTIO_STATUS_DEVICE_NEEDS_RESET);
+
+	m.card.stop_fails = false;
+	take_ok(&m, &sn);
+	restore_ok(&n, &blk, &sn);
+	assert_int_equal(n.card.starts, 0);
+	assert_int_equal(status(&n), 0x0f | VIRTIO_STATUS_DEVICE_NEEDS_RESET);
+	machine_fini(&n);
+	snap_free(&sn);
+	machine_fini(&m);
+}
+
 /* A card that answered GET_VRING_BASE with requests taken and not
  * completed (used->idx behind its avail index): the snapshot would lose
  * them, so create is refused and the rings go on where they stopped. */
@@ -556,6 +585,7 @@ int main(void)
 		cmocka_unit_test(test_never_started_under_running_transport),
 		cmocka_unit_test(test_fixed_config_required),
 		cmocka_unit_test(test_avail_index_far_ahead),
+		cmocka_unit_test(test_stop_failure_needs_reset),
 		cmocka_unit_test(test_requests_in_flight_refused),
 		cmocka_unit_test(test_last_avail_edited_refused),
 	};
