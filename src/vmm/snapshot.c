@@ -112,6 +112,11 @@ static int machine_load(struct vm *vm, const struct state_set *s, struct azerr *
 	if (m.layout != MACHINE_LAYOUT)
 		return azerr_set(e, "machine section layout %u, this azote reads %u", m.layout,
 				 MACHINE_LAYOUT);
+	/* Zero as written, as the file header's reserved bytes are checked:
+	 * a later layout may give it a meaning this azote would ignore. */
+	if (m.reserved)
+		return azerr_set(e, "machine section reserved field is 0x%x, not 0",
+				 m.reserved);
 	if (m.nr_devs != vm->nr_devs ||
 	    sec->len != sizeof(m) + (size_t)m.nr_devs * sizeof(struct machine_dev))
 		return azerr_set(e, "the snapshot's machine has %u devices, its configuration %u",

@@ -61,8 +61,9 @@ int snapshot_create(struct vm *vm, enum snapshot_type type, const char *config_j
 int snapshot_load(struct vm *vm, const struct snapshot_load_req *req, struct vm_config *cfg,
 		  struct azerr *e);
 
-/* --describe-snapshot: the format version on the first line (as
- * Firecracker prints it: "v1"), then what the file holds. */
+/* --describe-snapshot: the format version on the first line, as
+ * Firecracker prints its own ("v2" for azote's format 2), then what the
+ * file holds. */
 int snapshot_print(FILE *out, const char *path, struct azerr *e);
 
 #endif

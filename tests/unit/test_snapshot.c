@@ -174,6 +174,11 @@ static void test_refused(void **st)
 	m->len = 32 + 2 * 100;
 	m->data[0] = 2;                      /* another layout */
 	refused(&vm, &s, "machine section layout 2, this azote reads 1");
+	m->data[0] = 1;
+	parts = 7;
+	memcpy(m->data + 24, &parts, 4);
+	m->data[28] = 4;                     /* reserved */
+	refused(&vm, &s, "machine section reserved field is 0x4, not 0");
 	state_set_free(&s);
 }
 
