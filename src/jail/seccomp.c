@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <seccomp.h>
 #include <linux/seccomp.h>
+#include <malloc.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -60,6 +61,19 @@ static int allow(scmp_filter_ctx ctx, int nr, unsigned *count, struct azerr *e)
 	return 0;
 }
 
+/* glibc gives the freed top of a thread's arena back by shrinking its
+ * heap, and the first time it does, it reads /proc/sys/vm/overcommit_memory:
+ * an openat that no filtered thread may make, so some later free(), at a
+ * time a client or guest chooses, would kill the process (seen: azote's
+ * API thread after a few concurrent connections). With trimming off, no
+ * heap is shrunk: free pages stay with the process, whole heaps are still
+ * unmapped, and malloc opens nothing. Before any filter, in every process
+ * that installs one. */
+static void no_heap_trim(void)
+{
+	mallopt(M_TRIM_THRESHOLD, -1);
+}
+
 int jail_seccomp_apply(enum jail_seccomp_mode mode, const struct jail_filter *f,
 		       unsigned *nr_rules, struct azerr *e)
 {
@@ -72,6 +86,7 @@ int jail_seccomp_apply(enum jail_seccomp_mode mode, const struct jail_filter *f,
 			*nr_rules = 0;
 		return 0;
 	}
+	no_heap_trim();
 	ctx = seccomp_init(mode == JAIL_SECCOMP_LOG ? SCMP_ACT_LOG
 						     : SCMP_ACT_KILL_PROCESS);
 	if (!ctx)
@@ -136,6 +151,7 @@ int jail_seccomp_load_bpf(const struct sock_filter *prog, unsigned short len,
 {
 	struct sock_fprog fp = { .len = len, .filter = (struct sock_filter *)prog };
 
+	no_heap_trim();
 	/* Without it an unprivileged thread may not install a filter; and a
 	 * filter must not be shed by exec'ing something setuid. */
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)

@@ -495,6 +495,47 @@ static void test_binds_only_its_thread(void **state)
 	assert_exited(status, 0);
 }
 
+/* A thread's allocations come from an arena of its own, and glibc gives
+ * such a heap's freed top back by shrinking it; the first time, it reads
+ * /proc/sys/vm/overcommit_memory, an openat no role allows. Seen killing
+ * azote from its API thread after a few concurrent connections. */
+static void *arena_churn(void *arg)
+{
+	struct azerr e;
+	void *p[64];
+	(void)arg;
+
+	if (vmm_sandbox_enter(VMM_ROLE_API, NULL, &e) < 0)
+		child_exit(100);
+	for (int round = 0; round < 4; round++) {
+		for (int i = 0; i < 64; i++)
+			p[i] = malloc(16 * 1024);
+		for (int i = 64; i-- > 0;)
+			free(p[i]);
+	}
+	return NULL;
+}
+
+static void test_free_in_thread_arena(void **state)
+{
+	int status;
+	pid_t pid;
+
+	(void)state;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		pthread_t t;
+
+		vmm_sandbox_set_mode(JAIL_SECCOMP_KILL);
+		if (pthread_create(&t, NULL, arena_churn, NULL) || pthread_join(t, NULL))
+			child_exit(10);
+		child_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_exited(status, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -507,6 +548,7 @@ int main(void)
 		cmocka_unit_test(test_log_and_off_let_through),
 		cmocka_unit_test(test_fc_log_format_in_every_role),
 		cmocka_unit_test(test_binds_only_its_thread),
+		cmocka_unit_test(test_free_in_thread_arena),
 		cmocka_unit_test(test_custom_filters_by_category),
 		cmocka_unit_test(test_custom_refused_by_kernel),
 	};
