@@ -22,6 +22,11 @@
 #include "vmm/vm.h"
 
 #define VHOST_TIMEOUT_MS   5000
+/* What one start, stop or reset of a device (a dozen requests and more,
+ * under its lock, while a pause or the VM's end may wait for it) may take
+ * in all (vu_fe_begin): a card slow on each answer gets a few seconds, not
+ * one timeout per request. */
+#define VHOST_SEQUENCE_MS  (2 * VHOST_TIMEOUT_MS)
 #define QUEUE_MAX_SIZE     256
 _Static_assert(VIRTIO_MAX_QUEUES <= 32, "rings_on has a bit per queue");
 _Static_assert(JAIL_CARD_FD == CARD_SOCKET_FD && JAIL_EXTRA_FD == CARD_STATS_FD &&
@@ -80,9 +85,8 @@ static bool can_log(const struct vhost_dev *d)
 	       (d->fe.protocol_features & (1ULL << VHOST_USER_PROTOCOL_F_LOG_SHMFD));
 }
 
-int vhost_dev_start_rings(struct vhost_dev *d, uint64_t features,
-			  const struct virtio_queue *q, const uint16_t *base,
-			  struct azerr *e)
+static int start_rings(struct vhost_dev *d, uint64_t features, const struct virtio_queue *q,
+		       const uint16_t *base, struct azerr *e)
 {
 	unsigned nr_queues = d->vd->p.nr_queues;
 	bool log = can_log(d);
@@ -129,9 +133,21 @@ int vhost_dev_start_rings(struct vhost_dev *d, uint64_t features,
 	return 0;
 }
 
+int vhost_dev_start_rings(struct vhost_dev *d, uint64_t features,
+			  const struct virtio_queue *q, const uint16_t *base,
+			  struct azerr *e)
+{
+	vu_fe_begin(&d->fe, VHOST_SEQUENCE_MS);
+	int r = start_rings(d, features, q, base, e);
+	vu_fe_end(&d->fe);
+	return r;
+}
+
 int vhost_dev_stop_rings(struct vhost_dev *d, uint16_t *base, struct azerr *e)
 {
 	int r = 0;
+
+	vu_fe_begin(&d->fe, VHOST_SEQUENCE_MS);
 
 	for (unsigned i = 0; i < d->vd->p.nr_queues; i++) {
 		if (!(d->rings_on & (1u << i)))
@@ -143,6 +159,7 @@ int vhost_dev_stop_rings(struct vhost_dev *d, uint16_t *base, struct azerr *e)
 		else if (base)
 			base[i] = b;
 	}
+	vu_fe_end(&d->fe);
 	d->started = false;
 	return r;
 }
@@ -181,9 +198,11 @@ static void vd_stop(void *ctx)
 		log_warn("%s", e.msg);
 	/* The back-end forgets the driver's features; offer ours again for
 	 * the next driver. */
+	vu_fe_begin(&d->fe, VHOST_SEQUENCE_MS);
 	if (vu_fe_reset(&d->fe, &e) < 0 ||
 	    vu_fe_negotiate(&d->fe, wanted_protocol_features(d), &e) < 0)
 		log_warn("%s", e.msg);
+	vu_fe_end(&d->fe);
 }
 
 static void vd_config_read(void *ctx, unsigned off, void *data, unsigned len)

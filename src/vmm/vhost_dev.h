@@ -84,13 +84,15 @@ void vhost_dev_destroy(struct vhost_dev *d);
  * (SET_LOG_BASE, VHOST_F_LOG_ALL, each ring's used ring logged; else it
  * sets wrote_unlogged), then each ring from avail index base[i] (NULL: 0, a fresh start), with the
  * transport's kick and call eventfds. What DRIVER_OK does, and what a
- * resume or restore does from saved state. Call with d->vd->lock held. */
+ * resume or restore does from saved state. Call with d->vd->lock held.
+ * The answers may take VHOST_SEQUENCE_MS in all, as for the stop. */
 int vhost_dev_start_rings(struct vhost_dev *d, uint64_t features,
 			  const struct virtio_queue *q, const uint16_t *base,
 			  struct azerr *e);
 /* Stops every ring handed to the back-end (GET_VRING_BASE: it finishes
  * what it took) and, if base is not NULL, stores each one's next avail
- * index there. Tries every ring; -1 with e for the last that failed. */
+ * index there. Tries every ring; -1 with e for the last that failed. The
+ * card's answers may take VHOST_SEQUENCE_MS in all (vu_fe_begin). */
 int vhost_dev_stop_rings(struct vhost_dev *d, uint16_t *base, struct azerr *e);
 
 #endif

@@ -8,11 +8,36 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "vhost/msg.h"
 
 static bool has_pf(const struct vu_frontend *fe, unsigned bit)
 {
 	return fe->protocol_features & (1ULL << bit);
+}
+
+void vu_fe_begin(struct vu_frontend *fe, int ms)
+{
+	fe->until_us = clock_us(CLOCK_MONOTONIC) + (uint64_t)ms * 1000;
+}
+
+void vu_fe_end(struct vu_frontend *fe)
+{
+	fe->until_us = 0;
+}
+
+/* What the next answer may be waited for: fe->timeout_ms, or less when a
+ * sequence's end (vu_fe_begin) comes first. */
+static int answer_wait_ms(const struct vu_frontend *fe)
+{
+	if (!fe->until_us)
+		return fe->timeout_ms;
+	uint64_t now = clock_us(CLOCK_MONOTONIC);
+	uint64_t left = fe->until_us > now ? (fe->until_us - now + 999) / 1000 : 0;
+
+	if (fe->timeout_ms >= 0 && left > (uint64_t)fe->timeout_ms)
+		return fe->timeout_ms;
+	return (int)left;
 }
 
 /* Sends one request and collects its answer: the reply of a GET_*, or the
@@ -54,7 +79,7 @@ static int request(struct vu_frontend *fe, uint32_t req, const void *payload,
 		fe->lost = false;
 		return 0;
 	}
-	int got = vu_msg_recv(fe->sock, &r, fe->timeout_ms, &err);
+	int got = vu_msg_recv(fe->sock, &r, answer_wait_ms(fe), &err);
 	if (got == 0)
 		return azerr_set(e, "vhost-user %s: %s: back-end closed the connection",
 				 fe->name, name);

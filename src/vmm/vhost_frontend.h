@@ -56,6 +56,7 @@ struct vu_frontend {
 	int sock;
 	char name[112];             /* socket path or caller's name */
 	int timeout_ms;
+	uint64_t until_us;          /* vu_fe_begin's end (CLOCK_MONOTONIC); 0: none */
 	uint64_t features;          /* offered by the back-end, without bits 30
 				     * and 26: what a guest may see */
 	bool has_protocol_features; /* VHOST_USER_F_PROTOCOL_FEATURES offered */
@@ -90,6 +91,16 @@ int vu_fe_connect(struct vu_frontend *fe, const char *path, int timeout_ms,
  * other end a card inherited); takes ownership of sock. */
 int vu_fe_attach(struct vu_frontend *fe, int sock, const char *name,
 		 int timeout_ms, struct azerr *e);
+
+/* Bounds how long the requests from now to vu_fe_end may wait for answers,
+ * all together, to ms: a back-end that answers each request just before
+ * its own timeout cannot stretch a sequence of them (a device's start or
+ * stop sends a dozen and more, under the device's lock, while a pause or
+ * the VM's end waits) to minutes. A request whose turn comes after the
+ * end still goes, and fails unless its answer is there at once (the
+ * connection is then lost, so the rest fail at once too). */
+void vu_fe_begin(struct vu_frontend *fe, int ms);
+void vu_fe_end(struct vu_frontend *fe);
 
 /* SET_OWNER (unless the back-end still has its owner), GET_FEATURES, then
  * protocol features: offers want & what the back-end has. Fills

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
@@ -171,6 +172,65 @@ static void test_owner_across_resets(void **state)
 	assert_int_equal(negotiate_with(0), VHOST_USER_SET_OWNER);
 }
 
+/* A back-end that answers every GET_FEATURES SLOW_MS late, well within a
+ * request's timeout, until its socket closes. */
+#define SLOW_MS 100
+static void *slow_backend(void *arg)
+{
+	struct timespec late = { 0, SLOW_MS * 1000 * 1000 };
+	uint64_t f = 1;
+	struct vu_msg m;
+	(void)arg;
+
+	while (vu_msg_recv(peer, &m, -1, NULL) == 1) {
+		vu_msg_close_fds(&m);
+		if (m.hdr.request != VHOST_USER_GET_FEATURES)
+			continue;
+		nanosleep(&late, NULL);
+		/* Not answer(): no cmocka assertion off the test's thread. */
+		struct vu_msg a = { .hdr = { VHOST_USER_GET_FEATURES,
+					     VHOST_USER_VERSION | VHOST_USER_REPLY, 8 },
+				    .p.u64 = f };
+		if (vu_msg_send(peer, &a, NULL))
+			break;
+	}
+	return NULL;
+}
+
+static long ms_since(const struct timespec *a)
+{
+	struct timespec b;
+
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	return (b.tv_sec - a->tv_sec) * 1000 + (b.tv_nsec - a->tv_nsec) / 1000000;
+}
+
+/* Each answer in time, the sequence not: vu_fe_begin bounds them all. */
+static void test_sequence_deadline(void **state)
+{
+	struct timespec t0;
+	struct azerr e;
+	pthread_t t;
+	int ok = 0;
+	(void)state;
+
+	fe.timeout_ms = 10 * SLOW_MS;
+	assert_int_equal(pthread_create(&t, NULL, slow_backend, NULL), 0);
+	/* Without a bound, three slow answers are three successes. */
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(vu_fe_negotiate(&fe, 0, &e), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	vu_fe_begin(&fe, 5 * SLOW_MS / 2);
+	while (ok < 10 && vu_fe_negotiate(&fe, 0, &e) == 0)
+		ok++;
+	vu_fe_end(&fe);
+	assert_true(ok >= 1 && ok <= 2);
+	assert_non_null(strstr(e.msg, "no answer within the timeout"));
+	assert_true(ms_since(&t0) < 5 * SLOW_MS / 2 + 2 * SLOW_MS);
+	shutdown(peer, SHUT_RDWR);
+	pthread_join(t, NULL);
+}
+
 /* Dirty logging: VHOST_F_LOG_ALL is kept out of the features a guest would
  * see and added only when asked; SET_LOG_BASE carries the fd, the size and
  * offset 0, and waits for the answer whichever size a back-end gives it;
@@ -275,6 +335,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_backend_gone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_negotiation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_owner_across_resets, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sequence_deadline, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dirty_log, setup, teardown),
 	};
 
