@@ -36,18 +36,23 @@ _Static_assert(JAIL_CARD_FD == CARD_SOCKET_FD && JAIL_EXTRA_FD == CARD_STATS_FD 
 	       "where cards look");
 
 
-/* Where the guest placed ring part [gpa, gpa+len), in azote's address
- * space: the back-end translates it through the memory table. */
+/* The "front-end virtual addresses" of vhost-user (the memory table's and
+ * the rings'): the back-end only translates them through the table, so
+ * any one-to-one map of guest memory serves. Guest physical addresses
+ * moved by a constant, not where azote mapped guest RAM: a compromised
+ * card learns nothing of azote's address space from them. */
+#define CARD_UVA_BASE (1ULL << 46)
+
+/* Where the guest placed ring part [gpa, gpa+len), as the back-end names
+ * it (CARD_UVA_BASE); it must lie in RAM. */
 static int ring_uva(struct vhost_dev *d, unsigned q, const char *part,
 		    uint64_t gpa, uint64_t len, uint64_t *uva, struct azerr *e)
 {
-	void *p = guest_mem_ptr(&d->vm->mem, gpa, len);
-
-	if (!p)
+	if (!guest_mem_ptr(&d->vm->mem, gpa, len))
 		return azerr_set(e, "%s: queue %u %s ring at 0x%llx (+%llu) is not in RAM",
 				 d->name, q, part, (unsigned long long)gpa,
 				 (unsigned long long)len);
-	*uva = (uintptr_t)p;
+	*uva = CARD_UVA_BASE + gpa;
 	return 0;
 }
 
@@ -59,7 +64,7 @@ static int send_mem_table(struct vhost_dev *d, struct azerr *e)
 	for (int i = 0; i < m->nr_regions; i++)
 		r[i] = (struct vu_fe_region){
 			.gpa = m->regions[i].gpa, .size = m->regions[i].size,
-			.uva = (uintptr_t)m->regions[i].hva, .fd = m->fd,
+			.uva = CARD_UVA_BASE + m->regions[i].gpa, .fd = m->fd,
 			.fd_offset = m->regions[i].fd_offset,
 		};
 	return vu_fe_set_mem_table(&d->fe, r, (unsigned)m->nr_regions, e);

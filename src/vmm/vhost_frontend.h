@@ -22,10 +22,11 @@
  *   vu_fe_reset(&fe, &e)
  *   vu_fe_close(&fe)
  *
- * Addresses: memory regions carry azote's own virtual address of each
- * region (uva), as QEMU does, and vring addresses are azote virtual
- * addresses too (guest_mem_ptr(gpa) of each ring part); the back-end
- * translates both through the memory table.
+ * Addresses: memory regions carry the caller's address of each region
+ * (uva) and vring addresses are in the same space; the back-end only
+ * translates both through the memory table, so the caller chooses the
+ * space (QEMU passes its own virtual addresses; azote guest physical ones
+ * moved by a constant, vhost_dev.c).
  *
  * Every call that expects an answer waits at most timeout_ms: a dead or
  * silent back-end yields an error naming the socket and the message, never
@@ -69,14 +70,14 @@ struct vu_frontend {
 struct vu_fe_region {
 	uint64_t gpa;
 	uint64_t size;
-	uint64_t uva;               /* caller's virtual address of gpa */
+	uint64_t uva;               /* caller's address of gpa (see above) */
 	int fd;                     /* memfd (or any mappable fd) holding it */
 	uint64_t fd_offset;         /* where gpa starts in fd */
 };
 
 struct vu_fe_vring {
 	unsigned num;               /* queue size (power of 2) */
-	uint64_t desc, avail, used; /* caller's virtual addresses */
+	uint64_t desc, avail, used; /* caller's addresses (as the regions' uva) */
 	uint16_t base;              /* first avail index (0 after a reset) */
 	int kickfd;                 /* eventfd the driver's notify signals */
 	int callfd;                 /* eventfd the back-end signals; -1: none */
