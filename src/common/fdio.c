@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -63,9 +64,12 @@ int pwrite_full(int fd, const void *buf, size_t len, off_t off)
 	return 0;
 }
 
-int open_regular(const char *path, int flags, const char *what, uint64_t *size,
-		 struct azerr *e)
+/* open_regular, and open_image when blkdev_ok. */
+static int open_checked(const char *path, int flags, const char *what, bool blkdev_ok,
+			uint64_t *size, struct azerr *e)
 {
+	const char *kind = blkdev_ok ? "not a regular file or a block device" :
+				       "not a regular file";
 	struct stat st;
 	/* O_NONBLOCK, O_NOCTTY: a FIFO or terminal named by mistake is
 	 * refused below, instead of the open waiting for the FIFO's other
@@ -73,11 +77,11 @@ int open_regular(const char *path, int flags, const char *what, uint64_t *size,
 	int fd = open(path, flags | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 
 	if (fd < 0 && errno == ENXIO)  /* a FIFO with no reader, for writing */
-		return azerr_set(e, "%s %s: not a regular file", what, path);
+		return azerr_set(e, "%s %s: %s", what, path, kind);
 	if (fd < 0)
 		return azerr_set(e, "%s %s: %s", what, path, strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		azerr_set(e, "%s %s: not a regular file", what, path);
+	if (fstat(fd, &st) < 0 || !(S_ISREG(st.st_mode) || (blkdev_ok && S_ISBLK(st.st_mode)))) {
+		azerr_set(e, "%s %s: %s", what, path, kind);
 		close(fd);
 		return -1;
 	}
@@ -92,6 +96,19 @@ int open_regular(const char *path, int flags, const char *what, uint64_t *size,
 	}
 	*size = (uint64_t)st.st_size;
 	return fd;
+}
+
+int open_regular(const char *path, int flags, const char *what, uint64_t *size,
+		 struct azerr *e)
+{
+	return open_checked(path, flags, what, false, size, e);
+}
+
+int open_image(const char *path, int flags, const char *what, struct azerr *e)
+{
+	uint64_t size;
+
+	return open_checked(path, flags, what, true, &size, e);
 }
 
 ssize_t write_now(int fd, const void *buf, size_t len)

@@ -32,5 +32,8 @@ ssize_t write_now(int fd, const void *buf, size_t len);
  * being waited on or taken as the caller's terminal. */
 int open_regular(const char *path, int flags, const char *what, uint64_t *size,
 		 struct azerr *e);
+/* open_regular for a disk image: a block device will do too (its size is
+ * not asked). */
+int open_image(const char *path, int flags, const char *what, struct azerr *e);
 
 #endif

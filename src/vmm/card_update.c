@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/fdio.h"
 #include "common/log.h"
 #include "iface/card.h"
 #include "iface/card_control.h"
@@ -68,17 +69,18 @@ int card_update_image(struct vhost_dev *d, const char *path, bool read_only, boo
 {
 	struct card_ctl_req req = { .op = CARD_CTL_SET_IMAGE };
 	struct card_ctl_reply rep;
-	int flags = (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC;
-	int fds[2] = { open(path, flags), -1 };
+	int flags = read_only ? O_RDONLY : O_RDWR;
 	unsigned n = direct ? 2 : 1;
+	struct azerr why;
 	int rc = -1;
+	/* On the main thread: a FIFO put at the path since the API checked
+	 * it must be refused, not waited on with the VM's event loop. */
+	int fds[2] = { open_image(path, flags, d->name, e), -1 };
 
 	if (fds[0] < 0)
-		return azerr_set(e, "%s: cannot open %s%s: %s", d->name, path,
-				 read_only ? " read-only" : "", strerror(errno));
-	if (direct && (fds[1] = open(path, flags | O_DIRECT)) < 0)
-		azerr_set(e, "%s: cannot open %s with O_DIRECT: %s", d->name, path,
-			  strerror(errno));
+		return -1;
+	if (direct && (fds[1] = open_image(path, flags | O_DIRECT, d->name, &why)) < 0)
+		azerr_set(e, "%s (O_DIRECT)", why.msg);
 	else
 		rc = call(d, &req, fds, n, &rep, e);
 	/* The card holds its own copies now (SCM_RIGHTS). */

@@ -87,8 +87,13 @@ static const int loop_syscalls[] = {
 	SYS_ftruncate, SYS_pwrite64, SYS_memfd_create, SYS_lseek, SYS_pread64,
 };
 
-/* openat's flags (32 bits) with nothing set but these. */
-#define OPEN_EXISTING_ONLY (0xffffffffu & ~(unsigned)(O_RDWR | O_CLOEXEC | O_DIRECT | O_LARGEFILE))
+/* openat's flags (32 bits) with nothing set but these. O_NONBLOCK and
+ * O_NOCTTY: a file named by a client is opened so that a FIFO or a
+ * terminal put there is refused, not waited on or taken (a drive's new
+ * image, vmm/card_update.c, which then clears O_NONBLOCK: F_GETFL,
+ * F_SETFL). */
+#define OPEN_EXISTING_ONLY (0xffffffffu & ~(unsigned)(O_RDWR | O_CLOEXEC | O_DIRECT | O_LARGEFILE | \
+						      O_NONBLOCK | O_NOCTTY))
 /* And exactly as atomic_file.c opens: creating a new file (O_EXCL, no
  * symlink followed), or its directory, read-only, to fsync it. */
 #define ATOMIC_FILE_OPENS(nr)						\
@@ -97,6 +102,7 @@ static const int loop_syscalls[] = {
 static const struct jail_syscall_arg loop_args[] = {
 	VM_IOCTLS(SYS_ioctl),
 	{ .nr = SYS_openat, .arg = 2, .value = 0, .mask = OPEN_EXISTING_ONLY },
+	JAIL_ARG_EQ(SYS_fcntl, 1, F_GETFL), JAIL_ARG_EQ(SYS_fcntl, 1, F_SETFL),
 	/* A snapshot of a paused VM: the VM-wide state KVM keeps
 	 * (arch/x86/vm_state_x86.c). Reads only. */
 	JAIL_ARG_EQ(SYS_ioctl, 1, KVM_GET_IRQCHIP), JAIL_ARG_EQ(SYS_ioctl, 1, KVM_GET_PIT2),

@@ -26,6 +26,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "common/fdio.h"
 #include "common/log.h"
 #include "vmm/atomic_file.h"
 #include "vmm/sandbox.h"
@@ -103,6 +104,17 @@ static int do_open_rw_direct(void)
 	int fd = open("/dev/null", O_RDWR | O_CLOEXEC | O_DIRECT);
 
 	return fd >= 0 || errno == EINVAL ? 0 : 5; /* O_DIRECT may be refused */
+}
+
+/* A PATCH's new image (vmm/card_update.c): a FIFO put at the path must be
+ * refused, not waited on, so the open is non-blocking, then made blocking
+ * again for the card. */
+static char image_path[64];
+static int do_open_image(void)
+{
+	struct azerr e;
+
+	return open_image(image_path, O_RDWR, "drive0", &e) >= 0 ? 0 : 5;
 }
 
 static int do_access(void)
@@ -250,6 +262,12 @@ static void test_event_loop_role(void **state)
 	 * nothing created or truncated. */
 	assert_exited(run_child(JAIL_SECCOMP_KILL, VMM_ROLE_EVENT_LOOP, do_open), 0);
 	assert_exited(run_child(JAIL_SECCOMP_KILL, VMM_ROLE_EVENT_LOOP, do_open_rw_direct), 0);
+	snprintf(image_path, sizeof(image_path), "/tmp/test_vmm_sandbox.img.XXXXXX");
+	int img = mkstemp(image_path);
+	assert_true(img >= 0);
+	close(img);
+	assert_exited(run_child(JAIL_SECCOMP_KILL, VMM_ROLE_EVENT_LOOP, do_open_image), 0);
+	unlink(image_path);
 	assert_exited(run_child(JAIL_SECCOMP_KILL, VMM_ROLE_EVENT_LOOP, do_access), 0);
 	assert_killed(run_child(JAIL_SECCOMP_KILL, VMM_ROLE_VCPU, do_access));
 	assert_killed(run_child(JAIL_SECCOMP_KILL, VMM_ROLE_EVENT_LOOP, do_creat));
