@@ -200,10 +200,32 @@ static void emit(enum log_level level, const char *file, int line, const char *m
 	}
 }
 
+/* Copies in to out (size bytes), each control character written \xNN:
+ * a message quoting what a client or a guest sent (a decoded URL path, a
+ * file name) must not start a line of its own that looks like azote's. */
+static void escape_controls(const char *in, char *out, size_t size)
+{
+	size_t n = 0;
+
+	for (; *in && n + 1 < size; in++) {
+		unsigned char c = (unsigned char)*in;
+
+		if (c >= 0x20 && c != 0x7f) {
+			out[n++] = (char)c;
+			continue;
+		}
+		if (n + 5 > size)
+			break;
+		snprintf(out + n, size - n, "\\x%02x", c);
+		n += 4;
+	}
+	out[n] = '\0';
+}
+
 void log_msg_at(struct log_site *site, enum log_level level, const char *file, int line,
 		const char *fmt, ...)
 {
-	char msg[1024];
+	char raw[1024], msg[1024];
 	uint64_t held = 0;
 	va_list ap;
 
@@ -224,8 +246,9 @@ void log_msg_at(struct log_site *site, enum log_level level, const char *file, i
 		emit(LOG_WARN, file, line, msg);
 	}
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	escape_controls(raw, msg, sizeof(msg));
 	emit(level, file, line, msg);
 	pthread_mutex_unlock(&log_lock);
 }

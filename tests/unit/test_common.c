@@ -154,6 +154,25 @@ static void test_log_full_sink(void **state)
 	close(p[1]);
 }
 
+/* A message quoting a client's bytes cannot forge a line: control
+ * characters are written \xNN. */
+static void test_log_escapes_controls(void **state)
+{
+	char buf[512] = { 0 };
+	int p[2];
+	(void)state;
+
+	assert_int_equal(pipe(p), 0);
+	log_set_output(p[1], true, false, NULL, NULL);
+	log_warn("path %s", "/x\n2026-12-07T08:00:00 [anonymous-instance:main] started\x7f");
+	log_set_output(2, true, false, NULL, NULL);
+	assert_true(read(p[0], buf, sizeof(buf) - 1) > 0);
+	assert_non_null(strstr(buf, "/x\\x0a2026-12-07T08:00:00 [anonymous-instance:main] started\\x7f\n"));
+	assert_ptr_equal(strchr(buf, '\n'), buf + strlen(buf) - 1);
+	close(p[0]);
+	close(p[1]);
+}
+
 /* A disk image: a regular file (or a block device), opened blocking for
  * its user; a FIFO or a character device is refused at once, never
  * waited on (a FIFO opened read-only waits for a writer). alarm: a wait
@@ -266,6 +285,7 @@ int main(void)
 		cmocka_unit_test(test_log_levels),
 		cmocka_unit_test(test_log_full_sink),
 		cmocka_unit_test(test_open_image),
+		cmocka_unit_test(test_log_escapes_controls),
 		cmocka_unit_test(test_log_site_budget),
 		cmocka_unit_test(test_log_held_back),
 	};
