@@ -117,7 +117,10 @@ static int inst_pause(void *ctx, struct azerr *e)
 {
 	struct instance *inst = ctx;
 
-	vm_pause(&inst->vm);
+	/* The guest may have ended the VM since the API last looked: a
+	 * pause then would be reported, and snapshots refused, for nothing. */
+	if (!vm_pause(&inst->vm))
+		return azerr_set(e, "The microVM is shutting down: it cannot be paused");
 	log_info("vCPUs paused");
 	if (debug_state_roundtrip(&inst->vm, e) < 0) {
 		/* The API answers that the pause failed: the VM runs on. */

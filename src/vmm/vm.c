@@ -494,12 +494,14 @@ static unsigned running_vcpus(const struct vm *vm)
 	return n;
 }
 
-void vm_pause(struct vm *vm)
+bool vm_pause(struct vm *vm)
 {
 	pthread_mutex_lock(&vm->lock);
 	if (vm->state != VM_RUNNING) {
+		bool paused = vm->state == VM_PAUSED;
+
 		pthread_mutex_unlock(&vm->lock);
-		return;
+		return paused;
 	}
 	atomic_store(&vm->state, VM_PAUSED);
 	pthread_mutex_unlock(&vm->lock);
@@ -508,7 +510,9 @@ void vm_pause(struct vm *vm)
 	pthread_mutex_lock(&vm->lock);
 	while (vm->state == VM_PAUSED && vm->nr_parked < running_vcpus(vm))
 		pthread_cond_wait(&vm->cond, &vm->lock);
+	bool paused = vm->state == VM_PAUSED;
 	pthread_mutex_unlock(&vm->lock);
+	return paused;
 }
 
 void vm_resume(struct vm *vm)

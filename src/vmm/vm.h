@@ -132,8 +132,9 @@ int vm_serve(struct vm *vm, int in_fd, int sig_fd, struct azerr *e);
 /* Asks the VM to stop with exit code code (first caller wins). Callable
  * from any thread, including vCPU threads. */
 void vm_request_stop(struct vm *vm, int code);
-/* Pauses every vCPU and returns once all are parked; resumes them. */
-void vm_pause(struct vm *vm);
+/* Pauses every vCPU and returns true once all are parked (false: the VM
+ * is stopping, nothing to pause); resumes them. */
+bool vm_pause(struct vm *vm);
 void vm_resume(struct vm *vm);
 /* Runs fn on every vCPU, on the vCPU's own thread while the VM is paused
  * (the KVM API wants vCPU ioctls from the vCPU's thread, and only that
