@@ -256,7 +256,10 @@ static void body_request(struct request *r, const struct body_op *op)
 
 	body = jparse(r->body, r->len, &e);
 	if (!body || check(body, &e)) {
-		reply_fault(r->out, MSG_DESERIALIZE "%s.", e.msg);
+		if (body && !strcmp(e.msg, RES_EMPTY_PATCH))
+			reply_fault(r->out, "%s", e.msg);
+		else
+			reply_fault(r->out, MSG_DESERIALIZE "%s.", e.msg);
 		json_decref(body);
 		return;
 	}
@@ -391,7 +394,7 @@ static const char *body_presence_error(const char *method, size_t len)
 	if (!strcmp(method, "PUT") && !len)
 		return "Empty PUT request.";
 	if (!strcmp(method, "PATCH") && !len)
-		return "Empty PATCH request.";
+		return RES_EMPTY_PATCH;
 	return NULL;
 }
 

@@ -269,7 +269,7 @@ static int machine_patch_check(const json_t *body, struct azerr *e)
 	json_object_foreach((json_t *)body, key, v)
 		any |= !json_is_null(v);
 	if (!any)
-		return azerr_set(e, "Empty PATCH request.");
+		return azerr_set(e, RES_EMPTY_PATCH);
 	return machine_check_enums(body, e);
 }
 

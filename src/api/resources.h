@@ -81,6 +81,10 @@ int res_check_id(const char *id, struct azerr *e);
 /* Firecracker uses these when boot_args or the machine config are not
  * given. azote's default command line lacks Firecracker's 8250.nr_uarts=0
  * (azote's console is the 16550). */
+/* Firecracker's answer to a PATCH that changes nothing, as is: not a
+ * deserialization error, though a body check finds it. */
+#define RES_EMPTY_PATCH "Empty PATCH request."
+
 #define RES_DEFAULT_CMDLINE \
 	"reboot=k panic=1 nomodule i8042.noaux i8042.nomux i8042.nopnp " \
 	"i8042.dumbkbd"
