@@ -313,7 +313,9 @@ static void machine_fini(struct machine *x)
 
 /* One guest access or card event. */
 struct op {
-	uint8_t kind;      /* bits 0-1: length 1 << n; bit 2: write; bits 3-5: where */
+	uint8_t kind;      /* bits 0-1: length 1 << n; bit 2: write; bits 3-5: where;
+			    * bits 6-7, MMIO only: a piece of an access KVM split
+			    * at a page boundary, of length 3, 5 or 6, or 7 */
 	uint8_t addr[2];   /* little-endian */
 	uint8_t value[8];  /* little-endian */
 } __attribute__((packed));
@@ -363,7 +365,10 @@ static void run(struct machine *x, const struct op *o)
 		{ RTC_PORT, RTC_PORT_LEN }, { PORT_ACPI_SLEEP_CONTROL, ACPI_SLEEP_PORT_LEN },
 		{ PCI_CONFIG_ADDR_PORT, 8 },
 	};
+	static const unsigned piece[4] = { 0, 3, 5, 7 };
 	unsigned len = 1u << (o->kind & 3);
+	unsigned mmio_len = o->kind >> 6 ? piece[o->kind >> 6] + (o->kind >> 6 == 2 && (o->kind & 1))
+					 : len;
 	bool wr = o->kind & 4;
 	unsigned addr = o->addr[0] | o->addr[1] << 8;
 	uint64_t v = 0;
@@ -387,13 +392,14 @@ static void run(struct machine *x, const struct op *o)
 	}
 	case AT_PCI_BAR:
 		if (pci_bar_address(&x->vp.pci, 0))
-			guest_access(&x->mmio, pci_bar_address(&x->vp.pci, 0) + (addr & 0x7fff), len, wr, v);
+			guest_access(&x->mmio, pci_bar_address(&x->vp.pci, 0) + (addr & 0x7fff),
+				     mmio_len, wr, v);
 		break;
 	case AT_VIRTIO_MMIO:
-		guest_access(&x->mmio, GPA_VIRTIO_MMIO + (addr & 0xfff), len, wr, v);
+		guest_access(&x->mmio, GPA_VIRTIO_MMIO + (addr & 0xfff), mmio_len, wr, v);
 		break;
 	case AT_MMIO:
-		guest_access(&x->mmio, v, len, wr, v);
+		guest_access(&x->mmio, v, mmio_len, wr, v);
 		break;
 	case AT_CARD:
 		card_event(x, addr);

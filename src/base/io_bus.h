@@ -13,7 +13,9 @@
 #include "common/err.h"
 
 struct io_ops {
-	/* offset is relative to the range base; len is 1, 2, 4 or 8. */
+	/* offset is relative to the range base; len is 1, 2, 4 or 8 for
+	 * ports, 1 to 8 for MMIO (KVM splits an access that crosses a page
+	 * into pieces of any length). */
 	void (*read)(void *opaque, uint64_t offset, void *data, unsigned len);
 	void (*write)(void *opaque, uint64_t offset, const void *data, unsigned len);
 };
