@@ -43,22 +43,43 @@ static void child_exit(int code)
 	syscall(SYS_exit_group, code);
 }
 
-/* Runs fn in a child after it entered role in mode; returns the child's
- * wait status. */
-static int run_child(enum jail_seccomp_mode mode, enum vmm_role role, inside_fn fn)
+/* Runs body(arg) in a child, which exits with what it returns (or ends
+ * itself earlier); returns the child's wait status. */
+static int run_forked(int (*body)(const void *), const void *arg)
 {
 	int status;
 	pid_t pid = fork();
 
 	assert_true(pid >= 0);
-	if (pid == 0) {
-		struct azerr e;
-
-		vmm_sandbox_set_mode(mode);
-		child_exit(vmm_sandbox_enter(role, NULL, &e) < 0 ? 100 : fn());
-	}
+	if (pid == 0)
+		child_exit(body(arg));
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	return status;
+}
+
+/* A role case: the mode, the role, and what the child does inside it. */
+struct role_case {
+	enum jail_seccomp_mode mode;
+	enum vmm_role role;
+	inside_fn fn;
+};
+
+static int in_role(const void *arg)
+{
+	const struct role_case *c = arg;
+	struct azerr e;
+
+	vmm_sandbox_set_mode(c->mode);
+	return vmm_sandbox_enter(c->role, NULL, &e) < 0 ? 100 : c->fn();
+}
+
+/* Runs fn in a child after it entered role in mode; returns the child's
+ * wait status. */
+static int run_child(enum jail_seccomp_mode mode, enum vmm_role role, inside_fn fn)
+{
+	const struct role_case c = { mode, role, fn };
+
+	return run_forked(in_role, &c);
 }
 
 static void assert_exited(int status, int code)
@@ -402,28 +423,36 @@ static void test_log_and_off_let_through(void **state)
 static struct sock_filter kill_on_socket[] = { KILL_ON(SYS_socket) };
 static struct sock_filter kill_on_open[] = { KILL_ON(SYS_openat) };
 
+/* A custom-filter case: the filters, the role, what the child does. */
+struct custom_case {
+	const struct fc_filters *f;
+	enum vmm_role role;
+	inside_fn fn;
+};
+
+static int in_custom(const void *arg)
+{
+	const struct custom_case *c = arg;
+	const struct fc_filters *f = c->f;
+	struct azerr e;
+	unsigned rules = 99;
+
+	if (vmm_sandbox_set_custom(f, &e) < 0)
+		return 101;
+	if (vmm_sandbox_enter(c->role, &rules, &e) < 0)
+		return 100;
+	if (rules != f->len[c->role == VMM_ROLE_VCPU ? FC_CAT_VCPU :
+			    c->role == VMM_ROLE_API ? FC_CAT_API : FC_CAT_VMM])
+		return 102;
+	return c->fn();
+}
+
 /* Runs fn in a child after it took f and entered role. */
 static int run_custom(const struct fc_filters *f, enum vmm_role role, inside_fn fn)
 {
-	int status;
-	pid_t pid = fork();
+	const struct custom_case c = { f, role, fn };
 
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		struct azerr e;
-		unsigned rules = 99;
-
-		if (vmm_sandbox_set_custom(f, &e) < 0)
-			child_exit(101);
-		if (vmm_sandbox_enter(role, &rules, &e) < 0)
-			child_exit(100);
-		if (rules != f->len[role == VMM_ROLE_VCPU ? FC_CAT_VCPU :
-				    role == VMM_ROLE_API ? FC_CAT_API : FC_CAT_VMM])
-			child_exit(102);
-		child_exit(fn());
-	}
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	return status;
+	return run_forked(in_custom, &c);
 }
 
 static void test_custom_filters_by_category(void **state)
@@ -486,31 +515,28 @@ static void *sibling_after_go(void *arg)
 	return NULL;
 }
 
+static int sibling_unbound(const void *arg)
+{
+	struct azerr e;
+	pthread_t t;
+	int fds[2];
+	char go = 1;
+
+	(void)arg;
+	if (pipe(fds) < 0 || pthread_create(&t, NULL, sibling_after_go, &fds[0]))
+		return 10;
+	vmm_sandbox_set_mode(JAIL_SECCOMP_KILL);
+	if (vmm_sandbox_enter(VMM_ROLE_VCPU, NULL, &e) < 0)
+		return 100;
+	if (write(fds[1], &go, 1) != 1 || pthread_join(t, NULL))
+		return 11;
+	return sibling_open_result;
+}
+
 static void test_binds_only_its_thread(void **state)
 {
-	int status;
-	pid_t pid;
-
 	(void)state;
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		struct azerr e;
-		pthread_t t;
-		int fds[2];
-		char go = 1;
-
-		if (pipe(fds) < 0 || pthread_create(&t, NULL, sibling_after_go, &fds[0]))
-			child_exit(10);
-		vmm_sandbox_set_mode(JAIL_SECCOMP_KILL);
-		if (vmm_sandbox_enter(VMM_ROLE_VCPU, NULL, &e) < 0)
-			child_exit(100);
-		if (write(fds[1], &go, 1) != 1 || pthread_join(t, NULL))
-			child_exit(11);
-		child_exit(sibling_open_result);
-	}
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_exited(status, 0);
+	assert_exited(run_forked(sibling_unbound, NULL), 0);
 }
 
 /* A thread's allocations come from an arena of its own, and glibc gives
@@ -537,24 +563,21 @@ static void *arena_churn(void *arg)
 	return NULL;
 }
 
+static int churn_in_thread(const void *arg)
+{
+	pthread_t t;
+
+	(void)arg;
+	vmm_sandbox_set_mode(JAIL_SECCOMP_KILL);
+	if (pthread_create(&t, NULL, arena_churn, NULL) || pthread_join(t, NULL))
+		return 10;
+	return 11;  /* arena_churn ends the child */
+}
+
 static void test_free_in_thread_arena(void **state)
 {
-	int status;
-	pid_t pid;
-
 	(void)state;
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		pthread_t t;
-
-		vmm_sandbox_set_mode(JAIL_SECCOMP_KILL);
-		if (pthread_create(&t, NULL, arena_churn, NULL) || pthread_join(t, NULL))
-			child_exit(10);
-		child_exit(11);  /* arena_churn ends the child */
-	}
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_exited(status, 0);
+	assert_exited(run_forked(churn_in_thread, NULL), 0);
 }
 
 int main(void)
