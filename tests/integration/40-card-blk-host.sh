@@ -20,8 +20,13 @@ expect_ok "write-through (the driver takes no FLUSH): requests, hostile chains" 
 echo "-- images that are not whole sectors: the disk is their whole sectors (Firecracker's rule)"
 for size in 1000 0 4097; do
 	head -c "$size" /dev/urandom > "$TMP/odd.img"
+	rest=$((size % 512))
+	tail -c "$rest" "$TMP/odd.img" > "$TMP/odd.tail"
 	expect_ok "a $size-byte image: $((size / 512)) sectors, the rest untouched" \
 		timeout 60 "$DRV" --image "$TMP/odd.img" odd-size -- "$CARD_BLK" --fd '{fd}' --image "$TMP/odd.img"
+	# From before the card opened it (the driver compares from after).
+	expect_ok "a $size-byte image: its last $rest bytes as they were before the card" \
+		cmp "$TMP/odd.tail" <(tail -c "$rest" "$TMP/odd.img")
 done
 
 echo "-- read-only image"

@@ -46,12 +46,14 @@ int blk_image_open(struct blk_image *img, const char *path, bool ro, bool direct
 	if (blk_image_size(img->fd, path, &img->size, e) < 0)
 		goto fail;
 	(void)fstat(img->fd, &st); /* as blk_image_size just found it */
-	/* Punching past the end changes nothing where holes are supported;
-	 * elsewhere it fails with EOPNOTSUPP. A read-only image refuses
-	 * both requests anyway, and block devices support both. */
+	/* Punching past the file's end changes nothing where holes are
+	 * supported; elsewhere it fails with EOPNOTSUPP. The file's end, not
+	 * the disk's: the bytes of a partial last sector are not the disk's,
+	 * and stay as they are. A read-only image refuses both requests
+	 * anyway, and block devices support both. */
 	img->can_punch = ro || !S_ISREG(st.st_mode) ||
 			 fallocate(img->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-				   (off_t)img->size, VIRTIO_BLK_SECTOR) == 0 ||
+				   st.st_size, VIRTIO_BLK_SECTOR) == 0 ||
 			 errno != EOPNOTSUPP;
 	if (direct) {
 		img->direct_fd = open(path, flags | O_DIRECT);
