@@ -33,12 +33,12 @@ static void *flood(void *arg)
 
 	while (__atomic_load_n(&f->on, __ATOMIC_RELAXED)) {
 		uint16_t used = le16toh(__atomic_load_n(&f->q->used->idx, __ATOMIC_ACQUIRE));
-		uint16_t full = (uint16_t)(used + f->q->num);
 
-		/* Never backwards (a stale used index): the ring would be
-		 * broken, not full. */
-		if ((int16_t)(full - avail) > 0) {
-			avail = full;
+		/* Up to a ring ahead of the card, never backwards (a stale
+		 * used index): the ring would be broken, not full. Unsigned:
+		 * a ring of 32768 entries is 32768 ahead. */
+		if ((uint16_t)(avail - used) < f->q->num) {
+			avail = (uint16_t)(used + f->q->num);
 			__atomic_store_n(&f->q->avail->idx, htole16(avail), __ATOMIC_RELEASE);
 		}
 		if (drv_now_ms() != kicked) {
@@ -66,7 +66,7 @@ void drv_flood_stop(struct drv_flood *f)
 	pthread_join(f->thread, NULL);
 }
 
-bool drv_flood_stop_rings(struct vu_frontend *fe, struct drv_mem *m, struct drv_vq *q,
+bool drv_flood_stop_rings(struct vu_frontend *fe, struct drv_vq *q, uint16_t head,
 			  const unsigned *rings, unsigned n, char *text, size_t text_size)
 {
 	struct drv_flood f;
@@ -74,14 +74,14 @@ bool drv_flood_stop_rings(struct vu_frontend *fe, struct drv_mem *m, struct drv_
 	uint16_t base;
 	int r = 0;
 
-	drv_flood_start(&f, q, drv_costly_bad_chain(q, m));
+	drv_flood_start(&f, q, head);
 	usleep(300 * 1000);
 	uint64_t t0 = drv_now_ms();
 	for (unsigned i = 0; i < n && !r; i++)
 		r = vu_fe_vring_stop(fe, rings[i], &base, &e);
 	uint64_t ms = drv_now_ms() - t0;
 	drv_flood_stop(&f);
-	snprintf(text, text_size, "%s, %llu ms; %u chains refused meanwhile", r ? e.msg : "ok",
+	snprintf(text, text_size, "%s, %llu ms; %u chains answered meanwhile", r ? e.msg : "ok",
 		 (unsigned long long)ms, le16toh(q->used->idx));
-	return !r && ms < 1000;
+	return !r && ms < DRV_FLOOD_STOP_MS;
 }

@@ -18,6 +18,11 @@
  * The table is allocated in m. Returns its head. */
 uint16_t drv_costly_bad_chain(struct drv_vq *q, struct drv_mem *m);
 
+/* How soon a card must answer a ring's stop under a flood: a pause for a
+ * snapshot waits on it. A card that bounds its passes answers within
+ * milliseconds; one that does not, never. */
+#define DRV_FLOOD_STOP_MS 1000
+
 struct drv_flood {
 	struct drv_vq *q;
 	uint16_t head;
@@ -31,13 +36,15 @@ struct drv_flood {
 void drv_flood_start(struct drv_flood *f, struct drv_vq *q, uint16_t head);
 void drv_flood_stop(struct drv_flood *f);
 
-/* The flood test every card passes: q kept full of drv_costly_bad_chain
- * for 300 ms, then the rings in rings[0..n) stopped through fe while it
- * goes on (the first failure ends the stops), then the flood ended; q is
- * unusable after. Returns whether every stop was answered within 1 s, as
- * a pause for a snapshot needs; text says how (the error or "ok", the
- * time, the chains refused meanwhile) for the driver's check line. */
-bool drv_flood_stop_rings(struct vu_frontend *fe, struct drv_mem *m, struct drv_vq *q,
+/* The flood test every card passes: q kept full of the chain at head
+ * (drv_costly_bad_chain, or a valid request the card answers without
+ * keeping it) for 300 ms, then the rings in rings[0..n) stopped through
+ * fe while it goes on (the first failure ends the stops), then the flood
+ * ended; q is unusable after. Returns whether every stop was answered
+ * within DRV_FLOOD_STOP_MS; text says how (the error
+ * or "ok", the time, the chains answered meanwhile) for the driver's
+ * check line. */
+bool drv_flood_stop_rings(struct vu_frontend *fe, struct drv_vq *q, uint16_t head,
 			  const unsigned *rings, unsigned n, char *text, size_t text_size);
 
 #endif

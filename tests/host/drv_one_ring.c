@@ -48,7 +48,8 @@ void drv_one_ring_flood(struct vu_frontend *fe, struct drv_mem *mem, struct drv_
 {
 	const unsigned ring = 0;
 	char how[160];
-	bool ok = drv_flood_stop_rings(fe, mem, q, &ring, 1, how, sizeof(how));
+	bool ok = drv_flood_stop_rings(fe, q, drv_costly_bad_chain(q, mem), &ring, 1, how,
+				       sizeof(how));
 
 	drv_check(failures, ok, "flood: the ring's stop is answered while the guest keeps it "
 		  "full (%s)", how);

@@ -489,8 +489,9 @@ static void test_flood(struct drv *d)
 {
 	const unsigned deflate = (unsigned)d->ring[BALLOON_RING_DEFLATE];
 	char how[160];
-	bool ok = drv_flood_stop_rings(&d->fe, &d->mem, ring_of(d, BALLOON_RING_INFLATE),
-				       &deflate, 1, how, sizeof(how));
+	struct drv_vq *q = ring_of(d, BALLOON_RING_INFLATE);
+	bool ok = drv_flood_stop_rings(&d->fe, q, drv_costly_bad_chain(q, &d->mem), &deflate, 1,
+				       how, sizeof(how));
 
 	drv_check(&d->failures, ok, "flood: the deflate ring's stop is answered while the guest "
 		  "keeps the inflate ring full (%s)", how);

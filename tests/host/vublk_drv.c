@@ -874,21 +874,57 @@ static void test_throttle_stop(struct drv *d, unsigned queues)
 /* A guest that keeps queue 0 full of chains costly to refuse and never
  * stops (drv_flood.h): the card still stops its rings at once, as a pause
  * for a snapshot needs; after a reset it serves new rings as before. */
+/* A valid request the card answers without I/O and without keeping a
+ * slot (an unknown type: UNSUPP), as slow to take as such a request can
+ * be: its header, 254 one-byte buffers and its status in an indirect
+ * table the card walks whole. */
+static uint16_t unsupported_chain(struct drv *d)
+{
+	struct slot *s = &d->slots[0][0];
+	struct drv_buf b[ITABLE_MAX];
+	unsigned n = 0;
+
+	*(struct virtio_blk_req_hdr *)drv_gpa(&d->mem, s->hdr) =
+		(struct virtio_blk_req_hdr){ .type = 0xff };
+	b[n++] = (struct drv_buf){ s->hdr, 16, false };
+	while (n + 1 < ITABLE_MAX) {
+		b[n] = (struct drv_buf){ s->data + n, 1, false };
+		n++;
+	}
+	b[n++] = (struct drv_buf){ s->status, 1, true };
+	int head = drv_vq_add(&d->q[0], b, n, s->itable);
+	if (head < 0)
+		die(2, "flood: out of descriptors");
+	return (uint16_t)head;
+}
+
+/* Queue 0 kept full of a chain that fails late; then, on rings of the
+ * largest size, of a valid request answered at once: a full ring of those
+ * takes the card tens of milliseconds, so the guest's thread always
+ * refills it before the card finds it empty, and only the card's own
+ * bound on a pass brings its worker back to the stop. Each time every
+ * ring stops at once. */
 static void test_flood(struct drv *d, unsigned queues)
 {
-	unsigned rings[MAX_QUEUES];
+	unsigned rings[MAX_QUEUES], qsize = d->qsize;
 	struct azerr e;
 	char how[160];
 
 	for (unsigned i = 0; i < queues; i++)
 		rings[i] = queues - 1 - i;
-	bool ok = drv_flood_stop_rings(&d->fe, &d->mem, &d->q[0], rings, queues, how,
-				       sizeof(how));
-	check(d, ok, "flood: the rings stop at once while the guest keeps queue 0 full (%s)", how);
-	if (vu_fe_reset(&d->fe, &e))
-		die(EXIT_GONE, "%s", e.msg);
-	setup(d, queues);
-	test_roundtrip(d, "after the flood and a device reset");
+	for (int valid = 0; valid < 2; valid++) {
+		uint16_t head = valid ? unsupported_chain(d) : drv_costly_bad_chain(&d->q[0], &d->mem);
+		bool ok = drv_flood_stop_rings(&d->fe, &d->q[0], head, rings, queues, how,
+					       sizeof(how));
+		check(d, ok, "flood of %s: the rings stop at once while the guest keeps queue 0 "
+		      "(%u entries) full (%s)", valid ? "unsupported requests" : "bad chains",
+		      d->qsize, how);
+		if (vu_fe_reset(&d->fe, &e))
+			die(EXIT_GONE, "%s", e.msg);
+		d->qsize = valid ? qsize : VIRTQ_MAX_SIZE;
+		setup(d, queues);
+	}
+	test_roundtrip(d, "after the floods and a device reset each");
 }
 
 /* One request to the card's control channel; the reply's status. */

@@ -341,11 +341,15 @@ static bool admit(struct blk_queue *bq, const struct blk_op *op)
 	return false;
 }
 
-/* Takes every available request while slots are free and the rate
- * limiter lets them go. */
+/* Takes available requests while slots are free and the rate limiter
+ * lets them go, BLK_INFLIGHT at most: requests answered at once (refused
+ * ones, GET_ID) keep no slot, and a guest that re-posts them as fast as
+ * they are answered would otherwise keep the worker here, away from its
+ * commands (a ring's stop) and completions, for as long as it likes. The
+ * worker comes back for the rest without sleeping (has_work). */
 static void take_requests(struct blk_queue *bq)
 {
-	while (bq->free && !bq->throttled) {
+	for (unsigned n = 0; n < BLK_INFLIGHT && bq->free && !bq->throttled; n++) {
 		struct blk_req *r = bq->free;
 		if (virtq_pop(bq->q, &r->chain) != 1)
 			break;
