@@ -26,6 +26,14 @@ $(eval $(call fuzzer,fuzz_fc_filter,fuzz/fuzz_fc_filter.c $(filter src/vmm/fc_%,
 $(eval $(call unit_test,test_io_bus,tests/unit/test_io_bus.c src/base/io_bus.c))
 $(eval $(call unit_test,test_state,tests/unit/test_state.c src/base/state.c))
 $(eval $(call unit_test,test_card_rings,tests/unit/test_card_rings.c src/vmm/card_rings.c))
+# A snapshot's card-rings and card-config sections (fuzz/fuzz_card_rings.c).
+$(eval $(call fuzzer,fuzz_card_rings,fuzz/fuzz_card_rings.c src/vmm/card_rings.c))
+# The seeds of fuzz_card_rings, from the encoders:
+# build/tests/fuzz-card-seeds fuzz/corpus.
+PROGRAMS += $(BUILD)/tests/fuzz-card-seeds
+$(BUILD)/tests/fuzz-card-seeds: $(OBJ)/tests/host/fuzz_card_seeds.o $(OBJ)/src/vmm/card_rings.o $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^
 $(eval $(call unit_test,test_pmem_region,tests/unit/test_pmem_region.c src/vmm/pmem_region.c))
 # The command line's parser and what it links, for its fuzzer and its test.
 CLI_SRCS := src/vmm/cli.c src/vmm/vm_config.c src/iface/blk_uring.c src/iface/rate_limit.c \
