@@ -76,6 +76,9 @@ $(eval $(call unit_test,test_blk_opts,tests/unit/test_blk_opts.c src/cards/blk/o
 $(eval $(call unit_test,test_ratelimit,tests/unit/test_ratelimit.c $(IFACE_SRCS)))
 $(eval $(call unit_test,test_rate_limit,tests/unit/test_rate_limit.c $(IFACE_SRCS)))
 $(eval $(call unit_test,test_card_control,tests/unit/test_card_control.c $(IFACE_SRCS),-lpthread))
+# A card's side of the control channel: a request and its fds as a card
+# takes them (fuzz/fuzz_card_control.c).
+$(eval $(call fuzzer,fuzz_card_control,fuzz/fuzz_card_control.c src/iface/card_control.c))
 # The card start-up skeleton alone, with a fake card kind; card_start,
 # card_stop and the socket side are the test's own, confinement and
 # seccomp wrapped (--wrap), so nothing is closed, listened on, confined or

@@ -28,10 +28,11 @@ $(eval $(call unit_test,test_state,tests/unit/test_state.c src/base/state.c))
 $(eval $(call unit_test,test_card_rings,tests/unit/test_card_rings.c src/vmm/card_rings.c))
 # A snapshot's card-rings and card-config sections (fuzz/fuzz_card_rings.c).
 $(eval $(call fuzzer,fuzz_card_rings,fuzz/fuzz_card_rings.c src/vmm/card_rings.c))
-# The seeds of fuzz_card_rings, from the encoders:
+# The seeds of fuzz_card_rings and fuzz_card_control, from the encoders:
 # build/tests/fuzz-card-seeds fuzz/corpus.
 PROGRAMS += $(BUILD)/tests/fuzz-card-seeds
-$(BUILD)/tests/fuzz-card-seeds: $(OBJ)/tests/host/fuzz_card_seeds.o $(OBJ)/src/vmm/card_rings.o $(COMMON_LIB)
+$(BUILD)/tests/fuzz-card-seeds: $(OBJ)/tests/host/fuzz_card_seeds.o $(OBJ)/src/vmm/card_rings.o \
+                                $(OBJ)/src/iface/card_control.o $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^
 $(eval $(call unit_test,test_pmem_region,tests/unit/test_pmem_region.c src/vmm/pmem_region.c))

@@ -1,9 +1,9 @@
-/* fuzz-card-seeds: writes the seed corpus of fuzz_card_rings (fuzz/),
- * each input framed as the target reads it, the section made by the
- * encoders azote uses.
+/* fuzz-card-seeds: writes the seed corpora of fuzz_card_rings and
+ * fuzz_card_control (fuzz/), each input framed as its target reads it,
+ * the section or request made by the encoders azote uses.
  *
- *   fuzz-card-seeds DIR    writes DIR/fuzz_card_rings/NAME (the folder
- *                          exists)
+ *   fuzz-card-seeds DIR    writes DIR/fuzz_card_rings/NAME and
+ *                          DIR/fuzz_card_control/NAME (the folders exist)
  *
  * make && build/tests/fuzz-card-seeds fuzz/corpus rewrites the committed
  * seeds. Exit 0, or 2 with a message. */
@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "iface/card_control.h"
 #include "virtio/virtio.h"
 #include "vmm/card_rings.h"
 
@@ -101,6 +102,49 @@ static void ring_seeds(void)
 	config("rng-config-empty", 2, VIRTIO_ID_RNG, 0);
 }
 
+/* fuzz_card_control: byte 0 the fds (bits 0 and 1), azote's memfd (bit
+ * 2), the MMDS size made the document's (bit 7); byte 1 the message's
+ * length less a request's (0); the request; the document. */
+static void control(const char *name, uint8_t flags, const struct card_ctl_req *req,
+		    const char *doc)
+{
+	uint8_t buf[2 + sizeof(*req)] = { flags, 0 };
+
+	memcpy(buf + 2, req, sizeof(*req));
+	put("fuzz_card_control", name, buf, sizeof(buf), doc, doc ? strlen(doc) : 0);
+}
+
+static void control_seeds(void)
+{
+	static const char doc[] = "{\"latest\":{\"meta-data\":{\"ami-id\":\"ami-12345678\"}}}";
+	const struct rate_limiter bw = {
+		.has_bandwidth = true,
+		.bandwidth = { .size = 1 << 20, .one_time_burst = 1 << 24, .refill_time_ms = 100 },
+	}, ops = {
+		.has_ops = true, .ops = { .size = 1000, .refill_time_ms = 1000 },
+	};
+	struct card_ctl_req req = { .op = CARD_CTL_SET_LIMITS, .nr_limits = 1, .given = { 1 } };
+
+	card_ctl_limiter_put(&req.limit[0], &bw);
+	control("limits-blk", 0, &req, NULL);
+	req = (struct card_ctl_req){ .op = CARD_CTL_SET_LIMITS, .nr_limits = 2,
+				     .given = { 1, 1 } };
+	card_ctl_limiter_put(&req.limit[0], &bw);
+	card_ctl_limiter_put(&req.limit[1], &ops);
+	control("limits-net", 0, &req, NULL);
+
+	req = (struct card_ctl_req){ .op = CARD_CTL_SET_MMDS };
+	req.mmds = (struct card_ctl_mmds){ .ipv4 = 0xfea9fea9, .version = 2,
+					   .size = strlen(doc) };
+	control("mmds-v2", 0x80 | 4 | 1, &req, doc);
+	req.mmds.version = 1;
+	req.mmds.imds_compat = 1;
+	control("mmds-v1-imds", 0x80 | 4 | 1, &req, doc);
+
+	req = (struct card_ctl_req){ .op = CARD_CTL_MEM_LOADED };
+	control("mem-loaded", 0, &req, NULL);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -109,5 +153,6 @@ int main(int argc, char **argv)
 	}
 	dir = argv[1];
 	ring_seeds();
+	control_seeds();
 	return 0;
 }
