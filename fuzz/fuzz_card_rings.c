@@ -8,8 +8,8 @@
  * to both decoders. Each must accept exactly what card_rings.h says it
  * does (a second reading of the documented layout decides), name the
  * device when it refuses, and hand back only what it promises: the
- * expected id and queue count, enabled queues of a power-of-2 size within
- * the maximum with aligned rings; the configuration's bytes, and nothing
+ * expected id and queue count, on a started device enabled queues of a
+ * power-of-2 size within the maximum with aligned rings; the configuration's bytes, and nothing
  * copied from a refused one. An accepted section encodes back to the same
  * bytes.
  *
@@ -59,14 +59,16 @@ static bool rings_valid(const uint8_t *s, size_t len, const struct card_rings_ex
 	    le(s, 4) != CARD_RINGS_VERSION || le(s + 4, 4) != x->virtio_id ||
 	    le(s + 8, 4) > 1 || le(s + 12, 4) != x->nr_queues)
 		return false;
+	bool started = le(s + 8, 4) == 1;
 	for (unsigned i = 0; i < x->nr_queues; i++) {
 		const uint8_t *q = s + CARD_RINGS_HDR_SIZE + i * CARD_RINGS_QUEUE_SIZE;
 		uint64_t qsize = le(q, 2), enabled = le(q + 4, 4);
 
 		if (enabled > 1)
 			return false;
-		if (enabled && (!qsize || qsize > x->queue_max_size || (qsize & (qsize - 1)) ||
-				le(q + 8, 8) % 16 || le(q + 16, 8) % 2 || le(q + 24, 8) % 4))
+		if (enabled && started &&
+		    (!qsize || qsize > x->queue_max_size || (qsize & (qsize - 1)) ||
+		     le(q + 8, 8) % 16 || le(q + 16, 8) % 2 || le(q + 24, 8) % 4))
 			return false;
 	}
 	return true;
@@ -93,7 +95,7 @@ static void check_rings(const uint8_t *s, size_t len, const struct card_rings_ex
 				abort();
 			continue;
 		}
-		if (q->enabled && (!q->size || q->size > x->queue_max_size ||
+		if (q->enabled && r.started && (!q->size || q->size > x->queue_max_size ||
 				   (q->size & (q->size - 1)) || q->desc % 16 || q->avail % 2 ||
 				   q->used % 4))
 			abort();

@@ -47,13 +47,18 @@ void card_rings_encode(const struct card_rings *r, unsigned char *buf)
 	}
 }
 
+/* A queue's size and ring addresses are checked only for rings that ran
+ * (started): before DRIVER_OK a driver may write anything there and
+ * enable the queue, and a device saved so must load; its rings are not
+ * the card's until DRIVER_OK, which the transport checks again. */
 static int check_queue(const struct card_rings_expect *x, unsigned i,
-		       const struct card_ring *q, uint64_t enabled, struct azerr *e)
+		       const struct card_ring *q, uint64_t enabled, bool started,
+		       struct azerr *e)
 {
 	if (enabled > 1)
 		return azerr_set(e, "%s: snapshot queue %u: enabled is %llu, not 0 or 1",
 				 x->dev, i, (unsigned long long)enabled);
-	if (!q->enabled)
+	if (!q->enabled || !started)
 		return 0;
 	if (!q->size || q->size > x->queue_max_size || (q->size & (q->size - 1)))
 		return azerr_set(e, "%s: snapshot queue %u: size %u is not a power of 2 "
@@ -114,7 +119,7 @@ int card_rings_decode(const void *data, size_t len, const struct card_rings_expe
 		q->desc = get(&p, 8);
 		q->avail = get(&p, 8);
 		q->used = get(&p, 8);
-		if (check_queue(x, i, q, enabled, e) < 0)
+		if (check_queue(x, i, q, enabled, r->started, e) < 0)
 			return -1;
 	}
 	/* Started with no queue enabled is not refused: a driver may set

@@ -59,8 +59,10 @@ size_t card_rings_size(unsigned nr_queues);
 void card_rings_encode(const struct card_rings *r, unsigned char *buf);
 
 /* Reads and checks a section: length, version, device id and queue count
- * as expected, flags 0 or 1, sizes powers of 2 within the maximum, ring
- * parts aligned (§2.7: 16, 2, 4). A started device may have no queue
+ * as expected, flags 0 or 1; for a started device, each enabled queue's
+ * size a power of 2 within the maximum and its ring parts aligned (§2.7:
+ * 16, 2, 4) — before DRIVER_OK a driver may leave anything there, and
+ * a device saved so must load. A started device may have no queue
  * enabled (DRIVER_OK with none). Whether the addresses are in guest RAM,
  * and whether the queues are the transport's, is the restorer's to check. */
 int card_rings_decode(const void *data, size_t len, const struct card_rings_expect *x,

@@ -330,6 +330,28 @@ static void test_not_started(void **st)
 	machine_fini(&m);
 }
 
+/* Before DRIVER_OK a driver may write any size and address and enable
+ * the queue; only DRIVER_OK holds them to the rules. Such a device saves,
+ * so it must load. */
+static void test_not_started_odd_queue(void **st)
+{
+	static struct machine m, n;
+	struct snap sn;
+	(void)st;
+
+	machine_init(&m, &blk);
+	negotiate(&m);
+	enable_queue(&m, 0, RING0 + 8);
+	m.vd.queues[0].size = 3;
+	take_ok(&m, &sn);
+	restore_ok(&n, &blk, &sn);
+	assert_int_equal(n.card.starts, 0);
+	assert_int_equal(n.vd.queues[0].size, 3);
+	machine_fini(&n);
+	snap_free(&sn);
+	machine_fini(&m);
+}
+
 /* DRIVER_OK with no queue enabled: the transport takes it, the card is
  * started with no ring. The snapshot loads, and the new card is started
  * the same way. */
@@ -579,6 +601,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_not_started),
+		cmocka_unit_test(test_not_started_odd_queue),
 		cmocka_unit_test(test_started_without_queues),
 		cmocka_unit_test(test_needs_reset_after_failed_resume),
 		cmocka_unit_test(test_failed_by_driver),
