@@ -1,9 +1,11 @@
 #include "cards/blk/device.h"
 
 #include <endian.h>
+#include <errno.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "common/log.h"
 #include "virtio/virtio.h"
 
 /* Largest DISCARD/WRITE_ZEROES range per segment, in sectors: keeps the
@@ -115,6 +117,12 @@ int blk_device_swap_image(struct blk_device *d, const int *fds, unsigned nr_fds,
 		if (d->running[i])
 			blk_queue_start(d->queues[i], d->running[i]);
 	pthread_mutex_unlock(&d->lock);
+	/* Writes completed before the switch may still be in the page cache,
+	 * and the guest's next FLUSH reaches only the new image: they go to
+	 * the old one's disk before it is let go (a failure leaves nothing
+	 * to retry it on; it is logged). */
+	if (!d->img.read_only && fdatasync(old_fd) < 0)
+		log_warn("blk: the replaced image's fdatasync: %s", strerror(errno));
 	close(old_fd);
 	if (old_direct >= 0)
 		close(old_direct);
