@@ -1007,10 +1007,11 @@ static void test_control(struct drv *d, const char *old, const char *next, bool 
 	/* The new image: its size, and a first sector the host wrote. */
 	int fd_old = open(old, O_RDONLY | O_CLOEXEC), fd = open(next, O_RDWR | O_CLOEXEC);
 	int fds[2] = { fd, direct ? open(next, O_RDWR | O_CLOEXEC | O_DIRECT) : -1 };
-	struct stat st;
+	/* Its size, a regular file's or a block device's. */
+	off_t size = fd < 0 ? -1 : lseek(fd, 0, SEEK_END);
 	uint8_t host[512], got[512];
 
-	if (fd_old < 0 || fd < 0 || (direct && fds[1] < 0) || fstat(fd, &st) < 0)
+	if (fd_old < 0 || fd < 0 || (direct && fds[1] < 0) || size < 0)
 		die(2, "control: %s or %s: %s", old, next, strerror(errno));
 	fill(host, d->seed + 77, 0, 512);
 	if (pwrite(fd, host, 512, 0) != 512)
@@ -1026,7 +1027,7 @@ static void test_control(struct drv *d, const char *old, const char *next, bool 
 	}
 	req = (struct card_ctl_req){ .op = CARD_CTL_SET_IMAGE };
 	int status = control(&req, fds, direct ? 2 : 1, &rep);
-	check(d, status == 0 && rep.sectors == (uint64_t)st.st_size / 512,
+	check(d, status == 0 && rep.sectors == (uint64_t)size / 512,
 	      "SET_IMAGE: taken, %llu sectors (%s)", (unsigned long long)rep.sectors, rep.msg);
 	for (unsigned i = 0; i < 4; i++)
 		wait_used(d, 0, &id, &len);

@@ -92,6 +92,21 @@ expect_ok "control channel, O_DIRECT (the new image handed over twice)" \
 	drv --image "$TMP/ctl2.img" --next-image "$TMP/next2.img" --next-direct control -- \
 	"$CARD_BLK" --fd '{fd}' --control-fd '{ctl}' --image "$TMP/ctl2.img" --direct
 
+echo "-- --direct on a disk of 4096-byte sectors (a loop device): what O_DIRECT refuses goes through the page cache"
+truncate -s 16M "$TMP/4k.img"
+truncate -s 8M "$TMP/ctl3.img"
+if [ "$(id -u)" = 0 ] && loop=$(losetup --find --show --sector-size 4096 "$TMP/4k.img" 2>/dev/null); then
+	at_exit "losetup -d $loop"
+	expect_ok "4096-byte sectors, --direct: requests, hostile chains" \
+		timeout 60 "$DRV" --image "$loop" basic hostile -- "$CARD_BLK" --fd '{fd}' \
+		--image "$loop" --direct
+	expect_ok "4096-byte sectors, --direct: handed over as a new image" \
+		timeout 60 "$DRV" --image "$TMP/ctl3.img" --next-image "$loop" --next-direct control -- \
+		"$CARD_BLK" --fd '{fd}' --control-fd '{ctl}' --image "$TMP/ctl3.img" --direct
+else
+	echo "(no loop device of 4096-byte sectors here: skipped)"
+fi
+
 echo "-- confined (--user, as azote starts it when root): an empty root and namespaces of its own, nobody, no capabilities"
 if [ "$(id -u)" = 0 ]; then
 	expect_ok "confined card: requests, hostile chains, 4 queues, remap, reset" \

@@ -111,6 +111,8 @@ int blk_device_swap_image(struct blk_device *d, const int *fds, unsigned nr_fds,
 	 * stopped; starting it again publishes the change (its lock). */
 	d->img.fd = fds[0];
 	d->img.direct_fd = want > 1 ? fds[1] : -1;
+	if (want > 1)
+		d->img.direct_align = blk_image_direct_align(fds[1]);
 	d->img.size = size;
 	d->shared.geom.sectors = size / VIRTIO_BLK_SECTOR;
 	for (unsigned i = 0; i < d->nr_queues; i++)

@@ -8,6 +8,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+unsigned blk_image_direct_align(int fd)
+{
+	struct statx stx;
+	unsigned a;
+
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &stx) < 0 ||
+	    !(stx.stx_mask & STATX_DIOALIGN) || !stx.stx_dio_offset_align)
+		return 4096;
+	a = stx.stx_dio_offset_align > stx.stx_dio_mem_align ? stx.stx_dio_offset_align
+							      : stx.stx_dio_mem_align;
+	/* Powers of 2 by the kernel's rules; a sector at least, as the
+	 * guest's requests are never finer. */
+	return a < VIRTIO_BLK_SECTOR || (a & (a - 1)) ? 4096 : a;
+}
+
 int blk_image_size(int fd, const char *what, uint64_t *size, struct azerr *e)
 {
 	struct stat st;
@@ -62,6 +77,7 @@ int blk_image_open(struct blk_image *img, const char *path, bool ro, bool direct
 				  path, strerror(errno));
 			goto fail;
 		}
+		img->direct_align = blk_image_direct_align(img->direct_fd);
 	}
 	/* GET_ID: the file name, truncated to the 20 bytes virtio allows. */
 	const char *base = strrchr(path, '/');

@@ -188,17 +188,18 @@ static void complete(struct blk_queue *bq, struct blk_req *r, uint8_t status)
 	bq->inflight--;
 }
 
-/* O_DIRECT needs sector-aligned buffers; unaligned requests go through the
- * page cache, which the kernel keeps coherent with direct I/O. */
+/* O_DIRECT needs aligned offsets and buffers (a sector, or 4096 bytes on
+ * a disk of 4096-byte sectors); other requests go through the page cache,
+ * which the kernel keeps coherent with direct I/O. */
 static int data_fd(const struct blk_queue *bq, const struct blk_op *op)
 {
 	const struct blk_image *img = bq->sh->img;
+	uint64_t mask = img->direct_align - 1;
 
-	if (img->direct_fd < 0)
+	if (img->direct_fd < 0 || (op->offset & mask))
 		return img->fd;
 	for (unsigned i = 0; i < op->nr_data; i++)
-		if (((uintptr_t)op->data[i].iov_base | op->data[i].iov_len) %
-		    VIRTIO_BLK_SECTOR)
+		if (((uintptr_t)op->data[i].iov_base | op->data[i].iov_len) & mask)
 			return img->fd;
 	return img->direct_fd;
 }
