@@ -1,15 +1,21 @@
 /* Unit tests for the virtio-net device model of the net card
- * (src/cards/net/device.c): features offered, config space, and which
- * vring is which queue for a driver's features. */
+ * (src/cards/net/device.c): features offered, config space, which vring
+ * is which queue for a driver's features, and the control ring stopped
+ * while pair 0's worker answers VQ_PAIRS_SET on it. */
 #include <endian.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "cards/net/device.h"
+#include "net_fixture.h"
 #include "virtio/virtio.h"
 
 #define F(b) VIRTIO_BIT(b)
@@ -89,12 +95,117 @@ static void test_ring_roles(void **state)
 	expect_role(8, F(VIRTIO_NET_F_MQ), 4, -1, 0, 0);
 }
 
+static void sleep_ms(long ms)
+{
+	nanosleep(&(struct timespec){ ms / 1000, (ms % 1000) * 1000000L }, NULL);
+}
+
+static uint16_t used_idx(const struct net_fx *f)
+{
+	return __atomic_load_n(&f->dq.used->idx, __ATOMIC_ACQUIRE);
+}
+
+/* The worker outlives the test (pairs are never destroyed) and reads the
+ * device on every turn: static. */
+static struct net_device stop_dev;
+static struct net_fx stop_ctl;
+static uint16_t base_at_stop, used_at_stop;
+
+/* The server's stop_ring (backend.c), for SET_VRING_ENABLE 0,
+ * GET_VRING_BASE or RESET_DEVICE: queue_stop, then the base it reports is
+ * last_avail. */
+static void *stop_ctrl_ring(void *arg)
+{
+	(void)arg;
+	stop_dev.vu.ops->queue_stop(&stop_dev, 4, &stop_ctl.q);
+	base_at_stop = stop_ctl.q.last_avail;
+	used_at_stop = used_idx(&stop_ctl);
+	return NULL;
+}
+
+/* VQ_PAIRS_SET commands on the control ring while the server stops that
+ * ring: queue_stop returns only once pair 0's worker has let go of it,
+ * every command it took answered, and nothing touches the ring after
+ * that (RESET_DEVICE zeroes it and unmaps guest memory next). Pair 0 used
+ * to apply the stop inside set_pairs and go on with the ring. Pair 1 is
+ * kept busy by holding the card's shared tx limiter while it has a frame
+ * to admit, so that pair 0 is in set_pairs, waiting for pair 1, when the
+ * stop comes. */
+static void test_ctrl_ring_stopped_during_pairs_set(void **state)
+{
+	enum { NCMDS = 32 };
+	static struct net_fx tx1;
+	static const struct rate_limiter txl = {
+		.has_bandwidth = true,
+		.bandwidth = { .size = 1ull << 30, .refill_time_ms = 1000 },
+	};
+	const uint8_t mac[MAC_LEN] = { 0x06, 0, 0, 0, 0, 1 };
+	struct net_device *d = &stop_dev;
+	struct azerr e;
+	int sv0[2], sv1[2];
+	pthread_t stopper;
+	(void)state;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, sv0), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, sv1), 0);
+	snprintf(d->tap.name, sizeof(d->tap.name), "test-tap");
+	d->tap.nr = 2;
+	d->tap.fd[0] = sv0[0];
+	d->tap.fd[1] = sv1[0];
+	d->tap.mtu = 1500;
+	assert_int_equal(net_device_init(d, mac, 0, NULL, NULL, &txl, &e), 0);
+	/* The TAP's ioctls fail on a socket: logged, not fatal. */
+	d->vu.ops->set_features(d, F(VIRTIO_F_VERSION_1) | F(VIRTIO_NET_F_CTRL_VQ) |
+				   F(VIRTIO_NET_F_MQ));
+	net_fx_init(&tx1, 16, F(VIRTIO_F_VERSION_1));
+	net_fx_init(&stop_ctl, 2 * NCMDS, F(VIRTIO_F_VERSION_1));
+	assert_int_equal(d->vu.ops->queue_start(d, 3, &tx1.q, &e), 0);     /* pair 1 TX */
+	assert_int_equal(d->vu.ops->queue_start(d, 4, &stop_ctl.q, &e), 0); /* control */
+
+	pthread_mutex_lock(&d->tx_limit.lock);
+	uint8_t *frame = drv_gpa(&tx1.mem, tx1.buf);
+	memset(frame, 0, NET_HDR_LEN + 60);
+	net_fx_post(&tx1, tx1.buf, NET_HDR_LEN + 60, false);
+	drv_vq_kick(&tx1.dq);
+	sleep_ms(100);
+
+	uint8_t *cmd = drv_gpa(&stop_ctl.mem, stop_ctl.buf);
+	for (int i = 0; i < NCMDS; i++) {
+		uint8_t *c = cmd + 8 * i;
+		c[0] = VIRTIO_NET_CTRL_MQ;
+		c[1] = VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET;
+		c[2] = 2;
+		c[3] = 0;
+		c[4] = 0xee;            /* the ack byte */
+		struct drv_buf b[2] = { { stop_ctl.buf + 8 * i, 4, false },
+					{ stop_ctl.buf + 8 * i + 4, 1, true } };
+		assert_true(drv_vq_add(&stop_ctl.dq, b, 2, 0) >= 0);
+	}
+	drv_vq_kick(&stop_ctl.dq);
+	sleep_ms(100);          /* pair 0: in set_pairs, waiting for pair 1 */
+	assert_int_equal(pthread_create(&stopper, NULL, stop_ctrl_ring, NULL), 0);
+	sleep_ms(100);          /* the server: in queue_stop, waiting for pair 0 */
+	pthread_mutex_unlock(&d->tx_limit.lock);
+	assert_int_equal(pthread_join(stopper, NULL), 0);
+
+	/* Every command taken was answered before the ring was let go: the
+	 * base a GET_VRING_BASE reports re-runs none. */
+	assert_int_equal(base_at_stop, NCMDS);
+	assert_int_equal(used_at_stop, NCMDS);
+	for (int i = 0; i < NCMDS; i++)
+		assert_int_equal(cmd[8 * i + 4], VIRTIO_NET_OK);
+	sleep_ms(200);
+	assert_int_equal(stop_ctl.q.last_avail, base_at_stop);
+	assert_int_equal(used_idx(&stop_ctl), used_at_stop);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_features),
 		cmocka_unit_test(test_config),
 		cmocka_unit_test(test_ring_roles),
+		cmocka_unit_test(test_ctrl_ring_stopped_during_pairs_set),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -62,12 +62,16 @@ static void get_config(void *dev, uint32_t off, void *buf, uint32_t len)
 	memcpy(buf, (uint8_t *)&c + off, len);
 }
 
-/* A control request chose the pairs in use; runs on pair 0's worker. */
+/* A control request chose the pairs in use; runs on pair 0's worker, in
+ * the middle of its pass over the control ring. Pair 0 itself is left
+ * alone: it is always in use (VQ_PAIRS_SET takes at least 1), and a
+ * request to it would have its worker apply the requests pending for it
+ * (a stop of that very ring) inside the pass (pair.c, apply). */
 static void set_pairs(void *ctx, unsigned pairs)
 {
 	struct net_device *d = ctx;
 
-	for (unsigned i = 0; i < d->nr_pairs; i++)
+	for (unsigned i = 1; i < d->nr_pairs; i++)
 		net_pair_set_active(d->pairs[i], i < pairs);
 }
 

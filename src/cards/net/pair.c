@@ -341,7 +341,16 @@ static void release(struct net_pair *p, enum net_qkind k)
 		 (unsigned long long)s->tx_bytes, (unsigned long long)s->tx_dropped);
 }
 
-/* Applies what the controlling threads asked for, then acknowledges. */
+/* Applies what the controlling threads asked for, then acknowledges.
+ *
+ * Only here is a ring given up, and only the pair's own worker runs this,
+ * at the top of its loop, between passes: tx_run, rx_run and ctrl_run hold
+ * their ring for a whole pass, so a ring released within one would be
+ * handed back (queue_stop returns, the server may zero it and unmap guest
+ * memory) while the pass still takes from it and completes into it. Hence
+ * no request is ever made to a worker by itself (sync_request would wait
+ * for ever): the one worker that makes requests, pair 0's answering
+ * VQ_PAIRS_SET, makes them to the other pairs only. */
 static void apply(struct net_pair *p)
 {
 	struct virtq *want[NET_NR_QKINDS];
@@ -562,18 +571,14 @@ struct net_pair *net_pair_create(unsigned idx, int tapfd,
 	return p;
 }
 
-/* Waits until the worker has applied request seq; on the worker itself (a
- * control request changing its own pair), applies it at once. Waiting
- * cannot deadlock: a worker only ever waits for others from the control
- * ring, which only pair 0 serves. */
+/* Waits until the worker has applied request seq. Never on the worker
+ * itself (apply says why). Waiting cannot deadlock: a worker only ever
+ * waits for others from the control ring, which only pair 0 serves, and
+ * the others wait for no one. */
 static void sync_request(struct net_pair *p, unsigned seq)
 {
 	uint64_t one = 1;
 
-	if (pthread_equal(pthread_self(), p->thread)) {
-		apply(p);
-		return;
-	}
 	(void)!write(p->cmdfd, &one, sizeof(one));
 	pthread_mutex_lock(&p->lock);
 	while ((int)(p->ack - seq) < 0)

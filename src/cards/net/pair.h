@@ -48,7 +48,8 @@ struct net_pair_env {
 	 * guest) and transmit. */
 	struct card_limiter *rx_limit, *tx_limit;
 	struct net_mmds *mmds;      /* the card's MMDS, or NULL */
-	/* A control request set the pairs in use (called on pair 0's worker). */
+	/* A control request set the pairs in use (called on pair 0's worker,
+	 * which it must not make requests to). */
 	void (*set_pairs)(void *ctx, unsigned pairs);
 	void *ctx;
 };
@@ -65,7 +66,8 @@ struct net_pair *net_pair_create(unsigned idx, int tapfd,
 
 /* Gives ring q of kind k to the worker (NULL: takes it back) and returns
  * once the worker has made the change: a ring taken back is no longer
- * touched and every chain taken from it is completed. */
+ * touched and every chain taken from it is completed. Neither this nor
+ * net_pair_set_active may be called by p's own worker. */
 void net_pair_set_queue(struct net_pair *p, enum net_qkind k, struct virtq *q);
 
 /* Whether the driver uses this pair (multiqueue): an unused pair's TAP
