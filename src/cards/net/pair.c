@@ -295,6 +295,24 @@ static void reconcile_tap(struct net_pair *p, bool active)
 		p->attached = want;
 }
 
+/* Lets go of the frame read for the receive ring, if any: the TAP's is
+ * dropped, as a TAP may drop it; MMDS's goes back to the stack, which
+ * would never send it again, for whichever pair delivers next. */
+static void rx_let_go(struct net_pair *p)
+{
+	p->rx_wait_bufs = false;
+	if (!p->rx_len)
+		return;
+	if (p->rx_mmds)
+		net_mmds_give_back(p->env->mmds, p->rx_frame + p->env->mode->hdr_len,
+				   p->rx_len - p->env->mode->hdr_len);
+	else
+		count_drop(p, true, NULL);
+	p->rx_len = 0;
+	p->rx_paid = false;
+	p->rx_mmds = false;
+}
+
 /* Gives up ring k: nothing taken from it stays pending. */
 static void release(struct net_pair *p, enum net_qkind k)
 {
@@ -317,23 +335,11 @@ static void release(struct net_pair *p, enum net_qkind k)
 	virtq_notify(p->q[k]);
 	if (k != NET_RXQ)
 		return;
-	p->rx_wait_bufs = false;
 	p->rx_more = false;
 	p->rx_until = 0;
 	/* A frame read for this ring may not suit the next one: the driver
-	 * can renegotiate its header and offloads before that starts. The
-	 * TAP's is dropped, as a TAP may drop it; MMDS's goes back to the
-	 * stack, which would never send it again. */
-	if (p->rx_len) {
-		if (p->rx_mmds)
-			net_mmds_give_back(p->env->mmds, p->rx_frame + p->env->mode->hdr_len,
-					   p->rx_len - p->env->mode->hdr_len);
-		else
-			count_drop(p, true, NULL);
-		p->rx_len = 0;
-		p->rx_paid = false;
-		p->rx_mmds = false;
-	}
+	 * can renegotiate its header and offloads before that starts. */
+	rx_let_go(p);
 	log_info("%s queue pair %u: RX %llu frames %llu bytes (%llu dropped), TX "
 		 "%llu frames %llu bytes (%llu dropped)", p->env->tap_name, p->idx,
 		 (unsigned long long)s->rx_frames, (unsigned long long)s->rx_bytes,
@@ -360,6 +366,11 @@ static void apply(struct net_pair *p)
 	bool active = p->want_active;
 	memcpy(want, p->want, sizeof(want));
 	pthread_mutex_unlock(&p->lock);
+	/* §5.1.6.5.5: once VQ_PAIRS_SET is answered, nothing more is
+	 * received on a pair it took out of use, the frame it holds
+	 * included. */
+	if (p->active && !active)
+		rx_let_go(p);
 	p->active = active;
 
 	for (int k = 0; k < NET_NR_QKINDS; k++) {
