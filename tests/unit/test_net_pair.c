@@ -5,10 +5,11 @@
  * next sends it once. And with MMDS set (mmds_port.h): a frame for it never
  * reaches the TAP, its answer waits for a receive buffer the driver posts
  * later, and other frames still go to the TAP. And a pair taken out of use
- * lets go of the frame it holds for the guest. The "TAP" is a datagram
- * socket. */
+ * lets go of the frame it holds for the guest; a TAP read error costs one
+ * frame, unless it says the TAP is gone. The "TAP" is a datagram socket. */
 #include <errno.h>
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -319,12 +320,67 @@ static void test_held_frame_dropped_when_pair_leaves_use(void **state)
 	net_pair_set_queue(t.p, NET_RXQ, NULL);
 }
 
+/* The pair's read() goes through here (-Xlinker --wrap=read): a frame read
+ * from read_fail_fd while read_fail_errno is set fails with that error
+ * instead, once, the frame gone, as tun does when it cannot hand a frame
+ * over (tun_put_user frees it). */
+ssize_t __real_read(int fd, void *buf, size_t len);
+ssize_t __wrap_read(int fd, void *buf, size_t len);
+static _Atomic int read_fail_fd = -1, read_fail_errno;
+
+ssize_t __wrap_read(int fd, void *buf, size_t len)
+{
+	ssize_t n = __real_read(fd, buf, len);
+	int err;
+
+	if (n >= 0 && fd == read_fail_fd && (err = atomic_exchange(&read_fail_errno, 0))) {
+		errno = err;
+		return -1;
+	}
+	return n;
+}
+
+/* A TAP read that fails for one frame (tun's EINVAL for a GSO type it
+ * cannot express) costs that frame only, counted; the pair goes on
+ * receiving. EBADFD, what tun says once its device is deleted, ends the
+ * TAP for the pair. */
+static void test_tap_read_error_costs_one_frame(void **state)
+{
+	static struct rx_pair t;
+	(void)state;
+
+	rx_pair_start(&t, 0, 1);
+	for (int i = 0; i < 4; i++)
+		assert_true(net_fx_post_rx(&t.rx, t.rx.buf + 4096 * i, 2048) >= 0);
+	drv_vq_kick(&t.rx.dq);
+	read_fail_fd = t.sv[0];
+
+	read_fail_errno = EINVAL;
+	tap_send(&t);
+	sleep_ms(50);
+	assert_int_equal(card_stat_read(&t.stats.rx_fails), 1);
+	assert_int_equal(used_idx(&t.rx), 0);
+	tap_send(&t);
+	assert_true(wait_used(&t.rx, 1));
+
+	read_fail_errno = EBADFD;
+	tap_send(&t);
+	sleep_ms(50);
+	tap_send(&t);
+	sleep_ms(100);
+	assert_int_equal(used_idx(&t.rx), 1);
+	assert_int_equal(card_stat_read(&t.stats.rx_fails), 1);
+	net_pair_set_queue(t.p, NET_RXQ, NULL);
+	read_fail_fd = -1;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tx_frame_waiting_for_tap_goes_back),
 		cmocka_unit_test(test_mmds),
 		cmocka_unit_test(test_held_frame_dropped_when_pair_leaves_use),
+		cmocka_unit_test(test_tap_read_error_costs_one_frame),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -45,7 +45,7 @@ struct net_pair {
 	bool kick_dead[NET_NR_QKINDS]; /* its kick fd is not a working eventfd */
 	bool attached;              /* the TAP queue gets frames */
 	bool active;                /* the driver uses the pair (multiqueue) */
-	bool tap_gone;              /* the TAP failed (removed?): ignored now */
+	bool tap_gone;              /* the TAP was deleted: ignored now */
 	bool rx_wait_bufs;          /* a frame waits for receive buffers */
 	size_t rx_len;              /* its length (0: none read) */
 	bool rx_paid;               /* the rx limiter let that frame go */
@@ -213,9 +213,20 @@ static void rx_run(struct net_pair *p)
 			if (n < 0) {
 				if (errno == EINTR)
 					continue;
-				if (errno != EAGAIN)
+				if (errno == EAGAIN)
+					return;
+				/* tun says EBADFD once its device is deleted (and
+				 * poll POLLERR); any other error is one frame's,
+				 * which tun has freed: EINVAL for a GSO type a
+				 * virtio-net header cannot carry, say. */
+				if (errno == EBADFD) {
 					tap_failed(p, errno);
-				return;
+					return;
+				}
+				char why[64];
+				snprintf(why, sizeof(why), "reading the TAP: %s", strerror(errno));
+				count_drop(p, true, why);
+				continue;
 			}
 			/* The TAP reports a frame's full length even when it
 			 * did not fit. */
