@@ -55,10 +55,12 @@ static void test_mode(void **state)
 	assert_int_equal(m.max_plain_tx, NET_MAX_FRAME);
 	net_mode_init(&m, F(VIRTIO_F_VERSION_1) | F(VIRTIO_NET_F_MTU), 1500, 0);
 	assert_int_equal(m.max_plain_tx, 1518);
+	assert_int_equal(m.max_plain_rx, 1518);
 	/* Without one negotiated, the link's MTU holds (issue 15, finding 8):
 	 * a 9000-byte frame no longer passes a 1500-byte TAP. */
 	net_mode_init(&m, F(VIRTIO_F_VERSION_1), 0, 1500);
 	assert_int_equal(m.max_plain_tx, 1518);
+	assert_int_equal(m.max_plain_rx, NET_MAX_FRAME);
 	net_mode_init(&m, F(VIRTIO_F_VERSION_1), 1400, 1280);
 	assert_int_equal(m.max_plain_tx, 1298);
 	/* The negotiated MTU wins over the link's, either way. */
@@ -164,6 +166,30 @@ static void test_rx_fix(void **state)
 	assert_int_equal(net_hdr_fix_rx(&h, 10, &m, &e), -1);
 }
 
+static void test_rx_mtu(void **state)
+{
+	struct net_mode m;
+	struct azerr e = { "" };
+	struct virtio_net_hdr_v1 h;
+	(void)state;
+
+	/* §5.1.4.2: with MTU negotiated, no plain frame beyond it reaches
+	 * the driver (a VLAN tag on top, as for transmit). */
+	net_mode_init(&m, ALL_RX | F(VIRTIO_NET_F_MTU), 1500, 0);
+	h = hdr(0, 0, 0, 0, 0, 0);
+	assert_int_equal(net_hdr_fix_rx(&h, 1518, &m, &e), 0);
+	assert_int_equal(net_hdr_fix_rx(&h, 1519, &m, &e), -1);
+	assert_non_null(strstr(e.msg, "MTU"));
+	/* A GSO frame exceeds it by design. */
+	h = hdr(VIRTIO_NET_HDR_F_NEEDS_CSUM, VIRTIO_NET_HDR_GSO_TCPV4, 54, 1448, 34, 16);
+	assert_int_equal(net_hdr_fix_rx(&h, 30000, &m, &e), 0);
+	/* Not negotiated (offered, or the link's): the driver's buffers are
+	 * the only limit. */
+	net_mode_init(&m, ALL_RX, 1500, 1500);
+	h = hdr(0, 0, 0, 0, 0, 0);
+	assert_int_equal(net_hdr_fix_rx(&h, 9018, &m, &e), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -171,6 +197,7 @@ int main(void)
 		cmocka_unit_test(test_tx_accepts),
 		cmocka_unit_test(test_tx_rejects),
 		cmocka_unit_test(test_rx_fix),
+		cmocka_unit_test(test_rx_mtu),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

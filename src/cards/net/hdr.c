@@ -29,12 +29,18 @@ void net_mode_init(struct net_mode *m, uint64_t f, unsigned mtu, unsigned link_m
 	 * without, within the link's (a VLAN tag on top, as on a wire). */
 	m->max_plain_tx = limit && limit + NET_ETH_HLEN + NET_VLAN_HLEN < NET_MAX_FRAME
 			  ? limit + NET_ETH_HLEN + NET_VLAN_HLEN : NET_MAX_FRAME;
+	/* §5.1.4.2: with MTU negotiated, received plain frames stay within
+	 * it too; without, the driver sized its buffers for an MTU of its
+	 * own choosing, which the link's says nothing about. */
+	m->max_plain_rx = mtu && has(f, VIRTIO_NET_F_MTU) ? m->max_plain_tx : NET_MAX_FRAME;
 }
 
 /* Rules both directions share: frame size, checksum offsets, GSO fields.
- * tso4/tso6 say which GSO kinds this direction negotiated. */
+ * tso4/tso6 say which GSO kinds this direction negotiated, max_plain how
+ * large a frame without GSO may be. */
 static int check_common(const struct virtio_net_hdr_v1 *h, uint32_t frame_len,
-			bool tso4, bool tso6, const char *dir, struct azerr *e)
+			bool tso4, bool tso6, uint32_t max_plain, const char *dir,
+			struct azerr *e)
 {
 	uint16_t csum_start = le16toh(h->csum_start);
 	uint16_t csum_offset = le16toh(h->csum_offset);
@@ -47,8 +53,12 @@ static int check_common(const struct virtio_net_hdr_v1 *h, uint32_t frame_len,
 	    (uint32_t)csum_start + csum_offset + 2 > frame_len)
 		return azerr_set(e, "%s checksum at %u+%u outside the %u-byte frame",
 				 dir, csum_start, csum_offset, frame_len);
-	if (gso == VIRTIO_NET_HDR_GSO_NONE)
+	if (gso == VIRTIO_NET_HDR_GSO_NONE) {
+		if (frame_len > max_plain)
+			return azerr_set(e, "%s frame of %u bytes without GSO exceeds the "
+					 "MTU (at most %u)", dir, frame_len, max_plain);
 		return 0;
+	}
 	if (!((gso == VIRTIO_NET_HDR_GSO_TCPV4 && tso4) ||
 	      (gso == VIRTIO_NET_HDR_GSO_TCPV6 && tso6)))
 		return azerr_set(e, "%s GSO type 0x%x not negotiated", dir, gso);
@@ -70,12 +80,8 @@ int net_hdr_check_tx(const struct virtio_net_hdr_v1 *h, uint32_t frame_len,
 				 h->flags);
 	if ((h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) && !m->host_csum)
 		return azerr_set(e, "TX frame asks for a checksum, CSUM not negotiated");
-	if (check_common(h, frame_len, m->host_tso4, m->host_tso6, "TX", e))
-		return -1;
-	if (h->gso_type == VIRTIO_NET_HDR_GSO_NONE && frame_len > m->max_plain_tx)
-		return azerr_set(e, "TX frame of %u bytes without GSO exceeds the "
-				 "MTU (at most %u)", frame_len, m->max_plain_tx);
-	return 0;
+	return check_common(h, frame_len, m->host_tso4, m->host_tso6, m->max_plain_tx,
+			    "TX", e);
 }
 
 int net_hdr_fix_rx(struct virtio_net_hdr_v1 *h, uint32_t frame_len,
@@ -85,5 +91,6 @@ int net_hdr_fix_rx(struct virtio_net_hdr_v1 *h, uint32_t frame_len,
 	 * fully checksummed (the TAP computes it: no TUN_F_CSUM). */
 	h->flags &= m->guest_csum ? VIRTIO_NET_HDR_F_NEEDS_CSUM |
 				    VIRTIO_NET_HDR_F_DATA_VALID : 0;
-	return check_common(h, frame_len, m->guest_tso4, m->guest_tso6, "RX", e);
+	return check_common(h, frame_len, m->guest_tso4, m->guest_tso6, m->max_plain_rx,
+			    "RX", e);
 }

@@ -31,13 +31,15 @@ struct net_mode {
 	bool host_csum, host_tso4, host_tso6;    /* what TX frames may ask */
 	bool guest_csum, guest_tso4, guest_tso6; /* what RX frames may carry */
 	uint32_t max_plain_tx;      /* largest non-GSO TX frame */
+	uint32_t max_plain_rx;      /* largest non-GSO RX frame */
 };
 
 /* Derives the mode from the driver's features, the MTU the device
  * offered (0: none) and the MTU of the link behind the card (the TAP's,
  * 0: unknown). Plain frames are held to the negotiated MTU, else to the
  * link's: a frame the link could not carry is dropped here, as a NIC's
- * wire would, rather than handed to the host as if it had arrived. */
+ * wire would, rather than handed to the host as if it had arrived.
+ * Received plain frames are held to the negotiated MTU only (§5.1.4.2). */
 void net_mode_init(struct net_mode *m, uint64_t features, unsigned mtu,
 		   unsigned link_mtu);
 
@@ -50,8 +52,9 @@ int net_hdr_check_tx(const struct virtio_net_hdr_v1 *h, uint32_t frame_len,
 
 /* Makes the header of a frame read from the TAP what the driver may see:
  * checksum flags cleared unless GUEST_CSUM, offsets checked, GSO only of
- * a negotiated kind. -1 with the reason in e if the frame cannot be
- * given to this driver. num_buffers is the caller's. */
+ * a negotiated kind, plain frames within a negotiated MTU. -1 with the
+ * reason in e if the frame cannot be given to this driver. num_buffers is
+ * the caller's. */
 int net_hdr_fix_rx(struct virtio_net_hdr_v1 *h, uint32_t frame_len,
 		   const struct net_mode *m, struct azerr *e);
 
