@@ -330,6 +330,103 @@ static void test_header_fixed_for_driver(void **state)
 	env_free(r);
 }
 
+/* The ones' complement sum of b[0..n) in 16-bit big-endian words, a last
+ * odd byte padded with zero, added to sum and folded. */
+static uint16_t ones_sum(const uint8_t *b, size_t n, uint32_t sum)
+{
+	for (size_t i = 0; i < n; i++)
+		sum += i % 2 ? b[i] : (uint32_t)b[i] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+/* An IPv4/UDP frame from 10.0.0.1 to 10.0.0.2 with payload bytes of data,
+ * its checksum left partial as a sender offloading it leaves it: the
+ * pseudo-header's sum in the field, NEEDS_CSUM, csum_start at the UDP
+ * header. Returns the total length. */
+static size_t partial_udp(struct rx_env *r, size_t payload)
+{
+	uint8_t *f = r->frame + r->m.hdr_len;
+	struct virtio_net_hdr_v1 *h = (void *)r->frame;
+	const size_t udp_len = 8 + payload;
+
+	make_frame(r, 14 + 20 + udp_len, 5);
+	f[12] = 0x08, f[13] = 0x00;
+	f[14] = 0x45, f[16] = (uint8_t)((20 + udp_len) >> 8), f[17] = (uint8_t)(20 + udp_len);
+	f[23] = 17;
+	memcpy(f + 26, "\x0a\x00\x00\x01\x0a\x00\x00\x02", 8);
+	f[38] = (uint8_t)(udp_len >> 8), f[39] = (uint8_t)udp_len;
+	uint8_t pseudo[12] = { 10, 0, 0, 1, 10, 0, 0, 2, 0, 17,
+			       (uint8_t)(udp_len >> 8), (uint8_t)udp_len };
+	uint16_t partial = ones_sum(pseudo, sizeof(pseudo), 0);
+	f[40] = (uint8_t)(partial >> 8), f[41] = (uint8_t)partial;
+	h->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	h->csum_start = 34;
+	h->csum_offset = 6;
+	return r->m.hdr_len + 14 + 20 + udp_len;
+}
+
+/* A frame the TAP still gives with a partial checksum after the driver
+ * dropped GUEST_CSUM (it was queued before TUNSETOFFLOAD changed): the
+ * card completes the checksum, since the driver neither sees NEEDS_CSUM
+ * nor checks it (§5.1.6.4: a fully checksummed packet). */
+static void test_partial_checksum_completed(void **state)
+{
+	struct rx_env *r = env_new(8, MODERN);
+	const uint8_t *g = drv_gpa(&r->fx.mem, r->fx.buf);
+	(void)state;
+
+	for (int i = 0; i < 3; i++)
+		net_fx_post_rx(&r->fx, r->fx.buf + 4096 * i, 2048);
+	size_t total = partial_udp(r, 101);
+	assert_int_equal(deliver(r, total), NET_RX_DONE);
+	assert_int_equal(((const struct virtio_net_hdr_v1 *)g)->flags, 0);
+	/* As a receiver checks it: pseudo-header, header and data sum to
+	 * all ones. */
+	const uint8_t *udp = g + NET_HDR_LEN + 34;
+	uint8_t pseudo[12] = { 10, 0, 0, 1, 10, 0, 0, 2, 0, 17, 0, 109 };
+	assert_int_equal(ones_sum(udp, 109, ones_sum(pseudo, sizeof(pseudo), 0)), 0xffff);
+	assert_memory_equal(udp + 8, r->frame + NET_HDR_LEN + 42, 101);
+
+	/* A sum of zero goes out as 0xffff: to UDP, zero is no checksum. */
+	total = make_frame(r, 60, 0);
+	struct virtio_net_hdr_v1 *h = (void *)r->frame;
+	h->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	h->csum_start = 40;
+	h->csum_offset = 0;
+	memset(r->frame + NET_HDR_LEN + 40, 0, 20);
+	r->frame[NET_HDR_LEN + 42] = 0xff, r->frame[NET_HDR_LEN + 43] = 0xff;
+	assert_int_equal(deliver(r, total), NET_RX_DONE);
+	g += 4096;
+	assert_int_equal(g[NET_HDR_LEN + 40] << 8 | g[NET_HDR_LEN + 41], 0xffff);
+
+	/* Offsets past the frame cannot be completed: the frame is dropped. */
+	total = make_frame(r, 60, 0);
+	h->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	h->csum_start = 50;
+	h->csum_offset = 10;
+	assert_int_equal(deliver(r, total), NET_RX_DROPPED);
+	assert_int_equal(used_idx(r), 2);
+	env_free(r);
+}
+
+/* With GUEST_CSUM the driver completes it: the frame passes untouched. */
+static void test_partial_checksum_passed(void **state)
+{
+	struct rx_env *r = env_new(8, MODERN | F(VIRTIO_NET_F_GUEST_CSUM));
+	const uint8_t *g = drv_gpa(&r->fx.mem, r->fx.buf);
+	(void)state;
+
+	net_fx_post_rx(&r->fx, r->fx.buf, 2048);
+	size_t total = partial_udp(r, 101);
+	assert_int_equal(deliver(r, total), NET_RX_DONE);
+	assert_int_equal(((const struct virtio_net_hdr_v1 *)g)->flags,
+			 VIRTIO_NET_HDR_F_NEEDS_CSUM);
+	assert_memory_equal(g + NET_HDR_LEN, r->frame + NET_HDR_LEN, total - NET_HDR_LEN);
+	env_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -344,6 +441,8 @@ int main(void)
 		cmocka_unit_test(test_no_rewind_over_bad_chain),
 		cmocka_unit_test(test_buffer_across_regions),
 		cmocka_unit_test(test_header_fixed_for_driver),
+		cmocka_unit_test(test_partial_checksum_completed),
+		cmocka_unit_test(test_partial_checksum_passed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -84,13 +84,43 @@ int net_hdr_check_tx(const struct virtio_net_hdr_v1 *h, uint32_t frame_len,
 			    "TX", e);
 }
 
-int net_hdr_fix_rx(struct virtio_net_hdr_v1 *h, uint32_t frame_len,
+/* Completes the partial checksum of frame[0..len) as a NIC that offloads
+ * it does: the ones' complement sum of the bytes from start on (the field
+ * at start + offset holds the pseudo-header's sum), complemented into
+ * that field. The caller checked that the field lies in the frame. */
+static void complete_csum(uint8_t *frame, uint32_t len, uint32_t start, uint32_t offset)
+{
+	uint32_t sum = 0, i;   /* at most 32775 words of 0xffff: no overflow */
+	uint16_t csum;
+
+	for (i = start; i + 1 < len; i += 2)
+		sum += (uint32_t)frame[i] << 8 | frame[i + 1];
+	if (i < len)
+		sum += (uint32_t)frame[i] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	/* A sum of zero goes out as 0xffff, the same number in ones'
+	 * complement: to UDP a zero checksum means none. */
+	csum = (uint16_t)~sum;
+	if (!csum)
+		csum = 0xffff;
+	frame[start + offset] = (uint8_t)(csum >> 8);
+	frame[start + offset + 1] = (uint8_t)csum;
+}
+
+int net_hdr_fix_rx(struct virtio_net_hdr_v1 *h, uint8_t *frame, uint32_t frame_len,
 		   const struct net_mode *m, struct azerr *e)
 {
-	/* §5.1.6.4: without GUEST_CSUM the flags are zero and the frame
-	 * fully checksummed (the TAP computes it: no TUN_F_CSUM). */
+	if (check_common(h, frame_len, m->guest_tso4, m->guest_tso6, m->max_plain_rx,
+			 "RX", e))
+		return -1;
+	/* §5.1.6.4: without GUEST_CSUM the flags are zero and the frame fully
+	 * checksummed. The TAP computes the checksum then (no TUN_F_CSUM),
+	 * but frames it queued before the TUNSETOFFLOAD that took TUN_F_CSUM
+	 * away (a driver renegotiating) still come partial: completed here. */
+	if (!m->guest_csum && (h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM))
+		complete_csum(frame, frame_len, le16toh(h->csum_start), le16toh(h->csum_offset));
 	h->flags &= m->guest_csum ? VIRTIO_NET_HDR_F_NEEDS_CSUM |
 				    VIRTIO_NET_HDR_F_DATA_VALID : 0;
-	return check_common(h, frame_len, m->guest_tso4, m->guest_tso6, m->max_plain_rx,
-			    "RX", e);
+	return 0;
 }

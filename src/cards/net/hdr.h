@@ -50,12 +50,13 @@ void net_mode_init(struct net_mode *m, uint64_t features, unsigned mtu,
 int net_hdr_check_tx(const struct virtio_net_hdr_v1 *h, uint32_t frame_len,
 		     const struct net_mode *m, struct azerr *e);
 
-/* Makes the header of a frame read from the TAP what the driver may see:
- * checksum flags cleared unless GUEST_CSUM, offsets checked, GSO only of
- * a negotiated kind, plain frames within a negotiated MTU. -1 with the
- * reason in e if the frame cannot be given to this driver. num_buffers is
- * the caller's. */
-int net_hdr_fix_rx(struct virtio_net_hdr_v1 *h, uint32_t frame_len,
+/* Makes a frame read from the TAP, header h and the frame_len bytes of
+ * frame after it, what the driver may see: offsets checked, GSO only of a
+ * negotiated kind, plain frames within a negotiated MTU; without
+ * GUEST_CSUM, checksum flags cleared and a partial checksum completed in
+ * frame. -1 with the reason in e if the frame cannot be given to this
+ * driver. num_buffers is the caller's. */
+int net_hdr_fix_rx(struct virtio_net_hdr_v1 *h, uint8_t *frame, uint32_t frame_len,
 		   const struct net_mode *m, struct azerr *e);
 
 #endif

@@ -82,7 +82,7 @@ enum net_rx_result net_rx_deliver(struct virtq *q, struct net_rx_bufs *b,
 		azerr_set(e, "RX frame of %zu bytes is shorter than its header", len);
 		return NET_RX_DROPPED;
 	}
-	if (net_hdr_fix_rx(h, (uint32_t)(len - m->hdr_len), m, e))
+	if (net_hdr_fix_rx(h, frame + m->hdr_len, (uint32_t)(len - m->hdr_len), m, e))
 		return NET_RX_DROPPED;
 	for (;;) {
 		uint64_t bad_before = q->bad_chains;
