@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,52 +221,100 @@ int chroot_enter(const char *dir, const struct path_set *libs, struct azerr *e)
 	return 0;
 }
 
-/* A directory of the jail, the jailed uid's own. */
-static int own_dir(const char *path, uid_t uid, gid_t gid, struct azerr *e)
+/* Opens the directory name under dfd (path, for messages), made if missing,
+ * mode 0700, owned by uid:gid. A reused jail's tenant owns its root and may
+ * have put anything at that name: a symbolic link, or a file moved there
+ * (a hard link of a host file, such as the kernel a client linked in); it
+ * is refused, not changed. The fd is the directory's. */
+static int own_dir(int dfd, const char *name, const char *path, uid_t uid, gid_t gid,
+		   struct azerr *e)
 {
-	if (mkdir_at(AT_FDCWD, path, 0700) < 0 || chmod(path, 0700) < 0 ||
-	    lchown(path, uid, gid) < 0)
-		return azerr_set(e, "cannot make %s in the chroot: %s", path, strerror(errno));
-	return 0;
+	int fd = mkdir_at(dfd, name, 0700) < 0 ? -1 :
+		 openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd >= 0 && fchmod(fd, 0700) == 0 && fchown(fd, uid, gid) == 0)
+		return fd;
+	azerr_set(e, "cannot make %s in the chroot: %s%s", path, strerror(errno),
+		  errno == ENOTDIR || errno == ELOOP ? " (something other than a directory "
+						     "is there: refused)" : "");
+	if (fd >= 0)
+		close(fd);
+	return -1;
 }
 
-/* A device node; one left by an earlier run is taken if it is the same. */
-static int own_node(const char *path, unsigned major, unsigned minor, uid_t uid, gid_t gid,
-		    struct azerr *e)
+static bool same_node(const struct stat *st, dev_t dev)
+{
+	return S_ISCHR(st->st_mode) && st->st_rdev == dev && st->st_nlink == 1;
+}
+
+/* Makes the device node name in dir (path, for messages), mode 0600,
+ * owned by uid:gid. A node a reused jail holds is made anew, which resets
+ * its mode and owner; it must be the same device with one link (another
+ * link could be another jail's node), anything else there is refused. */
+static int own_node(int dir, const char *name, const char *path, unsigned major,
+		    unsigned minor, uid_t uid, gid_t gid, struct azerr *e)
 {
 	struct stat st;
 	dev_t dev = makedev(major, minor);
+	int fd = -1, rc = -1;
 
-	if (mknod(path, S_IFCHR | 0600, dev) < 0 &&
-	    (errno != EEXIST || lstat(path, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != dev))
-		return azerr_set(e, "cannot create %s (%u:%u) in the chroot: %s", path, major,
-				 minor, errno == EEXIST ? "something else is there" :
-				 strerror(errno));
-	if (lchown(path, uid, gid) < 0)
-		return azerr_set(e, "cannot give %s to %u:%u: %s", path, (unsigned)uid,
-				 (unsigned)gid, strerror(errno));
-	return 0;
+	if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (!same_node(&st, dev)) {
+			errno = EEXIST;
+			goto out;
+		}
+		if (unlinkat(dir, name, 0) < 0)
+			goto out;
+	} else if (errno != ENOENT) {
+		goto out;
+	}
+	if (mknodat(dir, name, S_IFCHR | 0600, dev) < 0 ||
+	    (fd = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC)) < 0 || fstat(fd, &st) < 0)
+		goto out;
+	/* Checked again through the fd: uid owns dir and may have swapped
+	 * the name since mknodat. */
+	if (!same_node(&st, dev)) {
+		errno = EEXIST;
+		goto out;
+	}
+	if (fchownat(fd, "", uid, gid, AT_EMPTY_PATH) == 0)
+		rc = 0;
+out:
+	if (rc < 0)
+		azerr_set(e, "cannot create %s (%u:%u) in the chroot: %s", path, major, minor,
+			  errno == EEXIST ? "something else is there (only that device, with "
+					    "one link, is replaced)" : strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return rc;
 }
 
 int chroot_populate(uid_t uid, gid_t gid, int uffd_minor, struct azerr *e)
 {
-	static const char *const dirs[] = { "/", "/dev", "/dev/net", "/run" };
-	static const struct { const char *path; unsigned major, minor; } nodes[] = {
-		{ "/dev/kvm", 10, 232 },
-		{ "/dev/net/tun", 10, 200 },
-		{ "/dev/urandom", 1, 9 },
-		{ "/dev/null", 1, 3 },
-	};
+	int root = own_dir(AT_FDCWD, "/", "/", uid, gid, e), dev = -1, net = -1, run = -1;
+	int rc = -1;
 
-	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
-		if (own_dir(dirs[i], uid, gid, e) < 0)
-			return -1;
-	for (size_t i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++)
-		if (own_node(nodes[i].path, nodes[i].major, nodes[i].minor, uid, gid, e) < 0)
-			return -1;
-	if (uffd_minor >= 0 && own_node("/dev/userfaultfd", 10, (unsigned)uffd_minor, uid, gid, e) < 0)
-		return -1;
-	return 0;
+	if (root < 0 || (dev = own_dir(root, "dev", "/dev", uid, gid, e)) < 0 ||
+	    (net = own_dir(dev, "net", "/dev/net", uid, gid, e)) < 0 ||
+	    (run = own_dir(root, "run", "/run", uid, gid, e)) < 0 ||
+	    own_node(dev, "kvm", "/dev/kvm", 10, 232, uid, gid, e) < 0 ||
+	    own_node(net, "tun", "/dev/net/tun", 10, 200, uid, gid, e) < 0 ||
+	    own_node(dev, "urandom", "/dev/urandom", 1, 9, uid, gid, e) < 0 ||
+	    own_node(dev, "null", "/dev/null", 1, 3, uid, gid, e) < 0 ||
+	    (uffd_minor >= 0 && own_node(dev, "userfaultfd", "/dev/userfaultfd", 10,
+					 (unsigned)uffd_minor, uid, gid, e) < 0))
+		goto out;
+	rc = 0;
+out:
+	if (run >= 0)
+		close(run);
+	if (net >= 0)
+		close(net);
+	if (dev >= 0)
+		close(dev);
+	if (root >= 0)
+		close(root);
+	return rc;
 }
 
 int chroot_uffd_minor(void)

@@ -165,4 +165,45 @@ expect_eq "before it ran anything" "$(grep -c '^pid=' "$TMP/peek3b.out")" 0
 expect_eq "the file still names the first run's process" \
 	"$(cat "$base/jail-peek/peek-3/root/jail-peek.pid" 2>&1)" \
 	"$(sed -n 's/^pid=//p' "$TMP/peek3.out")"
+echo "--- a reused jail its tenant changed: refused, no host file changed"
+# As firecracker-go-sdk does, the client hard-links shared, root-owned
+# files (a kernel) into the chroot; the tenant owns the jail's root and may
+# rename them, or leave links, FIFOs and directories, where the jailer
+# works. (Done here as root: the state left is the same.)
+shared=$TMP/shared reuse=$base/jail-peek/reuse/root
+mkdir -p "$shared" "$reuse"
+for f in vmlinux initrd; do
+	echo "$f" >"$shared/$f"
+	chmod 644 "$shared/$f"
+	ln "$shared/$f" "$reuse/$f"
+done
+"$J" --id reuse "${ids[@]}" -- >"$TMP/reuse.out" 2>&1
+expect_eq "reuse: the first run" "$?" 0
+# tenant COMMANDS: run in the jail's root, after removing the pid file
+# (the tenant may: it owns the root).
+tenant() { rm -f "$reuse/jail-peek.pid"; (cd "$reuse" && eval "$1"); }
+unchanged() { expect_eq "$1: the shared files are still root's, mode 644" \
+	"$(stat -c %u:%a "$shared/vmlinux" "$shared/initrd" | tr '\n' ' ')" "0:644 0:644 "; }
+tenant 'rm -rf dev && mv vmlinux dev'
+refused "the kernel's link moved to /dev" \
+	"cannot make /dev in the chroot: Not a directory (something other than a directory" \
+	"$J" --id reuse "${ids[@]}"
+unchanged "/dev a file"
+tenant 'rm -f dev && mkdir dev && rmdir run && ln -s /initrd run'
+refused "/run a symbolic link to the initrd's link" "cannot make /run in the chroot" \
+	"$J" --id reuse "${ids[@]}"
+unchanged "/run a link"
+tenant 'rm run && mkdir run'
+"$J" --id reuse "${ids[@]}" -- >"$TMP/reuse.out" 2>&1
+expect_eq "reuse: directories again, the jailer runs" "$?" 0
+tenant 'chmod 666 dev/null && chown 0:0 dev/urandom'
+"$J" --id reuse "${ids[@]}" -- >"$TMP/reuse.out" 2>&1
+expect_eq "reuse: a node's mode and owner changed, the jailer runs" "$?" 0
+expect_eq "and makes them anew" "$(stat -c %u:%a "$reuse/dev/null" "$reuse/dev/urandom" |
+	tr '\n' ' ')" "$uid:600 $uid:600 "
+tenant 'ln dev/null ../other-null'
+refused "a node with another link (another jail's, say)" \
+	"cannot create /dev/null (1:3) in the chroot: something else is there" \
+	"$J" --id reuse "${ids[@]}"
+rm "$reuse/../other-null"
 finish
