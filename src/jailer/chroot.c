@@ -70,6 +70,13 @@ int chroot_make(const char *base, const char *name, const char *id, char *dir, s
 	return 0;
 }
 
+/* Why a file of the chroot could not be opened for writing: with O_NONBLOCK
+ * a FIFO (or socket) there fails ENXIO, which strerror does not say. */
+static const char *open_fault(int err)
+{
+	return err == ENXIO ? "a FIFO or socket is there" : strerror(err);
+}
+
 static int copy_fd(int in, int out, off_t size)
 {
 	off_t off = 0;
@@ -96,10 +103,12 @@ int chroot_copy_in(int root_fd, const char *src, const char *name, uid_t uid, gi
 		azerr_set(e, "%s is not a regular file", src);
 		goto out;
 	}
-	/* No O_TRUNC: the checks come before anything is written. */
-	out = openat(root_fd, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0700);
+	/* No O_TRUNC: the checks come before anything is written. O_NONBLOCK:
+	 * a FIFO left there would block the open forever (it fails ENXIO). */
+	out = openat(root_fd, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+		     0700);
 	if (out < 0 || fstat(out, &out_st) < 0) {
-		azerr_set(e, "cannot create %s in the chroot: %s", name, strerror(errno));
+		azerr_set(e, "cannot create %s in the chroot: %s", name, open_fault(errno));
 		goto out;
 	}
 	if (!S_ISREG(out_st.st_mode) || out_st.st_nlink != 1) {
@@ -157,16 +166,24 @@ static int bind_lib(int root_fd, const char *src, struct azerr *e)
 	const char *base = strrchr(src, '/') + 1;
 	size_t dlen = (size_t)(base - src);
 	int dir = -1, file = -1, rc = -1;
+	struct stat st;
 
 	if (dlen >= sizeof(rel_dir))
 		return azerr_set(e, "%s: path too long", src);
 	memcpy(rel_dir, src, dlen);
 	rel_dir[dlen] = '\0';
 	dir = open_dirs(root_fd, rel_dir);
-	if (dir < 0 || (file = openat(dir, base, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-				      0444)) < 0) {
+	/* What a reused jail holds there must be a regular file; O_NONBLOCK, as
+	 * a FIFO would block the open forever. */
+	if (dir < 0 || (file = openat(dir, base, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK |
+				      O_CLOEXEC, 0444)) < 0 || fstat(file, &st) < 0) {
 		azerr_set(e, "cannot make a mount point for %s in the chroot: %s", src,
-			  strerror(errno));
+			  open_fault(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		azerr_set(e, "cannot make a mount point for %s in the chroot: something other "
+			  "than a regular file is there", src);
 		goto out;
 	}
 	snprintf(target, sizeof(target), "/proc/self/fd/%d", file);
@@ -215,9 +232,15 @@ int chroot_enter(const char *dir, const struct path_set *libs, struct azerr *e)
 	}
 	int r = fchdir(root_fd);
 	close(root_fd);
-	if (r < 0 || mkdir_at(AT_FDCWD, old, 0700) < 0 || syscall(SYS_pivot_root, ".", old) < 0 ||
-	    chdir("/") < 0 || umount2(old, MNT_DETACH) < 0 || rmdir(old) < 0)
-		return azerr_set(e, "cannot make %s the root: %s", dir, strerror(errno));
+	/* As Firecracker's jailer, old_root is made, never taken: one already
+	 * there is not the jailer's (a tenant's link, say). */
+	if (r < 0 || mkdir(old, 0700) < 0)
+		return azerr_set(e, "cannot make %s/%s: %s%s", dir, old, strerror(errno),
+				 errno == EEXIST ? " (remove it: the jailer makes it itself)" : "");
+	if (syscall(SYS_pivot_root, ".", old) < 0 || chdir("/") < 0 ||
+	    umount2(old, MNT_DETACH | UMOUNT_NOFOLLOW) < 0 || rmdir(old) < 0)
+		return azerr_set(e, "cannot make %s the root (the host's root on /%s): %s", dir,
+				 old, strerror(errno));
 	return 0;
 }
 

@@ -205,5 +205,17 @@ tenant 'ln dev/null ../other-null'
 refused "a node with another link (another jail's, say)" \
 	"cannot create /dev/null (1:3) in the chroot: something else is there" \
 	"$J" --id reuse "${ids[@]}"
-rm "$reuse/../other-null"
+tenant 'rm ../other-null && rm jail-peek && mkfifo jail-peek'
+refused "a FIFO at /jail-peek: no hang" \
+	"cannot create jail-peek in the chroot: a FIFO or socket is there" \
+	timeout 20 "$J" --id reuse "${ids[@]}"
+libc=$(ldd "$PEEK" | awk '$1 == "libc.so.6" { print $3 }')
+tenant "rm jail-peek && rm -f '.$libc' && mkfifo '.$libc'"
+refused "a FIFO where a library is bound: no hang" \
+	"cannot make a mount point for $libc in the chroot: a FIFO or socket is there" \
+	timeout 20 "$J" --id reuse "${ids[@]}"
+tenant "rm '.$libc' && mkdir old_root"
+refused "an old_root there already" "cannot make $reuse/old_root: File exists" \
+	"$J" --id reuse "${ids[@]}"
+rmdir "$reuse/old_root"
 finish
