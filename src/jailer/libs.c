@@ -3,17 +3,26 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/capability.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+
+#include "common/clock.h"
 
 /* What the loader may print for one program; far more than any has. */
 #define LIST_MAX (64 * 1024)
+
+unsigned libs_list_timeout_ms = 10000;
 
 int elf_interp(const uint8_t *buf, size_t len, char *out, size_t outlen)
 {
@@ -123,8 +132,8 @@ fail:
 	return -1;
 }
 
-/* The loader runs as root only in the sense that the jailer is: it is
- * trusted only if only root could have put it there. */
+/* The loader runs as root, though without capabilities (drop_caps): it
+ * is trusted only if only root could have put it there. */
 static int check_loader(const char *interp, struct azerr *e)
 {
 	struct stat st;
@@ -139,10 +148,28 @@ static int check_loader(const char *interp, struct azerr *e)
 	return 0;
 }
 
-/* The child: the loader, listing, as uid:gid with an empty environment.
- * uid may not be able to reach exe (a directory of mode 0700 on its path),
- * so exe is opened first and the loader reads it through its fd. */
-static void run_loader(const char *interp, const char *exe, uid_t uid, gid_t gid, int out)
+/* What the loader runs with: the jailer's uid 0, so that no other uid may
+ * ptrace, stop or signal it (as the VM's uid it could, and so add lines to
+ * the list, or hang the jailer), but no capability: with empty bounding
+ * and inheritable sets execve gives it none, and no_new_privs keeps it so.
+ * It only reads, and only files root can read without privileges. */
+static int drop_caps(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct none[2] = { 0 };
+
+	for (int cap = 0; prctl(PR_CAPBSET_READ, cap) >= 0; cap++)
+		if (prctl(PR_CAPBSET_DROP, cap) < 0)
+			return -1;
+	return syscall(SYS_capset, &h, none) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ?
+	       -1 : 0;
+}
+
+/* The child: the loader, listing, with an empty environment. exe is
+ * opened first and the loader reads it through its fd, as the loader
+ * could not open it once without capabilities, were a directory on its
+ * path another user's. */
+static void run_loader(const char *interp, const char *exe, int out)
 {
 	char self[32];
 	char *argv[] = { (char *)interp, "--list", self, NULL };
@@ -151,32 +178,95 @@ static void run_loader(const char *interp, const char *exe, uid_t uid, gid_t gid
 
 	if (fd < 0 || dup2(out, 1) < 0)
 		_exit(126);
-	/* Not root (a unit test), there is no identity to change. */
-	if (geteuid() == 0 && (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 ||
-			       setresuid(uid, uid, uid) < 0))
+	/* Not root (a unit test), it has no capability to drop. */
+	if (geteuid() == 0 && drop_caps() < 0)
 		_exit(126);
 	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
 	execve(interp, argv, envp);
 	_exit(127);
 }
 
-/* Reads the child's output into buf (NUL-terminated); -1 if it overflows. */
-static int read_all(int fd, char *buf, size_t size)
+/* Reads the child's output on fd into buf (NUL-terminated) until it ends
+ * and the child has exited (its status in *status), libs_list_timeout_ms
+ * at most: 0, or -1 with errno (EFBIG: the output does not fit;
+ * ETIMEDOUT). */
+static int collect(pid_t pid, int fd, char *buf, size_t size, int *status)
 {
+	uint64_t end = clock_us(CLOCK_MONOTONIC) + libs_list_timeout_ms * 1000ULL;
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	struct pollfd p[2] = { { .fd = fd, .events = POLLIN }, { .fd = pidfd, .events = POLLIN } };
 	size_t n = 0;
-	ssize_t r;
+	int rc = -1;
 
-	while ((r = read(fd, buf + n, size - 1 - n)) > 0 || (r < 0 && errno == EINTR))
-		if (r > 0 && (n += (size_t)r) == size - 1)
-			return -1;
-	buf[n] = '\0';
-	return r < 0 ? -1 : 0;
+	buf[0] = '\0';
+	if (pidfd < 0)
+		return -1;
+	/* poll ignores an fd < 0: each is set so once done with. */
+	while (p[0].fd >= 0 || p[1].fd >= 0) {
+		uint64_t now = clock_us(CLOCK_MONOTONIC);
+		int r = now >= end ? 0 : poll(p, 2, (int)((end - now + 999) / 1000));
+		ssize_t got;
+		if (r == 0) {
+			errno = ETIMEDOUT;
+			goto out;
+		}
+		if (r < 0 && errno != EINTR)
+			goto out;
+		if (r > 0 && p[0].revents) {
+			if ((got = read(fd, buf + n, size - 1 - n)) < 0 && errno != EINTR)
+				goto out;
+			if (got == 0)
+				p[0].fd = -1;
+			else if (got > 0 && (n += (size_t)got) == size - 1) {
+				errno = EFBIG;
+				goto out;
+			}
+			buf[n] = '\0';
+		}
+		if (r > 0 && p[1].revents)
+			p[1].fd = -1;
+	}
+	rc = waitpid(pid, status, 0) < 0 ? -1 : 0;
+out:
+	close(pidfd);
+	return rc;
 }
 
-static int list_libs(const char *interp, const char *exe, uid_t uid, gid_t gid,
-		     struct path_set *set, struct azerr *e)
+/* A file the loader lists is bound into the jail only if it looks like
+ * what the loader maps: an ELF shared object, a regular file of root's
+ * only root can write (as the loader itself, check_loader), so that
+ * nothing else of the host can get in, such as a library found through a
+ * RUNPATH others can write to. Opened O_PATH first: no device is opened. */
+static int check_lib(const char *path, struct azerr *e)
+{
+	char self[32];
+	struct stat st;
+	Elf64_Ehdr eh;
+	int fd = open(path, O_PATH | O_CLOEXEC), rfd = -1;
+	bool ok = false;
+
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == 0 &&
+	    !(st.st_mode & (S_IWGRP | S_IWOTH))) {
+		snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+		rfd = open(self, O_RDONLY | O_CLOEXEC);
+		ok = rfd >= 0 && pread(rfd, &eh, sizeof(eh), 0) == sizeof(eh) &&
+		     !memcmp(eh.e_ident, ELFMAG, SELFMAG) && eh.e_type == ET_DYN;
+	}
+	if (rfd >= 0)
+		close(rfd);
+	if (fd >= 0)
+		close(fd);
+	if (!ok)
+		return azerr_set(e, "the loader lists %s, which is not an ELF shared object of "
+				 "root's only root can write: not binding it", path);
+	return 0;
+}
+
+static int list_libs(const char *interp, const char *exe, struct path_set *set,
+		     struct azerr *e)
 {
 	int p[2], status, rc = -1;
+	unsigned first = set->n;
 	char *buf = malloc(LIST_MAX);
 
 	if (!buf || pipe2(p, O_CLOEXEC) < 0) {
@@ -185,28 +275,32 @@ static int list_libs(const char *interp, const char *exe, uid_t uid, gid_t gid,
 	}
 	pid_t pid = fork();
 	if (pid == 0)
-		run_loader(interp, exe, uid, gid, p[1]);
+		run_loader(interp, exe, p[1]);
 	close(p[1]);
-	int overflow = pid > 0 ? read_all(p[0], buf, LIST_MAX) : 0;
-	close(p[0]);
-	if (pid < 0)
+	if (pid < 0) {
 		azerr_set(e, "fork: %s", strerror(errno));
-	else if (waitpid(pid, &status, 0) < 0)
-		azerr_set(e, "%s --list %s: %s", interp, exe, strerror(errno));
-	else if (!WIFEXITED(status))
+	} else if (collect(pid, p[0], buf, LIST_MAX, &status) < 0) {
+		azerr_set(e, "%s --list %s: %s", interp, exe,
+			  errno == ETIMEDOUT ? "no answer in time: killed" :
+			  errno == EFBIG ? "output too long" : strerror(errno));
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	} else if (!WIFEXITED(status)) {
 		azerr_set(e, "%s --list %s: killed by signal %d", interp, exe, WTERMSIG(status));
-	else if (WEXITSTATUS(status))
+	} else if (WEXITSTATUS(status)) {
 		azerr_set(e, "%s --list %s failed (exit status %d)", interp, exe,
 			  WEXITSTATUS(status));
-	else if (overflow)
-		azerr_set(e, "%s --list %s: output too long", interp, exe);
-	else
-		rc = libs_parse_list(buf, set, e);
+	} else if (libs_parse_list(buf, set, e) == 0) {
+		rc = 0;
+		for (unsigned i = first; rc == 0 && i < set->n; i++)
+			rc = check_lib(set->path[i], e);
+	}
+	close(p[0]);
 	free(buf);
 	return rc;
 }
 
-int libs_of(const char *exe, uid_t uid, gid_t gid, struct path_set *set, struct azerr *e)
+int libs_of(const char *exe, struct path_set *set, struct azerr *e)
 {
 	char interp[256];
 	int r = read_interp(exe, interp, sizeof(interp), e);
@@ -215,7 +309,7 @@ int libs_of(const char *exe, uid_t uid, gid_t gid, struct path_set *set, struct 
 		return r;
 	if (check_loader(interp, e) < 0 || path_set_add(set, interp, strlen(interp), e) < 0)
 		return -1;
-	return list_libs(interp, exe, uid, gid, set, e);
+	return list_libs(interp, exe, set, e);
 }
 
 void path_set_free(struct path_set *set)

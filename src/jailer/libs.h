@@ -4,7 +4,8 @@
  * the executable (all Firecracker's jailer provides, enough for its static
  * binary) cannot run it. The dynamic loader itself says which files it
  * would map (`ld.so --list`), from ld.so.cache and the program's RUNPATH,
- * exactly as it will at exec; the jailer only reads what it prints. */
+ * exactly as it will at exec; the jailer only reads what it prints, and
+ * checks each file it names. */
 #ifndef AZOTE_JAILER_LIBS_H
 #define AZOTE_JAILER_LIBS_H
 
@@ -33,9 +34,17 @@ int elf_interp(const uint8_t *buf, size_t len, char *out, size_t outlen);
 int libs_parse_list(const char *text, struct path_set *set, struct azerr *e);
 
 /* Adds the interpreter and the libraries of the executable exe to set
- * (nothing for a static executable). The loader runs with uid and gid and
- * an empty environment; it must be a root-owned file others cannot write. */
-int libs_of(const char *exe, uid_t uid, gid_t gid, struct path_set *set, struct azerr *e);
+ * (nothing for a static executable). The loader must be a root-owned file
+ * others cannot write; it runs as root without capabilities (out of reach
+ * of other uids), with an empty environment, libs_list_timeout_ms at most.
+ * Each file it lists must be an ELF shared object of root's that only
+ * root can write. */
+int libs_of(const char *exe, struct path_set *set, struct azerr *e);
+
+/* How long the loader may take to list one program's libraries before it
+ * is killed and libs_of fails (10 s; a variable so that a test need not
+ * wait that long). */
+extern unsigned libs_list_timeout_ms;
 
 /* Adds path[0..n) unless set holds it already. */
 int path_set_add(struct path_set *set, const char *path, size_t n, struct azerr *e);

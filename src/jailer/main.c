@@ -69,7 +69,7 @@ static int find_inputs(const struct jailer_args *a, struct plan *p, struct azerr
 	    chroot_find_cards(p->exec_path, &p->bins, e) < 0)
 		return -1;
 	for (unsigned i = 0; i < p->bins.n; i++)
-		if (libs_of(p->bins.path[i], a->uid, a->gid, &p->libs, e) < 0)
+		if (libs_of(p->bins.path[i], &p->libs, e) < 0)
 			return -1;
 	return 0;
 }

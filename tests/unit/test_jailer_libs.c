@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <cmocka.h>
 
 #include "jailer/libs.h"
@@ -131,7 +132,7 @@ static void test_libs_of_self(void **state)
 	int cmocka = 0, libc = 0;
 	(void)state;
 
-	if (libs_of("/proc/self/exe", getuid(), getgid(), &set, &e) < 0)
+	if (libs_of("/proc/self/exe", &set, &e) < 0)
 		fail_msg("%s", e.msg);
 	assert_true(set.n >= 3);
 	for (unsigned i = 0; i < set.n; i++) {
@@ -141,10 +142,132 @@ static void test_libs_of_self(void **state)
 	}
 	assert_true(cmocka && libc);
 	path_set_free(&set);
-	assert_int_equal(libs_of("/etc/hostname", getuid(), getgid(), &set, &e), -1);
+	assert_int_equal(libs_of("/etc/hostname", &set, &e), -1);
 	assert_non_null(strstr(e.msg, "/etc/hostname"));
-	assert_int_equal(libs_of("/nonexistent", getuid(), getgid(), &set, &e), -1);
+	assert_int_equal(libs_of("/nonexistent", &set, &e), -1);
 	assert_non_null(strstr(e.msg, "/nonexistent"));
+}
+
+/* A fake loader: a root-owned shell script (check_loader takes it) that
+ * prints body, named as the interpreter of an ELF image beside it. */
+static char fake_dir[64], fake_exe[96];
+
+static void write_file(const char *path, const void *data, size_t len, mode_t mode)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	fclose(f);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+static void fake_loader(const char *body)
+{
+	char path[128], script[512];
+	uint8_t elf[512];
+
+	snprintf(path, sizeof(path), "%s/ld.so", fake_dir);
+	snprintf(script, sizeof(script), "#!/bin/sh\n%s\n", body);
+	write_file(path, script, strlen(script), 0755);
+	snprintf(fake_exe, sizeof(fake_exe), "%s/exe", fake_dir);
+	write_file(fake_exe, elf, make_elf(elf, path), 0755);
+}
+
+static int fake_setup(void **state)
+{
+	(void)state;
+	/* The loader must be root's: only root can run these. */
+	if (geteuid() != 0)
+		skip();
+	snprintf(fake_dir, sizeof(fake_dir), "/tmp/test_jailer_libs.XXXXXX");
+	assert_non_null(mkdtemp(fake_dir));
+	return 0;
+}
+
+static int fake_teardown(void **state)
+{
+	char cmd[128];
+	(void)state;
+
+	libs_list_timeout_ms = 10000;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fake_dir);
+	return system(cmd);
+}
+
+/* What the loader lists is bound into the jail only if it is a library
+ * of root's only root can write: a host file it names is refused. */
+static void test_listed_files_checked(void **state)
+{
+	struct path_set set = { 0 };
+	struct azerr e;
+	char lib[128], body[256];
+	uint8_t elf[512];
+	(void)state;
+
+	snprintf(lib, sizeof(lib), "%s/libok.so", fake_dir);
+	write_file(lib, elf, make_elf(elf, NULL), 0644);
+	snprintf(body, sizeof(body), "printf '\\tlibok.so => %s (0x1)\\n'", lib);
+	fake_loader(body);
+	if (libs_of(fake_exe, &set, &e) < 0)
+		fail_msg("%s", e.msg);
+	assert_int_equal(set.n, 2);
+	assert_string_equal(set.path[1], lib);
+	path_set_free(&set);
+
+	assert_int_equal(chmod(lib, 0664), 0);
+	assert_int_equal(libs_of(fake_exe, &set, &e), -1);
+	assert_non_null(strstr(e.msg, "the loader lists"));
+	assert_non_null(strstr(e.msg, lib));
+	path_set_free(&set);
+	assert_int_equal(chmod(lib, 0644), 0);
+	assert_int_equal(chown(lib, 4321, 4321), 0);
+	assert_int_equal(libs_of(fake_exe, &set, &e), -1);
+	assert_non_null(strstr(e.msg, lib));
+	path_set_free(&set);
+
+	fake_loader("printf '\\t/etc/passwd (0x1)\\n\\t/dev/null (0x2)\\n'");
+	assert_int_equal(libs_of(fake_exe, &set, &e), -1);
+	assert_non_null(strstr(e.msg, "the loader lists /etc/passwd, which is not an ELF "
+				"shared object"));
+	path_set_free(&set);
+	fake_loader("printf '\\t/dev/null (0x2)\\n'");
+	assert_int_equal(libs_of(fake_exe, &set, &e), -1);
+	assert_non_null(strstr(e.msg, "/dev/null"));
+	path_set_free(&set);
+}
+
+/* The loader runs as root, which no other uid may ptrace or signal, but
+ * with no capability: its list line shows what it had. */
+static void test_loader_identity(void **state)
+{
+	struct path_set set = { 0 };
+	struct azerr e;
+	(void)state;
+
+	fake_loader("echo $(grep -E '^(Uid|CapPrm|CapEff|CapBnd|NoNewPrivs):' /proc/$$/status)");
+	assert_int_equal(libs_of(fake_exe, &set, &e), -1);
+	assert_non_null(strstr(e.msg, "Uid: 0 0 0 0 CapPrm: 0000000000000000 CapEff: "
+				"0000000000000000 CapBnd: 0000000000000000 NoNewPrivs: 1"));
+	path_set_free(&set);
+}
+
+/* A loader that does not end (here: it stops itself) is killed in time. */
+static void test_loader_timeout(void **state)
+{
+	struct path_set set = { 0 };
+	struct azerr e;
+	(void)state;
+
+	libs_list_timeout_ms = 300;
+	fake_loader("kill -STOP $$");
+	assert_int_equal(libs_of(fake_exe, &set, &e), -1);
+	assert_non_null(strstr(e.msg, "ld.so --list /"));
+	assert_non_null(strstr(e.msg, "no answer in time: killed"));
+	fake_loader("exec sleep 60");
+	assert_int_equal(libs_of(fake_exe, &set, &e), -1);
+	assert_non_null(strstr(e.msg, "no answer in time: killed"));
+	path_set_free(&set);
 }
 
 int main(void)
@@ -154,6 +277,9 @@ int main(void)
 		cmocka_unit_test(test_interp_malformed),
 		cmocka_unit_test(test_parse_list),
 		cmocka_unit_test(test_libs_of_self),
+		cmocka_unit_test_setup_teardown(test_listed_files_checked, fake_setup, fake_teardown),
+		cmocka_unit_test_setup_teardown(test_loader_identity, fake_setup, fake_teardown),
+		cmocka_unit_test_setup_teardown(test_loader_timeout, fake_setup, fake_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
