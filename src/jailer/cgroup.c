@@ -34,6 +34,11 @@ static const char *prop_fault(const char *arg)
 		return "FILE must be CONTROLLER.NAME, such as cpu.max";
 	if (strchr(arg, '\n'))
 		return "must not contain a newline";
+	/* v2's core files (cgroup.procs, cgroup.freeze, cgroup.kill...) act on
+	 * any process or on the jailer itself; the jailer writes cgroup.procs.
+	 * Firecracker's jailer refuses them too: "cgroup" is no controller. */
+	if (!strncmp(arg, "cgroup.", 7))
+		return "FILE must be a controller's: cgroup.* files are refused";
 	return NULL;
 }
 
@@ -87,12 +92,6 @@ int cgroup_version_parse(const char *s, unsigned *version, struct azerr *e)
 static size_t ctl_len(const char *file)
 {
 	return strcspn(file, ".");
-}
-
-/* v2's core files ("cgroup.procs", ...) belong to no controller. */
-static bool is_core(const char *file)
-{
-	return !strncmp(file, "cgroup.", 7);
 }
 
 static bool same_ctl(const char *file_a, const char *file_b)
@@ -300,7 +299,7 @@ static int check_available(const struct cgroup_conf *c, const char *root, struct
 		return -1;
 	for (unsigned i = 0; i < c->n_props; i++) {
 		const char *f = c->props[i].file;
-		if (!is_core(f) && !has_word(list, " ", f, ctl_len(f)))
+		if (!has_word(list, " ", f, ctl_len(f)))
 			return azerr_set(e, "cgroup: cannot set %s: the %.*s controller is not "
 					 "available (not in %s)", f, (int)ctl_len(f), f, path);
 	}
@@ -341,7 +340,7 @@ static int apply_v2(const struct cgroup_conf *c, const char *mounts, const char 
 	    make_dirs(dir, strlen(root), e) < 0)
 		return -1;
 	for (unsigned i = 0; i < c->n_props; i++)
-		if (!is_core(c->props[i].file) && !seen_before(c, i) &&
+		if (!seen_before(c, i) &&
 		    enable(dir, strlen(root), c->props[i].file, e) < 0)
 			return -1;
 	for (unsigned i = 0; i < c->n_props; i++)

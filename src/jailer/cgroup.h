@@ -30,7 +30,7 @@ struct cgroup_conf {
 };
 
 /* Checks "FILE=VALUE" (one '=', neither part empty, FILE a file name
- * CONTROLLER.NAME, no newline) and splits it into p. arg stays the caller's;
+ * CONTROLLER.NAME and not cgroup.*, no newline) and splits it into p. arg stays the caller's;
  * p->file is the start of one allocation holding both parts (free that to
  * release them; the jailer execs instead). */
 int cgroup_prop_parse(const char *arg, struct cgroup_prop *p, struct azerr *e);

@@ -45,6 +45,11 @@ refused "a missing base" "--chroot-base-dir $TMP/nobase" \
 refused "an unknown limit" "unknown limit 'nproc'" "$J" --id a "${ids[@]}" --resource-limit nproc=3
 refused "a missing netns" "--netns $TMP/nons" "$J" --id a "${ids[@]}" --netns "$TMP/nons"
 refused "a cgroup file without controller" "--cgroup" "$J" --id a "${ids[@]}" --cgroup max=3
+# (cgroup.procs=PID would move any process: a harmless file here, should
+# a jailer take it.)
+refused "a cgroup.* file" "--cgroup 'cgroup.max.depth=2': FILE must be a controller's" \
+	"$J" --id a "${ids[@]}" --cgroup-version 2 --parent-cgroup "azote-test-$$" \
+	--cgroup cgroup.max.depth=2
 refused "fds it cannot close (close_range fails): nothing jailed" \
 	"cannot close the file descriptors it was given (close_range: Function not implemented)" \
 	"$BUILD/tests/no-close-range" "$J" --id fdleak "${ids[@]}" 7</etc/hostname
