@@ -194,7 +194,7 @@ void jailer_args_free(struct jailer_args *a)
 int jailer_args_parse(int argc, char **argv, struct jailer_args *a, struct azerr *e)
 {
 	const char *uid = NULL, *gid = NULL, *version = NULL;
-	int opt;
+	int opt, idx = 0;
 
 	*a = (struct jailer_args){
 		.chroot_base = NULL, .nofile = JAILER_DEFAULT_NOFILE,
@@ -214,7 +214,7 @@ int jailer_args_parse(int argc, char **argv, struct jailer_args *a, struct azerr
 	opterr = 0;
 	/* "+": stop at the first argument that is not an option; only "--"
 	 * may end the options. */
-	while ((opt = getopt_long(argc, argv, "+", long_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+", long_opts, &idx)) != -1) {
 		if (opt == '?') {
 			/* optopt is also the letter of an unknown short option. */
 			const char *bad = argv[optind - 1];
@@ -222,6 +222,11 @@ int jailer_args_parse(int argc, char **argv, struct jailer_args *a, struct azerr
 					 "option '%s' needs a value" :
 					 "unknown option '%s' (see --help)", bad);
 		}
+		/* As Firecracker's jailer, a value never begins with "--": in
+		 * "--id --new-pid-ns" --id lacks its value. */
+		if (optarg && !strncmp(optarg, "--", 2))
+			return azerr_set(e, "option '--%s' needs a value, not '%s' (a value does "
+					 "not begin with '--')", long_opts[idx].name, optarg);
 		if (parse_opt(opt, optarg, a, &uid, &gid, &version, e) < 0)
 			return -1;
 	}

@@ -182,6 +182,13 @@ static void test_refused(void **state)
 		{ { "--bogus", NULL }, "unknown option '--bogus'", false },
 		{ { "stray", NULL }, "unexpected argument 'stray'", false },
 		{ { "--netns", NULL }, "'--netns' needs a value", false },
+		/* A value is never an option, as in Firecracker's jailer. */
+		{ { "--id", "--new-pid-ns", NULL }, "option '--id' needs a value, not "
+		  "'--new-pid-ns'", false },
+		{ { "--netns", "--daemonize", NULL }, "option '--netns' needs a value, not "
+		  "'--daemonize'", false },
+		{ { "--chroot-base-dir", "--", "x", NULL }, "option '--chroot-base-dir' needs a "
+		  "value, not '--'", false },
 	};
 	struct jailer_args a;
 	struct azerr e;
