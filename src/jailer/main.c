@@ -18,6 +18,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 
 #include "common/clock.h"
 #include "jailer/args.h"
@@ -126,40 +127,60 @@ static int daemonize(int null_fd, struct azerr *e)
 	return 0;
 }
 
-/* Records the pid of the process that runs the exec file in /<name>.pid
- * (inside the chroot), where Firecracker's jailer leaves it in every case
- * and clients such as Kata read it. As Firecracker's, it makes the file
- * (create_new): one left by an earlier jail of the same --id is not
- * overwritten, so a client never reads a pid that is not this run's. */
-static int write_pid_file(const char *name, pid_t pid, struct azerr *e)
+/* Makes /<name>.pid (inside the chroot), where Firecracker's jailer leaves
+ * the pid of the process that runs the exec file in every case and
+ * clients such as Kata read it; its fd. As Firecracker's, it makes the
+ * file (create_new): one left by an earlier jail of the same --id is not
+ * overwritten, so a client never reads a pid that is not this run's. It is
+ * made before any child is, so that a jailer that stops here leaves none. */
+static int open_pid_file(const char *name, struct azerr *e)
 {
 	char path[NAME_MAX + 8];
-	int fd, ok;
+	int fd;
 
 	snprintf(path, sizeof(path), "/%s.pid", name);
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	ok = fd >= 0 && dprintf(fd, "%d", (int)pid) > 0;
-	if (!ok)
-		azerr_set(e, "cannot write %s in the chroot: %s%s", path, strerror(errno),
+	if (fd < 0)
+		azerr_set(e, "cannot create %s in the chroot: %s%s", path, strerror(errno),
 			  errno == EEXIST ? " (an earlier jail of this --id left it: remove the "
 					    "jail, as Firecracker's jailer wants too)" : "");
-	if (fd >= 0)
-		close(fd);
+	return fd;
+}
+
+/* Writes pid to the pid file open_pid_file made, and closes it; one it
+ * could not write is removed, not left to stop the next run. */
+static int write_pid_file(int fd, const char *name, pid_t pid, struct azerr *e)
+{
+	char path[NAME_MAX + 8];
+	int ok = dprintf(fd, "%d", (int)pid) > 0;
+
+	snprintf(path, sizeof(path), "/%s.pid", name);
+	if (!ok) {
+		azerr_set(e, "cannot write %s in the chroot: %s", path, strerror(errno));
+		unlink(path);
+	}
+	close(fd);
 	return ok ? 0 : -1;
 }
 
 /* Forks into a new PID namespace; the parent records the child's pid (as
- * the jailer's namespace sees it) and ends, as Firecracker's jailer does. */
-static int enter_pid_ns(const char *name, struct azerr *e)
+ * the jailer's namespace sees it) and ends, as Firecracker's jailer does.
+ * Should that fail, the child is killed: nothing runs that the jailer
+ * reported as not started. */
+static int enter_pid_ns(int pid_fd, const char *name, struct azerr *e)
 {
 	bool leader = getsid(0) == getpid();
 	pid_t pid = fork_counted(CLONE_NEWPID);
 
 	if (pid < 0)
 		return azerr_set(e, "--new-pid-ns: clone: %s", strerror(errno));
-	if (pid == 0)
+	if (pid == 0) {
+		close(pid_fd);
 		return leader && setsid() < 0 ? azerr_set(e, "setsid: %s", strerror(errno)) : 0;
-	if (write_pid_file(name, pid, e) < 0) {
+	}
+	if (write_pid_file(pid_fd, name, pid, e) < 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
 		fprintf(stderr, "azote-jailer: %s\n", e->msg);
 		_exit(1);
 	}
@@ -196,7 +217,7 @@ static int exec_jailed(const struct jailer_args *a, const char *name, struct aze
 
 static int jail(struct jailer_args *a, struct plan *p, struct azerr *e)
 {
-	int root_fd = -1, null_fd = -1;
+	int root_fd = -1, null_fd = -1, pid_fd;
 
 	if (geteuid() != 0)
 		return azerr_set(e, "must run as root (it makes device nodes, mounts and "
@@ -222,7 +243,9 @@ static int jail(struct jailer_args *a, struct plan *p, struct azerr *e)
 	    chroot_populate(a->uid, a->gid, uffd_minor, e) < 0)
 		return -1;
 	if ((a->daemonize && daemonize(null_fd, e) < 0) ||
-	    (a->new_pid_ns ? enter_pid_ns(p->name, e) : write_pid_file(p->name, getpid(), e)) < 0)
+	    (pid_fd = open_pid_file(p->name, e)) < 0 ||
+	    (a->new_pid_ns ? enter_pid_ns(pid_fd, p->name, e) :
+			     write_pid_file(pid_fd, p->name, getpid(), e)) < 0)
 		return -1;
 	return exec_jailed(a, p->name, e);
 }

@@ -165,11 +165,17 @@ echo "--- a pid file an earlier jail left is not overwritten (Firecracker's crea
 "$J" --id peek-3 "${ids[@]}" -- >"$TMP/peek3b.out" 2>&1
 expect_eq "peek-3 once more: the jailer stops" "$?" 1
 expect_match "saying why" "$(cat "$TMP/peek3b.out")" \
-	"cannot write /jail-peek.pid in the chroot: File exists \(an earlier jail of this --id left it"
+	"cannot create /jail-peek.pid in the chroot: File exists \(an earlier jail of this --id left it"
 expect_eq "before it ran anything" "$(grep -c '^pid=' "$TMP/peek3b.out")" 0
 expect_eq "the file still names the first run's process" \
 	"$(cat "$base/jail-peek/peek-3/root/jail-peek.pid" 2>&1)" \
 	"$(sed -n 's/^pid=//p' "$TMP/peek3.out")"
+"$J" --id peek-3 "${ids[@]}" --new-pid-ns -- >"$TMP/peek3c.out" 2>&1
+expect_eq "with --new-pid-ns: the jailer stops too" "$?" 1
+wait_for "$TMP/peek3c.out" "peek done" 2 &&
+	fail "and yet the jailed program ran: $(cat "$TMP/peek3c.out")" ||
+	pass "and nothing ran jailed"
+
 echo "--- a reused jail its tenant changed: refused, no host file changed"
 # As firecracker-go-sdk does, the client hard-links shared, root-owned
 # files (a kernel) into the chroot; the tenant owns the jail's root and may
