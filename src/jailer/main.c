@@ -266,6 +266,17 @@ int main(int argc, char **argv)
 			"given (close_range: %s): nothing jailed\n", strerror(errno));
 		return 1;
 	}
+	/* An fd of 0-2 the caller closed is opened on /dev/null (as Rust's
+	 * runtime does for Firecracker): else the program's first open (guest
+	 * memory, /dev/kvm) would become its stdin, stdout or stderr. open
+	 * takes the lowest free fd, which is this one. */
+	for (int fd = 0; fd < 3; fd++) {
+		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd) {
+			fprintf(stderr, "azote-jailer: cannot open /dev/null on fd %d, which it "
+				"was given closed: %s\n", fd, strerror(errno));
+			return 1;
+		}
+	}
 	if (jailer_args_parse(argc, argv, &a, &e) < 0) {
 		fprintf(stderr, "azote-jailer: %s\n", e.msg);
 		jailer_args_free(&a);

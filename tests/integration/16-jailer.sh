@@ -176,6 +176,11 @@ wait_for "$TMP/peek3c.out" "peek done" 2 &&
 	fail "and yet the jailed program ran: $(cat "$TMP/peek3c.out")" ||
 	pass "and nothing ran jailed"
 
+echo "--- fds 0-2 the caller closed are /dev/null in the jail"
+"$J" --id fds "${ids[@]}" -- <&- 2>&- >"$TMP/fds.out"
+expect_eq "fds: the jailer's status" "$?" 0
+expect_match "fds 0-2 open" "$(cat "$TMP/fds.out")" "^fds=0 1 2$"
+
 echo "--- a reused jail its tenant changed: refused, no host file changed"
 # As firecracker-go-sdk does, the client hard-links shared, root-owned
 # files (a kernel) into the chroot; the tenant owns the jail's root and may
