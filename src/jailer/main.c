@@ -1,9 +1,10 @@
 /* azote-jailer: starts azote (or any program) jailed, with Firecracker's
  * jailer's command line and order of work: everything that needs the host's
  * view (the files to copy, the libraries to bind, the network namespace,
- * limits, cgroups) is done first, as root; then the chroot becomes the root
- * of a mount namespace of its own; then the process drops to the VM's uid
- * and gid and execs, with an empty environment and only fds 0-2. */
+ * cgroups) is done first, as root; then the chroot becomes the root of a
+ * mount namespace of its own; then the process sets the resource limits,
+ * drops to the VM's uid and gid and execs, with an empty environment and
+ * only fds 0-2. */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -207,6 +208,11 @@ static int exec_jailed(const struct jailer_args *a, const char *name, struct aze
 			 "--start-time-cpu-us", cpu, "--parent-cpu-time-us", parent_cpu };
 	memcpy(argv, head, sizeof(head));
 	memcpy(argv + 9, a->extra, (size_t)a->n_extra * sizeof(*argv));
+	/* The limits are the program's: set last, as root (no-file may go
+	 * above the hard limit), they cannot fail the jailer's own work. */
+	if (set_limit(RLIMIT_NOFILE, "no-file", a->nofile, e) < 0 ||
+	    (a->has_fsize && set_limit(RLIMIT_FSIZE, "fsize", a->fsize, e) < 0))
+		return -1;
 	if (setgroups(0, NULL) < 0 || setresgid(a->gid, a->gid, a->gid) < 0 ||
 	    setresuid(a->uid, a->uid, a->uid) < 0)
 		return azerr_set(e, "cannot become %u:%u: %s", (unsigned)a->uid, (unsigned)a->gid,
@@ -233,8 +239,6 @@ static int jail(struct jailer_args *a, struct plan *p, struct azerr *e)
 	close(root_fd);
 	if (copied < 0 ||
 	    (a->netns && join_netns(a->netns, e) < 0) ||
-	    set_limit(RLIMIT_NOFILE, "no-file", a->nofile, e) < 0 ||
-	    (a->has_fsize && set_limit(RLIMIT_FSIZE, "fsize", a->fsize, e) < 0) ||
 	    cgroup_apply(&a->cgroup, "/proc/mounts", getpid(), e) < 0)
 		return -1;
 	if (a->daemonize && (null_fd = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0)

@@ -181,6 +181,13 @@ echo "--- fds 0-2 the caller closed are /dev/null in the jail"
 expect_eq "fds: the jailer's status" "$?" 0
 expect_match "fds 0-2 open" "$(cat "$TMP/fds.out")" "^fds=0 1 2$"
 
+echo "--- the resource limits bind the jailed program, not the jailer's work"
+# Through a pipe, which fsize does not limit, unlike the pid file.
+"$J" --id limits "${ids[@]}" --resource-limit fsize=1 -- 2>&1 | cat >"$TMP/limits.out"
+expect_eq "fsize=1: the jailer's status" "${PIPESTATUS[0]}" 0
+expect_match "the program has the limit" "$(cat "$TMP/limits.out")" "^fsize=1$"
+expect_eq "the pid file is whole" "$(cat "$base/jail-peek/limits/root/jail-peek.pid")" \
+	"$(sed -n 's/^pid=//p' "$TMP/limits.out")"
 echo "--- a reused jail its tenant changed: refused, no host file changed"
 # As firecracker-go-sdk does, the client hard-links shared, root-owned
 # files (a kernel) into the chroot; the tenant owns the jail's root and may
