@@ -176,6 +176,13 @@ wait_for "$TMP/peek3c.out" "peek done" 2 &&
 	fail "and yet the jailed program ran: $(cat "$TMP/peek3c.out")" ||
 	pass "and nothing ran jailed"
 
+echo "--- --uid 0 (Kata's): root keeps its capabilities, as docs/jailer.md says"
+"$J" --id root0 --exec-file "$PEEK" --uid 0 --gid 0 --chroot-base-dir "$base" -- \
+	>"$TMP/root0.out" 2>&1
+expect_eq "root0: the jailer's status" "$?" 0
+expect_match "uid 0" "$(cat "$TMP/root0.out")" "^uid=0:0:0$"
+expect_match "its capabilities kept" "$(cat "$TMP/root0.out")" "^cap_eff=0*[1-9a-f][0-9a-f]*$"
+
 echo "--- fds 0-2 the caller closed are /dev/null in the jail"
 "$J" --id fds "${ids[@]}" -- <&- 2>&- >"$TMP/fds.out"
 expect_eq "fds: the jailer's status" "$?" 0
