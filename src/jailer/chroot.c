@@ -314,29 +314,25 @@ out:
 
 int chroot_populate(uid_t uid, gid_t gid, int uffd_minor, struct azerr *e)
 {
-	int root = own_dir(AT_FDCWD, "/", "/", uid, gid, e), dev = -1, net = -1, run = -1;
-	int rc = -1;
+	enum { ROOT, DEV, NET, RUN, N_DIRS };
+	int d[N_DIRS] = { -1, -1, -1, -1 }, rc = -1;
 
-	if (root < 0 || (dev = own_dir(root, "dev", "/dev", uid, gid, e)) < 0 ||
-	    (net = own_dir(dev, "net", "/dev/net", uid, gid, e)) < 0 ||
-	    (run = own_dir(root, "run", "/run", uid, gid, e)) < 0 ||
-	    own_node(dev, "kvm", "/dev/kvm", 10, 232, uid, gid, e) < 0 ||
-	    own_node(net, "tun", "/dev/net/tun", 10, 200, uid, gid, e) < 0 ||
-	    own_node(dev, "urandom", "/dev/urandom", 1, 9, uid, gid, e) < 0 ||
-	    own_node(dev, "null", "/dev/null", 1, 3, uid, gid, e) < 0 ||
-	    (uffd_minor >= 0 && own_node(dev, "userfaultfd", "/dev/userfaultfd", 10,
+	if ((d[ROOT] = own_dir(AT_FDCWD, "/", "/", uid, gid, e)) < 0 ||
+	    (d[DEV] = own_dir(d[ROOT], "dev", "/dev", uid, gid, e)) < 0 ||
+	    (d[NET] = own_dir(d[DEV], "net", "/dev/net", uid, gid, e)) < 0 ||
+	    (d[RUN] = own_dir(d[ROOT], "run", "/run", uid, gid, e)) < 0 ||
+	    own_node(d[DEV], "kvm", "/dev/kvm", 10, 232, uid, gid, e) < 0 ||
+	    own_node(d[NET], "tun", "/dev/net/tun", 10, 200, uid, gid, e) < 0 ||
+	    own_node(d[DEV], "urandom", "/dev/urandom", 1, 9, uid, gid, e) < 0 ||
+	    own_node(d[DEV], "null", "/dev/null", 1, 3, uid, gid, e) < 0 ||
+	    (uffd_minor >= 0 && own_node(d[DEV], "userfaultfd", "/dev/userfaultfd", 10,
 					 (unsigned)uffd_minor, uid, gid, e) < 0))
 		goto out;
 	rc = 0;
 out:
-	if (run >= 0)
-		close(run);
-	if (net >= 0)
-		close(net);
-	if (dev >= 0)
-		close(dev);
-	if (root >= 0)
-		close(root);
+	for (int i = 0; i < N_DIRS; i++)
+		if (d[i] >= 0)
+			close(d[i]);
 	return rc;
 }
 
