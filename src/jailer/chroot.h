@@ -42,7 +42,8 @@ int chroot_enter(const char *dir, const struct path_set *libs, struct azerr *e);
 /* Inside the new root: /, /dev, /dev/net and /run owned by uid:gid, mode
  * 0700, and the device nodes a VM and its cards open, owned by uid:gid,
  * mode 0600: kvm, net/tun, urandom, null, and userfaultfd when uffd_minor
- * is not negative. */
+ * is not negative. What a reused chroot holds there must be a directory,
+ * or the same device node with one link (made anew), or it is refused. */
 int chroot_populate(uid_t uid, gid_t gid, int uffd_minor, struct azerr *e);
 
 /* The minor of the host's userfaultfd misc device, -1 without one. */
