@@ -71,6 +71,8 @@ int kvm_supported_cpuid(int kvm_fd, struct cpuid_table *t, struct azerr *e)
 	t->head.nent = CPUID_MAX_ENTRIES;
 	if (ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, &t->head) < 0)
 		return azerr_set(e, "KVM_GET_SUPPORTED_CPUID failed: %s", strerror(errno));
+	if (ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0)
+		x86_cpuid_add_tsc_deadline(t);
 	return 0;
 }
 

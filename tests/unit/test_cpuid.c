@@ -290,12 +290,61 @@ static void test_errors(void **state)
 	assert_non_null(strstr(e.msg, "more than 256"));
 }
 
+/* AMX on a Sapphire Rapids host whose kernel reports the tile
+ * configuration but not the tile data without the process's permission
+ * (before Linux 6.4): none of AMX reaches the guest. Both reported: all
+ * of it does. */
+static void test_amx(void **state)
+{
+	static struct cpuid_table sup, out;
+	const uint32_t amx7 = (1u << 22) | (1u << 24) | (1u << 25);
+	struct azerr e;
+	(void)state;
+
+	for (int whole = 0; whole < 2; whole++) {
+		intel_table(&sup);
+		sup.entries[7].edx |= amx7;          /* leaf 7.0 */
+		add(&sup, 7, 1, SIG, 1u << 21, 0, 0, 1u << 8);
+		add(&sup, 0xd, 0, SIG, 0x202e7 | (whole ? 1u << 18 : 0), 0x2440, 0x2b00, 0);
+		add(&sup, 0xd, 1, SIG, 0xf, 0, 0x1800, 0);
+		assert_int_equal(x86_cpuid_build(&sup, 0, 2, NULL, &out, &e), 0);
+		uint32_t want_xsave = whole ? 0x602e7 : 0x002e7;
+		assert_int_equal(get(&out, 0xd, 0)->eax, want_xsave);
+		assert_int_equal(get(&out, 7, 0)->edx & amx7, whole ? amx7 : 0);
+		assert_int_equal(get(&out, 7, 0)->edx & ~amx7, 0xbc18c410u);
+		assert_int_equal(get(&out, 7, 1)->eax, whole ? 1u << 21 : 0);
+		assert_int_equal(get(&out, 7, 1)->edx, whole ? 1u << 8 : 0);
+		/* The rest of leaf 0xd is KVM's. */
+		assert_int_equal(get(&out, 0xd, 0)->ebx, 0x2440);
+		assert_int_equal(get(&out, 0xd, 1)->eax, 0xf);
+	}
+}
+
+/* KVM before Linux 6.14 leaves the TSC deadline timer out of its table
+ * and reports it by capability: the bit azote adds reaches every vCPU. */
+static void test_tsc_deadline(void **state)
+{
+	static struct cpuid_table sup, out;
+	struct azerr e;
+	(void)state;
+
+	intel_table(&sup);
+	sup.entries[1].ecx &= ~(1u << 24);
+	x86_cpuid_add_tsc_deadline(&sup);
+	for (uint32_t i = 0; i < 3; i++) {
+		assert_int_equal(x86_cpuid_build(&sup, i, 3, NULL, &out, &e), 0);
+		assert_true(get(&out, 1, 0)->ecx & (1u << 24));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_intel),
 		cmocka_unit_test(test_amd),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_amx),
+		cmocka_unit_test(test_tsc_deadline),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

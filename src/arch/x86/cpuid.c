@@ -2,7 +2,9 @@
  * only writes topology fields (APIC IDs, counts, shifts, cache sharing) and
  * the two bits that describe the machine rather than the CPU's features:
  * HTT (leaf 1 EBX[23:16] is valid) and the hypervisor bit. No feature bit
- * is ever set that KVM did not report.
+ * is ever set that KVM did not report (the TSC deadline timer, which KVM
+ * reports by a capability, is added to the table by x86_cpuid_add_tsc_deadline).
+ * AMX is taken out unless KVM reports its whole state (sanitize_amx).
  *
  * Topology: one package of nr_cpus cores with one thread each, APIC ID =
  * vCPU index. The core field of the APIC ID is order(nr_cpus) bits wide
@@ -19,6 +21,8 @@ enum vendor { VENDOR_INTEL, VENDOR_AMD, VENDOR_OTHER };
 #define LEAF_VENDOR        0x0
 #define LEAF_FEATURES      0x1
 #define LEAF_CACHE         0x4
+#define LEAF_EXT_FEATURES  0x7
+#define LEAF_XSAVE         0xd
 #define LEAF_TOPO          0xb
 #define LEAF_TOPO_V2       0x1f
 #define LEAF_AMD_SIZES     0x80000008
@@ -26,7 +30,17 @@ enum vendor { VENDOR_INTEL, VENDOR_AMD, VENDOR_OTHER };
 #define LEAF_AMD_TOPO      0x8000001e
 
 #define F1_EDX_HTT         (1u << 28)
+#define F1_ECX_TSC_DEADLINE (1u << 24)
 #define F1_ECX_HYPERVISOR  (1u << 31)
+
+/* AMX: its two XSAVE components (leaf 0xd.0 EAX) and feature bits (leaf
+ * 7.0 EDX: AMX-BF16, AMX-TILE, AMX-INT8; 7.1 EAX: AMX-FP16; 7.1 EDX:
+ * AMX-COMPLEX). */
+#define XFEATURE_XTILECFG  (1u << 17)
+#define XFEATURE_XTILEDATA (1u << 18)
+#define F7_0_EDX_AMX       ((1u << 22) | (1u << 24) | (1u << 25))
+#define F7_1_EAX_AMX       (1u << 21)
+#define F7_1_EDX_AMX       (1u << 8)
 
 #define TOPO_TYPE_SMT      1
 #define TOPO_TYPE_CORE     2
@@ -58,12 +72,53 @@ static void set_bits(uint32_t *reg, int lo, int width, uint32_t val)
 	*reg = (*reg & ~mask) | ((val << lo) & mask);
 }
 
+static struct kvm_cpuid_entry2 *find_index(struct cpuid_table *t, uint32_t fn, uint32_t idx)
+{
+	for (uint32_t i = 0; i < t->head.nent; i++)
+		if (t->entries[i].function == fn && t->entries[i].index == idx)
+			return &t->entries[i];
+	return NULL;
+}
+
 static struct kvm_cpuid_entry2 *find(struct cpuid_table *t, uint32_t fn)
 {
 	for (uint32_t i = 0; i < t->head.nent; i++)
 		if (t->entries[i].function == fn)
 			return &t->entries[i];
 	return NULL;
+}
+
+void x86_cpuid_add_tsc_deadline(struct cpuid_table *t)
+{
+	struct kvm_cpuid_entry2 *leaf = find(t, LEAF_FEATURES);
+
+	if (leaf)
+		leaf->ecx |= F1_ECX_TSC_DEADLINE;
+}
+
+/* AMX needs both its XSAVE components. A process that has not asked for
+ * the tile data's permission (arch_prctl ARCH_REQ_XCOMP_GUEST_PERM; azote
+ * does not) gets XTILECFG without XTILEDATA from kernels before 6.4
+ * (KVM's fix 55cd57b596e8), and a guest that enables one without the other
+ * in XCR0 takes a #GP at boot; even with neither, the feature bits of
+ * leaf 7 would promise AMX. Unless both are there, none of it is. */
+static void sanitize_amx(struct cpuid_table *t)
+{
+	struct kvm_cpuid_entry2 *xsave = find_index(t, LEAF_XSAVE, 0);
+	struct kvm_cpuid_entry2 *f70 = find_index(t, LEAF_EXT_FEATURES, 0);
+	struct kvm_cpuid_entry2 *f71 = find_index(t, LEAF_EXT_FEATURES, 1);
+	const uint32_t both = XFEATURE_XTILECFG | XFEATURE_XTILEDATA;
+
+	if (xsave && (xsave->eax & both) == both)
+		return;
+	if (xsave)
+		xsave->eax &= ~both;
+	if (f70)
+		f70->edx &= ~F7_0_EDX_AMX;
+	if (f71) {
+		f71->eax &= ~F7_1_EAX_AMX;
+		f71->edx &= ~F7_1_EDX_AMX;
+	}
 }
 
 static enum vendor vendor_of(const struct kvm_cpuid_entry2 *leaf0)
@@ -222,6 +277,7 @@ int x86_cpuid_build(const struct cpuid_table *supported, uint32_t cpu_index,
 		return azerr_set(e, "supported CPUID lacks leaf 0x%x",
 				 leaf0 ? LEAF_FEATURES : LEAF_VENDOR);
 
+	sanitize_amx(out);
 	/* The user's template, before topology: the topology fields are
 	 * azote's to set whatever a template says. */
 	if (cpu_template_apply(tmpl, out, e) < 0)

@@ -37,4 +37,10 @@ int x86_cpuid_build(const struct cpuid_table *supported, uint32_t cpu_index,
 		    uint32_t nr_cpus, const struct cpu_template *tmpl,
 		    struct cpuid_table *out, struct azerr *e);
 
+/* Sets the TSC deadline timer's bit (leaf 1 ECX[24]) in a table from
+ * KVM_GET_SUPPORTED_CPUID: kernels before 6.14 leave it out and report it
+ * by KVM_CAP_TSC_DEADLINE_TIMER instead (api.rst), which the caller
+ * checked; azote always has the in-kernel LAPIC it needs. */
+void x86_cpuid_add_tsc_deadline(struct cpuid_table *t);
+
 #endif
