@@ -8,6 +8,7 @@
 #include <sys/ioctl.h>
 
 #include "arch/x86/boot_regs.h"
+#include "arch/x86/msr_list.h"
 #include "common/log.h"
 #include "vmm/kvm.h"
 #include "vmm/vm.h"
@@ -17,7 +18,6 @@
 #define MSR_IA32_SYSENTER_ESP   0x00000175
 #define MSR_IA32_SYSENTER_EIP   0x00000176
 #define MSR_IA32_MISC_ENABLE    0x000001a0
-#define MSR_MTRR_DEF_TYPE       0x000002ff
 #define MSR_STAR                0xc0000081
 #define MSR_LSTAR               0xc0000082
 #define MSR_CSTAR               0xc0000083
@@ -50,7 +50,8 @@ static int set_cpuid(struct vm *vm, struct vcpu *v, struct azerr *e)
 /* The MSR values firmware leaves: syscall MSRs clear, fast strings on, and
  * MTRRs enabled with write-back as the default type so that the guest's RAM
  * is cacheable (the guest may program MTRRs itself later). Only the MSRs
- * this KVM saves and restores are set; the others keep KVM's reset value. */
+ * saved and restored (x86_msr_list_complete: KVM's list, with the MTRRs
+ * where CPUID has them) are set; the others keep KVM's reset value. */
 int x86_boot_msrs_init(struct vm *vm, struct azerr *e)
 {
 	static const struct { uint32_t index; uint64_t value; } want[] = {
@@ -61,9 +62,13 @@ int x86_boot_msrs_init(struct vm *vm, struct azerr *e)
 		{ MSR_MTRR_DEF_TYPE, MTRR_ENABLE | MTRR_TYPE_WB },
 	};
 	const size_t nr_want = sizeof(want) / sizeof(want[0]);
-	uint32_t *list, n;
+	uint32_t *kvm_list, kvm_n, *list, n;
 
-	if (kvm_msr_index_list(vm->kvm_fd, &list, &n, e) < 0)
+	if (kvm_msr_index_list(vm->kvm_fd, &kvm_list, &kvm_n, e) < 0)
+		return -1;
+	int r = x86_msr_list_complete(kvm_list, kvm_n, vm->supported_cpuid, &list, &n, e);
+	free(kvm_list);
+	if (r < 0)
 		return -1;
 	vm->boot_msrs = calloc(1, sizeof(struct kvm_msrs) + nr_want * sizeof(struct kvm_msr_entry));
 	if (!vm->boot_msrs) {
@@ -85,16 +90,37 @@ int x86_boot_msrs_init(struct vm *vm, struct azerr *e)
 	return 0;
 }
 
+/* struct kvm_msrs with room for one entry. */
+struct one_msr {
+	uint32_t nmsrs, pad;
+	struct kvm_msr_entry e;
+};
+
+/* The boot MSRs for this vCPU: MISC_ENABLE's bits are added to what KVM
+ * set at reset (BTS and PEBS unavailable, unless it virtualises them),
+ * not put in their place: a guest told BTS is there enables it and takes
+ * a #GP. */
 static int set_msrs(struct vm *vm, struct vcpu *v, struct azerr *e)
 {
 	uint32_t n = vm->boot_msrs->nmsrs;
-	int set = ioctl(v->fd, KVM_SET_MSRS, vm->boot_msrs);
+	size_t size = sizeof(struct kvm_msrs) + n * sizeof(struct kvm_msr_entry);
+	struct kvm_msrs *m = malloc(size);
+	struct one_msr reset = { .nmsrs = 1, .e.index = MSR_IA32_MISC_ENABLE };
+	int set;
 
+	if (!m)
+		return azerr_set(e, "vCPU %u: out of memory for its MSRs", v->index);
+	memcpy(m, vm->boot_msrs, size);
+	for (uint32_t i = 0; i < n; i++)
+		if (m->entries[i].index == MSR_IA32_MISC_ENABLE &&
+		    ioctl(v->fd, KVM_GET_MSRS, &reset) == 1)
+			m->entries[i].data |= reset.e.data;
+	set = ioctl(v->fd, KVM_SET_MSRS, m);
 	if (set < 0 || (uint32_t)set != n)
-		return azerr_set(e, "vCPU %u: KVM_SET_MSRS set %d of %u MSRs (failed at 0x%x)",
-				 v->index, set, n, set >= 0 && (uint32_t)set < n ?
-				 vm->boot_msrs->entries[set].index : 0);
-	return 0;
+		azerr_set(e, "vCPU %u: KVM_SET_MSRS set %d of %u MSRs (failed at 0x%x)",
+			  v->index, set, n, set >= 0 && (uint32_t)set < n ? m->entries[set].index : 0);
+	free(m);
+	return set >= 0 && (uint32_t)set == n ? 0 : -1;
 }
 
 static int set_fpu(struct vcpu *v, struct azerr *e)
