@@ -11,7 +11,10 @@
  *    virtio_mmio.device= arguments a VMM adds to describe its devices
  *    (Firecracker, QEMU microvm and azote with virtio-mmio append them);
  *  - console input: with lg.echo=TOKEN, print "LINUX echo-wait", read one
- *    line from the console (the host types TOKEN) and compare.
+ *    line from the console (the host types TOKEN) and compare;
+ *  - the boot CPU's timer, as Linux chose it from what CPUID says
+ *    (timer=lapic-deadline where the VMM shows the TSC deadline timer),
+ *    reported for the host to check.
  */
 #include "lg.h"
 
@@ -145,6 +148,17 @@ static void check_echo(struct line *l)
 		line_add(l, "echo=ok");
 }
 
+static void report_timer(struct line *l)
+{
+	char dev[64];
+
+	if (read_text("/sys/devices/system/clockevents/clockevent0/current_device", dev,
+		      sizeof(dev)) < 0)
+		line_add(l, "timer=unknown");
+	else
+		line_add(l, "timer=%s", dev);
+}
+
 bool check_boot(void)
 {
 	struct line l = { .len = 0 };
@@ -152,5 +166,6 @@ bool check_boot(void)
 	check_memory(&l);
 	check_cmdline(&l);
 	check_echo(&l);
+	report_timer(&l);
 	return line_emit(&l, "boot");
 }
