@@ -2,33 +2,37 @@
 # unit tests, fuzz target and host-only test driver. Uses CARDLIB and
 # JAIL_SRCS from mk/40-cards.mk.
 
+# The Internet checksum: MMDS's headers and a received frame's (hdr.c).
+NET_CSUM_SRCS := src/cards/net/csum.c
 NET_CORE_SRCS := src/cards/net/hdr.c src/cards/net/rx.c src/cards/net/tx.c \
-                 src/cards/net/ctrl.c
+                 src/cards/net/ctrl.c $(NET_CSUM_SRCS)
 # MMDS, the metadata service the card answers in the guest's place
 # (docs/mmds in Firecracker): pure, needs jansson for its document.
 MMDS_SRCS := src/cards/net/mmds.c src/cards/net/mmds_wire.c \
              src/cards/net/mmds_http.c src/cards/net/mmds_store.c \
-             src/cards/net/mmds_rng.c
+             src/cards/net/mmds_rng.c $(NET_CSUM_SRCS)
 # The card's one stack between its pairs and azote's SET_MMDS.
 NET_MMDS_SRCS := $(MMDS_SRCS) src/cards/net/mmds_port.c
-NET_SRCS := $(NET_MMDS_SRCS) src/cards/net/main.c src/cards/net/opts.c src/cards/net/device.c \
-            src/cards/net/pair.c src/cards/net/tap.c $(NET_CORE_SRCS) $(CARD_MAIN_SRCS)
+# (sort: the checksum is in both lists, and linked once.)
+NET_SRCS := $(sort $(NET_MMDS_SRCS) src/cards/net/main.c src/cards/net/opts.c \
+            src/cards/net/device.c src/cards/net/pair.c src/cards/net/tap.c $(NET_CORE_SRCS) \
+            $(CARD_MAIN_SRCS))
 
 PROGRAMS += $(BUILD)/azote-card-net
 $(BUILD)/azote-card-net: $(NET_SRCS:%.c=$(OBJ)/%.o) $(CARDLIB) $(COMMON_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ -lseccomp -ljansson -lpthread
 
 NET_FIXTURE := tests/unit/net_fixture.c tests/host/drv_ring.c $(VIRTIO_SRCS)
-$(eval $(call unit_test,test_net_hdr,tests/unit/test_net_hdr.c src/cards/net/hdr.c))
-$(eval $(call unit_test,test_net_rx,tests/unit/test_net_rx.c src/cards/net/rx.c src/cards/net/hdr.c $(NET_FIXTURE)))
-$(eval $(call unit_test,test_net_tx,tests/unit/test_net_tx.c src/cards/net/tx.c src/cards/net/ctrl.c src/cards/net/hdr.c $(NET_FIXTURE)))
-$(eval $(call unit_test,test_net_tap,tests/unit/test_net_tap.c src/cards/net/tap.c src/cards/net/hdr.c))
+$(eval $(call unit_test,test_net_hdr,tests/unit/test_net_hdr.c src/cards/net/hdr.c $(NET_CSUM_SRCS)))
+$(eval $(call unit_test,test_net_rx,tests/unit/test_net_rx.c src/cards/net/rx.c src/cards/net/hdr.c $(NET_CSUM_SRCS) $(NET_FIXTURE)))
+$(eval $(call unit_test,test_net_tx,tests/unit/test_net_tx.c src/cards/net/tx.c src/cards/net/ctrl.c src/cards/net/hdr.c $(NET_CSUM_SRCS) $(NET_FIXTURE)))
+$(eval $(call unit_test,test_net_tap,tests/unit/test_net_tap.c src/cards/net/tap.c src/cards/net/hdr.c $(NET_CSUM_SRCS)))
 $(eval $(call unit_test,test_mmds,tests/unit/test_mmds.c tests/unit/mmds_peer.c $(MMDS_SRCS),-ljansson))
 $(eval $(call unit_test,test_mmds_http,tests/unit/test_mmds_http.c $(MMDS_SRCS),-ljansson))
 $(eval $(call unit_test,test_netaddr,tests/unit/test_netaddr.c))
 $(eval $(call unit_test,test_net_opts,tests/unit/test_net_opts.c src/cards/net/opts.c src/cards/card_opts.c $(IFACE_SRCS) src/jail/seccomp.c src/jail/confine.c,-lseccomp))
-NET_DEV_SRCS := src/cards/net/device.c src/cards/net/pair.c src/cards/net/tap.c \
-                $(NET_MMDS_SRCS) $(NET_CORE_SRCS) $(VIRTIO_SRCS) $(RATELIMIT_SRCS)
+NET_DEV_SRCS := $(sort src/cards/net/device.c src/cards/net/pair.c src/cards/net/tap.c \
+                $(NET_MMDS_SRCS) $(NET_CORE_SRCS) $(VIRTIO_SRCS) $(RATELIMIT_SRCS))
 $(eval $(call unit_test,test_net_dev,tests/unit/test_net_dev.c tests/unit/net_fixture.c tests/host/drv_ring.c $(NET_DEV_SRCS),-ljansson -lpthread))
 # read() wrapped (--wrap): a TAP read error of one frame, as tun gives it.
 $(eval $(call unit_test,test_net_pair,tests/unit/test_net_pair.c tests/unit/net_fixture.c tests/host/drv_ring.c $(NET_DEV_SRCS),-ljansson -lpthread -Xlinker --wrap=read))

@@ -2,6 +2,7 @@
 
 #include <endian.h>
 
+#include "cards/net/csum.h"
 #include "virtio/virtio.h"
 
 static bool has(uint64_t features, unsigned bit)
@@ -90,18 +91,10 @@ int net_hdr_check_tx(const struct virtio_net_hdr_v1 *h, uint32_t frame_len,
  * that field. The caller checked that the field lies in the frame. */
 static void complete_csum(uint8_t *frame, uint32_t len, uint32_t start, uint32_t offset)
 {
-	uint32_t sum = 0, i;   /* at most 32775 words of 0xffff: no overflow */
-	uint16_t csum;
-
-	for (i = start; i + 1 < len; i += 2)
-		sum += (uint32_t)frame[i] << 8 | frame[i + 1];
-	if (i < len)
-		sum += (uint32_t)frame[i] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
 	/* A sum of zero goes out as 0xffff, the same number in ones'
 	 * complement: to UDP a zero checksum means none. */
-	csum = (uint16_t)~sum;
+	uint16_t csum = (uint16_t)~net_csum_fold(net_csum_add(0, frame + start, len - start));
+
 	if (!csum)
 		csum = 0xffff;
 	frame[start + offset] = (uint8_t)(csum >> 8);

@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "cards/net/csum.h"
 #include "cards/net/mmds.h"
 
 #define ETH_HLEN   14
@@ -39,32 +40,12 @@ static void put32(uint8_t *p, uint32_t v)
 	put16(p + 2, (uint16_t)v);
 }
 
-uint32_t mmds_csum_add(uint32_t sum, const uint8_t *p, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < n; i += 2) {
-		sum += get16(p + i);
-		sum = (sum & 0xffff) + (sum >> 16);
-	}
-	if (i < n)
-		sum += (uint32_t)p[i] << 8;
-	return sum;
-}
-
-uint16_t mmds_csum_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
-}
-
 /* The TCP pseudo-header's sum (addresses as they lie in the packet). */
 static uint32_t pseudo(const uint8_t src[4], const uint8_t dst[4], size_t len)
 {
-	uint32_t sum = mmds_csum_add(0, src, 4);
+	uint32_t sum = net_csum_add(0, src, 4);
 
-	sum = mmds_csum_add(sum, dst, 4);
+	sum = net_csum_add(sum, dst, 4);
 	return sum + PROTO_TCP + (uint32_t)len;
 }
 
@@ -111,7 +92,7 @@ static enum mmds_rx parse_tcp(const uint8_t *ip, size_t ihl, size_t tot,
 	if (off < TCP_HLEN || off > tl)
 		return MMDS_RX_DROP;
 	if (check_l4 &&
-	    mmds_csum_fold(mmds_csum_add(pseudo(ip + 12, ip + 16, tl), t, tl)) != 0xffff)
+	    net_csum_fold(net_csum_add(pseudo(ip + 12, ip + 16, tl), t, tl)) != 0xffff)
 		return MMDS_RX_DROP;
 	s->sport = get16(t);
 	s->dport = get16(t + 2);
@@ -153,7 +134,7 @@ enum mmds_rx mmds_wire_parse(const uint8_t *frame, size_t len, uint32_t ipv4,
 	tot = get16(ip + 2);
 	if (ip[0] >> 4 != 4 || ihl < IP_HLEN || tot < ihl ||
 	    tot > len - ETH_HLEN ||
-	    mmds_csum_fold(mmds_csum_add(0, ip, ihl)) != 0xffff)
+	    net_csum_fold(net_csum_add(0, ip, ihl)) != 0xffff)
 		return MMDS_RX_DROP;
 	/* No reassembly: MF set or an offset means a fragment. */
 	if (get16(ip + 6) & 0x3fff)
@@ -191,7 +172,7 @@ size_t mmds_wire_tcp(uint8_t *buf, uint32_t ipv4, uint16_t id,
 	put16(ip + 10, 0);
 	memcpy(ip + 12, &ipv4, 4);
 	memcpy(ip + 16, &t->ip, 4);
-	put16(ip + 10, (uint16_t)~mmds_csum_fold(mmds_csum_add(0, ip, IP_HLEN)));
+	put16(ip + 10, (uint16_t)~net_csum_fold(net_csum_add(0, ip, IP_HLEN)));
 
 	put16(tcp, t->sport);
 	put16(tcp + 2, t->dport);
@@ -209,8 +190,8 @@ size_t mmds_wire_tcp(uint8_t *buf, uint32_t ipv4, uint16_t id,
 	}
 	if (t->len)
 		memcpy(tcp + thl, t->data, t->len);
-	put16(tcp + 16, (uint16_t)~mmds_csum_fold(
-		mmds_csum_add(pseudo(ip + 12, ip + 16, tl), tcp, tl)));
+	put16(tcp + 16, (uint16_t)~net_csum_fold(
+		net_csum_add(pseudo(ip + 12, ip + 16, tl), tcp, tl)));
 	return ETH_HLEN + IP_HLEN + tl;
 }
 

@@ -78,9 +78,4 @@ size_t mmds_wire_tcp(uint8_t *buf, uint32_t ipv4, uint16_t id,
 size_t mmds_wire_arp_reply(uint8_t *buf, uint32_t ipv4, const uint8_t mac[6],
 			   uint32_t ip);
 
-/* The Internet checksum (RFC 1071) of n bytes, folded, not inverted,
- * starting from sum. */
-uint32_t mmds_csum_add(uint32_t sum, const uint8_t *p, size_t n);
-uint16_t mmds_csum_fold(uint32_t sum);
-
 #endif
