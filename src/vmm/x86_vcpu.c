@@ -9,6 +9,7 @@
 
 #include "arch/x86/boot_regs.h"
 #include "arch/x86/msr_list.h"
+#include "arch/x86/vcpu_state.h"
 #include "common/log.h"
 #include "vmm/kvm.h"
 #include "vmm/vm.h"
@@ -90,12 +91,6 @@ int x86_boot_msrs_init(struct vm *vm, struct azerr *e)
 	return 0;
 }
 
-/* struct kvm_msrs with room for one entry. */
-struct one_msr {
-	uint32_t nmsrs, pad;
-	struct kvm_msr_entry e;
-};
-
 /* The boot MSRs for this vCPU: MISC_ENABLE's bits are added to what KVM
  * set at reset (BTS and PEBS unavailable, unless it virtualises them),
  * not put in their place: a guest told BTS is there enables it and takes
@@ -105,7 +100,7 @@ static int set_msrs(struct vm *vm, struct vcpu *v, struct azerr *e)
 	uint32_t n = vm->boot_msrs->nmsrs;
 	size_t size = sizeof(struct kvm_msrs) + n * sizeof(struct kvm_msr_entry);
 	struct kvm_msrs *m = malloc(size);
-	struct one_msr reset = { .nmsrs = 1, .e.index = MSR_IA32_MISC_ENABLE };
+	uint64_t reset;
 	int set;
 
 	if (!m)
@@ -113,8 +108,8 @@ static int set_msrs(struct vm *vm, struct vcpu *v, struct azerr *e)
 	memcpy(m, vm->boot_msrs, size);
 	for (uint32_t i = 0; i < n; i++)
 		if (m->entries[i].index == MSR_IA32_MISC_ENABLE &&
-		    ioctl(v->fd, KVM_GET_MSRS, &reset) == 1)
-			m->entries[i].data |= reset.e.data;
+		    x86_vcpu_msr_read(v->fd, MSR_IA32_MISC_ENABLE, &reset) == 0)
+			m->entries[i].data |= reset;
 	set = ioctl(v->fd, KVM_SET_MSRS, m);
 	if (set < 0 || (uint32_t)set != n)
 		azerr_set(e, "vCPU %u: KVM_SET_MSRS set %d of %u MSRs (failed at 0x%x)",

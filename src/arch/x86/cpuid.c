@@ -72,7 +72,9 @@ static void set_bits(uint32_t *reg, int lo, int width, uint32_t val)
 	*reg = (*reg & ~mask) | ((val << lo) & mask);
 }
 
-static struct kvm_cpuid_entry2 *find_index(struct cpuid_table *t, uint32_t fn, uint32_t idx)
+/* Leaf fn, subleaf idx (0 for a leaf without subleaves: KVM reports it
+ * so). */
+static struct kvm_cpuid_entry2 *find(struct cpuid_table *t, uint32_t fn, uint32_t idx)
 {
 	for (uint32_t i = 0; i < t->head.nent; i++)
 		if (t->entries[i].function == fn && t->entries[i].index == idx)
@@ -80,17 +82,9 @@ static struct kvm_cpuid_entry2 *find_index(struct cpuid_table *t, uint32_t fn, u
 	return NULL;
 }
 
-static struct kvm_cpuid_entry2 *find(struct cpuid_table *t, uint32_t fn)
-{
-	for (uint32_t i = 0; i < t->head.nent; i++)
-		if (t->entries[i].function == fn)
-			return &t->entries[i];
-	return NULL;
-}
-
 void x86_cpuid_add_tsc_deadline(struct cpuid_table *t)
 {
-	struct kvm_cpuid_entry2 *leaf = find(t, LEAF_FEATURES);
+	struct kvm_cpuid_entry2 *leaf = find(t, LEAF_FEATURES, 0);
 
 	if (leaf)
 		leaf->ecx |= F1_ECX_TSC_DEADLINE;
@@ -104,9 +98,9 @@ void x86_cpuid_add_tsc_deadline(struct cpuid_table *t)
  * leaf 7 would promise AMX. Unless both are there, none of it is. */
 static void sanitize_amx(struct cpuid_table *t)
 {
-	struct kvm_cpuid_entry2 *xsave = find_index(t, LEAF_XSAVE, 0);
-	struct kvm_cpuid_entry2 *f70 = find_index(t, LEAF_EXT_FEATURES, 0);
-	struct kvm_cpuid_entry2 *f71 = find_index(t, LEAF_EXT_FEATURES, 1);
+	struct kvm_cpuid_entry2 *xsave = find(t, LEAF_XSAVE, 0);
+	struct kvm_cpuid_entry2 *f70 = find(t, LEAF_EXT_FEATURES, 0);
+	struct kvm_cpuid_entry2 *f71 = find(t, LEAF_EXT_FEATURES, 1);
 	const uint32_t both = XFEATURE_XTILECFG | XFEATURE_XTILEDATA;
 
 	if (xsave && (xsave->eax & both) == both)
@@ -272,8 +266,8 @@ int x86_cpuid_build(const struct cpuid_table *supported, uint32_t cpu_index,
 		}
 		out->entries[out->head.nent++] = *ent;
 	}
-	struct kvm_cpuid_entry2 *leaf0 = find(out, LEAF_VENDOR);
-	if (!leaf0 || !find(out, LEAF_FEATURES))
+	struct kvm_cpuid_entry2 *leaf0 = find(out, LEAF_VENDOR, 0);
+	if (!leaf0 || !find(out, LEAF_FEATURES, 0))
 		return azerr_set(e, "supported CPUID lacks leaf 0x%x",
 				 leaf0 ? LEAF_FEATURES : LEAF_VENDOR);
 

@@ -88,15 +88,23 @@ static int64_t now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-int x86_vcpu_tsc_read(int fd, uint64_t *tsc, int64_t *at_ns)
+int x86_vcpu_msr_read(int fd, uint32_t index, uint64_t *value)
 {
-	struct one_msr q = { .nmsrs = 1, .e.index = MSR_IA32_TSC };
-	int64_t before = now_ns();
+	struct one_msr q = { .nmsrs = 1, .e.index = index };
 
 	if (ioctl(fd, KVM_GET_MSRS, &q) != 1)
 		return -1;
+	*value = q.e.data;
+	return 0;
+}
+
+int x86_vcpu_tsc_read(int fd, uint64_t *tsc, int64_t *at_ns)
+{
+	int64_t before = now_ns();
+
+	if (x86_vcpu_msr_read(fd, MSR_IA32_TSC, tsc) < 0)
+		return -1;
 	int64_t after = now_ns();
-	*tsc = q.e.data;
 	*at_ns = before + (after - before) / 2;
 	return 0;
 }

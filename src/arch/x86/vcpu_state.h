@@ -55,6 +55,9 @@ struct x86_clock_ref {
 	uint64_t host_tsc;
 };
 
+/* MSR index of vCPU fd (KVM_GET_MSRS); -1 if KVM cannot read it. */
+int x86_vcpu_msr_read(int fd, uint32_t index, uint64_t *value);
+
 /* MSR_IA32_TSC of vCPU fd and the CLOCK_MONOTONIC_RAW time it was read
  * at (the middle of the call). */
 int x86_vcpu_tsc_read(int fd, uint64_t *tsc, int64_t *at_ns);
