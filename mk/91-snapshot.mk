@@ -4,6 +4,11 @@
 SNAPSHOT_FILE_SRCS := src/vmm/snapshot_file.c src/vmm/atomic_file.c src/base/state.c
 $(eval $(call unit_test,test_snapshot_file,tests/unit/test_snapshot_file.c $(SNAPSHOT_FILE_SRCS) src/arch/x86/e820.c src/base/guest_mem.c,-lz))
 $(eval $(call fuzzer,fuzz_snapshot_file,fuzz/fuzz_snapshot_file.c $(SNAPSHOT_FILE_SRCS),-DAZOTE_VERSION='"$(VERSION)"' -lz))
+# A snapshot from a host whose KVM offered a feature this one lacks (test 67).
+PROGRAMS += $(BUILD)/tests/snap-cpuid-bit
+$(BUILD)/tests/snap-cpuid-bit: $(OBJ)/tests/host/snap_cpuid_bit.o $(SNAPSHOT_FILE_SRCS:%.c=$(OBJ)/%.o) $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ -lz
 $(eval $(call unit_test,test_snapshot_mem,tests/unit/test_snapshot_mem.c src/vmm/snapshot_mem.c src/vmm/atomic_file.c src/vmm/dirty_log.c src/base/guest_mem.c))
 # The record of changed pages (diff snapshots): the merge, without KVM.
 $(eval $(call unit_test,test_dirty_log,tests/unit/test_dirty_log.c src/vmm/dirty_log.c src/base/guest_mem.c))

@@ -14,6 +14,7 @@ static struct x86_vcpu_kvm vcpu_kvm(const struct vm *vm, const struct vcpu *v)
 	return (struct x86_vcpu_kvm){
 		.fd = v->fd, .msrs = vm->msr_list, .nr_msrs = vm->nr_msr_list,
 		.xsave_size = vm->xsave_size, .tsc_control = vm->tsc_control,
+		.supported = vm->supported_cpuid,
 		.tsc_offset = vm->tsc_offset_attr && !vm->tsc_scaled,
 	};
 }
@@ -100,6 +101,8 @@ int vm_state_save(struct vm *vm, struct state_set *s, struct azerr *e)
 	pthread_mutex_destroy(&vs.lock);
 	if (!ret)
 		ret = x86_vm_state_save(vm->vm_fd, &vm->mem, vs.tsc, vm->nr_vcpus, s, e);
+	if (!ret)
+		ret = x86_host_cpuid_save(vm->supported_cpuid, s, e);
 	free(vs.tsc);
 	if (ret < 0 || save_devices(vm, s, e) < 0)
 		return -1;

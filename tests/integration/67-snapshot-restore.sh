@@ -15,8 +15,9 @@
 # copies in the rest and ends, and so, told by azote, does the card's;
 # the memory file is sparse, and a loaded VM snapshotted
 # again before it runs writes the same RAM. A snapshot taken while the guest
-# runs, a load into a process that has booted, and a load of a corrupted
-# state file are refused, the running VM unharmed.
+# runs, a load into a process that has booted, a load of a corrupted
+# state file and one of a snapshot whose guest had a CPU feature this host's
+# KVM lacks are refused, the running VM unharmed.
 . "$(dirname "$0")/../lib/api.sh"
 . "$(dirname "$0")/../lib/snapshot.sh"
 require_kvm
@@ -109,4 +110,14 @@ printf '\xff' | dd of="$TMP/bad.snap" bs=1 seek=200 conv=notrunc status=none
 	>"$TMP/bad.out" 2>"$TMP/bad.err"
 expect_eq "refused: azote exits 1" "$?" 1
 expect_match "naming the file" "$(cat "$TMP/bad.err")" "$TMP/bad.snap"
+
+echo "--- a snapshot from a host whose KVM offered a feature this one lacks"
+bit=$("$BUILD/tests/snap-cpuid-bit" "$TMP/vm.snap" "$TMP/other-host.snap")
+expect_match "the test made one: a bit of CPUID leaf 7.0 EBX this host lacks" "$bit" \
+	'^0x7\.0 EBX bit [0-9]+$'
+"$AZOTE" --restore "$TMP/other-host.snap" --restore-mem "$TMP/vm.mem" </dev/null \
+	>"$TMP/other-host.out" 2>"$TMP/other-host.err"
+expect_eq "refused: azote exits 1" "$?" 1
+expect_match "naming the vCPU and the feature's bit" "$(cat "$TMP/other-host.err")" \
+	"vCPU 0: its guest has CPUID leaf $bit, a feature KVM offered on the host that saved it"
 finish

@@ -81,14 +81,13 @@ static void amd_table(struct cpuid_table *t)
 	add(t, 0x8000001e, 0, 0, 0, 0, 0, 0);
 }
 
-static const struct kvm_cpuid_entry2 *get(const struct cpuid_table *t,
-					  uint32_t fn, uint32_t idx)
+static struct kvm_cpuid_entry2 *get(const struct cpuid_table *t, uint32_t fn, uint32_t idx)
 {
-	for (uint32_t i = 0; i < t->head.nent; i++)
-		if (t->entries[i].function == fn && t->entries[i].index == idx)
-			return &t->entries[i];
-	fail_msg("leaf 0x%x.%u missing", fn, idx);
-	return NULL;
+	const struct kvm_cpuid_entry2 *ent = x86_cpuid_entry(t->entries, t->head.nent, fn, idx);
+
+	if (!ent)
+		fail_msg("leaf 0x%x.%u missing", fn, idx);
+	return (struct kvm_cpuid_entry2 *)ent;
 }
 
 static int count(const struct cpuid_table *t, uint32_t fn)
@@ -337,6 +336,57 @@ static void test_tsc_deadline(void **state)
 	}
 }
 
+static int check_restore(const struct cpuid_table *saved, const struct cpuid_table *was,
+			 const struct cpuid_table *here, struct azerr *e)
+{
+	return x86_cpuid_check_restore(saved->entries, saved->head.nent, was->entries,
+				       was->head.nent, here, 1, e);
+}
+
+/* A snapshot's vCPU against the host that loads it: a feature the saving
+ * host's KVM offered, which the guest saw, must be offered here too; the
+ * bits the machine set (KVM's OSXSAVE at run time, azote's HTT, a
+ * template's) carry over whatever this host offers. */
+static void test_restore_check(void **state)
+{
+	static struct cpuid_table was, here, saved;
+	struct azerr e;
+	(void)state;
+
+	intel_table(&was);
+	assert_int_equal(x86_cpuid_build(&was, 1, 2, NULL, &saved, &e), 0);
+	get(&saved, 1, 0)->ecx |= 1u << 27;                 /* OSXSAVE, set by KVM */
+	get(&saved, 7, 0)->ecx |= 1u << 4;                  /* OSPKE, likewise */
+	get(&saved, 7, 0)->ebx |= 1u << 4;                  /* HLE, by a template */
+	assert_true(get(&saved, 1, 0)->edx & (1u << 28));   /* HTT, azote's */
+	here = was;
+	assert_int_equal(check_restore(&saved, &was, &here, &e), 0);
+
+	/* The same CPU model with AVX-512F (leaf 7.0 EBX[16]) gone: other
+	 * microcode, another kernel, clearcpuid=. */
+	get(&here, 7, 0)->ebx &= ~(1u << 16);
+	assert_int_equal(check_restore(&saved, &was, &here, &e), -1);
+	assert_non_null(strstr(e.msg, "vCPU 1: its guest has CPUID leaf 0x7.0 EBX bit 16"));
+	/* A guest whose template hid it does not need it. */
+	get(&saved, 7, 0)->ebx &= ~(1u << 16);
+	assert_int_equal(check_restore(&saved, &was, &here, &e), 0);
+
+	/* A whole leaf missing here: KVM's paravirt features. */
+	here = was;
+	*get(&here, 0x40000001, 0) = here.entries[--here.head.nent];
+	assert_null(x86_cpuid_entry(here.entries, here.head.nent, 0x40000001, 0));
+	assert_int_equal(check_restore(&saved, &was, &here, &e), -1);
+	assert_non_null(strstr(e.msg, "leaf 0x40000001.0 EAX bit 0"));
+
+	/* An extended word, on AMD: the lowest missing bit is named. */
+	amd_table(&was);
+	assert_int_equal(x86_cpuid_build(&was, 0, 1, NULL, &saved, &e), 0);
+	here = was;
+	get(&here, 0x80000001, 0)->ecx &= ~0x0500u;         /* bits 8 and 10 */
+	assert_int_equal(check_restore(&saved, &was, &here, &e), -1);
+	assert_non_null(strstr(e.msg, "leaf 0x80000001.0 ECX bit 8,"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -345,6 +395,7 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_amx),
 		cmocka_unit_test(test_tsc_deadline),
+		cmocka_unit_test(test_restore_check),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

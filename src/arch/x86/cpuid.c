@@ -72,14 +72,18 @@ static void set_bits(uint32_t *reg, int lo, int width, uint32_t val)
 	*reg = (*reg & ~mask) | ((val << lo) & mask);
 }
 
-/* Leaf fn, subleaf idx (0 for a leaf without subleaves: KVM reports it
- * so). */
+const struct kvm_cpuid_entry2 *x86_cpuid_entry(const struct kvm_cpuid_entry2 *v, uint32_t n,
+					       uint32_t fn, uint32_t idx)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (v[i].function == fn && v[i].index == idx)
+			return &v[i];
+	return NULL;
+}
+
 static struct kvm_cpuid_entry2 *find(struct cpuid_table *t, uint32_t fn, uint32_t idx)
 {
-	for (uint32_t i = 0; i < t->head.nent; i++)
-		if (t->entries[i].function == fn && t->entries[i].index == idx)
-			return &t->entries[i];
-	return NULL;
+	return (struct kvm_cpuid_entry2 *)x86_cpuid_entry(t->entries, t->head.nent, fn, idx);
 }
 
 void x86_cpuid_add_tsc_deadline(struct cpuid_table *t)
@@ -287,5 +291,57 @@ int x86_cpuid_build(const struct cpuid_table *supported, uint32_t cpu_index,
 		return -1;
 	if (has_topo_v2 && extended_topology(out, LEAF_TOPO_V2, &t, e) < 0)
 		return -1;
+	return 0;
+}
+
+/* The words of flags, one bit a feature, that KVM_GET_SUPPORTED_CPUID
+ * reports as what it can give a guest. */
+static const struct feature_word {
+	uint32_t fn, idx;
+	enum cpuid_reg reg;
+} feature_words[] = {
+	{ 0x1, 0, CPUID_ECX }, { 0x1, 0, CPUID_EDX },
+	{ 0x6, 0, CPUID_EAX },                              /* ARAT */
+	{ 0x7, 0, CPUID_EBX }, { 0x7, 0, CPUID_ECX }, { 0x7, 0, CPUID_EDX },
+	{ 0x7, 1, CPUID_EAX }, { 0x7, 1, CPUID_EDX }, { 0x7, 2, CPUID_EDX },
+	{ 0xd, 0, CPUID_EAX }, { 0xd, 0, CPUID_EDX },        /* XCR0 components */
+	{ 0xd, 1, CPUID_EAX }, { 0xd, 1, CPUID_ECX }, { 0xd, 1, CPUID_EDX },
+	{ 0x40000001, 0, CPUID_EAX },                       /* KVM's paravirt features */
+	{ 0x80000001, 0, CPUID_ECX }, { 0x80000001, 0, CPUID_EDX },
+	{ 0x80000007, 0, CPUID_EDX },                       /* invariant TSC */
+	{ 0x80000008, 0, CPUID_EBX },
+	{ 0x8000000a, 0, CPUID_EDX },                       /* nested SVM */
+	{ 0x80000021, 0, CPUID_EAX },
+};
+
+static uint32_t word_of(const struct kvm_cpuid_entry2 *v, uint32_t n,
+			const struct feature_word *w)
+{
+	const struct kvm_cpuid_entry2 *ent = x86_cpuid_entry(v, n, w->fn, w->idx);
+
+	if (!ent)
+		return 0;
+	const uint32_t regs[] = { ent->eax, ent->ebx, ent->ecx, ent->edx };
+	return regs[w->reg];
+}
+
+int x86_cpuid_check_restore(const struct kvm_cpuid_entry2 *saved, uint32_t n,
+			    const struct kvm_cpuid_entry2 *was, uint32_t m,
+			    const struct cpuid_table *here, uint32_t vcpu, struct azerr *e)
+{
+	static const char reg_name[][4] = { "EAX", "EBX", "ECX", "EDX" };
+
+	for (size_t i = 0; i < sizeof(feature_words) / sizeof(feature_words[0]); i++) {
+		const struct feature_word *w = &feature_words[i];
+		uint32_t missing = word_of(saved, n, w) & word_of(was, m, w) &
+				   ~word_of(here->entries, here->head.nent, w);
+		if (missing)
+			return azerr_set(e, "vCPU %u: its guest has CPUID leaf 0x%x.%u %s bit %d, "
+					 "a feature KVM offered on the host that saved it and does "
+					 "not offer on this one: the guest would fault on it; restore "
+					 "on a host (CPU, microcode, kernel, boot options) that has it",
+					 vcpu, w->fn, w->idx, reg_name[w->reg],
+					 __builtin_ctz(missing));
+	}
 	return 0;
 }

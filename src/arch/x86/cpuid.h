@@ -43,4 +43,22 @@ int x86_cpuid_build(const struct cpuid_table *supported, uint32_t cpu_index,
  * checked; azote always has the in-kernel LAPIC it needs. */
 void x86_cpuid_add_tsc_deadline(struct cpuid_table *t);
 
+/* Entry fn.idx of v[0..n) (idx 0 for a leaf without subleaves: KVM
+ * reports it so), or NULL. */
+const struct kvm_cpuid_entry2 *x86_cpuid_entry(const struct kvm_cpuid_entry2 *v, uint32_t n,
+					       uint32_t fn, uint32_t idx);
+
+/* Whether a snapshot's vCPU may run on this host: every feature bit its
+ * CPUID (saved, n entries) showed the guest that KVM on the saving host
+ * offered (was, m entries: that host's supported table as azote used it)
+ * must be offered by KVM here (here). The other bits the guest saw are the
+ * machine's, not the host's, and carry over as they were: those KVM sets
+ * at run time (OSXSAVE, APIC, OSPKE), azote's HTT, a CPU template's. The
+ * feature registers are the flag words of leaves 0x1, 0x6, 0x7, 0xd,
+ * 0x40000001 (KVM's) and 0x8000000x; the error names the first missing
+ * bit by leaf, subleaf, register and bit. */
+int x86_cpuid_check_restore(const struct kvm_cpuid_entry2 *saved, uint32_t n,
+			    const struct kvm_cpuid_entry2 *was, uint32_t m,
+			    const struct cpuid_table *here, uint32_t vcpu, struct azerr *e);
+
 #endif

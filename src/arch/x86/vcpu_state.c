@@ -238,6 +238,13 @@ static int save_cpuid(const struct x86_vcpu_kvm *k, uint32_t index, struct state
 	return ret;
 }
 
+int x86_host_cpuid_save(const struct cpuid_table *supported, struct state_set *s,
+			struct azerr *e)
+{
+	return state_put(s, STATE_HOST_CPUID, 0, supported->entries,
+			 supported->head.nent * sizeof(supported->entries[0]), e);
+}
+
 /* The frequency, and the offset where KVM_VCPU_TSC_OFFSET is usable: a
  * KVM that fails to give it (a --seccomp-filter without
  * KVM_GET_DEVICE_ATTR) leaves the MSR reading to pair instead. */
@@ -269,6 +276,19 @@ int x86_vcpu_state_save(const struct x86_vcpu_kvm *k, uint32_t index, struct sta
 
 /* ---- load ---- */
 
+/* A vcpu-cpuid or host-cpuid section: whole kvm_cpuid_entry2s, as many
+ * as a table holds. */
+static int check_cpuid_size(const struct state_section *sec, struct azerr *e)
+{
+	size_t ent = sizeof(struct kvm_cpuid_entry2);
+
+	if (!sec->len || sec->len % ent || sec->len / ent > CPUID_MAX_ENTRIES)
+		return state_refuse(e, sec->tag, sec->index, "size",
+				    "%zu bytes: not 1 to %d entries of %zu", sec->len,
+				    CPUID_MAX_ENTRIES, ent);
+	return 0;
+}
+
 /* Every section there, each of a size this host's KVM takes, before the
  * vCPU is touched. */
 static int check_sections(const struct x86_vcpu_kvm *k, uint32_t index,
@@ -294,11 +314,9 @@ static int check_sections(const struct x86_vcpu_kvm *k, uint32_t index,
 				    XSAVE_LEGACY_SIZE, xmax);
 	if (!(sec = state_find(s, STATE_VCPU_CPUID, index)))
 		return state_get(s, STATE_VCPU_CPUID, index, 0, e) ? 0 : -1;
-	size_t ent = sizeof(struct kvm_cpuid_entry2);
-	if (!sec->len || sec->len % ent || sec->len / ent > CPUID_MAX_ENTRIES)
-		return state_refuse(e, STATE_VCPU_CPUID, index, "size",
-				    "%zu bytes: not 1 to %d entries of %zu", sec->len,
-				    CPUID_MAX_ENTRIES, ent);
+	if (check_cpuid_size(sec, e) < 0 ||
+	    ((sec = state_find(s, STATE_HOST_CPUID, 0)) && check_cpuid_size(sec, e) < 0))
+		return -1;
 	if (!(sec = state_find(s, STATE_VCPU_MSRS, index)))
 		return state_get(s, STATE_VCPU_MSRS, index, 0, e) ? 0 : -1;
 	if (sec->len % sizeof(struct kvm_msr_entry) ||
@@ -388,6 +406,15 @@ static int set_cpuid(const struct x86_vcpu_kvm *k, uint32_t index, const struct 
 
 	if (!t)
 		return azerr_set(e, "vCPU %u: out of memory for CPUID", index);
+	const struct state_section *host = state_find(s, STATE_HOST_CPUID, 0);
+	const struct kvm_cpuid_entry2 *saved = (const void *)sec->data;
+	uint32_t n = (uint32_t)(sec->len / sizeof(*saved));
+	if (host && x86_cpuid_check_restore(saved, n, (const void *)host->data,
+					    (uint32_t)(host->len / sizeof(*saved)),
+					    k->supported, index, e) < 0) {
+		free(t);
+		return -1;
+	}
 	/* A vCPU that has run takes no KVM_SET_CPUID2 (EINVAL on the kernels
 	 * that refuse it outright, e.g. 6.1); it needs none when its table is
 	 * already the snapshot's (a load into the VM that saved). */

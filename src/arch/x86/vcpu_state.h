@@ -23,12 +23,15 @@
 /* What the code needs from KVM beyond the vCPU's fd, queried once per VM
  * (the seccomp lists of the threads that call these need not allow the
  * queries). */
+struct cpuid_table;
 struct x86_vcpu_kvm {
 	int fd;                   /* the vCPU */
 	const uint32_t *msrs;     /* KVM_GET_MSR_INDEX_LIST */
 	uint32_t nr_msrs;
 	uint32_t xsave_size;      /* KVM_CHECK_EXTENSION(KVM_CAP_XSAVE2) on the VM, or 4096 */
 	int tsc_control;          /* KVM_CAP_TSC_CONTROL: KVM_SET_TSC_KHZ works */
+	/* KVM_GET_SUPPORTED_CPUID as azote uses it (kvm_supported_cpuid) */
+	const struct cpuid_table *supported;
 	/* KVM_HAS_DEVICE_ATTR(KVM_VCPU_TSC_CTRL, KVM_VCPU_TSC_OFFSET) on a
 	 * vCPU, and the TSC not scaled (guest TSC = host TSC + offset). */
 	bool tsc_offset;
@@ -65,8 +68,17 @@ int x86_vcpu_tsc_read(int fd, uint64_t *tsc, int64_t *at_ns);
 int x86_vcpu_state_save(const struct x86_vcpu_kvm *k, uint32_t index, struct state_set *s,
 			struct x86_tsc_sample *tsc, struct azerr *e);
 
+/* The host-cpuid section: what KVM offers on this host (supported, as
+ * k->supported), for a load to compare with its own host's
+ * (x86_cpuid_check_restore). */
+int x86_host_cpuid_save(const struct cpuid_table *supported, struct state_set *s,
+			struct azerr *e);
+
 /* Sets the vCPU in the order the KVM API needs (see vcpu_state.c), its
- * TSC paired with kvmclock as clock says. The TSC frequency must match
+ * TSC paired with kvmclock as clock says. Its CPUID must not have a
+ * feature that the saving host's KVM offered (the host-cpuid section) and
+ * this host's does not (k->supported); a snapshot without that section
+ * (azote before 2026-12) is not checked so. The TSC frequency must match
  * this host's within 250 ppm, or KVM must be able to scale it
  * (tsc_control): otherwise the load is refused. *scaled is set when KVM
  * now scales this vCPU's TSC (then k->tsc_offset no longer holds). */
