@@ -1,12 +1,16 @@
 #include "vmm/kvm.h"
 
+#include <asm/prctl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#include "common/log.h"
 
 static const struct {
 	int cap;
@@ -65,8 +69,30 @@ unsigned kvm_max_vcpus(int kvm_fd)
 	return n > 0 ? (unsigned)n : 4;
 }
 
+/* AMX's tile data (XSAVE component 18) is one the kernel lets a process's
+ * guests use only once asked (Documentation/arch/x86/xstate.rst,
+ * ARCH_REQ_XCOMP_GUEST_PERM); KVM_GET_SUPPORTED_CPUID reports AMX only
+ * then, and the ask must come before any vCPU exists. Firecracker asks
+ * too. A host without AMX, or a kernel before 5.16 (no such arch_prctl),
+ * leaves the guest without it. Runs on the main thread before its seccomp
+ * list, which has no arch_prctl. */
+#define XFEATURE_XTILEDATA 18
+
+static void ask_for_guest_amx(void)
+{
+	uint64_t supported = 0;
+
+	if (syscall(SYS_arch_prctl, ARCH_GET_XCOMP_SUPP, &supported) < 0 ||
+	    !(supported & (1ull << XFEATURE_XTILEDATA)))
+		return;
+	if (syscall(SYS_arch_prctl, ARCH_REQ_XCOMP_GUEST_PERM, XFEATURE_XTILEDATA) < 0)
+		log_warn("the host has AMX, but the kernel refused it to guests "
+			 "(ARCH_REQ_XCOMP_GUEST_PERM: %s): the guest goes without", strerror(errno));
+}
+
 int kvm_supported_cpuid(int kvm_fd, struct cpuid_table *t, struct azerr *e)
 {
+	ask_for_guest_amx();
 	memset(t, 0, sizeof(*t));
 	t->head.nent = CPUID_MAX_ENTRIES;
 	if (ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, &t->head) < 0)

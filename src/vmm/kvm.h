@@ -16,6 +16,9 @@ int kvm_open(const char *path, struct azerr *e);
 /* The most vCPUs one VM may have on this host. */
 unsigned kvm_max_vcpus(int kvm_fd);
 
+/* What KVM can give a guest (KVM_GET_SUPPORTED_CPUID), AMX asked for
+ * first, with the TSC deadline timer's bit where KVM has the timer. Call
+ * before the first vCPU is created. */
 int kvm_supported_cpuid(int kvm_fd, struct cpuid_table *t, struct azerr *e);
 
 /* The MSRs KVM saves and restores (KVM_GET_MSR_INDEX_LIST), in a malloc'd

@@ -94,9 +94,9 @@ void x86_cpuid_add_tsc_deadline(struct cpuid_table *t)
 		leaf->ecx |= F1_ECX_TSC_DEADLINE;
 }
 
-/* AMX needs both its XSAVE components. A process that has not asked for
- * the tile data's permission (arch_prctl ARCH_REQ_XCOMP_GUEST_PERM; azote
- * does not) gets XTILECFG without XTILEDATA from kernels before 6.4
+/* AMX needs both its XSAVE components. A process that has not been given
+ * the tile data's permission (arch_prctl ARCH_REQ_XCOMP_GUEST_PERM, which
+ * azote asks for: vmm/kvm.c) gets XTILECFG without XTILEDATA from kernels before 6.4
  * (KVM's fix 55cd57b596e8), and a guest that enables one without the other
  * in XCR0 takes a #GP at boot; even with neither, the feature bits of
  * leaf 7 would promise AMX. Unless both are there, none of it is. */
