@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "arch/x86/boot.h"
+#include "arch/x86/cpu_template.h"
 #include "arch/x86/cpuid.h"
 
 #define SIG KVM_CPUID_FLAG_SIGNIFCANT_INDEX
@@ -47,6 +48,7 @@ static void intel_table(struct cpuid_table *t)
 	add(t, 4, 3, SIG, 0x1c03c163, 0x0380003f, 0xffff, 4); /* L3 */
 	add(t, 4, 4, SIG, 0, 0, 0, 0);
 	add(t, 7, 0, SIG, 1, 0xf1bf07ab, 0x1b415f6e, 0xbc18c410);
+	add(t, 0xa, 0, 0, 0x07300805, 0, 0, 0x00008603);   /* PMU version 5 */
 	add(t, 0xb, 0, SIG, 1, 2, 0x100, 5);
 	add(t, 0xb, 1, SIG, 7, 112, 0x201, 5);
 	add(t, 0x1f, 0, SIG, 1, 2, 0x100, 5);
@@ -108,7 +110,8 @@ static uint32_t order(uint32_t n)
 	return s;
 }
 
-/* Registers azote may change, per leaf; everything else must be KVM's. */
+/* Registers azote may change, per leaf; everything else must be KVM's
+ * (test_host_only checks what the changes are). */
 static void writable(const struct kvm_cpuid_entry2 *ent, int amd,
 		     uint32_t mask[4])
 {
@@ -116,8 +119,15 @@ static void writable(const struct kvm_cpuid_entry2 *ent, int amd,
 	switch (ent->function) {
 	case 1:
 		mask[1] = 0xffff0000;             /* APIC ID, logical count */
-		mask[2] = 1u << 31;               /* hypervisor */
+		mask[2] = 1u << 31 | 1u << 15;    /* hypervisor, PDCM */
 		mask[3] = 1u << 28;               /* HTT */
+		break;
+	case 7:
+		if (ent->index == 0)
+			mask[2] = 1u << 5;        /* WAITPKG */
+		break;
+	case 0xa:
+		memset(mask, 0xff, 4 * sizeof(uint32_t));  /* the PMU */
 		break;
 	case 4:
 		if (!amd)
@@ -336,6 +346,34 @@ static void test_tsc_deadline(void **state)
 	}
 }
 
+/* No performance counters (leaf 0xa, PDCM) and no user-mode waits
+ * (WAITPKG) reach a guest, whatever KVM offers; a template may give the
+ * counters back. */
+static void test_host_only(void **state)
+{
+	static struct cpuid_table sup, out;
+	struct cpu_template pmu = { .nr = 1, .mods = {
+		{ .leaf = 0xa, .reg = CPUID_EAX, .mask = ~0u, .value = 0x07300805 },
+	} };
+	struct azerr e;
+	(void)state;
+
+	intel_table(&sup);
+	assert_true(get(&sup, 1, 0)->ecx & (1u << 15));
+	assert_true(get(&sup, 7, 0)->ecx & (1u << 5));
+	assert_int_equal(x86_cpuid_build(&sup, 0, 2, NULL, &out, &e), 0);
+	const struct kvm_cpuid_entry2 *a = get(&out, 0xa, 0);
+	assert_int_equal(a->eax | a->ebx | a->ecx | a->edx, 0);
+	assert_int_equal(get(&out, 1, 0)->ecx & (1u << 15), 0);
+	assert_int_equal(get(&out, 7, 0)->ecx & (1u << 5), 0);
+	/* The rest of those words is KVM's. */
+	assert_int_equal(get(&out, 7, 0)->ecx, 0x1b415f6eu & ~(1u << 5));
+	assert_int_equal(get(&out, 1, 0)->ecx, (0x7ffafbffu & ~(1u << 15)) | 1u << 31);
+
+	assert_int_equal(x86_cpuid_build(&sup, 0, 2, &pmu, &out, &e), 0);
+	assert_int_equal(get(&out, 0xa, 0)->eax, 0x07300805);
+}
+
 static int check_restore(const struct cpuid_table *saved, const struct cpuid_table *was,
 			 const struct cpuid_table *here, struct azerr *e)
 {
@@ -395,6 +433,7 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_amx),
 		cmocka_unit_test(test_tsc_deadline),
+		cmocka_unit_test(test_host_only),
 		cmocka_unit_test(test_restore_check),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,7 +4,8 @@
  * HTT (leaf 1 EBX[23:16] is valid) and the hypervisor bit. No feature bit
  * is ever set that KVM did not report (the TSC deadline timer, which KVM
  * reports by a capability, is added to the table by x86_cpuid_add_tsc_deadline).
- * AMX is taken out unless KVM reports its whole state (sanitize_amx).
+ * AMX is taken out unless KVM reports its whole state (sanitize_amx); so
+ * are the performance counters and user-mode waits (hide_host_only).
  *
  * Topology: one package of nr_cpus cores with one thread each, APIC ID =
  * vCPU index. The core field of the APIC ID is order(nr_cpus) bits wide
@@ -22,6 +23,7 @@ enum vendor { VENDOR_INTEL, VENDOR_AMD, VENDOR_OTHER };
 #define LEAF_FEATURES      0x1
 #define LEAF_CACHE         0x4
 #define LEAF_EXT_FEATURES  0x7
+#define LEAF_PERFMON       0xa
 #define LEAF_XSAVE         0xd
 #define LEAF_TOPO          0xb
 #define LEAF_TOPO_V2       0x1f
@@ -32,6 +34,8 @@ enum vendor { VENDOR_INTEL, VENDOR_AMD, VENDOR_OTHER };
 #define F1_EDX_HTT         (1u << 28)
 #define F1_ECX_TSC_DEADLINE (1u << 24)
 #define F1_ECX_HYPERVISOR  (1u << 31)
+#define F1_ECX_PDCM        (1u << 15)
+#define F7_0_ECX_WAITPKG   (1u << 5)
 
 /* AMX: its two XSAVE components (leaf 0xd.0 EAX) and feature bits (leaf
  * 7.0 EDX: AMX-BF16, AMX-TILE, AMX-INT8; 7.1 EAX: AMX-FP16; 7.1 EDX:
@@ -117,6 +121,31 @@ static void sanitize_amx(struct cpuid_table *t)
 		f71->eax &= ~F7_1_EAX_AMX;
 		f71->edx &= ~F7_1_EDX_AMX;
 	}
+}
+
+/* What a guest of a shared host should not have, as Firecracker and QEMU's
+ * defaults decide:
+ * - Intel's architectural performance counters (leaf 0xa, whose version 0
+ *   gives the guest no vPMU: KVM derives it from this leaf) and
+ *   IA32_PERF_CAPABILITIES (PDCM): every guest kernel would otherwise
+ *   keep a counter running for its NMI watchdog, and KVM switch the
+ *   counters on each entry and exit (AMD's legacy counters have no CPUID
+ *   bit, and stay);
+ * - WAITPKG (UMONITOR, UMWAIT, TPAUSE): they put the physical core into
+ *   an idle state from the guest, at any privilege level, and the host
+ *   pays to wake it (KVM has reported them since Linux 5.8). */
+static void hide_host_only(struct cpuid_table *t)
+{
+	struct kvm_cpuid_entry2 *perfmon = find(t, LEAF_PERFMON, 0);
+	struct kvm_cpuid_entry2 *f1 = find(t, LEAF_FEATURES, 0);
+	struct kvm_cpuid_entry2 *f70 = find(t, LEAF_EXT_FEATURES, 0);
+
+	if (perfmon)
+		perfmon->eax = perfmon->ebx = perfmon->ecx = perfmon->edx = 0;
+	if (f1)
+		f1->ecx &= ~F1_ECX_PDCM;
+	if (f70)
+		f70->ecx &= ~F7_0_ECX_WAITPKG;
 }
 
 static enum vendor vendor_of(const struct kvm_cpuid_entry2 *leaf0)
@@ -276,8 +305,10 @@ int x86_cpuid_build(const struct cpuid_table *supported, uint32_t cpu_index,
 				 leaf0 ? LEAF_FEATURES : LEAF_VENDOR);
 
 	sanitize_amx(out);
+	hide_host_only(out);
 	/* The user's template, before topology: the topology fields are
-	 * azote's to set whatever a template says. */
+	 * azote's to set whatever a template says; and after the features
+	 * taken out above, which it may give back. */
 	if (cpu_template_apply(tmpl, out, e) < 0)
 		return -1;
 	const struct topo t = {
