@@ -1,11 +1,13 @@
 /* libFuzzer target: the balloon card's rings on a hostile driver's ring.
  * The input is the whole guest memory image (descriptor table, available
  * ring, indirect tables, page lists, statistics, ranges) of a small
- * queue; its first byte picks the ring's role and EVENT_IDX. balloon_serve
- * then runs on it until it rests, and the statistics buffer is returned.
- * Nothing may crash, hang, touch outside the image (ASan sees its ends;
- * the discard checks every range it is given), complete a chain with a
- * used length other than 0, or count what it did not do. */
+ * queue; its first byte picks the ring's role, EVENT_IDX, and whether the
+ * image's second region is of huge pages. balloon_serve then runs on it
+ * until it rests, and the statistics buffer is returned. Nothing may
+ * crash, hang, touch outside the image (ASan sees its ends; the discard
+ * checks every range it is given), give back memory of huge pages,
+ * complete a chain with a used length other than 0, or count what it did
+ * not do. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,9 @@
 static uint8_t *mem;
 static struct balloon_server srv;
 static uint64_t discarded;
+/* The end of what may be given back: the image's, or its first region's
+ * when the second is of huge pages. */
+static uint8_t *givable_end;
 
 /* What MADV_REMOVE would do, inside the image only: zeroes, which the
  * rest of the pass then reads (a list naming its own page, the ring's). */
@@ -29,7 +34,7 @@ static int64_t discard(void *hva, uint64_t len)
 {
 	uint8_t *p = hva;
 
-	if (p < mem || len > MEM || p + len > mem + MEM)
+	if (p < mem || len > MEM || p + len > givable_end)
 		abort();
 	memset(p, 0, len);
 	discarded += len;
@@ -49,6 +54,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	enum balloon_ring role = (enum balloon_ring)(cfg & 3);
 	uint64_t features = VIRTIO_BIT(VIRTIO_RING_F_INDIRECT_DESC) |
 			    (cfg & 4 ? VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX) : 0);
+	g.r[1].page = cfg & 8 ? 2 << 20 : 0;
+	givable_end = cfg & 8 ? g.r[1].hva : mem + MEM;
 	srv = (struct balloon_server){ .stats = &st, .discard = discard, .budget = 2 * NUM };
 	discarded = 0;
 	if (virtq_start(&q, &g, NUM, 0x100, 0x300, USED_GPA, false, 0, features, NULL))

@@ -8,9 +8,10 @@
 #include <time.h>
 #include <unistd.h>
 
-int drv_mem_init(struct drv_mem *m)
+/* drv_mem_init's memfd made with memfd_create's flags. */
+static int mem_init(struct drv_mem *m, unsigned flags)
 {
-	m->fd = memfd_create("vublk-drv-ram", MFD_CLOEXEC);
+	m->fd = memfd_create("vublk-drv-ram", MFD_CLOEXEC | flags);
 	if (m->fd < 0 || ftruncate(m->fd, DRV_MEM_SIZE) < 0)
 		return -1;
 	m->base = mmap(NULL, DRV_MEM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, m->fd, 0);
@@ -19,6 +20,16 @@ int drv_mem_init(struct drv_mem *m)
 	m->next_low = 0x1000;
 	m->next_high = DRV_HIGH_GPA;
 	return 0;
+}
+
+int drv_mem_init(struct drv_mem *m)
+{
+	return mem_init(m, 0);
+}
+
+int drv_mem_init_huge(struct drv_mem *m)
+{
+	return mem_init(m, MFD_HUGETLB);
 }
 
 void *drv_gpa(const struct drv_mem *m, uint64_t gpa)

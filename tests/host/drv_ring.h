@@ -25,6 +25,10 @@ struct drv_mem {
 };
 
 int drv_mem_init(struct drv_mem *m);
+/* The same on the host's 2 MiB hugetlbfs pages (guest RAM with huge_pages
+ * "2M"): the mapping reserves all DRV_MEM_SIZE of them from the host's
+ * pool, which must have them. */
+int drv_mem_init_huge(struct drv_mem *m);
 /* Host pointer of gpa (NULL outside RAM). */
 void *drv_gpa(const struct drv_mem *m, uint64_t gpa);
 /* Allocates len bytes aligned to align, low (<4G) or high memory. */

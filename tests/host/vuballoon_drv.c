@@ -5,14 +5,16 @@
  * driver plays the guest's virtio-balloon driver on every ring the card
  * offers, hostile chains included.
  *
- *   vuballoon-drv [--timeout MS] [--interval S] [--oom] [--reporting]
+ *   vuballoon-drv [--timeout MS] [--interval S] [--oom] [--reporting] [--huge]
  *                 TEST... -- CARD ARGS...
  *
  * --interval, --oom, --reporting: what the card was started with, which
  * the features it offers must say (--interval 0, the default: no
- * statistics ring). The card is started as azote does ("{fd}", "{stats}",
- * "{ctl}" as vublk-drv). Tests: config inflate outside deflate reporting
- * hostile stats interval stop nostats batch seccomp counters flood (last).
+ * statistics ring). --huge: guest memory on 2 MiB hugetlbfs pages (the
+ * host's pool must have 32 free), for the test "huge" alone. The card is
+ * started as azote does ("{fd}", "{stats}", "{ctl}" as vublk-drv). Tests:
+ * config inflate outside deflate reporting hostile stats interval stop
+ * nostats batch huge seccomp counters flood (last).
  * "counters" checks the stats page against what the driver saw, exactly.
  * Prints one line per check; exits 0 when all pass, 1 on a failed check,
  * 2 on a setup error. */
@@ -42,6 +44,7 @@
 #define FILL   0xa5
 #define AREA_PAGES 64
 #define BATCH_PFNS 256
+#define HUGE_PAGE (2u << 20)
 #define RING_FEATURES (VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX) | \
 		       VIRTIO_BIT(VIRTIO_RING_F_INDIRECT_DESC))
 #define BALLOON_FEATURES ((1ULL << (VIRTIO_BALLOON_F_PAGE_REPORTING + 1)) - 1)
@@ -58,6 +61,7 @@ struct drv {
 	int timeout_ms;
 	unsigned interval_s;            /* --interval */
 	bool oom, reporting;
+	bool huge;                      /* --huge */
 	pid_t card_pid;
 	int failures;
 	struct card_balloon_stats want; /* what the card should have counted */
@@ -210,6 +214,50 @@ static void test_batch(struct drv *d)
 		  "batch: its %u pages read zero", AREA_PAGES);
 	d->want.inflate_count++;
 	d->want.inflated_pages += AREA_PAGES;
+}
+
+/* On guest memory of 2 MiB pages (--huge), a whole huge page inflated
+ * (its 512 PFNs, in two lists of 256) and, with --reporting, another one
+ * reported: both come back, and nothing is given back: punched out of
+ * hugetlbfs, a page would lose the reservation that keeps a short pool
+ * from SIGBUSing the VMM or a card on its next touch. The memfd holds as
+ * many blocks, the pages keep their bytes, nothing is counted as given. */
+static void test_huge(struct drv *d)
+{
+	const struct card_stats *s = drv_card_stats();
+	uint64_t gpa = drv_alloc(&d->mem, 2 * HUGE_PAGE, HUGE_PAGE, false);
+	uint32_t first = (uint32_t)(gpa >> 12), list[BATCH_PFNS];
+	bool back = true;
+
+	if (!d->huge || !s)
+		drv_die(2, "huge: needs --huge and the stats page ({stats})");
+	memset(at(d, gpa), FILL, 2 * HUGE_PAGE);
+	long before = pages_held(d);
+	for (unsigned n = 0; n < HUGE_PAGE / PAGE; n += BATCH_PFNS) {
+		for (unsigned i = 0; i < BATCH_PFNS; i++)
+			list[i] = first + n + i;
+		back &= pfns(d, BALLOON_RING_INFLATE, list, BATCH_PFNS);
+		d->want.inflate_count++;
+	}
+	if (d->reporting) {
+		struct drv_buf b = { gpa + HUGE_PAGE, HUGE_PAGE, true };
+		back &= request(d, BALLOON_RING_REPORTING, &b, 1);
+		d->want.free_page_report_count++;
+	}
+	long after = pages_held(d);  /* before reading: a read fills a hole again */
+	drv_check(&d->failures, back, "huge: the lists%s come back",
+		  d->reporting ? " and the report" : "");
+	drv_check(&d->failures, before == after,
+		  "huge: the memfd holds as many pages (%ld before, %ld after)", before, after);
+	drv_check(&d->failures, all(at(d, gpa), 2 * HUGE_PAGE, FILL),
+		  "huge: the pages keep their bytes");
+	const struct card_balloon_stats *b = &s->balloon;
+	uint64_t inflated = card_stat_read(&b->inflated_pages);
+	uint64_t freed = card_stat_read(&b->free_page_report_freed);
+	drv_check(&d->failures, inflated == 0 && freed == 0,
+		  "huge: nothing counted as given back (inflated_pages %llu, "
+		  "free_page_report_freed %llu)", (unsigned long long)inflated,
+		  (unsigned long long)freed);
 }
 
 /* PFNs outside guest memory (beyond it, in the hole above 32 MiB) with a
@@ -544,7 +592,7 @@ static void setup(struct drv *d)
 		  d->fe.can_log, "setup: CONFIG and dirty logging offered (azote needs both)");
 	if (nq > 4 || vu_fe_set_features(&d->fe, f & (RING_FEATURES | BALLOON_FEATURES), &e))
 		drv_die(2, "features: %s", nq > 4 ? "too many rings" : e.msg);
-	if (drv_mem_init(&d->mem))
+	if ((d->huge ? drv_mem_init_huge : drv_mem_init)(&d->mem))
 		drv_die(2, "guest memory: %s", strerror(errno));
 	if (drv_set_mem_table(&d->fe, &d->mem, &e))
 		drv_die(2, "%s", e.msg);
@@ -574,6 +622,7 @@ int main(int argc, char **argv)
 		{ "interval", required_argument, NULL, 'i' },
 		{ "oom", no_argument, NULL, 'o' },
 		{ "reporting", no_argument, NULL, 'r' },
+		{ "huge", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -586,6 +635,7 @@ int main(int argc, char **argv)
 		case 'i': d.interval_s = (unsigned)atoi(optarg); break;
 		case 'o': d.oom = true; break;
 		case 'r': d.reporting = true; break;
+		case 'h': d.huge = true; break;
 		default: drv_die(2, "bad arguments");
 		}
 	}
@@ -597,7 +647,8 @@ int main(int argc, char **argv)
 		{ "outside", test_outside }, { "deflate", test_deflate },
 		{ "reporting", test_reporting }, { "hostile", test_hostile },
 		{ "stats", test_stats }, { "interval", test_interval }, { "stop", test_stop },
-		{ "nostats", test_nostats }, { "batch", test_batch }, { "seccomp", test_seccomp },
+		{ "nostats", test_nostats }, { "batch", test_batch }, { "huge", test_huge },
+		{ "seccomp", test_seccomp },
 		{ "counters", test_counters }, { "flood", test_flood },
 	};
 	for (char **t = tests; *t; t++) {

@@ -260,6 +260,33 @@ static void test_inflate_gives_memory_back(void **state)
 	env_free(v);
 }
 
+/* High memory said to be of 2 MiB pages (guest RAM on hugetlbfs): its
+ * pages, inflated or reported, are kept, not failed and counted as given
+ * nothing; the low ones beside them still go. */
+static void test_huge_pages_kept(void **state)
+{
+	struct env *v = env_new(recorder);
+	uint32_t low = (uint32_t)(v->fx.buf >> 12) + 8, high = (uint32_t)(DRV_HIGH_GPA >> 12);
+	(void)state;
+
+	v->fx.gm.r[2].page = 2 << 20;
+	int h = post_pfns(v, (uint32_t[]){ high, low, high + 1, high + 511 }, 4, 0);
+	struct drv_buf b[2] = { { DRV_HIGH_GPA, 2 << 20, true }, { v->fx.buf, 2 * PAGE, true } };
+	serve(v, BALLOON_RING_INFLATE);
+	assert_int_equal(net_fx_used(&v->fx, h), 0);
+	h = drv_vq_add(&v->fx.dq, b, 2, 0);
+	serve(v, BALLOON_RING_REPORTING);
+	assert_int_equal(net_fx_used(&v->fx, h), 0);
+	assert_int_equal(nr_calls, 2);
+	expect_call(0, (uint64_t)low << 12, PAGE);
+	expect_call(1, v->fx.buf, 2 * PAGE);
+	assert_int_equal(v->st.inflated_pages, 1);
+	assert_int_equal(v->st.free_page_report_freed, 2 * PAGE);
+	assert_int_equal(v->st.free_page_report_count, 2);
+	assert_int_equal(v->st.event_fails + v->st.free_page_report_fails, 0);
+	env_free(v);
+}
+
 static void test_deflate(void **state)
 {
 	struct env *v = env_new(recorder);
@@ -491,6 +518,7 @@ int main(void)
 		cmocka_unit_test(test_inflate_bad_lengths),
 		cmocka_unit_test(test_inflate_failures),
 		cmocka_unit_test(test_inflate_gives_memory_back),
+		cmocka_unit_test(test_huge_pages_kept),
 		cmocka_unit_test(test_deflate),
 		cmocka_unit_test(test_stats_held_and_returned),
 		cmocka_unit_test(test_stats_malformed),

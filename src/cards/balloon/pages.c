@@ -2,7 +2,7 @@
  * numbers) and free page reporting (ranges); and deflate, which has
  * nothing to give. Every guest address is checked against the memory
  * table (gmem) before the card touches it, and the discard works on the
- * card's own mapping of guest memory only. */
+ * card's own mapping of guest memory only, never on huge pages. */
 #include "cards/balloon/request.h"
 
 #include <endian.h>
@@ -27,6 +27,20 @@ int64_t balloon_remove(void *hva, uint64_t len)
 	if (madvise((void *)start, end - start, MADV_REMOVE) < 0)
 		return -1;
 	return (int64_t)(end - start);
+}
+
+/* Whether hva lies in guest memory of pages larger than the host's
+ * (guest RAM on hugetlbfs: huge_pages "2M"), which is never given back.
+ * A hole punched there frees whole huge pages and their reservation with
+ * them (hugetlb_unreserve_pages): the next touch of the page, the guest's
+ * or a card's writing a buffer there, takes one from the host's shared
+ * pool, and is a SIGBUS if the pool is empty by then: the very failure
+ * azote reserves the pages for when it maps RAM (guest_mem_create).
+ * Firecracker's balloon does not reclaim huge pages either (its
+ * docs/hugepages.md). */
+static bool on_huge_pages(const struct gmem *mem, const void *hva)
+{
+	return gmem_hva_page(mem, hva) > (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
 /* s->discard on [hva, hva + len): the bytes given back into *given, or
@@ -119,6 +133,10 @@ static bool give_back_pfns(struct balloon_server *s, const struct gmem *mem, uns
 			ok = false;
 			continue;
 		}
+		/* Taken into the balloon all the same: the guest gives it up
+		 * whatever the host does with it. */
+		if (on_huge_pages(mem, hva))
+			continue;
 		if (run && pfn == last + 1 && hva == run + run_len) {
 			run_len += BALLOON_PAGE_SIZE;
 		} else {
@@ -165,8 +183,8 @@ void balloon_deflate_one(struct balloon_server *s, struct virtq *q,
 
 /* Each buffer is a range of free guest memory (Linux posts them
  * device-writable; either way is taken, as Firecracker does). virtq_pop
- * has checked each lies in guest memory; a range across two regions
- * counts as two. */
+ * has checked each lies in guest memory, in one region (a range across
+ * two counts as two); one on huge pages is kept, and gives nothing. */
 void balloon_report_one(struct balloon_server *s, struct virtq *q,
 			const struct virtq_chain *c)
 {
@@ -174,6 +192,8 @@ void balloon_report_one(struct balloon_server *s, struct virtq *q,
 		uint64_t given;
 
 		card_stat_add(&s->stats->free_page_report_count, 1);
+		if (on_huge_pages(q->mem, c->iov[i].iov_base))
+			continue;
 		if (give_back(s, c->iov[i].iov_base, c->iov[i].iov_len, &given))
 			card_stat_add(&s->stats->free_page_report_freed, given);
 		else

@@ -38,7 +38,8 @@
 
 /* Gives [hva, hva + len) of the card's mapping of guest memory back to
  * the host: the bytes given back (the whole host pages inside the range,
- * possibly 0), or -1 (errno). */
+ * possibly 0), or -1 (errno). Never called on memory of pages larger
+ * than the host's (gmem_hva_page), which stays with the guest. */
 typedef int64_t (*balloon_discard_fn)(void *hva, uint64_t len);
 
 /* madvise(MADV_REMOVE) on the host pages inside [hva, hva + len): guest

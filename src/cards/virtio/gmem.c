@@ -138,18 +138,34 @@ void *gmem_uva(const struct gmem *m, uint64_t uva, uint64_t len)
 	return r ? r->hva + (uva - r->uva) : NULL;
 }
 
-bool gmem_hva_to_gpa(const struct gmem *m, const void *hva, uint64_t *gpa)
+/* The region whose mapping holds host address hva, or NULL. */
+static const struct gmem_region *find_hva(const struct gmem *m, const void *hva)
 {
 	const uint8_t *p = hva;
 
 	for (unsigned i = 0; i < m->nr; i++) {
 		const struct gmem_region *r = &m->r[i];
-		if (r->hva && p >= r->hva && (uint64_t)(p - r->hva) < r->size) {
-			*gpa = r->gpa + (uint64_t)(p - r->hva);
-			return true;
-		}
+		if (r->hva && p >= r->hva && (uint64_t)(p - r->hva) < r->size)
+			return r;
 	}
-	return false;
+	return NULL;
+}
+
+bool gmem_hva_to_gpa(const struct gmem *m, const void *hva, uint64_t *gpa)
+{
+	const struct gmem_region *r = find_hva(m, hva);
+
+	if (!r)
+		return false;
+	*gpa = r->gpa + (uint64_t)((const uint8_t *)hva - r->hva);
+	return true;
+}
+
+uint64_t gmem_hva_page(const struct gmem *m, const void *hva)
+{
+	const struct gmem_region *r = find_hva(m, hva);
+
+	return r ? r->page : 0;
 }
 
 int gmem_gpa_iov(const struct gmem *m, uint64_t gpa, uint64_t len,

@@ -67,6 +67,10 @@ void *gmem_uva(const struct gmem *m, uint64_t uva, uint64_t len);
  * For the dirty log, which is kept by guest address. */
 bool gmem_hva_to_gpa(const struct gmem *m, const void *hva, uint64_t *gpa);
 
+/* The page size of the region whose mapping holds host address hva (its
+ * r->page: the host's, or hugetlbfs's), 0 if none does. */
+uint64_t gmem_hva_page(const struct gmem *m, const void *hva);
+
 /* Appends iovecs covering [gpa, gpa+len) to iov[*n..cap), splitting at
  * region boundaries where regions are adjacent in guest physical space.
  * Returns -1 if part of the range is not guest RAM or cap is reached. */

@@ -25,8 +25,10 @@ unless the guest gave them back); with REPORTING 1 (free page reporting),
 first waits until the memfd holds REPORT_KIB (32 MiB, or the environment's
 LG_BALLOON_REPORT_MIB) less than DIRTIED_KIB
 (ram_reported_kib, report_ms): the guest's reports gave its freed pages
-back. Then the memfd's size (ram_before_kib), the target set to MIB, then
-waits until the device's actual size is MIB, the memfd's size again
+back; LG_BALLOON_REPORT_MIB 0 (guest RAM on huge pages, which nothing
+gives back) waits for none. Then the memfd's size (ram_before_kib), the
+target set to MIB, then waits until the device's actual size is MIB, the
+memfd's size again
 (ram_inflated_kib, ram_fell_kib), then until the guest's statistics show
 its total memory fallen by MIB from GUEST_TOTAL_KIB (what the guest said
 before; stats_total_memory, stats_free_memory, in bytes: the guest's
@@ -47,7 +49,7 @@ ACTUAL_WAIT_S = 240     # the guest gives the pages (in the box: slow)
 STATS_WAIT_S = 60       # fresh statistics, every second once asked
 REPORT_WAIT_S = 120     # the guest's free page reports (Linux waits 2 s)
 # What its reports must give back, at least: 32 MiB, or LG_BALLOON_REPORT_MIB
-# (on guest RAM of 2 MiB pages only whole free 2 MiB blocks come back).
+# (0 on guest RAM of 2 MiB pages: nothing comes back).
 REPORT_KIB = int(os.environ.get("LG_BALLOON_REPORT_MIB", "32")) << 10
 POLL_S = 0.25
 
@@ -169,7 +171,7 @@ def main():
             mib, guest_kib = int(sys.argv[7]), int(sys.argv[8])
             dirtied_kib, reporting = int(sys.argv[9]), sys.argv[10] == "1"
             out["ram_wait_kib"] = ram_kib(pid, ram_name)
-            if reporting:
+            if reporting and REPORT_KIB:
                 t0 = time.monotonic()
                 while ram_kib(pid, ram_name) > dirtied_kib - REPORT_KIB:
                     if time.monotonic() - t0 > REPORT_WAIT_S:
