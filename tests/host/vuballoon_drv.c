@@ -143,8 +143,14 @@ static bool pfns(struct drv *d, enum balloon_ring role, const uint32_t *pfn, uns
 	return request(d, role, &b, 1);
 }
 
+/* GET_CONFIG answers zeroes; of the writes (SET_CONFIG), only those of
+ * actual are taken: num_pages is the host's target, which azote keeps
+ * when the card refuses a write (virtio 1.2 §5.5.4). */
 static void test_config(struct drv *d)
 {
+	static const struct { uint32_t off, len; } num_pages[] = {
+		{ 0, 8 }, { 0, 4 }, { 2, 4 }, { 3, 1 },
+	};
 	uint8_t cfg[VIRTIO_BALLOON_CONFIG_SIZE];
 	uint32_t actual = htole32(1234);
 	struct azerr e;
@@ -153,11 +159,14 @@ static void test_config(struct drv *d)
 	int r = vu_fe_get_config(&d->fe, 0, cfg, sizeof(cfg), &e);
 	drv_check(&d->failures, r == 0 && all(cfg, sizeof(cfg), 0),
 		  "config: GET_CONFIG of 8 bytes answers zeroes (azote fills num_pages)");
+	for (unsigned i = 0; i < sizeof(num_pages) / sizeof(num_pages[0]); i++)
+		drv_check(&d->failures, vu_fe_set_config(&d->fe, num_pages[i].off, cfg,
+							 num_pages[i].len, &e) < 0,
+			  "config: a write into num_pages (bytes %u+%u) is refused (%s)",
+			  num_pages[i].off, num_pages[i].len, e.msg);
 	drv_check(&d->failures, vu_fe_set_config(&d->fe, VIRTIO_BALLOON_CFG_ACTUAL, &actual, 4,
 						 &e) == 0,
-		  "config: the driver's write of actual is taken");
-	drv_check(&d->failures, vu_fe_set_config(&d->fe, 0, cfg, 8, &e) == 0,
-		  "config: a write of all 8 bytes is taken");
+		  "config: the driver's write of actual (4 bytes at 4, as Linux's) is taken");
 	drv_check(&d->failures, vu_fe_set_config(&d->fe, 6, &actual, 4, &e) < 0,
 		  "config: a write past the 8 bytes is refused (%s)", e.msg);
 	drv_check(&d->failures, vu_fe_get_config(&d->fe, 4, cfg, 8, &e) < 0,

@@ -2,9 +2,10 @@
 # azote-card-balloon without a VM: vuballoon-drv is hypervisor and
 # virtio-balloon driver in one process, over a memfd as guest memory.
 # Covers the features and ring count each option set offers, the 8-byte
-# configuration (zeroes read, writes inside taken, outside refused),
-# inflated pages given back (they read zero, the memfd's blocks fall by
-# exactly them, their neighbours kept), PFNs outside guest memory counted
+# configuration (zeroes read, writes of actual taken, writes touching
+# num_pages or past the 8 bytes refused), inflated pages given back (they
+# read zero, the memfd's blocks fall by exactly them, their neighbours
+# kept), PFNs outside guest memory counted
 # while the card goes on, deflate, a free page report given back by whole
 # pages, hostile chains, the statistics buffer read and returned every
 # interval, at once on SET_STATS_INTERVAL and when its ring stops, a

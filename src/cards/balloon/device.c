@@ -133,20 +133,23 @@ static void get_config(void *dev, uint32_t off, void *buf, uint32_t len)
 }
 
 /* A guest's write of the configuration, which azote passes on and drops
- * if refused: any write inside the 8 bytes is taken (the back-end has
- * refused the rest). Only `actual` is the driver's to write; the card
- * keeps it for its log. */
+ * if refused (the back-end has refused those past the 8 bytes). Only
+ * `actual` is the driver's to write (virtio 1.2 §5.5.4): a write touching
+ * num_pages, the host's target, is refused, else a guest could rewrite
+ * the target azote reports and snapshots. The card keeps `actual` for its
+ * log. */
 static int set_config(void *dev, uint32_t off, const void *buf, uint32_t len,
 		      struct azerr *e)
 {
 	struct balloon_device *d = dev;
 
-	(void)e;
-	if (off <= VIRTIO_BALLOON_CFG_ACTUAL && off + len >= VIRTIO_BALLOON_CFG_ACTUAL + 4) {
+	if (len && off < VIRTIO_BALLOON_CFG_ACTUAL)
+		return azerr_set(e, "balloon: the guest may not write num_pages "
+				 "(config bytes %u+%u)", off, len);
+	if (off == VIRTIO_BALLOON_CFG_ACTUAL && len == sizeof(uint32_t)) {
 		uint32_t actual;
 
-		memcpy(&actual, (const uint8_t *)buf + (VIRTIO_BALLOON_CFG_ACTUAL - off),
-		       sizeof(actual));
+		memcpy(&actual, buf, sizeof(actual));
 		d->actual = le32toh(actual);
 		log_debug("balloon: the guest holds %u pages", d->actual);
 	}
