@@ -4,12 +4,13 @@
  * memory, and the driver plays the guest's virtio-rng driver on the
  * requestq, hostile chains included.
  *
- *   vurng-drv [--timeout MS] [--ops N] [--bw N] TEST... -- CARD ARGS...
+ *   vurng-drv [--timeout MS] [--ops N] [--bw N] [--len N] TEST... -- CARD ARGS...
  *
  * The card is started as azote does ("{fd}", "{stats}" as vublk-drv).
  * Tests: sizes differ cap hostile rate seccomp stats flood (last). "rate" measures
  * requests and bytes a second over 2 s and checks them against --ops and
- * --bw (within 15 %). "stats" checks the counters page against what the
+ * --bw (within 15 %), its requests of --len bytes (4096; 0: empty ones, a
+ * guest's cheapest). "stats" checks the counters page against what the
  * driver saw: exact, but for rate_limiter_throttled, which is non-zero
  * exactly when a rate was measured. Prints one line per check; exits 0
  * when all pass, 1 on a failed check, 2 on a setup error. */
@@ -43,6 +44,7 @@ struct drv {
 	uint64_t buf;               /* QSIZE buffers of BUF_LEN */
 	int timeout_ms;
 	double want_ops, want_bw;   /* --ops, --bw: 0 when not limited */
+	uint32_t rate_len;          /* --len: the rate test's requests */
 	pid_t card_pid;
 	int failures;
 	/* What the card should have counted. */
@@ -195,8 +197,9 @@ static void test_hostile(struct drv *d)
 	one_read(d, 32, 32, "hostile: still serving");
 }
 
-/* Keeps RATE_DEPTH requests of 4 KiB on the ring and counts what comes
- * back over RATE_MS, after a warm-up that empties the buckets. */
+/* Keeps RATE_DEPTH requests of d->rate_len bytes on the ring and counts
+ * what comes back over RATE_MS, after a warm-up that empties the
+ * buckets. */
 static void test_rate(struct drv *d)
 {
 	uint64_t done = 0, bytes = 0, start = 0, t0 = drv_now_ms();
@@ -205,7 +208,7 @@ static void test_rate(struct drv *d)
 	unsigned posted = 0;
 
 	for (; posted < RATE_DEPTH; posted++) {
-		struct drv_buf b = { slot_gpa(d, posted), 4096, true };
+		struct drv_buf b = { slot_gpa(d, posted), d->rate_len, true };
 		drv_vq_add(&d->q, &b, 1, 0);
 	}
 	drv_vq_kick(&d->q);
@@ -221,7 +224,7 @@ static void test_rate(struct drv *d)
 			continue;
 		done++;
 		bytes += len;
-		struct drv_buf b = { slot_gpa(d, (unsigned)id % QSIZE), 4096, true };
+		struct drv_buf b = { slot_gpa(d, (unsigned)id % QSIZE), d->rate_len, true };
 		drv_vq_add(&d->q, &b, 1, 0);
 		drv_vq_kick(&d->q);
 	}
@@ -287,17 +290,20 @@ int main(int argc, char **argv)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "ops", required_argument, NULL, 'o' },
 		{ "bw", required_argument, NULL, 'b' },
+		{ "len", required_argument, NULL, 'l' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
 	drv_name = "vurng-drv";
 	d.timeout_ms = 5000;
+	d.rate_len = 4096;
 	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
 		switch (c) {
 		case 't': d.timeout_ms = atoi(optarg); break;
 		case 'o': d.want_ops = atof(optarg); break;
 		case 'b': d.want_bw = atof(optarg); break;
+		case 'l': d.rate_len = (uint32_t)atoi(optarg); break;
 		default: drv_die(2, "bad arguments");
 		}
 	}

@@ -3,7 +3,8 @@
 # driver in one process. Covers random bytes delivered with the right
 # used lengths (sizes, a chain of three buffers, the 64 KiB cap), two
 # reads that differ, hostile chains answered with 0 while the card goes
-# on, Firecracker's ops and bandwidth limits held, the counters page
+# on, Firecracker's ops and bandwidth limits held (empty requests charged
+# an op too), the counters page
 # exact, the sandbox (--user, --seccomp kill), and the card's refusals.
 . "$(dirname "$0")/../lib/common.sh"
 
@@ -23,6 +24,9 @@ expect_ok "a guest flooding its ring: the ring's stop is still answered at once"
 echo "--- rate limits: 1 request per 100 ms; 80 KiB/s in 4 KiB requests"
 expect_ok "--ops-limit size=1,refill_time=100: 10 requests/s (15 %)" \
 	timeout 60 "$DRV" --ops 10 rate stats -- "$CARD" --fd '{fd}' --stats-fd '{stats}' \
+	--ops-limit size=1,refill_time=100
+expect_ok "--ops-limit size=1,refill_time=100: empty requests too, 10/s (15 %)" \
+	timeout 60 "$DRV" --ops 10 --len 0 rate stats -- "$CARD" --fd '{fd}' --stats-fd '{stats}' \
 	--ops-limit size=1,refill_time=100
 expect_ok "--bw-limit size=8192,refill_time=100: 81920 bytes/s (15 %)" \
 	timeout 60 "$DRV" --bw 81920 rate stats -- "$CARD" --fd '{fd}' --stats-fd '{stats}' \
