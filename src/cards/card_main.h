@@ -8,6 +8,7 @@
 #ifndef AZOTE_CARDS_CARD_MAIN_H
 #define AZOTE_CARDS_CARD_MAIN_H
 
+#include <fcntl.h>
 #include <linux/userfaultfd.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -32,6 +33,13 @@
 #define CARD_LAZY_MEM_ARGS							\
 	JAIL_ARG_EQ(SYS_ioctl, 1, UFFDIO_REGISTER), JAIL_ARG_EQ(SYS_ioctl, 1, UFFDIO_COPY), \
 	JAIL_ARG_EQ(SYS_ioctl, 1, UFFDIO_WAKE), JAIL_ARG_EQ(SYS_ioctl, 1, UFFDIO_UNREGISTER)
+
+/* What every card's filter adds for the ring eventfds its front-end sends
+ * (vhost/backend.c, virtqueue.h): O_NONBLOCK set on each as it comes, and
+ * kicks read with RWF_NOWAIT. */
+#define CARD_RING_FD_SYSCALLS SYS_preadv2
+#define CARD_RING_FD_ARGS							\
+	JAIL_ARG_EQ(SYS_fcntl, 1, F_GETFL), JAIL_ARG_EQ(SYS_fcntl, 1, F_SETFL)
 
 /* What a card's process exits with. */
 #define CARD_EXIT_OK     0  /* --help, or the front-end went away */

@@ -42,7 +42,8 @@ struct poll_worker {
 	struct poll_worker_cmd cmd;
 };
 
-/* Reads an eventfd's or a timerfd's count: false if fd gives none. */
+/* Reads the count of the worker's own command eventfd or timerfd: false
+ * if fd gives none. (Kick fds are the front-end's: virtq_take_kicks.) */
 static bool drain(int fd)
 {
 	uint64_t v;
@@ -113,7 +114,7 @@ static void run_ring(struct poll_worker *w, unsigned idx, const struct pollfd *k
 	struct ring *r = &w->rings[idx];
 	short ev = kick->revents;
 
-	if (ev && ((ev & (POLLERR | POLLHUP | POLLNVAL)) || !drain(kick->fd)))
+	if (ev && ((ev & (POLLERR | POLLHUP | POLLNVAL)) || !virtq_take_kicks(kick->fd)))
 		kick_failed(w, idx, ev);
 	else if (ev)
 		r->more = true;

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
@@ -443,6 +444,38 @@ static void test_resets_acked(void **state)
 	close(sv[1]);
 }
 
+/* Guest memory of the ring tests: 64 KiB at guest address 0, which the
+ * front-end has at RAM_UVA; RING_OUT is outside it. */
+#define RAM_UVA 0x100000
+#define RING_OUT 0x900000
+
+/* Places ring 0 at front-end address uva: descriptors, then the avail and
+ * used rings a page apart. Returns the REPLY_ACK value. */
+static uint64_t place_ring(struct vu_backend *b, int peer, uint64_t uva)
+{
+	struct vhost_user_vring_addr a = { .index = 0, .desc = uva,
+					   .avail = uva + 0x1000, .used = uva + 0x2000 };
+
+	return ask_ack(b, peer, VHOST_USER_SET_VRING_ADDR, &a, sizeof(a), -1);
+}
+
+/* An owned back-end (REPLY_ACK) with the ring tests' memory and ring 0 of
+ * 16 entries, enabled, placed outside that memory: it cannot start. */
+static void ring_outside_memory(struct vu_backend *b, int sv[2])
+{
+	owned_backend(b, sv, 1ULL << VHOST_USER_PROTOCOL_F_REPLY_ACK);
+	int memfd = memfd_create("guest", 0);
+	assert_int_equal(ftruncate(memfd, 65536), 0);
+	struct vhost_user_mem_table t = { .nregions = 1 };
+	t.regions[0] = (struct vhost_user_mem_region){ 0, 65536, RAM_UVA, 0 };
+	assert_int_equal(ask_ack(b, sv[1], VHOST_USER_SET_MEM_TABLE, &t, 8 + 32, memfd), 0);
+	close(memfd);
+	struct vhost_user_vring_state num = { 0, 16 }, on = { 0, 1 };
+	assert_int_equal(ask_ack(b, sv[1], VHOST_USER_SET_VRING_NUM, &num, 8, -1), 0);
+	assert_int_equal(place_ring(b, sv[1], RING_OUT), 0);
+	assert_int_equal(ask_ack(b, sv[1], VHOST_USER_SET_VRING_ENABLE, &on, 8, -1), 0);
+}
+
 /* A ring that cannot start (issue 15, finding 5): the request that made
  * it ready is refused through REPLY_ACK and its error eventfd fires; later
  * requests about other things are not refused for it; once its addresses
@@ -451,24 +484,11 @@ static void test_ring_start_failure(void **state)
 {
 	struct vu_backend b;
 	int sv[2];
-	uint64_t u, cnt;
+	uint64_t u = 0, cnt;
 	(void)state;
 
-	owned_backend(&b, sv, 1ULL << VHOST_USER_PROTOCOL_F_REPLY_ACK);
-	int memfd = memfd_create("guest", 0);
-	assert_int_equal(ftruncate(memfd, 65536), 0);
-	struct vhost_user_mem_table t = { .nregions = 1 };
-	t.regions[0] = (struct vhost_user_mem_region){ 0, 65536, 0x100000, 0 };
-	assert_int_equal(ask_ack(&b, sv[1], VHOST_USER_SET_MEM_TABLE, &t, 8 + 32, memfd), 0);
-	close(memfd);
-	struct vhost_user_vring_state num = { 0, 16 }, on = { 0, 1 };
-	assert_int_equal(ask_ack(&b, sv[1], VHOST_USER_SET_VRING_NUM, &num, 8, -1), 0);
-	/* Rings outside the one region. */
-	struct vhost_user_vring_addr a = { .index = 0, .desc = 0x900000,
-					   .avail = 0x901000, .used = 0x902000 };
-	assert_int_equal(ask_ack(&b, sv[1], VHOST_USER_SET_VRING_ADDR, &a, sizeof(a), -1), 0);
+	ring_outside_memory(&b, sv);
 	int errfd = eventfd(0, EFD_NONBLOCK), kick = eventfd(0, 0);
-	u = 0;
 	/* Ring fds must be eventfds: a pipe is refused (and closed). */
 	int before = count_open_fds(), pfd[2];
 	assert_int_equal(pipe(pfd), 0);
@@ -477,7 +497,6 @@ static void test_ring_start_failure(void **state)
 	assert_int_equal(count_open_fds(), before);
 	assert_int_equal(b.vrings[0].callfd, -1);
 	assert_int_equal(ask_ack(&b, sv[1], VHOST_USER_SET_VRING_ERR, &u, 8, errfd), 0);
-	assert_int_equal(ask_ack(&b, sv[1], VHOST_USER_SET_VRING_ENABLE, &on, 8, -1), 0);
 	assert_int_equal(ask_ack(&b, sv[1], VHOST_USER_SET_VRING_KICK, &u, 8, dup(kick)), 1);
 	assert_false(b.vrings[0].running);
 	assert_int_equal(read(errfd, &cnt, 8), 8);
@@ -486,12 +505,74 @@ static void test_ring_start_failure(void **state)
 	u = 3;
 	assert_int_equal(ask_ack(&b, sv[1], VHOST_USER_SET_FEATURES, &u, 8, -1), 0);
 	/* Fixed: inside the region, and it starts. */
-	a = (struct vhost_user_vring_addr){ .index = 0, .desc = 0x100000,
-					    .avail = 0x101000, .used = 0x102000 };
-	assert_int_equal(ask_ack(&b, sv[1], VHOST_USER_SET_VRING_ADDR, &a, sizeof(a), -1), 0);
+	assert_int_equal(place_ring(&b, sv[1], RAM_UVA), 0);
 	assert_true(b.vrings[0].running);
 	vu_backend_reset(&b);
 	close(kick);
+	close(errfd);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/* An eventfd left blocking, as a front-end may send it, whose counter it
+ * filled: one more write would wait until someone reads it. */
+static int full_blocking_eventfd(void)
+{
+	uint64_t max = 0xfffffffffffffffeULL;
+	int fd = eventfd(0, 0);
+
+	assert_int_equal(write(fd, &max, sizeof(max)), sizeof(max));
+	return fd;
+}
+
+static bool nonblocking(int fd)
+{
+	return fcntl(fd, F_GETFL) & O_NONBLOCK;
+}
+
+/* Ring eventfds a front-end left blocking: each is made non-blocking as
+ * it comes, so a full error counter cannot hold the vhost-user thread
+ * (a ring that cannot start signals it) nor a full call counter a worker
+ * (virtq_notify); and a kick is read without waiting even once the
+ * front-end has cleared the flag again. alarm: a hang fails the test. */
+static void test_blocking_ring_fds(void **state)
+{
+	struct vu_backend b;
+	int sv[2];
+	uint64_t u = 0;
+	(void)state;
+
+	ring_outside_memory(&b, sv);
+	int errfd = full_blocking_eventfd(), callfd = full_blocking_eventfd();
+	int kick = eventfd(0, 0);
+	alarm(2);
+	assert_int_equal(ask_ack(&b, sv[1], VHOST_USER_SET_VRING_ERR, &u, 8, dup(errfd)), 0);
+	assert_true(nonblocking(errfd));
+	assert_int_equal(ask_ack(&b, sv[1], VHOST_USER_SET_VRING_CALL, &u, 8, dup(callfd)), 0);
+	assert_true(nonblocking(callfd));
+	/* The ring cannot start: answered, its error signal dropped (one is
+	 * pending already). */
+	assert_int_equal(ask_ack(&b, sv[1], VHOST_USER_SET_VRING_KICK, &u, 8, dup(kick)), 1);
+	assert_true(nonblocking(kick));
+	assert_false(b.vrings[0].running);
+	/* Inside memory it starts; a completion's call is dropped too. */
+	assert_int_equal(place_ring(&b, sv[1], RAM_UVA), 0);
+	assert_true(b.vrings[0].running);
+	b.vrings[0].q.used_idx++;
+	virtq_notify(&b.vrings[0].q);
+	/* The front-end clears O_NONBLOCK on the file it shares with us:
+	 * no kick pending is still no wait, and no failure. */
+	assert_int_equal(fcntl(kick, F_SETFL, 0), 0);
+	assert_true(virtq_take_kicks(b.vrings[0].kickfd));
+	u = 1;
+	assert_int_equal(write(kick, &u, sizeof(u)), sizeof(u));
+	assert_true(virtq_take_kicks(b.vrings[0].kickfd));
+	struct pollfd left = { kick, POLLIN, 0 };
+	assert_int_equal(poll(&left, 1, 0), 0);  /* taken: none left */
+	alarm(0);
+	vu_backend_reset(&b);
+	close(kick);
+	close(callfd);
 	close(errfd);
 	close(sv[0]);
 	close(sv[1]);
@@ -609,6 +690,7 @@ int main(void)
 		cmocka_unit_test(test_backend_answers),
 		cmocka_unit_test(test_resets_acked),
 		cmocka_unit_test(test_ring_start_failure),
+		cmocka_unit_test(test_blocking_ring_fds),
 		cmocka_unit_test(test_log_base),
 	};
 

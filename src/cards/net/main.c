@@ -103,11 +103,13 @@ static void close_tap(void *card)
 }
 
 /* Beyond the base list: gathered writes to the TAP, and the three TAP
- * ioctls a new driver or a multiqueue change needs; a lazy restore's
- * (card_main.h). */
-static const int extra_syscalls[] = { SYS_writev, CARD_LAZY_MEM_SYSCALLS };
+ * ioctls a new driver or a multiqueue change needs; a lazy restore's and
+ * every card's ring eventfds' (card_main.h). */
+static const int extra_syscalls[] = {
+	SYS_writev, CARD_LAZY_MEM_SYSCALLS, CARD_RING_FD_SYSCALLS,
+};
 static const struct jail_syscall_arg arg_rules[] = {
-	CARD_LAZY_MEM_ARGS,
+	CARD_LAZY_MEM_ARGS, CARD_RING_FD_ARGS,
 	JAIL_ARG_EQ(SYS_ioctl, 1, TUNSETVNETHDRSZ),
 	JAIL_ARG_EQ(SYS_ioctl, 1, TUNSETOFFLOAD),
 	JAIL_ARG_EQ(SYS_ioctl, 1, TUNSETQUEUE),

@@ -86,12 +86,12 @@ static void describe(void *card, char *buf, size_t size)
 }
 
 /* Beyond the base list: the flush, and the limiter's timer (its reads are
- * the base list's read); and a lazy restore's (card_main.h). The file is
- * opened before the filter: no open. */
+ * the base list's read); and a lazy restore's and every card's ring
+ * eventfds' (card_main.h). The file is opened before the filter: no open. */
 static const int extra_syscalls[] = {
-	SYS_fdatasync, SYS_timerfd_settime, CARD_LAZY_MEM_SYSCALLS,
+	SYS_fdatasync, SYS_timerfd_settime, CARD_LAZY_MEM_SYSCALLS, CARD_RING_FD_SYSCALLS,
 };
-static const struct jail_syscall_arg arg_rules[] = { CARD_LAZY_MEM_ARGS };
+static const struct jail_syscall_arg arg_rules[] = { CARD_LAZY_MEM_ARGS, CARD_RING_FD_ARGS };
 static const struct jail_filter filter = {
 	.syscalls = extra_syscalls,
 	.nr_syscalls = sizeof(extra_syscalls) / sizeof(extra_syscalls[0]),

@@ -66,11 +66,12 @@ static void describe(void *card, char *buf, size_t size)
 }
 
 /* Beyond the base list: the random bytes, and the limiter's timer (its
- * reads are the base list's read); and a lazy restore's (card_main.h). */
+ * reads are the base list's read); and a lazy restore's and every card's
+ * ring eventfds' (card_main.h). */
 static const int extra_syscalls[] = {
-	SYS_getrandom, SYS_timerfd_settime, CARD_LAZY_MEM_SYSCALLS,
+	SYS_getrandom, SYS_timerfd_settime, CARD_LAZY_MEM_SYSCALLS, CARD_RING_FD_SYSCALLS,
 };
-static const struct jail_syscall_arg arg_rules[] = { CARD_LAZY_MEM_ARGS };
+static const struct jail_syscall_arg arg_rules[] = { CARD_LAZY_MEM_ARGS, CARD_RING_FD_ARGS };
 static const struct jail_filter filter = {
 	.syscalls = extra_syscalls,
 	.nr_syscalls = sizeof(extra_syscalls) / sizeof(extra_syscalls[0]),

@@ -1,6 +1,7 @@
 #include "cards/vhost/backend.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -50,15 +51,6 @@ static bool ring_ready(const struct vu_backend *b, const struct vu_vring *vr)
 	       vr->enabled && !vr->failed;
 }
 
-/* Signals the ring's error eventfd, if the front-end gave one. */
-static void ring_error(struct vu_vring *vr)
-{
-	uint64_t one = 1;
-
-	if (vr->errfd >= 0)
-		(void)!write(vr->errfd, &one, sizeof(one));
-}
-
 /* A ring that cannot start (addresses outside guest memory, misaligned)
  * signals its error eventfd and stays down until the front-end changes it
  * or the memory table. */
@@ -76,7 +68,7 @@ static int start_ring(struct vu_backend *b, unsigned idx, struct azerr *e)
 			  vr->addr.flags & VHOST_VRING_F_LOG, vr->addr.log, &why) ||
 	    b->dev->ops->queue_start(b->dev->dev, idx, &vr->q, &why)) {
 		vr->failed = true;
-		ring_error(vr);
+		virtq_signal(vr->errfd);
 		return azerr_set(e, "vring %u cannot start: %s", idx, why.msg);
 	}
 	vr->running = true;
@@ -287,6 +279,28 @@ static int set_log_base(struct vu_backend *b, struct vu_msg *m, struct azerr *e)
 	return reply_u64(b, m, 0, e);
 }
 
+/* Checks a ring fd the front-end sent, and makes it what the card's
+ * reads and writes of it assume. */
+static int take_ring_fd(int fd, unsigned idx, struct azerr *e)
+{
+	struct stat st;
+	int fl;
+
+	/* Eventfds are anonymous inodes (no file type in st_mode). A pipe,
+	 * socket or file instead would block or fail our writes, or keep a
+	 * worker's poll spinning once its peer hangs up. */
+	if (fstat(fd, &st) < 0 || (st.st_mode & S_IFMT))
+		return azerr_set(e, "vring %u: fd is not an eventfd", idx);
+	/* Non-blocking: a call or error eventfd the front-end made blocking
+	 * and filled would hold the thread that signals it (a worker, or
+	 * this one) until the front-end reads it, if ever. What a front-end
+	 * can still do: docs/security.md, "Cards". */
+	if ((fl = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return azerr_set(e, "vring %u: cannot make the eventfd non-blocking: %s",
+				 idx, strerror(errno));
+	return 0;
+}
+
 static int set_vring_fd(struct vu_backend *b, struct vu_msg *m, struct azerr *e)
 {
 	struct vu_vring *vr = ring_arg(b, m->p.u64 & VHOST_USER_VRING_IDX_MASK, e);
@@ -309,15 +323,11 @@ static int set_vring_fd(struct vu_backend *b, struct vu_msg *m, struct azerr *e)
 		slot = &vr->errfd;
 		break;
 	}
-	/* Eventfds are anonymous inodes (no file type in st_mode). A pipe,
-	 * socket or file instead would block or fail our writes, or keep a
-	 * worker's poll spinning once its peer hangs up. */
-	struct stat st;
-	if (fd >= 0 && (fstat(fd, &st) < 0 || (st.st_mode & S_IFMT)))
-		return azerr_set(e, "vring %u: fd is not an eventfd",
-				 (unsigned)(vr - b->vrings));
+	unsigned idx = (unsigned)(vr - b->vrings);
+	if (fd >= 0 && take_ring_fd(fd, idx, e))
+		return -1;
 	/* The device may be using the old fd: stop the ring first. */
-	stop_ring(b, (unsigned)(vr - b->vrings));
+	stop_ring(b, idx);
 	close_fd(slot);
 	*slot = fd;
 	if (m->nfds)

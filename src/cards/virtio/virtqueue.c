@@ -1,6 +1,7 @@
 #include "cards/virtio/virtqueue.h"
 
 #include <endian.h>
+#include <errno.h>
 #include <stddef.h>
 #include <string.h>
 #include <unistd.h>
@@ -341,12 +342,28 @@ void virtq_notify(struct virtq *q)
 	}
 	q->signalled_used = now;
 	q->signalled_valid = true;
-	if (need && q->callfd >= 0) {
-		uint64_t one = 1;
-		/* An eventfd write only fails if the counter would overflow,
-		 * which means the interrupt is already pending. */
-		(void)!write(q->callfd, &one, sizeof(one));
-	}
+	if (need)
+		virtq_signal(q->callfd);
+}
+
+bool virtq_take_kicks(int kickfd)
+{
+	uint64_t count;
+	struct iovec iov = { &count, sizeof(count) };
+	ssize_t n = preadv2(kickfd, &iov, 1, -1, RWF_NOWAIT);
+
+	return n == sizeof(count) || (n < 0 && errno == EAGAIN);
+}
+
+void virtq_signal(int fd)
+{
+	uint64_t one = 1;
+
+	/* Refused (EAGAIN) only when the counter cannot take one more: a
+	 * notification is pending already, the reader has yet to take it,
+	 * and this one would add nothing. */
+	if (fd >= 0)
+		(void)!write(fd, &one, sizeof(one));
 }
 
 bool virtq_rearm(struct virtq *q)

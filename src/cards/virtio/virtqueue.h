@@ -151,6 +151,23 @@ void virtq_unpop(struct virtq *q, unsigned n);
  * the last call (EVENT_IDX's used_event, or VIRTQ_AVAIL_F_NO_INTERRUPT). */
 void virtq_notify(struct virtq *q);
 
+/* A ring's eventfds (kick, call, error) are the front-end's, and so is the
+ * open file each shares with the card, file flags included: the back-end
+ * sets O_NONBLOCK on each as it takes it (vhost/backend.c), and the
+ * front-end can clear it again. */
+
+/* Takes the kicks pending on kickfd without waiting, whatever its
+ * O_NONBLOCK says: eventfd reads honour RWF_NOWAIT (Linux 5.10 on). False
+ * when kickfd gives no count (it is no eventfd); none pending (a kick
+ * another reader of the file took first) is no failure. */
+bool virtq_take_kicks(int kickfd);
+
+/* Adds one to a call or error eventfd (fd < 0: none). Eventfd writes
+ * know no RWF_NOWAIT: this relies on O_NONBLOCK, and waits for a reader
+ * if the front-end cleared it and filled the counter (docs/security.md,
+ * "Cards"). */
+void virtq_signal(int fd);
+
 /* Re-arms kicks after the ring was drained: publishes avail_event under
  * EVENT_IDX, else clears VIRTQ_USED_F_NO_NOTIFY. Returns true if more
  * requests arrived meanwhile, in which case the caller must pop again

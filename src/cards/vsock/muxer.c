@@ -807,13 +807,13 @@ static void *worker(void *arg)
 		int n = epoll_wait(m->ep, evs, 64, timeout);
 
 		for (int i = 0; i < n; i++) {
-			uint64_t tag = evs[i].data.u64, val;
+			uint64_t tag = evs[i].data.u64;
 
 			if (tag == TAG_CMD) {
 				take_cmd(m);
 			} else if (tag < TAG_LISTEN) {
 				struct virtq *q = m->ring[tag - TAG_KICK_RX];
-				if (q && read(q->kickfd, &val, sizeof(val)) < 0 && errno != EAGAIN)
+				if (q && !virtq_take_kicks(q->kickfd))
 					log_warn("vsock: kick fd: %s", strerror(errno));
 				if (tag == TAG_KICK_EVT)
 					check_reset_acked(m);
