@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
@@ -459,17 +460,31 @@ static uint64_t place_ring(struct vu_backend *b, int peer, uint64_t uva)
 	return ask_ack(b, peer, VHOST_USER_SET_VRING_ADDR, &a, sizeof(a), -1);
 }
 
+/* The ring tests' memory, from fd (handed over). Returns the REPLY_ACK
+ * value. */
+static uint64_t set_ram(struct vu_backend *b, int peer, int fd)
+{
+	struct vhost_user_mem_table t = { .nregions = 1 };
+
+	t.regions[0] = (struct vhost_user_mem_region){ 0, 65536, RAM_UVA, 0 };
+	return ask_ack(b, peer, VHOST_USER_SET_MEM_TABLE, &t, 8 + 32, fd);
+}
+
+/* A memfd of the ring tests' memory size; flags: memfd_create's. */
+static int ram_memfd(unsigned flags)
+{
+	int fd = memfd_create("guest", flags);
+
+	assert_int_equal(ftruncate(fd, 65536), 0);
+	return fd;
+}
+
 /* An owned back-end (REPLY_ACK) with the ring tests' memory and ring 0 of
  * 16 entries, enabled, placed outside that memory: it cannot start. */
 static void ring_outside_memory(struct vu_backend *b, int sv[2])
 {
 	owned_backend(b, sv, 1ULL << VHOST_USER_PROTOCOL_F_REPLY_ACK);
-	int memfd = memfd_create("guest", 0);
-	assert_int_equal(ftruncate(memfd, 65536), 0);
-	struct vhost_user_mem_table t = { .nregions = 1 };
-	t.regions[0] = (struct vhost_user_mem_region){ 0, 65536, RAM_UVA, 0 };
-	assert_int_equal(ask_ack(b, sv[1], VHOST_USER_SET_MEM_TABLE, &t, 8 + 32, memfd), 0);
-	close(memfd);
+	assert_int_equal(set_ram(b, sv[1], ram_memfd(0)), 0);
 	struct vhost_user_vring_state num = { 0, 16 }, on = { 0, 1 };
 	assert_int_equal(ask_ack(b, sv[1], VHOST_USER_SET_VRING_NUM, &num, 8, -1), 0);
 	assert_int_equal(place_ring(b, sv[1], RING_OUT), 0);
@@ -574,6 +589,49 @@ static void test_blocking_ring_fds(void **state)
 	close(kick);
 	close(callfd);
 	close(errfd);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/* An unbound loop device (its size 0) this process may open read-write,
+ * or -1. */
+static int unbound_loop_device(void)
+{
+	char path[32];
+
+	for (int i = 0; i < 8; i++) {
+		snprintf(path, sizeof(path), "/dev/loop%d", i);
+		int fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd >= 0 && lseek(fd, 0, SEEK_END) == 0)
+			return fd;
+		if (fd >= 0)
+			close(fd);
+	}
+	return -1;
+}
+
+/* Guest memory from an fd that is no regular file: refused, as nothing
+ * says what a mapping of it holds, and the connection goes on. An unbound
+ * loop device was mapped, and the ring's start then died of SIGBUS. */
+static void test_ram_not_a_file(void **state)
+{
+	struct vu_backend b;
+	int sv[2];
+	(void)state;
+
+	owned_backend(&b, sv, 1ULL << VHOST_USER_PROTOCOL_F_REPLY_ACK);
+	assert_int_equal(set_ram(&b, sv[1], open("/dev/zero", O_RDWR | O_CLOEXEC)), 1);
+	assert_int_equal(b.mem.nr, 0);
+	int loop = unbound_loop_device();
+	if (loop >= 0) {
+		assert_int_equal(set_ram(&b, sv[1], loop), 1);
+		assert_int_equal(b.mem.nr, 0);
+	} else {
+		print_message("no unbound loop device to open: that case not run\n");
+	}
+	assert_int_equal(set_ram(&b, sv[1], ram_memfd(0)), 0);
+	assert_int_equal(b.mem.nr, 1);
+	vu_backend_reset(&b);
 	close(sv[0]);
 	close(sv[1]);
 }
@@ -691,6 +749,7 @@ int main(void)
 		cmocka_unit_test(test_resets_acked),
 		cmocka_unit_test(test_ring_start_failure),
 		cmocka_unit_test(test_blocking_ring_fds),
+		cmocka_unit_test(test_ram_not_a_file),
 		cmocka_unit_test(test_log_base),
 	};
 

@@ -71,8 +71,14 @@ int gmem_map_region(struct gmem_region *r, int fd, uint64_t off, struct azerr *e
 	bool sealed = gmem_seal_shrink(fd);
 	if (fstat(fd, &st) < 0)
 		return azerr_set(e, "memory region fd: %s", strerror(errno));
-	if (off + r->size < off || (S_ISREG(st.st_mode) &&
-				    (uint64_t)st.st_size < off + r->size))
+	/* Guest memory is a file (memfds, hugetlbfs files and ordinary
+	 * files are all regular), whose size says what a mapping of it
+	 * holds. A device's does not: an unbound loop device maps, then
+	 * SIGBUSes the card on the first access. */
+	if (!S_ISREG(st.st_mode))
+		return azerr_set(e, "memory region gpa 0x%llx: fd is not a regular file or memfd",
+				 (unsigned long long)r->gpa);
+	if (off + r->size < off || (uint64_t)st.st_size < off + r->size)
 		return azerr_set(e, "memory region gpa 0x%llx: fd holds %lld bytes, "
 				 "region needs 0x%llx at offset 0x%llx",
 				 (unsigned long long)r->gpa, (long long)st.st_size,

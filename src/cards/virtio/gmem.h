@@ -39,8 +39,9 @@ int gmem_check(const struct gmem *m, struct azerr *e);
 
 /* Maps region r (gpa, size, uva filled) from fd at offset off into m,
  * from the page off lies in (a file on hugetlbfs, guest RAM on huge
- * pages, maps by its own pages: r->page). Checks the fd is large enough
- * (a short fd would SIGBUS us later) and seals a memfd against shrinking
+ * pages, maps by its own pages: r->page). Checks the fd is a regular file
+ * (memfd included) large enough (a short fd, or a device, would SIGBUS
+ * us later) and seals a memfd against shrinking
  * (F_SEAL_SHRINK; a warning where that cannot be done). The fd is not
  * kept: the mapping holds the memory. */
 int gmem_map_region(struct gmem_region *r, int fd, uint64_t off, struct azerr *e);
