@@ -60,7 +60,7 @@ $(BUILD)/tests/vublk-drv: $(OBJ)/tests/host/vublk_drv.o $(OBJ)/tests/host/drv_ri
 
 $(eval $(call unit_test,test_virtqueue,tests/unit/test_virtqueue.c $(VIRTIO_SRCS)))
 $(eval $(call unit_test,test_vlog,tests/unit/test_vlog.c $(VIRTIO_SRCS)))
-$(eval $(call unit_test,test_vhost_msg,tests/unit/test_vhost_msg.c src/vhost/msg.c src/cards/vhost/backend.c $(VIRTIO_SRCS)))
+$(eval $(call unit_test,test_vhost_msg,tests/unit/test_vhost_msg.c src/vhost/msg.c src/cards/vhost/backend.c src/cards/vhost/server.c $(VIRTIO_SRCS),-lpthread))
 $(eval $(call unit_test,test_vhost_frontend,tests/unit/test_vhost_frontend.c src/vhost/msg.c src/vmm/vhost_frontend.c))
 $(eval $(call unit_test,test_blk_req,tests/unit/test_blk_req.c src/cards/blk/req.c src/cards/virtio/iov.c))
 $(eval $(call unit_test,test_jail_identity,tests/unit/test_jail_identity.c src/jail/confine.c))

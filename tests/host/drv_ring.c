@@ -11,7 +11,9 @@
 /* drv_mem_init's memfd made with memfd_create's flags. */
 static int mem_init(struct drv_mem *m, unsigned flags)
 {
-	m->fd = memfd_create("vublk-drv-ram", MFD_CLOEXEC | flags);
+	/* Sealable, as azote's guest RAM: a card refuses memory its --fd
+	 * front-end could still truncate under it. */
+	m->fd = memfd_create("vublk-drv-ram", MFD_CLOEXEC | MFD_ALLOW_SEALING | flags);
 	if (m->fd < 0 || ftruncate(m->fd, DRV_MEM_SIZE) < 0)
 		return -1;
 	m->base = mmap(NULL, DRV_MEM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, m->fd, 0);

@@ -1,5 +1,6 @@
-/* Unit tests for the vhost-user message codec (src/vhost/msg.c) and the
- * back-end's handling of refused requests (src/cards/vhost/backend.c). */
+/* Unit tests for the vhost-user message codec (src/vhost/msg.c), the
+ * back-end's handling of refused requests (src/cards/vhost/backend.c) and
+ * what the server tells it of its front-end (src/cards/vhost/server.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -19,6 +21,7 @@
 
 #include "common/log.h"
 #include "cards/vhost/backend.h"
+#include "cards/vhost/server.h"
 #include "vhost/msg.h"
 
 /* Raw message bytes: header then payload. */
@@ -636,6 +639,65 @@ static void test_ram_not_a_file(void **state)
 	close(sv[1]);
 }
 
+/* What a front-end on the other end of sock gets for req (NEED_REPLY set)
+ * with payload p and fd (closed here; -1: none): the u64 answered. */
+static uint64_t front_end_ask(int sock, uint32_t req, const void *p, uint32_t size, int fd)
+{
+	struct vu_msg m = { .hdr = { req, 1 | VHOST_USER_NEED_REPLY, size } }, r;
+
+	if (size)
+		memcpy(&m.p, p, size);
+	if (fd >= 0) {
+		m.fds[0] = fd;
+		m.nfds = 1;
+	}
+	assert_int_equal(vu_msg_send(sock, &m, NULL), 0);
+	if (fd >= 0)
+		close(fd);
+	assert_int_equal(vu_msg_recv(sock, &r, 5000, NULL), 1);
+	return r.p.u64;
+}
+
+static void *serve_fd(void *sock)
+{
+	return (void *)(intptr_t)vu_server_run(&fake_dev, *(int *)sock, -1, NULL, NULL);
+}
+
+/* The card's front-end on --fd is azote, whose guest memory and dirty log
+ * are memfds sealable against shrinking: one that cannot be sealed, which
+ * the front-end could then truncate under the card (SIGBUS), is refused
+ * there. (A front-end that connects to --socket may send such fds: they
+ * are taken, with a warning; ring_outside_memory's memfd is one.) */
+static void test_fd_front_end_seals(void **state)
+{
+	uint64_t pf = 1ULL << VHOST_USER_PROTOCOL_F_REPLY_ACK |
+		      1ULL << VHOST_USER_PROTOCOL_F_LOG_SHMFD;
+	struct vhost_user_mem_table t = { .nregions = 1 };
+	struct vhost_user_log l = { 4096, 0 };
+	pthread_t server;
+	int sv[2];
+	(void)state;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(pthread_create(&server, NULL, serve_fd, &sv[0]), 0);
+	assert_int_equal(front_end_ask(sv[1], VHOST_USER_SET_PROTOCOL_FEATURES, &pf, 8, -1), 0);
+	assert_int_equal(front_end_ask(sv[1], VHOST_USER_SET_OWNER, NULL, 0, -1), 0);
+	t.regions[0] = (struct vhost_user_mem_region){ 0, 65536, RAM_UVA, 0 };
+	assert_int_equal(front_end_ask(sv[1], VHOST_USER_SET_MEM_TABLE, &t, 8 + 32,
+				       ram_memfd(0)), 1);
+	assert_int_equal(front_end_ask(sv[1], VHOST_USER_SET_MEM_TABLE, &t, 8 + 32,
+				       ram_memfd(MFD_ALLOW_SEALING)), 0);
+	assert_int_equal(front_end_ask(sv[1], VHOST_USER_SET_LOG_BASE, &l, sizeof(l),
+				       ram_memfd(0)), 1);
+	assert_int_equal(front_end_ask(sv[1], VHOST_USER_SET_LOG_BASE, &l, sizeof(l),
+				       ram_memfd(MFD_ALLOW_SEALING)), 0);
+	close(sv[1]);
+	void *r;
+	assert_int_equal(pthread_join(server, &r), 0);
+	assert_null(r);
+	close(sv[0]);
+}
+
 /* SET_LOG_BASE with a log of size bytes at off in fd (-1: none attached);
  * returns the u64 the back-end answered, after checking it answered once
  * (NEED_REPLY is set: REPLY_ACK must not add a second answer). */
@@ -750,6 +812,7 @@ int main(void)
 		cmocka_unit_test(test_ring_start_failure),
 		cmocka_unit_test(test_blocking_ring_fds),
 		cmocka_unit_test(test_ram_not_a_file),
+		cmocka_unit_test(test_fd_front_end_seals),
 		cmocka_unit_test(test_log_base),
 	};
 

@@ -114,7 +114,7 @@ static int setup(void **state)
 	assert_int_equal(ftruncate(log_fd, LOG_FD_SIZE), 0);
 	fe_view = mmap(NULL, LOG_FD_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, log_fd, 0);
 	assert_true(fe_view != MAP_FAILED);
-	if (vlog_map(&lg, log_fd, PAGES / 8, LOG_OFF, &e))
+	if (vlog_map(&lg, log_fd, PAGES / 8, LOG_OFF, false, &e))
 		fail_msg("%s", e.msg);
 	memset(&q, 0, sizeof(q));
 	q.callfd = q.kickfd = -1;
@@ -257,12 +257,12 @@ static void test_set_log_refusals(void **state)
 	assert_null(q.log);
 	/* A log too small for guest memory: refused for buffers; for the
 	 * used ring alone it needs to cover the ring's last byte. */
-	assert_int_equal(vlog_map(&small, log_fd, 9, LOG_OFF, NULL), 0);  /* to 0x48000 */
+	assert_int_equal(vlog_map(&small, log_fd, 9, LOG_OFF, false, NULL), 0);  /* to 0x48000 */
 	assert_int_equal(virtq_set_log(&q, &small, true, false, 0, &e), -1);
 	assert_non_null(strstr(e.msg, "does not cover guest memory up to 0x80000"));
 	assert_int_equal(virtq_set_log(&q, &small, false, true, USED, NULL), 0);
 	vlog_unmap(&small);
-	assert_int_equal(vlog_map(&small, log_fd, 8, LOG_OFF, NULL), 0);  /* to 0x40000 */
+	assert_int_equal(vlog_map(&small, log_fd, 8, LOG_OFF, false, NULL), 0);  /* to 0x40000 */
 	assert_int_equal(virtq_set_log(&q, &small, false, true, USED, &e), -1);
 	assert_non_null(strstr(e.msg, "does not cover the used ring at 0x43000"));
 	vlog_unmap(&small);
@@ -310,24 +310,24 @@ static void test_map_refusals(void **state)
 	int efd = eventfd(0, 0);
 	(void)state;
 
-	assert_int_equal(vlog_map(&l, -1, 16, 0, &e), -1);
+	assert_int_equal(vlog_map(&l, -1, 16, 0, false, &e), -1);
 	assert_non_null(strstr(e.msg, "no log fd"));
-	assert_int_equal(vlog_map(&l, log_fd, 0, 0, &e), -1);
+	assert_int_equal(vlog_map(&l, log_fd, 0, 0, false, &e), -1);
 	assert_non_null(strstr(e.msg, "log size 0 bytes"));
-	assert_int_equal(vlog_map(&l, log_fd, VLOG_MAX_BYTES + 1, 0, &e), -1);
-	assert_int_equal(vlog_map(&l, log_fd, 16, UINT64_MAX - 8, &e), -1);
+	assert_int_equal(vlog_map(&l, log_fd, VLOG_MAX_BYTES + 1, 0, false, &e), -1);
+	assert_int_equal(vlog_map(&l, log_fd, 16, UINT64_MAX - 8, false, &e), -1);
 	assert_non_null(strstr(e.msg, "overflows"));
 	/* Beyond the fd's end: it would SIGBUS the card. */
-	assert_int_equal(vlog_map(&l, log_fd, LOG_FD_SIZE, 1, &e), -1);
+	assert_int_equal(vlog_map(&l, log_fd, LOG_FD_SIZE, 1, false, &e), -1);
 	assert_non_null(strstr(e.msg, "holds 4096 bytes"));
-	assert_int_equal(vlog_map(&l, efd, 16, 0, &e), -1);
+	assert_int_equal(vlog_map(&l, efd, 16, 0, false, &e), -1);
 	assert_non_null(strstr(e.msg, "not a regular file"));
 	assert_null(l.bits);
 	close(efd);
 	/* The fd was sealed against shrinking by the first mapping. */
 	assert_true(ftruncate(log_fd, 100) < 0);
 	/* The whole fd, at an offset that is not page-aligned. */
-	assert_int_equal(vlog_map(&l, log_fd, LOG_FD_SIZE - 4000, 4000, NULL), 0);
+	assert_int_equal(vlog_map(&l, log_fd, LOG_FD_SIZE - 4000, 4000, false, NULL), 0);
 	vlog_mark(&l, 0, 1);
 	assert_int_equal(fe_view[4000], 1);
 	fe_view[4000] = 0;

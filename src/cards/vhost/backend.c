@@ -233,7 +233,8 @@ static int set_mem_table(struct vu_backend *b, struct vu_msg *m, struct azerr *e
 	if (gmem_check(&mem, e))
 		return -1;
 	for (unsigned i = 0; i < mem.nr; i++) {
-		if (gmem_map_region(&mem.r[i], m->fds[i], t->regions[i].mmap_offset, e) ||
+		if (gmem_map_region(&mem.r[i], m->fds[i], t->regions[i].mmap_offset,
+				    b->seals_required, e) ||
 		    page_lazily(&mem.r[i], t->regions[i].mmap_offset, e)) {
 			unmap_mem(&mem);
 			return -1;
@@ -258,7 +259,8 @@ static int set_log_base(struct vu_backend *b, struct vu_msg *m, struct azerr *e)
 
 	if (!(b->protocol_features & (1ULL << VHOST_USER_PROTOCOL_F_LOG_SHMFD)))
 		return azerr_set(e, "the LOG_SHMFD protocol feature was not negotiated");
-	if (vlog_map(&l, m->fds[0], m->p.log.mmap_size, m->p.log.mmap_offset, e))
+	if (vlog_map(&l, m->fds[0], m->p.log.mmap_size, m->p.log.mmap_offset,
+		     b->seals_required, e))
 		return -1;
 	uint64_t end = vlog_mem_end(&b->mem);
 	if (!vlog_covers(&l, end)) {

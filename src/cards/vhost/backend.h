@@ -84,6 +84,10 @@ struct vu_backend {
 	uint8_t status;
 	struct gmem mem;
 	struct vlog log;            /* SET_LOG_BASE's, or empty */
+	/* Memory fds (guest RAM, dirty log) that cannot be sealed against
+	 * shrinking are refused, not taken with a warning: azote, the
+	 * front-end of --fd, makes them sealable (server.c). */
+	bool seals_required;
 	bool broken;                /* a failure the front-end cannot be told */
 	bool replied;               /* the current request got its answer */
 	struct vu_vring vrings[VHOST_USER_MAX_QUEUES];

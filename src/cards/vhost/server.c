@@ -48,12 +48,15 @@ int vu_server_check_fd(int fd, struct azerr *e)
 	return 0;
 }
 
-static void serve_one(const struct vu_device *dev, int sock, const char *name)
+/* Serves one front-end; azote is one that seals its memory (see
+ * vu_backend.seals_required). */
+static void serve_one(const struct vu_device *dev, int sock, const char *name, bool azote)
 {
 	static struct vu_backend b;
 	struct azerr e;
 
 	vu_backend_init(&b, dev);
+	b.seals_required = azote;
 	log_info("%s: front-end connected", name);
 	if (vu_backend_serve(&b, sock, name, &e))
 		log_error("%s: %s; connection dropped", name, e.msg);
@@ -67,7 +70,7 @@ int vu_server_run(const struct vu_device *dev, int fd, int listen_fd,
 	if (listen_fd < 0) {
 		char name[32];
 		snprintf(name, sizeof(name), "fd %d", fd);
-		serve_one(dev, fd, name);
+		serve_one(dev, fd, name, true);
 		return 0;
 	}
 	for (;;) {
@@ -77,7 +80,7 @@ int vu_server_run(const struct vu_device *dev, int fd, int listen_fd,
 				continue;
 			return azerr_set(e, "accept on %s: %s", path, strerror(errno));
 		}
-		serve_one(dev, s, path);
+		serve_one(dev, s, path, false);
 		close(s);
 	}
 }

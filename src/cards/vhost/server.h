@@ -17,7 +17,10 @@ int vu_server_check_fd(int fd, struct azerr *e);
 /* Serves dev on the inherited socket fd until the front-end goes away
  * (listen_fd < 0; returns 0), or accepts front-ends on listen_fd one after
  * another, forever (returns -1 only when accept fails). path names the
- * socket in messages. */
+ * socket in messages. The front-end on fd is azote's, which hands only
+ * memory fds that can be sealed against shrinking: others are refused
+ * there, and taken with a warning from one that connects (QEMU's
+ * memory-backend-file has no seals). */
 int vu_server_run(const struct vu_device *dev, int fd, int listen_fd,
 		  const char *path, struct azerr *e);
 

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -37,13 +38,18 @@ int gmem_check(const struct gmem *m, struct azerr *e)
 	return 0;
 }
 
-bool gmem_seal_shrink(int fd)
+int gmem_seal_shrink(int fd, bool must, const char *what, struct azerr *e)
 {
 	int seals = fcntl(fd, F_GET_SEALS);
 
-	if (seals < 0)
-		return false;
-	return (seals & F_SEAL_SHRINK) || fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK) == 0;
+	if (seals >= 0 && ((seals & F_SEAL_SHRINK) || fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK) == 0))
+		return 0;
+	if (must)
+		return azerr_set(e, "%s: its fd cannot be sealed against shrinking "
+				 "(F_SEAL_SHRINK)", what);
+	log_warn("%s: its fd cannot be sealed against shrinking; a front-end that "
+		 "truncates it crashes this card", what);
+	return 0;
 }
 
 /* The size of the pages a mapping of fd has: hugetlbfs's own (2 MiB,
@@ -57,18 +63,22 @@ static uint64_t fd_page_size(int fd)
 	return (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
-int gmem_map_region(struct gmem_region *r, int fd, uint64_t off, struct azerr *e)
+int gmem_map_region(struct gmem_region *r, int fd, uint64_t off, bool must_seal,
+		    struct azerr *e)
 {
 	uint64_t page = fd_page_size(fd);
 	uint64_t start = off & ~(page - 1);
 	uint64_t lead = off - start;
 	struct stat st;
+	char what[48];
 
 	r->hva = NULL;
 	r->map = NULL;
 	/* Sealed before its size is read: a front-end shrinking it between
 	 * the two would get a size check the mapping then outlives. */
-	bool sealed = gmem_seal_shrink(fd);
+	snprintf(what, sizeof(what), "memory region gpa 0x%llx", (unsigned long long)r->gpa);
+	if (gmem_seal_shrink(fd, must_seal, what, e))
+		return -1;
 	if (fstat(fd, &st) < 0)
 		return azerr_set(e, "memory region fd: %s", strerror(errno));
 	/* Guest memory is a file (memfds, hugetlbfs files and ordinary
@@ -89,10 +99,6 @@ int gmem_map_region(struct gmem_region *r, int fd, uint64_t off, struct azerr *e
 	if (r->size + lead < r->size || len < r->size + lead || len > SIZE_MAX)
 		return azerr_set(e, "memory region gpa 0x%llx too large",
 				 (unsigned long long)r->gpa);
-	if (!sealed)
-		log_warn("memory region gpa 0x%llx: its fd cannot be sealed against "
-			 "shrinking; a front-end that truncates it crashes this card",
-			 (unsigned long long)r->gpa);
 	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
 		       MAP_SHARED | MAP_NORESERVE, fd, (off_t)start);
 	if (p == MAP_FAILED)

@@ -41,16 +41,17 @@ int gmem_check(const struct gmem *m, struct azerr *e);
  * from the page off lies in (a file on hugetlbfs, guest RAM on huge
  * pages, maps by its own pages: r->page). Checks the fd is a regular file
  * (memfd included) large enough (a short fd, or a device, would SIGBUS
- * us later) and seals a memfd against shrinking
- * (F_SEAL_SHRINK; a warning where that cannot be done). The fd is not
- * kept: the mapping holds the memory. */
-int gmem_map_region(struct gmem_region *r, int fd, uint64_t off, struct azerr *e);
+ * us later) and seals it against shrinking (gmem_seal_shrink, with
+ * must_seal). The fd is not kept: the mapping holds the memory. */
+int gmem_map_region(struct gmem_region *r, int fd, uint64_t off, bool must_seal,
+		    struct azerr *e);
 
 /* Keeps the front-end from shrinking fd under our mapping, which would
  * SIGBUS us on the next access: a memfd gets F_SEAL_SHRINK unless it has
- * it. False when fd can still shrink: a memfd that takes no more seals, or
- * a file (QEMU's memory-backend-file), which has no seals at all. */
-bool gmem_seal_shrink(int fd);
+ * it. An fd that can still shrink, a memfd that takes no more seals or a
+ * file (QEMU's memory-backend-file), which has no seals at all, is refused
+ * when must (what names it in e), else taken with a warning. */
+int gmem_seal_shrink(int fd, bool must, const char *what, struct azerr *e);
 
 /* Unmaps every region and empties m. */
 void gmem_unmap(struct gmem *m);

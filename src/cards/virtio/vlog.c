@@ -6,10 +6,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "common/log.h"
 #include "vhost/protocol.h"
 
-int vlog_map(struct vlog *l, int fd, uint64_t size, uint64_t off, struct azerr *e)
+int vlog_map(struct vlog *l, int fd, uint64_t size, uint64_t off, bool must_seal,
+	     struct azerr *e)
 {
 	long page = sysconf(_SC_PAGESIZE);
 	uint64_t start = off & ~((uint64_t)page - 1);
@@ -26,7 +26,8 @@ int vlog_map(struct vlog *l, int fd, uint64_t size, uint64_t off, struct azerr *
 		return azerr_set(e, "log offset 0x%llx with size %llu overflows",
 				 (unsigned long long)off, (unsigned long long)size);
 	/* Sealed before its size is read, as guest memory is (gmem.c). */
-	bool sealed = gmem_seal_shrink(fd);
+	if (gmem_seal_shrink(fd, must_seal, "dirty log", e))
+		return -1;
 	if (fstat(fd, &st) < 0)
 		return azerr_set(e, "log fd: %s", strerror(errno));
 	/* A device or socket would not behave as memory; a short file would
@@ -37,9 +38,6 @@ int vlog_map(struct vlog *l, int fd, uint64_t size, uint64_t off, struct azerr *
 		return azerr_set(e, "log fd holds %lld bytes, the log needs %llu at "
 				 "offset 0x%llx", (long long)st.st_size,
 				 (unsigned long long)size, (unsigned long long)off);
-	if (!sealed)
-		log_warn("dirty log fd cannot be sealed against shrinking; a front-end "
-			 "that truncates it crashes this card");
 	void *p = mmap(NULL, size + lead, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
 		       (off_t)start);
 	if (p == MAP_FAILED)

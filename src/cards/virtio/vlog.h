@@ -35,9 +35,10 @@ struct vlog {
 /* Maps size bytes at offset off of fd (read-write, shared) into l, which
  * must be empty. Refuses a missing fd, a size of 0 or above VLOG_MAX_BYTES,
  * an fd that is not a regular file or memfd or holds fewer than off + size
- * bytes; seals a memfd against shrinking as guest memory is. The fd is not
- * kept. */
-int vlog_map(struct vlog *l, int fd, uint64_t size, uint64_t off, struct azerr *e);
+ * bytes; seals it against shrinking as guest memory is (gmem_seal_shrink,
+ * with must_seal). The fd is not kept. */
+int vlog_map(struct vlog *l, int fd, uint64_t size, uint64_t off, bool must_seal,
+	     struct azerr *e);
 
 /* Unmaps and empties l. */
 void vlog_unmap(struct vlog *l);
