@@ -64,6 +64,7 @@ $(eval $(call unit_test,test_vhost_msg,tests/unit/test_vhost_msg.c src/vhost/msg
 $(eval $(call unit_test,test_vhost_frontend,tests/unit/test_vhost_frontend.c src/vhost/msg.c src/vmm/vhost_frontend.c))
 $(eval $(call unit_test,test_blk_req,tests/unit/test_blk_req.c src/cards/blk/req.c src/cards/virtio/iov.c))
 $(eval $(call unit_test,test_jail_identity,tests/unit/test_jail_identity.c src/jail/confine.c))
+$(eval $(call unit_test,test_card_fds,tests/unit/test_card_fds.c src/cards/fds.c))
 # The worker reads kicks with virtq_take_kicks (the ring library).
 $(eval $(call unit_test,test_poll_worker,tests/unit/test_poll_worker.c $(POLL_WORKER_SRCS) $(VIRTIO_SRCS),-lpthread))
 

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -39,12 +40,17 @@ int jail_close_fds(const int *keep, unsigned n, struct azerr *e)
 	}
 	if (close_between(lo, UINT_MAX) < 0)
 		return azerr_set(e, "close_range: %s", strerror(errno));
+	/* A stderr the card was started without is /dev/null too: else the
+	 * next fd the card opens becomes stderr and takes the log's lines
+	 * (the block card wrote them into its image). Asked before the open,
+	 * which takes the lowest free fd. */
+	bool no_stderr = fcntl(2, F_GETFD) < 0;
 	int null = open("/dev/null", O_RDWR);
 	if (null < 0)
 		return azerr_set(e, "cannot open /dev/null: %s", strerror(errno));
-	if (dup2(null, 0) < 0 || dup2(null, 1) < 0)
-		return azerr_set(e, "cannot redirect stdin/stdout: %s", strerror(errno));
-	if (null > 1)
+	if (dup2(null, 0) < 0 || dup2(null, 1) < 0 || (no_stderr && dup2(null, 2) < 0))
+		return azerr_set(e, "cannot redirect stdin/stdout/stderr: %s", strerror(errno));
+	if (null > 2)
 		close(null);
 	return 0;
 }
