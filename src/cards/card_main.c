@@ -174,12 +174,14 @@ static int start_pager(struct card_run *r, struct azerr *e)
 	const struct card_opts *o = r->o;
 	struct uffd_source src;
 	int lazy = page_source(o, &src, e);
+	int uffd = lazy ? -1 : uffd_open(o->uffd_dev_fd, 0, e);
 
-	if (lazy)
-		return lazy < 0 ? -1 : 0;
-	int uffd = uffd_open(o->uffd_dev_fd, 0, e);
+	/* /dev/userfaultfd only opens the userfaultfd: not kept, lazy
+	 * restore or not (the card holds only what it serves with). */
 	if (o->uffd_dev_fd >= 0)
 		close(o->uffd_dev_fd);
+	if (lazy)
+		return lazy < 0 ? -1 : 0;
 	if (uffd < 0)
 		return -1;
 	if (!(r->pager = uffd_pager_start(uffd, &src, NULL, e)))

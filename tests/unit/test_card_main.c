@@ -396,6 +396,20 @@ static void test_later_fails(void **state)
 	}
 }
 
+/* --uffd-dev-fd without a lazy restore: the fd is closed all the same,
+ * not held for the card's life. */
+static void test_uffd_dev_fd_closed(void **state)
+{
+	char num[16];
+	int dev = eventfd(0, EFD_CLOEXEC);
+	(void)state;
+
+	snprintf(num, sizeof(num), "%d", dev);
+	assert_int_equal(RUN("--thing", "t", "--fd", "3", "--uffd-dev-fd", num), CARD_EXIT_OK);
+	assert_int_equal(fcntl(dev, F_GETFD), -1);
+	assert_int_equal(errno, EBADF);
+}
+
 /* A card with nothing to open (no open, no destroy hook): the same
  * start-up without that step, and nothing destroyed on a failure. */
 static void test_no_resource(void **state)
@@ -426,6 +440,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_order_socket_user, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_later_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_resource, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_uffd_dev_fd_closed, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
