@@ -496,8 +496,9 @@ static void ring_outside_memory(struct vu_backend *b, int sv[2])
 
 /* A ring that cannot start (issue 15, finding 5): the request that made
  * it ready is refused through REPLY_ACK and its error eventfd fires; later
- * requests about other things are not refused for it; once its addresses
- * are fixed it starts. */
+ * requests about other things are not refused for it, nor after a refused
+ * request about it, which changed nothing; once its addresses are fixed
+ * it starts. */
 static void test_ring_start_failure(void **state)
 {
 	struct vu_backend b;
@@ -522,6 +523,11 @@ static void test_ring_start_failure(void **state)
 	/* Not refused again for a ring nobody touched since. */
 	u = 3;
 	assert_int_equal(ask_ack(&b, sv[1], VHOST_USER_SET_FEATURES, &u, 8, -1), 0);
+	struct vhost_user_vring_addr bad_flags = { .index = 0, .flags = 2 };
+	assert_int_equal(ask_ack(&b, sv[1], VHOST_USER_SET_VRING_ADDR, &bad_flags,
+				 sizeof(bad_flags), -1), 1);
+	assert_int_equal(ask_ack(&b, sv[1], VHOST_USER_SET_FEATURES, &u, 8, -1), 0);
+	assert_int_equal(read(errfd, &cnt, 8), -1);  /* signalled once only */
 	/* Fixed: inside the region, and it starts. */
 	assert_int_equal(place_ring(&b, sv[1], RAM_UVA), 0);
 	assert_true(b.vrings[0].running);

@@ -171,16 +171,30 @@ static int reply_u64(struct vu_backend *b, const struct vu_msg *req, uint64_t v,
 	return send_reply(b, req, &v, sizeof(v), e);
 }
 
-/* The ring a vring request names. The request changes it, so a ring that
- * could not start is tried again after it. */
-static struct vu_vring *ring_arg(struct vu_backend *b, uint32_t idx, struct azerr *e)
+/* The ring vring request m names. */
+static struct vu_vring *ring_arg(struct vu_backend *b, const struct vu_msg *m,
+				 struct azerr *e)
 {
+	uint32_t idx;
+
+	switch (m->hdr.request) {
+	case VHOST_USER_SET_VRING_ADDR:
+		idx = m->p.addr.index;
+		break;
+	case VHOST_USER_SET_VRING_KICK:
+	case VHOST_USER_SET_VRING_CALL:
+	case VHOST_USER_SET_VRING_ERR:
+		idx = (uint32_t)(m->p.u64 & VHOST_USER_VRING_IDX_MASK);
+		break;
+	default:
+		idx = m->p.state.index;
+		break;
+	}
 	if (idx >= b->dev->nr_queues) {
 		azerr_set(e, "vring index %u, device has %u queues", idx,
 			  b->dev->nr_queues);
 		return NULL;
 	}
-	b->vrings[idx].failed = false;
 	return &b->vrings[idx];
 }
 
@@ -303,14 +317,12 @@ static int take_ring_fd(int fd, unsigned idx, struct azerr *e)
 	return 0;
 }
 
-static int set_vring_fd(struct vu_backend *b, struct vu_msg *m, struct azerr *e)
+static int set_vring_fd(struct vu_backend *b, struct vu_vring *vr, struct vu_msg *m,
+			struct azerr *e)
 {
-	struct vu_vring *vr = ring_arg(b, m->p.u64 & VHOST_USER_VRING_IDX_MASK, e);
 	int fd = (m->p.u64 & VHOST_USER_VRING_NOFD) ? -1 : m->fds[0];
 	int *slot;
 
-	if (!vr)
-		return -1;
 	switch (m->hdr.request) {
 	case VHOST_USER_SET_VRING_KICK:
 		if (fd < 0)
@@ -385,14 +397,12 @@ static int set_config(struct vu_backend *b, const struct vu_msg *m, struct azerr
 	return b->dev->ops->set_config(b->dev->dev, c->offset, c->data, c->size, e);
 }
 
-static int handle_vring(struct vu_backend *b, struct vu_msg *m, struct azerr *e)
+static int set_vring(struct vu_backend *b, struct vu_vring *vr, struct vu_msg *m,
+		     struct azerr *e)
 {
 	const struct vhost_user_vring_state *s = &m->p.state;
-	struct vu_vring *vr;
 
 	if (m->hdr.request == VHOST_USER_SET_VRING_ADDR) {
-		if (!(vr = ring_arg(b, m->p.addr.index, e)))
-			return -1;
 		/* log_guest_addr is checked when the ring starts, against
 		 * the memory table and log of that time. */
 		if (m->p.addr.flags & ~VHOST_VRING_F_LOG)
@@ -403,8 +413,6 @@ static int handle_vring(struct vu_backend *b, struct vu_msg *m, struct azerr *e)
 		vr->has_addr = true;
 		return 0;
 	}
-	if (!(vr = ring_arg(b, s->index, e)))
-		return -1;
 	switch (m->hdr.request) {
 	case VHOST_USER_SET_VRING_NUM:
 		if (!s->num || s->num > VIRTQ_MAX_SIZE || (s->num & (s->num - 1)))
@@ -435,6 +443,24 @@ static int handle_vring(struct vu_backend *b, struct vu_msg *m, struct azerr *e)
 		vr->enabled = s->num;
 		return 0;
 	}
+}
+
+/* A vring request, which apply (set_vring, set_vring_fd) carries out on
+ * its ring. One taken changed the ring: if it could not start, it is
+ * tried again after it (update_rings). One refused changed nothing: the
+ * ring is not tried again for it, to fail (and signal its error
+ * eventfd) again on the next request, which is not about it. */
+static int handle_vring(struct vu_backend *b, struct vu_msg *m,
+			int (*apply)(struct vu_backend *b, struct vu_vring *vr,
+				     struct vu_msg *m, struct azerr *e),
+			struct azerr *e)
+{
+	struct vu_vring *vr = ring_arg(b, m, e);
+
+	if (!vr || apply(b, vr, m, e))
+		return -1;
+	vr->failed = false;
+	return 0;
 }
 
 static int dispatch(struct vu_backend *b, struct vu_msg *m, struct azerr *e)
@@ -481,11 +507,11 @@ static int dispatch(struct vu_backend *b, struct vu_msg *m, struct azerr *e)
 	case VHOST_USER_SET_VRING_BASE:
 	case VHOST_USER_GET_VRING_BASE:
 	case VHOST_USER_SET_VRING_ENABLE:
-		return handle_vring(b, m, e);
+		return handle_vring(b, m, set_vring, e);
 	case VHOST_USER_SET_VRING_KICK:
 	case VHOST_USER_SET_VRING_CALL:
 	case VHOST_USER_SET_VRING_ERR:
-		return set_vring_fd(b, m, e);
+		return handle_vring(b, m, set_vring_fd, e);
 	case VHOST_USER_GET_QUEUE_NUM:
 		return reply_u64(b, m, b->dev->queue_num ? b->dev->queue_num
 							 : b->dev->nr_queues, e);
