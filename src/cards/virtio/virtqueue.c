@@ -352,6 +352,11 @@ bool virtq_take_kicks(int kickfd)
 	struct iovec iov = { &count, sizeof(count) };
 	ssize_t n = preadv2(kickfd, &iov, 1, -1, RWF_NOWAIT);
 
+	/* Eventfds take RWF_NOWAIT from Linux 5.10 (FMODE_NOWAIT); before,
+	 * the O_NONBLOCK the back-end set when it took the fd is all there
+	 * is. */
+	if (n < 0 && errno == EOPNOTSUPP)
+		n = read(kickfd, &count, sizeof(count));
 	return n == sizeof(count) || (n < 0 && errno == EAGAIN);
 }
 

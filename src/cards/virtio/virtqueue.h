@@ -157,7 +157,8 @@ void virtq_notify(struct virtq *q);
  * front-end can clear it again. */
 
 /* Takes the kicks pending on kickfd without waiting, whatever its
- * O_NONBLOCK says: eventfd reads honour RWF_NOWAIT (Linux 5.10 on). False
+ * O_NONBLOCK says: eventfd reads honour RWF_NOWAIT (Linux 5.10 on; before,
+ * a plain read relies on O_NONBLOCK). False
  * when kickfd gives no count (it is no eventfd); none pending (a kick
  * another reader of the file took first) is no failure. */
 bool virtq_take_kicks(int kickfd);
