@@ -10,8 +10,8 @@
  * --base N hands it rings at index N, as after a snapshot's restore;
  * --rx-buf N offers receive buffers of N bytes (44 to 4140, default 4140).
  * Tests: config host-connect host-refused guest-connect guest-refused
- * credit overrun drain hostile seccomp stats takeover (with --base: the card's
- * TRANSPORT_RESET first) header-only (with --rx-buf 44) flood (last). Prints one line per check; exits 0 when all
+ * credit overrun drain hup hostile seccomp stats takeover (with --base: the
+ * card's TRANSPORT_RESET first) header-only (with --rx-buf 44) flood (last). Prints one line per check; exits 0 when all
  * pass, 1 on a failed check, 2 on a setup error. */
 #include <endian.h>
 #include <errno.h>
@@ -23,11 +23,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <linux/sockios.h>
 
 #include "cards/vsock/conn.h"
 #include "cards/vsock/pkt.h"
@@ -510,34 +513,48 @@ static size_t host_read_all(struct drv *d, int fd, uint8_t c, bool *same)
 	}
 }
 
-/* The guest sends from gport to hport what the card's credit allows,
- * until the card's credit stops coming back (the host socket is full, the
- * card holds the rest), then closes both ways. Returns the bytes sent. */
-static uint32_t fill_and_close(struct drv *d, uint32_t gport, uint32_t hport, const char *what)
+/* Bytes in the host socket fd that its program has not read. */
+static uint32_t host_queued(int fd)
+{
+	int n = 0;
+
+	if (ioctl(fd, SIOCINQ, &n) < 0)
+		drv_die(2, "SIOCINQ: %s", strerror(errno));
+	return (uint32_t)n;
+}
+
+/* The guest sends from gport to hport (telling the card its buf_alloc)
+ * until the host socket fd, which its program does not read, is full and
+ * the card holds the rest. The card writes a packet's payload before it
+ * gives the chain back: what the socket holds then is what the card
+ * forwarded, and the guest never goes beyond its credit. Returns the
+ * bytes sent. */
+static uint32_t fill_host(struct drv *d, int fd, uint32_t gport, uint32_t hport,
+			  uint32_t buf_alloc, const char *what)
 {
 	static uint8_t chunk[16384];
-	struct vsock_hdr h;
-	uint32_t sent = 0, fwd = 0;
+	struct vsock_hdr rw = mk(d, gport, hport, VSOCK_OP_RW, sizeof(chunk));
+	uint32_t sent = 0;
 
+	rw.buf_alloc = buf_alloc;
 	memset(chunk, 'z', sizeof(chunk));
-	/* Every packet from the card tells its fwd_cnt; a CREDIT_UPDATE comes
-	 * each time it has forwarded a quarter of its buffer. */
-	while (sent < (16u << 20)) {
-		if (sent - fwd + sizeof(chunk) <= VSOCK_CONN_BUF) {
-			tx(d, mk(d, gport, hport, VSOCK_OP_RW, sizeof(chunk)), chunk);
-			sent += sizeof(chunk);
-		} else if (!rx_get(d, &h, NULL, 300)) {
-			break;
-		} else if (h.dst_port == gport) {
-			fwd = h.fwd_cnt;
-		}
-		while (rx_get(d, &h, NULL, 0))
-			if (h.dst_port == gport)
-				fwd = h.fwd_cnt;
+	while (sent == host_queued(fd) && sent < (16u << 20)) {
+		tx(d, rw, chunk);
+		sent += sizeof(chunk);
 	}
-	drv_check(&d->failures, sent > fwd, "%s: the host socket is full, the card holds what the "
-		  "guest sent beyond it (%u sent, %u forwarded as last told)", what, sent, fwd);
+	drv_check(&d->failures, sent > host_queued(fd), "%s: the host socket is full, the card "
+		  "holds what the guest sent beyond it (%u sent, %u in the socket)", what, sent,
+		  host_queued(fd));
+	return sent;
+}
+
+/* fill_host, then the guest closes both ways. */
+static uint32_t fill_and_close(struct drv *d, int fd, uint32_t gport, uint32_t hport,
+			       const char *what)
+{
+	uint32_t sent = fill_host(d, fd, gport, hport, GUEST_BUF, what);
 	struct vsock_hdr sh = mk(d, gport, hport, VSOCK_OP_SHUTDOWN, 0);
+
 	sh.flags = VSOCK_SHUTDOWN_BOTH;
 	tx(d, sh, NULL);
 	return sent;
@@ -563,7 +580,7 @@ static void test_drain(struct drv *d)
 {
 	int lfd = host_listen(d, 5000);
 	int fd = guest_initiated(d, lfd, 44000, 5000, GUEST_BUF, "drain");
-	uint32_t sent = fill_and_close(d, 44000, 5000, "drain");
+	uint32_t sent = fill_and_close(d, fd, 44000, 5000, "drain");
 	bool same;
 	size_t got = host_read_all(d, fd, 'z', &same);
 
@@ -573,7 +590,7 @@ static void test_drain(struct drv *d)
 	close(fd);
 
 	fd = guest_initiated(d, lfd, 44001, 5000, GUEST_BUF, "drain stuck");
-	sent = fill_and_close(d, 44001, 5000, "drain stuck");
+	sent = fill_and_close(d, fd, 44001, 5000, "drain stuck");
 	int64_t ms = wait_rst(d, 5000, 44001);
 	drv_check(&d->failures, ms >= 1500, "drain stuck: a host that does not read: the card's RST "
 		  "after its timeout (%lld ms)", (long long)ms);
@@ -583,6 +600,58 @@ static void test_drain(struct drv *d)
 	close(fd);
 	close(lfd);
 	settle(d);
+}
+
+/* The card's CPU time so far, in clock ticks (utime + stime, the 14th
+ * and 15th fields of /proc/PID/stat, after the command's parenthesis). */
+static long card_ticks(pid_t pid)
+{
+	char path[64], buf[1024];
+	long ut = -1, st = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (!(f = fopen(path, "r")))
+		drv_die(2, "%s: %s", path, strerror(errno));
+	char *p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
+	fclose(f);
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %ld %ld", &ut,
+			 &st) != 2)
+		drv_die(2, "%s: not understood", path);
+	return ut + st;
+}
+
+/* The card, with nothing to do, uses (almost) no CPU for a second: a
+ * worker spinning on some event would use all of it. */
+static void check_idle(struct drv *d, const char *what)
+{
+	long hz = sysconf(_SC_CLK_TCK);
+
+	if (d->card_pid <= 0)
+		return;
+	long t0 = card_ticks(d->card_pid);
+	usleep(1000 * 1000);
+	long used = card_ticks(d->card_pid) - t0;
+	drv_check(&d->failures, used < hz / 5, "%s: the card idles (%ld of %ld ticks in a second)",
+		  what, used, hz);
+}
+
+/* The card holds bytes for a host socket whose program then shuts it
+ * down both ways, and the guest gives no credit (so the card never reads
+ * the end there): the hang-up ends the connection, the guest gets RST,
+ * and the card goes idle. */
+static void test_hup(struct drv *d)
+{
+	int lfd = host_listen(d, 8000);
+	int fd = guest_initiated(d, lfd, 48000, 8000, 0, "hup");
+
+	fill_host(d, fd, 48000, 8000, 0, "hup");
+	shutdown(fd, SHUT_RDWR);
+	drv_check(&d->failures, wait_rst(d, 8000, 48000) >= 0,
+		  "hup: the host's hang-up resets the connection the card holds bytes for");
+	check_idle(d, "hup");
+	close(fd);
+	close(lfd);
 }
 
 /* Until the card has accepted a host connection beyond the added ones it
@@ -903,6 +972,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(*t, "stats")) test_stats(&d);
 		else if (!strcmp(*t, "takeover")) test_takeover(&d);
 		else if (!strcmp(*t, "header-only")) test_header_only(&d);
+		else if (!strcmp(*t, "hup")) test_hup(&d);
 		else if (!strcmp(*t, "flood")) test_flood(&d);
 		else drv_die(2, "unknown test %s", *t);
 	}

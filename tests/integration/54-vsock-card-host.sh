@@ -5,7 +5,8 @@
 # guest-initiated <uds>_<port> connections, data both ways, shutdown and
 # RST (a guest's close waits for what the card holds for a slow host), the
 # guest's credit (a guest that does not read stalls only its own
-# connection; one that ignores the card's credit is reset), hostile
+# connection; one that ignores the card's credit is reset), a host that
+# hangs up while the card holds bytes for it (reset, the card idles), hostile
 # headers, receive buffers that fit a header only, a guest flooding its
 # tx ring (a ring's stop is still answered at once), the sandbox, the
 # card's refusals, and a card handed rings in
@@ -15,7 +16,7 @@
 CARD=$BUILD/azote-card-vsock
 DRV=$BUILD/tests/vuvsock-drv
 need_built "$CARD" "$DRV"
-ALL="config host-connect host-refused guest-connect guest-refused credit overrun drain hostile seccomp stats takeover"
+ALL="config host-connect host-refused guest-connect guest-refused credit overrun drain hup hostile seccomp stats takeover"
 
 echo "--- card started by the driver"
 mkdir -m 0755 "$TMP/d1"

@@ -679,16 +679,30 @@ static void host_cmd(struct vsock_muxer *m, struct vconn *v)
 	v->c.pending |= VSOCK_PEND_REQUEST;
 }
 
+/* v's socket can take bytes (EPOLLOUT), or will take none ever again
+ * (gone: hung up or failed): what v holds goes out, or the connection
+ * ends. False when it ended. A hang-up stays reported while the socket is
+ * in the epoll set, and a guest that gives no credit never lets the card
+ * read the EOF behind it: the bytes held are what ends the connection. */
+static bool conn_writable(struct vsock_muxer *m, struct vconn *v, bool gone)
+{
+	if (conn_flush(m, v) < 0 || (gone && v->buf_len) || (v->finish && !v->buf_len)) {
+		conn_reset(m, v);
+		return false;
+	}
+	return true;
+}
+
 static void conn_event(struct vsock_muxer *m, struct vconn *v, unsigned events)
 {
+	bool gone = events & (EPOLLHUP | EPOLLERR);
+
 	if (v->c.state == VSOCK_CONN_HOST_CMD) {
 		host_cmd(m, v);
 		return;
 	}
-	if ((events & EPOLLOUT) && (conn_flush(m, v) < 0 || (v->finish && !v->buf_len))) {
-		conn_reset(m, v);
+	if (((events & EPOLLOUT) || (gone && v->buf_len)) && !conn_writable(m, v, gone))
 		return;
-	}
 	/* A hang-up reads as EOF: conn_read finds it. */
 	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP))
 		v->readable = true;
