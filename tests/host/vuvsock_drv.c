@@ -10,7 +10,7 @@
  * --base N hands it rings at index N, as after a snapshot's restore;
  * --rx-buf N offers receive buffers of N bytes (44 to 4140, default 4140).
  * Tests: config host-connect host-refused guest-connect guest-refused
- * credit overrun drain hup hostile seccomp stats takeover (with --base: the
+ * credit overrun drain hup quiet hostile seccomp stats takeover (with --base: the
  * card's TRANSPORT_RESET first) header-only (with --rx-buf 44) flood (last). Prints one line per check; exits 0 when all
  * pass, 1 on a failed check, 2 on a setup error. */
 #include <endian.h>
@@ -58,6 +58,7 @@ struct drv {
 	uint32_t rx_len;          /* bytes of each receive buffer offered (RX_BUF at most) */
 	const char *uds;
 	int timeout_ms;
+	bool quiet;               /* receive buffers go back without a kick */
 	pid_t card_pid;
 	int failures;
 };
@@ -95,7 +96,8 @@ static bool rx_get(struct drv *d, struct vsock_hdr *h, uint8_t *data, int ms)
 			if (data)
 				memcpy(data, p + VSOCK_HDR_SIZE, h->len);
 			rx_post(d, slot);
-			drv_vq_kick(&d->rx);
+			if (!d->quiet)
+				drv_vq_kick(&d->rx);
 			return true;
 		}
 		uint64_t t = drv_now_ms();
@@ -654,6 +656,36 @@ static void test_hup(struct drv *d)
 	close(lfd);
 }
 
+/* A guest that gives its receive buffers back without a kick (Linux
+ * under EVENT_IDX, whose rx ring never runs dry, kicks only when the card
+ * asks): the card's timeouts run all the same. One that never answers
+ * the REQUEST for a host's CONNECT: the host socket is closed, the guest
+ * gets RST; one that never answers the SHUTDOWN for a host socket that
+ * ended: RST after the timeout. */
+static void test_quiet(struct drv *d)
+{
+	struct vsock_hdr h;
+	uint32_t hport = 0;
+	int fd = host_connect_to(d, 58);
+
+	d->quiet = true;
+	if (expect(d, VSOCK_OP_REQUEST, UINT32_MAX, 58, &h, NULL, "quiet")) {
+		drv_check(&d->failures, host_eof(d, fd),
+			  "quiet: the host socket is closed without the guest's answer");
+		expect(d, VSOCK_OP_RST, h.src_port, 58, NULL, NULL, "quiet: the REQUEST's end");
+	}
+	close(fd);
+	fd = host_initiated(d, 59, &hport, "quiet shutdown");
+	close(fd);
+	if (expect(d, VSOCK_OP_SHUTDOWN, hport, 59, NULL, NULL, "quiet shutdown")) {
+		int64_t ms = wait_rst(d, hport, 59);
+		drv_check(&d->failures, ms >= 1500, "quiet: the SHUTDOWN unanswered, the card's RST "
+			  "after its timeout (%lld ms)", (long long)ms);
+	}
+	d->quiet = false;
+	drv_vq_kick(&d->rx);
+}
+
 /* Until the card has accepted a host connection beyond the added ones it
  * had counted: by its stats page, or (none given) a pause that is ample
  * for an idle card. */
@@ -973,6 +1005,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(*t, "takeover")) test_takeover(&d);
 		else if (!strcmp(*t, "header-only")) test_header_only(&d);
 		else if (!strcmp(*t, "hup")) test_hup(&d);
+		else if (!strcmp(*t, "quiet")) test_quiet(&d);
 		else if (!strcmp(*t, "flood")) test_flood(&d);
 		else drv_die(2, "unknown test %s", *t);
 	}

@@ -6,7 +6,8 @@
 # RST (a guest's close waits for what the card holds for a slow host), the
 # guest's credit (a guest that does not read stalls only its own
 # connection; one that ignores the card's credit is reset), a host that
-# hangs up while the card holds bytes for it (reset, the card idles), hostile
+# hangs up while the card holds bytes for it (reset, the card idles), the
+# card's timeouts with a guest that sends no kicks, hostile
 # headers, receive buffers that fit a header only, a guest flooding its
 # tx ring (a ring's stop is still answered at once), the sandbox, the
 # card's refusals, and a card handed rings in
@@ -16,7 +17,7 @@
 CARD=$BUILD/azote-card-vsock
 DRV=$BUILD/tests/vuvsock-drv
 need_built "$CARD" "$DRV"
-ALL="config host-connect host-refused guest-connect guest-refused credit overrun drain hup hostile seccomp stats takeover"
+ALL="config host-connect host-refused guest-connect guest-refused credit overrun drain hup quiet hostile seccomp stats takeover"
 
 echo "--- card started by the driver"
 mkdir -m 0755 "$TMP/d1"

@@ -87,6 +87,10 @@ struct vsock_muxer {
 	uint16_t reset_avail;     /* the event ring's avail index when sent */
 	struct vconn conns[VSOCK_MAX_CONNS];
 	unsigned nr_conns, rr;    /* rr: where the rx round-robin goes on */
+	/* The earliest connection deadline (ms, 0: none): expire() sets it,
+	 * conn_timer() lowers it, so that a deadline set after the worker
+	 * worked out its wait (by fill_rx) still ends that wait. */
+	uint64_t next_deadline;
 	uint32_t next_port;
 	struct vsock_hdr rst[VSOCK_RST_QUEUE];
 	unsigned rst_head, rst_len;
@@ -209,6 +213,15 @@ static void conn_reset(struct vsock_muxer *m, struct vconn *v)
 {
 	queue_rst(m, v->c.local_port, v->c.peer_port);
 	conn_remove(m, v, true);
+}
+
+/* v's current step (the guest's answer, a slow host socket's drain) must
+ * be over in VSOCK_TIMEOUT_MS, or v is reset. */
+static void conn_timer(struct vsock_muxer *m, struct vconn *v)
+{
+	v->deadline = now_ms() + VSOCK_TIMEOUT_MS;
+	if (!m->next_deadline || v->deadline < m->next_deadline)
+		m->next_deadline = v->deadline;
 }
 
 /* Writes what v's buffer holds, then data (n bytes of iov), to the host
@@ -356,7 +369,7 @@ static void guest_pkt(struct vsock_muxer *m, const struct vsock_hdr *h,
 		}
 		v->finish = true;
 		if (!v->deadline)
-			v->deadline = now_ms() + VSOCK_TIMEOUT_MS;
+			conn_timer(m, v);
 		return;
 	case VSOCK_ACT_CLOSE:
 		conn_remove(m, v, false);
@@ -451,7 +464,7 @@ static bool conn_ctl_pkt(struct vsock_muxer *m, struct vconn *v, struct vsock_hd
 		vsock_conn_hdr(&v->c, m->cid, order[i].op, 0,
 			       order[i].op == VSOCK_OP_SHUTDOWN ? VSOCK_SHUTDOWN_BOTH : 0, h);
 		if (order[i].op == VSOCK_OP_REQUEST || order[i].op == VSOCK_OP_SHUTDOWN)
-			v->deadline = now_ms() + VSOCK_TIMEOUT_MS;
+			conn_timer(m, v);
 		return true;
 	}
 	return false;
@@ -728,8 +741,8 @@ static void conn_rewatch(struct vsock_muxer *m, unsigned i)
 	}
 }
 
-/* Host connections whose guest did not answer in time. */
-static int expire(struct vsock_muxer *m)
+/* Resets the connections past their deadline; sets the next one. */
+static void expire(struct vsock_muxer *m)
 {
 	uint64_t now = now_ms(), next = 0;
 
@@ -746,7 +759,17 @@ static int expire(struct vsock_muxer *m)
 		if (!next || v->deadline < next)
 			next = v->deadline;
 	}
-	return next ? (int)(next - now) : -1;
+	m->next_deadline = next;
+}
+
+/* How long the worker may sleep (ms, -1: until an event). */
+static int wait_ms(const struct vsock_muxer *m)
+{
+	uint64_t now = now_ms();
+
+	if (!m->next_deadline)
+		return -1;
+	return m->next_deadline > now ? (int)(m->next_deadline - now) : 0;
 }
 
 static void drop_all(struct vsock_muxer *m)
@@ -841,12 +864,14 @@ static void *worker(void *arg)
 		 * (a guest's CREDIT_UPDATE) unblocks another (a host read). */
 		send_reset_event(m);
 		bool more = handle_tx(m);
-		timeout = expire(m);
-		if (fill_rx(m) || more)
-			timeout = 0;
+		/* Before fill_rx, which sends the RSTs of the connections it
+		 * ends in this pass, and may set deadlines of its own. */
+		expire(m);
+		more = fill_rx(m) || more;
 		for (unsigned i = 0; i < VSOCK_MAX_CONNS; i++)
 			if (m->conns[i].used)
 				conn_rewatch(m, i);
+		timeout = more ? 0 : wait_ms(m);
 	}
 	return NULL;
 }
