@@ -33,6 +33,24 @@ int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	return 0;
 }
 
+int parse_u32_rust(const char *s, size_t len, uint32_t *out)
+{
+	uint64_t v = 0;
+	size_t i = len && s[0] == '+';
+
+	if (i == len)
+		return -1;
+	for (; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+		if (v > UINT32_MAX)
+			return -1;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
 int parse_size(const char *s, uint64_t default_unit, uint64_t *out)
 {
 	uint64_t v, unit;

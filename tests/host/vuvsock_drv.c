@@ -9,10 +9,11 @@
  * The card is started as azote does ("{fd}", "{stats}" as vublk-drv).
  * --base N hands it rings at index N, as after a snapshot's restore;
  * --rx-buf N offers receive buffers of N bytes (44 to 4140, default 4140).
- * Tests: config host-connect host-refused guest-connect guest-refused
- * credit overrun drain hup quiet hostile seccomp stats takeover (with --base: the
- * card's TRANSPORT_RESET first) header-only (with --rx-buf 44) flood (last). Prints one line per check; exits 0 when all
- * pass, 1 on a failed check, 2 on a setup error. */
+ * Tests: config host-connect connect-line host-refused guest-connect
+ * guest-refused credit overrun drain hup quiet hostile seccomp stats
+ * takeover (with --base: the card's TRANSPORT_RESET first) header-only
+ * (with --rx-buf 44) flood (last). Prints one line per check; exits 0
+ * when all pass, 1 on a failed check, 2 on a setup error. */
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -326,6 +327,34 @@ static void test_host_connect(struct drv *d)
 		      h.flags);
 	tx(d, mk(d, 52, hport, VSOCK_OP_RST, 0), NULL);
 	expect_nothing(d, 200, "host-connect after RST");
+}
+
+/* Lines a host program written for Firecracker may send: "connect" in
+ * any case, other white space, CRLF, words past the port; the bytes
+ * right behind the line, in the same write, are the stream's first. */
+static void test_connect_line(struct drv *d)
+{
+	static const char *const lines[] = {
+		"connect 60\n", "CONNECT  60\n", "CONNECT 60\r\n", "\tConnect +60 x\n",
+	};
+	uint8_t buf[4096];
+	struct vsock_hdr h;
+	char what[32];
+
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		uint32_t hport = 0;
+		int fd = host_connect(d);
+
+		snprintf(what, sizeof(what), "connect-line %zu", i);
+		dprintf(fd, "%shi", lines[i]);
+		guest_accepts(d, fd, 60, &hport, what);
+		if (expect(d, VSOCK_OP_RW, hport, 60, &h, buf, what))
+			drv_check(&d->failures, h.len == 2 && !memcmp(buf, "hi", 2),
+				  "%s: the bytes behind the line reach the guest", what);
+		close(fd);
+		if (expect(d, VSOCK_OP_SHUTDOWN, hport, 60, NULL, NULL, what))
+			tx(d, mk(d, 60, hport, VSOCK_OP_RST, 0), NULL);
+	}
 }
 
 static void test_host_refused(struct drv *d)
@@ -994,6 +1023,7 @@ int main(int argc, char **argv)
 		if (!strcmp(*t, "config")) test_config(&d);
 		else if (!strcmp(*t, "host-connect")) test_host_connect(&d);
 		else if (!strcmp(*t, "host-refused")) test_host_refused(&d);
+		else if (!strcmp(*t, "connect-line")) test_connect_line(&d);
 		else if (!strcmp(*t, "guest-connect")) test_guest_connect(&d);
 		else if (!strcmp(*t, "guest-refused")) test_guest_refused(&d);
 		else if (!strcmp(*t, "credit")) test_credit(&d);

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # azote-card-vsock without a VM: vuvsock-drv is hypervisor and
 # virtio-vsock driver in one process, and the host's programs on the Unix
-# sockets. Covers Firecracker's host-initiated CONNECT/OK and
-# guest-initiated <uds>_<port> connections, data both ways, shutdown and
+# sockets. Covers Firecracker's host-initiated CONNECT/OK (the line in
+# the spellings Firecracker takes) and guest-initiated <uds>_<port>
+# connections, data both ways, shutdown and
 # RST (a guest's close waits for what the card holds for a slow host), the
 # guest's credit (a guest that does not read stalls only its own
 # connection; one that ignores the card's credit is reset), a host that
@@ -17,7 +18,7 @@
 CARD=$BUILD/azote-card-vsock
 DRV=$BUILD/tests/vuvsock-drv
 need_built "$CARD" "$DRV"
-ALL="config host-connect host-refused guest-connect guest-refused credit overrun drain hup quiet hostile seccomp stats takeover"
+ALL="config host-connect connect-line host-refused guest-connect guest-refused credit overrun drain hup quiet hostile seccomp stats takeover"
 
 echo "--- card started by the driver"
 mkdir -m 0755 "$TMP/d1"

@@ -94,6 +94,28 @@ static void test_uint(void **state)
 	assert_int_equal(parse_uint("99999999999999999999999", 0, UINT64_MAX, &v), -1);
 }
 
+/* Rust's u32 parse, as Firecracker's parsers use it. */
+static void test_u32_rust(void **state)
+{
+	static const struct { const char *s; int want; uint32_t v; } cases[] = {
+		{ "52", 0, 52 }, { "+52", 0, 52 }, { "0007", 0, 7 },
+		{ "4294967295", 0, 4294967295u }, { "4294967296", -1, 0 },
+		{ "", -1, 0 }, { "+", -1, 0 }, { "-1", -1, 0 }, { "-0", -1, 0 },
+		{ "++1", -1, 0 }, { " 1", -1, 0 }, { "1 ", -1, 0 }, { "0x1", -1, 0 },
+	};
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint32_t v = 99;
+		assert_int_equal(parse_u32_rust(cases[i].s, strlen(cases[i].s), &v), cases[i].want);
+		assert_int_equal(v, cases[i].want ? 99 : cases[i].v);
+	}
+	/* Only len bytes are looked at. */
+	uint32_t v = 0;
+	assert_int_equal(parse_u32_rust("12x", 2, &v), 0);
+	assert_int_equal(v, 12);
+}
+
 static void test_err(void **state)
 {
 	struct azerr e;
@@ -281,6 +303,7 @@ int main(void)
 		cmocka_unit_test(test_size_rejects),
 		cmocka_unit_test(test_size_limits),
 		cmocka_unit_test(test_uint),
+		cmocka_unit_test(test_u32_rust),
 		cmocka_unit_test(test_err),
 		cmocka_unit_test(test_log_levels),
 		cmocka_unit_test(test_log_full_sink),

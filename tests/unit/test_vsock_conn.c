@@ -172,35 +172,80 @@ static void test_shutdown(void **state)
 	assert_int_equal(vsock_conn_guest_pkt(&c, &rw, 0), VSOCK_ACT_RESET);
 }
 
+/* The host's command line, as Firecracker's muxer parses it. */
 static void test_connect_line(void **state)
 {
 	static const struct { const char *s; int want; uint32_t port; } cases[] = {
 		{ "CONNECT 52\n", 1, 52 },
 		{ "CONNECT 4294967295\n", 1, 4294967295u },
 		{ "CONNECT 0\n", 1, 0 },
+		/* "connect" in any case, words apart by any white space,
+		 * before and after too; words past the port ignored. */
+		{ "connect 52\n", 1, 52 },
+		{ "cOnNeCt 52\n", 1, 52 },
+		{ "CONNECT  52\n", 1, 52 },
+		{ "CONNECT 52\r\n", 1, 52 },
+		{ "\tCONNECT\v52 \f\n", 1, 52 },
+		{ "CONNECT\xc2\xa0" "52\xe3\x80\x80\n", 1, 52 },  /* U+00A0, U+3000 */
+		{ "CONNECT 52 and more\n", 1, 52 },
+		/* A newline in the first 10 bytes does not end the line. */
+		{ "\nCONNECT 52\n", 1, 52 },
+		{ "CONNECT\n52\n", 1, 52 },
+		/* The port as Rust's u32 parse: a '+' may lead, zeros too. */
+		{ "CONNECT +52\n", 1, 52 },
+		{ "CONNECT 0000000052\n", 1, 52 },
+		/* 32 bytes and no newline: the line is those 32 bytes. */
+		{ "CONNECT 000000000000000000000052", 1, 52 },
+		{ "CONNECT 52                      ", 1, 52 },
+		{ "CONNECT 000000000000000000000000052", 1, 0 },  /* its first 32 */
+		/* More wanted. */
 		{ "CONN", 0, 0 },
 		{ "CONNECT 5", 0, 0 },
-		{ "CONNECT \n", -1, 0 },
+		{ "CONNECT \n", 0, 0 },
+		{ "\n", 0, 0 },
+		{ "GET / HTTP", 0, 0 },
+		/* Not a CONNECT. */
+		{ "CONNECT  \n", -1, 0 },
 		{ "CONNECT 4294967296\n", -1, 0 },
 		{ "CONNECT 99999999999\n", -1, 0 },
 		{ "CONNECT 5x\n", -1, 0 },
 		{ "CONNECT -1\n", -1, 0 },
-		{ "connect 52\n", -1, 0 },
-		{ "GET / HTTP", -1, 0 },
-		{ "\n", -1, 0 },
+		{ "CONNECT -0\n", -1, 0 },
+		{ "CONNECT +\n", -1, 0 },
+		{ "CONNECT ++5\n", -1, 0 },
+		{ "CONNECT 0x34\n", -1, 0 },
+		{ "CONNECT\x01" "52\n", -1, 0 },
+		{ "CONNECTS 52\n", -1, 0 },
+		{ "CONNEC 52\n", -1, 0 },
+		{ "52 CONNECT\n", -1, 0 },
+		{ "GET / HTTP/1.0\r\n", -1, 0 },
+		{ "\xef\xbc\xa3ONNECT 52\n", -1, 0 },  /* a fullwidth C */
+		/* Not UTF-8, even in a word that is ignored. */
+		{ "CONNECT 52 \xff\n", -1, 0 },
+		{ "CONNECT 52 \xc0\xa0\n", -1, 0 },       /* overlong */
+		{ "CONNECT 52 \xed\xa0\x80\n", -1, 0 },   /* a surrogate */
+		{ "CONNECT 52 \xf4\x90\x80\x80\n", -1, 0 },  /* past U+10FFFF */
+		{ "CONNECT 52 \xe3\x80\n", -1, 0 },       /* cut short */
+		{ "CONNECT 52 \x80\n", -1, 0 },
+		{ "CONNECT 52                    \xe3\x80", -1, 0 },  /* cut at 32 */
 	};
 	(void)state;
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		uint32_t port = 7;
-		assert_int_equal(vsock_parse_connect(cases[i].s, (unsigned)strlen(cases[i].s), 32,
-						     &port), cases[i].want);
+		int r = vsock_parse_connect(cases[i].s, (unsigned)strlen(cases[i].s), 32, &port);
+		if (r != cases[i].want)
+			fail_msg("'%s': %d, want %d", cases[i].s, r, cases[i].want);
 		if (cases[i].want == 1)
 			assert_int_equal(port, cases[i].port);
 	}
-	/* No newline within the line's room: refused, not waited for. */
-	assert_int_equal(vsock_parse_connect("CONNECT 000000000000000000000000", 32, 32,
-					     &(uint32_t){ 0 }), -1);
+	/* Bytes behind the line are not its. */
+	uint32_t port = 0;
+	assert_int_equal(vsock_parse_connect("CONNECT 52\nxyz", 14, 32, &port), 1);
+	assert_int_equal(port, 52);
+	/* Beyond max: the line is the first max bytes. */
+	assert_int_equal(vsock_parse_connect("CONNECT 52345", 13, 12, &port), 1);
+	assert_int_equal(port, 5234);
 }
 
 int main(void)

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/size.h"
+
 #define TOKEN_PATH "/latest/api/token"
 /* Room for a message that quotes part of a request head: the caller
  * bounds the head (MMDS_RX_MAX), and a longer quote is cut. */
@@ -122,25 +124,6 @@ static const char *find(const char *p, size_t n, const char *seq)
 	return memmem(p, n, seq, strlen(seq));
 }
 
-/* A u32 as Rust's str::parse takes it: an optional '+', then digits. */
-static bool parse_u32(struct span s, uint32_t *out)
-{
-	uint64_t v = 0;
-	size_t i = s.n && s.p[0] == '+';
-
-	if (i == s.n)
-		return false;
-	for (; i < s.n; i++) {
-		if (s.p[i] < '0' || s.p[i] > '9')
-			return false;
-		v = v * 10 + (uint64_t)(s.p[i] - '0');
-		if (v > UINT32_MAX)
-			return false;
-	}
-	*out = (uint32_t)v;
-	return true;
-}
-
 static int fail(struct fail *f, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static int fail(struct fail *f, int code, const char *fmt, ...)
@@ -195,7 +178,7 @@ static int header(struct request *r, struct span line, struct fail *f)
 	struct span name = trim(raw_name), val = trim(raw_val);
 
 	if (name_is(name, "content-length")) {
-		if (!parse_u32(val, &r->content_length))
+		if (parse_u32_rust(val.p, val.n, &r->content_length) < 0)
 			return invalid_value(f, raw_name, raw_val);
 	} else if (name_is(name, "accept")) {
 		/* Any other type is ignored, as micro_http ignores it. */
@@ -435,7 +418,7 @@ static int put(struct mmds_store *s, const struct request *q,
 		     "`X-metadata-token-ttl-seconds` or "
 		     "`X-aws-ec2-metadata-token-ttl-seconds` header to specify "
 		     "the token's lifetime.");
-	} else if (!parse_u32(q->ttl, &ttl)) {
+	} else if (parse_u32_rust(q->ttl.p, q->ttl.n, &ttl) < 0) {
 		snprintf(msg, sizeof(msg), "Invalid header. Reason: Invalid value. "
 			 "Key:%.*s; Value:%.*s", (int)q->ttl_name.n, q->ttl_name.p,
 			 (int)q->ttl.n, q->ttl.p);

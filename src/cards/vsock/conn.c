@@ -1,6 +1,9 @@
 #include "cards/vsock/conn.h"
 
 #include <string.h>
+#include <strings.h>
+
+#include "common/size.h"
 
 void vsock_conn_init(struct vsock_conn *c, uint32_t local_port, uint32_t peer_port,
 		     enum vsock_conn_state state)
@@ -120,25 +123,96 @@ enum vsock_conn_action vsock_conn_guest_pkt(struct vsock_conn *c, const struct v
 	}
 }
 
+/* The host's command line is parsed as Firecracker's muxer does
+ * (read_local_stream_port): at least "connect 0\n"'s 10 bytes, then up to
+ * a newline or 32 bytes; UTF-8 throughout; split at Unicode white space;
+ * the first word "connect" in any case, the second a u32 as Rust parses
+ * one (an optional '+', decimal digits, in range); further words ignored.
+ * A host program written against Firecracker works here unchanged. */
+#define CONNECT_MIN 10
+
+/* The code point at s[*i] in strict UTF-8 (no overlong forms, surrogates
+ * or values past U+10FFFF, as Rust's str), *i moved past it; -1 when the
+ * bytes there are not UTF-8. */
+static int32_t utf8_next(const unsigned char *s, unsigned len, unsigned *i)
+{
+	/* A sequence of n + 1 bytes: its first byte's form, the smallest
+	 * code point it may carry. */
+	static const struct { unsigned char mask, lead; uint32_t min; } forms[] = {
+		{ 0x80, 0x00, 0 }, { 0xe0, 0xc0, 0x80 }, { 0xf0, 0xe0, 0x800 },
+		{ 0xf8, 0xf0, 0x10000 },
+	};
+	unsigned n = 0;
+
+	while (n < 4 && (s[*i] & forms[n].mask) != forms[n].lead)
+		n++;
+	if (n == 4 || len - *i <= n)
+		return -1;
+	uint32_t cp = s[*i] & (unsigned char)~forms[n].mask;
+	for (unsigned k = 1; k <= n; k++) {
+		if ((s[*i + k] & 0xc0) != 0x80)
+			return -1;
+		cp = cp << 6 | (s[*i + k] & 0x3fu);
+	}
+	if (cp < forms[n].min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return -1;
+	*i += n + 1;
+	return (int32_t)cp;
+}
+
+/* Unicode's White_Space, what Rust's split_whitespace splits at. */
+static bool is_space(uint32_t c)
+{
+	return (c >= 0x09 && c <= 0x0d) || c == 0x20 || c == 0x85 || c == 0xa0 ||
+	       c == 0x1680 || (c >= 0x2000 && c <= 0x200a) || c == 0x2028 || c == 0x2029 ||
+	       c == 0x202f || c == 0x205f || c == 0x3000;
+}
+
+struct word {
+	const char *s;
+	unsigned len;
+};
+
+/* The first two words of line's len bytes (len 0: none); false when
+ * the line is not UTF-8. */
+static bool first_words(const char *line, unsigned len, struct word w[2])
+{
+	const unsigned char *u = (const unsigned char *)line;
+	unsigned n = 0, i = 0;
+
+	w[0] = w[1] = (struct word){ NULL, 0 };
+	while (i < len) {
+		unsigned at = i;
+		int32_t c = utf8_next(u, len, &i);
+		if (c < 0)
+			return false;
+		if (is_space((uint32_t)c)) {
+			n += n < 2 && w[n].len;
+		} else if (n < 2) {
+			if (!w[n].len)
+				w[n].s = line + at;
+			w[n].len += i - at;
+		}
+	}
+	return true;
+}
+
 int vsock_parse_connect(const char *buf, unsigned len, unsigned max, uint32_t *port)
 {
-	static const char word[] = "CONNECT ";
-	const unsigned wl = sizeof(word) - 1;
-	const char *nl = memchr(buf, '\n', len);
-	uint64_t v = 0;
-	unsigned i;
+	unsigned end = 0;
+	struct word w[2];
 
-	if (!nl)
-		return len < max && !memcmp(buf, word, len < wl ? len : wl) ? 0 : -1;
-	if ((unsigned)(nl - buf) <= wl || memcmp(buf, word, wl))
+	if (len > max)
+		len = max;
+	for (unsigned i = CONNECT_MIN - 1; i < len && !end; i++)
+		if (buf[i] == '\n')
+			end = i + 1;
+	if (!end && len < max)
+		return 0;
+	if (!end)
+		end = len;
+	if (!first_words(buf, end, w) || w[0].len != 7 || strncasecmp(w[0].s, "connect", 7) ||
+	    parse_u32_rust(w[1].s, w[1].len, port) < 0)
 		return -1;
-	for (i = wl; buf + i < nl; i++) {
-		if (buf[i] < '0' || buf[i] > '9' || i - wl >= 10)
-			return -1;
-		v = v * 10 + (unsigned)(buf[i] - '0');
-	}
-	if (v > UINT32_MAX)
-		return -1;
-	*port = (uint32_t)v;
 	return 1;
 }

@@ -96,9 +96,11 @@ void vsock_conn_want_credit(struct vsock_conn *c);
 /* The host socket ended: tell the guest (SHUTDOWN), then await its RST. */
 void vsock_conn_host_eof(struct vsock_conn *c);
 
-/* Parses the host's "CONNECT <port>\n" from the first len bytes of buf.
- * Returns 1 with *port, 0 when more bytes are needed (no newline yet and
- * room left), -1 when it is malformed. */
+/* Parses the host's "CONNECT <port>\n" from the first len bytes of buf
+ * the way Firecracker does (conn.c says how): the line ends at the first
+ * newline from its 10th byte on, or after max bytes. Returns 1 with
+ * *port, 0 when more bytes are needed (no end yet), -1 when the line is
+ * not a CONNECT. */
 int vsock_parse_connect(const char *buf, unsigned len, unsigned max, uint32_t *port);
 
 #endif
