@@ -10,10 +10,10 @@
  * --base N hands it rings at index N, as after a snapshot's restore;
  * --rx-buf N offers receive buffers of N bytes (44 to 4140, default 4140).
  * Tests: config host-connect connect-line host-refused guest-connect
- * guest-refused credit overrun drain hup quiet hostile seccomp stats
- * takeover (with --base: the card's TRANSPORT_RESET first) header-only
- * (with --rx-buf 44) flood (last). Prints one line per check; exits 0
- * when all pass, 1 on a failed check, 2 on a setup error. */
+ * guest-refused credit overrun drain hup quiet idle-host host-leaves hostile
+ * seccomp stats takeover (with --base: the card's TRANSPORT_RESET first)
+ * header-only (with --rx-buf 44) flood (last). Prints one line per check;
+ * exits 0 when all pass, 1 on a failed check, 2 on a setup error. */
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +34,7 @@
 #include <linux/sockios.h>
 
 #include "cards/vsock/conn.h"
+#include "cards/vsock/device.h"
 #include "cards/vsock/pkt.h"
 #include "drv_card.h"
 #include "drv_flood.h"
@@ -239,15 +240,27 @@ static size_t host_read(struct drv *d, int fd, void *buf, size_t len)
 	return got;
 }
 
+/* How many of the n host sockets fds reach EOF (or a reset) by end
+ * (ms, drv_now_ms's). */
+static unsigned host_eofs(const int *fds, unsigned n, uint64_t end)
+{
+	unsigned got = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t now = drv_now_ms();
+		struct pollfd p = { fds[i], POLLIN, 0 };
+		char c;
+
+		if (poll(&p, 1, now < end ? (int)(end - now) : 0) > 0 && read(fds[i], &c, 1) <= 0)
+			got++;
+	}
+	return got;
+}
+
 /* Whether fd reaches EOF (or a reset) within the timeout. */
 static bool host_eof(struct drv *d, int fd)
 {
-	char c;
-	struct pollfd p = { fd, POLLIN, 0 };
-
-	if (poll(&p, 1, d->timeout_ms) <= 0)
-		return false;
-	return read(fd, &c, 1) <= 0;
+	return host_eofs(&fd, 1, drv_now_ms() + (uint64_t)d->timeout_ms) == 1;
 }
 
 /* --- tests ---------------------------------------------------------- */
@@ -386,7 +399,7 @@ static void test_host_refused(struct drv *d)
 }
 
 /* A guest-initiated connection from gport to host port hport; returns
- * the host's accepted socket. */
+ * the host's accepted socket, -1 when the card refused it. */
 static int guest_initiated(struct drv *d, int lfd, uint32_t gport, uint32_t hport,
 			   uint32_t buf_alloc, const char *what)
 {
@@ -394,7 +407,8 @@ static int guest_initiated(struct drv *d, int lfd, uint32_t gport, uint32_t hpor
 
 	req.buf_alloc = buf_alloc;
 	tx(d, req, NULL);
-	expect(d, VSOCK_OP_RESPONSE, hport, gport, NULL, NULL, what);
+	if (!expect(d, VSOCK_OP_RESPONSE, hport, gport, NULL, NULL, what))
+		return -1;
 	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 	drv_check(&d->failures, fd >= 0, "%s: the host accepts on %s_%u", what, d->uds, hport);
 	return fd;
@@ -713,6 +727,76 @@ static void test_quiet(struct drv *d)
 	}
 	d->quiet = false;
 	drv_vq_kick(&d->rx);
+}
+
+/* Host programs that connect and send nothing, or half a CONNECT line,
+ * as many as the card has connections: the card keeps VSOCK_MAX_HOST_CMD
+ * of them, apart from the guest's room (a guest's REQUEST is answered),
+ * closes the others at once and the ones it kept after its timeout; then
+ * a host connection works again. */
+static void test_idle_host(struct drv *d)
+{
+	static int fds[VSOCK_MAX_CONNS];
+	const unsigned kept = VSOCK_MAX_HOST_CMD, extra = VSOCK_MAX_CONNS - kept;
+	int lfd = host_listen(d, 7000);
+	uint64_t t0 = drv_now_ms();
+	uint32_t hport = 0;
+
+	for (unsigned i = 0; i < VSOCK_MAX_CONNS; i++) {
+		fds[i] = host_connect(d);
+		if (i % 2)
+			(void)!write(fds[i], "CONNECT 1", 9);
+	}
+	/* The card accepts them in order. */
+	unsigned n = host_eofs(fds + kept, extra, drv_now_ms() + 1000);
+	drv_check(&d->failures, n == extra, "idle-host: %u of the %u host connections past the "
+		  "first %u closed at once", n, extra, kept);
+	int fd = guest_initiated(d, lfd, 47000, 7000, GUEST_BUF, "idle-host: the guest connects");
+	n = host_eofs(fds, kept, t0 + VSOCK_TIMEOUT_MS + (uint64_t)d->timeout_ms);
+	uint64_t ms = drv_now_ms() - t0;
+	drv_check(&d->failures, n == kept && ms >= VSOCK_TIMEOUT_MS - 500, "idle-host: the %u "
+		  "kept closed after the card's timeout (%u, %llu ms)", kept, n,
+		  (unsigned long long)ms);
+	for (unsigned i = 0; i < VSOCK_MAX_CONNS; i++)
+		close(fds[i]);
+	int hfd = host_initiated(d, 64, &hport, "idle-host: then a host connection");
+	close(hfd);
+	close(fd);
+	close(lfd);
+	settle(d);
+}
+
+/* A host that leaves while its CONNECT awaits the guest's answer: the
+ * guest gets RST at once, not at the card's timeout. One that only shuts
+ * down its writing side, its bytes behind the line sent, is still there
+ * (and the card does not spin on its half-close): the guest's answer
+ * gets it its OK, the guest the bytes, then the end. */
+static void test_host_leaves(struct drv *d)
+{
+	uint8_t buf[4096];
+	struct vsock_hdr h;
+	uint32_t hport = 0;
+	int fd = host_connect_to(d, 62);
+
+	if (expect(d, VSOCK_OP_REQUEST, UINT32_MAX, 62, &h, NULL, "host-leaves")) {
+		uint64_t t0 = drv_now_ms();
+		close(fd);
+		if (expect(d, VSOCK_OP_RST, h.src_port, 62, NULL, NULL, "host-leaves: its end"))
+			drv_check(&d->failures, drv_now_ms() - t0 < VSOCK_TIMEOUT_MS / 2,
+				  "host-leaves: at once, not at the card's timeout (%llu ms)",
+				  (unsigned long long)(drv_now_ms() - t0));
+	}
+	fd = host_connect(d);
+	dprintf(fd, "CONNECT 63\nhi");
+	shutdown(fd, SHUT_WR);
+	check_idle(d, "host-leaves: half-closed");
+	guest_accepts(d, fd, 63, &hport, "host-leaves: half-closed");
+	if (expect(d, VSOCK_OP_RW, hport, 63, &h, buf, "host-leaves: half-closed"))
+		drv_check(&d->failures, h.len == 2 && !memcmp(buf, "hi", 2),
+			  "host-leaves: the half-closed host's bytes reach the guest");
+	if (expect(d, VSOCK_OP_SHUTDOWN, hport, 63, NULL, NULL, "host-leaves: half-closed"))
+		tx(d, mk(d, 63, hport, VSOCK_OP_RST, 0), NULL);
+	close(fd);
 }
 
 /* Until the card has accepted a host connection beyond the added ones it
@@ -1036,6 +1120,8 @@ int main(int argc, char **argv)
 		else if (!strcmp(*t, "header-only")) test_header_only(&d);
 		else if (!strcmp(*t, "hup")) test_hup(&d);
 		else if (!strcmp(*t, "quiet")) test_quiet(&d);
+		else if (!strcmp(*t, "idle-host")) test_idle_host(&d);
+		else if (!strcmp(*t, "host-leaves")) test_host_leaves(&d);
 		else if (!strcmp(*t, "flood")) test_flood(&d);
 		else drv_die(2, "unknown test %s", *t);
 	}

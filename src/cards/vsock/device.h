@@ -26,12 +26,18 @@
  * host socket, and at most VSOCK_CONN_BUF bytes): a guest or a host
  * program beyond it gets RST or a closed socket. */
 #define VSOCK_MAX_CONNS 256
+/* Host connections whose CONNECT line is not in yet, apart from those:
+ * host programs that connect and say nothing cannot take the guest's
+ * connections (each waits VSOCK_TIMEOUT_MS at most). One beyond it is
+ * closed at once. */
+#define VSOCK_MAX_HOST_CMD 64
 /* RSTs owed to the guest for packets of no connection; beyond it the
  * oldest is dropped (the guest's own timeout then ends its attempt). */
 #define VSOCK_RST_QUEUE 64
-/* How long the guest has to answer a host-initiated REQUEST, to send its
- * RST after the card's SHUTDOWN, and a host socket to take what the card
- * holds after the guest closed (Firecracker's 2 s each). */
+/* How long a host program has to send its CONNECT line, then the guest
+ * to answer the REQUEST for it, the guest to send its RST after the card's
+ * SHUTDOWN, and a host socket to take what the card holds after the guest
+ * closed (Firecracker's 2 s each but the first: it has no such limit). */
 #define VSOCK_TIMEOUT_MS 2000
 
 struct vsock_muxer;

@@ -40,6 +40,9 @@ enum { TAG_CMD, TAG_KICK_RX, TAG_KICK_TX, TAG_KICK_EVT, TAG_LISTEN, TAG_CONN };
  * that keeps its rings full cannot keep the worker from its commands
  * (a ring's stop) and its other sources. */
 #define PASS_BUDGET  64
+/* The connections' slots: those counted in VSOCK_MAX_CONNS, and the host
+ * connections still in HOST_CMD. */
+#define NR_SLOTS     (VSOCK_MAX_CONNS + VSOCK_MAX_HOST_CMD)
 /* The first host-initiated connection's local port, as Firecracker's:
  * far from the ports guests and hosts pick. */
 #define HOST_PORT_FIRST (1u << 30)
@@ -49,8 +52,9 @@ struct vconn {
 	struct vsock_conn c;
 	int fd;
 	unsigned events;          /* the epoll interest set now (0: not in
-				   * the epoll set, where EPOLLHUP would still
-				   * wake the loop over and over) */
+				   * the epoll set: a socket there reports a
+				   * hang-up over and over, so it is there
+				   * only while a hang-up changes something) */
 	bool readable;            /* EPOLLIN seen, not read dry since */
 	bool shut_wr;             /* shut the host socket's writing side once buf is out */
 	bool finish;              /* the guest closed: RST once buf is out (or at deadline) */
@@ -85,8 +89,9 @@ struct vsock_muxer {
 	bool reset_owed;          /* TRANSPORT_RESET for the event ring */
 	bool reset_unacked;       /* sent; the guest has not refilled the ring */
 	uint16_t reset_avail;     /* the event ring's avail index when sent */
-	struct vconn conns[VSOCK_MAX_CONNS];
+	struct vconn conns[NR_SLOTS];
 	unsigned nr_conns, rr;    /* rr: where the rx round-robin goes on */
+	unsigned nr_cmds;         /* of the conns, in HOST_CMD (not in nr_conns) */
 	/* The earliest connection deadline (ms, 0: none): expire() sets it,
 	 * conn_timer() lowers it, so that a deadline set after the worker
 	 * worked out its wait (by fill_rx) still ends that wait. */
@@ -123,7 +128,7 @@ static void watch(struct vsock_muxer *m, int fd, uint64_t tag, unsigned events, 
 
 static struct vconn *conn_find(struct vsock_muxer *m, uint32_t local, uint32_t peer)
 {
-	for (unsigned i = 0; i < VSOCK_MAX_CONNS; i++) {
+	for (unsigned i = 0; i < NR_SLOTS; i++) {
 		struct vconn *v = &m->conns[i];
 		if (v->used && vsock_conn_is(&v->c, local, peer))
 			return v;
@@ -133,7 +138,7 @@ static struct vconn *conn_find(struct vsock_muxer *m, uint32_t local, uint32_t p
 
 static bool local_port_used(const struct vsock_muxer *m, uint32_t port)
 {
-	for (unsigned i = 0; i < VSOCK_MAX_CONNS; i++)
+	for (unsigned i = 0; i < NR_SLOTS; i++)
 		if (m->conns[i].used && m->conns[i].c.local_port == port)
 			return true;
 	return false;
@@ -162,19 +167,33 @@ static uint32_t alloc_port(struct vsock_muxer *m)
 	return m->next_port;
 }
 
+/* The count of the connections in state: those whose host has not sent
+ * its CONNECT line have their own, so that host programs that say nothing
+ * cannot take the guest's room. */
+static unsigned *conn_count(struct vsock_muxer *m, enum vsock_conn_state state)
+{
+	return state == VSOCK_CONN_HOST_CMD ? &m->nr_cmds : &m->nr_conns;
+}
+
+static bool conn_full(struct vsock_muxer *m, enum vsock_conn_state state)
+{
+	return *conn_count(m, state) ==
+	       (state == VSOCK_CONN_HOST_CMD ? VSOCK_MAX_HOST_CMD : VSOCK_MAX_CONNS);
+}
+
 static struct vconn *conn_add(struct vsock_muxer *m, int fd, uint32_t local,
 			      uint32_t peer, enum vsock_conn_state state)
 {
-	if (m->nr_conns == VSOCK_MAX_CONNS)
+	if (conn_full(m, state))
 		return NULL;
-	for (unsigned i = 0; i < VSOCK_MAX_CONNS; i++) {
+	for (unsigned i = 0; i < NR_SLOTS; i++) {
 		struct vconn *v = &m->conns[i];
 		if (v->used)
 			continue;
 		*v = (struct vconn){ .used = true, .fd = fd, .events = EPOLLIN };
 		vsock_conn_init(&v->c, local, peer, state);
 		watch(m, fd, TAG_CONN + i, EPOLLIN, EPOLL_CTL_ADD);
-		m->nr_conns++;
+		(*conn_count(m, state))++;
 		STAT(m, conns_added, 1);
 		return v;
 	}
@@ -187,8 +206,8 @@ static void conn_remove(struct vsock_muxer *m, struct vconn *v, bool killed)
 		watch(m, v->fd, 0, 0, EPOLL_CTL_DEL);
 	close(v->fd);
 	free(v->buf);
+	(*conn_count(m, v->c.state))--;
 	*v = (struct vconn){ 0 };
-	m->nr_conns--;
 	STAT(m, conns_removed, 1);
 	if (killed)
 		STAT(m, conns_killed, 1);
@@ -209,14 +228,21 @@ static void queue_rst(struct vsock_muxer *m, uint32_t local, uint32_t peer)
 				 .type = VSOCK_TYPE_STREAM, .op = VSOCK_OP_RST };
 }
 
+/* Whether the guest knows of v: it sent the REQUEST, or had the card's. */
+static bool guest_knows(const struct vconn *v)
+{
+	return v->c.state != VSOCK_CONN_HOST_CMD && !(v->c.pending & VSOCK_PEND_REQUEST);
+}
+
 static void conn_reset(struct vsock_muxer *m, struct vconn *v)
 {
-	queue_rst(m, v->c.local_port, v->c.peer_port);
+	if (guest_knows(v))
+		queue_rst(m, v->c.local_port, v->c.peer_port);
 	conn_remove(m, v, true);
 }
 
-/* v's current step (the guest's answer, a slow host socket's drain) must
- * be over in VSOCK_TIMEOUT_MS, or v is reset. */
+/* v's current step (the host's CONNECT line, the guest's answer, a slow
+ * host socket's drain) must be over in VSOCK_TIMEOUT_MS, or v is reset. */
 static void conn_timer(struct vsock_muxer *m, struct vconn *v)
 {
 	v->deadline = now_ms() + VSOCK_TIMEOUT_MS;
@@ -301,7 +327,7 @@ static void guest_connect(struct vsock_muxer *m, const struct vsock_hdr *h)
 	struct vconn *v;
 	int fd;
 
-	if (m->nr_conns == VSOCK_MAX_CONNS) {
+	if (conn_full(m, VSOCK_CONN_ESTABLISHED)) {
 		log_warn("vsock: %u connections already: guest port %u refused",
 			 VSOCK_MAX_CONNS, h->src_port);
 		queue_rst(m, h->dst_port, h->src_port);
@@ -463,7 +489,7 @@ static bool conn_ctl_pkt(struct vsock_muxer *m, struct vconn *v, struct vsock_hd
 		v->c.pending &= ~order[i].bit;
 		vsock_conn_hdr(&v->c, m->cid, order[i].op, 0,
 			       order[i].op == VSOCK_OP_SHUTDOWN ? VSOCK_SHUTDOWN_BOTH : 0, h);
-		if (order[i].op == VSOCK_OP_REQUEST || order[i].op == VSOCK_OP_SHUTDOWN)
+		if (order[i].op == VSOCK_OP_SHUTDOWN)
 			conn_timer(m, v);
 		return true;
 	}
@@ -525,8 +551,8 @@ static int next_rx(struct vsock_muxer *m, const struct virtq_chain *c, struct vs
 		m->rst_len--;
 		return 1;
 	}
-	for (unsigned k = 0; k < VSOCK_MAX_CONNS; k++) {
-		unsigned i = (m->rr + k) % VSOCK_MAX_CONNS;
+	for (unsigned k = 0; k < NR_SLOTS; k++) {
+		unsigned i = (m->rr + k) % NR_SLOTS;
 		struct vconn *v = &m->conns[i];
 
 		if (!v->used)
@@ -558,7 +584,7 @@ static bool rx_owed(const struct vsock_muxer *m)
 {
 	if (m->rst_len)
 		return true;
-	for (unsigned i = 0; i < VSOCK_MAX_CONNS; i++) {
+	for (unsigned i = 0; i < NR_SLOTS; i++) {
 		const struct vconn *v = &m->conns[i];
 		if (v->used && (v->c.pending || wants_data(v) ||
 				(v->readable && v->c.state == VSOCK_CONN_ESTABLISHED &&
@@ -653,13 +679,17 @@ static void accept_host(struct vsock_muxer *m)
 {
 	for (;;) {
 		int fd = accept4(m->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct vconn *v;
+
 		if (fd < 0)
 			return;
-		if (!conn_add(m, fd, 0, 0, VSOCK_CONN_HOST_CMD)) {
-			log_warn("vsock: %u connections already: host connection closed",
-				 VSOCK_MAX_CONNS);
+		if (!(v = conn_add(m, fd, 0, 0, VSOCK_CONN_HOST_CMD))) {
+			log_warn("vsock: %u host connections await their CONNECT line already: "
+				 "one more closed", VSOCK_MAX_HOST_CMD);
 			close(fd);
+			continue;
 		}
+		conn_timer(m, v);
 	}
 }
 
@@ -686,10 +716,21 @@ static void host_cmd(struct vsock_muxer *m, struct vconn *v)
 		conn_remove(m, v, true);
 		return;
 	}
+	if (conn_full(m, VSOCK_CONN_CONNECTING)) {
+		log_warn("vsock: %u connections already: host connection closed",
+			 VSOCK_MAX_CONNS);
+		conn_remove(m, v, true);
+		return;
+	}
 	v->c.local_port = alloc_port(m);
 	v->c.peer_port = port;
 	v->c.state = VSOCK_CONN_CONNECTING;
 	v->c.pending |= VSOCK_PEND_REQUEST;
+	m->nr_cmds--;      /* counted with the connections from now on */
+	m->nr_conns++;
+	/* Its REQUEST must go out and be answered in that time: a guest
+	 * that takes no packets cannot keep the host program waiting. */
+	conn_timer(m, v);
 }
 
 /* v's socket can take bytes (EPOLLOUT), or will take none ever again
@@ -714,6 +755,12 @@ static void conn_event(struct vsock_muxer *m, struct vconn *v, unsigned events)
 		host_cmd(m, v);
 		return;
 	}
+	if (v->c.state == VSOCK_CONN_CONNECTING) {
+		/* The host left before the guest answered. */
+		if (gone)
+			conn_reset(m, v);
+		return;
+	}
 	if (((events & EPOLLOUT) || (gone && v->buf_len)) && !conn_writable(m, v, gone))
 		return;
 	/* A hang-up reads as EOF: conn_read finds it. */
@@ -729,6 +776,12 @@ static void conn_rewatch(struct vsock_muxer *m, unsigned i)
 
 	if (v->c.state == VSOCK_CONN_HOST_CMD)
 		want = EPOLLIN;
+	else if (v->c.state == VSOCK_CONN_CONNECTING)
+		/* Its hang-up only: the bytes the host sent behind its line
+		 * wait in the socket for the guest's answer, and a host that
+		 * shut down its writing side only (sent all, awaits the
+		 * answer) is still there. */
+		want = EPOLLHUP;
 	else if (v->c.state == VSOCK_CONN_ESTABLISHED && !v->readable && !v->c.host_eof &&
 		 !(v->c.peer_shut & VSOCK_SHUTDOWN_RCV))
 		want = EPOLLIN;
@@ -746,7 +799,7 @@ static void expire(struct vsock_muxer *m)
 {
 	uint64_t now = now_ms(), next = 0;
 
-	for (unsigned i = 0; i < VSOCK_MAX_CONNS; i++) {
+	for (unsigned i = 0; i < NR_SLOTS; i++) {
 		struct vconn *v = &m->conns[i];
 		if (!v->used || !v->deadline)
 			continue;
@@ -774,7 +827,7 @@ static int wait_ms(const struct vsock_muxer *m)
 
 static void drop_all(struct vsock_muxer *m)
 {
-	for (unsigned i = 0; i < VSOCK_MAX_CONNS; i++)
+	for (unsigned i = 0; i < NR_SLOTS; i++)
 		if (m->conns[i].used)
 			conn_remove(m, &m->conns[i], true);
 	m->rst_len = 0;
@@ -864,11 +917,12 @@ static void *worker(void *arg)
 		 * (a guest's CREDIT_UPDATE) unblocks another (a host read). */
 		send_reset_event(m);
 		bool more = handle_tx(m);
-		/* Before fill_rx, which sends the RSTs of the connections it
-		 * ends in this pass, and may set deadlines of its own. */
+		/* The connections past their deadline end before fill_rx,
+		 * which sends their RSTs in this pass; the wait is worked out
+		 * after it, since it sets deadlines too (a SHUTDOWN's). */
 		expire(m);
 		more = fill_rx(m) || more;
-		for (unsigned i = 0; i < VSOCK_MAX_CONNS; i++)
+		for (unsigned i = 0; i < NR_SLOTS; i++)
 			if (m->conns[i].used)
 				conn_rewatch(m, i);
 		timeout = more ? 0 : wait_ms(m);
