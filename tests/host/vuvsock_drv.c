@@ -10,8 +10,8 @@
  * --base N hands it rings at index N, as after a snapshot's restore;
  * --rx-buf N offers receive buffers of N bytes (44 to 4140, default 4140).
  * Tests: config host-connect connect-line host-refused guest-connect
- * guest-refused credit overrun drain hup quiet idle-host host-leaves hostile
- * seccomp stats takeover (with --base: the card's TRANSPORT_RESET first)
+ * guest-refused credit overrun drain hup quiet idle-host host-leaves
+ * rst-owed hostile seccomp stats takeover (with --base: the card's TRANSPORT_RESET first)
  * header-only (with --rx-buf 44) flood (last). Prints one line per check;
  * exits 0 when all pass, 1 on a failed check, 2 on a setup error. */
 #include <endian.h>
@@ -61,6 +61,9 @@ struct drv {
 	const char *uds;
 	int timeout_ms;
 	bool quiet;               /* receive buffers go back without a kick */
+	bool hold;                /* receive buffers are kept, not given back */
+	uint16_t held[QSIZE];     /* their slots */
+	unsigned nr_held;
 	pid_t card_pid;
 	int failures;
 };
@@ -97,6 +100,10 @@ static bool rx_get(struct drv *d, struct vsock_hdr *h, uint8_t *data, int ms)
 				drv_die(1, "rx: used length %u for a %u-byte payload", len, h->len);
 			if (data)
 				memcpy(data, p + VSOCK_HDR_SIZE, h->len);
+			if (d->hold) {
+				d->held[d->nr_held++] = (uint16_t)slot;
+				return true;
+			}
 			rx_post(d, slot);
 			if (!d->quiet)
 				drv_vq_kick(&d->rx);
@@ -799,6 +806,60 @@ static void test_host_leaves(struct drv *d)
 	close(fd);
 }
 
+/* The guest gives the card every receive buffer it kept, and kicks. */
+static void rx_give_back(struct drv *d)
+{
+	d->hold = false;
+	while (d->nr_held)
+		rx_post(d, d->held[--d->nr_held]);
+	drv_vq_kick(&d->rx);
+}
+
+/* More connections than the card's RST queue holds end while the guest
+ * has no receive buffer: once it posts some, each gets its RST (a guest
+ * that missed one would keep its socket established for ever). */
+static void test_rst_owed(struct drv *d)
+{
+	enum { N = VSOCK_RST_QUEUE + 16, GPORT = 49000, HPORT = 9000 };
+	static int fds[N];
+	bool seen[N] = { false };
+	struct vsock_hdr h;
+	unsigned got = 0;
+	int lfd = host_listen(d, HPORT);
+
+	for (unsigned i = 0; i < N; i++)
+		fds[i] = guest_initiated(d, lfd, GPORT + i, HPORT, GUEST_BUF, "rst-owed");
+	/* Every receive buffer used up (each stray packet's RST takes one),
+	 * and kept. */
+	settle(d);
+	d->hold = true;
+	for (unsigned i = 0; i < QSIZE; i++) {
+		tx(d, mk(d, 48999, 8999, VSOCK_OP_RW, 1), "x");
+		if (!expect(d, VSOCK_OP_RST, 8999, 48999, NULL, NULL, "rst-owed: a stray packet"))
+			break;
+	}
+	/* A REQUEST on a live connection: the card resets it. */
+	for (unsigned i = 0; i < N; i++)
+		tx(d, mk(d, GPORT + i, HPORT, VSOCK_OP_REQUEST, 0), NULL);
+	unsigned closed = host_eofs(fds, N, drv_now_ms() + (uint64_t)d->timeout_ms);
+	drv_check(&d->failures, closed == N, "rst-owed: %u of the %u host sockets closed at once",
+		  closed, N);
+	rx_give_back(d);
+	while (got < N && rx_get(d, &h, NULL, d->timeout_ms)) {
+		unsigned i = h.dst_port - GPORT;
+		if (h.op == VSOCK_OP_RST && h.src_port == HPORT && i < N && !seen[i]) {
+			seen[i] = true;
+			got++;
+		}
+	}
+	drv_check(&d->failures, got == N, "rst-owed: the guest gets the RST of each of the %u "
+		  "connections (%u)", N, got);
+	for (unsigned i = 0; i < N; i++)
+		close(fds[i]);
+	close(lfd);
+	expect_nothing(d, 200, "rst-owed: then");
+}
+
 /* Until the card has accepted a host connection beyond the added ones it
  * had counted: by its stats page, or (none given) a pause that is ample
  * for an idle card. */
@@ -1122,6 +1183,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(*t, "quiet")) test_quiet(&d);
 		else if (!strcmp(*t, "idle-host")) test_idle_host(&d);
 		else if (!strcmp(*t, "host-leaves")) test_host_leaves(&d);
+		else if (!strcmp(*t, "rst-owed")) test_rst_owed(&d);
 		else if (!strcmp(*t, "flood")) test_flood(&d);
 		else drv_die(2, "unknown test %s", *t);
 	}

@@ -10,7 +10,8 @@
 # hangs up while the card holds bytes for it (reset, the card idles), the
 # card's timeouts with a guest that sends no kicks, idle host connections
 # (they do not lock the guest out), a host that leaves before the guest
-# answered, hostile
+# answered, more connections reset than the RST queue holds while the
+# guest has no receive buffer (none loses its RST), hostile
 # headers, receive buffers that fit a header only, a guest flooding its
 # tx ring (a ring's stop is still answered at once), the sandbox, the
 # card's refusals, and a card handed rings in
@@ -20,7 +21,7 @@
 CARD=$BUILD/azote-card-vsock
 DRV=$BUILD/tests/vuvsock-drv
 need_built "$CARD" "$DRV"
-ALL="config host-connect connect-line host-refused guest-connect guest-refused credit overrun drain hup quiet idle-host host-leaves hostile seccomp stats takeover"
+ALL="config host-connect connect-line host-refused guest-connect guest-refused credit overrun drain hup quiet idle-host host-leaves rst-owed hostile seccomp stats takeover"
 
 echo "--- card started by the driver"
 mkdir -m 0755 "$TMP/d1"

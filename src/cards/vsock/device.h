@@ -31,8 +31,10 @@
  * connections (each waits VSOCK_TIMEOUT_MS at most). One beyond it is
  * closed at once. */
 #define VSOCK_MAX_HOST_CMD 64
-/* RSTs owed to the guest for packets of no connection; beyond it the
- * oldest is dropped (the guest's own timeout then ends its attempt). */
+/* RSTs owed to the guest for packets of no connection (a refused REQUEST
+ * among them); beyond it the oldest is dropped (the guest's own timeout
+ * then ends its attempt). A connection the card ends keeps its slot
+ * until its RST is sent instead: that one is never dropped. */
 #define VSOCK_RST_QUEUE 64
 /* How long a host program has to send its CONNECT line, then the guest
  * to answer the REQUEST for it, the guest to send its RST after the card's

@@ -49,6 +49,8 @@ enum { TAG_CMD, TAG_KICK_RX, TAG_KICK_TX, TAG_KICK_EVT, TAG_LISTEN, TAG_CONN };
 
 struct vconn {
 	bool used;
+	bool killed;              /* reset: its socket is closed, the slot
+				   * waits to send the guest its RST */
 	struct vsock_conn c;
 	int fd;
 	unsigned events;          /* the epoll interest set now (0: not in
@@ -200,32 +202,48 @@ static struct vconn *conn_add(struct vsock_muxer *m, int fd, uint32_t local,
 	return NULL;
 }
 
-static void conn_remove(struct vsock_muxer *m, struct vconn *v, bool killed)
+/* Closes v's host socket and lets go of what v held for it. */
+static void conn_close(struct vsock_muxer *m, struct vconn *v)
 {
 	if (v->events)
 		watch(m, v->fd, 0, 0, EPOLL_CTL_DEL);
 	close(v->fd);
 	free(v->buf);
+}
+
+/* killed: the card ended v, not one of its parties. */
+static void conn_remove(struct vsock_muxer *m, struct vconn *v, bool killed)
+{
+	/* One killed before has no socket left, and was counted then. */
+	bool was_killed = v->killed;
+
+	if (!was_killed)
+		conn_close(m, v);
 	(*conn_count(m, v->c.state))--;
 	*v = (struct vconn){ 0 };
 	STAT(m, conns_removed, 1);
-	if (killed)
+	if (killed && !was_killed)
 		STAT(m, conns_killed, 1);
 }
 
-/* An RST owed for (local, peer) with no connection behind it. */
+static struct vsock_hdr rst_hdr(const struct vsock_muxer *m, uint32_t local, uint32_t peer)
+{
+	return (struct vsock_hdr){ .src_cid = VSOCK_HOST_CID, .dst_cid = m->cid,
+				   .src_port = local, .dst_port = peer,
+				   .type = VSOCK_TYPE_STREAM, .op = VSOCK_OP_RST };
+}
+
+/* An RST owed for (local, peer) with no connection behind it: the answer
+ * to a REQUEST the card refuses or to a packet for no connection. Lossy:
+ * the guest's next packet there gets another, and its connect() times
+ * out. */
 static void queue_rst(struct vsock_muxer *m, uint32_t local, uint32_t peer)
 {
-	struct vsock_hdr *h;
-
 	if (m->rst_len == VSOCK_RST_QUEUE) {
 		m->rst_head = (m->rst_head + 1) % VSOCK_RST_QUEUE;
 		m->rst_len--;
 	}
-	h = &m->rst[(m->rst_head + m->rst_len++) % VSOCK_RST_QUEUE];
-	*h = (struct vsock_hdr){ .src_cid = VSOCK_HOST_CID, .dst_cid = m->cid,
-				 .src_port = local, .dst_port = peer,
-				 .type = VSOCK_TYPE_STREAM, .op = VSOCK_OP_RST };
+	m->rst[(m->rst_head + m->rst_len++) % VSOCK_RST_QUEUE] = rst_hdr(m, local, peer);
 }
 
 /* Whether the guest knows of v: it sent the REQUEST, or had the card's. */
@@ -234,11 +252,22 @@ static bool guest_knows(const struct vconn *v)
 	return v->c.state != VSOCK_CONN_HOST_CMD && !(v->c.pending & VSOCK_PEND_REQUEST);
 }
 
+/* Ends v. Its host socket closes now; if the guest knows of v, v keeps
+ * its slot (and its ports) until the guest has had its RST: never
+ * dropped, unlike queue_rst's, since a guest that missed it would keep its
+ * socket established for ever (Firecracker keeps a killed connection
+ * until its RST goes too). */
 static void conn_reset(struct vsock_muxer *m, struct vconn *v)
 {
-	if (guest_knows(v))
-		queue_rst(m, v->c.local_port, v->c.peer_port);
-	conn_remove(m, v, true);
+	if (v->killed)
+		return;
+	if (!guest_knows(v)) {
+		conn_remove(m, v, true);
+		return;
+	}
+	conn_close(m, v);
+	*v = (struct vconn){ .used = true, .killed = true, .c = v->c, .fd = -1 };
+	STAT(m, conns_killed, 1);
 }
 
 /* v's current step (the host's CONNECT line, the guest's answer, a slow
@@ -361,6 +390,13 @@ static void guest_pkt(struct vsock_muxer *m, const struct vsock_hdr *h,
 			guest_connect(m, h);
 		else if (h->op != VSOCK_OP_RST)
 			queue_rst(m, h->dst_port, h->src_port);
+		return;
+	}
+	if (v->killed) {
+		/* The guest's RST makes the card's needless; anything else
+		 * is answered by the RST on its way. */
+		if (h->op == VSOCK_OP_RST)
+			conn_remove(m, v, false);
 		return;
 	}
 	switch (vsock_conn_guest_pkt(&v->c, h, v->buf_len)) {
@@ -557,6 +593,12 @@ static int next_rx(struct vsock_muxer *m, const struct virtq_chain *c, struct vs
 
 		if (!v->used)
 			continue;
+		if (v->killed) {
+			*h = rst_hdr(m, v->c.local_port, v->c.peer_port);
+			conn_remove(m, v, false);
+			m->rr = i + 1;
+			return 1;
+		}
 		if (conn_ctl_pkt(m, v, h)) {
 			m->rr = i + 1;
 			return 1;
@@ -586,7 +628,7 @@ static bool rx_owed(const struct vsock_muxer *m)
 		return true;
 	for (unsigned i = 0; i < NR_SLOTS; i++) {
 		const struct vconn *v = &m->conns[i];
-		if (v->used && (v->c.pending || wants_data(v) ||
+		if (v->used && (v->killed || v->c.pending || wants_data(v) ||
 				(v->readable && v->c.state == VSOCK_CONN_ESTABLISHED &&
 				 !v->c.credit_asked)))
 			return true;
@@ -774,6 +816,8 @@ static void conn_rewatch(struct vsock_muxer *m, unsigned i)
 	struct vconn *v = &m->conns[i];
 	unsigned want = 0;
 
+	if (v->killed)
+		return;
 	if (v->c.state == VSOCK_CONN_HOST_CMD)
 		want = EPOLLIN;
 	else if (v->c.state == VSOCK_CONN_CONNECTING)
