@@ -9,11 +9,12 @@
  * The card is started as azote does ("{fd}", "{stats}" as vublk-drv).
  * --base N hands it rings at index N, as after a snapshot's restore;
  * --rx-buf N offers receive buffers of N bytes (44 to 4140, default 4140).
- * Tests: config host-connect connect-line host-refused guest-connect
- * guest-refused credit overrun drain hup quiet idle-host host-leaves
- * rst-owed hostile seccomp stats takeover (with --base: the card's TRANSPORT_RESET first)
- * header-only (with --rx-buf 44) flood (last). Prints one line per check;
- * exits 0 when all pass, 1 on a failed check, 2 on a setup error. */
+ * Tests: resume (first) config host-connect connect-line host-refused
+ * guest-connect guest-refused credit overrun drain hup quiet idle-host
+ * host-leaves rst-owed hostile seccomp stats reset takeover (with --base:
+ * the card's TRANSPORT_RESET first) header-only (with --rx-buf 44) flood
+ * (last). Prints one line per check; exits 0 when all pass, 1 on a failed
+ * check, 2 on a setup error. */
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -292,12 +293,26 @@ static int host_connect_to(struct drv *d, uint32_t gport)
 	return fd;
 }
 
+/* The guest answers RESPONSE to the card's REQUEST from hport for the
+ * host's connection fd to guest port gport: the host reads its OK. */
+static void guest_answers(struct drv *d, int fd, uint32_t gport, uint32_t hport,
+			  const char *what)
+{
+	char line[32], want[32];
+
+	tx(d, mk(d, gport, hport, VSOCK_OP_RESPONSE, 0), NULL);
+	snprintf(want, sizeof(want), "OK %u\n", hport);
+	size_t n = host_read(d, fd, line, strlen(want));
+	line[n] = 0;
+	drv_check(&d->failures, !strcmp(line, want), "%s: the host reads '%.*s' (want '%.*s')", what,
+	      (int)strcspn(line, "\n"), line, (int)strcspn(want, "\n"), want);
+}
+
 /* The guest accepts the card's REQUEST for the host's connection fd to
  * guest port gport: *hport is the port the card assigned. */
 static void guest_accepts(struct drv *d, int fd, uint32_t gport, uint32_t *hport,
 			  const char *what)
 {
-	char line[32], want[32];
 	struct vsock_hdr h;
 
 	if (!expect(d, VSOCK_OP_REQUEST, UINT32_MAX, gport, &h, NULL, what))
@@ -305,12 +320,7 @@ static void guest_accepts(struct drv *d, int fd, uint32_t gport, uint32_t *hport
 	drv_check(&d->failures, h.src_port >= (1u << 30), "%s: the card's port %u is at least 2^30", what,
 	      h.src_port);
 	*hport = h.src_port;
-	tx(d, mk(d, gport, h.src_port, VSOCK_OP_RESPONSE, 0), NULL);
-	snprintf(want, sizeof(want), "OK %u\n", h.src_port);
-	size_t n = host_read(d, fd, line, strlen(want));
-	line[n] = 0;
-	drv_check(&d->failures, !strcmp(line, want), "%s: the host reads '%.*s' (want '%.*s')", what,
-	      (int)strcspn(line, "\n"), line, (int)strcspn(want, "\n"), want);
+	guest_answers(d, fd, gport, h.src_port, what);
 }
 
 /* A host-initiated connection to guest port gport, accepted by the
@@ -1075,6 +1085,47 @@ static void post_events(struct drv *d)
 	}
 }
 
+static struct drv_vq *ring(struct drv *d, unsigned idx)
+{
+	struct drv_vq *qs[VSOCK_NR_RINGS] = { &d->rx, &d->tx, &d->evt };
+
+	return qs[idx];
+}
+
+/* Ring idx runs from avail index base. */
+static void ring_start(struct drv *d, unsigned idx, uint16_t base)
+{
+	struct vu_fe_vring v = drv_fe_vring(ring(d, idx));
+	struct azerr e;
+
+	v.base = base;
+	if (vu_fe_vring_start(&d->fe, idx, &v, &e))
+		drv_die(2, "%s", e.msg);
+}
+
+/* Every ring stopped (GET_VRING_BASE): base[i], where ring i did. */
+static void rings_stop(struct drv *d, uint16_t *base)
+{
+	struct azerr e;
+
+	for (unsigned i = 0; i < VSOCK_NR_RINGS; i++)
+		if (vu_fe_vring_stop(&d->fe, i, &base[i], &e))
+			drv_die(2, "%s", e.msg);
+}
+
+/* The guest's memory and buffers, once. */
+static void setup_mem(struct drv *d)
+{
+	if (drv_mem_init(&d->mem))
+		drv_die(2, "guest memory: %s", strerror(errno));
+	d->rx_bufs = drv_alloc(&d->mem, (uint64_t)QSIZE * RX_BUF, 4096, true);
+	d->tx_hdr = drv_alloc(&d->mem, 4096, 4096, false);
+	d->tx_data = drv_alloc(&d->mem, TX_PAYLOAD, 4096, false);
+	d->evt_bufs = drv_alloc(&d->mem, 4096, 4096, false);
+}
+
+/* A driver sets the device up: features, memory, rings from d->base
+ * (past 0: a restored guest's, in use), every buffer posted. */
 static void setup(struct drv *d)
 {
 	struct azerr e;
@@ -1083,41 +1134,27 @@ static void setup(struct drv *d)
 	if (vu_fe_negotiate(&d->fe, VU_FE_PROTOCOL_FEATURES, &e) ||
 	    vu_fe_get_queue_num(&d->fe, &nq, &e))
 		drv_die(2, "%s", e.msg);
-	if (nq != 3)
+	if (nq != VSOCK_NR_RINGS)
 		drv_die(1, "the card offers %u rings, not 3", nq);
 	if (!(d->fe.features & VIRTIO_BIT(VIRTIO_F_VERSION_1)))
 		drv_die(1, "the card does not offer VERSION_1");
 	if (vu_fe_set_features(&d->fe, d->fe.features & ~VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX), &e))
 		drv_die(2, "%s", e.msg);
-	if (drv_mem_init(&d->mem))
-		drv_die(2, "guest memory: %s", strerror(errno));
 	if (drv_set_mem_table(&d->fe, &d->mem, &e))
 		drv_die(2, "%s", e.msg);
-	struct drv_vq *qs[3] = { &d->rx, &d->tx, &d->evt };
-	for (unsigned i = 0; i < 3; i++) {
-		if (drv_vq_init(qs[i], &d->mem, QSIZE, false))
+	for (unsigned i = 0; i < VSOCK_NR_RINGS; i++) {
+		if (drv_vq_init(ring(d, i), &d->mem, QSIZE, false))
 			drv_die(2, "rings: %s", strerror(errno));
-		drv_vq_set_base(qs[i], d->base);
+		drv_vq_set_base(ring(d, i), d->base);
 	}
-	d->rx_bufs = drv_alloc(&d->mem, (uint64_t)QSIZE * RX_BUF, 4096, true);
-	d->tx_hdr = drv_alloc(&d->mem, 4096, 4096, false);
-	d->tx_data = drv_alloc(&d->mem, TX_PAYLOAD, 4096, false);
-	d->evt_bufs = drv_alloc(&d->mem, 4096, 4096, false);
 	/* A restored guest's event buffers are in the ring before the card
 	 * gets it, and it kicks only when it refills one (the ack the card
 	 * waits for after TRANSPORT_RESET); a new driver posts them once
 	 * the device runs, and kicks. */
 	if (d->base)
 		post_events(d);
-	for (unsigned i = 0; i < 3; i++) {
-		struct vu_fe_vring v = {
-			.num = QSIZE, .desc = (uint64_t)qs[i]->desc,
-			.avail = (uint64_t)qs[i]->avail, .used = (uint64_t)qs[i]->used,
-			.base = d->base, .kickfd = qs[i]->kickfd, .callfd = qs[i]->callfd,
-		};
-		if (vu_fe_vring_start(&d->fe, i, &v, &e))
-			drv_die(2, "%s", e.msg);
-	}
+	for (unsigned i = 0; i < VSOCK_NR_RINGS; i++)
+		ring_start(d, i, d->base);
 	for (unsigned s = 0; s < QSIZE; s++)
 		rx_post(d, s);
 	drv_vq_kick(&d->rx);
@@ -1125,6 +1162,73 @@ static void setup(struct drv *d)
 		post_events(d);
 		drv_vq_kick(&d->evt);
 	}
+}
+
+/* The guest resets the device (its driver goes): the rings stop and
+ * azote sends RESET_DEVICE. setup() is the next driver's. */
+static void device_down(struct drv *d)
+{
+	uint16_t base[VSOCK_NR_RINGS];
+	struct azerr e;
+
+	rings_stop(d, base);
+	if (vu_fe_reset(&d->fe, &e))
+		drv_die(2, "%s", e.msg);
+	for (unsigned i = 0; i < VSOCK_NR_RINGS; i++) {
+		close(ring(d, i)->kickfd);
+		close(ring(d, i)->callfd);
+	}
+	d->base = 0;
+}
+
+/* A pause and resume as azote's (a snapshot taken, dirty logging
+ * started): every ring stops, then starts again where it stopped. */
+static void rings_restart(struct drv *d)
+{
+	uint16_t base[VSOCK_NR_RINGS];
+
+	rings_stop(d, base);
+	for (unsigned i = 0; i < VSOCK_NR_RINGS; i++)
+		ring_start(d, i, base[i]);
+}
+
+/* A pause and resume before the guest's first packet, its tx ring at 0
+ * as a new driver's would be: the card keeps its connections, and a
+ * host connection made before is the guest's after. Run it first. */
+static void test_resume(struct drv *d)
+{
+	struct vsock_hdr h;
+	int fd;
+
+	if (d->tx.avail_idx != d->base)
+		drv_die(2, "resume: run it before any test that sends a packet");
+	fd = host_connect_to(d, 65);
+	if (expect(d, VSOCK_OP_REQUEST, UINT32_MAX, 65, &h, NULL, "resume")) {
+		rings_restart(d);
+		guest_answers(d, fd, 65, h.src_port, "resume: the connection made before the pause");
+		close(fd);
+		if (expect(d, VSOCK_OP_SHUTDOWN, h.src_port, 65, NULL, NULL, "resume: its end"))
+			tx(d, mk(d, 65, h.src_port, VSOCK_OP_RST, 0), NULL);
+	}
+}
+
+/* A device reset: the connections the old driver knew end; a host
+ * connection made while the device was down is the new driver's. */
+static void test_reset(struct drv *d)
+{
+	uint32_t hport = 0;
+	int old = host_initiated(d, 66, &hport, "reset");
+
+	device_down(d);
+	drv_check(&d->failures, host_eof(d, old), "reset: the old driver's connection ends");
+	close(old);
+	int fd = host_connect_to(d, 67);
+	setup(d);
+	guest_accepts(d, fd, 67, &hport, "reset: a host connection made while the device was down");
+	close(fd);
+	if (expect(d, VSOCK_OP_SHUTDOWN, hport, 67, NULL, NULL, "reset: its end"))
+		tx(d, mk(d, 67, hport, VSOCK_OP_RST, 0), NULL);
+	expect_nothing(d, 200, "reset: then, nothing of the old driver's");
 }
 
 int main(int argc, char **argv)
@@ -1161,6 +1265,7 @@ int main(int argc, char **argv)
 	char **tests = argv + optind;
 	signal(SIGPIPE, SIG_IGN);
 	d.card_pid = drv_connect(&d.fe, tests, NULL, d.timeout_ms);
+	setup_mem(&d);
 	setup(&d);
 	for (char **t = tests; *t; t++) {
 		printf("== %s\n", *t);
@@ -1184,6 +1289,8 @@ int main(int argc, char **argv)
 		else if (!strcmp(*t, "idle-host")) test_idle_host(&d);
 		else if (!strcmp(*t, "host-leaves")) test_host_leaves(&d);
 		else if (!strcmp(*t, "rst-owed")) test_rst_owed(&d);
+		else if (!strcmp(*t, "resume")) test_resume(&d);
+		else if (!strcmp(*t, "reset")) test_reset(&d);
 		else if (!strcmp(*t, "flood")) test_flood(&d);
 		else drv_die(2, "unknown test %s", *t);
 	}

@@ -11,7 +11,8 @@
 # card's timeouts with a guest that sends no kicks, idle host connections
 # (they do not lock the guest out), a host that leaves before the guest
 # answered, more connections reset than the RST queue holds while the
-# guest has no receive buffer (none loses its RST), hostile
+# guest has no receive buffer (none loses its RST), a pause and resume
+# (connections kept) and a device reset (the old driver's end), hostile
 # headers, receive buffers that fit a header only, a guest flooding its
 # tx ring (a ring's stop is still answered at once), the sandbox, the
 # card's refusals, and a card handed rings in
@@ -21,7 +22,7 @@
 CARD=$BUILD/azote-card-vsock
 DRV=$BUILD/tests/vuvsock-drv
 need_built "$CARD" "$DRV"
-ALL="config host-connect connect-line host-refused guest-connect guest-refused credit overrun drain hup quiet idle-host host-leaves rst-owed hostile seccomp stats takeover"
+ALL="resume config host-connect connect-line host-refused guest-connect guest-refused credit overrun drain hup quiet idle-host host-leaves rst-owed hostile seccomp stats reset takeover"
 
 echo "--- card started by the driver"
 mkdir -m 0755 "$TMP/d1"

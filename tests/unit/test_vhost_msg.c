@@ -235,9 +235,17 @@ static void fake_stop(void *dev, unsigned idx, struct virtq *q)
 	(void)dev; (void)idx; (void)q;
 }
 
+static unsigned fake_resets;
+
+static void fake_reset(void *dev)
+{
+	(void)dev;
+	fake_resets++;
+}
+
 static const struct vu_device_ops fake_ops = {
 	.get_config = fake_get_config, .set_features = fake_set_features,
-	.queue_start = fake_start, .queue_stop = fake_stop,
+	.queue_start = fake_start, .queue_stop = fake_stop, .reset = fake_reset,
 };
 
 static uint64_t fake_features;
@@ -426,7 +434,8 @@ static void owned_backend(struct vu_backend *b, int sv[2], uint64_t pf)
 
 /* The resets with NEED_REPLY are acked, RESET_OWNER's too although it
  * forgets REPLY_ACK (its front-end, which asked under it, waits);
- * RESET_DEVICE keeps the owner and the protocol features. */
+ * RESET_DEVICE keeps the owner and the protocol features. Each, and the
+ * front-end's end, resets the device. */
 static void test_resets_acked(void **state)
 {
 	struct vu_backend b;
@@ -436,14 +445,18 @@ static void test_resets_acked(void **state)
 	(void)state;
 
 	owned_backend(&b, sv, pf);
+	fake_resets = 0;
 	assert_int_equal(ask_ack(&b, sv[1], VHOST_USER_RESET_DEVICE, NULL, 0, -1), 0);
 	assert_true(b.owner);
 	assert_int_equal(b.protocol_features, pf);
+	assert_int_equal(fake_resets, 1);
 	assert_int_equal(ask_ack(&b, sv[1], VHOST_USER_RESET_OWNER, NULL, 0, -1), 0);
 	assert_false(b.owner);
 	assert_int_equal(b.protocol_features, 0);
 	assert_false(b.broken);
+	assert_int_equal(fake_resets, 2);
 	vu_backend_reset(&b);
+	assert_int_equal(fake_resets, 3);
 	close(sv[0]);
 	close(sv[1]);
 }
@@ -721,8 +734,9 @@ static uint64_t set_log(struct vu_backend *b, int peer, int fd, uint64_t size,
 
 /* The dirty log's messages: SET_LOG_BASE's refusals answered as the
  * front-end waits for them, the log checked against guest memory and
- * replaced with the rings stopped, VHOST_VRING_F_LOG's address checked
- * when the ring starts, every fd closed. */
+ * replaced with the rings stopped (and started again: the same driver's,
+ * the device not reset), VHOST_VRING_F_LOG's address checked when the
+ * ring starts, every fd closed. */
 static void test_log_base(void **state)
 {
 	struct vu_backend b;
@@ -783,10 +797,12 @@ static void test_log_base(void **state)
 	assert_int_equal(b.vrings[0].q.used_gpa, 0x12000);
 	/* A new log replaces the old one; the ring runs on it. */
 	uint8_t *old = b.log.bits;
+	fake_resets = 0;
 	assert_int_equal(set_log(&b, sv[1], dup(logfd), 8, 8), 0);
 	assert_true(b.log.bits != old);
 	assert_int_equal(b.log.size, 8);
 	assert_true(b.vrings[0].running);
+	assert_int_equal(fake_resets, 0);
 	/* Logging off again (features without LOG_ALL): the used ring is
 	 * still logged, as its address asks; buffers are not. */
 	u = 1ULL << VHOST_USER_F_PROTOCOL_FEATURES;

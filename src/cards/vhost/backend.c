@@ -112,6 +112,8 @@ static int update_rings(struct vu_backend *b, struct azerr *e)
 static void reset_rings(struct vu_backend *b)
 {
 	stop_all(b);
+	if (b->dev->ops->reset)
+		b->dev->ops->reset(b->dev->dev);
 	for (unsigned i = 0; i < VHOST_USER_MAX_QUEUES; i++) {
 		struct vu_vring *vr = &b->vrings[i];
 		close_fd(&vr->kickfd);

@@ -43,6 +43,13 @@ struct vu_device_ops {
 	/* Stop processing q: return once every request taken from it is
 	 * completed (pushed) and the device no longer touches it. */
 	void (*queue_stop)(void *dev, unsigned idx, struct virtq *q);
+	/* The driver is gone, every ring stopped: a device reset
+	 * (RESET_DEVICE, or RESET_OWNER without it: what azote sends when
+	 * the guest resets the device) or the front-end's end. A ring that
+	 * stops and starts again without it (a pause, a change of memory
+	 * or of the log) is the same driver's. NULL: the device keeps
+	 * nothing of a driver's. */
+	void (*reset)(void *dev);
 };
 
 /* A device offering VHOST_USER_PROTOCOL_F_LOG_SHMFD is offered

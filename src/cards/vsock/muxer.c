@@ -67,7 +67,7 @@ struct vconn {
 	unsigned cmd_len;
 };
 
-enum cmd_op { CMD_NONE, CMD_START, CMD_STOP };
+enum cmd_op { CMD_NONE, CMD_START, CMD_STOP, CMD_RESET };
 
 struct vsock_muxer {
 	uint64_t cid;
@@ -869,28 +869,32 @@ static int wait_ms(const struct vsock_muxer *m)
 	return m->next_deadline > now ? (int)(m->next_deadline - now) : 0;
 }
 
-static void drop_all(struct vsock_muxer *m)
+/* The driver is gone (vu_device_ops.reset): the connections it knew of
+ * end with it, as do the RSTs owed to it and what the card knew of its
+ * rings; a host connection it never heard of waits for the next driver
+ * (within its timeout). */
+static void driver_gone(struct vsock_muxer *m)
 {
 	for (unsigned i = 0; i < NR_SLOTS; i++)
-		if (m->conns[i].used)
+		if (m->conns[i].used && guest_knows(&m->conns[i]))
 			conn_remove(m, &m->conns[i], true);
 	m->rst_len = 0;
+	m->seen = 0;
+	m->took_over = m->reset_owed = m->reset_unacked = false;
 }
 
 /* --- commands from the vhost-user thread --------------------------- */
 
 static void ring_start(struct vsock_muxer *m, unsigned idx, struct virtq *q)
 {
-	/* A ring that starts at 0 is a new driver's: nothing the card knew
-	 * is valid. (The back-end tells a device no reset apart from a pause,
-	 * which stops and restarts the rings too: a tx ring paused exactly
-	 * at a multiple of 65536 packets would drop the connections.) A ring
-	 * this card never ran that starts elsewhere was in use before this
-	 * card (a restored snapshot): the guest must forget its connections,
-	 * and the ports the old card gave them may still name sockets the
-	 * guest has not closed yet, so new ones are drawn from elsewhere. */
-	if (idx == VSOCK_TX_RING && q->last_avail == 0 && q->used_idx == 0)
-		drop_all(m);
+	/* A ring that starts again is the same driver's, wherever it
+	 * starts (a pause, a new memory table or log: a ring at 0 may be one
+	 * the guest has not used yet); a new driver comes after a reset
+	 * (driver_gone). A ring this card never ran that starts past 0 was
+	 * in use before this card (a restored snapshot): the guest must
+	 * forget its connections, and the ports the old card gave them may
+	 * still name sockets the guest has not closed yet, so new ones are
+	 * drawn from elsewhere. */
 	if (!(m->seen & (1u << idx)) && (q->last_avail || q->used_idx) && !m->took_over) {
 		m->took_over = m->reset_owed = true;
 		m->next_port = port_after_restore();
@@ -921,6 +925,8 @@ static void take_cmd(struct vsock_muxer *m)
 		ring_start(m, m->cmd_idx, m->cmd_q);
 	else if (m->op == CMD_STOP)
 		ring_stop(m, m->cmd_idx);
+	else if (m->op == CMD_RESET)
+		driver_gone(m);
 	m->op = CMD_NONE;
 	pthread_cond_broadcast(&m->done);
 	pthread_mutex_unlock(&m->lock);
@@ -1023,11 +1029,19 @@ static void queue_stop(void *dev, unsigned idx, struct virtq *q)
 	send_cmd(d->mux, CMD_STOP, idx, NULL);
 }
 
+static void reset(void *dev)
+{
+	struct vsock_device *d = dev;
+
+	send_cmd(d->mux, CMD_RESET, 0, NULL);
+}
+
 static const struct vu_device_ops vsock_ops = {
 	.get_config = get_config,
 	.set_features = set_features,
 	.queue_start = queue_start,
 	.queue_stop = queue_stop,
+	.reset = reset,
 };
 
 int vsock_device_init(struct vsock_device *d, uint64_t cid, int listen_fd,
