@@ -44,7 +44,7 @@ $(BUILD)/tests/mmds-tap: $(OBJ)/tests/host/mmds_tap.o $(MMDS_SRCS:%.c=$(OBJ)/%.o
 	$(CC) $(LDFLAGS) -o $@ $^ -ljansson
 
 # The host-only vhost-user-net test driver (front-end library user).
-VUNET_SRCS := tests/host/vunet_drv.c tests/host/vunet_io.c tests/host/pkt.c \
+VUNET_SRCS := tests/host/vunet_drv.c tests/host/vunet_io.c tests/host/vunet_pairs.c tests/host/pkt.c \
               tests/host/drv_ring.c tests/host/drv_card.c tests/host/drv_rate.c \
               tests/host/drv_flood.c tests/host/drv_report.c
 PROGRAMS += $(BUILD)/tests/vunet-drv

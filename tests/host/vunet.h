@@ -88,6 +88,17 @@ uint32_t tx_wait(struct drv *d, unsigned qi, int head);
 /* Waits for any call eventfd or the deadline; dies if the back-end left. */
 void wait_calls(struct drv *d, int64_t deadline);
 
+/* Starts ring q as vring idx from avail index base (with the dirty log
+ * when the driver has one); exits on failure. */
+void vring_start(struct drv *d, unsigned idx, struct drv_vq *q, uint16_t base);
+/* The control queue's vring index for the driver's features. */
+unsigned ctrl_vring(const struct drv *d);
+
+/* 128 UDP flows sent into the TAP, received: how many arrived, and on
+ * which pairs (per_pair, MAX_PAIRS counts). The TAP spreads flows over
+ * the queues attached, those of the pairs in use. */
+unsigned rx_spread(struct drv *d, unsigned *per_pair);
+
 /* A control request (class, cmd, data); returns the ack. */
 uint8_t ctrl_cmd(struct drv *d, uint8_t class, uint8_t cmd, const void *data,
 		 uint32_t len);
@@ -98,5 +109,10 @@ int pkt_open(struct drv *d, bool vnet);
 void pkt_inject(struct drv *d, int fd, const void *f, size_t len);
 /* One of the TAP's counters (/sys/class/net/TAP/statistics/NAME). */
 uint64_t tap_stat(struct drv *d, const char *name);
+
+/* The pairs in use across a snapshot's ring restart and a device reset
+ * (vunet_pairs.c). */
+void test_mq_resume(struct drv *d);
+void test_mq_reset(struct drv *d);
 
 #endif

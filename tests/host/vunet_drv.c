@@ -16,8 +16,11 @@
  * With "-- CARD ARGS..." the driver starts the card itself over a
  * socketpair as azote does ("{fd}" in ARGS becomes 3).
  *
- * Tests: config echo tx-indirect mtu tso rx-gso inject backpressure load hostile mq fds
- * flood stats bench tx-rate rx-rate crash dirtylog. "flood" keeps the control
+ * Tests: config echo tx-indirect mtu tso rx-gso inject backpressure load hostile mq
+ * mq-resume mq-reset fds flood stats bench tx-rate rx-rate crash dirtylog.
+ * "mq-resume" and "mq-reset" (vunet_pairs.c) check that the pairs the
+ * driver chose stay in use across a snapshot's stop and restart of the
+ * rings, and that a device reset takes them back to one. "flood" keeps the control
  * ring full of chains costly to refuse while it stops that ring. "dirtylog" (with --dirty-log,
  * which gives the card a dirty log at setup and has every received buffer's
  * pages checked as marked) receives frames and checks that the card marked
@@ -702,28 +705,6 @@ static void test_hostile(struct drv *d)
 
 /* ---- multiqueue ---- */
 
-static unsigned spread(struct drv *d, unsigned *per_pair)
-{
-	uint8_t f[128];
-	unsigned got = 0, from;
-
-	memset(per_pair, 0, MAX_PAIRS * sizeof(*per_pair));
-	for (unsigned i = 0; i < 128; i++)
-		pkt_inject(d, d->pkt_fd, f, pkt_udp(f, &d->host, &d->me,
-						    (uint16_t)(1000 + i), 7777, 18));
-	for (unsigned i = 0; i < 128; i++) {
-		long n = recv_frame(d, -1, frame_buf, d->timeout_ms, &from);
-		if (n < 0)
-			break;
-		uint8_t *p = frame_buf + d->hdr_len;
-		if (n >= 42 && p[12] == 8 && p[23] == 17 && p[36] == 0x1e && p[37] == 0x61) {
-			per_pair[from]++;
-			got++;
-		}
-	}
-	return got;
-}
-
 static void test_mq(struct drv *d)
 {
 	unsigned per[MAX_PAIRS], used = 0;
@@ -740,7 +721,7 @@ static void test_mq(struct drv *d)
 	v = (uint16_t)d->nr_pairs;
 	check(d, ctrl_cmd(d, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, &v, 2) ==
 	      VIRTIO_NET_OK, "VQ_PAIRS_SET %u accepted", v);
-	unsigned got = spread(d, per);
+	unsigned got = rx_spread(d, per);
 	for (unsigned i = 0; i < d->nr_pairs; i++)
 		used += per[i] > 0;
 	check(d, got == 128 && used >= 2, "128 flows arrive on %u of %u pairs", used,
@@ -751,7 +732,7 @@ static void test_mq(struct drv *d)
 	v = 1;
 	check(d, ctrl_cmd(d, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, &v, 2) ==
 	      VIRTIO_NET_OK, "VQ_PAIRS_SET 1 accepted");
-	got = spread(d, per);
+	got = rx_spread(d, per);
 	check(d, got == 128 && per[0] == 128, "with one pair in use every flow arrives on "
 	      "pair 0 (%u of %u)", per[0], got);
 }
@@ -773,7 +754,7 @@ static void test_flood(struct drv *d)
 		printf("flood: no control ring negotiated: not tried\n");
 		return;
 	}
-	unsigned idx = has(d, VIRTIO_NET_F_MQ) ? 2 * d->max_pairs : 2;
+	unsigned idx = ctrl_vring(d);
 	bool ok = drv_flood_stop_rings(&d->fe, &d->ctrl, drv_costly_bad_chain(&d->ctrl, &d->mem),
 				       &idx, 1, how, sizeof(how));
 	check(d, ok, "flood: the control ring's stop is answered while the guest keeps it full "
@@ -1016,19 +997,6 @@ static void tap_side(struct drv *d)
 	d->pkt_fd = pkt_open(d, false);
 }
 
-static void start_ring(struct drv *d, unsigned idx, struct drv_vq *q)
-{
-	struct azerr e;
-	struct vu_fe_vring v = {
-		.num = q->num, .desc = (uint64_t)q->desc, .avail = (uint64_t)q->avail,
-		.used = (uint64_t)q->used, .base = 0, .kickfd = q->kickfd, .callfd = q->callfd,
-		.log = d->log_fd >= 0, .log_gpa = q->used_gpa,
-	};
-
-	if (vu_fe_vring_start(&d->fe, idx, &v, &e))
-		die(2, "%s", e.msg);
-}
-
 static void setup(struct drv *d, uint64_t drop)
 {
 	struct virtio_net_config c;
@@ -1065,12 +1033,7 @@ static void setup(struct drv *d, uint64_t drop)
 		die(2, "%s", e.msg);
 	if (drv_mem_init(&d->mem))
 		die(2, "guest memory: %s", strerror(errno));
-	struct vu_fe_region r[DRV_NR_REGIONS] = {
-		{ 0, 16 << 20, (uint64_t)d->mem.base, d->mem.fd, 0 },
-		{ 16 << 20, 16 << 20, (uint64_t)d->mem.base + (16 << 20), d->mem.fd, 16 << 20 },
-		{ DRV_HIGH_GPA, 32 << 20, (uint64_t)d->mem.base + (32 << 20), d->mem.fd, 32 << 20 },
-	};
-	if (vu_fe_set_mem_table(&d->fe, r, DRV_NR_REGIONS, &e))
+	if (drv_set_mem_table(&d->fe, &d->mem, &e))
 		die(2, "%s", e.msg);
 	if (log && vu_fe_set_log_base(&d->fe, d->log_fd, d->log_bytes, &e))
 		die(2, "%s", e.msg);
@@ -1089,15 +1052,14 @@ static void setup(struct drv *d, uint64_t drop)
 		}
 		for (unsigned h = 0; h < VIRTQ_MAX_SIZE; h++)
 			q->tx_head_slot[h] = -1;
-		start_ring(d, 2 * i, &q->rx);
-		start_ring(d, 2 * i + 1, &q->tx);
+		vring_start(d, 2 * i, &q->rx, 0);
+		vring_start(d, 2 * i + 1, &q->tx, 0);
 	}
 	if (d->has_ctrl) {
 		if (drv_vq_init(&d->ctrl, &d->mem, 64, ev))
 			die(2, "rings: %s", strerror(errno));
 		d->ctrl_buf = drv_alloc(&d->mem, 4096, 4096, false);
-		/* §5.1.2: after the pairs the device has, or 2 without MQ. */
-		start_ring(d, has(d, VIRTIO_NET_F_MQ) ? 2 * d->max_pairs : 2, &d->ctrl);
+		vring_start(d, ctrl_vring(d), &d->ctrl, 0);
 	}
 	for (unsigned i = 0; i < d->nr_pairs; i++)
 		rx_fill(d, i);
@@ -1202,6 +1164,8 @@ int main(int argc, char **argv)
 		else if (!strcmp(*t, "load")) test_load(&d, load_frames);
 		else if (!strcmp(*t, "hostile")) test_hostile(&d);
 		else if (!strcmp(*t, "mq")) test_mq(&d);
+		else if (!strcmp(*t, "mq-resume")) test_mq_resume(&d);
+		else if (!strcmp(*t, "mq-reset")) test_mq_reset(&d);
 		else if (!strcmp(*t, "fds")) test_fds(&d);
 		else if (!strcmp(*t, "flood")) test_flood(&d);
 		else if (!strcmp(*t, "stats")) test_stats(&d);

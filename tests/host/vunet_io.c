@@ -13,6 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "drv_card.h"
+#include "virtio/virtio.h"
+
 void check(struct drv *d, bool ok, const char *fmt, ...)
 {
 	va_list ap;
@@ -316,4 +319,46 @@ uint64_t tap_stat(struct drv *d, const char *name)
 		die(2, "cannot read %s", path);
 	fclose(f);
 	return v;
+}
+
+void vring_start(struct drv *d, unsigned idx, struct drv_vq *q, uint16_t base)
+{
+	struct vu_fe_vring v = drv_fe_vring(q);
+	struct azerr e;
+
+	v.base = base;
+	v.log = d->log_fd >= 0;
+	v.log_gpa = q->used_gpa;
+	if (vu_fe_vring_start(&d->fe, idx, &v, &e))
+		die(2, "%s", e.msg);
+}
+
+unsigned ctrl_vring(const struct drv *d)
+{
+	/* §5.1.2: after the pairs the device has, or 2 without MQ. */
+	return d->features & VIRTIO_BIT(VIRTIO_NET_F_MQ) ? 2 * d->max_pairs : 2;
+}
+
+unsigned rx_spread(struct drv *d, unsigned *per_pair)
+{
+	static uint8_t buf[FRAME_BUF];
+	uint8_t f[128];
+	unsigned got = 0, from;
+
+	memset(per_pair, 0, MAX_PAIRS * sizeof(*per_pair));
+	for (unsigned i = 0; i < 128; i++)
+		pkt_inject(d, d->pkt_fd, f, pkt_udp(f, &d->host, &d->me,
+						    (uint16_t)(1000 + i), 7777, 18));
+	/* Until all have come: other frames (the host's own) may come too. */
+	while (got < 128) {
+		long n = recv_frame(d, -1, buf, d->timeout_ms, &from);
+		if (n < 0)
+			break;
+		uint8_t *p = buf + d->hdr_len;
+		if (n >= 42 && p[12] == 8 && p[23] == 17 && p[36] == 0x1e && p[37] == 0x61) {
+			per_pair[from]++;
+			got++;
+		}
+	}
+	return got;
 }

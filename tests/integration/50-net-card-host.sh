@@ -57,6 +57,11 @@ expect_ok "multiqueue: 3 pairs; a guest flooding the control ring" \
 	netns_run 60 "$DRV" --tap aztapmq --queues 3 --qsize 64 config echo mq inject flood \
 	-- "$CARD" --tap aztapmq --queues 3 --fd '{fd}'
 
+echo "--- multiqueue: the pairs in use across a snapshot's ring restart, and a device reset"
+expect_ok "2 pairs in use stay so when the rings restart; a reset takes them back to 1" \
+	netns_run 60 "$DRV" --tap aztapmq --queues 2 --qsize 64 mq-resume mq-reset \
+	-- "$CARD" --tap aztapmq --queues 2 --fd '{fd}' --stats-fd '{stats}'
+
 echo "--- confined (--user, as azote starts it when root): the TAP open, then an empty root and namespaces of its own, nobody, no capabilities"
 if [ "$(id -u)" = 0 ]; then
 	use_tap aztapmq

@@ -1,7 +1,8 @@
 /* Unit tests for the virtio-net device model of the net card
  * (src/cards/net/device.c): features offered, config space, which vring
- * is which queue for a driver's features, and the control ring stopped
- * while pair 0's worker answers VQ_PAIRS_SET on it. */
+ * is which queue for a driver's features, the control ring stopped
+ * while pair 0's worker answers VQ_PAIRS_SET on it, and the pairs in use
+ * across SET_FEATURES and resets. */
 #include <endian.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -105,6 +106,25 @@ static uint16_t used_idx(const struct net_fx *f)
 	return __atomic_load_n(&f->dq.used->idx, __ATOMIC_ACQUIRE);
 }
 
+/* d as a 2-pair device on datagram sockets for TAP queues (its ioctls
+ * fail: logged, not fatal), its transmit limited by tx (NULL: not). Its
+ * workers outlive the test, and read d on every turn: d is static. */
+static void two_pair_device(struct net_device *d, const struct rate_limiter *tx)
+{
+	const uint8_t mac[MAC_LEN] = { 0x06, 0, 0, 0, 0, 1 };
+	struct azerr e;
+	int sv0[2], sv1[2];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, sv0), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, sv1), 0);
+	snprintf(d->tap.name, sizeof(d->tap.name), "test-tap");
+	d->tap.nr = 2;
+	d->tap.fd[0] = sv0[0];
+	d->tap.fd[1] = sv1[0];
+	d->tap.mtu = 1500;
+	assert_int_equal(net_device_init(d, mac, 0, NULL, NULL, tx, &e), 0);
+}
+
 /* The worker outlives the test (pairs are never destroyed) and reads the
  * device on every turn: static. */
 static struct net_device stop_dev;
@@ -139,22 +159,12 @@ static void test_ctrl_ring_stopped_during_pairs_set(void **state)
 		.has_bandwidth = true,
 		.bandwidth = { .size = 1ull << 30, .refill_time_ms = 1000 },
 	};
-	const uint8_t mac[MAC_LEN] = { 0x06, 0, 0, 0, 0, 1 };
 	struct net_device *d = &stop_dev;
 	struct azerr e;
-	int sv0[2], sv1[2];
 	pthread_t stopper;
 	(void)state;
 
-	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, sv0), 0);
-	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, sv1), 0);
-	snprintf(d->tap.name, sizeof(d->tap.name), "test-tap");
-	d->tap.nr = 2;
-	d->tap.fd[0] = sv0[0];
-	d->tap.fd[1] = sv1[0];
-	d->tap.mtu = 1500;
-	assert_int_equal(net_device_init(d, mac, 0, NULL, NULL, &txl, &e), 0);
-	/* The TAP's ioctls fail on a socket: logged, not fatal. */
+	two_pair_device(d, &txl);
 	d->vu.ops->set_features(d, F(VIRTIO_F_VERSION_1) | F(VIRTIO_NET_F_CTRL_VQ) |
 				   F(VIRTIO_NET_F_MQ));
 	net_fx_init(&tx1, 16, F(VIRTIO_F_VERSION_1));
@@ -199,6 +209,38 @@ static void test_ctrl_ring_stopped_during_pairs_set(void **state)
 	assert_int_equal(used_idx(&stop_ctl), used_at_stop);
 }
 
+/* The pairs the driver chose (VQ_PAIRS_SET) survive SET_FEATURES with the
+ * same multiqueue and control queue: azote sends it on every ring start,
+ * a snapshot's resume's too, and the driver does not choose again. A
+ * driver that changes them, or a reset (a new driver), starts at 1. */
+static void test_pairs_across_features_and_reset(void **state)
+{
+	const uint64_t mq = F(VIRTIO_F_VERSION_1) | F(VIRTIO_NET_F_CTRL_VQ) | F(VIRTIO_NET_F_MQ);
+	static struct net_device dev;
+	struct net_device *d = &dev;
+	(void)state;
+
+	two_pair_device(d, NULL);
+	d->vu.ops->set_features(d, mq);
+	assert_true(d->env.ctrl_mq);
+	assert_int_equal(d->pairs_in_use, 1);
+	d->env.set_pairs(d->env.ctx, 2);
+	assert_int_equal(d->pairs_in_use, 2);
+	d->vu.ops->set_features(d, mq);
+	assert_int_equal(d->pairs_in_use, 2);
+	/* QEMU's way: the control queue is not the card's. */
+	d->vu.ops->set_features(d, mq & ~F(VIRTIO_NET_F_CTRL_VQ));
+	assert_false(d->env.ctrl_mq);
+	d->vu.ops->set_features(d, mq);
+	assert_int_equal(d->pairs_in_use, 1);
+	d->env.set_pairs(d->env.ctx, 2);
+	d->vu.ops->reset(d);
+	assert_false(d->env.ctrl_mq);
+	assert_int_equal(d->pairs_in_use, 1);
+	d->vu.ops->set_features(d, mq);
+	assert_int_equal(d->pairs_in_use, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -206,6 +248,7 @@ int main(void)
 		cmocka_unit_test(test_config),
 		cmocka_unit_test(test_ring_roles),
 		cmocka_unit_test(test_ctrl_ring_stopped_during_pairs_set),
+		cmocka_unit_test(test_pairs_across_features_and_reset),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
 #include "cards/net/device.h"
 
 #include <endian.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -62,38 +63,70 @@ static void get_config(void *dev, uint32_t off, void *buf, uint32_t len)
 	memcpy(buf, (uint8_t *)&c + off, len);
 }
 
+/* The pairs in use to the workers, pairs_lock held: with a control queue
+ * of ours the first pairs_in_use, otherwise every one (whoever serves the
+ * control queue, QEMU, enables rings to choose). Pair 0 is left alone: it
+ * is always in use (VQ_PAIRS_SET takes at least 1), and pair 0's worker
+ * calls this from its pass over the control ring, where a request to
+ * itself would have it apply the requests pending for it (a stop of that
+ * very ring) inside the pass (pair.c, apply). */
+static void apply_pairs(struct net_device *d)
+{
+	for (unsigned i = 1; i < d->nr_pairs; i++)
+		net_pair_set_active(d->pairs[i], !d->env.ctrl_mq || i < d->pairs_in_use);
+}
+
 /* A control request chose the pairs in use; runs on pair 0's worker, in
- * the middle of its pass over the control ring. Pair 0 itself is left
- * alone: it is always in use (VQ_PAIRS_SET takes at least 1), and a
- * request to it would have its worker apply the requests pending for it
- * (a stop of that very ring) inside the pass (pair.c, apply). */
+ * the middle of its pass over the control ring. */
 static void set_pairs(void *ctx, unsigned pairs)
 {
 	struct net_device *d = ctx;
 
-	for (unsigned i = 1; i < d->nr_pairs; i++)
-		net_pair_set_active(d->pairs[i], i < pairs);
+	pthread_mutex_lock(&d->pairs_lock);
+	d->pairs_in_use = pairs;
+	apply_pairs(d);
+	pthread_mutex_unlock(&d->pairs_lock);
 }
 
 static void set_features(void *dev, uint64_t features)
 {
 	struct net_device *d = dev;
 	struct azerr e;
-	bool mq = features & VIRTIO_BIT(VIRTIO_NET_F_MQ);
+	bool ctrl_mq = (features & VIRTIO_BIT(VIRTIO_NET_F_MQ)) &&
+		       (features & VIRTIO_BIT(VIRTIO_NET_F_CTRL_VQ));
 
 	/* No ring runs now (the server stopped them). */
 	d->features = features;
 	net_mode_init(&d->mode, features, d->mtu, d->tap.mtu);
 	if (tap_set_mode(&d->tap, &d->mode, &e))
 		log_error("%s", e.msg);
-	/* §5.1.6.5.5: with a control queue of ours, multiqueue starts off;
-	 * otherwise whoever serves it (QEMU) enables rings to choose. */
-	d->env.ctrl_mq = mq && (features & VIRTIO_BIT(VIRTIO_NET_F_CTRL_VQ));
-	for (unsigned i = 0; i < d->nr_pairs; i++)
-		net_pair_set_active(d->pairs[i], !d->env.ctrl_mq || i == 0);
+	/* §5.1.6.5.5: with a control queue of ours, multiqueue starts at one
+	 * pair. The same features again are the same driver's rings
+	 * restarting (azote sends them on every start: a snapshot's resume),
+	 * whose choice stands: it will not make it again. A new driver comes
+	 * after a reset, which forgot it. */
+	pthread_mutex_lock(&d->pairs_lock);
+	if (ctrl_mq != d->env.ctrl_mq)
+		d->pairs_in_use = 1;
+	d->env.ctrl_mq = ctrl_mq;
+	apply_pairs(d);
+	pthread_mutex_unlock(&d->pairs_lock);
 	log_debug("%s: driver features 0x%llx, %u-byte header, TAP offloads 0x%x",
 		  d->tap.name, (unsigned long long)features, d->mode.hdr_len,
 		  tap_offloads(&d->mode));
+}
+
+/* The driver is gone, no ring runs: back to a fresh device's pairs, so
+ * that the next driver starts with one. */
+static void reset(void *dev)
+{
+	struct net_device *d = dev;
+
+	pthread_mutex_lock(&d->pairs_lock);
+	d->env.ctrl_mq = false;
+	d->pairs_in_use = 1;
+	apply_pairs(d);
+	pthread_mutex_unlock(&d->pairs_lock);
 }
 
 static int queue_start(void *dev, unsigned idx, struct virtq *q, struct azerr *e)
@@ -124,6 +157,7 @@ static const struct vu_device_ops net_ops = {
 	.set_features = set_features,
 	.queue_start = queue_start,
 	.queue_stop = queue_stop,
+	.reset = reset,
 };
 
 int net_device_init(struct net_device *d, const uint8_t mac[MAC_LEN],
@@ -137,6 +171,8 @@ int net_device_init(struct net_device *d, const uint8_t mac[MAC_LEN],
 	net_mode_init(&d->mode, 0, mtu, d->tap.mtu);
 	card_limiter_init(&d->rx_limit, rx);
 	card_limiter_init(&d->tx_limit, tx);
+	pthread_mutex_init(&d->pairs_lock, NULL);
+	d->pairs_in_use = 1;
 	if (net_mmds_init(&d->mmds, e))
 		return -1;
 	d->env = (struct net_pair_env){

@@ -4,6 +4,8 @@
 #ifndef AZOTE_CARDS_NET_DEVICE_H
 #define AZOTE_CARDS_NET_DEVICE_H
 
+#include <pthread.h>
+
 #include "cards/net/hdr.h"
 #include "cards/net/pair.h"
 #include "cards/net/tap.h"
@@ -29,6 +31,14 @@ struct net_device {
 	uint64_t features;          /* the driver's */
 	struct net_mode mode;       /* what they mean for the data path */
 	struct net_pair_env env;
+	/* The pairs the driver uses when the control queue is ours
+	 * (env.ctrl_mq, §5.1.6.5.5): 1 for a new driver, then what
+	 * VQ_PAIRS_SET chose, or azote's NET_PAIRS on a restore. Under
+	 * pairs_lock with env.ctrl_mq, which also keeps each change applied
+	 * to the workers whole: pair 0's worker (the control ring), the
+	 * control thread (azote) and the vhost-user thread make them. */
+	pthread_mutex_t pairs_lock;
+	unsigned pairs_in_use;
 	struct card_limiter rx_limit, tx_limit;
 	struct net_mmds mmds;       /* off until azote's SET_MMDS */
 	struct net_pair *pairs[NET_MAX_PAIRS];

@@ -124,16 +124,24 @@ static void reset_rings(struct vu_backend *b)
 	}
 }
 
-void vu_backend_reset(struct vu_backend *b)
+/* Back to the state before any driver: rings, memory, log, features and
+ * what the device keeps of its driver; ownership and protocol features
+ * are the caller's to keep or drop. */
+static void forget_driver(struct vu_backend *b)
 {
 	reset_rings(b);
 	unmap_mem(&b->mem);
 	vlog_unmap(&b->log);
-	b->owner = false;
 	b->features = 0;
 	b->features_set = false;
-	b->protocol_features = 0;
 	b->status = 0;
+}
+
+void vu_backend_reset(struct vu_backend *b)
+{
+	forget_driver(b);
+	b->owner = false;
+	b->protocol_features = 0;
 	b->broken = false;
 }
 
@@ -489,12 +497,7 @@ static int dispatch(struct vu_backend *b, struct vu_msg *m, struct azerr *e)
 	case VHOST_USER_RESET_DEVICE:
 		/* Back to the state after connecting; RESET_DEVICE keeps the
 		 * ownership and the negotiated protocol features. */
-		reset_rings(b);
-		unmap_mem(&b->mem);
-		vlog_unmap(&b->log);
-		b->features = 0;
-		b->features_set = false;
-		b->status = 0;
+		forget_driver(b);
 		if (m->hdr.request == VHOST_USER_RESET_OWNER) {
 			b->owner = false;
 			b->protocol_features = 0;

@@ -134,7 +134,8 @@ int vu_backend_serve(struct vu_backend *b, int sock, const char *name,
  * end. */
 int vu_backend_handle(struct vu_backend *b, struct vu_msg *m, struct azerr *e);
 
-/* Stops every ring, unmaps memory, forgets negotiated state. */
+/* Stops every ring, unmaps memory, forgets negotiated state (the device
+ * too: its reset hook). */
 void vu_backend_reset(struct vu_backend *b);
 
 #endif
