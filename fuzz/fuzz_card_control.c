@@ -1,8 +1,10 @@
 /* libFuzzer target: the card's side of the control channel
  * (iface/card_control.c), a request as a card receives it from its
  * front-end: card_ctl_recv over a real SOCK_SEQPACKET socketpair, then
- * card_ctl_limits (for a card of one limiter and one of two) and
- * card_ctl_mmds_map on the request's bytes.
+ * card_ctl_limits (for a card of one limiter and one of two),
+ * card_ctl_mmds_map and card_ctl_net_pairs on the request's bytes; and
+ * azote's side of NET_PAIRS, card_ctl_net_pairs_reply, on a reply
+ * carrying the request's count.
  *
  * Input: byte 0 holds the number of fds (0 to 3, every one the MMDS
  * document's memfd), whether that memfd is azote's (card_ctl_mmds_memfd)
@@ -19,7 +21,9 @@
  * nothing written past want; an MMDS request of version 1 or 2, flag 0
  * or 1, zero padding, a size of 1 to CARD_CTL_MMDS_MAX and one fd, a
  * memfd of that size sealed against every change, mapped to the
- * document's bytes. These are checks of fields in a fixed struct, not
+ * document's bytes; a NET_PAIRS count of 0 to the card's pairs, with no
+ * fd, taken as it is; a reply's count of 1 to the device's pairs, the
+ * count set when one was. These are checks of fields in a fixed struct, not
  * parsing: what the target guards is that they stay what the header says.
  *
  * Seeds: tests/host/fuzz_card_seeds.c, from azote's side of the channel. */
@@ -33,6 +37,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "iface/card.h"
 #include "iface/card_control.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -193,6 +198,28 @@ static void check_mmds(const struct card_ctl_req *req, int mfd, unsigned nr, boo
 		abort();
 }
 
+/* NET_PAIRS for a card and a device of max_pairs: the card's side on the
+ * request, azote's on a reply of the request's count after a question,
+ * after that count was set, and after another count was. */
+static void check_net_pairs(const struct card_ctl_req *req, unsigned nr, unsigned max_pairs)
+{
+	const uint32_t n = req->net_pairs, asked[] = { 0, n, n + 1 };
+	const struct card_ctl_reply rep = { .net_pairs = n };
+	struct azerr e = { "" };
+	int ret = card_ctl_net_pairs(req, nr, max_pairs, &e);
+
+	if (ret != (!nr && n <= max_pairs ? (int)n : -1) || (ret < 0 && !e.msg[0]))
+		abort();
+	for (unsigned i = 0; i < 3; i++) {
+		bool valid = n >= 1 && n <= max_pairs && (!asked[i] || asked[i] == n);
+
+		e.msg[0] = 0;
+		ret = card_ctl_net_pairs_reply(&rep, asked[i], max_pairs, &e);
+		if (ret != (valid ? (int)n : -1) || (ret < 0 && !e.msg[0]))
+			abort();
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	uint8_t msg[sizeof(struct card_ctl_req) + 127] = { 0 };
@@ -222,6 +249,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_limits(&req, 1);
 	check_limits(&req, 2);
 	check_mmds(&req, mfd, nr, sealed, doc, doc_len);
+	check_net_pairs(&req, nr, 1);
+	check_net_pairs(&req, nr, CARD_NET_MAX_PAIRS);
 	close(mfd);
 	return 0;
 }

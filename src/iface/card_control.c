@@ -47,6 +47,29 @@ int card_ctl_limits(const struct card_ctl_req *req, unsigned want,
 	return 0;
 }
 
+int card_ctl_net_pairs(const struct card_ctl_req *req, unsigned nr_fds, unsigned max_pairs,
+		       struct azerr *e)
+{
+	if (nr_fds)
+		return azerr_set(e, "control: NET_PAIRS with %u fds, not 0", nr_fds);
+	if (req->net_pairs > max_pairs)
+		return azerr_set(e, "control: NET_PAIRS of %u queue pairs, the card has %u",
+				 req->net_pairs, max_pairs);
+	return (int)req->net_pairs;
+}
+
+int card_ctl_net_pairs_reply(const struct card_ctl_reply *rep, unsigned asked,
+			     unsigned max_pairs, struct azerr *e)
+{
+	if (!rep->net_pairs || rep->net_pairs > max_pairs)
+		return azerr_set(e, "the card says %u queue pairs are in use, not 1 to %u",
+				 rep->net_pairs, max_pairs);
+	if (asked && rep->net_pairs != asked)
+		return azerr_set(e, "the card says %u queue pairs are in use, %u were set",
+				 rep->net_pairs, asked);
+	return (int)rep->net_pairs;
+}
+
 #define MMDS_SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
 
 int card_ctl_mmds_memfd(const char *json, size_t len, struct azerr *e)

@@ -1,9 +1,9 @@
 /* The control channel: what azote asks of a running card that vhost-user
  * has no message for, Firecracker's updates after boot (PATCH /drives and
  * /network-interfaces): new rate limits, and a block card's new image;
- * a net card's MMDS (at boot, and on every PUT or PATCH /mmds); a balloon
- * card's statistics interval; and, on a restore, that guest RAM is all
- * loaded.
+ * a net card's MMDS (at boot, and on every PUT or PATCH /mmds) and its
+ * queue pairs in use (a snapshot's save and restore); a balloon card's
+ * statistics interval; and, on a restore, that guest RAM is all loaded.
  *
  * A SOCK_SEQPACKET socketpair, the card's end on fd CARD_CONTROL_FD
  * (--control-fd). One request, one reply, in turn: azote sends a struct
@@ -49,6 +49,14 @@ enum card_ctl_op {
 	 * The card gives the guest its statistics buffer back at once, so
 	 * that fresh figures come now, then every interval. No fds. */
 	CARD_CTL_SET_STATS_INTERVAL = 5,
+	/* A net card's queue pairs in use (§5.1.6.5.5), which its driver
+	 * chose with VQ_PAIRS_SET on the control queue the card serves:
+	 * req.net_pairs 0 asks, 1 to the card's pairs puts that many in use
+	 * (a snapshot's restore tells a new card what the old one had); the
+	 * reply's net_pairs is the count in use. Taken only while the
+	 * driver's features have multiqueue with the control queue. No
+	 * fds. */
+	CARD_CTL_NET_PAIRS = 6,
 };
 
 /* The largest MMDS document (--mmds-size-limit's largest value). */
@@ -75,14 +83,14 @@ struct card_ctl_req {
 	struct card_ctl_limiter limit[2];
 	struct card_ctl_mmds mmds;   /* SET_MMDS */
 	uint32_t stats_interval_s;   /* SET_STATS_INTERVAL */
-	uint32_t pad2;
+	uint32_t net_pairs;          /* NET_PAIRS: 0 asks, 1..: sets */
 };
 
 #define CARD_CTL_MAX_FDS 2
 
 struct card_ctl_reply {
 	int32_t status;              /* 0, or a positive errno */
-	uint32_t pad;
+	uint32_t net_pairs;          /* NET_PAIRS: the pairs in use */
 	uint64_t sectors;            /* SET_IMAGE: the new image's size */
 	char msg[240];               /* why, when status is not 0 */
 };
@@ -98,6 +106,16 @@ void card_ctl_limiter_put(struct card_ctl_limiter *w, const struct rate_limiter 
  * command line would take. */
 int card_ctl_limits(const struct card_ctl_req *req, unsigned want,
 		    struct rate_limiter *rl, bool *given, struct azerr *e);
+
+/* The card's side of NET_PAIRS: req->net_pairs, 0 (a question) or 1 to
+ * max_pairs (the card's); -1 with e if it is not, or fds came with it. */
+int card_ctl_net_pairs(const struct card_ctl_req *req, unsigned nr_fds, unsigned max_pairs,
+		       struct azerr *e);
+/* azote's side: the pairs a card's reply to NET_PAIRS asked says are in
+ * use, 1 to max_pairs (the device's), and asked itself when asked sets
+ * them; -1 with e otherwise (a compromised card may answer anything). */
+int card_ctl_net_pairs_reply(const struct card_ctl_reply *rep, unsigned asked,
+			     unsigned max_pairs, struct azerr *e);
 
 /* azote's side of SET_MMDS: a memfd holding json's len bytes, sealed
  * (F_SEAL_SEAL, SHRINK, GROW, WRITE); -1 with e. */

@@ -21,6 +21,9 @@ static int make_stats_page(void)
 	int fd = memfd_create("vu-drv-stats", MFD_CLOEXEC);
 	struct card_stats *s;
 
+	if (stats_page)
+		munmap(stats_page, CARD_STATS_SIZE);
+
 	if (fd < 0 || ftruncate(fd, CARD_STATS_SIZE) < 0) {
 		fprintf(stderr, "stats page: %s\n", strerror(errno));
 		exit(2);
@@ -40,29 +43,42 @@ pid_t drv_spawn_card(char **argv, int *sock)
 	static char card_fd[8], extra_fd[8], ctl_fd[8];
 	struct azerr e;
 	int extra[2] = { -1, -1 }, ctl[2];
+	size_t n = 0;
 
+	while (argv[n])
+		n++;
+	/* argv stays as it was, for a second card started from it. */
+	char **args = calloc(n + 1, sizeof(*args));
+	if (!args) {
+		fprintf(stderr, "out of memory\n");
+		exit(2);
+	}
 	snprintf(card_fd, sizeof(card_fd), "%d", JAIL_CARD_FD);
 	snprintf(extra_fd, sizeof(extra_fd), "%d", JAIL_EXTRA_FD);
 	snprintf(ctl_fd, sizeof(ctl_fd), "%d", JAIL_EXTRA_FD + 1);
-	for (char **a = argv; *a; a++) {
-		if (!strcmp(*a, "{fd}")) {
-			*a = card_fd;
-		} else if (!strcmp(*a, "{stats}")) {
+	for (size_t i = 0; i < n; i++) {
+		args[i] = argv[i];
+		if (!strcmp(argv[i], "{fd}")) {
+			args[i] = card_fd;
+		} else if (!strcmp(argv[i], "{stats}")) {
 			extra[0] = make_stats_page();
-			*a = extra_fd;
-		} else if (!strcmp(*a, "{ctl}")) {
+			args[i] = extra_fd;
+		} else if (!strcmp(argv[i], "{ctl}")) {
 			if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0) {
 				fprintf(stderr, "control socketpair: %s\n", strerror(errno));
 				exit(2);
 			}
+			if (control_fd >= 0)
+				close(control_fd);
 			control_fd = ctl[0];
 			extra[1] = ctl[1];
-			*a = ctl_fd;
+			args[i] = ctl_fd;
 		}
 	}
 	/* A stray inheritable fd, as a careless parent would leak it. */
 	int stray = open("/proc/self/status", O_RDONLY);
-	pid_t pid = jail_spawn_card(argv, extra, 2, sock, &e);
+	pid_t pid = jail_spawn_card(args, extra, 2, sock, &e);
+	free(args);
 	if (stray >= 0)
 		close(stray);
 	for (int i = 0; i < 2; i++)
@@ -85,20 +101,23 @@ int drv_card_control(void)
 	return control_fd;
 }
 
-pid_t drv_connect(struct vu_frontend *fe, char **args, const char *socket_path,
+char **drv_card_argv(char **args)
+{
+	for (char **a = args; *a; a++)
+		if (!strcmp(*a, "--")) {
+			*a = NULL;
+			return a + 1;
+		}
+	return NULL;
+}
+
+pid_t drv_connect(struct vu_frontend *fe, char **card, const char *socket_path,
 		  int timeout_ms)
 {
-	char **card = NULL;
 	pid_t pid = 0;
 	struct azerr e;
 	int sock, r;
 
-	for (char **a = args; *a; a++)
-		if (!strcmp(*a, "--")) {
-			*a = NULL;
-			card = a + 1;
-			break;
-		}
 	if (card && *card) {
 		pid = drv_spawn_card(card, &sock);
 		r = vu_fe_attach(fe, sock, "card (socketpair)", timeout_ms, &e);

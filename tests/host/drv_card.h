@@ -12,10 +12,12 @@
 #include "vmm/vhost_frontend.h"
 
 /* Starts argv[0] as azote does (jail_spawn_card: its end of a socketpair
- * as fd 3; an argument "{fd}" becomes "3", "{stats}" a stats page as fd
- * 4, "{ctl}" a control channel as fd 5), leaking an inheritable stray fd into it, as a careless parent
+ * as fd 3; an argument "{fd}" becomes "3", "{stats}" a new stats page as
+ * fd 4, "{ctl}" a new control channel as fd 5, argv itself left as it
+ * is), leaking an inheritable stray fd into it, as a careless parent
  * would, so that tests can check the card closed it. *sock gets our end.
- * Returns the pid; exits on failure. */
+ * Returns the pid; exits on failure. A second card takes the place of the
+ * first in drv_card_stats and drv_card_control. */
 pid_t drv_spawn_card(char **argv, int *sock);
 
 /* The stats page handed to the card ("{stats}"), or NULL. */
@@ -23,11 +25,14 @@ const struct card_stats *drv_card_stats(void);
 /* Our end of its control channel ("{ctl}"), or -1. */
 int drv_card_control(void);
 
-/* Connects fe to the back-end a driver's command line names: the card
- * given after "--" in args (started with drv_spawn_card), else
- * socket_path. args is cut at the "--", leaving the tests. Returns the
- * card's pid, 0 with a socket; exits on failure. */
-pid_t drv_connect(struct vu_frontend *fe, char **args, const char *socket_path,
+/* The card's command line in a driver's arguments: what follows "--",
+ * where args is cut, leaving the tests; NULL without "--". */
+char **drv_card_argv(char **args);
+
+/* Connects fe to the back-end a driver's command line names: card
+ * (drv_card_argv's, started with drv_spawn_card), else socket_path.
+ * Returns the card's pid, 0 with a socket; exits on failure. */
+pid_t drv_connect(struct vu_frontend *fe, char **card, const char *socket_path,
 		  int timeout_ms);
 
 /* Counts the fds of process pid (*total) and returns how many fail

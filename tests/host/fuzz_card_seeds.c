@@ -143,6 +143,11 @@ static void control_seeds(void)
 
 	req = (struct card_ctl_req){ .op = CARD_CTL_MEM_LOADED };
 	control("mem-loaded", 0, &req, NULL);
+
+	req = (struct card_ctl_req){ .op = CARD_CTL_NET_PAIRS };
+	control("net-pairs-ask", 0, &req, NULL);
+	req.net_pairs = 2;
+	control("net-pairs-set", 0, &req, NULL);
 }
 
 int main(int argc, char **argv)

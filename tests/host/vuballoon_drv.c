@@ -649,7 +649,7 @@ int main(int argc, char **argv)
 		}
 	}
 	char **tests = argv + optind;
-	d.card_pid = drv_connect(&d.fe, tests, NULL, d.timeout_ms);
+	d.card_pid = drv_connect(&d.fe, drv_card_argv(tests), NULL, d.timeout_ms);
 	setup(&d);
 	static const struct { const char *name; void (*run)(struct drv *); } all_tests[] = {
 		{ "config", test_config }, { "inflate", test_inflate },

@@ -1540,13 +1540,7 @@ int main(int argc, char **argv)
 	}
 	if (check_img)
 		return check_image(check_img, d.seed);
-	char **tests = argv + optind, **card = NULL;
-	for (char **a = tests; *a; a++)
-		if (!strcmp(*a, "--")) {
-			*a = NULL;
-			card = a + 1;
-			break;
-		}
+	char **tests = argv + optind, **card = drv_card_argv(tests);
 	signal(SIGPIPE, SIG_IGN);
 	if (card && *card) {
 		d.card_pid = drv_spawn_card(card, &sock);

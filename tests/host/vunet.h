@@ -110,9 +110,11 @@ void pkt_inject(struct drv *d, int fd, const void *f, size_t len);
 /* One of the TAP's counters (/sys/class/net/TAP/statistics/NAME). */
 uint64_t tap_stat(struct drv *d, const char *name);
 
-/* The pairs in use across a snapshot's ring restart and a device reset
+/* The pairs in use across a snapshot's ring restart, a device reset, and
+ * a restore into a new card started from card, the card's command line
  * (vunet_pairs.c). */
 void test_mq_resume(struct drv *d);
 void test_mq_reset(struct drv *d);
+void test_mq_restore(struct drv *d, char **card);
 
 #endif

@@ -17,10 +17,13 @@
  * socketpair as azote does ("{fd}" in ARGS becomes 3).
  *
  * Tests: config echo tx-indirect mtu tso rx-gso inject backpressure load hostile mq
- * mq-resume mq-reset fds flood stats bench tx-rate rx-rate crash dirtylog.
- * "mq-resume" and "mq-reset" (vunet_pairs.c) check that the pairs the
- * driver chose stay in use across a snapshot's stop and restart of the
- * rings, and that a device reset takes them back to one. "flood" keeps the control
+ * mq-resume mq-reset mq-restore fds flood stats bench tx-rate rx-rate crash
+ * dirtylog. "mq-resume", "mq-reset" and "mq-restore" (vunet_pairs.c)
+ * check that the pairs the driver chose stay in use across a snapshot's
+ * stop and restart of the rings, that a device reset takes them back to
+ * one, and that a second card started from the command line after "--"
+ * with "{ctl}" (a snapshot's restore) takes the count from azote's
+ * NET_PAIRS. "flood" keeps the control
  * ring full of chains costly to refuse while it stops that ring. "dirtylog" (with --dirty-log,
  * which gives the card a dirty log at setup and has every received buffer's
  * pages checked as marked) receives frames and checks that the card marked
@@ -1148,7 +1151,8 @@ int main(int argc, char **argv)
 		die(2, "--bench-size: 60..1514 bytes");
 	char **tests = argv + optind;
 	signal(SIGPIPE, SIG_IGN);
-	d.card_pid = drv_connect(&d.fe, tests, socket_path, d.timeout_ms);
+	char **card = drv_card_argv(tests);
+	d.card_pid = drv_connect(&d.fe, card, socket_path, d.timeout_ms);
 	setup(&d, drop);
 	for (char **t = tests; *t; t++) {
 		printf("== %s\n", *t);
@@ -1166,6 +1170,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(*t, "mq")) test_mq(&d);
 		else if (!strcmp(*t, "mq-resume")) test_mq_resume(&d);
 		else if (!strcmp(*t, "mq-reset")) test_mq_reset(&d);
+		else if (!strcmp(*t, "mq-restore")) test_mq_restore(&d, card);
 		else if (!strcmp(*t, "fds")) test_fds(&d);
 		else if (!strcmp(*t, "flood")) test_flood(&d);
 		else if (!strcmp(*t, "stats")) test_stats(&d);

@@ -1,14 +1,21 @@
 /* vunet-drv's tests of the queue pairs in use (VQ_PAIRS_SET, §5.1.6.5.5)
  * across what azote does to a card around a snapshot: its rings stopped
- * and restarted, with SET_FEATURES again, by a snapshot's resume; a
- * device reset by the guest's driver. A pair out of use has its TAP queue
+ * and restarted, with SET_FEATURES again, by a snapshot's resume; the
+ * rings handed to a new card, told the count over its control channel
+ * (NET_PAIRS), by a restore; a device reset by the guest's driver. A pair
+ * out of use has its TAP queue
  * detached, so the TAP steers no flow to it: flows sent from the TAP side
  * tell how many pairs the card counts in. (What a detached queue's fd
  * writes still reaches the TAP: a pair's transmit tells nothing.) */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "drv_card.h"
+#include "iface/card_control.h"
 #include "vunet.h"
 #include "virtio/virtio.h"
 
@@ -119,4 +126,67 @@ void test_mq_reset(struct drv *d)
 	set_pairs(d, (uint16_t)d->nr_pairs);
 	check(d, flows_on(d, d->nr_pairs), "VQ_PAIRS_SET %u puts them back in use",
 	      d->nr_pairs);
+}
+
+/* NET_PAIRS with pairs (0 asks) and nr_fds copies of /dev/null: the
+ * card's reply, its status 0 or the errno it refused with. */
+static struct card_ctl_reply net_pairs(uint32_t pairs, unsigned nr_fds)
+{
+	struct card_ctl_req req = { .op = CARD_CTL_NET_PAIRS, .net_pairs = pairs };
+	struct card_ctl_reply rep;
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC), fds[1] = { fd };
+	struct azerr e;
+
+	if (fd < 0 || card_ctl_call(drv_card_control(), &req, fds, nr_fds, &rep, &e))
+		die(EXIT_GONE, "NET_PAIRS: %s", fd < 0 ? strerror(errno) : e.msg);
+	close(fd);
+	if (rep.status)
+		printf("  NET_PAIRS %u refused: %s\n", pairs, rep.msg);
+	return rep;
+}
+
+/* Lets the card go (it exits once the front-end hangs up, its TAP queues
+ * closed with it) and starts another from card, negotiated, as a
+ * restore's vm_create does. */
+static void new_card(struct drv *d, char **card)
+{
+	struct azerr e;
+	int sock, status;
+
+	vu_fe_close(&d->fe);
+	waitpid(d->card_pid, &status, 0);
+	check(d, WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	      "the old card exits cleanly (status 0x%x)", status);
+	d->card_pid = drv_spawn_card(card, &sock);
+	if (vu_fe_attach(&d->fe, sock, "new card (socketpair)", d->timeout_ms, &e) ||
+	    vu_fe_negotiate(&d->fe, VU_FE_PROTOCOL_FEATURES, &e))
+		die(2, "new card: %s", e.msg);
+}
+
+/* A snapshot's restore: the rings stopped in the old card, the new one
+ * given them at their bases, then told the pairs the old one had in use,
+ * before the guest runs again. Until then it serves one pair, as a card
+ * for a new driver does. */
+void test_mq_restore(struct drv *d, char **card)
+{
+	uint16_t base[2 * MAX_PAIRS + 1];
+	const uint32_t n = d->nr_pairs;
+
+	need_pairs(d, "mq-restore");
+	if (!card || d->card_pid <= 0 || drv_card_control() < 0)
+		die(2, "mq-restore needs the card's command line, with --control-fd {ctl}");
+	set_pairs(d, (uint16_t)n);
+	check(d, net_pairs(0, 0).net_pairs == n, "NET_PAIRS 0: the card says %u pairs are "
+	      "in use", n);
+	stop_rings(d, base);
+	new_card(d, card);
+	start_rings(d, base);
+	check(d, net_pairs(0, 0).net_pairs == 1 && flows_on(d, 1),
+	      "the new card, given the rings, has one pair in use");
+	check(d, net_pairs(n, 0).net_pairs == n, "NET_PAIRS %u taken", n);
+	check(d, flows_on(d, n), "after NET_PAIRS %u the flows spread over the %u pairs", n, n);
+	check(d, net_pairs(d->max_pairs + 1, 0).status == EINVAL,
+	      "NET_PAIRS %u, more than the card has, refused", d->max_pairs + 1);
+	check(d, net_pairs(1, 1).status == EINVAL, "NET_PAIRS with an fd refused");
+	check(d, net_pairs(0, 0).net_pairs == n, "the refusals changed nothing: %u pairs", n);
 }

@@ -449,7 +449,7 @@ int main(int argc, char **argv)
 		}
 	}
 	char **names = argv + optind;
-	d.card_pid = drv_connect(&d.fe, names, NULL, d.timeout_ms);
+	d.card_pid = drv_connect(&d.fe, drv_card_argv(names), NULL, d.timeout_ms);
 	drv_one_ring_setup(&d.fe, &d.mem, &d.q, QSIZE);
 	d.reqs = drv_alloc(&d.mem, 64ull * QSIZE, 4096, true);
 	for (char **t = names; *t; t++) {

@@ -308,7 +308,7 @@ int main(int argc, char **argv)
 		}
 	}
 	char **tests = argv + optind;
-	d.card_pid = drv_connect(&d.fe, tests, NULL, d.timeout_ms);
+	d.card_pid = drv_connect(&d.fe, drv_card_argv(tests), NULL, d.timeout_ms);
 	setup(&d);
 	for (char **t = tests; *t; t++) {
 		printf("== %s\n", *t);

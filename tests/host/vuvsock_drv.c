@@ -1264,7 +1264,7 @@ int main(int argc, char **argv)
 		drv_die(2, "--rx-buf %u: want %u to %u", d.rx_len, VSOCK_HDR_SIZE, RX_BUF);
 	char **tests = argv + optind;
 	signal(SIGPIPE, SIG_IGN);
-	d.card_pid = drv_connect(&d.fe, tests, NULL, d.timeout_ms);
+	d.card_pid = drv_connect(&d.fe, drv_card_argv(tests), NULL, d.timeout_ms);
 	setup_mem(&d);
 	setup(&d);
 	for (char **t = tests; *t; t++) {

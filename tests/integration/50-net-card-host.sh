@@ -3,7 +3,8 @@
 # driver in one process, the card's TAP lives in a namespace this test
 # creates, whose kernel answers ARP and ping. Covers both directions, the
 # offloads (checksum, TSO both ways), loss-free receive under load and
-# backpressure, hostile chains, multiqueue, the sandbox (seccomp and
+# backpressure, hostile chains, multiqueue (and the pairs in use across a
+# snapshot's ring restart and restore), the sandbox (seccomp and
 # confinement), feature subsets, and the card serving a socket front-end
 # after front-end.
 . "$(dirname "$0")/../lib/netns.sh"
@@ -57,10 +58,10 @@ expect_ok "multiqueue: 3 pairs; a guest flooding the control ring" \
 	netns_run 60 "$DRV" --tap aztapmq --queues 3 --qsize 64 config echo mq inject flood \
 	-- "$CARD" --tap aztapmq --queues 3 --fd '{fd}'
 
-echo "--- multiqueue: the pairs in use across a snapshot's ring restart, and a device reset"
-expect_ok "2 pairs in use stay so when the rings restart; a reset takes them back to 1" \
-	netns_run 60 "$DRV" --tap aztapmq --queues 2 --qsize 64 mq-resume mq-reset \
-	-- "$CARD" --tap aztapmq --queues 2 --fd '{fd}' --stats-fd '{stats}'
+echo "--- multiqueue: the pairs in use across a snapshot's ring restart, a device reset, a restore"
+expect_ok "2 pairs in use stay so when the rings restart; a reset takes them back to 1; a new card takes them from NET_PAIRS" \
+	netns_run 60 "$DRV" --tap aztapmq --queues 2 --qsize 64 mq-resume mq-reset mq-restore \
+	-- "$CARD" --tap aztapmq --queues 2 --fd '{fd}' --control-fd '{ctl}'
 
 echo "--- confined (--user, as azote starts it when root): the TAP open, then an empty root and namespaces of its own, nobody, no capabilities"
 if [ "$(id -u)" = 0 ]; then

@@ -230,6 +230,35 @@ static void test_mmds_checked(void **st)
 	close(fd);
 }
 
+/* NET_PAIRS: the card takes a question (0) or a count it has, no fds;
+ * azote takes from a card's reply a count of the device's pairs, the one
+ * it set when it set one. */
+static void test_net_pairs_checked(void **st)
+{
+	(void)st;
+	struct card_ctl_req req = { .op = CARD_CTL_NET_PAIRS };
+	struct card_ctl_reply rep = { .net_pairs = 2 };
+	struct azerr e = { "" };
+
+	assert_int_equal(card_ctl_net_pairs(&req, 0, 4, &e), 0);
+	req.net_pairs = 4;
+	assert_int_equal(card_ctl_net_pairs(&req, 0, 4, &e), 4);
+	assert_int_equal(card_ctl_net_pairs(&req, 0, 3, &e), -1);
+	assert_non_null(strstr(e.msg, "NET_PAIRS of 4 queue pairs, the card has 3"));
+	assert_int_equal(card_ctl_net_pairs(&req, 1, 4, &e), -1);
+	assert_non_null(strstr(e.msg, "NET_PAIRS with 1 fds"));
+
+	assert_int_equal(card_ctl_net_pairs_reply(&rep, 0, 2, &e), 2);
+	assert_int_equal(card_ctl_net_pairs_reply(&rep, 2, 8, &e), 2);
+	assert_int_equal(card_ctl_net_pairs_reply(&rep, 0, 1, &e), -1);
+	assert_non_null(strstr(e.msg, "the card says 2 queue pairs are in use, not 1 to 1"));
+	assert_int_equal(card_ctl_net_pairs_reply(&rep, 3, 8, &e), -1);
+	assert_non_null(strstr(e.msg, "2 queue pairs are in use, 3 were set"));
+	rep.net_pairs = 0;
+	assert_int_equal(card_ctl_net_pairs_reply(&rep, 0, 8, &e), -1);
+	assert_non_null(strstr(e.msg, "the card says 0 queue pairs are in use"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -239,6 +268,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_card_that_never_reads, setup, teardown),
 		cmocka_unit_test(test_limits_checked),
 		cmocka_unit_test(test_mmds_checked),
+		cmocka_unit_test(test_net_pairs_checked),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -241,6 +241,29 @@ static void test_pairs_across_features_and_reset(void **state)
 	assert_int_equal(d->pairs_in_use, 1);
 }
 
+/* azote's NET_PAIRS: a question, or the count to put in use, while the
+ * driver's features have multiqueue with the control queue; refused
+ * otherwise. */
+static void test_pairs_from_azote(void **state)
+{
+	const uint64_t mq = F(VIRTIO_F_VERSION_1) | F(VIRTIO_NET_F_CTRL_VQ) | F(VIRTIO_NET_F_MQ);
+	static struct net_device dev;
+	struct net_device *d = &dev;
+	struct azerr e = { "" };
+	(void)state;
+
+	two_pair_device(d, NULL);
+	assert_int_equal(net_device_pairs(d, 0, &e), -1);
+	assert_non_null(strstr(e.msg, "no multiqueue with the control queue"));
+	d->vu.ops->set_features(d, mq);
+	assert_int_equal(net_device_pairs(d, 0, &e), 1);
+	assert_int_equal(net_device_pairs(d, 2, &e), 2);
+	assert_int_equal(d->pairs_in_use, 2);
+	assert_int_equal(net_device_pairs(d, 0, &e), 2);
+	d->vu.ops->set_features(d, mq & ~F(VIRTIO_NET_F_MQ));
+	assert_int_equal(net_device_pairs(d, 2, &e), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -249,6 +272,7 @@ int main(void)
 		cmocka_unit_test(test_ring_roles),
 		cmocka_unit_test(test_ctrl_ring_stopped_during_pairs_set),
 		cmocka_unit_test(test_pairs_across_features_and_reset),
+		cmocka_unit_test(test_pairs_from_azote),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

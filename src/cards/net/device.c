@@ -129,6 +129,26 @@ static void reset(void *dev)
 	pthread_mutex_unlock(&d->pairs_lock);
 }
 
+int net_device_pairs(struct net_device *d, unsigned want, struct azerr *e)
+{
+	int r = (int)want;
+
+	pthread_mutex_lock(&d->pairs_lock);
+	if (!d->env.ctrl_mq) {
+		r = azerr_set(e, "control: NET_PAIRS: the driver's features (0x%llx) have no "
+			      "multiqueue with the control queue: its pairs are not the "
+			      "card's to keep", (unsigned long long)d->features);
+	} else if (want) {
+		d->pairs_in_use = want;
+		apply_pairs(d);
+		log_info("%s: %u queue pairs in use, as azote says", d->tap.name, want);
+	} else {
+		r = (int)d->pairs_in_use;
+	}
+	pthread_mutex_unlock(&d->pairs_lock);
+	return r;
+}
+
 static int queue_start(void *dev, unsigned idx, struct virtq *q, struct azerr *e)
 {
 	struct net_device *d = dev;

@@ -54,6 +54,13 @@ int net_device_init(struct net_device *d, const uint8_t mac[MAC_LEN],
 		    const struct rate_limiter *rx, const struct rate_limiter *tx,
 		    struct azerr *e);
 
+/* azote's NET_PAIRS (iface/card_control.h), on the control thread: want
+ * 1 to nr_pairs puts that many pairs in use, as the driver's VQ_PAIRS_SET
+ * would (a snapshot's restore carries the count to a new card); 0 only
+ * asks. Returns the pairs in use; -1 with e while the driver's features
+ * have no multiqueue with the control queue. */
+int net_device_pairs(struct net_device *d, unsigned want, struct azerr *e);
+
 /* The virtio features offered for nr_pairs pairs and an MTU (0: none). */
 uint64_t net_device_features(unsigned nr_pairs, unsigned mtu);
 

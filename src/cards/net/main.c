@@ -67,18 +67,37 @@ static struct vu_device *create(void *card, struct card_stats *stats, struct aze
 	return &c->dev.vu;
 }
 
-/* azote's control requests beyond SET_LIMITS: SET_MMDS. */
+/* NET_PAIRS: the count asked for, checked, then the count in use. */
+static int net_pairs(struct net_card *c, const struct card_ctl_req *req, unsigned nr_fds,
+		     struct card_ctl_reply *rep, struct azerr *e)
+{
+	int want = card_ctl_net_pairs(req, nr_fds, c->dev.nr_pairs, e);
+	int in_use = want < 0 ? -1 : net_device_pairs(&c->dev, (unsigned)want, e);
+
+	if (in_use < 0)
+		return -1;
+	rep->net_pairs = (uint32_t)in_use;
+	return 0;
+}
+
+/* azote's control requests beyond SET_LIMITS: SET_MMDS, NET_PAIRS. */
 static int control(void *card, const struct card_ctl_req *req, const int *fds,
 		   unsigned nr_fds, struct card_ctl_reply *rep, struct azerr *e)
 {
 	struct net_card *c = card;
 	int ret;
 
-	(void)rep;
-	if (req->op != CARD_CTL_SET_MMDS)
-		ret = azerr_set(e, "azote-card-net takes no control request %u", req->op);
-	else
+	switch (req->op) {
+	case CARD_CTL_SET_MMDS:
 		ret = net_mmds_set(&c->dev.mmds, req, fds, nr_fds, e);
+		break;
+	case CARD_CTL_NET_PAIRS:
+		ret = net_pairs(c, req, nr_fds, rep, e);
+		break;
+	default:
+		ret = azerr_set(e, "azote-card-net takes no control request %u", req->op);
+		break;
+	}
 	for (unsigned i = 0; i < nr_fds; i++)
 		close(fds[i]);
 	return ret;
