@@ -1,17 +1,20 @@
-/* libFuzzer target: a snapshot's card-rings and card-config sections
- * (vmm/card_rings.c), user input of PUT /snapshot/load and --restore.
+/* libFuzzer target: a snapshot's card-rings, card-config and
+ * card-net-pairs sections (vmm/card_rings.c), user input of PUT
+ * /snapshot/load and --restore.
  *
  * Input: byte 0 picks the device kind (its virtio id) and its largest
  * queue size (256, 1024 or 32768), byte 1 its queue count (1 to
  * CARD_RINGS_MAX_QUEUES, or one more, which the decoder must refuse),
- * byte 2 its configuration size (0 to 255); the rest is the section, given
- * to both decoders. Each must accept exactly what card_rings.h says it
- * does (a second reading of the documented layout decides), name the
- * device when it refuses, and hand back only what it promises: the
- * expected id and queue count, on a started device enabled queues of a
- * power-of-2 size within the maximum with aligned rings; the configuration's bytes, and nothing
- * copied from a refused one. An accepted section encodes back to the same
- * bytes.
+ * which is also its queue pairs for card-net-pairs, byte 2 its
+ * configuration size (0 to 255); the rest is the section, given to the
+ * three decoders. Each must accept exactly what card_rings.h says it does
+ * (a second reading of the documented layout decides), name the device
+ * when it refuses, and hand back only what it promises: the expected id
+ * and queue count, on a started device enabled queues of a power-of-2
+ * size within the maximum with aligned rings; the configuration's bytes,
+ * and nothing copied from a refused one; a count of pairs of 1 to the
+ * device's, nothing from a refused one. An accepted section encodes back
+ * to the same bytes.
  *
  * Seeds: tests/host/fuzz_card_seeds.c, from the encoders. */
 #include <stdbool.h>
@@ -142,6 +145,28 @@ static void check_config(const uint8_t *s, size_t len, const char *dev, uint32_t
 	free(again);
 }
 
+static void check_net_pairs(const uint8_t *s, size_t len, const char *dev,
+			    unsigned max_pairs)
+{
+	bool valid = len == CARD_NET_PAIRS_SIZE && le(s, 4) == CARD_NET_PAIRS_VERSION &&
+		     le(s + 4, 4) >= 1 && le(s + 4, 4) <= max_pairs;
+	unsigned char again[CARD_NET_PAIRS_SIZE];
+	unsigned pairs = 0xa5a5a5a5;
+	struct azerr e = { "" };
+	int ret = card_net_pairs_decode(s, len, dev, max_pairs, &pairs, &e);
+
+	if ((ret == 0) != valid)
+		abort();
+	if (ret) {
+		if (ret != -1 || !names(&e, dev) || pairs != 0xa5a5a5a5)
+			abort();
+		return;
+	}
+	card_net_pairs_encode(pairs, again);
+	if (memcmp(again, s, len))
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 3)
@@ -155,5 +180,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	check_rings(data + 3, size - 3, &x);
 	check_config(data + 3, size - 3, x.dev, x.virtio_id, data[2]);
+	check_net_pairs(data + 3, size - 3, x.dev, x.nr_queues);
 	return 0;
 }

@@ -39,6 +39,7 @@ static const struct {
 	{ STATE_PCI_BUS, "pci-bus" },
 	{ STATE_CARD_RINGS, "card-rings" },
 	{ STATE_CARD_CONFIG, "card-config" },
+	{ STATE_CARD_NET_PAIRS, "card-net-pairs" },
 	{ STATE_HOST_CPUID, "host-cpuid" },
 };
 

@@ -57,6 +57,7 @@ enum state_tag {
 	/* cards (vmm/), index = device number */
 	STATE_CARD_RINGS = 0x0400,
 	STATE_CARD_CONFIG,       /* the device configuration azote shows */
+	STATE_CARD_NET_PAIRS,    /* a net card's queue pairs in use */
 	/* the host the snapshot was taken on, index 0 (arch/x86) */
 	STATE_HOST_CPUID = 0x0500, /* KVM_GET_SUPPORTED_CPUID as azote used it */
 };

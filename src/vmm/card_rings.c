@@ -174,3 +174,29 @@ int card_config_decode(const void *data, size_t len, const char *dev, uint32_t v
 	memcpy(config, p, config_size);
 	return 0;
 }
+
+void card_net_pairs_encode(unsigned pairs, unsigned char buf[CARD_NET_PAIRS_SIZE])
+{
+	put(put(buf, CARD_NET_PAIRS_VERSION, 4), pairs, 4);
+}
+
+int card_net_pairs_decode(const void *data, size_t len, const char *dev, unsigned max_pairs,
+			  unsigned *pairs, struct azerr *e)
+{
+	const unsigned char *p = data;
+	uint64_t version, n;
+
+	if (len != CARD_NET_PAIRS_SIZE)
+		return azerr_set(e, "%s: snapshot card-net-pairs section is %zu bytes, not %d",
+				 dev, len, CARD_NET_PAIRS_SIZE);
+	version = get(&p, 4);
+	n = get(&p, 4);
+	if (version != CARD_NET_PAIRS_VERSION)
+		return azerr_set(e, "%s: snapshot card-net-pairs version %llu (this azote reads "
+				 "%d)", dev, (unsigned long long)version, CARD_NET_PAIRS_VERSION);
+	if (!n || n > max_pairs)
+		return azerr_set(e, "%s: snapshot card-net-pairs: pairs %llu, not 1 to the "
+				 "device's %u", dev, (unsigned long long)n, max_pairs);
+	*pairs = (unsigned)n;
+	return 0;
+}

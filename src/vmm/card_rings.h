@@ -91,4 +91,22 @@ void card_config_encode(uint32_t virtio_id, const void *config, unsigned config_
 int card_config_decode(const void *data, size_t len, const char *dev, uint32_t virtio_id,
 		       unsigned config_size, void *config, struct azerr *e);
 
+/* The queue pairs a net device's driver put in use (VQ_PAIRS_SET,
+ * §5.1.6.5.5), which its card keeps and a new card must be told: section
+ * STATE_CARD_NET_PAIRS, index = device number, only for a net device whose
+ * driver negotiated MQ with CTRL_VQ and whose card ran its rings.
+ *
+ *   u32 version (1)   u32 pairs
+ *
+ * A snapshot without it (written before it existed) loads as before: the
+ * new card serves one pair until the driver says otherwise. */
+#define CARD_NET_PAIRS_VERSION 1
+#define CARD_NET_PAIRS_SIZE    8
+
+void card_net_pairs_encode(unsigned pairs, unsigned char buf[CARD_NET_PAIRS_SIZE]);
+/* Checks a section against the device (dev names it; max_pairs, its
+ * pairs): length, version, pairs 1 to max_pairs, into *pairs. */
+int card_net_pairs_decode(const void *data, size_t len, const char *dev, unsigned max_pairs,
+			  unsigned *pairs, struct azerr *e);
+
 #endif

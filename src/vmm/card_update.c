@@ -120,6 +120,22 @@ int card_update_mmds(struct vhost_dev *d, const struct mmds_settings *s, const c
 	return 0;
 }
 
+int card_update_net_pairs(struct vhost_dev *d, unsigned pairs, unsigned max_pairs,
+			  struct azerr *e)
+{
+	struct card_ctl_req req = { .op = CARD_CTL_NET_PAIRS, .net_pairs = pairs };
+	struct card_ctl_reply rep;
+	struct azerr why;
+	int n;
+
+	if (call(d, &req, NULL, 0, &rep, e) < 0)
+		return -1;
+	if ((n = card_ctl_net_pairs_reply(&rep, pairs, max_pairs, &why)) < 0)
+		return azerr_set(e, "%s: %s", d->name, why.msg);
+	log_debug("%s: %d queue pairs in use", d->name, n);
+	return n;
+}
+
 int card_update_mem_loaded(struct vhost_dev *d, struct azerr *e)
 {
 	struct card_ctl_req req = { .op = CARD_CTL_MEM_LOADED };

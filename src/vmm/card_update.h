@@ -1,11 +1,12 @@
 /* What azote changes in a running card: Firecracker's PATCH of a drive
  * (its file, its rate limiter) or of a network interface (its rate
- * limiters) after boot, a net card's MMDS, and a lazy restore's end,
- * sent over the card's control channel (iface/card_control.h). A device served by someone else's vhost-user
- * process has no such channel: its changes are refused.
+ * limiters) after boot, a net card's MMDS, a lazy restore's end, and a net
+ * card's queue pairs in use around a snapshot, sent over the card's
+ * control channel (iface/card_control.h). A device served by someone
+ * else's vhost-user process has no such channel: its changes are refused.
  *
  * Called on the main thread (the API's requests, the event loop), while
- * the guest runs. */
+ * the guest runs, or is paused for a snapshot. */
 #ifndef AZOTE_VMM_CARD_UPDATE_H
 #define AZOTE_VMM_CARD_UPDATE_H
 
@@ -31,6 +32,15 @@ int card_update_image(struct vhost_dev *d, const char *path, bool read_only, boo
  * json (NUL-terminated JSON) from now on. */
 int card_update_mmds(struct vhost_dev *d, const struct mmds_settings *s, const char *json,
 		     struct azerr *e);
+
+/* The queue pairs the driver of the net card behind d uses (VQ_PAIRS_SET,
+ * which the card keeps), pairs 0; or pairs 1 to max_pairs (the device's)
+ * put in use, as a snapshot's restore tells a new card. Only while the
+ * driver's features have multiqueue with the control queue. Returns the
+ * count in use, which the card's reply must give as 1 to max_pairs (and
+ * as pairs when set); -1 with e. */
+int card_update_net_pairs(struct vhost_dev *d, unsigned pairs, unsigned max_pairs,
+			  struct azerr *e);
 
 /* The balloon card behind d asks the guest for statistics every
  * interval_s seconds (1 to CARD_BALLOON_MAX_STATS_INTERVAL) from now on,

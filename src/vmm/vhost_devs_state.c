@@ -5,9 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <linux/virtio_net.h>
+
 #include "common/log.h"
 #include "virtio/virtio.h"
 #include "vmm/card_rings.h"
+#include "vmm/card_update.h"
 #include "vmm/vm.h"
 
 _Static_assert(VIRTIO_MAX_QUEUES <= CARD_RINGS_MAX_QUEUES,
@@ -95,6 +98,62 @@ static int restore_config(struct vhost_dev *d, const struct state_set *s, unsign
 	return 0;
 }
 
+/* The queue pairs of a net device whose driver negotiated MQ with
+ * CTRL_VQ: those the card chooses among as the driver's VQ_PAIRS_SET says
+ * (§5.1.6.5.5); 0 for any other device. */
+static unsigned net_ctrl_pairs(const struct vhost_dev *d)
+{
+	const uint64_t mq = VIRTIO_BIT(VIRTIO_NET_F_MQ) | VIRTIO_BIT(VIRTIO_NET_F_CTRL_VQ);
+
+	if (d->kind->virtio_id != VIRTIO_ID_NET || (d->vd->driver_features & mq) != mq)
+		return 0;
+	/* §5.1.2: two queues a pair, then the control queue. */
+	return (d->vd->p.nr_queues - 1) / 2;
+}
+
+/* The pairs in use, which only the card knows and a new card would not
+ * (it starts with one, and the driver does not say it again): asked of a
+ * card of azote's whose rings were just stopped, so that no VQ_PAIRS_SET
+ * changes it meanwhile. Another back-end keeps its own, or not. */
+static int save_net_pairs(struct vhost_dev *d, unsigned idx, struct state_set *s,
+			  struct azerr *e)
+{
+	unsigned char buf[CARD_NET_PAIRS_SIZE];
+	unsigned max = net_ctrl_pairs(d);
+	int pairs;
+
+	if (!max || !d->card_pid)
+		return 0;
+	if ((pairs = card_update_net_pairs(d, 0, max, e)) < 0)
+		return -1;
+	card_net_pairs_encode((unsigned)pairs, buf);
+	return state_put(s, STATE_CARD_NET_PAIRS, idx, buf, sizeof(buf), e);
+}
+
+/* A snapshot's card-net-pairs section, if it has one, to the new card
+ * restore_one started, before any vCPU runs. Without one (a snapshot of an
+ * azote before it, or of a driver with one pair) the card keeps its one
+ * pair. A device whose driver must reset it first (restore_one started
+ * nothing) starts afresh with one pair too. */
+static int restore_net_pairs(struct vhost_dev *d, const struct state_set *s, unsigned idx,
+			     struct azerr *e)
+{
+	const struct state_section *sec = state_find(s, STATE_CARD_NET_PAIRS, idx);
+	unsigned max = net_ctrl_pairs(d), pairs;
+
+	if (!sec)
+		return 0;
+	if (!max)
+		return azerr_set(e, "%s: snapshot has a card-net-pairs #%u section, which only "
+				 "a net device whose driver negotiated multiqueue with the "
+				 "control queue has", d->name, idx);
+	if (card_net_pairs_decode(sec->data, sec->len, d->name, max, &pairs, e) < 0)
+		return -1;
+	if (!d->started)
+		return 0;
+	return card_update_net_pairs(d, pairs, max, e) < 0 ? -1 : 0;
+}
+
 /* *lost is set when a ring did not stop: see vhost_devs_save. */
 static int save_one(struct vhost_dev *d, unsigned idx, struct state_set *s, bool *lost,
 		    struct azerr *e)
@@ -137,7 +196,9 @@ static int save_one(struct vhost_dev *d, unsigned idx, struct state_set *s, bool
 	card_rings_encode(&r, buf);
 	int ret = state_put(s, STATE_CARD_RINGS, idx, buf, len, e);
 	free(buf);
-	return ret < 0 ? -1 : save_config(d, idx, s, e);
+	if (ret < 0 || save_config(d, idx, s, e) < 0)
+		return -1;
+	return d->parked ? save_net_pairs(d, idx, s, e) : 0;
 }
 
 int vhost_devs_save(struct vm *vm, struct state_set *s, struct azerr *e)
@@ -320,8 +381,8 @@ int vhost_devs_restore(struct vm *vm, const struct state_set *s, struct azerr *e
 	/* A section for a device this VM does not have: another
 	 * configuration's snapshot. */
 	for (size_t i = 0; i < s->n; i++)
-		if ((s->v[i].tag == STATE_CARD_RINGS || s->v[i].tag == STATE_CARD_CONFIG) &&
-		    s->v[i].index >= vm->nr_devs)
+		if ((s->v[i].tag == STATE_CARD_RINGS || s->v[i].tag == STATE_CARD_CONFIG ||
+		     s->v[i].tag == STATE_CARD_NET_PAIRS) && s->v[i].index >= vm->nr_devs)
 			return azerr_set(e, "snapshot has %s for device #%u; this VM has %u "
 					 "devices", state_tag_name(s->v[i].tag), s->v[i].index,
 					 vm->nr_devs);
@@ -334,7 +395,8 @@ int vhost_devs_restore(struct vm *vm, const struct state_set *s, struct azerr *e
 					 d->name, i);
 		/* No vCPU runs yet: restore_one reads the loaded transport
 		 * unlocked, and starts it through virtio_dev, which locks. */
-		if (restore_config(d, s, i, e) < 0 || restore_one(d, sec, e) < 0)
+		if (restore_config(d, s, i, e) < 0 || restore_one(d, sec, e) < 0 ||
+		    restore_net_pairs(d, s, i, e) < 0)
 			return -1;
 	}
 	return 0;

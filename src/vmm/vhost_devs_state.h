@@ -38,8 +38,11 @@ struct vm;
 
 /* With the vCPUs paused: for each device (index = its place in vm->devs),
  * stops its rings (GET_VRING_BASE per ring: the card completes every
- * request it took before it answers) and adds a STATE_CARD_RINGS section.
- * The rings stay stopped until vhost_devs_resume. A card that is gone, or
+ * request it took before it answers) and adds a STATE_CARD_RINGS section
+ * (and STATE_CARD_CONFIG for a device with a configuration, and
+ * STATE_CARD_NET_PAIRS, the pairs in use its card says, for a net device
+ * whose driver negotiated multiqueue with the control queue). The rings
+ * stay stopped until vhost_devs_resume. A card that is gone, or
  * that stopped a ring with requests taken but not completed, fails the
  * snapshot; rings stopped so far are restarted then, but for a device
  * whose ring did not stop (GET_VRING_BASE failed): it is marked as
@@ -56,11 +59,12 @@ int vhost_devs_resume(struct vm *vm, struct azerr *e);
  * transports loaded from the same snapshot: hands each device's saved
  * rings to its new card (features, memory table, then per ring NUM, BASE =
  * the saved avail index, ADDR, CALL, KICK, ENABLE), as DRIVER_OK would
- * from the guest's registers. Devices whose driver had not started them
- * are left as a fresh card is, and so are those whose driver must reset
- * them first (status NEEDS_RESET or FAILED). Refuses, naming the device
- * and field, a section that is missing, malformed or disagrees with the
- * device. */
+ * from the guest's registers, then tells a net card the pairs in use the
+ * snapshot's had (without that section: one pair, as before it existed).
+ * Devices whose driver had not started them are left as a fresh card is,
+ * and so are those whose driver must reset them first (status NEEDS_RESET
+ * or FAILED). Refuses, naming the device and field, a section that is
+ * missing, malformed or disagrees with the device. */
 int vhost_devs_restore(struct vm *vm, const struct state_set *s, struct azerr *e);
 
 #endif

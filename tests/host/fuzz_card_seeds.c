@@ -36,8 +36,8 @@ static void put(const char *target, const char *name, const void *a, size_t alen
 
 /* fuzz_card_rings: byte 0 the kind (0 net, 1 blk, 2 rng, 3 balloon,
  * 4 vsock, 5 pmem; its index) and the largest queue size (bits 3 and 4:
- * 256, 1024, 32768), byte 1 the queue count less one, byte 2 the
- * configuration size. */
+ * 256, 1024, 32768), byte 1 the queue count (also the pairs of
+ * card-net-pairs) less one, byte 2 the configuration size. */
 static void rings(const char *name, unsigned kind, unsigned max_bits, const struct card_rings *r)
 {
 	const uint8_t head[3] = { (uint8_t)(kind | max_bits << 3), (uint8_t)(r->nr_queues - 1), 0 };
@@ -56,6 +56,16 @@ static void config(const char *name, unsigned kind, uint32_t id, unsigned size)
 		cfg[i] = (unsigned char)(i * 37 + 11);
 	card_config_encode(id, cfg, size, sec);
 	put("fuzz_card_rings", name, head, sizeof(head), sec, card_config_size(size));
+}
+
+/* A card-net-pairs section of pairs, for a net device of max_pairs. */
+static void net_pairs(const char *name, unsigned pairs, unsigned max_pairs)
+{
+	const uint8_t head[3] = { 0, (uint8_t)(max_pairs - 1), 0 };
+	unsigned char sec[CARD_NET_PAIRS_SIZE];
+
+	card_net_pairs_encode(pairs, sec);
+	put("fuzz_card_rings", name, head, sizeof(head), sec, sizeof(sec));
 }
 
 static void ring_seeds(void)
@@ -100,6 +110,8 @@ static void ring_seeds(void)
 	config("blk-config", 1, VIRTIO_ID_BLOCK, 60);
 	config("balloon-config", 3, VIRTIO_ID_BALLOON, 12);
 	config("rng-config-empty", 2, VIRTIO_ID_RNG, 0);
+	net_pairs("net-pairs-2-of-4", 2, 4);
+	net_pairs("net-pairs-8-of-8", 8, 8);
 }
 
 /* fuzz_card_control: byte 0 the fds (bits 0 and 1), azote's memfd (bit

@@ -1,7 +1,8 @@
-/* vmm/card_rings: a card's rings survive the section's wire layout, and a
- * section that is user input gone wrong (truncated, another device's,
- * impossible sizes, flags or alignment) is refused with a message naming
- * the device and the field. */
+/* vmm/card_rings: a card's rings (and configuration, and a net card's
+ * pairs in use) survive the sections' wire layouts, and a section that is
+ * user input gone wrong (truncated, another device's, impossible sizes,
+ * counts, flags or alignment) is refused with a message naming the device
+ * and the field. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -173,6 +174,39 @@ static void test_config(void **st)
 		assert_int_equal(out[i], 0xee);
 }
 
+/* A net device's pairs in use: its layout, and each field checked
+ * against the device it is loaded into, nothing returned from a refused
+ * section. */
+static void test_net_pairs(void **st)
+{
+	unsigned char sec[CARD_NET_PAIRS_SIZE], bad[CARD_NET_PAIRS_SIZE];
+	unsigned pairs = 0;
+	struct azerr e;
+	(void)st;
+
+	card_net_pairs_encode(3, sec);
+	assert_memory_equal(sec, ((unsigned char[]){ 1, 0, 0, 0, 3, 0, 0, 0 }), sizeof(sec));
+	assert_int_equal(card_net_pairs_decode(sec, sizeof(sec), "n", 4, &pairs, &e), 0);
+	assert_int_equal(pairs, 3);
+	assert_int_equal(card_net_pairs_decode(sec, sizeof(sec), "n", 3, &pairs, &e), 0);
+
+	pairs = 99;
+	assert_int_equal(card_net_pairs_decode(sec, sizeof(sec), "n", 2, &pairs, &e), -1);
+	assert_string_equal(e.msg, "n: snapshot card-net-pairs: pairs 3, not 1 to the "
+			    "device's 2");
+	assert_int_equal(card_net_pairs_decode(sec, 7, "n", 4, &pairs, &e), -1);
+	assert_string_equal(e.msg, "n: snapshot card-net-pairs section is 7 bytes, not 8");
+	memcpy(bad, sec, sizeof(bad));
+	bad[0] = 2;
+	assert_int_equal(card_net_pairs_decode(bad, sizeof(bad), "n", 4, &pairs, &e), -1);
+	assert_string_equal(e.msg, "n: snapshot card-net-pairs version 2 (this azote reads 1)");
+	card_net_pairs_encode(0, bad);
+	assert_int_equal(card_net_pairs_decode(bad, sizeof(bad), "n", 4, &pairs, &e), -1);
+	assert_string_equal(e.msg, "n: snapshot card-net-pairs: pairs 0, not 1 to the "
+			    "device's 4");
+	assert_int_equal(pairs, 99);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -182,6 +216,7 @@ int main(void)
 		cmocka_unit_test(test_not_started),
 		cmocka_unit_test(test_started_without_queues),
 		cmocka_unit_test(test_config),
+		cmocka_unit_test(test_net_pairs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,7 +7,9 @@
  * The card side of vmm/vhost_dev.c is this file's stand-in (the test links
  * no vhost-user): vhost_dev_start_rings and vhost_dev_stop_rings keep the
  * device's bookkeeping as the real ones do and record what the card was
- * asked, and the transport's backend ops do what vd_start and vd_stop do. */
+ * asked, and the transport's backend ops do what vd_start and vd_stop do;
+ * card_update_net_pairs answers as a net card's control channel would. */
+#include <linux/virtio_net.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,22 +22,31 @@
 #include "common/log.h"
 #include "state_fixture.h"
 #include "vmm/card_rings.h"
+#include "vmm/card_update.h"
 #include "vmm/vhost_devs_state.h"
 #include "vmm/vm.h"
 
 #define RAM_SIZE     (1u << 20)
 #define NR_QUEUES    2
+#define NET_QUEUES   5            /* a net device's 2 pairs and control queue */
 #define DEV_FEATURES (1ULL << VIRTIO_F_VERSION_1)
+#define NET_MQ       ((1ULL << VIRTIO_NET_F_MQ) | (1ULL << VIRTIO_NET_F_CTRL_VQ))
 #define RING0        0x10000ULL   /* queue 0: desc, +0x1000 avail, +0x2000 used */
 #define RING1        0x20000ULL   /* queue 1, the same */
 
 /* What the card was asked and what it answers. */
 struct card {
 	int starts, stops;
-	uint16_t started_at[NR_QUEUES];  /* SET_VRING_BASE of the last start */
-	uint16_t stop_at[NR_QUEUES];     /* GET_VRING_BASE's answer */
+	uint16_t started_at[NET_QUEUES]; /* SET_VRING_BASE of the last start */
+	uint16_t stop_at[NET_QUEUES];    /* GET_VRING_BASE's answer */
 	int refuse_queue;                /* a start fails at this queue; -1: none */
 	bool stop_fails;
+	/* A net card's NET_PAIRS: the pairs in use, the requests made (the
+	 * last one's count and maximum, and the ring stops and starts
+	 * before it), and whether it refuses them. */
+	unsigned pairs, pairs_calls, pairs_asked, pairs_max;
+	int stops_before_pairs, starts_before_pairs;
+	bool pairs_refused;
 };
 
 struct machine {
@@ -47,6 +58,9 @@ struct machine {
 };
 
 static const struct device_kind blk = { .name = "blk", .virtio_id = VIRTIO_ID_BLOCK };
+/* Multiqueue with the control queue offered: its card keeps the pairs in
+ * use. */
+static const struct device_kind net = { .name = "net", .virtio_id = VIRTIO_ID_NET };
 /* A kind whose configuration the VM computes (pmem's placement). */
 static const struct device_kind fixed = {
 	.name = "pmem", .virtio_id = VIRTIO_ID_PMEM, .config_size = 16,
@@ -121,6 +135,25 @@ static void be_stop(void *ctx)
 		(void)vhost_dev_stop_rings(d, NULL, &e);
 }
 
+/* The card's answer to NET_PAIRS (vmm/card_update.c, which checks it):
+ * its count in use, set first when pairs is not 0. */
+int card_update_net_pairs(struct vhost_dev *d, unsigned pairs, unsigned max_pairs,
+			  struct azerr *e)
+{
+	struct card *c = card_of(d);
+
+	c->pairs_calls++;
+	c->pairs_asked = pairs;
+	c->pairs_max = max_pairs;
+	c->stops_before_pairs = c->stops;
+	c->starts_before_pairs = c->starts;
+	if (c->pairs_refused)
+		return azerr_set(e, "%s: the card refused: NET_PAIRS", d->name);
+	if (pairs)
+		c->pairs = pairs;
+	return (int)c->pairs;
+}
+
 static void be_config_read(void *ctx, unsigned off, void *data, unsigned len)
 {
 	memcpy(data, ((struct vhost_dev *)ctx)->config + off, len);
@@ -151,18 +184,21 @@ static void machine_init(struct machine *m, const struct device_kind *k)
 	m->vm.devs = &m->dev;
 	m->vm.nr_devs = 1;
 	m->card.refuse_queue = -1;
+	m->card.pairs = 1;
+	bool is_net = k == &net;
 	struct vhost_dev *d = &m->dev;
 	d->vm = &m->vm;
 	d->kind = k;
 	d->vd = &m->vd;
 	d->config_size = k->config_size;
-	d->fe.features = DEV_FEATURES;
+	d->fe.features = DEV_FEATURES | (is_net ? NET_MQ : 0);
+	d->card_pid = 1;  /* a card azote started, with a control channel */
 	snprintf(d->name, sizeof(d->name), "virtio-%s drive0", k->name);
 	memset(d->config, 0x5a, d->config_size);
 	struct virtio_dev_params p = {
-		.name = d->name, .device_id = k->virtio_id, .device_features = DEV_FEATURES,
-		.nr_queues = NR_QUEUES, .queue_max_size = 256, .config_size = d->config_size,
-		.ops = &be_ops, .ops_ctx = d,
+		.name = d->name, .device_id = k->virtio_id, .device_features = d->fe.features,
+		.nr_queues = is_net ? NET_QUEUES : NR_QUEUES, .queue_max_size = 256,
+		.config_size = d->config_size, .ops = &be_ops, .ops_ctx = d,
 	};
 	assert_int_equal(virtio_dev_init(&m->vd, &p, VHOST_DEV_CONFIG_MAX, &transport_ops, m,
 					 &e), 0);
@@ -186,10 +222,13 @@ static uint8_t status(struct machine *m)
 }
 
 /* What a guest's driver does (the transport's registers decoded): up to
- * FEATURES_OK with VERSION_1. */
+ * FEATURES_OK with VERSION_1 and, on a net device, multiqueue with the
+ * control queue. */
 static void negotiate(struct machine *m)
 {
 	virtio_dev_write_status(&m->vd, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	m->vd.driver_feature_select = 0;
+	virtio_dev_set_driver_features(&m->vd, (uint32_t)m->dev.fe.features);
 	m->vd.driver_feature_select = 1;
 	virtio_dev_set_driver_features(&m->vd, 1u << (VIRTIO_F_VERSION_1 - 32));
 	virtio_dev_write_status(&m->vd, 0x0b);
@@ -596,6 +635,136 @@ static void test_last_avail_edited_refused(void **st)
 	machine_fini(&m);
 }
 
+/* A running net device whose driver put its 2 pairs in use, and a
+ * snapshot of it. */
+static void net_snapshot(struct machine *m, struct snap *sn)
+{
+	machine_init(m, &net);
+	running(m, 5, 7);
+	m->card.pairs = 2;
+	take_ok(m, sn);
+}
+
+/* A snapshot of m has no card-net-pairs section, its card asked nothing. */
+static void no_net_pairs_saved(struct machine *m)
+{
+	struct snap sn;
+
+	take_ok(m, &sn);
+	assert_int_equal(m->card.pairs_calls, 0);
+	assert_null(state_find(&sn.s, STATE_CARD_NET_PAIRS, 0));
+	snap_free(&sn);
+	machine_fini(m);
+}
+
+/* The pairs a net device's driver put in use, which only its card knows:
+ * asked of the card once its rings stopped, saved, and given to the new
+ * card once its rings started, before the guest runs. The resume asks
+ * nothing: the card kept them. */
+static void test_net_pairs_round_trip(void **st)
+{
+	static struct machine m, n;
+	struct snap sn;
+	(void)st;
+
+	net_snapshot(&m, &sn);
+	assert_int_equal(m.card.pairs_calls, 1);
+	assert_int_equal(m.card.pairs_asked, 0);
+	assert_int_equal(m.card.pairs_max, 2);
+	assert_int_equal(m.card.stops_before_pairs, 1);
+	assert_int_equal(m.card.starts, 2);
+	const struct state_section *sec = state_find(&sn.s, STATE_CARD_NET_PAIRS, 0);
+	assert_non_null(sec);
+	assert_memory_equal(sec->data, ((uint8_t[]){ 1, 0, 0, 0, 2, 0, 0, 0 }), 8);
+	restore_ok(&n, &net, &sn);
+	assert_int_equal(n.card.pairs_calls, 1);
+	assert_int_equal(n.card.pairs_asked, 2);
+	assert_int_equal(n.card.starts_before_pairs, 1);
+	assert_int_equal(n.card.pairs, 2);
+	machine_fini(&n);
+	snap_free(&sn);
+	machine_fini(&m);
+}
+
+/* Nothing asked and nothing saved where there is nothing for a card to
+ * keep: a device of another kind, a net device whose driver never started
+ * it, one served by another vhost-user process (azote cannot ask it). A
+ * snapshot without the section (an older azote's) loads, its new card
+ * left with one pair. */
+static void test_net_pairs_not_saved(void **st)
+{
+	static struct machine m, n;
+	struct snap sn;
+	(void)st;
+
+	machine_init(&m, &blk);
+	running(&m, 5, 7);
+	no_net_pairs_saved(&m);
+	machine_init(&m, &net);
+	negotiate(&m);
+	no_net_pairs_saved(&m);
+	machine_init(&m, &net);
+	m.dev.card_pid = 0;
+	running(&m, 5, 7);
+	no_net_pairs_saved(&m);
+
+	net_snapshot(&m, &sn);
+	drop_section(&sn.s, STATE_CARD_NET_PAIRS, 0);
+	restore_ok(&n, &net, &sn);
+	assert_int_equal(n.card.pairs_calls, 0);
+	assert_int_equal(n.card.pairs, 1);
+	machine_fini(&n);
+	snap_free(&sn);
+	machine_fini(&m);
+}
+
+/* A card that refuses NET_PAIRS at the save fails the snapshot, the rings
+ * going on where they stopped; an edited section is refused by name: a
+ * count the device does not have, another version, one for a device that
+ * is no multiqueue net device, one for a device the VM does not have. */
+static void test_net_pairs_refused(void **st)
+{
+	static struct machine m;
+	unsigned char sec[CARD_NET_PAIRS_SIZE];
+	struct snap sn;
+	struct azerr e = { "" };
+	(void)st;
+
+	machine_init(&m, &net);
+	running(&m, 5, 7);
+	m.card.pairs_refused = true;
+	assert_refused(take(&m, &sn, &e), &e, "virtio-net drive0: the card refused: NET_PAIRS");
+	snap_free(&sn);
+	assert_int_equal(m.card.starts, 2);
+	assert_true(virtio_dev_serving(&m.vd));
+
+	machine_fini(&m);
+	net_snapshot(&m, &sn);
+	state_poke(&sn.s, STATE_CARD_NET_PAIRS, 0, 4, 4, 3);
+	restore_refused(&net, &sn, "virtio-net drive0: snapshot card-net-pairs: pairs 3, not "
+			"1 to the device's 2");
+	state_poke(&sn.s, STATE_CARD_NET_PAIRS, 0, 4, 4, 2);
+	state_poke(&sn.s, STATE_CARD_NET_PAIRS, 0, 0, 4, 2);
+	restore_refused(&net, &sn, "card-net-pairs version 2");
+	snap_free(&sn);
+	machine_fini(&m);
+
+	machine_init(&m, &blk);
+	running(&m, 5, 7);
+	take_ok(&m, &sn);
+	card_net_pairs_encode(1, sec);
+	assert_int_equal(state_put(&sn.s, STATE_CARD_NET_PAIRS, 0, sec, sizeof(sec), &e), 0);
+	restore_refused(&blk, &sn, "virtio-blk drive0: snapshot has a card-net-pairs #0 "
+			"section, which only a net device whose driver negotiated "
+			"multiqueue with the control queue has");
+	drop_section(&sn.s, STATE_CARD_NET_PAIRS, 0);
+	assert_int_equal(state_put(&sn.s, STATE_CARD_NET_PAIRS, 1, sec, sizeof(sec), &e), 0);
+	restore_refused(&blk, &sn, "snapshot has card-net-pairs for device #1; this VM has 1 "
+			"devices");
+	snap_free(&sn);
+	machine_fini(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -611,6 +780,9 @@ int main(void)
 		cmocka_unit_test(test_stop_failure_needs_reset),
 		cmocka_unit_test(test_requests_in_flight_refused),
 		cmocka_unit_test(test_last_avail_edited_refused),
+		cmocka_unit_test(test_net_pairs_round_trip),
+		cmocka_unit_test(test_net_pairs_not_saved),
+		cmocka_unit_test(test_net_pairs_refused),
 	};
 
 	log_set_level(LOG_ERROR);
