@@ -6,6 +6,7 @@
 #
 #   run.sh [--vmm qemu|azote] [--kernel vmlinux|bzImage] [--checks LIST]
 #          [--memory SIZE] [--cpus N] [--drive IMG[,ro]]... [--net]
+#          [--net-queues N]
 #          [--machine q35|microvm] [--tcg] [--timeout SECONDS]
 #          [--log FILE] [--azote PATH] [--append ARGS] [--quiet]
 #          [--wrong LIST] [--transport pci|mmio] [--reboot k|default|poweroff]
@@ -29,6 +30,10 @@
 #            an item for the other VMM is left out of its command line
 # --net      a TAP in a network namespace made for the run, host end
 #            10.213.0.1/24, guest 10.213.0.2 (needs root)
+# --net-queues  azote only, with --net: N queue pairs (2 to 8) on a
+#            multi_queue TAP (--net queues=N), told to the guest
+#            (lg.net_queues=N: the snap check's pings from N CPUs, which
+#            --cpus must give)
 # --machine  QEMU only: q35 (default; PCI, so the virtio devices) or
 #            microvm (an i8042 added to reset through; no PCI without
 #            ACPI, so devices only with --transport mmio)
@@ -125,7 +130,7 @@ root=$(cd "$here/../.." && pwd)
 . "$here/lib/common.sh"
 
 vmm=qemu kernel=vmlinux checks=boot memory=128M cpus=1 machine=q35 tcg=0
-timeout=240 silent_limit=120 log= azote=${AZOTE:-$root/build/azote} append= quiet=0 net=0 wrong=,
+timeout=240 silent_limit=120 log= azote=${AZOTE:-$root/build/azote} append= quiet=0 net=0 net_queues=1 wrong=,
 transport=pci reboot=k when_line= when_cmd= extra_vmm_args=()
 drives=() vsock=0 vsock_moved= rng=0 pmem= mmds= print_cmd=0 fio= balloon= balloon_reporting=0 config_file=0
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
@@ -138,6 +143,7 @@ while [ $# -gt 0 ]; do
 	--cpus) cpus=$2; shift ;;
 	--drive) drives+=("$2"); shift ;;
 	--net) net=1 ;;
+	--net-queues) net_queues=$2; shift ;;
 	--machine) machine=$2; shift ;;
 	--tcg) tcg=1 ;;
 	--timeout) timeout=$2; shift ;;
@@ -181,6 +187,10 @@ fi
 # 1 when --wrong names $1: the guest is then told a value off by a little.
 off() { [[ $wrong == *,$1,* ]] && echo 1 || echo 0; }
 [[ $cpus =~ ^[0-9]+$ ]] && [ "$cpus" -ge 1 ] || lg_die "bad --cpus $cpus"
+if [ "$net_queues" != 1 ]; then
+	[[ $net_queues =~ ^[2-8]$ ]] || lg_die "bad --net-queues $net_queues: 2 to 8"
+	[ "$net" -eq 1 ] && [ "$vmm" = azote ] || lg_die "--net-queues: azote only, with --net"
+fi
 
 lg_artifacts
 if [[ ,$checks, == *,fio,* ]] || [ -n "$fio" ]; then
@@ -309,16 +319,19 @@ if [ "$net" -eq 1 ]; then
 	mac=52:54:00:4c:47:$(printf '%02x' $(( $$ % 256 )))
 	ip netns add "$ns"
 	ip -n "$ns" link set lo up
-	ip -n "$ns" tuntap add dev "$tap" mode tap
+	# shellcheck disable=SC2046 # nothing, or multi_queue
+	ip -n "$ns" tuntap add dev "$tap" mode tap $([ "$net_queues" -eq 1 ] || echo multi_queue)
 	ip -n "$ns" addr add 10.213.0.1/24 dev "$tap"
 	ip -n "$ns" link set "$tap" up
 	netns_exec=(ip netns exec "$ns")
 	cmdline+=" lg.mac=${mac%:*}:$(printf '%02x' $(( ($$ + $(off mac)) % 256 )))"
 	cmdline+=" lg.ip=10.213.0.2/24 lg.peer=10.213.0.1"
+	[ "$net_queues" -eq 1 ] || cmdline+=" lg.net_queues=$net_queues"
 	case $vmm in
 	qemu) vmm_args+=(-netdev "tap,id=n0,ifname=$tap,script=no,downscript=no"
 			 -device "$(qemu_dev net)netdev=n0,mac=$mac$(qemu_pci_opts)") ;;
-	azote) vmm_args+=(--net "tap=$tap,mac=$mac,id=n0") ;;
+	azote) vmm_args+=(--net "tap=$tap,mac=$mac,id=n0$([ "$net_queues" -eq 1 ] ||
+							echo ",queues=$net_queues")") ;;
 	esac
 	devs=$((devs + 1))
 fi

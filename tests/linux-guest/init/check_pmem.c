@@ -145,43 +145,16 @@ static bool find_virtio(char *name, size_t size)
 	return found;
 }
 
-/* The interrupts of virtio device dev but its configuration vector, summed
- * over CPUs: "virtioN" (virtio-mmio's one line) or "virtioN-QUEUE"
- * (virtio-pci's MSI-X vectors), named last on a /proc/interrupts line. */
-static uint64_t irq_count(const char *dev)
+/* A vector of virtio device dev but its configuration's: "virtioN"
+ * (virtio-mmio's one line) or "virtioN-QUEUE" (virtio-pci's MSI-X
+ * vectors), for irq_sum. */
+static bool dev_queue_irq(const char *name, const void *arg)
 {
-	char line[1024], *tok, *save, *last;
-	uint64_t sum = 0, line_sum;
+	const char *dev = arg;
 	size_t n = strlen(dev);
-	bool counting;
-	FILE *f = fopen("/proc/interrupts", "re");
 
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\n")] = '\0';
-		tok = strtok_r(line, " ", &save);
-		if (!tok || !strchr(tok, ':'))
-			continue;
-		line_sum = 0;
-		last = NULL;
-		counting = true;
-		while ((tok = strtok_r(NULL, " ", &save))) {
-			char *end;
-			uint64_t v = strtoull(tok, &end, 10);
-
-			if (counting && !*end)
-				line_sum += v;
-			else
-				counting = false;
-			last = tok;
-		}
-		if (last && !strncmp(last, dev, n) && (!last[n] || last[n] == '-') &&
-		    strcmp(last + n, "-config"))
-			sum += line_sum;
-	}
-	fclose(f);
-	return sum;
+	return !strncmp(name, dev, n) && (!name[n] || name[n] == '-') &&
+	       strcmp(name + n, "-config");
 }
 
 /* len bytes at off on fd (opened O_DIRECT) into out, through an aligned
@@ -342,7 +315,7 @@ static void write_pattern(struct line *l, const struct pmem_params *p, const cha
 		line_fail(l, "error=write offset=%llu errno=%d", (unsigned long long)p->off, errno);
 		goto out;
 	}
-	irqs = irq_count(vdev);
+	irqs = irq_sum(dev_queue_irq, vdev);
 	t0 = us_now();
 	rc = fsync(fd);
 	line_add(l, "offset=%llu written=%llu wcrc=%08x fsync=%d", (unsigned long long)p->off,
@@ -351,7 +324,7 @@ static void write_pattern(struct line *l, const struct pmem_params *p, const cha
 		line_fail(l, "fsync_errno=%d", errno);
 		goto out;
 	}
-	irqs = irq_count(vdev) - irqs;
+	irqs = irq_sum(dev_queue_irq, vdev) - irqs;
 	line_add(l, "fsync_us=%llu flush_irqs=%llu", (unsigned long long)(us_now() - t0),
 		 (unsigned long long)irqs);
 	if (!irqs)

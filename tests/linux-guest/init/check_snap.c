@@ -26,6 +26,16 @@
  *     fire.
  * The result line has the region's CRC-32 (offset=, bytes=, crc=) for the
  * host to compare with the image.
+ *
+ * lg.net_queues=N (2 or more, on a guest of N CPUs or more, virtio-pci):
+ * Linux put the NIC's N queue pairs in use at probe (VQ_PAIRS_SET, which
+ * it never sends again); a round of pings from each of N CPUs (pinned
+ * there: XPS sends on that CPU's queue, and the TAP answers a flow on the
+ * queue it came in by), before the loop and after it, must have replies
+ * come in on pair 1 too ("virtioN-input.1"'s interrupts rise). A card
+ * that forgot the pairs in use across the snapshot had the TAP steer
+ * every flow to pair 0 (mq_before=, mq_after=: replies, pair 1's
+ * interrupts).
  */
 #include "lg.h"
 
@@ -33,6 +43,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,12 +58,14 @@
 #define LOOP_PING_MS 300
 #define REPLY_MS 2000
 #define MAGIC 0x50414e53u	/* "SNAP" */
+#define MQ_PINGS 8		/* a round's pings from each CPU, a flow each */
 
 struct snap {
 	char dev[48];
 	unsigned blocks;
 	uint64_t seed;
 	struct sockaddr_in peer;
+	unsigned net_queues;	/* lg.net_queues=, 1 without */
 };
 
 static bool snap_params(struct line *l, struct snap *s)
@@ -71,6 +84,73 @@ static bool snap_params(struct line *l, struct snap *s)
 	s->peer.sin_family = AF_INET;
 	if (!peer || !inet_aton(peer, &s->peer.sin_addr)) {
 		line_fail(l, "error=bad-lg.peer");
+		return false;
+	}
+	uint64_t q = 1;
+	param_u64("lg.net_queues", &q);
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	if (!q || q > CPU_SETSIZE || (q > 1 && cpus < (long)q)) {
+		line_fail(l, "error=bad-lg.net_queues net_queues=%llu cpus=%ld",
+			  (unsigned long long)q, cpus);
+		return false;
+	}
+	s->net_queues = (unsigned)q;
+	return true;
+}
+
+/* The NIC's pair 1 receive vector, "virtioN-input.1" (virtio-pci). */
+static bool pair1_rx_irq(const char *name, const void *arg)
+{
+	const char *dash = strrchr(name, '-');
+
+	(void)arg;
+	return !strncmp(name, "virtio", 6) && dash && !strcmp(dash, "-input.1");
+}
+
+/* MQ_PINGS pings, each its own flow (ICMP id from id), sent from cpu: the
+ * replies (0 with the reason on l when it cannot send from there). */
+static unsigned pings_from(struct line *l, const struct snap *s, unsigned cpu, uint16_t id)
+{
+	cpu_set_t one;
+	unsigned replies = 0;
+	int icmp = -1;
+
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	/* A socket of the CPU's own: no transmit queue remembered from
+	 * another. */
+	if (sched_setaffinity(0, sizeof(one), &one) < 0 ||
+	    (icmp = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMP)) < 0) {
+		line_fail(l, "error=cannot-send-from cpu=%u errno=%d", cpu, errno);
+		return 0;
+	}
+	for (unsigned i = 0; i < MQ_PINGS; i++)
+		replies += icmp_echo(icmp, &s->peer, (uint16_t)(id + i), 0, REPLY_MS);
+	close(icmp);
+	return replies;
+}
+
+/* A round of pings from each of net_queues CPUs; false unless every one
+ * was answered and some replies came in on pair 1. when: "before" or
+ * "after" the loop. */
+static bool mq_round(struct line *l, const struct snap *s, const char *when, uint16_t id)
+{
+	cpu_set_t all;
+	unsigned replies = 0, want = s->net_queues * MQ_PINGS;
+	uint64_t pair1 = irq_sum(pair1_rx_irq, NULL);
+
+	if (sched_getaffinity(0, sizeof(all), &all) < 0) {
+		line_fail(l, "error=affinity errno=%d", errno);
+		return false;
+	}
+	for (unsigned cpu = 0; cpu < s->net_queues; cpu++)
+		replies += pings_from(l, s, cpu, (uint16_t)(id + cpu * MQ_PINGS));
+	sched_setaffinity(0, sizeof(all), &all);
+	pair1 = irq_sum(pair1_rx_irq, NULL) - pair1;
+	line_add(l, "mq_%s=%u/%u,pair1_irqs=%llu", when, replies, want,
+		 (unsigned long long)pair1);
+	if (replies != want || !pair1) {
+		line_fail(l, "error=mq-%s", when);
 		return false;
 	}
 	return true;
@@ -205,6 +285,8 @@ static void snap_run(struct line *l, const struct snap *s, int fd, int icmp, int
 		line_fail(l, "error=no-arp-entry-before");
 		return;
 	}
+	if (s->net_queues > 1 && !mq_round(l, s, "before", 0x4d00))
+		return;
 	loop_replies = write_loop(l, s, fd, icmp, b, &ok);
 	if (!ok)
 		return;
@@ -223,6 +305,8 @@ static void snap_run(struct line *l, const struct snap *s, int fd, int icmp, int
 		line_fail(l, "arp_before=%s arp_after=%s", mac0, mac1);
 	else
 		line_add(l, "arp=%s", mac0);
+	if (s->net_queues > 1)
+		mq_round(l, s, "after", 0x4e00);
 	kmsg_warnings(kmsg, &w);
 	if (w.n)
 		line_fail(l, "warnings=%u first=%s", w.n, w.first);

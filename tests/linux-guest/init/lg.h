@@ -81,6 +81,9 @@ bool check_fio(void);
 /* The interrupt check compares counts taken before and after the others. */
 void irq_snapshot_before(void);
 bool check_irq(void);
+/* The interrupts of the /proc/interrupts lines whose name (their last
+ * field) match accepts, summed over lines and CPUs. */
+uint64_t irq_sum(bool (*match)(const char *name, const void *arg), const void *arg);
 
 /* One ICMP echo request with sequence number seq to *to on the raw socket
  * icmp; true when its reply, payload intact, came within ms. */

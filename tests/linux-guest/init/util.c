@@ -1,4 +1,5 @@
-/* Result lines, command-line parameters, small file readers, CRC-32. */
+/* Result lines, command-line parameters, small file readers, CRC-32,
+ * interrupt counts. */
 #include "lg.h"
 
 #include <ctype.h>
@@ -215,4 +216,38 @@ void pattern_fill(uint8_t *buf, size_t len, uint64_t *state)
 		v = x * 0x2545f4914f6cdd1dull;
 		memcpy(buf + i, &v, len - i < 8 ? len - i : 8);
 	}
+}
+
+uint64_t irq_sum(bool (*match)(const char *name, const void *arg), const void *arg)
+{
+	char line[1024], *tok, *save, *last;
+	uint64_t sum = 0, line_sum;
+	bool counting;
+	FILE *f = fopen("/proc/interrupts", "re");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		tok = strtok_r(line, " ", &save);
+		if (!tok || !strchr(tok, ':'))
+			continue;
+		line_sum = 0;
+		last = NULL;
+		counting = true;
+		while ((tok = strtok_r(NULL, " ", &save))) {
+			char *end;
+			uint64_t v = strtoull(tok, &end, 10);
+
+			if (counting && !*end)
+				line_sum += v;
+			else
+				counting = false;
+			last = tok;
+		}
+		if (last && match(last, arg))
+			sum += line_sum;
+	}
+	fclose(f);
+	return sum;
 }
