@@ -1,14 +1,18 @@
 #include "cards/card_main.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/userfaultfd.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <stdint.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "cards/card.h"
@@ -192,6 +196,28 @@ static int start_pager(struct card_run *r, struct azerr *e)
 	return 0;
 }
 
+/* What every card's filter adds to its own list:
+ * - for a lazy restore (the pager above and the back-end's regions,
+ *   common/uffd_pager.h): the pager reads the memory file and copies pages
+ *   in or wakes a fault another process served, and unregisters every
+ *   region once azote says all is loaded (CARD_CTL_MEM_LOADED); the
+ *   vhost-user thread registers each region it maps (munmap unregisters);
+ * - for the ring eventfds its front-end sends (vhost/backend.c,
+ *   virtqueue.h): O_NONBLOCK set on each as it comes, and kicks read with
+ *   RWF_NOWAIT. */
+static const int card_wide_syscalls[] = { SYS_pread64, SYS_preadv2 };
+static const struct jail_syscall_arg card_wide_args[] = {
+	JAIL_ARG_EQ(SYS_ioctl, 1, UFFDIO_REGISTER), JAIL_ARG_EQ(SYS_ioctl, 1, UFFDIO_COPY),
+	JAIL_ARG_EQ(SYS_ioctl, 1, UFFDIO_WAKE), JAIL_ARG_EQ(SYS_ioctl, 1, UFFDIO_UNREGISTER),
+	JAIL_ARG_EQ(SYS_fcntl, 1, F_GETFL), JAIL_ARG_EQ(SYS_fcntl, 1, F_SETFL),
+};
+static const struct jail_filter card_wide = {
+	.syscalls = card_wide_syscalls,
+	.nr_syscalls = sizeof(card_wide_syscalls) / sizeof(card_wide_syscalls[0]),
+	.args = card_wide_args,
+	.nr_args = sizeof(card_wide_args) / sizeof(card_wide_args[0]),
+};
+
 /* The workers, then one filter over every thread (TSYNC), and only then
  * the front-end: no vhost-user byte is read unfiltered. */
 static int serve(struct card_run *r)
@@ -218,7 +244,7 @@ static int serve(struct card_run *r)
 		while (sem_wait(&r->control_running) < 0 && errno == EINTR)
 			;
 	}
-	if (jail_seccomp_apply(o->seccomp, r->k->filter, &rules, &r->e))
+	if (jail_seccomp_apply(o->seccomp, r->k->filter, &card_wide, &rules, &r->e))
 		return -1;
 	r->k->describe(r->k->card, what, sizeof(what));
 	log_info("serving %s, seccomp: %u rules", what, rules);

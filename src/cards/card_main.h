@@ -23,24 +23,6 @@
 #include "iface/card_stats.h"
 #include "jail/seccomp.h"
 
-/* What every card's filter adds for a lazy restore (card_main.c's pager
- * and the back-end's regions, common/uffd_pager.h): the pager reads the
- * memory file and copies pages in or wakes a fault another process served,
- * and unregisters every region once azote says all is loaded
- * (CARD_CTL_MEM_LOADED); the vhost-user thread registers each region it
- * maps (munmap unregisters it). */
-#define CARD_LAZY_MEM_SYSCALLS SYS_pread64
-#define CARD_LAZY_MEM_ARGS							\
-	JAIL_ARG_EQ(SYS_ioctl, 1, UFFDIO_REGISTER), JAIL_ARG_EQ(SYS_ioctl, 1, UFFDIO_COPY), \
-	JAIL_ARG_EQ(SYS_ioctl, 1, UFFDIO_WAKE), JAIL_ARG_EQ(SYS_ioctl, 1, UFFDIO_UNREGISTER)
-
-/* What every card's filter adds for the ring eventfds its front-end sends
- * (vhost/backend.c, virtqueue.h): O_NONBLOCK set on each as it comes, and
- * kicks read with RWF_NOWAIT. */
-#define CARD_RING_FD_SYSCALLS SYS_preadv2
-#define CARD_RING_FD_ARGS							\
-	JAIL_ARG_EQ(SYS_fcntl, 1, F_GETFL), JAIL_ARG_EQ(SYS_fcntl, 1, F_SETFL)
-
 /* What a card's process exits with. */
 #define CARD_EXIT_OK     0  /* --help, or the front-end went away */
 #define CARD_EXIT_FAILED 1  /* a step of start-up, or accept, failed */
@@ -56,7 +38,8 @@ struct card_kind {
 	enum card_opts_action (*parse)(int argc, char **argv, void *card,
 				       const struct card_opts **common, struct azerr *e);
 	void (*usage)(FILE *f);
-	/* What the card's threads call beyond the base list. */
+	/* What the card's threads call beyond the base list and what every
+	 * card adds to it (card_main.c's card_wide). */
 	const struct jail_filter *filter;
 
 	/* Opens what the card serves, from the filesystem, before the card

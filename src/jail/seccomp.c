@@ -74,8 +74,29 @@ static void no_heap_trim(void)
 	mallopt(M_TRIM_THRESHOLD, -1);
 }
 
+/* f's calls, whatever their arguments and with one argument fixed. */
+static int allow_list(scmp_filter_ctx ctx, const struct jail_filter *f, unsigned *count,
+		      struct azerr *e)
+{
+	for (unsigned i = 0; i < f->nr_syscalls; i++)
+		if (allow(ctx, f->syscalls[i], count, e))
+			return -1;
+	for (unsigned i = 0; i < f->nr_args; i++) {
+		const struct jail_syscall_arg *a = &f->args[i];
+		int r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, a->nr, 1,
+					 a->mask ? SCMP_CMP(a->arg, SCMP_CMP_MASKED_EQ, a->mask, a->value)
+						 : SCMP_CMP(a->arg, SCMP_CMP_EQ, a->value, 0));
+		if (r < 0)
+			return azerr_set(e, "seccomp: cannot allow syscall %d with argument "
+					 "%u = 0x%llx: %s", a->nr, a->arg,
+					 (unsigned long long)a->value, strerror(-r));
+		(*count)++;
+	}
+	return 0;
+}
+
 int jail_seccomp_apply(enum jail_seccomp_mode mode, const struct jail_filter *f,
-		       unsigned *nr_rules, struct azerr *e)
+		       const struct jail_filter *also, unsigned *nr_rules, struct azerr *e)
 {
 	unsigned count = 0;
 	scmp_filter_ctx ctx;
@@ -94,22 +115,8 @@ int jail_seccomp_apply(enum jail_seccomp_mode mode, const struct jail_filter *f,
 	for (size_t i = 0; i < sizeof(base_syscalls) / sizeof(base_syscalls[0]); i++)
 		if (allow(ctx, base_syscalls[i], &count, e))
 			goto fail;
-	for (unsigned i = 0; i < f->nr_syscalls; i++)
-		if (allow(ctx, f->syscalls[i], &count, e))
-			goto fail;
-	for (unsigned i = 0; i < f->nr_args; i++) {
-		const struct jail_syscall_arg *a = &f->args[i];
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, a->nr, 1,
-				     a->mask ? SCMP_CMP(a->arg, SCMP_CMP_MASKED_EQ, a->mask, a->value)
-					     : SCMP_CMP(a->arg, SCMP_CMP_EQ, a->value, 0));
-		if (r < 0) {
-			azerr_set(e, "seccomp: cannot allow syscall %d with argument "
-				  "%u = 0x%llx: %s", a->nr, a->arg,
-				  (unsigned long long)a->value, strerror(-r));
-			goto fail;
-		}
-		count++;
-	}
+	if (allow_list(ctx, f, &count, e) || (also && allow_list(ctx, also, &count, e)))
+		goto fail;
 	/* Guest memory and malloc need mmap/mprotect; code never does. A
 	 * guest memory fd is sealed against shrinking (fcntl, seals only). */
 	r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,

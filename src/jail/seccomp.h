@@ -52,10 +52,12 @@ struct jail_filter {
 	bool this_thread_only;
 };
 
-/* Installs the base list plus f. mmap/mprotect are allowed only without
- * PROT_EXEC. Returns the number of rules in *nr_rules if not NULL. */
+/* Installs the base list plus f, and plus also if not NULL (what every
+ * card adds to its own list); f says which threads. mmap/mprotect are
+ * allowed only without PROT_EXEC. Returns the number of rules in
+ * *nr_rules if not NULL. */
 int jail_seccomp_apply(enum jail_seccomp_mode mode, const struct jail_filter *f,
-		       unsigned *nr_rules, struct azerr *e);
+		       const struct jail_filter *also, unsigned *nr_rules, struct azerr *e);
 
 /* Installs a ready classic-BPF program on the calling thread alone (and
  * the threads it creates later), as Firecracker installs its compiled

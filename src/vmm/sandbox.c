@@ -279,5 +279,5 @@ int vmm_sandbox_enter(enum vmm_role role, unsigned *nr_rules, struct azerr *e)
 					 fc_category_name(c), why.msg);
 		return 0;
 	}
-	return jail_seccomp_apply(sandbox_mode, &filters[role], nr_rules, e);
+	return jail_seccomp_apply(sandbox_mode, &filters[role], NULL, nr_rules, e);
 }

@@ -80,18 +80,12 @@ static int control(void *card, const struct card_ctl_req *req, const int *fds,
 	return ret;
 }
 
-/* Beyond the base list: the statistics timer (its reads are the base
- * list's read); giving guest memory back, madvise with MADV_REMOVE only
- * (the base list allows madvise today, for malloc: this rule is the
- * card's own need, kept if that ever narrows); and a lazy restore's and
- * every card's ring eventfds' (card_main.h). */
-static const int extra_syscalls[] = {
-	SYS_timerfd_settime, CARD_LAZY_MEM_SYSCALLS, CARD_RING_FD_SYSCALLS,
-};
-static const struct jail_syscall_arg arg_rules[] = {
-	CARD_LAZY_MEM_ARGS, CARD_RING_FD_ARGS,
-	JAIL_ARG_EQ(SYS_madvise, 2, MADV_REMOVE),
-};
+/* Beyond the base list and every card's: the statistics timer (its reads
+ * are the base list's read); giving guest memory back, madvise with
+ * MADV_REMOVE only (the base list allows madvise today, for malloc: this
+ * rule is the card's own need, kept if that ever narrows). */
+static const int extra_syscalls[] = { SYS_timerfd_settime };
+static const struct jail_syscall_arg arg_rules[] = { JAIL_ARG_EQ(SYS_madvise, 2, MADV_REMOVE) };
 static const struct jail_filter filter = {
 	.syscalls = extra_syscalls,
 	.nr_syscalls = sizeof(extra_syscalls) / sizeof(extra_syscalls[0]),

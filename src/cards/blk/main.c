@@ -85,17 +85,12 @@ static int control(void *card, const struct card_ctl_req *req, const int *fds,
 	return 0;
 }
 
-/* io_uring is the block card's addition to the base list, and the size
- * of a new image that is a block device (control); and a lazy restore's
- * and every card's ring eventfds' (card_main.h). */
-/* At SET_IMAGE (blk_device_swap_image): fdatasync of the old image,
- * statx of the new one's O_DIRECT alignment. */
-static const int extra_syscalls[] = {
-	SYS_io_uring_enter, SYS_fdatasync, SYS_statx, CARD_LAZY_MEM_SYSCALLS, CARD_RING_FD_SYSCALLS,
-};
-static const struct jail_syscall_arg extra_args[] = {
-	JAIL_ARG_EQ(SYS_ioctl, 1, BLKGETSIZE64), CARD_LAZY_MEM_ARGS, CARD_RING_FD_ARGS,
-};
+/* io_uring is the block card's addition to the base list and every
+ * card's, and the size of a new image that is a block device (control).
+ * At SET_IMAGE (blk_device_swap_image): fdatasync of the old image, statx
+ * of the new one's O_DIRECT alignment. */
+static const int extra_syscalls[] = { SYS_io_uring_enter, SYS_fdatasync, SYS_statx };
+static const struct jail_syscall_arg extra_args[] = { JAIL_ARG_EQ(SYS_ioctl, 1, BLKGETSIZE64) };
 static const struct jail_filter filter = {
 	.syscalls = extra_syscalls,
 	.nr_syscalls = sizeof(extra_syscalls) / sizeof(extra_syscalls[0]),

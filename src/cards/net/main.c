@@ -121,14 +121,10 @@ static void close_tap(void *card)
 	tap_close(&c->dev.tap);
 }
 
-/* Beyond the base list: gathered writes to the TAP, and the three TAP
- * ioctls a new driver or a multiqueue change needs; a lazy restore's and
- * every card's ring eventfds' (card_main.h). */
-static const int extra_syscalls[] = {
-	SYS_writev, CARD_LAZY_MEM_SYSCALLS, CARD_RING_FD_SYSCALLS,
-};
+/* Beyond the base list and every card's: gathered writes to the TAP, and
+ * the three TAP ioctls a new driver or a multiqueue change needs. */
+static const int extra_syscalls[] = { SYS_writev };
 static const struct jail_syscall_arg arg_rules[] = {
-	CARD_LAZY_MEM_ARGS, CARD_RING_FD_ARGS,
 	JAIL_ARG_EQ(SYS_ioctl, 1, TUNSETVNETHDRSZ),
 	JAIL_ARG_EQ(SYS_ioctl, 1, TUNSETOFFLOAD),
 	JAIL_ARG_EQ(SYS_ioctl, 1, TUNSETQUEUE),

@@ -65,17 +65,12 @@ static void describe(void *card, char *buf, size_t size)
 		 c->ring.limit.on ? ", rate limited" : "");
 }
 
-/* Beyond the base list: the random bytes, and the limiter's timer (its
- * reads are the base list's read); and a lazy restore's and every card's
- * ring eventfds' (card_main.h). */
-static const int extra_syscalls[] = {
-	SYS_getrandom, SYS_timerfd_settime, CARD_LAZY_MEM_SYSCALLS, CARD_RING_FD_SYSCALLS,
-};
-static const struct jail_syscall_arg arg_rules[] = { CARD_LAZY_MEM_ARGS, CARD_RING_FD_ARGS };
+/* Beyond the base list and every card's: the random bytes, and the
+ * limiter's timer (its reads are the base list's read). */
+static const int extra_syscalls[] = { SYS_getrandom, SYS_timerfd_settime };
 static const struct jail_filter filter = {
 	.syscalls = extra_syscalls,
 	.nr_syscalls = sizeof(extra_syscalls) / sizeof(extra_syscalls[0]),
-	.args = arg_rules, .nr_args = sizeof(arg_rules) / sizeof(arg_rules[0]),
 };
 
 static struct rng_card card;

@@ -106,16 +106,13 @@ static void close_uds(void *card)
 	unlink(c->o.uds);
 }
 
-/* Beyond the base list: the epoll loop, gathered socket I/O, and Unix
- * sockets for guest-initiated connections (AF_UNIX only); and a lazy
- * restore's and every card's ring eventfds' (card_main.h). */
+/* Beyond the base list and every card's: the epoll loop, gathered socket
+ * I/O, and Unix sockets for guest-initiated connections (AF_UNIX only). */
 static const int extra_syscalls[] = {
 	SYS_epoll_wait, SYS_epoll_pwait, SYS_epoll_ctl, SYS_readv, SYS_writev,
-	SYS_connect, SYS_shutdown, CARD_LAZY_MEM_SYSCALLS, CARD_RING_FD_SYSCALLS,
+	SYS_connect, SYS_shutdown,
 };
-static const struct jail_syscall_arg arg_rules[] = {
-	JAIL_ARG_EQ(SYS_socket, 0, AF_UNIX), CARD_LAZY_MEM_ARGS, CARD_RING_FD_ARGS,
-};
+static const struct jail_syscall_arg arg_rules[] = { JAIL_ARG_EQ(SYS_socket, 0, AF_UNIX) };
 static const struct jail_filter filter = {
 	.syscalls = extra_syscalls,
 	.nr_syscalls = sizeof(extra_syscalls) / sizeof(extra_syscalls[0]),
