@@ -45,6 +45,10 @@ struct device_kind {
 			   uint64_t *features);
 	/* Copies a card's counters into the metrics group of device idx. */
 	void (*collect)(const struct card_stats *s, struct metrics *m, unsigned idx);
+	/* How many queue pairs the driver of d may switch among through the
+	 * card, which alone knows how many are in use (a snapshot carries
+	 * them); 0: none. NULL: the kind has no such choice. */
+	unsigned (*switched_pairs)(const struct vhost_dev *d);
 };
 
 extern const struct device_kind device_kind_blk, device_kind_net, device_kind_vsock,

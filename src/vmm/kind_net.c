@@ -89,8 +89,21 @@ static void net_collect(const struct card_stats *cs, struct metrics *m, unsigned
 		     card_stat_read(&s->tx_rate_limiter_throttled));
 }
 
+/* Those among which the driver's VQ_PAIRS_SET chooses once it negotiated
+ * MQ with CTRL_VQ (§5.1.6.5.5): two queues a pair, then the control queue
+ * (§5.1.2). */
+static unsigned net_switched_pairs(const struct vhost_dev *d)
+{
+	const uint64_t mq = NET_F(MQ) | NET_F(CTRL_VQ);
+
+	if ((d->vd->driver_features & mq) != mq)
+		return 0;
+	return (d->vd->p.nr_queues - 1) / 2;
+}
+
 const struct device_kind device_kind_net = {
 	.name = "net", .virtio_id = VIRTIO_ID_NET, .pci_class = CLASS_ETHERNET,
 	.config_size = NET_CONFIG_SIZE, .list = &vm_nets,
 	.card_args = net_card_args, .layout = net_layout, .collect = net_collect,
+	.switched_pairs = net_switched_pairs,
 };

@@ -5,8 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <linux/virtio_net.h>
-
 #include "common/log.h"
 #include "virtio/virtio.h"
 #include "vmm/card_rings.h"
@@ -98,17 +96,11 @@ static int restore_config(struct vhost_dev *d, const struct state_set *s, unsign
 	return 0;
 }
 
-/* The queue pairs of a net device whose driver negotiated MQ with
- * CTRL_VQ: those the card chooses among as the driver's VQ_PAIRS_SET says
- * (§5.1.6.5.5); 0 for any other device. */
-static unsigned net_ctrl_pairs(const struct vhost_dev *d)
+/* The queue pairs d's driver may switch among (device_kind.h); 0 for a
+ * kind without the choice. */
+static unsigned switched_pairs(const struct vhost_dev *d)
 {
-	const uint64_t mq = VIRTIO_BIT(VIRTIO_NET_F_MQ) | VIRTIO_BIT(VIRTIO_NET_F_CTRL_VQ);
-
-	if (d->kind->virtio_id != VIRTIO_ID_NET || (d->vd->driver_features & mq) != mq)
-		return 0;
-	/* §5.1.2: two queues a pair, then the control queue. */
-	return (d->vd->p.nr_queues - 1) / 2;
+	return d->kind->switched_pairs ? d->kind->switched_pairs(d) : 0;
 }
 
 /* The pairs in use, which only the card knows and a new card would not
@@ -119,7 +111,7 @@ static int save_net_pairs(struct vhost_dev *d, unsigned idx, struct state_set *s
 			  struct azerr *e)
 {
 	unsigned char buf[CARD_NET_PAIRS_SIZE];
-	unsigned max = net_ctrl_pairs(d);
+	unsigned max = switched_pairs(d);
 	int pairs;
 
 	if (!max || !d->card_pid)
@@ -139,7 +131,7 @@ static int restore_net_pairs(struct vhost_dev *d, const struct state_set *s, uns
 			     struct azerr *e)
 {
 	const struct state_section *sec = state_find(s, STATE_CARD_NET_PAIRS, idx);
-	unsigned max = net_ctrl_pairs(d), pairs;
+	unsigned max = switched_pairs(d), pairs;
 
 	if (!sec)
 		return 0;

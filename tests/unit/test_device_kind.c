@@ -12,6 +12,7 @@
 #include <endian.h>
 #include <linux/virtio_net.h>
 
+#include "devices/virtio_dev.h"
 #include "vmm/device_kind.h"
 #include "vmm/vhost_dev.h"
 #include "virtio/virtio.h"
@@ -364,6 +365,25 @@ static void test_net_layout(void **state)
 	assert_memory_equal(vd.config, n.mac, 6);
 }
 
+/* The pairs the driver switches among through the card: only once it
+ * took both MQ and the control queue, and the control ring is not one. */
+static void test_net_switched_pairs(void **state)
+{
+	struct virtio_dev v = { .p.nr_queues = 9, .driver_features = NET_F(MQ) | NET_F(CTRL_VQ) };
+	struct vhost_dev vd = { .name = "virtio-net net0", .vd = &v };
+	(void)state;
+
+	assert_int_equal(device_kind_net.switched_pairs(&vd), 4);
+	v.driver_features = NET_F(MQ);
+	assert_int_equal(device_kind_net.switched_pairs(&vd), 0);
+	v.driver_features = NET_F(CTRL_VQ);
+	assert_int_equal(device_kind_net.switched_pairs(&vd), 0);
+	/* No other kind has the choice. */
+	for (unsigned i = 0; i < DEVICE_NR_KINDS; i++)
+		if (device_kinds[i] != &device_kind_net)
+			assert_null(device_kinds[i]->switched_pairs);
+}
+
 static void test_collect(void **state)
 {
 	static struct card_stats s;
@@ -540,6 +560,7 @@ int main(void)
 		cmocka_unit_test(test_card_argv_overflow),
 		cmocka_unit_test(test_blk_layout),
 		cmocka_unit_test(test_net_layout),
+		cmocka_unit_test(test_net_switched_pairs),
 		cmocka_unit_test(test_collect),
 		cmocka_unit_test(test_device_lists),
 		cmocka_unit_test(test_cmdline_add),

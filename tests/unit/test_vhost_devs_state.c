@@ -58,9 +58,6 @@ struct machine {
 };
 
 static const struct device_kind blk = { .name = "blk", .virtio_id = VIRTIO_ID_BLOCK };
-/* Multiqueue with the control queue offered: its card keeps the pairs in
- * use. */
-static const struct device_kind net = { .name = "net", .virtio_id = VIRTIO_ID_NET };
 /* A kind whose configuration the VM computes (pmem's placement). */
 static const struct device_kind fixed = {
 	.name = "pmem", .virtio_id = VIRTIO_ID_PMEM, .config_size = 16,
@@ -185,7 +182,7 @@ static void machine_init(struct machine *m, const struct device_kind *k)
 	m->vm.nr_devs = 1;
 	m->card.refuse_queue = -1;
 	m->card.pairs = 1;
-	bool is_net = k == &net;
+	bool is_net = k == &device_kind_net;
 	struct vhost_dev *d = &m->dev;
 	d->vm = &m->vm;
 	d->kind = k;
@@ -639,7 +636,7 @@ static void test_last_avail_edited_refused(void **st)
  * snapshot of it. */
 static void net_snapshot(struct machine *m, struct snap *sn)
 {
-	machine_init(m, &net);
+	machine_init(m, &device_kind_net);
 	running(m, 5, 7);
 	m->card.pairs = 2;
 	take_ok(m, sn);
@@ -676,7 +673,7 @@ static void test_net_pairs_round_trip(void **st)
 	const struct state_section *sec = state_find(&sn.s, STATE_CARD_NET_PAIRS, 0);
 	assert_non_null(sec);
 	assert_memory_equal(sec->data, ((uint8_t[]){ 1, 0, 0, 0, 2, 0, 0, 0 }), 8);
-	restore_ok(&n, &net, &sn);
+	restore_ok(&n, &device_kind_net, &sn);
 	assert_int_equal(n.card.pairs_calls, 1);
 	assert_int_equal(n.card.pairs_asked, 2);
 	assert_int_equal(n.card.starts_before_pairs, 1);
@@ -700,17 +697,17 @@ static void test_net_pairs_not_saved(void **st)
 	machine_init(&m, &blk);
 	running(&m, 5, 7);
 	no_net_pairs_saved(&m);
-	machine_init(&m, &net);
+	machine_init(&m, &device_kind_net);
 	negotiate(&m);
 	no_net_pairs_saved(&m);
-	machine_init(&m, &net);
+	machine_init(&m, &device_kind_net);
 	m.dev.card_pid = 0;
 	running(&m, 5, 7);
 	no_net_pairs_saved(&m);
 
 	net_snapshot(&m, &sn);
 	drop_section(&sn.s, STATE_CARD_NET_PAIRS, 0);
-	restore_ok(&n, &net, &sn);
+	restore_ok(&n, &device_kind_net, &sn);
 	assert_int_equal(n.card.pairs_calls, 0);
 	assert_int_equal(n.card.pairs, 1);
 	machine_fini(&n);
@@ -730,7 +727,7 @@ static void test_net_pairs_refused(void **st)
 	struct azerr e = { "" };
 	(void)st;
 
-	machine_init(&m, &net);
+	machine_init(&m, &device_kind_net);
 	running(&m, 5, 7);
 	m.card.pairs_refused = true;
 	assert_refused(take(&m, &sn, &e), &e, "virtio-net drive0: the card refused: NET_PAIRS");
@@ -741,11 +738,11 @@ static void test_net_pairs_refused(void **st)
 	machine_fini(&m);
 	net_snapshot(&m, &sn);
 	state_poke(&sn.s, STATE_CARD_NET_PAIRS, 0, 4, 4, 3);
-	restore_refused(&net, &sn, "virtio-net drive0: snapshot card-net-pairs: pairs 3, not "
+	restore_refused(&device_kind_net, &sn, "virtio-net drive0: snapshot card-net-pairs: pairs 3, not "
 			"1 to the device's 2");
 	state_poke(&sn.s, STATE_CARD_NET_PAIRS, 0, 4, 4, 2);
 	state_poke(&sn.s, STATE_CARD_NET_PAIRS, 0, 0, 4, 2);
-	restore_refused(&net, &sn, "card-net-pairs version 2");
+	restore_refused(&device_kind_net, &sn, "card-net-pairs version 2");
 	snap_free(&sn);
 	machine_fini(&m);
 
