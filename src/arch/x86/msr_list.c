@@ -29,11 +29,10 @@ static void add(uint32_t *list, uint32_t *n, uint32_t msr)
 int x86_msr_list_complete(const uint32_t *kvm, uint32_t n, const struct cpuid_table *supported,
 			  uint32_t **out, uint32_t *nout, struct azerr *e)
 {
-	uint32_t edx = 0;
+	const struct kvm_cpuid_entry2 *f1 = x86_cpuid_entry(supported->entries,
+							     supported->head.nent, 1, 0);
+	uint32_t edx = f1 ? f1->edx : 0;
 
-	for (uint32_t i = 0; i < supported->head.nent; i++)
-		if (supported->entries[i].function == 1)
-			edx = supported->entries[i].edx;
 	*out = malloc(((size_t)n + NR_EXTRA) * sizeof(**out));
 	if (!*out)
 		return azerr_set(e, "out of memory for the MSR list");
