@@ -107,6 +107,21 @@ else
 	echo "(no loop device of 4096-byte sectors here: skipped)"
 fi
 
+echo "-- a block device that can neither discard nor write zeroes itself (a loop device over ramfs)"
+# Punching a hole in a block device is a write of zeroes the device must do
+# itself (fallocate fails EOPNOTSUPP here); a zero range falls back to
+# writing zeroes. So a DISCARD, which only may free its range, succeeds
+# doing nothing, and a WRITE_ZEROES with UNMAP is zeroed without it.
+if [ "$(id -u)" = 0 ] && mkdir -p "$TMP/ramfs-loop" &&
+	bare=$(unshare -m sh -c 'mount -t ramfs none "$1" && truncate -s 64M "$1/disk.img" &&
+		exec losetup --find --show "$1/disk.img"' sh "$TMP/ramfs-loop" 2>/dev/null); then
+	at_exit "losetup -d $bare"
+	expect_ok "no write zeroes in the device: DISCARD and WRITE_ZEROES (+UNMAP) succeed" \
+		timeout 60 "$DRV" --image "$bare" basic -- "$CARD_BLK" --fd '{fd}' --image "$bare"
+else
+	echo "(no loop device over ramfs here: skipped)"
+fi
+
 echo "-- confined (--user, as azote starts it when root): an empty root and namespaces of its own, nobody, no capabilities"
 if [ "$(id -u)" = 0 ]; then
 	expect_ok "confined card: requests, hostile chains, 4 queues, remap, reset" \

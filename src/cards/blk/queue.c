@@ -33,7 +33,7 @@ struct blk_req;
 struct blk_io {
 	uint8_t tag;          /* UD_IO */
 	uint8_t seg;          /* DISCARD/WRITE_ZEROES segment */
-	bool punched;         /* WRITE_ZEROES fell back to punching a hole */
+	bool fallback;        /* WRITE_ZEROES tries the other way of zeroing */
 	struct blk_req *req;
 };
 
@@ -204,12 +204,19 @@ static int data_fd(const struct blk_queue *bq, const struct blk_op *op)
 	return img->direct_fd;
 }
 
+/* A DISCARD punches a hole, and so does a WRITE_ZEROES with UNMAP: both
+ * may free the range. A WRITE_ZEROES that cannot be done one way is tried
+ * the other: a filesystem without zero ranges (tmpfs) zeroes by punching,
+ * and a block device whose hardware cannot write zeroes refuses a punched
+ * hole (the kernel's punch is a write of zeroes that must not fall back),
+ * where a zero range falls back to writing zeroes. */
 static void prep_fallocate(struct blk_queue *bq, struct blk_io *io)
 {
 	const struct blk_seg *s = &io->req->op.segs[io->seg];
+	bool punch = io->req->op.kind == BLK_OP_DISCARD || s->unmap;
 	int mode = FALLOC_FL_KEEP_SIZE;
 
-	if (io->req->op.kind == BLK_OP_DISCARD || s->unmap || io->punched)
+	if (punch != io->fallback)
 		mode |= FALLOC_FL_PUNCH_HOLE;
 	else
 		mode |= FALLOC_FL_ZERO_RANGE;
@@ -282,12 +289,17 @@ static void io_done(struct blk_queue *bq, struct blk_io *io, int res)
 	struct blk_req *r = io->req;
 	struct blk_op *op = &r->op;
 
-	/* Filesystems without ZERO_RANGE (tmpfs) still zero by punching. */
-	if (op->kind == BLK_OP_WRITE_ZEROES && res == -EOPNOTSUPP && !io->punched) {
-		io->punched = true;
+	if (op->kind == BLK_OP_WRITE_ZEROES && res == -EOPNOTSUPP && !io->fallback) {
+		io->fallback = true;
 		prep_fallocate(bq, io);
 		return;
 	}
+	/* §5.2.6.2: a discard MAY free its range, so one the image cannot
+	 * free (a block device without hardware zeroing, whose punched hole
+	 * the kernel refuses) is done by leaving the range as it is. UNSUPP
+	 * would tell the driver the request it was offered is not. */
+	if (op->kind == BLK_OP_DISCARD && res == -EOPNOTSUPP)
+		res = 0;
 	if (res >= 0 && io == &r->io[0] &&
 	    (op->kind == BLK_OP_READ || op->kind == BLK_OP_WRITE) &&
 	    (uint64_t)res != op->data_len)
