@@ -215,6 +215,39 @@ static void test_source_fails(void **state)
 	env_free(v);
 }
 
+/* A request the host cannot fill (getrandom's EAGAIN) is answered with
+ * 0 at once, so a guest re-posting it could spin the card, were it not
+ * charged and bounded as any other: one op per 50 ms lets one through and
+ * leaves the next on the ring; and one pass takes the budget at most. */
+static void test_source_fails_charged(void **state)
+{
+	struct rate_limiter rl = { .has_ops = true,
+				   .ops = { .size = 1, .refill_time_ms = 50 } };
+	struct env *v = env_new(&rl);
+	(void)state;
+
+	v->srv.source = failing_source;
+	int h1 = net_fx_post_rx(&v->fx, v->fx.buf, 64);
+	net_fx_post_rx(&v->fx, v->fx.buf + 64, 64);
+	assert_int_equal(serve(v), LIMITED_THROTTLED);
+	assert_int_equal(net_fx_used(&v->fx, h1), 0);
+	net_fx_no_more_used(&v->fx);
+	assert_int_equal(v->fx.q.last_avail, 1);
+	assert_int_equal(v->st.host_rng_fails, 1);
+	assert_int_equal(v->st.rate_limiter_throttled, 1);
+	env_free(v);
+
+	v = env_new(NULL);
+	v->srv.source = failing_source;
+	v->srv.budget = 2;
+	for (unsigned i = 0; i < 3; i++)
+		net_fx_post_rx(&v->fx, v->fx.buf + 64u * i, 64);
+	assert_int_equal(serve(v), LIMITED_MORE);
+	assert_int_equal(v->st.event_count, 2);
+	assert_int_equal(v->st.host_rng_fails, 2);
+	env_free(v);
+}
+
 /* One op per 50 ms, requests of len bytes: the second stays on the
  * ring, counted once as throttled, until the limiter's wait has passed. */
 static void throttled(uint32_t len)
@@ -284,6 +317,7 @@ int main(void)
 		cmocka_unit_test(test_bad_chain),
 		cmocka_unit_test(test_empty),
 		cmocka_unit_test(test_source_fails),
+		cmocka_unit_test(test_source_fails_charged),
 		cmocka_unit_test(test_throttled),
 		cmocka_unit_test(test_empty_throttled),
 		cmocka_unit_test(test_budget),
