@@ -1,11 +1,13 @@
 # src/arch/x86: guest boot (bzImage, ELF, PVH), e820, MP table, CPUID and
 # boot registers. Pure code (no ioctl), so it is linked into azote and
 # tested here on synthetic kernels and tables; the exception is the vCPU
-# and VM state of snapshots (ARCH_KVM_SRCS), which is KVM ioctls only and
-# runs in the box (tests/integration/18).
+# and VM state of snapshots (ARCH_KVM_SRCS), which is KVM ioctls and runs
+# in the box (tests/integration/18), but for the checks of its sections
+# (ARCH_CHECK_SRCS: pure, apart since they link base/state.c).
 ARCH_SRCS := $(wildcard src/arch/x86/*.c)
 ARCH_KVM_SRCS := src/arch/x86/vcpu_state.c src/arch/x86/vm_state_x86.c
-ARCH_PURE_SRCS := $(filter-out $(ARCH_KVM_SRCS),$(ARCH_SRCS))
+ARCH_CHECK_SRCS := src/arch/x86/state_check.c
+ARCH_PURE_SRCS := $(filter-out $(ARCH_KVM_SRCS) $(ARCH_CHECK_SRCS),$(ARCH_SRCS))
 
 X86_TEST_SRCS := tests/unit/x86_fixture.c src/base/guest_mem.c $(ARCH_PURE_SRCS)
 $(eval $(call unit_test,test_bzimage,tests/unit/test_bzimage.c $(X86_TEST_SRCS)))
@@ -17,6 +19,9 @@ $(eval $(call unit_test,test_msr_list,tests/unit/test_msr_list.c $(X86_TEST_SRCS
 $(eval $(call unit_test,test_boot_regs,tests/unit/test_boot_regs.c $(X86_TEST_SRCS)))
 $(eval $(call unit_test,test_boot,tests/unit/test_boot.c $(X86_TEST_SRCS)))
 $(eval $(call unit_test,test_tsc_pair,tests/unit/test_tsc_pair.c src/arch/x86/tsc_pair.c))
+# A snapshot's x86 sections against a synthetic host, without KVM.
+X86_STATE_SRCS := tests/unit/x86_state_fixture.c $(ARCH_CHECK_SRCS) src/base/state.c
+$(eval $(call unit_test,test_state_check,tests/unit/test_state_check.c tests/unit/state_fixture.c $(X86_STATE_SRCS) $(X86_TEST_SRCS)))
 $(eval $(call unit_test,test_acpi,tests/unit/test_acpi.c tests/unit/aml_reader.c \
 	src/devices/pci.c src/base/io_bus.c src/base/state.c $(X86_TEST_SRCS)))
 

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
+#include "arch/x86/state_check.h"
 #include "arch/x86/vcpu_state.h"
 #include "arch/x86/vm_state_x86.h"
 
@@ -148,9 +149,14 @@ static int load_devices(struct vm *vm, const struct state_set *s, struct azerr *
 int vm_state_load(struct vm *vm, const struct state_set *s, struct azerr *e)
 {
 	struct x86_clock_ref clock;
+	/* Every vCPU's KVM sections checked before the devices or KVM take
+	 * any: their checks need nothing but the host (k's fd is unused). */
+	struct x86_vcpu_kvm k0 = vcpu_kvm(vm, &vm->vcpus[0]);
 
-	if (check_shape(vm, s, e) < 0 || load_devices(vm, s, e) < 0 ||
-	    x86_vm_irqchip_load(vm->vm_fd, s, e) < 0 || x86_vm_clock_load(vm->vm_fd, s, vm->clock_realtime, &clock, e) < 0)
+	if (check_shape(vm, s, e) < 0 ||
+	    x86_state_check(&k0, vm->nr_vcpus, s, vm->clock_realtime, e) < 0 ||
+	    load_devices(vm, s, e) < 0 || x86_vm_irqchip_load(vm->vm_fd, s, e) < 0 ||
+	    x86_vm_clock_load(vm->vm_fd, s, vm->clock_realtime, &clock, e) < 0)
 		return -1;
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
 		struct x86_vcpu_kvm k = vcpu_kvm(vm, &vm->vcpus[i]);

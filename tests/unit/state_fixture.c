@@ -2,6 +2,7 @@
 
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -16,6 +17,16 @@ uint64_t state_poke(struct state_set *s, uint32_t tag, uint32_t index, size_t of
 	memcpy(&old, sec->data + off, width);
 	memcpy(sec->data + off, &v, width);
 	return old;
+}
+
+void state_drop(struct state_set *s, uint32_t tag, uint32_t index)
+{
+	struct state_section *sec = (struct state_section *)state_find(s, tag, index);
+
+	assert_non_null(sec);
+	free(sec->data);
+	memmove(sec, sec + 1, (size_t)(s->v + s->n - (sec + 1)) * sizeof(*sec));
+	s->n--;
 }
 
 void assert_refused(int ret, const struct azerr *e, const char *what)

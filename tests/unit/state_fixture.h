@@ -14,6 +14,10 @@
 uint64_t state_poke(struct state_set *s, uint32_t tag, uint32_t index, size_t off,
 		    unsigned width, uint64_t v);
 
+/* Takes section (tag, index), which must exist, out of s, as in a file
+ * without it. */
+void state_drop(struct state_set *s, uint32_t tag, uint32_t index);
+
 /* The load returned -1 and its message names what (a field, a section). */
 void assert_refused(int ret, const struct azerr *e, const char *what);
 

@@ -507,17 +507,6 @@ static void test_never_started_under_running_transport(void **st)
 	machine_fini(&m);
 }
 
-/* Section (tag, index) taken out of s, as a file without it. */
-static void drop_section(struct state_set *s, uint32_t tag, uint32_t index)
-{
-	struct state_section *sec = (struct state_section *)state_find(s, tag, index);
-
-	assert_non_null(sec);
-	free(sec->data);
-	memmove(sec, sec + 1, (size_t)(s->v + s->n - (sec + 1)) * sizeof(*sec));
-	s->n--;
-}
-
 /* A device whose configuration the VM computes: its card-config section
  * is what the load compares with the new VM's, so a file without it is
  * refused (every real one has it); its bytes must be the new VM's. */
@@ -535,7 +524,7 @@ static void test_fixed_config_required(void **st)
 	state_poke(&sn.s, STATE_CARD_CONFIG, 0, CARD_CONFIG_HDR_SIZE, 1, 0x5b);
 	restore_refused(&fixed, &sn, "another device configuration than this VM gives "
 			"it (where its region is)");
-	drop_section(&sn.s, STATE_CARD_CONFIG, 0);
+	state_drop(&sn.s, STATE_CARD_CONFIG, 0);
 	restore_refused(&fixed, &sn, "virtio-pmem drive0: snapshot has no card-config #0 "
 			"section, which every snapshot of a pmem device holds");
 	snap_free(&sn);
@@ -706,7 +695,7 @@ static void test_net_pairs_not_saved(void **st)
 	no_net_pairs_saved(&m);
 
 	net_snapshot(&m, &sn);
-	drop_section(&sn.s, STATE_CARD_NET_PAIRS, 0);
+	state_drop(&sn.s, STATE_CARD_NET_PAIRS, 0);
 	restore_ok(&n, &device_kind_net, &sn);
 	assert_int_equal(n.card.pairs_calls, 0);
 	assert_int_equal(n.card.pairs, 1);
@@ -754,7 +743,7 @@ static void test_net_pairs_refused(void **st)
 	restore_refused(&blk, &sn, "virtio-blk drive0: snapshot has a card-net-pairs #0 "
 			"section, which only a net device whose driver negotiated "
 			"multiqueue with the control queue has");
-	drop_section(&sn.s, STATE_CARD_NET_PAIRS, 0);
+	state_drop(&sn.s, STATE_CARD_NET_PAIRS, 0);
 	assert_int_equal(state_put(&sn.s, STATE_CARD_NET_PAIRS, 1, sec, sizeof(sec), &e), 0);
 	restore_refused(&blk, &sn, "snapshot has card-net-pairs for device #1; this VM has 1 "
 			"devices");

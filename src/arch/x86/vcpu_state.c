@@ -12,40 +12,16 @@
 #include <time.h>
 
 #include "arch/x86/cpuid.h"
+#include "arch/x86/state_check.h"
 #include "arch/x86/tsc_pair.h"
 #include "common/log.h"
 
-#define MSR_IA32_TSC          0x10
 #define MSR_IA32_TSC_DEADLINE 0x6e0
 #define MSR_KVM_SYSTEM_TIME       0x12
 #define MSR_KVM_SYSTEM_TIME_NEW   0x4b564d01
-#define XSAVE_LEGACY_SIZE     4096   /* struct kvm_xsave */
-#define MAX_MSRS              4096   /* far above any KVM's list */
 /* TSC frequencies within this many parts per million count as equal: a
  * host's calibration varies that much from boot to boot. */
 #define TSC_TOLERANCE_PPM     250
-
-/* The sections that are one fixed-size KVM struct each. */
-struct fixed_section {
-	uint32_t tag;
-	unsigned long get, set;
-	size_t size;
-	const char *name;
-};
-
-static const struct fixed_section fixed[] = {
-	{ STATE_VCPU_REGS, KVM_GET_REGS, KVM_SET_REGS, sizeof(struct kvm_regs), "REGS" },
-	{ STATE_VCPU_SREGS, KVM_GET_SREGS, KVM_SET_SREGS, sizeof(struct kvm_sregs), "SREGS" },
-	{ STATE_VCPU_XCRS, KVM_GET_XCRS, KVM_SET_XCRS, sizeof(struct kvm_xcrs), "XCRS" },
-	{ STATE_VCPU_LAPIC, KVM_GET_LAPIC, KVM_SET_LAPIC, sizeof(struct kvm_lapic_state), "LAPIC" },
-	{ STATE_VCPU_EVENTS, KVM_GET_VCPU_EVENTS, KVM_SET_VCPU_EVENTS,
-	  sizeof(struct kvm_vcpu_events), "VCPU_EVENTS" },
-	{ STATE_VCPU_MP_STATE, KVM_GET_MP_STATE, KVM_SET_MP_STATE, sizeof(struct kvm_mp_state),
-	  "MP_STATE" },
-	{ STATE_VCPU_DEBUGREGS, KVM_GET_DEBUGREGS, KVM_SET_DEBUGREGS,
-	  sizeof(struct kvm_debugregs), "DEBUGREGS" },
-};
-#define NR_FIXED (sizeof(fixed) / sizeof(fixed[0]))
 
 /* Room for the largest of them. */
 union fixed_buf {
@@ -58,11 +34,11 @@ union fixed_buf {
 	struct kvm_debugregs dregs;
 };
 
-static const struct fixed_section *fixed_of(uint32_t tag)
+static const struct x86_fixed_section *fixed_of(uint32_t tag)
 {
-	for (size_t i = 0; i < NR_FIXED; i++)
-		if (fixed[i].tag == tag)
-			return &fixed[i];
+	for (size_t i = 0; i < x86_nr_fixed_sections; i++)
+		if (x86_fixed_sections[i].tag == tag)
+			return &x86_fixed_sections[i];
 	return NULL;
 }
 
@@ -102,7 +78,7 @@ int x86_vcpu_tsc_read(int fd, uint64_t *tsc, int64_t *at_ns)
 {
 	int64_t before = now_ns();
 
-	if (x86_vcpu_msr_read(fd, MSR_IA32_TSC, tsc) < 0)
+	if (x86_vcpu_msr_read(fd, X86_MSR_IA32_TSC, tsc) < 0)
 		return -1;
 	int64_t after = now_ns();
 	*at_ns = before + (after - before) / 2;
@@ -114,15 +90,16 @@ int x86_vcpu_tsc_read(int fd, uint64_t *tsc, int64_t *at_ns)
 static int save_fixed(const struct x86_vcpu_kvm *k, uint32_t index, struct state_set *s,
 		      struct azerr *e)
 {
-	for (size_t i = 0; i < NR_FIXED; i++) {
+	for (size_t i = 0; i < x86_nr_fixed_sections; i++) {
+		const struct x86_fixed_section *fixed = &x86_fixed_sections[i];
 		union fixed_buf b;
 		memset(&b, 0, sizeof(b));
-		if (ioctl(k->fd, fixed[i].get, &b) < 0) {
+		if (ioctl(k->fd, fixed->get, &b) < 0) {
 			char what[32] = "GET_";
-			strncat(what, fixed[i].name, sizeof(what) - 5);
+			strncat(what, fixed->name, sizeof(what) - 5);
 			return ioctl_fail(e, index, what);
 		}
-		if (state_put(s, fixed[i].tag, index, &b, fixed[i].size, e) < 0)
+		if (state_put(s, fixed->tag, index, &b, fixed->size, e) < 0)
 			return -1;
 	}
 	return 0;
@@ -133,14 +110,15 @@ static int save_fixed(const struct x86_vcpu_kvm *k, uint32_t index, struct state
 static int save_xsave(const struct x86_vcpu_kvm *k, uint32_t index, struct state_set *s,
 		      struct azerr *e)
 {
-	size_t size = k->xsave_size > XSAVE_LEGACY_SIZE ? k->xsave_size : XSAVE_LEGACY_SIZE;
+	size_t size = k->xsave_size > X86_XSAVE_LEGACY_SIZE ? k->xsave_size :
+		      X86_XSAVE_LEGACY_SIZE;
 	void *buf = calloc(1, size);
 	int ret;
 
 	if (!buf)
 		return azerr_set(e, "vCPU %u: out of memory for the XSAVE area", index);
-	if (ioctl(k->fd, size > XSAVE_LEGACY_SIZE ? KVM_GET_XSAVE2 : KVM_GET_XSAVE, buf) < 0)
-		ret = ioctl_fail(e, index, size > XSAVE_LEGACY_SIZE ? "GET_XSAVE2" : "GET_XSAVE");
+	if (ioctl(k->fd, size > X86_XSAVE_LEGACY_SIZE ? KVM_GET_XSAVE2 : KVM_GET_XSAVE, buf) < 0)
+		ret = ioctl_fail(e, index, size > X86_XSAVE_LEGACY_SIZE ? "GET_XSAVE2" : "GET_XSAVE");
 	else
 		ret = state_put(s, STATE_VCPU_FPU_XSAVE, index, buf, size, e);
 	free(buf);
@@ -238,13 +216,6 @@ static int save_cpuid(const struct x86_vcpu_kvm *k, uint32_t index, struct state
 	return ret;
 }
 
-int x86_host_cpuid_save(const struct cpuid_table *supported, struct state_set *s,
-			struct azerr *e)
-{
-	return state_put(s, STATE_HOST_CPUID, 0, supported->entries,
-			 supported->head.nent * sizeof(supported->entries[0]), e);
-}
-
 /* The frequency, and the offset where KVM_VCPU_TSC_OFFSET is usable: a
  * KVM that fails to give it (a --seccomp-filter without
  * KVM_GET_DEVICE_ATTR) leaves the MSR reading to pair instead. */
@@ -276,61 +247,10 @@ int x86_vcpu_state_save(const struct x86_vcpu_kvm *k, uint32_t index, struct sta
 
 /* ---- load ---- */
 
-/* A vcpu-cpuid or host-cpuid section: whole kvm_cpuid_entry2s, as many
- * as a table holds. */
-static int check_cpuid_size(const struct state_section *sec, struct azerr *e)
-{
-	size_t ent = sizeof(struct kvm_cpuid_entry2);
-
-	if (!sec->len || sec->len % ent || sec->len / ent > CPUID_MAX_ENTRIES)
-		return state_refuse(e, sec->tag, sec->index, "size",
-				    "%zu bytes: not 1 to %d entries of %zu", sec->len,
-				    CPUID_MAX_ENTRIES, ent);
-	return 0;
-}
-
-/* Every section there, each of a size this host's KVM takes, before the
- * vCPU is touched. */
-static int check_sections(const struct x86_vcpu_kvm *k, uint32_t index,
-			  const struct state_set *s, struct azerr *e)
-{
-	const struct state_section *sec;
-
-	for (size_t i = 0; i < NR_FIXED; i++)
-		if (!state_get(s, fixed[i].tag, index, fixed[i].size, e))
-			return -1;
-	const struct tsc_wire *tsc = state_get(s, STATE_VCPU_TSC, index, sizeof(*tsc), e);
-	if (!tsc)
-		return -1;
-	if (tsc->source < TSC_FROM_OFFSET || tsc->source > TSC_FROM_PVCLOCK)
-		return state_refuse(e, STATE_VCPU_TSC, index, "source", "%u: not %d to %d",
-				    tsc->source, TSC_FROM_OFFSET, TSC_FROM_PVCLOCK);
-	uint32_t xmax = k->xsave_size > XSAVE_LEGACY_SIZE ? k->xsave_size : XSAVE_LEGACY_SIZE;
-	if (!(sec = state_find(s, STATE_VCPU_FPU_XSAVE, index)))
-		return state_get(s, STATE_VCPU_FPU_XSAVE, index, xmax, e) ? 0 : -1;
-	if (sec->len < XSAVE_LEGACY_SIZE || sec->len > xmax)
-		return state_refuse(e, STATE_VCPU_FPU_XSAVE, index, "size",
-				    "%zu bytes: this host's XSAVE area takes %d to %u", sec->len,
-				    XSAVE_LEGACY_SIZE, xmax);
-	if (!(sec = state_find(s, STATE_VCPU_CPUID, index)))
-		return state_get(s, STATE_VCPU_CPUID, index, 0, e) ? 0 : -1;
-	if (check_cpuid_size(sec, e) < 0 ||
-	    ((sec = state_find(s, STATE_HOST_CPUID, 0)) && check_cpuid_size(sec, e) < 0))
-		return -1;
-	if (!(sec = state_find(s, STATE_VCPU_MSRS, index)))
-		return state_get(s, STATE_VCPU_MSRS, index, 0, e) ? 0 : -1;
-	if (sec->len % sizeof(struct kvm_msr_entry) ||
-	    sec->len / sizeof(struct kvm_msr_entry) > MAX_MSRS)
-		return state_refuse(e, STATE_VCPU_MSRS, index, "size",
-				    "%zu bytes: not up to %d entries of %zu", sec->len, MAX_MSRS,
-				    sizeof(struct kvm_msr_entry));
-	return 0;
-}
-
 static int set_fixed(const struct x86_vcpu_kvm *k, uint32_t index, const struct state_set *s,
 		     uint32_t tag, struct azerr *e)
 {
-	const struct fixed_section *f = fixed_of(tag);
+	const struct x86_fixed_section *f = fixed_of(tag);
 	union fixed_buf b;
 
 	memcpy(&b, state_find(s, tag, index)->data, f->size);
@@ -382,7 +302,8 @@ static int set_xsave(const struct x86_vcpu_kvm *k, uint32_t index, const struct 
 		     struct azerr *e)
 {
 	const struct state_section *sec = state_find(s, STATE_VCPU_FPU_XSAVE, index);
-	size_t size = k->xsave_size > XSAVE_LEGACY_SIZE ? k->xsave_size : XSAVE_LEGACY_SIZE;
+	size_t size = k->xsave_size > X86_XSAVE_LEGACY_SIZE ? k->xsave_size :
+		      X86_XSAVE_LEGACY_SIZE;
 	/* A shorter area than this host's lacks only components the saving
 	 * host did not have; XSTATE_BV says they are in their initial state. */
 	unsigned char *buf = calloc(1, size);
@@ -406,15 +327,6 @@ static int set_cpuid(const struct x86_vcpu_kvm *k, uint32_t index, const struct 
 
 	if (!t)
 		return azerr_set(e, "vCPU %u: out of memory for CPUID", index);
-	const struct state_section *host = state_find(s, STATE_HOST_CPUID, 0);
-	const struct kvm_cpuid_entry2 *saved = (const void *)sec->data;
-	uint32_t n = (uint32_t)(sec->len / sizeof(*saved));
-	if (host && x86_cpuid_check_restore(saved, n, (const void *)host->data,
-					    (uint32_t)(host->len / sizeof(*saved)),
-					    k->supported, index, e) < 0) {
-		free(t);
-		return -1;
-	}
 	/* A vCPU that has run takes no KVM_SET_CPUID2 (EINVAL on the kernels
 	 * that refuse it outright, e.g. 6.1); it needs none when its table is
 	 * already the snapshot's (a load into the VM that saved). */
@@ -432,14 +344,6 @@ static int set_cpuid(const struct x86_vcpu_kvm *k, uint32_t index, const struct 
 		ret = ioctl_fail(e, index, "SET_CPUID2");
 	free(t);
 	return ret;
-}
-
-static bool listed(const struct x86_vcpu_kvm *k, uint32_t msr)
-{
-	for (uint32_t i = 0; i < k->nr_msrs; i++)
-		if (k->msrs[i] == msr)
-			return true;
-	return false;
 }
 
 /* The saved MSRs but MSR_IA32_TSC, in two rounds (deadline false, then
@@ -470,13 +374,8 @@ static int set_msrs(const struct x86_vcpu_kvm *k, uint32_t index, const struct s
 		q->entries[q->nmsrs++] = *first;
 	for (uint32_t i = 0; i < n; i++) {
 		if ((in[i].index == MSR_IA32_TSC_DEADLINE) != deadline ||
-		    in[i].index == MSR_IA32_TSC)
+		    in[i].index == X86_MSR_IA32_TSC)
 			continue;
-		if (!listed(k, in[i].index)) {
-			ret = state_refuse(e, STATE_VCPU_MSRS, index, "MSR",
-					   "0x%x: this host's KVM does not list it", in[i].index);
-			break;
-		}
 		q->entries[q->nmsrs++] = in[i];
 	}
 	if (!ret && q->nmsrs) {
@@ -513,7 +412,7 @@ static int set_tsc(const struct x86_vcpu_kvm *k, uint32_t index, const struct st
 			return ioctl_fail(e, index, "SET_DEVICE_ATTR(KVM_VCPU_TSC_OFFSET)");
 		return set_msrs(k, index, s, true, NULL, e);
 	}
-	struct kvm_msr_entry tsc = { .index = MSR_IA32_TSC };
+	struct kvm_msr_entry tsc = { .index = X86_MSR_IA32_TSC };
 	tsc.data = tsc_value_for_load(w->tsc, c->saved, c->clock, c->clock_ns, now_ns(), khz);
 	return set_msrs(k, index, s, true, &tsc, e);
 }
@@ -539,7 +438,7 @@ int x86_vcpu_state_load(const struct x86_vcpu_kvm *k, uint32_t index,
 {
 	int khz;
 
-	if (check_sections(k, index, s, e) < 0 || set_cpuid(k, index, s, e) < 0 ||
+	if (x86_vcpu_state_check(k, index, s, e) < 0 || set_cpuid(k, index, s, e) < 0 ||
 	    (khz = set_tsc_khz(k, index, s, e)) < 0)
 		return -1;
 	*scaled = khz == 1;

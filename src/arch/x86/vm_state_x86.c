@@ -8,17 +8,9 @@
 #include <sys/ioctl.h>
 #include <time.h>
 
+#include "arch/x86/state_check.h"
 #include "arch/x86/tsc_pair.h"
 #include "common/log.h"
-
-static const struct {
-	uint32_t tag, chip_id;
-} chips[] = {
-	{ STATE_IRQCHIP_PIC_MASTER, KVM_IRQCHIP_PIC_MASTER },
-	{ STATE_IRQCHIP_PIC_SLAVE, KVM_IRQCHIP_PIC_SLAVE },
-	{ STATE_IRQCHIP_IOAPIC, KVM_IRQCHIP_IOAPIC },
-};
-#define NR_CHIPS (sizeof(chips) / sizeof(chips[0]))
 
 static int fail(struct azerr *e, const char *what)
 {
@@ -109,11 +101,11 @@ int x86_vm_state_save(int vm_fd, const struct guest_mem *mem, const struct x86_t
 {
 	struct kvm_pit_state2 pit;
 
-	for (size_t i = 0; i < NR_CHIPS; i++) {
-		struct kvm_irqchip c = { .chip_id = chips[i].chip_id };
+	for (size_t i = 0; i < x86_nr_irqchip_sections; i++) {
+		struct kvm_irqchip c = { .chip_id = x86_irqchip_sections[i].chip_id };
 		if (ioctl(vm_fd, KVM_GET_IRQCHIP, &c) < 0)
 			return fail(e, "GET_IRQCHIP");
-		if (state_put(s, chips[i].tag, 0, &c, sizeof(c), e) < 0)
+		if (state_put(s, x86_irqchip_sections[i].tag, 0, &c, sizeof(c), e) < 0)
 			return -1;
 	}
 	memset(&pit, 0, sizeof(pit));
@@ -126,24 +118,16 @@ int x86_vm_state_save(int vm_fd, const struct guest_mem *mem, const struct x86_t
 
 int x86_vm_irqchip_load(int vm_fd, const struct state_set *s, struct azerr *e)
 {
-	const struct kvm_irqchip *c[NR_CHIPS];
-	const struct kvm_pit_state2 *pit;
-
-	for (size_t i = 0; i < NR_CHIPS; i++) {
-		if (!(c[i] = state_get(s, chips[i].tag, 0, sizeof(*c[i]), e)))
-			return -1;
-		if (c[i]->chip_id != chips[i].chip_id)
-			return state_refuse(e, chips[i].tag, 0, "chip_id", "%u, expected %u",
-					    c[i]->chip_id, chips[i].chip_id);
-	}
-	if (!(pit = state_get(s, STATE_PIT, 0, sizeof(*pit), e)))
+	if (x86_vm_irqchip_check(s, e) < 0)
 		return -1;
-	for (size_t i = 0; i < NR_CHIPS; i++) {
-		struct kvm_irqchip copy = *c[i];
+	for (size_t i = 0; i < x86_nr_irqchip_sections; i++) {
+		struct kvm_irqchip copy;
+		memcpy(&copy, state_find(s, x86_irqchip_sections[i].tag, 0)->data, sizeof(copy));
 		if (ioctl(vm_fd, KVM_SET_IRQCHIP, &copy) < 0)
 			return fail(e, "SET_IRQCHIP");
 	}
-	struct kvm_pit_state2 p = *pit;
+	struct kvm_pit_state2 p;
+	memcpy(&p, state_find(s, STATE_PIT, 0)->data, sizeof(p));
 	if (ioctl(vm_fd, KVM_SET_PIT2, &p) < 0)
 		return fail(e, "SET_PIT2");
 	return 0;
@@ -152,19 +136,16 @@ int x86_vm_irqchip_load(int vm_fd, const struct state_set *s, struct azerr *e)
 int x86_vm_clock_load(int vm_fd, const struct state_set *s, bool realtime,
 		      struct x86_clock_ref *clock, struct azerr *e)
 {
-	const struct kvm_clock_data *c = state_get(s, STATE_KVMCLOCK, 0, sizeof(*c), e);
 	struct kvm_clock_data now;
 	uint64_t since = 0;
 
-	if (!c)
+	if (x86_vm_clock_check(s, realtime, e) < 0)
 		return -1;
+	const struct kvm_clock_data *c = (const void *)state_find(s, STATE_KVMCLOCK, 0)->data;
 	/* The clock alone, moved on here rather than by KVM_CLOCK_REALTIME
 	 * (which needs a host whose KVM reports it); the other flags describe
 	 * the saving host. */
 	if (realtime) {
-		if (!(c->flags & KVM_CLOCK_REALTIME))
-			return azerr_set(e, "clock_realtime: the snapshot holds no wall-clock "
-					 "time of its pause to move the guest's clock on from");
 		int64_t wall = ns_on(CLOCK_REALTIME);
 		since = wall > (int64_t)c->realtime ? (uint64_t)wall - c->realtime : 0;
 	}
