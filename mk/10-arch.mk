@@ -29,6 +29,8 @@ FUZZ_X86_SRCS := src/base/guest_mem.c $(ARCH_PURE_SRCS)
 $(eval $(call fuzzer,fuzz_bzimage,fuzz/fuzz_bzimage.c $(FUZZ_X86_SRCS)))
 $(eval $(call fuzzer,fuzz_elf,fuzz/fuzz_elf.c $(FUZZ_X86_SRCS)))
 $(eval $(call fuzzer,fuzz_tsc_pair,fuzz/fuzz_tsc_pair.c src/arch/x86/tsc_pair.c))
+# A snapshot's x86 sections as a hostile file may have them (fuzz/fuzz_x86_state.c).
+$(eval $(call fuzzer,fuzz_x86_state,fuzz/fuzz_x86_state.c $(X86_STATE_SRCS) $(FUZZ_X86_SRCS)))
 
 # Test tools for tests/integration/20-boot-real-kernel.sh (built on demand
 # by the test, not part of `all`).
