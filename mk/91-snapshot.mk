@@ -21,8 +21,12 @@ $(eval $(call unit_test,test_snapshot_create,tests/unit/test_snapshot_create.c s
 	src/arch/x86/e820.c,-lz))
 # The parts of a snapshot, with stand-ins for the vm-state and card-rings parts.
 $(eval $(call unit_test,test_snapshot,tests/unit/test_snapshot.c src/vmm/snapshot.c src/base/state.c))
-# The card-rings part against a device's transport, the card a stand-in.
-$(eval $(call unit_test,test_vhost_devs_state,tests/unit/test_vhost_devs_state.c tests/unit/state_fixture.c src/vmm/vhost_devs_state.c src/vmm/card_rings.c src/devices/virtio_dev.c src/base/state.c src/base/guest_mem.c src/vmm/kind_net.c src/vmm/card_argv.c src/vmm/vm_config.c $(IFACE_SRCS),-lpthread))
+# The card-rings part against a device's transport, the card a stand-in
+# (tests/unit/fake_card.c).
+VHOST_DEVS_STATE_SRCS := tests/unit/fake_card.c src/vmm/vhost_devs_state.c src/vmm/card_rings.c \
+	src/devices/virtio_dev.c src/base/state.c src/base/guest_mem.c src/vmm/kind_net.c \
+	src/vmm/card_argv.c src/vmm/vm_config.c $(IFACE_SRCS)
+$(eval $(call unit_test,test_vhost_devs_state,tests/unit/test_vhost_devs_state.c tests/unit/state_fixture.c $(VHOST_DEVS_STATE_SRCS),-lpthread))
 # Lazy loading shared by two processes, each with its own userfaultfd
 # (test 70, no KVM).
 PROGRAMS += $(BUILD)/tests/uffd-share

@@ -4,11 +4,8 @@
  * saved with it. Whatever state a guest can reach must snapshot and load;
  * a section only an edited file could hold is refused by name.
  *
- * The card side of vmm/vhost_dev.c is this file's stand-in (the test links
- * no vhost-user): vhost_dev_start_rings and vhost_dev_stop_rings keep the
- * device's bookkeeping as the real ones do and record what the card was
- * asked, and the transport's backend ops do what vd_start and vd_stop do;
- * card_update_net_pairs answers as a net card's control channel would. */
+ * The card side of vmm/vhost_dev.c is a stand-in (fake_card.h: the test
+ * links no vhost-user). */
 #include <linux/virtio_net.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +17,7 @@
 #include <cmocka.h>
 
 #include "common/log.h"
+#include "fake_card.h"
 #include "state_fixture.h"
 #include "vmm/card_rings.h"
 #include "vmm/card_update.h"
@@ -34,26 +32,11 @@
 #define RING0        0x10000ULL   /* queue 0: desc, +0x1000 avail, +0x2000 used */
 #define RING1        0x20000ULL   /* queue 1, the same */
 
-/* What the card was asked and what it answers. */
-struct card {
-	int starts, stops;
-	uint16_t started_at[NET_QUEUES]; /* SET_VRING_BASE of the last start */
-	uint16_t stop_at[NET_QUEUES];    /* GET_VRING_BASE's answer */
-	int refuse_queue;                /* a start fails at this queue; -1: none */
-	bool stop_fails;
-	/* A net card's NET_PAIRS: the pairs in use, the requests made (the
-	 * last one's count and maximum, and the ring stops and starts
-	 * before it), and whether it refuses them. */
-	unsigned pairs, pairs_calls, pairs_asked, pairs_max;
-	int stops_before_pairs, starts_before_pairs;
-	bool pairs_refused;
-};
-
 struct machine {
 	struct vm vm;
 	struct vhost_dev dev;
 	struct virtio_dev vd;
-	struct card card;
+	struct fake_card card;
 	uint8_t *ram;
 };
 
@@ -64,112 +47,15 @@ static const struct device_kind fixed = {
 	.config_fixed = "where its region is",
 };
 
-static struct card *card_of(struct vhost_dev *d)
+struct fake_card *fake_card_of(struct vhost_dev *d)
 {
 	return &((struct machine *)((char *)d - offsetof(struct machine, dev)))->card;
 }
 
-int vhost_dev_start_rings(struct vhost_dev *d, uint64_t features,
-			  const struct virtio_queue *q, const uint16_t *base,
-			  struct azerr *e)
-{
-	struct card *c = card_of(d);
-
-	(void)features;
-	c->starts++;
-	for (unsigned i = 0; i < d->vd->p.nr_queues; i++) {
-		if (!q[i].enabled)
-			continue;
-		if ((int)i == c->refuse_queue) {
-			d->started = d->rings_on != 0;
-			return azerr_set(e, "%s: queue %u: the card refuses it", d->name, i);
-		}
-		c->started_at[i] = base ? base[i] : 0;
-		d->rings_on |= 1u << i;
-	}
-	d->started = true;
-	return 0;
-}
-
-int vhost_dev_stop_rings(struct vhost_dev *d, uint16_t *base, struct azerr *e)
-{
-	struct card *c = card_of(d);
-	int r = 0;
-
-	c->stops++;
-	for (unsigned i = 0; i < d->vd->p.nr_queues; i++) {
-		if (!(d->rings_on & (1u << i)))
-			continue;
-		d->rings_on &= ~(1u << i);
-		if (c->stop_fails)
-			r = azerr_set(e, "%s: queue %u: GET_VRING_BASE timed out", d->name, i);
-		else if (base)
-			base[i] = c->stop_at[i];
-	}
-	d->started = false;
-	return r;
-}
-
-static int be_start(void *ctx, uint64_t features, struct virtio_queue *q, unsigned n,
-		    struct azerr *e)
-{
-	struct vhost_dev *d = ctx;
-	const uint16_t *base = d->restored_base;
-
-	(void)n;
-	d->restored_base = NULL;
-	d->parked = false;
-	return vhost_dev_start_rings(d, features, q, base, e);
-}
-
-static void be_stop(void *ctx)
-{
-	struct vhost_dev *d = ctx;
-	struct azerr e;
-
-	d->parked = false;
-	if (d->started)
-		(void)vhost_dev_stop_rings(d, NULL, &e);
-}
-
-/* The card's answer to NET_PAIRS (vmm/card_update.c, which checks it):
- * its count in use, set first when pairs is not 0. */
-int card_update_net_pairs(struct vhost_dev *d, unsigned pairs, unsigned max_pairs,
-			  struct azerr *e)
-{
-	struct card *c = card_of(d);
-
-	c->pairs_calls++;
-	c->pairs_asked = pairs;
-	c->pairs_max = max_pairs;
-	c->stops_before_pairs = c->stops;
-	c->starts_before_pairs = c->starts;
-	if (c->pairs_refused)
-		return azerr_set(e, "%s: the card refused: NET_PAIRS", d->name);
-	if (pairs)
-		c->pairs = pairs;
-	return (int)c->pairs;
-}
-
-static void be_config_read(void *ctx, unsigned off, void *data, unsigned len)
-{
-	memcpy(data, ((struct vhost_dev *)ctx)->config + off, len);
-}
-
-static const struct virtio_backend_ops be_ops = {
-	.start = be_start, .stop = be_stop, .config_read = be_config_read,
-};
-
-static void no_notify(struct virtio_dev *vd)
-{
-	(void)vd;
-}
-
-static const struct virtio_transport_ops transport_ops = { .notify_config = no_notify };
-
 static void machine_init(struct machine *m, const struct device_kind *k)
 {
 	struct azerr e = { "" };
+	bool is_net = k == &device_kind_net;
 
 	memset(m, 0, sizeof(*m));
 	m->ram = calloc(1, RAM_SIZE);
@@ -180,25 +66,10 @@ static void machine_init(struct machine *m, const struct device_kind *k)
 	};
 	m->vm.devs = &m->dev;
 	m->vm.nr_devs = 1;
-	m->card.refuse_queue = -1;
-	m->card.pairs = 1;
-	bool is_net = k == &device_kind_net;
-	struct vhost_dev *d = &m->dev;
-	d->vm = &m->vm;
-	d->kind = k;
-	d->vd = &m->vd;
-	d->config_size = k->config_size;
-	d->fe.features = DEV_FEATURES | (is_net ? NET_MQ : 0);
-	d->card_pid = 1;  /* a card azote started, with a control channel */
-	snprintf(d->name, sizeof(d->name), "virtio-%s drive0", k->name);
-	memset(d->config, 0x5a, d->config_size);
-	struct virtio_dev_params p = {
-		.name = d->name, .device_id = k->virtio_id, .device_features = d->fe.features,
-		.nr_queues = is_net ? NET_QUEUES : NR_QUEUES, .queue_max_size = 256,
-		.config_size = d->config_size, .ops = &be_ops, .ops_ctx = d,
-	};
-	assert_int_equal(virtio_dev_init(&m->vd, &p, VHOST_DEV_CONFIG_MAX, &transport_ops, m,
-					 &e), 0);
+	fake_card_init(&m->card);
+	assert_int_equal(fake_card_dev_init(&m->dev, &m->vd, &m->vm, k,
+					    is_net ? NET_QUEUES : NR_QUEUES,
+					    DEV_FEATURES | (is_net ? NET_MQ : 0), &e), 0);
 }
 
 static void machine_fini(struct machine *m)
@@ -223,24 +94,13 @@ static uint8_t status(struct machine *m)
  * control queue. */
 static void negotiate(struct machine *m)
 {
-	virtio_dev_write_status(&m->vd, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
-	m->vd.driver_feature_select = 0;
-	virtio_dev_set_driver_features(&m->vd, (uint32_t)m->dev.fe.features);
-	m->vd.driver_feature_select = 1;
-	virtio_dev_set_driver_features(&m->vd, 1u << (VIRTIO_F_VERSION_1 - 32));
-	virtio_dev_write_status(&m->vd, 0x0b);
+	fake_driver_negotiate(&m->vd, m->dev.fe.features);
 	assert_int_equal(status(m), 0x0b);
 }
 
 static void enable_queue(struct machine *m, unsigned q, uint64_t desc)
 {
-	struct virtio_queue *vq = &m->vd.queues[q];
-
-	vq->size = 64;
-	vq->desc = desc;
-	vq->driver = desc + 0x1000;
-	vq->device = desc + 0x2000;
-	vq->enabled = true;
+	fake_driver_enable_queue(&m->vd, q, desc);
 }
 
 /* A device whose driver runs queue 0, the card having taken and completed
