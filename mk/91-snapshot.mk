@@ -27,6 +27,9 @@ VHOST_DEVS_STATE_SRCS := tests/unit/fake_card.c src/vmm/vhost_devs_state.c src/v
 	src/devices/virtio_dev.c src/base/state.c src/base/guest_mem.c src/vmm/kind_net.c \
 	src/vmm/card_argv.c src/vmm/vm_config.c $(IFACE_SRCS)
 $(eval $(call unit_test,test_vhost_devs_state,tests/unit/test_vhost_devs_state.c tests/unit/state_fixture.c $(VHOST_DEVS_STATE_SRCS),-lpthread))
+# The same part as a hostile snapshot may have it, on a VM of four devices
+# (fuzz/fuzz_vhost_devs.c).
+$(eval $(call fuzzer,fuzz_vhost_devs,fuzz/fuzz_vhost_devs.c $(VHOST_DEVS_STATE_SRCS),-lpthread))
 # Lazy loading shared by two processes, each with its own userfaultfd
 # (test 70, no KVM).
 PROGRAMS += $(BUILD)/tests/uffd-share
