@@ -133,9 +133,26 @@ static void wake(const struct uffd_pager *p, uint64_t addr, uint64_t len)
 			 (unsigned long long)addr, strerror(errno));
 }
 
+/* The source's hook could not put the page at memfd offset off in place
+ * (azote's relay refused it or hung up, the page-fault handler behind it
+ * being gone or broken): nothing ever will. Leaving the fault pending
+ * would block the thread that touched the page for good, and with it
+ * whatever waits for that thread (a card's ring worker, which the
+ * vhost-user GET_VRING_BASE of the next snapshot or reset waits for);
+ * waking it would only fault again, and a page of zeroes in its place
+ * would be a wrong guest. So the process ends at once, saying why: the
+ * one who started it sees that (azote: the card's socket hangs up, the
+ * device needs a reset, a stop fails at once instead of hanging). */
+static _Noreturn void place_failed(uint64_t off)
+{
+	log_error("userfaultfd pager: the page at 0x%llx of guest RAM cannot be put in place "
+		  "(above): this process cannot go on without it and ends",
+		  (unsigned long long)off);
+	_exit(UFFD_PAGER_EXIT_LOST_PAGE);
+}
+
 /* One missing page at addr: from the file into the memfd, or placed by
- * the source's hook, then woken (on the hook's failure the fault stays
- * pending: waking it would only fault again). */
+ * the source's hook, then woken. */
 static void serve(struct uffd_pager *p, uint64_t addr)
 {
 	uint64_t at, off;
@@ -151,10 +168,10 @@ static void serve(struct uffd_pager *p, uint64_t addr)
 		return;
 	}
 	if (p->src.file_fd < 0) {
-		if (p->src.place(p->src.arg, off) == 0) {
-			wake(p, at, page);
-			atomic_fetch_add(&p->copied, 1);
-		}
+		if (p->src.place(p->src.arg, off) < 0)
+			place_failed(off);
+		wake(p, at, page);
+		atomic_fetch_add(&p->copied, 1);
 		return;
 	}
 	ssize_t n = pread_full(p->src.file_fd, p->buf, (size_t)page, (off_t)off);

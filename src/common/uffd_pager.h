@@ -81,10 +81,12 @@ struct uffd_pager;
  * the page's offset (the fd stays the caller's and must stay open until
  * uffd_pager_stop); or, with file_fd -1, place(arg, off), which puts the
  * page at memfd offset off in place by other means (a card's page relay
- * to azote: cards/page_relay.h) and returns 0, or -1 when it cannot, the
- * fault then left pending. size bounds the ranges' offsets: the file's
- * size, or UINT64_MAX when place checks them (a card is not told the size
- * of RAM). */
+ * to azote: cards/page_relay.h) and returns 0, or -1 when it cannot: the
+ * process then ends (_exit(UFFD_PAGER_EXIT_LOST_PAGE)), no thread being
+ * able to go on past that page. size bounds the ranges' offsets: the
+ * file's size, or UINT64_MAX when place checks them (a card is not told
+ * the size of RAM). */
+#define UFFD_PAGER_EXIT_LOST_PAGE 70
 struct uffd_source {
 	int file_fd;
 	int (*place)(void *arg, uint64_t off);

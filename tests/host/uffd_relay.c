@@ -20,7 +20,8 @@
  * (EINVAL) and a message of the wrong size ends the relay. With "huge",
  * guest RAM is on 2 MiB hugetlbfs pages (huge_pages "2M"): the handler is
  * told so and copies whole 2 MiB pages, the card's pager maps and waits by
- * them (the host's pool must have 4 free). Exit 0 with a line, 1 with a
+ * them (the host's pool must have 4 free). With "refused", a card's page
+ * that the relay refuses (refused() below). Exit 0 with a line, 1 with a
  * line, 77 when this host has no userfaultfd for us. */
 #include <errno.h>
 #include <fcntl.h>
@@ -136,6 +137,62 @@ static void card(int memfd, int relay, int go, int first, int out)
 	_exit(0);
 }
 
+/* "refused": azote's relay refuses the card's first page (EIO: the
+ * handler behind it gone or broken). The card's pager must end the card
+ * at once (status UFFD_PAGER_EXIT_LOST_PAGE) rather than leave the thread
+ * that touched the page waiting for good, and a vhost-user stop with it.
+ * The card gets 10 s. */
+static int refused(void)
+{
+	struct guest_mem m;
+	struct azerr e;
+	int sv[2], status;
+
+	guest_mem_layout(&m, RAM, 4 * MIB, 6 * MIB);
+	if (guest_mem_create(&m, &e) < 0)
+		fail(e.msg, NULL);
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		fail(strerror(errno), NULL);
+	pid_t child = fork();
+	if (child == 0) {
+		int uffd = uffd_open(-1, 0, &e);
+		if (uffd < 0)
+			_exit(errno == EPERM || errno == ENOSYS ? 77 : 1);
+		uint8_t *map = mmap(NULL, RAM, PROT_READ | PROT_WRITE, MAP_SHARED, m.fd, 0);
+		struct uffd_source src = { .file_fd = -1, .place = card_page_relay_place,
+					   .arg = (void *)(intptr_t)sv[1], .size = UINT64_MAX };
+		struct uffd_pager *p = uffd_pager_start(uffd, &src, NULL, &e);
+		if (map == MAP_FAILED || !p || uffd_pager_add(p, map, RAM, 0, page, &e) < 0)
+			fail("the card", p ? e.msg : "set-up failed");
+		/* The ring worker's touch: it must never come back. */
+		(void)*(volatile uint8_t *)map;
+		_exit(0);
+	}
+	close(sv[1]);
+	struct page_relay_msg msg;
+	if (read(sv[0], &msg, sizeof(msg)) != sizeof(msg))
+		fail("the card asked for no page", NULL);
+	msg.err = EIO;
+	if (write(sv[0], &msg, sizeof(msg)) != sizeof(msg))
+		fail("cannot answer the card", strerror(errno));
+	for (int i = 0; waitpid(child, &status, WNOHANG) != child; i++) {
+		if (i == 1000) {
+			kill(child, SIGKILL);
+			waitpid(child, &status, 0);
+			fail("a page the relay refused left the card waiting on its fault "
+			     "for 10 s", NULL);
+		}
+		usleep(10000);
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 77)
+		return 77;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != UFFD_PAGER_EXIT_LOST_PAGE)
+		fail("the card did not end for the page the relay refused", NULL);
+	printf("uffd-relay: a page the relay refused ended the card at once (status %d)\n",
+	       UFFD_PAGER_EXIT_LOST_PAGE);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	char memfile[4096], sock[4096], line[256];
@@ -146,8 +203,12 @@ int main(int argc, char **argv)
 
 	bool huge = argc == 4 && !strcmp(argv[3], "huge");
 
+	if (argc == 4 && !strcmp(argv[3], "refused")) {
+		page = (uint64_t)sysconf(_SC_PAGESIZE);
+		return refused();
+	}
 	if (argc != 3 && !huge)
-		fail("usage: uffd-relay HANDLER DIR [huge]", NULL);
+		fail("usage: uffd-relay HANDLER DIR [huge | refused]", NULL);
 	page = huge ? GUEST_MEM_HUGE_PAGE : (uint64_t)sysconf(_SC_PAGESIZE);
 	snprintf(memfile, sizeof(memfile), "%s/uffd-relay.mem", argv[2]);
 	snprintf(sock, sizeof(sock), "%s/uffd-relay.sock", argv[2]);

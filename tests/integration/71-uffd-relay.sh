@@ -4,7 +4,8 @@
 # tests/host/uffd_handler.c), and a card's faults relayed through azote
 # (iface/page_relay.h), on guest RAM of two regions, read by both sides at
 # once: every page the file's, copied once by the handler; a request for
-# what is no page of RAM refused, a malformed one ending the relay.
+# what is no page of RAM refused, a malformed one ending the relay; a
+# page the relay refuses ending the card.
 . "$(dirname "$0")/../lib/common.sh"
 
 PROG=$BUILD/tests/uffd-relay
@@ -15,6 +16,15 @@ case $? in
 0) pass "$(grep '^uffd-relay: ' <<<"$out" | sed 's/^uffd-relay: //')" ;;
 77) skip "no userfaultfd for this user here: $out" ;;
 *) die "$out" ;;
+esac
+# A page the relay refuses (the handler behind azote gone) ends the card
+# at once, rather than leave a ring worker waiting on its fault for good
+# and the next vhost-user stop with it.
+out=$(timeout 60 "$PROG" "$BUILD/tests/uffd-handler" "$TMP" refused 2>&1)
+case $? in
+0) pass "$(grep '^uffd-relay: ' <<<"$out" | sed 's/^uffd-relay: //')" ;;
+77) ;;
+*) fail "$out" ;;
 esac
 # Guest RAM on 2 MiB pages (huge_pages "2M"): the handler told so, whole
 # huge pages copied and relayed. The pool is the host's: root's to size.
