@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "common/fdio.h"
+#include "common/mem_file_id.h"
 
 const char rebase_snap_usage[] =
 	"usage: azote-rebase-snap --base-file BASE --diff-file DIFF\n"
@@ -137,8 +138,21 @@ int rebase_snap(const char *base, const char *diff, uint64_t *bytes, struct azer
 		ret = azerr_set(e, "diff file %s is %llu bytes, base file %s is %llu bytes: a "
 				"diff is the size of its base (the guest's RAM)", diff,
 				(unsigned long long)dsize, base, (unsigned long long)bsize);
+	/* BASE becomes the diff snapshot's memory: it takes the diff's
+	 * snapshot ID (common/mem_file_id.h), or none if the diff has none.
+	 * Its own ID goes first, so that a merge that stops midway leaves a
+	 * file that the base's state file no longer takes for its own. */
+	uint8_t id[MEM_FILE_ID_SIZE];
+	int has_id = ret ? 0 : mem_file_id_get(dfd, id);
+	if (has_id < 0)
+		ret = azerr_set(e, "diff file %s: its snapshot ID (extended attribute %s): %s",
+				diff, MEM_FILE_ID_XATTR, strerror(errno));
+	if (!ret && mem_file_id_set(bfd, NULL) < 0)
+		ret = azerr_set(e, "base file %s: its snapshot ID: %s", base, strerror(errno));
 	if (!ret)
 		ret = merge(bfd, dfd, dsize, base, diff, bytes, e);
+	if (!ret && has_id && mem_file_id_set(bfd, id) < 0)
+		ret = azerr_set(e, "base file %s: its snapshot ID: %s", base, strerror(errno));
 	if (!ret && fsync(bfd) < 0)
 		ret = azerr_set(e, "base file %s: fsync: %s", base, strerror(errno));
 	close(bfd);

@@ -78,13 +78,15 @@ static const struct jail_syscall_arg vcpu_args[] = {
  * file (pread, vmm/snapshot_mem.c); a Diff
  * snapshot's memory file is sized first (ftruncate) and its changed pages
  * written at their offsets (pwrite), into a new file or an existing one of
- * the RAM's size (vmm/snapshot_mem.c); PUT and PATCH /mmds hand the net
+ * the RAM's size (vmm/snapshot_mem.c), the memory file tagged with the
+ * snapshot's ID (fsetxattr, common/mem_file_id.h); PUT and PATCH /mmds hand the net
  * cards the new document in a sealed memfd (vmm/card_update.c). */
 static const int loop_syscalls[] = {
 	COMMON_SYSCALLS, SYS_epoll_wait, SYS_epoll_pwait, SYS_epoll_ctl,
 	SYS_wait4, SYS_kill, SYS_unlink, SYS_shutdown,
 	SYS_access, SYS_faccessat, SYS_faccessat2, SYS_fsync, SYS_rename,
 	SYS_ftruncate, SYS_pwrite64, SYS_memfd_create, SYS_lseek, SYS_pread64,
+	SYS_fsetxattr,
 };
 
 /* openat's flags (32 bits) with nothing set but these. O_NONBLOCK and

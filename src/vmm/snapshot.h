@@ -31,6 +31,10 @@
  * NUL-terminated), where --restore looks without --restore-mem. (#0 is
  * the machine part's.) */
 #define SNAPSHOT_MACHINE_MEM_PATH 1u
+/* STATE_MACHINE #2: the memory file's snapshot ID (MEM_FILE_ID_SIZE
+ * bytes, common/mem_file_id.h), which a load requires of the memory file
+ * when it carries one. */
+#define SNAPSHOT_MACHINE_MEM_ID 2u
 
 /* Every part's state of vm (paused) into s. Some parts stop what they
  * saved (the cards' rings): vm_snapshot_resume starts them again, once the

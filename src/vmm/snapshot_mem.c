@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "common/fdio.h"
+#include "common/mem_file_id.h"
 #include "vmm/atomic_file.h"
 
 /* [off, off+len) of the memfd from azote's mappings of it (a run may go
@@ -107,8 +108,17 @@ static int next_data(int memfd, uint64_t off, uint64_t end, uint64_t *data, uint
 	return 0;
 }
 
-int snapshot_mem_save(const struct guest_mem *m, const struct mem_holes *h, const char *path,
-		      struct azerr *e)
+/* id on the memory file being written (fd, path for messages). */
+static int set_id(int fd, const char *path, const uint8_t *id, struct azerr *e)
+{
+	if (id && mem_file_id_set(fd, id) < 0)
+		return azerr_set(e, "cannot write %s: its snapshot ID (extended attribute %s): %s",
+				 path, MEM_FILE_ID_XATTR, strerror(errno));
+	return 0;
+}
+
+int snapshot_mem_save(const struct guest_mem *m, const struct mem_holes *h, const uint8_t *id,
+		      const char *path, struct azerr *e)
 {
 	struct atomic_file f;
 	uint64_t data = 0, hole = 0;
@@ -117,7 +127,8 @@ int snapshot_mem_save(const struct guest_mem *m, const struct mem_holes *h, cons
 		return -1;
 	/* The whole size first: what is not written is a hole. */
 	int ret = ftruncate(f.fd, (off_t)m->ram_size) < 0 ?
-		azerr_set(e, "cannot write %s: %s", path, strerror(errno)) : 0;
+		azerr_set(e, "cannot write %s: %s", path, strerror(errno)) :
+		set_id(f.fd, path, id, e);
 	for (uint64_t at = 0; !ret && at < m->ram_size; at = hole) {
 		ret = next_data(m->fd, at, m->ram_size, &data, &hole, e);
 		if (!ret)
@@ -158,7 +169,8 @@ static int write_changed(int fd, const char *path, const struct guest_mem *m,
 /* Firecracker's merge onto an existing memory file of the RAM's size: 1
  * when done, 0 when there is no such file, -1 on failure. */
 static int save_diff_in_place(const struct guest_mem *m, const struct dirty_log *l,
-			      const char *path, uint64_t *pages, struct azerr *e)
+			      const uint8_t *id, const char *path, uint64_t *pages,
+			      struct azerr *e)
 {
 	struct stat st;
 	/* The flags the event loop's seccomp list allows for an existing
@@ -173,7 +185,11 @@ static int save_diff_in_place(const struct guest_mem *m, const struct dirty_log 
 		close(fd);
 		return 0;
 	}
-	int ret = write_changed(fd, path, m, l, pages, e);
+	/* The new ID first: from the first page merged on, the file is no
+	 * longer the base's own memory. */
+	int ret = set_id(fd, path, id, e);
+	if (ret == 0)
+		ret = write_changed(fd, path, m, l, pages, e);
 	if (ret == 0 && fsync(fd) < 0)
 		ret = azerr_set(e, "cannot write %s (fsync): %s", path, strerror(errno));
 	close(fd);
@@ -181,11 +197,12 @@ static int save_diff_in_place(const struct guest_mem *m, const struct dirty_log 
 }
 
 int snapshot_mem_save_diff(const struct guest_mem *m, const struct dirty_log *l,
-			   const char *path, uint64_t *pages, struct azerr *e)
+			   const uint8_t *id, const char *path, uint64_t *pages,
+			   struct azerr *e)
 {
 	struct atomic_file f;
 
-	int merged = save_diff_in_place(m, l, path, pages, e);
+	int merged = save_diff_in_place(m, l, id, path, pages, e);
 	if (merged)
 		return merged < 0 ? -1 : 0;
 	if (atomic_file_open(&f, path, e) < 0)
@@ -193,6 +210,10 @@ int snapshot_mem_save_diff(const struct guest_mem *m, const struct dirty_log *l,
 	/* The whole size first: the pages not written are holes. */
 	if (ftruncate(f.fd, (off_t)m->ram_size) < 0) {
 		azerr_set(e, "cannot write %s: %s", path, strerror(errno));
+		atomic_file_abort(&f);
+		return -1;
+	}
+	if (set_id(f.fd, path, id, e) < 0) {
 		atomic_file_abort(&f);
 		return -1;
 	}
@@ -238,4 +259,31 @@ int snapshot_mem_read(struct guest_mem *m, int fd, const char *path, struct azer
 		ret = pread_all(fd, m->regions[i].hva, m->regions[i].size,
 				m->regions[i].fd_offset, path, e);
 	return ret;
+}
+
+int snapshot_mem_check_id(const char *path, const char *snap_path, const uint8_t *id,
+			  struct azerr *e)
+{
+	uint8_t has[MEM_FILE_ID_SIZE];
+	char want_hex[2 * MEM_FILE_ID_SIZE + 1], has_hex[2 * MEM_FILE_ID_SIZE + 1];
+	uint64_t size;
+
+	if (!id)
+		return 0;
+	int fd = open_regular(path, O_RDONLY, "guest memory file", &size, e);
+	if (fd < 0)
+		return -1;
+	int got = mem_file_id_get(fd, has);
+	int err = errno;
+	close(fd);
+	if (got < 0)
+		return azerr_set(e, "guest memory file %s: its snapshot ID (extended attribute "
+				 "%s): %s", path, MEM_FILE_ID_XATTR, strerror(err));
+	if (got == 0 || !memcmp(has, id, sizeof(has)))
+		return 0;
+	return azerr_set(e, "guest memory file %s is not the memory of snapshot %s: it carries "
+			 "snapshot ID %s, the state file records %s (the files of two "
+			 "snapshots, or a create interrupted between renaming the one and "
+			 "the other)", path, snap_path, mem_file_id_hex(has, has_hex),
+			 mem_file_id_hex(id, want_hex));
 }

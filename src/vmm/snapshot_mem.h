@@ -28,9 +28,11 @@ struct mem_holes {
  * hole of zeroes (h) the file has one too, so that most of a fresh VM's
  * RAM, never touched, costs neither a write nor a page of memory (reading
  * a hole through the mapping would allocate it); a lazy load's file is
- * copied from, its runs of zeroes left holes as well. */
-int snapshot_mem_save(const struct guest_mem *m, const struct mem_holes *h, const char *path,
-		      struct azerr *e);
+ * copied from, its runs of zeroes left holes as well. id, when not NULL,
+ * is set on the file before it replaces path (common/mem_file_id.h: what
+ * ties it to its state file). */
+int snapshot_mem_save(const struct guest_mem *m, const struct mem_holes *h, const uint8_t *id,
+		      const char *path, struct azerr *e);
 
 /* A Diff snapshot's RAM: only the pages l counts as changed, each at its
  * place in the layout above, in a file of m's RAM size whose other pages
@@ -38,9 +40,21 @@ int snapshot_mem_save(const struct guest_mem *m, const struct mem_holes *h, cons
  * base's memory file). Written whole or not at all, as above; except that,
  * as Firecracker does, an existing regular file of exactly that size (the
  * base's memory file, say) has the pages written into it in place: then a
- * failure may leave some of them written. *pages: how many were written. */
+ * failure may leave some of them written. *pages: how many were written.
+ * id as above; merging in place, it is set before the first page is
+ * written, so that a merge that fails midway leaves a file that the base's
+ * state file no longer takes for its own. */
 int snapshot_mem_save_diff(const struct guest_mem *m, const struct dirty_log *l,
-			   const char *path, uint64_t *pages, struct azerr *e);
+			   const uint8_t *id, const char *path, uint64_t *pages,
+			   struct azerr *e);
+
+/* Whether path, the memory file a load is to read, may be the memory of
+ * the snapshot snap_path whose state file records id (its memory file ID
+ * section, NULL when it has none: written before it existed, or under
+ * --seccomp-filter). Refused, with e naming both files and both IDs, when
+ * the memory file carries another ID; taken when it carries none. */
+int snapshot_mem_check_id(const char *path, const char *snap_path, const uint8_t *id,
+			  struct azerr *e);
 
 /* A snapshot's memory file for m's RAM: path opened read-only, which must
  * be a regular file of exactly m->ram_size bytes. The fd, or -1 with e

@@ -8,7 +8,9 @@
 
 #include "arch/x86/e820.h"
 #include "common/log.h"
+#include "common/mem_file_id.h"
 #include "vmm/atomic_file.h"
+#include "vmm/sandbox.h"
 #include "vmm/snapshot_file.h"
 #include "vmm/snapshot_mem.h"
 #include "vmm/vm_genid.h"
@@ -36,8 +38,8 @@ static int diff_refused(const struct vm *vm, struct azerr *e)
  * first, for either type: KVM clears it as it reads it, and the record
  * must start again from this snapshot (cleared by the caller once the
  * snapshot is written whole). */
-static int save_memory(struct vm *vm, enum snapshot_type type, const char *mem_path,
-		       struct azerr *e)
+static int save_memory(struct vm *vm, enum snapshot_type type, const uint8_t *id,
+		       const char *mem_path, struct azerr *e)
 {
 	uint64_t pages = 0;
 
@@ -46,8 +48,8 @@ static int save_memory(struct vm *vm, enum snapshot_type type, const char *mem_p
 	if (type == SNAPSHOT_FULL)
 		return snapshot_mem_save(&vm->mem, &(struct mem_holes){
 				.file_fd = vm->lazy.file_fd, .via_mapping = vm->lazy.handler_fd >= 0 },
-			mem_path, e);
-	if (snapshot_mem_save_diff(&vm->mem, &vm->dirty, mem_path, &pages, e) < 0)
+			id, mem_path, e);
+	if (snapshot_mem_save_diff(&vm->mem, &vm->dirty, id, mem_path, &pages, e) < 0)
 		return -1;
 	log_info("diff snapshot: %llu of %llu guest pages changed, written to %s",
 		 (unsigned long long)pages,
@@ -63,16 +65,20 @@ static int save_memory(struct vm *vm, enum snapshot_type type, const char *mem_p
  * file in place), and the state file renamed last, which names a complete
  * snapshot only once both are written. Whatever can fail about the state
  * file (its directory, its permissions, a full disk) has failed before
- * RAM touches anything; after RAM only the state file's rename is left. */
+ * RAM touches anything; after RAM only the state file's rename is left.
+ * A crash between the memory file's rename (or merge) and the state
+ * file's still leaves the new memory beside the old state file: id, set
+ * on the memory file and recorded in the state file, makes a load refuse
+ * that pair (common/mem_file_id.h). */
 static int write_files(struct vm *vm, enum snapshot_type type, const struct snapshot_header *h,
-		       const struct state_set *s, const char *snap_path, const char *mem_path,
-		       struct azerr *e)
+		       const struct state_set *s, const uint8_t *id, const char *snap_path,
+		       const char *mem_path, struct azerr *e)
 {
 	struct atomic_file state;
 
 	if (snapshot_file_prepare(snap_path, h, s, &state, e) < 0)
 		return -1;
-	if (save_memory(vm, type, mem_path, e) < 0) {
+	if (save_memory(vm, type, id, mem_path, e) < 0) {
 		atomic_file_abort(&state);
 		return -1;
 	}
@@ -84,20 +90,27 @@ int snapshot_create(struct vm *vm, enum snapshot_type type, const char *config_j
 {
 	struct snapshot_header h;
 	struct state_set s;
+	uint8_t id_buf[MEM_FILE_ID_SIZE];
 	int ret = -1;
 
 	if (type == SNAPSHOT_DIFF && diff_refused(vm, e) < 0)
 		return -1;
 	state_set_init(&s);
 	snapshot_header_init(&h, vm->nr_vcpus, &vm->mem);
+	/* Not under --seccomp-filter: Firecracker's programs, which know no
+	 * such tie, have no rule for setting the ID. */
+	const uint8_t *id = vmm_sandbox_custom() ? NULL : id_buf;
+	mem_file_id_new(id_buf);
 	/* Everything is gathered before a file is touched; RAM is written
 	 * after the parts (the cards complete into it until their rings
 	 * stop). */
 	if (state_put(&s, STATE_VM_CONFIG, 0, config_json, strlen(config_json), e) == 0 &&
 	    state_put(&s, STATE_MACHINE, SNAPSHOT_MACHINE_MEM_PATH, mem_path, strlen(mem_path),
 		      e) == 0 &&
+	    (!id || state_put(&s, STATE_MACHINE, SNAPSHOT_MACHINE_MEM_ID, id, MEM_FILE_ID_SIZE,
+			      e) == 0) &&
 	    vm_snapshot_save(vm, &s, e) == 0) {
-		ret = write_files(vm, type, &h, &s, snap_path, mem_path, e);
+		ret = write_files(vm, type, &h, &s, id, snap_path, mem_path, e);
 		/* The next Diff starts from this snapshot; after a failed
 		 * one every page read stays recorded. The cards are still
 		 * stopped: none is setting bits. */
@@ -161,6 +174,22 @@ static char *recorded_mem_path(const struct snapshot_load_req *req, const struct
 	return path;
 }
 
+/* The memory file at mem_path must be the one the state file was
+ * written with (common/mem_file_id.h); with the Uffd backend the handler
+ * has it, and azote no file to check. */
+static int check_pair(const struct snapshot_load_req *req, const struct state_set *s,
+		      const char *mem_path, struct azerr *e)
+{
+	const struct state_section *id = state_find(s, STATE_MACHINE, SNAPSHOT_MACHINE_MEM_ID);
+
+	if (!id || req->mem_uffd)
+		return 0;
+	if (id->len != MEM_FILE_ID_SIZE)
+		return azerr_set(e, "%s: its memory file ID section is %zu bytes, not %d",
+				 req->snapshot_path, id->len, MEM_FILE_ID_SIZE);
+	return snapshot_mem_check_id(mem_path, req->snapshot_path, id->data, e);
+}
+
 int snapshot_load(struct vm *vm, const struct snapshot_load_req *req, struct vm_config *cfg,
 		  struct azerr *e)
 {
@@ -172,7 +201,8 @@ int snapshot_load(struct vm *vm, const struct snapshot_load_req *req, struct vm_
 		return -1;
 	}
 	char *mem_path = recorded_mem_path(req, &s, e);
-	if (!mem_path) {
+	if (!mem_path || check_pair(req, &s, mem_path, e) < 0) {
+		free(mem_path);
 		state_set_free(&s);
 		return -1;
 	}

@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "tools/rebase_snap.h"
@@ -152,12 +154,40 @@ static void test_refused(void **st)
 	assert_non_null(strstr(e.msg, "base file /nonexistent/base: No such file or directory"));
 }
 
+/* The base becomes the diff snapshot's memory, so it takes the diff's
+ * snapshot ID (common/mem_file_id.h), which the diff's state file records:
+ * with the base's own left, the diff's state file would be refused with
+ * it and the base's taken. A diff without one leaves the base none. */
+static void test_snapshot_id(void **st)
+{
+	(void)st;
+	static char zero[SIZE];
+	const char *name = "user.azote.snapshot-id";
+	uint64_t bytes;
+	char got[16];
+	struct azerr e;
+
+	write_file(base, zero, SIZE);
+	write_file(diff, zero, SIZE);
+	if (setxattr(base, name, "base-id-56789abc", 16, 0) < 0 && errno == ENOTSUP)
+		skip();
+	assert_int_equal(setxattr(diff, name, "diff-id-56789abc", 16, 0), 0);
+	assert_int_equal(rebase_snap(base, diff, &bytes, &e), 0);
+	assert_int_equal(getxattr(base, name, got, sizeof(got)), 16);
+	assert_memory_equal(got, "diff-id-56789abc", 16);
+	assert_int_equal(removexattr(diff, name), 0);
+	assert_int_equal(rebase_snap(base, diff, &bytes, &e), 0);
+	assert_int_equal(getxattr(base, name, got, sizeof(got)), -1);
+	assert_int_equal(errno, ENODATA);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_args),
 		cmocka_unit_test(test_merge),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_snapshot_id),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -10,14 +10,19 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
+
+#include "arch/x86/e820.h"
 
 #include "vmm/snapshot.h"
 #include "vmm/snapshot_file.h"
+#include "vmm/sandbox.h"
 #include "vmm/snapshot_mem.h"
 #include "vmm/vm_genid.h"
 
@@ -83,6 +88,11 @@ int vm_genid_new(struct guest_mem *m, struct azerr *e)
 void vm_genid_notify(int vm_fd)
 {
 	(void)vm_fd;
+}
+
+bool vmm_sandbox_custom(void)
+{
+	return false;
 }
 
 /* ---- the fixture: a paused VM of 3 MiB in two regions, a directory ---- */
@@ -274,6 +284,94 @@ static void test_diff_new_file_failed_keeps_previous(void **st)
 	assert_dir_holds(f->dir, "mem state ");
 }
 
+/* The snapshot's configuration, as a load reads it: the fixture's VM. */
+static int configure(void *arg, const char *json, size_t len, const char *name,
+		     struct vm_config *cfg, struct azerr *e)
+{
+	(void)arg, (void)json, (void)len, (void)name, (void)e;
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->nr_cpus = 1;
+	cfg->mem_bytes = 3 << 20;
+	return 0;
+}
+
+/* Loads snap with mem (NULL: the memory file it recorded) as far as this
+ * test goes: e says where it stopped ("not in this test": at building the
+ * VM, every check of the files passed). */
+static int load(struct fixture *f, const char *snap, const char *mem, struct azerr *e)
+{
+	struct snapshot_load_req req = { .snapshot_path = snap, .mem_path = mem,
+					 .configure = configure };
+	struct vm_config cfg;
+
+	return snapshot_load(&f->vm, &req, &cfg, e);
+}
+
+/* A crash between a create's two renames leaves its new memory file
+ * beside the previous snapshot's state file, of the same size. A load of
+ * that pair must refuse it, naming both files, rather than restore the
+ * old machine over the new memory; the files of one create still load,
+ * and so does a memory file that carries no ID (copied without its
+ * extended attributes). */
+static void test_load_refuses_another_snapshots_memory(void **st)
+{
+	struct fixture *f = *st;
+	struct azerr e = { "" };
+	const char *snap = at(f, 0, "state"), *mem = at(f, 1, "mem");
+	const char *snap2 = at(f, 2, "state2"), *mem2 = at(f, 3, "mem2");
+
+	/* RAM as a load lays it out, so that the header's layout passes. */
+	guest_mem_destroy(&f->vm.mem);
+	e820_ram_layout(&f->vm.mem, 3 << 20);
+	assert_int_equal(guest_mem_create(&f->vm.mem, &e), 0);
+	fill(&f->vm, 1);
+	assert_int_equal(snapshot_create(&f->vm, SNAPSHOT_FULL, "{}", snap, mem, &e), 0);
+	if (getxattr(mem, "user.azote.snapshot-id", NULL, 0) < 0 && errno == ENOTSUP)
+		skip();
+	fill(&f->vm, 2);
+	assert_int_equal(snapshot_create(&f->vm, SNAPSHOT_FULL, "{}", snap2, mem2, &e), 0);
+	/* The second create's memory file renamed over the first's, its
+	 * state file not yet: the crash. */
+	assert_int_equal(rename(mem2, mem), 0);
+	assert_int_equal(load(f, snap, NULL, &e), -1);
+	assert_msg(&e, "guest memory file ");
+	assert_msg(&e, "/mem is not the memory of snapshot ");
+	assert_msg(&e, "/state: it carries snapshot ID ");
+	assert_int_equal(load(f, snap2, mem, &e), -1);
+	assert_msg(&e, "not in this test");
+	assert_int_equal(removexattr(mem, "user.azote.snapshot-id"), 0);
+	assert_int_equal(load(f, snap, NULL, &e), -1);
+	assert_msg(&e, "not in this test");
+}
+
+/* A Diff merged into the base's memory file in place makes it the diff's
+ * memory: the base's state file no longer loads with it, the diff's
+ * does. */
+static void test_diff_in_place_is_the_diffs_memory(void **st)
+{
+	struct fixture *f = *st;
+	struct azerr e = { "" };
+	const char *snap = at(f, 0, "state"), *mem = at(f, 1, "mem");
+	const char *diff = at(f, 2, "diff-state");
+
+	guest_mem_destroy(&f->vm.mem);
+	e820_ram_layout(&f->vm.mem, 3 << 20);
+	assert_int_equal(guest_mem_create(&f->vm.mem, &e), 0);
+	assert_int_equal(dirty_log_create(&f->vm.dirty, &f->vm.mem, true, &e), 0);
+	fill(&f->vm, 1);
+	assert_int_equal(snapshot_create(&f->vm, SNAPSHOT_FULL, "{}", snap, mem, &e), 0);
+	if (getxattr(mem, "user.azote.snapshot-id", NULL, 0) < 0 && errno == ENOTSUP)
+		skip();
+	*(uint64_t *)f->vm.mem.regions[0].hva = 2;
+	f->vm.dirty.bits[0] |= 1;
+	assert_int_equal(snapshot_create(&f->vm, SNAPSHOT_DIFF, "{}", diff, mem, &e), 0);
+	assert_int_equal(word_at(mem, 0), 2);
+	assert_int_equal(load(f, snap, NULL, &e), -1);
+	assert_msg(&e, "/mem is not the memory of snapshot ");
+	assert_int_equal(load(f, diff, NULL, &e), -1);
+	assert_msg(&e, "not in this test");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -283,6 +381,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_diff_in_place_failed_keeps_base, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_diff_new_file_failed_keeps_previous, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_load_refuses_another_snapshots_memory, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_diff_in_place_is_the_diffs_memory, setup,
 						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

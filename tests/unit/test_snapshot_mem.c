@@ -61,7 +61,7 @@ static void test_round_trip(void **st)
 		assert_non_null(p);
 		*p = gpa ^ 0x5a5a;
 	}
-	assert_int_equal(snapshot_mem_save(&a, &zero_holes, path, &e), 0);
+	assert_int_equal(snapshot_mem_save(&a, &zero_holes, NULL, path, &e), 0);
 	make_ram(&b);
 	assert_int_equal(load(&b, path, &e), 0);
 	assert_memory_equal(a.regions[0].hva, b.regions[0].hva, a.regions[0].size);
@@ -79,7 +79,7 @@ static void test_round_trip(void **st)
 	unlink(path);
 	assert_int_equal(load(&a, path, &e), -1);
 	assert_non_null(strstr(e.msg, "No such file or directory"));
-	assert_int_equal(snapshot_mem_save(&a, &zero_holes, "/nonexistent-dir/mem", &e), -1);
+	assert_int_equal(snapshot_mem_save(&a, &zero_holes, NULL, "/nonexistent-dir/mem", &e), -1);
 	assert_non_null(strstr(e.msg, "/nonexistent-dir/mem: No such file or directory"));
 	guest_mem_destroy(&a);
 }
@@ -146,7 +146,7 @@ static void test_diff_sparse(void **st)
 	l.bits[0] |= 3ull << 5;                       /* pages 5, 6 */
 	l.bits[(1024 + 10) / 64] |= 1ull << ((1024 + 10) % 64);
 	temp_path(path);
-	assert_int_equal(snapshot_mem_save_diff(&a, &l, path, &pages, &e), 0);
+	assert_int_equal(snapshot_mem_save_diff(&a, &l, NULL, path, &pages, &e), 0);
 	assert_int_equal(pages, 3);
 	assert_int_equal(stat(path, &sb), 0);
 	assert_int_equal(sb.st_size, 3 << 20);
@@ -171,14 +171,15 @@ static void test_diff_sparse(void **st)
 	/* Nothing changed: a file of holes only. */
 	unlink(path);
 	dirty_log_clear(&l);
-	assert_int_equal(snapshot_mem_save_diff(&a, &l, path, &pages, &e), 0);
+	assert_int_equal(snapshot_mem_save_diff(&a, &l, NULL, path, &pages, &e), 0);
 	assert_int_equal(pages, 0);
 	assert_int_equal(data_segments(path, segs, 8), 0);
 	unlink(path);
 
 	/* A failed write leaves no file, and the record as it was. */
 	l.all = true;
-	assert_int_equal(snapshot_mem_save_diff(&a, &l, "/nonexistent-dir/mem", &pages, &e), -1);
+	assert_int_equal(snapshot_mem_save_diff(&a, &l, NULL, "/nonexistent-dir/mem", &pages, &e),
+			 -1);
 	assert_non_null(strstr(e.msg, "/nonexistent-dir/mem: No such file or directory"));
 	assert_true(l.all);
 	dirty_log_destroy(&l);
@@ -201,14 +202,14 @@ static void test_diff_onto_base(void **st)
 	make_ram(&a);
 	fill(&a, 1);
 	temp_path(path);
-	assert_int_equal(snapshot_mem_save(&a, &zero_holes, path, &e), 0);
+	assert_int_equal(snapshot_mem_save(&a, &zero_holes, NULL, path, &e), 0);
 	assert_int_equal(stat(path, &before), 0);
 	assert_int_equal(dirty_log_create(&l, &a, false, &e), 0);
 	*(uint64_t *)a.regions[0].hva = 0xabcdef;
 	*(uint64_t *)(a.regions[1].hva + a.regions[1].size - PG) = 0x123456;
 	l.bits[0] |= 1;
 	l.bits[(1024 + 255) / 64] |= 1ull << ((1024 + 255) % 64);
-	assert_int_equal(snapshot_mem_save_diff(&a, &l, path, &pages, &e), 0);
+	assert_int_equal(snapshot_mem_save_diff(&a, &l, NULL, path, &pages, &e), 0);
 	assert_int_equal(pages, 2);
 	assert_int_equal(stat(path, &after), 0);
 	assert_int_equal(after.st_ino, before.st_ino);
@@ -221,14 +222,14 @@ static void test_diff_onto_base(void **st)
 	/* Another size: not a base of this guest, replaced whole. */
 	assert_int_equal(truncate(path, 4096), 0);
 	assert_int_equal(stat(path, &before), 0);
-	assert_int_equal(snapshot_mem_save_diff(&a, &l, path, &pages, &e), 0);
+	assert_int_equal(snapshot_mem_save_diff(&a, &l, NULL, path, &pages, &e), 0);
 	assert_int_equal(stat(path, &after), 0);
 	assert_true(after.st_ino != before.st_ino);
 	assert_int_equal(after.st_size, 3 << 20);
 	unlink(path);
 
 	/* A directory there: refused, naming it. */
-	assert_int_equal(snapshot_mem_save_diff(&a, &l, "/tmp", &pages, &e), -1);
+	assert_int_equal(snapshot_mem_save_diff(&a, &l, NULL, "/tmp", &pages, &e), -1);
 	assert_non_null(strstr(e.msg, "cannot write /tmp: Is a directory"));
 	dirty_log_destroy(&l);
 	guest_mem_destroy(&a);
@@ -272,7 +273,7 @@ static void test_full_sparse(void **st)
 	*(uint64_t *)a.regions[1].hva = 0x2222;
 	*(uint64_t *)(a.regions[1].hva + 100 * PG) = 0x3333;
 	temp_path(path);
-	assert_int_equal(snapshot_mem_save(&a, &zero_holes, path, &e), 0);
+	assert_int_equal(snapshot_mem_save(&a, &zero_holes, NULL, path, &e), 0);
 	assert_int_equal(stored(a.fd), 3 * PG);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	assert_true(fd >= 0);
@@ -301,14 +302,15 @@ static void test_full_from_lazy_origin(void **st)
 	fill(&origin, 7);
 	memset(origin.regions[1].hva + 10 * PG, 0, PG);
 	temp_path(opath);
-	assert_int_equal(snapshot_mem_save(&origin, &zero_holes, opath, &e), 0);
+	assert_int_equal(snapshot_mem_save(&origin, &zero_holes, NULL, opath, &e), 0);
 	make_ram(&a);
 	memcpy(a.regions[0].hva, origin.regions[0].hva, PG);
 	*(uint64_t *)(a.regions[1].hva + 5 * PG) = 0xfeed;
 	int ofd = snapshot_mem_open(&a, opath, &e);
 	assert_true(ofd >= 0);
 	temp_path(path);
-	assert_int_equal(snapshot_mem_save(&a, &(struct mem_holes){ .file_fd = ofd }, path, &e), 0);
+	assert_int_equal(snapshot_mem_save(&a, &(struct mem_holes){ .file_fd = ofd }, NULL, path,
+					   &e), 0);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	assert_true(fd >= 0);
 	assert_int_equal(lseek(fd, (2 << 20) + 10 * PG, SEEK_HOLE), (2 << 20) + 10 * PG);
@@ -319,7 +321,7 @@ static void test_full_from_lazy_origin(void **st)
 	/* Through the mapping: a's holes read as its zeroes, and are now in
 	 * its memfd (the handler's faults would have filled them). */
 	assert_int_equal(snapshot_mem_save(&a, &(struct mem_holes){ .file_fd = -1,
-							.via_mapping = true }, path, &e), 0);
+							.via_mapping = true }, NULL, path, &e), 0);
 	assert_int_equal(stored(a.fd), 3 << 20);
 	assert_loads_as(path, &a);
 	close(ofd);
@@ -352,7 +354,7 @@ static void test_open_fifo(void **st)
 	unlink(path);
 
 	snprintf(path, sizeof(path), "%s/mem", dir);
-	assert_int_equal(snapshot_mem_save(&m, &zero_holes, path, &e), 0);
+	assert_int_equal(snapshot_mem_save(&m, &zero_holes, NULL, path, &e), 0);
 	fd = snapshot_mem_open(&m, path, &e);
 	assert_true(fd >= 0);
 	assert_int_equal(fcntl(fd, F_GETFL) & O_NONBLOCK, 0);

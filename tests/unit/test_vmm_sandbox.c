@@ -28,6 +28,7 @@
 
 #include "common/fdio.h"
 #include "common/log.h"
+#include "common/mem_file_id.h"
 #include "vmm/atomic_file.h"
 #include "vmm/sandbox.h"
 #include "vmm/snapshot_mem.h"
@@ -221,9 +222,11 @@ static int write_snapshot_file(void)
 	struct azerr e;
 
 	/* A Full snapshot's memory file: its holes found (lseek), those
-	 * of the lazy load read from its file (pread64). */
+	 * of the lazy load read from its file (pread64), its snapshot ID
+	 * set (fsetxattr). */
+	const uint8_t id[MEM_FILE_ID_SIZE] = { 1 };
 	snprintf(path, sizeof(path), "%s/vm.mem", snap_dir);
-	if (snapshot_mem_save(&snap_ram, &(struct mem_holes){ .file_fd = snap_origin }, path,
+	if (snapshot_mem_save(&snap_ram, &(struct mem_holes){ .file_fd = snap_origin }, id, path,
 			      &e) < 0)
 		return 13;
 
