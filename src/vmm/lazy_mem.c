@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <linux/userfaultfd.h>
@@ -16,7 +18,8 @@ static enum lazy_mem_mode mode;
 
 void lazy_mem_init(struct lazy_mem *l)
 {
-	*l = (struct lazy_mem){ .file_fd = -1, .handler_fd = -1, .uffd = -1, .uffd_dev_fd = -1 };
+	*l = (struct lazy_mem){ .file_fd = -1, .handler_fd = -1, .handler_pidfd = -1, .uffd = -1,
+				.uffd_dev_fd = -1 };
 }
 
 void lazy_mem_set_mode(enum lazy_mem_mode m)
@@ -102,6 +105,22 @@ int lazy_mem_load(struct lazy_mem *l, struct guest_mem *m, const char *path, boo
 	return ret;
 }
 
+/* A pidfd of the process at the other end of the handler's connection,
+ * or -1 (a kernel before pidfd_open, a handler in a pid namespace that
+ * hides it from azote's): it polls readable once that process has ended,
+ * which the cards' page relays ask before touching a page for a card. The
+ * connection itself is no such sign: a handler may close it once it has
+ * the userfaultfd and serve on. */
+static int handler_pidfd(int sock)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.pid <= 0)
+		return -1;
+	return (int)syscall(SYS_pidfd_open, cred.pid, 0);
+}
+
 int lazy_mem_handoff(struct lazy_mem *l, struct guest_mem *m, const char *path,
 		     bool cards_ours, struct azerr *e)
 {
@@ -115,6 +134,7 @@ int lazy_mem_handoff(struct lazy_mem *l, struct guest_mem *m, const char *path,
 	l->uffd = uffd_open(l->uffd_dev_fd, UFFD_FEATURE_EVENT_REMOVE, e);
 	if (l->uffd < 0 || (l->handler_fd = uffd_handoff(m, l->uffd, path, e)) < 0)
 		goto fail;
+	l->handler_pidfd = handler_pidfd(l->handler_fd);
 	log_info("guest memory handed to the page-fault handler at %s (userfaultfd)%s", path,
 		 mode == LAZY_MEM_PREFETCH ? "; what it prefetches is its choice, not "
 		 "--prefetch-mem's" : "");
@@ -130,7 +150,7 @@ fail:
 void lazy_mem_stop(struct lazy_mem *l)
 {
 	uffd_pager_stop(l->pager);
-	const int fds[] = { l->file_fd, l->handler_fd, l->uffd, l->uffd_dev_fd };
+	const int fds[] = { l->file_fd, l->handler_fd, l->handler_pidfd, l->uffd, l->uffd_dev_fd };
 	for (unsigned i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (fds[i] >= 0)
 			close(fds[i]);

@@ -25,6 +25,7 @@
 struct lazy_mem {
 	int file_fd;                /* File: the memory file, -1 when not lazy */
 	int handler_fd;             /* Uffd: the connection to the handler, or -1 */
+	int handler_pidfd;          /* Uffd: a pidfd of the handler's process, or -1 */
 	int uffd;                   /* Uffd: the handler's userfaultfd, azote's copy, or -1 */
 	int uffd_dev_fd;            /* /dev/userfaultfd for the cards, or -1 */
 	struct uffd_pager *pager;   /* File: azote's own */

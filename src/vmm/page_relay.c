@@ -2,6 +2,8 @@
 #include "vmm/page_relay.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +29,8 @@ const volatile uint8_t *page_relay_find(const struct guest_mem *m, uint64_t off,
 struct page_relay {
 	const struct guest_mem *m;
 	int sock;
+	int gone_fd;     /* readable once the handler has ended, or -1 */
+	bool gone;       /* it has: said once */
 	uint64_t page, answered;
 	int (*on_start)(struct azerr *e);
 	pthread_t thread;
@@ -37,10 +41,16 @@ struct page_relay {
 static void answer(struct page_relay *r, struct page_relay_msg *msg)
 {
 	const volatile uint8_t *at = page_relay_find(r->m, msg->off, r->page);
+	struct pollfd pfd = { .fd = r->gone_fd, .events = POLLIN };
 
-	msg->err = at ? 0 : EINVAL;
+	if (at && !r->gone && r->gone_fd >= 0 && poll(&pfd, 1, 0) > 0) {
+		r->gone = true;
+		log_error("page relay: the page-fault handler has ended: the pages a card "
+			  "has not loaded yet cannot be loaded any more");
+	}
+	msg->err = !at ? EINVAL : r->gone ? EPIPE : 0;
 	msg->pad = 0;
-	if (at) {
+	if (at && !r->gone) {
 		(void)*at;
 		r->answered++;
 	}
@@ -76,7 +86,7 @@ static void *run(void *arg)
 	}
 }
 
-struct page_relay *page_relay_start(const struct guest_mem *m, int sock,
+struct page_relay *page_relay_start(const struct guest_mem *m, int sock, int gone_fd,
 				    int (*on_start)(struct azerr *e), struct azerr *e)
 {
 	struct page_relay *r = calloc(1, sizeof(*r));
@@ -84,12 +94,17 @@ struct page_relay *page_relay_start(const struct guest_mem *m, int sock,
 
 	if (r) {
 		*r = (struct page_relay){ .m = m, .sock = sock, .on_start = on_start,
-					  .page = guest_mem_page_size(m) };
-		err = pthread_create(&r->thread, NULL, run, r);
+					  .page = guest_mem_page_size(m), .gone_fd = -1 };
+		if (gone_fd >= 0 && (r->gone_fd = fcntl(gone_fd, F_DUPFD_CLOEXEC, 0)) < 0)
+			err = errno;
+		else
+			err = pthread_create(&r->thread, NULL, run, r);
 	}
 	if (err) {
 		azerr_set(e, "cannot start a page relay: %s", strerror(err));
 		close(sock);
+		if (r && r->gone_fd >= 0)
+			close(r->gone_fd);
 		free(r);
 		return NULL;
 	}
@@ -105,6 +120,8 @@ uint64_t page_relay_stop(struct page_relay *r)
 	shutdown(r->sock, SHUT_RDWR);
 	pthread_join(r->thread, NULL);
 	close(r->sock);
+	if (r->gone_fd >= 0)
+		close(r->gone_fd);
 	uint64_t answered = r->answered;
 	free(r);
 	return answered;

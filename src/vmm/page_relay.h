@@ -24,8 +24,13 @@ struct page_relay;
 /* Serves the requests that come on sock (SOCK_SEQPACKET; the relay's from
  * now on) against m, on a thread of its own, which runs on_start first
  * when it is not NULL (azote's seccomp role) and serves nothing if it
- * fails. It ends when the card hangs up. NULL with e, sock closed. */
-struct page_relay *page_relay_start(const struct guest_mem *m, int sock,
+ * fails. It ends when the card hangs up. gone_fd, when not -1, polls
+ * readable once the page-fault handler has ended (a pidfd of its process;
+ * the relay keeps a copy): from then on a request is answered EPIPE
+ * without touching the page, a touch that no one would ever serve, the
+ * relay thread and the card's with it waiting for good (the card then
+ * ends: common/uffd_pager.h). NULL with e, sock closed. */
+struct page_relay *page_relay_start(const struct guest_mem *m, int sock, int gone_fd,
 				    int (*on_start)(struct azerr *e), struct azerr *e);
 
 /* Ends the thread (once any touch it is in returns), closes the socket

@@ -388,7 +388,8 @@ static int start_relay(struct vhost_dev *d, struct azerr *e)
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return azerr_set(e, "%s: page relay socketpair: %s", d->name, strerror(errno));
-	d->relay = page_relay_start(&d->vm->mem, sv[0], enter_relay_sandbox, e);
+	d->relay = page_relay_start(&d->vm->mem, sv[0], d->vm->lazy.handler_pidfd,
+				    enter_relay_sandbox, e);
 	if (!d->relay) {
 		close(sv[1]);
 		return -1;

@@ -20,8 +20,9 @@
  * (EINVAL) and a message of the wrong size ends the relay. With "huge",
  * guest RAM is on 2 MiB hugetlbfs pages (huge_pages "2M"): the handler is
  * told so and copies whole 2 MiB pages, the card's pager maps and waits by
- * them (the host's pool must have 4 free). With "refused", a card's page
- * that the relay refuses (refused() below). Exit 0 with a line, 1 with a
+ * them (the host's pool must have 4 free). With "refused" or
+ * "handler-gone", a card's page that the relay refuses, or that it cannot
+ * get with the handler gone (below): the card must end. Exit 0 with a line, 1 with a
  * line, 77 when this host has no userfaultfd for us. */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,7 +33,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <linux/userfaultfd.h>
@@ -137,37 +140,71 @@ static void card(int memfd, int relay, int go, int first, int out)
 	_exit(0);
 }
 
-/* "refused": azote's relay refuses the card's first page (EIO: the
- * handler behind it gone or broken). The card's pager must end the card
- * at once (status UFFD_PAGER_EXIT_LOST_PAGE) rather than leave the thread
- * that touched the page waiting for good, and a vhost-user stop with it.
- * The card gets 10 s. */
-static int refused(void)
+/* A card that touches the first page of m's RAM through the relay at
+ * relay (its end): a ring worker's touch, which must never come back. */
+static pid_t touching_card(const struct guest_mem *m, int relay)
 {
-	struct guest_mem m;
 	struct azerr e;
-	int sv[2], status;
+	pid_t child = fork();
 
-	guest_mem_layout(&m, RAM, 4 * MIB, 6 * MIB);
-	if (guest_mem_create(&m, &e) < 0)
+	if (child)
+		return child;
+	int uffd = uffd_open(-1, 0, &e);
+	if (uffd < 0)
+		_exit(errno == EPERM || errno == ENOSYS ? 77 : 1);
+	uint8_t *map = mmap(NULL, RAM, PROT_READ | PROT_WRITE, MAP_SHARED, m->fd, 0);
+	struct uffd_source src = { .file_fd = -1, .place = card_page_relay_place,
+				   .arg = (void *)(intptr_t)relay, .size = UINT64_MAX };
+	struct uffd_pager *p = uffd_pager_start(uffd, &src, NULL, &e);
+	if (map == MAP_FAILED || !p || uffd_pager_add(p, map, RAM, 0, page, &e) < 0)
+		fail("the card", p ? e.msg : "set-up failed");
+	(void)*(volatile uint8_t *)map;
+	_exit(0);
+}
+
+/* The card must end at once for the page it cannot get (status
+ * UFFD_PAGER_EXIT_LOST_PAGE) rather than leave the thread that touched it
+ * waiting for good, and a vhost-user stop with it: it gets 10 s. */
+static int await_card_end(pid_t child, const char *what)
+{
+	int status;
+
+	for (int i = 0; waitpid(child, &status, WNOHANG) != child; i++) {
+		if (i == 1000) {
+			kill(child, SIGKILL);
+			waitpid(child, &status, 0);
+			fail(what, "the card still waits on its fault after 10 s");
+		}
+		usleep(10000);
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 77)
+		return 77;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != UFFD_PAGER_EXIT_LOST_PAGE)
+		fail(what, "the card did not end for its lost page");
+	printf("uffd-relay: %s: the card ended at once (status %d)\n", what,
+	       UFFD_PAGER_EXIT_LOST_PAGE);
+	return 0;
+}
+
+static void make_ram(struct guest_mem *m, int sv[2])
+{
+	struct azerr e;
+
+	guest_mem_layout(m, RAM, 4 * MIB, 6 * MIB);
+	if (guest_mem_create(m, &e) < 0)
 		fail(e.msg, NULL);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		fail(strerror(errno), NULL);
-	pid_t child = fork();
-	if (child == 0) {
-		int uffd = uffd_open(-1, 0, &e);
-		if (uffd < 0)
-			_exit(errno == EPERM || errno == ENOSYS ? 77 : 1);
-		uint8_t *map = mmap(NULL, RAM, PROT_READ | PROT_WRITE, MAP_SHARED, m.fd, 0);
-		struct uffd_source src = { .file_fd = -1, .place = card_page_relay_place,
-					   .arg = (void *)(intptr_t)sv[1], .size = UINT64_MAX };
-		struct uffd_pager *p = uffd_pager_start(uffd, &src, NULL, &e);
-		if (map == MAP_FAILED || !p || uffd_pager_add(p, map, RAM, 0, page, &e) < 0)
-			fail("the card", p ? e.msg : "set-up failed");
-		/* The ring worker's touch: it must never come back. */
-		(void)*(volatile uint8_t *)map;
-		_exit(0);
-	}
+}
+
+/* "refused": azote's relay refuses the card's first page (EIO). */
+static int refused(void)
+{
+	struct guest_mem m;
+	int sv[2];
+
+	make_ram(&m, sv);
+	pid_t child = touching_card(&m, sv[1]);
 	close(sv[1]);
 	struct page_relay_msg msg;
 	if (read(sv[0], &msg, sizeof(msg)) != sizeof(msg))
@@ -175,22 +212,46 @@ static int refused(void)
 	msg.err = EIO;
 	if (write(sv[0], &msg, sizeof(msg)) != sizeof(msg))
 		fail("cannot answer the card", strerror(errno));
-	for (int i = 0; waitpid(child, &status, WNOHANG) != child; i++) {
-		if (i == 1000) {
-			kill(child, SIGKILL);
-			waitpid(child, &status, 0);
-			fail("a page the relay refused left the card waiting on its fault "
-			     "for 10 s", NULL);
-		}
-		usleep(10000);
+	return await_card_end(child, "a page the relay refused");
+}
+
+/* "handler-gone": azote's RAM registered with its userfaultfd, which it
+ * keeps, as after a handoff, but the handler's process has ended. Its
+ * relay must answer the card's request at once (EPIPE) rather than touch
+ * a page that no one will ever serve, and wait there for good. */
+static int handler_gone(void)
+{
+	struct guest_mem m;
+	struct azerr e;
+	int sv[2];
+
+	make_ram(&m, sv);
+	int uffd = uffd_open(-1, UFFD_FEATURE_EVENT_REMOVE, &e);
+	if (uffd < 0)
+		return errno == EPERM || errno == ENOSYS ? 77 : 1;
+	for (int i = 0; i < m.nr_regions; i++) {
+		struct uffdio_register reg = {
+			.range = { .start = (uintptr_t)m.regions[i].hva, .len = m.regions[i].size },
+			.mode = UFFDIO_REGISTER_MODE_MISSING,
+		};
+		if (ioctl(uffd, UFFDIO_REGISTER, &reg) < 0)
+			fail("UFFDIO_REGISTER", strerror(errno));
 	}
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 77)
-		return 77;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != UFFD_PAGER_EXIT_LOST_PAGE)
-		fail("the card did not end for the page the relay refused", NULL);
-	printf("uffd-relay: a page the relay refused ended the card at once (status %d)\n",
-	       UFFD_PAGER_EXIT_LOST_PAGE);
-	return 0;
+	pid_t handler = fork();
+	if (handler == 0)
+		_exit(0);
+	int pidfd = (int)syscall(SYS_pidfd_open, handler, 0);
+	if (pidfd < 0)
+		fail("pidfd_open", strerror(errno));
+	waitpid(handler, NULL, 0);
+	struct page_relay *r = page_relay_start(&m, sv[0], pidfd, NULL, &e);
+	if (!r)
+		fail(e.msg, NULL);
+	pid_t child = touching_card(&m, sv[1]);
+	close(sv[1]);
+	int ret = await_card_end(child, "the page-fault handler gone");
+	page_relay_stop(r);
+	return ret;
 }
 
 int main(int argc, char **argv)
@@ -203,12 +264,12 @@ int main(int argc, char **argv)
 
 	bool huge = argc == 4 && !strcmp(argv[3], "huge");
 
-	if (argc == 4 && !strcmp(argv[3], "refused")) {
+	if (argc == 4 && (!strcmp(argv[3], "refused") || !strcmp(argv[3], "handler-gone"))) {
 		page = (uint64_t)sysconf(_SC_PAGESIZE);
-		return refused();
+		return !strcmp(argv[3], "refused") ? refused() : handler_gone();
 	}
 	if (argc != 3 && !huge)
-		fail("usage: uffd-relay HANDLER DIR [huge | refused]", NULL);
+		fail("usage: uffd-relay HANDLER DIR [huge | refused | handler-gone]", NULL);
 	page = huge ? GUEST_MEM_HUGE_PAGE : (uint64_t)sysconf(_SC_PAGESIZE);
 	snprintf(memfile, sizeof(memfile), "%s/uffd-relay.mem", argv[2]);
 	snprintf(sock, sizeof(sock), "%s/uffd-relay.sock", argv[2]);
@@ -247,7 +308,7 @@ int main(int argc, char **argv)
 		return errno == EPERM || errno == ENOSYS ? 77 : 1;
 	}
 	int conn = uffd_handoff(&m, uffd, sock, &e);
-	struct page_relay *r = page_relay_start(&m, sv[0], NULL, &e);
+	struct page_relay *r = page_relay_start(&m, sv[0], -1, NULL, &e);
 	if (conn < 0 || !r)
 		fail(e.msg, NULL);
 	char c;

@@ -80,7 +80,7 @@ static struct page_relay *relay(struct guest_mem *m, int (*start)(struct azerr *
 
 	layout(m);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
-	struct page_relay *r = page_relay_start(m, sv[0], start, &e);
+	struct page_relay *r = page_relay_start(m, sv[0], -1, start, &e);
 	assert_non_null(r);
 	*card = sv[1];
 	return r;
