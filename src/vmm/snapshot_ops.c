@@ -2,6 +2,7 @@
 #include "vmm/snapshot.h"
 
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,16 @@ static int diff_refused(const struct vm *vm, struct azerr *e)
 	return 0;
 }
 
+/* Whether the page-fault handler a VM was loaded from (the Uffd backend)
+ * is known to have ended: its process's pidfd (vmm/lazy_mem.h) polls
+ * readable. */
+static bool handler_gone(const struct lazy_mem *l)
+{
+	struct pollfd p = { .fd = l->handler_pidfd, .events = POLLIN };
+
+	return l->handler_fd >= 0 && l->handler_pidfd >= 0 && poll(&p, 1, 0) > 0;
+}
+
 /* RAM to mem_path: all of it, or for a Diff what changed since the last
  * snapshot. With dirty pages tracked, KVM's log is read into vm->dirty
  * first, for either type: KVM clears it as it reads it, and the record
@@ -45,6 +56,13 @@ static int save_memory(struct vm *vm, enum snapshot_type type, const uint8_t *id
 
 	if (vm->dirty.fd >= 0 && dirty_log_collect(&vm->dirty, vm->vm_fd, &vm->mem, e) < 0)
 		return -1;
+	/* A Full snapshot reads the pages not loaded yet through the mapping,
+	 * for the handler to serve: with it gone, the first would block the
+	 * main thread, and with it the VM and its API, for good. */
+	if (type == SNAPSHOT_FULL && handler_gone(&vm->lazy))
+		return azerr_set(e, "cannot write %s: the page-fault handler the VM was loaded "
+				 "from has ended, and the guest pages it did not serve cannot be "
+				 "read", mem_path);
 	if (type == SNAPSHOT_FULL)
 		return snapshot_mem_save(&vm->mem, &(struct mem_holes){
 				.file_fd = vm->lazy.file_fd, .via_mapping = vm->lazy.handler_fd >= 0 },

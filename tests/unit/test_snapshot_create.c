@@ -11,10 +11,16 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/userfaultfd.h>
+#include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -372,6 +378,49 @@ static void test_diff_in_place_is_the_diffs_memory(void **st)
 	assert_msg(&e, "not in this test");
 }
 
+/* A VM loaded from a page-fault handler (the Uffd backend) whose process
+ * has since ended: a Full snapshot would read the pages it never served
+ * through the mapping, and wait on the first for good, the main thread
+ * with it. It is refused instead, naming the handler; nothing is written.
+ * (The alarm ends this test where the create would hang.) */
+static void test_full_with_handler_gone(void **st)
+{
+	struct fixture *f = *st;
+	struct azerr e = { "" };
+	const char *snap = at(f, 0, "state"), *mem = at(f, 1, "mem");
+	int uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	struct uffdio_api api = { .api = UFFD_API };
+
+	if (uffd < 0 || ioctl(uffd, UFFDIO_API, &api) < 0 ||
+	    !(api.features & UFFD_FEATURE_MISSING_SHMEM))
+		skip();
+	/* The handler's userfaultfd, azote's copy: nothing serves it. */
+	for (int i = 0; i < f->vm.mem.nr_regions; i++) {
+		struct uffdio_register reg = {
+			.range = { .start = (uintptr_t)f->vm.mem.regions[i].hva,
+				   .len = f->vm.mem.regions[i].size },
+			.mode = UFFDIO_REGISTER_MODE_MISSING,
+		};
+		assert_int_equal(ioctl(uffd, UFFDIO_REGISTER, &reg), 0);
+	}
+	pid_t handler = fork();
+	if (handler == 0)
+		_exit(0);
+	int pidfd = (int)syscall(SYS_pidfd_open, handler, 0);
+	assert_true(pidfd >= 0);
+	waitpid(handler, NULL, 0);
+	f->vm.lazy.handler_fd = uffd;  /* any open fd: "loaded from a handler" */
+	f->vm.lazy.handler_pidfd = pidfd;
+	alarm(10);
+	assert_int_equal(snapshot_create(&f->vm, SNAPSHOT_FULL, "{}", snap, mem, &e), -1);
+	alarm(0);
+	assert_msg(&e, "/mem: the page-fault handler the VM was loaded from has ended");
+	assert_dir_holds(f->dir, "");
+	f->vm.lazy.handler_fd = -1;
+	close(pidfd);
+	close(uffd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -386,6 +435,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_diff_in_place_is_the_diffs_memory, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_full_with_handler_gone, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
