@@ -99,9 +99,9 @@ static void check_recv(const uint8_t *msg, size_t len, int mfd, unsigned nr)
 		abort();
 	for (unsigned i = 0; i < nr; i++)
 		memcpy(CMSG_DATA(&ctl.h) + i * sizeof(int), &mfd, sizeof(int));
-	/* An empty message reads as the channel closed, and card_ctl_recv
-	 * returns before it takes the fds one carries: none on one here. */
-	if (nr && len) {
+	/* An empty message is refused like any other of the wrong size (the
+	 * sender's end is open), its fds closed. */
+	if (nr) {
 		m.msg_control = ctl.buf;
 		m.msg_controllen = CMSG_SPACE(nr * sizeof(int));
 	}
@@ -109,7 +109,7 @@ static void check_recv(const uint8_t *msg, size_t len, int mfd, unsigned nr)
 		abort();
 	lo = lowest_free(sv[0]);
 	int ret = card_ctl_recv(sv[1], &req, fds, &got, &e);
-	int expect = !len ? 0 : len == sizeof(req) && nr <= CARD_CTL_MAX_FDS ? 1 : -1;
+	int expect = len == sizeof(req) && nr <= CARD_CTL_MAX_FDS ? 1 : -1;
 
 	if (ret != expect || (ret < 0 && !e.msg[0]) || (ret != 1 && got))
 		abort();

@@ -195,6 +195,17 @@ static void close_fds(const int *fds, unsigned n)
 		close(fds[i]);
 }
 
+/* After a read of 0 bytes: whether azote closed (or shut down) its end. A
+ * SOCK_SEQPACKET read gives 0 for an empty message too, which is a
+ * malformed request to refuse, not the end of the channel. */
+static bool peer_gone(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLRDHUP };
+	int r = poll(&p, 1, 0);
+
+	return r < 0 || (r == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)));
+}
+
 int card_ctl_recv(int fd, struct card_ctl_req *req, int *fds, unsigned *nr_fds,
 		  struct azerr *e)
 {
@@ -213,10 +224,10 @@ int card_ctl_recv(int fd, struct card_ctl_req *req, int *fds, unsigned *nr_fds,
 	do {
 		n = recvmsg(fd, &m, MSG_CMSG_CLOEXEC | MSG_TRUNC);
 	} while (n < 0 && errno == EINTR);
-	if (n == 0)
-		return 0;
 	if (n < 0)
 		return azerr_set(e, "control: recvmsg: %s", strerror(errno));
+	/* Taken before anything else, even from an empty message: the kernel
+	 * has put them in the card's table already. */
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
 		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
 			continue;
@@ -232,6 +243,8 @@ int card_ctl_recv(int fd, struct card_ctl_req *req, int *fds, unsigned *nr_fds,
 				close(f);
 		}
 	}
+	if (n == 0 && !*nr_fds && !(m.msg_flags & MSG_CTRUNC) && peer_gone(fd))
+		return 0;
 	if (m.msg_flags & (MSG_CTRUNC | MSG_TRUNC) || n != (ssize_t)sizeof(*req)) {
 		close_fds(fds, *nr_fds);
 		*nr_fds = 0;

@@ -100,6 +100,76 @@ static void test_card_refuses_short_request(void **st)
 	sv[0] = -1;
 }
 
+/* An empty message reads as 0 bytes, as the channel's end does: it is a
+ * request refused, the fds it carried closed, and the channel goes on;
+ * only azote's end closing ends it. */
+static void test_card_refuses_empty_request(void **st)
+{
+	(void)st;
+	union {
+		char buf[CMSG_SPACE(2 * sizeof(int))];
+		struct cmsghdr h;
+	} ctl = { .h = { .cmsg_len = CMSG_LEN(2 * sizeof(int)), .cmsg_level = SOL_SOCKET,
+			 .cmsg_type = SCM_RIGHTS } };
+	struct msghdr m = { .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf) };
+	struct card_ctl_req req = { .op = CARD_CTL_MEM_LOADED };
+	int fds[CARD_CTL_MAX_FDS], before = dup(0), sent[2] = { 0, 0 };
+	unsigned n = 99;
+	struct azerr e = { "" };
+
+	close(before);
+	memcpy(CMSG_DATA(&ctl.h), sent, sizeof(sent));
+	assert_int_equal(sendmsg(sv[0], &m, 0), 0);
+	assert_int_equal(card_ctl_recv(sv[1], &req, fds, &n, &e), -1);
+	assert_int_equal(n, 0);
+	assert_non_null(strstr(e.msg, "a request of 0 bytes"));
+	int after = dup(0);
+	assert_int_equal(after, before);
+	close(after);
+	/* Without fds: refused too, and a request after it is read. */
+	assert_int_equal(send(sv[0], "", 0, 0), 0);
+	assert_int_equal(send(sv[0], &req, sizeof(req), 0), (ssize_t)sizeof(req));
+	e.msg[0] = 0;
+	assert_int_equal(card_ctl_recv(sv[1], &req, fds, &n, &e), -1);
+	assert_non_null(strstr(e.msg, "a request of 0 bytes"));
+	assert_int_equal(card_ctl_recv(sv[1], &req, fds, &n, &e), 1);
+	assert_int_equal(req.op, CARD_CTL_MEM_LOADED);
+	/* azote's end shut, or closed: the channel's end. */
+	assert_int_equal(shutdown(sv[0], SHUT_WR), 0);
+	assert_int_equal(card_ctl_recv(sv[1], &req, fds, &n, &e), 0);
+	close(sv[0]);
+	sv[0] = -1;
+	assert_int_equal(card_ctl_recv(sv[1], &req, fds, &n, &e), 0);
+}
+
+/* A reply carrying fds: azote reads replies without room for any, so the
+ * kernel drops them instead of putting them in azote's table. */
+static void test_azote_takes_no_fds_from_reply(void **st)
+{
+	(void)st;
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr h;
+	} ctl = { .h = { .cmsg_len = CMSG_LEN(sizeof(int)), .cmsg_level = SOL_SOCKET,
+			 .cmsg_type = SCM_RIGHTS } };
+	struct card_ctl_reply rep = { 0 };
+	struct iovec iov = { &rep, sizeof(rep) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+			    .msg_controllen = sizeof(ctl.buf) };
+	struct card_ctl_req req = { .op = CARD_CTL_MEM_LOADED }, got;
+	int before = dup(0), zero = 0;
+	struct azerr e = { "" };
+
+	close(before);
+	memcpy(CMSG_DATA(&ctl.h), &zero, sizeof(zero));
+	assert_int_equal(sendmsg(sv[1], &m, 0), (ssize_t)sizeof(rep));
+	assert_int_equal(card_ctl_call(sv[0], &req, NULL, 0, &rep, &e), 0);
+	assert_int_equal(recv(sv[1], &got, sizeof(got), 0), (ssize_t)sizeof(got));
+	int after = dup(0);
+	assert_int_equal(after, before);
+	close(after);
+}
+
 /* What azote takes from a (maybe compromised) card: a reply of the right
  * size only; a silent card ends in the caller's error, not a hang. */
 static void test_azote_refuses_bad_reply(void **st)
@@ -264,6 +334,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_call_with_fd, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_card_refuses_short_request, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_card_refuses_empty_request, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_azote_takes_no_fds_from_reply, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_azote_refuses_bad_reply, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_card_that_never_reads, setup, teardown),
 		cmocka_unit_test(test_limits_checked),
