@@ -6,18 +6,122 @@
 #include <string.h>
 #include <strings.h>
 
+/* Whether the integer literal s[len] (digits, maybe a leading '-') is
+ * outside jansson's json_int_t, -2^63 to 2^63 - 1. */
+static bool int_overflows(const char *s, size_t len)
+{
+	bool neg = *s == '-';
+	const char *lim = neg ? "9223372036854775808" : "9223372036854775807";
+	size_t n = len - neg;
+
+	s += neg;
+	return n > 19 || (n == 19 && memcmp(s, lim, 19) > 0);
+}
+
+#define SCAN_DEPTH 16
+
+/* The path ("a.b[2].c") in buf of the first integer literal outside
+ * json_int_t, which jansson refuses as a whole parse error without saying
+ * which field it was; and the literal. Only a literal that starts before
+ * stop, where jansson stopped: it took everything before it as JSON, so
+ * what is read here is well formed. False when there is none (another
+ * overflow, 1e400), or it lies deeper than SCAN_DEPTH. */
+static bool find_big_int(const char *buf, size_t len, size_t stop, char *path,
+			 size_t size, char *lit, size_t lit_size)
+{
+	struct { bool obj; const char *key; size_t key_len; size_t index; } st[SCAN_DEPTH];
+	int depth = -1;
+	bool want_key = false;
+
+	for (size_t i = 0; i < len && i < stop; i++) {
+		char c = buf[i];
+		size_t start = i, used = 0;
+
+		switch (c) {
+		case '{':
+		case '[':
+			if (++depth >= SCAN_DEPTH)
+				return false;
+			st[depth].obj = c == '{';
+			st[depth].key = NULL;
+			st[depth].key_len = st[depth].index = 0;
+			want_key = c == '{';
+			break;
+		case '}':
+		case ']':
+			if (depth-- < 0)
+				return false;
+			break;
+		case ',':
+			if (depth >= 0 && st[depth].obj)
+				want_key = true;
+			else if (depth >= 0)
+				st[depth].index++;
+			break;
+		case '"':
+			for (i++; i < len && buf[i] != '"'; i++)
+				i += buf[i] == '\\';
+			if (i >= len)
+				return false;
+			if (depth >= 0 && want_key) {
+				st[depth].key = buf + start + 1;
+				st[depth].key_len = i - start - 1;
+				want_key = false;
+			}
+			break;
+		case '-':
+		case '0' ... '9':
+			while (i + 1 < len && buf[i + 1] && strchr("0123456789+-.eE", buf[i + 1]))
+				i++;
+			if (memchr(buf + start, '.', i + 1 - start) ||
+			    memchr(buf + start, 'e', i + 1 - start) ||
+			    memchr(buf + start, 'E', i + 1 - start) ||
+			    !int_overflows(buf + start, i + 1 - start))
+				break;
+			snprintf(lit, lit_size, "%.*s", (int)(i + 1 - start), buf + start);
+			path[0] = 0;
+			for (int d = 0; d <= depth && used < size; d++)
+				used += st[d].obj ?
+					snprintf(path + used, size - used, "%s%.*s", d ? "." : "",
+						 (int)(st[d].key_len > 64 ? 64 : st[d].key_len),
+						 st[d].key ? st[d].key : "") :
+					snprintf(path + used, size - used, "[%zu]", st[d].index);
+			return true;
+		default:
+			break;
+		}
+	}
+	return false;
+}
+
 json_t *jparse(const char *buf, size_t len, struct azerr *e)
 {
 	json_error_t je;
 	json_t *v;
+	char path[160], lit[32];
 
 	/* Any value at the top, as serde_json takes it (an MMDS document may
 	 * be a string); bodies with a shape then say what they expected. */
 	v = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
-	if (!v)
-		azerr_set(e, "%s at line %d column %d", je.text, je.line,
-			  je.column);
-	return v;
+	if (v)
+		return v;
+	/* An integer jansson cannot hold (serde_json's u64 fields take up
+	 * to 2^64 - 1; jansson's integers end at 2^63 - 1): named, as a
+	 * value out of range is. */
+	if (json_error_code(&je) == json_error_numeric_overflow &&
+	    find_big_int(buf, len, (size_t)je.position, path, sizeof(path), lit,
+			 sizeof(lit))) {
+		if (path[0])
+			azerr_set(e, "invalid value for field `%s`: integer `%s` is outside "
+				  "-2^63 to 2^63 - 1 at line %d column %d", path, lit,
+				  je.line, je.column);
+		else
+			azerr_set(e, "invalid value: integer `%s` is outside -2^63 to 2^63 - 1 "
+				  "at line %d column %d", lit, je.line, je.column);
+		return NULL;
+	}
+	azerr_set(e, "%s at line %d column %d", je.text, je.line, je.column);
+	return NULL;
 }
 
 json_t *jstring_lossy(const char *s)

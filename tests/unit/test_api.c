@@ -201,6 +201,51 @@ static void test_wrong_types(void **state)
 	FX_EXPECT_FAULTS(f, cases);
 }
 
+/* Integers jansson cannot hold (2^63 and up; Firecracker's u64 fields
+ * would take up to 2^64 - 1) are refused naming the field, nested or in
+ * a list, as a value out of range is; 1e30 is a float, refused by type;
+ * 2^63 - 1 is within range where a field takes it. */
+static void test_big_integers(void **state)
+{
+	static const struct fx_bad cases[] = {
+		{ "PUT", "/machine-config",
+		  "{\"vcpu_count\": 2, \"mem_size_mib\": 18446744073709551615}",
+		  "invalid value for field `mem_size_mib`: integer `18446744073709551615` is "
+		  "outside -2^63 to 2^63 - 1 at line 1 column" },
+		{ "PUT", "/machine-config",
+		  "{\"vcpu_count\": 2, \"mem_size_mib\": 9223372036854775808}",
+		  "field `mem_size_mib`: integer `9223372036854775808`" },
+		{ "PUT", "/machine-config",
+		  "{\"vcpu_count\": -9223372036854775809, \"mem_size_mib\": 1}",
+		  "field `vcpu_count`: integer `-9223372036854775809`" },
+		{ "PUT", "/machine-config", "{\"vcpu_count\": 2, \"mem_size_mib\": 1e30}",
+		  "invalid type for field `mem_size_mib`: a float, expected a non-negative "
+		  "integer" },
+		{ "PUT", "/network-interfaces/n", "{\"iface_id\": \"n\", "
+		  "\"host_dev_name\": \"t\", \"rx_rate_limiter\": {\"bandwidth\": "
+		  "{\"size\": 1, \"refill_time\": 18446744073709551615}}}",
+		  "invalid value for field `rx_rate_limiter.bandwidth.refill_time`: integer "
+		  "`18446744073709551615`" },
+		{ "PUT", "/cpu-config", "{\"cpuid_modifiers\": [{\"leaf\": \"0x1\", "
+		  "\"subleaf\": \"0x0\", \"flags\": 0, \"modifiers\": []}, "
+		  "{\"leaf\": \"0x1\", \"subleaf\": \"0x0\", \"flags\": "
+		  "99999999999999999999, \"modifiers\": []}]}",
+		  "field `cpuid_modifiers[1].flags`: integer `99999999999999999999`" },
+		/* Not a field: the MMDS document itself. */
+		{ "PUT", "/mmds", "18446744073709551616",
+		  "invalid value: integer `18446744073709551616` is outside" },
+		/* Digits in a string are no integer. */
+		{ "PUT", "/boot-source", "{\"kernel_image_path\": \"99999999999999999999\", "
+		  "\"x\": 99999999999999999999}", "field `x`: integer" },
+	};
+	F;
+
+	FX_EXPECT_FAULTS(f, cases);
+	assert_int_equal(fx_req(f, "PUT", "/network-interfaces/n", "{\"iface_id\": \"n\", "
+				"\"host_dev_name\": \"t\", \"rx_rate_limiter\": {\"bandwidth\": "
+				"{\"size\": 9223372036854775807, \"refill_time\": 1}}}"), 204);
+}
+
 static void test_unknown_fields(void **state)
 {
 	static const struct fx_bad cases[] = {
@@ -1110,6 +1155,7 @@ int main(void)
 		T(test_boot_source_missing_files),
 		T(test_malformed_json),
 		T(test_wrong_types),
+		T(test_big_integers),
 		T(test_unknown_fields),
 		T(test_missing_fields),
 		T(test_bad_paths_and_methods),
