@@ -18,7 +18,9 @@
  * all arrived (each then close-on-exec and the one sent, and none left
  * open after a refusal); limits that hold want limiters with flags 0 or 1
  * and refill times within TOKEN_BUCKET_MAX_REFILL_MS, copied as given and
- * nothing written past want; an MMDS request of version 1 or 2, flag 0
+ * nothing written past want, and every byte that carries nothing 0
+ * (padding, a limiter not given or beyond want, a bucket not set, the
+ * other requests' fields); an MMDS request of version 1 or 2, flag 0
  * or 1, zero padding, a size of 1 to CARD_CTL_MMDS_MAX and one fd, a
  * memfd of that size sealed against every change, mapped to the
  * document's bytes; a NET_PAIRS count of 0 to the card's pairs, with no
@@ -29,6 +31,7 @@
  * Seeds: tests/host/fuzz_card_seeds.c, from azote's side of the channel. */
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,14 +132,31 @@ static void check_recv(const uint8_t *msg, size_t len, int mfd, unsigned nr)
 	close(sv[1]);
 }
 
+static bool zero(const void *p, size_t len)
+{
+	static const uint8_t zeroes[sizeof(struct card_ctl_req)];
+
+	return !memcmp(p, zeroes, len);
+}
+
 static bool limits_valid(const struct card_ctl_req *req, unsigned want)
 {
-	if (req->nr_limits != want)
+	if (req->nr_limits != want || !zero(req->pad, sizeof(req->pad)) ||
+	    !zero(&req->mmds, sizeof(*req) - offsetof(struct card_ctl_req, mmds)))
 		return false;
-	for (unsigned i = 0; i < want; i++) {
+	for (unsigned i = 0; i < 2; i++) {
 		const struct card_ctl_limiter *w = &req->limit[i];
 
+		if (i >= want || !req->given[i]) {
+			if (req->given[i] > 1 || (i >= want && req->given[i]) ||
+			    !zero(w, sizeof(*w)))
+				return false;
+			continue;
+		}
 		if (req->given[i] > 1 || w->has_bandwidth > 1 || w->has_ops > 1 ||
+		    !zero(w->pad, sizeof(w->pad)) ||
+		    (!w->has_bandwidth && !zero(&w->bandwidth, sizeof(w->bandwidth))) ||
+		    (!w->has_ops && !zero(&w->ops, sizeof(w->ops))) ||
 		    w->bandwidth.refill_time_ms > TOKEN_BUCKET_MAX_REFILL_MS ||
 		    w->ops.refill_time_ms > TOKEN_BUCKET_MAX_REFILL_MS)
 			return false;

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -12,11 +13,54 @@
 
 void card_ctl_limiter_put(struct card_ctl_limiter *w, const struct rate_limiter *rl)
 {
+	/* A bucket that is not set is sent as zeroes: the card refuses
+	 * anything else there (card_ctl_limits). */
 	memset(w, 0, sizeof(*w));
 	w->has_bandwidth = rl->has_bandwidth;
 	w->has_ops = rl->has_ops;
-	w->bandwidth = rl->bandwidth;
-	w->ops = rl->ops;
+	if (rl->has_bandwidth)
+		w->bandwidth = rl->bandwidth;
+	if (rl->has_ops)
+		w->ops = rl->ops;
+}
+
+static bool all_zero(const void *p, size_t len)
+{
+	const uint8_t *b = p;
+
+	for (size_t i = 0; i < len; i++)
+		if (b[i])
+			return false;
+	return true;
+}
+
+/* The bytes of a SET_LIMITS that carry nothing: padding, limiters the
+ * card does not have or that are not given, buckets not set, the other
+ * requests' fields. azote sends them as zeroes; anything else is a request
+ * built by something else, refused rather than read in part. */
+static int limits_unused_zero(const struct card_ctl_req *req, unsigned want,
+			      struct azerr *e)
+{
+	if (!all_zero(req->pad, sizeof(req->pad)))
+		return azerr_set(e, "control: SET_LIMITS with padding that is not 0");
+	for (unsigned i = 0; i < sizeof(req->limit) / sizeof(req->limit[0]); i++) {
+		const struct card_ctl_limiter *w = &req->limit[i];
+
+		if (i >= want && (req->given[i] || !all_zero(w, sizeof(*w))))
+			return azerr_set(e, "control: limiter %u given to a card that has %u",
+					 i, want);
+		if (i < want && !req->given[i] && !all_zero(w, sizeof(*w)))
+			return azerr_set(e, "control: limiter %u is not given but not 0", i);
+		if (!all_zero(w->pad, sizeof(w->pad)))
+			return azerr_set(e, "control: limiter %u's padding is not 0", i);
+		if ((!w->has_bandwidth && !all_zero(&w->bandwidth, sizeof(w->bandwidth))) ||
+		    (!w->has_ops && !all_zero(&w->ops, sizeof(w->ops))))
+			return azerr_set(e, "control: limiter %u has a bucket that is not set "
+					 "but not 0", i);
+	}
+	if (!all_zero(&req->mmds, sizeof(*req) - offsetof(struct card_ctl_req, mmds)))
+		return azerr_set(e, "control: SET_LIMITS with other requests' fields not 0");
+	return 0;
 }
 
 int card_ctl_limits(const struct card_ctl_req *req, unsigned want,
@@ -31,7 +75,6 @@ int card_ctl_limits(const struct card_ctl_req *req, unsigned want,
 		if (req->given[i] > 1)
 			return azerr_set(e, "control: limiter %u's given flag is %u", i,
 					 req->given[i]);
-		given[i] = req->given[i];
 		if (w->has_bandwidth > 1 || w->has_ops > 1)
 			return azerr_set(e, "control: limiter %u's flags are %u and %u, "
 					 "not 0 or 1", i, w->has_bandwidth, w->has_ops);
@@ -39,6 +82,14 @@ int card_ctl_limits(const struct card_ctl_req *req, unsigned want,
 		    w->ops.refill_time_ms > TOKEN_BUCKET_MAX_REFILL_MS)
 			return azerr_set(e, "control: limiter %u: a refill_time over %llu ms",
 					 i, (unsigned long long)TOKEN_BUCKET_MAX_REFILL_MS);
+	}
+	if (limits_unused_zero(req, want, e) < 0)
+		return -1;
+	/* Written only once the whole request is taken. */
+	for (unsigned i = 0; i < want; i++) {
+		const struct card_ctl_limiter *w = &req->limit[i];
+
+		given[i] = req->given[i];
 		rl[i] = (struct rate_limiter){
 			.has_bandwidth = w->has_bandwidth, .has_ops = w->has_ops,
 			.bandwidth = w->bandwidth, .ops = w->ops,

@@ -101,9 +101,12 @@ struct card_ctl_reply {
 
 void card_ctl_limiter_put(struct card_ctl_limiter *w, const struct rate_limiter *rl);
 /* The card's side of SET_LIMITS: the request's limiters into rl[want]
- * and whether each is given into given[want]; -1 with e unless it holds
- * exactly want of them, each with flags 0 or 1 and refill times a card's
- * command line would take. */
+ * and whether each is given into given[want]; -1 with e (rl and given
+ * untouched) unless it holds exactly want of them, each with flags 0 or 1
+ * and refill times a card's command line would take, and every byte that
+ * carries nothing is 0: padding, a limiter not given or beyond want, a
+ * bucket not set, the other requests' fields (card_ctl_limiter_put sends
+ * them so). */
 int card_ctl_limits(const struct card_ctl_req *req, unsigned want,
 		    struct rate_limiter *rl, bool *given, struct azerr *e);
 

@@ -243,6 +243,50 @@ static void test_limits_checked(void **st)
 	req.given[0] = 2;
 	assert_int_equal(card_ctl_limits(&req, 2, out, given, &e), -1);
 	assert_non_null(strstr(e.msg, "given flag is 2"));
+	req.given[0] = 0;
+	assert_int_equal(card_ctl_limits(&req, 2, out, given, &e), 0);
+
+	/* Bytes that carry nothing must be 0, or the request is not azote's:
+	 * refused whole, nothing written. */
+	static const struct { size_t off; unsigned want; const char *says; } junk[] = {
+		{ offsetof(struct card_ctl_req, pad) + 5, 2, "padding that is not 0" },
+		{ offsetof(struct card_ctl_req, limit[1].pad) + 2, 2, "limiter 1's padding" },
+		/* Limiter 1 sets ops only: its bandwidth bucket is not set. */
+		{ offsetof(struct card_ctl_req, limit[1].bandwidth.size), 2,
+		  "limiter 1 has a bucket that is not set but not 0" },
+		/* Limiter 0 is not given. */
+		{ offsetof(struct card_ctl_req, limit[0].ops.size), 2,
+		  "limiter 0 is not given but not 0" },
+		{ offsetof(struct card_ctl_req, mmds.size) + 7, 2,
+		  "other requests' fields not 0" },
+		{ offsetof(struct card_ctl_req, net_pairs) + 3, 2, "other requests' fields" },
+		{ offsetof(struct card_ctl_req, stats_interval_s), 2, "other requests' fields" },
+		/* A card of one limiter, and the request's second. */
+		{ offsetof(struct card_ctl_req, given[1]), 1, "limiter 1 given to a card that has 1" },
+		{ offsetof(struct card_ctl_req, limit[1].ops.size), 1, "limiter 1 given to" },
+	};
+	struct rate_limiter untouched[2];
+
+	memset(untouched, 0x5a, sizeof(untouched));
+	req.given[1] = 0;
+	for (size_t i = 0; i < sizeof(junk) / sizeof(junk[0]); i++) {
+		struct card_ctl_req bad = req;
+
+		bad.nr_limits = junk[i].want;
+		if (junk[i].want == 1)
+			bad.given[1] = 0;
+		else
+			bad.given[1] = 1;
+		((uint8_t *)&bad)[junk[i].off] = 1;
+		memset(out, 0x5a, sizeof(out));
+		given[0] = given[1] = true;
+		e.msg[0] = 0;
+		if (card_ctl_limits(&bad, junk[i].want, out, given, &e) != -1 ||
+		    !strstr(e.msg, junk[i].says))
+			fail_msg("case %zu: '%s' not in '%s'", i, junk[i].says, e.msg);
+		assert_true(given[0] && given[1]);
+		assert_memory_equal(out, untouched, sizeof(out));
+	}
 }
 
 /* SET_MMDS: what azote makes (a sealed memfd) the card maps and reads;
