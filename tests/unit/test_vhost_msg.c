@@ -432,6 +432,83 @@ static void owned_backend(struct vu_backend *b, int sv[2], uint64_t pf)
 	assert_int_equal(ask_ack(b, sv[1], VHOST_USER_SET_OWNER, NULL, 0, -1), 0);
 }
 
+static unsigned config_writes;
+
+static int count_set_config(void *dev, uint32_t off, const void *buf, uint32_t len,
+			    struct azerr *e)
+{
+	(void)dev, (void)off, (void)buf, (void)len, (void)e;
+	config_writes++;
+	return 0;
+}
+
+/* One config request, its result, with the error's text in why. */
+static int config_req(struct vu_backend *b, uint32_t req, uint32_t off, uint32_t size,
+		      char *why)
+{
+	struct vu_msg m = { .hdr = { req, 1, VHOST_USER_CONFIG_HDR + size } };
+	struct azerr e = { "" };
+	int r;
+
+	m.p.config = (struct vhost_user_config){ .offset = off, .size = size };
+	r = vu_backend_handle(b, &m, &e);
+	strcpy(why, e.msg);
+	return r;
+}
+
+/* A config access the device cannot serve is refused, never taken as done:
+ * any on a device with no config space (the entropy card's), one of 0
+ * bytes (which GET_CONFIG's refusal, an empty config, would look like),
+ * and SET_CONFIG as GET_CONFIG without the CONFIG protocol feature. */
+static void test_config_refusals(void **state)
+{
+	static const struct vu_device_ops ops = {
+		.get_config = fake_get_config, .set_config = count_set_config,
+		.set_features = fake_set_features, .queue_start = fake_start,
+		.queue_stop = fake_stop, .reset = fake_reset,
+	};
+	struct vu_device none = { .ops = &ops, .dev = &fake_features, .features = 0xff,
+				  .protocol_features = VU_BACKEND_PROTOCOL_FEATURES,
+				  .nr_queues = 1 }, sixteen = none;
+	struct vu_backend b;
+	struct vu_msg r;
+	char why[sizeof(((struct azerr *)0)->msg)];
+	int sv[2];
+	(void)state;
+
+	sixteen.config_size = 16;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	for (int with_config = 0; with_config < 2; with_config++) {
+		vu_backend_init(&b, with_config ? &sixteen : &none);
+		b.sock = sv[0];
+		b.owner = true;
+		config_writes = 0;
+		/* Not negotiated yet: neither is served. */
+		assert_int_equal(config_req(&b, VHOST_USER_SET_CONFIG, 0, 4, why), -1);
+		assert_non_null(strstr(why, "without the CONFIG protocol feature"));
+		assert_int_equal(config_req(&b, VHOST_USER_GET_CONFIG, 0, 4, why), -1);
+		assert_int_equal(vu_msg_recv(sv[1], &r, 0, NULL), 1);
+		assert_int_equal(r.p.config.size, 0);
+		b.protocol_features = 1ULL << VHOST_USER_PROTOCOL_F_CONFIG;
+		/* 12 bytes: a config header asking for nothing. */
+		assert_int_equal(config_req(&b, VHOST_USER_GET_CONFIG, 0, 0, why), -1);
+		assert_non_null(strstr(why, with_config ? "config access of 0 bytes at 0" :
+						   "the device has no config space"));
+		assert_int_equal(vu_msg_recv(sv[1], &r, 0, NULL), 1);
+		assert_int_equal(r.p.config.size, 0);
+		assert_int_equal(config_req(&b, VHOST_USER_SET_CONFIG, 16, 0, why), -1);
+		assert_non_null(strstr(why, with_config ? "config access of 0 bytes at 16" :
+						   "the device has no config space"));
+		/* What the device has is served. */
+		assert_int_equal(config_req(&b, VHOST_USER_SET_CONFIG, 0, 4, why),
+				 with_config ? 0 : -1);
+		assert_int_equal(config_writes, (unsigned)with_config);
+		vu_backend_reset(&b);
+	}
+	close(sv[0]);
+	close(sv[1]);
+}
+
 /* The resets with NEED_REPLY are acked, RESET_OWNER's too although it
  * forgets REPLY_ACK (its front-end, which asked under it, waits);
  * RESET_DEVICE keeps the owner and the protocol features. Each, and the
@@ -830,6 +907,7 @@ int main(void)
 		cmocka_unit_test(test_socket_roundtrip),
 		cmocka_unit_test(test_out_of_band),
 		cmocka_unit_test(test_backend_answers),
+		cmocka_unit_test(test_config_refusals),
 		cmocka_unit_test(test_resets_acked),
 		cmocka_unit_test(test_ring_start_failure),
 		cmocka_unit_test(test_blocking_ring_fds),

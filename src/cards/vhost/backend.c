@@ -359,9 +359,22 @@ static int set_vring_fd(struct vu_backend *b, struct vu_vring *vr, struct vu_msg
 	return 0;
 }
 
+/* What a GET_CONFIG or SET_CONFIG names: a config space the device has,
+ * the CONFIG protocol feature negotiated, and bytes within the space. An
+ * empty access to an empty space (the entropy card's) would otherwise
+ * pass as in range, and a GET_CONFIG's answer of 0 bytes, the spec's
+ * refusal, would read as success. The device still offers the feature:
+ * snapshots record what was negotiated, and a restore checks it. */
 static int config_range(const struct vu_backend *b, const struct vhost_user_config *c,
 			struct azerr *e)
 {
+	if (!(b->protocol_features & (1ULL << VHOST_USER_PROTOCOL_F_CONFIG)))
+		return azerr_set(e, "config access without the CONFIG protocol feature");
+	if (!b->dev->config_size)
+		return azerr_set(e, "config access %u+%u: the device has no config space",
+				 c->offset, c->size);
+	if (!c->size)
+		return azerr_set(e, "config access of 0 bytes at %u", c->offset);
 	if (c->offset > b->dev->config_size || c->size > b->dev->config_size - c->offset)
 		return azerr_set(e, "config range %u+%u outside the %u-byte config space",
 				 c->offset, c->size, b->dev->config_size);
@@ -384,10 +397,6 @@ static int get_config(struct vu_backend *b, const struct vu_msg *m, struct azerr
 {
 	struct vhost_user_config c = m->p.config;
 
-	if (!(b->protocol_features & (1ULL << VHOST_USER_PROTOCOL_F_CONFIG))) {
-		azerr_set(e, "GET_CONFIG without the CONFIG protocol feature");
-		return refuse_config(b, m, e);
-	}
 	if (config_range(b, &c, e))
 		return refuse_config(b, m, e);
 	memset(c.data, 0, c.size);
