@@ -10,13 +10,27 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
+
+/* One open connection, and by when the client must have sent what it
+ * owes: the request line within the idle time of its start or of the last
+ * answer, then the whole request within the request time. libmicrohttpd
+ * only times out a connection that sends nothing, so a client trickling
+ * its headers one byte at a time would keep its slot for ever. */
+struct watched {
+	struct watched *next, **pprev;
+	int fd;
+	uint64_t deadline_ms;  /* CLOCK_MONOTONIC; 0: azote's turn, none */
+	bool shut;             /* past its deadline: shut down */
+};
 
 struct api_server {
 	struct MHD_Daemon *daemon;
@@ -35,6 +49,17 @@ struct api_server {
 	int ready_fd;
 	struct upload *queued;
 	bool closing;
+	/* The connections' deadlines (under lock), checked by
+	 * api_server_serve on the owner's thread when tick_fd, a 1 s
+	 * timer, fires: in poll_fd (what api_server_fd gives, with
+	 * ready_fd) only while a connection is open. The HTTP thread cannot
+	 * check them itself: libmicrohttpd calls it for no connection that
+	 * sends nothing complete. A connection's fd is shut down under lock,
+	 * and libmicrohttpd reports a connection closed before it closes its
+	 * fd, so the fd shut is never another's. */
+	struct watched *watched;
+	int poll_fd, tick_fd;
+	bool ticking;
 	/* Installs the HTTP thread's sandbox, before its first connection
 	 * is read; NULL: none. sandboxed: it ran (ok: it worked). Both
 	 * belong to the HTTP thread. */
@@ -168,6 +193,53 @@ static enum MHD_Result send_too_big(struct api_server *s,
 	return send_response(conn, 400, body);
 }
 
+static uint64_t now_ms(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000;
+}
+
+/* conn's deadline: secs from now, or none (0). */
+static void set_deadline(struct api_server *s, struct MHD_Connection *conn, unsigned secs)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct watched *w = ci ? ci->socket_context : NULL;
+
+	if (!w)
+		return;
+	pthread_mutex_lock(&s->lock);
+	w->deadline_ms = secs ? now_ms() + secs * 1000ull : 0;
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* On the owner's thread: shuts down every connection past its deadline;
+ * libmicrohttpd then reads its end and closes it. */
+static void close_late(struct api_server *s)
+{
+	uint64_t ticks, now = now_ms();
+	unsigned n = 0;
+
+	if (read(s->tick_fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
+		log_warn("API: timer: %s", strerror(errno));
+	pthread_mutex_lock(&s->lock);
+	for (struct watched *w = s->watched; w; w = w->next) {
+		if (!w->deadline_ms || w->shut || now < w->deadline_ms)
+			continue;
+		if (shutdown(w->fd, SHUT_RDWR) < 0)
+			log_debug("API: shutdown: %s", strerror(errno));
+		w->shut = true;
+		n++;
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (n)
+		log_info("API: closing %u connection%s that did not send a request line "
+			 "within %u s or a whole request within %u s of it", n,
+			 n > 1 ? "s" : "", s->lim.idle_timeout_s, s->lim.request_timeout_s);
+}
+
 static double elapsed_s(const struct timespec *since)
 {
 	struct timespec now;
@@ -274,6 +346,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 					    "could not be sandboxed.\"}"));
 	u->method = method;
 	u->url = url;
+	/* azote's turn: the client owes nothing until the answer. */
+	set_deadline(s, conn, 0);
 	/* Counted from here, so that a server stopping waits for this
 	 * answer, whichever it is, to be sent. */
 	u->handled = true;
@@ -287,7 +361,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 
 int api_server_fd(const struct api_server *s)
 {
-	return s->ready_fd;
+	return s->poll_fd;
 }
 
 void api_server_serve(struct api_server *s)
@@ -297,6 +371,7 @@ void api_server_serve(struct api_server *s)
 
 	if (read(s->ready_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
 		log_warn("API: %s", strerror(errno));
+	close_late(s);
 	pthread_mutex_lock(&s->lock);
 	u = s->closing ? NULL : s->queued;
 	pthread_mutex_unlock(&s->lock);
@@ -311,6 +386,52 @@ void api_server_serve(struct api_server *s)
 	pthread_mutex_unlock(&s->lock);
 }
 
+/* A new connection is watched: its request line is due within the idle
+ * time; the owner's thread checks while any is open. */
+static void watch(struct api_server *s, struct MHD_Connection *conn, void **socket_context)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	struct watched *w = ci ? calloc(1, sizeof(*w)) : NULL;
+
+	if (!w) {
+		log_warn("API: a connection without a deadline (out of memory)");
+		return;
+	}
+	w->fd = ci->connect_fd;
+	w->deadline_ms = now_ms() + s->lim.idle_timeout_s * 1000ull;
+	pthread_mutex_lock(&s->lock);
+	w->next = s->watched;
+	w->pprev = &s->watched;
+	if (w->next)
+		w->next->pprev = &w->next;
+	s->watched = w;
+	if (!s->ticking && !epoll_ctl(s->poll_fd, EPOLL_CTL_ADD, s->tick_fd,
+				      &(struct epoll_event){ .events = EPOLLIN }))
+		s->ticking = true;
+	pthread_mutex_unlock(&s->lock);
+	*socket_context = w;
+}
+
+/* Before libmicrohttpd closes the connection's fd. */
+static void unwatch(struct api_server *s, void **socket_context)
+{
+	struct watched *w = *socket_context;
+
+	if (!w)
+		return;
+	pthread_mutex_lock(&s->lock);
+	*w->pprev = w->next;
+	if (w->next)
+		w->next->pprev = w->pprev;
+	if (!s->watched && s->ticking &&
+	    !epoll_ctl(s->poll_fd, EPOLL_CTL_DEL, s->tick_fd, NULL))
+		s->ticking = false;
+	pthread_mutex_unlock(&s->lock);
+	free(w);
+	*socket_context = NULL;
+}
+
 /* A connection was accepted: the HTTP thread enters its sandbox before it
  * reads the first byte of the first one. */
 static void on_connection(void *cls, struct MHD_Connection *conn,
@@ -319,15 +440,29 @@ static void on_connection(void *cls, struct MHD_Connection *conn,
 	struct api_server *s = cls;
 	struct azerr e;
 
-	(void)conn;
-	(void)socket_context;
-	if (code != MHD_CONNECTION_NOTIFY_STARTED || !s->sandbox || s->sandboxed)
+	if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		unwatch(s, socket_context);
 		return;
-	s->sandboxed = true;
-	if (s->sandbox(&e) < 0)
-		log_error("API: %s; requests are refused", e.msg);
-	else
-		s->sandbox_ok = true;
+	}
+	if (s->sandbox && !s->sandboxed) {
+		s->sandboxed = true;
+		if (s->sandbox(&e) < 0)
+			log_error("API: %s; requests are refused", e.msg);
+		else
+			s->sandbox_ok = true;
+	}
+	watch(s, conn, socket_context);
+}
+
+/* A request line has arrived: the rest of the request is due within the
+ * request time. NULL: the request's state is made by on_request. */
+static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct api_server *s = cls;
+
+	(void)uri;
+	set_deadline(s, conn, s->lim.request_timeout_s);
+	return NULL;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn,
@@ -337,8 +472,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
 
 	struct api_server *s = cls;
 
-	(void)conn;
 	(void)why;
+	/* Answered (or given up): the next request line is due. */
+	set_deadline(s, conn, s->lim.idle_timeout_s);
 	if (u && u->handled)
 		atomic_fetch_sub(&s->unsent, 1);
 	if (u) {
@@ -370,6 +506,10 @@ static void free_server(struct api_server *s)
 {
 	if (s->ready_fd >= 0)
 		close(s->ready_fd);
+	if (s->poll_fd >= 0)
+		close(s->poll_fd);
+	if (s->tick_fd >= 0)
+		close(s->tick_fd);
 	pthread_cond_destroy(&s->cond);
 	pthread_mutex_destroy(&s->lock);
 	free(s->path);
@@ -393,9 +533,21 @@ struct api_server *api_server_start(const char *sock_path, struct api *api,
 	s->sandbox = sandbox;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->cond, NULL);
+	s->poll_fd = s->tick_fd = -1;
 	s->ready_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (s->ready_fd < 0) {
 		azerr_set(e, "API: eventfd: %s", strerror(errno));
+		goto fail;
+	}
+	/* Armed once, here: no sandboxed thread may set a timer. */
+	s->tick_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	s->poll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (s->tick_fd < 0 || s->poll_fd < 0 ||
+	    timerfd_settime(s->tick_fd, 0, &(struct itimerspec){ .it_interval = { 1, 0 },
+								  .it_value = { 1, 0 } }, NULL) ||
+	    epoll_ctl(s->poll_fd, EPOLL_CTL_ADD, s->ready_fd,
+		      &(struct epoll_event){ .events = EPOLLIN })) {
+		azerr_set(e, "API: timer: %s", strerror(errno));
 		goto fail;
 	}
 	fd = listen_unix(sock_path, e);
@@ -407,6 +559,7 @@ struct api_server *api_server_start(const char *sock_path, struct api *api,
 		0, NULL, NULL, on_request, s,
 		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 		MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+		MHD_OPTION_URI_LOG_CALLBACK, on_request_line, s,
 		MHD_OPTION_LISTEN_SOCKET, fd,
 		MHD_OPTION_CONNECTION_LIMIT, s->lim.max_connections,
 		MHD_OPTION_CONNECTION_TIMEOUT, s->lim.idle_timeout_s,

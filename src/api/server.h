@@ -9,7 +9,10 @@
  *
  * Limits, so that a slow or hostile client cannot tie azote up:
  * - bodies larger than max_body are refused (400) without being read;
- * - a request must arrive whole within request_timeout_s of its headers;
+ * - a request line must arrive within idle_timeout_s of the connection's
+ *   start or of its last answer, and the whole request within
+ *   request_timeout_s of its request line, however the bytes trickle in
+ *   (checked once a second on the owner's thread, in api_server_serve);
  * - a connection idle for idle_timeout_s is closed;
  * - at most max_connections at once (further ones wait in the backlog);
  * - headers are bounded by libmicrohttpd's per-connection memory limit.
@@ -54,9 +57,11 @@ struct api_server *api_server_start(const char *sock_path, struct api *api,
 				    const struct api_server_limits *limits,
 				    int (*sandbox)(struct azerr *e), struct azerr *e);
 
-/* Readable when a request waits for api_server_serve. */
+/* Readable when a request waits for api_server_serve, or, while a
+ * connection is open, once a second to check the deadlines above. */
 int api_server_fd(const struct api_server *s);
-/* Handles the waiting request, if any, on the calling thread. */
+/* Closes the connections past their deadline, then handles the waiting
+ * request, if any, on the calling thread. */
 void api_server_serve(struct api_server *s);
 
 /* Stops serving (a request still waiting for api_server_serve is answered

@@ -335,6 +335,37 @@ static void test_trickling_body(void **state)
 	close(fd);
 }
 
+/* A client trickling its headers, or its request line, one byte at a
+ * time keeps libmicrohttpd's idle timer from ever firing: it is closed
+ * all the same, the request line due within the idle time (1 s here),
+ * the rest of the request within the request time (1 s) of it; checked
+ * once a second. Meanwhile others are served. */
+static void test_trickling_headers(void **state)
+{
+	struct server_fixture *s = *state;
+	static const char *const starts[] = {
+		"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ", "GET /aaaaaaaa",
+	};
+	struct timespec tick = { 0, 200 * 1000 * 1000 };
+	char resp[256];
+
+	for (size_t i = 0; i < 2; i++) {
+		int fd = connect_to(s->sock), got = -1;
+		double t0 = now_s();
+
+		send_all(fd, starts[i], strlen(starts[i]));
+		while (now_s() - t0 < 6 && got == -1) {
+			send_all(fd, "a", 1);
+			nanosleep(&tick, NULL);
+			got = read_response(fd, resp, sizeof(resp), 1);
+		}
+		assert_int_equal(got, 0);  /* closed, not answered */
+		assert_true(now_s() - t0 < 3.5);
+		close(fd);
+	}
+	assert_int_equal(request(s, "GET", "/", NULL, resp, sizeof(resp)), 200);
+}
+
 /* Connections beyond the limit are not served until a slot frees up;
  * idle ones time out, so the limit cannot lock the API for long. */
 static void test_connection_limit(void **state)
@@ -455,6 +486,7 @@ int main(void)
 		T(test_oversized_body),
 		T(test_slow_clients),
 		T(test_trickling_body),
+		T(test_trickling_headers),
 		T(test_connection_limit),
 		T(test_socket_file),
 		T(test_handed_over),
