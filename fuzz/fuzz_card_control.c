@@ -16,7 +16,8 @@
  * Each function must accept exactly what card_control.h says it does,
  * with a message when it refuses: a request of the right size whose fds
  * all arrived (each then close-on-exec and the one sent, and none left
- * open after a refusal); limits that hold want limiters with flags 0 or 1
+ * open after a refusal), a known request's bytes outside its own fields
+ * all 0; limits that hold want limiters with flags 0 or 1
  * and refill times within TOKEN_BUCKET_MAX_REFILL_MS, copied as given and
  * nothing written past want, and every byte that carries nothing 0
  * (padding, a limiter not given or beyond want, a bucket not set, the
@@ -82,6 +83,42 @@ static int doc_memfd(const uint8_t *doc, size_t len, uint8_t flags, bool *sealed
 	return fd;
 }
 
+static bool zero(const void *p, size_t len);
+
+/* A known request's bytes outside its own fields are 0; an unknown
+ * request's are not looked at. */
+static bool fields_valid(const struct card_ctl_req *req)
+{
+	size_t lo, hi;
+
+	switch (req->op) {
+	case CARD_CTL_SET_LIMITS:
+		lo = offsetof(struct card_ctl_req, nr_limits);
+		hi = offsetof(struct card_ctl_req, mmds);
+		break;
+	case CARD_CTL_SET_IMAGE:
+	case CARD_CTL_MEM_LOADED:
+		lo = hi = sizeof(req->op);
+		break;
+	case CARD_CTL_SET_MMDS:
+		lo = offsetof(struct card_ctl_req, mmds);
+		hi = offsetof(struct card_ctl_req, stats_interval_s);
+		break;
+	case CARD_CTL_SET_STATS_INTERVAL:
+		lo = offsetof(struct card_ctl_req, stats_interval_s);
+		hi = offsetof(struct card_ctl_req, net_pairs);
+		break;
+	case CARD_CTL_NET_PAIRS:
+		lo = offsetof(struct card_ctl_req, net_pairs);
+		hi = sizeof(*req);
+		break;
+	default:
+		return true;
+	}
+	return zero((const uint8_t *)req + sizeof(req->op), lo - sizeof(req->op)) &&
+	       zero((const uint8_t *)req + hi, sizeof(*req) - hi);
+}
+
 /* The message: the request's bytes, then what follows them in the input. */
 static void check_recv(const uint8_t *msg, size_t len, int mfd, unsigned nr)
 {
@@ -112,7 +149,10 @@ static void check_recv(const uint8_t *msg, size_t len, int mfd, unsigned nr)
 		abort();
 	lo = lowest_free(sv[0]);
 	int ret = card_ctl_recv(sv[1], &req, fds, &got, &e);
-	int expect = len == sizeof(req) && nr <= CARD_CTL_MAX_FDS ? 1 : -1;
+	struct card_ctl_req sent;
+
+	memcpy(&sent, msg, sizeof(sent));
+	int expect = len == sizeof(req) && nr <= CARD_CTL_MAX_FDS && fields_valid(&sent) ? 1 : -1;
 
 	if (ret != expect || (ret < 0 && !e.msg[0]) || (ret != 1 && got))
 		abort();

@@ -257,6 +257,36 @@ static bool peer_gone(int fd)
 	return r < 0 || (r == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)));
 }
 
+/* The bytes each request uses beyond op, one range of the struct: every
+ * byte outside it must be 0, so that a field another request reads is
+ * never taken half-read from one that ignores it. Unknown requests are
+ * the kinds' to refuse. */
+static const struct { size_t lo, hi; } req_fields[] = {
+	[CARD_CTL_SET_LIMITS] = { offsetof(struct card_ctl_req, nr_limits),
+				  offsetof(struct card_ctl_req, mmds) },
+	[CARD_CTL_SET_IMAGE] = { sizeof(uint32_t), sizeof(uint32_t) },
+	[CARD_CTL_SET_MMDS] = { offsetof(struct card_ctl_req, mmds),
+				offsetof(struct card_ctl_req, stats_interval_s) },
+	[CARD_CTL_MEM_LOADED] = { sizeof(uint32_t), sizeof(uint32_t) },
+	[CARD_CTL_SET_STATS_INTERVAL] = { offsetof(struct card_ctl_req, stats_interval_s),
+					  offsetof(struct card_ctl_req, net_pairs) },
+	[CARD_CTL_NET_PAIRS] = { offsetof(struct card_ctl_req, net_pairs),
+				 sizeof(struct card_ctl_req) },
+};
+
+static int fields_used_only(const struct card_ctl_req *req, struct azerr *e)
+{
+	const uint8_t *b = (const uint8_t *)req;
+
+	if (req->op >= sizeof(req_fields) / sizeof(req_fields[0]) || !req_fields[req->op].lo)
+		return 0;
+	if (!all_zero(b + sizeof(req->op), req_fields[req->op].lo - sizeof(req->op)) ||
+	    !all_zero(b + req_fields[req->op].hi, sizeof(*req) - req_fields[req->op].hi))
+		return azerr_set(e, "control: request %u has bytes that are not 0 outside "
+				 "its fields", req->op);
+	return 0;
+}
+
 int card_ctl_recv(int fd, struct card_ctl_req *req, int *fds, unsigned *nr_fds,
 		  struct azerr *e)
 {
@@ -296,13 +326,14 @@ int card_ctl_recv(int fd, struct card_ctl_req *req, int *fds, unsigned *nr_fds,
 	}
 	if (n == 0 && !*nr_fds && !(m.msg_flags & MSG_CTRUNC) && peer_gone(fd))
 		return 0;
-	if (m.msg_flags & (MSG_CTRUNC | MSG_TRUNC) || n != (ssize_t)sizeof(*req)) {
-		close_fds(fds, *nr_fds);
-		*nr_fds = 0;
-		return azerr_set(e, "control: a request of %zd bytes (expected %zu)%s", n,
-				 sizeof(*req), m.msg_flags & MSG_CTRUNC ? " with fds cut off" : "");
-	}
-	return 1;
+	if (m.msg_flags & (MSG_CTRUNC | MSG_TRUNC) || n != (ssize_t)sizeof(*req))
+		azerr_set(e, "control: a request of %zd bytes (expected %zu)%s", n,
+			  sizeof(*req), m.msg_flags & MSG_CTRUNC ? " with fds cut off" : "");
+	else if (fields_used_only(req, e) == 0)
+		return 1;
+	close_fds(fds, *nr_fds);
+	*nr_fds = 0;
+	return -1;
 }
 
 int card_ctl_send_reply(int fd, const struct card_ctl_reply *rep)

@@ -142,7 +142,8 @@ int card_ctl_call(int fd, const struct card_ctl_req *req, const int *fds,
  * (close-on-exec) in fds[] and their number in *nr_fds. 0 when azote
  * closed the channel, -1 with e for a request that is not one (its fds
  * closed; an empty message among them, which a SOCK_SEQPACKET read also
- * gives as 0 bytes), 1 for a request. */
+ * gives as 0 bytes; and a known request with a byte outside its own
+ * fields not 0), 1 for a request. */
 int card_ctl_recv(int fd, struct card_ctl_req *req, int *fds, unsigned *nr_fds,
 		  struct azerr *e);
 int card_ctl_send_reply(int fd, const struct card_ctl_reply *rep);

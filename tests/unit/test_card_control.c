@@ -142,6 +142,59 @@ static void test_card_refuses_empty_request(void **st)
 	assert_int_equal(card_ctl_recv(sv[1], &req, fds, &n, &e), 0);
 }
 
+/* Each known request uses its own fields only: a byte not 0 in another's
+ * is refused, the fds with it closed; an unknown request is left to the
+ * card's kind, which refuses it. */
+static void test_card_refuses_stray_fields(void **st)
+{
+	(void)st;
+	static const struct { struct card_ctl_req req; int want; } cases[] = {
+		{ { .op = CARD_CTL_NET_PAIRS, .net_pairs = 2 }, 1 },
+		{ { .op = CARD_CTL_NET_PAIRS, .net_pairs = 2, .mmds.size = 5 }, -1 },
+		{ { .op = CARD_CTL_SET_IMAGE }, 1 },
+		{ { .op = CARD_CTL_SET_IMAGE, .stats_interval_s = 1 }, -1 },
+		{ { .op = CARD_CTL_SET_MMDS, .mmds = { .version = 1, .size = 5 } }, 1 },
+		{ { .op = CARD_CTL_SET_MMDS, .mmds.size = 5, .net_pairs = 1 }, -1 },
+		{ { .op = CARD_CTL_SET_STATS_INTERVAL, .stats_interval_s = 3 }, 1 },
+		{ { .op = CARD_CTL_SET_STATS_INTERVAL, .nr_limits = 1 }, -1 },
+		{ { .op = CARD_CTL_MEM_LOADED, .limit[1].ops.size = 1 }, -1 },
+		{ { .op = CARD_CTL_SET_LIMITS, .nr_limits = 1, .net_pairs = 1 }, -1 },
+		{ { .op = 99, .net_pairs = 1 }, 1 },
+	};
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr h;
+	} ctl = { .h = { .cmsg_len = CMSG_LEN(sizeof(int)), .cmsg_level = SOL_SOCKET,
+			 .cmsg_type = SCM_RIGHTS } };
+	int fds[CARD_CTL_MAX_FDS], zero = 0, before = dup(0);
+	struct card_ctl_req got;
+	unsigned n;
+	struct azerr e;
+
+	close(before);
+	memcpy(CMSG_DATA(&ctl.h), &zero, sizeof(zero));
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct iovec iov = { (void *)&cases[i].req, sizeof(cases[i].req) };
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+				    .msg_controllen = sizeof(ctl.buf) };
+
+		e.msg[0] = 0;
+		assert_int_equal(sendmsg(sv[0], &m, 0), (ssize_t)sizeof(got));
+		int r = card_ctl_recv(sv[1], &got, fds, &n, &e);
+
+		if (r != cases[i].want)
+			fail_msg("case %zu: %d, not %d (%s)", i, r, cases[i].want, e.msg);
+		if (r < 0)
+			assert_non_null(strstr(e.msg, "not 0 outside its fields"));
+		assert_int_equal(n, r == 1 ? 1u : 0u);
+		if (n)
+			close(fds[0]);
+		int after = dup(0);
+		assert_int_equal(after, before);
+		close(after);
+	}
+}
+
 /* A reply carrying fds: azote reads replies without room for any, so the
  * kernel drops them instead of putting them in azote's table. */
 static void test_azote_takes_no_fds_from_reply(void **st)
@@ -379,6 +432,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_call_with_fd, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_card_refuses_short_request, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_card_refuses_empty_request, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_card_refuses_stray_fields, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_azote_takes_no_fds_from_reply, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_azote_refuses_bad_reply, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_card_that_never_reads, setup, teardown),
