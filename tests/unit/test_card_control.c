@@ -24,6 +24,15 @@ static int setup(void **st)
 	return socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv);
 }
 
+/* The lowest fd number free: one a call leaves open takes it. */
+static int lowest_free(void)
+{
+	int fd = dup(0);
+
+	close(fd);
+	return fd;
+}
+
 static int teardown(void **st)
 {
 	(void)st;
@@ -82,19 +91,16 @@ static void test_card_refuses_short_request(void **st)
 	(void)st;
 	char junk[7] = "junk";
 	struct card_ctl_req req;
-	int fds[CARD_CTL_MAX_FDS], before = dup(0);
+	int fds[CARD_CTL_MAX_FDS], before = lowest_free();
 	unsigned n = 99;
 	struct azerr e = { "" };
 
-	close(before);
 	assert_int_equal(send(sv[0], junk, sizeof(junk), 0), (ssize_t)sizeof(junk));
 	assert_int_equal(card_ctl_recv(sv[1], &req, fds, &n, &e), -1);
 	assert_int_equal(n, 0);
 	assert_non_null(strstr(e.msg, "a request of 7 bytes"));
 	/* The lowest free fd is the one free before: nothing leaked. */
-	int after = dup(0);
-	assert_int_equal(after, before);
-	close(after);
+	assert_int_equal(lowest_free(), before);
 	close(sv[0]);
 	assert_int_equal(card_ctl_recv(sv[1], &req, fds, &n, &e), 0);
 	sv[0] = -1;
@@ -113,19 +119,16 @@ static void test_card_refuses_empty_request(void **st)
 			 .cmsg_type = SCM_RIGHTS } };
 	struct msghdr m = { .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf) };
 	struct card_ctl_req req = { .op = CARD_CTL_MEM_LOADED };
-	int fds[CARD_CTL_MAX_FDS], before = dup(0), sent[2] = { 0, 0 };
+	int fds[CARD_CTL_MAX_FDS], before = lowest_free(), sent[2] = { 0, 0 };
 	unsigned n = 99;
 	struct azerr e = { "" };
 
-	close(before);
 	memcpy(CMSG_DATA(&ctl.h), sent, sizeof(sent));
 	assert_int_equal(sendmsg(sv[0], &m, 0), 0);
 	assert_int_equal(card_ctl_recv(sv[1], &req, fds, &n, &e), -1);
 	assert_int_equal(n, 0);
 	assert_non_null(strstr(e.msg, "a request of 0 bytes"));
-	int after = dup(0);
-	assert_int_equal(after, before);
-	close(after);
+	assert_int_equal(lowest_free(), before);
 	/* Without fds: refused too, and a request after it is read. */
 	assert_int_equal(send(sv[0], "", 0, 0), 0);
 	assert_int_equal(send(sv[0], &req, sizeof(req), 0), (ssize_t)sizeof(req));
@@ -166,12 +169,11 @@ static void test_card_refuses_stray_fields(void **st)
 		struct cmsghdr h;
 	} ctl = { .h = { .cmsg_len = CMSG_LEN(sizeof(int)), .cmsg_level = SOL_SOCKET,
 			 .cmsg_type = SCM_RIGHTS } };
-	int fds[CARD_CTL_MAX_FDS], zero = 0, before = dup(0);
+	int fds[CARD_CTL_MAX_FDS], zero = 0, before = lowest_free();
 	struct card_ctl_req got;
 	unsigned n;
 	struct azerr e;
 
-	close(before);
 	memcpy(CMSG_DATA(&ctl.h), &zero, sizeof(zero));
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct iovec iov = { (void *)&cases[i].req, sizeof(cases[i].req) };
@@ -189,9 +191,7 @@ static void test_card_refuses_stray_fields(void **st)
 		assert_int_equal(n, r == 1 ? 1u : 0u);
 		if (n)
 			close(fds[0]);
-		int after = dup(0);
-		assert_int_equal(after, before);
-		close(after);
+		assert_int_equal(lowest_free(), before);
 	}
 }
 
@@ -210,17 +210,14 @@ static void test_azote_takes_no_fds_from_reply(void **st)
 	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
 			    .msg_controllen = sizeof(ctl.buf) };
 	struct card_ctl_req req = { .op = CARD_CTL_MEM_LOADED }, got;
-	int before = dup(0), zero = 0;
+	int before = lowest_free(), zero = 0;
 	struct azerr e = { "" };
 
-	close(before);
 	memcpy(CMSG_DATA(&ctl.h), &zero, sizeof(zero));
 	assert_int_equal(sendmsg(sv[1], &m, 0), (ssize_t)sizeof(rep));
 	assert_int_equal(card_ctl_call(sv[0], &req, NULL, 0, &rep, &e), 0);
 	assert_int_equal(recv(sv[1], &got, sizeof(got), 0), (ssize_t)sizeof(got));
-	int after = dup(0);
-	assert_int_equal(after, before);
-	close(after);
+	assert_int_equal(lowest_free(), before);
 }
 
 /* What azote takes from a (maybe compromised) card: a reply of the right
