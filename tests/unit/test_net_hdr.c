@@ -194,12 +194,48 @@ static void test_rx_mtu(void **state)
 	assert_int_equal(net_hdr_fix_rx(&h, frame, 9018, &m, &e), 0);
 }
 
+/* What a TSO frame the driver transmits asks of the host (issue: tiny
+ * gso_size): the TAP takes gso_size as it comes, and the host cuts the
+ * frame into segments of that size. A 1-byte MSS turns one 64 KiB frame
+ * into 65000 packets; a segment the link cannot carry, or a "GSO" frame
+ * whose payload fits in one segment (sent whole, as a plain frame), puts
+ * frames over the MTU on the host; a TCP checksum elsewhere than the TCP
+ * header's field is what the kernel refuses. */
+static void test_tx_gso_sizes(void **state)
+{
+	const uint8_t csum = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	const uint8_t v4 = VIRTIO_NET_HDR_GSO_TCPV4, v6 = VIRTIO_NET_HDR_GSO_TCPV6;
+	(void)state;
+
+	expect_tx(ALL_TX, 0, hdr(csum, v4, 54, 1, 34, 16), 65000, -1, "1 bytes");
+	expect_tx(ALL_TX, 0, hdr(csum, v6, 74, 7, 54, 16), 65000, -1, "at least 8");
+	/* Linux's smallest: 8 bytes of data. */
+	expect_tx(ALL_TX, 0, hdr(csum, v4, 54, 8, 34, 16), 65000, 0, NULL);
+	/* MTU 1500: a 1460-byte segment behind the least headers is the
+	 * most; over a VLAN tag 1464. */
+	expect_tx(ALL_TX | F(VIRTIO_NET_F_MTU), 1500, hdr(csum, v4, 54, 1460, 34, 16),
+		  9000, 0, NULL);
+	expect_tx(ALL_TX | F(VIRTIO_NET_F_MTU), 1500, hdr(csum, v4, 54, 1464, 34, 16),
+		  9000, 0, NULL);
+	expect_tx(ALL_TX | F(VIRTIO_NET_F_MTU), 1500, hdr(csum, v4, 54, 1465, 34, 16),
+		  9000, -1, "exceed the MTU");
+	/* A 9000-byte "GSO" frame whose one segment is all of it would
+	 * reach the host as a plain frame six times the MTU. */
+	expect_tx(ALL_TX | F(VIRTIO_NET_F_MTU), 1500, hdr(csum, v4, 54, 9000, 34, 16),
+		  9000, -1, "exceed the MTU");
+	/* Without an MTU, the frame limit. */
+	expect_tx(ALL_TX, 0, hdr(csum, v4, 54, 0xffff, 34, 16), 65000, -1, "exceed the MTU");
+	/* The TCP checksum lives 16 bytes into the TCP header. */
+	expect_tx(ALL_TX, 0, hdr(csum, v4, 54, 1448, 34, 6), 20054, -1, "offset 6");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mode),
 		cmocka_unit_test(test_tx_accepts),
 		cmocka_unit_test(test_tx_rejects),
+		cmocka_unit_test(test_tx_gso_sizes),
 		cmocka_unit_test(test_rx_fix),
 		cmocka_unit_test(test_rx_mtu),
 	};

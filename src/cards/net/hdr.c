@@ -73,6 +73,38 @@ static int check_common(const struct virtio_net_hdr_v1 *h, uint32_t frame_len,
 	return 0;
 }
 
+/* What the host does with a TSO frame the driver transmits: the TAP
+ * takes gso_size as it comes and the host cuts the frame into segments of
+ * that many bytes when it forwards it (or hands it on whole where the
+ * payload fits in one). So gso_size is held to a segment Linux itself
+ * would send (NET_MIN_GSO_SIZE) and to one the link carries with the
+ * least TCP headers, as plain frames are held to the link's MTU: a larger
+ * one would put frames over the MTU on the host, and a frame whose payload
+ * fits in one such "segment" goes out as a plain frame past the MTU
+ * check. The kernel refuses (EINVAL) a TCP checksum anywhere but the TCP
+ * header's field; refused here first, with the reason. */
+static int check_tx_gso(const struct virtio_net_hdr_v1 *h, const struct net_mode *m,
+			struct azerr *e)
+{
+	uint16_t gso_size = le16toh(h->gso_size);
+	/* max_plain_tx is at least NET_MIN_MTU's frame, above the headers. */
+	uint32_t max_seg = m->max_plain_tx > NET_ETH_HLEN + NET_MIN_TCP_HLEN
+			   ? m->max_plain_tx - NET_ETH_HLEN - NET_MIN_TCP_HLEN : 0;
+
+	if (h->gso_type == VIRTIO_NET_HDR_GSO_NONE)
+		return 0;
+	if (gso_size < NET_MIN_GSO_SIZE)
+		return azerr_set(e, "TX GSO segments of %u bytes (at least %d)", gso_size,
+				 NET_MIN_GSO_SIZE);
+	if (gso_size > max_seg)
+		return azerr_set(e, "TX GSO segments of %u bytes exceed the MTU (at most "
+				 "%u)", gso_size, max_seg);
+	if (le16toh(h->csum_offset) != NET_TCP_CSUM_OFF)
+		return azerr_set(e, "TX GSO checksum at offset %u of its TCP header, not "
+				 "%d", le16toh(h->csum_offset), NET_TCP_CSUM_OFF);
+	return 0;
+}
+
 int net_hdr_check_tx(const struct virtio_net_hdr_v1 *h, uint32_t frame_len,
 		     const struct net_mode *m, struct azerr *e)
 {
@@ -81,8 +113,10 @@ int net_hdr_check_tx(const struct virtio_net_hdr_v1 *h, uint32_t frame_len,
 				 h->flags);
 	if ((h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) && !m->host_csum)
 		return azerr_set(e, "TX frame asks for a checksum, CSUM not negotiated");
-	return check_common(h, frame_len, m->host_tso4, m->host_tso6, m->max_plain_tx,
-			    "TX", e);
+	if (check_common(h, frame_len, m->host_tso4, m->host_tso6, m->max_plain_tx,
+			 "TX", e))
+		return -1;
+	return check_tx_gso(h, m, e);
 }
 
 /* Completes the partial checksum of frame[0..len) as a NIC that offloads

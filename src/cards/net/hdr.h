@@ -20,6 +20,17 @@
 /* Largest frame either way, header not included: a 64 KiB GSO packet with
  * its headers, what virtio-net drivers size their big buffers for. */
 #define NET_MAX_FRAME      65550
+/* The smallest segment a TSO frame the driver transmits may ask for:
+ * Linux's TCP never sends less data per segment (tcp_min_snd_mss's 48
+ * bytes are 40 of options and 8 of data). Finer segmentation is work the
+ * host would do for the guest: a 64 KiB frame cut into 1-byte segments is
+ * 65000 packets on the host. */
+#define NET_MIN_GSO_SIZE   8
+/* The least headers a TCP segment has (IPv4 and TCP without options):
+ * what a segment of gso_size bytes needs on top of the Ethernet header. */
+#define NET_MIN_TCP_HLEN   40
+/* Where a TCP header's checksum field is. */
+#define NET_TCP_CSUM_OFF   16
 /* MTU limits (--mtu): IPv4's minimum to what the config field holds. */
 #define NET_MIN_MTU        68
 #define NET_MAX_MTU        65535
