@@ -271,20 +271,27 @@ struct rx_pair {
 	struct net_pair *p;
 };
 
-static void rx_pair_start(struct rx_pair *t, unsigned idx, unsigned max_pairs)
+static void rx_pair_start_mq(struct rx_pair *t, unsigned idx, unsigned max_pairs,
+			     bool multi_queue)
 {
 	struct azerr e;
 
 	net_fx_init(&t->rx, 16, VIRTIO_BIT(VIRTIO_F_VERSION_1));
 	net_mode_init(&t->mode, VIRTIO_BIT(VIRTIO_F_VERSION_1), 0, 0);
 	t->env = (struct net_pair_env){
-		.tap_name = "test-tap", .max_pairs = max_pairs, .mode = &t->mode,
-		.rx_limit = &t->rx_l, .tx_limit = &t->tx_l, .stats = &t->stats,
+		.tap_name = "test-tap", .multi_queue = multi_queue, .max_pairs = max_pairs,
+		.mode = &t->mode, .rx_limit = &t->rx_l, .tx_limit = &t->tx_l,
+		.stats = &t->stats,
 	};
 	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, t->sv), 0);
 	t->p = net_pair_create(idx, t->sv[0], &t->env, &e);
 	assert_non_null(t->p);
 	net_pair_set_queue(t->p, NET_RXQ, &t->rx.q);
+}
+
+static void rx_pair_start(struct rx_pair *t, unsigned idx, unsigned max_pairs)
+{
+	rx_pair_start_mq(t, idx, max_pairs, false);
 }
 
 /* A frame from the host: the virtio-net header, FRAME_LEN bytes. */
@@ -317,6 +324,31 @@ static void test_held_frame_dropped_when_pair_leaves_use(void **state)
 	sleep_ms(200);
 	assert_int_equal(used_idx(&t.rx), 0);
 	assert_int_equal(card_stat_read(&t.stats.rx_packets), 0);
+	net_pair_set_queue(t.p, NET_RXQ, NULL);
+}
+
+/* VQ_PAIRS_SET takes a pair of a multi_queue TAP out of use and the
+ * TUNSETQUEUE that would detach its queue fails (here it always does: the
+ * "TAP" is a socket): the queue stays attached, and what the host sends
+ * to it must still not reach the driver on a receive queue it gave up
+ * (§5.1.6.5.5). Back in use, the pair receives again. */
+static void test_pair_out_of_use_receives_nothing_when_detach_fails(void **state)
+{
+	static struct rx_pair t;
+	(void)state;
+
+	rx_pair_start_mq(&t, 1, 2, true);
+	assert_true(net_fx_post_rx(&t.rx, t.rx.buf, 2048) >= 0);
+	drv_vq_kick(&t.rx.dq);
+	net_pair_set_active(t.p, false);        /* VQ_PAIRS_SET 1 */
+	tap_send(&t);
+	sleep_ms(200);
+	assert_int_equal(used_idx(&t.rx), 0);
+	assert_int_equal(card_stat_read(&t.stats.rx_packets), 0);
+
+	net_pair_set_active(t.p, true);         /* VQ_PAIRS_SET 2 */
+	assert_true(wait_used(&t.rx, 1));
+	assert_int_equal(card_stat_read(&t.stats.rx_packets), 1);
 	net_pair_set_queue(t.p, NET_RXQ, NULL);
 }
 
@@ -380,6 +412,7 @@ int main(void)
 		cmocka_unit_test(test_tx_frame_waiting_for_tap_goes_back),
 		cmocka_unit_test(test_mmds),
 		cmocka_unit_test(test_held_frame_dropped_when_pair_leaves_use),
+		cmocka_unit_test(test_pair_out_of_use_receives_nothing_when_detach_fails),
 		cmocka_unit_test(test_tap_read_error_costs_one_frame),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -199,7 +199,9 @@ static bool rx_take_mmds(struct net_pair *p)
 static void rx_run(struct net_pair *p)
 {
 	const size_t hdr_len = p->env->mode->hdr_len;
-	const bool tap = p->attached && !p->tap_gone;
+	/* A pair out of use reads nothing even while its TAP queue is
+	 * attached (a detach that failed, reconcile_tap): §5.1.6.5.5. */
+	const bool tap = p->attached && p->active && !p->tap_gone;
 	struct azerr e;
 
 	p->rx_more = false;
@@ -290,7 +292,13 @@ static void ctrl_run(struct net_pair *p)
 	p->ctrl_more = true;
 }
 
-/* Attaches the TAP queue exactly while the pair receives. */
+/* Attaches the TAP queue exactly while the pair receives. attached
+ * follows what the kernel did: a TUNSETQUEUE that fails leaves it as it
+ * was, and the next request tries again. A queue left attached to a pair
+ * out of use is not read (rx_run): what the kernel steers to it waits,
+ * then overflows, rather than reaching a receive queue the driver gave
+ * up. A queue left detached from a pair in use gets nothing: the kernel
+ * steers to the others. */
 static void reconcile_tap(struct net_pair *p, bool active)
 {
 	bool want = p->q[NET_RXQ] && active && !p->tap_gone;
@@ -299,9 +307,10 @@ static void reconcile_tap(struct net_pair *p, bool active)
 		return;
 	int r = tap_queue_enable(p->tapfd, want);
 	if (r < 0)
-		log_error("%s queue pair %u: cannot %s the TAP queue: %s",
+		log_error("%s queue pair %u: cannot %s the TAP queue: %s; %s",
 			  p->env->tap_name, p->idx, want ? "attach" : "detach",
-			  strerror(-r));
+			  strerror(-r), want ? "the host's frames go to the other queues" :
+			  "what the host steers to it is not received");
 	else
 		p->attached = want;
 }
@@ -482,8 +491,8 @@ static void *worker(void *arg)
 				pf[n++] = (struct pollfd){ .fd = p->q[k]->kickfd, .events = POLLIN };
 			}
 		}
-		short tap_ev = (p->q[NET_RXQ] && p->attached && !p->rx_wait_bufs &&
-				!p->rx_until ? POLLIN : 0) |
+		short tap_ev = (p->q[NET_RXQ] && p->attached && p->active &&
+				!p->rx_wait_bufs && !p->rx_until ? POLLIN : 0) |
 			       (p->tx_wait_tap ? POLLOUT : 0);
 		if (tap_ev && !p->tap_gone) {
 			tap_slot = n;
