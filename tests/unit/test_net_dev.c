@@ -199,11 +199,13 @@ static void test_ctrl_ring_stopped_during_pairs_set(void **state)
 	assert_int_equal(pthread_join(stopper, NULL), 0);
 
 	/* Every command taken was answered before the ring was let go: the
-	 * base a GET_VRING_BASE reports re-runs none. */
-	assert_int_equal(base_at_stop, NCMDS);
-	assert_int_equal(used_at_stop, NCMDS);
+	 * base a GET_VRING_BASE reports re-runs none. The pass takes one
+	 * VQ_PAIRS_SET, then the ring waits: the rest stay on it for whoever
+	 * serves it next. */
+	assert_true(base_at_stop >= 1);
+	assert_int_equal(used_at_stop, base_at_stop);
 	for (int i = 0; i < NCMDS; i++)
-		assert_int_equal(cmd[8 * i + 4], VIRTIO_NET_OK);
+		assert_int_equal(cmd[8 * i + 4], i < base_at_stop ? VIRTIO_NET_OK : 0xee);
 	sleep_ms(200);
 	assert_int_equal(stop_ctl.q.last_avail, base_at_stop);
 	assert_int_equal(used_idx(&stop_ctl), used_at_stop);

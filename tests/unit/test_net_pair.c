@@ -352,6 +352,73 @@ static void test_pair_out_of_use_receives_nothing_when_detach_fails(void **state
 	net_pair_set_queue(t.p, NET_RXQ, NULL);
 }
 
+static _Atomic unsigned pairs_set_calls;
+
+static void count_pairs_set(void *ctx, unsigned pairs)
+{
+	(void)ctx;
+	(void)pairs;
+	pairs_set_calls++;
+}
+
+/* Posts VQ_PAIRS_SET pairs on control ring f, its ack byte at ack_gpa. */
+static void post_pairs_set(struct net_fx *f, uint64_t gpa, uint16_t pairs)
+{
+	uint8_t *b = drv_gpa(&f->mem, gpa);
+	struct drv_buf c[2] = { { gpa, 4, false }, { gpa + 64, 1, true } };
+
+	b[0] = VIRTIO_NET_CTRL_MQ;
+	b[1] = VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET;
+	b[2] = (uint8_t)pairs;
+	b[3] = (uint8_t)(pairs >> 8);
+	assert_true(drv_vq_add(&f->dq, c, 2, 0) >= 0);
+}
+
+/* A driver flipping the pairs in use as fast as it is answered would have
+ * the card move TAP queues (TUNSETQUEUE: the host's RTNL lock and an RCU
+ * grace period each) without pause: after one VQ_PAIRS_SET the control
+ * ring waits PAIRS_SET_INTERVAL_NS (100 ms) before it answers the next. */
+static void test_pairs_set_paced(void **state)
+{
+	static struct net_fx f;
+	static struct net_mode mode;
+	static struct card_limiter rx_l, tx_l;
+	static struct net_pair_env env;
+	struct azerr e;
+	struct timespec t0, t1;
+	int sv[2];
+	(void)state;
+
+	net_fx_init(&f, 16, VIRTIO_BIT(VIRTIO_F_VERSION_1));
+	net_mode_init(&mode, VIRTIO_BIT(VIRTIO_F_VERSION_1), 0, 0);
+	env = (struct net_pair_env){
+		.tap_name = "test-tap", .max_pairs = 8, .mode = &mode, .ctrl_mq = true,
+		.rx_limit = &rx_l, .tx_limit = &tx_l, .set_pairs = count_pairs_set,
+	};
+	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, sv), 0);
+	struct net_pair *p = net_pair_create(0, sv[0], &env, &e);
+	assert_non_null(p);
+
+	for (unsigned i = 0; i < 4; i++)
+		post_pairs_set(&f, f.buf + 128 * i, i % 2 ? 1 : 8);
+	drv_vq_kick(&f.dq);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	net_pair_set_queue(p, NET_CTRLQ, &f.q);
+	for (int i = 0; i < 300 && !used_idx(&f); i++)
+		sleep_ms(10);
+	sleep_ms(50);
+	assert_int_equal(used_idx(&f), 1);      /* the next one waits */
+	assert_int_equal(pairs_set_calls, 1);
+	assert_true(wait_used(&f, 4));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	assert_true(ms >= 290);
+	assert_int_equal(pairs_set_calls, 4);
+	for (unsigned i = 0; i < 4; i++)
+		assert_int_equal(*(uint8_t *)drv_gpa(&f.mem, f.buf + 128 * i + 64), VIRTIO_NET_OK);
+	net_pair_set_queue(p, NET_CTRLQ, NULL);
+}
+
 /* The pair's read() goes through here (-Xlinker --wrap=read): a frame read
  * from read_fail_fd while read_fail_errno is set fails with that error
  * instead, once, the frame gone, as tun does when it cannot hand a frame
@@ -414,6 +481,7 @@ int main(void)
 		cmocka_unit_test(test_held_frame_dropped_when_pair_leaves_use),
 		cmocka_unit_test(test_pair_out_of_use_receives_nothing_when_detach_fails),
 		cmocka_unit_test(test_tap_read_error_costs_one_frame),
+		cmocka_unit_test(test_pairs_set_paced),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

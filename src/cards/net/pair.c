@@ -24,6 +24,13 @@
 /* Dropped frames logged per ring start; the rest are only counted. */
 #define DROP_LOG_LIMIT 8
 #define CTRL_IOV_MAX 16
+/* The least time between two VQ_PAIRS_SET the control ring answers. Each
+ * may move up to 7 TAP queues with TUNSETQUEUE, about a millisecond each
+ * under the host's RTNL lock with an expedited RCU grace period (an IPI to
+ * every CPU): a driver flipping between 1 and 8 pairs as fast as it is
+ * answered would hold the host's network configuration. Drivers send one
+ * at probe, on a reset and per `ethtool -L`. */
+#define PAIRS_SET_INTERVAL_NS (100 * 1000000ull)
 
 struct net_pair {
 	unsigned idx;
@@ -58,6 +65,9 @@ struct net_pair {
 	 * ns, 0: it does not): the TAP is not read, or the transmit ring
 	 * not taken from, until then. */
 	uint64_t rx_until, tx_until;
+	/* Until when the control ring waits after a VQ_PAIRS_SET (0: it
+	 * does not); kept across a restart of the ring. */
+	uint64_t ctrl_until;
 	int tx_n;
 	unsigned drops_logged;
 	struct net_stats st;
@@ -276,6 +286,8 @@ static void ctrl_run(struct net_pair *p)
 	struct net_ctrl_result r;
 
 	p->ctrl_more = false;
+	if (p->ctrl_until)
+		return;
 	for (unsigned budget = NET_BUDGET; budget; budget--) {
 		if (virtq_pop(q, &c) != 1) {
 			if (virtq_rearm(q))
@@ -288,6 +300,11 @@ static void ctrl_run(struct net_pair *p)
 		if (r.pairs)
 			p->env->set_pairs(p->env->ctx, r.pairs);
 		virtq_push(q, &c, r.used_len);
+		if (r.pairs) {
+			/* What follows waits on the ring (limit_expire). */
+			p->ctrl_until = rl_now() + PAIRS_SET_INTERVAL_NS;
+			return;
+		}
 	}
 	p->ctrl_more = true;
 }
@@ -433,14 +450,16 @@ static void kick_failed(struct net_pair *p, int k, short revents)
 		  p->idx, k, revents);
 }
 
-/* The time until the earliest of the limiters' deadlines, for ppoll;
- * NULL (no timeout) when no direction is held back. */
+/* The time until the earliest of the limiters' deadlines and the control
+ * ring's wait, for ppoll; NULL (no timeout) when nothing is held back. */
 static struct timespec *limit_timeout(const struct net_pair *p, struct timespec *ts)
 {
 	uint64_t until = p->rx_until, now, left;
 
 	if (p->tx_until && (!until || p->tx_until < until))
 		until = p->tx_until;
+	if (p->ctrl_until && (!until || p->ctrl_until < until))
+		until = p->ctrl_until;
 	if (!until)
 		return NULL;
 	now = rl_now();
@@ -450,12 +469,13 @@ static struct timespec *limit_timeout(const struct net_pair *p, struct timespec 
 	return ts;
 }
 
-/* Lets the directions whose limiter deadline has passed run again. */
+/* Lets the directions whose limiter deadline has passed run again, and
+ * the control ring once its wait is over. */
 static void limit_expire(struct net_pair *p)
 {
 	uint64_t now;
 
-	if (!p->rx_until && !p->tx_until)
+	if (!p->rx_until && !p->tx_until && !p->ctrl_until)
 		return;
 	now = rl_now();
 	if (p->rx_until && now >= p->rx_until) {
@@ -465,6 +485,10 @@ static void limit_expire(struct net_pair *p)
 	if (p->tx_until && now >= p->tx_until) {
 		p->tx_until = 0;
 		p->run[NET_TXQ] = true;
+	}
+	if (p->ctrl_until && now >= p->ctrl_until) {
+		p->ctrl_until = 0;
+		p->run[NET_CTRLQ] = true;
 	}
 }
 
