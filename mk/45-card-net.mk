@@ -35,7 +35,7 @@ NET_DEV_SRCS := $(sort src/cards/net/device.c src/cards/net/pair.c src/cards/net
                 $(NET_MMDS_SRCS) $(NET_CORE_SRCS) $(VIRTIO_SRCS) $(RATELIMIT_SRCS))
 $(eval $(call unit_test,test_net_dev,tests/unit/test_net_dev.c tests/unit/net_fixture.c tests/host/drv_ring.c $(NET_DEV_SRCS),-ljansson -lpthread))
 # read() wrapped (--wrap): a TAP read error of one frame, as tun gives it.
-$(eval $(call unit_test,test_net_pair,tests/unit/test_net_pair.c tests/unit/net_fixture.c tests/host/drv_ring.c $(NET_DEV_SRCS),-ljansson -lpthread -Xlinker --wrap=read))
+$(eval $(call unit_test,test_net_pair,tests/unit/test_net_pair.c tests/unit/net_fixture.c tests/host/drv_ring.c $(NET_DEV_SRCS),-ljansson -lpthread -Xlinker --wrap=read -Xlinker --wrap=writev))
 
 # MMDS on a TAP, the host's TCP stack as the guest (test 55).
 PROGRAMS += $(BUILD)/tests/mmds-tap

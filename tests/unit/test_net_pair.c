@@ -16,6 +16,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -258,11 +259,12 @@ static void test_mmds(void **state)
 	net_pair_set_queue(p, NET_RXQ, NULL);
 }
 
-/* A pair with a receive ring on a datagram socket "TAP", counting into a
- * stats page. The worker outlives the test (pairs are never destroyed)
- * and reads all this on every turn: static storage, the caller's. */
+/* A pair with one ring (receive, unless said) on a datagram socket "TAP",
+ * counting into a stats page. The worker outlives the test (pairs are
+ * never destroyed) and reads all this on every turn: static storage, the
+ * caller's. */
 struct rx_pair {
-	struct net_fx rx;
+	struct net_fx rx;           /* the ring, whichever kind */
 	struct net_mode mode;
 	struct card_limiter rx_l, tx_l;
 	struct card_net_stats stats;
@@ -271,8 +273,8 @@ struct rx_pair {
 	struct net_pair *p;
 };
 
-static void rx_pair_start_mq(struct rx_pair *t, unsigned idx, unsigned max_pairs,
-			     bool multi_queue)
+static void pair_start(struct rx_pair *t, unsigned idx, unsigned max_pairs,
+		       bool multi_queue, enum net_qkind kind)
 {
 	struct azerr e;
 
@@ -286,12 +288,12 @@ static void rx_pair_start_mq(struct rx_pair *t, unsigned idx, unsigned max_pairs
 	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, t->sv), 0);
 	t->p = net_pair_create(idx, t->sv[0], &t->env, &e);
 	assert_non_null(t->p);
-	net_pair_set_queue(t->p, NET_RXQ, &t->rx.q);
+	net_pair_set_queue(t->p, kind, &t->rx.q);
 }
 
 static void rx_pair_start(struct rx_pair *t, unsigned idx, unsigned max_pairs)
 {
-	rx_pair_start_mq(t, idx, max_pairs, false);
+	pair_start(t, idx, max_pairs, false, NET_RXQ);
 }
 
 /* A frame from the host: the virtio-net header, FRAME_LEN bytes. */
@@ -337,7 +339,7 @@ static void test_pair_out_of_use_receives_nothing_when_detach_fails(void **state
 	static struct rx_pair t;
 	(void)state;
 
-	rx_pair_start_mq(&t, 1, 2, true);
+	pair_start(&t, 1, 2, true, NET_RXQ);
 	assert_true(net_fx_post_rx(&t.rx, t.rx.buf, 2048) >= 0);
 	drv_vq_kick(&t.rx.dq);
 	net_pair_set_active(t.p, false);        /* VQ_PAIRS_SET 1 */
@@ -350,6 +352,59 @@ static void test_pair_out_of_use_receives_nothing_when_detach_fails(void **state
 	assert_true(wait_used(&t.rx, 1));
 	assert_int_equal(card_stat_read(&t.stats.rx_packets), 1);
 	net_pair_set_queue(t.p, NET_RXQ, NULL);
+}
+
+/* And its writev(): on writev_fail_fd, counted, and failing once with
+ * writev_fail_errno when set, as tun does once its device is deleted
+ * (EBADFD). */
+ssize_t __real_writev(int fd, const struct iovec *iov, int n);
+ssize_t __wrap_writev(int fd, const struct iovec *iov, int n);
+static _Atomic int writev_fail_fd = -1, writev_fail_errno;
+static _Atomic unsigned writev_calls;
+
+ssize_t __wrap_writev(int fd, const struct iovec *iov, int n)
+{
+	int err;
+
+	if (fd == writev_fail_fd) {
+		writev_calls++;
+		if ((err = atomic_exchange(&writev_fail_errno, 0))) {
+			errno = err;
+			return -1;
+		}
+	}
+	return __real_writev(fd, iov, n);
+}
+
+/* A TAP whose device was deleted fails every write with EBADFD: the pair
+ * gives it up at the first, as it does on a read, and drops what the
+ * guest sends from then on, counted in tx_fails, without writing it. The
+ * pair here has no receive ring, so only the transmit side can tell. */
+static void test_tap_deleted_under_tx(void **state)
+{
+	static struct rx_pair t;
+	struct net_fx *tx = &t.rx;
+	(void)state;
+
+	pair_start(&t, 0, 1, false, NET_TXQ);
+	writev_fail_fd = t.sv[0];
+	writev_fail_errno = EBADFD;
+
+	uint8_t *out = drv_gpa(&tx->mem, tx->buf);
+	memset(out, 0, t.mode.hdr_len + FRAME_LEN);
+	struct drv_buf b = { tx->buf, (uint32_t)(t.mode.hdr_len + FRAME_LEN), false };
+	for (uint16_t i = 1; i <= 3; i++) {
+		assert_true(drv_vq_add(&tx->dq, &b, 1, 0) >= 0);
+		drv_vq_kick(&tx->dq);
+		assert_true(wait_used(tx, i));
+	}
+	sleep_ms(20);
+	assert_int_equal(writev_calls, 1);
+	assert_int_equal(drain_socket(t.sv[1]), 0);
+	assert_int_equal(card_stat_read(&t.stats.tx_fails), 3);
+	assert_int_equal(card_stat_read(&t.stats.tx_packets), 0);
+	net_pair_set_queue(t.p, NET_TXQ, NULL);
+	writev_fail_fd = -1;
 }
 
 static _Atomic unsigned pairs_set_calls;
@@ -482,6 +537,7 @@ int main(void)
 		cmocka_unit_test(test_pair_out_of_use_receives_nothing_when_detach_fails),
 		cmocka_unit_test(test_tap_read_error_costs_one_frame),
 		cmocka_unit_test(test_pairs_set_paced),
+		cmocka_unit_test(test_tap_deleted_under_tx),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

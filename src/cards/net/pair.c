@@ -176,8 +176,15 @@ static void tx_run(struct net_pair *p)
 				p->tx_wait_tap = true;
 				return;
 			}
+			int err = errno;
+			/* tun says EBADFD once its device is deleted, to every
+			 * write from then on: given up for good, as rx_run does
+			 * (a pair without a receive ring would not learn it
+			 * there), so that what follows is dropped unwritten. */
+			if (w < 0 && err == EBADFD)
+				tap_failed(p, err);
 			if (w < 0)
-				count_drop(p, false, strerror(errno));
+				count_drop(p, false, p->tap_gone ? NULL : strerror(err));
 			else
 				count_frame(p, false, (uint64_t)w - p->env->mode->hdr_len);
 		}
@@ -558,8 +565,14 @@ static void *worker(void *arg)
 		}
 		if (tap_slot >= 0) {
 			short rev = pf[tap_slot].revents;
-			if (rev & (POLLERR | POLLHUP | POLLNVAL))
+			/* A frame waiting for room is dropped now: nothing
+			 * else would wake the ring, whose kicks its avail_event
+			 * may have suppressed. */
+			if (rev & (POLLERR | POLLHUP | POLLNVAL)) {
 				tap_failed(p, EIO);
+				if (p->tx_wait_tap)
+					p->run[NET_TXQ] = true;
+			}
 			if (rev & POLLIN)
 				p->run[NET_RXQ] = true;
 			if (rev & POLLOUT)
