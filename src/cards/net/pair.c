@@ -24,13 +24,17 @@
 /* Dropped frames logged per ring start; the rest are only counted. */
 #define DROP_LOG_LIMIT 8
 #define CTRL_IOV_MAX 16
-/* The least time between two VQ_PAIRS_SET the control ring answers. Each
- * may move up to 7 TAP queues with TUNSETQUEUE, about a millisecond each
- * under the host's RTNL lock with an expedited RCU grace period (an IPI to
- * every CPU): a driver flipping between 1 and 8 pairs as fast as it is
- * answered would hold the host's network configuration. Drivers send one
- * at probe, on a reset and per `ethtool -L`. */
+/* How often the control ring answers VQ_PAIRS_SET over time, after a
+ * burst of PAIRS_SET_BURST. Each may move up to 7 TAP queues with
+ * TUNSETQUEUE, about a millisecond each under the host's RTNL lock with an
+ * expedited RCU grace period (an IPI to every CPU): a driver flipping
+ * between 1 and 8 pairs as fast as it is answered would hold the host's
+ * network configuration. Drivers send one at probe, on a reset and per
+ * `ethtool -L`, and busy-wait for each control command's answer: the
+ * burst keeps those, and the commands that follow them at boot (receive
+ * mode, MAC table), from ever waiting. */
 #define PAIRS_SET_INTERVAL_NS (100 * 1000000ull)
+#define PAIRS_SET_BURST       4
 
 struct net_pair {
 	unsigned idx;
@@ -65,9 +69,11 @@ struct net_pair {
 	 * ns, 0: it does not): the TAP is not read, or the transmit ring
 	 * not taken from, until then. */
 	uint64_t rx_until, tx_until;
-	/* Until when the control ring waits after a VQ_PAIRS_SET (0: it
-	 * does not); kept across a restart of the ring. */
-	uint64_t ctrl_until;
+	/* Until when the control ring waits after VQ_PAIRS_SET came too
+	 * often (0: it does not), and when the pace allows the next one
+	 * without a burst (pairs_set_due; see PAIRS_SET_BURST); both kept
+	 * across a restart of the ring. */
+	uint64_t ctrl_until, pairs_set_due;
 	int tx_n;
 	unsigned drops_logged;
 	struct net_stats st;
@@ -285,6 +291,22 @@ static void rx_run(struct net_pair *p)
 	}
 }
 
+/* Counts one VQ_PAIRS_SET against the pace: true when the burst is spent,
+ * what follows then waiting on the ring (limit_expire) for its turn, the
+ * time by which pairs_set_due is more than the burst's other turns away. */
+static bool pairs_set_paced(struct net_pair *p)
+{
+	uint64_t now = rl_now();
+	const uint64_t burst = (PAIRS_SET_BURST - 1) * PAIRS_SET_INTERVAL_NS;
+
+	p->pairs_set_due = (p->pairs_set_due > now ? p->pairs_set_due : now) +
+			   PAIRS_SET_INTERVAL_NS;
+	if (p->pairs_set_due <= now + burst)
+		return false;
+	p->ctrl_until = p->pairs_set_due - burst;
+	return true;
+}
+
 static void ctrl_run(struct net_pair *p)
 {
 	struct virtq *q = p->q[NET_CTRLQ];
@@ -307,11 +329,8 @@ static void ctrl_run(struct net_pair *p)
 		if (r.pairs)
 			p->env->set_pairs(p->env->ctx, r.pairs);
 		virtq_push(q, &c, r.used_len);
-		if (r.pairs) {
-			/* What follows waits on the ring (limit_expire). */
-			p->ctrl_until = rl_now() + PAIRS_SET_INTERVAL_NS;
+		if (r.pairs && pairs_set_paced(p))
 			return;
-		}
 	}
 	p->ctrl_more = true;
 }
