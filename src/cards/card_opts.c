@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "common/args.h"
 #include "common/size.h"
 
 /* A common option: 0 taken, 1 not one of them, -1 bad (e says why). */
@@ -74,13 +75,7 @@ enum card_opts_action card_opts_parse(int argc, char **argv, const struct option
 		if (c == 'h')
 			return CARD_OPTS_HELP;
 		if (c == '?') {
-			/* getopt_long sets optopt for a value missing and for
-			 * one given to a flag ("--ro=yes"), which only the '='
-			 * tells apart. */
-			const char *opt = argv[optind - 1];
-			azerr_set(e, !optopt ? "unknown option '%s'" :
-				  strchr(opt, '=') ? "option '%s' takes no value" :
-				  "option '%s' needs a value", opt);
+			args_refuse(argc, argv, optind, optopt, "", e);
 			return CARD_OPTS_ERROR;
 		}
 		r = take_common(c, optarg, common, e);

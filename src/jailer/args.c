@@ -215,13 +215,8 @@ int jailer_args_parse(int argc, char **argv, struct jailer_args *a, struct azerr
 	/* "+": stop at the first argument that is not an option; only "--"
 	 * may end the options. */
 	while ((opt = getopt_long(argc, argv, "+", long_opts, &idx)) != -1) {
-		if (opt == '?') {
-			/* optopt is also the letter of an unknown short option. */
-			const char *bad = argv[optind - 1];
-			return azerr_set(e, optopt && !strncmp(bad, "--", 2) ?
-					 "option '%s' needs a value" :
-					 "unknown option '%s' (see --help)", bad);
-		}
+		if (opt == '?')
+			return args_refuse(argc, argv, optind, optopt, " (see --help)", e);
 		/* As Firecracker's jailer, a value never begins with "--": in
 		 * "--id --new-pid-ns" --id lacks its value. */
 		if (optarg && !strncmp(optarg, "--", 2))

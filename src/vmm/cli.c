@@ -966,13 +966,8 @@ int cli_parse(int argc, char **argv, struct vm_config *c, struct cli_opts *o,
 	opterr = 0;
 	optind = 0; /* full re-initialisation, so the parser can run again */
 	while ((opt = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
-		if (opt == '?') {
-			/* optopt is also the letter of an unknown short option. */
-			const char *bad = argv[optind - 1];
-			if (optopt && !strncmp(bad, "--", 2))
-				return azerr_set(e, "option '%s' needs a value", bad);
-			return azerr_set(e, "unknown option '%s' (see --help)", bad);
-		}
+		if (opt == '?')
+			return args_refuse(argc, argv, optind, optopt, " (see --help)", e);
 		if (parse_one(opt, optarg, c, o, e) < 0)
 			return -1;
 		o->vm_options |= is_vm_option(opt);

@@ -15,6 +15,7 @@
 	{ { "--log-level", "loud" },							\
 	  "--log-level 'loud': must be error, warning, info or debug" },		\
 	{ { "--bogus" }, "unknown option '--bogus'" },					\
+	{ { "-h" }, "unknown option '-h'" },						\
 	{ { "extra" }, "unexpected argument 'extra'" },					\
 	{ { "--socket", "s" }, "give exactly one of --socket PATH and --fd N" },	\
 	{ { "--lazy-mem-fd", "6", "--page-relay-fd", "6" },				\

@@ -156,6 +156,21 @@ static void test_help_and_version(void **state)
 	assert_int_equal(parse(ARGC("-x"), ARGV("-x"), &c, &o, &e), -1);
 	assert_string_equal(e.msg, "unknown option '-x' (see --help)");
 	vm_config_free(&c);
+	/* An unknown long option before a lone "-" (fuzz_cli found the
+	 * helper reading past that word). */
+	assert_int_equal(parse(ARGC("--bogus", "-"), ARGV("--bogus", "-"), &c, &o, &e), -1);
+	assert_string_equal(e.msg, "unknown option '--bogus' (see --help)");
+	vm_config_free(&c);
+	/* A value given to a flag is named as such, not as one missing. */
+	assert_int_equal(parse(ARGC("--kernel", "p", "--enable-pci=1"),
+			       ARGV("--kernel", "p", "--enable-pci=1"), &c, &o, &e), -1);
+	assert_string_equal(e.msg, "option '--enable-pci=1' takes no value");
+	vm_config_free(&c);
+	/* "-xy" after a flag: its first letter, not the flag, is at fault. */
+	assert_int_equal(parse(ARGC("--kernel", "p", "--enable-pci", "-xy"),
+			       ARGV("--kernel", "p", "--enable-pci", "-xy"), &c, &o, &e), -1);
+	assert_string_equal(e.msg, "unknown option '-x' (see --help)");
+	vm_config_free(&c);
 	/* Every option the parser takes is in the help text. */
 	const char *opts[] = { "--kernel", "--initrd", "--cmdline", "--boot-entry",
 			       "--cpus", "--memory", "--huge-pages", "--drive", "--vhost-user-blk",

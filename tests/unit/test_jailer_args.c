@@ -182,6 +182,7 @@ static void test_refused(void **state)
 		{ { "--bogus", NULL }, "unknown option '--bogus'", false },
 		{ { "stray", NULL }, "unexpected argument 'stray'", false },
 		{ { "--netns", NULL }, "'--netns' needs a value", false },
+		{ { "--daemonize=1", NULL }, "option '--daemonize=1' takes no value", false },
 		/* A value is never an option, as in Firecracker's jailer. */
 		{ { "--id", "--new-pid-ns", NULL }, "option '--id' needs a value, not "
 		  "'--new-pid-ns'", false },
