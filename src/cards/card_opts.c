@@ -14,6 +14,11 @@ static int take_common(int c, const char *arg, struct card_opts *o, struct azerr
 
 	switch (c) {
 	case 's':
+		/* bind(2) takes "" as an abstract address nobody can name: a
+		 * card that would wait there for ever. */
+		if (!*arg)
+			return azerr_set(e, "--%s '': must be the path of the socket to "
+					 "listen on", CARD_OPT_SOCKET);
 		o->socket = arg;
 		return 0;
 	case 'f':

@@ -23,4 +23,7 @@ expect_refusal any "--uring 'fast': must be default, single-issuer or defer-task
 expect_refusal any "--seccomp 'maybe'" "$CARD_BLK" --socket "$TMP/s" --image "$TMP/good.img" --seccomp maybe
 expect_refusal any "is not a socket" "$CARD_BLK" --socket "$TMP/not-a-socket" --image "$TMP/good.img"
 expect_refusal any "unexpected argument" "$CARD_BLK" --socket "$TMP/s" --image "$TMP/good.img" extra
+# An empty --socket: refused, not a wait on an address nobody can reach.
+expect_refusal 2 "--socket '': must be the path" "$CARD_BLK" --socket "" --image "$TMP/good.img"
+expect_refusal 2 "unknown option '-h'" "$CARD_BLK" -h
 finish

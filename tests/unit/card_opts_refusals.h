@@ -18,6 +18,7 @@
 	{ { "-h" }, "unknown option '-h'" },						\
 	{ { "extra" }, "unexpected argument 'extra'" },					\
 	{ { "--socket", "s" }, "give exactly one of --socket PATH and --fd N" },	\
+	{ { "--socket", "" }, "--socket '': must be the path of the socket to listen on" }, \
 	{ { "--lazy-mem-fd", "6", "--page-relay-fd", "6" },				\
 	  "give at most one of --lazy-mem-fd and --page-relay-fd: where guest RAM's "	\
 	  "pages come from" }
