@@ -31,18 +31,36 @@ struct card_opts {
 	enum log_level log_level;
 };
 
-/* The help of the common options a card that opens nothing takes last
- * (the entropy and balloon cards: confined from the start), for its
- * usage text. */
-#define CARD_OPTS_USAGE_RESTORE_JAIL_LOG						\
+/* The help of the options every card takes, for the cards' usage texts:
+ * where the front-end is, azote's counters page, a lazy restore's pages,
+ * the filter and the log (each card says what --control-fd and --user
+ * mean for it), and the exit statuses (card_main.h's CARD_EXIT_*). */
+#define CARD_OPTS_USAGE_FRONT_END							\
+	"  --socket PATH  listen on PATH, serving one front-end at a time\n"		\
+	"  --fd N         serve the connected socket N, exit when it closes\n"
+#define CARD_OPTS_USAGE_STATS_FD							\
+	"  --stats-fd N   azote's counters page (a memfd) to count into\n"
+#define CARD_OPTS_USAGE_RESTORE								\
 	"  --lazy-mem-fd N  a snapshot's memory file to page guest RAM in from\n"	\
 	"               (a lazy restore), with /dev/userfaultfd on --uffd-dev-fd\n"	\
-	"  --page-relay-fd N  or azote's page relay for those pages\n"		\
+	"  --page-relay-fd N  or azote's page relay for those pages\n"
+#define CARD_OPTS_USAGE_SECCOMP_LOG							\
 	"  --seccomp MODE  the system call filter: kill (default), log or off\n"	\
+	"  --log-level L  error, warning (default), info or debug\n"
+#define CARD_OPTS_USAGE_EXIT								\
+	"Exit status: 0 after --help, or once the front-end of --fd has gone;\n"	\
+	"1 when start-up or serving fails; 2 when the command line is refused.\n"
+/* The synopsis's line for a lazy restore, after its indentation. */
+#define CARD_OPTS_SYNOPSIS_RESTORE "[--lazy-mem-fd N [--uffd-dev-fd N] | --page-relay-fd N]\n"
+
+/* The end of the help of a card that opens nothing (the entropy and
+ * balloon cards: confined from the start) or a file (pmem). */
+#define CARD_OPTS_USAGE_RESTORE_JAIL_LOG						\
+	CARD_OPTS_USAGE_RESTORE								\
 	"  --user UID[:GID]  once started, move into namespaces of its own with\n"	\
 	"               an empty root and run as UID:GID without capabilities\n"	\
 	"               (needs root)\n"						\
-	"  --log-level L  error, warning (default), info or debug\n"
+	CARD_OPTS_USAGE_SECCOMP_LOG CARD_OPTS_USAGE_EXIT
 
 /* The common options' entries, for the card's getopt_long table. */
 #define CARD_OPTS_LONGOPTS							\

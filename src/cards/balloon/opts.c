@@ -14,14 +14,13 @@ void balloon_opts_usage(FILE *f)
 		"                          [--free-page-reporting]\n"
 		"                          [--seccomp kill|log|off] [--stats-fd N]\n"
 		"                          [--control-fd N] [--user UID[:GID]]\n"
-		"                          [--lazy-mem-fd N [--uffd-dev-fd N] | --page-relay-fd N]\n"
+		"                          " CARD_OPTS_SYNOPSIS_RESTORE
 		"                          [--log-level error|warning|info|debug]\n"
 		"Serves a virtio-balloon device's rings as Firecracker's balloon: pages the\n"
 		"guest inflates and free pages it reports are given back to the host\n"
 		"(MADV_REMOVE on the shared guest memory); its statistics reach the stats\n"
 		"page. The target size is the hypervisor's (the device configuration).\n"
-		"  --socket PATH  listen on PATH, serving one front-end at a time\n"
-		"  --fd N         serve the connected socket N, exit when it closes\n"
+		CARD_OPTS_USAGE_FRONT_END
 		"  --stats-interval S  Firecracker's stats_polling_interval_s: ask the\n"
 		"               guest for statistics every S seconds (0..%u; 0, the\n"
 		"               default: no statistics ring)\n"
@@ -29,7 +28,7 @@ void balloon_opts_usage(FILE *f)
 		"               from the balloon when it runs out of memory\n"
 		"  --free-page-reporting  offer PAGE_REPORTING: the guest reports free\n"
 		"               pages, which are given back to the host\n"
-		"  --stats-fd N   azote's counters page (a memfd) to count into\n"
+		CARD_OPTS_USAGE_STATS_FD
 		"  --control-fd N azote's changes after boot (the statistics interval) on\n"
 		"               this SOCK_SEQPACKET socket\n"
 		CARD_OPTS_USAGE_RESTORE_JAIL_LOG,

@@ -13,8 +13,16 @@ void blk_opts_usage(FILE *f)
 		"                      [--bw-limit BUCKET] [--ops-limit BUCKET]\n"
 		"                      [--seccomp kill|log|off] [--stats-fd N]\n"
 		"                      [--control-fd N] [--user UID[:GID]]\n"
+		"                      " CARD_OPTS_SYNOPSIS_RESTORE
 		"                      [--log-level error|warning|info|debug]\n"
 		"Serves IMG as a vhost-user-blk device.\n"
+		CARD_OPTS_USAGE_FRONT_END
+		"  --image IMG  the raw image, a regular file or a block device: the\n"
+		"               disk is its whole 512-byte sectors\n"
+		"  --ro         open IMG read-only; the guest's writes fail\n"
+		"  --queues N   request queues, 1..%u (default 1), a thread each\n"
+		"  --direct     O_DIRECT for the requests aligned as IMG needs\n"
+		CARD_OPTS_USAGE_STATS_FD
 		"  --control-fd N  azote's changes after boot (new limits, a new\n"
 		"               image as an fd) on this SOCK_SEQPACKET socket\n"
 		"  --poll-us N  after each request, spin up to N microseconds (0..%u,\n"
@@ -29,8 +37,9 @@ void blk_opts_usage(FILE *f)
 		"  --ops-limit BUCKET  rate_limiter.ops: requests\n"
 		"  --user UID[:GID]  once IMG is open, move into mount, IPC and UTS\n"
 		"               namespaces of its own with an empty root and run as\n"
-		"               UID:GID without capabilities (needs root)\n",
-		CARD_BLK_MAX_POLL_US, BLK_POLL_US_DEFAULT);
+		"               UID:GID without capabilities (needs root)\n"
+		CARD_OPTS_USAGE_RESTORE CARD_OPTS_USAGE_SECCOMP_LOG CARD_OPTS_USAGE_EXIT,
+		CARD_BLK_MAX_QUEUES, CARD_BLK_MAX_POLL_US, BLK_POLL_US_DEFAULT);
 }
 
 static const struct option longopts[] = {

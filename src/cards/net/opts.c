@@ -15,13 +15,20 @@ void net_opts_usage(FILE *f)
 		"                      [--rx-ops-limit BUCKET] [--tx-bw-limit BUCKET]\n"
 		"                      [--tx-ops-limit BUCKET] [--seccomp kill|log|off]\n"
 		"                      [--stats-fd N] [--control-fd N] [--user UID[:GID]]\n"
+		"                      " CARD_OPTS_SYNOPSIS_RESTORE
 		"                      [--log-level error|warning|info|debug]\n"
 		"Serves the existing TAP device NAME as a vhost-user-net device.\n"
+		CARD_OPTS_USAGE_FRONT_END
+		"  --tap NAME    the TAP device; the card never creates one (`ip tuntap\n"
+		"                add dev NAME mode tap`)\n"
+		CARD_OPTS_USAGE_STATS_FD
 		"  --control-fd N  azote's changes after boot (new limits) on this\n"
 		"                SOCK_SEQPACKET socket\n"
 		"  --mac MAC     the guest's address (default: a random local one)\n"
-		"  --queues N    queue pairs, 1-%d; more than 1 needs a multi_queue TAP\n"
+		"  --queues N    queue pairs, 1-%d (default 1); more than 1 needs a\n"
+		"                multi_queue TAP\n"
 		"  --mtu N       MTU offered to the guest (VIRTIO_NET_F_MTU), %d-%d\n"
+		"                (default: none offered)\n"
 		"  --rx-bw-limit BUCKET, --rx-ops-limit BUCKET  Firecracker's\n"
 		"                rx_rate_limiter: bytes and frames the guest receives;\n"
 		"                BUCKET is size=N,refill_time=MS[,one_time_burst=N]\n"
@@ -30,7 +37,8 @@ void net_opts_usage(FILE *f)
 		"                it sends\n"
 		"  --user UID[:GID]  once the TAP is open, move into mount, IPC and UTS\n"
 		"                namespaces of its own with an empty root and run as\n"
-		"                UID:GID without capabilities (needs root)\n",
+		"                UID:GID without capabilities (needs root)\n"
+		CARD_OPTS_USAGE_RESTORE CARD_OPTS_USAGE_SECCOMP_LOG CARD_OPTS_USAGE_EXIT,
 		NET_MAX_PAIRS, NET_MIN_MTU, NET_MAX_MTU);
 }
 

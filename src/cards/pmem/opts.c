@@ -8,13 +8,12 @@ void pmem_opts_usage(FILE *f)
 	      "                       [--bw-limit BUCKET] [--ops-limit BUCKET]\n"
 	      "                       [--seccomp kill|log|off] [--stats-fd N]\n"
 	      "                       [--control-fd N] [--user UID[:GID]]\n"
-	      "                       [--lazy-mem-fd N [--uffd-dev-fd N] | --page-relay-fd N]\n"
+	      "                       " CARD_OPTS_SYNOPSIS_RESTORE
 	      "                       [--log-level error|warning|info|debug]\n"
 	      "Serves the request ring of a virtio-pmem device as Firecracker's pmem:\n"
 	      "the guest reaches the file's bytes through the hypervisor's mapping of\n"
 	      "it, and each flush it asks for is an fdatasync(2) of the file.\n"
-	      "  --socket PATH  listen on PATH, serving one front-end at a time\n"
-	      "  --fd N         serve the connected socket N, exit when it closes\n"
+	      CARD_OPTS_USAGE_FRONT_END
 	      "  --file PATH    the backing file, a regular file of at least one byte,\n"
 	      "               opened read-write (read-only with --ro)\n"
 	      "  --ro           the guest cannot write the file (the hypervisor maps it\n"
@@ -24,7 +23,7 @@ void pmem_opts_usage(FILE *f)
 	      "               size=N,refill_time=MS[,one_time_burst=N]\n"
 	      "               (size 0 or refill_time 0: no limit)\n"
 	      "  --ops-limit BUCKET  rate_limiter.ops: a flush costs one\n"
-	      "  --stats-fd N   azote's counters page (a memfd) to count into\n"
+	      CARD_OPTS_USAGE_STATS_FD
 	      "  --control-fd N azote's changes after boot (new limits) on this\n"
 	      "               SOCK_SEQPACKET socket\n"
 	      CARD_OPTS_USAGE_RESTORE_JAIL_LOG, f);

@@ -9,19 +9,18 @@ void rng_opts_usage(FILE *f)
 		"                      [--bw-limit BUCKET] [--ops-limit BUCKET]\n"
 		"                      [--seccomp kill|log|off] [--stats-fd N]\n"
 		"                      [--control-fd N] [--user UID[:GID]]\n"
-		"                      [--lazy-mem-fd N [--uffd-dev-fd N] | --page-relay-fd N]\n"
+		"                      " CARD_OPTS_SYNOPSIS_RESTORE
 		"                      [--log-level error|warning|info|debug]\n"
 		"Serves a virtio-rng (entropy) device as Firecracker's: each request's\n"
 		"device-writable buffers get random bytes from the host's getrandom(2),\n"
 		"at most %d a request.\n"
-		"  --socket PATH  listen on PATH, serving one front-end at a time\n"
-		"  --fd N         serve the connected socket N, exit when it closes\n"
+		CARD_OPTS_USAGE_FRONT_END
 		"  --bw-limit BUCKET   Firecracker's entropy rate_limiter.bandwidth: a\n"
 		"               request costs its whole writable length in bytes;\n"
 		"               BUCKET is size=N,refill_time=MS[,one_time_burst=N]\n"
 		"               (size 0 or refill_time 0: no limit)\n"
 		"  --ops-limit BUCKET  rate_limiter.ops: a request costs one\n"
-		"  --stats-fd N   azote's counters page (a memfd) to count into\n"
+		CARD_OPTS_USAGE_STATS_FD
 		"  --control-fd N azote's changes after boot (new limits) on this\n"
 		"               SOCK_SEQPACKET socket\n"
 		CARD_OPTS_USAGE_RESTORE_JAIL_LOG,

@@ -9,9 +9,11 @@ void vsock_opts_usage(FILE *f)
 		"usage: azote-card-vsock (--socket PATH | --fd N) --cid N --uds PATH\n"
 		"                        [--seccomp kill|log|off] [--stats-fd N]\n"
 		"                        [--control-fd N] [--user UID[:GID]]\n"
+		"                        " CARD_OPTS_SYNOPSIS_RESTORE
 		"                        [--log-level error|warning|info|debug]\n"
 		"Serves a virtio-vsock device whose guest has address --cid, joined to\n"
 		"Unix sockets on the host as Firecracker's vsock is:\n"
+		CARD_OPTS_USAGE_FRONT_END
 		"  --cid N       the guest's CID, %d to 4294967295\n"
 		"  --uds PATH    the socket the card creates and listens on (it must not\n"
 		"                exist): a host program connects and writes\n"
@@ -20,7 +22,10 @@ void vsock_opts_usage(FILE *f)
 		"                At most %d bytes.\n"
 		"  --user UID[:GID]  once the socket is bound, move into namespaces of\n"
 		"                its own with an empty root, PATH's directory as the\n"
-		"                working directory, and run as UID:GID (needs root)\n",
+		"                working directory, and run as UID:GID (needs root)\n"
+		CARD_OPTS_USAGE_STATS_FD
+		"  --control-fd N azote's control channel, a SOCK_SEQPACKET socket\n"
+		CARD_OPTS_USAGE_RESTORE CARD_OPTS_USAGE_SECCOMP_LOG CARD_OPTS_USAGE_EXIT,
 		CARD_VSOCK_MIN_CID, CARD_VSOCK_MAX_UDS);
 }
 
