@@ -43,7 +43,12 @@ const char jailer_usage[] =
 "                           file's name)\n"
 "  --resource-limit fsize=BYTES|no-file=N\n"
 "                           resource limits (default no-file=2048); repeatable\n"
-"  --help, -h, --version   (wherever they are before '--')\n";
+"  --help, -h, --version   (wherever they are before '--')\n"
+"\n"
+"Exit status: the program's, as the jailer becomes it; 1 when the command\n"
+"line is refused or the jail cannot be made (nothing runs then). With\n"
+"--new-pid-ns, 0 once the pid file is written; with --daemonize, 0 once\n"
+"detached (a later failure is then said to /dev/null).\n";
 
 enum {
 	OPT_ID = 256, OPT_EXEC_FILE, OPT_UID, OPT_GID, OPT_CHROOT_BASE, OPT_NETNS,

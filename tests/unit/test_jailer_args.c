@@ -123,6 +123,8 @@ static void test_help_alone(void **state)
 	assert_int_equal(jailer_args_parse(ARGC(argv2), argv2, &a, &e), 0);
 	assert_true(a.version);
 	assert_non_null(strstr(jailer_usage, "--cgroup-version"));
+	/* What its exit statuses mean, as azote's --help says its own. */
+	assert_non_null(strstr(jailer_usage, "\nExit status: "));
 	/* As Firecracker's arg_parser: -h too, anywhere before "--", whatever
 	 * else the line holds; not after it (the exec file's). */
 	char *argv3[] = { "azote-jailer", "--id", "x", "--bogus", "-h", NULL };
