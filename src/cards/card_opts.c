@@ -3,6 +3,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/un.h>
 
 #include "common/args.h"
 #include "common/size.h"
@@ -19,6 +20,11 @@ static int take_common(int c, const char *arg, struct card_opts *o, struct azerr
 		if (!*arg)
 			return azerr_set(e, "--%s '': must be the path of the socket to "
 					 "listen on", CARD_OPT_SOCKET);
+		/* One bind(2) cannot take: a command-line fault like the rest. */
+		if (strlen(arg) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+			return azerr_set(e, "--%s '%s': longer than the %zu characters a "
+					 "socket's path may have", CARD_OPT_SOCKET, arg,
+					 sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
 		o->socket = arg;
 		return 0;
 	case 'f':

@@ -18,6 +18,14 @@ bool ifname_valid(const char *s)
 	return true;
 }
 
+int ifname_check(const char *s, const char *opt, struct azerr *e)
+{
+	if (ifname_valid(s))
+		return 0;
+	return azerr_set(e, "%s '%s': not a valid interface name (1-%d characters, no "
+			 "'/', ':' or spaces)", opt, s, IFNAMSIZ - 1);
+}
+
 static int hex(char c)
 {
 	return isdigit((unsigned char)c) ? c - '0' : tolower((unsigned char)c) - 'a' + 10;

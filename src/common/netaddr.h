@@ -16,6 +16,8 @@
 /* An interface name the kernel accepts (dev_valid_name): 1-15 bytes, not
  * "." or "..", no '/', ':' or white space. */
 bool ifname_valid(const char *s);
+/* 0 if s is such a name; -1 with e naming opt ("--tap") and s otherwise. */
+int ifname_check(const char *s, const char *opt, struct azerr *e);
 
 /* Parses six pairs of hex digits separated by ':' into mac. A NIC's own
  * address must be unicast and not all zeros: -1 with e naming the value

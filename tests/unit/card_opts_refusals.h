@@ -6,6 +6,10 @@
 #ifndef AZOTE_TESTS_UNIT_CARD_OPTS_REFUSALS_H
 #define AZOTE_TESTS_UNIT_CARD_OPTS_REFUSALS_H
 
+/* 100 characters: with "/run/" and ".sock", a path bind(2) cannot take. */
+#define LONG_NAME_100 "0123456789012345678901234567890123456789"			\
+	"0123456789012345678901234567890123456789" "01234567890123456789"
+
 #define CARD_OPTS_REFUSALS								\
 	{ { "--stats-fd", "2" }, "--stats-fd '2': must be a number from 3 to 65535" },	\
 	{ { "--control-fd", "x" }, "--control-fd 'x': must be a number from 3 to 65535" }, \
@@ -19,6 +23,8 @@
 	{ { "extra" }, "unexpected argument 'extra'" },					\
 	{ { "--socket", "s" }, "give exactly one of --socket PATH and --fd N" },	\
 	{ { "--socket", "" }, "--socket '': must be the path of the socket to listen on" }, \
+	{ { "--socket", "/run/" LONG_NAME_100 ".sock" }, "--socket '/run/" LONG_NAME_100	\
+	  ".sock': longer than the 107 characters a socket's path may have" },		\
 	{ { "--lazy-mem-fd", "6", "--page-relay-fd", "6" },				\
 	  "give at most one of --lazy-mem-fd and --page-relay-fd: where guest RAM's "	\
 	  "pages come from" }

@@ -77,6 +77,9 @@ static void test_refused(void **state)
 		{ { "--tx-bw-limit", "size=1;refill_time=1" }, "--tx-bw-limit" },
 		{ { "--tx-ops-limit", "" }, "--tx-ops-limit '': '' is not KEY=VALUE" },
 		{ { "--frob" }, "unknown option '--frob'" },
+		{ { "--tap", "" }, "--tap '': not a valid interface name" },
+		{ { "--tap", "sixteen-chars-xx" }, "--tap 'sixteen-chars-xx': not a valid "
+			"interface name (1-15 characters" },
 		{ { "--mtu" }, "option '--mtu' needs a value" },
 		{ { "extra" }, "unexpected argument 'extra'" },
 	};

@@ -74,6 +74,10 @@ static int parse_own(int c, const char *arg, void *card, struct azerr *e)
 
 	switch (c) {
 	case 't':
+		/* Here, so that a name no TAP can have is a command-line
+		 * fault (CARD_EXIT_USAGE), as every other bad value is. */
+		if (ifname_check(arg, "--tap", e))
+			return -1;
 		o->tap = arg;
 		return 0;
 	case 'm':

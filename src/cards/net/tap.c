@@ -123,9 +123,8 @@ int tap_open(struct tap *t, const char *tun_dev, const char *name,
 	memset(t, 0, sizeof(*t));
 	for (unsigned i = 0; i < NET_MAX_PAIRS; i++)
 		t->fd[i] = -1;
-	if (!ifname_valid(name))
-		return azerr_set(e, "--tap '%s': not a valid interface name (1-%d "
-				 "characters, no '/', ':' or spaces)", name, IFNAMSIZ - 1);
+	if (ifname_check(name, "--tap", e))
+		return -1;
 	if (queues < 1 || queues > NET_MAX_PAIRS)
 		return azerr_set(e, "%u queues: must be 1..%d", queues, NET_MAX_PAIRS);
 	snprintf(t->name, sizeof(t->name), "%s", name);
