@@ -132,8 +132,13 @@ static int apply_cpu_config(const json_t *v, struct vm_config *cfg, const char *
 {
 	if (!v || json_is_null(v))
 		return 0;
-	if (json_is_string(v))
-		return api_cpu_template_load(json_string_value(v), cfg, e);
+	if (json_is_string(v)) {
+		struct azerr why;
+
+		if (api_cpu_template_load(json_string_value(v), cfg, &why) < 0)
+			return azerr_set(e, "%s: cpu-config: %s", name, why.msg);
+		return 0;
+	}
 	if (json_is_object(v))
 		return apply_one(&res_cpu_config, v, cfg, name, "cpu-config", e);
 	return azerr_set(e, "%s: invalid type for field `cpu-config`: expected a path or a "
@@ -190,8 +195,10 @@ out:
 	return ret;
 }
 
-/* The whole of a small regular file, NUL-terminated; NULL with e set. */
-static char *read_small_file(const char *path, size_t *len, struct azerr *e)
+/* The whole of a small regular file, NUL-terminated; NULL with e set,
+ * naming what the file is for ("--config-file") and path. */
+static char *read_small_file(const char *what, const char *path, size_t *len,
+			     struct azerr *e)
 {
 	struct stat st;
 	char *buf;
@@ -200,26 +207,26 @@ static char *read_small_file(const char *path, size_t *len, struct azerr *e)
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		azerr_set(e, "%s: %s", path, strerror(errno));
+		azerr_set(e, "%s %s: %s", what, path, strerror(errno));
 		return NULL;
 	}
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size > MAX_CONFIG_SIZE) {
 		close(fd);
-		azerr_set(e, "%s: not a regular file of at most %d bytes", path,
+		azerr_set(e, "%s %s: not a regular file of at most %d bytes", what, path,
 			  MAX_CONFIG_SIZE);
 		return NULL;
 	}
 	buf = malloc(st.st_size + 1);
 	if (!buf) {
 		close(fd);
-		azerr_set(e, "%s: out of memory", path);
+		azerr_set(e, "%s %s: out of memory", what, path);
 		return NULL;
 	}
 	n = read(fd, buf, st.st_size);
 	close(fd);
 	if (n != st.st_size) {
 		free(buf);
-		azerr_set(e, "%s: short read", path);
+		azerr_set(e, "%s %s: short read", what, path);
 		return NULL;
 	}
 	buf[n] = '\0';
@@ -231,7 +238,7 @@ int api_config_file_load(const char *path, struct vm_config *cfg,
 			 struct azerr *e)
 {
 	size_t len;
-	char *buf = read_small_file(path, &len, e);
+	char *buf = read_small_file("--config-file", path, &len, e);
 
 	if (!buf)
 		return -1;
@@ -244,7 +251,7 @@ int api_cpu_template_load(const char *path, struct vm_config *cfg, struct azerr 
 {
 	struct azerr why;
 	size_t len;
-	char *buf = read_small_file(path, &len, e);
+	char *buf = read_small_file("CPU template", path, &len, e);
 	json_t *root;
 	int ret = -1;
 
@@ -266,11 +273,11 @@ int api_mmds_load_file(struct api *api, const char *path, struct azerr *e)
 {
 	struct azerr why;
 	size_t len;
-	char *buf = read_small_file(path, &len, &why);
+	char *buf = read_small_file("--metadata", path, &len, e);
 	int ret;
 
 	if (!buf)
-		return azerr_set(e, "--metadata: %s", why.msg);
+		return -1;
 	pthread_mutex_lock(&api->lock);
 	ret = api_mmds_put_locked(api, buf, len, &why);
 	pthread_mutex_unlock(&api->lock);

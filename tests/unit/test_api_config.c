@@ -284,6 +284,10 @@ static void test_config_errors(void **state)
 		     "template object");
 	expect_error(f, "{" BOOT ", \"drives\": [], \"cpu-config\": {\"cpuid_modifiers\": 1}}",
 		     "config.json: cpu-config: ");
+	/* A template's path that leads nowhere: both files named. */
+	expect_error(f, "{" BOOT ", \"drives\": [], \"cpu-config\": \"/nonexistent/t.json\"}",
+		     "config.json: cpu-config: CPU template /nonexistent/t.json: No such file or "
+		     "directory");
 	expect_error(f, "{" BOOT ", \"drives\": [], \"vsock\": "
 		     "{\"guest_cid\": 1, \"uds_path\": \"/v.sock\"}}",
 		     "config.json: vsock: invalid value for field `guest_cid`: 1");
@@ -396,7 +400,7 @@ static void test_config_file_access(void **state)
 	assert_int_equal(api_config_file_load("/nonexistent/vm.json", &cfg, &e),
 			 -1);
 	assert_string_equal(e.msg,
-			    "/nonexistent/vm.json: No such file or directory");
+			    "--config-file /nonexistent/vm.json: No such file or directory");
 	assert_int_equal(api_config_file_load(f->dir, &cfg, &e), -1);
 	assert_non_null(strstr(e.msg, "not a regular file"));
 	assert_int_equal(api_config_file_load(fx_path(f, "disk.img"), &cfg, &e),
