@@ -102,8 +102,14 @@ static int check_msrs(const struct x86_vcpu_kvm *k, uint32_t index, const struct
 	return 0;
 }
 
-int x86_vcpu_state_check(const struct x86_vcpu_kvm *k, uint32_t index,
-			 const struct state_set *s, struct azerr *e)
+/* vCPU index's sections in s against this host (k: its MSR list, XSAVE
+ * size and supported CPUID; k->fd is not used): every fixed section, the
+ * vcpu-tsc, the XSAVE area, the CPUID and host-cpuid (whole entries, at
+ * most CPUID_MAX_ENTRIES; no feature the saving host offered that this
+ * one does not, x86_cpuid_check_restore), the MSRs (whole entries, at
+ * most X86_MAX_MSRS, each but MSR_IA32_TSC in k's list). */
+static int vcpu_check(const struct x86_vcpu_kvm *k, uint32_t index,
+		      const struct state_set *s, struct azerr *e)
 {
 	const struct state_section *sec;
 
@@ -135,7 +141,9 @@ const struct x86_irqchip_section x86_irqchip_sections[] = {
 const size_t x86_nr_irqchip_sections =
 	sizeof(x86_irqchip_sections) / sizeof(x86_irqchip_sections[0]);
 
-int x86_vm_irqchip_check(const struct state_set *s, struct azerr *e)
+/* The irqchip sections (both PICs and the IOAPIC, each with its own chip
+ * id) and the PIT's. */
+static int irqchip_check(const struct state_set *s, struct azerr *e)
 {
 	for (size_t i = 0; i < x86_nr_irqchip_sections; i++) {
 		const struct x86_irqchip_section *chip = &x86_irqchip_sections[i];
@@ -149,7 +157,9 @@ int x86_vm_irqchip_check(const struct state_set *s, struct azerr *e)
 	return state_get(s, STATE_PIT, 0, sizeof(struct kvm_pit_state2), e) ? 0 : -1;
 }
 
-int x86_vm_clock_check(const struct state_set *s, bool realtime, struct azerr *e)
+/* The kvmclock section; with realtime (Firecracker's clock_realtime) it
+ * must hold the wall-clock time of its pause (KVM_CLOCK_REALTIME). */
+static int clock_check(const struct state_set *s, bool realtime, struct azerr *e)
 {
 	const struct kvm_clock_data *c = state_get(s, STATE_KVMCLOCK, 0, sizeof(*c), e);
 
@@ -164,10 +174,10 @@ int x86_vm_clock_check(const struct state_set *s, bool realtime, struct azerr *e
 int x86_state_check(const struct x86_vcpu_kvm *k, uint32_t nr_vcpus, const struct state_set *s,
 		    bool realtime, struct azerr *e)
 {
-	if (x86_vm_irqchip_check(s, e) < 0 || x86_vm_clock_check(s, realtime, e) < 0)
+	if (irqchip_check(s, e) < 0 || clock_check(s, realtime, e) < 0)
 		return -1;
 	for (uint32_t i = 0; i < nr_vcpus; i++)
-		if (x86_vcpu_state_check(k, i, s, e) < 0)
+		if (vcpu_check(k, i, s, e) < 0)
 			return -1;
 	return 0;
 }

@@ -43,29 +43,20 @@ struct x86_irqchip_section {
 extern const struct x86_irqchip_section x86_irqchip_sections[];
 extern const size_t x86_nr_irqchip_sections;
 
-/* vCPU index's sections in s against this host (k: its MSR list, XSAVE
- * size and supported CPUID; k->fd is not used): every fixed section, the
- * vcpu-tsc, the XSAVE area, the CPUID and host-cpuid (whole entries, at
- * most CPUID_MAX_ENTRIES; no feature the saving host offered that this
- * one does not, x86_cpuid_check_restore), the MSRs (whole entries, at
- * most X86_MAX_MSRS, each but MSR_IA32_TSC in k's list). 0, or -1 with e
- * naming the section and field. */
-int x86_vcpu_state_check(const struct x86_vcpu_kvm *k, uint32_t index,
-			 const struct state_set *s, struct azerr *e);
-
-/* The irqchip sections (both PICs and the IOAPIC, each with its own chip
- * id) and the PIT's. */
-int x86_vm_irqchip_check(const struct state_set *s, struct azerr *e);
-
-/* The kvmclock section; with realtime (Firecracker's clock_realtime) it
- * must hold the wall-clock time of its pause (KVM_CLOCK_REALTIME). */
-int x86_vm_clock_check(const struct state_set *s, bool realtime, struct azerr *e);
-
-/* The whole machine's x86 sections: the irqchips', the PIT's and
- * kvmclock's, then each of nr_vcpus vCPUs' (k, as for
- * x86_vcpu_state_check). What vm_state_load asks before it loads
- * anything, so that a file refused for its last vCPU has not already set
- * the first one's, or the VM's. */
+/* The whole machine's x86 sections: the irqchips' (both PICs and the
+ * IOAPIC, each with its own chip id), the PIT's and kvmclock's (with
+ * realtime, Firecracker's clock_realtime, holding the wall-clock time of
+ * its pause), then each of nr_vcpus vCPUs' against this host (k: its MSR
+ * list, XSAVE size and supported CPUID; k->fd is not used): every fixed
+ * section, the vcpu-tsc, the XSAVE area, the CPUID and host-cpuid (whole
+ * entries, at most CPUID_MAX_ENTRIES; no feature the saving host offered
+ * that this one does not, x86_cpuid_check_restore), the MSRs (whole
+ * entries, at most X86_MAX_MSRS, each but MSR_IA32_TSC in k's list). 0, or
+ * -1 with e naming the section and field. What vm_state_load asks once,
+ * before it loads anything, so that a file refused for its last vCPU has
+ * not already set the first one's, or the VM's; the loads
+ * (x86_vm_irqchip_load, x86_vm_clock_load, x86_vcpu_state_load) take s as
+ * checked. */
 int x86_state_check(const struct x86_vcpu_kvm *k, uint32_t nr_vcpus, const struct state_set *s,
 		    bool realtime, struct azerr *e);
 

@@ -438,7 +438,7 @@ int x86_vcpu_state_load(const struct x86_vcpu_kvm *k, uint32_t index,
 {
 	int khz;
 
-	if (x86_vcpu_state_check(k, index, s, e) < 0 || set_cpuid(k, index, s, e) < 0 ||
+	if (set_cpuid(k, index, s, e) < 0 ||
 	    (khz = set_tsc_khz(k, index, s, e)) < 0)
 		return -1;
 	*scaled = khz == 1;

@@ -75,10 +75,10 @@ int x86_host_cpuid_save(const struct cpuid_table *supported, struct state_set *s
 			struct azerr *e);
 
 /* Sets the vCPU in the order the KVM API needs (see vcpu_state.c), its
- * TSC paired with kvmclock as clock says. Its CPUID must not have a
- * feature that the saving host's KVM offered (the host-cpuid section) and
- * this host's does not (k->supported); a snapshot without that section
- * (azote before 2026-12) is not checked so. The TSC frequency must match
+ * TSC paired with kvmclock as clock says, from s as x86_state_check
+ * passed it (state_check.h: among its checks, that the CPUID has no
+ * feature the saving host's KVM offered and this host's does not). The
+ * TSC frequency must match
  * this host's within 250 ppm, or KVM must be able to scale it
  * (tsc_control): otherwise the load is refused. *scaled is set when KVM
  * now scales this vCPU's TSC (then k->tsc_offset no longer holds). */

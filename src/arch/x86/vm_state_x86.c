@@ -118,8 +118,6 @@ int x86_vm_state_save(int vm_fd, const struct guest_mem *mem, const struct x86_t
 
 int x86_vm_irqchip_load(int vm_fd, const struct state_set *s, struct azerr *e)
 {
-	if (x86_vm_irqchip_check(s, e) < 0)
-		return -1;
 	for (size_t i = 0; i < x86_nr_irqchip_sections; i++) {
 		struct kvm_irqchip copy;
 		memcpy(&copy, state_find(s, x86_irqchip_sections[i].tag, 0)->data, sizeof(copy));
@@ -139,8 +137,6 @@ int x86_vm_clock_load(int vm_fd, const struct state_set *s, bool realtime,
 	struct kvm_clock_data now;
 	uint64_t since = 0;
 
-	if (x86_vm_clock_check(s, realtime, e) < 0)
-		return -1;
 	const struct kvm_clock_data *c = (const void *)state_find(s, STATE_KVMCLOCK, 0)->data;
 	/* The clock alone, moved on here rather than by KVM_CLOCK_REALTIME
 	 * (which needs a host whose KVM reports it); the other flags describe

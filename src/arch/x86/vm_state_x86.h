@@ -16,6 +16,8 @@
 int x86_vm_state_save(int vm_fd, const struct guest_mem *mem, const struct x86_tsc_sample *tsc,
 		      uint32_t nr_vcpus, struct state_set *s, struct azerr *e);
 
+/* The loads take s as x86_state_check passed it (state_check.h). */
+
 /* The irqchip and the PIT: call before the vCPUs' state (whose LAPICs
  * take what the IOAPIC delivers) and after the devices have driven their
  * interrupt lines (so that KVM_SET_IRQCHIP's IOAPIC state, which KVM
