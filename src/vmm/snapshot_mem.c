@@ -117,6 +117,16 @@ static int set_id(int fd, const char *path, const uint8_t *id, struct azerr *e)
 	return 0;
 }
 
+/* A new memory file's start: the whole size first (what is not written
+ * is a hole), then id. */
+static int start_new(int fd, const struct guest_mem *m, const uint8_t *id, const char *path,
+		     struct azerr *e)
+{
+	if (ftruncate(fd, (off_t)m->ram_size) < 0)
+		return azerr_set(e, "cannot write %s: %s", path, strerror(errno));
+	return set_id(fd, path, id, e);
+}
+
 int snapshot_mem_save(const struct guest_mem *m, const struct mem_holes *h, const uint8_t *id,
 		      const char *path, struct azerr *e)
 {
@@ -125,10 +135,7 @@ int snapshot_mem_save(const struct guest_mem *m, const struct mem_holes *h, cons
 
 	if (atomic_file_open(&f, path, e) < 0)
 		return -1;
-	/* The whole size first: what is not written is a hole. */
-	int ret = ftruncate(f.fd, (off_t)m->ram_size) < 0 ?
-		azerr_set(e, "cannot write %s: %s", path, strerror(errno)) :
-		set_id(f.fd, path, id, e);
+	int ret = start_new(f.fd, m, id, path, e);
 	for (uint64_t at = 0; !ret && at < m->ram_size; at = hole) {
 		ret = next_data(m->fd, at, m->ram_size, &data, &hole, e);
 		if (!ret)
@@ -207,17 +214,8 @@ int snapshot_mem_save_diff(const struct guest_mem *m, const struct dirty_log *l,
 		return merged < 0 ? -1 : 0;
 	if (atomic_file_open(&f, path, e) < 0)
 		return -1;
-	/* The whole size first: the pages not written are holes. */
-	if (ftruncate(f.fd, (off_t)m->ram_size) < 0) {
-		azerr_set(e, "cannot write %s: %s", path, strerror(errno));
-		atomic_file_abort(&f);
-		return -1;
-	}
-	if (set_id(f.fd, path, id, e) < 0) {
-		atomic_file_abort(&f);
-		return -1;
-	}
-	if (write_changed(f.fd, path, m, l, pages, e) < 0) {
+	if (start_new(f.fd, m, id, path, e) < 0 ||
+	    write_changed(f.fd, path, m, l, pages, e) < 0) {
 		atomic_file_abort(&f);
 		return -1;
 	}
