@@ -342,8 +342,7 @@ static bool admit(struct blk_queue *bq, const struct blk_op *op)
 
 	if (!l->on || op->kind == BLK_OP_NONE || op->kind == BLK_OP_STATUS)
 		return true;
-	if (card_limiter_take(l, op->kind == BLK_OP_READ || op->kind == BLK_OP_WRITE ?
-			      op->data_len : 0, rl_now(), &wait))
+	if (card_limiter_take(l, blk_req_limit_bytes(op), rl_now(), &wait))
 		return true;
 	if (bq->sh->stats)
 		card_stat_add(&bq->sh->stats->rate_limiter_throttled, 1);

@@ -141,3 +141,10 @@ uint32_t blk_req_used_len(const struct blk_op *op, uint8_t status)
 				  op->data_len : VIRTIO_BLK_ID_BYTES) + 1;
 	return 1;
 }
+
+uint64_t blk_req_limit_bytes(const struct blk_op *op)
+{
+	if (op->kind == BLK_OP_READ || op->kind == BLK_OP_WRITE)
+		return op->data_len;
+	return 0;
+}

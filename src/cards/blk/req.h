@@ -66,4 +66,8 @@ void blk_req_parse(const struct virtq_chain *c, const struct blk_geom *g,
  * the used-ring length (data read + the status byte). */
 uint32_t blk_req_used_len(const struct blk_op *op, uint8_t status);
 
+/* The bytes op costs the card's rate limiter, in its bandwidth bucket
+ * (queue.c's admit charges every request one op besides). */
+uint64_t blk_req_limit_bytes(const struct blk_op *op);
+
 #endif
