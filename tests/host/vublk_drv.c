@@ -21,7 +21,8 @@
  * is then write-through.
  *
  * Tests: basic ro nopunch seg-max hostile mq remap remap-idle reset fds bench
- * throughput throttle-stop flood durable-write crash-io control handover dirtylog (--image names the
+ * throughput throttle-stop zeroes-limit flood durable-write crash-io control
+ * handover dirtylog (--image names the
  * image for "fds", "odd-size" and "control"; "control", azote's updates
  * after boot, swaps it for --next-image, handed over a second time O_DIRECT
  * with --next-direct, as azote does for a card that runs --direct;
@@ -30,6 +31,9 @@
  * "dirtylog" restarts the device with a dirty log (VHOST_F_LOG_ALL,
  * SET_LOG_BASE, each used ring logged) and checks that reads mark exactly
  * the pages the card wrote: data, status byte, used ring.
+ * "zeroes-limit" sets a bandwidth limit through the control channel and
+ * times requests after WRITE_ZEROES; the largest (about 64 GiB) must fit
+ * the image (a sparse one will do).
  * "throughput" reads --bench-size bytes at a time for --warmup-ms, then
  * measures bytes/s and ops/s over --bench-seconds (a rate limiter's first
  * fill is not measured). Prints one line per check; exits 0
@@ -297,15 +301,25 @@ static uint8_t rw(struct drv *d, unsigned qi, bool write, uint64_t sector,
 	return do_io(d, qi, &io, NULL);
 }
 
-static uint8_t ranges(struct drv *d, uint32_t type, uint64_t sector, uint32_t count,
-		      uint32_t flags)
+/* A DISCARD or WRITE_ZEROES of nr ranges of count sectors each, end to
+ * end from sector. */
+static uint8_t nranges(struct drv *d, uint32_t type, uint64_t sector, uint32_t count,
+		       uint32_t flags, unsigned nr)
 {
 	uint64_t gpa = d->slots[0][1].data;
 	struct virtio_blk_discard_write_zeroes *s = drv_gpa(&d->mem, gpa);
-	struct io io = { .type = type, .data = gpa, .len = sizeof(*s) };
+	struct io io = { .type = type, .data = gpa, .len = nr * (uint32_t)sizeof(*s) };
 
-	*s = (struct virtio_blk_discard_write_zeroes){ sector, count, flags };
+	for (unsigned i = 0; i < nr; i++)
+		s[i] = (struct virtio_blk_discard_write_zeroes){
+			sector + (uint64_t)i * count, count, flags };
 	return do_io(d, 0, &io, NULL);
+}
+
+static uint8_t ranges(struct drv *d, uint32_t type, uint64_t sector, uint32_t count,
+		      uint32_t flags)
+{
+	return nranges(d, type, sector, count, flags, 1);
 }
 
 /* The guest memory's regions, as azote describes its RAM. */
@@ -961,6 +975,70 @@ static int64_t timed_requests(struct drv *d, unsigned n)
 	return now_ms() - t;
 }
 
+/* A WRITE_ZEROES costs its ranges' length in the bandwidth bucket, as a
+ * write of as many bytes would: on a block device the kernel may write
+ * every zero. Under 10 MiB/s (buckets of 1 MiB every 100 ms, set here
+ * through the control channel, full when set), one of 16 MiB goes at once
+ * and leaves a debt of 15 MiB that holds the next request back 1.5 s. The
+ * largest one (16 ranges of max_write_zeroes_sectors, about 64 GiB: the
+ * image must hold them) goes too and leaves a debt of hours: the next
+ * request waits until azote lifts the limit, then goes at once. */
+static void test_zeroes_limit(struct drv *d)
+{
+	struct card_ctl_req req = { .op = CARD_CTL_SET_LIMITS, .nr_limits = 1, .given = { 1 } };
+	struct card_ctl_reply rep;
+	struct rate_limiter bw = { .has_bandwidth = true,
+				   .bandwidth = { .size = 1 << 20, .refill_time_ms = 100 } };
+	struct rate_limiter none = { 0 };
+	struct io fl = { .type = VIRTIO_BLK_T_FLUSH };
+	uint32_t max[2] = { 0, 0 }, len;  /* max_write_zeroes_sectors, _seg */
+	uint16_t id;
+	struct azerr e;
+
+	if (vu_fe_get_config(&d->fe, offsetof(struct virtio_blk_config, max_write_zeroes_sectors),
+			     max, sizeof(max), &e))
+		die(2, "%s", e.msg);
+	uint32_t sectors = le32toh(max[0]), segs = le32toh(max[1]);
+	if (!sectors || !segs || segs * sizeof(struct virtio_blk_discard_write_zeroes) > SLOT_DATA ||
+	    d->capacity < segs * (uint64_t)sectors)
+		die(2, "zeroes-limit: an image of %u ranges of %u sectors wanted", segs, sectors);
+	card_ctl_limiter_put(&req.limit[0], &bw);
+	check(d, control(&req, NULL, 0, &rep) == 0, "SET_LIMITS: 10 MiB/s in buckets of 1 MiB");
+
+	int64_t t = now_ms();
+	uint8_t st = nranges(d, VIRTIO_BLK_T_WRITE_ZEROES, 0, 16 << 11, 0, 1);
+	int64_t wz = now_ms() - t;
+	uint8_t st2 = do_io(d, 0, &fl, NULL);
+	int64_t ms = now_ms() - t;
+	/* The card cannot let the FLUSH go before 1500 ms from the take,
+	 * which follows t (1 ms for the clock's rounding); a loaded machine
+	 * only makes it later. */
+	check(d, st == 0 && st2 == 0 && wz < 1000 && ms >= 1499 && ms < 5000,
+	      "a 16 MiB WRITE_ZEROES goes at once (%lld ms), the next request %lld ms after it "
+	      "(1500 for the 15 MiB over the bucket; status %u/%u)",
+	      (long long)wz, (long long)ms, st, st2);
+
+	t = now_ms();
+	st = nranges(d, VIRTIO_BLK_T_WRITE_ZEROES, 0, sectors, VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP,
+		     segs);
+	wz = now_ms() - t;
+	check(d, st == 0 && wz < 3000, "the largest WRITE_ZEROES (%u x %u sectors) goes at once "
+	      "(%lld ms, status %u)", segs, sectors, (long long)wz, st);
+	start_io(d, 0, 0, &fl);
+	usleep(300 * 1000);
+	bool held = !drv_vq_get_used(&d->q[0], &id, &len);
+	check(d, held, "the next request is held back");
+	card_ctl_limiter_put(&req.limit[0], &none);
+	check(d, control(&req, NULL, 0, &rep) == 0, "SET_LIMITS: no limit");
+	if (!held)
+		return;
+	t = now_ms();
+	wait_used(d, 0, &id, &len);
+	ms = now_ms() - t;
+	check(d, ms < 500 && slot_status(d, 0, 0, NULL) == 0,
+	      "the held request goes once the limit is lifted: %lld ms", (long long)ms);
+}
+
 /* azote's PATCH after boot, as the card sees it (iface/card_control.h):
  * new rate limits, then a new image with requests in flight across the
  * swap, then requests the card must refuse without harm. The old image is
@@ -1571,6 +1649,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(*t, "bench")) { bench(&d, bench_secs, false); bench(&d, bench_secs, true); }
 		else if (!strcmp(*t, "throughput")) throughput(&d, bench_secs, warmup_ms, bench_size);
 		else if (!strcmp(*t, "throttle-stop")) test_throttle_stop(&d, queues);
+		else if (!strcmp(*t, "zeroes-limit")) test_zeroes_limit(&d);
 		else if (!strcmp(*t, "flood")) test_flood(&d, queues);
 		else if (!strcmp(*t, "durable-write")) durable_write(&d);
 		else if (!strcmp(*t, "crash-io")) crash_io(&d);

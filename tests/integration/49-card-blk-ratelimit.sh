@@ -49,6 +49,15 @@ echo "-- a request held back stays on the ring: the ring stops at once, the card
 expect_ok "throttled card stopped and reset" \
 	drv throttle-stop "${card[@]}" --ops-limit size=1,refill_time=60000
 
+echo "-- a WRITE_ZEROES costs its length in bytes, as a write does (the host may write every zero)"
+# The driver sets 10 MiB/s through the control channel (azote's PATCH).
+# Its largest WRITE_ZEROES, 16 ranges of 4 GiB, needs an image that large:
+# sparse, and zeroed with UNMAP, which punches holes, so no disk is used.
+truncate -s 64G "$TMP/big.img"
+expect_ok "WRITE_ZEROES throttled by its length; the largest held back until the limit is lifted" \
+	timeout 60 "$DRV" --timeout 20000 zeroes-limit -- "$CARD_BLK" --fd '{fd}' \
+	--image "$TMP/big.img" --control-fd '{ctl}' --log-level error
+
 echo "-- refused limits name the option and the value"
 out=$("$CARD_BLK" --socket "$TMP/x.sock" --image "$img" --bw-limit size=1M,refill_time=100 2>&1)
 expect_match "a size with a unit is refused" "$out" \

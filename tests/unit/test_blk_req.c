@@ -252,6 +252,62 @@ static void test_discard_write_zeroes(void **state)
 	expect_status(VIRTIO_BLK_S_UNSUPP);
 }
 
+/* The bytes a request of type at sector 8 costs, parsed on geom. */
+static uint64_t cost(uint32_t type, void *rd, size_t rd_len, size_t wr_len)
+{
+	chain(type, 8, rd, rd_len, wr_len, true);
+	parse(&geom);
+	return blk_req_limit_bytes(&op);
+}
+
+/* What each request costs the rate limiter in bytes: reads and writes
+ * their data; a WRITE_ZEROES its ranges' length, UNMAP or not (the host
+ * may write every zero, a block device's zeroing falling back to writes);
+ * a DISCARD, which moves no data, and a request refused at parsing,
+ * nothing. */
+static void test_limit_bytes(void **state)
+{
+	/* The card's geometry: ranges of up to 4 GiB, on a disk that
+	 * holds 16 of them. */
+	const struct blk_geom big = {
+		.sectors = 1ull << 40, .max_discard_sectors = 0xffffffffu / 512,
+		.max_write_zeroes_sectors = 0xffffffffu / 512,
+	};
+	struct virtio_blk_discard_write_zeroes s[BLK_MAX_SEGS] = {
+		{ 0, 8, 0 }, { 100, 64, VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP },
+	};
+	(void)state;
+
+	assert_int_equal(cost(VIRTIO_BLK_T_IN, NULL, 0, 1024), 1024);
+	assert_int_equal(cost(VIRTIO_BLK_T_OUT, data, 2048, 0), 2048);
+	assert_int_equal(cost(VIRTIO_BLK_T_FLUSH, NULL, 0, 0), 0);
+	assert_int_equal(cost(VIRTIO_BLK_T_GET_ID, NULL, 0, 20), 0);
+
+	segs(VIRTIO_BLK_T_WRITE_ZEROES, s, 2, &geom);
+	assert_int_equal(op.kind, BLK_OP_WRITE_ZEROES);
+	assert_int_equal(blk_req_limit_bytes(&op), (8 + 64) * 512);
+	s[1].flags = 0;
+	segs(VIRTIO_BLK_T_DISCARD, s, 2, &geom);
+	assert_int_equal(op.kind, BLK_OP_DISCARD);
+	assert_int_equal(blk_req_limit_bytes(&op), 0);
+	/* Refused (beyond the disk): never run, so nothing to pay. */
+	s[1].sector = SECTORS;
+	segs(VIRTIO_BLK_T_WRITE_ZEROES, s, 2, &geom);
+	expect_status(VIRTIO_BLK_S_IOERR);
+	assert_int_equal(blk_req_limit_bytes(&op), 0);
+
+	/* The most one request can ask: 16 ranges of the largest size,
+	 * about 64 GiB, counted exactly. */
+	for (unsigned i = 0; i < BLK_MAX_SEGS; i++)
+		s[i] = (struct virtio_blk_discard_write_zeroes){
+			(uint64_t)i * big.max_write_zeroes_sectors,
+			big.max_write_zeroes_sectors, 0 };
+	segs(VIRTIO_BLK_T_WRITE_ZEROES, s, BLK_MAX_SEGS, &big);
+	assert_int_equal(op.nr_segs, BLK_MAX_SEGS);
+	assert_int_equal(blk_req_limit_bytes(&op),
+			 (uint64_t)BLK_MAX_SEGS * big.max_write_zeroes_sectors * 512);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -260,6 +316,7 @@ int main(void)
 		cmocka_unit_test(test_bad_requests),
 		cmocka_unit_test(test_flush_get_id),
 		cmocka_unit_test(test_discard_write_zeroes),
+		cmocka_unit_test(test_limit_bytes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

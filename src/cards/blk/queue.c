@@ -331,10 +331,24 @@ static void io_done(struct blk_queue *bq, struct blk_io *io, int res)
 						     : VIRTIO_BLK_S_IOERR);
 }
 
-/* Whether the card's rate limiter lets op go now. As in Firecracker, a
- * request costs one op, and reads and writes their data's bytes; a
- * request refused at parsing costs nothing. Otherwise the worker is
- * throttled: a timeout is armed for when the limiter will have room. */
+/* Whether the card's rate limiter lets op go now. A request costs one op,
+ * and bytes (blk_req_limit_bytes): reads and writes their data, as in
+ * Firecracker, and a WRITE_ZEROES the length of its ranges, as QEMU
+ * charges it: on a block device without hardware zeroing (an LVM volume)
+ * the kernel writes every zero, so at no cost in bytes a guest would write
+ * up to 64 GiB per op past the bandwidth limit. A DISCARD costs its op
+ * only, as in QEMU: it moves no data (a hole in a file; on a block device
+ * the device's own zeroing or unmapping, which the kernel never replaces
+ * with writes, or nothing), and a guest's fstrim of its free space would
+ * otherwise hold the drive back for hours. A request larger than a bucket
+ * goes once no debt is left, and its excess becomes a debt that holds the
+ * next ones back until refilling has paid it (iface/ratelimit.h, as
+ * Firecracker's over-consumption): in proportion to its size, never
+ * forever, in arithmetic that does not overflow, and new limits from
+ * azote (a PATCH) end it within 100 ms (CARD_LIMITER_RETRY_NS). A request
+ * refused at parsing costs nothing.
+ * Otherwise the worker is throttled: a timeout is armed for when the
+ * limiter will have room. */
 static bool admit(struct blk_queue *bq, const struct blk_op *op)
 {
 	struct card_limiter *l = bq->sh->limit;

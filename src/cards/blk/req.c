@@ -144,7 +144,14 @@ uint32_t blk_req_used_len(const struct blk_op *op, uint8_t status)
 
 uint64_t blk_req_limit_bytes(const struct blk_op *op)
 {
+	uint64_t bytes = 0;
+
 	if (op->kind == BLK_OP_READ || op->kind == BLK_OP_WRITE)
 		return op->data_len;
-	return 0;
+	if (op->kind != BLK_OP_WRITE_ZEROES)
+		return 0;
+	/* BLK_MAX_SEGS ranges of under 2^32 sectors: under 2^45 bytes. */
+	for (unsigned i = 0; i < op->nr_segs; i++)
+		bytes += op->segs[i].len;
+	return bytes;
 }

@@ -67,7 +67,9 @@ void blk_req_parse(const struct virtq_chain *c, const struct blk_geom *g,
 uint32_t blk_req_used_len(const struct blk_op *op, uint8_t status);
 
 /* The bytes op costs the card's rate limiter, in its bandwidth bucket
- * (queue.c's admit charges every request one op besides). */
+ * (queue.c's admit charges every request one op besides): a read's or a
+ * write's data, a WRITE_ZEROES's ranges (the zeroes may all be written),
+ * nothing for the rest (admit says why not for a DISCARD). */
 uint64_t blk_req_limit_bytes(const struct blk_op *op);
 
 #endif
