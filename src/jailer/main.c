@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/nsfs.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -86,13 +88,26 @@ static int copy_bins(const struct jailer_args *a, const struct plan *p, int root
 	return 0;
 }
 
-static int join_netns(const char *path, struct azerr *e)
+/* --netns's file, opened before anything is made for the jail, so that a
+ * wrong path leaves no chroot behind; an fd, or -1 with e set. */
+static int open_netns(const char *path, struct azerr *e)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
-		return azerr_set(e, "--netns %s: %s", path, strerror(errno));
+		azerr_set(e, "--netns %s: %s", path, strerror(errno));
+	else if (ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWNET) {
+		azerr_set(e, "--netns %s is not a network namespace", path);
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+static int join_netns(int fd, const char *path, struct azerr *e)
+{
 	int r = setns(fd, CLONE_NEWNET);
+
 	close(fd);
 	if (r < 0)
 		return azerr_set(e, "--netns %s: cannot join: %s", path, strerror(errno));
@@ -223,12 +238,13 @@ static int exec_jailed(const struct jailer_args *a, const char *name, struct aze
 
 static int jail(struct jailer_args *a, struct plan *p, struct azerr *e)
 {
-	int root_fd = -1, null_fd = -1, pid_fd;
+	int root_fd = -1, null_fd = -1, pid_fd, netns_fd = -1;
 
 	if (geteuid() != 0)
 		return azerr_set(e, "must run as root (it makes device nodes, mounts and "
 				 "changes identity)");
 	if (find_inputs(a, p, e) < 0 ||
+	    (a->netns && (netns_fd = open_netns(a->netns, e)) < 0) ||
 	    chroot_make(p->base, p->name, a->id, p->dir, sizeof(p->dir), &root_fd, e) < 0)
 		return -1;
 	if (!a->cgroup.parent)
@@ -238,7 +254,7 @@ static int jail(struct jailer_args *a, struct plan *p, struct azerr *e)
 	int copied = copy_bins(a, p, root_fd, e);
 	close(root_fd);
 	if (copied < 0 ||
-	    (a->netns && join_netns(a->netns, e) < 0) ||
+	    (a->netns && join_netns(netns_fd, a->netns, e) < 0) ||
 	    cgroup_apply(&a->cgroup, "/proc/mounts", getpid(), e) < 0)
 		return -1;
 	if (a->daemonize && (null_fd = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0)

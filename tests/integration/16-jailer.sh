@@ -43,7 +43,11 @@ refused "a missing exec file" "--exec-file $TMP/nosuch: No such file" \
 refused "a missing base" "--chroot-base-dir $TMP/nobase" \
 	"$J" --id a "${who[@]}" --exec-file "$PEEK" --chroot-base-dir "$TMP/nobase"
 refused "an unknown limit" "unknown limit 'nproc'" "$J" --id a "${ids[@]}" --resource-limit nproc=3
-refused "a missing netns" "--netns $TMP/nons" "$J" --id a "${ids[@]}" --netns "$TMP/nons"
+refused "a missing netns" "--netns $TMP/nons" "$J" --id nons "${ids[@]}" --netns "$TMP/nons"
+refused "a namespace of another kind" "--netns /proc/self/ns/uts is not a network namespace" \
+	"$J" --id notnet "${ids[@]}" --netns /proc/self/ns/uts
+expect_eq "and no chroot was made for either" \
+	"$(ls -A "$base/jail-peek" 2>/dev/null | grep -cE '^(nons|notnet)$')" 0
 refused "a cgroup file without controller" "--cgroup" "$J" --id a "${ids[@]}" --cgroup max=3
 # (cgroup.procs=PID would move any process: a harmless file here, should
 # a jailer take it.)
