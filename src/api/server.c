@@ -87,6 +87,8 @@ static int bind_addr(const char *path, struct sockaddr_un *sa,
 {
 	memset(sa, 0, sizeof(*sa));
 	sa->sun_family = AF_UNIX;
+	if (!*path)
+		return azerr_set(e, "API socket path is empty");
 	if (strlen(path) >= sizeof(sa->sun_path))
 		return azerr_set(e, "API socket path is longer than %zu "
 				 "characters: %s", sizeof(sa->sun_path) - 1,

@@ -410,6 +410,8 @@ static void test_socket_file(void **state)
 	longpath[sizeof(longpath) - 1] = '\0';
 	assert_null(api_server_start(longpath, s->f->api, NULL, NULL, &e));
 	assert_non_null(strstr(e.msg, "longer than 107"));
+	assert_null(api_server_start("", s->f->api, NULL, NULL, &e));
+	assert_string_equal(e.msg, "API socket path is empty");
 }
 
 /* Every request is handled on the serving thread: none is answered while
