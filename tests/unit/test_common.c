@@ -16,6 +16,7 @@
 #include "common/fdio.h"
 #include "common/log.h"
 #include "common/size.h"
+#include "common/utf8.h"
 
 static void test_size_suffixes(void **state)
 {
@@ -195,6 +196,37 @@ static void test_log_escapes_controls(void **state)
 	close(p[1]);
 }
 
+/* Strict UTF-8, as Rust's str: each form at its bounds, and what it
+ * refuses (overlong forms, surrogates, past U+10FFFF, cut sequences). */
+static void test_utf8(void **state)
+{
+	static const struct { const char *s; size_t len; int32_t cp; } cases[] = {
+		{ "a", 1, 'a' }, { "\0", 1, 0 }, { "\x7f", 1, 0x7f },
+		{ "\xc2\x80", 2, 0x80 }, { "\xdf\xbf", 2, 0x7ff },
+		{ "\xe0\xa0\x80", 3, 0x800 }, { "\xed\x9f\xbf", 3, 0xd7ff },
+		{ "\xee\x80\x80", 3, 0xe000 }, { "\xf0\x90\x80\x80", 4, 0x10000 },
+		{ "\xf4\x8f\xbf\xbf", 4, 0x10ffff },
+		{ "\x80", 1, -1 }, { "\xc0\xaf", 2, -1 }, { "\xc1\xbf", 2, -1 },
+		{ "\xe0\x9f\xbf", 3, -1 }, { "\xed\xa0\x80", 3, -1 },
+		{ "\xf0\x8f\xbf\xbf", 4, -1 }, { "\xf4\x90\x80\x80", 4, -1 },
+		{ "\xf8\x88\x80\x80\x80", 5, -1 }, { "\xff", 1, -1 },
+		{ "\xc3", 1, -1 }, { "\xe2\x82", 2, -1 }, { "\xc3" "a", 2, -1 },
+	};
+	(void)state;
+
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		size_t i = 0;
+
+		assert_int_equal(utf8_next((const unsigned char *)cases[k].s, cases[k].len, &i),
+				 cases[k].cp);
+		assert_int_equal(i, cases[k].cp < 0 ? 0 : cases[k].len);
+		assert_int_equal(utf8_valid(cases[k].s, cases[k].len), cases[k].cp >= 0);
+	}
+	assert_true(utf8_valid("caf\xc3\xa9 \xe2\x82\xac", 9));
+	assert_false(utf8_valid("caf\xc3\xa9 \xe2\x82", 8));
+	assert_true(utf8_valid("", 0));
+}
+
 /* A disk image: a regular file (or a block device), opened blocking for
  * its user; a FIFO or a character device is refused at once, never
  * waited on (a FIFO opened read-only waits for a writer). alarm: a wait
@@ -309,6 +341,7 @@ int main(void)
 		cmocka_unit_test(test_log_full_sink),
 		cmocka_unit_test(test_open_image),
 		cmocka_unit_test(test_log_escapes_controls),
+		cmocka_unit_test(test_utf8),
 		cmocka_unit_test(test_log_site_budget),
 		cmocka_unit_test(test_log_held_back),
 	};

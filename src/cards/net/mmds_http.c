@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "common/size.h"
+#include "common/utf8.h"
 
 #define TOKEN_PATH "/latest/api/token"
 /* Room for a message that quotes part of a request head: the caller
@@ -53,43 +54,6 @@ size_t mmds_http_head_end(const uint8_t *buf, size_t len)
 			return i + 3;
 	}
 	return 0;
-}
-
-/* Strict UTF-8 (what Rust's str::from_utf8 takes): no overlong forms,
- * no surrogates, nothing past U+10FFFF. */
-static bool utf8_valid(const char *s, size_t n)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0;
-
-	while (i < n) {
-		unsigned c = p[i], need;
-		uint32_t cp, min;
-
-		if (c < 0x80) {
-			i++;
-			continue;
-		} else if ((c & 0xe0) == 0xc0) {
-			need = 1; cp = c & 0x1f; min = 0x80;
-		} else if ((c & 0xf0) == 0xe0) {
-			need = 2; cp = c & 0x0f; min = 0x800;
-		} else if ((c & 0xf8) == 0xf0) {
-			need = 3; cp = c & 0x07; min = 0x10000;
-		} else {
-			return false;
-		}
-		if (n - i <= need)
-			return false;
-		for (unsigned k = 1; k <= need; k++) {
-			if ((p[i + k] & 0xc0) != 0x80)
-				return false;
-			cp = (cp << 6) | (p[i + k] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-		i += need + 1;
-	}
-	return true;
 }
 
 static bool is_space(char c)

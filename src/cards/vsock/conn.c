@@ -4,6 +4,7 @@
 #include <strings.h>
 
 #include "common/size.h"
+#include "common/utf8.h"
 
 void vsock_conn_init(struct vsock_conn *c, uint32_t local_port, uint32_t peer_port,
 		     enum vsock_conn_state state)
@@ -131,35 +132,6 @@ enum vsock_conn_action vsock_conn_guest_pkt(struct vsock_conn *c, const struct v
  * A host program written against Firecracker works here unchanged. */
 #define CONNECT_MIN 10
 
-/* The code point at s[*i] in strict UTF-8 (no overlong forms, surrogates
- * or values past U+10FFFF, as Rust's str), *i moved past it; -1 when the
- * bytes there are not UTF-8. */
-static int32_t utf8_next(const unsigned char *s, unsigned len, unsigned *i)
-{
-	/* A sequence of n + 1 bytes: its first byte's form, the smallest
-	 * code point it may carry. */
-	static const struct { unsigned char mask, lead; uint32_t min; } forms[] = {
-		{ 0x80, 0x00, 0 }, { 0xe0, 0xc0, 0x80 }, { 0xf0, 0xe0, 0x800 },
-		{ 0xf8, 0xf0, 0x10000 },
-	};
-	unsigned n = 0;
-
-	while (n < 4 && (s[*i] & forms[n].mask) != forms[n].lead)
-		n++;
-	if (n == 4 || len - *i <= n)
-		return -1;
-	uint32_t cp = s[*i] & (unsigned char)~forms[n].mask;
-	for (unsigned k = 1; k <= n; k++) {
-		if ((s[*i + k] & 0xc0) != 0x80)
-			return -1;
-		cp = cp << 6 | (s[*i + k] & 0x3fu);
-	}
-	if (cp < forms[n].min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return -1;
-	*i += n + 1;
-	return (int32_t)cp;
-}
-
 /* Unicode's White_Space, what Rust's split_whitespace splits at. */
 static bool is_space(uint32_t c)
 {
@@ -178,11 +150,12 @@ struct word {
 static bool first_words(const char *line, unsigned len, struct word w[2])
 {
 	const unsigned char *u = (const unsigned char *)line;
-	unsigned n = 0, i = 0;
+	unsigned n = 0;
+	size_t i = 0;
 
 	w[0] = w[1] = (struct word){ NULL, 0 };
 	while (i < len) {
-		unsigned at = i;
+		size_t at = i;
 		int32_t c = utf8_next(u, len, &i);
 		if (c < 0)
 			return false;
@@ -191,7 +164,7 @@ static bool first_words(const char *line, unsigned len, struct word w[2])
 		} else if (n < 2) {
 			if (!w[n].len)
 				w[n].s = line + at;
-			w[n].len += i - at;
+			w[n].len += (unsigned)(i - at);
 		}
 	}
 	return true;
