@@ -11,6 +11,7 @@
 
 #include "common/clock.h"
 #include "common/fdio.h"
+#include "common/utf8.h"
 
 static const char *log_prog = "azote";
 static enum log_level log_level = LOG_WARN;
@@ -200,24 +201,43 @@ static void emit(enum log_level level, const char *file, int line, const char *m
 	}
 }
 
-/* Copies in to out (size bytes), each control character written \xNN:
- * a message quoting what a client or a guest sent (a decoded URL path, a
- * file name) must not start a line of its own that looks like azote's. */
+/* Whether character c (-1: a byte that is not UTF-8) is written \xNN,
+ * byte by byte: a C0 control or DEL; a C1 control (U+0080 to U+009F,
+ * which terminals act on in UTF-8 too: U+009B starts an escape sequence);
+ * a byte that is not UTF-8 (a lone 0x9b is the same CSI to an 8-bit
+ * terminal). */
+static bool escaped(int32_t c)
+{
+	return c < 0x20 || (c >= 0x7f && c < 0xa0);
+}
+
+/* Copies in to out (size bytes), each control character, and each byte
+ * that is not UTF-8, written \xNN: a message quoting what a client or a
+ * guest sent (a URL path, an id, a file name) must not start a line of its
+ * own that looks like azote's, nor drive the terminal showing the log. A
+ * character is copied whole or not at all. */
 static void escape_controls(const char *in, char *out, size_t size)
 {
-	size_t n = 0;
+	const unsigned char *s = (const unsigned char *)in;
+	size_t len = strlen(in), i = 0, n = 0;
 
-	for (; *in && n + 1 < size; in++) {
-		unsigned char c = (unsigned char)*in;
+	while (i < len) {
+		size_t at = i;
+		int32_t c = utf8_next(s, len, &i);
 
-		if (c >= 0x20 && c != 0x7f) {
-			out[n++] = (char)c;
+		if (c < 0)
+			i = at + 1;
+		if (!escaped(c)) {
+			if (n + (i - at) >= size)
+				break;
+			memcpy(out + n, s + at, i - at);
+			n += i - at;
 			continue;
 		}
-		if (n + 5 > size)
+		if (n + 4 * (i - at) >= size)
 			break;
-		snprintf(out + n, size - n, "\\x%02x", c);
-		n += 4;
+		for (; at < i; at++, n += 4)
+			snprintf(out + n, size - n, "\\x%02x", s[at]);
 	}
 	out[n] = '\0';
 }

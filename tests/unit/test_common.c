@@ -177,8 +177,9 @@ static void test_log_full_sink(void **state)
 	close(p[1]);
 }
 
-/* A message quoting a client's bytes cannot forge a line: control
- * characters are written \xNN. */
+/* A message quoting a client's bytes cannot forge a line nor drive a
+ * terminal: control characters, and bytes that are not UTF-8, are written
+ * \xNN. */
 static void test_log_escapes_controls(void **state)
 {
 	char buf[512] = { 0 };
@@ -193,7 +194,16 @@ static void test_log_escapes_controls(void **state)
 	assert_non_null(strstr(buf, "/x\\x0a2026-12-07T08:00:00 [anonymous-instance:main] started\\x7f\n"));
 	assert_ptr_equal(strchr(buf, '\n'), buf + strlen(buf) - 1);
 	close(p[0]);
-	close(p[1]);
+	/* C1 controls, in UTF-8 (a JSON string's \u009b) or as a lone
+	 * byte, and bytes that are not UTF-8; other characters stay. */
+	assert_int_equal(pipe(p), 0);
+	log_set_output(p[1], true, false, NULL, NULL);
+	log_warn("id [%s]", "\xc2\x9b" "2J \x9b" "31m caf\xc3\xa9 \xc3");
+	log_set_output(2, true, false, NULL, NULL);
+	memset(buf, 0, sizeof(buf));
+	assert_true(read(p[0], buf, sizeof(buf) - 1) > 0);
+	assert_non_null(strstr(buf, "id [\\xc2\\x9b2J \\x9b31m caf\xc3\xa9 \\xc3]\n"));
+	close(p[0]);
 }
 
 /* Strict UTF-8, as Rust's str: each form at its bounds, and what it
