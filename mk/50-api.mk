@@ -38,5 +38,6 @@ $(eval $(call unit_test,test_api_metrics,tests/unit/test_api_metrics.c $(API_TES
 API_FUZZ_SRCS := $(filter-out src/api/server.c,$(API_SRCS)) $(API_FAKE_SRCS)
 API_FUZZ_ARGS := -DAZOTE_VERSION='"$(VERSION)"' -ljansson -lpthread
 $(eval $(call fuzzer,fuzz_api,fuzz/fuzz_api.c $(API_FUZZ_SRCS),$(API_FUZZ_ARGS)))
+$(eval $(call fuzzer,fuzz_api_uri,fuzz/fuzz_api_uri.c src/api/uri.c))
 $(eval $(call fuzzer,fuzz_api_config,fuzz/fuzz_api_config.c $(API_FUZZ_SRCS),$(API_FUZZ_ARGS)))
 $(eval $(call unit_test,test_cpu_template,tests/unit/test_cpu_template.c src/api/res_cpu_config.c src/api/json_schema.c src/vmm/vm_config.c $(ARCH_PURE_SRCS) src/base/guest_mem.c,-ljansson))

@@ -62,9 +62,10 @@ struct api *api_new(const struct api_params *p, struct vm_config *cfg,
 		    struct azerr *e);
 void api_free(struct api *api);
 
-/* Handles one request. method: "GET", "PUT", "PATCH"...; path: the URL
- * path ("/drives/rootfs"); body: len bytes (len 0: no body). Always fills
- * out; the caller frees it with api_response_free. */
+/* Handles one request. method: "GET", "PUT", "PATCH"...; path: the path
+ * of the request target as sent ("/drives/rootfs"; uri.h: nothing
+ * decoded, a query included); body: len bytes (len 0: no body). Always
+ * fills out; the caller frees it with api_response_free. */
 void api_handle(struct api *api, const char *method, const char *path,
 		const char *body, size_t len, struct api_response *out);
 void api_response_free(struct api_response *r);

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api/uri.h"
 #include "common/log.h"
 
 /* One open connection, and by when the client must have sent what it
@@ -67,8 +68,17 @@ struct api_server {
 	bool sandboxed, sandbox_ok;
 };
 
-/* One request being received. */
+/* One request being received, from its request line on. */
 struct upload {
+	/* The request target as the client sent it (uri.h), and where the
+	 * copied string ended in libmicrohttpd's line (only compared). */
+	char *target;
+	const char *target_end;
+	bool seen;        /* its headers have been looked at */
+	/* Its target names no path (fault says why): its body is dropped
+	 * and it is refused once read. */
+	bool bad_target;
+	struct azerr fault;
 	char *buf;
 	size_t len;
 	bool handled;     /* complete: a response is on its way */
@@ -76,7 +86,7 @@ struct upload {
 	bool too_big;
 	bool answered;  /* refused from its headers alone */
 	/* Handed over to api_server_serve: */
-	const char *method, *url;
+	const char *method, *path;
 	struct api_response r;
 };
 
@@ -180,6 +190,19 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, int status,
 	return ret;
 }
 
+/* A request refused before azote's API sees it; msg is azote's own text,
+ * no client bytes, so it needs no JSON escaping. */
+static enum MHD_Result send_fault(struct MHD_Connection *conn, int status,
+				  const char *msg)
+{
+	char *body;
+
+	log_info("API request failed: %s", msg);
+	if (asprintf(&body, "{\"fault_message\":\"%s\"}", msg) < 0)
+		return MHD_NO;
+	return send_response(conn, status, body);
+}
+
 /* size: the Content-Length, NULL when the body came without one. */
 static enum MHD_Result send_too_big(struct api_server *s,
 				    struct MHD_Connection *conn,
@@ -251,21 +274,41 @@ static double elapsed_s(const struct timespec *since)
 	       (now.tv_nsec - since->tv_nsec) / 1e9;
 }
 
+/* The path u's target names (uri.h), or why it names none. The copy
+ * on_request_line made ends at the target's first NUL: libmicrohttpd
+ * 0.9.75 parses the request line in place and ends the target with a NUL
+ * where the space before the version was, so the version follows the
+ * copy's end directly unless the client's target held a NUL of its own,
+ * which would cut it short ("/drives/rootfs\0x" is not "rootfs"). Were
+ * libmicrohttpd to parse otherwise, every request would be refused here,
+ * not one routed on part of its target. */
+static int target_path(struct upload *u, const char *version, struct azerr *e)
+{
+	if (version != u->target_end + 1)
+		return azerr_set(e, "Invalid URI: a NUL byte is not allowed in "
+				 "the request target.");
+	return api_uri_path(u->target, &u->path, e);
+}
+
 /* The first call for a request: headers only. A Content-Length over the
  * limit is answered at once, before the body is read (nor acknowledged
- * with 100 Continue). */
+ * with 100 Continue). A target that names no path is refused instead, as
+ * micro_http refuses the request line first; but once the request is read,
+ * since libmicrohttpd closes a connection answered before that, and a bad
+ * target is no reason to lose the connection's next request. */
 static enum MHD_Result begin(struct api_server *s, struct MHD_Connection *conn,
-			     void **req_cls)
+			     const char *version, struct upload *u)
 {
 	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 						     MHD_HTTP_HEADER_CONTENT_LENGTH);
-	struct upload *u = calloc(1, sizeof(*u));
 	char *end;
 
-	if (!u)
-		return MHD_NO;
+	u->seen = true;
 	clock_gettime(CLOCK_MONOTONIC, &u->begun);
-	*req_cls = u;
+	if (target_path(u, version, &u->fault)) {
+		u->bad_target = true;
+		return MHD_YES;
+	}
 	/* libmicrohttpd has already refused malformed lengths; cl is
 	 * digits, which the message can quote. */
 	if (cl && strtoull(cl, &end, 10) > s->lim.max_body && !*end) {
@@ -284,6 +327,10 @@ static enum MHD_Result receive(struct api_server *s, struct upload *u,
 		log_info("API: closing a connection whose request took over "
 			 "%u s", s->lim.request_timeout_s);
 		return MHD_NO;
+	}
+	if (u->bad_target) {
+		*size = 0;
+		return MHD_YES;
 	}
 	/* Without a Content-Length (chunked), the limit shows only now;
 	 * libmicrohttpd cannot answer in the middle of a body, so the rest
@@ -334,11 +381,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	struct api_server *s = cls;
 	struct upload *u = *req_cls;
 
-	(void)version;
+	/* url is the target libmicrohttpd has cut at '?' and
+	 * percent-decoded: not what Firecracker routes on (u->path is). */
+	(void)url;
 	if (!u)
-		return begin(s, conn, req_cls);
+		return MHD_NO;  /* on_request_line was out of memory */
+	if (!u->seen)
+		return begin(s, conn, version, u);
 	if (*size)
 		return receive(s, u, data, size);
+	if (u->bad_target)
+		return send_fault(conn, MHD_HTTP_BAD_REQUEST, u->fault.msg);
 	if (u->too_big)
 		return u->answered ? MHD_YES :
 				     send_too_big(s, conn, NULL);
@@ -347,7 +400,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 				     strdup("{\"fault_message\":\"The API thread "
 					    "could not be sandboxed.\"}"));
 	u->method = method;
-	u->url = url;
 	/* azote's turn: the client owes nothing until the answer. */
 	set_deadline(s, conn, 0);
 	/* Counted from here, so that a server stopping waits for this
@@ -381,7 +433,7 @@ void api_server_serve(struct api_server *s)
 		return;
 	/* The HTTP thread waits for this request's answer; only it and
 	 * the server's closing (on this thread) change queued. */
-	api_handle(s->api, u->method, u->url, u->buf ? u->buf : "", u->len, &u->r);
+	api_handle(s->api, u->method, u->path, u->buf ? u->buf : "", u->len, &u->r);
 	pthread_mutex_lock(&s->lock);
 	s->queued = NULL;
 	pthread_cond_broadcast(&s->cond);
@@ -457,14 +509,25 @@ static void on_connection(void *cls, struct MHD_Connection *conn,
 }
 
 /* A request line has arrived: the rest of the request is due within the
- * request time. NULL: the request's state is made by on_request. */
+ * request time. Its state starts here, where libmicrohttpd shows the
+ * target as the client sent it: before it cuts the query off and
+ * percent-decodes the rest in place (for on_request's url). NULL (out of
+ * memory): on_request closes the connection. */
 static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *conn)
 {
 	struct api_server *s = cls;
+	struct upload *u = calloc(1, sizeof(*u));
+	/* Never NULL in practice: libmicrohttpd refuses a line without a
+	 * target (and so without a version) before it gets here. */
+	const char *target = uri ? uri : "";
 
-	(void)uri;
 	set_deadline(s, conn, s->lim.request_timeout_s);
-	return NULL;
+	if (!u || !(u->target = strdup(target))) {
+		free(u);
+		return NULL;
+	}
+	u->target_end = target + strlen(target);
+	return u;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn,
@@ -480,6 +543,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
 	if (u && u->handled)
 		atomic_fetch_sub(&s->unsent, 1);
 	if (u) {
+		free(u->target);
 		free(u->buf);
 		free(u);
 		*req_cls = NULL;

@@ -7,6 +7,11 @@
  * installs its sandbox as its first connection is accepted, before it
  * reads a byte.
  *
+ * The path handed to api_handle is the request target as the client sent
+ * it, as Firecracker routes (uri.h): not libmicrohttpd's percent-decoded
+ * URL. A target holding a NUL byte, which libmicrohttpd would cut there,
+ * or one that is not UTF-8, is refused (400) without reaching the API.
+ *
  * Limits, so that a slow or hostile client cannot tie azote up:
  * - bodies larger than max_body are refused (400) without being read;
  * - a request line must arrive within idle_timeout_s of the connection's

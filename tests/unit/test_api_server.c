@@ -1,7 +1,8 @@
 /* Unit tests for the HTTP transport (src/api/server.c) over a real Unix
  * socket: framing, limits against slow and oversized clients, the socket
  * file's life cycle, requests handed over to the serving thread (a thread
- * of the fixture's, as azote's main thread), the sandbox hook. */
+ * of the fixture's, as azote's main thread), the sandbox hook; and the
+ * request target as Firecracker's server takes it (src/api/uri.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,6 +23,7 @@
 #include <unistd.h>
 
 #include "api/server.h"
+#include "api/uri.h"
 #include "test_api_util.h"
 
 struct server_fixture {
@@ -470,6 +472,144 @@ static void test_sandbox_hook(void **state)
 	}
 }
 
+/* The request target's path (api/uri.h). Escapes stay escapes, and a
+ * query stays in the path: the id check or the routes refuse them, as
+ * Firecracker's do; nothing routes on part of a target. Control characters
+ * and spaces are UTF-8: the routes refuse them too. Past the origin form,
+ * micro_http's get_abs_path: the path after "http://" and the authority,
+ * for that scheme alone, spelt so; any other target routes as "" (GET /
+ * for a GET, as with Firecracker). */
+static void test_paths(void **state)
+{
+	static const struct { const char *target, *path; } cases[] = {
+		{ "/", "/" }, { "/drives/rootfs", "/drives/rootfs" },
+		{ "/drives/rootfs%00xyz", "/drives/rootfs%00xyz" },
+		{ "/drives/root%66s", "/drives/root%66s" }, { "/nope%0a", "/nope%0a" },
+		{ "/drives/rootfs?x=1", "/drives/rootfs?x=1" }, { "/version?", "/version?" },
+		{ "//version/", "//version/" }, { "/a\rb c\x01", "/a\rb c\x01" },
+		{ "/caf\xc3\xa9", "/caf\xc3\xa9" },
+
+		{ "http://localhost/version", "/version" },
+		{ "http://localhost:80/drives/a?b", "/drives/a?b" },
+		{ "http://localhost", "" }, { "http://", "" }, { "http:///x", "/x" },
+		{ "HTTP://localhost/version", "" }, { "https://localhost/version", "" },
+		{ "version", "" }, { "*", "" }, { "?/drives/x", "" }, { " /version", "" },
+	};
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *t = cases[i].target, *path = NULL;
+		struct azerr e;
+
+		if (api_uri_path(t, &path, &e))
+			fail_msg("%s: %s", t, e.msg);
+		/* Always a part of the target: a suffix, or its end. */
+		assert_true(path >= t && path <= t + strlen(t));
+		assert_string_equal(path, cases[i].path);
+	}
+}
+
+/* The targets micro_http refuses, with its reasons. */
+static void test_refused_targets(void **state)
+{
+	static const char *const not_utf8[] = {
+		"/version\xff", "/\xc0\xaf", "/\xed\xa0\x80", "http://h/\xc3",
+	};
+	const char *path = NULL;
+	struct azerr e;
+	(void)state;
+
+	assert_int_equal(api_uri_path("", &path, &e), -1);
+	assert_string_equal(e.msg, "Invalid URI: Empty URI not allowed.");
+	for (size_t i = 0; i < sizeof(not_utf8) / sizeof(not_utf8[0]); i++) {
+		assert_int_equal(api_uri_path(not_utf8[i], &path, &e), -1);
+		assert_string_equal(e.msg, "Invalid URI: Cannot parse URI as UTF-8.");
+	}
+	assert_null(path);
+}
+
+/* One request of len bytes, as given (a NUL included), on a new
+ * connection; returns the status. */
+static int raw_request(struct server_fixture *s, const char *req, size_t len,
+		       char *resp, size_t size)
+{
+	int fd = connect_to(s->sock), n;
+
+	assert_true(fd >= 0);
+	send_all(fd, req, len);
+	n = read_response(fd, resp, size, 5000);
+	close(fd);
+	return n > 0 ? status_of(resp) : -1;
+}
+
+#define RAW(s, lit, resp) raw_request(s, lit, sizeof(lit) - 1, resp, sizeof(resp))
+
+static void expect_fault(struct server_fixture *s, const char *method, const char *path,
+			 const char *body, const char *want)
+{
+	char resp[4096];
+
+	assert_int_equal(request(s, method, path, body, resp, sizeof(resp)), 400);
+	if (!strstr(resp, want))
+		fail_msg("%s %s: %s, want %s", method, path, resp, want);
+}
+
+/* The target as the client sent it is what routes, as with Firecracker's
+ * micro_http: nothing percent-decoded, the query part of the path, so none
+ * of these acts on "rootfs"; a raw NUL, which would cut the target short,
+ * and bytes that are not UTF-8 are refused before the API sees them. */
+static void test_request_target(void **state)
+{
+	static const char bad_id[] =
+		"API Resource IDs can only contain alphanumeric characters and underscores.";
+	struct server_fixture *s = *state;
+	char resp[4096], drive[512];
+	int fd;
+
+	snprintf(drive, sizeof(drive), "{\"drive_id\": \"rootfs\", \"path_on_host\": \"%s\", "
+		 "\"is_root_device\": true, \"is_read_only\": false}",
+		 fx_path(s->f, "disk.img"));
+	expect_fault(s, "PUT", "/drives/rootfs%00xyz", drive, bad_id);
+	expect_fault(s, "PUT", "/drives/root%66s", drive, bad_id);
+	expect_fault(s, "PUT", "/drives/rootfs?x=1", drive, bad_id);
+	expect_fault(s, "PATCH", "/drives/rootfs%2F", drive, bad_id);
+	expect_fault(s, "GET", "/vers%69on", NULL,
+		     "\"Invalid request method and/or path: GET /vers%69on.\"");
+	expect_fault(s, "GET", "/version?x", NULL,
+		     "\"Invalid request method and/or path: GET /version?x.\"");
+	expect_fault(s, "GET", "/nope%0a", NULL,
+		     "\"Invalid request method and/or path: GET /nope%0a.\"");
+	assert_int_equal(RAW(s, "PUT /drives/rootfs\0x HTTP/1.1\r\nHost: x\r\n"
+			     "Content-Length: 2\r\n\r\n{}", resp), 400);
+	assert_non_null(strstr(resp, "{\"fault_message\":\"Invalid URI: a NUL byte is "
+			       "not allowed in the request target.\"}"));
+	assert_int_equal(RAW(s, "GET /version\xff HTTP/1.1\r\nHost: x\r\n\r\n", resp), 400);
+	assert_non_null(strstr(resp, "{\"fault_message\":\"Invalid URI: Cannot parse URI "
+			       "as UTF-8.\"}"));
+	/* micro_http's absolute form: the path after the authority. */
+	assert_int_equal(RAW(s, "GET http://localhost/version HTTP/1.1\r\nHost: x\r\n\r\n",
+			     resp), 200);
+	assert_non_null(strstr(resp, "firecracker_version"));
+	/* Nothing above configured a drive. */
+	assert_int_equal(request(s, "GET", "/vm/config", NULL, resp, sizeof(resp)), 200);
+	assert_null(strstr(resp, "rootfs"));
+	assert_int_equal(request(s, "PUT", "/drives/rootfs", drive, resp, sizeof(resp)), 204);
+	/* A target refused, body or none, keeps its connection for the
+	 * next request. */
+	static const char *const seq[] = {
+		"GET /\xc3 HTTP/1.1\r\nHost: x\r\n\r\n",
+		"PUT /drives/a\xc3 HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}",
+		"GET /version HTTP/1.1\r\nHost: x\r\n\r\n",
+	};
+	fd = connect_to(s->sock);
+	for (int i = 0; i < 3; i++) {
+		send_all(fd, seq[i], strlen(seq[i]));
+		assert_true(read_response(fd, resp, sizeof(resp), 5000) > 0);
+		assert_int_equal(status_of(resp), i < 2 ? 400 : 200);
+	}
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -484,6 +624,9 @@ int main(void)
 		T(test_socket_file),
 		T(test_handed_over),
 		T(test_sandbox_hook),
+		T(test_request_target),
+		cmocka_unit_test(test_paths),
+		cmocka_unit_test(test_refused_targets),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
