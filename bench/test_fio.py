@@ -184,6 +184,10 @@ class Plan(unittest.TestCase):
             ws = type('Ws', (), {'disk': lambda self: '/img'})()
 
             @staticmethod
+            def say(msg):
+                pass
+
+            @staticmethod
             def collect(n, setups, measure):
                 return {s: [measure(s)] for s in setups}
 

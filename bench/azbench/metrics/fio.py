@@ -20,6 +20,7 @@ import re
 from ..results import Row
 from ..vm import ROOT, BenchError, Vm, printed_command
 from ..workspace import AZOTE
+from .linux import GUEST_BUILD
 
 TITLE = 'fio in the Linux test guest (4 KiB random read QD 1/32, 128 KiB write)'
 RUN_SH = os.path.join(ROOT, 'tests', 'linux-guest', 'run.sh')
@@ -183,6 +184,8 @@ def run_fio(ctx, setup, argv, secs):
 def measure(ctx, rows):
     by_key = {r.key: r for r in rows}
     image = ctx.ws.disk()
+    ctx.say(f'fio: {GUEST_BUILD}, and its initramfs with Debian\'s fio (build-initramfs.sh '
+            '--fio, which installs the package fio if it is missing)')
     argvs = {setup: command(setup, image, ctx.s.secs) for setup in SETUPS}
     got = ctx.collect(ctx.s.io_reps, list(SETUPS),
                       lambda setup: run_fio(ctx, setup, argvs[setup], ctx.s.secs))

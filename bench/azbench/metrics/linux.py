@@ -16,6 +16,10 @@ TITLE = 'exec -> Linux init (test kernel), wall and CPU'
 RUN_SH = os.path.join(ROOT, 'tests', 'linux-guest', 'run.sh')
 PEERS = {'qemu-microvm': 'microvm', 'qemu-q35': 'q35 + qboot'}
 INIT = 'LINUX init'
+# run.sh --print-command builds what it does not find in the cache, its
+# progress captured: said first, so that a first run does not look hung.
+GUEST_BUILD = ('the Linux test guest from tests/linux-guest/build.sh (cached; the first '
+               'time on a host it builds the kernel: minutes, silently)')
 BOOT_TIMEOUT_S = 60
 
 
@@ -60,6 +64,7 @@ def boot(ctx, vmm, argv):
 
 def measure(ctx, rows):
     by_key = {r.key: r for r in rows}
+    ctx.say(f'linux: {GUEST_BUILD}')
     argvs = {vmm: lg_command(vmm) for vmm in ['azote', *PEERS]}
     got = ctx.collect(ctx.s.reps, list(argvs), lambda vmm: boot(ctx, vmm, argvs[vmm]))
     for vmm in PEERS:
