@@ -71,6 +71,18 @@ class Plot(unittest.TestCase):
             with open(path, 'rb') as f:
                 self.assertEqual(f.read(8), b'\x89PNG\r\n\x1a\n')
 
+    def test_plot_leaves_out_failed_rows(self):
+        try:
+            from azbench import plot
+        except ImportError as e:
+            self.skipTest(str(e))
+        bad = row([2], [1])
+        bad.error = 'timed out'
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, 'p.png')
+            plot.plot(merge_rounds([[bad]]), path, 'title', 'Host: test')
+            self.assertFalse(os.path.exists(path))     # nothing left to draw
+
 
 if __name__ == '__main__':
     unittest.main()

@@ -10,7 +10,8 @@ import matplotlib.pyplot as plt  # noqa: E402 (after the backend choice)
 
 
 def plot(rows, path, title, caption):
-    rows = [r for r in rows if r.advantage()]
+    # a failed row (failed in any round) is "failed" in the table: no bar either
+    rows = [r for r in rows if r.advantage() and not r.error]
     if not rows:
         return
     labels = [f'{r.metric}\nvs QEMU {r.peer}' for r in rows][::-1]
