@@ -91,5 +91,34 @@ class OwnDiskDir(unittest.TestCase):
                 self.assertEqual(f.read(), 'snapshot', 'the bind mount leaked out')
 
 
+
+class Measure(unittest.TestCase):
+    def test_failed_clones_leave_the_restore_rows(self):
+        said = []
+        c = SimpleNamespace(s=SimpleNamespace(quick=True, io_reps=1), say=said.append,
+                            collect=lambda n, setups, m: {s: [m(s)] for s in setups})
+
+        def clones(ctx_, snaps, vmm, n):
+            raise BenchError('qemu: the guest ended\n    PROBE persist FAIL')
+
+        saved = snapshot.Snapshots, snapshot.create_restore, snapshot.clones
+        snapshot.Snapshots = lambda ctx_: SimpleNamespace(create=lambda vmm, mib: 1.0)
+        snapshot.create_restore = lambda ctx_, snaps, vmm, mib: dict.fromkeys(
+            ('create', 'restore', 'restore-eager', 'restore-loaded'), 2.0)
+        snapshot.clones = clones
+        try:
+            rows = snapshot.plan(c)
+            snapshot.measure(c, rows)
+        finally:
+            snapshot.Snapshots, snapshot.create_restore, snapshot.clones = saved
+        for r in rows:
+            if r.key.startswith('clones-'):
+                self.assertEqual(r.error, 'qemu: the guest ended')
+            else:
+                self.assertEqual((r.azote, r.qemu, r.error), ([2.0], [2.0], ''))
+        self.assertEqual(said, ['snap: clones FAILED: qemu: the guest ended\n'
+                                '    PROBE persist FAIL'])
+
+
 if __name__ == '__main__':
     unittest.main()
