@@ -22,6 +22,11 @@ PROGRAMS += $(BUILD)/tests/fc-filter-gen
 $(BUILD)/tests/fc-filter-gen: $(OBJ)/tests/host/fc_filter_gen.o
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ -lseccomp
+# Makes a thread of azote's run a system call, for test 15.
+PROGRAMS += $(BUILD)/tests/inject-syscall
+$(BUILD)/tests/inject-syscall: $(OBJ)/tests/host/inject_syscall.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^
 $(eval $(call fuzzer,fuzz_fc_filter,fuzz/fuzz_fc_filter.c $(filter src/vmm/fc_%,$(SANDBOX_SRCS))))
 $(eval $(call unit_test,test_io_bus,tests/unit/test_io_bus.c src/base/io_bus.c))
 $(eval $(call unit_test,test_state,tests/unit/test_state.c src/base/state.c))
