@@ -50,10 +50,12 @@ expect_resumed() {
 	local name=$1 last=$2 rounds=$3 status=0
 	wait_for "$TMP/$name.out" "PROBE persist (PASS|FAIL)" 120 ||
 		fail "the restored probe did not finish: $(tail -5 "$TMP/$name.out") $(tail -5 "$TMP/$name.err")"
+	# The verdict line is read whole once azote has ended: the guest
+	# writes it a byte at a time, and its start is what wait_for saw.
+	wait_exit "$pid" 60 || status=$?
 	expect_match "the restored probe goes on from round $((last + 1))" \
 		"$(grep -a -o 'round [0-9]* ok' "$TMP/$name.out" | head -n 1)" "^round $((last + 1)) ok$"
 	expect_match "and passes, every request with its interrupt" "$(cat "$TMP/$name.out")" \
 		"PROBE persist PASS .*rounds=$rounds .*counter=$rounds irq=msix"
-	wait_exit "$pid" 60 || status=$?
 	expect_eq "the restored VM ends as the guest does" "$status" 0
 }
