@@ -2,7 +2,7 @@
 import unittest
 
 from azbench.marks import Marks
-from azbench.vm import BenchError
+from azbench.vm import BenchError, vmm_name
 
 
 def marks_at(stamps):
@@ -30,3 +30,15 @@ class Span(unittest.TestCase):
 
 if __name__ == '__main__':
     unittest.main()
+
+
+class VmmName(unittest.TestCase):
+    """A failure names the VMM it came from, past the wrappers."""
+
+    def test_names(self):
+        self.assertEqual(vmm_name(['build/azote', '--kernel', 'k']), 'azote')
+        self.assertEqual(vmm_name(['ip', 'netns', 'exec', 'n', 'qemu-system-x86_64', '-M',
+                                   'q35', '-m', '128M']), 'qemu-system-x86_64 -M q35')
+        self.assertEqual(vmm_name(['unshare', '-m', '/x/azote-card-blk']), 'azote-card-blk')
+        self.assertEqual(vmm_name(['qemu-system-x86_64', '-M']), 'qemu-system-x86_64')
+        self.assertEqual(vmm_name(['/usr/bin/other', 'x']), 'other')

@@ -74,12 +74,26 @@ def parse_kv(text):
     return dict(w.split('=', 1) for w in (text or '').split() if '=' in w)
 
 
+def vmm_name(argv):
+    """Which VMM ARGV starts, for messages: its program, and QEMU's
+    machine; past wrappers (unshare, ip netns exec) to the first azote or
+    QEMU."""
+    for i, arg in enumerate(argv):
+        prog = os.path.basename(arg)
+        if prog.startswith(('azote', 'qemu-system')):
+            rest = argv[i + 1:]
+            machine = rest[rest.index('-M') + 1] if '-M' in rest[:-1] else None
+            return f'{prog} -M {machine}' if machine else prog
+    return os.path.basename(argv[0])
+
+
 class Vm:
     """One VMM process in a process group of its own. Its console is a
     pipe whose lines are timestamped as they arrive, or (console_file) a
     file. Use as a context manager: leaving kills whatever still runs."""
 
     def __init__(self, argv, log, console_file=None, netns=None):
+        self.name = vmm_name(argv)
         if netns:
             argv = ['ip', 'netns', 'exec', netns] + list(argv)
         self.log = log
@@ -105,7 +119,7 @@ class Vm:
         """Raises a BenchError saying WHY, with the log's path and the
         last console lines."""
         tail = ''.join(f'\n    {line}' for _, line in self.lines[-5:])
-        raise BenchError(f'{why} (log: {self.log}){tail}')
+        raise BenchError(f'{self.name}: {why} (log: {self.log}){tail}')
 
     def next_line(self, deadline):
         """(host time, line) of the next console line; None at EOF."""
