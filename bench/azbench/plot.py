@@ -29,12 +29,15 @@ def plot(rows, path, title, caption):
     # Plain ticks (0.5×, 1×, 2×...) rather than powers of ten.
     ends = [s[0] for s in spreads] + [s[1] for s in spreads] + adv
     ticks = [2.0 ** k for k in range(-8, 9) if min(ends) / 2 <= 2.0 ** k <= max(ends) * 2]
-    ax.set_xticks(ticks, [f'{t:g}×' for t in ticks])
+    # Below 1 as fractions: "1/32×" is narrower than "0.03125×" and
+    # does not run into its neighbour.
+    ax.set_xticks(ticks, [f'{t:g}×' if t >= 1 else f'1/{1 / t:g}×' for t in ticks], fontsize=8)
     ax.minorticks_off()
     ax.set_yticks(range(len(rows)), labels, fontsize=6.5)
     for i, (a, s) in enumerate(zip(adv, spreads)):
         ax.text(max(a, s[1]), i, f'  {a:.2f}×', va='center', fontsize=6.5)
-    ax.set_xlabel('azote advantage, paired (× better than QEMU; < 1: QEMU better), log scale; '
+    # Two lines: centred under the bars, one line ran past the figure.
+    ax.set_xlabel('azote advantage, paired (× better than QEMU; < 1: QEMU better), log scale;\n'
                   'bar from 1.0, whiskers: lowest and highest round', fontsize=8)
     ax.set_title(title, fontsize=9)
     fig.text(0.01, 0.005, '\n'.join(textwrap.wrap(caption, 160)), fontsize=6.5, va='bottom')
